@@ -1,0 +1,52 @@
+"""What cloudbrowser needs to know to talk to one S3 endpoint. Plain data, no I/O.
+
+``ConnectionSettings`` holds nothing secret and may be written to disk. ``Credentials``
+holds the secret and never shows it: its ``repr`` masks it, so it cannot leak into logs or
+tracebacks by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AddressingStyle = Literal["auto", "path", "virtual"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """A connection: where the server is and how to sign requests (never the secret).
+
+    When ``credentials`` is not given to the backend, botocore's own chain finds them:
+    ``aws_profile`` from the AWS shared config (``~/.aws/config``, SSO, credential_process,
+    assume-role), else the environment (``AWS_ACCESS_KEY_ID``...).
+    """
+
+    name: str = "default"
+    #: ``None`` means AWS S3 itself.
+    endpoint_url: str | None = None
+    region: str | None = None
+    addressing_style: AddressingStyle = "auto"
+    aws_profile: str | None = None
+    #: Public buckets: send unsigned requests.
+    anonymous: bool = False
+    #: ``False`` disables certificate checks; a string is a CA bundle path.
+    verify_tls: bool | str = True
+    #: Seconds to wait for a TCP connection, then for each response.
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    #: Attempts per request including the first (botocore "standard" retry mode).
+    max_attempts: int = 3
+    #: HTTP connections kept in the pool; at least the number of worker threads.
+    max_pool_connections: int = 16
+
+    @property
+    def display_endpoint(self) -> str:
+        return self.endpoint_url or "Amazon S3"

@@ -1,0 +1,82 @@
+"""Plain, immutable values that describe remote things.
+
+They are what the storage layer returns and what the GUI models and the CLI hold, so they
+stay small: a listing of a million keys is a million ``Entry`` objects (``slots``, times as
+POSIX floats, storage classes interned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A bucket as ``ListBuckets`` reports it."""
+
+    name: str
+    #: Creation time, POSIX seconds (UTC); 0.0 when the server does not say.
+    created: float = 0.0
+    #: Region when the server reports it (``BucketRegion``), else "".
+    region: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row of a listing: an object, or a common prefix ("folder").
+
+    Path convention: ``key`` is the full key inside the bucket. A prefix ends with the
+    delimiter (``photos/2024/``) and has ``is_prefix`` set, size 0 and no time.
+    """
+
+    key: str
+    size: int = 0
+    #: Last-modified time, POSIX seconds (UTC); 0.0 for prefixes.
+    modified: float = 0.0
+    #: ETag without the surrounding quotes; "" for prefixes.
+    etag: str = ""
+    #: ``STANDARD``, ``GLACIER``... ; "" for prefixes or when the server omits it.
+    storage_class: str = ""
+    is_prefix: bool = False
+
+    def name(self, prefix: str) -> str:
+        """The key relative to ``prefix`` (what a file manager shows), without a trailing '/'."""
+        rel = self.key[len(prefix) :] if self.key.startswith(prefix) else self.key
+        return rel[:-1] if self.is_prefix and rel.endswith("/") else rel
+
+    @property
+    def modified_datetime(self) -> datetime | None:
+        return datetime.fromtimestamp(self.modified, UTC) if self.modified else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a delimited listing, in the server's order (UTF-8 byte order of keys).
+
+    ``prefixes`` and ``objects`` are kept apart because a file manager shows folders first;
+    ``next_token`` is "" on the last page.
+    """
+
+    prefixes: list[Entry] = field(default_factory=list)
+    objects: list[Entry] = field(default_factory=list)
+    next_token: str = ""
+
+    @property
+    def is_last(self) -> bool:
+        return not self.next_token
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What ``HeadObject`` says about one object."""
+
+    bucket: str
+    key: str
+    size: int
+    modified: float
+    etag: str
+    content_type: str = ""
+    storage_class: str = ""
+    version_id: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,124 @@
+"""The errors cloudbrowser raises, so that every layer speaks one small language.
+
+Each error carries a short ``message`` a user can read and a ``hint`` that says what to do
+next. Neither ever holds a secret: they are shown in the window, written to logs and printed
+by the CLI. ``core/s3.py`` translates botocore's exceptions into these; nothing above the
+core ever sees a botocore exception.
+
+Hierarchy::
+
+    CloudBrowserError
+    ├── Cancelled                 the user (or shutdown) stopped the operation
+    ├── ConfigError               bad arguments or settings, detected before any request
+    ├── UnsafeKey                 a key that cannot be mapped safely to a local path
+    └── StorageError              the storage service said no, or could not be reached
+        ├── NotFound
+        │   ├── BucketNotFound
+        │   └── KeyNotFound
+        ├── AccessDenied
+        ├── InvalidCredentials
+        ├── EndpointUnreachable
+        ├── RequestTimeout
+        ├── TLSError
+        ├── AlreadyExists
+        └── Throttled            (retryable)
+"""
+
+from __future__ import annotations
+
+
+class CloudBrowserError(Exception):
+    """Base of every error cloudbrowser raises on purpose.
+
+    ``message`` is one sentence about what went wrong; ``hint`` is one sentence about what
+    the user can do about it (may be empty). ``detail`` is technical text for the "details"
+    part of an error dialog or ``--verbose`` output (service error code, request id).
+    """
+
+    #: Retrying the same call later may succeed.
+    retryable: bool = False
+    #: Title used by the GUI and the CLI for this kind of failure.
+    title: str = "Error"
+
+    def __init__(self, message: str, *, hint: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class Cancelled(CloudBrowserError):
+    """The operation was cancelled; never shown to the user as a failure."""
+
+    title = "Cancelled"
+
+
+class ConfigError(CloudBrowserError):
+    """Arguments or settings are wrong; found before any request was sent."""
+
+    title = "Configuration problem"
+
+
+class UnsafeKey(CloudBrowserError):
+    """A key that would escape the target folder or cannot exist on this file system."""
+
+    title = "Unsafe object name"
+
+
+class StorageError(CloudBrowserError):
+    """The storage service refused the request or could not be reached."""
+
+    title = "Storage error"
+
+    def __init__(
+        self, message: str, *, hint: str = "", detail: str = "", code: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint, detail=detail)
+        #: The service's error code (``NoSuchBucket``...), or "" for transport errors.
+        self.code = code
+
+
+class NotFound(StorageError):
+    title = "Not found"
+
+
+class BucketNotFound(NotFound):
+    title = "Bucket not found"
+
+
+class KeyNotFound(NotFound):
+    title = "Object not found"
+
+
+class AccessDenied(StorageError):
+    title = "Access denied"
+
+
+class InvalidCredentials(StorageError):
+    title = "Invalid credentials"
+
+
+class EndpointUnreachable(StorageError):
+    title = "Cannot reach the server"
+    retryable = True
+
+
+class RequestTimeout(StorageError):
+    title = "The server did not answer in time"
+    retryable = True
+
+
+class TLSError(StorageError):
+    title = "Secure connection failed"
+
+
+class AlreadyExists(StorageError):
+    title = "Already exists"
+
+
+class Throttled(StorageError):
+    title = "The server is busy"
+    retryable = True

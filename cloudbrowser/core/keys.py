@@ -1,0 +1,120 @@
+"""Pure helpers for keys, prefixes and locations. No I/O, no boto3.
+
+Conventions used across cloudbrowser:
+
+* A *prefix* is "" (the bucket root) or ends with the delimiter "/": ``photos/2024/``.
+* A *location* is what a user types or sees in the path bar: ``bucket/prefix/``, optionally
+  written as ``s3://bucket/prefix/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from cloudbrowser.core.errors import ConfigError, UnsafeKey
+
+DELIMITER = "/"
+_S3_SCHEME = "s3://"
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``"a/b"`` → ``"a/b/"``; ``""`` stays the bucket root. Leading slashes are dropped."""
+    prefix = prefix.lstrip(DELIMITER)
+    if prefix and not prefix.endswith(DELIMITER):
+        prefix += DELIMITER
+    return prefix
+
+
+def parse_location(text: str) -> tuple[str, str]:
+    """Split ``[s3://]bucket[/prefix]`` into ``(bucket, normalized prefix)``.
+
+    Raises ConfigError when no bucket name is given.
+    """
+    text = text.strip()
+    if text.lower().startswith(_S3_SCHEME):
+        text = text[len(_S3_SCHEME) :]
+    text = text.lstrip(DELIMITER)
+    bucket, _, prefix = text.partition(DELIMITER)
+    if not bucket:
+        raise ConfigError(
+            "No bucket name in the location.", hint="Type it as bucket/folder/ or s3://bucket/."
+        )
+    return bucket, normalize_prefix(prefix)
+
+
+def format_location(bucket: str, prefix: str = "") -> str:
+    """The inverse of :func:`parse_location`, as shown in the path bar."""
+    return f"{bucket}/{prefix}"
+
+
+def parent_prefix(prefix: str) -> str:
+    """``"a/b/"`` → ``"a/"``, ``"a/"`` → ``""``; the root is its own parent."""
+    if not prefix:
+        return ""
+    head, sep, _ = prefix[:-1].rpartition(DELIMITER)
+    return head + sep
+
+
+def prefix_parts(prefix: str) -> list[tuple[str, str]]:
+    """Breadcrumbs: ``"a/b/"`` → ``[("a", "a/"), ("b", "a/b/")]``."""
+    parts: list[tuple[str, str]] = []
+    start = 0
+    while start < len(prefix):
+        end = prefix.find(DELIMITER, start)
+        if end < 0:
+            end = len(prefix) - 1
+        parts.append((prefix[start:end], prefix[: end + 1]))
+        start = end + 1
+    return parts
+
+
+def leaf_name(key: str) -> str:
+    """The last path segment of a key or prefix, without the trailing delimiter."""
+    stripped = key[:-1] if key.endswith(DELIMITER) else key
+    return stripped.rpartition(DELIMITER)[2]
+
+
+#: Names Windows refuses whatever the extension (CON.txt is as bad as CON).
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+_WINDOWS_ILLEGAL = set('<>:"|?*\\') | {chr(c) for c in range(32)}
+
+
+def local_path_for(key: str, prefix: str, root: Path) -> Path:
+    """Where ``key`` (listed under ``prefix``) is written below the local folder ``root``.
+
+    The mapping can never leave ``root``: the relative part must not be absolute, contain
+    ``..`` or ``.`` segments, empty segments, backslashes, characters or names that Windows
+    forbids, or segments ending in a dot or space. Such keys raise UnsafeKey with a message
+    naming the key, rather than being silently rewritten onto another file.
+    """
+    rel = key[len(prefix) :] if key.startswith(prefix) else key
+    problem = _unsafe_reason(rel)
+    if problem:
+        raise UnsafeKey(
+            f"The object “{key}” cannot be saved safely: {problem}.",
+            hint="Rename the object in the bucket, or download it on its own under a new name.",
+        )
+    target = root.joinpath(*PurePosixPath(rel).parts)
+    # Belt and braces: the checks above should make this impossible.
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise UnsafeKey(f"The object “{key}” would be written outside {root}.")
+    return target
+
+
+def _unsafe_reason(rel: str) -> str:
+    if not rel or rel.endswith(DELIMITER):
+        return "it names a folder, not a file"
+    if rel.startswith(DELIMITER):
+        return "it is an absolute path"
+    for segment in rel.split(DELIMITER):
+        if segment == "":
+            return "it contains an empty path segment (“//”)"
+        if segment in (".", ".."):
+            return f"it contains a “{segment}” path segment"
+        if any(ch in _WINDOWS_ILLEGAL for ch in segment):
+            return "it contains a character that is not allowed in file names"
+        if segment[-1] in ". ":
+            return "a path segment ends with a dot or a space"
+        if segment.split(".")[0].upper() in _WINDOWS_RESERVED:
+            return f"“{segment}” is a reserved file name on Windows"
+    return ""

@@ -1,0 +1,381 @@
+"""S3Backend: the one place cloudbrowser talks to boto3/botocore.
+
+Every method is safe to call from any worker thread at the same time: the botocore client
+is created once (lazily, on first use, so the ~0.4 s it costs never lands on the GUI thread
+or on start-up) and shared, which botocore supports for clients (not for sessions).
+
+Path convention (as in rclone's backends): methods take a ``bucket`` and a ``key`` or
+``prefix`` inside it; a prefix is "" or ends with "/" (see ``core/keys.py``). Every method
+raises only :class:`~cloudbrowser.core.errors.CloudBrowserError` subclasses; the ones it may
+raise are listed in each docstring. botocore exceptions never escape this module.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+import botocore.exceptions as bx
+from botocore import UNSIGNED
+from botocore.config import Config
+
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    AlreadyExists,
+    BucketNotFound,
+    Cancelled,
+    CloudBrowserError,
+    ConfigError,
+    EndpointUnreachable,
+    InvalidCredentials,
+    KeyNotFound,
+    NotFound,
+    RequestTimeout,
+    StorageError,
+    Throttled,
+    TLSError,
+)
+from cloudbrowser.core.keys import DELIMITER
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
+
+#: The most keys S3 returns in one ListObjectsV2 page.
+MAX_PAGE_SIZE = 1000
+
+
+class S3Backend:
+    """Storage operations on one connection.
+
+    ``page_size`` caps keys per listing page (tests use a small one so paging is exercised).
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        credentials: Credentials | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
+        self.settings = settings
+        self._credentials = credentials
+        self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self._client: S3Client | None = None
+        self._client_lock = threading.Lock()
+
+    # ── client ──────────────────────────────────────────────────────────────────────────
+
+    @property
+    def client(self) -> S3Client:
+        """The shared botocore client, created on first use.
+
+        Raises: ConfigError (unknown AWS profile, bad endpoint URL), InvalidCredentials.
+        """
+        if self._client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = _guard(self._make_client)
+        return self._client
+
+    def _make_client(self) -> S3Client:
+        s = self.settings
+        session = boto3.session.Session(profile_name=s.aws_profile or None)
+        config = Config(
+            region_name=s.region or None,
+            signature_version=UNSIGNED if s.anonymous else None,
+            s3={"addressing_style": s.addressing_style},
+            connect_timeout=s.connect_timeout,
+            read_timeout=s.read_timeout,
+            retries={"mode": "standard", "max_attempts": s.max_attempts},
+            max_pool_connections=s.max_pool_connections,
+            # Only send/verify the extra CRC checksums where an operation requires them:
+            # many S3-compatible servers reject or mangle them.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        creds = self._credentials
+        client: S3Client = session.client(
+            "s3",
+            endpoint_url=s.endpoint_url or None,
+            verify=s.verify_tls,
+            config=config,
+            aws_access_key_id=creds.access_key_id if creds else None,
+            aws_secret_access_key=creds.secret_access_key if creds else None,
+            aws_session_token=(creds.session_token or None) if creds else None,
+        )
+        return client
+
+    # ── operations ──────────────────────────────────────────────────────────────────────
+
+    def list_buckets(self) -> list[Bucket]:
+        """All buckets the credentials may list, sorted by name.
+
+        Raises: InvalidCredentials, AccessDenied (the key may not call ListAllMyBuckets),
+        EndpointUnreachable, RequestTimeout, TLSError, StorageError.
+        """
+
+        def call() -> list[Bucket]:
+            reply = self.client.list_buckets()
+            return sorted(
+                (
+                    Bucket(
+                        name=b["Name"],
+                        created=_timestamp(b.get("CreationDate")),
+                        region=str(b.get("BucketRegion", "")),
+                    )
+                    for b in reply.get("Buckets", [])
+                ),
+                key=lambda b: b.name,
+            )
+
+        return _guard(call)
+
+    def list_page(self, bucket: str, prefix: str = "", token: str = "") -> ListPage:
+        """One page of the objects and common prefixes directly under ``prefix``.
+
+        ``token`` is the ``next_token`` of the previous page ("" for the first page). Keys
+        come in the server's order. Never sends a HEAD per object.
+
+        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        RequestTimeout, TLSError, StorageError.
+        """
+
+        def call() -> ListPage:
+            params: dict[str, Any] = {
+                "Bucket": bucket,
+                "Prefix": prefix,
+                "Delimiter": DELIMITER,
+                "MaxKeys": self.page_size,
+            }
+            if token:
+                params["ContinuationToken"] = token
+            reply = self.client.list_objects_v2(**params)
+            prefixes = [
+                Entry(key=p["Prefix"], is_prefix=True)
+                for p in reply.get("CommonPrefixes", [])
+                # Some servers echo the listed prefix itself back as a common prefix.
+                if p.get("Prefix") and p["Prefix"] != prefix
+            ]
+            intern = sys.intern
+            objects = [
+                Entry(
+                    key=o["Key"],
+                    size=int(o.get("Size", 0)),
+                    modified=_timestamp(o.get("LastModified")),
+                    etag=o.get("ETag", "").strip('"'),
+                    storage_class=intern(str(o.get("StorageClass", ""))),
+                )
+                for o in reply.get("Contents", [])
+            ]
+            next_token = reply.get("NextContinuationToken", "") if reply.get("IsTruncated") else ""
+            return ListPage(prefixes=prefixes, objects=objects, next_token=next_token)
+
+        return _guard(call, bucket=bucket)
+
+    def iter_pages(
+        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+    ) -> Iterator[ListPage]:
+        """All pages under ``prefix``, one request at a time.
+
+        Checks ``cancel`` before every request and raises Cancelled when it is set.
+        Raises what :meth:`list_page` raises.
+        """
+        token = ""
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Listing cancelled.")
+            page = self.list_page(bucket, prefix, token)
+            yield page
+            if page.is_last:
+                return
+            token = page.next_token
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        """Metadata of one object.
+
+        Raises: KeyNotFound (or BucketNotFound), AccessDenied, InvalidCredentials,
+        EndpointUnreachable, RequestTimeout, TLSError, StorageError.
+        """
+
+        def call() -> ObjectInfo:
+            r = self.client.head_object(Bucket=bucket, Key=key)
+            return ObjectInfo(
+                bucket=bucket,
+                key=key,
+                size=int(r.get("ContentLength", 0)),
+                modified=_timestamp(r.get("LastModified")),
+                etag=r.get("ETag", "").strip('"'),
+                content_type=r.get("ContentType", ""),
+                storage_class=r.get("StorageClass", "STANDARD"),
+                version_id=r.get("VersionId", ""),
+                metadata=dict(r.get("Metadata", {})),
+            )
+
+        return _guard(call, bucket=bucket, key=key)
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _timestamp(value: object) -> float:
+    return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+def _guard(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
+    """Run ``call`` and translate whatever botocore raises into our own errors."""
+    try:
+        return call()
+    except CloudBrowserError:
+        raise
+    except Exception as exc:
+        raise translate_error(exc, bucket=bucket, key=key) from exc
+
+
+_CREDENTIAL_CODES = {
+    "InvalidAccessKeyId": (
+        "The server does not know this access key ID.",
+        "Check the access key ID of this connection.",
+    ),
+    "SignatureDoesNotMatch": (
+        "The secret key does not match the access key ID.",
+        "Check the secret access key of this connection.",
+    ),
+    "ExpiredToken": (
+        "The session token has expired.",
+        "Sign in again or renew the temporary credentials.",
+    ),
+    "InvalidToken": ("The session token is not valid.", "Check or renew the session token."),
+    "TokenRefreshRequired": ("The session token must be renewed.", "Sign in again."),
+    "RequestTimeTooSkewed": (
+        "Your computer's clock differs too much from the server's.",
+        "Set the system clock to the correct time (enable network time).",
+    ),
+    "InvalidClientTokenId": (
+        "The server does not know these credentials.",
+        "Check the access key ID.",
+    ),
+}
+
+
+def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> CloudBrowserError:
+    """Map a botocore/urllib3 exception to the cloudbrowser error a user can act on."""
+    where = f"“{bucket}/{key}”" if key else (f"bucket “{bucket}”" if bucket else "the server")
+    if isinstance(exc, bx.ClientError):
+        return _translate_client_error(exc, bucket=bucket, key=key, where=where)
+    if isinstance(exc, bx.SSLError):
+        return TLSError(
+            "The secure (TLS) connection to the server failed.",
+            hint="Check the endpoint URL (http vs https) and the server's certificate.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.ConnectTimeoutError):
+        return EndpointUnreachable(
+            "The server did not accept a connection in time.",
+            hint="Check the endpoint URL and your network connection.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.ReadTimeoutError):
+        return RequestTimeout(
+            "The server accepted the request but did not answer in time.",
+            hint="Try again; if it keeps happening, the server may be overloaded.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
+        return EndpointUnreachable(
+            "Cannot connect to the server.",
+            hint="Check the endpoint URL, that the server is running, and your network.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return InvalidCredentials(
+            "No credentials were found for this connection.",
+            hint="Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose an AWS profile.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.ProfileNotFound):
+        return ConfigError(
+            f"The AWS profile was not found: {exc.kwargs.get('profile', '')}.",
+            hint="Check the profile name in ~/.aws/config.",
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return ConfigError("No region is set for this connection.", hint="Choose a region.")
+    if isinstance(exc, bx.InvalidEndpointConfigurationError | ValueError) and "endpoint" in str(
+        exc
+    ).lower():
+        return ConfigError(
+            "The endpoint URL is not valid.",
+            hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.BotoCoreError):
+        return StorageError(f"Request to {where} failed.", detail=str(exc))
+    return StorageError(f"Request to {where} failed unexpectedly.", detail=repr(exc))
+
+
+def _translate_client_error(
+    exc: bx.ClientError, *, bucket: str, key: str, where: str
+) -> CloudBrowserError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    meta = exc.response.get("ResponseMetadata", {})
+    detail = f"{code or status}: {error.get('Message', '')} (request id {meta.get('RequestId', '-')})"
+    if code in _CREDENTIAL_CODES:
+        message, hint = _CREDENTIAL_CODES[code]
+        return InvalidCredentials(message, hint=hint, detail=detail, code=code)
+    if code == "NoSuchBucket" or (code in ("404", "NotFound") and not key):
+        return BucketNotFound(
+            f"The bucket “{bucket}” does not exist (it may have been deleted).",
+            hint="Refresh the bucket list.",
+            detail=detail,
+            code=code,
+        )
+    if code in ("NoSuchKey", "404", "NotFound") or status == 404:
+        return KeyNotFound(
+            f"{where} does not exist (it may have been deleted or moved).",
+            hint="Refresh the listing.",
+            detail=detail,
+            code=code,
+        ) if key else NotFound(f"{where} was not found.", detail=detail, code=code)
+    if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
+        return AccessDenied(
+            f"Access to {where} is denied.",
+            hint="These credentials lack permission; ask the bucket's owner for access.",
+            detail=detail,
+            code=code,
+        )
+    if code in ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests") or status in (
+        429,
+        503,
+    ):
+        return Throttled(
+            "The server is busy and asked to slow down.",
+            hint="Try again in a moment.",
+            detail=detail,
+            code=code,
+        )
+    if code in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
+        return AlreadyExists(
+            f"The bucket “{bucket}” already exists.",
+            hint="Bucket names are global: choose another name.",
+            detail=detail,
+            code=code,
+        )
+    if code in ("RequestTimeout",):
+        return RequestTimeout("The request timed out on the server.", detail=detail, code=code)
+    if code == "PermanentRedirect" or status == 301:
+        return ConfigError(
+            f"The {where} is in another region than this connection.",
+            hint="Set the connection's region to the bucket's region.",
+            detail=detail,
+        )
+    message = str(error.get("Message") or code or f"HTTP {status}")
+    return StorageError(f"The server refused the request for {where}: {message}", detail=detail, code=code)

@@ -1,0 +1,67 @@
+"""SecretStore: the only module that touches the OS keyring.
+
+Secrets live in the OS keyring and nowhere else. When no usable keyring exists (a headless
+Linux box without a Secret Service, a locked keychain), every call raises KeyringUnavailable
+with a message saying so; callers offer a session-only secret. There is deliberately no
+plaintext fallback. Keyring calls may block on D-Bus or a password prompt: call them from a
+worker, never from the GUI thread.
+"""
+
+from __future__ import annotations
+
+import keyring
+import keyring.errors
+
+from cloudbrowser.core.errors import CloudBrowserError
+
+SERVICE = "cloudbrowser"
+
+
+class KeyringUnavailable(CloudBrowserError):
+    title = "No usable keyring"
+
+
+class SecretStore:
+    """Secrets keyed by connection name, in the OS keyring under service ``cloudbrowser``."""
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self.service = service
+
+    def backend_name(self) -> str:
+        """Which keyring backend resolved, e.g. ``SecretService Keyring`` or ``fail Keyring``."""
+        kr = keyring.get_keyring()
+        return f"{type(kr).__module__}.{type(kr).__name__}"
+
+    def get(self, name: str) -> str | None:
+        """The stored secret, or None if there is none. Raises KeyringUnavailable."""
+        try:
+            value: str | None = keyring.get_password(self.service, name)
+        except keyring.errors.KeyringError as exc:
+            raise _unavailable(exc) from None
+        return value
+
+    def set(self, name: str, secret: str) -> None:
+        """Store or replace the secret. Raises KeyringUnavailable."""
+        try:
+            keyring.set_password(self.service, name, secret)
+        except keyring.errors.KeyringError as exc:
+            raise _unavailable(exc) from None
+
+    def delete(self, name: str) -> None:
+        """Forget the secret; nothing happens if there is none. Raises KeyringUnavailable."""
+        try:
+            keyring.delete_password(self.service, name)
+        except keyring.errors.PasswordDeleteError:
+            return
+        except keyring.errors.KeyringError as exc:
+            raise _unavailable(exc) from None
+
+
+def _unavailable(exc: BaseException) -> KeyringUnavailable:
+    # The keyring's own message never contains the secret, but keep only its type to be sure.
+    return KeyringUnavailable(
+        "No usable system keyring was found, so the secret cannot be stored safely.",
+        hint="Unlock or install a keyring (GNOME Keyring, KWallet, macOS Keychain, "
+        "Windows Credential Manager), or use the secret for this session only.",
+        detail=type(exc).__name__,
+    )

@@ -1,0 +1,181 @@
+"""The embedded local S3 server behind ``cloudbrowser --demo``, with sample data.
+
+moto's ``ThreadedMotoServer`` runs in this process on 127.0.0.1 (a free port), so the demo
+needs no cloud account and no network. The sample data is written straight into moto's
+in-memory backend rather than through HTTP: 50,000 objects take about 1.5 s instead of
+minutes. Everything a user then does goes through real S3 requests, like any endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+
+#: Objects in the big folder of the demo (a listing of 50 pages).
+BIG_FOLDER_COUNT = 50_000
+BIG_FOLDER = "events/2024/"
+REGION = "us-east-1"
+#: moto accepts any key; these are long enough for servers that check (>= 14 chars).
+DEMO_CREDENTIALS = Credentials("demo-access-key-id", "demo-secret-access-key")
+
+_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEAYABgAAD/2wBDAA0JCgsKCA0LCgsODg0PEyAVExISEyccHhcgLikxMC4pLSwzOko+MzZG"
+    "NywtQFdBRkxOUlNSMj5aYVpQYEpRUk//2wBDAQ4ODhMREyYVFSZPNS01T09PT09PT09PT09PT09PT09PT09PT09P"
+    "T09PT09PT09PT09PT09PT09PT09PT09PT0//wAARCAAwAEADASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAA"
+    "AAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAk"
+    "M2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKT"
+    "lJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QA"
+    "HwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdh"
+    "cRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hp"
+    "anN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk"
+    "5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwDVJphNBNMJr5mET3WITTCaUmmE11wiS2ITTCaUmmE12QiQ2ITT"
+    "CaCaYTXXCJLZqE0wmlJphNeLCJq2ITVuW1jSzWURzybkDGVSNik9iMf1qiTViO7hgRjHAwlaMoWMmV5GCcY/rXbT"
+    "ijOd+g5beCSwknG5GjXOTKp3HIGNvUfWs4mrYuoYoHWKBhJImxnaTI98DH9apE11wiSr63EJphNKTTCa64RE2aZN"
+    "MJpSaYTXiwibNiE0wmlJqMmuuESGwJqMmlJphNdkIktiE0wmlJphNdcIkM//2Q=="
+)
+_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAADAAAAAwCAIAAADYYG7QAAAACXBIWXMAAA7EAAAOxAGVKw4bAAADEUlEQVRYR2PU"
+    "bNjBwPifgeE/KsmAIYKpBijCANH1H2ICuiFwEagybBah62IaVK4BepBp0IQNKLiBocMySGIKHvvIITRg6QbuGmDo"
+    "wNPQoHANMP1AQmigXANNN8jpGJiGBso1iFIDOR1j5jL6lDdYwgYSTljLITQ3Ub30wxcnLIRKZKq7BntMwWMNfwhR"
+    "3TU4YwoeLnhCiOquIRA2+NPQwLgGXg7ROhUTFTa4QmjAwgacrtFr+wF2DVo5NPCuQU5DlLomQkdnorsXSmMG1p4k"
+    "oqGIaFJCyiFKXQOzEqkIJss1kBAaRK5BtBhJbaXriYuV2VirCQl9//NnxtlTy69eBHqOlZm508nDSUHlxddPDYd3"
+    "n33xmMh6Cb22J9U1Ytxcc/391ly7ajV/tu+KxZdePYd0OezkFI8+eWCxYPKs8yenugfysLHhTT3YuyJMpLoGaLGn"
+    "qsr5F8833Lz259/fT79+XH39EpIQb797s+n2tb///22+c/XZ5482sgpkdIzA7SES+1OSvDyPP31E1QVKii++fIIL"
+    "PvvyUYyLB0cI4e6mwZqw+BplmIY+//JZlo8fNYeD2lYSPLxwQUkevlffPmPzKj7XAKMLV/MDX19z2+2bhhKSfmoa"
+    "LMyMfOwc2qLikChTFRL1UdFkYmLwUtaU4RU4+vQuhmcIuAboAWYRd38StIG7zN/+/Dr97HGGiXmZpX2ops6jT++v"
+    "vH6hIyYOdBMwkNrsvbVExMsPbrz/6S16tGLps0P74NCkzPifUaNvHrHaMI0jt/RDi264a3BWrkQV9jRwDfbKlTjX"
+    "oI2WkJxVIbkbOWwg9sKbsCSMmCD3fMkoi6EexuYaeAgR7xrCrXSkACacp5CrdohGROU6sDEFtx1tOAZPUiChXYwv"
+    "TnHEFDzqie5K0yZPYSZB4rrSOCs7zLxGTrpBTi0Eu9J0iimiu9L0iili0hCR40aQWKM0pojIZXQPG3g5hC1hDpBr"
+    "gMN5mLlsYGIKnIZAVmPksoELG8zBBprXU7hrJ0S0wEvqAY4pjFw20DGFXA4NipiChxAAi16aSt+e68gAAAAASUVO"
+    "RK5CYII="
+)
+
+
+@dataclass(frozen=True)
+class SampleObject:
+    key: str
+    body: bytes
+    content_type: str
+    age_days: float = 1.0
+    storage_class: str | None = None
+
+
+def sample_objects() -> dict[str, list[SampleObject]]:
+    """Bucket name → its objects (the big folder and the versions are added separately)."""
+    readme = b"Welcome to the cloudbrowser demo.\nEverything here lives on a local S3 server.\n"
+    report = {"quarter": "Q1", "revenue": 1234567, "currency": "EUR", "regions": ["EU", "US"]}
+    csv = "id,name,amount\n1,Alice,10.5\n2,Bob,7.25\n3,Zoë,99\n".encode()
+    o = SampleObject
+    return {
+        "demo-documents": [
+            o("README.txt", readme, "text/plain", 30),
+            o("reports/2024/Q1/summary.json", json.dumps(report, indent=2).encode(), "application/json", 200),
+            o("reports/2024/Q1/sales.csv", csv, "text/csv", 199),
+            o("reports/2024/Q2/summary.json", json.dumps({**report, "quarter": "Q2"}).encode(), "application/json", 110),
+            o("reports/2024/Q2/notes draft.txt", b"Numbers still moving.\n", "text/plain", 100),
+            o("reports/archive/2019/old/very/deep/folder/leaf.txt", b"Five levels down.\n", "text/plain", 2000),
+            o("Résumé – final.txt", "Curriculum vitæ\n".encode(), "text/plain; charset=utf-8", 12),
+            o("日本語のファイル.txt", "こんにちは\n".encode(), "text/plain; charset=utf-8", 8),
+            o("100% done #1 + more.txt", b"Names may contain % # + and spaces.\n", "text/plain", 5),
+            o("a+b=c.csv", b"a,b,c\n1,2,3\n", "text/csv", 3),
+            o("archive/backup-2023.tar.gz", bytes(range(256)) * 64, "application/gzip", 400, "GLACIER"),
+            o("archive/cold-copy.bin", b"\0" * 4096, "application/octet-stream", 500, "STANDARD_IA"),
+        ],
+        "demo-photos": [
+            o("2023/summer/beach.jpg", _JPEG, "image/jpeg", 500),
+            o("2023/summer/sunset #2.jpg", _JPEG, "image/jpeg", 499),
+            o("2024/winter/snow.png", _PNG, "image/png", 300),
+            o("2024/winter/logo.png", _PNG, "image/png", 299),
+            o("2024/index.json", b'{"albums": ["summer", "winter"]}', "application/json", 298),
+        ],
+        "demo-logs": [
+            o("README.txt", f"{BIG_FOLDER} holds {BIG_FOLDER_COUNT:,} small objects.\n".encode(), "text/plain", 2),
+        ],
+    }
+
+
+VERSIONED_BUCKET = "demo-versioned"
+
+
+class DemoServer:
+    """A moto S3 server on 127.0.0.1 with the sample data; ``start()`` then ``stop()``."""
+
+    def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT) -> None:
+        self.big_folder_count = big_folder_count
+        self._server: Any = None
+        self.endpoint_url = ""
+        self.seed_seconds = 0.0
+
+    def start(self) -> str:
+        """Start the server and seed it; returns the endpoint URL."""
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug logs every request on stderr: noise for a desktop app.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        started = time.perf_counter()
+        seed(self.big_folder_count)
+        self.seed_seconds = time.perf_counter() - started
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings(
+            name="Demo (local S3)",
+            endpoint_url=self.endpoint_url,
+            region=REGION,
+            addressing_style="path",
+            max_attempts=2,
+        )
+
+
+def _backend() -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def seed(big_folder_count: int = BIG_FOLDER_COUNT) -> None:
+    """Write the sample data into moto's in-process backend (bulk, no HTTP)."""
+    backend = _backend()
+    now = datetime.now(UTC).replace(tzinfo=None)  # moto keeps naive UTC times
+
+    def put(bucket: str, obj: SampleObject) -> None:
+        key = backend.put_object(bucket, obj.key, obj.body, storage=obj.storage_class)
+        key.set_metadata({"Content-Type": obj.content_type})
+        key.last_modified = now - timedelta(days=obj.age_days)
+
+    for bucket, objects in sample_objects().items():
+        backend.create_bucket(bucket, REGION)
+        for obj in objects:
+            put(bucket, obj)
+
+    for i in range(big_folder_count):
+        key = backend.put_object("demo-logs", f"{BIG_FOLDER}event-{i:06d}.log", b"x" * (i % 512))
+        key.last_modified = now - timedelta(minutes=i)
+    backend.put_object("demo-logs", f"{BIG_FOLDER}by-hour/summary.txt", b"hourly rollup\n")
+
+    backend.create_bucket(VERSIONED_BUCKET, REGION)
+    backend.put_bucket_versioning(VERSIONED_BUCKET, "Enabled")
+    for n in range(1, 5):
+        body = json.dumps({"version": n, "feature_flags": {"dark_mode": n % 2 == 0}}).encode()
+        put(VERSIONED_BUCKET, SampleObject("config.json", body, "application/json", 10 - n))
+    put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"first\n", "text/plain", 9))
+    put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"second\n", "text/plain", 8))
+    backend.delete_object(VERSIONED_BUCKET, "deleted-later.txt")  # leaves a delete marker
+    put(VERSIONED_BUCKET, SampleObject("kept.txt", b"still here\n", "text/plain", 7))
