@@ -138,23 +138,24 @@ class S3Backend:
 
         return _guard(call)
 
-    def list_page(self, bucket: str, prefix: str = "", token: str = "") -> ListPage:
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+    ) -> ListPage:
         """One page of the objects and common prefixes directly under ``prefix``.
 
         ``token`` is the ``next_token`` of the previous page ("" for the first page). Keys
-        come in the server's order. Never sends a HEAD per object.
+        come in the server's order. With ``recursive`` no delimiter is sent: every key below
+        ``prefix`` comes back as an object and there are no prefixes. Never sends a HEAD per
+        object.
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
         RequestTimeout, TLSError, StorageError.
         """
 
         def call() -> ListPage:
-            params: dict[str, Any] = {
-                "Bucket": bucket,
-                "Prefix": prefix,
-                "Delimiter": DELIMITER,
-                "MaxKeys": self.page_size,
-            }
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+            if not recursive:
+                params["Delimiter"] = DELIMITER
             if token:
                 params["ContinuationToken"] = token
             reply = self.client.list_objects_v2(**params)
@@ -181,7 +182,12 @@ class S3Backend:
         return _guard(call, bucket=bucket)
 
     def iter_pages(
-        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+        self,
+        bucket: str,
+        prefix: str = "",
+        cancel: threading.Event | None = None,
+        *,
+        recursive: bool = False,
     ) -> Iterator[ListPage]:
         """All pages under ``prefix``, one request at a time.
 
@@ -192,7 +198,7 @@ class S3Backend:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Listing cancelled.")
-            page = self.list_page(bucket, prefix, token)
+            page = self.list_page(bucket, prefix, token, recursive=recursive)
             yield page
             if page.is_last:
                 return

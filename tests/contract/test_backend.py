@@ -1,0 +1,167 @@
+"""The storage contract: what S3Backend promises, checked against moto and rclone alike."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+
+from cloudbrowser.core.errors import (
+    BucketNotFound,
+    Cancelled,
+    EndpointUnreachable,
+    InvalidCredentials,
+    KeyNotFound,
+)
+from cloudbrowser.core.connection import Credentials
+from cloudbrowser.core.s3 import S3Backend
+from tests.conftest import S3Server, free_port
+
+ODD_NAMES = ["100% done #1 + more.txt", "Résumé – final.txt", "日本語.txt", "a b/c d.txt"]
+
+
+def test_list_buckets_returns_created_buckets_sorted(server: S3Server) -> None:
+    second = server.bucket("zeta")
+    first = server.bucket("alpha")
+    names = [b.name for b in server.backend().list_buckets()]
+    assert first in names and second in names
+    assert names == sorted(names)
+
+
+def test_list_page_separates_folders_and_objects(server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["top.txt", "docs/a.txt", "docs/deep/b.txt", "img/c.png"])
+    page = server.backend().list_page(bucket, "")
+    assert [e.key for e in page.prefixes] == ["docs/", "img/"]
+    assert all(e.is_prefix for e in page.prefixes)
+    assert [e.key for e in page.objects] == ["top.txt"]
+    top = page.objects[0]
+    assert top.size == len(b"top.txt")
+    assert top.modified > 0 and not top.is_prefix
+    assert len(top.etag) == 32 and '"' not in top.etag
+    assert page.is_last
+
+    sub = server.backend().list_page(bucket, "docs/")
+    assert [e.key for e in sub.prefixes] == ["docs/deep/"]
+    assert [e.key for e in sub.objects] == ["docs/a.txt"]
+    assert sub.objects[0].name("docs/") == "a.txt"
+    assert sub.prefixes[0].name("docs/") == "deep"
+
+
+def test_paging_returns_every_key_exactly_once_in_order(server: S3Server) -> None:
+    bucket = server.bucket()
+    keys = [f"many/k{i:03d}.txt" for i in range(23)] + ["many/sub1/x", "many/sub2/y"]
+    server.put(bucket, keys)
+    backend = server.backend(page_size=5)
+    pages = list(backend.iter_pages(bucket, "many/"))
+    assert len(pages) >= 5, "a small page size must produce several pages"
+    assert all(len(p.objects) + len(p.prefixes) <= 5 for p in pages)
+    objects = [e.key for p in pages for e in p.objects]
+    prefixes = [e.key for p in pages for e in p.prefixes]
+    assert objects == sorted(k for k in keys if k.count("/") == 1)
+    assert prefixes == ["many/sub1/", "many/sub2/"]
+    assert pages[-1].is_last and not any(p.is_last for p in pages[:-1])
+
+
+def test_recursive_listing_has_no_prefixes(server: S3Server) -> None:
+    bucket = server.bucket()
+    keys = ["r/a", "r/b/c", "r/b/d/e", "other"]
+    server.put(bucket, keys)
+    pages = list(server.backend(page_size=2).iter_pages(bucket, "r/", recursive=True))
+    assert [e.key for p in pages for e in p.objects] == ["r/a", "r/b/c", "r/b/d/e"]
+    assert not any(p.prefixes for p in pages)
+
+
+def test_names_with_spaces_unicode_and_url_characters_round_trip(server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ODD_NAMES)
+    backend = server.backend()
+    page = backend.list_page(bucket, "")
+    listed = [e.key for e in page.objects] + [e.key for e in page.prefixes]
+    assert set(listed) == {"100% done #1 + more.txt", "Résumé – final.txt", "日本語.txt", "a b/"}
+    assert [e.key for e in backend.list_page(bucket, "a b/").objects] == ["a b/c d.txt"]
+    info = backend.head_object(bucket, "100% done #1 + more.txt")
+    assert info.size == len(b"100% done #1 + more.txt")
+
+
+def test_head_object_reports_metadata(server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"data.json": b'{"a": 1}'}, content_type="application/json")
+    info = server.backend().head_object(bucket, "data.json")
+    assert (info.bucket, info.key, info.size) == (bucket, "data.json", 8)
+    assert info.content_type == "application/json"
+    assert info.etag == hashlib.md5(b'{"a": 1}').hexdigest()
+    assert info.modified > 0
+
+
+def test_missing_bucket_raises_bucket_not_found(server: S3Server) -> None:
+    with pytest.raises(BucketNotFound) as caught:
+        server.backend().list_page("no-such-bucket-here", "")
+    assert "no-such-bucket-here" in caught.value.message
+    assert caught.value.hint
+
+
+def test_missing_key_raises_key_not_found(server: S3Server) -> None:
+    bucket = server.bucket()
+    with pytest.raises(KeyNotFound):
+        server.backend().head_object(bucket, "absent.txt")
+
+
+def test_bucket_deleted_meanwhile_raises_bucket_not_found(server: S3Server) -> None:
+    bucket = server.bucket()
+    backend = server.backend()
+    backend.list_page(bucket, "")
+    server.client.delete_bucket(Bucket=bucket)
+    with pytest.raises(BucketNotFound):
+        backend.list_page(bucket, "")
+
+
+def test_empty_prefix_lists_nothing(server: S3Server) -> None:
+    bucket = server.bucket()
+    page = server.backend().list_page(bucket, "nothing-here/")
+    assert page.objects == [] and page.prefixes == [] and page.is_last
+
+
+def test_cancel_stops_between_pages(server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, [f"k{i:02d}" for i in range(12)])
+    cancel = threading.Event()
+    seen = 0
+    with pytest.raises(Cancelled):
+        for page in server.backend(page_size=3).iter_pages(bucket, "", cancel):
+            seen += len(page.objects)
+            cancel.set()
+    assert seen == 3
+
+
+# moto accepts any key and secret (it does not verify signatures): these two run on rclone.
+
+
+def test_wrong_access_key_is_invalid_credentials(rclone_server: S3Server) -> None:
+    server = rclone_server
+    backend = S3Backend(server.settings(), Credentials("not-the-right-key-id", "x" * 30))
+    with pytest.raises(InvalidCredentials) as caught:
+        backend.list_buckets()
+    assert "access key" in caught.value.message.lower()
+
+
+def test_wrong_secret_is_invalid_credentials(rclone_server: S3Server) -> None:
+    server = rclone_server
+    wrong = Credentials(server.credentials.access_key_id, "wrong-secret-0123456789")
+    with pytest.raises(InvalidCredentials) as caught:
+        S3Backend(server.settings(), wrong).list_buckets()
+    assert "secret" in caught.value.message.lower()
+
+
+def test_dead_endpoint_is_unreachable() -> None:
+    from cloudbrowser.core.connection import ConnectionSettings
+
+    settings = ConnectionSettings(
+        endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1", max_attempts=1
+    )
+    backend = S3Backend(settings, Credentials("some-access-key-id", "some-secret-key-value"))
+    with pytest.raises(EndpointUnreachable) as caught:
+        backend.list_buckets()
+    assert caught.value.retryable
+    assert "some-secret-key-value" not in str(caught.value) + caught.value.detail

@@ -1,0 +1,79 @@
+"""Key and location helpers: pure functions, so exhaustive cases are cheap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cloudbrowser.core.errors import ConfigError, UnsafeKey
+from cloudbrowser.core.keys import (
+    leaf_name,
+    local_path_for,
+    normalize_prefix,
+    parent_prefix,
+    parse_location,
+    prefix_parts,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bucket", ("bucket", "")),
+        ("bucket/", ("bucket", "")),
+        ("bucket/a/b", ("bucket", "a/b/")),
+        ("s3://bucket/a/b/", ("bucket", "a/b/")),
+        ("S3://bucket/a", ("bucket", "a/")),
+        ("  /bucket/a b/ ", ("bucket", "a b/")),
+        ("bucket/100% #1 + x/", ("bucket", "100% #1 + x/")),
+    ],
+)
+def test_parse_location(text: str, expected: tuple[str, str]) -> None:
+    assert parse_location(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "s3://", "/", "   "])
+def test_parse_location_without_bucket_is_a_clear_error(text: str) -> None:
+    with pytest.raises(ConfigError, match="bucket"):
+        parse_location(text)
+
+
+def test_prefix_helpers() -> None:
+    assert normalize_prefix("a/b") == "a/b/"
+    assert normalize_prefix("") == ""
+    assert parent_prefix("a/b/") == "a/"
+    assert parent_prefix("a/") == ""
+    assert parent_prefix("") == ""
+    assert prefix_parts("a/b c/") == [("a", "a/"), ("b c", "a/b c/")]
+    assert prefix_parts("") == []
+    assert leaf_name("a/b/") == "b"
+    assert leaf_name("a/b.txt") == "b.txt"
+
+
+def test_local_path_stays_inside_root(tmp_path: Path) -> None:
+    target = local_path_for("photos/2024/a b.jpg", "photos/", tmp_path)
+    assert target == tmp_path / "2024" / "a b.jpg"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../escape.txt",
+        "a/../../escape.txt",
+        "/etc/passwd",
+        "a//b.txt",
+        "a/./b.txt",
+        "con.txt",
+        "dir/LPT1",
+        "what?.txt",
+        "back\\slash.txt",
+        "trailing-dot./x",
+        "trailing space ",
+        "folder/",
+    ],
+)
+def test_hostile_keys_are_refused(tmp_path: Path, key: str) -> None:
+    with pytest.raises(UnsafeKey) as caught:
+        local_path_for(key, "", tmp_path)
+    assert key in caught.value.message
