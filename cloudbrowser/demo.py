@@ -76,17 +76,44 @@ def sample_objects() -> dict[str, list[SampleObject]]:
     return {
         "demo-documents": [
             o("README.txt", readme, "text/plain", 30),
-            o("reports/2024/Q1/summary.json", json.dumps(report, indent=2).encode(), "application/json", 200),
+            o(
+                "reports/2024/Q1/summary.json",
+                json.dumps(report, indent=2).encode(),
+                "application/json",
+                200,
+            ),
             o("reports/2024/Q1/sales.csv", csv, "text/csv", 199),
-            o("reports/2024/Q2/summary.json", json.dumps({**report, "quarter": "Q2"}).encode(), "application/json", 110),
+            o(
+                "reports/2024/Q2/summary.json",
+                json.dumps({**report, "quarter": "Q2"}).encode(),
+                "application/json",
+                110,
+            ),
             o("reports/2024/Q2/notes draft.txt", b"Numbers still moving.\n", "text/plain", 100),
-            o("reports/archive/2019/old/very/deep/folder/leaf.txt", b"Five levels down.\n", "text/plain", 2000),
+            o(
+                "reports/archive/2019/old/very/deep/folder/leaf.txt",
+                b"Five levels down.\n",
+                "text/plain",
+                2000,
+            ),
             o("Résumé – final.txt", "Curriculum vitæ\n".encode(), "text/plain; charset=utf-8", 12),
             o("日本語のファイル.txt", "こんにちは\n".encode(), "text/plain; charset=utf-8", 8),
             o("100% done #1 + more.txt", b"Names may contain % # + and spaces.\n", "text/plain", 5),
             o("a+b=c.csv", b"a,b,c\n1,2,3\n", "text/csv", 3),
-            o("archive/backup-2023.tar.gz", bytes(range(256)) * 64, "application/gzip", 400, "GLACIER"),
-            o("archive/cold-copy.bin", b"\0" * 4096, "application/octet-stream", 500, "STANDARD_IA"),
+            o(
+                "archive/backup-2023.tar.gz",
+                bytes(range(256)) * 64,
+                "application/gzip",
+                400,
+                "GLACIER",
+            ),
+            o(
+                "archive/cold-copy.bin",
+                b"\0" * 4096,
+                "application/octet-stream",
+                500,
+                "STANDARD_IA",
+            ),
         ],
         "demo-photos": [
             o("2023/summer/beach.jpg", _JPEG, "image/jpeg", 500),
@@ -96,7 +123,12 @@ def sample_objects() -> dict[str, list[SampleObject]]:
             o("2024/index.json", b'{"albums": ["summer", "winter"]}', "application/json", 298),
         ],
         "demo-logs": [
-            o("README.txt", f"{BIG_FOLDER} holds {BIG_FOLDER_COUNT:,} small objects.\n".encode(), "text/plain", 2),
+            o(
+                "README.txt",
+                f"{BIG_FOLDER} holds {BIG_FOLDER_COUNT:,} small objects.\n".encode(),
+                "text/plain",
+                2,
+            ),
         ],
     }
 
@@ -144,7 +176,7 @@ class DemoServer:
 
 
 def _backend() -> Any:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
     from moto.s3.models import s3_backends
 
     return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]

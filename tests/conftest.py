@@ -69,7 +69,9 @@ class MemoryKeyring(KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+def isolated_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MemoryKeyring]:
     """Fresh dirs, no AWS settings from the machine, and an in-memory keyring."""
     for name in ("config", "data", "cache"):
         d = tmp_path / f"cb-{name}"

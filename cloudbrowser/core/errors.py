@@ -73,9 +73,7 @@ class StorageError(CloudBrowserError):
 
     title = "Storage error"
 
-    def __init__(
-        self, message: str, *, hint: str = "", detail: str = "", code: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, hint: str = "", detail: str = "", code: str = "") -> None:
         super().__init__(message, hint=hint, detail=detail)
         #: The service's error code (``NoSuchBucket``...), or "" for transport errors.
         self.code = code

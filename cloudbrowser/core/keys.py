@@ -75,7 +75,9 @@ def leaf_name(key: str) -> str:
 
 
 #: Names Windows refuses whatever the extension (CON.txt is as bad as CON).
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+}
 _WINDOWS_ILLEGAL = set('<>:"|?*\\') | {chr(c) for c in range(32)}
 
 

@@ -313,9 +313,10 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
         )
     if isinstance(exc, bx.NoRegionError):
         return ConfigError("No region is set for this connection.", hint="Choose a region.")
-    if isinstance(exc, bx.InvalidEndpointConfigurationError | ValueError) and "endpoint" in str(
-        exc
-    ).lower():
+    if (
+        isinstance(exc, bx.InvalidEndpointConfigurationError | ValueError)
+        and "endpoint" in str(exc).lower()
+    ):
         return ConfigError(
             "The endpoint URL is not valid.",
             hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
@@ -333,7 +334,9 @@ def _translate_client_error(
     code = str(error.get("Code", ""))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     meta = exc.response.get("ResponseMetadata", {})
-    detail = f"{code or status}: {error.get('Message', '')} (request id {meta.get('RequestId', '-')})"
+    detail = (
+        f"{code or status}: {error.get('Message', '')} (request id {meta.get('RequestId', '-')})"
+    )
     if code in _CREDENTIAL_CODES:
         message, hint = _CREDENTIAL_CODES[code]
         return InvalidCredentials(message, hint=hint, detail=detail, code=code)
@@ -345,12 +348,16 @@ def _translate_client_error(
             code=code,
         )
     if code in ("NoSuchKey", "404", "NotFound") or status == 404:
-        return KeyNotFound(
-            f"{where} does not exist (it may have been deleted or moved).",
-            hint="Refresh the listing.",
-            detail=detail,
-            code=code,
-        ) if key else NotFound(f"{where} was not found.", detail=detail, code=code)
+        return (
+            KeyNotFound(
+                f"{where} does not exist (it may have been deleted or moved).",
+                hint="Refresh the listing.",
+                detail=detail,
+                code=code,
+            )
+            if key
+            else NotFound(f"{where} was not found.", detail=detail, code=code)
+        )
     if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
         return AccessDenied(
             f"Access to {where} is denied.",
@@ -384,4 +391,6 @@ def _translate_client_error(
             detail=detail,
         )
     message = str(error.get("Message") or code or f"HTTP {status}")
-    return StorageError(f"The server refused the request for {where}: {message}", detail=detail, code=code)
+    return StorageError(
+        f"The server refused the request for {where}: {message}", detail=detail, code=code
+    )

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import (
     BucketNotFound,
     Cancelled,
@@ -14,7 +15,6 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
 )
-from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server, free_port
 

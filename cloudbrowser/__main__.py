@@ -1,0 +1,113 @@
+"""``cloudbrowser``: parse the command line; import Qt only when a window is wanted."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from cloudbrowser import __version__
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import ConfigError
+
+#: Where the secret for ``--access-key-id`` comes from: never the command line, which other
+#: users can read (``ps``) and shells keep in history.
+SECRET_ENV = "CLOUDBROWSER_SECRET_ACCESS_KEY"
+SESSION_TOKEN_ENV = "CLOUDBROWSER_SESSION_TOKEN"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloudbrowser",
+        description="A desktop file manager for S3 and S3-compatible object storage.",
+        epilog=(
+            "Credentials: with --profile, the AWS shared config is used (SSO, "
+            "credential_process and assume-role included). With --access-key-id, the secret is "
+            f"read from ${SECRET_ENV} (and an optional ${SESSION_TOKEN_ENV}). Otherwise the "
+            "standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) apply."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"cloudbrowser {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="browse sample data on an embedded local S3 server (no account needed)",
+    )
+    parser.add_argument(
+        "--endpoint", metavar="URL", help="S3-compatible endpoint, e.g. http://127.0.0.1:9000"
+    )
+    parser.add_argument(
+        "--region", help="region name (default: from the AWS config, else us-east-1)"
+    )
+    parser.add_argument("--profile", metavar="NAME", help="AWS shared config profile to sign with")
+    parser.add_argument(
+        "--access-key-id", metavar="ID", help=f"access key id (secret from ${SECRET_ENV})"
+    )
+    parser.add_argument(
+        "--addressing-style",
+        choices=["auto", "path", "virtual"],
+        default=None,
+        help="bucket addressing (default: path with --endpoint, auto otherwise)",
+    )
+    parser.add_argument(
+        "--anonymous", action="store_true", help="unsigned requests, for public buckets"
+    )
+    parser.add_argument(
+        "--no-verify-tls", action="store_true", help="do not check TLS certificates (unsafe)"
+    )
+    parser.add_argument("--ca-bundle", metavar="PATH", help="CA certificates to trust for TLS")
+    parser.add_argument("--name", help="name of the connection shown in the tree")
+    parser.add_argument("--page-size", type=int, default=1000, help=argparse.SUPPRESS)
+    parser.add_argument("location", nargs="?", default="", help="bucket/prefix/ to open at start")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Credentials | None]:
+    """The connection described by the command line. Raises ConfigError."""
+    credentials = None
+    if args.access_key_id:
+        secret = os.environ.get(SECRET_ENV, "")
+        if not secret:
+            raise ConfigError(
+                f"--access-key-id needs the secret key in the environment variable {SECRET_ENV}.",
+                hint="Secrets are never read from the command line, where others can see them.",
+            )
+        credentials = Credentials(args.access_key_id, secret, os.environ.get(SESSION_TOKEN_ENV, ""))
+    if args.profile and credentials:
+        raise ConfigError("Use either --profile or --access-key-id, not both.")
+    verify: bool | str = args.ca_bundle or not args.no_verify_tls
+    name = args.name or (
+        args.endpoint or (f"AWS ({args.profile})" if args.profile else "Amazon S3")
+    )
+    settings = ConnectionSettings(
+        name=name,
+        endpoint_url=args.endpoint or None,
+        region=args.region or ("us-east-1" if args.endpoint else None),
+        addressing_style=args.addressing_style or ("path" if args.endpoint else "auto"),
+        aws_profile=args.profile or None,
+        anonymous=args.anonymous,
+        verify_tls=verify,
+    )
+    return settings, credentials
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo and (args.endpoint or args.profile or args.access_key_id):
+        parser.error(
+            "--demo brings its own server: leave out --endpoint, --profile and --access-key-id"
+        )
+    try:
+        connection = None if args.demo else settings_from_args(args)
+    except ConfigError as error:
+        print(f"cloudbrowser: {error}", file=sys.stderr)
+        return 2
+    from cloudbrowser.gui.app import run_gui  # Qt is imported only from here on
+
+    return run_gui(args, connection)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

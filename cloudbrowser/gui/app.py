@@ -1,0 +1,99 @@
+"""The composition root: QApplication, logging, the excepthook, the window and its wiring."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from cloudbrowser import __version__
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.keys import parse_location
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from cloudbrowser.gui.workers import Job, UnexpectedError
+
+log = logging.getLogger("cloudbrowser")
+
+
+def _initial_location(conn_id: str, text: str) -> Location:
+    if not text:
+        return Location(conn_id)
+    bucket, prefix = parse_location(text)
+    return Location(conn_id, bucket, prefix)
+
+
+def install_excepthook(window: MainWindow) -> None:
+    """An uncaught exception (a bug) is logged and shown once with details, never lost."""
+
+    def show(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        error = UnexpectedError(
+            "Something went wrong inside cloudbrowser.",
+            hint="Your data is safe; the details below help to fix the bug.",
+            detail=f"{exc_type.__name__}: {exc}",
+        )
+        # The hook may run on any thread: hand the dialog to the GUI thread.
+        QTimer.singleShot(0, window, lambda: window.messages.major(error))
+
+    sys.excepthook = show
+    threading.excepthook = lambda a: show(a.exc_type, a.exc_value or a.exc_type(), a.exc_traceback)
+
+
+def run_gui(
+    args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
+) -> int:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("cloudbrowser")
+    app.setApplicationDisplayName("cloudbrowser")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("cloudbrowser")
+    app.setDesktopFileName("cloudbrowser")
+
+    service = StorageService(page_size=args.page_size)
+    window = MainWindow(service)
+    install_excepthook(window)
+    window.show()
+
+    def open_connection(settings: ConnectionSettings, credentials: Credentials | None) -> None:
+        conn = service.add_connection(settings, credentials)
+        window.add_connection(conn.id, show=False)
+        try:
+            window.navigate(_initial_location(conn.id, args.location))
+        except CloudBrowserError as error:
+            window.messages.minor(error)
+            window.navigate(Location(conn.id))
+
+    demo = None
+    if connection is not None:
+        open_connection(*connection)
+    else:
+        from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
+
+        demo = DemoServer()
+        window.messages.info("Starting the demo server with sample data…")
+
+        def start(_job: Job) -> ConnectionSettings:
+            demo.start()
+            return demo.settings()
+
+        job = service.run(start, "Starting the demo server")
+        job.signals.succeeded.connect(lambda settings: open_connection(settings, DEMO_CREDENTIALS))
+        job.signals.failed.connect(window.messages.major)
+
+    code = app.exec()
+    if not service.shutdown(timeout_ms=2000):
+        log.warning("some background requests were still running at exit")
+    if demo is not None:
+        demo.stop()
+    return code

@@ -1,0 +1,55 @@
+"""One place where failures reach the user, exactly once (qutebrowser's message bridge idea).
+
+Minor failures (one object's properties could not be read) go to the status bar; major ones
+(a bug, something the user must act on now) open a dialog with the details and a button to
+copy them. Listing failures are not routed here: the list shows them inline, where they
+happened.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication, QMessageBox, QStatusBar, QWidget
+
+from cloudbrowser.core.errors import CloudBrowserError
+
+log = logging.getLogger(__name__)
+
+#: How long a minor message stays in the status bar.
+STATUS_MS = 10_000
+
+
+class MessageSink(QObject):
+    def __init__(self, window: QWidget, status_bar: QStatusBar) -> None:
+        super().__init__(window)
+        self._window = window
+        self._status = status_bar
+        #: Details of the last message, for tests and for "copy details".
+        self.last: CloudBrowserError | None = None
+
+    def info(self, text: str) -> None:
+        self._status.showMessage(text, STATUS_MS)
+
+    def minor(self, error: CloudBrowserError) -> None:
+        self.last = error
+        log.warning("%s: %s (%s)", error.title, error.message, error.detail)
+        self._status.showMessage(f"{error.title}: {error}", STATUS_MS)
+
+    def major(self, error: CloudBrowserError) -> None:
+        self.last = error
+        log.error("%s: %s (%s)", error.title, error.message, error.detail)
+        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.message, parent=self._window)
+        box.setInformativeText(error.hint)
+        if error.detail:
+            box.setDetailedText(error.detail)
+            copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+            copy.clicked.disconnect()  # keep the box open after copying
+            copy.clicked.connect(
+                lambda: QApplication.clipboard().setText(
+                    f"{error.title}\n{error.message}\n{error.hint}\n{error.detail}"
+                )
+            )
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.open()

@@ -1,0 +1,130 @@
+"""StorageService: the Qt facade over the core that models and widgets call.
+
+Every method returns a started :class:`~cloudbrowser.gui.workers.Job` at once; the work
+runs on the pool and answers through the job's signals on the GUI thread. Connections are
+registered by id; the service owns one S3Backend (and so one shared botocore client) per
+connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
+from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.s3 import MAX_PAGE_SIZE, S3Backend
+from cloudbrowser.gui.workers import Job, JobRunner
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A registered connection: an id the GUI keys everything by, and its backend."""
+
+    id: str
+    settings: ConnectionSettings
+    backend: S3Backend
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+
+class StorageService(QObject):
+    """Runs storage calls in the background for the GUI.
+
+    Signals:
+        connectionAdded(str): a connection id became available.
+        connectionRemoved(str): a connection id is gone.
+    """
+
+    connectionAdded = Signal(str)
+    connectionRemoved = Signal(str)
+
+    def __init__(
+        self, *, page_size: int = MAX_PAGE_SIZE, max_threads: int = 8, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self.runner = JobRunner(max_threads, self)
+        self._connections: dict[str, Connection] = {}
+
+    # ── connections ─────────────────────────────────────────────────────────────────────
+
+    def add_connection(
+        self, settings: ConnectionSettings, credentials: Credentials | None = None
+    ) -> Connection:
+        conn_id = settings.name
+        n = 2
+        while conn_id in self._connections:
+            conn_id = f"{settings.name} ({n})"
+            n += 1
+        backend = S3Backend(settings, credentials, page_size=self.page_size)
+        conn = Connection(conn_id, settings, backend)
+        self._connections[conn_id] = conn
+        self.connectionAdded.emit(conn_id)
+        return conn
+
+    def remove_connection(self, conn_id: str) -> None:
+        if self._connections.pop(conn_id, None) is not None:
+            self.connectionRemoved.emit(conn_id)
+
+    def connection(self, conn_id: str) -> Connection:
+        try:
+            return self._connections[conn_id]
+        except KeyError:
+            raise ConfigError(f"There is no connection named “{conn_id}”.") from None
+
+    def connections(self) -> list[Connection]:
+        return list(self._connections.values())
+
+    # ── operations ──────────────────────────────────────────────────────────────────────
+
+    def list_buckets(self, conn_id: str) -> Job:
+        """Job succeeding with ``list[Bucket]``."""
+        backend = self.connection(conn_id).backend
+
+        def work(_job: Job) -> list[Bucket]:
+            return backend.list_buckets()
+
+        return self._start(work, f"Listing the buckets of {conn_id}")
+
+    def list_prefix(self, conn_id: str, bucket: str, prefix: str) -> Job:
+        """Job reporting each :class:`ListPage` as ``progress``, in order, then succeeding
+        with the number of pages. Cancelling stops it between pages."""
+        backend = self.connection(conn_id).backend
+
+        def work(job: Job) -> int:
+            pages = 0
+            for page in backend.iter_pages(bucket, prefix, job.cancel_event):
+                job.report(page)
+                pages += 1
+            return pages
+
+        return self._start(work, f"Listing {bucket}/{prefix}")
+
+    def head_object(self, conn_id: str, bucket: str, key: str) -> Job:
+        """Job succeeding with :class:`ObjectInfo`."""
+        backend = self.connection(conn_id).backend
+
+        def work(_job: Job) -> ObjectInfo:
+            return backend.head_object(bucket, key)
+
+        return self._start(work, f"Reading the properties of {bucket}/{key}")
+
+    def run(self, fn: Callable[[Job], Any], description: str) -> Job:
+        """Run any other callable in the background (e.g. starting the demo server)."""
+        return self._start(fn, description)
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        return self.runner.shutdown(timeout_ms)
+
+    def _start(self, fn: Callable[[Job], Any], description: str) -> Job:
+        return self.runner.start(Job(fn, description=description))
+
+
+__all__ = ["Connection", "ListPage", "StorageService"]

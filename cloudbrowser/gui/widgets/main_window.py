@@ -1,0 +1,442 @@
+"""MainWindow: the bucket tree beside the file list, a path bar, history and a status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Slot,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.entries import Entry, ObjectInfo
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.keys import parse_location
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
+from cloudbrowser.gui.models.object_list import (
+    Column,
+    EntryRole,
+    ListingFilterProxy,
+    ObjectListModel,
+)
+from cloudbrowser.gui.navigation import History, Location
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.path_bar import PathBar
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class ErrorPanel(QWidget):
+    """Shown instead of the list when a location cannot be listed: what, why, what next."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.icon = QLabel()
+        self.icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(48, 48)
+        )
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.message = QLabel()
+        self.hint = QLabel()
+        self.detail = QLabel()
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setStyleSheet("color: palette(placeholder-text);")
+        for label in (self.message, self.hint, self.detail):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+        self.retry = QPushButton("Retry")
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.retry)
+        row.addStretch(1)
+        for widget in (self.icon, self.title, self.message, self.hint, self.detail):
+            layout.addWidget(widget)
+        layout.addLayout(row)
+        layout.addStretch(2)
+
+    def show_error(self, error: CloudBrowserError) -> None:
+        self.title.setText(error.title)
+        self.message.setText(error.message)
+        self.hint.setText(error.hint)
+        self.detail.setText(error.detail)
+        self.detail.setVisible(bool(error.detail))
+
+
+class MainWindow(QMainWindow):
+    """The browser window. It owns the models; every storage call goes through ``service``."""
+
+    def __init__(self, service: StorageService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.history = History()
+        self.qlocale = QLocale()
+        self.setWindowTitle("cloudbrowser")
+        self.resize(1100, 680)
+
+        self.tree_model = BucketTreeModel(service, self)
+        self.list_model = ObjectListModel(service, self)
+        self.proxy = ListingFilterProxy(self)
+        self.proxy.setSourceModel(self.list_model)
+
+        self._build_views()
+        self._build_actions()
+        self._build_toolbar()
+        self.messages = MessageSink(self, self.statusBar())
+        self._counts_label = QLabel()
+        self.statusBar().addPermanentWidget(self._counts_label)
+
+        self.list_model.countsChanged.connect(self._update_counts)
+        self.list_model.loadingChanged.connect(self._update_loading)
+        self.list_model.listingFailed.connect(self._on_listing_failed)
+        self.list_model.modelReset.connect(self._show_list)
+        self.service.connectionRemoved.connect(self._on_connection_removed)
+        self._update_nav_actions()
+        self._update_loading(False)
+
+    # ── construction ────────────────────────────────────────────────────────────────────
+
+    def _build_views(self) -> None:
+        self.tree = QTreeView()
+        self.tree.setModel(self.tree_model)
+        self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setExpandsOnDoubleClick(True)
+        self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        self.tree.setAccessibleName("Buckets")
+
+        self.view = QTreeView()
+        self.view.setModel(self.proxy)
+        self.view.setRootIsDecorated(False)
+        self.view.setItemsExpandable(False)
+        self.view.setUniformRowHeights(True)  # needed to stay fast with 100,000s of rows
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        self.view.setAccessibleName("Objects")
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.SIZE, 100),
+            (Column.MODIFIED, 150),
+            (Column.STORAGE_CLASS, 120),
+        ):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        self.view.activated.connect(self._on_activated)
+
+        self.error_panel = ErrorPanel()
+        self.error_panel.retry.clicked.connect(self.refresh)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.error_panel)
+
+        # "n loaded… Stop" while a listing streams in; the partial/failed state after.
+        self.loading_bar = QWidget()
+        bar = QHBoxLayout(self.loading_bar)
+        bar.setContentsMargins(6, 2, 6, 2)
+        self.loading_label = QLabel()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop loading this folder (Esc); what is loaded stays")
+        self.stop_button.clicked.connect(self.stop_loading)
+        self.retry_button = QPushButton("Load all")
+        self.retry_button.clicked.connect(self.refresh)
+        bar.addWidget(self.loading_label, 1)
+        bar.addWidget(self.stop_button)
+        bar.addWidget(self.retry_button)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(self.stack, 1)
+        right_layout.addWidget(self.loading_bar)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([280, 820])
+        self.setCentralWidget(self.splitter)
+
+    def _action(
+        self, text: str, icon: QStyle.StandardPixmap | None, keys: list[QKeySequence], slot: object
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        unique: list[QKeySequence] = []
+        for key in keys:  # StandardKey.Back is Alt+Left on some platforms: no duplicates
+            if not key.isEmpty() and key not in unique:
+                unique.append(key)
+        keys = unique
+        action.setShortcuts(keys)
+        shortcut_text = keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
+        action.setToolTip(f"{text} ({shortcut_text})" if shortcut_text else text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        k = QKeySequence
+        self.back_action = self._action(
+            "Back", sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
+        )
+        self.forward_action = self._action(
+            "Forward",
+            sp.SP_ArrowForward,
+            [k("Alt+Right"), k(k.StandardKey.Forward)],
+            self.go_forward,
+        )
+        self.up_action = self._action("Up", sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
+        self.refresh_action = self._action(
+            "Refresh", sp.SP_BrowserReload, [k("F5"), k(k.StandardKey.Refresh)], self.refresh
+        )
+        self.location_action = self._action(
+            "Go to location…", None, [k("Ctrl+L")], self.path_bar_edit
+        )
+        self.filter_action = self._action("Filter", None, [k("Ctrl+F")], self.focus_filter)
+        self.quit_action = self._action("Quit", None, [k(k.StandardKey.Quit)], self.close)
+        # Backspace goes up only from the list: in text fields it must delete characters.
+        up_key = QShortcut(k("Backspace"), self.view, self.go_up)
+        up_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        stop_key = QShortcut(k("Escape"), self.view, self.stop_loading)
+        stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Navigation")
+        toolbar.setObjectName("navigation")
+        toolbar.setMovable(False)
+        for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
+            toolbar.addAction(action)
+        self.path_bar = PathBar()
+        self.path_bar.navigateRequested.connect(self.navigate)
+        self.path_bar.textEntered.connect(self.navigate_to_text)
+        toolbar.addWidget(self.path_bar)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(240)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        toolbar.addWidget(self.filter_edit)
+        self.addToolBar(toolbar)
+
+    # ── navigation ──────────────────────────────────────────────────────────────────────
+
+    def add_connection(self, conn_id: str, *, show: bool = True) -> None:
+        """Put a registered connection in the tree and (optionally) open its bucket list."""
+        index = self.tree_model.add_connection(conn_id)
+        self.tree.expand(index)
+        if show:
+            self.navigate(Location(conn_id))
+
+    @Slot(object)
+    def navigate(self, location: Location) -> None:
+        """Go to ``location`` and remember it in the history."""
+        self.history.push(location)
+        self._show(location)
+
+    def _show(self, location: Location) -> None:
+        self.filter_edit.clear()
+        self.list_model.show(location)
+        self.path_bar.set_location(location)
+        self.setWindowTitle(f"{location.text() or location.connection} — cloudbrowser")
+        self._select_in_tree(location)
+        self._update_nav_actions()
+
+    @Slot(str)
+    def navigate_to_text(self, text: str) -> None:
+        current = self.history.current
+        if current is None:
+            return
+        if not text.strip():
+            self.navigate(Location(current.connection))
+            return
+        try:
+            bucket, prefix = parse_location(text)
+        except CloudBrowserError as error:
+            self.messages.minor(error)
+            return
+        self.navigate(Location(current.connection, bucket, prefix))
+
+    def go_back(self) -> None:
+        location = self.history.back()
+        if location is not None:
+            self._show(location)
+
+    def go_forward(self) -> None:
+        location = self.history.forward()
+        if location is not None:
+            self._show(location)
+
+    def go_up(self) -> None:
+        current = self.history.current
+        parent = current.parent() if current else None
+        if parent is not None:
+            self.navigate(parent)
+
+    def refresh(self) -> None:
+        if self.history.current is not None:
+            self._show(self.history.current)
+
+    def stop_loading(self) -> None:
+        self.list_model.stop()
+
+    def path_bar_edit(self) -> None:
+        self.path_bar.start_editing()
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    @Slot(QModelIndex)
+    def _on_activated(self, index: QModelIndex) -> None:
+        """Enter or double-click: open a folder or bucket; show an object's properties."""
+        entry: Entry = self.proxy.data(index, EntryRole)
+        current = self.history.current
+        if entry is None or current is None:
+            return
+        if entry.is_prefix:
+            self.navigate(current.child(entry.key))
+            return
+        job = self.service.head_object(current.connection, current.bucket, entry.key)
+        job.signals.succeeded.connect(self._on_object_info)
+        job.signals.failed.connect(self.messages.minor)
+
+    @Slot(object)
+    def _on_object_info(self, info: ObjectInfo) -> None:
+        size = self.qlocale.formattedDataSize(info.size)
+        parts = [info.key, size, info.content_type or "no content type", f"ETag {info.etag}"]
+        if info.storage_class:
+            parts.append(info.storage_class)
+        self.messages.info(" · ".join(parts))
+
+    def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        location = current.data(LocationRole) if current.isValid() else None
+        if isinstance(location, Location) and location != self.history.current:
+            self.navigate(location)
+
+    def _select_in_tree(self, location: Location) -> None:
+        index = self.tree_model.index_for(location)
+        if index.isValid() and self.tree.currentIndex() != index:
+            selection = self.tree.selectionModel()
+            blocked = selection.blockSignals(True)
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            selection.blockSignals(blocked)
+            self.tree.viewport().update()
+            self.tree.scrollTo(index)
+
+    @Slot(str)
+    def _on_connection_removed(self, conn_id: str) -> None:
+        self.history.forget_connection(conn_id)
+        if self.history.current is None:
+            self.list_model.clear()
+        else:
+            self._show(self.history.current)
+
+    def _update_nav_actions(self) -> None:
+        current = self.history.current
+        self.back_action.setEnabled(self.history.can_go_back())
+        self.forward_action.setEnabled(self.history.can_go_forward())
+        self.up_action.setEnabled(current is not None and current.parent() is not None)
+        self.refresh_action.setEnabled(current is not None)
+
+    # ── state display ───────────────────────────────────────────────────────────────────
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._update_counts()
+
+    def _show_list(self) -> None:
+        self.stack.setCurrentWidget(self.view)
+
+    @Slot(object)
+    def _on_listing_failed(self, error: CloudBrowserError) -> None:
+        if self.list_model.rowCount() == 0:
+            self.error_panel.show_error(error)
+            self.stack.setCurrentWidget(self.error_panel)
+        self.statusBar().showMessage(f"{error.title}: {error.message}")
+        self._update_loading(False)
+
+    def _update_counts(self) -> None:
+        folders, files, size = self.list_model.counts()
+        at_root = self.history.current is not None and self.history.current.is_connection_root
+        noun = "bucket" if at_root else "folder"
+        parts = [f"{self.qlocale.toString(folders)} {noun}{'' if folders == 1 else 's'}"]
+        if not at_root:
+            parts.append(f"{self.qlocale.toString(files)} object{'' if files == 1 else 's'}")
+            parts.append(self.qlocale.formattedDataSize(size))
+        shown = self.proxy.rowCount()
+        if self.filter_edit.text():
+            parts.append(f"{self.qlocale.toString(shown)} shown")
+        self._counts_label.setText(", ".join(parts))
+        if self.list_model.loading:
+            self.loading_label.setText(f"{self.qlocale.toString(folders + files)} loaded…")
+
+    @Slot(bool)
+    def _update_loading(self, _loading: bool = False) -> None:
+        model = self.list_model
+        loaded = sum(model.counts()[:2])
+        if model.loading:
+            self.loading_label.setText(f"{self.qlocale.toString(loaded)} loaded…")
+            self.loading_bar.setVisible(True)
+            self.stop_button.setVisible(True)
+            self.retry_button.setVisible(False)
+        elif model.error is not None and loaded:
+            self.loading_label.setText(
+                f"Listing failed after {self.qlocale.toString(loaded)} rows: {model.error.message}"
+            )
+            self.retry_button.setText("Retry")
+            self.loading_bar.setVisible(True)
+            self.stop_button.setVisible(False)
+            self.retry_button.setVisible(True)
+        elif model.stopped:
+            self.loading_label.setText(
+                f"Stopped after {self.qlocale.toString(loaded)} rows: the list is incomplete."
+            )
+            self.retry_button.setText("Load all")
+            self.loading_bar.setVisible(True)
+            self.stop_button.setVisible(False)
+            self.retry_button.setVisible(True)
+        else:
+            self.loading_bar.setVisible(False)
+        self._update_counts()
+
+    # ── lifetime ────────────────────────────────────────────────────────────────────────
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.list_model.stop()
+        self.service.shutdown(timeout_ms=2000)
+        super().closeEvent(event)

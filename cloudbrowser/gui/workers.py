@@ -1,0 +1,130 @@
+"""Background jobs: storage calls run on a thread pool, results come back as queued signals.
+
+The napari/superqt pattern: a ``Job`` is a QRunnable whose ``signals`` QObject is created on
+the GUI thread (where the job is built), so every signal emitted from the worker is
+delivered on the GUI thread through the event loop. Cancellation is cooperative: the job's
+function receives the ``Job`` and checks ``job.cancel_event`` (S3Backend.iter_pages does so
+between pages). A job never raises into Qt: whatever its function raises becomes exactly one
+``failed`` emission, then ``finished``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError
+
+log = logging.getLogger(__name__)
+
+
+class UnexpectedError(CloudBrowserError):
+    """A bug or an error nobody translated: shown with details, never as a raw traceback."""
+
+    title = "Unexpected error"
+
+
+class JobSignals(QObject):
+    """Signals of one job, living on the GUI thread.
+
+    Signals:
+        progress(object): an intermediate result (e.g. one ListPage), in order.
+        succeeded(object): the function's return value; not emitted on failure or cancel.
+        failed(object): a CloudBrowserError; not emitted on cancel.
+        finished(): always, last.
+    """
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+
+class Job(QRunnable):
+    """One unit of background work: ``fn(job)`` runs on a pool thread."""
+
+    def __init__(self, fn: Callable[[Job], Any], *, description: str = "") -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns it: the pool must not delete it under us.
+        self.fn = fn
+        self.description = description
+        self.signals = JobSignals()
+        self.cancel_event = threading.Event()
+        self.done_event = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def cancel(self) -> None:
+        """Ask the job to stop at its next check; its results are then not delivered."""
+        self.cancel_event.set()
+
+    def report(self, value: object) -> None:
+        """Called by the job function to deliver an intermediate result."""
+        if not self.cancelled:
+            self.signals.progress.emit(value)
+
+    def run(self) -> None:
+        try:
+            value = self.fn(self)
+        except Cancelled:
+            pass
+        except CloudBrowserError as exc:
+            if not self.cancelled:
+                self.signals.failed.emit(exc)
+        except Exception as exc:
+            log.exception("job %r crashed", self.description)
+            if not self.cancelled:
+                self.signals.failed.emit(
+                    UnexpectedError(
+                        f"{self.description or 'A background task'} failed unexpectedly.",
+                        hint="This is a bug in cloudbrowser; the details help to fix it.",
+                        detail=f"{type(exc).__name__}: {exc}",
+                    )
+                )
+        else:
+            if not self.cancelled:
+                self.signals.succeeded.emit(value)
+        finally:
+            self.done_event.set()
+            self.signals.finished.emit()
+
+
+class JobRunner(QObject):
+    """Starts jobs on a bounded pool and keeps them alive until they finish.
+
+    ``shutdown`` cancels everything and waits a bounded time: closing the window never
+    hangs on a slow server (a request already on the wire is abandoned, not awaited).
+    """
+
+    def __init__(self, max_threads: int = 8, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._active: set[Job] = set()
+
+    def start(self, job: Job) -> Job:
+        self._active.add(job)
+        job.signals.finished.connect(self._forget)
+        self.pool.start(job)
+        return job
+
+    def _forget(self) -> None:
+        sender = self.sender()
+        self._active = {j for j in self._active if j.signals is not sender}
+
+    @property
+    def active(self) -> int:
+        return len(self._active)
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Cancel all jobs; True when every one ended within ``timeout_ms``."""
+        for job in list(self._active):
+            job.cancel()
+        self.pool.clear()  # jobs not started yet never start
+        return self.pool.waitForDone(timeout_ms)

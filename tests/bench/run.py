@@ -1,0 +1,77 @@
+"""Benchmarks: cloudbrowser beside s5cmd, rclone and aws-cli on the same local server.
+
+    /work/venv/bin/python tests/bench/run.py listing [--keys N] [--runs N] [--json FILE]
+
+Each suite is a function that returns a list of result rows (see ``results.Result``); a
+readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
+These are measurements, not tests: nothing here asserts on wall-clock time (see README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Run as a script: make the sibling modules and the checkout's cloudbrowser importable.
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE), str(_HERE.parents[1])):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import listing  # noqa: E402
+from results import Result, table  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark suite: ``run`` measures, ``describe`` says what the numbers are."""
+
+    run: Callable[[argparse.Namespace], list[Result]]
+    describe: Callable[[argparse.Namespace], str]
+
+
+#: Every suite by name. Later: operations, cli, startup, transfers.
+SUITES: dict[str, Suite] = {
+    "listing": Suite(
+        run=lambda a: listing.run_listing(a.keys, a.runs),
+        describe=lambda a: listing.describe(a.keys, a.runs),
+    ),
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="cloudbrowser benchmarks beside s5cmd, rclone and aws-cli."
+    )
+    parser.add_argument("suite", choices=sorted(SUITES), help="which suite to run")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument(
+        "--keys", type=int, default=100_000, help="keys to seed for listing (default 100000)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
+    args = parser.parse_args(argv)
+    if args.keys < listing.SUB_PREFIXES:
+        parser.error(f"--keys must be at least {listing.SUB_PREFIXES}")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    suite = SUITES[args.suite]
+    rows = suite.run(args)
+    print(suite.describe(args))
+    print()
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 1 if any(r["unit"] == "error" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

