@@ -68,6 +68,7 @@ def run_gui(
     def open_connection(settings: ConnectionSettings, credentials: Credentials | None) -> None:
         conn = service.add_connection(settings, credentials)
         window.add_connection(conn.id, show=False)
+        window.messages.info(f"Connected to {settings.display_endpoint}")
         try:
             window.navigate(_initial_location(conn.id, args.location))
         except CloudBrowserError as error:

@@ -85,6 +85,12 @@ class ObjectListModel(QAbstractTableModel):
         super().__init__(parent)
         self._service = service
         self._locale = QLocale()
+        # The "C" locale (no LANG set) has no real short format: fall back to ISO order.
+        self._date_format: str | QLocale.FormatType = (
+            "yyyy-MM-dd HH:mm"
+            if self._locale.language() == QLocale.Language.C
+            else QLocale.FormatType.ShortFormat
+        )
         self._folders: list[Entry] = []
         self._files: list[Entry] = []
         self._total_bytes = 0
@@ -294,7 +300,7 @@ class ObjectListModel(QAbstractTableModel):
                 if not entry.modified:
                     return ""
                 when = QDateTime.fromSecsSinceEpoch(int(entry.modified))
-                return self._locale.toString(when, QLocale.FormatType.ShortFormat)
+                return self._locale.toString(when, self._date_format)
             if column == Column.STORAGE_CLASS:
                 return entry.storage_class
             return None

@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
         self.tree.setUniformRowHeights(True)
         self.tree.setExpandsOnDoubleClick(True)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        # When the tree loads the node of where the list already is, highlight it.
+        self.tree_model.rowsInserted.connect(self._on_tree_rows)
         self.tree.setAccessibleName("Buckets")
 
         self.view = QTreeView()
@@ -347,6 +349,10 @@ class MainWindow(QMainWindow):
         location = current.data(LocationRole) if current.isValid() else None
         if isinstance(location, Location) and location != self.history.current:
             self.navigate(location)
+
+    def _on_tree_rows(self) -> None:
+        if self.history.current is not None:
+            self._select_in_tree(self.history.current)
 
     def _select_in_tree(self, location: Location) -> None:
         index = self.tree_model.index_for(location)
