@@ -1,0 +1,59 @@
+"""The demo server really serves the sample data the README promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.demo import BIG_FOLDER, DEMO_CREDENTIALS, VERSIONED_BUCKET, DemoServer
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    # A smaller big folder keeps the test quick; the seeding path is the same. The demo
+    # seeds moto's in-process backend, which moto_server resets before each of its tests.
+    server = DemoServer(big_folder_count=2_500)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_demo_has_buckets_folders_and_odd_names(demo: DemoServer) -> None:
+    backend = S3Backend(demo.settings(), DEMO_CREDENTIALS)
+    buckets = [b.name for b in backend.list_buckets()]
+    assert len(buckets) >= 3 and VERSIONED_BUCKET in buckets
+    root = backend.list_page("demo-documents", "")
+    names = {e.key for e in root.objects}
+    assert {"Résumé – final.txt", "100% done #1 + more.txt", "a+b=c.csv"} <= names
+    deep = "reports/archive/2019/old/very/deep/folder/"
+    assert [e.key for e in backend.list_page("demo-documents", deep).objects] == [f"{deep}leaf.txt"]
+    assert backend.head_object("demo-photos", "2023/summer/beach.jpg").content_type == "image/jpeg"
+    assert backend.head_object("demo-photos", "2024/winter/snow.png").content_type == "image/png"
+
+
+def test_demo_images_are_real_images(demo: DemoServer) -> None:
+    client = boto3.client(
+        "s3",
+        endpoint_url=demo.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=DEMO_CREDENTIALS.access_key_id,
+        aws_secret_access_key=DEMO_CREDENTIALS.secret_access_key,
+    )
+    jpeg = client.get_object(Bucket="demo-photos", Key="2023/summer/beach.jpg")["Body"].read()
+    png = client.get_object(Bucket="demo-photos", Key="2024/winter/snow.png")["Body"].read()
+    assert jpeg[:3] == b"\xff\xd8\xff" and png[:8] == b"\x89PNG\r\n\x1a\n"
+    versions = client.list_object_versions(Bucket=VERSIONED_BUCKET)
+    config_versions = [v for v in versions["Versions"] if v["Key"] == "config.json"]
+    assert len(config_versions) == 4
+    assert [m["Key"] for m in versions.get("DeleteMarkers", [])] == ["deleted-later.txt"]
+
+
+def test_big_folder_pages(demo: DemoServer) -> None:
+    backend = S3Backend(demo.settings(), DEMO_CREDENTIALS)
+    pages = list(backend.iter_pages("demo-logs", BIG_FOLDER))
+    assert sum(len(p.objects) for p in pages) == 2_500
+    assert len(pages) == 3
+    assert [e.key for p in pages for e in p.prefixes] == [f"{BIG_FOLDER}by-hour/"]
