@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,6 +43,7 @@ from cloudbrowser.core.errors import (
     TLSError,
 )
 from cloudbrowser.core.keys import DELIMITER
+from cloudbrowser.core.listing_xml import parse_list_objects_v2
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -50,6 +52,14 @@ T = TypeVar("T")
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
+
+#: Where the fast parser leaves its page in the parsed response.
+_FAST_PAGE = "CloudBrowserPage"
+#: What botocore is given to parse instead of the real listing (see _parse_listing_fast).
+_EMPTY_LISTING = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></ListBucketResult>'
+)
 
 
 class S3Backend:
@@ -111,6 +121,7 @@ class S3Backend:
             aws_secret_access_key=creds.secret_access_key if creds else None,
             aws_session_token=(creds.session_token or None) if creds else None,
         )
+        client.meta.events.register("before-parse.s3.ListObjectsV2", _parse_listing_fast)
         return client
 
     # ── operations ──────────────────────────────────────────────────────────────────────
@@ -159,25 +170,15 @@ class S3Backend:
             if token:
                 params["ContinuationToken"] = token
             reply = self.client.list_objects_v2(**params)
-            prefixes = [
-                Entry(key=p["Prefix"], is_prefix=True)
-                for p in reply.get("CommonPrefixes", [])
-                # Some servers echo the listed prefix itself back as a common prefix.
-                if p.get("Prefix") and p["Prefix"] != prefix
-            ]
-            intern = sys.intern
-            objects = [
-                Entry(
-                    key=o["Key"],
-                    size=int(o.get("Size", 0)),
-                    modified=_timestamp(o.get("LastModified")),
-                    etag=o.get("ETag", "").strip('"'),
-                    storage_class=intern(str(o.get("StorageClass", ""))),
-                )
-                for o in reply.get("Contents", [])
-            ]
-            next_token = reply.get("NextContinuationToken", "") if reply.get("IsTruncated") else ""
-            return ListPage(prefixes=prefixes, objects=objects, next_token=next_token)
+            fast = reply.get(_FAST_PAGE)
+            if isinstance(fast, ListPage):
+                if any(p.key == prefix for p in fast.prefixes):
+                    # Some servers echo the listed prefix itself back as a common prefix.
+                    kept = [p for p in fast.prefixes if p.key != prefix]
+                    return ListPage(kept, fast.objects, fast.next_token)
+                return fast
+            # The fast parser passed (a body it could not read): botocore's own result.
+            return _page_from_botocore(reply, prefix)
 
         return _guard(call, bucket=bucket)
 
@@ -229,6 +230,52 @@ class S3Backend:
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _parse_listing_fast(
+    response_dict: dict[str, Any],
+    customized_response_dict: dict[str, Any],
+    operation_model: Any = None,
+    **_kwargs: Any,
+) -> None:
+    """botocore hook: parse a successful ListObjectsV2 body with the fast parser.
+
+    botocore still signs, sends, retries and raises for error replies; only the parsing of
+    a 200 body is replaced. botocore then parses an empty listing in its place, and the
+    page rides along in the parsed response under ``_FAST_PAGE``.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes) or not body:
+        return
+    try:
+        page = parse_list_objects_v2(body)
+    except ET.ParseError:
+        return  # leave the body to botocore, which reports it properly
+    customized_response_dict[_FAST_PAGE] = page
+    response_dict["body"] = _EMPTY_LISTING
+
+
+def _page_from_botocore(reply: Any, prefix: str) -> ListPage:
+    prefixes = [
+        Entry(key=p["Prefix"], is_prefix=True)
+        for p in reply.get("CommonPrefixes", [])
+        # Some servers echo the listed prefix itself back as a common prefix.
+        if p.get("Prefix") and p["Prefix"] != prefix
+    ]
+    objects = [
+        Entry(
+            key=o["Key"],
+            size=int(o.get("Size", 0)),
+            modified=_timestamp(o.get("LastModified")),
+            etag=o.get("ETag", "").strip('"'),
+            storage_class=sys.intern(str(o.get("StorageClass", ""))),
+        )
+        for o in reply.get("Contents", [])
+    ]
+    next_token = reply.get("NextContinuationToken", "") if reply.get("IsTruncated") else ""
+    return ListPage(prefixes=prefixes, objects=objects, next_token=next_token)
 
 
 def _timestamp(value: object) -> float:
