@@ -1,9 +1,10 @@
 """The embedded local S3 server behind ``cloudbrowser --demo``, with sample data.
 
-moto's ``ThreadedMotoServer`` runs in this process on 127.0.0.1 (a free port), so the demo
-needs no cloud account and no network. The sample data is written straight into moto's
-in-memory backend rather than through HTTP: 50,000 objects take about 1.5 s instead of
-minutes. Everything a user then does goes through real S3 requests, like any endpoint.
+moto's ``ThreadedMotoServer`` runs on 127.0.0.1 (a free port) in a child process the app
+starts and stops, so the demo needs no cloud account and no network. The sample data is
+written straight into moto's in-memory backend rather than through HTTP: 50,000 objects
+take about 1.5 s instead of minutes. Everything a user then does goes through real S3
+requests, like any endpoint.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import StorageError
 
 #: Objects in the big folder of the demo (a listing of 50 pages).
 BIG_FOLDER_COUNT = 50_000
@@ -137,33 +142,58 @@ VERSIONED_BUCKET = "demo-versioned"
 
 
 class DemoServer:
-    """A moto S3 server on 127.0.0.1 with the sample data; ``start()`` then ``stop()``."""
+    """The demo S3 server, in a child process; ``start()`` then ``stop()``.
+
+    moto is pure Python: serving a 1,000-key page is ~0.3 s of CPU. In the GUI's own process
+    that CPU would compete with the GUI thread for the GIL and stall the window for hundreds
+    of milliseconds, so the server (ThreadedMotoServer, seeded in-process with moto's
+    backend) runs in a child process that exits when its stdin closes, i.e. with us.
+    """
 
     def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT) -> None:
         self.big_folder_count = big_folder_count
-        self._server: Any = None
+        self._process: subprocess.Popen[str] | None = None
         self.endpoint_url = ""
         self.seed_seconds = 0.0
 
-    def start(self) -> str:
-        """Start the server and seed it; returns the endpoint URL."""
-        from moto.server import ThreadedMotoServer
-
-        # werkzeug logs every request on stderr: noise for a desktop app.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
-        started = time.perf_counter()
-        seed(self.big_folder_count)
-        self.seed_seconds = time.perf_counter() - started
+    def start(self, timeout: float = 120.0) -> str:
+        """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
+        command = [sys.executable, "-m", "cloudbrowser.demo", "--serve", str(self.big_folder_count)]
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        ready = _read_line(self._process.stdout, timeout)
+        if not ready.startswith("READY "):
+            error = self._process.stderr.read() if self._process.poll() is not None else ""
+            self.stop()
+            raise StorageError(
+                "The demo server did not start.",
+                hint="Reinstall with the demo extra: pip install 'cloudbrowser[demo]'.",
+                detail=(ready + error)[-2000:],
+            )
+        _, self.endpoint_url, seconds = ready.split()
+        self.seed_seconds = float(seconds)
         return self.endpoint_url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()  # the child exits on end of input
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
     def settings(self) -> ConnectionSettings:
         return ConnectionSettings(
@@ -173,6 +203,31 @@ class DemoServer:
             addressing_style="path",
             max_attempts=2,
         )
+
+
+def _read_line(stream: IO[str], timeout: float) -> str:
+    """One line from a child's stdout, or "" if none came within ``timeout`` seconds."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0].strip() if lines else ""
+
+
+def serve(big_folder_count: int) -> None:
+    """The child process: start moto on a free port, seed it, say READY, serve until EOF."""
+    from moto.server import ThreadedMotoServer
+
+    # werkzeug logs every request on stderr: noise for a desktop app.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    started = time.perf_counter()
+    seed(big_folder_count)
+    print(f"READY http://{host}:{port} {time.perf_counter() - started:.2f}", flush=True)
+    sys.stdin.read()  # returns when the parent closes our stdin or dies
+    server.stop()
 
 
 def _backend() -> Any:
@@ -211,3 +266,10 @@ def seed(big_folder_count: int = BIG_FOLDER_COUNT) -> None:
     put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"second\n", "text/plain", 8))
     backend.delete_object(VERSIONED_BUCKET, "deleted-later.txt")  # leaves a delete marker
     put(VERSIONED_BUCKET, SampleObject("kept.txt", b"still here\n", "text/plain", 7))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[2]) if len(sys.argv) > 2 else BIG_FOLDER_COUNT)
+    else:
+        sys.exit("usage: python -m cloudbrowser.demo --serve [BIG_FOLDER_COUNT]")
