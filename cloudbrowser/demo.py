@@ -169,7 +169,9 @@ class DemoServer:
         assert self._process.stdout is not None
         ready = _read_line(self._process.stdout, timeout)
         if not ready.startswith("READY "):
-            error = self._process.stderr.read() if self._process.poll() is not None else ""
+            stderr = self._process.stderr
+            exited = self._process.poll() is not None
+            error = stderr.read() if exited and stderr is not None else ""
             self.stop()
             raise StorageError(
                 "The demo server did not start.",

@@ -1,0 +1,38 @@
+"""The fast ListObjectsV2 parser reads what S3 servers really send."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cloudbrowser.core.listing_xml import parse_list_objects_v2
+
+NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+
+
+def test_url_encoded_page_with_prefixes_and_continuation() -> None:
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult {NS}><Name>b</Name><Prefix>a%20b/</Prefix><KeyCount>3</KeyCount>
+<MaxKeys>3</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>
+<EncodingType>url</EncodingType>
+<Contents><Key>a+b/100%25+%231.txt</Key><LastModified>2024-05-01T12:30:00.000Z</LastModified>
+<ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag><Size>1234</Size>
+<StorageClass>GLACIER</StorageClass></Contents>
+<CommonPrefixes><Prefix>a+b/sub/</Prefix></CommonPrefixes>
+<NextContinuationToken>tok+en==</NextContinuationToken></ListBucketResult>""".encode()
+    page = parse_list_objects_v2(body)
+    (obj,) = page.objects
+    assert obj.key == "a b/100% #1.txt"  # unquote_plus, exactly like botocore
+    assert obj.size == 1234 and obj.storage_class == "GLACIER"
+    assert obj.etag == "0cc175b9c0f1b6a831c399e269772661"
+    assert obj.modified == datetime(2024, 5, 1, 12, 30, tzinfo=UTC).timestamp()
+    assert [p.key for p in page.prefixes] == ["a b/sub/"] and page.prefixes[0].is_prefix
+    assert page.next_token == "tok+en==" and not page.is_last
+
+
+def test_plain_page_without_namespace_or_encoding() -> None:
+    body = b"""<ListBucketResult><IsTruncated>false</IsTruncated>
+<Contents><Key>x+y.txt</Key><LastModified>2024-05-01T12:30:00Z</LastModified>
+<ETag>"abc"</ETag><Size>0</Size></Contents></ListBucketResult>"""
+    page = parse_list_objects_v2(body)
+    assert [e.key for e in page.objects] == ["x+y.txt"]  # not URL-encoded: taken as is
+    assert page.objects[0].storage_class == "" and page.is_last
