@@ -424,32 +424,25 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _update_loading(self, _loading: bool = False) -> None:
+        """The bar under the list: streaming progress with Stop, or why the list is partial."""
         model = self.list_model
-        loaded = sum(model.counts()[:2])
+        loaded = self.qlocale.toString(sum(model.counts()[:2]))
         if model.loading:
-            self.loading_label.setText(f"{self.qlocale.toString(loaded)} loaded…")
-            self.loading_bar.setVisible(True)
-            self.stop_button.setVisible(True)
-            self.retry_button.setVisible(False)
-        elif model.error is not None and loaded:
-            self.loading_label.setText(
-                f"Listing failed after {self.qlocale.toString(loaded)} rows: {model.error.message}"
-            )
-            self.retry_button.setText("Retry")
-            self.loading_bar.setVisible(True)
-            self.stop_button.setVisible(False)
-            self.retry_button.setVisible(True)
+            self._show_bar(f"{loaded} loaded…", stop=True)
+        elif model.error is not None and model.rowCount():
+            self._show_bar(f"Listing failed after {loaded} rows: {model.error.message}", "Retry")
         elif model.stopped:
-            self.loading_label.setText(
-                f"Stopped after {self.qlocale.toString(loaded)} rows: the list is incomplete."
-            )
-            self.retry_button.setText("Load all")
-            self.loading_bar.setVisible(True)
-            self.stop_button.setVisible(False)
-            self.retry_button.setVisible(True)
+            self._show_bar(f"Stopped after {loaded} rows: the list is incomplete.", "Load all")
         else:
             self.loading_bar.setVisible(False)
         self._update_counts()
+
+    def _show_bar(self, text: str, retry: str = "", *, stop: bool = False) -> None:
+        self.loading_label.setText(text)
+        self.stop_button.setVisible(stop)
+        self.retry_button.setText(retry)
+        self.retry_button.setVisible(bool(retry))
+        self.loading_bar.setVisible(True)
 
     # ── lifetime ────────────────────────────────────────────────────────────────────────
 
