@@ -128,7 +128,8 @@ class S3Server:
             "addressing_style": "path",
             "max_attempts": 1,
             "connect_timeout": 5.0,
-            "read_timeout": 30.0,
+            # Below the GUI tests' wait (25 s): a slow answer becomes an error, not a hang.
+            "read_timeout": 10.0,
         }
         values.update(overrides)
         return ConnectionSettings(**values)

@@ -39,7 +39,7 @@ def make_window(
 
 
 def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=15_000)
+    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=25_000)
 
 
 def names(window: MainWindow) -> list[str]:
