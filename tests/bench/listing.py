@@ -1,13 +1,19 @@
-"""The ``listing`` suite: a full recursive listing of many keys, cloudbrowser beside its peers.
+"""The ``listing`` suite: a full recursive listing of many keys, cloudbrowser beside its peers,
+then the GUI listing one large flat folder.
 
 The keys are written as files into a temporary folder first (fast, and ``rclone serve s3``
 only sees folders that exist when it starts), split into sub-prefixes because rclone lists
 one flat folder superlinearly (DESIGN §7). Then each tool lists ``bench/`` recursively
 against the same server, ``runs`` times, in interleaved rounds so drift hits every tool alike.
+
+The GUI cases need one *flat* folder (a delimited listing loads all its rows into one view),
+so a second bucket gets ``flat/`` with ``gui_keys`` keys and ``small/`` with one page's worth;
+``gui_listing.py`` measures the real window on them in a process of its own.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -29,6 +35,20 @@ PREFIX = "bench/"
 SUB_PREFIXES = 100
 #: A peer CLI that takes longer than this for one listing has failed.
 CLI_TIMEOUT = 900.0
+
+#: The GUI cases' bucket: ``flat/`` (``gui_keys`` keys, one level) and ``small/`` (one page).
+GUI_BUCKET = "bench-gui"
+FLAT_PREFIX = "flat/"
+SMALL_PREFIX = "small/"
+SMALL_KEYS = 1000
+#: Keys in the GUI's flat folder unless ``--gui-keys`` says otherwise.
+GUI_KEYS = 100_000
+GUI_TOOL = "cloudbrowser GUI"
+#: First-rows tries per folder (the median is reported), whatever ``--runs`` says.
+GUI_RUNS = 3
+#: The reference row beside the GUI's first rows: the same first page, no GUI.
+FIRST_PAGE_TOOL = "S3Backend.list_page, no GUI"
+GUI_SCRIPT = Path(__file__).resolve().with_name("gui_listing.py")
 
 
 class ToolError(Exception):
@@ -65,6 +85,17 @@ def seed(root: Path, keys: int, sub_prefixes: int = SUB_PREFIXES) -> None:
     for i in range(keys):
         d = dirs[i * sub_prefixes // keys]
         (d / f"k{i:0{width}d}.txt").write_bytes(b"%d\n" % i)
+
+
+def seed_gui(root: Path, flat_keys: int, small_keys: int = SMALL_KEYS) -> None:
+    """Write ``root/GUI_BUCKET/flat/f000000.txt`` ... (``flat_keys`` files, one folder) and
+    ``small_keys`` files in ``small/``."""
+    for prefix, count in ((FLAT_PREFIX, flat_keys), (SMALL_PREFIX, small_keys)):
+        folder = root / GUI_BUCKET / prefix.rstrip("/")
+        folder.mkdir(parents=True)
+        width = max(6, len(str(count - 1)))
+        for i in range(count):
+            (folder / f"{prefix[0]}{i:0{width}d}.txt").write_bytes(b"%d\n" % i)
 
 
 # ── the tools ────────────────────────────────────────────────────────────────────────────
@@ -236,8 +267,9 @@ def measure(lister: Lister, expected: int, server_cpu: Callable[[], float]) -> N
     lister.server_cpu.append(server1 - server0)
 
 
-def run_listing(keys: int, runs: int) -> list[Result]:
-    """Seed ``keys`` keys, serve them with rclone, and list them with every tool."""
+def run_listing(keys: int, runs: int, gui_keys: int = GUI_KEYS) -> list[Result]:
+    """Seed ``keys`` keys, serve them with rclone, and list them with every tool; then the
+    GUI cases on a flat folder of ``gui_keys`` keys (none when 0)."""
     case = f"full listing, {keys:,} keys in {SUB_PREFIXES} sub-prefixes"
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-listing-"))
     rows: list[Result] = []
@@ -246,6 +278,13 @@ def run_listing(keys: int, runs: int) -> list[Result]:
         started = time.perf_counter()
         seed(data, keys)
         _progress(f"seeded {keys:,} files in {time.perf_counter() - started:.1f} s")
+        if gui_keys:
+            started = time.perf_counter()
+            seed_gui(data, gui_keys)
+            _progress(
+                f"seeded {gui_keys:,} + {SMALL_KEYS:,} files for the GUI in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
         with rclone_s3(data) as server:
             all_listers = listers(server, workdir / "home")
             server_cpu = _server_cpu(server.pid)
@@ -264,7 +303,19 @@ def run_listing(keys: int, runs: int) -> list[Result]:
                     _progress(f"round {round_no + 1}/{runs}  {lister.tool:<26} {last}")
             for lister in all_listers:
                 rows.extend(_rows(case, lister, keys))
-            rows.extend(gui_listing_cases(server.url, server.key, server.secret, BUCKET))
+            if gui_keys:
+                rows.extend(
+                    gui_listing_cases(
+                        server.url,
+                        server.key,
+                        server.secret,
+                        GUI_BUCKET,
+                        keys=gui_keys,
+                        runs=GUI_RUNS,
+                        server_pid=server.pid,
+                        home=workdir / "gui-home",
+                    )
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
@@ -286,34 +337,126 @@ def _progress(message: str) -> None:
     print(f"  [{SUITE}] {message}", file=sys.stderr, flush=True)
 
 
-# ── the GUI (to be filled in once the window exists) ─────────────────────────────────────
+# ── the GUI ──────────────────────────────────────────────────────────────────────────────
 
 
-def gui_listing_cases(url: str, key: str, secret: str, bucket: str) -> list[Result]:
-    """GUI listing benchmarks against the server at ``url``. NOT YET IMPLEMENTED: returns [].
+def gui_listing_cases(
+    url: str,
+    key: str,
+    secret: str,
+    bucket: str,
+    *,
+    keys: int = GUI_KEYS,
+    small_keys: int = SMALL_KEYS,
+    runs: int = GUI_RUNS,
+    server_pid: int = 0,
+    home: Path | None = None,
+) -> list[Result]:
+    """GUI listing benchmarks against ``bucket`` on ``url`` (seeded by :func:`seed_gui`).
 
-    Will measure, in the real window (offscreen) against ``bucket`` on ``url``:
+    Runs ``gui_listing.py`` in a child Python (offscreen Qt, its own RSS) and turns its JSON
+    into rows. In the real window it measures:
 
-    * time from navigating to a folder to the first rows painted (bar: < 300 ms);
-    * the longest event-loop stall while the GUI lists a large folder, seen by a heartbeat
-      ``QTimer`` that records the gap between its ticks (bar: max < 50 ms);
-    * RSS growth per 100,000 loaded rows, above the empty window (bar: < 30 MB per 100k,
-      i.e. < 300 MB for 1M keys).
+    * time from ``navigate()`` to the first rows painted, for the flat folder and for a
+      one-page folder, beside the same first page with no GUI (bar: < 300 ms);
+    * the longest event-loop stall while the GUI lists all ``keys`` rows of the flat folder,
+      seen by a 5 ms heartbeat ``QTimer`` (bar: max < 50 ms), its 99th percentile, the
+      seconds to load every row, and the CPU the GUI process and the server spent on it;
+    * RSS growth per 100,000 loaded rows above the idle window (bar: < 30 MB per 100k).
     """
-    del url, key, secret, bucket
-    return []
+    flat_case = f"GUI: flat folder of {keys:,} keys, all rows loaded"
+    small_case = f"GUI: first rows, folder of {small_keys:,} keys"
+    argv = [
+        sys.executable,
+        str(GUI_SCRIPT),
+        f"--url={url}",
+        f"--key={key}",
+        f"--secret={secret}",
+        f"--bucket={bucket}",
+        f"--flat-prefix={FLAT_PREFIX}",
+        f"--flat-keys={keys}",
+        f"--small-prefix={SMALL_PREFIX}",
+        f"--small-keys={small_keys}",
+        f"--runs={runs}",
+        f"--server-pid={server_pid}",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QT_"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    if home is not None:  # keep anything the window saves away from the user's settings
+        home.mkdir(parents=True, exist_ok=True)
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+        env.update(XDG_CACHE_HOME=str(home / ".cache"), XDG_DATA_HOME=str(home / ".local"))
+    _progress(f"GUI: listing a flat folder of {keys:,} keys in the window (offscreen)")
+    try:
+        proc = subprocess.run(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,  # the JSON; progress and Qt's messages go to our stderr
+            timeout=_gui_timeout(keys),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        message = f"gui_listing.py gave no answer after {_gui_timeout(keys):.0f} s"
+        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
+    if proc.returncode != 0:
+        message = f"gui_listing.py exited with code {proc.returncode} (its stderr is above)"
+        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
+    try:
+        g = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError) as exc:
+        message = f"gui_listing.py printed no JSON: {exc!r}"
+        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
+    _progress(f"GUI figures: {json.dumps(g)}")
+    median = statistics.median
+    return [
+        result(SUITE, small_case, GUI_TOOL, median(g["small_first_rows_ms"]), "ms first rows"),
+        result(
+            SUITE, small_case, FIRST_PAGE_TOOL, median(g["small_first_page_ms"]), "ms first rows"
+        ),
+        result(SUITE, flat_case, GUI_TOOL, median(g["flat_first_rows_ms"]), "ms first rows"),
+        result(SUITE, flat_case, GUI_TOOL, g["max_stall_ms"], "ms max stall"),
+        result(SUITE, flat_case, GUI_TOOL, g["p99_stall_ms"], "ms p99 stall"),
+        result(SUITE, flat_case, GUI_TOOL, g["load_s"], "s load all"),
+        result(SUITE, flat_case, GUI_TOOL, g["rows_per_s"], "rows/s"),
+        result(SUITE, flat_case, GUI_TOOL, g["rss_mb_per_100k_rows"], "MB RSS per 100k rows"),
+        result(SUITE, flat_case, GUI_TOOL, g["client_cpu_s"], "s client CPU"),
+        result(SUITE, flat_case, GUI_TOOL, g["server_cpu_s"], "s server CPU"),
+        result(SUITE, flat_case, FIRST_PAGE_TOOL, median(g["flat_first_page_ms"]), "ms first rows"),
+    ]
 
 
-def describe(keys: int, runs: int) -> str:
-    return "\n".join(
-        [
-            f"listing: full recursive listing of s3://{BUCKET}/{PREFIX} ({keys:,} keys in "
-            f"{SUB_PREFIXES} sub-prefixes) on `rclone serve s3` at 127.0.0.1, median of {runs}.",
-            "  cloudbrowser = S3Backend.iter_pages(recursive=True); it and the boto3 paginator "
-            "are created and warmed (one list_buckets) before timing, so client creation is not "
-            "measured.",
-            "  The CLIs are timed as whole processes, start-up included. Client CPU = this "
-            "process (in-process tools) or the child's CPU; server CPU = rclone serve's.",
-            f"  Host: {os.cpu_count()} CPUs shared by client and server.",
+def _gui_timeout(keys: int) -> float:
+    """rclone serves every page of a flat folder in time proportional to the folder (about
+    4.5 ms per 1,000 keys here), so loading it all grows with the square of ``keys``."""
+    return 600.0 + 2e-8 * keys * keys
+
+
+def describe(keys: int, runs: int, gui_keys: int = GUI_KEYS) -> str:
+    lines = [
+        f"listing: full recursive listing of s3://{BUCKET}/{PREFIX} ({keys:,} keys in "
+        f"{SUB_PREFIXES} sub-prefixes) on `rclone serve s3` at 127.0.0.1, median of {runs}.",
+        "  cloudbrowser = S3Backend.iter_pages(recursive=True); it and the boto3 paginator "
+        "are created and warmed (one list_buckets) before timing, so client creation is not "
+        "measured.",
+        "  The CLIs are timed as whole processes, start-up included. Client CPU = this "
+        "process (in-process tools) or the child's CPU; server CPU = rclone serve's.",
+    ]
+    if gui_keys:
+        lines += [
+            f"GUI: the real MainWindow (offscreen, its own process) lists s3://{GUI_BUCKET}/"
+            f"{FLAT_PREFIX}, {gui_keys:,} keys in one flat folder, with the connection warmed "
+            "(bucket list shown) and rclone's folder cache warm.",
+            "  first rows = navigate() to the first paint of the list with rows, median of "
+            f"{GUI_RUNS} (bar < 300 ms); beside it the same first page by S3Backend.list_page "
+            f"with no GUI. Also for {SMALL_PREFIX} ({SMALL_KEYS:,} keys, one page).",
+            f"  stall = longest gap between ticks of a {5} ms heartbeat QTimer from navigate() "
+            "until every row is loaded (bar max < 50 ms; a gap of 5 ms is no stall); RSS per "
+            "100k rows = RSS growth over the idle window after gc.collect() (bar < 30 MB).",
+            "  The SERVER sets the load time, not the GUI: rclone serve s3 answers each page of "
+            "a flat folder in time proportional to the whole folder (~0.45 s per page at "
+            "100k keys, ~58 s CPU for all of it), so 's load all' and 'rows/s' measure rclone; "
+            "compare 's server CPU' with 's client CPU' (the GUI process, worker included).",
         ]
-    )
+    lines.append(f"  Host: {os.cpu_count()} CPUs shared by client and server.")
+    return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Benchmarks: cloudbrowser beside s5cmd, rclone and aws-cli on the same local server.
 
-    /work/venv/bin/python tests/bench/run.py listing [--keys N] [--runs N] [--json FILE]
+    /work/venv/bin/python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N]
+        [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,8 +39,8 @@ class Suite:
 #: Every suite by name. Later: operations, cli, startup, transfers.
 SUITES: dict[str, Suite] = {
     "listing": Suite(
-        run=lambda a: listing.run_listing(a.keys, a.runs),
-        describe=lambda a: listing.describe(a.keys, a.runs),
+        run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
+        describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
     ),
 }
 
@@ -53,16 +55,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--keys", type=int, default=100_000, help="keys to seed for listing (default 100000)"
     )
     parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
+    parser.add_argument(
+        "--gui-keys",
+        type=int,
+        default=listing.GUI_KEYS,
+        help=f"keys in the flat folder the GUI lists (default {listing.GUI_KEYS}; 0 skips it)",
+    )
     args = parser.parse_args(argv)
     if args.keys < listing.SUB_PREFIXES:
         parser.error(f"--keys must be at least {listing.SUB_PREFIXES}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.gui_keys < 0:
+        parser.error("--gui-keys must be 0 (no GUI cases) or more")
     return args
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds like Ctrl+C: the ``finally`` blocks stop the server (and the GUI's
+    child process) and delete the seeded data instead of leaving them behind."""
+    sys.exit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     suite = SUITES[args.suite]
     rows = suite.run(args)
     print(suite.describe(args))
