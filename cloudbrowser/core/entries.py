@@ -1,14 +1,15 @@
 """Plain, immutable values that describe remote things.
 
 They are what the storage layer returns and what the GUI models and the CLI hold, so they
-stay small: a listing of a million keys is a million ``Entry`` objects (``slots``, times as
-POSIX floats, storage classes interned).
+stay small: a listing of a million keys is a million ``Entry`` rows (times as POSIX floats,
+storage classes interned).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,12 +23,17 @@ class Bucket:
     region: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One row of a listing: an object, or a common prefix ("folder").
 
     Path convention: ``key`` is the full key inside the bucket. A prefix ends with the
     delimiter (``photos/2024/``) and has ``is_prefix`` set, size 0 and no time.
+
+    A NamedTuple so that a holder of many rows can keep them as plain tuples
+    (``tuple(entry)``, back with ``Entry._make``): CPython's garbage collector stops
+    tracking an exact tuple of str/int/float, so a million listed rows do not make every
+    full collection (which holds the GIL and so stalls the GUI thread) a million objects
+    longer. Instances of this subclass are tracked; plain tuples are not.
     """
 
     key: str

@@ -19,8 +19,8 @@ RSS figures and Qt's state apart from the bench process. What it measures:
 Beside the figures it reports what a stall was made of: the GUI thread's own CPU time in the
 longest gap (the rest it waited for the GIL or for a core) and the garbage collector's time in
 it. ``--trace`` (diagnostics only, it slows every event down) times every event Qt dispatches
-and reports the slowest receivers; ``--gc-freeze`` is an experiment: ``gc.freeze()`` with the
-window idle, to see what the full load gains when start-up objects leave the collector.
+and reports the slowest receivers. Like the app, it freezes start-up objects out of the
+garbage collector after the first listing (``gui.app.freeze_startup_objects_after_first_listing``).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from PySide6.QtCore import (  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials  # noqa: E402
+from cloudbrowser.gui.app import freeze_startup_objects_after_first_listing  # noqa: E402
 from cloudbrowser.gui.navigation import Location  # noqa: E402
 from cloudbrowser.gui.service import StorageService  # noqa: E402
 from cloudbrowser.gui.widgets.main_window import MainWindow  # noqa: E402
@@ -338,6 +339,8 @@ class Bench:
         a, window, model = self.args, self.window, self.window.list_model
         out: dict[str, Any] = {"flat_keys": a.flat_keys, "small_keys": a.small_keys}
 
+        # As the app does (gui/app.py): freeze start-up objects after the first listing.
+        freeze_startup_objects_after_first_listing(window)
         # The connection root lists the buckets: this creates and warms the botocore client.
         window.add_connection(self.conn.id)
         window.show()
@@ -367,8 +370,6 @@ class Bench:
 
         # All rows of the flat folder; its first paint is the first of its first-rows tries.
         self.go_root()
-        if a.gc_freeze:
-            gc.freeze()
         out.update(self.full_load())
         progress(
             f"flat folder: {out['rows']:,} rows in {out['load_s']:.1f} s, max stall "
@@ -477,7 +478,6 @@ class Bench:
             "gc_full_on_gui_thread": sum(1 for p in full if p[3]),
             "gc_max_pause_ms": ms(max((p[2] for p in collections), default=0.0)),
             "gc_full_median_ms": ms(statistics.median(p[2] for p in full)) if full else 0.0,
-            "gc_frozen": a.gc_freeze,
             "full_gc_ms_empty": ms(gc_empty),
             "full_gc_ms_loaded": ms(gc_loaded),
             "gc_tracked_empty": tracked_empty,
@@ -506,11 +506,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--server-pid", type=int, default=0, help="for the server's CPU time")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per wait")
     p.add_argument("--trace", action="store_true", help="time every event (slows the GUI)")
-    p.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="experiment: gc.freeze() with the window idle, before the full load",
-    )
     return p.parse_args(argv)
 
 

@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.connection import Credentials
+from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.gui.models.bucket_tree import LocationRole, State
 from cloudbrowser.gui.models.object_list import Column, EntryRole
 from cloudbrowser.gui.navigation import Location
@@ -43,12 +44,12 @@ def wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def names(window: MainWindow) -> list[str]:
-    proxy = window.proxy
-    return [proxy.index(r, Column.NAME).data() for r in range(proxy.rowCount())]
+    model = window.view.model()
+    return [model.index(r, Column.NAME).data() for r in range(model.rowCount())]
 
 
 def row_of(window: MainWindow, name: str) -> QModelIndex:
-    return window.proxy.index(names(window).index(name), Column.NAME)
+    return window.view.model().index(names(window).index(name), Column.NAME)
 
 
 @pytest.fixture
@@ -133,7 +134,7 @@ def test_sorting_keeps_folders_first(browsing: tuple[MainWindow, str], qtbot: Qt
     window.view.sortByColumn(Column.SIZE, Qt.SortOrder.DescendingOrder)
     listed = names(window)
     assert listed[:2] == ["zeta", "sub"]  # folders first, in the same direction
-    sizes = [window.proxy.index(r, 0).data(EntryRole).size for r in range(2, len(listed))]
+    sizes = [window.view.model().index(r, 0).data(EntryRole).size for r in range(2, len(listed))]
     assert sizes == sorted(sizes, reverse=True)
     window.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
     assert names(window)[:3] == ["sub", "zeta", "file-00.txt"]
@@ -147,7 +148,7 @@ def test_sort_applies_to_pages_still_arriving(
     window.view.sortByColumn(Column.SIZE, Qt.SortOrder.DescendingOrder)
     window.navigate(Location(conn, bucket, "docs/"))
     wait_loaded(qtbot, window)
-    sizes = [window.proxy.index(r, 0).data(EntryRole).size for r in range(2, 14)]
+    sizes = [window.view.model().index(r, 0).data(EntryRole).size for r in range(2, 14)]
     assert sizes == sorted(sizes, reverse=True)
 
 
@@ -232,28 +233,48 @@ def test_navigating_away_drops_the_old_listing(
     bucket = server.bucket("stale")
     server.put(bucket, [f"slow/k{i:03d}" for i in range(40)] + ["fast/only.txt"])
     window = make_window(qtbot, service, server)
-    conn = window.history.current.connection
-    window.navigate(Location(conn, bucket, "slow/"))
-    qtbot.waitUntil(lambda: window.list_model.rowCount() > 0)
-    window.navigate(Location(conn, bucket, "fast/"))
     wait_loaded(qtbot, window)
-    # Let any page the slow listing still had in flight arrive, then check it was dropped.
-    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
-    QTest.qWait(0)
+    conn = window.history.current.connection
+    model = window.list_model
+
+    # The user leaves as soon as the first page of "slow/" is on screen.
+    def leave(*_: object) -> None:
+        model.rowsInserted.disconnect(leave)
+        window.navigate(Location(conn, bucket, "fast/"))
+
+    model.rowsInserted.connect(leave)
+    window.navigate(Location(conn, bucket, "slow/"))
+    old_job = model._job
+    assert old_job is not None
+    wait_loaded(qtbot, window)
+    assert old_job.cancelled
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=25_000)
     assert names(window) == ["only.txt"]
+    # A page of the old listing that arrives late (it was on the wire) is dropped.
+    late = ListPage(objects=[Entry(key="slow/late.txt", size=1)], next_token="more")
+    old_job.signals.progress.emit(late)
+    old_job.signals.finished.emit()
+    assert names(window) == ["only.txt"] and not model.loading
 
 
 def test_stop_keeps_partial_rows(qtbot: QtBot, service: StorageService, server: S3Server) -> None:
     bucket = server.bucket("stop")
     server.put(bucket, [f"many/k{i:03d}" for i in range(40)])
     window = make_window(qtbot, service, server)
+    wait_loaded(qtbot, window)
     conn = window.history.current.connection
+
+    # The user presses Stop as soon as the first page is on screen.
+    def press_stop(*_: object) -> None:
+        window.list_model.rowsInserted.disconnect(press_stop)
+        window.stop_button.click()
+
+    window.list_model.rowsInserted.connect(press_stop)
     window.navigate(Location(conn, bucket, "many/"))
-    qtbot.waitUntil(lambda: window.list_model.rowCount() > 0)
-    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
-    assert not window.list_model.loading and window.list_model.stopped
-    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
-    assert 0 < window.list_model.rowCount() < 40
+    qtbot.waitUntil(lambda: window.list_model.stopped, timeout=25_000)
+    assert not window.list_model.loading
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=25_000)
+    assert window.list_model.rowCount() == PAGE  # the first page only, nothing after Stop
     assert "incomplete" in window.loading_label.text()
     qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
     wait_loaded(qtbot, window)

@@ -37,7 +37,6 @@ from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
     Column,
     EntryRole,
-    ListingFilterProxy,
     ObjectListModel,
 )
 from cloudbrowser.gui.navigation import History, Location
@@ -104,8 +103,6 @@ class MainWindow(QMainWindow):
 
         self.tree_model = BucketTreeModel(service, self)
         self.list_model = ObjectListModel(service, self)
-        self.proxy = ListingFilterProxy(self)
-        self.proxy.setSourceModel(self.list_model)
 
         self._build_views()
         self._build_actions()
@@ -139,7 +136,7 @@ class MainWindow(QMainWindow):
         # call each) whenever rows are inserted, O(n²) over a streamed listing; a table
         # view with fixed row heights touches only the rows it paints.
         self.view = QTableView()
-        self.view.setModel(self.proxy)
+        self.view.setModel(self.list_model)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
         self.view.setAlternatingRowColors(True)
@@ -337,7 +334,7 @@ class MainWindow(QMainWindow):
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
         """Enter or double-click: open a folder or bucket; show an object's properties."""
-        entry: Entry = self.proxy.data(index, EntryRole)
+        entry: Entry = self.list_model.data(index, EntryRole)
         current = self.history.current
         if entry is None or current is None:
             return
@@ -393,7 +390,7 @@ class MainWindow(QMainWindow):
     # ── state display ───────────────────────────────────────────────────────────────────
 
     def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
+        self.list_model.set_filter(text)
         self._update_counts()
 
     def _show_list(self) -> None:
@@ -415,7 +412,7 @@ class MainWindow(QMainWindow):
         if not at_root:
             parts.append(f"{self.qlocale.toString(files)} object{'' if files == 1 else 's'}")
             parts.append(self.qlocale.formattedDataSize(size))
-        shown = self.proxy.rowCount()
+        shown = self.list_model.rowCount()
         if self.filter_edit.text():
             parts.append(f"{self.qlocale.toString(shown)} shown")
         self._counts_label.setText(", ".join(parts))
