@@ -14,21 +14,11 @@ from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.keys import parse_location
-from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.widgets.main_window import MainWindow
+from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job, UnexpectedError
 
 log = logging.getLogger("cloudbrowser")
-
-
-def _initial_location(conn_id: str, text: str) -> Location:
-    if not text:
-        return Location(conn_id)
-    bucket, prefix = parse_location(text)
-    return Location(conn_id, bucket, prefix)
 
 
 def install_excepthook(window: MainWindow) -> None:
@@ -84,32 +74,25 @@ def run_gui(
     freeze_startup_objects_after_first_listing(window)
     window.show()
 
-    def open_connection(settings: ConnectionSettings, credentials: Credentials | None) -> None:
-        conn = service.add_connection(settings, credentials)
-        window.add_connection(conn.id, show=False)
-        window.messages.info(f"Connected to {settings.display_endpoint}")
-        try:
-            window.navigate(_initial_location(conn.id, args.location))
-        except CloudBrowserError as error:
-            window.messages.minor(error)
-            window.navigate(Location(conn.id))
-
     demo = None
     if connection is not None:
-        open_connection(*connection)
+        window.open_connection(ConnectionRequest(*connection, args.location))
     else:
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
-        demo = DemoServer()
+        demo_server = demo = DemoServer()
         window.messages.info("Starting the demo server with sample data…")
 
-        def start(_job: Job) -> ConnectionSettings:
-            demo.start()
-            return demo.settings()
+        def start(_job: Job) -> ConnectionRequest:
+            demo_server.start()
+            return ConnectionRequest(demo_server.settings(), DEMO_CREDENTIALS, args.location)
 
-        job = service.run(start, "Starting the demo server")
-        job.signals.succeeded.connect(lambda settings: open_connection(settings, DEMO_CREDENTIALS))
-        job.signals.failed.connect(window.messages.major)
+        service.run(
+            start,
+            "Starting the demo server",
+            succeeded=window.open_connection,
+            failed=window.messages.major,
+        )
 
     code = app.exec()
     if not service.shutdown(timeout_ms=2000):

@@ -1,7 +1,9 @@
 """StorageService: the Qt facade over the core that models and widgets call.
 
-Every method returns a started :class:`~cloudbrowser.gui.workers.Job` at once; the work
-runs on the pool and answers through the job's signals on the GUI thread. Connections are
+Every method takes the slots for its results as keyword arguments (``progress``,
+``succeeded``, ``failed``, ``finished``; see :class:`~cloudbrowser.gui.workers.Handlers`),
+connects them, starts a :class:`~cloudbrowser.gui.workers.Job` and returns it at once; the
+work runs on the pool and the slots run on the GUI thread. Connections are
 registered by id; the service owns one S3Backend (and so one shared botocore client) per
 connection.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,7 +20,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.s3 import MAX_PAGE_SIZE, S3Backend
-from cloudbrowser.gui.workers import Job, JobRunner
+from cloudbrowser.gui.workers import Handlers, Job, JobRunner
 
 
 @dataclass(frozen=True)
@@ -84,16 +86,18 @@ class StorageService(QObject):
 
     # ── operations ──────────────────────────────────────────────────────────────────────
 
-    def list_buckets(self, conn_id: str) -> Job:
+    def list_buckets(self, conn_id: str, **handlers: Unpack[Handlers]) -> Job:
         """Job succeeding with ``list[Bucket]``."""
         backend = self.connection(conn_id).backend
 
         def work(_job: Job) -> list[Bucket]:
             return backend.list_buckets()
 
-        return self._start(work, f"Listing the buckets of {conn_id}")
+        return self._start(work, f"Listing the buckets of {conn_id}", handlers)
 
-    def list_prefix(self, conn_id: str, bucket: str, prefix: str) -> Job:
+    def list_prefix(
+        self, conn_id: str, bucket: str, prefix: str, **handlers: Unpack[Handlers]
+    ) -> Job:
         """Job reporting each :class:`ListPage` as ``progress``, in order, then succeeding
         with the number of pages. Cancelling stops it between pages."""
         backend = self.connection(conn_id).backend
@@ -105,26 +109,26 @@ class StorageService(QObject):
                 pages += 1
             return pages
 
-        return self._start(work, f"Listing {bucket}/{prefix}")
+        return self._start(work, f"Listing {bucket}/{prefix}", handlers)
 
-    def head_object(self, conn_id: str, bucket: str, key: str) -> Job:
+    def head_object(self, conn_id: str, bucket: str, key: str, **handlers: Unpack[Handlers]) -> Job:
         """Job succeeding with :class:`ObjectInfo`."""
         backend = self.connection(conn_id).backend
 
         def work(_job: Job) -> ObjectInfo:
             return backend.head_object(bucket, key)
 
-        return self._start(work, f"Reading the properties of {bucket}/{key}")
+        return self._start(work, f"Reading the properties of {bucket}/{key}", handlers)
 
-    def run(self, fn: Callable[[Job], Any], description: str) -> Job:
+    def run(self, fn: Callable[[Job], Any], description: str, **handlers: Unpack[Handlers]) -> Job:
         """Run any other callable in the background (e.g. starting the demo server)."""
-        return self._start(fn, description)
+        return self._start(fn, description, handlers)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         return self.runner.shutdown(timeout_ms)
 
-    def _start(self, fn: Callable[[Job], Any], description: str) -> Job:
-        return self.runner.start(Job(fn, description=description))
+    def _start(self, fn: Callable[[Job], Any], description: str, handlers: Handlers) -> Job:
+        return self.runner.start(Job(fn, description=description), **handlers)
 
 
 __all__ = ["Connection", "ListPage", "StorageService"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -42,6 +42,19 @@ class JobSignals(QObject):
     succeeded = Signal(object)
     failed = Signal(object)
     finished = Signal()
+
+
+class Handlers(TypedDict, total=False):
+    """Slots for a job's signals, connected *before* the job starts (see JobRunner.start).
+
+    Use bound methods of QObjects living on the GUI thread: the connection is then queued
+    and the slot runs on the GUI thread, whatever thread emits.
+    """
+
+    progress: Callable[[Any], object]
+    succeeded: Callable[[Any], object]
+    failed: Callable[[Any], object]
+    finished: Callable[[], object]
 
 
 class Job(QRunnable):
@@ -108,9 +121,18 @@ class JobRunner(QObject):
         self.pool.setMaxThreadCount(max_threads)
         self._active: set[Job] = set()
 
-    def start(self, job: Job) -> Job:
+    def start(self, job: Job, **handlers: Unpack[Handlers]) -> Job:
+        """Connect ``handlers``, then start ``job``.
+
+        Connecting after the start would race the worker: a result emitted before the
+        connection exists is lost for good (a listing missing its first page, or one that
+        never ends because its ``finished`` went nowhere).
+        """
+        signals = job.signals
+        for name, slot in handlers.items():
+            getattr(signals, name).connect(slot)
         self._active.add(job)
-        job.signals.finished.connect(self._forget)
+        signals.finished.connect(self._forget)
         self.pool.start(job)
         return job
 

@@ -20,6 +20,7 @@ from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.workers import Handlers
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -128,15 +129,15 @@ class BucketTreeModel(QAbstractItemModel):
         if node is None or node.state in (State.LOADING, State.LOADED):
             return
         loc = node.location
+        handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
         if loc.is_connection_root:
-            job = self._service.list_buckets(loc.connection)
-            job.signals.succeeded.connect(self._on_buckets)
+            handlers["succeeded"] = self._on_buckets
+            job = self._service.list_buckets(loc.connection, **handlers)
         else:
-            job = self._service.list_prefix(loc.connection, loc.bucket, loc.prefix)
-            job.signals.progress.connect(self._on_page)
-            job.signals.succeeded.connect(self._on_done)
-        job.signals.failed.connect(self._on_failed)
-        job.signals.finished.connect(self._on_finished)
+            handlers["progress"] = self._on_page
+            handlers["succeeded"] = self._on_done
+            job = self._service.list_prefix(loc.connection, loc.bucket, loc.prefix, **handlers)
+        # Results are queued to this (the GUI) thread, so none is handled before this line.
         self._requests[job.signals] = (loc, node.generation)
         node.state = State.LOADING
         node.error = None

@@ -37,7 +37,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.workers import Job
+from cloudbrowser.gui.workers import Handlers, Job
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -157,14 +157,15 @@ class ObjectListModel(QAbstractTableModel):
         self.error = None
         self.endResetModel()
         self.countsChanged.emit()
+        handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
         if location.is_connection_root:
-            job = self._service.list_buckets(location.connection)
-            job.signals.succeeded.connect(self._on_buckets)
+            handlers["succeeded"] = self._on_buckets
+            job = self._service.list_buckets(location.connection, **handlers)
         else:
-            job = self._service.list_prefix(location.connection, location.bucket, location.prefix)
-            job.signals.progress.connect(self._on_page)
-        job.signals.failed.connect(self._on_failed)
-        job.signals.finished.connect(self._on_finished)
+            handlers["progress"] = self._on_page
+            job = self._service.list_prefix(
+                location.connection, location.bucket, location.prefix, **handlers
+            )
         self._job = job
         self.loadingChanged.emit(True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import (
     QItemSelectionModel,
     QLocale,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry, ObjectInfo
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import parse_location
@@ -44,6 +47,15 @@ from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.path_bar import PathBar
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class ConnectionRequest:
+    """A connection to open, and where to go in it (``bucket/prefix/`` text, may be "")."""
+
+    settings: ConnectionSettings
+    credentials: Credentials | None = None
+    location_text: str = ""
 
 
 class ErrorPanel(QWidget):
@@ -273,6 +285,20 @@ class MainWindow(QMainWindow):
             self.navigate(Location(conn_id))
 
     @Slot(object)
+    def open_connection(self, request: ConnectionRequest) -> None:
+        """Register a connection, show it in the tree and go to its start location."""
+        conn = self.service.add_connection(request.settings, request.credentials)
+        self.add_connection(conn.id, show=False)
+        self.messages.info(f"Connected to {request.settings.display_endpoint}")
+        location = Location(conn.id)
+        if request.location_text:
+            try:
+                location = Location(conn.id, *parse_location(request.location_text))
+            except CloudBrowserError as error:
+                self.messages.minor(error)
+        self.navigate(location)
+
+    @Slot(object)
     def navigate(self, location: Location) -> None:
         """Go to ``location`` and remember it in the history."""
         self.history.push(location)
@@ -341,9 +367,13 @@ class MainWindow(QMainWindow):
         if entry.is_prefix:
             self.navigate(current.child(entry.key))
             return
-        job = self.service.head_object(current.connection, current.bucket, entry.key)
-        job.signals.succeeded.connect(self._on_object_info)
-        job.signals.failed.connect(self.messages.minor)
+        self.service.head_object(
+            current.connection,
+            current.bucket,
+            entry.key,
+            succeeded=self._on_object_info,
+            failed=self.messages.minor,
+        )
 
     @Slot(object)
     def _on_object_info(self, info: ObjectInfo) -> None:
