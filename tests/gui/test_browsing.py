@@ -321,7 +321,7 @@ def test_wrong_secret_shows_clear_message(
 
 def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService) -> None:
     from cloudbrowser.core.connection import ConnectionSettings
-    from tests.conftest import free_port
+    from tests.local_servers import free_port
 
     settings = ConnectionSettings(
         name="dead",
