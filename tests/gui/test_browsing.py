@@ -408,3 +408,30 @@ def test_double_click_on_object_shows_its_properties(
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: "ETag" in window.statusBar().currentMessage())
     assert "big/x.bin" in window.statusBar().currentMessage()
+
+
+def test_closing_the_window_during_a_hung_request_is_bounded(
+    qtbot: QtBot, service: StorageService
+) -> None:
+    import time
+
+    from cloudbrowser.core.connection import ConnectionSettings
+    from tests.faults import SilentServer
+
+    with SilentServer() as silent:
+        settings = ConnectionSettings(
+            name="hung",
+            endpoint_url=silent.url,
+            region="us-east-1",
+            max_attempts=1,
+            read_timeout=30,
+        )
+        conn = service.add_connection(settings, Credentials("some-access-key-id", "some-secret"))
+        window = MainWindow(service)
+        qtbot.addWidget(window)
+        window.add_connection(conn.id)
+        assert window.list_model.loading
+        started = time.monotonic()
+        window.close()
+        assert time.monotonic() - started < 5  # bounded: the request is abandoned, not awaited
+        assert not window.list_model.loading
