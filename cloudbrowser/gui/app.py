@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 import threading
 from types import TracebackType
@@ -95,8 +96,16 @@ def run_gui(
         )
 
     code = app.exec()
-    if not service.shutdown(timeout_ms=2000):
-        log.warning("some background requests were still running at exit")
+    finished = service.shutdown(timeout_ms=2000)
     if demo is not None:
         demo.stop()
+    if not finished:
+        # A request is still waiting on a server that does not answer. Nothing is left to
+        # save, and QThreadPool's destructor would block exit until the read timeout (a
+        # minute or more): leave now.
+        log.warning("exiting with requests still waiting on the network")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code

@@ -144,9 +144,17 @@ class JobRunner(QObject):
     def active(self) -> int:
         return len(self._active)
 
-    def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Cancel all jobs; True when every one ended within ``timeout_ms``."""
+    def cancel_all(self) -> None:
+        """Ask every job to stop; jobs not started yet never start. Does not wait."""
         for job in list(self._active):
             job.cancel()
-        self.pool.clear()  # jobs not started yet never start
+        self.pool.clear()
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Cancel all jobs; True when every thread was free again within ``timeout_ms``.
+
+        False means a request is still on the wire (a silent server): its thread is
+        abandoned. QThreadPool's destructor would wait for it, up to the read timeout.
+        """
+        self.cancel_all()
         return self.pool.waitForDone(timeout_ms)

@@ -474,6 +474,7 @@ class MainWindow(QMainWindow):
     # ── lifetime ────────────────────────────────────────────────────────────────────────
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Cancel, don't wait: the bounded wait for the workers happens once, at exit (app.py).
         self.list_model.stop()
-        self.service.shutdown(timeout_ms=2000)
+        self.service.runner.cancel_all()
         super().closeEvent(event)
