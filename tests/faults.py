@@ -22,9 +22,12 @@ _DENIED = (
 
 
 class DenyingProxy:
-    def __init__(self, upstream: str, denied_buckets: set[str]) -> None:
+    """``status=200`` sends the error with a 200 status, as S3 itself sometimes does."""
+
+    def __init__(self, upstream: str, denied_buckets: set[str], status: int = 403) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.denied = denied_buckets
+        self.status = status
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,7 +41,7 @@ class DenyingProxy:
                 body = self.rfile.read(length) if length else b""
                 bucket = urllib.parse.unquote(self.path.lstrip("/").split("?")[0].split("/")[0])
                 if bucket in proxy.denied:
-                    self.send_response(403)
+                    self.send_response(proxy.status)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(_DENIED)))
                     self.end_headers()

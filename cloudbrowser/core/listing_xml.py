@@ -17,8 +17,15 @@ from urllib.parse import unquote_plus
 from cloudbrowser.core.entries import Entry, ListPage
 
 
+class NotAListing(ValueError):
+    """The body is not a ``ListBucketResult`` (S3 may send an ``<Error>`` with status 200)."""
+
+
 def parse_list_objects_v2(body: bytes) -> ListPage:
-    """Parse a ListObjectsV2 XML body (raises ``xml.etree.ElementTree.ParseError``).
+    """Parse a ListObjectsV2 XML body.
+
+    Raises ``xml.etree.ElementTree.ParseError`` for a body that is not XML and NotAListing
+    for XML that is not a listing, which callers leave to botocore.
 
     Keys are URL-decoded when the body says ``EncodingType=url`` (botocore asks for it so
     that any key survives XML), with ``unquote_plus`` exactly as botocore's own handler.
@@ -26,6 +33,8 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     root = ET.fromstring(body)
     tag = root.tag
     ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+    if tag[len(ns) :] != "ListBucketResult":
+        raise NotAListing(tag)
     decode = unquote_plus if root.findtext(f"{ns}EncodingType") == "url" else None
     contents, common, truncated = f"{ns}Contents", f"{ns}CommonPrefixes", f"{ns}IsTruncated"
     key_tag, size_tag, modified_tag = f"{ns}Key", f"{ns}Size", f"{ns}LastModified"

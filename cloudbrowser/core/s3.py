@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 import botocore.exceptions as bx
 from botocore import UNSIGNED
+from botocore import handlers as botocore_handlers
 from botocore.config import Config
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -43,7 +44,7 @@ from cloudbrowser.core.errors import (
     TLSError,
 )
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.listing_xml import parse_list_objects_v2
+from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -53,6 +54,8 @@ T = TypeVar("T")
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
 
+#: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
+_CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
 #: Where the fast parser leaves its page in the parsed response.
 _FAST_PAGE = "CloudBrowserPage"
 #: What botocore is given to parse instead of the real listing (see _parse_listing_fast).
@@ -122,6 +125,7 @@ class S3Backend:
             aws_session_token=(creds.session_token or None) if creds else None,
         )
         client.meta.events.register("before-parse.s3.ListObjectsV2", _parse_listing_fast)
+        _skip_200_error_check_for_listings(client)
         return client
 
     # ── operations ──────────────────────────────────────────────────────────────────────
@@ -251,10 +255,35 @@ def _parse_listing_fast(
         return
     try:
         page = parse_list_objects_v2(body)
-    except ET.ParseError:
-        return  # leave the body to botocore, which reports it properly
+    except (ET.ParseError, NotAListing):
+        # Not a listing: botocore reports it, and retries an <Error> sent with status 200.
+        if _CHECK_200_ERROR is not None:
+            _CHECK_200_ERROR(operation_model=operation_model, response_dict=response_dict)
+        return
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
+
+
+def _skip_200_error_check_for_listings(client: Any) -> None:
+    """Stop botocore from parsing every listing body twice.
+
+    botocore's S3 handler for "200 with an <Error> body" parses each full response body
+    with ElementTree before anything else may look at it: ~40% of a listing's client CPU.
+    For ListObjectsV2 the fast parser sees the root element anyway and hands any body that
+    is not a listing back to that same check (see _parse_listing_fast). Only this client's
+    handler is swapped; if botocore renames it, listings keep the double parse.
+    """
+    check = _CHECK_200_ERROR
+    if check is None:
+        return
+
+    def check_unless_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
+        if operation_model.name != "ListObjectsV2":
+            check(operation_model=operation_model, response_dict=response_dict, **kwargs)
+
+    events = client.meta.events
+    events.unregister("before-parse.s3.*", check)
+    events.register_first("before-parse.s3.*", check_unless_listing)
 
 
 def _page_from_botocore(reply: Any, prefix: str) -> ListPage:

@@ -14,6 +14,7 @@ from cloudbrowser.core.errors import (
     EndpointUnreachable,
     InvalidCredentials,
     KeyNotFound,
+    StorageError,
 )
 from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
@@ -166,3 +167,16 @@ def test_dead_endpoint_is_unreachable() -> None:
         backend.list_buckets()
     assert caught.value.retryable
     assert "some-secret-key-value" not in str(caught.value) + caught.value.detail
+
+
+def test_error_sent_with_status_200_is_an_error_not_an_empty_folder(
+    moto_server: S3Server,
+) -> None:
+    from tests.faults import DenyingProxy
+
+    bucket = moto_server.bucket("twohundred")
+    moto_server.put(bucket, ["a.txt"])
+    with DenyingProxy(moto_server.endpoint_url, {bucket}, status=200) as proxy:
+        backend = moto_server.backend(endpoint_url=proxy.url)
+        with pytest.raises(StorageError):
+            backend.list_page(bucket, "")
