@@ -1,8 +1,12 @@
 """Background jobs: storage calls run on a thread pool, results come back as queued signals.
 
-The napari/superqt pattern: a ``Job`` is a QRunnable whose ``signals`` QObject is created on
-the GUI thread (where the job is built), so every signal emitted from the worker is
-delivered on the GUI thread through the event loop. Cancellation is cooperative: the job's
+The napari/superqt pattern: a ``Job``'s ``signals`` QObject is created on the GUI thread
+(where the job is built), so every signal emitted from the worker is delivered on the GUI
+thread through the event loop. The pool is given the bound method ``job.run``, not a Python
+QRunnable subclass: the GUI thread drops its last reference to a job when ``finished``
+arrives, which can be before the worker has returned from ``run()``, and a Python
+QRunnable could then be freed under the worker's feet. PySide keeps a callable alive until
+it has run. Cancellation is cooperative: the job's
 function receives the ``Job`` and checks ``job.cancel_event`` (S3Backend.iter_pages does so
 between pages). A job never raises into Qt: whatever its function raises becomes exactly one
 ``failed`` emission, then ``finished``.
@@ -15,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypedDict, Unpack
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError
 
@@ -57,17 +61,14 @@ class Handlers(TypedDict, total=False):
     finished: Callable[[], object]
 
 
-class Job(QRunnable):
+class Job:
     """One unit of background work: ``fn(job)`` runs on a pool thread."""
 
     def __init__(self, fn: Callable[[Job], Any], *, description: str = "") -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns it: the pool must not delete it under us.
         self.fn = fn
         self.description = description
         self.signals = JobSignals()
         self.cancel_event = threading.Event()
-        self.done_event = threading.Event()
 
     @property
     def cancelled(self) -> bool:
@@ -104,7 +105,6 @@ class Job(QRunnable):
             if not self.cancelled:
                 self.signals.succeeded.emit(value)
         finally:
-            self.done_event.set()
             self.signals.finished.emit()
 
 
@@ -133,7 +133,7 @@ class JobRunner(QObject):
             getattr(signals, name).connect(slot)
         self._active.add(job)
         signals.finished.connect(self._forget)
-        self.pool.start(job)
+        self.pool.start(job.run)
         return job
 
     def _forget(self) -> None:
