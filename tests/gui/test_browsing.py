@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
@@ -17,15 +15,14 @@ from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
+from tests.gui.conftest import ServiceFactory
 
 PAGE = 5  # a small page size, so that every listing here spans several pages
 
 
 @pytest.fixture
-def service() -> Iterator[StorageService]:
-    svc = StorageService(page_size=PAGE, max_threads=4)
-    yield svc
-    assert svc.shutdown(5000), "background jobs did not end"
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(page_size=PAGE, max_threads=4)
 
 
 def make_window(
@@ -435,3 +432,6 @@ def test_closing_the_window_during_a_hung_request_is_bounded(
         window.close()
         assert time.monotonic() - started < 5  # bounded: the request is abandoned, not awaited
         assert not window.list_model.loading
+    # The abandoned request ends once the server is gone; let it end while the window lives
+    # (see the service fixture).
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=10_000)

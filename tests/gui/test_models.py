@@ -13,6 +13,7 @@ from cloudbrowser.gui.models.object_list import Column, ObjectListModel
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import S3Server
+from tests.gui.conftest import ServiceFactory
 
 
 @pytest.fixture
@@ -23,10 +24,8 @@ def seeded(server: S3Server) -> Iterator[tuple[S3Server, str]]:
 
 
 @pytest.fixture
-def service() -> Iterator[StorageService]:
-    svc = StorageService(page_size=4, max_threads=2)
-    yield svc
-    svc.shutdown(5000)
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(page_size=4, max_threads=2)
 
 
 def test_object_list_model_passes_model_tester(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QObject, Slot
@@ -12,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core.errors import Cancelled, NotFound
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
+from tests.gui.conftest import ServiceFactory
 
 
 class Collector(QObject):
@@ -48,10 +48,8 @@ class Collector(QObject):
 
 
 @pytest.fixture
-def service() -> Iterator[StorageService]:
-    svc = StorageService(max_threads=4)
-    yield svc
-    assert svc.shutdown(5000)
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(max_threads=4)
 
 
 def test_instant_jobs_lose_nothing(qtbot: QtBot, service: StorageService) -> None:
