@@ -18,7 +18,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import itertools
 import logging
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from keyring.backend import KeyringBackend
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.s3 import S3Backend
-from tests.local_servers import free_port, tool, wait_for_port
+from tests.local_servers import rclone_s3
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters.
@@ -175,33 +174,8 @@ def moto_server(_moto_session: str) -> S3Server:
 @pytest.fixture(scope="session")
 def _rclone_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("rclone-s3")
-    port = free_port()
-    env = {**os.environ, "RCLONE_CONFIG": str(root / "rclone.conf")}
-    (root / "data").mkdir()
-    proc = subprocess.Popen(
-        [
-            tool("rclone"),
-            "serve",
-            "s3",
-            str(root / "data"),
-            "--addr",
-            f"127.0.0.1:{port}",
-            "--auth-key",
-            f"{ACCESS_KEY},{SECRET_KEY}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with rclone_s3(root, ACCESS_KEY, SECRET_KEY) as (url, _process):
+        yield url
 
 
 @pytest.fixture

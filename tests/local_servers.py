@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -40,3 +44,45 @@ def tool(name: str) -> str:
     if not found:
         raise RuntimeError(f"{name} not found: install the test or bench extra")
     return found
+
+
+@contextmanager
+def rclone_s3(
+    root: Path, access_key: str, secret_key: str, *extra_args: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``rclone serve s3 ROOT`` on a free 127.0.0.1 port: yields its URL and process.
+
+    Each top-level folder of ``root`` is a bucket; rclone only sees folders that exist when
+    it starts. Access keys shorter than ~14 characters are refused by rclone. It reads no
+    user config (RCLONE_CONFIG points at an empty temporary dir) and is stopped, by its own
+    process, on exit.
+    """
+    conf_dir = Path(tempfile.mkdtemp(prefix="cb-rclone-conf-"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            tool("rclone"),
+            "serve",
+            "s3",
+            str(root),
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{access_key},{secret_key}",
+            *extra_args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "RCLONE_CONFIG": str(conf_dir / "rclone.conf")},
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(conf_dir, ignore_errors=True)

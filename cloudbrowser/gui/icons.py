@@ -8,6 +8,7 @@ lookup per painted row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from PySide6.QtCore import QMimeDatabase, QRectF, Qt
@@ -90,16 +91,26 @@ def _file_icon_for_extension(ext: str) -> QIcon:
     return _painted_file(ext[:4].upper(), colour)
 
 
-def _painted_file(label: str, colour: str) -> QIcon:
+def _painted(draw: Callable[[QPainter, int], None]) -> QIcon:
+    """An icon with pixmaps at the usual sizes, each drawn by ``draw(painter, size)``."""
     icon = QIcon()
     for size in (16, 24, 32, 48):
         pix = QPixmap(size, size)
         pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter = QPainter(pix)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        draw(painter, size)
+        painter.end()
+        icon.addPixmap(pix)
+    return icon
+
+
+def _painted_file(label: str, colour: str) -> QIcon:
+    """A page with a folded corner and a coloured band carrying the extension."""
+
+    def draw(p: QPainter, size: int) -> None:
         w = size * 0.72
-        x = (size - w) / 2
-        page = QRectF(x, size * 0.06, w, size * 0.88)
+        page = QRectF((size - w) / 2, size * 0.06, w, size * 0.88)
         fold = w * 0.3
         path = QPainterPath()
         path.moveTo(page.left(), page.top())
@@ -124,18 +135,14 @@ def _painted_file(label: str, colour: str) -> QIcon:
             p.setFont(font)
             p.setPen(QColor("white"))
             p.drawText(band, Qt.AlignmentFlag.AlignCenter, label)
-        p.end()
-        icon.addPixmap(pix)
-    return icon
+
+    return _painted(draw)
 
 
 def _painted_bucket() -> QIcon:
-    icon = QIcon()
-    for size in (16, 24, 32, 48):
-        pix = QPixmap(size, size)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    """A pail seen slightly from above."""
+
+    def draw(p: QPainter, size: int) -> None:
         top, bottom = size * 0.18, size * 0.88
         path = QPainterPath()
         path.moveTo(size * 0.12, top)
@@ -148,6 +155,5 @@ def _painted_bucket() -> QIcon:
         p.drawPath(path)
         p.setBrush(QColor("#fad7a0"))
         p.drawEllipse(QRectF(size * 0.12, top - size * 0.08, size * 0.76, size * 0.16))
-        p.end()
-        icon.addPixmap(pix)
-    return icon
+
+    return _painted(draw)

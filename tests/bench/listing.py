@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from results import ERROR, Result, result
-from servers import REGION, Server, isolated_env, rclone_s3, tool
+from servers import REGION, Server, isolated_env, rclone_s3
+
+from tests.local_servers import tool
 
 SUITE = "listing"
 BUCKET = "bench-listing"

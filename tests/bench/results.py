@@ -67,6 +67,8 @@ def table(rows: Iterable[Result]) -> str:
             header.append(unit)
             if _is_rate(unit):
                 header.append(f"{OURS}/tool")
+        if len(header) == 1:  # every tool of this case failed: a column for "ERROR"
+            header.append("result")
         lines: list[list[str]] = []
         errors: list[str] = []
         for name in tools:

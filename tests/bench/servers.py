@@ -7,15 +7,12 @@ Only 127.0.0.1 servers started here, stopped by their own pid in a ``finally``.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.local_servers import free_port, tool, wait_for_port
+from tests.local_servers import rclone_s3 as local_rclone_s3
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters (InvalidAccessKeyId).
@@ -41,37 +38,8 @@ def rclone_s3(root: Path) -> Iterator[Server]:
     ``--dir-cache-time 1h`` keeps the server's directory cache warm for the whole run, so a
     5-minute expiry (the default) cannot land in the middle of one tool's measurements.
     """
-    conf_dir = Path(tempfile.mkdtemp(prefix="cb-bench-rclone-conf-"))
-    port = free_port()
-    env = {**os.environ, "RCLONE_CONFIG": str(conf_dir / "rclone.conf")}
-    proc = subprocess.Popen(
-        [
-            tool("rclone"),
-            "serve",
-            "s3",
-            str(root),
-            "--addr",
-            f"127.0.0.1:{port}",
-            "--auth-key",
-            f"{ACCESS_KEY},{SECRET_KEY}",
-            "--dir-cache-time",
-            "1h",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield Server(f"http://127.0.0.1:{port}", ACCESS_KEY, SECRET_KEY, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(conf_dir, ignore_errors=True)
+    with local_rclone_s3(root, ACCESS_KEY, SECRET_KEY, "--dir-cache-time", "1h") as (url, proc):
+        yield Server(url, ACCESS_KEY, SECRET_KEY, proc.pid)
 
 
 def isolated_env(server: Server, home: Path) -> dict[str, str]:
