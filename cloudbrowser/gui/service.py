@@ -17,7 +17,7 @@ from typing import Any, Unpack
 from PySide6.QtCore import QObject, Signal
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
+from cloudbrowser.core.entries import Bucket, ObjectInfo
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.s3 import MAX_PAGE_SIZE, S3Backend
 from cloudbrowser.gui.workers import Handlers, Job, JobRunner
@@ -98,7 +98,7 @@ class StorageService(QObject):
     def list_prefix(
         self, conn_id: str, bucket: str, prefix: str, **handlers: Unpack[Handlers]
     ) -> Job:
-        """Job reporting each :class:`ListPage` as ``progress``, in order, then succeeding
+        """Job reporting each ``ListPage`` as ``progress``, in order, then succeeding
         with the number of pages. Cancelling stops it between pages."""
         backend = self.connection(conn_id).backend
 
@@ -130,5 +130,3 @@ class StorageService(QObject):
     def _start(self, fn: Callable[[Job], Any], description: str, handlers: Handlers) -> Job:
         return self.runner.start(Job(fn, description=description), **handlers)
 
-
-__all__ = ["Connection", "ListPage", "StorageService"]
