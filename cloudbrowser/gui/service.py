@@ -129,4 +129,3 @@ class StorageService(QObject):
 
     def _start(self, fn: Callable[[Job], Any], description: str, handlers: Handlers) -> Job:
         return self.runner.start(Job(fn, description=description), **handlers)
-
