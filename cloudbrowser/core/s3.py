@@ -174,15 +174,15 @@ class S3Backend:
             if token:
                 params["ContinuationToken"] = token
             reply = self.client.list_objects_v2(**params)
-            fast = reply.get(_FAST_PAGE)
-            if isinstance(fast, ListPage):
-                if any(p.key == prefix for p in fast.prefixes):
-                    # Some servers echo the listed prefix itself back as a common prefix.
-                    kept = [p for p in fast.prefixes if p.key != prefix]
-                    return ListPage(kept, fast.objects, fast.next_token)
-                return fast
-            # The fast parser passed (a body it could not read): botocore's own result.
-            return _page_from_botocore(reply, prefix)
+            page = reply.get(_FAST_PAGE)
+            if not isinstance(page, ListPage):
+                # The fast parser passed (a body it could not read): botocore's own result.
+                page = _page_from_botocore(reply)
+            if any(p.key == prefix for p in page.prefixes):
+                # Some servers echo the listed prefix itself back as a common prefix.
+                kept = [p for p in page.prefixes if p.key != prefix]
+                return ListPage(kept, page.objects, page.next_token)
+            return page
 
         return _guard(call, bucket=bucket)
 
@@ -286,12 +286,11 @@ def _skip_200_error_check_for_listings(client: Any) -> None:
     events.register_first("before-parse.s3.*", check_unless_listing)
 
 
-def _page_from_botocore(reply: Any, prefix: str) -> ListPage:
+def _page_from_botocore(reply: Any) -> ListPage:
     prefixes = [
         Entry(key=p["Prefix"], is_prefix=True)
         for p in reply.get("CommonPrefixes", [])
-        # Some servers echo the listed prefix itself back as a common prefix.
-        if p.get("Prefix") and p["Prefix"] != prefix
+        if p.get("Prefix")
     ]
     objects = [
         Entry(

@@ -81,9 +81,6 @@ class StorageService(QObject):
         except KeyError:
             raise ConfigError(f"There is no connection named “{conn_id}”.") from None
 
-    def connections(self) -> list[Connection]:
-        return list(self._connections.values())
-
     # ── operations ──────────────────────────────────────────────────────────────────────
 
     def list_buckets(self, conn_id: str, **handlers: Unpack[Handlers]) -> Job:

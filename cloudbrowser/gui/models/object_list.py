@@ -133,10 +133,6 @@ class ObjectListModel(QAbstractTableModel):
         """(folders, files, total bytes of the files) loaded so far, filtered or not."""
         return len(self._all_folders), len(self._all_files), self._total_bytes
 
-    @property
-    def filter_text(self) -> str:
-        return self._filter
-
     def set_filter(self, text: str) -> None:
         """Show only rows whose name contains ``text`` (case-insensitive); "" shows all."""
         needle = text.casefold()

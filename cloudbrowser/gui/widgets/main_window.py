@@ -123,13 +123,13 @@ class MainWindow(QMainWindow):
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
 
-        self.list_model.countsChanged.connect(self._update_counts)
-        self.list_model.loadingChanged.connect(self._update_loading)
+        self.list_model.countsChanged.connect(self._update_status)
+        self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
         self.list_model.modelReset.connect(self._show_list)
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
-        self._update_loading(False)
+        self._update_status()
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -432,7 +432,7 @@ class MainWindow(QMainWindow):
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
         self.statusBar().showMessage(f"{error.title}: {error.message}")
-        self._update_loading(False)
+        self._update_status()
 
     def _update_counts(self) -> None:
         folders, files, size = self.list_model.counts()
@@ -446,12 +446,10 @@ class MainWindow(QMainWindow):
         if self.filter_edit.text():
             parts.append(f"{self.qlocale.toString(shown)} shown")
         self._counts_label.setText(", ".join(parts))
-        if self.list_model.loading:
-            self.loading_label.setText(f"{self.qlocale.toString(folders + files)} loaded…")
 
-    @Slot(bool)
-    def _update_loading(self, _loading: bool = False) -> None:
-        """The bar under the list: streaming progress with Stop, or why the list is partial."""
+    def _update_status(self) -> None:
+        """The bar under the list (streaming progress with Stop, or why the list is partial)
+        and the counts in the status bar."""
         model = self.list_model
         loaded = self.qlocale.toString(sum(model.counts()[:2]))
         if model.loading:
