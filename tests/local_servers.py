@@ -48,17 +48,17 @@ def tool(name: str) -> str:
 
 @contextmanager
 def rclone_s3(
-    root: Path, access_key: str, secret_key: str, *extra_args: str
+    root: Path, access_key: str, secret_key: str, *extra_args: str, port: int = 0
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``rclone serve s3 ROOT`` on a free 127.0.0.1 port: yields its URL and process.
 
     Each top-level folder of ``root`` is a bucket; rclone only sees folders that exist when
     it starts. Access keys shorter than ~14 characters are refused by rclone. It reads no
     user config (RCLONE_CONFIG points at an empty temporary dir) and is stopped, by its own
-    process, on exit.
+    process, on exit. ``port`` 0 picks a free one; a test restarts a server on its old port.
     """
     conf_dir = Path(tempfile.mkdtemp(prefix="cb-rclone-conf-"))
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [
             tool("rclone"),

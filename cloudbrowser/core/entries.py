@@ -86,3 +86,23 @@ class ObjectInfo:
     storage_class: str = ""
     version_id: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPart:
+    """One part of a multipart upload as ``ListParts`` reports it."""
+
+    number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUpload:
+    """An unfinished multipart upload (``ListMultipartUploads``): storage billed, no object."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    #: When it was started, POSIX seconds (UTC); 0.0 when the server does not say.
+    initiated: float = 0.0

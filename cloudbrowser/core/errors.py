@@ -11,16 +11,20 @@ Hierarchy::
     ├── Cancelled                 the user (or shutdown) stopped the operation
     ├── ConfigError               bad arguments or settings, detected before any request
     ├── UnsafeKey                 a key that cannot be mapped safely to a local path
+    ├── LocalFileError            a local file could not be read or written (disk full...)
     └── StorageError              the storage service said no, or could not be reached
         ├── NotFound
         │   ├── BucketNotFound
-        │   └── KeyNotFound
+        │   ├── KeyNotFound
+        │   └── UploadNotFound    a journalled multipart upload is gone from the server
         ├── AccessDenied
         ├── InvalidCredentials
         ├── EndpointUnreachable
         ├── RequestTimeout
         ├── TLSError
         ├── AlreadyExists
+        ├── ObjectChanged         the object is not the version a transfer began with
+        ├── IntegrityError        bytes do not match their checksum
         └── Throttled            (retryable)
 """
 
@@ -120,3 +124,27 @@ class AlreadyExists(StorageError):
 class Throttled(StorageError):
     title = "The server is busy"
     retryable = True
+
+
+class UploadNotFound(NotFound):
+    """A multipart upload the journal remembers is gone (aborted, expired, server restarted)."""
+
+    title = "Upload no longer on the server"
+
+
+class ObjectChanged(StorageError):
+    """The object is not the version a transfer began with (If-Match failed)."""
+
+    title = "Object changed"
+
+
+class IntegrityError(StorageError):
+    """Bytes stored or received do not match their checksum: never reported as done."""
+
+    title = "Verification failed"
+
+
+class LocalFileError(CloudBrowserError):
+    """A local file or folder could not be read or written (full disk, permissions...)."""
+
+    title = "Local file problem"

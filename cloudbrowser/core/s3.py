@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,7 +26,14 @@ from botocore import handlers as botocore_handlers
 from botocore.config import Config
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
+from cloudbrowser.core.entries import (
+    Bucket,
+    Entry,
+    ListPage,
+    MultipartUpload,
+    ObjectInfo,
+    UploadedPart,
+)
 from cloudbrowser.core.errors import (
     AccessDenied,
     AlreadyExists,
@@ -35,13 +42,16 @@ from cloudbrowser.core.errors import (
     CloudBrowserError,
     ConfigError,
     EndpointUnreachable,
+    IntegrityError,
     InvalidCredentials,
     KeyNotFound,
     NotFound,
+    ObjectChanged,
     RequestTimeout,
     StorageError,
     Throttled,
     TLSError,
+    UploadNotFound,
 )
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
@@ -232,6 +242,229 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
+    # ── transfers ───────────────────────────────────────────────────────────────────────
+    #
+    # The primitives of core/transfers.py. Bodies are bytes or a seekable file object (botocore
+    # rewinds it to retry). ``content_md5`` is the base64 MD5 of the body ("" to send none):
+    # the server refuses a body that does not match it (BadDigest).
+
+    def put_object(
+        self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
+    ) -> str:
+        """Store one object in a single request; returns its ETag (without quotes).
+
+        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        RequestTimeout, StorageError (BadDigest when the body changed on the way).
+        """
+
+        def call() -> str:
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body}
+            if content_md5:
+                params["ContentMD5"] = content_md5
+            if content_type:
+                params["ContentType"] = content_type
+            return str(self.client.put_object(**params).get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def create_multipart_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
+        """Start a multipart upload; returns its UploadId.
+
+        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        RequestTimeout, StorageError.
+        """
+
+        def call() -> str:
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if content_type:
+                params["ContentType"] = content_type
+            return str(self.client.create_multipart_upload(**params)["UploadId"])
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, number: int, body: Any, *, content_md5: str
+    ) -> str:
+        """Upload part ``number`` (1-based) of a multipart upload; returns the part's ETag.
+
+        Raises: UploadNotFound (the upload was aborted or expired), AccessDenied,
+        EndpointUnreachable, RequestTimeout, StorageError.
+        """
+
+        def call() -> str:
+            params: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": key,
+                "UploadId": upload_id,
+                "PartNumber": number,
+                "Body": body,
+            }
+            if content_md5:
+                params["ContentMD5"] = content_md5
+            reply = self.client.upload_part(**params)
+            return str(reply.get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts the server holds for an unfinished multipart upload, by number.
+
+        Raises: UploadNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> list[UploadedPart]:
+            parts: list[UploadedPart] = []
+            paginator = self.client.get_paginator("list_parts")
+            for reply in paginator.paginate(Bucket=bucket, Key=key, UploadId=upload_id):
+                parts.extend(
+                    UploadedPart(
+                        number=int(p["PartNumber"]),
+                        etag=str(p.get("ETag", "")).strip('"'),
+                        size=int(p.get("Size", 0)),
+                    )
+                    for p in reply.get("Parts", [])
+                )
+            return sorted(parts, key=lambda p: p.number)
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Iterable[tuple[int, str]]
+    ) -> str:
+        """Assemble the object from ``(number, etag)`` parts; returns its ETag.
+
+        Raises: UploadNotFound, StorageError (InvalidPart when a part's ETag does not match).
+        """
+
+        def call() -> str:
+            reply = self.client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in sorted(parts)]
+                },
+            )
+            return str(reply.get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        """Abort an unfinished upload and free its parts; an unknown upload is not an error.
+
+        Raises: AccessDenied, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> None:
+            try:
+                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except bx.ClientError as exc:
+                if _error_code(exc) != "NoSuchUpload":
+                    raise
+
+        _guard(call, bucket=bucket, key=key)
+
+    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[MultipartUpload]:
+        """Every unfinished multipart upload under ``prefix`` (on demand only: DESIGN §3).
+
+        Raises: BucketNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> list[MultipartUpload]:
+            uploads: list[MultipartUpload] = []
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            try:
+                replies = list(paginator.paginate(Bucket=bucket, Prefix=prefix))
+            except bx.ClientError as exc:
+                # rclone serve s3 answers NoSuchUpload for a bucket that has no uploads.
+                if _error_code(exc) == "NoSuchUpload":
+                    return []
+                raise
+            for reply in replies:
+                uploads.extend(
+                    MultipartUpload(
+                        bucket=bucket,
+                        key=str(u["Key"]),
+                        upload_id=str(u["UploadId"]),
+                        initiated=_timestamp(u.get("Initiated")),
+                    )
+                    for u in reply.get("Uploads", [])
+                )
+            return uploads
+
+        return _guard(call, bucket=bucket)
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str = "",
+    ) -> ObjectReader:
+        """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given).
+
+        ``if_match`` is the ETag the caller expects: if the object changed since it was
+        listed the server refuses (PreconditionFailed → ObjectChanged) instead of sending
+        bytes of another version into a resumed download.
+
+        Raises: KeyNotFound, ObjectChanged, AccessDenied, EndpointUnreachable,
+        RequestTimeout, StorageError. Reading the returned stream raises the same.
+        """
+
+        def call() -> ObjectReader:
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if start or end is not None:
+                params["Range"] = f"bytes={start}-{'' if end is None else end}"
+            if if_match:
+                params["IfMatch"] = f'"{if_match}"'
+            reply = self.client.get_object(**params)
+            return ObjectReader(
+                reply["Body"],
+                size=int(reply.get("ContentLength", 0)),
+                etag=str(reply.get("ETag", "")).strip('"'),
+                modified=_timestamp(reply.get("LastModified")),
+                bucket=bucket,
+                key=key,
+            )
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete one object (deleting a key that does not exist succeeds, as in S3).
+
+        Raises: AccessDenied, EndpointUnreachable, StorageError.
+        """
+        _guard(lambda: self.client.delete_object(Bucket=bucket, Key=key), bucket=bucket, key=key)
+
+
+class ObjectReader:
+    """The body of a GET: read it in chunks; errors arrive translated, like every call's."""
+
+    def __init__(
+        self, stream: Any, *, size: int, etag: str, modified: float, bucket: str, key: str
+    ) -> None:
+        self._stream = stream
+        self.size = size
+        self.etag = etag
+        self.modified = modified
+        self._where = (bucket, key)
+
+    def read(self, amount: int) -> bytes:
+        bucket, key = self._where
+        data: bytes = _guard(lambda: self._stream.read(amount), bucket=bucket, key=key)
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> ObjectReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
 
@@ -402,6 +635,10 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
     return StorageError(f"Request to {where} failed unexpectedly.", detail=repr(exc))
 
 
+def _error_code(exc: bx.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def _translate_client_error(
     exc: bx.ClientError, *, bucket: str, key: str, where: str
 ) -> CloudBrowserError:
@@ -415,6 +652,27 @@ def _translate_client_error(
     if code in _CREDENTIAL_CODES:
         message, hint = _CREDENTIAL_CODES[code]
         return InvalidCredentials(message, hint=hint, detail=detail, code=code)
+    if code == "NoSuchUpload":
+        return UploadNotFound(
+            f"The multipart upload of {where} no longer exists on the server.",
+            hint="It was aborted or expired; the file is uploaded again from the start.",
+            detail=detail,
+            code=code,
+        )
+    if code == "PreconditionFailed" or status == 412:
+        return ObjectChanged(
+            f"{where} changed on the server since the transfer began.",
+            hint="Retry to transfer the current version from the start.",
+            detail=detail,
+            code=code,
+        )
+    if code in ("BadDigest", "InvalidDigest"):
+        return IntegrityError(
+            f"The server received different bytes than were sent for {where}.",
+            hint="The file may have changed while it was read, or the network corrupted it; retry.",
+            detail=detail,
+            code=code,
+        )
     if code == "NoSuchBucket" or (code in ("404", "NotFound") and not key):
         return BucketNotFound(
             f"The bucket “{bucket}” does not exist (it may have been deleted).",

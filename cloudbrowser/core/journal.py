@@ -1,0 +1,296 @@
+"""The transfer journal: what is being transferred, survives a crash, a kill or a restart.
+
+One SQLite database (standard library ``sqlite3``, WAL) in the user data dir. A row per
+transfer holds everything needed to continue it without the process that started it: the
+connection's name, bucket and key, local path, the source's size and mtime (to notice that
+a file changed meanwhile), the multipart UploadId and the part size. A row per finished
+part holds its ETag and MD5, written *after* the server confirmed the part, so the journal
+never claims more than the server has.
+
+The GUI and the CLI share this file (WAL lets one write while the other reads). Every
+method is thread-safe: transfer workers write from many threads through one connection
+guarded by a lock (writes are a few per part, far below SQLite's limits).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cloudbrowser.core.paths import data_dir
+
+JOURNAL_FILE = "transfers.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS transfers (
+    id          INTEGER PRIMARY KEY,
+    direction   TEXT    NOT NULL,            -- 'upload' | 'download'
+    connection  TEXT    NOT NULL,            -- the connection's name
+    bucket      TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    local_path  TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime       REAL    NOT NULL,            -- upload: the file's; download: the object's
+    etag        TEXT    NOT NULL DEFAULT '', -- download: the version being fetched (If-Match)
+    part_size   INTEGER NOT NULL DEFAULT 0,  -- 0: one request
+    upload_id   TEXT    NOT NULL DEFAULT '',
+    state       TEXT    NOT NULL,
+    error       TEXT    NOT NULL DEFAULT '',
+    batch       TEXT    NOT NULL DEFAULT '',
+    created     REAL    NOT NULL,
+    updated     REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    transfer_id INTEGER NOT NULL REFERENCES transfers(id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,            -- 1-based, as in S3
+    etag        TEXT    NOT NULL,
+    md5         TEXT    NOT NULL,            -- hex MD5 of the part's bytes
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (transfer_id, number)
+);
+CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state);
+"""
+
+
+class Direction(StrEnum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+
+
+class State(StrEnum):
+    """A transfer's state. Only DONE means "arrived and verified"."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it without the user asking (retry is a new start)."""
+        return self in (State.DONE, State.CANCELLED, State.SKIPPED)
+
+    @property
+    def unfinished(self) -> bool:
+        return not self.finished
+
+
+#: States that mean "a worker was on it": after a restart they are interrupted, not running.
+_ACTIVE = (State.QUEUED.value, State.RUNNING.value)
+
+
+@dataclass(slots=True)
+class JournalRecord:
+    """A transfer as the journal stores it."""
+
+    id: int
+    direction: Direction
+    connection: str
+    bucket: str
+    key: str
+    local_path: Path
+    size: int
+    mtime: float
+    etag: str
+    part_size: int
+    upload_id: str
+    state: State
+    error: str
+    batch: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPart:
+    number: int
+    etag: str
+    md5: str
+    size: int
+
+
+class Journal:
+    """The transfer journal in ``path`` (default: ``transfers.sqlite3`` in the data dir)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / JOURNAL_FILE
+        self._lock = threading.Lock()
+        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a lost
+        # part row only means that part is sent again.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ── transfers ───────────────────────────────────────────────────────────────────────
+
+    def add(self, records: Iterable[JournalRecord]) -> list[int]:
+        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order."""
+        now = time.time()
+        ids: list[int] = []
+        with self._write() as db:
+            for r in records:
+                cur = db.execute(
+                    "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
+                    " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
+                    " updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        r.direction.value,
+                        r.connection,
+                        r.bucket,
+                        r.key,
+                        str(r.local_path),
+                        r.size,
+                        r.mtime,
+                        r.etag,
+                        r.part_size,
+                        r.upload_id,
+                        r.state.value,
+                        r.error,
+                        r.batch,
+                        now,
+                        now,
+                    ),
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        return ids
+
+    def update(self, transfer_id: int, **fields: object) -> None:
+        """Set columns of one transfer (``state``, ``error``, ``upload_id``, ``etag``...)."""
+        if not fields:
+            return
+        columns = [c for c in fields if c in _UPDATABLE]
+        if len(columns) != len(fields):
+            raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
+        values = [_sql_value(fields[c]) for c in columns]
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        with self._write() as db:
+            db.execute(
+                f"UPDATE transfers SET {assignments}, updated = ? WHERE id = ?",
+                (*values, time.time(), transfer_id),
+            )
+
+    def get(self, transfer_id: int) -> JournalRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM transfers WHERE id = ?", (transfer_id,))
+            found = row.fetchone()
+        return _record(found) if found else None
+
+    def unfinished(self) -> list[JournalRecord]:
+        """Transfers not done, cancelled or skipped, oldest first.
+
+        Ones a worker was on (queued or running when the process ended) come back PAUSED:
+        they were interrupted, and resume only when asked.
+        """
+        with self._write() as db:
+            db.execute(
+                "UPDATE transfers SET state = ? WHERE state IN (?, ?)",
+                (State.PAUSED.value, *_ACTIVE),
+            )
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM transfers WHERE state IN (?, ?) ORDER BY id",
+                (State.PAUSED.value, State.FAILED.value),
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def remove(self, transfer_ids: Iterable[int]) -> None:
+        """Forget transfers (and their parts): "clear finished", or after cleanup."""
+        with self._write() as db:
+            db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in transfer_ids))
+
+    def remove_finished(self) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM transfers WHERE state IN (?, ?, ?)",
+                (State.DONE.value, State.CANCELLED.value, State.SKIPPED.value),
+            )
+
+    # ── parts ───────────────────────────────────────────────────────────────────────────
+
+    def add_part(self, transfer_id: int, part: JournalPart) -> None:
+        """Record a part the server (or the local disk) has confirmed."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO parts (transfer_id, number, etag, md5, size)"
+                " VALUES (?,?,?,?,?)",
+                (transfer_id, part.number, part.etag, part.md5, part.size),
+            )
+
+    def parts(self, transfer_id: int) -> list[JournalPart]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT number, etag, md5, size FROM parts WHERE transfer_id = ? ORDER BY number",
+                (transfer_id,),
+            ).fetchall()
+        return [JournalPart(*row) for row in rows]
+
+    def clear_parts(self, transfer_id: int) -> None:
+        """Forget all parts: the transfer starts over (file changed, upload gone)."""
+        with self._write() as db:
+            db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+
+
+_COLUMNS = (
+    "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
+    " upload_id, state, error, batch"
+)
+_UPDATABLE = frozenset(
+    {"state", "error", "upload_id", "etag", "part_size", "size", "mtime", "local_path", "key"}
+)
+
+
+def _sql_value(value: object) -> object:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _record(row: tuple[Any, ...]) -> JournalRecord:
+    tid, direction, conn, bucket, key, local, size, mtime, etag, psize, uid, state, err, batch = row
+    return JournalRecord(
+        id=int(tid),
+        direction=Direction(direction),
+        connection=str(conn),
+        bucket=str(bucket),
+        key=str(key),
+        local_path=Path(local),
+        size=int(size),
+        mtime=float(mtime),
+        etag=str(etag),
+        part_size=int(psize),
+        upload_id=str(uid),
+        state=State(state),
+        error=str(err),
+        batch=str(batch),
+    )

@@ -1,0 +1,580 @@
+"""The transfer queue: uploads and downloads that are journalled, verified and resumable.
+
+Qt-free, shared by the GUI and the CLI. :class:`TransferQueue` runs transfers on its own
+worker threads (``concurrency`` files at once) and their parts on a shared part pool
+(``part_concurrency`` requests at once, so memory stays at most that many parts). File
+workers wait for parts; part tasks never wait for anything, so the two pools cannot
+deadlock.
+
+Every transfer is a row in the :class:`~cloudbrowser.core.journal.Journal` before any byte
+moves, so a crash or a ``kill -9`` loses nothing: the next process lists it as paused and
+continues it from the parts the server (upload) or the ``.part`` file (download) holds.
+
+Observers **pull** state rather than receive a callback per chunk: :meth:`TransferQueue.changes`
+returns the transfers that changed since the last call. The GUI polls it at 10 Hz, the CLI's
+progress bar too; a thousand parts a second never become a thousand signals.
+
+The byte-moving algorithms are in ``core/uploads.py`` and ``core/downloads.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+from cloudbrowser.core.s3 import S3Backend
+
+log = logging.getLogger(__name__)
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+#: S3's limits: parts other than the last are at least 5 MiB; at most 10,000 parts.
+MIN_PART_SIZE = 5 * MiB
+MAX_PARTS = 10_000
+MAX_OBJECT_SIZE = 5 * 1024 * GiB
+#: The default part size, and the size above which a file goes in parts.
+DEFAULT_PART_SIZE = 8 * MiB
+
+
+def choose_part_size(size: int, preferred: int = 0) -> int:
+    """The part size for an object of ``size`` bytes: ``preferred`` (or 8 MiB), made large
+    enough that the object fits in 10,000 parts, in whole MiB."""
+    part = max(preferred or DEFAULT_PART_SIZE, MIN_PART_SIZE, math.ceil(size / MAX_PARTS))
+    return math.ceil(part / MiB) * MiB
+
+
+def part_count(size: int, part_size: int) -> int:
+    return max(1, math.ceil(size / part_size))
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOptions:
+    """How transfers run; the GUI's settings and the CLI's flags fill it."""
+
+    #: Files transferred at once.
+    concurrency: int = 8
+    #: Part requests at once, across all files (each holds one part in memory).
+    part_concurrency: int = 8
+    #: 0: automatic (:func:`choose_part_size`).
+    part_size: int = 0
+    #: Bytes per second for all transfers together; 0: unlimited.
+    bandwidth_limit: int = 0
+    #: Check every byte against the server's checksum (MD5/ETag). On by default.
+    verify: bool = True
+
+    @property
+    def multipart_threshold(self) -> int:
+        return self.part_size or DEFAULT_PART_SIZE
+
+
+@dataclass(eq=False, slots=True)
+class Transfer:
+    """One file going up or down: its journal record plus what is happening now.
+
+    Read it from any thread; only the queue and its workers change it.
+    """
+
+    id: int
+    direction: Direction
+    connection: str
+    bucket: str
+    key: str
+    local_path: Path
+    #: Bytes of the source (file, or object when it was listed).
+    size: int
+    mtime: float
+    #: Download: the ETag of the version being fetched. Upload: the ETag once done.
+    etag: str = ""
+    part_size: int = 0
+    upload_id: str = ""
+    batch: str = ""
+    state: State = State.QUEUED
+    error: CloudBrowserError | None = None
+    bytes_done: int = 0
+    #: Done and checked against the server's checksum. Done but unverified only when the
+    #: server gives no usable checksum, or verification is off; ``note`` then says which.
+    verified: bool = False
+    note: str = ""
+    #: Set to ask the worker to stop; ``stop_as`` says whether that is a pause or a cancel.
+    stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
+    stop_as: State = State.PAUSED
+
+    @property
+    def name(self) -> str:
+        """What the user recognises: the file name."""
+        return self.local_path.name if self.direction is Direction.UPLOAD else _leaf(self.key)
+
+    @property
+    def multipart(self) -> bool:
+        return self.part_size > 0
+
+    def record(self) -> JournalRecord:
+        return JournalRecord(
+            id=self.id,
+            direction=self.direction,
+            connection=self.connection,
+            bucket=self.bucket,
+            key=self.key,
+            local_path=self.local_path,
+            size=self.size,
+            mtime=self.mtime,
+            etag=self.etag,
+            part_size=self.part_size,
+            upload_id=self.upload_id,
+            state=self.state,
+            error=self.error.message if self.error else "",
+            batch=self.batch,
+        )
+
+    @classmethod
+    def from_record(cls, r: JournalRecord) -> Transfer:
+        error = StorageError(r.error) if r.error else None
+        return cls(
+            id=r.id,
+            direction=r.direction,
+            connection=r.connection,
+            bucket=r.bucket,
+            key=r.key,
+            local_path=r.local_path,
+            size=r.size,
+            mtime=r.mtime,
+            etag=r.etag,
+            part_size=r.part_size,
+            upload_id=r.upload_id,
+            batch=r.batch,
+            state=r.state,
+            error=error,
+        )
+
+
+def _leaf(key: str) -> str:
+    return key.rstrip("/").rpartition("/")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    """What to transfer, as planned (``core/transfer_plan.py``) before it is journalled."""
+
+    direction: Direction
+    connection: str
+    bucket: str
+    key: str
+    local_path: Path
+    size: int
+    mtime: float
+    etag: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """How a batch ended: what the user needs to see so that nothing fails silently."""
+
+    batch: str
+    done: int
+    unverified: list[Transfer]
+    failed: list[Transfer]
+    skipped: int
+    cancelled: int
+    paused: int
+    bytes_done: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.paused and not self.cancelled
+
+
+class Stopped(Exception):
+    """Internal: the transfer was asked to pause or cancel (``Transfer.stop_as`` says which)."""
+
+
+class RateLimiter:
+    """A token bucket shared by all transfers: at most ``rate`` bytes per second overall."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._next = time.monotonic()
+
+    def consume(self, amount: int, stop: threading.Event) -> None:
+        """Wait until ``amount`` bytes may go; returns early (and raises) when ``stop`` is set."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(self._next, now)
+            self._next = start + amount / self.rate
+        delay = start - now
+        if delay > 0 and stop.wait(delay):
+            raise Stopped
+
+
+@dataclass(slots=True)
+class RunContext:
+    """What an upload or download algorithm gets from the queue."""
+
+    transfer: Transfer
+    backend: S3Backend
+    journal: Journal
+    options: TransferOptions
+    parts: ThreadPoolExecutor
+    limiter: RateLimiter
+    _progress_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self) -> None:
+        """Raise Stopped when the user paused or cancelled this transfer."""
+        if self.transfer.stop_event.is_set():
+            raise Stopped
+
+    def throttle(self, amount: int) -> None:
+        self.limiter.consume(amount, self.transfer.stop_event)
+
+    def progress(self, amount: int) -> None:
+        # Part tasks of one transfer report from several threads at once.
+        with self._progress_lock:
+            self.transfer.bytes_done += amount
+
+
+#: A resolver from a connection's name to its backend; raises ConfigError if unknown.
+BackendLookup = Callable[[str], S3Backend]
+
+
+class TransferQueue:
+    """Runs transfers; every method is thread-safe and returns at once (no network I/O)."""
+
+    def __init__(
+        self,
+        backends: BackendLookup,
+        journal: Journal,
+        options: TransferOptions | None = None,
+    ) -> None:
+        self._backends = backends
+        self.journal = journal
+        self._options = options or TransferOptions()
+        self._lock = threading.Condition()
+        self._transfers: dict[int, Transfer] = {}
+        self._pending: deque[int] = deque()
+        self._changed: dict[int, None] = {}
+        self._workers = 0
+        self._closed = False
+        self._parts = ThreadPoolExecutor(
+            self._options.part_concurrency, thread_name_prefix="transfer-part"
+        )
+        self._limiter = RateLimiter(self._options.bandwidth_limit)
+
+    # ── options ─────────────────────────────────────────────────────────────────────────
+
+    @property
+    def options(self) -> TransferOptions:
+        return self._options
+
+    def set_options(self, options: TransferOptions) -> None:
+        """New options apply to transfers that start from now on (part pool size: restart)."""
+        with self._lock:
+            self._options = options
+            self._limiter.rate = options.bandwidth_limit
+            self._start_workers()
+
+    # ── adding and restoring ────────────────────────────────────────────────────────────
+
+    def add(self, requests: Iterable[TransferRequest], *, batch: str = "") -> list[Transfer]:
+        """Journal and queue new transfers; they start as soon as a worker is free."""
+        transfers = [self._new_transfer(r, batch) for r in requests]
+        ids = self.journal.add(t.record() for t in transfers)
+        with self._lock:
+            for transfer_id, t in zip(ids, transfers, strict=True):
+                t.id = transfer_id
+                self._transfers[transfer_id] = t
+                self._pending.append(transfer_id)
+                self._changed[transfer_id] = None
+            self._start_workers()
+        return transfers
+
+    def _new_transfer(self, r: TransferRequest, batch: str) -> Transfer:
+        from cloudbrowser.core.downloads import guess_part_size
+
+        part_size = 0
+        if r.size > self._options.multipart_threshold:
+            if r.direction is Direction.DOWNLOAD:
+                part_size = guess_part_size(r.size, r.etag, self._options.part_size)
+            else:
+                part_size = choose_part_size(r.size, self._options.part_size)
+        return Transfer(
+            id=0,
+            direction=r.direction,
+            connection=r.connection,
+            bucket=r.bucket,
+            key=r.key,
+            local_path=r.local_path,
+            size=r.size,
+            mtime=r.mtime,
+            etag=r.etag,
+            part_size=part_size,
+            batch=batch,
+        )
+
+    def restore(self) -> list[Transfer]:
+        """Load unfinished transfers from the journal (after a crash or restart), paused.
+
+        They resume when :meth:`resume` is called; until then nothing is sent.
+        """
+        records = self.journal.unfinished()
+        restored: list[Transfer] = []
+        with self._lock:
+            for r in records:
+                if r.id in self._transfers:
+                    continue
+                t = Transfer.from_record(r)
+                self._transfers[t.id] = t
+                self._changed[t.id] = None
+                restored.append(t)
+        return restored
+
+    # ── reading ─────────────────────────────────────────────────────────────────────────
+
+    def get(self, transfer_id: int) -> Transfer | None:
+        with self._lock:
+            return self._transfers.get(transfer_id)
+
+    def transfers(self) -> list[Transfer]:
+        with self._lock:
+            return list(self._transfers.values())
+
+    def changes(self) -> list[Transfer]:
+        """Transfers whose state changed since the last call, plus every running one."""
+        with self._lock:
+            changed = [self._transfers[i] for i in self._changed if i in self._transfers]
+            self._changed.clear()
+            running = [
+                t for t in self._transfers.values() if t.state is State.RUNNING and t not in changed
+            ]
+        return changed + running
+
+    def summary(self, batch: str) -> BatchSummary:
+        with self._lock:
+            ts = [t for t in self._transfers.values() if t.batch == batch]
+        done = [t for t in ts if t.state is State.DONE]
+        return BatchSummary(
+            batch=batch,
+            done=len(done),
+            unverified=[t for t in done if not t.verified],
+            failed=[t for t in ts if t.state is State.FAILED],
+            skipped=sum(t.state is State.SKIPPED for t in ts),
+            cancelled=sum(t.state is State.CANCELLED for t in ts),
+            paused=sum(t.state is State.PAUSED for t in ts),
+            bytes_done=sum(t.bytes_done for t in done),
+        )
+
+    def batch_active(self, batch: str) -> bool:
+        with self._lock:
+            return any(
+                t.batch == batch and t.state in (State.QUEUED, State.RUNNING)
+                for t in self._transfers.values()
+            )
+
+    def wait(
+        self, transfers: Iterable[Transfer] | None = None, timeout: float | None = None
+    ) -> bool:
+        """Block until the given transfers (default: all) are neither queued nor running.
+
+        For the CLI and tests; the GUI never calls it. Returns False on timeout.
+        """
+        wanted = None if transfers is None else [t.id for t in transfers]
+
+        def settled() -> bool:
+            ts = (
+                self._transfers.values()
+                if wanted is None
+                else [self._transfers[i] for i in wanted if i in self._transfers]
+            )
+            return all(t.state not in (State.QUEUED, State.RUNNING) for t in ts)
+
+        with self._lock:
+            return self._lock.wait_for(settled, timeout)
+
+    # ── control ─────────────────────────────────────────────────────────────────────────
+
+    def pause(self, ids: Iterable[int]) -> None:
+        """Stop transfers, keeping what was sent (resume continues from there)."""
+        self._stop(ids, State.PAUSED)
+
+    def cancel(self, ids: Iterable[int]) -> None:
+        """Stop transfers and remove their partial data (multipart upload, ``.part`` file)."""
+        self._stop(ids, State.CANCELLED)
+
+    def _stop(self, ids: Iterable[int], as_state: State) -> None:
+        cleanups: list[Transfer] = []
+        with self._lock:
+            for transfer_id in ids:
+                t = self._transfers.get(transfer_id)
+                if t is None or t.state.finished:
+                    continue
+                if t.state is State.RUNNING:
+                    t.stop_as = as_state
+                    t.stop_event.set()
+                elif t.state is not as_state:
+                    self._set_state(t, as_state)
+                    if as_state is State.CANCELLED:
+                        cleanups.append(t)
+            self._lock.notify_all()
+        for t in cleanups:
+            # Aborting an upload is a request: never on the caller's (maybe GUI) thread.
+            self._parts.submit(self._discard_partial, t)
+
+    def resume(self, ids: Iterable[int]) -> None:
+        """Queue paused or failed transfers again; they continue from what was kept.
+
+        Cancelled transfers start again from the beginning.
+        """
+        with self._lock:
+            for transfer_id in ids:
+                t = self._transfers.get(transfer_id)
+                if t is None or t.state in (State.QUEUED, State.RUNNING, State.DONE):
+                    continue
+                t.stop_event.clear()
+                t.error = None
+                t.note = ""
+                self._set_state(t, State.QUEUED)
+                self._pending.append(transfer_id)
+            self._start_workers()
+
+    #: Retrying is resuming: a failed transfer continues from what the server has.
+    retry = resume
+
+    def forget_finished(self) -> None:
+        """Drop done, cancelled and skipped transfers from the queue and the journal."""
+        with self._lock:
+            gone = [i for i, t in self._transfers.items() if t.state.finished]
+            for i in gone:
+                del self._transfers[i]
+        self.journal.remove(gone)
+
+    def mark_skipped(self, requests: Iterable[TransferRequest], note: str, batch: str) -> None:
+        """Record what a conflict policy skipped, so the batch summary counts it."""
+        transfers = [replace(self._new_transfer(r, batch), state=State.SKIPPED) for r in requests]
+        ids = self.journal.add(t.record() for t in transfers)
+        with self._lock:
+            for transfer_id, t in zip(ids, transfers, strict=True):
+                t.id = transfer_id
+                t.note = note
+                self._transfers[transfer_id] = t
+                self._changed[transfer_id] = None
+            self._lock.notify_all()
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Pause everything running (it stays resumable) and stop the workers.
+
+        Returns False if a worker is still inside a request after ``timeout``.
+        """
+        with self._lock:
+            self._closed = True
+            for t in self._transfers.values():
+                if t.state is State.RUNNING:
+                    t.stop_as = State.PAUSED
+                    t.stop_event.set()
+            self._pending.clear()
+            self._lock.notify_all()
+            stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
+        self._parts.shutdown(wait=stopped, cancel_futures=True)
+        return stopped
+
+    # ── workers ─────────────────────────────────────────────────────────────────────────
+
+    def _set_state(self, t: Transfer, state: State) -> None:
+        """Change state in memory and journal; call with the lock held."""
+        t.state = state
+        self._changed[t.id] = None
+        self.journal.update(t.id, state=state, error=t.error.message if t.error else "")
+        self._lock.notify_all()
+
+    def _start_workers(self) -> None:
+        """Start worker threads up to ``concurrency`` while work is waiting (lock held)."""
+        while not self._closed and self._workers < min(
+            self._options.concurrency, len(self._pending)
+        ):
+            self._workers += 1
+            threading.Thread(target=self._work, name="transfer", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                t = self._next_transfer()
+                if t is None:
+                    self._workers -= 1
+                    self._lock.notify_all()
+                    return
+                t.stop_event.clear()
+                self._set_state(t, State.RUNNING)
+            self._run(t)
+
+    def _next_transfer(self) -> Transfer | None:
+        if self._closed or self._workers > self._options.concurrency:
+            return None
+        while self._pending:
+            t = self._transfers.get(self._pending.popleft())
+            if t is not None and t.state is State.QUEUED:
+                return t
+        return None
+
+    def _run(self, t: Transfer) -> None:
+        from cloudbrowser.core.downloads import run_download
+        from cloudbrowser.core.uploads import run_upload
+
+        outcome = State.DONE
+        error: CloudBrowserError | None = None
+        try:
+            backend = self._backends(t.connection)
+            ctx = RunContext(t, backend, self.journal, self._options, self._parts, self._limiter)
+            if t.direction is Direction.UPLOAD:
+                run_upload(ctx)
+            else:
+                run_download(ctx)
+        except Stopped:
+            outcome = t.stop_as
+        except Cancelled:
+            outcome = t.stop_as if t.stop_event.is_set() else State.CANCELLED
+        except CloudBrowserError as exc:
+            outcome, error = State.FAILED, exc
+        except Exception as exc:  # a bug: report it on the transfer, never lose it
+            log.exception("transfer %s failed unexpectedly", t.id)
+            outcome = State.FAILED
+            error = CloudBrowserError(
+                "The transfer failed unexpectedly.",
+                hint="Retry; if it keeps failing, please report it with the details.",
+                detail=repr(exc),
+            )
+        if outcome is State.CANCELLED:
+            self._discard_partial(t)
+        with self._lock:
+            t.error = error
+            if outcome is State.DONE:
+                self.journal.update(t.id, etag=t.etag, upload_id="")
+                self.journal.clear_parts(t.id)
+            self._set_state(t, outcome)
+
+    def _discard_partial(self, t: Transfer) -> None:
+        """After a cancel: abort the multipart upload or delete the ``.part`` file."""
+        from cloudbrowser.core.downloads import partial_path
+
+        try:
+            if t.direction is Direction.UPLOAD and t.upload_id:
+                self._backends(t.connection).abort_multipart_upload(t.bucket, t.key, t.upload_id)
+            elif t.direction is Direction.DOWNLOAD:
+                partial_path(t.local_path).unlink(missing_ok=True)
+        except (CloudBrowserError, OSError) as exc:
+            # The cancel itself stands; what is left over shows in "Clean up incomplete
+            # uploads…" or as a stray .part file.
+            log.warning("could not clean up after cancelling transfer %s: %s", t.id, exc)
+        t.upload_id = ""
+        t.bytes_done = 0
+        self.journal.update(t.id, upload_id="")
+        self.journal.clear_parts(t.id)

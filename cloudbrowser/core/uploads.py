@@ -1,0 +1,259 @@
+"""Uploading one file: a single verified PUT, or a resumable multipart upload.
+
+Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer worker thread.
+
+* Small files (up to the part size) go in one PutObject with Content-MD5: the server
+  refuses a body whose MD5 differs, and its ETag is compared with the local MD5.
+* Larger files go in parts of ``Transfer.part_size`` on the shared part pool, each with
+  Content-MD5, each journalled once the server confirmed it. On resume the UploadId from
+  the journal is asked for its parts (ListParts): parts the server holds with the ETag the
+  journal recorded are not sent again, and no second multipart upload is ever created
+  while the first one exists. The object's ETag is checked against the composite MD5.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
+from dataclasses import dataclass
+
+from cloudbrowser.core.checksums import (
+    composite_etag,
+    content_md5,
+    is_plain_md5,
+    md5_of,
+    multipart_part_count,
+)
+from cloudbrowser.core.errors import ConfigError, IntegrityError, LocalFileError, UploadNotFound
+from cloudbrowser.core.journal import JournalPart
+from cloudbrowser.core.localfs import local_error
+from cloudbrowser.core.transfers import (
+    MAX_OBJECT_SIZE,
+    RunContext,
+    Stopped,
+    Transfer,
+    choose_part_size,
+    part_count,
+)
+
+
+def run_upload(ctx: RunContext) -> None:
+    t = ctx.transfer
+    t.bytes_done = 0
+    _check_unchanged(ctx)
+    if t.size > MAX_OBJECT_SIZE:
+        raise ConfigError(
+            f"“{t.name}” is larger than 5 TiB, the most S3 stores in one object.",
+            hint="Split the file before uploading it.",
+        )
+    content_type = mimetypes.guess_type(t.local_path.name)[0] or ""
+    try:
+        fd = os.open(t.local_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise local_error(exc, t.local_path, writing=False) from exc
+    try:
+        if t.multipart:
+            _upload_parts(ctx, fd, content_type)
+        else:
+            _upload_whole(ctx, fd, content_type)
+    finally:
+        os.close(fd)
+
+
+def _check_unchanged(ctx: RunContext) -> None:
+    """A file that changed since it was queued starts over: parts of two versions never mix."""
+    t = ctx.transfer
+    try:
+        st = t.local_path.stat()
+    except OSError as exc:
+        raise local_error(exc, t.local_path, writing=False) from exc
+    if st.st_size == t.size and st.st_mtime == t.mtime:
+        return
+    if t.upload_id:
+        ctx.backend.abort_multipart_upload(t.bucket, t.key, t.upload_id)
+    t.size, t.mtime, t.upload_id = st.st_size, st.st_mtime, ""
+    multipart = t.size > ctx.options.multipart_threshold
+    t.part_size = choose_part_size(t.size, ctx.options.part_size) if multipart else 0
+    ctx.journal.clear_parts(t.id)
+    ctx.journal.update(t.id, size=t.size, mtime=t.mtime, upload_id="", part_size=t.part_size)
+
+
+def _read(fd: int, t: Transfer, length: int, offset: int) -> bytes:
+    try:
+        data = os.pread(fd, length, offset)
+    except OSError as exc:
+        raise local_error(exc, t.local_path, writing=False) from exc
+    if len(data) != length:
+        raise LocalFileError(
+            f"“{t.name}” became shorter while it was being uploaded.",
+            hint="Retry once the file is no longer being written.",
+        )
+    return data
+
+
+def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
+    t = ctx.transfer
+    data = _read(fd, t, t.size, 0)
+    ctx.check()
+    ctx.throttle(len(data))
+    digest = md5_of(data) if ctx.options.verify else None
+    t.etag = ctx.backend.put_object(
+        t.bucket,
+        t.key,
+        data,
+        content_md5=content_md5(digest.digest()) if digest else "",
+        content_type=content_type,
+    )
+    ctx.progress(len(data))
+    if digest is None:
+        t.verified, t.note = False, "Not verified (verification is off)."
+    elif is_plain_md5(t.etag) and t.etag.lower() != digest.hexdigest():
+        raise IntegrityError(
+            f"The server stored different bytes for “{t.key}” than were sent.",
+            hint="Retry the upload.",
+            detail=f"local MD5 {digest.hexdigest()}, server ETag {t.etag}",
+        )
+    else:
+        # A non-MD5 ETag (KMS encryption...) still passed the server's Content-MD5 check.
+        t.verified = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    size: int
+    part_size: int
+
+    @property
+    def count(self) -> int:
+        return part_count(self.size, self.part_size)
+
+    def span(self, number: int) -> tuple[int, int]:
+        """(offset, length) of 1-based part ``number``."""
+        offset = (number - 1) * self.part_size
+        return offset, min(self.part_size, self.size - offset)
+
+
+def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
+    t = ctx.transfer
+    layout = _Layout(t.size, t.part_size)
+    done = _parts_kept(ctx, fd, layout)
+    if not t.upload_id:
+        t.upload_id = ctx.backend.create_multipart_upload(
+            t.bucket, t.key, content_type=content_type
+        )
+        ctx.journal.update(t.id, upload_id=t.upload_id)
+    ctx.progress(sum(p.size for p in done.values()))
+
+    abort = threading.Event()
+
+    def send(number: int) -> JournalPart:
+        if abort.is_set():
+            raise Stopped
+        ctx.check()
+        offset, length = layout.span(number)
+        data = _read(fd, t, length, offset)
+        ctx.throttle(length)
+        digest = md5_of(data) if ctx.options.verify else None
+        etag = ctx.backend.upload_part(
+            t.bucket,
+            t.key,
+            t.upload_id,
+            number,
+            data,
+            content_md5=content_md5(digest.digest()) if digest else "",
+        )
+        md5 = digest.hexdigest() if digest else ""
+        if digest and is_plain_md5(etag) and etag.lower() != md5:
+            raise IntegrityError(
+                f"The server stored different bytes for part {number} of “{t.key}”.",
+                hint="Retry: the part is sent again.",
+                detail=f"local MD5 {md5}, server ETag {etag}",
+            )
+        part = JournalPart(number, etag, md5, length)
+        ctx.journal.add_part(t.id, part)
+        ctx.progress(length)
+        return part
+
+    futures: list[Future[JournalPart]] = [
+        ctx.parts.submit(send, n) for n in range(1, layout.count + 1) if n not in done
+    ]
+    _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    if pending:
+        abort.set()  # one part failed: let the others stop instead of sending on
+        wait(pending)
+    for future in futures:
+        error = future.exception()
+        if error is not None and not isinstance(error, Stopped):
+            raise error
+    ctx.check()
+    for future in futures:
+        part = future.result()
+        done[part.number] = part
+
+    _check_still_same_file(ctx)
+    parts = [done[n] for n in range(1, layout.count + 1)]
+    t.etag = ctx.backend.complete_multipart_upload(
+        t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+    )
+    if not ctx.options.verify or any(not p.md5 for p in parts):
+        t.verified, t.note = False, "Not verified (verification is off)."
+        return
+    expected = composite_etag(p.md5 for p in parts)
+    if multipart_part_count(t.etag) and t.etag.lower() != expected:
+        raise IntegrityError(
+            f"The uploaded “{t.key}” does not match the local file.",
+            hint="Retry the upload.",
+            detail=f"expected ETag {expected}, server ETag {t.etag}",
+        )
+    # Otherwise every part passed the server's Content-MD5 check and its ETag check.
+    t.verified = True
+
+
+def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalPart]:
+    """Parts of the journalled upload the server still holds with the expected content."""
+    t = ctx.transfer
+    if not t.upload_id:
+        ctx.journal.clear_parts(t.id)
+        return {}
+    try:
+        on_server = ctx.backend.list_parts(t.bucket, t.key, t.upload_id)
+    except UploadNotFound:
+        # Aborted, expired or lost with a server restart: nothing to continue, so starting
+        # a new upload does not leave a second one behind.
+        t.upload_id = ""
+        ctx.journal.update(t.id, upload_id="")
+        ctx.journal.clear_parts(t.id)
+        return {}
+    journalled = {p.number: p for p in ctx.journal.parts(t.id)}
+    kept: dict[int, JournalPart] = {}
+    for part in on_server:
+        if part.number > layout.count:
+            continue
+        offset, length = layout.span(part.number)
+        if part.size and part.size != length:
+            continue
+        mine = journalled.get(part.number)
+        if mine is not None and mine.etag == part.etag and (mine.md5 or not ctx.options.verify):
+            kept[part.number] = mine
+        elif is_plain_md5(part.etag):
+            # Sent, but the process died before journalling it: keep it if the bytes match.
+            md5 = md5_of(_read(fd, t, length, offset)).hexdigest()
+            if md5 == part.etag.lower():
+                kept[part.number] = JournalPart(part.number, part.etag, md5, length)
+                ctx.journal.add_part(t.id, kept[part.number])
+    return kept
+
+
+def _check_still_same_file(ctx: RunContext) -> None:
+    t = ctx.transfer
+    try:
+        st = t.local_path.stat()
+    except OSError as exc:
+        raise local_error(exc, t.local_path, writing=False) from exc
+    if st.st_size != t.size or st.st_mtime != t.mtime:
+        raise LocalFileError(
+            f"“{t.name}” changed while it was being uploaded.",
+            hint="Retry once the file is no longer being written: it is uploaded again.",
+        )
