@@ -1,0 +1,319 @@
+"""Planning transfers: what to send or fetch, where it lands, and what already exists there.
+
+Runs on a worker (it walks folders and lists prefixes), before anything is queued, so a
+drop of 10,000 files never freezes the window and the user answers conflicts once, with
+everything known: each planned item says whether its target exists, and carries a free
+"renamed" alternative found up front, so resolving a conflict needs no further I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
+from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfers import TransferRequest
+
+#: Above this many single files dropped into one folder, list the folder once instead of
+#: asking about each file (HEAD).
+_HEAD_LIMIT = 20
+
+
+class ConflictPolicy(StrEnum):
+    """What to do when the target of a transfer already exists."""
+
+    ASK = "ask"
+    OVERWRITE = "overwrite"
+    SKIP = "skip"
+    RENAME = "rename"
+    #: Transfer only when the source is newer than the existing target.
+    NEWER = "newer"
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """The target that is already there."""
+
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTransfer:
+    request: TransferRequest
+    #: Set when the target already exists (a conflict).
+    existing: Existing | None = None
+    #: The same transfer to a free name ("photo (1).jpg"), for the RENAME choice.
+    renamed: TransferRequest | None = None
+
+    @property
+    def target_name(self) -> str:
+        r = self.request
+        return f"{r.bucket}/{r.key}" if r.direction is Direction.UPLOAD else str(r.local_path)
+
+    def resolve(self, policy: ConflictPolicy) -> TransferRequest | None:
+        """The request to queue under ``policy`` (not ASK), or None to skip it."""
+        if self.existing is None or policy is ConflictPolicy.OVERWRITE:
+            return self.request
+        if policy is ConflictPolicy.RENAME:
+            return self.renamed
+        if policy is ConflictPolicy.NEWER:
+            return self.request if self.request.mtime > self.existing.mtime + 1 else None
+        return None
+
+
+@dataclass(slots=True)
+class Plan:
+    items: list[PlannedTransfer] = field(default_factory=list)
+    #: Sources that cannot be transferred: (name, why), shown to the user.
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    #: Local folders to create even if empty (downloads of folder placeholders).
+    folders: list[Path] = field(default_factory=list)
+
+    @property
+    def conflicts(self) -> list[PlannedTransfer]:
+        return [i for i in self.items if i.existing is not None]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.request.size for i in self.items)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Preparing the transfer was cancelled.")
+
+
+# ── uploads ─────────────────────────────────────────────────────────────────────────────
+
+
+def plan_uploads(
+    backend: S3Backend,
+    connection: str,
+    sources: Sequence[Path],
+    bucket: str,
+    prefix: str,
+    cancel: threading.Event | None = None,
+) -> Plan:
+    """Upload files and folders (recursively, keeping their structure) into ``prefix``.
+
+    A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
+    broken links are refused with a reason; nothing is silently left out.
+    """
+    plan = Plan()
+    singles: list[TransferRequest] = []
+    for source in sources:
+        _check(cancel)
+        if source.is_dir():
+            requests = list(
+                _walk(connection, source, bucket, f"{prefix}{source.name}/", plan, cancel)
+            )
+            existing = _listed(
+                backend, bucket, f"{prefix}{source.name}/", recursive=True, cancel=cancel
+            )
+            _add_uploads(backend, plan, requests, existing, cancel)
+        elif source.is_file():
+            request = _upload_request(connection, source, bucket, prefix + source.name, plan)
+            if request is not None:
+                singles.append(request)
+        else:
+            plan.refused.append((str(source), "it is not a file or folder (a broken link?)"))
+    if singles:
+        if len(singles) > _HEAD_LIMIT:
+            existing = _listed(backend, bucket, prefix, recursive=False, cancel=cancel)
+        else:
+            existing = {}
+            for r in singles:
+                _check(cancel)
+                info = _head(backend, bucket, r.key)
+                if info is not None:
+                    existing[r.key] = info
+        _add_uploads(backend, plan, singles, existing, cancel)
+    return plan
+
+
+def _walk(
+    connection: str,
+    root: Path,
+    bucket: str,
+    prefix: str,
+    plan: Plan,
+    cancel: threading.Event | None,
+) -> Iterable[TransferRequest]:
+    def refuse(error: OSError) -> None:
+        plan.refused.append((str(error.filename), error.strerror or str(error)))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=refuse):
+        _check(cancel)
+        dirnames.sort()
+        rel = Path(directory).relative_to(root)
+        key_prefix = prefix + "".join(f"{part}{DELIMITER}" for part in rel.parts)
+        for name in sorted(filenames):
+            request = _upload_request(
+                connection, Path(directory, name), bucket, key_prefix + name, plan
+            )
+            if request is not None:
+                yield request
+
+
+def _upload_request(
+    connection: str, path: Path, bucket: str, key: str, plan: Plan
+) -> TransferRequest | None:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        plan.refused.append((str(path), exc.strerror or str(exc)))
+        return None
+    if not path.is_file():
+        plan.refused.append((str(path), "it is not a regular file"))
+        return None
+    if not os.access(path, os.R_OK):
+        plan.refused.append((str(path), "it cannot be read (permission denied)"))
+        return None
+    if os.sep != DELIMITER:
+        key = key.replace(os.sep, DELIMITER)
+    return TransferRequest(Direction.UPLOAD, connection, bucket, key, path, st.st_size, st.st_mtime)
+
+
+def _add_uploads(
+    backend: S3Backend,
+    plan: Plan,
+    requests: list[TransferRequest],
+    existing: dict[str, Existing],
+    cancel: threading.Event | None,
+) -> None:
+    taken = set(existing)
+    for r in requests:
+        found = existing.get(r.key)
+        if found is None:
+            plan.items.append(PlannedTransfer(r))
+            continue
+        renamed = None
+        for candidate in _renames(r.key):
+            _check(cancel)
+            if candidate in taken:
+                continue
+            if _head(backend, r.bucket, candidate) is None:
+                renamed = replace(r, key=candidate)
+                taken.add(candidate)
+                break
+        plan.items.append(PlannedTransfer(r, found, renamed))
+
+
+def _head(backend: S3Backend, bucket: str, key: str) -> Existing | None:
+    try:
+        info = backend.head_object(bucket, key)
+    except KeyNotFound:
+        return None
+    return Existing(info.size, info.modified)
+
+
+def _listed(
+    backend: S3Backend,
+    bucket: str,
+    prefix: str,
+    *,
+    recursive: bool,
+    cancel: threading.Event | None,
+) -> dict[str, Existing]:
+    found: dict[str, Existing] = {}
+    for page in backend.iter_pages(bucket, prefix, cancel, recursive=recursive):
+        for entry in page.objects:
+            found[entry.key] = Existing(entry.size, entry.modified)
+    return found
+
+
+def _renames(name: str) -> Iterable[str]:
+    """``a/report.pdf`` → ``a/report (1).pdf``, ``a/report (2).pdf``, …"""
+    head, sep, leaf = name.rpartition(DELIMITER)
+    pure = PurePosixPath(leaf)
+    stem, suffix = (pure.stem, pure.suffix) if pure.stem else (leaf, "")
+    for n in range(1, 1000):
+        yield f"{head}{sep}{stem} ({n}){suffix}"
+
+
+# ── downloads ───────────────────────────────────────────────────────────────────────────
+
+
+def plan_downloads(
+    backend: S3Backend,
+    connection: str,
+    bucket: str,
+    entries: Sequence[Entry],
+    base_prefix: str,
+    destination: Path,
+    cancel: threading.Event | None = None,
+) -> Plan:
+    """Download objects and whole prefixes (recursively) from ``base_prefix`` into
+    ``destination``, keeping the folder structure below ``base_prefix``.
+
+    Keys that cannot be saved safely (``..``, absolute, names Windows forbids...) and keys
+    that collide with a folder of the same name are refused with the reason.
+    """
+    plan = Plan()
+    objects: list[Entry] = []
+    for entry in entries:
+        _check(cancel)
+        if entry.is_prefix:
+            for page in backend.iter_pages(bucket, entry.key, cancel, recursive=True):
+                objects.extend(page.objects)
+        else:
+            objects.append(entry)
+
+    targets: dict[Path, Entry] = {}
+    for obj in objects:
+        if obj.key.endswith(DELIMITER):
+            # A folder placeholder ("dir/", usually empty): becomes a local folder.
+            try:
+                plan.folders.append(
+                    local_path_for(obj.key.rstrip(DELIMITER), base_prefix, destination)
+                )
+            except UnsafeKey as error:
+                plan.refused.append((obj.key, error.message))
+            continue
+        try:
+            targets[local_path_for(obj.key, base_prefix, destination)] = obj
+        except UnsafeKey as error:
+            plan.refused.append((obj.key, error.message))
+
+    # "dir" (an object) and "dir/file" cannot both exist on a disk.
+    folders = {parent for path in targets for parent in path.parents}
+    folders.update(plan.folders)
+    for path, obj in targets.items():
+        _check(cancel)
+        if path in folders or path.is_dir():
+            plan.refused.append(
+                (obj.key, f"the object has the same name as a folder (“{path.name}/”)")
+            )
+            continue
+        request = TransferRequest(
+            Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
+        )
+        plan.items.append(_local_conflict(request, set(targets)))
+    return plan
+
+
+def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:
+    path = request.local_path
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return PlannedTransfer(request)
+    except OSError:
+        st = None
+    existing = Existing(st.st_size, st.st_mtime) if st else Existing(0, 0.0)
+    renamed = None
+    for candidate in _renames(path.name):
+        other = path.with_name(candidate)
+        if other not in planned and not other.exists():
+            renamed = replace(request, local_path=other)
+            break
+    return PlannedTransfer(request, existing, renamed)

@@ -1,0 +1,122 @@
+"""Planning transfers on both servers: folder structure, conflicts, renames, refused keys."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_downloads, plan_uploads
+from tests.conftest import S3Server
+
+
+def tree(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def test_a_dropped_folder_keeps_its_structure_under_the_prefix(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    tree(tmp_path / "album", {"a.jpg": b"a", "2024/b.jpg": b"bb", "2024/deep/c.txt": b"ccc"})
+    tree(tmp_path, {"single.txt": b"s"})
+    plan = plan_uploads(
+        server.backend(), "c", [tmp_path / "album", tmp_path / "single.txt"], bucket, "in/"
+    )
+    assert plan.refused == []
+    assert plan.conflicts == []
+    assert sorted((i.request.key, i.request.size) for i in plan.items) == [
+        ("in/album/2024/b.jpg", 2),
+        ("in/album/2024/deep/c.txt", 3),
+        ("in/album/a.jpg", 1),
+        ("in/single.txt", 1),
+    ]
+    assert {i.request.direction for i in plan.items} == {Direction.UPLOAD}
+
+
+@pytest.mark.parametrize("singles", [1, 25])  # HEAD per file, or one listing of the folder
+def test_upload_conflicts_are_found_with_a_free_rename(
+    server: S3Server, tmp_path: Path, singles: int
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["in/f0.txt", "in/f0 (1).txt", "in/album/a.jpg"])
+    names = {f"f{i}.txt": b"new" for i in range(singles)}
+    tree(tmp_path, names)
+    tree(tmp_path / "album", {"a.jpg": b"new", "b.jpg": b"new"})
+    sources = [tmp_path / n for n in names] + [tmp_path / "album"]
+    plan = plan_uploads(server.backend(), "c", sources, bucket, "in/")
+    conflicts = {c.request.key: c for c in plan.conflicts}
+    assert sorted(conflicts) == ["in/album/a.jpg", "in/f0.txt"]
+    f0 = conflicts["in/f0.txt"]
+    assert f0.existing is not None and f0.existing.size == len(b"in/f0.txt")
+    assert f0.renamed is not None and f0.renamed.key == "in/f0 (2).txt"
+    assert f0.resolve(ConflictPolicy.SKIP) is None
+    assert f0.resolve(ConflictPolicy.OVERWRITE) == f0.request
+    assert f0.resolve(ConflictPolicy.RENAME) == f0.renamed
+    # The local file was just written, the object too: not newer by more than a second.
+    assert f0.resolve(ConflictPolicy.NEWER) is None
+    os.utime(tmp_path / "f0.txt", (f0.existing.mtime + 60, f0.existing.mtime + 60))
+    again = plan_uploads(server.backend(), "c", [tmp_path / "f0.txt"], bucket, "in/")
+    assert again.conflicts[0].resolve(ConflictPolicy.NEWER) is not None
+
+
+def test_download_of_a_prefix_maps_keys_below_the_current_folder(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["top/docs/a.txt", "top/docs/sub/b.txt", "top/other.txt"])
+    plan = plan_downloads(
+        server.backend(),
+        "c",
+        bucket,
+        [Entry("top/docs/", is_prefix=True), Entry("top/other.txt", size=13)],
+        "top/",
+        tmp_path / "dl",
+    )
+    assert plan.refused == []
+    assert sorted(str(i.request.local_path.relative_to(tmp_path)) for i in plan.items) == [
+        "dl/docs/a.txt",
+        "dl/docs/sub/b.txt",
+        "dl/other.txt",
+    ]
+    a = next(i.request for i in plan.items if i.request.key == "top/docs/a.txt")
+    assert (a.size, a.direction) == (len(b"top/docs/a.txt"), Direction.DOWNLOAD)
+    assert a.etag and a.mtime > 0
+
+
+def test_download_refuses_keys_that_would_escape_or_collide(
+    moto_server: S3Server, tmp_path: Path
+) -> None:
+    # moto stores any key; rclone maps keys to files and refuses these (so only moto here).
+    bucket = moto_server.bucket()
+    moto_server.put(bucket, ["p/../evil.txt", "p/ok.txt", "p/dir", "p/dir/inside.txt", "p/empty/"])
+    plan = plan_downloads(
+        moto_server.backend(), "c", bucket, [Entry("p/", is_prefix=True)], "p/", tmp_path / "dl"
+    )
+    refused = dict(plan.refused)
+    assert set(refused) == {"p/../evil.txt", "p/dir"}
+    assert "“..”" in refused["p/../evil.txt"]
+    assert "same name as a folder" in refused["p/dir"]
+    assert sorted(i.request.key for i in plan.items) == ["p/dir/inside.txt", "p/ok.txt"]
+    assert plan.folders == [tmp_path / "dl" / "empty"]
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_download_conflict_offers_a_free_local_name(server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["report.pdf"])
+    (tmp_path / "report.pdf").write_bytes(b"mine")
+    (tmp_path / "report (1).pdf").write_bytes(b"mine too")
+    plan = plan_downloads(
+        server.backend(), "c", bucket, [Entry("report.pdf", size=10)], "", tmp_path
+    )
+    [conflict] = plan.conflicts
+    assert conflict.existing is not None and conflict.existing.size == 4
+    assert conflict.renamed is not None
+    assert conflict.renamed.local_path == tmp_path / "report (2).pdf"
