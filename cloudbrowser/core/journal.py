@@ -207,18 +207,13 @@ class Journal:
     def unfinished(self) -> list[JournalRecord]:
         """Transfers not done, cancelled or skipped, oldest first.
 
-        Ones a worker was on (queued or running when the process ended) come back PAUSED:
-        they were interrupted, and resume only when asked.
+        QUEUED or RUNNING ones were interrupted (the process ended while they waited or
+        ran); PAUSED and FAILED ones were stopped on purpose or by an error.
         """
-        with self._write() as db:
-            db.execute(
-                "UPDATE transfers SET state = ? WHERE state IN (?, ?)",
-                (State.PAUSED.value, *_ACTIVE),
-            )
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM transfers WHERE state IN (?, ?) ORDER BY id",
-                (State.PAUSED.value, State.FAILED.value),
+                f"SELECT {_COLUMNS} FROM transfers WHERE state IN (?, ?, ?, ?) ORDER BY id",
+                (*_ACTIVE, State.PAUSED.value, State.FAILED.value),
             ).fetchall()
         return [_record(r) for r in rows]
 

@@ -108,6 +108,9 @@ class Transfer:
     #: Set to ask the worker to stop; ``stop_as`` says whether that is a pause or a cancel.
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     stop_as: State = State.PAUSED
+    #: Restored from the journal after the process ended while it waited or ran (not paused
+    #: by the user): the GUI resumes these once their connection is open.
+    interrupted: bool = False
 
     @property
     def name(self) -> str:
@@ -191,6 +194,23 @@ class BatchSummary:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.paused and not self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What the queue is doing, for an overall progress display (one pass over the queue)."""
+
+    #: Batches with transfers still queued or running.
+    active_batches: frozenset[str] = frozenset()
+    running: int = 0
+    queued: int = 0
+    #: Over every transfer of the active batches (finished ones included).
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.running or self.queued)
 
 
 class Stopped(Exception):
@@ -325,7 +345,8 @@ class TransferQueue:
     def restore(self) -> list[Transfer]:
         """Load unfinished transfers from the journal (after a crash or restart), paused.
 
-        They resume when :meth:`resume` is called; until then nothing is sent.
+        They resume when :meth:`resume` is called; until then nothing is sent. Ones the
+        process was working on when it ended are marked ``interrupted``.
         """
         records = self.journal.unfinished()
         restored: list[Transfer] = []
@@ -334,6 +355,9 @@ class TransferQueue:
                 if r.id in self._transfers:
                     continue
                 t = Transfer.from_record(r)
+                if t.state in (State.QUEUED, State.RUNNING):
+                    t.state, t.interrupted = State.PAUSED, True
+                    t.note = "Interrupted when cloudbrowser stopped."
                 self._transfers[t.id] = t
                 self._changed[t.id] = None
                 restored.append(t)
@@ -374,12 +398,24 @@ class TransferQueue:
             bytes_done=sum(t.bytes_done for t in done),
         )
 
-    def batch_active(self, batch: str) -> bool:
+    def activity(self) -> Activity:
         with self._lock:
-            return any(
-                t.batch == batch and t.state in (State.QUEUED, State.RUNNING)
-                for t in self._transfers.values()
-            )
+            transfers = list(self._transfers.values())
+        running = queued = 0
+        active: set[str] = set()
+        for t in transfers:
+            if t.state is State.RUNNING:
+                running += 1
+                active.add(t.batch)
+            elif t.state is State.QUEUED:
+                queued += 1
+                active.add(t.batch)
+        done = total = 0
+        for t in transfers:
+            if t.batch in active and t.state is not State.SKIPPED:
+                total += t.size
+                done += t.size if t.state is State.DONE else t.bytes_done
+        return Activity(frozenset(active), running, queued, done, total)
 
     def wait(
         self, transfers: Iterable[Transfer] | None = None, timeout: float | None = None
@@ -443,6 +479,7 @@ class TransferQueue:
                 t.stop_event.clear()
                 t.error = None
                 t.note = ""
+                t.interrupted = False
                 self._set_state(t, State.QUEUED)
                 self._pending.append(transfer_id)
             self._start_workers()
@@ -471,7 +508,8 @@ class TransferQueue:
             self._lock.notify_all()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Pause everything running (it stays resumable) and stop the workers.
+        """Stop the workers; what was running or waiting stays queued in the journal, so the
+        next start sees it as interrupted and continues it.
 
         Returns False if a worker is still inside a request after ``timeout``.
         """
@@ -479,7 +517,7 @@ class TransferQueue:
             self._closed = True
             for t in self._transfers.values():
                 if t.state is State.RUNNING:
-                    t.stop_as = State.PAUSED
+                    t.stop_as = State.QUEUED
                     t.stop_event.set()
             self._pending.clear()
             self._lock.notify_all()

@@ -74,6 +74,8 @@ def run_gui(
     install_excepthook(window)
     freeze_startup_objects_after_first_listing(window)
     window.show()
+    # What a previous run left unfinished: listed now, continued once its connection opens.
+    window.transfers.restore()
 
     demo = None
     if connection is not None:
@@ -96,7 +98,9 @@ def run_gui(
         )
 
     code = app.exec()
-    finished = service.shutdown(timeout_ms=2000)
+    # Transfers first: running ones stop between chunks and stay queued in the journal.
+    finished = window.transfers.shutdown()
+    finished = service.shutdown(timeout_ms=2000) and finished
     if demo is not None:
         demo.stop()
     if not finished:

@@ -75,6 +75,9 @@ class StorageService(QObject):
         if self._connections.pop(conn_id, None) is not None:
             self.connectionRemoved.emit(conn_id)
 
+    def has_connection(self, conn_id: str) -> bool:
+        return conn_id in self._connections
+
     def connection(self, conn_id: str) -> Connection:
         try:
             return self._connections[conn_id]

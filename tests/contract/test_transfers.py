@@ -336,7 +336,7 @@ def test_restore_lists_interrupted_transfers_as_paused(
 
     second = make_queue(journal=Journal(journal_path))
     [restored] = second.restore()
-    assert (restored.state, restored.key) == (State.PAUSED, "a.bin")
+    assert (restored.state, restored.key, restored.interrupted) == (State.PAUSED, "a.bin", True)
     second.resume([restored.id])
     assert second.wait(timeout=30)
     assert restored.state is State.DONE

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
@@ -391,10 +394,15 @@ def test_access_denied_on_one_bucket_leaves_others_browsable(
         assert names(window) == ["dir", "hello.txt"]
 
 
-def test_double_click_on_object_shows_its_properties(
-    browsing: tuple[MainWindow, str], qtbot: QtBot
+def test_double_click_on_a_file_downloads_it_and_opens_it(
+    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server, tmp_path: Path
 ) -> None:
     window, bucket = browsing
+    opened: list[str] = []
+    window.transfers.opener = lambda url: opened.append(url.toLocalFile())
+    window.transfers.settings = replace(
+        window.transfers.settings, download_folder=str(tmp_path / "dl"), open_after_download=True
+    )
     conn = window.history.current.connection
     window.navigate(Location(conn, bucket, "big/"))
     wait_loaded(qtbot, window)
@@ -403,8 +411,19 @@ def test_double_click_on_object_shows_its_properties(
     # A real double-click is a press/release, then a double-click event at the same place.
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: "ETag" in window.statusBar().currentMessage())
-    assert "big/x.bin" in window.statusBar().currentMessage()
+    target = tmp_path / "dl" / "x.bin"
+    qtbot.waitUntil(lambda: opened == [str(target)], timeout=25_000)
+    assert (
+        target.read_bytes()
+        == server.client.get_object(Bucket=bucket, Key="big/x.bin")["Body"].read()
+    )
+    assert window.transfer_dock.isVisible()
+    # Again: the unchanged copy is opened as it is, not downloaded a second time.
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=25_000)
+    assert window.transfers.model.rowCount() == 1
+    assert "already downloaded" in window.statusBar().currentMessage()
+    window.transfers.shutdown()
 
 
 def test_closing_the_window_during_a_hung_request_is_bounded(

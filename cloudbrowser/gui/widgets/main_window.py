@@ -3,38 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import (
     QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     Slot,
 )
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
     QStyle,
-    QTableView,
     QToolBar,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import Entry, ObjectInfo
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.keys import parse_location
+from cloudbrowser.core.transfers import Activity
+from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
@@ -44,7 +53,10 @@ from cloudbrowser.gui.models.object_list import (
 )
 from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.widgets.path_bar import PathBar
+from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
+from cloudbrowser.gui.widgets.views import BucketTreeView, ObjectView, local_paths
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -122,6 +134,12 @@ class MainWindow(QMainWindow):
         self.messages = MessageSink(self, self.statusBar())
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
+        self._title = "cloudbrowser"
+        #: Overall transfer progress shown in the title, -1 when idle.
+        self._transfer_percent = -1
+        self.transfers = TransferController(service, self.messages, self)
+        self._build_transfer_ui()
+        self._build_menus()
 
         self.list_model.countsChanged.connect(self._update_status)
         self.list_model.loadingChanged.connect(self._update_status)
@@ -134,7 +152,7 @@ class MainWindow(QMainWindow):
     # ── construction ────────────────────────────────────────────────────────────────────
 
     def _build_views(self) -> None:
-        self.tree = QTreeView()
+        self.tree = BucketTreeView()
         self.tree.setModel(self.tree_model)
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)
@@ -143,11 +161,12 @@ class MainWindow(QMainWindow):
         # When the tree loads the node of where the list already is, highlight it.
         self.tree_model.rowsInserted.connect(self._on_tree_rows)
         self.tree.setAccessibleName("Buckets")
+        self.tree.filesDropped.connect(self._on_tree_drop)
 
         # A QTableView, not a QTreeView: a tree view re-lays out every row (a Python flags()
         # call each) whenever rows are inserted, O(n²) over a streamed listing; a table
         # view with fixed row heights touches only the rows it paints.
-        self.view = QTableView()
+        self.view = ObjectView()
         self.view.setModel(self.list_model)
         self.view.setShowGrid(False)
         self.view.setWordWrap(False)
@@ -177,6 +196,9 @@ class MainWindow(QMainWindow):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         self.view.activated.connect(self._on_activated)
+        self.view.filesDropped.connect(self._on_list_drop)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._list_context_menu)
 
         self.error_panel = ErrorPanel()
         self.error_panel.retry.clicked.connect(self.refresh)
@@ -308,7 +330,8 @@ class MainWindow(QMainWindow):
         self.filter_edit.clear()
         self.list_model.show(location)
         self.path_bar.set_location(location)
-        self.setWindowTitle(f"{location.text() or location.connection} — cloudbrowser")
+        self._title = f"{location.text() or location.connection} — cloudbrowser"
+        self._update_title()
         self._select_in_tree(location)
         self._update_nav_actions()
 
@@ -359,7 +382,7 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
-        """Enter or double-click: open a folder or bucket; show an object's properties."""
+        """Enter or double-click: open a folder or bucket; download (and open) a file."""
         entry: Entry = self.list_model.data(index, EntryRole)
         current = self.history.current
         if entry is None or current is None:
@@ -367,21 +390,13 @@ class MainWindow(QMainWindow):
         if entry.is_prefix:
             self.navigate(current.child(entry.key))
             return
-        self.service.head_object(
+        self.transfers.download(
             current.connection,
             current.bucket,
-            entry.key,
-            succeeded=self._on_object_info,
-            failed=self.messages.minor,
+            current.prefix,
+            [entry],
+            open_after=self.transfers.settings.open_after_download,
         )
-
-    @Slot(object)
-    def _on_object_info(self, info: ObjectInfo) -> None:
-        size = self.qlocale.formattedDataSize(info.size)
-        parts = [info.key, size, info.content_type or "no content type", f"ETag {info.etag}"]
-        if info.storage_class:
-            parts.append(info.storage_class)
-        self.messages.info(" · ".join(parts))
 
     def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         location = current.data(LocationRole) if current.isValid() else None
@@ -416,6 +431,218 @@ class MainWindow(QMainWindow):
         self.forward_action.setEnabled(self.history.can_go_forward())
         self.up_action.setEnabled(current is not None and current.parent() is not None)
         self.refresh_action.setEnabled(current is not None)
+
+    # ── transfers ───────────────────────────────────────────────────────────────────────
+
+    def _build_transfer_ui(self) -> None:
+        self.transfer_panel = TransferPanel(self.transfers)
+        self.transfer_dock = QDockWidget("Transfers", self)
+        self.transfer_dock.setObjectName("transfers")
+        self.transfer_dock.setWidget(self.transfer_panel)
+        self.transfer_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
+        self.transfer_dock.hide()
+        self.transfers.model.rowsInserted.connect(self._show_transfers)
+
+        self._transfer_label = QLabel()
+        self._transfer_bar = QProgressBar()
+        self._transfer_bar.setRange(0, 100)
+        self._transfer_bar.setMaximumWidth(160)
+        self._transfer_bar.setTextVisible(True)
+        for widget in (self._transfer_label, self._transfer_bar):
+            widget.hide()
+            self.statusBar().addPermanentWidget(widget)
+        self.transfers.activityChanged.connect(self._on_transfer_activity)
+
+        sp = QStyle.StandardPixmap
+        k = QKeySequence
+        self.upload_files_action = self._action(
+            "Upload files…", sp.SP_ArrowUp, [k("Ctrl+U")], self.upload_files
+        )
+        self.upload_folder_action = self._action(
+            "Upload folder…", None, [k("Ctrl+Shift+U")], self.upload_folder
+        )
+        self.download_action = self._action(
+            "Download", sp.SP_ArrowDown, [k("Ctrl+D")], self.download_selection
+        )
+        self.download_to_action = self._action(
+            "Download to…", None, [k("Ctrl+Shift+D")], self.download_selection_to
+        )
+        self.paste_files_action = self._action(
+            "Paste files", None, [k(k.StandardKey.Paste)], self.paste_files
+        )
+        self.settings_action = self._action(
+            "Settings…", None, [k(k.StandardKey.Preferences), k("Ctrl+,")], self.edit_settings
+        )
+        self.transfers_action = self.transfer_dock.toggleViewAction()
+        self.transfers_action.setShortcut(k("Ctrl+T"))
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (
+            self.upload_files_action,
+            self.upload_folder_action,
+            self.download_action,
+            self.download_to_action,
+            None,
+            self.settings_action,
+            None,
+            self.quit_action,
+        ):
+            if action is None:
+                file_menu.addSeparator()
+            else:
+                file_menu.addAction(action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.paste_files_action)
+        edit_menu.addAction(self.filter_action)
+        go_menu = bar.addMenu("&Go")
+        for action in (
+            self.back_action,
+            self.forward_action,
+            self.up_action,
+            self.refresh_action,
+            self.location_action,
+        ):
+            go_menu.addAction(action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.transfers_action)
+
+    def _show_transfers(self) -> None:
+        self.transfer_dock.show()
+
+    def _upload_target(self, folder: Entry | None = None) -> Location | None:
+        """Where uploads go: a folder row, else the folder shown; None (with a message) at
+        the bucket list, where there is no folder to upload into."""
+        current = self.history.current
+        if current is None:
+            self.messages.info("Connect to a server first.")
+            return None
+        if folder is not None:
+            return current.child(folder.key)
+        if current.is_connection_root:
+            self.messages.minor(
+                ConfigError(
+                    "Open a bucket first: files are uploaded into the bucket or folder shown.",
+                    hint="Or drop them on a bucket in the tree.",
+                )
+            )
+            return None
+        return current
+
+    def upload_paths(self, paths: list[Path], target: Location) -> None:
+        if paths:
+            self.transfers.upload(target.connection, target.bucket, target.prefix, paths)
+
+    @Slot(list, object)
+    def _on_list_drop(self, paths: list[Path], folder: Entry | None) -> None:
+        target = self._upload_target(folder)
+        if target is not None:
+            self.upload_paths(paths, target)
+
+    @Slot(list, object)
+    def _on_tree_drop(self, paths: list[Path], location: Location) -> None:
+        self.upload_paths(paths, location)
+
+    def upload_files(self) -> None:
+        target = self._upload_target()
+        if target is None:
+            return
+        names, _ = QFileDialog.getOpenFileNames(self, f"Upload to {target.text()}")
+        self.upload_paths([Path(n) for n in names], target)
+
+    def upload_folder(self) -> None:
+        target = self._upload_target()
+        if target is None:
+            return
+        name = QFileDialog.getExistingDirectory(self, f"Upload a folder to {target.text()}")
+        if name:
+            self.upload_paths([Path(name)], target)
+
+    def paste_files(self) -> None:
+        """Paste files copied in the system's file manager: upload them here."""
+        paths = local_paths(QApplication.clipboard().mimeData())
+        if not paths:
+            self.messages.info("The clipboard holds no files to upload.")
+            return
+        target = self._upload_target()
+        if target is not None:
+            self.upload_paths(paths, target)
+
+    def selected_entries(self) -> list[Entry]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        found = [self.list_model.data(self.list_model.index(r, 0), EntryRole) for r in rows]
+        return [e for e in found if e is not None]
+
+    def download_selection(self, destination: Path | None = None) -> None:
+        current = self.history.current
+        entries = self.selected_entries()
+        if current is None or current.is_connection_root or not entries:
+            self.messages.info("Select files or folders in a bucket to download.")
+            return
+        self.transfers.download(
+            current.connection, current.bucket, current.prefix, entries, destination
+        )
+
+    def download_selection_to(self) -> None:
+        if not self.selected_entries():
+            self.messages.info("Select files or folders in a bucket to download.")
+            return
+        start = str(self.transfers.settings.download_path)
+        folder = QFileDialog.getExistingDirectory(self, "Download to", start)
+        if folder:
+            self.download_selection(Path(folder))
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.transfers.settings, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.transfers.apply_settings(dialog.settings())
+        dialog.deleteLater()
+
+    @Slot(QPoint)
+    def _list_context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        entries = self.selected_entries()
+        if entries:
+            menu.addAction(self.download_action)
+            menu.addAction(self.download_to_action)
+            menu.addSeparator()
+        menu.addAction(self.upload_files_action)
+        menu.addAction(self.upload_folder_action)
+        menu.addAction(self.paste_files_action)
+        menu.addSeparator()
+        menu.addAction(self.refresh_action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    @Slot(object)
+    def _on_transfer_activity(self, activity: Activity) -> None:
+        """Overall progress in the status bar and the window title while transfers run."""
+        busy = activity.busy
+        self._transfer_label.setVisible(busy)
+        self._transfer_bar.setVisible(busy)
+        if busy:
+            percent = (
+                int(100 * activity.bytes_done / activity.bytes_total) if activity.bytes_total else 0
+            )
+            self._transfer_bar.setValue(percent)
+            speed = self.transfers.model.total_speed()
+            text = f"{activity.running + activity.queued} transfer(s)"
+            if speed >= 1:
+                text += f" · {self.qlocale.formattedDataSize(int(speed))}/s"
+            self._transfer_label.setText(text)
+            self._transfer_percent = percent
+        else:
+            self._transfer_percent = -1
+        self._update_title()
+
+    def _update_title(self) -> None:
+        percent = self._transfer_percent
+        self.setWindowTitle(f"{percent}% · {self._title}" if percent >= 0 else self._title)
 
     # ── state display ───────────────────────────────────────────────────────────────────
 
@@ -472,6 +699,19 @@ class MainWindow(QMainWindow):
     # ── lifetime ────────────────────────────────────────────────────────────────────────
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        activity = self.transfers.queue.activity()
+        if activity.busy:
+            answer = QMessageBox.question(
+                self,
+                "Transfers in progress",
+                f"{activity.running + activity.queued} transfer(s) are not finished. Quit now "
+                "and continue them the next time cloudbrowser starts?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         # Cancel, don't wait: the bounded wait for the workers happens once, at exit (app.py).
         self.list_model.stop()
         self.service.runner.cancel_all()

@@ -1,0 +1,93 @@
+"""ConflictDialog: the target exists; overwrite, skip, rename or only if newer (for all?)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, QLocale
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
+
+
+def _when(timestamp: float) -> str:
+    if not timestamp:
+        return "unknown time"
+    moment = QDateTime.fromSecsSinceEpoch(int(timestamp))
+    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+
+
+class ConflictDialog(QDialog):
+    """Asks about one conflict; ``choice`` is set when a choice button is pressed."""
+
+    def __init__(self, item: PlannedTransfer, remaining: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("File already exists")
+        self.choice: ConflictPolicy | None = None
+        request, existing = item.request, item.existing
+        assert existing is not None
+        locale = QLocale()
+        where = "in the bucket" if request.direction is Direction.UPLOAD else "on this computer"
+        layout = QVBoxLayout(self)
+        title = QLabel(f"<b>“{item.target_name}” already exists {where}.</b>")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        layout.addWidget(
+            QLabel(
+                f"Existing: {locale.formattedDataSize(existing.size)}, {_when(existing.mtime)}\n"
+                f"New: {locale.formattedDataSize(request.size)}, {_when(request.mtime)}"
+            )
+        )
+        self.apply_all = QCheckBox(f"Do the same for the other {remaining} conflict(s)")
+        self.apply_all.setVisible(remaining > 0)
+        layout.addWidget(self.apply_all)
+
+        buttons = QDialogButtonBox()
+        role = QDialogButtonBox.ButtonRole.AcceptRole
+        self.buttons: dict[ConflictPolicy, QPushButton] = {}
+        renamed = item.renamed
+        rename_label = "Keep both"
+        if renamed is not None:
+            new_name = (
+                renamed.key.rpartition("/")[2]
+                if renamed.direction is Direction.UPLOAD
+                else renamed.local_path.name
+            )
+            rename_label = f"Keep both (“{new_name}”)"
+        for policy, label in (
+            (ConflictPolicy.OVERWRITE, "Overwrite"),
+            (ConflictPolicy.SKIP, "Skip"),
+            (ConflictPolicy.RENAME, rename_label),
+            (ConflictPolicy.NEWER, "Only if newer"),
+        ):
+            button = buttons.addButton(label, role)
+            button.clicked.connect(lambda _=False, p=policy: self._choose(p))
+            self.buttons[policy] = button
+        self.buttons[ConflictPolicy.RENAME].setEnabled(renamed is not None)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.rejected.connect(self.reject)
+        self.buttons[ConflictPolicy.SKIP].setDefault(True)
+        layout.addWidget(buttons)
+
+    def _choose(self, policy: ConflictPolicy) -> None:
+        self.choice = policy
+        self.accept()
+
+    @classmethod
+    def ask(
+        cls, parent: QWidget | None, item: PlannedTransfer, remaining: int
+    ) -> tuple[ConflictPolicy, bool] | None:
+        dialog = cls(item, remaining, parent)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
+                return None
+            return dialog.choice, dialog.apply_all.isChecked()
+        finally:
+            dialog.deleteLater()

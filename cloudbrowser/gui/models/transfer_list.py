@@ -1,0 +1,235 @@
+"""TransferListModel: one row per transfer, refreshed from the queue at 10 Hz.
+
+Rows are the core's :class:`~cloudbrowser.core.transfers.Transfer` objects themselves; the
+queue's workers change their fields and the model is told which ones changed (by the
+controller's poll, on the GUI thread), so a busy transfer costs one ``dataChanged`` per
+tick, never one per chunk. Speed is an exponential moving average per row.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import QApplication, QStyle
+
+from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.transfers import Transfer
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+#: The Transfer behind a row.
+TransferRole = Qt.ItemDataRole.UserRole + 1
+#: Progress in percent (int), for the progress bar delegate.
+ProgressRole = Qt.ItemDataRole.UserRole + 2
+
+#: Weight of the newest measurement in the speed average (per 0.1 s tick).
+_SPEED_SMOOTHING = 0.3
+
+
+class Column(IntEnum):
+    NAME = 0
+    DIRECTION = 1
+    SIZE = 2
+    PROGRESS = 3
+    SPEED = 4
+    ETA = 5
+    STATE = 6
+
+
+_HEADERS = {
+    Column.NAME: "Name",
+    Column.DIRECTION: "Direction",
+    Column.SIZE: "Size",
+    Column.PROGRESS: "Progress",
+    Column.SPEED: "Speed",
+    Column.ETA: "Time left",
+    Column.STATE: "State",
+}
+
+
+class TransferListModel(QAbstractTableModel):
+    """The transfers the user sees, newest last."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Transfer] = []
+        self._row_of: dict[int, int] = {}
+        #: id → (bytes at the last tick, time of the last tick, bytes per second)
+        self._speed: dict[int, tuple[int, float, float]] = {}
+        self._locale = QLocale()
+
+    # ── changes ─────────────────────────────────────────────────────────────────────────
+
+    def add(self, transfers: list[Transfer]) -> None:
+        fresh = [t for t in transfers if t.id not in self._row_of]
+        if not fresh:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+        for t in fresh:
+            self._row_of[t.id] = len(self._rows)
+            self._rows.append(t)
+        self.endInsertRows()
+
+    def refresh(self, changed: list[Transfer]) -> None:
+        """Repaint the rows of ``changed`` (adding any not yet shown) and update speeds."""
+        self.add(changed)
+        now = time.monotonic()
+        rows: list[int] = []
+        for t in changed:
+            row = self._row_of.get(t.id)
+            if row is None:
+                continue
+            rows.append(row)
+            last_bytes, last_time, speed = self._speed.get(t.id, (t.bytes_done, now, 0.0))
+            if t.state is State.RUNNING and now > last_time:
+                measured = max(0.0, (t.bytes_done - last_bytes) / (now - last_time))
+                speed = measured if speed == 0.0 else speed + _SPEED_SMOOTHING * (measured - speed)
+            else:
+                speed = 0.0
+            self._speed[t.id] = (t.bytes_done, now, speed)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+
+    def remove_where(self, keep: set[int]) -> None:
+        """Keep only the transfers whose ids are in ``keep``."""
+        self.beginResetModel()
+        self._rows = [t for t in self._rows if t.id in keep]
+        self._row_of = {t.id: row for row, t in enumerate(self._rows)}
+        self._speed = {i: s for i, s in self._speed.items() if i in keep}
+        self.endResetModel()
+
+    # ── reading ─────────────────────────────────────────────────────────────────────────
+
+    def transfers(self) -> list[Transfer]:
+        return list(self._rows)
+
+    def transfer(self, index: AnyIndex) -> Transfer | None:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        return self._rows[index.row()]
+
+    def speed(self, transfer: Transfer) -> float:
+        return self._speed.get(transfer.id, (0, 0.0, 0.0))[2]
+
+    def total_speed(self) -> float:
+        return sum(s for _b, _t, s in self._speed.values())
+
+    # ── Qt model ────────────────────────────────────────────────────────────────────────
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return _HEADERS.get(Column(section)) if 0 <= section < len(Column) else None
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        t = self.transfer(index)
+        if t is None:
+            return None
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(t, column)
+        if role == TransferRole:
+            return t
+        if role == ProgressRole:
+            return _percent(t)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(t)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+            pixmap = (
+                QStyle.StandardPixmap.SP_ArrowUp
+                if t.direction is Direction.UPLOAD
+                else QStyle.StandardPixmap.SP_ArrowDown
+            )
+            return QApplication.style().standardIcon(pixmap)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+            Column.SIZE,
+            Column.SPEED,
+            Column.ETA,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _text(self, t: Transfer, column: Column) -> str:
+        if column == Column.NAME:
+            return t.name
+        if column == Column.DIRECTION:
+            return "Upload" if t.direction is Direction.UPLOAD else "Download"
+        if column == Column.SIZE:
+            return self._locale.formattedDataSize(t.size)
+        if column == Column.PROGRESS:
+            return f"{_percent(t)} %"
+        if column == Column.SPEED:
+            speed = self.speed(t)
+            return f"{self._locale.formattedDataSize(int(speed))}/s" if speed >= 1 else ""
+        if column == Column.ETA:
+            return self._eta(t)
+        return state_text(t)
+
+    def _eta(self, t: Transfer) -> str:
+        speed = self.speed(t)
+        if t.state is not State.RUNNING or speed < 1:
+            return ""
+        return format_duration((t.size - t.bytes_done) / speed)
+
+    def _tooltip(self, t: Transfer) -> str:
+        where = f"{t.bucket}/{t.key}"
+        lines = [
+            f"{where} → {t.local_path}"
+            if t.direction is Direction.DOWNLOAD
+            else f"{t.local_path} → {where}"
+        ]
+        if t.error is not None:
+            lines += [t.error.message, t.error.hint]
+        elif t.note:
+            lines.append(t.note)
+        return "\n".join(line for line in lines if line)
+
+
+def _percent(t: Transfer) -> int:
+    if t.state is State.DONE:
+        return 100
+    return int(100 * t.bytes_done / t.size) if t.size else 0
+
+
+def state_text(t: Transfer) -> str:
+    """The State column: what is happening, and for a finished one whether it was verified."""
+    if t.state is State.RUNNING:
+        return "Uploading" if t.direction is Direction.UPLOAD else "Downloading"
+    if t.state is State.DONE:
+        return "Done, verified" if t.verified else "Done (not verified)"
+    if t.state is State.FAILED:
+        return f"Failed: {t.error.message}" if t.error else "Failed"
+    if t.state is State.SKIPPED:
+        return f"Skipped{': ' + t.note if t.note else ''}"
+    return t.state.value.capitalize()
+
+
+def format_duration(seconds: float) -> str:
+    """``75`` → ``1 min 15 s``; a rough figure, as users read an ETA."""
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"

@@ -1,0 +1,352 @@
+"""TransferController: the GUI side of transfers (plan on a worker, ask, queue, watch, report).
+
+It owns the core :class:`~cloudbrowser.core.transfers.TransferQueue` and its journal, and
+the :class:`TransferListModel` the panel shows. Planning (walking dropped folders, listing
+prefixes, checking what exists) runs as a job on the service's pool; conflicts are asked
+on the GUI thread with everything already known; the queue's own threads move the bytes.
+A 10 Hz timer pulls what changed and runs only while something is queued or running.
+
+Signals:
+    activityChanged(object): an ``Activity`` snapshot after each poll (overall progress).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QWidget
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError
+from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfer_plan import (
+    ConflictPolicy,
+    Plan,
+    PlannedTransfer,
+    plan_downloads,
+    plan_uploads,
+)
+from cloudbrowser.core.transfers import (
+    Activity,
+    BatchSummary,
+    Transfer,
+    TransferQueue,
+    TransferRequest,
+)
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.models.transfer_list import TransferListModel
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_settings import TransferSettings
+from cloudbrowser.gui.workers import Job
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 100
+
+#: Asks what to do about one conflict: (choice, apply to all the rest), or None to cancel.
+ConflictAsker = Callable[[PlannedTransfer, int], tuple[ConflictPolicy, bool] | None]
+
+
+class TransferFailures(CloudBrowserError):
+    title = "Some transfers failed"
+
+
+class TransferController(QObject):
+    activityChanged = Signal(object)
+
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        window: QWidget,
+        *,
+        journal: Journal | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.service = service
+        self.messages = messages
+        self.window = window
+        self.settings = TransferSettings.load()
+        self.queue = TransferQueue(self._backend, journal or Journal(), self.settings.options())
+        self.model = TransferListModel(self)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        self._open_when_done: set[int] = set()
+        self._batches: set[str] = set()
+        self._waiting_for_connection: dict[str, list[int]] = {}
+        #: Replaced in tests; the defaults talk to the desktop and the user.
+        self.opener: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self.ask_conflict: ConflictAsker = self._ask_with_dialog
+        service.connectionAdded.connect(self._on_connection_added)
+
+    def _backend(self, conn_id: str) -> S3Backend:
+        """For the queue's workers: the connection's backend (a dict lookup, thread-safe)."""
+        try:
+            return self.service.connection(conn_id).backend
+        except ConfigError:
+            raise ConfigError(
+                f"The connection “{conn_id}” is not open.",
+                hint="Connect to it, then resume the transfer.",
+            ) from None
+
+    # ── settings ────────────────────────────────────────────────────────────────────────
+
+    def apply_settings(self, settings: TransferSettings) -> None:
+        settings.save()
+        self.settings = settings
+        self.queue.set_options(settings.options())
+
+    # ── starting transfers ──────────────────────────────────────────────────────────────
+
+    def upload(self, conn_id: str, bucket: str, prefix: str, paths: Sequence[Path]) -> Job:
+        """Upload files and folders into ``bucket/prefix``: planned on a worker, then queued."""
+        backend = self.service.connection(conn_id).backend
+        sources = list(paths)
+
+        def work(job: Job) -> Plan:
+            return plan_uploads(backend, conn_id, sources, bucket, prefix, job.cancel_event)
+
+        self.messages.info(f"Preparing the upload of {len(sources)} item(s)…")
+        return self.service.run(
+            work,
+            f"Preparing the upload to {bucket}/{prefix}",
+            succeeded=partial(self._queue_plan, open_after=False),
+            failed=self.messages.major,
+        )
+
+    def download(
+        self,
+        conn_id: str,
+        bucket: str,
+        base_prefix: str,
+        entries: Sequence[Entry],
+        destination: Path | None = None,
+        *,
+        open_after: bool = False,
+    ) -> Job:
+        """Download objects and folders below ``base_prefix`` into ``destination``
+        (default: the download folder), keeping their structure."""
+        backend = self.service.connection(conn_id).backend
+        target = destination or self.settings.download_path
+        chosen = list(entries)
+
+        def work(job: Job) -> Plan:
+            return plan_downloads(
+                backend, conn_id, bucket, chosen, base_prefix, target, job.cancel_event
+            )
+
+        return self.service.run(
+            work,
+            f"Preparing the download from {bucket}/{base_prefix}",
+            succeeded=partial(self._queue_plan, open_after=open_after),
+            failed=self.messages.major,
+        )
+
+    def _queue_plan(self, plan: Plan, *, open_after: bool) -> None:
+        if plan.refused:
+            self.messages.major(
+                CloudBrowserError(
+                    f"{len(plan.refused)} item(s) cannot be transferred and were left out.",
+                    hint="The details say which and why; everything else is transferred.",
+                    detail="\n".join(f"{name}: {why}" for name, why in plan.refused),
+                )
+            )
+        if open_after and self._open_existing_copy(plan):
+            return
+        resolved = self._resolve_conflicts(plan)
+        if resolved is None:
+            self.messages.info("Transfer cancelled; nothing was queued.")
+            return
+        requests, skipped = resolved
+        for folder in plan.folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                log.warning("could not create %s: %s", folder, exc)
+        if not requests and not skipped:
+            if not plan.refused:
+                self.messages.info("Nothing to transfer: the selection is empty.")
+            return
+        batch = uuid.uuid4().hex
+        transfers = self.queue.add(requests, batch=batch)
+        if skipped:
+            self.queue.mark_skipped(skipped, "the target already exists", batch)
+        if open_after:
+            self._open_when_done.update(t.id for t in transfers)
+        self._batches.add(batch)
+        self.model.add(transfers)
+        self._timer.start()
+        self.poll()
+
+    def _open_existing_copy(self, plan: Plan) -> bool:
+        """A double-click on a file already downloaded unchanged opens that copy."""
+        if len(plan.items) != 1 or plan.items[0].existing is None:
+            return False
+        item = plan.items[0]
+        existing = item.existing
+        assert existing is not None
+        same = existing.size == item.request.size and abs(existing.mtime - item.request.mtime) < 1
+        if same:
+            self.opener(QUrl.fromLocalFile(str(item.request.local_path)))
+            self.messages.info(f"Opened the copy already downloaded: {item.request.local_path}")
+        return same
+
+    def _resolve_conflicts(
+        self, plan: Plan
+    ) -> tuple[list[TransferRequest], list[TransferRequest]] | None:
+        """(to queue, skipped), or None when the user cancelled at a conflict."""
+        policy = self.settings.conflict_policy
+        apply_all: ConflictPolicy | None = None if policy is ConflictPolicy.ASK else policy
+        requests: list[TransferRequest] = []
+        skipped: list[TransferRequest] = []
+        remaining = len(plan.conflicts)
+        for item in plan.items:
+            if item.existing is None:
+                requests.append(item.request)
+                continue
+            remaining -= 1
+            choice: ConflictPolicy | None = apply_all
+            if choice is None:
+                answer = self.ask_conflict(item, remaining)
+                if answer is None:
+                    return None
+                choice, to_all = answer
+                if to_all:
+                    apply_all = choice
+            request = item.resolve(choice)
+            if request is None:
+                skipped.append(item.request)
+            else:
+                requests.append(request)
+        return requests, skipped
+
+    def _ask_with_dialog(
+        self, item: PlannedTransfer, remaining: int
+    ) -> tuple[ConflictPolicy, bool] | None:
+        from cloudbrowser.gui.dialogs.conflict import ConflictDialog
+
+        return ConflictDialog.ask(self.window, item, remaining)
+
+    # ── controlling transfers ───────────────────────────────────────────────────────────
+
+    def pause(self, ids: Sequence[int]) -> None:
+        self.queue.pause(ids)
+        self.poll()
+
+    def resume(self, ids: Sequence[int]) -> None:
+        self.queue.resume(ids)
+        self._batches.update(t.batch for t in self.queue.transfers() if t.id in set(ids))
+        self._timer.start()
+        self.poll()
+
+    def cancel(self, ids: Sequence[int]) -> None:
+        self.queue.cancel(ids)
+        self._timer.start()
+        self.poll()
+
+    def clear_finished(self) -> None:
+        self.queue.forget_finished()
+        self.model.remove_where({t.id for t in self.queue.transfers()})
+
+    def restore(self) -> list[Transfer]:
+        """Show what a previous run left unfinished; continue what was interrupted as soon
+        as its connection is open (what the user paused stays paused)."""
+        restored = self.queue.restore()
+        self.model.add(restored)
+        for t in restored:
+            if t.interrupted:
+                self._waiting_for_connection.setdefault(t.connection, []).append(t.id)
+        for conn_id in list(self._waiting_for_connection):
+            if self.service.has_connection(conn_id):
+                self._on_connection_added(conn_id)
+        return restored
+
+    @Slot(str)
+    def _on_connection_added(self, conn_id: str) -> None:
+        ids = self._waiting_for_connection.pop(conn_id, [])
+        if ids:
+            self.messages.info(f"Continuing {len(ids)} interrupted transfer(s)…")
+            self.resume(ids)
+
+    # ── watching ────────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def poll(self) -> None:
+        """Pull what changed from the queue; report batches that ended."""
+        changed = self.queue.changes()
+        if changed:
+            self.model.refresh(changed)
+        for t in changed:
+            if t.id in self._open_when_done and t.state not in (State.QUEUED, State.RUNNING):
+                self._open_when_done.discard(t.id)
+                if t.state is State.DONE:
+                    self.opener(QUrl.fromLocalFile(str(t.local_path)))
+        activity = self.queue.activity()
+        for batch in list(self._batches - activity.active_batches):
+            self._batches.discard(batch)
+            self._report(self.queue.summary(batch))
+        self.activityChanged.emit(activity)
+        if not activity.busy:
+            self._timer.stop()
+
+    def _report(self, summary: BatchSummary) -> None:
+        """Every batch ends with what happened; a failure names each file and why."""
+        transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
+        verb = _verb(transfers)
+        size = QLocale().formattedDataSize(summary.bytes_done)
+        if summary.failed:
+            total = len(transfers)
+            self.messages.major(
+                TransferFailures(
+                    f"{len(summary.failed)} of {total} file(s) could not be {verb}.",
+                    hint="Retry them from the Transfers panel once the cause is fixed.",
+                    detail="\n".join(_failure_line(t) for t in summary.failed),
+                )
+            )
+            return
+        parts = [f"{verb.capitalize()} {summary.done} file(s) ({size})"]
+        if summary.unverified:
+            parts.append(f"{len(summary.unverified)} not verified: {summary.unverified[0].note}")
+        elif summary.done:
+            parts.append("all verified")
+        if summary.skipped:
+            parts.append(f"{summary.skipped} skipped")
+        if summary.cancelled:
+            parts.append(f"{summary.cancelled} cancelled")
+        if summary.paused:
+            parts.append(f"{summary.paused} paused")
+        self.messages.info(", ".join(parts) + ".")
+
+    def shutdown(self) -> bool:
+        """Stop transfer threads; what was running continues at the next start."""
+        self._timer.stop()
+        finished = self.queue.shutdown(timeout=3.0)
+        if finished:  # else a worker may still write its last part to the journal
+            self.queue.journal.close()
+        return finished
+
+
+def _verb(transfers: list[Transfer]) -> str:
+    directions = {t.direction for t in transfers}
+    if directions == {Direction.UPLOAD}:
+        return "uploaded"
+    if directions == {Direction.DOWNLOAD}:
+        return "downloaded"
+    return "transferred"
+
+
+def _failure_line(t: Transfer) -> str:
+    error = t.error
+    why = f"{error.message} {error.hint}".strip() if error else "failed"
+    return f"{t.name} ({t.bucket}/{t.key}): {why}"
+
+
+__all__ = ["Activity", "TransferController"]

@@ -1,0 +1,236 @@
+"""TransferPanel: the list of transfers with pause, resume, cancel, retry and clear.
+
+Actions apply to the selected rows; "Pause all" and "Resume all" to every transfer.
+Double-click opens a finished download, or shows why a transfer failed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.transfers import Transfer
+from cloudbrowser.gui.models.transfer_list import Column, ProgressRole
+from cloudbrowser.gui.transfer_controller import TransferController
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws the Progress column as a progress bar."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum = 0, 100
+        bar.progress = int(index.data(ProgressRole) or 0)
+        bar.text = f"{bar.progress} %"
+        bar.textVisible = True
+        bar.state = option.state
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class TransferPanel(QWidget):
+    def __init__(self, controller: TransferController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = controller.model
+
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
+        self.view.setAccessibleName("Transfers")
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.DIRECTION, 80),
+            (Column.SIZE, 90),
+            (Column.PROGRESS, 140),
+            (Column.SPEED, 90),
+            (Column.ETA, 90),
+            (Column.STATE, 220),
+        ):
+            header.resizeSection(column, width)
+        self.view.doubleClicked.connect(self._on_double_click)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+        sp = QStyle.StandardPixmap
+        self.pause_action = self._action("Pause", sp.SP_MediaPause, self.pause_selected)
+        self.resume_action = self._action("Resume", sp.SP_MediaPlay, self.resume_selected)
+        self.retry_action = self._action("Retry", sp.SP_BrowserReload, self.resume_selected)
+        self.cancel_action = self._action("Cancel", sp.SP_DialogCancelButton, self.cancel_selected)
+        self.cancel_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.open_action = self._action("Open", sp.SP_FileIcon, self.open_selected)
+        self.show_action = self._action("Show in folder", sp.SP_DirOpenIcon, self.show_in_folder)
+        self.details_action = self._action("Details…", sp.SP_MessageBoxInformation, self.details)
+        self.pause_all_action = self._action("Pause all", None, self.pause_all)
+        self.resume_all_action = self._action("Resume all", None, self.resume_all)
+        self.clear_action = self._action(
+            "Clear finished", sp.SP_DialogResetButton, controller.clear_finished
+        )
+
+        toolbar = QToolBar()
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (
+            self.pause_action,
+            self.resume_action,
+            self.retry_action,
+            self.cancel_action,
+        ):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.show_action)
+        toolbar.addAction(self.clear_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.pause_all_action)
+        toolbar.addAction(self.resume_all_action)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(toolbar)
+        layout.addWidget(self.view, 1)
+
+        self.view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.dataChanged.connect(self._update_actions)
+        self.model.modelReset.connect(self._update_actions)
+        self.model.rowsInserted.connect(self._update_actions)
+        self._update_actions()
+
+    def _action(self, text: str, icon: QStyle.StandardPixmap | None, slot: object) -> QAction:
+        action = QAction(text, self)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # ── selection ───────────────────────────────────────────────────────────────────────
+
+    def selected(self) -> list[Transfer]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        found = [self.model.transfer(self.model.index(r, 0)) for r in rows]
+        return [t for t in found if t is not None]
+
+    def _ids(self, states: tuple[State, ...], transfers: list[Transfer] | None = None) -> list[int]:
+        chosen = self.selected() if transfers is None else transfers
+        return [t.id for t in chosen if t.state in states]
+
+    @Slot()
+    def _update_actions(self) -> None:
+        selected = self.selected()
+        states = {t.state for t in selected}
+        everything = {t.state for t in self.model.transfers()}
+        self.pause_action.setEnabled(bool(states & {State.QUEUED, State.RUNNING}))
+        self.resume_action.setEnabled(State.PAUSED in states)
+        self.retry_action.setEnabled(bool(states & {State.FAILED, State.CANCELLED}))
+        self.cancel_action.setEnabled(
+            bool(states & {State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED})
+        )
+        downloaded = [t for t in selected if t.direction is Direction.DOWNLOAD]
+        self.open_action.setEnabled(any(t.state is State.DONE for t in downloaded))
+        self.show_action.setEnabled(bool(selected))
+        self.details_action.setEnabled(len(selected) == 1)
+        self.pause_all_action.setEnabled(bool(everything & {State.QUEUED, State.RUNNING}))
+        self.resume_all_action.setEnabled(bool(everything & {State.PAUSED, State.FAILED}))
+        self.clear_action.setEnabled(any(s.finished for s in everything))
+
+    # ── actions ─────────────────────────────────────────────────────────────────────────
+
+    def pause_selected(self) -> None:
+        self.controller.pause(self._ids((State.QUEUED, State.RUNNING)))
+
+    def resume_selected(self) -> None:
+        self.controller.resume(self._ids((State.PAUSED, State.FAILED, State.CANCELLED)))
+
+    def cancel_selected(self) -> None:
+        states = (State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED)
+        self.controller.cancel(self._ids(states))
+
+    def pause_all(self) -> None:
+        self.controller.pause(self._ids((State.QUEUED, State.RUNNING), self.model.transfers()))
+
+    def resume_all(self) -> None:
+        self.controller.resume(self._ids((State.PAUSED, State.FAILED), self.model.transfers()))
+
+    def open_selected(self) -> None:
+        for t in self.selected():
+            if t.direction is Direction.DOWNLOAD and t.state is State.DONE:
+                self.controller.opener(QUrl.fromLocalFile(str(t.local_path)))
+
+    def show_in_folder(self) -> None:
+        folders = {t.local_path.parent for t in self.selected()}
+        for folder in sorted(folders):
+            self.controller.opener(QUrl.fromLocalFile(str(folder)))
+
+    def details(self) -> None:
+        selected = self.selected()
+        if len(selected) == 1:
+            self._show_details(selected[0])
+
+    def _show_details(self, t: Transfer) -> None:
+        if t.error is not None:
+            self.controller.messages.major(t.error)
+        else:
+            row = self.model.transfers().index(t)
+            text = self.model.data(self.model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+            self.controller.messages.info(str(text).replace("\n", " · "))
+
+    @Slot(QModelIndex)
+    def _on_double_click(self, index: QModelIndex) -> None:
+        t = self.model.transfer(index)
+        if t is None:
+            return
+        if t.direction is Direction.DOWNLOAD and t.state is State.DONE:
+            self.controller.opener(QUrl.fromLocalFile(str(t.local_path)))
+        else:
+            self._show_details(t)
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        self._update_actions()
+        menu = QMenu(self)
+        for action in (
+            self.pause_action,
+            self.resume_action,
+            self.retry_action,
+            self.cancel_action,
+            None,
+            self.open_action,
+            self.show_action,
+            self.details_action,
+            None,
+            self.clear_action,
+        ):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
