@@ -8,6 +8,7 @@ A 10 Hz timer pulls what changed and runs only while something is queued or runn
 
 Signals:
     activityChanged(object): an ``Activity`` snapshot after each poll (overall progress).
+    batchFinished(object): the list of ``Transfer`` of a batch that has ended.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class TransferFailures(CloudBrowserError):
 
 class TransferController(QObject):
     activityChanged = Signal(object)
+    batchFinished = Signal(object)
 
     def __init__(
         self,
@@ -293,6 +295,7 @@ class TransferController(QObject):
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)
             self._report(self.queue.summary(batch))
+            self.batchFinished.emit([t for t in self.queue.transfers() if t.batch == batch])
         self.activityChanged.emit(activity)
         if not activity.busy:
             self._timer.stop()

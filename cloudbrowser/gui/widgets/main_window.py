@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
+from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import parse_location
-from cloudbrowser.core.transfers import Activity
+from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
@@ -457,6 +458,7 @@ class MainWindow(QMainWindow):
             widget.hide()
             self.statusBar().addPermanentWidget(widget)
         self.transfers.activityChanged.connect(self._on_transfer_activity)
+        self.transfers.batchFinished.connect(self._on_batch_finished)
 
         sp = QStyle.StandardPixmap
         k = QKeySequence
@@ -639,6 +641,25 @@ class MainWindow(QMainWindow):
         else:
             self._transfer_percent = -1
         self._update_title()
+
+    @Slot(object)
+    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
+        """Uploads into the folder shown (or below it) appear without pressing F5."""
+        current = self.history.current
+        if current is None or current.is_connection_root:
+            return
+        landed = any(
+            t.direction is Direction.UPLOAD
+            and t.state is State.DONE
+            and (t.connection, t.bucket) == (current.connection, current.bucket)
+            and t.key.startswith(current.prefix)
+            for t in transfers
+        )
+        if landed:
+            self.refresh()
+            node = self.tree_model.index_for(current)
+            if node.isValid() and not self.tree_model.canFetchMore(node):
+                self.tree_model.refresh(node)
 
     def _update_title(self) -> None:
         percent = self._transfer_percent

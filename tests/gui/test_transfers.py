@@ -1,0 +1,365 @@
+"""Transfers driven through the window, against moto and rclone: drops, the panel, conflicts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
+from cloudbrowser.core.transfers import MiB, TransferQueue, TransferRequest
+from cloudbrowser.gui.models.transfer_list import TransferListModel
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferFailures
+from cloudbrowser.gui.transfer_settings import TransferSettings
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import S3Server
+from tests.gui.conftest import ServiceFactory
+from tests.gui.test_browsing import names, row_of, wait_loaded
+
+WAIT = 30_000
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(max_threads=4)
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
+) -> Iterator[MainWindow]:
+    conn = service.add_connection(server.settings(), server.credentials)
+    win = MainWindow(service)
+    qtbot.addWidget(win)
+    win.transfers.settings = replace(
+        win.transfers.settings, download_folder=str(tmp_path / "downloads")
+    )
+    win.transfers.opener = lambda url: None
+    win.add_connection(conn.id)
+    win.show()
+    wait_loaded(qtbot, win)
+    yield win
+    win.transfers.shutdown()
+
+
+def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
+    window.navigate(Location(window.history.current.connection, bucket, prefix))
+    wait_loaded(qtbot, window)
+
+
+def drop(viewport: QWidget, paths: list[Path], at: QPointF) -> None:
+    """Deliver a drop of local files as the OS would: a drag entering, then the drop, with
+    QMimeData holding file URLs (an OS-level drag cannot be simulated)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(at.toPoint(), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(viewport, enter)
+    QApplication.sendEvent(
+        viewport, QDropEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    )
+
+
+def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
+    client = server.client
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    return found
+
+
+def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
+    """Until planning jobs have ended and nothing is queued or running."""
+    qtbot.waitUntil(
+        lambda: window.service.runner.active == 0 and not window.transfers.queue.activity().busy,
+        timeout=WAIT,
+    )
+    window.transfers.poll()
+
+
+def test_dropping_files_and_a_folder_uploads_them_into_the_current_folder(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["in/existing.txt"])
+    go(qtbot, window, bucket, "in/")
+    album = tmp_path / "album"
+    (album / "2024").mkdir(parents=True)
+    (album / "a.jpg").write_bytes(b"a" * 10)
+    (album / "2024" / "b.jpg").write_bytes(b"b" * 20)
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"hello")
+
+    # Dropped on empty space below the rows: into the folder shown.
+    below = window.view.viewport().rect().bottomLeft() + QPointF(5, -5).toPoint()
+    drop(window.view.viewport(), [album, note], QPointF(below))
+    wait_idle(qtbot, window)
+    assert keys(server, bucket) == {
+        "in/existing.txt": b"in/existing.txt",
+        "in/album/a.jpg": b"a" * 10,
+        "in/album/2024/b.jpg": b"b" * 20,
+        "in/note.txt": b"hello",
+    }
+    assert window.transfer_dock.isVisible()
+    model = window.transfers.model
+    assert model.rowCount() == 3
+    assert {t.state for t in model.transfers()} == {State.DONE}
+    assert all(t.verified for t in model.transfers())
+    assert "Uploaded 3 file(s)" in window.statusBar().currentMessage()
+
+
+def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["docs/old.txt", "top.txt"])
+    go(qtbot, window, bucket)
+    src = tmp_path / "one.txt"
+    src.write_bytes(b"1")
+    rect = window.view.visualRect(row_of(window, "docs"))
+    drop(window.view.viewport(), [src], QPointF(rect.center()))
+    wait_idle(qtbot, window)
+    assert "docs/one.txt" in keys(server, bucket)
+
+    # The list shows the upload without a refresh.
+    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=WAIT)
+    assert "docs" in names(window)
+
+    conn = window.history.current.connection
+    window.tree_model.refresh(window.tree_model.index_for(Location(conn)))
+    qtbot.waitUntil(lambda: window.tree_model.index_for(Location(conn, bucket)).isValid())
+    index = window.tree_model.index_for(Location(conn, bucket))
+    window.tree.scrollTo(index)
+    drop(window.tree.viewport(), [src], QPointF(window.tree.visualRect(index).center()))
+    wait_idle(qtbot, window)
+    assert "one.txt" in keys(server, bucket)
+    wait_loaded(qtbot, window)
+    assert "one.txt" in names(window)
+
+
+def test_download_selection_of_a_folder_keeps_its_structure(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["p/docs/a.txt", "p/docs/sub/b.txt", "p/c.txt"])
+    go(qtbot, window, bucket, "p/")
+    window.view.selectAll()
+    window.download_selection(tmp_path / "out")
+    wait_idle(qtbot, window)
+    got = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.txt"))
+    assert got == ["c.txt", "docs/a.txt", "docs/sub/b.txt"]
+    assert (tmp_path / "out" / "docs" / "sub" / "b.txt").read_bytes() == b"p/docs/sub/b.txt"
+
+
+def test_conflicts_are_asked_once_with_apply_to_all(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["a.txt", "b.txt"])
+    go(qtbot, window, bucket)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_bytes(b"new " + name.encode())
+    asked: list[tuple[str, int]] = []
+
+    def ask(item: PlannedTransfer, remaining: int) -> tuple[ConflictPolicy, bool]:
+        asked.append((item.request.key, remaining))
+        return ConflictPolicy.RENAME, True
+
+    window.transfers.ask_conflict = ask
+    window.upload_paths(
+        [tmp_path / n for n in ("a.txt", "b.txt", "c.txt")],
+        Location(window.history.current.connection, bucket),
+    )
+    wait_idle(qtbot, window)
+    assert asked == [("a.txt", 1)]
+    assert keys(server, bucket) == {
+        "a.txt": b"a.txt",
+        "b.txt": b"b.txt",
+        "a (1).txt": b"new a.txt",
+        "b (1).txt": b"new b.txt",
+        "c.txt": b"new c.txt",
+    }
+
+
+def test_skipped_conflicts_are_counted_and_nothing_is_overwritten(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["a.txt"])
+    go(qtbot, window, bucket)
+    (tmp_path / "a.txt").write_bytes(b"new")
+    window.transfers.settings = replace(
+        window.transfers.settings, conflict_policy=ConflictPolicy.SKIP
+    )
+    window.upload_paths([tmp_path / "a.txt"], window.history.current)
+    wait_idle(qtbot, window)
+    assert keys(server, bucket) == {"a.txt": b"a.txt"}
+    [row] = window.transfers.model.transfers()
+    assert row.state is State.SKIPPED
+
+
+def test_pause_resume_and_cancel_from_the_panel(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    big = tmp_path / "big.bin"
+    data = hashlib.shake_256(b"big").digest(3 * 5 * MiB)
+    big.write_bytes(data)
+    slow = replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=6 * 1024)
+    window.transfers.apply_settings(slow)
+    window.upload_paths([big], window.history.current)
+    queue = window.transfers.queue
+    qtbot.waitUntil(lambda: any(queue.journal.parts(t.id) for t in queue.transfers()), timeout=WAIT)
+    [t] = queue.transfers()
+
+    panel = window.transfer_panel
+    panel.view.selectRow(0)
+    assert panel.pause_action.isEnabled()
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: t.state is State.PAUSED, timeout=WAIT)
+    window.transfers.poll()
+    assert "Paused" in window.transfers.model.index(0, 6).data()
+    assert [u.key for u in server.backend().list_multipart_uploads(bucket)] == ["big.bin"]
+
+    window.transfers.apply_settings(replace(slow, bandwidth_kib=0))
+    assert panel.resume_action.isEnabled()
+    panel.resume_action.trigger()
+    wait_idle(qtbot, window)
+    assert t.state is State.DONE
+    assert keys(server, bucket)["big.bin"] == data
+    assert server.backend().list_multipart_uploads(bucket) == []
+
+    # Cancel a second upload half-way: no multipart upload, no object left behind.
+    window.transfers.apply_settings(slow)
+    window.upload_paths([big], Location(window.history.current.connection, bucket, "again/"))
+    qtbot.waitUntil(
+        lambda: len(queue.transfers()) == 2 and queue.transfers()[1].state is State.RUNNING,
+        timeout=WAIT,
+    )
+    panel.view.clearSelection()
+    panel.view.selectRow(1)
+    panel.cancel_action.trigger()
+    wait_idle(qtbot, window)
+    assert queue.transfers()[1].state is State.CANCELLED
+    assert server.backend().list_multipart_uploads(bucket) == []
+    assert "again/big.bin" not in keys(server, bucket)
+
+    panel.clear_action.trigger()
+    assert window.transfers.model.rowCount() == 0
+
+
+def test_a_failed_transfer_is_reported_by_name_and_can_be_retried(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    # The object was listed, then deleted by someone else before the download ran.
+    window.transfers.download(conn, bucket, "", [Entry("gone.txt", size=4)], tmp_path / "dl")
+    wait_idle(qtbot, window)
+    error = window.messages.last
+    assert isinstance(error, TransferFailures)
+    assert "1 of 1 file(s) could not be downloaded" in error.message
+    assert "gone.txt" in error.detail
+    [t] = window.transfers.model.transfers()
+    assert t.state is State.FAILED
+    assert "Failed" in window.transfers.model.index(0, 6).data()
+
+    server.put(bucket, {"gone.txt": b"back"})
+    window.transfer_panel.view.selectRow(0)
+    assert window.transfer_panel.retry_action.isEnabled()
+    window.transfer_panel.retry_action.trigger()
+    wait_idle(qtbot, window)
+    assert t.state is State.DONE
+    assert (tmp_path / "dl" / "gone.txt").read_bytes() == b"back"
+
+
+def test_interrupted_transfers_continue_when_their_connection_opens(
+    qtbot: QtBot, make_service: ServiceFactory, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    src = tmp_path / "late.txt"
+    src.write_bytes(b"from the last run")
+    st = src.stat()
+    settings = server.settings()
+    # What a killed process leaves behind: a journalled transfer still marked queued (a
+    # queue whose workers are already stopped journals it and never runs it).
+    dead = TransferQueue(lambda name: server.backend(), Journal())
+    dead.shutdown()
+    dead.add(
+        [
+            TransferRequest(
+                Direction.UPLOAD, settings.name, bucket, "late.txt", src, st.st_size, st.st_mtime
+            )
+        ]
+    )
+    service = make_service()
+    win = MainWindow(service)
+    qtbot.addWidget(win)
+    restored = win.transfers.restore()
+    assert [(t.key, t.state, t.interrupted) for t in restored] == [("late.txt", State.PAUSED, True)]
+    conn = service.add_connection(settings, server.credentials)
+    assert conn.id == settings.name
+    wait_idle(qtbot, win)
+    assert restored[0].state is State.DONE
+    assert keys(server, bucket) == {"late.txt": b"from the last run"}
+    win.transfers.shutdown()
+
+
+def test_transfer_model_passes_the_model_tester(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path, qtmodeltester: object
+) -> None:
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    for i in range(3):
+        (tmp_path / f"f{i}.txt").write_bytes(b"x" * i)
+    window.upload_paths([tmp_path / f"f{i}.txt" for i in range(3)], window.history.current)
+    wait_idle(qtbot, window)
+    model: TransferListModel = window.transfers.model
+    assert model.rowCount() == 3
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_transfer_settings_round_trip() -> None:
+    settings = TransferSettings(
+        download_folder="/tmp/somewhere",
+        open_after_download=False,
+        concurrency=3,
+        part_size_mib=16,
+        bandwidth_kib=512,
+        verify=False,
+        conflict_policy=ConflictPolicy.NEWER,
+    )
+    settings.save()
+    assert TransferSettings.load() == settings
+    options = settings.options()
+    assert (options.concurrency, options.part_size, options.bandwidth_limit, options.verify) == (
+        3,
+        16 * MiB,
+        512 * 1024,
+        False,
+    )
+
+
+def test_upload_at_the_bucket_list_says_where_files_can_go(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    (tmp_path / "x.txt").write_bytes(b"x")
+    assert window.history.current.is_connection_root
+    below = window.view.viewport().rect().bottomLeft() + QPointF(5, -5).toPoint()
+    drop(window.view.viewport(), [tmp_path / "x.txt"], QPointF(below))
+    assert "Open a bucket first" in window.statusBar().currentMessage()
+    assert window.transfers.model.rowCount() == 0
