@@ -185,6 +185,8 @@ class TransferController(QObject):
             self._open_when_done.update(t.id for t in transfers)
         self._batches.add(batch)
         self.model.add(transfers)
+        size = QLocale().formattedDataSize(sum(r.size for r in requests))
+        self.messages.info(f"Queued {len(requests)} file(s), {size}.")
         self._timer.start()
         self.poll()
 

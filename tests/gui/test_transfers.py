@@ -17,6 +17,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
 from cloudbrowser.core.transfers import MiB, TransferQueue, TransferRequest
+from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
@@ -363,3 +364,29 @@ def test_upload_at_the_bucket_list_says_where_files_can_go(
     drop(window.view.viewport(), [tmp_path / "x.txt"], QPointF(below))
     assert "Open a bucket first" in window.statusBar().currentMessage()
     assert window.transfers.model.rowCount() == 0
+
+
+def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    client = server.client
+    orphan = client.create_multipart_upload(Bucket=bucket, Key="orphan.bin")["UploadId"]
+    mine = client.create_multipart_upload(Bucket=bucket, Key="mine.bin")["UploadId"]
+    go(qtbot, window, bucket)
+    dialog = IncompleteUploadsDialog(
+        window.service, window.messages, window.history.current.connection, bucket, {mine}
+    )
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 2, timeout=WAIT)
+    rows = {
+        dialog.tree.topLevelItem(i).text(0): dialog.tree.topLevelItem(i)
+        for i in range(dialog.tree.topLevelItemCount())
+    }
+    assert rows["orphan.bin"].isSelected() and not rows["mine.bin"].isSelected()
+    assert "resume" in rows["mine.bin"].text(2)
+    dialog.abort([rows["orphan.bin"].data(0, Qt.ItemDataRole.UserRole + 1)])
+    qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=WAIT)
+    assert [u.upload_id for u in server.backend().list_multipart_uploads(bucket)] == [mine]
+    assert dialog.status.text().startswith("1 incomplete upload(s).")
+    assert orphan not in {u.upload_id for u in server.backend().list_multipart_uploads(bucket)}

@@ -480,6 +480,9 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(
             "Settings…", None, [k(k.StandardKey.Preferences), k("Ctrl+,")], self.edit_settings
         )
+        self.cleanup_action = self._action(
+            "Clean up incomplete uploads…", None, [], self.clean_up_incomplete_uploads
+        )
         self.transfers_action = self.transfer_dock.toggleViewAction()
         self.transfers_action.setShortcut(k("Ctrl+T"))
 
@@ -491,6 +494,8 @@ class MainWindow(QMainWindow):
             self.upload_folder_action,
             self.download_action,
             self.download_to_action,
+            None,
+            self.cleanup_action,
             None,
             self.settings_action,
             None,
@@ -600,6 +605,20 @@ class MainWindow(QMainWindow):
         if folder:
             self.download_selection(Path(folder))
 
+    def clean_up_incomplete_uploads(self) -> None:
+        current = self.history.current
+        if current is None or current.is_connection_root:
+            self.messages.info("Open a bucket to clean up its incomplete uploads.")
+            return
+        from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
+
+        resumable = {t.upload_id for t in self.transfers.queue.transfers() if t.upload_id}
+        # Kept (not deleted on close): its listing job may still report to it.
+        self.cleanup_dialog = IncompleteUploadsDialog(
+            self.service, self.messages, current.connection, current.bucket, resumable, self
+        )
+        self.cleanup_dialog.open()
+
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.transfers.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
@@ -618,6 +637,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.upload_folder_action)
         menu.addAction(self.paste_files_action)
         menu.addSeparator()
+        menu.addAction(self.cleanup_action)
         menu.addAction(self.refresh_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 

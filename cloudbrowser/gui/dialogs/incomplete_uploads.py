@@ -1,0 +1,152 @@
+"""IncompleteUploadsDialog: list a bucket's unfinished multipart uploads and abort them.
+
+Unfinished uploads are invisible in a listing yet billed as storage. Uploads that the
+transfer queue can still resume are shown as such and not selected by default, so a
+cleanup never throws away a transfer the user means to finish.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.entries import MultipartUpload
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.workers import Job
+
+_UPLOAD = Qt.ItemDataRole.UserRole + 1
+
+
+class IncompleteUploadsDialog(QDialog):
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        conn_id: str,
+        bucket: str,
+        resumable: set[str],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``resumable``: upload ids the transfer queue holds (not selected by default)."""
+        super().__init__(parent)
+        self.setWindowTitle(f"Incomplete uploads in {bucket}")
+        self.resize(720, 380)
+        self.service, self.messages = service, messages
+        self.conn_id, self.bucket = conn_id, bucket
+        self.resumable = resumable
+        self.status = QLabel("Listing incomplete uploads…")
+        self.status.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Key", "Started", "Note"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.abort_button = QPushButton("Abort selected…")
+        self.abort_button.setEnabled(False)
+        self.abort_button.clicked.connect(self.abort_selected)
+        self.tree.itemSelectionChanged.connect(
+            lambda: self.abort_button.setEnabled(bool(self.tree.selectedItems()))
+        )
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.abort_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(buttons)
+        self.jobs: list[Job] = []
+        self.reload()
+
+    def reload(self) -> None:
+        backend = self.service.connection(self.conn_id).backend
+        bucket = self.bucket
+        self.jobs.append(
+            self.service.run(
+                lambda _job: backend.list_multipart_uploads(bucket),
+                f"Listing incomplete uploads in {bucket}",
+                succeeded=self._show,
+                failed=self._failed,
+            )
+        )
+
+    @Slot(object)
+    def _show(self, uploads: list[MultipartUpload]) -> None:
+        self.tree.clear()
+        locale = QLocale()
+        for upload in sorted(uploads, key=lambda u: (u.key, u.initiated)):
+            started = (
+                locale.toString(
+                    QDateTime.fromSecsSinceEpoch(int(upload.initiated)),
+                    QLocale.FormatType.ShortFormat,
+                )
+                if upload.initiated
+                else ""
+            )
+            mine = upload.upload_id in self.resumable
+            note = "in the Transfers panel: resume it there" if mine else ""
+            item = QTreeWidgetItem([upload.key, started, note])
+            item.setData(0, _UPLOAD, upload)
+            self.tree.addTopLevelItem(item)
+            item.setSelected(not mine)
+        count = len(uploads)
+        self.status.setText(
+            f"{count} incomplete upload(s). Their parts use storage but are no object; "
+            "aborting deletes the parts."
+            if count
+            else "There are no incomplete uploads in this bucket."
+        )
+
+    @Slot(object)
+    def _aborted(self, count: int) -> None:
+        self.messages.info(f"Aborted {count} incomplete upload(s).")
+
+    @Slot(object)
+    def _failed(self, error: CloudBrowserError) -> None:
+        self.status.setText(f"{error.title}: {error.message} {error.hint}")
+
+    def abort_selected(self) -> None:
+        uploads: list[MultipartUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]
+        if not uploads:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Abort incomplete uploads",
+            f"Abort {len(uploads)} incomplete upload(s)? The parts already uploaded are "
+            "deleted; this cannot be undone.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.abort(uploads)
+
+    def abort(self, uploads: list[MultipartUpload]) -> None:
+        backend = self.service.connection(self.conn_id).backend
+
+        def work(_job: Job) -> int:
+            for u in uploads:
+                backend.abort_multipart_upload(u.bucket, u.key, u.upload_id)
+            return len(uploads)
+
+        self.status.setText(f"Aborting {len(uploads)} upload(s)…")
+        self.jobs.append(
+            self.service.run(
+                work,
+                f"Aborting incomplete uploads in {self.bucket}",
+                succeeded=self._aborted,
+                failed=self._failed,
+                finished=self.reload,
+            )
+        )
