@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job, UnexpectedError
@@ -76,6 +77,7 @@ def run_gui(
     window.show()
     # What a previous run left unfinished: listed now, continued once its connection opens.
     window.transfers.restore()
+    service.run(lambda _job: remove_stale_staging(), "Removing old drag-out copies")
 
     demo = None
     if connection is not None:

@@ -41,6 +41,7 @@ from cloudbrowser.core.transfers import (
     TransferQueue,
     TransferRequest,
 )
+from cloudbrowser.gui.drag_out import RemoteFilesMime, new_staging_folder
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.service import StorageService
@@ -133,9 +134,12 @@ class TransferController(QObject):
         destination: Path | None = None,
         *,
         open_after: bool = False,
+        batch: str = "",
+        queued: Callable[[], object] | None = None,
     ) -> Job:
         """Download objects and folders below ``base_prefix`` into ``destination``
-        (default: the download folder), keeping their structure."""
+        (default: the download folder), keeping their structure. ``queued`` is called once
+        the plan is queued, or failed."""
         backend = self.service.connection(conn_id).backend
         target = destination or self.settings.download_path
         chosen = list(entries)
@@ -145,14 +149,45 @@ class TransferController(QObject):
                 backend, conn_id, bucket, chosen, base_prefix, target, job.cancel_event
             )
 
+        def planned(plan: Plan) -> None:
+            self._queue_plan(plan, open_after=open_after, batch=batch)
+            if queued is not None:
+                queued()
+
+        def failed(error: CloudBrowserError) -> None:
+            self.messages.major(error)
+            if queued is not None:
+                queued()
+
         return self.service.run(
             work,
             f"Preparing the download from {bucket}/{base_prefix}",
-            succeeded=partial(self._queue_plan, open_after=open_after),
-            failed=self.messages.major,
+            succeeded=planned,
+            failed=failed,
         )
 
-    def _queue_plan(self, plan: Plan, *, open_after: bool) -> None:
+    def start_drag_out(
+        self, conn_id: str, bucket: str, base_prefix: str, entries: Sequence[Entry]
+    ) -> RemoteFilesMime:
+        """The data for dragging ``entries`` out of the window; their download starts now."""
+        folder = new_staging_folder()
+        names = [e.name(base_prefix) for e in entries]
+        mime = RemoteFilesMime(folder, names, self)
+
+        def queued() -> None:
+            mime.planned = True
+
+        self.download(
+            conn_id, bucket, base_prefix, entries, folder, batch=mime.batch, queued=queued
+        )
+        return mime
+
+    def end_drag_out(self, mime: RemoteFilesMime, dropped: bool) -> None:
+        """A drag that was not dropped anywhere: stop its downloads."""
+        if not dropped:
+            self.cancel([t.id for t in self.queue.transfers() if t.batch == mime.batch])
+
+    def _queue_plan(self, plan: Plan, *, open_after: bool, batch: str = "") -> None:
         if plan.refused:
             self.messages.major(
                 CloudBrowserError(
@@ -177,7 +212,7 @@ class TransferController(QObject):
             if not plan.refused:
                 self.messages.info("Nothing to transfer: the selection is empty.")
             return
-        batch = uuid.uuid4().hex
+        batch = batch or uuid.uuid4().hex
         transfers = self.queue.add(requests, batch=batch)
         if skipped:
             self.queue.mark_skipped(skipped, "the target already exists", batch)

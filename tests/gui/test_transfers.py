@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -390,3 +392,63 @@ def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
     assert [u.upload_id for u in server.backend().list_multipart_uploads(bucket)] == [mine]
     assert dialog.status.text().startswith("1 incomplete upload(s).")
     assert orphan not in {u.upload_id for u in server.backend().list_multipart_uploads(bucket)}
+
+
+def test_dragging_out_hands_over_verified_copies_once_downloaded(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["p/a.txt", "p/docs/b.txt", "p/docs/sub/c.txt"])
+    go(qtbot, window, bucket, "p/")
+    window.view.selectAll()
+    mime = window.drag_out_selection()
+    assert mime is not None
+    assert mime.hasUrls()
+    # What a drop target does at the drop: ask for the URLs. The downloads may still run;
+    # the answer waits for them (in a local event loop) and lists only complete files.
+    urls = [Path(u.toLocalFile()) for u in mime.urls()]
+    assert sorted(p.name for p in urls) == ["a.txt", "docs"]
+    staged = {str(p.relative_to(mime.folder)): p.read_bytes() for p in mime.folder.rglob("*.txt")}
+    assert staged == {
+        "a.txt": b"p/a.txt",
+        "docs/b.txt": b"p/docs/b.txt",
+        "docs/sub/c.txt": b"p/docs/sub/c.txt",
+    }
+    assert not list(mime.folder.rglob("*.part"))
+    transfers = [t for t in window.transfers.queue.transfers() if t.batch == mime.batch]
+    assert len(transfers) == 3 and all(t.state is State.DONE and t.verified for t in transfers)
+    window._on_drag_ended(mime, True)
+
+
+def test_a_drag_out_dropped_nowhere_stops_its_downloads(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    data = hashlib.shake_256(b"drag").digest(3 * 5 * MiB)
+    server.put(bucket, {"big.bin": data})
+    go(qtbot, window, bucket)
+    window.transfers.apply_settings(
+        replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=4 * 1024)
+    )
+    window.view.selectRow(0)
+    mime = window.drag_out_selection()
+    assert mime is not None
+    queue = window.transfers.queue
+    qtbot.waitUntil(lambda: any(t.batch == mime.batch for t in queue.transfers()), timeout=WAIT)
+    window._on_drag_ended(mime, False)
+    wait_idle(qtbot, window)
+    [t] = [t for t in queue.transfers() if t.batch == mime.batch]
+    assert t.state is State.CANCELLED
+    assert not (mime.folder / "big.bin").exists()
+    assert not (mime.folder / "big.bin.part").exists()
+
+
+def test_stale_drag_staging_folders_are_removed() -> None:
+    from cloudbrowser.gui.drag_out import STALE_SECONDS, new_staging_folder, remove_stale_staging
+
+    old, fresh = new_staging_folder(), new_staging_folder()
+    (old / "x.txt").write_bytes(b"x")
+    past = time.time() - STALE_SECONDS - 10
+    os.utime(old, (past, past))
+    assert remove_stale_staging() == 1
+    assert not old.exists() and fresh.exists()

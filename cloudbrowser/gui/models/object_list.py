@@ -333,6 +333,8 @@ class ObjectListModel(QAbstractTableModel):
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
             | Qt.ItemFlag.ItemNeverHasChildren
+            # Dragged out to the desktop as downloads (the window decides what may go).
+            | Qt.ItemFlag.ItemIsDragEnabled
         )
 
     def headerData(

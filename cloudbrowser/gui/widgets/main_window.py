@@ -45,6 +45,7 @@ from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import parse_location
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
+from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
@@ -198,6 +199,8 @@ class MainWindow(QMainWindow):
             header.resizeSection(column, width)
         self.view.activated.connect(self._on_activated)
         self.view.filesDropped.connect(self._on_list_drop)
+        self.view.drag_source = self.drag_out_selection
+        self.view.drag_ended = self._on_drag_ended
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._list_context_menu)
 
@@ -595,6 +598,19 @@ class MainWindow(QMainWindow):
         self.transfers.download(
             current.connection, current.bucket, current.prefix, entries, destination
         )
+
+    def drag_out_selection(self) -> RemoteFilesMime | None:
+        """The data of a drag of the selection to the desktop; its download starts now."""
+        current = self.history.current
+        entries = self.selected_entries()
+        if current is None or current.is_connection_root or not entries:
+            return None
+        return self.transfers.start_drag_out(
+            current.connection, current.bucket, current.prefix, entries
+        )
+
+    def _on_drag_ended(self, mime: RemoteFilesMime, dropped: bool) -> None:
+        self.transfers.end_drag_out(mime, dropped)
 
     def download_selection_to(self) -> None:
         if not self.selected_entries():

@@ -6,12 +6,14 @@ window starts the upload (planned on a worker, so a drop of 10,000 files returns
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QTableView, QTreeView, QWidget
+from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QTableView, QTreeView, QWidget
 
+from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.models.object_list import EntryRole
 
@@ -23,16 +25,19 @@ def local_paths(mime: QMimeData | None) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
-def _accept_files(event: QDragEnterEvent | QDragMoveEvent) -> None:
-    if local_paths(event.mimeData()):
+def _accept_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
+    """Accept a drag of local files from outside; never our own drag-out (its URLs are
+    staged copies of the very objects being dragged)."""
+    if not isinstance(event.mimeData(), RemoteFilesMime) and local_paths(event.mimeData()):
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
-    else:
-        event.ignore()
+        return True
+    event.ignore()
+    return False
 
 
 class ObjectView(QTableView):
-    """The file list.
+    """The file list; selected objects and folders can be dragged out (see drag_out.py).
 
     Signals:
         filesDropped(list, object): local paths, and the folder ``Entry`` they were dropped
@@ -46,6 +51,23 @@ class ObjectView(QTableView):
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)
         self.setDropIndicatorShown(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        #: Set by the window: the data of a drag of the selection, or None (nothing to drag).
+        self.drag_source: Callable[[], RemoteFilesMime | None] = lambda: None
+        #: Called when a drag ends: its data, and whether it was dropped somewhere.
+        self.drag_ended: Callable[[RemoteFilesMime, bool], object] = lambda _m, _d: None
+
+    def startDrag(self, _supported: Qt.DropAction) -> None:
+        mime = self.drag_source()
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon).pixmap(32))
+        result = drag.exec(Qt.DropAction.CopyAction)
+        self.drag_ended(mime, result != Qt.DropAction.IgnoreAction)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         _accept_files(event)
@@ -54,15 +76,12 @@ class ObjectView(QTableView):
         _accept_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
+        if not _accept_files(event):
             return
+        paths = local_paths(event.mimeData())
         index = self.indexAt(event.position().toPoint())
         entry = index.data(EntryRole) if index.isValid() else None
         folder = entry if entry is not None and entry.is_prefix else None
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
         self.filesDropped.emit(paths, folder)
 
 
@@ -93,12 +112,9 @@ class BucketTreeView(QTreeView):
         _accept_files(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
         index = self.indexAt(event.position().toPoint())
         location = index.data(LocationRole) if index.isValid() else None
-        if not paths or location is None or location.is_connection_root:
+        if location is None or location.is_connection_root or not _accept_files(event):
             event.ignore()
             return
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
-        self.filesDropped.emit(paths, location)
+        self.filesDropped.emit(local_paths(event.mimeData()), location)
