@@ -82,7 +82,9 @@ class TransferController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
-        self._open_when_done: set[int] = set()
+        #: Batches whose files open when downloaded (double-click), and what was opened.
+        self._open_batches: set[str] = set()
+        self._opened: set[int] = set()
         self._batches: set[str] = set()
         self._waiting_for_connection: dict[str, list[int]] = {}
         #: Replaced in tests; the defaults talk to the desktop and the user.
@@ -150,9 +152,7 @@ class TransferController(QObject):
             )
 
         def planned(plan: Plan) -> None:
-            self._queue_plan(plan, open_after=open_after, batch=batch)
-            if queued is not None:
-                queued()
+            self._queue_plan(plan, open_after=open_after, batch=batch, queued=queued)
 
         def failed(error: CloudBrowserError) -> None:
             self.messages.major(error)
@@ -187,7 +187,16 @@ class TransferController(QObject):
         if not dropped:
             self.cancel([t.id for t in self.queue.transfers() if t.batch == mime.batch])
 
-    def _queue_plan(self, plan: Plan, *, open_after: bool, batch: str = "") -> None:
+    def _queue_plan(
+        self,
+        plan: Plan,
+        *,
+        open_after: bool,
+        batch: str = "",
+        queued: Callable[[], object] | None = None,
+    ) -> None:
+        """Report refused items, resolve conflicts (asking), then queue on a worker:
+        journalling 10,000 transfers is disk I/O the GUI thread must not wait for."""
         if plan.refused:
             self.messages.major(
                 CloudBrowserError(
@@ -196,34 +205,55 @@ class TransferController(QObject):
                     detail="\n".join(f"{name}: {why}" for name, why in plan.refused),
                 )
             )
+        requests: list[TransferRequest] = []
+        skipped: list[TransferRequest] = []
+        #: Already told the user why nothing is queued.
+        explained = bool(plan.refused or plan.folders)
         if open_after and self._open_existing_copy(plan):
-            return
-        resolved = self._resolve_conflicts(plan)
-        if resolved is None:
-            self.messages.info("Transfer cancelled; nothing was queued.")
-            return
-        requests, skipped = resolved
+            explained = True
+        else:
+            resolved = self._resolve_conflicts(plan)
+            if resolved is None:
+                self.messages.info("Transfer cancelled; nothing was queued.")
+                explained = True
+            else:
+                requests, skipped = resolved
         for folder in plan.folders:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 log.warning("could not create %s: %s", folder, exc)
         if not requests and not skipped:
-            if not plan.refused:
+            if not explained:
                 self.messages.info("Nothing to transfer: the selection is empty.")
+            if queued is not None:
+                queued()
             return
         batch = batch or uuid.uuid4().hex
-        transfers = self.queue.add(requests, batch=batch)
-        if skipped:
-            self.queue.mark_skipped(skipped, "the target already exists", batch)
         if open_after:
-            self._open_when_done.update(t.id for t in transfers)
-        self._batches.add(batch)
-        self.model.add(transfers)
-        size = QLocale().formattedDataSize(sum(r.size for r in requests))
-        self.messages.info(f"Queued {len(requests)} file(s), {size}.")
-        self._timer.start()
-        self.poll()
+            self._open_batches.add(batch)
+
+        def add(_job: Job) -> list[Transfer]:
+            transfers = self.queue.add(requests, batch=batch)
+            if skipped:
+                self.queue.mark_skipped(skipped, "the target already exists", batch)
+            return transfers
+
+        def added(transfers: list[Transfer]) -> None:
+            self._batches.add(batch)
+            self.model.add(transfers)
+            size = QLocale().formattedDataSize(sum(r.size for r in requests))
+            self.messages.info(f"Queued {len(requests)} file(s), {size}.")
+            self._timer.start()
+            self.poll()
+
+        def done() -> None:
+            if queued is not None:
+                queued()
+
+        self.service.run(
+            add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
+        )
 
     def _open_existing_copy(self, plan: Plan) -> bool:
         """A double-click on a file already downloaded unchanged opens that copy."""
@@ -324,10 +354,9 @@ class TransferController(QObject):
         if changed:
             self.model.refresh(changed)
         for t in changed:
-            if t.id in self._open_when_done and t.state not in (State.QUEUED, State.RUNNING):
-                self._open_when_done.discard(t.id)
-                if t.state is State.DONE:
-                    self.opener(QUrl.fromLocalFile(str(t.local_path)))
+            if t.batch in self._open_batches and t.state is State.DONE and t.id not in self._opened:
+                self._opened.add(t.id)
+                self.opener(QUrl.fromLocalFile(str(t.local_path)))
         activity = self.queue.activity()
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)

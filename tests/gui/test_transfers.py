@@ -225,7 +225,13 @@ def test_pause_resume_and_cancel_from_the_panel(
     window.transfers.apply_settings(slow)
     window.upload_paths([big], window.history.current)
     queue = window.transfers.queue
-    qtbot.waitUntil(lambda: any(queue.journal.parts(t.id) for t in queue.transfers()), timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            window.transfers.model.rowCount() == 1
+            and any(queue.journal.parts(t.id) for t in queue.transfers())
+        ),
+        timeout=WAIT,
+    )
     [t] = queue.transfers()
 
     panel = window.transfer_panel
@@ -249,7 +255,10 @@ def test_pause_resume_and_cancel_from_the_panel(
     window.transfers.apply_settings(slow)
     window.upload_paths([big], Location(window.history.current.connection, bucket, "again/"))
     qtbot.waitUntil(
-        lambda: len(queue.transfers()) == 2 and queue.transfers()[1].state is State.RUNNING,
+        lambda: (
+            window.transfers.model.rowCount() == 2
+            and bool(queue.journal.parts(queue.transfers()[1].id))
+        ),
         timeout=WAIT,
     )
     panel.view.clearSelection()
