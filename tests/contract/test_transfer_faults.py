@@ -30,12 +30,18 @@ from hypothesis import strategies as st
 
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.downloads import partial_path
-from cloudbrowser.core.errors import ConfigError, EndpointUnreachable, UnsafeKey
+from cloudbrowser.core.errors import (
+    ConfigError,
+    EndpointUnreachable,
+    LocalFileError,
+    UnsafeKey,
+)
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.keys import local_path_for
 from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfers import (
     MiB,
+    Transfer,
     TransferOptions,
     TransferQueue,
     TransferRequest,
@@ -280,7 +286,10 @@ def test_full_disk_fails_clearly_keeps_the_part_file_and_resumes(
     queues.append(queue)
     [t] = queue.restore()
     assert t.state is State.FAILED
-    assert t.error is not None and "disk is full" in t.error.message
+    # Read back from the journal, the failure is still a local disk problem with its hint.
+    assert isinstance(t.error, LocalFileError), repr(t.error)
+    assert t.error.message == report["message"]
+    assert t.error.hint == report["hint"] != ""
     queue.retry([t.id])  # this process has no file size limit: space was freed
     assert queue.wait([t], timeout=60)
     assert (t.state, t.error) == (State.DONE, None)
@@ -403,6 +412,11 @@ def test_upload_survives_the_server_dying_and_coming_back(
     assert record is not None and record.state is State.FAILED
     assert record.upload_id == t.upload_id != "", "resumable: the journal keeps the UploadId"
     assert queue.journal.parts(t.id), "and the parts that were confirmed"
+    # After a restart the failure reads back as what it was: retryable, with its hint.
+    restored = Transfer.from_record(record).error
+    assert isinstance(restored, EndpointUnreachable), repr(restored)
+    assert (restored.message, restored.hint) == (t.error.message, t.error.hint)
+    assert restored.retryable
 
     own_rclone.start()
     queue.set_options(OPTIONS)
