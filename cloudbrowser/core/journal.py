@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS transfers (
     upload_id   TEXT    NOT NULL DEFAULT '',
     state       TEXT    NOT NULL,
     error       TEXT    NOT NULL DEFAULT '',
+    error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
+    error_hint  TEXT    NOT NULL DEFAULT '', -- what the user can do about it
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL
@@ -107,6 +109,10 @@ class JournalRecord:
     state: State
     error: str
     batch: str
+    #: The class name of the error (``LocalFileError``...) and its hint, so that a failure
+    #: read back after a restart still says what kind it is and what to do.
+    error_kind: str = ""
+    error_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,20 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Journals written before a column existed get it (with its default)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(transfers)")}
+        for column in ("error_kind", "error_hint"):
+            if column not in have:
+                try:
+                    self._db.execute(
+                        f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
+                    )
+                except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         with self._lock:
@@ -160,7 +180,7 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
-                    " updated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -177,6 +197,8 @@ class Journal:
                         r.batch,
                         now,
                         now,
+                        r.error_kind,
+                        r.error_hint,
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -256,10 +278,22 @@ class Journal:
 
 _COLUMNS = (
     "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
-    " upload_id, state, error, batch"
+    " upload_id, state, error, batch, error_kind, error_hint"
 )
 _UPDATABLE = frozenset(
-    {"state", "error", "upload_id", "etag", "part_size", "size", "mtime", "local_path", "key"}
+    {
+        "state",
+        "error",
+        "error_kind",
+        "error_hint",
+        "upload_id",
+        "etag",
+        "part_size",
+        "size",
+        "mtime",
+        "local_path",
+        "key",
+    }
 )
 
 
@@ -272,7 +306,8 @@ def _sql_value(value: object) -> object:
 
 
 def _record(row: tuple[Any, ...]) -> JournalRecord:
-    tid, direction, conn, bucket, key, local, size, mtime, etag, psize, uid, state, err, batch = row
+    tid, direction, conn, bucket, key, local, size, mtime = row[:8]
+    etag, psize, uid, state, err, batch, kind, hint = row[8:]
     return JournalRecord(
         id=int(tid),
         direction=Direction(direction),
@@ -288,4 +323,6 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         state=State(state),
         error=str(err),
         batch=str(batch),
+        error_kind=str(kind),
+        error_hint=str(hint),
     )

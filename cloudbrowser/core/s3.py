@@ -608,6 +608,13 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
             hint="Check the endpoint URL, that the server is running, and your network.",
             detail=str(exc),
         )
+    if isinstance(exc, bx.IncompleteReadError):
+        # The server closed the connection in the middle of a body (it died or restarted).
+        return EndpointUnreachable(
+            "The connection to the server broke off in the middle of a reply.",
+            hint="Check that the server is running and your network, then retry.",
+            detail=str(exc),
+        )
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return InvalidCredentials(
             "No credentials were found for this connection.",

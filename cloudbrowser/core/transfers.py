@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.s3 import S3Backend
@@ -135,13 +136,13 @@ class Transfer:
             part_size=self.part_size,
             upload_id=self.upload_id,
             state=self.state,
-            error=self.error.message if self.error else "",
             batch=self.batch,
+            **error_fields(self.error),
         )
 
     @classmethod
     def from_record(cls, r: JournalRecord) -> Transfer:
-        error = StorageError(r.error) if r.error else None
+        error = _restored_error(r)
         return cls(
             id=r.id,
             direction=r.direction,
@@ -158,6 +159,23 @@ class Transfer:
             state=r.state,
             error=error,
         )
+
+
+def error_fields(error: CloudBrowserError | None) -> dict[str, str]:
+    """The journal's columns for a transfer's error (all "" when there is none)."""
+    if error is None:
+        return {"error": "", "error_kind": "", "error_hint": ""}
+    return {"error": error.message, "error_kind": type(error).__name__, "error_hint": error.hint}
+
+
+def _restored_error(r: JournalRecord) -> CloudBrowserError | None:
+    """The error a journalled transfer failed with, as the same class with the same hint."""
+    if not r.error:
+        return None
+    kind = getattr(errors, r.error_kind, None)
+    if not (isinstance(kind, type) and issubclass(kind, CloudBrowserError)):
+        kind = StorageError  # written by a version that did not record the kind
+    return kind(r.error, hint=r.error_hint)
 
 
 def _leaf(key: str) -> str:
@@ -531,7 +549,7 @@ class TransferQueue:
         """Change state in memory and journal; call with the lock held."""
         t.state = state
         self._changed[t.id] = None
-        self.journal.update(t.id, state=state, error=t.error.message if t.error else "")
+        self.journal.update(t.id, state=state, **error_fields(t.error))
         self._lock.notify_all()
 
     def _start_workers(self) -> None:

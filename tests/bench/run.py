@@ -1,7 +1,7 @@
 """Benchmarks: cloudbrowser beside s5cmd, rclone and aws-cli on the same local server.
 
-    /work/venv/bin/python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N]
-        [--json FILE]
+    python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N] [--json FILE]
+    python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -25,6 +25,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
         sys.path.insert(0, _path)
 
 import listing  # noqa: E402
+import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
 
 
@@ -36,11 +37,15 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations, cli, startup, transfers.
+#: Every suite by name. Later: operations, cli, startup.
 SUITES: dict[str, Suite] = {
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
+    ),
+    "transfers": Suite(
+        run=lambda a: transfers.run_transfers(a.files, a.big_mib, a.runs),
+        describe=lambda a: transfers.describe(a.files, a.big_mib, a.runs),
     ),
 }
 
@@ -61,7 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=listing.GUI_KEYS,
         help=f"keys in the flat folder the GUI lists (default {listing.GUI_KEYS}; 0 skips it)",
     )
+    parser.add_argument(
+        "--files", type=int, default=2000, help="transfers: 4 KiB files (default 2000)"
+    )
+    parser.add_argument(
+        "--big-mib", type=int, default=1024, help="transfers: the big file in MiB (default 1024)"
+    )
     args = parser.parse_args(argv)
+    if args.files < 2:
+        parser.error("--files must be at least 2")
+    if args.big_mib < 1:
+        parser.error("--big-mib must be at least 1")
     if args.keys < listing.SUB_PREFIXES:
         parser.error(f"--keys must be at least {listing.SUB_PREFIXES}")
     if args.runs < 1:

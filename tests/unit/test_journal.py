@@ -1,0 +1,60 @@
+"""The journal file itself: one written by an earlier version still opens and reads back."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from cloudbrowser.core.errors import LocalFileError, StorageError
+from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+from cloudbrowser.core.transfers import Transfer
+
+#: The transfers table as the first journal version wrote it (no error kind or hint).
+_FIRST_VERSION = """
+CREATE TABLE transfers (
+    id INTEGER PRIMARY KEY, direction TEXT NOT NULL, connection TEXT NOT NULL,
+    bucket TEXT NOT NULL, key TEXT NOT NULL, local_path TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime REAL NOT NULL, etag TEXT NOT NULL DEFAULT '', part_size INTEGER NOT NULL DEFAULT 0,
+    upload_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+    batch TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL
+);
+INSERT INTO transfers (direction, connection, bucket, key, local_path, size, mtime, state,
+    error, created, updated)
+VALUES ('download', 'c', 'b', 'k', '/tmp/k', 1, 0, 'failed', 'It broke.', 0, 0);
+"""
+
+
+def test_a_journal_of_the_first_version_gains_the_error_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_FIRST_VERSION)
+    db.close()
+
+    journal = Journal(path)
+    [old] = journal.unfinished()
+    assert (old.key, old.state, old.error, old.error_kind) == ("k", State.FAILED, "It broke.", "")
+    error = Transfer.from_record(old).error
+    assert type(error) is StorageError and error.message == "It broke."
+    Journal(path).close()  # opening it again (columns already there) is fine too
+
+
+def test_a_failure_reads_back_as_the_same_kind_with_its_hint(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    failed = Transfer(
+        id=0,
+        direction=Direction.DOWNLOAD,
+        connection="c",
+        bucket="b",
+        key="k",
+        local_path=tmp_path / "k",
+        size=1,
+        mtime=0,
+        state=State.FAILED,
+        error=LocalFileError("The disk is full.", hint="Free some space."),
+    )
+    [transfer_id] = journal.add([failed.record()])
+    record = journal.get(transfer_id)
+    assert isinstance(record, JournalRecord)
+    error = Transfer.from_record(record).error
+    assert isinstance(error, LocalFileError)
+    assert (error.message, error.hint) == ("The disk is full.", "Free some space.")
