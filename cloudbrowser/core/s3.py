@@ -104,7 +104,9 @@ class S3Backend:
         config = Config(
             region_name=s.region or None,
             signature_version=UNSIGNED if s.anonymous else None,
-            s3={"addressing_style": s.addressing_style},
+            # "auto" is botocore's default: leaving it unset lets an AWS profile's own
+            # ``s3 = addressing_style`` apply.
+            s3={"addressing_style": s.addressing_style} if s.addressing_style != "auto" else None,
             connect_timeout=s.connect_timeout,
             read_timeout=s.read_timeout,
             retries={"mode": "standard", "max_attempts": s.max_attempts},

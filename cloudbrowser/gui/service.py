@@ -84,10 +84,17 @@ class StorageService(QObject):
     # ── operations ──────────────────────────────────────────────────────────────────────
 
     def list_buckets(self, conn_id: str, **handlers: Unpack[Handlers]) -> Job:
-        """Job succeeding with ``list[Bucket]``."""
+        """Job succeeding with ``list[Bucket]``.
+
+        A connection with a default bucket lists just that bucket and sends no request:
+        its key may not be allowed to call ListAllMyBuckets.
+        """
         backend = self.connection(conn_id).backend
+        default_bucket = backend.settings.default_bucket
 
         def work(_job: Job) -> list[Bucket]:
+            if default_bucket:
+                return [Bucket(name=default_bucket)]
             return backend.list_buckets()
 
         return self._start(work, f"Listing the buckets of {conn_id}", handlers)
