@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.exceptions as bx
+import botocore.session
 from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore.config import Config
@@ -77,9 +78,14 @@ class S3Backend:
         credentials: Credentials | None = None,
         *,
         page_size: int = MAX_PAGE_SIZE,
+        mfa_prompter: Callable[[str], str] | None = None,
     ) -> None:
         self.settings = settings
         self._credentials = credentials
+        #: Asks the user for an MFA code when an AWS profile assumes a role with
+        #: ``mfa_serial`` (botocore's default reads the terminal). Called on a worker; may
+        #: raise Cancelled.
+        self._mfa_prompter = mfa_prompter
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
@@ -100,7 +106,10 @@ class S3Backend:
 
     def _make_client(self) -> S3Client:
         s = self.settings
-        session = boto3.session.Session(profile_name=s.aws_profile or None)
+        core_session = botocore.session.Session(profile=s.aws_profile or None)
+        if self._mfa_prompter is not None:
+            _use_mfa_prompter(core_session, self._mfa_prompter)
+        session = boto3.session.Session(botocore_session=core_session)
         config = Config(
             region_name=s.region or None,
             signature_version=UNSIGNED if s.anonymous else None,
@@ -236,6 +245,20 @@ class S3Backend:
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _use_mfa_prompter(session: botocore.session.Session, prompter: Callable[[str], str]) -> None:
+    """Make botocore's assume-role provider ask ``prompter`` instead of the terminal.
+
+    botocore takes a prompter only as a constructor argument of its AssumeRoleProvider,
+    built inside the session's credential resolver; it is swapped in place here. If a
+    future botocore renames it, the profile still works without a GUI prompt (the
+    terminal's), so this fails soft.
+    """
+    resolver = session.get_component("credential_provider")
+    provider = resolver.get_provider("assume-role") if resolver is not None else None
+    if provider is not None and hasattr(provider, "_prompter"):
+        provider._prompter = prompter
 
 
 def _parse_listing_fast(
@@ -375,6 +398,21 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
         return EndpointUnreachable(
             "Cannot connect to the server.",
             hint="Check the endpoint URL, that the server is running, and your network.",
+            detail=str(exc),
+        )
+    if isinstance(
+        exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
+    ):
+        return InvalidCredentials(
+            "The IAM Identity Center (SSO) sign-in is missing or has expired.",
+            hint="Connect to this AWS profile again to sign in (or run “aws sso login”).",
+            detail=str(exc),
+            code="SSOLoginRequired",
+        )
+    if isinstance(exc, bx.CredentialRetrievalError | bx.InvalidConfigError):
+        return InvalidCredentials(
+            "The AWS profile's credentials could not be obtained.",
+            hint="Check its credential_process, role or source_profile in ~/.aws/config.",
             detail=str(exc),
         )
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
