@@ -409,6 +409,12 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
             detail=str(exc),
             code="SSOLoginRequired",
         )
+    if isinstance(exc, bx.RefreshWithMFAUnsupportedError):
+        return InvalidCredentials(
+            "The role's temporary credentials need a new MFA code.",
+            hint="Close the connection and open it again to enter a fresh code.",
+            detail=str(exc),
+        )
     if isinstance(exc, bx.CredentialRetrievalError | bx.InvalidConfigError):
         return InvalidCredentials(
             "The AWS profile's credentials could not be obtained.",
