@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cloudbrowser.core.connection import AddressingStyle
+from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings
 from cloudbrowser.core.errors import ConfigError
 
 
@@ -224,3 +224,11 @@ _BY_ID = {p.id: p for p in PRESETS}
 def preset(preset_id: str) -> Preset:
     """The preset with this id; unknown ids (a newer version's file) fall back to "other"."""
     return _BY_ID.get(preset_id, _BY_ID["other"])
+
+
+def capabilities(settings: ConnectionSettings) -> Capabilities:
+    """What a connection's server supports: its preset's flags; a connection made without
+    a preset (the command line) is AWS itself when it has no endpoint, else unknown."""
+    if settings.provider:
+        return preset(settings.provider).capabilities
+    return preset("aws" if settings.endpoint_url is None else "other").capabilities

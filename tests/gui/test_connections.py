@@ -284,6 +284,17 @@ def test_first_start_has_no_session_to_restore(qtbot: QtBot, service: StorageSer
     assert not window.restore_session()
 
 
+def test_a_deleted_last_connection_is_not_restored(qtbot: QtBot, service: StorageService) -> None:
+    from cloudbrowser.gui.settings import open_settings
+
+    settings = open_settings()
+    settings.setValue("session/connection", "saved:gone")
+    settings.sync()
+    window = new_window(qtbot, service)
+    assert not window.restore_session()
+    assert not open_settings().contains("session/connection")
+
+
 def test_role_with_mfa_asks_in_a_dialog(
     qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
 ) -> None:
@@ -385,3 +396,31 @@ def test_sso_sign_in_can_be_cancelled(
     with qtbot.waitSignal(dialog.job.signals.finished, timeout=25_000):
         dialog.reject()
     assert ready == []
+
+
+def test_aws_profiles_appear_read_only_and_connect(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server, tmp_path: Path
+) -> None:
+    bucket = rclone_server.bucket("awsdlg")
+    creds = rclone_server.credentials
+    (tmp_path / "aws-config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {rclone_server.endpoint_url}\n"
+    )
+    (tmp_path / "aws-credentials").write_text(
+        f"[lab]\naws_access_key_id = {creds.access_key_id}\n"
+        f"aws_secret_access_key = {creds.secret_access_key}\n"
+    )
+    window = new_window(qtbot, service)
+    dialog = window.add_connection_dialog()
+    qtbot.waitUntil(lambda: [a.name for a in dialog.aws_profiles] == ["lab"])
+    # Profiles arriving while a new connection is typed leave the form alone.
+    assert dialog.name_edit.text() == "New connection" and dialog.current_aws is None
+    assert dialog.select(aws_source("lab"))
+    assert not dialog.name_edit.isEnabled() and not dialog.save_button.isEnabled()
+    assert "access keys" in dialog.aws_label.text()
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "Connected:" in dialog.result_label.text(), timeout=25_000)
+    dialog.connect_button.click()
+    wait_listed(qtbot, window)
+    assert bucket in names(window)
+    assert window.history.current == Location("lab (AWS)")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.profiles import PROFILES_FILE, Profile, ProfileStore
-from cloudbrowser.core.providers import PRESETS, preset
+from cloudbrowser.core.providers import PRESETS, capabilities, preset
 from tests.conftest import MemoryKeyring
 
 SECRET = "s3cr3t-value-that-must-stay-in-the-keyring"
@@ -170,3 +171,10 @@ def test_presets_are_data_with_capabilities() -> None:
     assert preset("aws").capabilities.multi_object_delete
     with pytest.raises(ConfigError, match="account ID"):
         preset("r2").endpoint("auto", "")
+
+
+def test_capabilities_of_a_connection() -> None:
+    assert not capabilities(profile(preset="gcs").settings()).multi_object_delete
+    assert capabilities(ConnectionSettings()).versioning  # no endpoint: AWS itself
+    other = capabilities(ConnectionSettings(endpoint_url="http://127.0.0.1:9000"))
+    assert other == preset("other").capabilities and not other.versioning

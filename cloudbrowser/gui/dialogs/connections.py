@@ -82,8 +82,7 @@ class ConnectionsDialog(QDialog):
         self._unsaved_secret: tuple[Profile, str, str] | None = None
         self._loading = False
         self._build()
-        self.reload()
-        self._load_aws_profiles()
+        self.refresh()
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -211,8 +210,19 @@ class ConnectionsDialog(QDialog):
 
     # ── the list ────────────────────────────────────────────────────────────────────────
 
+    def refresh(self) -> None:
+        """Re-read the saved connections now and the AWS config in the background."""
+        self.reload()
+        self._load_aws_profiles()
+
     def reload(self, select: str = "") -> None:
         """Rebuild the list from the file and the AWS profiles; select ``select`` (a source)."""
+        self._rebuild_list()
+        target = select or (saved_source(self.current.name) if self.current else "")
+        if not self.select(target) and not self.select_first():
+            self.add_new()
+
+    def _rebuild_list(self) -> None:
         try:
             profiles = self.store.load()
         except ConfigError as error:
@@ -233,9 +243,6 @@ class ConnectionsDialog(QDialog):
                 item.setData(SourceRole, aws_source(a.name))
                 self.list.addItem(item)
         self.list.blockSignals(blocked)
-        target = select or (saved_source(self.current.name) if self.current else "")
-        if not self.select(target) and not self.select_first():
-            self.add_new()
 
     def _header(self, text: str) -> None:
         item = QListWidgetItem(text)
@@ -273,10 +280,16 @@ class ConnectionsDialog(QDialog):
 
     @Slot(object)
     def _on_aws_profiles(self, profiles: list[AwsProfile]) -> None:
+        if profiles == self.aws_profiles:
+            return
         self.aws_profiles = profiles
-        if profiles:
-            source = self.list.currentItem().data(SourceRole) if self.list.currentItem() else ""
-            self.reload(select=source or "")
+        item = self.list.currentItem()
+        source = item.data(SourceRole) if item is not None else ""
+        if not source:
+            # A new connection is being typed: add the profiles, leave the form alone.
+            self._rebuild_list()
+            return
+        self.reload(select=source)
 
     @Slot(object)
     def _on_aws_failed(self, error: CloudBrowserError) -> None:
@@ -342,9 +355,13 @@ class ConnectionsDialog(QDialog):
         self.preset_combo.setCurrentIndex(self.preset_combo.findData("aws"))
         self.endpoint_edit.setText(a.endpoint_url)
         self.region_combo.setCurrentText(a.region)
-        self.key_edit.clear()
-        self.secret_edit.clear()
-        self.token_edit.clear()
+        for edit in (
+            self.key_edit, self.secret_edit, self.token_edit, self.account_edit,
+            self.bucket_edit, self.prefix_edit, self.ca_edit,
+        ):  # fmt: skip
+            edit.clear()
+        self.anonymous_check.setChecked(False)
+        self.verify_check.setChecked(True)
         self._loading = False
         self.aws_label.setText(
             f"AWS profile “{a.name}” ({a.kind_label}) from the AWS config: edit it there. "

@@ -37,7 +37,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry, ObjectInfo
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import parse_location
-from cloudbrowser.gui.connector import Connector, OpenRequest
+from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.service = service
         self.history = History()
         self.qlocale = QLocale()
+        self.setObjectName("mainWindow")
         self.setWindowTitle("cloudbrowser")
         self.resize(1100, 680)
 
@@ -390,7 +391,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_connections(self) -> ConnectionsDialog:
         dialog = self.connections_dialog()
-        dialog.reload()
+        if not dialog.isVisible():
+            dialog.refresh()
         dialog.open()
         return dialog
 
@@ -433,9 +435,19 @@ class MainWindow(QMainWindow):
         source = str(settings.value("session/connection", "") or "")
         if not source:
             return False
+        if source.startswith(SAVED) and not self._is_saved(source.removeprefix(SAVED)):
+            # Deleted or renamed since: start as on a first run, without an error.
+            settings.remove("session")
+            return False
         location = location_text or str(settings.value("session/location", "") or "")
         self.connector.open_source(source, location)
         return True
+
+    def _is_saved(self, name: str) -> bool:
+        try:
+            return any(p.name == name for p in self.connector.store.load())
+        except CloudBrowserError:
+            return True  # a damaged file: let the connector report it
 
     def save_state(self) -> None:
         settings = open_settings()
@@ -549,6 +561,11 @@ class MainWindow(QMainWindow):
 
     def _select_in_tree(self, location: Location) -> None:
         index = self.tree_model.index_for(location)
+        if not index.isValid() and self.tree.currentIndex().data(LocationRole) is None:
+            # The place is not in the tree yet (a bucket still loading): mark its connection
+            # current, else the tree, on getting focus, makes its first row current and
+            # navigates there instead.
+            index = self.tree_model.index_for(Location(location.connection))
         if index.isValid() and self.tree.currentIndex() != index:
             selection = self.tree.selectionModel()
             blocked = selection.blockSignals(True)
