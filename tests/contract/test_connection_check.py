@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from cloudbrowser.core.check import check_connection
@@ -109,3 +112,47 @@ def test_check_key_that_may_not_list_buckets(server: S3Server) -> None:
             server.settings(endpoint_url=proxy.url, default_bucket=bucket), server.credentials
         )
         assert ok.ok, ok
+
+
+class CannedError:
+    """An HTTP server that answers every request with one S3 error (what S3 itself sends
+    when the client's clock is off: moto and rclone do not check the request time)."""
+
+    def __init__(self, status: int, code: str) -> None:
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+            "<Message>canned</Message><RequestId>CANNED01</RequestId></Error>"
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CannedError:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_check_clock_skew(moto_server: S3Server) -> None:
+    with CannedError(403, "RequestTimeTooSkewed") as skewed:
+        result = check_connection(
+            moto_server.settings(endpoint_url=skewed.url), moto_server.credentials
+        )
+    assert not result.ok and isinstance(result.error, InvalidCredentials)
+    assert "clock" in result.summary and "network time" in result.hint

@@ -20,6 +20,7 @@ from cloudbrowser.core.profiles import Profile, ProfileStore
 from cloudbrowser.gui.connector import Connector, OpenRequest, aws_source
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.sso_login import SsoSignInDialog
+from cloudbrowser.gui.models.bucket_tree import State
 from cloudbrowser.gui.models.object_list import Column
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
@@ -424,3 +425,76 @@ def test_aws_profiles_appear_read_only_and_connect(
     wait_listed(qtbot, window)
     assert bucket in names(window)
     assert window.history.current == Location("lab (AWS)")
+
+
+def test_several_connections_open_at_once(
+    qtbot: QtBot,
+    service: StorageService,
+    moto_server: S3Server,
+    rclone_server: S3Server,
+) -> None:
+    buckets = {}
+    store = ProfileStore()
+    for srv in (moto_server, rclone_server):
+        buckets[srv.kind] = srv.bucket(f"multi-{srv.kind}")
+        profile = store.add(
+            Profile(
+                srv.kind,
+                endpoint_url=srv.endpoint_url,
+                region="us-east-1",
+                access_key_id=srv.credentials.access_key_id,
+            )
+        )
+        store.set_secret(profile, srv.credentials.secret_access_key)
+    window = new_window(qtbot, service)
+    for name in ("moto", "rclone"):
+        window.connector.open_saved(name)
+    model = window.tree_model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=25_000)
+    roots = [model.index(r, 0).data() for r in range(2)]
+    assert sorted(roots) == ["moto", "rclone"]
+    for name in roots:
+        qtbot.waitUntil(
+            lambda name=name: model.node_state(Location(name)) == State.LOADED, timeout=25_000
+        )
+        root = model.index_for(Location(name))
+        children = [model.index(r, 0, root).data() for r in range(model.rowCount(root))]
+        assert buckets[name] in children
+        other = buckets["rclone" if name == "moto" else "moto"]
+        if name == "moto":
+            assert other not in children  # each root lists its own server
+
+
+def test_cancelled_mfa_prompt_opens_nothing_and_says_nothing(
+    qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
+) -> None:
+    (tmp_path / "aws-config").write_text(
+        "[profile base]\nregion = us-east-1\n"
+        f"[profile role]\nregion = us-east-1\nendpoint_url = {moto_server.endpoint_url}\n"
+        "role_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/me\n"
+    )
+    (tmp_path / "aws-credentials").write_text(
+        "[base]\naws_access_key_id = base-key-id-0123\naws_secret_access_key = base-secret\n"
+    )
+    window = new_window(qtbot, service)
+    dialog = window.add_connection_dialog()
+    qtbot.waitUntil(lambda: bool(dialog.aws_profiles))
+    assert dialog.select(aws_source("role"))
+    job = dialog.test_connection()
+    assert job is not None
+    prompt: QInputDialog | None = None
+
+    def found() -> bool:
+        nonlocal prompt
+        prompt = window.findChild(QInputDialog, "mfaPrompt")
+        return prompt is not None and prompt.isVisible()
+
+    qtbot.waitUntil(found, timeout=25_000)
+    assert prompt is not None
+    with qtbot.waitSignal(job.signals.finished, timeout=25_000):
+        prompt.reject()
+    # A cancel is the user's choice, not a failure: no error, the test just stopped.
+    assert dialog.result_label.text() == "Test cancelled."
+    assert window.messages.last is None
+    dialog.reject()

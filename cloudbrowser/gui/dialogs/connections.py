@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 SourceRole = Qt.ItemDataRole.UserRole + 1
 _ADDRESSING: tuple[AddressingStyle, ...] = ("auto", "path", "virtual")
 _NEW = "New connection"
+_TESTING = "Testing…"
 
 
 class ConnectionsDialog(QDialog):
@@ -625,7 +626,7 @@ class ConnectionsDialog(QDialog):
     @Slot()
     def test_connection(self) -> Job | None:
         """Check the form's connection (unsaved edits included) on a worker."""
-        self._show_result(None, "Testing…")
+        self._show_result(None, _TESTING)
         prompter = self.service.mfa_prompter
         if self.current_aws is not None:
             name = self.current_aws.name
@@ -635,7 +636,7 @@ class ConnectionsDialog(QDialog):
 
             return self.service.run(
                 work_aws, "Testing the connection", succeeded=self._on_checked,
-                failed=self._on_check_failed,
+                failed=self._on_check_failed, finished=self._on_check_finished,
             )  # fmt: skip
         profile = self.form_profile()
         try:
@@ -663,12 +664,18 @@ class ConnectionsDialog(QDialog):
 
         return self.service.run(
             work, "Testing the connection", succeeded=self._on_checked,
-            failed=self._on_check_failed,
+            failed=self._on_check_failed, finished=self._on_check_finished,
         )  # fmt: skip
 
     @Slot(object)
     def _on_checked(self, result: CheckResult) -> None:
         self._show_result(result.ok, result.summary, result.hint)
+
+    @Slot()
+    def _on_check_finished(self) -> None:
+        if self.result_label.text() == _TESTING:
+            # Neither result nor failure: the user cancelled (e.g. an MFA prompt).
+            self._show_result(None, "Test cancelled.")
 
     @Slot(object)
     def _on_check_failed(self, error: CloudBrowserError) -> None:
