@@ -99,8 +99,17 @@ def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Cr
 
 
 def names_a_connection(args: argparse.Namespace) -> bool:
-    """True when the command line describes a connection itself (not a saved one)."""
-    return bool(args.endpoint or args.profile or args.access_key_id or args.anonymous)
+    """True when the command line (or the environment) describes a connection itself.
+
+    Otherwise the window reopens the last connection or shows the connection manager.
+    ``AWS_ACCESS_KEY_ID`` in the environment is a deliberate choice of credentials, so it
+    still opens Amazon S3 with them as before; ``AWS_PROFILE`` alone is not (it is often
+    set for every shell).
+    """
+    if args.connection:
+        return False
+    explicit = args.endpoint or args.profile or args.access_key_id or args.anonymous
+    return bool(explicit or os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--demo brings its own server: leave out --endpoint, --profile, --access-key-id "
             "and --connection"
         )
-    if args.connection and names_a_connection(args):
+    if args.connection and (args.endpoint or args.profile or args.access_key_id or args.anonymous):
         parser.error(
             "--connection opens a saved connection: leave out --endpoint, --profile, "
             "--access-key-id and --anonymous"

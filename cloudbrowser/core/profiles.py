@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -127,6 +128,9 @@ class ProfileStore:
     def __init__(self, path: Path | None = None, secrets: SecretStore | None = None) -> None:
         self.path = path or config_dir() / PROFILES_FILE
         self.secrets = secrets or SecretStore()
+        # The GUI thread saves while a worker may remove or duplicate: one edit at a time,
+        # so that no read-modify-write loses another's change.
+        self._lock = threading.RLock()
 
     # ── the file ────────────────────────────────────────────────────────────────────────
 
@@ -183,6 +187,10 @@ class ProfileStore:
     def add(self, profile: Profile) -> Profile:
         """Save a new profile. Raises ConfigError (invalid, or the name is taken)."""
         profile.validate()
+        with self._lock:
+            return self._add(profile)
+
+    def _add(self, profile: Profile) -> Profile:
         profiles = self.load()
         if any(p.name == profile.name for p in profiles):
             raise ConfigError(
@@ -197,6 +205,10 @@ class ProfileStore:
     def update(self, profile: Profile) -> Profile:
         """Replace the saved profile with the same ``id`` (a rename keeps the secret)."""
         profile.validate()
+        with self._lock:
+            return self._update(profile)
+
+    def _update(self, profile: Profile) -> Profile:
         profiles = self.load()
         if not any(p.id == profile.id for p in profiles):
             raise ConfigError(f"The connection “{profile.name}” is no longer saved.")
@@ -210,12 +222,13 @@ class ProfileStore:
 
     def duplicate(self, name: str) -> Profile:
         """A copy named “<name> (copy)”, with a copy of the secret. Touches the keyring."""
-        original = self.get(name)
-        taken = {p.name for p in self.load()}
-        new_name, n = f"{name} (copy)", 2
-        while new_name in taken:
-            new_name, n = f"{name} (copy {n})", n + 1
-        copy = self.add(replace(original, name=new_name, id=_new_id()))
+        with self._lock:
+            original = self.get(name)
+            taken = {p.name for p in self.load()}
+            new_name, n = f"{name} (copy)", 2
+            while new_name in taken:
+                new_name, n = f"{name} (copy {n})", n + 1
+            copy = self.add(replace(original, name=new_name, id=_new_id()))
         secret = self.credentials(original)
         if secret is not None:
             self.set_secret(copy, secret.secret_access_key, secret.session_token)
@@ -224,8 +237,9 @@ class ProfileStore:
     def remove(self, name: str) -> None:
         """Forget a profile and its secret. Touches the keyring (after the file is saved:
         an unusable keyring must not keep a connection the user deleted)."""
-        profile = self.get(name)
-        self.save([p for p in self.load() if p.id != profile.id])
+        with self._lock:
+            profile = self.get(name)
+            self.save([p for p in self.load() if p.id != profile.id])
         self.secrets.delete(_secret_key(profile))
         self.secrets.delete(_token_key(profile))
 

@@ -70,12 +70,19 @@ def test_help_and_version_do_not_import_qt() -> None:
     assert out.stdout.splitlines() == [f"cloudbrowser {__version__}", "False"]
 
 
-def test_connection_by_name_is_not_a_connection_description() -> None:
+def test_connection_by_name_is_not_a_connection_description(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     args = parse("-c", "work", "bucket/prefix/")
     assert args.connection == "work" and args.location == "bucket/prefix/"
     assert not names_a_connection(args)
     assert not names_a_connection(parse())  # the window restores the last session instead
     assert names_a_connection(parse("--endpoint", "http://127.0.0.1:9000"))
+    monkeypatch.setenv("AWS_PROFILE", "set-in-every-shell")
+    assert not names_a_connection(parse())
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
+    assert names_a_connection(parse())  # Amazon S3 with these keys, as before
+    assert not names_a_connection(args)
 
 
 @pytest.mark.parametrize(
