@@ -38,11 +38,14 @@ from cloudbrowser.core.s3 import translate_error
 
 ProfileKind = Literal["keys", "sso", "assume-role", "process", "other"]
 
-#: Where botocore's SSO providers read tokens (computed by botocore from ``~`` at import).
-SSO_CACHE_DIR = Path(
-    getattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", "")
-    or Path("~/.aws/sso/cache").expanduser()
-)
+
+def sso_cache_dir() -> Path:
+    """Where botocore's SSO providers read tokens: its own setting, read at each call so
+    that the token is written exactly where botocore will look (``~/.aws/sso/cache``)."""
+    configured = getattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", "")
+    return Path(configured) if configured else Path("~/.aws/sso/cache").expanduser()
+
+
 #: A token this close to expiry counts as expired (botocore refreshes 15 min ahead).
 _EXPIRY_MARGIN = timedelta(minutes=5)
 _DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -95,7 +98,7 @@ class SsoSession:
         """The token file botocore reads: sha1 of the session name, else of the start URL."""
         key = self.session_name or self.start_url
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
-        return (cache_dir or SSO_CACHE_DIR) / f"{digest}.json"
+        return (cache_dir or sso_cache_dir()) / f"{digest}.json"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.aws_auth import aws_profile, list_aws_profiles
+from cloudbrowser.core.aws_auth import (
+    aws_profile,
+    list_aws_profiles,
+    sso_cache_dir,
+    sso_session,
+    sso_token_valid,
+)
 from cloudbrowser.core.check import check_connection
 from cloudbrowser.core.errors import Cancelled, ConfigError, InvalidCredentials
 from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
+from tests.unit.test_sso_login import START_URL, Flow
 
 
 def write_config(tmp_path: Path, text: str, credentials: str = "") -> None:
@@ -146,3 +157,81 @@ def test_credential_process_failure_is_reported(rclone_server: S3Server, tmp_pat
     assert not result.ok and isinstance(result.error, InvalidCredentials)
     assert "credential_process" in result.hint
     assert "custom-process" in result.error.detail
+
+
+class FakeSsoPortal:
+    """IAM Identity Center's GetRoleCredentials (moto has no SSO portal): hands out the
+    given keys to a request that carries the expected bearer token, 401 otherwise."""
+
+    def __init__(self, token: str, access_key: str, secret: str) -> None:
+        self.calls: list[str] = []
+        portal = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                portal.calls.append(self.path)
+                if self.headers.get("x-amz-sso_bearer_token") != token:
+                    self._reply(401, {"message": "Session token not found or invalid"})
+                    return
+                expiry_ms = int((time.time() + 3600) * 1000)
+                creds = {"accessKeyId": access_key, "secretAccessKey": secret}
+                creds |= {"sessionToken": "sso-session-token", "expiration": expiry_ms}
+                self._reply(200, {"roleCredentials": creds})
+
+            def _reply(self, status: int, body: dict[str, object]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                if status == 401:
+                    self.send_header("x-amzn-ErrorType", "UnauthorizedException")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeSsoPortal:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_sso_sign_in_then_botocore_signs_with_the_role(
+    rclone_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole chain: our device flow writes the token, botocore's SSO provider reads it,
+    trades it for role credentials, and rclone accepts requests signed with them."""
+    bucket = rclone_server.bucket("sso")
+    creds = rclone_server.credentials
+    write_config(
+        tmp_path,
+        "[profile corp]\nsso_session = corp\nsso_account_id = 111122223333\n"
+        f"sso_role_name = Reader\nregion = us-east-1\nendpoint_url = {rclone_server.endpoint_url}\n"
+        f"[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n"
+        "sso_registration_scopes = sso:account:access\n",
+    )
+    sso = sso_session("corp")
+    assert sso is not None and not sso_token_valid(sso)
+    with pytest.raises(InvalidCredentials) as caught:
+        S3Backend(aws_profile("corp").settings()).list_buckets()
+    assert caught.value.code == "SSOLoginRequired"
+
+    flow = Flow()
+    flow.token()
+    path = flow.run(None)  # the default cache dir: botocore's (moved to tmp by conftest)
+    assert path.parent == sso_cache_dir() == tmp_path / "aws-sso-cache"
+    assert sso_token_valid(sso)
+    with FakeSsoPortal("the-access-token", creds.access_key_id, creds.secret_access_key) as p:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", p.url)
+        backend = S3Backend(aws_profile("corp").settings())
+        assert bucket in [b.name for b in backend.list_buckets()]
+    assert len(p.calls) == 1 and "role_name=Reader" in p.calls[0]

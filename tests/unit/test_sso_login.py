@@ -87,7 +87,7 @@ class Flow:
         self.now += seconds
         return self.cancel.is_set()
 
-    def run(self, cache_dir: Path) -> Path:
+    def run(self, cache_dir: Path | None) -> Path:
         with self.stub:
             return sso_device_login(
                 SSO,
