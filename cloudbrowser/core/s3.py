@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -25,6 +26,7 @@ import botocore.session
 from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore.config import Config
+from urllib3.exceptions import InsecureRequestWarning
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
@@ -106,6 +108,10 @@ class S3Backend:
 
     def _make_client(self) -> S3Client:
         s = self.settings
+        if s.verify_tls is False:
+            # The user turned certificate checks off knowingly (the connection dialog
+            # warns in red); urllib3 would otherwise repeat its warning on every request.
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         core_session = botocore.session.Session(profile=s.aws_profile or None)
         if self._mfa_prompter is not None:
             _use_mfa_prompter(core_session, self._mfa_prompter)
