@@ -106,7 +106,7 @@ def names_a_connection(args: argparse.Namespace) -> bool:
     still opens Amazon S3 with them as before; ``AWS_PROFILE`` alone is not (it is often
     set for every shell).
     """
-    if args.connection:
+    if args.connection or args.demo:
         return False
     explicit = args.endpoint or args.profile or args.access_key_id or args.anonymous
     return bool(explicit or os.environ.get("AWS_ACCESS_KEY_ID"))

@@ -81,9 +81,9 @@ def run_gui(
     demo = None
     if connection is not None:
         window.open_connection(ConnectionRequest(*connection, args.location))
-    elif getattr(args, "connection", None):
+    elif args.connection:
         window.connector.open_by_name(args.connection, args.location)
-    elif not getattr(args, "demo", False):
+    elif not args.demo:
         # No connection on the command line: where the user was last time, else the
         # connection manager (a first start).
         if not window.restore_session(args.location):

@@ -463,6 +463,14 @@ def test_several_connections_open_at_once(
         other = buckets["rclone" if name == "moto" else "moto"]
         if name == "moto":
             assert other not in children  # each root lists its own server
+    # Closing the current connection leaves the other; closing both, the empty panel.
+    for expected_left in (1, 0):
+        window.close_current_connection()
+        assert model.rowCount() == expected_left
+        if expected_left:
+            window.navigate(Location(model.index(0, 0).data()))
+    assert window.left_stack.currentWidget() is window.empty_tree
+    assert not window.close_connection_action.isEnabled()
 
 
 def test_cancelled_mfa_prompt_opens_nothing_and_says_nothing(

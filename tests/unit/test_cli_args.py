@@ -83,6 +83,7 @@ def test_connection_by_name_is_not_a_connection_description(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
     assert names_a_connection(parse())  # Amazon S3 with these keys, as before
     assert not names_a_connection(args)
+    assert not names_a_connection(parse("--demo"))  # the demo still wins
 
 
 @pytest.mark.parametrize(
