@@ -10,6 +10,8 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -421,10 +423,12 @@ def test_aws_profiles_appear_read_only_and_connect(
     assert "access keys" in dialog.aws_label.text()
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Connected:" in dialog.result_label.text(), timeout=25_000)
-    dialog.connect_button.click()
+    QTest.keyClick(dialog.list, Qt.Key.Key_Return)  # Enter (or a double-click) connects
+    assert not dialog.isVisible()
     wait_listed(qtbot, window)
     assert bucket in names(window)
     assert window.history.current == Location("lab (AWS)")
+    assert window.tree_model.rowCount() == 1  # opened once, not by Enter and the default button
 
 
 def test_several_connections_open_at_once(

@@ -91,6 +91,8 @@ class ConnectionsDialog(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Connections")
         self.list.currentItemChanged.connect(self._on_current)
+        # Double-click or Enter on a connection opens it, as in other file managers.
+        self.list.itemActivated.connect(self._on_activated)
         self.add_button = QPushButton("Add")
         self.add_button.clicked.connect(self.add_new)
         self.duplicate_button = QPushButton("Duplicate")
@@ -315,6 +317,11 @@ class ConnectionsDialog(QDialog):
             self._show_result(False, error.message, error.hint)
             return
         self._show_profile(self.current)
+
+    @Slot(QListWidgetItem)
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        if item.data(SourceRole):
+            self.connect_selected()
 
     # ── the form ────────────────────────────────────────────────────────────────────────
 
