@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--region", help="region name (default: from the AWS config, else us-east-1)"
     )
+    parser.add_argument(
+        "-c",
+        "--connection",
+        metavar="NAME",
+        help="open a saved connection (secret from the keyring) or an AWS profile by name",
+    )
     parser.add_argument("--profile", metavar="NAME", help="AWS shared config profile to sign with")
     parser.add_argument(
         "--access-key-id", metavar="ID", help=f"access key id (secret from ${SECRET_ENV})"
@@ -92,15 +98,37 @@ def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Cr
     return settings, credentials
 
 
+def names_a_connection(args: argparse.Namespace) -> bool:
+    """True when the command line (or the environment) describes a connection itself.
+
+    Otherwise the window reopens the last connection or shows the connection manager.
+    ``AWS_ACCESS_KEY_ID`` in the environment is a deliberate choice of credentials, so it
+    still opens Amazon S3 with them as before; ``AWS_PROFILE`` alone is not (it is often
+    set for every shell).
+    """
+    if args.connection or args.demo:
+        return False
+    explicit = args.endpoint or args.profile or args.access_key_id or args.anonymous
+    return bool(explicit or os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.demo and (args.endpoint or args.profile or args.access_key_id):
+    if args.demo and (args.endpoint or args.profile or args.access_key_id or args.connection):
         parser.error(
-            "--demo brings its own server: leave out --endpoint, --profile and --access-key-id"
+            "--demo brings its own server: leave out --endpoint, --profile, --access-key-id "
+            "and --connection"
+        )
+    if args.connection and (args.endpoint or args.profile or args.access_key_id or args.anonymous):
+        parser.error(
+            "--connection opens a saved connection: leave out --endpoint, --profile, "
+            "--access-key-id and --anonymous"
         )
     try:
-        connection = None if args.demo else settings_from_args(args)
+        # Without connection options the window reopens the last connection or shows the
+        # connection manager.
+        connection = settings_from_args(args) if names_a_connection(args) else None
     except ConfigError as error:
         print(f"cloudbrowser: {error}", file=sys.stderr)
         return 2

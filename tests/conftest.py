@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.credentials
+import botocore.tokens
 import keyring
 import pytest
 from botocore.config import Config
@@ -86,6 +88,10 @@ def isolated_environment(
     monkeypatch.setenv("HOME", str(home))
     for var in ("XDG_DOWNLOAD_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         monkeypatch.delenv(var, raising=False)
+    # botocore fixed its SSO token cache dir from ~ when it was imported: move it too.
+    sso_cache = str(tmp_path / "aws-sso-cache")
+    monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
+    monkeypatch.setattr(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
     previous = keyring.get_keyring()
     memory = MemoryKeyring()
     keyring.set_keyring(memory)

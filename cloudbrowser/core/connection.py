@@ -46,6 +46,12 @@ class ConnectionSettings:
     max_attempts: int = 3
     #: HTTP connections kept in the pool; at least the number of worker threads.
     max_pool_connections: int = 16
+    #: Provider preset id (``core/providers.py``) whose capability flags apply; "" unknown.
+    provider: str = ""
+    #: For keys that may not call ListAllMyBuckets: the bucket shown instead of the bucket
+    #: list (no ListBuckets request is sent), and where to open it.
+    default_bucket: str = ""
+    default_prefix: str = ""
 
     @property
     def display_endpoint(self) -> str:

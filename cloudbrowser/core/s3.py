@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -21,9 +22,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.exceptions as bx
+import botocore.session
 from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore.config import Config
+from urllib3.exceptions import InsecureRequestWarning
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
@@ -87,9 +90,14 @@ class S3Backend:
         credentials: Credentials | None = None,
         *,
         page_size: int = MAX_PAGE_SIZE,
+        mfa_prompter: Callable[[str], str] | None = None,
     ) -> None:
         self.settings = settings
         self._credentials = credentials
+        #: Asks the user for an MFA code when an AWS profile assumes a role with
+        #: ``mfa_serial`` (botocore's default reads the terminal). Called on a worker; may
+        #: raise Cancelled.
+        self._mfa_prompter = mfa_prompter
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
@@ -110,11 +118,20 @@ class S3Backend:
 
     def _make_client(self) -> S3Client:
         s = self.settings
-        session = boto3.session.Session(profile_name=s.aws_profile or None)
+        if s.verify_tls is False:
+            # The user turned certificate checks off knowingly (the connection dialog
+            # warns in red); urllib3 would otherwise repeat its warning on every request.
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+        core_session = botocore.session.Session(profile=s.aws_profile or None)
+        if self._mfa_prompter is not None:
+            _use_mfa_prompter(core_session, self._mfa_prompter)
+        session = boto3.session.Session(botocore_session=core_session)
         config = Config(
             region_name=s.region or None,
             signature_version=UNSIGNED if s.anonymous else None,
-            s3={"addressing_style": s.addressing_style},
+            # "auto" is botocore's default: leaving it unset lets an AWS profile's own
+            # ``s3 = addressing_style`` apply.
+            s3={"addressing_style": s.addressing_style} if s.addressing_style != "auto" else None,
             connect_timeout=s.connect_timeout,
             read_timeout=s.read_timeout,
             retries={"mode": "standard", "max_attempts": s.max_attempts},
@@ -469,6 +486,20 @@ class ObjectReader:
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
 
 
+def _use_mfa_prompter(session: botocore.session.Session, prompter: Callable[[str], str]) -> None:
+    """Make botocore's assume-role provider ask ``prompter`` instead of the terminal.
+
+    botocore takes a prompter only as a constructor argument of its AssumeRoleProvider,
+    built inside the session's credential resolver; it is swapped in place here. If a
+    future botocore renames it, the profile still works without a GUI prompt (the
+    terminal's), so this fails soft.
+    """
+    resolver = session.get_component("credential_provider")
+    provider = resolver.get_provider("assume-role") if resolver is not None else None
+    if provider is not None and hasattr(provider, "_prompter"):
+        provider._prompter = prompter
+
+
 def _parse_listing_fast(
     response_dict: dict[str, Any],
     customized_response_dict: dict[str, Any],
@@ -613,6 +644,27 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
         return EndpointUnreachable(
             "The connection to the server broke off in the middle of a reply.",
             hint="Check that the server is running and your network, then retry.",
+            detail=str(exc),
+        )
+    if isinstance(
+        exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
+    ):
+        return InvalidCredentials(
+            "The IAM Identity Center (SSO) sign-in is missing or has expired.",
+            hint="Connect to this AWS profile again to sign in (or run “aws sso login”).",
+            detail=str(exc),
+            code="SSOLoginRequired",
+        )
+    if isinstance(exc, bx.RefreshWithMFAUnsupportedError):
+        return InvalidCredentials(
+            "The role's temporary credentials need a new MFA code.",
+            hint="Close the connection and open it again to enter a fresh code.",
+            detail=str(exc),
+        )
+    if isinstance(exc, bx.CredentialRetrievalError | bx.InvalidConfigError):
+        return InvalidCredentials(
+            "The AWS profile's credentials could not be obtained.",
+            hint="Check its credential_process, role or source_profile in ~/.aws/config.",
             detail=str(exc),
         )
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):

@@ -60,6 +60,8 @@ def freeze_startup_objects_after_first_listing(window: MainWindow) -> None:
 def run_gui(
     args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
 ) -> int:
+    """Run the window. ``connection`` comes from the command line's connection options;
+    without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -74,6 +76,7 @@ def run_gui(
     window = MainWindow(service)
     install_excepthook(window)
     freeze_startup_objects_after_first_listing(window)
+    window.restore_window_state()
     window.show()
     # What a previous run left unfinished: listed now, continued once its connection opens.
     window.transfers.restore()
@@ -82,6 +85,13 @@ def run_gui(
     demo = None
     if connection is not None:
         window.open_connection(ConnectionRequest(*connection, args.location))
+    elif args.connection:
+        window.connector.open_by_name(args.connection, args.location)
+    elif not args.demo:
+        # No connection on the command line: where the user was last time, else the
+        # connection manager (a first start).
+        if not window.restore_session(args.location):
+            window.show_connections()
     else:
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 

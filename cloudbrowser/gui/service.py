@@ -54,6 +54,9 @@ class StorageService(QObject):
         self.page_size = page_size
         self.runner = JobRunner(max_threads, self)
         self._connections: dict[str, Connection] = {}
+        #: Asks for an MFA code when an AWS profile's role needs one (set by the window);
+        #: called on a worker thread.
+        self.mfa_prompter: Callable[[str], str] | None = None
 
     # ── connections ─────────────────────────────────────────────────────────────────────
 
@@ -65,7 +68,9 @@ class StorageService(QObject):
         while conn_id in self._connections:
             conn_id = f"{settings.name} ({n})"
             n += 1
-        backend = S3Backend(settings, credentials, page_size=self.page_size)
+        backend = S3Backend(
+            settings, credentials, page_size=self.page_size, mfa_prompter=self.mfa_prompter
+        )
         conn = Connection(conn_id, settings, backend)
         self._connections[conn_id] = conn
         self.connectionAdded.emit(conn_id)
@@ -87,10 +92,17 @@ class StorageService(QObject):
     # ── operations ──────────────────────────────────────────────────────────────────────
 
     def list_buckets(self, conn_id: str, **handlers: Unpack[Handlers]) -> Job:
-        """Job succeeding with ``list[Bucket]``."""
+        """Job succeeding with ``list[Bucket]``.
+
+        A connection with a default bucket lists just that bucket and sends no request:
+        its key may not be allowed to call ListAllMyBuckets.
+        """
         backend = self.connection(conn_id).backend
+        default_bucket = backend.settings.default_bucket
 
         def work(_job: Job) -> list[Bucket]:
+            if default_bucket:
+                return [Bucket(name=default_bucket)]
             return backend.list_buckets()
 
         return self._start(work, f"Listing the buckets of {conn_id}", handlers)

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.gui.service import StorageService
 
 ServiceFactory = Callable[..., StorageService]
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
+    """After each GUI test: delete its closed windows and collect its garbage *here*.
+
+    pytest-qt closes a test's windows and ``deleteLater()``s them, but nothing runs those
+    deletions until the next test's event loop; their Python wrappers, held in reference
+    cycles (window ↔ its helpers), wait for the garbage collector. If the collector then
+    runs on a worker thread (a job allocating, e.g. building a boto3 client) while the GUI
+    thread processes the deferred deletion, shiboken deletes the window twice: a segfault
+    in a later test. Set up before any other fixture, so this runs after they have all been
+    torn down (and every job has finished, see ``make_service``).
+    """
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

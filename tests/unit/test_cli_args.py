@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from cloudbrowser import __version__
-from cloudbrowser.__main__ import SECRET_ENV, build_parser, main, settings_from_args
+from cloudbrowser.__main__ import (
+    SECRET_ENV,
+    build_parser,
+    main,
+    names_a_connection,
+    settings_from_args,
+)
 from cloudbrowser.core.errors import ConfigError
 
 
@@ -62,3 +68,36 @@ def test_help_and_version_do_not_import_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == [f"cloudbrowser {__version__}", "False"]
+
+
+def test_connection_by_name_is_not_a_connection_description(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = parse("-c", "work", "bucket/prefix/")
+    assert args.connection == "work" and args.location == "bucket/prefix/"
+    assert not names_a_connection(args)
+    assert not names_a_connection(parse())  # the window restores the last session instead
+    assert names_a_connection(parse("--endpoint", "http://127.0.0.1:9000"))
+    monkeypatch.setenv("AWS_PROFILE", "set-in-every-shell")
+    assert not names_a_connection(parse())
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-the-environment")
+    assert names_a_connection(parse())  # Amazon S3 with these keys, as before
+    assert not names_a_connection(args)
+    assert not names_a_connection(parse("--demo"))  # the demo still wins
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--connection", "work", "--endpoint", "http://127.0.0.1:1"],
+        ["-c", "work", "--profile", "p"],
+        ["--demo", "-c", "work"],
+    ],
+)
+def test_connection_by_name_excludes_other_sources(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert "leave out" in capsys.readouterr().err

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QByteArray,
     QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
+    QSettings,
     Qt,
     Slot,
 )
@@ -44,6 +46,8 @@ from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import parse_location
 from cloudbrowser.core.transfers import Activity, Transfer
+from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
+from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.messages import MessageSink
@@ -54,7 +58,9 @@ from cloudbrowser.gui.models.object_list import (
     ObjectListModel,
 )
 from cloudbrowser.gui.navigation import History, Location
+from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
@@ -65,11 +71,39 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True)
 class ConnectionRequest:
-    """A connection to open, and where to go in it (``bucket/prefix/`` text, may be "")."""
+    """A connection to open, and where to go in it (``bucket/prefix/`` text, may be "").
+
+    ``source`` names a saved connection or AWS profile (``saved:…``/``aws:…``, see
+    ``gui/connector.py``) so that it can be reopened at the next start; "" for one given
+    on the command line.
+    """
 
     settings: ConnectionSettings
     credentials: Credentials | None = None
     location_text: str = ""
+    source: str = ""
+
+
+class EmptyTreePanel(QWidget):
+    """Shown instead of the bucket tree while no connection is open."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        label = QLabel("No connection is open.")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        self.add_button = QPushButton("Add connection…")
+        self.open_button = QPushButton("Connections…")
+        layout.addWidget(label)
+        for button in (self.add_button, self.open_button):
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(button)
+            row.addStretch(1)
+            layout.addLayout(row)
+        layout.addStretch(2)
 
 
 class ErrorPanel(QWidget):
@@ -124,16 +158,26 @@ class MainWindow(QMainWindow):
         self.service = service
         self.history = History()
         self.qlocale = QLocale()
+        self.setObjectName("mainWindow")
         self.setWindowTitle("cloudbrowser")
         self.resize(1100, 680)
 
         self.tree_model = BucketTreeModel(service, self)
         self.list_model = ObjectListModel(service, self)
+        #: Connection id → the source it was opened from (saved:…/aws:…), for restoring.
+        self._sources: dict[str, str] = {}
+        self.mfa_prompter = MfaPrompter(self)
+        if service.mfa_prompter is None:
+            service.mfa_prompter = self.mfa_prompter
+        self.connector = Connector(service, self)
+        self._connections_dialog: ConnectionsDialog | None = None
 
         self._build_views()
         self._build_actions()
         self._build_toolbar()
         self.messages = MessageSink(self, self.statusBar())
+        self.connector.ready.connect(self._open_resolved)
+        self.connector.failed.connect(self.messages.major)
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
         self._title = "cloudbrowser"
@@ -150,6 +194,7 @@ class MainWindow(QMainWindow):
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
         self._update_status()
+        self._update_left_pane()
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -231,8 +276,18 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.stack, 1)
         right_layout.addWidget(self.loading_bar)
 
+        self.empty_tree = EmptyTreePanel()
+        self.empty_tree.add_button.clicked.connect(self.add_connection_dialog)
+        self.empty_tree.open_button.clicked.connect(self.show_connections)
+        self.left_stack = QStackedWidget()
+        self.left_stack.addWidget(self.empty_tree)
+        self.left_stack.addWidget(self.tree)
+        self.tree_model.rowsInserted.connect(self._update_left_pane)
+        self.tree_model.rowsRemoved.connect(self._update_left_pane)
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.tree)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.left_stack)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 820])
@@ -277,6 +332,12 @@ class MainWindow(QMainWindow):
         )
         self.filter_action = self._action("Filter", None, [k("Ctrl+F")], self.focus_filter)
         self.quit_action = self._action("Quit", None, [k(k.StandardKey.Quit)], self.close)
+        self.connections_action = self._action(
+            "Connections…", sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
+        )
+        self.close_connection_action = self._action(
+            "Close connection", None, [k("Ctrl+Shift+W")], self.close_current_connection
+        )
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
         up_key.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -287,6 +348,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Navigation")
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
+        toolbar.addAction(self.connections_action)
         for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
             toolbar.addAction(action)
         self.path_bar = PathBar()
@@ -314,6 +376,8 @@ class MainWindow(QMainWindow):
     def open_connection(self, request: ConnectionRequest) -> None:
         """Register a connection, show it in the tree and go to its start location."""
         conn = self.service.add_connection(request.settings, request.credentials)
+        if request.source:
+            self._sources[conn.id] = request.source
         self.add_connection(conn.id, show=False)
         self.messages.info(f"Connected to {request.settings.display_endpoint}")
         location = Location(conn.id)
@@ -323,6 +387,101 @@ class MainWindow(QMainWindow):
             except CloudBrowserError as error:
                 self.messages.minor(error)
         self.navigate(location)
+
+    @Slot(object)
+    def _open_resolved(self, request: OpenRequest) -> None:
+        self.open_connection(
+            ConnectionRequest(
+                request.settings, request.credentials, request.location_text, request.source
+            )
+        )
+
+    # ── connections ─────────────────────────────────────────────────────────────────────
+
+    def connections_dialog(self) -> ConnectionsDialog:
+        """The connection manager (one per window, made on first use)."""
+        if self._connections_dialog is None:
+            dialog = ConnectionsDialog(self.connector, self)
+            dialog.openRequested.connect(self._open_resolved)
+            self._connections_dialog = dialog
+        return self._connections_dialog
+
+    @Slot()
+    def show_connections(self) -> ConnectionsDialog:
+        dialog = self.connections_dialog()
+        if not dialog.isVisible():
+            dialog.refresh()
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def add_connection_dialog(self) -> ConnectionsDialog:
+        dialog = self.show_connections()
+        dialog.add_new()
+        return dialog
+
+    @Slot()
+    def close_current_connection(self) -> None:
+        current = self.history.current
+        if current is not None:
+            self._sources.pop(current.connection, None)
+            self.service.remove_connection(current.connection)
+
+    def _update_left_pane(self) -> None:
+        has_roots = self.tree_model.rowCount() > 0
+        self.left_stack.setCurrentWidget(self.tree if has_roots else self.empty_tree)
+        self.close_connection_action.setEnabled(has_roots)
+
+    # ── saved state (window/ and session/ in the settings file) ─────────────────────────
+
+    def restore_window_state(self) -> None:
+        """Geometry, splitter and column widths as they were at the last exit."""
+        settings = open_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = settings.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        columns = settings.value("window/columns")
+        if isinstance(columns, QByteArray):
+            self.view.horizontalHeader().restoreState(columns)
+
+    def restore_session(self, location_text: str = "") -> bool:
+        """Reopen the last connection at its last location; False if there is none."""
+        settings = open_settings()
+        source = str(settings.value("session/connection", "") or "")
+        if not source:
+            return False
+        if source.startswith(SAVED) and not self._is_saved(source.removeprefix(SAVED)):
+            # Deleted or renamed since: start as on a first run, without an error.
+            settings.remove("session")
+            return False
+        location = location_text or str(settings.value("session/location", "") or "")
+        self.connector.open_source(source, location)
+        return True
+
+    def _is_saved(self, name: str) -> bool:
+        try:
+            return any(p.name == name for p in self.connector.store.load())
+        except CloudBrowserError:
+            return True  # a damaged file: let the connector report it
+
+    def save_state(self) -> None:
+        settings = open_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.setValue("window/columns", self.view.horizontalHeader().saveState())
+        self._save_session(settings)
+        settings.sync()
+
+    def _save_session(self, settings: QSettings) -> None:
+        current = self.history.current
+        source = self._sources.get(current.connection, "") if current else ""
+        if current is None or not source:
+            return  # a command-line connection is not reopened (its secret is not stored)
+        settings.setValue("session/connection", source)
+        settings.setValue("session/location", current.text())
 
     @Slot(object)
     def navigate(self, location: Location) -> None:
@@ -413,6 +572,11 @@ class MainWindow(QMainWindow):
 
     def _select_in_tree(self, location: Location) -> None:
         index = self.tree_model.index_for(location)
+        if not index.isValid() and self.tree.currentIndex().data(LocationRole) is None:
+            # The place is not in the tree yet (a bucket still loading): mark its connection
+            # current, else the tree, on getting focus, makes its first row current and
+            # navigates there instead.
+            index = self.tree_model.index_for(Location(location.connection))
         if index.isValid() and self.tree.currentIndex() != index:
             selection = self.tree.selectionModel()
             blocked = selection.blockSignals(True)
@@ -493,6 +657,9 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         for action in (
+            self.connections_action,
+            self.close_connection_action,
+            None,
             self.upload_files_action,
             self.upload_folder_action,
             self.download_action,
@@ -769,7 +936,10 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        # Cancel, don't wait: the bounded wait for the workers happens once, at exit (app.py).
+        self.save_state()
+        # Release a worker waiting for an MFA code, then cancel, don't wait: the bounded
+        # wait for the workers happens once, at exit (app.py).
+        self.mfa_prompter.close()
         self.list_model.stop()
         self.service.runner.cancel_all()
         super().closeEvent(event)

@@ -1,0 +1,77 @@
+"""“Test connection”: one request that tells the user precisely whether a connection works.
+
+The answer names the cause a user can act on (wrong key id, wrong secret, clock skew,
+unreachable host, TLS, a key that may not list buckets); the translation of botocore's
+errors is ``core/s3.translate_error``'s, so the check and a real listing never disagree.
+It makes a single attempt with short timeouts: a test should answer in seconds, not after
+botocore's retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import AccessDenied, Cancelled, CloudBrowserError
+from cloudbrowser.core.s3 import S3Backend
+
+#: Seconds: long enough for a slow far-away server, short enough for a user who waits.
+CHECK_CONNECT_TIMEOUT = 8.0
+CHECK_READ_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What the check found: ``ok`` with a summary, or the error and what to do."""
+
+    ok: bool
+    summary: str
+    hint: str = ""
+    #: The error behind a failed check (its ``detail`` has the server's code).
+    error: CloudBrowserError | None = None
+    #: Buckets the key may list, when it listed them.
+    bucket_count: int | None = None
+
+
+def check_connection(
+    settings: ConnectionSettings, credentials: Credentials | None = None, **backend_args: Any
+) -> CheckResult:
+    """Send one request with these settings and say what happened. Never raises except
+    Cancelled (e.g. the user dismissed an MFA prompt). ``backend_args`` go to S3Backend."""
+    quick = replace(
+        settings,
+        max_attempts=1,
+        connect_timeout=min(settings.connect_timeout, CHECK_CONNECT_TIMEOUT),
+        read_timeout=min(settings.read_timeout, CHECK_READ_TIMEOUT),
+    )
+    backend = S3Backend(quick, credentials, page_size=1, **backend_args)
+    try:
+        if settings.default_bucket:
+            backend.list_page(settings.default_bucket, settings.default_prefix)
+            where = settings.default_bucket + (
+                f"/{settings.default_prefix}" if settings.default_prefix else ""
+            )
+            return CheckResult(True, f"Connected: “{where}” can be listed.")
+        count = len(backend.list_buckets())
+    except Cancelled:
+        raise
+    except AccessDenied as error:
+        if settings.default_bucket:
+            return _failed(error)
+        # The server accepted the signature (a bad key is InvalidAccessKeyId or
+        # SignatureDoesNotMatch), but the key may not call ListAllMyBuckets.
+        return CheckResult(
+            False,
+            "Signed in, but this key may not list the buckets.",
+            hint="Enter the bucket's name as the default bucket to browse it directly.",
+            error=error,
+        )
+    except CloudBrowserError as error:
+        return _failed(error)
+    noun = "bucket" if count == 1 else "buckets"
+    return CheckResult(True, f"Connected: {count} {noun}.", bucket_count=count)
+
+
+def _failed(error: CloudBrowserError) -> CheckResult:
+    return CheckResult(False, f"{error.title}: {error.message}", hint=error.hint, error=error)

@@ -1,0 +1,273 @@
+"""Saved connections: plain data in ``connections.json`` in the config dir; secrets in the keyring.
+
+A :class:`Profile` holds nothing secret, so the file may be read, copied and backed up
+freely. The secret access key (and an optional session token) live in the OS keyring under
+the profile's ``id``, which never changes: renaming a connection does not move its secret,
+and two connections can never share one by accident. Deleting a profile deletes its secret.
+
+The file is rewritten atomically (temporary file beside it, fsync, rename): a crash while
+saving leaves the old file or the new one, never half of one. A file that cannot be read
+is reported and never overwritten, so a hand edit gone wrong does not cost every connection.
+Methods that touch the keyring (noted in their docstrings) may block: call them on a worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
+from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.paths import config_dir
+from cloudbrowser.core.providers import preset
+from cloudbrowser.core.secrets import SecretStore
+
+PROFILES_FILE = "connections.json"
+FORMAT_VERSION = 1
+_ADDRESSING: tuple[AddressingStyle, ...] = ("auto", "path", "virtual")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A saved connection (never the secret)."""
+
+    name: str
+    preset: str = "other"
+    endpoint_url: str = ""
+    region: str = ""
+    addressing_style: AddressingStyle = "path"
+    access_key_id: str = ""
+    #: Public buckets: unsigned requests, no key at all.
+    anonymous: bool = False
+    default_bucket: str = ""
+    default_prefix: str = ""
+    verify_tls: bool = True
+    #: A CA bundle file to trust instead of the system's (used when ``verify_tls``).
+    ca_bundle: str = ""
+    #: Cloudflare R2's account id (the endpoint is built from it).
+    account_id: str = ""
+    #: Stable key of the secret in the keyring.
+    id: str = field(default_factory=_new_id)
+
+    def validate(self) -> None:
+        """Raises ConfigError naming the first field that is wrong."""
+        if not self.name.strip():
+            raise ConfigError("The connection needs a name.")
+        p = preset(self.preset)
+        if not self.endpoint_url and p.needs_endpoint:
+            raise ConfigError(
+                f"{p.label} needs the server's address.",
+                hint="Type the endpoint URL, e.g. https://s3.example.com or http://host:9000.",
+            )
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "The endpoint URL must start with http:// or https://.",
+                hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
+            )
+        if self.addressing_style not in _ADDRESSING:
+            raise ConfigError(f"Unknown addressing style “{self.addressing_style}”.")
+        if not self.anonymous and not self.access_key_id.strip():
+            raise ConfigError(
+                "The connection needs an access key ID (or tick “Anonymous” for public buckets)."
+            )
+        if self.default_prefix and not self.default_bucket:
+            raise ConfigError("A default folder needs a default bucket.")
+
+    def endpoint(self) -> str:
+        """The endpoint to use: the one typed, else the preset's ("" is AWS's own)."""
+        if self.endpoint_url:
+            return self.endpoint_url
+        return preset(self.preset).endpoint(self.region, self.account_id)
+
+    def settings(self) -> ConnectionSettings:
+        """The ConnectionSettings this profile describes (its secret comes separately)."""
+        p = preset(self.preset)
+        verify: bool | str = (self.ca_bundle or True) if self.verify_tls else False
+        prefix = self.default_prefix.strip("/")
+        return ConnectionSettings(
+            name=self.name,
+            endpoint_url=self.endpoint() or None,
+            region=self.region or p.region or None,
+            addressing_style=self.addressing_style,
+            anonymous=self.anonymous,
+            verify_tls=verify,
+            provider=p.id,
+            default_bucket=self.default_bucket.strip(),
+            default_prefix=f"{prefix}/" if prefix else "",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Profile:
+        """Reads a stored profile; unknown keys (from a newer version) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if not isinstance(values.get("name"), str):
+            raise ValueError("a connection without a name")
+        return cls(**values)
+
+
+class ProfileStore:
+    """The saved connections of this user, and their secrets.
+
+    ``path`` defaults to ``connections.json`` in the config dir.
+    """
+
+    def __init__(self, path: Path | None = None, secrets: SecretStore | None = None) -> None:
+        self.path = path or config_dir() / PROFILES_FILE
+        self.secrets = secrets or SecretStore()
+        # The GUI thread saves while a worker may remove or duplicate: one edit at a time,
+        # so that no read-modify-write loses another's change.
+        self._lock = threading.RLock()
+
+    # ── the file ────────────────────────────────────────────────────────────────────────
+
+    def load(self) -> list[Profile]:
+        """Every saved profile, in the saved order. Raises ConfigError if the file is bad."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot read the saved connections ({self.path}).", detail=str(exc)
+            ) from None
+        try:
+            data = json.loads(text)
+            return [Profile.from_json(item) for item in data["connections"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"The saved connections file is damaged: {self.path}",
+                hint="Fix or move the file away; it is left as it is until then.",
+                detail=f"{type(exc).__name__}: {exc}",
+            ) from None
+
+    def save(self, profiles: list[Profile]) -> None:
+        """Write all profiles atomically. Raises ConfigError."""
+        data = {"version": FORMAT_VERSION, "connections": [p.to_json() for p in profiles]}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".connections-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(text)
+                    f.flush()
+                    os.fsync(f.fileno())
+                Path(tmp).replace(self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot save the connections to {self.path}.", detail=str(exc)
+            ) from None
+
+    # ── editing ─────────────────────────────────────────────────────────────────────────
+
+    def get(self, name: str) -> Profile:
+        """The profile named ``name``. Raises ConfigError."""
+        for p in self.load():
+            if p.name == name:
+                return p
+        raise ConfigError(f"There is no saved connection named “{name}”.")
+
+    def add(self, profile: Profile) -> Profile:
+        """Save a new profile. Raises ConfigError (invalid, or the name is taken)."""
+        profile.validate()
+        with self._lock:
+            return self._add(profile)
+
+    def _add(self, profile: Profile) -> Profile:
+        profiles = self.load()
+        if any(p.name == profile.name for p in profiles):
+            raise ConfigError(
+                f"A connection named “{profile.name}” already exists.",
+                hint="Choose another name.",
+            )
+        if any(p.id == profile.id for p in profiles):
+            profile = replace(profile, id=_new_id())
+        self.save([*profiles, profile])
+        return profile
+
+    def update(self, profile: Profile) -> Profile:
+        """Replace the saved profile with the same ``id`` (a rename keeps the secret)."""
+        profile.validate()
+        with self._lock:
+            return self._update(profile)
+
+    def _update(self, profile: Profile) -> Profile:
+        profiles = self.load()
+        if not any(p.id == profile.id for p in profiles):
+            raise ConfigError(f"The connection “{profile.name}” is no longer saved.")
+        if any(p.name == profile.name and p.id != profile.id for p in profiles):
+            raise ConfigError(
+                f"A connection named “{profile.name}” already exists.",
+                hint="Choose another name.",
+            )
+        self.save([profile if p.id == profile.id else p for p in profiles])
+        return profile
+
+    def duplicate(self, name: str) -> Profile:
+        """A copy named “<name> (copy)”, with a copy of the secret. Touches the keyring."""
+        with self._lock:
+            original = self.get(name)
+            taken = {p.name for p in self.load()}
+            new_name, n = f"{name} (copy)", 2
+            while new_name in taken:
+                new_name, n = f"{name} (copy {n})", n + 1
+            copy = self.add(replace(original, name=new_name, id=_new_id()))
+        secret = self.credentials(original)
+        if secret is not None:
+            self.set_secret(copy, secret.secret_access_key, secret.session_token)
+        return copy
+
+    def remove(self, name: str) -> None:
+        """Forget a profile and its secret. Touches the keyring (after the file is saved:
+        an unusable keyring must not keep a connection the user deleted)."""
+        with self._lock:
+            profile = self.get(name)
+            self.save([p for p in self.load() if p.id != profile.id])
+        self.secrets.delete(_secret_key(profile))
+        self.secrets.delete(_token_key(profile))
+
+    # ── secrets (keyring: call on a worker) ─────────────────────────────────────────────
+
+    def set_secret(self, profile: Profile, secret: str, session_token: str = "") -> None:
+        """Store the profile's secret key (and session token). Raises KeyringUnavailable."""
+        self.secrets.set(_secret_key(profile), secret)
+        if session_token:
+            self.secrets.set(_token_key(profile), session_token)
+        else:
+            self.secrets.delete(_token_key(profile))
+
+    def credentials(self, profile: Profile) -> Credentials | None:
+        """The profile's credentials from the keyring; None when it signs no requests
+        (anonymous) or no secret is stored. Raises KeyringUnavailable."""
+        if profile.anonymous or not profile.access_key_id:
+            return None
+        secret = self.secrets.get(_secret_key(profile))
+        if secret is None:
+            return None
+        token = self.secrets.get(_token_key(profile)) or ""
+        return Credentials(profile.access_key_id, secret, token)
+
+
+def _secret_key(profile: Profile) -> str:
+    return f"profile:{profile.id}"
+
+
+def _token_key(profile: Profile) -> str:
+    return f"profile:{profile.id}:session-token"

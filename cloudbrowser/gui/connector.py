@@ -1,0 +1,273 @@
+"""Connector: turns a saved connection (or an AWS profile) into an open connection.
+
+Reading the secret from the keyring happens on a worker (it may block on D-Bus or a
+password prompt). When the keyring cannot be used, the user is told so and may type the
+secret for this session only: it is kept in memory (:class:`SessionSecrets`) until the app
+quits and is never written anywhere.
+
+A *source* names where a connection comes from, as text that can be stored in the
+settings: ``saved:<name>`` (a profile in ``connections.json``) or ``aws:<name>`` (a profile
+of the AWS shared config).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+
+from cloudbrowser.core.aws_auth import (
+    SsoSession,
+    aws_profile,
+    list_aws_profiles,
+    sso_device_login,
+    sso_session,
+    sso_token_valid,
+)
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError
+from cloudbrowser.core.profiles import Profile, ProfileStore
+from cloudbrowser.core.secrets import KeyringUnavailable
+from cloudbrowser.gui.dialogs.sso_login import LoginFn, SsoSignInDialog
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.workers import Job
+
+log = logging.getLogger(__name__)
+
+SAVED = "saved:"
+AWS = "aws:"
+
+
+def saved_source(name: str) -> str:
+    return f"{SAVED}{name}"
+
+
+def aws_source(name: str) -> str:
+    return f"{AWS}{name}"
+
+
+class SessionSecrets:
+    """Secrets typed for this session only (no usable keyring), by profile id. Memory only."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Credentials] = {}
+
+    def get(self, profile: Profile) -> Credentials | None:
+        creds = self._by_id.get(profile.id)
+        if creds is None or creds.access_key_id != profile.access_key_id:
+            return None
+        return creds
+
+    def set(self, profile: Profile, secret: str, session_token: str = "") -> None:
+        self._by_id[profile.id] = Credentials(profile.access_key_id, secret, session_token)
+
+    def forget(self, profile_id: str) -> None:
+        self._by_id.pop(profile_id, None)
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """What the connector resolved: settings, credentials, the source and where to go."""
+
+    source: str
+    settings: ConnectionSettings
+    credentials: Credentials | None
+    location_text: str = ""
+
+
+@dataclass(frozen=True)
+class _NeedsSignIn:
+    """An SSO profile without a valid cached token: sign in, then open ``request``."""
+
+    request: OpenRequest
+    sso: SsoSession
+
+
+@dataclass(frozen=True)
+class _NeedsSecret:
+    """The keyring could not be read: ask the user for the secret of ``profile``."""
+
+    profile: Profile
+    location_text: str
+    error: KeyringUnavailable
+
+
+class Connector(QObject):
+    """Resolves sources to open requests, on workers.
+
+    Signals:
+        ready(object): an :class:`OpenRequest` to open now.
+        failed(object): a CloudBrowserError, already meant for the user.
+    """
+
+    ready = Signal(object)
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        service: StorageService,
+        parent_widget: QWidget,
+        store: ProfileStore | None = None,
+        session_secrets: SessionSecrets | None = None,
+    ) -> None:
+        super().__init__(parent_widget)
+        self.service = service
+        self.store = store or ProfileStore()
+        self.session_secrets = session_secrets or SessionSecrets()
+        self._widget = parent_widget
+        self._asking: _NeedsSecret | None = None
+        self._pending_location = ""
+        self._signing_in: _NeedsSignIn | None = None
+        #: The sign-in flow and how to open its page (tests replace both).
+        self.sso_login: LoginFn = sso_device_login
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+
+    def open_source(self, source: str, location_text: str = "") -> Job | None:
+        """Start resolving ``source``; ``ready`` or ``failed`` follows."""
+        if source.startswith(AWS):
+            return self._open_aws(source.removeprefix(AWS), location_text)
+        if source.startswith(SAVED):
+            return self.open_saved(source.removeprefix(SAVED), location_text)
+        self.failed.emit(ConfigError(f"Unknown connection “{source}”."))
+        return None
+
+    def open_saved(self, name: str, location_text: str = "") -> Job:
+        store = self.store
+        session = self.session_secrets
+
+        def work(_job: Job) -> OpenRequest | _NeedsSecret:
+            profile = store.get(name)
+            creds = session.get(profile)
+            if creds is None:
+                try:
+                    creds = store.credentials(profile)
+                except KeyringUnavailable as error:
+                    return _NeedsSecret(profile, location_text, error)
+                if creds is None and profile.access_key_id and not profile.anonymous:
+                    return _NeedsSecret(profile, location_text, _no_secret(profile))
+            return _request(profile, creds, location_text)
+
+        return self.service.run(
+            work, f"Opening {name}", succeeded=self._on_resolved, failed=self._on_failed
+        )
+
+    def open_by_name(self, name: str, location_text: str = "") -> Job:
+        """``--connection NAME``: a saved connection, else an AWS profile of that name."""
+        store = self.store
+
+        def work(_job: Job) -> str:
+            if any(p.name == name for p in store.load()):
+                return saved_source(name)
+            if any(p.name == name for p in list_aws_profiles()):
+                return aws_source(name)
+            raise ConfigError(
+                f"There is no saved connection or AWS profile named “{name}”.",
+                hint="Open Connections… to see the names, or add one.",
+            )
+
+        self._pending_location = location_text
+        return self.service.run(
+            work, f"Finding {name}", succeeded=self._on_found, failed=self._on_failed
+        )
+
+    @Slot(object)
+    def _on_found(self, source: str) -> None:
+        self.open_source(source, self._pending_location)
+
+    def _open_aws(self, name: str, location_text: str) -> Job:
+        def work(_job: Job) -> OpenRequest | _NeedsSignIn:
+            profile = aws_profile(name)
+            request = OpenRequest(aws_source(name), profile.settings(), None, location_text)
+            sso = sso_session(name)
+            if sso is not None and not sso_token_valid(sso):
+                return _NeedsSignIn(request, sso)
+            return request
+
+        return self.service.run(
+            work, f"Opening the AWS profile {name}", succeeded=self._on_resolved,
+            failed=self._on_failed,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_resolved(self, result: OpenRequest | _NeedsSecret | _NeedsSignIn) -> None:
+        if isinstance(result, OpenRequest):
+            self.ready.emit(result)
+        elif isinstance(result, _NeedsSignIn):
+            self._sign_in(result)
+        else:
+            self._ask_secret(result)
+
+    # ── IAM Identity Center ─────────────────────────────────────────────────────────────
+
+    def _sign_in(self, need: _NeedsSignIn) -> None:
+        self._signing_in = need
+        assert need.request.settings.aws_profile is not None
+        dialog = SsoSignInDialog(
+            self.service,
+            need.sso,
+            need.request.settings.aws_profile,
+            self._widget,
+            login=self.sso_login,
+            open_url=self.open_url,
+        )
+        dialog.signedIn.connect(self._on_signed_in)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.start()
+
+    @Slot()
+    def _on_signed_in(self) -> None:
+        need, self._signing_in = self._signing_in, None
+        if need is not None:
+            self.ready.emit(need.request)
+
+    @Slot(object)
+    def _on_failed(self, error: CloudBrowserError) -> None:
+        self.failed.emit(error)
+
+    # ── session-only secret ─────────────────────────────────────────────────────────────
+
+    def _ask_secret(self, need: _NeedsSecret) -> None:
+        self._asking = need
+        dialog = QInputDialog(self._widget)
+        dialog.setObjectName("sessionSecretPrompt")
+        dialog.setWindowTitle(need.error.title)
+        dialog.setLabelText(
+            f"{need.error.message}\n{need.error.hint}\n\n"
+            f"Secret access key for “{need.profile.name}” "
+            f"({need.profile.access_key_id}), used for this session only:"
+        )
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.textValueSelected.connect(self._on_secret_typed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    @Slot(str)
+    def _on_secret_typed(self, secret: str) -> None:
+        need, self._asking = self._asking, None
+        if need is None or not secret:
+            return
+        self.session_secrets.set(need.profile, secret)
+        creds = self.session_secrets.get(need.profile)
+        self.ready.emit(_request(need.profile, creds, need.location_text))
+
+
+def _request(profile: Profile, creds: Credentials | None, location_text: str) -> OpenRequest:
+    settings = profile.settings()
+    if not location_text and settings.default_bucket:
+        location_text = f"{settings.default_bucket}/{settings.default_prefix}"
+    return OpenRequest(saved_source(profile.name), settings, creds, location_text)
+
+
+def _no_secret(profile: Profile) -> KeyringUnavailable:
+    # Not the keyring's fault, but the same answer: type the secret (it is then kept for
+    # this session; saving it in the connection's dialog stores it in the keyring).
+    error = KeyringUnavailable(
+        f"No secret key is stored for “{profile.name}”.",
+        hint="Type it below, or edit the connection to store it in the keyring.",
+    )
+    error.title = "Secret key needed"
+    return error

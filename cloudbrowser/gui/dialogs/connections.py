@@ -1,0 +1,721 @@
+"""The connection manager: saved connections and AWS profiles; add, edit, test, connect.
+
+Left, every source: saved connections (editable) and the AWS config's profiles (read-only,
+botocore resolves them). Right, the selected connection's fields. Keyring calls and
+network tests run on workers; the secret typed here goes to the keyring (or, when there is
+no usable keyring and the user agrees, to memory for this session) and nowhere else: the
+field is cleared once it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.aws_auth import AwsProfile, aws_profile, list_aws_profiles
+from cloudbrowser.core.check import CheckResult, check_connection
+from cloudbrowser.core.connection import AddressingStyle, Credentials
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError
+from cloudbrowser.core.profiles import Profile
+from cloudbrowser.core.providers import PRESETS, preset
+from cloudbrowser.core.secrets import KeyringUnavailable
+from cloudbrowser.gui.connector import (
+    Connector,
+    OpenRequest,
+    aws_source,
+    saved_source,
+)
+from cloudbrowser.gui.workers import Job
+
+log = logging.getLogger(__name__)
+
+#: Item data: the source (``saved:…`` / ``aws:…``) of a list row.
+SourceRole = Qt.ItemDataRole.UserRole + 1
+_ADDRESSING: tuple[AddressingStyle, ...] = ("auto", "path", "virtual")
+_NEW = "New connection"
+_TESTING = "Testing…"
+
+
+class ConnectionsDialog(QDialog):
+    """Manage and open connections.
+
+    Signals:
+        openRequested(object): an :class:`OpenRequest` with credentials typed just now
+            (saved ones are opened through the connector, which reads the keyring).
+    """
+
+    openRequested = Signal(object)
+
+    def __init__(self, connector: Connector, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("connections")
+        self.setWindowTitle("Connections")
+        self.resize(860, 560)
+        self.connector = connector
+        self.store = connector.store
+        self.service = connector.service
+        #: The saved profile shown in the form (None: a new, unsaved one).
+        self.current: Profile | None = None
+        #: The AWS profile shown (read-only), if one is selected.
+        self.current_aws: AwsProfile | None = None
+        self.aws_profiles: list[AwsProfile] = []
+        #: A secret waiting for the user's answer about a session-only secret.
+        self._unsaved_secret: tuple[Profile, str, str] | None = None
+        self._loading = False
+        self._build()
+        self.refresh()
+
+    # ── construction ────────────────────────────────────────────────────────────────────
+
+    def _build(self) -> None:
+        self.list = QListWidget()
+        self.list.setAccessibleName("Connections")
+        self.list.currentItemChanged.connect(self._on_current)
+        # Double-click or Enter on a connection opens it, as in other file managers.
+        self.list.itemActivated.connect(self._on_activated)
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self.add_new)
+        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button.clicked.connect(self.duplicate)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.clicked.connect(self.confirm_remove)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        for b in (self.add_button, self.duplicate_button, self.remove_button):
+            row.addWidget(b)
+        left_layout.addLayout(row)
+
+        self.name_edit = QLineEdit()
+        self.preset_combo = QComboBox()
+        for p in PRESETS:
+            self.preset_combo.addItem(p.label, p.id)
+        self.preset_combo.currentIndexChanged.connect(self._on_preset)
+        self.preset_help = QLabel()
+        self.preset_help.setWordWrap(True)
+        self.preset_help.setStyleSheet("color: palette(placeholder-text);")
+        self.account_edit = QLineEdit()
+        self.account_edit.setPlaceholderText("Cloudflare account ID")
+        self.account_edit.textChanged.connect(self._update_endpoint_hint)
+        self.endpoint_edit = QLineEdit()
+        self.region_combo = QComboBox()
+        self.region_combo.setEditable(True)
+        self.region_combo.currentTextChanged.connect(self._update_endpoint_hint)
+        self.addressing_combo = QComboBox()
+        for style in _ADDRESSING:
+            self.addressing_combo.addItem(style, style)
+        self.key_edit = QLineEdit()
+        self.secret_edit = QLineEdit()
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("only for temporary credentials")
+        self.anonymous_check = QCheckBox("Anonymous (public buckets, unsigned requests)")
+        self.anonymous_check.toggled.connect(self._update_enabled)
+        self.bucket_edit = QLineEdit()
+        self.bucket_edit.setPlaceholderText("for keys that may not list all buckets")
+        self.prefix_edit = QLineEdit()
+        self.verify_check = QCheckBox("Verify TLS certificates")
+        self.verify_check.toggled.connect(self._update_enabled)
+        self.tls_warning = QLabel(
+            "⚠ Certificates are not checked: anyone on the network path can read and "
+            "change your data and credentials. Use only for a test server."
+        )
+        self.tls_warning.setWordWrap(True)
+        self.tls_warning.setStyleSheet("color: #c0392b; font-weight: bold;")
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setPlaceholderText("system certificates")
+        self.ca_button = QPushButton("Browse…")
+        self.ca_button.clicked.connect(self._choose_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(self.ca_button)
+        self.aws_label = QLabel()
+        self.aws_label.setWordWrap(True)
+
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        form.addRow(self.aws_label)
+        form.addRow("&Name:", self.name_edit)
+        form.addRow("&Provider:", self.preset_combo)
+        form.addRow("", self.preset_help)
+        form.addRow("Account &ID:", self.account_edit)
+        form.addRow("&Endpoint:", self.endpoint_edit)
+        form.addRow("&Region:", self.region_combo)
+        form.addRow("Addressing:", self.addressing_combo)
+        form.addRow("&Access key ID:", self.key_edit)
+        form.addRow("&Secret access key:", self.secret_edit)
+        form.addRow("Session token:", self.token_edit)
+        form.addRow("", self.anonymous_check)
+        form.addRow("Default &bucket:", self.bucket_edit)
+        form.addRow("Default folder:", self.prefix_edit)
+        form.addRow("", self.verify_check)
+        form.addRow("", self.tls_warning)
+        form.addRow("CA bundle:", ca_row)
+        self.form = form
+
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_button = QPushButton("&Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.save_button = QPushButton("Sa&ve")
+        self.save_button.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_button.clicked.connect(self.save)
+        self.connect_button = QPushButton("&Connect")
+        self.connect_button.setDefault(True)
+        self.connect_button.clicked.connect(self.connect_selected)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.test_button)
+        buttons.addStretch(1)
+        for b in (self.save_button, self.connect_button, self.close_button):
+            buttons.addWidget(b)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(form_widget)
+        right_layout.addWidget(self.result_label)
+        right_layout.addStretch(1)
+        right_layout.addLayout(buttons)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([240, 620])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # ── the list ────────────────────────────────────────────────────────────────────────
+
+    def refresh(self) -> None:
+        """Re-read the saved connections now and the AWS config in the background."""
+        self.reload()
+        self._load_aws_profiles()
+
+    def reload(self, select: str = "") -> None:
+        """Rebuild the list from the file and the AWS profiles; select ``select`` (a source)."""
+        self._rebuild_list()
+        target = select or (saved_source(self.current.name) if self.current else "")
+        if not self.select(target) and not self.select_first():
+            self.add_new()
+
+    def _rebuild_list(self) -> None:
+        try:
+            profiles = self.store.load()
+        except ConfigError as error:
+            profiles = []
+            self._show_result(False, error.message, error.hint)
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        self._header("Saved connections")
+        for p in profiles:
+            item = QListWidgetItem(p.name)
+            item.setData(SourceRole, saved_source(p.name))
+            item.setToolTip(p.endpoint() or "Amazon S3")
+            self.list.addItem(item)
+        if self.aws_profiles:
+            self._header("AWS profiles (~/.aws/config)")
+            for a in self.aws_profiles:
+                item = QListWidgetItem(f"{a.name} — {a.kind_label}")
+                item.setData(SourceRole, aws_source(a.name))
+                self.list.addItem(item)
+        self.list.blockSignals(blocked)
+
+    def _header(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
+        self.list.addItem(item)
+
+    def select(self, source: str) -> bool:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if source and item.data(SourceRole) == source:
+                self.list.setCurrentItem(item)
+                self._on_current(item, None)
+                return True
+        return False
+
+    def select_first(self) -> bool:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(SourceRole):
+                self.list.setCurrentItem(item)
+                return True
+        return False
+
+    def _load_aws_profiles(self) -> None:
+        def work(_job: Job) -> list[AwsProfile]:
+            return list_aws_profiles()
+
+        self.service.run(
+            work, "Reading the AWS profiles", succeeded=self._on_aws_profiles,
+            failed=self._on_aws_failed,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_aws_profiles(self, profiles: list[AwsProfile]) -> None:
+        if profiles == self.aws_profiles:
+            return
+        self.aws_profiles = profiles
+        item = self.list.currentItem()
+        source = item.data(SourceRole) if item is not None else ""
+        if not source:
+            # A new connection is being typed: add the profiles, leave the form alone.
+            self._rebuild_list()
+            return
+        self.reload(select=source)
+
+    @Slot(object)
+    def _on_aws_failed(self, error: CloudBrowserError) -> None:
+        self._show_result(False, error.message, error.hint)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_current(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        source = item.data(SourceRole) if item is not None else None
+        if not source:
+            return
+        self.result_label.clear()
+        if source.startswith("aws:"):
+            name = source.removeprefix("aws:")
+            self.current = None
+            self.current_aws = next((a for a in self.aws_profiles if a.name == name), None)
+            self._show_aws()
+            return
+        self.current_aws = None
+        try:
+            self.current = self.store.get(source.removeprefix("saved:"))
+        except ConfigError as error:
+            self._show_result(False, error.message, error.hint)
+            return
+        self._show_profile(self.current)
+
+    @Slot(QListWidgetItem)
+    def _on_activated(self, item: QListWidgetItem) -> None:
+        if item.data(SourceRole):
+            self.connect_selected()
+
+    # ── the form ────────────────────────────────────────────────────────────────────────
+
+    def _show_profile(self, profile: Profile) -> None:
+        self._loading = True
+        self.name_edit.setText(profile.name)
+        self.preset_combo.setCurrentIndex(
+            max(0, self.preset_combo.findData(preset(profile.preset).id))
+        )
+        self._fill_regions(profile.preset)
+        self.account_edit.setText(profile.account_id)
+        self.endpoint_edit.setText(profile.endpoint_url)
+        self.region_combo.setCurrentText(profile.region)
+        self.addressing_combo.setCurrentIndex(
+            self.addressing_combo.findData(profile.addressing_style)
+        )
+        self.key_edit.setText(profile.access_key_id)
+        self.secret_edit.clear()
+        self.token_edit.clear()
+        saved = self.current is not None and self.current.id == profile.id
+        self.secret_edit.setPlaceholderText(
+            "stored in the keyring — leave empty to keep it" if saved else ""
+        )
+        self.anonymous_check.setChecked(profile.anonymous)
+        self.bucket_edit.setText(profile.default_bucket)
+        self.prefix_edit.setText(profile.default_prefix)
+        self.verify_check.setChecked(profile.verify_tls)
+        self.ca_edit.setText(profile.ca_bundle)
+        self._loading = False
+        self._update_preset_help()
+        self._update_enabled()
+
+    def _show_aws(self) -> None:
+        a = self.current_aws
+        if a is None:
+            return
+        self._loading = True
+        self.name_edit.setText(a.name)
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData("aws"))
+        self.endpoint_edit.setText(a.endpoint_url)
+        self.region_combo.setCurrentText(a.region)
+        for edit in (
+            self.key_edit, self.secret_edit, self.token_edit, self.account_edit,
+            self.bucket_edit, self.prefix_edit, self.ca_edit,
+        ):  # fmt: skip
+            edit.clear()
+        self.anonymous_check.setChecked(False)
+        self.verify_check.setChecked(True)
+        self._loading = False
+        self.aws_label.setText(
+            f"AWS profile “{a.name}” ({a.kind_label}) from the AWS config: edit it there. "
+            "Credentials come from botocore, as for the AWS CLI."
+        )
+        self._update_enabled()
+
+    def form_profile(self) -> Profile:
+        """The profile the fields describe (with the current profile's id when editing)."""
+        base = self.current or Profile(name="")
+        return replace(
+            base,
+            name=self.name_edit.text().strip(),
+            preset=str(self.preset_combo.currentData()),
+            endpoint_url=self.endpoint_edit.text().strip().rstrip("/"),
+            region=self.region_combo.currentText().strip(),
+            addressing_style=self.addressing_combo.currentData(),
+            access_key_id=self.key_edit.text().strip(),
+            anonymous=self.anonymous_check.isChecked(),
+            default_bucket=self.bucket_edit.text().strip(),
+            default_prefix=self.prefix_edit.text().strip(),
+            verify_tls=self.verify_check.isChecked(),
+            ca_bundle=self.ca_edit.text().strip(),
+            account_id=self.account_edit.text().strip(),
+        )
+
+    def _typed_credentials(self, profile: Profile) -> Credentials | None:
+        secret = self.secret_edit.text()
+        if profile.anonymous or not secret:
+            return None
+        return Credentials(profile.access_key_id, secret, self.token_edit.text())
+
+    @Slot()
+    def add_new(self) -> None:
+        self.current = None
+        self.current_aws = None
+        blocked = self.list.blockSignals(True)
+        self.list.setCurrentRow(-1)
+        self.list.blockSignals(blocked)
+        first = PRESETS[0]
+        self._show_profile(
+            Profile(
+                name=_NEW,
+                preset=first.id,
+                region=first.region,
+                addressing_style=first.addressing_style,
+            )
+        )
+        self.result_label.clear()
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+
+    @Slot(int)
+    def _on_preset(self, _index: int) -> None:
+        if self._loading:
+            return
+        p = preset(str(self.preset_combo.currentData()))
+        self._fill_regions(p.id)
+        self.region_combo.setCurrentText(p.region)
+        self.addressing_combo.setCurrentIndex(self.addressing_combo.findData(p.addressing_style))
+        # A typed endpoint belongs to the previous provider.
+        self.endpoint_edit.clear()
+        self._update_preset_help()
+
+    def _fill_regions(self, preset_id: str) -> None:
+        text = self.region_combo.currentText()
+        self.region_combo.clear()
+        self.region_combo.addItems(list(preset(preset_id).regions))
+        self.region_combo.setCurrentText(text)
+
+    def _update_preset_help(self) -> None:
+        p = preset(str(self.preset_combo.currentData()))
+        self.preset_help.setText(p.help)
+        self.account_edit.setVisible(p.needs_account)
+        self.form.labelForField(self.account_edit).setVisible(p.needs_account)
+        self._update_endpoint_hint()
+
+    @Slot()
+    def _update_endpoint_hint(self) -> None:
+        p = preset(str(self.preset_combo.currentData()))
+        try:
+            hint = p.endpoint(self.region_combo.currentText(), self.account_edit.text())
+        except ConfigError:
+            hint = p.endpoint_pattern
+        if p.needs_endpoint:
+            self.endpoint_edit.setPlaceholderText(f"e.g. {hint}" if hint else "https://…")
+        else:
+            self.endpoint_edit.setPlaceholderText(hint or "Amazon S3 (from the region)")
+
+    @Slot()
+    def _update_enabled(self) -> None:
+        aws = self.current_aws is not None
+        self.aws_label.setVisible(aws)
+        editable = not aws
+        for w in (
+            self.name_edit, self.preset_combo, self.account_edit, self.endpoint_edit,
+            self.region_combo, self.addressing_combo, self.anonymous_check, self.bucket_edit,
+            self.prefix_edit, self.verify_check, self.ca_edit, self.ca_button,
+        ):  # fmt: skip
+            w.setEnabled(editable)
+        signed = editable and not self.anonymous_check.isChecked()
+        for w in (self.key_edit, self.secret_edit, self.token_edit):
+            w.setEnabled(signed)
+        self.ca_edit.setEnabled(editable and self.verify_check.isChecked())
+        self.ca_button.setEnabled(editable and self.verify_check.isChecked())
+        self.tls_warning.setVisible(editable and not self.verify_check.isChecked())
+        self.save_button.setEnabled(editable)
+        self.duplicate_button.setEnabled(self.current is not None)
+        self.remove_button.setEnabled(self.current is not None)
+
+    @Slot()
+    def _choose_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA certificates to trust", self.ca_edit.text(),
+            "Certificates (*.pem *.crt *.cer);;All files (*)",
+        )  # fmt: skip
+        if path:
+            self.ca_edit.setText(path)
+
+    # ── actions ─────────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def save(self) -> bool:
+        """Save the form (the secret to the keyring, on a worker). False if it is invalid."""
+        if self.current_aws is not None:
+            return False
+        profile = self.form_profile()
+        try:
+            saved = self.store.update(profile) if self.current else self.store.add(profile)
+        except ConfigError as error:
+            self._show_result(False, error.message, error.hint)
+            return False
+        self.current = saved
+        typed = self._typed_credentials(saved)
+        self.reload(select=saved_source(saved.name))
+        if typed is not None:
+            self._store_secret(saved, typed)
+        else:
+            self._show_result(True, f"Saved “{saved.name}”.")
+        return True
+
+    def _store_secret(self, profile: Profile, creds: Credentials) -> None:
+        store = self.store
+
+        def work(_job: Job) -> Profile:
+            store.set_secret(profile, creds.secret_access_key, creds.session_token)
+            return profile
+
+        # Kept in memory only until the keyring answers (or the user picks "session only").
+        self._unsaved_secret = (profile, creds.secret_access_key, creds.session_token)
+        self.secret_edit.clear()
+        self.token_edit.clear()
+        self.secret_edit.setPlaceholderText("stored in the keyring — leave empty to keep it")
+        self.service.run(
+            work, "Storing the secret in the keyring", succeeded=self._on_secret_stored,
+            failed=self._on_secret_failed,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_secret_stored(self, profile: Profile) -> None:
+        self._unsaved_secret = None
+        self.connector.session_secrets.forget(profile.id)
+        self._show_result(True, f"Saved “{profile.name}”; the secret is in the system keyring.")
+
+    @Slot(object)
+    def _on_secret_failed(self, error: CloudBrowserError) -> None:
+        if not isinstance(error, KeyringUnavailable) or self._unsaved_secret is None:
+            self._unsaved_secret = None
+            self._show_result(False, error.message, error.hint)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.message, parent=self)
+        box.setObjectName("keyringUnavailable")
+        box.setInformativeText(
+            "The connection is saved without its secret. You can use the secret for this "
+            "session only: it is kept in memory and forgotten when cloudbrowser quits. It is "
+            "never written to a file."
+        )
+        box.addButton("Use for this session only", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(box.deleteLater)
+        box.buttonClicked.connect(self._on_keyring_answer)
+        box.open()
+
+    @Slot(object)
+    def _on_keyring_answer(self, button: object) -> None:
+        box = self.sender()
+        pending, self._unsaved_secret = self._unsaved_secret, None
+        if not isinstance(box, QMessageBox) or pending is None:
+            return
+        if box.buttonRole(button) == QMessageBox.ButtonRole.AcceptRole:  # type: ignore[arg-type]
+            profile, secret, token = pending
+            self.connector.session_secrets.set(profile, secret, token)
+            self._show_result(
+                True, f"Saved “{profile.name}”; the secret is kept for this session only."
+            )
+        else:
+            self._show_result(False, "The secret was not kept.", "Type it again when connecting.")
+
+    @Slot()
+    def duplicate(self) -> None:
+        if self.current is None:
+            return
+        store, name = self.store, self.current.name
+
+        def work(_job: Job) -> Profile:
+            return store.duplicate(name)
+
+        self.service.run(
+            work, f"Duplicating {name}", succeeded=self._on_duplicated, failed=self._on_edit_failed
+        )
+
+    @Slot(object)
+    def _on_duplicated(self, copy: Profile) -> None:
+        self.current = copy
+        self.reload(select=saved_source(copy.name))
+        self._show_result(True, f"Created “{copy.name}”.")
+
+    @Slot()
+    def confirm_remove(self) -> None:
+        if self.current is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove connection",
+            f"Remove the connection “{self.current.name}” and its stored secret?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("confirmRemove")
+        box.finished.connect(box.deleteLater)
+        box.accepted.connect(self.remove)
+        box.open()
+
+    @Slot()
+    def remove(self) -> None:
+        if self.current is None:
+            return
+        store, profile = self.store, self.current
+        self.connector.session_secrets.forget(profile.id)
+
+        def work(_job: Job) -> str:
+            store.remove(profile.name)
+            return profile.name
+
+        self.current = None
+        self.service.run(
+            work, f"Removing {profile.name}", succeeded=self._on_removed,
+            failed=self._on_edit_failed,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_removed(self, name: str) -> None:
+        self.reload()
+        self._show_result(True, f"Removed “{name}”.")
+
+    @Slot(object)
+    def _on_edit_failed(self, error: CloudBrowserError) -> None:
+        self.reload()
+        self._show_result(False, error.message, error.hint)
+
+    @Slot()
+    def test_connection(self) -> Job | None:
+        """Check the form's connection (unsaved edits included) on a worker."""
+        self._show_result(None, _TESTING)
+        prompter = self.service.mfa_prompter
+        if self.current_aws is not None:
+            name = self.current_aws.name
+
+            def work_aws(_job: Job) -> CheckResult:
+                return check_connection(aws_profile(name).settings(), mfa_prompter=prompter)
+
+            return self.service.run(
+                work_aws, "Testing the connection", succeeded=self._on_checked,
+                failed=self._on_check_failed, finished=self._on_check_finished,
+            )  # fmt: skip
+        profile = self.form_profile()
+        try:
+            profile.validate()
+            settings = profile.settings()
+        except ConfigError as error:
+            self._show_result(False, error.message, error.hint)
+            return None
+        typed = self._typed_credentials(profile)
+        session = self.connector.session_secrets.get(profile)
+        store = self.store
+        saved = self.current is not None
+
+        def work(_job: Job) -> CheckResult:
+            creds = typed or session
+            if creds is None and not profile.anonymous and saved:
+                creds = store.credentials(profile)
+            if creds is None and not profile.anonymous:
+                return CheckResult(
+                    False,
+                    "No secret key to test with.",
+                    hint="Type the secret access key above.",
+                )
+            return check_connection(settings, creds)
+
+        return self.service.run(
+            work, "Testing the connection", succeeded=self._on_checked,
+            failed=self._on_check_failed, finished=self._on_check_finished,
+        )  # fmt: skip
+
+    @Slot(object)
+    def _on_checked(self, result: CheckResult) -> None:
+        self._show_result(result.ok, result.summary, result.hint)
+
+    @Slot()
+    def _on_check_finished(self) -> None:
+        if self.result_label.text() == _TESTING:
+            # Neither result nor failure: the user cancelled (e.g. an MFA prompt).
+            self._show_result(None, "Test cancelled.")
+
+    @Slot(object)
+    def _on_check_failed(self, error: CloudBrowserError) -> None:
+        self._show_result(False, f"{error.title}: {error.message}", error.hint)
+
+    @Slot()
+    def connect_selected(self) -> None:
+        """Open the selected connection (saving the form's edits first)."""
+        if self.current_aws is not None:
+            self.connector.open_source(aws_source(self.current_aws.name))
+            self.accept()
+            return
+        typed = self._typed_credentials(self.form_profile())
+        if not self.save() or self.current is None:
+            return
+        if typed is not None:
+            # The keyring write may still be running: open with what was typed.
+            profile = self.current
+            settings = profile.settings()
+            location = (
+                f"{settings.default_bucket}/{settings.default_prefix}"
+                if settings.default_bucket
+                else ""
+            )
+            self.openRequested.emit(
+                OpenRequest(saved_source(profile.name), settings, typed, location)
+            )
+        else:
+            self.connector.open_saved(self.current.name)
+        self.accept()
+
+    def _show_result(self, ok: bool | None, text: str, hint: str = "") -> None:
+        colour = {True: "#1e8449", False: "#c0392b", None: "palette(text)"}[ok]
+        mark = {True: "✔ ", False: "✖ ", None: ""}[ok]
+        self.result_label.setStyleSheet(f"color: {colour};")
+        self.result_label.setText(f"{mark}{text}\n{hint}".strip())
