@@ -19,6 +19,7 @@ likely sizes are tried before the download is reported as unverifiable.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -83,9 +84,13 @@ def run_download(ctx: RunContext) -> None:
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc
     try:
-        md5s = _fetch_ranges(ctx, fd) if t.multipart else [_fetch_whole(ctx, fd)]
+        if t.multipart:
+            md5s, whole = _fetch_ranges(ctx, fd)
+        else:
+            whole = _fetch_whole(ctx, fd)
+            md5s = [whole]
         _fsync(fd, target)
-        _verify(ctx, fd, md5s)
+        _verify(ctx, fd, md5s, whole)
     except IntegrityError:
         os.close(fd)
         # Wrong bytes must not be continued from: the next attempt starts clean.
@@ -148,13 +153,22 @@ def _fetch_whole(ctx: RunContext, fd: int) -> str:
     return digest.hexdigest()
 
 
-def _fetch_ranges(ctx: RunContext, fd: int) -> list[str]:
-    """GET the object in ranges on the part pool; returns each range's MD5, in order."""
+def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
+    """GET the object in ranges on the part pool.
+
+    Returns each range's MD5 (only computed when the ETag is a composite of part MD5s,
+    else "") and the whole file's MD5 (only when the ETag is a plain MD5, else "").
+    Each MD5 is computed once, while the bytes arrive; written ranges are handed to the
+    kernel for writing back at once, so the final fsync has little left to do.
+    """
     t = ctx.transfer
     count = part_count(t.size, t.part_size)
+    verify = ctx.options.verify
+    hash_ranges = verify and multipart_part_count(t.etag) > 1
     kept = _ranges_kept(ctx, fd, count)
     ctx.progress(sum(p.size for p in kept.values()))
     abort = threading.Event()
+    in_order = _InOrderHasher(fd, t, set(kept), abort) if verify and is_plain_md5(t.etag) else None
 
     def fetch(number: int) -> JournalPart:
         if abort.is_set():
@@ -162,7 +176,7 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> list[str]:
         ctx.check()
         offset = (number - 1) * t.part_size
         end = min(offset + t.part_size, t.size) - 1
-        digest = md5_of(b"")
+        digest = md5_of(b"") if hash_ranges else None
         position = offset
         with ctx.backend.get_object(
             t.bucket, t.key, start=offset, end=end, if_match=t.etag
@@ -176,30 +190,108 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> list[str]:
                     break
                 ctx.throttle(len(data))
                 _write(fd, t, data, position)
-                digest.update(data)
+                if digest is not None:
+                    digest.update(data)
                 position += len(data)
                 ctx.progress(len(data))
         _check_length(t, position - offset, end + 1 - offset)
-        part = JournalPart(number, "", digest.hexdigest(), end + 1 - offset)
+        part = JournalPart(number, "", digest.hexdigest() if digest else "", end + 1 - offset)
         ctx.journal.add_part(t.id, part)
+        if in_order is not None:
+            in_order.written(number)  # it releases the range once hashed
+        else:
+            _write_back(fd, offset, end + 1 - offset)
         return part
 
-    futures: list[Future[JournalPart]] = [
-        ctx.parts.submit(fetch, n) for n in range(1, count + 1) if n not in kept
-    ]
-    _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-    if pending:
+    if in_order is not None:
+        in_order.start()
+    try:
+        futures: list[Future[JournalPart]] = [
+            ctx.parts.submit(fetch, n) for n in range(1, count + 1) if n not in kept
+        ]
+        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        if pending:
+            abort.set()
+            wait(pending)
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, Stopped):
+                raise error
+        ctx.check()
+        for future in futures:
+            part = future.result()
+            kept[part.number] = part
+        whole = in_order.result() if in_order is not None else ""
+    finally:
         abort.set()
-        wait(pending)
-    for future in futures:
-        error = future.exception()
-        if error is not None and not isinstance(error, Stopped):
-            raise error
-    ctx.check()
-    for future in futures:
-        part = future.result()
-        kept[part.number] = part
-    return [kept[n].md5 for n in range(1, count + 1)]
+        if in_order is not None:
+            in_order.join()
+    return [kept[n].md5 for n in range(1, count + 1)], whole
+
+
+class _InOrderHasher(threading.Thread):
+    """The MD5 of the whole file while its ranges arrive out of order.
+
+    Hashes each range from the file (still in the page cache) as soon as every range
+    before it is written, on its own thread, so the digest is ready when the last range
+    lands instead of costing a second pass over the file afterwards.
+    """
+
+    def __init__(self, fd: int, t: Transfer, written: set[int], abort: threading.Event):
+        super().__init__(name="download-md5", daemon=True)
+        self._fd, self._t, self._abort = fd, t, abort
+        self._written = set(written)
+        self._changed = threading.Condition()
+        self._digest = md5_of(b"")
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+
+    def written(self, number: int) -> None:
+        with self._changed:
+            self._written.add(number)
+            self._changed.notify()
+
+    def run(self) -> None:
+        t = self._t
+        try:
+            for number in range(1, part_count(t.size, t.part_size) + 1):
+                with self._changed:
+                    while number not in self._written and not self._abort.is_set():
+                        self._changed.wait(0.5)
+                if number not in self._written:
+                    return  # aborted: the download failed or was stopped
+                offset = (number - 1) * t.part_size
+                length = min(t.part_size, t.size - offset)
+                position = offset
+                while position < offset + length:
+                    data = os.pread(self._fd, min(CHUNK * 8, offset + length - position), position)
+                    if not data:
+                        break
+                    self._digest.update(data)
+                    position += len(data)
+                _write_back(self._fd, offset, length)
+        except OSError as exc:
+            self._error = local_error(exc, t.local_path, writing=False)
+        finally:
+            self._done.set()
+
+    def result(self) -> str:
+        """The digest, once every range is written (call after all were)."""
+        with self._changed:
+            self._changed.notify()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._digest.hexdigest()
+
+
+def _write_back(fd: int, offset: int, length: int) -> None:
+    """Start writing a finished range to disk now (Linux: POSIX_FADV_DONTNEED starts the
+    write-back of dirty pages), so the fsync at the end does not wait for a whole GiB."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):  # only a hint
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _ranges_kept(ctx: RunContext, fd: int, count: int) -> dict[int, JournalPart]:
@@ -209,7 +301,7 @@ def _ranges_kept(ctx: RunContext, fd: int, count: int) -> dict[int, JournalPart]
         length = os.fstat(fd).st_size
     except OSError as exc:
         raise local_error(exc, t.local_path, writing=True) from exc
-    kept = {p.number: p for p in ctx.journal.parts(t.id) if p.number <= count and p.md5}
+    kept = {p.number: p for p in ctx.journal.parts(t.id) if p.number <= count}
     if length != t.size:
         # A new download, or the .part file was truncated or replaced: start clean.
         kept = {}
@@ -229,14 +321,16 @@ def _check_length(t: Transfer, got: int, expected: int) -> None:
         )
 
 
-def _verify(ctx: RunContext, fd: int, range_md5s: list[str]) -> None:
+def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None:
+    """Compare with the ETag: ``whole`` is the file's MD5 if it was computed on the way
+    (else ""), ``range_md5s`` the ranges' MD5s ("" where not computed)."""
     t = ctx.transfer
     if not ctx.options.verify:
         t.verified, t.note = False, "Not verified (verification is off)."
         return
     etag = t.etag.lower()
     if is_plain_md5(etag):
-        whole = range_md5s[0] if len(range_md5s) == 1 else _md5_of_file(ctx, fd, t.size)
+        whole = whole or _md5_of_file(ctx, fd, t.size)
         if whole != etag:
             raise IntegrityError(
                 f"The downloaded “{t.name}” does not match the object on the server.",
@@ -247,11 +341,13 @@ def _verify(ctx: RunContext, fd: int, range_md5s: list[str]) -> None:
         return
     count = multipart_part_count(etag)
     if count:
-        if t.multipart and len(range_md5s) == count and composite_etag(range_md5s) == etag:
+        complete = all(range_md5s)
+        ranges_match = t.multipart and complete and len(range_md5s) == count
+        if ranges_match and composite_etag(range_md5s) == etag:
             t.verified = True
             return
         for size in _candidates(t.size, count):
-            if size != t.part_size and _composite_of_file(ctx, fd, size) == etag:
+            if (size != t.part_size or not complete) and _composite_of_file(ctx, fd, size) == etag:
                 t.verified = True
                 return
         t.verified = False

@@ -14,9 +14,12 @@ guarded by a lock (writes are a few per part, far below SQLite's limits).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +30,8 @@ from typing import Any
 from cloudbrowser.core.paths import data_dir
 
 JOURNAL_FILE = "transfers.sqlite3"
+#: Seconds within which finished transfers are written, together (see Journal.finish).
+FLUSH_DELAY = 0.05
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transfers (
@@ -140,6 +145,13 @@ class Journal:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._add_missing_columns()
+        #: Final states waiting to be written together (see finish()).
+        self._deferred: list[tuple[int, dict[str, object], bool]] = []
+        self._deferred_lock = threading.Lock()
+        self._flush_timer: threading.Timer | None = None
+        # A process that ends normally writes what it deferred (a crash may lose it: see
+        # finish()). Through a weak reference, so the journal can still be collected.
+        atexit.register(_flush_at_exit, weakref.ref(self))
 
     def _add_missing_columns(self) -> None:
         """Journals written before a column existed get it (with its default)."""
@@ -155,8 +167,23 @@ class Journal:
                         raise
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             self._db.close()
+
+    def flush(self) -> None:
+        """Write the final states :meth:`finish` deferred; every other access calls this
+        first, so the journal reads and changes in the order things happened."""
+        with self._deferred_lock:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+                self._flush_timer = None
+            if not self._deferred:
+                return
+            items, self._deferred = self._deferred, []
+            with self._write() as db:
+                for transfer_id, fields, clear_parts in items:
+                    _update_in(db, transfer_id, fields, clear_parts=clear_parts)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -207,20 +234,28 @@ class Journal:
 
     def update(self, transfer_id: int, **fields: object) -> None:
         """Set columns of one transfer (``state``, ``error``, ``upload_id``, ``etag``...)."""
-        if not fields:
-            return
-        columns = [c for c in fields if c in _UPDATABLE]
-        if len(columns) != len(fields):
-            raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
-        values = [_sql_value(fields[c]) for c in columns]
-        assignments = ", ".join(f"{c} = ?" for c in columns)
+        self.flush()
         with self._write() as db:
-            db.execute(
-                f"UPDATE transfers SET {assignments}, updated = ? WHERE id = ?",
-                (*values, time.time(), transfer_id),
-            )
+            _update_in(db, transfer_id, fields, clear_parts=False)
+
+    def finish(self, transfer_id: int, fields: dict[str, object], *, clear_parts: bool) -> None:
+        """Record a transfer's final columns (and, when done, forget its parts) within
+        ``FLUSH_DELAY``, together with others that finish meanwhile.
+
+        One commit per small file, all serialised on this journal, is what limited a
+        queue of small files; batching them costs nothing in safety: if the process dies
+        before the write, those transfers come back as interrupted and run again, which
+        gives the same result (an upload is put again, a download replaced).
+        """
+        with self._deferred_lock:
+            self._deferred.append((transfer_id, dict(fields), clear_parts))
+            if self._flush_timer is None:
+                self._flush_timer = threading.Timer(FLUSH_DELAY, self.flush)
+                self._flush_timer.daemon = True
+                self._flush_timer.start()
 
     def get(self, transfer_id: int) -> JournalRecord | None:
+        self.flush()
         with self._lock:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM transfers WHERE id = ?", (transfer_id,))
             found = row.fetchone()
@@ -232,6 +267,7 @@ class Journal:
         QUEUED or RUNNING ones were interrupted (the process ended while they waited or
         ran); PAUSED and FAILED ones were stopped on purpose or by an error.
         """
+        self.flush()
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM transfers WHERE state IN (?, ?, ?, ?) ORDER BY id",
@@ -241,10 +277,12 @@ class Journal:
 
     def remove(self, transfer_ids: Iterable[int]) -> None:
         """Forget transfers (and their parts): "clear finished", or after cleanup."""
+        self.flush()
         with self._write() as db:
             db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in transfer_ids))
 
     def remove_finished(self) -> None:
+        self.flush()
         with self._write() as db:
             db.execute(
                 "DELETE FROM transfers WHERE state IN (?, ?, ?)",
@@ -255,6 +293,7 @@ class Journal:
 
     def add_part(self, transfer_id: int, part: JournalPart) -> None:
         """Record a part the server (or the local disk) has confirmed."""
+        self.flush()
         with self._write() as db:
             db.execute(
                 "INSERT OR REPLACE INTO parts (transfer_id, number, etag, md5, size)"
@@ -263,6 +302,7 @@ class Journal:
             )
 
     def parts(self, transfer_id: int) -> list[JournalPart]:
+        self.flush()
         with self._lock:
             rows = self._db.execute(
                 "SELECT number, etag, md5, size FROM parts WHERE transfer_id = ? ORDER BY number",
@@ -272,8 +312,32 @@ class Journal:
 
     def clear_parts(self, transfer_id: int) -> None:
         """Forget all parts: the transfer starts over (file changed, upload gone)."""
+        self.flush()
         with self._write() as db:
             db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+
+
+def _flush_at_exit(ref: weakref.ref[Journal]) -> None:
+    journal = ref()
+    if journal is not None:
+        with contextlib.suppress(sqlite3.Error):  # closed already
+            journal.flush()
+
+
+def _update_in(
+    db: sqlite3.Connection, transfer_id: int, fields: dict[str, object], *, clear_parts: bool
+) -> None:
+    columns = [c for c in fields if c in _UPDATABLE]
+    if len(columns) != len(fields):
+        raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
+    values = [_sql_value(fields[c]) for c in columns]
+    assignments = "".join(f"{c} = ?, " for c in columns)
+    db.execute(
+        f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
+        (*values, time.time(), transfer_id),
+    )
+    if clear_parts:
+        db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
 
 
 _COLUMNS = (

@@ -25,6 +25,7 @@ import botocore.exceptions as bx
 import botocore.session
 from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
+from botocore import utils as botocore_utils
 from botocore.config import Config
 from urllib3.exceptions import InsecureRequestWarning
 
@@ -153,6 +154,7 @@ class S3Backend:
         )
         client.meta.events.register("before-parse.s3.ListObjectsV2", _parse_listing_fast)
         _skip_200_error_check_for_listings(client)
+        _expect_continue_only_for_large_bodies(client)
         return client
 
     # ── operations ──────────────────────────────────────────────────────────────────────
@@ -548,6 +550,33 @@ def _skip_200_error_check_for_listings(client: Any) -> None:
     events = client.meta.events
     events.unregister("before-parse.s3.*", check)
     events.register_first("before-parse.s3.*", check_unless_listing)
+
+
+#: Bodies below this go without "Expect: 100-continue" (see the function below).
+_EXPECT_CONTINUE_MIN = 1024 * 1024
+
+
+def _expect_continue_only_for_large_bodies(client: Any) -> None:
+    """Send small bodies at once instead of waiting for the server's "100 Continue".
+
+    botocore asks for 100-continue on every PUT with a body: a whole round trip before
+    each small file is sent, for a benefit (the server refusing before the body is sent)
+    that only matters for large bodies. Only this client's handler is swapped.
+    """
+    add_expect = getattr(botocore_handlers, "add_expect_header", None)
+    if add_expect is None:
+        return
+
+    def add_expect_for_large(model: Any, params: Any, **kwargs: Any) -> None:
+        body = params.get("body")
+        length = botocore_utils.determine_content_length(body) if body is not None else None
+        if length is not None and length < _EXPECT_CONTINUE_MIN:
+            return
+        add_expect(model, params, **kwargs)
+
+    events = client.meta.events
+    events.unregister("before-call.s3", add_expect)
+    events.register("before-call.s3", add_expect_for_large)
 
 
 def _page_from_botocore(reply: Any) -> ListPage:
