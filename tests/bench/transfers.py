@@ -11,6 +11,7 @@ removed. A wrong count or size is an error row, never a figure.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -417,9 +418,39 @@ def run_transfers(files: int, big_mib: int, runs: int) -> list[Result]:
                 for peer in peers:
                     error = peer.error or timings[(case.name, peer.tool)].error
                     rows.extend(_rows(case, peer.tool, timings[(case.name, peer.tool)], error))
+            rows.extend(gui_case(server, src / "small", files))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
+
+
+def gui_case(server: Server, folder: Path, files: int) -> list[Result]:
+    """The window (offscreen, its own process) uploads a drop of the small files: how fast,
+    and the longest event-loop stall meanwhile (bar: < 50 ms)."""
+    case = f"GUI: drop of {files:,} × 4 KiB files"
+    tool_name = "cloudbrowser window"
+    argv = [
+        sys.executable,
+        str(Path(__file__).with_name("gui_transfers.py")),
+        *("--url", server.url, "--key", server.key, "--secret", server.secret),
+        *("--bucket", BUCKET, "--folder", str(folder)),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CLOUDBROWSER_"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    _progress(f"{case}: running the window")
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+        figures = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
+    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+        return [result(SUITE, case, tool_name, f"failed: {exc!r}", ERROR)]
+    if done.returncode or figures.get("verified") != files:
+        detail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        return [result(SUITE, case, tool_name, f"failed: {figures} {detail[0]}", ERROR)]
+    return [
+        result(SUITE, case, tool_name, figures["files_per_s"], "files/s"),
+        result(SUITE, case, tool_name, figures["max_stall_ms"], "ms max stall"),
+        result(SUITE, case, tool_name, figures["p99_stall_ms"], "ms p99 stall"),
+    ]
 
 
 def _peers(server: Server, workdir: Path) -> list[Peer]:
