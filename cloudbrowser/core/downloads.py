@@ -122,7 +122,7 @@ def _write(fd: int, t: Transfer, data: bytes, offset: int) -> None:
         while written < len(data):  # pwrite may write less than asked (signals, limits)
             written += os.pwrite(fd, data[written:], offset + written)
     except OSError as exc:
-        raise local_error(exc, t.local_path, writing=True) from exc
+        raise local_error(exc, t.local_path, writing=True, resumable=t.multipart) from exc
 
 
 def _fetch_whole(ctx: RunContext, fd: int) -> str:

@@ -11,15 +11,25 @@ from cloudbrowser.core.errors import LocalFileError
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def local_error(exc: OSError, path: Path, *, writing: bool) -> LocalFileError:
-    """Translate an OSError on ``path`` into a message that says what to do."""
+def local_error(
+    exc: OSError, path: Path, *, writing: bool, resumable: bool = True
+) -> LocalFileError:
+    """Translate an OSError on ``path`` into a message that says what to do.
+
+    ``resumable``: a retry continues from what was written (a download in ranges); a
+    small download fetched in one request starts again.
+    """
     detail = f"{type(exc).__name__}: {exc}"
     if exc.errno in _DISK_FULL:
         return LocalFileError(
             f"The disk is full: “{path.name}” could not be written completely.",
             hint=(
                 f"Free some space in {path.parent} (or choose another folder) and retry: "
-                "the part already downloaded is kept and the transfer continues from there."
+                + (
+                    "the part already downloaded is kept and the transfer continues from there."
+                    if resumable
+                    else "the file is downloaded again."
+                )
             ),
             detail=detail,
         )

@@ -279,6 +279,9 @@ def test_full_disk_fails_clearly_keeps_the_part_file_and_resumes(
     [report] = child_report(child)
     assert (report["state"], report["error_type"]) == ("failed", "LocalFileError")
     assert report["message"] == "The disk is full: “x.bin” could not be written completely."
+    # The hint says what a retry will do: continue the ranges, or fetch a small file again.
+    ranged = size > PART
+    assert ("continues from there" if ranged else "downloaded again") in report["hint"]
     assert not target.exists(), "never a truncated file under the real name"
     assert partial_path(target).exists(), "what was downloaded is kept"
     assert partial_path(target).stat().st_size <= limit
