@@ -281,12 +281,19 @@ class Journal:
         with self._write() as db:
             db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in transfer_ids))
 
-    def remove_finished(self) -> None:
+    def remove_finished(self, older_than: float = 0.0) -> None:
+        """Forget done, cancelled and skipped transfers last changed more than
+        ``older_than`` seconds ago (0: all of them)."""
         self.flush()
         with self._write() as db:
             db.execute(
-                "DELETE FROM transfers WHERE state IN (?, ?, ?)",
-                (State.DONE.value, State.CANCELLED.value, State.SKIPPED.value),
+                "DELETE FROM transfers WHERE state IN (?, ?, ?) AND updated <= ?",
+                (
+                    State.DONE.value,
+                    State.CANCELLED.value,
+                    State.SKIPPED.value,
+                    time.time() - older_than,
+                ),
             )
 
     # ── parts ───────────────────────────────────────────────────────────────────────────

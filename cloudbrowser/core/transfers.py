@@ -43,6 +43,8 @@ GiB = 1024 * MiB
 MIN_PART_SIZE = 5 * MiB
 MAX_PARTS = 10_000
 MAX_OBJECT_SIZE = 5 * 1024 * GiB
+#: How long finished transfers stay in the journal.
+FINISHED_KEPT_SECONDS = 7 * 24 * 3600
 #: The default part size, and the size above which a file goes in parts.
 DEFAULT_PART_SIZE = 8 * MiB
 
@@ -369,6 +371,9 @@ class TransferQueue:
         They resume when :meth:`resume` is called; until then nothing is sent. Ones the
         process was working on when it ended are marked ``interrupted``.
         """
+        # Finished transfers are history the panel no longer shows: keep a week of it, so
+        # the journal does not grow with every file ever transferred.
+        self.journal.remove_finished(older_than=FINISHED_KEPT_SECONDS)
         records = self.journal.unfinished()
         restored: list[Transfer] = []
         with self._lock:

@@ -58,3 +58,22 @@ def test_a_failure_reads_back_as_the_same_kind_with_its_hint(tmp_path: Path) -> 
     error = Transfer.from_record(record).error
     assert isinstance(error, LocalFileError)
     assert (error.message, error.hint) == ("The disk is full.", "Free some space.")
+
+
+def test_finished_transfers_older_than_a_limit_are_pruned(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    old, recent, unfinished = journal.add(
+        [_record(state) for state in (State.DONE, State.DONE, State.FAILED)]
+    )
+    with journal._write() as db:  # as if it had finished two weeks ago
+        db.execute("UPDATE transfers SET updated = ? WHERE id IN (?, ?)", (1.0, old, unfinished))
+    journal.remove_finished(older_than=7 * 24 * 3600)
+    assert journal.get(old) is None
+    assert journal.get(recent) is not None
+    assert journal.get(unfinished) is not None, "unfinished transfers are never pruned"
+
+
+def _record(state: State) -> JournalRecord:
+    return JournalRecord(
+        0, Direction.UPLOAD, "c", "b", "k", Path("/tmp/k"), 1, 1.0, "", 0, "", state, "", ""
+    )
