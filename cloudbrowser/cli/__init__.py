@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 #: The subcommands; the first argument decides between the command line and the window.
 COMMANDS = frozenset(
-    {"ls", "du", "get", "put", "rm", "mb", "rb", "presign", "connections", "resume"}
+    {"ls", "du", "get", "put", "sync", "cp", "mv", "rm", "mb", "rb", "presign"}
+    | {"connections", "resume"}
 )
 
 

@@ -111,10 +111,32 @@ def build_parser() -> argparse.ArgumentParser:
                             help="keep both: the new one as “name (1).ext”")  # fmt: skip
         _transfer_options(p)
 
+    sync = command("sync", "cmd_sync", "make a prefix hold what a folder holds, or back")
+    sync.add_argument("source", metavar="SOURCE", help="a local folder or s3://bucket/prefix/")
+    sync.add_argument("destination", metavar="DEST", help="s3://bucket/prefix/ or a local folder")
+    sync.add_argument(
+        "--checksum", action="store_true", help="compare MD5 with the ETag, not size and time"
+    )
+    sync.add_argument(
+        "--delete", action="store_true", help="delete from DEST what SOURCE does not have"
+    )
+    sync.add_argument("-y", "--yes", action="store_true", help="do not ask before --delete")
+    _transfer_options(sync)
+
     resume = command("resume", "cmd_transfer", "list unfinished transfers, or continue them")
     resume.add_argument("ids", nargs="*", type=int, metavar="ID", help="transfers to continue")
     resume.add_argument("--all", action="store_true", help="continue every unfinished transfer")
     _transfer_options(resume)
+
+    for name, help_text in (
+        ("cp", "copy objects on the server (-r: a prefix), within one connection"),
+        ("mv", "move objects on the server (-r: a prefix): copy, then delete the source"),
+    ):
+        p = command(name, "cmd_copy", help_text)
+        p.add_argument("source", metavar="s3://BUCKET/KEY")
+        p.add_argument("destination", metavar="s3://BUCKET/KEY")
+        p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
+        p.add_argument("--dry-run", action="store_true", help="show what would be copied")
 
     rm = command("rm", "cmd_rm", "delete objects (and with -r everything below a prefix)")
     rm.add_argument("locations", nargs="+", metavar="s3://BUCKET/KEY")

@@ -337,6 +337,22 @@ class S3Backend:
 
         return _guard(call, bucket=bucket)
 
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        """Copy an object on the server (no bytes pass through here); returns the new ETag.
+
+        One CopyObject request: objects up to 5 GiB (S3's limit for it).
+        Raises: KeyNotFound, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            reply = self.client.copy_object(
+                Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key}
+            )
+            return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=src_bucket, key=src_key)
+
     def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
 
