@@ -8,6 +8,7 @@ import argparse
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
+from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.s3 import S3Backend
@@ -26,7 +27,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return Exit.OK
     where = parse_remote(args.location)
     backend = open_backend(args, out)
-    if args.recursive:
+    if has_wildcard(where.key):
+        _list_matching(backend, where, out)
+    elif args.recursive:
         _list_recursive(backend, where, out)
     elif where.is_folder:
         _list_folder(backend, where.bucket, where.key, out)
@@ -63,6 +66,15 @@ def _list_name(backend: S3Backend, where: Remote, out: Output) -> None:
         )
 
 
+def _list_matching(backend: S3Backend, where: Remote, out: Output) -> None:
+    found = 0
+    for entry in matching(backend, where):
+        found += 1
+        _print_entry(out, where.bucket, entry, "")
+    if not found:
+        raise no_match(where)
+
+
 def _list_recursive(backend: S3Backend, where: Remote, out: Output) -> None:
     # "s3://b/dir" means the folder dir/ and an object named dir, not dir2/...
     exact = "" if where.is_folder else where.key
@@ -78,11 +90,16 @@ def _du(args: argparse.Namespace, out: Output) -> int:
     backend = open_backend(args, out)
     exact = "" if where.is_folder else where.key
     count = size = 0
-    for page in backend.iter_pages(where.bucket, where.key, recursive=True):
-        for entry in page.objects:
-            if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
-                count += 1
-                size += entry.size
+    if has_wildcard(where.key):
+        for entry in matching(backend, where):
+            count += 1
+            size += entry.size
+    else:
+        for page in backend.iter_pages(where.bucket, where.key, recursive=True):
+            for entry in page.objects:
+                if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
+                    count += 1
+                    size += entry.size
     if out.json:
         out.record(location=str(where), objects=count, size=size)
     else:

@@ -15,6 +15,7 @@ from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
 from cloudbrowser.core.providers import capabilities
@@ -66,6 +67,14 @@ def _keys(
 ) -> Iterator[str]:
     """The keys ``target`` names: one object (which must exist), or with ``recursive`` the
     object of that name and everything below it as a folder."""
+    if has_wildcard(target.key):
+        found = False
+        for entry in matching(backend, target):
+            found = True
+            yield entry.key
+        if not found:
+            failed.append((str(target), no_match(target)))
+        return
     if not recursive:
         try:
             backend.head_object(target.bucket, target.key)

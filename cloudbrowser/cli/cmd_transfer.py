@@ -25,6 +25,7 @@ from cloudbrowser.cli.connect import Resolved, open_backend, resolve, resolve_so
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
+from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import ConfigError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
@@ -121,6 +122,13 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
     name = backend.settings.name
+    if has_wildcard(src.key):
+        entries = list(matching(backend, src))
+        if not entries:
+            raise no_match(src)
+        # Named below the pattern's literal folder: logs/2024-*.gz → 2024-01/app.gz, …
+        base = folder_of_pattern(src.key)
+        return plan_downloads(backend, name, src.bucket, entries, base, dest)
     if args.recursive:
         prefix = src.key if src.is_folder else src.key + "/"
         # The prefix arrives as a folder of its name (the bucket root: its keys).
