@@ -26,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
             "credential_process and assume-role included). With --access-key-id, the secret is "
             f"read from ${SECRET_ENV} (and an optional ${SESSION_TOKEN_ENV}). Otherwise the "
             "standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) apply. "
-            "Headless commands: cloudbrowser ls|du|get|put|sync|cp|mv|rm|mb|rb|presign|connections|"
-            "resume (cloudbrowser COMMAND --help)."
+            "Headless commands: cloudbrowser ls|du|get|put|sync|cp|mv|rm|mb|rb|presign|versions|"
+            "connections|resume (cloudbrowser COMMAND --help)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"cloudbrowser {__version__}")

@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("bucket", metavar="s3://BUCKET")
     _destructive(rb)
 
+    versions = command("versions", "cmd_versions", "list the versions of an object or prefix")
+    versions.add_argument("location", metavar="s3://BUCKET/KEY")
+    versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
+
     presign = command("presign", "cmd_buckets", "print a link that downloads an object")
     presign.add_argument("location", metavar="s3://BUCKET/KEY")
     presign.add_argument(

@@ -12,6 +12,7 @@ raise are listed in each docstring. botocore exceptions never escape this module
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import warnings
@@ -36,6 +37,7 @@ from cloudbrowser.core.entries import (
     MultipartUpload,
     ObjectInfo,
     UploadedPart,
+    Version,
 )
 from cloudbrowser.core.errors import (
     AccessDenied,
@@ -352,6 +354,60 @@ class S3Backend:
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
         return _guard(call, bucket=src_bucket, key=src_key)
+
+    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]:
+        """Versions and delete markers of the keys below ``prefix``, a page at a time, newest
+        first per key (never part of a normal listing: versioned buckets can hold many).
+
+        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        StorageError (``NotImplemented`` on servers that keep no versions).
+        """
+
+        def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if key_marker:
+                params["KeyMarker"] = key_marker
+                params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            rows = [
+                Version(
+                    key=v["Key"],
+                    version_id=str(v.get("VersionId", "")),
+                    modified=_timestamp(v.get("LastModified")),
+                    size=int(v.get("Size", 0)),
+                    etag=str(v.get("ETag", "")).strip('"'),
+                    is_latest=bool(v.get("IsLatest")),
+                )
+                for v in reply.get("Versions", [])
+            ] + [
+                Version(
+                    key=m["Key"],
+                    version_id=str(m.get("VersionId", "")),
+                    modified=_timestamp(m.get("LastModified")),
+                    is_latest=bool(m.get("IsLatest")),
+                    delete_marker=True,
+                )
+                for m in reply.get("DeleteMarkers", [])
+            ]
+            # Per key: the current version (or marker) first, then newest first; the sort
+            # is stable, so same-second versions keep the server's newest-first order.
+            rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
+            if not reply.get("IsTruncated"):
+                return rows, "", ""
+            return (
+                rows,
+                str(reply.get("NextKeyMarker", "")),
+                str(reply.get("NextVersionIdMarker", "")),
+            )
+
+        key_marker = version_marker = ""
+        while True:
+            rows, key_marker, version_marker = _guard(
+                functools.partial(call, key_marker, version_marker), bucket=bucket
+            )
+            yield rows
+            if not key_marker:
+                return
 
     def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
