@@ -121,11 +121,12 @@ def test_a_missing_local_source_fails_before_any_request(cli: Cli, tmp_path: Pat
     assert result.code == 1 and "does not exist" in result.err
 
 
-def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+def start_slow_put(server: S3Server, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``cloudbrowser put`` of ~15 MiB in a child, parts one at a time at 4 MiB/s (so the
+    test acts between parts, never races one); returns once the journal holds a part."""
     bucket = server.bucket()
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(3 * 5 * MiB + 4321))
-    # Parts one at a time at 4 MiB/s: the test acts between parts, never races one.
     argv = ["put", str(source), f"s3://{bucket}/big.bin", "--part-size", "5M", "-j", "1",
             "--limit-rate", "4M", *flags(server)]  # fmt: skip
     child = subprocess.Popen(
@@ -135,28 +136,26 @@ def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    journal = Journal(data_dir() / "transfers.sqlite3")
     try:
-        journal = Journal(data_dir() / "transfers.sqlite3")
         deadline = time.monotonic() + 60
         while True:
             assert child.poll() is None, child.communicate()[1].decode(errors="replace")
             records = journal.unfinished()
             if records and journal.parts(records[0].id):
-                break
+                return child, bucket
             assert time.monotonic() < deadline, "no part was journalled in time"
             time.sleep(0.05)  # polling the journal for a condition, with a deadline
+    except BaseException:
         os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-    finally:
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGKILL)
         child.communicate()
-    [record] = journal.unfinished()
-    assert record.state is State.RUNNING and record.upload_id
+        raise
+    finally:
+        journal.close()
 
-    listed = cli("resume", connect=False)
-    assert [(r["id"], r["state"]) for r in listed.records()] == [(record.id, "running")]
 
+def resume_and_check(cli: Cli, server: S3Server, bucket: str, source: Path) -> None:
+    journal = Journal()
     resumed = cli("resume", "--all")
     assert resumed.code == 0, resumed.err
     [done] = resumed.records()
@@ -164,10 +163,34 @@ def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_p
     remote = body(server, bucket, "big.bin")
     assert hashlib.md5(remote).digest() == hashlib.md5(source.read_bytes()).digest()
     assert journal.unfinished() == []
-    # Continued, not restarted: a fresh upload would have left the killed one behind.
+    # Continued, not restarted: a fresh upload would have left the first one behind.
     uploads = server.client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     assert uploads == []
     journal.close()
+
+
+def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    child, bucket = start_slow_put(server, tmp_path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=10)
+    [record] = Journal().unfinished()
+    assert record.state is State.RUNNING and record.upload_id, "killed: nobody recorded an end"
+
+    listed = cli("resume", connect=False)
+    assert [(r["id"], r["state"]) for r in listed.records()] == [(record.id, "running")]
+    resume_and_check(cli, server, bucket, tmp_path / "big.bin")
+
+
+def test_ctrl_c_keeps_the_transfer_for_resume(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    child, bucket = start_slow_put(server, tmp_path)
+    os.kill(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err.decode(errors="replace")
+    assert "cloudbrowser resume --all" in err.decode()
+    assert "Traceback" not in err.decode()
+    [record] = Journal().unfinished()
+    assert record.state is State.QUEUED and record.upload_id
+    resume_and_check(cli, server, bucket, tmp_path / "big.bin")
 
 
 def test_resume_without_the_connection_says_what_to_give(
