@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable
 
@@ -211,5 +212,20 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         out.note("cloudbrowser: interrupted.")
         return Exit.INTERRUPTED
-    finally:
-        sys.stdout.flush()
+    except BrokenPipeError:
+        # `cloudbrowser ls -r … | head`: the reader is gone, which is not an error to report.
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return Exit.OK
+    except Exception as exc:
+        if os.environ.get("CLOUDBROWSER_DEBUG"):
+            raise
+        # A bug: still one clear message rather than a traceback (which the variable shows).
+        out.error(
+            CloudBrowserError(
+                f"cloudbrowser failed unexpectedly: {type(exc).__name__}: {exc}",
+                hint="Please report it; run with CLOUDBROWSER_DEBUG=1 to see the details.",
+            )
+        )
+        return Exit.FAILED

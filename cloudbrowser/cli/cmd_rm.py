@@ -15,6 +15,7 @@ from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
@@ -44,7 +45,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
                 deleted += 1
                 _report(out, target.bucket, key, "would delete")
             continue
-        result = delete_keys(backend, target.bucket, keys, multi_delete=multi)
+        line = ProgressLine(out.stderr, files=0) if out.progress else None
+        done = 0
+
+        def progress(
+            count: int, line: ProgressLine | None = line, bucket: str = target.bucket
+        ) -> None:
+            nonlocal done
+            done += count
+            if line is not None:
+                line.draw(f"deleted {done:,} objects from s3://{bucket}/ …")
+
+        try:
+            result = delete_keys(
+                backend, target.bucket, keys, multi_delete=multi, progress=progress
+            )
+        finally:
+            if line is not None:
+                line.clear()
         # The server has no DeleteObjects: later targets go one by one from the start.
         multi = multi and not result.multi_delete_unsupported
         deleted += result.deleted
