@@ -29,7 +29,7 @@ from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import ConfigError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
-from cloudbrowser.core.keys import local_path_for
+from cloudbrowser.core.keys import local_path_for, normalize_prefix
 from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -115,7 +115,8 @@ def _plan_put(args: argparse.Namespace, backend: S3Backend) -> Plan:
             )
             renamed = replace(request, key=free)
         return Plan(items=[PlannedTransfer(request, existing, renamed)])
-    return plan_uploads(backend, name, sources, dest.bucket, dest.key)
+    # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
+    return plan_uploads(backend, name, sources, dest.bucket, normalize_prefix(dest.key))
 
 
 def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:

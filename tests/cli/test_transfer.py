@@ -224,3 +224,15 @@ def test_resume_without_the_connection_says_what_to_give(
     assert "“somewhere-else” is not a saved connection" in result.err
     bad = cli("resume", "999", connect=False)
     assert bad.code == 2
+
+
+def test_several_files_to_a_prefix_without_a_trailing_slash(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"a")
+    b.write_bytes(b"b")
+    result = cli("put", str(a), str(b), f"s3://{bucket}/inbox")
+    assert result.code == 0, result.err
+    assert sorted(r["key"] for r in result.records()) == ["inbox/a.txt", "inbox/b.txt"]
