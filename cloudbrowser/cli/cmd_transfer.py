@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -207,11 +208,13 @@ def execute(
         for request in skipped:
             _report_request(out, request, "would skip")
         return Exit.FAILED if plan.refused else Exit.OK
+    refused = len(plan.refused)
     for folder in plan.folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             out.failed(str(folder), exc.strerror or str(exc))
+            refused += 1
     journal = Journal()
     queue = TransferQueue(_lookup(backends), journal, options)
     batch = f"cli-{uuid.uuid4().hex}"
@@ -222,7 +225,7 @@ def execute(
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)
-    code = _report(queue.transfers(), out, elapsed, failed_before=len(plan.refused))
+    code = _report(queue.transfers(), out, elapsed, failed_before=refused)
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
     journal.close()
@@ -244,8 +247,6 @@ def _lookup(backends: dict[str, S3Backend]) -> BackendLookup:
 
 def _wait(queue: TransferQueue, transfers: Sequence[Transfer], out: Output) -> float:
     """Block until the transfers settle, drawing progress on a terminal; seconds taken."""
-    import time
-
     start = time.monotonic()
     progress = ProgressLine(out.stderr, files=len(transfers)) if out.progress else None
     try:
