@@ -70,3 +70,26 @@ def test_progress_line() -> None:
     assert line == "12.0 MiB / 40.0 MiB   30%  8.0 MiB/s  ETA 0:04  3/10 files"
     assert format_eta(3725) == "1:02:05"
     assert "ETA -:--" in format_line(0, 100, 0.0, 0, 1)
+
+
+def test_no_keyring_on_a_terminal_asks_for_the_secret_once(
+    cli: Cli, server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import getpass
+    import sys
+
+    save_connection(server)
+    keyring.set_keyring(FailKeyring())
+    monkeypatch.delenv("CLOUDBROWSER_SECRET_ACCESS_KEY")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    asked: list[str] = []
+
+    def typed(prompt: str) -> str:
+        asked.append(prompt)
+        return server.credentials.secret_access_key
+
+    monkeypatch.setattr(getpass, "getpass", typed)
+    bucket = server.bucket()
+    result = cli("ls", "-c", "local", f"s3://{bucket}", connect=False)
+    assert result.code == 0, result.err
+    assert len(asked) == 1 and "Secret access key for “local”" in asked[0]
