@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Credentials: with --profile, the AWS shared config is used (SSO, "
             "credential_process and assume-role included). With --access-key-id, the secret is "
             f"read from ${SECRET_ENV} (and an optional ${SESSION_TOKEN_ENV}). Otherwise the "
-            "standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) apply."
+            "standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) apply. "
+            "Headless commands: cloudbrowser ls|du|get|put|sync|cp|mv|rm|mb|rb|presign|versions|"
+            "connections|resume (cloudbrowser COMMAND --help)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"cloudbrowser {__version__}")
@@ -113,6 +115,14 @@ def names_a_connection(args: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The headless command line (issue 7): `cloudbrowser ls|get|put|…` never imports Qt.
+    from cloudbrowser.cli import COMMANDS
+
+    if arguments and arguments[0] in COMMANDS:
+        from cloudbrowser.cli import main as cli_main
+
+        return cli_main(arguments)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.demo and (args.endpoint or args.profile or args.access_key_id or args.connection):

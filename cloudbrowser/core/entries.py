@@ -106,3 +106,18 @@ class MultipartUpload:
     upload_id: str
     #: When it was started, POSIX seconds (UTC); 0.0 when the server does not say.
     initiated: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of an object, or a delete marker (``ListObjectVersions``)."""
+
+    key: str
+    version_id: str
+    #: POSIX seconds (UTC) the version was stored.
+    modified: float
+    size: int = 0
+    etag: str = ""
+    is_latest: bool = False
+    #: A delete marker: the object looks deleted from this version on.
+    delete_marker: bool = False

@@ -12,11 +12,12 @@ raise are listed in each docstring. botocore exceptions never escape this module
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +38,7 @@ from cloudbrowser.core.entries import (
     MultipartUpload,
     ObjectInfo,
     UploadedPart,
+    Version,
 )
 from cloudbrowser.core.errors import (
     AccessDenied,
@@ -67,6 +69,8 @@ T = TypeVar("T")
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
+#: The most keys one DeleteObjects request may name.
+MAX_DELETE_BATCH = 1000
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
@@ -129,7 +133,10 @@ class S3Backend:
         session = boto3.session.Session(botocore_session=core_session)
         config = Config(
             region_name=s.region or None,
-            signature_version=UNSIGNED if s.anonymous else None,
+            # SigV4 is what botocore signs S3 requests with anyway; naming it makes presigned
+            # links SigV4 too (botocore presigns with legacy SigV2 on custom endpoints,
+            # which ignores the 7-day limit and newer servers and regions refuse).
+            signature_version=UNSIGNED if s.anonymous else "s3v4",
             # "auto" is botocore's default: leaving it unset lets an AWS profile's own
             # ``s3 = addressing_style`` apply.
             s3={"addressing_style": s.addressing_style} if s.addressing_style != "auto" else None,
@@ -257,6 +264,165 @@ class S3Backend:
                 storage_class=r.get("StorageClass", "STANDARD"),
                 version_id=r.get("VersionId", ""),
                 metadata=dict(r.get("Metadata", {})),
+            )
+
+        return _guard(call, bucket=bucket, key=key)
+
+    # ── buckets, batch deletes, links ───────────────────────────────────────────────────
+
+    def create_bucket(self, bucket: str) -> None:
+        """Create a bucket in the connection's region.
+
+        Raises: AlreadyExists, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        StorageError (an invalid name).
+        """
+
+        def call() -> None:
+            params: dict[str, Any] = {"Bucket": bucket}
+            region = self.client.meta.region_name
+            # us-east-1 is S3's default and must not be named (S3 refuses it as a location).
+            if region and region != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            self.client.create_bucket(**params)
+
+        _guard(call, bucket=bucket)
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket.
+
+        Raises: BucketNotFound, StorageError (code ``BucketNotEmpty``), AccessDenied,
+        InvalidCredentials, EndpointUnreachable.
+        """
+
+        def call() -> None:
+            try:
+                self.client.delete_bucket(Bucket=bucket)
+            except bx.ClientError as exc:
+                if _error_code(exc) != "BucketNotEmpty":
+                    raise
+                raise StorageError(
+                    f"The bucket “{bucket}” is not empty.",
+                    hint="Delete its objects first (rm -r), then the bucket.",
+                    code="BucketNotEmpty",
+                ) from exc
+
+        _guard(call, bucket=bucket)
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete up to 1,000 keys in one DeleteObjects request; returns the keys the server
+        refused, each with its error (an empty list: all deleted). Keys that do not exist
+        count as deleted, as in S3.
+
+        Raises (for the whole request): ValueError (more than 1,000 keys), AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError (code ``NotImplemented`` when
+        the server has no DeleteObjects: use :meth:`delete_object` per key).
+        """
+        if len(keys) > MAX_DELETE_BATCH:
+            raise ValueError(f"at most {MAX_DELETE_BATCH} keys per DeleteObjects request")
+        if not keys:
+            return []
+
+        def call() -> list[tuple[str, CloudBrowserError]]:
+            reply = self.client.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+            )
+            failed: list[tuple[str, CloudBrowserError]] = []
+            for item in reply.get("Errors", []):
+                key = str(item.get("Key", ""))
+                error = bx.ClientError(
+                    {"Error": {"Code": item.get("Code", ""), "Message": item.get("Message", "")}},
+                    "DeleteObjects",
+                )
+                failed.append((key, translate_error(error, bucket=bucket, key=key)))
+            return failed
+
+        return _guard(call, bucket=bucket)
+
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        """Copy an object on the server (no bytes pass through here); returns the new ETag.
+
+        One CopyObject request: objects up to 5 GiB (S3's limit for it).
+        Raises: KeyNotFound, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            reply = self.client.copy_object(
+                Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key}
+            )
+            return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=src_bucket, key=src_key)
+
+    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]:
+        """Versions and delete markers of the keys below ``prefix``, a page at a time, newest
+        first per key (never part of a normal listing: versioned buckets can hold many).
+
+        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        StorageError (``NotImplemented`` on servers that keep no versions).
+        """
+
+        def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if key_marker:
+                params["KeyMarker"] = key_marker
+                params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            rows = [
+                Version(
+                    key=v["Key"],
+                    version_id=str(v.get("VersionId", "")),
+                    modified=_timestamp(v.get("LastModified")),
+                    size=int(v.get("Size", 0)),
+                    etag=str(v.get("ETag", "")).strip('"'),
+                    is_latest=bool(v.get("IsLatest")),
+                )
+                for v in reply.get("Versions", [])
+            ] + [
+                Version(
+                    key=m["Key"],
+                    version_id=str(m.get("VersionId", "")),
+                    modified=_timestamp(m.get("LastModified")),
+                    is_latest=bool(m.get("IsLatest")),
+                    delete_marker=True,
+                )
+                for m in reply.get("DeleteMarkers", [])
+            ]
+            # Per key: the current version (or marker) first, then newest first; the sort
+            # is stable, so same-second versions keep the server's newest-first order.
+            rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
+            if not reply.get("IsTruncated"):
+                return rows, "", ""
+            return (
+                rows,
+                str(reply.get("NextKeyMarker", "")),
+                str(reply.get("NextVersionIdMarker", "")),
+            )
+
+        key_marker = version_marker = ""
+        while True:
+            rows, key_marker, version_marker = _guard(
+                functools.partial(call, key_marker, version_marker), bucket=bucket
+            )
+            yield rows
+            if not key_marker:
+                return
+
+    def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
+        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
+
+        No request is sent: the URL is signed locally (it may name a key that does not
+        exist). Raises: InvalidCredentials (nothing to sign with), ConfigError.
+        """
+
+        def call() -> str:
+            return str(
+                self.client.generate_presigned_url(
+                    "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
+                )
             )
 
         return _guard(call, bucket=bucket, key=key)

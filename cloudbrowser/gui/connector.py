@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 from cloudbrowser.core.aws_auth import (
     SsoSession,
     aws_profile,
-    list_aws_profiles,
     sso_device_login,
     sso_session,
     sso_token_valid,
@@ -32,22 +31,18 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.profiles import Profile, ProfileStore
 from cloudbrowser.core.secrets import KeyringUnavailable
+
+# Re-exported (``X as X``): the dialogs and the window import them from here.
+from cloudbrowser.core.sources import AWS as AWS
+from cloudbrowser.core.sources import SAVED as SAVED
+from cloudbrowser.core.sources import aws_source as aws_source
+from cloudbrowser.core.sources import find_source
+from cloudbrowser.core.sources import saved_source as saved_source
 from cloudbrowser.gui.dialogs.sso_login import LoginFn, SsoSignInDialog
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger(__name__)
-
-SAVED = "saved:"
-AWS = "aws:"
-
-
-def saved_source(name: str) -> str:
-    return f"{SAVED}{name}"
-
-
-def aws_source(name: str) -> str:
-    return f"{AWS}{name}"
 
 
 class SessionSecrets:
@@ -160,14 +155,7 @@ class Connector(QObject):
         store = self.store
 
         def work(_job: Job) -> str:
-            if any(p.name == name for p in store.load()):
-                return saved_source(name)
-            if any(p.name == name for p in list_aws_profiles()):
-                return aws_source(name)
-            raise ConfigError(
-                f"There is no saved connection or AWS profile named “{name}”.",
-                hint="Open Connections… to see the names, or add one.",
-            )
+            return find_source(name, store)
 
         self._pending_location = location_text
         return self.service.run(

@@ -2,6 +2,7 @@
 
     python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N] [--json FILE]
     python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
+    python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -24,6 +25,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+import cli_commands  # noqa: E402
 import listing  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
@@ -37,8 +39,12 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations, cli, startup.
+#: Every suite by name. Later: operations, startup.
 SUITES: dict[str, Suite] = {
+    "cli": Suite(
+        run=lambda a: cli_commands.run_cli(a.files, a.runs, a.startup_runs),
+        describe=lambda a: cli_commands.describe(a.files, a.runs, a.startup_runs),
+    ),
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
@@ -71,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--big-mib", type=int, default=1024, help="transfers: the big file in MiB (default 1024)"
+    )
+    parser.add_argument(
+        "--startup-runs", type=int, default=10, help="cli: one-object ls runs per tool (10)"
     )
     args = parser.parse_args(argv)
     if args.files < 2:

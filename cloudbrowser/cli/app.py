@@ -1,0 +1,231 @@
+"""Parsing the command line and running one command, with the exit code it earned.
+
+Each command lives in a module of its own (``cli/cmd_*.py``) with a ``run(args, out)``;
+it is imported only when chosen, so ``cloudbrowser ls`` never loads the transfer engine
+and ``--help`` never loads boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable
+
+from cloudbrowser import __version__
+from cloudbrowser.cli.connect import SECRET_ENV, add_connection_options
+from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
+from cloudbrowser.core.errors import CloudBrowserError
+
+Command = Callable[[argparse.Namespace, Output], int]
+
+_EPILOG = f"""\
+locations: s3://bucket/key for objects, anything else is a local path.
+connection: -c NAME (a saved connection of the window, or an AWS profile), or
+  --endpoint/--profile/--access-key-id (secret from ${SECRET_ENV}); without
+  any, the standard AWS variables and config apply.
+output: text on a terminal; JSON lines with --json or when stdout is not a terminal.
+exit codes: 0 ok, 1 failed (each failed key on stderr), 2 usage, 3 credentials or
+  configuration, 130 interrupted (unfinished transfers: cloudbrowser resume).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``run`` returns every exit code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, hint=f"See “{self.prog} --help”.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    add_connection_options(common)
+    out = common.add_argument_group("output")
+    fmt = out.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON lines, even on a terminal")
+    fmt.add_argument("--text", action="store_true", help="text, even when piped")
+    out.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+
+    parser = _Parser(
+        prog="cloudbrowser",
+        description="cloudbrowser on the command line: the window's engine, connections "
+        "and keyring, for scripts and terminals.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cloudbrowser {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, module: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name, parents=[common], help=help_text, description=help_text, epilog=_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        p.set_defaults(module=module)
+        return p
+
+    ls = command("ls", "cmd_ls", "list buckets, a folder, or (-r) every key below a prefix")
+    ls.add_argument("location", nargs="?", default="", help="s3://bucket[/prefix]")
+    ls.add_argument("-r", "--recursive", action="store_true", help="every key below, no folders")
+    ls.add_argument("--bytes", action="store_true", help="sizes in bytes")
+
+    du = command("du", "cmd_ls", "count the objects and bytes below a prefix")
+    du.add_argument("location", help="s3://bucket[/prefix]")
+    du.add_argument("--bytes", action="store_true", help="sizes in bytes")
+
+    for name, help_text in (
+        ("put", "upload files (and with -r folders) to s3://bucket/prefix/"),
+        ("get", "download objects (and with -r prefixes) to a local folder"),
+    ):
+        p = command(name, "cmd_transfer", help_text)
+        if name == "put":
+            p.add_argument("sources", nargs="+", metavar="PATH", help="local files or folders")
+            p.add_argument("destination", metavar="s3://BUCKET/PREFIX/")
+        else:
+            p.add_argument("source", metavar="s3://BUCKET/KEY")
+            p.add_argument("destination", nargs="?", default=".", metavar="PATH")
+        p.add_argument("-r", "--recursive", action="store_true", help="folders / prefixes too")
+        policy = p.add_mutually_exclusive_group()
+        policy.add_argument(
+            "--overwrite",
+            action="store_const",
+            dest="policy",
+            const="overwrite",
+            help="replace what exists (the default)",
+        )
+        policy.add_argument(
+            "--skip",
+            action="store_const",
+            dest="policy",
+            const="skip",
+            help="leave what exists alone",
+        )
+        policy.add_argument(
+            "--newer",
+            action="store_const",
+            dest="policy",
+            const="newer",
+            help="replace only what is older than the source",
+        )
+        policy.add_argument("--rename", action="store_const", dest="policy", const="rename",
+                            help="keep both: the new one as “name (1).ext”")  # fmt: skip
+        _transfer_options(p)
+
+    sync = command("sync", "cmd_sync", "make a prefix hold what a folder holds, or back")
+    sync.add_argument("source", metavar="SOURCE", help="a local folder or s3://bucket/prefix/")
+    sync.add_argument("destination", metavar="DEST", help="s3://bucket/prefix/ or a local folder")
+    sync.add_argument(
+        "--checksum", action="store_true", help="compare MD5 with the ETag, not size and time"
+    )
+    sync.add_argument(
+        "--delete", action="store_true", help="delete from DEST what SOURCE does not have"
+    )
+    sync.add_argument("-y", "--yes", action="store_true", help="do not ask before --delete")
+    _transfer_options(sync)
+
+    resume = command("resume", "cmd_transfer", "list unfinished transfers, or continue them")
+    resume.add_argument("ids", nargs="*", type=int, metavar="ID", help="transfers to continue")
+    resume.add_argument("--all", action="store_true", help="continue every unfinished transfer")
+    _transfer_options(resume)
+
+    for name, help_text in (
+        ("cp", "copy objects on the server (-r: a prefix), within one connection"),
+        ("mv", "move objects on the server (-r: a prefix): copy, then delete the source"),
+    ):
+        p = command(name, "cmd_copy", help_text)
+        p.add_argument("source", metavar="s3://BUCKET/KEY")
+        p.add_argument("destination", metavar="s3://BUCKET/KEY")
+        p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
+        p.add_argument("--dry-run", action="store_true", help="show what would be copied")
+
+    rm = command("rm", "cmd_rm", "delete objects (and with -r everything below a prefix)")
+    rm.add_argument("locations", nargs="+", metavar="s3://BUCKET/KEY")
+    rm.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
+    _destructive(rm)
+
+    mb = command("mb", "cmd_buckets", "create a bucket")
+    mb.add_argument("bucket", metavar="s3://BUCKET")
+    rb = command("rb", "cmd_buckets", "delete an empty bucket")
+    rb.add_argument("bucket", metavar="s3://BUCKET")
+    _destructive(rb)
+
+    versions = command("versions", "cmd_versions", "list the versions of an object or prefix")
+    versions.add_argument("location", metavar="s3://BUCKET/KEY")
+    versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
+
+    presign = command("presign", "cmd_buckets", "print a link that downloads an object")
+    presign.add_argument("location", metavar="s3://BUCKET/KEY")
+    presign.add_argument(
+        "--expires", default="1h", metavar="TIME",
+        help="how long the link works: 3600, 90m, 12h, 7d (default 1h, at most 7d)",
+    )  # fmt: skip
+
+    command("connections", "cmd_buckets", "list saved connections and AWS profiles")
+    return parser
+
+
+def _transfer_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("transfers")
+    g.add_argument("--dry-run", action="store_true", help="show what would be transferred")
+    g.add_argument(
+        "-j", "--concurrency", type=int, default=8, metavar="N", help="files at once (default 8)"
+    )
+    g.add_argument(
+        "--part-size",
+        default="",
+        metavar="SIZE",
+        help="multipart part size, e.g. 16M (default automatic)",
+    )
+    g.add_argument("--limit-rate", default="", metavar="RATE",
+                   help="bytes per second for all transfers together, e.g. 10M")  # fmt: skip
+
+
+def _destructive(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="show what would go; change nothing")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    out = Output.choose(force_json="--json" in argv, force_text="--text" in argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        out.error(error)
+        return Exit.USAGE
+    except SystemExit as stop:  # --help, --version
+        return int(stop.code or 0)
+    out = Output.choose(
+        force_json=args.json,
+        force_text=args.text,
+        quiet=args.quiet,
+        raw_sizes=getattr(args, "bytes", False),
+    )
+    module = importlib.import_module(f"cloudbrowser.cli.{args.module}")
+    command: Command = module.run
+    try:
+        return command(args, out)
+    except CloudBrowserError as error:
+        out.error(error)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        out.note("cloudbrowser: interrupted.")
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        # `cloudbrowser ls -r … | head`: the reader is gone, which is not an error to report.
+        # Point stdout at /dev/null so that the interpreter's final flush stays quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return Exit.OK
+    except Exception as exc:
+        if os.environ.get("CLOUDBROWSER_DEBUG"):
+            raise
+        # A bug: still one clear message rather than a traceback (which the variable shows).
+        out.error(
+            CloudBrowserError(
+                f"cloudbrowser failed unexpectedly: {type(exc).__name__}: {exc}",
+                hint="Please report it; run with CLOUDBROWSER_DEBUG=1 to see the details.",
+            )
+        )
+        return Exit.FAILED

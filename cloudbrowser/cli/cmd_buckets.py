@@ -1,0 +1,108 @@
+"""``mb``, ``rb``, ``presign`` and ``connections``: the small commands."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.locations import parse_remote
+from cloudbrowser.cli.output import Exit, Output, UsageError
+
+#: S3's limit for a presigned URL signed with SigV4.
+MAX_EXPIRY = 7 * 24 * 3600
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    if args.command == "connections":
+        return _connections(out)
+    if args.command == "presign":
+        return _presign(args, out)
+    where = parse_remote(args.bucket)
+    if where.key.strip("/"):
+        raise UsageError(f"“{args.bucket}” names a key, not a bucket.", hint="Write s3://bucket.")
+    if args.command == "mb":
+        open_backend(args, out).create_bucket(where.bucket)
+        _done(out, "created", where.bucket)
+        return Exit.OK
+    if args.dry_run:
+        _done(out, "would delete", where.bucket)
+        return Exit.OK
+    confirm(args, f"Delete the bucket “{where.bucket}”?")
+    open_backend(args, out).delete_bucket(where.bucket)
+    _done(out, "deleted", where.bucket)
+    return Exit.OK
+
+
+def _done(out: Output, what: str, bucket: str) -> None:
+    if out.json:
+        out.record(bucket=bucket, result=what)
+    else:
+        out.line(f"{what} bucket s3://{bucket}")
+
+
+def parse_duration(text: str) -> int:
+    """``3600``, ``90m``, ``12h``, ``7d`` → seconds. Raises UsageError."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    if not match:
+        raise UsageError(f"“{text}” is not a duration.", hint="Write it like 3600, 90m, 12h or 7d.")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _presign(args: argparse.Namespace, out: Output) -> int:
+    where = parse_remote(args.location)
+    if where.is_folder:
+        raise UsageError("A link is for one object: name its key.", hint="s3://bucket/key")
+    seconds = parse_duration(args.expires)
+    if not 1 <= seconds <= MAX_EXPIRY:
+        raise UsageError(
+            "A link works for at most 7 days (and at least a second).",
+            hint="Choose --expires between 1 and 7d.",
+        )
+    backend = open_backend(args, out)
+    # The link is signed offline and would be made for a typo too: check it exists.
+    info = backend.head_object(where.bucket, where.key)
+    url = backend.presign_get(where.bucket, where.key, seconds)
+    # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
+    if args.json:
+        out.record(url=url, bucket=where.bucket, key=where.key, expires_in=seconds, size=info.size)
+    else:
+        out.line(url)
+    return Exit.OK
+
+
+def _connections(out: Output) -> int:
+    from cloudbrowser.core.aws_auth import list_aws_profiles
+    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.providers import preset
+
+    # Only the file and the AWS config are read: listing names never touches the keyring.
+    for p in ProfileStore().load():
+        endpoint = p.endpoint() if not preset(p.preset).needs_account or p.account_id else ""
+        if out.json:
+            out.record(
+                type="saved",
+                name=p.name,
+                provider=p.preset,
+                endpoint=endpoint,
+                region=p.region,
+                access_key_id=p.access_key_id,
+                anonymous=p.anonymous,
+                default_bucket=p.default_bucket,
+            )
+        else:
+            out.line(f"{p.name}\t{preset(p.preset).label}\t{endpoint or 'Amazon S3'}")
+    for a in list_aws_profiles():
+        if out.json:
+            out.record(
+                type="aws",
+                name=a.name,
+                kind=a.kind,
+                region=a.region,
+                endpoint=a.endpoint_url,
+            )
+        else:
+            out.line(f"{a.name}\tAWS profile ({a.kind_label})\t{a.endpoint_url or 'Amazon S3'}")
+    return Exit.OK

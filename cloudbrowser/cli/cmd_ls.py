@@ -1,0 +1,136 @@
+"""``ls`` and ``du``: listings as the window lists them (ListObjectsV2 pages, no HEAD per
+object), printed page by page so that the first rows show while the rest still come."""
+
+from __future__ import annotations
+
+import argparse
+
+from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
+from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.core.entries import Bucket, Entry
+from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.s3 import S3Backend
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    if args.command == "du":
+        return _du(args, out)
+    if not args.location:
+        backend = open_backend(args, out)
+        default = backend.settings.default_bucket
+        # A key that may not call ListAllMyBuckets: the connection's bucket, as the window.
+        buckets = [Bucket(default)] if default else backend.list_buckets()
+        for bucket in buckets:
+            _print_bucket(out, bucket)
+        return Exit.OK
+    where = parse_remote(args.location)
+    backend = open_backend(args, out)
+    if has_wildcard(where.key):
+        _list_matching(backend, where, out)
+    elif args.recursive:
+        _list_recursive(backend, where, out)
+    elif where.is_folder:
+        _list_folder(backend, where.bucket, where.key, out)
+    else:
+        _list_name(backend, where, out)
+    return Exit.OK
+
+
+def _list_folder(backend: S3Backend, bucket: str, prefix: str, out: Output) -> None:
+    for page in backend.iter_pages(bucket, prefix):
+        for entry in page.prefixes:
+            _print_entry(out, bucket, entry, prefix)
+        for entry in page.objects:
+            _print_entry(out, bucket, entry, prefix)
+        out.stdout.flush()
+
+
+def _list_name(backend: S3Backend, where: Remote, out: Output) -> None:
+    """``s3://b/name`` without a trailing "/": the object ``name``, else the folder
+    ``name/``'s contents; neither is an error naming it."""
+    found: list[Entry] = []
+    is_folder = False
+    for page in backend.iter_pages(where.bucket, where.key):
+        found.extend(e for e in page.objects if e.key == where.key)
+        is_folder = is_folder or any(p.key == where.key + "/" for p in page.prefixes)
+    if found:
+        for entry in found:
+            _print_entry(out, where.bucket, entry, where.key.rpartition("/")[0] + "/")
+    elif is_folder:
+        _list_folder(backend, where.bucket, where.key + "/", out)
+    else:
+        raise KeyNotFound(
+            f"“{where}” does not exist.", hint="Check the name; “ls” the folder above it."
+        )
+
+
+def _list_matching(backend: S3Backend, where: Remote, out: Output) -> None:
+    found = 0
+    for entry in matching(backend, where):
+        found += 1
+        _print_entry(out, where.bucket, entry, "")
+    if not found:
+        raise no_match(where)
+
+
+def _list_recursive(backend: S3Backend, where: Remote, out: Output) -> None:
+    # "s3://b/dir" means the folder dir/ and an object named dir, not dir2/...
+    exact = "" if where.is_folder else where.key
+    for page in backend.iter_pages(where.bucket, where.key, recursive=True):
+        for entry in page.objects:
+            if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
+                _print_entry(out, where.bucket, entry, "")
+        out.stdout.flush()
+
+
+def _du(args: argparse.Namespace, out: Output) -> int:
+    where = parse_remote(args.location)
+    backend = open_backend(args, out)
+    exact = "" if where.is_folder else where.key
+    count = size = 0
+    if has_wildcard(where.key):
+        for entry in matching(backend, where):
+            count += 1
+            size += entry.size
+    else:
+        for page in backend.iter_pages(where.bucket, where.key, recursive=True):
+            for entry in page.objects:
+                if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
+                    count += 1
+                    size += entry.size
+    if out.json:
+        out.record(location=str(where), objects=count, size=size)
+    else:
+        out.line(f"{out.size(size)}\t{count} objects\t{where}")
+    return Exit.OK
+
+
+def _print_bucket(out: Output, bucket: Bucket) -> None:
+    if out.json:
+        out.record(type="bucket", name=bucket.name, created=iso_time(bucket.created))
+    else:
+        out.line(f"{local_time(bucket.created)}  {bucket.name}")
+
+
+def _print_entry(out: Output, bucket: str, entry: Entry, prefix: str) -> None:
+    if out.json:
+        if entry.is_prefix:
+            out.record(type="prefix", bucket=bucket, key=entry.key)
+        else:
+            out.record(
+                type="object",
+                bucket=bucket,
+                key=entry.key,
+                size=entry.size,
+                modified=iso_time(entry.modified),
+                etag=entry.etag,
+                storage_class=entry.storage_class,
+            )
+        return
+    name = entry.name(prefix) + ("/" if entry.is_prefix else "")
+    if entry.is_prefix:
+        out.line(f"{'':19}  {'DIR':>10}  {name}")
+    else:
+        out.line(f"{local_time(entry.modified)}  {out.size(entry.size):>10}  {name}")

@@ -1,0 +1,115 @@
+"""``rm``: delete objects, or with ``-r`` everything below a prefix.
+
+Keys stream from the listing into ``core.deletes`` (DeleteObjects, 1,000 keys a request;
+single deletes where the provider has no multi-object delete), so deleting a large prefix
+starts at once and never holds the whole listing. ``--dry-run`` lists what would go and
+sends no delete; without ``--yes`` a terminal is asked and a script is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+
+from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.progress import ProgressLine
+from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.core.deletes import delete_keys
+from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
+from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.s3 import S3Backend
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    targets = [parse_remote(text) for text in args.locations]
+    for target in targets:
+        if target.is_folder and not args.recursive:
+            raise UsageError(
+                f"“{target}” is a folder.", hint="Use rm -r to delete everything below it."
+            )
+    if not args.dry_run:
+        what = ", ".join(f"everything below {t}" if args.recursive else str(t) for t in targets[:3])
+        more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
+        confirm(args, f"Delete {what}{more}?")
+    backend = open_backend(args, out)
+    multi = capabilities(backend.settings).multi_object_delete
+    deleted = 0
+    failed: list[tuple[str, CloudBrowserError]] = []
+    for target in targets:
+        keys = _keys(backend, target, args.recursive, failed)
+        if args.dry_run:
+            for key in keys:
+                deleted += 1
+                _report(out, target.bucket, key, "would delete")
+            continue
+        line = ProgressLine(out.stderr, files=0) if out.progress else None
+        done = 0
+
+        def progress(
+            count: int, line: ProgressLine | None = line, bucket: str = target.bucket
+        ) -> None:
+            nonlocal done
+            done += count
+            if line is not None:
+                line.draw(f"deleted {done:,} objects from s3://{bucket}/ …")
+
+        try:
+            result = delete_keys(
+                backend, target.bucket, keys, multi_delete=multi, progress=progress
+            )
+        finally:
+            if line is not None:
+                line.clear()
+        # The server has no DeleteObjects: later targets go one by one from the start.
+        multi = multi and not result.multi_delete_unsupported
+        deleted += result.deleted
+        failed.extend((f"s3://{target.bucket}/{key}", error) for key, error in result.failed)
+    for what, error in failed:
+        out.failed(what, error.message, error.hint)
+    verb = "would delete" if args.dry_run else "deleted"
+    if out.json:
+        out.record(result=verb, objects=deleted, failed=len(failed))
+    elif not out.quiet:
+        out.line(f"{verb} {deleted} object{'s' if deleted != 1 else ''}")
+    return Exit.FAILED if failed else Exit.OK
+
+
+def _keys(
+    backend: S3Backend,
+    target: Remote,
+    recursive: bool,
+    failed: list[tuple[str, CloudBrowserError]],
+) -> Iterator[str]:
+    """The keys ``target`` names: one object (which must exist), or with ``recursive`` the
+    object of that name and everything below it as a folder."""
+    if has_wildcard(target.key):
+        found = False
+        for entry in matching(backend, target):
+            found = True
+            yield entry.key
+        if not found:
+            failed.append((str(target), no_match(target)))
+        return
+    if not recursive:
+        try:
+            backend.head_object(target.bucket, target.key)
+        except KeyNotFound as error:
+            failed.append((str(target), error))
+            return
+        yield target.key
+        return
+    exact = "" if target.is_folder else target.key
+    for page in backend.iter_pages(target.bucket, target.key, recursive=True):
+        for entry in page.objects:
+            if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
+                yield entry.key
+
+
+def _report(out: Output, bucket: str, key: str, what: str) -> None:
+    if out.json:
+        out.record(result=what, bucket=bucket, key=key)
+    else:
+        out.line(f"{what} s3://{bucket}/{key}")

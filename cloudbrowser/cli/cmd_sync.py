@@ -1,0 +1,92 @@
+"""``sync``: make a prefix hold what a local folder holds, or the other way round.
+
+The plan comes first (``core.sync``: size and time by default, ``--checksum`` for MD5 against
+the ETag); ``--dry-run`` prints it and stops. Transfers run like ``put``/``get`` (journalled,
+verified), then with ``--delete`` what the source does not have is removed from the
+destination, and only after every transfer succeeded: a failed upload never costs the
+copy that was there. Exit code 0 only when everything arrived verified.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cloudbrowser.cli.cmd_transfer import execute, transfer_options
+from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.locations import is_remote, parse_remote
+from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.core.deletes import delete_keys
+from cloudbrowser.core.errors import LocalFileError
+from cloudbrowser.core.keys import normalize_prefix
+from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.sync import SyncPlan, plan_download_sync, plan_upload_sync
+from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    options = transfer_options(args)
+    up = not is_remote(args.source)
+    if up == (not is_remote(args.destination)):
+        raise UsageError(
+            "sync needs one local folder and one s3:// location.",
+            hint="cloudbrowser sync DIR s3://bucket/prefix/ (or the other way round)",
+        )
+    remote = parse_remote(args.destination if up else args.source, bare_ok=False)
+    local = Path(args.source if up else args.destination)
+    prefix = normalize_prefix(remote.key)
+    if up and not local.is_dir():
+        raise LocalFileError(f"“{local}” is not a folder.", hint="sync copies folders.")
+    if args.delete and not args.dry_run:
+        confirm(args, f"Delete from {'s3://' + remote.bucket + '/' + prefix if up else local} "
+                      "what the source does not have?")  # fmt: skip
+    backend = open_backend(args, out)
+    name = backend.settings.name
+    if up:
+        sync = plan_upload_sync(backend, name, local, remote.bucket, prefix,
+                                checksum=args.checksum, delete=args.delete)  # fmt: skip
+    else:
+        sync = plan_download_sync(backend, name, remote.bucket, prefix, local,
+                                  checksum=args.checksum, delete=args.delete)  # fmt: skip
+    if args.dry_run:
+        _print_deletes(out, sync, remote.bucket, "would delete")
+    plan = Plan(items=[PlannedTransfer(r) for r in sync.transfers], refused=sync.refused)
+    code = execute(plan, ConflictPolicy.OVERWRITE, {name: backend}, options, out, args.dry_run)
+    if not out.json and not out.quiet:
+        out.note(f"{sync.unchanged} already in sync")
+    if args.dry_run or not args.delete:
+        return code
+    if code != Exit.OK:
+        out.note("cloudbrowser: nothing deleted, because not everything was transferred.")
+        return code
+    failed = 0
+    if sync.delete_keys:
+        multi = capabilities(backend.settings).multi_object_delete
+        result = delete_keys(backend, remote.bucket, sync.delete_keys, multi_delete=multi)
+        for key, error in result.failed:
+            out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)
+        failed += len(result.failed)
+    for path in sync.delete_files:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            out.failed(str(path), exc.strerror or str(exc))
+            failed += 1
+    _print_deletes(out, sync, remote.bucket, "deleted")
+    return Exit.FAILED if failed else Exit.OK
+
+
+def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
+    for key in sync.delete_keys:
+        if out.json:
+            out.record(result=what, bucket=bucket, key=key)
+        else:
+            out.line(f"{what}: s3://{bucket}/{key}")
+    for path in sync.delete_files:
+        if out.json:
+            out.record(result=what, local=str(path))
+        else:
+            out.line(f"{what}: {path}")

@@ -1,0 +1,442 @@
+"""``put``, ``get`` and ``resume``: the window's transfer engine, run to the end.
+
+Planning is ``core.transfer_plan``'s (folder structure, what exists, keys that cannot be
+saved safely); the transfers run on ``core.transfers.TransferQueue`` with the window's
+journal, so they are verified the same way and a killed ``put`` continues with
+``cloudbrowser resume`` (or in the window) from the parts the server holds.
+
+Naming follows ``cp -r``: a folder is uploaded *as* a folder into the destination prefix
+(``put -r photos s3://b/backup/`` makes ``backup/photos/...``) and a prefix is downloaded as
+a folder into the local destination; a single file to a key that does not end in "/" is
+stored under that key, and a single object to a path that is not a folder is saved there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from cloudbrowser.cli.connect import Resolved, open_backend, resolve, resolve_source
+from cloudbrowser.cli.locations import parse_remote
+from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
+from cloudbrowser.cli.progress import ProgressLine
+from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import ConfigError, KeyNotFound, LocalFileError
+from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+from cloudbrowser.core.keys import local_path_for, normalize_prefix
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfer_plan import (
+    ConflictPolicy,
+    Existing,
+    Plan,
+    PlannedTransfer,
+    plan_downloads,
+    plan_uploads,
+)
+from cloudbrowser.core.transfers import (
+    MIN_PART_SIZE,
+    BackendLookup,
+    Transfer,
+    TransferOptions,
+    TransferQueue,
+    TransferRequest,
+)
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
+_FACTORS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    options = transfer_options(args)
+    if args.command == "resume":
+        return _resume(args, out, options)
+    backend = open_backend(args, out)
+    plan = _plan_put(args, backend) if args.command == "put" else _plan_get(args, backend)
+    policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
+    return execute(plan, policy, {backend.settings.name: backend}, options, out, args.dry_run)
+
+
+def parse_size(text: str, what: str) -> int:
+    """``16M``, ``1.5GiB``, ``500k``, ``1048576`` → bytes (binary units). Raises UsageError."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise UsageError(f"“{text}” is not a size for {what}.", hint="Write it like 16M or 1G.")
+    return int(float(match.group(1)) * _FACTORS[match.group(2).lower()])
+
+
+def transfer_options(args: argparse.Namespace) -> TransferOptions:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1.")
+    part_size = parse_size(args.part_size, "--part-size") if args.part_size else 0
+    if part_size and part_size < MIN_PART_SIZE:
+        raise UsageError("--part-size must be at least 5M (S3's smallest part).")
+    rate = parse_size(args.limit_rate, "--limit-rate") if args.limit_rate else 0
+    # -j bounds requests too, not just files: -j 1 moves one part at a time.
+    return TransferOptions(
+        concurrency=args.concurrency,
+        part_concurrency=args.concurrency,
+        part_size=part_size,
+        bandwidth_limit=rate,
+    )
+
+
+# ── planning ────────────────────────────────────────────────────────────────────────────
+
+
+def _plan_put(args: argparse.Namespace, backend: S3Backend) -> Plan:
+    dest = parse_remote(args.destination, bare_ok=False)
+    sources = [Path(s) for s in args.sources]
+    for source in sources:
+        if not source.exists():
+            raise LocalFileError(f"“{source}” does not exist.", hint="Check the path.")
+        if source.is_dir() and not args.recursive:
+            raise UsageError(
+                f"“{source}” is a folder.", hint="Use put -r to upload it with what is in it."
+            )
+    name = backend.settings.name
+    if len(sources) == 1 and sources[0].is_file() and not dest.is_folder:
+        # One file to a named key.
+        path = sources[0]
+        st = path.stat()
+        request = TransferRequest(
+            Direction.UPLOAD, name, dest.bucket, dest.key, path, st.st_size, st.st_mtime
+        )
+        existing = _remote_existing(backend, dest.bucket, dest.key)
+        renamed = None
+        if existing is not None:
+            free = next(
+                k for k in _renames(dest.key) if _remote_existing(backend, dest.bucket, k) is None
+            )
+            renamed = replace(request, key=free)
+        return Plan(items=[PlannedTransfer(request, existing, renamed)])
+    # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
+    return plan_uploads(backend, name, sources, dest.bucket, normalize_prefix(dest.key))
+
+
+def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
+    src = parse_remote(args.source, bare_ok=False)
+    dest = Path(args.destination)
+    name = backend.settings.name
+    if has_wildcard(src.key):
+        entries = list(matching(backend, src))
+        if not entries:
+            raise no_match(src)
+        # Named below the pattern's literal folder: logs/2024-*.gz → 2024-01/app.gz, …
+        base = folder_of_pattern(src.key)
+        return plan_downloads(backend, name, src.bucket, entries, base, dest)
+    if args.recursive:
+        prefix = src.key if src.is_folder else src.key + "/"
+        # The prefix arrives as a folder of its name (the bucket root: its keys).
+        base = prefix[:-1].rpartition("/")[0] + "/" if "/" in prefix[:-1] else ""
+        plan = plan_downloads(
+            backend, name, src.bucket, [Entry(prefix, is_prefix=True)], base, dest
+        )
+        if not (plan.items or plan.refused or plan.folders):
+            raise KeyNotFound(f"There is nothing below “{src}”.", hint="Check the name.")
+        return plan
+    if src.is_folder:
+        raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
+    info = backend.head_object(src.bucket, src.key)
+    into_folder = dest.is_dir() or args.destination.endswith(("/", os.sep))
+    parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
+    # Into a folder the object's own name is used: refused when it cannot be saved safely.
+    target = local_path_for(src.key, parent, dest) if into_folder else dest
+    request = TransferRequest(
+        Direction.DOWNLOAD, name, src.bucket, src.key, target, info.size, info.modified, info.etag
+    )
+    existing = None
+    renamed = None
+    if target.exists():
+        st = target.stat()
+        existing = Existing(st.st_size, st.st_mtime)
+        free = next(n for n in _renames(target.name) if not target.with_name(n).exists())
+        renamed = replace(request, local_path=target.with_name(free))
+    return Plan(items=[PlannedTransfer(request, existing, renamed)])
+
+
+def _remote_existing(backend: S3Backend, bucket: str, key: str) -> Existing | None:
+    try:
+        info = backend.head_object(bucket, key)
+    except KeyNotFound:
+        return None
+    return Existing(info.size, info.modified)
+
+
+def _renames(name: str) -> Iterator[str]:
+    """``dir/report.pdf`` → ``dir/report (1).pdf``, ``dir/report (2).pdf``, …"""
+    head, sep, leaf = name.rpartition("/")
+    pure = PurePosixPath(leaf)
+    stem, suffix = (pure.stem, pure.suffix) if pure.stem else (leaf, "")
+    n = 1
+    while True:
+        yield f"{head}{sep}{stem} ({n}){suffix}"
+        n += 1
+
+
+# ── running ─────────────────────────────────────────────────────────────────────────────
+
+
+def execute(
+    plan: Plan,
+    policy: ConflictPolicy,
+    backends: dict[str, S3Backend],
+    options: TransferOptions,
+    out: Output,
+    dry_run: bool,
+) -> int:
+    """Queue what the plan and policy say, wait with progress, report; the exit code."""
+    for source, why in plan.refused:
+        out.failed(source, why)
+    to_run: list[TransferRequest] = []
+    skipped: list[TransferRequest] = []
+    for item in plan.items:
+        request = item.resolve(policy)
+        if request is None:
+            skipped.append(item.request)
+        else:
+            to_run.append(request)
+    if dry_run:
+        for request in to_run:
+            _report_request(out, request, "would transfer")
+        for request in skipped:
+            _report_request(out, request, "would skip")
+        return Exit.FAILED if plan.refused else Exit.OK
+    refused = len(plan.refused)
+    for folder in plan.folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            out.failed(str(folder), exc.strerror or str(exc))
+            refused += 1
+    journal = Journal()
+    queue = TransferQueue(_lookup(backends), journal, options)
+    batch = f"cli-{uuid.uuid4().hex}"
+    try:
+        if skipped:
+            queue.mark_skipped(skipped, "It exists already.", batch)
+        transfers = queue.add(to_run, batch=batch)
+        elapsed = _wait(queue, transfers, out)
+    except KeyboardInterrupt:
+        return _interrupted(queue, out)
+    code = _report(queue.transfers(), out, elapsed, failed_before=refused)
+    queue.forget_finished()  # the journal keeps only what is left to resume
+    queue.shutdown()
+    journal.close()
+    return code
+
+
+def _lookup(backends: dict[str, S3Backend]) -> BackendLookup:
+    def lookup(name: str) -> S3Backend:
+        try:
+            return backends[name]
+        except KeyError:
+            raise ConfigError(
+                f"The connection “{name}” is not open.",
+                hint="Give its options (-c NAME, or --endpoint …) to continue it.",
+            ) from None
+
+    return lookup
+
+
+def _wait(queue: TransferQueue, transfers: Sequence[Transfer], out: Output) -> float:
+    """Block until the transfers settle, drawing progress on a terminal; seconds taken."""
+    start = time.monotonic()
+    progress = ProgressLine(out.stderr, files=len(transfers)) if out.progress else None
+    try:
+        # The pull model: one look at the queue every 100 ms, however fast parts finish.
+        while not queue.wait(transfers, timeout=0.1):
+            if progress is not None:
+                done = sum(t.state is State.DONE for t in transfers)
+                progress.update(queue.activity(), done)
+    finally:
+        if progress is not None:
+            progress.clear()
+    return time.monotonic() - start
+
+
+def _interrupted(queue: TransferQueue, out: Output) -> int:
+    # What ran stays queued in the journal: `resume` (or the window) continues it.
+    queue.shutdown()
+    out.note(
+        "cloudbrowser: interrupted; unfinished transfers are kept. "
+        "Continue them with “cloudbrowser resume --all”."
+    )
+    return Exit.INTERRUPTED
+
+
+def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_before: int) -> int:
+    done = [t for t in transfers if t.state is State.DONE]
+    failed = [t for t in transfers if t.state is State.FAILED]
+    unfinished = [t for t in transfers if t.state in (State.PAUSED, State.CANCELLED)]
+    skipped = [t for t in transfers if t.state is State.SKIPPED]
+    for t in transfers:
+        if out.json:
+            out.record(
+                id=t.id,
+                direction=t.direction.value,
+                bucket=t.bucket,
+                key=t.key,
+                local=str(t.local_path),
+                size=t.size,
+                state=t.state.value,
+                verified=t.verified,
+                error=t.error.message if t.error else "",
+                hint=t.error.hint if t.error else "",
+                note=t.note,
+            )
+        if t.state is State.FAILED:
+            message = t.error.message if t.error else "failed"
+            out.failed(_where(t), message, t.error.hint if t.error else "")
+        elif t.state is State.DONE and not t.verified:
+            out.note(f"cloudbrowser: not verified: {_where(t)}: {t.note}")
+    if not out.json and not out.quiet:
+        size = sum(t.size for t in done)
+        rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
+        verb = (
+            "uploaded" if any(t.direction is Direction.UPLOAD for t in transfers) else "downloaded"
+        )
+        parts = [f"{verb} {len(done)} file{'s' if len(done) != 1 else ''} ({human_size(size)})"
+                 f" in {elapsed:.1f} s{rate}"]  # fmt: skip
+        if done and all(t.verified for t in done):
+            parts.append("all verified")
+        if skipped:
+            parts.append(f"{len(skipped)} skipped (exist)")
+        if failed or failed_before:
+            parts.append(f"{len(failed) + failed_before} failed")
+        if unfinished:
+            parts.append(f"{len(unfinished)} not finished")
+        out.note("; ".join(parts))
+    return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
+
+
+def _where(t: Transfer) -> str:
+    remote = f"s3://{t.bucket}/{t.key}"
+    return f"{t.local_path} → {remote}" if t.direction is Direction.UPLOAD else remote
+
+
+def _report_request(out: Output, request: TransferRequest, what: str) -> None:
+    remote = f"s3://{request.bucket}/{request.key}"
+    if out.json:
+        out.record(
+            result=what,
+            direction=request.direction.value,
+            bucket=request.bucket,
+            key=request.key,
+            local=str(request.local_path),
+            size=request.size,
+        )
+    elif request.direction is Direction.UPLOAD:
+        out.line(f"{what}: {request.local_path} → {remote}")
+    else:
+        out.line(f"{what}: {remote} → {request.local_path}")
+
+
+# ── resume ──────────────────────────────────────────────────────────────────────────────
+
+
+def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> int:
+    journal = Journal()
+    records = journal.unfinished()
+    if not args.ids and not args.all:
+        _list_unfinished(records, out)
+        journal.close()
+        return Exit.OK
+    by_id = {r.id: r for r in records}
+    unknown = [i for i in args.ids if i not in by_id]
+    if unknown:
+        raise UsageError(
+            f"No unfinished transfer has the id {', '.join(map(str, unknown))}.",
+            hint="“cloudbrowser resume” lists them.",
+        )
+    chosen = records if args.all else [by_id[i] for i in args.ids]
+    backends, unresolved = _backends_for(chosen, args, out)
+    for r in chosen:
+        if r.connection in unresolved:
+            out.failed(_record_where(r), unresolved[r.connection])
+    ids = [r.id for r in chosen if r.connection not in unresolved]
+    queue = TransferQueue(_lookup(backends), journal, options)
+    try:
+        restored = {t.id: t for t in queue.restore()}
+        transfers = [restored[i] for i in ids if i in restored]
+        queue.resume(ids)
+        elapsed = _wait(queue, transfers, out)
+    except KeyboardInterrupt:
+        return _interrupted(queue, out)
+    code = _report(transfers, out, elapsed, failed_before=len(chosen) - len(ids))
+    queue.forget_finished()
+    queue.shutdown()
+    journal.close()
+    return code
+
+
+def _backends_for(
+    records: Sequence[JournalRecord], args: argparse.Namespace, out: Output
+) -> tuple[dict[str, S3Backend], dict[str, str]]:
+    """A backend per connection name the records use, and why the others have none.
+
+    Connection options on the command line serve every chosen transfer (the journal names a
+    connection given by flags only by its endpoint). Otherwise each name is looked up as the
+    window names it: a saved connection, or ``"<profile> (AWS)"``.
+    """
+    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.sources import source_of_connection_name
+
+    explicit: Resolved | None = None
+    if args.connection or args.endpoint or args.profile or args.access_key_id or args.anonymous:
+        explicit = resolve(args, out)
+    store = ProfileStore()
+    backends: dict[str, S3Backend] = {}
+    unresolved: dict[str, str] = {}
+    for name in dict.fromkeys(r.connection for r in records):
+        if explicit is not None:
+            resolved: Resolved = explicit
+        else:
+            source = source_of_connection_name(name, store)
+            if source is None:
+                unresolved[name] = (
+                    f"its connection “{name}” is not a saved connection or AWS profile; "
+                    "give its options (--endpoint …, or -c NAME) to continue it"
+                )
+                continue
+            resolved = resolve_source(source, out)
+        backends[name] = S3Backend(resolved.settings, resolved.credentials)
+    return backends, unresolved
+
+
+def _record_where(r: JournalRecord) -> str:
+    remote = f"s3://{r.bucket}/{r.key}"
+    return f"{r.local_path} → {remote}" if r.direction is Direction.UPLOAD else remote
+
+
+def _list_unfinished(records: Sequence[JournalRecord], out: Output) -> None:
+    for r in records:
+        # Queued or running in the journal means the process that ran it was stopped.
+        state = "interrupted" if r.state in (State.QUEUED, State.RUNNING) else r.state.value
+        if out.json:
+            out.record(
+                id=r.id,
+                direction=r.direction.value,
+                state=state,
+                connection=r.connection,
+                bucket=r.bucket,
+                key=r.key,
+                local=str(r.local_path),
+                size=r.size,
+                error=r.error,
+                hint=r.error_hint,
+            )
+        else:
+            arrow = "↑" if r.direction is Direction.UPLOAD else "↓"
+            out.line(
+                f"{r.id:>5}  {arrow} {state:<11}  {human_size(r.size):>10}  "
+                f"{_record_where(r)}  [{r.connection}]"
+            )
+    if not records and not out.json:
+        out.note("No unfinished transfers.")

@@ -1,0 +1,25 @@
+"""Asking before something is destroyed: on a terminal, or not at all with ``--yes``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cloudbrowser.cli.output import UsageError
+from cloudbrowser.core.errors import Cancelled
+
+
+def confirm(args: argparse.Namespace, question: str) -> None:
+    """Return when the user agreed (or passed ``--yes``); raise Cancelled when they did not,
+    UsageError when nobody can be asked (a script must say ``--yes``)."""
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "Not deleting without confirmation.",
+            hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
+        )
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise Cancelled("Nothing was deleted.")

@@ -1,0 +1,220 @@
+"""The connection a command uses: ``-c NAME`` (saved connection or AWS profile), or flags.
+
+The same saved connections (``connections.json``) and keyring secrets as the window, found
+by ``core.sources`` like the window's connector. What the window asks for with a dialog is
+asked on the terminal here (a secret the keyring cannot give, an SSO sign-in), and only
+when stdin is a terminal: a script gets the error and its hint, never a hung prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cloudbrowser.cli.output import Output, UsageError
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import ConfigError, InvalidCredentials
+
+if TYPE_CHECKING:
+    # Imported where used: profiles pulls in keyring, which commands without a saved
+    # connection never need (start-up time).
+    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.s3 import S3Backend
+
+#: The same variables as the window's ``--access-key-id`` (see ``cloudbrowser.__main__``):
+#: secrets never come from the command line, where ``ps`` and shell history show them.
+SECRET_ENV = "CLOUDBROWSER_SECRET_ACCESS_KEY"
+SESSION_TOKEN_ENV = "CLOUDBROWSER_SESSION_TOKEN"
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "-c",
+        "--connection",
+        metavar="NAME",
+        help="a saved connection (secret from the keyring) or an AWS profile, by name",
+    )
+    group.add_argument("--endpoint", metavar="URL", help="S3-compatible endpoint URL")
+    group.add_argument("--region", help="region (default: from the AWS config, else us-east-1)")
+    group.add_argument("--profile", metavar="NAME", help="AWS shared config profile")
+    group.add_argument(
+        "--access-key-id", metavar="ID", help=f"access key id (secret from ${SECRET_ENV})"
+    )
+    group.add_argument(
+        "--addressing-style", choices=["auto", "path", "virtual"], default=None,
+        help="bucket addressing (default: path with --endpoint, auto otherwise)",
+    )  # fmt: skip
+    group.add_argument("--anonymous", action="store_true", help="unsigned requests")
+    group.add_argument("--no-verify-tls", action="store_true", help="skip TLS checks (unsafe)")
+    group.add_argument("--ca-bundle", metavar="PATH", help="CA certificates to trust")
+    group.add_argument("--name", help=argparse.SUPPRESS)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    settings: ConnectionSettings
+    credentials: Credentials | None
+
+
+def _explicit(args: argparse.Namespace) -> bool:
+    return bool(args.endpoint or args.profile or args.access_key_id or args.anonymous)
+
+
+def resolve(args: argparse.Namespace, out: Output) -> Resolved:
+    """The settings and credentials the command line names. Raises ConfigError,
+    UsageError, InvalidCredentials, KeyringUnavailable."""
+    if args.connection:
+        if _explicit(args):
+            raise UsageError(
+                "--connection names a saved connection: leave out --endpoint, --profile, "
+                "--access-key-id and --anonymous."
+            )
+        return resolve_name(args.connection, out)
+    return resolve_flags(args)
+
+
+def resolve_flags(args: argparse.Namespace) -> Resolved:
+    """``--endpoint``/``--profile``/``--access-key-id``..., as the window reads them."""
+    credentials = None
+    if args.access_key_id:
+        secret = os.environ.get(SECRET_ENV, "")
+        if not secret:
+            raise ConfigError(
+                f"--access-key-id needs the secret key in the environment variable {SECRET_ENV}.",
+                hint="Secrets are never read from the command line, where others can see them.",
+            )
+        credentials = Credentials(args.access_key_id, secret, os.environ.get(SESSION_TOKEN_ENV, ""))
+    if args.profile and credentials:
+        raise UsageError("Use either --profile or --access-key-id, not both.")
+    if args.endpoint and not args.endpoint.startswith(("http://", "https://")):
+        raise UsageError(
+            "The endpoint URL must start with http:// or https://.",
+            hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
+        )
+    verify: bool | str = args.ca_bundle or not args.no_verify_tls
+    name = args.name or (
+        args.endpoint or (f"AWS ({args.profile})" if args.profile else "Amazon S3")
+    )
+    settings = ConnectionSettings(
+        name=name,
+        endpoint_url=args.endpoint or None,
+        region=args.region or ("us-east-1" if args.endpoint else None),
+        addressing_style=args.addressing_style or ("path" if args.endpoint else "auto"),
+        aws_profile=args.profile or None,
+        anonymous=args.anonymous,
+        verify_tls=verify,
+    )
+    return Resolved(settings, credentials)
+
+
+def resolve_name(name: str, out: Output) -> Resolved:
+    """A saved connection or an AWS profile named ``name`` (saved ones win)."""
+    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.sources import AWS, find_source
+
+    store = ProfileStore()
+    source = find_source(name, store)
+    if source.startswith(AWS):
+        return _resolve_aws(source.removeprefix(AWS), out)
+    return _resolve_saved(name, store)
+
+
+def resolve_source(source: str, out: Output) -> Resolved:
+    """A source as ``core.sources`` writes it (``saved:NAME`` or ``aws:NAME``)."""
+    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.sources import AWS, SAVED
+
+    if source.startswith(AWS):
+        return _resolve_aws(source.removeprefix(AWS), out)
+    return _resolve_saved(source.removeprefix(SAVED), ProfileStore())
+
+
+def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
+    from cloudbrowser.core.secrets import KeyringUnavailable
+
+    profile = store.get(name)
+    settings = profile.settings()
+    if profile.anonymous or not profile.access_key_id:
+        return Resolved(settings, None)
+    # A server without a keyring: the same variable as --access-key-id's secret.
+    from_env = os.environ.get(SECRET_ENV, "")
+    if from_env:
+        token = os.environ.get(SESSION_TOKEN_ENV, "")
+        return Resolved(settings, Credentials(profile.access_key_id, from_env, token))
+    try:
+        creds = store.credentials(profile)
+        problem = None
+    except KeyringUnavailable as error:
+        creds, problem = None, error
+    if creds is not None:
+        return Resolved(settings, creds)
+    if problem is None:
+        problem = KeyringUnavailable(
+            f"No secret key is stored for “{profile.name}”.",
+            hint=f"Edit the connection in the window to store it, or set ${SECRET_ENV}.",
+        )
+    else:
+        problem.hint = f"{problem.hint} Or set ${SECRET_ENV} for this command."
+    if not sys.stdin.isatty():
+        raise problem
+    # As the window's session-only secret: used for this command, stored nowhere.
+    secret = getpass.getpass(
+        f"{problem.message}\nSecret access key for “{profile.name}” ({profile.access_key_id}): "
+    )
+    if not secret:
+        raise problem
+    return Resolved(settings, Credentials(profile.access_key_id, secret))
+
+
+def _resolve_aws(name: str, out: Output) -> Resolved:
+    from cloudbrowser.core.aws_auth import (
+        DeviceCode,
+        aws_profile,
+        sso_device_login,
+        sso_session,
+        sso_token_valid,
+    )
+
+    settings = aws_profile(name).settings()
+    sso = sso_session(name)
+    if sso is None or sso_token_valid(sso):
+        return Resolved(settings, None)
+    if not sys.stdin.isatty():
+        raise InvalidCredentials(
+            f"The AWS profile “{name}” needs an IAM Identity Center (SSO) sign-in.",
+            hint=f"Run this command once in a terminal, or “aws sso login --profile {name}”.",
+            code="SSOLoginRequired",
+        )
+
+    def show(code: DeviceCode) -> None:
+        out.note(
+            f"Sign in for the AWS profile “{name}”: open {code.verification_uri_complete}\n"
+            f"and confirm the code {code.user_code}. Waiting… (Ctrl-C to stop)"
+        )
+
+    sso_device_login(sso, on_code=show, cancel=threading.Event())
+    out.note("Signed in.")
+    return Resolved(settings, None)
+
+
+def open_backend(args: argparse.Namespace, out: Output) -> S3Backend:
+    from cloudbrowser.core.s3 import S3Backend  # boto3: only once a request is coming
+
+    resolved = resolve(args, out)
+    return S3Backend(resolved.settings, resolved.credentials, mfa_prompter=_ask_mfa)
+
+
+def _ask_mfa(serial: str) -> str:
+    """An assumed role with ``mfa_serial``: ask on the terminal, never block a script."""
+    if not sys.stdin.isatty():
+        raise InvalidCredentials(
+            "The AWS profile's role needs an MFA code.",
+            hint="Run the command in a terminal to type it.",
+        )
+    return input(f"MFA code for {serial}: ").strip()

@@ -1,0 +1,53 @@
+"""Locations on the command line: ``s3://bucket/key`` (remote) or a local path.
+
+A remote key is kept as typed (not normalized): ``s3://b/dir`` and ``s3://b/dir/`` mean
+different things to ``ls`` and ``put`` (an object or prefix named ``dir`` vs. the folder).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cloudbrowser.cli.output import UsageError
+
+SCHEME = "s3://"
+#: Liberal on purpose (S3-compatible servers allow more than AWS's rules), but enough to
+#: tell a mistyped URL (``http://...``, ``s3:/b``) from a bucket name.
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    bucket: str
+    key: str = ""
+
+    @property
+    def is_folder(self) -> bool:
+        """The bucket root or a key ending in "/": a folder, not an object."""
+        return not self.key or self.key.endswith("/")
+
+    def __str__(self) -> str:
+        return f"{SCHEME}{self.bucket}/{self.key}"
+
+
+def is_remote(text: str) -> bool:
+    return text.lower().startswith(SCHEME)
+
+
+def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
+    """``s3://bucket/key`` (or ``bucket/key`` when ``bare_ok``) → Remote. Raises UsageError."""
+    rest = text[len(SCHEME) :] if is_remote(text) else text
+    if not is_remote(text) and not bare_ok:
+        raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise UsageError(
+            f"No bucket name in “{text}”.", hint="Write it as s3://bucket or s3://bucket/key."
+        )
+    if not _BUCKET.match(bucket):
+        raise UsageError(
+            f"“{bucket}” in “{text}” is not a bucket name.",
+            hint="Write the location as s3://bucket/key.",
+        )
+    return Remote(bucket, key)

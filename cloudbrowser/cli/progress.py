@@ -1,0 +1,80 @@
+"""One progress line on stderr while transfers run: bytes, percent, speed, ETA, files.
+
+Hand-written rather than ``rich``: the queue already reports one aggregate
+(``TransferQueue.activity()``, pulled at 10 Hz like the window does), so a single
+``\\r``-rewritten line is all there is to draw. That is ~50 lines with no dependency to
+install on a server and nothing to import on start-up (``rich`` costs tens of
+milliseconds to import, against a start-up budget of a couple hundred). It is drawn only
+on a terminal: ``Output.progress`` is False with ``--json``, ``--quiet`` or a redirected
+stderr.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import TextIO
+
+from cloudbrowser.cli.output import human_size
+from cloudbrowser.core.transfers import Activity
+
+#: Weight of the newest sample in the smoothed speed (about a 2-second memory at 10 Hz).
+_SMOOTHING = 0.05
+
+
+class ProgressLine:
+    def __init__(self, stream: TextIO, *, files: int) -> None:
+        self._stream = stream
+        self._files = files
+        self._start = time.monotonic()
+        self._last_time = self._start
+        self._last_bytes = 0
+        self._speed = 0.0
+        self._drawn = False
+
+    def update(self, activity: Activity, files_done: int) -> None:
+        now = time.monotonic()
+        elapsed = now - self._last_time
+        if elapsed > 0:
+            sample = max(0, activity.bytes_done - self._last_bytes) / elapsed
+            # The first second: the plain average, so the estimate starts sensible.
+            self._speed = (
+                activity.bytes_done / max(now - self._start, 1e-3)
+                if now - self._start < 1.0
+                else (1 - _SMOOTHING) * self._speed + _SMOOTHING * sample
+            )
+        self._last_time, self._last_bytes = now, activity.bytes_done
+        self.draw(format_line(activity.bytes_done, activity.bytes_total, self._speed,
+                              files_done, self._files))  # fmt: skip
+
+    def draw(self, text: str) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        self._stream.write("\r" + text[:width].ljust(width))
+        self._stream.flush()
+        self._drawn = True
+
+    def clear(self) -> None:
+        if self._drawn:
+            width = shutil.get_terminal_size((80, 24)).columns - 1
+            self._stream.write("\r" + " " * width + "\r")
+            self._stream.flush()
+            self._drawn = False
+
+
+def format_line(done: int, total: int, speed: float, files_done: int, files: int) -> str:
+    """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``."""
+    percent = f"{100 * done // total:3d}%" if total else "  -%"
+    rate = f"{human_size(int(speed))}/s" if speed > 0 else "-/s"
+    eta = format_eta((total - done) / speed) if speed > 0 and total > done else "-:--"
+    return (
+        f"{human_size(done)} / {human_size(total)}  {percent}  {rate}  ETA {eta}"
+        f"  {files_done}/{files} files"
+    )
+
+
+def format_eta(seconds: float) -> str:
+    """``75`` → ``1:15``; ``3725`` → ``1:02:05``."""
+    seconds = int(seconds + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -1,0 +1,129 @@
+"""Deleting many objects: DeleteObjects in batches of 1,000, or single deletes where the
+server has no multi-object delete (Google Cloud Storage's XML API; see ``providers.py``).
+
+Shared by the command line (``rm``) and the window's delete. Keys may arrive as a stream
+(a recursive listing): a batch is sent as soon as it is full, while the listing goes on, and
+a few batches run at once. Nothing fails silently: every key the server refused comes back
+with its error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.s3 import MAX_DELETE_BATCH, S3Backend
+
+#: DeleteObjects requests in flight at once: enough to hide the round trip, few enough not
+#: to make a server throttle.
+BATCHES_AT_ONCE = 4
+#: Single DeleteObject requests in flight at once when there is no multi-object delete.
+SINGLES_AT_ONCE = 16
+#: Codes with which a server says it has no DeleteObjects at all.
+_NO_MULTI_DELETE = frozenset({"NotImplemented", "MethodNotAllowed"})
+
+
+@dataclass(slots=True)
+class DeleteResult:
+    """How a delete ended."""
+
+    deleted: int = 0
+    failed: list[tuple[str, CloudBrowserError]] = field(default_factory=list)
+    #: The server turned out to have no DeleteObjects (remember it for this connection).
+    multi_delete_unsupported: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def delete_keys(
+    backend: S3Backend,
+    bucket: str,
+    keys: Iterable[str],
+    *,
+    multi_delete: bool = True,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DeleteResult:
+    """Delete ``keys`` from ``bucket``; ``progress(n)`` is called (on this thread) as each
+    batch of ``n`` keys is done.
+
+    With ``multi_delete`` (the provider's capability flag) keys go 1,000 per DeleteObjects
+    request; if the server answers that it has none, the rest fall back to single deletes
+    and the result says so. A request that fails as a whole (access denied, server gone)
+    marks each of its keys failed with that error. Raises Cancelled when ``cancel`` is set
+    (what was sent until then stays deleted).
+    """
+    result = DeleteResult()
+    use_batches = multi_delete
+    # Requests in flight are bounded by ``submit``; single deletes fan out in _singles.
+    pool = ThreadPoolExecutor(BATCHES_AT_ONCE, thread_name_prefix="delete")
+    running: dict[Future[list[tuple[str, CloudBrowserError]]], list[str]] = {}
+
+    def settle(futures: Iterable[Future[list[tuple[str, CloudBrowserError]]]]) -> None:
+        nonlocal use_batches
+        for future in futures:
+            batch = running.pop(future)
+            try:
+                failed = future.result()
+            except StorageError as error:
+                if error.code in _NO_MULTI_DELETE and use_batches:
+                    use_batches = False
+                    result.multi_delete_unsupported = True
+                    failed = _singles(backend, bucket, batch)
+                else:
+                    failed = [(key, error) for key in batch]
+            except CloudBrowserError as error:
+                failed = [(key, error) for key in batch]
+            result.failed.extend(failed)
+            result.deleted += len(batch) - len(failed)
+            if progress is not None:
+                progress(len(batch))
+
+    def submit(batch: list[str]) -> None:
+        limit = BATCHES_AT_ONCE if use_batches else 1
+        while len(running) >= limit:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            settle(done)
+        if use_batches:
+            running[pool.submit(backend.delete_objects, bucket, batch)] = batch
+        else:
+            running[pool.submit(_singles, backend, bucket, batch)] = batch
+
+    try:
+        batch: list[str] = []
+        for key in keys:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Deleting was cancelled.")
+            batch.append(key)
+            if len(batch) >= (MAX_DELETE_BATCH if use_batches else SINGLES_AT_ONCE * 4):
+                submit(batch)
+                batch = []
+        if batch:
+            submit(batch)
+        settle(list(running))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return result
+
+
+def _singles(
+    backend: S3Backend,
+    bucket: str,
+    keys: list[str],
+) -> list[tuple[str, CloudBrowserError]]:
+    """DeleteObject per key, ``SINGLES_AT_ONCE`` at a time; returns the keys that failed."""
+
+    def one(key: str) -> tuple[str, CloudBrowserError] | None:
+        try:
+            backend.delete_object(bucket, key)
+        except CloudBrowserError as error:
+            return key, error
+        return None
+
+    with ThreadPoolExecutor(min(SINGLES_AT_ONCE, max(1, len(keys)))) as singles:
+        return [r for r in singles.map(one, keys) if r is not None]

@@ -1,0 +1,222 @@
+"""Synchronising a local folder and a prefix: what to send, what to fetch, what to delete.
+
+Planning only (the transfers run on ``TransferQueue``, the deletes in ``core.deletes``), so
+that a dry run shows exactly what a real run would do. Both sides are read in full first:
+the local folder by ``os.walk``, the prefix by a recursive listing (no HEAD per object).
+
+A file and an object are the same when their sizes match and
+
+* by default (size and time): the copy is not older than the original. An upload's object
+  is stamped with the time it was stored, after the file's mtime; a download's file gets
+  the object's time as its mtime (``core.downloads``). So a second run finds everything
+  equal and transfers nothing.
+* with ``checksum``: the file's MD5 matches the ETag (a multipart ETag is recomputed from
+  the file with the part size that reproduces the part count). An ETag that is not an MD5
+  (encrypted objects, some servers) cannot be compared, and the file is transferred.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cloudbrowser.core.checksums import (
+    composite_etag,
+    is_plain_md5,
+    md5_of,
+    multipart_part_count,
+)
+from cloudbrowser.core.downloads import PARTIAL_SUFFIX, guess_part_size
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import Cancelled, UnsafeKey
+from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfers import TransferRequest
+
+#: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
+#: at coarser resolutions (FAT: 2 s) and S3 keeps whole seconds.
+MTIME_SLACK = 2.0
+_READ = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    path: Path
+    size: int
+    mtime: float
+
+
+@dataclass(slots=True)
+class SyncPlan:
+    transfers: list[TransferRequest] = field(default_factory=list)
+    #: Upload: keys to delete from the bucket. Download: local files to delete.
+    delete_keys: list[str] = field(default_factory=list)
+    delete_files: list[Path] = field(default_factory=list)
+    #: Sources that cannot be synchronised: (name, why).
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    #: Files and objects already equal.
+    unchanged: int = 0
+
+
+def local_files(root: Path, refused: list[tuple[str, str]]) -> dict[str, LocalFile]:
+    """Files below ``root`` by their relative path with "/" separators."""
+    found: dict[str, LocalFile] = {}
+
+    def refuse(error: OSError) -> None:
+        refused.append((str(error.filename), error.strerror or str(error)))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=refuse):
+        dirnames.sort()
+        rel_dir = Path(directory).relative_to(root)
+        for name in sorted(filenames):
+            path = Path(directory, name)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                refused.append((str(path), exc.strerror or str(exc)))
+                continue
+            if not path.is_file():
+                continue
+            rel = DELIMITER.join((*rel_dir.parts, name))
+            found[rel] = LocalFile(path, st.st_size, st.st_mtime)
+    return found
+
+
+def remote_objects(
+    backend: S3Backend, bucket: str, prefix: str, cancel: threading.Event | None = None
+) -> dict[str, Entry]:
+    """Objects below ``prefix`` by their key relative to it (folder placeholders left out)."""
+    found: dict[str, Entry] = {}
+    for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+        for entry in page.objects:
+            if not entry.key.endswith(DELIMITER):
+                found[entry.key[len(prefix) :]] = entry
+    return found
+
+
+def file_matches_etag(path: Path, size: int, etag: str) -> bool:
+    """The file's bytes are the object's, judged by its ETag; False when it cannot tell."""
+    etag = etag.lower()
+    if is_plain_md5(etag):
+        return _md5s(path, size or 1)[0] == etag
+    count = multipart_part_count(etag)
+    if count:
+        part_size = guess_part_size(size, etag)
+        return composite_etag(_md5s(path, part_size)) == etag
+    return False
+
+
+def _md5s(path: Path, part_size: int) -> list[str]:
+    """Hex MD5 of each ``part_size`` piece of the file (one piece: the whole file)."""
+    digests: list[str] = []
+    with path.open("rb") as f:
+        while True:
+            h = md5_of(b"")
+            left = part_size
+            while left:
+                chunk = f.read(min(_READ, left))
+                if not chunk:
+                    break
+                h.update(chunk)
+                left -= len(chunk)
+            if left == part_size and digests:
+                break  # nothing more to read
+            digests.append(h.hexdigest())
+            if left:
+                break
+    return digests
+
+
+def plan_upload_sync(
+    backend: S3Backend,
+    connection: str,
+    root: Path,
+    bucket: str,
+    prefix: str,
+    *,
+    checksum: bool = False,
+    delete: bool = False,
+    cancel: threading.Event | None = None,
+) -> SyncPlan:
+    """Make ``bucket/prefix`` hold what ``root`` holds."""
+    plan = SyncPlan()
+    files = local_files(root, plan.refused)
+    objects = remote_objects(backend, bucket, prefix, cancel)
+    for rel, f in files.items():
+        _check(cancel)
+        obj = objects.get(rel)
+        if obj is not None and obj.size == f.size:
+            same = (
+                file_matches_etag(f.path, f.size, obj.etag)
+                if checksum
+                else obj.modified + MTIME_SLACK >= f.mtime
+            )
+            if same:
+                plan.unchanged += 1
+                continue
+        plan.transfers.append(
+            TransferRequest(
+                Direction.UPLOAD, connection, bucket, prefix + rel, f.path, f.size, f.mtime
+            )
+        )
+    if delete:
+        plan.delete_keys = [prefix + rel for rel in objects if rel not in files]
+    return plan
+
+
+def plan_download_sync(
+    backend: S3Backend,
+    connection: str,
+    bucket: str,
+    prefix: str,
+    root: Path,
+    *,
+    checksum: bool = False,
+    delete: bool = False,
+    cancel: threading.Event | None = None,
+) -> SyncPlan:
+    """Make ``root`` hold what ``bucket/prefix`` holds."""
+    plan = SyncPlan()
+    objects = remote_objects(backend, bucket, prefix, cancel)
+    files = local_files(root, plan.refused) if root.exists() else {}
+    wanted: set[str] = set()
+    for rel, obj in objects.items():
+        _check(cancel)
+        try:
+            target = local_path_for(obj.key, prefix, root)
+        except UnsafeKey as error:
+            plan.refused.append((obj.key, error.message))
+            continue
+        wanted.add(rel)
+        f = files.get(rel)
+        if f is not None and f.size == obj.size:
+            same = (
+                file_matches_etag(f.path, f.size, obj.etag)
+                if checksum
+                else abs(f.mtime - obj.modified) <= MTIME_SLACK or f.mtime > obj.modified
+            )
+            if same:
+                plan.unchanged += 1
+                continue
+        plan.transfers.append(
+            TransferRequest(
+                Direction.DOWNLOAD, connection, bucket, obj.key, target, obj.size,
+                obj.modified, obj.etag,
+            )
+        )  # fmt: skip
+    if delete:
+        # An interrupted download's ".part" file is kept: `resume` continues from it.
+        plan.delete_files = [
+            f.path
+            for rel, f in files.items()
+            if rel not in wanted and rel.removesuffix(PARTIAL_SUFFIX) not in wanted
+        ]
+    return plan
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Comparing was cancelled.")

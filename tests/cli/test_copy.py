@@ -1,0 +1,63 @@
+"""``cp`` and ``mv`` on the server, through the real entry point on moto and rclone."""
+
+from __future__ import annotations
+
+from tests.cli.helpers import Cli
+from tests.conftest import S3Server
+
+
+def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
+    client = server.client
+    reply = client.list_objects_v2(Bucket=bucket)
+    return {
+        o["Key"]: client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+        for o in reply.get("Contents", [])
+    }
+
+
+def test_cp_an_object_and_a_prefix_between_buckets(cli: Cli, server: S3Server) -> None:
+    a, b = server.bucket("src"), server.bucket("dst")
+    server.put(a, {"docs/x.txt": b"x", "docs/sub/y.txt": b"y", "other.txt": b"o"})
+    one = cli("cp", f"s3://{a}/other.txt", f"s3://{b}/inbox/")
+    assert one.code == 0, one.err
+    assert one.records() == [
+        {
+            "result": "copied",
+            "source": f"s3://{a}/other.txt",
+            "destination": f"s3://{b}/inbox/other.txt",
+        }
+    ]
+    folder = cli("cp", f"s3://{a}/docs/", f"s3://{b}/")
+    assert folder.code == 2 and "cp -r" in folder.err
+    tree = cli("cp", "-r", f"s3://{a}/docs/", f"s3://{b}/backup/")
+    assert tree.code == 0, tree.err
+    assert keys(server, b) == {
+        "inbox/other.txt": b"o",
+        "backup/docs/x.txt": b"x",
+        "backup/docs/sub/y.txt": b"y",
+    }
+    assert len(keys(server, a)) == 3, "cp leaves the source"
+
+
+def test_mv_renames_a_prefix_and_dry_run_changes_nothing(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"old/a.txt": b"a", "old/b/c.txt": b"c"})
+    dry = cli("mv", "-r", "--dry-run", f"s3://{bucket}/old/", f"s3://{bucket}/archive/")
+    assert dry.code == 0 and len(dry.records()) == 2
+    assert sorted(keys(server, bucket)) == ["old/a.txt", "old/b/c.txt"]
+
+    moved = cli("mv", "-r", f"s3://{bucket}/old/", f"s3://{bucket}/archive/")
+    assert moved.code == 0, moved.err
+    assert keys(server, bucket) == {"archive/old/a.txt": b"a", "archive/old/b/c.txt": b"c"}
+
+    renamed = cli("mv", f"s3://{bucket}/archive/old/a.txt", f"s3://{bucket}/a-renamed.txt")
+    assert renamed.code == 0, renamed.err
+    assert sorted(keys(server, bucket)) == ["a-renamed.txt", "archive/old/b/c.txt"]
+
+
+def test_cp_failures(cli: Cli, server: S3Server, tmp_path: object) -> None:
+    bucket = server.bucket()
+    missing = cli("cp", f"s3://{bucket}/nothing.txt", f"s3://{bucket}/x.txt")
+    assert missing.code == 1 and "does not exist" in missing.err
+    local = cli("cp", str(tmp_path), f"s3://{bucket}/")
+    assert local.code == 2 and "put" in local.err

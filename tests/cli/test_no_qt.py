@@ -1,0 +1,55 @@
+"""The command line never imports Qt, and ``--help`` does not even import boto3.
+
+Each command runs in a fresh interpreter with ``-X importtime``, which names every module
+imported: Qt must not be among them (a server has no display and may have no Qt at all).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.helpers import REPO, child_env, flags
+from tests.conftest import S3Server
+
+
+def imported_modules(argv: list[str], server: S3Server | None, cwd: Path = REPO) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "cloudbrowser", *argv],
+        cwd=cwd,
+        env=child_env(server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def test_commands_never_import_qt(server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"a.txt": b"alpha"})
+    source = tmp_path / "up.txt"
+    source.write_bytes(b"up")
+    for argv in (
+        ["ls", *flags(server)],
+        ["ls", "-r", f"s3://{bucket}", *flags(server)],
+        ["connections"],
+    ):
+        modules = imported_modules(argv, server)
+        assert "cloudbrowser.cli.app" in modules, argv  # the command line did run
+        assert not any(m.split(".")[0] == "PySide6" for m in modules), argv
+        assert "cloudbrowser.gui" not in modules
+
+
+def test_help_loads_neither_qt_nor_boto3() -> None:
+    modules = imported_modules(["ls", "--help"], None)
+    assert "cloudbrowser.cli.app" in modules
+    assert "boto3" not in modules and "botocore" not in modules
+    assert not any(m.startswith("PySide6") for m in modules)

@@ -1,0 +1,109 @@
+"""``sync`` both ways on moto and rclone: a second run transfers nothing, ``--delete``
+removes orphans only after everything arrived, ``--dry-run`` changes nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from tests.cli.helpers import Cli
+from tests.conftest import S3Server
+
+MiB = 1024 * 1024
+
+
+def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
+    client = server.client
+    reply = client.list_objects_v2(Bucket=bucket)
+    return {
+        o["Key"]: client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+        for o in reply.get("Contents", [])
+    }
+
+
+def transferred(records: list[dict[str, object]]) -> list[object]:
+    return sorted(r["key"] for r in records if r.get("state") == "done")
+
+
+def test_sync_up_is_idempotent_and_deletes_orphans(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    src = tmp_path / "site"
+    (src / "css").mkdir(parents=True)
+    (src / "index.html").write_bytes(b"<h1>hi</h1>")
+    (src / "css" / "a.css").write_bytes(b"body{}")
+    server.put(bucket, {"www/old.html": b"orphan", "elsewhere.txt": b"not below"})
+
+    dry = cli("sync", "--delete", "--dry-run", str(src), f"s3://{bucket}/www")
+    assert dry.code == 0, dry.err
+    assert {"result": "would delete", "bucket": bucket, "key": "www/old.html"} in dry.records()
+    assert keys(server, bucket) == {"www/old.html": b"orphan", "elsewhere.txt": b"not below"}
+
+    first = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
+    assert first.code == 0, first.err
+    assert transferred(first.records()) == ["www/css/a.css", "www/index.html"]
+    assert keys(server, bucket) == {
+        "www/index.html": b"<h1>hi</h1>",
+        "www/css/a.css": b"body{}",
+        "elsewhere.txt": b"not below",
+    }
+
+    second = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
+    assert second.code == 0, second.err
+    assert second.records() == [], "a second run transfers and deletes nothing"
+
+    (src / "index.html").write_bytes(b"<h1>hello</h1>")
+    third = cli("sync", str(src), f"s3://{bucket}/www/")
+    assert transferred(third.records()) == ["www/index.html"]
+
+
+def test_checksum_finds_a_change_that_size_and_time_miss(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    src = tmp_path / "data"
+    src.mkdir()
+    small, big = src / "small.bin", src / "big.bin"
+    small.write_bytes(b"A" * 100)
+    big.write_bytes(os.urandom(6 * MiB))  # two parts of 5 MiB: a multipart ETag
+    first = cli("sync", "--part-size", "5M", str(src), f"s3://{bucket}/")
+    assert first.code == 0, first.err
+
+    assert cli("sync", "--checksum", str(src), f"s3://{bucket}/").records() == []
+    # Same size, older time: size-and-time says equal, the checksum knows better.
+    small.write_bytes(b"B" * 100)
+    old = time.time() - 3600
+    os.utime(small, (old, old))
+    assert cli("sync", str(src), f"s3://{bucket}/").records() == []
+    fixed = cli("sync", "--checksum", str(src), f"s3://{bucket}/")
+    assert transferred(fixed.records()) == ["small.bin"]
+    assert keys(server, bucket)["small.bin"] == b"B" * 100
+
+
+def test_sync_down_is_idempotent_and_deletes_local_orphans(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"alpha", "p/sub/b.txt": b"beta"})
+    dst = tmp_path / "mirror"
+    dst.mkdir()
+    (dst / "stale.txt").write_bytes(b"gone soon")
+
+    first = cli("sync", "--delete", "--yes", f"s3://{bucket}/p/", str(dst))
+    assert first.code == 0, first.err
+    assert (dst / "a.txt").read_bytes() == b"alpha"
+    assert (dst / "sub" / "b.txt").read_bytes() == b"beta"
+    assert not (dst / "stale.txt").exists()
+
+    second = cli("sync", "--delete", "--yes", f"s3://{bucket}/p/", str(dst))
+    assert second.code == 0, second.err
+    assert second.records() == []
+
+
+def test_sync_needs_one_local_and_one_remote_side(cli: Cli, tmp_path: Path) -> None:
+    assert cli("sync", str(tmp_path), str(tmp_path)).code == 2
+    assert cli("sync", "s3://a/", "s3://b/").code == 2
+    unconfirmed = cli("sync", "--delete", str(tmp_path), "s3://a/")
+    assert unconfirmed.code == 2 and "--yes" in unconfirmed.err

@@ -1,0 +1,239 @@
+"""``put``, ``get`` and ``resume`` through the real entry point on moto and rclone."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cloudbrowser.core.journal import Journal, State
+from cloudbrowser.core.paths import data_dir
+from tests.cli.helpers import REPO, Cli, child_env, flags
+from tests.conftest import S3Server
+
+MiB = 1024 * 1024
+
+
+def body(server: S3Server, bucket: str, key: str) -> bytes:
+    data: bytes = server.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return data
+
+
+def make_tree(root: Path) -> Path:
+    folder = root / "photos"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"a" * 1000)
+    (folder / "2024" / "b.jpg").write_bytes(b"b" * 2000)
+    return folder
+
+
+def test_put_a_file_to_a_key_and_into_a_folder(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"some notes")
+    named = cli("put", str(source), f"s3://{bucket}/docs/renamed.txt")
+    assert named.code == 0, named.err
+    [record] = named.records()
+    assert record["state"] == "done" and record["verified"] is True
+    assert body(server, bucket, "docs/renamed.txt") == b"some notes"
+
+    into = cli("put", str(source), f"s3://{bucket}/docs/")
+    assert into.code == 0, into.err
+    assert body(server, bucket, "docs/notes.txt") == b"some notes"
+    assert Journal().unfinished() == [], "finished transfers leave no journal rows"
+
+
+def test_put_r_and_get_r_round_trip_a_folder(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    folder = make_tree(tmp_path / "src")
+    folder_refused = cli("put", str(folder), f"s3://{bucket}/backup/")
+    assert folder_refused.code == 2 and "put -r" in folder_refused.err
+
+    up = cli("put", "-r", str(folder), f"s3://{bucket}/backup/")
+    assert up.code == 0, up.err
+    assert sorted(r["key"] for r in up.records()) == [
+        "backup/photos/2024/b.jpg",
+        "backup/photos/a.jpg",
+    ]
+    down = cli("get", "-r", f"s3://{bucket}/backup/photos/", str(tmp_path / "dst"))
+    assert down.code == 0, down.err
+    assert (tmp_path / "dst/photos/a.jpg").read_bytes() == b"a" * 1000
+    assert (tmp_path / "dst/photos/2024/b.jpg").read_bytes() == b"b" * 2000
+
+
+def test_get_one_object_to_a_file_or_a_folder(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"d/report.pdf": b"%PDF"})
+    to_file = cli("get", f"s3://{bucket}/d/report.pdf", str(tmp_path / "mine.pdf"))
+    assert to_file.code == 0, to_file.err
+    assert (tmp_path / "mine.pdf").read_bytes() == b"%PDF"
+    to_folder = cli("get", f"s3://{bucket}/d/report.pdf", str(tmp_path) + "/")
+    assert to_folder.code == 0, to_folder.err
+    assert (tmp_path / "report.pdf").read_bytes() == b"%PDF"
+    missing = cli("get", f"s3://{bucket}/d/nothing.pdf", str(tmp_path))
+    assert missing.code == 1 and "does not exist" in missing.err
+
+
+def test_conflicts_skip_newer_rename_overwrite(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"f.txt": b"remote"})
+    local = tmp_path / "f.txt"
+    local.write_bytes(b"local, older")
+    old = time.time() - 3600
+    os.utime(local, (old, old))
+
+    skip = cli("put", "--skip", str(local), f"s3://{bucket}/")
+    assert skip.code == 0 and skip.records()[0]["state"] == "skipped"
+    newer = cli("put", "--newer", str(local), f"s3://{bucket}/")
+    assert newer.code == 0 and newer.records()[0]["state"] == "skipped"
+    assert body(server, bucket, "f.txt") == b"remote"
+
+    rename = cli("put", "--rename", str(local), f"s3://{bucket}/f.txt")
+    assert rename.code == 0, rename.err
+    assert body(server, bucket, "f (1).txt") == b"local, older"
+
+    dry = cli("put", "--dry-run", str(local), f"s3://{bucket}/")
+    assert dry.code == 0 and dry.records()[0]["result"] == "would transfer"
+    assert body(server, bucket, "f.txt") == b"remote", "a dry run changes nothing"
+
+    overwrite = cli("put", str(local), f"s3://{bucket}/")
+    assert overwrite.code == 0, overwrite.err
+    assert body(server, bucket, "f.txt") == b"local, older"
+
+
+def test_unsafe_keys_are_refused_and_the_rest_arrive(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"d/ok.txt": b"ok", "d/bad:name.txt": b"bad"})
+    result = cli("get", "-r", f"s3://{bucket}/d/", str(tmp_path))
+    assert result.code == 1, "a refused key is a partial failure"
+    assert "cloudbrowser: failed: d/bad:name.txt" in result.err
+    assert (tmp_path / "d/ok.txt").read_bytes() == b"ok"
+
+
+def test_a_missing_local_source_fails_before_any_request(cli: Cli, tmp_path: Path) -> None:
+    result = cli("put", str(tmp_path / "nope.txt"), "s3://whatever/")
+    assert result.code == 1 and "does not exist" in result.err
+
+
+def start_slow_put(server: S3Server, tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``cloudbrowser put`` of ~15 MiB in a child, parts one at a time at 4 MiB/s (so the
+    test acts between parts, never races one); returns once the journal holds a part."""
+    bucket = server.bucket()
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(3 * 5 * MiB + 4321))
+    argv = ["put", str(source), f"s3://{bucket}/big.bin", "--part-size", "5M", "-j", "1",
+            "--limit-rate", "4M", *flags(server)]  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", *argv],
+        cwd=REPO,
+        env=child_env(server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    journal = Journal(data_dir() / "transfers.sqlite3")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert child.poll() is None, child.communicate()[1].decode(errors="replace")
+            records = journal.unfinished()
+            if records and journal.parts(records[0].id):
+                return child, bucket
+            assert time.monotonic() < deadline, "no part was journalled in time"
+            time.sleep(0.05)  # polling the journal for a condition, with a deadline
+    except BaseException:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise
+    finally:
+        journal.close()
+
+
+def resume_and_check(cli: Cli, server: S3Server, bucket: str, source: Path) -> None:
+    journal = Journal()
+    resumed = cli("resume", "--all")
+    assert resumed.code == 0, resumed.err
+    [done] = resumed.records()
+    assert done["state"] == "done" and done["verified"] is True
+    remote = body(server, bucket, "big.bin")
+    assert hashlib.md5(remote).digest() == hashlib.md5(source.read_bytes()).digest()
+    assert journal.unfinished() == []
+    # Continued, not restarted: a fresh upload would have left the first one behind.
+    uploads = server.client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert uploads == []
+    journal.close()
+
+
+def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    child, bucket = start_slow_put(server, tmp_path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=10)
+    [record] = Journal().unfinished()
+    # Running transfers are journalled as queued: both mean "interrupted" after a kill.
+    assert record.state is State.QUEUED and record.upload_id, "killed: nobody recorded an end"
+
+    listed = cli("resume", connect=False)
+    assert [(r["id"], r["state"]) for r in listed.records()] == [(record.id, "interrupted")]
+    resume_and_check(cli, server, bucket, tmp_path / "big.bin")
+
+
+def test_ctrl_c_keeps_the_transfer_for_resume(cli: Cli, server: S3Server, tmp_path: Path) -> None:
+    child, bucket = start_slow_put(server, tmp_path)
+    os.kill(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err.decode(errors="replace")
+    assert "cloudbrowser resume --all" in err.decode()
+    assert "Traceback" not in err.decode()
+    [record] = Journal().unfinished()
+    assert record.state is State.QUEUED and record.upload_id
+    resume_and_check(cli, server, bucket, tmp_path / "big.bin")
+
+
+def test_resume_without_the_connection_says_what_to_give(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    from cloudbrowser.core.journal import Direction, JournalRecord
+
+    journal = Journal()
+    [tid] = journal.add(
+        [
+            JournalRecord(
+                0,
+                Direction.UPLOAD,
+                "somewhere-else",
+                "b",
+                "k",
+                tmp_path / "x",
+                1,
+                0.0,
+                "",
+                0,
+                "",
+                State.PAUSED,
+                "",
+                "",
+            )
+        ]
+    )
+    result = cli("resume", str(tid), connect=False)
+    assert result.code == 1
+    assert "“somewhere-else” is not a saved connection" in result.err
+    bad = cli("resume", "999", connect=False)
+    assert bad.code == 2
+
+
+def test_several_files_to_a_prefix_without_a_trailing_slash(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"a")
+    b.write_bytes(b"b")
+    result = cli("put", str(a), str(b), f"s3://{bucket}/inbox")
+    assert result.code == 0, result.err
+    assert sorted(r["key"] for r in result.records()) == ["inbox/a.txt", "inbox/b.txt"]

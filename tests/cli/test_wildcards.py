@@ -1,0 +1,53 @@
+"""Wildcards in ``ls``, ``du``, ``rm`` and ``get`` on moto and rclone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.helpers import Cli
+from tests.conftest import S3Server
+
+KEYS = ["logs/2024-01/app.gz", "logs/2024-02/app.gz", "logs/2024-02/app.txt", "logs/2023-12/app.gz"]
+
+
+def remaining(server: S3Server, bucket: str) -> list[str]:
+    reply = server.client.list_objects_v2(Bucket=bucket)
+    return sorted(o["Key"] for o in reply.get("Contents", []))
+
+
+def test_ls_and_du_match_a_pattern(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, KEYS)
+    listed = cli("ls", f"s3://{bucket}/logs/2024-*.gz")
+    assert listed.code == 0, listed.err
+    assert [r["key"] for r in listed.records()] == ["logs/2024-01/app.gz", "logs/2024-02/app.gz"]
+    [du] = cli("du", f"s3://{bucket}/logs/*/app.gz").records()
+    assert du["objects"] == 3
+    none = cli("ls", f"s3://{bucket}/logs/*.zip")
+    assert none.code == 1 and "Nothing matches" in none.err
+
+
+def test_rm_a_pattern_dry_run_first(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, KEYS)
+    dry = cli("rm", "--dry-run", f"s3://{bucket}/logs/2024-0?/app.gz")
+    assert sorted(r["key"] for r in dry.records() if "key" in r) == [
+        "logs/2024-01/app.gz",
+        "logs/2024-02/app.gz",
+    ]
+    assert remaining(server, bucket) == sorted(KEYS)
+    done = cli("rm", "--yes", f"s3://{bucket}/logs/2024-0?/app.gz")
+    assert done.code == 0, done.err
+    assert remaining(server, bucket) == ["logs/2023-12/app.gz", "logs/2024-02/app.txt"]
+
+
+def test_get_a_pattern_keeps_the_structure_below_the_literal_folder(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, KEYS)
+    dest = tmp_path / "dl"
+    result = cli("get", f"s3://{bucket}/logs/2024-*.gz", str(dest) + "/")
+    assert result.code == 0, result.err
+    got = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert got == ["2024-01/app.gz", "2024-02/app.gz"]
