@@ -13,6 +13,7 @@ import keyring
 import keyring.errors
 
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.logs import register_secret
 
 SERVICE = "cloudbrowser"
 
@@ -32,16 +33,30 @@ class SecretStore:
         kr = keyring.get_keyring()
         return f"{type(kr).__module__}.{type(kr).__name__}"
 
+    def backend_usable(self) -> bool:
+        """False when no real keyring resolved: keyring's ``fail`` backend (nothing viable
+        was found: a headless box, or a frozen bundle missing its backends), or a chainer
+        with nothing in its chain."""
+        kr = keyring.get_keyring()
+        module = type(kr).__module__
+        if module.endswith(".fail") or module.endswith(".null"):
+            return False
+        chained = getattr(kr, "backends", None)
+        return not (module.endswith(".chainer") and not chained)
+
     def get(self, name: str) -> str | None:
         """The stored secret, or None if there is none. Raises KeyringUnavailable."""
         try:
             value: str | None = keyring.get_password(self.service, name)
         except keyring.errors.KeyringError as exc:
             raise _unavailable(exc) from None
+        if value:
+            register_secret(value)  # never logged, whatever it is used for next
         return value
 
     def set(self, name: str, secret: str) -> None:
         """Store or replace the secret. Raises KeyringUnavailable."""
+        register_secret(secret)
         try:
             keyring.set_password(self.service, name, secret)
         except keyring.errors.KeyringError as exc:

@@ -7,37 +7,21 @@ import gc
 import logging
 import os
 import sys
-import threading
-from types import TracebackType
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.logs import setup_logging
+from cloudbrowser.gui.app_icon import app_icon
+from cloudbrowser.gui.crash import CrashReporter
 from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
-from cloudbrowser.gui.workers import Job, UnexpectedError
+from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger("cloudbrowser")
-
-
-def install_excepthook(window: MainWindow) -> None:
-    """An uncaught exception (a bug) is logged and shown once with details, never lost."""
-
-    def show(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
-        error = UnexpectedError(
-            "Something went wrong inside cloudbrowser.",
-            hint="Your data is safe; the details below help to fix the bug.",
-            detail=f"{exc_type.__name__}: {exc}",
-        )
-        # The hook may run on any thread: hand the dialog to the GUI thread.
-        QTimer.singleShot(0, window, lambda: window.messages.major(error))
-
-    sys.excepthook = show
-    threading.excepthook = lambda a: show(a.exc_type, a.exc_value or a.exc_type(), a.exc_traceback)
 
 
 def freeze_startup_objects_after_first_listing(window: MainWindow) -> None:
@@ -57,24 +41,53 @@ def freeze_startup_objects_after_first_listing(window: MainWindow) -> None:
     window.list_model.loadingChanged.connect(on_loading)
 
 
-def run_gui(
-    args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
-) -> int:
-    """Run the window. ``connection`` comes from the command line's connection options;
-    without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+#: Qt's messages that say nothing about cloudbrowser (the offscreen platform's limits).
+_QT_NOISE = ("This plugin does not support",)
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's own warnings go to the log file (a desktop user has no console to read)."""
+    if not message.startswith(_QT_NOISE):
+        category = context.category or "default"
+        logging.getLogger(f"qt.{category}").log(_QT_LEVELS.get(kind, logging.WARNING), message)
+
+
+def make_application() -> QApplication:
+    """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
+    qInstallMessageHandler(_qt_message)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("cloudbrowser")
     app.setApplicationDisplayName("cloudbrowser")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("cloudbrowser")
+    # Wayland and the launchers match the window to cloudbrowser.desktop by this name
+    # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run_gui(
+    args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
+) -> int:
+    """Run the window. ``connection`` comes from the command line's connection options;
+    without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
+    log_file = setup_logging(args.verbose)
+    app = make_application()
+    window: MainWindow | None = None
+    # Before the window exists, so that a bug while building it is reported too.
+    crashes = CrashReporter(log_file, lambda: window)
+    crashes.install()
 
     service = StorageService(page_size=args.page_size)
     window = MainWindow(service)
-    install_excepthook(window)
     freeze_startup_objects_after_first_listing(window)
     window.restore_window_state()
     window.show()
