@@ -10,6 +10,7 @@ requests, like any endpoint.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import subprocess
@@ -172,6 +173,9 @@ class DemoServer:
         ready = _read_line(self._process.stdout, timeout)
         if not ready.startswith("READY "):
             stderr = self._process.stderr
+            # A child that crashed is exiting now: wait a moment for its traceback.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
             exited = self._process.poll() is not None
             error = stderr.read() if exited and stderr is not None else ""
             self.stop()

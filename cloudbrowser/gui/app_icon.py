@@ -44,6 +44,7 @@ def paint_app_icon(painter: QPainter, size: float) -> None:
     painter.drawRoundedRect(square, 13 * s, 13 * s)
 
     cloud = QPainterPath()
+    cloud.setFillRule(Qt.FillRule.WindingFill)  # overlapping shapes unite, no holes
     cloud.addEllipse(QPointF(23 * s, 35 * s), 11 * s, 11 * s)
     cloud.addEllipse(QPointF(35 * s, 28 * s), 14 * s, 14 * s)
     cloud.addEllipse(QPointF(45 * s, 37 * s), 9 * s, 9 * s)
@@ -53,6 +54,7 @@ def paint_app_icon(painter: QPainter, size: float) -> None:
 
     if size >= 32:
         folder = QPainterPath()
+        folder.setFillRule(Qt.FillRule.WindingFill)
         folder.addRoundedRect(QRectF(24 * s, 30 * s, 7 * s, 4 * s), 1 * s, 1 * s)  # the tab
         folder.addRoundedRect(QRectF(24 * s, 32 * s, 18 * s, 12 * s), 1.5 * s, 1.5 * s)
         painter.setBrush(FOLDER)
