@@ -192,7 +192,11 @@ class DemoServer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin is not None:
+        if not self.endpoint_url:
+            # Still seeding (the window was closed during start-up): it would read its
+            # stdin only when done, so end it now rather than wait for that.
+            process.kill()
+        elif process.stdin is not None:
             process.stdin.close()  # the child exits on end of input
         try:
             process.wait(timeout=5)

@@ -7,8 +7,16 @@ import gc
 import logging
 import os
 import sys
+import time
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QEvent,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
@@ -59,6 +67,31 @@ def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> N
         logging.getLogger(f"qt.{category}").log(_QT_LEVELS.get(kind, logging.WARNING), message)
 
 
+#: Set (by ``tests/bench/startup.py``) to print when the window first paints; ``quit``
+#: also closes it then. The same hook in frozen and unfrozen builds.
+REPORT_FIRST_PAINT_ENV = "CLOUDBROWSER_REPORT_FIRST_PAINT"
+
+
+class FirstPaintReporter(QObject):
+    """Prints ``FIRST_PAINT <wall-clock time> boto3=<imported yet>`` on stderr at the
+    window's first paint event: the start-up benchmark's stop watch."""
+
+    def __init__(self, window: MainWindow, quit_after: bool) -> None:
+        super().__init__(window)
+        self._quit_after = quit_after
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            now = time.time()
+            print(f"FIRST_PAINT {now:.6f} boto3={'boto3' in sys.modules}", file=sys.stderr)
+            sys.stderr.flush()
+            watched.removeEventFilter(self)
+            if self._quit_after and isinstance(watched, MainWindow):
+                QTimer.singleShot(0, watched.close)
+        return False
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -90,6 +123,9 @@ def run_gui(
     window = MainWindow(service)
     freeze_startup_objects_after_first_listing(window)
     window.restore_window_state()
+    report = os.environ.get(REPORT_FIRST_PAINT_ENV)
+    if report:
+        FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
     # What a previous run left unfinished: listed now, continued once its connection opens.
     window.transfers.restore()

@@ -2,6 +2,7 @@
 
     python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N] [--json FILE]
     python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
+    python tests/bench/run.py startup [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -25,6 +26,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
         sys.path.insert(0, _path)
 
 import listing  # noqa: E402
+import startup  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
 
@@ -37,8 +39,12 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations, cli, startup.
+#: Every suite by name. Later: operations, cli.
 SUITES: dict[str, Suite] = {
+    "startup": Suite(
+        run=lambda a: startup.run_startup(a.runs),
+        describe=lambda a: startup.describe(a.runs),
+    ),
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
@@ -59,7 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keys", type=int, default=100_000, help="keys to seed for listing (default 100000)"
     )
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="timed runs per tool (median; 3, startup 5)"
+    )
     parser.add_argument(
         "--gui-keys",
         type=int,
@@ -73,6 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--big-mib", type=int, default=1024, help="transfers: the big file in MiB (default 1024)"
     )
     args = parser.parse_args(argv)
+    if args.runs is None:
+        args.runs = 5 if args.suite == "startup" else 3
     if args.files < 2:
         parser.error("--files must be at least 2")
     if args.big_mib < 1:
