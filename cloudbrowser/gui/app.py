@@ -63,8 +63,9 @@ _QT_LEVELS = {
 def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
     """Qt's own warnings go to the log file (a desktop user has no console to read)."""
     if not message.startswith(_QT_NOISE):
-        category = context.category or "default"
-        logging.getLogger(f"qt.{category}").log(_QT_LEVELS.get(kind, logging.WARNING), message)
+        category = context.category or "default"  # "qt.qpa.xcb", or "default"
+        name = category if category.startswith("qt.") else f"qt.{category}"
+        logging.getLogger(name).log(_QT_LEVELS.get(kind, logging.WARNING), message)
 
 
 #: Set (by ``tests/bench/startup.py``) to print when the window first paints; ``quit``
