@@ -17,6 +17,7 @@ Qt-free, so the CLI can log the same way.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import re
@@ -27,6 +28,8 @@ from pathlib import Path
 from cloudbrowser.core.paths import log_dir
 
 LOG_FILE = "cloudbrowser.log"
+#: Where a crash of Python itself (a segfault in a Qt binding, say) leaves its traceback.
+NATIVE_CRASH_FILE = "native-crash.log"
 #: One file of 1 MiB plus 3 old ones: enough for a bug report, never a disk hog.
 MAX_BYTES = 1024 * 1024
 BACKUPS = 3
@@ -129,6 +132,23 @@ def setup_logging(verbosity: int = 0, *, stderr: bool = True) -> Path:
     # that a desktop user never sees.
     logging.captureWarnings(True)
     return path
+
+
+def enable_native_crash_log() -> Path | None:
+    """Dump every thread's traceback to ``native-crash.log`` if the interpreter itself
+    crashes: no excepthook runs then, and without this the app would vanish without a trace.
+    The file stays open for the life of the process (faulthandler writes to its fd)."""
+    path = log_dir() / NATIVE_CRASH_FILE
+    try:
+        stream = path.open("a", encoding="utf-8")
+    except OSError:
+        return None
+    faulthandler.enable(file=stream, all_threads=True)
+    _native_crash_streams.append(stream)  # keep it open: faulthandler holds only the fd
+    return path
+
+
+_native_crash_streams: list[object] = []
 
 
 def remove_handlers() -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.logs import setup_logging
+from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
 from cloudbrowser.gui.app_icon import app_icon
 from cloudbrowser.gui.crash import CrashReporter
 from cloudbrowser.gui.drag_out import remove_stale_staging
@@ -114,6 +114,7 @@ def run_gui(
     """Run the window. ``connection`` comes from the command line's connection options;
     without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
     log_file = setup_logging(args.verbose)
+    enable_native_crash_log()
     app = make_application()
     window: MainWindow | None = None
     # Before the window exists, so that a bug while building it is reported too.

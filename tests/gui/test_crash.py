@@ -150,3 +150,37 @@ def test_a_deliberate_crash_in_the_running_app(tmp_path: Path) -> None:
     assert f"DIALOG Log file: {log_file}" in done.stdout
     text = log_file.read_text(encoding="utf-8")
     assert "ZeroDivisionError: a deliberate crash" in text
+
+
+# A crash of the interpreter itself (no excepthook runs): faulthandler leaves a traceback.
+NATIVE = """
+import faulthandler, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from cloudbrowser.__main__ import main
+
+real_exec = QApplication.exec
+
+def exec_then_segfault(*args):
+    QTimer.singleShot(100, faulthandler._sigsegv)
+    return real_exec(*args)
+
+QApplication.exec = staticmethod(exec_then_segfault)
+sys.exit(main([]))
+"""
+
+
+def test_a_native_crash_leaves_a_traceback_in_the_log_dir(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", NATIVE],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode != 0
+    text = (Path(os.environ["CLOUDBROWSER_LOG_DIR"]) / "native-crash.log").read_text()
+    assert "Fatal Python error: Segmentation fault" in text
+    assert "exec_then_segfault" in text or "Current thread" in text
