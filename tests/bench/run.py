@@ -1,8 +1,8 @@
 """Benchmarks: cloudbrowser beside s5cmd, rclone and aws-cli on the same local server.
 
     python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N] [--json FILE]
-    python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
     python tests/bench/run.py startup [--runs N] [--json FILE]
+    python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -39,15 +39,15 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations, cli.
+#: Every suite by name. Later: operations, cli, startup.
 SUITES: dict[str, Suite] = {
-    "startup": Suite(
-        run=lambda a: startup.run_startup(a.runs),
-        describe=lambda a: startup.describe(a.runs),
-    ),
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
+    ),
+    "startup": Suite(
+        run=lambda a: startup.run_startup(a.runs),
+        describe=lambda a: startup.describe(a.runs),
     ),
     "transfers": Suite(
         run=lambda a: transfers.run_transfers(a.files, a.big_mib, a.runs),
