@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -28,6 +29,10 @@ from typing import Any
 
 #: Set by the build script: the backend the unfrozen app resolves on this machine.
 EXPECT_KEYRING_ENV = "CLOUDBROWSER_SMOKE_EXPECT_KEYRING"
+#: "1": also store, read back and delete a throw-away secret (service
+#: ``cloudbrowser-smoke-test``) — proof that the bundled backend really talks to the
+#: keyring. Opt-in: it writes to the keyring of whoever runs it, and may ask to unlock it.
+KEYRING_WRITE_ENV = "CLOUDBROWSER_SMOKE_KEYRING_WRITE"
 #: A demo with a small big folder: seeding 50,000 objects would only slow the test down.
 DEMO_OBJECTS = 200
 BUCKET = "demo-documents"
@@ -131,6 +136,17 @@ class SmokeTest:
                 f"resolved {name} ({note}), but the unfrozen app resolves {expected}: "
                 "a keyring backend is missing from the bundle"
             )
+        if usable and os.environ.get(KEYRING_WRITE_ENV) == "1":
+            # On this thread, unlike the app (DESIGN §2): no window is open yet to stall.
+            probe = SecretStore(service="cloudbrowser-smoke-test")
+            secret = secrets.token_urlsafe(24)
+            probe.set("smoke-test", secret)
+            try:
+                if probe.get("smoke-test") != secret:
+                    raise StepFailed(f"{name} did not give back the secret just stored")
+            finally:
+                probe.delete("smoke-test")
+            note += "; a secret stored, read back and deleted"
         self.step("keyring", f"{name} ({note})")
 
     def check_window(self) -> None:

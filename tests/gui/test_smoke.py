@@ -58,3 +58,13 @@ def test_no_usable_keyring_is_reported_not_failed_when_none_is_expected(tmp_path
     done = smoke(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "keyring.backends.fail.Keyring (none usable" in done.stdout
+
+
+def test_the_keyring_round_trip_is_opt_in(tmp_path: Path) -> None:
+    done = smoke(
+        tmp_path,
+        PYTHON_KEYRING_BACKEND="tests.conftest.MemoryKeyring",
+        CLOUDBROWSER_SMOKE_KEYRING_WRITE="1",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(usable; a secret stored, read back and deleted)" in done.stdout
