@@ -8,13 +8,17 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import (
     QEvent,
+    QLibraryInfo,
+    QLocale,
     QMessageLogContext,
     QObject,
     QTimer,
     QtMsgType,
+    QTranslator,
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication
@@ -93,6 +97,38 @@ class FirstPaintReporter(QObject):
         return False
 
 
+#: Overrides where cloudbrowser_<locale>.qm files are looked for (translators, tests).
+TRANSLATIONS_ENV = "CLOUDBROWSER_TRANSLATIONS_DIR"
+
+
+def translations_dir() -> Path:
+    """resources/translations: inside a frozen bundle, or in the checkout."""
+    override = os.environ.get(TRANSLATIONS_ENV)
+    if override:
+        return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
+    return root / "resources" / "translations"
+
+
+def install_translations(app: QApplication, locale: QLocale | None = None) -> list[QTranslator]:
+    """cloudbrowser's strings in the user's language where a translation exists (strings
+    reach it through ``tr()``), then Qt's own (standard buttons) in the same language. Qt's
+    alone would give a half-translated window, so they come only with cloudbrowser's."""
+    locale = locale or QLocale.system()
+    installed: list[QTranslator] = []
+    for name, folder in (
+        ("cloudbrowser", str(translations_dir())),
+        ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+    ):
+        translator = QTranslator(app)
+        if not translator.load(locale, name, "_", folder):
+            break
+        app.installTranslator(translator)
+        installed.append(translator)
+    return installed
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -105,6 +141,7 @@ def make_application() -> QApplication:
     # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
     app.setWindowIcon(app_icon())
+    install_translations(app)
     return app
 
 
