@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.demo import DEMO_SERVER_FLAG
 
 #: Where the secret for ``--access-key-id`` comes from: never the command line, which other
 #: users can read (``ps``) and shells keep in history.
@@ -66,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ca-bundle", metavar="PATH", help="CA certificates to trust for TLS")
     parser.add_argument("--name", help="name of the connection shown in the tree")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more to the log file and stderr: -v what happens, -vv debug",
+    )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation offscreen on the demo server (list, upload, download, "
+        "keyring), print one line per step, exit 0 only if all worked",
+    )
     parser.add_argument("--page-size", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("location", nargs="?", default="", help="bucket/prefix/ to open at start")
     return parser
@@ -116,6 +130,12 @@ def names_a_connection(args: argparse.Namespace) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [DEMO_SERVER_FLAG]:
+        # The demo server's child process. A frozen build has no ``python -m``: the app's
+        # own executable is started again with this hidden flag (see demo.DemoServer).
+        from cloudbrowser.demo import serve_main
+
+        return serve_main(arguments[1:])
     # The headless command line (issue 7): `cloudbrowser ls|get|put|…` never imports Qt.
     from cloudbrowser.cli import COMMANDS
 
@@ -124,7 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return cli_main(arguments)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
+    if args.smoke_test:
+        from cloudbrowser.gui.smoke import run_smoke_test  # Qt is imported only from here on
+
+        return run_smoke_test(args)
     if args.demo and (args.endpoint or args.profile or args.access_key_id or args.connection):
         parser.error(
             "--demo brings its own server: leave out --endpoint, --profile, --access-key-id "

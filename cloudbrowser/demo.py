@@ -10,6 +10,7 @@ requests, like any endpoint.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import subprocess
@@ -27,6 +28,9 @@ from cloudbrowser.core.errors import StorageError
 BIG_FOLDER_COUNT = 50_000
 BIG_FOLDER = "events/2024/"
 REGION = "us-east-1"
+#: ``cloudbrowser --demo-server N``: the hidden command line of the server's child process
+#: in a frozen build, where ``sys.executable`` is the app itself and has no ``-m``.
+DEMO_SERVER_FLAG = "--demo-server"
 #: moto accepts any key; these are long enough for servers that check (>= 14 chars).
 DEMO_CREDENTIALS = Credentials("demo-access-key-id", "demo-secret-access-key")
 
@@ -158,9 +162,8 @@ class DemoServer:
 
     def start(self, timeout: float = 120.0) -> str:
         """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
-        command = [sys.executable, "-m", "cloudbrowser.demo", "--serve", str(self.big_folder_count)]
         self._process = subprocess.Popen(
-            command,
+            server_command(self.big_folder_count),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -170,6 +173,9 @@ class DemoServer:
         ready = _read_line(self._process.stdout, timeout)
         if not ready.startswith("READY "):
             stderr = self._process.stderr
+            # A child that crashed is exiting now: wait a moment for its traceback.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
             exited = self._process.poll() is not None
             error = stderr.read() if exited and stderr is not None else ""
             self.stop()
@@ -186,7 +192,11 @@ class DemoServer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin is not None:
+        if not self.endpoint_url:
+            # Still seeding (the window was closed during start-up): it would read its
+            # stdin only when done, so end it now rather than wait for that.
+            process.kill()
+        elif process.stdin is not None:
             process.stdin.close()  # the child exits on end of input
         try:
             process.wait(timeout=5)
@@ -205,6 +215,14 @@ class DemoServer:
             addressing_style="path",
             max_attempts=2,
         )
+
+
+def server_command(big_folder_count: int) -> list[str]:
+    """How to start the server's child process: ``python -m cloudbrowser.demo`` from an
+    installation, the app's own executable with a hidden flag from a frozen build."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, DEMO_SERVER_FLAG, str(big_folder_count)]
+    return [sys.executable, "-m", "cloudbrowser.demo", "--serve", str(big_folder_count)]
 
 
 def _read_line(stream: IO[str], timeout: float) -> str:
@@ -270,8 +288,14 @@ def seed(big_folder_count: int = BIG_FOLDER_COUNT) -> None:
     put(VERSIONED_BUCKET, SampleObject("kept.txt", b"still here\n", "text/plain", 7))
 
 
+def serve_main(args: list[str]) -> int:
+    """``[BIG_FOLDER_COUNT]``: run the server child (see ``server_command``)."""
+    serve(int(args[0]) if args else BIG_FOLDER_COUNT)
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(int(sys.argv[2]) if len(sys.argv) > 2 else BIG_FOLDER_COUNT)
+        sys.exit(serve_main(sys.argv[2:]))
     else:
         sys.exit("usage: python -m cloudbrowser.demo --serve [BIG_FOLDER_COUNT]")

@@ -71,7 +71,7 @@ def isolated_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MemoryKeyring]:
     """Fresh dirs, no AWS settings from the machine, and an in-memory keyring."""
-    for name in ("config", "data", "cache"):
+    for name in ("config", "data", "cache", "log"):
         d = tmp_path / f"cb-{name}"
         d.mkdir()
         monkeypatch.setenv(f"CLOUDBROWSER_{name.upper()}_DIR", str(d))
@@ -97,6 +97,25 @@ def isolated_environment(
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
+
+
+#: Every secret the suite uses: none may appear in any log file a test wrote.
+TEST_SECRETS = (SECRET_KEY, "demo-secret-access-key", "some-secret-access-key")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the session: grep every log file the tests (and their child processes, which
+    inherit ``CLOUDBROWSER_LOG_DIR``) wrote for the secrets they used (DESIGN.md §5)."""
+    yield
+    root = tmp_path_factory.getbasetemp()
+    leaks = [
+        f"{path}: {secret!r}"
+        for path in root.rglob("cb-log/*.log*")
+        for secret in TEST_SECRETS
+        if secret in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not leaks, f"secrets written to log files: {leaks}"
 
 
 @dataclass

@@ -26,15 +26,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import botocore.credentials
-import botocore.exceptions as bx
-import botocore.session
-from botocore import UNSIGNED
-from botocore.config import Config
-
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, InvalidCredentials
-from cloudbrowser.core.s3 import translate_error
+
+# botocore (and core.s3, which loads boto3) are imported inside the functions that call
+# them: the window imports this module to build its menus, and importing botocore costs
+# ~0.1 s that would otherwise delay the first paint (DESIGN.md §7 start-up bar).
 
 ProfileKind = Literal["keys", "sso", "assume-role", "process", "other"]
 
@@ -42,6 +39,8 @@ ProfileKind = Literal["keys", "sso", "assume-role", "process", "other"]
 def sso_cache_dir() -> Path:
     """Where botocore's SSO providers read tokens: its own setting, read at each call so
     that the token is written exactly where botocore will look (``~/.aws/sso/cache``)."""
+    import botocore.credentials
+
     configured = getattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", "")
     return Path(configured) if configured else Path("~/.aws/sso/cache").expanduser()
 
@@ -112,6 +111,9 @@ class DeviceCode:
 
 
 def _full_config() -> dict[str, Any]:
+    import botocore.exceptions as bx
+    import botocore.session
+
     try:
         config: dict[str, Any] = botocore.session.Session().full_config
     except bx.BotoCoreError as exc:
@@ -218,6 +220,13 @@ def sso_device_login(
     Raises: Cancelled, InvalidCredentials (denied or expired), EndpointUnreachable and
     other StorageErrors.
     """
+    import botocore.exceptions as bx
+    import botocore.session
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    from cloudbrowser.core.s3 import translate_error
+
     wait = wait or cancel.wait
     if client is None:
         client = botocore.session.Session().create_client(

@@ -14,7 +14,6 @@ from typing import Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import AccessDenied, Cancelled, CloudBrowserError
-from cloudbrowser.core.s3 import S3Backend
 
 #: Seconds: long enough for a slow far-away server, short enough for a user who waits.
 CHECK_CONNECT_TIMEOUT = 8.0
@@ -45,6 +44,8 @@ def check_connection(
         connect_timeout=min(settings.connect_timeout, CHECK_CONNECT_TIMEOUT),
         read_timeout=min(settings.read_timeout, CHECK_READ_TIMEOUT),
     )
+    from cloudbrowser.core.s3 import S3Backend  # loads boto3: only when a check runs
+
     backend = S3Backend(quick, credentials, page_size=1, **backend_args)
     try:
         if settings.default_bucket:

@@ -2,13 +2,16 @@
 
 ``ConnectionSettings`` holds nothing secret and may be written to disk. ``Credentials``
 holds the secret and never shows it: its ``repr`` masks it, so it cannot leak into logs or
-tracebacks by accident.
+tracebacks by accident, and it registers the secret with the log redactor (``core/logs.py``)
+so that no log line can carry it, whatever path it took there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from cloudbrowser.core.logs import register_secret
 
 AddressingStyle = Literal["auto", "path", "virtual"]
 
@@ -18,6 +21,10 @@ class Credentials:
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        register_secret(self.secret_access_key)
+        register_secret(self.session_token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Where cloudbrowser keeps its files, per platform (the same dirs QStandardPaths uses).
 
-``CLOUDBROWSER_CONFIG_DIR`` / ``CLOUDBROWSER_DATA_DIR`` / ``CLOUDBROWSER_CACHE_DIR`` override
-them (tests point them at a temporary folder; portable installs may too).
+``CLOUDBROWSER_CONFIG_DIR`` / ``CLOUDBROWSER_DATA_DIR`` / ``CLOUDBROWSER_CACHE_DIR`` /
+``CLOUDBROWSER_LOG_DIR`` override them (tests point them at a temporary folder; portable
+installs may too).
 """
 
 from __future__ import annotations
@@ -30,3 +31,7 @@ def data_dir() -> Path:
 
 def cache_dir() -> Path:
     return _dir("CLOUDBROWSER_CACHE_DIR", platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return _dir("CLOUDBROWSER_LOG_DIR", platformdirs.user_log_dir(APP_NAME, appauthor=False))

@@ -9,12 +9,24 @@ worker, never from the GUI thread.
 
 from __future__ import annotations
 
-import keyring
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.logs import register_secret
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "cloudbrowser"
+
+
+def _keyring() -> KeyringBackend:
+    """The resolved keyring backend. keyring is imported here, on first use (a worker),
+    not with this module: importing it and its backends costs ~50 ms that would otherwise
+    delay the window's first paint (DESIGN.md §7 start-up bar)."""
+    import keyring
+
+    return keyring.get_keyring()
 
 
 class KeyringUnavailable(CloudBrowserError):
@@ -29,31 +41,51 @@ class SecretStore:
 
     def backend_name(self) -> str:
         """Which keyring backend resolved, e.g. ``SecretService Keyring`` or ``fail Keyring``."""
-        kr = keyring.get_keyring()
+        kr = _keyring()
         return f"{type(kr).__module__}.{type(kr).__name__}"
+
+    def backend_usable(self) -> bool:
+        """False when no real keyring resolved: keyring's ``fail`` backend (nothing viable
+        was found: a headless box, or a frozen bundle missing its backends), or a chainer
+        with nothing in its chain."""
+        kr = _keyring()
+        module = type(kr).__module__
+        if module.endswith(".fail") or module.endswith(".null"):
+            return False
+        chained = getattr(kr, "backends", None)
+        return not (module.endswith(".chainer") and not chained)
 
     def get(self, name: str) -> str | None:
         """The stored secret, or None if there is none. Raises KeyringUnavailable."""
+        from keyring.errors import KeyringError
+
         try:
-            value: str | None = keyring.get_password(self.service, name)
-        except keyring.errors.KeyringError as exc:
+            value: str | None = _keyring().get_password(self.service, name)
+        except KeyringError as exc:
             raise _unavailable(exc) from None
+        if value:
+            register_secret(value)  # never logged, whatever it is used for next
         return value
 
     def set(self, name: str, secret: str) -> None:
         """Store or replace the secret. Raises KeyringUnavailable."""
+        from keyring.errors import KeyringError
+
+        register_secret(secret)
         try:
-            keyring.set_password(self.service, name, secret)
-        except keyring.errors.KeyringError as exc:
+            _keyring().set_password(self.service, name, secret)
+        except KeyringError as exc:
             raise _unavailable(exc) from None
 
     def delete(self, name: str) -> None:
         """Forget the secret; nothing happens if there is none. Raises KeyringUnavailable."""
+        from keyring.errors import KeyringError, PasswordDeleteError
+
         try:
-            keyring.delete_password(self.service, name)
-        except keyring.errors.PasswordDeleteError:
+            _keyring().delete_password(self.service, name)
+        except PasswordDeleteError:
             return
-        except keyring.errors.KeyringError as exc:
+        except KeyringError as exc:
             raise _unavailable(exc) from None
 
 

@@ -14,13 +14,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfers import TransferRequest
+
+if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
+    from cloudbrowser.core.s3 import S3Backend
 
 #: Above this many single files dropped into one folder, list the folder once instead of
 #: asking about each file (HEAD).

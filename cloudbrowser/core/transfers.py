@@ -28,11 +28,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
-from cloudbrowser.core.s3 import S3Backend
+
+if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
+    from cloudbrowser.core.s3 import S3Backend
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +288,7 @@ class RunContext:
 
 
 #: A resolver from a connection's name to its backend; raises ConfigError if unknown.
-BackendLookup = Callable[[str], S3Backend]
+BackendLookup = Callable[[str], "S3Backend"]
 
 
 class TransferQueue:

@@ -7,37 +7,33 @@ import gc
 import logging
 import os
 import sys
-import threading
-from types import TracebackType
+import time
+from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QLibraryInfo,
+    QLocale,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    QTranslator,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
+from cloudbrowser.gui.app_icon import app_icon
+from cloudbrowser.gui.crash import CrashReporter
 from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
-from cloudbrowser.gui.workers import Job, UnexpectedError
+from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger("cloudbrowser")
-
-
-def install_excepthook(window: MainWindow) -> None:
-    """An uncaught exception (a bug) is logged and shown once with details, never lost."""
-
-    def show(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
-        error = UnexpectedError(
-            "Something went wrong inside cloudbrowser.",
-            hint="Your data is safe; the details below help to fix the bug.",
-            detail=f"{exc_type.__name__}: {exc}",
-        )
-        # The hook may run on any thread: hand the dialog to the GUI thread.
-        QTimer.singleShot(0, window, lambda: window.messages.major(error))
-
-    sys.excepthook = show
-    threading.excepthook = lambda a: show(a.exc_type, a.exc_value or a.exc_type(), a.exc_traceback)
 
 
 def freeze_startup_objects_after_first_listing(window: MainWindow) -> None:
@@ -57,26 +53,118 @@ def freeze_startup_objects_after_first_listing(window: MainWindow) -> None:
     window.list_model.loadingChanged.connect(on_loading)
 
 
-def run_gui(
-    args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
-) -> int:
-    """Run the window. ``connection`` comes from the command line's connection options;
-    without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+#: Qt's messages that say nothing about cloudbrowser (the offscreen platform's limits).
+_QT_NOISE = ("This plugin does not support",)
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's own warnings go to the log file (a desktop user has no console to read)."""
+    if not message.startswith(_QT_NOISE):
+        category = context.category or "default"  # "qt.qpa.xcb", or "default"
+        name = category if category.startswith("qt.") else f"qt.{category}"
+        logging.getLogger(name).log(_QT_LEVELS.get(kind, logging.WARNING), message)
+
+
+#: Set (by ``tests/bench/startup.py``) to print when the window first paints; ``quit``
+#: also closes it then. The same hook in frozen and unfrozen builds.
+REPORT_FIRST_PAINT_ENV = "CLOUDBROWSER_REPORT_FIRST_PAINT"
+
+
+class FirstPaintReporter(QObject):
+    """Prints ``FIRST_PAINT <wall-clock time> boto3=<imported yet>`` on stderr at the
+    window's first paint event: the start-up benchmark's stop watch."""
+
+    def __init__(self, window: MainWindow, quit_after: bool) -> None:
+        super().__init__(window)
+        self._quit_after = quit_after
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            now = time.time()
+            print(f"FIRST_PAINT {now:.6f} boto3={'boto3' in sys.modules}", file=sys.stderr)
+            sys.stderr.flush()
+            watched.removeEventFilter(self)
+            if self._quit_after and isinstance(watched, MainWindow):
+                QTimer.singleShot(0, watched.close)
+        return False
+
+
+#: Overrides where cloudbrowser_<locale>.qm files are looked for (translators, tests).
+TRANSLATIONS_ENV = "CLOUDBROWSER_TRANSLATIONS_DIR"
+
+
+def translations_dir() -> Path:
+    """resources/translations: inside a frozen bundle, or in the checkout."""
+    override = os.environ.get(TRANSLATIONS_ENV)
+    if override:
+        return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
+    return root / "resources" / "translations"
+
+
+def install_translations(app: QApplication, locale: QLocale | None = None) -> list[QTranslator]:
+    """cloudbrowser's strings in the user's language where a translation exists (strings
+    reach it through ``tr()``), then Qt's own (standard buttons) in the same language. Qt's
+    alone would give a half-translated window, so they come only with cloudbrowser's."""
+    locale = locale or QLocale.system()
+    installed: list[QTranslator] = []
+    for name, folder in (
+        ("cloudbrowser", str(translations_dir())),
+        ("qtbase", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+    ):
+        translator = QTranslator(app)
+        if not translator.load(locale, name, "_", folder):
+            break
+        app.installTranslator(translator)
+        installed.append(translator)
+    return installed
+
+
+def make_application() -> QApplication:
+    """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
+    qInstallMessageHandler(_qt_message)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("cloudbrowser")
     app.setApplicationDisplayName("cloudbrowser")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("cloudbrowser")
+    # Wayland and the launchers match the window to cloudbrowser.desktop by this name
+    # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
+    app.setWindowIcon(app_icon())
+    install_translations(app)
+    return app
+
+
+def run_gui(
+    args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
+) -> int:
+    """Run the window. ``connection`` comes from the command line's connection options;
+    without it: ``--demo``, ``--connection NAME``, or the last session / the manager."""
+    log_file = setup_logging(args.verbose)
+    enable_native_crash_log()
+    app = make_application()
+    window: MainWindow | None = None
+    # Before the window exists, so that a bug while building it is reported too.
+    crashes = CrashReporter(log_file, lambda: window)
+    crashes.install()
 
     service = StorageService(page_size=args.page_size)
     window = MainWindow(service)
-    install_excepthook(window)
     freeze_startup_objects_after_first_listing(window)
     window.restore_window_state()
+    report = os.environ.get(REPORT_FIRST_PAINT_ENV)
+    if report:
+        FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
     # What a previous run left unfinished: listed now, continued once its connection opens.
     window.transfers.restore()

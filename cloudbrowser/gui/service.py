@@ -12,15 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from PySide6.QtCore import QObject, Signal
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Bucket, ObjectInfo
 from cloudbrowser.core.errors import ConfigError
-from cloudbrowser.core.s3 import MAX_PAGE_SIZE, S3Backend
 from cloudbrowser.gui.workers import Handlers, Job, JobRunner
+
+# core.s3 is imported when first used (add_connection): importing boto3 costs ~0.1 s, and
+# the window shows before it is needed (gui/app.py; DESIGN.md §7 start-up bar).
+if TYPE_CHECKING:
+    from cloudbrowser.core.s3 import S3Backend
+
+#: S3's largest page (core.s3.MAX_PAGE_SIZE, checked equal in tests/gui/test_startup.py):
+#: not imported from there, which would load boto3 before the window shows.
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class StorageService(QObject):
         while conn_id in self._connections:
             conn_id = f"{settings.name} ({n})"
             n += 1
+        from cloudbrowser.core.s3 import S3Backend
+
         backend = S3Backend(
             settings, credentials, page_size=self.page_size, mfa_prompter=self.mfa_prompter
         )

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import QWidget
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -47,6 +47,9 @@ from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:  # a type only here; core.s3 loads boto3 (see gui/service.py)
+    from cloudbrowser.core.s3 import S3Backend
 
 log = logging.getLogger(__name__)
 

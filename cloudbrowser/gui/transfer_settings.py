@@ -1,4 +1,8 @@
-"""Transfer settings, stored in the ``transfers/`` group of the app's QSettings."""
+"""Transfer settings, stored in the ``transfers/`` group of the app's QSettings.
+
+They include the confirmations that are about transfers (quitting while some run); the
+conflict policy "Ask" is the confirmation before a file is overwritten.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ class TransferSettings:
     bandwidth_kib: int = 0
     verify: bool = True
     conflict_policy: ConflictPolicy = ConflictPolicy.ASK
+    #: Ask before quitting while transfers run (they continue at the next start anyway).
+    confirm_quit: bool = True
 
     @property
     def download_path(self) -> Path:

@@ -1,6 +1,7 @@
 """Benchmarks: cloudbrowser beside s5cmd, rclone and aws-cli on the same local server.
 
     python tests/bench/run.py listing [--keys N] [--runs N] [--gui-keys N] [--json FILE]
+    python tests/bench/run.py startup [--runs N] [--json FILE]
     python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
     python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
 
@@ -27,6 +28,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
 
 import cli_commands  # noqa: E402
 import listing  # noqa: E402
+import startup  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
 
@@ -39,7 +41,7 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations, startup.
+#: Every suite by name. Later: operations.
 SUITES: dict[str, Suite] = {
     "cli": Suite(
         run=lambda a: cli_commands.run_cli(a.files, a.runs, a.startup_runs),
@@ -48,6 +50,10 @@ SUITES: dict[str, Suite] = {
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
+    ),
+    "startup": Suite(
+        run=lambda a: startup.run_startup(a.runs),
+        describe=lambda a: startup.describe(a.runs),
     ),
     "transfers": Suite(
         run=lambda a: transfers.run_transfers(a.files, a.big_mib, a.runs),
@@ -65,7 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keys", type=int, default=100_000, help="keys to seed for listing (default 100000)"
     )
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per tool (median)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="timed runs per tool (median; 3, startup 5)"
+    )
     parser.add_argument(
         "--gui-keys",
         type=int,
@@ -82,6 +90,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--startup-runs", type=int, default=10, help="cli: one-object ls runs per tool (10)"
     )
     args = parser.parse_args(argv)
+    if args.runs is None:
+        args.runs = 5 if args.suite == "startup" else 3
     if args.files < 2:
         parser.error("--files must be at least 2")
     if args.big_mib < 1:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -57,3 +61,33 @@ def test_big_folder_pages(demo: DemoServer) -> None:
     assert sum(len(p.objects) for p in pages) == 2_500
     assert len(pages) == 3
     assert [e.key for p in pages for e in p.prefixes] == [f"{BIG_FOLDER}by-hour/"]
+
+
+def test_a_frozen_app_starts_the_demo_server_through_its_own_executable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloudbrowser.demo import DEMO_SERVER_FLAG, server_command
+
+    assert server_command(7)[1:] == ["-m", "cloudbrowser.demo", "--serve", "7"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert server_command(7) == [sys.executable, DEMO_SERVER_FLAG, "7"]
+
+
+def test_the_hidden_demo_server_flag_serves_until_stdin_closes() -> None:
+    """What a frozen build runs (the app's executable with the flag), here via -m."""
+    from cloudbrowser.demo import DEMO_SERVER_FLAG
+
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", DEMO_SERVER_FLAG, "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert child.stdout is not None and child.stdin is not None
+    ready = child.stdout.readline()
+    child.stdin.close()
+    assert child.wait(timeout=30) == 0
+    child.stdout.close()
+    assert ready.startswith("READY http://127.0.0.1:")

@@ -45,6 +45,7 @@ from cloudbrowser.gui.connector import (
     aws_source,
     saved_source,
 )
+from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class ConnectionsDialog(QDialog):
             "change your data and credentials. Use only for a test server."
         )
         self.tls_warning.setWordWrap(True)
-        self.tls_warning.setStyleSheet("color: #c0392b; font-weight: bold;")
+        self.tls_warning.setStyleSheet(f"color: {status_colour(False)}; font-weight: bold;")
         self.ca_edit = QLineEdit()
         self.ca_edit.setPlaceholderText("system certificates")
         self.ca_button = QPushButton("Browse…")
@@ -715,7 +716,7 @@ class ConnectionsDialog(QDialog):
         self.accept()
 
     def _show_result(self, ok: bool | None, text: str, hint: str = "") -> None:
-        colour = {True: "#1e8449", False: "#c0392b", None: "palette(text)"}[ok]
+        colour = status_colour(ok)  # readable on the light or dark palette
         mark = {True: "✔ ", False: "✖ ", None: ""}[ok]
         self.result_label.setStyleSheet(f"color: {colour};")
         self.result_label.setText(f"{mark}{text}\n{hint}".strip())

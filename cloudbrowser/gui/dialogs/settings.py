@@ -1,4 +1,9 @@
-"""SettingsDialog: transfer settings (download folder, concurrency, limits, verification)."""
+"""SettingsDialog: downloads, transfers and confirmations (File › Settings…, Ctrl+,).
+
+Everything here is a :class:`TransferSettings` field, stored in the ``transfers/`` group of
+the settings file. User-visible strings go through ``tr()`` so that a translation in
+``resources/`` can replace them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,66 +29,70 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.transfer_plan import ConflictPolicy
 from cloudbrowser.gui.transfer_settings import TransferSettings
 
-_POLICIES = {
-    ConflictPolicy.ASK: "Ask",
-    ConflictPolicy.OVERWRITE: "Overwrite",
-    ConflictPolicy.SKIP: "Skip",
-    ConflictPolicy.RENAME: "Keep both (rename the new one)",
-    ConflictPolicy.NEWER: "Only if newer",
-}
-
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: TransferSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setObjectName("settings")
+        self.setWindowTitle(self.tr("Settings"))
         self._initial = settings
-        form = QFormLayout()
+        policies = {
+            ConflictPolicy.ASK: self.tr("Ask"),
+            ConflictPolicy.OVERWRITE: self.tr("Overwrite"),
+            ConflictPolicy.SKIP: self.tr("Skip"),
+            ConflictPolicy.RENAME: self.tr("Keep both (rename the new one)"),
+            ConflictPolicy.NEWER: self.tr("Only if newer"),
+        }
 
+        downloads = QFormLayout()
         self.folder = QLineEdit(str(settings.download_path))
-        browse = QPushButton("Choose…")
+        browse = QPushButton(self.tr("Choose…"))
         browse.clicked.connect(self._choose_folder)
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
-        form.addRow("Download folder:", row)
-
-        self.open_after = QCheckBox("Open a file after double-click downloads it")
+        downloads.addRow(self.tr("Download folder:"), row)
+        self.open_after = QCheckBox(self.tr("Open a file after double-click downloads it"))
         self.open_after.setChecked(settings.open_after_download)
-        form.addRow("", self.open_after)
+        downloads.addRow("", self.open_after)
 
-        self.conflicts = QComboBox()
-        for policy, label in _POLICIES.items():
-            self.conflicts.addItem(label, policy.value)
-        self.conflicts.setCurrentIndex(list(_POLICIES).index(settings.conflict_policy))
-        form.addRow("When a file exists:", self.conflicts)
-
+        transfers = QFormLayout()
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(settings.concurrency)
-        form.addRow("Files at once:", self.concurrency)
-
+        transfers.addRow(self.tr("Files at once:"), self.concurrency)
         self.part_size = QSpinBox()
         self.part_size.setRange(0, 5 * 1024)
-        self.part_size.setSuffix(" MiB")
-        self.part_size.setSpecialValueText("Automatic")
+        self.part_size.setSuffix(self.tr(" MiB"))
+        self.part_size.setSpecialValueText(self.tr("Automatic"))
         self.part_size.setValue(settings.part_size_mib)
-        form.addRow("Part size:", self.part_size)
-
+        transfers.addRow(self.tr("Part size:"), self.part_size)
         self.bandwidth = QSpinBox()
         self.bandwidth.setRange(0, 10_000_000)
         self.bandwidth.setSingleStep(256)
-        self.bandwidth.setSuffix(" KiB/s")
-        self.bandwidth.setSpecialValueText("Unlimited")
+        self.bandwidth.setSuffix(self.tr(" KiB/s"))
+        self.bandwidth.setSpecialValueText(self.tr("Unlimited"))
         self.bandwidth.setValue(settings.bandwidth_kib)
-        form.addRow("Bandwidth limit:", self.bandwidth)
-
-        self.verify = QCheckBox("Verify every transfer against the server's checksum")
+        transfers.addRow(self.tr("Bandwidth limit:"), self.bandwidth)
+        self.verify = QCheckBox(self.tr("Verify every transfer against the server's checksum"))
         self.verify.setChecked(settings.verify)
-        form.addRow("", self.verify)
-        hint = QLabel("Parts and limits apply to transfers that start after you save.")
+        transfers.addRow("", self.verify)
+        hint = QLabel(self.tr("Parts and limits apply to transfers that start after you save."))
         hint.setWordWrap(True)
-        form.addRow("", hint)
+        transfers.addRow("", hint)
+
+        confirmations = QFormLayout()
+        self.conflicts = QComboBox()
+        for policy, label in policies.items():
+            self.conflicts.addItem(label, policy.value)
+        self.conflicts.setCurrentIndex(list(policies).index(settings.conflict_policy))
+        confirmations.addRow(self.tr("When a file exists:"), self.conflicts)
+        self.confirm_quit = QCheckBox(self.tr("Ask before quitting while transfers run"))
+        self.confirm_quit.setToolTip(
+            self.tr("Unfinished transfers continue the next time cloudbrowser starts.")
+        )
+        self.confirm_quit.setChecked(settings.confirm_quit)
+        confirmations.addRow("", self.confirm_quit)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -90,11 +100,20 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        for title, form in (
+            (self.tr("Downloads"), downloads),
+            (self.tr("Transfers"), transfers),
+            (self.tr("Confirmations"), confirmations),
+        ):
+            box = QGroupBox(title)
+            box.setLayout(form)
+            layout.addWidget(box)
         layout.addWidget(buttons)
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Download folder", self.folder.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Download folder"), self.folder.text()
+        )
         if folder:
             self.folder.setText(folder)
 
@@ -109,4 +128,5 @@ class SettingsDialog(QDialog):
             part_size_mib=self.part_size.value(),
             bandwidth_kib=self.bandwidth.value(),
             verify=self.verify.isChecked(),
+            confirm_quit=self.confirm_quit.isChecked(),
         )

@@ -924,7 +924,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         activity = self.transfers.queue.activity()
-        if activity.busy:
+        if activity.busy and self.transfers.settings.confirm_quit:
             answer = QMessageBox.question(
                 self,
                 "Transfers in progress",

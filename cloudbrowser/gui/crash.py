@@ -1,0 +1,189 @@
+"""Uncaught exceptions (bugs), on any thread: logged, then shown in a dialog, never lost.
+
+A desktop app has no console: an exception that only reaches stderr is a silent failure.
+:class:`CrashReporter` replaces ``sys.excepthook`` (the GUI thread, PySide6's slots
+included) and ``threading.excepthook`` (every other Python thread). Each report is written
+to the log (redacted, see ``core/logs.py``) and then shown by :class:`CrashDialog` with the
+details to copy and the path of the log file to attach. Jobs on the worker pool do not get
+here: they turn their exceptions into one ``failed`` signal for the message sink
+(``gui/workers.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QFontDatabase
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser import __version__
+from cloudbrowser.core.logs import redact
+
+log = logging.getLogger(__name__)
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def describe(exc_info: ExcInfo, thread_name: str) -> str:
+    """The copyable report: version, platform, thread and the redacted traceback."""
+    text = "".join(traceback.format_exception(*exc_info))
+    header = (
+        f"cloudbrowser {__version__} on Python {sys.version.split()[0]} ({sys.platform})"
+        f"{', frozen' if getattr(sys, 'frozen', False) else ''}\n"
+        f"thread: {thread_name}\n\n"
+    )
+    return redact(header + text)
+
+
+class CrashDialog(QDialog):
+    """What went wrong, the details to copy, and where the log file is."""
+
+    def __init__(self, details: str, log_file: Path | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("crashDialog")
+        self.setWindowTitle(self.tr("cloudbrowser hit a bug"))
+        self.resize(640, 420)
+        icon = QLabel()
+        icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(40, 40)
+        )
+        message = QLabel(
+            self.tr(
+                "Something went wrong inside cloudbrowser. Transfers already finished are "
+                "safe, and unfinished ones can be resumed after a restart. Please report "
+                "this with the details below and the log file."
+            )
+        )
+        message.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(message, 1)
+
+        self.details = QPlainTextEdit(details)
+        self.details.setObjectName("crashDetails")
+        self.details.setReadOnly(True)
+        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+
+        self.log_file = log_file
+        self.log_label = QLabel()
+        self.log_label.setObjectName("crashLogPath")
+        self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log_label.setWordWrap(True)
+        self.log_label.setText(
+            self.tr("Log file: {path}").format(path=log_file)
+            if log_file is not None
+            else self.tr("No log file could be written.")
+        )
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = QPushButton(self.tr("Copy details"))
+        self.copy_button.clicked.connect(self.copy_details)
+        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        if log_file is not None:
+            folder = QPushButton(self.tr("Open log folder"))
+            folder.clicked.connect(
+                lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file.parent)))
+            )
+            buttons.addButton(folder, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.details, 1)
+        layout.addWidget(self.log_label)
+        layout.addWidget(buttons)
+
+    def add_report(self, details: str) -> None:
+        """A further crash while this dialog is open: appended, not a second dialog."""
+        self.details.appendPlainText("\n" + "─" * 40 + "\n" + details)
+
+    def report_text(self) -> str:
+        return f"{self.details.toPlainText()}\nlog file: {self.log_file}\n"
+
+    @Slot()
+    def copy_details(self) -> None:
+        QApplication.clipboard().setText(self.report_text())
+
+
+class CrashReporter(QObject):
+    """Installs the hooks; shows each report in one dialog on the GUI thread.
+
+    Create it on the GUI thread. ``parent_widget`` gives the dialog's parent (the window,
+    once there is one).
+
+    Signals:
+        reported(str): a report's redacted text, on the GUI thread (queued, so the dialog
+            opens from the event loop, never from inside a half-unwound slot).
+    """
+
+    reported = Signal(str)
+
+    def __init__(
+        self,
+        log_file: Path | None,
+        parent_widget: Callable[[], QWidget | None] = lambda: None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.log_file = log_file
+        self._parent_widget = parent_widget
+        self.dialog: CrashDialog | None = None
+        self._previous: tuple[object, object] | None = None
+        self.reported.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    def install(self) -> None:
+        self._previous = (sys.excepthook, threading.excepthook)
+        sys.excepthook = self.excepthook
+        threading.excepthook = self.thread_excepthook
+
+    def uninstall(self) -> None:
+        if self._previous is not None:
+            sys.excepthook, threading.excepthook = self._previous  # type: ignore[assignment]
+            self._previous = None
+
+    def excepthook(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)  # Ctrl+C in a terminal: no dialog
+            return
+        self.report((exc_type, exc, tb), threading.current_thread().name)
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return  # a thread that exits on purpose, as threading's own hook ignores it
+        exc = args.exc_value if args.exc_value is not None else args.exc_type()
+        name = args.thread.name if args.thread is not None else "unknown thread"
+        self.report((args.exc_type, exc, args.exc_traceback), name)
+
+    def report(self, exc_info: ExcInfo, thread_name: str) -> None:
+        """Log the exception, then hand the dialog to the GUI thread. Any thread."""
+        log.critical("uncaught exception in thread %s", thread_name, exc_info=exc_info)
+        self.reported.emit(describe(exc_info, thread_name))
+
+    @Slot(str)
+    def _show(self, details: str) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.add_report(details)
+            return
+        self.dialog = CrashDialog(details, self.log_file, self._parent_widget())
+        self.dialog.open()

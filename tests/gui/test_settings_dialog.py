@@ -1,0 +1,127 @@
+"""File › Settings…: every setting is shown, edited, saved to the INI file and applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.paths import config_dir
+from cloudbrowser.core.transfer_plan import ConflictPolicy
+from cloudbrowser.core.transfers import Activity, MiB
+from cloudbrowser.gui.dialogs.settings import SettingsDialog
+from cloudbrowser.gui.settings import SETTINGS_FILE
+from cloudbrowser.gui.transfer_settings import TransferSettings
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.gui.conftest import ServiceFactory
+
+
+@pytest.fixture
+def window(qtbot: QtBot, make_service: ServiceFactory) -> Iterator[MainWindow]:
+    win = MainWindow(make_service(max_threads=2))
+    qtbot.addWidget(win)
+    yield win
+    win.transfers.shutdown()
+
+
+def test_the_dialog_shows_the_settings_it_was_given(qtbot: QtBot, tmp_path: Path) -> None:
+    given = TransferSettings(
+        download_folder=str(tmp_path),
+        open_after_download=False,
+        concurrency=5,
+        part_size_mib=32,
+        bandwidth_kib=1024,
+        verify=False,
+        conflict_policy=ConflictPolicy.SKIP,
+        confirm_quit=False,
+    )
+    dialog = SettingsDialog(given)
+    qtbot.addWidget(dialog)
+    assert dialog.settings() == given  # nothing edited: nothing changes
+    assert dialog.folder.text() == str(tmp_path)
+    assert (dialog.concurrency.value(), dialog.part_size.value()) == (5, 32)
+    assert not dialog.confirm_quit.isChecked()
+
+
+def test_edits_are_saved_to_the_settings_file_and_applied(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    def edit() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SettingsDialog)
+        dialog.folder.setText(str(tmp_path / "dl"))
+        dialog.open_after.setChecked(False)
+        dialog.concurrency.setValue(3)
+        dialog.part_size.setValue(16)
+        dialog.bandwidth.setValue(512)
+        dialog.verify.setChecked(False)
+        dialog.conflicts.setCurrentIndex(dialog.conflicts.findData(ConflictPolicy.NEWER.value))
+        dialog.confirm_quit.setChecked(False)
+        dialog.accept()
+
+    QTimer.singleShot(0, edit)
+    window.edit_settings()  # modal: returns once edit() accepted it
+
+    expected = TransferSettings(
+        download_folder=str(tmp_path / "dl"),
+        open_after_download=False,
+        concurrency=3,
+        part_size_mib=16,
+        bandwidth_kib=512,
+        verify=False,
+        conflict_policy=ConflictPolicy.NEWER,
+        confirm_quit=False,
+    )
+    assert window.transfers.settings == expected
+    assert TransferSettings.load() == expected  # what the next start reads
+    options = window.transfers.queue.options
+    assert (options.concurrency, options.part_size, options.bandwidth_limit) == (
+        3,
+        16 * MiB,
+        512 * 1024,
+    )
+    assert options.verify is False
+    # A readable INI file in the config dir (CLOUDBROWSER_CONFIG_DIR), nothing secret in it.
+    ini = QSettings(str(config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+    assert ini.value("transfers/confirm_quit") in (False, "false")
+    assert ini.value("transfers/concurrency") in (3, "3")
+
+
+def test_cancel_changes_nothing(qtbot: QtBot, window: MainWindow) -> None:
+    before = window.transfers.settings
+
+    def cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, SettingsDialog)
+        dialog.concurrency.setValue(1)
+        dialog.reject()
+
+    QTimer.singleShot(0, cancel)
+    window.edit_settings()
+    assert window.transfers.settings == before
+    assert TransferSettings.load() == TransferSettings()
+
+
+@pytest.mark.parametrize("confirm", [True, False])
+def test_quitting_while_transfers_run_asks_only_when_set(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, confirm: bool
+) -> None:
+    asked: list[str] = []
+
+    def question(_parent: object, title: str, *_args: object) -> QMessageBox.StandardButton:
+        asked.append(title)
+        return QMessageBox.StandardButton.No  # "don't quit"
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    busy = Activity(frozenset({"batch"}), running=1, bytes_total=10)
+    monkeypatch.setattr(window.transfers.queue, "activity", lambda: busy)
+    window.transfers.settings = TransferSettings(confirm_quit=confirm)
+    event = QCloseEvent()
+    window.closeEvent(event)
+    assert asked == (["Transfers in progress"] if confirm else [])
+    assert event.isAccepted() is not confirm  # asked and answered No: the window stays

@@ -1,0 +1,68 @@
+"""Start-up: the window paints before boto3, botocore and keyring are imported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cloudbrowser.core import s3
+from cloudbrowser.gui import service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_service_page_size_is_s3s() -> None:
+    # Duplicated on purpose: importing core.s3 for it would load boto3 before the window.
+    assert service.MAX_PAGE_SIZE == s3.MAX_PAGE_SIZE
+
+
+# Runs the real entry point with the start-up benchmark's hook, and reports which heavy
+# modules had been imported when the window first painted.
+CHILD = """
+import sys
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+import cloudbrowser.gui.app as app
+
+class Modules(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            heavy = sorted(m for m in ("boto3", "botocore", "keyring", "moto") if m in sys.modules)
+            print("LOADED", ",".join(heavy) or "-", flush=True)
+            watched.removeEventFilter(self)
+        return False
+
+real_reporter = app.FirstPaintReporter
+
+def reporter(window, quit_after):
+    window.installEventFilter(modules)
+    return real_reporter(window, quit_after)
+
+modules = Modules()
+app.FirstPaintReporter = reporter
+from cloudbrowser.__main__ import main
+sys.exit(main(["--demo"]))
+"""
+
+
+def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED -" in done.stdout, done.stdout
+    # The benchmark's stop watch: one line, then the window closed by itself.
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("FIRST_PAINT ")]
+    assert line.endswith("boto3=False")

@@ -1,0 +1,64 @@
+"""Strings go through tr(): a .qm file in the translations folder translates the window."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.gui.app import TRANSLATIONS_ENV, install_translations
+from cloudbrowser.gui.dialogs.settings import SettingsDialog
+from cloudbrowser.gui.transfer_settings import TransferSettings
+
+TS = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de">
+<context>
+    <name>SettingsDialog</name>
+    <message><source>Settings</source><translation>Einstellungen</translation></message>
+    <message><source>Confirmations</source><translation>Rückfragen</translation></message>
+</context>
+</TS>
+"""
+
+
+@pytest.fixture
+def german(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """cloudbrowser_de.qm in a translations folder, compiled by Qt's own lrelease."""
+    (tmp_path / "cloudbrowser_de.ts").write_text(TS, encoding="utf-8")
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    subprocess.run([str(lrelease), "-silent", str(tmp_path / "cloudbrowser_de.ts")], check=True)
+    assert (tmp_path / "cloudbrowser_de.qm").is_file()
+    monkeypatch.setenv(TRANSLATIONS_ENV, str(tmp_path))
+    yield tmp_path
+
+
+def test_a_translation_in_the_folder_translates_the_dialog(qtbot: QtBot, german: Path) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    installed = install_translations(app, QLocale("de_DE"))
+    try:
+        assert installed, "cloudbrowser_de.qm was not loaded"
+        dialog = SettingsDialog(TransferSettings())
+        qtbot.addWidget(dialog)
+        assert dialog.windowTitle() == "Einstellungen"
+        assert QCoreApplication.translate("SettingsDialog", "Confirmations") == "Rückfragen"
+    finally:
+        for translator in installed:
+            app.removeTranslator(translator)
+
+
+def test_without_a_translation_nothing_is_installed(qtbot: QtBot, german: Path) -> None:
+    """Not even Qt's own: a window half in French, half in English helps nobody."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert install_translations(app, QLocale("fr_FR")) == []
+    dialog = SettingsDialog(TransferSettings())
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Settings"
