@@ -41,7 +41,8 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = int(index.data(ProgressRole) or 0)
         bar.text = f"{bar.progress} %"
         bar.textVisible = True
-        bar.state = option.state
+        # Qt 6 reads the orientation from the state: without this the bar fills upwards.
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
