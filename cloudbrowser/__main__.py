@@ -8,14 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from cloudbrowser import __version__
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.demo import DEMO_SERVER_FLAG
+from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
-#: Where the secret for ``--access-key-id`` comes from: never the command line, which other
-#: users can read (``ps``) and shells keep in history.
-SECRET_ENV = "CLOUDBROWSER_SECRET_ACCESS_KEY"
-SESSION_TOKEN_ENV = "CLOUDBROWSER_SESSION_TOKEN"
+__all__ = ["SECRET_ENV", "SESSION_TOKEN_ENV", "build_parser", "main", "settings_from_args"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,35 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--page-size", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("location", nargs="?", default="", help="bucket/prefix/ to open at start")
     return parser
-
-
-def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Credentials | None]:
-    """The connection described by the command line. Raises ConfigError."""
-    credentials = None
-    if args.access_key_id:
-        secret = os.environ.get(SECRET_ENV, "")
-        if not secret:
-            raise ConfigError(
-                f"--access-key-id needs the secret key in the environment variable {SECRET_ENV}.",
-                hint="Secrets are never read from the command line, where others can see them.",
-            )
-        credentials = Credentials(args.access_key_id, secret, os.environ.get(SESSION_TOKEN_ENV, ""))
-    if args.profile and credentials:
-        raise ConfigError("Use either --profile or --access-key-id, not both.")
-    verify: bool | str = args.ca_bundle or not args.no_verify_tls
-    name = args.name or (
-        args.endpoint or (f"AWS ({args.profile})" if args.profile else "Amazon S3")
-    )
-    settings = ConnectionSettings(
-        name=name,
-        endpoint_url=args.endpoint or None,
-        region=args.region or ("us-east-1" if args.endpoint else None),
-        addressing_style=args.addressing_style or ("path" if args.endpoint else "auto"),
-        aws_profile=args.profile or None,
-        anonymous=args.anonymous,
-        verify_tls=verify,
-    )
-    return settings, credentials
 
 
 def names_a_connection(args: argparse.Namespace) -> bool:

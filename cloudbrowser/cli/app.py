@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable
 
 from cloudbrowser import __version__
-from cloudbrowser.cli.connect import SECRET_ENV, add_connection_options
+from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
 

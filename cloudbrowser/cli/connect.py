@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.output import Output, UsageError
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.errors import ConfigError, InvalidCredentials
+from cloudbrowser.core.errors import InvalidCredentials
+from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
 if TYPE_CHECKING:
     # Imported where used: profiles pulls in keyring, which commands without a saved
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 
 #: The same variables as the window's ``--access-key-id`` (see ``cloudbrowser.__main__``):
 #: secrets never come from the command line, where ``ps`` and shell history show them.
-SECRET_ENV = "CLOUDBROWSER_SECRET_ACCESS_KEY"
-SESSION_TOKEN_ENV = "CLOUDBROWSER_SESSION_TOKEN"
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -80,37 +79,16 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
 
 
 def resolve_flags(args: argparse.Namespace) -> Resolved:
-    """``--endpoint``/``--profile``/``--access-key-id``..., as the window reads them."""
-    credentials = None
-    if args.access_key_id:
-        secret = os.environ.get(SECRET_ENV, "")
-        if not secret:
-            raise ConfigError(
-                f"--access-key-id needs the secret key in the environment variable {SECRET_ENV}.",
-                hint="Secrets are never read from the command line, where others can see them.",
-            )
-        credentials = Credentials(args.access_key_id, secret, os.environ.get(SESSION_TOKEN_ENV, ""))
-    if args.profile and credentials:
+    """``--endpoint``/``--profile``/``--access-key-id``..., as the window reads them; a
+    contradiction is a usage error (exit 2) here."""
+    if args.profile and args.access_key_id:
         raise UsageError("Use either --profile or --access-key-id, not both.")
     if args.endpoint and not args.endpoint.startswith(("http://", "https://")):
         raise UsageError(
             "The endpoint URL must start with http:// or https://.",
             hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
         )
-    verify: bool | str = args.ca_bundle or not args.no_verify_tls
-    name = args.name or (
-        args.endpoint or (f"AWS ({args.profile})" if args.profile else "Amazon S3")
-    )
-    settings = ConnectionSettings(
-        name=name,
-        endpoint_url=args.endpoint or None,
-        region=args.region or ("us-east-1" if args.endpoint else None),
-        addressing_style=args.addressing_style or ("path" if args.endpoint else "auto"),
-        aws_profile=args.profile or None,
-        anonymous=args.anonymous,
-        verify_tls=verify,
-    )
-    return Resolved(settings, credentials)
+    return Resolved(*settings_from_args(args))
 
 
 def resolve_name(name: str, out: Output) -> Resolved:
