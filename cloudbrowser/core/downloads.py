@@ -24,7 +24,6 @@ import math
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from pathlib import Path
 
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
@@ -206,20 +205,8 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
     if in_order is not None:
         in_order.start()
     try:
-        futures: list[Future[JournalPart]] = [
-            ctx.parts.submit(fetch, n) for n in range(1, count + 1) if n not in kept
-        ]
-        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        if pending:
-            abort.set()
-            wait(pending)
-        for future in futures:
-            error = future.exception()
-            if error is not None and not isinstance(error, Stopped):
-                raise error
-        ctx.check()
-        for future in futures:
-            part = future.result()
+        missing = [n for n in range(1, count + 1) if n not in kept]
+        for part in ctx.run_parts(fetch, missing, abort):
             kept[part.number] = part
         whole = in_order.result() if in_order is not None else ""
     finally:

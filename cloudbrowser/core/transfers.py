@@ -25,14 +25,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
-from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
     from cloudbrowser.core.s3 import S3Backend
@@ -280,6 +280,26 @@ class RunContext:
 
     def throttle(self, amount: int) -> None:
         self.limiter.consume(amount, self.transfer.stop_event)
+
+    def run_parts(
+        self, work: Callable[[int], JournalPart], numbers: list[int], abort: threading.Event
+    ) -> list[JournalPart]:
+        """Run ``work`` for each part number on the part pool and return the parts.
+
+        When one part fails, ``abort`` is set so that the others stop instead of moving
+        more bytes, and that failure is raised (a pause or a cancel raises Stopped).
+        """
+        futures = [self.parts.submit(work, n) for n in numbers]
+        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        if pending:
+            abort.set()
+            wait(pending)
+        for future in futures:
+            error = future.exception()
+            if error is not None and not isinstance(error, Stopped):
+                raise error
+        self.check()
+        return [future.result() for future in futures]
 
     def progress(self, amount: int) -> None:
         # Part tasks of one transfer report from several threads at once.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import threading
-from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from dataclasses import dataclass
 
 from cloudbrowser.core.checksums import (
@@ -176,20 +175,8 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         ctx.progress(length)
         return part
 
-    futures: list[Future[JournalPart]] = [
-        ctx.parts.submit(send, n) for n in range(1, layout.count + 1) if n not in done
-    ]
-    _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-    if pending:
-        abort.set()  # one part failed: let the others stop instead of sending on
-        wait(pending)
-    for future in futures:
-        error = future.exception()
-        if error is not None and not isinstance(error, Stopped):
-            raise error
-    ctx.check()
-    for future in futures:
-        part = future.result()
+    missing = [n for n in range(1, layout.count + 1) if n not in done]
+    for part in ctx.run_parts(send, missing, abort):
         done[part.number] = part
 
     _check_still_same_file(ctx)
