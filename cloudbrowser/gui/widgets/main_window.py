@@ -18,7 +18,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDialog,
     QDockWidget,
@@ -64,7 +63,12 @@ from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
-from cloudbrowser.gui.widgets.views import BucketTreeView, ObjectView, local_paths
+from cloudbrowser.gui.widgets.views import (
+    BucketTreeView,
+    ObjectView,
+    local_paths,
+    set_up_row_table,
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -215,23 +219,11 @@ class MainWindow(QMainWindow):
         # view with fixed row heights touches only the rows it paints.
         self.view = ObjectView()
         self.view.setModel(self.list_model)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setTabKeyNavigation(False)
-        rows = self.view.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        set_up_row_table(self.view, self.fontMetrics().height() + 6)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self.view.setAccessibleName("Objects")
         header = self.view.horizontalHeader()
-        header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)

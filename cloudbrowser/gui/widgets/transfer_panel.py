@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QHeaderView,
     QMenu,
@@ -27,6 +26,7 @@ from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.transfers import Transfer
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.widgets.views import set_up_row_table
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -55,18 +55,10 @@ class TransferPanel(QWidget):
 
         self.view = QTableView()
         self.view.setModel(self.model)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.setAlternatingRowColors(True)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        set_up_row_table(self.view, self.fontMetrics().height() + 8)
         self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
         self.view.setAccessibleName("Transfers")
         header = self.view.horizontalHeader()
-        header.setHighlightSections(False)
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         for column, width in (
             (Column.DIRECTION, 80),

@@ -11,11 +11,37 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QTableView, QTreeView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QTableView,
+    QTreeView,
+    QWidget,
+)
 
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.models.object_list import EntryRole
+
+
+def set_up_row_table(view: QTableView, row_height: int) -> None:
+    """A table that reads like a file manager's list: whole rows selected (several with
+    Shift/Ctrl), no grid, no editing, fixed row heights (so only painted rows are asked
+    for their data), no row numbers."""
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setAlternatingRowColors(True)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setTabKeyNavigation(False)
+    rows = view.verticalHeader()
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(row_height)
+    view.horizontalHeader().setHighlightSections(False)
 
 
 def local_paths(mime: QMimeData | None) -> list[Path]:
