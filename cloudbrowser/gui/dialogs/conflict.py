@@ -29,23 +29,37 @@ class ConflictDialog(QDialog):
 
     def __init__(self, item: PlannedTransfer, remaining: int, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("File already exists")
+        self.setWindowTitle(self.tr("File already exists"))
         self.choice: ConflictPolicy | None = None
         request, existing = item.request, item.existing
         assert existing is not None
         locale = QLocale()
-        where = "in the bucket" if request.direction is Direction.UPLOAD else "on this computer"
+        where = (
+            self.tr("in the bucket")
+            if request.direction is Direction.UPLOAD
+            else self.tr("on this computer")
+        )
         layout = QVBoxLayout(self)
-        title = QLabel(f"<b>“{item.target_name}” already exists {where}.</b>")
+        title = QLabel(
+            self.tr("<b>“{name}” already exists {where}.</b>").format(
+                name=item.target_name, where=where
+            )
+        )
         title.setWordWrap(True)
         layout.addWidget(title)
         layout.addWidget(
             QLabel(
-                f"Existing: {locale.formattedDataSize(existing.size)}, {_when(existing.mtime)}\n"
-                f"New: {locale.formattedDataSize(request.size)}, {_when(request.mtime)}"
+                self.tr("Existing: {old_size}, {old_time}\nNew: {new_size}, {new_time}").format(
+                    old_size=locale.formattedDataSize(existing.size),
+                    old_time=_when(existing.mtime),
+                    new_size=locale.formattedDataSize(request.size),
+                    new_time=_when(request.mtime),
+                )
             )
         )
-        self.apply_all = QCheckBox(f"Do the same for the other {remaining} conflict(s)")
+        self.apply_all = QCheckBox(
+            self.tr("Do the same for the other {count} conflict(s)").format(count=remaining)
+        )
         self.apply_all.setVisible(remaining > 0)
         layout.addWidget(self.apply_all)
 
@@ -53,19 +67,19 @@ class ConflictDialog(QDialog):
         role = QDialogButtonBox.ButtonRole.AcceptRole
         self.buttons: dict[ConflictPolicy, QPushButton] = {}
         renamed = item.renamed
-        rename_label = "Keep both"
+        rename_label = self.tr("Keep both")
         if renamed is not None:
             new_name = (
                 renamed.key.rpartition("/")[2]
                 if renamed.direction is Direction.UPLOAD
                 else renamed.local_path.name
             )
-            rename_label = f"Keep both (“{new_name}”)"
+            rename_label = self.tr("Keep both (“{name}”)").format(name=new_name)
         for policy, label in (
-            (ConflictPolicy.OVERWRITE, "Overwrite"),
-            (ConflictPolicy.SKIP, "Skip"),
+            (ConflictPolicy.OVERWRITE, self.tr("Overwrite")),
+            (ConflictPolicy.SKIP, self.tr("Skip")),
             (ConflictPolicy.RENAME, rename_label),
-            (ConflictPolicy.NEWER, "Only if newer"),
+            (ConflictPolicy.NEWER, self.tr("Only if newer")),
         ):
             button = buttons.addButton(label, role)
             button.clicked.connect(lambda _=False, p=policy: self._choose(p))

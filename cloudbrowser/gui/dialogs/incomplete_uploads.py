@@ -43,19 +43,19 @@ class IncompleteUploadsDialog(QDialog):
     ) -> None:
         """``resumable``: upload ids the transfer queue holds (not selected by default)."""
         super().__init__(parent)
-        self.setWindowTitle(f"Incomplete uploads in {bucket}")
+        self.setWindowTitle(self.tr("Incomplete uploads in {bucket}").format(bucket=bucket))
         self.resize(720, 380)
         self.service, self.messages = service, messages
         self.conn_id, self.bucket = conn_id, bucket
         self.resumable = resumable
-        self.status = QLabel("Listing incomplete uploads…")
+        self.status = QLabel(self.tr("Listing incomplete uploads…"))
         self.status.setWordWrap(True)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Key", "Started", "Note"])
+        self.tree.setHeaderLabels([self.tr("Key"), self.tr("Started"), self.tr("Note")])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.abort_button = QPushButton("Abort selected…")
+        self.abort_button = QPushButton(self.tr("Abort selected…"))
         self.abort_button.setEnabled(False)
         self.abort_button.clicked.connect(self.abort_selected)
         self.tree.itemSelectionChanged.connect(
@@ -97,22 +97,24 @@ class IncompleteUploadsDialog(QDialog):
                 else ""
             )
             mine = upload.upload_id in self.resumable
-            note = "in the Transfers panel: resume it there" if mine else ""
+            note = self.tr("in the Transfers panel: resume it there") if mine else ""
             item = QTreeWidgetItem([upload.key, started, note])
             item.setData(0, _UPLOAD, upload)
             self.tree.addTopLevelItem(item)
             item.setSelected(not mine)
         count = len(uploads)
         self.status.setText(
-            f"{count} incomplete upload(s). Their parts use storage but are no object; "
-            "aborting deletes the parts."
+            self.tr(
+                "{count} incomplete upload(s). Their parts use storage but are no object; "
+                "aborting deletes the parts."
+            ).format(count=count)
             if count
-            else "There are no incomplete uploads in this bucket."
+            else self.tr("There are no incomplete uploads in this bucket.")
         )
 
     @Slot(object)
     def _aborted(self, count: int) -> None:
-        self.messages.info(f"Aborted {count} incomplete upload(s).")
+        self.messages.info(self.tr("Aborted {count} incomplete upload(s).").format(count=count))
 
     @Slot(object)
     def _failed(self, error: CloudBrowserError) -> None:
@@ -124,9 +126,11 @@ class IncompleteUploadsDialog(QDialog):
             return
         answer = QMessageBox.question(
             self,
-            "Abort incomplete uploads",
-            f"Abort {len(uploads)} incomplete upload(s)? The parts already uploaded are "
-            "deleted; this cannot be undone.",
+            self.tr("Abort incomplete uploads"),
+            self.tr(
+                "Abort {count} incomplete upload(s)? The parts already uploaded are "
+                "deleted; this cannot be undone."
+            ).format(count=len(uploads)),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -140,7 +144,7 @@ class IncompleteUploadsDialog(QDialog):
                 backend.abort_multipart_upload(u.bucket, u.key, u.upload_id)
             return len(uploads)
 
-        self.status.setText(f"Aborting {len(uploads)} upload(s)…")
+        self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))
         self.jobs.append(
             self.service.run(
                 work,

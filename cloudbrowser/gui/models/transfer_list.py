@@ -13,7 +13,9 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QLocale,
     QModelIndex,
     QObject,
@@ -46,14 +48,19 @@ class Column(IntEnum):
     STATE = 6
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TransferListModel", text)
+
+
+#: Marked for translation where they are defined; translated where they are shown.
 _HEADERS = {
-    Column.NAME: "Name",
-    Column.DIRECTION: "Direction",
-    Column.SIZE: "Size",
-    Column.PROGRESS: "Progress",
-    Column.SPEED: "Speed",
-    Column.ETA: "Time left",
-    Column.STATE: "State",
+    Column.NAME: QT_TRANSLATE_NOOP("TransferListModel", "Name"),
+    Column.DIRECTION: QT_TRANSLATE_NOOP("TransferListModel", "Direction"),
+    Column.SIZE: QT_TRANSLATE_NOOP("TransferListModel", "Size"),
+    Column.PROGRESS: QT_TRANSLATE_NOOP("TransferListModel", "Progress"),
+    Column.SPEED: QT_TRANSLATE_NOOP("TransferListModel", "Speed"),
+    Column.ETA: QT_TRANSLATE_NOOP("TransferListModel", "Time left"),
+    Column.STATE: QT_TRANSLATE_NOOP("TransferListModel", "State"),
 }
 
 
@@ -137,7 +144,7 @@ class TransferListModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _HEADERS.get(Column(section)) if 0 <= section < len(Column) else None
+            return _tr(str(_HEADERS[Column(section)])) if 0 <= section < len(Column) else None
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -172,7 +179,7 @@ class TransferListModel(QAbstractTableModel):
         if column == Column.NAME:
             return t.name
         if column == Column.DIRECTION:
-            return "Upload" if t.direction is Direction.UPLOAD else "Download"
+            return _tr("Upload") if t.direction is Direction.UPLOAD else _tr("Download")
         if column == Column.SIZE:
             return self._locale.formattedDataSize(t.size)
         if column == Column.PROGRESS:
@@ -213,14 +220,18 @@ def _percent(t: Transfer) -> int:
 def state_text(t: Transfer) -> str:
     """The State column: what is happening, and for a finished one whether it was verified."""
     if t.state is State.RUNNING:
-        return "Uploading" if t.direction is Direction.UPLOAD else "Downloading"
+        return _tr("Uploading") if t.direction is Direction.UPLOAD else _tr("Downloading")
     if t.state is State.DONE:
-        return "Done, verified" if t.verified else "Done (not verified)"
+        return _tr("Done, verified") if t.verified else _tr("Done (not verified)")
     if t.state is State.FAILED:
-        return f"Failed: {t.error.message}" if t.error else "Failed"
+        return _tr("Failed: {why}").format(why=t.error.message) if t.error else _tr("Failed")
     if t.state is State.SKIPPED:
-        return f"Skipped{': ' + t.note if t.note else ''}"
-    return t.state.value.capitalize()
+        return _tr("Skipped: {why}").format(why=t.note) if t.note else _tr("Skipped")
+    return {
+        State.QUEUED: _tr("Queued"),
+        State.PAUSED: _tr("Paused"),
+        State.CANCELLED: _tr("Cancelled"),
+    }.get(t.state, t.state.value)
 
 
 def format_duration(seconds: float) -> str:

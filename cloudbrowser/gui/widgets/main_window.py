@@ -596,7 +596,7 @@ class MainWindow(QMainWindow):
 
     def _build_transfer_ui(self) -> None:
         self.transfer_panel = TransferPanel(self.transfers)
-        self.transfer_dock = QDockWidget("Transfers", self)
+        self.transfer_dock = QDockWidget(self.tr("Transfers"), self)
         self.transfer_dock.setObjectName("transfers")
         self.transfer_dock.setWidget(self.transfer_panel)
         self.transfer_dock.setFeatures(
@@ -622,32 +622,35 @@ class MainWindow(QMainWindow):
         sp = QStyle.StandardPixmap
         k = QKeySequence
         self.upload_files_action = self._action(
-            "Upload files…", sp.SP_ArrowUp, [k("Ctrl+U")], self.upload_files
+            self.tr("Upload files…"), sp.SP_ArrowUp, [k("Ctrl+U")], self.upload_files
         )
         self.upload_folder_action = self._action(
-            "Upload folder…", None, [k("Ctrl+Shift+U")], self.upload_folder
+            self.tr("Upload folder…"), None, [k("Ctrl+Shift+U")], self.upload_folder
         )
         self.download_action = self._action(
-            "Download", sp.SP_ArrowDown, [k("Ctrl+D")], self.download_selection
+            self.tr("Download"), sp.SP_ArrowDown, [k("Ctrl+D")], self.download_selection
         )
         self.download_to_action = self._action(
-            "Download to…", None, [k("Ctrl+Shift+D")], self.download_selection_to
+            self.tr("Download to…"), None, [k("Ctrl+Shift+D")], self.download_selection_to
         )
         self.paste_files_action = self._action(
-            "Paste files", None, [k(k.StandardKey.Paste)], self.paste_files
+            self.tr("Paste files"), None, [k(k.StandardKey.Paste)], self.paste_files
         )
         self.settings_action = self._action(
-            "Settings…", None, [k(k.StandardKey.Preferences), k("Ctrl+,")], self.edit_settings
+            self.tr("Settings…"),
+            None,
+            [k(k.StandardKey.Preferences), k("Ctrl+,")],
+            self.edit_settings,
         )
         self.cleanup_action = self._action(
-            "Clean up incomplete uploads…", None, [], self.clean_up_incomplete_uploads
+            self.tr("Clean up incomplete uploads…"), None, [], self.clean_up_incomplete_uploads
         )
         self.transfers_action = self.transfer_dock.toggleViewAction()
         self.transfers_action.setShortcut(k("Ctrl+T"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(self.tr("&File"))
         for action in (
             self.connections_action,
             self.close_connection_action,
@@ -667,10 +670,10 @@ class MainWindow(QMainWindow):
                 file_menu.addSeparator()
             else:
                 file_menu.addAction(action)
-        edit_menu = bar.addMenu("&Edit")
+        edit_menu = bar.addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.paste_files_action)
         edit_menu.addAction(self.filter_action)
-        go_menu = bar.addMenu("&Go")
+        go_menu = bar.addMenu(self.tr("&Go"))
         for action in (
             self.back_action,
             self.forward_action,
@@ -679,7 +682,7 @@ class MainWindow(QMainWindow):
             self.location_action,
         ):
             go_menu.addAction(action)
-        view_menu = bar.addMenu("&View")
+        view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.transfers_action)
 
     def _show_transfers(self) -> None:

@@ -57,7 +57,7 @@ class TransferPanel(QWidget):
         self.view.setModel(self.model)
         set_up_row_table(self.view, self.fontMetrics().height() + 8)
         self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
-        self.view.setAccessibleName("Transfers")
+        self.view.setAccessibleName(self.tr("Transfers"))
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         for column, width in (
@@ -74,19 +74,27 @@ class TransferPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
 
         sp = QStyle.StandardPixmap
-        self.pause_action = self._action("Pause", sp.SP_MediaPause, self.pause_selected)
-        self.resume_action = self._action("Resume", sp.SP_MediaPlay, self.resume_selected)
-        self.retry_action = self._action("Retry", sp.SP_BrowserReload, self.resume_selected)
-        self.cancel_action = self._action("Cancel", sp.SP_DialogCancelButton, self.cancel_selected)
+        self.pause_action = self._action(self.tr("Pause"), sp.SP_MediaPause, self.pause_selected)
+        self.resume_action = self._action(self.tr("Resume"), sp.SP_MediaPlay, self.resume_selected)
+        self.retry_action = self._action(
+            self.tr("Retry"), sp.SP_BrowserReload, self.resume_selected
+        )
+        self.cancel_action = self._action(
+            self.tr("Cancel"), sp.SP_DialogCancelButton, self.cancel_selected
+        )
         self.cancel_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.open_action = self._action("Open", sp.SP_FileIcon, self.open_selected)
-        self.show_action = self._action("Show in folder", sp.SP_DirOpenIcon, self.show_in_folder)
-        self.details_action = self._action("Details…", sp.SP_MessageBoxInformation, self.details)
-        self.pause_all_action = self._action("Pause all", None, self.pause_all)
-        self.resume_all_action = self._action("Resume all", None, self.resume_all)
+        self.open_action = self._action(self.tr("Open"), sp.SP_FileIcon, self.open_selected)
+        self.show_action = self._action(
+            self.tr("Show in folder"), sp.SP_DirOpenIcon, self.show_in_folder
+        )
+        self.details_action = self._action(
+            self.tr("Details…"), sp.SP_MessageBoxInformation, self.details
+        )
+        self.pause_all_action = self._action(self.tr("Pause all"), None, self.pause_all)
+        self.resume_all_action = self._action(self.tr("Resume all"), None, self.resume_all)
         self.clear_action = self._action(
-            "Clear finished", sp.SP_DialogResetButton, controller.clear_finished
+            self.tr("Clear finished"), sp.SP_DialogResetButton, controller.clear_finished
         )
 
         toolbar = QToolBar()
