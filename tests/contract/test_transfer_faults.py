@@ -207,7 +207,11 @@ def test_upload_killed_mid_way_resumes_from_the_parts_the_server_has(
     assert t.verified, t.note
     assert remote_bytes(server, bucket, "big.bin") == data
     assert "create_multipart_upload" not in backend.calls, "the killed upload was continued"
-    assert backend.calls["upload_part"] == 6 - len(on_server), "only the missing parts"
+    # Only the missing parts. The one part in flight at the kill (one at a time here) may
+    # still land on the server after the listing above: then the resume finds it there,
+    # checks it against the file's MD5 and does not send it again.
+    sent = backend.calls["upload_part"]
+    assert 6 - len(on_server) - 1 <= sent <= 6 - len(on_server), "only the missing parts"
     assert open_uploads(server, bucket) == []
     assert reader.get(t.id) is not None and reader.parts(t.id) == []
 
