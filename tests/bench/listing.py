@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from results import ERROR, Result, result
-from servers import REGION, Server, isolated_env, rclone_s3
+from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
 
 from tests.local_servers import tool
 
@@ -229,29 +229,9 @@ def listers(server: Server, home: Path) -> list[Lister]:
 # ── measuring ────────────────────────────────────────────────────────────────────────────
 
 
-def _server_cpu(pid: int) -> Callable[[], float]:
-    """The server's CPU seconds so far (psutil), or NaN when psutil is missing."""
-    try:
-        import psutil  # type: ignore[import-untyped, unused-ignore]
-    except ImportError:
-        return lambda: float("nan")
-    proc = psutil.Process(pid)
-
-    def cpu() -> float:
-        t = proc.cpu_times()
-        return float(t.user + t.system)
-
-    return cpu
-
-
-def _children_cpu() -> float:
-    t = os.times()
-    return t.children_user + t.children_system
-
-
 def measure(lister: Lister, expected: int, server_cpu: Callable[[], float]) -> None:
     """One timed listing; appends its numbers to ``lister`` or sets ``lister.error``."""
-    client_cpu = time.process_time if lister.in_process else _children_cpu
+    client_cpu = time.process_time if lister.in_process else children_cpu
     cpu0, server0 = client_cpu(), server_cpu()
     start = time.perf_counter()
     try:
@@ -289,7 +269,7 @@ def run_listing(keys: int, runs: int, gui_keys: int = GUI_KEYS) -> list[Result]:
             )
         with rclone_s3(data) as server:
             all_listers = listers(server, workdir / "home")
-            server_cpu = _server_cpu(server.pid)
+            server_cpu = server_cpu_meter(server.pid)
             # One untimed pass fills rclone's directory cache so every tool meets a warm server.
             started = time.perf_counter()
             warm = boto3_lister(server)()

@@ -7,7 +7,7 @@ Only 127.0.0.1 servers started here, stopped by their own pid in a ``finally``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +66,24 @@ def isolated_env(server: Server, home: Path) -> dict[str, str]:
         RCLONE_CONFIG=str(home / "rclone.conf"),
     )
     return env
+
+
+def server_cpu_meter(pid: int) -> Callable[[], float]:
+    """The server's CPU seconds so far (psutil), or NaN when psutil is missing."""
+    try:
+        import psutil  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return lambda: float("nan")
+    proc = psutil.Process(pid)
+
+    def cpu() -> float:
+        t = proc.cpu_times()
+        return float(t.user + t.system)
+
+    return cpu
+
+
+def children_cpu() -> float:
+    """CPU seconds of the child processes waited for so far (the CLI tools)."""
+    t = os.times()
+    return t.children_user + t.children_system

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from results import ERROR, Result, result
-from servers import REGION, Server, isolated_env, rclone_s3
+from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
 
 from tests.local_servers import tool
 
@@ -330,26 +330,6 @@ class Case:
     bytes: int
 
 
-def _server_cpu(pid: int) -> Callable[[], float]:
-    """The server's CPU seconds so far (psutil), or NaN when psutil is missing."""
-    try:
-        import psutil  # type: ignore[import-untyped, unused-ignore]
-    except ImportError:
-        return lambda: float("nan")
-    proc = psutil.Process(pid)
-
-    def cpu() -> float:
-        t = proc.cpu_times()
-        return float(t.user + t.system)
-
-    return cpu
-
-
-def _children_cpu() -> float:
-    t = os.times()
-    return t.children_user + t.children_system
-
-
 def _remote(client: Any, prefix: str) -> dict[str, int]:
     return {
         o["Key"]: int(o["Size"])
@@ -401,7 +381,7 @@ def run_transfers(files: int, big_mib: int, runs: int) -> list[Result]:
             _progress(f"warm-up listing and HEAD in {time.perf_counter() - started:.1f} s")
             peers = _peers(server, workdir)
             timings = {(c.name, p.tool): Timing() for c in cases for p in peers}
-            server_cpu = _server_cpu(server.pid)
+            server_cpu = server_cpu_meter(server.pid)
             for round_no in range(runs):
                 shift = round_no % len(peers)
                 for case in cases:
@@ -493,7 +473,7 @@ def _measure(
         UP_ONE: (src / "big.bin", f"{up_prefix}big.bin"),
         DOWN_ONE: ("seed/big.bin", local / "big.bin"),
     }[case.op]
-    client_cpu = time.process_time if peer.in_process else _children_cpu
+    client_cpu = time.process_time if peer.in_process else children_cpu
     cpu0, server0 = client_cpu(), server_cpu()
     start = time.perf_counter()
     try:
