@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +176,8 @@ class MainWindow(QMainWindow):
             service.mfa_prompter = self.mfa_prompter
         self.connector = Connector(service, self)
         self._connections_dialog: ConnectionsDialog | None = None
+        #: Adders of the list's context menu sections: (menu, selection) → added anything.
+        self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
 
         self._build_views()
         self._build_actions()
@@ -650,7 +653,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu(self.tr("&File"))
+        self.file_menu = file_menu = bar.addMenu(self.tr("&File"))
         for action in (
             self.connections_action,
             self.close_connection_action,
@@ -670,10 +673,10 @@ class MainWindow(QMainWindow):
                 file_menu.addSeparator()
             else:
                 file_menu.addAction(action)
-        edit_menu = bar.addMenu(self.tr("&Edit"))
+        self.edit_menu = edit_menu = bar.addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.paste_files_action)
         edit_menu.addAction(self.filter_action)
-        go_menu = bar.addMenu(self.tr("&Go"))
+        self.go_menu = go_menu = bar.addMenu(self.tr("&Go"))
         for action in (
             self.back_action,
             self.forward_action,
@@ -682,7 +685,7 @@ class MainWindow(QMainWindow):
             self.location_action,
         ):
             go_menu.addAction(action)
-        view_menu = bar.addMenu(self.tr("&View"))
+        self.view_menu = view_menu = bar.addMenu(self.tr("&View"))
         view_menu.addAction(self.transfers_action)
 
     def _show_transfers(self) -> None:
@@ -811,6 +814,10 @@ class MainWindow(QMainWindow):
             menu.addAction(self.download_action)
             menu.addAction(self.download_to_action)
             menu.addSeparator()
+        # Each feature module adds its own section (then a separator) for the selection.
+        for add_section in self.context_menu_sections:
+            if add_section(menu, entries):
+                menu.addSeparator()
         menu.addAction(self.upload_files_action)
         menu.addAction(self.upload_folder_action)
         menu.addAction(self.paste_files_action)
