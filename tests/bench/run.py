@@ -4,6 +4,7 @@
     python tests/bench/run.py startup [--runs N] [--json FILE]
     python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
     python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
+    python tests/bench/run.py operations [--keys N] [--move-keys N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -28,6 +29,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
 
 import cli_commands  # noqa: E402
 import listing  # noqa: E402
+import operations  # noqa: E402
 import startup  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
@@ -41,7 +43,7 @@ class Suite:
     describe: Callable[[argparse.Namespace], str]
 
 
-#: Every suite by name. Later: operations.
+#: Every suite by name.
 SUITES: dict[str, Suite] = {
     "cli": Suite(
         run=lambda a: cli_commands.run_cli(a.files, a.runs, a.startup_runs),
@@ -50,6 +52,10 @@ SUITES: dict[str, Suite] = {
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
         describe=lambda a: listing.describe(a.keys, a.runs, a.gui_keys),
+    ),
+    "operations": Suite(
+        run=lambda a: operations.run_operations(a.delete_keys, a.move_keys, a.runs),
+        describe=lambda a: operations.describe(a.delete_keys, a.move_keys, a.runs),
     ),
     "startup": Suite(
         run=lambda a: startup.run_startup(a.runs),
@@ -69,7 +75,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("suite", choices=sorted(SUITES), help="which suite to run")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
     parser.add_argument(
-        "--keys", type=int, default=100_000, help="keys to seed for listing (default 100000)"
+        "--keys",
+        type=int,
+        default=None,
+        help="listing: keys to seed (default 100000); operations: keys to delete (10000)",
+    )
+    parser.add_argument(
+        "--move-keys",
+        type=int,
+        default=1000,
+        help="operations: keys in the prefix that is renamed (default 1000)",
     )
     parser.add_argument(
         "--runs", type=int, default=None, help="timed runs per tool (median; 3, startup 5)"
@@ -90,13 +105,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--startup-runs", type=int, default=10, help="cli: one-object ls runs per tool (10)"
     )
     args = parser.parse_args(argv)
+    if args.keys is None:
+        args.keys = 10_000 if args.suite == "operations" else 100_000
+    args.delete_keys = args.keys
+    if args.move_keys < 1:
+        parser.error("--move-keys must be at least 1")
     if args.runs is None:
         args.runs = 5 if args.suite == "startup" else 3
     if args.files < 2:
         parser.error("--files must be at least 2")
     if args.big_mib < 1:
         parser.error("--big-mib must be at least 1")
-    if args.keys < listing.SUB_PREFIXES:
+    if args.suite == "listing" and args.keys < listing.SUB_PREFIXES:
         parser.error(f"--keys must be at least {listing.SUB_PREFIXES}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
