@@ -22,18 +22,22 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.s3 import MAX_PAGE_SIZE, S3Backend
+
+# Not imported at run time: the window imports this module (NameMatcher) before it shows,
+# and core.s3 loads boto3 (DESIGN.md §7 start-up bar). A backend is always passed in.
+if TYPE_CHECKING:
+    from cloudbrowser.core.s3 import S3Backend
 
 #: Recursive listings in flight at once while sizing a prefix.
 SCAN_WORKERS = 8
-#: A level with more sub-prefixes than this is listed as one recursive listing instead of
-#: one (or more) request per sub-prefix.
-FANOUT_LIMIT = MAX_PAGE_SIZE
+#: A level with more sub-prefixes than this (one full listing page of them) is listed as one
+#: recursive listing instead of one (or more) request per sub-prefix.
+FANOUT_LIMIT = 1000
 #: How many levels the fan-out may descend while a level has fewer sub-prefixes than workers.
 SPLIT_DEPTH = 3
 #: How often (seconds) the caller's cancel event is checked while waiting for a page.
@@ -168,9 +172,7 @@ class NameMatcher:
         self._needle = folded
         self._regex: re.Pattern[str] | None = None
         if "*" in folded or "?" in folded:
-            parts = (
-                ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in folded
-            )
+            parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in folded)
             self._regex = re.compile("".join(parts), re.DOTALL)
 
     @property
@@ -192,18 +194,20 @@ def search_prefix(
     prefix: str,
     matcher: NameMatcher,
     cancel: threading.Event | None = None,
-) -> Iterator[list[Entry]]:
-    """The objects below ``prefix`` that ``matcher`` accepts, one list per listing page
-    (empty lists included, so a caller can show that the search is progressing), in key
-    order. Folder placeholders (keys ending in "/") are not results.
+) -> Iterator[tuple[list[Entry], int]]:
+    """The objects below ``prefix`` that ``matcher`` accepts, a listing page at a time, in
+    key order: ``(matches, keys looked at)`` per page (pages without a match included, so
+    a caller can show that the search goes on). Folder placeholders (keys ending in "/")
+    are not results.
 
     Raises Cancelled when ``cancel`` is set (checked before every page), and what
     :meth:`S3Backend.list_page` raises.
     """
     start = len(prefix)
     for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
-        yield [
+        matches = [
             e
             for e in page.objects
             if not e.key.endswith(DELIMITER) and matcher.matches(e.key[start:])
         ]
+        yield matches, len(page.objects)

@@ -56,6 +56,11 @@ class History:
         self._items.append(location)
         self._index = len(self._items) - 1
 
+    @property
+    def previous(self) -> Location | None:
+        """Where Back would go, or None."""
+        return self._items[self._index - 1] if self._index > 0 else None
+
     def can_go_back(self) -> bool:
         return self._index > 0
 
@@ -79,3 +84,20 @@ class History:
         current = self.current
         self._items = [loc for loc in self._items if loc.connection != connection]
         self._index = self._items.index(current) if current in self._items else len(self._items) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class SearchLocation(Location):
+    """The results of a name search below ``prefix`` (``gui/search.py``): a place in the
+    history like a folder, so Back returns to where the search started and Refresh runs it
+    again. Never equal to the folder's own Location."""
+
+    query: str = ""
+
+    def folder(self) -> Location:
+        """The folder that was searched."""
+        return Location(self.connection, self.bucket, self.prefix)
+
+    def parent(self) -> Location | None:
+        """Up from the results is the folder that was searched."""
+        return self.folder()

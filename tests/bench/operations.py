@@ -100,7 +100,7 @@ def cloudbrowser_tool(server: Server) -> Tool:
     """The engine the window and the CLI use (``core.operations.Operation``), in-process,
     with its defaults; the backend is created and warmed before anything is timed."""
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
-    from cloudbrowser.core.operations import OpItem, OpKind, Operation
+    from cloudbrowser.core.operations import Operation, OpItem, OpKind
     from cloudbrowser.core.s3 import S3Backend
 
     backend = S3Backend(

@@ -96,9 +96,11 @@ def test_a_missing_bucket_is_an_error_not_a_zero(server: S3Server) -> None:
 def test_search_streams_matches_from_nested_prefixes(server: S3Server, tree: str) -> None:
     backend = server.backend(page_size=3)
     pages = list(search_prefix(backend, tree, "top/", NameMatcher("G")))
-    found = [e.key for page in pages for e in page]
+    found = [e.key for matches, _ in pages for e in matches]
     assert found == [f"top/one/deep/g{i}.log" for i in range(4)]
-    assert len(pages) == -(-(EXPECTED_OBJECTS) // 3)  # a (maybe empty) list per page
+    # A (maybe empty) list per page, and how many keys each page held.
+    assert len(pages) == -(-(EXPECTED_OBJECTS) // 3)
+    assert sum(n for _, n in pages) == EXPECTED_OBJECTS
 
 
 def test_search_with_wildcards_and_paths(server: S3Server, tree: str) -> None:
@@ -106,7 +108,8 @@ def test_search_with_wildcards_and_paths(server: S3Server, tree: str) -> None:
 
     def keys(text: str, prefix: str = "top/") -> list[str]:
         matcher = NameMatcher(text)
-        return [e.key for page in search_prefix(backend, tree, prefix, matcher) for e in page]
+        pages = search_prefix(backend, tree, prefix, matcher)
+        return [e.key for matches, _ in pages for e in matches]
 
     assert keys("*.TXT") == ["top/a.txt", "top/b.txt"] + [f"top/two/h{i}.txt" for i in range(5)]
     assert keys("f0?.bin") == [f"top/one/f{i:02d}.bin" for i in range(1, 8)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
@@ -35,7 +36,7 @@ from PySide6.QtCore import (
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.gui import icons
-from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
 
@@ -69,6 +70,20 @@ _SIZE: Final = 1
 _MODIFIED: Final = 2
 _STORAGE_CLASS: Final = 4
 assert Entry._fields[:5] == ("key", "size", "modified", "etag", "storage_class")
+
+
+@dataclass(frozen=True, slots=True)
+class FolderSize:
+    """A folder's size computed on request (``gui/folder_size.py``), or a count going on."""
+
+    objects: int
+    bytes: int
+    counting: bool = False
+
+
+#: What a computed folder size is kept by: (connection, bucket, prefix); a bucket is
+#: (connection, bucket, "").
+SizeKey = tuple[str, str, str]
 
 _SORT_KEYS: dict[Column, Callable[[Row], Any]] = {
     Column.NAME: operator.itemgetter(_KEY),
@@ -117,6 +132,11 @@ class ObjectListModel(QAbstractTableModel):
         self._sort_order = Qt.SortOrder.AscendingOrder
         #: The listing ended because the user pressed Stop: what is shown is partial.
         self.stopped = False
+        #: Folder sizes computed on request, shown in folder rows until that folder (or one
+        #: above it) is refreshed; filled by ``gui/folder_size.py``.
+        self.folder_sizes: dict[SizeKey, FolderSize] = {}
+        #: A search (the location is a SearchLocation): keys looked at so far.
+        self.searched = 0
         self.error: CloudBrowserError | None = None
 
     # ── public API ──────────────────────────────────────────────────────────────────────
@@ -143,18 +163,25 @@ class ObjectListModel(QAbstractTableModel):
 
     def show(self, location: Location) -> None:
         """Clear the rows and start listing ``location``; any listing in progress is
-        cancelled and whatever it still delivers is dropped."""
+        cancelled and whatever it still delivers is dropped. Showing the same place again
+        is a refresh: the folder sizes computed below it are forgotten."""
         self._cancel_job()
+        if location == self._location:
+            self.forget_sizes(location.connection, location.bucket, location.prefix)
         self.beginResetModel()
         self._reset_rows()
         self._location = location
         self._name_start = len(location.prefix) if location.bucket else 0
         self.stopped = False
         self.error = None
+        self.searched = 0
         self.endResetModel()
         self.countsChanged.emit()
         handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
-        if location.is_connection_root:
+        if isinstance(location, SearchLocation):
+            handlers["progress"] = self._on_matches
+            job = self._start_search(location, handlers)
+        elif location.is_connection_root:
             handlers["succeeded"] = self._on_buckets
             job = self._service.list_buckets(location.connection, **handlers)
         else:
@@ -200,6 +227,90 @@ class ObjectListModel(QAbstractTableModel):
     def _row(self, row: int) -> Row:
         nf = len(self._folders)
         return self._folders[row] if row < nf else self._files[row - nf]
+
+    # ── search results (a SearchLocation) ───────────────────────────────────────────────
+
+    def _start_search(self, location: SearchLocation, handlers: Handlers) -> Job:
+        """List ``location.prefix`` recursively, reporting (matches, keys looked at) a page
+        at a time; only the matches are kept."""
+        from cloudbrowser.core.prefix_scan import NameMatcher, search_prefix
+
+        backend = self._service.connection(location.connection).backend
+        matcher = NameMatcher(location.query)
+
+        def work(job: Job) -> int:
+            found = 0
+            for found_on_page in search_prefix(
+                backend, location.bucket, location.prefix, matcher, job.cancel_event
+            ):
+                found += len(found_on_page[0])
+                job.report(found_on_page)
+            return found
+
+        return self._service.run(work, f"Searching {location.bucket}/{location.prefix}", **handlers)
+
+    @Slot(object)
+    def _on_matches(self, found: tuple[list[Entry], int]) -> None:
+        if not self._is_current():
+            return
+        matches, looked_at = found
+        self.searched += looked_at
+        if matches:
+            self._add([], matches)
+        else:
+            self.countsChanged.emit()
+
+    # ── computed folder sizes ───────────────────────────────────────────────────────────
+
+    def size_key(self, entry: Entry) -> SizeKey | None:
+        """Where the computed size of a folder (or bucket) row is kept; None for files."""
+        loc = self._location
+        if loc is None or not entry.is_prefix:
+            return None
+        if loc.is_connection_root:
+            return (loc.connection, entry.key.rstrip("/"), "")
+        return (loc.connection, loc.bucket, entry.key)
+
+    def folder_size(self, entry: Entry) -> FolderSize | None:
+        key = self.size_key(entry)
+        return self.folder_sizes.get(key) if key is not None else None
+
+    def folder_sizes_changed(self, *, resort: bool = False) -> None:
+        """Repaint the folder rows' sizes (``folder_sizes`` changed); ``resort`` when a
+        final size arrived and the list is sorted by size."""
+        if resort and self._sort_column == Column.SIZE:
+            self._relayout(lambda: None)
+        if self._folders:
+            self.dataChanged.emit(
+                self.index(0, Column.SIZE),
+                self.index(len(self._folders) - 1, Column.SIZE),
+                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
+            )
+
+    def forget_sizes(self, connection: str, bucket: str, prefix: str) -> None:
+        """Drop the computed sizes of ``bucket/prefix`` and every folder below it (all
+        buckets of the connection when ``bucket`` is "")."""
+        stale = [
+            k
+            for k in self.folder_sizes
+            if k[0] == connection
+            and (not bucket or (k[1] == bucket and k[2].startswith(prefix)))
+            and not self.folder_sizes[k].counting
+        ]
+        for k in stale:
+            del self.folder_sizes[k]
+        if stale:
+            self.folder_sizes_changed()
+
+    def _folder_sort_key(self) -> Callable[[Row], Any]:
+        if self._sort_column != Column.SIZE or not self.folder_sizes:
+            return _SORT_KEYS[Column.NAME]
+
+        def by_size(row: Row) -> tuple[int, str]:
+            size = self.folder_size(Entry._make(row))
+            return (size.bytes if size is not None and not size.counting else -1, row[_KEY])
+
+        return by_size
 
     def display_name(self, entry: Entry) -> str:
         loc = self._location
@@ -303,7 +414,7 @@ class ObjectListModel(QAbstractTableModel):
         change()
         if resort:
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
-            self._all_folders.sort(key=_SORT_KEYS[Column.NAME], reverse=descending)
+            self._all_folders.sort(key=self._folder_sort_key(), reverse=descending)
             self._all_files.sort(key=_SORT_KEYS[self._sort_column], reverse=descending)
         self._folders = self._visible(self._all_folders)
         self._files = self._visible(self._all_files)
@@ -356,7 +467,9 @@ class ObjectListModel(QAbstractTableModel):
             if column == Column.NAME:
                 return self.display_name(entry)
             if column == Column.SIZE:
-                return "" if entry.is_prefix else self._locale.formattedDataSize(entry.size)
+                if entry.is_prefix:
+                    return self._folder_size_text(entry)
+                return self._locale.formattedDataSize(entry.size)
             if column == Column.MODIFIED:
                 if not entry.modified:
                     return ""
@@ -376,6 +489,8 @@ class ObjectListModel(QAbstractTableModel):
             return f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}"
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
             return f"{self._locale.toString(entry.size)} bytes"
+        if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:
+            return self._folder_size_tip(entry)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == EntryRole:
@@ -383,3 +498,24 @@ class ObjectListModel(QAbstractTableModel):
         if role == IsFolderRole:
             return entry.is_prefix
         return None
+
+    def _folder_size_text(self, entry: Entry) -> str:
+        size = self.folder_size(entry)
+        if size is None:
+            return ""
+        if size.counting:
+            return self.tr("counting… {}").format(self._locale.toString(size.objects))
+        return self._locale.formattedDataSize(size.bytes)
+
+    def _folder_size_tip(self, entry: Entry) -> str | None:
+        size = self.folder_size(entry)
+        if size is None:
+            return None
+        objects = self._locale.toString(size.objects)
+        if size.counting:
+            return self.tr("Counting: {} objects so far ({})").format(
+                objects, self._locale.formattedDataSize(size.bytes)
+            )
+        return self.tr("{} objects, {} bytes, subfolders included").format(
+            objects, self._locale.toString(size.bytes)
+        )

@@ -202,6 +202,11 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
+        from cloudbrowser.gui.folder_size import FolderSizeActions
+        from cloudbrowser.gui.search import SearchActions
+
+        self.folder_size = FolderSizeActions(self)
+        self.search = SearchActions(self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 

@@ -1,0 +1,250 @@
+"""Folder size: the objects and bytes below a folder (or bucket), counted in the background.
+
+"Calculate size" (Alt+Shift+Enter, the context menu of folder rows, View menu) counts each
+selected folder, or the folder shown when no folder is selected, with
+``core.prefix_scan.scan_prefix`` on the service's pool. While it counts, the folder's Size
+cell reads "counting… 12,000" and the status bar says what is being counted, with a Stop
+button (Esc in the list stops it too; so does choosing "Calculate size" again on a folder
+being counted). The result stays in the Size column of that folder's row (the object count
+in its tooltip) until the folder, or one above it, is refreshed; sorting by size uses it.
+
+Alt+Shift+Enter because Total Commander and Double Commander bind "calculate the space of
+the folders" to it, and plain Alt+Enter is the properties key of most file managers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMenu, QToolButton
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.gui.models.object_list import FolderSize, SizeKey
+from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:
+    from cloudbrowser.core.prefix_scan import PrefixTotals
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+#: Seconds between progress reports of one count (the GUI repaints at most this often).
+REPORT_EVERY = 0.1
+
+
+class FolderSizeActions(QObject):
+    """The window's "Calculate size" actions, its status-bar indicator and the running counts."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.model = window.list_model
+        #: The counts going on, by the folder they count.
+        self.jobs: dict[SizeKey, Job] = {}
+        self.calculate_action = window._action(
+            self.tr("Calculate size"),
+            None,
+            [QKeySequence("Alt+Shift+Return"), QKeySequence("Alt+Shift+Enter")],
+            self.calculate,
+        )
+        self.calculate_action.setStatusTip(
+            self.tr("Count the objects and bytes of the selected folders, or of this folder")
+        )
+        self.stop_action = window._action(self.tr("Stop calculating sizes"), None, [], self.stop)
+        self.stop_action.setEnabled(False)
+        window.view_menu.addSeparator()
+        window.view_menu.addAction(self.calculate_action)
+        window.view_menu.addAction(self.stop_action)
+        window.context_menu_sections.append(self._context_menu)
+
+        self.label = QLabel()
+        self.stop_button = QToolButton()
+        self.stop_button.setText(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop calculating folder sizes (Esc)"))
+        self.stop_button.clicked.connect(self.stop)
+        for widget in (self.label, self.stop_button):
+            widget.hide()
+            window.statusBar().addPermanentWidget(widget)
+        # Esc in the list stops what is loading there: counts included.
+        for shortcut in window.view.findChildren(QShortcut):
+            if shortcut.key() == QKeySequence(Qt.Key.Key_Escape):
+                shortcut.activated.connect(self.stop)
+        window.service.connectionRemoved.connect(self._on_connection_removed)
+
+    # ── what to count ───────────────────────────────────────────────────────────────────
+
+    def _targets(self, entries: list[Entry]) -> list[tuple[SizeKey, str]]:
+        """(key, what to call it) of the selected folder rows, else of the folder shown."""
+        current = self.window.history.current
+        if current is None:
+            return []
+        folders = [e for e in entries if e.is_prefix]
+        targets = []
+        for entry in folders:
+            key = self.model.size_key(entry)
+            if key is not None:
+                targets.append((key, _path(key)))
+        if not folders and not current.is_connection_root:
+            key = (current.connection, current.bucket, current.prefix)
+            targets.append((key, _path(key)))
+        return targets
+
+    @Slot()
+    def calculate(self) -> None:
+        """Count the selected folders (or the folder shown); a folder already being counted
+        stops instead (choosing it again is how one count is stopped)."""
+        targets = self._targets(self.window.selected_entries())
+        if not targets:
+            self.window.messages.info(self.tr("Select folders or buckets to calculate their size."))
+            return
+        for key, name in targets:
+            if key in self.jobs:
+                self._cancel(key)
+            else:
+                self.start(key, name)
+        self._update_status()
+
+    def start(self, key: SizeKey, name: str) -> Job:
+        from cloudbrowser.core.prefix_scan import scan_prefix
+
+        connection, bucket, prefix = key
+        backend = self.window.service.connection(connection).backend
+
+        def work(job: Job) -> PrefixTotals:
+            last = [0.0]
+
+            def progress(totals: PrefixTotals) -> None:
+                now = time.monotonic()
+                if now - last[0] >= REPORT_EVERY:
+                    last[0] = now
+                    job.report(totals)
+
+            return scan_prefix(backend, bucket, prefix, job.cancel_event, progress)
+
+        self.model.folder_sizes[key] = FolderSize(0, 0, counting=True)
+        self.model.folder_sizes_changed()
+        # Bound slots of this QObject (not lambdas), so they run queued on the GUI thread;
+        # each finds its folder by the job that sent it.
+        job = self.window.service.run(
+            work,
+            f"Calculating the size of {name}",
+            progress=self._on_progress,
+            succeeded=self._on_done,
+            failed=self._on_failed,
+            finished=self._on_finished,
+        )
+        self.jobs[key] = job
+        self._update_status()
+        return job
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop every count; the folders they were counting show no size."""
+        for key in list(self.jobs):
+            self._cancel(key)
+        self._update_status()
+
+    def _cancel(self, key: SizeKey) -> None:
+        job = self.jobs.pop(key, None)
+        if job is not None:
+            job.cancel()
+        if key in self.model.folder_sizes and self.model.folder_sizes[key].counting:
+            del self.model.folder_sizes[key]
+            self.model.folder_sizes_changed()
+
+    # ── results (on the GUI thread) ─────────────────────────────────────────────────────
+
+    def _sender_key(self) -> SizeKey | None:
+        """The folder of the job that sent the signal; None once it was stopped."""
+        sender = self.sender()
+        return next((k for k, job in self.jobs.items() if job.signals is sender), None)
+
+    @Slot(object)
+    def _on_progress(self, totals: PrefixTotals) -> None:
+        key = self._sender_key()
+        if key is None:
+            return
+        self.model.folder_sizes[key] = FolderSize(totals.objects, totals.bytes, counting=True)
+        self.model.folder_sizes_changed()
+        self._update_status()
+
+    @Slot(object)
+    def _on_done(self, totals: PrefixTotals) -> None:
+        key = self._sender_key()
+        if key is None or not totals.complete:
+            return
+        self.model.folder_sizes[key] = FolderSize(totals.objects, totals.bytes)
+        self.model.folder_sizes_changed(resort=True)
+        locale = self.window.qlocale
+        self.window.messages.info(
+            self.tr("{}: {} in {} objects").format(
+                _path(key), locale.formattedDataSize(totals.bytes), locale.toString(totals.objects)
+            )
+        )
+
+    @Slot(object)
+    def _on_failed(self, error: CloudBrowserError) -> None:
+        self.window.messages.minor(error)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        key = self._sender_key()
+        if key is not None:
+            del self.jobs[key]
+            size = self.model.folder_sizes.get(key)
+            if size is not None and size.counting:  # failed: no size rather than a wrong one
+                del self.model.folder_sizes[key]
+                self.model.folder_sizes_changed()
+        self._update_status()
+
+    @Slot(str)
+    def _on_connection_removed(self, connection: str) -> None:
+        for key in [k for k in self.jobs if k[0] == connection]:
+            self._cancel(key)
+        self.model.forget_sizes(connection, "", "")
+        self._update_status()
+
+    # ── display ─────────────────────────────────────────────────────────────────────────
+
+    def _update_status(self) -> None:
+        busy = bool(self.jobs)
+        self.label.setVisible(busy)
+        self.stop_button.setVisible(busy)
+        self.stop_action.setEnabled(busy)
+        if not busy:
+            return
+        locale = self.window.qlocale
+        sizes = [self.model.folder_sizes.get(k) for k in self.jobs]
+        objects = sum(s.objects for s in sizes if s is not None)
+        size = sum(s.bytes for s in sizes if s is not None)
+        what = (
+            _path(next(iter(self.jobs)))
+            if len(self.jobs) == 1
+            else self.tr("{} folders").format(len(self.jobs))
+        )
+        self.label.setText(
+            self.tr("Counting {}: {} objects, {}…").format(
+                what, locale.toString(objects), locale.formattedDataSize(size)
+            )
+        )
+
+    def _context_menu(self, menu: QMenu, entries: list[Entry]) -> bool:
+        current = self.window.history.current
+        if current is None:
+            return False
+        if any(e.is_prefix for e in entries):
+            menu.addAction(self.calculate_action)
+        elif not entries and not current.is_connection_root:
+            menu.addAction(self.calculate_action)  # no selection: this folder
+        else:
+            return False
+        if self.jobs:
+            menu.addAction(self.stop_action)
+        return True
+
+
+def _path(key: SizeKey) -> str:
+    _connection, bucket, prefix = key
+    return f"{bucket}/{prefix}"

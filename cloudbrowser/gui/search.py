@@ -1,0 +1,145 @@
+"""Search: find files by name below the folder shown, streamed into the list as found.
+
+Edit → "Search…" (Ctrl+Shift+F; Ctrl+F filters the folder already loaded) asks for a name.
+The search is a place in the history (a ``SearchLocation``): the list shows the matches of
+a recursive listing of the folder as each page arrives, named by their path below it, and
+the bar under the list says "Search results for “x” in bucket/folder — n found", with
+"Close search" (or Back) to return to the folder. Esc or Stop ends a search early; Refresh
+runs it again. Results are ordinary rows: open, download and drag them as in a folder.
+
+Case-insensitive; ``*`` and ``?`` are wildcards matched against the whole name; text with a
+"/" is matched against the path below the folder (``core/prefix_scan.NameMatcher``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle
+
+from cloudbrowser.gui.navigation import SearchLocation
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+
+class SearchActions(QObject):
+    """The window's Search action, its prompt, and the search state in the bar under the list."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.model = window.list_model
+        self.last_query = ""
+        self.dialog: QInputDialog | None = None
+        self.search_action = window._action(
+            self.tr("Search…"),
+            QStyle.StandardPixmap.SP_FileDialogContentsView,
+            [QKeySequence("Ctrl+Shift+F")],
+            self.ask,
+        )
+        self.search_action.setStatusTip(self.tr("Find files by name in this folder and below"))
+        window.edit_menu.addAction(self.search_action)
+
+        self.close_button = QPushButton(self.tr("Close search"))
+        self.close_button.setToolTip(self.tr("Back to the folder that was searched"))
+        self.close_button.clicked.connect(self.close_search)
+        self.close_button.hide()
+        layout = window.loading_bar.layout()
+        if layout is not None:
+            layout.addWidget(self.close_button)
+        # Connected after the window's own status update, so the search's text wins.
+        self.model.countsChanged.connect(self._update_bar)
+        self.model.loadingChanged.connect(self._update_bar)
+        self.model.listingFailed.connect(self._update_bar)
+
+    @property
+    def searching(self) -> SearchLocation | None:
+        """The search shown in the list, if any."""
+        location = self.model.location
+        return location if isinstance(location, SearchLocation) else None
+
+    @Slot()
+    def ask(self) -> None:
+        """Ask what to look for below the folder shown."""
+        current = self.window.history.current
+        if current is None or current.is_connection_root:
+            self.window.messages.info(self.tr("Open a bucket or folder to search in it."))
+            return
+        where = f"{current.bucket}/{current.prefix}"
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        dialog = QInputDialog(self.window)
+        dialog.setWindowTitle(self.tr("Search"))
+        dialog.setLabelText(
+            self.tr(
+                "Find files in {} and its subfolders whose name contains:\n"
+                "(* and ? are wildcards; text with a / is matched against the path)"
+            ).format(where)
+        )
+        dialog.setTextValue(self.last_query)
+        dialog.setOkButtonText(self.tr("Search"))
+        dialog.textValueSelected.connect(self.search)
+        self.dialog = dialog
+        dialog.open()
+
+    @Slot(str)
+    def search(self, text: str) -> None:
+        """Show the files below the current folder whose name matches ``text``."""
+        current = self.window.history.current
+        query = text.strip()
+        if current is None or current.is_connection_root or not query:
+            return
+        self.last_query = query
+        folder = current.folder() if isinstance(current, SearchLocation) else current
+        self.window.navigate(
+            SearchLocation(folder.connection, folder.bucket, folder.prefix, query=query)
+        )
+
+    @Slot()
+    def close_search(self) -> None:
+        """Back to the folder that was searched (Back, when that is where Back goes)."""
+        current = self.window.history.current
+        if not isinstance(current, SearchLocation):
+            return
+        folder = current.folder()
+        if self.window.history.previous == folder:
+            self.window.go_back()
+        else:
+            self.window.navigate(folder)
+
+    @Slot()
+    def _update_bar(self) -> None:
+        search = self.searching
+        self.close_button.setVisible(search is not None)
+        if search is None:
+            return
+        locale = self.window.qlocale
+        model = self.model
+        found = locale.toString(model.counts()[1])
+        looked_at = locale.toString(model.searched)
+        where = f"{search.bucket}/{search.prefix}"
+        if model.loading:
+            text = self.tr("Searching for “{}” in {}… {} found in {} objects").format(
+                search.query, where, found, looked_at
+            )
+        elif model.error is not None:
+            text = self.tr("Search for “{}” in {} failed after {} objects: {}").format(
+                search.query, where, looked_at, model.error.message
+            )
+        elif model.stopped:
+            text = self.tr("Search for “{}” in {} stopped — {} found in {} objects").format(
+                search.query, where, found, looked_at
+            )
+        else:
+            text = self.tr("Search results for “{}” in {} — {} found").format(
+                search.query, where, found
+            )
+        w = self.window
+        w.loading_label.setText(text)
+        w.stop_button.setVisible(model.loading)
+        w.retry_button.setVisible(not model.loading and (model.stopped or model.error is not None))
+        w.retry_button.setText(self.tr("Search again"))
+        w.loading_bar.setVisible(True)
