@@ -93,17 +93,20 @@ class FolderSizeActions(QObject):
 
     @Slot()
     def calculate(self) -> None:
-        """Count the selected folders (or the folder shown); a folder already being counted
-        stops instead (choosing it again is how one count is stopped)."""
+        """Count the selected folders (or the folder shown) that are not being counted yet;
+        when every one of them is being counted already, stop those counts instead (choosing
+        "Calculate size" again is how the count of one folder is stopped)."""
         targets = self._targets(self.window.selected_entries())
         if not targets:
             self.window.messages.info(self.tr("Select folders or buckets to calculate their size."))
             return
-        for key, name in targets:
-            if key in self.jobs:
+        if all(key in self.jobs for key, _name in targets):
+            for key, _name in targets:
                 self._cancel(key)
-            else:
-                self.start(key, name)
+        else:
+            for key, name in targets:
+                if key not in self.jobs:
+                    self.start(key, name)
         self._update_status()
 
     def start(self, key: SizeKey, name: str) -> Job:
@@ -228,6 +231,8 @@ class FolderSizeActions(QObject):
             self.tr("Counting {}: {} objects, {}…").format(
                 what, locale.toString(objects), locale.formattedDataSize(size)
             )
+            if objects
+            else self.tr("Counting {}…").format(what)
         )
 
     def _context_menu(self, menu: QMenu, entries: list[Entry]) -> bool:

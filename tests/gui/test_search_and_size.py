@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.s3 import S3Backend
-from cloudbrowser.gui.models.object_list import Column, FolderSize
+from cloudbrowser.gui.models.object_list import Column, FolderSize, ObjectListModel
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
@@ -234,6 +234,14 @@ def test_search_needs_a_bucket(qtbot: QtBot, window: MainWindow) -> None:
 # ── folder size ──────────────────────────────────────────────────────────────────────────
 
 
+def select_rows(window: MainWindow, *rows: str) -> None:
+    window.view.clearSelection()
+    selection = window.view.selectionModel()
+    flags = selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+    for name in rows:
+        selection.select(row_of(window, name), flags)
+
+
 def size_cell(window: MainWindow, name: str) -> tuple[str, str]:
     index = row_of(window, name).siblingAtColumn(Column.SIZE)
     return index.data(), index.data(Qt.ItemDataRole.ToolTipRole)
@@ -245,12 +253,7 @@ def test_calculated_size_shows_in_the_folder_row_until_refresh(
     go(qtbot, window, bucket)
     assert size_cell(window, "docs") == ("", None)
     window.view.setFocus()
-    window.view.selectRow(row_of(window, "docs").row())
-    window.view.selectionModel().select(
-        row_of(window, "media"),
-        window.view.selectionModel().SelectionFlag.Select
-        | window.view.selectionModel().SelectionFlag.Rows,
-    )
+    select_rows(window, "docs", "media")
     # Alt+Shift+Enter: Total Commander's "calculate the size of folders".
     QTest.keyClick(
         window,
@@ -293,17 +296,33 @@ def test_size_counts_in_the_row_and_the_status_bar_and_stops(
     gates: list[Gate],
 ) -> None:
     go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    # The size so far, growing; the objects counted are in the tooltip.
+    counting_docs = QLocale().formattedDataSize(30) + "…"
     gate = Gate(backend_of(window), monkeypatch, pass_first=2)
     gates.append(gate)
     window.view.selectRow(row_of(window, "docs").row())
     window.folder_size.calculate_action.trigger()
     # docs/ lists as 2 folders (page 1), then 2 files (page 2), counted; then the gate
     # holds the listings of its two folders.
-    qtbot.waitUntil(lambda: size_cell(window, "docs")[0] == "counting… 2", timeout=WAIT)
+    qtbot.waitUntil(lambda: size_cell(window, "docs")[0] == counting_docs, timeout=WAIT)
     assert "Counting: 2 objects so far" in size_cell(window, "docs")[1]
     label = window.folder_size.label
     assert label.isVisible() and label.text().startswith(f"Counting {bucket}/docs/: 2 objects")
     assert window.folder_size.stop_button.isVisible()
+
+    # Calculating again with another folder selected counts that one too, and leaves
+    # the count going on alone; choosing it for folders all being counted stops them.
+    select_rows(window, "docs", "media")
+    window.folder_size.calculate_action.trigger()
+    assert set(window.folder_size.jobs) == {(conn, bucket, "docs/"), (conn, bucket, "media/")}
+    assert size_cell(window, "docs")[0] == counting_docs
+    assert size_cell(window, "media")[0] == "counting…"  # held before its first page
+    assert "Counting 2 folders" in label.text()
+    select_rows(window, "media")
+    window.folder_size.calculate_action.trigger()
+    assert set(window.folder_size.jobs) == {(conn, bucket, "docs/")}
+    assert size_cell(window, "media") == ("", None)
 
     window.folder_size.stop_button.click()
     assert size_cell(window, "docs") == ("", None)
@@ -357,3 +376,37 @@ def test_context_menu_offers_calculate_size_for_folders(
     for section in window.context_menu_sections:
         section(menu2, window.selected_entries())
     assert "Calculate size" not in [a.text() for a in menu2.actions()]
+
+
+def test_the_list_model_in_search_mode_and_with_sizes_passes_model_tester(
+    qtbot: QtBot, qtmodeltester: Any, service: StorageService, server: S3Server, bucket: str
+) -> None:
+    conn = service.add_connection(server.settings(), server.credentials).id
+    model = ObjectListModel(service)
+    qtmodeltester.check(model)
+
+    def shown() -> list[str]:
+        return [model.index(r, Column.NAME).data() for r in range(model.rowCount())]
+
+    model.show(SearchLocation(conn, bucket, "", query="*.PDF"))
+    qtbot.waitUntil(lambda: not model.loading, timeout=WAIT)
+    assert shown() == [
+        "docs/2024/q1/Report-Q1.PDF",
+        "docs/2024/q2/report-q2.pdf",
+        "docs/report-2023.pdf",
+    ]
+    assert model.searched == len(FILES)
+    qtmodeltester.check(model)
+
+    model.show(Location(conn, bucket, ""))
+    qtbot.waitUntil(lambda: not model.loading, timeout=WAIT)
+    model.sort(Column.SIZE, Qt.SortOrder.DescendingOrder)
+    model.folder_sizes[(conn, bucket, "docs/")] = FolderSize(6, DOCS_BYTES)
+    model.folder_sizes[(conn, bucket, "media/")] = FolderSize(2, 1200)
+    model.folder_sizes[(conn, bucket, "tiny/")] = FolderSize(1, 1, counting=True)
+    model.folder_sizes_changed(resort=True)
+    assert shown() == ["media", "docs", "tiny", "readme.md"]  # a count going on sorts as unknown
+    qtmodeltester.check(model)
+    model.show(Location(conn, bucket, ""))  # the same place again: a refresh
+    assert set(model.folder_sizes) == {(conn, bucket, "tiny/")}  # only the one still counting
+    qtbot.waitUntil(lambda: not model.loading, timeout=WAIT)

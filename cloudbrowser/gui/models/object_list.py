@@ -503,8 +503,10 @@ class ObjectListModel(QAbstractTableModel):
         size = self.folder_size(entry)
         if size is None:
             return ""
-        if size.counting:
-            return self.tr("counting… {}").format(self._locale.toString(size.objects))
+        if size.counting:  # the size so far, growing (the objects are in the tooltip)
+            if not size.objects:
+                return self.tr("counting…")
+            return self.tr("{}…").format(self._locale.formattedDataSize(size.bytes))
         return self._locale.formattedDataSize(size.bytes)
 
     def _folder_size_tip(self, entry: Entry) -> str | None:
