@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cloudbrowser.core.checksums import content_md5, is_plain_md5, md5_of
-from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
@@ -40,8 +40,10 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.core.s3 import ObjectReader, S3Backend
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
+
+if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
+    from cloudbrowser.core.s3 import ObjectReader, S3Backend
 
 #: CopyObject copies at most 5 GiB in one request; larger objects are copied in parts.
 MAX_COPY = 5 * 1024**3
@@ -222,6 +224,7 @@ class Operation:
         workers: int = COPIES_AT_ONCE,
         max_copy: int = MAX_COPY,
         on_copied: Callable[[SourceObject], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.id = next(_ids)
         self.kind = kind
@@ -238,7 +241,8 @@ class Operation:
         #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
         self.state = State.QUEUED
         self.result = OperationResult()
-        self._cancel = threading.Event()
+        #: Set to stop (a worker's own cancel event may be passed in).
+        self._cancel = cancel or threading.Event()
         self._lock = threading.Lock()
         self._found = self._found_bytes = self._done = self._done_bytes = 0
         self._counted = False
@@ -252,6 +256,12 @@ class Operation:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """The event :meth:`cancel` sets (share it with a worker, so that cancelling
+        either stops both)."""
+        return self._cancel
 
     @property
     def cancelled(self) -> bool:
@@ -326,6 +336,8 @@ class Operation:
         def deleted(n: int) -> None:
             with self._lock:
                 self._done += n
+
+        from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
         multi = capabilities(self.backend.settings).multi_object_delete
         outcome = delete_keys(
@@ -422,6 +434,8 @@ class Operation:
         def keys() -> Iterator[str]:
             while (key := copied.get()) is not None:
                 yield key
+
+        from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
         multi = capabilities(self.backend.settings).multi_object_delete
         # Not cancellable: every source copied must be deleted, or it would exist twice.
