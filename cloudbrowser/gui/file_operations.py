@@ -39,7 +39,7 @@ from cloudbrowser.core.errors import (
     KeyNotFound,
     StorageError,
 )
-from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
@@ -231,7 +231,8 @@ class FileOperations(QObject):
         if error:
             self.messages.major(ConfigError(error, hint=_tr("Choose another name.")))
             return
-        target = current.prefix + new + ("/" if entry.is_prefix else "")
+        # In the entry's own folder: a search result lives below the folder shown.
+        target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
         item = OpItem(entry.key, target, entry.size, entry.etag)
         backend = self.service.connection(current.connection).backend
         title = _tr("Rename “{old}” to “{new}”").format(old=old, new=new)

@@ -410,3 +410,22 @@ def test_the_list_model_in_search_mode_and_with_sizes_passes_model_tester(
     model.show(Location(conn, bucket, ""))  # the same place again: a refresh
     assert set(model.folder_sizes) == {(conn, bucket, "tiny/")}  # only the one still counting
     qtbot.waitUntil(lambda: not model.loading, timeout=WAIT)
+
+
+def test_renaming_a_search_result_keeps_it_in_its_own_folder(
+    qtbot: QtBot, window: MainWindow, bucket: str, server: S3Server
+) -> None:
+    go(qtbot, window, bucket, "docs/")
+    search_for(qtbot, window, "data.csv")
+    wait_loaded(qtbot, window)
+    select_rows(window, "2024/q1/data.csv")
+    window.file_ops.ask_text = lambda _title, _label, default: "figures.csv"
+    window.file_ops.rename_action.trigger()
+    qtbot.waitUntil(
+        lambda: window.service.runner.active == 0 and not window.file_ops.busy, timeout=WAIT
+    )
+    listed = server.client.list_objects_v2(Bucket=bucket, Prefix="docs/2024/q1/")
+    assert [o["Key"] for o in listed["Contents"]] == [
+        "docs/2024/q1/Report-Q1.PDF",
+        "docs/2024/q1/figures.csv",
+    ]
