@@ -8,7 +8,10 @@ keys sit in sub-prefixes of 1,000 or fewer; DESIGN.md §7):
 
 * ``del/TOOL/rN/dNN/kNNNNN.txt`` — ``--keys`` keys (default 10,000) to delete;
 * ``mv/TOOL/rN/src/dNN/kNNNNN.txt`` — ``--move-keys`` keys (default 1,000) to rename to
-  ``mv/TOOL/rN/dst/``.
+  ``mv/TOOL/rN/dst/``;
+* ``size/dNN/kNNNNN.txt`` — ``--keys`` keys, shared, whose total every tool counts ("folder
+  size": cloudbrowser's fan-out over sub-prefixes beside one recursive listing, ``du`` and
+  the peers' equivalents).
 
 Rounds are interleaved (the order of the tools rotates). After each run the prefixes are
 counted: nothing may be left under what was deleted or moved, and a move's destination must
@@ -18,8 +21,10 @@ hold every key. A wrong count is an error row, never a figure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,11 +43,13 @@ SUITE = "operations"
 BUCKET = "bench-operations"
 #: Keys per sub-prefix of the seeded data (rclone serve s3 lists big flat folders slowly).
 PER_FOLDER = 1000
-DELETE, MOVE = "delete", "move"
+DELETE, MOVE, SIZE = "delete", "move", "size"
+SIZE_PREFIX = "size/"
 
-#: A way of running one case: ``run(prefix)`` for delete (every key below ``prefix``), or
-#: ``run(prefix)`` for move (``prefix/src/`` → ``prefix/dst/``).
-Op = Callable[[str], None]
+#: A way of running one case on ``prefix``: delete every key below it, move ``prefix/src/``
+#: to ``prefix/dst/``, or count what is below it (returning the count, or a command's
+#: output that must show it).
+Op = Callable[[str], object]
 
 
 @dataclass
@@ -70,11 +77,12 @@ def _slug(name: str) -> str:
 
 def seed(root: Path, names: list[str], runs: int, delete_keys: int, move_keys: int) -> None:
     """Write every tool's keys for every run as files below ``root/BUCKET``."""
+    base = root / BUCKET
     for name in names:
         for r in range(runs):
-            base = root / BUCKET
             _write(base / "del" / _slug(name) / f"r{r}", delete_keys)
             _write(base / "mv" / _slug(name) / f"r{r}" / "src", move_keys)
+    _write(base / SIZE_PREFIX.rstrip("/"), delete_keys)
 
 
 def _write(folder: Path, keys: int) -> None:
@@ -101,6 +109,7 @@ def cloudbrowser_tool(server: Server) -> Tool:
     with its defaults; the backend is created and warmed before anything is timed."""
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.operations import Operation, OpItem, OpKind
+    from cloudbrowser.core.prefix_scan import scan_prefix
     from cloudbrowser.core.s3 import S3Backend
 
     backend = S3Backend(
@@ -128,9 +137,31 @@ def cloudbrowser_tool(server: Server) -> Tool:
         {
             DELETE: lambda p: run(OpKind.DELETE, [OpItem(p)]),
             MOVE: lambda p: run(OpKind.MOVE, [OpItem(f"{p}src/", f"{p}dst/")]),
+            SIZE: lambda p: scan_prefix(backend, BUCKET, p).objects,
         },
         in_process=True,
         requests=lambda: sent[0],
+    )
+
+
+def one_listing_tool(server: Server) -> Tool:
+    """The size counted by one recursive listing, page after page (``operations.tally``,
+    what the delete confirmation counts with): the baseline of the fan-out."""
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
+    from cloudbrowser.core.operations import OpItem, tally
+    from cloudbrowser.core.s3 import S3Backend
+
+    backend = S3Backend(
+        ConnectionSettings(
+            name="bench", endpoint_url=server.url, region=REGION, addressing_style="path"
+        ),
+        Credentials(server.key, server.secret),
+    )
+    backend.list_buckets()
+    return Tool(
+        ONE_LISTING,
+        {SIZE: lambda p: tally(backend, BUCKET, [OpItem(p)]).objects},
+        in_process=True,
     )
 
 
@@ -165,26 +196,46 @@ def cli_tools(server: Server, home: Path) -> list[Tool]:
             DELETE: lambda p: cli([*cb, "rm", "-r", "--yes", f"{s3}{p}", *conn], ours),
             # mv -r puts the folder *into* the destination (dst/src/…), like put and get.
             MOVE: lambda p: cli([*cb, "mv", "-r", f"{s3}{p}src/", f"{s3}{p}dst/", *conn], ours),
+            SIZE: lambda p: output([*cb, "du", f"{s3}{p}", *conn], ours),
         }, in_process=False),
         Tool("s5cmd", {
             DELETE: lambda p: cli([*s5, "rm", f"{s3}{p}*"], env),
             MOVE: lambda p: cli([*s5, "mv", f"{s3}{p}src/*", f"{s3}{p}dst/"], env),
+            SIZE: lambda p: output([*s5, "du", f"{s3}{p}*"], env),
         }, in_process=False),
         Tool("rclone", {
             DELETE: lambda p: cli([*rclone, "delete", f"{remote}{p}"], rclone_env),
             MOVE: lambda p: cli([*rclone, "moveto", f"{remote}{p}src", f"{remote}{p}dst"],
                                 rclone_env),
+            SIZE: lambda p: output([*rclone, "size", f"{remote}{p}"], rclone_env),
         }, in_process=False),
         Tool("aws s3", {
             DELETE: lambda p: cli([*aws, "rm", "--recursive", *quiet, f"{s3}{p}"], env),
             MOVE: lambda p: cli([*aws, "mv", "--recursive", *quiet, f"{s3}{p}src/",
                                  f"{s3}{p}dst/"], env),
+            SIZE: lambda p: output([*aws, "ls", "--recursive", "--summarize", f"{s3}{p}"], env),
         }, in_process=False),
     ]  # fmt: skip
 
 
+def output(argv: list[str], env: dict[str, str]) -> str:
+    """Run a command; its standard output (ToolError when it fails)."""
+    try:
+        proc = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=900, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError("no answer after 900 s") from exc
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        raise ToolError(f"exit code {proc.returncode}: {' | '.join(tail) or 'no stderr'}")
+    return proc.stdout.decode(errors="replace")
+
+
 #: The tools' names, known before the server starts (the data is seeded per tool).
 TOOL_NAMES = ["cloudbrowser", "cloudbrowser CLI", "s5cmd", "rclone", "aws s3"]
+#: The baseline of the size case (it does nothing else).
+ONE_LISTING = "cloudbrowser, one listing"
 
 
 # ── measuring ────────────────────────────────────────────────────────────────────────────
@@ -197,7 +248,7 @@ def run_operations(delete_keys: int, move_keys: int, runs: int) -> list[Result]:
         root = workdir / "server"
         started = time.perf_counter()
         seed(root, TOOL_NAMES, runs, delete_keys, move_keys)
-        total = len(TOOL_NAMES) * runs * (delete_keys + move_keys)
+        total = len(TOOL_NAMES) * runs * (delete_keys + move_keys) + delete_keys
         _progress(f"wrote {total:,} keys in {time.perf_counter() - started:.1f} s")
         with rclone_s3(root) as server:
             client = boto3_client(server)
@@ -208,15 +259,17 @@ def run_operations(delete_keys: int, move_keys: int, runs: int) -> list[Result]:
             _progress(f"warm-up listing in {time.perf_counter() - started:.1f} s")
             tools = _tools(server, workdir / "home")
             server_cpu = server_cpu_meter(server.pid)
-            sizes = {DELETE: delete_keys, MOVE: move_keys}
+            sizes = {DELETE: delete_keys, MOVE: move_keys, SIZE: delete_keys}
             for r in range(runs):
                 shift = r % len(tools)
-                for case in (DELETE, MOVE):
+                for case in (SIZE, DELETE, MOVE):
                     for t in tools[shift:] + tools[:shift]:
-                        _measure(t, case, r, sizes[case], client, server_cpu)
+                        if case in t.ops or case in t.errors:
+                            _measure(t, case, r, sizes[case], client, server_cpu)
             for case, n in sizes.items():
                 for t in tools:
-                    rows.extend(_rows(t, case, n))
+                    if case in t.ops or case in t.errors:
+                        rows.extend(_rows(t, case, n))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
@@ -225,14 +278,14 @@ def run_operations(delete_keys: int, move_keys: int, runs: int) -> list[Result]:
 def _tools(server: Server, home: Path) -> list[Tool]:
     made: list[Tool] = []
     for name, factory in (
-        ("cloudbrowser", lambda: [cloudbrowser_tool(server)]),
+        ("cloudbrowser", lambda: [cloudbrowser_tool(server), one_listing_tool(server)]),
         ("CLIs", lambda: cli_tools(server, home)),
     ):
         try:
             made.extend(factory())
         except Exception as exc:  # a tool that cannot even start is an error row
             broken = Tool(name, {}, in_process=False)
-            broken.errors = {DELETE: f"set-up failed: {exc!r}", MOVE: f"set-up failed: {exc!r}"}
+            broken.errors = {c: f"set-up failed: {exc!r}" for c in (DELETE, MOVE, SIZE)}
             made.append(broken)
     return made
 
@@ -243,17 +296,19 @@ def _measure(
     if case in t.errors:
         return
     base = "del" if case == DELETE else "mv"
-    prefix = f"{base}/{_slug(t.name)}/r{r}/"
+    prefix = SIZE_PREFIX if case == SIZE else f"{base}/{_slug(t.name)}/r{r}/"
     client_cpu = time.process_time if t.in_process else children_cpu
     sent0 = t.requests() if t.requests else 0
     cpu0, server0 = client_cpu(), server_cpu()
     start = time.perf_counter()
     try:
-        t.ops[case](prefix)
+        answer = t.ops[case](prefix)
         elapsed = time.perf_counter() - start
         cpu1, server1 = client_cpu(), server_cpu()
         sent1 = t.requests() if t.requests else 0
-        if case == DELETE:
+        if case == SIZE:
+            _expect_total(answer, n)
+        elif case == DELETE:
             _expect(_count(client, prefix), 0, "keys left after the delete")
         else:
             _expect(_count(client, f"{prefix}src/"), 0, "keys left in the source")
@@ -270,12 +325,22 @@ def _measure(
     _progress(f"round {r + 1}  {case:<6} {t.name:<16} {elapsed:.2f} s  ({n / elapsed:,.0f} keys/s)")
 
 
+def _expect_total(answer: object, n: int) -> None:
+    """A count equal to ``n``, or a command's output naming it (``10000``/``10,000``)."""
+    if isinstance(answer, int):
+        _expect(answer, n, "objects counted")
+    elif not re.search(rf"(?<![\d,]){n}(?!\d)|(?<![\d,]){n:,}(?!\d)", str(answer)):
+        raise ToolError(f"the output does not show {n:,} objects: {str(answer).strip()[-200:]!r}")
+
+
 def _expect(seen: int, expected: int, what: str) -> None:
     if seen != expected:
         raise ToolError(f"{what}: {seen:,}, expected {expected:,}")
 
 
 def _case_name(case: str, n: int) -> str:
+    if case == SIZE:
+        return f"size of a {n:,}-key prefix ({-(-n // PER_FOLDER)} sub-prefixes)"
     return f"delete {n:,} keys" if case == DELETE else f"rename a {n:,}-key prefix"
 
 
@@ -309,6 +374,10 @@ def describe(delete_keys: int, move_keys: int, runs: int) -> str:
             "batches fed by the listing; MOVE: CopyObject 16 at a time, then the sources "
             "deleted in batches), in-process, client created and warmed before timing; "
             "requests = every request botocore sent, the listing included.",
+            "  size: cloudbrowser = core.prefix_scan.scan_prefix (fan-out over sub-prefixes, "
+            "8 listings at once); one listing = core.operations.tally (one recursive "
+            "listing); the CLIs: `cloudbrowser du`, `s5cmd du`, `rclone size`, "
+            "`aws s3 ls --recursive --summarize`.",
             "  cloudbrowser CLI = `cloudbrowser rm -r --yes` / `mv -r`; s5cmd rm / mv, "
             "rclone delete / moveto, aws s3 rm / mv --recursive: whole processes, start-up "
             "included, defaults.",
