@@ -194,7 +194,12 @@ def test_a_search_result_opens_and_downloads_like_a_file(
     window.transfers.opener = opened.append
     window.view.activated.emit(window.list_model.index(0, Column.NAME))
     target = tmp_path / "downloads" / "2024" / "q1" / "data.csv"
-    qtbot.waitUntil(target.exists, timeout=WAIT)
+    # Until the download is done (the window asks before closing on one going on).
+    qtbot.waitUntil(
+        lambda: window.service.runner.active == 0 and not window.transfers.queue.activity().busy,
+        timeout=WAIT,
+    )
+    window.transfers.poll()
     assert target.read_bytes() == b"d" * 40
 
 
