@@ -17,7 +17,7 @@ import sys
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +36,7 @@ from cloudbrowser.core.entries import (
     Entry,
     ListPage,
     MultipartUpload,
+    ObjectDetails,
     ObjectInfo,
     UploadedPart,
     Version,
@@ -61,6 +62,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
+from cloudbrowser.core.providers import capabilities
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -71,6 +73,8 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 1000
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
+#: The largest object one CopyObject request may copy (5 GiB).
+MAX_COPY_OBJECT_SIZE = 5 * 1024**3
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
@@ -432,6 +436,219 @@ class S3Backend:
     # The primitives of core/transfers.py. Bodies are bytes or a seekable file object (botocore
     # rewinds it to retry). ``content_md5`` is the base64 MD5 of the body ("" to send none):
     # the server refuses a body that does not match it (BadDigest).
+
+    # ── object properties, tags and preview reads ──────────────────────────────────────
+    #
+    # The Properties dialog and Preview (gui/inspect_actions.py). S3 cannot edit an object's
+    # metadata in place: ``replace_metadata`` copies the object onto itself with the new
+    # headers (MetadataDirective=REPLACE) and sends again every header it was given, so
+    # whatever the user did not change is kept.
+
+    def object_details(self, bucket: str, key: str) -> ObjectDetails:
+        """Everything HeadObject says about ``key`` (one HEAD request).
+
+        Raises: KeyNotFound (or BucketNotFound), AccessDenied, InvalidCredentials,
+        EndpointUnreachable, RequestTimeout, TLSError, StorageError.
+        """
+
+        def call() -> ObjectDetails:
+            r: Any = self.client.head_object(Bucket=bucket, Key=key)
+            headers = r.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            expires = str(r.get("ExpiresString") or headers.get("expires", "") or "")
+            tag_count = headers.get("x-amz-tagging-count", r.get("TagCount"))
+            return ObjectDetails(
+                bucket=bucket,
+                key=key,
+                size=int(r.get("ContentLength", 0)),
+                modified=_timestamp(r.get("LastModified")),
+                etag=str(r.get("ETag", "")).strip('"'),
+                content_type=str(r.get("ContentType", "")),
+                cache_control=str(r.get("CacheControl", "")),
+                content_disposition=str(r.get("ContentDisposition", "")),
+                content_encoding=str(r.get("ContentEncoding", "")),
+                content_language=str(r.get("ContentLanguage", "")),
+                expires=expires,
+                storage_class=str(r.get("StorageClass") or "STANDARD"),
+                version_id=str(r.get("VersionId", "")),
+                server_side_encryption=str(r.get("ServerSideEncryption", "")),
+                sse_kms_key_id=str(r.get("SSEKMSKeyId", "")),
+                bucket_key_enabled=bool(r.get("BucketKeyEnabled", False)),
+                sse_customer_algorithm=str(r.get("SSECustomerAlgorithm", "")),
+                restore=str(r.get("Restore", "")),
+                website_redirect=str(r.get("WebsiteRedirectLocation", "")),
+                object_lock_mode=str(r.get("ObjectLockMode", "")),
+                object_lock_retain_until=_timestamp(r.get("ObjectLockRetainUntilDate")),
+                object_lock_legal_hold=str(r.get("ObjectLockLegalHoldStatus", "")),
+                replication_status=str(r.get("ReplicationStatus", "")),
+                tag_count=int(tag_count) if tag_count not in (None, "") else -1,
+                metadata={str(k): str(v) for k, v in r.get("Metadata", {}).items()},
+            )
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def _require_tagging(self) -> None:
+        if not capabilities(self.settings).tagging:
+            # Not "try and see": rclone serve s3 takes PutObjectTagging for a PutObject and
+            # replaces the object's bytes with the tagging XML.
+            raise ConfigError(
+                "This connection's server does not support object tags.",
+                hint="Tags need a provider that supports them (Amazon S3, MinIO, Ceph, …): "
+                "choose it as the connection's provider.",
+            )
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        """The object's tags (GetObjectTagging), in the server's order.
+
+        Raises: ConfigError (the provider has no tagging), KeyNotFound, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+        self._require_tagging()
+
+        def call() -> dict[str, str]:
+            reply = self.client.get_object_tagging(Bucket=bucket, Key=key)
+            return {str(t["Key"]): str(t.get("Value", "")) for t in reply.get("TagSet", [])}
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        """Replace the object's tags with ``tags`` (PutObjectTagging; an empty mapping
+        removes them all). The object itself is not copied.
+
+        Raises: ConfigError (the provider has no tagging), KeyNotFound, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError (InvalidTag...).
+        """
+        self._require_tagging()
+
+        def call() -> None:
+            if tags:
+                self.client.put_object_tagging(
+                    Bucket=bucket,
+                    Key=key,
+                    Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                )
+            else:
+                self.client.delete_object_tagging(Bucket=bucket, Key=key)
+
+        _guard(call, bucket=bucket, key=key)
+
+    def replace_metadata(self, target: ObjectDetails) -> str:
+        """Give an object new system and user metadata by copying it onto itself.
+
+        ``target`` is the object's :meth:`object_details` with the wanted values replaced:
+        every header in it is sent again (content-type, cache-control, disposition,
+        encoding, language, expires, website redirect, user metadata, storage class,
+        SSE-S3/SSE-KMS), so what the caller did not change is kept. Tags are copied along
+        (TaggingDirective COPY, S3's default). The copy happens only if the object still
+        has ``target.etag`` (CopySourceIfMatch): a change made elsewhere since it was read
+        is never overwritten. In a versioned bucket this makes a new version. Returns the
+        new ETag.
+
+        Raises: ConfigError (over 5 GiB: CopyObject's limit; an SSE-C object; an archived
+        object not restored), ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable,
+        StorageError.
+        """
+        if target.size > MAX_COPY_OBJECT_SIZE:
+            raise ConfigError(
+                "Objects larger than 5 GiB cannot be changed in place: S3's CopyObject "
+                "request, which rewrites an object's metadata, stops at 5 GiB.",
+                hint="Tags can still be changed. To change the metadata, copy the object "
+                "with a multipart copy, or upload it again with the new metadata.",
+            )
+        if target.sse_customer_algorithm:
+            raise ConfigError(
+                "This object is encrypted with a customer-provided key (SSE-C): it cannot "
+                "be copied in place without that key.",
+                hint="Upload it again with the new metadata and your key.",
+            )
+        if target.archived:
+            raise ConfigError(
+                f"This object is in the {target.storage_class} archive tier: its metadata "
+                "cannot be changed until it is restored.",
+                hint="Restore the object first, then change its metadata.",
+            )
+
+        changed = ObjectChanged(
+            f"“{target.bucket}/{target.key}” was changed on the server since its properties "
+            "were read; nothing was saved.",
+            hint="Reopen the properties to edit the current version.",
+            code="PreconditionFailed",
+        )
+
+        def call() -> str:
+            # Servers that ignore CopySourceIfMatch (moto, rclone) are checked by a HEAD.
+            if target.etag and self.object_details(target.bucket, target.key).etag != target.etag:
+                raise changed
+            params: dict[str, Any] = {
+                "Bucket": target.bucket,
+                "Key": target.key,
+                "CopySource": {"Bucket": target.bucket, "Key": target.key},
+                "MetadataDirective": "REPLACE",
+                "Metadata": dict(target.metadata),
+                # Without it the copy lands in STANDARD, whatever the original's class.
+                "StorageClass": target.storage_class or "STANDARD",
+            }
+            optional = {
+                "ContentType": target.content_type,
+                "CacheControl": target.cache_control,
+                "ContentDisposition": target.content_disposition,
+                "ContentEncoding": target.content_encoding,
+                "ContentLanguage": target.content_language,
+                "Expires": target.expires,
+                "WebsiteRedirectLocation": target.website_redirect,
+                "ServerSideEncryption": target.server_side_encryption,
+            }
+            params.update({name: value for name, value in optional.items() if value})
+            if target.server_side_encryption.startswith("aws:kms") and target.sse_kms_key_id:
+                params["SSEKMSKeyId"] = target.sse_kms_key_id
+            if target.bucket_key_enabled:
+                params["BucketKeyEnabled"] = True
+            if target.etag:
+                params["CopySourceIfMatch"] = f'"{target.etag}"'
+            try:
+                reply = self.client.copy_object(**params)
+            except bx.ClientError as exc:
+                if _error_code(exc) == "PreconditionFailed":
+                    raise changed from exc
+                raise
+            return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=target.bucket, key=target.key)
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int,
+        length: int,
+        cancel: threading.Event | None = None,
+    ) -> bytes:
+        """At most ``length`` bytes of the object from ``start`` (one ranged GET: never
+        more than that is transferred). Fewer bytes come back at the object's end; none
+        past it. Checks ``cancel`` between 64 KiB chunks and raises Cancelled.
+
+        Raises: KeyNotFound, AccessDenied, EndpointUnreachable, RequestTimeout,
+        StorageError (InvalidObjectState for an archived object), Cancelled.
+        """
+        if length <= 0:
+            return b""
+        try:
+            reader = self.get_object(bucket, key, start=start, end=start + length - 1)
+        except StorageError as exc:
+            if exc.code == "InvalidRange":  # ``start`` at or past the end (an empty object)
+                return b""
+            raise
+        chunks: list[bytes] = []
+        got = 0
+        with reader:
+            while got < length:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Reading cancelled.")
+                chunk = reader.read(min(64 * 1024, length - got))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        return b"".join(chunks)
 
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
