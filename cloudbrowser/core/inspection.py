@@ -77,6 +77,10 @@ def expiry_seconds(amount: int, unit: ExpiryUnit) -> tuple[int, bool]:
 
 # ── editing properties ──────────────────────────────────────────────────────────────────
 
+#: The largest object one CopyObject request may copy (5 GiB): a copy in place of a
+#: larger one needs a multipart copy.
+MAX_COPY_OBJECT_SIZE = 5 * 1024**3
+
 #: S3's limits on object tags.
 MAX_TAGS = 10
 MAX_TAG_KEY = 128

@@ -60,6 +60,7 @@ from cloudbrowser.core.errors import (
     TLSError,
     UploadNotFound,
 )
+from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
 from cloudbrowser.core.providers import capabilities
@@ -73,8 +74,6 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 1000
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
-#: The largest object one CopyObject request may copy (5 GiB).
-MAX_COPY_OBJECT_SIZE = 5 * 1024**3
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)

@@ -27,8 +27,7 @@ import pytest
 
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import Cancelled, ConfigError, KeyNotFound, ObjectChanged
-from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
-from cloudbrowser.core.s3 import MAX_COPY_OBJECT_SIZE
+from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, TEXT_PREVIEW_BYTES
 from tests.conftest import S3Server
 from tests.local_servers import free_port
 

@@ -202,6 +202,9 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
+        from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
+
+        self.inspect = InspectActions(self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
