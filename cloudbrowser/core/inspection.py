@@ -106,6 +106,18 @@ _STORAGE_CLASSES: dict[str, tuple[str, ...]] = {
     "ceph": ("STANDARD",),
 }
 
+#: Providers whose objects carry ACLs that a copy in place would reset (S3 gives the copy
+#: the default, private ACL). Only these are asked for an object's ACL: rclone serve s3,
+#: for one, takes PutObjectAcl for a PutObject and empties the object.
+_OBJECT_ACL_PROVIDERS = frozenset({"aws", "ceph", "wasabi", "spaces"})
+
+
+def has_object_acls(settings: ConnectionSettings) -> bool:
+    """Whether a copy in place should carry the object's ACL over (public-read grants...)."""
+    provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
+    return provider in _OBJECT_ACL_PROVIDERS
+
+
 #: An HTTP header token: what a user metadata key may be made of.
 _HEADER_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 

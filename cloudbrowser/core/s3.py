@@ -60,7 +60,7 @@ from cloudbrowser.core.errors import (
     TLSError,
     UploadNotFound,
 )
-from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE
+from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
 from cloudbrowser.core.providers import capabilities
@@ -537,7 +537,9 @@ class S3Backend:
         every header in it is sent again (content-type, cache-control, disposition,
         encoding, language, expires, website redirect, user metadata, storage class,
         SSE-S3/SSE-KMS), so what the caller did not change is kept. Tags are copied along
-        (TaggingDirective COPY, S3's default). The copy happens only if the object still
+        (TaggingDirective COPY, S3's default). Where the provider has object ACLs, grants
+        beyond the owner's (e.g. public read), which the copy would drop, are sent with the
+        copy (one GetObjectAcl first). The copy happens only if the object still
         has ``target.etag`` (CopySourceIfMatch): a change made elsewhere since it was read
         is never overwritten. In a versioned bucket this makes a new version. Returns the
         new ETag.
@@ -603,6 +605,7 @@ class S3Backend:
                 params["BucketKeyEnabled"] = True
             if target.etag:
                 params["CopySourceIfMatch"] = f'"{target.etag}"'
+            params.update(self._grant_headers(target.bucket, target.key))
             try:
                 reply = self.client.copy_object(**params)
             except bx.ClientError as exc:
@@ -612,6 +615,51 @@ class S3Backend:
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
         return _guard(call, bucket=target.bucket, key=target.key)
+
+    def _grant_headers(self, bucket: str, key: str) -> dict[str, str]:
+        """The object's ACL as CopyObject grant headers, when it grants more than the
+        owner's full control (what a copy in place would otherwise drop: the copy gets the
+        private default). Sent with the copy itself, so the object is never private in
+        between. Empty where the provider has no object ACLs, ACLs are disabled (bucket
+        owner enforced) or the ACL may not be read."""
+        if not has_object_acls(self.settings):
+            return {}
+        try:
+            reply = self.client.get_object_acl(Bucket=bucket, Key=key)
+        except bx.ClientError as exc:
+            if _error_code(exc) in (
+                "AccessControlListNotSupported",
+                "AccessDenied",
+                "NotImplemented",
+            ):
+                return {}
+            raise
+        owner_id = reply.get("Owner", {}).get("ID")
+        by_permission: dict[str, list[str]] = {}
+        for grant in reply.get("Grants", []):
+            grantee: Any = grant.get("Grantee", {})
+            if grantee.get("ID"):
+                who = f'id="{grantee["ID"]}"'
+            elif grantee.get("URI"):
+                who = f'uri="{grantee["URI"]}"'
+            elif grantee.get("EmailAddress"):
+                who = f'emailAddress="{grantee["EmailAddress"]}"'
+            else:
+                continue
+            by_permission.setdefault(str(grant.get("Permission", "")), []).append(who)
+        if by_permission == {"FULL_CONTROL": [f'id="{owner_id}"']} or not by_permission:
+            return {}
+        header = {
+            "FULL_CONTROL": "GrantFullControl",
+            "READ": "GrantRead",
+            "READ_ACP": "GrantReadACP",
+            "WRITE_ACP": "GrantWriteACP",
+        }
+        return {
+            header[permission]: ", ".join(grantees)
+            for permission, grantees in by_permission.items()
+            if permission in header
+        }
 
     def read_range(
         self,

@@ -237,3 +237,19 @@ def test_a_range_read_stops_when_cancelled(server: S3Server) -> None:
     cancel.set()
     with pytest.raises(Cancelled):
         server.backend().read_range(bucket, "data/some-file.bin", 0, 200_000, cancel)
+
+
+def test_a_metadata_copy_keeps_a_public_read_grant(moto_server: S3Server) -> None:
+    """moto only: rclone serve s3 has no ACLs (its PutObjectAcl empties the object, so the
+    backend never sends one to a provider not known to have object ACLs)."""
+    server = moto_server
+    bucket = server.bucket()
+    server.client.put_object(Bucket=bucket, Key=KEY, Body=BODY, ACL="public-read")
+    backend = server.backend(provider="aws")
+    details = backend.object_details(bucket, KEY)
+    backend.replace_metadata(replace(details, content_type="text/csv"))
+    grants = server.client.get_object_acl(Bucket=bucket, Key=KEY)["Grants"]
+    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in [
+        g["Grantee"] for g in grants
+    ]
+    assert backend.object_details(bucket, KEY).content_type == "text/csv"

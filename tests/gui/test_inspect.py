@@ -101,6 +101,8 @@ def context_action(window: MainWindow, text: str) -> QAction:
 
 
 def wait_properties(qtbot: QtBot, dialog: PropertiesDialog) -> None:
+    qtbot.waitUntil(lambda: dialog.stack.currentWidget() is not dialog.loading, timeout=WAIT)
+    assert dialog.stack.currentWidget() is dialog.tabs, dialog.error_label.text()
     qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.tabs, timeout=WAIT)
 
 
@@ -352,3 +354,45 @@ def test_share_link_is_copied_works_and_custom_expiry_is_capped(
         timeout=WAIT,
     )
     assert dialog.cap_note.isVisible()
+
+
+def test_an_archived_object_is_not_read_and_its_metadata_is_locked(
+    qtbot: QtBot, open_window: Callable[[S3Server], MainWindow], moto_server: S3Server
+) -> None:
+    """moto only: rclone has no archive tiers."""
+    server = moto_server
+    window = open_window(server)
+    bucket = server.bucket()
+    server.client.put_object(
+        Bucket=bucket, Key="cold/old-backup.txt", Body=b"frozen", StorageClass="GLACIER"
+    )
+    open_folder(qtbot, window, bucket, "cold/")
+    select(window, "old-backup.txt")
+    preview = window.inspect.preview()
+    assert preview is not None
+    qtbot.waitUntil(lambda: preview.preview is not None, timeout=WAIT)
+    assert preview.stack.currentWidget() is preview.summary_page
+    assert "archived" in preview.info.text()
+    assert preview.download_button.isHidden()
+    preview.close()
+
+    dialog = window.inspect.show_properties()
+    assert dialog is not None
+    wait_properties(qtbot, dialog)
+    assert not dialog.content_type.isEnabled()
+    assert "restore it" in dialog.copy_note.text()
+    # moto refuses GetObjectTagging on an archived object: the rest is still shown.
+    assert dialog.tags_note.text().startswith("The tags could not be read")
+
+
+def test_copy_uri_at_the_bucket_list_names_buckets(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket("listed")
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, bucket)
+    assert [a.text() for a in [context_action(window, "Copy s3:// URI")]]
+    window.inspect.copy_uris()
+    assert QApplication.clipboard().text() == f"s3://{bucket}/"
+    assert window.inspect.show_properties() is None  # no bucket properties here

@@ -217,9 +217,11 @@ class PreviewDialog(QDialog):
         self.download_button.setVisible(download is not None)
         self._download, self._show_properties = download, show_properties
         self.download_button.clicked.connect(self._on_download)
+        self.download_button.setAutoDefault(False)  # Enter must not start a download
         buttons.addButton(self.download_button, QDialogButtonBox.ButtonRole.ActionRole)
         if show_properties is not None:
             props = QPushButton(self.tr("Properties…"))
+            props.setAutoDefault(False)
             props.clicked.connect(self._on_properties)
             buttons.addButton(props, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.reject)
@@ -302,6 +304,8 @@ class PreviewDialog(QDialog):
             )
             return
         if kind is PreviewKind.OTHER:
+            if d.archived:  # a download would be refused until it is restored
+                self.download_button.hide()
             self._fill_summary(d)
             self.stack.setCurrentWidget(self.summary_page)
             self.info.setText(preview.reason)
@@ -341,7 +345,7 @@ class PreviewDialog(QDialog):
         for label, value in (
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
             (self.tr("S3 URI:"), s3_uri(d.bucket, d.key)),
-            (self.tr("Size:"), f"{self._size(d.size)} ({self.qlocale.toString(d.size)} bytes)"),
+            (self.tr("Size:"), self._size(d.size)),
             (self.tr("Modified:"), self.qlocale.toString(modified) if d.modified else "—"),
             (self.tr("Content type:"), d.content_type or "—"),
             (self.tr("Storage class:"), d.storage_class),

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.entries import ObjectDetails
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
     MAX_COPY_OBJECT_SIZE,
     MAX_TAGS,
@@ -56,6 +56,8 @@ from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
+#: Storage classes whose objects must be restored before they can be read.
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 #: Offered in the content-type box (any other may be typed).
 COMMON_TYPES = (
     "application/octet-stream",
@@ -363,11 +365,18 @@ class PropertiesDialog(QDialog):
             )
         )
 
+        unreadable = self.tr("The tags could not be read: {error}")
+
         def work(_job: Job) -> Loaded:
             details = backend.object_details(bucket, key)
             if not can_tag:
                 return Loaded(details, None, no_tags)
-            return Loaded(details, backend.get_tags(bucket, key))
+            try:
+                return Loaded(details, backend.get_tags(bucket, key))
+            except StorageError as error:
+                # Often a key allowed s3:GetObject but not s3:GetObjectTagging: the other
+                # properties are still worth showing (and editing).
+                return Loaded(details, None, unreadable.format(error=error.message))
 
         self.job = self.service.run(
             work,
@@ -417,17 +426,17 @@ class PropertiesDialog(QDialog):
             editor.setEnabled(not blocked)
         self.storage_class.setEnabled(not blocked and self.storage_class.count() > 1)
         self.metadata.set_editable(not blocked)
-        self.copy_note.setText(
-            blocked
-            or self.tr(
-                "S3 cannot edit these in place: saving copies the object onto itself with "
-                "the new values. Its modified time changes and a versioned bucket keeps the "
-                "old version."
-            )
-        )
+        self.copy_note.setText(blocked or self._copy_text())
         self.copy_note.setStyleSheet("color: #c0392b;" if blocked else "")
         self.stack.setCurrentWidget(self.tabs)
         self._on_edited()
+
+    def _copy_text(self) -> str:
+        return self.tr(
+            "S3 cannot edit these in place: saving copies the object onto itself with the "
+            "new values. Its modified time changes and a versioned bucket keeps the old "
+            "version."
+        )
 
     def _copy_blocker(self, d: ObjectDetails) -> str:
         """Why the metadata of ``d`` cannot be changed by a copy in place ("" if it can)."""
@@ -452,7 +461,9 @@ class PropertiesDialog(QDialog):
         while form.rowCount():
             form.removeRow(0)
         loc = self.qlocale
-        size = f"{loc.formattedDataSize(d.size)} ({loc.toString(d.size)} bytes)"
+        size = loc.formattedDataSize(d.size)
+        if d.size >= 1024:
+            size += " " + self.tr("({n} bytes)").format(n=loc.toString(d.size))
         modified = (
             loc.toString(
                 QDateTime.fromSecsSinceEpoch(int(d.modified)).toLocalTime(),
@@ -498,7 +509,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Replication:"), d.replication_status),
         ]
         rows += [(label, value) for label, value in optional if value]
-        rows.append((self.tr("Version ID:"), d.version_id or self.tr("— (bucket not versioned)")))
+        rows.append((self.tr("Version ID:"), d.version_id or "—"))
         if d.object_lock_retain_until:
             until = QDateTime.fromSecsSinceEpoch(int(d.object_lock_retain_until)).toLocalTime()
             rows.append((self.tr("Retain until:"), loc.toString(until)))
@@ -536,6 +547,19 @@ class PropertiesDialog(QDialog):
         self.save_button.setEnabled(
             not problems and plan is not None and not plan.empty and not self.saving
         )
+        details = self.loaded.details
+        wanted = self.storage_class.currentText()
+        if wanted in ARCHIVE_CLASSES and wanted != details.storage_class:
+            self.copy_note.setText(
+                self.tr(
+                    "{cls} is an archive tier: once moved there, the object cannot be read, "
+                    "previewed or downloaded until it is restored, which takes hours."
+                ).format(cls=wanted)
+            )
+            self.copy_note.setStyleSheet("color: #c0392b;")
+        elif not self._copy_blocker(details):
+            self.copy_note.setText(self._copy_text())
+            self.copy_note.setStyleSheet("")
 
     @Slot()
     def guess_content_type(self) -> None:
