@@ -53,6 +53,7 @@ from cloudbrowser.core.inspection import (
 )
 from cloudbrowser.core.providers import capabilities, preset
 from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -227,7 +228,7 @@ class PropertiesDialog(QDialog):
         layout.addWidget(self.stack, 1)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #c0392b;")
+        self.problems.setStyleSheet(f"color: {status_colour(False)};")
         self.problems.hide()
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
@@ -427,7 +428,7 @@ class PropertiesDialog(QDialog):
         self.storage_class.setEnabled(not blocked and self.storage_class.count() > 1)
         self.metadata.set_editable(not blocked)
         self.copy_note.setText(blocked or self._copy_text())
-        self.copy_note.setStyleSheet("color: #c0392b;" if blocked else "")
+        self.copy_note.setStyleSheet(f"color: {status_colour(False)};" if blocked else "")
         self.stack.setCurrentWidget(self.tabs)
         self._on_edited()
 
@@ -556,7 +557,7 @@ class PropertiesDialog(QDialog):
                     "previewed or downloaded until it is restored, which takes hours."
                 ).format(cls=wanted)
             )
-            self.copy_note.setStyleSheet("color: #c0392b;")
+            self.copy_note.setStyleSheet(f"color: {status_colour(False)};")
         elif not self._copy_blocker(details):
             self.copy_note.setText(self._copy_text())
             self.copy_note.setStyleSheet("")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
 from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -107,7 +108,7 @@ class ShareDialog(QDialog):
         layout.addLayout(row)
         self.cap_note = QLabel()
         self.cap_note.setWordWrap(True)
-        self.cap_note.setStyleSheet("color: #c0392b;")
+        self.cap_note.setStyleSheet(f"color: {status_colour(False)};")
         self.cap_note.hide()
         layout.addWidget(self.cap_note)
 
