@@ -112,8 +112,11 @@ class InspectActions(QObject):
         return True
 
     def _keep(self, dialog: QWidget) -> None:
+        """Remember an open dialog and show it in front, with the keyboard (Esc, Space)."""
         self.dialogs.append(dialog)
         dialog.destroyed.connect(lambda _obj=None, d=dialog: self._forget(d))
+        dialog.show()
+        dialog.activateWindow()
 
     def _forget(self, dialog: QWidget) -> None:
         self.dialogs = [d for d in self.dialogs if d is not dialog]
@@ -142,7 +145,6 @@ class InspectActions(QObject):
         dialog.saved.connect(lambda _details, at=current: self._refresh_if_shown(at))
         dialog.finished.connect(lambda _result, d=dialog: None if d.saving else d.deleteLater())
         self._keep(dialog)
-        dialog.show()
         return dialog
 
     def _refresh_if_shown(self, location: Location) -> None:
@@ -183,7 +185,6 @@ class InspectActions(QObject):
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)
-        dialog.show()
         return dialog
 
     # ── share and copy ──────────────────────────────────────────────────────────────────
@@ -218,7 +219,6 @@ class InspectActions(QObject):
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)
-        dialog.show()
         return dialog
 
     def _addresses(self, url: bool) -> list[str]:

@@ -396,3 +396,20 @@ def test_copy_uri_at_the_bucket_list_names_buckets(
     window.inspect.copy_uris()
     assert QApplication.clipboard().text() == f"s3://{bucket}/"
     assert window.inspect.show_properties() is None  # no bucket properties here
+
+
+def test_closing_a_preview_cancels_its_read(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"docs/slow-to-read.txt": b"text " * 1000})
+    open_folder(qtbot, window, bucket, "docs/")
+    select(window, "slow-to-read.txt")
+    dialog = window.inspect.preview()
+    assert dialog is not None and dialog.job is not None
+    job = dialog.job
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=WAIT)
+    QTest.keyClick(QApplication.focusWidget() or dialog, Qt.Key.Key_Escape)
+    assert job.cancelled
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: window.service.runner.active == 0, timeout=WAIT)
