@@ -114,7 +114,7 @@ def test_objects_over_5_gib_are_refused_before_any_request() -> None:
     # Nothing listens there: a request would fail with EndpointUnreachable instead.
     backend = S3Backend(
         ConnectionSettings(endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1"),
-        Credentials("access-key-id-123456", "secret"),
+        Credentials("access-key-id-123456", "never-sent-secret-0123456789"),
     )
     huge = ObjectDetails("b", "big.iso", MAX_COPY_OBJECT_SIZE + 1, 0.0, "etag-1")
     with pytest.raises(ConfigError, match="5 GiB"):
