@@ -585,9 +585,11 @@ class S3Backend:
                 "CopySource": {"Bucket": target.bucket, "Key": target.key},
                 "MetadataDirective": "REPLACE",
                 "Metadata": dict(target.metadata),
-                # Without it the copy lands in STANDARD, whatever the original's class.
-                "StorageClass": target.storage_class or "STANDARD",
             }
+            if target.storage_class and target.storage_class != "STANDARD":
+                # Without it the copy lands in STANDARD, whatever the original's class (for
+                # STANDARD it is left out: some providers refuse the header).
+                params["StorageClass"] = target.storage_class
             optional = {
                 "ContentType": target.content_type,
                 "CacheControl": target.cache_control,

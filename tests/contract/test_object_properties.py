@@ -9,6 +9,7 @@ What each server lacks (found by these tests and by probing):
   no provider: "Other S3-compatible", no tagging). rclone does copy an object onto itself
   with MetadataDirective=REPLACE. Neither it nor moto honours CopySourceIfMatch: the
   backend checks the ETag with a HEAD just before copying.
+* rclone does not keep the ``Expires`` header of an object.
 * moto does not check presigned URLs' expiry (nor any signature): the expiry test runs
   on rclone only.
 """
@@ -33,6 +34,7 @@ from tests.local_servers import free_port
 
 KEY = "docs/properties-report.txt"
 BODY = b"quarterly numbers\n" * 10
+EXPIRES = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 def lower_keys(d: dict[str, str]) -> dict[str, str]:
@@ -49,6 +51,8 @@ def arrange(server: S3Server) -> str:
         ContentType="text/plain",
         CacheControl="max-age=60",
         ContentDisposition='attachment; filename="report.txt"',
+        ContentLanguage="en",
+        Expires=EXPIRES,
         Metadata={"owner": "ann", "project": "q1"},
     )
     return bucket
@@ -62,6 +66,9 @@ def test_object_details_reports_what_head_says(server: S3Server) -> None:
     assert details.content_type == "text/plain"
     assert details.cache_control == "max-age=60"
     assert details.content_disposition == 'attachment; filename="report.txt"'
+    assert details.content_language == "en"
+    # rclone serve s3 does not keep an Expires header.
+    assert details.expires == ("Wed, 02 Jan 2030 03:04:05 GMT" if server.kind == "moto" else "")
     assert details.storage_class == "STANDARD"
     assert lower_keys(details.metadata) == {"owner": "ann", "project": "q1"}
     assert not details.archived
@@ -91,6 +98,7 @@ def test_replace_metadata_copies_in_place_and_keeps_the_rest(server: S3Server) -
     assert lower_keys(after.metadata) == {"owner": "bob", "reviewed": "yes"}
     # What was not edited is sent again, so the copy keeps it.
     assert after.content_disposition == 'attachment; filename="report.txt"'
+    assert (after.content_language, after.expires) == ("en", details.expires)
     assert after.size == len(BODY)
     body = server.client.get_object(Bucket=bucket, Key=KEY)["Body"].read()
     assert body == BODY
