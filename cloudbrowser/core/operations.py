@@ -53,6 +53,9 @@ COPY_PART_SIZE = 512 * MiB
 STREAM_PART_SIZE = 16 * MiB
 #: Copies in flight at once. Each is one round trip with the server doing the work.
 COPIES_AT_ONCE = 16
+#: Objects listed ahead of the work: the listing runs ahead so that the count (and so the
+#: progress) is known early, at a bounded cost in memory (~100 bytes per object).
+LIST_AHEAD = 200_000
 
 _ids = itertools.count(1)
 
@@ -234,7 +237,9 @@ class Operation:
         self.dest_backend = dest_backend or backend
         self.dest_bucket = dest_bucket or bucket
         self.title = title or f"{kind.value} {len(items)} item(s)"
-        self.workers = workers
+        # Copies and a move's delete batches share the connection pool: fit both in it.
+        pool = getattr(backend.settings, "max_pool_connections", workers + 4)
+        self.workers = max(1, min(workers, pool - 4))
         self.max_copy = max_copy
         #: Called (on a request thread) as each copy is made, for a per-object report.
         self.on_copied = on_copied
@@ -325,11 +330,55 @@ class Operation:
         with self._lock:
             self._counted = True
 
+    def _prefetched(self, sources: Iterator[SourceObject]) -> Iterator[SourceObject]:
+        """``sources``, listed on a thread of its own up to LIST_AHEAD objects ahead of the
+        consumer. Raises Cancelled (in the consumer) once cancelled."""
+        ahead: queue.Queue[SourceObject | None] = queue.Queue(LIST_AHEAD)
+        #: The consumer is gone (ended, failed or cancelled): the lister stops too.
+        gone = threading.Event()
+
+        def put(item: SourceObject | None) -> bool:
+            while not (gone.is_set() or self._cancel.is_set()):
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for source in sources:
+                    if not put(source):
+                        return
+            except Cancelled:
+                pass
+            finally:
+                put(None)
+
+        lister = threading.Thread(target=produce, name="operation-list", daemon=True)
+        lister.start()
+        try:
+            while True:
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                try:
+                    item = ahead.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                yield item
+        finally:
+            gone.set()
+            # A listing request in flight ends within the read timeout; don't wait for it.
+            lister.join(timeout=1.0)
+
     def _delete(self) -> None:
         sizes: dict[str, int] = {}
 
         def keys() -> Iterator[str]:
-            for source in self._sources(look_up=False):
+            for source in self._prefetched(self._sources(look_up=False)):
                 sizes[source.key] = source.size
                 yield source.key
 
@@ -388,7 +437,7 @@ class Operation:
                     self._done_bytes += source.size
 
         try:
-            for source in self._sources(look_up=True):
+            for source in self._prefetched(self._sources(look_up=True)):
                 if self._cancel.is_set():
                     raise Cancelled("Cancelled.")
                 same_place = (self.dest_bucket, source.target) == (self.bucket, source.key)

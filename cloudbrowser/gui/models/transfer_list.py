@@ -283,13 +283,15 @@ class TransferListModel(QAbstractTableModel):
                 OpKind.DELETE: _tr("Delete"),
             }[op.kind]
         if column == Column.SIZE:
-            count = self._locale.toString(p.found) + ("" if p.counted else "+")
-            return _tr("{n} objects").format(n=count)
+            # Objects are counted in the State column; bytes here, as for transfers.
+            return self._locale.formattedDataSize(p.found_bytes) + ("" if p.counted else "…")
         if column == Column.PROGRESS:
             return f"{_operation_percent(op)} %"
         if column == Column.SPEED:
             speed = self.speed(op)
-            return _tr("{n}/s").format(n=self._locale.toString(int(speed))) if speed >= 1 else ""
+            if speed < 1:
+                return ""
+            return _tr("{n} obj/s").format(n=self._locale.toString(int(speed)))
         if column == Column.ETA:
             speed = self.speed(op)
             if op.state is not State.RUNNING or speed < 1 or not p.counted:
