@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
@@ -178,7 +179,13 @@ def test_versions_dialog_restores_downloads_and_deletes_versions(
     left = moto_server.client.list_object_versions(Bucket=bucket, Prefix="notes.txt")
     assert doomed.version_id not in {v["VersionId"] for v in left["Versions"]}
 
-    # Saying no changes nothing.
+    # Del on the version list asks too; saying no changes nothing.
+    dialog.confirm = lambda title, text: asked.append(text) is not None  # always False
+    pick(dialog, 7)
+    dialog.tree.setFocus()
+    QTest.keyClick(dialog.tree, Qt.Key.Key_Delete)
+    assert asked[-1].startswith("Permanently delete the version of")
+    assert not dialog.loading and dialog.tree.topLevelItemCount() == 3
     dialog.confirm = lambda title, text: False
     pick(dialog, 7)
     dialog.restore_button.click()
@@ -250,6 +257,13 @@ def test_show_deleted_lists_deleted_files_and_undelete_brings_them_back(
         timeout=WAIT,
     )
     assert [t.key for t in window.transfers.queue.transfers()] == ["docs/file-5.txt"]
+
+    # Their context menu offers Undelete and Versions…, not Download.
+    select(window, "file-4.txt")
+    window.view.setCurrentIndex(row_of(window, "file-4.txt"))
+    with pytest.raises(AssertionError, match="no 'Download'"):
+        context_action(window, "Download")
+    context_action(window, "Versions…")
 
     # Undelete two of them from the context menu.
     select(window, "file-1.txt", "file-4.txt")

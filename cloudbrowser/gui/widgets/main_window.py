@@ -832,7 +832,7 @@ class MainWindow(QMainWindow):
     def _list_context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         entries = self.selected_entries()
-        if entries:
+        if any(not self.list_model.is_deleted(e.key) for e in entries):
             menu.addAction(self.download_action)
             menu.addAction(self.download_to_action)
             menu.addSeparator()
