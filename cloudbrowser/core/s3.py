@@ -465,7 +465,8 @@ class S3Backend:
         EndpointUnreachable, Cancelled, StorageError.
         """
         found: list[Version] = []
-        for versions, markers, _prefixes in self._version_pages(bucket, key, cancel):
+        pages = self._version_pages(bucket, key, cancel, delimiter=DELIMITER)
+        for versions, markers, _prefixes in pages:
             rows = versions + markers
             found.extend(v for v in rows if v.key == key)
             if any(v.key != key for v in rows):

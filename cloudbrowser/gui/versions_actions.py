@@ -59,6 +59,7 @@ class VersionActions(QObject):
         window.edit_menu.addAction(self.undelete_action)
         window.view_menu.addAction(self.show_deleted_action)
         window.context_menu_sections.append(self._context_section)
+        window.list_model.loadingChanged.connect(self._on_loading)
         #: One dialog per window, made on first use and kept: a listing job may still
         #: report to it after it is closed.
         self._dialog: VersionsDialog | None = None
@@ -124,6 +125,13 @@ class VersionActions(QObject):
             self.window.messages.info(
                 self.tr("Showing deleted objects too (versioned buckets only).")
             )
+
+    @Slot(bool)
+    def _on_loading(self, loading: bool) -> None:
+        """A listing ended: if its deleted objects could not be listed, say why (once)."""
+        error = self.window.list_model.deleted_error
+        if not loading and error is not None:
+            self.window.messages.minor(error)
 
     # ── Undelete ────────────────────────────────────────────────────────────────────────
 

@@ -328,3 +328,35 @@ def test_a_deleted_file_opens_its_versions_and_can_be_restored_there(
     assert current_body(moto_server, bucket, "report.csv") == b"a,b\n"
     wait_loaded(qtbot, window)
     assert not window.list_model.is_deleted("report.csv")
+
+
+def test_show_deleted_on_a_server_without_versions_keeps_the_listing(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server
+) -> None:
+    """rclone serve s3 keeps no versions: the folder is still listed in full, and the
+    status bar says why no deleted objects are shown (no error panel, no failed listing)."""
+    bucket = rclone_server.bucket()
+    rclone_server.put(bucket, ["a-longer-name.txt", "b-longer-name.txt"])
+    conn = service.add_connection(rclone_server.settings(), rclone_server.credentials)
+    win = MainWindow(service)
+    qtbot.addWidget(win)
+    win.add_connection(conn.id)
+    win.show()
+    wait_loaded(qtbot, win)
+    go(qtbot, win, bucket)
+    win.versions.show_deleted_action.trigger()
+    wait_loaded(qtbot, win)
+    assert names(win) == ["a-longer-name.txt", "b-longer-name.txt"]
+    assert win.list_model.error is None and win.stack.currentWidget() is win.view
+    assert not win.loading_bar.isVisible()
+    assert "does not keep object versions" in win.statusBar().currentMessage()
+
+    # Versions… says the same in its dialog.
+    win.view.selectRow(0)
+    dialog = win.versions.show_versions()
+    assert dialog is not None
+    wait_dialog(qtbot, dialog)
+    text = dialog.status.text()
+    assert "does not keep object versions" in text or "has no versioning" in text
+    assert dialog.tree.isHidden()
+    win.transfers.shutdown()

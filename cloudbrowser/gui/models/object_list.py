@@ -130,6 +130,8 @@ class ObjectListModel(QAbstractTableModel):
         self._deleted_counts = [0, 0]
         #: The listing running now is to be followed by the deleted objects' one.
         self._deleted_next = False
+        #: Why the deleted objects could not be listed (the rows listed stay complete).
+        self.deleted_error: CloudBrowserError | None = None
 
     # ── public API ──────────────────────────────────────────────────────────────────────
 
@@ -176,6 +178,7 @@ class ObjectListModel(QAbstractTableModel):
         self.stopped = False
         self.error = None
         self._deleted_next = self.show_deleted and bool(location.bucket)
+        self.deleted_error = None
         self.endResetModel()
         self.countsChanged.emit()
         handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
@@ -287,7 +290,7 @@ class ObjectListModel(QAbstractTableModel):
             work,
             f"Listing deleted objects in {bucket}/{prefix}",
             progress=self._on_deleted_page,
-            failed=self._on_failed,
+            failed=self._on_deleted_failed,
             finished=self._on_finished,
         )
 
@@ -309,6 +312,13 @@ class ObjectListModel(QAbstractTableModel):
         )
         self._relayout(lambda: self._extend(*rows))
         self.countsChanged.emit()
+
+    @Slot(object)
+    def _on_deleted_failed(self, error: CloudBrowserError) -> None:
+        """Not a listing failure: every current row is there, only deleted ones are not
+        (a server without versions, a key that may not list them)."""
+        if self._is_current():
+            self.deleted_error = error
 
     def _cancel_job(self) -> None:
         if self._job is not None:
