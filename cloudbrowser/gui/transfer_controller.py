@@ -45,6 +45,7 @@ from cloudbrowser.core.transfers import (
 from cloudbrowser.gui.drag_out import RemoteFilesMime, new_staging_folder
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
+from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
@@ -187,17 +188,22 @@ class TransferController(QObject):
     def start_drag_out(
         self, conn_id: str, bucket: str, base_prefix: str, entries: Sequence[Entry]
     ) -> RemoteFilesMime:
-        """The data for dragging ``entries`` out of the window; their download starts now."""
+        """The data for dragging ``entries``: out of the window, their download starts with
+        ``mime.start()`` (the view calls it when the drag leaves the window); inside it, the
+        drop moves them on the server and nothing is downloaded."""
         folder = new_staging_folder()
         names = [e.name(base_prefix) for e in entries]
-        mime = RemoteFilesMime(folder, names, self)
+        selection = ObjectSelection(conn_id, bucket, base_prefix, tuple(entries))
 
         def queued() -> None:
             mime.planned = True
 
-        self.download(
-            conn_id, bucket, base_prefix, entries, folder, batch=mime.batch, queued=queued
-        )
+        def start() -> None:
+            self.download(
+                conn_id, bucket, base_prefix, entries, folder, batch=mime.batch, queued=queued
+            )
+
+        mime = RemoteFilesMime(folder, names, self, selection=selection, start=start)
         return mime
 
     def end_drag_out(self, mime: RemoteFilesMime, dropped: bool) -> None:

@@ -50,6 +50,7 @@ from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
+from cloudbrowser.gui.file_operations import FileOperations
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         self._build_transfer_ui()
         self._build_menus()
 
+        self.file_ops = FileOperations(self)
         self.list_model.countsChanged.connect(self._update_status)
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
@@ -744,7 +746,10 @@ class MainWindow(QMainWindow):
             self.upload_paths([Path(name)], target)
 
     def paste_files(self) -> None:
-        """Paste files copied in the system's file manager: upload them here."""
+        """Paste objects copied or cut here (a copy or move on the server), else files
+        copied in the system's file manager (an upload)."""
+        if self.file_ops.paste_objects():
+            return
         paths = local_paths(QApplication.clipboard().mimeData())
         if not paths:
             self.messages.info("The clipboard holds no files to upload.")
@@ -960,6 +965,21 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        if self.file_ops.busy:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Operations in progress"),
+                self.tr(
+                    "Copies, moves or deletes on the server are not finished. Stop them now? "
+                    "What is done stays done; a move never loses an object."
+                ),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.file_ops.cancel_all()
         self.save_state()
         # Release a worker waiting for an MFA code, then cancel, don't wait: the bounded
         # wait for the workers happens once, at exit (app.py).
