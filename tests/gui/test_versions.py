@@ -291,8 +291,13 @@ def test_show_deleted_lists_deleted_files_and_undelete_brings_them_back(
 
 
 def test_the_version_shortcuts_are_unique_in_the_window(window: MainWindow) -> None:
+    edit = [a.text() for a in window.edit_menu.actions()]
+    assert "Versions…" in edit and "Undelete" in edit
+    assert "Show deleted" in [a.text() for a in window.view_menu.actions()]
     seen: dict[str, str] = {}
     for action in window.findChildren(QAction):
+        if action.shortcutContext() == Qt.ShortcutContext.WidgetShortcut:
+            continue  # one widget's key (Del in the list, Del in the Transfers panel)
         for key in action.shortcuts():
             text = key.toString()
             assert text not in seen, f"{text} is both {seen[text]!r} and {action.text()!r}"
