@@ -52,6 +52,7 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NotFound,
+    NoVersioning,
     ObjectChanged,
     RequestTimeout,
     StorageError,
@@ -71,6 +72,8 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 1000
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
+#: An undelete removes at most this many delete markers stacked on one key.
+_MAX_MARKERS_ON_TOP = 100
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
@@ -245,15 +248,18 @@ class S3Backend:
                 return
             token = page.next_token
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
-        """Metadata of one object.
+    def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
+        """Metadata of one object (of one of its versions when ``version_id`` is given).
 
         Raises: KeyNotFound (or BucketNotFound), AccessDenied, InvalidCredentials,
         EndpointUnreachable, RequestTimeout, TLSError, StorageError.
         """
 
         def call() -> ObjectInfo:
-            r = self.client.head_object(Bucket=bucket, Key=key)
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if version_id:
+                params["VersionId"] = version_id
+            r = self.client.head_object(**params)
             return ObjectInfo(
                 bucket=bucket,
                 key=key,
@@ -473,6 +479,206 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
+    # ── versions ────────────────────────────────────────────────────────────────────────
+    #
+    # On demand only (DESIGN §3): nothing here runs for a normal listing. Servers that keep
+    # no versions (rclone serve s3) answer NotImplemented; that becomes NoVersioning.
+
+    def bucket_versioning(self, bucket: str) -> str:
+        """The bucket's versioning state: ``"Enabled"``, ``"Suspended"`` (versions kept so
+        far remain) or ``""`` (never turned on: objects have only their current version).
+
+        Raises: NoVersioning (the server keeps no versions at all), BucketNotFound,
+        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            return str(self.client.get_bucket_versioning(Bucket=bucket).get("Status", ""))
+
+        return _versioned(call, bucket=bucket)
+
+    def object_versions(
+        self, bucket: str, key: str, cancel: threading.Event | None = None
+    ) -> list[Version]:
+        """Every version and delete marker of exactly ``key``: the current one first, then
+        newest first.
+
+        Lists by prefix with the delimiter (so ``key/...`` rolls up into one prefix) and
+        stops at the first page that reaches keys after ``key`` ("key2"...), which sort
+        after it. Checks ``cancel`` between pages.
+
+        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, Cancelled, StorageError.
+        """
+        found: list[Version] = []
+        pages = self._version_pages(bucket, key, cancel, delimiter=DELIMITER)
+        for versions, markers, _prefixes in pages:
+            rows = versions + markers
+            found.extend(v for v in rows if v.key == key)
+            if any(v.key != key for v in rows):
+                break
+        found.sort(key=lambda v: (not v.is_latest, -v.modified))
+        return found
+
+    def iter_deleted(
+        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+    ) -> Iterator[ListPage]:
+        """The keys directly under ``prefix`` whose latest version is a delete marker, a
+        page of ListObjectVersions (``page_size`` keys, delimiter "/") at a time.
+
+        Each object's ``modified`` is when it was deleted, its ``size`` that of the version
+        an undelete brings back. ``prefixes`` are every folder holding versions (the caller
+        drops the ones a normal listing shows: the rest hold only deleted objects). A page
+        may be empty. Checks ``cancel`` between pages.
+
+        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, Cancelled, StorageError.
+        """
+        #: Deleted keys whose older versions may still come on the next page: key → entry.
+        waiting: dict[str, Entry] = {}
+        for versions, markers, prefixes in self._version_pages(
+            bucket, prefix, cancel, delimiter=DELIMITER
+        ):
+            for m in markers:
+                if m.is_latest and m.key != prefix:
+                    waiting[m.key] = Entry(key=m.key, modified=m.modified)
+            done: list[Entry] = []
+            for v in versions:  # newest first per key: the first seen is the one restored
+                entry = waiting.pop(v.key, None)
+                if entry is not None:
+                    done.append(entry._replace(size=v.size, etag=v.etag))
+            last = max((v.key for v in versions + markers), default="")
+            # Keys before the page's last key have had all their versions listed.
+            done.extend(waiting.pop(k) for k in [k for k in waiting if k < last])
+            done.sort(key=lambda e: e.key)
+            yield ListPage(prefixes=[Entry(key=p, is_prefix=True) for p in prefixes], objects=done)
+        if waiting:
+            yield ListPage(objects=sorted(waiting.values(), key=lambda e: e.key))
+
+    def restore_version(self, bucket: str, key: str, version_id: str) -> str:
+        """Make an old version current again by copying it over the key on the server (one
+        CopyObject: versions up to 5 GiB). Every version, the replaced one included, stays
+        in the history. Returns the new version's id.
+
+        Raises: KeyNotFound (no such version), NoVersioning, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            reply = self.client.copy_object(
+                Bucket=bucket,
+                Key=key,
+                CopySource={"Bucket": bucket, "Key": key, "VersionId": version_id},
+            )
+            return str(reply.get("VersionId", ""))
+
+        return _versioned(call, bucket=bucket, key=key)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Delete one version (or delete marker) for good. Deleting the current version
+        makes the one before it current; deleting the latest delete marker undeletes.
+
+        Raises: NoVersioning, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        StorageError.
+        """
+
+        def call() -> None:
+            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+
+        _versioned(call, bucket=bucket, key=key)
+
+    def undelete(self, bucket: str, key: str) -> int:
+        """Bring a deleted object back: remove the delete markers on top of its history
+        (usually one), so that its newest real version is current again. Returns how many
+        markers were removed (0: it was not deleted).
+
+        Raises: KeyNotFound (only delete markers: nothing to bring back), NoVersioning,
+        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+        removed = 0
+        # The server's IsLatest says what is on top (times of versions and markers stored
+        # in the same second cannot order them); a marker under a marker is next.
+        while removed < _MAX_MARKERS_ON_TOP:
+            history = self.object_versions(bucket, key)
+            latest = next((v for v in history if v.is_latest), None)
+            if latest is None or not latest.delete_marker:
+                return removed
+            if all(v.delete_marker for v in history):
+                raise KeyNotFound(
+                    f"“{bucket}/{key}” has no version to bring back, only delete markers.",
+                    hint="Nothing of it is kept in the bucket's version history.",
+                )
+            self.delete_version(bucket, key, latest.version_id)
+            removed += 1
+        return removed
+
+    def _version_pages(
+        self,
+        bucket: str,
+        prefix: str,
+        cancel: threading.Event | None,
+        *,
+        delimiter: str = "",
+    ) -> Iterator[tuple[list[Version], list[Version], list[str]]]:
+        """ListObjectVersions pages: (versions, delete markers, common prefixes), each in
+        the server's order (by key, newest first per key)."""
+
+        def call(key_marker: str, version_marker: str) -> tuple[Any, ...]:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+            if delimiter:
+                params["Delimiter"] = delimiter
+            if key_marker:
+                params["KeyMarker"] = key_marker
+            if version_marker:
+                params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            versions = [
+                Version(
+                    key=str(v["Key"]),
+                    version_id=str(v.get("VersionId", "")),
+                    modified=_timestamp(v.get("LastModified")),
+                    size=int(v.get("Size", 0)),
+                    etag=str(v.get("ETag", "")).strip('"'),
+                    is_latest=bool(v.get("IsLatest")),
+                )
+                for v in reply.get("Versions", [])
+            ]
+            markers = [
+                Version(
+                    key=str(m["Key"]),
+                    version_id=str(m.get("VersionId", "")),
+                    modified=_timestamp(m.get("LastModified")),
+                    is_latest=bool(m.get("IsLatest")),
+                    delete_marker=True,
+                )
+                for m in reply.get("DeleteMarkers", [])
+            ]
+            prefixes = [
+                str(p["Prefix"])
+                for p in reply.get("CommonPrefixes", [])
+                if p.get("Prefix") and p["Prefix"] != prefix
+            ]
+            more = bool(reply.get("IsTruncated"))
+            return (
+                versions,
+                markers,
+                prefixes,
+                str(reply.get("NextKeyMarker", "") or "") if more else "",
+                str(reply.get("NextVersionIdMarker", "") or "") if more else "",
+            )
+
+        key_marker = version_marker = ""
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Listing versions cancelled.")
+            versions, markers, prefixes, next_key, next_version = _versioned(
+                functools.partial(call, key_marker, version_marker), bucket=bucket
+            )
+            yield versions, markers, prefixes
+            if not next_key or (next_key, next_version) == (key_marker, version_marker):
+                return  # the last page (or a server that would repeat this one)
+            key_marker, version_marker = next_key, next_version
+
     # ── transfers ───────────────────────────────────────────────────────────────────────
     #
     # The primitives of core/transfers.py. Bodies are bytes or a seekable file object (botocore
@@ -633,8 +839,10 @@ class S3Backend:
         start: int = 0,
         end: int | None = None,
         if_match: str = "",
+        version_id: str = "",
     ) -> ObjectReader:
-        """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given).
+        """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given); one
+        of its versions when ``version_id`` is given (else the current one).
 
         ``if_match`` is the ETag the caller expects: if the object changed since it was
         listed the server refuses (PreconditionFailed → ObjectChanged) instead of sending
@@ -650,6 +858,8 @@ class S3Backend:
                 params["Range"] = f"bytes={start}-{'' if end is None else end}"
             if if_match:
                 params["IfMatch"] = f'"{if_match}"'
+            if version_id:
+                params["VersionId"] = version_id
             reply = self.client.get_object(**params)
             return ObjectReader(
                 reply["Body"],
@@ -833,6 +1043,21 @@ def _guard(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
         raise
     except Exception as exc:
         raise translate_error(exc, bucket=bucket, key=key) from exc
+
+
+def _versioned(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
+    """``_guard`` for version calls: a server that keeps no versions says so plainly."""
+    try:
+        return _guard(call, bucket=bucket, key=key)
+    except StorageError as error:
+        if error.code not in ("NotImplemented", "MethodNotAllowed"):
+            raise
+        raise NoVersioning(
+            "This server does not keep object versions.",
+            hint="Versions need a server (and a bucket) with versioning turned on.",
+            detail=error.detail,
+            code=error.code,
+        ) from error
 
 
 _CREDENTIAL_CODES = {

@@ -24,7 +24,7 @@ from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfer_plan import (
@@ -33,6 +33,7 @@ from cloudbrowser.core.transfer_plan import (
     PlannedTransfer,
     plan_downloads,
     plan_uploads,
+    plan_version_download,
 )
 from cloudbrowser.core.transfers import (
     Activity,
@@ -168,6 +169,20 @@ class TransferController(QObject):
             f"Preparing the download from {bucket}/{base_prefix}",
             succeeded=planned,
             failed=failed,
+        )
+
+    def download_version(self, conn_id: str, bucket: str, version: Version, target: Path) -> Job:
+        """Download one (older) version of an object to the file ``target``: journalled,
+        resumable and verified like any download; a file already there is a conflict."""
+
+        def work(_job: Job) -> Plan:  # a stat of the target: no disk I/O on the GUI thread
+            return plan_version_download(conn_id, bucket, version, target)
+
+        return self.service.run(
+            work,
+            f"Preparing the download of a version of {bucket}/{version.key}",
+            succeeded=partial(self._queue_plan, open_after=False),
+            failed=self.messages.major,
         )
 
     def start_drag_out(

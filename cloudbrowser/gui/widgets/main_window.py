@@ -44,7 +44,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, State
-from cloudbrowser.core.keys import parse_location
+from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
@@ -63,6 +63,7 @@ from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.versions_actions import VersionActions
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 from cloudbrowser.gui.widgets.views import (
@@ -204,6 +205,7 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
+        self.versions = VersionActions(self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -550,6 +552,8 @@ class MainWindow(QMainWindow):
         if entry.is_prefix:
             self.navigate(current.child(entry.key))
             return
+        if not self._downloadable([entry]):
+            return
         self.transfers.download(
             current.connection,
             current.bucket,
@@ -765,14 +769,32 @@ class MainWindow(QMainWindow):
         if current is None or current.is_connection_root or not entries:
             self.messages.info("Select files or folders in a bucket to download.")
             return
-        self.transfers.download(
-            current.connection, current.bucket, current.prefix, entries, destination
-        )
+        entries = self._downloadable(entries)
+        if entries:
+            self.transfers.download(
+                current.connection, current.bucket, current.prefix, entries, destination
+            )
+
+    def _downloadable(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` without deleted ones (View › Show deleted), saying why they are left."""
+        deleted = [e for e in entries if self.list_model.is_deleted(e.key)]
+        if deleted:
+            self.messages.info(
+                self.tr(
+                    "“{name}” is deleted: Undelete it first, or download an older version "
+                    "from Versions…"
+                ).format(name=leaf_name(deleted[0].key))
+                if len(deleted) == 1
+                else self.tr("{n} deleted items are not downloaded: Undelete them first.").format(
+                    n=len(deleted)
+                )
+            )
+        return [e for e in entries if e not in deleted]
 
     def drag_out_selection(self) -> RemoteFilesMime | None:
         """The data of a drag of the selection to the desktop; its download starts now."""
         current = self.history.current
-        entries = self.selected_entries()
+        entries = [e for e in self.selected_entries() if not self.list_model.is_deleted(e.key)]
         if current is None or current.is_connection_root or not entries:
             return None
         return self.transfers.start_drag_out(
@@ -815,7 +837,7 @@ class MainWindow(QMainWindow):
     def _list_context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         entries = self.selected_entries()
-        if entries:
+        if any(not self.list_model.is_deleted(e.key) for e in entries):
             menu.addAction(self.download_action)
             menu.addAction(self.download_to_action)
             menu.addSeparator()
