@@ -141,6 +141,8 @@ class FileOperations(QObject):
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         at_root = self._current_root()
+        if entries and not self._live(entries):
+            return False  # deleted rows (View, Show deleted) offer Undelete, not these
         if entries:
             if not at_root:
                 menu.addAction(self.cut_action)
@@ -154,6 +156,18 @@ class FileOperations(QObject):
             menu.addAction(self.window.paste_files_action)
         menu.addAction(self.new_bucket_action if at_root else self.new_folder_action)
         return True
+
+    def _live(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` without the deleted rows View › Show deleted adds."""
+        return [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+
+    def _selection(self) -> list[Entry]:
+        """The selected entries that can be renamed, copied or deleted."""
+        entries = self.window.selected_entries()
+        live = self._live(entries)
+        if len(live) < len(entries):
+            self.messages.info(_tr("Deleted items are left out: Undelete them first."))
+        return live
 
     def _current_root(self) -> bool:
         current = self.window.history.current
@@ -207,7 +221,7 @@ class FileOperations(QObject):
 
     def rename(self) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or not entries:
             self.messages.info(_tr("Select a file or folder to rename."))
             return
@@ -261,7 +275,7 @@ class FileOperations(QObject):
 
     def _to_clipboard(self, *, cut: bool) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or current.is_connection_root or not entries:
             self.messages.info(_tr("Select files or folders in a bucket to copy."))
             return
@@ -401,7 +415,7 @@ class FileOperations(QObject):
 
     def delete_selection(self) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or not entries:
             self.messages.info(_tr("Select files or folders to delete."))
             return

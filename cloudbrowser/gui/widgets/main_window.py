@@ -847,7 +847,6 @@ class MainWindow(QMainWindow):
                 menu.addSeparator()
         menu.addAction(self.upload_files_action)
         menu.addAction(self.upload_folder_action)
-        menu.addAction(self.paste_files_action)
         menu.addSeparator()
         menu.addAction(self.cleanup_action)
         menu.addAction(self.refresh_action)
