@@ -228,6 +228,7 @@ class Operation:
         max_copy: int = MAX_COPY,
         on_copied: Callable[[SourceObject], None] | None = None,
         cancel: threading.Event | None = None,
+        all_versions: bool = False,
     ) -> None:
         self.id = next(_ids)
         self.kind = kind
@@ -241,6 +242,9 @@ class Operation:
         pool = getattr(backend.settings, "max_pool_connections", workers + 4)
         self.workers = max(1, min(workers, pool - 4))
         self.max_copy = max_copy
+        #: A delete removes every version and delete marker below the items for good
+        #: (emptying a versioned bucket), not just the current objects.
+        self.all_versions = all_versions
         #: Called (on a request thread) as each copy is made, for a per-object report.
         self.on_copied = on_copied
         #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
@@ -375,6 +379,9 @@ class Operation:
             lister.join(timeout=1.0)
 
     def _delete(self) -> None:
+        if self.all_versions:
+            self._delete_versions()
+            return
         sizes: dict[str, int] = {}
 
         def keys() -> Iterator[str]:
@@ -401,6 +408,32 @@ class Operation:
             if not outcome.cancelled:  # (which keys a cancel left is not tracked by size)
                 failed_bytes = sum(sizes.get(k, 0) for k, _ in outcome.failed)
                 self._done_bytes = sum(sizes.values()) - failed_bytes
+
+    def _delete_versions(self) -> None:
+        """Every version and delete marker below the prefixes, a listing page (at most
+        1,000) per DeleteObjects request."""
+        for item in self.items:
+            try:
+                for page in self.backend.iter_versions(self.bucket, item.source):
+                    if self._cancel.is_set():
+                        raise Cancelled("Cancelled.")
+                    with self._lock:
+                        self._found += len(page)
+                        self._found_bytes += sum(v.size for v in page)
+                    failed = self.backend.delete_versions(
+                        self.bucket, [(v.key, v.version_id) for v in page]
+                    )
+                    with self._lock:
+                        self.result.failed.extend(failed)
+                        self._done += len(page) - len(failed)
+                        self.result.done = self._done
+            except Cancelled:
+                raise
+            except CloudBrowserError as error:
+                with self._lock:
+                    self.result.failed.append((item.source, error))
+        with self._lock:
+            self._counted = True
 
     def _copy_or_move(self) -> None:
         moving = self.kind is OpKind.MOVE

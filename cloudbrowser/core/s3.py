@@ -347,6 +347,49 @@ class S3Backend:
 
         return _guard(call, bucket=bucket)
 
+    def delete_versions(
+        self, bucket: str, versions: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete up to 1,000 ``(key, version id)`` pairs (versions or delete markers) for
+        good in one DeleteObjects request; returns those the server refused.
+
+        Raises (for the whole request): as :meth:`delete_objects`.
+        """
+        if len(versions) > MAX_DELETE_BATCH:
+            raise ValueError(f"at most {MAX_DELETE_BATCH} versions per DeleteObjects request")
+        if not versions:
+            return []
+
+        def call() -> list[tuple[str, CloudBrowserError]]:
+            reply = self.client.delete_objects(
+                Bucket=bucket,
+                Delete={
+                    "Objects": [{"Key": k, "VersionId": v} for k, v in versions],
+                    "Quiet": True,
+                },
+            )
+            return [
+                (
+                    str(item.get("Key", "")),
+                    translate_error(
+                        bx.ClientError(
+                            {
+                                "Error": {
+                                    "Code": item.get("Code", ""),
+                                    "Message": item.get("Message", ""),
+                                }
+                            },
+                            "DeleteObjects",
+                        ),
+                        bucket=bucket,
+                        key=str(item.get("Key", "")),
+                    ),
+                )
+                for item in reply.get("Errors", [])
+            ]
+
+        return _guard(call, bucket=bucket)
+
     def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
         """Copy an object on the server (no bytes pass through here); returns the new ETag.
 

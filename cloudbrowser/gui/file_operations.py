@@ -37,6 +37,7 @@ from cloudbrowser.core.errors import (
     CloudBrowserError,
     ConfigError,
     KeyNotFound,
+    NoVersioning,
     StorageError,
 )
 from cloudbrowser.core.keys import leaf_name
@@ -156,6 +157,10 @@ class FileOperations(QObject):
             menu.addAction(self.window.paste_files_action)
         menu.addAction(self.new_bucket_action if at_root else self.new_folder_action)
         return True
+
+    def _objects(self, n: int) -> str:
+        number = self.window.qlocale.toString(n)
+        return _tr("1 object") if n == 1 else _tr("{n} objects").format(n=number)
 
     def _live(self, entries: list[Entry]) -> list[Entry]:
         """``entries`` without the deleted rows View › Show deleted adds."""
@@ -433,8 +438,8 @@ class FileOperations(QObject):
         def ask(counted: Tally) -> None:
             text = _tr("Delete {what} from {where}?").format(what=what, where=where)
             if any(e.is_prefix for e in entries) or len(entries) > 1:
-                text += "\n\n" + _tr("That is {n} objects ({size}).").format(
-                    n=self.window.qlocale.toString(counted.objects),
+                text += "\n\n" + _tr("That is {n} ({size}).").format(
+                    n=self._objects(counted.objects),
                     size=self.window.qlocale.formattedDataSize(counted.bytes),
                 )
             text += "\n\n" + _tr("This cannot be undone.")
@@ -554,35 +559,55 @@ class FileOperations(QObject):
 
     def delete_bucket(self, conn_id: str, bucket: str) -> None:
         """Delete a bucket: an empty one after a plain confirmation, one with objects only
-        once its name is typed (its objects are deleted first, shown in the panel)."""
+        once its name is typed (its objects are deleted first, shown in the panel; in a
+        versioned bucket every old version and delete marker too)."""
         location = Location(conn_id, bucket)
         backend = self.service.connection(conn_id).backend
 
-        def ask(counted: Tally) -> None:
-            if counted.objects == 0:
+        def versioning(_job: Job) -> str:
+            try:
+                return backend.bucket_versioning(bucket)
+            except NoVersioning:
+                return ""
+
+        def ask(versioned: bool, counted: Tally) -> None:
+            if counted.objects == 0 and not versioned:
                 text = _tr("Delete the empty bucket “{b}”?").format(b=bucket)
                 if self.confirm(_tr("Delete bucket"), text, _tr("Delete bucket")):
                     self._remove_bucket(conn_id, bucket)
                 return
             text = _tr(
-                "The bucket “{b}” holds {n} objects ({size}). Deleting it deletes all of them; "
-                "this cannot be undone.\n\nType the bucket's name to confirm:"
+                "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
+                "this cannot be undone."
             ).format(
                 b=bucket,
-                n=self.window.qlocale.toString(counted.objects),
+                n=self._objects(counted.objects),
                 size=self.window.qlocale.formattedDataSize(counted.bytes),
             )
-            typed = self.ask_bucket_name(bucket, text)
+            if versioned:
+                text += " " + _tr(
+                    "Versioning is on: every old version and delete marker is deleted too."
+                )
+            typed = self.ask_bucket_name(
+                bucket, text + "\n\n" + _tr("Type the bucket's name to confirm:")
+            )
             if typed is None:
                 return
             if typed.strip() != bucket:
                 self.messages.info(_tr("The name did not match: nothing was deleted."))
                 return
             title = _tr("Delete the bucket “{b}”").format(b=bucket)
-            operation = Operation(backend, OpKind.DELETE, bucket, [OpItem("")], title=title)
+            operation = Operation(
+                backend, OpKind.DELETE, bucket, [OpItem("")], title=title, all_versions=versioned
+            )
             self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
 
-        self._count(location, [OpItem("")], ask)
+        self.service.run(
+            versioning,
+            f"Reading the versioning of {bucket}",
+            succeeded=lambda state: self._count(location, [OpItem("")], partial(ask, bool(state))),
+            failed=self.messages.major,
+        )
 
     def _remove_bucket(self, conn_id: str, bucket: str) -> None:
         backend = self.service.connection(conn_id).backend

@@ -377,3 +377,50 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     settle(qtbot, window)
     qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
     assert name not in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
+
+
+def test_paste_into_another_connection_streams_the_copy(
+    qtbot: QtBot, window: MainWindow, server: S3Server, service: StorageService
+) -> None:
+    bucket, other = server.bucket("one"), server.bucket("two")
+    server.put(bucket, {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"})
+    second = service.add_connection(server.settings(), server.credentials)
+    go(qtbot, window, bucket)
+    select(window, "docs")
+    window.file_ops.cut_action.trigger()
+    window.navigate(Location(second.id, other, ""))
+    wait_loaded(qtbot, window)
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert keys(server, other) == {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"}
+    assert keys(server, bucket) == {}, "a cut pasted elsewhere is a move"
+    [op] = window.transfers.model.operations()
+    assert op.streams and op.state is State.DONE
+    assert names(window) == ["docs"]
+
+
+def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    if server.kind == "rclone":
+        pytest.skip("rclone serve s3 keeps no versions (the plain case is tested above)")
+    name = "versioned-for-deleting"
+    client = server.client
+    client.create_bucket(Bucket=name)
+    client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        client.put_object(Bucket=name, Key="doc.txt", Body=body)
+    client.put_object(Bucket=name, Key="gone.txt", Body=b"x")
+    client.delete_object(Bucket=name, Key="gone.txt")  # only a delete marker on top
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, name)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or bucket
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
+    assert "holds 1 object (" in typed[0] and "old version" in typed[0]
+    assert name not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    [op] = window.transfers.model.operations()
+    assert op.result.done == 4  # two versions of doc.txt, gone.txt and its marker
