@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QStyle,
+    QToolBar,
 )
 
 from cloudbrowser.core.entries import Entry
@@ -134,6 +135,15 @@ class FileOperations(QObject):
                 edit.addSeparator()
             else:
                 edit.addAction(action)
+        # On the toolbar after Refresh, before the path bar: the commonest two.
+        toolbar = w.findChild(QToolBar, "navigation")
+        if toolbar is not None:
+            actions = toolbar.actions()
+            if w.refresh_action in actions[:-1]:
+                before = actions[actions.index(w.refresh_action) + 1]
+                toolbar.insertSeparator(before)
+                toolbar.insertAction(before, self.new_folder_action)
+                toolbar.insertAction(before, self.delete_action)
         file_menu = w.file_menu
         anchor = w.upload_files_action
         file_menu.insertAction(anchor, self.new_bucket_action)
