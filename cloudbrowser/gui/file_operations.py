@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QMimeData, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QMimeData, QModelIndex, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,6 +43,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 from cloudbrowser.gui.workers import Job
@@ -91,6 +92,8 @@ class FileOperations(QObject):
         window.context_menu_sections.append(self._context_section)
         window.view.objectsDropped.connect(self._on_list_drop)
         window.tree.objectsDropped.connect(self._on_tree_drop)
+        window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        window.tree.customContextMenuRequested.connect(self._tree_context_menu)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -172,6 +175,38 @@ class FileOperations(QObject):
         number = self.window.qlocale.toString(n)
         return _tr("1 object") if n == 1 else _tr("{n} objects").format(n=number)
 
+    def _tree_context_menu(self, pos: QPoint) -> None:
+        """Right-click on a connection, bucket or folder of the tree: what applies to it."""
+        index = self.window.tree.indexAt(pos)
+        location = index.data(LocationRole) if index.isValid() else None
+        if not isinstance(location, Location):
+            return
+        menu = QMenu(self.window)
+        if location.is_connection_root:
+            menu.addAction(_tr("New bucket…"), partial(self.new_bucket, location.connection))
+            menu.addSeparator()
+            menu.addAction(self.window.close_connection_action)
+        else:
+            menu.addAction(_tr("New folder…"), partial(self.new_folder, location))
+            paste = menu.addAction(_tr("Paste"), partial(self.paste_objects, location))
+            paste.setEnabled(selection_in(QApplication.clipboard().mimeData()) is not None)
+            menu.addSeparator()
+            if location.prefix:
+                menu.addAction(_tr("Delete folder…"), partial(self.delete_folder, location))
+            else:
+                menu.addAction(
+                    _tr("Delete bucket…"),
+                    partial(self.delete_bucket, location.connection, location.bucket),
+                )
+        menu.addSeparator()
+        menu.addAction(_tr("Refresh"), partial(self._refresh_node, index))
+        menu.popup(self.window.tree.viewport().mapToGlobal(pos))
+
+    def _refresh_node(self, index: QModelIndex) -> None:
+        tree = self.window.tree_model
+        if index.isValid():
+            tree.refresh(index)
+
     def _live(self, entries: list[Entry]) -> list[Entry]:
         """``entries`` without the deleted rows View › Show deleted adds."""
         return [e for e in entries if not self.window.list_model.is_deleted(e.key)]
@@ -190,13 +225,14 @@ class FileOperations(QObject):
 
     # ── new folder, rename ──────────────────────────────────────────────────────────────
 
-    def new_folder(self) -> None:
-        current = self.window.history.current
+    def new_folder(self, where: Location | None = None) -> None:
+        """A folder in ``where`` (default: the folder shown)."""
+        current = where or self.window.history.current
         if current is None:
             self.messages.info(_tr("Connect to a server first."))
             return
         if current.is_connection_root:
-            self.new_bucket()
+            self.new_bucket(current.connection)
             return
         name = self.ask_text(_tr("New folder"), _tr("Folder name:"), _tr("New folder"))
         if name is None:
@@ -305,13 +341,14 @@ class FileOperations(QObject):
             text = _tr("{n} item(s) copied: paste them in another folder (Ctrl+V).")
         self.messages.info(text.format(n=len(entries)))
 
-    def paste_objects(self) -> bool:
-        """Paste objects cut or copied in cloudbrowser into the folder shown; False when
-        the clipboard holds none (the window then pastes files from the desktop)."""
+    def paste_objects(self, into: Location | None = None) -> bool:
+        """Paste objects cut or copied in cloudbrowser into ``into`` (default: the folder
+        shown); False when the clipboard holds none (the window then pastes files from the
+        desktop)."""
         selection = selection_in(QApplication.clipboard().mimeData())
         if selection is None:
             return False
-        current = self.window.history.current
+        current = into or self.window.history.current
         if current is None or current.is_connection_root:
             self.messages.minor(
                 ConfigError(
@@ -463,6 +500,41 @@ class FileOperations(QObject):
 
         self._count(current, items, ask)
 
+    def delete_folder(self, location: Location) -> None:
+        """Delete the folder ``location`` (from the tree), after the counted question."""
+        parent = location.parent()
+        if parent is None or not location.prefix:
+            return
+        items = [OpItem(location.prefix)]
+        name = leaf_name(location.prefix)
+
+        def ask(counted: Tally) -> None:
+            text = _tr("Delete the folder “{name}” from {where}?").format(
+                name=name, where=f"{parent.bucket}/{parent.prefix}"
+            )
+            text += "\n\n" + _tr("That is {n} ({size}).").format(
+                n=self._objects(counted.objects),
+                size=self.window.qlocale.formattedDataSize(counted.bytes),
+            )
+            text += "\n\n" + _tr("This cannot be undone.")
+            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+                return
+            title = _tr("Delete “{name}”").format(name=name)
+            backend = self.service.connection(location.connection).backend
+            operation = Operation(backend, OpKind.DELETE, location.bucket, items, title=title)
+            current = self.window.history.current
+            if (
+                current is not None
+                and current.connection == location.connection
+                and (
+                    current.bucket == location.bucket and current.prefix.startswith(location.prefix)
+                )
+            ):
+                self.window.navigate(parent)  # not left showing what is being deleted
+            self.start(operation, [parent])
+
+        self._count(location, items, ask)
+
     def _count(
         self, location: Location, items: list[OpItem], then: Callable[[Tally], None]
     ) -> None:
@@ -515,12 +587,13 @@ class FileOperations(QObject):
 
     # ── buckets ─────────────────────────────────────────────────────────────────────────
 
-    def new_bucket(self) -> None:
+    def new_bucket(self, conn_id: str = "") -> None:
         current = self.window.history.current
-        if current is None:
+        conn_id = conn_id or (current.connection if current is not None else "")
+        if not conn_id:
             self.messages.info(_tr("Connect to a server first."))
             return
-        conn = self.service.connection(current.connection)
+        conn = self.service.connection(conn_id)
         region = conn.settings.region or "us-east-1"
         name = self.ask_text(
             _tr("New bucket"),
@@ -548,7 +621,7 @@ class FileOperations(QObject):
             lambda _job: backend.create_bucket(name),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
-                current.connection, _tr("Bucket “{n}” created.").format(n=name)
+                conn_id, _tr("Bucket “{n}” created.").format(n=name)
             ),
             failed=self.messages.major,
         )

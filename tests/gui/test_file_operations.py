@@ -424,3 +424,33 @@ def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
     assert name not in [b["Name"] for b in client.list_buckets()["Buckets"]]
     [op] = window.transfers.model.operations()
     assert op.result.done == 4  # two versions of doc.txt, gone.txt and its marker
+
+
+def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {f"old/{i}.txt": b"x" for i in range(7)} | {"top.txt": b"t"})
+    conn = window.history.current.connection
+    go(qtbot, window, bucket, "old/")
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket was made after the tree listed them
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "")).isValid(), timeout=WAIT)
+    window.tree.expand(tree.index_for(Location(conn, bucket, "")))
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "old/")).isValid(), timeout=WAIT)
+    node = tree.index_for(Location(conn, bucket, "old/"))
+    window.tree.scrollTo(node)
+    window.file_ops._tree_context_menu(window.tree.visualRect(node).center())
+    menu = QApplication.activePopupWidget()
+    assert menu is not None
+    texts = [a.text() for a in menu.actions() if a.text()]
+    menu.close()
+    assert texts == ["New folder…", "Paste", "Delete folder…", "Refresh"]
+
+    asked = answer_confirm(window, True)
+    window.file_ops.delete_folder(Location(conn, bucket, "old/"))
+    settle(qtbot, window)
+    assert "That is 7 objects" in asked[0]
+    assert keys(server, bucket) == {"top.txt": b"t"}
+    assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
+    assert names(window) == ["top.txt"]
