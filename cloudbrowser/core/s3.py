@@ -12,6 +12,7 @@ raise are listed in each docstring. botocore exceptions never escape this module
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import threading
@@ -276,20 +277,32 @@ class S3Backend:
 
     # ── buckets, batch deletes, links ───────────────────────────────────────────────────
 
-    def create_bucket(self, bucket: str) -> None:
-        """Create a bucket in the connection's region.
+    def create_bucket(self, bucket: str, region: str = "") -> None:
+        """Create a bucket in ``region`` (default: the connection's region).
+
+        On AWS a bucket in another region is created through that region's endpoint (a
+        regional endpoint refuses other regions' location constraints).
 
         Raises: AlreadyExists, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        StorageError (an invalid name).
+        StorageError (an invalid name or region).
         """
 
         def call() -> None:
+            client = self.client
+            own = client.meta.region_name or ""
+            where = region or own
+            if where != own and self.settings.endpoint_url is None:
+                regional = S3Backend(
+                    dataclasses.replace(self.settings, region=where),
+                    self._credentials,
+                    mfa_prompter=self._mfa_prompter,
+                )
+                client = regional.client
             params: dict[str, Any] = {"Bucket": bucket}
-            region = self.client.meta.region_name
             # us-east-1 is S3's default and must not be named (S3 refuses it as a location).
-            if region and region != "us-east-1":
-                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
-            self.client.create_bucket(**params)
+            if where and where != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": where}
+            client.create_bucket(**params)
 
         _guard(call, bucket=bucket)
 

@@ -23,6 +23,10 @@ from PySide6.QtCore import QCoreApplication, QMimeData, QModelIndex, QObject, QP
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QInputDialog,
     QLineEdit,
     QMenu,
@@ -43,6 +47,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.providers import preset
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
@@ -87,6 +92,10 @@ class FileOperations(QObject):
         self.confirm: Callable[[str, str, str], bool] = self._confirm
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
         self.ask_bucket_name: Callable[[str, str], str | None] = self._ask_bucket_name
+        #: (default region, regions to offer) → (name, region), or None to cancel.
+        self.ask_new_bucket: Callable[[str, list[str]], tuple[str, str] | None] = (
+            self._ask_new_bucket
+        )
 
         self._build_actions()
         window.context_menu_sections.append(self._context_section)
@@ -594,16 +603,16 @@ class FileOperations(QObject):
             self.messages.info(_tr("Connect to a server first."))
             return
         conn = self.service.connection(conn_id)
-        region = conn.settings.region or "us-east-1"
-        name = self.ask_text(
-            _tr("New bucket"),
-            _tr(
-                "Bucket name (lower case letters, digits, dots and hyphens; created in {region}):"
-            ).format(region=region),
-            "",
-        )
-        if name is None:
+        region = conn.settings.region or ""
+        # Regions are offered where the provider has them (AWS, Wasabi…); elsewhere the
+        # server decides and the question is just the name.
+        regions = list(preset(conn.settings.provider or "").regions)
+        if conn.settings.endpoint_url is None:
+            regions = list(preset("aws").regions)
+        answer = self.ask_new_bucket(region, regions)
+        if answer is None:
             return
+        name, region = answer
         name = name.strip()
         if not _BUCKET_NAME.fullmatch(name) or ".." in name:
             self.messages.major(
@@ -618,7 +627,7 @@ class FileOperations(QObject):
             return
         backend = conn.backend
         self.service.run(
-            lambda _job: backend.create_bucket(name),
+            lambda _job: backend.create_bucket(name, region),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
                 conn_id, _tr("Bucket “{n}” created.").format(n=name)
@@ -847,6 +856,31 @@ class FileOperations(QObject):
         box.deleteLater()
         answers: dict[object, str] = {replace: "replace", keep: "keep", skip: "skip"}
         return answers.get(clicked)
+
+    def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle(_tr("New bucket"))
+        form = QFormLayout(dialog)
+        name = QLineEdit()
+        name.setPlaceholderText(_tr("lower case letters, digits, dots and hyphens"))
+        form.addRow(_tr("&Name:"), name)
+        where = QComboBox()
+        where.setEditable(True)  # a region newer than this list can be typed
+        where.addItems(regions)
+        where.setCurrentText(region or (regions[0] if regions else ""))
+        if regions:
+            form.addRow(_tr("&Region:"), where)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_tr("Create"))
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        answer = (name.text(), where.currentText().strip() if regions else "")
+        dialog.deleteLater()
+        return answer if ok else None
 
     def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
         name, ok = QInputDialog.getText(self.window, _tr("Delete bucket"), text)

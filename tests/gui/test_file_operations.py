@@ -357,9 +357,13 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
     name = f"made-{server.kind}-by-the-window"
-    answer_text(window, name)
+    offered: list[tuple[str, list[str]]] = []
+    window.file_ops.ask_new_bucket = lambda region, regions: (
+        offered.append((region, regions)) or (name, "")
+    )
     window.file_ops.new_bucket_action.trigger()
     settle(qtbot, window)
+    assert offered == [("us-east-1", [])], "no region list for a non-AWS endpoint"
     assert name in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
     assert f"{name}" in names(window)
     server.put(name, {f"k/{i}.txt": b"x" for i in range(7)})
