@@ -7,8 +7,14 @@ elsewhere, ``QT_TRANSLATE_NOOP`` for tables built at import time. One literal pa
 straight to a label leaves an English word in an otherwise translated window, and nothing
 else notices: the English window looks exactly the same either way. This test reads every
 module under cloudbrowser/gui with ``ast`` and names each place (file:line) where a string
-with letters in it is passed *directly* to one of the Qt calls that put text on screen
-(``RULES`` below), instead of through one of ``TRANSLATORS``.
+with letters in it is passed *directly* to one of the calls that put text on screen,
+instead of through one of ``TRANSLATORS``. The rules, below: ``SETTERS`` and
+``LIST_SETTERS`` (methods such as setText, addMenu, the window's ``_action``),
+``CONSTRUCTORS`` (QLabel("…"), QAction("…")), ``STATIC_DIALOGS`` (the title and text of
+QMessageBox.question, QInputDialog.getText, QFileDialog captions), ``SINKS`` (the status bar
+through ``MessageSink.info``), and CloudBrowserError and its subclasses, whose message and
+hint are shown in the window (``error_classes``; with the ``title`` of those defined in the
+GUI, marked with QT_TRANSLATE_NOOP and translated where shown).
 
 What it cannot see: text that reaches a setter through a variable (``label = "…"`` then
 ``setText(label)``), or a model's ``data()``/``headerData()`` returning a literal. Those
