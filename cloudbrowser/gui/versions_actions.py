@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class UndeleteFailures(CloudBrowserError):
-    title = "Some objects were not undeleted"
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some objects were not undeleted"))
 
 
 class VersionActions(QObject):

@@ -329,8 +329,8 @@ class VersionsDialog(QDialog):
         if v.size > _MAX_COPY:
             self.messages.major(
                 StorageError(
-                    "Versions over 5 GiB cannot be restored by a copy on the server.",
-                    hint="Download this version, then upload it over the current one.",
+                    self.tr("Versions over 5 GiB cannot be restored by a copy on the server."),
+                    hint=self.tr("Download this version, then upload it over the current one."),
                 )
             )
             return

@@ -26,6 +26,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QDateTime,
     QLocale,
@@ -54,11 +55,12 @@ class Column(IntEnum):
     STORAGE_CLASS = 3
 
 
+#: Marked for translation where they are defined; translated where they are shown.
 _HEADERS = {
-    Column.NAME: "Name",
-    Column.SIZE: "Size",
-    Column.MODIFIED: "Modified",
-    Column.STORAGE_CLASS: "Storage class",
+    Column.NAME: QT_TRANSLATE_NOOP("ObjectListModel", "Name"),
+    Column.SIZE: QT_TRANSLATE_NOOP("ObjectListModel", "Size"),
+    Column.MODIFIED: QT_TRANSLATE_NOOP("ObjectListModel", "Modified"),
+    Column.STORAGE_CLASS: QT_TRANSLATE_NOOP("ObjectListModel", "Storage class"),
 }
 
 #: Role returning the row's ``Entry``.
@@ -427,7 +429,7 @@ class ObjectListModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
             if role == Qt.ItemDataRole.DisplayRole:
-                return _HEADERS[Column(section)]
+                return self.tr(str(_HEADERS[Column(section)]))
             if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -464,7 +466,7 @@ class ObjectListModel(QAbstractTableModel):
             bucket = loc.bucket if loc is not None and loc.bucket else ""
             return f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}"
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
-            return f"{self._locale.toString(entry.size)} bytes"
+            return self.tr("{n} bytes").format(n=self._locale.toString(entry.size))
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == EntryRole:

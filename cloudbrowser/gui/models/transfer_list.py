@@ -215,7 +215,9 @@ class TransferListModel(QAbstractTableModel):
             return f"{_percent(t)} %"
         if column == Column.SPEED:
             speed = self.speed(t)
-            return f"{self._locale.formattedDataSize(int(speed))}/s" if speed >= 1 else ""
+            if speed < 1:
+                return ""
+            return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
         if column == Column.ETA:
             return self._eta(t)
         return state_text(t)
@@ -369,9 +371,9 @@ def format_duration(seconds: float) -> str:
     """``75`` → ``1 min 15 s``; a rough figure, as users read an ETA."""
     seconds = int(seconds + 0.5)
     if seconds < 60:
-        return f"{seconds} s"
+        return _tr("{s} s").format(s=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds} s"
+        return _tr("{m} min {s} s").format(m=minutes, s=seconds)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return _tr("{h} h {m} min").format(h=hours, m=minutes)

@@ -51,7 +51,7 @@ from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.file_operations import FileOperations
-from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
     Column,
@@ -98,11 +98,11 @@ class EmptyTreePanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        label = QLabel("No connection is open.")
+        label = QLabel(self.tr("No connection is open."))
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
-        self.add_button = QPushButton("Add connection…")
-        self.open_button = QPushButton("Connections…")
+        self.add_button = QPushButton(self.tr("Add connection…"))
+        self.open_button = QPushButton(self.tr("Connections…"))
         layout.addWidget(label)
         for button in (self.add_button, self.open_button):
             row = QHBoxLayout()
@@ -139,7 +139,7 @@ class ErrorPanel(QWidget):
         for label in (self.message, self.hint, self.detail):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(self.tr("Retry"))
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.retry)
@@ -150,7 +150,7 @@ class ErrorPanel(QWidget):
         layout.addStretch(2)
 
     def show_error(self, error: CloudBrowserError) -> None:
-        self.title.setText(error.title)
+        self.title.setText(error_title(error))
         self.message.setText(error.message)
         self.hint.setText(error.hint)
         self.detail.setText(error.detail)
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
         # When the tree loads the node of where the list already is, highlight it.
         self.tree_model.rowsInserted.connect(self._on_tree_rows)
-        self.tree.setAccessibleName("Buckets")
+        self.tree.setAccessibleName(self.tr("Buckets"))
         self.tree.filesDropped.connect(self._on_tree_drop)
 
         # A QTableView, not a QTreeView: a tree view re-lays out every row (a Python flags()
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         set_up_row_table(self.view, self.fontMetrics().height() + 6)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
-        self.view.setAccessibleName("Objects")
+        self.view.setAccessibleName(self.tr("Objects"))
         header = self.view.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(False)
@@ -259,10 +259,10 @@ class MainWindow(QMainWindow):
         bar = QHBoxLayout(self.loading_bar)
         bar.setContentsMargins(6, 2, 6, 2)
         self.loading_label = QLabel()
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop loading this folder (Esc); what is loaded stays")
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop loading this folder (Esc); what is loaded stays"))
         self.stop_button.clicked.connect(self.stop_loading)
-        self.retry_button = QPushButton("Load all")
+        self.retry_button = QPushButton(self.tr("Load all"))
         self.retry_button.clicked.connect(self.refresh)
         bar.addWidget(self.loading_label, 1)
         bar.addWidget(self.stop_button)
@@ -314,28 +314,31 @@ class MainWindow(QMainWindow):
         sp = QStyle.StandardPixmap
         k = QKeySequence
         self.back_action = self._action(
-            "Back", sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
+            self.tr("Back"), sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
         )
         self.forward_action = self._action(
-            "Forward",
+            self.tr("Forward"),
             sp.SP_ArrowForward,
             [k("Alt+Right"), k(k.StandardKey.Forward)],
             self.go_forward,
         )
-        self.up_action = self._action("Up", sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
+        self.up_action = self._action(self.tr("Up"), sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
         self.refresh_action = self._action(
-            "Refresh", sp.SP_BrowserReload, [k("F5"), k(k.StandardKey.Refresh)], self.refresh
+            self.tr("Refresh"),
+            sp.SP_BrowserReload,
+            [k("F5"), k(k.StandardKey.Refresh)],
+            self.refresh,
         )
         self.location_action = self._action(
-            "Go to location…", None, [k("Ctrl+L")], self.path_bar_edit
+            self.tr("Go to location…"), None, [k("Ctrl+L")], self.path_bar_edit
         )
-        self.filter_action = self._action("Filter", None, [k("Ctrl+F")], self.focus_filter)
-        self.quit_action = self._action("Quit", None, [k(k.StandardKey.Quit)], self.close)
+        self.filter_action = self._action(self.tr("Filter"), None, [k("Ctrl+F")], self.focus_filter)
+        self.quit_action = self._action(self.tr("Quit"), None, [k(k.StandardKey.Quit)], self.close)
         self.connections_action = self._action(
-            "Connections…", sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
+            self.tr("Connections…"), sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
         )
         self.close_connection_action = self._action(
-            "Close connection", None, [k("Ctrl+Shift+W")], self.close_current_connection
+            self.tr("Close connection"), None, [k("Ctrl+Shift+W")], self.close_current_connection
         )
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
@@ -344,7 +347,7 @@ class MainWindow(QMainWindow):
         stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Navigation")
+        toolbar = QToolBar(self.tr("Navigation"))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         toolbar.addAction(self.connections_action)
@@ -355,7 +358,7 @@ class MainWindow(QMainWindow):
         self.path_bar.textEntered.connect(self.navigate_to_text)
         toolbar.addWidget(self.path_bar)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+F)")
+        self.filter_edit.setPlaceholderText(self.tr("Filter this folder (Ctrl+F)"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(240)
         self.filter_edit.textChanged.connect(self._on_filter)
@@ -378,7 +381,9 @@ class MainWindow(QMainWindow):
         if request.source:
             self._sources[conn.id] = request.source
         self.add_connection(conn.id, show=False)
-        self.messages.info(f"Connected to {request.settings.display_endpoint}")
+        self.messages.info(
+            self.tr("Connected to {endpoint}").format(endpoint=request.settings.display_endpoint)
+        )
         location = Location(conn.id)
         if request.location_text:
             try:
@@ -702,15 +707,17 @@ class MainWindow(QMainWindow):
         the bucket list, where there is no folder to upload into."""
         current = self.history.current
         if current is None:
-            self.messages.info("Connect to a server first.")
+            self.messages.info(self.tr("Connect to a server first."))
             return None
         if folder is not None:
             return current.child(folder.key)
         if current.is_connection_root:
             self.messages.minor(
                 ConfigError(
-                    "Open a bucket first: files are uploaded into the bucket or folder shown.",
-                    hint="Or drop them on a bucket in the tree.",
+                    self.tr(
+                        "Open a bucket first: files are uploaded into the bucket or folder shown."
+                    ),
+                    hint=self.tr("Or drop them on a bucket in the tree."),
                 )
             )
             return None
@@ -734,14 +741,18 @@ class MainWindow(QMainWindow):
         target = self._upload_target()
         if target is None:
             return
-        names, _ = QFileDialog.getOpenFileNames(self, f"Upload to {target.text()}")
+        names, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Upload to {place}").format(place=target.text())
+        )
         self.upload_paths([Path(n) for n in names], target)
 
     def upload_folder(self) -> None:
         target = self._upload_target()
         if target is None:
             return
-        name = QFileDialog.getExistingDirectory(self, f"Upload a folder to {target.text()}")
+        name = QFileDialog.getExistingDirectory(
+            self, self.tr("Upload a folder to {place}").format(place=target.text())
+        )
         if name:
             self.upload_paths([Path(name)], target)
 
@@ -752,7 +763,7 @@ class MainWindow(QMainWindow):
             return
         paths = local_paths(QApplication.clipboard().mimeData())
         if not paths:
-            self.messages.info("The clipboard holds no files to upload.")
+            self.messages.info(self.tr("The clipboard holds no files to upload."))
             return
         target = self._upload_target()
         if target is not None:
@@ -767,7 +778,7 @@ class MainWindow(QMainWindow):
         current = self.history.current
         entries = self.selected_entries()
         if current is None or current.is_connection_root or not entries:
-            self.messages.info("Select files or folders in a bucket to download.")
+            self.messages.info(self.tr("Select files or folders in a bucket to download."))
             return
         entries = self._downloadable(entries)
         if entries:
@@ -806,17 +817,17 @@ class MainWindow(QMainWindow):
 
     def download_selection_to(self) -> None:
         if not self.selected_entries():
-            self.messages.info("Select files or folders in a bucket to download.")
+            self.messages.info(self.tr("Select files or folders in a bucket to download."))
             return
         start = str(self.transfers.settings.download_path)
-        folder = QFileDialog.getExistingDirectory(self, "Download to", start)
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Download to"), start)
         if folder:
             self.download_selection(Path(folder))
 
     def clean_up_incomplete_uploads(self) -> None:
         current = self.history.current
         if current is None or current.is_connection_root:
-            self.messages.info("Open a bucket to clean up its incomplete uploads.")
+            self.messages.info(self.tr("Open a bucket to clean up its incomplete uploads."))
             return
         from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 
@@ -864,9 +875,10 @@ class MainWindow(QMainWindow):
             )
             self._transfer_bar.setValue(percent)
             speed = self.transfers.model.total_speed()
-            text = f"{activity.running + activity.queued} transfer(s)"
+            text = self.tr("{n} transfer(s)").format(n=activity.running + activity.queued)
             if speed >= 1:
-                text += f" · {self.qlocale.formattedDataSize(int(speed))}/s"
+                size = self.qlocale.formattedDataSize(int(speed))
+                text += " · " + self.tr("{size}/s").format(size=size)
             self._transfer_label.setText(text)
             self._transfer_percent = percent
         else:
@@ -910,20 +922,24 @@ class MainWindow(QMainWindow):
         if self.list_model.rowCount() == 0:
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
-        self.statusBar().showMessage(f"{error.title}: {error.message}")
+        self.statusBar().showMessage(f"{error_title(error)}: {error.message}")
         self._update_status()
 
     def _update_counts(self) -> None:
         folders, files, size = self.list_model.counts()
         at_root = self.history.current is not None and self.history.current.is_connection_root
-        noun = "bucket" if at_root else "folder"
-        parts = [f"{self.qlocale.toString(folders)} {noun}{'' if folders == 1 else 's'}"]
+        if at_root:
+            noun = self.tr("{n} bucket") if folders == 1 else self.tr("{n} buckets")
+        else:
+            noun = self.tr("{n} folder") if folders == 1 else self.tr("{n} folders")
+        parts = [noun.format(n=self.qlocale.toString(folders))]
         if not at_root:
-            parts.append(f"{self.qlocale.toString(files)} object{'' if files == 1 else 's'}")
+            objects = self.tr("{n} object") if files == 1 else self.tr("{n} objects")
+            parts.append(objects.format(n=self.qlocale.toString(files)))
             parts.append(self.qlocale.formattedDataSize(size))
         shown = self.list_model.rowCount()
         if self.filter_edit.text():
-            parts.append(f"{self.qlocale.toString(shown)} shown")
+            parts.append(self.tr("{n} shown").format(n=self.qlocale.toString(shown)))
         self._counts_label.setText(", ".join(parts))
 
     def _update_status(self) -> None:
@@ -932,11 +948,19 @@ class MainWindow(QMainWindow):
         model = self.list_model
         loaded = self.qlocale.toString(sum(model.counts()[:2]))
         if model.loading:
-            self._show_bar(f"{loaded} loaded…", stop=True)
+            self._show_bar(self.tr("{n} loaded…").format(n=loaded), stop=True)
         elif model.error is not None and model.rowCount():
-            self._show_bar(f"Listing failed after {loaded} rows: {model.error.message}", "Retry")
+            self._show_bar(
+                self.tr("Listing failed after {n} rows: {why}").format(
+                    n=loaded, why=model.error.message
+                ),
+                self.tr("Retry"),
+            )
         elif model.stopped:
-            self._show_bar(f"Stopped after {loaded} rows: the list is incomplete.", "Load all")
+            self._show_bar(
+                self.tr("Stopped after {n} rows: the list is incomplete.").format(n=loaded),
+                self.tr("Load all"),
+            )
         else:
             self.loading_bar.setVisible(False)
         self._update_counts()
@@ -955,9 +979,11 @@ class MainWindow(QMainWindow):
         if activity.busy and self.transfers.settings.confirm_quit:
             answer = QMessageBox.question(
                 self,
-                "Transfers in progress",
-                f"{activity.running + activity.queued} transfer(s) are not finished. Quit now "
-                "and continue them the next time cloudbrowser starts?",
+                self.tr("Transfers in progress"),
+                self.tr(
+                    "{n} transfer(s) are not finished. Quit now "
+                    "and continue them the next time cloudbrowser starts?"
+                ).format(n=activity.running + activity.queued),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )
