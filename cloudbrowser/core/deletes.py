@@ -34,6 +34,8 @@ class DeleteResult:
     failed: list[tuple[str, CloudBrowserError]] = field(default_factory=list)
     #: The server turned out to have no DeleteObjects (remember it for this connection).
     multi_delete_unsupported: bool = False
+    #: Stopped by ``cancel`` (or a cancelled key stream): keys not reached are not deleted.
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -55,8 +57,9 @@ def delete_keys(
     With ``multi_delete`` (the provider's capability flag) keys go 1,000 per DeleteObjects
     request; if the server answers that it has none, the rest fall back to single deletes
     and the result says so. A request that fails as a whole (access denied, server gone)
-    marks each of its keys failed with that error. Raises Cancelled when ``cancel`` is set
-    (what was sent until then stays deleted).
+    marks each of its keys failed with that error. When ``cancel`` is set (or ``keys``
+    raises Cancelled) no more requests are sent, those in flight are waited for and counted,
+    and the result says ``cancelled``.
     """
     result = DeleteResult()
     use_batches = multi_delete
@@ -96,15 +99,19 @@ def delete_keys(
 
     try:
         batch: list[str] = []
-        for key in keys:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Deleting was cancelled.")
-            batch.append(key)
-            if len(batch) >= (MAX_DELETE_BATCH if use_batches else SINGLES_AT_ONCE * 4):
+        try:
+            for key in keys:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Deleting was cancelled.")
+                batch.append(key)
+                if len(batch) >= (MAX_DELETE_BATCH if use_batches else SINGLES_AT_ONCE * 4):
+                    submit(batch)
+                    batch = []
+            if batch:
                 submit(batch)
-                batch = []
-        if batch:
-            submit(batch)
+        except Cancelled:
+            result.cancelled = True
+        # What was sent is counted, cancelled or not: the report must match the bucket.
         settle(list(running))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -3,12 +3,16 @@
 A drop target wants local files, and the objects are remote. Qt offers no portable
 "save here" drop (X Direct Save is X11-only and unsupported by Qt), so the drag carries
 the URLs of *staged* copies: the download into a fresh staging folder starts the moment
-the drag starts, and the URLs are handed over only when the drop target asks for them
-(``retrieveData``, at the drop). If the downloads are not finished by then, a local event
-loop waits for them: the window keeps painting and the Transfers panel shows the
-progress, so nothing freezes. The target then copies the verified files from the staging
-folder (a second local copy: the price of a portable drag). Staging folders are removed
-at the next start, after any background copy by the file manager has long finished.
+the drag leaves the window (or at the drop, if it never left), and the URLs are handed
+over only when the drop target asks for them (``retrieveData``, at the drop). If the
+downloads are not finished by then, a local event loop waits for them: the window keeps
+painting and the Transfers panel shows the progress, so nothing freezes. The target then
+copies the verified files from the staging folder (a second local copy: the price of a
+portable drag). Staging folders are removed at the next start, after any background copy
+by the file manager has long finished.
+
+A drag that stays inside the window (onto a folder or the tree: a move on the server)
+downloads nothing: it carries the objects themselves too (``object_clipboard.py``).
 """
 
 from __future__ import annotations
@@ -17,16 +21,19 @@ import logging
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QMimeData, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QEventLoop, QMimeData, QTimer, QUrl
 
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paths import cache_dir
+from cloudbrowser.gui.object_clipboard import OBJECTS_FORMAT, ObjectSelection
 
 log = logging.getLogger(__name__)
 
 URI_LIST = "text/uri-list"
+TEXT = "text/plain"
 #: Staging folders older than this are removed at start-up.
 STALE_SECONDS = 6 * 3600
 
@@ -62,22 +69,40 @@ class RemoteFilesMime(QMimeData):
     """The data of a drag out: file URLs of staged downloads, given once they are complete.
 
     ``names`` are the top-level names dragged (files and folders) inside ``folder``;
-    ``finished()`` says whether the downloads have ended (successfully or not).
+    ``finished()`` says whether the downloads have ended (successfully or not). ``start``
+    begins the downloads (once); ``selection`` is what a drop inside the window moves.
     """
 
-    def __init__(self, folder: Path, names: list[str], controller: object) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        names: list[str],
+        controller: object,
+        *,
+        selection: ObjectSelection | None = None,
+        start: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__()
         self.folder = folder
         self.names = names
         self.batch = folder.name
+        self.selection = selection
         self._controller = controller
+        self._start = start
+        self.started = start is None
         self.planned = False  # set when the download plan has been queued (or failed)
 
+    def start(self) -> None:
+        """Begin the staged downloads (the drag left the window, or it is dropped)."""
+        if not self.started and self._start is not None:
+            self.started = True
+            self._start()
+
     def formats(self) -> list[str]:
-        return [URI_LIST]
+        return [URI_LIST, OBJECTS_FORMAT, TEXT] if self.selection is not None else [URI_LIST]
 
     def hasFormat(self, mimetype: str) -> bool:
-        return mimetype == URI_LIST
+        return mimetype in self.formats()
 
     def finished(self) -> bool:
         from cloudbrowser.gui.transfer_controller import TransferController
@@ -111,8 +136,13 @@ class RemoteFilesMime(QMimeData):
         ]
 
     def retrieveData(self, mimetype: str, preferred_type: object) -> object:
+        if self.selection is not None and mimetype == OBJECTS_FORMAT:
+            return QByteArray(self.selection.encode())
+        if self.selection is not None and mimetype == TEXT:
+            return "\n".join(self.selection.uris())
         if mimetype != URI_LIST:
             return None
+        self.start()
         self.wait()
         # A list of QUrl: Qt gives it as such to urls() and as uri-list text to data().
         return self.staged_urls()

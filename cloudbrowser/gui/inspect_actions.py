@@ -72,8 +72,11 @@ class InspectActions(QObject):
     # ── the selection ───────────────────────────────────────────────────────────────────
 
     def _where(self) -> tuple[Location, list[Entry]] | None:
+        """Where the list is, and its selected rows, without deleted ones (View › Show
+        deleted): those have no current object to inspect, share or preview."""
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        model = self.window.list_model
+        entries = [e for e in self.window.selected_entries() if not model.is_deleted(e.key)]
         if current is None or not entries:
             return None
         return current, entries
@@ -94,6 +97,7 @@ class InspectActions(QObject):
 
     def add_context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         current = self.window.history.current
+        entries = [e for e in entries if not self.window.list_model.is_deleted(e.key)]
         if not entries or current is None:
             return False
         if current.is_connection_root:

@@ -442,6 +442,8 @@ def test_a_drag_out_dropped_nowhere_stops_its_downloads(
     window.view.selectRow(0)
     mime = window.drag_out_selection()
     assert mime is not None
+    assert not window.transfers.queue.transfers(), "nothing downloads while inside the window"
+    mime.start()  # what the view does when the drag leaves the window
     queue = window.transfers.queue
     qtbot.waitUntil(lambda: any(t.batch == mime.batch for t in queue.transfers()), timeout=WAIT)
     window._on_drag_ended(mime, False)

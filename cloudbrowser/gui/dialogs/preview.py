@@ -46,6 +46,7 @@ from cloudbrowser.core.inspection import (
     s3_uri,
     sniff_kind,
 )
+from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -278,7 +279,7 @@ class PreviewDialog(QDialog):
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
         # Shown where it happened, in the dialog; nothing else reports it.
-        self.loading_label.setText(f"{error.title}: {error.message}\n{error.hint}".strip())
+        self.loading_label.setText(f"{error_title(error)}: {error.message}\n{error.hint}".strip())
         self.stack.setCurrentWidget(self.loading)
         for bar in self.loading.findChildren(QProgressBar):
             bar.hide()

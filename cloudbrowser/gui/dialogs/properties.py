@@ -52,7 +52,7 @@ from cloudbrowser.core.inspection import (
     validate,
 )
 from cloudbrowser.core.providers import capabilities, preset
-from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -389,7 +389,7 @@ class PropertiesDialog(QDialog):
     @Slot(object)
     def _on_load_failed(self, error: CloudBrowserError) -> None:
         # Shown here, where it happened (like a listing's failure), not in the status bar.
-        text = f"<b>{error.title}</b><br>{error.message}"
+        text = f"<b>{error_title(error)}</b><br>{error.message}"
         if error.hint:
             text += f"<br>{error.hint}"
         self.error_label.setText(text)

@@ -1,9 +1,13 @@
-"""TransferListModel: one row per transfer, refreshed from the queue at 10 Hz.
+"""TransferListModel: one row per transfer (and per bulk operation), refreshed at 10 Hz.
 
 Rows are the core's :class:`~cloudbrowser.core.transfers.Transfer` objects themselves; the
 queue's workers change their fields and the model is told which ones changed (by the
 controller's poll, on the GUI thread), so a busy transfer costs one ``dataChanged`` per
 tick, never one per chunk. Speed is an exponential moving average per row.
+
+A bulk operation on the server (copy, move, delete of many objects: ``core/operations.py``)
+is one row too, with objects rather than bytes as its measure; pause and resume do not
+apply to it, cancel does.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication, QStyle
 
 from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.operations import Operation, OpKind
 from cloudbrowser.core.transfers import Transfer
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-#: The Transfer behind a row.
+#: The Transfer (or Operation) behind a row.
 TransferRole = Qt.ItemDataRole.UserRole + 1
 #: Progress in percent (int), for the progress bar delegate.
 ProgressRole = Qt.ItemDataRole.UserRole + 2
@@ -69,68 +74,89 @@ class TransferListModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Transfer] = []
+        self._rows: list[Transfer | Operation] = []
+        #: Row key (see _key) → row.
         self._row_of: dict[int, int] = {}
-        #: id → (bytes at the last tick, time of the last tick, bytes per second)
+        #: Row key → (bytes, or objects for an operation, at the last tick, time of the
+        #: last tick, per second)
         self._speed: dict[int, tuple[int, float, float]] = {}
         self._locale = QLocale()
 
     # ── changes ─────────────────────────────────────────────────────────────────────────
 
-    def add(self, transfers: list[Transfer]) -> None:
-        fresh = [t for t in transfers if t.id not in self._row_of]
+    def add(self, transfers: list[Transfer] | list[Operation]) -> None:
+        fresh = [t for t in transfers if _key(t) not in self._row_of]
         if not fresh:
             return
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
         for t in fresh:
-            self._row_of[t.id] = len(self._rows)
+            self._row_of[_key(t)] = len(self._rows)
             self._rows.append(t)
         self.endInsertRows()
 
-    def refresh(self, changed: list[Transfer]) -> None:
+    def refresh(self, changed: list[Transfer] | list[Operation]) -> None:
         """Repaint the rows of ``changed`` (adding any not yet shown) and update speeds."""
         self.add(changed)
         now = time.monotonic()
         rows: list[int] = []
         for t in changed:
-            row = self._row_of.get(t.id)
+            key = _key(t)
+            row = self._row_of.get(key)
             if row is None:
                 continue
             rows.append(row)
-            last_bytes, last_time, speed = self._speed.get(t.id, (t.bytes_done, now, 0.0))
+            done = _amount_done(t)
+            last_done, last_time, speed = self._speed.get(key, (done, now, 0.0))
             if t.state is State.RUNNING and now > last_time:
-                measured = max(0.0, (t.bytes_done - last_bytes) / (now - last_time))
+                measured = max(0.0, (done - last_done) / (now - last_time))
                 speed = measured if speed == 0.0 else speed + _SPEED_SMOOTHING * (measured - speed)
             else:
                 speed = 0.0
-            self._speed[t.id] = (t.bytes_done, now, speed)
+            self._speed[key] = (done, now, speed)
         if rows:
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
 
     def remove_where(self, keep: set[int]) -> None:
-        """Keep only the transfers whose ids are in ``keep``."""
+        """Keep only the transfers whose ids are in ``keep`` (and unfinished operations)."""
         self.beginResetModel()
-        self._rows = [t for t in self._rows if t.id in keep]
-        self._row_of = {t.id: row for row, t in enumerate(self._rows)}
-        self._speed = {i: s for i, s in self._speed.items() if i in keep}
+        self._rows = [
+            t
+            for t in self._rows
+            if (t.id in keep if isinstance(t, Transfer) else not t.state.finished)
+        ]
+        self._row_of = {_key(t): row for row, t in enumerate(self._rows)}
+        self._speed = {k: s for k, s in self._speed.items() if k in self._row_of}
         self.endResetModel()
 
     # ── reading ─────────────────────────────────────────────────────────────────────────
 
     def transfers(self) -> list[Transfer]:
-        return list(self._rows)
+        return [t for t in self._rows if isinstance(t, Transfer)]
+
+    def operations(self) -> list[Operation]:
+        return [t for t in self._rows if isinstance(t, Operation)]
 
     def transfer(self, index: AnyIndex) -> Transfer | None:
+        row = self._at(index)
+        return row if isinstance(row, Transfer) else None
+
+    def operation(self, index: AnyIndex) -> Operation | None:
+        row = self._at(index)
+        return row if isinstance(row, Operation) else None
+
+    def _at(self, index: AnyIndex) -> Transfer | Operation | None:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         return self._rows[index.row()]
 
-    def speed(self, transfer: Transfer) -> float:
-        return self._speed.get(transfer.id, (0, 0.0, 0.0))[2]
+    def speed(self, transfer: Transfer | Operation) -> float:
+        """Bytes (an operation: objects) per second."""
+        return self._speed.get(_key(transfer), (0, 0.0, 0.0))[2]
 
     def total_speed(self) -> float:
-        return sum(s for _b, _t, s in self._speed.values())
+        """Bytes per second of the transfers."""
+        return sum(s for key, (_b, _t, s) in self._speed.items() if key > 0)
 
     # ── Qt model ────────────────────────────────────────────────────────────────────────
 
@@ -148,7 +174,10 @@ class TransferListModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        t = self.transfer(index)
+        row = self._at(index)
+        if isinstance(row, Operation):
+            return self._operation_data(row, Column(index.column()), role)
+        t = row
         if t is None:
             return None
         column = Column(index.column())
@@ -186,7 +215,9 @@ class TransferListModel(QAbstractTableModel):
             return f"{_percent(t)} %"
         if column == Column.SPEED:
             speed = self.speed(t)
-            return f"{self._locale.formattedDataSize(int(speed))}/s" if speed >= 1 else ""
+            if speed < 1:
+                return ""
+            return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
         if column == Column.ETA:
             return self._eta(t)
         return state_text(t)
@@ -209,6 +240,108 @@ class TransferListModel(QAbstractTableModel):
         elif t.note:
             lines.append(t.note)
         return "\n".join(line for line in lines if line)
+
+    # ── operations ──────────────────────────────────────────────────────────────────────
+
+    def _operation_data(self, op: Operation, column: Column, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._operation_text(op, column)
+        if role == TransferRole:
+            return op
+        if role == ProgressRole:
+            return _operation_percent(op)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [op.title, operation_state_text(op, self._locale)]
+            lines += [f"{key}: {error.message}" for key, error in op.result.failed[:10]]
+            if len(op.result.failed) > 10:
+                lines.append(_tr("… and {n} more").format(n=len(op.result.failed) - 10))
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+            pixmap = {
+                OpKind.COPY: QStyle.StandardPixmap.SP_FileDialogNewFolder,
+                OpKind.MOVE: QStyle.StandardPixmap.SP_ArrowRight,
+                OpKind.DELETE: QStyle.StandardPixmap.SP_TrashIcon,
+            }[op.kind]
+            return QApplication.style().standardIcon(pixmap)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+            Column.SIZE,
+            Column.SPEED,
+            Column.ETA,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def operation_tooltip(self, op: Operation) -> str:
+        return str(self._operation_data(op, Column.NAME, Qt.ItemDataRole.ToolTipRole))
+
+    def _operation_text(self, op: Operation, column: Column) -> str:
+        p = op.progress()
+        if column == Column.NAME:
+            return op.title
+        if column == Column.DIRECTION:
+            return {
+                OpKind.COPY: _tr("Copy"),
+                OpKind.MOVE: _tr("Move"),
+                OpKind.DELETE: _tr("Delete"),
+            }[op.kind]
+        if column == Column.SIZE:
+            # Objects are counted in the State column; bytes here, as for transfers.
+            return self._locale.formattedDataSize(p.found_bytes) + ("" if p.counted else "…")
+        if column == Column.PROGRESS:
+            return f"{_operation_percent(op)} %"
+        if column == Column.SPEED:
+            speed = self.speed(op)
+            if speed < 1:
+                return ""
+            return _tr("{n} obj/s").format(n=self._locale.toString(int(speed)))
+        if column == Column.ETA:
+            speed = self.speed(op)
+            if op.state is not State.RUNNING or speed < 1 or not p.counted:
+                return ""
+            return format_duration((p.found - p.done) / speed)
+        return operation_state_text(op, self._locale)
+
+
+def _key(row: Transfer | Operation) -> int:
+    """A row's key: transfer ids are positive, operations get negative ones."""
+    return row.id if isinstance(row, Transfer) else -row.id
+
+
+def _amount_done(row: Transfer | Operation) -> int:
+    return row.bytes_done if isinstance(row, Transfer) else row.progress().done
+
+
+def _operation_percent(op: Operation) -> int:
+    if op.state is State.DONE:
+        return 100
+    p = op.progress()
+    return int(100 * p.done / p.found) if p.found else 0
+
+
+def operation_state_text(op: Operation, locale: QLocale) -> str:
+    """What an operation is doing or how it ended, in objects."""
+    p = op.progress()
+    done, found = locale.toString(p.done), locale.toString(p.found)
+    if op.state is State.RUNNING:
+        verb = {
+            OpKind.COPY: _tr("Copying"),
+            OpKind.MOVE: _tr("Moving"),
+            OpKind.DELETE: _tr("Deleting"),
+        }[op.kind]
+        if p.counted:
+            return _tr("{verb} {done} of {found}…").format(verb=verb, done=done, found=found)
+        return _tr("{verb} {done} of {found} found so far…").format(
+            verb=verb, done=done, found=found
+        )
+    if op.state is State.DONE:
+        return _tr("Done: {done} objects").format(done=done)
+    if op.state is State.CANCELLED:
+        return _tr("Cancelled after {done} of {found}").format(done=done, found=found)
+    if op.state is State.FAILED:
+        return _tr("{n} of {found} failed").format(
+            n=locale.toString(len(op.result.failed)), found=found
+        )
+    return _tr("Queued")
 
 
 def _percent(t: Transfer) -> int:
@@ -238,9 +371,9 @@ def format_duration(seconds: float) -> str:
     """``75`` → ``1 min 15 s``; a rough figure, as users read an ETA."""
     seconds = int(seconds + 0.5)
     if seconds < 60:
-        return f"{seconds} s"
+        return _tr("{s} s").format(s=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds} s"
+        return _tr("{m} min {s} s").format(m=minutes, s=seconds)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return _tr("{h} h {m} min").format(h=hours, m=minutes)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.operations import Operation
 from cloudbrowser.core.transfers import Transfer
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole
 from cloudbrowser.gui.transfer_controller import TransferController
@@ -140,6 +141,11 @@ class TransferPanel(QWidget):
         found = [self.model.transfer(self.model.index(r, 0)) for r in rows]
         return [t for t in found if t is not None]
 
+    def selected_operations(self) -> list[Operation]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        found = [self.model.operation(self.model.index(r, 0)) for r in rows]
+        return [op for op in found if op is not None]
+
     def _ids(self, states: tuple[State, ...], transfers: list[Transfer] | None = None) -> list[int]:
         chosen = self.selected() if transfers is None else transfers
         return [t.id for t in chosen if t.state in states]
@@ -152,16 +158,21 @@ class TransferPanel(QWidget):
         self.pause_action.setEnabled(bool(states & {State.QUEUED, State.RUNNING}))
         self.resume_action.setEnabled(State.PAUSED in states)
         self.retry_action.setEnabled(bool(states & {State.FAILED, State.CANCELLED}))
+        operations = self.selected_operations()
         self.cancel_action.setEnabled(
             bool(states & {State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED})
+            or any(not op.state.finished for op in operations)
         )
         downloaded = [t for t in selected if t.direction is Direction.DOWNLOAD]
         self.open_action.setEnabled(any(t.state is State.DONE for t in downloaded))
         self.show_action.setEnabled(bool(selected))
-        self.details_action.setEnabled(len(selected) == 1)
+        self.details_action.setEnabled(len(selected) + len(operations) == 1)
         self.pause_all_action.setEnabled(bool(everything & {State.QUEUED, State.RUNNING}))
         self.resume_all_action.setEnabled(bool(everything & {State.PAUSED, State.FAILED}))
-        self.clear_action.setEnabled(any(s.finished for s in everything))
+        self.clear_action.setEnabled(
+            any(s.finished for s in everything)
+            or any(op.state.finished for op in self.model.operations())
+        )
 
     # ── actions ─────────────────────────────────────────────────────────────────────────
 
@@ -174,6 +185,8 @@ class TransferPanel(QWidget):
     def cancel_selected(self) -> None:
         states = (State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED)
         self.controller.cancel(self._ids(states))
+        for op in self.selected_operations():
+            op.cancel()  # it stops after the requests in flight; its row then says so
 
     def pause_all(self) -> None:
         self.controller.pause(self._ids((State.QUEUED, State.RUNNING), self.model.transfers()))
@@ -195,6 +208,13 @@ class TransferPanel(QWidget):
         selected = self.selected()
         if len(selected) == 1:
             self._show_details(selected[0])
+        operations = self.selected_operations()
+        if len(operations) == 1:
+            self._show_operation(operations[0])
+
+    def _show_operation(self, op: Operation) -> None:
+        text = self.model.operation_tooltip(op)
+        self.controller.messages.info(text.replace("\n", " · "))
 
     def _show_details(self, t: Transfer) -> None:
         if t.error is not None:
@@ -206,6 +226,10 @@ class TransferPanel(QWidget):
 
     @Slot(QModelIndex)
     def _on_double_click(self, index: QModelIndex) -> None:
+        op = self.model.operation(index)
+        if op is not None:
+            self.details()
+            return
         t = self.model.transfer(index)
         if t is None:
             return

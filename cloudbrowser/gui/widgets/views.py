@@ -1,7 +1,9 @@
-"""The file list and bucket tree views, able to take files dropped from the desktop.
+"""The file list and bucket tree views, able to take files dropped from the desktop and
+objects dragged inside the window.
 
-A drop is only *received* here: the view says which local paths landed where, and the
-window starts the upload (planned on a worker, so a drop of 10,000 files returns at once).
+A drop is only *received* here: the view says which local paths (or which objects) landed
+where, and the window starts the upload (planned on a worker, so a drop of 10,000 files
+returns at once) or the move on the server.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.models.object_list import EntryRole
+from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 
 
 def set_up_row_table(view: QTableView, row_height: int) -> None:
@@ -52,14 +55,27 @@ def local_paths(mime: QMimeData | None) -> list[Path]:
 
 
 def _accept_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
-    """Accept a drag of local files from outside; never our own drag-out (its URLs are
-    staged copies of the very objects being dragged)."""
-    if not isinstance(event.mimeData(), RemoteFilesMime) and local_paths(event.mimeData()):
+    """Accept a drag of local files from outside, or of objects from inside the window (a
+    move; a copy with Ctrl). Our own drag's URLs are never read here: they are staged
+    copies of the very objects being dragged, and reading them would download them."""
+    mime = event.mimeData()
+    if _dragged_objects(mime) is not None:
+        copy = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        event.setDropAction(Qt.DropAction.CopyAction if copy else Qt.DropAction.MoveAction)
+        event.accept()
+        return True
+    if not isinstance(mime, RemoteFilesMime) and local_paths(mime):
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
         return True
     event.ignore()
     return False
+
+
+def _dragged_objects(mime: QMimeData | None) -> ObjectSelection | None:
+    if isinstance(mime, RemoteFilesMime):
+        return mime.selection
+    return selection_in(mime)
 
 
 class ObjectView(QTableView):
@@ -68,9 +84,13 @@ class ObjectView(QTableView):
     Signals:
         filesDropped(list, object): local paths, and the folder ``Entry`` they were dropped
             on (None: dropped on the current folder itself).
+        objectsDropped(object, object, bool): an ``ObjectSelection`` dragged inside the
+            window, the folder ``Entry`` it was dropped on (None: the current folder), and
+            whether to copy (Ctrl held) rather than move.
     """
 
     filesDropped = Signal(list, object)
+    objectsDropped = Signal(object, object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +112,16 @@ class ObjectView(QTableView):
         drag = QDrag(self)
         drag.setMimeData(mime)
         drag.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon).pixmap(32))
-        result = drag.exec(Qt.DropAction.CopyAction)
+
+        def left_window(target: QObject | None) -> None:
+            # No target in this application: the drag is over another program's window.
+            if target is None:
+                mime.start()
+
+        drag.targetChanged.connect(left_window)
+        result = drag.exec(
+            Qt.DropAction.CopyAction | Qt.DropAction.MoveAction, Qt.DropAction.CopyAction
+        )
         self.drag_ended(mime, result != Qt.DropAction.IgnoreAction)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -104,11 +133,15 @@ class ObjectView(QTableView):
     def dropEvent(self, event: QDropEvent) -> None:
         if not _accept_files(event):
             return
-        paths = local_paths(event.mimeData())
         index = self.indexAt(event.position().toPoint())
         entry = index.data(EntryRole) if index.isValid() else None
         folder = entry if entry is not None and entry.is_prefix else None
-        self.filesDropped.emit(paths, folder)
+        objects = _dragged_objects(event.mimeData())
+        if objects is not None:
+            copy = event.dropAction() == Qt.DropAction.CopyAction
+            self.objectsDropped.emit(objects, folder, copy)
+            return
+        self.filesDropped.emit(local_paths(event.mimeData()), folder)
 
 
 class BucketTreeView(QTreeView):
@@ -117,9 +150,12 @@ class BucketTreeView(QTreeView):
     Signals:
         filesDropped(list, object): local paths, and the ``Location`` (bucket or folder
             node) they were dropped on.
+        objectsDropped(object, object, bool): an ``ObjectSelection`` dragged from the list,
+            the ``Location`` it was dropped on, and whether to copy rather than move.
     """
 
     filesDropped = Signal(list, object)
+    objectsDropped = Signal(object, object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,5 +178,10 @@ class BucketTreeView(QTreeView):
         location = index.data(LocationRole) if index.isValid() else None
         if location is None or location.is_connection_root or not _accept_files(event):
             event.ignore()
+            return
+        objects = _dragged_objects(event.mimeData())
+        if objects is not None:
+            copy = event.dropAction() == Qt.DropAction.CopyAction
+            self.objectsDropped.emit(objects, location, copy)
             return
         self.filesDropped.emit(local_paths(event.mimeData()), location)

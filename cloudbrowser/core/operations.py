@@ -1,0 +1,640 @@
+"""Bulk operations on the server: copy, move (rename) and delete of objects and whole prefixes.
+
+Shared by the window (rename, paste, drag inside the app, delete) and the command line
+(``cp``, ``mv``, ``rm``). An :class:`Operation` is given *items*, each an object key or a
+prefix (ending in "/") with, for copy and move, where it goes; a prefix stands for every
+key below it, found by a recursive listing that feeds the work while it goes on, so a
+50,000-object folder starts moving after its first page.
+
+- **Copy** on one connection is done by the server (CopyObject; above 5 GiB UploadPartCopy in
+  parts): no bytes pass through this machine. Between two connections the bytes stream
+  through memory (GET → PUT, or a multipart upload), never through the disk.
+- **Move** is copy-then-delete *per key*: a source is deleted only after its copy was made
+  and checked, in DeleteObjects batches of 1,000 fed while the copies go on. An interruption
+  (cancel, a failure, a kill) never loses an object; at worst it exists in both places.
+- **Delete** is DeleteObjects in 1,000-key batches, a few in flight (``core/deletes.py``).
+
+Nothing fails silently: the result names every key that failed and why, and a cancelled
+operation says so (a partial result never looks like success). Progress is read by polling
+:meth:`Operation.progress` (the GUI does so at 10 Hz, like the transfer queue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from cloudbrowser.core.checksums import content_md5, is_plain_md5, md5_of
+from cloudbrowser.core.errors import (
+    Cancelled,
+    CloudBrowserError,
+    ConfigError,
+    IntegrityError,
+)
+from cloudbrowser.core.journal import State
+from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
+
+if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
+    from cloudbrowser.core.s3 import ObjectReader, S3Backend
+
+#: CopyObject copies at most 5 GiB in one request; larger objects are copied in parts.
+MAX_COPY = 5 * 1024**3
+#: Part size for server-side copies of large objects (no bytes move here: big parts are fine).
+COPY_PART_SIZE = 512 * MiB
+#: Part size for copies between connections: the bytes of each part in flight are in memory.
+STREAM_PART_SIZE = 16 * MiB
+#: Copies in flight at once. Each is one round trip with the server doing the work.
+COPIES_AT_ONCE = 16
+#: Objects listed ahead of the work: the listing runs ahead so that the count (and so the
+#: progress) is known early, at a bounded cost in memory (~100 bytes per object).
+LIST_AHEAD = 200_000
+
+_ids = itertools.count(1)
+
+
+class OpKind(StrEnum):
+    COPY = "copy"
+    MOVE = "move"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class OpItem:
+    """One thing to work on: a key, or a prefix (ending in "/"; "" is the whole bucket).
+
+    ``target`` is where it goes (copy/move), of the same shape: a prefix's keys keep their
+    path below it. ``size``/``etag`` may be given for a key when already known (from a
+    listing); else the key is looked up first (copy/move only).
+    """
+
+    source: str
+    target: str = ""
+    size: int = -1
+    etag: str = ""
+
+    @property
+    def is_prefix(self) -> bool:
+        return self.source == "" or self.source.endswith("/")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceObject:
+    """One object to work on, and for copy/move the key it goes to."""
+
+    key: str
+    size: int
+    etag: str
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpProgress:
+    """A snapshot of where an operation is."""
+
+    #: Objects (and their bytes) found so far; final once ``counted`` is True.
+    found: int
+    found_bytes: int
+    counted: bool
+    #: Objects finished (copied, moved or deleted) and their bytes.
+    done: int
+    done_bytes: int
+    failed: int
+
+
+@dataclass(slots=True)
+class OperationResult:
+    """How an operation ended. ``done`` counts objects fully handled (for a move: copied and
+    its source deleted); every other object found is in ``failed`` or was not reached
+    because of a cancel."""
+
+    done: int = 0
+    failed: list[tuple[str, CloudBrowserError]] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Objects and bytes below a set of items (what a confirmation shows)."""
+
+    objects: int
+    bytes: int
+
+
+def iter_sources(
+    backend: S3Backend,
+    bucket: str,
+    items: list[OpItem],
+    cancel: threading.Event | None = None,
+    *,
+    look_up: bool = False,
+) -> Iterator[SourceObject]:
+    """Every object the items stand for, in listing order, a page at a time.
+
+    A prefix is listed recursively (its folder marker, if any, included); a key is taken as
+    given, or looked up with HEAD when ``look_up`` and its size is unknown. Raises Cancelled
+    between pages when ``cancel`` is set, and what listing raises.
+    """
+    for item in items:
+        if not item.is_prefix:
+            size, etag = item.size, item.etag
+            if look_up and size < 0:
+                info = backend.head_object(bucket, item.source)
+                size, etag = info.size, info.etag
+            yield SourceObject(item.source, max(size, 0), etag, item.target)
+            continue
+        start = len(item.source)
+        for page in backend.iter_pages(bucket, item.source, cancel, recursive=True):
+            for e in page.objects:
+                yield SourceObject(e.key, e.size, e.etag, item.target + e.key[start:])
+
+
+def tally(
+    backend: S3Backend,
+    bucket: str,
+    items: list[OpItem],
+    cancel: threading.Event | None = None,
+    progress: Callable[[Tally], None] | None = None,
+) -> Tally:
+    """Count the objects and bytes the items stand for (before asking to delete them).
+
+    ``progress`` gets the running count after each page. Raises Cancelled, and what
+    listing raises.
+    """
+    objects = size = 0
+    for item in items:
+        if not item.is_prefix:
+            objects += 1
+            size += max(item.size, 0)
+            continue
+        for page in backend.iter_pages(bucket, item.source, cancel, recursive=True):
+            objects += len(page.objects)
+            size += sum(e.size for e in page.objects)
+            if progress is not None:
+                progress(Tally(objects, size))
+    return Tally(objects, size)
+
+
+def check_items(kind: OpKind, bucket: str, items: list[OpItem], dest_bucket: str) -> None:
+    """Refuse what cannot work, before anything is sent: a folder copied or moved into
+    itself would meet its own copies while it is listed.
+
+    Raises: ConfigError.
+    """
+    if kind is OpKind.DELETE:
+        return
+    for item in items:
+        if item.is_prefix and bucket == dest_bucket and item.target.startswith(item.source):
+            if item.target == item.source and kind is OpKind.MOVE:
+                continue  # moving onto itself: nothing to do
+            name = item.source or bucket
+            raise ConfigError(
+                f"“{name}” cannot be {'moved' if kind is OpKind.MOVE else 'copied'} into itself.",
+                hint="Choose a destination outside that folder.",
+            )
+
+
+class Operation:
+    """One bulk copy, move or delete, run by :meth:`run` on the calling thread (with its
+    own pool of request threads); :meth:`cancel` and :meth:`progress` may be called from
+    any thread.
+
+    ``dest_backend`` is the destination connection when it is another one (the bytes then
+    stream through); ``dest_bucket`` defaults to ``bucket``.
+    """
+
+    def __init__(
+        self,
+        backend: S3Backend,
+        kind: OpKind,
+        bucket: str,
+        items: list[OpItem],
+        *,
+        dest_backend: S3Backend | None = None,
+        dest_bucket: str = "",
+        title: str = "",
+        workers: int = COPIES_AT_ONCE,
+        max_copy: int = MAX_COPY,
+        on_copied: Callable[[SourceObject], None] | None = None,
+        cancel: threading.Event | None = None,
+        all_versions: bool = False,
+    ) -> None:
+        self.id = next(_ids)
+        self.kind = kind
+        self.backend = backend
+        self.bucket = bucket
+        self.items = list(items)
+        self.dest_backend = dest_backend or backend
+        self.dest_bucket = dest_bucket or bucket
+        self.title = title or f"{kind.value} {len(items)} item(s)"
+        # Copies and a move's delete batches share the connection pool: fit both in it.
+        pool = getattr(backend.settings, "max_pool_connections", workers + 4)
+        self.workers = max(1, min(workers, pool - 4))
+        self.max_copy = max_copy
+        #: A delete removes every version and delete marker below the items for good
+        #: (emptying a versioned bucket), not just the current objects.
+        self.all_versions = all_versions
+        #: Called (on a request thread) as each copy is made, for a per-object report.
+        self.on_copied = on_copied
+        #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
+        self.state = State.QUEUED
+        self.result = OperationResult()
+        #: Set to stop (a worker's own cancel event may be passed in).
+        self._cancel = cancel or threading.Event()
+        self._lock = threading.Lock()
+        self._found = self._found_bytes = self._done = self._done_bytes = 0
+        self._counted = False
+
+    # ── any thread ──────────────────────────────────────────────────────────────────────
+
+    @property
+    def streams(self) -> bool:
+        """The bytes pass through this machine (a copy between two connections)."""
+        return self.dest_backend is not self.backend
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """The event :meth:`cancel` sets (share it with a worker, so that cancelling
+        either stops both)."""
+        return self._cancel
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def progress(self) -> OpProgress:
+        with self._lock:
+            return OpProgress(
+                found=self._found,
+                found_bytes=self._found_bytes,
+                counted=self._counted,
+                done=self._done,
+                done_bytes=self._done_bytes,
+                failed=len(self.result.failed),
+            )
+
+    # ── running ─────────────────────────────────────────────────────────────────────────
+
+    def run(self) -> OperationResult:
+        """Do it; returns (and keeps in ``result``) how it ended. Raises only ConfigError
+        for items that cannot work (see :func:`check_items`); every other failure is in
+        the result."""
+        check_items(self.kind, self.bucket, self.items, self.dest_bucket)
+        self.state = State.RUNNING
+        try:
+            if self.kind is OpKind.DELETE:
+                self._delete()
+            else:
+                self._copy_or_move()
+        except Cancelled:
+            self.result.cancelled = True
+        if self._cancel.is_set():
+            self.result.cancelled = True
+        if self.result.cancelled:
+            self.state = State.CANCELLED
+        elif self.result.failed:
+            self.state = State.FAILED
+        else:
+            self.state = State.DONE
+        return self.result
+
+    def _found_one(self, source: SourceObject) -> SourceObject:
+        with self._lock:
+            self._found += 1
+            self._found_bytes += source.size
+        return source
+
+    def _sources(self, *, look_up: bool) -> Iterator[SourceObject]:
+        """The objects to work on; a listing that fails is reported once, as its item."""
+        for item in self.items:
+            try:
+                for source in iter_sources(
+                    self.backend, self.bucket, [item], self._cancel, look_up=look_up
+                ):
+                    yield self._found_one(source)
+            except Cancelled:
+                raise
+            except CloudBrowserError as error:
+                with self._lock:
+                    self.result.failed.append((item.source, error))
+        with self._lock:
+            self._counted = True
+
+    def _prefetched(self, sources: Iterator[SourceObject]) -> Iterator[SourceObject]:
+        """``sources``, listed on a thread of its own up to LIST_AHEAD objects ahead of the
+        consumer. Raises Cancelled (in the consumer) once cancelled."""
+        ahead: queue.Queue[SourceObject | None] = queue.Queue(LIST_AHEAD)
+        #: The consumer is gone (ended, failed or cancelled): the lister stops too.
+        gone = threading.Event()
+
+        def put(item: SourceObject | None) -> bool:
+            while not (gone.is_set() or self._cancel.is_set()):
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for source in sources:
+                    if not put(source):
+                        return
+            except Cancelled:
+                pass
+            finally:
+                put(None)
+
+        lister = threading.Thread(target=produce, name="operation-list", daemon=True)
+        lister.start()
+        try:
+            while True:
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                try:
+                    item = ahead.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                yield item
+        finally:
+            gone.set()
+            # A listing request in flight ends within the read timeout; don't wait for it.
+            lister.join(timeout=1.0)
+
+    def _delete(self) -> None:
+        if self.all_versions:
+            self._delete_versions()
+            return
+        sizes: dict[str, int] = {}
+
+        def keys() -> Iterator[str]:
+            for source in self._prefetched(self._sources(look_up=False)):
+                sizes[source.key] = source.size
+                yield source.key
+
+        def deleted(n: int) -> None:
+            with self._lock:
+                self._done += n
+
+        from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
+
+        multi = capabilities(self.backend.settings).multi_object_delete
+        outcome = delete_keys(
+            self.backend, self.bucket, keys(), multi_delete=multi, cancel=self._cancel,
+            progress=deleted,
+        )  # fmt: skip
+        with self._lock:
+            self.result.failed.extend(outcome.failed)
+            self.result.cancelled = outcome.cancelled
+            self.result.done = outcome.deleted
+            self._done = outcome.deleted
+            if not outcome.cancelled:  # (which keys a cancel left is not tracked by size)
+                failed_bytes = sum(sizes.get(k, 0) for k, _ in outcome.failed)
+                self._done_bytes = sum(sizes.values()) - failed_bytes
+
+    def _delete_versions(self) -> None:
+        """Every version and delete marker below the prefixes, a listing page (at most
+        1,000) per DeleteObjects request."""
+        for item in self.items:
+            try:
+                for page in self.backend.iter_versions(self.bucket, item.source):
+                    if self._cancel.is_set():
+                        raise Cancelled("Cancelled.")
+                    with self._lock:
+                        self._found += len(page)
+                        self._found_bytes += sum(v.size for v in page)
+                    failed = self.backend.delete_versions(
+                        self.bucket, [(v.key, v.version_id) for v in page]
+                    )
+                    with self._lock:
+                        self.result.failed.extend(failed)
+                        self._done += len(page) - len(failed)
+                        self.result.done = self._done
+            except Cancelled:
+                raise
+            except CloudBrowserError as error:
+                with self._lock:
+                    self.result.failed.append((item.source, error))
+        with self._lock:
+            self._counted = True
+
+    def _copy_or_move(self) -> None:
+        moving = self.kind is OpKind.MOVE
+        #: Sources whose copy was made, waiting to be deleted (a move); None ends it.
+        copied: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        deleter: threading.Thread | None = None
+        delete_outcome: list[tuple[int, list[tuple[str, CloudBrowserError]]]] = []
+        if moving:
+            deleter = threading.Thread(
+                target=self._delete_copied, args=(copied, delete_outcome), name="move-delete"
+            )
+            deleter.start()
+        copies_ok = 0
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="copy")
+        running: dict[Future[None], SourceObject] = {}
+
+        def settle(futures: set[Future[None]]) -> None:
+            nonlocal copies_ok
+            for future in futures:
+                source = running.pop(future)
+                try:
+                    future.result()
+                except CloudBrowserError as error:
+                    with self._lock:
+                        self.result.failed.append((source.key, error))
+                    continue
+                copies_ok += 1
+                if moving:
+                    copied.put(source.key)
+                if self.on_copied is not None:
+                    self.on_copied(source)
+                with self._lock:
+                    self._done += 1
+                    self._done_bytes += source.size
+
+        try:
+            for source in self._prefetched(self._sources(look_up=True)):
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                same_place = (self.dest_bucket, source.target) == (self.bucket, source.key)
+                if same_place and moving and not self.streams:
+                    # Moving onto itself: it is already where it should be.
+                    with self._lock:
+                        self._done += 1
+                        self._done_bytes += source.size
+                    continue
+                while len(running) >= self.workers * 2:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    settle(done)
+                running[pool.submit(self._copy_one, source)] = source
+        except Cancelled:
+            self.result.cancelled = True
+        finally:
+            # Copies already sent are let finish, so their sources are deleted (a move) and
+            # nothing is left half-done; then the deletes still queued are sent.
+            if running:
+                settle(set(running))
+            pool.shutdown(wait=True)
+            if deleter is not None:
+                copied.put(None)
+                deleter.join()
+        if moving:
+            deleted, failed = delete_outcome[0] if delete_outcome else (0, [])
+            for key, error in failed:
+                error.message = f"Copied, but the original could not be deleted: {error.message}"
+                self.result.failed.append((key, error))
+            self.result.done = deleted + (self._done - copies_ok)
+            with self._lock:
+                self._done = self.result.done
+        else:
+            self.result.done = copies_ok
+
+    def _delete_copied(
+        self,
+        copied: queue.SimpleQueue[str | None],
+        outcome: list[tuple[int, list[tuple[str, CloudBrowserError]]]],
+    ) -> None:
+        """The delete half of a move: deletes sources as their copies are made."""
+
+        def keys() -> Iterator[str]:
+            while (key := copied.get()) is not None:
+                yield key
+
+        from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
+
+        multi = capabilities(self.backend.settings).multi_object_delete
+        # Not cancellable: every source copied must be deleted, or it would exist twice.
+        result = delete_keys(self.backend, self.bucket, keys(), multi_delete=multi)
+        outcome.append((result.deleted, result.failed))
+
+    # ── one object ──────────────────────────────────────────────────────────────────────
+
+    def _copy_one(self, source: SourceObject) -> None:
+        if self._cancel.is_set():
+            raise Cancelled("Cancelled.")
+        if self.streams:
+            self._stream_copy(source)
+        elif source.size > self.max_copy:
+            self._copy_in_parts(source)
+        else:
+            etag = self.backend.copy_object(
+                self.bucket, source.key, self.dest_bucket, source.target
+            )
+            # A single-part object's copy has the same MD5: check it where both are MD5s.
+            if is_plain_md5(source.etag) and is_plain_md5(etag) and etag != source.etag:
+                raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
+
+    def _copy_in_parts(self, source: SourceObject) -> None:
+        """UploadPartCopy for objects above CopyObject's 5 GiB; the parts are copied by the
+        server, one after the other (many objects run at once already)."""
+        info = self.backend.head_object(self.bucket, source.key)
+        upload_id = self.dest_backend.create_multipart_upload(
+            self.dest_bucket, source.target, content_type=info.content_type
+        )
+        try:
+            part = choose_part_size(info.size, COPY_PART_SIZE)
+            parts: list[tuple[int, str]] = []
+            for n in range(part_count(info.size, part)):
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                first = n * part
+                last = min(info.size, first + part) - 1
+                etag = self.dest_backend.upload_part_copy(
+                    self.bucket, source.key, self.dest_bucket, source.target, upload_id,
+                    n + 1, first, last, if_match=info.etag,
+                )  # fmt: skip
+                parts.append((n + 1, etag))
+            self.dest_backend.complete_multipart_upload(
+                self.dest_bucket, source.target, upload_id, parts
+            )
+        except BaseException:
+            self._abort(upload_id, source.target)
+            raise
+        # The parts' ETags are of bytes the server copied, not known here: check the size.
+        copy = self.dest_backend.head_object(self.dest_bucket, source.target)
+        if copy.size != info.size:
+            raise IntegrityError(
+                f"The copy of “{source.key}” has {copy.size} bytes instead of {info.size}."
+            )
+
+    def _stream_copy(self, source: SourceObject) -> None:
+        """GET from one connection, PUT to the other, part by part through memory; checked
+        against the source's MD5 where its ETag is one."""
+        with self.backend.get_object(self.bucket, source.key, if_match=source.etag) as reader:
+            whole = md5_of(b"")
+            size = reader.size
+            part = choose_part_size(size, STREAM_PART_SIZE)
+            if size <= part:
+                data = _read_exactly(reader, size)
+                whole.update(data)
+                self._check_stream(source, whole.hexdigest())
+                self.dest_backend.put_object(
+                    self.dest_bucket, source.target, data,
+                    content_md5=content_md5(md5_of(data).digest()),
+                    content_type=reader.content_type,
+                )  # fmt: skip
+                return
+            upload_id = self.dest_backend.create_multipart_upload(
+                self.dest_bucket, source.target, content_type=reader.content_type
+            )
+            try:
+                parts: list[tuple[int, str]] = []
+                for n in range(part_count(size, part)):
+                    if self._cancel.is_set():
+                        raise Cancelled("Cancelled.")
+                    data = _read_exactly(reader, min(part, size - n * part))
+                    whole.update(data)
+                    etag = self.dest_backend.upload_part(
+                        self.dest_bucket, source.target, upload_id, n + 1, data,
+                        content_md5=content_md5(md5_of(data).digest()),
+                    )  # fmt: skip
+                    parts.append((n + 1, etag))
+                self._check_stream(source, whole.hexdigest())
+                self.dest_backend.complete_multipart_upload(
+                    self.dest_bucket, source.target, upload_id, parts
+                )
+            except BaseException:
+                self._abort(upload_id, source.target)
+                raise
+
+    def _check_stream(self, source: SourceObject, md5_hex: str) -> None:
+        if is_plain_md5(source.etag) and md5_hex != source.etag.lower():
+            raise IntegrityError(
+                f"The bytes read of “{source.key}” do not match its checksum.",
+                hint="The object may have changed while it was copied: try again.",
+            )
+
+    def _abort(self, upload_id: str, key: str) -> None:
+        # The failure being raised is the one to report; "Clean up incomplete uploads"
+        # lists an upload whose abort failed too.
+        with contextlib.suppress(CloudBrowserError):
+            self.dest_backend.abort_multipart_upload(self.dest_bucket, key, upload_id)
+
+
+def _read_exactly(reader: ObjectReader, size: int) -> bytes:
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        chunk = reader.read(min(left, 1 * MiB))
+        if not chunk:
+            raise IntegrityError("The server sent fewer bytes than the object holds.")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

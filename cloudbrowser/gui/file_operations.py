@@ -1,0 +1,944 @@
+"""FileOperations: new folder, rename, cut/copy/paste, drag inside the window, delete, and
+new/delete bucket — the window side of ``core/operations.py``.
+
+Everything that touches the server runs on a worker: the checks before (does the new name
+exist? how many objects would a delete remove?) and the operation itself, which appears as
+one row in the Transfers panel with its progress in objects, and can be cancelled there.
+Anything destructive asks first, with the object count and size counted on a worker
+(cancellable); deleting a non-empty bucket asks to type its name. When an operation ends,
+the folders it changed are listed again, and a failure names every key that failed.
+
+The questions are attributes (``ask_text``, ``confirm``, ``ask_conflict``,
+``ask_bucket_name``), so tests answer them without a modal dialog.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QInputDialog,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QStyle,
+    QToolBar,
+)
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import (
+    AlreadyExists,
+    CloudBrowserError,
+    ConfigError,
+    KeyNotFound,
+    NoVersioning,
+    StorageError,
+)
+from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.providers import preset
+from cloudbrowser.gui.models.bucket_tree import LocationRole
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
+from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:  # types only; core.s3 loads boto3 (see gui/service.py)
+    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+POLL_MS = 100
+#: Content-MD5 of an empty body.
+_EMPTY_MD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
+#: S3's bucket naming rules (the common subset every provider accepts).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+class OperationFailures(CloudBrowserError):
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some objects failed"))
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("FileOperations", text)
+
+
+class FileOperations(QObject):
+    """The object operations of a main window (its actions, menus and context section)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.service = window.service
+        self.messages = window.messages
+        #: Running operations → the folders to list again when each ends.
+        self._running: dict[Operation, list[Location]] = {}
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        #: Open "counting…" progress dialog, kept so tests can cancel it.
+        self.counting: QProgressDialog | None = None
+
+        self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
+        self.confirm: Callable[[str, str, str], bool] = self._confirm
+        self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
+        self.ask_bucket_name: Callable[[str, str], str | None] = self._ask_bucket_name
+        #: (default region, regions to offer) → (name, region), or None to cancel.
+        self.ask_new_bucket: Callable[[str, list[str]], tuple[str, str] | None] = (
+            self._ask_new_bucket
+        )
+
+        self._build_actions()
+        window.context_menu_sections.append(self._context_section)
+        window.view.objectsDropped.connect(self._on_list_drop)
+        window.tree.objectsDropped.connect(self._on_tree_drop)
+        window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        window.tree.customContextMenuRequested.connect(self._tree_context_menu)
+
+    # ── construction ────────────────────────────────────────────────────────────────────
+
+    def _build_actions(self) -> None:
+        w = self.window
+        sp = QStyle.StandardPixmap
+        k = QKeySequence
+        self.new_folder_action = w._action(
+            _tr("New folder…"), sp.SP_FileDialogNewFolder, [k("Ctrl+Shift+N")], self.new_folder
+        )
+        self.rename_action = w._action(_tr("Rename…"), None, [k("F2")], self.rename)
+        self.cut_action = w._action(_tr("Cut"), None, [k(k.StandardKey.Cut)], self.cut)
+        self.copy_action = w._action(_tr("Copy"), None, [k(k.StandardKey.Copy)], self.copy)
+        self.delete_action = w._action(
+            _tr("Delete…"), sp.SP_TrashIcon, [k(k.StandardKey.Delete)], self.delete_selection
+        )
+        # Del belongs to the list (and tree): in the Transfers panel it cancels transfers.
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        w.removeAction(self.delete_action)
+        w.view.addAction(self.delete_action)
+        self.new_bucket_action = w._action(_tr("New bucket…"), None, [], self.new_bucket)
+        self.delete_bucket_action = w._action(
+            _tr("Delete bucket…"), None, [], self.delete_current_bucket
+        )
+        # Paste (Ctrl+V) is the window's: objects copied here, else files from the desktop.
+        w.paste_files_action.setText(_tr("Paste"))
+
+        edit = w.edit_menu
+        edit.clear()
+        for action in (
+            self.cut_action,
+            self.copy_action,
+            w.paste_files_action,
+            None,
+            self.new_folder_action,
+            self.rename_action,
+            self.delete_action,
+            None,
+            w.filter_action,
+        ):
+            if action is None:
+                edit.addSeparator()
+            else:
+                edit.addAction(action)
+        # On the toolbar after Refresh, before the path bar: the commonest two.
+        toolbar = w.findChild(QToolBar, "navigation")
+        if toolbar is not None:
+            actions = toolbar.actions()
+            if w.refresh_action in actions[:-1]:
+                before = actions[actions.index(w.refresh_action) + 1]
+                toolbar.insertSeparator(before)
+                toolbar.insertAction(before, self.new_folder_action)
+                toolbar.insertAction(before, self.delete_action)
+        file_menu = w.file_menu
+        anchor = w.upload_files_action
+        file_menu.insertAction(anchor, self.new_bucket_action)
+        file_menu.insertAction(anchor, self.delete_bucket_action)
+        file_menu.insertSeparator(anchor)
+
+    def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
+        at_root = self._current_root()
+        if entries and not self._live(entries):
+            return False  # deleted rows (View, Show deleted) offer Undelete, not these
+        if entries:
+            if not at_root:
+                menu.addAction(self.cut_action)
+                menu.addAction(self.copy_action)
+            menu.addAction(self.window.paste_files_action)
+            menu.addSeparator()
+            if not at_root:
+                menu.addAction(self.rename_action)
+            menu.addAction(self.delete_action)
+        else:
+            menu.addAction(self.window.paste_files_action)
+        menu.addAction(self.new_bucket_action if at_root else self.new_folder_action)
+        return True
+
+    def _objects(self, n: int) -> str:
+        number = self.window.qlocale.toString(n)
+        return _tr("1 object") if n == 1 else _tr("{n} objects").format(n=number)
+
+    def _tree_context_menu(self, pos: QPoint) -> None:
+        """Right-click on a connection, bucket or folder of the tree: what applies to it."""
+        index = self.window.tree.indexAt(pos)
+        location = index.data(LocationRole) if index.isValid() else None
+        if not isinstance(location, Location):
+            return
+        menu = QMenu(self.window)
+        if location.is_connection_root:
+            menu.addAction(_tr("New bucket…"), partial(self.new_bucket, location.connection))
+            menu.addSeparator()
+            menu.addAction(self.window.close_connection_action)
+        else:
+            menu.addAction(_tr("New folder…"), partial(self.new_folder, location))
+            paste = menu.addAction(_tr("Paste"), partial(self.paste_objects, location))
+            paste.setEnabled(selection_in(QApplication.clipboard().mimeData()) is not None)
+            menu.addSeparator()
+            if location.prefix:
+                menu.addAction(_tr("Delete folder…"), partial(self.delete_folder, location))
+            else:
+                menu.addAction(
+                    _tr("Delete bucket…"),
+                    partial(self.delete_bucket, location.connection, location.bucket),
+                )
+        menu.addSeparator()
+        menu.addAction(_tr("Refresh"), partial(self._refresh_node, index))
+        menu.popup(self.window.tree.viewport().mapToGlobal(pos))
+
+    def _refresh_node(self, index: QModelIndex) -> None:
+        tree = self.window.tree_model
+        if index.isValid():
+            tree.refresh(index)
+
+    def _live(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` without the deleted rows View › Show deleted adds."""
+        return [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+
+    def _selection(self) -> list[Entry]:
+        """The selected entries that can be renamed, copied or deleted."""
+        entries = self.window.selected_entries()
+        live = self._live(entries)
+        if len(live) < len(entries):
+            self.messages.info(_tr("Deleted items are left out: Undelete them first."))
+        return live
+
+    def _current_root(self) -> bool:
+        current = self.window.history.current
+        return current is not None and current.is_connection_root
+
+    # ── new folder, rename ──────────────────────────────────────────────────────────────
+
+    def new_folder(self, where: Location | None = None) -> None:
+        """A folder in ``where`` (default: the folder shown)."""
+        current = where or self.window.history.current
+        if current is None:
+            self.messages.info(_tr("Connect to a server first."))
+            return
+        if current.is_connection_root:
+            self.new_bucket(current.connection)
+            return
+        name = self.ask_text(_tr("New folder"), _tr("Folder name:"), _tr("New folder"))
+        if name is None:
+            return
+        error = _name_problem(name)
+        if error:
+            self.messages.major(ConfigError(error, hint=_tr("Choose another name.")))
+            return
+        prefix = current.prefix + name + "/"
+        backend = self.service.connection(current.connection).backend
+
+        def work(_job: Job) -> None:
+            if _exists(backend, current.bucket, prefix):
+                raise AlreadyExists(
+                    _tr("“{name}” already exists here.").format(name=name),
+                    hint=_tr("Choose another name."),
+                )
+            # S3 has no folders: an empty object named "name/" makes one appear.
+            backend.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
+            if not _exists(backend, current.bucket, prefix):
+                # Some servers (rclone serve s3 on a local disk) store "name/" as a file
+                # "name": take it back rather than leave a file where a folder was asked.
+                backend.delete_object(current.bucket, prefix)
+                raise StorageError(
+                    _tr("This server does not keep empty folders."),
+                    hint=_tr("Upload files into the new folder's path instead (drop a folder)."),
+                )
+
+        self.service.run(
+            work,
+            f"Creating the folder {current.bucket}/{prefix}",
+            succeeded=lambda _r: self._changed(
+                [current], _tr("Folder “{n}” created.").format(n=name)
+            ),
+            failed=self.messages.major,
+        )
+
+    def rename(self) -> None:
+        current = self.window.history.current
+        entries = self._selection()
+        if current is None or not entries:
+            self.messages.info(_tr("Select a file or folder to rename."))
+            return
+        if current.is_connection_root:
+            self.messages.minor(
+                ConfigError(
+                    _tr("Buckets cannot be renamed."),
+                    hint=_tr("Create a new bucket and move the objects into it."),
+                )
+            )
+            return
+        if len(entries) > 1:
+            self.messages.info(_tr("Select one item to rename."))
+            return
+        entry = entries[0]
+        old = leaf_name(entry.key)
+        new = self.ask_text(_tr("Rename"), _tr("New name:"), old)
+        if new is None or new == old:
+            return
+        error = _name_problem(new)
+        if error:
+            self.messages.major(ConfigError(error, hint=_tr("Choose another name.")))
+            return
+        target = current.prefix + new + ("/" if entry.is_prefix else "")
+        item = OpItem(entry.key, target, entry.size, entry.etag)
+        backend = self.service.connection(current.connection).backend
+        title = _tr("Rename “{old}” to “{new}”").format(old=old, new=new)
+
+        def check(_job: Job) -> None:
+            if _exists(backend, current.bucket, target):
+                raise AlreadyExists(
+                    _tr("“{name}” already exists here.").format(name=new),
+                    hint=_tr("Choose another name, or delete the other one first."),
+                )
+
+        operation = Operation(backend, OpKind.MOVE, current.bucket, [item], title=title)
+        self.service.run(
+            check,
+            f"Checking {current.bucket}/{target}",
+            succeeded=lambda _r: self.start(operation, [current]),
+            failed=self.messages.major,
+        )
+
+    # ── cut, copy, paste, drop ──────────────────────────────────────────────────────────
+
+    def copy(self) -> None:
+        self._to_clipboard(cut=False)
+
+    def cut(self) -> None:
+        self._to_clipboard(cut=True)
+
+    def _to_clipboard(self, *, cut: bool) -> None:
+        current = self.window.history.current
+        entries = self._selection()
+        if current is None or current.is_connection_root or not entries:
+            self.messages.info(_tr("Select files or folders in a bucket to copy."))
+            return
+        selection = ObjectSelection(
+            current.connection, current.bucket, current.prefix, tuple(entries), cut
+        )
+        mime = QMimeData()
+        selection.put_into(mime)
+        QApplication.clipboard().setMimeData(mime)
+        text = _tr("{n} item(s) cut: paste them where they should go (Ctrl+V).")
+        if not cut:
+            text = _tr("{n} item(s) copied: paste them in another folder (Ctrl+V).")
+        self.messages.info(text.format(n=len(entries)))
+
+    def paste_objects(self, into: Location | None = None) -> bool:
+        """Paste objects cut or copied in cloudbrowser into ``into`` (default: the folder
+        shown); False when the clipboard holds none (the window then pastes files from the
+        desktop)."""
+        selection = selection_in(QApplication.clipboard().mimeData())
+        if selection is None:
+            return False
+        current = into or self.window.history.current
+        if current is None or current.is_connection_root:
+            self.messages.minor(
+                ConfigError(
+                    _tr("Open a bucket or folder to paste into."),
+                    hint=_tr("Objects are pasted into the folder shown."),
+                )
+            )
+            return True
+        self.transfer(selection, current, copy=not selection.cut, from_clipboard=True)
+        return True
+
+    def _on_list_drop(self, selection: ObjectSelection, folder: Entry | None, copy: bool) -> None:
+        current = self.window.history.current
+        if current is None or current.is_connection_root:
+            return
+        target = current.child(folder.key) if folder is not None else current
+        self.transfer(selection, target, copy=copy)
+
+    def _on_tree_drop(self, selection: ObjectSelection, target: Location, copy: bool) -> None:
+        self.transfer(selection, target, copy=copy)
+
+    def transfer(
+        self,
+        selection: ObjectSelection,
+        target: Location,
+        *,
+        copy: bool,
+        from_clipboard: bool = False,
+    ) -> None:
+        """Copy or move ``selection`` into the folder ``target`` (on its server; streamed
+        between connections), asking first what to do with names that exist there."""
+        if not self.service.has_connection(selection.connection):
+            self.messages.minor(ConfigError(_tr("The connection of the copied objects is closed.")))
+            return
+        same_connection = selection.connection == target.connection
+        moving = not copy
+        source_folder = Location(selection.connection, selection.bucket, selection.prefix)
+        same_folder = same_connection and source_folder == target
+        if same_folder and moving:
+            if not from_clipboard:
+                return  # dropped back where it came from
+            self.messages.info(_tr("The items are already in this folder."))
+            return
+        src_backend = self.service.connection(selection.connection).backend
+        dest_backend = self.service.connection(target.connection).backend
+
+        def check(_job: Job) -> tuple[list[str], dict[str, str]]:
+            """Names that exist in the target, and a free name for each item that would
+            land on an existing one (copies into the same folder always do)."""
+            existing: list[str] = []
+            free: dict[str, str] = {}
+            taken: set[str] = set()
+            for e in selection.entries:
+                name = leaf_name(e.key)
+                if not same_folder and not _exists(
+                    dest_backend, target.bucket, _target_key(target, e)
+                ):
+                    continue
+                existing.append(name)
+                candidate = _free_name(name, taken)
+                while _exists(dest_backend, target.bucket, _target_key(target, e, candidate)):
+                    candidate = _free_name(name, taken)
+                free[e.key] = candidate
+            return existing, free
+
+        def go(checked: tuple[list[str], dict[str, str]]) -> None:
+            existing, free = checked
+            entries = list(selection.entries)
+            renames: dict[str, str] = {}
+            if same_folder:
+                renames = free
+            elif existing:
+                choice = self.ask_conflict(existing, target.text())
+                if choice is None:
+                    return
+                if choice == "skip":
+                    entries = [e for e in entries if leaf_name(e.key) not in existing]
+                elif choice == "keep":
+                    renames = free
+            if not entries:
+                self.messages.info(_tr("Nothing to do: every item was skipped."))
+                return
+            items = [
+                OpItem(e.key, _target_key(target, e, renames.get(e.key)), e.size, e.etag)
+                for e in entries
+            ]
+            kind = OpKind.MOVE if moving else OpKind.COPY
+            what = (
+                f"“{leaf_name(entries[0].key)}”"
+                if len(entries) == 1
+                else _tr("{n} items").format(n=len(entries))
+            )
+            verb = _tr("Move {what} to {where}") if moving else _tr("Copy {what} to {where}")
+            title = verb.format(what=what, where=f"{target.bucket}/{target.prefix}")
+            operation = Operation(
+                src_backend,
+                kind,
+                selection.bucket,
+                items,
+                dest_backend=None if same_connection else dest_backend,
+                dest_bucket=target.bucket,
+                title=title,
+            )
+            if moving and from_clipboard:
+                QApplication.clipboard().clear()  # a cut is pasted once
+            self.start(operation, [source_folder, target])
+
+        self.service.run(
+            check,
+            f"Checking names in {target.text()}",
+            succeeded=go,
+            failed=self.messages.major,
+        )
+
+    # ── delete ──────────────────────────────────────────────────────────────────────────
+
+    def delete_selection(self) -> None:
+        current = self.window.history.current
+        entries = self._selection()
+        if current is None or not entries:
+            self.messages.info(_tr("Select files or folders to delete."))
+            return
+        if current.is_connection_root:
+            self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
+            return
+        items = [OpItem(e.key, size=e.size, etag=e.etag) for e in entries]
+        where = f"{current.bucket}/{current.prefix}"
+        what = (
+            f"“{leaf_name(entries[0].key)}”"
+            if len(entries) == 1
+            else _tr("{n} items").format(n=len(entries))
+        )
+
+        def ask(counted: Tally) -> None:
+            text = _tr("Delete {what} from {where}?").format(what=what, where=where)
+            if any(e.is_prefix for e in entries) or len(entries) > 1:
+                text += "\n\n" + _tr("That is {n} ({size}).").format(
+                    n=self._objects(counted.objects),
+                    size=self.window.qlocale.formattedDataSize(counted.bytes),
+                )
+            text += "\n\n" + _tr("This cannot be undone.")
+            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+                return
+            title = _tr("Delete {what} from {where}").format(what=what, where=where)
+            backend = self.service.connection(current.connection).backend
+            self.start(
+                Operation(backend, OpKind.DELETE, current.bucket, items, title=title), [current]
+            )
+
+        self._count(current, items, ask)
+
+    def delete_folder(self, location: Location) -> None:
+        """Delete the folder ``location`` (from the tree), after the counted question."""
+        parent = location.parent()
+        if parent is None or not location.prefix:
+            return
+        items = [OpItem(location.prefix)]
+        name = leaf_name(location.prefix)
+
+        def ask(counted: Tally) -> None:
+            text = _tr("Delete the folder “{name}” from {where}?").format(
+                name=name, where=f"{parent.bucket}/{parent.prefix}"
+            )
+            text += "\n\n" + _tr("That is {n} ({size}).").format(
+                n=self._objects(counted.objects),
+                size=self.window.qlocale.formattedDataSize(counted.bytes),
+            )
+            text += "\n\n" + _tr("This cannot be undone.")
+            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+                return
+            title = _tr("Delete “{name}”").format(name=name)
+            backend = self.service.connection(location.connection).backend
+            operation = Operation(backend, OpKind.DELETE, location.bucket, items, title=title)
+            current = self.window.history.current
+            if (
+                current is not None
+                and current.connection == location.connection
+                and (
+                    current.bucket == location.bucket and current.prefix.startswith(location.prefix)
+                )
+            ):
+                self.window.navigate(parent)  # not left showing what is being deleted
+            self.start(operation, [parent])
+
+        self._count(location, items, ask)
+
+    def _count(
+        self, location: Location, items: list[OpItem], then: Callable[[Tally], None]
+    ) -> None:
+        """Count what ``items`` hold on a worker, with a cancellable progress dialog when it
+        takes a moment; then call ``then`` with the count."""
+        if not any(i.is_prefix for i in items):
+            then(Tally(len(items), sum(max(i.size, 0) for i in items)))
+            return
+        backend = self.service.connection(location.connection).backend
+        dialog = QProgressDialog(_tr("Counting objects…"), _tr("Cancel"), 0, 0, self.window)
+        dialog.setWindowTitle(_tr("Delete"))
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        self.counting = dialog
+
+        def work(job: Job) -> Tally:
+            return tally(backend, location.bucket, items, job.cancel_event, job.report)
+
+        def progress(t: Tally) -> None:
+            dialog.setLabelText(
+                _tr("Counting objects… {n} so far").format(
+                    n=self.window.qlocale.toString(t.objects)
+                )
+            )
+
+        def done(t: Tally) -> None:
+            close()
+            then(t)
+
+        def close() -> None:
+            dialog.reset()
+            dialog.deleteLater()
+            if self.counting is dialog:
+                self.counting = None
+
+        def failed(error: CloudBrowserError) -> None:
+            close()
+            self.messages.major(error)
+
+        job = self.service.run(
+            work,
+            f"Counting {location.bucket}/{location.prefix}",
+            progress=progress,
+            succeeded=done,
+            failed=failed,
+        )
+        dialog.canceled.connect(job.cancel)
+        dialog.canceled.connect(close)
+
+    # ── buckets ─────────────────────────────────────────────────────────────────────────
+
+    def new_bucket(self, conn_id: str = "") -> None:
+        current = self.window.history.current
+        conn_id = conn_id or (current.connection if current is not None else "")
+        if not conn_id:
+            self.messages.info(_tr("Connect to a server first."))
+            return
+        conn = self.service.connection(conn_id)
+        region = conn.settings.region or ""
+        # Regions are offered where the provider has them (AWS, Wasabi…); elsewhere the
+        # server decides and the question is just the name.
+        regions = list(preset(conn.settings.provider or "").regions)
+        if conn.settings.endpoint_url is None:
+            regions = list(preset("aws").regions)
+        answer = self.ask_new_bucket(region, regions)
+        if answer is None:
+            return
+        name, region = answer
+        name = name.strip()
+        if not _BUCKET_NAME.fullmatch(name) or ".." in name:
+            self.messages.major(
+                ConfigError(
+                    _tr("“{name}” is not a valid bucket name.").format(name=name),
+                    hint=_tr(
+                        "Use 3 to 63 lower case letters, digits, dots and hyphens, starting "
+                        "and ending with a letter or digit."
+                    ),
+                )
+            )
+            return
+        backend = conn.backend
+        self.service.run(
+            lambda _job: backend.create_bucket(name, region),
+            f"Creating the bucket {name}",
+            succeeded=lambda _r: self._bucket_list_changed(
+                conn_id, _tr("Bucket “{n}” created.").format(n=name)
+            ),
+            failed=self.messages.major,
+        )
+
+    def delete_current_bucket(self) -> None:
+        current = self.window.history.current
+        if current is None:
+            self.messages.info(_tr("Connect to a server first."))
+            return
+        if current.is_connection_root:
+            entries = self.window.selected_entries()
+            if not entries:
+                self.messages.info(_tr("Select a bucket to delete."))
+                return
+            self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
+        else:
+            self.delete_bucket(current.connection, current.bucket)
+
+    def delete_bucket(self, conn_id: str, bucket: str) -> None:
+        """Delete a bucket: an empty one after a plain confirmation, one with objects only
+        once its name is typed (its objects are deleted first, shown in the panel; in a
+        versioned bucket every old version and delete marker too)."""
+        location = Location(conn_id, bucket)
+        backend = self.service.connection(conn_id).backend
+
+        def versioning(_job: Job) -> str:
+            try:
+                return backend.bucket_versioning(bucket)
+            except NoVersioning:
+                return ""
+
+        def ask(versioned: bool, counted: Tally) -> None:
+            if counted.objects == 0 and not versioned:
+                text = _tr("Delete the empty bucket “{b}”?").format(b=bucket)
+                if self.confirm(_tr("Delete bucket"), text, _tr("Delete bucket")):
+                    self._remove_bucket(conn_id, bucket)
+                return
+            text = _tr(
+                "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
+                "this cannot be undone."
+            ).format(
+                b=bucket,
+                n=self._objects(counted.objects),
+                size=self.window.qlocale.formattedDataSize(counted.bytes),
+            )
+            if versioned:
+                text += " " + _tr(
+                    "Versioning is on: every old version and delete marker is deleted too."
+                )
+            typed = self.ask_bucket_name(
+                bucket, text + "\n\n" + _tr("Type the bucket's name to confirm:")
+            )
+            if typed is None:
+                return
+            if typed.strip() != bucket:
+                self.messages.info(_tr("The name did not match: nothing was deleted."))
+                return
+            title = _tr("Delete the bucket “{b}”").format(b=bucket)
+            operation = Operation(
+                backend, OpKind.DELETE, bucket, [OpItem("")], title=title, all_versions=versioned
+            )
+            self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
+
+        self.service.run(
+            versioning,
+            f"Reading the versioning of {bucket}",
+            succeeded=lambda state: self._count(location, [OpItem("")], partial(ask, bool(state))),
+            failed=self.messages.major,
+        )
+
+    def _remove_bucket(self, conn_id: str, bucket: str) -> None:
+        backend = self.service.connection(conn_id).backend
+        current = self.window.history.current
+        if current is not None and (current.connection, current.bucket) == (conn_id, bucket):
+            self.window.navigate(Location(conn_id))
+        self.service.run(
+            lambda _job: backend.delete_bucket(bucket),
+            f"Deleting the bucket {bucket}",
+            succeeded=lambda _r: self._bucket_list_changed(
+                conn_id, _tr("Bucket “{b}” deleted.").format(b=bucket)
+            ),
+            failed=self.messages.major,
+        )
+
+    def _bucket_list_changed(self, conn_id: str, message: str) -> None:
+        self.messages.info(message)
+        self._refresh(Location(conn_id))
+
+    # ── running ─────────────────────────────────────────────────────────────────────────
+
+    def start(
+        self,
+        operation: Operation,
+        changed: list[Location],
+        *,
+        then: Callable[[], object] | None = None,
+    ) -> None:
+        """Run ``operation`` on a worker, shown in the Transfers panel; list ``changed``
+        again when it ends, and call ``then`` if it succeeded."""
+        self._running[operation] = changed
+        model = self.window.transfers.model
+        model.add([operation])
+        job = Job(lambda _job: operation.run(), description=operation.title)
+        # Cancelling the job (closing the window) or the operation (the panel) is one.
+        job.cancel_event = operation.cancel_event
+        self.service.runner.start(
+            job,
+            failed=self.messages.major,
+            finished=lambda: self._ended(operation, then),
+        )
+        self._timer.start()
+
+    def poll(self) -> None:
+        running = list(self._running)
+        self.window.transfers.model.refresh(running)
+        if not running:
+            self._timer.stop()
+
+    def _ended(self, operation: Operation, then: Callable[[], object] | None) -> None:
+        changed = self._running.pop(operation, [])
+        self.window.transfers.model.refresh([operation])
+        result = operation.result
+        locale = self.window.qlocale
+        if result.failed:
+            shown = result.failed[:200]
+            detail = "\n".join(f"{key}: {error.message}" for key, error in shown)
+            if len(result.failed) > len(shown):
+                detail += "\n" + _tr("… and {n} more").format(n=len(result.failed) - len(shown))
+            self.messages.major(
+                OperationFailures(
+                    _tr("{title}: {n} object(s) failed; {done} done.").format(
+                        title=operation.title,
+                        n=locale.toString(len(result.failed)),
+                        done=locale.toString(result.done),
+                    ),
+                    hint=_tr("The details name each object and why. Nothing else was lost."),
+                    detail=detail,
+                )
+            )
+        elif result.cancelled:
+            self.messages.info(
+                _tr("{title}: cancelled after {done} object(s); the rest is unchanged.").format(
+                    title=operation.title, done=locale.toString(result.done)
+                )
+            )
+        elif operation.state.finished:
+            self.messages.info(
+                _tr("{title}: done ({n} objects).").format(
+                    title=operation.title, n=locale.toString(result.done)
+                )
+            )
+            if then is not None:
+                then()
+        self._changed(changed, "")
+
+    def _changed(self, locations: list[Location], message: str) -> None:
+        if message:
+            self.messages.info(message)
+        for location in locations:
+            self._refresh(location)
+
+    def _refresh(self, location: Location) -> None:
+        """List ``location`` again where it is shown: the file list and the tree."""
+        current = self.window.history.current
+        if current == location:
+            self.window.refresh()
+        tree = self.window.tree_model
+        node = tree.index_for(location)
+        if node.isValid() and not tree.canFetchMore(node):
+            tree.refresh(node)
+
+    def cancel_all(self) -> None:
+        for operation in self._running:
+            operation.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    # ── questions (replaced in tests) ───────────────────────────────────────────────────
+
+    def _ask_text(self, title: str, label: str, text: str) -> str | None:
+        dialog = QInputDialog(self.window)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(text)
+        edit = dialog.findChild(QLineEdit)
+        if edit is not None and "." in text:
+            edit.setSelection(0, text.rfind("."))  # the name, not the extension, as Finder
+        ok = dialog.exec()
+        value = dialog.textValue()
+        dialog.deleteLater()
+        return value if ok else None
+
+    def _confirm(self, title: str, text: str, ok: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        chosen = box.clickedButton() is yes
+        box.deleteLater()
+        return chosen
+
+    def _ask_conflict(self, names: list[str], where: str) -> str | None:
+        """ "replace", "keep" (both, the new one renamed) or "skip"; None cancels."""
+        shown = ", ".join(f"“{n}”" for n in names[:5]) + (" …" if len(names) > 5 else "")
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _tr("Items already exist"),
+            _tr("{n} item(s) already exist in {where}: {names}").format(
+                n=len(names), where=where or "/", names=shown
+            ),
+            parent=self.window,
+        )
+        replace = box.addButton(_tr("Replace"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(_tr("Keep both"), QMessageBox.ButtonRole.AcceptRole)
+        skip = box.addButton(_tr("Skip"), QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        answers: dict[object, str] = {replace: "replace", keep: "keep", skip: "skip"}
+        return answers.get(clicked)
+
+    def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle(_tr("New bucket"))
+        form = QFormLayout(dialog)
+        name = QLineEdit()
+        name.setPlaceholderText(_tr("lower case letters, digits, dots and hyphens"))
+        form.addRow(_tr("&Name:"), name)
+        where = QComboBox()
+        where.setEditable(True)  # a region newer than this list can be typed
+        where.addItems(regions)
+        where.setCurrentText(region or (regions[0] if regions else ""))
+        if regions:
+            form.addRow(_tr("&Region:"), where)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_tr("Create"))
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        answer = (name.text(), where.currentText().strip() if regions else "")
+        dialog.deleteLater()
+        return answer if ok else None
+
+    def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
+        name, ok = QInputDialog.getText(self.window, _tr("Delete bucket"), text)
+        return name if ok else None
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _name_problem(name: str) -> str:
+    """Why ``name`` cannot be a file or folder name here ("" if it can)."""
+    if not name.strip():
+        return _tr("The name is empty.")
+    if "/" in name:
+        return _tr("A name cannot contain “/”.")
+    if name in (".", ".."):
+        return _tr("“{name}” is not a usable name.").format(name=name)
+    if len(name.encode()) > 1024:
+        return _tr("The name is too long (S3 keys have at most 1,024 bytes).")
+    return ""
+
+
+def _exists(backend: S3Backend, bucket: str, key: str) -> bool:
+    """Whether an object ``key`` (or, for a prefix, anything below it) exists."""
+    if key.endswith("/"):
+        page = backend.list_page(bucket, key)
+        return bool(page.prefixes or page.objects)
+    try:
+        backend.head_object(bucket, key)
+    except KeyNotFound:
+        return False
+    return True
+
+
+def _target_key(target: Location, entry: Entry, name: str | None = None) -> str:
+    leaf = name or leaf_name(entry.key)
+    return target.prefix + leaf + ("/" if entry.is_prefix else "")
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``report.pdf`` → ``report copy.pdf``, ``report copy 2.pdf``, … not in ``taken``
+    (which it joins, so several copies get distinct names)."""
+    stem, dot, suffix = name.rpartition(".")
+    if not stem:  # no extension (or a dot file)
+        stem, dot, suffix = name, "", ""
+    n = 1
+    while True:
+        candidate = f"{stem} copy{'' if n == 1 else f' {n}'}{dot}{suffix}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+        n += 1

@@ -1,0 +1,460 @@
+"""New folder, rename, cut/copy/paste, drag inside the window, delete and buckets, driven
+through the window's actions and shortcuts against moto and rclone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.errors import AccessDenied, BucketNotFound
+from cloudbrowser.core.journal import State
+from cloudbrowser.gui.file_operations import OperationFailures
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.object_clipboard import ObjectSelection
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import S3Server
+from tests.gui.conftest import ServiceFactory
+from tests.gui.test_browsing import names, row_of, wait_loaded
+
+WAIT = 30_000
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> StorageService:
+    # Small pages: every prefix operation below spans several listing pages.
+    return make_service(max_threads=4, page_size=5)
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
+) -> Iterator[MainWindow]:
+    conn = service.add_connection(server.settings(), server.credentials)
+    win = MainWindow(service)
+    qtbot.addWidget(win)
+    win.transfers.settings = replace(
+        win.transfers.settings, download_folder=str(tmp_path / "downloads")
+    )
+    win.add_connection(conn.id)
+    win.show()
+    wait_loaded(qtbot, win)
+    yield win
+    win.transfers.shutdown()
+
+
+def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
+    window.navigate(Location(window.history.current.connection, bucket, prefix))
+    wait_loaded(qtbot, window)
+
+
+def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
+    client = server.client
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    return found
+
+
+def settle(qtbot: QtBot, window: MainWindow) -> None:
+    """Until every job (checks, operations, the listings they start) has ended."""
+    qtbot.waitUntil(
+        lambda: window.service.runner.active == 0 and not window.file_ops.busy, timeout=WAIT
+    )
+    wait_loaded(qtbot, window)
+
+
+def select(window: MainWindow, *wanted: str) -> None:
+    window.view.clearSelection()
+    for name in wanted:
+        window.view.selectionModel().select(
+            row_of(window, name),
+            window.view.selectionModel().SelectionFlag.Select
+            | window.view.selectionModel().SelectionFlag.Rows,
+        )
+
+
+def answer_text(window: MainWindow, text: str | None) -> list[tuple[str, str, str]]:
+    asked: list[tuple[str, str, str]] = []
+
+    def ask(title: str, label: str, default: str) -> str | None:
+        asked.append((title, label, default))
+        return text
+
+    window.file_ops.ask_text = ask
+    return asked
+
+
+def answer_confirm(window: MainWindow, answer: bool) -> list[str]:
+    asked: list[str] = []
+
+    def confirm(_title: str, text: str, _ok: str) -> bool:
+        asked.append(text)
+        return answer
+
+    window.file_ops.confirm = confirm
+    return asked
+
+
+def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["docs/a.txt"])
+    go(qtbot, window, bucket, "docs/")
+    asked = answer_text(window, "reports")
+    window.view.setFocus()
+    QTest.keyClick(
+        window.view,
+        Qt.Key.Key_N,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    settle(qtbot, window)
+    assert asked and asked[0][0] == "New folder"
+    if server.kind == "rclone":
+        # rclone serve s3 stores "reports/" as a file "reports": refused, and taken back.
+        assert "does not keep empty folders" in window.messages.last.message
+        assert keys(server, bucket) == {"docs/a.txt": b"docs/a.txt"}
+        return
+    assert keys(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
+    assert "reports" in names(window)
+
+    answer_text(window, "reports")  # exists now: refused, nothing written
+    window.file_ops.new_folder_action.trigger()
+    settle(qtbot, window)
+    assert "already exists" in window.messages.last.message
+    answer_text(window, "a/b")
+    window.file_ops.new_folder_action.trigger()
+    assert "cannot contain" in window.messages.last.message
+
+
+def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"note.txt": b"n"} | {f"old/f{i:02d}.txt": b"x" for i in range(12)})
+    go(qtbot, window, bucket)
+    select(window, "note.txt")
+    asked = answer_text(window, "renamed.txt")
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_F2)
+    settle(qtbot, window)
+    assert asked[0][2] == "note.txt"
+    assert "renamed.txt" in keys(server, bucket) and "note.txt" not in keys(server, bucket)
+
+    select(window, "old")
+    answer_text(window, "new")
+    window.file_ops.rename_action.trigger()
+    settle(qtbot, window)
+    found = keys(server, bucket)
+    assert sorted(k for k in found if k.startswith("new/")) == [
+        f"new/f{i:02d}.txt" for i in range(12)
+    ]
+    assert not [k for k in found if k.startswith("old/")]
+    assert names(window) == ["new", "renamed.txt"]
+    [op] = window.transfers.model.operations()[-1:]
+    assert op.state is State.DONE and op.result.done == 12
+
+
+def test_rename_onto_an_existing_name_is_refused(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"a.txt": b"a", "b.txt": b"b"})
+    go(qtbot, window, bucket)
+    select(window, "a.txt")
+    answer_text(window, "b.txt")
+    window.file_ops.rename_action.trigger()
+    settle(qtbot, window)
+    assert "already exists" in window.messages.last.message
+    assert keys(server, bucket) == {"a.txt": b"a", "b.txt": b"b"}
+
+
+def test_delete_asks_with_the_count_and_size(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {f"big/{i:02d}.bin": b"12345" for i in range(12)} | {"keep.txt": b"k"})
+    go(qtbot, window, bucket)
+    select(window, "big")
+    asked = answer_confirm(window, False)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    assert "12 objects (60 bytes)" in asked[0]
+    settle(qtbot, window)
+    assert len(keys(server, bucket)) == 13, "cancelled at the question: nothing deleted"
+
+    asked = answer_confirm(window, True)
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    assert keys(server, bucket) == {"keep.txt": b"k"}
+    assert names(window) == ["keep.txt"]
+    [op] = window.transfers.model.operations()
+    assert op.state is State.DONE and op.result.done == 12
+    assert window.transfer_dock.isVisible()
+
+
+def test_copy_and_paste_into_another_folder_then_cut_and_paste(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"src/a.txt": b"a", "src/tree/b.txt": b"b", "dst/keep.txt": b"k"})
+    go(qtbot, window, bucket, "src/")
+    select(window, "a.txt", "tree")
+    window.file_ops.copy_action.trigger()
+    assert "s3://" in QApplication.clipboard().text()
+    go(qtbot, window, bucket, "dst/")
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert {k for k in keys(server, bucket) if k.startswith("dst/")} == {
+        "dst/a.txt", "dst/tree/b.txt", "dst/keep.txt",
+    }  # fmt: skip
+    assert "src/a.txt" in keys(server, bucket)
+    assert names(window) == ["tree", "a.txt", "keep.txt"]
+
+    select(window, "keep.txt")
+    window.file_ops.cut_action.trigger()
+    go(qtbot, window, bucket, "src/")
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert "src/keep.txt" in keys(server, bucket) and "dst/keep.txt" not in keys(server, bucket)
+    assert "keep.txt" in names(window)
+
+
+def test_pasting_a_copy_into_the_same_folder_keeps_both(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"report.pdf": b"r", "report copy.pdf": b"older copy"})
+    go(qtbot, window, bucket)
+    select(window, "report.pdf")
+    window.file_ops.copy_action.trigger()
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert keys(server, bucket) == {
+        "report.pdf": b"r", "report copy.pdf": b"older copy", "report copy 2.pdf": b"r",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("choice", ["skip", "replace", "keep"])
+def test_names_that_exist_at_the_target_are_asked_about(
+    qtbot: QtBot, window: MainWindow, server: S3Server, choice: str
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"a/x.txt": b"new", "a/y.txt": b"y", "b/x.txt": b"old"})
+    go(qtbot, window, bucket, "a/")
+    select(window, "x.txt", "y.txt")
+    window.file_ops.copy_action.trigger()
+    go(qtbot, window, bucket, "b/")
+    asked: list[list[str]] = []
+    window.file_ops.ask_conflict = lambda names, _where: asked.append(names) or choice
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert asked == [["x.txt"]]
+    found = {k: v for k, v in keys(server, bucket).items() if k.startswith("b/")}
+    expected = {
+        "skip": {"b/x.txt": b"old", "b/y.txt": b"y"},
+        "replace": {"b/x.txt": b"new", "b/y.txt": b"y"},
+        "keep": {"b/x.txt": b"old", "b/x copy.txt": b"new", "b/y.txt": b"y"},
+    }
+    assert found == expected[choice]
+
+
+def drop_objects(window: MainWindow, selection: ObjectSelection, on: str, *, copy: bool) -> None:
+    """Deliver a drop of objects dragged inside the window onto the row ``on``."""
+    mime = QMimeData()
+    selection.put_into(mime)
+    viewport = window.view.viewport()
+    at = QPointF(window.view.visualRect(row_of(window, on)).center())
+    buttons = Qt.MouseButton.LeftButton
+    modifiers = Qt.KeyboardModifier.ControlModifier if copy else Qt.KeyboardModifier.NoModifier
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    QApplication.sendEvent(
+        viewport, QDragEnterEvent(at.toPoint(), actions, mime, buttons, modifiers)
+    )
+    QApplication.sendEvent(viewport, QDropEvent(at, actions, mime, buttons, modifiers))
+
+
+def test_dragging_objects_onto_a_folder_moves_them_and_ctrl_copies(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"one.txt": b"1", "two.txt": b"2", "archive/old.txt": b"o"})
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    entries = tuple(window.list_model.entry(row_of(window, "one.txt").row()) for _ in [0])
+    drop_objects(window, ObjectSelection(conn, bucket, "", entries), "archive", copy=False)
+    settle(qtbot, window)
+    assert sorted(keys(server, bucket)) == ["archive/old.txt", "archive/one.txt", "two.txt"]
+    assert window.transfers.queue.transfers() == [], "an internal drag downloads nothing"
+
+    entries = (window.list_model.entry(row_of(window, "two.txt").row()),)
+    drop_objects(window, ObjectSelection(conn, bucket, "", entries), "archive", copy=True)
+    settle(qtbot, window)
+    assert sorted(keys(server, bucket)) == [
+        "archive/old.txt", "archive/one.txt", "archive/two.txt", "two.txt",
+    ]  # fmt: skip
+
+
+def test_a_move_that_partly_fails_names_each_failed_key_and_keeps_its_source(
+    qtbot: QtBot, window: MainWindow, server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a", "p/b.txt": b"b", "q/x.txt": b"x"})
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    backend = window.service.connection(conn).backend
+    copy_object = backend.copy_object
+
+    def refuse_b(src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        if src_key == "p/b.txt":
+            raise AccessDenied(f"Access to “{src_key}” was denied.")
+        return copy_object(src_bucket, src_key, bucket, key)
+
+    monkeypatch.setattr(backend, "copy_object", refuse_b)
+    entries = (window.list_model.entry(row_of(window, "p").row()),)
+    window.file_ops.transfer(
+        ObjectSelection(conn, bucket, "", entries, cut=True), Location(conn, bucket, "q/"),
+        copy=False,
+    )  # fmt: skip
+    settle(qtbot, window)
+    error = window.messages.last
+    assert isinstance(error, OperationFailures)
+    assert "1 object(s) failed; 1 done" in error.message
+    assert error.detail.startswith("p/b.txt: Access to")
+    assert sorted(keys(server, bucket)) == ["p/b.txt", "q/p/a.txt", "q/x.txt"]
+    [op] = window.transfers.model.operations()
+    assert op.state is State.FAILED
+    model = window.transfers.model
+    assert model.operation_tooltip(op).endswith("p/b.txt: Access to “p/b.txt” was denied.")
+
+
+def test_a_missing_target_bucket_is_said_before_anything_moves(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a"})
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    entries = (window.list_model.entry(row_of(window, "p").row()),)
+    selection = ObjectSelection(conn, bucket, "", entries, cut=True)
+    window.file_ops.transfer(selection, Location(conn, "no-such-bucket-here", ""), copy=False)
+    settle(qtbot, window)
+    assert isinstance(window.messages.last, BucketNotFound)
+    assert sorted(keys(server, bucket)) == ["p/a.txt"]
+    assert window.transfers.model.operations() == []
+
+
+def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    name = f"made-{server.kind}-by-the-window"
+    offered: list[tuple[str, list[str]]] = []
+    window.file_ops.ask_new_bucket = lambda region, regions: (
+        offered.append((region, regions)) or (name, "")
+    )
+    window.file_ops.new_bucket_action.trigger()
+    settle(qtbot, window)
+    assert offered == [("us-east-1", [])], "no region list for a non-AWS endpoint"
+    assert name in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
+    assert f"{name}" in names(window)
+    server.put(name, {f"k/{i}.txt": b"x" for i in range(7)})
+
+    select(window, name)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or "wrong"
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    assert "7 objects" in typed[0]
+    assert name in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
+
+    window.file_ops.ask_bucket_name = lambda bucket, text: bucket
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
+    assert name not in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
+
+
+def test_paste_into_another_connection_streams_the_copy(
+    qtbot: QtBot, window: MainWindow, server: S3Server, service: StorageService
+) -> None:
+    bucket, other = server.bucket("one"), server.bucket("two")
+    server.put(bucket, {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"})
+    second = service.add_connection(server.settings(), server.credentials)
+    go(qtbot, window, bucket)
+    select(window, "docs")
+    window.file_ops.cut_action.trigger()
+    window.navigate(Location(second.id, other, ""))
+    wait_loaded(qtbot, window)
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert keys(server, other) == {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"}
+    assert keys(server, bucket) == {}, "a cut pasted elsewhere is a move"
+    [op] = window.transfers.model.operations()
+    assert op.streams and op.state is State.DONE
+    assert names(window) == ["docs"]
+
+
+def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    if server.kind == "rclone":
+        pytest.skip("rclone serve s3 keeps no versions (the plain case is tested above)")
+    name = "versioned-for-deleting"
+    client = server.client
+    client.create_bucket(Bucket=name)
+    client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        client.put_object(Bucket=name, Key="doc.txt", Body=body)
+    client.put_object(Bucket=name, Key="gone.txt", Body=b"x")
+    client.delete_object(Bucket=name, Key="gone.txt")  # only a delete marker on top
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, name)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or bucket
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
+    assert "holds 1 object (" in typed[0] and "old version" in typed[0]
+    assert name not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    [op] = window.transfers.model.operations()
+    assert op.result.done == 4  # two versions of doc.txt, gone.txt and its marker
+
+
+def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {f"old/{i}.txt": b"x" for i in range(7)} | {"top.txt": b"t"})
+    conn = window.history.current.connection
+    go(qtbot, window, bucket, "old/")
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket was made after the tree listed them
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "")).isValid(), timeout=WAIT)
+    window.tree.expand(tree.index_for(Location(conn, bucket, "")))
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "old/")).isValid(), timeout=WAIT)
+    node = tree.index_for(Location(conn, bucket, "old/"))
+    window.tree.scrollTo(node)
+    window.file_ops._tree_context_menu(window.tree.visualRect(node).center())
+    menu = QApplication.activePopupWidget()
+    assert menu is not None
+    texts = [a.text() for a in menu.actions() if a.text()]
+    menu.close()
+    assert texts == ["New folder…", "Paste", "Delete folder…", "Refresh"]
+
+    asked = answer_confirm(window, True)
+    window.file_ops.delete_folder(Location(conn, bucket, "old/"))
+    settle(qtbot, window)
+    assert "That is 7 objects" in asked[0]
+    assert keys(server, bucket) == {"top.txt": b"t"}
+    assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
+    assert names(window) == ["top.txt"]
