@@ -214,6 +214,8 @@ class DemoServer:
             region=REGION,
             addressing_style="path",
             max_attempts=2,
+            # moto emulates Amazon S3: tags, versions and storage classes are all there.
+            provider="aws",
         )
 
 

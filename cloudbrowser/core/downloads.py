@@ -131,7 +131,7 @@ def _fetch_whole(ctx: RunContext, fd: int) -> str:
         os.ftruncate(fd, 0)
     except OSError as exc:
         raise local_error(exc, t.local_path, writing=True) from exc
-    with ctx.backend.get_object(t.bucket, t.key, if_match=t.etag) as body:
+    with ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id) as body:
         if not t.etag:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
@@ -178,7 +178,7 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
         digest = md5_of(b"") if hash_ranges else None
         position = offset
         with ctx.backend.get_object(
-            t.bucket, t.key, start=offset, end=end, if_match=t.etag
+            t.bucket, t.key, start=offset, end=end, if_match=t.etag, version_id=t.version_id
         ) as body:
             while position <= end:
                 if abort.is_set():

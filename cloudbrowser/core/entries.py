@@ -121,3 +121,54 @@ class Version:
     is_latest: bool = False
     #: A delete marker: the object looks deleted from this version on.
     delete_marker: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDetails:
+    """Everything ``HeadObject`` says about one object: what the Properties dialog shows and
+    what a copy in place must send again so that nothing the user left alone is lost.
+
+    Header values are as the server sent them ("" when absent); ``metadata`` holds the user
+    metadata (``x-amz-meta-*``) without the prefix, keys as the server spells them.
+    """
+
+    bucket: str
+    key: str
+    size: int
+    #: POSIX seconds (UTC); 0.0 when the server does not say.
+    modified: float
+    etag: str
+    content_type: str = ""
+    cache_control: str = ""
+    content_disposition: str = ""
+    content_encoding: str = ""
+    content_language: str = ""
+    #: The ``Expires`` header as sent (an HTTP date), "" when absent.
+    expires: str = ""
+    #: ``STANDARD`` when the server omits it (S3 does for STANDARD).
+    storage_class: str = "STANDARD"
+    version_id: str = ""
+    #: ``AES256``, ``aws:kms``, ``aws:kms:dsse`` or "".
+    server_side_encryption: str = ""
+    sse_kms_key_id: str = ""
+    bucket_key_enabled: bool = False
+    #: Set for SSE-C objects (encrypted with a key the client holds): ``AES256``.
+    sse_customer_algorithm: str = ""
+    #: ``x-amz-restore`` of an archived object (``ongoing-request="false", expiry-date=…``).
+    restore: str = ""
+    website_redirect: str = ""
+    object_lock_mode: str = ""
+    object_lock_retain_until: float = 0.0
+    object_lock_legal_hold: str = ""
+    replication_status: str = ""
+    #: ``x-amz-tagging-count``; -1 when the server does not say.
+    tag_count: int = -1
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def archived(self) -> bool:
+        """In an archive tier (Glacier Flexible Retrieval, Deep Archive) and not restored:
+        its bytes cannot be read or copied until it is restored."""
+        if self.storage_class not in ("GLACIER", "DEEP_ARCHIVE"):
+            return False
+        return 'ongoing-request="false"' not in self.restore

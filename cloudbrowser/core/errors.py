@@ -144,6 +144,12 @@ class IntegrityError(StorageError):
     title = "Verification failed"
 
 
+class NoVersioning(StorageError):
+    """The server keeps no object versions (ListObjectVersions and friends not implemented)."""
+
+    title = "No versions on this server"
+
+
 class LocalFileError(CloudBrowserError):
     """A local file or folder could not be read or written (full disk, permissions...)."""
 

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS transfers (
     error       TEXT    NOT NULL DEFAULT '',
     error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
     error_hint  TEXT    NOT NULL DEFAULT '', -- what the user can do about it
+    version_id  TEXT    NOT NULL DEFAULT '', -- download: of an older version ('' = current)
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL
@@ -118,6 +119,8 @@ class JournalRecord:
     #: read back after a restart still says what kind it is and what to do.
     error_kind: str = ""
     error_hint: str = ""
+    #: A download of one older version of the object ("": the current one).
+    version_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,7 @@ class Journal:
     def _add_missing_columns(self) -> None:
         """Journals written before a column existed get it (with its default)."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(transfers)")}
-        for column in ("error_kind", "error_hint"):
+        for column in ("error_kind", "error_hint", "version_id"):
             if column not in have:
                 try:
                     self._db.execute(
@@ -207,7 +210,8 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
-                    " updated, error_kind, error_hint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint, version_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -226,6 +230,7 @@ class Journal:
                         now,
                         r.error_kind,
                         r.error_hint,
+                        r.version_id,
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -349,7 +354,7 @@ def _update_in(
 
 _COLUMNS = (
     "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
-    " upload_id, state, error, batch, error_kind, error_hint"
+    " upload_id, state, error, batch, error_kind, error_hint, version_id"
 )
 _UPDATABLE = frozenset(
     {
@@ -378,7 +383,7 @@ def _sql_value(value: object) -> object:
 
 def _record(row: tuple[Any, ...]) -> JournalRecord:
     tid, direction, conn, bucket, key, local, size, mtime = row[:8]
-    etag, psize, uid, state, err, batch, kind, hint = row[8:]
+    etag, psize, uid, state, err, batch, kind, hint, version_id = row[8:]
     return JournalRecord(
         id=int(tid),
         direction=Direction(direction),
@@ -396,4 +401,5 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         batch=str(batch),
         error_kind=str(kind),
         error_hint=str(hint),
+        version_id=str(version_id),
     )

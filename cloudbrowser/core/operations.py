@@ -53,6 +53,9 @@ COPY_PART_SIZE = 512 * MiB
 STREAM_PART_SIZE = 16 * MiB
 #: Copies in flight at once. Each is one round trip with the server doing the work.
 COPIES_AT_ONCE = 16
+#: Objects listed ahead of the work: the listing runs ahead so that the count (and so the
+#: progress) is known early, at a bounded cost in memory (~100 bytes per object).
+LIST_AHEAD = 200_000
 
 _ids = itertools.count(1)
 
@@ -225,6 +228,7 @@ class Operation:
         max_copy: int = MAX_COPY,
         on_copied: Callable[[SourceObject], None] | None = None,
         cancel: threading.Event | None = None,
+        all_versions: bool = False,
     ) -> None:
         self.id = next(_ids)
         self.kind = kind
@@ -234,8 +238,13 @@ class Operation:
         self.dest_backend = dest_backend or backend
         self.dest_bucket = dest_bucket or bucket
         self.title = title or f"{kind.value} {len(items)} item(s)"
-        self.workers = workers
+        # Copies and a move's delete batches share the connection pool: fit both in it.
+        pool = getattr(backend.settings, "max_pool_connections", workers + 4)
+        self.workers = max(1, min(workers, pool - 4))
         self.max_copy = max_copy
+        #: A delete removes every version and delete marker below the items for good
+        #: (emptying a versioned bucket), not just the current objects.
+        self.all_versions = all_versions
         #: Called (on a request thread) as each copy is made, for a per-object report.
         self.on_copied = on_copied
         #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
@@ -325,11 +334,58 @@ class Operation:
         with self._lock:
             self._counted = True
 
+    def _prefetched(self, sources: Iterator[SourceObject]) -> Iterator[SourceObject]:
+        """``sources``, listed on a thread of its own up to LIST_AHEAD objects ahead of the
+        consumer. Raises Cancelled (in the consumer) once cancelled."""
+        ahead: queue.Queue[SourceObject | None] = queue.Queue(LIST_AHEAD)
+        #: The consumer is gone (ended, failed or cancelled): the lister stops too.
+        gone = threading.Event()
+
+        def put(item: SourceObject | None) -> bool:
+            while not (gone.is_set() or self._cancel.is_set()):
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def produce() -> None:
+            try:
+                for source in sources:
+                    if not put(source):
+                        return
+            except Cancelled:
+                pass
+            finally:
+                put(None)
+
+        lister = threading.Thread(target=produce, name="operation-list", daemon=True)
+        lister.start()
+        try:
+            while True:
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                try:
+                    item = ahead.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                yield item
+        finally:
+            gone.set()
+            # A listing request in flight ends within the read timeout; don't wait for it.
+            lister.join(timeout=1.0)
+
     def _delete(self) -> None:
+        if self.all_versions:
+            self._delete_versions()
+            return
         sizes: dict[str, int] = {}
 
         def keys() -> Iterator[str]:
-            for source in self._sources(look_up=False):
+            for source in self._prefetched(self._sources(look_up=False)):
                 sizes[source.key] = source.size
                 yield source.key
 
@@ -352,6 +408,32 @@ class Operation:
             if not outcome.cancelled:  # (which keys a cancel left is not tracked by size)
                 failed_bytes = sum(sizes.get(k, 0) for k, _ in outcome.failed)
                 self._done_bytes = sum(sizes.values()) - failed_bytes
+
+    def _delete_versions(self) -> None:
+        """Every version and delete marker below the prefixes, a listing page (at most
+        1,000) per DeleteObjects request."""
+        for item in self.items:
+            try:
+                for page in self.backend.iter_versions(self.bucket, item.source):
+                    if self._cancel.is_set():
+                        raise Cancelled("Cancelled.")
+                    with self._lock:
+                        self._found += len(page)
+                        self._found_bytes += sum(v.size for v in page)
+                    failed = self.backend.delete_versions(
+                        self.bucket, [(v.key, v.version_id) for v in page]
+                    )
+                    with self._lock:
+                        self.result.failed.extend(failed)
+                        self._done += len(page) - len(failed)
+                        self.result.done = self._done
+            except Cancelled:
+                raise
+            except CloudBrowserError as error:
+                with self._lock:
+                    self.result.failed.append((item.source, error))
+        with self._lock:
+            self._counted = True
 
     def _copy_or_move(self) -> None:
         moving = self.kind is OpKind.MOVE
@@ -388,7 +470,7 @@ class Operation:
                     self._done_bytes += source.size
 
         try:
-            for source in self._sources(look_up=True):
+            for source in self._prefetched(self._sources(look_up=True)):
                 if self._cancel.is_set():
                     raise Cancelled("Cancelled.")
                 same_place = (self.dest_bucket, source.target) == (self.bucket, source.key)

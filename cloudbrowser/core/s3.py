@@ -12,12 +12,13 @@ raise are listed in each docstring. botocore exceptions never escape this module
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import threading
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,7 @@ from cloudbrowser.core.entries import (
     Entry,
     ListPage,
     MultipartUpload,
+    ObjectDetails,
     ObjectInfo,
     UploadedPart,
     Version,
@@ -52,6 +54,7 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NotFound,
+    NoVersioning,
     ObjectChanged,
     RequestTimeout,
     StorageError,
@@ -59,8 +62,10 @@ from cloudbrowser.core.errors import (
     TLSError,
     UploadNotFound,
 )
+from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
+from cloudbrowser.core.providers import capabilities
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -71,6 +76,8 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 1000
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
+#: An undelete removes at most this many delete markers stacked on one key.
+_MAX_MARKERS_ON_TOP = 100
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
@@ -245,15 +252,18 @@ class S3Backend:
                 return
             token = page.next_token
 
-    def head_object(self, bucket: str, key: str) -> ObjectInfo:
-        """Metadata of one object.
+    def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
+        """Metadata of one object (of one of its versions when ``version_id`` is given).
 
         Raises: KeyNotFound (or BucketNotFound), AccessDenied, InvalidCredentials,
         EndpointUnreachable, RequestTimeout, TLSError, StorageError.
         """
 
         def call() -> ObjectInfo:
-            r = self.client.head_object(Bucket=bucket, Key=key)
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if version_id:
+                params["VersionId"] = version_id
+            r = self.client.head_object(**params)
             return ObjectInfo(
                 bucket=bucket,
                 key=key,
@@ -270,20 +280,32 @@ class S3Backend:
 
     # ── buckets, batch deletes, links ───────────────────────────────────────────────────
 
-    def create_bucket(self, bucket: str) -> None:
-        """Create a bucket in the connection's region.
+    def create_bucket(self, bucket: str, region: str = "") -> None:
+        """Create a bucket in ``region`` (default: the connection's region).
+
+        On AWS a bucket in another region is created through that region's endpoint (a
+        regional endpoint refuses other regions' location constraints).
 
         Raises: AlreadyExists, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        StorageError (an invalid name).
+        StorageError (an invalid name or region).
         """
 
         def call() -> None:
+            client = self.client
+            own = client.meta.region_name or ""
+            where = region or own
+            if where != own and self.settings.endpoint_url is None:
+                regional = S3Backend(
+                    dataclasses.replace(self.settings, region=where),
+                    self._credentials,
+                    mfa_prompter=self._mfa_prompter,
+                )
+                client = regional.client
             params: dict[str, Any] = {"Bucket": bucket}
-            region = self.client.meta.region_name
             # us-east-1 is S3's default and must not be named (S3 refuses it as a location).
-            if region and region != "us-east-1":
-                params["CreateBucketConfiguration"] = {"LocationConstraint": region}
-            self.client.create_bucket(**params)
+            if where and where != "us-east-1":
+                params["CreateBucketConfiguration"] = {"LocationConstraint": where}
+            client.create_bucket(**params)
 
         _guard(call, bucket=bucket)
 
@@ -338,6 +360,49 @@ class S3Backend:
                 )
                 failed.append((key, translate_error(error, bucket=bucket, key=key)))
             return failed
+
+        return _guard(call, bucket=bucket)
+
+    def delete_versions(
+        self, bucket: str, versions: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete up to 1,000 ``(key, version id)`` pairs (versions or delete markers) for
+        good in one DeleteObjects request; returns those the server refused.
+
+        Raises (for the whole request): as :meth:`delete_objects`.
+        """
+        if len(versions) > MAX_DELETE_BATCH:
+            raise ValueError(f"at most {MAX_DELETE_BATCH} versions per DeleteObjects request")
+        if not versions:
+            return []
+
+        def call() -> list[tuple[str, CloudBrowserError]]:
+            reply = self.client.delete_objects(
+                Bucket=bucket,
+                Delete={
+                    "Objects": [{"Key": k, "VersionId": v} for k, v in versions],
+                    "Quiet": True,
+                },
+            )
+            return [
+                (
+                    str(item.get("Key", "")),
+                    translate_error(
+                        bx.ClientError(
+                            {
+                                "Error": {
+                                    "Code": item.get("Code", ""),
+                                    "Message": item.get("Message", ""),
+                                }
+                            },
+                            "DeleteObjects",
+                        ),
+                        bucket=bucket,
+                        key=str(item.get("Key", "")),
+                    ),
+                )
+                for item in reply.get("Errors", [])
+            ]
 
         return _guard(call, bucket=bucket)
 
@@ -473,11 +538,474 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
+    # ── versions ────────────────────────────────────────────────────────────────────────
+    #
+    # On demand only (DESIGN §3): nothing here runs for a normal listing. Servers that keep
+    # no versions (rclone serve s3) answer NotImplemented; that becomes NoVersioning.
+
+    def bucket_versioning(self, bucket: str) -> str:
+        """The bucket's versioning state: ``"Enabled"``, ``"Suspended"`` (versions kept so
+        far remain) or ``""`` (never turned on: objects have only their current version).
+
+        Raises: NoVersioning (the server keeps no versions at all), BucketNotFound,
+        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            return str(self.client.get_bucket_versioning(Bucket=bucket).get("Status", ""))
+
+        return _versioned(call, bucket=bucket)
+
+    def object_versions(
+        self, bucket: str, key: str, cancel: threading.Event | None = None
+    ) -> list[Version]:
+        """Every version and delete marker of exactly ``key``: the current one first, then
+        newest first.
+
+        Lists by prefix with the delimiter (so ``key/...`` rolls up into one prefix) and
+        stops at the first page that reaches keys after ``key`` ("key2"...), which sort
+        after it. Checks ``cancel`` between pages.
+
+        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, Cancelled, StorageError.
+        """
+        found: list[Version] = []
+        pages = self._version_pages(bucket, key, cancel, delimiter=DELIMITER)
+        for versions, markers, _prefixes in pages:
+            rows = versions + markers
+            found.extend(v for v in rows if v.key == key)
+            if any(v.key != key for v in rows):
+                break
+        found.sort(key=lambda v: (not v.is_latest, -v.modified))
+        return found
+
+    def iter_deleted(
+        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+    ) -> Iterator[ListPage]:
+        """The keys directly under ``prefix`` whose latest version is a delete marker, a
+        page of ListObjectVersions (``page_size`` keys, delimiter "/") at a time.
+
+        Each object's ``modified`` is when it was deleted, its ``size`` that of the version
+        an undelete brings back. ``prefixes`` are every folder holding versions (the caller
+        drops the ones a normal listing shows: the rest hold only deleted objects). A page
+        may be empty. Checks ``cancel`` between pages.
+
+        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
+        EndpointUnreachable, Cancelled, StorageError.
+        """
+        #: Deleted keys whose older versions may still come on the next page: key → entry.
+        waiting: dict[str, Entry] = {}
+        for versions, markers, prefixes in self._version_pages(
+            bucket, prefix, cancel, delimiter=DELIMITER
+        ):
+            for m in markers:
+                if m.is_latest and m.key != prefix:
+                    waiting[m.key] = Entry(key=m.key, modified=m.modified)
+            done: list[Entry] = []
+            for v in versions:  # newest first per key: the first seen is the one restored
+                entry = waiting.pop(v.key, None)
+                if entry is not None:
+                    done.append(entry._replace(size=v.size, etag=v.etag))
+            last = max((v.key for v in versions + markers), default="")
+            # Keys before the page's last key have had all their versions listed.
+            done.extend(waiting.pop(k) for k in [k for k in waiting if k < last])
+            done.sort(key=lambda e: e.key)
+            yield ListPage(prefixes=[Entry(key=p, is_prefix=True) for p in prefixes], objects=done)
+        if waiting:
+            yield ListPage(objects=sorted(waiting.values(), key=lambda e: e.key))
+
+    def restore_version(self, bucket: str, key: str, version_id: str) -> str:
+        """Make an old version current again by copying it over the key on the server (one
+        CopyObject: versions up to 5 GiB). Every version, the replaced one included, stays
+        in the history. Returns the new version's id.
+
+        Raises: KeyNotFound (no such version), NoVersioning, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+
+        def call() -> str:
+            reply = self.client.copy_object(
+                Bucket=bucket,
+                Key=key,
+                CopySource={"Bucket": bucket, "Key": key, "VersionId": version_id},
+            )
+            return str(reply.get("VersionId", ""))
+
+        return _versioned(call, bucket=bucket, key=key)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Delete one version (or delete marker) for good. Deleting the current version
+        makes the one before it current; deleting the latest delete marker undeletes.
+
+        Raises: NoVersioning, AccessDenied, InvalidCredentials, EndpointUnreachable,
+        StorageError.
+        """
+
+        def call() -> None:
+            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+
+        _versioned(call, bucket=bucket, key=key)
+
+    def undelete(self, bucket: str, key: str) -> int:
+        """Bring a deleted object back: remove the delete markers on top of its history
+        (usually one), so that its newest real version is current again. Returns how many
+        markers were removed (0: it was not deleted).
+
+        Raises: KeyNotFound (only delete markers: nothing to bring back), NoVersioning,
+        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+        removed = 0
+        # The server's IsLatest says what is on top (times of versions and markers stored
+        # in the same second cannot order them); a marker under a marker is next.
+        while removed < _MAX_MARKERS_ON_TOP:
+            history = self.object_versions(bucket, key)
+            latest = next((v for v in history if v.is_latest), None)
+            if latest is None or not latest.delete_marker:
+                return removed
+            if all(v.delete_marker for v in history):
+                raise KeyNotFound(
+                    f"“{bucket}/{key}” has no version to bring back, only delete markers.",
+                    hint="Nothing of it is kept in the bucket's version history.",
+                )
+            self.delete_version(bucket, key, latest.version_id)
+            removed += 1
+        return removed
+
+    def _version_pages(
+        self,
+        bucket: str,
+        prefix: str,
+        cancel: threading.Event | None,
+        *,
+        delimiter: str = "",
+    ) -> Iterator[tuple[list[Version], list[Version], list[str]]]:
+        """ListObjectVersions pages: (versions, delete markers, common prefixes), each in
+        the server's order (by key, newest first per key)."""
+
+        def call(key_marker: str, version_marker: str) -> tuple[Any, ...]:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+            if delimiter:
+                params["Delimiter"] = delimiter
+            if key_marker:
+                params["KeyMarker"] = key_marker
+            if version_marker:
+                params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            versions = [
+                Version(
+                    key=str(v["Key"]),
+                    version_id=str(v.get("VersionId", "")),
+                    modified=_timestamp(v.get("LastModified")),
+                    size=int(v.get("Size", 0)),
+                    etag=str(v.get("ETag", "")).strip('"'),
+                    is_latest=bool(v.get("IsLatest")),
+                )
+                for v in reply.get("Versions", [])
+            ]
+            markers = [
+                Version(
+                    key=str(m["Key"]),
+                    version_id=str(m.get("VersionId", "")),
+                    modified=_timestamp(m.get("LastModified")),
+                    is_latest=bool(m.get("IsLatest")),
+                    delete_marker=True,
+                )
+                for m in reply.get("DeleteMarkers", [])
+            ]
+            prefixes = [
+                str(p["Prefix"])
+                for p in reply.get("CommonPrefixes", [])
+                if p.get("Prefix") and p["Prefix"] != prefix
+            ]
+            more = bool(reply.get("IsTruncated"))
+            return (
+                versions,
+                markers,
+                prefixes,
+                str(reply.get("NextKeyMarker", "") or "") if more else "",
+                str(reply.get("NextVersionIdMarker", "") or "") if more else "",
+            )
+
+        key_marker = version_marker = ""
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Listing versions cancelled.")
+            versions, markers, prefixes, next_key, next_version = _versioned(
+                functools.partial(call, key_marker, version_marker), bucket=bucket
+            )
+            yield versions, markers, prefixes
+            if not next_key or (next_key, next_version) == (key_marker, version_marker):
+                return  # the last page (or a server that would repeat this one)
+            key_marker, version_marker = next_key, next_version
+
     # ── transfers ───────────────────────────────────────────────────────────────────────
     #
     # The primitives of core/transfers.py. Bodies are bytes or a seekable file object (botocore
     # rewinds it to retry). ``content_md5`` is the base64 MD5 of the body ("" to send none):
     # the server refuses a body that does not match it (BadDigest).
+
+    # ── object properties, tags and preview reads ──────────────────────────────────────
+    #
+    # The Properties dialog and Preview (gui/inspect_actions.py). S3 cannot edit an object's
+    # metadata in place: ``replace_metadata`` copies the object onto itself with the new
+    # headers (MetadataDirective=REPLACE) and sends again every header it was given, so
+    # whatever the user did not change is kept.
+
+    def object_details(self, bucket: str, key: str) -> ObjectDetails:
+        """Everything HeadObject says about ``key`` (one HEAD request).
+
+        Raises: KeyNotFound (or BucketNotFound), AccessDenied, InvalidCredentials,
+        EndpointUnreachable, RequestTimeout, TLSError, StorageError.
+        """
+
+        def call() -> ObjectDetails:
+            r: Any = self.client.head_object(Bucket=bucket, Key=key)
+            headers = r.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            expires = str(r.get("ExpiresString") or headers.get("expires", "") or "")
+            tag_count = headers.get("x-amz-tagging-count", r.get("TagCount"))
+            return ObjectDetails(
+                bucket=bucket,
+                key=key,
+                size=int(r.get("ContentLength", 0)),
+                modified=_timestamp(r.get("LastModified")),
+                etag=str(r.get("ETag", "")).strip('"'),
+                content_type=str(r.get("ContentType", "")),
+                cache_control=str(r.get("CacheControl", "")),
+                content_disposition=str(r.get("ContentDisposition", "")),
+                content_encoding=str(r.get("ContentEncoding", "")),
+                content_language=str(r.get("ContentLanguage", "")),
+                expires=expires,
+                storage_class=str(r.get("StorageClass") or "STANDARD"),
+                version_id=str(r.get("VersionId", "")),
+                server_side_encryption=str(r.get("ServerSideEncryption", "")),
+                sse_kms_key_id=str(r.get("SSEKMSKeyId", "")),
+                bucket_key_enabled=bool(r.get("BucketKeyEnabled", False)),
+                sse_customer_algorithm=str(r.get("SSECustomerAlgorithm", "")),
+                restore=str(r.get("Restore", "")),
+                website_redirect=str(r.get("WebsiteRedirectLocation", "")),
+                object_lock_mode=str(r.get("ObjectLockMode", "")),
+                object_lock_retain_until=_timestamp(r.get("ObjectLockRetainUntilDate")),
+                object_lock_legal_hold=str(r.get("ObjectLockLegalHoldStatus", "")),
+                replication_status=str(r.get("ReplicationStatus", "")),
+                tag_count=int(tag_count) if tag_count not in (None, "") else -1,
+                metadata={str(k): str(v) for k, v in r.get("Metadata", {}).items()},
+            )
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def _require_tagging(self) -> None:
+        if not capabilities(self.settings).tagging:
+            # Not "try and see": rclone serve s3 takes PutObjectTagging for a PutObject and
+            # replaces the object's bytes with the tagging XML.
+            raise ConfigError(
+                "This connection's server does not support object tags.",
+                hint="Tags need a provider that supports them (Amazon S3, MinIO, Ceph, …): "
+                "choose it as the connection's provider.",
+            )
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        """The object's tags (GetObjectTagging), in the server's order.
+
+        Raises: ConfigError (the provider has no tagging), KeyNotFound, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError.
+        """
+        self._require_tagging()
+
+        def call() -> dict[str, str]:
+            reply = self.client.get_object_tagging(Bucket=bucket, Key=key)
+            return {str(t["Key"]): str(t.get("Value", "")) for t in reply.get("TagSet", [])}
+
+        return _guard(call, bucket=bucket, key=key)
+
+    def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        """Replace the object's tags with ``tags`` (PutObjectTagging; an empty mapping
+        removes them all). The object itself is not copied.
+
+        Raises: ConfigError (the provider has no tagging), KeyNotFound, AccessDenied,
+        InvalidCredentials, EndpointUnreachable, StorageError (InvalidTag...).
+        """
+        self._require_tagging()
+
+        def call() -> None:
+            if tags:
+                self.client.put_object_tagging(
+                    Bucket=bucket,
+                    Key=key,
+                    Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+                )
+            else:
+                self.client.delete_object_tagging(Bucket=bucket, Key=key)
+
+        _guard(call, bucket=bucket, key=key)
+
+    def replace_metadata(self, target: ObjectDetails) -> str:
+        """Give an object new system and user metadata by copying it onto itself.
+
+        ``target`` is the object's :meth:`object_details` with the wanted values replaced:
+        every header in it is sent again (content-type, cache-control, disposition,
+        encoding, language, expires, website redirect, user metadata, storage class,
+        SSE-S3/SSE-KMS), so what the caller did not change is kept. Tags are copied along
+        (TaggingDirective COPY, S3's default). Where the provider has object ACLs, grants
+        beyond the owner's (e.g. public read), which the copy would drop, are sent with the
+        copy (one GetObjectAcl first). The copy happens only if the object still
+        has ``target.etag`` (CopySourceIfMatch): a change made elsewhere since it was read
+        is never overwritten. In a versioned bucket this makes a new version. Returns the
+        new ETag.
+
+        Raises: ConfigError (over 5 GiB: CopyObject's limit; an SSE-C object; an archived
+        object not restored), ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable,
+        StorageError.
+        """
+        if target.size > MAX_COPY_OBJECT_SIZE:
+            raise ConfigError(
+                "Objects larger than 5 GiB cannot be changed in place: S3's CopyObject "
+                "request, which rewrites an object's metadata, stops at 5 GiB.",
+                hint="Tags can still be changed. To change the metadata, copy the object "
+                "with a multipart copy, or upload it again with the new metadata.",
+            )
+        if target.sse_customer_algorithm:
+            raise ConfigError(
+                "This object is encrypted with a customer-provided key (SSE-C): it cannot "
+                "be copied in place without that key.",
+                hint="Upload it again with the new metadata and your key.",
+            )
+        if target.archived:
+            raise ConfigError(
+                f"This object is in the {target.storage_class} archive tier: its metadata "
+                "cannot be changed until it is restored.",
+                hint="Restore the object first, then change its metadata.",
+            )
+
+        changed = ObjectChanged(
+            f"“{target.bucket}/{target.key}” was changed on the server since its properties "
+            "were read; nothing was saved.",
+            hint="Reopen the properties to edit the current version.",
+            code="PreconditionFailed",
+        )
+
+        def call() -> str:
+            # Servers that ignore CopySourceIfMatch (moto, rclone) are checked by a HEAD.
+            if target.etag and self.object_details(target.bucket, target.key).etag != target.etag:
+                raise changed
+            params: dict[str, Any] = {
+                "Bucket": target.bucket,
+                "Key": target.key,
+                "CopySource": {"Bucket": target.bucket, "Key": target.key},
+                "MetadataDirective": "REPLACE",
+                "Metadata": dict(target.metadata),
+            }
+            if target.storage_class and target.storage_class != "STANDARD":
+                # Without it the copy lands in STANDARD, whatever the original's class (for
+                # STANDARD it is left out: some providers refuse the header).
+                params["StorageClass"] = target.storage_class
+            optional = {
+                "ContentType": target.content_type,
+                "CacheControl": target.cache_control,
+                "ContentDisposition": target.content_disposition,
+                "ContentEncoding": target.content_encoding,
+                "ContentLanguage": target.content_language,
+                "Expires": target.expires,
+                "WebsiteRedirectLocation": target.website_redirect,
+                "ServerSideEncryption": target.server_side_encryption,
+            }
+            params.update({name: value for name, value in optional.items() if value})
+            if target.server_side_encryption.startswith("aws:kms") and target.sse_kms_key_id:
+                params["SSEKMSKeyId"] = target.sse_kms_key_id
+            if target.bucket_key_enabled:
+                params["BucketKeyEnabled"] = True
+            if target.etag:
+                params["CopySourceIfMatch"] = f'"{target.etag}"'
+            params.update(self._grant_headers(target.bucket, target.key))
+            try:
+                reply = self.client.copy_object(**params)
+            except bx.ClientError as exc:
+                if _error_code(exc) == "PreconditionFailed":
+                    raise changed from exc
+                raise
+            return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
+
+        return _guard(call, bucket=target.bucket, key=target.key)
+
+    def _grant_headers(self, bucket: str, key: str) -> dict[str, str]:
+        """The object's ACL as CopyObject grant headers, when it grants more than the
+        owner's full control (what a copy in place would otherwise drop: the copy gets the
+        private default). Sent with the copy itself, so the object is never private in
+        between. Empty where the provider has no object ACLs, ACLs are disabled (bucket
+        owner enforced) or the ACL may not be read."""
+        if not has_object_acls(self.settings):
+            return {}
+        try:
+            reply = self.client.get_object_acl(Bucket=bucket, Key=key)
+        except bx.ClientError as exc:
+            if _error_code(exc) in (
+                "AccessControlListNotSupported",
+                "AccessDenied",
+                "NotImplemented",
+            ):
+                return {}
+            raise
+        owner_id = reply.get("Owner", {}).get("ID")
+        by_permission: dict[str, list[str]] = {}
+        for grant in reply.get("Grants", []):
+            grantee: Any = grant.get("Grantee", {})
+            if grantee.get("ID"):
+                who = f'id="{grantee["ID"]}"'
+            elif grantee.get("URI"):
+                who = f'uri="{grantee["URI"]}"'
+            elif grantee.get("EmailAddress"):
+                who = f'emailAddress="{grantee["EmailAddress"]}"'
+            else:
+                continue
+            by_permission.setdefault(str(grant.get("Permission", "")), []).append(who)
+        if by_permission == {"FULL_CONTROL": [f'id="{owner_id}"']} or not by_permission:
+            return {}
+        header = {
+            "FULL_CONTROL": "GrantFullControl",
+            "READ": "GrantRead",
+            "READ_ACP": "GrantReadACP",
+            "WRITE_ACP": "GrantWriteACP",
+        }
+        return {
+            header[permission]: ", ".join(grantees)
+            for permission, grantees in by_permission.items()
+            if permission in header
+        }
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int,
+        length: int,
+        cancel: threading.Event | None = None,
+    ) -> bytes:
+        """At most ``length`` bytes of the object from ``start`` (one ranged GET: never
+        more than that is transferred). Fewer bytes come back at the object's end; none
+        past it. Checks ``cancel`` between 64 KiB chunks and raises Cancelled.
+
+        Raises: KeyNotFound, AccessDenied, EndpointUnreachable, RequestTimeout,
+        StorageError (InvalidObjectState for an archived object), Cancelled.
+        """
+        if length <= 0:
+            return b""
+        try:
+            reader = self.get_object(bucket, key, start=start, end=start + length - 1)
+        except StorageError as exc:
+            if exc.code == "InvalidRange":  # ``start`` at or past the end (an empty object)
+                return b""
+            raise
+        chunks: list[bytes] = []
+        got = 0
+        with reader:
+            while got < length:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Reading cancelled.")
+                chunk = reader.read(min(64 * 1024, length - got))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        return b"".join(chunks)
 
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
@@ -633,8 +1161,10 @@ class S3Backend:
         start: int = 0,
         end: int | None = None,
         if_match: str = "",
+        version_id: str = "",
     ) -> ObjectReader:
-        """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given).
+        """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given); one
+        of its versions when ``version_id`` is given (else the current one).
 
         ``if_match`` is the ETag the caller expects: if the object changed since it was
         listed the server refuses (PreconditionFailed → ObjectChanged) instead of sending
@@ -650,6 +1180,8 @@ class S3Backend:
                 params["Range"] = f"bytes={start}-{'' if end is None else end}"
             if if_match:
                 params["IfMatch"] = f'"{if_match}"'
+            if version_id:
+                params["VersionId"] = version_id
             reply = self.client.get_object(**params)
             return ObjectReader(
                 reply["Body"],
@@ -833,6 +1365,21 @@ def _guard(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
         raise
     except Exception as exc:
         raise translate_error(exc, bucket=bucket, key=key) from exc
+
+
+def _versioned(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
+    """``_guard`` for version calls: a server that keeps no versions says so plainly."""
+    try:
+        return _guard(call, bucket=bucket, key=key)
+    except StorageError as error:
+        if error.code not in ("NotImplemented", "MethodNotAllowed"):
+            raise
+        raise NoVersioning(
+            "This server does not keep object versions.",
+            hint="Versions need a server (and a bucket) with versioning turned on.",
+            detail=error.detail,
+            code=error.code,
+        ) from error
 
 
 _CREDENTIAL_CODES = {

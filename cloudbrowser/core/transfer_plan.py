@@ -12,11 +12,12 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
@@ -320,3 +321,42 @@ def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTran
             renamed = replace(request, local_path=other)
             break
     return PlannedTransfer(request, existing, renamed)
+
+
+def version_file_name(key: str, modified: float) -> str:
+    """The local name of an older version: ``report (version 2024-05-01 103015).pdf``
+    (its time, local, to the second: two versions a minute apart get two names)."""
+    leaf = PurePosixPath(key.rpartition(DELIMITER)[2])
+    stamp = datetime.fromtimestamp(modified).strftime("%Y-%m-%d %H%M%S")
+    stem, suffix = (leaf.stem, leaf.suffix) if leaf.stem else (leaf.name, "")
+    return f"{stem} (version {stamp}){suffix}"
+
+
+def plan_version_download(connection: str, bucket: str, version: Version, target: Path) -> Plan:
+    """Download one version of an object to the file ``target`` (e.g. a folder joined with
+    :func:`version_file_name`): a plan of one item whose conflict, if the file exists, is
+    asked like any other. The version's ETag makes the download verified and resumable.
+    """
+    plan = Plan()
+    if version.delete_marker:
+        plan.refused.append((version.key, "a delete marker holds no data to download"))
+        return plan
+    try:
+        # The same safety checks as any download, on the name that will be written.
+        path = local_path_for(target.name, "", target.parent)
+    except UnsafeKey as error:
+        plan.refused.append((version.key, error.message))
+        return plan
+    request = TransferRequest(
+        Direction.DOWNLOAD,
+        connection,
+        bucket,
+        version.key,
+        path,
+        version.size,
+        version.modified,
+        version.etag,
+        version_id=version.version_id,
+    )
+    plan.items.append(_local_conflict(request, {path}))
+    return plan

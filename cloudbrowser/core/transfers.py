@@ -117,11 +117,14 @@ class Transfer:
     #: Restored from the journal after the process ended while it waited or ran (not paused
     #: by the user): the GUI resumes these once their connection is open.
     interrupted: bool = False
+    #: Download: the older version of the object fetched ("": the current one).
+    version_id: str = ""
 
     @property
     def name(self) -> str:
-        """What the user recognises: the file name."""
-        return self.local_path.name if self.direction is Direction.UPLOAD else _leaf(self.key)
+        """What the user recognises: the file name (a version's download: its own name)."""
+        local = self.direction is Direction.UPLOAD or self.version_id
+        return self.local_path.name if local else _leaf(self.key)
 
     @property
     def multipart(self) -> bool:
@@ -142,6 +145,7 @@ class Transfer:
             upload_id=self.upload_id,
             state=self.state,
             batch=self.batch,
+            version_id=self.version_id,
             **error_fields(self.error),
         )
 
@@ -163,6 +167,7 @@ class Transfer:
             batch=r.batch,
             state=r.state,
             error=error,
+            version_id=r.version_id,
         )
 
 
@@ -199,6 +204,8 @@ class TransferRequest:
     size: int
     mtime: float
     etag: str = ""
+    #: Download: one older version of the object ("": the current one).
+    version_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +393,7 @@ class TransferQueue:
             etag=r.etag,
             part_size=part_size,
             batch=batch,
+            version_id=r.version_id,
         )
 
     def restore(self) -> list[Transfer]:

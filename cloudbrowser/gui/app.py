@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QEvent,
     QLibraryInfo,
     QLocale,
@@ -184,7 +185,9 @@ def run_gui(
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
         demo_server = demo = DemoServer()
-        window.messages.info("Starting the demo server with sample data…")
+        window.messages.info(
+            QCoreApplication.translate("app", "Starting the demo server with sample data…")
+        )
 
         def start(_job: Job) -> ConnectionRequest:
             demo_server.start()

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
@@ -39,10 +39,15 @@ from cloudbrowser.core.sources import aws_source as aws_source
 from cloudbrowser.core.sources import find_source
 from cloudbrowser.core.sources import saved_source as saved_source
 from cloudbrowser.gui.dialogs.sso_login import LoginFn, SsoSignInDialog
+from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger(__name__)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Connector", text)
 
 
 class SessionSecrets:
@@ -127,7 +132,9 @@ class Connector(QObject):
             return self._open_aws(source.removeprefix(AWS), location_text)
         if source.startswith(SAVED):
             return self.open_saved(source.removeprefix(SAVED), location_text)
-        self.failed.emit(ConfigError(f"Unknown connection “{source}”."))
+        self.failed.emit(
+            ConfigError(self.tr("Unknown connection “{source}”.").format(source=source))
+        )
         return None
 
     def open_saved(self, name: str, location_text: str = "") -> Job:
@@ -222,11 +229,17 @@ class Connector(QObject):
         self._asking = need
         dialog = QInputDialog(self._widget)
         dialog.setObjectName("sessionSecretPrompt")
-        dialog.setWindowTitle(need.error.title)
+        dialog.setWindowTitle(error_title(need.error))
         dialog.setLabelText(
-            f"{need.error.message}\n{need.error.hint}\n\n"
-            f"Secret access key for “{need.profile.name}” "
-            f"({need.profile.access_key_id}), used for this session only:"
+            self.tr(
+                "{message}\n{hint}\n\n"
+                "Secret access key for “{name}” ({key_id}), used for this session only:"
+            ).format(
+                message=need.error.message,
+                hint=need.error.hint,
+                name=need.profile.name,
+                key_id=need.profile.access_key_id,
+            )
         )
         dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
         dialog.textValueSelected.connect(self._on_secret_typed)
@@ -254,8 +267,8 @@ def _no_secret(profile: Profile) -> KeyringUnavailable:
     # Not the keyring's fault, but the same answer: type the secret (it is then kept for
     # this session; saving it in the connection's dialog stores it in the keyring).
     error = KeyringUnavailable(
-        f"No secret key is stored for “{profile.name}”.",
-        hint="Type it below, or edit the connection to store it in the keyring.",
+        _tr("No secret key is stored for “{name}”.").format(name=profile.name),
+        hint=_tr("Type it below, or edit the connection to store it in the keyring."),
     )
-    error.title = "Secret key needed"
+    error.title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Secret key needed"))
     return error

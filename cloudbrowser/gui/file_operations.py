@@ -19,16 +19,30 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QMimeData, QObject, Qt, QTimer
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QInputDialog,
     QLineEdit,
     QMenu,
     QMessageBox,
     QProgressDialog,
     QStyle,
+    QToolBar,
 )
 
 from cloudbrowser.core.entries import Entry
@@ -37,10 +51,13 @@ from cloudbrowser.core.errors import (
     CloudBrowserError,
     ConfigError,
     KeyNotFound,
+    NoVersioning,
     StorageError,
 )
 from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.providers import preset
+from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 from cloudbrowser.gui.workers import Job
@@ -57,7 +74,7 @@ _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class OperationFailures(CloudBrowserError):
-    title = "Some objects failed"
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some objects failed"))
 
 
 def _tr(text: str) -> str:
@@ -84,11 +101,17 @@ class FileOperations(QObject):
         self.confirm: Callable[[str, str, str], bool] = self._confirm
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
         self.ask_bucket_name: Callable[[str, str], str | None] = self._ask_bucket_name
+        #: (default region, regions to offer) → (name, region), or None to cancel.
+        self.ask_new_bucket: Callable[[str, list[str]], tuple[str, str] | None] = (
+            self._ask_new_bucket
+        )
 
         self._build_actions()
         window.context_menu_sections.append(self._context_section)
         window.view.objectsDropped.connect(self._on_list_drop)
         window.tree.objectsDropped.connect(self._on_tree_drop)
+        window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        window.tree.customContextMenuRequested.connect(self._tree_context_menu)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -133,6 +156,15 @@ class FileOperations(QObject):
                 edit.addSeparator()
             else:
                 edit.addAction(action)
+        # On the toolbar after Refresh, before the path bar: the commonest two.
+        toolbar = w.findChild(QToolBar, "navigation")
+        if toolbar is not None:
+            actions = toolbar.actions()
+            if w.refresh_action in actions[:-1]:
+                before = actions[actions.index(w.refresh_action) + 1]
+                toolbar.insertSeparator(before)
+                toolbar.insertAction(before, self.new_folder_action)
+                toolbar.insertAction(before, self.delete_action)
         file_menu = w.file_menu
         anchor = w.upload_files_action
         file_menu.insertAction(anchor, self.new_bucket_action)
@@ -141,6 +173,8 @@ class FileOperations(QObject):
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         at_root = self._current_root()
+        if entries and not self._live(entries):
+            return False  # deleted rows (View, Show deleted) offer Undelete, not these
         if entries:
             if not at_root:
                 menu.addAction(self.cut_action)
@@ -155,19 +189,68 @@ class FileOperations(QObject):
         menu.addAction(self.new_bucket_action if at_root else self.new_folder_action)
         return True
 
+    def _objects(self, n: int) -> str:
+        number = self.window.qlocale.toString(n)
+        return _tr("1 object") if n == 1 else _tr("{n} objects").format(n=number)
+
+    def _tree_context_menu(self, pos: QPoint) -> None:
+        """Right-click on a connection, bucket or folder of the tree: what applies to it."""
+        index = self.window.tree.indexAt(pos)
+        location = index.data(LocationRole) if index.isValid() else None
+        if not isinstance(location, Location):
+            return
+        menu = QMenu(self.window)
+        if location.is_connection_root:
+            menu.addAction(_tr("New bucket…"), partial(self.new_bucket, location.connection))
+            menu.addSeparator()
+            menu.addAction(self.window.close_connection_action)
+        else:
+            menu.addAction(_tr("New folder…"), partial(self.new_folder, location))
+            paste = menu.addAction(_tr("Paste"), partial(self.paste_objects, location))
+            paste.setEnabled(selection_in(QApplication.clipboard().mimeData()) is not None)
+            menu.addSeparator()
+            if location.prefix:
+                menu.addAction(_tr("Delete folder…"), partial(self.delete_folder, location))
+            else:
+                menu.addAction(
+                    _tr("Delete bucket…"),
+                    partial(self.delete_bucket, location.connection, location.bucket),
+                )
+        menu.addSeparator()
+        menu.addAction(_tr("Refresh"), partial(self._refresh_node, index))
+        menu.popup(self.window.tree.viewport().mapToGlobal(pos))
+
+    def _refresh_node(self, index: QModelIndex) -> None:
+        tree = self.window.tree_model
+        if index.isValid():
+            tree.refresh(index)
+
+    def _live(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` without the deleted rows View › Show deleted adds."""
+        return [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+
+    def _selection(self) -> list[Entry]:
+        """The selected entries that can be renamed, copied or deleted."""
+        entries = self.window.selected_entries()
+        live = self._live(entries)
+        if len(live) < len(entries):
+            self.messages.info(_tr("Deleted items are left out: Undelete them first."))
+        return live
+
     def _current_root(self) -> bool:
         current = self.window.history.current
         return current is not None and current.is_connection_root
 
     # ── new folder, rename ──────────────────────────────────────────────────────────────
 
-    def new_folder(self) -> None:
-        current = self.window.history.current
+    def new_folder(self, where: Location | None = None) -> None:
+        """A folder in ``where`` (default: the folder shown)."""
+        current = where or self.window.history.current
         if current is None:
             self.messages.info(_tr("Connect to a server first."))
             return
         if current.is_connection_root:
-            self.new_bucket()
+            self.new_bucket(current.connection)
             return
         name = self.ask_text(_tr("New folder"), _tr("Folder name:"), _tr("New folder"))
         if name is None:
@@ -207,7 +290,7 @@ class FileOperations(QObject):
 
     def rename(self) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or not entries:
             self.messages.info(_tr("Select a file or folder to rename."))
             return
@@ -262,7 +345,7 @@ class FileOperations(QObject):
 
     def _to_clipboard(self, *, cut: bool) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or current.is_connection_root or not entries:
             self.messages.info(_tr("Select files or folders in a bucket to copy."))
             return
@@ -277,13 +360,14 @@ class FileOperations(QObject):
             text = _tr("{n} item(s) copied: paste them in another folder (Ctrl+V).")
         self.messages.info(text.format(n=len(entries)))
 
-    def paste_objects(self) -> bool:
-        """Paste objects cut or copied in cloudbrowser into the folder shown; False when
-        the clipboard holds none (the window then pastes files from the desktop)."""
+    def paste_objects(self, into: Location | None = None) -> bool:
+        """Paste objects cut or copied in cloudbrowser into ``into`` (default: the folder
+        shown); False when the clipboard holds none (the window then pastes files from the
+        desktop)."""
         selection = selection_in(QApplication.clipboard().mimeData())
         if selection is None:
             return False
-        current = self.window.history.current
+        current = into or self.window.history.current
         if current is None or current.is_connection_root:
             self.messages.minor(
                 ConfigError(
@@ -402,7 +486,7 @@ class FileOperations(QObject):
 
     def delete_selection(self) -> None:
         current = self.window.history.current
-        entries = self.window.selected_entries()
+        entries = self._selection()
         if current is None or not entries:
             self.messages.info(_tr("Select files or folders to delete."))
             return
@@ -420,8 +504,8 @@ class FileOperations(QObject):
         def ask(counted: Tally) -> None:
             text = _tr("Delete {what} from {where}?").format(what=what, where=where)
             if any(e.is_prefix for e in entries) or len(entries) > 1:
-                text += "\n\n" + _tr("That is {n} objects ({size}).").format(
-                    n=self.window.qlocale.toString(counted.objects),
+                text += "\n\n" + _tr("That is {n} ({size}).").format(
+                    n=self._objects(counted.objects),
                     size=self.window.qlocale.formattedDataSize(counted.bytes),
                 )
             text += "\n\n" + _tr("This cannot be undone.")
@@ -434,6 +518,41 @@ class FileOperations(QObject):
             )
 
         self._count(current, items, ask)
+
+    def delete_folder(self, location: Location) -> None:
+        """Delete the folder ``location`` (from the tree), after the counted question."""
+        parent = location.parent()
+        if parent is None or not location.prefix:
+            return
+        items = [OpItem(location.prefix)]
+        name = leaf_name(location.prefix)
+
+        def ask(counted: Tally) -> None:
+            text = _tr("Delete the folder “{name}” from {where}?").format(
+                name=name, where=f"{parent.bucket}/{parent.prefix}"
+            )
+            text += "\n\n" + _tr("That is {n} ({size}).").format(
+                n=self._objects(counted.objects),
+                size=self.window.qlocale.formattedDataSize(counted.bytes),
+            )
+            text += "\n\n" + _tr("This cannot be undone.")
+            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+                return
+            title = _tr("Delete “{name}”").format(name=name)
+            backend = self.service.connection(location.connection).backend
+            operation = Operation(backend, OpKind.DELETE, location.bucket, items, title=title)
+            current = self.window.history.current
+            if (
+                current is not None
+                and current.connection == location.connection
+                and (
+                    current.bucket == location.bucket and current.prefix.startswith(location.prefix)
+                )
+            ):
+                self.window.navigate(parent)  # not left showing what is being deleted
+            self.start(operation, [parent])
+
+        self._count(location, items, ask)
 
     def _count(
         self, location: Location, items: list[OpItem], then: Callable[[Tally], None]
@@ -487,22 +606,23 @@ class FileOperations(QObject):
 
     # ── buckets ─────────────────────────────────────────────────────────────────────────
 
-    def new_bucket(self) -> None:
+    def new_bucket(self, conn_id: str = "") -> None:
         current = self.window.history.current
-        if current is None:
+        conn_id = conn_id or (current.connection if current is not None else "")
+        if not conn_id:
             self.messages.info(_tr("Connect to a server first."))
             return
-        conn = self.service.connection(current.connection)
-        region = conn.settings.region or "us-east-1"
-        name = self.ask_text(
-            _tr("New bucket"),
-            _tr(
-                "Bucket name (lower case letters, digits, dots and hyphens; created in {region}):"
-            ).format(region=region),
-            "",
-        )
-        if name is None:
+        conn = self.service.connection(conn_id)
+        region = conn.settings.region or ""
+        # Regions are offered where the provider has them (AWS, Wasabi…); elsewhere the
+        # server decides and the question is just the name.
+        regions = list(preset(conn.settings.provider or "").regions)
+        if conn.settings.endpoint_url is None:
+            regions = list(preset("aws").regions)
+        answer = self.ask_new_bucket(region, regions)
+        if answer is None:
             return
+        name, region = answer
         name = name.strip()
         if not _BUCKET_NAME.fullmatch(name) or ".." in name:
             self.messages.major(
@@ -517,10 +637,10 @@ class FileOperations(QObject):
             return
         backend = conn.backend
         self.service.run(
-            lambda _job: backend.create_bucket(name),
+            lambda _job: backend.create_bucket(name, region),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
-                current.connection, _tr("Bucket “{n}” created.").format(n=name)
+                conn_id, _tr("Bucket “{n}” created.").format(n=name)
             ),
             failed=self.messages.major,
         )
@@ -541,35 +661,55 @@ class FileOperations(QObject):
 
     def delete_bucket(self, conn_id: str, bucket: str) -> None:
         """Delete a bucket: an empty one after a plain confirmation, one with objects only
-        once its name is typed (its objects are deleted first, shown in the panel)."""
+        once its name is typed (its objects are deleted first, shown in the panel; in a
+        versioned bucket every old version and delete marker too)."""
         location = Location(conn_id, bucket)
         backend = self.service.connection(conn_id).backend
 
-        def ask(counted: Tally) -> None:
-            if counted.objects == 0:
+        def versioning(_job: Job) -> str:
+            try:
+                return backend.bucket_versioning(bucket)
+            except NoVersioning:
+                return ""
+
+        def ask(versioned: bool, counted: Tally) -> None:
+            if counted.objects == 0 and not versioned:
                 text = _tr("Delete the empty bucket “{b}”?").format(b=bucket)
                 if self.confirm(_tr("Delete bucket"), text, _tr("Delete bucket")):
                     self._remove_bucket(conn_id, bucket)
                 return
             text = _tr(
-                "The bucket “{b}” holds {n} objects ({size}). Deleting it deletes all of them; "
-                "this cannot be undone.\n\nType the bucket's name to confirm:"
+                "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
+                "this cannot be undone."
             ).format(
                 b=bucket,
-                n=self.window.qlocale.toString(counted.objects),
+                n=self._objects(counted.objects),
                 size=self.window.qlocale.formattedDataSize(counted.bytes),
             )
-            typed = self.ask_bucket_name(bucket, text)
+            if versioned:
+                text += " " + _tr(
+                    "Versioning is on: every old version and delete marker is deleted too."
+                )
+            typed = self.ask_bucket_name(
+                bucket, text + "\n\n" + _tr("Type the bucket's name to confirm:")
+            )
             if typed is None:
                 return
             if typed.strip() != bucket:
                 self.messages.info(_tr("The name did not match: nothing was deleted."))
                 return
             title = _tr("Delete the bucket “{b}”").format(b=bucket)
-            operation = Operation(backend, OpKind.DELETE, bucket, [OpItem("")], title=title)
+            operation = Operation(
+                backend, OpKind.DELETE, bucket, [OpItem("")], title=title, all_versions=versioned
+            )
             self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
 
-        self._count(location, [OpItem("")], ask)
+        self.service.run(
+            versioning,
+            f"Reading the versioning of {bucket}",
+            succeeded=lambda state: self._count(location, [OpItem("")], partial(ask, bool(state))),
+            failed=self.messages.major,
+        )
 
     def _remove_bucket(self, conn_id: str, bucket: str) -> None:
         backend = self.service.connection(conn_id).backend
@@ -726,6 +866,31 @@ class FileOperations(QObject):
         box.deleteLater()
         answers: dict[object, str] = {replace: "replace", keep: "keep", skip: "skip"}
         return answers.get(clicked)
+
+    def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle(_tr("New bucket"))
+        form = QFormLayout(dialog)
+        name = QLineEdit()
+        name.setPlaceholderText(_tr("lower case letters, digits, dots and hyphens"))
+        form.addRow(_tr("&Name:"), name)
+        where = QComboBox()
+        where.setEditable(True)  # a region newer than this list can be typed
+        where.addItems(regions)
+        where.setCurrentText(region or (regions[0] if regions else ""))
+        if regions:
+            form.addRow(_tr("&Region:"), where)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_tr("Create"))
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        answer = (name.text(), where.currentText().strip() if regions else "")
+        dialog.deleteLater()
+        return answer if ok else None
 
     def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
         name, ok = QInputDialog.getText(self.window, _tr("Delete bucket"), text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QApplication, QMessageBox, QStatusBar, QWidget
 
 from cloudbrowser.core.errors import CloudBrowserError
@@ -19,6 +19,14 @@ log = logging.getLogger(__name__)
 
 #: How long a minor message stays in the status bar.
 STATUS_MS = 10_000
+
+
+def error_title(error: CloudBrowserError) -> str:
+    """``error.title`` in the user's language. The GUI's error classes mark their titles
+    with ``QT_TRANSLATE_NOOP("CloudBrowserError", …)``: class attributes exist before any
+    translator is installed, so they are translated here, where they are shown. (core's
+    titles stay English unless a translation lists them in that context too.)"""
+    return QCoreApplication.translate("CloudBrowserError", error.title)
 
 
 class MessageSink(QObject):
@@ -35,20 +43,21 @@ class MessageSink(QObject):
     def minor(self, error: CloudBrowserError) -> None:
         self.last = error
         log.warning("%s: %s (%s)", error.title, error.message, error.detail)
-        self._status.showMessage(f"{error.title}: {error}", STATUS_MS)
+        self._status.showMessage(f"{error_title(error)}: {error}", STATUS_MS)
 
     def major(self, error: CloudBrowserError) -> None:
         self.last = error
         log.error("%s: %s (%s)", error.title, error.message, error.detail)
-        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.message, parent=self._window)
+        title = error_title(error)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, error.message, parent=self._window)
         box.setInformativeText(error.hint)
         if error.detail:
             box.setDetailedText(error.detail)
-            copy = box.addButton("Copy details", QMessageBox.ButtonRole.ActionRole)
+            copy = box.addButton(self.tr("Copy details"), QMessageBox.ButtonRole.ActionRole)
             copy.clicked.disconnect()  # keep the box open after copying
             copy.clicked.connect(
                 lambda: QApplication.clipboard().setText(
-                    f"{error.title}\n{error.message}\n{error.hint}\n{error.detail}"
+                    f"{title}\n{error.message}\n{error.hint}\n{error.detail}"
                 )
             )
         box.addButton(QMessageBox.StandardButton.Close)

@@ -43,14 +43,14 @@ class MfaPrompter(QObject):
     def __call__(self, prompt: str) -> str:
         if QThread.currentThread() is self.thread():
             # The dialog needs the event loop this thread would block: refuse, never hang.
-            raise Cancelled("An MFA code cannot be asked for on the GUI thread.")
+            raise Cancelled(self.tr("An MFA code cannot be asked for on the GUI thread."))
         question = _Question(prompt)
         self._asked.emit(question)
         while not question.done.wait(_POLL_S):
             if self._closed.is_set():
-                raise Cancelled("The app is closing.")
+                raise Cancelled(self.tr("The app is closing."))
         if not question.answer:
-            raise Cancelled("No MFA code was entered.")
+            raise Cancelled(self.tr("No MFA code was entered."))
         return question.answer
 
     def close(self) -> None:
@@ -66,8 +66,12 @@ class MfaPrompter(QObject):
             return
         dialog = QInputDialog(self._widget)
         dialog.setObjectName("mfaPrompt")
-        dialog.setWindowTitle("MFA code")
-        dialog.setLabelText(f"{question.prompt.strip()}\n(the 6-digit code from your device)")
+        dialog.setWindowTitle(self.tr("MFA code"))
+        dialog.setLabelText(
+            self.tr("{prompt}\n(the 6-digit code from your device)").format(
+                prompt=question.prompt.strip()
+            )
+        )
         dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
         dialog.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
         self._open[dialog] = question

@@ -97,7 +97,9 @@ class StorageService(QObject):
         try:
             return self._connections[conn_id]
         except KeyError:
-            raise ConfigError(f"There is no connection named “{conn_id}”.") from None
+            raise ConfigError(
+                self.tr("There is no connection named “{name}”.").format(name=conn_id)
+            ) from None
 
     # ── operations ──────────────────────────────────────────────────────────────────────
 

@@ -20,11 +20,20 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QLocale,
+    QObject,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfer_plan import (
@@ -33,6 +42,7 @@ from cloudbrowser.core.transfer_plan import (
     PlannedTransfer,
     plan_downloads,
     plan_uploads,
+    plan_version_download,
 )
 from cloudbrowser.core.transfers import (
     Activity,
@@ -60,8 +70,33 @@ POLL_MS = 100
 ConflictAsker = Callable[[PlannedTransfer, int], tuple[ConflictPolicy, bool] | None]
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TransferController", text)
+
+
 class TransferFailures(CloudBrowserError):
-    title = "Some transfers failed"
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some transfers failed"))
+
+
+#: A batch's report by direction (one whole sentence each, for the translators).
+_FAILED = {
+    Direction.UPLOAD: QT_TRANSLATE_NOOP(
+        "TransferController", "{failed} of {total} file(s) could not be uploaded."
+    ),
+    Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
+        "TransferController", "{failed} of {total} file(s) could not be downloaded."
+    ),
+    None: QT_TRANSLATE_NOOP(
+        "TransferController", "{failed} of {total} file(s) could not be transferred."
+    ),
+}
+_DONE = {
+    Direction.UPLOAD: QT_TRANSLATE_NOOP("TransferController", "Uploaded {done} file(s) ({size})"),
+    Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
+        "TransferController", "Downloaded {done} file(s) ({size})"
+    ),
+    None: QT_TRANSLATE_NOOP("TransferController", "Transferred {done} file(s) ({size})"),
+}
 
 
 class TransferController(QObject):
@@ -102,8 +137,8 @@ class TransferController(QObject):
             return self.service.connection(conn_id).backend
         except ConfigError:
             raise ConfigError(
-                f"The connection “{conn_id}” is not open.",
-                hint="Connect to it, then resume the transfer.",
+                _tr("The connection “{name}” is not open.").format(name=conn_id),
+                hint=_tr("Connect to it, then resume the transfer."),
             ) from None
 
     # ── settings ────────────────────────────────────────────────────────────────────────
@@ -123,7 +158,7 @@ class TransferController(QObject):
         def work(job: Job) -> Plan:
             return plan_uploads(backend, conn_id, sources, bucket, prefix, job.cancel_event)
 
-        self.messages.info(f"Preparing the upload of {len(sources)} item(s)…")
+        self.messages.info(self.tr("Preparing the upload of {n} item(s)…").format(n=len(sources)))
         return self.service.run(
             work,
             f"Preparing the upload to {bucket}/{prefix}",
@@ -170,6 +205,20 @@ class TransferController(QObject):
             failed=failed,
         )
 
+    def download_version(self, conn_id: str, bucket: str, version: Version, target: Path) -> Job:
+        """Download one (older) version of an object to the file ``target``: journalled,
+        resumable and verified like any download; a file already there is a conflict."""
+
+        def work(_job: Job) -> Plan:  # a stat of the target: no disk I/O on the GUI thread
+            return plan_version_download(conn_id, bucket, version, target)
+
+        return self.service.run(
+            work,
+            f"Preparing the download of a version of {bucket}/{version.key}",
+            succeeded=partial(self._queue_plan, open_after=False),
+            failed=self.messages.major,
+        )
+
     def start_drag_out(
         self, conn_id: str, bucket: str, base_prefix: str, entries: Sequence[Entry]
     ) -> RemoteFilesMime:
@@ -209,8 +258,10 @@ class TransferController(QObject):
         if plan.refused:
             self.messages.major(
                 CloudBrowserError(
-                    f"{len(plan.refused)} item(s) cannot be transferred and were left out.",
-                    hint="The details say which and why; everything else is transferred.",
+                    self.tr("{n} item(s) cannot be transferred and were left out.").format(
+                        n=len(plan.refused)
+                    ),
+                    hint=self.tr("The details say which and why; everything else is transferred."),
                     detail="\n".join(f"{name}: {why}" for name, why in plan.refused),
                 )
             )
@@ -223,7 +274,7 @@ class TransferController(QObject):
         else:
             resolved = self._resolve_conflicts(plan)
             if resolved is None:
-                self.messages.info("Transfer cancelled; nothing was queued.")
+                self.messages.info(self.tr("Transfer cancelled; nothing was queued."))
                 explained = True
             else:
                 requests, skipped = resolved
@@ -234,7 +285,7 @@ class TransferController(QObject):
                 log.warning("could not create %s: %s", folder, exc)
         if not requests and not skipped:
             if not explained:
-                self.messages.info("Nothing to transfer: the selection is empty.")
+                self.messages.info(self.tr("Nothing to transfer: the selection is empty."))
             if queued is not None:
                 queued()
             return
@@ -242,17 +293,21 @@ class TransferController(QObject):
         if open_after:
             self._open_batches.add(batch)
 
+        exists = self.tr("the target already exists")
+
         def add(_job: Job) -> list[Transfer]:
             transfers = self.queue.add(requests, batch=batch)
             if skipped:
-                self.queue.mark_skipped(skipped, "the target already exists", batch)
+                self.queue.mark_skipped(skipped, exists, batch)
             return transfers
 
         def added(transfers: list[Transfer]) -> None:
             self._batches.add(batch)
             self.model.add(transfers)
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
-            self.messages.info(f"Queued {len(requests)} file(s), {size}.")
+            self.messages.info(
+                self.tr("Queued {n} file(s), {size}.").format(n=len(requests), size=size)
+            )
             self._timer.start()
             self.poll()
 
@@ -274,7 +329,11 @@ class TransferController(QObject):
         same = existing.size == item.request.size and abs(existing.mtime - item.request.mtime) < 1
         if same:
             self.opener(QUrl.fromLocalFile(str(item.request.local_path)))
-            self.messages.info(f"Opened the copy already downloaded: {item.request.local_path}")
+            self.messages.info(
+                self.tr("Opened the copy already downloaded: {path}").format(
+                    path=item.request.local_path
+                )
+            )
         return same
 
     def _resolve_conflicts(
@@ -351,7 +410,9 @@ class TransferController(QObject):
     def _on_connection_added(self, conn_id: str) -> None:
         ids = self._waiting_for_connection.pop(conn_id, [])
         if ids:
-            self.messages.info(f"Continuing {len(ids)} interrupted transfer(s)…")
+            self.messages.info(
+                self.tr("Continuing {n} interrupted transfer(s)…").format(n=len(ids))
+            )
             self.resume(ids)
 
     # ── watching ────────────────────────────────────────────────────────────────────────
@@ -378,29 +439,33 @@ class TransferController(QObject):
     def _report(self, summary: BatchSummary) -> None:
         """Every batch ends with what happened; a failure names each file and why."""
         transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
-        verb = _verb(transfers)
+        direction = _direction(transfers)
         size = QLocale().formattedDataSize(summary.bytes_done)
         if summary.failed:
             total = len(transfers)
             self.messages.major(
                 TransferFailures(
-                    f"{len(summary.failed)} of {total} file(s) could not be {verb}.",
-                    hint="Retry them from the Transfers panel once the cause is fixed.",
+                    _tr(str(_FAILED[direction])).format(failed=len(summary.failed), total=total),
+                    hint=self.tr("Retry them from the Transfers panel once the cause is fixed."),
                     detail="\n".join(_failure_line(t) for t in summary.failed),
                 )
             )
             return
-        parts = [f"{verb.capitalize()} {summary.done} file(s) ({size})"]
+        parts = [_tr(str(_DONE[direction])).format(done=summary.done, size=size)]
         if summary.unverified:
-            parts.append(f"{len(summary.unverified)} not verified: {summary.unverified[0].note}")
+            parts.append(
+                self.tr("{n} not verified: {note}").format(
+                    n=len(summary.unverified), note=summary.unverified[0].note
+                )
+            )
         elif summary.done:
-            parts.append("all verified")
+            parts.append(self.tr("all verified"))
         if summary.skipped:
-            parts.append(f"{summary.skipped} skipped")
+            parts.append(self.tr("{n} skipped").format(n=summary.skipped))
         if summary.cancelled:
-            parts.append(f"{summary.cancelled} cancelled")
+            parts.append(self.tr("{n} cancelled").format(n=summary.cancelled))
         if summary.paused:
-            parts.append(f"{summary.paused} paused")
+            parts.append(self.tr("{n} paused").format(n=summary.paused))
         self.messages.info(", ".join(parts) + ".")
 
     def shutdown(self) -> bool:
@@ -412,18 +477,15 @@ class TransferController(QObject):
         return finished
 
 
-def _verb(transfers: list[Transfer]) -> str:
+def _direction(transfers: list[Transfer]) -> Direction | None:
+    """The one direction of a batch's transfers; None for a mixed batch."""
     directions = {t.direction for t in transfers}
-    if directions == {Direction.UPLOAD}:
-        return "uploaded"
-    if directions == {Direction.DOWNLOAD}:
-        return "downloaded"
-    return "transferred"
+    return directions.pop() if len(directions) == 1 else None
 
 
 def _failure_line(t: Transfer) -> str:
     error = t.error
-    why = f"{error.message} {error.hint}".strip() if error else "failed"
+    why = f"{error.message} {error.hint}".strip() if error else _tr("failed")
     return f"{t.name} ({t.bucket}/{t.key}): {why}"
 
 

@@ -19,17 +19,21 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypedDict, Unpack
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QThreadPool, Signal
 
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError
 
 log = logging.getLogger(__name__)
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Job", text)
+
+
 class UnexpectedError(CloudBrowserError):
     """A bug or an error nobody translated: shown with details, never as a raw traceback."""
 
-    title = "Unexpected error"
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Unexpected error"))
 
 
 class JobSignals(QObject):
@@ -96,8 +100,10 @@ class Job:
             if not self.cancelled:
                 self.signals.failed.emit(
                     UnexpectedError(
-                        f"{self.description or 'A background task'} failed unexpectedly.",
-                        hint="This is a bug in cloudbrowser; the details help to fix it.",
+                        _tr("{task} failed unexpectedly.").format(
+                            task=self.description or _tr("A background task")
+                        ),
+                        hint=_tr("This is a bug in cloudbrowser; the details help to fix it."),
                         detail=f"{type(exc).__name__}: {exc}",
                     )
                 )

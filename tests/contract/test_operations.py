@@ -212,3 +212,19 @@ def test_copy_between_two_connections_streams_and_verifies(
     head = server.client.head_object(Bucket=other, Key="d/small.txt")
     assert head["ContentType"] == "text/plain"
     assert op.progress().done_bytes == len(big) + 5
+
+
+def test_create_a_bucket_in_a_chosen_region_and_delete_it(server: S3Server) -> None:
+    backend = server.backend()
+    name = f"regional-{server.kind}-bucket"
+    backend.create_bucket(name, "eu-west-1")
+    try:
+        if server.kind == "moto":  # rclone serve s3 has one region and reports none
+            location = server.client.get_bucket_location(Bucket=name)["LocationConstraint"]
+            assert location == "eu-west-1"
+        with pytest.raises(CloudBrowserError) as taken:
+            backend.create_bucket(name, "eu-west-1")
+        assert "exist" in taken.value.message.lower() or "own" in taken.value.message.lower()
+    finally:
+        backend.delete_bucket(name)
+    assert name not in [b.name for b in backend.list_buckets()]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.gui.service import StorageService
@@ -30,6 +31,18 @@ def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_quit_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window closed at teardown while work runs would ask "quit anyway?" in a modal box
+    that nobody answers, hanging the session: answer Yes, as a user closing it would.
+    Tests about the question replace this with their own answer."""
+
+    def yes(*_args: object, **_kwargs: object) -> QMessageBox.StandardButton:
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
 
 
 @pytest.fixture

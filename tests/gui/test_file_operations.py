@@ -357,9 +357,13 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
     name = f"made-{server.kind}-by-the-window"
-    answer_text(window, name)
+    offered: list[tuple[str, list[str]]] = []
+    window.file_ops.ask_new_bucket = lambda region, regions: (
+        offered.append((region, regions)) or (name, "")
+    )
     window.file_ops.new_bucket_action.trigger()
     settle(qtbot, window)
+    assert offered == [("us-east-1", [])], "no region list for a non-AWS endpoint"
     assert name in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
     assert f"{name}" in names(window)
     server.put(name, {f"k/{i}.txt": b"x" for i in range(7)})
@@ -377,3 +381,80 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     settle(qtbot, window)
     qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
     assert name not in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
+
+
+def test_paste_into_another_connection_streams_the_copy(
+    qtbot: QtBot, window: MainWindow, server: S3Server, service: StorageService
+) -> None:
+    bucket, other = server.bucket("one"), server.bucket("two")
+    server.put(bucket, {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"})
+    second = service.add_connection(server.settings(), server.credentials)
+    go(qtbot, window, bucket)
+    select(window, "docs")
+    window.file_ops.cut_action.trigger()
+    window.navigate(Location(second.id, other, ""))
+    wait_loaded(qtbot, window)
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    assert keys(server, other) == {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"}
+    assert keys(server, bucket) == {}, "a cut pasted elsewhere is a move"
+    [op] = window.transfers.model.operations()
+    assert op.streams and op.state is State.DONE
+    assert names(window) == ["docs"]
+
+
+def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    if server.kind == "rclone":
+        pytest.skip("rclone serve s3 keeps no versions (the plain case is tested above)")
+    name = "versioned-for-deleting"
+    client = server.client
+    client.create_bucket(Bucket=name)
+    client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        client.put_object(Bucket=name, Key="doc.txt", Body=body)
+    client.put_object(Bucket=name, Key="gone.txt", Body=b"x")
+    client.delete_object(Bucket=name, Key="gone.txt")  # only a delete marker on top
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, name)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or bucket
+    window.file_ops.delete_action.trigger()
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
+    assert "holds 1 object (" in typed[0] and "old version" in typed[0]
+    assert name not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+    [op] = window.transfers.model.operations()
+    assert op.result.done == 4  # two versions of doc.txt, gone.txt and its marker
+
+
+def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {f"old/{i}.txt": b"x" for i in range(7)} | {"top.txt": b"t"})
+    conn = window.history.current.connection
+    go(qtbot, window, bucket, "old/")
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket was made after the tree listed them
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "")).isValid(), timeout=WAIT)
+    window.tree.expand(tree.index_for(Location(conn, bucket, "")))
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket, "old/")).isValid(), timeout=WAIT)
+    node = tree.index_for(Location(conn, bucket, "old/"))
+    window.tree.scrollTo(node)
+    window.file_ops._tree_context_menu(window.tree.visualRect(node).center())
+    menu = QApplication.activePopupWidget()
+    assert menu is not None
+    texts = [a.text() for a in menu.actions() if a.text()]
+    menu.close()
+    assert texts == ["New folder…", "Paste", "Delete folder…", "Refresh"]
+
+    asked = answer_confirm(window, True)
+    window.file_ops.delete_folder(Location(conn, bucket, "old/"))
+    settle(qtbot, window)
+    assert "That is 7 objects" in asked[0]
+    assert keys(server, bucket) == {"top.txt": b"t"}
+    assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
+    assert names(window) == ["top.txt"]

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.gui.app import TRANSLATIONS_ENV, install_translations
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
+from cloudbrowser.gui.messages import error_title
+from cloudbrowser.gui.models.object_list import Column
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.transfer_settings import TransferSettings
+from cloudbrowser.gui.widgets.main_window import MainWindow
 
 TS = """<?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
@@ -23,6 +28,28 @@ TS = """<?xml version="1.0" encoding="utf-8"?>
     <name>SettingsDialog</name>
     <message><source>Settings</source><translation>Einstellungen</translation></message>
     <message><source>Confirmations</source><translation>Rückfragen</translation></message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message><source>&amp;File</source><translation>&amp;Datei</translation></message>
+    <message><source>Back</source><translation>Zurück</translation></message>
+    <message>
+        <source>Filter this folder (Ctrl+F)</source>
+        <translation>Diesen Ordner filtern (Strg+F)</translation>
+    </message>
+    <message><source>{n} folders</source><translation>{n} Ordner</translation></message>
+    <message><source>{n} objects</source><translation>{n} Objekte</translation></message>
+</context>
+<context>
+    <name>ObjectListModel</name>
+    <message><source>Size</source><translation>Größe</translation></message>
+</context>
+<context>
+    <name>CloudBrowserError</name>
+    <message>
+        <source>Some transfers failed</source>
+        <translation>Einige Übertragungen sind fehlgeschlagen</translation>
+    </message>
 </context>
 </TS>
 """
@@ -49,6 +76,33 @@ def test_a_translation_in_the_folder_translates_the_dialog(qtbot: QtBot, german:
         qtbot.addWidget(dialog)
         assert dialog.windowTitle() == "Einstellungen"
         assert QCoreApplication.translate("SettingsDialog", "Confirmations") == "Rückfragen"
+    finally:
+        for translator in installed:
+            app.removeTranslator(translator)
+
+
+def test_a_translation_in_the_folder_translates_the_main_window(
+    qtbot: QtBot, german: Path, make_service: Callable[[], StorageService]
+) -> None:
+    """Menus, actions, placeholders, the list's headers, a message with a placeholder and
+    an error's title: each kind of string of the window reaches the translation."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    installed = install_translations(app, QLocale("de_DE"))
+    try:
+        assert installed, "cloudbrowser_de.qm was not loaded"
+        window = MainWindow(make_service())
+        qtbot.addWidget(window)
+        assert window.file_menu.title() == "&Datei"
+        assert window.back_action.text() == "Zurück"
+        assert window.filter_edit.placeholderText() == "Diesen Ordner filtern (Strg+F)"
+        header = window.list_model.headerData(Column.SIZE, Qt.Orientation.Horizontal)
+        assert header == "Größe"
+        # "{n} folders" translated, then its number filled in.
+        assert window._counts_label.text().startswith("0 Ordner, 0 Objekte, ")
+        assert error_title(TransferFailures("x")) == "Einige Übertragungen sind fehlgeschlagen"
+        # What the translation does not list stays in English.
+        assert window.forward_action.text() == "Forward"
     finally:
         for translator in installed:
             app.removeTranslator(translator)

@@ -77,3 +77,49 @@ def _record(state: State) -> JournalRecord:
     return JournalRecord(
         0, Direction.UPLOAD, "c", "b", "k", Path("/tmp/k"), 1, 1.0, "", 0, "", state, "", ""
     )
+
+
+#: The transfers table as written before version downloads (error columns, no version_id).
+_BEFORE_VERSIONS = _FIRST_VERSION.replace(
+    "batch TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL",
+    "batch TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL,"
+    " error_kind TEXT NOT NULL DEFAULT '', error_hint TEXT NOT NULL DEFAULT ''",
+)
+
+
+def test_a_journal_from_before_version_downloads_gains_the_version_column(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "before-versions.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_BEFORE_VERSIONS)
+    db.close()
+
+    journal = Journal(path)
+    [old] = journal.unfinished()
+    assert (old.key, old.version_id) == ("k", "")  # the current version, as before
+    version_download = Transfer(
+        id=0,
+        direction=Direction.DOWNLOAD,
+        connection="c",
+        bucket="b",
+        key="report.pdf",
+        local_path=tmp_path / "report (version 2024-05-01 103000).pdf",
+        size=10,
+        mtime=1.0,
+        etag="0123456789abcdef0123456789abcdef",
+        state=State.PAUSED,
+        version_id="3HL4kqtJlcpXroDTDmjVBH40Nrjfkd",
+    )
+    [new_id] = journal.add([version_download.record()])
+    journal.close()
+
+    reopened = Journal(path)  # the column is there now: opening again changes nothing
+    record = reopened.get(new_id)
+    assert record is not None and record.version_id == "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"
+    restored = Transfer.from_record(record)
+    assert restored.version_id == version_download.version_id
+    assert restored.name == "report (version 2024-05-01 103000).pdf"
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(transfers)")]
+    assert columns.count("version_id") == 1
+    reopened.close()

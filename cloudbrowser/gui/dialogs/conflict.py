@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,7 +19,7 @@ from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
 
 def _when(timestamp: float) -> str:
     if not timestamp:
-        return "unknown time"
+        return QCoreApplication.translate("ConflictDialog", "unknown time")
     moment = QDateTime.fromSecsSinceEpoch(int(timestamp))
     return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -45,6 +45,7 @@ from cloudbrowser.gui.connector import (
     aws_source,
     saved_source,
 )
+from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.workers import Job
 
@@ -53,8 +54,8 @@ log = logging.getLogger(__name__)
 #: Item data: the source (``saved:…`` / ``aws:…``) of a list row.
 SourceRole = Qt.ItemDataRole.UserRole + 1
 _ADDRESSING: tuple[AddressingStyle, ...] = ("auto", "path", "virtual")
-_NEW = "New connection"
-_TESTING = "Testing…"
+_NEW = QT_TRANSLATE_NOOP("ConnectionsDialog", "New connection")
+_TESTING = QT_TRANSLATE_NOOP("ConnectionsDialog", "Testing…")
 
 
 class ConnectionsDialog(QDialog):
@@ -70,7 +71,7 @@ class ConnectionsDialog(QDialog):
     def __init__(self, connector: Connector, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("connections")
-        self.setWindowTitle("Connections")
+        self.setWindowTitle(self.tr("Connections"))
         self.resize(860, 560)
         self.connector = connector
         self.store = connector.store
@@ -90,15 +91,15 @@ class ConnectionsDialog(QDialog):
 
     def _build(self) -> None:
         self.list = QListWidget()
-        self.list.setAccessibleName("Connections")
+        self.list.setAccessibleName(self.tr("Connections"))
         self.list.currentItemChanged.connect(self._on_current)
         # Double-click or Enter on a connection opens it, as in other file managers.
         self.list.itemActivated.connect(self._on_activated)
-        self.add_button = QPushButton("Add")
+        self.add_button = QPushButton(self.tr("Add"))
         self.add_button.clicked.connect(self.add_new)
-        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button = QPushButton(self.tr("Duplicate"))
         self.duplicate_button.clicked.connect(self.duplicate)
-        self.remove_button = QPushButton("Remove…")
+        self.remove_button = QPushButton(self.tr("Remove…"))
         self.remove_button.clicked.connect(self.confirm_remove)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -118,7 +119,7 @@ class ConnectionsDialog(QDialog):
         self.preset_help.setWordWrap(True)
         self.preset_help.setStyleSheet("color: palette(placeholder-text);")
         self.account_edit = QLineEdit()
-        self.account_edit.setPlaceholderText("Cloudflare account ID")
+        self.account_edit.setPlaceholderText(self.tr("Cloudflare account ID"))
         self.account_edit.textChanged.connect(self._update_endpoint_hint)
         self.endpoint_edit = QLineEdit()
         self.region_combo = QComboBox()
@@ -132,23 +133,25 @@ class ConnectionsDialog(QDialog):
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.token_edit = QLineEdit()
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token_edit.setPlaceholderText("only for temporary credentials")
-        self.anonymous_check = QCheckBox("Anonymous (public buckets, unsigned requests)")
+        self.token_edit.setPlaceholderText(self.tr("only for temporary credentials"))
+        self.anonymous_check = QCheckBox(self.tr("Anonymous (public buckets, unsigned requests)"))
         self.anonymous_check.toggled.connect(self._update_enabled)
         self.bucket_edit = QLineEdit()
-        self.bucket_edit.setPlaceholderText("for keys that may not list all buckets")
+        self.bucket_edit.setPlaceholderText(self.tr("for keys that may not list all buckets"))
         self.prefix_edit = QLineEdit()
-        self.verify_check = QCheckBox("Verify TLS certificates")
+        self.verify_check = QCheckBox(self.tr("Verify TLS certificates"))
         self.verify_check.toggled.connect(self._update_enabled)
         self.tls_warning = QLabel(
-            "⚠ Certificates are not checked: anyone on the network path can read and "
-            "change your data and credentials. Use only for a test server."
+            self.tr(
+                "⚠ Certificates are not checked: anyone on the network path can read and "
+                "change your data and credentials. Use only for a test server."
+            )
         )
         self.tls_warning.setWordWrap(True)
         self.tls_warning.setStyleSheet(f"color: {status_colour(False)}; font-weight: bold;")
         self.ca_edit = QLineEdit()
-        self.ca_edit.setPlaceholderText("system certificates")
-        self.ca_button = QPushButton("Browse…")
+        self.ca_edit.setPlaceholderText(self.tr("system certificates"))
+        self.ca_button = QPushButton(self.tr("Browse…"))
         self.ca_button.clicked.connect(self._choose_ca)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
@@ -159,36 +162,36 @@ class ConnectionsDialog(QDialog):
         form_widget = QWidget()
         form = QFormLayout(form_widget)
         form.addRow(self.aws_label)
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("&Provider:", self.preset_combo)
+        form.addRow(self.tr("&Name:"), self.name_edit)
+        form.addRow(self.tr("&Provider:"), self.preset_combo)
         form.addRow("", self.preset_help)
-        form.addRow("Account &ID:", self.account_edit)
-        form.addRow("&Endpoint:", self.endpoint_edit)
-        form.addRow("&Region:", self.region_combo)
-        form.addRow("Addressing:", self.addressing_combo)
-        form.addRow("&Access key ID:", self.key_edit)
-        form.addRow("&Secret access key:", self.secret_edit)
-        form.addRow("Session token:", self.token_edit)
+        form.addRow(self.tr("Account &ID:"), self.account_edit)
+        form.addRow(self.tr("&Endpoint:"), self.endpoint_edit)
+        form.addRow(self.tr("&Region:"), self.region_combo)
+        form.addRow(self.tr("Addressing:"), self.addressing_combo)
+        form.addRow(self.tr("&Access key ID:"), self.key_edit)
+        form.addRow(self.tr("&Secret access key:"), self.secret_edit)
+        form.addRow(self.tr("Session token:"), self.token_edit)
         form.addRow("", self.anonymous_check)
-        form.addRow("Default &bucket:", self.bucket_edit)
-        form.addRow("Default folder:", self.prefix_edit)
+        form.addRow(self.tr("Default &bucket:"), self.bucket_edit)
+        form.addRow(self.tr("Default folder:"), self.prefix_edit)
         form.addRow("", self.verify_check)
         form.addRow("", self.tls_warning)
-        form.addRow("CA bundle:", ca_row)
+        form.addRow(self.tr("CA bundle:"), ca_row)
         self.form = form
 
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.test_button = QPushButton("&Test connection")
+        self.test_button = QPushButton(self.tr("&Test connection"))
         self.test_button.clicked.connect(self.test_connection)
-        self.save_button = QPushButton("Sa&ve")
+        self.save_button = QPushButton(self.tr("Sa&ve"))
         self.save_button.setShortcut(QKeySequence.StandardKey.Save)
         self.save_button.clicked.connect(self.save)
-        self.connect_button = QPushButton("&Connect")
+        self.connect_button = QPushButton(self.tr("&Connect"))
         self.connect_button.setDefault(True)
         self.connect_button.clicked.connect(self.connect_selected)
-        self.close_button = QPushButton("Close")
+        self.close_button = QPushButton(self.tr("Close"))
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
@@ -234,14 +237,14 @@ class ConnectionsDialog(QDialog):
             self._show_result(False, error.message, error.hint)
         blocked = self.list.blockSignals(True)
         self.list.clear()
-        self._header("Saved connections")
+        self._header(self.tr("Saved connections"))
         for p in profiles:
             item = QListWidgetItem(p.name)
             item.setData(SourceRole, saved_source(p.name))
-            item.setToolTip(p.endpoint() or "Amazon S3")
+            item.setToolTip(p.endpoint() or self.tr("Amazon S3"))
             self.list.addItem(item)
         if self.aws_profiles:
-            self._header("AWS profiles (~/.aws/config)")
+            self._header(self.tr("AWS profiles (~/.aws/config)"))
             for a in self.aws_profiles:
                 item = QListWidgetItem(f"{a.name} — {a.kind_label}")
                 item.setData(SourceRole, aws_source(a.name))
@@ -344,7 +347,7 @@ class ConnectionsDialog(QDialog):
         self.token_edit.clear()
         saved = self.current is not None and self.current.id == profile.id
         self.secret_edit.setPlaceholderText(
-            "stored in the keyring — leave empty to keep it" if saved else ""
+            self.tr("stored in the keyring — leave empty to keep it") if saved else ""
         )
         self.anonymous_check.setChecked(profile.anonymous)
         self.bucket_edit.setText(profile.default_bucket)
@@ -373,8 +376,10 @@ class ConnectionsDialog(QDialog):
         self.verify_check.setChecked(True)
         self._loading = False
         self.aws_label.setText(
-            f"AWS profile “{a.name}” ({a.kind_label}) from the AWS config: edit it there. "
-            "Credentials come from botocore, as for the AWS CLI."
+            self.tr(
+                "AWS profile “{name}” ({kind}) from the AWS config: edit it there. "
+                "Credentials come from botocore, as for the AWS CLI."
+            ).format(name=a.name, kind=a.kind_label)
         )
         self._update_enabled()
 
@@ -413,7 +418,7 @@ class ConnectionsDialog(QDialog):
         first = PRESETS[0]
         self._show_profile(
             Profile(
-                name=_NEW,
+                name=self.tr(str(_NEW)),
                 preset=first.id,
                 region=first.region,
                 addressing_style=first.addressing_style,
@@ -456,9 +461,11 @@ class ConnectionsDialog(QDialog):
         except ConfigError:
             hint = p.endpoint_pattern
         if p.needs_endpoint:
-            self.endpoint_edit.setPlaceholderText(f"e.g. {hint}" if hint else "https://…")
+            self.endpoint_edit.setPlaceholderText(
+                self.tr("e.g. {endpoint}").format(endpoint=hint) if hint else "https://…"
+            )
         else:
-            self.endpoint_edit.setPlaceholderText(hint or "Amazon S3 (from the region)")
+            self.endpoint_edit.setPlaceholderText(hint or self.tr("Amazon S3 (from the region)"))
 
     @Slot()
     def _update_enabled(self) -> None:
@@ -484,8 +491,8 @@ class ConnectionsDialog(QDialog):
     @Slot()
     def _choose_ca(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "CA certificates to trust", self.ca_edit.text(),
-            "Certificates (*.pem *.crt *.cer);;All files (*)",
+            self, self.tr("CA certificates to trust"), self.ca_edit.text(),
+            self.tr("Certificates (*.pem *.crt *.cer);;All files (*)"),
         )  # fmt: skip
         if path:
             self.ca_edit.setText(path)
@@ -509,7 +516,7 @@ class ConnectionsDialog(QDialog):
         if typed is not None:
             self._store_secret(saved, typed)
         else:
-            self._show_result(True, f"Saved “{saved.name}”.")
+            self._show_result(True, self.tr("Saved “{name}”.").format(name=saved.name))
         return True
 
     def _store_secret(self, profile: Profile, creds: Credentials) -> None:
@@ -523,7 +530,9 @@ class ConnectionsDialog(QDialog):
         self._unsaved_secret = (profile, creds.secret_access_key, creds.session_token)
         self.secret_edit.clear()
         self.token_edit.clear()
-        self.secret_edit.setPlaceholderText("stored in the keyring — leave empty to keep it")
+        self.secret_edit.setPlaceholderText(
+            self.tr("stored in the keyring — leave empty to keep it")
+        )
         self.service.run(
             work, "Storing the secret in the keyring", succeeded=self._on_secret_stored,
             failed=self._on_secret_failed,
@@ -533,7 +542,12 @@ class ConnectionsDialog(QDialog):
     def _on_secret_stored(self, profile: Profile) -> None:
         self._unsaved_secret = None
         self.connector.session_secrets.forget(profile.id)
-        self._show_result(True, f"Saved “{profile.name}”; the secret is in the system keyring.")
+        self._show_result(
+            True,
+            self.tr("Saved “{name}”; the secret is in the system keyring.").format(
+                name=profile.name
+            ),
+        )
 
     @Slot(object)
     def _on_secret_failed(self, error: CloudBrowserError) -> None:
@@ -541,14 +555,16 @@ class ConnectionsDialog(QDialog):
             self._unsaved_secret = None
             self._show_result(False, error.message, error.hint)
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.message, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, error_title(error), error.message, parent=self)
         box.setObjectName("keyringUnavailable")
         box.setInformativeText(
-            "The connection is saved without its secret. You can use the secret for this "
-            "session only: it is kept in memory and forgotten when cloudbrowser quits. It is "
-            "never written to a file."
+            self.tr(
+                "The connection is saved without its secret. You can use the secret for this "
+                "session only: it is kept in memory and forgotten when cloudbrowser quits. It "
+                "is never written to a file."
+            )
         )
-        box.addButton("Use for this session only", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Use for this session only"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.finished.connect(box.deleteLater)
         box.buttonClicked.connect(self._on_keyring_answer)
@@ -564,10 +580,17 @@ class ConnectionsDialog(QDialog):
             profile, secret, token = pending
             self.connector.session_secrets.set(profile, secret, token)
             self._show_result(
-                True, f"Saved “{profile.name}”; the secret is kept for this session only."
+                True,
+                self.tr("Saved “{name}”; the secret is kept for this session only.").format(
+                    name=profile.name
+                ),
             )
         else:
-            self._show_result(False, "The secret was not kept.", "Type it again when connecting.")
+            self._show_result(
+                False,
+                self.tr("The secret was not kept."),
+                self.tr("Type it again when connecting."),
+            )
 
     @Slot()
     def duplicate(self) -> None:
@@ -586,7 +609,7 @@ class ConnectionsDialog(QDialog):
     def _on_duplicated(self, copy: Profile) -> None:
         self.current = copy
         self.reload(select=saved_source(copy.name))
-        self._show_result(True, f"Created “{copy.name}”.")
+        self._show_result(True, self.tr("Created “{name}”.").format(name=copy.name))
 
     @Slot()
     def confirm_remove(self) -> None:
@@ -594,8 +617,10 @@ class ConnectionsDialog(QDialog):
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Remove connection",
-            f"Remove the connection “{self.current.name}” and its stored secret?",
+            self.tr("Remove connection"),
+            self.tr("Remove the connection “{name}” and its stored secret?").format(
+                name=self.current.name
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
@@ -624,7 +649,7 @@ class ConnectionsDialog(QDialog):
     @Slot(object)
     def _on_removed(self, name: str) -> None:
         self.reload()
-        self._show_result(True, f"Removed “{name}”.")
+        self._show_result(True, self.tr("Removed “{name}”.").format(name=name))
 
     @Slot(object)
     def _on_edit_failed(self, error: CloudBrowserError) -> None:
@@ -634,7 +659,7 @@ class ConnectionsDialog(QDialog):
     @Slot()
     def test_connection(self) -> Job | None:
         """Check the form's connection (unsaved edits included) on a worker."""
-        self._show_result(None, _TESTING)
+        self._show_result(None, self.tr(str(_TESTING)))
         prompter = self.service.mfa_prompter
         if self.current_aws is not None:
             name = self.current_aws.name
@@ -657,17 +682,16 @@ class ConnectionsDialog(QDialog):
         session = self.connector.session_secrets.get(profile)
         store = self.store
         saved = self.current is not None
+        # Translated here, not in the worker: the dialog may be gone when the worker runs.
+        no_secret = self.tr("No secret key to test with.")
+        no_secret_hint = self.tr("Type the secret access key above.")
 
         def work(_job: Job) -> CheckResult:
             creds = typed or session
             if creds is None and not profile.anonymous and saved:
                 creds = store.credentials(profile)
             if creds is None and not profile.anonymous:
-                return CheckResult(
-                    False,
-                    "No secret key to test with.",
-                    hint="Type the secret access key above.",
-                )
+                return CheckResult(False, no_secret, hint=no_secret_hint)
             return check_connection(settings, creds)
 
         return self.service.run(
@@ -681,13 +705,13 @@ class ConnectionsDialog(QDialog):
 
     @Slot()
     def _on_check_finished(self) -> None:
-        if self.result_label.text() == _TESTING:
+        if self.result_label.text() == self.tr(str(_TESTING)):
             # Neither result nor failure: the user cancelled (e.g. an MFA prompt).
-            self._show_result(None, "Test cancelled.")
+            self._show_result(None, self.tr("Test cancelled."))
 
     @Slot(object)
     def _on_check_failed(self, error: CloudBrowserError) -> None:
-        self._show_result(False, f"{error.title}: {error.message}", error.hint)
+        self._show_result(False, f"{error_title(error)}: {error.message}", error.hint)
 
     @Slot()
     def connect_selected(self) -> None:

@@ -50,7 +50,7 @@ class SsoSignInDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ssoSignIn")
-        self.setWindowTitle("Sign in with IAM Identity Center")
+        self.setWindowTitle(self.tr("Sign in with IAM Identity Center"))
         self._service = service
         self._sso = sso
         self._login = login
@@ -60,8 +60,10 @@ class SsoSignInDialog(QDialog):
 
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"The AWS profile “{profile_name}” signs in through IAM Identity Center "
-            f"({sso.start_url}). Approve the request in your browser with this code:"
+            self.tr(
+                "The AWS profile “{profile}” signs in through IAM Identity Center "
+                "({url}). Approve the request in your browser with this code:"
+            ).format(profile=profile_name, url=sso.start_url)
         )
         intro.setWordWrap(True)
         self.code_label = QLabel("…")
@@ -71,9 +73,9 @@ class SsoSignInDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 2)
         font.setBold(True)
         self.code_label.setFont(font)
-        self.status_label = QLabel("Asking for a sign-in code…")
+        self.status_label = QLabel(self.tr("Asking for a sign-in code…"))
         self.status_label.setWordWrap(True)
-        self.open_button = QPushButton("Open the browser again")
+        self.open_button = QPushButton(self.tr("Open the browser again"))
         self.open_button.setEnabled(False)
         self.open_button.clicked.connect(self._open_browser)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -103,8 +105,9 @@ class SsoSignInDialog(QDialog):
         self._url = code.verification_uri_complete
         minutes = max(1, round(code.expires_in / 60))
         self.status_label.setText(
-            f"Waiting for approval at {code.verification_uri} "
-            f"(the code is valid for {minutes} minutes)…"
+            self.tr(
+                "Waiting for approval at {url} (the code is valid for {minutes} minutes)…"
+            ).format(url=code.verification_uri, minutes=minutes)
         )
         self.open_button.setEnabled(True)
         self._open_browser()

@@ -18,6 +18,7 @@ from cloudbrowser.core.entries import Bucket, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers
@@ -264,7 +265,7 @@ class BucketTreeModel(QAbstractItemModel):
             and orientation == Qt.Orientation.Horizontal
             and role == Qt.ItemDataRole.DisplayRole
         ):
-            return "Buckets"
+            return self.tr("Buckets")
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -274,7 +275,7 @@ class BucketTreeModel(QAbstractItemModel):
         loc = node.location
         if role == Qt.ItemDataRole.DisplayRole:
             if node.state == State.FAILED and node.error is not None:
-                return f"{node.label} ({node.error.title.lower()})"
+                return f"{node.label} ({error_title(node.error).lower()})"
             return node.label
         if role == Qt.ItemDataRole.DecorationRole:
             if node.state == State.FAILED:
@@ -286,7 +287,7 @@ class BucketTreeModel(QAbstractItemModel):
             if node.error is not None:
                 return f"{node.error.message}\n{node.error.hint}".strip()
             if node.state == State.LOADING:
-                return "Loading…"
+                return self.tr("Loading…")
             return f"s3://{loc.bucket}/{loc.prefix}" if loc.bucket else loc.connection
         if role == LocationRole:
             return loc

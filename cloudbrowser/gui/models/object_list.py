@@ -12,6 +12,10 @@ milliseconds. ``_all_folders``/``_all_files`` hold every loaded row, sorted;
 Listing pages arrive in the server's key order, which *is* the default sort (name,
 ascending), so in that order every page is a plain append with ``beginInsertRows``; under
 another sort a page is merged with one layout change.
+
+With "Show deleted" on, a second listing follows the first: the keys whose latest version
+is a delete marker (and folders holding nothing else) are merged in as ordinary rows whose
+keys are also in ``_deleted``; they are drawn greyed and italic, marked "Deleted".
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QDateTime,
     QLocale,
@@ -32,6 +37,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
@@ -50,11 +56,12 @@ class Column(IntEnum):
     STORAGE_CLASS = 3
 
 
+#: Marked for translation where they are defined; translated where they are shown.
 _HEADERS = {
-    Column.NAME: "Name",
-    Column.SIZE: "Size",
-    Column.MODIFIED: "Modified",
-    Column.STORAGE_CLASS: "Storage class",
+    Column.NAME: QT_TRANSLATE_NOOP("ObjectListModel", "Name"),
+    Column.SIZE: QT_TRANSLATE_NOOP("ObjectListModel", "Size"),
+    Column.MODIFIED: QT_TRANSLATE_NOOP("ObjectListModel", "Modified"),
+    Column.STORAGE_CLASS: QT_TRANSLATE_NOOP("ObjectListModel", "Storage class"),
 }
 
 #: Role returning the row's ``Entry``.
@@ -138,6 +145,15 @@ class ObjectListModel(QAbstractTableModel):
         #: A search (the location is a SearchLocation): keys looked at so far.
         self.searched = 0
         self.error: CloudBrowserError | None = None
+        #: Also list deleted objects after the listing ("Show deleted" in the View menu).
+        self.show_deleted = False
+        #: Keys of the deleted rows shown, and how many are (folders, files).
+        self._deleted: set[str] = set()
+        self._deleted_counts = [0, 0]
+        #: The listing running now is to be followed by the deleted objects' one.
+        self._deleted_next = False
+        #: Why the deleted objects could not be listed (the rows listed stay complete).
+        self.deleted_error: CloudBrowserError | None = None
 
     # ── public API ──────────────────────────────────────────────────────────────────────
 
@@ -150,8 +166,20 @@ class ObjectListModel(QAbstractTableModel):
         return self._job is not None
 
     def counts(self) -> tuple[int, int, int]:
-        """(folders, files, total bytes of the files) loaded so far, filtered or not."""
-        return len(self._all_folders), len(self._all_files), self._total_bytes
+        """(folders, files, total bytes of the files) loaded so far, filtered or not;
+        deleted rows are not counted."""
+        folders, files = self._deleted_counts
+        return len(self._all_folders) - folders, len(self._all_files) - files, self._total_bytes
+
+    def is_deleted(self, key: str) -> bool:
+        """The row of ``key`` is a deleted object (or a folder of only deleted ones)."""
+        return key in self._deleted
+
+    def set_show_deleted(self, on: bool) -> None:
+        """Also list the deleted objects of the location (listed again when it changes)."""
+        if on != self.show_deleted:
+            self.show_deleted = on
+            self.refresh()
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose name contains ``text`` (case-insensitive); "" shows all."""
@@ -175,6 +203,11 @@ class ObjectListModel(QAbstractTableModel):
         self.stopped = False
         self.error = None
         self.searched = 0
+        # Deleted objects are listed for a folder, not among a search's results.
+        self._deleted_next = (
+            self.show_deleted and bool(location.bucket) and not isinstance(location, SearchLocation)
+        )
+        self.deleted_error = None
         self.endResetModel()
         self.countsChanged.emit()
         handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
@@ -215,6 +248,7 @@ class ObjectListModel(QAbstractTableModel):
 
     def _reset_rows(self) -> None:
         self._all_folders, self._all_files, self._total_bytes = [], [], 0
+        self._deleted, self._deleted_counts = set(), [0, 0]
         # The same lists when unfiltered, their own (empty) lists when a filter is set.
         self._folders, self._files = (
             self._visible(self._all_folders),
@@ -349,9 +383,58 @@ class ObjectListModel(QAbstractTableModel):
     def _on_finished(self) -> None:
         if not self._is_current():
             return
+        if self._deleted_next and self.error is None:
+            self._deleted_next = False
+            self._job = self._list_deleted()
+            return
         self._job = None
         self.loadingChanged.emit(False)
         self.countsChanged.emit()
+
+    def _list_deleted(self) -> Job:
+        """Start listing the location's deleted objects (the listing goes on: Stop works)."""
+        location = self._location
+        assert location is not None
+        backend = self._service.connection(location.connection).backend
+        bucket, prefix = location.bucket, location.prefix
+
+        def work(job: Job) -> None:
+            for page in backend.iter_deleted(bucket, prefix, job.cancel_event):
+                job.report(page)
+
+        return self._service.run(
+            work,
+            f"Listing deleted objects in {bucket}/{prefix}",
+            progress=self._on_deleted_page,
+            failed=self._on_deleted_failed,
+            finished=self._on_finished,
+        )
+
+    @Slot(object)
+    def _on_deleted_page(self, page: ListPage) -> None:
+        if not self._is_current():
+            return
+        shown = {row[_KEY] for row in self._all_folders}
+        folders = [p for p in page.prefixes if p.key not in shown and p.key not in self._deleted]
+        files = [e for e in page.objects if e.key not in self._deleted]
+        if not folders and not files:
+            return
+        self._deleted.update(e.key for e in folders + files)
+        self._deleted_counts[0] += len(folders)
+        self._deleted_counts[1] += len(files)
+        rows: tuple[list[Row], list[Row]] = (
+            [tuple(e) for e in folders],  # type: ignore[misc]
+            [tuple(e) for e in files],  # type: ignore[misc]
+        )
+        self._relayout(lambda: self._extend(*rows))
+        self.countsChanged.emit()
+
+    @Slot(object)
+    def _on_deleted_failed(self, error: CloudBrowserError) -> None:
+        """Not a listing failure: every current row is there, only deleted ones are not
+        (a server without versions, a key that may not list them)."""
+        if self._is_current():
+            self.deleted_error = error
 
     def _cancel_job(self) -> None:
         if self._job is not None:
@@ -440,6 +523,13 @@ class ObjectListModel(QAbstractTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
+        if self._deleted and self._row(index.row())[_KEY] in self._deleted:
+            # Nothing to drag out: a deleted object has no current bytes.
+            return (
+                Qt.ItemFlag.ItemIsEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren
+            )
         return (
             Qt.ItemFlag.ItemIsEnabled
             | Qt.ItemFlag.ItemIsSelectable
@@ -453,7 +543,7 @@ class ObjectListModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
             if role == Qt.ItemDataRole.DisplayRole:
-                return _HEADERS[Column(section)]
+                return self.tr(str(_HEADERS[Column(section)]))
             if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -463,6 +553,10 @@ class ObjectListModel(QAbstractTableModel):
             return None
         entry = self.entry(index.row())
         column = index.column()
+        if self._deleted and entry.key in self._deleted:
+            deleted = self._deleted_data(entry, column, role)
+            if deleted is not None:
+                return deleted
         if role == Qt.ItemDataRole.DisplayRole:
             if column == Column.NAME:
                 return self.display_name(entry)
@@ -488,7 +582,7 @@ class ObjectListModel(QAbstractTableModel):
             bucket = loc.bucket if loc is not None and loc.bucket else ""
             return f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}"
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
-            return f"{self._locale.toString(entry.size)} bytes"
+            return self.tr("{n} bytes").format(n=self._locale.toString(entry.size))
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:
             return self._folder_size_tip(entry)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
@@ -521,3 +615,26 @@ class ObjectListModel(QAbstractTableModel):
         return self.tr("{} objects, {} bytes, subfolders included").format(
             objects, self._locale.toString(size.bytes)
         )
+
+    def _deleted_data(self, entry: Entry, column: int, role: int) -> Any:
+        """What a deleted row shows differently (None: as any row)."""
+        if role == Qt.ItemDataRole.DisplayRole and column == Column.STORAGE_CLASS:
+            return self.tr("Deleted")
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if entry.is_prefix:
+                return self.tr("A folder of deleted objects only: open it to undelete them.")
+            when = self._locale.toString(
+                QDateTime.fromSecsSinceEpoch(int(entry.modified)), self._date_format
+            )
+            size = self._locale.formattedDataSize(entry.size)
+            return self.tr(
+                "Deleted {when}: its latest version is a delete marker. Undelete brings back "
+                "the version before it ({size}); Versions… lists them all."
+            ).format(when=when, size=size)
+        return None

@@ -215,7 +215,9 @@ class TransferListModel(QAbstractTableModel):
             return f"{_percent(t)} %"
         if column == Column.SPEED:
             speed = self.speed(t)
-            return f"{self._locale.formattedDataSize(int(speed))}/s" if speed >= 1 else ""
+            if speed < 1:
+                return ""
+            return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
         if column == Column.ETA:
             return self._eta(t)
         return state_text(t)
@@ -283,13 +285,15 @@ class TransferListModel(QAbstractTableModel):
                 OpKind.DELETE: _tr("Delete"),
             }[op.kind]
         if column == Column.SIZE:
-            count = self._locale.toString(p.found) + ("" if p.counted else "+")
-            return _tr("{n} objects").format(n=count)
+            # Objects are counted in the State column; bytes here, as for transfers.
+            return self._locale.formattedDataSize(p.found_bytes) + ("" if p.counted else "…")
         if column == Column.PROGRESS:
             return f"{_operation_percent(op)} %"
         if column == Column.SPEED:
             speed = self.speed(op)
-            return _tr("{n}/s").format(n=self._locale.toString(int(speed))) if speed >= 1 else ""
+            if speed < 1:
+                return ""
+            return _tr("{n} obj/s").format(n=self._locale.toString(int(speed)))
         if column == Column.ETA:
             speed = self.speed(op)
             if op.state is not State.RUNNING or speed < 1 or not p.counted:
@@ -367,9 +371,9 @@ def format_duration(seconds: float) -> str:
     """``75`` → ``1 min 15 s``; a rough figure, as users read an ETA."""
     seconds = int(seconds + 0.5)
     if seconds < 60:
-        return f"{seconds} s"
+        return _tr("{s} s").format(s=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds} s"
+        return _tr("{m} min {s} s").format(m=minutes, s=seconds)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    return _tr("{h} h {m} min").format(h=hours, m=minutes)

@@ -44,14 +44,14 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, State
-from cloudbrowser.core.keys import parse_location
+from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.file_operations import FileOperations
-from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
     Column,
@@ -63,6 +63,7 @@ from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.versions_actions import VersionActions
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 from cloudbrowser.gui.widgets.views import (
@@ -97,11 +98,11 @@ class EmptyTreePanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        label = QLabel("No connection is open.")
+        label = QLabel(self.tr("No connection is open."))
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
-        self.add_button = QPushButton("Add connection…")
-        self.open_button = QPushButton("Connections…")
+        self.add_button = QPushButton(self.tr("Add connection…"))
+        self.open_button = QPushButton(self.tr("Connections…"))
         layout.addWidget(label)
         for button in (self.add_button, self.open_button):
             row = QHBoxLayout()
@@ -138,7 +139,7 @@ class ErrorPanel(QWidget):
         for label in (self.message, self.hint, self.detail):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(self.tr("Retry"))
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.retry)
@@ -149,7 +150,7 @@ class ErrorPanel(QWidget):
         layout.addStretch(2)
 
     def show_error(self, error: CloudBrowserError) -> None:
-        self.title.setText(error.title)
+        self.title.setText(error_title(error))
         self.message.setText(error.message)
         self.hint.setText(error.hint)
         self.detail.setText(error.detail)
@@ -204,6 +205,10 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
+        self.versions = VersionActions(self)
+        from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
+
+        self.inspect = InspectActions(self)
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.search import SearchActions
 
@@ -221,7 +226,7 @@ class MainWindow(QMainWindow):
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
         # When the tree loads the node of where the list already is, highlight it.
         self.tree_model.rowsInserted.connect(self._on_tree_rows)
-        self.tree.setAccessibleName("Buckets")
+        self.tree.setAccessibleName(self.tr("Buckets"))
         self.tree.filesDropped.connect(self._on_tree_drop)
 
         # A QTableView, not a QTreeView: a tree view re-lays out every row (a Python flags()
@@ -232,7 +237,7 @@ class MainWindow(QMainWindow):
         set_up_row_table(self.view, self.fontMetrics().height() + 6)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
-        self.view.setAccessibleName("Objects")
+        self.view.setAccessibleName(self.tr("Objects"))
         header = self.view.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(False)
@@ -262,10 +267,10 @@ class MainWindow(QMainWindow):
         bar = QHBoxLayout(self.loading_bar)
         bar.setContentsMargins(6, 2, 6, 2)
         self.loading_label = QLabel()
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop loading this folder (Esc); what is loaded stays")
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.stop_button.setToolTip(self.tr("Stop loading this folder (Esc); what is loaded stays"))
         self.stop_button.clicked.connect(self.stop_loading)
-        self.retry_button = QPushButton("Load all")
+        self.retry_button = QPushButton(self.tr("Load all"))
         self.retry_button.clicked.connect(self.refresh)
         bar.addWidget(self.loading_label, 1)
         bar.addWidget(self.stop_button)
@@ -317,28 +322,31 @@ class MainWindow(QMainWindow):
         sp = QStyle.StandardPixmap
         k = QKeySequence
         self.back_action = self._action(
-            "Back", sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
+            self.tr("Back"), sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
         )
         self.forward_action = self._action(
-            "Forward",
+            self.tr("Forward"),
             sp.SP_ArrowForward,
             [k("Alt+Right"), k(k.StandardKey.Forward)],
             self.go_forward,
         )
-        self.up_action = self._action("Up", sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
+        self.up_action = self._action(self.tr("Up"), sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
         self.refresh_action = self._action(
-            "Refresh", sp.SP_BrowserReload, [k("F5"), k(k.StandardKey.Refresh)], self.refresh
+            self.tr("Refresh"),
+            sp.SP_BrowserReload,
+            [k("F5"), k(k.StandardKey.Refresh)],
+            self.refresh,
         )
         self.location_action = self._action(
-            "Go to location…", None, [k("Ctrl+L")], self.path_bar_edit
+            self.tr("Go to location…"), None, [k("Ctrl+L")], self.path_bar_edit
         )
-        self.filter_action = self._action("Filter", None, [k("Ctrl+F")], self.focus_filter)
-        self.quit_action = self._action("Quit", None, [k(k.StandardKey.Quit)], self.close)
+        self.filter_action = self._action(self.tr("Filter"), None, [k("Ctrl+F")], self.focus_filter)
+        self.quit_action = self._action(self.tr("Quit"), None, [k(k.StandardKey.Quit)], self.close)
         self.connections_action = self._action(
-            "Connections…", sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
+            self.tr("Connections…"), sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
         )
         self.close_connection_action = self._action(
-            "Close connection", None, [k("Ctrl+Shift+W")], self.close_current_connection
+            self.tr("Close connection"), None, [k("Ctrl+Shift+W")], self.close_current_connection
         )
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
@@ -347,7 +355,7 @@ class MainWindow(QMainWindow):
         stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Navigation")
+        toolbar = QToolBar(self.tr("Navigation"))
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         toolbar.addAction(self.connections_action)
@@ -358,7 +366,7 @@ class MainWindow(QMainWindow):
         self.path_bar.textEntered.connect(self.navigate_to_text)
         toolbar.addWidget(self.path_bar)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+F)")
+        self.filter_edit.setPlaceholderText(self.tr("Filter this folder (Ctrl+F)"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(240)
         self.filter_edit.textChanged.connect(self._on_filter)
@@ -381,7 +389,9 @@ class MainWindow(QMainWindow):
         if request.source:
             self._sources[conn.id] = request.source
         self.add_connection(conn.id, show=False)
-        self.messages.info(f"Connected to {request.settings.display_endpoint}")
+        self.messages.info(
+            self.tr("Connected to {endpoint}").format(endpoint=request.settings.display_endpoint)
+        )
         location = Location(conn.id)
         if request.location_text:
             try:
@@ -555,6 +565,8 @@ class MainWindow(QMainWindow):
         if entry.is_prefix:
             self.navigate(current.child(entry.key))
             return
+        if not self._downloadable([entry]):
+            return
         self.transfers.download(
             current.connection,
             current.bucket,
@@ -703,15 +715,17 @@ class MainWindow(QMainWindow):
         the bucket list, where there is no folder to upload into."""
         current = self.history.current
         if current is None:
-            self.messages.info("Connect to a server first.")
+            self.messages.info(self.tr("Connect to a server first."))
             return None
         if folder is not None:
             return current.child(folder.key)
         if current.is_connection_root:
             self.messages.minor(
                 ConfigError(
-                    "Open a bucket first: files are uploaded into the bucket or folder shown.",
-                    hint="Or drop them on a bucket in the tree.",
+                    self.tr(
+                        "Open a bucket first: files are uploaded into the bucket or folder shown."
+                    ),
+                    hint=self.tr("Or drop them on a bucket in the tree."),
                 )
             )
             return None
@@ -735,14 +749,18 @@ class MainWindow(QMainWindow):
         target = self._upload_target()
         if target is None:
             return
-        names, _ = QFileDialog.getOpenFileNames(self, f"Upload to {target.text()}")
+        names, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Upload to {place}").format(place=target.text())
+        )
         self.upload_paths([Path(n) for n in names], target)
 
     def upload_folder(self) -> None:
         target = self._upload_target()
         if target is None:
             return
-        name = QFileDialog.getExistingDirectory(self, f"Upload a folder to {target.text()}")
+        name = QFileDialog.getExistingDirectory(
+            self, self.tr("Upload a folder to {place}").format(place=target.text())
+        )
         if name:
             self.upload_paths([Path(name)], target)
 
@@ -753,7 +771,7 @@ class MainWindow(QMainWindow):
             return
         paths = local_paths(QApplication.clipboard().mimeData())
         if not paths:
-            self.messages.info("The clipboard holds no files to upload.")
+            self.messages.info(self.tr("The clipboard holds no files to upload."))
             return
         target = self._upload_target()
         if target is not None:
@@ -768,16 +786,34 @@ class MainWindow(QMainWindow):
         current = self.history.current
         entries = self.selected_entries()
         if current is None or current.is_connection_root or not entries:
-            self.messages.info("Select files or folders in a bucket to download.")
+            self.messages.info(self.tr("Select files or folders in a bucket to download."))
             return
-        self.transfers.download(
-            current.connection, current.bucket, current.prefix, entries, destination
-        )
+        entries = self._downloadable(entries)
+        if entries:
+            self.transfers.download(
+                current.connection, current.bucket, current.prefix, entries, destination
+            )
+
+    def _downloadable(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` without deleted ones (View › Show deleted), saying why they are left."""
+        deleted = [e for e in entries if self.list_model.is_deleted(e.key)]
+        if deleted:
+            self.messages.info(
+                self.tr(
+                    "“{name}” is deleted: Undelete it first, or download an older version "
+                    "from Versions…"
+                ).format(name=leaf_name(deleted[0].key))
+                if len(deleted) == 1
+                else self.tr("{n} deleted items are not downloaded: Undelete them first.").format(
+                    n=len(deleted)
+                )
+            )
+        return [e for e in entries if e not in deleted]
 
     def drag_out_selection(self) -> RemoteFilesMime | None:
         """The data of a drag of the selection to the desktop; its download starts now."""
         current = self.history.current
-        entries = self.selected_entries()
+        entries = [e for e in self.selected_entries() if not self.list_model.is_deleted(e.key)]
         if current is None or current.is_connection_root or not entries:
             return None
         return self.transfers.start_drag_out(
@@ -789,17 +825,17 @@ class MainWindow(QMainWindow):
 
     def download_selection_to(self) -> None:
         if not self.selected_entries():
-            self.messages.info("Select files or folders in a bucket to download.")
+            self.messages.info(self.tr("Select files or folders in a bucket to download."))
             return
         start = str(self.transfers.settings.download_path)
-        folder = QFileDialog.getExistingDirectory(self, "Download to", start)
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Download to"), start)
         if folder:
             self.download_selection(Path(folder))
 
     def clean_up_incomplete_uploads(self) -> None:
         current = self.history.current
         if current is None or current.is_connection_root:
-            self.messages.info("Open a bucket to clean up its incomplete uploads.")
+            self.messages.info(self.tr("Open a bucket to clean up its incomplete uploads."))
             return
         from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 
@@ -820,7 +856,7 @@ class MainWindow(QMainWindow):
     def _list_context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         entries = self.selected_entries()
-        if entries:
+        if any(not self.list_model.is_deleted(e.key) for e in entries):
             menu.addAction(self.download_action)
             menu.addAction(self.download_to_action)
             menu.addSeparator()
@@ -830,7 +866,6 @@ class MainWindow(QMainWindow):
                 menu.addSeparator()
         menu.addAction(self.upload_files_action)
         menu.addAction(self.upload_folder_action)
-        menu.addAction(self.paste_files_action)
         menu.addSeparator()
         menu.addAction(self.cleanup_action)
         menu.addAction(self.refresh_action)
@@ -848,9 +883,10 @@ class MainWindow(QMainWindow):
             )
             self._transfer_bar.setValue(percent)
             speed = self.transfers.model.total_speed()
-            text = f"{activity.running + activity.queued} transfer(s)"
+            text = self.tr("{n} transfer(s)").format(n=activity.running + activity.queued)
             if speed >= 1:
-                text += f" · {self.qlocale.formattedDataSize(int(speed))}/s"
+                size = self.qlocale.formattedDataSize(int(speed))
+                text += " · " + self.tr("{size}/s").format(size=size)
             self._transfer_label.setText(text)
             self._transfer_percent = percent
         else:
@@ -894,20 +930,24 @@ class MainWindow(QMainWindow):
         if self.list_model.rowCount() == 0:
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
-        self.statusBar().showMessage(f"{error.title}: {error.message}")
+        self.statusBar().showMessage(f"{error_title(error)}: {error.message}")
         self._update_status()
 
     def _update_counts(self) -> None:
         folders, files, size = self.list_model.counts()
         at_root = self.history.current is not None and self.history.current.is_connection_root
-        noun = "bucket" if at_root else "folder"
-        parts = [f"{self.qlocale.toString(folders)} {noun}{'' if folders == 1 else 's'}"]
+        if at_root:
+            noun = self.tr("{n} bucket") if folders == 1 else self.tr("{n} buckets")
+        else:
+            noun = self.tr("{n} folder") if folders == 1 else self.tr("{n} folders")
+        parts = [noun.format(n=self.qlocale.toString(folders))]
         if not at_root:
-            parts.append(f"{self.qlocale.toString(files)} object{'' if files == 1 else 's'}")
+            objects = self.tr("{n} object") if files == 1 else self.tr("{n} objects")
+            parts.append(objects.format(n=self.qlocale.toString(files)))
             parts.append(self.qlocale.formattedDataSize(size))
         shown = self.list_model.rowCount()
         if self.filter_edit.text():
-            parts.append(f"{self.qlocale.toString(shown)} shown")
+            parts.append(self.tr("{n} shown").format(n=self.qlocale.toString(shown)))
         self._counts_label.setText(", ".join(parts))
 
     def _update_status(self) -> None:
@@ -916,11 +956,19 @@ class MainWindow(QMainWindow):
         model = self.list_model
         loaded = self.qlocale.toString(sum(model.counts()[:2]))
         if model.loading:
-            self._show_bar(f"{loaded} loaded…", stop=True)
+            self._show_bar(self.tr("{n} loaded…").format(n=loaded), stop=True)
         elif model.error is not None and model.rowCount():
-            self._show_bar(f"Listing failed after {loaded} rows: {model.error.message}", "Retry")
+            self._show_bar(
+                self.tr("Listing failed after {n} rows: {why}").format(
+                    n=loaded, why=model.error.message
+                ),
+                self.tr("Retry"),
+            )
         elif model.stopped:
-            self._show_bar(f"Stopped after {loaded} rows: the list is incomplete.", "Load all")
+            self._show_bar(
+                self.tr("Stopped after {n} rows: the list is incomplete.").format(n=loaded),
+                self.tr("Load all"),
+            )
         else:
             self.loading_bar.setVisible(False)
         self._update_counts()
@@ -939,9 +987,11 @@ class MainWindow(QMainWindow):
         if activity.busy and self.transfers.settings.confirm_quit:
             answer = QMessageBox.question(
                 self,
-                "Transfers in progress",
-                f"{activity.running + activity.queued} transfer(s) are not finished. Quit now "
-                "and continue them the next time cloudbrowser starts?",
+                self.tr("Transfers in progress"),
+                self.tr(
+                    "{n} transfer(s) are not finished. Quit now "
+                    "and continue them the next time cloudbrowser starts?"
+                ).format(n=activity.running + activity.queued),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )

@@ -48,7 +48,7 @@ class PathBar(QStackedWidget):
         self._crumb_layout.setContentsMargins(2, 0, 2, 0)
         self._crumb_layout.setSpacing(0)
         self.edit = _LocationEdit()
-        self.edit.setPlaceholderText("bucket/folder/ — Enter to go, Esc to cancel")
+        self.edit.setPlaceholderText(self.tr("bucket/folder/ — Enter to go, Esc to cancel"))
         self.edit.setClearButtonEnabled(True)
         self.edit.returnPressed.connect(self._commit)
         self.edit.cancelled.connect(self.show_crumbs)
@@ -79,7 +79,9 @@ class PathBar(QStackedWidget):
             button = QToolButton()
             button.setText(label)
             button.setAutoRaise(True)
-            button.setToolTip(f"Go to {target.text() or target.connection}")
+            button.setToolTip(
+                self.tr("Go to {place}").format(place=target.text() or target.connection)
+            )
             button.clicked.connect(lambda _=False, t=target: self.navigateRequested.emit(t))
             if i == len(crumbs) - 1:
                 font = button.font()

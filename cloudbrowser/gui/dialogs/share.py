@@ -1,0 +1,229 @@
+"""ShareDialog: presigned download links for the selected objects, copied to the clipboard.
+
+A link is signed locally (no request), yet on a worker: signing may first have to fetch
+or refresh credentials (an AWS profile's role or SSO). SigV4 links live at most 7 days;
+a longer custom expiry is capped, and the dialog says so. The dialog makes and copies a
+24-hour link as soon as it opens, and again whenever the expiry changes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.palette import status_colour
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.workers import Job
+
+HOUR = 3600
+#: The choices: (label, seconds); None is "custom".
+PRESETS: tuple[tuple[str, int | None], ...] = (
+    ("1 hour", HOUR),
+    ("24 hours", 24 * HOUR),
+    ("7 days (the longest a link may last)", MAX_PRESIGN_SECONDS),
+    ("Custom:", None),
+)
+DEFAULT_CHOICE = 1
+
+
+class ShareDialog(QDialog):
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        conn_id: str,
+        bucket: str,
+        keys: list[str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service, self.messages = service, messages
+        self.conn_id, self.bucket, self.keys = conn_id, bucket, list(keys)
+        self.settings = service.connection(conn_id).settings
+        self.job: Job | None = None
+        self.urls: list[str] = []
+        #: When the links expire, POSIX seconds.
+        self.expires_at = 0.0
+        name = keys[0].rsplit("/", 1)[-1] if len(keys) == 1 else None
+        self.setWindowTitle(
+            self.tr("Share {name}").format(name=name)
+            if name
+            else self.tr("Share {n} objects").format(n=len(keys))
+        )
+        self.resize(640, 360)
+
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            self.tr(
+                "Anyone with the link can download the object until the link expires, "
+                "without credentials."
+            )
+            if len(keys) == 1
+            else self.tr(
+                "Anyone with these links (one per line) can download the objects until they "
+                "expire, without credentials."
+            )
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.choices = QButtonGroup(self)
+        row = QHBoxLayout()
+        for i, (label, _seconds) in enumerate(PRESETS):
+            button = QRadioButton(self.tr(label))
+            self.choices.addButton(button, i)
+            row.addWidget(button)
+        self.amount = QSpinBox()
+        self.amount.setRange(1, 999)
+        self.amount.setValue(3)
+        self.unit = QComboBox()
+        for unit, label in (
+            (ExpiryUnit.MINUTES, self.tr("minutes")),
+            (ExpiryUnit.HOURS, self.tr("hours")),
+            (ExpiryUnit.DAYS, self.tr("days")),
+        ):
+            self.unit.addItem(label, unit)
+        self.unit.setCurrentIndex(2)
+        row.addWidget(self.amount)
+        row.addWidget(self.unit)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.cap_note = QLabel()
+        self.cap_note.setWordWrap(True)
+        self.cap_note.setStyleSheet(f"color: {status_colour(False)};")
+        self.cap_note.hide()
+        layout.addWidget(self.cap_note)
+
+        self.url_view = QPlainTextEdit()
+        self.url_view.setReadOnly(True)
+        self.url_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        layout.addWidget(self.url_view, 1)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.status)
+        if self.settings.aws_profile:
+            note = QLabel(
+                self.tr(
+                    "Links signed with temporary credentials (SSO, an assumed role) stop "
+                    "working when those credentials expire, which may be sooner."
+                )
+            )
+            note.setWordWrap(True)
+            layout.addWidget(note)
+
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton(
+            self.tr("Copy link"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.copy_button.clicked.connect(self.copy)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.reject)
+        layout.addWidget(buttons)
+
+        self.choices.button(DEFAULT_CHOICE).setChecked(True)
+        self.choices.idToggled.connect(self._on_choice)
+        self.amount.valueChanged.connect(self._custom_changed)
+        self.unit.currentIndexChanged.connect(self._custom_changed)
+        self._update_custom_enabled()
+        self.generate()
+
+    def seconds(self) -> tuple[int, bool]:
+        """The chosen expiry in seconds, and whether it was capped at 7 days."""
+        preset = PRESETS[max(0, self.choices.checkedId())][1]
+        if preset is not None:
+            return preset, False
+        return expiry_seconds(self.amount.value(), self.unit.currentData())
+
+    def _update_custom_enabled(self) -> None:
+        custom = PRESETS[max(0, self.choices.checkedId())][1] is None
+        self.amount.setEnabled(custom)
+        self.unit.setEnabled(custom)
+
+    @Slot(int, bool)
+    def _on_choice(self, _id: int, checked: bool) -> None:
+        if checked:
+            self._update_custom_enabled()
+            self.generate()
+
+    @Slot()
+    def _custom_changed(self) -> None:
+        if PRESETS[max(0, self.choices.checkedId())][1] is None:
+            self.generate()
+
+    @Slot()
+    def generate(self) -> None:
+        """Sign the links on a worker; copy them when they arrive."""
+        if self.job is not None:
+            self.job.cancel()
+        seconds, capped = self.seconds()
+        self.cap_note.setVisible(capped)
+        self.cap_note.setText(
+            self.tr("A link signed with SigV4 lasts at most 7 days: the expiry is set to 7 days.")
+        )
+        self.copy_button.setEnabled(False)
+        self.status.setText(self.tr("Signing…"))
+        backend = self.service.connection(self.conn_id).backend
+        bucket, keys = self.bucket, list(self.keys)
+
+        def work(_job: Job) -> tuple[list[str], float]:
+            expires_at = time.time() + seconds
+            return [backend.presign_get(bucket, key, seconds) for key in keys], expires_at
+
+        self.job = self.service.run(
+            work,
+            f"Signing a link to {bucket}/{keys[0]}",
+            succeeded=self._on_signed,
+            failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_signed(self, result: tuple[list[str], float]) -> None:
+        self.urls, self.expires_at = result
+        self.url_view.setPlainText("\n".join(self.urls))
+        self.copy_button.setEnabled(True)
+        self.copy()
+
+    @Slot(object)
+    def _on_failed(self, error: CloudBrowserError) -> None:
+        self.status.setText(self.tr("No link: {error}").format(error=error.message))
+        self.messages.major(error)
+
+    def expiry_text(self) -> str:
+        when = QDateTime.fromSecsSinceEpoch(int(self.expires_at)).toLocalTime()
+        return QLocale().toString(when, QLocale.FormatType.LongFormat)
+
+    @Slot()
+    def copy(self) -> None:
+        if not self.urls:
+            return
+        QGuiApplication.clipboard().setText("\n".join(self.urls))
+        text = (
+            self.tr("Link copied to the clipboard. It expires {when}.")
+            if len(self.urls) == 1
+            else self.tr("{n} links copied to the clipboard. They expire {when}.")
+        ).format(when=self.expiry_text(), n=len(self.urls))
+        self.status.setText(text)
+        self.messages.info(text)
+
+    def reject(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        super().reject()

@@ -1,0 +1,434 @@
+"""VersionsDialog: the versions and delete markers of one object, and what to do with them.
+
+Opened on demand (Edit › Versions…, or the list's context menu) and listed on a worker: a
+versioned bucket can hold many versions, so they are never part of a normal listing
+(DESIGN §3). A bucket that never had versioning turned on says so instead of showing an
+empty list. Restoring copies the chosen version over the current one on the server;
+deleting a version is permanent; both ask first. Downloads go through the window's
+transfer queue, so they are journalled, resumable and verified like any other.
+
+Signals:
+    changed(str, str, str): (connection, bucket, key) was changed on the server (a version
+        restored or deleted): a list showing it should be refreshed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, QLocale, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cloudbrowser.core.entries import Version
+from cloudbrowser.core.errors import CloudBrowserError, StorageError
+from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.transfer_plan import version_file_name
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.workers import Job
+
+#: Item role holding the row's ``Version``.
+VersionRole = Qt.ItemDataRole.UserRole + 1
+#: CopyObject copies at most this much in one request (S3's limit).
+_MAX_COPY = 5 * 1024**3
+
+
+class Col:
+    MODIFIED, SIZE, STATE, ETAG, VERSION_ID = range(5)
+
+
+#: Asks a yes/no question: (title, text) → yes. Replaced in tests.
+Confirm = Callable[[str, str], bool]
+
+
+class VersionsDialog(QDialog):
+    changed = Signal(str, str, str)
+
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("versionsDialog")
+        self.resize(820, 400)
+        self.service, self.messages, self.transfers = service, messages, transfers
+        self.conn_id = self.bucket = self.key = ""
+        #: The job whose results are shown; results of any other are dropped.
+        self._job: Job | None = None
+        self.versions: list[Version] = []
+        #: The bucket's versioning state once loaded ("" never enabled; None: unknown).
+        self.versioning: str | None = None
+        self.confirm: Confirm = self._ask
+        self._locale = QLocale()
+
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # "working", no percentage
+        self.busy.setMaximumHeight(8)
+        self.busy.setTextVisible(False)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(
+            [
+                self.tr("Modified"),
+                self.tr("Size"),
+                self.tr("State"),
+                self.tr("ETag"),
+                self.tr("Version ID"),
+            ]
+        )
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.tree.header()
+        header.setSectionResizeMode(Col.VERSION_ID, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((Col.MODIFIED, 150), (Col.SIZE, 90), (Col.STATE, 140)):
+            header.resizeSection(column, width)
+        header.resizeSection(Col.ETAG, 200)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemActivated.connect(lambda *_: self.download())
+        # Del on the list deletes the selected version (after asking, like the button).
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.tree)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.delete_version)
+
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.setToolTip(
+            self.tr("Download this version to the download folder, its date in the name")
+        )
+        self.download_button.clicked.connect(self.download)
+        self.save_button = QPushButton(self.tr("Save as…"))
+        self.save_button.clicked.connect(self.save_as)
+        self.restore_button = QPushButton(self.tr("Restore…"))
+        self.restore_button.setToolTip(
+            self.tr("Make this version the current one again (copied over it on the server)")
+        )
+        self.restore_button.clicked.connect(self.restore)
+        self.delete_button = QPushButton(self.tr("Delete version…"))
+        self.delete_button.setToolTip(self.tr("Delete this version for good"))
+        self.delete_button.clicked.connect(self.delete_version)
+        self.refresh_button = QPushButton(self.tr("Refresh"))
+        self.refresh_button.clicked.connect(self.reload)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for button in (
+            self.download_button,
+            self.save_button,
+            self.restore_button,
+            self.delete_button,
+            self.refresh_button,
+        ):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.status)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(buttons)
+        self._update_buttons()
+
+    # ── loading ─────────────────────────────────────────────────────────────────────────
+
+    def show_object(self, conn_id: str, bucket: str, key: str) -> None:
+        """List the versions of ``bucket/key`` (a new object replaces the one shown)."""
+        self.conn_id, self.bucket, self.key = conn_id, bucket, key
+        self.setWindowTitle(self.tr("Versions of {name}").format(name=leaf_name(key)))
+        self.title.setText(f"s3://{bucket}/{key}")
+        self.reload()
+
+    @Slot()
+    def reload(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+        self.tree.clear()
+        self.versions = []
+        self.versioning = None
+        backend = self.service.connection(self.conn_id).backend
+        bucket, key = self.bucket, self.key
+
+        def work(job: Job) -> tuple[str, list[Version]]:
+            state = backend.bucket_versioning(bucket)
+            if not state:  # never turned on: only the current object, no history
+                return state, []
+            return state, backend.object_versions(bucket, key, job.cancel_event)
+
+        self._set_busy(self.tr("Loading the versions…"))
+        self._job = self.service.run(
+            work,
+            f"Listing the versions of {bucket}/{key}",
+            succeeded=self._loaded,
+            failed=self._failed,
+            finished=self._finished,
+        )
+
+    def _is_current(self) -> bool:
+        return self._job is not None and self.sender() is self._job.signals
+
+    @Slot(object)
+    def _loaded(self, result: tuple[str, list[Version]]) -> None:
+        if not self._is_current():
+            return
+        state, versions = result
+        self.versioning, self.versions = state, versions
+        if not state:
+            self.status.setText(
+                self.tr(
+                    "The bucket “{bucket}” has no versioning: its objects have only their "
+                    "current version, so there is no history to show."
+                ).format(bucket=self.bucket)
+            )
+            self.tree.hide()
+            return
+        self.tree.show()
+        for version in versions:
+            self.tree.addTopLevelItem(self._item(version))
+        first = self.tree.topLevelItem(0)
+        if first is not None:
+            self.tree.setCurrentItem(first)
+        count = sum(not v.delete_marker for v in versions)
+        markers = len(versions) - count
+        text = self.tr("{count} version(s)").format(count=count)
+        if markers:
+            text += self.tr(", {markers} delete marker(s)").format(markers=markers)
+        if versions and versions[0].delete_marker:
+            text += self.tr(". The object is deleted: restore a version to bring it back.")
+        if state == "Suspended":
+            text += self.tr(". Versioning is suspended: new writes replace the current version.")
+        self.status.setText(text + ("" if text.endswith(".") else "."))
+
+    def _item(self, v: Version) -> QTreeWidgetItem:
+        when = self._locale.toString(
+            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
+        )
+        marks = []
+        if v.is_latest:
+            marks.append(self.tr("latest"))
+        if v.delete_marker:
+            marks.append(self.tr("delete marker"))
+        size = "" if v.delete_marker else self._locale.formattedDataSize(v.size)
+        item = QTreeWidgetItem([when, size, ", ".join(marks), v.etag, v.version_id])
+        item.setData(0, VersionRole, v)
+        item.setTextAlignment(Col.SIZE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if v.delete_marker:
+            font = item.font(0)
+            font.setItalic(True)
+            for column in range(self.tree.columnCount()):
+                item.setFont(column, font)
+        if v.is_latest:
+            font = item.font(Col.STATE)
+            font.setBold(True)
+            item.setFont(Col.STATE, font)
+        return item
+
+    @Slot(object)
+    def _failed(self, error: CloudBrowserError) -> None:
+        if not self._is_current():
+            return
+        self.tree.hide()
+        self.status.setText(f"{error.message} {error.hint}".strip())
+
+    @Slot()
+    def _finished(self) -> None:
+        if not self._is_current():
+            return
+        self._job = None
+        self.busy.hide()
+        self._update_buttons()
+
+    def _set_busy(self, text: str) -> None:
+        self.status.setText(text)
+        self.busy.show()
+        self._update_buttons()
+
+    @property
+    def loading(self) -> bool:
+        return self._job is not None
+
+    # ── the selected version ────────────────────────────────────────────────────────────
+
+    def selected(self) -> Version | None:
+        items = self.tree.selectedItems()
+        return items[0].data(0, VersionRole) if items else None
+
+    def select(self, version_id: str) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item is not None and item.data(0, VersionRole).version_id == version_id:
+                self.tree.setCurrentItem(item)
+                return
+        raise KeyError(version_id)
+
+    @Slot()
+    def _update_buttons(self) -> None:
+        v = self.selected()
+        idle = self._job is None
+        has_data = idle and v is not None and not v.delete_marker
+        self.download_button.setEnabled(has_data)
+        self.save_button.setEnabled(has_data)
+        self.restore_button.setEnabled(has_data and v is not None and not v.is_latest)
+        self.delete_button.setEnabled(idle and v is not None)
+        self.refresh_button.setEnabled(bool(self.conn_id))
+
+    # ── actions ─────────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def download(self) -> None:
+        """Into the download folder as ``name (version <date>).ext``."""
+        v = self.selected()
+        if v is None or v.delete_marker or self._job is not None:
+            return
+        target = self.transfers.settings.download_path / version_file_name(v.key, v.modified)
+        self._download_to(v, target)
+
+    @Slot()
+    def save_as(self) -> None:
+        v = self.selected()
+        if v is None or v.delete_marker:
+            return
+        suggested = self.transfers.settings.download_path / version_file_name(v.key, v.modified)
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save this version as"), str(suggested))
+        if name:
+            self._download_to(v, Path(name))
+
+    def _download_to(self, v: Version, target: Path) -> None:
+        self.transfers.download_version(self.conn_id, self.bucket, v, target)
+        self.messages.info(
+            self.tr("Downloading the version of {when} to {path}").format(
+                when=self._when(v), path=target
+            )
+        )
+
+    @Slot()
+    def restore(self) -> None:
+        v = self.selected()
+        if v is None or v.delete_marker or v.is_latest or self._job is not None:
+            return
+        if v.size > _MAX_COPY:
+            self.messages.major(
+                StorageError(
+                    self.tr("Versions over 5 GiB cannot be restored by a copy on the server."),
+                    hint=self.tr("Download this version, then upload it over the current one."),
+                )
+            )
+            return
+        deleted = bool(self.versions) and self.versions[0].delete_marker
+        question = (
+            self.tr(
+                "Restore the version of {when} ({size}) of “{name}”? It becomes the current "
+                "version; the versions before it stay in the history."
+            )
+            if not deleted
+            else self.tr(
+                "Bring “{name}” back as its version of {when} ({size})? The versions before "
+                "it stay in the history."
+            )
+        ).format(
+            when=self._when(v),
+            size=self._locale.formattedDataSize(v.size),
+            name=leaf_name(v.key),
+        )
+        if not self.confirm(self.tr("Restore version"), question):
+            return
+        backend = self.service.connection(self.conn_id).backend
+        bucket, key, version_id = self.bucket, v.key, v.version_id
+        self._run(
+            lambda _job: backend.restore_version(bucket, key, version_id),
+            self.tr("Restoring the version…"),
+            self.tr("Restored the version of {when} of “{name}”.").format(
+                when=self._when(v), name=leaf_name(key)
+            ),
+        )
+
+    @Slot()
+    def delete_version(self) -> None:
+        v = self.selected()
+        if v is None or self._job is not None:
+            return
+        what = (
+            self.tr("the delete marker of {when}")
+            if v.delete_marker
+            else self.tr("the version of {when}")
+        ).format(when=self._when(v))
+        consequence = ""
+        if v.is_latest and v.delete_marker:
+            consequence = self.tr(" The object comes back as its previous version.")
+        elif v.is_latest:
+            consequence = self.tr(" The version before it becomes the current one.")
+        question = self.tr(
+            "Permanently delete {what} of “{name}”? This cannot be undone.{consequence}"
+        ).format(what=what, name=leaf_name(v.key), consequence=consequence)
+        if not self.confirm(self.tr("Delete version permanently"), question):
+            return
+        backend = self.service.connection(self.conn_id).backend
+        bucket, key, version_id = self.bucket, v.key, v.version_id
+        self._run(
+            lambda _job: backend.delete_version(bucket, key, version_id),
+            self.tr("Deleting the version…"),
+            self.tr("Deleted {what} of “{name}” permanently.").format(
+                what=what, name=leaf_name(key)
+            ),
+        )
+
+    def _run(self, work: Callable[[Job], object], doing: str, done: str) -> None:
+        """Run a change on a worker; then say so, list again and tell the window."""
+        where = (self.conn_id, self.bucket, self.key)
+
+        def succeeded(_result: object) -> None:
+            self.messages.info(done)
+            self.changed.emit(*where)
+
+        def failed(error: CloudBrowserError) -> None:
+            self.messages.major(error)
+
+        def finished() -> None:
+            if (self.conn_id, self.bucket, self.key) == where:
+                self.reload()
+
+        self._set_busy(doing)
+        self._job = self.service.run(
+            work, doing, succeeded=succeeded, failed=failed, finished=finished
+        )
+
+    def _when(self, v: Version) -> str:
+        return self._locale.toString(
+            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
+        )
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def done(self, result: int) -> None:
+        """Closing stops a listing still running (its result would be dropped anyway)."""
+        if self._job is not None and self.versioning is None:
+            self._job.cancel()
+        super().done(result)

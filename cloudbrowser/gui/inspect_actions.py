@@ -1,0 +1,262 @@
+"""The main window's Properties, Share and Preview actions for the objects in the list.
+
+* **Properties…** (Alt+Return; Edit menu, context menu): the PropertiesDialog.
+* **Preview** (Space on the list; View menu, context menu): the PreviewDialog.
+* **Share link…** (Ctrl+Shift+C; Edit menu, context menu): presigned links in the
+  ShareDialog. Ctrl+Shift+C because Ctrl+C is the object copy and the shifted variant is
+  the common "copy a link/path" gesture (Explorer's "Copy as path", browsers' dev tools).
+* **Copy s3:// URI** (Ctrl+Alt+C) and **Copy URL**: straight to the clipboard, one line
+  per selected object, said in the status bar.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.inspection import object_url, s3_uri
+from cloudbrowser.core.keys import parent_prefix
+from cloudbrowser.core.providers import capabilities
+from cloudbrowser.gui.dialogs.preview import PreviewDialog
+from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+from cloudbrowser.gui.dialogs.share import ShareDialog
+from cloudbrowser.gui.models.object_list import EntryRole
+from cloudbrowser.gui.navigation import Location
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+
+class InspectActions(QObject):
+    """Creates the actions, puts them in the menus and owns the dialogs they open."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        k = QKeySequence
+        self.properties_action = window._action(
+            self.tr("Properties…"), None, [k("Alt+Return"), k("Alt+Enter")], self.show_properties
+        )
+        self.preview_action = window._action(
+            self.tr("Preview"), None, [k(Qt.Key.Key_Space)], self.preview
+        )
+        # Space previews only from the list: everywhere else it types a space.
+        self.preview_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        window.view.addAction(self.preview_action)
+        self.share_action = window._action(
+            self.tr("Share link…"), None, [k("Ctrl+Shift+C")], self.share
+        )
+        self.copy_uri_action = window._action(
+            self.tr("Copy s3:// URI"), None, [k("Ctrl+Alt+C")], self.copy_uris
+        )
+        self.copy_url_action = window._action(self.tr("Copy URL"), None, [], self.copy_urls)
+        #: The dialogs open now (non-modal: several may be open at once).
+        self.dialogs: list[QWidget] = []
+
+        edit = window.edit_menu
+        edit.addSeparator()
+        for action in (
+            self.properties_action,
+            self.share_action,
+            self.copy_uri_action,
+            self.copy_url_action,
+        ):
+            edit.addAction(action)
+        window.view_menu.addAction(self.preview_action)
+        window.context_menu_sections.append(self.add_context_section)
+
+    # ── the selection ───────────────────────────────────────────────────────────────────
+
+    def _where(self) -> tuple[Location, list[Entry]] | None:
+        """Where the list is, and its selected rows, without deleted ones (View › Show
+        deleted): those have no current object to inspect, share or preview."""
+        current = self.window.history.current
+        model = self.window.list_model
+        entries = [e for e in self.window.selected_entries() if not model.is_deleted(e.key)]
+        if current is None or not entries:
+            return None
+        return current, entries
+
+    def _single(self, what: str) -> tuple[Location, Entry] | None:
+        """The one selected row inside a bucket (a message in the status bar if none)."""
+        where = self._where()
+        if where is None or where[0].is_connection_root:
+            self.window.messages.info(
+                self.tr("Select an object in a bucket to see its {what}.").format(what=what)
+            )
+            return None
+        current, entries = where
+        index = self.window.view.currentIndex()
+        focused = self.window.list_model.data(index, EntryRole)
+        entry = focused if focused in entries else entries[0]
+        return current, entry
+
+    def add_context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
+        current = self.window.history.current
+        entries = [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+        if not entries or current is None:
+            return False
+        if current.is_connection_root:
+            menu.addAction(self.copy_uri_action)
+            menu.addAction(self.copy_url_action)
+            return True
+        objects = [e for e in entries if not e.is_prefix]
+        if len(entries) == 1 and objects:
+            menu.addAction(self.preview_action)
+        if len(entries) == 1:
+            menu.addAction(self.properties_action)
+        if objects:
+            menu.addAction(self.share_action)
+        menu.addAction(self.copy_uri_action)
+        menu.addAction(self.copy_url_action)
+        return True
+
+    def _keep(self, dialog: QWidget) -> None:
+        """Remember an open dialog and show it in front, with the keyboard (Esc, Space)."""
+        self.dialogs.append(dialog)
+        dialog.destroyed.connect(lambda _obj=None, d=dialog: self._forget(d))
+        dialog.show()
+        dialog.activateWindow()
+
+    def _forget(self, dialog: QWidget) -> None:
+        self.dialogs = [d for d in self.dialogs if d is not dialog]
+
+    # ── properties ──────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def show_properties(self) -> PropertiesDialog | None:
+        chosen = self._single(self.tr("properties"))
+        if chosen is None:
+            return None
+        current, entry = chosen
+        return self.open_properties(current, entry)
+
+    def open_properties(self, current: Location, entry: Entry) -> PropertiesDialog:
+        window = self.window
+        dialog = PropertiesDialog(
+            window.service,
+            window.messages,
+            current.connection,
+            current.bucket,
+            entry.key,
+            is_prefix=entry.is_prefix,
+            parent=window,
+        )
+        dialog.saved.connect(lambda _details, at=current: self._refresh_if_shown(at))
+        dialog.finished.connect(lambda _result, d=dialog: None if d.saving else d.deleteLater())
+        self._keep(dialog)
+        return dialog
+
+    def _refresh_if_shown(self, location: Location) -> None:
+        """After a copy in place the row's time (and maybe class) changed: relist."""
+        if self.window.history.current == location:
+            self.window.refresh()
+
+    # ── preview ─────────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def preview(self) -> PreviewDialog | None:
+        chosen = self._single(self.tr("preview"))
+        if chosen is None:
+            return None
+        current, entry = chosen
+        window = self.window
+        if entry.is_prefix:
+            window.messages.info(
+                self.tr("{name} is a folder: press Enter to open it.").format(
+                    name=entry.name(current.prefix)
+                )
+            )
+            return None
+
+        def download() -> None:
+            window.transfers.download(
+                current.connection, current.bucket, parent_prefix(entry.key), [entry]
+            )
+
+        dialog = PreviewDialog(
+            window.service,
+            current.connection,
+            current.bucket,
+            entry.key,
+            download=download,
+            show_properties=lambda: self.open_properties(current, entry),
+            parent=window,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self._keep(dialog)
+        return dialog
+
+    # ── share and copy ──────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def share(self) -> ShareDialog | None:
+        where = self._where()
+        window = self.window
+        objects = [e for e in where[1] if not e.is_prefix] if where else []
+        if where is None or where[0].is_connection_root or not objects:
+            window.messages.info(self.tr("Select one or more objects to share."))
+            return None
+        current = where[0]
+        conn = window.service.connection(current.connection)
+        if not capabilities(conn.settings).presigned_urls:
+            window.messages.info(self.tr("This connection's provider has no presigned links."))
+            return None
+        if conn.settings.anonymous:
+            window.messages.info(
+                self.tr(
+                    "An anonymous connection cannot sign links: use Copy URL for a public object."
+                )
+            )
+            return None
+        dialog = ShareDialog(
+            window.service,
+            window.messages,
+            current.connection,
+            current.bucket,
+            [e.key for e in objects],
+            parent=window,
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self._keep(dialog)
+        return dialog
+
+    def _addresses(self, url: bool) -> list[str]:
+        where = self._where()
+        if where is None:
+            return []
+        current, entries = where
+        settings = self.window.service.connection(current.connection).settings
+        lines = []
+        for entry in entries:
+            # At the bucket list the rows are buckets ("name/").
+            bucket, key = (
+                (entry.key.rstrip("/"), "")
+                if current.is_connection_root
+                else (current.bucket, entry.key)
+            )
+            lines.append(object_url(settings, bucket, key) if url else s3_uri(bucket, key))
+        return lines
+
+    def _copy(self, lines: list[str], what: str) -> None:
+        if not lines:
+            self.window.messages.info(self.tr("Select something to copy its address."))
+            return
+        QGuiApplication.clipboard().setText("\n".join(lines))
+        self.window.messages.info(
+            self.tr("Copied {what}: {first}").format(what=what, first=lines[0])
+            if len(lines) == 1
+            else self.tr("Copied {n} {what}s, one per line").format(n=len(lines), what=what)
+        )
+
+    @Slot()
+    def copy_uris(self) -> None:
+        self._copy(self._addresses(url=False), self.tr("s3:// URI"))
+
+    @Slot()
+    def copy_urls(self) -> None:
+        self._copy(self._addresses(url=True), self.tr("URL"))

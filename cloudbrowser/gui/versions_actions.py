@@ -1,0 +1,202 @@
+"""The window's version features: Versions…, View › Show deleted, and Undelete.
+
+All on demand (DESIGN §3): nothing here lists versions until the user asks.
+
+* **Versions…** (Edit menu, context menu of one file; Ctrl+Shift+H, "H" for history:
+  Ctrl+I is left to Properties, the "Get Info" of other file managers) opens the
+  :class:`~cloudbrowser.gui.dialogs.versions.VersionsDialog` for the selected object.
+* **Show deleted** (View menu, per window, off by default; Ctrl+Alt+H, a neighbour of the
+  history key) also lists the objects below the folder whose latest version is a delete
+  marker, greyed and marked "Deleted".
+* **Undelete** (context menu and Edit menu, for selected deleted objects) removes their
+  delete markers, so the version before comes back; the list is then listed again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import CloudBrowserError, StorageError
+from cloudbrowser.core.keys import parent_prefix
+from cloudbrowser.gui.dialogs.versions import VersionsDialog
+from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+
+class UndeleteFailures(CloudBrowserError):
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some objects were not undeleted"))
+
+
+class VersionActions(QObject):
+    """Creates the version actions of ``window`` and puts them in its menus."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        k = QKeySequence
+        self.versions_action = window._action(
+            self.tr("Versions…"), None, [k("Ctrl+Shift+H")], self.show_versions
+        )
+        self.undelete_action = window._action(
+            self.tr("Undelete"), None, [], self.undelete_selection
+        )
+        self.show_deleted_action = window._action(
+            self.tr("Show deleted"), None, [k("Ctrl+Alt+H")], self._on_show_deleted
+        )
+        self.show_deleted_action.setCheckable(True)
+        self.show_deleted_action.setToolTip(
+            self.tr("Also list the deleted objects of versioned buckets (Ctrl+Alt+H)")
+        )
+        window.edit_menu.addSeparator()
+        window.edit_menu.addAction(self.versions_action)
+        window.edit_menu.addAction(self.undelete_action)
+        window.view_menu.addAction(self.show_deleted_action)
+        window.context_menu_sections.append(self._context_section)
+        window.list_model.loadingChanged.connect(self._on_loading)
+        #: One dialog per window, made on first use and kept: a listing job may still
+        #: report to it after it is closed.
+        self._dialog: VersionsDialog | None = None
+        self._undelete_job: Job | None = None
+
+    # ── context menu ────────────────────────────────────────────────────────────────────
+
+    def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
+        current = self.window.history.current
+        if current is None or current.is_connection_root or not entries:
+            return False
+        files = [e for e in entries if not e.is_prefix]
+        added = False
+        if any(self.window.list_model.is_deleted(e.key) for e in files):
+            menu.addAction(self.undelete_action)
+            added = True
+        if len(entries) == 1 and files:
+            menu.addAction(self.versions_action)
+            added = True
+        return added
+
+    # ── Versions… ───────────────────────────────────────────────────────────────────────
+
+    def dialog(self) -> VersionsDialog:
+        if self._dialog is None:
+            w = self.window
+            self._dialog = VersionsDialog(w.service, w.messages, w.transfers, w)
+            self._dialog.changed.connect(self._on_changed)
+        return self._dialog
+
+    @Slot()
+    def show_versions(self) -> VersionsDialog | None:
+        current = self.window.history.current
+        files = [e for e in self.window.selected_entries() if not e.is_prefix]
+        if current is None or current.is_connection_root or len(files) != 1:
+            self.window.messages.info(self.tr("Select one file to see its versions."))
+            return None
+        dialog = self.dialog()
+        dialog.show_object(current.connection, current.bucket, files[0].key)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    @Slot(str, str, str)
+    def _on_changed(self, conn_id: str, bucket: str, key: str) -> None:
+        """A version was restored or deleted: the list of its folder shows it anew."""
+        current = self.window.history.current
+        if current is not None and (current.connection, current.bucket, current.prefix) == (
+            conn_id,
+            bucket,
+            parent_prefix(key),
+        ):
+            self.window.refresh()
+
+    # ── Show deleted ────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def _on_show_deleted(self) -> None:
+        on = self.show_deleted_action.isChecked()
+        self.window.list_model.set_show_deleted(on)
+        if on:
+            self.window.messages.info(
+                self.tr("Showing deleted objects too (versioned buckets only).")
+            )
+
+    @Slot(bool)
+    def _on_loading(self, loading: bool) -> None:
+        """A listing ended: if its deleted objects could not be listed, say why (once)."""
+        error = self.window.list_model.deleted_error
+        if not loading and error is not None:
+            self.window.messages.minor(error)
+
+    # ── Undelete ────────────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def undelete_selection(self) -> Job | None:
+        w = self.window
+        current = w.history.current
+        deleted = [
+            e for e in w.selected_entries() if not e.is_prefix and w.list_model.is_deleted(e.key)
+        ]
+        if current is None or current.is_connection_root or not deleted:
+            w.messages.info(
+                self.tr("Select deleted objects to undelete (View › Show deleted lists them).")
+            )
+            return None
+        if self._undelete_job is not None:
+            w.messages.info(self.tr("An undelete is still running."))
+            return None
+        backend = w.service.connection(current.connection).backend
+        bucket = current.bucket
+        keys = [e.key for e in deleted]
+
+        def work(job: Job) -> tuple[int, list[tuple[str, CloudBrowserError]]]:
+            done = 0
+            failed: list[tuple[str, CloudBrowserError]] = []
+            for n, key in enumerate(keys, 1):
+                if job.cancelled:
+                    break
+                try:
+                    backend.undelete(bucket, key)
+                    done += 1
+                except StorageError as error:
+                    failed.append((key, error))
+                job.report(n)
+            return done, failed
+
+        def progress(n: int) -> None:
+            w.messages.info(self.tr("Undeleting… {n} of {total}").format(n=n, total=len(keys)))
+
+        def succeeded(result: tuple[int, list[tuple[str, CloudBrowserError]]]) -> None:
+            done, failed = result
+            if failed:
+                w.messages.major(
+                    UndeleteFailures(
+                        self.tr("{failed} of {total} object(s) could not be undeleted.").format(
+                            failed=len(failed), total=len(keys)
+                        ),
+                        hint=self.tr("The details say which and why; the others are back."),
+                        detail="\n".join(f"{key}: {error.message}" for key, error in failed),
+                    )
+                )
+            else:
+                w.messages.info(self.tr("Undeleted {done} object(s).").format(done=done))
+            if w.history.current == current:
+                w.refresh()
+
+        def finished() -> None:
+            self._undelete_job = None
+
+        self._undelete_job = w.service.run(
+            work,
+            f"Undeleting {len(keys)} object(s) in {bucket}",
+            progress=progress,
+            succeeded=succeeded,
+            failed=w.messages.major,
+            finished=finished,
+        )
+        return self._undelete_job
