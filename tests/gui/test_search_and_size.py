@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenu
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.s3 import S3Backend
@@ -96,8 +96,13 @@ def search_for(qtbot: QtBot, window: MainWindow, text: str) -> None:
     )
     dialog = window.search.dialog
     assert dialog is not None and dialog.isVisible()
-    dialog.setTextValue(text)
-    dialog.accept()
+    edit = dialog.findChild(QLineEdit)
+    edit.selectAll()
+    # Typed without modifiers: QTest leaves the application's modifier state as the last
+    # key event had it, and a Ctrl+Shift left over would extend the next test's selections.
+    qtbot.keyClicks(edit, text)
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+    assert not dialog.isVisible()
 
 
 class Gate:
