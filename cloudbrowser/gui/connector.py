@@ -46,10 +46,6 @@ from cloudbrowser.gui.workers import Job
 log = logging.getLogger(__name__)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Connector", text)
-
-
 class SessionSecrets:
     """Secrets typed for this session only (no usable keyring), by profile id. Memory only."""
 
@@ -267,8 +263,12 @@ def _no_secret(profile: Profile) -> KeyringUnavailable:
     # Not the keyring's fault, but the same answer: type the secret (it is then kept for
     # this session; saving it in the connection's dialog stores it in the keyring).
     error = KeyringUnavailable(
-        _tr("No secret key is stored for “{name}”.").format(name=profile.name),
-        hint=_tr("Type it below, or edit the connection to store it in the keyring."),
+        QCoreApplication.translate("Connector", "No secret key is stored for “{name}”.").format(
+            name=profile.name
+        ),
+        hint=QCoreApplication.translate(
+            "Connector", "Type it below, or edit the connection to store it in the keyring."
+        ),
     )
     error.title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Secret key needed"))
     return error

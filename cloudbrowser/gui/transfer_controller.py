@@ -70,10 +70,6 @@ POLL_MS = 100
 ConflictAsker = Callable[[PlannedTransfer, int], tuple[ConflictPolicy, bool] | None]
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TransferController", text)
-
-
 class TransferFailures(CloudBrowserError):
     title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some transfers failed"))
 
@@ -137,8 +133,12 @@ class TransferController(QObject):
             return self.service.connection(conn_id).backend
         except ConfigError:
             raise ConfigError(
-                _tr("The connection “{name}” is not open.").format(name=conn_id),
-                hint=_tr("Connect to it, then resume the transfer."),
+                QCoreApplication.translate(
+                    "TransferController", "The connection “{name}” is not open."
+                ).format(name=conn_id),
+                hint=QCoreApplication.translate(
+                    "TransferController", "Connect to it, then resume the transfer."
+                ),
             ) from None
 
     # ── settings ────────────────────────────────────────────────────────────────────────
@@ -445,13 +445,19 @@ class TransferController(QObject):
             total = len(transfers)
             self.messages.major(
                 TransferFailures(
-                    _tr(str(_FAILED[direction])).format(failed=len(summary.failed), total=total),
+                    QCoreApplication.translate(
+                        "TransferController", str(_FAILED[direction])
+                    ).format(failed=len(summary.failed), total=total),
                     hint=self.tr("Retry them from the Transfers panel once the cause is fixed."),
                     detail="\n".join(_failure_line(t) for t in summary.failed),
                 )
             )
             return
-        parts = [_tr(str(_DONE[direction])).format(done=summary.done, size=size)]
+        parts = [
+            QCoreApplication.translate("TransferController", str(_DONE[direction])).format(
+                done=summary.done, size=size
+            )
+        ]
         if summary.unverified:
             parts.append(
                 self.tr("{n} not verified: {note}").format(
@@ -485,7 +491,11 @@ def _direction(transfers: list[Transfer]) -> Direction | None:
 
 def _failure_line(t: Transfer) -> str:
     error = t.error
-    why = f"{error.message} {error.hint}".strip() if error else _tr("failed")
+    why = (
+        f"{error.message} {error.hint}".strip()
+        if error
+        else QCoreApplication.translate("TransferController", "failed")
+    )
     return f"{t.name} ({t.bucket}/{t.key}): {why}"
 
 

@@ -26,10 +26,6 @@ from cloudbrowser.core.errors import Cancelled, CloudBrowserError
 log = logging.getLogger(__name__)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Job", text)
-
-
 class UnexpectedError(CloudBrowserError):
     """A bug or an error nobody translated: shown with details, never as a raw traceback."""
 
@@ -100,10 +96,13 @@ class Job:
             if not self.cancelled:
                 self.signals.failed.emit(
                     UnexpectedError(
-                        _tr("{task} failed unexpectedly.").format(
-                            task=self.description or _tr("A background task")
+                        QCoreApplication.translate("Job", "{task} failed unexpectedly.").format(
+                            task=self.description
+                            or QCoreApplication.translate("Job", "A background task")
                         ),
-                        hint=_tr("This is a bug in cloudbrowser; the details help to fix it."),
+                        hint=QCoreApplication.translate(
+                            "Job", "This is a bug in cloudbrowser; the details help to fix it."
+                        ),
                         detail=f"{type(exc).__name__}: {exc}",
                     )
                 )

@@ -53,10 +53,6 @@ class Column(IntEnum):
     STATE = 6
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TransferListModel", text)
-
-
 #: Marked for translation where they are defined; translated where they are shown.
 _HEADERS = {
     Column.NAME: QT_TRANSLATE_NOOP("TransferListModel", "Name"),
@@ -170,7 +166,11 @@ class TransferListModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _tr(str(_HEADERS[Column(section)])) if 0 <= section < len(Column) else None
+            return (
+                QCoreApplication.translate("TransferListModel", str(_HEADERS[Column(section)]))
+                if 0 <= section < len(Column)
+                else None
+            )
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -208,7 +208,11 @@ class TransferListModel(QAbstractTableModel):
         if column == Column.NAME:
             return t.name
         if column == Column.DIRECTION:
-            return _tr("Upload") if t.direction is Direction.UPLOAD else _tr("Download")
+            return (
+                QCoreApplication.translate("TransferListModel", "Upload")
+                if t.direction is Direction.UPLOAD
+                else QCoreApplication.translate("TransferListModel", "Download")
+            )
         if column == Column.SIZE:
             return self._locale.formattedDataSize(t.size)
         if column == Column.PROGRESS:
@@ -217,7 +221,9 @@ class TransferListModel(QAbstractTableModel):
             speed = self.speed(t)
             if speed < 1:
                 return ""
-            return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
+            return QCoreApplication.translate("TransferListModel", "{size}/s").format(
+                size=self._locale.formattedDataSize(int(speed))
+            )
         if column == Column.ETA:
             return self._eta(t)
         return state_text(t)
@@ -254,7 +260,11 @@ class TransferListModel(QAbstractTableModel):
             lines = [op.title, operation_state_text(op, self._locale)]
             lines += [f"{key}: {error.message}" for key, error in op.result.failed[:10]]
             if len(op.result.failed) > 10:
-                lines.append(_tr("… and {n} more").format(n=len(op.result.failed) - 10))
+                lines.append(
+                    QCoreApplication.translate("TransferListModel", "… and {n} more").format(
+                        n=len(op.result.failed) - 10
+                    )
+                )
             return "\n".join(lines)
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             pixmap = {
@@ -280,9 +290,9 @@ class TransferListModel(QAbstractTableModel):
             return op.title
         if column == Column.DIRECTION:
             return {
-                OpKind.COPY: _tr("Copy"),
-                OpKind.MOVE: _tr("Move"),
-                OpKind.DELETE: _tr("Delete"),
+                OpKind.COPY: QCoreApplication.translate("TransferListModel", "Copy"),
+                OpKind.MOVE: QCoreApplication.translate("TransferListModel", "Move"),
+                OpKind.DELETE: QCoreApplication.translate("TransferListModel", "Delete"),
             }[op.kind]
         if column == Column.SIZE:
             # Objects are counted in the State column; bytes here, as for transfers.
@@ -293,7 +303,9 @@ class TransferListModel(QAbstractTableModel):
             speed = self.speed(op)
             if speed < 1:
                 return ""
-            return _tr("{n} obj/s").format(n=self._locale.toString(int(speed)))
+            return QCoreApplication.translate("TransferListModel", "{n} obj/s").format(
+                n=self._locale.toString(int(speed))
+            )
         if column == Column.ETA:
             speed = self.speed(op)
             if op.state is not State.RUNNING or speed < 1 or not p.counted:
@@ -324,24 +336,30 @@ def operation_state_text(op: Operation, locale: QLocale) -> str:
     done, found = locale.toString(p.done), locale.toString(p.found)
     if op.state is State.RUNNING:
         verb = {
-            OpKind.COPY: _tr("Copying"),
-            OpKind.MOVE: _tr("Moving"),
-            OpKind.DELETE: _tr("Deleting"),
+            OpKind.COPY: QCoreApplication.translate("TransferListModel", "Copying"),
+            OpKind.MOVE: QCoreApplication.translate("TransferListModel", "Moving"),
+            OpKind.DELETE: QCoreApplication.translate("TransferListModel", "Deleting"),
         }[op.kind]
         if p.counted:
-            return _tr("{verb} {done} of {found}…").format(verb=verb, done=done, found=found)
-        return _tr("{verb} {done} of {found} found so far…").format(
-            verb=verb, done=done, found=found
-        )
+            return QCoreApplication.translate(
+                "TransferListModel", "{verb} {done} of {found}…"
+            ).format(verb=verb, done=done, found=found)
+        return QCoreApplication.translate(
+            "TransferListModel", "{verb} {done} of {found} found so far…"
+        ).format(verb=verb, done=done, found=found)
     if op.state is State.DONE:
-        return _tr("Done: {done} objects").format(done=done)
+        return QCoreApplication.translate("TransferListModel", "Done: {done} objects").format(
+            done=done
+        )
     if op.state is State.CANCELLED:
-        return _tr("Cancelled after {done} of {found}").format(done=done, found=found)
+        return QCoreApplication.translate(
+            "TransferListModel", "Cancelled after {done} of {found}"
+        ).format(done=done, found=found)
     if op.state is State.FAILED:
-        return _tr("{n} of {found} failed").format(
+        return QCoreApplication.translate("TransferListModel", "{n} of {found} failed").format(
             n=locale.toString(len(op.result.failed)), found=found
         )
-    return _tr("Queued")
+    return QCoreApplication.translate("TransferListModel", "Queued")
 
 
 def _percent(t: Transfer) -> int:
@@ -353,17 +371,35 @@ def _percent(t: Transfer) -> int:
 def state_text(t: Transfer) -> str:
     """The State column: what is happening, and for a finished one whether it was verified."""
     if t.state is State.RUNNING:
-        return _tr("Uploading") if t.direction is Direction.UPLOAD else _tr("Downloading")
+        return (
+            QCoreApplication.translate("TransferListModel", "Uploading")
+            if t.direction is Direction.UPLOAD
+            else QCoreApplication.translate("TransferListModel", "Downloading")
+        )
     if t.state is State.DONE:
-        return _tr("Done, verified") if t.verified else _tr("Done (not verified)")
+        return (
+            QCoreApplication.translate("TransferListModel", "Done, verified")
+            if t.verified
+            else QCoreApplication.translate("TransferListModel", "Done (not verified)")
+        )
     if t.state is State.FAILED:
-        return _tr("Failed: {why}").format(why=t.error.message) if t.error else _tr("Failed")
+        return (
+            QCoreApplication.translate("TransferListModel", "Failed: {why}").format(
+                why=t.error.message
+            )
+            if t.error
+            else QCoreApplication.translate("TransferListModel", "Failed")
+        )
     if t.state is State.SKIPPED:
-        return _tr("Skipped: {why}").format(why=t.note) if t.note else _tr("Skipped")
+        return (
+            QCoreApplication.translate("TransferListModel", "Skipped: {why}").format(why=t.note)
+            if t.note
+            else QCoreApplication.translate("TransferListModel", "Skipped")
+        )
     return {
-        State.QUEUED: _tr("Queued"),
-        State.PAUSED: _tr("Paused"),
-        State.CANCELLED: _tr("Cancelled"),
+        State.QUEUED: QCoreApplication.translate("TransferListModel", "Queued"),
+        State.PAUSED: QCoreApplication.translate("TransferListModel", "Paused"),
+        State.CANCELLED: QCoreApplication.translate("TransferListModel", "Cancelled"),
     }.get(t.state, t.state.value)
 
 
@@ -371,9 +407,13 @@ def format_duration(seconds: float) -> str:
     """``75`` → ``1 min 15 s``; a rough figure, as users read an ETA."""
     seconds = int(seconds + 0.5)
     if seconds < 60:
-        return _tr("{s} s").format(s=seconds)
+        return QCoreApplication.translate("TransferListModel", "{s} s").format(s=seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return _tr("{m} min {s} s").format(m=minutes, s=seconds)
+        return QCoreApplication.translate("TransferListModel", "{m} min {s} s").format(
+            m=minutes, s=seconds
+        )
     hours, minutes = divmod(minutes, 60)
-    return _tr("{h} h {m} min").format(h=hours, m=minutes)
+    return QCoreApplication.translate("TransferListModel", "{h} h {m} min").format(
+        h=hours, m=minutes
+    )
