@@ -77,10 +77,6 @@ class OperationFailures(CloudBrowserError):
     title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some objects failed"))
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("FileOperations", text)
-
-
 class FileOperations(QObject):
     """The object operations of a main window (its actions, menus and context section)."""
 
@@ -120,24 +116,47 @@ class FileOperations(QObject):
         sp = QStyle.StandardPixmap
         k = QKeySequence
         self.new_folder_action = w._action(
-            _tr("New folder…"), sp.SP_FileDialogNewFolder, [k("Ctrl+Shift+N")], self.new_folder
+            QCoreApplication.translate("FileOperations", "New folder…"),
+            sp.SP_FileDialogNewFolder,
+            [k("Ctrl+Shift+N")],
+            self.new_folder,
         )
-        self.rename_action = w._action(_tr("Rename…"), None, [k("F2")], self.rename)
-        self.cut_action = w._action(_tr("Cut"), None, [k(k.StandardKey.Cut)], self.cut)
-        self.copy_action = w._action(_tr("Copy"), None, [k(k.StandardKey.Copy)], self.copy)
+        self.rename_action = w._action(
+            QCoreApplication.translate("FileOperations", "Rename…"), None, [k("F2")], self.rename
+        )
+        self.cut_action = w._action(
+            QCoreApplication.translate("FileOperations", "Cut"),
+            None,
+            [k(k.StandardKey.Cut)],
+            self.cut,
+        )
+        self.copy_action = w._action(
+            QCoreApplication.translate("FileOperations", "Copy"),
+            None,
+            [k(k.StandardKey.Copy)],
+            self.copy,
+        )
         self.delete_action = w._action(
-            _tr("Delete…"), sp.SP_TrashIcon, [k(k.StandardKey.Delete)], self.delete_selection
+            QCoreApplication.translate("FileOperations", "Delete…"),
+            sp.SP_TrashIcon,
+            [k(k.StandardKey.Delete)],
+            self.delete_selection,
         )
         # Del belongs to the list (and tree): in the Transfers panel it cancels transfers.
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         w.removeAction(self.delete_action)
         w.view.addAction(self.delete_action)
-        self.new_bucket_action = w._action(_tr("New bucket…"), None, [], self.new_bucket)
+        self.new_bucket_action = w._action(
+            QCoreApplication.translate("FileOperations", "New bucket…"), None, [], self.new_bucket
+        )
         self.delete_bucket_action = w._action(
-            _tr("Delete bucket…"), None, [], self.delete_current_bucket
+            QCoreApplication.translate("FileOperations", "Delete bucket…"),
+            None,
+            [],
+            self.delete_current_bucket,
         )
         # Paste (Ctrl+V) is the window's: objects copied here, else files from the desktop.
-        w.paste_files_action.setText(_tr("Paste"))
+        w.paste_files_action.setText(QCoreApplication.translate("FileOperations", "Paste"))
 
         edit = w.edit_menu
         edit.clear()
@@ -191,7 +210,11 @@ class FileOperations(QObject):
 
     def _objects(self, n: int) -> str:
         number = self.window.qlocale.toString(n)
-        return _tr("1 object") if n == 1 else _tr("{n} objects").format(n=number)
+        return (
+            QCoreApplication.translate("FileOperations", "1 object")
+            if n == 1
+            else QCoreApplication.translate("FileOperations", "{n} objects").format(n=number)
+        )
 
     def _tree_context_menu(self, pos: QPoint) -> None:
         """Right-click on a connection, bucket or folder of the tree: what applies to it."""
@@ -201,23 +224,38 @@ class FileOperations(QObject):
             return
         menu = QMenu(self.window)
         if location.is_connection_root:
-            menu.addAction(_tr("New bucket…"), partial(self.new_bucket, location.connection))
+            menu.addAction(
+                QCoreApplication.translate("FileOperations", "New bucket…"),
+                partial(self.new_bucket, location.connection),
+            )
             menu.addSeparator()
             menu.addAction(self.window.close_connection_action)
         else:
-            menu.addAction(_tr("New folder…"), partial(self.new_folder, location))
-            paste = menu.addAction(_tr("Paste"), partial(self.paste_objects, location))
+            menu.addAction(
+                QCoreApplication.translate("FileOperations", "New folder…"),
+                partial(self.new_folder, location),
+            )
+            paste = menu.addAction(
+                QCoreApplication.translate("FileOperations", "Paste"),
+                partial(self.paste_objects, location),
+            )
             paste.setEnabled(selection_in(QApplication.clipboard().mimeData()) is not None)
             menu.addSeparator()
             if location.prefix:
-                menu.addAction(_tr("Delete folder…"), partial(self.delete_folder, location))
+                menu.addAction(
+                    QCoreApplication.translate("FileOperations", "Delete folder…"),
+                    partial(self.delete_folder, location),
+                )
             else:
                 menu.addAction(
-                    _tr("Delete bucket…"),
+                    QCoreApplication.translate("FileOperations", "Delete bucket…"),
                     partial(self.delete_bucket, location.connection, location.bucket),
                 )
         menu.addSeparator()
-        menu.addAction(_tr("Refresh"), partial(self._refresh_node, index))
+        menu.addAction(
+            QCoreApplication.translate("FileOperations", "Refresh"),
+            partial(self._refresh_node, index),
+        )
         menu.popup(self.window.tree.viewport().mapToGlobal(pos))
 
     def _refresh_node(self, index: QModelIndex) -> None:
@@ -234,7 +272,11 @@ class FileOperations(QObject):
         entries = self.window.selected_entries()
         live = self._live(entries)
         if len(live) < len(entries):
-            self.messages.info(_tr("Deleted items are left out: Undelete them first."))
+            self.messages.info(
+                QCoreApplication.translate(
+                    "FileOperations", "Deleted items are left out: Undelete them first."
+                )
+            )
         return live
 
     def _current_root(self) -> bool:
@@ -247,17 +289,27 @@ class FileOperations(QObject):
         """A folder in ``where`` (default: the folder shown)."""
         current = where or self.window.history.current
         if current is None:
-            self.messages.info(_tr("Connect to a server first."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Connect to a server first.")
+            )
             return
         if current.is_connection_root:
             self.new_bucket(current.connection)
             return
-        name = self.ask_text(_tr("New folder"), _tr("Folder name:"), _tr("New folder"))
+        name = self.ask_text(
+            QCoreApplication.translate("FileOperations", "New folder"),
+            QCoreApplication.translate("FileOperations", "Folder name:"),
+            QCoreApplication.translate("FileOperations", "New folder"),
+        )
         if name is None:
             return
         error = _name_problem(name)
         if error:
-            self.messages.major(ConfigError(error, hint=_tr("Choose another name.")))
+            self.messages.major(
+                ConfigError(
+                    error, hint=QCoreApplication.translate("FileOperations", "Choose another name.")
+                )
+            )
             return
         prefix = current.prefix + name + "/"
         backend = self.service.connection(current.connection).backend
@@ -265,8 +317,10 @@ class FileOperations(QObject):
         def work(_job: Job) -> None:
             if _exists(backend, current.bucket, prefix):
                 raise AlreadyExists(
-                    _tr("“{name}” already exists here.").format(name=name),
-                    hint=_tr("Choose another name."),
+                    QCoreApplication.translate(
+                        "FileOperations", "“{name}” already exists here."
+                    ).format(name=name),
+                    hint=QCoreApplication.translate("FileOperations", "Choose another name."),
                 )
             # S3 has no folders: an empty object named "name/" makes one appear.
             backend.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
@@ -275,15 +329,23 @@ class FileOperations(QObject):
                 # "name": take it back rather than leave a file where a folder was asked.
                 backend.delete_object(current.bucket, prefix)
                 raise StorageError(
-                    _tr("This server does not keep empty folders."),
-                    hint=_tr("Upload files into the new folder's path instead (drop a folder)."),
+                    QCoreApplication.translate(
+                        "FileOperations", "This server does not keep empty folders."
+                    ),
+                    hint=QCoreApplication.translate(
+                        "FileOperations",
+                        "Upload files into the new folder's path instead (drop a folder).",
+                    ),
                 )
 
         self.service.run(
             work,
             f"Creating the folder {current.bucket}/{prefix}",
             succeeded=lambda _r: self._changed(
-                [current], _tr("Folder “{n}” created.").format(n=name)
+                [current],
+                QCoreApplication.translate("FileOperations", "Folder “{n}” created.").format(
+                    n=name
+                ),
             ),
             failed=self.messages.major,
         )
@@ -292,39 +354,59 @@ class FileOperations(QObject):
         current = self.window.history.current
         entries = self._selection()
         if current is None or not entries:
-            self.messages.info(_tr("Select a file or folder to rename."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Select a file or folder to rename.")
+            )
             return
         if current.is_connection_root:
             self.messages.minor(
                 ConfigError(
-                    _tr("Buckets cannot be renamed."),
-                    hint=_tr("Create a new bucket and move the objects into it."),
+                    QCoreApplication.translate("FileOperations", "Buckets cannot be renamed."),
+                    hint=QCoreApplication.translate(
+                        "FileOperations", "Create a new bucket and move the objects into it."
+                    ),
                 )
             )
             return
         if len(entries) > 1:
-            self.messages.info(_tr("Select one item to rename."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Select one item to rename.")
+            )
             return
         entry = entries[0]
         old = leaf_name(entry.key)
-        new = self.ask_text(_tr("Rename"), _tr("New name:"), old)
+        new = self.ask_text(
+            QCoreApplication.translate("FileOperations", "Rename"),
+            QCoreApplication.translate("FileOperations", "New name:"),
+            old,
+        )
         if new is None or new == old:
             return
         error = _name_problem(new)
         if error:
-            self.messages.major(ConfigError(error, hint=_tr("Choose another name.")))
+            self.messages.major(
+                ConfigError(
+                    error, hint=QCoreApplication.translate("FileOperations", "Choose another name.")
+                )
+            )
             return
         # In the entry's own folder: a search result lives below the folder shown.
         target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
         item = OpItem(entry.key, target, entry.size, entry.etag)
         backend = self.service.connection(current.connection).backend
-        title = _tr("Rename “{old}” to “{new}”").format(old=old, new=new)
+        title = QCoreApplication.translate("FileOperations", "Rename “{old}” to “{new}”").format(
+            old=old, new=new
+        )
 
         def check(_job: Job) -> None:
             if _exists(backend, current.bucket, target):
                 raise AlreadyExists(
-                    _tr("“{name}” already exists here.").format(name=new),
-                    hint=_tr("Choose another name, or delete the other one first."),
+                    QCoreApplication.translate(
+                        "FileOperations", "“{name}” already exists here."
+                    ).format(name=new),
+                    hint=QCoreApplication.translate(
+                        "FileOperations", "Choose another name, or delete the other one first."
+                    ),
                 )
 
         operation = Operation(backend, OpKind.MOVE, current.bucket, [item], title=title)
@@ -347,7 +429,11 @@ class FileOperations(QObject):
         current = self.window.history.current
         entries = self._selection()
         if current is None or current.is_connection_root or not entries:
-            self.messages.info(_tr("Select files or folders in a bucket to copy."))
+            self.messages.info(
+                QCoreApplication.translate(
+                    "FileOperations", "Select files or folders in a bucket to copy."
+                )
+            )
             return
         selection = ObjectSelection(
             current.connection, current.bucket, current.prefix, tuple(entries), cut
@@ -355,9 +441,13 @@ class FileOperations(QObject):
         mime = QMimeData()
         selection.put_into(mime)
         QApplication.clipboard().setMimeData(mime)
-        text = _tr("{n} item(s) cut: paste them where they should go (Ctrl+V).")
+        text = QCoreApplication.translate(
+            "FileOperations", "{n} item(s) cut: paste them where they should go (Ctrl+V)."
+        )
         if not cut:
-            text = _tr("{n} item(s) copied: paste them in another folder (Ctrl+V).")
+            text = QCoreApplication.translate(
+                "FileOperations", "{n} item(s) copied: paste them in another folder (Ctrl+V)."
+            )
         self.messages.info(text.format(n=len(entries)))
 
     def paste_objects(self, into: Location | None = None) -> bool:
@@ -371,8 +461,12 @@ class FileOperations(QObject):
         if current is None or current.is_connection_root:
             self.messages.minor(
                 ConfigError(
-                    _tr("Open a bucket or folder to paste into."),
-                    hint=_tr("Objects are pasted into the folder shown."),
+                    QCoreApplication.translate(
+                        "FileOperations", "Open a bucket or folder to paste into."
+                    ),
+                    hint=QCoreApplication.translate(
+                        "FileOperations", "Objects are pasted into the folder shown."
+                    ),
                 )
             )
             return True
@@ -400,7 +494,13 @@ class FileOperations(QObject):
         """Copy or move ``selection`` into the folder ``target`` (on its server; streamed
         between connections), asking first what to do with names that exist there."""
         if not self.service.has_connection(selection.connection):
-            self.messages.minor(ConfigError(_tr("The connection of the copied objects is closed.")))
+            self.messages.minor(
+                ConfigError(
+                    QCoreApplication.translate(
+                        "FileOperations", "The connection of the copied objects is closed."
+                    )
+                )
+            )
             return
         same_connection = selection.connection == target.connection
         moving = not copy
@@ -409,7 +509,11 @@ class FileOperations(QObject):
         if same_folder and moving:
             if not from_clipboard:
                 return  # dropped back where it came from
-            self.messages.info(_tr("The items are already in this folder."))
+            self.messages.info(
+                QCoreApplication.translate(
+                    "FileOperations", "The items are already in this folder."
+                )
+            )
             return
         src_backend = self.service.connection(selection.connection).backend
         dest_backend = self.service.connection(target.connection).backend
@@ -448,7 +552,11 @@ class FileOperations(QObject):
                 elif choice == "keep":
                     renames = free
             if not entries:
-                self.messages.info(_tr("Nothing to do: every item was skipped."))
+                self.messages.info(
+                    QCoreApplication.translate(
+                        "FileOperations", "Nothing to do: every item was skipped."
+                    )
+                )
                 return
             items = [
                 OpItem(e.key, _target_key(target, e, renames.get(e.key)), e.size, e.etag)
@@ -458,9 +566,15 @@ class FileOperations(QObject):
             what = (
                 f"“{leaf_name(entries[0].key)}”"
                 if len(entries) == 1
-                else _tr("{n} items").format(n=len(entries))
+                else QCoreApplication.translate("FileOperations", "{n} items").format(
+                    n=len(entries)
+                )
             )
-            verb = _tr("Move {what} to {where}") if moving else _tr("Copy {what} to {where}")
+            verb = (
+                QCoreApplication.translate("FileOperations", "Move {what} to {where}")
+                if moving
+                else QCoreApplication.translate("FileOperations", "Copy {what} to {where}")
+            )
             title = verb.format(what=what, where=f"{target.bucket}/{target.prefix}")
             operation = Operation(
                 src_backend,
@@ -488,7 +602,9 @@ class FileOperations(QObject):
         current = self.window.history.current
         entries = self._selection()
         if current is None or not entries:
-            self.messages.info(_tr("Select files or folders to delete."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Select files or folders to delete.")
+            )
             return
         if current.is_connection_root:
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
@@ -498,20 +614,30 @@ class FileOperations(QObject):
         what = (
             f"“{leaf_name(entries[0].key)}”"
             if len(entries) == 1
-            else _tr("{n} items").format(n=len(entries))
+            else QCoreApplication.translate("FileOperations", "{n} items").format(n=len(entries))
         )
 
         def ask(counted: Tally) -> None:
-            text = _tr("Delete {what} from {where}?").format(what=what, where=where)
+            text = QCoreApplication.translate(
+                "FileOperations", "Delete {what} from {where}?"
+            ).format(what=what, where=where)
             if any(e.is_prefix for e in entries) or len(entries) > 1:
-                text += "\n\n" + _tr("That is {n} ({size}).").format(
+                text += "\n\n" + QCoreApplication.translate(
+                    "FileOperations", "That is {n} ({size})."
+                ).format(
                     n=self._objects(counted.objects),
                     size=self.window.qlocale.formattedDataSize(counted.bytes),
                 )
-            text += "\n\n" + _tr("This cannot be undone.")
-            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+            text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
+            if not self.confirm(
+                QCoreApplication.translate("FileOperations", "Delete"),
+                text,
+                QCoreApplication.translate("FileOperations", "Delete"),
+            ):
                 return
-            title = _tr("Delete {what} from {where}").format(what=what, where=where)
+            title = QCoreApplication.translate(
+                "FileOperations", "Delete {what} from {where}"
+            ).format(what=what, where=where)
             backend = self.service.connection(current.connection).backend
             self.start(
                 Operation(backend, OpKind.DELETE, current.bucket, items, title=title), [current]
@@ -528,17 +654,25 @@ class FileOperations(QObject):
         name = leaf_name(location.prefix)
 
         def ask(counted: Tally) -> None:
-            text = _tr("Delete the folder “{name}” from {where}?").format(
-                name=name, where=f"{parent.bucket}/{parent.prefix}"
-            )
-            text += "\n\n" + _tr("That is {n} ({size}).").format(
+            text = QCoreApplication.translate(
+                "FileOperations", "Delete the folder “{name}” from {where}?"
+            ).format(name=name, where=f"{parent.bucket}/{parent.prefix}")
+            text += "\n\n" + QCoreApplication.translate(
+                "FileOperations", "That is {n} ({size})."
+            ).format(
                 n=self._objects(counted.objects),
                 size=self.window.qlocale.formattedDataSize(counted.bytes),
             )
-            text += "\n\n" + _tr("This cannot be undone.")
-            if not self.confirm(_tr("Delete"), text, _tr("Delete")):
+            text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
+            if not self.confirm(
+                QCoreApplication.translate("FileOperations", "Delete"),
+                text,
+                QCoreApplication.translate("FileOperations", "Delete"),
+            ):
                 return
-            title = _tr("Delete “{name}”").format(name=name)
+            title = QCoreApplication.translate("FileOperations", "Delete “{name}”").format(
+                name=name
+            )
             backend = self.service.connection(location.connection).backend
             operation = Operation(backend, OpKind.DELETE, location.bucket, items, title=title)
             current = self.window.history.current
@@ -563,8 +697,14 @@ class FileOperations(QObject):
             then(Tally(len(items), sum(max(i.size, 0) for i in items)))
             return
         backend = self.service.connection(location.connection).backend
-        dialog = QProgressDialog(_tr("Counting objects…"), _tr("Cancel"), 0, 0, self.window)
-        dialog.setWindowTitle(_tr("Delete"))
+        dialog = QProgressDialog(
+            QCoreApplication.translate("FileOperations", "Counting objects…"),
+            QCoreApplication.translate("FileOperations", "Cancel"),
+            0,
+            0,
+            self.window,
+        )
+        dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "Delete"))
         dialog.setMinimumDuration(400)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
@@ -575,7 +715,7 @@ class FileOperations(QObject):
 
         def progress(t: Tally) -> None:
             dialog.setLabelText(
-                _tr("Counting objects… {n} so far").format(
+                QCoreApplication.translate("FileOperations", "Counting objects… {n} so far").format(
                     n=self.window.qlocale.toString(t.objects)
                 )
             )
@@ -610,7 +750,9 @@ class FileOperations(QObject):
         current = self.window.history.current
         conn_id = conn_id or (current.connection if current is not None else "")
         if not conn_id:
-            self.messages.info(_tr("Connect to a server first."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Connect to a server first.")
+            )
             return
         conn = self.service.connection(conn_id)
         region = conn.settings.region or ""
@@ -627,10 +769,13 @@ class FileOperations(QObject):
         if not _BUCKET_NAME.fullmatch(name) or ".." in name:
             self.messages.major(
                 ConfigError(
-                    _tr("“{name}” is not a valid bucket name.").format(name=name),
-                    hint=_tr(
+                    QCoreApplication.translate(
+                        "FileOperations", "“{name}” is not a valid bucket name."
+                    ).format(name=name),
+                    hint=QCoreApplication.translate(
+                        "FileOperations",
                         "Use 3 to 63 lower case letters, digits, dots and hyphens, starting "
-                        "and ending with a letter or digit."
+                        "and ending with a letter or digit.",
                     ),
                 )
             )
@@ -640,7 +785,10 @@ class FileOperations(QObject):
             lambda _job: backend.create_bucket(name, region),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
-                conn_id, _tr("Bucket “{n}” created.").format(n=name)
+                conn_id,
+                QCoreApplication.translate("FileOperations", "Bucket “{n}” created.").format(
+                    n=name
+                ),
             ),
             failed=self.messages.major,
         )
@@ -648,12 +796,16 @@ class FileOperations(QObject):
     def delete_current_bucket(self) -> None:
         current = self.window.history.current
         if current is None:
-            self.messages.info(_tr("Connect to a server first."))
+            self.messages.info(
+                QCoreApplication.translate("FileOperations", "Connect to a server first.")
+            )
             return
         if current.is_connection_root:
             entries = self.window.selected_entries()
             if not entries:
-                self.messages.info(_tr("Select a bucket to delete."))
+                self.messages.info(
+                    QCoreApplication.translate("FileOperations", "Select a bucket to delete.")
+                )
                 return
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
         else:
@@ -674,31 +826,50 @@ class FileOperations(QObject):
 
         def ask(versioned: bool, counted: Tally) -> None:
             if counted.objects == 0 and not versioned:
-                text = _tr("Delete the empty bucket “{b}”?").format(b=bucket)
-                if self.confirm(_tr("Delete bucket"), text, _tr("Delete bucket")):
+                text = QCoreApplication.translate(
+                    "FileOperations", "Delete the empty bucket “{b}”?"
+                ).format(b=bucket)
+                if self.confirm(
+                    QCoreApplication.translate("FileOperations", "Delete bucket"),
+                    text,
+                    QCoreApplication.translate("FileOperations", "Delete bucket"),
+                ):
                     self._remove_bucket(conn_id, bucket)
                 return
-            text = _tr(
+            text = QCoreApplication.translate(
+                "FileOperations",
                 "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
-                "this cannot be undone."
+                "this cannot be undone.",
             ).format(
                 b=bucket,
                 n=self._objects(counted.objects),
                 size=self.window.qlocale.formattedDataSize(counted.bytes),
             )
             if versioned:
-                text += " " + _tr(
-                    "Versioning is on: every old version and delete marker is deleted too."
+                text += " " + QCoreApplication.translate(
+                    "FileOperations",
+                    "Versioning is on: every old version and delete marker is deleted too.",
                 )
             typed = self.ask_bucket_name(
-                bucket, text + "\n\n" + _tr("Type the bucket's name to confirm:")
+                bucket,
+                text
+                + "\n\n"
+                + QCoreApplication.translate(
+                    "FileOperations", "Type the bucket's name to confirm:"
+                ),
             )
             if typed is None:
                 return
             if typed.strip() != bucket:
-                self.messages.info(_tr("The name did not match: nothing was deleted."))
+                self.messages.info(
+                    QCoreApplication.translate(
+                        "FileOperations", "The name did not match: nothing was deleted."
+                    )
+                )
                 return
-            title = _tr("Delete the bucket “{b}”").format(b=bucket)
+            title = QCoreApplication.translate("FileOperations", "Delete the bucket “{b}”").format(
+                b=bucket
+            )
             operation = Operation(
                 backend, OpKind.DELETE, bucket, [OpItem("")], title=title, all_versions=versioned
             )
@@ -720,7 +891,10 @@ class FileOperations(QObject):
             lambda _job: backend.delete_bucket(bucket),
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
-                conn_id, _tr("Bucket “{b}” deleted.").format(b=bucket)
+                conn_id,
+                QCoreApplication.translate("FileOperations", "Bucket “{b}” deleted.").format(
+                    b=bucket
+                ),
             ),
             failed=self.messages.major,
         )
@@ -768,27 +942,35 @@ class FileOperations(QObject):
             shown = result.failed[:200]
             detail = "\n".join(f"{key}: {error.message}" for key, error in shown)
             if len(result.failed) > len(shown):
-                detail += "\n" + _tr("… and {n} more").format(n=len(result.failed) - len(shown))
+                detail += "\n" + QCoreApplication.translate(
+                    "FileOperations", "… and {n} more"
+                ).format(n=len(result.failed) - len(shown))
             self.messages.major(
                 OperationFailures(
-                    _tr("{title}: {n} object(s) failed; {done} done.").format(
+                    QCoreApplication.translate(
+                        "FileOperations", "{title}: {n} object(s) failed; {done} done."
+                    ).format(
                         title=operation.title,
                         n=locale.toString(len(result.failed)),
                         done=locale.toString(result.done),
                     ),
-                    hint=_tr("The details name each object and why. Nothing else was lost."),
+                    hint=QCoreApplication.translate(
+                        "FileOperations",
+                        "The details name each object and why. Nothing else was lost.",
+                    ),
                     detail=detail,
                 )
             )
         elif result.cancelled:
             self.messages.info(
-                _tr("{title}: cancelled after {done} object(s); the rest is unchanged.").format(
-                    title=operation.title, done=locale.toString(result.done)
-                )
+                QCoreApplication.translate(
+                    "FileOperations",
+                    "{title}: cancelled after {done} object(s); the rest is unchanged.",
+                ).format(title=operation.title, done=locale.toString(result.done))
             )
         elif operation.state.finished:
             self.messages.info(
-                _tr("{title}: done ({n} objects).").format(
+                QCoreApplication.translate("FileOperations", "{title}: done ({n} objects).").format(
                     title=operation.title, n=locale.toString(result.done)
                 )
             )
@@ -850,15 +1032,23 @@ class FileOperations(QObject):
         shown = ", ".join(f"“{n}”" for n in names[:5]) + (" …" if len(names) > 5 else "")
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            _tr("Items already exist"),
-            _tr("{n} item(s) already exist in {where}: {names}").format(
-                n=len(names), where=where or "/", names=shown
-            ),
+            QCoreApplication.translate("FileOperations", "Items already exist"),
+            QCoreApplication.translate(
+                "FileOperations", "{n} item(s) already exist in {where}: {names}"
+            ).format(n=len(names), where=where or "/", names=shown),
             parent=self.window,
         )
-        replace = box.addButton(_tr("Replace"), QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(_tr("Keep both"), QMessageBox.ButtonRole.AcceptRole)
-        skip = box.addButton(_tr("Skip"), QMessageBox.ButtonRole.ActionRole)
+        replace = box.addButton(
+            QCoreApplication.translate("FileOperations", "Replace"),
+            QMessageBox.ButtonRole.DestructiveRole,
+        )
+        keep = box.addButton(
+            QCoreApplication.translate("FileOperations", "Keep both"),
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        skip = box.addButton(
+            QCoreApplication.translate("FileOperations", "Skip"), QMessageBox.ButtonRole.ActionRole
+        )
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(keep)
         box.exec()
@@ -869,21 +1059,27 @@ class FileOperations(QObject):
 
     def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
         dialog = QDialog(self.window)
-        dialog.setWindowTitle(_tr("New bucket"))
+        dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "New bucket"))
         form = QFormLayout(dialog)
         name = QLineEdit()
-        name.setPlaceholderText(_tr("lower case letters, digits, dots and hyphens"))
-        form.addRow(_tr("&Name:"), name)
+        name.setPlaceholderText(
+            QCoreApplication.translate(
+                "FileOperations", "lower case letters, digits, dots and hyphens"
+            )
+        )
+        form.addRow(QCoreApplication.translate("FileOperations", "&Name:"), name)
         where = QComboBox()
         where.setEditable(True)  # a region newer than this list can be typed
         where.addItems(regions)
         where.setCurrentText(region or (regions[0] if regions else ""))
         if regions:
-            form.addRow(_tr("&Region:"), where)
+            form.addRow(QCoreApplication.translate("FileOperations", "&Region:"), where)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_tr("Create"))
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(
+            QCoreApplication.translate("FileOperations", "Create")
+        )
         buttons.accepted.connect(dialog.accept)
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
@@ -893,7 +1089,9 @@ class FileOperations(QObject):
         return answer if ok else None
 
     def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
-        name, ok = QInputDialog.getText(self.window, _tr("Delete bucket"), text)
+        name, ok = QInputDialog.getText(
+            self.window, QCoreApplication.translate("FileOperations", "Delete bucket"), text
+        )
         return name if ok else None
 
 
@@ -903,13 +1101,17 @@ class FileOperations(QObject):
 def _name_problem(name: str) -> str:
     """Why ``name`` cannot be a file or folder name here ("" if it can)."""
     if not name.strip():
-        return _tr("The name is empty.")
+        return QCoreApplication.translate("FileOperations", "The name is empty.")
     if "/" in name:
-        return _tr("A name cannot contain “/”.")
+        return QCoreApplication.translate("FileOperations", "A name cannot contain “/”.")
     if name in (".", ".."):
-        return _tr("“{name}” is not a usable name.").format(name=name)
+        return QCoreApplication.translate(
+            "FileOperations", "“{name}” is not a usable name."
+        ).format(name=name)
     if len(name.encode()) > 1024:
-        return _tr("The name is too long (S3 keys have at most 1,024 bytes).")
+        return QCoreApplication.translate(
+            "FileOperations", "The name is too long (S3 keys have at most 1,024 bytes)."
+        )
     return ""
 
 

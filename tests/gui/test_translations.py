@@ -116,3 +116,26 @@ def test_without_a_translation_nothing_is_installed(qtbot: QtBot, german: Path) 
     dialog = SettingsDialog(TransferSettings())
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Settings"
+
+
+def test_lupdate_finds_the_window_messages_under_their_contexts(tmp_path: Path) -> None:
+    """Translators get their .ts files from pyside6-lupdate: every message must be found,
+    in the context the code looks it up in (a helper lupdate does not know, such as a
+    module's own ``_tr``, yields messages in no context that no translation reaches)."""
+    import xml.etree.ElementTree as ET
+
+    import cloudbrowser.gui
+
+    lupdate = Path(sys.executable).parent / "pyside6-lupdate"
+    sources = sorted(str(p) for p in Path(cloudbrowser.gui.__file__).parent.rglob("*.py"))
+    ts = tmp_path / "all.ts"
+    subprocess.run([str(lupdate), *sources, "-ts", str(ts)], check=True, capture_output=True)
+    contexts: dict[str, set[str]] = {}
+    for context in ET.parse(ts).getroot().iter("context"):
+        sources_ = {m.findtext("source") or "" for m in context.iter("message")}
+        contexts.setdefault(context.findtext("name") or "", set()).update(sources_)
+    assert "" not in contexts, f"messages in no context: {sorted(contexts.get('', ()))[:10]}"
+    assert "Delete {what} from {where}?" in contexts["FileOperations"]
+    assert "Cancelled after {done} of {found}" in contexts["TransferListModel"]
+    assert "Settings" in contexts["SettingsDialog"]
+    assert sum(len(m) for m in contexts.values()) > 500

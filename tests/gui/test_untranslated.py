@@ -37,7 +37,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "cloudbrowser"
 GUI = PACKAGE / "gui"
 
 #: The wrappers that make a string translatable (by function or method name).
-TRANSLATORS = frozenset({"tr", "_tr", "translate", "QT_TRANSLATE_NOOP", "QT_TR_NOOP"})
+TRANSLATORS = frozenset({"tr", "translate", "QT_TRANSLATE_NOOP", "QT_TR_NOOP"})
 
 #: Methods whose first argument is shown to the user.
 SETTERS = frozenset(

@@ -81,31 +81,35 @@ def build_preview(
     read_details: Callable[[], ObjectDetails],
     read_range: Callable[[int, int], bytes],
     key: str,
-    tr: Callable[[str], str],
 ) -> Preview:
-    """Decide, read and decode (runs on a worker; ``tr`` translates the reasons)."""
+    """Decide, read and decode (runs on a worker; the reasons are translated here, not
+    with the dialog's tr(): the dialog may be gone when this runs)."""
     details = read_details()
     kind = guess_kind(key, details.content_type)
     if details.archived:
         return Preview(
             details,
             PreviewKind.OTHER,
-            reason=tr("The object is archived: restore it to read its contents."),
+            reason=QCoreApplication.translate(
+                "PreviewDialog", "The object is archived: restore it to read its contents."
+            ),
         )
     if details.size == 0:
         return Preview(details, PreviewKind.TEXT, text="")
     if kind is PreviewKind.IMAGE:
         if details.size > IMAGE_PREVIEW_BYTES:
-            reason = tr("The image is too big to preview.")
+            reason = QCoreApplication.translate("PreviewDialog", "The image is too big to preview.")
             return Preview(details, PreviewKind.OTHER, reason=reason)
         data = read_range(0, details.size)
         image = QImage.fromData(data)
         if image.isNull():
             ext = key.rsplit(".", 1)[-1].lower() if "." in key else ""
             reason = (
-                tr("This kind of image cannot be shown here.")
+                QCoreApplication.translate(
+                    "PreviewDialog", "This kind of image cannot be shown here."
+                )
                 if ext and ext not in _image_formats()
-                else tr("The image could not be decoded.")
+                else QCoreApplication.translate("PreviewDialog", "The image could not be decoded.")
             )
             return Preview(details, PreviewKind.OTHER, read=len(data), reason=reason)
         return Preview(details, kind, read=len(data), image=image)
@@ -114,7 +118,12 @@ def build_preview(
     kind = sniff_kind(key, details.content_type, data)
     if kind is PreviewKind.OTHER:
         return Preview(
-            details, kind, read=len(data), reason=tr("There is no preview for this kind of file.")
+            details,
+            kind,
+            read=len(data),
+            reason=QCoreApplication.translate(
+                "PreviewDialog", "There is no preview for this kind of file."
+            ),
         )
     if len(data) < min(TEXT_PREVIEW_BYTES, details.size):
         data += read_range(len(data), min(TEXT_PREVIEW_BYTES, details.size) - len(data))
@@ -254,9 +263,6 @@ class PreviewDialog(QDialog):
         backend = self.service.connection(self.conn_id).backend
         bucket, key = self.bucket, self.key
 
-        def tr(text: str) -> str:  # not self.tr: the dialog may be gone when this runs
-            return QCoreApplication.translate("PreviewDialog", text)
-
         def work(job: Job) -> Preview:
             return build_preview(
                 lambda: backend.object_details(bucket, key),
@@ -264,7 +270,6 @@ class PreviewDialog(QDialog):
                     bucket, key, start, length, job.cancel_event
                 ),
                 key,
-                tr,
             )
 
         self.job = self.service.run(
