@@ -39,6 +39,7 @@ from cloudbrowser.core.errors import (
     IntegrityError,
 )
 from cloudbrowser.core.journal import State
+from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
 from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 
@@ -169,8 +170,9 @@ def tally(
 ) -> Tally:
     """Count the objects and bytes the items stand for (before asking to delete them).
 
-    ``progress`` gets the running count after each page. Raises Cancelled, and what
-    listing raises.
+    Prefixes are counted by :func:`~cloudbrowser.core.prefix_scan.scan_prefix` (their
+    sub-prefixes listed in parallel). ``progress`` gets the running count after each page.
+    Raises Cancelled, and what listing raises.
     """
     objects = size = 0
     for item in items:
@@ -178,11 +180,17 @@ def tally(
             objects += 1
             size += max(item.size, 0)
             continue
-        for page in backend.iter_pages(bucket, item.source, cancel, recursive=True):
-            objects += len(page.objects)
-            size += sum(e.size for e in page.objects)
+        before = Tally(objects, size)
+
+        def report(t: PrefixTotals, before: Tally = before) -> None:
             if progress is not None:
-                progress(Tally(objects, size))
+                progress(Tally(before.objects + t.objects, before.bytes + t.bytes))
+
+        totals = scan_prefix(backend, bucket, item.source, cancel, report)
+        if not totals.complete:
+            raise Cancelled("Counting was cancelled.")
+        objects += totals.objects
+        size += totals.bytes
     return Tally(objects, size)
 
 
