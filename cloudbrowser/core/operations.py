@@ -237,6 +237,7 @@ class Operation:
         on_copied: Callable[[SourceObject], None] | None = None,
         cancel: threading.Event | None = None,
         all_versions: bool = False,
+        expected: Tally | None = None,
     ) -> None:
         self.id = next(_ids)
         self.kind = kind
@@ -250,6 +251,9 @@ class Operation:
         pool = getattr(backend.settings, "max_pool_connections", workers + 4)
         self.workers = max(1, min(workers, pool - 4))
         self.max_copy = max_copy
+        #: What the items were counted to hold just before (a delete's confirmation): the
+        #: progress is of that total until the operation's own listing has counted.
+        self.expected = expected
         #: A delete removes every version and delete marker below the items for good
         #: (emptying a versioned bucket), not just the current objects.
         self.all_versions = all_versions
@@ -286,10 +290,14 @@ class Operation:
 
     def progress(self) -> OpProgress:
         with self._lock:
+            found, found_bytes = self._found, self._found_bytes
+            if self.expected is not None and not self._counted:
+                found = max(found, self.expected.objects)
+                found_bytes = max(found_bytes, self.expected.bytes)
             return OpProgress(
-                found=self._found,
-                found_bytes=self._found_bytes,
-                counted=self._counted,
+                found=found,
+                found_bytes=found_bytes,
+                counted=self._counted or self.expected is not None,
                 done=self._done,
                 done_bytes=self._done_bytes,
                 failed=len(self.result.failed),

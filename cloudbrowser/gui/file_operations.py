@@ -640,7 +640,10 @@ class FileOperations(QObject):
             ).format(what=what, where=where)
             backend = self.service.connection(current.connection).backend
             self.start(
-                Operation(backend, OpKind.DELETE, current.bucket, items, title=title), [current]
+                Operation(
+                    backend, OpKind.DELETE, current.bucket, items, title=title, expected=counted
+                ),
+                [current],
             )
 
         self._count(current, items, ask)
@@ -674,7 +677,9 @@ class FileOperations(QObject):
                 name=name
             )
             backend = self.service.connection(location.connection).backend
-            operation = Operation(backend, OpKind.DELETE, location.bucket, items, title=title)
+            operation = Operation(
+                backend, OpKind.DELETE, location.bucket, items, title=title, expected=counted
+            )
             current = self.window.history.current
             if (
                 current is not None
@@ -871,7 +876,14 @@ class FileOperations(QObject):
                 b=bucket
             )
             operation = Operation(
-                backend, OpKind.DELETE, bucket, [OpItem("")], title=title, all_versions=versioned
+                backend,
+                OpKind.DELETE,
+                bucket,
+                [OpItem("")],
+                title=title,
+                all_versions=versioned,
+                # Versions are not what was counted: the count then runs with the deletes.
+                expected=None if versioned else counted,
             )
             self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
 

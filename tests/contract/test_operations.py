@@ -229,3 +229,16 @@ def test_create_a_bucket_in_a_chosen_region_and_delete_it(server: S3Server) -> N
     finally:
         backend.delete_bucket(name)
     assert name not in [b.name for b in backend.list_buckets()]
+
+
+def test_a_count_made_for_the_question_is_the_progress_total_from_the_start(
+    server: S3Server,
+) -> None:
+    bucket = server.bucket()
+    seed(server, bucket, "x/", 30)
+    backend = server.backend(page_size=10)
+    counted = tally(backend, bucket, [OpItem("x/")])
+    op = Operation(backend, OpKind.DELETE, bucket, [OpItem("x/")], expected=counted)
+    before = op.progress()
+    assert (before.found, before.counted, before.done) == (30, True, 0)
+    assert op.run().ok and op.progress().done == 30
