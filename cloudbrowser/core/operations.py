@@ -366,6 +366,10 @@ class Operation:
                     continue
             return False
 
+        #: What ended the listing other than its end or a cancel (a bug): raised to the
+        #: consumer, so that a listing cut short never looks like a finished one.
+        crashed: list[BaseException] = []
+
         def produce() -> None:
             try:
                 for source in sources:
@@ -373,6 +377,8 @@ class Operation:
                         return
             except Cancelled:
                 pass
+            except BaseException as exc:  # handed over, raised in the consumer below
+                crashed.append(exc)
             finally:
                 put(None)
 
@@ -387,6 +393,8 @@ class Operation:
                 except queue.Empty:
                     continue
                 if item is None:
+                    if crashed:
+                        raise crashed[0]
                     return
                 yield item
         finally:
