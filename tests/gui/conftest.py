@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import S3Server
 
 ServiceFactory = Callable[..., StorageService]
 
@@ -61,3 +66,41 @@ def make_service(qtbot: QtBot) -> Iterator[ServiceFactory]:
         # thread is deleted a second time by shiboken (a segfault in a later test).
         qtbot.waitUntil(lambda svc=svc: svc.runner.active == 0, timeout=15_000)
         assert svc.shutdown(5000), "background jobs did not end"
+
+
+# ── a main window on a test server (shared by the window tests) ───────────────────────
+
+
+def open_window(
+    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
+) -> MainWindow:
+    """A shown main window connected to ``server``, its first listing loaded; downloads go
+    under ``tmp_path`` and nothing is opened after them. Call ``transfers.shutdown()`` on it
+    when done."""
+    conn = service.add_connection(server.settings(), server.credentials)
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.transfers.settings = replace(
+        window.transfers.settings, download_folder=str(tmp_path / "downloads")
+    )
+    window.transfers.opener = lambda url: None
+    window.add_connection(conn.id)
+    window.show()
+    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=25_000)
+    return window
+
+
+def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
+    """Show ``bucket/prefix`` of the window's connection, listing loaded."""
+    window.navigate(Location(window.history.current.connection, bucket, prefix))
+    qtbot.waitUntil(lambda: not window.list_model.loading, timeout=25_000)
+
+
+def bucket_contents(server: S3Server, bucket: str) -> dict[str, bytes]:
+    """Every key of ``bucket`` with its bytes, read with the raw client."""
+    client = server.client
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    return found

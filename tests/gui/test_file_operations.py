@@ -4,7 +4,6 @@ through the window's actions and shortcuts against moto and rclone."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
@@ -38,31 +37,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 def window(
     qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    conn = service.add_connection(server.settings(), server.credentials)
-    win = MainWindow(service)
-    qtbot.addWidget(win)
-    win.transfers.settings = replace(
-        win.transfers.settings, download_folder=str(tmp_path / "downloads")
-    )
-    win.add_connection(conn.id)
-    win.show()
-    wait_loaded(qtbot, win)
+    win = open_window(qtbot, service, server, tmp_path)
     yield win
     win.transfers.shutdown()
-
-
-def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
-    window.navigate(Location(window.history.current.connection, bucket, prefix))
-    wait_loaded(qtbot, window)
-
-
-def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
-    client = server.client
-    found = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-    return found
 
 
 def settle(qtbot: QtBot, window: MainWindow) -> None:
@@ -121,9 +98,9 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
     if server.kind == "rclone":
         # rclone serve s3 stores "reports/" as a file "reports": refused, and taken back.
         assert "does not keep empty folders" in window.messages.last.message
-        assert keys(server, bucket) == {"docs/a.txt": b"docs/a.txt"}
+        assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt"}
         return
-    assert keys(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
+    assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
     assert "reports" in names(window)
 
     answer_text(window, "reports")  # exists now: refused, nothing written
@@ -147,13 +124,15 @@ def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
     QTest.keyClick(window.view, Qt.Key.Key_F2)
     settle(qtbot, window)
     assert asked[0][2] == "note.txt"
-    assert "renamed.txt" in keys(server, bucket) and "note.txt" not in keys(server, bucket)
+    assert "renamed.txt" in bucket_contents(server, bucket) and "note.txt" not in bucket_contents(
+        server, bucket
+    )
 
     select(window, "old")
     answer_text(window, "new")
     window.file_ops.rename_action.trigger()
     settle(qtbot, window)
-    found = keys(server, bucket)
+    found = bucket_contents(server, bucket)
     assert sorted(k for k in found if k.startswith("new/")) == [
         f"new/f{i:02d}.txt" for i in range(12)
     ]
@@ -174,7 +153,7 @@ def test_rename_onto_an_existing_name_is_refused(
     window.file_ops.rename_action.trigger()
     settle(qtbot, window)
     assert "already exists" in window.messages.last.message
-    assert keys(server, bucket) == {"a.txt": b"a", "b.txt": b"b"}
+    assert bucket_contents(server, bucket) == {"a.txt": b"a", "b.txt": b"b"}
 
 
 def test_delete_asks_with_the_count_and_size(
@@ -190,12 +169,12 @@ def test_delete_asks_with_the_count_and_size(
     qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
     assert "12 objects (60 bytes)" in asked[0]
     settle(qtbot, window)
-    assert len(keys(server, bucket)) == 13, "cancelled at the question: nothing deleted"
+    assert len(bucket_contents(server, bucket)) == 13, "cancelled at the question: nothing deleted"
 
     asked = answer_confirm(window, True)
     window.file_ops.delete_action.trigger()
     settle(qtbot, window)
-    assert keys(server, bucket) == {"keep.txt": b"k"}
+    assert bucket_contents(server, bucket) == {"keep.txt": b"k"}
     assert names(window) == ["keep.txt"]
     [op] = window.transfers.model.operations()
     assert op.state is State.DONE and op.result.done == 12
@@ -214,10 +193,10 @@ def test_copy_and_paste_into_another_folder_then_cut_and_paste(
     go(qtbot, window, bucket, "dst/")
     window.paste_files_action.trigger()
     settle(qtbot, window)
-    assert {k for k in keys(server, bucket) if k.startswith("dst/")} == {
+    assert {k for k in bucket_contents(server, bucket) if k.startswith("dst/")} == {
         "dst/a.txt", "dst/tree/b.txt", "dst/keep.txt",
     }  # fmt: skip
-    assert "src/a.txt" in keys(server, bucket)
+    assert "src/a.txt" in bucket_contents(server, bucket)
     assert names(window) == ["tree", "a.txt", "keep.txt"]
 
     select(window, "keep.txt")
@@ -225,7 +204,9 @@ def test_copy_and_paste_into_another_folder_then_cut_and_paste(
     go(qtbot, window, bucket, "src/")
     window.paste_files_action.trigger()
     settle(qtbot, window)
-    assert "src/keep.txt" in keys(server, bucket) and "dst/keep.txt" not in keys(server, bucket)
+    assert "src/keep.txt" in bucket_contents(
+        server, bucket
+    ) and "dst/keep.txt" not in bucket_contents(server, bucket)
     assert "keep.txt" in names(window)
 
 
@@ -239,7 +220,7 @@ def test_pasting_a_copy_into_the_same_folder_keeps_both(
     window.file_ops.copy_action.trigger()
     window.paste_files_action.trigger()
     settle(qtbot, window)
-    assert keys(server, bucket) == {
+    assert bucket_contents(server, bucket) == {
         "report.pdf": b"r", "report copy.pdf": b"older copy", "report copy 2.pdf": b"r",
     }  # fmt: skip
 
@@ -259,7 +240,7 @@ def test_names_that_exist_at_the_target_are_asked_about(
     window.paste_files_action.trigger()
     settle(qtbot, window)
     assert asked == [["x.txt"]]
-    found = {k: v for k, v in keys(server, bucket).items() if k.startswith("b/")}
+    found = {k: v for k, v in bucket_contents(server, bucket).items() if k.startswith("b/")}
     expected = {
         "skip": {"b/x.txt": b"old", "b/y.txt": b"y"},
         "replace": {"b/x.txt": b"new", "b/y.txt": b"y"},
@@ -293,13 +274,17 @@ def test_dragging_objects_onto_a_folder_moves_them_and_ctrl_copies(
     entries = tuple(window.list_model.entry(row_of(window, "one.txt").row()) for _ in [0])
     drop_objects(window, ObjectSelection(conn, bucket, "", entries), "archive", copy=False)
     settle(qtbot, window)
-    assert sorted(keys(server, bucket)) == ["archive/old.txt", "archive/one.txt", "two.txt"]
+    assert sorted(bucket_contents(server, bucket)) == [
+        "archive/old.txt",
+        "archive/one.txt",
+        "two.txt",
+    ]
     assert window.transfers.queue.transfers() == [], "an internal drag downloads nothing"
 
     entries = (window.list_model.entry(row_of(window, "two.txt").row()),)
     drop_objects(window, ObjectSelection(conn, bucket, "", entries), "archive", copy=True)
     settle(qtbot, window)
-    assert sorted(keys(server, bucket)) == [
+    assert sorted(bucket_contents(server, bucket)) == [
         "archive/old.txt", "archive/one.txt", "archive/two.txt", "two.txt",
     ]  # fmt: skip
 
@@ -330,7 +315,7 @@ def test_a_move_that_partly_fails_names_each_failed_key_and_keeps_its_source(
     assert isinstance(error, OperationFailures)
     assert "1 object(s) failed; 1 done" in error.message
     assert error.detail.startswith("p/b.txt: Access to")
-    assert sorted(keys(server, bucket)) == ["p/b.txt", "q/p/a.txt", "q/x.txt"]
+    assert sorted(bucket_contents(server, bucket)) == ["p/b.txt", "q/p/a.txt", "q/x.txt"]
     [op] = window.transfers.model.operations()
     assert op.state is State.FAILED
     model = window.transfers.model
@@ -349,7 +334,7 @@ def test_a_missing_target_bucket_is_said_before_anything_moves(
     window.file_ops.transfer(selection, Location(conn, "no-such-bucket-here", ""), copy=False)
     settle(qtbot, window)
     assert isinstance(window.messages.last, BucketNotFound)
-    assert sorted(keys(server, bucket)) == ["p/a.txt"]
+    assert sorted(bucket_contents(server, bucket)) == ["p/a.txt"]
     assert window.transfers.model.operations() == []
 
 
@@ -396,8 +381,8 @@ def test_paste_into_another_connection_streams_the_copy(
     wait_loaded(qtbot, window)
     window.paste_files_action.trigger()
     settle(qtbot, window)
-    assert keys(server, other) == {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"}
-    assert keys(server, bucket) == {}, "a cut pasted elsewhere is a move"
+    assert bucket_contents(server, other) == {"docs/a.txt": b"alpha", "docs/sub/b.txt": b"beta"}
+    assert bucket_contents(server, bucket) == {}, "a cut pasted elsewhere is a move"
     [op] = window.transfers.model.operations()
     assert op.streams and op.state is State.DONE
     assert names(window) == ["docs"]
@@ -455,6 +440,6 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     window.file_ops.delete_folder(Location(conn, bucket, "old/"))
     settle(qtbot, window)
     assert "That is 7 objects" in asked[0]
-    assert keys(server, bucket) == {"top.txt": b"t"}
+    assert bucket_contents(server, bucket) == {"top.txt": b"t"}
     assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
     assert names(window) == ["top.txt"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, go, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 MOD = Qt.KeyboardModifier
@@ -54,16 +53,7 @@ def service(make_service: ServiceFactory) -> StorageService:
 def window(
     qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    conn = service.add_connection(server.settings(), server.credentials)
-    win = MainWindow(service)
-    qtbot.addWidget(win)
-    win.transfers.settings = replace(
-        win.transfers.settings, download_folder=str(tmp_path / "downloads")
-    )
-    win.transfers.opener = lambda url: None
-    win.add_connection(conn.id)
-    win.show()
-    wait_loaded(qtbot, win)
+    win = open_window(qtbot, service, server, tmp_path)
     yield win
     win.transfers.shutdown()
 
@@ -73,11 +63,6 @@ def bucket(server: S3Server) -> str:
     name = server.bucket("find")
     server.put(name, FILES)
     return name
-
-
-def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
-    window.navigate(Location(window.history.current.connection, bucket, prefix))
-    wait_loaded(qtbot, window)
 
 
 def activate(qtbot: QtBot, window: MainWindow) -> None:

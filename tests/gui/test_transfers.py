@@ -27,7 +27,7 @@ from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
@@ -42,23 +42,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 def window(
     qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    conn = service.add_connection(server.settings(), server.credentials)
-    win = MainWindow(service)
-    qtbot.addWidget(win)
-    win.transfers.settings = replace(
-        win.transfers.settings, download_folder=str(tmp_path / "downloads")
-    )
-    win.transfers.opener = lambda url: None
-    win.add_connection(conn.id)
-    win.show()
-    wait_loaded(qtbot, win)
+    win = open_window(qtbot, service, server, tmp_path)
     yield win
     win.transfers.shutdown()
-
-
-def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
-    window.navigate(Location(window.history.current.connection, bucket, prefix))
-    wait_loaded(qtbot, window)
 
 
 def drop(viewport: QWidget, paths: list[Path], at: QPointF) -> None:
@@ -72,15 +58,6 @@ def drop(viewport: QWidget, paths: list[Path], at: QPointF) -> None:
     QApplication.sendEvent(
         viewport, QDropEvent(at, Qt.DropAction.CopyAction, mime, buttons, modifiers)
     )
-
-
-def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
-    client = server.client
-    found = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-    return found
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
@@ -109,7 +86,7 @@ def test_dropping_files_and_a_folder_uploads_them_into_the_current_folder(
     below = window.view.viewport().rect().bottomLeft() + QPointF(5, -5).toPoint()
     drop(window.view.viewport(), [album, note], QPointF(below))
     wait_idle(qtbot, window)
-    assert keys(server, bucket) == {
+    assert bucket_contents(server, bucket) == {
         "in/existing.txt": b"in/existing.txt",
         "in/album/a.jpg": b"a" * 10,
         "in/album/2024/b.jpg": b"b" * 20,
@@ -134,7 +111,7 @@ def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
     rect = window.view.visualRect(row_of(window, "docs"))
     drop(window.view.viewport(), [src], QPointF(rect.center()))
     wait_idle(qtbot, window)
-    assert "docs/one.txt" in keys(server, bucket)
+    assert "docs/one.txt" in bucket_contents(server, bucket)
 
     # The list shows the upload without a refresh.
     qtbot.waitUntil(lambda: not window.list_model.loading, timeout=WAIT)
@@ -147,7 +124,7 @@ def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
     window.tree.scrollTo(index)
     drop(window.tree.viewport(), [src], QPointF(window.tree.visualRect(index).center()))
     wait_idle(qtbot, window)
-    assert "one.txt" in keys(server, bucket)
+    assert "one.txt" in bucket_contents(server, bucket)
     wait_loaded(qtbot, window)
     assert "one.txt" in names(window)
 
@@ -187,7 +164,7 @@ def test_conflicts_are_asked_once_with_apply_to_all(
     )
     wait_idle(qtbot, window)
     assert asked == [("a.txt", 1)]
-    assert keys(server, bucket) == {
+    assert bucket_contents(server, bucket) == {
         "a.txt": b"a.txt",
         "b.txt": b"b.txt",
         "a (1).txt": b"new a.txt",
@@ -208,7 +185,7 @@ def test_skipped_conflicts_are_counted_and_nothing_is_overwritten(
     )
     window.upload_paths([tmp_path / "a.txt"], window.history.current)
     wait_idle(qtbot, window)
-    assert keys(server, bucket) == {"a.txt": b"a.txt"}
+    assert bucket_contents(server, bucket) == {"a.txt": b"a.txt"}
     [row] = window.transfers.model.transfers()
     assert row.state is State.SKIPPED
 
@@ -248,7 +225,7 @@ def test_pause_resume_and_cancel_from_the_panel(
     panel.resume_action.trigger()
     wait_idle(qtbot, window)
     assert t.state is State.DONE
-    assert keys(server, bucket)["big.bin"] == data
+    assert bucket_contents(server, bucket)["big.bin"] == data
     assert server.backend().list_multipart_uploads(bucket) == []
 
     # Cancel a second upload half-way: no multipart upload, no object left behind.
@@ -267,7 +244,7 @@ def test_pause_resume_and_cancel_from_the_panel(
     wait_idle(qtbot, window)
     assert queue.transfers()[1].state is State.CANCELLED
     assert server.backend().list_multipart_uploads(bucket) == []
-    assert "again/big.bin" not in keys(server, bucket)
+    assert "again/big.bin" not in bucket_contents(server, bucket)
 
     panel.clear_action.trigger()
     assert window.transfers.model.rowCount() == 0
@@ -327,7 +304,7 @@ def test_interrupted_transfers_continue_when_their_connection_opens(
     assert conn.id == settings.name
     wait_idle(qtbot, win)
     assert restored[0].state is State.DONE
-    assert keys(server, bucket) == {"late.txt": b"from the last run"}
+    assert bucket_contents(server, bucket) == {"late.txt": b"from the last run"}
     win.transfers.shutdown()
 
 

@@ -7,7 +7,6 @@ how it is reported).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,10 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.dialogs.versions import VersionRole, VersionsDialog
 from cloudbrowser.gui.models.object_list import Column
-from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, go, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
@@ -40,16 +38,7 @@ def service(make_service: ServiceFactory) -> StorageService:
 def window(
     qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    conn = service.add_connection(moto_server.settings(), moto_server.credentials)
-    win = MainWindow(service)
-    qtbot.addWidget(win)
-    win.transfers.settings = replace(
-        win.transfers.settings, download_folder=str(tmp_path / "downloads")
-    )
-    win.transfers.opener = lambda url: None
-    win.add_connection(conn.id)
-    win.show()
-    wait_loaded(qtbot, win)
+    win = open_window(qtbot, service, moto_server, tmp_path)
     yield win
     win.transfers.shutdown()
 
@@ -60,11 +49,6 @@ def versioned_bucket(server: S3Server) -> str:
         Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
     )
     return bucket
-
-
-def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:
-    window.navigate(Location(window.history.current.connection, bucket, prefix))
-    wait_loaded(qtbot, window)
 
 
 def select(window: MainWindow, *wanted: str) -> None:
