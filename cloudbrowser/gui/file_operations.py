@@ -610,18 +610,33 @@ class FileOperations(QObject):
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
             return
         items = [OpItem(e.key, size=e.size, etag=e.etag) for e in entries]
-        where = f"{current.bucket}/{current.prefix}"
         what = (
             f"“{leaf_name(entries[0].key)}”"
             if len(entries) == 1
             else QCoreApplication.translate("FileOperations", "{n} items").format(n=len(entries))
         )
+        show_count = any(e.is_prefix for e in entries) or len(entries) > 1
+        self._confirm_and_delete(current, items, what, show_count=show_count)
+
+    def delete_folder(self, location: Location) -> None:
+        """Delete the folder ``location`` (from the tree), after the counted question."""
+        parent = location.parent()
+        if parent is None or not location.prefix:
+            return
+        what = f"“{leaf_name(location.prefix)}”"
+        self._confirm_and_delete(parent, [OpItem(location.prefix)], what, show_count=True)
+
+    def _confirm_and_delete(
+        self, folder: Location, items: list[OpItem], what: str, *, show_count: bool
+    ) -> None:
+        """Count ``items`` (in ``folder``), ask with the count, then delete them."""
+        where = f"{folder.bucket}/{folder.prefix}"
 
         def ask(counted: Tally) -> None:
             text = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}?"
             ).format(what=what, where=where)
-            if any(e.is_prefix for e in entries) or len(entries) > 1:
+            if show_count:
                 text += "\n\n" + QCoreApplication.translate(
                     "FileOperations", "That is {n} ({size})."
                 ).format(
@@ -638,60 +653,21 @@ class FileOperations(QObject):
             title = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}"
             ).format(what=what, where=where)
-            backend = self.service.connection(current.connection).backend
-            self.start(
-                Operation(
-                    backend, OpKind.DELETE, current.bucket, items, title=title, expected=counted
-                ),
-                [current],
-            )
-
-        self._count(current, items, ask)
-
-    def delete_folder(self, location: Location) -> None:
-        """Delete the folder ``location`` (from the tree), after the counted question."""
-        parent = location.parent()
-        if parent is None or not location.prefix:
-            return
-        items = [OpItem(location.prefix)]
-        name = leaf_name(location.prefix)
-
-        def ask(counted: Tally) -> None:
-            text = QCoreApplication.translate(
-                "FileOperations", "Delete the folder “{name}” from {where}?"
-            ).format(name=name, where=f"{parent.bucket}/{parent.prefix}")
-            text += "\n\n" + QCoreApplication.translate(
-                "FileOperations", "That is {n} ({size})."
-            ).format(
-                n=self._objects(counted.objects),
-                size=self.window.qlocale.formattedDataSize(counted.bytes),
-            )
-            text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
-            if not self.confirm(
-                QCoreApplication.translate("FileOperations", "Delete"),
-                text,
-                QCoreApplication.translate("FileOperations", "Delete"),
-            ):
-                return
-            title = QCoreApplication.translate("FileOperations", "Delete “{name}”").format(
-                name=name
-            )
-            backend = self.service.connection(location.connection).backend
+            backend = self.service.connection(folder.connection).backend
             operation = Operation(
-                backend, OpKind.DELETE, location.bucket, items, title=title, expected=counted
+                backend, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
             )
             current = self.window.history.current
-            if (
-                current is not None
-                and current.connection == location.connection
-                and (
-                    current.bucket == location.bucket and current.prefix.startswith(location.prefix)
-                )
-            ):
-                self.window.navigate(parent)  # not left showing what is being deleted
-            self.start(operation, [parent])
+            shown = current.prefix if current is not None else ""
+            inside = current is not None and (current.connection, current.bucket) == (
+                folder.connection,
+                folder.bucket,
+            )
+            if inside and any(i.is_prefix and shown.startswith(i.source) for i in items):
+                self.window.navigate(folder)  # not left showing what is being deleted
+            self.start(operation, [folder])
 
-        self._count(location, items, ask)
+        self._count(folder, items, ask)
 
     def _count(
         self, location: Location, items: list[OpItem], then: Callable[[Tally], None]
