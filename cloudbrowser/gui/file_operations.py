@@ -505,32 +505,43 @@ class FileOperations(QObject):
         same_connection = selection.connection == target.connection
         moving = not copy
         source_folder = Location(selection.connection, selection.bucket, selection.prefix)
-        same_folder = same_connection and source_folder == target
-        if same_folder and moving:
-            if not from_clipboard:
-                return  # dropped back where it came from
-            self.messages.info(
-                QCoreApplication.translate(
-                    "FileOperations", "The items are already in this folder."
-                )
+
+        def at_home(e: Entry) -> bool:
+            """Already in the target folder (a search result may live below the folder
+            it was found from, so each entry's own folder counts, not the selection's)."""
+            return (
+                same_connection
+                and selection.bucket == target.bucket
+                and parent_prefix(e.key) == target.prefix
             )
-            return
+
+        entries = list(selection.entries)
+        if moving:
+            entries = [e for e in entries if not at_home(e)]
+            if not entries:
+                if from_clipboard:  # (a drop back where it came from needs no word)
+                    self.messages.info(
+                        QCoreApplication.translate(
+                            "FileOperations", "The items are already in this folder."
+                        )
+                    )
+                return
         src_backend = self.service.connection(selection.connection).backend
         dest_backend = self.service.connection(target.connection).backend
 
         def check(_job: Job) -> tuple[list[str], dict[str, str]]:
-            """Names that exist in the target, and a free name for each item that would
-            land on an existing one (copies into the same folder always do)."""
+            """Names that exist in the target (to ask about), and a free name for each item
+            that would land on an existing one; a copy into its own folder always gets
+            one, without a question."""
             existing: list[str] = []
             free: dict[str, str] = {}
             taken: set[str] = set()
-            for e in selection.entries:
+            for e in entries:
                 name = leaf_name(e.key)
-                if not same_folder and not _exists(
-                    dest_backend, target.bucket, _target_key(target, e)
-                ):
-                    continue
-                existing.append(name)
+                if not at_home(e):
+                    if not _exists(dest_backend, target.bucket, _target_key(target, e)):
+                        continue
+                    existing.append(name)
                 candidate = _free_name(name, taken)
                 while _exists(dest_backend, target.bucket, _target_key(target, e, candidate)):
                     candidate = _free_name(name, taken)
@@ -538,17 +549,15 @@ class FileOperations(QObject):
             return existing, free
 
         def go(checked: tuple[list[str], dict[str, str]]) -> None:
+            nonlocal entries
             existing, free = checked
-            entries = list(selection.entries)
-            renames: dict[str, str] = {}
-            if same_folder:
-                renames = free
-            elif existing:
+            renames = {e.key: free[e.key] for e in entries if at_home(e)}
+            if existing:
                 choice = self.ask_conflict(existing, target.text())
                 if choice is None:
                     return
                 if choice == "skip":
-                    entries = [e for e in entries if leaf_name(e.key) not in existing]
+                    entries = [e for e in entries if at_home(e) or leaf_name(e.key) not in existing]
                 elif choice == "keep":
                     renames = free
             if not entries:

@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import AccessDenied, BucketNotFound
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.file_operations import OperationFailures
@@ -443,3 +444,22 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     assert bucket_contents(server, bucket) == {"top.txt": b"t"}
     assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
     assert names(window) == ["top.txt"]
+
+
+def test_a_search_result_pasted_into_the_searched_folder_moves_up_into_it(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """A search result lives below the folder it was found from: each entry's own folder
+    decides whether it is 'already here', not the folder of the selection."""
+    bucket = server.bucket()
+    server.put(bucket, {"deep/er/x.txt": b"x", "y.txt": b"y"})
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    found = Entry("deep/er/x.txt", 1)  # as search shows it from the bucket's root
+    here = window.list_model.entry(row_of(window, "y.txt").row())
+    selection = ObjectSelection(conn, bucket, "", (found, here), cut=True)
+    window.file_ops.transfer(selection, Location(conn, bucket, ""), copy=False, from_clipboard=True)
+    settle(qtbot, window)
+    assert bucket_contents(server, bucket) == {"x.txt": b"x", "y.txt": b"y"}
+    [op] = window.transfers.model.operations()
+    assert op.result.done == 1, "y.txt was already there: not moved onto itself"
