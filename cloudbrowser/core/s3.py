@@ -69,6 +69,7 @@ from cloudbrowser.core.providers import capabilities
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 T = TypeVar("T")
 
@@ -346,22 +347,7 @@ class S3Backend:
         if not keys:
             return []
 
-        def call() -> list[tuple[str, CloudBrowserError]]:
-            reply = self.client.delete_objects(
-                Bucket=bucket,
-                Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
-            )
-            failed: list[tuple[str, CloudBrowserError]] = []
-            for item in reply.get("Errors", []):
-                key = str(item.get("Key", ""))
-                error = bx.ClientError(
-                    {"Error": {"Code": item.get("Code", ""), "Message": item.get("Message", "")}},
-                    "DeleteObjects",
-                )
-                failed.append((key, translate_error(error, bucket=bucket, key=key)))
-            return failed
-
-        return _guard(call, bucket=bucket)
+        return self._delete_batch(bucket, [{"Key": k} for k in keys])
 
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
@@ -376,33 +362,27 @@ class S3Backend:
         if not versions:
             return []
 
+        return self._delete_batch(bucket, [{"Key": k, "VersionId": v} for k, v in versions])
+
+    def _delete_batch(
+        self, bucket: str, objects: list[ObjectIdentifierTypeDef]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """One quiet DeleteObjects request; the keys the server refused, with their errors."""
+
         def call() -> list[tuple[str, CloudBrowserError]]:
             reply = self.client.delete_objects(
                 Bucket=bucket,
-                Delete={
-                    "Objects": [{"Key": k, "VersionId": v} for k, v in versions],
-                    "Quiet": True,
-                },
+                Delete={"Objects": objects, "Quiet": True},
             )
-            return [
-                (
-                    str(item.get("Key", "")),
-                    translate_error(
-                        bx.ClientError(
-                            {
-                                "Error": {
-                                    "Code": item.get("Code", ""),
-                                    "Message": item.get("Message", ""),
-                                }
-                            },
-                            "DeleteObjects",
-                        ),
-                        bucket=bucket,
-                        key=str(item.get("Key", "")),
-                    ),
+            failed: list[tuple[str, CloudBrowserError]] = []
+            for item in reply.get("Errors", []):
+                key = str(item.get("Key", ""))
+                error = bx.ClientError(
+                    {"Error": {"Code": item.get("Code", ""), "Message": item.get("Message", "")}},
+                    "DeleteObjects",
                 )
-                for item in reply.get("Errors", [])
-            ]
+                failed.append((key, translate_error(error, bucket=bucket, key=key)))
+            return failed
 
         return _guard(call, bucket=bucket)
 
