@@ -248,7 +248,7 @@ class Operation:
         self.dest_bucket = dest_bucket or bucket
         self.title = title or f"{kind.value} {len(items)} item(s)"
         # Copies and a move's delete batches share the connection pool: fit both in it.
-        pool = getattr(backend.settings, "max_pool_connections", workers + 4)
+        pool = backend.settings.max_pool_connections
         self.workers = max(1, min(workers, pool - 4))
         self.max_copy = max_copy
         #: What the items were counted to hold just before (a delete's confirmation): the
