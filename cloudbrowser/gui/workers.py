@@ -19,11 +19,21 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypedDict, Unpack
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QThreadPool, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QObject,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError
 
 log = logging.getLogger(__name__)
+
+#: How long a finished job's signals object lives on before it is deleted (GUI thread).
+SIGNALS_KEPT_MS = 10_000
 
 
 class UnexpectedError(CloudBrowserError):
@@ -137,6 +147,12 @@ class JobRunner(QObject):
         for name, slot in handlers.items():
             getattr(signals, name).connect(slot)
         self._active.add(job)
+        # Owned by the runner (Qt), not by the job's Python wrapper: the worker may hold the
+        # last reference to the job (``job.run``) and free it on its own thread, which must
+        # not destroy the signals object, nor the slots connected to it (closures that hold
+        # widgets), off the GUI thread. It is deleted on the GUI thread a while after it
+        # finished (callers may still look at a finished job's signals meanwhile).
+        signals.setParent(self)
         signals.finished.connect(self._forget)
         self.pool.start(job.run)
         return job
@@ -144,6 +160,8 @@ class JobRunner(QObject):
     def _forget(self) -> None:
         sender = self.sender()
         self._active = {j for j in self._active if j.signals is not sender}
+        if sender is not None:
+            QTimer.singleShot(SIGNALS_KEPT_MS, sender.deleteLater)
 
     @property
     def active(self) -> int:
