@@ -34,6 +34,7 @@ from keyring.backend import KeyringBackend
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.s3 import S3Backend
+from tests.hostile import HostileS3
 from tests.local_servers import rclone_s3
 
 REGION = "us-east-1"
@@ -126,6 +127,8 @@ class S3Server:
     endpoint_url: str
     credentials: Credentials
     _buckets: list[str] = field(default_factory=list)
+    #: The misbehaving front (``hostile_server`` only): install rules on it.
+    hostile: HostileS3 | None = None
 
     def settings(self, **overrides: Any) -> ConnectionSettings:
         values: dict[str, Any] = {
@@ -215,6 +218,17 @@ def rclone_server(_rclone_session: str) -> Iterator[S3Server]:
     server = S3Server("rclone", _rclone_session, Credentials(ACCESS_KEY, SECRET_KEY))
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def hostile_server(moto_server: S3Server) -> Iterator[S3Server]:
+    """moto behind a :class:`~tests.hostile.HostileS3` front that misbehaves on command.
+
+    Seed data through ``client`` or ``put`` as on any server (it reaches moto through the
+    front before any rule is installed), then install rules on ``hostile``.
+    """
+    with HostileS3(moto_server.endpoint_url) as front:
+        yield S3Server("hostile", front.url, moto_server.credentials, hostile=front)
 
 
 @pytest.fixture(params=["moto", "rclone"])
