@@ -1,9 +1,16 @@
-"""Downloading one object: into ``name.part`` beside the target, verified, then renamed.
+"""Downloading one object: into a temporary file beside the target, verified, then renamed.
 
 Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer worker thread.
-The real name only ever holds a complete, verified file: bytes go to ``name.part``, which
+The real name only ever holds a complete, verified file: bytes go to a temporary file that
 is fsynced and atomically renamed over the target once its MD5 matches the ETag. A full
-disk, a dead server or a kill leaves the ``.part`` file for the next attempt.
+disk, a dead server or a kill leaves the temporary file for the next attempt.
+
+The temporary file belongs to one transfer and nothing else (:func:`temporary_name`):
+hidden, named after the target *and the transfer's id* (``.report.pdf.cbpart-42``), a
+pattern planning refuses as an object's name, created with ``O_CREAT | O_EXCL |
+O_NOFOLLOW`` (so an existing file or a link planted at that name is never opened), and
+recorded in the journal with its device and inode. A resumed download reopens only that
+exact file; anything else found by name is left alone and a fresh file is created.
 
 * Small objects (up to the part size) are fetched in one GET.
 * Larger ones in ranged GETs of ``Transfer.part_size`` on the shared part pool, written in
@@ -11,10 +18,16 @@ disk, a dead server or a kill leaves the ``.part`` file for the next attempt.
   download fetches only the ranges it lacks. Every GET carries If-Match with the ETag the
   download began with: bytes of two versions never mix.
 
+What the server says is checked against what the listing (or HEAD) said: a reply whose
+length or Content-Range disagrees with the object's size fails that file, and no byte past
+the expected size is ever written; an S3 ``<Error>`` document sent as a 200 reply without
+an ETag is an error, not the file's contents.
+
 Verification: a plain-MD5 ETag is compared with the file's MD5. A multipart ETag is the MD5
 of the part MD5s, checkable only with the uploader's part size; the range size is chosen
 as the most likely one (:func:`guess_part_size`) so the check is free, and a few other
-likely sizes are tried before the download is reported as unverifiable.
+likely sizes are tried before the download is reported as unverifiable. Before the rename,
+the path is checked to still be the file that was written.
 """
 
 from __future__ import annotations
@@ -22,14 +35,17 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
-from cloudbrowser.core.errors import IntegrityError, StorageError
-from cloudbrowser.core.journal import JournalPart
-from cloudbrowser.core.localfs import local_error, replace_durably
+from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError
+from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
+from cloudbrowser.core.localfs import check_free_space, local_error, replace_durably
 from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
     MiB,
@@ -40,16 +56,40 @@ from cloudbrowser.core.transfers import (
     part_count,
 )
 
-PARTIAL_SUFFIX = ".part"
+if TYPE_CHECKING:  # a type only: core.s3 loads boto3
+    from cloudbrowser.core.s3 import ObjectReader
+
+#: The mark of cloudbrowser's temporary files: ``.<name>.cbpart-<transfer id>[-<n>]``.
+TEMPORARY_MARK = ".cbpart-"
+_TEMPORARY = re.compile(r"\..*\.cbpart-\d+(?:-\d+)?", re.IGNORECASE | re.DOTALL)
+#: At most this many bytes (UTF-8) of the target's name go into the temporary name, so
+#: that it stays within NAME_MAX (255) wherever the target's own name does.
+_NAME_BYTES = 200
 #: Bytes read from the network per write.
 CHUNK = 1 * MiB
 #: Part sizes other tools use by default (aws-cli/boto3 8 MiB, rclone 5 MiB, s5cmd 50 MiB).
 _COMMON_PART_SIZES = [8 * MiB, 5 * MiB, 16 * MiB, 50 * MiB, 64 * MiB, 10 * MiB, 100 * MiB]
+_OPEN_FLAGS = (
+    os.O_RDWR
+    | getattr(os, "O_NOFOLLOW", 0)  # POSIX: never through a link planted at the name
+    | getattr(os, "O_BINARY", 0)  # Windows: bytes as they are
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOINHERIT", 0)
+)
 
 
-def partial_path(target: Path) -> Path:
-    """Where the bytes of ``target`` are gathered until the download is verified."""
-    return target.with_name(target.name + PARTIAL_SUFFIX)
+def is_temporary_name(name: str) -> bool:
+    """Whether a file name has the form of a download's temporary file (any transfer's).
+
+    Case-insensitive: on a case-insensitive disk ``.X.CBPART-1`` is the same file.
+    """
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+def temporary_name(target_name: str, transfer_id: int, attempt: int = 0) -> str:
+    """The hidden temporary name of transfer ``transfer_id``'s download to ``target_name``."""
+    stem = target_name.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")
+    return f".{stem}{TEMPORARY_MARK}{transfer_id}" + (f"-{attempt}" if attempt else "")
 
 
 def guess_part_size(size: int, etag: str, preferred: int = 0) -> int:
@@ -76,36 +116,155 @@ def run_download(ctx: RunContext) -> None:
     t = ctx.transfer
     t.bytes_done = 0
     target = t.local_path
-    partial = partial_path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(partial, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc
+    fd, temp = _open_temporary(ctx)
     try:
         if t.multipart:
-            md5s, whole = _fetch_ranges(ctx, fd)
+            md5s, whole = _fetch_ranges(ctx, fd, temp)
         else:
             whole = _fetch_whole(ctx, fd)
             md5s = [whole]
         _fsync(fd, target)
         _verify(ctx, fd, md5s, whole)
-    except IntegrityError:
+        _check_still_written_file(fd, temp, t)
+    except (IntegrityError, WrongReply):
         os.close(fd)
         # Wrong bytes must not be continued from: the next attempt starts clean.
-        partial.unlink(missing_ok=True)
+        _remove_own(ctx.journal, t.id)
         ctx.journal.clear_parts(t.id)
         raise
     except BaseException:
         os.close(fd)
         raise
+    # Closed before the rename: Windows cannot rename a file that is open.
     os.close(fd)
     try:
-        replace_durably(partial, target)
+        replace_durably(temp, target)
+    except OSError as exc:
+        raise local_error(exc, target, writing=True) from exc
+    ctx.journal.forget_partial(t.id)
+    try:
         if t.mtime:
             os.utime(target, (t.mtime, t.mtime))
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc
+
+
+class WrongReply(StorageError):
+    """The server's reply is not the object the listing described (size, range, error
+    document): nothing of it may be kept or continued from."""
+
+
+# ── the temporary file ──────────────────────────────────────────────────────────────────
+
+
+def _open_temporary(ctx: RunContext) -> tuple[int, Path]:
+    """The open temporary file of this download: the journalled one when a ranged download
+    resumes and the file at its path is still exactly the one created, else a new one."""
+    t = ctx.transfer
+    journalled = ctx.journal.partial(t.id)
+    if journalled is not None:
+        if t.multipart:
+            fd = _reopen(journalled, t.size)
+            if fd is not None:
+                return fd, journalled.path
+        _remove_own(ctx.journal, t.id)
+    # A new file holds none of the ranges an older one may have had.
+    ctx.journal.clear_parts(t.id)
+    fd, temp = _create_temporary(t)
+    try:
+        st = os.fstat(fd)
+        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, 0))
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return fd, temp
+
+
+def _create_temporary(t: Transfer) -> tuple[int, Path]:
+    """Create a new, empty temporary file: O_EXCL, so nothing already there is opened."""
+    target = t.local_path
+    flags = _OPEN_FLAGS | os.O_CREAT | os.O_EXCL
+    for attempt in range(100):
+        temp = target.with_name(temporary_name(target.name, t.id, attempt))
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue  # not ours (another journal's transfer, or planted): never touched
+        except OSError as exc:
+            raise local_error(exc, target, writing=True, resumable=False) from exc
+    raise LocalFileError(
+        f"Could not create a temporary file for “{target.name}” in {target.parent}.",
+        hint="Remove stray hidden “.cbpart-” files from that folder and retry.",
+    )
+
+
+def _same_file(st: os.stat_result, partial: PartialFile) -> bool:
+    return stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (partial.device, partial.inode)
+
+
+def _reopen(partial: PartialFile, size: int) -> int | None:
+    """Open the journalled temporary file if the path still is that regular file, at its
+    preallocated length; None otherwise (it is then neither opened nor changed)."""
+    try:
+        st = os.lstat(partial.path)
+    except OSError:
+        return None
+    if not _same_file(st, partial) or not st.st_size == partial.size == size:
+        return None
+    try:
+        fd = os.open(partial.path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        # The path could have been swapped between lstat and open: judge what was opened.
+        if _same_file(os.fstat(fd), partial):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _remove_own(journal: Journal, transfer_id: int) -> None:
+    """Delete the transfer's temporary file if the path still is the file it created;
+    anything else found there is not ours and stays."""
+    partial = journal.partial(transfer_id)
+    if partial is None:
+        return
+    with contextlib.suppress(OSError):
+        if _same_file(os.lstat(partial.path), partial):
+            partial.path.unlink()
+    journal.forget_partial(transfer_id)
+
+
+def discard_partial(journal: Journal, transfer_id: int) -> None:
+    """After a cancel: delete the download's temporary file (only the one it created)."""
+    _remove_own(journal, transfer_id)
+
+
+def _check_still_written_file(fd: int, temp: Path, t: Transfer) -> None:
+    """The file about to be renamed must be the one written and verified through ``fd``:
+    a file or link swapped in at its path meanwhile is never given the target's name."""
+    try:
+        written, there = os.fstat(fd), os.lstat(temp)
+    except OSError as exc:
+        raise local_error(exc, t.local_path, writing=True) from exc
+    if not (
+        stat.S_ISREG(there.st_mode)
+        and (written.st_dev, written.st_ino) == (there.st_dev, there.st_ino)
+    ):
+        raise LocalFileError(
+            f"The temporary file of “{t.name}” was replaced by something else while it was"
+            " downloaded; it was not saved.",
+            hint="Check what else writes to that folder, then retry.",
+            detail=str(temp),
+        )
 
 
 def _fsync(fd: int, target: Path) -> None:
@@ -127,32 +286,84 @@ def _write(fd: int, t: Transfer, data: bytes, offset: int) -> None:
 def _fetch_whole(ctx: RunContext, fd: int) -> str:
     """GET the object in one request; returns the MD5 of what was written."""
     t = ctx.transfer
-    try:
-        os.ftruncate(fd, 0)
-    except OSError as exc:
-        raise local_error(exc, t.local_path, writing=True) from exc
+    check_free_space(t.local_path.parent, t.name, t.size)
     with ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id) as body:
         if not t.etag:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
-        t.size = body.size
+        _check_reply(t, body, 0, t.size - 1)
         digest = md5_of(b"")
         offset = 0
-        while True:
+        # Never more than the object's size is read, whatever the server goes on sending.
+        while offset < t.size:
             ctx.check()
-            data = body.read(CHUNK)
+            data = body.read(min(CHUNK, t.size - offset))
             if not data:
                 break
+            if offset == 0:
+                _refuse_error_document(t, body, data)
             ctx.throttle(len(data))
             _write(fd, t, data, offset)
             digest.update(data)
             offset += len(data)
             ctx.progress(len(data))
-    _check_length(t, offset, t.size)
+    _check_length(ctx, offset, t.size)
     return digest.hexdigest()
 
 
-def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
+def _check_reply(t: Transfer, body: ObjectReader, first: int, last: int) -> None:
+    """The reply must carry exactly bytes ``first``..``last`` of an object of ``t.size``
+    bytes (the size the listing or HEAD gave); anything else fails the file unwritten."""
+    wanted = last + 1 - first
+    whole = first == 0 and last + 1 == t.size
+    described = body.content_range
+    if described is not None:
+        start, end, total = described
+        agrees = (start, end) == (first, last) and total in (t.size, -1)
+        if not agrees and total not in (t.size, -1):
+            raise _wrong_size(t, total)
+        if not agrees:
+            raise WrongReply(
+                f"The server sent bytes {start}–{end} of “{t.key}” when bytes"
+                f" {first}–{last} were asked for.",
+                hint="Nothing of it was saved. Retry; if it persists, the server is misbehaving.",
+            )
+    elif not whole:
+        raise WrongReply(
+            f"The server ignored the range requested for “{t.key}” and sent"
+            f" a reply of {body.size} bytes.",
+            hint="Nothing of it was saved. Retry; if it persists, the server is misbehaving.",
+        )
+    if body.size != wanted:
+        raise _wrong_size(t, body.size, part=None if whole else wanted)
+
+
+def _wrong_size(t: Transfer, got: int, part: int | None = None) -> WrongReply:
+    what = f"a range of {part} bytes" if part is not None else f"an object of {t.size} bytes"
+    return WrongReply(
+        f"The server sent a reply of {got} bytes for {what}: “{t.key}”.",
+        hint=(
+            "Nothing of it was saved. The object may have changed since it was listed: "
+            "refresh and download it again; if it persists, the server is misbehaving."
+        ),
+    )
+
+
+def _refuse_error_document(t: Transfer, body: ObjectReader, first: bytes) -> None:
+    """A 200 reply without an ETag whose body is an S3 ``<Error>`` document is an error
+    some servers (and proxies) send in place of the object, not the object."""
+    if body.etag:
+        return
+    head = first[:1024].lstrip()
+    if head.startswith((b"<?xml", b"<Error")) and b"<Error>" in head:
+        raise WrongReply(
+            f"The server sent an error message instead of the contents of “{t.key}”.",
+            hint="Nothing of it was saved. Retry later; if it persists, the server is misbehaving.",
+            detail=head[:300].decode("utf-8", "replace"),
+        )
+
+
+def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]:
     """GET the object in ranges on the part pool.
 
     Returns each range's MD5 (only computed when the ETag is a composite of part MD5s,
@@ -164,7 +375,7 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
     count = part_count(t.size, t.part_size)
     verify = ctx.options.verify
     hash_ranges = verify and multipart_part_count(t.etag) > 1
-    kept = _ranges_kept(ctx, fd, count)
+    kept = _ranges_kept(ctx, fd, temp, count)
     ctx.progress(sum(p.size for p in kept.values()))
     abort = threading.Event()
     in_order = _InOrderHasher(fd, t, set(kept), abort) if verify and is_plain_md5(t.etag) else None
@@ -177,9 +388,8 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
         end = min(offset + t.part_size, t.size) - 1
         digest = md5_of(b"") if hash_ranges else None
         position = offset
-        with ctx.backend.get_object(
-            t.bucket, t.key, start=offset, end=end, if_match=t.etag, version_id=t.version_id
-        ) as body:
+        with _get_range(ctx, offset, end) as body:
+            _check_reply(t, body, offset, end)
             while position <= end:
                 if abort.is_set():
                     raise Stopped
@@ -187,13 +397,15 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
                 data = body.read(min(CHUNK, end + 1 - position))
                 if not data:
                     break
+                if position == offset:
+                    _refuse_error_document(t, body, data)
                 ctx.throttle(len(data))
                 _write(fd, t, data, position)
                 if digest is not None:
                     digest.update(data)
                 position += len(data)
                 ctx.progress(len(data))
-        _check_length(t, position - offset, end + 1 - offset)
+        _check_length(ctx, position - offset, end + 1 - offset)
         part = JournalPart(number, "", digest.hexdigest() if digest else "", end + 1 - offset)
         ctx.journal.add_part(t.id, part)
         if in_order is not None:
@@ -214,6 +426,24 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
         if in_order is not None:
             in_order.join()
     return [kept[n].md5 for n in range(1, count + 1)], whole
+
+
+def _get_range(ctx: RunContext, first: int, last: int) -> ObjectReader:
+    t = ctx.transfer
+    try:
+        return ctx.backend.get_object(
+            t.bucket, t.key, start=first, end=last, if_match=t.etag, version_id=t.version_id
+        )
+    except StorageError as error:
+        if error.code == "InvalidRange":
+            # The object is smaller than the listing said: not a range to try again.
+            raise WrongReply(
+                f"The server has fewer bytes of “{t.key}” than the {t.size} it listed.",
+                hint="Nothing of it was saved. The object may have changed since it was"
+                " listed: refresh and download it again.",
+                detail=error.detail,
+            ) from error
+        raise
 
 
 class _InOrderHasher(threading.Thread):
@@ -281,8 +511,9 @@ def _write_back(fd: int, offset: int, length: int) -> None:
             advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
-def _ranges_kept(ctx: RunContext, fd: int, count: int) -> dict[int, JournalPart]:
-    """Ranges a previous attempt wrote (journalled after the write), if the file is intact."""
+def _ranges_kept(ctx: RunContext, fd: int, temp: Path, count: int) -> dict[int, JournalPart]:
+    """Ranges a previous attempt wrote (journalled after the write) into this same file;
+    a new file is first given its full length, if the disk has room for it."""
     t = ctx.transfer
     try:
         length = os.fstat(fd).st_size
@@ -290,21 +521,34 @@ def _ranges_kept(ctx: RunContext, fd: int, count: int) -> dict[int, JournalPart]
         raise local_error(exc, t.local_path, writing=True) from exc
     kept = {p.number: p for p in ctx.journal.parts(t.id) if p.number <= count}
     if length != t.size:
-        # A new download, or the .part file was truncated or replaced: start clean.
+        # A new download: no range is there yet.
         kept = {}
         ctx.journal.clear_parts(t.id)
         try:
+            # Fail now, not with a huge sparse file that can never be filled.
+            check_free_space(temp.parent, t.name, t.size - length)
             os.ftruncate(fd, t.size)
+        except LocalFileError:
+            _remove_own(ctx.journal, t.id)  # nothing was received: nothing to keep
+            raise
         except OSError as exc:
-            raise local_error(exc, t.local_path, writing=True) from exc
+            _remove_own(ctx.journal, t.id)
+            raise local_error(exc, t.local_path, writing=True, resumable=False) from exc
+        st = os.fstat(fd)
+        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, t.size))
     return kept
 
 
-def _check_length(t: Transfer, got: int, expected: int) -> None:
+def _check_length(ctx: RunContext, got: int, expected: int) -> None:
     if got != expected:
+        t = ctx.transfer
+        # Only ranges already journalled are kept; a file fetched in one GET starts over.
+        kept = t.multipart and bool(ctx.journal.parts(t.id))
         raise StorageError(
             f"The server ended the download of “{t.key}” early ({got} of {expected} bytes).",
-            hint="Retry: the download continues from what was received.",
+            hint="Retry: the download continues from the ranges already received."
+            if kept
+            else "Retry: the download starts again.",
         )
 
 

@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (transfer_id, number)
 );
 CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state);
+-- A download's temporary file, as created: a resume reuses it only if the file at that path
+-- is still this one (device and inode, as text: Windows' file ids exceed SQLite's integers).
+CREATE TABLE IF NOT EXISTS partials (
+    transfer_id INTEGER PRIMARY KEY REFERENCES transfers(id) ON DELETE CASCADE,
+    path        TEXT    NOT NULL,
+    device      TEXT    NOT NULL,
+    inode       TEXT    NOT NULL,
+    size        INTEGER NOT NULL             -- its length once preallocated (ranges) or 0
+);
 """
 
 
@@ -128,6 +137,16 @@ class JournalPart:
     number: int
     etag: str
     md5: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartialFile:
+    """A download's temporary file and its identity when this process created it."""
+
+    path: Path
+    device: int
+    inode: int
     size: int
 
 
@@ -327,6 +346,41 @@ class Journal:
         self.flush()
         with self._write() as db:
             db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+
+    # ── temporary files of downloads ─────────────────────────────────────────────────────
+
+    def set_partial(self, transfer_id: int, partial: PartialFile) -> None:
+        """Record the temporary file a download created (replacing any earlier one)."""
+        self.flush()
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
+                " VALUES (?,?,?,?,?)",
+                (
+                    transfer_id,
+                    str(partial.path),
+                    str(partial.device),
+                    str(partial.inode),
+                    partial.size,
+                ),
+            )
+
+    def partial(self, transfer_id: int) -> PartialFile | None:
+        self.flush()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT path, device, inode, size FROM partials WHERE transfer_id = ?",
+                (transfer_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return PartialFile(Path(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    def forget_partial(self, transfer_id: int) -> None:
+        """The temporary file is gone (renamed to the target, or deleted)."""
+        self.flush()
+        with self._write() as db:
+            db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
 
 
 def _flush_at_exit(ref: weakref.ref[Journal]) -> None:

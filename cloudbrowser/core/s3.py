@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import sys
 import threading
 import warnings
@@ -1171,6 +1172,7 @@ class S3Backend:
                 bucket=bucket,
                 key=key,
                 content_type=str(reply.get("ContentType", "")),
+                content_range=str(reply.get("ContentRange", "")),
             )
 
         return _guard(call, bucket=bucket, key=key)
@@ -1196,12 +1198,18 @@ class ObjectReader:
         bucket: str,
         key: str,
         content_type: str = "",
+        content_range: str = "",
     ) -> None:
         self._stream = stream
+        #: The reply's Content-Length: what the server says it is sending.
         self.size = size
         self.content_type = content_type
         self.etag = etag
         self.modified = modified
+        #: ``(first, last, total)`` from a ranged reply's Content-Range (``total`` -1 when
+        #: the server gives "*"); None when the reply has none (a whole object, or a server
+        #: that ignored the Range). The caller compares it with what it asked for.
+        self.content_range = parse_content_range(content_range)
         self._where = (bucket, key)
 
     def read(self, amount: int) -> bytes:
@@ -1217,6 +1225,18 @@ class ObjectReader:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+
+
+def parse_content_range(header: str) -> tuple[int, int, int] | None:
+    """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
+    match = _CONTENT_RANGE.fullmatch(header) if header else None
+    if match is None:
+        return None
+    total = -1 if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────

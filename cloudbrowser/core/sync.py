@@ -28,12 +28,13 @@ from cloudbrowser.core.checksums import (
     md5_of,
     multipart_part_count,
 )
-from cloudbrowser.core.downloads import PARTIAL_SUFFIX, guess_part_size
+from cloudbrowser.core.downloads import guess_part_size, is_temporary_name
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfer_plan import claim_target
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -183,12 +184,17 @@ def plan_download_sync(
     objects = remote_objects(backend, bucket, prefix, cancel)
     files = local_files(root, plan.refused) if root.exists() else {}
     wanted: set[str] = set()
+    claimed: dict[str, str] = {}
     for rel, obj in objects.items():
         _check(cancel)
         try:
             target = local_path_for(obj.key, prefix, root)
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
+            continue
+        why = claim_target(claimed, obj.key, target, root)
+        if why:
+            plan.refused.append((obj.key, why))
             continue
         wanted.add(rel)
         f = files.get(rel)
@@ -208,11 +214,11 @@ def plan_download_sync(
             )
         )  # fmt: skip
     if delete:
-        # An interrupted download's ".part" file is kept: `resume` continues from it.
+        # An interrupted download's temporary file is kept: `resume` continues from it.
         plan.delete_files = [
             f.path
             for rel, f in files.items()
-            if rel not in wanted and rel.removesuffix(PARTIAL_SUFFIX) not in wanted
+            if rel not in wanted and not is_temporary_name(f.path.name)
         ]
     return plan
 

@@ -9,7 +9,9 @@ everything known: each planned item says whether its target exists, and carries 
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -273,6 +275,7 @@ def plan_downloads(
             objects.append(entry)
 
     targets: dict[Path, Entry] = {}
+    claimed: dict[str, str] = {}
     for obj in objects:
         if obj.key.endswith(DELIMITER):
             # A folder placeholder ("dir/", usually empty): becomes a local folder.
@@ -284,9 +287,15 @@ def plan_downloads(
                 plan.refused.append((obj.key, error.message))
             continue
         try:
-            targets[local_path_for(obj.key, base_prefix, destination)] = obj
+            path = local_path_for(obj.key, base_prefix, destination)
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
+            continue
+        why = claim_target(claimed, obj.key, path, destination)
+        if why:
+            plan.refused.append((obj.key, why))
+        else:
+            targets[path] = obj
 
     # "dir" (an object) and "dir/file" cannot both exist on a disk.
     folders = {parent for path in targets for parent in path.parents}
@@ -303,6 +312,40 @@ def plan_downloads(
         )
         plan.items.append(_local_conflict(request, set(targets)))
     return plan
+
+
+def claim_target(claimed: dict[str, str], key: str, path: Path, destination: Path) -> str:
+    """Claim ``path`` as the file ``key`` is downloaded to; "" if it may be, else why not.
+
+    ``claimed`` (the same dict for a whole plan) maps each path taken so far to its key. A
+    path is refused when another key of the plan already writes it (compared as the disk
+    compares names: case-insensitively on Windows and macOS), or when a part of it has the
+    form of a download's temporary file (``.name.cbpart-7``), which is reserved so that no
+    object can land on, or be overwritten by, another transfer's temporary file.
+    """
+    from cloudbrowser.core.downloads import is_temporary_name
+
+    try:
+        parts = path.relative_to(destination).parts
+    except ValueError:
+        parts = (path.name,)
+    if any(is_temporary_name(part) for part in parts):
+        return "its name has the form cloudbrowser reserves for temporary files (“.….cbpart-…”)"
+    same = _as_disk_compares(path)
+    other = claimed.get(same)
+    if other is not None and other != key:
+        return f"the object “{other}” is saved to the same file (“{path.name}”)"
+    claimed[same] = key
+    return ""
+
+
+def _as_disk_compares(path: Path) -> str:
+    """A path as the local disk tells names apart: Windows and macOS disks are (by default)
+    case-insensitive, and macOS normalises Unicode."""
+    text = str(path)
+    if sys.platform in ("win32", "darwin"):
+        return unicodedata.normalize("NFC", text).casefold()
+    return text
 
 
 def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:

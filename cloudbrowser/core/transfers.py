@@ -8,7 +8,7 @@ deadlock.
 
 Every transfer is a row in the :class:`~cloudbrowser.core.journal.Journal` before any byte
 moves, so a crash or a ``kill -9`` loses nothing: the next process lists it as paused and
-continues it from the parts the server (upload) or the ``.part`` file (download) holds.
+continues it from the parts the server (upload) or the temporary file (download) holds.
 
 Observers **pull** state rather than receive a callback per chunk: :meth:`TransferQueue.changes`
 returns the transfers that changed since the last call. The GUI polls it at 10 Hz, the CLI's
@@ -497,7 +497,7 @@ class TransferQueue:
         self._stop(ids, State.PAUSED)
 
     def cancel(self, ids: Iterable[int]) -> None:
-        """Stop transfers and remove their partial data (multipart upload, ``.part`` file)."""
+        """Stop transfers and remove their partial data (multipart upload, temporary file)."""
         self._stop(ids, State.CANCELLED)
 
     def _stop(self, ids: Iterable[int], as_state: State) -> None:
@@ -665,17 +665,17 @@ class TransferQueue:
             self._set_state(t, outcome, journal=False)
 
     def _discard_partial(self, t: Transfer) -> None:
-        """After a cancel: abort the multipart upload or delete the ``.part`` file."""
-        from cloudbrowser.core.downloads import partial_path
+        """After a cancel: abort the multipart upload or delete the download's temporary file."""
+        from cloudbrowser.core.downloads import discard_partial
 
         try:
             if t.direction is Direction.UPLOAD and t.upload_id:
                 self._backends(t.connection).abort_multipart_upload(t.bucket, t.key, t.upload_id)
             elif t.direction is Direction.DOWNLOAD:
-                partial_path(t.local_path).unlink(missing_ok=True)
+                discard_partial(self.journal, t.id)
         except (CloudBrowserError, OSError) as exc:
             # The cancel itself stands; what is left over shows in "Clean up incomplete
-            # uploads…" or as a stray .part file.
+            # uploads…" or as a stray hidden temporary file.
             log.warning("could not clean up after cancelling transfer %s: %s", t.id, exc)
         t.upload_id = ""
         t.bytes_done = 0

@@ -3,8 +3,8 @@
 * **kill -9**: ``transfer_child.py`` runs the real engine (S3Backend, Journal, TransferQueue)
   in a child process, slowed by a bandwidth limit; once the journal shows a finished part the
   child is SIGKILLed, and a new queue in this process continues from the same journal.
-* **full disk**: a child process with ``RLIMIT_FSIZE`` (and SIGXFSZ ignored) gets EFBIG
-  from its writes, as on a full disk.
+* **file size limit**: a child process with ``RLIMIT_FSIZE`` (and SIGXFSZ ignored) gets
+  EFBIG from its writes, as on a file system that caps file size (FAT32).
 * **dying server**: an ``rclone serve s3`` of the test's own is killed mid-transfer and
   started again on the same port and folder.
 * **hostile keys**: a property test of ``local_path_for`` and real downloads of objects
@@ -29,7 +29,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudbrowser.core.connection import Credentials
-from cloudbrowser.core.downloads import partial_path
 from cloudbrowser.core.errors import (
     ConfigError,
     EndpointUnreachable,
@@ -55,6 +54,7 @@ from tests.contract.test_transfers import (
     make_file,
     open_uploads,
     remote_bytes,
+    temporaries,
     upload,
     wait_until,
 )
@@ -232,7 +232,8 @@ def test_download_killed_mid_way_resumes_with_only_the_missing_ranges(
 
     kept = len(reader.parts(1))
     assert 1 <= kept < 6
-    assert partial_path(target).stat().st_size == BIG, "ranges are written in place"
+    [temp] = temporaries(target)
+    assert temp.stat().st_size == BIG, "ranges are written in place"
     assert not target.exists(), "the real name only ever holds a complete, verified file"
 
     backend = counting(server)
@@ -246,11 +247,11 @@ def test_download_killed_mid_way_resumes_with_only_the_missing_ranges(
     assert (t.state, t.error) == (State.DONE, None)
     assert t.verified, t.note
     assert target.read_bytes() == data
-    assert not partial_path(target).exists()
+    assert temporaries(target) == []
     assert backend.calls["get_object"] == 6 - kept, "journalled ranges are not fetched again"
 
 
-# ── full disk ───────────────────────────────────────────────────────────────────────────
+# ── file size limit ──────────────────────────────────────────────────────────────────────
 
 
 @pytest.mark.parametrize(
@@ -258,12 +259,12 @@ def test_download_killed_mid_way_resumes_with_only_the_missing_ranges(
     [
         # One GET: the first 1 MiB chunk fits, the second is cut short, then EFBIG.
         (3 * MiB, MiB + 1000),
-        # Ranges: the .part file cannot even be made full length (EFBIG from ftruncate).
+        # Ranges: the temporary file cannot even be made full length (EFBIG from ftruncate).
         (3 * PART + 1, 2 * PART),
     ],
     ids=["single-get", "ranged"],
 )
-def test_full_disk_fails_clearly_keeps_the_part_file_and_resumes(
+def test_file_size_limit_fails_clearly_and_retries(
     server: S3Server,
     children: Children,
     queues: list[TransferQueue],
@@ -282,13 +283,16 @@ def test_full_disk_fails_clearly_keeps_the_part_file_and_resumes(
 
     [report] = child_report(child)
     assert (report["state"], report["error_type"]) == ("failed", "LocalFileError")
-    assert report["message"] == "The disk is full: “x.bin” could not be written completely."
-    # The hint says what a retry will do: continue the ranges, or fetch a small file again.
-    ranged = size > PART
-    assert ("continues from there" if ranged else "downloaded again") in report["hint"]
+    # EFBIG is a limit on file size, not a full disk: said as such.
+    assert report["message"] == "“x.bin” is too large for this file system."
+    # The hint says what a retry will do: nothing was kept that a retry could continue.
+    assert "downloaded again" in report["hint"]
     assert not target.exists(), "never a truncated file under the real name"
-    assert partial_path(target).exists(), "what was downloaded is kept"
-    assert partial_path(target).stat().st_size <= limit
+    if size > PART:
+        assert temporaries(target) == [], "no sparse file of the full length is left behind"
+    else:
+        [temp] = temporaries(target)
+        assert temp.stat().st_size <= limit
 
     queue = queue_on(counting(server), Journal(journal_path), options)
     queues.append(queue)
@@ -302,13 +306,13 @@ def test_full_disk_fails_clearly_keeps_the_part_file_and_resumes(
     assert queue.wait([t], timeout=60)
     assert (t.state, t.error) == (State.DONE, None)
     assert target.read_bytes() == data
-    assert not partial_path(target).exists()
+    assert temporaries(target) == []
 
 
-def test_disk_full_mid_ranges_keeps_the_ranges_written_before(
+def test_write_refused_mid_ranges_keeps_the_ranges_written_before(
     server: S3Server, children: Children, queues: list[TransferQueue], tmp_path: Path
 ) -> None:
-    """A resumed ranged download on a disk that fills up: the .part file already has its
+    """A resumed ranged download whose writes start failing: the temporary file already has its
     full length, writes past the limit fail; the resume after that fetches only what the
     journal does not hold."""
     bucket = server.bucket()
@@ -324,7 +328,8 @@ def test_disk_full_mid_ranges_keeps_the_ranges_written_before(
     wait_until(lambda: len(first.journal.parts(t.id)) >= 1)
     first.pause([t.id])
     assert first.wait([t], timeout=30)
-    assert partial_path(target).stat().st_size == size
+    [temp] = temporaries(target)
+    assert temp.stat().st_size == size
     kept = len(first.journal.parts(t.id))
     assert kept < 4
 
@@ -334,7 +339,7 @@ def test_disk_full_mid_ranges_keeps_the_ranges_written_before(
     )
     [report] = child_report(child)
     assert (report["state"], report["error_type"]) == ("failed", "LocalFileError")
-    assert "disk is full" in report["message"]
+    assert "too large for this file system" in report["message"]
     assert "continues from there" in report["hint"]
     assert not target.exists()
     assert len(first.journal.parts(t.id)) == kept, "no range is journalled that was not written"
@@ -460,7 +465,7 @@ def test_download_survives_the_server_dying_and_coming_back(
     assert isinstance(t.error, EndpointUnreachable), (repr(t.error), t.error.detail)
     assert t.error.retryable
     assert not target.exists()
-    assert partial_path(target).exists()
+    assert len(temporaries(target)) == 1
     kept = len(queue.journal.parts(t.id))
     assert kept >= 1
     calls_before = backend.calls["get_object"]
@@ -472,7 +477,7 @@ def test_download_survives_the_server_dying_and_coming_back(
     assert (t.state, t.error) == (State.DONE, None)
     assert t.verified, t.note
     assert target.read_bytes() == data
-    assert not partial_path(target).exists()
+    assert temporaries(target) == []
     assert backend.calls["get_object"] - calls_before == 6 - kept
 
 

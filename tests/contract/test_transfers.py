@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cloudbrowser.core.downloads import partial_path
+from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.errors import ConfigError, IntegrityError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.s3 import ObjectReader, S3Backend
@@ -122,6 +122,17 @@ def run(queue: TransferQueue, requests: list[TransferRequest]) -> list[Transfer]
     return transfers
 
 
+def temporaries(target: Path) -> list[Path]:
+    """The download temporary files beside ``target`` (hidden, ``.name.cbpart-<id>``)."""
+    if not target.parent.is_dir():
+        return []
+    return sorted(
+        p
+        for p in target.parent.iterdir()
+        if is_temporary_name(p.name) and p.name.startswith(f".{target.name}.")
+    )
+
+
 def remote_bytes(server: S3Server, bucket: str, key: str) -> bytes:
     return server.client.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
 
@@ -160,7 +171,7 @@ def test_upload_then_download_round_trips_and_verifies(
     [down] = run(queue, [download(server, bucket, "dir/file.bin", target)])
     assert (down.state, down.error) == (State.DONE, None)
     assert target.read_bytes() == data
-    assert not partial_path(target).exists()
+    assert temporaries(target) == []
     assert down.bytes_done == size
     # The local copy carries the object's time, so "only if newer" can compare them.
     head = server.client.head_object(Bucket=bucket, Key="dir/file.bin")
@@ -213,7 +224,7 @@ def test_corrupted_download_fails_and_never_takes_the_real_name(
     assert t.state is State.FAILED
     assert isinstance(t.error, IntegrityError)
     assert not target.exists()
-    assert not partial_path(target).exists(), "wrong bytes are not kept for a resume"
+    assert temporaries(target) == [], "wrong bytes are not kept for a resume"
 
 
 def test_verification_off_says_so(
@@ -296,7 +307,7 @@ def test_paused_download_resumes_with_only_the_missing_ranges(
     queue.pause([t.id])
     assert queue.wait([t], timeout=30)
     assert t.state is State.PAUSED
-    assert partial_path(target).exists() and not target.exists()
+    assert len(temporaries(target)) == 1 and not target.exists()
     kept = len(queue.journal.parts(t.id))
 
     queue.set_options(OPTIONS)
@@ -321,7 +332,7 @@ def test_cancelled_download_leaves_no_partial_file(
     queue.cancel([t.id])
     assert queue.wait([t], timeout=30)
     assert t.state is State.CANCELLED
-    assert not target.exists() and not partial_path(target).exists()
+    assert not target.exists() and temporaries(target) == []
 
 
 def test_restore_lists_interrupted_transfers_as_paused(
