@@ -287,6 +287,7 @@ def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_b
                 size=t.size,
                 state=t.state.value,
                 verified=t.verified,
+                reason=_unverified_reason(t),
                 error=t.error.message if t.error else "",
                 hint=t.error.hint if t.error else "",
                 note=t.note,
@@ -304,7 +305,10 @@ def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_b
         )
         parts = [f"{verb} {len(done)} file{'s' if len(done) != 1 else ''} ({human_size(size)})"
                  f" in {elapsed:.1f} s{rate}"]  # fmt: skip
-        if done and all(t.verified for t in done):
+        unverified = sum(not t.verified for t in done)
+        if unverified:
+            parts.append(f"{unverified} not verified")
+        elif done:
             parts.append("all verified")
         if skipped:
             parts.append(f"{len(skipped)} skipped (exist)")
@@ -314,6 +318,16 @@ def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_b
             parts.append(f"{len(unfinished)} not finished")
         out.note("; ".join(parts))
     return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
+
+
+def _unverified_reason(t: Transfer) -> str:
+    """Why ``"verified"`` is false ("" when it is true): the note of a file that arrived but
+    could not be checked, or the error of one that did not arrive."""
+    if t.verified:
+        return ""
+    if t.error is not None:
+        return t.error.message
+    return t.note or f"the transfer is {t.state.value}"
 
 
 def _where(t: Transfer) -> str:

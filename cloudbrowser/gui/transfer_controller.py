@@ -459,9 +459,12 @@ class TransferController(QObject):
             )
         ]
         if summary.unverified:
+            names = ", ".join(t.name for t in summary.unverified[:3])
+            if len(summary.unverified) > 3:
+                names += ", …"
             parts.append(
-                self.tr("{n} not verified: {note}").format(
-                    n=len(summary.unverified), note=summary.unverified[0].note
+                self.tr("{n} not verified ({names}): {note}").format(
+                    n=len(summary.unverified), names=names, note=summary.unverified[0].note
                 )
             )
         elif summary.done:

@@ -189,6 +189,9 @@ class TransferListModel(QAbstractTableModel):
             return _percent(t)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(t)
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.STATE and unverified(t):
+            # Arrived but unchecked is a warning, never a quiet success.
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             pixmap = (
                 QStyle.StandardPixmap.SP_ArrowUp
@@ -368,6 +371,11 @@ def _percent(t: Transfer) -> int:
     return int(100 * t.bytes_done / t.size) if t.size else 0
 
 
+def unverified(t: Transfer) -> bool:
+    """Done, but not checked against the server's checksum (``t.note`` says why)."""
+    return t.state is State.DONE and not t.verified
+
+
 def state_text(t: Transfer) -> str:
     """The State column: what is happening, and for a finished one whether it was verified."""
     if t.state is State.RUNNING:
@@ -380,7 +388,11 @@ def state_text(t: Transfer) -> str:
         return (
             QCoreApplication.translate("TransferListModel", "Done, verified")
             if t.verified
-            else QCoreApplication.translate("TransferListModel", "Done (not verified)")
+            else QCoreApplication.translate("TransferListModel", "Done, NOT verified: {why}").format(
+                why=t.note
+            )
+            if t.note
+            else QCoreApplication.translate("TransferListModel", "Done, NOT verified")
         )
     if t.state is State.FAILED:
         return (
