@@ -11,7 +11,7 @@ import pytest
 from cloudbrowser.core.downloads import is_temporary_name
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
-from tests.hostile import Forward, Reply, Request
+from tests.hostile import Forward, Reply, Request, opaque_etags
 
 MiB = 1024 * 1024
 
@@ -117,20 +117,6 @@ def test_a_head_claiming_a_larger_object_leaves_no_sparse_file(
     assert f"a reply of 1000 bytes for an object of {64 * MiB} bytes" in result.err
     assert "continues from what was received" not in result.err
     assert list(dest.iterdir()) == []
-
-
-def opaque_etags(request: Request, forward: Forward) -> Reply | None:
-    """A server that gives no MD5: every ETag is an opaque token (and If-Match on it is
-    not passed on to moto, which knows the real one)."""
-    request.headers.pop("if-match", None)
-    reply = forward()
-    if reply.header("ETag"):
-        reply.set_header("ETag", '"opaque0token"')
-    if request.is_listing():
-        reply.body = re.sub(
-            rb"<ETag>[^<]*</ETag>", b"<ETag>&quot;opaque0token&quot;</ETag>", reply.body
-        )
-    return reply
 
 
 def test_not_verified_is_a_visible_warning_in_json_and_text(

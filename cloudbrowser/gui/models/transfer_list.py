@@ -385,15 +385,13 @@ def state_text(t: Transfer) -> str:
             else QCoreApplication.translate("TransferListModel", "Downloading")
         )
     if t.state is State.DONE:
-        return (
-            QCoreApplication.translate("TransferListModel", "Done, verified")
-            if t.verified
-            else QCoreApplication.translate("TransferListModel", "Done, NOT verified: {why}").format(
-                why=t.note
-            )
-            if t.note
-            else QCoreApplication.translate("TransferListModel", "Done, NOT verified")
-        )
+        if t.verified:
+            return QCoreApplication.translate("TransferListModel", "Done, verified")
+        if t.note:
+            return QCoreApplication.translate(
+                "TransferListModel", "Done, NOT verified: {why}"
+            ).format(why=t.note)
+        return QCoreApplication.translate("TransferListModel", "Done, NOT verified")
     if t.state is State.FAILED:
         return (
             QCoreApplication.translate("TransferListModel", "Failed: {why}").format(
