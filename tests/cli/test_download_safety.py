@@ -61,6 +61,39 @@ def test_get_never_writes_through_a_planted_link_nor_a_users_part_file(
     assert (dest / "movie.mkv").read_bytes() == b"M" * 5000
 
 
+def test_sync_refuses_the_reserved_name_and_delivers_the_rest(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    objects = {"s/doc": b"D" * 300, "s/doc.part": b"P" * 200, "s/.doc.cbpart-1": b"T"}
+    server.put(bucket, objects)
+    dest = tmp_path / "mirror"
+    result = cli("sync", f"s3://{bucket}/s/", str(dest))
+    assert result.code == 1
+    assert ".doc.cbpart-1" in result.err and "reserves for temporary files" in result.err
+    assert (dest / "doc").read_bytes() == objects["s/doc"]
+    assert (dest / "doc.part").read_bytes() == objects["s/doc.part"]
+    assert not (dest / ".doc.cbpart-1").exists()
+
+
+def test_sync_delete_keeps_a_download_in_progress(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"s/doc": b"D" * 300})
+    dest = tmp_path / "mirror"
+    dest.mkdir()
+    # Another download's temporary file in the folder: --delete must not take it away.
+    in_progress = dest / ".big.iso.cbpart-9"
+    in_progress.write_bytes(b"half")
+    (dest / "stale.txt").write_bytes(b"gone from the bucket")
+    result = cli("sync", "--delete", "-y", f"s3://{bucket}/s/", str(dest))
+    assert result.code == 0, result.err
+    assert not (dest / "stale.txt").exists()
+    assert in_progress.read_bytes() == b"half"
+    assert (dest / "doc").read_bytes() == b"D" * 300
+
+
 # ── a lying server ──────────────────────────────────────────────────────────────────────
 
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
@@ -400,7 +401,7 @@ def test_dragging_out_hands_over_verified_copies_once_downloaded(
         "docs/b.txt": b"p/docs/b.txt",
         "docs/sub/c.txt": b"p/docs/sub/c.txt",
     }
-    assert not list(mime.folder.rglob("*.part"))
+    assert not [p for p in mime.folder.rglob("*") if is_temporary_name(p.name)]
     transfers = [t for t in window.transfers.queue.transfers() if t.batch == mime.batch]
     assert len(transfers) == 3 and all(t.state is State.DONE and t.verified for t in transfers)
     window._on_drag_ended(mime, True)
@@ -428,7 +429,7 @@ def test_a_drag_out_dropped_nowhere_stops_its_downloads(
     [t] = [t for t in queue.transfers() if t.batch == mime.batch]
     assert t.state is State.CANCELLED
     assert not (mime.folder / "big.bin").exists()
-    assert not (mime.folder / "big.bin.part").exists()
+    assert not [p for p in mime.folder.iterdir() if is_temporary_name(p.name)]
 
 
 def test_stale_drag_staging_folders_are_removed() -> None:
