@@ -37,6 +37,7 @@ from cloudbrowser.core.transfer_plan import (
     Existing,
     Plan,
     PlannedTransfer,
+    claim_target,
     plan_downloads,
     plan_uploads,
 )
@@ -148,6 +149,9 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
     parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
     # Into a folder the object's own name is used: refused when it cannot be saved safely.
     target = local_path_for(src.key, parent, dest) if into_folder else dest
+    why = claim_target({}, src.key, target, target.parent)
+    if why:
+        return Plan(refused=[(str(src), why)])
     request = TransferRequest(
         Direction.DOWNLOAD, name, src.bucket, src.key, target, info.size, info.modified, info.etag
     )

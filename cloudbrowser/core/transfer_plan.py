@@ -390,6 +390,10 @@ def plan_version_download(connection: str, bucket: str, version: Version, target
     except UnsafeKey as error:
         plan.refused.append((version.key, error.message))
         return plan
+    why = claim_target({}, version.key, path, target.parent)
+    if why:
+        plan.refused.append((version.key, why))
+        return plan
     request = TransferRequest(
         Direction.DOWNLOAD,
         connection,

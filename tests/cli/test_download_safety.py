@@ -171,3 +171,14 @@ def test_not_verified_is_a_visible_warning_in_json_and_text(
     assert "downloaded 2 files" in text.err and "2 not verified" in text.err
     assert "all verified" not in text.err
     assert (tmp_path / "text/n/a.txt").read_bytes() == b"aaaa"
+
+
+def test_get_of_a_key_with_the_reserved_form_is_refused(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"f/.x.cbpart-1": b"looks like ours"})
+    result = cli("get", f"s3://{bucket}/f/.x.cbpart-1", str(tmp_path) + "/")
+    assert result.code == 1
+    assert "reserves for temporary files" in result.err
+    assert not (tmp_path / ".x.cbpart-1").exists()

@@ -25,11 +25,15 @@ from hypothesis import strategies as st
 
 from cloudbrowser.core import downloads
 from cloudbrowser.core.downloads import is_temporary_name, temporary_name
-from cloudbrowser.core.entries import Entry, ListPage
+from cloudbrowser.core.entries import Entry, ListPage, Version
 from cloudbrowser.core.errors import LocalFileError, StorageError
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.s3 import S3Backend
-from cloudbrowser.core.transfer_plan import plan_downloads
+from cloudbrowser.core.transfer_plan import (
+    plan_downloads,
+    plan_version_download,
+    version_file_name,
+)
 from cloudbrowser.core.transfers import MiB, TransferOptions, TransferQueue
 from tests.conftest import S3Server
 from tests.contract.test_transfers import (
@@ -346,6 +350,15 @@ def test_no_two_planned_writes_are_one_path(plan_root: Path, keys: list[str]) ->
     planned = {item.request.key for item in plan.items}
     assert set(keys) == planned | refused
     assert all(why for _key, why in plan.refused)
+
+
+def test_a_version_download_to_a_reserved_name_is_refused(tmp_path: Path) -> None:
+    version = Version(".x.cbpart-1", "v1", 1_700_000_000.0, size=3, etag="e")
+    target = tmp_path / version_file_name(version.key, version.modified)
+    plan = plan_version_download("c", "b", version, target)
+    assert plan.items == []
+    [(key, why)] = plan.refused
+    assert key == ".x.cbpart-1" and "reserves for temporary files" in why
 
 
 # ── every key delivered byte-identical or named ─────────────────────────────────────────

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError, StorageError
-from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+from cloudbrowser.core.journal import Direction, Journal, JournalRecord, PartialFile, State
 from cloudbrowser.core.transfers import Transfer
 
 #: The transfers table as the first journal version wrote it (no error kind or hint).
@@ -123,3 +123,24 @@ def test_a_journal_from_before_version_downloads_gains_the_version_column(
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(transfers)")]
     assert columns.count("version_id") == 1
     reopened.close()
+
+
+def test_a_download_temporary_file_is_journalled_with_its_identity(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_FIRST_VERSION)  # a journal from before temporary files were kept
+    db.close()
+    journal = Journal(path)
+    [old] = journal.unfinished()
+    assert journal.partial(old.id) is None
+    # Windows file ids can exceed SQLite's 64-bit integers: kept exactly all the same.
+    temp = PartialFile(tmp_path / ".k.cbpart-1", device=2**64 + 3, inode=2**70 + 1, size=5)
+    journal.set_partial(old.id, temp)
+    assert Journal(path).partial(old.id) == temp
+    journal.set_partial(old.id, PartialFile(temp.path, 1, 2, 0))
+    assert journal.partial(old.id) == PartialFile(temp.path, 1, 2, 0)
+    journal.forget_partial(old.id)
+    assert journal.partial(old.id) is None
+    journal.set_partial(old.id, temp)
+    journal.remove([old.id])
+    assert journal.partial(old.id) is None, "forgotten with its transfer"
