@@ -119,7 +119,7 @@ def run_download(ctx: RunContext) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise local_error(exc, target, writing=True) from exc
+        raise local_error(exc, target, writing=True, resumable=False) from exc
     fd, temp = _open_temporary(ctx)
     try:
         if t.multipart:
@@ -127,7 +127,7 @@ def run_download(ctx: RunContext) -> None:
         else:
             whole = _fetch_whole(ctx, fd)
             md5s = [whole]
-        _fsync(fd, target)
+        _fsync(fd, t)
         _verify(ctx, fd, md5s, whole)
         _check_still_written_file(fd, temp, t)
     except (IntegrityError, WrongReply):
@@ -144,7 +144,7 @@ def run_download(ctx: RunContext) -> None:
     try:
         replace_durably(temp, target)
     except OSError as exc:
-        raise local_error(exc, target, writing=True) from exc
+        raise local_error(exc, target, writing=True, resumable=t.multipart) from exc
     ctx.journal.forget_partial(t.id)
     try:
         if t.mtime:
@@ -254,7 +254,7 @@ def _check_still_written_file(fd: int, temp: Path, t: Transfer) -> None:
     try:
         written, there = os.fstat(fd), os.lstat(temp)
     except OSError as exc:
-        raise local_error(exc, t.local_path, writing=True) from exc
+        raise local_error(exc, t.local_path, writing=True, resumable=False) from exc
     if not (
         stat.S_ISREG(there.st_mode)
         and (written.st_dev, written.st_ino) == (there.st_dev, there.st_ino)
@@ -267,11 +267,11 @@ def _check_still_written_file(fd: int, temp: Path, t: Transfer) -> None:
         )
 
 
-def _fsync(fd: int, target: Path) -> None:
+def _fsync(fd: int, t: Transfer) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise local_error(exc, target, writing=True) from exc
+        raise local_error(exc, t.local_path, writing=True, resumable=t.multipart) from exc
 
 
 def _write(fd: int, t: Transfer, data: bytes, offset: int) -> None:
