@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from cloudbrowser import __version__
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.printable import printable
 from cloudbrowser.demo import DEMO_SERVER_FLAG
 from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # connection manager.
         connection = settings_from_args(args) if names_a_connection(args) else None
     except ConfigError as error:
-        print(f"cloudbrowser: {error}", file=sys.stderr)
+        print(f"cloudbrowser: {printable(str(error))}", file=sys.stderr)
         return 2
     from cloudbrowser.gui.app import run_gui  # Qt is imported only from here on
 

@@ -7,6 +7,7 @@ import sys
 
 from cloudbrowser.cli.output import UsageError
 from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.printable import printable
 
 
 def confirm(args: argparse.Namespace, question: str) -> None:
@@ -19,7 +20,7 @@ def confirm(args: argparse.Namespace, question: str) -> None:
             "Not deleting without confirmation.",
             hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
         )
-    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.write(f"{printable(question)} [y/N] ")
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise Cancelled("Nothing was deleted.")

@@ -56,6 +56,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
@@ -1015,7 +1016,9 @@ class FileOperations(QObject):
         return value if ok else None
 
     def _confirm(self, title: str, text: str, ok: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        # The question names keys: shown escaped, as plain text (never as HTML).
+        box = QMessageBox(QMessageBox.Icon.Warning, title, printable(text), parent=self.window)
+        box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -1032,9 +1035,10 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "Items already exist"),
             QCoreApplication.translate(
                 "FileOperations", "{n} item(s) already exist in {where}: {names}"
-            ).format(n=len(names), where=where or "/", names=shown),
+            ).format(n=len(names), where=printable(where or "/"), names=printable(shown)),
             parent=self.window,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         replace = box.addButton(
             QCoreApplication.translate("FileOperations", "Replace"),
             QMessageBox.ButtonRole.DestructiveRole,
