@@ -270,3 +270,12 @@ def listing_body(
         f"<IsTruncated>{truncated}</IsTruncated>{token}{contents}{prefixes}"
         "</ListBucketResult>"
     ).encode()
+
+
+def url_listing_body(bucket: str, keys: list[tuple[str, int]]) -> bytes:
+    """A ListObjectsV2 reply as S3 sends keys that XML 1.0 cannot carry (control
+    characters): ``EncodingType=url``, every key percent-encoded."""
+    quoted = [(urllib.parse.quote(key, safe="/"), size) for key, size in keys]
+    return listing_body(bucket, quoted).replace(
+        b"<KeyCount>", b"<EncodingType>url</EncodingType><KeyCount>"
+    )

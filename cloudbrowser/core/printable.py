@@ -25,6 +25,8 @@ import unicodedata
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 #: Format characters that shape text without hiding or reordering it.
 _KEPT = frozenset({"\u200c", "\u200d"})
+#: The escapes everyone reads at a glance.
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def is_unsafe(char: str) -> bool:
@@ -34,6 +36,8 @@ def is_unsafe(char: str) -> bool:
 
 def escape_char(char: str) -> str:
     """``"\\x1b"`` → ``\\x1b``, ``"\\u202e"`` → ``\\u202e``, as Python writes them."""
+    if char in _NAMED:
+        return _NAMED[char]
     code = ord(char)
     if code < 0x100:
         return f"\\x{code:02x}"
