@@ -29,6 +29,7 @@ from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore import utils as botocore_utils
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from urllib3.exceptions import InsecureRequestWarning
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -1255,35 +1256,80 @@ def _parse_listing_fast(
         return
     try:
         page = parse_list_objects_v2(body)
-    except (ET.ParseError, NotAListing):
-        # Not a listing: botocore reports it, and retries an <Error> sent with status 200.
-        if _CHECK_200_ERROR is not None:
-            _CHECK_200_ERROR(operation_model=operation_model, response_dict=response_dict)
-        return
+    except ET.ParseError as exc:
+        raise UnreadableReply("ListObjectsV2", f"it is not well-formed XML ({exc})", body) from exc
+    except NotAListing as exc:
+        if exc.args and exc.args[0] == "Error":
+            response_dict["status_code"] = 500  # S3's "200 with an <Error>": retried as a 500
+            return
+        raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
 
 
 def _skip_200_error_check_for_listings(client: Any) -> None:
-    """Stop botocore from parsing every listing body twice.
+    """Check 200 replies our way: listings once, garbage never retried.
 
     botocore's S3 handler for "200 with an <Error> body" parses each full response body
     with ElementTree before anything else may look at it: ~40% of a listing's client CPU.
-    For ListObjectsV2 the fast parser sees the root element anyway and hands any body that
-    is not a listing back to that same check (see _parse_listing_fast). Only this client's
-    handler is swapped; if botocore renames it, listings keep the double parse.
+    For ListObjectsV2 the fast parser sees the root element anyway (see
+    _parse_listing_fast); every other operation gets :func:`_check_200_reply`, botocore's
+    check except that a body which is not XML fails at once instead of after every retry.
+    Only this client's handlers are swapped.
     """
-    check = _CHECK_200_ERROR
-    if check is None:
-        return
 
     def check_unless_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
         if operation_model.name != "ListObjectsV2":
-            check(operation_model=operation_model, response_dict=response_dict, **kwargs)
+            _check_200_reply(operation_model, response_dict)
 
     events = client.meta.events
-    events.unregister("before-parse.s3.*", check)
+    if _CHECK_200_ERROR is not None:
+        events.unregister("before-parse.s3.*", _CHECK_200_ERROR)
     events.register_first("before-parse.s3.*", check_unless_listing)
+
+
+class UnreadableReply(Exception):
+    """A complete 200 reply whose body is not S3's XML (garbage, an entity-expansion bomb,
+    a proxy's HTML page). Raised from a botocore hook, so it is never retried: the same
+    request would get the same body (a reply cut short is an error before this point)."""
+
+    def __init__(self, operation: str, reason: str, body: bytes) -> None:
+        super().__init__(f"{operation}: {reason}")
+        self.operation = operation
+        self.reason = reason
+        self.start = body[:120]
+
+
+def _check_200_reply(operation_model: Any, response_dict: Any) -> None:
+    """botocore's check of a 200 XML body, except that garbage is not retried.
+
+    S3 may answer 200 with an ``<Error>`` body: that becomes a 500, retried as botocore
+    does. botocore also treats a body that is not XML at all as a reply cut short by the
+    network: a 500, retried with backoff, to end after every attempt as "Internal Server
+    Error". Such a reply arrived whole (one cut short fails before parsing), so it is
+    UnreadableReply at once.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes) or not body.strip():
+        return
+    output = operation_model.output_shape
+    if output is None or operation_model.has_event_stream_output:
+        return
+    payload = output.serialization.get("payload")
+    if payload is not None and output.members[payload].type_name in ("blob", "string"):
+        return  # the body is the object's own bytes (GetObject and the like)
+    parser = ET.XMLParser(target=ET.TreeBuilder())
+    try:
+        parser.feed(body)
+        root = parser.close()
+    except ET.ParseError as exc:
+        raise UnreadableReply(
+            operation_model.name, f"it is not well-formed XML ({exc})", body
+        ) from exc
+    if root.tag == "Error":
+        response_dict["status_code"] = 500
 
 
 #: Bodies below this go without "Expect: 100-continue" (see the function below).
@@ -1391,6 +1437,21 @@ _CREDENTIAL_CODES = {
 def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> CloudBrowserError:
     """Map a botocore/urllib3 exception to the cloudbrowser error a user can act on."""
     where = f"“{bucket}/{key}”" if key else (f"bucket “{bucket}”" if bucket else "the server")
+    if isinstance(exc, UnreadableReply | ResponseParserError):
+        operation = exc.operation if isinstance(exc, UnreadableReply) else "the request"
+        detail = (
+            f"{exc.reason}; the reply began with {exc.start!r}"
+            if isinstance(exc, UnreadableReply)
+            else str(exc)
+        )
+        return StorageError(
+            f"The server's reply to {operation} for {where} could not be read.",
+            hint="The server (or a proxy in front of it) sent something other than S3's XML. "
+            "Check the endpoint URL; if it is right, the server is at fault: report it to "
+            "its operator.",
+            detail=detail,
+            code="UnreadableReply",
+        )
     if isinstance(exc, bx.ClientError):
         return _translate_client_error(exc, bucket=bucket, key=key, where=where)
     if isinstance(exc, bx.SSLError):
