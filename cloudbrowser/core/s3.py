@@ -115,6 +115,8 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        #: Buckets a HEAD's follow-up found to exist: a 404 there is the key's, at once.
+        self._existing_buckets: set[str] = set()
 
     # ── client ──────────────────────────────────────────────────────────────────────────
 
@@ -278,7 +280,40 @@ class S3Backend:
                 metadata=dict(r.get("Metadata", {})),
             )
 
-        return _guard(call, bucket=bucket, key=key)
+        return self._head(call, bucket, key)
+
+    def _head(self, call: Callable[[], T], bucket: str, key: str) -> T:
+        """``_guard`` for a HEAD request, whose 403 or 404 has no body to say why.
+
+        A 404 may be a missing key or a missing bucket; a 403 a wrong secret, an unknown
+        access key, or a refusal. One cheap request that does have an error body (a
+        ListObjectsV2 of at most one key) tells them apart; a bucket found to exist is
+        remembered, so that existence checks (a 404 per free name) cost no second request.
+        """
+        try:
+            return _guard(call, bucket=bucket, key=key)
+        except (NotFound, AccessDenied) as error:
+            if error.code not in _BODILESS_CODES:
+                raise
+            if isinstance(error, NotFound) and bucket in self._existing_buckets:
+                raise
+            raise self._head_failure(bucket, key, error) from error
+
+    def _head_failure(self, bucket: str, key: str, error: StorageError) -> StorageError:
+        """The real cause of a bodiless 403/404 on HEAD ``bucket/key`` (``error``)."""
+        try:
+            _guard(
+                lambda: self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1),
+                bucket=bucket,
+            )
+        except (InvalidCredentials, BucketNotFound) as cause:
+            return cause  # the wrong secret or key id, the missing bucket: named exactly
+        except AccessDenied:
+            return error  # may not list, but the bucket exists: the HEAD's answer stands
+        except StorageError:
+            return error  # nothing more to learn (the server is gone, say)
+        self._existing_buckets.add(bucket)
+        return error
 
     # ── buckets, batch deletes, links ───────────────────────────────────────────────────
 
@@ -772,7 +807,7 @@ class S3Backend:
                 metadata={str(k): str(v) for k, v in r.get("Metadata", {}).items()},
             )
 
-        return _guard(call, bucket=bucket, key=key)
+        return self._head(call, bucket, key)
 
     def _require_tagging(self) -> None:
         if not capabilities(self.settings).tagging:
@@ -1286,6 +1321,10 @@ def _skip_200_error_check_for_listings(client: Any) -> None:
     if _CHECK_200_ERROR is not None:
         events.unregister("before-parse.s3.*", _CHECK_200_ERROR)
     events.register_first("before-parse.s3.*", check_unless_listing)
+
+
+#: The codes botocore makes up for an error reply without a body (HEAD's): the status.
+_BODILESS_CODES = frozenset({"403", "404", "Forbidden", "NotFound"})
 
 
 class UnreadableReply(Exception):
