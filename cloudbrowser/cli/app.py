@@ -8,15 +8,18 @@ and ``--help`` never loads boto3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.logs import remove_handlers, setup_logging
 from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
@@ -47,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="JSON lines, even on a terminal")
     fmt.add_argument("--text", action="store_true", help="text, even when piped")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+    out.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more to the log file and stderr: -v what happens, -vv debug (as the window)",
+    )
 
     parser = _Parser(
         prog="cloudbrowser",
@@ -205,6 +215,27 @@ def run(argv: list[str]) -> int:
     )
     module = importlib.import_module(f"cloudbrowser.cli.{args.module}")
     command: Command = module.run
+    with _logging(args.verbose):
+        return _run_command(command, args, out)
+
+
+@contextlib.contextmanager
+def _logging(verbosity: int) -> Iterator[None]:
+    """The window's redacted, rotating log file (warnings, more with ``-v``/``-vv``); on
+    stderr too with ``-v``. Undone afterwards, so that a caller running many commands in
+    one process (the tests) does not stack handlers."""
+    root, ours = logging.getLogger(), logging.getLogger("cloudbrowser")
+    saved = root.level, ours.level
+    setup_logging(verbosity, stderr=verbosity > 0)
+    try:
+        yield
+    finally:
+        remove_handlers()
+        root.setLevel(saved[0])
+        ours.setLevel(saved[1])
+
+
+def _run_command(command: Command, args: argparse.Namespace, out: Output) -> int:
     try:
         return command(args, out)
     except CloudBrowserError as error:
