@@ -157,8 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     mb = command("mb", "cmd_buckets", "create a bucket")
     mb.add_argument("bucket", metavar="s3://BUCKET")
-    rb = command("rb", "cmd_buckets", "delete an empty bucket")
+    rb = command("rb", "cmd_buckets", "delete an empty bucket (--force: and all it holds)")
     rb.add_argument("bucket", metavar="s3://BUCKET")
+    rb.add_argument(
+        "--force",
+        action="store_true",
+        help="delete the objects, old versions and unfinished uploads too (asks first)",
+    )
     _destructive(rb)
 
     versions = command("versions", "cmd_versions", "list the versions of an object or prefix")
