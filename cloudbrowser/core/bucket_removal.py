@@ -73,7 +73,7 @@ def what_remains(backend: S3Backend, bucket: str) -> list[str]:
         found.append(OBJECTS)
     if any(_is_old(v) for v in _first_versions(backend, bucket)):
         found.append(VERSIONS)
-    if _uploads(backend, bucket):
+    if unfinished_uploads(backend, bucket):
         found.append(UPLOADS)
     return found
 
@@ -102,7 +102,7 @@ def count_bucket(
         versioned = bool(backend.bucket_versioning(bucket))
     except NoVersioning:
         versioned = False
-    uploads = len(_uploads(backend, bucket))
+    uploads = len(unfinished_uploads(backend, bucket))
     return BucketCount(counted.objects, counted.bytes, versions, uploads, versioned)
 
 
@@ -131,15 +131,21 @@ def empty_bucket(
         cancel=cancel,
     )
     result: OperationResult = operation.run()
-    failed: list[tuple[str, CloudBrowserError]] = []
     if result.cancelled:
-        return operation, failed
-    for upload in _uploads(backend, bucket):
+        return operation, []
+    return operation, abort_uploads(backend, bucket)
+
+
+def abort_uploads(backend: S3Backend, bucket: str) -> list[tuple[str, CloudBrowserError]]:
+    """Abort every unfinished multipart upload in ``bucket``; returns those that could not
+    be aborted, each with its error."""
+    failed: list[tuple[str, CloudBrowserError]] = []
+    for upload in unfinished_uploads(backend, bucket):
         try:
             backend.abort_multipart_upload(bucket, upload.key, upload.upload_id)
         except CloudBrowserError as error:
             failed.append((upload.key, error))
-    return operation, failed
+    return failed
 
 
 def remove_bucket(backend: S3Backend, bucket: str) -> None:
@@ -195,7 +201,8 @@ def _first_versions(backend: S3Backend, bucket: str) -> list[Version]:
         return []  # a server that keeps no versions has none left over
 
 
-def _uploads(backend: S3Backend, bucket: str) -> list[MultipartUpload]:
+def unfinished_uploads(backend: S3Backend, bucket: str) -> list[MultipartUpload]:
+    """The bucket's unfinished multipart uploads ([] where the server cannot list them)."""
     try:
         return backend.list_multipart_uploads(bucket)
     except StorageError as error:

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from cloudbrowser.core import bucket_removal
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import (
     AlreadyExists,
@@ -809,14 +810,17 @@ class FileOperations(QObject):
         location = Location(conn_id, bucket)
         backend = self.service.connection(conn_id).backend
 
-        def versioning(_job: Job) -> str:
+        def survey(_job: Job) -> tuple[bool, int]:
+            """Versioning, and the unfinished uploads a bucket's listing never shows."""
             try:
-                return backend.bucket_versioning(bucket)
+                versioned = bool(backend.bucket_versioning(bucket))
             except NoVersioning:
-                return ""
+                versioned = False
+            return versioned, len(bucket_removal.unfinished_uploads(backend, bucket))
 
-        def ask(versioned: bool, counted: Tally) -> None:
-            if counted.objects == 0 and not versioned:
+        def ask(found: tuple[bool, int], counted: Tally) -> None:
+            versioned, uploads = found
+            if counted.objects == 0 and not versioned and not uploads:
                 text = QCoreApplication.translate(
                     "FileOperations", "Delete the empty bucket “{b}”?"
                 ).format(b=bucket)
@@ -841,6 +845,10 @@ class FileOperations(QObject):
                     "FileOperations",
                     "Versioning is on: every old version and delete marker is deleted too.",
                 )
+            if uploads:
+                text += " " + QCoreApplication.translate(
+                    "FileOperations", "{n} unfinished upload(s) are aborted too."
+                ).format(n=uploads)
             typed = self.ask_bucket_name(
                 bucket,
                 text
@@ -874,9 +882,9 @@ class FileOperations(QObject):
             self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
 
         self.service.run(
-            versioning,
-            f"Reading the versioning of {bucket}",
-            succeeded=lambda state: self._count(location, [OpItem("")], partial(ask, bool(state))),
+            survey,
+            f"Reading the versioning and unfinished uploads of {bucket}",
+            succeeded=lambda found: self._count(location, [OpItem("")], partial(ask, found)),
             failed=self.messages.major,
         )
 
@@ -885,8 +893,15 @@ class FileOperations(QObject):
         current = self.window.history.current
         if current is not None and (current.connection, current.bucket) == (conn_id, bucket):
             self.window.navigate(Location(conn_id))
+
+        def remove(_job: Job) -> None:
+            # The user agreed to delete the bucket: its unfinished uploads go with it. Then
+            # it is deleted only if nothing is left: some servers would delete whatever is.
+            bucket_removal.abort_uploads(backend, bucket)
+            bucket_removal.remove_bucket(backend, bucket)
+
         self.service.run(
-            lambda _job: backend.delete_bucket(bucket),
+            remove,
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
                 conn_id,
