@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.printable import has_unsafe
@@ -44,6 +45,12 @@ def test_list_and_status_bar_show_keys_escaped(
         assert not any(has_unsafe(tip) for tip in tips)
         # What the row stands for is still the exact key (downloads, deletes use it).
         assert sorted(model.index(r, Column.NAME).data(EntryRole).key for r in rows) == sorted(KEYS)
+
+        # A folder with such a name: the breadcrumbs and the window's title escape it.
+        go(qtbot, window, bucket, "dir\x1b]0;owned\x07/")
+        crumbs = [b.text() for b in window.path_bar.findChildren(QToolButton)]
+        assert "dir\\x1b]0;owned\\x07" in crumbs
+        assert not any(has_unsafe(text) for text in [*crumbs, window.windowTitle()])
 
         go(qtbot, window, broken)
         # The server's own message (in the details) is shown, escaped.

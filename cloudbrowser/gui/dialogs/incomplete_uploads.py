@@ -99,7 +99,7 @@ class IncompleteUploadsDialog(QDialog):
             )
             mine = upload.upload_id in self.resumable
             note = self.tr("in the Transfers panel: resume it there") if mine else ""
-            item = QTreeWidgetItem([upload.key, started, note])
+            item = QTreeWidgetItem([printable(upload.key), started, note])
             item.setData(0, _UPLOAD, upload)
             self.tree.addTopLevelItem(item)
             item.setSelected(not mine)

@@ -96,7 +96,9 @@ class Loaded:
 
 
 def _selectable(text: str) -> QLabel:
-    label = QLabel(text)
+    """A label for a key, a name or an address: as plain text, control characters escaped."""
+    label = QLabel(printable(text))
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
     return label

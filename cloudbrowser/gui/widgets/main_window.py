@@ -508,7 +508,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.clear()
         self.list_model.show(location)
         self.path_bar.set_location(location)
-        self._title = f"{location.text() or location.connection} — cloudbrowser"
+        self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
         self._select_in_tree(location)
         self._update_nav_actions()
