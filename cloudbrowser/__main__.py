@@ -196,11 +196,19 @@ def no_display_reason(environ: Mapping[str, str] | None = None) -> str:
     (offscreen, vnc, eglfs…). Windows and macOS always have one.
     """
     env = os.environ if environ is None else environ
-    if sys.platform in ("win32", "darwin") or env.get("QT_QPA_PLATFORM"):
+    if sys.platform in ("win32", "darwin"):
+        return ""
+    # "offscreen", "vnc:size=…", "wayland;xcb" (a list of fallbacks), …
+    chosen = {name.split(":")[0].strip() for name in env.get("QT_QPA_PLATFORM", "").split(";")}
+    if chosen - _DISPLAY_PLATFORMS:
         return ""
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return ""
     return "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)."
+
+
+#: Qt platforms that need an X11 or Wayland display ("" is Qt's default: one of them).
+_DISPLAY_PLATFORMS = frozenset({"", "xcb", "wayland", "wayland-egl"})
 
 
 if __name__ == "__main__":

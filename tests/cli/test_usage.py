@@ -72,6 +72,9 @@ def test_display_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not no_display_reason({"DISPLAY": ":0"})
     assert not no_display_reason({"WAYLAND_DISPLAY": "wayland-0"})
     assert not no_display_reason({"QT_QPA_PLATFORM": "offscreen"})
+    assert not no_display_reason({"QT_QPA_PLATFORM": "vnc:size=800x600"})
+    assert no_display_reason({"QT_QPA_PLATFORM": "xcb"})  # asks for X11, which is not there
+    assert no_display_reason({"QT_QPA_PLATFORM": "wayland;xcb"})
     monkeypatch.setattr(sys, "platform", "win32")
     assert not no_display_reason({})
 
