@@ -279,3 +279,15 @@ def url_listing_body(bucket: str, keys: list[tuple[str, int]]) -> bytes:
     return listing_body(bucket, quoted).replace(
         b"<KeyCount>", b"<EncodingType>url</EncodingType><KeyCount>"
     )
+
+
+def entity_bomb(root: str = "ListBucketResult") -> bytes:
+    """An XML entity-expansion bomb ("billion laughs"): 10 bytes nested 10 deep, 10 GB
+    once expanded, in a body of under a kilobyte."""
+    entities = "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10 if i else "x" * 10}">' for i in range(10)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE {root} [{entities}]>'
+        f'<{root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>&a9;</Name></{root}>'
+    ).encode()

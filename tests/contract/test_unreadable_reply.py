@@ -7,15 +7,10 @@ import pytest
 from cloudbrowser.core.errors import StorageError
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
-from tests.hostile import Forward, Reply, Request, error_reply
+from tests.hostile import Forward, Reply, Request, entity_bomb, error_reply
 
-_ENTITIES = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10 if i else "x" * 10}">' for i in range(10))
-#: An entity-expansion bomb ("billion laughs"): 10 bytes expanding to 10 GB.
-BOMB = (
-    f'<?xml version="1.0"?><!DOCTYPE ListBucketResult [{_ENTITIES}]>'
-    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-    "<Name>&a9;</Name></ListBucketResult>"
-).encode()
+#: An entity-expansion bomb ("billion laughs").
+BOMB = entity_bomb()
 TRUNCATED = b'<?xml version="1.0"?><ListBucketResult><Contents><Key>a.txt</Key><Si'
 PROXY_PAGE = b"<html><body><h1>Welcome to nginx!</h1></body></html>"
 

@@ -12,7 +12,14 @@ from cloudbrowser.gui.models.object_list import Column, EntryRole
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import S3Server
 from tests.gui.conftest import ServiceFactory, go, open_window
-from tests.hostile import Forward, Reply, Request, error_reply, url_listing_body
+from tests.hostile import (
+    Forward,
+    Reply,
+    Request,
+    entity_bomb,
+    error_reply,
+    url_listing_body,
+)
 
 KEYS = ["title\x1b]0;owned\x07.txt", "photo\u202egpj.exe"]
 
@@ -58,5 +65,27 @@ def test_list_and_status_bar_show_keys_escaped(
         assert "no \\x9b2J for you \\u202e" in panel.detail.text()
         shown_texts = [window.statusBar().currentMessage(), panel.message.text()]
         assert not any(has_unsafe(text) for text in [*shown_texts, panel.detail.text()])
+    finally:
+        window.transfers.shutdown()
+
+
+def test_an_unreadable_listing_says_so_in_the_window(
+    qtbot: QtBot, make_service: ServiceFactory, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    bucket = hostile_server.bucket()
+
+    def bomb(request: Request, forward: Forward) -> Reply | None:
+        if request.is_listing() and request.bucket == bucket:
+            return Reply(200, {"Content-Type": "application/xml"}, entity_bomb())
+        return None
+
+    assert hostile_server.hostile is not None
+    hostile_server.hostile.rule(bomb)
+    window = open_window(qtbot, make_service(), hostile_server, tmp_path)
+    try:
+        go(qtbot, window, bucket)
+        message = window.error_panel.message.text()
+        assert "reply to ListObjectsV2" in message and "could not be read" in message
+        assert "Internal Server Error" not in window.statusBar().currentMessage()
     finally:
         window.transfers.shutdown()
