@@ -19,7 +19,6 @@ from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.logs import remove_handlers, setup_logging
 from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
@@ -231,13 +230,45 @@ def _logging(verbosity: int) -> Iterator[None]:
     one process (the tests) does not stack handlers."""
     root, ours = logging.getLogger(), logging.getLogger("cloudbrowser")
     saved = root.level, ours.level
-    setup_logging(verbosity, stderr=verbosity > 0)
+    opener: _OpenLogOnFirstRecord | None = None
+    if verbosity:
+        from cloudbrowser.core.logs import setup_logging
+
+        setup_logging(verbosity, stderr=True)
+    else:
+        opener = _OpenLogOnFirstRecord()
+        root.addHandler(opener)
     try:
         yield
     finally:
-        remove_handlers()
+        if opener is not None:
+            root.removeHandler(opener)
+        logs = sys.modules.get("cloudbrowser.core.logs")
+        if logs is not None:
+            logs.remove_handlers()
         root.setLevel(saved[0])
         ours.setLevel(saved[1])
+
+
+class _OpenLogOnFirstRecord(logging.Handler):
+    """Opens the log file when the first warning arrives, and hands it that warning.
+
+    Most commands log nothing at the default level, and opening the log (platform dirs,
+    a rotating handler) would cost every command ~10 ms of start-up for nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from cloudbrowser.core.logs import RedactingFormatter, setup_logging
+
+        root = logging.getLogger()
+        root.removeHandler(self)
+        setup_logging(0, stderr=False)
+        for handler in root.handlers:
+            if isinstance(handler.formatter, RedactingFormatter):
+                handler.handle(record)
 
 
 def _run_command(command: Command, args: argparse.Namespace, out: Output) -> int:

@@ -3,6 +3,7 @@ log as the window does."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,26 @@ def test_verbose_before_the_command(server: S3Server) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_without_verbose_warnings_still_reach_the_redacted_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudbrowser.__main__ import main
+    from cloudbrowser.cli import cmd_buckets
+
+    def warns(_args: object, _out: object) -> int:
+        logging.getLogger("cloudbrowser.test").warning(
+            "odd reply for key a\x1b]0;x\x07b; aws_secret_access_key = notwrittenanywhere"
+        )
+        return 0
+
+    monkeypatch.setattr(cmd_buckets, "run", warns)
+    assert main(["connections"]) == 0
+    assert capsys.readouterr().err == ""  # the log is for later; stderr is for the user
+    log = (tmp_path / "cb-log" / "cloudbrowser.log").read_text(encoding="utf-8")
+    assert "odd reply for key a\\x1b]0;x\\x07b" in log
+    assert "notwrittenanywhere" not in log
+    assert not logging.getLogger().handlers or all(
+        type(h).__name__ != "_OpenLogOnFirstRecord" for h in logging.getLogger().handlers
+    )
