@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -184,6 +183,8 @@ def mistyped_command(location: str, commands: Iterable[str]) -> str:
     """
     if not location or "/" in location or ":" in location:
         return ""
+    import difflib  # only when the window is asked for: no cost to the command line
+
     close = difflib.get_close_matches(location, sorted(commands), n=1, cutoff=_TYPO_CUTOFF)
     return close[0] if close else ""
 
