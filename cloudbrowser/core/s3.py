@@ -1292,6 +1292,9 @@ def _parse_listing_fast(
     try:
         page = parse_list_objects_v2(body)
     except ET.ParseError as exc:
+        if _cut_short(response_dict, body):
+            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
+            return
         raise UnreadableReply("ListObjectsV2", f"it is not well-formed XML ({exc})", body) from exc
     except NotAListing as exc:
         if exc.args and exc.args[0] == "Error":
@@ -1330,7 +1333,7 @@ _BODILESS_CODES = frozenset({"403", "404", "Forbidden", "NotFound"})
 class UnreadableReply(Exception):
     """A complete 200 reply whose body is not S3's XML (garbage, an entity-expansion bomb,
     a proxy's HTML page). Raised from a botocore hook, so it is never retried: the same
-    request would get the same body (a reply cut short is an error before this point)."""
+    request would get the same body (a reply cut short is retried, see _cut_short)."""
 
     def __init__(self, operation: str, reason: str, body: bytes) -> None:
         super().__init__(f"{operation}: {reason}")
@@ -1345,7 +1348,7 @@ def _check_200_reply(operation_model: Any, response_dict: Any) -> None:
     S3 may answer 200 with an ``<Error>`` body: that becomes a 500, retried as botocore
     does. botocore also treats a body that is not XML at all as a reply cut short by the
     network: a 500, retried with backoff, to end after every attempt as "Internal Server
-    Error". Such a reply arrived whole (one cut short fails before parsing), so it is
+    Error". That is kept for a body that did arrive short; one that arrived whole is
     UnreadableReply at once.
     """
     if response_dict.get("status_code") != 200:
@@ -1364,11 +1367,25 @@ def _check_200_reply(operation_model: Any, response_dict: Any) -> None:
         parser.feed(body)
         root = parser.close()
     except ET.ParseError as exc:
+        if _cut_short(response_dict, body):
+            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
+            return
         raise UnreadableReply(
             operation_model.name, f"it is not well-formed XML ({exc})", body
         ) from exc
     if root.tag == "Error":
         response_dict["status_code"] = 500
+
+
+def _cut_short(response_dict: Any, body: bytes) -> bool:
+    """Whether ``body`` may be less than the server sent: shorter than its Content-Length
+    (botocore reads what arrives before the connection closes), or encoded so that its
+    length cannot be compared. Otherwise the body is whole and asking again is pointless."""
+    headers = response_dict.get("headers") or {}
+    if headers.get("content-encoding", "identity") not in ("", "identity"):
+        return True
+    declared = headers.get("content-length")
+    return declared is not None and declared.isdigit() and int(declared) > len(body)
 
 
 #: Bodies below this go without "Expect: 100-continue" (see the function below).

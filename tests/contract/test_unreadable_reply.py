@@ -7,7 +7,7 @@ import pytest
 from cloudbrowser.core.errors import StorageError
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
-from tests.hostile import Forward, Reply, Request, entity_bomb, error_reply
+from tests.hostile import Forward, Reply, Request, entity_bomb, error_reply, listing_body
 
 #: An entity-expansion bomb ("billion laughs").
 BOMB = entity_bomb()
@@ -90,3 +90,23 @@ def test_cli_says_what_happened(
     assert result.code == 1
     assert "The server's reply to ListObjectsV2 for bucket" in result.err
     assert "could not be read" in result.err and "Internal Server Error" not in result.err
+
+
+def test_a_reply_cut_short_is_still_retried(hostile_server: S3Server) -> None:
+    """A body shorter than its Content-Length (the connection dropped) is the network's
+    fault, not the server's answer: asked again, as botocore does."""
+    bucket = hostile_server.bucket()
+    backend = hostile_server.backend(max_attempts=2)
+    whole = listing_body(bucket, [("a-listed-object.txt", 5)])
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if request.is_listing() and request.bucket == bucket:
+            return Reply(200, {"Content-Type": "application/xml"}, whole[:80], length=len(whole))
+        return None
+
+    assert hostile_server.hostile is not None
+    hostile_server.hostile.rule(rule)
+    with pytest.raises(StorageError) as caught:
+        backend.list_page(bucket)
+    assert caught.value.code != "UnreadableReply"
+    assert _bucket_requests(hostile_server, bucket) == 3
