@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
@@ -65,10 +65,11 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
         else:
             out.line(f"would delete bucket s3://{bucket} and {what}")
         return Exit.OK
-    confirm(
+    confirm_by_name(
         args,
-        f"The bucket “{bucket}” holds {what}. Delete all of them and the bucket? "
-        "This cannot be undone.",
+        f"The bucket “{bucket}” holds {what}. Deleting it deletes all of them; "
+        "this cannot be undone.",
+        bucket,
     )
     operation, not_aborted = removal.empty_bucket(backend, bucket, count)
     failed = [*operation.result.failed, *not_aborted]

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
+import time
+
 import pytest
 
-from tests.cli.helpers import Cli
+from tests.cli.helpers import REPO, Cli, child_env, flags
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request
 
@@ -93,4 +99,46 @@ def test_old_versions_and_delete_markers_count(
 
     gone = cli("rb", "--force", "--yes", f"s3://{bucket}")
     assert gone.code == 0, gone.err
+    assert bucket not in _buckets(moto_server)
+
+
+def _rb_on_a_terminal(server: S3Server, bucket: str, typed: bytes) -> tuple[int, str]:
+    """``rb --force`` with a terminal for stdin and stderr: answers the question with
+    ``typed`` once it is asked."""
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", "rb", "--force", f"s3://{bucket}", *flags(server)],
+        cwd=REPO,
+        env=child_env(server),
+        stdin=secondary,
+        stdout=subprocess.DEVNULL,  # the questions and messages go to stderr
+        stderr=secondary,
+    )
+    os.close(secondary)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"to confirm: " not in seen and time.monotonic() < deadline:
+        seen += os.read(main, 4096)
+    os.write(main, typed + b"\n")
+    proc.wait(timeout=60)
+    try:
+        while chunk := os.read(main, 4096):
+            seen += chunk
+    except OSError:  # EIO: the child closed the terminal
+        pass
+    os.close(main)
+    return proc.returncode, seen.decode(errors="replace")
+
+
+def test_force_on_a_terminal_asks_for_the_name(moto_server: S3Server) -> None:
+    bucket = moto_server.bucket()
+    moto_server.put(bucket, {"a/one.txt": b"1", "two.txt": b"22"})
+
+    code, said = _rb_on_a_terminal(moto_server, bucket, b"not-the-name")
+    assert "holds 2 objects (3 B)" in said and f"Type the name “{bucket}”" in said
+    assert code == 1 and "nothing was deleted" in said
+    assert bucket in _buckets(moto_server)
+
+    code, said = _rb_on_a_terminal(moto_server, bucket, bucket.encode())
+    assert code == 0, said
     assert bucket not in _buckets(moto_server)
