@@ -360,8 +360,9 @@ class S3Backend:
                 if _error_code(exc) != "BucketNotEmpty":
                     raise
                 raise StorageError(
-                    f"The bucket “{bucket}” is not empty.",
-                    hint="Delete its objects first (rm -r), then the bucket.",
+                    f"The server says the bucket “{bucket}” is not empty.",
+                    hint="Delete what it holds first (rb --force does), then the bucket. "
+                    "Unfinished uploads count too, even where the server cannot list them.",
                     code="BucketNotEmpty",
                 ) from exc
 
