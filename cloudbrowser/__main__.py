@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cloudbrowser import __version__
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.printable import printable
 from cloudbrowser.demo import DEMO_SERVER_FLAG
 from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
@@ -107,16 +108,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The headless command line (issue 7): `cloudbrowser ls|get|put|…` never imports Qt.
     from cloudbrowser.cli import COMMANDS
 
-    if arguments and arguments[0] in COMMANDS:
+    verbosity = _leading_verbosity(arguments)  # `cloudbrowser -v ls …` is `ls -v …`
+    rest = arguments[len(verbosity) :]
+    if rest and rest[0] in COMMANDS:
         from cloudbrowser.cli import main as cli_main
 
-        return cli_main(arguments)
+        return cli_main([rest[0], *verbosity, *rest[1:]])
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.smoke_test:
         from cloudbrowser.gui.smoke import run_smoke_test  # Qt is imported only from here on
 
         return run_smoke_test(args)
+    meant = mistyped_command(args.location, COMMANDS)
+    if meant:
+        parser.error(
+            f"unknown command “{printable(args.location)}”: did you mean “{meant}”? "
+            f"(To open the window at a bucket of that name, write {printable(args.location)}/)"
+        )
     if args.demo and (args.endpoint or args.profile or args.access_key_id or args.connection):
         parser.error(
             "--demo brings its own server: leave out --endpoint, --profile, --access-key-id "
@@ -132,11 +141,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         # connection manager.
         connection = settings_from_args(args) if names_a_connection(args) else None
     except ConfigError as error:
-        print(f"cloudbrowser: {error}", file=sys.stderr)
+        print(f"cloudbrowser: {printable(str(error))}", file=sys.stderr)
         return 2
+    why = no_display_reason()
+    if why:
+        # Qt would abort the process (exit 134) with a message about missing libraries.
+        print(f"cloudbrowser: cannot open the window: {why}", file=sys.stderr)
+        if args.location and "/" not in args.location:
+            print(f"  “{printable(args.location)}” is not a command.", file=sys.stderr)
+        print(
+            "  Use a command instead (cloudbrowser ls|get|put|sync|…; see cloudbrowser "
+            "--help), or set QT_QPA_PLATFORM=offscreen to run the window without a display.",
+            file=sys.stderr,
+        )
+        return 1
     from cloudbrowser.gui.app import run_gui  # Qt is imported only from here on
 
     return run_gui(args, connection)
+
+
+def _leading_verbosity(arguments: Sequence[str]) -> list[str]:
+    """The ``-v``/``-vv``/``--verbose`` flags at the start of ``arguments``."""
+    flags = []
+    for argument in arguments:
+        if argument == "--verbose" or (argument.startswith("-v") and set(argument[1:]) == {"v"}):
+            flags.append(argument)
+        else:
+            break
+    return flags
+
+
+#: How alike a word must be to a command to be taken for its typo ("lss" → "ls" is 0.8;
+#: a bucket called "logs" is 0.67 and still opens the window).
+_TYPO_CUTOFF = 0.7
+
+
+def mistyped_command(location: str, commands: Iterable[str]) -> str:
+    """The command ``location`` is a typo of ("" if none).
+
+    Only a bare word counts: ``bucket/`` or ``s3://bucket`` is always a location.
+    """
+    if not location or "/" in location or ":" in location:
+        return ""
+    import difflib  # only when the window is asked for: no cost to the command line
+
+    close = difflib.get_close_matches(location, sorted(commands), n=1, cutoff=_TYPO_CUTOFF)
+    return close[0] if close else ""
+
+
+def no_display_reason(environ: Mapping[str, str] | None = None) -> str:
+    """Why the window cannot open here ("" when it can).
+
+    On Linux and the other X11/Wayland systems Qt needs ``DISPLAY`` or
+    ``WAYLAND_DISPLAY``, unless ``QT_QPA_PLATFORM`` names a platform of the user's choice
+    (offscreen, vnc, eglfs…). Windows and macOS always have one.
+    """
+    env = os.environ if environ is None else environ
+    if sys.platform in ("win32", "darwin"):
+        return ""
+    # "offscreen", "vnc:size=…", "wayland;xcb" (a list of fallbacks), …
+    chosen = {name.split(":")[0].strip() for name in env.get("QT_QPA_PLATFORM", "").split(";")}
+    if chosen - _DISPLAY_PLATFORMS:
+        return ""
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return ""
+    return "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)."
+
+
+#: Qt platforms that need an X11 or Wayland display ("" is Qt's default: one of them).
+_DISPLAY_PLATFORMS = frozenset({"", "xcb", "wayland", "wayland-egl"})
 
 
 if __name__ == "__main__":

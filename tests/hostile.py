@@ -286,3 +286,24 @@ def opaque_etags(request: Request, forward: Forward) -> Reply | None:
             rb"<ETag>[^<]*</ETag>", b"<ETag>&quot;opaque0token&quot;</ETag>", reply.body
         )
     return reply
+
+
+def url_listing_body(bucket: str, keys: list[tuple[str, int]]) -> bytes:
+    """A ListObjectsV2 reply as S3 sends keys that XML 1.0 cannot carry (control
+    characters): ``EncodingType=url``, every key percent-encoded."""
+    quoted = [(urllib.parse.quote(key, safe="/"), size) for key, size in keys]
+    return listing_body(bucket, quoted).replace(
+        b"<KeyCount>", b"<EncodingType>url</EncodingType><KeyCount>"
+    )
+
+
+def entity_bomb(root: str = "ListBucketResult") -> bytes:
+    """An XML entity-expansion bomb ("billion laughs"): 10 bytes nested 10 deep, 10 GB
+    once expanded, in a body of under a kilobyte."""
+    entities = "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10 if i else "x" * 10}">' for i in range(10)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE {root} [{entities}]>'
+        f'<{root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>&a9;</Name></{root}>'
+    ).encode()

@@ -8,10 +8,12 @@ and ``--help`` never loads boto3.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
@@ -47,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="JSON lines, even on a terminal")
     fmt.add_argument("--text", action="store_true", help="text, even when piped")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress, no summary")
+    out.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more to the log file and stderr: -v what happens, -vv debug (as the window)",
+    )
 
     parser = _Parser(
         prog="cloudbrowser",
@@ -147,8 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     mb = command("mb", "cmd_buckets", "create a bucket")
     mb.add_argument("bucket", metavar="s3://BUCKET")
-    rb = command("rb", "cmd_buckets", "delete an empty bucket")
+    rb = command("rb", "cmd_buckets", "delete an empty bucket (--force: and all it holds)")
     rb.add_argument("bucket", metavar="s3://BUCKET")
+    rb.add_argument(
+        "--force",
+        action="store_true",
+        help="delete the objects, old versions and unfinished uploads too (asks first)",
+    )
     _destructive(rb)
 
     versions = command("versions", "cmd_versions", "list the versions of an object or prefix")
@@ -205,6 +219,59 @@ def run(argv: list[str]) -> int:
     )
     module = importlib.import_module(f"cloudbrowser.cli.{args.module}")
     command: Command = module.run
+    with _logging(args.verbose):
+        return _run_command(command, args, out)
+
+
+@contextlib.contextmanager
+def _logging(verbosity: int) -> Iterator[None]:
+    """The window's redacted, rotating log file (warnings, more with ``-v``/``-vv``); on
+    stderr too with ``-v``. Undone afterwards, so that a caller running many commands in
+    one process (the tests) does not stack handlers."""
+    root, ours = logging.getLogger(), logging.getLogger("cloudbrowser")
+    saved = root.level, ours.level
+    opener: _OpenLogOnFirstRecord | None = None
+    if verbosity:
+        from cloudbrowser.core.logs import setup_logging
+
+        setup_logging(verbosity, stderr=True)
+    else:
+        opener = _OpenLogOnFirstRecord()
+        root.addHandler(opener)
+    try:
+        yield
+    finally:
+        if opener is not None:
+            root.removeHandler(opener)
+        logs = sys.modules.get("cloudbrowser.core.logs")
+        if logs is not None:
+            logs.remove_handlers()
+        root.setLevel(saved[0])
+        ours.setLevel(saved[1])
+
+
+class _OpenLogOnFirstRecord(logging.Handler):
+    """Opens the log file when the first warning arrives, and hands it that warning.
+
+    Most commands log nothing at the default level, and opening the log (platform dirs,
+    a rotating handler) would cost every command ~10 ms of start-up for nothing.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from cloudbrowser.core.logs import RedactingFormatter, setup_logging
+
+        root = logging.getLogger()
+        root.removeHandler(self)
+        setup_logging(0, stderr=False)
+        for handler in root.handlers:
+            if isinstance(handler.formatter, RedactingFormatter):
+                handler.handle(record)
+
+
+def _run_command(command: Command, args: argparse.Namespace, out: Output) -> int:
     try:
         return command(args, out)
     except CloudBrowserError as error:

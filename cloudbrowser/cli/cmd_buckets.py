@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
@@ -27,12 +27,59 @@ def run(args: argparse.Namespace, out: Output) -> int:
         open_backend(args, out).create_bucket(where.bucket)
         _done(out, "created", where.bucket)
         return Exit.OK
-    if args.dry_run:
-        _done(out, "would delete", where.bucket)
+    return _remove(args, out, where.bucket)
+
+
+def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
+    """``rb``: never trusts the server to refuse a non-empty bucket (some delete everything
+    in it); a bucket with anything in it goes only with ``--force``, counted and confirmed
+    as the window's Delete bucket… does."""
+    from cloudbrowser.core import bucket_removal as removal
+
+    backend = open_backend(args, out)
+    remains = removal.what_remains(backend, bucket)
+    if not remains:
+        if args.dry_run:
+            _done(out, "would delete", bucket)
+            return Exit.OK
+        confirm(args, f"Delete the empty bucket “{bucket}”?")
+        removal.remove_bucket(backend, bucket)  # looks again: something may have arrived
+        _done(out, "deleted", bucket)
         return Exit.OK
-    confirm(args, f"Delete the bucket “{where.bucket}”?")
-    open_backend(args, out).delete_bucket(where.bucket)
-    _done(out, "deleted", where.bucket)
+    if not args.force:
+        error = removal.not_empty(bucket, remains)
+        error.hint = "Pass --force to delete them with the bucket (--dry-run --force counts them)."
+        raise error
+    count = removal.count_bucket(backend, bucket)
+    what = removal.describe(count, out.size)
+    if args.dry_run:
+        if out.json:
+            out.record(
+                bucket=bucket,
+                result="would delete",
+                objects=count.objects,
+                size=count.bytes,
+                versions=count.versions,
+                uploads=count.uploads,
+            )
+        else:
+            out.line(f"would delete bucket s3://{bucket} and {what}")
+        return Exit.OK
+    confirm_by_name(
+        args,
+        f"The bucket “{bucket}” holds {what}. Deleting it deletes all of them; "
+        "this cannot be undone.",
+        bucket,
+    )
+    operation, not_aborted = removal.empty_bucket(backend, bucket, count)
+    failed = [*operation.result.failed, *not_aborted]
+    for key, failure in failed:
+        out.failed(f"s3://{bucket}/{key}", failure.message, failure.hint)
+    if operation.result.cancelled or failed:
+        out.note(f"cloudbrowser: the bucket s3://{bucket} was not deleted: it is not empty.")
+        return Exit.FAILED
+    removal.remove_bucket(backend, bucket)
+    _done(out, "deleted", bucket)
     return Exit.OK
 
 

@@ -7,6 +7,7 @@ import sys
 
 from cloudbrowser.cli.output import UsageError
 from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.printable import printable
 
 
 def confirm(args: argparse.Namespace, question: str) -> None:
@@ -19,7 +20,23 @@ def confirm(args: argparse.Namespace, question: str) -> None:
             "Not deleting without confirmation.",
             hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
         )
-    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.write(f"{printable(question)} [y/N] ")
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise Cancelled("Nothing was deleted.")
+
+
+def confirm_by_name(args: argparse.Namespace, question: str, name: str) -> None:
+    """:func:`confirm` for what cannot be undone at all (a bucket and all it holds): as in
+    the window, the user types ``name`` rather than "y"."""
+    if args.yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "Not deleting without confirmation.",
+            hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
+        )
+    sys.stderr.write(f"{printable(question)}\nType the name “{printable(name)}” to confirm: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip() != name:
+        raise Cancelled("The name did not match: nothing was deleted.")

@@ -171,10 +171,9 @@ def _resolve_aws(name: str, out: Output) -> Resolved:
         )
 
     def show(code: DeviceCode) -> None:
-        out.note(
-            f"Sign in for the AWS profile “{name}”: open {code.verification_uri_complete}\n"
-            f"and confirm the code {code.user_code}. Waiting… (Ctrl-C to stop)"
-        )
+        # Two notes: a note escapes every control character, the newline too.
+        out.note(f"Sign in for the AWS profile “{name}”: open {code.verification_uri_complete}")
+        out.note(f"and confirm the code {code.user_code}. Waiting… (Ctrl-C to stop)")
 
     sso_device_login(sso, on_code=show, cancel=threading.Event())
     out.note("Signed in.")

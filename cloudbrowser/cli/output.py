@@ -7,6 +7,11 @@ so a pipe never sees them. There is no colour at all: nothing to strip when pipe
 
 Errors print as the window shows them: the error's ``message``, then its ``hint``; never a
 traceback.
+
+Keys, messages and names come from the server: text lines show every control, format or
+bidi character as a visible escape (``core.printable``), so no key can drive the terminal
+or forge a line. JSON keeps every string exact; only the characters a terminal would act
+on are written as JSON's own ``\\uXXXX`` escapes, which decode to the same string.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from cloudbrowser.core.errors import (
     ConfigError,
     InvalidCredentials,
 )
+from cloudbrowser.core.printable import is_unsafe, printable
 
 
 class Exit(IntEnum):
@@ -126,11 +132,11 @@ class Output:
 
     def record(self, **fields: Any) -> None:
         """One JSON object on a line of its own (JSON mode)."""
-        self.stdout.write(json.dumps(fields, ensure_ascii=False) + "\n")
+        self.stdout.write(json_line(fields) + "\n")
 
     def line(self, text: str) -> None:
-        """One line of text for a person (text mode)."""
-        self.stdout.write(text + "\n")
+        """One line of text for a person (text mode); tabs separate its columns."""
+        self.stdout.write(printable(text, keep="\t") + "\n")
 
     def size(self, size: int) -> str:
         return str(size) if self.raw_sizes else human_size(size)
@@ -139,21 +145,42 @@ class Output:
 
     def note(self, text: str) -> None:
         """Something a person should know that is not a result (summaries, hints)."""
-        self.stderr.write(text + "\n")
+        self.stderr.write(printable(text) + "\n")
         self.stderr.flush()
 
     def error(self, error: CloudBrowserError) -> None:
         """The error as the window shows it: message, then what to do."""
-        self.stderr.write(f"cloudbrowser: {error.message}\n")
+        self.stderr.write(f"cloudbrowser: {printable(error.message)}\n")
         if error.hint:
-            self.stderr.write(f"  {error.hint}\n")
+            self.stderr.write(f"  {printable(error.hint)}\n")
         self.stderr.flush()
 
     def failed(self, what: str, message: str, hint: str = "") -> None:
         """One item of a batch that failed: one line per item, so scripts can grep it."""
         tail = f" {hint}" if hint else ""
-        self.stderr.write(f"cloudbrowser: failed: {what}: {message}{tail}\n")
+        line = printable(f"cloudbrowser: failed: {what}: {message}{tail}")
+        self.stderr.write(line + "\n")
         self.stderr.flush()
+
+
+def json_line(fields: dict[str, Any]) -> str:
+    """``fields`` as one line of JSON, with the characters a terminal acts on escaped.
+
+    ``json.dumps`` escapes C0 controls itself but writes C1 controls and bidi overrides
+    raw (``ensure_ascii=False`` keeps every other non-ASCII character readable).
+    """
+    text = json.dumps(fields, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(_json_escape(c) if is_unsafe(c) else c for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # JSON writes astral characters as a pair
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
 
 
 def _isatty(stream: TextIO) -> bool:

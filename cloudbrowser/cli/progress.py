@@ -16,6 +16,7 @@ import time
 from typing import TextIO
 
 from cloudbrowser.cli.output import human_size
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity
 
 #: Weight of the newest sample in the smoothed speed (about a 2-second memory at 10 Hz).
@@ -49,7 +50,7 @@ class ProgressLine:
 
     def draw(self, text: str) -> None:
         width = shutil.get_terminal_size((80, 24)).columns - 1
-        self._stream.write("\r" + text[:width].ljust(width))
+        self._stream.write("\r" + printable(text)[:width].ljust(width))
         self._stream.flush()
         self._drawn = True
 

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 
 from cloudbrowser.core.paths import log_dir
+from cloudbrowser.core.printable import printable
 
 LOG_FILE = "cloudbrowser.log"
 #: Where a crash of Python itself (a segfault in a Qt binding, say) leaves its traceback.
@@ -87,10 +88,14 @@ def _keep_name(match: re.Match[str]) -> str:
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then redacts the whole text, traceback included."""
+    """Formats as usual, then redacts the whole text, traceback included.
+
+    Records quote keys and server replies: their control and bidi characters are escaped
+    (``core.printable``), so that reading the log in a terminal is as safe as the CLI.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return printable(redact(super().format(record)), keep="\n\t")
 
 
 def log_path() -> Path:

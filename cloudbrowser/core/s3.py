@@ -30,6 +30,7 @@ from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore import utils as botocore_utils
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from urllib3.exceptions import InsecureRequestWarning
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -115,6 +116,8 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        #: Buckets a HEAD's follow-up found to exist: a 404 there is the key's, at once.
+        self._existing_buckets: set[str] = set()
 
     # ── client ──────────────────────────────────────────────────────────────────────────
 
@@ -278,7 +281,40 @@ class S3Backend:
                 metadata=dict(r.get("Metadata", {})),
             )
 
-        return _guard(call, bucket=bucket, key=key)
+        return self._head(call, bucket, key)
+
+    def _head(self, call: Callable[[], T], bucket: str, key: str) -> T:
+        """``_guard`` for a HEAD request, whose 403 or 404 has no body to say why.
+
+        A 404 may be a missing key or a missing bucket; a 403 a wrong secret, an unknown
+        access key, or a refusal. One cheap request that does have an error body (a
+        ListObjectsV2 of at most one key) tells them apart; a bucket found to exist is
+        remembered, so that existence checks (a 404 per free name) cost no second request.
+        """
+        try:
+            return _guard(call, bucket=bucket, key=key)
+        except (NotFound, AccessDenied) as error:
+            if error.code not in _BODILESS_CODES:
+                raise
+            if isinstance(error, NotFound) and bucket in self._existing_buckets:
+                raise
+            raise self._head_failure(bucket, key, error) from error
+
+    def _head_failure(self, bucket: str, key: str, error: StorageError) -> StorageError:
+        """The real cause of a bodiless 403/404 on HEAD ``bucket/key`` (``error``)."""
+        try:
+            _guard(
+                lambda: self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1),
+                bucket=bucket,
+            )
+        except (InvalidCredentials, BucketNotFound) as cause:
+            return cause  # the wrong secret or key id, the missing bucket: named exactly
+        except AccessDenied:
+            return error  # may not list, but the bucket exists: the HEAD's answer stands
+        except StorageError:
+            return error  # nothing more to learn (the server is gone, say)
+        self._existing_buckets.add(bucket)
+        return error
 
     # ── buckets, batch deletes, links ───────────────────────────────────────────────────
 
@@ -325,8 +361,9 @@ class S3Backend:
                 if _error_code(exc) != "BucketNotEmpty":
                     raise
                 raise StorageError(
-                    f"The bucket “{bucket}” is not empty.",
-                    hint="Delete its objects first (rm -r), then the bucket.",
+                    f"The server says the bucket “{bucket}” is not empty.",
+                    hint="Delete what it holds first (rb --force does), then the bucket. "
+                    "Unfinished uploads count too, even where the server cannot list them.",
                     code="BucketNotEmpty",
                 ) from exc
 
@@ -772,7 +809,7 @@ class S3Backend:
                 metadata={str(k): str(v) for k, v in r.get("Metadata", {}).items()},
             )
 
-        return _guard(call, bucket=bucket, key=key)
+        return self._head(call, bucket, key)
 
     def _require_tagging(self) -> None:
         if not capabilities(self.settings).tagging:
@@ -1275,35 +1312,101 @@ def _parse_listing_fast(
         return
     try:
         page = parse_list_objects_v2(body)
-    except (ET.ParseError, NotAListing):
-        # Not a listing: botocore reports it, and retries an <Error> sent with status 200.
-        if _CHECK_200_ERROR is not None:
-            _CHECK_200_ERROR(operation_model=operation_model, response_dict=response_dict)
-        return
+    except ET.ParseError as exc:
+        if _cut_short(response_dict, body):
+            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
+            return
+        raise UnreadableReply("ListObjectsV2", f"it is not well-formed XML ({exc})", body) from exc
+    except NotAListing as exc:
+        if exc.args and exc.args[0] == "Error":
+            response_dict["status_code"] = 500  # S3's "200 with an <Error>": retried as a 500
+            return
+        raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
 
 
 def _skip_200_error_check_for_listings(client: Any) -> None:
-    """Stop botocore from parsing every listing body twice.
+    """Check 200 replies our way: listings once, garbage never retried.
 
     botocore's S3 handler for "200 with an <Error> body" parses each full response body
     with ElementTree before anything else may look at it: ~40% of a listing's client CPU.
-    For ListObjectsV2 the fast parser sees the root element anyway and hands any body that
-    is not a listing back to that same check (see _parse_listing_fast). Only this client's
-    handler is swapped; if botocore renames it, listings keep the double parse.
+    For ListObjectsV2 the fast parser sees the root element anyway (see
+    _parse_listing_fast); every other operation gets :func:`_check_200_reply`, botocore's
+    check except that a body which is not XML fails at once instead of after every retry.
+    Only this client's handlers are swapped.
     """
-    check = _CHECK_200_ERROR
-    if check is None:
-        return
 
     def check_unless_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
         if operation_model.name != "ListObjectsV2":
-            check(operation_model=operation_model, response_dict=response_dict, **kwargs)
+            _check_200_reply(operation_model, response_dict)
 
     events = client.meta.events
-    events.unregister("before-parse.s3.*", check)
+    if _CHECK_200_ERROR is not None:
+        events.unregister("before-parse.s3.*", _CHECK_200_ERROR)
     events.register_first("before-parse.s3.*", check_unless_listing)
+
+
+#: The codes botocore makes up for an error reply without a body (HEAD's): the status.
+_BODILESS_CODES = frozenset({"403", "404", "Forbidden", "NotFound"})
+
+
+class UnreadableReply(Exception):
+    """A complete 200 reply whose body is not S3's XML (garbage, an entity-expansion bomb,
+    a proxy's HTML page). Raised from a botocore hook, so it is never retried: the same
+    request would get the same body (a reply cut short is retried, see _cut_short)."""
+
+    def __init__(self, operation: str, reason: str, body: bytes) -> None:
+        super().__init__(f"{operation}: {reason}")
+        self.operation = operation
+        self.reason = reason
+        self.start = body[:120]
+
+
+def _check_200_reply(operation_model: Any, response_dict: Any) -> None:
+    """botocore's check of a 200 XML body, except that garbage is not retried.
+
+    S3 may answer 200 with an ``<Error>`` body: that becomes a 500, retried as botocore
+    does. botocore also treats a body that is not XML at all as a reply cut short by the
+    network: a 500, retried with backoff, to end after every attempt as "Internal Server
+    Error". That is kept for a body that did arrive short; one that arrived whole is
+    UnreadableReply at once.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes) or not body.strip():
+        return
+    output = operation_model.output_shape
+    if output is None or operation_model.has_event_stream_output:
+        return
+    payload = output.serialization.get("payload")
+    if payload is not None and output.members[payload].type_name in ("blob", "string"):
+        return  # the body is the object's own bytes (GetObject and the like)
+    parser = ET.XMLParser(target=ET.TreeBuilder())
+    try:
+        parser.feed(body)
+        root = parser.close()
+    except ET.ParseError as exc:
+        if _cut_short(response_dict, body):
+            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
+            return
+        raise UnreadableReply(
+            operation_model.name, f"it is not well-formed XML ({exc})", body
+        ) from exc
+    if root.tag == "Error":
+        response_dict["status_code"] = 500
+
+
+def _cut_short(response_dict: Any, body: bytes) -> bool:
+    """Whether ``body`` may be less than the server sent: shorter than its Content-Length
+    (botocore reads what arrives before the connection closes), or encoded so that its
+    length cannot be compared. Otherwise the body is whole and asking again is pointless."""
+    headers = response_dict.get("headers") or {}
+    if headers.get("content-encoding", "identity") not in ("", "identity"):
+        return True
+    declared = headers.get("content-length")
+    return declared is not None and declared.isdigit() and int(declared) > len(body)
 
 
 #: Bodies below this go without "Expect: 100-continue" (see the function below).
@@ -1411,6 +1514,21 @@ _CREDENTIAL_CODES = {
 def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> CloudBrowserError:
     """Map a botocore/urllib3 exception to the cloudbrowser error a user can act on."""
     where = f"“{bucket}/{key}”" if key else (f"bucket “{bucket}”" if bucket else "the server")
+    if isinstance(exc, UnreadableReply | ResponseParserError):
+        operation = exc.operation if isinstance(exc, UnreadableReply) else "the request"
+        detail = (
+            f"{exc.reason}; the reply began with {exc.start!r}"
+            if isinstance(exc, UnreadableReply)
+            else str(exc)
+        )
+        return StorageError(
+            f"The server's reply to {operation} for {where} could not be read.",
+            hint="The server (or a proxy in front of it) sent something other than S3's XML. "
+            "Check the endpoint URL; if it is right, the server is at fault: report it to "
+            "its operator.",
+            detail=detail,
+            code="UnreadableReply",
+        )
     if isinstance(exc, bx.ClientError):
         return _translate_client_error(exc, bucket=bucket, key=key, where=where)
     if isinstance(exc, bx.SSLError):

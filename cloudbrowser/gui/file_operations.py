@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from cloudbrowser.core import bucket_removal
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import (
     AlreadyExists,
@@ -56,6 +57,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
@@ -808,14 +810,17 @@ class FileOperations(QObject):
         location = Location(conn_id, bucket)
         backend = self.service.connection(conn_id).backend
 
-        def versioning(_job: Job) -> str:
+        def survey(_job: Job) -> tuple[bool, int]:
+            """Versioning, and the unfinished uploads a bucket's listing never shows."""
             try:
-                return backend.bucket_versioning(bucket)
+                versioned = bool(backend.bucket_versioning(bucket))
             except NoVersioning:
-                return ""
+                versioned = False
+            return versioned, len(bucket_removal.unfinished_uploads(backend, bucket))
 
-        def ask(versioned: bool, counted: Tally) -> None:
-            if counted.objects == 0 and not versioned:
+        def ask(found: tuple[bool, int], counted: Tally) -> None:
+            versioned, uploads = found
+            if counted.objects == 0 and not versioned and not uploads:
                 text = QCoreApplication.translate(
                     "FileOperations", "Delete the empty bucket “{b}”?"
                 ).format(b=bucket)
@@ -840,6 +845,10 @@ class FileOperations(QObject):
                     "FileOperations",
                     "Versioning is on: every old version and delete marker is deleted too.",
                 )
+            if uploads:
+                text += " " + QCoreApplication.translate(
+                    "FileOperations", "{n} unfinished upload(s) are aborted too."
+                ).format(n=uploads)
             typed = self.ask_bucket_name(
                 bucket,
                 text
@@ -873,9 +882,9 @@ class FileOperations(QObject):
             self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
 
         self.service.run(
-            versioning,
-            f"Reading the versioning of {bucket}",
-            succeeded=lambda state: self._count(location, [OpItem("")], partial(ask, bool(state))),
+            survey,
+            f"Reading the versioning and unfinished uploads of {bucket}",
+            succeeded=lambda found: self._count(location, [OpItem("")], partial(ask, found)),
             failed=self.messages.major,
         )
 
@@ -884,8 +893,15 @@ class FileOperations(QObject):
         current = self.window.history.current
         if current is not None and (current.connection, current.bucket) == (conn_id, bucket):
             self.window.navigate(Location(conn_id))
+
+        def remove(_job: Job) -> None:
+            # The user agreed to delete the bucket: its unfinished uploads go with it. Then
+            # it is deleted only if nothing is left: some servers would delete whatever is.
+            bucket_removal.abort_uploads(backend, bucket)
+            bucket_removal.remove_bucket(backend, bucket)
+
         self.service.run(
-            lambda _job: backend.delete_bucket(bucket),
+            remove,
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
                 conn_id,
@@ -1015,7 +1031,9 @@ class FileOperations(QObject):
         return value if ok else None
 
     def _confirm(self, title: str, text: str, ok: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        # The question names keys: shown escaped, as plain text (never as HTML).
+        box = QMessageBox(QMessageBox.Icon.Warning, title, printable(text), parent=self.window)
+        box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -1032,9 +1050,10 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "Items already exist"),
             QCoreApplication.translate(
                 "FileOperations", "{n} item(s) already exist in {where}: {names}"
-            ).format(n=len(names), where=where or "/", names=shown),
+            ).format(n=len(names), where=printable(where or "/"), names=printable(shown)),
             parent=self.window,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         replace = box.addButton(
             QCoreApplication.translate("FileOperations", "Replace"),
             QMessageBox.ButtonRole.DestructiveRole,

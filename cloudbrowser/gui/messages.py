@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QStatusBar, QWidget
 
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +39,26 @@ class MessageSink(QObject):
         self.last: CloudBrowserError | None = None
 
     def info(self, text: str) -> None:
-        self._status.showMessage(text, STATUS_MS)
+        self._status.showMessage(printable(text), STATUS_MS)
 
     def minor(self, error: CloudBrowserError) -> None:
         self.last = error
         log.warning("%s: %s (%s)", error.title, error.message, error.detail)
-        self._status.showMessage(f"{error_title(error)}: {error}", STATUS_MS)
+        self._status.showMessage(printable(f"{error_title(error)}: {error}"), STATUS_MS)
 
     def major(self, error: CloudBrowserError) -> None:
         self.last = error
         log.error("%s: %s (%s)", error.title, error.message, error.detail)
         title = error_title(error)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, error.message, parent=self._window)
-        box.setInformativeText(error.hint)
+        # Messages name keys and quote the server: shown escaped, and never as rich text
+        # (Qt would render a key like "<img src=…>" as HTML).
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, printable(error.message), parent=self._window
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(printable(error.hint))
         if error.detail:
-            box.setDetailedText(error.detail)
+            box.setDetailedText(printable(error.detail, keep="\n"))
             copy = box.addButton(self.tr("Copy details"), QMessageBox.ButtonRole.ActionRole)
             copy.clicked.disconnect()  # keep the box open after copying
             copy.clicked.connect(

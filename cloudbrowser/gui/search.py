@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle
 
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.navigation import SearchLocation
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class SearchActions(QObject):
                 search.query, where, found
             )
         w = self.window
-        w.loading_label.setText(text)
+        w.loading_label.setText(printable(text))  # the folder's name, the server's message
         w.stop_button.setVisible(model.loading)
         w.retry_button.setVisible(not model.loading and (model.stopped or model.error is not None))
         w.retry_button.setText(self.tr("Search again"))

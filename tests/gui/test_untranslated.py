@@ -112,7 +112,6 @@ SINKS = frozenset({"messages", "_messages", "self"})
 #: file (relative to cloudbrowser/gui), source of the text → why it stays as it is.
 ALLOWED: dict[tuple[str, str], str] = {
     ("widgets/main_window.py", "'cloudbrowser'"): "the application's name, not a word",
-    ("dialogs/versions.py", "f's3://{bucket}/{key}'"): "an address built from data",
     ("dialogs/connections.py", "'https://…'"): "the start of an address, not words",
 }
 

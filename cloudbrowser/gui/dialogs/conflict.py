@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
 
 
@@ -42,7 +45,7 @@ class ConflictDialog(QDialog):
         layout = QVBoxLayout(self)
         title = QLabel(
             self.tr("<b>“{name}” already exists {where}.</b>").format(
-                name=item.target_name, where=where
+                name=html.escape(printable(item.target_name)), where=where
             )
         )
         title.setWordWrap(True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.entries import MultipartUpload
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -98,7 +99,7 @@ class IncompleteUploadsDialog(QDialog):
             )
             mine = upload.upload_id in self.resumable
             note = self.tr("in the Transfers panel: resume it there") if mine else ""
-            item = QTreeWidgetItem([upload.key, started, note])
+            item = QTreeWidgetItem([printable(upload.key), started, note])
             item.setData(0, _UPLOAD, upload)
             self.tree.addTopLevelItem(item)
             item.setSelected(not mine)
@@ -118,7 +119,7 @@ class IncompleteUploadsDialog(QDialog):
 
     @Slot(object)
     def _failed(self, error: CloudBrowserError) -> None:
-        self.status.setText(f"{error_title(error)}: {error.message} {error.hint}")
+        self.status.setText(printable(f"{error_title(error)}: {error.message} {error.hint}"))
 
     def abort_selected(self) -> None:
         uploads: list[MultipartUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]

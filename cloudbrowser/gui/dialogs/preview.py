@@ -46,6 +46,7 @@ from cloudbrowser.core.inspection import (
     s3_uri,
     sniff_kind,
 )
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -189,7 +190,9 @@ class PreviewDialog(QDialog):
         self.qlocale = QLocale()
         self.preview: Preview | None = None
         self.job: Job | None = None
-        self.setWindowTitle(self.tr("Preview of {name}").format(name=key.rsplit("/", 1)[-1]))
+        self.setWindowTitle(
+            self.tr("Preview of {name}").format(name=printable(key.rsplit("/", 1)[-1]))
+        )
         self.resize(760, 560)
 
         self.stack = QStackedWidget()
@@ -284,7 +287,9 @@ class PreviewDialog(QDialog):
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
         # Shown where it happened, in the dialog; nothing else reports it.
-        self.loading_label.setText(f"{error_title(error)}: {error.message}\n{error.hint}".strip())
+        self.loading_label.setText(
+            printable(f"{error_title(error)}: {error.message}\n{error.hint}".strip(), keep="\n")
+        )
         self.stack.setCurrentWidget(self.loading)
         for bar in self.loading.findChildren(QProgressBar):
             bar.hide()

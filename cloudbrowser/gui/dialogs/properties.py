@@ -12,6 +12,7 @@ nothing.
 
 from __future__ import annotations
 
+import html
 import mimetypes
 from dataclasses import dataclass
 
@@ -51,6 +52,7 @@ from cloudbrowser.core.inspection import (
     storage_classes,
     validate,
 )
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import capabilities, preset
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
@@ -94,7 +96,9 @@ class Loaded:
 
 
 def _selectable(text: str) -> QLabel:
-    label = QLabel(text)
+    """A label for a key, a name or an address: as plain text, control characters escaped."""
+    label = QLabel(printable(text))
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setWordWrap(True)
     return label
@@ -212,7 +216,7 @@ class PropertiesDialog(QDialog):
         self.job: Job | None = None
         self.saving = False
         name = key.rstrip("/").rsplit("/", 1)[-1] or bucket
-        self.setWindowTitle(self.tr("Properties of {name}").format(name=name))
+        self.setWindowTitle(self.tr("Properties of {name}").format(name=printable(name)))
         self.resize(620, 560)
 
         self.stack = QStackedWidget()
@@ -389,9 +393,11 @@ class PropertiesDialog(QDialog):
     @Slot(object)
     def _on_load_failed(self, error: CloudBrowserError) -> None:
         # Shown here, where it happened (like a listing's failure), not in the status bar.
-        text = f"<b>{error_title(error)}</b><br>{error.message}"
+        # Rich text for the bold title: the message (which names the key) is escaped twice,
+        # its control characters made visible and its markup made text.
+        text = f"<b>{error_title(error)}</b><br>{html.escape(printable(error.message))}"
         if error.hint:
-            text += f"<br>{error.hint}"
+            text += f"<br>{html.escape(printable(error.hint))}"
         self.error_label.setText(text)
         self.stack.setCurrentWidget(self.error_page)
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
@@ -155,8 +156,8 @@ class VersionsDialog(QDialog):
     def show_object(self, conn_id: str, bucket: str, key: str) -> None:
         """List the versions of ``bucket/key`` (a new object replaces the one shown)."""
         self.conn_id, self.bucket, self.key = conn_id, bucket, key
-        self.setWindowTitle(self.tr("Versions of {name}").format(name=leaf_name(key)))
-        self.title.setText(f"s3://{bucket}/{key}")
+        self.setWindowTitle(self.tr("Versions of {name}").format(name=printable(leaf_name(key))))
+        self.title.setText(printable(f"s3://{bucket}/{key}"))
         self.reload()
 
     @Slot()
@@ -248,7 +249,7 @@ class VersionsDialog(QDialog):
         if not self._is_current():
             return
         self.tree.hide()
-        self.status.setText(f"{error.message} {error.hint}".strip())
+        self.status.setText(printable(f"{error.message} {error.hint}".strip()))
 
     @Slot()
     def _finished(self) -> None:

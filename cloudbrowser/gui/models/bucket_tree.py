@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from cloudbrowser.core.entries import Bucket, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.navigation import Location
@@ -275,8 +276,8 @@ class BucketTreeModel(QAbstractItemModel):
         loc = node.location
         if role == Qt.ItemDataRole.DisplayRole:
             if node.state == State.FAILED and node.error is not None:
-                return f"{node.label} ({error_title(node.error).lower()})"
-            return node.label
+                return printable(f"{node.label} ({error_title(node.error).lower()})")
+            return printable(node.label)
         if role == Qt.ItemDataRole.DecorationRole:
             if node.state == State.FAILED:
                 return icons.error_icon()
@@ -285,10 +286,10 @@ class BucketTreeModel(QAbstractItemModel):
             return icons.bucket_icon() if not loc.prefix else icons.folder_icon()
         if role == Qt.ItemDataRole.ToolTipRole:
             if node.error is not None:
-                return f"{node.error.message}\n{node.error.hint}".strip()
+                return printable(f"{node.error.message}\n{node.error.hint}".strip(), keep="\n")
             if node.state == State.LOADING:
                 return self.tr("Loading…")
-            return f"s3://{loc.bucket}/{loc.prefix}" if loc.bucket else loc.connection
+            return printable(f"s3://{loc.bucket}/{loc.prefix}" if loc.bucket else loc.connection)
         if role == LocationRole:
             return loc
         return None

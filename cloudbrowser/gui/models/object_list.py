@@ -41,6 +41,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
@@ -558,8 +559,8 @@ class ObjectListModel(QAbstractTableModel):
             if deleted is not None:
                 return deleted
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == Column.NAME:
-                return self.display_name(entry)
+            if column == Column.NAME:  # a key may hold control or bidi characters
+                return printable(self.display_name(entry))
             if column == Column.SIZE:
                 if entry.is_prefix:
                     return self._folder_size_text(entry)
@@ -580,7 +581,7 @@ class ObjectListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
             loc = self._location
             bucket = loc.bucket if loc is not None and loc.bucket else ""
-            return f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}"
+            return printable(f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}")
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
             return self.tr("{n} bytes").format(n=self._locale.toString(entry.size))
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:

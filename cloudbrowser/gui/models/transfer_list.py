@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.operations import Operation, OpKind
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Transfer
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -181,14 +182,14 @@ class TransferListModel(QAbstractTableModel):
         if t is None:
             return None
         column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(t, column)
+        if role == Qt.ItemDataRole.DisplayRole:  # names and messages come from the server
+            return printable(self._text(t, column))
         if role == TransferRole:
             return t
         if role == ProgressRole:
             return _percent(t)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(t)
+            return printable(self._tooltip(t), keep="\n")
         if role == Qt.ItemDataRole.DecorationRole and column == Column.STATE and unverified(t):
             # Arrived but unchecked is a warning, never a quiet success.
             return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -254,7 +255,7 @@ class TransferListModel(QAbstractTableModel):
 
     def _operation_data(self, op: Operation, column: Column, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._operation_text(op, column)
+            return printable(self._operation_text(op, column))
         if role == TransferRole:
             return op
         if role == ProgressRole:
@@ -268,7 +269,7 @@ class TransferListModel(QAbstractTableModel):
                         n=len(op.result.failed) - 10
                     )
                 )
-            return "\n".join(lines)
+            return printable("\n".join(lines), keep="\n")
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             pixmap = {
                 OpKind.COPY: QStyle.StandardPixmap.SP_FileDialogNewFolder,

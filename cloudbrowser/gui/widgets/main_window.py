@@ -45,6 +45,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name, parse_location
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
@@ -137,6 +138,7 @@ class ErrorPanel(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setStyleSheet("color: palette(placeholder-text);")
         for label in (self.message, self.hint, self.detail):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # a key is never markup
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
         self.retry = QPushButton(self.tr("Retry"))
@@ -151,9 +153,10 @@ class ErrorPanel(QWidget):
 
     def show_error(self, error: CloudBrowserError) -> None:
         self.title.setText(error_title(error))
-        self.message.setText(error.message)
-        self.hint.setText(error.hint)
-        self.detail.setText(error.detail)
+        # Messages name keys and quote the server: control and bidi characters escaped.
+        self.message.setText(printable(error.message))
+        self.hint.setText(printable(error.hint))
+        self.detail.setText(printable(error.detail, keep="\n"))
         self.detail.setVisible(bool(error.detail))
 
 
@@ -505,7 +508,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.clear()
         self.list_model.show(location)
         self.path_bar.set_location(location)
-        self._title = f"{location.text() or location.connection} — cloudbrowser"
+        self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
         self._select_in_tree(location)
         self._update_nav_actions()
@@ -930,7 +933,7 @@ class MainWindow(QMainWindow):
         if self.list_model.rowCount() == 0:
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
-        self.statusBar().showMessage(f"{error_title(error)}: {error.message}")
+        self.statusBar().showMessage(printable(f"{error_title(error)}: {error.message}"))
         self._update_status()
 
     def _update_counts(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.keys import prefix_parts
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.navigation import Location
 
 
@@ -77,7 +78,7 @@ class PathBar(QStackedWidget):
                 sep.setEnabled(False)
                 self._crumb_layout.addWidget(sep)
             button = QToolButton()
-            button.setText(label)
+            button.setText(printable(label))  # a key's segment: shown escaped
             button.setAutoRaise(True)
             button.setToolTip(
                 self.tr("Go to {place}").format(place=target.text() or target.connection)
