@@ -16,6 +16,7 @@ from collections.abc import Callable
 from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
+from cloudbrowser.core import local_state
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.flags import SECRET_ENV
 
@@ -205,6 +206,9 @@ def run(argv: list[str]) -> int:
     )
     module = importlib.import_module(f"cloudbrowser.cli.{args.module}")
     command: Command = module.run
+    # A damaged connections file or journal is moved aside and the command goes on: say so
+    # on stderr, where the command is (never on stdout, which a script reads).
+    local_state.set_reporter(out.error)
     try:
         return command(args, out)
     except CloudBrowserError as error:
@@ -230,3 +234,5 @@ def run(argv: list[str]) -> int:
             )
         )
         return Exit.FAILED
+    finally:
+        local_state.set_reporter(None)

@@ -27,9 +27,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import data_dir
 
 JOURNAL_FILE = "transfers.sqlite3"
+#: Seconds to wait for another process's write (the window's and the CLI's transactions
+#: last milliseconds; longer means a stuck process): then JournalBusy.
+BUSY_TIMEOUT = 5.0
 #: Seconds within which finished transfers are written, together (see Journal.finish).
 FLUSH_DELAY = 0.05
 
@@ -65,6 +70,12 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state);
 """
+
+
+class JournalBusy(CloudBrowserError):
+    """Another process kept the journal locked past the busy timeout."""
+
+    title = "Journal busy"
 
 
 class Direction(StrEnum):
@@ -134,20 +145,23 @@ class JournalPart:
 class Journal:
     """The transfer journal in ``path`` (default: ``transfers.sqlite3`` in the data dir)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+        """Open (or create) the journal. A file that is not a journal is moved aside and a
+        fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`).
+        Raises JournalBusy when another process keeps it locked past ``busy_timeout``."""
         self.path = path or data_dir() / JOURNAL_FILE
         self._lock = threading.Lock()
-        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a lost
-        # part row only means that part is sent again.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
+        if not _looks_like_sqlite(self.path):
+            # Checked before SQLite opens it: SQLite would remove a -wal beside a file it
+            # cannot read when it closes it, and that may hold the journal's last changes.
+            self._move_damaged_aside("file is not a database")
+        try:
+            self._db = self._open(busy_timeout)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damaged(exc):
+                raise self._busy_or(exc) from None
+            self._move_damaged_aside(str(exc))
+            self._db = self._open(busy_timeout)
         #: Final states waiting to be written together (see finish()).
         self._deferred: list[tuple[int, dict[str, object], bool]] = []
         self._deferred_lock = threading.Lock()
@@ -156,18 +170,64 @@ class Journal:
         # finish()). Through a weak reference, so the journal can still be collected.
         atexit.register(_flush_at_exit, weakref.ref(self))
 
-    def _add_missing_columns(self) -> None:
-        """Journals written before a column existed get it (with its default)."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(transfers)")}
-        for column in ("error_kind", "error_hint", "version_id"):
-            if column not in have:
-                try:
-                    self._db.execute(
-                        f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
-                    )
-                except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                    if "duplicate column" not in str(exc):
-                        raise
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
+        db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a
+            # lost part row only means that part is sent again.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            _add_missing_columns(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_damaged_aside(self, reason: str) -> None:
+        """Rename the journal and its ``-wal``/``-shm`` beside themselves (never delete:
+        they may be the only record of an interrupted upload), and tell the user."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        moved: list[Path] = []
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                target = move_aside(self.path.with_name(self.path.name + suffix), stamp)
+            except OSError as error:
+                raise LocalFileError(
+                    f"The transfer journal {self.path} is damaged and cannot be moved aside.",
+                    hint="Move it (and its -wal and -shm files) away, then start again.",
+                    detail=f"{reason}; {error}",
+                ) from None
+            if target is not None:
+                moved.append(target)
+        report(
+            DamagedFile(
+                f"The transfer journal {self.path} could not be read ({reason}); "
+                "a new one was started.",
+                moved_to=moved,
+                hint=(
+                    "Transfers that were unfinished before cannot be resumed. The damaged "
+                    f"file is kept as {moved[0] if moved else self.path}."
+                ),
+                detail=reason,
+            )
+        )
+
+    def _busy_or(self, exc: sqlite3.Error) -> Exception:
+        """The error to raise for ``exc``: JournalBusy when another process holds the lock."""
+        if not _is_busy(exc):
+            return exc
+        return JournalBusy(
+            f"The transfer journal {self.path} is in use: another cloudbrowser kept it "
+            "locked for too long.",
+            hint="Wait for the other cloudbrowser (a window or a command) to finish, or close "
+            "it, then try again.",
+            detail=f"{type(exc).__name__}: {exc}",
+        )
 
     def close(self) -> None:
         self.flush()
@@ -190,14 +250,24 @@ class Journal:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction. BEGIN IMMEDIATE takes the write lock first, so a
+        busy journal (another process writing) waits up to the busy timeout here, then
+        raises JournalBusy, and never fails half-way through."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._busy_or(exc) from None
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._db.execute("ROLLBACK")
+                raise self._busy_or(exc) from None
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
 
@@ -327,6 +397,39 @@ class Journal:
         self.flush()
         with self._write() as db:
             db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Journals written before a column existed get it (with its default)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(transfers)")}
+    for column in ("error_kind", "error_hint", "version_id"):
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """True for a missing or empty file (SQLite creates it) or one with SQLite's header."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(16)
+    except FileNotFoundError:
+        return True
+    return not header or header == b"SQLite format 3\x00"
+
+
+def _is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Not a database, or a damaged one (as opposed to a busy or read-only one)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _flush_at_exit(ref: weakref.ref[Journal]) -> None:

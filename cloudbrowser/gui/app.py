@@ -161,6 +161,7 @@ def run_gui(
 
     service = StorageService(page_size=args.page_size)
     window = MainWindow(service)
+    window.messages.report_damaged_files()
     freeze_startup_objects_after_first_listing(window)
     window.restore_window_state()
     report = os.environ.get(REPORT_FIRST_PAINT_ENV)
