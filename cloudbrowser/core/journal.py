@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import sqlite3
 import threading
 import time
@@ -35,6 +36,8 @@ JOURNAL_FILE = "transfers.sqlite3"
 #: Seconds to wait for another process's write (the window's and the CLI's transactions
 #: last milliseconds; longer means a stuck process): then JournalBusy.
 BUSY_TIMEOUT = 5.0
+#: Rows added per transaction (see Journal.add).
+ADD_CHUNK = 500
 #: Seconds within which finished transfers are written, together (see Journal.finish).
 FLUSH_DELAY = 0.05
 
@@ -272,7 +275,25 @@ class Journal:
     # ── transfers ───────────────────────────────────────────────────────────────────────
 
     def add(self, records: Iterable[JournalRecord]) -> list[int]:
-        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order."""
+        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order.
+
+        In transactions of ``ADD_CHUNK`` rows: another process sharing the journal (the
+        window beside the CLI) never waits long for its own writes. If one fails, the rows
+        already added are removed again: all of them are journalled, or none.
+        """
+        ids: list[int] = []
+        rows = iter(records)
+        try:
+            while chunk := list(itertools.islice(rows, ADD_CHUNK)):
+                ids.extend(self._add_chunk(chunk))
+        except BaseException:
+            if ids:
+                with contextlib.suppress(CloudBrowserError, sqlite3.Error):
+                    self.remove(ids)
+            raise
+        return ids
+
+    def _add_chunk(self, records: list[JournalRecord]) -> list[int]:
         now = time.time()
         ids: list[int] = []
         with self._write() as db:
