@@ -343,7 +343,8 @@ def _report_request(out: Output, request: TransferRequest, what: str) -> None:
 
 def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> int:
     journal = Journal()
-    records = journal.unfinished()
+    # Not the ones the window (or another command) is running right now: those are its own.
+    records = journal.available()
     if not args.ids and not args.all:
         _list_unfinished(records, out)
         journal.close()

@@ -28,6 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cloudbrowser.core import owners
 from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
 from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import data_dir
@@ -59,6 +60,7 @@ CREATE TABLE IF NOT EXISTS transfers (
     error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
     error_hint  TEXT    NOT NULL DEFAULT '', -- what the user can do about it
     version_id  TEXT    NOT NULL DEFAULT '', -- download: of an older version ('' = current)
+    owner       TEXT    NOT NULL DEFAULT '', -- queued/running: the process's token (owners.py)
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL
@@ -165,6 +167,9 @@ class Journal:
                 raise self._busy_or(exc) from None
             self._move_damaged_aside(str(exc))
             self._db = self._open(busy_timeout)
+        # This process runs what it queues: others sharing the journal see it lives.
+        owners.hold(self.path)
+        self._let_go = weakref.finalize(self, owners.let_go, self.path)
         #: Final states waiting to be written together (see finish()).
         self._deferred: list[tuple[int, dict[str, object], bool]] = []
         self._deferred_lock = threading.Lock()
@@ -236,6 +241,7 @@ class Journal:
         self.flush()
         with self._lock:
             self._db.close()
+        self._let_go()
 
     def flush(self) -> None:
         """Write the final states :meth:`finish` deferred; every other access calls this
@@ -301,8 +307,8 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
-                    " updated, error_kind, error_hint, version_id)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint, version_id, owner)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -322,6 +328,7 @@ class Journal:
                         r.error_kind,
                         r.error_hint,
                         r.version_id,
+                        _owner_for(r.state),
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -370,6 +377,35 @@ class Journal:
                 (*_ACTIVE, State.PAUSED.value, State.FAILED.value),
             ).fetchall()
         return [_record(r) for r in rows]
+
+    def available(self) -> list[JournalRecord]:
+        """The :meth:`unfinished` transfers this process may take: not those another live
+        process has queued or is running (the window beside the CLI; see ``owners``)."""
+        records = self.unfinished()
+        with self._lock:
+            owned = self._db.execute(
+                "SELECT id, owner FROM transfers WHERE state IN (?, ?) AND owner NOT IN ('', ?)",
+                (*_ACTIVE, owners.TOKEN),
+            ).fetchall()
+        elsewhere = {tid for tid, token in owned if owners.is_live(self.path, token)}
+        return [r for r in records if r.id not in elsewhere]
+
+    def claim(self, transfer_id: int) -> bool:
+        """Make a transfer this process's to run; False if another live process is
+        running it (see :mod:`~cloudbrowser.core.owners` for the rule)."""
+        self.flush()
+        with self._write() as db:
+            found = db.execute(
+                "SELECT state, owner FROM transfers WHERE id = ?", (transfer_id,)
+            ).fetchone()
+            if found is None:
+                return True  # not journalled (any more): nobody else can have it
+            state, token = found
+            taken = state in _ACTIVE and token not in ("", owners.TOKEN)
+            if taken and owners.is_live(self.path, str(token)):
+                return False
+            db.execute("UPDATE transfers SET owner = ? WHERE id = ?", (owners.TOKEN, transfer_id))
+        return True
 
     def remove(self, transfer_ids: Iterable[int]) -> None:
         """Forget transfers (and their parts): "clear finished", or after cleanup."""
@@ -423,7 +459,7 @@ class Journal:
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Journals written before a column existed get it (with its default)."""
     have = {row[1] for row in db.execute("PRAGMA table_info(transfers)")}
-    for column in ("error_kind", "error_hint", "version_id"):
+    for column in ("error_kind", "error_hint", "version_id", "owner"):
         if column not in have:
             try:
                 db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
@@ -467,6 +503,9 @@ def _update_in(
     if len(columns) != len(fields):
         raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
     values = [_sql_value(fields[c]) for c in columns]
+    if "state" in fields:  # queued: this process's to run; stopped or finished: nobody's
+        columns.append("owner")
+        values.append(_owner_for(State(str(_sql_value(fields["state"])))))
     assignments = "".join(f"{c} = ?, " for c in columns)
     db.execute(
         f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
@@ -495,6 +534,10 @@ _UPDATABLE = frozenset(
         "key",
     }
 )
+
+
+def _owner_for(state: State) -> str:
+    return owners.TOKEN if state.value in _ACTIVE else ""
 
 
 def _sql_value(value: object) -> object:
