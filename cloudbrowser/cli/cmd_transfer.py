@@ -351,6 +351,12 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
         return Exit.OK
     by_id = {r.id: r for r in records}
     unknown = [i for i in args.ids if i not in by_id]
+    busy = {r.id for r in journal.unfinished()}.intersection(unknown)
+    if busy:
+        raise UsageError(
+            f"Another cloudbrowser is running the transfer {', '.join(map(str, sorted(busy)))}.",
+            hint="Wait for it there (the window's Transfers panel, or the other command).",
+        )
     if unknown:
         raise UsageError(
             f"No unfinished transfer has the id {', '.join(map(str, unknown))}.",

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from cloudbrowser.core.local_state import DAMAGED_SUFFIX
 from cloudbrowser.core.profiles import Profile
-from tests.cli.helpers import run_process
+from tests.cli.helpers import REPO, child_env, run_process
 from tests.conftest import S3Server
 
 
@@ -69,3 +71,26 @@ def test_binary_garbage_connections_file_lists_none_and_says_where_it_went() -> 
     assert str(config / "connections.json") in proc.stderr and str(aside) in proc.stderr
     assert "failed unexpectedly" not in proc.stderr
     assert all(json.loads(line)["source"].startswith("aws:") for line in proc.stdout.splitlines())
+
+
+def test_resume_leaves_alone_what_another_running_cloudbrowser_runs() -> None:
+    from tests.unit.test_journal_owners import _OTHER  # journals a queued and a paused one
+
+    journal = Path(os.environ["CLOUDBROWSER_DATA_DIR"]) / "transfers.sqlite3"
+    other = subprocess.Popen(
+        [sys.executable, "-c", _OTHER, str(journal)], cwd=REPO, env=child_env(None),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "ready\n"
+        listed = run_process(["resume", "--json"])
+        assert listed.returncode == 0, listed.stderr
+        assert [json.loads(line)["key"] for line in listed.stdout.splitlines()] == ["paused-there"]
+        taken = run_process(["resume", "1"])
+        assert taken.returncode == 2
+        assert "Another cloudbrowser is running the transfer 1" in taken.stderr
+    finally:
+        assert other.stdin is not None and other.stdout is not None
+        other.stdin.close()
+        other.wait(10)
+        other.stdout.close()
