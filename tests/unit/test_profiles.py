@@ -261,3 +261,21 @@ def test_capabilities_of_a_connection() -> None:
     assert capabilities(ConnectionSettings()).versioning  # no endpoint: AWS itself
     other = capabilities(ConnectionSettings(endpoint_url="http://127.0.0.1:9000"))
     assert other == preset("other").capabilities and not other.versioning
+
+
+def test_moving_aside_without_hard_links_still_never_replaces_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_links(_src: object, _dst: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(local_state.os, "link", no_links)
+    store = ProfileStore()
+    taken = local_state.aside_name(store.path, "20261204T000000Z", 0)
+    taken.write_bytes(b"an earlier damaged file")
+    store.path.write_bytes(b"garbage")
+    moved = local_state.move_aside(store.path, "20261204T000000Z")
+    assert moved == local_state.aside_name(store.path, "20261204T000000Z", 1)
+    assert moved.read_bytes() == b"garbage"
+    assert taken.read_bytes() == b"an earlier damaged file"
+    assert not store.path.exists()
