@@ -384,8 +384,7 @@ class Journal:
         records = self.unfinished()
         with self._lock:
             owned = self._db.execute(
-                "SELECT id, owner FROM transfers WHERE state IN (?, ?) AND owner NOT IN ('', ?)",
-                (*_ACTIVE, owners.TOKEN),
+                "SELECT id, owner FROM transfers WHERE owner NOT IN ('', ?)", (owners.TOKEN,)
             ).fetchall()
         elsewhere = {tid for tid, token in owned if owners.is_live(self.path, token)}
         return [r for r in records if r.id not in elsewhere]
@@ -396,13 +395,14 @@ class Journal:
         self.flush()
         with self._write() as db:
             found = db.execute(
-                "SELECT state, owner FROM transfers WHERE id = ?", (transfer_id,)
+                "SELECT owner FROM transfers WHERE id = ?", (transfer_id,)
             ).fetchone()
             if found is None:
                 return True  # not journalled (any more): nobody else can have it
-            state, token = found
-            taken = state in _ACTIVE and token not in ("", owners.TOKEN)
-            if taken and owners.is_live(self.path, str(token)):
+            # Whatever its state: another process may have claimed it a moment ago and
+            # not yet queued it (claims are atomic, each in its own write transaction).
+            token = str(found[0])
+            if token not in ("", owners.TOKEN) and owners.is_live(self.path, token):
                 return False
             db.execute("UPDATE transfers SET owner = ? WHERE id = ?", (owners.TOKEN, transfer_id))
         return True

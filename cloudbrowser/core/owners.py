@@ -4,7 +4,9 @@ The window and the CLI share one journal. The rule: **a transfer that is queued 
 belongs to the process that queued it, for as long as that process lives; one that is
 paused, failed or finished belongs to nobody.** Any process may list and resume a transfer
 that belongs to nobody or to a process that has ended (a crash, a kill, a normal exit with
-work left); none lists or resumes one that another live process is running.
+work left); none lists or resumes one that another live process is running. Resuming
+first *claims* the transfer in one write transaction (``Journal.claim``), so of two
+processes resuming the same one at once, exactly one gets it.
 
 A process proves it lives by holding an OS lock on a small file named after its token,
 ``<journal>.owners/<token>``: ``flock`` on Unix, ``msvcrt.locking`` on Windows. The OS

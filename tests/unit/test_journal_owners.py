@@ -108,11 +108,12 @@ def test_resume_leaves_a_transfer_another_process_took_meanwhile(
                           TransferOptions())  # fmt: skip
     [restored] = queue.restore()
     assert restored.id == window_side.id
-    # The other process takes it (what its queue's resume does).
+    # The other process claims it (its queue's resume, a moment before it queues it: the
+    # claim alone, still paused in the journal, already keeps it).
     take = (
-        "import sys; from pathlib import Path; from cloudbrowser.core.journal import Journal,"
-        " State; j = Journal(Path(sys.argv[1])); assert j.claim(2);"
-        " j.update(2, state=State.QUEUED); print('taken', flush=True); sys.stdin.read()"
+        "import sys; from pathlib import Path; from cloudbrowser.core.journal import Journal;"
+        " j = Journal(Path(sys.argv[1])); assert j.claim(2);"
+        " print('taken', flush=True); sys.stdin.read()"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     taker = subprocess.Popen(
