@@ -150,12 +150,13 @@ class JournalPart:
 class Journal:
     """The transfer journal in ``path`` (default: ``transfers.sqlite3`` in the data dir)."""
 
-    def __init__(self, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: Path | None = None, *, busy_timeout: float | None = None) -> None:
         """Open (or create) the journal. A file that is not a journal is moved aside and a
         fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`).
         Raises JournalBusy when another process keeps it locked past ``busy_timeout``."""
         self.path = path or data_dir() / JOURNAL_FILE
         self._lock = threading.Lock()
+        busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
         if not _looks_like_sqlite(self.path):
             # Checked before SQLite opens it: SQLite would remove a -wal beside a file it
             # cannot read when it closes it, and that may hold the journal's last changes.

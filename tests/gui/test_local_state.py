@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core import journal as journal_module
+from cloudbrowser.core.journal import Journal, JournalBusy
 from cloudbrowser.core.local_state import DAMAGED_SUFFIX
 from cloudbrowser.core.profiles import Profile
 from cloudbrowser.gui.widgets.main_window import MainWindow
@@ -49,3 +54,39 @@ def test_the_window_starts_on_a_garbage_journal_and_damaged_connections(
     assert str(connections_aside) in window.messages.last.hint
     dialog.reject()
     window.transfers.shutdown()
+
+
+_HOLD_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("DELETE FROM parts")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_window_starts_while_another_process_holds_the_journal(
+    qtbot: QtBot, make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "BUSY_TIMEOUT", 0.3)
+    path = Path(os.environ["CLOUDBROWSER_DATA_DIR"]) / "transfers.sqlite3"
+    Journal(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        window = MainWindow(make_service())
+        qtbot.addWidget(window)
+        window.show()
+        assert window.transfers.restore() == []
+        assert isinstance(window.messages.last, JournalBusy)
+        assert str(path) in window.messages.last.message
+        window.transfers.shutdown()
+    finally:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()
