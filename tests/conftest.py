@@ -32,6 +32,7 @@ import pytest
 from botocore.config import Config
 from keyring.backend import KeyringBackend
 
+from cloudbrowser.core import local_state
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.s3 import S3Backend
 from tests.hostile import HostileS3
@@ -98,6 +99,9 @@ def isolated_environment(
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
+    # Notices of moved-aside files belong to the test that caused them.
+    local_state.set_reporter(None)
+    local_state.take_pending()
 
 
 #: Every secret the suite uses: none may appear in any log file a test wrote.

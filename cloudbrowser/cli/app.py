@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
+from cloudbrowser.core import local_state
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.flags import SECRET_ENV
 
@@ -219,8 +220,14 @@ def run(argv: list[str]) -> int:
     )
     module = importlib.import_module(f"cloudbrowser.cli.{args.module}")
     command: Command = module.run
-    with _logging(args.verbose):
-        return _run_command(command, args, out)
+    # A damaged connections file or journal is moved aside and the command goes on: say so
+    # on stderr, where the command is (never on stdout, which a script reads).
+    local_state.set_reporter(out.error)
+    try:
+        with _logging(args.verbose):
+            return _run_command(command, args, out)
+    finally:
+        local_state.set_reporter(None)
 
 
 @contextlib.contextmanager

@@ -361,13 +361,20 @@ def _report_request(out: Output, request: TransferRequest, what: str) -> None:
 
 def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> int:
     journal = Journal()
-    records = journal.unfinished()
+    # Not the ones the window (or another command) is running right now: those are its own.
+    records = journal.available()
     if not args.ids and not args.all:
         _list_unfinished(records, out)
         journal.close()
         return Exit.OK
     by_id = {r.id: r for r in records}
     unknown = [i for i in args.ids if i not in by_id]
+    busy = {r.id for r in journal.unfinished()}.intersection(unknown)
+    if busy:
+        raise UsageError(
+            f"Another cloudbrowser is running the transfer {', '.join(map(str, sorted(busy)))}.",
+            hint="Wait for it there (the window's Transfers panel, or the other command).",
+        )
     if unknown:
         raise UsageError(
             f"No unfinished transfer has the id {', '.join(map(str, unknown))}.",

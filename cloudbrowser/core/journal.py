@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import sqlite3
 import threading
 import time
@@ -27,9 +28,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cloudbrowser.core import owners
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import data_dir
 
 JOURNAL_FILE = "transfers.sqlite3"
+#: Seconds to wait for another process's write (the window's and the CLI's transactions
+#: last milliseconds; longer means a stuck process): then JournalBusy.
+BUSY_TIMEOUT = 5.0
+#: Rows added per transaction (see Journal.add).
+ADD_CHUNK = 500
 #: Seconds within which finished transfers are written, together (see Journal.finish).
 FLUSH_DELAY = 0.05
 
@@ -51,6 +60,7 @@ CREATE TABLE IF NOT EXISTS transfers (
     error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
     error_hint  TEXT    NOT NULL DEFAULT '', -- what the user can do about it
     version_id  TEXT    NOT NULL DEFAULT '', -- download: of an older version ('' = current)
+    owner       TEXT    NOT NULL DEFAULT '', -- queued/running: the process's token (owners.py)
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL
@@ -74,6 +84,12 @@ CREATE TABLE IF NOT EXISTS partials (
     size        INTEGER NOT NULL             -- its length once preallocated (ranges) or 0
 );
 """
+
+
+class JournalBusy(CloudBrowserError):
+    """Another process kept the journal locked past the busy timeout."""
+
+    title = "Journal busy"
 
 
 class Direction(StrEnum):
@@ -153,20 +169,27 @@ class PartialFile:
 class Journal:
     """The transfer journal in ``path`` (default: ``transfers.sqlite3`` in the data dir)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, busy_timeout: float | None = None) -> None:
+        """Open (or create) the journal. A file that is not a journal is moved aside and a
+        fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`).
+        Raises JournalBusy when another process keeps it locked past ``busy_timeout``."""
         self.path = path or data_dir() / JOURNAL_FILE
         self._lock = threading.Lock()
-        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a lost
-        # part row only means that part is sent again.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
+        busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        if not _looks_like_sqlite(self.path):
+            # Checked before SQLite opens it: SQLite would remove a -wal beside a file it
+            # cannot read when it closes it, and that may hold the journal's last changes.
+            self._move_damaged_aside("file is not a database")
+        try:
+            self._db = self._open(busy_timeout)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damaged(exc):
+                raise self._busy_or(exc) from None
+            self._move_damaged_aside(str(exc))
+            self._db = self._open(busy_timeout)
+        # This process runs what it queues: others sharing the journal see it lives.
+        owners.hold(self.path)
+        self._let_go = weakref.finalize(self, owners.let_go, self.path)
         #: Final states waiting to be written together (see finish()).
         self._deferred: list[tuple[int, dict[str, object], bool]] = []
         self._deferred_lock = threading.Lock()
@@ -175,23 +198,70 @@ class Journal:
         # finish()). Through a weak reference, so the journal can still be collected.
         atexit.register(_flush_at_exit, weakref.ref(self))
 
-    def _add_missing_columns(self) -> None:
-        """Journals written before a column existed get it (with its default)."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(transfers)")}
-        for column in ("error_kind", "error_hint", "version_id"):
-            if column not in have:
-                try:
-                    self._db.execute(
-                        f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"
-                    )
-                except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                    if "duplicate column" not in str(exc):
-                        raise
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
+        db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a
+            # lost part row only means that part is sent again.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            _add_missing_columns(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_damaged_aside(self, reason: str) -> None:
+        """Rename the journal and its ``-wal``/``-shm`` beside themselves (never delete:
+        they may be the only record of an interrupted upload), and tell the user."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        moved: list[Path] = []
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                target = move_aside(self.path.with_name(self.path.name + suffix), stamp)
+            except OSError as error:
+                raise LocalFileError(
+                    f"The transfer journal {self.path} is damaged and cannot be moved aside.",
+                    hint="Move it (and its -wal and -shm files) away, then start again.",
+                    detail=f"{reason}; {error}",
+                ) from None
+            if target is not None:
+                moved.append(target)
+        report(
+            DamagedFile(
+                f"The transfer journal {self.path} could not be read ({reason}); "
+                "a new one was started.",
+                moved_to=moved,
+                hint=(
+                    "Transfers that were unfinished before cannot be resumed. The damaged "
+                    f"file is kept as {moved[0] if moved else self.path}."
+                ),
+                detail=reason,
+            )
+        )
+
+    def _busy_or(self, exc: sqlite3.Error) -> Exception:
+        """The error to raise for ``exc``: JournalBusy when another process holds the lock."""
+        if not _is_busy(exc):
+            return exc
+        return JournalBusy(
+            f"The transfer journal {self.path} is in use: another cloudbrowser kept it "
+            "locked for too long.",
+            hint="Wait for the other cloudbrowser (a window or a command) to finish, or close "
+            "it, then try again.",
+            detail=f"{type(exc).__name__}: {exc}",
+        )
 
     def close(self) -> None:
         self.flush()
         with self._lock:
             self._db.close()
+        self._let_go()
 
     def flush(self) -> None:
         """Write the final states :meth:`finish` deferred; every other access calls this
@@ -209,19 +279,47 @@ class Journal:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction. BEGIN IMMEDIATE takes the write lock first, so a
+        busy journal (another process writing) waits up to the busy timeout here, then
+        raises JournalBusy, and never fails half-way through."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._busy_or(exc) from None
             try:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._db.execute("ROLLBACK")
+                raise self._busy_or(exc) from None
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
 
     def add(self, records: Iterable[JournalRecord]) -> list[int]:
-        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order."""
+        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order.
+
+        In transactions of ``ADD_CHUNK`` rows: another process sharing the journal (the
+        window beside the CLI) never waits long for its own writes. If one fails, the rows
+        already added are removed again: all of them are journalled, or none.
+        """
+        ids: list[int] = []
+        rows = iter(records)
+        try:
+            while chunk := list(itertools.islice(rows, ADD_CHUNK)):
+                ids.extend(self._add_chunk(chunk))
+        except BaseException:
+            if ids:
+                with contextlib.suppress(CloudBrowserError, sqlite3.Error):
+                    self.remove(ids)
+            raise
+        return ids
+
+    def _add_chunk(self, records: list[JournalRecord]) -> list[int]:
         now = time.time()
         ids: list[int] = []
         with self._write() as db:
@@ -229,8 +327,8 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
-                    " updated, error_kind, error_hint, version_id)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint, version_id, owner)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -250,6 +348,7 @@ class Journal:
                         r.error_kind,
                         r.error_hint,
                         r.version_id,
+                        _owner_for(r.state),
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -298,6 +397,35 @@ class Journal:
                 (*_ACTIVE, State.PAUSED.value, State.FAILED.value),
             ).fetchall()
         return [_record(r) for r in rows]
+
+    def available(self) -> list[JournalRecord]:
+        """The :meth:`unfinished` transfers this process may take: not those another live
+        process has queued or is running (the window beside the CLI; see ``owners``)."""
+        records = self.unfinished()
+        with self._lock:
+            owned = self._db.execute(
+                "SELECT id, owner FROM transfers WHERE owner NOT IN ('', ?)", (owners.TOKEN,)
+            ).fetchall()
+        elsewhere = {tid for tid, token in owned if owners.is_live(self.path, token)}
+        return [r for r in records if r.id not in elsewhere]
+
+    def claim(self, transfer_id: int) -> bool:
+        """Make a transfer this process's to run; False if another live process is
+        running it (see :mod:`~cloudbrowser.core.owners` for the rule)."""
+        self.flush()
+        with self._write() as db:
+            found = db.execute(
+                "SELECT owner FROM transfers WHERE id = ?", (transfer_id,)
+            ).fetchone()
+            if found is None:
+                return True  # not journalled (any more): nobody else can have it
+            # Whatever its state: another process may have claimed it a moment ago and
+            # not yet queued it (claims are atomic, each in its own write transaction).
+            token = str(found[0])
+            if token not in ("", owners.TOKEN) and owners.is_live(self.path, token):
+                return False
+            db.execute("UPDATE transfers SET owner = ? WHERE id = ?", (owners.TOKEN, transfer_id))
+        return True
 
     def remove(self, transfer_ids: Iterable[int]) -> None:
         """Forget transfers (and their parts): "clear finished", or after cleanup."""
@@ -383,6 +511,39 @@ class Journal:
             db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Journals written before a column existed get it (with its default)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(transfers)")}
+    for column in ("error_kind", "error_hint", "version_id", "owner"):
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """True for a missing or empty file (SQLite creates it) or one with SQLite's header."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(16)
+    except FileNotFoundError:
+        return True
+    return not header or header == b"SQLite format 3\x00"
+
+
+def _is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Not a database, or a damaged one (as opposed to a busy or read-only one)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def _flush_at_exit(ref: weakref.ref[Journal]) -> None:
     journal = ref()
     if journal is not None:
@@ -397,6 +558,9 @@ def _update_in(
     if len(columns) != len(fields):
         raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
     values = [_sql_value(fields[c]) for c in columns]
+    if "state" in fields:  # queued: this process's to run; stopped or finished: nobody's
+        columns.append("owner")
+        values.append(_owner_for(State(str(_sql_value(fields["state"])))))
     assignments = "".join(f"{c} = ?, " for c in columns)
     db.execute(
         f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
@@ -425,6 +589,10 @@ _UPDATABLE = frozenset(
         "key",
     }
 )
+
+
+def _owner_for(state: State) -> str:
+    return owners.TOKEN if state.value in _ACTIVE else ""
 
 
 def _sql_value(value: object) -> object:

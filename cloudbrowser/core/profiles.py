@@ -7,7 +7,8 @@ and two connections can never share one by accident. Deleting a profile deletes 
 
 The file is rewritten atomically (temporary file beside it, fsync, rename): a crash while
 saving leaves the old file or the new one, never half of one. A file that cannot be read
-is reported and never overwritten, so a hand edit gone wrong does not cost every connection.
+is moved aside and reported, never overwritten nor deleted (see :meth:`ProfileStore.load`),
+so a hand edit gone wrong neither stops the app nor costs a connection.
 Methods that touch the keyring (noted in their docstrings) may block: call them on a worker.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.secrets import SecretStore
@@ -110,13 +112,31 @@ class Profile:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Profile:
-        """Reads a stored profile; unknown keys (from a newer version) are ignored."""
-        known = {f.name for f in fields(cls)}
+    def from_json(cls, data: object) -> Profile:
+        """Reads a stored profile; unknown keys (from a newer version) are ignored.
+        Raises ValueError saying what is wrong (not an object, a field of the wrong type)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"not a connection but {_shown(data)}")
+        known = {f.name: f for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if not isinstance(values.get("name"), str):
+        if not isinstance(values.get("name"), str) or not values["name"].strip():
             raise ValueError("a connection without a name")
+        for name, value in values.items():
+            # Every field is text or true/false: a hand edit of another type would only
+            # fail later, far from here (``.strip()`` of a number).
+            wanted = bool if isinstance(known[name].default, bool) else str
+            if type(value) is not wanted:
+                kind = "true or false" if wanted is bool else "text"
+                raise ValueError(f"“{values['name']}”: {name} must be {kind}, not {_shown(value)}")
+        if values.get("addressing_style", "path") not in _ADDRESSING:
+            raise ValueError(f"“{values['name']}”: unknown addressing style")
         return cls(**values)
+
+
+def _shown(value: object) -> str:
+    """A value of a damaged file, short enough for a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 class ProfileStore:
@@ -135,24 +155,53 @@ class ProfileStore:
     # ── the file ────────────────────────────────────────────────────────────────────────
 
     def load(self) -> list[Profile]:
-        """Every saved profile, in the saved order. Raises ConfigError if the file is bad."""
+        """Every saved profile, in the saved order.
+
+        A damaged file never stops the app: a file that cannot be read at all is moved
+        aside (``connections.json.damaged-<time>``) and no connection is loaded; entries
+        that cannot be read are left out, the original file is moved aside and the good
+        entries are saved again. Either way the original bytes survive and the user is
+        told (:mod:`cloudbrowser.core.local_state`). Raises ConfigError when the file
+        cannot be read or moved (permissions).
+        """
+        with self._lock:
+            raw = self._read()
+            if raw is None:
+                return []
+            profiles, problems = _parse(raw)
+            if not problems:
+                return profiles
+            return self._recover()
+
+    def _read(self) -> bytes | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return self.path.read_bytes()
         except FileNotFoundError:
-            return []
+            return None
         except OSError as exc:
             raise ConfigError(
                 f"Cannot read the saved connections ({self.path}).", detail=str(exc)
             ) from None
+
+    def _recover(self) -> list[Profile]:
+        """Move the damaged file aside, keep what it holds that can be read."""
         try:
-            data = json.loads(text)
-            return [Profile.from_json(item) for item in data["connections"]]
-        except (ValueError, KeyError, TypeError) as exc:
+            moved = move_aside(self.path)
+        except OSError as exc:
             raise ConfigError(
-                f"The saved connections file is damaged: {self.path}",
+                f"The saved connections file is damaged and cannot be moved aside: {self.path}",
                 hint="Fix or move the file away; it is left as it is until then.",
-                detail=f"{type(exc).__name__}: {exc}",
+                detail=str(exc),
             ) from None
+        if moved is None:  # another process moved it first (and saved the good ones)
+            raw = self._read()
+            return _parse(raw)[0] if raw is not None else []
+        # Parse what was moved (not what was read before): exactly those bytes are kept.
+        profiles, problems = _parse(moved.read_bytes())
+        if profiles:
+            self.save(profiles)
+        _report_damage(self.path, moved, profiles, problems)
+        return profiles
 
     def save(self, profiles: list[Profile]) -> None:
         """Write all profiles atomically. Raises ConfigError."""
@@ -263,6 +312,56 @@ class ProfileStore:
             return None
         token = self.secrets.get(_token_key(profile)) or ""
         return Credentials(profile.access_key_id, secret, token)
+
+
+def _parse(raw: bytes) -> tuple[list[Profile], list[str]]:
+    """The profiles in a file's bytes, and what could not be read. A file that cannot be
+    read at all gives no profile and one problem, the first word of which is ``file``."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return [], ["file: not text (UTF-8)"]
+    except ValueError as exc:
+        return [], [f"file: not JSON ({exc})"]
+    if not isinstance(data, dict) or not isinstance(data.get("connections"), list):
+        return [], ["file: no list of “connections” in it"]
+    profiles: list[Profile] = []
+    problems: list[str] = []
+    for n, item in enumerate(data["connections"], start=1):
+        try:
+            profiles.append(Profile.from_json(item))
+        except ValueError as exc:
+            problems.append(f"connection {n}: {exc}")
+    return profiles, problems
+
+
+def _report_damage(path: Path, moved: Path, kept: list[Profile], problems: list[str]) -> None:
+    if problems[0].startswith("file:"):
+        message = f"The saved connections file {path} could not be read ({problems[0][6:]})."
+        what = "cloudbrowser goes on without saved connections."
+    else:
+        count = len(problems)
+        message = (
+            f"{count} saved connection{'s' if count != 1 else ''} in {path} could not be "
+            f"read and {'were' if count != 1 else 'was'} left out."
+        )
+        others = len(kept)
+        what = (
+            f"The {others} other connection{'s are' if others != 1 else ' is'} kept."
+            if kept
+            else "No connection could be read."
+        )
+    report(
+        DamagedFile(
+            message,
+            moved_to=[moved],
+            hint=(
+                f"{what} The original file is kept as {moved}: fix it and put it back as "
+                f"{path.name} to get them back, or add the connections again."
+            ),
+            detail="\n".join(problems),
+        )
+    )
 
 
 def _secret_key(profile: Profile) -> str:

@@ -405,7 +405,8 @@ class TransferQueue:
         # Finished transfers are history the panel no longer shows: keep a week of it, so
         # the journal does not grow with every file ever transferred.
         self.journal.remove_finished(older_than=FINISHED_KEPT_SECONDS)
-        records = self.journal.unfinished()
+        # Not what another live cloudbrowser sharing the journal runs (see core.owners).
+        records = self.journal.available()
         restored: list[Transfer] = []
         with self._lock:
             for r in records:
@@ -528,6 +529,11 @@ class TransferQueue:
             for transfer_id in ids:
                 t = self._transfers.get(transfer_id)
                 if t is None or t.state in (State.QUEUED, State.RUNNING, State.DONE):
+                    continue
+                if not self.journal.claim(transfer_id):
+                    # Another cloudbrowser (the window, or a command) runs it right now.
+                    t.note = "Being transferred by another cloudbrowser."
+                    self._changed[transfer_id] = None
                     continue
                 t.stop_event.clear()
                 t.error = None

@@ -31,6 +31,7 @@ from cloudbrowser.gui.app_icon import app_icon
 from cloudbrowser.gui.crash import CrashReporter
 from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
 
@@ -146,6 +147,21 @@ def make_application() -> QApplication:
     return app
 
 
+def open_request(window: MainWindow, request: OpenRequest) -> None:
+    """A second start's request: come to the front and open what it names."""
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()
+    if request.connection:
+        window.connector.open_by_name(request.connection, request.location)
+    elif request.location:
+        if window.history.current is not None:
+            window.navigate_to_text(request.location)
+        elif not window.restore_session(request.location):
+            window.show_connections()
+
+
 def run_gui(
     args: argparse.Namespace, connection: tuple[ConnectionSettings, Credentials | None] | None
 ) -> int:
@@ -154,6 +170,14 @@ def run_gui(
     log_file = setup_logging(args.verbose)
     enable_native_crash_log()
     app = make_application()
+    guard: InstanceGuard | None = None
+    if connection is None and not args.demo:
+        # One window per user and config dir: a second start hands over what it was asked
+        # to open and ends (see single_instance: why secrets and --demo stay apart).
+        guard = InstanceGuard(parent=app)
+        if guard.hand_off_or_listen(OpenRequest(args.connection or "", args.location)):
+            log.info("the running window took the request")
+            return 0
     window: MainWindow | None = None
     # Before the window exists, so that a bug while building it is reported too.
     crashes = CrashReporter(log_file, lambda: window)
@@ -161,6 +185,9 @@ def run_gui(
 
     service = StorageService(page_size=args.page_size)
     window = MainWindow(service)
+    window.messages.report_damaged_files()
+    if guard is not None:
+        guard.requested.connect(lambda request: open_request(window, request))
     freeze_startup_objects_after_first_listing(window)
     window.restore_window_state()
     report = os.environ.get(REPORT_FIRST_PAINT_ENV)
@@ -201,6 +228,8 @@ def run_gui(
         )
 
     code = app.exec()
+    if guard is not None:
+        guard.close()  # a start from now on is a first start again
     # Transfers first: running ones stop between chunks and stay queued in the journal.
     finished = window.transfers.shutdown()
     finished = service.shutdown(timeout_ms=2000) and finished

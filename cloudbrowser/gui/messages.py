@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QStatusBar, QWidget
 
+from cloudbrowser.core import local_state
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 
@@ -31,12 +32,23 @@ def error_title(error: CloudBrowserError) -> str:
 
 
 class MessageSink(QObject):
+    #: A moved-aside damaged file (from any thread; shown on the GUI thread).
+    _damaged = Signal(object)
+
     def __init__(self, window: QWidget, status_bar: QStatusBar) -> None:
         super().__init__(window)
         self._window = window
         self._status = status_bar
+        self._damaged.connect(self.major)
         #: Details of the last message, for tests and for "copy details".
         self.last: CloudBrowserError | None = None
+
+    def report_damaged_files(self) -> None:
+        """Show each damaged local file that was moved aside (connections, the journal),
+        once: those found before now at once, later ones when they are found. The notice
+        may come from a worker: the signal carries it to the GUI thread."""
+        local_state.set_reporter(self._damaged.emit)
+        self.destroyed.connect(_stop_reporting)
 
     def info(self, text: str) -> None:
         self._status.showMessage(printable(text), STATUS_MS)
@@ -68,3 +80,8 @@ class MessageSink(QObject):
             )
         box.addButton(QMessageBox.StandardButton.Close)
         box.open()
+
+
+def _stop_reporting() -> None:
+    """The window is gone: keep later notices for the next reporter."""
+    local_state.set_reporter(None)

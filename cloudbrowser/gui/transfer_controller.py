@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
-from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.journal import Direction, Journal, JournalBusy, State
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -396,7 +396,11 @@ class TransferController(QObject):
     def restore(self) -> list[Transfer]:
         """Show what a previous run left unfinished; continue what was interrupted as soon
         as its connection is open (what the user paused stays paused)."""
-        restored = self.queue.restore()
+        try:
+            restored = self.queue.restore()
+        except JournalBusy as error:  # another cloudbrowser stuck mid-write: start anyway
+            self.messages.major(error)
+            return []
         self.model.add(restored)
         for t in restored:
             if t.interrupted:

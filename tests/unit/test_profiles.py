@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core import local_state
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.local_state import DAMAGED_SUFFIX, DamagedFile
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.profiles import PROFILES_FILE, Profile, ProfileStore
 from cloudbrowser.core.providers import PRESETS, capabilities, preset
@@ -108,14 +110,95 @@ def test_names_are_unique_and_fields_validated() -> None:
         profile(" ").validate()
 
 
-def test_a_damaged_file_is_reported_and_left_alone() -> None:
+def moved_aside(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}{DAMAGED_SUFFIX}*"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\xff\xfe\x00\x81 binary garbage", "not text"),
+        (b'{"connections": [{"name": "cut', "not JSON"),
+        (b"", "not JSON"),
+        (b"[1, 2]", "no list"),
+        (b'{"connections": "x"}', "no list"),
+        (b'"just a string"', "no list"),
+    ],
+)
+def test_an_unreadable_file_is_moved_aside_and_the_store_starts_empty(
+    raw: bytes, reason: str
+) -> None:
     store = ProfileStore()
-    store.path.write_text("{ not json")
-    with pytest.raises(ConfigError, match="damaged"):
-        store.load()
-    with pytest.raises(ConfigError):
-        store.add(profile())
-    assert store.path.read_text() == "{ not json"
+    store.path.write_bytes(raw)
+    assert store.load() == []
+    [aside] = moved_aside(store.path)
+    assert aside.read_bytes() == raw, "the original bytes survive, untouched"
+    assert not store.path.exists()
+    [notice] = local_state.take_pending()
+    assert isinstance(notice, DamagedFile)
+    assert str(store.path) in notice.message and reason in notice.message
+    assert str(aside) in notice.hint and notice.moved_to == [aside]
+    # The store works again: a new connection is saved beside the moved-aside file.
+    store.add(profile())
+    assert [p.name for p in ProfileStore().load()] == ["work"]
+    assert aside.read_bytes() == raw
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        3,
+        "text",
+        {"preset": "minio"},  # no name
+        {"name": ""},
+        {"name": 7},
+        {"name": "typed", "anonymous": "yes"},
+        {"name": "typed", "verify_tls": 1},
+        {"name": "typed", "endpoint_url": ["http://x"]},
+        {"name": "typed", "access_key_id": None},
+        {"name": "typed", "addressing_style": "sideways"},
+    ],
+)
+def test_bad_entries_are_left_out_and_the_good_ones_kept(bad: object) -> None:
+    store = ProfileStore()
+    good = [profile("first").to_json(), profile("second", anonymous=True).to_json()]
+    raw = json.dumps({"version": 1, "connections": [good[0], bad, good[1]]}).encode()
+    store.path.write_bytes(raw)
+    assert [p.name for p in store.load()] == ["first", "second"]
+    [aside] = moved_aside(store.path)
+    assert aside.read_bytes() == raw
+    [notice] = local_state.take_pending()
+    assert str(store.path) in notice.message and "1 saved connection" in notice.message
+    assert "connection 2" in notice.detail
+    assert str(aside) in notice.hint
+    # The file now holds the good ones only; loading again reports nothing new.
+    assert [p.name for p in ProfileStore().load()] == ["first", "second"]
+    assert local_state.take_pending() == [] and moved_aside(store.path) == [aside]
+
+
+def test_a_second_damage_never_overwrites_the_first_moved_aside_file() -> None:
+    store = ProfileStore()
+    store.path.write_bytes(b"first garbage")
+    store.load()
+    store.path.write_bytes(b"second garbage")
+    store.load()
+    assert sorted(p.read_bytes() for p in moved_aside(store.path)) == [
+        b"first garbage",
+        b"second garbage",
+    ]
+
+
+def test_notices_reach_the_reporter_once_it_is_set() -> None:
+    store = ProfileStore()
+    store.path.write_bytes(b"\x00")
+    store.load()
+    seen: list[DamagedFile] = []
+    local_state.set_reporter(seen.append)
+    assert len(seen) == 1, "the notice found before waited for the reporter"
+    store.path.write_bytes(b"\x00")
+    store.load()
+    assert len(seen) == 2 and local_state.take_pending() == []
 
 
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -178,3 +261,21 @@ def test_capabilities_of_a_connection() -> None:
     assert capabilities(ConnectionSettings()).versioning  # no endpoint: AWS itself
     other = capabilities(ConnectionSettings(endpoint_url="http://127.0.0.1:9000"))
     assert other == preset("other").capabilities and not other.versioning
+
+
+def test_moving_aside_without_hard_links_still_never_replaces_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_links(_src: object, _dst: object) -> None:
+        raise PermissionError("hard links are not supported here")
+
+    monkeypatch.setattr(local_state.os, "link", no_links)
+    store = ProfileStore()
+    taken = local_state.aside_name(store.path, "20261204T000000Z", 0)
+    taken.write_bytes(b"an earlier damaged file")
+    store.path.write_bytes(b"garbage")
+    moved = local_state.move_aside(store.path, "20261204T000000Z")
+    assert moved == local_state.aside_name(store.path, "20261204T000000Z", 1)
+    assert moved.read_bytes() == b"garbage"
+    assert taken.read_bytes() == b"an earlier damaged file"
+    assert not store.path.exists()
