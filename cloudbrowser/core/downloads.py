@@ -29,7 +29,7 @@ from pathlib import Path
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
 from cloudbrowser.core.errors import IntegrityError, StorageError
 from cloudbrowser.core.journal import JournalPart
-from cloudbrowser.core.localfs import local_error, replace_durably
+from cloudbrowser.core.localfs import local_error, make_folder, replace_durably
 from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
     MiB,
@@ -77,8 +77,8 @@ def run_download(ctx: RunContext) -> None:
     t.bytes_done = 0
     target = t.local_path
     partial = partial_path(target)
+    make_folder(target.parent)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(partial, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc

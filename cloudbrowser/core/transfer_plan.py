@@ -18,9 +18,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.entries import Entry, Version
-from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
+from cloudbrowser.core.errors import Cancelled, KeyNotFound, LocalFileError, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.transfers import TransferRequest
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
@@ -293,7 +294,7 @@ def plan_downloads(
     folders.update(plan.folders)
     for path, obj in targets.items():
         _check(cancel)
-        if path in folders or path.is_dir():
+        if path in folders or is_folder(path):
             plan.refused.append(
                 (obj.key, f"the object has the same name as a folder (“{path.name}/”)")
             )
@@ -308,19 +309,29 @@ def plan_downloads(
 def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:
     path = request.local_path
     try:
-        st = path.stat()
-    except FileNotFoundError:
+        st = look_up(path)
+    except LocalFileError:
+        # The path cannot be looked at (name too long, a file in the way...): the download
+        # meets the same error and fails alone, named with its reason; the batch goes on.
         return PlannedTransfer(request)
-    except OSError:
-        st = None
-    existing = Existing(st.st_size, st.st_mtime) if st else Existing(0, 0.0)
+    if st is None:
+        return PlannedTransfer(request)
+    existing = Existing(st.st_size, st.st_mtime)
     renamed = None
     for candidate in _renames(path.name):
         other = path.with_name(candidate)
-        if other not in planned and not other.exists():
+        if other not in planned and not _taken(other):
             renamed = replace(request, local_path=other)
             break
     return PlannedTransfer(request, existing, renamed)
+
+
+def _taken(path: Path) -> bool:
+    """Something is at ``path``, or it cannot be used (then it is no free name either)."""
+    try:
+        return look_up(path) is not None
+    except LocalFileError:
+        return True
 
 
 def version_file_name(key: str, modified: float) -> str:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
+from cloudbrowser.core.localfs import local_error
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
     from cloudbrowser.core.s3 import S3Backend
@@ -644,6 +645,9 @@ class TransferQueue:
             outcome = t.stop_as if t.stop_event.is_set() else State.CANCELLED
         except CloudBrowserError as exc:
             outcome, error = State.FAILED, exc
+        except OSError as exc:  # a local error no step translated: still this file's alone
+            outcome = State.FAILED
+            error = local_error(exc, t.local_path, writing=t.direction is Direction.DOWNLOAD)
         except Exception as exc:  # a bug: report it on the transfer, never lose it
             log.exception("transfer %s failed unexpectedly", t.id)
             outcome = State.FAILED

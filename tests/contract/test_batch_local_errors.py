@@ -1,0 +1,131 @@
+"""One bad file never sinks the batch: local errors fail that file alone, with its reason.
+
+Real local errors, on moto: a key whose name is too long for the disk (ENAMETOOLONG), a
+file where a folder must be, a read-only folder. Every other file arrives byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import ConfigError, LocalFileError
+from cloudbrowser.core.journal import Journal, State
+from cloudbrowser.core.localfs import look_up
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfer_plan import plan_downloads, plan_uploads
+from cloudbrowser.core.transfers import Transfer, TransferQueue
+from tests.conftest import S3Server
+
+LONG = "x" * 300  # above every common file system's 255-byte name limit
+
+
+@pytest.fixture
+def queue(moto_server: S3Server) -> Iterator[TransferQueue]:
+    backend = moto_server.backend()
+
+    def lookup(name: str) -> S3Backend:
+        if name != backend.settings.name:
+            raise ConfigError(f"unknown connection {name}")
+        return backend
+
+    q = TransferQueue(lookup, Journal())
+    yield q
+    q.shutdown()
+
+
+def download_all(server: S3Server, queue: TransferQueue, bucket: str, dest: Path) -> list[Transfer]:
+    backend = server.backend()
+    plan = plan_downloads(
+        backend, backend.settings.name, bucket, [Entry("d/", is_prefix=True)], "", dest
+    )
+    assert not plan.refused, plan.refused
+    transfers = queue.add(i.request for i in plan.items)
+    assert queue.wait(transfers, timeout=60)
+    return transfers
+
+
+def by_key(transfers: list[Transfer]) -> dict[str, Transfer]:
+    return {t.key: t for t in transfers}
+
+
+def test_name_too_long_and_a_file_in_the_way_fail_alone(
+    moto_server: S3Server, queue: TransferQueue, tmp_path: Path
+) -> None:
+    bucket = moto_server.bucket()
+    good = {"d/ok.txt": b"ok" * 1000, "d/sub/z.bin": os.urandom(3000)}
+    moto_server.put(bucket, {**good, f"d/{LONG}": b"long", "d/blocked/inner.txt": b"in"})
+    dest = tmp_path / "out"
+    (dest / "d").mkdir(parents=True)  # the folder exists: planning looks at the long name
+    (dest / "d" / "blocked").write_bytes(b"a file where a folder must be")
+
+    ts = by_key(download_all(moto_server, queue, bucket, dest))
+
+    for key, data in good.items():
+        assert ts[key].state is State.DONE and ts[key].verified
+        assert (dest / key).read_bytes() == data
+    long = ts[f"d/{LONG}"]
+    assert long.state is State.FAILED and isinstance(long.error, LocalFileError)
+    assert "too long for this disk" in long.error.message
+    assert "Save as" in long.error.hint
+    blocked = ts["d/blocked/inner.txt"]
+    assert blocked.state is State.FAILED and isinstance(blocked.error, LocalFileError)
+    assert "A file is in the way" in blocked.error.message
+    assert str(dest / "d" / "blocked") in blocked.error.message
+    assert (dest / "d" / "blocked").read_bytes() == b"a file where a folder must be"
+    summary = queue.summary(long.batch)
+    assert {t.key for t in summary.failed} == {f"d/{LONG}", "d/blocked/inner.txt"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_folder_fails_its_files_alone(
+    moto_server: S3Server, queue: TransferQueue, tmp_path: Path
+) -> None:
+    bucket = moto_server.bucket()
+    moto_server.put(bucket, {"d/ok.txt": b"ok", "d/ro/x.txt": b"x"})
+    dest = tmp_path / "out"
+    (dest / "d" / "ro").mkdir(parents=True)
+    (dest / "d" / "ro").chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        ts = by_key(download_all(moto_server, queue, bucket, dest))
+    finally:
+        (dest / "d" / "ro").chmod(stat.S_IRWXU)
+    assert ts["d/ok.txt"].state is State.DONE
+    failed = ts["d/ro/x.txt"]
+    assert failed.state is State.FAILED and failed.error is not None
+    assert "Permission denied" in failed.error.message
+
+
+def test_an_unreadable_name_in_an_upload_fails_alone(
+    moto_server: S3Server, queue: TransferQueue, tmp_path: Path
+) -> None:
+    """A file that vanishes between planning and upload fails alone; the others arrive."""
+    bucket = moto_server.bucket()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"a")
+    (src / "gone.txt").write_bytes(b"g")
+    backend = moto_server.backend()
+    plan = plan_uploads(backend, backend.settings.name, [src], bucket, "")
+    (src / "gone.txt").unlink()
+    transfers = queue.add(i.request for i in plan.items)
+    assert queue.wait(transfers, timeout=60)
+    ts = by_key(transfers)
+    assert ts["src/a.txt"].state is State.DONE
+    gone = ts["src/gone.txt"]
+    assert gone.state is State.FAILED and gone.error is not None
+    assert "no longer exists" in gone.error.message
+
+
+def test_look_up_says_what_is_wrong_with_a_path(tmp_path: Path) -> None:
+    assert look_up(tmp_path / "nothing") is None
+    with pytest.raises(LocalFileError, match="too long"):
+        look_up(tmp_path / LONG)
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(LocalFileError, match="A file is in the way"):
+        look_up(tmp_path / "file" / "below")
