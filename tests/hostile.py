@@ -270,3 +270,22 @@ def listing_body(
         f"<IsTruncated>{truncated}</IsTruncated>{token}{contents}{prefixes}"
         "</ListBucketResult>"
     ).encode()
+
+
+#: The multipart APIs some servers lack, by how a request for each one looks.
+MULTIPART_APIS: dict[str, Callable[[Request], bool]] = {
+    "ListParts": lambda r: r.method == "GET" and bool(r.key) and "uploadId" in r.query,
+    "ListMultipartUploads": lambda r: r.method == "GET" and not r.key and "uploads" in r.query,
+    "AbortMultipartUpload": lambda r: r.method == "DELETE" and "uploadId" in r.query,
+}
+
+
+def lacking(*apis: str, status: int = 501, code: str = "NotImplemented") -> Rule:
+    """A rule: the server does not implement ``apis`` (names from ``MULTIPART_APIS``)."""
+
+    def rule(request: Request, _forward: Forward) -> Reply | None:
+        if any(MULTIPART_APIS[api](request) for api in apis):
+            return error_reply(status, code)
+        return None
+
+    return rule
