@@ -289,3 +289,23 @@ def lacking(*apis: str, status: int = 501, code: str = "NotImplemented") -> Rule
         return None
 
     return rule
+
+
+def trickling(
+    matches: Callable[[Request], bool], *, body: bytes | None = None, every: float = 0.2
+) -> Rule:
+    """A rule: requests that ``matches`` are done upstream, then their reply comes back a
+    byte every ``every`` seconds (``body`` replaces an empty one, e.g. the whitespace a
+    slow CopyObject sends), as from a server that hardly moves."""
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if not matches(request):
+            return None
+        reply = forward()
+        if body is not None:
+            reply.body = body
+            reply.length = None
+        reply.trickle, reply.chunk = every, 1
+        return reply
+
+    return rule

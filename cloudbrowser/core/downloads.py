@@ -131,7 +131,9 @@ def _fetch_whole(ctx: RunContext, fd: int) -> str:
         os.ftruncate(fd, 0)
     except OSError as exc:
         raise local_error(exc, t.local_path, writing=True) from exc
-    with ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id) as body:
+    with ctx.reading(
+        lambda: ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id)
+    ) as body:
         if not t.etag:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
@@ -177,8 +179,10 @@ def _fetch_ranges(ctx: RunContext, fd: int) -> tuple[list[str], str]:
         end = min(offset + t.part_size, t.size) - 1
         digest = md5_of(b"") if hash_ranges else None
         position = offset
-        with ctx.backend.get_object(
-            t.bucket, t.key, start=offset, end=end, if_match=t.etag, version_id=t.version_id
+        with ctx.reading(
+            lambda: ctx.backend.get_object(
+                t.bucket, t.key, start=offset, end=end, if_match=t.etag, version_id=t.version_id
+            )
         ) as body:
             while position <= end:
                 if abort.is_set():

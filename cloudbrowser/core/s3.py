@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import sys
 import threading
 import warnings
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
@@ -1226,11 +1229,37 @@ class ObjectReader:
         self.etag = etag
         self.modified = modified
         self._where = (bucket, key)
+        self._aborted = False
 
     def read(self, amount: int) -> bytes:
         bucket, key = self._where
-        data: bytes = _guard(lambda: self._stream.read(amount), bucket=bucket, key=key)
+        try:
+            data: bytes = _guard(lambda: self._stream.read(amount), bucket=bucket, key=key)
+        except StorageError:
+            if self._aborted:  # the broken-off read, not a network failure
+                raise Cancelled("Reading was stopped.") from None
+            raise
+        if self._aborted:
+            raise Cancelled("Reading was stopped.")
         return data
+
+    def abort(self) -> None:
+        """Break off a read blocked in another thread (a pause or a cancel), at once.
+
+        A thread blocked in a socket read never sees a ``threading.Event``: the socket is
+        shut down under it (urllib3's ``HTTPResponse.shutdown``, made for this), so the
+        read returns and raises Cancelled instead of waiting for the read timeout.
+        """
+        self._aborted = True
+        raw = getattr(self._stream, "_raw_stream", None)
+        shutdown = getattr(raw, "shutdown", None)
+        try:
+            if shutdown is not None:
+                shutdown()
+            else:  # an older urllib3: closing the response is the next best thing
+                self._stream.close()
+        except Exception as exc:  # released already (read to the end), or closed: fine
+            log.debug("abort of a response body: %r", exc)
 
     def close(self) -> None:
         self._stream.close()

@@ -24,19 +24,23 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.interrupt import Interrupts, interruptible
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.s3 import ObjectReader, S3Backend
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +119,8 @@ class Transfer:
     #: Set to ask the worker to stop; ``stop_as`` says whether that is a pause or a cancel.
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     stop_as: State = State.PAUSED
+    #: What breaks off the reads the transfer is blocked in when it is stopped.
+    interrupts: Interrupts = field(default_factory=Interrupts, repr=False)
     #: Restored from the journal after the process ended while it waited or ran (not paused
     #: by the user): the GUI resumes these once their connection is open.
     interrupted: bool = False
@@ -289,6 +295,24 @@ class RunContext:
     def throttle(self, amount: int) -> None:
         self.limiter.consume(amount, self.transfer.stop_event)
 
+    def request(self, call: Callable[[], T]) -> T:
+        """Send one request so that a pause or cancel stops waiting for it at once (a
+        server that answers slowly holds it up to the read timeout otherwise); raises
+        Cancelled then. See ``core/interrupt.py``."""
+        return interruptible(call, self.transfer.stop_event)
+
+    @contextmanager
+    def reading(self, opener: Callable[[], ObjectReader]) -> Iterator[ObjectReader]:
+        """The response body ``opener`` opens (a GET), broken off when the transfer is
+        stopped: its blocked read then raises Cancelled, within a moment."""
+        reader = interruptible(opener, self.transfer.stop_event, discard=_close)
+        token = self.transfer.interrupts.add(reader.abort)
+        try:
+            yield reader
+        finally:
+            self.transfer.interrupts.remove(token)
+            reader.close()
+
     def run_parts(
         self, work: Callable[[int], JournalPart], numbers: list[int], abort: threading.Event
     ) -> list[JournalPart]:
@@ -313,6 +337,10 @@ class RunContext:
         # Part tasks of one transfer report from several threads at once.
         with self._progress_lock:
             self.transfer.bytes_done += amount
+
+
+def _close(reader: ObjectReader) -> None:
+    reader.close()
 
 
 #: A resolver from a connection's name to its backend; raises ConfigError if unknown.
@@ -503,6 +531,7 @@ class TransferQueue:
 
     def _stop(self, ids: Iterable[int], as_state: State) -> None:
         cleanups: list[Transfer] = []
+        running: list[Transfer] = []
         with self._lock:
             for transfer_id in ids:
                 t = self._transfers.get(transfer_id)
@@ -511,11 +540,14 @@ class TransferQueue:
                 if t.state is State.RUNNING:
                     t.stop_as = as_state
                     t.stop_event.set()
+                    running.append(t)
                 elif t.state is not as_state:
                     self._set_state(t, as_state)
                     if as_state is State.CANCELLED:
                         cleanups.append(t)
             self._lock.notify_all()
+        for t in running:
+            t.interrupts.fire()  # reads blocked in a slow server's reply return now
         for t in cleanups:
             # Aborting an upload is a request: never on the caller's (maybe GUI) thread.
             self._parts.submit(self._discard_partial, t)
@@ -573,6 +605,7 @@ class TransferQueue:
                 if t.state is State.RUNNING:
                     t.stop_as = State.QUEUED
                     t.stop_event.set()
+                    t.interrupts.fire()
             self._pending.clear()
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
@@ -612,6 +645,7 @@ class TransferQueue:
                     self._lock.notify_all()
                     return
                 t.stop_event.clear()
+                t.interrupts.reset()
                 # Not journalled: QUEUED and RUNNING both mean "interrupted" after a crash,
                 # and a commit per file start is a cost with thousands of small files.
                 self._set_state(t, State.RUNNING, journal=False)
@@ -644,7 +678,10 @@ class TransferQueue:
         except Cancelled:
             outcome = t.stop_as if t.stop_event.is_set() else State.CANCELLED
         except CloudBrowserError as exc:
-            outcome, error = State.FAILED, exc
+            if t.stop_event.is_set():  # what the stop broke off (a read cut short)
+                outcome = t.stop_as
+            else:
+                outcome, error = State.FAILED, exc
         except OSError as exc:  # a local error no step translated: still this file's alone
             outcome = State.FAILED
             error = local_error(exc, t.local_path, writing=t.direction is Direction.DOWNLOAD)

@@ -105,12 +105,14 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
-    t.etag = ctx.backend.put_object(
-        t.bucket,
-        t.key,
-        data,
-        content_md5=content_md5(digest.digest()) if digest else "",
-        content_type=content_type,
+    t.etag = ctx.request(
+        lambda: ctx.backend.put_object(
+            t.bucket,
+            t.key,
+            data,
+            content_md5=content_md5(digest.digest()) if digest else "",
+            content_type=content_type,
+        )
     )
     ctx.progress(len(data))
     if digest is None:
@@ -162,13 +164,15 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         data = _read(fd, t, length, offset)
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
-        etag = ctx.backend.upload_part(
-            t.bucket,
-            t.key,
-            t.upload_id,
-            number,
-            data,
-            content_md5=content_md5(digest.digest()) if digest else "",
+        etag = ctx.request(
+            lambda: ctx.backend.upload_part(
+                t.bucket,
+                t.key,
+                t.upload_id,
+                number,
+                data,
+                content_md5=content_md5(digest.digest()) if digest else "",
+            )
         )
         md5 = digest.hexdigest() if digest else ""
         if digest and is_plain_md5(etag) and etag.lower() != md5:
@@ -188,8 +192,10 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
 
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
-    t.etag = ctx.backend.complete_multipart_upload(
-        t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+    t.etag = ctx.request(
+        lambda: ctx.backend.complete_multipart_upload(
+            t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+        )
     )
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
