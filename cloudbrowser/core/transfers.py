@@ -581,6 +581,15 @@ class TransferQueue:
                 del self._transfers[i]
         self.journal.remove(gone)
 
+    def forget(self, ids: Iterable[int]) -> None:
+        """Drop finished transfers from the queue and the journal (one replaced by another,
+        e.g. a download saved under another name)."""
+        with self._lock:
+            gone = [i for i in ids if i in self._transfers and self._transfers[i].state.finished]
+            for i in gone:
+                del self._transfers[i]
+        self.journal.remove(gone)
+
     def mark_skipped(self, requests: Iterable[TransferRequest], note: str, batch: str) -> None:
         """Record what a conflict policy skipped, so the batch summary counts it."""
         transfers = [replace(self._new_transfer(r, batch), state=State.SKIPPED) for r in requests]

@@ -389,6 +389,25 @@ class TransferController(QObject):
         self._timer.start()
         self.poll()
 
+    def save_as(self, t: Transfer, path: Path) -> None:
+        """Download a failed download's object again to ``path`` (the user chose it, e.g.
+        because the object's own name cannot be a file name here); the failed row goes."""
+        request = TransferRequest(
+            Direction.DOWNLOAD,
+            t.connection,
+            t.bucket,
+            t.key,
+            path,
+            t.size,
+            t.mtime,
+            t.etag,
+            version_id=t.version_id,
+        )
+        self.queue.cancel([t.id])  # drops what it left behind (a partial file)
+        self.queue.forget([t.id])
+        self.model.remove_where({other.id for other in self.queue.transfers()})
+        self._queue_plan(Plan(items=[PlannedTransfer(request)]), open_after=False)
+
     def clear_finished(self) -> None:
         self.queue.forget_finished()
         self.model.remove_where({t.id for t in self.queue.transfers()})
