@@ -55,3 +55,44 @@ def test_get_of_one_object_to_a_name_too_long_says_so(
     assert result.code == 1
     assert "too long for this disk" in result.err
     assert "failed unexpectedly" not in result.err
+
+
+def test_sync_down_with_bad_local_names_delivers_the_rest(
+    moto_cli: Cli, moto_server: S3Server, tmp_path: Path
+) -> None:
+    bucket = moto_server.bucket()
+    moto_server.put(
+        bucket, {"p/a.txt": b"alpha", f"p/{LONG}": b"long", "p/in/c.txt": b"c", "p/b.txt": b"b"}
+    )
+    dst = tmp_path / "mirror"
+    dst.mkdir()
+    (dst / "in").write_bytes(b"a file where the folder must be")
+
+    result = moto_cli("sync", f"s3://{bucket}/p/", str(dst))
+
+    assert result.code == 1, result.err
+    assert "failed unexpectedly" not in result.err
+    assert (dst / "a.txt").read_bytes() == b"alpha"
+    assert (dst / "b.txt").read_bytes() == b"b"
+    failed = {r["key"]: r["error"] for r in result.records() if r.get("state") == "failed"}
+    assert "too long for this disk" in failed[f"p/{LONG}"]
+    assert "A file is in the way" in failed["p/in/c.txt"]
+
+
+def test_put_r_with_an_unreadable_file_sends_the_rest(
+    moto_cli: Cli, moto_server: S3Server, tmp_path: Path
+) -> None:
+    bucket = moto_server.bucket()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"a")
+    (src / "dangling").symlink_to(tmp_path / "nowhere")
+    (src / "z.txt").write_bytes(b"z")
+
+    result = moto_cli("put", "-r", str(src), f"s3://{bucket}/up/")
+
+    assert result.code == 1
+    assert "failed unexpectedly" not in result.err
+    got = moto_server.client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in got) == ["up/src/a.txt", "up/src/z.txt"]
+    assert "dangling" in result.err
