@@ -18,9 +18,15 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.entries import Entry, Version
-from cloudbrowser.core.errors import Cancelled, KeyNotFound, LocalFileError, UnsafeKey
+from cloudbrowser.core.errors import (
+    Cancelled,
+    CloudBrowserError,
+    KeyNotFound,
+    LocalFileError,
+    UnsafeKey,
+)
 from cloudbrowser.core.journal import Direction
-from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
 from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.transfers import TransferRequest
 
@@ -82,6 +88,10 @@ class Plan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
+    #: Downloads refused (each also in ``refused``) that can still be saved under another
+    #: name: the request to a cleaned-up name, and why the key's own cannot be used. The
+    #: window shows them as failed transfers with "Save as…"; nothing queues them as such.
+    renamable: list[tuple[TransferRequest, CloudBrowserError]] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[PlannedTransfer]:
@@ -288,6 +298,8 @@ def plan_downloads(
             targets[local_path_for(obj.key, base_prefix, destination)] = obj
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
+            cleaned = _cleaned_path(obj.key, base_prefix, destination)
+            plan.renamable.append((_download_request(connection, bucket, obj, cleaned), error))
 
     # "dir" (an object) and "dir/file" cannot both exist on a disk.
     folders = {parent for path in targets for parent in path.parents}
@@ -295,15 +307,29 @@ def plan_downloads(
     for path, obj in targets.items():
         _check(cancel)
         if path in folders or is_folder(path):
-            plan.refused.append(
-                (obj.key, f"the object has the same name as a folder (“{path.name}/”)")
-            )
+            why = f"the object has the same name as a folder (“{path.name}/”)"
+            plan.refused.append((obj.key, why))
+            clash = UnsafeKey(f"“{obj.key}” cannot be saved: {why}.")
+            free = path.with_name(next(iter(_renames(path.name))))  # "dir (1)"
+            plan.renamable.append((_download_request(connection, bucket, obj, free), clash))
             continue
-        request = TransferRequest(
-            Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
-        )
+        request = _download_request(connection, bucket, obj, path)
         plan.items.append(_local_conflict(request, set(targets)))
     return plan
+
+
+def _download_request(connection: str, bucket: str, obj: Entry, path: Path) -> TransferRequest:
+    return TransferRequest(
+        Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
+    )
+
+
+def _cleaned_path(key: str, base_prefix: str, destination: Path) -> Path:
+    """Where an unsafe key could go instead: each segment made a usable name (``..``,
+    ``.`` and empty segments dropped), so it stays below ``destination``."""
+    rel = key[len(base_prefix) :] if key.startswith(base_prefix) else key
+    segments = [s for s in rel.split(DELIMITER) if s not in ("", ".", "..")]
+    return destination.joinpath(*(usable_name(s) for s in segments or [key]))
 
 
 def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:

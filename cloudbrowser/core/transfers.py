@@ -602,6 +602,25 @@ class TransferQueue:
                 self._changed[transfer_id] = None
             self._lock.notify_all()
 
+    def mark_failed(
+        self, failures: Iterable[tuple[TransferRequest, CloudBrowserError]], batch: str
+    ) -> list[Transfer]:
+        """Record transfers that failed before they could start (a key that cannot be a
+        local name as it is), so the batch summary names them and the user can act on
+        each (retry, save under another name)."""
+        items = list(failures)
+        transfers = [
+            replace(self._new_transfer(r, batch), state=State.FAILED, error=e) for r, e in items
+        ]
+        ids = self.journal.add(t.record() for t in transfers)
+        with self._lock:
+            for transfer_id, t in zip(ids, transfers, strict=True):
+                t.id = transfer_id
+                self._transfers[transfer_id] = t
+                self._changed[transfer_id] = None
+            self._lock.notify_all()
+        return transfers
+
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Stop the workers; what was running or waiting stays queued in the journal, so the
         next start sees it as interrupted and continues it.
