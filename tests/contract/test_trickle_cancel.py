@@ -212,3 +212,27 @@ def test_cancelling_a_copy_whose_reply_trickles_is_prompt(
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert op.state is State.CANCELLED
     assert op.result.cancelled and not op.result.failed
+
+
+def test_cancelling_a_delete_whose_reply_trickles_is_prompt(
+    hostile_server: S3Server, hostile: HostileS3
+) -> None:
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {f"old/{n}.txt": b"x" for n in range(5)})
+
+    def delete_objects(r: Request) -> bool:
+        return r.method == "POST" and "delete" in r.query
+
+    hostile.rule(trickling(delete_objects, every=0.5))
+    op = Operation(hostile_server.backend(), OpKind.DELETE, bucket, [OpItem("old/")])
+    ended: list[float] = []
+    runner = threading.Thread(target=lambda: (op.run(), ended.append(time.monotonic())))
+    runner.start()
+    wait_for_request(hostile, delete_objects)
+    started = time.monotonic()
+    op.cancel()
+    runner.join(timeout=PROMPT + 5)
+    assert ended, "the delete did not stop"
+    took = ended[0] - started
+    assert took < PROMPT, f"the cancel took {took:.1f} s"
+    assert op.state is State.CANCELLED and not op.result.failed
