@@ -148,8 +148,8 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     layout = _Layout(t.size, t.part_size)
     done = _parts_kept(ctx, fd, layout)
     if not t.upload_id:
-        t.upload_id = ctx.backend.create_multipart_upload(
-            t.bucket, t.key, content_type=content_type
+        t.upload_id = ctx.request(
+            lambda: ctx.backend.create_multipart_upload(t.bucket, t.key, content_type=content_type)
         )
         ctx.journal.update(t.id, upload_id=t.upload_id)
     ctx.progress(sum(p.size for p in done.values()))
@@ -218,7 +218,7 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         ctx.journal.clear_parts(t.id)
         return {}
     try:
-        on_server = ctx.backend.list_parts(t.bucket, t.key, t.upload_id)
+        on_server = ctx.request(lambda: ctx.backend.list_parts(t.bucket, t.key, t.upload_id))
     except UploadNotFound:
         # Aborted, expired or lost with a server restart: nothing to continue, so starting
         # a new upload does not leave a second one behind.
