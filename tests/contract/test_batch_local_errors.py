@@ -6,8 +6,10 @@ file where a folder must be, a read-only folder. Every other file arrives byte-i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,23 +84,45 @@ def test_name_too_long_and_a_file_in_the_way_fail_alone(
     assert {t.key for t in summary.failed} == {f"d/{LONG}", "d/blocked/inner.txt"}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+@contextlib.contextmanager
+def read_only_folder(folder: Path) -> Iterator[str]:
+    """Make ``folder`` one nobody may write into; yields the message expected.
+
+    A user is refused by the folder's mode. Root writes whatever the mode says, so for
+    root the folder becomes a read-only file system (a tmpfs mounted read-only), where the
+    kernel refuses everyone.
+    """
+    folder.mkdir(parents=True)
+    if os.geteuid() != 0:
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            yield "Permission denied"
+        finally:
+            folder.chmod(stat.S_IRWXU)
+        return
+    mount = ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True, check=False).returncode != 0:
+        pytest.skip("running as root without permission to mount a read-only file system")
+    try:
+        yield "The disk is read-only"
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True, check=False)
+
+
 def test_a_read_only_folder_fails_its_files_alone(
     moto_server: S3Server, queue: TransferQueue, tmp_path: Path
 ) -> None:
     bucket = moto_server.bucket()
-    moto_server.put(bucket, {"d/ok.txt": b"ok", "d/ro/x.txt": b"x"})
+    moto_server.put(bucket, {"d/ok.txt": b"ok", "d/ro/x.txt": b"x", "d/ro/sub/y.txt": b"y"})
     dest = tmp_path / "out"
-    (dest / "d" / "ro").mkdir(parents=True)
-    (dest / "d" / "ro").chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
+    with read_only_folder(dest / "d" / "ro") as expected:
         ts = by_key(download_all(moto_server, queue, bucket, dest))
-    finally:
-        (dest / "d" / "ro").chmod(stat.S_IRWXU)
     assert ts["d/ok.txt"].state is State.DONE
-    failed = ts["d/ro/x.txt"]
-    assert failed.state is State.FAILED and failed.error is not None
-    assert "Permission denied" in failed.error.message
+    assert (dest / "d" / "ok.txt").read_bytes() == b"ok"
+    for key in ("d/ro/x.txt", "d/ro/sub/y.txt"):
+        failed = ts[key]
+        assert failed.state is State.FAILED and failed.error is not None
+        assert expected in failed.error.message, failed.error.message
 
 
 def test_an_unreadable_name_in_an_upload_fails_alone(
