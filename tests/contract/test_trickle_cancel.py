@@ -236,3 +236,33 @@ def test_cancelling_a_delete_whose_reply_trickles_is_prompt(
     took = ended[0] - started
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert op.state is State.CANCELLED and not op.result.failed
+
+
+def test_cancelling_a_copy_between_connections_while_the_source_trickles_is_prompt(
+    hostile_server: S3Server, hostile: HostileS3, moto_server: S3Server
+) -> None:
+    bucket = hostile_server.bucket()
+    target = moto_server.bucket("target")
+    hostile_server.put(bucket, {"src/a.bin": data_of(100_000)})
+    hostile.rule(trickling(get_of("src/a.bin")))
+    op = Operation(
+        hostile_server.backend(),
+        OpKind.COPY,
+        bucket,
+        [OpItem("src/", "dst/")],
+        dest_backend=moto_server.backend(),
+        dest_bucket=target,
+    )
+    assert op.streams
+    ended: list[float] = []
+    runner = threading.Thread(target=lambda: (op.run(), ended.append(time.monotonic())))
+    runner.start()
+    wait_for_request(hostile, get_of("src/a.bin"))
+    started = time.monotonic()
+    op.cancel()
+    runner.join(timeout=PROMPT + 5)
+    assert ended, "the copy did not stop"
+    took = ended[0] - started
+    assert took < PROMPT, f"the cancel took {took:.1f} s"
+    assert op.state is State.CANCELLED and not op.result.failed
+    assert "Contents" not in moto_server.client.list_objects_v2(Bucket=target)
