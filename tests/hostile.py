@@ -307,3 +307,42 @@ def entity_bomb(root: str = "ListBucketResult") -> bytes:
         f'<?xml version="1.0"?><!DOCTYPE {root} [{entities}]>'
         f'<{root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>&a9;</Name></{root}>'
     ).encode()
+
+
+#: The multipart APIs some servers lack, by how a request for each one looks.
+MULTIPART_APIS: dict[str, Callable[[Request], bool]] = {
+    "ListParts": lambda r: r.method == "GET" and bool(r.key) and "uploadId" in r.query,
+    "ListMultipartUploads": lambda r: r.method == "GET" and not r.key and "uploads" in r.query,
+    "AbortMultipartUpload": lambda r: r.method == "DELETE" and "uploadId" in r.query,
+}
+
+
+def lacking(*apis: str, status: int = 501, code: str = "NotImplemented") -> Rule:
+    """A rule: the server does not implement ``apis`` (names from ``MULTIPART_APIS``)."""
+
+    def rule(request: Request, _forward: Forward) -> Reply | None:
+        if any(MULTIPART_APIS[api](request) for api in apis):
+            return error_reply(status, code)
+        return None
+
+    return rule
+
+
+def trickling(
+    matches: Callable[[Request], bool], *, body: bytes | None = None, every: float = 0.2
+) -> Rule:
+    """A rule: requests that ``matches`` are done upstream, then their reply comes back a
+    byte every ``every`` seconds (``body`` replaces an empty one, e.g. the whitespace a
+    slow CopyObject sends), as from a server that hardly moves."""
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if not matches(request):
+            return None
+        reply = forward()
+        if body is not None:
+            reply.body = body
+            reply.length = None
+        reply.trickle, reply.chunk = every, 1
+        return reply
+
+    return rule

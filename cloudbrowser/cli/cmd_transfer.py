@@ -31,6 +31,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import ConfigError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import local_path_for, normalize_prefix
+from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -145,7 +146,7 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
     info = backend.head_object(src.bucket, src.key)
-    into_folder = dest.is_dir() or args.destination.endswith(("/", os.sep))
+    into_folder = is_folder(dest) or args.destination.endswith(("/", os.sep))
     parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
     # Into a folder the object's own name is used: refused when it cannot be saved safely.
     target = local_path_for(src.key, parent, dest) if into_folder else dest
@@ -157,8 +158,8 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
     )
     existing = None
     renamed = None
-    if target.exists():
-        st = target.stat()
+    st = look_up(target)  # a name the disk cannot hold fails here, with what to do
+    if st is not None:
         existing = Existing(st.st_size, st.st_mtime)
         free = next(n for n in _renames(target.name) if not target.with_name(n).exists())
         renamed = replace(request, local_path=target.with_name(free))

@@ -9,12 +9,14 @@ with its error.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.s3 import MAX_DELETE_BATCH, S3Backend
 
 #: DeleteObjects requests in flight at once: enough to hide the round trip, few enough not
@@ -73,6 +75,11 @@ def delete_keys(
             batch = running.pop(future)
             try:
                 failed = future.result()
+            except Cancelled:
+                # Stopped waiting for it (a cancel while the server answers slowly): its
+                # keys are neither counted as deleted nor as failed; the result says so.
+                result.cancelled = True
+                continue
             except StorageError as error:
                 if error.code in _NO_MULTI_DELETE and use_batches:
                     use_batches = False
@@ -93,9 +100,12 @@ def delete_keys(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             settle(done)
         if use_batches:
-            running[pool.submit(backend.delete_objects, bucket, batch)] = batch
+            call = functools.partial(backend.delete_objects, bucket, batch)
         else:
-            running[pool.submit(_singles, backend, bucket, batch)] = batch
+            call = functools.partial(_singles, backend, bucket, batch, cancel)
+        if cancel is not None:  # a cancel stops waiting for a slow answer at once
+            call = functools.partial(interruptible, call, cancel)
+        running[pool.submit(call)] = batch
 
     try:
         batch: list[str] = []
@@ -122,12 +132,19 @@ def _singles(
     backend: S3Backend,
     bucket: str,
     keys: list[str],
+    cancel: threading.Event | None = None,
 ) -> list[tuple[str, CloudBrowserError]]:
-    """DeleteObject per key, ``SINGLES_AT_ONCE`` at a time; returns the keys that failed."""
+    """DeleteObject per key, ``SINGLES_AT_ONCE`` at a time; returns the keys that failed.
+    Raises Cancelled when ``cancel`` stopped it."""
 
     def one(key: str) -> tuple[str, CloudBrowserError] | None:
         try:
-            backend.delete_object(bucket, key)
+            if cancel is None:
+                backend.delete_object(bucket, key)
+            else:
+                interruptible(functools.partial(backend.delete_object, bucket, key), cancel)
+        except Cancelled:
+            raise
         except CloudBrowserError as error:
             return key, error
         return None

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
 from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
-from cloudbrowser.core.localfs import check_free_space, local_error, replace_durably
+from cloudbrowser.core.localfs import check_free_space, local_error, make_folder, replace_durably
 from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
     MiB,
@@ -116,10 +116,7 @@ def run_download(ctx: RunContext) -> None:
     t = ctx.transfer
     t.bytes_done = 0
     target = t.local_path
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise local_error(exc, target, writing=True, resumable=False) from exc
+    make_folder(target.parent)
     fd, temp = _open_temporary(ctx)
     try:
         if t.multipart:
@@ -287,7 +284,9 @@ def _fetch_whole(ctx: RunContext, fd: int) -> str:
     """GET the object in one request; returns the MD5 of what was written."""
     t = ctx.transfer
     check_free_space(t.local_path.parent, t.name, t.size)
-    with ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id) as body:
+    with ctx.reading(
+        lambda: ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id)
+    ) as body:
         if not t.etag:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
@@ -388,7 +387,7 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
         end = min(offset + t.part_size, t.size) - 1
         digest = md5_of(b"") if hash_ranges else None
         position = offset
-        with _get_range(ctx, offset, end) as body:
+        with ctx.reading(lambda: _get_range(ctx, offset, end)) as body:
             _check_reply(t, body, offset, end)
             while position <= end:
                 if abort.is_set():

@@ -25,6 +25,7 @@ Hierarchy::
         ├── AlreadyExists
         ├── ObjectChanged         the object is not the version a transfer began with
         ├── IntegrityError        bytes do not match their checksum
+        ├── NotSupported          the server lacks this API (NotImplemented, MethodNotAllowed)
         └── Throttled            (retryable)
 """
 
@@ -148,6 +149,13 @@ class NoVersioning(StorageError):
     """The server keeps no object versions (ListObjectVersions and friends not implemented)."""
 
     title = "No versions on this server"
+
+
+class NotSupported(StorageError):
+    """The server does not implement this request (it answered NotImplemented or
+    MethodNotAllowed); the backend remembers it and asks no more on this connection."""
+
+    title = "Not supported by this server"
 
 
 class LocalFileError(CloudBrowserError):

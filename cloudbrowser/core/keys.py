@@ -120,3 +120,29 @@ def _unsafe_reason(rel: str) -> str:
         if segment.split(".")[0].upper() in _WINDOWS_RESERVED:
             return f"“{segment}” is a reserved file name on Windows"
     return ""
+
+
+#: The longest local name offered for a key, in UTF-8 bytes: common file systems allow
+#: 255, and the temporary name a download is written under is a little longer.
+USABLE_NAME_BYTES = 200
+
+
+def usable_name(name: str, limit: int = USABLE_NAME_BYTES) -> str:
+    """A file name close to ``name`` that any common disk accepts, to offer ("Save as…")
+    where the object's own name cannot be used: characters Windows forbids become "_",
+    a reserved name gets a "_" in front, a trailing dot or space goes, and a name longer
+    than ``limit`` bytes is shortened in its middle, keeping its extension."""
+    cleaned = "".join("_" if ch in _WINDOWS_ILLEGAL or ch == DELIMITER else ch for ch in name)
+    cleaned = cleaned.rstrip(". ") or "download"
+    if cleaned.split(".")[0].upper() in _WINDOWS_RESERVED:
+        cleaned = f"_{cleaned}"
+    if len(cleaned.encode()) <= limit:
+        return cleaned
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot or not stem or len(suffix.encode()) > 20:
+        stem, suffix = cleaned, ""
+    ending = f".{suffix}" if suffix else ""
+    room = limit - len(ending.encode()) - len("…".encode())
+    head = stem.encode()[: room // 2 + room % 2].decode(errors="ignore")
+    tail = stem.encode()[len(stem.encode()) - room // 2 :].decode(errors="ignore")
+    return f"{head}…{tail}{ending}".rstrip(". ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError
@@ -39,7 +40,34 @@ def local_error(
             hint=f"Free some space in {path.parent} (or choose another folder) and retry: {retry}",
             detail=detail,
         )
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if exc.errno == errno.ENAMETOOLONG:
+        return LocalFileError(
+            f"The name “{_shortened(path.name)}” is too long for this disk.",
+            hint=_SHORTER_NAME,
+            detail=detail,
+        )
+    if exc.errno == errno.EINVAL and writing:
+        return LocalFileError(
+            f"“{_shortened(path.name)}” is not a valid file name on this disk.",
+            hint=_SHORTER_NAME,
+            detail=detail,
+        )
+    if exc.errno == errno.EISDIR:
+        return LocalFileError(
+            f"A folder is in the way: “{path}” is a folder, not a file.",
+            hint="Rename or move that folder, or save the file under another name.",
+            detail=detail,
+        )
+    if exc.errno == errno.ENOTDIR and writing:
+        # A file where the path needs a folder ("a" is a file, "a/b" is to be written).
+        return _file_in_the_way(path, detail)
+    if exc.errno == errno.EROFS:
+        return LocalFileError(
+            f"The disk is read-only: cannot write “{path}”.",
+            hint="Choose a folder on a disk you may write to.",
+            detail=detail,
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
         verb = "write to" if writing else "read"
         return LocalFileError(
             f"Permission denied: cannot {verb} “{path}”.",
@@ -80,6 +108,69 @@ def _size(n: int) -> str:
             return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} bytes"
+
+
+#: What to do about a name this disk cannot hold.
+_SHORTER_NAME = (
+    "Save it under another name (“Save as…” on the failed transfer in the window, or "
+    "“cloudbrowser get” of that object to a file name of your choice)."
+)
+
+
+def _shortened(name: str, limit: int = 80) -> str:
+    """A name short enough to read in a message (the full one is in the details)."""
+    return name if len(name) <= limit else f"{name[: limit - 21]}…{name[-20:]}"
+
+
+def _in_the_way(path: Path) -> Path:
+    """The nearest part of ``path`` that exists and is not a folder (else ``path``)."""
+    for candidate in [*reversed(path.parents), path]:
+        try:
+            if not stat.S_ISDIR(candidate.stat().st_mode):
+                return candidate
+        except OSError:
+            break
+    return path
+
+
+def _file_in_the_way(path: Path, detail: str) -> LocalFileError:
+    return LocalFileError(
+        f"A file is in the way: “{_in_the_way(path)}” is a file, not a folder.",
+        hint="Rename or move that file, or choose another folder.",
+        detail=detail,
+    )
+
+
+def look_up(path: Path) -> os.stat_result | None:
+    """What is at ``path`` (not following a last link), or None when nothing is.
+
+    Raises LocalFileError (with what to do) when the path cannot even be looked at: a name
+    too long for the disk, a file where a folder should be, no permission to look.
+    """
+    try:
+        return path.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise local_error(exc, path, writing=True) from exc
+
+
+def is_folder(path: Path) -> bool:
+    """``path`` is a folder; False when it cannot be looked at (the write will say why)."""
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents; raises LocalFileError saying what is in the way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # ``folder`` itself is a file
+        raise _file_in_the_way(folder, f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:
+        raise local_error(exc, folder, writing=True) from exc
 
 
 def replace_durably(source: Path, target: Path) -> None:

@@ -22,6 +22,7 @@ operation says so (a partial result never looks like success). Progress is read 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import queue
 import threading
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from cloudbrowser.core.checksums import content_md5, is_plain_md5, md5_of
 from cloudbrowser.core.errors import (
@@ -38,6 +39,7 @@ from cloudbrowser.core.errors import (
     ConfigError,
     IntegrityError,
 )
+from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
 from cloudbrowser.core.providers import capabilities
@@ -59,6 +61,8 @@ COPIES_AT_ONCE = 16
 LIST_AHEAD = 200_000
 
 _ids = itertools.count(1)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class OpKind(StrEnum):
@@ -480,6 +484,8 @@ class Operation:
                 source = running.pop(future)
                 try:
                     future.result()
+                except Cancelled:
+                    continue  # stopped by the cancel: not a failure (the result says cancelled)
                 except CloudBrowserError as error:
                     with self._lock:
                         self.result.failed.append((source.key, error))
@@ -558,8 +564,8 @@ class Operation:
         elif source.size > self.max_copy:
             self._copy_in_parts(source)
         else:
-            etag = self.backend.copy_object(
-                self.bucket, source.key, self.dest_bucket, source.target
+            etag = self._request(
+                self.backend.copy_object, self.bucket, source.key, self.dest_bucket, source.target
             )
             # A single-part object's copy has the same MD5: check it where both are MD5s.
             if is_plain_md5(source.etag) and is_plain_md5(etag) and etag != source.etag:
@@ -580,10 +586,18 @@ class Operation:
                     raise Cancelled("Cancelled.")
                 first = n * part
                 last = min(info.size, first + part) - 1
-                etag = self.dest_backend.upload_part_copy(
-                    self.bucket, source.key, self.dest_bucket, source.target, upload_id,
-                    n + 1, first, last, if_match=info.etag,
-                )  # fmt: skip
+                etag = self._request(
+                    self.dest_backend.upload_part_copy,
+                    self.bucket,
+                    source.key,
+                    self.dest_bucket,
+                    source.target,
+                    upload_id,
+                    n + 1,
+                    first,
+                    last,
+                    if_match=info.etag,
+                )
                 parts.append((n + 1, etag))
             self.dest_backend.complete_multipart_upload(
                 self.dest_bucket, source.target, upload_id, parts
@@ -601,19 +615,29 @@ class Operation:
     def _stream_copy(self, source: SourceObject) -> None:
         """GET from one connection, PUT to the other, part by part through memory; checked
         against the source's MD5 where its ETag is one."""
-        with self.backend.get_object(self.bucket, source.key, if_match=source.etag) as reader:
+        opened = interruptible(
+            functools.partial(
+                self.backend.get_object, self.bucket, source.key, if_match=source.etag
+            ),
+            self._cancel,
+            discard=_close,  # a body opened after the cancel: nobody reads it
+        )
+        with opened as reader:
             whole = md5_of(b"")
             size = reader.size
             part = choose_part_size(size, STREAM_PART_SIZE)
             if size <= part:
-                data = _read_exactly(reader, size)
+                data = self._read_exactly(reader, size)
                 whole.update(data)
                 self._check_stream(source, whole.hexdigest())
-                self.dest_backend.put_object(
-                    self.dest_bucket, source.target, data,
+                self._request(
+                    self.dest_backend.put_object,
+                    self.dest_bucket,
+                    source.target,
+                    data,
                     content_md5=content_md5(md5_of(data).digest()),
                     content_type=reader.content_type,
-                )  # fmt: skip
+                )
                 return
             upload_id = self.dest_backend.create_multipart_upload(
                 self.dest_bucket, source.target, content_type=reader.content_type
@@ -623,12 +647,17 @@ class Operation:
                 for n in range(part_count(size, part)):
                     if self._cancel.is_set():
                         raise Cancelled("Cancelled.")
-                    data = _read_exactly(reader, min(part, size - n * part))
+                    data = self._read_exactly(reader, min(part, size - n * part))
                     whole.update(data)
-                    etag = self.dest_backend.upload_part(
-                        self.dest_bucket, source.target, upload_id, n + 1, data,
+                    etag = self._request(
+                        self.dest_backend.upload_part,
+                        self.dest_bucket,
+                        source.target,
+                        upload_id,
+                        n + 1,
+                        data,
                         content_md5=content_md5(md5_of(data).digest()),
-                    )  # fmt: skip
+                    )
                     parts.append((n + 1, etag))
                 self._check_stream(source, whole.hexdigest())
                 self.dest_backend.complete_multipart_upload(
@@ -637,6 +666,28 @@ class Operation:
             except BaseException:
                 self._abort(upload_id, source.target)
                 raise
+
+    def _request(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``call(*args, **kwargs)``, one request that a cancel stops waiting for at once
+        (Cancelled), however slowly the server answers (see ``core/interrupt.py``)."""
+        return interruptible(functools.partial(call, *args, **kwargs), self._cancel)
+
+    def _read_exactly(self, reader: ObjectReader, size: int) -> bytes:
+        """``size`` bytes of the body; a cancel breaks off a read the server trickles."""
+        stopping = threading.Event()
+
+        def watch() -> None:  # wakes once the read ends (stopping) or the cancel comes
+            while not stopping.wait(0.05):
+                if self._cancel.is_set():
+                    reader.abort()
+                    return
+
+        watcher = threading.Thread(target=watch, name="copy-read-watch", daemon=True)
+        watcher.start()
+        try:
+            return _read_exactly(reader, size)
+        finally:
+            stopping.set()
 
     def _check_stream(self, source: SourceObject, md5_hex: str) -> None:
         if is_plain_md5(source.etag) and md5_hex != source.etag.lower():
@@ -650,6 +701,10 @@ class Operation:
         # lists an upload whose abort failed too.
         with contextlib.suppress(CloudBrowserError):
             self.dest_backend.abort_multipart_upload(self.dest_bucket, key, upload_id)
+
+
+def _close(reader: ObjectReader) -> None:
+    reader.close()
 
 
 def _read_exactly(reader: ObjectReader, size: int) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 import sys
 import threading
@@ -56,6 +57,7 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NotFound,
+    NotSupported,
     NoVersioning,
     ObjectChanged,
     RequestTimeout,
@@ -74,6 +76,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
@@ -116,6 +120,9 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        #: APIs this server answered NotImplemented/MethodNotAllowed to (DESIGN §5: try
+        #: once, remember): they are not asked again on this connection.
+        self._lacking: set[str] = set()
         #: Buckets a HEAD's follow-up found to exist: a 404 there is the key's, at once.
         self._existing_buckets: set[str] = set()
 
@@ -175,6 +182,25 @@ class S3Backend:
         _skip_200_error_check_for_listings(client)
         _expect_continue_only_for_large_bodies(client)
         return client
+
+    # ── capabilities ────────────────────────────────────────────────────────────────────
+
+    def lacks(self, api: str) -> bool:
+        """The server answered that it does not implement ``api`` (e.g. "ListParts")."""
+        return api in self._lacking
+
+    def _unless_lacking(self, api: str, call: Callable[[], T], *, bucket: str, key: str = "") -> T:
+        """``_guard`` for an API some servers lack: its NotImplemented (or MethodNotAllowed)
+        becomes NotSupported, and is remembered so the next call sends no request."""
+        if api in self._lacking:
+            raise _not_supported(api)
+        try:
+            return _guard(call, bucket=bucket, key=key)
+        except StorageError as error:
+            if error.code not in _UNSUPPORTED_CODES:
+                raise
+            self._lacking.add(api)
+            raise _not_supported(api, error) from error
 
     # ── operations ──────────────────────────────────────────────────────────────────────
 
@@ -1086,7 +1112,7 @@ class S3Backend:
     def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
         """The parts the server holds for an unfinished multipart upload, by number.
 
-        Raises: UploadNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        Raises: UploadNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
         def call() -> list[UploadedPart]:
@@ -1103,7 +1129,7 @@ class S3Backend:
                 )
             return sorted(parts, key=lambda p: p.number)
 
-        return _guard(call, bucket=bucket, key=key)
+        return self._unless_lacking("ListParts", call, bucket=bucket, key=key)
 
     def complete_multipart_upload(
         self, bucket: str, key: str, upload_id: str, parts: Iterable[tuple[int, str]]
@@ -1129,7 +1155,7 @@ class S3Backend:
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         """Abort an unfinished upload and free its parts; an unknown upload is not an error.
 
-        Raises: AccessDenied, EndpointUnreachable, StorageError.
+        Raises: NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
         def call() -> None:
@@ -1139,12 +1165,12 @@ class S3Backend:
                 if _error_code(exc) != "NoSuchUpload":
                     raise
 
-        _guard(call, bucket=bucket, key=key)
+        self._unless_lacking("AbortMultipartUpload", call, bucket=bucket, key=key)
 
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[MultipartUpload]:
         """Every unfinished multipart upload under ``prefix`` (on demand only: DESIGN §3).
 
-        Raises: BucketNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        Raises: BucketNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
         def call() -> list[MultipartUpload]:
@@ -1169,7 +1195,7 @@ class S3Backend:
                 )
             return uploads
 
-        return _guard(call, bucket=bucket)
+        return self._unless_lacking("ListMultipartUploads", call, bucket=bucket)
 
     def get_object(
         self,
@@ -1248,11 +1274,37 @@ class ObjectReader:
         #: that ignored the Range). The caller compares it with what it asked for.
         self.content_range = parse_content_range(content_range)
         self._where = (bucket, key)
+        self._aborted = False
 
     def read(self, amount: int) -> bytes:
         bucket, key = self._where
-        data: bytes = _guard(lambda: self._stream.read(amount), bucket=bucket, key=key)
+        try:
+            data: bytes = _guard(lambda: self._stream.read(amount), bucket=bucket, key=key)
+        except StorageError:
+            if self._aborted:  # the broken-off read, not a network failure
+                raise Cancelled("Reading was stopped.") from None
+            raise
+        if self._aborted:
+            raise Cancelled("Reading was stopped.")
         return data
+
+    def abort(self) -> None:
+        """Break off a read blocked in another thread (a pause or a cancel), at once.
+
+        A thread blocked in a socket read never sees a ``threading.Event``: the socket is
+        shut down under it (urllib3's ``HTTPResponse.shutdown``, made for this), so the
+        read returns and raises Cancelled instead of waiting for the read timeout.
+        """
+        self._aborted = True
+        raw = getattr(self._stream, "_raw_stream", None)
+        shutdown = getattr(raw, "shutdown", None)
+        try:
+            if shutdown is not None:
+                shutdown()
+            else:  # an older urllib3: closing the response is the next best thing
+                self._stream.close()
+        except Exception as exc:  # released already (read to the end), or closed: fine
+            log.debug("abort of a response body: %r", exc)
 
     def close(self) -> None:
         self._stream.close()
@@ -1483,6 +1535,35 @@ def _versioned(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
             detail=error.detail,
             code=error.code,
         ) from error
+
+
+#: How a server says it has no such API (the codes, or only the status without a body).
+_UNSUPPORTED_CODES = frozenset({"NotImplemented", "MethodNotAllowed", "501", "405"})
+
+_UNSUPPORTED = {
+    "ListParts": (
+        "This server cannot list the parts of an incomplete upload (no ListParts).",
+        "An interrupted upload to it starts again from the beginning.",
+    ),
+    "ListMultipartUploads": (
+        "This server does not support listing incomplete uploads (no ListMultipartUploads).",
+        "They cannot be cleaned up from here; the server's own tools may do it.",
+    ),
+    "AbortMultipartUpload": (
+        "This server does not support aborting incomplete uploads (no AbortMultipartUpload).",
+        "Their parts stay until the server expires them; its own tools may remove them.",
+    ),
+}
+
+
+def _not_supported(api: str, error: StorageError | None = None) -> NotSupported:
+    message, hint = _UNSUPPORTED.get(api, (f"This server does not support {api}.", ""))
+    return NotSupported(
+        message,
+        hint=hint,
+        detail=error.detail if error else f"{api}: not implemented (remembered)",
+        code=error.code if error else "NotImplemented",
+    )
 
 
 _CREDENTIAL_CODES = {

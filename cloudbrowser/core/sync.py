@@ -101,12 +101,17 @@ def remote_objects(
 def file_matches_etag(path: Path, size: int, etag: str) -> bool:
     """The file's bytes are the object's, judged by its ETag; False when it cannot tell."""
     etag = etag.lower()
-    if is_plain_md5(etag):
-        return _md5s(path, size or 1)[0] == etag
-    count = multipart_part_count(etag)
-    if count:
-        part_size = guess_part_size(size, etag)
-        return composite_etag(_md5s(path, part_size)) == etag
+    try:
+        if is_plain_md5(etag):
+            return _md5s(path, size or 1)[0] == etag
+        count = multipart_part_count(etag)
+        if count:
+            part_size = guess_part_size(size, etag)
+            return composite_etag(_md5s(path, part_size)) == etag
+    except OSError:
+        # Unreadable here (permission...): transferred, where this one file fails alone
+        # with its reason if the error persists, instead of ending the whole comparison.
+        return False
     return False
 
 

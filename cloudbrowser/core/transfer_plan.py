@@ -20,9 +20,16 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.entries import Entry, Version
-from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
+from cloudbrowser.core.errors import (
+    Cancelled,
+    CloudBrowserError,
+    KeyNotFound,
+    LocalFileError,
+    UnsafeKey,
+)
 from cloudbrowser.core.journal import Direction
-from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
+from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.transfers import TransferRequest
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
@@ -83,6 +90,10 @@ class Plan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
+    #: Downloads refused (each also in ``refused``) that can still be saved under another
+    #: name: the request to a cleaned-up name, and why the key's own cannot be used. The
+    #: window shows them as failed transfers with "Save as…"; nothing queues them as such.
+    renamable: list[tuple[TransferRequest, CloudBrowserError]] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[PlannedTransfer]:
@@ -290,6 +301,8 @@ def plan_downloads(
             path = local_path_for(obj.key, base_prefix, destination)
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
+            cleaned = _cleaned_path(obj.key, base_prefix, destination)
+            plan.renamable.append((_download_request(connection, bucket, obj, cleaned), error))
             continue
         why = claim_target(claimed, obj.key, path, destination)
         if why:
@@ -302,14 +315,14 @@ def plan_downloads(
     folders.update(plan.folders)
     for path, obj in targets.items():
         _check(cancel)
-        if path in folders or path.is_dir():
-            plan.refused.append(
-                (obj.key, f"the object has the same name as a folder (“{path.name}/”)")
-            )
+        if path in folders or is_folder(path):
+            why = f"the object has the same name as a folder (“{path.name}/”)"
+            plan.refused.append((obj.key, why))
+            clash = UnsafeKey(f"“{obj.key}” cannot be saved: {why}.")
+            free = path.with_name(next(iter(_renames(path.name))))  # "dir (1)"
+            plan.renamable.append((_download_request(connection, bucket, obj, free), clash))
             continue
-        request = TransferRequest(
-            Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
-        )
+        request = _download_request(connection, bucket, obj, path)
         plan.items.append(_local_conflict(request, set(targets)))
     return plan
 
@@ -348,22 +361,46 @@ def _as_disk_compares(path: Path) -> str:
     return text
 
 
+def _download_request(connection: str, bucket: str, obj: Entry, path: Path) -> TransferRequest:
+    return TransferRequest(
+        Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
+    )
+
+
+def _cleaned_path(key: str, base_prefix: str, destination: Path) -> Path:
+    """Where an unsafe key could go instead: each segment made a usable name (``..``,
+    ``.`` and empty segments dropped), so it stays below ``destination``."""
+    rel = key[len(base_prefix) :] if key.startswith(base_prefix) else key
+    segments = [s for s in rel.split(DELIMITER) if s not in ("", ".", "..")]
+    return destination.joinpath(*(usable_name(s) for s in segments or [key]))
+
+
 def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:
     path = request.local_path
     try:
-        st = path.stat()
-    except FileNotFoundError:
+        st = look_up(path)
+    except LocalFileError:
+        # The path cannot be looked at (name too long, a file in the way...): the download
+        # meets the same error and fails alone, named with its reason; the batch goes on.
         return PlannedTransfer(request)
-    except OSError:
-        st = None
-    existing = Existing(st.st_size, st.st_mtime) if st else Existing(0, 0.0)
+    if st is None:
+        return PlannedTransfer(request)
+    existing = Existing(st.st_size, st.st_mtime)
     renamed = None
     for candidate in _renames(path.name):
         other = path.with_name(candidate)
-        if other not in planned and not other.exists():
+        if other not in planned and not _taken(other):
             renamed = replace(request, local_path=other)
             break
     return PlannedTransfer(request, existing, renamed)
+
+
+def _taken(path: Path) -> bool:
+    """Something is at ``path``, or it cannot be used (then it is no free name either)."""
+    try:
+        return look_up(path) is not None
+    except LocalFileError:
+        return True
 
 
 def version_file_name(key: str, modified: float) -> str:

@@ -24,18 +24,23 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.interrupt import Interrupts, interruptible
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
+from cloudbrowser.core.localfs import local_error
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.s3 import ObjectReader, S3Backend
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,8 @@ class Transfer:
     #: Set to ask the worker to stop; ``stop_as`` says whether that is a pause or a cancel.
     stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
     stop_as: State = State.PAUSED
+    #: What breaks off the reads the transfer is blocked in when it is stopped.
+    interrupts: Interrupts = field(default_factory=Interrupts, repr=False)
     #: Restored from the journal after the process ended while it waited or ran (not paused
     #: by the user): the GUI resumes these once their connection is open.
     interrupted: bool = False
@@ -288,6 +295,24 @@ class RunContext:
     def throttle(self, amount: int) -> None:
         self.limiter.consume(amount, self.transfer.stop_event)
 
+    def request(self, call: Callable[[], T]) -> T:
+        """Send one request so that a pause or cancel stops waiting for it at once (a
+        server that answers slowly holds it up to the read timeout otherwise); raises
+        Cancelled then. See ``core/interrupt.py``."""
+        return interruptible(call, self.transfer.stop_event)
+
+    @contextmanager
+    def reading(self, opener: Callable[[], ObjectReader]) -> Iterator[ObjectReader]:
+        """The response body ``opener`` opens (a GET), broken off when the transfer is
+        stopped: its blocked read then raises Cancelled, within a moment."""
+        reader = interruptible(opener, self.transfer.stop_event, discard=_close)
+        token = self.transfer.interrupts.add(reader.abort)
+        try:
+            yield reader
+        finally:
+            self.transfer.interrupts.remove(token)
+            reader.close()
+
     def run_parts(
         self, work: Callable[[int], JournalPart], numbers: list[int], abort: threading.Event
     ) -> list[JournalPart]:
@@ -312,6 +337,10 @@ class RunContext:
         # Part tasks of one transfer report from several threads at once.
         with self._progress_lock:
             self.transfer.bytes_done += amount
+
+
+def _close(reader: ObjectReader) -> None:
+    reader.close()
 
 
 #: A resolver from a connection's name to its backend; raises ConfigError if unknown.
@@ -503,6 +532,7 @@ class TransferQueue:
 
     def _stop(self, ids: Iterable[int], as_state: State) -> None:
         cleanups: list[Transfer] = []
+        running: list[Transfer] = []
         with self._lock:
             for transfer_id in ids:
                 t = self._transfers.get(transfer_id)
@@ -511,11 +541,14 @@ class TransferQueue:
                 if t.state is State.RUNNING:
                     t.stop_as = as_state
                     t.stop_event.set()
+                    running.append(t)
                 elif t.state is not as_state:
                     self._set_state(t, as_state)
                     if as_state is State.CANCELLED:
                         cleanups.append(t)
             self._lock.notify_all()
+        for t in running:
+            t.interrupts.fire()  # reads blocked in a slow server's reply return now
         for t in cleanups:
             # Aborting an upload is a request: never on the caller's (maybe GUI) thread.
             self._parts.submit(self._discard_partial, t)
@@ -554,6 +587,15 @@ class TransferQueue:
                 del self._transfers[i]
         self.journal.remove(gone)
 
+    def forget(self, ids: Iterable[int]) -> None:
+        """Drop finished transfers from the queue and the journal (one replaced by another,
+        e.g. a download saved under another name)."""
+        with self._lock:
+            gone = [i for i in ids if i in self._transfers and self._transfers[i].state.finished]
+            for i in gone:
+                del self._transfers[i]
+        self.journal.remove(gone)
+
     def mark_skipped(self, requests: Iterable[TransferRequest], note: str, batch: str) -> None:
         """Record what a conflict policy skipped, so the batch summary counts it."""
         transfers = [replace(self._new_transfer(r, batch), state=State.SKIPPED) for r in requests]
@@ -565,6 +607,25 @@ class TransferQueue:
                 self._transfers[transfer_id] = t
                 self._changed[transfer_id] = None
             self._lock.notify_all()
+
+    def mark_failed(
+        self, failures: Iterable[tuple[TransferRequest, CloudBrowserError]], batch: str
+    ) -> list[Transfer]:
+        """Record transfers that failed before they could start (a key that cannot be a
+        local name as it is), so the batch summary names them and the user can act on
+        each (retry, save under another name)."""
+        items = list(failures)
+        transfers = [
+            replace(self._new_transfer(r, batch), state=State.FAILED, error=e) for r, e in items
+        ]
+        ids = self.journal.add(t.record() for t in transfers)
+        with self._lock:
+            for transfer_id, t in zip(ids, transfers, strict=True):
+                t.id = transfer_id
+                self._transfers[transfer_id] = t
+                self._changed[transfer_id] = None
+            self._lock.notify_all()
+        return transfers
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Stop the workers; what was running or waiting stays queued in the journal, so the
@@ -578,6 +639,7 @@ class TransferQueue:
                 if t.state is State.RUNNING:
                     t.stop_as = State.QUEUED
                     t.stop_event.set()
+                    t.interrupts.fire()
             self._pending.clear()
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
@@ -617,6 +679,7 @@ class TransferQueue:
                     self._lock.notify_all()
                     return
                 t.stop_event.clear()
+                t.interrupts.reset()
                 # Not journalled: QUEUED and RUNNING both mean "interrupted" after a crash,
                 # and a commit per file start is a cost with thousands of small files.
                 self._set_state(t, State.RUNNING, journal=False)
@@ -649,7 +712,13 @@ class TransferQueue:
         except Cancelled:
             outcome = t.stop_as if t.stop_event.is_set() else State.CANCELLED
         except CloudBrowserError as exc:
-            outcome, error = State.FAILED, exc
+            if t.stop_event.is_set():  # what the stop broke off (a read cut short)
+                outcome = t.stop_as
+            else:
+                outcome, error = State.FAILED, exc
+        except OSError as exc:  # a local error no step translated: still this file's alone
+            outcome = State.FAILED
+            error = local_error(exc, t.local_path, writing=t.direction is Direction.DOWNLOAD)
         except Exception as exc:  # a bug: report it on the transfer, never lose it
             log.exception("transfer %s failed unexpectedly", t.id)
             outcome = State.FAILED

@@ -13,6 +13,7 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 import os
 import threading
@@ -25,7 +26,13 @@ from cloudbrowser.core.checksums import (
     md5_of,
     multipart_part_count,
 )
-from cloudbrowser.core.errors import ConfigError, IntegrityError, LocalFileError, UploadNotFound
+from cloudbrowser.core.errors import (
+    ConfigError,
+    IntegrityError,
+    LocalFileError,
+    NotSupported,
+    UploadNotFound,
+)
 from cloudbrowser.core.journal import JournalPart
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.transfers import (
@@ -71,7 +78,7 @@ def _check_unchanged(ctx: RunContext) -> None:
     if st.st_size == t.size and st.st_mtime == t.mtime:
         return
     if t.upload_id:
-        ctx.backend.abort_multipart_upload(t.bucket, t.key, t.upload_id)
+        _abort_if_supported(ctx)
     t.size, t.mtime, t.upload_id = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
     t.part_size = choose_part_size(t.size, ctx.options.part_size) if multipart else 0
@@ -98,12 +105,14 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
-    t.etag = ctx.backend.put_object(
-        t.bucket,
-        t.key,
-        data,
-        content_md5=content_md5(digest.digest()) if digest else "",
-        content_type=content_type,
+    t.etag = ctx.request(
+        lambda: ctx.backend.put_object(
+            t.bucket,
+            t.key,
+            data,
+            content_md5=content_md5(digest.digest()) if digest else "",
+            content_type=content_type,
+        )
     )
     ctx.progress(len(data))
     if digest is None:
@@ -139,8 +148,8 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     layout = _Layout(t.size, t.part_size)
     done = _parts_kept(ctx, fd, layout)
     if not t.upload_id:
-        t.upload_id = ctx.backend.create_multipart_upload(
-            t.bucket, t.key, content_type=content_type
+        t.upload_id = ctx.request(
+            lambda: ctx.backend.create_multipart_upload(t.bucket, t.key, content_type=content_type)
         )
         ctx.journal.update(t.id, upload_id=t.upload_id)
     ctx.progress(sum(p.size for p in done.values()))
@@ -155,13 +164,15 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         data = _read(fd, t, length, offset)
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
-        etag = ctx.backend.upload_part(
-            t.bucket,
-            t.key,
-            t.upload_id,
-            number,
-            data,
-            content_md5=content_md5(digest.digest()) if digest else "",
+        etag = ctx.request(
+            lambda: ctx.backend.upload_part(
+                t.bucket,
+                t.key,
+                t.upload_id,
+                number,
+                data,
+                content_md5=content_md5(digest.digest()) if digest else "",
+            )
         )
         md5 = digest.hexdigest() if digest else ""
         if digest and is_plain_md5(etag) and etag.lower() != md5:
@@ -181,8 +192,10 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
 
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
-    t.etag = ctx.backend.complete_multipart_upload(
-        t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+    t.etag = ctx.request(
+        lambda: ctx.backend.complete_multipart_upload(
+            t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+        )
     )
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
@@ -205,13 +218,17 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         ctx.journal.clear_parts(t.id)
         return {}
     try:
-        on_server = ctx.backend.list_parts(t.bucket, t.key, t.upload_id)
+        on_server = ctx.request(lambda: ctx.backend.list_parts(t.bucket, t.key, t.upload_id))
     except UploadNotFound:
         # Aborted, expired or lost with a server restart: nothing to continue, so starting
         # a new upload does not leave a second one behind.
-        t.upload_id = ""
-        ctx.journal.update(t.id, upload_id="")
-        ctx.journal.clear_parts(t.id)
+        _forget_upload(ctx)
+        return {}
+    except NotSupported:
+        # The server cannot say which parts it holds (no ListParts): what it holds cannot
+        # be trusted, so a fresh upload starts; the old one is freed where the server can.
+        _abort_if_supported(ctx)
+        _forget_upload(ctx)
         return {}
     journalled = {p.number: p for p in ctx.journal.parts(t.id)}
     kept: dict[int, JournalPart] = {}
@@ -231,6 +248,21 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
                 kept[part.number] = JournalPart(part.number, part.etag, md5, length)
                 ctx.journal.add_part(t.id, kept[part.number])
     return kept
+
+
+def _forget_upload(ctx: RunContext) -> None:
+    t = ctx.transfer
+    t.upload_id = ""
+    ctx.journal.update(t.id, upload_id="")
+    ctx.journal.clear_parts(t.id)
+
+
+def _abort_if_supported(ctx: RunContext) -> None:
+    """Abort the transfer's multipart upload; a server without AbortMultipartUpload keeps
+    it until it expires it (nothing else can be done, and the new upload must go on)."""
+    t = ctx.transfer
+    with contextlib.suppress(NotSupported):
+        ctx.backend.abort_multipart_upload(t.bucket, t.key, t.upload_id)
 
 
 def _check_still_same_file(ctx: RunContext) -> None:

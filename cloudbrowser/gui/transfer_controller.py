@@ -255,20 +255,25 @@ class TransferController(QObject):
     ) -> None:
         """Report refused items, resolve conflicts (asking), then queue on a worker:
         journalling 10,000 transfers is disk I/O the GUI thread must not wait for."""
-        if plan.refused:
+        # Downloads whose key cannot be a local name as it is become failed rows (named in
+        # the batch's report) that offer "Save as…"; the rest of what was refused is listed.
+        renamable = list(plan.renamable)
+        offered = {r.key for r, _ in renamable}
+        left_out = [(name, why) for name, why in plan.refused if name not in offered]
+        if left_out:
             self.messages.major(
                 CloudBrowserError(
                     self.tr("{n} item(s) cannot be transferred and were left out.").format(
-                        n=len(plan.refused)
+                        n=len(left_out)
                     ),
                     hint=self.tr("The details say which and why; everything else is transferred."),
-                    detail="\n".join(f"{name}: {why}" for name, why in plan.refused),
+                    detail="\n".join(f"{name}: {why}" for name, why in left_out),
                 )
             )
         requests: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
         #: Already told the user why nothing is queued.
-        explained = bool(plan.refused or plan.folders)
+        explained = bool(left_out or plan.folders)
         if open_after and self._open_existing_copy(plan):
             explained = True
         else:
@@ -276,6 +281,7 @@ class TransferController(QObject):
             if resolved is None:
                 self.messages.info(self.tr("Transfer cancelled; nothing was queued."))
                 explained = True
+                renamable = []
             else:
                 requests, skipped = resolved
         for folder in plan.folders:
@@ -283,7 +289,7 @@ class TransferController(QObject):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 log.warning("could not create %s: %s", folder, exc)
-        if not requests and not skipped:
+        if not requests and not skipped and not renamable:
             if not explained:
                 self.messages.info(self.tr("Nothing to transfer: the selection is empty."))
             if queued is not None:
@@ -299,6 +305,8 @@ class TransferController(QObject):
             transfers = self.queue.add(requests, batch=batch)
             if skipped:
                 self.queue.mark_skipped(skipped, exists, batch)
+            if renamable:
+                transfers += self.queue.mark_failed(renamable, batch)
             return transfers
 
         def added(transfers: list[Transfer]) -> None:
@@ -388,6 +396,25 @@ class TransferController(QObject):
         self.queue.cancel(ids)
         self._timer.start()
         self.poll()
+
+    def save_as(self, t: Transfer, path: Path) -> None:
+        """Download a failed download's object again to ``path`` (the user chose it, e.g.
+        because the object's own name cannot be a file name here); the failed row goes."""
+        request = TransferRequest(
+            Direction.DOWNLOAD,
+            t.connection,
+            t.bucket,
+            t.key,
+            path,
+            t.size,
+            t.mtime,
+            t.etag,
+            version_id=t.version_id,
+        )
+        self.queue.cancel([t.id])  # drops what it left behind (a partial file)
+        self.queue.forget([t.id])
+        self.model.remove_where({other.id for other in self.queue.transfers()})
+        self._queue_plan(Plan(items=[PlannedTransfer(request)]), open_after=False)
 
     def clear_finished(self) -> None:
         self.queue.forget_finished()

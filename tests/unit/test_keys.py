@@ -8,12 +8,14 @@ import pytest
 
 from cloudbrowser.core.errors import ConfigError, UnsafeKey
 from cloudbrowser.core.keys import (
+    USABLE_NAME_BYTES,
     leaf_name,
     local_path_for,
     normalize_prefix,
     parent_prefix,
     parse_location,
     prefix_parts,
+    usable_name,
 )
 
 
@@ -77,3 +79,24 @@ def test_hostile_keys_are_refused(tmp_path: Path, key: str) -> None:
     with pytest.raises(UnsafeKey) as caught:
         local_path_for(key, "", tmp_path)
     assert key in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("fine.txt", "fine.txt"),
+        ("a:b?.txt", "a_b_.txt"),
+        ("CON.txt", "_CON.txt"),
+        ("ends with dots...", "ends with dots"),
+        ("", "download"),
+    ],
+)
+def test_usable_name_cleans_what_a_disk_refuses(name: str, expected: str) -> None:
+    assert usable_name(name) == expected
+
+
+def test_usable_name_shortens_long_names_keeping_the_extension() -> None:
+    name = "é" * 300 + ".pdf"
+    short = usable_name(name)
+    assert len(short.encode()) <= USABLE_NAME_BYTES
+    assert short.endswith(".pdf") and short.startswith("é") and "…" in short

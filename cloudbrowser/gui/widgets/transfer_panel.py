@@ -6,10 +6,14 @@ Double-click opens a finished download, or shows why a transfer failed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QApplication,
+    QFileDialog,
     QHeaderView,
     QMenu,
     QStyle,
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.keys import usable_name
 from cloudbrowser.core.operations import Operation
 from cloudbrowser.core.transfers import Transfer
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole
@@ -92,6 +97,15 @@ class TransferPanel(QWidget):
         self.details_action = self._action(
             self.tr("Details…"), sp.SP_MessageBoxInformation, self.details
         )
+        self.save_as_action = self._action(
+            self.tr("Save as…"), sp.SP_DialogSaveButton, self.save_as_selected
+        )
+        self.save_as_action.setToolTip(
+            self.tr("Download the object again, under a name of your choice")
+        )
+        #: Asks where to save a download (a suggested path in, None if cancelled); tests
+        #: replace it.
+        self.choose_save_path: Callable[[Path], Path | None] = self._ask_save_path
         self.pause_all_action = self._action(self.tr("Pause all"), None, self.pause_all)
         self.resume_all_action = self._action(self.tr("Resume all"), None, self.resume_all)
         self.clear_action = self._action(
@@ -167,6 +181,7 @@ class TransferPanel(QWidget):
         self.open_action.setEnabled(any(t.state is State.DONE for t in downloaded))
         self.show_action.setEnabled(bool(selected))
         self.details_action.setEnabled(len(selected) + len(operations) == 1)
+        self.save_as_action.setEnabled(self._failed_download() is not None)
         self.pause_all_action.setEnabled(bool(everything & {State.QUEUED, State.RUNNING}))
         self.resume_all_action.setEnabled(bool(everything & {State.PAUSED, State.FAILED}))
         self.clear_action.setEnabled(
@@ -198,6 +213,29 @@ class TransferPanel(QWidget):
         for t in self.selected():
             if t.direction is Direction.DOWNLOAD and t.state is State.DONE:
                 self.controller.opener(QUrl.fromLocalFile(str(t.local_path)))
+
+    def _failed_download(self) -> Transfer | None:
+        """The one selected transfer, if it is a download that failed."""
+        selected = self.selected()
+        if len(selected) != 1 or self.selected_operations():
+            return None
+        t = selected[0]
+        failed = t.direction is Direction.DOWNLOAD and t.state is State.FAILED
+        return t if failed else None
+
+    def save_as_selected(self) -> None:
+        """Offer a cleaned-up name for a failed download, then download it there."""
+        t = self._failed_download()
+        if t is None:
+            return
+        suggested = t.local_path.parent / usable_name(t.local_path.name)
+        path = self.choose_save_path(suggested)
+        if path is not None:
+            self.controller.save_as(t, path)
+
+    def _ask_save_path(self, suggested: Path) -> Path | None:
+        chosen, _ = QFileDialog.getSaveFileName(self, self.tr("Save as"), str(suggested))
+        return Path(chosen) if chosen else None
 
     def show_in_folder(self) -> None:
         folders = {t.local_path.parent for t in self.selected()}
@@ -251,6 +289,7 @@ class TransferPanel(QWidget):
             self.open_action,
             self.show_action,
             self.details_action,
+            self.save_as_action,
             None,
             self.clear_action,
         ):

@@ -1,0 +1,190 @@
+"""The window: a bad file fails alone and can be saved under another name; a cancel from
+the panel is prompt while the server trickles; a server without the multipart listing says
+so in "Clean up incomplete uploads"."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.journal import State
+from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferFailures
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import S3Server
+from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.hostile import Request, lacking, trickling
+
+WAIT = 30_000
+LONG = "x" * 300 + ".txt"
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(max_threads=4)
+
+
+def wait_idle(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(
+        lambda: window.service.runner.active == 0 and not window.transfers.queue.activity().busy,
+        timeout=WAIT,
+    )
+    window.transfers.poll()
+
+
+def test_a_name_too_long_fails_alone_and_is_saved_under_a_cleaned_name(
+    qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, service, moto_server, tmp_path)
+    try:
+        bucket = moto_server.bucket()
+        moto_server.put(bucket, {"p/ok.txt": b"fine", f"p/{LONG}": b"long name"})
+        out = tmp_path / "out"
+        out.mkdir()
+        go(qtbot, window, bucket, "p/")
+        window.view.selectAll()
+        window.download_selection(out)
+        wait_idle(qtbot, window)
+
+        assert (out / "ok.txt").read_bytes() == b"fine"
+        error = window.messages.last
+        assert isinstance(error, TransferFailures)
+        assert "1 of 2 file(s) could not be downloaded" in error.message
+        assert "too long for this disk" in error.detail
+        model = window.transfers.model
+        [failed] = [t for t in model.transfers() if t.state is State.FAILED]
+
+        panel = window.transfer_panel
+        panel.view.selectRow(model.transfers().index(failed))
+        panel._update_actions()
+        assert panel.save_as_action.isEnabled()
+        offered: list[Path] = []
+
+        def choose(suggested: Path) -> Path:
+            offered.append(suggested)
+            return suggested
+
+        panel.choose_save_path = choose
+        panel.save_as_action.trigger()
+        wait_idle(qtbot, window)
+
+        [suggested] = offered
+        assert suggested.parent == out and suggested.suffix == ".txt"
+        assert len(suggested.name.encode()) <= 200
+        assert suggested.read_bytes() == b"long name"
+        assert failed not in model.transfers(), "the failed row is replaced"
+        assert all(t.state is State.DONE for t in model.transfers())
+    finally:
+        window.transfers.shutdown()
+
+
+def test_cancel_from_the_panel_is_prompt_while_the_server_trickles(
+    qtbot: QtBot, service: StorageService, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    hostile = hostile_server.hostile
+    assert hostile is not None
+    bucket = hostile_server.bucket()
+    data = hashlib.shake_256(b"slow").digest(200_000)
+    hostile_server.put(bucket, {"slow.bin": data})
+
+    def get_slow(r: Request) -> bool:
+        return r.method == "GET" and r.key == "slow.bin"
+
+    hostile.rule(trickling(get_slow))
+    window = open_window(qtbot, service, hostile_server, tmp_path)
+    try:
+        go(qtbot, window, bucket)
+        conn = window.history.current.connection
+        window.transfers.download(
+            conn, bucket, "", [Entry("slow.bin", size=len(data))], tmp_path / "dl"
+        )
+        qtbot.waitUntil(
+            lambda: (
+                bool(hostile.requests_matching(get_slow)) and window.transfers.model.rowCount() == 1
+            ),
+            timeout=WAIT,
+        )
+        [t] = window.transfers.model.transfers()
+        qtbot.waitUntil(lambda: t.state is State.RUNNING, timeout=WAIT)
+        panel = window.transfer_panel
+        panel.view.selectRow(0)
+        panel._update_actions()
+        started = time.monotonic()
+        panel.cancel_action.trigger()
+        # Generous: the read timeout is 10 s; the aim is about a second.
+        qtbot.waitUntil(lambda: t.state is State.CANCELLED, timeout=3_000)
+        assert time.monotonic() - started < 3.0
+        assert t.error is None
+        wait_idle(qtbot, window)
+        assert not (tmp_path / "dl" / "slow.bin").exists()
+    finally:
+        window.transfers.shutdown()
+
+
+def test_clean_up_says_when_the_server_cannot_list_incomplete_uploads(
+    qtbot: QtBot, service: StorageService, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    hostile = hostile_server.hostile
+    assert hostile is not None
+    bucket = hostile_server.bucket()
+    hostile.rule(lacking("ListMultipartUploads"))
+    window = open_window(qtbot, service, hostile_server, tmp_path)
+    try:
+        go(qtbot, window, bucket)
+        dialog = IncompleteUploadsDialog(
+            window.service, window.messages, window.history.current.connection, bucket, set()
+        )
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(
+            lambda: "does not support listing incomplete uploads" in dialog.status.text(),
+            timeout=WAIT,
+        )
+        assert dialog.tree.topLevelItemCount() == 0
+    finally:
+        window.transfers.shutdown()
+
+
+def test_a_key_that_is_no_file_name_is_a_failed_row_saved_under_a_clean_name(
+    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
+) -> None:
+    window = open_window(qtbot, service, server, tmp_path)
+    try:
+        bucket = server.bucket()
+        server.put(bucket, {"p/ok-file-name.txt": b"fine", "p/bad:name?.txt": b"unsafe"})
+        out = tmp_path / "out"
+        go(qtbot, window, bucket, "p/")
+        window.view.selectAll()
+        window.download_selection(out)
+        wait_idle(qtbot, window)
+
+        assert (out / "ok-file-name.txt").read_bytes() == b"fine"
+        error = window.messages.last
+        assert isinstance(error, TransferFailures), "named in the batch's report, once"
+        assert "bad:name?.txt" in error.detail and "cannot be saved safely" in error.detail
+        model = window.transfers.model
+        [failed] = [t for t in model.transfers() if t.state is State.FAILED]
+        assert failed.key == "p/bad:name?.txt"
+
+        panel = window.transfer_panel
+        panel.view.selectRow(model.transfers().index(failed))
+        panel._update_actions()
+        offered: list[Path] = []
+
+        def choose(suggested: Path) -> Path:
+            offered.append(suggested)
+            return suggested
+
+        panel.choose_save_path = choose
+        panel.save_as_action.trigger()
+        wait_idle(qtbot, window)
+        assert offered == [out / "bad_name_.txt"]
+        assert (out / "bad_name_.txt").read_bytes() == b"unsafe"
+        assert sorted(p.name for p in out.iterdir()) == ["bad_name_.txt", "ok-file-name.txt"]
+    finally:
+        window.transfers.shutdown()
