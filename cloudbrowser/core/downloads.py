@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
-from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError
+from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import check_free_space, local_error, replace_durably
 from cloudbrowser.core.transfers import (
@@ -151,11 +151,6 @@ def run_download(ctx: RunContext) -> None:
             os.utime(target, (t.mtime, t.mtime))
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc
-
-
-class WrongReply(StorageError):
-    """The server's reply is not the object the listing described (size, range, error
-    document): nothing of it may be kept or continued from."""
 
 
 # ── the temporary file ──────────────────────────────────────────────────────────────────

@@ -25,6 +25,7 @@ Hierarchy::
         ├── AlreadyExists
         ├── ObjectChanged         the object is not the version a transfer began with
         ├── IntegrityError        bytes do not match their checksum
+        ├── WrongReply            the reply is not the object that was listed (size, range)
         └── Throttled            (retryable)
 """
 
@@ -142,6 +143,14 @@ class IntegrityError(StorageError):
     """Bytes stored or received do not match their checksum: never reported as done."""
 
     title = "Verification failed"
+
+
+class WrongReply(StorageError):
+    """The server's reply is not the object the listing described (size, range, error
+    document): nothing of it may be kept or continued from. Defined here, not beside the
+    download code, so that a transfer restored from the journal fails with the same kind."""
+
+    title = "Unexpected reply from the server"
 
 
 class NoVersioning(StorageError):
