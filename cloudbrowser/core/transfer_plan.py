@@ -300,6 +300,7 @@ def plan_downloads(
     # "dir" (an object) and "dir/file" cannot both exist on a disk.
     folders = {parent for path in targets for parent in path.parents}
     folders.update(plan.folders)
+    planned = {_as_disk_compares(path) for path in targets}
     for path, obj in targets.items():
         _check(cancel)
         if path in folders or path.is_dir():
@@ -310,7 +311,7 @@ def plan_downloads(
         request = TransferRequest(
             Direction.DOWNLOAD, connection, bucket, obj.key, path, obj.size, obj.modified, obj.etag
         )
-        plan.items.append(_local_conflict(request, set(targets)))
+        plan.items.append(_local_conflict(request, planned))
     return plan
 
 
@@ -343,12 +344,24 @@ def _as_disk_compares(path: Path) -> str:
     """A path as the local disk tells names apart: Windows and macOS disks are (by default)
     case-insensitive, and macOS normalises Unicode."""
     text = str(path)
-    if sys.platform in ("win32", "darwin"):
+    if disk_ignores_case():
         return unicodedata.normalize("NFC", text).casefold()
     return text
 
 
-def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:
+def disk_ignores_case() -> bool:
+    """Whether local names are compared case-insensitively: by default on Windows and
+    macOS (a function, so that tests can plan as those disks compare)."""
+    return sys.platform in ("win32", "darwin")
+
+
+def _local_conflict(request: TransferRequest, planned: set[str]) -> PlannedTransfer:
+    """The planned download, with what is already at its target and a free other name.
+
+    ``planned``: every target of the plan, as :func:`_as_disk_compares` gives them, so that
+    "keep both" never picks a name another download of the plan writes, whatever its case
+    on a case-insensitive disk.
+    """
     path = request.local_path
     try:
         st = path.stat()
@@ -360,7 +373,8 @@ def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTran
     renamed = None
     for candidate in _renames(path.name):
         other = path.with_name(candidate)
-        if other not in planned and not other.exists():
+        # lexists: a dangling link is a name taken too (the rename would replace it).
+        if _as_disk_compares(other) not in planned and not os.path.lexists(other):
             renamed = replace(request, local_path=other)
             break
     return PlannedTransfer(request, existing, renamed)
@@ -405,5 +419,5 @@ def plan_version_download(connection: str, bucket: str, version: Version, target
         version.etag,
         version_id=version.version_id,
     )
-    plan.items.append(_local_conflict(request, {path}))
+    plan.items.append(_local_conflict(request, {_as_disk_compares(path)}))
     return plan

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core import transfer_plan
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_downloads, plan_uploads
@@ -124,3 +125,41 @@ def test_download_conflict_offers_a_free_local_name(server: S3Server, tmp_path: 
     assert conflict.existing is not None and conflict.existing.size == 4
     assert conflict.renamed is not None
     assert conflict.renamed.local_path == tmp_path / "report (2).pdf"
+
+
+@pytest.mark.parametrize("ignores_case", [True, False])
+def test_keep_both_never_picks_another_planned_target_whatever_its_case(
+    server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ignores_case: bool
+) -> None:
+    """On a case-insensitive disk (Windows, macOS) "report (1).pdf" is the file the object
+    "REPORT (1).pdf" of the same plan writes: keeping both must pick another name."""
+    monkeypatch.setattr(transfer_plan, "disk_ignores_case", lambda: ignores_case)
+    bucket = server.bucket()
+    server.put(bucket, ["d/report.pdf", "d/REPORT (1).pdf"])
+    dest = tmp_path / "dl"
+    tree(dest / "d", {"report.pdf": b"mine"})
+    # A dangling link is a taken name too: renaming onto it would replace the link.
+    (dest / "d" / "report (2).pdf").symlink_to(tmp_path / "nowhere")
+    plan = plan_downloads(server.backend(), "c", bucket, [Entry("d/", is_prefix=True)], "", dest)
+    assert plan.refused == []
+    [conflict] = plan.conflicts
+    assert conflict.request.local_path == dest / "d" / "report.pdf"
+    assert conflict.renamed is not None
+    free = "report (3).pdf" if ignores_case else "report (1).pdf"
+    assert conflict.renamed.local_path == dest / "d" / free
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_names_that_differ_only_in_case_are_one_file_on_a_case_insensitive_disk(
+    moto_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer_plan, "disk_ignores_case", lambda: True)
+    bucket = moto_server.bucket()
+    moto_server.put(bucket, ["Notes.txt", "notes.TXT"])
+    plan = plan_downloads(
+        moto_server.backend(), "c", bucket, [Entry("", is_prefix=True)], "", tmp_path
+    )
+    assert [i.request.key for i in plan.items] == ["Notes.txt"]
+    assert plan.refused == [
+        ("notes.TXT", "the object “Notes.txt” is saved to the same file (“notes.TXT”)")
+    ]
