@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import Cancelled, KeyNotFound, UnsafeKey
 from cloudbrowser.core.journal import Direction
@@ -28,6 +29,8 @@ from cloudbrowser.core.transfers import TransferRequest
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
     from cloudbrowser.core.s3 import S3Backend
 
+#: Why a file found in a folder is not uploaded: it is a download's temporary file.
+IN_PROGRESS = "a download still in progress (cloudbrowser's temporary file)"
 #: Above this many single files dropped into one folder, list the folder once instead of
 #: asking about each file (HEAD).
 _HEAD_LIMIT = 20
@@ -83,6 +86,8 @@ class Plan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
+    #: Files left out on purpose, not failures: (name, why), also shown to the user.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[PlannedTransfer]:
@@ -112,7 +117,9 @@ def plan_uploads(
     """Upload files and folders (recursively, keeping their structure) into ``prefix``.
 
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
-    broken links are refused with a reason; nothing is silently left out.
+    broken links are refused with a reason; nothing is silently left out. A download's
+    temporary file found in a folder (``.name.cbpart-7``) is half a file that another
+    transfer is still writing: it is skipped, and named in ``plan.skipped``.
     """
     plan = Plan()
     singles: list[TransferRequest] = []
@@ -163,6 +170,9 @@ def _walk(
         rel = Path(directory).relative_to(root)
         key_prefix = prefix + "".join(f"{part}{DELIMITER}" for part in rel.parts)
         for name in sorted(filenames):
+            if is_temporary_name(name):
+                plan.skipped.append((str(Path(directory, name)), IN_PROGRESS))
+                continue
             request = _upload_request(
                 connection, Path(directory, name), bucket, key_prefix + name, plan
             )
@@ -324,8 +334,6 @@ def claim_target(claimed: dict[str, str], key: str, path: Path, destination: Pat
     form of a download's temporary file (``.name.cbpart-7``), which is reserved so that no
     object can land on, or be overwritten by, another transfer's temporary file.
     """
-    from cloudbrowser.core.downloads import is_temporary_name
-
     try:
         parts = path.relative_to(destination).parts
     except ValueError:

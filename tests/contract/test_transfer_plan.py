@@ -10,6 +10,7 @@ import pytest
 from cloudbrowser.core import transfer_plan
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.sync import plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_downloads, plan_uploads
 from tests.conftest import S3Server
 
@@ -163,3 +164,39 @@ def test_names_that_differ_only_in_case_are_one_file_on_a_case_insensitive_disk(
     assert plan.refused == [
         ("notes.TXT", "the object “Notes.txt” is saved to the same file (“notes.TXT”)")
     ]
+
+
+def test_an_upload_never_picks_up_a_downloads_temporary_file(
+    server: S3Server, tmp_path: Path
+) -> None:
+    """A download still writing ``.big.iso.cbpart-9`` in a dropped folder: that half file is
+    not uploaded, and the plan says so (skipped, not refused: it is not a failure)."""
+    bucket = server.bucket()
+    tree(
+        tmp_path / "album",
+        {"a.jpg": b"a", ".big.iso.cbpart-9": b"half", "sub/.b.jpg.CBPART-3-1": b"h", "sub/b": b"b"},
+    )
+    plan = plan_uploads(server.backend(), "c", [tmp_path / "album"], bucket, "in/")
+    assert sorted(i.request.key for i in plan.items) == ["in/album/a.jpg", "in/album/sub/b"]
+    assert plan.refused == []
+    assert plan.skipped == [
+        (str(tmp_path / "album" / ".big.iso.cbpart-9"), transfer_plan.IN_PROGRESS),
+        (str(tmp_path / "album" / "sub" / ".b.jpg.CBPART-3-1"), transfer_plan.IN_PROGRESS),
+    ]
+
+
+def test_upload_sync_skips_a_downloads_temporary_file_and_keeps_its_object(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    tree(tmp_path / "src", {"doc": b"doc", ".movie.mkv.cbpart-4": b"half"})
+    # An object of that name (an older upload): the source does have such a file, so
+    # --delete keeps the object rather than deleting it as an orphan.
+    server.put(bucket, {"p/.movie.mkv.cbpart-4": b"old", "p/orphan": b"o"})
+    plan = plan_upload_sync(server.backend(), "c", tmp_path / "src", bucket, "p/", delete=True)
+    assert [r.key for r in plan.transfers] == ["p/doc"]
+    assert plan.skipped == [
+        (str(tmp_path / "src" / ".movie.mkv.cbpart-4"), transfer_plan.IN_PROGRESS)
+    ]
+    assert plan.refused == []
+    assert plan.delete_keys == ["p/orphan"]
