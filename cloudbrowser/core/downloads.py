@@ -3,7 +3,8 @@
 Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer worker thread.
 The real name only ever holds a complete, verified file: bytes go to a temporary file that
 is fsynced and atomically renamed over the target once its MD5 matches the ETag. A full
-disk, a dead server or a kill leaves the temporary file for the next attempt.
+disk, a dead server or a kill leaves a ranged download's temporary file for the next
+attempt; a file fetched in one GET starts over, so a failure removes its temporary file.
 
 The temporary file belongs to one transfer and nothing else (:func:`temporary_name`):
 hidden, named after the target *and the transfer's id* (``.report.pdf.cbpart-42``), a
@@ -138,6 +139,10 @@ def run_download(ctx: RunContext) -> None:
         raise
     except BaseException:
         os.close(fd)
+        if not t.multipart:
+            # A file fetched in one GET is never continued (the next attempt starts a new
+            # file): free its space now, which matters most when the disk is full.
+            _remove_own(ctx.journal, t.id)
         raise
     # Closed before the rename: Windows cannot rename a file that is open.
     os.close(fd)
