@@ -206,7 +206,12 @@ def _add_uploads(
     existing: dict[str, Existing],
     cancel: threading.Event | None,
 ) -> None:
-    taken = set(existing)
+    # A free name is free of existing objects and of every key this plan uploads to.
+    taken = set(existing) | {r.key for r in requests}
+    for item in plan.items:
+        taken.add(item.request.key)
+        if item.renamed is not None:
+            taken.add(item.renamed.key)
     for r in requests:
         found = existing.get(r.key)
         if found is None:

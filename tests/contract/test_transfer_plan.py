@@ -200,3 +200,16 @@ def test_upload_sync_skips_a_downloads_temporary_file_and_keeps_its_object(
     ]
     assert plan.refused == []
     assert plan.delete_keys == ["p/orphan"]
+
+
+def test_keep_both_never_picks_a_key_another_upload_of_the_plan_writes(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["in/album/a.txt"])
+    tree(tmp_path / "album", {"a.txt": b"new a", "a (1).txt": b"mine too"})
+    plan = plan_uploads(server.backend(), "c", [tmp_path / "album"], bucket, "in/")
+    [conflict] = plan.conflicts
+    assert conflict.request.key == "in/album/a.txt"
+    assert conflict.renamed is not None
+    assert conflict.renamed.key == "in/album/a (2).txt", "a (1).txt is uploaded by the plan"
