@@ -51,7 +51,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
                                   checksum=args.checksum, delete=args.delete)  # fmt: skip
     if args.dry_run:
         _print_deletes(out, sync, remote.bucket, "would delete")
-    plan = Plan(items=[PlannedTransfer(r) for r in sync.transfers], refused=sync.refused)
+    plan = Plan(
+        items=[PlannedTransfer(r) for r in sync.transfers],
+        refused=sync.refused,
+        skipped=sync.skipped,
+    )
     code = execute(plan, ConflictPolicy.OVERWRITE, {name: backend}, options, out, args.dry_run)
     if not out.json and not out.quiet:
         out.note(f"{sync.unchanged} already in sync")

@@ -199,6 +199,8 @@ def execute(
     """Queue what the plan and policy say, wait with progress, report; the exit code."""
     for source, why in plan.refused:
         out.failed(source, why)
+    for source, why in plan.skipped if not out.quiet else ():
+        out.note(f"cloudbrowser: skipped: {source}: {why}")
     to_run: list[TransferRequest] = []
     skipped: list[TransferRequest] = []
     for item in plan.items:
@@ -230,7 +232,9 @@ def execute(
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)
-    code = _report(queue.transfers(), out, elapsed, failed_before=refused)
+    code = _report(
+        queue.transfers(), out, elapsed, failed_before=refused, left_out=len(plan.skipped)
+    )
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
     journal.close()
@@ -276,7 +280,13 @@ def _interrupted(queue: TransferQueue, out: Output) -> int:
     return Exit.INTERRUPTED
 
 
-def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_before: int) -> int:
+def _report(
+    transfers: Sequence[Transfer],
+    out: Output,
+    elapsed: float,
+    failed_before: int,
+    left_out: int = 0,
+) -> int:
     done = [t for t in transfers if t.state is State.DONE]
     failed = [t for t in transfers if t.state is State.FAILED]
     unfinished = [t for t in transfers if t.state in (State.PAUSED, State.CANCELLED)]
@@ -317,6 +327,10 @@ def _report(transfers: Sequence[Transfer], out: Output, elapsed: float, failed_b
             parts.append("all verified")
         if skipped:
             parts.append(f"{len(skipped)} skipped (exist)")
+        if left_out:
+            # Not failures: half files another download is still writing.
+            parts.append(f"{left_out} in-progress download file{'s' if left_out != 1 else ''}"
+                         " skipped")  # fmt: skip
         if failed or failed_before:
             parts.append(f"{len(failed) + failed_before} failed")
         if unfinished:

@@ -3,7 +3,8 @@
 Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer worker thread.
 The real name only ever holds a complete, verified file: bytes go to a temporary file that
 is fsynced and atomically renamed over the target once its MD5 matches the ETag. A full
-disk, a dead server or a kill leaves the temporary file for the next attempt.
+disk, a dead server or a kill leaves a ranged download's temporary file for the next
+attempt; a file fetched in one GET starts over, so a failure removes its temporary file.
 
 The temporary file belongs to one transfer and nothing else (:func:`temporary_name`):
 hidden, named after the target *and the transfer's id* (``.report.pdf.cbpart-42``), a
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
-from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError
+from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import check_free_space, local_error, make_folder, replace_durably
 from cloudbrowser.core.transfers import (
@@ -135,6 +136,10 @@ def run_download(ctx: RunContext) -> None:
         raise
     except BaseException:
         os.close(fd)
+        if not t.multipart:
+            # A file fetched in one GET is never continued (the next attempt starts a new
+            # file): free its space now, which matters most when the disk is full.
+            _remove_own(ctx.journal, t.id)
         raise
     # Closed before the rename: Windows cannot rename a file that is open.
     os.close(fd)
@@ -148,11 +153,6 @@ def run_download(ctx: RunContext) -> None:
             os.utime(target, (t.mtime, t.mtime))
     except OSError as exc:
         raise local_error(exc, target, writing=True) from exc
-
-
-class WrongReply(StorageError):
-    """The server's reply is not the object the listing described (size, range, error
-    document): nothing of it may be kept or continued from."""
 
 
 # ── the temporary file ──────────────────────────────────────────────────────────────────

@@ -26,6 +26,7 @@ Hierarchy::
         ├── ObjectChanged         the object is not the version a transfer began with
         ├── IntegrityError        bytes do not match their checksum
         ├── NotSupported          the server lacks this API (NotImplemented, MethodNotAllowed)
+        ├── WrongReply            the reply is not the object that was listed (size, range)
         └── Throttled            (retryable)
 """
 
@@ -143,6 +144,14 @@ class IntegrityError(StorageError):
     """Bytes stored or received do not match their checksum: never reported as done."""
 
     title = "Verification failed"
+
+
+class WrongReply(StorageError):
+    """The server's reply is not the object the listing described (size, range, error
+    document): nothing of it may be kept or continued from. Defined here, not beside the
+    download code, so that a transfer restored from the journal fails with the same kind."""
+
+    title = "Unexpected reply from the server"
 
 
 class NoVersioning(StorageError):

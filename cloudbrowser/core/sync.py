@@ -34,7 +34,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.s3 import S3Backend
-from cloudbrowser.core.transfer_plan import claim_target
+from cloudbrowser.core.transfer_plan import IN_PROGRESS, claim_target
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -58,6 +58,8 @@ class SyncPlan:
     delete_files: list[Path] = field(default_factory=list)
     #: Sources that cannot be synchronised: (name, why).
     refused: list[tuple[str, str]] = field(default_factory=list)
+    #: Sources left out on purpose, not failures (a download in progress): (name, why).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Files and objects already equal.
     unchanged: int = 0
 
@@ -147,12 +149,19 @@ def plan_upload_sync(
     delete: bool = False,
     cancel: threading.Event | None = None,
 ) -> SyncPlan:
-    """Make ``bucket/prefix`` hold what ``root`` holds."""
+    """Make ``bucket/prefix`` hold what ``root`` holds.
+
+    A download's temporary file in ``root`` is half a file another transfer is writing: it
+    is not uploaded (named in ``skipped``), and with ``delete`` an object of its name stays.
+    """
     plan = SyncPlan()
     files = local_files(root, plan.refused)
     objects = remote_objects(backend, bucket, prefix, cancel)
     for rel, f in files.items():
         _check(cancel)
+        if is_temporary_name(f.path.name):
+            plan.skipped.append((str(f.path), IN_PROGRESS))
+            continue
         obj = objects.get(rel)
         if obj is not None and obj.size == f.size:
             same = (

@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import (
     Cancelled,
@@ -35,6 +36,8 @@ from cloudbrowser.core.transfers import TransferRequest
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
     from cloudbrowser.core.s3 import S3Backend
 
+#: Why a file found in a folder is not uploaded: it is a download's temporary file.
+IN_PROGRESS = "a download still in progress (cloudbrowser's temporary file)"
 #: Above this many single files dropped into one folder, list the folder once instead of
 #: asking about each file (HEAD).
 _HEAD_LIMIT = 20
@@ -94,6 +97,8 @@ class Plan:
     #: name: the request to a cleaned-up name, and why the key's own cannot be used. The
     #: window shows them as failed transfers with "Save as…"; nothing queues them as such.
     renamable: list[tuple[TransferRequest, CloudBrowserError]] = field(default_factory=list)
+    #: Files left out on purpose, not failures: (name, why), also shown to the user.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[PlannedTransfer]:
@@ -123,7 +128,9 @@ def plan_uploads(
     """Upload files and folders (recursively, keeping their structure) into ``prefix``.
 
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
-    broken links are refused with a reason; nothing is silently left out.
+    broken links are refused with a reason; nothing is silently left out. A download's
+    temporary file found in a folder (``.name.cbpart-7``) is half a file that another
+    transfer is still writing: it is skipped, and named in ``plan.skipped``.
     """
     plan = Plan()
     singles: list[TransferRequest] = []
@@ -174,6 +181,9 @@ def _walk(
         rel = Path(directory).relative_to(root)
         key_prefix = prefix + "".join(f"{part}{DELIMITER}" for part in rel.parts)
         for name in sorted(filenames):
+            if is_temporary_name(name):
+                plan.skipped.append((str(Path(directory, name)), IN_PROGRESS))
+                continue
             request = _upload_request(
                 connection, Path(directory, name), bucket, key_prefix + name, plan
             )
@@ -207,7 +217,12 @@ def _add_uploads(
     existing: dict[str, Existing],
     cancel: threading.Event | None,
 ) -> None:
-    taken = set(existing)
+    # A free name is free of existing objects and of every key this plan uploads to.
+    taken = set(existing) | {r.key for r in requests}
+    for item in plan.items:
+        taken.add(item.request.key)
+        if item.renamed is not None:
+            taken.add(item.renamed.key)
     for r in requests:
         found = existing.get(r.key)
         if found is None:
@@ -313,6 +328,7 @@ def plan_downloads(
     # "dir" (an object) and "dir/file" cannot both exist on a disk.
     folders = {parent for path in targets for parent in path.parents}
     folders.update(plan.folders)
+    planned = {_as_disk_compares(path) for path in targets}
     for path, obj in targets.items():
         _check(cancel)
         if path in folders or is_folder(path):
@@ -323,7 +339,7 @@ def plan_downloads(
             plan.renamable.append((_download_request(connection, bucket, obj, free), clash))
             continue
         request = _download_request(connection, bucket, obj, path)
-        plan.items.append(_local_conflict(request, set(targets)))
+        plan.items.append(_local_conflict(request, planned))
     return plan
 
 
@@ -336,8 +352,6 @@ def claim_target(claimed: dict[str, str], key: str, path: Path, destination: Pat
     form of a download's temporary file (``.name.cbpart-7``), which is reserved so that no
     object can land on, or be overwritten by, another transfer's temporary file.
     """
-    from cloudbrowser.core.downloads import is_temporary_name
-
     try:
         parts = path.relative_to(destination).parts
     except ValueError:
@@ -356,7 +370,7 @@ def _as_disk_compares(path: Path) -> str:
     """A path as the local disk tells names apart: Windows and macOS disks are (by default)
     case-insensitive, and macOS normalises Unicode."""
     text = str(path)
-    if sys.platform in ("win32", "darwin"):
+    if disk_ignores_case():
         return unicodedata.normalize("NFC", text).casefold()
     return text
 
@@ -375,7 +389,19 @@ def _cleaned_path(key: str, base_prefix: str, destination: Path) -> Path:
     return destination.joinpath(*(usable_name(s) for s in segments or [key]))
 
 
-def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTransfer:
+def disk_ignores_case() -> bool:
+    """Whether local names are compared case-insensitively: by default on Windows and
+    macOS (a function, so that tests can plan as those disks compare)."""
+    return sys.platform in ("win32", "darwin")
+
+
+def _local_conflict(request: TransferRequest, planned: set[str]) -> PlannedTransfer:
+    """The planned download, with what is already at its target and a free other name.
+
+    ``planned``: every target of the plan, as :func:`_as_disk_compares` gives them, so that
+    "keep both" never picks a name another download of the plan writes, whatever its case
+    on a case-insensitive disk.
+    """
     path = request.local_path
     try:
         st = look_up(path)
@@ -389,7 +415,8 @@ def _local_conflict(request: TransferRequest, planned: set[Path]) -> PlannedTran
     renamed = None
     for candidate in _renames(path.name):
         other = path.with_name(candidate)
-        if other not in planned and not _taken(other):
+        # look_up uses lstat: a dangling link is a name taken too (the rename would replace it).
+        if _as_disk_compares(other) not in planned and not _taken(other):
             renamed = replace(request, local_path=other)
             break
     return PlannedTransfer(request, existing, renamed)
@@ -442,5 +469,5 @@ def plan_version_download(connection: str, bucket: str, version: Version, target
         version.etag,
         version_id=version.version_id,
     )
-    plan.items.append(_local_conflict(request, {path}))
+    plan.items.append(_local_conflict(request, {_as_disk_compares(path)}))
     return plan

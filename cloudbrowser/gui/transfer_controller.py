@@ -121,6 +121,8 @@ class TransferController(QObject):
         self._open_batches: set[str] = set()
         self._opened: set[int] = set()
         self._batches: set[str] = set()
+        #: Files each batch left out on purpose (downloads in progress), said at its end.
+        self._left_out: dict[str, int] = {}
         self._waiting_for_connection: dict[str, list[int]] = {}
         #: Replaced in tests; the defaults talk to the desktop and the user.
         self.opener: Callable[[QUrl], object] = QDesktopServices.openUrl
@@ -270,6 +272,8 @@ class TransferController(QObject):
                     detail="\n".join(f"{name}: {why}" for name, why in left_out),
                 )
             )
+        if plan.skipped:
+            log.info("left out: %s", "; ".join(f"{name}: {why}" for name, why in plan.skipped))
         requests: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
         #: Already told the user why nothing is queued.
@@ -290,12 +294,16 @@ class TransferController(QObject):
             except OSError as exc:
                 log.warning("could not create %s: %s", folder, exc)
         if not requests and not skipped and not renamable:
-            if not explained:
+            if plan.skipped and not explained:
+                self.messages.info(self._left_out_text(len(plan.skipped)))
+            elif not explained:
                 self.messages.info(self.tr("Nothing to transfer: the selection is empty."))
             if queued is not None:
                 queued()
             return
         batch = batch or uuid.uuid4().hex
+        if plan.skipped:
+            self._left_out[batch] = len(plan.skipped)
         if open_after:
             self._open_batches.add(batch)
 
@@ -469,6 +477,7 @@ class TransferController(QObject):
 
     def _report(self, summary: BatchSummary) -> None:
         """Every batch ends with what happened; a failure names each file and why."""
+        left_out = self._left_out.pop(summary.batch, 0)
         transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
         direction = _direction(transfers)
         size = QLocale().formattedDataSize(summary.bytes_done)
@@ -506,7 +515,12 @@ class TransferController(QObject):
             parts.append(self.tr("{n} cancelled").format(n=summary.cancelled))
         if summary.paused:
             parts.append(self.tr("{n} paused").format(n=summary.paused))
+        if left_out:
+            parts.append(self._left_out_text(left_out))
         self.messages.info(", ".join(parts) + ".")
+
+    def _left_out_text(self, n: int) -> str:
+        return self.tr("{n} left out (downloads still in progress)").format(n=n)
 
     def shutdown(self) -> bool:
         """Stop transfer threads; what was running continues at the next start."""

@@ -16,6 +16,11 @@ from tests.hostile import Forward, Reply, Request, opaque_etags
 MiB = 1024 * 1024
 
 
+def stored_keys(server: S3Server, bucket: str) -> list[str]:
+    reply = server.client.list_objects_v2(Bucket=bucket)
+    return [o["Key"] for o in reply.get("Contents", [])]
+
+
 def temporary_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*") if is_temporary_name(p.name))
 
@@ -92,6 +97,42 @@ def test_sync_delete_keeps_a_download_in_progress(
     assert not (dest / "stale.txt").exists()
     assert in_progress.read_bytes() == b"half"
     assert (dest / "doc").read_bytes() == b"D" * 300
+
+
+def test_put_r_and_sync_up_skip_a_download_in_progress_and_say_so(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "doc").write_bytes(b"D" * 30)
+    (src / "sub" / "b").write_bytes(b"B" * 20)
+    # A download still writing into the folder that is being uploaded.
+    half = src / "sub" / ".big.iso.cbpart-9"
+    half.write_bytes(b"half")
+    said = f"cloudbrowser: skipped: {half}: a download still in progress"
+
+    put = cli("put", "-r", "--text", str(src), f"s3://{bucket}/up/")
+    assert put.code == 0, put.err
+    assert said in put.err
+    assert "uploaded 2 files" in put.err and "1 in-progress download file skipped" in put.err
+    assert sorted(stored_keys(server, bucket)) == ["up/src/doc", "up/src/sub/b"]
+
+    server.put(bucket, {"mirror/sub/.big.iso.cbpart-9": b"old", "mirror/orphan": b"o"})
+    sync = cli("sync", "--delete", "-y", str(src), f"s3://{bucket}/mirror/")
+    assert sync.code == 0, sync.err
+    assert said in sync.err
+    assert sorted(r["key"] for r in sync.records() if r.get("state") == "done") == [
+        "mirror/doc",
+        "mirror/sub/b",
+    ]
+    # The object of that name stays: the source has such a file, it just was not sent.
+    assert sorted(k for k in stored_keys(server, bucket) if k.startswith("mirror/")) == [
+        "mirror/doc",
+        "mirror/sub/.big.iso.cbpart-9",
+        "mirror/sub/b",
+    ]
+    assert half.read_bytes() == b"half"
 
 
 # ── a lying server ──────────────────────────────────────────────────────────────────────

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from cloudbrowser.core import downloads
 from cloudbrowser.core.downloads import is_temporary_name, temporary_name
 from cloudbrowser.core.entries import Entry, ListPage, Version
-from cloudbrowser.core.errors import LocalFileError, StorageError
+from cloudbrowser.core.errors import LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import (
@@ -276,6 +276,47 @@ def test_an_error_document_sent_as_200_is_not_saved_as_the_file(
     assert "sent an error message instead of the contents of “e.txt”" in t.error.message
     assert not request.local_path.exists()
     assert temporaries(request.local_path) == []
+
+
+def test_a_wrong_reply_keeps_its_kind_and_hint_after_a_restart(
+    hostile_server: S3Server, tmp_path: Path
+) -> None:
+    """The journal records the error's kind by name: a WrongReply read back after a restart
+    is a WrongReply, with its title and hint, not a plain StorageError."""
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"w.txt": make_file(tmp_path / "src", 1000)})
+    request = download(hostile_server, bucket, "w.txt", tmp_path / "dl" / "w.txt")
+    assert hostile_server.hostile is not None
+
+    @hostile_server.hostile.rule
+    def short(req: Request, forward: Forward) -> Reply | None:
+        if not object_get("w.txt")(req):
+            return None
+        reply = forward()
+        reply.body = reply.body[:10]
+        return reply
+
+    backend = hostile_server.backend()
+    journal_path = tmp_path / "j.sqlite3"
+    queue = TransferQueue(lambda _name: backend, Journal(journal_path), OPTIONS)
+    [t] = run(queue, [request])
+    queue.shutdown()
+    queue.journal.close()
+    assert t.state is State.FAILED
+    assert isinstance(t.error, WrongReply)
+
+    reopened = TransferQueue(lambda _name: backend, Journal(journal_path), OPTIONS)
+    try:
+        [restored] = reopened.restore()
+        assert restored.id == t.id
+        assert restored.state is State.FAILED
+        assert type(restored.error) is WrongReply
+        assert restored.error.title == "Unexpected reply from the server"
+        assert (restored.error.message, restored.error.hint) == (t.error.message, t.error.hint)
+        assert "Nothing of it was saved" in restored.error.hint
+    finally:
+        reopened.shutdown()
+        reopened.journal.close()
 
 
 def test_a_listed_size_larger_than_the_disk_fails_before_writing(

@@ -5,6 +5,8 @@
   child is SIGKILLed, and a new queue in this process continues from the same journal.
 * **file size limit**: a child process with ``RLIMIT_FSIZE`` (and SIGXFSZ ignored) gets
   EFBIG from its writes, as on a file system that caps file size (FAT32).
+* **a real full disk**: a tmpfs of a few MiB mounted for the test (skipped only where
+  mounting is not permitted), filled by a hostile-server rule once the download has begun.
 * **dying server**: an ``rclone serve s3`` of the test's own is killed mid-transfer and
   started again on the same port and folder.
 * **hostile keys**: a property test of ``local_path_for`` and real downloads of objects
@@ -13,12 +15,17 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -58,6 +65,7 @@ from tests.contract.test_transfers import (
     upload,
     wait_until,
 )
+from tests.hostile import Forward, Request
 from tests.local_servers import free_port, rclone_s3
 
 REPO = Path(__file__).resolve().parents[2]
@@ -288,11 +296,8 @@ def test_file_size_limit_fails_clearly_and_retries(
     # The hint says what a retry will do: nothing was kept that a retry could continue.
     assert "downloaded again" in report["hint"]
     assert not target.exists(), "never a truncated file under the real name"
-    if size > PART:
-        assert temporaries(target) == [], "no sparse file of the full length is left behind"
-    else:
-        [temp] = temporaries(target)
-        assert temp.stat().st_size <= limit
+    # Ranges: no sparse file of the full length; one GET: the half file is never continued.
+    assert temporaries(target) == [], "nothing is left behind"
 
     queue = queue_on(counting(server), Journal(journal_path), options)
     queues.append(queue)
@@ -353,6 +358,139 @@ def test_write_refused_mid_ranges_keeps_the_ranges_written_before(
     assert (again.state, again.error) == (State.DONE, None)
     assert target.read_bytes() == data
     assert backend.calls["get_object"] == 4 - kept
+
+
+# ── a real full disk ────────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """Mount a tmpfs of a given size (a real, small, full-able disk); unmounted at the end.
+
+    Tried with mount(2) itself, so that only EPERM (no CAP_SYS_ADMIN: not root, or a
+    container that forbids mounts) skips the test; any other failure fails it.
+    """
+    mounted: list[Path] = []
+    libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+    def mount(size: int) -> Path:
+        if libc is None:
+            pytest.skip("tmpfs mounts are Linux's")
+        where = tmp_path / f"disk-{len(mounted)}"
+        where.mkdir()
+        options = f"size={size},mode=0755".encode()
+        if libc.mount(b"tmpfs", os.fsencode(where), b"tmpfs", 0, options) != 0:
+            code = ctypes.get_errno()
+            if code == errno.EPERM:
+                pytest.skip("mounting a tmpfs is not permitted here (EPERM)")
+            raise OSError(code, f"mount tmpfs on {where}: {os.strerror(code)}")
+        mounted.append(where)
+        return where
+
+    yield mount
+    assert libc is not None or not mounted
+    for where in reversed(mounted):
+        # MNT_DETACH: gone at once even if a failed test's transfer still holds a file open.
+        if libc is not None and libc.umount2(os.fsencode(where), _MNT_DETACH) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, f"umount {where}: {os.strerror(code)}")
+
+
+_MNT_DETACH = 2
+
+
+def fill_when_fetched(disk: Path, key: str, leave: int) -> Callable[[Request, Forward], None]:
+    """A hostile-server rule: when the first GET of ``key`` arrives (the free-space check
+    before writing has passed), fill ``disk`` until only ``leave`` bytes are free."""
+    filled = threading.Event()
+
+    def rule(request: Request, forward: Forward) -> None:
+        if request.method == "GET" and request.key == key and not filled.is_set():
+            filled.set()
+            free = shutil.disk_usage(disk).free
+            with open(disk / "filler", "wb") as f:  # noqa: PTH123
+                f.write(b"\0" * max(0, free - leave))
+        return None
+
+    return rule
+
+
+def test_a_download_larger_than_a_real_disk_fails_before_writing(
+    server: S3Server, queues: list[TransferQueue], tmp_path: Path, tiny_disk: Callable[[int], Path]
+) -> None:
+    """4 MiB into a 2 MiB disk: "The disk is full" at once, no half file left behind, and
+    the file it would have replaced and its neighbour keep their bytes."""
+    disk = tiny_disk(2 * MiB)
+    bucket = server.bucket()
+    data = make_file(tmp_path / "src.bin", 4 * MiB)
+    server.put(bucket, {"x.bin": data})
+    old, other = b"old copy" * 1000, b"neighbour" * 1000
+    (disk / "x.bin").write_bytes(old)
+    (disk / "other.txt").write_bytes(other)
+    queue = queue_on(server.backend(), Journal(tmp_path / "j.sqlite3"), OPTIONS)
+    queues.append(queue)
+    [t] = queue.add([download(server, bucket, "x.bin", disk / "x.bin")])
+    assert queue.wait([t], timeout=60)
+    assert t.state is State.FAILED
+    assert isinstance(t.error, LocalFileError)
+    assert re.fullmatch(
+        r"The disk is full: “x\.bin” needs 4\.0 MiB, [12]\.\d MiB free\.", t.error.message
+    ), t.error.message
+    assert temporaries(disk / "x.bin") == []
+    assert (disk / "x.bin").read_bytes() == old
+    assert (disk / "other.txt").read_bytes() == other
+    assert sorted(p.name for p in disk.iterdir()) == ["other.txt", "x.bin"]
+
+
+@pytest.mark.parametrize("size", [4 * MiB, 2 * PART + 1], ids=["single-get", "ranged"])
+def test_a_disk_that_fills_up_mid_download_fails_clearly_and_retries(
+    hostile_server: S3Server,
+    queues: list[TransferQueue],
+    tmp_path: Path,
+    tiny_disk: Callable[[int], Path],
+    size: int,
+) -> None:
+    """The disk has room when the download starts, then something else fills it: the writes
+    fail with ENOSPC. "The disk is full"; a file fetched in one GET leaves nothing behind
+    (it is fetched again), a ranged one keeps its temporary file and the ranges written;
+    the old file and its neighbour keep their bytes; once space is freed a retry delivers
+    the object byte-identical."""
+    disk = tiny_disk(size + 6 * MiB)
+    bucket = hostile_server.bucket()
+    data = make_file(tmp_path / "src.bin", size)
+    hostile_server.put(bucket, {"x.bin": data})
+    old, other = b"old copy" * 1000, b"neighbour" * 1000
+    (disk / "x.bin").write_bytes(old)
+    (disk / "other.txt").write_bytes(other)
+    assert hostile_server.hostile is not None
+    hostile_server.hostile.rule(fill_when_fetched(disk, "x.bin", leave=MiB))
+
+    queue = queue_on(hostile_server.backend(), Journal(tmp_path / "j.sqlite3"), OPTIONS)
+    queues.append(queue)
+    [t] = queue.add([download(hostile_server, bucket, "x.bin", disk / "x.bin")])
+    assert queue.wait([t], timeout=60)
+    assert t.state is State.FAILED
+    assert isinstance(t.error, LocalFileError)
+    assert t.error.message == "The disk is full: “x.bin” could not be written completely."
+    assert "[Errno 28]" in t.error.detail
+    ranged = size > PART
+    if ranged:
+        assert "continues from there" in t.error.hint
+        [temp] = temporaries(disk / "x.bin")
+        assert temp.stat().st_size == size, "the journalled file, kept for the retry"
+    else:
+        assert "downloaded again" in t.error.hint
+        assert temporaries(disk / "x.bin") == [], "a half file that is never continued"
+    assert (disk / "x.bin").read_bytes() == old
+    assert (disk / "other.txt").read_bytes() == other
+
+    (disk / "filler").unlink()
+    queue.retry([t.id])
+    assert queue.wait([t], timeout=60)
+    assert (t.state, t.error, t.verified) == (State.DONE, None, True)
+    assert (disk / "x.bin").read_bytes() == data
+    assert (disk / "other.txt").read_bytes() == other
+    assert sorted(p.name for p in disk.iterdir()) == ["other.txt", "x.bin"]
 
 
 # ── the server dies ─────────────────────────────────────────────────────────────────────

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core import transfer_plan
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.sync import plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_downloads, plan_uploads
 from tests.conftest import S3Server
 
@@ -124,3 +126,90 @@ def test_download_conflict_offers_a_free_local_name(server: S3Server, tmp_path: 
     assert conflict.existing is not None and conflict.existing.size == 4
     assert conflict.renamed is not None
     assert conflict.renamed.local_path == tmp_path / "report (2).pdf"
+
+
+@pytest.mark.parametrize("ignores_case", [True, False])
+def test_keep_both_never_picks_another_planned_target_whatever_its_case(
+    server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ignores_case: bool
+) -> None:
+    """On a case-insensitive disk (Windows, macOS) "report (1).pdf" is the file the object
+    "REPORT (1).pdf" of the same plan writes: keeping both must pick another name."""
+    monkeypatch.setattr(transfer_plan, "disk_ignores_case", lambda: ignores_case)
+    bucket = server.bucket()
+    server.put(bucket, ["d/report.pdf", "d/REPORT (1).pdf"])
+    dest = tmp_path / "dl"
+    tree(dest / "d", {"report.pdf": b"mine"})
+    # A dangling link is a taken name too: renaming onto it would replace the link.
+    (dest / "d" / "report (2).pdf").symlink_to(tmp_path / "nowhere")
+    plan = plan_downloads(server.backend(), "c", bucket, [Entry("d/", is_prefix=True)], "", dest)
+    assert plan.refused == []
+    [conflict] = plan.conflicts
+    assert conflict.request.local_path == dest / "d" / "report.pdf"
+    assert conflict.renamed is not None
+    free = "report (3).pdf" if ignores_case else "report (1).pdf"
+    assert conflict.renamed.local_path == dest / "d" / free
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_names_that_differ_only_in_case_are_one_file_on_a_case_insensitive_disk(
+    moto_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer_plan, "disk_ignores_case", lambda: True)
+    bucket = moto_server.bucket()
+    moto_server.put(bucket, ["Notes.txt", "notes.TXT"])
+    plan = plan_downloads(
+        moto_server.backend(), "c", bucket, [Entry("", is_prefix=True)], "", tmp_path
+    )
+    assert [i.request.key for i in plan.items] == ["Notes.txt"]
+    assert plan.refused == [
+        ("notes.TXT", "the object “Notes.txt” is saved to the same file (“notes.TXT”)")
+    ]
+
+
+def test_an_upload_never_picks_up_a_downloads_temporary_file(
+    server: S3Server, tmp_path: Path
+) -> None:
+    """A download still writing ``.big.iso.cbpart-9`` in a dropped folder: that half file is
+    not uploaded, and the plan says so (skipped, not refused: it is not a failure)."""
+    bucket = server.bucket()
+    tree(
+        tmp_path / "album",
+        {"a.jpg": b"a", ".big.iso.cbpart-9": b"half", "sub/.b.jpg.CBPART-3-1": b"h", "sub/b": b"b"},
+    )
+    plan = plan_uploads(server.backend(), "c", [tmp_path / "album"], bucket, "in/")
+    assert sorted(i.request.key for i in plan.items) == ["in/album/a.jpg", "in/album/sub/b"]
+    assert plan.refused == []
+    assert plan.skipped == [
+        (str(tmp_path / "album" / ".big.iso.cbpart-9"), transfer_plan.IN_PROGRESS),
+        (str(tmp_path / "album" / "sub" / ".b.jpg.CBPART-3-1"), transfer_plan.IN_PROGRESS),
+    ]
+
+
+def test_upload_sync_skips_a_downloads_temporary_file_and_keeps_its_object(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    tree(tmp_path / "src", {"doc": b"doc", ".movie.mkv.cbpart-4": b"half"})
+    # An object of that name (an older upload): the source does have such a file, so
+    # --delete keeps the object rather than deleting it as an orphan.
+    server.put(bucket, {"p/.movie.mkv.cbpart-4": b"old", "p/orphan": b"o"})
+    plan = plan_upload_sync(server.backend(), "c", tmp_path / "src", bucket, "p/", delete=True)
+    assert [r.key for r in plan.transfers] == ["p/doc"]
+    assert plan.skipped == [
+        (str(tmp_path / "src" / ".movie.mkv.cbpart-4"), transfer_plan.IN_PROGRESS)
+    ]
+    assert plan.refused == []
+    assert plan.delete_keys == ["p/orphan"]
+
+
+def test_keep_both_never_picks_a_key_another_upload_of_the_plan_writes(
+    server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["in/album/a.txt"])
+    tree(tmp_path / "album", {"a.txt": b"new a", "a (1).txt": b"mine too"})
+    plan = plan_uploads(server.backend(), "c", [tmp_path / "album"], bucket, "in/")
+    [conflict] = plan.conflicts
+    assert conflict.request.key == "in/album/a.txt"
+    assert conflict.renamed is not None
+    assert conflict.renamed.key == "in/album/a (2).txt", "a (1).txt is uploaded by the plan"

@@ -191,6 +191,37 @@ def test_skipped_conflicts_are_counted_and_nothing_is_overwritten(
     assert row.state is State.SKIPPED
 
 
+def test_a_folder_upload_leaves_out_a_download_in_progress_and_says_so(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    album = tmp_path / "album"
+    album.mkdir()
+    (album / "a.jpg").write_bytes(b"a" * 10)
+    # Another download still writing into the folder being uploaded.
+    (album / ".b.jpg.cbpart-12").write_bytes(b"half")
+    window.upload_paths([album], window.history.current)
+    wait_idle(qtbot, window)
+    assert bucket_contents(server, bucket) == {"album/a.jpg": b"a" * 10}
+    assert [t.key for t in window.transfers.model.transfers()] == ["album/a.jpg"]
+    message = window.statusBar().currentMessage()
+    assert "Uploaded 1 file(s)" in message
+    assert "1 left out (downloads still in progress)" in message
+
+    # Nothing but a half file: nothing is queued, and the status says why.
+    (album / "a.jpg").unlink()
+    window.upload_paths([album], Location(window.history.current.connection, bucket, "again/"))
+    qtbot.waitUntil(
+        lambda: (
+            "1 left out (downloads still in progress)" in window.statusBar().currentMessage()
+            and "Uploaded" not in window.statusBar().currentMessage()
+        ),
+        timeout=WAIT,
+    )
+    assert bucket_contents(server, bucket) == {"album/a.jpg": b"a" * 10}
+
+
 def test_pause_resume_and_cancel_from_the_panel(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:
