@@ -1,0 +1,77 @@
+"""One guard for every paging loop: a listing that would never end is stopped with a reason.
+
+A server (or a proxy in front of it) we do not control decides when a listing ends: it may
+send the same continuation token forever, or fresh tokens with empty pages forever, and a
+client that trusts it loops without end while its memory grows (issue 13). Every loop over
+a paged listing (objects, versions, multipart uploads, parts) feeds each page to a
+:class:`PageGuard`, which raises StorageError as soon as the listing cannot be progressing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable
+
+from cloudbrowser.core.errors import StorageError
+
+#: Consecutive pages with no row after which a listing is stopped. Real servers do send
+#: empty pages that are not the last (S3 may, while it skips keys a listing cannot show;
+#: Ceph while it skips delete markers), but each such page still moves past up to 1,000
+#: hidden entries, so 100 in a row is 100,000 hidden entries without one row to show.
+#: Against a local hostile server 100 pages take well under a second.
+MAX_EMPTY_PAGES = 100
+#: Rows one page may hold: ten times the most S3 sends (1,000). A server may ignore a
+#: smaller MaxKeys, but a page far beyond S3's own limit is not a real listing.
+MAX_PAGE_ROWS = 10_000
+
+_HINT = (
+    "The server (or a proxy in front of it) is misbehaving. Try again later, or tell "
+    "whoever runs the server."
+)
+
+
+class PageGuard:
+    """Watches one listing of ``where`` (``bucket/prefix``), a page at a time.
+
+    Call :meth:`page` after each page with how many rows it held and the marker the next
+    request will send (``None`` after the last page). Markers are remembered as 16-byte
+    digests: a listing of a million keys remembers a thousand of them.
+    """
+
+    def __init__(self, where: str, *, noun: str = "objects") -> None:
+        self.where = where
+        self.noun = noun
+        #: Rows seen so far in this listing.
+        self.rows = 0
+        self._empty = 0
+        self._seen: set[bytes] = set()
+
+    def page(self, rows: int, marker: Hashable | None) -> None:
+        """Account for one page; raises StorageError when the listing must stop."""
+        if rows > MAX_PAGE_ROWS:
+            raise self.stopped(
+                f"The server sent a page of {rows:,} rows for “{self.where}” (S3 sends at "
+                f"most 1,000)"
+            )
+        self.rows += rows
+        if marker is None:
+            return
+        self._empty = self._empty + 1 if rows == 0 else 0
+        digest = hashlib.blake2b(repr(marker).encode("utf-8", "surrogatepass"), digest_size=16)
+        if digest.digest() in self._seen:
+            raise self.stopped(f"The server keeps returning the same page of “{self.where}”")
+        self._seen.add(digest.digest())
+        if self._empty >= MAX_EMPTY_PAGES:
+            raise self.stopped(
+                f"The server keeps returning empty pages of “{self.where}” "
+                f"({MAX_EMPTY_PAGES} in a row)"
+            )
+
+    def stopped(self, what: str, *, detail: str = "") -> StorageError:
+        """The error that ends this listing: ``what`` happened, and how far it got."""
+        return StorageError(
+            f"{what}: the listing was stopped after {self.rows:,} {self.noun}.",
+            hint=_HINT,
+            detail=detail,
+            code="ListingStopped",
+        )
