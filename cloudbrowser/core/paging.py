@@ -18,7 +18,7 @@ from cloudbrowser.core.errors import StorageError
 #: empty pages that are not the last (S3 may, while it skips keys a listing cannot show;
 #: Ceph while it skips delete markers), but each such page still moves past up to 1,000
 #: hidden entries, so 100 in a row is 100,000 hidden entries without one row to show.
-#: Against a local hostile server 100 pages take well under a second.
+#: Stopping costs 100 quick requests: seconds, even against a distant server.
 MAX_EMPTY_PAGES = 100
 #: Rows one page may hold: ten times the most S3 sends (1,000). A server may ignore a
 #: smaller MaxKeys, but a page far beyond S3's own limit is not a real listing.

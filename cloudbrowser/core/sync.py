@@ -34,6 +34,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.transfer_plan import outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -86,11 +87,17 @@ def local_files(root: Path, refused: list[tuple[str, str]]) -> dict[str, LocalFi
 
 
 def remote_objects(
-    backend: S3Backend, bucket: str, prefix: str, cancel: threading.Event | None = None
+    backend: S3Backend,
+    bucket: str,
+    prefix: str,
+    refused: list[tuple[str, str]],
+    cancel: threading.Event | None = None,
 ) -> dict[str, Entry]:
-    """Objects below ``prefix`` by their key relative to it (folder placeholders left out)."""
+    """Objects below ``prefix`` by their key relative to it (folder placeholders left out).
+    Keys the server listed outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
     for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+        refused.extend((key, outside_prefix(prefix)) for key in page.refused)
         for entry in page.objects:
             if not entry.key.endswith(DELIMITER):
                 found[entry.key[len(prefix) :]] = entry
@@ -144,7 +151,7 @@ def plan_upload_sync(
     """Make ``bucket/prefix`` hold what ``root`` holds."""
     plan = SyncPlan()
     files = local_files(root, plan.refused)
-    objects = remote_objects(backend, bucket, prefix, cancel)
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
     for rel, f in files.items():
         _check(cancel)
         obj = objects.get(rel)
@@ -180,7 +187,7 @@ def plan_download_sync(
 ) -> SyncPlan:
     """Make ``root`` hold what ``bucket/prefix`` holds."""
     plan = SyncPlan()
-    objects = remote_objects(backend, bucket, prefix, cancel)
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
     files = local_files(root, plan.refused) if root.exists() else {}
     wanted: set[str] = set()
     for rel, obj in objects.items():
