@@ -31,14 +31,16 @@ _HINT = (
 
 
 class PageGuard:
-    """Watches one listing of ``where`` (``bucket/prefix``), a page at a time.
+    """Watches one listing of ``where`` (``bucket/prefix``) of ``noun`` rows (singular),
+    a page at a time.
 
-    Call :meth:`page` after each page with how many rows it held and the marker the next
-    request will send (``None`` after the last page). Markers are remembered as 16-byte
-    digests: a listing of a million keys remembers a thousand of them.
+    Call :meth:`page` after each page, before handing it on, with how many rows it held
+    and the marker the next request will send (``None`` after the last page): a page that
+    stops the listing is not handed on. Markers are remembered as 16-byte digests: a
+    listing of a million keys remembers a thousand of them.
     """
 
-    def __init__(self, where: str, *, noun: str = "objects") -> None:
+    def __init__(self, where: str, *, noun: str = "object") -> None:
         self.where = where
         self.noun = noun
         #: Rows seen so far in this listing.
@@ -53,24 +55,24 @@ class PageGuard:
                 f"The server sent a page of {rows:,} rows for “{self.where}” (S3 sends at "
                 f"most 1,000)"
             )
-        self.rows += rows
-        if marker is None:
-            return
-        self._empty = self._empty + 1 if rows == 0 else 0
-        digest = hashlib.blake2b(repr(marker).encode("utf-8", "surrogatepass"), digest_size=16)
-        if digest.digest() in self._seen:
-            raise self.stopped(f"The server keeps returning the same page of “{self.where}”")
-        self._seen.add(digest.digest())
-        if self._empty >= MAX_EMPTY_PAGES:
-            raise self.stopped(
-                f"The server keeps returning empty pages of “{self.where}” "
-                f"({MAX_EMPTY_PAGES} in a row)"
-            )
+        if marker is not None:
+            digest = hashlib.blake2b(repr(marker).encode("utf-8", "surrogatepass"), digest_size=16)
+            if digest.digest() in self._seen:
+                raise self.stopped(f"The server keeps returning the same page of “{self.where}”")
+            self._seen.add(digest.digest())
+            self._empty = self._empty + 1 if rows == 0 else 0
+            if self._empty >= MAX_EMPTY_PAGES:
+                raise self.stopped(
+                    f"The server keeps returning empty pages of “{self.where}” "
+                    f"({MAX_EMPTY_PAGES} in a row)"
+                )
+        self.rows += rows  # only a page that is let through counts
 
     def stopped(self, what: str, *, detail: str = "") -> StorageError:
         """The error that ends this listing: ``what`` happened, and how far it got."""
+        noun = self.noun if self.rows == 1 else f"{self.noun}s"
         return StorageError(
-            f"{what}: the listing was stopped after {self.rows:,} {self.noun}.",
+            f"{what}: the listing was stopped after {self.rows:,} {noun}.",
             hint=_HINT,
             detail=detail,
             code="ListingStopped",

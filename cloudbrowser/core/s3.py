@@ -516,7 +516,7 @@ class S3Backend:
                 str(reply.get("NextVersionIdMarker", "")),
             )
 
-        guard = PageGuard(f"{bucket}/{prefix}", noun="versions")
+        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
         key_marker = version_marker = ""
         while True:
             rows, key_marker, version_marker = _stopping(
@@ -733,7 +733,7 @@ class S3Backend:
                 str(reply.get("NextVersionIdMarker", "") or "") if more else "",
             )
 
-        guard = PageGuard(f"{bucket}/{prefix}", noun="versions")
+        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
         key_marker = version_marker = ""
         while True:
             if cancel is not None and cancel.is_set():
@@ -1100,7 +1100,7 @@ class S3Backend:
             more = reply.get("IsTruncated") and reply.get("NextPartNumberMarker")
             return page, int(reply.get("NextPartNumberMarker") or 0) if more else 0
 
-        guard = PageGuard(f"{bucket}/{key}", noun="parts")
+        guard = PageGuard(f"{bucket}/{key}", noun="part")
         parts: list[UploadedPart] = []
         marker = 0
         while True:
@@ -1184,7 +1184,7 @@ class S3Backend:
                 str(reply.get("NextUploadIdMarker") or ""),
             )
 
-        guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished uploads")
+        guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
         uploads: list[MultipartUpload] = []
         key_marker = upload_marker = ""
         while True:
