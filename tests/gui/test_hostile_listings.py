@@ -3,16 +3,27 @@ it stops, says why, and keeps what it had shown."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.paging import MAX_EMPTY_PAGES
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
-from tests.hostile import Forward, HostileS3, Reply, Request, listing_body, xml_reply
+from tests.gui.conftest import ServiceFactory, open_window
+from tests.hostile import (
+    Forward,
+    HostileS3,
+    Reply,
+    Request,
+    ignore_prefix,
+    listing_body,
+    xml_reply,
+)
 
 
 @pytest.fixture
@@ -81,3 +92,36 @@ def test_endless_empty_pages_end_on_the_error_panel(
     assert len(front.requests_matching(lambda r: r.query.get("prefix") == "e/")) == (
         MAX_EMPTY_PAGES
     )
+
+
+def test_a_folder_download_refuses_keys_outside_the_folder_by_name(
+    qtbot: QtBot,
+    make_service: ServiceFactory,
+    hostile_server: S3Server,
+    front: HostileS3,
+    tmp_path: Path,
+) -> None:
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"want/a.txt": b"good", "other/x": b"outside", "wantX/y": b"b"})
+    window = open_window(qtbot, make_service(max_threads=4), hostile_server, tmp_path)
+    try:
+        front.rule(ignore_prefix)
+        conn = window.history.current.connection
+        target = tmp_path / "dl"
+        window.transfers.download(conn, bucket, "", [Entry("want/", is_prefix=True)], target)
+        qtbot.waitUntil(
+            lambda: (
+                window.service.runner.active == 0 and not window.transfers.queue.activity().busy
+            ),
+            timeout=30_000,
+        )
+        files = [p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()]
+        assert files == ["want/a.txt"]
+        assert (target / "want" / "a.txt").read_bytes() == b"good"
+        refused = window.messages.last
+        assert refused is not None
+        assert "2 item(s) cannot be transferred" in refused.message
+        assert "other/x: the server listed it under “want/”" in refused.detail
+        assert "wantX/y: the server listed it under “want/”" in refused.detail
+    finally:
+        window.transfers.shutdown()
