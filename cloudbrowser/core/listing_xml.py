@@ -37,7 +37,7 @@ class TooManyRows(ValueError):
     """The page holds more keys and prefixes than it may (see ``max_rows``)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"more than {limit:,} keys and prefixes in one page")
+        super().__init__(f"more than {limit:,} keys and prefixes")
         self.limit = limit
 
 
