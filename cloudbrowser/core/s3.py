@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import sys
 import threading
 import warnings
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
@@ -270,6 +272,15 @@ class S3Backend:
                 raise Cancelled("Listing cancelled.")
             page = _stopping(guard, self.list_page, bucket, prefix, token, recursive=recursive)
             guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
+            if page.refused:
+                # Left out of the page; a download or sync names them to the user.
+                log.warning(
+                    "The server listed %d key(s) outside %s/%s, left out: %s",
+                    len(page.refused),
+                    bucket,
+                    prefix,
+                    ", ".join(repr(k) for k in page.refused[:10]),
+                )
             yield page
             if page.is_last:
                 return

@@ -208,3 +208,27 @@ def test_downloads_and_sync_refuse_keys_outside_the_prefix(
     sync = plan_download_sync(backend, "c", bucket, "want/", tmp_path / "sync")
     assert [r.key for r in sync.transfers] == ["want/a.txt"]
     assert {name for name, _why in sync.refused} == {"other/x", "wantX/y"}
+
+
+def test_a_repeated_part_marker_stops_the_parts_listing(hostile_server: S3Server) -> None:
+    front = _front(hostile_server)
+    bucket = hostile_server.bucket()
+
+    @front.rule
+    def same_marker(request: Request, forward: Forward) -> Reply | None:
+        if request.method != "GET" or "uploadId" not in request.query:
+            return None
+        return xml_reply(
+            b'<?xml version="1.0" encoding="UTF-8"?>'
+            b'<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            + f"<Bucket>{bucket}</Bucket><Key>big</Key><UploadId>u</UploadId>".encode()
+            + b"<IsTruncated>true</IsTruncated><NextPartNumberMarker>1</NextPartNumberMarker>"
+            b'<Part><PartNumber>1</PartNumber><ETag>"e"</ETag><Size>5</Size></Part>'
+            b"</ListPartsResult>"
+        )
+
+    with pytest.raises(StorageError) as caught:
+        hostile_server.backend().list_parts(bucket, "big", "u")
+    assert "the same page" in caught.value.message
+    assert "stopped after 1 part." in caught.value.message
+    assert len(front.requests_matching(lambda r: "uploadId" in r.query)) == 2
