@@ -141,3 +141,16 @@ def test_sync_stops_on_a_repeated_token(
     result = cli("sync", f"s3://{bucket}/d/", str(tmp_path / "mirror"))
     assert result.code == Exit.FAILED
     assert "keeps returning the same page" in result.err
+
+
+def test_rm_r_never_deletes_keys_listed_outside_the_prefix(
+    cli: Cli, hostile_server: S3Server, front: HostileS3
+) -> None:
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"want/a.txt": b"1", "other/x": b"2", "wantX/y": b"3"})
+    front.rule(ignore_prefix)
+    result = cli("rm", "-r", "--yes", f"s3://{bucket}/want/")
+    assert result.code == Exit.OK, result.err
+    front.clear_rules()
+    left = hostile_server.client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert sorted(o["Key"] for o in left) == ["other/x", "wantX/y"]
