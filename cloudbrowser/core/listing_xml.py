@@ -27,6 +27,9 @@ from cloudbrowser.core.entries import Entry, ListPage
 WHOLE_TREE_MAX = 4 * 1024 * 1024
 #: Bytes handed to the incremental parser at a time.
 _FEED = 256 * 1024
+#: XML elements one row may hold (a real ``<Contents>`` holds about 15): past this, one
+#: giant row would grow the tree the incremental parse keeps small.
+MAX_ROW_ELEMENTS = 1000
 
 
 class NotAListing(ValueError):
@@ -34,10 +37,11 @@ class NotAListing(ValueError):
 
 
 class TooManyRows(ValueError):
-    """The page holds more keys and prefixes than it may (see ``max_rows``)."""
+    """The page holds more keys and prefixes than it may (see ``max_rows``), or a row
+    more elements than any real one."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"more than {limit:,} keys and prefixes")
+    def __init__(self, limit: int, what: str = "keys and prefixes") -> None:
+        super().__init__(f"more than {limit:,} {what}")
         self.limit = limit
 
 
@@ -66,6 +70,7 @@ def _parse_incrementally(body: bytes, max_rows: int | None) -> ListPage:
     root: ET.Element | None = None
     reader: _PageReader | None = None
     depth = 0
+    pending = 0  # elements of the row being read
     for start in range(0, len(body), _FEED):
         parser.feed(body[start : start + _FEED])
         for item in parser.read_events():
@@ -74,6 +79,9 @@ def _parse_incrementally(body: bytes, max_rows: int | None) -> ListPage:
                 continue  # only start and end events (with elements) were asked for
             if event == "start":
                 depth += 1
+                pending += 1
+                if pending > MAX_ROW_ELEMENTS:
+                    raise TooManyRows(MAX_ROW_ELEMENTS, "XML elements in one row")
                 if root is None:
                     root = element
                     reader = _PageReader(element.tag, max_rows)
@@ -82,6 +90,7 @@ def _parse_incrementally(body: bytes, max_rows: int | None) -> ListPage:
             if depth == 1 and root is not None and reader is not None:
                 reader.read(element)  # a child of the root, complete
                 root.remove(element)
+                pending = 0
     parser.close()
     if reader is None:
         raise ET.ParseError("no element found")

@@ -1330,7 +1330,7 @@ def _parse_listing_fast(
     try:
         page = parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
     except TooManyRows as error:
-        raise _PageTooLarge(f"The server sent a listing page of {error}") from None
+        raise _PageTooLarge(f"The server sent a listing page with {error}") from None
     except (ET.ParseError, NotAListing):
         # Not a listing: botocore reports it, and retries an <Error> sent with status 200.
         if _CHECK_200_ERROR is not None:

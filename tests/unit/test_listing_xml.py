@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cloudbrowser.core.listing_xml import WHOLE_TREE_MAX, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.listing_xml import (
+    MAX_ROW_ELEMENTS,
+    WHOLE_TREE_MAX,
+    TooManyRows,
+    parse_list_objects_v2,
+)
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
@@ -74,3 +79,12 @@ def test_more_rows_than_allowed_stop_the_parse_on_either_path() -> None:
         assert len(parse_list_objects_v2(body, max_rows=rows + 1).objects) == rows
         with pytest.raises(TooManyRows, match="more than 10 keys and prefixes"):
             parse_list_objects_v2(body, max_rows=10)
+
+
+def test_one_giant_row_stops_the_incremental_parse() -> None:
+    """A page past WHOLE_TREE_MAX cannot grow the kept tree with one endless row."""
+    padding = "<Owner>" + "<ID>x</ID>" * (WHOLE_TREE_MAX // 10 + 1) + "</Owner>"
+    body = f"<ListBucketResult {NS}><Contents><Key>k</Key>{padding}</Contents>"
+    body += "</ListBucketResult>"
+    with pytest.raises(TooManyRows, match=f"more than {MAX_ROW_ELEMENTS:,} XML elements"):
+        parse_list_objects_v2(body.encode(), max_rows=10)
