@@ -48,11 +48,14 @@ class PageGuard:
         self._empty = 0
         self._seen: set[bytes] = set()
 
-    def page(self, rows: int, marker: Hashable | None) -> None:
-        """Account for one page; raises StorageError when the listing must stop."""
-        if rows > MAX_PAGE_ROWS:
+    def page(self, rows: int, marker: Hashable | None, *, sent: int | None = None) -> None:
+        """Account for one page of ``rows`` kept rows (``sent``: as the server sent it,
+        before rows outside the listing were dropped); raises StorageError when the listing
+        must stop."""
+        sent = rows if sent is None else sent
+        if sent > MAX_PAGE_ROWS:
             raise self.stopped(
-                f"The server sent a page of {rows:,} rows for “{self.where}” (S3 sends at "
+                f"The server sent a page of {sent:,} rows for “{self.where}” (S3 sends at "
                 f"most 1,000)"
             )
         if marker is not None:

@@ -490,6 +490,7 @@ class S3Backend:
         """
 
         def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
+            """The page as sent (keys outside ``prefix`` included), the next markers."""
             params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
             if key_marker:
                 params["KeyMarker"] = key_marker
@@ -518,7 +519,6 @@ class S3Backend:
             # Per key: the current version (or marker) first, then newest first; the sort
             # is stable, so same-second versions keep the server's newest-first order.
             rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
-            rows = [v for v in rows if v.key.startswith(prefix)]  # nothing outside it
             if not reply.get("IsTruncated"):
                 return rows, "", ""
             return (
@@ -533,8 +533,10 @@ class S3Backend:
             rows, key_marker, version_marker = _stopping(
                 guard, _guard, functools.partial(call, key_marker, version_marker), bucket=bucket
             )
-            guard.page(len(rows), (key_marker, version_marker) if key_marker else None)
-            yield rows
+            kept = [v for v in rows if v.key.startswith(prefix)]  # nothing outside it
+            marker = (key_marker, version_marker) if key_marker else None
+            guard.page(len(kept), marker, sent=len(rows))
+            yield kept
             if not key_marker:
                 return
 
@@ -736,7 +738,13 @@ class S3Backend:
                 if p.get("Prefix") and p["Prefix"] != prefix and p["Prefix"].startswith(prefix)
             ]
             more = bool(reply.get("IsTruncated"))
+            sent = (
+                len(reply.get("Versions", []))
+                + len(reply.get("DeleteMarkers", []))
+                + len(reply.get("CommonPrefixes", []))
+            )
             return (
+                sent,
                 versions,
                 markers,
                 prefixes,
@@ -749,14 +757,14 @@ class S3Backend:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Listing versions cancelled.")
-            versions, markers, prefixes, next_key, next_version = _stopping(
+            sent, versions, markers, prefixes, next_key, next_version = _stopping(
                 guard,
                 _versioned,
                 functools.partial(call, key_marker, version_marker),
                 bucket=bucket,
             )
             rows = len(versions) + len(markers) + len(prefixes)
-            guard.page(rows, (next_key, next_version) if next_key else None)
+            guard.page(rows, (next_key, next_version) if next_key else None, sent=sent)
             yield versions, markers, prefixes
             if not next_key:
                 return
@@ -1185,7 +1193,6 @@ class S3Backend:
                     initiated=_timestamp(u.get("Initiated")),
                 )
                 for u in reply.get("Uploads", [])
-                if str(u["Key"]).startswith(prefix)  # nothing outside it
             ]
             if not reply.get("IsTruncated"):
                 return page, "", ""
@@ -1202,8 +1209,10 @@ class S3Backend:
             page, key_marker, upload_marker = _stopping(
                 guard, _guard, functools.partial(call, key_marker, upload_marker), bucket=bucket
             )
-            guard.page(len(page), (key_marker, upload_marker) if key_marker else None)
-            uploads.extend(page)
+            kept = [u for u in page if u.key.startswith(prefix)]  # nothing outside it
+            marker = (key_marker, upload_marker) if key_marker else None
+            guard.page(len(kept), marker, sent=len(page))
+            uploads.extend(kept)
             if not key_marker:
                 return uploads
 

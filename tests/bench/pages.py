@@ -10,7 +10,9 @@ code of the checkout on ``PYTHONPATH``, this one by default) and reports its pea
 * ``one 200 MB page`` — 200 MB of ordinary rows (issue 13 saw 1.5 GB of RSS for this);
 * ``one 30 MiB page of tiny rows`` — under the byte bound, a million rows;
 * ``one 30 MiB page of 9,000 long keys`` — the largest page that is still accepted:
-  9,000 keys of 512 "é" (1,024 bytes), URL-encoded as botocore asks for.
+  9,000 keys of 512 "é" (1,024 bytes), URL-encoded as botocore asks for;
+* ``one 7.9 MiB versions page of tiny rows`` — ListObjectVersions, which botocore parses
+  (bound: 8 MiB), ~45,000 rows.
 
 Rows per case: ``MiB peak RSS`` (the child's maximum resident size), ``MiB over idle``
 (above the child's peak after building its client and listing one small page), ``s``
@@ -31,7 +33,15 @@ from pathlib import Path
 
 from results import ERROR, Result, result
 
-from tests.hostile import Forward, HostileS3, Reply, Request, listing_body, xml_reply
+from tests.hostile import (
+    Forward,
+    HostileS3,
+    Reply,
+    Request,
+    listing_body,
+    versions_body,
+    xml_reply,
+)
 
 SUITE = "pages"
 TOOL = "cloudbrowser"
@@ -45,7 +55,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.s3 import S3Backend
 
-url, bucket = sys.argv[1:3]
+url, bucket, op = sys.argv[1:4]
 settings = ConnectionSettings(
     name="bench", endpoint_url=url, region="us-east-1", addressing_style="path",
     max_attempts=1, read_timeout=300.0,
@@ -67,7 +77,11 @@ backend.list_page(bucket, "warm/")
 idle = peak_mib()
 start = time.perf_counter()
 try:
-    outcome = f"{len(backend.list_page(bucket, 'big/').objects):,} keys listed"
+    if op == "versions":
+        rows = next(backend.iter_versions(bucket, "big/"))
+    else:
+        rows = backend.list_page(bucket, "big/").objects
+    outcome = f"{len(rows):,} keys listed"
 except CloudBrowserError as error:
     outcome = error.message
 seconds = time.perf_counter() - start
@@ -88,29 +102,43 @@ def _long_keys(count: int) -> bytes:
     return body.replace(b"<KeyCount>", b"<EncodingType>url</EncodingType><KeyCount>")
 
 
-#: Case name → (the body of the ``big/`` page, whether it should be listed rather than refused).
-CASES: dict[str, tuple[Callable[[], bytes], bool]] = {
+def _tiny_versions(total_bytes: int) -> bytes:
+    row = len(versions_body(BUCKET, [("big/k", "v", 1)])) - len(versions_body(BUCKET, []))
+    return versions_body(BUCKET, [("big/k", "v", 1)] * (total_bytes // row))
+
+
+#: Case name → (the body of the ``big/`` page, whether it should be listed rather than
+#: refused, and which listing: ``objects`` (ListObjectsV2) or ``versions``).
+CASES: dict[str, tuple[Callable[[], bytes], bool, str]] = {
     "a real page (1,000 keys)": (
         lambda: listing_body(BUCKET, [(f"big/file-{i:06d}.txt", i) for i in range(1000)]),
         True,
+        "objects",
     ),
     "one 200 MB page": (
         lambda: listing_body(BUCKET, _rows_of(200 * 1000 * 1000, lambda i: f"big/{i:020d}")),
         False,
+        "objects",
     ),
     "one 30 MiB page of tiny rows": (
         lambda: listing_body(BUCKET, _rows_of(30 * 1024 * 1024, lambda i: "k")),
         False,
+        "objects",
     ),
-    "one 30 MiB page of 9,000 long keys": (lambda: _long_keys(9000), True),
+    "one 30 MiB page of 9,000 long keys": (lambda: _long_keys(9000), True, "objects"),
+    "one 7.9 MiB versions page of tiny rows": (
+        lambda: _tiny_versions(79 * 1024 * 1024 // 10),
+        False,
+        "versions",
+    ),
 }
 
 
-def _measure(url: str) -> dict[str, object]:
+def _measure(url: str, op: str) -> dict[str, object]:
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(ROOT))
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, url, BUCKET],
+        [sys.executable, "-c", CHILD, url, BUCKET, op],
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
@@ -128,7 +156,7 @@ def run_pages(runs: int) -> list[Result]:
     warm = listing_body(BUCKET, [("warm/a", 1)])
     # No upstream is ever reached: the rule answers every listing.
     with HostileS3("http://127.0.0.1:9") as front:
-        for case, (make_body, listed) in CASES.items():
+        for case, (make_body, listed, op) in CASES.items():
             big = make_body()
 
             def answer(request: Request, forward: Forward, big: bytes = big) -> Reply | None:
@@ -140,7 +168,7 @@ def run_pages(runs: int) -> list[Result]:
             del big
             print(f"{case}: {body_mib:.1f} MiB body", file=sys.stderr, flush=True)
             try:
-                measured = [_measure(front.url) for _ in range(runs)]
+                measured = [_measure(front.url, op) for _ in range(runs)]
             except (RuntimeError, subprocess.TimeoutExpired) as error:
                 rows.append(result(SUITE, case, TOOL, str(error), ERROR))
                 continue

@@ -232,3 +232,16 @@ def test_a_repeated_part_marker_stops_the_parts_listing(hostile_server: S3Server
     assert "the same page" in caught.value.message
     assert "stopped after 1 part." in caught.value.message
     assert len(front.requests_matching(lambda r: "uploadId" in r.query)) == 2
+
+
+def test_a_versions_page_of_too_many_rows_is_refused(hostile_server: S3Server) -> None:
+    front = _front(hostile_server)
+    bucket = hostile_server.bucket()
+    many = versions_body(bucket, [("other/v", str(i), 1) for i in range(MAX_PAGE_ROWS + 1)])
+
+    @front.rule
+    def too_many(request: Request, forward: Forward) -> Reply | None:
+        return xml_reply(many) if is_versions_listing(request) else None
+
+    with pytest.raises(StorageError, match="sent a page of 10,001 rows"):
+        next(hostile_server.backend().iter_versions(bucket, "a/"))
