@@ -346,3 +346,56 @@ def trickling(
         return reply
 
     return rule
+
+
+def versions_body(
+    bucket: str,
+    versions: list[tuple[str, str, int]],
+    *,
+    prefix: str = "",
+    next_key_marker: str = "",
+    next_version_marker: str = "",
+) -> bytes:
+    """A ListObjectVersions reply listing ``versions`` (key, version id, size), truncated
+    if ``next_key_marker``."""
+    from xml.sax.saxutils import escape
+
+    rows = "".join(
+        f"<Version><Key>{escape(key)}</Key><VersionId>{escape(vid)}</VersionId>"
+        "<IsLatest>true</IsLatest><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+        f'<ETag>"d41d8cd98f00b204e9800998ecf8427e"</ETag><Size>{size}</Size>'
+        "<StorageClass>STANDARD</StorageClass></Version>"
+        for key, vid, size in versions
+    )
+    truncated = "true" if next_key_marker else "false"
+    markers = (
+        f"<NextKeyMarker>{escape(next_key_marker)}</NextKeyMarker>"
+        f"<NextVersionIdMarker>{escape(next_version_marker)}</NextVersionIdMarker>"
+        if next_key_marker
+        else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Name>{escape(bucket)}</Name><Prefix>{escape(prefix)}</Prefix>"
+        f"<MaxKeys>1000</MaxKeys><IsTruncated>{truncated}</IsTruncated>{markers}{rows}"
+        "</ListVersionsResult>"
+    ).encode()
+
+
+def is_versions_listing(request: Request) -> bool:
+    """A ListObjectVersions request."""
+    return request.method == "GET" and not request.key and "versions" in request.query
+
+
+def xml_reply(body: bytes) -> Reply:
+    """A 200 reply carrying ``body`` as XML."""
+    return Reply(200, {"Content-Type": "application/xml"}, body)
+
+
+def ignore_prefix(request: Request, forward: Forward) -> Reply | None:
+    """A rule: listings answered as if no prefix had been asked (every key of the bucket)."""
+    if request.is_listing() or is_versions_listing(request):
+        request.query["prefix"] = ""
+        return forward()
+    return None

@@ -61,12 +61,15 @@ class ListPage:
     """One page of a delimited listing, in the server's order (UTF-8 byte order of keys).
 
     ``prefixes`` and ``objects`` are kept apart because a file manager shows folders first;
-    ``next_token`` is "" on the last page.
+    ``next_token`` is "" on the last page. ``refused`` are keys the server listed that are
+    not below the requested prefix: left out of ``prefixes`` and ``objects`` (a download
+    would write them where nobody asked), kept here so that callers can name them.
     """
 
     prefixes: list[Entry] = field(default_factory=list)
     objects: list[Entry] = field(default_factory=list)
     next_token: str = ""
+    refused: list[str] = field(default_factory=list)
 
     @property
     def is_last(self) -> bool:

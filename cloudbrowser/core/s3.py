@@ -30,9 +30,12 @@ import botocore.session
 from botocore import UNSIGNED
 from botocore import handlers as botocore_handlers
 from botocore import utils as botocore_utils
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import InsecureRequestWarning
+from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
@@ -68,7 +71,8 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.listing_xml import NotAListing, parse_list_objects_v2
+from cloudbrowser.core.listing_xml import NotAListing, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard
 from cloudbrowser.core.providers import capabilities
 
 if TYPE_CHECKING:
@@ -76,8 +80,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 T = TypeVar("T")
-
 log = logging.getLogger(__name__)
+
 
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = 1000
@@ -85,6 +89,23 @@ MAX_PAGE_SIZE = 1000
 MAX_DELETE_BATCH = 1000
 #: An undelete removes at most this many delete markers stacked on one key.
 _MAX_MARKERS_ON_TOP = 100
+
+#: The most bytes read of one ListObjectsV2 reply. A real page of 1,000 keys is under 1 MiB,
+#: 4 MiB with the longest keys URL-encoded; 32 MiB is eight times that. Above 4 MiB the fast
+#: parser keeps its tree one row deep, so a refused page costs about twice this in memory.
+MAX_LISTING_BYTES = 32 * 1024 * 1024
+#: The same for listings botocore parses (versions, uploads, parts): its pure-Python parse
+#: costs ~15 times the body, so the bound is nearer the largest real page (~5 MiB of versions).
+MAX_OTHER_LISTING_BYTES = 8 * 1024 * 1024
+#: The listing operations whose replies are read with a bound, and the bound.
+_BOUNDED_LISTINGS = {
+    "ListObjectsV2": MAX_LISTING_BYTES,
+    "ListObjectVersions": MAX_OTHER_LISTING_BYTES,
+    "ListMultipartUploads": MAX_OTHER_LISTING_BYTES,
+    "ListParts": MAX_OTHER_LISTING_BYTES,
+}
+#: Bytes read from the socket at a time while a listing reply is bounded.
+_READ_CHUNK = 64 * 1024
 
 #: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
 _CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
@@ -179,6 +200,7 @@ class S3Backend:
             aws_session_token=(creds.session_token or None) if creds else None,
         )
         client.meta.events.register("before-parse.s3.ListObjectsV2", _parse_listing_fast)
+        _bound_listing_replies(client)
         _skip_200_error_check_for_listings(client)
         _expect_continue_only_for_large_bodies(client)
         return client
@@ -252,11 +274,7 @@ class S3Backend:
             if not isinstance(page, ListPage):
                 # The fast parser passed (a body it could not read): botocore's own result.
                 page = _page_from_botocore(reply)
-            if any(p.key == prefix for p in page.prefixes):
-                # Some servers echo the listed prefix itself back as a common prefix.
-                kept = [p for p in page.prefixes if p.key != prefix]
-                return ListPage(kept, page.objects, page.next_token)
-            return page
+            return _below(page, prefix)
 
         return _guard(call, bucket=bucket)
 
@@ -270,14 +288,27 @@ class S3Backend:
     ) -> Iterator[ListPage]:
         """All pages under ``prefix``, one request at a time.
 
-        Checks ``cancel`` before every request and raises Cancelled when it is set.
+        Checks ``cancel`` before every request and raises Cancelled when it is set. A
+        listing that cannot be progressing (a token seen before, too many empty pages, a
+        page too large) is stopped with StorageError (code ``ListingStopped``).
         Raises what :meth:`list_page` raises.
         """
+        guard = PageGuard(f"{bucket}/{prefix}")
         token = ""
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Listing cancelled.")
-            page = self.list_page(bucket, prefix, token, recursive=recursive)
+            page = _stopping(guard, self.list_page, bucket, prefix, token, recursive=recursive)
+            guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
+            if page.refused:
+                # Left out of the page; a download or sync names them to the user.
+                log.warning(
+                    "The server listed %d key(s) outside %s/%s, left out: %s",
+                    len(page.refused),
+                    bucket,
+                    prefix,
+                    ", ".join(repr(k) for k in page.refused[:10]),
+                )
             yield page
             if page.is_last:
                 return
@@ -521,6 +552,7 @@ class S3Backend:
         """
 
         def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
+            """The page as sent (keys outside ``prefix`` included), the next markers."""
             params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
             if key_marker:
                 params["KeyMarker"] = key_marker
@@ -557,12 +589,16 @@ class S3Backend:
                 str(reply.get("NextVersionIdMarker", "")),
             )
 
+        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
         key_marker = version_marker = ""
         while True:
-            rows, key_marker, version_marker = _guard(
-                functools.partial(call, key_marker, version_marker), bucket=bucket
+            rows, key_marker, version_marker = _stopping(
+                guard, _guard, functools.partial(call, key_marker, version_marker), bucket=bucket
             )
-            yield rows
+            kept = [v for v in rows if v.key.startswith(prefix)]  # nothing outside it
+            marker = (key_marker, version_marker) if key_marker else None
+            guard.page(len(kept), marker, sent=len(rows))
+            yield kept
             if not key_marker:
                 return
 
@@ -745,6 +781,7 @@ class S3Backend:
                     is_latest=bool(v.get("IsLatest")),
                 )
                 for v in reply.get("Versions", [])
+                if str(v["Key"]).startswith(prefix)  # nothing outside it
             ]
             markers = [
                 Version(
@@ -755,14 +792,21 @@ class S3Backend:
                     delete_marker=True,
                 )
                 for m in reply.get("DeleteMarkers", [])
+                if str(m["Key"]).startswith(prefix)
             ]
             prefixes = [
                 str(p["Prefix"])
                 for p in reply.get("CommonPrefixes", [])
-                if p.get("Prefix") and p["Prefix"] != prefix
+                if p.get("Prefix") and p["Prefix"] != prefix and p["Prefix"].startswith(prefix)
             ]
             more = bool(reply.get("IsTruncated"))
+            sent = (
+                len(reply.get("Versions", []))
+                + len(reply.get("DeleteMarkers", []))
+                + len(reply.get("CommonPrefixes", []))
+            )
             return (
+                sent,
                 versions,
                 markers,
                 prefixes,
@@ -770,16 +814,22 @@ class S3Backend:
                 str(reply.get("NextVersionIdMarker", "") or "") if more else "",
             )
 
+        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
         key_marker = version_marker = ""
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Listing versions cancelled.")
-            versions, markers, prefixes, next_key, next_version = _versioned(
-                functools.partial(call, key_marker, version_marker), bucket=bucket
+            sent, versions, markers, prefixes, next_key, next_version = _stopping(
+                guard,
+                _versioned,
+                functools.partial(call, key_marker, version_marker),
+                bucket=bucket,
             )
+            rows = len(versions) + len(markers) + len(prefixes)
+            guard.page(rows, (next_key, next_version) if next_key else None, sent=sent)
             yield versions, markers, prefixes
-            if not next_key or (next_key, next_version) == (key_marker, version_marker):
-                return  # the last page (or a server that would repeat this one)
+            if not next_key:
+                return
             key_marker, version_marker = next_key, next_version
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
@@ -1115,21 +1165,36 @@ class S3Backend:
         Raises: UploadNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
-        def call() -> list[UploadedPart]:
-            parts: list[UploadedPart] = []
-            paginator = self.client.get_paginator("list_parts")
-            for reply in paginator.paginate(Bucket=bucket, Key=key, UploadId=upload_id):
-                parts.extend(
-                    UploadedPart(
-                        number=int(p["PartNumber"]),
-                        etag=str(p.get("ETag", "")).strip('"'),
-                        size=int(p.get("Size", 0)),
-                    )
-                    for p in reply.get("Parts", [])
+        def call(marker: int) -> tuple[list[UploadedPart], int]:
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+            if marker:
+                params["PartNumberMarker"] = marker
+            reply = self.client.list_parts(**params)
+            page = [
+                UploadedPart(
+                    number=int(p["PartNumber"]),
+                    etag=str(p.get("ETag", "")).strip('"'),
+                    size=int(p.get("Size", 0)),
                 )
-            return sorted(parts, key=lambda p: p.number)
+                for p in reply.get("Parts", [])
+            ]
+            more = reply.get("IsTruncated") and reply.get("NextPartNumberMarker")
+            return page, int(reply.get("NextPartNumberMarker") or 0) if more else 0
 
-        return self._unless_lacking("ListParts", call, bucket=bucket, key=key)
+        def walk() -> list[UploadedPart]:
+            guard = PageGuard(f"{bucket}/{key}", noun="part")
+            parts: list[UploadedPart] = []
+            marker = 0
+            while True:
+                page, marker = _stopping(
+                    guard, _guard, functools.partial(call, marker), bucket=bucket, key=key
+                )
+                guard.page(len(page), marker or None)
+                parts.extend(page)
+                if not marker:
+                    return sorted(parts, key=lambda p: p.number)
+
+        return self._unless_lacking("ListParts", walk, bucket=bucket, key=key)
 
     def complete_multipart_upload(
         self, bucket: str, key: str, upload_id: str, parts: Iterable[tuple[int, str]]
@@ -1173,29 +1238,51 @@ class S3Backend:
         Raises: BucketNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
-        def call() -> list[MultipartUpload]:
-            uploads: list[MultipartUpload] = []
-            paginator = self.client.get_paginator("list_multipart_uploads")
+        def call(key_marker: str, upload_marker: str) -> tuple[list[MultipartUpload], str, str]:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if key_marker:
+                params["KeyMarker"] = key_marker
+                params["UploadIdMarker"] = upload_marker
             try:
-                replies = list(paginator.paginate(Bucket=bucket, Prefix=prefix))
+                reply = self.client.list_multipart_uploads(**params)
             except bx.ClientError as exc:
                 # rclone serve s3 answers NoSuchUpload for a bucket that has no uploads.
                 if _error_code(exc) == "NoSuchUpload":
-                    return []
+                    return [], "", ""
                 raise
-            for reply in replies:
-                uploads.extend(
-                    MultipartUpload(
-                        bucket=bucket,
-                        key=str(u["Key"]),
-                        upload_id=str(u["UploadId"]),
-                        initiated=_timestamp(u.get("Initiated")),
-                    )
-                    for u in reply.get("Uploads", [])
+            page = [
+                MultipartUpload(
+                    bucket=bucket,
+                    key=str(u["Key"]),
+                    upload_id=str(u["UploadId"]),
+                    initiated=_timestamp(u.get("Initiated")),
                 )
-            return uploads
+                for u in reply.get("Uploads", [])
+            ]
+            if not reply.get("IsTruncated"):
+                return page, "", ""
+            return (
+                page,
+                str(reply.get("NextKeyMarker") or ""),
+                str(reply.get("NextUploadIdMarker") or ""),
+            )
 
-        return self._unless_lacking("ListMultipartUploads", call, bucket=bucket)
+        def walk() -> list[MultipartUpload]:
+            guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
+            uploads: list[MultipartUpload] = []
+            key_marker = upload_marker = ""
+            while True:
+                page, key_marker, upload_marker = _stopping(
+                    guard, _guard, functools.partial(call, key_marker, upload_marker), bucket=bucket
+                )
+                kept = [u for u in page if u.key.startswith(prefix)]  # nothing outside it
+                marker = (key_marker, upload_marker) if key_marker else None
+                guard.page(len(kept), marker, sent=len(page))
+                uploads.extend(kept)
+                if not key_marker:
+                    return uploads
+
+        return self._unless_lacking("ListMultipartUploads", walk, bucket=bucket)
 
     def get_object(
         self,
@@ -1363,7 +1450,9 @@ def _parse_listing_fast(
     if not isinstance(body, bytes) or not body:
         return
     try:
-        page = parse_list_objects_v2(body)
+        page = parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
+    except TooManyRows as error:
+        raise _PageTooLarge(f"The server sent a listing page with {error}") from None
     except ET.ParseError as exc:
         if _cut_short(response_dict, body):
             response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
@@ -1376,6 +1465,115 @@ def _parse_listing_fast(
         raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
+
+
+class _PageTooLarge(StorageError):
+    """One reply of a listing is larger than any real page (see _bound_listing_replies)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: the listing was stopped.",
+            hint="The server (or a proxy in front of it) is misbehaving.",
+            code="ListingStopped",
+        )
+        self.what = what
+
+
+def _stopping(guard: PageGuard, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)`` for one page of ``guard``'s listing; a page too large
+    stops the listing with where it was and how far it got."""
+    try:
+        return call(*args, **kwargs)
+    except _PageTooLarge as error:
+        raise guard.stopped(f"{error.what} for “{guard.where}”") from error
+
+
+class _ReadBody:
+    """A body already read, in the shape AWSResponse reads it from (``stream()``)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_args: Any, **_kwargs: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def _bound_listing_replies(client: Any) -> None:
+    """Read each listing reply with a bound on its size (_BOUNDED_LISTINGS).
+
+    botocore reads a whole reply body into memory before anything may look at it, however
+    long it is: one 200 MB page took 1.5 GB (issue 13). For listing operations this sends
+    the request itself (botocore's "before-send" hook may answer in its place) and reads
+    the body up to the bound; a larger reply closes the connection and fails the page.
+    Signing, retries and error parsing stay botocore's. botocore's HTTP session is private:
+    if it is renamed, replies are read unbounded as before.
+    """
+    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+    if session is None or not hasattr(session, "send"):
+        return
+
+    def send_bounded(request: Any, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:
+        limit = _BOUNDED_LISTINGS.get(event_name.rpartition(".")[2])
+        if limit is None:
+            return None
+        request.stream_output = True  # or the session reads the whole body itself
+        response = session.send(request)
+        return AWSResponse(
+            response.url,
+            response.status_code,
+            response.headers,
+            _ReadBody(_read_bounded(response, limit, request.url)),
+        )
+
+    for operation in _BOUNDED_LISTINGS:
+        client.meta.events.register(f"before-send.s3.{operation}", send_bounded)
+
+
+def _read_bounded(response: Any, limit: int, url: str) -> bytes:
+    """The body of ``response`` (a streaming AWSResponse), or _PageTooLarge past ``limit``."""
+    too_large = _PageTooLarge(
+        f"The server sent a listing page larger than {limit // (1024 * 1024)} MiB "
+        "(a real page is a few MiB at most)"
+    )
+    raw = response.raw
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raw.close()  # drop the connection: its unread body must not be reused
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in raw.stream(_READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raw.close()
+                raise too_large
+            chunks.append(chunk)
+    except Urllib3ReadTimeout as exc:
+        raise bx.ReadTimeoutError(endpoint_url=url, error=exc) from exc
+    except Urllib3Error as exc:
+        raise bx.ConnectionClosedError(endpoint_url=url) from exc
+    return b"".join(chunks)
+
+
+def _below(page: ListPage, prefix: str) -> ListPage:
+    """``page`` without what is not below ``prefix``: keys outside it are moved to
+    ``refused``, and the prefix itself as a common prefix (some servers echo it) dropped."""
+    objects = page.objects
+    prefixes = page.prefixes
+    inside = all(e.key.startswith(prefix) for e in objects) and all(
+        p.key.startswith(prefix) and p.key != prefix for p in prefixes
+    )
+    if not prefix or inside:
+        return page
+    refused = [e.key for e in objects if not e.key.startswith(prefix)]
+    refused += [p.key for p in prefixes if not p.key.startswith(prefix)]
+    return ListPage(
+        prefixes=[p for p in prefixes if p.key.startswith(prefix) and p.key != prefix],
+        objects=[e for e in objects if e.key.startswith(prefix)],
+        next_token=page.next_token,
+        refused=refused,
+    )
 
 
 def _skip_200_error_check_for_listings(client: Any) -> None:

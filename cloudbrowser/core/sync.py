@@ -34,7 +34,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.s3 import S3Backend
-from cloudbrowser.core.transfer_plan import IN_PROGRESS, claim_target
+from cloudbrowser.core.transfer_plan import IN_PROGRESS, claim_target, outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -89,11 +89,17 @@ def local_files(root: Path, refused: list[tuple[str, str]]) -> dict[str, LocalFi
 
 
 def remote_objects(
-    backend: S3Backend, bucket: str, prefix: str, cancel: threading.Event | None = None
+    backend: S3Backend,
+    bucket: str,
+    prefix: str,
+    refused: list[tuple[str, str]],
+    cancel: threading.Event | None = None,
 ) -> dict[str, Entry]:
-    """Objects below ``prefix`` by their key relative to it (folder placeholders left out)."""
+    """Objects below ``prefix`` by their key relative to it (folder placeholders left out).
+    Keys the server listed outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
     for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+        refused.extend((key, outside_prefix(prefix)) for key in page.refused)
         for entry in page.objects:
             if not entry.key.endswith(DELIMITER):
                 found[entry.key[len(prefix) :]] = entry
@@ -156,7 +162,7 @@ def plan_upload_sync(
     """
     plan = SyncPlan()
     files = local_files(root, plan.refused)
-    objects = remote_objects(backend, bucket, prefix, cancel)
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
     for rel, f in files.items():
         _check(cancel)
         if is_temporary_name(f.path.name):
@@ -195,7 +201,7 @@ def plan_download_sync(
 ) -> SyncPlan:
     """Make ``root`` hold what ``bucket/prefix`` holds."""
     plan = SyncPlan()
-    objects = remote_objects(backend, bucket, prefix, cancel)
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
     files = local_files(root, plan.refused) if root.exists() else {}
     wanted: set[str] = set()
     claimed: dict[str, str] = {}

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -287,22 +287,14 @@ def plan_downloads(
     """Download objects and whole prefixes (recursively) from ``base_prefix`` into
     ``destination``, keeping the folder structure below ``base_prefix``.
 
-    Keys that cannot be saved safely (``..``, absolute, names Windows forbids...) and keys
-    that collide with a folder of the same name are refused with the reason.
+    Keys that cannot be saved safely (``..``, absolute, names Windows forbids...), keys
+    that collide with a folder of the same name and keys the server listed outside the
+    prefix asked for are refused with the reason.
     """
     plan = Plan()
-    objects: list[Entry] = []
-    for entry in entries:
-        _check(cancel)
-        if entry.is_prefix:
-            for page in backend.iter_pages(bucket, entry.key, cancel, recursive=True):
-                objects.extend(page.objects)
-        else:
-            objects.append(entry)
-
     targets: dict[Path, Entry] = {}
     claimed: dict[str, str] = {}
-    for obj in objects:
+    for obj in _objects(backend, bucket, entries, plan, cancel):
         if obj.key.endswith(DELIMITER):
             # A folder placeholder ("dir/", usually empty): becomes a local folder.
             try:
@@ -373,6 +365,30 @@ def _as_disk_compares(path: Path) -> str:
     if disk_ignores_case():
         return unicodedata.normalize("NFC", text).casefold()
     return text
+
+
+def _objects(
+    backend: S3Backend,
+    bucket: str,
+    entries: Sequence[Entry],
+    plan: Plan,
+    cancel: threading.Event | None,
+) -> Iterator[Entry]:
+    """The objects ``entries`` name, prefixes listed recursively a page at a time (never
+    held as a whole list); keys listed outside their prefix are refused on ``plan``."""
+    for entry in entries:
+        _check(cancel)
+        if not entry.is_prefix:
+            yield entry
+            continue
+        for page in backend.iter_pages(bucket, entry.key, cancel, recursive=True):
+            plan.refused.extend((key, outside_prefix(entry.key)) for key in page.refused)
+            yield from page.objects
+
+
+def outside_prefix(prefix: str) -> str:
+    """Why a key the server listed outside ``prefix`` is not transferred."""
+    return f"the server listed it under “{prefix}”, which it is not part of"
 
 
 def _download_request(connection: str, bucket: str, obj: Entry, path: Path) -> TransferRequest:

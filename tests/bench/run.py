@@ -30,6 +30,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
 import cli_commands  # noqa: E402
 import listing  # noqa: E402
 import operations  # noqa: E402
+import pages  # noqa: E402
 import startup  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
@@ -56,6 +57,10 @@ SUITES: dict[str, Suite] = {
     "operations": Suite(
         run=lambda a: operations.run_operations(a.delete_keys, a.move_keys, a.runs),
         describe=lambda a: operations.describe(a.delete_keys, a.move_keys, a.runs),
+    ),
+    "pages": Suite(
+        run=lambda a: pages.run_pages(a.runs),
+        describe=lambda a: pages.describe(a.runs),
     ),
     "startup": Suite(
         run=lambda a: startup.run_startup(a.runs),

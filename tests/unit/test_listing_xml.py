@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cloudbrowser.core.listing_xml import parse_list_objects_v2
+import pytest
+
+from cloudbrowser.core.listing_xml import (
+    MAX_ROW_ELEMENTS,
+    WHOLE_TREE_MAX,
+    TooManyRows,
+    parse_list_objects_v2,
+)
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 
@@ -36,3 +43,48 @@ def test_plain_page_without_namespace_or_encoding() -> None:
     page = parse_list_objects_v2(body)
     assert [e.key for e in page.objects] == ["x+y.txt"]  # not URL-encoded: taken as is
     assert page.objects[0].storage_class == "" and page.is_last
+
+
+def _encoded_page(rows: int, *, encoding_last: bool) -> bytes:
+    contents = "".join(
+        f"<Contents><Key>k+{i:05d}%2F%C3%A9{'x' * 900}</Key><Size>{i}</Size></Contents>"
+        for i in range(rows)
+    )
+    encoding = "<EncodingType>url</EncodingType>"
+    head, tail = ("", encoding) if encoding_last else (encoding, "")
+    return (
+        f"<ListBucketResult {NS}>{head}<IsTruncated>true</IsTruncated>"
+        f"<NextContinuationToken>t</NextContinuationToken>{contents}"
+        f"<CommonPrefixes><Prefix>p+q/</Prefix></CommonPrefixes>{tail}</ListBucketResult>"
+    ).encode()
+
+
+def test_a_body_above_the_whole_tree_bound_reads_the_same() -> None:
+    """Bodies past WHOLE_TREE_MAX take the incremental path; the page is the same, with
+    EncodingType before or after the rows."""
+    for encoding_last in (False, True):
+        small = parse_list_objects_v2(_encoded_page(10, encoding_last=encoding_last))
+        big_body = _encoded_page(WHOLE_TREE_MAX // 900 + 10, encoding_last=encoding_last)
+        assert len(big_body) > WHOLE_TREE_MAX
+        big = parse_list_objects_v2(big_body)
+        assert big.objects[:10] == small.objects
+        assert big.objects[0].key == "k 00000/é" + "x" * 900
+        assert [p.key for p in big.prefixes] == ["p q/"]
+        assert big.next_token == "t"
+
+
+def test_more_rows_than_allowed_stop_the_parse_on_either_path() -> None:
+    for rows in (20, WHOLE_TREE_MAX // 900 + 10):
+        body = _encoded_page(rows, encoding_last=False)
+        assert len(parse_list_objects_v2(body, max_rows=rows + 1).objects) == rows
+        with pytest.raises(TooManyRows, match="more than 10 keys and prefixes"):
+            parse_list_objects_v2(body, max_rows=10)
+
+
+def test_one_giant_row_stops_the_incremental_parse() -> None:
+    """A page past WHOLE_TREE_MAX cannot grow the kept tree with one endless row."""
+    padding = "<Owner>" + "<ID>x</ID>" * (WHOLE_TREE_MAX // 10 + 1) + "</Owner>"
+    body = f"<ListBucketResult {NS}><Contents><Key>k</Key>{padding}</Contents>"
+    body += "</ListBucketResult>"
+    with pytest.raises(TooManyRows, match=f"more than {MAX_ROW_ELEMENTS:,} XML elements"):
+        parse_list_objects_v2(body.encode(), max_rows=10)
