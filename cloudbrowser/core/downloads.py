@@ -34,6 +34,7 @@ the path is checked to still be the file that was written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import re
@@ -46,7 +47,13 @@ from typing import TYPE_CHECKING
 from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
 from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
-from cloudbrowser.core.localfs import check_free_space, local_error, make_folder, replace_durably
+from cloudbrowser.core.localfs import (
+    check_free_space,
+    local_error,
+    look_up,
+    make_folder,
+    replace_durably,
+)
 from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
     MiB,
@@ -66,6 +73,8 @@ _TEMPORARY = re.compile(r"\..*\.cbpart-\d+(?:-\d+)?", re.IGNORECASE | re.DOTALL)
 #: At most this many bytes (UTF-8) of the target's name go into the temporary name, so
 #: that it stays within NAME_MAX (255) wherever the target's own name does.
 _NAME_BYTES = 200
+#: Errors of a rename that say the target's name itself cannot be used here.
+_NAME_UNUSABLE = {errno.ENAMETOOLONG, errno.EINVAL, errno.EISDIR, errno.ENOTDIR}
 #: Bytes read from the network per write.
 CHUNK = 1 * MiB
 #: Part sizes other tools use by default (aws-cli/boto3 8 MiB, rclone 5 MiB, s5cmd 50 MiB).
@@ -118,6 +127,9 @@ def run_download(ctx: RunContext) -> None:
     t.bytes_done = 0
     target = t.local_path
     make_folder(target.parent)
+    # A target name the disk cannot hold (too long, invalid) fails now, before a byte moves,
+    # rather than at the rename after the whole download.
+    look_up(target)
     fd, temp = _open_temporary(ctx)
     try:
         if t.multipart:
@@ -146,6 +158,10 @@ def run_download(ctx: RunContext) -> None:
     try:
         replace_durably(temp, target)
     except OSError as exc:
+        if not t.multipart or exc.errno in _NAME_UNUSABLE:
+            # Nothing to continue from (one GET), or a retry at this name fails the same way:
+            # the temporary file must not stay behind in the user's folder.
+            _remove_own(ctx.journal, t.id)
         raise local_error(exc, target, writing=True, resumable=t.multipart) from exc
     ctx.journal.forget_partial(t.id)
     try:
