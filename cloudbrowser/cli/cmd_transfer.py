@@ -427,10 +427,25 @@ def _stream_get(
     name = backend.settings.name
     pages = stream_downloads(backend, name, src.bucket, prefix, base, dest, claims)
     nothing = KeyNotFound(f"There is nothing below “{src}”.", hint="Check the name.")
-    if args.dry_run:
+    return run_stream(pages, policy, claims, {name: backend}, options, out, args.dry_run, nothing)
+
+
+def run_stream(
+    pages: Iterator[Plan],
+    policy: ConflictPolicy,
+    claims: TargetClaims,
+    backends: dict[str, S3Backend],
+    options: TransferOptions,
+    out: Output,
+    dry_run: bool,
+    nothing: KeyNotFound | None = None,
+) -> int:
+    """Queue the plans of ``pages`` as they come (at most :data:`AHEAD` unfinished), wait,
+    report; the exit code. ``nothing``: raised if the pages planned nothing at all."""
+    if dry_run:
         return _dry_stream(pages, policy, claims, out, nothing)
     journal = Journal()
-    queue = TransferQueue(_lookup({name: backend}), journal, options)
+    queue = TransferQueue(_lookup(backends), journal, options)
     stream = _Stream(queue, out, f"cli-{uuid.uuid4().hex}")
     try:
         code = stream.run(pages, policy, claims, nothing)
@@ -455,7 +470,7 @@ def _dry_stream(
     policy: ConflictPolicy,
     claims: TargetClaims,
     out: Output,
-    nothing: KeyNotFound,
+    nothing: KeyNotFound | None,
 ) -> int:
     seen = refused = 0
     for plan in pages:
@@ -469,7 +484,7 @@ def _dry_stream(
                 _report_request(out, item.request, "would skip")
             else:
                 _report_request(out, request, "would transfer")
-    if not seen:
+    if not seen and nothing is not None:
         raise nothing
     return Exit.FAILED if refused else Exit.OK
 
@@ -502,7 +517,7 @@ class _Stream:
         pages: Iterator[Plan],
         policy: ConflictPolicy,
         claims: TargetClaims,
-        nothing: KeyNotFound,
+        nothing: KeyNotFound | None,
     ) -> int:
         start = time.monotonic()
         seen = False
@@ -520,7 +535,7 @@ class _Stream:
         if stopped is not None:
             _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
             raise stopped
-        if not seen:
+        if not seen and nothing is not None:
             raise nothing
         return _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
 

@@ -46,8 +46,8 @@ if TYPE_CHECKING:  # a type only here: core.s3 loads boto3
 RESERVED = "its name has the form cloudbrowser reserves for temporary files (“.….cbpart-…”)"
 
 
-def _digest(text: str) -> int:
-    """An 8-byte digest of a path as the disk compares it.
+def digest(text: str) -> int:
+    """An 8-byte digest of ``text`` (a path as the disk compares it, or a relative key).
 
     Why 8 bytes: a set of these costs about 60 bytes per file (a small int and its slot)
     against about 700 for the paths themselves, and two different paths share a digest
@@ -73,7 +73,7 @@ class TargetClaims:
     def __contains__(self, disk_compared: object) -> bool:
         """Whether the file (a path as ``_as_disk_compares`` gives it) is taken: the test
         "keep both" makes before choosing a free name."""
-        return isinstance(disk_compared, str) and _digest(disk_compared) in self.files
+        return isinstance(disk_compared, str) and digest(disk_compared) in self.files
 
     def claim(self, path: Path) -> str:
         """Take ``path`` for a file; "" when it may be taken, else why not."""
@@ -83,7 +83,7 @@ class TargetClaims:
             parts = (path.name,)
         if any(is_temporary_name(part) for part in parts):
             return RESERVED
-        own = _digest(_as_disk_compares(path))
+        own = digest(_as_disk_compares(path))
         if own in self.files:
             return f"another object of this download is saved to the same file (“{path.name}”)"
         if own in self.folders:
@@ -103,11 +103,11 @@ class TargetClaims:
 
     def reserve(self, path: Path) -> None:
         """A file name "keep both" chose: no later object may write it."""
-        self.files.add(_digest(_as_disk_compares(path)))
+        self.files.add(digest(_as_disk_compares(path)))
 
     def release(self, path: Path) -> None:
         """Give back a file claimed by an object that was refused after all."""
-        self.files.discard(_digest(_as_disk_compares(path)))
+        self.files.discard(digest(_as_disk_compares(path)))
 
     def _folders_of(self, path: Path) -> list[int] | str:
         """Digests of the folders ``path`` needs that are not counted yet, or why one of
@@ -116,12 +116,12 @@ class TargetClaims:
         for parent in path.parents:
             if parent == self.destination or len(parent.parts) <= len(self.destination.parts):
                 break
-            digest = _digest(_as_disk_compares(parent))
-            if digest in self.folders:
+            folder = digest(_as_disk_compares(parent))
+            if folder in self.folders:
                 break  # and every folder above it
-            if digest in self.files:
+            if folder in self.files:
                 return f"its folder “{parent.name}” has the name of a file this download saves too"
-            new.append(digest)
+            new.append(folder)
         return new
 
 

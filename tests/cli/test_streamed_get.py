@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cloudbrowser.cli import cmd_transfer
+from cloudbrowser.cli import cmd_sync, cmd_transfer
 from cloudbrowser.core import transfer_plan
 from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.journal import Journal
@@ -49,6 +49,7 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[TransferQueue]]:
         return backend
 
     monkeypatch.setattr(cmd_transfer, "open_backend", small_pages)
+    monkeypatch.setattr(cmd_sync, "open_backend", small_pages)
     monkeypatch.setattr(cmd_transfer, "TransferQueue", Recorded)
     monkeypatch.setattr(cmd_transfer, "AHEAD", AHEAD)
     yield made
@@ -276,3 +277,30 @@ def test_a_killed_get_r_resumes_what_it_queued(
     resumed = Cli(hostile_server, capsys, monkeypatch)("resume", "--all")
     assert resumed.code == 0, resumed.err
     assert files_below(out) == objects
+
+
+def test_sync_down_of_many_pages_is_streamed_and_deletes_only_orphans(
+    cli: Cli, server: S3Server, tmp_path: Path, queues: list[TransferQueue]
+) -> None:
+    bucket = server.bucket()
+    objects = {f"y/{i // 8}/f{i:02d}": os.urandom(40 + i) for i in range(40)}
+    server.put(bucket, objects)
+    dst = tmp_path / "mirror"
+    (dst / "2").mkdir(parents=True)
+    (dst / "2" / "f16").write_bytes(b"stale content of the same name")
+    (dst / "2" / "orphan").write_bytes(b"not in the prefix")
+    (dst / ".f99.cbpart-7").write_bytes(b"a half file resume continues from")
+
+    first = cli("sync", "--delete", "--yes", f"s3://{bucket}/y/", str(dst))
+    assert first.code == 0, first.err
+    assert files_below(dst) == {
+        **{k[2:]: v for k, v in objects.items()},
+        ".f99.cbpart-7": b"a half file resume continues from",
+    }
+    assert {"result": "deleted", "local": str(dst / "2" / "orphan")} in first.records()
+    [queue] = queues
+    assert 0 < queue.most_held <= AHEAD + PAGE
+
+    second = cli("sync", "--delete", "--yes", f"s3://{bucket}/y/", str(dst))
+    assert second.code == 0, second.err
+    assert second.records() == [], "a second run transfers and deletes nothing"
