@@ -166,17 +166,26 @@ def stream_downloads(
                 _release(held.pop(), connection, bucket, claims, plan)
             if path is None:
                 continue
-            if held and obj.key.startswith(held[-1].obj.key + DELIMITER):
-                # "dir" then "dir/…": as the whole plan does, the object gives way.
-                clash = held.pop()
+            # "dir" then "dir/…": as the whole plan does, the object gives way to the folder
+            # (once something is really planned in it).
+            clash = held[-1] if held and obj.key.startswith(held[-1].obj.key + DELIMITER) else None
+            if clash is not None:
                 claims.release(clash.path)
-                why = f"the object has the same name as a folder (“{clash.path.name}/”)"
-                plan.refused.append((clash.obj.key, why))
             if obj.key.endswith(DELIMITER):
                 plan.folders.append(path)
                 claims.claim_folder(path)
+                why = ""
+            else:
+                why = claims.claim(path)
+            if clash is not None:
+                if why:
+                    claims.reserve(clash.path)  # its folder did not come after all
+                else:
+                    held.pop()
+                    why_clash = f"the object has the same name as a folder (“{clash.path.name}/”)"
+                    plan.refused.append((clash.obj.key, why_clash))
+            if obj.key.endswith(DELIMITER):
                 continue
-            why = claims.claim(path)
             if why:
                 other = named.get(_as_disk_compares(path))
                 if other is not None and other != obj.key:
