@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.downloads import is_temporary_name
-from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import UnsafeKey
+from cloudbrowser.core.entries import Entry, ListPage
+from cloudbrowser.core.errors import CloudBrowserError, UnsafeKey
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.localfs import is_folder
 from cloudbrowser.core.transfer_plan import (
@@ -153,56 +153,80 @@ def stream_downloads(
     :meth:`TargetClaims.reserve` with it before asking for the next page.
     """
     held: list[_Held] = []  # a chain: each one's key starts with the key below it
-    for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
-        plan = Plan()
-        plan.refused.extend((key, outside_prefix(prefix)) for key in page.refused)
-        #: This page's files by disk-compared path: names the other key of a collision.
-        named: dict[str, str] = {}
-        for obj in page.objects:
-            _check(cancel)
-            path = _target(obj, base_prefix, destination, plan)
-            # Held objects whose folder can no longer come are planned now.
-            while held and not obj.key.startswith(held[-1].obj.key):
-                _release(held.pop(), connection, bucket, claims, plan)
-            if path is None:
-                continue
-            # "dir" then "dir/…": as the whole plan does, the object gives way to the folder
-            # (once something is really planned in it).
-            clash = held[-1] if held and obj.key.startswith(held[-1].obj.key + DELIMITER) else None
-            if clash is not None:
-                claims.release(clash.path)
-            if obj.key.endswith(DELIMITER):
-                plan.folders.append(path)
-                claims.claim_folder(path)
-                why = ""
-            else:
-                why = claims.claim(path)
-            if clash is not None:
-                if why:
-                    claims.reserve(clash.path)  # its folder did not come after all
-                else:
-                    held.pop()
-                    why_clash = f"the object has the same name as a folder (“{clash.path.name}/”)"
-                    plan.refused.append((clash.obj.key, why_clash))
-            if obj.key.endswith(DELIMITER):
-                continue
-            if why:
-                other = named.get(_as_disk_compares(path))
-                if other is not None and other != obj.key:
-                    why = f"the object “{other}” is saved to the same file (“{path.name}”)"
-                plan.refused.append((obj.key, why))
-                continue
-            named[_as_disk_compares(path)] = obj.key
-            held.append(_Held(obj, path))
-        # The last keys of a page wait for the next one, except at the end of the listing.
-        if page.is_last:
-            while held:
-                _release(held.pop(), connection, bucket, claims, plan)
-        yield plan
-    for rest in reversed(held):  # a listing that ended without saying so
-        last = Plan()
-        _release(rest, connection, bucket, claims, last)
+    try:
+        for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+            yield _page_plan(page, held, connection, bucket, prefix, base_prefix, claims, cancel)
+    except CloudBrowserError:
+        # The listing broke off: what it did list is still planned, then the error goes on.
+        rest = Plan()
+        while held:
+            _release(held.pop(), connection, bucket, claims, rest)
+        yield rest
+        raise
+    last = Plan()
+    while held:  # a listing that ended without saying so
+        _release(held.pop(), connection, bucket, claims, last)
+    if last.items or last.refused:
         yield last
+
+
+def _page_plan(
+    page: ListPage,
+    held: list[_Held],
+    connection: str,
+    bucket: str,
+    prefix: str,
+    base_prefix: str,
+    claims: TargetClaims,
+    cancel: threading.Event | None,
+) -> Plan:
+    """The plan of one listing page; ``held`` carries objects over to the next one."""
+    destination = claims.destination
+    plan = Plan()
+    plan.refused.extend((key, outside_prefix(prefix)) for key in page.refused)
+    #: This page's files by disk-compared path: names the other key of a collision.
+    named: dict[str, str] = {}
+    for obj in page.objects:
+        _check(cancel)
+        path = _target(obj, base_prefix, destination, plan)
+        # Held objects whose folder can no longer come are planned now.
+        while held and not obj.key.startswith(held[-1].obj.key):
+            _release(held.pop(), connection, bucket, claims, plan)
+        if path is None:
+            continue
+        # "dir" then "dir/…": as the whole plan does, the object gives way to the folder
+        # (once something is really planned in it).
+        clash = held[-1] if held and obj.key.startswith(held[-1].obj.key + DELIMITER) else None
+        if clash is not None:
+            claims.release(clash.path)
+        if obj.key.endswith(DELIMITER):
+            plan.folders.append(path)
+            claims.claim_folder(path)
+            why = ""
+        else:
+            why = claims.claim(path)
+        if clash is not None:
+            if why:
+                claims.reserve(clash.path)  # its folder did not come after all
+            else:
+                held.pop()
+                why_clash = f"the object has the same name as a folder (“{clash.path.name}/”)"
+                plan.refused.append((clash.obj.key, why_clash))
+        if obj.key.endswith(DELIMITER):
+            continue
+        if why:
+            other = named.get(_as_disk_compares(path))
+            if other is not None and other != obj.key:
+                why = f"the object “{other}” is saved to the same file (“{path.name}”)"
+            plan.refused.append((obj.key, why))
+            continue
+        named[_as_disk_compares(path)] = obj.key
+        held.append(_Held(obj, path))
+    # The last keys of a page wait for the next one, except at the end of the listing.
+    if page.is_last:
+        while held:
+            _release(held.pop(), connection, bucket, claims, plan)
+    return plan
 
 
 def _target(obj: Entry, base_prefix: str, destination: Path, plan: Plan) -> Path | None:

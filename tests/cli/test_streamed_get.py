@@ -23,7 +23,16 @@ from cloudbrowser.core.paths import data_dir
 from cloudbrowser.core.transfers import TransferQueue
 from tests.cli.helpers import REPO, Cli, child_env, flags
 from tests.conftest import S3Server
-from tests.hostile import HostileS3, Request, ignore_prefix, trickling
+from tests.hostile import (
+    Forward,
+    HostileS3,
+    Reply,
+    Request,
+    ignore_prefix,
+    listing_body,
+    trickling,
+    xml_reply,
+)
 
 #: Keys per listing page in these tests (S3 sends 1,000): many pages from few keys.
 PAGE = 7
@@ -304,3 +313,39 @@ def test_sync_down_of_many_pages_is_streamed_and_deletes_only_orphans(
     second = cli("sync", "--delete", "--yes", f"s3://{bucket}/y/", str(dst))
     assert second.code == 0, second.err
     assert second.records() == [], "a second run transfers and deletes nothing"
+
+
+def test_a_listing_that_breaks_off_still_delivers_what_it_planned(
+    hostile_server: S3Server,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    front = hostile_server.hostile
+    assert front is not None
+    bucket = hostile_server.bucket()
+    objects = {"d/a": b"alpha", "d/b": b"beta"}
+    hostile_server.put(bucket, objects)
+
+    @front.rule
+    def then_the_same_page(request: Request, forward: Forward) -> Reply | None:
+        if not request.is_listing():
+            return None
+        if "continuation-token" in request.query:
+            return xml_reply(listing_body(bucket, [], prefix="d/", next_token="again"))
+        reply = forward()
+        more = (
+            b"<IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken>"
+        )
+        reply.body = reply.body.replace(b"<IsTruncated>false</IsTruncated>", more)
+        return reply
+
+    out = tmp_path / "dl"
+    result = Cli(hostile_server, capsys, monkeypatch)(
+        "get", "-r", "--text", f"s3://{bucket}/d/", str(out)
+    )
+    assert result.code == 1
+    assert files_below(out) == objects
+    assert "downloaded 2 files" in result.err
+    assert "The server keeps returning the same page of" in result.err
+    assert "Traceback" not in result.err
