@@ -594,6 +594,7 @@ class TransferQueue:
             gone = [i for i, t in self._transfers.items() if t.state.finished]
             for i in gone:
                 del self._transfers[i]
+                self._changed.pop(i, None)
         self.journal.remove(gone)
 
     def forget(self, ids: Iterable[int]) -> None:
@@ -603,6 +604,8 @@ class TransferQueue:
             gone = [i for i in ids if i in self._transfers and self._transfers[i].state.finished]
             for i in gone:
                 del self._transfers[i]
+                # A caller that never asks for changes (the CLI) must not keep every id.
+                self._changed.pop(i, None)
         self.journal.remove(gone)
 
     def mark_skipped(
