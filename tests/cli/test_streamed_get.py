@@ -242,7 +242,9 @@ def test_get_r_names_keys_outside_the_prefix_on_any_page(
         assert f"failed: {key}: the server listed it under “want/”" in result.err
 
 
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
 def test_a_killed_get_r_resumes_what_it_queued(
+    stop: signal.Signals,
     hostile_server: S3Server,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -276,8 +278,12 @@ def test_a_killed_get_r_resumes_what_it_queued(
             assert time.monotonic() < deadline, "the other files did not arrive in time"
             time.sleep(0.05)  # polling for a condition, with a deadline
     finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=10)
+        os.kill(child.pid, stop)
+        _, err = child.communicate(timeout=30)
+    if stop is signal.SIGINT:
+        assert child.returncode == 130, err.decode(errors="replace")
+        assert "cloudbrowser resume --all" in err.decode()
+        assert "Traceback" not in err.decode()
     # Those that finished may not have been written yet (the journal writes ends together):
     # they run again, with the same result.
     assert "k/slow.bin" in {r.key for r in journal.unfinished()}
