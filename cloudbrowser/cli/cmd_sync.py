@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cloudbrowser.cli.cmd_transfer import execute, transfer_options
+from cloudbrowser.cli.cmd_transfer import execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import is_remote, parse_remote
@@ -21,8 +21,10 @@ from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.core.sync import SyncPlan, plan_download_sync, plan_upload_sync
+from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
+from cloudbrowser.core.transfers import TransferOptions
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -43,12 +45,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
                       "what the source does not have?")  # fmt: skip
     backend = open_backend(args, out)
     name = backend.settings.name
-    if up:
-        sync = plan_upload_sync(backend, name, local, remote.bucket, prefix,
-                                checksum=args.checksum, delete=args.delete)  # fmt: skip
-    else:
-        sync = plan_download_sync(backend, name, remote.bucket, prefix, local,
-                                  checksum=args.checksum, delete=args.delete)  # fmt: skip
+    if not up:
+        return _sync_down(args, out, backend, remote.bucket, prefix, local, options)
+    sync = plan_upload_sync(backend, name, local, remote.bucket, prefix,
+                            checksum=args.checksum, delete=args.delete)  # fmt: skip
     if args.dry_run:
         _print_deletes(out, sync, remote.bucket, "would delete")
     plan = Plan(
@@ -80,6 +80,55 @@ def run(args: argparse.Namespace, out: Output) -> int:
             out.failed(str(path), exc.strerror or str(exc))
             failed += 1
     _print_deletes(out, sync, remote.bucket, "deleted")
+    return Exit.FAILED if failed else Exit.OK
+
+
+def _sync_down(
+    args: argparse.Namespace,
+    out: Output,
+    backend: S3Backend,
+    bucket: str,
+    prefix: str,
+    local: Path,
+    options: TransferOptions,
+) -> int:
+    """Down, as ``get -r`` runs: a listing page at a time, the first transfer after the
+    first page, at most a bounded number unfinished; the orphans once the listing ended."""
+    name = backend.settings.name
+    sync = DownloadSync(backend, name, bucket, prefix, local, checksum=args.checksum)
+    pages = (
+        Plan(items=[PlannedTransfer(r) for r in page.transfers], refused=page.refused)
+        for page in sync.pages()
+    )
+    policy = ConflictPolicy.OVERWRITE
+    code = run_stream(pages, policy, sync.claims, {name: backend}, options, out, args.dry_run)
+    if not out.json and not out.quiet:
+        out.note(f"{sync.unchanged} already in sync")
+    if not args.delete:
+        return code
+    if code != Exit.OK and not args.dry_run:
+        out.note("cloudbrowser: nothing deleted, because not everything was transferred.")
+        return code
+    unreadable: list[tuple[str, str]] = []
+    orphans = sync.orphans(unreadable)
+    for where, why in unreadable:
+        out.failed(where, why)
+    if args.dry_run:
+        _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "would delete")
+        return Exit.FAILED if unreadable else code
+    if unreadable:
+        out.note("cloudbrowser: nothing deleted, because not every local file could be read.")
+        return Exit.FAILED
+    failed = 0
+    for path in orphans:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            out.failed(str(path), exc.strerror or str(exc))
+            failed += 1
+    _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "deleted")
     return Exit.FAILED if failed else Exit.OK
 
 

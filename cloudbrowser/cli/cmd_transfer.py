@@ -19,16 +19,16 @@ import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from cloudbrowser.cli.connect import Resolved, open_backend, resolve, resolve_source
-from cloudbrowser.cli.locations import parse_remote
+from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
-from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import ConfigError, KeyNotFound, LocalFileError
+from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import local_path_for, normalize_prefix
 from cloudbrowser.core.localfs import is_folder, look_up
@@ -60,8 +60,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "resume":
         return _resume(args, out, options)
     backend = open_backend(args, out)
-    plan = _plan_put(args, backend) if args.command == "put" else _plan_get(args, backend)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
+    if args.command == "get" and args.recursive:
+        src = parse_remote(args.source, bare_ok=False)
+        if not has_wildcard(src.key):
+            return _stream_get(src, Path(args.destination), backend, policy, options, out, args)
+    plan = _plan_put(args, backend) if args.command == "put" else _plan_get(args, backend)
     return execute(plan, policy, {backend.settings.name: backend}, options, out, args.dry_run)
 
 
@@ -133,16 +137,6 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
         # Named below the pattern's literal folder: logs/2024-*.gz → 2024-01/app.gz, …
         base = folder_of_pattern(src.key)
         return plan_downloads(backend, name, src.bucket, entries, base, dest)
-    if args.recursive:
-        prefix = src.key if src.is_folder else src.key + "/"
-        # The prefix arrives as a folder of its name (the bucket root: its keys).
-        base = prefix[:-1].rpartition("/")[0] + "/" if "/" in prefix[:-1] else ""
-        plan = plan_downloads(
-            backend, name, src.bucket, [Entry(prefix, is_prefix=True)], base, dest
-        )
-        if not (plan.items or plan.refused or plan.folders):
-            raise KeyNotFound(f"There is nothing below “{src}”.", hint="Check the name.")
-        return plan
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
     info = backend.head_object(src.bucket, src.key)
@@ -287,11 +281,29 @@ def _report(
     failed_before: int,
     left_out: int = 0,
 ) -> int:
-    done = [t for t in transfers if t.state is State.DONE]
-    failed = [t for t in transfers if t.state is State.FAILED]
-    unfinished = [t for t in transfers if t.state in (State.PAUSED, State.CANCELLED)]
-    skipped = [t for t in transfers if t.state is State.SKIPPED]
+    tally = _Tally()
     for t in transfers:
+        tally.count(t, out)
+    return _summarize(tally, out, elapsed, failed_before, left_out)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the summary needs of finished transfers, which a streamed download drops from
+    memory as they finish: counts, and the transfers it names (failed, not verified, not
+    finished), in the order they finished."""
+
+    done: int = 0
+    size: int = 0
+    unverified: int = 0
+    skipped: int = 0
+    upload: bool = False
+    named: list[Transfer] = field(default_factory=list)
+    failed: int = 0
+    unfinished: int = 0
+
+    def count(self, t: Transfer, out: Output) -> None:
+        """Count one settled transfer, writing its JSON row now."""
         if out.json:
             out.record(
                 id=t.id,
@@ -307,34 +319,52 @@ def _report(
                 hint=t.error.hint if t.error else "",
                 note=t.note,
             )
+        self.upload = self.upload or t.direction is Direction.UPLOAD
+        if t.state is State.DONE:
+            self.done += 1
+            self.size += t.size
+            if not t.verified:
+                self.unverified += 1
+                self.named.append(t)
+        elif t.state is State.FAILED:
+            self.failed += 1
+            self.named.append(t)
+        elif t.state in (State.PAUSED, State.CANCELLED):
+            self.unfinished += 1
+        elif t.state is State.SKIPPED:
+            self.skipped += 1
+
+
+def _summarize(
+    tally: _Tally, out: Output, elapsed: float, failed_before: int, left_out: int
+) -> int:
+    for t in tally.named:
         if t.state is State.FAILED:
             message = t.error.message if t.error else "failed"
             out.failed(_where(t), message, t.error.hint if t.error else "")
-        elif t.state is State.DONE and not t.verified:
+        else:
             out.note(f"cloudbrowser: not verified: {_where(t)}: {t.note}")
+    failed, unfinished, skipped = tally.failed, tally.unfinished, tally.skipped
     if not out.json and not out.quiet:
-        size = sum(t.size for t in done)
+        size, done = tally.size, tally.done
         rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
-        verb = (
-            "uploaded" if any(t.direction is Direction.UPLOAD for t in transfers) else "downloaded"
-        )
-        parts = [f"{verb} {len(done)} file{'s' if len(done) != 1 else ''} ({human_size(size)})"
+        verb = "uploaded" if tally.upload else "downloaded"
+        parts = [f"{verb} {done} file{'s' if done != 1 else ''} ({human_size(size)})"
                  f" in {elapsed:.1f} s{rate}"]  # fmt: skip
-        unverified = sum(not t.verified for t in done)
-        if unverified:
-            parts.append(f"{unverified} not verified")
+        if tally.unverified:
+            parts.append(f"{tally.unverified} not verified")
         elif done:
             parts.append("all verified")
         if skipped:
-            parts.append(f"{len(skipped)} skipped (exist)")
+            parts.append(f"{skipped} skipped (exist)")
         if left_out:
             # Not failures: half files another download is still writing.
             parts.append(f"{left_out} in-progress download file{'s' if left_out != 1 else ''}"
                          " skipped")  # fmt: skip
         if failed or failed_before:
-            parts.append(f"{len(failed) + failed_before} failed")
+            parts.append(f"{failed + failed_before} failed")
         if unfinished:
-            parts.append(f"{len(unfinished)} not finished")
+            parts.append(f"{unfinished} not finished")
         out.note("; ".join(parts))
     return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
 
@@ -369,6 +399,203 @@ def _report_request(out: Output, request: TransferRequest, what: str) -> None:
         out.line(f"{what}: {request.local_path} → {remote}")
     else:
         out.line(f"{what}: {remote} → {request.local_path}")
+
+
+# ── recursive downloads, streamed ───────────────────────────────────────────────────────
+
+#: Transfers queued and not yet finished, at most, before ``get -r`` reads the next page
+#: of its listing. The listing waits for the transfers (back-pressure), so what is held is
+#: about this many transfers plus one page, whatever the size of the bucket, and the
+#: first download starts once the first page (1,000 keys) is planned.
+AHEAD = 2_000
+
+
+def _stream_get(
+    src: Remote,
+    dest: Path,
+    backend: S3Backend,
+    policy: ConflictPolicy,
+    options: TransferOptions,
+    out: Output,
+    args: argparse.Namespace,
+) -> int:
+    """``get -r``: plan, queue and run the prefix a listing page at a time."""
+    prefix = src.key if src.is_folder else src.key + "/"
+    # The prefix arrives as a folder of its name (the bucket root: its keys).
+    base = prefix[:-1].rpartition("/")[0] + "/" if "/" in prefix[:-1] else ""
+    claims = TargetClaims(dest)
+    name = backend.settings.name
+    pages = stream_downloads(backend, name, src.bucket, prefix, base, dest, claims)
+    nothing = KeyNotFound(f"There is nothing below “{src}”.", hint="Check the name.")
+    return run_stream(pages, policy, claims, {name: backend}, options, out, args.dry_run, nothing)
+
+
+def run_stream(
+    pages: Iterator[Plan],
+    policy: ConflictPolicy,
+    claims: TargetClaims,
+    backends: dict[str, S3Backend],
+    options: TransferOptions,
+    out: Output,
+    dry_run: bool,
+    nothing: KeyNotFound | None = None,
+) -> int:
+    """Queue the plans of ``pages`` as they come (at most :data:`AHEAD` unfinished), wait,
+    report; the exit code. ``nothing``: raised if the pages planned nothing at all."""
+    if dry_run:
+        return _dry_stream(pages, policy, claims, out, nothing)
+    journal = Journal()
+    queue = TransferQueue(_lookup(backends), journal, options)
+    stream = _Stream(queue, out, f"cli-{uuid.uuid4().hex}")
+    try:
+        code = stream.run(pages, policy, claims, nothing)
+    except KeyboardInterrupt:
+        stream.clear()
+        return _interrupted(queue, out)
+    except CloudBrowserError:
+        _close(queue, journal)
+        raise
+    _close(queue, journal)
+    return code
+
+
+def _close(queue: TransferQueue, journal: Journal) -> None:
+    queue.forget_finished()  # the journal keeps only what is left to resume
+    queue.shutdown()
+    journal.close()
+
+
+def _dry_stream(
+    pages: Iterator[Plan],
+    policy: ConflictPolicy,
+    claims: TargetClaims,
+    out: Output,
+    nothing: KeyNotFound | None,
+) -> int:
+    seen = refused = 0
+    for plan in pages:
+        seen += len(plan.items) + len(plan.refused) + len(plan.folders)
+        refused += len(plan.refused)
+        for source, why in plan.refused:
+            out.failed(source, why)
+        for item in plan.items:
+            request = _resolved(item, policy, claims)
+            if request is None:
+                _report_request(out, item.request, "would skip")
+            else:
+                _report_request(out, request, "would transfer")
+    if not seen and nothing is not None:
+        raise nothing
+    return Exit.FAILED if refused else Exit.OK
+
+
+def _resolved(
+    item: PlannedTransfer, policy: ConflictPolicy, claims: TargetClaims
+) -> TransferRequest | None:
+    """The request ``policy`` chooses; a "keep both" name is then taken for good."""
+    request = item.resolve(policy)
+    if request is not None and request is item.renamed:
+        claims.reserve(request.local_path)
+    return request
+
+
+class _Stream:
+    """Runs the plans of a streamed download as they come, holding what is unfinished only."""
+
+    def __init__(self, queue: TransferQueue, out: Output, batch: str) -> None:
+        self.queue = queue
+        self.out = out
+        self.batch = batch
+        self.tally = _Tally()
+        #: Queued or running, or finished and not yet counted.
+        self.live: dict[int, Transfer] = {}
+        self.failed_before = 0
+        self.progress = ProgressLine(out.stderr, files=0) if out.progress else None
+
+    def run(
+        self,
+        pages: Iterator[Plan],
+        policy: ConflictPolicy,
+        claims: TargetClaims,
+        nothing: KeyNotFound | None,
+    ) -> int:
+        start = time.monotonic()
+        seen = False
+        stopped: CloudBrowserError | None = None
+        try:
+            for plan in pages:
+                seen = seen or bool(plan.items or plan.refused or plan.folders)
+                self._queue(plan, policy, claims)
+                self._settle(AHEAD)
+        except CloudBrowserError as error:
+            # The listing broke off: what it planned still arrives, then the error is told.
+            stopped = error
+        self._settle(0)
+        self.clear()
+        if stopped is not None:
+            _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
+            raise stopped
+        if not seen and nothing is not None:
+            raise nothing
+        return _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
+
+    def _queue(self, plan: Plan, policy: ConflictPolicy, claims: TargetClaims) -> None:
+        out = self.out
+        for source, why in plan.refused:
+            out.failed(source, why)
+        self.failed_before += len(plan.refused)
+        for folder in plan.folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                out.failed(str(folder), exc.strerror or str(exc))
+                self.failed_before += 1
+        to_run: list[TransferRequest] = []
+        skipped: list[TransferRequest] = []
+        for item in plan.items:
+            request = _resolved(item, policy, claims)
+            if request is None:
+                skipped.append(item.request)
+            else:
+                to_run.append(request)
+        if skipped:
+            marked = self.queue.mark_skipped(skipped, "It exists already.", self.batch)
+            for t in marked:
+                self.tally.count(t, out)
+            self.queue.forget(t.id for t in marked)
+        for t in self.queue.add(to_run, batch=self.batch):
+            self.live[t.id] = t
+        if self.progress is not None:
+            self.progress.files += len(to_run)
+
+    def _settle(self, at_most: int) -> None:
+        """Wait until at most ``at_most`` transfers are unfinished, then count and drop
+        the finished ones (a failed one stays in the journal, for ``resume``)."""
+        while not self.queue.wait_active(at_most, timeout=0.1):
+            if self.progress is not None:
+                self._draw()
+        settled = [t for t in self.live.values() if t.state not in (State.QUEUED, State.RUNNING)]
+        for t in settled:
+            del self.live[t.id]
+            self.tally.count(t, self.out)
+        self.queue.forget(t.id for t in settled)
+
+    def _draw(self) -> None:
+        assert self.progress is not None
+        activity = self.queue.activity()
+        # What was counted and dropped is no longer in the queue's own figures.
+        counted = self.tally.size
+        activity = replace(
+            activity,
+            bytes_done=activity.bytes_done + counted,
+            bytes_total=activity.bytes_total + counted,
+        )
+        done = self.tally.done + sum(t.state is State.DONE for t in self.live.values())
+        self.progress.update(activity, done)
+
+    def clear(self) -> None:
+        if self.progress is not None:
+            self.progress.clear()
 
 
 # ── resume ──────────────────────────────────────────────────────────────────────────────

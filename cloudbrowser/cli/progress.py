@@ -26,7 +26,8 @@ _SMOOTHING = 0.05
 class ProgressLine:
     def __init__(self, stream: TextIO, *, files: int) -> None:
         self._stream = stream
-        self._files = files
+        #: Files to transfer: a streamed download adds to it as its listing is read.
+        self.files = files
         self._start = time.monotonic()
         self._last_time = self._start
         self._last_bytes = 0
@@ -46,7 +47,7 @@ class ProgressLine:
             )
         self._last_time, self._last_bytes = now, activity.bytes_done
         self.draw(format_line(activity.bytes_done, activity.bytes_total, self._speed,
-                              files_done, self._files))  # fmt: skip
+                              files_done, self.files))  # fmt: skip
 
     def draw(self, text: str) -> None:
         width = shutil.get_terminal_size((80, 24)).columns - 1

@@ -18,7 +18,9 @@ A file and an object are the same when their sizes match and
 from __future__ import annotations
 
 import os
+import stat
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from cloudbrowser.core.checksums import (
     md5_of,
     multipart_part_count,
 )
+from cloudbrowser.core.download_stream import TargetClaims, digest
 from cloudbrowser.core.downloads import guess_part_size, is_temporary_name
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
@@ -241,6 +244,99 @@ def plan_download_sync(
             if rel not in wanted and not is_temporary_name(f.path.name)
         ]
     return plan
+
+
+class DownloadSync:
+    """``sync`` down as a stream: a plan per listing page, each object compared with its
+    local file as it comes (no dict of either side), then, once the listing has ended,
+    the local files the prefix does not hold (for ``--delete``).
+
+    What is remembered across pages is compact: the paths taken (:class:`TargetClaims`)
+    and the relative paths the prefix holds, both as 8-byte digests (see
+    ``core.download_stream`` for why that is safe).
+    """
+
+    def __init__(
+        self,
+        backend: S3Backend,
+        connection: str,
+        bucket: str,
+        prefix: str,
+        root: Path,
+        *,
+        checksum: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.backend = backend
+        self.connection = connection
+        self.bucket = bucket
+        self.prefix = prefix
+        self.root = root
+        self.checksum = checksum
+        self.cancel = cancel
+        self.claims = TargetClaims(root)
+        #: Objects already equal to their file, so far.
+        self.unchanged = 0
+        self._wanted: set[int] = set()
+
+    def pages(self) -> Iterator[SyncPlan]:
+        """A plan per listing page: its transfers and its refused keys."""
+        listing = self.backend.iter_pages(self.bucket, self.prefix, self.cancel, recursive=True)
+        for page in listing:
+            plan = SyncPlan()
+            plan.refused.extend((key, outside_prefix(self.prefix)) for key in page.refused)
+            for obj in page.objects:
+                _check(self.cancel)
+                if not obj.key.endswith(DELIMITER):
+                    self._plan(obj, plan)
+            self.unchanged += plan.unchanged
+            yield plan
+
+    def _plan(self, obj: Entry, plan: SyncPlan) -> None:
+        try:
+            target = local_path_for(obj.key, self.prefix, self.root)
+        except UnsafeKey as error:
+            plan.refused.append((obj.key, error.message))
+            return
+        why = self.claims.claim(target)
+        if why:
+            plan.refused.append((obj.key, why))
+            return
+        self._wanted.add(digest(obj.key[len(self.prefix) :]))
+        if self._same(target, obj):
+            plan.unchanged += 1
+            return
+        plan.transfers.append(
+            TransferRequest(
+                Direction.DOWNLOAD, self.connection, self.bucket, obj.key, target, obj.size,
+                obj.modified, obj.etag,
+            )
+        )  # fmt: skip
+
+    def _same(self, target: Path, obj: Entry) -> bool:
+        try:
+            st = target.stat()
+        except OSError:
+            # Absent, or not usable as it is (a file in the way, a name too long...): the
+            # download meets the same error and fails alone, named with its reason.
+            return False
+        if not stat.S_ISREG(st.st_mode) or st.st_size != obj.size:
+            return False
+        if self.checksum:
+            return file_matches_etag(target, st.st_size, obj.etag)
+        return abs(st.st_mtime - obj.modified) <= MTIME_SLACK or st.st_mtime > obj.modified
+
+    def orphans(self, refused: list[tuple[str, str]]) -> list[Path]:
+        """Local files the prefix does not hold (call once the listing has ended); what
+        cannot be read while looking is added to ``refused``. An interrupted download's
+        temporary file is kept: ``resume`` continues from it."""
+        if not self.root.exists():
+            return []
+        return [
+            f.path
+            for rel, f in local_files(self.root, refused).items()
+            if digest(rel) not in self._wanted and not is_temporary_name(f.path.name)
+        ]
 
 
 def _check(cancel: threading.Event | None) -> None:

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -411,7 +411,7 @@ def disk_ignores_case() -> bool:
     return sys.platform in ("win32", "darwin")
 
 
-def _local_conflict(request: TransferRequest, planned: set[str]) -> PlannedTransfer:
+def _local_conflict(request: TransferRequest, planned: Container[str]) -> PlannedTransfer:
     """The planned download, with what is already at its target and a free other name.
 
     ``planned``: every target of the plan, as :func:`_as_disk_compares` gives them, so that

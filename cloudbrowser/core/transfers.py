@@ -367,6 +367,8 @@ class TransferQueue:
         self._active: set[int] = set()
         self._workers = 0
         self._closed = False
+        #: The most transfers held at once: a streamed download bounds it (tests read it).
+        self.most_held = 0
         self._parts = ThreadPoolExecutor(
             self._options.part_concurrency, thread_name_prefix="transfer-part"
         )
@@ -398,6 +400,7 @@ class TransferQueue:
                 self._pending.append(transfer_id)
                 self._changed[transfer_id] = None
                 self._active.add(transfer_id)
+            self.most_held = max(self.most_held, len(self._transfers))
             self._start_workers()
         return transfers
 
@@ -520,6 +523,12 @@ class TransferQueue:
         with self._lock:
             return self._lock.wait_for(settled, timeout)
 
+    def wait_active(self, at_most: int, timeout: float | None = None) -> bool:
+        """Block until at most ``at_most`` transfers are queued or running (a streamed
+        download reads its listing further then). Returns False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self._active) <= at_most, timeout)
+
     # ── control ─────────────────────────────────────────────────────────────────────────
 
     def pause(self, ids: Iterable[int]) -> None:
@@ -585,6 +594,7 @@ class TransferQueue:
             gone = [i for i, t in self._transfers.items() if t.state.finished]
             for i in gone:
                 del self._transfers[i]
+                self._changed.pop(i, None)
         self.journal.remove(gone)
 
     def forget(self, ids: Iterable[int]) -> None:
@@ -594,9 +604,13 @@ class TransferQueue:
             gone = [i for i in ids if i in self._transfers and self._transfers[i].state.finished]
             for i in gone:
                 del self._transfers[i]
+                # A caller that never asks for changes (the CLI) must not keep every id.
+                self._changed.pop(i, None)
         self.journal.remove(gone)
 
-    def mark_skipped(self, requests: Iterable[TransferRequest], note: str, batch: str) -> None:
+    def mark_skipped(
+        self, requests: Iterable[TransferRequest], note: str, batch: str
+    ) -> list[Transfer]:
         """Record what a conflict policy skipped, so the batch summary counts it."""
         transfers = [replace(self._new_transfer(r, batch), state=State.SKIPPED) for r in requests]
         ids = self.journal.add(t.record() for t in transfers)
@@ -606,7 +620,9 @@ class TransferQueue:
                 t.note = note
                 self._transfers[transfer_id] = t
                 self._changed[transfer_id] = None
+            self.most_held = max(self.most_held, len(self._transfers))
             self._lock.notify_all()
+        return transfers
 
     def mark_failed(
         self, failures: Iterable[tuple[TransferRequest, CloudBrowserError]], batch: str

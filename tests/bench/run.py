@@ -5,6 +5,7 @@
     python tests/bench/run.py transfers [--files N] [--big-mib N] [--runs N] [--json FILE]
     python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
     python tests/bench/run.py operations [--keys N] [--move-keys N] [--runs N] [--json FILE]
+    python tests/bench/run.py stream [--files N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -32,6 +33,7 @@ import listing  # noqa: E402
 import operations  # noqa: E402
 import pages  # noqa: E402
 import startup  # noqa: E402
+import streamed_get  # noqa: E402
 import transfers  # noqa: E402
 from results import Result, table  # noqa: E402
 
@@ -65,6 +67,10 @@ SUITES: dict[str, Suite] = {
     "startup": Suite(
         run=lambda a: startup.run_startup(a.runs),
         describe=lambda a: startup.describe(a.runs),
+    ),
+    "stream": Suite(
+        run=lambda a: streamed_get.run_stream(a.files, a.runs),
+        describe=lambda a: streamed_get.describe(a.files, a.runs),
     ),
     "transfers": Suite(
         run=lambda a: transfers.run_transfers(a.files, a.big_mib, a.runs),
@@ -101,7 +107,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"keys in the flat folder the GUI lists (default {listing.GUI_KEYS}; 0 skips it)",
     )
     parser.add_argument(
-        "--files", type=int, default=2000, help="transfers: 4 KiB files (default 2000)"
+        "--files", type=int, default=2000, help="transfers, cli, stream: 4 KiB files (default 2000)"
     )
     parser.add_argument(
         "--big-mib", type=int, default=1024, help="transfers: the big file in MiB (default 1024)"
