@@ -163,7 +163,9 @@ def run_download(ctx: RunContext) -> None:
             # the temporary file must not stay behind in the user's folder.
             _remove_own(ctx.journal, t.id)
         raise local_error(exc, target, writing=True, resumable=t.multipart) from exc
-    ctx.journal.forget_partial(t.id)
+    # The journal's row of the temporary file goes with the transfer's final state (one
+    # deferred commit for many files). Until then it names a path that no longer exists,
+    # which a retry or a cleanup sees and leaves alone (identity checked).
     try:
         if t.mtime:
             os.utime(target, (t.mtime, t.mtime))
@@ -185,12 +187,13 @@ def _open_temporary(ctx: RunContext) -> tuple[int, Path]:
             if fd is not None:
                 return fd, journalled.path
         _remove_own(ctx.journal, t.id)
-    # A new file holds none of the ranges an older one may have had.
-    ctx.journal.clear_parts(t.id)
     fd, temp = _create_temporary(t)
     try:
         st = os.fstat(fd)
-        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, 0))
+        # A new file holds none of the ranges an older one may have had: its parts are
+        # forgotten in the same commit that records it.
+        partial = PartialFile(temp, st.st_dev, st.st_ino, 0)
+        ctx.journal.set_partial(t.id, partial, clear_parts=True)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):

@@ -6,15 +6,21 @@ two kinds of request:
 
 * a response body being read (a GET): its socket is shut down from the stopping thread
   (:meth:`~cloudbrowser.core.s3.ObjectReader.abort`), registered in :class:`Interrupts`;
-* a request whose reply is one short document (PUT, UploadPart, CopyObject…): it runs on a
-  thread of its own (:func:`interruptible`), and the caller stops waiting for it. The SDK
+* a request whose reply is one short document (PUT, UploadPart, CopyObject…): it runs on
+  another thread (:func:`interruptible`), and the caller stops waiting for it. The SDK
   offers no way to break it off, so it ends in the background, within the read timeout;
   the transfer's journal never records what it might still do (a part it sends is not
   kept, so a resume sends it again).
+
+The other threads are kept and reused (:class:`_Runners`): starting a thread per request
+cost a small-file download a quarter of its time (the new thread's start handshake waits
+for the interpreter lock behind every busy worker).
 """
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -23,8 +29,12 @@ from cloudbrowser.core.errors import Cancelled
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 #: How often a caller waiting for a request looks at its stop event.
 POLL_SECONDS = 0.05
+#: How long a runner thread waits for another request before it ends.
+IDLE_SECONDS = 30.0
 
 
 class Interrupts:
@@ -65,13 +75,68 @@ class Interrupts:
             self._fired = False
 
 
+#: What a runner does: the request, then the hand-over of its outcome.
+_Job = tuple[Callable[[], None], Callable[[], None]]
+
+
+class _Runners:
+    """Daemon threads that run requests, reused: a request is handed to an idle one, and
+    a new one is started only when none is idle. Daemon threads, not an executor's: an
+    abandoned request must not hold up the process's exit (an executor joins its threads).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job]
+        self._jobs = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        #: Idle runners not yet promised a job. Each job put while it is > 0 takes one.
+        self._idle = 0
+
+    def run(self, work: Callable[[], None], then: Callable[[], None]) -> None:
+        """Run ``work``, then ``then`` (neither may raise) on a runner thread. The runner
+        counts as idle before ``then`` runs, so that a caller woken by ``then`` and
+        sending its next request at once finds it free."""
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1
+        self._jobs.put((work, then))
+        if start:
+            threading.Thread(target=self._serve, name="request", daemon=True).start()
+
+    def _serve(self) -> None:
+        job: _Job | None = self._jobs.get()
+        while job is not None:
+            work, then = job
+            work()
+            with self._lock:
+                self._idle += 1
+            then()
+            job = self._next_job()
+
+    def _next_job(self) -> _Job | None:
+        """The next job, or None when none came for IDLE_SECONDS (the runner ends)."""
+        while True:
+            try:
+                return self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # more idle runners than promised jobs: one may go
+                        self._idle -= 1
+                        return None
+                # A job was promised just as the wait ended: it is on its way.
+
+
+_RUNNERS = _Runners()
+
+
 def interruptible(
     call: Callable[[], T],
     stop: threading.Event,
     *,
     discard: Callable[[T], object] | None = None,
 ) -> T:
-    """``call()``, on a thread of its own, unless ``stop`` is set first: then Cancelled is
+    """``call()``, on a runner thread, unless ``stop`` is set first: then Cancelled is
     raised at once and the call is left to end in the background (``discard`` is given its
     result if it brings one, e.g. to close a response nobody will read).
 
@@ -82,26 +147,34 @@ def interruptible(
     done = threading.Event()
     lock = threading.Lock()
     outcome: list[tuple[bool, object]] = []
-    abandoned = False
+    abandoned = False  # the caller gave up (stopped) before the outcome was handed over
+    handed = False  # the outcome was handed over: the caller takes it
 
     def run() -> None:
         try:
             result: tuple[bool, object] = (True, call())
         except BaseException as exc:  # handed to the caller, never lost
             result = (False, exc)
+        outcome.append(result)
+
+    def hand_over() -> None:
+        nonlocal handed
         with lock:
-            outcome.append(result)
+            result = outcome[0]
             late = abandoned
+            handed = True
         done.set()
         if late and result[0] and discard is not None:
-            discard(result[1])  # type: ignore[arg-type]
+            try:
+                discard(result[1])  # type: ignore[arg-type]
+            except Exception:  # the runner must live on: it already counts as idle
+                log.debug("discarding a late reply failed", exc_info=True)
 
-    # A daemon thread: an abandoned request must not hold up the process's exit.
-    threading.Thread(target=run, name="request", daemon=True).start()
+    _RUNNERS.run(run, hand_over)
     while not done.wait(POLL_SECONDS):
         if stop.is_set():
             with lock:
-                if not outcome:
+                if not handed:
                     abandoned = True
                     raise Cancelled("Stopped.")
             break

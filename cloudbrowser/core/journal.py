@@ -477,10 +477,19 @@ class Journal:
 
     # ── temporary files of downloads ─────────────────────────────────────────────────────
 
-    def set_partial(self, transfer_id: int, partial: PartialFile) -> None:
-        """Record the temporary file a download created (replacing any earlier one)."""
-        self.flush()
+    # These three do not flush(): what finish() defers never touches this table, and a
+    # flush per call turned the deferred, batched final states back into one commit per
+    # file (the rows here are written for every download). A done transfer's row goes
+    # with its final state (_update_in).
+
+    def set_partial(
+        self, transfer_id: int, partial: PartialFile, *, clear_parts: bool = False
+    ) -> None:
+        """Record the temporary file a download created (replacing any earlier one); with
+        ``clear_parts``, forget its parts in the same commit (a new file holds none)."""
         with self._write() as db:
+            if clear_parts:
+                db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
             db.execute(
                 "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
                 " VALUES (?,?,?,?,?)",
@@ -494,7 +503,6 @@ class Journal:
             )
 
     def partial(self, transfer_id: int) -> PartialFile | None:
-        self.flush()
         with self._lock:
             row = self._db.execute(
                 "SELECT path, device, inode, size FROM partials WHERE transfer_id = ?",
@@ -506,7 +514,6 @@ class Journal:
 
     def forget_partial(self, transfer_id: int) -> None:
         """The temporary file is gone (renamed to the target, or deleted)."""
-        self.flush()
         with self._write() as db:
             db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
 
@@ -566,8 +573,9 @@ def _update_in(
         f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
         (*values, time.time(), transfer_id),
     )
-    if clear_parts:
+    if clear_parts:  # done: nothing left to resume from, neither parts nor a temporary file
         db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+        db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
 
 
 _COLUMNS = (

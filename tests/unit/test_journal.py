@@ -6,7 +6,14 @@ import sqlite3
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError, StorageError
-from cloudbrowser.core.journal import Direction, Journal, JournalRecord, PartialFile, State
+from cloudbrowser.core.journal import (
+    Direction,
+    Journal,
+    JournalPart,
+    JournalRecord,
+    PartialFile,
+    State,
+)
 from cloudbrowser.core.transfers import Transfer
 
 #: The transfers table as the first journal version wrote it (no error kind or hint).
@@ -144,3 +151,27 @@ def test_a_download_temporary_file_is_journalled_with_its_identity(tmp_path: Pat
     journal.set_partial(old.id, temp)
     journal.remove([old.id])
     assert journal.partial(old.id) is None, "forgotten with its transfer"
+
+
+def test_a_new_temporary_file_forgets_the_parts_and_a_done_transfer_its_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_FIRST_VERSION)
+    db.close()
+    journal = Journal(path)
+    [old] = journal.unfinished()
+    journal.add_part(old.id, JournalPart(1, "", "md5", 5))
+    temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=0)
+    journal.set_partial(old.id, temp, clear_parts=True)  # one commit for both
+    assert journal.parts(old.id) == []
+    assert journal.partial(old.id) == temp
+    # Failed: the file stays recorded, for the retry to continue from.
+    journal.finish(old.id, {"state": State.FAILED}, clear_parts=False)
+    journal.flush()
+    assert Journal(path).partial(old.id) == temp
+    # Done: the temporary file was renamed; its row goes with the final state.
+    journal.finish(old.id, {"state": State.DONE}, clear_parts=True)
+    journal.flush()
+    assert Journal(path).partial(old.id) is None
