@@ -121,6 +121,9 @@ class HostileS3:
         self._lock = threading.Lock()
         #: Set to stop every trickling reply at once (the test is over).
         self.closing = threading.Event()
+        #: Set once a trickling reply has sent its first bytes: the client is now inside a
+        #: slow read (what a test of a prompt cancel waits for, instead of sleeping).
+        self.trickling = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -226,6 +229,7 @@ class HostileS3:
                             break
                         self.wfile.write(body[start : start + reply.chunk])
                         self.wfile.flush()
+                        server.trickling.set()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up: that is what a trickle test wants
 

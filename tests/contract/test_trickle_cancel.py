@@ -64,7 +64,7 @@ def wait_for_request(hostile: HostileS3, matches: Callable[[Request], bool]) -> 
     while not hostile.requests_matching(matches):
         assert time.monotonic() < deadline, "the request never came"
         time.sleep(0.01)
-    time.sleep(0.3)  # inside the trickling reply by now (a stop before it is fine too)
+    assert hostile.trickling.wait(20), "the reply never started to trickle"
 
 
 def stop_promptly(queue: TransferQueue, t: Transfer, *, cancel: bool) -> float:
