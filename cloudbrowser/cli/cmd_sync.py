@@ -10,6 +10,7 @@ copy that was there. Exit code 0 only when everything arrived verified.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 
 from cloudbrowser.cli.cmd_transfer import execute, run_stream, transfer_options
@@ -71,14 +72,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         for key, error in result.failed:
             out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)
         failed += len(result.failed)
-    for path in sync.delete_files:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            out.failed(str(path), exc.strerror or str(exc))
-            failed += 1
+    failed += _delete_files(sync.delete_files, out)
     _print_deletes(out, sync, remote.bucket, "deleted")
     return Exit.FAILED if failed else Exit.OK
 
@@ -119,15 +113,7 @@ def _sync_down(
     if unreadable:
         out.note("cloudbrowser: nothing deleted, because not every local file could be read.")
         return Exit.FAILED
-    failed = 0
-    for path in orphans:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            out.failed(str(path), exc.strerror or str(exc))
-            failed += 1
+    failed = _delete_files(orphans, out)
     _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "deleted")
     return Exit.FAILED if failed else Exit.OK
 
@@ -143,3 +129,18 @@ def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
             out.record(result=what, local=str(path))
         else:
             out.line(f"{what}: {path}")
+
+
+def _delete_files(paths: Iterable[Path], out: Output) -> int:
+    """Delete the local files ``paths`` (one already gone is fine); returns how many could
+    not be deleted, each named."""
+    failed = 0
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            out.failed(str(path), exc.strerror or str(exc))
+            failed += 1
+    return failed

@@ -15,14 +15,7 @@ def confirm(args: argparse.Namespace, question: str) -> None:
     UsageError when nobody can be asked (a script must say ``--yes``)."""
     if args.yes:
         return
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "Not deleting without confirmation.",
-            hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
-        )
-    sys.stderr.write(f"{printable(question)} [y/N] ")
-    sys.stderr.flush()
-    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+    if _ask(f"{printable(question)} [y/N] ").lower() not in ("y", "yes"):
         raise Cancelled("Nothing was deleted.")
 
 
@@ -31,12 +24,19 @@ def confirm_by_name(args: argparse.Namespace, question: str, name: str) -> None:
     the window, the user types ``name`` rather than "y"."""
     if args.yes:
         return
+    prompt = f"{printable(question)}\nType the name “{printable(name)}” to confirm: "
+    if _ask(prompt) != name:
+        raise Cancelled("The name did not match: nothing was deleted.")
+
+
+def _ask(prompt: str) -> str:
+    """The user's answer to ``prompt`` on the terminal; UsageError when there is none to
+    ask (a script must say ``--yes``)."""
     if not sys.stdin.isatty():
         raise UsageError(
             "Not deleting without confirmation.",
             hint="Pass --yes to confirm in a script (and --dry-run first to see what goes).",
         )
-    sys.stderr.write(f"{printable(question)}\nType the name “{printable(name)}” to confirm: ")
+    sys.stderr.write(prompt)
     sys.stderr.flush()
-    if sys.stdin.readline().strip() != name:
-        raise Cancelled("The name did not match: nothing was deleted.")
+    return sys.stdin.readline().strip()

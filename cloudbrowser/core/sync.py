@@ -37,7 +37,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.s3 import S3Backend
-from cloudbrowser.core.transfer_plan import IN_PROGRESS, claim_target, outside_prefix
+from cloudbrowser.core.transfer_plan import IN_PROGRESS, outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -188,61 +188,6 @@ def plan_upload_sync(
         )
     if delete:
         plan.delete_keys = [prefix + rel for rel in objects if rel not in files]
-    return plan
-
-
-def plan_download_sync(
-    backend: S3Backend,
-    connection: str,
-    bucket: str,
-    prefix: str,
-    root: Path,
-    *,
-    checksum: bool = False,
-    delete: bool = False,
-    cancel: threading.Event | None = None,
-) -> SyncPlan:
-    """Make ``root`` hold what ``bucket/prefix`` holds."""
-    plan = SyncPlan()
-    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
-    files = local_files(root, plan.refused) if root.exists() else {}
-    wanted: set[str] = set()
-    claimed: dict[str, str] = {}
-    for rel, obj in objects.items():
-        _check(cancel)
-        try:
-            target = local_path_for(obj.key, prefix, root)
-        except UnsafeKey as error:
-            plan.refused.append((obj.key, error.message))
-            continue
-        why = claim_target(claimed, obj.key, target, root)
-        if why:
-            plan.refused.append((obj.key, why))
-            continue
-        wanted.add(rel)
-        f = files.get(rel)
-        if f is not None and f.size == obj.size:
-            same = (
-                file_matches_etag(f.path, f.size, obj.etag)
-                if checksum
-                else abs(f.mtime - obj.modified) <= MTIME_SLACK or f.mtime > obj.modified
-            )
-            if same:
-                plan.unchanged += 1
-                continue
-        plan.transfers.append(
-            TransferRequest(
-                Direction.DOWNLOAD, connection, bucket, obj.key, target, obj.size,
-                obj.modified, obj.etag,
-            )
-        )  # fmt: skip
-    if delete:
-        # An interrupted download's temporary file is kept: `resume` continues from it.
-        plan.delete_files = [
-            f.path
-            for rel, f in files.items()
-            if rel not in wanted and not is_temporary_name(f.path.name)
-        ]
     return plan
 
 

@@ -14,7 +14,7 @@ from cloudbrowser.core import s3
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import StorageError
 from cloudbrowser.core.paging import MAX_EMPTY_PAGES, MAX_PAGE_ROWS
-from cloudbrowser.core.sync import plan_download_sync
+from cloudbrowser.core.sync import DownloadSync
 from cloudbrowser.core.transfer_plan import plan_downloads
 from tests.conftest import S3Server
 from tests.hostile import (
@@ -206,9 +206,9 @@ def test_downloads_and_sync_refuse_keys_outside_the_prefix(
     assert {name for name, _why in plan.refused} == {"other/x", "wantX/y"}
     assert all("“want/”" in why for _name, why in plan.refused)
 
-    sync = plan_download_sync(backend, "c", bucket, "want/", tmp_path / "sync")
-    assert [r.key for r in sync.transfers] == ["want/a.txt"]
-    assert {name for name, _why in sync.refused} == {"other/x", "wantX/y"}
+    plans = list(DownloadSync(backend, "c", bucket, "want/", tmp_path / "sync").pages())
+    assert [r.key for p in plans for r in p.transfers] == ["want/a.txt"]
+    assert {name for p in plans for name, _why in p.refused} == {"other/x", "wantX/y"}
 
 
 def test_a_repeated_part_marker_stops_the_parts_listing(hostile_server: S3Server) -> None:
