@@ -22,7 +22,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import boto3
 import botocore.exceptions as bx
@@ -590,17 +590,7 @@ class S3Backend:
             )
 
         guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        key_marker = version_marker = ""
-        while True:
-            rows, key_marker, version_marker = _stopping(
-                guard, _guard, functools.partial(call, key_marker, version_marker), bucket=bucket
-            )
-            kept = [v for v in rows if v.key.startswith(prefix)]  # nothing outside it
-            marker = (key_marker, version_marker) if key_marker else None
-            guard.page(len(kept), marker, sent=len(rows))
-            yield kept
-            if not key_marker:
-                return
+        yield from _pages_below(guard, call, bucket, prefix)
 
     def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
@@ -1269,18 +1259,7 @@ class S3Backend:
 
         def walk() -> list[MultipartUpload]:
             guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
-            uploads: list[MultipartUpload] = []
-            key_marker = upload_marker = ""
-            while True:
-                page, key_marker, upload_marker = _stopping(
-                    guard, _guard, functools.partial(call, key_marker, upload_marker), bucket=bucket
-                )
-                kept = [u for u in page if u.key.startswith(prefix)]  # nothing outside it
-                marker = (key_marker, upload_marker) if key_marker else None
-                guard.page(len(kept), marker, sent=len(page))
-                uploads.extend(kept)
-                if not key_marker:
-                    return uploads
+            return [u for page in _pages_below(guard, call, bucket, prefix) for u in page]
 
         return self._unless_lacking("ListMultipartUploads", walk, bucket=bucket)
 
@@ -1477,6 +1456,36 @@ class _PageTooLarge(StorageError):
             code="ListingStopped",
         )
         self.what = what
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
+
+
+def _pages_below(
+    guard: PageGuard,
+    call: Callable[[str, str], tuple[list[K], str, str]],
+    bucket: str,
+    prefix: str,
+) -> Iterator[list[K]]:
+    """The pages of a listing paged by two markers (a key and a version or upload id):
+    ``call(key_marker, second_marker)`` gives a page's rows and the next markers ("" after
+    the last page). Rows the server sent from outside ``prefix`` are dropped; ``guard``
+    stops a listing that would never end."""
+    key_marker = second_marker = ""
+    while True:
+        rows, key_marker, second_marker = _stopping(
+            guard, _guard, functools.partial(call, key_marker, second_marker), bucket=bucket
+        )
+        kept = [row for row in rows if row.key.startswith(prefix)]  # nothing outside it
+        guard.page(len(kept), (key_marker, second_marker) if key_marker else None, sent=len(rows))
+        yield kept
+        if not key_marker:
+            return
 
 
 def _stopping(guard: PageGuard, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
