@@ -33,8 +33,8 @@ from botocore.config import Config
 from keyring.backend import KeyringBackend
 
 from cloudbrowser.core import local_state
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.s3 import S3Backend
 from tests.hostile import HostileS3
 from tests.local_servers import rclone_s3
 

@@ -9,6 +9,7 @@ from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.core.storage import share_links_of
 
 #: S3's limit for a presigned URL signed with SigV4.
 MAX_EXPIRY = 7 * 24 * 3600
@@ -111,7 +112,7 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
     backend = open_backend(args, out)
     # The link is signed offline and would be made for a typo too: check it exists.
     info = backend.head_object(where.bucket, where.key)
-    url = backend.presign_get(where.bucket, where.key, seconds)
+    url = share_links_of(backend).share_link(where.bucket, where.key, seconds)
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:
         out.record(url=url, bucket=where.bucket, key=where.key, expires_in=seconds, size=info.size)
@@ -121,7 +122,7 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
 
 
 def _connections(out: Output) -> int:
-    from cloudbrowser.core.aws_auth import list_aws_profiles
+    from cloudbrowser.core.backends.s3.aws_auth import list_aws_profiles
     from cloudbrowser.core.profiles import ProfileStore
     from cloudbrowser.core.providers import preset
 

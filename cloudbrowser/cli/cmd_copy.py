@@ -16,7 +16,7 @@ from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, SourceObject, iter_sources
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.storage import Storage
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return Exit.FAILED if result.failed else Exit.OK
 
 
-def _item(backend: S3Backend, src: Remote, dest: Remote, recursive: bool) -> OpItem:
+def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool) -> OpItem:
     """What ``src`` names, and where it goes."""
     if not recursive or not src.is_folder:
         try:

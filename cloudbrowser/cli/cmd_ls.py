@@ -11,7 +11,8 @@ from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
 from cloudbrowser.core.errors import KeyNotFound
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import Storage
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -38,8 +39,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return Exit.OK
 
 
-def _list_folder(backend: S3Backend, bucket: str, prefix: str, out: Output) -> None:
-    for page in backend.iter_pages(bucket, prefix):
+def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> None:
+    for page in iter_pages(backend, bucket, prefix):
         for entry in page.prefixes:
             _print_entry(out, bucket, entry, prefix)
         for entry in page.objects:
@@ -47,12 +48,12 @@ def _list_folder(backend: S3Backend, bucket: str, prefix: str, out: Output) -> N
         out.stdout.flush()
 
 
-def _list_name(backend: S3Backend, where: Remote, out: Output) -> None:
+def _list_name(backend: Storage, where: Remote, out: Output) -> None:
     """``s3://b/name`` without a trailing "/": the object ``name``, else the folder
     ``name/``'s contents; neither is an error naming it."""
     found: list[Entry] = []
     is_folder = False
-    for page in backend.iter_pages(where.bucket, where.key):
+    for page in iter_pages(backend, where.bucket, where.key):
         found.extend(e for e in page.objects if e.key == where.key)
         is_folder = is_folder or any(p.key == where.key + "/" for p in page.prefixes)
     if found:
@@ -66,7 +67,7 @@ def _list_name(backend: S3Backend, where: Remote, out: Output) -> None:
         )
 
 
-def _list_matching(backend: S3Backend, where: Remote, out: Output) -> None:
+def _list_matching(backend: Storage, where: Remote, out: Output) -> None:
     found = 0
     for entry in matching(backend, where):
         found += 1
@@ -75,10 +76,10 @@ def _list_matching(backend: S3Backend, where: Remote, out: Output) -> None:
         raise no_match(where)
 
 
-def _list_recursive(backend: S3Backend, where: Remote, out: Output) -> None:
+def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
     # "s3://b/dir" means the folder dir/ and an object named dir, not dir2/...
     exact = "" if where.is_folder else where.key
-    for page in backend.iter_pages(where.bucket, where.key, recursive=True):
+    for page in iter_pages(backend, where.bucket, where.key, recursive=True):
         for entry in page.objects:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                 _print_entry(out, where.bucket, entry, "")
@@ -95,7 +96,7 @@ def _du(args: argparse.Namespace, out: Output) -> int:
             count += 1
             size += entry.size
     else:
-        for page in backend.iter_pages(where.bucket, where.key, recursive=True):
+        for page in iter_pages(backend, where.bucket, where.key, recursive=True):
             for entry in page.objects:
                 if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                     count += 1

@@ -19,8 +19,9 @@ from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.storage import Storage
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
 
 def _keys(
-    backend: S3Backend,
+    backend: Storage,
     target: Remote,
     recursive: bool,
     failed: list[tuple[str, CloudBrowserError]],
@@ -102,7 +103,7 @@ def _keys(
         yield target.key
         return
     exact = "" if target.is_folder else target.key
-    for page in backend.iter_pages(target.bucket, target.key, recursive=True):
+    for page in iter_pages(backend, target.bucket, target.key, recursive=True):
         for entry in page.objects:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                 yield entry.key

@@ -22,7 +22,7 @@ from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
 from cloudbrowser.core.transfers import TransferOptions
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def _sync_down(
     args: argparse.Namespace,
     out: Output,
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     prefix: str,
     local: Path,

@@ -27,12 +27,13 @@ from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
+from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import local_path_for, normalize_prefix
 from cloudbrowser.core.localfs import is_folder, look_up
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Existing,
@@ -96,7 +97,7 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
 # ── planning ────────────────────────────────────────────────────────────────────────────
 
 
-def _plan_put(args: argparse.Namespace, backend: S3Backend) -> Plan:
+def _plan_put(args: argparse.Namespace, backend: Storage) -> Plan:
     dest = parse_remote(args.destination, bare_ok=False)
     sources = [Path(s) for s in args.sources]
     for source in sources:
@@ -126,7 +127,7 @@ def _plan_put(args: argparse.Namespace, backend: S3Backend) -> Plan:
     return plan_uploads(backend, name, sources, dest.bucket, normalize_prefix(dest.key))
 
 
-def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
+def _plan_get(args: argparse.Namespace, backend: Storage) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
     name = backend.settings.name
@@ -160,7 +161,7 @@ def _plan_get(args: argparse.Namespace, backend: S3Backend) -> Plan:
     return Plan(items=[PlannedTransfer(request, existing, renamed)])
 
 
-def _remote_existing(backend: S3Backend, bucket: str, key: str) -> Existing | None:
+def _remote_existing(backend: Storage, bucket: str, key: str) -> Existing | None:
     try:
         info = backend.head_object(bucket, key)
     except KeyNotFound:
@@ -185,7 +186,7 @@ def _renames(name: str) -> Iterator[str]:
 def execute(
     plan: Plan,
     policy: ConflictPolicy,
-    backends: dict[str, S3Backend],
+    backends: dict[str, Storage],
     options: TransferOptions,
     out: Output,
     dry_run: bool,
@@ -235,8 +236,8 @@ def execute(
     return code
 
 
-def _lookup(backends: dict[str, S3Backend]) -> BackendLookup:
-    def lookup(name: str) -> S3Backend:
+def _lookup(backends: dict[str, Storage]) -> BackendLookup:
+    def lookup(name: str) -> Storage:
         try:
             return backends[name]
         except KeyError:
@@ -413,7 +414,7 @@ AHEAD = 2_000
 def _stream_get(
     src: Remote,
     dest: Path,
-    backend: S3Backend,
+    backend: Storage,
     policy: ConflictPolicy,
     options: TransferOptions,
     out: Output,
@@ -434,7 +435,7 @@ def run_stream(
     pages: Iterator[Plan],
     policy: ConflictPolicy,
     claims: TargetClaims,
-    backends: dict[str, S3Backend],
+    backends: dict[str, Storage],
     options: TransferOptions,
     out: Output,
     dry_run: bool,
@@ -645,7 +646,7 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
 
 def _backends_for(
     records: Sequence[JournalRecord], args: argparse.Namespace, out: Output
-) -> tuple[dict[str, S3Backend], dict[str, str]]:
+) -> tuple[dict[str, Storage], dict[str, str]]:
     """A backend per connection name the records use, and why the others have none.
 
     Connection options on the command line serve every chosen transfer (the journal names a
@@ -659,7 +660,7 @@ def _backends_for(
     if args.connection or args.endpoint or args.profile or args.access_key_id or args.anonymous:
         explicit = resolve(args, out)
     store = ProfileStore()
-    backends: dict[str, S3Backend] = {}
+    backends: dict[str, Storage] = {}
     unresolved: dict[str, str] = {}
     for name in dict.fromkeys(r.connection for r in records):
         if explicit is not None:
@@ -673,7 +674,7 @@ def _backends_for(
                 )
                 continue
             resolved = resolve_source(source, out)
-        backends[name] = S3Backend(resolved.settings, resolved.credentials)
+        backends[name] = open_storage(resolved.settings, resolved.credentials)
     return backends, unresolved
 
 

@@ -13,6 +13,7 @@ from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import KeyNotFound, StorageError
+from cloudbrowser.core.storage import versions_of
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     exact = "" if where.is_folder else where.key
     found = 0
     try:
-        for page in backend.iter_versions(where.bucket, where.key):
+        for page in versions_of(backend).iter_versions(where.bucket, where.key):
             for version in page:
                 if exact and version.key != exact:
                     continue

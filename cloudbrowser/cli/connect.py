@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     # Imported where used: profiles pulls in keyring, which commands without a saved
     # connection never need (start-up time).
     from cloudbrowser.core.profiles import ProfileStore
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 #: The same variables as the window's ``--access-key-id`` (see ``cloudbrowser.__main__``):
 #: secrets never come from the command line, where ``ps`` and shell history show them.
@@ -151,7 +151,7 @@ def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
 
 
 def _resolve_aws(name: str, out: Output) -> Resolved:
-    from cloudbrowser.core.aws_auth import (
+    from cloudbrowser.core.backends.s3.aws_auth import (
         DeviceCode,
         aws_profile,
         sso_device_login,
@@ -180,11 +180,11 @@ def _resolve_aws(name: str, out: Output) -> Resolved:
     return Resolved(settings, None)
 
 
-def open_backend(args: argparse.Namespace, out: Output) -> S3Backend:
-    from cloudbrowser.core.s3 import S3Backend  # boto3: only once a request is coming
+def open_backend(args: argparse.Namespace, out: Output) -> Storage:
+    from cloudbrowser.core.backends import open_storage  # the SDK: only once a request is coming
 
     resolved = resolve(args, out)
-    return S3Backend(resolved.settings, resolved.credentials, mfa_prompter=_ask_mfa)
+    return open_storage(resolved.settings, resolved.credentials, mfa_prompter=_ask_mfa)
 
 
 def _ask_mfa(serial: str) -> str:

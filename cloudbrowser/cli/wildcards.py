@@ -14,7 +14,8 @@ from fnmatch import fnmatchcase
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import KeyNotFound
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import Storage
 
 _WILDCARDS = "*?["
 
@@ -35,9 +36,9 @@ def folder_of_pattern(key: str) -> str:
     return literal[: literal.rfind("/") + 1]
 
 
-def matching(backend: S3Backend, where: Remote) -> Iterator[Entry]:
+def matching(backend: Storage, where: Remote) -> Iterator[Entry]:
     """The objects whose keys match ``where.key``, in the server's order."""
-    for page in backend.iter_pages(where.bucket, literal_prefix(where.key), recursive=True):
+    for page in iter_pages(backend, where.bucket, literal_prefix(where.key), recursive=True):
         for entry in page.objects:
             if fnmatchcase(entry.key, where.key):
                 yield entry

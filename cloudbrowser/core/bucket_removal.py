@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.entries import MultipartUpload, Version
+from cloudbrowser.core.entries import UnfinishedUpload, Version
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
@@ -30,9 +30,10 @@ from cloudbrowser.core.operations import (
     Tally,
     tally,
 )
+from cloudbrowser.core.storage import chunked_uploads_of, versions_of
 
 if TYPE_CHECKING:  # types only; core.s3 loads boto3
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 #: What a server that lacks an API answers (it then has none of what the API lists).
 _UNSUPPORTED = ("NotImplemented", "MethodNotAllowed")
@@ -60,7 +61,7 @@ class BucketCount:
         return not (self.objects or self.versions or self.uploads)
 
 
-def what_remains(backend: S3Backend, bucket: str) -> list[str]:
+def what_remains(backend: Storage, bucket: str) -> list[str]:
     """Which of :data:`OBJECTS`, :data:`VERSIONS`, :data:`UPLOADS` the bucket still holds
     ([] when it is empty), from the first page of each listing.
 
@@ -79,7 +80,7 @@ def what_remains(backend: S3Backend, bucket: str) -> list[str]:
 
 
 def count_bucket(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     cancel: threading.Event | None = None,
     progress: Callable[[Tally], None] | None = None,
@@ -91,7 +92,7 @@ def count_bucket(
     counted = tally(backend, bucket, [OpItem("")], cancel, progress)
     versions = 0
     try:
-        for page in backend.iter_versions(bucket):
+        for page in versions_of(backend).iter_versions(bucket):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Counting was cancelled.")
             versions += sum(1 for v in page if _is_old(v))
@@ -99,7 +100,7 @@ def count_bucket(
         if not _unsupported(error):
             raise
     try:
-        versioned = bool(backend.bucket_versioning(bucket))
+        versioned = bool(versions_of(backend).bucket_versioning(bucket))
     except NoVersioning:
         versioned = False
     uploads = len(unfinished_uploads(backend, bucket))
@@ -107,7 +108,7 @@ def count_bucket(
 
 
 def empty_bucket(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     count: BucketCount,
     cancel: threading.Event | None = None,
@@ -136,19 +137,19 @@ def empty_bucket(
     return operation, abort_uploads(backend, bucket)
 
 
-def abort_uploads(backend: S3Backend, bucket: str) -> list[tuple[str, CloudBrowserError]]:
+def abort_uploads(backend: Storage, bucket: str) -> list[tuple[str, CloudBrowserError]]:
     """Abort every unfinished multipart upload in ``bucket``; returns those that could not
     be aborted, each with its error."""
     failed: list[tuple[str, CloudBrowserError]] = []
     for upload in unfinished_uploads(backend, bucket):
         try:
-            backend.abort_multipart_upload(bucket, upload.key, upload.upload_id)
+            chunked_uploads_of(backend).abort_upload(bucket, upload.key, upload.upload_id)
         except CloudBrowserError as error:
             failed.append((upload.key, error))
     return failed
 
 
-def remove_bucket(backend: S3Backend, bucket: str) -> None:
+def remove_bucket(backend: Storage, bucket: str) -> None:
     """Delete ``bucket`` if it is empty; refuse (StorageError ``BucketNotEmpty``) naming
     what it still holds, without asking the server to decide.
 
@@ -192,19 +193,19 @@ def _is_old(version: Version) -> bool:
     return version.delete_marker or not version.is_latest
 
 
-def _first_versions(backend: S3Backend, bucket: str) -> list[Version]:
+def _first_versions(backend: Storage, bucket: str) -> list[Version]:
     try:
-        return list(next(iter(backend.iter_versions(bucket)), []))
+        return list(next(iter(versions_of(backend).iter_versions(bucket)), []))
     except StorageError as error:
         if not _unsupported(error):
             raise
         return []  # a server that keeps no versions has none left over
 
 
-def unfinished_uploads(backend: S3Backend, bucket: str) -> list[MultipartUpload]:
+def unfinished_uploads(backend: Storage, bucket: str) -> list[UnfinishedUpload]:
     """The bucket's unfinished multipart uploads ([] where the server cannot list them)."""
     try:
-        return backend.list_multipart_uploads(bucket)
+        return chunked_uploads_of(backend).list_unfinished_uploads(bucket)
     except StorageError as error:
         if not _unsupported(error):
             raise

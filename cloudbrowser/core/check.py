@@ -37,16 +37,16 @@ def check_connection(
     settings: ConnectionSettings, credentials: Credentials | None = None, **backend_args: Any
 ) -> CheckResult:
     """Send one request with these settings and say what happened. Never raises except
-    Cancelled (e.g. the user dismissed an MFA prompt). ``backend_args`` go to S3Backend."""
+    Cancelled (e.g. the user dismissed an MFA prompt). ``backend_args`` go to Storage."""
     quick = replace(
         settings,
         max_attempts=1,
         connect_timeout=min(settings.connect_timeout, CHECK_CONNECT_TIMEOUT),
         read_timeout=min(settings.read_timeout, CHECK_READ_TIMEOUT),
     )
-    from cloudbrowser.core.s3 import S3Backend  # loads boto3: only when a check runs
+    from cloudbrowser.core.backends import open_storage  # the SDK: only when a check runs
 
-    backend = S3Backend(quick, credentials, page_size=1, **backend_args)
+    backend = open_storage(quick, credentials, page_size=1, **backend_args)
     try:
         if settings.default_bucket:
             backend.list_page(settings.default_bucket, settings.default_prefix)

@@ -37,6 +37,8 @@ class ConnectionSettings:
     """
 
     name: str = "default"
+    #: The backend that talks to it (``core/backends``: "s3"; "memory" in tests).
+    kind: str = "s3"
     #: ``None`` means AWS S3 itself.
     endpoint_url: str | None = None
     region: str | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.interrupt import interruptible
-from cloudbrowser.core.s3 import MAX_DELETE_BATCH, S3Backend
+from cloudbrowser.core.storage import BatchDelete, Storage
 
 #: DeleteObjects requests in flight at once: enough to hide the round trip, few enough not
 #: to make a server throttle.
@@ -45,7 +45,7 @@ class DeleteResult:
 
 
 def delete_keys(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     keys: Iterable[str],
     *,
@@ -64,7 +64,9 @@ def delete_keys(
     and the result says ``cancelled``.
     """
     result = DeleteResult()
-    use_batches = multi_delete
+    batches = backend if isinstance(backend, BatchDelete) else None
+    use_batches = multi_delete and batches is not None
+    batch_size = backend.features.limits.max_delete_batch
     # Requests in flight are bounded by ``submit``; single deletes fan out in _singles.
     pool = ThreadPoolExecutor(BATCHES_AT_ONCE, thread_name_prefix="delete")
     running: dict[Future[list[tuple[str, CloudBrowserError]]], list[str]] = {}
@@ -99,8 +101,8 @@ def delete_keys(
         while len(running) >= limit:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             settle(done)
-        if use_batches:
-            call = functools.partial(backend.delete_objects, bucket, batch)
+        if use_batches and batches is not None:
+            call = functools.partial(batches.delete_objects, bucket, batch)
         else:
             call = functools.partial(_singles, backend, bucket, batch, cancel)
         if cancel is not None:  # a cancel stops waiting for a slow answer at once
@@ -114,7 +116,7 @@ def delete_keys(
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Deleting was cancelled.")
                 batch.append(key)
-                if len(batch) >= (MAX_DELETE_BATCH if use_batches else SINGLES_AT_ONCE * 4):
+                if len(batch) >= (batch_size if use_batches else SINGLES_AT_ONCE * 4):
                     submit(batch)
                     batch = []
             if batch:
@@ -129,7 +131,7 @@ def delete_keys(
 
 
 def _singles(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     keys: list[str],
     cancel: threading.Event | None = None,

@@ -31,6 +31,7 @@ from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError, UnsafeKey
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.localfs import is_folder
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.transfer_plan import (
     Plan,
     _as_disk_compares,
@@ -41,7 +42,7 @@ from cloudbrowser.core.transfer_plan import (
 )
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 RESERVED = "its name has the form cloudbrowser reserves for temporary files (“.….cbpart-…”)"
 
@@ -136,7 +137,7 @@ class _Held:
 
 
 def stream_downloads(
-    backend: S3Backend,
+    backend: Storage,
     connection: str,
     bucket: str,
     prefix: str,
@@ -154,7 +155,7 @@ def stream_downloads(
     """
     held: list[_Held] = []  # a chain: each one's key starts with the key below it
     try:
-        for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+        for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
             yield _page_plan(page, held, connection, bucket, prefix, base_prefix, claims, cancel)
     except CloudBrowserError:
         # The listing broke off: what it did list is still planned, then the error goes on.

@@ -65,7 +65,7 @@ from cloudbrowser.core.transfers import (
 )
 
 if TYPE_CHECKING:  # a type only: core.s3 loads boto3
-    from cloudbrowser.core.s3 import ObjectReader
+    from cloudbrowser.core.storage import ObjectReader
 
 #: The mark of cloudbrowser's temporary files: ``.<name>.cbpart-<transfer id>[-<n>]``.
 TEMPORARY_MARK = ".cbpart-"

@@ -101,7 +101,7 @@ class UploadedPart:
 
 
 @dataclass(frozen=True, slots=True)
-class MultipartUpload:
+class UnfinishedUpload:
     """An unfinished multipart upload (``ListMultipartUploads``): storage billed, no object."""
 
     bucket: str

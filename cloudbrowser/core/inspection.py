@@ -2,7 +2,7 @@
 
 Pure functions, no I/O: the GUI's Properties, Share and Preview dialogs
 (``gui/inspect_actions.py``) call them on the GUI thread, the storage calls they plan go
-through :class:`~cloudbrowser.core.s3.S3Backend` on a worker.
+through :class:`~cloudbrowser.core.backends.s3.backend.Storage` on a worker.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A thread blocked in a socket read never sees a ``threading.Event``. Two remedies
 two kinds of request:
 
 * a response body being read (a GET): its socket is shut down from the stopping thread
-  (:meth:`~cloudbrowser.core.s3.ObjectReader.abort`), registered in :class:`Interrupts`;
+  (:meth:`~cloudbrowser.core.storage.ObjectReader.abort`), registered in :class:`Interrupts`;
 * a request whose reply is one short document (PUT, UploadPart, CopyObject…): it runs on
   another thread (:func:`interruptible`), and the caller stops waiting for it. The SDK
   offers no way to break it off, so it ends in the background, within the read timeout;

@@ -41,12 +41,14 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
 from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versions_of
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 
 if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
-    from cloudbrowser.core.s3 import ObjectReader, S3Backend
+    from cloudbrowser.core.storage import ObjectReader, Storage
 
 #: CopyObject copies at most 5 GiB in one request; larger objects are copied in parts.
 MAX_COPY = 5 * 1024**3
@@ -138,7 +140,7 @@ class Tally:
 
 
 def iter_sources(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     items: list[OpItem],
     cancel: threading.Event | None = None,
@@ -160,13 +162,13 @@ def iter_sources(
             yield SourceObject(item.source, max(size, 0), etag, item.target)
             continue
         start = len(item.source)
-        for page in backend.iter_pages(bucket, item.source, cancel, recursive=True):
+        for page in iter_pages(backend, bucket, item.source, cancel, recursive=True):
             for e in page.objects:
                 yield SourceObject(e.key, e.size, e.etag, item.target + e.key[start:])
 
 
 def tally(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     items: list[OpItem],
     cancel: threading.Event | None = None,
@@ -228,12 +230,12 @@ class Operation:
 
     def __init__(
         self,
-        backend: S3Backend,
+        backend: Storage,
         kind: OpKind,
         bucket: str,
         items: list[OpItem],
         *,
-        dest_backend: S3Backend | None = None,
+        dest_backend: Storage | None = None,
         dest_bucket: str = "",
         title: str = "",
         workers: int = COPIES_AT_ONCE,
@@ -442,13 +444,13 @@ class Operation:
         1,000) per DeleteObjects request."""
         for item in self.items:
             try:
-                for page in self.backend.iter_versions(self.bucket, item.source):
+                for page in versions_of(self.backend).iter_versions(self.bucket, item.source):
                     if self._cancel.is_set():
                         raise Cancelled("Cancelled.")
                     with self._lock:
                         self._found += len(page)
                         self._found_bytes += sum(v.size for v in page)
-                    failed = self.backend.delete_versions(
+                    failed = versions_of(self.backend).delete_versions(
                         self.bucket, [(v.key, v.version_id) for v in page]
                     )
                     with self._lock:
@@ -565,7 +567,11 @@ class Operation:
             self._copy_in_parts(source)
         else:
             etag = self._request(
-                self.backend.copy_object, self.bucket, source.key, self.dest_bucket, source.target
+                server_copy_of(self.backend).copy_object,
+                self.bucket,
+                source.key,
+                self.dest_bucket,
+                source.target,
             )
             # A single-part object's copy has the same MD5: check it where both are MD5s.
             if is_plain_md5(source.etag) and is_plain_md5(etag) and etag != source.etag:
@@ -575,7 +581,7 @@ class Operation:
         """UploadPartCopy for objects above CopyObject's 5 GiB; the parts are copied by the
         server, one after the other (many objects run at once already)."""
         info = self.backend.head_object(self.bucket, source.key)
-        upload_id = self.dest_backend.create_multipart_upload(
+        upload_id = chunked_uploads_of(self.dest_backend).begin_upload(
             self.dest_bucket, source.target, content_type=info.content_type
         )
         try:
@@ -587,7 +593,7 @@ class Operation:
                 first = n * part
                 last = min(info.size, first + part) - 1
                 etag = self._request(
-                    self.dest_backend.upload_part_copy,
+                    server_copy_of(self.dest_backend).copy_chunk,
                     self.bucket,
                     source.key,
                     self.dest_bucket,
@@ -599,7 +605,7 @@ class Operation:
                     if_match=info.etag,
                 )
                 parts.append((n + 1, etag))
-            self.dest_backend.complete_multipart_upload(
+            chunked_uploads_of(self.dest_backend).commit_upload(
                 self.dest_bucket, source.target, upload_id, parts
             )
         except BaseException:
@@ -639,7 +645,7 @@ class Operation:
                     content_type=reader.content_type,
                 )
                 return
-            upload_id = self.dest_backend.create_multipart_upload(
+            upload_id = chunked_uploads_of(self.dest_backend).begin_upload(
                 self.dest_bucket, source.target, content_type=reader.content_type
             )
             try:
@@ -650,7 +656,7 @@ class Operation:
                     data = self._read_exactly(reader, min(part, size - n * part))
                     whole.update(data)
                     etag = self._request(
-                        self.dest_backend.upload_part,
+                        chunked_uploads_of(self.dest_backend).upload_chunk,
                         self.dest_bucket,
                         source.target,
                         upload_id,
@@ -660,7 +666,7 @@ class Operation:
                     )
                     parts.append((n + 1, etag))
                 self._check_stream(source, whole.hexdigest())
-                self.dest_backend.complete_multipart_upload(
+                chunked_uploads_of(self.dest_backend).commit_upload(
                     self.dest_bucket, source.target, upload_id, parts
                 )
             except BaseException:
@@ -700,7 +706,7 @@ class Operation:
         # The failure being raised is the one to report; "Clean up incomplete uploads"
         # lists an upload whose abort failed too.
         with contextlib.suppress(CloudBrowserError):
-            self.dest_backend.abort_multipart_upload(self.dest_bucket, key, upload_id)
+            chunked_uploads_of(self.dest_backend).abort_upload(self.dest_bucket, key, upload_id)
 
 
 def _close(reader: ObjectReader) -> None:

@@ -10,9 +10,19 @@ a paged listing (objects, versions, multipart uploads, parts) feeds each page to
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+import logging
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from cloudbrowser.core.errors import StorageError
+from cloudbrowser.core.errors import Cancelled, StorageError
+
+if TYPE_CHECKING:
+    from cloudbrowser.core.entries import ListPage
+    from cloudbrowser.core.storage import Storage
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: Consecutive pages with no row after which a listing is stopped. Real servers do send
 #: empty pages that are not the last (S3 may, while it skips keys a listing cannot show;
@@ -80,3 +90,62 @@ class PageGuard:
             detail=detail,
             code="ListingStopped",
         )
+
+
+class PageTooLarge(StorageError):
+    """One reply of a listing is larger than any real page (a backend bounds what it reads
+    of a listing reply and raises this past the bound)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: the listing was stopped.",
+            hint="The server (or a proxy in front of it) is misbehaving.",
+            code="ListingStopped",
+        )
+        self.what = what
+
+
+def stopping(guard: PageGuard, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)`` for one page of ``guard``'s listing; a page too large
+    stops the listing with where it was and how far it got."""
+    try:
+        return call(*args, **kwargs)
+    except PageTooLarge as error:
+        raise guard.stopped(f"{error.what} for “{guard.where}”") from error
+
+
+def iter_pages(
+    storage: Storage,
+    bucket: str,
+    prefix: str = "",
+    cancel: threading.Event | None = None,
+    *,
+    recursive: bool = False,
+) -> Iterator[ListPage]:
+    """All pages of ``storage`` under ``prefix``, one request at a time.
+
+    Checks ``cancel`` before every request and raises Cancelled when it is set. A listing
+    that cannot be progressing (a token seen before, too many empty pages, a page too
+    large) is stopped with StorageError (code ``ListingStopped``).
+    Raises what :meth:`~cloudbrowser.core.storage.Storage.list_page` raises.
+    """
+    guard = PageGuard(f"{bucket}/{prefix}")
+    token = ""
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Listing cancelled.")
+        page = stopping(guard, storage.list_page, bucket, prefix, token, recursive=recursive)
+        guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
+        if page.refused:
+            # Left out of the page; a download or sync names them to the user.
+            log.warning(
+                "The server listed %d key(s) outside %s/%s, left out: %s",
+                len(page.refused),
+                bucket,
+                prefix,
+                ", ".join(repr(k) for k in page.refused[:10]),
+            )
+        yield page
+        if page.is_last:
+            return
+        token = page.next_token

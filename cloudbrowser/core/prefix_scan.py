@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.keys import DELIMITER
+from cloudbrowser.core.paging import iter_pages
 
 # Not imported at run time: the window imports this module (NameMatcher) before it shows,
 # and core.s3 loads boto3 (DESIGN.md §7 start-up bar). A backend is always passed in.
 if TYPE_CHECKING:
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 #: Recursive listings in flight at once while sizing a prefix.
 SCAN_WORKERS = 8
@@ -58,7 +59,7 @@ class PrefixTotals:
 
 
 def scan_prefix(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     prefix: str,
     cancel: threading.Event | None = None,
@@ -73,7 +74,7 @@ def scan_prefix(
     returns the partial totals with ``complete=False``; listings still on the wire are
     abandoned to end on their own.
 
-    Raises what :meth:`S3Backend.list_page` raises (BucketNotFound, AccessDenied, …) for
+    Raises what :meth:`Storage.list_page` raises (BucketNotFound, AccessDenied, …) for
     the first listing that fails; the others are stopped.
     """
     stop = threading.Event()  # tells the pool's listings to stop at their next page
@@ -83,14 +84,14 @@ def scan_prefix(
     objects = size = 0
 
     def recursive(where: str) -> None:
-        for page in backend.iter_pages(bucket, where, stop, recursive=True):
+        for page in iter_pages(backend, bucket, where, stop, recursive=True):
             events.put(("page", (len(page.objects), sum(e.size for e in page.objects))))
 
     def level(where: str, depth: int) -> None:
         """One delimited level: its objects count at once, its sub-prefixes fan out."""
         subs: list[str] = []
         counted = [0, 0]
-        for page in backend.iter_pages(bucket, where, stop):
+        for page in iter_pages(backend, bucket, where, stop):
             n, b = len(page.objects), sum(e.size for e in page.objects)
             counted[0] += n
             counted[1] += b
@@ -189,7 +190,7 @@ class NameMatcher:
 
 
 def search_prefix(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     prefix: str,
     matcher: NameMatcher,
@@ -201,10 +202,10 @@ def search_prefix(
     are not results.
 
     Raises Cancelled when ``cancel`` is set (checked before every page), and what
-    :meth:`S3Backend.list_page` raises.
+    :meth:`Storage.list_page` raises.
     """
     start = len(prefix)
-    for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+    for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
         matches = [
             e
             for e in page.objects

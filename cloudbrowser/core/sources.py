@@ -10,7 +10,7 @@ the GUI thread.
 
 from __future__ import annotations
 
-from cloudbrowser.core.aws_auth import list_aws_profiles
+from cloudbrowser.core.backends.s3.aws_auth import list_aws_profiles
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.profiles import ProfileStore
 

@@ -36,7 +36,8 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import IN_PROGRESS, outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
@@ -92,7 +93,7 @@ def local_files(root: Path, refused: list[tuple[str, str]]) -> dict[str, LocalFi
 
 
 def remote_objects(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     prefix: str,
     refused: list[tuple[str, str]],
@@ -101,7 +102,7 @@ def remote_objects(
     """Objects below ``prefix`` by their key relative to it (folder placeholders left out).
     Keys the server listed outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
-    for page in backend.iter_pages(bucket, prefix, cancel, recursive=True):
+    for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
         refused.extend((key, outside_prefix(prefix)) for key in page.refused)
         for entry in page.objects:
             if not entry.key.endswith(DELIMITER):
@@ -148,7 +149,7 @@ def _md5s(path: Path, part_size: int) -> list[str]:
 
 
 def plan_upload_sync(
-    backend: S3Backend,
+    backend: Storage,
     connection: str,
     root: Path,
     bucket: str,
@@ -203,7 +204,7 @@ class DownloadSync:
 
     def __init__(
         self,
-        backend: S3Backend,
+        backend: Storage,
         connection: str,
         bucket: str,
         prefix: str,
@@ -226,7 +227,7 @@ class DownloadSync:
 
     def pages(self) -> Iterator[SyncPlan]:
         """A plan per listing page: its transfers and its refused keys."""
-        listing = self.backend.iter_pages(self.bucket, self.prefix, self.cancel, recursive=True)
+        listing = iter_pages(self.backend, self.bucket, self.prefix, self.cancel, recursive=True)
         for page in listing:
             plan = SyncPlan()
             plan.refused.extend((key, outside_prefix(self.prefix)) for key in page.refused)

@@ -31,10 +31,11 @@ from cloudbrowser.core.errors import (
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
 from cloudbrowser.core.localfs import is_folder, look_up
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.transfers import TransferRequest
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 #: Why a file found in a folder is not uploaded: it is a download's temporary file.
 IN_PROGRESS = "a download still in progress (cloudbrowser's temporary file)"
@@ -118,7 +119,7 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def plan_uploads(
-    backend: S3Backend,
+    backend: Storage,
     connection: str,
     sources: Sequence[Path],
     bucket: str,
@@ -211,7 +212,7 @@ def _upload_request(
 
 
 def _add_uploads(
-    backend: S3Backend,
+    backend: Storage,
     plan: Plan,
     requests: list[TransferRequest],
     existing: dict[str, Existing],
@@ -240,7 +241,7 @@ def _add_uploads(
         plan.items.append(PlannedTransfer(r, found, renamed))
 
 
-def _head(backend: S3Backend, bucket: str, key: str) -> Existing | None:
+def _head(backend: Storage, bucket: str, key: str) -> Existing | None:
     try:
         info = backend.head_object(bucket, key)
     except KeyNotFound:
@@ -249,7 +250,7 @@ def _head(backend: S3Backend, bucket: str, key: str) -> Existing | None:
 
 
 def _listed(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     prefix: str,
     *,
@@ -257,7 +258,7 @@ def _listed(
     cancel: threading.Event | None,
 ) -> dict[str, Existing]:
     found: dict[str, Existing] = {}
-    for page in backend.iter_pages(bucket, prefix, cancel, recursive=recursive):
+    for page in iter_pages(backend, bucket, prefix, cancel, recursive=recursive):
         for entry in page.objects:
             found[entry.key] = Existing(entry.size, entry.modified)
     return found
@@ -276,7 +277,7 @@ def _renames(name: str) -> Iterable[str]:
 
 
 def plan_downloads(
-    backend: S3Backend,
+    backend: Storage,
     connection: str,
     bucket: str,
     entries: Sequence[Entry],
@@ -368,7 +369,7 @@ def _as_disk_compares(path: Path) -> str:
 
 
 def _objects(
-    backend: S3Backend,
+    backend: Storage,
     bucket: str,
     entries: Sequence[Entry],
     plan: Plan,
@@ -381,7 +382,7 @@ def _objects(
         if not entry.is_prefix:
             yield entry
             continue
-        for page in backend.iter_pages(bucket, entry.key, cancel, recursive=True):
+        for page in iter_pages(backend, bucket, entry.key, cancel, recursive=True):
             plan.refused.extend((key, outside_prefix(entry.key)) for key in page.refused)
             yield from page.objects
 

@@ -36,9 +36,10 @@ from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.interrupt import Interrupts, interruptible
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
+from cloudbrowser.core.storage import chunked_uploads_of
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
-    from cloudbrowser.core.s3 import ObjectReader, S3Backend
+    from cloudbrowser.core.storage import ObjectReader, Storage
 
 T = TypeVar("T")
 
@@ -280,7 +281,7 @@ class RunContext:
     """What an upload or download algorithm gets from the queue."""
 
     transfer: Transfer
-    backend: S3Backend
+    backend: Storage
     journal: Journal
     options: TransferOptions
     parts: ThreadPoolExecutor
@@ -344,7 +345,7 @@ def _close(reader: ObjectReader) -> None:
 
 
 #: A resolver from a connection's name to its backend; raises ConfigError if unknown.
-BackendLookup = Callable[[str], "S3Backend"]
+BackendLookup = Callable[[str], "Storage"]
 
 
 class TransferQueue:
@@ -761,7 +762,9 @@ class TransferQueue:
 
         try:
             if t.direction is Direction.UPLOAD and t.upload_id:
-                self._backends(t.connection).abort_multipart_upload(t.bucket, t.key, t.upload_id)
+                chunked_uploads_of(self._backends(t.connection)).abort_upload(
+                    t.bucket, t.key, t.upload_id
+                )
             elif t.direction is Direction.DOWNLOAD:
                 discard_partial(self.journal, t.id)
         except (CloudBrowserError, OSError) as exc:

@@ -35,6 +35,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.journal import JournalPart
 from cloudbrowser.core.localfs import local_error
+from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.core.transfers import (
     MAX_OBJECT_SIZE,
     RunContext,
@@ -149,7 +150,9 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     done = _parts_kept(ctx, fd, layout)
     if not t.upload_id:
         t.upload_id = ctx.request(
-            lambda: ctx.backend.create_multipart_upload(t.bucket, t.key, content_type=content_type)
+            lambda: chunked_uploads_of(ctx.backend).begin_upload(
+                t.bucket, t.key, content_type=content_type
+            )
         )
         ctx.journal.update(t.id, upload_id=t.upload_id)
     ctx.progress(sum(p.size for p in done.values()))
@@ -165,7 +168,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
         etag = ctx.request(
-            lambda: ctx.backend.upload_part(
+            lambda: chunked_uploads_of(ctx.backend).upload_chunk(
                 t.bucket,
                 t.key,
                 t.upload_id,
@@ -193,7 +196,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
     t.etag = ctx.request(
-        lambda: ctx.backend.complete_multipart_upload(
+        lambda: chunked_uploads_of(ctx.backend).commit_upload(
             t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
         )
     )
@@ -218,7 +221,9 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         ctx.journal.clear_parts(t.id)
         return {}
     try:
-        on_server = ctx.request(lambda: ctx.backend.list_parts(t.bucket, t.key, t.upload_id))
+        on_server = ctx.request(
+            lambda: chunked_uploads_of(ctx.backend).list_chunks(t.bucket, t.key, t.upload_id)
+        )
     except UploadNotFound:
         # Aborted, expired or lost with a server restart: nothing to continue, so starting
         # a new upload does not leave a second one behind.
@@ -262,7 +267,7 @@ def _abort_if_supported(ctx: RunContext) -> None:
     it until it expires it (nothing else can be done, and the new upload must go on)."""
     t = ctx.transfer
     with contextlib.suppress(NotSupported):
-        ctx.backend.abort_multipart_upload(t.bucket, t.key, t.upload_id)
+        chunked_uploads_of(ctx.backend).abort_upload(t.bucket, t.key, t.upload_id)
 
 
 def _check_still_same_file(ctx: RunContext) -> None:

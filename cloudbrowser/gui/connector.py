@@ -20,7 +20,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QUrl, S
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
-from cloudbrowser.core.aws_auth import (
+from cloudbrowser.core.backends.s3.aws_auth import (
     SsoSession,
     aws_profile,
     sso_device_login,

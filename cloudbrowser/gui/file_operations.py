@@ -59,13 +59,14 @@ from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
+from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:  # types only; core.s3 loads boto3 (see gui/service.py)
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
     from cloudbrowser.gui.widgets.main_window import MainWindow
 
 POLL_MS = 100
@@ -813,7 +814,7 @@ class FileOperations(QObject):
         def survey(_job: Job) -> tuple[bool, int]:
             """Versioning, and the unfinished uploads a bucket's listing never shows."""
             try:
-                versioned = bool(backend.bucket_versioning(bucket))
+                versioned = bool(versions_of(backend).bucket_versioning(bucket))
             except NoVersioning:
                 versioned = False
             return versioned, len(bucket_removal.unfinished_uploads(backend, bucket))
@@ -1131,7 +1132,7 @@ def _name_problem(name: str) -> str:
     return ""
 
 
-def _exists(backend: S3Backend, bucket: str, key: str) -> bool:
+def _exists(backend: Storage, bucket: str, key: str) -> bool:
     """Whether an object ``key`` (or, for a prefix, anything below it) exists."""
     if key.endswith("/"):
         page = backend.list_page(bucket, key)

@@ -4,7 +4,7 @@ Every method takes the slots for its results as keyword arguments (``progress``,
 ``succeeded``, ``failed``, ``finished``; see :class:`~cloudbrowser.gui.workers.Handlers`),
 connects them, starts a :class:`~cloudbrowser.gui.workers.Job` and returns it at once; the
 work runs on the pool and the slots run on the GUI thread. Connections are
-registered by id; the service owns one S3Backend (and so one shared botocore client) per
+registered by id; the service owns one Storage (and so one shared botocore client) per
 connection.
 """
 
@@ -16,19 +16,18 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from PySide6.QtCore import QObject, Signal
 
+from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Bucket, ObjectInfo
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.gui.workers import Handlers, Job, JobRunner
 
-# core.s3 is imported when first used (add_connection): importing boto3 costs ~0.1 s, and
-# the window shows before it is needed (gui/app.py; DESIGN.md §7 start-up bar).
+# A backend's package (and its SDK: boto3 costs ~0.1 s) is imported when a connection is
+# first added (core.backends.open_storage): the window shows before it is needed (gui/app.py;
+# DESIGN.md §7 start-up bar).
 if TYPE_CHECKING:
-    from cloudbrowser.core.s3 import S3Backend
-
-#: S3's largest page (core.s3.MAX_PAGE_SIZE, checked equal in tests/gui/test_startup.py):
-#: not imported from there, which would load boto3 before the window shows.
-MAX_PAGE_SIZE = 1000
+    from cloudbrowser.core.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Connection:
 
     id: str
     settings: ConnectionSettings
-    backend: S3Backend
+    backend: Storage
 
     @property
     def name(self) -> str:
@@ -56,7 +55,11 @@ class StorageService(QObject):
     connectionRemoved = Signal(str)
 
     def __init__(
-        self, *, page_size: int = MAX_PAGE_SIZE, max_threads: int = 8, parent: QObject | None = None
+        self,
+        *,
+        page_size: int | None = None,
+        max_threads: int = 8,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.page_size = page_size
@@ -76,9 +79,8 @@ class StorageService(QObject):
         while conn_id in self._connections:
             conn_id = f"{settings.name} ({n})"
             n += 1
-        from cloudbrowser.core.s3 import S3Backend
 
-        backend = S3Backend(
+        backend = open_storage(
             settings, credentials, page_size=self.page_size, mfa_prompter=self.mfa_prompter
         )
         conn = Connection(conn_id, settings, backend)
@@ -128,7 +130,7 @@ class StorageService(QObject):
 
         def work(job: Job) -> int:
             pages = 0
-            for page in backend.iter_pages(bucket, prefix, job.cancel_event):
+            for page in iter_pages(backend, bucket, prefix, job.cancel_event):
                 job.report(page)
                 pages += 1
             return pages

@@ -60,7 +60,7 @@ from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:  # a type only here; core.s3 loads boto3 (see gui/service.py)
-    from cloudbrowser.core.s3 import S3Backend
+    from cloudbrowser.core.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class TransferController(QObject):
         self.ask_conflict: ConflictAsker = self._ask_with_dialog
         service.connectionAdded.connect(self._on_connection_added)
 
-    def _backend(self, conn_id: str) -> S3Backend:
+    def _backend(self, conn_id: str) -> Storage:
         """For the queue's workers: the connection's backend (a dict lookup, thread-safe)."""
         try:
             return self.service.connection(conn_id).backend

@@ -7,7 +7,7 @@ QRunnable subclass: the GUI thread drops its last reference to a job when ``fini
 arrives, which can be before the worker has returned from ``run()``, and a Python
 QRunnable could then be freed under the worker's feet. PySide keeps a callable alive until
 it has run. Cancellation is cooperative: the job's
-function receives the ``Job`` and checks ``job.cancel_event`` (S3Backend.iter_pages does so
+function receives the ``Job`` and checks ``job.cancel_event`` (Storage.iter_pages does so
 between pages). A job never raises into Qt: whatever its function raises becomes exactly one
 ``failed`` emission, then ``finished``.
 """

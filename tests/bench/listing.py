@@ -28,6 +28,7 @@ from pathlib import Path
 from results import ERROR, Result, result
 from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
 
+from cloudbrowser.core.paging import iter_pages
 from tests.local_servers import tool
 
 SUITE = "listing"
@@ -105,8 +106,8 @@ def seed_gui(root: Path, flat_keys: int, small_keys: int = SMALL_KEYS) -> None:
 
 def cloudbrowser_lister(server: Server) -> Callable[[], int]:
     """cloudbrowser's engine; the backend is created and warmed here, outside the timing."""
+    from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
-    from cloudbrowser.core.s3 import S3Backend
 
     backend = S3Backend(
         ConnectionSettings(
@@ -117,7 +118,9 @@ def cloudbrowser_lister(server: Server) -> Callable[[], int]:
     backend.list_buckets()
 
     def count() -> int:
-        return sum(len(page.objects) for page in backend.iter_pages(BUCKET, PREFIX, recursive=True))
+        return sum(
+            len(page.objects) for page in iter_pages(backend, BUCKET, PREFIX, recursive=True)
+        )
 
     return count
 
@@ -418,7 +421,7 @@ def describe(keys: int, runs: int, gui_keys: int = GUI_KEYS) -> str:
     lines = [
         f"listing: full recursive listing of s3://{BUCKET}/{PREFIX} ({keys:,} keys in "
         f"{SUB_PREFIXES} sub-prefixes) on `rclone serve s3` at 127.0.0.1, median of {runs}.",
-        "  cloudbrowser = S3Backend.iter_pages(recursive=True); it and the boto3 paginator "
+        "  cloudbrowser = iter_pages(S3Backend, recursive=True); it and the boto3 paginator "
         "are created and warmed (one list_buckets) before timing, so client creation is not "
         "measured.",
         "  The CLIs are timed as whole processes, start-up included. Client CPU = this "

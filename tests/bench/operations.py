@@ -107,10 +107,10 @@ def _count(client: Any, prefix: str) -> int:
 def cloudbrowser_tool(server: Server) -> Tool:
     """The engine the window and the CLI use (``core.operations.Operation``), in-process,
     with its defaults; the backend is created and warmed before anything is timed."""
+    from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.operations import Operation, OpItem, OpKind
     from cloudbrowser.core.prefix_scan import scan_prefix
-    from cloudbrowser.core.s3 import S3Backend
 
     backend = S3Backend(
         ConnectionSettings(
@@ -147,9 +147,9 @@ def cloudbrowser_tool(server: Server) -> Tool:
 def one_listing_tool(server: Server) -> Tool:
     """The size counted by one recursive listing, page after page (``operations.tally``,
     what the delete confirmation counts with): the baseline of the fan-out."""
+    from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.operations import OpItem, tally
-    from cloudbrowser.core.s3 import S3Backend
 
     backend = S3Backend(
         ConnectionSettings(

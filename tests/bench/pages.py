@@ -53,7 +53,7 @@ CHILD = """
 import json, resource, sys, time
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.backends.s3.backend import S3Backend
 
 url, bucket, op = sys.argv[1:4]
 settings = ConnectionSettings(

@@ -27,6 +27,7 @@ from typing import Any
 from results import ERROR, Result, result
 from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
 
+from cloudbrowser.core.paging import iter_pages
 from tests.local_servers import tool
 
 SUITE = "transfers"
@@ -121,10 +122,10 @@ def cloudbrowser_peer(server: Server, journal: Path) -> Peer:
 
     A transfer counts when it is DONE (verified); anything else is an error.
     """
+    from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.journal import Direction, Journal, State
     from cloudbrowser.core.keys import local_path_for
-    from cloudbrowser.core.s3 import S3Backend
     from cloudbrowser.core.transfers import TransferQueue, TransferRequest
 
     settings = ConnectionSettings(
@@ -166,7 +167,7 @@ def cloudbrowser_peer(server: Server, journal: Path) -> Peer:
                 e.modified,
                 e.etag,
             )
-            for page in backend.iter_pages(BUCKET, str(prefix), recursive=True)
+            for page in iter_pages(backend, BUCKET, str(prefix), recursive=True)
             for e in page.objects
         ]
         run(requests)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.aws_auth import (
+from cloudbrowser.core.backends.s3.aws_auth import (
     aws_profile,
     list_aws_profiles,
     sso_cache_dir,
     sso_session,
     sso_token_valid,
 )
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.check import check_connection
 from cloudbrowser.core.errors import Cancelled, ConfigError, InvalidCredentials
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 from tests.unit.test_sso_login import START_URL, Flow
 

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import (
     BucketNotFound,
@@ -16,7 +17,7 @@ from cloudbrowser.core.errors import (
     KeyNotFound,
     StorageError,
 )
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.paging import iter_pages
 from tests.conftest import S3Server
 from tests.local_servers import free_port
 
@@ -56,7 +57,7 @@ def test_paging_returns_every_key_exactly_once_in_order(server: S3Server) -> Non
     keys = [f"many/k{i:03d}.txt" for i in range(23)] + ["many/sub1/x", "many/sub2/y"]
     server.put(bucket, keys)
     backend = server.backend(page_size=5)
-    pages = list(backend.iter_pages(bucket, "many/"))
+    pages = list(iter_pages(backend, bucket, "many/"))
     assert len(pages) >= 5, "a small page size must produce several pages"
     assert all(len(p.objects) + len(p.prefixes) <= 5 for p in pages)
     objects = [e.key for p in pages for e in p.objects]
@@ -70,7 +71,7 @@ def test_recursive_listing_has_no_prefixes(server: S3Server) -> None:
     bucket = server.bucket()
     keys = ["r/a", "r/b/c", "r/b/d/e", "other"]
     server.put(bucket, keys)
-    pages = list(server.backend(page_size=2).iter_pages(bucket, "r/", recursive=True))
+    pages = list(iter_pages(server.backend(page_size=2), bucket, "r/", recursive=True))
     assert [e.key for p in pages for e in p.objects] == ["r/a", "r/b/c", "r/b/d/e"]
     assert not any(p.prefixes for p in pages)
 
@@ -131,7 +132,7 @@ def test_cancel_stops_between_pages(server: S3Server) -> None:
     cancel = threading.Event()
     seen = 0
     with pytest.raises(Cancelled):
-        for page in server.backend(page_size=3).iter_pages(bucket, "", cancel):
+        for page in iter_pages(server.backend(page_size=3), bucket, "", cancel):
             seen += len(page.objects)
             cancel.set()
     assert seen == 3

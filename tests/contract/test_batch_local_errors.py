@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import ConfigError, LocalFileError
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.localfs import look_up
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import plan_downloads, plan_uploads
 from cloudbrowser.core.transfers import Transfer, TransferQueue
 from tests.conftest import S3Server

@@ -7,10 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.check import check_connection
 from cloudbrowser.core.errors import EndpointUnreachable, InvalidCredentials, TLSError
 from cloudbrowser.core.profiles import Profile, ProfileStore
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 from tests.faults import DenyingProxy
 from tests.local_servers import free_port

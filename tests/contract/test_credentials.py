@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import ConfigError, InvalidCredentials
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 
 

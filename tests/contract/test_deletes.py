@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from cloudbrowser.core import deletes
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 
 

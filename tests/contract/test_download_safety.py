@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cloudbrowser.core import downloads
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.downloads import is_temporary_name, temporary_name
 from cloudbrowser.core.entries import Entry, ListPage, Version
 from cloudbrowser.core.errors import LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, State
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfer_plan import (
     plan_downloads,
     plan_version_download,

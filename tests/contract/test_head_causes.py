@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import AccessDenied, BucketNotFound, InvalidCredentials, KeyNotFound
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request, error_reply
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core import s3
+from cloudbrowser.core.backends.s3 import backend as s3
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import StorageError
-from cloudbrowser.core.paging import MAX_EMPTY_PAGES, MAX_PAGE_ROWS
+from cloudbrowser.core.paging import MAX_EMPTY_PAGES, MAX_PAGE_ROWS, iter_pages
 from cloudbrowser.core.sync import DownloadSync
 from cloudbrowser.core.transfer_plan import plan_downloads
 from tests.conftest import S3Server
@@ -51,7 +51,7 @@ def test_the_same_token_forever_stops_the_listing(hostile_server: S3Server) -> N
 
     backend = hostile_server.backend()
     with pytest.raises(StorageError) as caught:
-        for _page in backend.iter_pages(bucket, "a/", recursive=True):
+        for _page in iter_pages(backend, bucket, "a/", recursive=True):
             assert _listings(front) < 10  # never endless, even if the guard were gone
     error = caught.value
     assert error.code == "ListingStopped"
@@ -74,7 +74,7 @@ def test_fresh_tokens_with_empty_pages_forever_stop_the_listing(hostile_server: 
 
     backend = hostile_server.backend()
     with pytest.raises(StorageError) as caught:
-        for _page in backend.iter_pages(bucket, "a/"):
+        for _page in iter_pages(backend, bucket, "a/"):
             assert _listings(front) <= MAX_EMPTY_PAGES + 5
     assert "keeps returning empty pages" in caught.value.message
     assert _listings(front) == MAX_EMPTY_PAGES
@@ -95,7 +95,7 @@ def test_empty_pages_between_full_ones_are_fine(hostile_server: S3Server) -> Non
         keys = [(f"k{n:03d}", 1)] if n % 10 == 0 else []
         return xml_reply(listing_body(bucket, keys, next_token=str(n + 1)))
 
-    rows = [e.key for page in hostile_server.backend().iter_pages(bucket) for e in page.objects]
+    rows = [e.key for page in iter_pages(hostile_server.backend(), bucket) for e in page.objects]
     assert rows == ["k000", "k010", "k020", "last"]
 
 
@@ -137,7 +137,7 @@ def test_a_repeated_marker_stops_the_unfinished_uploads_listing(hostile_server: 
         )
 
     with pytest.raises(StorageError, match="same page"):
-        hostile_server.backend().list_multipart_uploads(bucket)
+        hostile_server.backend().list_unfinished_uploads(bucket)
 
 
 def test_an_oversize_page_is_refused_unread(hostile_server: S3Server) -> None:
@@ -152,7 +152,7 @@ def test_an_oversize_page_is_refused_unread(hostile_server: S3Server) -> None:
         return xml_reply(huge) if request.is_listing() else None
 
     with pytest.raises(StorageError) as caught:
-        list(hostile_server.backend(max_attempts=3).iter_pages(bucket, "a/"))
+        list(iter_pages(hostile_server.backend(max_attempts=3), bucket, "a/"))
     assert caught.value.code == "ListingStopped"
     assert "larger than 32 MiB" in caught.value.message
     assert f"“{bucket}/a/”" in caught.value.message
@@ -169,7 +169,7 @@ def test_a_page_of_too_many_keys_is_refused(hostile_server: S3Server) -> None:
         return xml_reply(many) if request.is_listing() else None
 
     with pytest.raises(StorageError, match="more than 10,000 keys"):
-        list(hostile_server.backend(max_attempts=3).iter_pages(bucket))
+        list(iter_pages(hostile_server.backend(max_attempts=3), bucket))
     assert _listings(front) == 1
 
 
@@ -185,7 +185,7 @@ def test_keys_outside_the_prefix_are_refused_and_named(hostile_server: S3Server)
     assert [e.key for e in page.prefixes] == []  # "want/" itself, echoed, is dropped
     assert set(page.refused) == {"other/", "wantX/", "top"}
 
-    flat = [p for p in backend.iter_pages(bucket, "want/", recursive=True)]
+    flat = [p for p in iter_pages(backend, bucket, "want/", recursive=True)]
     assert [e.key for p in flat for e in p.objects] == ["want/a.txt", "want/sub/b.txt"]
     assert {k for p in flat for k in p.refused} == {"other/x", "wantX/y", "top"}
 
@@ -229,7 +229,7 @@ def test_a_repeated_part_marker_stops_the_parts_listing(hostile_server: S3Server
         )
 
     with pytest.raises(StorageError) as caught:
-        hostile_server.backend().list_parts(bucket, "big", "u")
+        hostile_server.backend().list_chunks(bucket, "big", "u")
     assert "the same page" in caught.value.message
     assert "stopped after 1 part." in caught.value.message
     assert len(front.requests_matching(lambda r: "uploadId" in r.query)) == 2

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import ConfigError, NotSupported
 from cloudbrowser.core.journal import Direction, Journal, State
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfers import (
     MiB,
     Transfer,
@@ -110,5 +110,5 @@ def test_listing_incomplete_uploads_says_the_server_cannot(
     hostile.rule(lacking("ListMultipartUploads", status=status, code=code))
     for _ in range(2):
         with pytest.raises(NotSupported, match="does not support listing incomplete uploads"):
-            backend.list_multipart_uploads(bucket)
+            backend.list_unfinished_uploads(bucket)
     assert len(hostile.requests_matching(MULTIPART_APIS["ListMultipartUploads"])) == 1

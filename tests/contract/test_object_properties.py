@@ -29,6 +29,7 @@ import pytest
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import Cancelled, ConfigError, KeyNotFound, ObjectChanged
 from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, TEXT_PREVIEW_BYTES
+from cloudbrowser.core.reading import read_range
 from tests.conftest import S3Server
 from tests.local_servers import free_port
 
@@ -116,8 +117,8 @@ def test_replace_metadata_refuses_when_the_object_changed_meanwhile(server: S3Se
 
 
 def test_objects_over_5_gib_are_refused_before_any_request() -> None:
+    from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
-    from cloudbrowser.core.s3 import S3Backend
 
     # Nothing listens there: a request would fail with EndpointUnreachable instead.
     backend = S3Backend(
@@ -181,7 +182,7 @@ def test_tag_calls_are_refused_where_the_provider_has_no_tagging(server: S3Serve
 
 def test_a_presigned_url_fetches_the_object_without_credentials(server: S3Server) -> None:
     bucket = arrange(server)
-    url = server.backend().presign_get(bucket, KEY, 3600)
+    url = server.backend().share_link(bucket, KEY, 3600)
     assert "X-Amz-Expires=3600" in url
     with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.read() == BODY
@@ -195,13 +196,13 @@ def test_an_expired_presigned_url_is_refused(
     server = rclone_server
     bucket = arrange(server)
     backend = server.backend()
-    fresh = backend.presign_get(bucket, KEY, 3600)
+    fresh = backend.share_link(bucket, KEY, 3600)
     with urllib.request.urlopen(fresh, timeout=10) as reply:
         assert reply.read() == BODY
 
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: past)
-    expired = backend.presign_get(bucket, KEY, 3600)
+    expired = backend.share_link(bucket, KEY, 3600)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(expired, timeout=10)
     refused.value.close()
@@ -224,18 +225,18 @@ def test_a_preview_reads_only_its_cap_of_a_large_object(server: S3Server) -> Non
     server.put(bucket, {"data/big-export.csv": big})
     backend = server.backend()
     ranges = _record_ranges(backend)
-    data = backend.read_range(bucket, "data/big-export.csv", 0, TEXT_PREVIEW_BYTES)
+    data = read_range(backend, bucket, "data/big-export.csv", 0, TEXT_PREVIEW_BYTES)
     assert ranges == [f"bytes=0-{TEXT_PREVIEW_BYTES - 1}"]
     assert data == big[:TEXT_PREVIEW_BYTES]
 
     # Near the end fewer bytes come back; past it, none.
-    assert backend.read_range(bucket, "data/big-export.csv", len(big) - 10, 100) == big[-10:]
+    assert read_range(backend, bucket, "data/big-export.csv", len(big) - 10, 100) == big[-10:]
 
 
 def test_reading_a_range_of_an_empty_object_gives_no_bytes(server: S3Server) -> None:
     bucket = server.bucket()
     server.put(bucket, {"data/empty-file.txt": b""})
-    assert server.backend().read_range(bucket, "data/empty-file.txt", 0, 1024) == b""
+    assert read_range(server.backend(), bucket, "data/empty-file.txt", 0, 1024) == b""
 
 
 def test_a_range_read_stops_when_cancelled(server: S3Server) -> None:
@@ -244,7 +245,7 @@ def test_a_range_read_stops_when_cancelled(server: S3Server) -> None:
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        server.backend().read_range(bucket, "data/some-file.bin", 0, 200_000, cancel)
+        read_range(server.backend(), bucket, "data/some-file.bin", 0, 200_000, cancel)
 
 
 def test_a_metadata_copy_keeps_a_public_read_grant(moto_server: S3Server) -> None:

@@ -4,16 +4,17 @@ named per key, copies in parts and copies between two connections."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
 import pytest
 
 from cloudbrowser.core import deletes, operations
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import BucketNotFound, CloudBrowserError, ConfigError
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, tally
-from cloudbrowser.core.s3 import S3Backend
 from tests.conftest import S3Server
 
 
@@ -142,11 +143,13 @@ class CancelAfter(S3Backend):
 def test_cancel_mid_delete_reports_what_was_deleted(
     server: S3Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deletes, "MAX_DELETE_BATCH", 10)
     monkeypatch.setattr(deletes, "BATCHES_AT_ONCE", 1)
     bucket = server.bucket()
     seed(server, bucket, "big/", 60)
     backend = CancelAfter(server.settings(), server.credentials, page_size=10, after=2)
+    limits = dataclasses.replace(backend.features.limits, max_delete_batch=10)
+    small = dataclasses.replace(backend.features, limits=limits)
+    monkeypatch.setattr(CancelAfter, "features", property(lambda _self: small))
     op = Operation(backend, OpKind.DELETE, bucket, [OpItem("big/")])
     backend.operation = op
     result = op.run()

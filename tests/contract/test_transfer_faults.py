@@ -35,6 +35,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import (
     ConfigError,
@@ -44,7 +45,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.keys import local_path_for
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.transfers import (
     MiB,
     Transfer,
@@ -199,7 +200,7 @@ def test_upload_killed_mid_way_resumes_from_the_parts_the_server_has(
     assert record is not None and record.upload_id, "the UploadId is journalled before parts"
     # A running transfer is journalled as queued (both mean "interrupted" after a crash).
     assert record.state is State.QUEUED, "killed: nobody recorded an end"
-    on_server = server.backend().list_parts(bucket, "big.bin", record.upload_id)
+    on_server = server.backend().list_chunks(bucket, "big.bin", record.upload_id)
     assert 1 <= len(on_server) < 6
 
     backend = counting(server)
@@ -218,7 +219,7 @@ def test_upload_killed_mid_way_resumes_from_the_parts_the_server_has(
     # Only the missing parts. The one part in flight at the kill (one at a time here) may
     # still land on the server after the listing above: then the resume finds it there,
     # checks it against the file's MD5 and does not send it again.
-    sent = backend.calls["upload_part"]
+    sent = backend.calls["upload_chunk"]
     assert 6 - len(on_server) - 1 <= sent <= 6 - len(on_server), "only the missing parts"
     assert open_uploads(server, bucket) == []
     assert reader.get(t.id) is not None and reader.parts(t.id) == []
@@ -781,7 +782,7 @@ def test_download_of_hostile_keys_stays_in_the_chosen_folder(
         assert stored == HOSTILE_KEYS + SAFE_KEYS
 
     backend = server.backend()
-    listed = [e for page in backend.iter_pages(bucket, "", recursive=True) for e in page.objects]
+    listed = [e for page in iter_pages(backend, bucket, "", recursive=True) for e in page.objects]
     assert sorted(e.key for e in listed) == sorted(stored)
 
     sandbox = tmp_path / "sandbox"

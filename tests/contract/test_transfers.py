@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend, S3Reader
 from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.errors import ConfigError, IntegrityError
 from cloudbrowser.core.journal import Direction, Journal, State
-from cloudbrowser.core.s3 import ObjectReader, S3Backend
 from cloudbrowser.core.transfers import (
     MiB,
     Transfer,
@@ -42,15 +42,15 @@ class CountingBackend(S3Backend):
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
 
-    def create_multipart_upload(self, *args: Any, **kwargs: Any) -> str:
+    def begin_upload(self, *args: Any, **kwargs: Any) -> str:
         self._count("create_multipart_upload")
-        return super().create_multipart_upload(*args, **kwargs)
+        return super().begin_upload(*args, **kwargs)
 
-    def upload_part(self, *args: Any, **kwargs: Any) -> str:
-        self._count("upload_part")
-        return super().upload_part(*args, **kwargs)
+    def upload_chunk(self, *args: Any, **kwargs: Any) -> str:
+        self._count("upload_chunk")
+        return super().upload_chunk(*args, **kwargs)
 
-    def get_object(self, *args: Any, **kwargs: Any) -> ObjectReader:
+    def get_object(self, *args: Any, **kwargs: Any) -> S3Reader:
         self._count("get_object")
         return super().get_object(*args, **kwargs)
 
@@ -138,7 +138,7 @@ def remote_bytes(server: S3Server, bucket: str, key: str) -> bytes:
 
 
 def open_uploads(server: S3Server, bucket: str) -> list[str]:
-    return [u.key for u in server.backend().list_multipart_uploads(bucket)]
+    return [u.key for u in server.backend().list_unfinished_uploads(bucket)]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -212,13 +212,13 @@ def test_corrupted_download_fails_and_never_takes_the_real_name(
 ) -> None:
     bucket = server.bucket()
     server.put(bucket, {"x.bin": make_file(tmp_path / "x.bin", size)})
-    original = ObjectReader.read
+    original = S3Reader.read
 
-    def flip_first_byte(self: ObjectReader, amount: int) -> bytes:
+    def flip_first_byte(self: S3Reader, amount: int) -> bytes:
         data = original(self, amount)
         return bytes([data[0] ^ 1]) + data[1:] if data else data
 
-    monkeypatch.setattr(ObjectReader, "read", flip_first_byte)
+    monkeypatch.setattr(S3Reader, "read", flip_first_byte)
     target = tmp_path / "out" / "x.bin"
     [t] = run(make_queue(), [download(server, bucket, "x.bin", target)])
     assert t.state is State.FAILED
@@ -263,7 +263,7 @@ def test_paused_upload_resumes_from_the_parts_the_server_has(
     queue.pause([t.id])
     assert queue.wait([t], timeout=30)
     assert t.state is State.PAUSED
-    sent_before = backend.calls["upload_part"]
+    sent_before = backend.calls["upload_chunk"]
     assert len(open_uploads(server, bucket)) == 1
 
     queue.set_options(OPTIONS)
@@ -272,7 +272,7 @@ def test_paused_upload_resumes_from_the_parts_the_server_has(
     assert (t.state, t.error) == (State.DONE, None)
     assert remote_bytes(server, bucket, "big.bin") == data
     assert backend.calls["create_multipart_upload"] == 1, "never a second multipart upload"
-    assert backend.calls["upload_part"] == 5, f"{sent_before} parts before the pause, none twice"
+    assert backend.calls["upload_chunk"] == 5, f"{sent_before} parts before the pause, none twice"
     assert open_uploads(server, bucket) == []
 
 

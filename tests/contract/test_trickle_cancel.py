@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfers import (
     MiB,
     Transfer,

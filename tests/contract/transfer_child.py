@@ -21,10 +21,10 @@ import signal
 import sys
 from pathlib import Path
 
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.journal import Direction, Journal
-from cloudbrowser.core.s3 import S3Backend
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
 
 

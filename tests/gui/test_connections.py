@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from cloudbrowser.core.aws_auth import DeviceCode, SsoSession
+from cloudbrowser.core.backends.s3.aws_auth import DeviceCode, SsoSession
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore

@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMenu
 from pytestqt.qtbot import QtBot
 
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.gui.models.object_list import Column, FolderSize, ObjectListModel
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService

@@ -7,15 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cloudbrowser.core import s3
-from cloudbrowser.gui import service
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_the_service_page_size_is_s3s() -> None:
-    # Duplicated on purpose: importing core.s3 for it would load boto3 before the window.
-    assert service.MAX_PAGE_SIZE == s3.MAX_PAGE_SIZE
 
 
 # Runs the real entry point with the start-up benchmark's hook, and reports which heavy

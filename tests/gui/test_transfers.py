@@ -250,7 +250,7 @@ def test_pause_resume_and_cancel_from_the_panel(
     qtbot.waitUntil(lambda: t.state is State.PAUSED, timeout=WAIT)
     window.transfers.poll()
     assert "Paused" in window.transfers.model.index(0, 6).data()
-    assert [u.key for u in server.backend().list_multipart_uploads(bucket)] == ["big.bin"]
+    assert [u.key for u in server.backend().list_unfinished_uploads(bucket)] == ["big.bin"]
 
     window.transfers.apply_settings(replace(slow, bandwidth_kib=0))
     assert panel.resume_action.isEnabled()
@@ -258,7 +258,7 @@ def test_pause_resume_and_cancel_from_the_panel(
     wait_idle(qtbot, window)
     assert t.state is State.DONE
     assert bucket_contents(server, bucket)["big.bin"] == data
-    assert server.backend().list_multipart_uploads(bucket) == []
+    assert server.backend().list_unfinished_uploads(bucket) == []
 
     # Cancel a second upload half-way: no multipart upload, no object left behind.
     window.transfers.apply_settings(slow)
@@ -275,7 +275,7 @@ def test_pause_resume_and_cancel_from_the_panel(
     panel.cancel_action.trigger()
     wait_idle(qtbot, window)
     assert queue.transfers()[1].state is State.CANCELLED
-    assert server.backend().list_multipart_uploads(bucket) == []
+    assert server.backend().list_unfinished_uploads(bucket) == []
     assert "again/big.bin" not in bucket_contents(server, bucket)
 
     panel.clear_action.trigger()
@@ -407,9 +407,9 @@ def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
     assert "resume" in rows["mine.bin"].text(2)
     dialog.abort([rows["orphan.bin"].data(0, Qt.ItemDataRole.UserRole + 1)])
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=WAIT)
-    assert [u.upload_id for u in server.backend().list_multipart_uploads(bucket)] == [mine]
+    assert [u.upload_id for u in server.backend().list_unfinished_uploads(bucket)] == [mine]
     assert dialog.status.text().startswith("1 incomplete upload(s).")
-    assert orphan not in {u.upload_id for u in server.backend().list_multipart_uploads(bucket)}
+    assert orphan not in {u.upload_id for u in server.backend().list_unfinished_uploads(bucket)}
 
 
 def test_dragging_out_hands_over_verified_copies_once_downloaded(

@@ -11,7 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cloudbrowser.core.s3 import S3Backend
+from cloudbrowser.core.backends.s3.backend import S3Backend
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.demo import BIG_FOLDER, DEMO_CREDENTIALS, VERSIONED_BUCKET, DemoServer
 
 
@@ -57,7 +58,7 @@ def test_demo_images_are_real_images(demo: DemoServer) -> None:
 
 def test_big_folder_pages(demo: DemoServer) -> None:
     backend = S3Backend(demo.settings(), DEMO_CREDENTIALS)
-    pages = list(backend.iter_pages("demo-logs", BIG_FOLDER))
+    pages = list(iter_pages(backend, "demo-logs", BIG_FOLDER))
     assert sum(len(p.objects) for p in pages) == 2_500
     assert len(pages) == 3
     assert [e.key for p in pages for e in p.prefixes] == [f"{BIG_FOLDER}by-hour/"]

@@ -9,8 +9,6 @@ same in-memory pages here (the paging itself is tested against real servers else
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,23 +30,17 @@ class Pages:
         self.size = size
         self.requests = 0
 
-    def iter_pages(
-        self,
-        bucket: str,
-        prefix: str = "",
-        cancel: threading.Event | None = None,
-        *,
-        recursive: bool = False,
-    ) -> Iterator[ListPage]:
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+    ) -> ListPage:
         keys = [k for k in self.keys if k.startswith(prefix)]
         starts = range(0, max(len(keys), 1), self.size)
-        for n, i in enumerate(starts):
-            self.requests += 1
-            objects = [
-                Entry(k, size=len(k), modified=1.0, etag="e") for k in keys[i : i + self.size]
-            ]
-            last = n == len(starts) - 1
-            yield ListPage(objects=objects, next_token="" if last else f"t{n}")
+        n = int(token[1:]) + 1 if token else 0
+        i = starts[n]
+        self.requests += 1
+        objects = [Entry(k, size=len(k), modified=1.0, etag="e") for k in keys[i : i + self.size]]
+        last = n == len(starts) - 1
+        return ListPage(objects=objects, next_token="" if last else f"t{n}")
 
 
 def streamed(keys: set[str], size: int) -> tuple[dict[str, Path], set[str], list[Path]]:

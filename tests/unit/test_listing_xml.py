@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cloudbrowser.core.listing_xml import (
+from cloudbrowser.core.backends.s3.listing import (
     MAX_ROW_ELEMENTS,
     WHOLE_TREE_MAX,
     TooManyRows,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.aws_auth import aws_profile
+from cloudbrowser.core.backends.s3.aws_auth import aws_profile
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.profiles import Profile, ProfileStore
 from cloudbrowser.core.sources import find_source, source_of_connection_name

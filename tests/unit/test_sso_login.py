@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.stub import ANY, Stubber
 from botocore.utils import JSONFileCache, SSOTokenLoader
 
-from cloudbrowser.core.aws_auth import (
+from cloudbrowser.core.backends.s3.aws_auth import (
     DeviceCode,
     SsoSession,
     sso_device_login,

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cloudbrowser.core.aws_auth import AwsProfile, aws_profile, list_aws_profiles
+from cloudbrowser.core.backends.s3.aws_auth import AwsProfile, aws_profile, list_aws_profiles
 from cloudbrowser.core.check import CheckResult, check_connection
 from cloudbrowser.core.connection import AddressingStyle, Credentials
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cloudbrowser.core.entries import MultipartUpload
+from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -77,7 +78,7 @@ class IncompleteUploadsDialog(QDialog):
         bucket = self.bucket
         self.jobs.append(
             self.service.run(
-                lambda _job: backend.list_multipart_uploads(bucket),
+                lambda _job: chunked_uploads_of(backend).list_unfinished_uploads(bucket),
                 f"Listing incomplete uploads in {bucket}",
                 succeeded=self._show,
                 failed=self._failed,
@@ -85,7 +86,7 @@ class IncompleteUploadsDialog(QDialog):
         )
 
     @Slot(object)
-    def _show(self, uploads: list[MultipartUpload]) -> None:
+    def _show(self, uploads: list[UnfinishedUpload]) -> None:
         self.tree.clear()
         locale = QLocale()
         for upload in sorted(uploads, key=lambda u: (u.key, u.initiated)):
@@ -122,7 +123,7 @@ class IncompleteUploadsDialog(QDialog):
         self.status.setText(printable(f"{error_title(error)}: {error.message} {error.hint}"))
 
     def abort_selected(self) -> None:
-        uploads: list[MultipartUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]
+        uploads: list[UnfinishedUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]
         if not uploads:
             return
         answer = QMessageBox.question(
@@ -137,12 +138,12 @@ class IncompleteUploadsDialog(QDialog):
             return
         self.abort(uploads)
 
-    def abort(self, uploads: list[MultipartUpload]) -> None:
+    def abort(self, uploads: list[UnfinishedUpload]) -> None:
         backend = self.service.connection(self.conn_id).backend
 
         def work(_job: Job) -> int:
             for u in uploads:
-                backend.abort_multipart_upload(u.bucket, u.key, u.upload_id)
+                chunked_uploads_of(backend).abort_upload(u.bucket, u.key, u.upload_id)
             return len(uploads)
 
         self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))

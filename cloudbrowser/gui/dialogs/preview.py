@@ -47,6 +47,8 @@ from cloudbrowser.core.inspection import (
     sniff_kind,
 )
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.reading import read_range
+from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -268,9 +270,9 @@ class PreviewDialog(QDialog):
 
         def work(job: Job) -> Preview:
             return build_preview(
-                lambda: backend.object_details(bucket, key),
-                lambda start, length: backend.read_range(
-                    bucket, key, start, length, job.cancel_event
+                lambda: properties_of(backend).object_details(bucket, key),
+                lambda start, length: read_range(
+                    backend, bucket, key, start, length, job.cancel_event
                 ),
                 key,
             )

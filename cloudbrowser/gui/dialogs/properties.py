@@ -54,6 +54,7 @@ from cloudbrowser.core.inspection import (
 )
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import capabilities, preset
+from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
@@ -373,11 +374,11 @@ class PropertiesDialog(QDialog):
         unreadable = self.tr("The tags could not be read: {error}")
 
         def work(_job: Job) -> Loaded:
-            details = backend.object_details(bucket, key)
+            details = properties_of(backend).object_details(bucket, key)
             if not can_tag:
                 return Loaded(details, None, no_tags)
             try:
-                return Loaded(details, backend.get_tags(bucket, key))
+                return Loaded(details, properties_of(backend).get_tags(bucket, key))
             except StorageError as error:
                 # Often a key allowed s3:GetObject but not s3:GetObjectTagging: the other
                 # properties are still worth showing (and editing).
@@ -588,10 +589,10 @@ class PropertiesDialog(QDialog):
             # Tags first: they do not change the object, so if the copy then fails, saving
             # again repeats the same tag write and retries the copy from the same ETag.
             if plan.tags is not None:
-                backend.put_tags(bucket, key, plan.tags)
+                properties_of(backend).put_tags(bucket, key, plan.tags)
             if plan.copy_target is not None:
-                backend.replace_metadata(plan.copy_target)
-            return Loaded(backend.object_details(bucket, key), tags_after, note)
+                properties_of(backend).replace_metadata(plan.copy_target)
+            return Loaded(properties_of(backend).object_details(bucket, key), tags_after, note)
 
         self.saving = True
         self.save_button.setEnabled(False)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
+from cloudbrowser.core.storage import share_links_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
@@ -185,7 +186,9 @@ class ShareDialog(QDialog):
 
         def work(_job: Job) -> tuple[list[str], float]:
             expires_at = time.time() + seconds
-            return [backend.presign_get(bucket, key, seconds) for key in keys], expires_at
+            return [
+                share_links_of(backend).share_link(bucket, key, seconds) for key in keys
+            ], expires_at
 
         self.job = self.service.run(
             work,

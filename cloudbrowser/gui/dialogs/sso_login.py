@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cloudbrowser.core.aws_auth import DeviceCode, SsoSession, sso_device_login
+from cloudbrowser.core.backends.s3.aws_auth import DeviceCode, SsoSession, sso_device_login
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job

@@ -39,6 +39,7 @@ from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
@@ -171,10 +172,10 @@ class VersionsDialog(QDialog):
         bucket, key = self.bucket, self.key
 
         def work(job: Job) -> tuple[str, list[Version]]:
-            state = backend.bucket_versioning(bucket)
+            state = versions_of(backend).bucket_versioning(bucket)
             if not state:  # never turned on: only the current object, no history
                 return state, []
-            return state, backend.object_versions(bucket, key, job.cancel_event)
+            return state, versions_of(backend).object_versions(bucket, key, job.cancel_event)
 
         self._set_busy(self.tr("Loading the versions…"))
         self._job = self.service.run(
@@ -356,7 +357,7 @@ class VersionsDialog(QDialog):
         backend = self.service.connection(self.conn_id).backend
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(
-            lambda _job: backend.restore_version(bucket, key, version_id),
+            lambda _job: versions_of(backend).restore_version(bucket, key, version_id),
             self.tr("Restoring the version…"),
             self.tr("Restored the version of {when} of “{name}”.").format(
                 when=self._when(v), name=leaf_name(key)
@@ -386,7 +387,7 @@ class VersionsDialog(QDialog):
         backend = self.service.connection(self.conn_id).backend
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(
-            lambda _job: backend.delete_version(bucket, key, version_id),
+            lambda _job: versions_of(backend).delete_version(bucket, key, version_id),
             self.tr("Deleting the version…"),
             self.tr("Deleted {what} of “{name}” permanently.").format(
                 what=what, name=leaf_name(key)

@@ -37,14 +37,16 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import InsecureRequestWarning
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
+from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
     Bucket,
     Entry,
     ListPage,
-    MultipartUpload,
     ObjectDetails,
     ObjectInfo,
+    UnfinishedUpload,
     UploadedPart,
     Version,
 )
@@ -71,9 +73,18 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.listing_xml import NotAListing, TooManyRows, parse_list_objects_v2
-from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard
+from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard, PageTooLarge, stopping
 from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.storage import (
+    BatchDelete,
+    ChunkedUploads,
+    Features,
+    ObjectProperties,
+    ServerCopy,
+    ShareLinks,
+    Storage,
+    Versions,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -84,7 +95,7 @@ log = logging.getLogger(__name__)
 
 
 #: The most keys S3 returns in one ListObjectsV2 page.
-MAX_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = LIMITS.max_page
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
 #: An undelete removes at most this many delete markers stacked on one key.
@@ -207,6 +218,10 @@ class S3Backend:
 
     # ── capabilities ────────────────────────────────────────────────────────────────────
 
+    @property
+    def features(self) -> Features:
+        return features(self.settings)
+
     def lacks(self, api: str) -> bool:
         """The server answered that it does not implement ``api`` (e.g. "ListParts")."""
         return api in self._lacking
@@ -277,42 +292,6 @@ class S3Backend:
             return _below(page, prefix)
 
         return _guard(call, bucket=bucket)
-
-    def iter_pages(
-        self,
-        bucket: str,
-        prefix: str = "",
-        cancel: threading.Event | None = None,
-        *,
-        recursive: bool = False,
-    ) -> Iterator[ListPage]:
-        """All pages under ``prefix``, one request at a time.
-
-        Checks ``cancel`` before every request and raises Cancelled when it is set. A
-        listing that cannot be progressing (a token seen before, too many empty pages, a
-        page too large) is stopped with StorageError (code ``ListingStopped``).
-        Raises what :meth:`list_page` raises.
-        """
-        guard = PageGuard(f"{bucket}/{prefix}")
-        token = ""
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Listing cancelled.")
-            page = _stopping(guard, self.list_page, bucket, prefix, token, recursive=recursive)
-            guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
-            if page.refused:
-                # Left out of the page; a download or sync names them to the user.
-                log.warning(
-                    "The server listed %d key(s) outside %s/%s, left out: %s",
-                    len(page.refused),
-                    bucket,
-                    prefix,
-                    ", ".join(repr(k) for k in page.refused[:10]),
-                )
-            yield page
-            if page.is_last:
-                return
-            token = page.next_token
 
     def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
         """Metadata of one object (of one of its versions when ``version_id`` is given).
@@ -497,13 +476,13 @@ class S3Backend:
 
         return _guard(call, bucket=src_bucket, key=src_key)
 
-    def upload_part_copy(
+    def copy_chunk(
         self,
         src_bucket: str,
         src_key: str,
         bucket: str,
         key: str,
-        upload_id: str,
+        session: str,
         number: int,
         first: int,
         last: int,
@@ -522,7 +501,7 @@ class S3Backend:
             params: dict[str, Any] = {
                 "Bucket": bucket,
                 "Key": key,
-                "UploadId": upload_id,
+                "UploadId": session,
                 "PartNumber": number,
                 "CopySource": {"Bucket": src_bucket, "Key": src_key},
                 "CopySourceRange": f"bytes={first}-{last}",
@@ -592,7 +571,7 @@ class S3Backend:
         guard = PageGuard(f"{bucket}/{prefix}", noun="version")
         yield from _pages_below(guard, call, bucket, prefix)
 
-    def presign_get(self, bucket: str, key: str, expires_in: int) -> str:
+    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
 
         No request is sent: the URL is signed locally (it may name a key that does not
@@ -809,7 +788,7 @@ class S3Backend:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Listing versions cancelled.")
-            sent, versions, markers, prefixes, next_key, next_version = _stopping(
+            sent, versions, markers, prefixes, next_key, next_version = stopping(
                 guard,
                 _versioned,
                 functools.partial(call, key_marker, version_marker),
@@ -1055,42 +1034,6 @@ class S3Backend:
             if permission in header
         }
 
-    def read_range(
-        self,
-        bucket: str,
-        key: str,
-        start: int,
-        length: int,
-        cancel: threading.Event | None = None,
-    ) -> bytes:
-        """At most ``length`` bytes of the object from ``start`` (one ranged GET: never
-        more than that is transferred). Fewer bytes come back at the object's end; none
-        past it. Checks ``cancel`` between 64 KiB chunks and raises Cancelled.
-
-        Raises: KeyNotFound, AccessDenied, EndpointUnreachable, RequestTimeout,
-        StorageError (InvalidObjectState for an archived object), Cancelled.
-        """
-        if length <= 0:
-            return b""
-        try:
-            reader = self.get_object(bucket, key, start=start, end=start + length - 1)
-        except StorageError as exc:
-            if exc.code == "InvalidRange":  # ``start`` at or past the end (an empty object)
-                return b""
-            raise
-        chunks: list[bytes] = []
-        got = 0
-        with reader:
-            while got < length:
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("Reading cancelled.")
-                chunk = reader.read(min(64 * 1024, length - got))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                got += len(chunk)
-        return b"".join(chunks)
-
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
     ) -> str:
@@ -1110,7 +1053,7 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
-    def create_multipart_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
+    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
         """Start a multipart upload; returns its UploadId.
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
@@ -1125,8 +1068,8 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
-    def upload_part(
-        self, bucket: str, key: str, upload_id: str, number: int, body: Any, *, content_md5: str
+    def upload_chunk(
+        self, bucket: str, key: str, session: str, number: int, body: Any, *, content_md5: str
     ) -> str:
         """Upload part ``number`` (1-based) of a multipart upload; returns the part's ETag.
 
@@ -1138,7 +1081,7 @@ class S3Backend:
             params: dict[str, Any] = {
                 "Bucket": bucket,
                 "Key": key,
-                "UploadId": upload_id,
+                "UploadId": session,
                 "PartNumber": number,
                 "Body": body,
             }
@@ -1149,14 +1092,14 @@ class S3Backend:
 
         return _guard(call, bucket=bucket, key=key)
 
-    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
+    def list_chunks(self, bucket: str, key: str, session: str) -> list[UploadedPart]:
         """The parts the server holds for an unfinished multipart upload, by number.
 
         Raises: UploadNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
         def call(marker: int) -> tuple[list[UploadedPart], int]:
-            params: dict[str, Any] = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key, "UploadId": session}
             if marker:
                 params["PartNumberMarker"] = marker
             reply = self.client.list_parts(**params)
@@ -1176,7 +1119,7 @@ class S3Backend:
             parts: list[UploadedPart] = []
             marker = 0
             while True:
-                page, marker = _stopping(
+                page, marker = stopping(
                     guard, _guard, functools.partial(call, marker), bucket=bucket, key=key
                 )
                 guard.page(len(page), marker or None)
@@ -1186,8 +1129,8 @@ class S3Backend:
 
         return self._unless_lacking("ListParts", walk, bucket=bucket, key=key)
 
-    def complete_multipart_upload(
-        self, bucket: str, key: str, upload_id: str, parts: Iterable[tuple[int, str]]
+    def commit_upload(
+        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
     ) -> str:
         """Assemble the object from ``(number, etag)`` parts; returns its ETag.
 
@@ -1198,16 +1141,16 @@ class S3Backend:
             reply = self.client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
-                UploadId=upload_id,
+                UploadId=session,
                 MultipartUpload={
-                    "Parts": [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in sorted(parts)]
+                    "Parts": [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in sorted(chunks)]
                 },
             )
             return str(reply.get("ETag", "")).strip('"')
 
         return _guard(call, bucket=bucket, key=key)
 
-    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+    def abort_upload(self, bucket: str, key: str, session: str) -> None:
         """Abort an unfinished upload and free its parts; an unknown upload is not an error.
 
         Raises: NotSupported, AccessDenied, EndpointUnreachable, StorageError.
@@ -1215,20 +1158,20 @@ class S3Backend:
 
         def call() -> None:
             try:
-                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=session)
             except bx.ClientError as exc:
                 if _error_code(exc) != "NoSuchUpload":
                     raise
 
         self._unless_lacking("AbortMultipartUpload", call, bucket=bucket, key=key)
 
-    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[MultipartUpload]:
+    def list_unfinished_uploads(self, bucket: str, prefix: str = "") -> list[UnfinishedUpload]:
         """Every unfinished multipart upload under ``prefix`` (on demand only: DESIGN §3).
 
         Raises: BucketNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
 
-        def call(key_marker: str, upload_marker: str) -> tuple[list[MultipartUpload], str, str]:
+        def call(key_marker: str, upload_marker: str) -> tuple[list[UnfinishedUpload], str, str]:
             params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
             if key_marker:
                 params["KeyMarker"] = key_marker
@@ -1241,7 +1184,7 @@ class S3Backend:
                     return [], "", ""
                 raise
             page = [
-                MultipartUpload(
+                UnfinishedUpload(
                     bucket=bucket,
                     key=str(u["Key"]),
                     upload_id=str(u["UploadId"]),
@@ -1257,7 +1200,7 @@ class S3Backend:
                 str(reply.get("NextUploadIdMarker") or ""),
             )
 
-        def walk() -> list[MultipartUpload]:
+        def walk() -> list[UnfinishedUpload]:
             guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
             return [u for page in _pages_below(guard, call, bucket, prefix) for u in page]
 
@@ -1272,7 +1215,7 @@ class S3Backend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
-    ) -> ObjectReader:
+    ) -> S3Reader:
         """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given); one
         of its versions when ``version_id`` is given (else the current one).
 
@@ -1284,7 +1227,7 @@ class S3Backend:
         RequestTimeout, StorageError. Reading the returned stream raises the same.
         """
 
-        def call() -> ObjectReader:
+        def call() -> S3Reader:
             params: dict[str, Any] = {"Bucket": bucket, "Key": key}
             if start or end is not None:
                 params["Range"] = f"bytes={start}-{'' if end is None else end}"
@@ -1293,7 +1236,7 @@ class S3Backend:
             if version_id:
                 params["VersionId"] = version_id
             reply = self.client.get_object(**params)
-            return ObjectReader(
+            return S3Reader(
                 reply["Body"],
                 size=int(reply.get("ContentLength", 0)),
                 etag=str(reply.get("ETag", "")).strip('"'),
@@ -1314,7 +1257,7 @@ class S3Backend:
         _guard(lambda: self.client.delete_object(Bucket=bucket, Key=key), bucket=bucket, key=key)
 
 
-class ObjectReader:
+class S3Reader:
     """The body of a GET: read it in chunks; errors arrive translated, like every call's."""
 
     def __init__(
@@ -1375,7 +1318,7 @@ class ObjectReader:
     def close(self) -> None:
         self._stream.close()
 
-    def __enter__(self) -> ObjectReader:
+    def __enter__(self) -> S3Reader:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -1431,7 +1374,7 @@ def _parse_listing_fast(
     try:
         page = parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
     except TooManyRows as error:
-        raise _PageTooLarge(f"The server sent a listing page with {error}") from None
+        raise PageTooLarge(f"The server sent a listing page with {error}") from None
     except ET.ParseError as exc:
         if _cut_short(response_dict, body):
             response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
@@ -1444,18 +1387,6 @@ def _parse_listing_fast(
         raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
-
-
-class _PageTooLarge(StorageError):
-    """One reply of a listing is larger than any real page (see _bound_listing_replies)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"{what}: the listing was stopped.",
-            hint="The server (or a proxy in front of it) is misbehaving.",
-            code="ListingStopped",
-        )
-        self.what = what
 
 
 class _Keyed(Protocol):
@@ -1478,7 +1409,7 @@ def _pages_below(
     stops a listing that would never end."""
     key_marker = second_marker = ""
     while True:
-        rows, key_marker, second_marker = _stopping(
+        rows, key_marker, second_marker = stopping(
             guard, _guard, functools.partial(call, key_marker, second_marker), bucket=bucket
         )
         kept = [row for row in rows if row.key.startswith(prefix)]  # nothing outside it
@@ -1486,15 +1417,6 @@ def _pages_below(
         yield kept
         if not key_marker:
             return
-
-
-def _stopping(guard: PageGuard, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``call(*args, **kwargs)`` for one page of ``guard``'s listing; a page too large
-    stops the listing with where it was and how far it got."""
-    try:
-        return call(*args, **kwargs)
-    except _PageTooLarge as error:
-        raise guard.stopped(f"{error.what} for “{guard.where}”") from error
 
 
 class _ReadBody:
@@ -1539,8 +1461,8 @@ def _bound_listing_replies(client: Any) -> None:
 
 
 def _read_bounded(response: Any, limit: int, url: str) -> bytes:
-    """The body of ``response`` (a streaming AWSResponse), or _PageTooLarge past ``limit``."""
-    too_large = _PageTooLarge(
+    """The body of ``response`` (a streaming AWSResponse), or PageTooLarge past ``limit``."""
+    too_large = PageTooLarge(
         f"The server sent a listing page larger than {limit // (1024 * 1024)} MiB "
         "(a real page is a few MiB at most)"
     )
@@ -1990,3 +1912,13 @@ def _translate_client_error(
     return StorageError(
         f"The server refused the request for {where}: {message}", detail=detail, code=code
     )
+
+
+if TYPE_CHECKING:
+    # mypy checks here that S3Backend implements the interface and every capability.
+    def _implements(
+        backend: S3Backend,
+    ) -> tuple[
+        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+    ]:
+        return (backend, backend, backend, backend, backend, backend, backend)

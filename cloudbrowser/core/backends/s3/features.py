@@ -1,0 +1,59 @@
+"""What S3 and each S3-compatible service offer, as :class:`~cloudbrowser.core.storage.Features`.
+
+Plain data, no boto3: the window reads a connection's features (share-link lifetime, copy
+limits) without loading the SDK.
+"""
+
+from __future__ import annotations
+
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.storage import (
+    COMPOSITE,
+    MD5,
+    Features,
+    GiB,
+    Limits,
+    MiB,
+    TiB,
+)
+
+#: Amazon S3's documented limits, which S3-compatible servers take over.
+LIMITS = Limits(
+    min_chunk=5 * MiB,
+    max_chunk=5 * GiB,
+    max_chunks=10_000,
+    max_object=5 * TiB,
+    max_single_put=5 * GiB,
+    # CopyObject copies up to 5 GiB; larger objects are copied in parts (UploadPartCopy).
+    max_server_copy=5 * GiB,
+    # SigV4's longest validity of a presigned URL: 7 days.
+    max_link_seconds=7 * 24 * 3600,
+    max_delete_batch=1000,
+    max_page=1000,
+)
+
+#: Providers whose objects carry ACLs that a copy in place would reset (S3 gives the copy
+#: the default, private ACL). Only these are asked for an object's ACL: rclone serve s3,
+#: for one, takes PutObjectAcl for a PutObject and empties the object.
+_OBJECT_ACL_PROVIDERS = frozenset({"aws", "ceph", "wasabi", "spaces"})
+
+
+def features(settings: ConnectionSettings) -> Features:
+    """The features of an S3 connection: S3's limits and its preset's capability flags."""
+    caps = capabilities(settings)
+    provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
+    return Features(
+        uri_scheme="s3",
+        limits=LIMITS,
+        # The ETag is the MD5 of a single-request object and a checksum of the parts'
+        # MD5s for a multipart one. Full-object CRCs are asked for only where required
+        # (many compatible servers mangle them), so none is counted on here.
+        checksums=frozenset({MD5, COMPOSITE}),
+        batch_delete=caps.multi_object_delete,
+        versions=caps.versioning,
+        tags=caps.tagging,
+        storage_classes=caps.storage_classes,
+        share_links=caps.presigned_urls,
+        object_acls=provider in _OBJECT_ACL_PROVIDERS,
+    )

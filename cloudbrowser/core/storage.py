@@ -1,0 +1,323 @@
+"""The storage interface: what the engine, the window and the CLI may ask of any provider.
+
+Every provider (S3 and the S3-compatible services, Google Cloud Storage, Azure Blob) is one
+class behind :class:`Storage`, in its own package under ``core/backends/``, opened by kind
+through :func:`cloudbrowser.core.backends.open_storage`. Nothing outside a backend's package
+names its class, imports its SDK or asks ``isinstance`` of it (import-linter contracts in
+``pyproject.toml``); what differs between providers is said by :attr:`Storage.features` and
+by which **capability** interfaces below the backend implements.
+
+Path convention (as in rclone's backends): calls take a ``bucket`` (a GCS bucket, an Azure
+container) and a ``key`` or ``prefix`` inside it; a prefix is "" or ends with "/" (see
+``core/keys.py``). Every call may be made from any worker thread at the same time and raises
+only :class:`~cloudbrowser.core.errors.CloudBrowserError` subclasses (the SDK's exceptions
+never escape a backend). Nothing here is called on the GUI thread (docs/architecture.md).
+
+The capability interfaces are ``runtime_checkable`` so the engine can ask "can this backend
+do X" (``isinstance(storage, Versions)``, or :func:`versions_of` and its siblings, which
+raise NotSupported) without naming a provider; whether the *server* does it too is
+:attr:`Features` (a preset's flags, and what the backend learned by asking once).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cloudbrowser.core.connection import ConnectionSettings
+    from cloudbrowser.core.entries import (
+        Bucket,
+        ListPage,
+        ObjectDetails,
+        ObjectInfo,
+        UnfinishedUpload,
+        UploadedPart,
+        Version,
+    )
+    from cloudbrowser.core.errors import CloudBrowserError, NotSupported
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+TiB = 1024 * GiB
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The provider's documented limits, in one place (the engine sizes chunks, refuses a
+    server-side copy and bounds a share link's lifetime by these)."""
+
+    #: Smallest chunk of a chunked upload except the last one.
+    min_chunk: int
+    #: Largest chunk.
+    max_chunk: int
+    #: Most chunks in one upload.
+    max_chunks: int
+    #: Largest object.
+    max_object: int
+    #: Largest object one single request may store (larger ones go in chunks).
+    max_single_put: int
+    #: Largest object one server-side copy request may copy (larger: copied in chunks).
+    max_server_copy: int
+    #: Longest lifetime of a share link, seconds.
+    max_link_seconds: int
+    #: Most keys one batch delete may name.
+    max_delete_batch: int
+    #: Most rows of one listing page.
+    max_page: int
+
+
+#: Checksums a provider may store for an object (:attr:`Features.checksums`).
+MD5 = "md5"
+CRC32C = "crc32c"
+CRC64NVME = "crc64nvme"
+#: A checksum of the chunks' checksums (S3's multipart ETag, GCS's composite CRC32C).
+COMPOSITE = "composite"
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What one connection's backend and server offer; consulted before relying on a
+    capability (rclone's ``Features``). Flags are what the provider documents: where it is
+    vague they are False and the engine takes the safe path."""
+
+    #: The URI scheme of this provider's addresses: ``s3`` (``s3://bucket/key``), ``gs``,
+    #: ``az``.
+    uri_scheme: str
+    limits: Limits
+    #: Checksums the server keeps for objects (names above), strongest first.
+    checksums: frozenset[str]
+    #: Several keys deleted by one request (:class:`BatchDelete`); else one call per key.
+    batch_delete: bool = True
+    #: Versions are kept and can be listed and restored (:class:`Versions`).
+    versions: bool = True
+    #: Objects carry tags (:class:`ObjectProperties` ``get_tags``/``put_tags``).
+    tags: bool = True
+    #: Objects have storage classes or tiers that can be chosen.
+    storage_classes: bool = True
+    #: Share links (presigned URLs, signed URLs, SAS) work.
+    share_links: bool = True
+    #: Per-object ACL grants that a metadata rewrite must carry over.
+    object_acls: bool = False
+
+
+@runtime_checkable
+class ObjectReader(Protocol):
+    """The body of a read: read it in chunks; errors arrive translated, like every call's.
+
+    ``size`` is what the server says it is sending, ``content_range`` the ``(first, last,
+    total)`` of a ranged reply (None for a whole object or a server that ignored the
+    range): the caller compares both with what it asked for.
+    """
+
+    size: int
+    etag: str
+    modified: float
+    content_type: str
+    content_range: tuple[int, int, int] | None
+
+    def read(self, amount: int) -> bytes: ...
+
+    def abort(self) -> None:
+        """Break off a read blocked in another thread at once (it raises Cancelled)."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ObjectReader: ...
+
+    def __exit__(self, *_exc: object) -> None: ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """The calls every provider has."""
+
+    settings: ConnectionSettings
+    #: Keys per listing page (tests use small pages so paging is exercised).
+    page_size: int
+
+    @property
+    def features(self) -> Features: ...
+
+    def list_buckets(self) -> list[Bucket]: ...
+
+    def create_bucket(self, bucket: str, region: str = "") -> None: ...
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty bucket (StorageError code ``BucketNotEmpty`` otherwise)."""
+
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+    ) -> ListPage:
+        """One page directly under ``prefix`` (every key below it with ``recursive``);
+        ``token`` is the previous page's ``next_token``. Keys outside ``prefix`` are left
+        out into ``ListPage.refused``."""
+
+    def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo: ...
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str = "",
+        version_id: str = "",
+    ) -> ObjectReader:
+        """Open bytes ``start``..``end`` (inclusive) of the object. ``if_match`` is the
+        revision (ETag, generation) the caller expects: another one raises ObjectChanged."""
+
+    def put_object(
+        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+    ) -> str:
+        """Store one object in one request (up to ``limits.max_single_put``); returns its
+        revision tag."""
+
+    def delete_object(self, bucket: str, key: str) -> None: ...
+
+
+@runtime_checkable
+class ChunkedUploads(Protocol):
+    """Resumable uploads in numbered chunks (S3 multipart, GCS XML multipart, Azure blocks).
+
+    A **session** is the server's id of one unfinished upload; a chunk's **token** is what
+    the server answered for it (S3's part ETag), needed to commit."""
+
+    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str: ...
+
+    def upload_chunk(
+        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+    ) -> str: ...
+
+    def list_chunks(self, bucket: str, key: str, session: str) -> list[UploadedPart]: ...
+
+    def commit_upload(
+        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+    ) -> str: ...
+
+    def abort_upload(self, bucket: str, key: str, session: str) -> None: ...
+
+    def list_unfinished_uploads(self, bucket: str, prefix: str = "") -> list[UnfinishedUpload]: ...
+
+
+@runtime_checkable
+class ServerCopy(Protocol):
+    """Copies made by the server: no byte passes through here."""
+
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str: ...
+
+    def copy_chunk(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        first: int,
+        last: int,
+        *,
+        if_match: str = "",
+    ) -> str:
+        """Bytes ``first``..``last`` of the source as chunk ``number`` of ``session``."""
+
+
+@runtime_checkable
+class BatchDelete(Protocol):
+    def delete_objects(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete up to ``limits.max_delete_batch`` keys; returns the refused ones."""
+
+
+@runtime_checkable
+class Versions(Protocol):
+    """Object versions and delete markers (S3 versions, GCS generations, Azure versions)."""
+
+    def bucket_versioning(self, bucket: str) -> str: ...
+
+    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]: ...
+
+    def object_versions(
+        self, bucket: str, key: str, cancel: threading.Event | None = None
+    ) -> list[Version]: ...
+
+    def iter_deleted(
+        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+    ) -> Iterator[ListPage]: ...
+
+    def restore_version(self, bucket: str, key: str, version_id: str) -> str: ...
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None: ...
+
+    def delete_versions(
+        self, bucket: str, versions: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]: ...
+
+    def undelete(self, bucket: str, key: str) -> int: ...
+
+
+@runtime_checkable
+class ShareLinks(Protocol):
+    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds."""
+
+
+@runtime_checkable
+class ObjectProperties(Protocol):
+    """Metadata, content headers and tags of one object."""
+
+    def object_details(self, bucket: str, key: str) -> ObjectDetails: ...
+
+    def replace_metadata(self, target: ObjectDetails) -> str: ...
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]: ...
+
+    def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
+
+
+def _lacking(storage: Storage, what: str) -> NotSupported:
+    from cloudbrowser.core.errors import NotSupported
+
+    return NotSupported(
+        f"This kind of storage ({storage.settings.kind}) has no {what}.",
+        hint="The connection's provider does not offer it.",
+    )
+
+
+# One accessor per capability: ``storage`` as that interface, or NotSupported saying what
+# the provider lacks. (To ask without raising, ``isinstance(storage, Versions)``.)
+
+
+def chunked_uploads_of(storage: Storage) -> ChunkedUploads:
+    if isinstance(storage, ChunkedUploads):
+        return storage
+    raise _lacking(storage, "resumable uploads")
+
+
+def server_copy_of(storage: Storage) -> ServerCopy:
+    if isinstance(storage, ServerCopy):
+        return storage
+    raise _lacking(storage, "server-side copy")
+
+
+def versions_of(storage: Storage) -> Versions:
+    if isinstance(storage, Versions):
+        return storage
+    raise _lacking(storage, "versions")
+
+
+def share_links_of(storage: Storage) -> ShareLinks:
+    if isinstance(storage, ShareLinks):
+        return storage
+    raise _lacking(storage, "share links")
+
+
+def properties_of(storage: Storage) -> ObjectProperties:
+    if isinstance(storage, ObjectProperties):
+        return storage
+    raise _lacking(storage, "editable object properties")
