@@ -3,6 +3,7 @@ provider has none (or the server says so), and every refused key reported."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -34,11 +35,14 @@ def remaining(server: S3Server, bucket: str) -> list[str]:
 
 
 def test_batches_of_at_most_the_limit(server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deletes, "MAX_DELETE_BATCH", 10)
     bucket = server.bucket()
     keys = [f"d/{i:03d}" for i in range(25)]
     server.put(bucket, keys)
     backend = Counting(server.settings(), server.credentials)
+    # The batch size is the backend's documented limit (features.limits), made small here.
+    limits = dataclasses.replace(backend.features.limits, max_delete_batch=10)
+    small = dataclasses.replace(backend.features, limits=limits)
+    monkeypatch.setattr(Counting, "features", property(lambda _self: small))
     done: list[int] = []
     result = deletes.delete_keys(backend, bucket, iter(keys), progress=done.append)
     assert result.ok and result.deleted == 25
