@@ -108,6 +108,7 @@ class Transfer:
     #: Download: the ETag of the version being fetched. Upload: the ETag once done.
     etag: str = ""
     part_size: int = 0
+    #: Upload: the server's id of its unfinished chunked upload ("": none begun).
     session: str = ""
     batch: str = ""
     state: State = State.QUEUED
