@@ -143,7 +143,7 @@ def abort_uploads(backend: Storage, bucket: str) -> list[tuple[str, CloudBrowser
     failed: list[tuple[str, CloudBrowserError]] = []
     for upload in unfinished_uploads(backend, bucket):
         try:
-            chunked_uploads_of(backend).abort_upload(bucket, upload.key, upload.upload_id)
+            chunked_uploads_of(backend).abort_upload(bucket, upload.key, upload.session)
         except CloudBrowserError as error:
             failed.append((upload.key, error))
     return failed

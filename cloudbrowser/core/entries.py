@@ -93,20 +93,22 @@ class ObjectInfo:
 
 @dataclass(frozen=True, slots=True)
 class UploadedPart:
-    """One part of a multipart upload as ``ListParts`` reports it."""
+    """One chunk of an unfinished upload as the server lists it (S3: ``ListParts``)."""
 
     number: int
-    etag: str
+    #: What the server answered for the chunk, needed to commit (S3: the part's ETag).
+    token: str
     size: int
 
 
 @dataclass(frozen=True, slots=True)
 class UnfinishedUpload:
-    """An unfinished multipart upload (``ListMultipartUploads``): storage billed, no object."""
+    """An unfinished chunked upload (S3: ``ListMultipartUploads``): storage billed, no object."""
 
     bucket: str
     key: str
-    upload_id: str
+    #: The server's id of the upload (S3: its UploadId).
+    session: str
     #: When it was started, POSIX seconds (UTC); 0.0 when the server does not say.
     initiated: float = 0.0
 

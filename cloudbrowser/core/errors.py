@@ -16,7 +16,7 @@ Hierarchy::
         ├── NotFound
         │   ├── BucketNotFound
         │   ├── KeyNotFound
-        │   └── UploadNotFound    a journalled multipart upload is gone from the server
+        │   └── UploadNotFound    a journalled upload session is gone from the server
         ├── AccessDenied
         ├── InvalidCredentials
         ├── EndpointUnreachable
@@ -129,7 +129,7 @@ class Throttled(StorageError):
 
 
 class UploadNotFound(NotFound):
-    """A multipart upload the journal remembers is gone (aborted, expired, server restarted)."""
+    """An upload session the journal remembers is gone (aborted, expired, server restarted)."""
 
     title = "Upload no longer on the server"
 

@@ -3,9 +3,14 @@
 One SQLite database (standard library ``sqlite3``, WAL) in the user data dir. A row per
 transfer holds everything needed to continue it without the process that started it: the
 connection's name, bucket and key, local path, the source's size and mtime (to notice that
-a file changed meanwhile), the multipart UploadId and the part size. A row per finished
-part holds its ETag and MD5, written *after* the server confirmed the part, so the journal
-never claims more than the server has.
+a file changed meanwhile), the upload's session (the server's id of the unfinished chunked
+upload, S3's UploadId) and the part size. A row per finished part holds its token (what
+the server answered for the chunk, S3's part ETag) and MD5, written *after* the server
+confirmed the part, so the journal never claims more than the server has.
+
+The file's format is numbered (SQLite's ``user_version``, see :data:`VERSION`): opening a
+journal of an earlier format brings it up to date in one transaction; one of a later format
+(written by a newer cloudbrowser) is refused, never changed.
 
 The GUI and the CLI share this file (WAL lets one write while the other reads). Every
 method is thread-safe: transfer workers write from many threads through one connection
@@ -41,8 +46,15 @@ BUSY_TIMEOUT = 5.0
 ADD_CHUNK = 500
 #: Seconds within which finished transfers are written, together (see Journal.finish).
 FLUSH_DELAY = 0.05
+#: The journal's format, kept in SQLite's ``user_version``. 0: every release before issue
+#: 14 (S3's words: ``upload_id``, the parts' ``etag``; columns added as they came, see
+#: _add_missing_columns). 1: the storage interface's words, ``session`` and ``token``.
+VERSION = 1
 
-_SCHEMA = """
+#: The current format, each statement on its own (executescript would commit the
+#: transaction a migration runs in).
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS transfers (
     id          INTEGER PRIMARY KEY,
     direction   TEXT    NOT NULL,            -- 'upload' | 'download'
@@ -54,7 +66,7 @@ CREATE TABLE IF NOT EXISTS transfers (
     mtime       REAL    NOT NULL,            -- upload: the file's; download: the object's
     etag        TEXT    NOT NULL DEFAULT '', -- download: the version being fetched (If-Match)
     part_size   INTEGER NOT NULL DEFAULT 0,  -- 0: one request
-    upload_id   TEXT    NOT NULL DEFAULT '',
+    session     TEXT    NOT NULL DEFAULT '', -- upload: the server's id of the chunked upload
     state       TEXT    NOT NULL,
     error       TEXT    NOT NULL DEFAULT '',
     error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
@@ -64,32 +76,44 @@ CREATE TABLE IF NOT EXISTS transfers (
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS parts (
     transfer_id INTEGER NOT NULL REFERENCES transfers(id) ON DELETE CASCADE,
     number      INTEGER NOT NULL,            -- 1-based, as in S3
-    etag        TEXT    NOT NULL,
+    token       TEXT    NOT NULL,            -- upload: what the server answered for the chunk
     md5         TEXT    NOT NULL,            -- hex MD5 of the part's bytes
     size        INTEGER NOT NULL,
     PRIMARY KEY (transfer_id, number)
-);
-CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state);
--- A download's temporary file, as created: a resume reuses it only if the file at that path
--- is still this one (device and inode, as text: Windows' file ids exceed SQLite's integers).
+)""",
+    "CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state)",
+    # A download's temporary file, as created: a resume reuses it only if the file at that
+    # path is still this one (device and inode, as text: Windows' file ids exceed SQLite's
+    # integers).
+    """
 CREATE TABLE IF NOT EXISTS partials (
     transfer_id INTEGER PRIMARY KEY REFERENCES transfers(id) ON DELETE CASCADE,
     path        TEXT    NOT NULL,
     device      TEXT    NOT NULL,
     inode       TEXT    NOT NULL,
     size        INTEGER NOT NULL             -- its length once preallocated (ranges) or 0
-);
-"""
+)""",
+)
+#: Columns format 1 renamed: (table, the name before, the name now).
+_RENAMED = (("transfers", "upload_id", "session"), ("parts", "etag", "token"))
 
 
 class JournalBusy(CloudBrowserError):
     """Another process kept the journal locked past the busy timeout."""
 
     title = "Journal busy"
+
+
+class JournalTooNew(LocalFileError):
+    """The journal was written by a newer cloudbrowser, in a format this one does not know:
+    it is left exactly as it is (changing it could lose that version's transfers)."""
+
+    title = "Journal from a newer version"
 
 
 class Direction(StrEnum):
@@ -136,7 +160,8 @@ class JournalRecord:
     mtime: float
     etag: str
     part_size: int
-    upload_id: str
+    #: Upload: the server's id of the unfinished chunked upload ("": none begun).
+    session: str
     state: State
     error: str
     batch: str
@@ -150,8 +175,11 @@ class JournalRecord:
 
 @dataclass(frozen=True, slots=True)
 class JournalPart:
+    """A part the server (upload) or the disk (download) has confirmed."""
+
     number: int
-    etag: str
+    #: Upload: what the server answered for the chunk, needed to commit ("" for downloads).
+    token: str
     md5: str
     size: int
 
@@ -171,8 +199,10 @@ class Journal:
 
     def __init__(self, path: Path | None = None, *, busy_timeout: float | None = None) -> None:
         """Open (or create) the journal. A file that is not a journal is moved aside and a
-        fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`).
-        Raises JournalBusy when another process keeps it locked past ``busy_timeout``."""
+        fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`);
+        one of an earlier format is brought up to date. Raises JournalBusy when another
+        process keeps it locked past ``busy_timeout``, JournalTooNew when a newer
+        cloudbrowser wrote it."""
         self.path = path or data_dir() / JOURNAL_FILE
         self._lock = threading.Lock()
         busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
@@ -204,17 +234,50 @@ class Journal:
             self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout
         )
         try:
+            # Before anything that could write: a newer version's journal stays untouched.
+            self._refuse_newer(_version(db))
             db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a
             # lost part row only means that part is sent again.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(_SCHEMA)
-            _add_missing_columns(db)
+            self._bring_up_to_date(db)
         except BaseException:
             db.close()
             raise
         return db
+
+    def _bring_up_to_date(self, db: sqlite3.Connection) -> None:
+        """Create the tables, or migrate a journal of an earlier format, in one transaction.
+
+        The usual open (format current) only reads the version: no write lock, so it never
+        waits for another process. The version is read again under the lock: of two
+        processes opening an old journal at once, the second finds the work done."""
+        if _version(db) == VERSION:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            found = _version(db)
+            self._refuse_newer(found)
+            if found < VERSION:
+                _migrate(db)
+                db.execute(f"PRAGMA user_version = {VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _refuse_newer(self, found: int) -> None:
+        if found <= VERSION:
+            return
+        raise JournalTooNew(
+            f"The transfer journal {self.path} was written by a newer version of "
+            "cloudbrowser; this version cannot use it.",
+            hint="Use the newer cloudbrowser to finish or clear its transfers. To use this "
+            "version instead, move the journal away (its unfinished transfers then cannot "
+            "be resumed here).",
+            detail=f"journal format {found}, this version knows up to {VERSION}",
+        )
 
     def _move_damaged_aside(self, reason: str) -> None:
         """Rename the journal and its ``-wal``/``-shm`` beside themselves (never delete:
@@ -326,7 +389,7 @@ class Journal:
             for r in records:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
-                    " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
+                    " size, mtime, etag, part_size, session, state, error, batch, created,"
                     " updated, error_kind, error_hint, version_id, owner)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -339,7 +402,7 @@ class Journal:
                         r.mtime,
                         r.etag,
                         r.part_size,
-                        r.upload_id,
+                        r.session,
                         r.state.value,
                         r.error,
                         r.batch,
@@ -356,7 +419,7 @@ class Journal:
         return ids
 
     def update(self, transfer_id: int, **fields: object) -> None:
-        """Set columns of one transfer (``state``, ``error``, ``upload_id``, ``etag``...)."""
+        """Set columns of one transfer (``state``, ``error``, ``session``, ``etag``...)."""
         self.flush()
         with self._write() as db:
             _update_in(db, transfer_id, fields, clear_parts=False)
@@ -455,16 +518,16 @@ class Journal:
         self.flush()
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO parts (transfer_id, number, etag, md5, size)"
+                "INSERT OR REPLACE INTO parts (transfer_id, number, token, md5, size)"
                 " VALUES (?,?,?,?,?)",
-                (transfer_id, part.number, part.etag, part.md5, part.size),
+                (transfer_id, part.number, part.token, part.md5, part.size),
             )
 
     def parts(self, transfer_id: int) -> list[JournalPart]:
         self.flush()
         with self._lock:
             rows = self._db.execute(
-                "SELECT number, etag, md5, size FROM parts WHERE transfer_id = ? ORDER BY number",
+                "SELECT number, token, md5, size FROM parts WHERE transfer_id = ? ORDER BY number",
                 (transfer_id,),
             ).fetchall()
         return [JournalPart(*row) for row in rows]
@@ -518,16 +581,32 @@ class Journal:
             db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
 
 
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a format-0 journal (or a new, empty file) to the current format, inside the
+    caller's transaction. Each step looks before it acts, so it is safe to run on a journal
+    any earlier release wrote, whatever columns and tables it had."""
+    for table, before, now in _RENAMED:
+        if before in _columns(db, table):
+            db.execute(f"ALTER TABLE {table} RENAME COLUMN {before} TO {now}")
+    for statement in _SCHEMA:  # tables the journal did not have yet (all, when new)
+        db.execute(statement)
+    _add_missing_columns(db)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Journals written before a column existed get it (with its default)."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(transfers)")}
+    have = _columns(db, "transfers")
     for column in ("error_kind", "error_hint", "version_id", "owner"):
         if column not in have:
-            try:
-                db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
-            except sqlite3.OperationalError as exc:  # another process added it meanwhile
-                if "duplicate column" not in str(exc):
-                    raise
+            db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -580,7 +659,7 @@ def _update_in(
 
 _COLUMNS = (
     "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
-    " upload_id, state, error, batch, error_kind, error_hint, version_id"
+    " session, state, error, batch, error_kind, error_hint, version_id"
 )
 _UPDATABLE = frozenset(
     {
@@ -588,7 +667,7 @@ _UPDATABLE = frozenset(
         "error",
         "error_kind",
         "error_hint",
-        "upload_id",
+        "session",
         "etag",
         "part_size",
         "size",
@@ -613,7 +692,7 @@ def _sql_value(value: object) -> object:
 
 def _record(row: tuple[Any, ...]) -> JournalRecord:
     tid, direction, conn, bucket, key, local, size, mtime = row[:8]
-    etag, psize, uid, state, err, batch, kind, hint, version_id = row[8:]
+    etag, psize, session, state, err, batch, kind, hint, version_id = row[8:]
     return JournalRecord(
         id=int(tid),
         direction=Direction(direction),
@@ -625,7 +704,7 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         mtime=float(mtime),
         etag=str(etag),
         part_size=int(psize),
-        upload_id=str(uid),
+        session=str(session),
         state=State(state),
         error=str(err),
         batch=str(batch),

@@ -581,7 +581,7 @@ class Operation:
         """UploadPartCopy for objects above CopyObject's 5 GiB; the parts are copied by the
         server, one after the other (many objects run at once already)."""
         info = self.backend.head_object(self.bucket, source.key)
-        upload_id = chunked_uploads_of(self.dest_backend).begin_upload(
+        session = chunked_uploads_of(self.dest_backend).begin_upload(
             self.dest_bucket, source.target, content_type=info.content_type
         )
         try:
@@ -592,24 +592,24 @@ class Operation:
                     raise Cancelled("Cancelled.")
                 first = n * part
                 last = min(info.size, first + part) - 1
-                etag = self._request(
+                token = self._request(
                     server_copy_of(self.dest_backend).copy_chunk,
                     self.bucket,
                     source.key,
                     self.dest_bucket,
                     source.target,
-                    upload_id,
+                    session,
                     n + 1,
                     first,
                     last,
                     if_match=info.etag,
                 )
-                parts.append((n + 1, etag))
+                parts.append((n + 1, token))
             chunked_uploads_of(self.dest_backend).commit_upload(
-                self.dest_bucket, source.target, upload_id, parts
+                self.dest_bucket, source.target, session, parts
             )
         except BaseException:
-            self._abort(upload_id, source.target)
+            self._abort(session, source.target)
             raise
         # The parts' ETags are of bytes the server copied, not known here: check the size.
         copy = self.dest_backend.head_object(self.dest_bucket, source.target)
@@ -645,7 +645,7 @@ class Operation:
                     content_type=reader.content_type,
                 )
                 return
-            upload_id = chunked_uploads_of(self.dest_backend).begin_upload(
+            session = chunked_uploads_of(self.dest_backend).begin_upload(
                 self.dest_bucket, source.target, content_type=reader.content_type
             )
             try:
@@ -655,22 +655,22 @@ class Operation:
                         raise Cancelled("Cancelled.")
                     data = self._read_exactly(reader, min(part, size - n * part))
                     whole.update(data)
-                    etag = self._request(
+                    token = self._request(
                         chunked_uploads_of(self.dest_backend).upload_chunk,
                         self.dest_bucket,
                         source.target,
-                        upload_id,
+                        session,
                         n + 1,
                         data,
                         content_md5=content_md5(md5_of(data).digest()),
                     )
-                    parts.append((n + 1, etag))
+                    parts.append((n + 1, token))
                 self._check_stream(source, whole.hexdigest())
                 chunked_uploads_of(self.dest_backend).commit_upload(
-                    self.dest_bucket, source.target, upload_id, parts
+                    self.dest_bucket, source.target, session, parts
                 )
             except BaseException:
-                self._abort(upload_id, source.target)
+                self._abort(session, source.target)
                 raise
 
     def _request(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -702,11 +702,11 @@ class Operation:
                 hint="The object may have changed while it was copied: try again.",
             )
 
-    def _abort(self, upload_id: str, key: str) -> None:
+    def _abort(self, session: str, key: str) -> None:
         # The failure being raised is the one to report; "Clean up incomplete uploads"
         # lists an upload whose abort failed too.
         with contextlib.suppress(CloudBrowserError):
-            chunked_uploads_of(self.dest_backend).abort_upload(self.dest_bucket, key, upload_id)
+            chunked_uploads_of(self.dest_backend).abort_upload(self.dest_bucket, key, session)
 
 
 def _close(reader: ObjectReader) -> None:

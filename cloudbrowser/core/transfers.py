@@ -108,7 +108,8 @@ class Transfer:
     #: Download: the ETag of the version being fetched. Upload: the ETag once done.
     etag: str = ""
     part_size: int = 0
-    upload_id: str = ""
+    #: Upload: the server's id of its unfinished chunked upload ("": none begun).
+    session: str = ""
     batch: str = ""
     state: State = State.QUEUED
     error: CloudBrowserError | None = None
@@ -150,7 +151,7 @@ class Transfer:
             mtime=self.mtime,
             etag=self.etag,
             part_size=self.part_size,
-            upload_id=self.upload_id,
+            session=self.session,
             state=self.state,
             batch=self.batch,
             version_id=self.version_id,
@@ -171,7 +172,7 @@ class Transfer:
             mtime=r.mtime,
             etag=r.etag,
             part_size=r.part_size,
-            upload_id=r.upload_id,
+            session=r.session,
             batch=r.batch,
             state=r.state,
             error=error,
@@ -750,7 +751,7 @@ class TransferQueue:
         done = outcome is State.DONE
         fields: dict[str, object] = {"state": outcome, **error_fields(error)}
         if done:
-            fields.update(etag=t.etag, upload_id="")
+            fields.update(etag=t.etag, session="")
         self.journal.finish(t.id, fields, clear_parts=done)
         with self._lock:
             t.error = error
@@ -761,9 +762,9 @@ class TransferQueue:
         from cloudbrowser.core.downloads import discard_partial
 
         try:
-            if t.direction is Direction.UPLOAD and t.upload_id:
+            if t.direction is Direction.UPLOAD and t.session:
                 chunked_uploads_of(self._backends(t.connection)).abort_upload(
-                    t.bucket, t.key, t.upload_id
+                    t.bucket, t.key, t.session
                 )
             elif t.direction is Direction.DOWNLOAD:
                 discard_partial(self.journal, t.id)
@@ -771,7 +772,7 @@ class TransferQueue:
             # The cancel itself stands; what is left over shows in "Clean up incomplete
             # uploads…" or as a stray hidden temporary file.
             log.warning("could not clean up after cancelling transfer %s: %s", t.id, exc)
-        t.upload_id = ""
+        t.session = ""
         t.bytes_done = 0
-        self.journal.update(t.id, upload_id="")
+        self.journal.update(t.id, session="")
         self.journal.clear_parts(t.id)

@@ -5,10 +5,11 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
 * Small files (up to the part size) go in one PutObject with Content-MD5: the server
   refuses a body whose MD5 differs, and its ETag is compared with the local MD5.
 * Larger files go in parts of ``Transfer.part_size`` on the shared part pool, each with
-  Content-MD5, each journalled once the server confirmed it. On resume the UploadId from
-  the journal is asked for its parts (ListParts): parts the server holds with the ETag the
-  journal recorded are not sent again, and no second multipart upload is ever created
-  while the first one exists. The object's ETag is checked against the composite MD5.
+  Content-MD5, each journalled once the server confirmed it. On resume the session (S3's
+  UploadId) from the journal is asked for its chunks (ListParts): parts the server holds
+  with the token (S3's part ETag) the journal recorded are not sent again, and no second
+  upload is ever begun while the first one exists. The object's ETag is checked against
+  the composite MD5.
 """
 
 from __future__ import annotations
@@ -78,13 +79,13 @@ def _check_unchanged(ctx: RunContext) -> None:
         raise local_error(exc, t.local_path, writing=False) from exc
     if st.st_size == t.size and st.st_mtime == t.mtime:
         return
-    if t.upload_id:
+    if t.session:
         _abort_if_supported(ctx)
-    t.size, t.mtime, t.upload_id = st.st_size, st.st_mtime, ""
+    t.size, t.mtime, t.session = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
     t.part_size = choose_part_size(t.size, ctx.options.part_size) if multipart else 0
     ctx.journal.clear_parts(t.id)
-    ctx.journal.update(t.id, size=t.size, mtime=t.mtime, upload_id="", part_size=t.part_size)
+    ctx.journal.update(t.id, size=t.size, mtime=t.mtime, session="", part_size=t.part_size)
 
 
 def _read(fd: int, t: Transfer, length: int, offset: int) -> bytes:
@@ -148,13 +149,13 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     t = ctx.transfer
     layout = _Layout(t.size, t.part_size)
     done = _parts_kept(ctx, fd, layout)
-    if not t.upload_id:
-        t.upload_id = ctx.request(
+    if not t.session:
+        t.session = ctx.request(
             lambda: chunked_uploads_of(ctx.backend).begin_upload(
                 t.bucket, t.key, content_type=content_type
             )
         )
-        ctx.journal.update(t.id, upload_id=t.upload_id)
+        ctx.journal.update(t.id, session=t.session)
     ctx.progress(sum(p.size for p in done.values()))
 
     abort = threading.Event()
@@ -167,24 +168,24 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         data = _read(fd, t, length, offset)
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
-        etag = ctx.request(
+        token = ctx.request(
             lambda: chunked_uploads_of(ctx.backend).upload_chunk(
                 t.bucket,
                 t.key,
-                t.upload_id,
+                t.session,
                 number,
                 data,
                 content_md5=content_md5(digest.digest()) if digest else "",
             )
         )
         md5 = digest.hexdigest() if digest else ""
-        if digest and is_plain_md5(etag) and etag.lower() != md5:
+        if digest and is_plain_md5(token) and token.lower() != md5:
             raise IntegrityError(
                 f"The server stored different bytes for part {number} of “{t.key}”.",
                 hint="Retry: the part is sent again.",
-                detail=f"local MD5 {md5}, server ETag {etag}",
+                detail=f"local MD5 {md5}, server ETag {token}",
             )
-        part = JournalPart(number, etag, md5, length)
+        part = JournalPart(number, token, md5, length)
         ctx.journal.add_part(t.id, part)
         ctx.progress(length)
         return part
@@ -197,7 +198,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     parts = [done[n] for n in range(1, layout.count + 1)]
     t.etag = ctx.request(
         lambda: chunked_uploads_of(ctx.backend).commit_upload(
-            t.bucket, t.key, t.upload_id, [(p.number, p.etag) for p in parts]
+            t.bucket, t.key, t.session, [(p.number, p.token) for p in parts]
         )
     )
     if not ctx.options.verify or any(not p.md5 for p in parts):
@@ -217,12 +218,12 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
 def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalPart]:
     """Parts of the journalled upload the server still holds with the expected content."""
     t = ctx.transfer
-    if not t.upload_id:
+    if not t.session:
         ctx.journal.clear_parts(t.id)
         return {}
     try:
         on_server = ctx.request(
-            lambda: chunked_uploads_of(ctx.backend).list_chunks(t.bucket, t.key, t.upload_id)
+            lambda: chunked_uploads_of(ctx.backend).list_chunks(t.bucket, t.key, t.session)
         )
     except UploadNotFound:
         # Aborted, expired or lost with a server restart: nothing to continue, so starting
@@ -244,21 +245,21 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         if part.size and part.size != length:
             continue
         mine = journalled.get(part.number)
-        if mine is not None and mine.etag == part.etag and (mine.md5 or not ctx.options.verify):
+        if mine is not None and mine.token == part.token and (mine.md5 or not ctx.options.verify):
             kept[part.number] = mine
-        elif is_plain_md5(part.etag):
+        elif is_plain_md5(part.token):
             # Sent, but the process died before journalling it: keep it if the bytes match.
             md5 = md5_of(_read(fd, t, length, offset)).hexdigest()
-            if md5 == part.etag.lower():
-                kept[part.number] = JournalPart(part.number, part.etag, md5, length)
+            if md5 == part.token.lower():
+                kept[part.number] = JournalPart(part.number, part.token, md5, length)
                 ctx.journal.add_part(t.id, kept[part.number])
     return kept
 
 
 def _forget_upload(ctx: RunContext) -> None:
     t = ctx.transfer
-    t.upload_id = ""
-    ctx.journal.update(t.id, upload_id="")
+    t.session = ""
+    ctx.journal.update(t.id, session="")
     ctx.journal.clear_parts(t.id)
 
 
@@ -267,7 +268,7 @@ def _abort_if_supported(ctx: RunContext) -> None:
     it until it expires it (nothing else can be done, and the new upload must go on)."""
     t = ctx.transfer
     with contextlib.suppress(NotSupported):
-        chunked_uploads_of(ctx.backend).abort_upload(t.bucket, t.key, t.upload_id)
+        chunked_uploads_of(ctx.backend).abort_upload(t.bucket, t.key, t.session)
 
 
 def _check_still_same_file(ctx: RunContext) -> None:

@@ -14,6 +14,8 @@ Signals:
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -35,7 +37,14 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
-from cloudbrowser.core.journal import Direction, Journal, JournalBusy, State
+from cloudbrowser.core.journal import (
+    JOURNAL_FILE,
+    Direction,
+    Journal,
+    JournalBusy,
+    JournalTooNew,
+    State,
+)
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -112,7 +121,12 @@ class TransferController(QObject):
         self.messages = messages
         self.window = window
         self.settings = TransferSettings.load()
-        self.queue = TransferQueue(self._backend, journal or Journal(), self.settings.options())
+        #: A newer cloudbrowser's journal, left alone (said at restore()), and the folder of
+        #: the journal this window uses meanwhile.
+        self._refused: JournalTooNew | None = None
+        self._scratch: Path | None = None
+        journal = journal or self._open_journal()
+        self.queue = TransferQueue(self._backend, journal, self.settings.options())
         self.model = TransferListModel(self)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -428,9 +442,26 @@ class TransferController(QObject):
         self.queue.forget_finished()
         self.model.remove_where({t.id for t in self.queue.transfers()})
 
+    def _open_journal(self) -> Journal:
+        """The user's journal; if a newer cloudbrowser wrote it, one of this window's own
+        (this version must not write the other's), which its transfers do not outlive."""
+        try:
+            return Journal()
+        except JournalTooNew as error:
+            until = self.tr(
+                "Until then, transfers started in this window cannot be resumed once it closes."
+            )
+            self._refused = JournalTooNew(
+                error.message, hint=f"{error.hint} {until}", detail=error.detail
+            )
+            self._scratch = Path(tempfile.mkdtemp(prefix="cloudbrowser-journal-"))
+            return Journal(self._scratch / JOURNAL_FILE)
+
     def restore(self) -> list[Transfer]:
         """Show what a previous run left unfinished; continue what was interrupted as soon
         as its connection is open (what the user paused stays paused)."""
+        if self._refused is not None:
+            self.messages.major(self._refused)
         try:
             restored = self.queue.restore()
         except JournalBusy as error:  # another cloudbrowser stuck mid-write: start anyway
@@ -528,6 +559,8 @@ class TransferController(QObject):
         finished = self.queue.shutdown(timeout=3.0)
         if finished:  # else a worker may still write its last part to the journal
             self.queue.journal.close()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
         return finished
 
 

@@ -175,7 +175,7 @@ def test_resume_continues_a_put_killed_mid_way(cli: Cli, server: S3Server, tmp_p
     child.communicate(timeout=10)
     [record] = Journal().unfinished()
     # Running transfers are journalled as queued: both mean "interrupted" after a kill.
-    assert record.state is State.QUEUED and record.upload_id, "killed: nobody recorded an end"
+    assert record.state is State.QUEUED and record.session, "killed: nobody recorded an end"
 
     listed = cli("resume", connect=False)
     assert [(r["id"], r["state"]) for r in listed.records()] == [(record.id, "interrupted")]
@@ -190,7 +190,7 @@ def test_ctrl_c_keeps_the_transfer_for_resume(cli: Cli, server: S3Server, tmp_pa
     assert "cloudbrowser resume --all" in err.decode()
     assert "Traceback" not in err.decode()
     [record] = Journal().unfinished()
-    assert record.state is State.QUEUED and record.upload_id
+    assert record.state is State.QUEUED and record.session
     resume_and_check(cli, server, bucket, tmp_path / "big.bin")
 
 

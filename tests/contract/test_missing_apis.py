@@ -66,7 +66,7 @@ def failed_upload(
     server.hostile.rule(refuse_last_part)
     [t] = queue.add([request])
     assert queue.wait([t], timeout=60)
-    assert t.state is State.FAILED and t.upload_id, "the upload stopped half-way"
+    assert t.state is State.FAILED and t.session, "the upload stopped half-way"
     server.hostile.clear_rules()
     return t, data
 

@@ -197,17 +197,17 @@ def test_upload_killed_mid_way_resumes_from_the_parts_the_server_has(
     kill_when_parts_journalled(child, reader, transfer_id=1)
 
     record = reader.get(1)
-    assert record is not None and record.upload_id, "the UploadId is journalled before parts"
+    assert record is not None and record.session, "the UploadId is journalled before parts"
     # A running transfer is journalled as queued (both mean "interrupted" after a crash).
     assert record.state is State.QUEUED, "killed: nobody recorded an end"
-    on_server = server.backend().list_chunks(bucket, "big.bin", record.upload_id)
+    on_server = server.backend().list_chunks(bucket, "big.bin", record.session)
     assert 1 <= len(on_server) < 6
 
     backend = counting(server)
     queue = queue_on(backend, Journal(journal_path), OPTIONS)
     queues.append(queue)
     [t] = queue.restore()
-    assert (t.state, t.key, t.upload_id) == (State.PAUSED, "big.bin", record.upload_id)
+    assert (t.state, t.key, t.session) == (State.PAUSED, "big.bin", record.session)
     assert backend.calls == {}, "restoring sends nothing"
     queue.resume([t.id])
     assert queue.wait([t], timeout=60)
@@ -562,7 +562,7 @@ def test_upload_survives_the_server_dying_and_coming_back(
     assert t.error.message == "Cannot connect to the server."
     record = queue.journal.get(t.id)
     assert record is not None and record.state is State.FAILED
-    assert record.upload_id == t.upload_id != "", "resumable: the journal keeps the UploadId"
+    assert record.session == t.session != "", "resumable: the journal keeps the UploadId"
     assert queue.journal.parts(t.id), "and the parts that were confirmed"
     # After a restart the failure reads back as what it was: retryable, with its hint.
     restored = Transfer.from_record(record).error

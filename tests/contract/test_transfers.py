@@ -364,7 +364,7 @@ def test_upload_whose_multipart_upload_vanished_starts_a_new_one(
     queue.pause([t.id])
     assert queue.wait([t], timeout=30)
     # Someone ran "clean up incomplete uploads" (or the upload expired) meanwhile.
-    server.client.abort_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=t.upload_id)
+    server.client.abort_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=t.session)
 
     queue.set_options(OPTIONS)
     queue.resume([t.id])

@@ -407,9 +407,9 @@ def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
     assert "resume" in rows["mine.bin"].text(2)
     dialog.abort([rows["orphan.bin"].data(0, Qt.ItemDataRole.UserRole + 1)])
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=WAIT)
-    assert [u.upload_id for u in server.backend().list_unfinished_uploads(bucket)] == [mine]
+    assert [u.session for u in server.backend().list_unfinished_uploads(bucket)] == [mine]
     assert dialog.status.text().startswith("1 incomplete upload(s).")
-    assert orphan not in {u.upload_id for u in server.backend().list_unfinished_uploads(bucket)}
+    assert orphan not in {u.session for u in server.backend().list_unfinished_uploads(bucket)}
 
 
 def test_dragging_out_hands_over_verified_copies_once_downloaded(

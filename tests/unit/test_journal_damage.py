@@ -19,7 +19,7 @@ from cloudbrowser.core.local_state import DAMAGED_SUFFIX
 def record(key: str = "k") -> JournalRecord:
     return JournalRecord(
         id=0, direction=Direction.DOWNLOAD, connection="c", bucket="b", key=key,
-        local_path=Path("/tmp") / key, size=1, mtime=0.0, etag="", part_size=0, upload_id="",
+        local_path=Path("/tmp") / key, size=1, mtime=0.0, etag="", part_size=0, session="",
         state=State.PAUSED, error="", batch="",
     )  # fmt: skip
 

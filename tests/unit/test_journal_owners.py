@@ -28,7 +28,7 @@ def record(key, state):
     return JournalRecord(
         id=0, direction=Direction.DOWNLOAD, connection="c", bucket="b", key=key,
         local_path=Path("/tmp") / key, size=1, mtime=0.0, etag="", part_size=0,
-        upload_id="", state=state, error="", batch="",
+        session="", state=state, error="", batch="",
     )
 journal = Journal(Path(sys.argv[1]))
 journal.add([record("running-there", State.QUEUED), record("paused-there", State.PAUSED)])
@@ -40,7 +40,7 @@ sys.stdin.read()
 def record(key: str, state: State) -> JournalRecord:
     return JournalRecord(
         id=0, direction=Direction.DOWNLOAD, connection="c", bucket="b", key=key,
-        local_path=Path("/tmp") / key, size=1, mtime=0.0, etag="", part_size=0, upload_id="",
+        local_path=Path("/tmp") / key, size=1, mtime=0.0, etag="", part_size=0, session="",
         state=state, error="", batch="",
     )  # fmt: skip
 

@@ -98,7 +98,7 @@ class IncompleteUploadsDialog(QDialog):
                 if upload.initiated
                 else ""
             )
-            mine = upload.upload_id in self.resumable
+            mine = upload.session in self.resumable
             note = self.tr("in the Transfers panel: resume it there") if mine else ""
             item = QTreeWidgetItem([printable(upload.key), started, note])
             item.setData(0, _UPLOAD, upload)
@@ -143,7 +143,7 @@ class IncompleteUploadsDialog(QDialog):
 
         def work(_job: Job) -> int:
             for u in uploads:
-                chunked_uploads_of(backend).abort_upload(u.bucket, u.key, u.upload_id)
+                chunked_uploads_of(backend).abort_upload(u.bucket, u.key, u.session)
             return len(uploads)
 
         self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))

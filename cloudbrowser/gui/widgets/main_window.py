@@ -842,7 +842,7 @@ class MainWindow(QMainWindow):
             return
         from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 
-        resumable = {t.upload_id for t in self.transfers.queue.transfers() if t.upload_id}
+        resumable = {t.session for t in self.transfers.queue.transfers() if t.session}
         # Kept (not deleted on close): its listing job may still report to it.
         self.cleanup_dialog = IncompleteUploadsDialog(
             self.service, self.messages, current.connection, current.bucket, resumable, self

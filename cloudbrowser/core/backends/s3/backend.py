@@ -1106,7 +1106,7 @@ class S3Backend:
             page = [
                 UploadedPart(
                     number=int(p["PartNumber"]),
-                    etag=str(p.get("ETag", "")).strip('"'),
+                    token=str(p.get("ETag", "")).strip('"'),
                     size=int(p.get("Size", 0)),
                 )
                 for p in reply.get("Parts", [])
@@ -1187,7 +1187,7 @@ class S3Backend:
                 UnfinishedUpload(
                     bucket=bucket,
                     key=str(u["Key"]),
-                    upload_id=str(u["UploadId"]),
+                    session=str(u["UploadId"]),
                     initiated=_timestamp(u.get("Initiated")),
                 )
                 for u in reply.get("Uploads", [])

@@ -1,0 +1,635 @@
+"""The transfer journal: what is being transferred, survives a crash, a kill or a restart.
+
+One SQLite database (standard library ``sqlite3``, WAL) in the user data dir. A row per
+transfer holds everything needed to continue it without the process that started it: the
+connection's name, bucket and key, local path, the source's size and mtime (to notice that
+a file changed meanwhile), the multipart UploadId and the part size. A row per finished
+part holds its ETag and MD5, written *after* the server confirmed the part, so the journal
+never claims more than the server has.
+
+The GUI and the CLI share this file (WAL lets one write while the other reads). Every
+method is thread-safe: transfer workers write from many threads through one connection
+guarded by a lock (writes are a few per part, far below SQLite's limits).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cloudbrowser.core import owners
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.local_state import DamagedFile, move_aside, report
+from cloudbrowser.core.paths import data_dir
+
+JOURNAL_FILE = "transfers.sqlite3"
+#: Seconds to wait for another process's write (the window's and the CLI's transactions
+#: last milliseconds; longer means a stuck process): then JournalBusy.
+BUSY_TIMEOUT = 5.0
+#: Rows added per transaction (see Journal.add).
+ADD_CHUNK = 500
+#: Seconds within which finished transfers are written, together (see Journal.finish).
+FLUSH_DELAY = 0.05
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS transfers (
+    id          INTEGER PRIMARY KEY,
+    direction   TEXT    NOT NULL,            -- 'upload' | 'download'
+    connection  TEXT    NOT NULL,            -- the connection's name
+    bucket      TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    local_path  TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime       REAL    NOT NULL,            -- upload: the file's; download: the object's
+    etag        TEXT    NOT NULL DEFAULT '', -- download: the version being fetched (If-Match)
+    part_size   INTEGER NOT NULL DEFAULT 0,  -- 0: one request
+    upload_id   TEXT    NOT NULL DEFAULT '',
+    state       TEXT    NOT NULL,
+    error       TEXT    NOT NULL DEFAULT '',
+    error_kind  TEXT    NOT NULL DEFAULT '', -- the error's class in core/errors.py
+    error_hint  TEXT    NOT NULL DEFAULT '', -- what the user can do about it
+    version_id  TEXT    NOT NULL DEFAULT '', -- download: of an older version ('' = current)
+    owner       TEXT    NOT NULL DEFAULT '', -- queued/running: the process's token (owners.py)
+    batch       TEXT    NOT NULL DEFAULT '',
+    created     REAL    NOT NULL,
+    updated     REAL    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parts (
+    transfer_id INTEGER NOT NULL REFERENCES transfers(id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,            -- 1-based, as in S3
+    etag        TEXT    NOT NULL,
+    md5         TEXT    NOT NULL,            -- hex MD5 of the part's bytes
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (transfer_id, number)
+);
+CREATE INDEX IF NOT EXISTS transfers_state ON transfers(state);
+-- A download's temporary file, as created: a resume reuses it only if the file at that path
+-- is still this one (device and inode, as text: Windows' file ids exceed SQLite's integers).
+CREATE TABLE IF NOT EXISTS partials (
+    transfer_id INTEGER PRIMARY KEY REFERENCES transfers(id) ON DELETE CASCADE,
+    path        TEXT    NOT NULL,
+    device      TEXT    NOT NULL,
+    inode       TEXT    NOT NULL,
+    size        INTEGER NOT NULL             -- its length once preallocated (ranges) or 0
+);
+"""
+
+
+class JournalBusy(CloudBrowserError):
+    """Another process kept the journal locked past the busy timeout."""
+
+    title = "Journal busy"
+
+
+class Direction(StrEnum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+
+
+class State(StrEnum):
+    """A transfer's state. Only DONE means "arrived and verified"."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will happen to it without the user asking (retry is a new start)."""
+        return self in (State.DONE, State.CANCELLED, State.SKIPPED)
+
+    @property
+    def unfinished(self) -> bool:
+        return not self.finished
+
+
+#: States that mean "a worker was on it": after a restart they are interrupted, not running.
+_ACTIVE = (State.QUEUED.value, State.RUNNING.value)
+
+
+@dataclass(slots=True)
+class JournalRecord:
+    """A transfer as the journal stores it."""
+
+    id: int
+    direction: Direction
+    connection: str
+    bucket: str
+    key: str
+    local_path: Path
+    size: int
+    mtime: float
+    etag: str
+    part_size: int
+    upload_id: str
+    state: State
+    error: str
+    batch: str
+    #: The class name of the error (``LocalFileError``...) and its hint, so that a failure
+    #: read back after a restart still says what kind it is and what to do.
+    error_kind: str = ""
+    error_hint: str = ""
+    #: A download of one older version of the object ("": the current one).
+    version_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPart:
+    number: int
+    etag: str
+    md5: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartialFile:
+    """A download's temporary file and its identity when this process created it."""
+
+    path: Path
+    device: int
+    inode: int
+    size: int
+
+
+class Journal:
+    """The transfer journal in ``path`` (default: ``transfers.sqlite3`` in the data dir)."""
+
+    def __init__(self, path: Path | None = None, *, busy_timeout: float | None = None) -> None:
+        """Open (or create) the journal. A file that is not a journal is moved aside and a
+        fresh one started (the user is told, see :mod:`~cloudbrowser.core.local_state`).
+        Raises JournalBusy when another process keeps it locked past ``busy_timeout``."""
+        self.path = path or data_dir() / JOURNAL_FILE
+        self._lock = threading.Lock()
+        busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        if not _looks_like_sqlite(self.path):
+            # Checked before SQLite opens it: SQLite would remove a -wal beside a file it
+            # cannot read when it closes it, and that may hold the journal's last changes.
+            self._move_damaged_aside("file is not a database")
+        try:
+            self._db = self._open(busy_timeout)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damaged(exc):
+                raise self._busy_or(exc) from None
+            self._move_damaged_aside(str(exc))
+            self._db = self._open(busy_timeout)
+        # This process runs what it queues: others sharing the journal see it lives.
+        owners.hold(self.path)
+        self._let_go = weakref.finalize(self, owners.let_go, self.path)
+        #: Final states waiting to be written together (see finish()).
+        self._deferred: list[tuple[int, dict[str, object], bool]] = []
+        self._deferred_lock = threading.Lock()
+        self._flush_timer: threading.Timer | None = None
+        # A process that ends normally writes what it deferred (a crash may lose it: see
+        # finish()). Through a weak reference, so the journal can still be collected.
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    def _open(self, busy_timeout: float) -> sqlite3.Connection:
+        # isolation_level=None: autocommit; explicit BEGIN where several writes go together.
+        db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the app (not of the OS); a
+            # lost part row only means that part is sent again.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+            _add_missing_columns(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_damaged_aside(self, reason: str) -> None:
+        """Rename the journal and its ``-wal``/``-shm`` beside themselves (never delete:
+        they may be the only record of an interrupted upload), and tell the user."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        moved: list[Path] = []
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                target = move_aside(self.path.with_name(self.path.name + suffix), stamp)
+            except OSError as error:
+                raise LocalFileError(
+                    f"The transfer journal {self.path} is damaged and cannot be moved aside.",
+                    hint="Move it (and its -wal and -shm files) away, then start again.",
+                    detail=f"{reason}; {error}",
+                ) from None
+            if target is not None:
+                moved.append(target)
+        report(
+            DamagedFile(
+                f"The transfer journal {self.path} could not be read ({reason}); "
+                "a new one was started.",
+                moved_to=moved,
+                hint=(
+                    "Transfers that were unfinished before cannot be resumed. The damaged "
+                    f"file is kept as {moved[0] if moved else self.path}."
+                ),
+                detail=reason,
+            )
+        )
+
+    def _busy_or(self, exc: sqlite3.Error) -> Exception:
+        """The error to raise for ``exc``: JournalBusy when another process holds the lock."""
+        if not _is_busy(exc):
+            return exc
+        return JournalBusy(
+            f"The transfer journal {self.path} is in use: another cloudbrowser kept it "
+            "locked for too long.",
+            hint="Wait for the other cloudbrowser (a window or a command) to finish, or close "
+            "it, then try again.",
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            self._db.close()
+        self._let_go()
+
+    def flush(self) -> None:
+        """Write the final states :meth:`finish` deferred; every other access calls this
+        first, so the journal reads and changes in the order things happened."""
+        with self._deferred_lock:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+                self._flush_timer = None
+            if not self._deferred:
+                return
+            items, self._deferred = self._deferred, []
+            with self._write() as db:
+                for transfer_id, fields, clear_parts in items:
+                    _update_in(db, transfer_id, fields, clear_parts=clear_parts)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction. BEGIN IMMEDIATE takes the write lock first, so a
+        busy journal (another process writing) waits up to the busy timeout here, then
+        raises JournalBusy, and never fails half-way through."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._busy_or(exc) from None
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._db.execute("ROLLBACK")
+                raise self._busy_or(exc) from None
+
+    # ── transfers ───────────────────────────────────────────────────────────────────────
+
+    def add(self, records: Iterable[JournalRecord]) -> list[int]:
+        """Insert new transfers (their ``id`` is ignored); returns the ids given, in order.
+
+        In transactions of ``ADD_CHUNK`` rows: another process sharing the journal (the
+        window beside the CLI) never waits long for its own writes. If one fails, the rows
+        already added are removed again: all of them are journalled, or none.
+        """
+        ids: list[int] = []
+        rows = iter(records)
+        try:
+            while chunk := list(itertools.islice(rows, ADD_CHUNK)):
+                ids.extend(self._add_chunk(chunk))
+        except BaseException:
+            if ids:
+                with contextlib.suppress(CloudBrowserError, sqlite3.Error):
+                    self.remove(ids)
+            raise
+        return ids
+
+    def _add_chunk(self, records: list[JournalRecord]) -> list[int]:
+        now = time.time()
+        ids: list[int] = []
+        with self._write() as db:
+            for r in records:
+                cur = db.execute(
+                    "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
+                    " size, mtime, etag, part_size, upload_id, state, error, batch, created,"
+                    " updated, error_kind, error_hint, version_id, owner)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        r.direction.value,
+                        r.connection,
+                        r.bucket,
+                        r.key,
+                        str(r.local_path),
+                        r.size,
+                        r.mtime,
+                        r.etag,
+                        r.part_size,
+                        r.upload_id,
+                        r.state.value,
+                        r.error,
+                        r.batch,
+                        now,
+                        now,
+                        r.error_kind,
+                        r.error_hint,
+                        r.version_id,
+                        _owner_for(r.state),
+                    ),
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        return ids
+
+    def update(self, transfer_id: int, **fields: object) -> None:
+        """Set columns of one transfer (``state``, ``error``, ``upload_id``, ``etag``...)."""
+        self.flush()
+        with self._write() as db:
+            _update_in(db, transfer_id, fields, clear_parts=False)
+
+    def finish(self, transfer_id: int, fields: dict[str, object], *, clear_parts: bool) -> None:
+        """Record a transfer's final columns (and, when done, forget its parts) within
+        ``FLUSH_DELAY``, together with others that finish meanwhile.
+
+        One commit per small file, all serialised on this journal, is what limited a
+        queue of small files; batching them costs nothing in safety: if the process dies
+        before the write, those transfers come back as interrupted and run again, which
+        gives the same result (an upload is put again, a download replaced).
+        """
+        with self._deferred_lock:
+            self._deferred.append((transfer_id, dict(fields), clear_parts))
+            if self._flush_timer is None:
+                self._flush_timer = threading.Timer(FLUSH_DELAY, self.flush)
+                self._flush_timer.daemon = True
+                self._flush_timer.start()
+
+    def get(self, transfer_id: int) -> JournalRecord | None:
+        self.flush()
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM transfers WHERE id = ?", (transfer_id,))
+            found = row.fetchone()
+        return _record(found) if found else None
+
+    def unfinished(self) -> list[JournalRecord]:
+        """Transfers not done, cancelled or skipped, oldest first.
+
+        QUEUED or RUNNING ones were interrupted (the process ended while they waited or
+        ran); PAUSED and FAILED ones were stopped on purpose or by an error.
+        """
+        self.flush()
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM transfers WHERE state IN (?, ?, ?, ?) ORDER BY id",
+                (*_ACTIVE, State.PAUSED.value, State.FAILED.value),
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def available(self) -> list[JournalRecord]:
+        """The :meth:`unfinished` transfers this process may take: not those another live
+        process has queued or is running (the window beside the CLI; see ``owners``)."""
+        records = self.unfinished()
+        with self._lock:
+            owned = self._db.execute(
+                "SELECT id, owner FROM transfers WHERE owner NOT IN ('', ?)", (owners.TOKEN,)
+            ).fetchall()
+        elsewhere = {tid for tid, token in owned if owners.is_live(self.path, token)}
+        return [r for r in records if r.id not in elsewhere]
+
+    def claim(self, transfer_id: int) -> bool:
+        """Make a transfer this process's to run; False if another live process is
+        running it (see :mod:`~cloudbrowser.core.owners` for the rule)."""
+        self.flush()
+        with self._write() as db:
+            found = db.execute(
+                "SELECT owner FROM transfers WHERE id = ?", (transfer_id,)
+            ).fetchone()
+            if found is None:
+                return True  # not journalled (any more): nobody else can have it
+            # Whatever its state: another process may have claimed it a moment ago and
+            # not yet queued it (claims are atomic, each in its own write transaction).
+            token = str(found[0])
+            if token not in ("", owners.TOKEN) and owners.is_live(self.path, token):
+                return False
+            db.execute("UPDATE transfers SET owner = ? WHERE id = ?", (owners.TOKEN, transfer_id))
+        return True
+
+    def remove(self, transfer_ids: Iterable[int]) -> None:
+        """Forget transfers (and their parts): "clear finished", or after cleanup."""
+        self.flush()
+        with self._write() as db:
+            db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in transfer_ids))
+
+    def remove_finished(self, older_than: float = 0.0) -> None:
+        """Forget done, cancelled and skipped transfers last changed more than
+        ``older_than`` seconds ago (0: all of them)."""
+        self.flush()
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM transfers WHERE state IN (?, ?, ?) AND updated <= ?",
+                (
+                    State.DONE.value,
+                    State.CANCELLED.value,
+                    State.SKIPPED.value,
+                    time.time() - older_than,
+                ),
+            )
+
+    # ── parts ───────────────────────────────────────────────────────────────────────────
+
+    def add_part(self, transfer_id: int, part: JournalPart) -> None:
+        """Record a part the server (or the local disk) has confirmed."""
+        self.flush()
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO parts (transfer_id, number, etag, md5, size)"
+                " VALUES (?,?,?,?,?)",
+                (transfer_id, part.number, part.etag, part.md5, part.size),
+            )
+
+    def parts(self, transfer_id: int) -> list[JournalPart]:
+        self.flush()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT number, etag, md5, size FROM parts WHERE transfer_id = ? ORDER BY number",
+                (transfer_id,),
+            ).fetchall()
+        return [JournalPart(*row) for row in rows]
+
+    def clear_parts(self, transfer_id: int) -> None:
+        """Forget all parts: the transfer starts over (file changed, upload gone)."""
+        self.flush()
+        with self._write() as db:
+            db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+
+    # ── temporary files of downloads ─────────────────────────────────────────────────────
+
+    # These three do not flush(): what finish() defers never touches this table, and a
+    # flush per call turned the deferred, batched final states back into one commit per
+    # file (the rows here are written for every download). A done transfer's row goes
+    # with its final state (_update_in).
+
+    def set_partial(
+        self, transfer_id: int, partial: PartialFile, *, clear_parts: bool = False
+    ) -> None:
+        """Record the temporary file a download created (replacing any earlier one); with
+        ``clear_parts``, forget its parts in the same commit (a new file holds none)."""
+        with self._write() as db:
+            if clear_parts:
+                db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+            db.execute(
+                "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
+                " VALUES (?,?,?,?,?)",
+                (
+                    transfer_id,
+                    str(partial.path),
+                    str(partial.device),
+                    str(partial.inode),
+                    partial.size,
+                ),
+            )
+
+    def partial(self, transfer_id: int) -> PartialFile | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT path, device, inode, size FROM partials WHERE transfer_id = ?",
+                (transfer_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return PartialFile(Path(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    def forget_partial(self, transfer_id: int) -> None:
+        """The temporary file is gone (renamed to the target, or deleted)."""
+        with self._write() as db:
+            db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Journals written before a column existed get it (with its default)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(transfers)")}
+    for column in ("error_kind", "error_hint", "version_id", "owner"):
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    """True for a missing or empty file (SQLite creates it) or one with SQLite's header."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(16)
+    except FileNotFoundError:
+        return True
+    return not header or header == b"SQLite format 3\x00"
+
+
+def _is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Not a database, or a damaged one (as opposed to a busy or read-only one)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _flush_at_exit(ref: weakref.ref[Journal]) -> None:
+    journal = ref()
+    if journal is not None:
+        with contextlib.suppress(sqlite3.Error):  # closed already
+            journal.flush()
+
+
+def _update_in(
+    db: sqlite3.Connection, transfer_id: int, fields: dict[str, object], *, clear_parts: bool
+) -> None:
+    columns = [c for c in fields if c in _UPDATABLE]
+    if len(columns) != len(fields):
+        raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
+    values = [_sql_value(fields[c]) for c in columns]
+    if "state" in fields:  # queued: this process's to run; stopped or finished: nobody's
+        columns.append("owner")
+        values.append(_owner_for(State(str(_sql_value(fields["state"])))))
+    assignments = "".join(f"{c} = ?, " for c in columns)
+    db.execute(
+        f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
+        (*values, time.time(), transfer_id),
+    )
+    if clear_parts:  # done: nothing left to resume from, neither parts nor a temporary file
+        db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+        db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
+
+
+_COLUMNS = (
+    "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
+    " upload_id, state, error, batch, error_kind, error_hint, version_id"
+)
+_UPDATABLE = frozenset(
+    {
+        "state",
+        "error",
+        "error_kind",
+        "error_hint",
+        "upload_id",
+        "etag",
+        "part_size",
+        "size",
+        "mtime",
+        "local_path",
+        "key",
+    }
+)
+
+
+def _owner_for(state: State) -> str:
+    return owners.TOKEN if state.value in _ACTIVE else ""
+
+
+def _sql_value(value: object) -> object:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _record(row: tuple[Any, ...]) -> JournalRecord:
+    tid, direction, conn, bucket, key, local, size, mtime = row[:8]
+    etag, psize, uid, state, err, batch, kind, hint, version_id = row[8:]
+    return JournalRecord(
+        id=int(tid),
+        direction=Direction(direction),
+        connection=str(conn),
+        bucket=str(bucket),
+        key=str(key),
+        local_path=Path(local),
+        size=int(size),
+        mtime=float(mtime),
+        etag=str(etag),
+        part_size=int(psize),
+        upload_id=str(uid),
+        state=State(state),
+        error=str(err),
+        batch=str(batch),
+        error_kind=str(kind),
+        error_hint=str(hint),
+        version_id=str(version_id),
+    )
