@@ -315,10 +315,10 @@ class FileOperations(QObject):
             )
             return
         prefix = current.prefix + name + "/"
-        backend = self.service.connection(current.connection).backend
+        storage = self.service.storage(current.connection)
 
         def work(_job: Job) -> None:
-            if _exists(backend, current.bucket, prefix):
+            if _exists(storage, current.bucket, prefix):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
@@ -326,11 +326,11 @@ class FileOperations(QObject):
                     hint=QCoreApplication.translate("FileOperations", "Choose another name."),
                 )
             # S3 has no folders: an empty object named "name/" makes one appear.
-            backend.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
-            if not _exists(backend, current.bucket, prefix):
+            storage.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
+            if not _exists(storage, current.bucket, prefix):
                 # Some servers (rclone serve s3 on a local disk) store "name/" as a file
                 # "name": take it back rather than leave a file where a folder was asked.
-                backend.delete_object(current.bucket, prefix)
+                storage.delete_object(current.bucket, prefix)
                 raise StorageError(
                     QCoreApplication.translate(
                         "FileOperations", "This server does not keep empty folders."
@@ -396,13 +396,13 @@ class FileOperations(QObject):
         # In the entry's own folder: a search result lives below the folder shown.
         target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
         item = OpItem(entry.key, target, entry.size, entry.etag)
-        backend = self.service.connection(current.connection).backend
+        storage = self.service.storage(current.connection)
         title = QCoreApplication.translate("FileOperations", "Rename “{old}” to “{new}”").format(
             old=old, new=new
         )
 
         def check(_job: Job) -> None:
-            if _exists(backend, current.bucket, target):
+            if _exists(storage, current.bucket, target):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
@@ -412,7 +412,7 @@ class FileOperations(QObject):
                     ),
                 )
 
-        operation = Operation(backend, OpKind.MOVE, current.bucket, [item], title=title)
+        operation = Operation(storage, OpKind.MOVE, current.bucket, [item], title=title)
         self.service.run(
             check,
             f"Checking {current.bucket}/{target}",
@@ -529,8 +529,8 @@ class FileOperations(QObject):
                         )
                     )
                 return
-        src_backend = self.service.connection(selection.connection).backend
-        dest_backend = self.service.connection(target.connection).backend
+        source_storage = self.service.storage(selection.connection)
+        target_storage = self.service.storage(target.connection)
 
         def check(_job: Job) -> tuple[list[str], dict[str, str]]:
             """Names that exist in the target (to ask about), and a free name for each item
@@ -542,11 +542,11 @@ class FileOperations(QObject):
             for e in entries:
                 name = leaf_name(e.key)
                 if not at_home(e):
-                    if not _exists(dest_backend, target.bucket, _target_key(target, e)):
+                    if not _exists(target_storage, target.bucket, _target_key(target, e)):
                         continue
                     existing.append(name)
                 candidate = _free_name(name, taken)
-                while _exists(dest_backend, target.bucket, _target_key(target, e, candidate)):
+                while _exists(target_storage, target.bucket, _target_key(target, e, candidate)):
                     candidate = _free_name(name, taken)
                 free[e.key] = candidate
             return existing, free
@@ -589,11 +589,11 @@ class FileOperations(QObject):
             )
             title = verb.format(what=what, where=f"{target.bucket}/{target.prefix}")
             operation = Operation(
-                src_backend,
+                source_storage,
                 kind,
                 selection.bucket,
                 items,
-                dest_backend=None if same_connection else dest_backend,
+                dest_backend=None if same_connection else target_storage,
                 dest_bucket=target.bucket,
                 title=title,
             )
@@ -665,9 +665,9 @@ class FileOperations(QObject):
             title = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}"
             ).format(what=what, where=where)
-            backend = self.service.connection(folder.connection).backend
+            storage = self.service.storage(folder.connection)
             operation = Operation(
-                backend, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
+                storage, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
             )
             current = self.window.history.current
             shown = current.prefix if current is not None else ""
@@ -689,7 +689,7 @@ class FileOperations(QObject):
         if not any(i.is_prefix for i in items):
             then(Tally(len(items), sum(max(i.size, 0) for i in items)))
             return
-        backend = self.service.connection(location.connection).backend
+        storage = self.service.storage(location.connection)
         dialog = QProgressDialog(
             QCoreApplication.translate("FileOperations", "Counting objects…"),
             QCoreApplication.translate("FileOperations", "Cancel"),
@@ -704,7 +704,7 @@ class FileOperations(QObject):
         self.counting = dialog
 
         def work(job: Job) -> Tally:
-            return tally(backend, location.bucket, items, job.cancel_event, job.report)
+            return tally(storage, location.bucket, items, job.cancel_event, job.report)
 
         def progress(t: Tally) -> None:
             dialog.setLabelText(
@@ -773,9 +773,9 @@ class FileOperations(QObject):
                 )
             )
             return
-        backend = conn.backend
+        storage = conn.storage
         self.service.run(
-            lambda _job: backend.create_bucket(name, region),
+            lambda _job: storage.create_bucket(name, region),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
                 conn_id,
@@ -809,15 +809,15 @@ class FileOperations(QObject):
         once its name is typed (its objects are deleted first, shown in the panel; in a
         versioned bucket every old version and delete marker too)."""
         location = Location(conn_id, bucket)
-        backend = self.service.connection(conn_id).backend
+        storage = self.service.storage(conn_id)
 
         def survey(_job: Job) -> tuple[bool, int]:
             """Versioning, and the unfinished uploads a bucket's listing never shows."""
             try:
-                versioned = bool(versions_of(backend).bucket_versioning(bucket))
+                versioned = bool(versions_of(storage).bucket_versioning(bucket))
             except NoVersioning:
                 versioned = False
-            return versioned, len(bucket_removal.unfinished_uploads(backend, bucket))
+            return versioned, len(bucket_removal.unfinished_uploads(storage, bucket))
 
         def ask(found: tuple[bool, int], counted: Tally) -> None:
             versioned, uploads = found
@@ -871,7 +871,7 @@ class FileOperations(QObject):
                 b=bucket
             )
             operation = Operation(
-                backend,
+                storage,
                 OpKind.DELETE,
                 bucket,
                 [OpItem("")],
@@ -890,7 +890,7 @@ class FileOperations(QObject):
         )
 
     def _remove_bucket(self, conn_id: str, bucket: str) -> None:
-        backend = self.service.connection(conn_id).backend
+        storage = self.service.storage(conn_id)
         current = self.window.history.current
         if current is not None and (current.connection, current.bucket) == (conn_id, bucket):
             self.window.navigate(Location(conn_id))
@@ -898,8 +898,8 @@ class FileOperations(QObject):
         def remove(_job: Job) -> None:
             # The user agreed to delete the bucket: its unfinished uploads go with it. Then
             # it is deleted only if nothing is left: some servers would delete whatever is.
-            bucket_removal.abort_uploads(backend, bucket)
-            bucket_removal.remove_bucket(backend, bucket)
+            bucket_removal.abort_uploads(storage, bucket)
+            bucket_removal.remove_bucket(storage, bucket)
 
         self.service.run(
             remove,
@@ -1132,13 +1132,13 @@ def _name_problem(name: str) -> str:
     return ""
 
 
-def _exists(backend: Storage, bucket: str, key: str) -> bool:
+def _exists(storage: Storage, bucket: str, key: str) -> bool:
     """Whether an object ``key`` (or, for a prefix, anything below it) exists."""
     if key.endswith("/"):
-        page = backend.list_page(bucket, key)
+        page = storage.list_page(bucket, key)
         return bool(page.prefixes or page.objects)
     try:
-        backend.head_object(bucket, key)
+        storage.head_object(bucket, key)
     except KeyNotFound:
         return False
     return True

@@ -113,7 +113,7 @@ class FolderSizeActions(QObject):
         from cloudbrowser.core.prefix_scan import scan_prefix
 
         connection, bucket, prefix = key
-        backend = self.window.service.connection(connection).backend
+        storage = self.window.service.storage(connection)
 
         def work(job: Job) -> PrefixTotals:
             last = [0.0]
@@ -124,7 +124,7 @@ class FolderSizeActions(QObject):
                     last[0] = now
                     job.report(totals)
 
-            return scan_prefix(backend, bucket, prefix, job.cancel_event, progress)
+            return scan_prefix(storage, bucket, prefix, job.cancel_event, progress)
 
         self.model.folder_sizes[key] = FolderSize(0, 0, counting=True)
         self.model.folder_sizes_changed()

@@ -140,7 +140,7 @@ class InspectActions(QObject):
         dialog = PropertiesDialog(
             window.service,
             window.messages,
-            current.connection,
+            window.service.connection(current.connection),
             current.bucket,
             entry.key,
             is_prefix=entry.is_prefix,
@@ -180,7 +180,7 @@ class InspectActions(QObject):
 
         dialog = PreviewDialog(
             window.service,
-            current.connection,
+            window.service.connection(current.connection),
             current.bucket,
             entry.key,
             download=download,
@@ -216,7 +216,7 @@ class InspectActions(QObject):
         dialog = ShareDialog(
             window.service,
             window.messages,
-            current.connection,
+            conn,
             current.bucket,
             [e.key for e in objects],
             parent=window,

@@ -99,7 +99,9 @@ class VersionActions(QObject):
             self.window.messages.info(self.tr("Select one file to see its versions."))
             return None
         dialog = self.dialog()
-        dialog.show_object(current.connection, current.bucket, files[0].key)
+        dialog.show_object(
+            self.window.service.connection(current.connection), current.bucket, files[0].key
+        )
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -151,7 +153,7 @@ class VersionActions(QObject):
         if self._undelete_job is not None:
             w.messages.info(self.tr("An undelete is still running."))
             return None
-        backend = w.service.connection(current.connection).backend
+        storage = w.service.storage(current.connection)
         bucket = current.bucket
         keys = [e.key for e in deleted]
 
@@ -162,7 +164,7 @@ class VersionActions(QObject):
                 if job.cancelled:
                     break
                 try:
-                    versions_of(backend).undelete(bucket, key)
+                    versions_of(storage).undelete(bucket, key)
                     done += 1
                 except StorageError as error:
                     failed.append((key, error))

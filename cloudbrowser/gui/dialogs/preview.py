@@ -50,7 +50,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.reading import read_range
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import error_title
-from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.service import Connection, StorageService
 from cloudbrowser.gui.workers import Job
 
 #: Bytes read first from an object whose name and type say nothing: enough to sniff.
@@ -178,7 +178,7 @@ class PreviewDialog(QDialog):
     def __init__(
         self,
         service: StorageService,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         key: str,
         *,
@@ -188,7 +188,8 @@ class PreviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self.conn_id, self.bucket, self.key = conn_id, bucket, key
+        self.connection, self.bucket, self.key = connection, bucket, key
+        self.storage = connection.storage
         self.qlocale = QLocale()
         self.preview: Preview | None = None
         self.job: Job | None = None
@@ -265,14 +266,14 @@ class PreviewDialog(QDialog):
 
     def load(self) -> None:
         self.stack.setCurrentWidget(self.loading)
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, key = self.bucket, self.key
 
         def work(job: Job) -> Preview:
             return build_preview(
-                lambda: properties_of(backend).object_details(bucket, key),
+                lambda: properties_of(storage).object_details(bucket, key),
                 lambda start, length: read_range(
-                    backend, bucket, key, start, length, job.cancel_event
+                    storage, bucket, key, start, length, job.cancel_event
                 ),
                 key,
             )

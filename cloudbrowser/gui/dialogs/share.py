@@ -31,7 +31,7 @@ from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry
 from cloudbrowser.core.storage import share_links_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
-from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.service import Connection, StorageService
 from cloudbrowser.gui.workers import Job
 
 HOUR = 3600
@@ -50,15 +50,16 @@ class ShareDialog(QDialog):
         self,
         service: StorageService,
         messages: MessageSink,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         keys: list[str],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.service, self.messages = service, messages
-        self.conn_id, self.bucket, self.keys = conn_id, bucket, list(keys)
-        self.settings = service.connection(conn_id).settings
+        self.connection, self.bucket, self.keys = connection, bucket, list(keys)
+        self.storage = connection.storage
+        self.settings = connection.settings
         self.job: Job | None = None
         self.urls: list[str] = []
         #: When the links expire, POSIX seconds.
@@ -181,13 +182,13 @@ class ShareDialog(QDialog):
         )
         self.copy_button.setEnabled(False)
         self.status.setText(self.tr("Signing…"))
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, keys = self.bucket, list(self.keys)
 
         def work(_job: Job) -> tuple[list[str], float]:
             expires_at = time.time() + seconds
             return [
-                share_links_of(backend).share_link(bucket, key, seconds) for key in keys
+                share_links_of(storage).share_link(bucket, key, seconds) for key in keys
             ], expires_at
 
         self.job = self.service.run(

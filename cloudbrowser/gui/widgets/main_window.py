@@ -845,7 +845,12 @@ class MainWindow(QMainWindow):
         resumable = {t.upload_id for t in self.transfers.queue.transfers() if t.upload_id}
         # Kept (not deleted on close): its listing job may still report to it.
         self.cleanup_dialog = IncompleteUploadsDialog(
-            self.service, self.messages, current.connection, current.bucket, resumable, self
+            self.service,
+            self.messages,
+            self.service.connection(current.connection),
+            current.bucket,
+            resumable,
+            self,
         )
         self.cleanup_dialog.open()
 
