@@ -27,8 +27,6 @@ from cloudbrowser.gui.workers import Handlers, Job, JobRunner
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import Storage
 
-__all__ = ["Connection", "StorageService"]
-
 
 class StorageService(QObject):
     """Runs storage calls in the background for the GUI.

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.gui.messages import MessageSink, error_title
-from cloudbrowser.gui.service import Connection, StorageService
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 _UPLOAD = Qt.ItemDataRole.UserRole + 1

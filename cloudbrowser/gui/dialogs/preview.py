@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import (
@@ -50,7 +51,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.reading import read_range
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import error_title
-from cloudbrowser.gui.service import Connection, StorageService
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 #: Bytes read first from an object whose name and type say nothing: enough to sniff.

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
@@ -57,7 +58,7 @@ from cloudbrowser.core.providers import capabilities, preset
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
-from cloudbrowser.gui.service import Connection, StorageService
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 #: Storage classes whose objects must be restored before they can be read.

@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
 from cloudbrowser.core.storage import share_links_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
-from cloudbrowser.gui.service import Connection, StorageService
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 HOUR = 3600

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import leaf_name
@@ -42,7 +43,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.gui.messages import MessageSink
-from cloudbrowser.gui.service import Connection, StorageService
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.workers import Job
 
