@@ -46,10 +46,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
                       "what the source does not have?")  # fmt: skip
     connections = new_connections()
     connection = open_connection(args, out, connections)
-    storage, name = connection.storage, connection.id
+    storage, connection_id = connection.storage, connection.id
     if not up:
         return _sync_down(args, out, connections, remote.bucket, prefix, local, options)
-    sync = plan_upload_sync(storage, name, local, remote.bucket, prefix,
+    sync = plan_upload_sync(storage, connection_id, local, remote.bucket, prefix,
                             checksum=args.checksum, delete=args.delete)  # fmt: skip
     if args.dry_run:
         _print_deletes(out, sync, remote.bucket, "would delete")
@@ -90,9 +90,9 @@ def _sync_down(
     """Down, as ``get -r`` runs: a listing page at a time, the first transfer after the
     first page, at most a bounded number unfinished; the orphans once the listing ended.
     From the one connection open in ``connections``."""
-    [name] = connections.ids()
-    storage = connections.storage(name)
-    sync = DownloadSync(storage, name, bucket, prefix, local, checksum=args.checksum)
+    [connection_id] = connections.ids()
+    storage = connections.storage(connection_id)
+    sync = DownloadSync(storage, connection_id, bucket, prefix, local, checksum=args.checksum)
     pages = (
         Plan(items=[PlannedTransfer(r) for r in page.transfers], refused=page.refused)
         for page in sync.pages()

@@ -113,13 +113,13 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
             raise UsageError(
                 f"“{source}” is a folder.", hint="Use put -r to upload it with what is in it."
             )
-    storage, name = connection.storage, connection.id
+    storage, connection_id = connection.storage, connection.id
     if len(sources) == 1 and sources[0].is_file() and not dest.is_folder:
         # One file to a named key.
         path = sources[0]
         st = path.stat()
         request = TransferRequest(
-            Direction.UPLOAD, name, dest.bucket, dest.key, path, st.st_size, st.st_mtime
+            Direction.UPLOAD, connection_id, dest.bucket, dest.key, path, st.st_size, st.st_mtime
         )
         existing = _remote_existing(storage, dest.bucket, dest.key)
         renamed = None
@@ -130,20 +130,20 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
             renamed = replace(request, key=free)
         return Plan(items=[PlannedTransfer(request, existing, renamed)])
     # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
-    return plan_uploads(storage, name, sources, dest.bucket, normalize_prefix(dest.key))
+    return plan_uploads(storage, connection_id, sources, dest.bucket, normalize_prefix(dest.key))
 
 
 def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
-    storage, name = connection.storage, connection.id
+    storage, connection_id = connection.storage, connection.id
     if has_wildcard(src.key):
         entries = list(matching(storage, src))
         if not entries:
             raise no_match(src)
         # Named below the pattern's literal folder: logs/2024-*.gz → 2024-01/app.gz, …
         base = folder_of_pattern(src.key)
-        return plan_downloads(storage, name, src.bucket, entries, base, dest)
+        return plan_downloads(storage, connection_id, src.bucket, entries, base, dest)
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
     info = storage.head_object(src.bucket, src.key)
@@ -155,7 +155,14 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     if why:
         return Plan(refused=[(str(src), why)])
     request = TransferRequest(
-        Direction.DOWNLOAD, name, src.bucket, src.key, target, info.size, info.modified, info.etag
+        Direction.DOWNLOAD,
+        connection_id,
+        src.bucket,
+        src.key,
+        target,
+        info.size,
+        info.modified,
+        info.etag,
     )
     existing = None
     renamed = None
@@ -659,19 +666,19 @@ def _connections_for(
     store = ProfileStore()
     connections = new_connections()
     unresolved: dict[str, str] = {}
-    for name in dict.fromkeys(r.connection for r in records):
+    for connection_id in dict.fromkeys(r.connection for r in records):
         if explicit is not None:
             resolved: Resolved = explicit
         else:
-            source = source_of_connection_name(name, store)
+            source = source_of_connection_name(connection_id, store)
             if source is None:
-                unresolved[name] = (
-                    f"its connection “{name}” is not a saved connection or AWS profile; "
+                unresolved[connection_id] = (
+                    f"its connection “{connection_id}” is not a saved connection or AWS profile; "
                     "give its options (--endpoint …, or -c NAME) to continue it"
                 )
                 continue
             resolved = resolve_source(source, out)
-        connections.open(resolved.settings, resolved.credentials, connection_id=name)
+        connections.open(resolved.settings, resolved.credentials, connection_id=connection_id)
     return connections, unresolved
 
 
