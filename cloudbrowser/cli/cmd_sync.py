@@ -15,14 +15,14 @@ from pathlib import Path
 
 from cloudbrowser.cli.cmd_transfer import execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
-from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.connect import new_connections, open_connection
 from cloudbrowser.cli.locations import is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
 from cloudbrowser.core.transfers import TransferOptions
@@ -44,11 +44,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.delete and not args.dry_run:
         confirm(args, f"Delete from {'s3://' + remote.bucket + '/' + prefix if up else local} "
                       "what the source does not have?")  # fmt: skip
-    backend = open_backend(args, out)
-    name = backend.settings.name
+    connections = new_connections()
+    connection = open_connection(args, out, connections)
+    storage, connection_id = connection.storage, connection.id
     if not up:
-        return _sync_down(args, out, backend, remote.bucket, prefix, local, options)
-    sync = plan_upload_sync(backend, name, local, remote.bucket, prefix,
+        return _sync_down(args, out, connections, remote.bucket, prefix, local, options)
+    sync = plan_upload_sync(storage, connection_id, local, remote.bucket, prefix,
                             checksum=args.checksum, delete=args.delete)  # fmt: skip
     if args.dry_run:
         _print_deletes(out, sync, remote.bucket, "would delete")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         refused=sync.refused,
         skipped=sync.skipped,
     )
-    code = execute(plan, ConflictPolicy.OVERWRITE, {name: backend}, options, out, args.dry_run)
+    code = execute(plan, ConflictPolicy.OVERWRITE, connections, options, out, args.dry_run)
     if not out.json and not out.quiet:
         out.note(f"{sync.unchanged} already in sync")
     if args.dry_run or not args.delete:
@@ -67,8 +68,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return code
     failed = 0
     if sync.delete_keys:
-        multi = capabilities(backend.settings).multi_object_delete
-        result = delete_keys(backend, remote.bucket, sync.delete_keys, multi_delete=multi)
+        multi = capabilities(storage.settings).multi_object_delete
+        result = delete_keys(storage, remote.bucket, sync.delete_keys, multi_delete=multi)
         for key, error in result.failed:
             out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)
         failed += len(result.failed)
@@ -80,22 +81,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
 def _sync_down(
     args: argparse.Namespace,
     out: Output,
-    backend: Storage,
+    connections: Connections,
     bucket: str,
     prefix: str,
     local: Path,
     options: TransferOptions,
 ) -> int:
     """Down, as ``get -r`` runs: a listing page at a time, the first transfer after the
-    first page, at most a bounded number unfinished; the orphans once the listing ended."""
-    name = backend.settings.name
-    sync = DownloadSync(backend, name, bucket, prefix, local, checksum=args.checksum)
+    first page, at most a bounded number unfinished; the orphans once the listing ended.
+    From the one connection open in ``connections``."""
+    [connection_id] = connections.ids()
+    storage = connections.storage(connection_id)
+    sync = DownloadSync(storage, connection_id, bucket, prefix, local, checksum=args.checksum)
     pages = (
         Plan(items=[PlannedTransfer(r) for r in page.transfers], refused=page.refused)
         for page in sync.pages()
     )
     policy = ConflictPolicy.OVERWRITE
-    code = run_stream(pages, policy, sync.claims, {name: backend}, options, out, args.dry_run)
+    code = run_stream(pages, policy, sync.claims, connections, options, out, args.dry_run)
     if not out.json and not out.quiet:
         out.note(f"{sync.unchanged} already in sync")
     if not args.delete:

@@ -22,14 +22,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from cloudbrowser.cli.connect import Resolved, open_backend, resolve, resolve_source
+from cloudbrowser.cli.connect import (
+    Resolved,
+    new_connections,
+    open_connection,
+    resolve,
+    resolve_source,
+)
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
-from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
-from cloudbrowser.core.errors import CloudBrowserError, ConfigError, KeyNotFound, LocalFileError
+from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import local_path_for, normalize_prefix
 from cloudbrowser.core.localfs import is_folder, look_up
@@ -45,7 +51,6 @@ from cloudbrowser.core.transfer_plan import (
 )
 from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
-    BackendLookup,
     Transfer,
     TransferOptions,
     TransferQueue,
@@ -60,14 +65,15 @@ def run(args: argparse.Namespace, out: Output) -> int:
     options = transfer_options(args)
     if args.command == "resume":
         return _resume(args, out, options)
-    backend = open_backend(args, out)
+    connections = new_connections()
+    connection = open_connection(args, out, connections)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
     if args.command == "get" and args.recursive:
         src = parse_remote(args.source, bare_ok=False)
         if not has_wildcard(src.key):
-            return _stream_get(src, Path(args.destination), backend, policy, options, out, args)
-    plan = _plan_put(args, backend) if args.command == "put" else _plan_get(args, backend)
-    return execute(plan, policy, {backend.settings.name: backend}, options, out, args.dry_run)
+            return _stream_get(src, Path(args.destination), connections, policy, options, out, args)
+    plan = _plan_put(args, connection) if args.command == "put" else _plan_get(args, connection)
+    return execute(plan, policy, connections, options, out, args.dry_run)
 
 
 def parse_size(text: str, what: str) -> int:
@@ -97,7 +103,7 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
 # ── planning ────────────────────────────────────────────────────────────────────────────
 
 
-def _plan_put(args: argparse.Namespace, backend: Storage) -> Plan:
+def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
     dest = parse_remote(args.destination, bare_ok=False)
     sources = [Path(s) for s in args.sources]
     for source in sources:
@@ -107,40 +113,40 @@ def _plan_put(args: argparse.Namespace, backend: Storage) -> Plan:
             raise UsageError(
                 f"“{source}” is a folder.", hint="Use put -r to upload it with what is in it."
             )
-    name = backend.settings.name
+    storage, connection_id = connection.storage, connection.id
     if len(sources) == 1 and sources[0].is_file() and not dest.is_folder:
         # One file to a named key.
         path = sources[0]
         st = path.stat()
         request = TransferRequest(
-            Direction.UPLOAD, name, dest.bucket, dest.key, path, st.st_size, st.st_mtime
+            Direction.UPLOAD, connection_id, dest.bucket, dest.key, path, st.st_size, st.st_mtime
         )
-        existing = _remote_existing(backend, dest.bucket, dest.key)
+        existing = _remote_existing(storage, dest.bucket, dest.key)
         renamed = None
         if existing is not None:
             free = next(
-                k for k in _renames(dest.key) if _remote_existing(backend, dest.bucket, k) is None
+                k for k in _renames(dest.key) if _remote_existing(storage, dest.bucket, k) is None
             )
             renamed = replace(request, key=free)
         return Plan(items=[PlannedTransfer(request, existing, renamed)])
     # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
-    return plan_uploads(backend, name, sources, dest.bucket, normalize_prefix(dest.key))
+    return plan_uploads(storage, connection_id, sources, dest.bucket, normalize_prefix(dest.key))
 
 
-def _plan_get(args: argparse.Namespace, backend: Storage) -> Plan:
+def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
-    name = backend.settings.name
+    storage, connection_id = connection.storage, connection.id
     if has_wildcard(src.key):
-        entries = list(matching(backend, src))
+        entries = list(matching(storage, src))
         if not entries:
             raise no_match(src)
         # Named below the pattern's literal folder: logs/2024-*.gz → 2024-01/app.gz, …
         base = folder_of_pattern(src.key)
-        return plan_downloads(backend, name, src.bucket, entries, base, dest)
+        return plan_downloads(storage, connection_id, src.bucket, entries, base, dest)
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
-    info = backend.head_object(src.bucket, src.key)
+    info = storage.head_object(src.bucket, src.key)
     into_folder = is_folder(dest) or args.destination.endswith(("/", os.sep))
     parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
     # Into a folder the object's own name is used: refused when it cannot be saved safely.
@@ -149,7 +155,14 @@ def _plan_get(args: argparse.Namespace, backend: Storage) -> Plan:
     if why:
         return Plan(refused=[(str(src), why)])
     request = TransferRequest(
-        Direction.DOWNLOAD, name, src.bucket, src.key, target, info.size, info.modified, info.etag
+        Direction.DOWNLOAD,
+        connection_id,
+        src.bucket,
+        src.key,
+        target,
+        info.size,
+        info.modified,
+        info.etag,
     )
     existing = None
     renamed = None
@@ -161,9 +174,9 @@ def _plan_get(args: argparse.Namespace, backend: Storage) -> Plan:
     return Plan(items=[PlannedTransfer(request, existing, renamed)])
 
 
-def _remote_existing(backend: Storage, bucket: str, key: str) -> Existing | None:
+def _remote_existing(storage: Storage, bucket: str, key: str) -> Existing | None:
     try:
-        info = backend.head_object(bucket, key)
+        info = storage.head_object(bucket, key)
     except KeyNotFound:
         return None
     return Existing(info.size, info.modified)
@@ -186,12 +199,13 @@ def _renames(name: str) -> Iterator[str]:
 def execute(
     plan: Plan,
     policy: ConflictPolicy,
-    backends: dict[str, Storage],
+    connections: Connections,
     options: TransferOptions,
     out: Output,
     dry_run: bool,
 ) -> int:
-    """Queue what the plan and policy say, wait with progress, report; the exit code."""
+    """Queue what the plan and policy say, wait with progress, report; the exit code.
+    The transfers' connections are looked up in ``connections``."""
     for source, why in plan.refused:
         out.failed(source, why)
     for source, why in plan.skipped if not out.quiet else ():
@@ -218,7 +232,7 @@ def execute(
             out.failed(str(folder), exc.strerror or str(exc))
             refused += 1
     journal = Journal()
-    queue = TransferQueue(_lookup(backends), journal, options)
+    queue = TransferQueue(connections.storage, journal, options)
     batch = f"cli-{uuid.uuid4().hex}"
     try:
         if skipped:
@@ -234,19 +248,6 @@ def execute(
     queue.shutdown()
     journal.close()
     return code
-
-
-def _lookup(backends: dict[str, Storage]) -> BackendLookup:
-    def lookup(name: str) -> Storage:
-        try:
-            return backends[name]
-        except KeyError:
-            raise ConfigError(
-                f"The connection “{name}” is not open.",
-                hint="Give its options (-c NAME, or --endpoint …) to continue it.",
-            ) from None
-
-    return lookup
 
 
 def _wait(queue: TransferQueue, transfers: Sequence[Transfer], out: Output) -> float:
@@ -414,28 +415,30 @@ AHEAD = 2_000
 def _stream_get(
     src: Remote,
     dest: Path,
-    backend: Storage,
+    connections: Connections,
     policy: ConflictPolicy,
     options: TransferOptions,
     out: Output,
     args: argparse.Namespace,
 ) -> int:
-    """``get -r``: plan, queue and run the prefix a listing page at a time."""
+    """``get -r``: plan, queue and run the prefix a listing page at a time, from the one
+    connection open in ``connections``."""
     prefix = src.key if src.is_folder else src.key + "/"
     # The prefix arrives as a folder of its name (the bucket root: its keys).
     base = prefix[:-1].rpartition("/")[0] + "/" if "/" in prefix[:-1] else ""
     claims = TargetClaims(dest)
-    name = backend.settings.name
-    pages = stream_downloads(backend, name, src.bucket, prefix, base, dest, claims)
+    [connection_id] = connections.ids()
+    storage = connections.storage(connection_id)
+    pages = stream_downloads(storage, connection_id, src.bucket, prefix, base, dest, claims)
     nothing = KeyNotFound(f"There is nothing below “{src}”.", hint="Check the name.")
-    return run_stream(pages, policy, claims, {name: backend}, options, out, args.dry_run, nothing)
+    return run_stream(pages, policy, claims, connections, options, out, args.dry_run, nothing)
 
 
 def run_stream(
     pages: Iterator[Plan],
     policy: ConflictPolicy,
     claims: TargetClaims,
-    backends: dict[str, Storage],
+    connections: Connections,
     options: TransferOptions,
     out: Output,
     dry_run: bool,
@@ -446,7 +449,7 @@ def run_stream(
     if dry_run:
         return _dry_stream(pages, policy, claims, out, nothing)
     journal = Journal()
-    queue = TransferQueue(_lookup(backends), journal, options)
+    queue = TransferQueue(connections.storage, journal, options)
     stream = _Stream(queue, out, f"cli-{uuid.uuid4().hex}")
     try:
         code = stream.run(pages, policy, claims, nothing)
@@ -624,12 +627,12 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
             hint="“cloudbrowser resume” lists them.",
         )
     chosen = records if args.all else [by_id[i] for i in args.ids]
-    backends, unresolved = _backends_for(chosen, args, out)
+    connections, unresolved = _connections_for(chosen, args, out)
     for r in chosen:
         if r.connection in unresolved:
             out.failed(_record_where(r), unresolved[r.connection])
     ids = [r.id for r in chosen if r.connection not in unresolved]
-    queue = TransferQueue(_lookup(backends), journal, options)
+    queue = TransferQueue(connections.storage, journal, options)
     try:
         restored = {t.id: t for t in queue.restore()}
         transfers = [restored[i] for i in ids if i in restored]
@@ -644,10 +647,11 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
     return code
 
 
-def _backends_for(
+def _connections_for(
     records: Sequence[JournalRecord], args: argparse.Namespace, out: Output
-) -> tuple[dict[str, Storage], dict[str, str]]:
-    """A backend per connection name the records use, and why the others have none.
+) -> tuple[Connections, dict[str, str]]:
+    """The connections the records name, opened under the ids the journal knows them by,
+    and why the others could not be opened.
 
     Connection options on the command line serve every chosen transfer (the journal names a
     connection given by flags only by its endpoint). Otherwise each name is looked up as the
@@ -660,22 +664,22 @@ def _backends_for(
     if args.connection or args.endpoint or args.profile or args.access_key_id or args.anonymous:
         explicit = resolve(args, out)
     store = ProfileStore()
-    backends: dict[str, Storage] = {}
+    connections = new_connections()
     unresolved: dict[str, str] = {}
-    for name in dict.fromkeys(r.connection for r in records):
+    for connection_id in dict.fromkeys(r.connection for r in records):
         if explicit is not None:
             resolved: Resolved = explicit
         else:
-            source = source_of_connection_name(name, store)
+            source = source_of_connection_name(connection_id, store)
             if source is None:
-                unresolved[name] = (
-                    f"its connection “{name}” is not a saved connection or AWS profile; "
+                unresolved[connection_id] = (
+                    f"its connection “{connection_id}” is not a saved connection or AWS profile; "
                     "give its options (--endpoint …, or -c NAME) to continue it"
                 )
                 continue
             resolved = resolve_source(source, out)
-        backends[name] = open_storage(resolved.settings, resolved.credentials)
-    return backends, unresolved
+        connections.open(resolved.settings, resolved.credentials, connection_id=connection_id)
+    return connections, unresolved
 
 
 def _record_where(r: JournalRecord) -> str:

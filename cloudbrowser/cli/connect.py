@@ -24,6 +24,7 @@ from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 if TYPE_CHECKING:
     # Imported where used: profiles pulls in keyring, which commands without a saved
     # connection never need (start-up time).
+    from cloudbrowser.core.connections import Connection, Connections
     from cloudbrowser.core.profiles import ProfileStore
     from cloudbrowser.core.storage import Storage
 
@@ -180,11 +181,29 @@ def _resolve_aws(name: str, out: Output) -> Resolved:
     return Resolved(settings, None)
 
 
-def open_backend(args: argparse.Namespace, out: Output) -> Storage:
-    from cloudbrowser.core.backends import open_storage  # the SDK: only once a request is coming
+#: What to do when a transfer's connection is not open (``resume`` of another's transfer).
+UNKNOWN_CONNECTION_HINT = "Give its options (-c NAME, or --endpoint …) to continue it."
 
+
+def new_connections() -> Connections:
+    """The open connections of one command (the transfer queue looks them up here)."""
+    from cloudbrowser.core.connections import Connections  # the SDK: once a request is coming
+
+    return Connections(mfa_prompter=_ask_mfa, unknown_hint=UNKNOWN_CONNECTION_HINT)
+
+
+def open_connection(
+    args: argparse.Namespace, out: Output, connections: Connections | None = None
+) -> Connection:
+    """Open the connection the command line names, in ``connections`` (default: new ones)."""
     resolved = resolve(args, out)
-    return open_storage(resolved.settings, resolved.credentials, mfa_prompter=_ask_mfa)
+    opened = connections if connections is not None else new_connections()
+    return opened.open(resolved.settings, resolved.credentials)
+
+
+def open_backend(args: argparse.Namespace, out: Output) -> Storage:
+    """The storage of the connection the command line names."""
+    return open_connection(args, out).storage
 
 
 def _ask_mfa(serial: str) -> str:

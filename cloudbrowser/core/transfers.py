@@ -345,7 +345,8 @@ def _close(reader: ObjectReader) -> None:
     reader.close()
 
 
-#: A resolver from a connection's name to its backend; raises ConfigError if unknown.
+#: A connection id → its storage (``core.connections.Connections.storage``); raises
+#: ConfigError if that connection is not open.
 BackendLookup = Callable[[str], "Storage"]
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QLocale,
     QMimeData,
     QModelIndex,
     QObject,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QStyle,
-    QToolBar,
+    QWidget,
 )
 
 from cloudbrowser.core import bucket_removal
@@ -60,14 +61,17 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
 
-if TYPE_CHECKING:  # types only; core.s3 loads boto3 (see gui/service.py)
+if TYPE_CHECKING:  # a type only: a backend package loads its SDK (see gui/service.py)
     from cloudbrowser.core.storage import Storage
-    from cloudbrowser.gui.widgets.main_window import MainWindow
 
 POLL_MS = 100
 #: Content-MD5 of an empty body.
@@ -83,11 +87,23 @@ class OperationFailures(CloudBrowserError):
 class FileOperations(QObject):
     """The object operations of a main window (its actions, menus and context section)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.service = window.service
-        self.messages = window.messages
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        browsing: Browsing,
+        menus: WindowMenus,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.messages = messages
+        self.transfers = transfers
+        self.browsing = browsing
+        self.menus = menus
+        self.parent_widget = parent
+        self.locale = QLocale()
         #: Running operations → the folders to list again when each ends.
         self._running: dict[Operation, list[Location]] = {}
         self._timer = QTimer(self)
@@ -106,40 +122,40 @@ class FileOperations(QObject):
         )
 
         self._build_actions()
-        window.context_menu_sections.append(self._context_section)
-        window.view.objectsDropped.connect(self._on_list_drop)
-        window.tree.objectsDropped.connect(self._on_tree_drop)
-        window.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        window.tree.customContextMenuRequested.connect(self._tree_context_menu)
+        menus.context_sections.append(self._context_section)
+        browsing.view.objectsDropped.connect(self._on_list_drop)
+        browsing.tree.objectsDropped.connect(self._on_tree_drop)
+        browsing.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        browsing.tree.customContextMenuRequested.connect(self._tree_context_menu)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
     def _build_actions(self) -> None:
-        w = self.window
+        menus = self.menus
         sp = QStyle.StandardPixmap
         k = QKeySequence
-        self.new_folder_action = w._action(
+        self.new_folder_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "New folder…"),
             sp.SP_FileDialogNewFolder,
             [k("Ctrl+Shift+N")],
             self.new_folder,
         )
-        self.rename_action = w._action(
+        self.rename_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "Rename…"), None, [k("F2")], self.rename
         )
-        self.cut_action = w._action(
+        self.cut_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "Cut"),
             None,
             [k(k.StandardKey.Cut)],
             self.cut,
         )
-        self.copy_action = w._action(
+        self.copy_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "Copy"),
             None,
             [k(k.StandardKey.Copy)],
             self.copy,
         )
-        self.delete_action = w._action(
+        self.delete_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "Delete…"),
             sp.SP_TrashIcon,
             [k(k.StandardKey.Delete)],
@@ -147,48 +163,48 @@ class FileOperations(QObject):
         )
         # Del belongs to the list (and tree): in the Transfers panel it cancels transfers.
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        w.removeAction(self.delete_action)
-        w.view.addAction(self.delete_action)
-        self.new_bucket_action = w._action(
+        menus.owner.removeAction(self.delete_action)
+        self.browsing.view.addAction(self.delete_action)
+        self.new_bucket_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "New bucket…"), None, [], self.new_bucket
         )
-        self.delete_bucket_action = w._action(
+        self.delete_bucket_action = menus.new_action(
             QCoreApplication.translate("FileOperations", "Delete bucket…"),
             None,
             [],
             self.delete_current_bucket,
         )
         # Paste (Ctrl+V) is the window's: objects copied here, else files from the desktop.
-        w.paste_files_action.setText(QCoreApplication.translate("FileOperations", "Paste"))
+        menus.paste.setText(QCoreApplication.translate("FileOperations", "Paste"))
 
-        edit = w.edit_menu
+        edit = menus.edit
         edit.clear()
         for action in (
             self.cut_action,
             self.copy_action,
-            w.paste_files_action,
+            menus.paste,
             None,
             self.new_folder_action,
             self.rename_action,
             self.delete_action,
             None,
-            w.filter_action,
+            menus.filter,
         ):
             if action is None:
                 edit.addSeparator()
             else:
                 edit.addAction(action)
         # On the toolbar after Refresh, before the path bar: the commonest two.
-        toolbar = w.findChild(QToolBar, "navigation")
+        toolbar = menus.toolbar
         if toolbar is not None:
             actions = toolbar.actions()
-            if w.refresh_action in actions[:-1]:
-                before = actions[actions.index(w.refresh_action) + 1]
+            if menus.refresh in actions[:-1]:
+                before = actions[actions.index(menus.refresh) + 1]
                 toolbar.insertSeparator(before)
                 toolbar.insertAction(before, self.new_folder_action)
                 toolbar.insertAction(before, self.delete_action)
-        file_menu = w.file_menu
-        anchor = w.upload_files_action
+        file_menu = menus.file
+        anchor = menus.upload_files
         file_menu.insertAction(anchor, self.new_bucket_action)
         file_menu.insertAction(anchor, self.delete_bucket_action)
         file_menu.insertSeparator(anchor)
@@ -201,18 +217,18 @@ class FileOperations(QObject):
             if not at_root:
                 menu.addAction(self.cut_action)
                 menu.addAction(self.copy_action)
-            menu.addAction(self.window.paste_files_action)
+            menu.addAction(self.menus.paste)
             menu.addSeparator()
             if not at_root:
                 menu.addAction(self.rename_action)
             menu.addAction(self.delete_action)
         else:
-            menu.addAction(self.window.paste_files_action)
+            menu.addAction(self.menus.paste)
         menu.addAction(self.new_bucket_action if at_root else self.new_folder_action)
         return True
 
     def _objects(self, n: int) -> str:
-        number = self.window.qlocale.toString(n)
+        number = self.locale.toString(n)
         return (
             QCoreApplication.translate("FileOperations", "1 object")
             if n == 1
@@ -221,18 +237,18 @@ class FileOperations(QObject):
 
     def _tree_context_menu(self, pos: QPoint) -> None:
         """Right-click on a connection, bucket or folder of the tree: what applies to it."""
-        index = self.window.tree.indexAt(pos)
+        index = self.browsing.tree.indexAt(pos)
         location = index.data(LocationRole) if index.isValid() else None
         if not isinstance(location, Location):
             return
-        menu = QMenu(self.window)
+        menu = QMenu(self.parent_widget)
         if location.is_connection_root:
             menu.addAction(
                 QCoreApplication.translate("FileOperations", "New bucket…"),
                 partial(self.new_bucket, location.connection),
             )
             menu.addSeparator()
-            menu.addAction(self.window.close_connection_action)
+            menu.addAction(self.menus.close_connection)
         else:
             menu.addAction(
                 QCoreApplication.translate("FileOperations", "New folder…"),
@@ -259,20 +275,20 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "Refresh"),
             partial(self._refresh_node, index),
         )
-        menu.popup(self.window.tree.viewport().mapToGlobal(pos))
+        menu.popup(self.browsing.tree.viewport().mapToGlobal(pos))
 
     def _refresh_node(self, index: QModelIndex) -> None:
-        tree = self.window.tree_model
+        tree = self.browsing.tree_model
         if index.isValid():
             tree.refresh(index)
 
     def _live(self, entries: list[Entry]) -> list[Entry]:
         """``entries`` without the deleted rows View › Show deleted adds."""
-        return [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+        return [e for e in entries if not self.browsing.list_model.is_deleted(e.key)]
 
     def _selection(self) -> list[Entry]:
         """The selected entries that can be renamed, copied or deleted."""
-        entries = self.window.selected_entries()
+        entries = self.browsing.selected_entries()
         live = self._live(entries)
         if len(live) < len(entries):
             self.messages.info(
@@ -283,14 +299,14 @@ class FileOperations(QObject):
         return live
 
     def _current_root(self) -> bool:
-        current = self.window.history.current
+        current = self.browsing.current
         return current is not None and current.is_connection_root
 
     # ── new folder, rename ──────────────────────────────────────────────────────────────
 
     def new_folder(self, where: Location | None = None) -> None:
         """A folder in ``where`` (default: the folder shown)."""
-        current = where or self.window.history.current
+        current = where or self.browsing.current
         if current is None:
             self.messages.info(
                 QCoreApplication.translate("FileOperations", "Connect to a server first.")
@@ -315,10 +331,10 @@ class FileOperations(QObject):
             )
             return
         prefix = current.prefix + name + "/"
-        backend = self.service.connection(current.connection).backend
+        storage = self.service.storage(current.connection)
 
         def work(_job: Job) -> None:
-            if _exists(backend, current.bucket, prefix):
+            if _exists(storage, current.bucket, prefix):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
@@ -326,11 +342,11 @@ class FileOperations(QObject):
                     hint=QCoreApplication.translate("FileOperations", "Choose another name."),
                 )
             # S3 has no folders: an empty object named "name/" makes one appear.
-            backend.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
-            if not _exists(backend, current.bucket, prefix):
+            storage.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
+            if not _exists(storage, current.bucket, prefix):
                 # Some servers (rclone serve s3 on a local disk) store "name/" as a file
                 # "name": take it back rather than leave a file where a folder was asked.
-                backend.delete_object(current.bucket, prefix)
+                storage.delete_object(current.bucket, prefix)
                 raise StorageError(
                     QCoreApplication.translate(
                         "FileOperations", "This server does not keep empty folders."
@@ -354,7 +370,7 @@ class FileOperations(QObject):
         )
 
     def rename(self) -> None:
-        current = self.window.history.current
+        current = self.browsing.current
         entries = self._selection()
         if current is None or not entries:
             self.messages.info(
@@ -396,13 +412,13 @@ class FileOperations(QObject):
         # In the entry's own folder: a search result lives below the folder shown.
         target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
         item = OpItem(entry.key, target, entry.size, entry.etag)
-        backend = self.service.connection(current.connection).backend
+        storage = self.service.storage(current.connection)
         title = QCoreApplication.translate("FileOperations", "Rename “{old}” to “{new}”").format(
             old=old, new=new
         )
 
         def check(_job: Job) -> None:
-            if _exists(backend, current.bucket, target):
+            if _exists(storage, current.bucket, target):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
@@ -412,7 +428,7 @@ class FileOperations(QObject):
                     ),
                 )
 
-        operation = Operation(backend, OpKind.MOVE, current.bucket, [item], title=title)
+        operation = Operation(storage, OpKind.MOVE, current.bucket, [item], title=title)
         self.service.run(
             check,
             f"Checking {current.bucket}/{target}",
@@ -429,7 +445,7 @@ class FileOperations(QObject):
         self._to_clipboard(cut=True)
 
     def _to_clipboard(self, *, cut: bool) -> None:
-        current = self.window.history.current
+        current = self.browsing.current
         entries = self._selection()
         if current is None or current.is_connection_root or not entries:
             self.messages.info(
@@ -460,7 +476,7 @@ class FileOperations(QObject):
         selection = selection_in(QApplication.clipboard().mimeData())
         if selection is None:
             return False
-        current = into or self.window.history.current
+        current = into or self.browsing.current
         if current is None or current.is_connection_root:
             self.messages.minor(
                 ConfigError(
@@ -477,7 +493,7 @@ class FileOperations(QObject):
         return True
 
     def _on_list_drop(self, selection: ObjectSelection, folder: Entry | None, copy: bool) -> None:
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None or current.is_connection_root:
             return
         target = current.child(folder.key) if folder is not None else current
@@ -529,8 +545,8 @@ class FileOperations(QObject):
                         )
                     )
                 return
-        src_backend = self.service.connection(selection.connection).backend
-        dest_backend = self.service.connection(target.connection).backend
+        source_storage = self.service.storage(selection.connection)
+        target_storage = self.service.storage(target.connection)
 
         def check(_job: Job) -> tuple[list[str], dict[str, str]]:
             """Names that exist in the target (to ask about), and a free name for each item
@@ -542,11 +558,11 @@ class FileOperations(QObject):
             for e in entries:
                 name = leaf_name(e.key)
                 if not at_home(e):
-                    if not _exists(dest_backend, target.bucket, _target_key(target, e)):
+                    if not _exists(target_storage, target.bucket, _target_key(target, e)):
                         continue
                     existing.append(name)
                 candidate = _free_name(name, taken)
-                while _exists(dest_backend, target.bucket, _target_key(target, e, candidate)):
+                while _exists(target_storage, target.bucket, _target_key(target, e, candidate)):
                     candidate = _free_name(name, taken)
                 free[e.key] = candidate
             return existing, free
@@ -589,11 +605,11 @@ class FileOperations(QObject):
             )
             title = verb.format(what=what, where=f"{target.bucket}/{target.prefix}")
             operation = Operation(
-                src_backend,
+                source_storage,
                 kind,
                 selection.bucket,
                 items,
-                dest_backend=None if same_connection else dest_backend,
+                dest_backend=None if same_connection else target_storage,
                 dest_bucket=target.bucket,
                 title=title,
             )
@@ -611,7 +627,7 @@ class FileOperations(QObject):
     # ── delete ──────────────────────────────────────────────────────────────────────────
 
     def delete_selection(self) -> None:
-        current = self.window.history.current
+        current = self.browsing.current
         entries = self._selection()
         if current is None or not entries:
             self.messages.info(
@@ -653,7 +669,7 @@ class FileOperations(QObject):
                     "FileOperations", "That is {n} ({size})."
                 ).format(
                     n=self._objects(counted.objects),
-                    size=self.window.qlocale.formattedDataSize(counted.bytes),
+                    size=self.locale.formattedDataSize(counted.bytes),
                 )
             text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
             if not self.confirm(
@@ -665,18 +681,18 @@ class FileOperations(QObject):
             title = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}"
             ).format(what=what, where=where)
-            backend = self.service.connection(folder.connection).backend
+            storage = self.service.storage(folder.connection)
             operation = Operation(
-                backend, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
+                storage, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
             )
-            current = self.window.history.current
+            current = self.browsing.current
             shown = current.prefix if current is not None else ""
             inside = current is not None and (current.connection, current.bucket) == (
                 folder.connection,
                 folder.bucket,
             )
             if inside and any(i.is_prefix and shown.startswith(i.source) for i in items):
-                self.window.navigate(folder)  # not left showing what is being deleted
+                self.browsing.navigate(folder)  # not left showing what is being deleted
             self.start(operation, [folder])
 
         self._count(folder, items, ask)
@@ -689,13 +705,13 @@ class FileOperations(QObject):
         if not any(i.is_prefix for i in items):
             then(Tally(len(items), sum(max(i.size, 0) for i in items)))
             return
-        backend = self.service.connection(location.connection).backend
+        storage = self.service.storage(location.connection)
         dialog = QProgressDialog(
             QCoreApplication.translate("FileOperations", "Counting objects…"),
             QCoreApplication.translate("FileOperations", "Cancel"),
             0,
             0,
-            self.window,
+            self.parent_widget,
         )
         dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "Delete"))
         dialog.setMinimumDuration(400)
@@ -704,12 +720,12 @@ class FileOperations(QObject):
         self.counting = dialog
 
         def work(job: Job) -> Tally:
-            return tally(backend, location.bucket, items, job.cancel_event, job.report)
+            return tally(storage, location.bucket, items, job.cancel_event, job.report)
 
         def progress(t: Tally) -> None:
             dialog.setLabelText(
                 QCoreApplication.translate("FileOperations", "Counting objects… {n} so far").format(
-                    n=self.window.qlocale.toString(t.objects)
+                    n=self.locale.toString(t.objects)
                 )
             )
 
@@ -739,20 +755,20 @@ class FileOperations(QObject):
 
     # ── buckets ─────────────────────────────────────────────────────────────────────────
 
-    def new_bucket(self, conn_id: str = "") -> None:
-        current = self.window.history.current
-        conn_id = conn_id or (current.connection if current is not None else "")
-        if not conn_id:
+    def new_bucket(self, connection_id: str = "") -> None:
+        current = self.browsing.current
+        connection_id = connection_id or (current.connection if current is not None else "")
+        if not connection_id:
             self.messages.info(
                 QCoreApplication.translate("FileOperations", "Connect to a server first.")
             )
             return
-        conn = self.service.connection(conn_id)
-        region = conn.settings.region or ""
+        connection = self.service.connection(connection_id)
+        region = connection.settings.region or ""
         # Regions are offered where the provider has them (AWS, Wasabi…); elsewhere the
         # server decides and the question is just the name.
-        regions = list(preset(conn.settings.provider or "").regions)
-        if conn.settings.endpoint_url is None:
+        regions = list(preset(connection.settings.provider or "").regions)
+        if connection.settings.endpoint_url is None:
             regions = list(preset("aws").regions)
         answer = self.ask_new_bucket(region, regions)
         if answer is None:
@@ -773,12 +789,12 @@ class FileOperations(QObject):
                 )
             )
             return
-        backend = conn.backend
+        storage = connection.storage
         self.service.run(
-            lambda _job: backend.create_bucket(name, region),
+            lambda _job: storage.create_bucket(name, region),
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
-                conn_id,
+                connection_id,
                 QCoreApplication.translate("FileOperations", "Bucket “{n}” created.").format(
                     n=name
                 ),
@@ -787,14 +803,14 @@ class FileOperations(QObject):
         )
 
     def delete_current_bucket(self) -> None:
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None:
             self.messages.info(
                 QCoreApplication.translate("FileOperations", "Connect to a server first.")
             )
             return
         if current.is_connection_root:
-            entries = self.window.selected_entries()
+            entries = self.browsing.selected_entries()
             if not entries:
                 self.messages.info(
                     QCoreApplication.translate("FileOperations", "Select a bucket to delete.")
@@ -804,20 +820,20 @@ class FileOperations(QObject):
         else:
             self.delete_bucket(current.connection, current.bucket)
 
-    def delete_bucket(self, conn_id: str, bucket: str) -> None:
+    def delete_bucket(self, connection_id: str, bucket: str) -> None:
         """Delete a bucket: an empty one after a plain confirmation, one with objects only
         once its name is typed (its objects are deleted first, shown in the panel; in a
         versioned bucket every old version and delete marker too)."""
-        location = Location(conn_id, bucket)
-        backend = self.service.connection(conn_id).backend
+        location = Location(connection_id, bucket)
+        storage = self.service.storage(connection_id)
 
         def survey(_job: Job) -> tuple[bool, int]:
             """Versioning, and the unfinished uploads a bucket's listing never shows."""
             try:
-                versioned = bool(versions_of(backend).bucket_versioning(bucket))
+                versioned = bool(versions_of(storage).bucket_versioning(bucket))
             except NoVersioning:
                 versioned = False
-            return versioned, len(bucket_removal.unfinished_uploads(backend, bucket))
+            return versioned, len(bucket_removal.unfinished_uploads(storage, bucket))
 
         def ask(found: tuple[bool, int], counted: Tally) -> None:
             versioned, uploads = found
@@ -830,7 +846,7 @@ class FileOperations(QObject):
                     text,
                     QCoreApplication.translate("FileOperations", "Delete bucket"),
                 ):
-                    self._remove_bucket(conn_id, bucket)
+                    self._remove_bucket(connection_id, bucket)
                 return
             text = QCoreApplication.translate(
                 "FileOperations",
@@ -839,7 +855,7 @@ class FileOperations(QObject):
             ).format(
                 b=bucket,
                 n=self._objects(counted.objects),
-                size=self.window.qlocale.formattedDataSize(counted.bytes),
+                size=self.locale.formattedDataSize(counted.bytes),
             )
             if versioned:
                 text += " " + QCoreApplication.translate(
@@ -871,7 +887,7 @@ class FileOperations(QObject):
                 b=bucket
             )
             operation = Operation(
-                backend,
+                storage,
                 OpKind.DELETE,
                 bucket,
                 [OpItem("")],
@@ -880,7 +896,9 @@ class FileOperations(QObject):
                 # Versions are not what was counted: the count then runs with the deletes.
                 expected=None if versioned else counted,
             )
-            self.start(operation, [location], then=partial(self._remove_bucket, conn_id, bucket))
+            self.start(
+                operation, [location], then=partial(self._remove_bucket, connection_id, bucket)
+            )
 
         self.service.run(
             survey,
@@ -889,23 +907,23 @@ class FileOperations(QObject):
             failed=self.messages.major,
         )
 
-    def _remove_bucket(self, conn_id: str, bucket: str) -> None:
-        backend = self.service.connection(conn_id).backend
-        current = self.window.history.current
-        if current is not None and (current.connection, current.bucket) == (conn_id, bucket):
-            self.window.navigate(Location(conn_id))
+    def _remove_bucket(self, connection_id: str, bucket: str) -> None:
+        storage = self.service.storage(connection_id)
+        current = self.browsing.current
+        if current is not None and (current.connection, current.bucket) == (connection_id, bucket):
+            self.browsing.navigate(Location(connection_id))
 
         def remove(_job: Job) -> None:
             # The user agreed to delete the bucket: its unfinished uploads go with it. Then
             # it is deleted only if nothing is left: some servers would delete whatever is.
-            bucket_removal.abort_uploads(backend, bucket)
-            bucket_removal.remove_bucket(backend, bucket)
+            bucket_removal.abort_uploads(storage, bucket)
+            bucket_removal.remove_bucket(storage, bucket)
 
         self.service.run(
             remove,
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
-                conn_id,
+                connection_id,
                 QCoreApplication.translate("FileOperations", "Bucket “{b}” deleted.").format(
                     b=bucket
                 ),
@@ -913,9 +931,9 @@ class FileOperations(QObject):
             failed=self.messages.major,
         )
 
-    def _bucket_list_changed(self, conn_id: str, message: str) -> None:
+    def _bucket_list_changed(self, connection_id: str, message: str) -> None:
         self.messages.info(message)
-        self._refresh(Location(conn_id))
+        self._refresh(Location(connection_id))
 
     # ── running ─────────────────────────────────────────────────────────────────────────
 
@@ -929,7 +947,7 @@ class FileOperations(QObject):
         """Run ``operation`` on a worker, shown in the Transfers panel; list ``changed``
         again when it ends, and call ``then`` if it succeeded."""
         self._running[operation] = changed
-        model = self.window.transfers.model
+        model = self.transfers.model
         model.add([operation])
         job = Job(lambda _job: operation.run(), description=operation.title)
         # Cancelling the job (closing the window) or the operation (the panel) is one.
@@ -943,15 +961,15 @@ class FileOperations(QObject):
 
     def poll(self) -> None:
         running = list(self._running)
-        self.window.transfers.model.refresh(running)
+        self.transfers.model.refresh(running)
         if not running:
             self._timer.stop()
 
     def _ended(self, operation: Operation, then: Callable[[], object] | None) -> None:
         changed = self._running.pop(operation, [])
-        self.window.transfers.model.refresh([operation])
+        self.transfers.model.refresh([operation])
         result = operation.result
-        locale = self.window.qlocale
+        locale = self.locale
         if result.failed:
             shown = result.failed[:200]
             detail = "\n".join(f"{key}: {error.message}" for key, error in shown)
@@ -1000,13 +1018,7 @@ class FileOperations(QObject):
 
     def _refresh(self, location: Location) -> None:
         """List ``location`` again where it is shown: the file list and the tree."""
-        current = self.window.history.current
-        if current == location:
-            self.window.refresh()
-        tree = self.window.tree_model
-        node = tree.index_for(location)
-        if node.isValid() and not tree.canFetchMore(node):
-            tree.refresh(node)
+        self.browsing.refresh_location(location)
 
     def cancel_all(self) -> None:
         for operation in self._running:
@@ -1019,7 +1031,7 @@ class FileOperations(QObject):
     # ── questions (replaced in tests) ───────────────────────────────────────────────────
 
     def _ask_text(self, title: str, label: str, text: str) -> str | None:
-        dialog = QInputDialog(self.window)
+        dialog = QInputDialog(self.parent_widget)
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
         dialog.setTextValue(text)
@@ -1033,7 +1045,9 @@ class FileOperations(QObject):
 
     def _confirm(self, title: str, text: str, ok: str) -> bool:
         # The question names keys: shown escaped, as plain text (never as HTML).
-        box = QMessageBox(QMessageBox.Icon.Warning, title, printable(text), parent=self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, printable(text), parent=self.parent_widget
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -1052,7 +1066,7 @@ class FileOperations(QObject):
             QCoreApplication.translate(
                 "FileOperations", "{n} item(s) already exist in {where}: {names}"
             ).format(n=len(names), where=printable(where or "/"), names=printable(shown)),
-            parent=self.window,
+            parent=self.parent_widget,
         )
         box.setTextFormat(Qt.TextFormat.PlainText)
         replace = box.addButton(
@@ -1075,7 +1089,7 @@ class FileOperations(QObject):
         return answers.get(clicked)
 
     def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
-        dialog = QDialog(self.window)
+        dialog = QDialog(self.parent_widget)
         dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "New bucket"))
         form = QFormLayout(dialog)
         name = QLineEdit()
@@ -1107,7 +1121,9 @@ class FileOperations(QObject):
 
     def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
         name, ok = QInputDialog.getText(
-            self.window, QCoreApplication.translate("FileOperations", "Delete bucket"), text
+            self.parent_widget,
+            QCoreApplication.translate("FileOperations", "Delete bucket"),
+            text,
         )
         return name if ok else None
 
@@ -1132,13 +1148,13 @@ def _name_problem(name: str) -> str:
     return ""
 
 
-def _exists(backend: Storage, bucket: str, key: str) -> bool:
+def _exists(storage: Storage, bucket: str, key: str) -> bool:
     """Whether an object ``key`` (or, for a prefix, anything below it) exists."""
     if key.endswith("/"):
-        page = backend.list_page(bucket, key)
+        page = storage.list_page(bucket, key)
         return bool(page.prefixes or page.objects)
     try:
-        backend.head_object(bucket, key)
+        storage.head_object(bucket, key)
     except KeyNotFound:
         return False
     return True

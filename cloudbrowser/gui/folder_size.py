@@ -17,18 +17,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QLocale, QObject, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMenu, QToolButton
+from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.object_list import FolderSize, SizeKey
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
     from cloudbrowser.core.prefix_scan import PrefixTotals
-    from cloudbrowser.gui.widgets.main_window import MainWindow
 
 #: Seconds between progress reports of one count (the GUI repaints at most this often).
 REPORT_EVERY = 0.1
@@ -37,13 +39,24 @@ REPORT_EVERY = 0.1
 class FolderSizeActions(QObject):
     """The window's "Calculate size" actions, its status-bar indicator and the running counts."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.model = window.list_model
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        browsing: Browsing,
+        menus: WindowMenus,
+        status_bar: QStatusBar,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.messages = messages
+        self.browsing = browsing
+        self.locale = QLocale()
+        self.model = browsing.list_model
         #: The counts going on, by the folder they count.
         self.jobs: dict[SizeKey, Job] = {}
-        self.calculate_action = window._action(
+        self.calculate_action = menus.new_action(
             self.tr("Calculate size"),
             None,
             [QKeySequence("Alt+Shift+Return"), QKeySequence("Alt+Shift+Enter")],
@@ -52,12 +65,12 @@ class FolderSizeActions(QObject):
         self.calculate_action.setStatusTip(
             self.tr("Count the objects and bytes of the selected folders, or of this folder")
         )
-        self.stop_action = window._action(self.tr("Stop calculating sizes"), None, [], self.stop)
+        self.stop_action = menus.new_action(self.tr("Stop calculating sizes"), None, [], self.stop)
         self.stop_action.setEnabled(False)
-        window.view_menu.addSeparator()
-        window.view_menu.addAction(self.calculate_action)
-        window.view_menu.addAction(self.stop_action)
-        window.context_menu_sections.append(self._context_menu)
+        menus.view.addSeparator()
+        menus.view.addAction(self.calculate_action)
+        menus.view.addAction(self.stop_action)
+        menus.context_sections.append(self._context_menu)
 
         self.label = QLabel()
         self.stop_button = QToolButton()
@@ -66,18 +79,18 @@ class FolderSizeActions(QObject):
         self.stop_button.clicked.connect(self.stop)
         for widget in (self.label, self.stop_button):
             widget.hide()
-            window.statusBar().addPermanentWidget(widget)
+            status_bar.addPermanentWidget(widget)
         # Esc in the list stops what is loading there: counts included.
-        for shortcut in window.view.findChildren(QShortcut):
+        for shortcut in browsing.view.findChildren(QShortcut):
             if shortcut.key() == QKeySequence(Qt.Key.Key_Escape):
                 shortcut.activated.connect(self.stop)
-        window.service.connectionRemoved.connect(self._on_connection_removed)
+        service.connectionRemoved.connect(self._on_connection_removed)
 
     # ── what to count ───────────────────────────────────────────────────────────────────
 
     def _targets(self, entries: list[Entry]) -> list[tuple[SizeKey, str]]:
         """(key, what to call it) of the selected folder rows, else of the folder shown."""
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None:
             return []
         folders = [e for e in entries if e.is_prefix]
@@ -96,9 +109,9 @@ class FolderSizeActions(QObject):
         """Count the selected folders (or the folder shown) that are not being counted yet;
         when every one of them is being counted already, stop those counts instead (choosing
         "Calculate size" again is how the count of one folder is stopped)."""
-        targets = self._targets(self.window.selected_entries())
+        targets = self._targets(self.browsing.selected_entries())
         if not targets:
-            self.window.messages.info(self.tr("Select folders or buckets to calculate their size."))
+            self.messages.info(self.tr("Select folders or buckets to calculate their size."))
             return
         if all(key in self.jobs for key, _name in targets):
             for key, _name in targets:
@@ -112,8 +125,8 @@ class FolderSizeActions(QObject):
     def start(self, key: SizeKey, name: str) -> Job:
         from cloudbrowser.core.prefix_scan import scan_prefix
 
-        connection, bucket, prefix = key
-        backend = self.window.service.connection(connection).backend
+        connection_id, bucket, prefix = key
+        storage = self.service.storage(connection_id)
 
         def work(job: Job) -> PrefixTotals:
             last = [0.0]
@@ -124,13 +137,13 @@ class FolderSizeActions(QObject):
                     last[0] = now
                     job.report(totals)
 
-            return scan_prefix(backend, bucket, prefix, job.cancel_event, progress)
+            return scan_prefix(storage, bucket, prefix, job.cancel_event, progress)
 
         self.model.folder_sizes[key] = FolderSize(0, 0, counting=True)
         self.model.folder_sizes_changed()
         # Bound slots of this QObject (not lambdas), so they run queued on the GUI thread;
         # each finds its folder by the job that sent it.
-        job = self.window.service.run(
+        job = self.service.run(
             work,
             f"Calculating the size of {name}",
             progress=self._on_progress,
@@ -180,8 +193,8 @@ class FolderSizeActions(QObject):
             return
         self.model.folder_sizes[key] = FolderSize(totals.objects, totals.bytes)
         self.model.folder_sizes_changed(resort=True)
-        locale = self.window.qlocale
-        self.window.messages.info(
+        locale = self.locale
+        self.messages.info(
             self.tr("{}: {} in {} objects").format(
                 _path(key), locale.formattedDataSize(totals.bytes), locale.toString(totals.objects)
             )
@@ -189,7 +202,7 @@ class FolderSizeActions(QObject):
 
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
-        self.window.messages.minor(error)
+        self.messages.minor(error)
 
     @Slot()
     def _on_finished(self) -> None:
@@ -203,10 +216,10 @@ class FolderSizeActions(QObject):
         self._update_status()
 
     @Slot(str)
-    def _on_connection_removed(self, connection: str) -> None:
-        for key in [k for k in self.jobs if k[0] == connection]:
+    def _on_connection_removed(self, connection_id: str) -> None:
+        for key in [k for k in self.jobs if k[0] == connection_id]:
             self._cancel(key)
-        self.model.forget_sizes(connection, "", "")
+        self.model.forget_sizes(connection_id, "", "")
         self._update_status()
 
     # ── display ─────────────────────────────────────────────────────────────────────────
@@ -218,7 +231,7 @@ class FolderSizeActions(QObject):
         self.stop_action.setEnabled(busy)
         if not busy:
             return
-        locale = self.window.qlocale
+        locale = self.locale
         sizes = [self.model.folder_sizes.get(k) for k in self.jobs]
         objects = sum(s.objects for s in sizes if s is not None)
         size = sum(s.bytes for s in sizes if s is not None)
@@ -236,7 +249,7 @@ class FolderSizeActions(QObject):
         )
 
     def _context_menu(self, menu: QMenu, entries: list[Entry]) -> bool:
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None:
             return False
         if any(e.is_prefix for e in entries):
@@ -251,5 +264,5 @@ class FolderSizeActions(QObject):
 
 
 def _path(key: SizeKey) -> str:
-    _connection, bucket, prefix = key
+    _connection_id, bucket, prefix = key
     return f"{bucket}/{prefix}"

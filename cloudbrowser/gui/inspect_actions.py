@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
@@ -24,40 +22,52 @@ from cloudbrowser.core.providers import capabilities
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 from cloudbrowser.gui.dialogs.share import ShareDialog
-from cloudbrowser.gui.models.object_list import EntryRole
+from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
-
-if TYPE_CHECKING:
-    from cloudbrowser.gui.widgets.main_window import MainWindow
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 
 
 class InspectActions(QObject):
     """Creates the actions, puts them in the menus and owns the dialogs they open."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        browsing: Browsing,
+        menus: WindowMenus,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.messages = messages
+        self.transfers = transfers
+        self.browsing = browsing
+        self.parent_widget = parent
         k = QKeySequence
-        self.properties_action = window._action(
+        self.properties_action = menus.new_action(
             self.tr("Properties…"), None, [k("Alt+Return"), k("Alt+Enter")], self.show_properties
         )
-        self.preview_action = window._action(
+        self.preview_action = menus.new_action(
             self.tr("Preview"), None, [k(Qt.Key.Key_Space)], self.preview
         )
         # Space previews only from the list: everywhere else it types a space.
         self.preview_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        window.view.addAction(self.preview_action)
-        self.share_action = window._action(
+        browsing.view.addAction(self.preview_action)
+        self.share_action = menus.new_action(
             self.tr("Share link…"), None, [k("Ctrl+Shift+C")], self.share
         )
-        self.copy_uri_action = window._action(
+        self.copy_uri_action = menus.new_action(
             self.tr("Copy s3:// URI"), None, [k("Ctrl+Alt+C")], self.copy_uris
         )
-        self.copy_url_action = window._action(self.tr("Copy URL"), None, [], self.copy_urls)
+        self.copy_url_action = menus.new_action(self.tr("Copy URL"), None, [], self.copy_urls)
         #: The dialogs open now (non-modal: several may be open at once).
         self.dialogs: list[QWidget] = []
 
-        edit = window.edit_menu
+        edit = menus.edit
         edit.addSeparator()
         for action in (
             self.properties_action,
@@ -66,17 +76,17 @@ class InspectActions(QObject):
             self.copy_url_action,
         ):
             edit.addAction(action)
-        window.view_menu.addAction(self.preview_action)
-        window.context_menu_sections.append(self.add_context_section)
+        menus.view.addAction(self.preview_action)
+        menus.context_sections.append(self.add_context_section)
 
     # ── the selection ───────────────────────────────────────────────────────────────────
 
     def _where(self) -> tuple[Location, list[Entry]] | None:
         """Where the list is, and its selected rows, without deleted ones (View › Show
         deleted): those have no current object to inspect, share or preview."""
-        current = self.window.history.current
-        model = self.window.list_model
-        entries = [e for e in self.window.selected_entries() if not model.is_deleted(e.key)]
+        current = self.browsing.current
+        model = self.browsing.list_model
+        entries = [e for e in self.browsing.selected_entries() if not model.is_deleted(e.key)]
         if current is None or not entries:
             return None
         return current, entries
@@ -85,19 +95,18 @@ class InspectActions(QObject):
         """The one selected row inside a bucket (a message in the status bar if none)."""
         where = self._where()
         if where is None or where[0].is_connection_root:
-            self.window.messages.info(
+            self.messages.info(
                 self.tr("Select an object in a bucket to see its {what}.").format(what=what)
             )
             return None
         current, entries = where
-        index = self.window.view.currentIndex()
-        focused = self.window.list_model.data(index, EntryRole)
+        focused = self.browsing.focused_entry()
         entry = focused if focused in entries else entries[0]
         return current, entry
 
     def add_context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
-        current = self.window.history.current
-        entries = [e for e in entries if not self.window.list_model.is_deleted(e.key)]
+        current = self.browsing.current
+        entries = [e for e in entries if not self.browsing.list_model.is_deleted(e.key)]
         if not entries or current is None:
             return False
         if current.is_connection_root:
@@ -136,15 +145,14 @@ class InspectActions(QObject):
         return self.open_properties(current, entry)
 
     def open_properties(self, current: Location, entry: Entry) -> PropertiesDialog:
-        window = self.window
         dialog = PropertiesDialog(
-            window.service,
-            window.messages,
-            current.connection,
+            self.service,
+            self.messages,
+            self.service.connection(current.connection),
             current.bucket,
             entry.key,
             is_prefix=entry.is_prefix,
-            parent=window,
+            parent=self.parent_widget,
         )
         dialog.saved.connect(lambda _details, at=current: self._refresh_if_shown(at))
         dialog.finished.connect(lambda _result, d=dialog: None if d.saving else d.deleteLater())
@@ -153,8 +161,8 @@ class InspectActions(QObject):
 
     def _refresh_if_shown(self, location: Location) -> None:
         """After a copy in place the row's time (and maybe class) changed: relist."""
-        if self.window.history.current == location:
-            self.window.refresh()
+        if self.browsing.current == location:
+            self.browsing.refresh()
 
     # ── preview ─────────────────────────────────────────────────────────────────────────
 
@@ -164,9 +172,8 @@ class InspectActions(QObject):
         if chosen is None:
             return None
         current, entry = chosen
-        window = self.window
         if entry.is_prefix:
-            window.messages.info(
+            self.messages.info(
                 self.tr("{name} is a folder: press Enter to open it.").format(
                     name=entry.name(current.prefix)
                 )
@@ -174,18 +181,18 @@ class InspectActions(QObject):
             return None
 
         def download() -> None:
-            window.transfers.download(
+            self.transfers.download(
                 current.connection, current.bucket, parent_prefix(entry.key), [entry]
             )
 
         dialog = PreviewDialog(
-            window.service,
-            current.connection,
+            self.service,
+            self.service.connection(current.connection),
             current.bucket,
             entry.key,
             download=download,
             show_properties=lambda: self.open_properties(current, entry),
-            parent=window,
+            parent=self.parent_widget,
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)
@@ -196,30 +203,29 @@ class InspectActions(QObject):
     @Slot()
     def share(self) -> ShareDialog | None:
         where = self._where()
-        window = self.window
         objects = [e for e in where[1] if not e.is_prefix] if where else []
         if where is None or where[0].is_connection_root or not objects:
-            window.messages.info(self.tr("Select one or more objects to share."))
+            self.messages.info(self.tr("Select one or more objects to share."))
             return None
         current = where[0]
-        conn = window.service.connection(current.connection)
-        if not capabilities(conn.settings).presigned_urls:
-            window.messages.info(self.tr("This connection's provider has no presigned links."))
+        connection = self.service.connection(current.connection)
+        if not capabilities(connection.settings).presigned_urls:
+            self.messages.info(self.tr("This connection's provider has no presigned links."))
             return None
-        if conn.settings.anonymous:
-            window.messages.info(
+        if connection.settings.anonymous:
+            self.messages.info(
                 self.tr(
                     "An anonymous connection cannot sign links: use Copy URL for a public object."
                 )
             )
             return None
         dialog = ShareDialog(
-            window.service,
-            window.messages,
-            current.connection,
+            self.service,
+            self.messages,
+            connection,
             current.bucket,
             [e.key for e in objects],
-            parent=window,
+            parent=self.parent_widget,
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)
@@ -230,7 +236,7 @@ class InspectActions(QObject):
         if where is None:
             return []
         current, entries = where
-        settings = self.window.service.connection(current.connection).settings
+        settings = self.service.connection(current.connection).settings
         lines = []
         for entry in entries:
             # At the bucket list the rows are buckets ("name/").
@@ -244,10 +250,10 @@ class InspectActions(QObject):
 
     def _copy(self, lines: list[str], what: str) -> None:
         if not lines:
-            self.window.messages.info(self.tr("Select something to copy its address."))
+            self.messages.info(self.tr("Select something to copy its address."))
             return
         QGuiApplication.clipboard().setText("\n".join(lines))
-        self.window.messages.info(
+        self.messages.info(
             self.tr("Copied {what}: {first}").format(what=what, first=lines[0])
             if len(lines) == 1
             else self.tr("Copied {n} {what}s, one per line").format(n=len(lines), what=what)

@@ -13,42 +13,50 @@ Case-insensitive; ``*`` and ``?`` are wildcards matched against the whole name; 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QLocale, QObject, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle
+from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle, QWidget
 
 from cloudbrowser.core.printable import printable
+from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import SearchLocation
-
-if TYPE_CHECKING:
-    from cloudbrowser.gui.widgets.main_window import MainWindow
+from cloudbrowser.gui.window_parts import Browsing, ListingBar, WindowMenus
 
 
 class SearchActions(QObject):
     """The window's Search action, its prompt, and the search state in the bar under the list."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.model = window.list_model
+    def __init__(
+        self,
+        messages: MessageSink,
+        browsing: Browsing,
+        menus: WindowMenus,
+        listing_bar: ListingBar,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.messages = messages
+        self.browsing = browsing
+        self.listing_bar = listing_bar
+        self.parent_widget = parent
+        self.locale = QLocale()
+        self.model = browsing.list_model
         self.last_query = ""
         self.dialog: QInputDialog | None = None
-        self.search_action = window._action(
+        self.search_action = menus.new_action(
             self.tr("Search…"),
             QStyle.StandardPixmap.SP_FileDialogContentsView,
             [QKeySequence("Ctrl+Shift+F")],
             self.ask,
         )
         self.search_action.setStatusTip(self.tr("Find files by name in this folder and below"))
-        window.edit_menu.addAction(self.search_action)
+        menus.edit.addAction(self.search_action)
 
         self.close_button = QPushButton(self.tr("Close search"))
         self.close_button.setToolTip(self.tr("Back to the folder that was searched"))
         self.close_button.clicked.connect(self.close_search)
         self.close_button.hide()
-        layout = window.loading_bar.layout()
+        layout = listing_bar.bar.layout()
         if layout is not None:
             layout.addWidget(self.close_button)
         # Connected after the window's own status update, so the search's text wins.
@@ -65,14 +73,14 @@ class SearchActions(QObject):
     @Slot()
     def ask(self) -> None:
         """Ask what to look for below the folder shown."""
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None or current.is_connection_root:
-            self.window.messages.info(self.tr("Open a bucket or folder to search in it."))
+            self.messages.info(self.tr("Open a bucket or folder to search in it."))
             return
         where = f"{current.bucket}/{current.prefix}"
         if self.dialog is not None:
             self.dialog.deleteLater()
-        dialog = QInputDialog(self.window)
+        dialog = QInputDialog(self.parent_widget)
         dialog.setWindowTitle(self.tr("Search"))
         dialog.setLabelText(
             self.tr(
@@ -89,27 +97,27 @@ class SearchActions(QObject):
     @Slot(str)
     def search(self, text: str) -> None:
         """Show the files below the current folder whose name matches ``text``."""
-        current = self.window.history.current
+        current = self.browsing.current
         query = text.strip()
         if current is None or current.is_connection_root or not query:
             return
         self.last_query = query
         folder = current.folder() if isinstance(current, SearchLocation) else current
-        self.window.navigate(
+        self.browsing.navigate(
             SearchLocation(folder.connection, folder.bucket, folder.prefix, query=query)
         )
 
     @Slot()
     def close_search(self) -> None:
         """Back to the folder that was searched (Back, when that is where Back goes)."""
-        current = self.window.history.current
+        current = self.browsing.current
         if not isinstance(current, SearchLocation):
             return
         folder = current.folder()
-        if self.window.history.previous == folder:
-            self.window.go_back()
+        if self.browsing.history.previous == folder:
+            self.browsing.go_back()
         else:
-            self.window.navigate(folder)
+            self.browsing.navigate(folder)
 
     @Slot()
     def _update_bar(self) -> None:
@@ -117,7 +125,7 @@ class SearchActions(QObject):
         self.close_button.setVisible(search is not None)
         if search is None:
             return
-        locale = self.window.qlocale
+        locale = self.locale
         model = self.model
         found = locale.toString(model.counts()[1])
         looked_at = locale.toString(model.searched)
@@ -138,9 +146,11 @@ class SearchActions(QObject):
             text = self.tr("Search results for “{}” in {} — {} found").format(
                 search.query, where, found
             )
-        w = self.window
-        w.loading_label.setText(printable(text))  # the folder's name, the server's message
-        w.stop_button.setVisible(model.loading)
-        w.retry_button.setVisible(not model.loading and (model.stopped or model.error is not None))
-        w.retry_button.setText(self.tr("Search again"))
-        w.loading_bar.setVisible(True)
+        bar = self.listing_bar
+        bar.label.setText(printable(text))  # the folder's name, the server's message
+        bar.stop_button.setVisible(model.loading)
+        bar.retry_button.setVisible(
+            not model.loading and (model.stopped or model.error is not None)
+        )
+        bar.retry_button.setText(self.tr("Search again"))
+        bar.bar.setVisible(True)

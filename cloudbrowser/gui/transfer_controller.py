@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -36,7 +35,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.entries import Entry, Version
-from cloudbrowser.core.errors import CloudBrowserError, ConfigError
+from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
     Direction,
@@ -67,9 +66,6 @@ from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
-
-if TYPE_CHECKING:  # a type only here; core.s3 loads boto3 (see gui/service.py)
-    from cloudbrowser.core.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +122,7 @@ class TransferController(QObject):
         self._refused: JournalTooNew | None = None
         self._scratch: Path | None = None
         journal = journal or self._open_journal()
-        self.queue = TransferQueue(self._backend, journal, self.settings.options())
+        self.queue = TransferQueue(service.connections.storage, journal, self.settings.options())
         self.model = TransferListModel(self)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -143,20 +139,6 @@ class TransferController(QObject):
         self.ask_conflict: ConflictAsker = self._ask_with_dialog
         service.connectionAdded.connect(self._on_connection_added)
 
-    def _backend(self, conn_id: str) -> Storage:
-        """For the queue's workers: the connection's backend (a dict lookup, thread-safe)."""
-        try:
-            return self.service.connection(conn_id).backend
-        except ConfigError:
-            raise ConfigError(
-                QCoreApplication.translate(
-                    "TransferController", "The connection “{name}” is not open."
-                ).format(name=conn_id),
-                hint=QCoreApplication.translate(
-                    "TransferController", "Connect to it, then resume the transfer."
-                ),
-            ) from None
-
     # ── settings ────────────────────────────────────────────────────────────────────────
 
     def apply_settings(self, settings: TransferSettings) -> None:
@@ -166,13 +148,13 @@ class TransferController(QObject):
 
     # ── starting transfers ──────────────────────────────────────────────────────────────
 
-    def upload(self, conn_id: str, bucket: str, prefix: str, paths: Sequence[Path]) -> Job:
+    def upload(self, connection_id: str, bucket: str, prefix: str, paths: Sequence[Path]) -> Job:
         """Upload files and folders into ``bucket/prefix``: planned on a worker, then queued."""
-        backend = self.service.connection(conn_id).backend
+        storage = self.service.storage(connection_id)
         sources = list(paths)
 
         def work(job: Job) -> Plan:
-            return plan_uploads(backend, conn_id, sources, bucket, prefix, job.cancel_event)
+            return plan_uploads(storage, connection_id, sources, bucket, prefix, job.cancel_event)
 
         self.messages.info(self.tr("Preparing the upload of {n} item(s)…").format(n=len(sources)))
         return self.service.run(
@@ -184,7 +166,7 @@ class TransferController(QObject):
 
     def download(
         self,
-        conn_id: str,
+        connection_id: str,
         bucket: str,
         base_prefix: str,
         entries: Sequence[Entry],
@@ -197,13 +179,13 @@ class TransferController(QObject):
         """Download objects and folders below ``base_prefix`` into ``destination``
         (default: the download folder), keeping their structure. ``queued`` is called once
         the plan is queued, or failed."""
-        backend = self.service.connection(conn_id).backend
+        storage = self.service.storage(connection_id)
         target = destination or self.settings.download_path
         chosen = list(entries)
 
         def work(job: Job) -> Plan:
             return plan_downloads(
-                backend, conn_id, bucket, chosen, base_prefix, target, job.cancel_event
+                storage, connection_id, bucket, chosen, base_prefix, target, job.cancel_event
             )
 
         def planned(plan: Plan) -> None:
@@ -221,12 +203,14 @@ class TransferController(QObject):
             failed=failed,
         )
 
-    def download_version(self, conn_id: str, bucket: str, version: Version, target: Path) -> Job:
+    def download_version(
+        self, connection_id: str, bucket: str, version: Version, target: Path
+    ) -> Job:
         """Download one (older) version of an object to the file ``target``: journalled,
         resumable and verified like any download; a file already there is a conflict."""
 
         def work(_job: Job) -> Plan:  # a stat of the target: no disk I/O on the GUI thread
-            return plan_version_download(conn_id, bucket, version, target)
+            return plan_version_download(connection_id, bucket, version, target)
 
         return self.service.run(
             work,
@@ -236,21 +220,21 @@ class TransferController(QObject):
         )
 
     def start_drag_out(
-        self, conn_id: str, bucket: str, base_prefix: str, entries: Sequence[Entry]
+        self, connection_id: str, bucket: str, base_prefix: str, entries: Sequence[Entry]
     ) -> RemoteFilesMime:
         """The data for dragging ``entries``: out of the window, their download starts with
         ``mime.start()`` (the view calls it when the drag leaves the window); inside it, the
         drop moves them on the server and nothing is downloaded."""
         folder = new_staging_folder()
         names = [e.name(base_prefix) for e in entries]
-        selection = ObjectSelection(conn_id, bucket, base_prefix, tuple(entries))
+        selection = ObjectSelection(connection_id, bucket, base_prefix, tuple(entries))
 
         def queued() -> None:
             mime.planned = True
 
         def start() -> None:
             self.download(
-                conn_id, bucket, base_prefix, entries, folder, batch=mime.batch, queued=queued
+                connection_id, bucket, base_prefix, entries, folder, batch=mime.batch, queued=queued
             )
 
         mime = RemoteFilesMime(folder, names, self, selection=selection, start=start)
@@ -471,14 +455,14 @@ class TransferController(QObject):
         for t in restored:
             if t.interrupted:
                 self._waiting_for_connection.setdefault(t.connection, []).append(t.id)
-        for conn_id in list(self._waiting_for_connection):
-            if self.service.has_connection(conn_id):
-                self._on_connection_added(conn_id)
+        for connection_id in list(self._waiting_for_connection):
+            if self.service.has_connection(connection_id):
+                self._on_connection_added(connection_id)
         return restored
 
     @Slot(str)
-    def _on_connection_added(self, conn_id: str) -> None:
-        ids = self._waiting_for_connection.pop(conn_id, [])
+    def _on_connection_added(self, connection_id: str) -> None:
+        ids = self._waiting_for_connection.pop(connection_id, [])
         if ids:
             self.messages.info(
                 self.tr("Continuing {n} interrupted transfer(s)…").format(n=len(ids))

@@ -14,21 +14,20 @@ All on demand (DESIGN §3): nothing here lists versions until the user asks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import parent_prefix
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui.dialogs.versions import VersionsDialog
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
-
-if TYPE_CHECKING:
-    from cloudbrowser.gui.widgets.main_window import MainWindow
 
 
 class UndeleteFailures(CloudBrowserError):
@@ -36,31 +35,43 @@ class UndeleteFailures(CloudBrowserError):
 
 
 class VersionActions(QObject):
-    """Creates the version actions of ``window`` and puts them in its menus."""
+    """Creates the version actions and puts them in the window's menus."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        browsing: Browsing,
+        menus: WindowMenus,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.messages = messages
+        self.transfers = transfers
+        self.browsing = browsing
+        self.parent_widget = parent
         k = QKeySequence
-        self.versions_action = window._action(
+        self.versions_action = menus.new_action(
             self.tr("Versions…"), None, [k("Ctrl+Shift+H")], self.show_versions
         )
-        self.undelete_action = window._action(
+        self.undelete_action = menus.new_action(
             self.tr("Undelete"), None, [], self.undelete_selection
         )
-        self.show_deleted_action = window._action(
+        self.show_deleted_action = menus.new_action(
             self.tr("Show deleted"), None, [k("Ctrl+Alt+H")], self._on_show_deleted
         )
         self.show_deleted_action.setCheckable(True)
         self.show_deleted_action.setToolTip(
             self.tr("Also list the deleted objects of versioned buckets (Ctrl+Alt+H)")
         )
-        window.edit_menu.addSeparator()
-        window.edit_menu.addAction(self.versions_action)
-        window.edit_menu.addAction(self.undelete_action)
-        window.view_menu.addAction(self.show_deleted_action)
-        window.context_menu_sections.append(self._context_section)
-        window.list_model.loadingChanged.connect(self._on_loading)
+        menus.edit.addSeparator()
+        menus.edit.addAction(self.versions_action)
+        menus.edit.addAction(self.undelete_action)
+        menus.view.addAction(self.show_deleted_action)
+        menus.context_sections.append(self._context_section)
+        browsing.list_model.loadingChanged.connect(self._on_loading)
         #: One dialog per window, made on first use and kept: a listing job may still
         #: report to it after it is closed.
         self._dialog: VersionsDialog | None = None
@@ -69,12 +80,12 @@ class VersionActions(QObject):
     # ── context menu ────────────────────────────────────────────────────────────────────
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
-        current = self.window.history.current
+        current = self.browsing.current
         if current is None or current.is_connection_root or not entries:
             return False
         files = [e for e in entries if not e.is_prefix]
         added = False
-        if any(self.window.list_model.is_deleted(e.key) for e in files):
+        if any(self.browsing.list_model.is_deleted(e.key) for e in files):
             menu.addAction(self.undelete_action)
             added = True
         if len(entries) == 1 and files:
@@ -86,72 +97,74 @@ class VersionActions(QObject):
 
     def dialog(self) -> VersionsDialog:
         if self._dialog is None:
-            w = self.window
-            self._dialog = VersionsDialog(w.service, w.messages, w.transfers, w)
+            self._dialog = VersionsDialog(
+                self.service, self.messages, self.transfers, self.parent_widget
+            )
             self._dialog.changed.connect(self._on_changed)
         return self._dialog
 
     @Slot()
     def show_versions(self) -> VersionsDialog | None:
-        current = self.window.history.current
-        files = [e for e in self.window.selected_entries() if not e.is_prefix]
+        current = self.browsing.current
+        files = [e for e in self.browsing.selected_entries() if not e.is_prefix]
         if current is None or current.is_connection_root or len(files) != 1:
-            self.window.messages.info(self.tr("Select one file to see its versions."))
+            self.messages.info(self.tr("Select one file to see its versions."))
             return None
         dialog = self.dialog()
-        dialog.show_object(current.connection, current.bucket, files[0].key)
+        dialog.show_object(
+            self.service.connection(current.connection), current.bucket, files[0].key
+        )
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
         return dialog
 
     @Slot(str, str, str)
-    def _on_changed(self, conn_id: str, bucket: str, key: str) -> None:
+    def _on_changed(self, connection_id: str, bucket: str, key: str) -> None:
         """A version was restored or deleted: the list of its folder shows it anew."""
-        current = self.window.history.current
+        current = self.browsing.current
         if current is not None and (current.connection, current.bucket, current.prefix) == (
-            conn_id,
+            connection_id,
             bucket,
             parent_prefix(key),
         ):
-            self.window.refresh()
+            self.browsing.refresh()
 
     # ── Show deleted ────────────────────────────────────────────────────────────────────
 
     @Slot()
     def _on_show_deleted(self) -> None:
         on = self.show_deleted_action.isChecked()
-        self.window.list_model.set_show_deleted(on)
+        self.browsing.list_model.set_show_deleted(on)
         if on:
-            self.window.messages.info(
-                self.tr("Showing deleted objects too (versioned buckets only).")
-            )
+            self.messages.info(self.tr("Showing deleted objects too (versioned buckets only)."))
 
     @Slot(bool)
     def _on_loading(self, loading: bool) -> None:
         """A listing ended: if its deleted objects could not be listed, say why (once)."""
-        error = self.window.list_model.deleted_error
+        error = self.browsing.list_model.deleted_error
         if not loading and error is not None:
-            self.window.messages.minor(error)
+            self.messages.minor(error)
 
     # ── Undelete ────────────────────────────────────────────────────────────────────────
 
     @Slot()
     def undelete_selection(self) -> Job | None:
-        w = self.window
-        current = w.history.current
+        browsing, messages = self.browsing, self.messages
+        current = browsing.current
+        model = browsing.list_model
         deleted = [
-            e for e in w.selected_entries() if not e.is_prefix and w.list_model.is_deleted(e.key)
+            e for e in browsing.selected_entries() if not e.is_prefix and model.is_deleted(e.key)
         ]
         if current is None or current.is_connection_root or not deleted:
-            w.messages.info(
+            messages.info(
                 self.tr("Select deleted objects to undelete (View › Show deleted lists them).")
             )
             return None
         if self._undelete_job is not None:
-            w.messages.info(self.tr("An undelete is still running."))
+            messages.info(self.tr("An undelete is still running."))
             return None
-        backend = w.service.connection(current.connection).backend
+        storage = self.service.storage(current.connection)
         bucket = current.bucket
         keys = [e.key for e in deleted]
 
@@ -162,7 +175,7 @@ class VersionActions(QObject):
                 if job.cancelled:
                     break
                 try:
-                    versions_of(backend).undelete(bucket, key)
+                    versions_of(storage).undelete(bucket, key)
                     done += 1
                 except StorageError as error:
                     failed.append((key, error))
@@ -170,12 +183,12 @@ class VersionActions(QObject):
             return done, failed
 
         def progress(n: int) -> None:
-            w.messages.info(self.tr("Undeleting… {n} of {total}").format(n=n, total=len(keys)))
+            messages.info(self.tr("Undeleting… {n} of {total}").format(n=n, total=len(keys)))
 
         def succeeded(result: tuple[int, list[tuple[str, CloudBrowserError]]]) -> None:
             done, failed = result
             if failed:
-                w.messages.major(
+                messages.major(
                     UndeleteFailures(
                         self.tr("{failed} of {total} object(s) could not be undeleted.").format(
                             failed=len(failed), total=len(keys)
@@ -185,19 +198,19 @@ class VersionActions(QObject):
                     )
                 )
             else:
-                w.messages.info(self.tr("Undeleted {done} object(s).").format(done=done))
-            if w.history.current == current:
-                w.refresh()
+                messages.info(self.tr("Undeleted {done} object(s).").format(done=done))
+            if browsing.current == current:
+                browsing.refresh()
 
         def finished() -> None:
             self._undelete_job = None
 
-        self._undelete_job = w.service.run(
+        self._undelete_job = self.service.run(
             work,
             f"Undeleting {len(keys)} object(s) in {bucket}",
             progress=progress,
             succeeded=succeeded,
-            failed=w.messages.major,
+            failed=messages.major,
             finished=finished,
         )
         return self._undelete_job

@@ -270,7 +270,7 @@ class Bench:
         self.args = args
         self.app = (TracingApplication if args.trace else QApplication)(sys.argv[:1])
         self.service = StorageService()
-        self.conn = self.service.add_connection(
+        self.connection = self.service.add_connection(
             ConnectionSettings(
                 name="bench", endpoint_url=args.url, region="us-east-1", addressing_style="path"
             ),
@@ -282,9 +282,9 @@ class Bench:
         self.gc = GcWatch()
         #: GC seconds inside each first-rows try since the last reset (diagnosis).
         self.first_rows_gc_ms: list[float] = []
-        self.root = Location(self.conn.id)
-        self.flat = Location(self.conn.id, args.bucket, args.flat_prefix)
-        self.small = Location(self.conn.id, args.bucket, args.small_prefix)
+        self.root = Location(self.connection.id)
+        self.flat = Location(self.connection.id, args.bucket, args.flat_prefix)
+        self.small = Location(self.connection.id, args.bucket, args.small_prefix)
 
     # helpers
 
@@ -330,7 +330,7 @@ class Bench:
     def first_page(self, location: Location) -> float:
         """Seconds for the same first page without the GUI: ``S3Backend.list_page``."""
         start = time.perf_counter()
-        self.conn.backend.list_page(location.bucket, location.prefix)
+        self.connection.storage.list_page(location.bucket, location.prefix)
         return time.perf_counter() - start
 
     # the run
@@ -342,7 +342,7 @@ class Bench:
         # As the app does (gui/app.py): freeze start-up objects after the first listing.
         freeze_startup_objects_after_first_listing(window)
         # The connection root lists the buckets: this creates and warms the botocore client.
-        window.add_connection(self.conn.id)
+        window.add_connection(self.connection.id)
         window.show()
         self.wait_idle("listing the connection root")
         if model.error is not None:

@@ -17,6 +17,7 @@ import pytest
 
 from cloudbrowser.cli import cmd_sync, cmd_transfer
 from cloudbrowser.core import transfer_plan
+from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.downloads import is_temporary_name
 from cloudbrowser.core.journal import Journal
 from cloudbrowser.core.paths import data_dir
@@ -50,15 +51,15 @@ def queues(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[TransferQueue]]:
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    opened = cmd_transfer.open_backend
+    made_connections = cmd_transfer.new_connections
 
-    def small_pages(*args: Any, **kwargs: Any) -> Any:
-        backend = opened(*args, **kwargs)
-        backend.page_size = PAGE
-        return backend
+    def small_pages() -> Connections:
+        connections = made_connections()
+        connections.page_size = PAGE
+        return connections
 
-    monkeypatch.setattr(cmd_transfer, "open_backend", small_pages)
-    monkeypatch.setattr(cmd_sync, "open_backend", small_pages)
+    monkeypatch.setattr(cmd_transfer, "new_connections", small_pages)
+    monkeypatch.setattr(cmd_sync, "new_connections", small_pages)
     monkeypatch.setattr(cmd_transfer, "TransferQueue", Recorded)
     monkeypatch.setattr(cmd_transfer, "AHEAD", AHEAD)
     yield made

@@ -138,7 +138,11 @@ def test_clean_up_says_when_the_server_cannot_list_incomplete_uploads(
     try:
         go(qtbot, window, bucket)
         dialog = IncompleteUploadsDialog(
-            window.service, window.messages, window.history.current.connection, bucket, set()
+            window.service,
+            window.messages,
+            window.service.connection(window.history.current.connection),
+            bucket,
+            set(),
         )
         qtbot.addWidget(dialog)
         qtbot.waitUntil(

@@ -297,7 +297,7 @@ def test_a_move_that_partly_fails_names_each_failed_key_and_keeps_its_source(
     server.put(bucket, {"p/a.txt": b"a", "p/b.txt": b"b", "q/x.txt": b"x"})
     go(qtbot, window, bucket)
     conn = window.history.current.connection
-    backend = window.service.connection(conn).backend
+    backend = window.service.storage(conn)
     copy_object = backend.copy_object
 
     def refuse_b(src_bucket: str, src_key: str, bucket: str, key: str) -> str:

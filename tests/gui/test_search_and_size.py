@@ -118,7 +118,7 @@ def gates() -> Iterator[list[Gate]]:
 
 
 def backend_of(window: MainWindow) -> S3Backend:
-    return window.service.connection(window.history.current.connection).backend
+    return window.service.storage(window.history.current.connection)
 
 
 # ── search ───────────────────────────────────────────────────────────────────────────────

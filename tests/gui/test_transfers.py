@@ -395,7 +395,11 @@ def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
     mine = client.create_multipart_upload(Bucket=bucket, Key="mine.bin")["UploadId"]
     go(qtbot, window, bucket)
     dialog = IncompleteUploadsDialog(
-        window.service, window.messages, window.history.current.connection, bucket, {mine}
+        window.service,
+        window.messages,
+        window.service.connection(window.history.current.connection),
+        bucket,
+        {mine},
     )
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 2, timeout=WAIT)

@@ -66,6 +66,7 @@ SETTERS = frozenset(
         "addItem",
         "addRow",  # QFormLayout.addRow(label, field)
         "_action",  # MainWindow._action(text, icon, keys, slot) and the panel's own
+        "new_action",  # WindowMenus.new_action(text, icon, keys, slot): the feature modules'
     }
 )
 #: Methods taking a list of texts (each item is checked).

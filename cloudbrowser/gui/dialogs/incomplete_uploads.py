@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
@@ -38,7 +39,7 @@ class IncompleteUploadsDialog(QDialog):
         self,
         service: StorageService,
         messages: MessageSink,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         resumable: set[str],
         parent: QWidget | None = None,
@@ -48,7 +49,8 @@ class IncompleteUploadsDialog(QDialog):
         self.setWindowTitle(self.tr("Incomplete uploads in {bucket}").format(bucket=bucket))
         self.resize(720, 380)
         self.service, self.messages = service, messages
-        self.conn_id, self.bucket = conn_id, bucket
+        self.connection, self.bucket = connection, bucket
+        self.storage = connection.storage
         self.resumable = resumable
         self.status = QLabel(self.tr("Listing incomplete uploads…"))
         self.status.setWordWrap(True)
@@ -74,11 +76,11 @@ class IncompleteUploadsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket = self.bucket
         self.jobs.append(
             self.service.run(
-                lambda _job: chunked_uploads_of(backend).list_unfinished_uploads(bucket),
+                lambda _job: chunked_uploads_of(storage).list_unfinished_uploads(bucket),
                 f"Listing incomplete uploads in {bucket}",
                 succeeded=self._show,
                 failed=self._failed,
@@ -139,11 +141,11 @@ class IncompleteUploadsDialog(QDialog):
         self.abort(uploads)
 
     def abort(self, uploads: list[UnfinishedUpload]) -> None:
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
 
         def work(_job: Job) -> int:
             for u in uploads:
-                chunked_uploads_of(backend).abort_upload(u.bucket, u.key, u.session)
+                chunked_uploads_of(storage).abort_upload(u.bucket, u.key, u.session)
             return len(uploads)
 
         self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))

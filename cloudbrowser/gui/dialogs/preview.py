@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import (
@@ -178,7 +179,7 @@ class PreviewDialog(QDialog):
     def __init__(
         self,
         service: StorageService,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         key: str,
         *,
@@ -188,7 +189,8 @@ class PreviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self.conn_id, self.bucket, self.key = conn_id, bucket, key
+        self.connection, self.bucket, self.key = connection, bucket, key
+        self.storage = connection.storage
         self.qlocale = QLocale()
         self.preview: Preview | None = None
         self.job: Job | None = None
@@ -265,14 +267,14 @@ class PreviewDialog(QDialog):
 
     def load(self) -> None:
         self.stack.setCurrentWidget(self.loading)
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, key = self.bucket, self.key
 
         def work(job: Job) -> Preview:
             return build_preview(
-                lambda: properties_of(backend).object_details(bucket, key),
+                lambda: properties_of(storage).object_details(bucket, key),
                 lambda start, length: read_range(
-                    backend, bucket, key, start, length, job.cancel_event
+                    storage, bucket, key, start, length, job.cancel_event
                 ),
                 key,
             )

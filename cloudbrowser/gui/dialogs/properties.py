@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
@@ -200,7 +201,7 @@ class PropertiesDialog(QDialog):
         self,
         service: StorageService,
         messages: MessageSink,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         key: str,
         *,
@@ -209,8 +210,9 @@ class PropertiesDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.service, self.messages = service, messages
-        self.conn_id, self.bucket, self.key = conn_id, bucket, key
-        self.settings = service.connection(conn_id).settings
+        self.connection, self.bucket, self.key = connection, bucket, key
+        self.storage = connection.storage
+        self.settings = connection.settings
         self.can_tag = capabilities(self.settings).tagging
         self.qlocale = QLocale()
         self.loaded: Loaded | None = None
@@ -359,7 +361,7 @@ class PropertiesDialog(QDialog):
     def load(self) -> None:
         self.stack.setCurrentWidget(self.loading)
         self.save_button.setEnabled(False)
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, key, can_tag = self.bucket, self.key, self.can_tag
         provider = preset(self.settings.provider).label if self.settings.provider else ""
         no_tags = (
@@ -374,11 +376,11 @@ class PropertiesDialog(QDialog):
         unreadable = self.tr("The tags could not be read: {error}")
 
         def work(_job: Job) -> Loaded:
-            details = properties_of(backend).object_details(bucket, key)
+            details = properties_of(storage).object_details(bucket, key)
             if not can_tag:
                 return Loaded(details, None, no_tags)
             try:
-                return Loaded(details, properties_of(backend).get_tags(bucket, key))
+                return Loaded(details, properties_of(storage).get_tags(bucket, key))
             except StorageError as error:
                 # Often a key allowed s3:GetObject but not s3:GetObjectTagging: the other
                 # properties are still worth showing (and editing).
@@ -579,7 +581,7 @@ class PropertiesDialog(QDialog):
         plan = self.plan()
         if plan is None or plan.empty or validate(self.edits()):
             return
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, key = self.bucket, self.key
         loaded = self.loaded
         tags_after = plan.tags if plan.tags is not None else (loaded.tags if loaded else None)
@@ -589,10 +591,10 @@ class PropertiesDialog(QDialog):
             # Tags first: they do not change the object, so if the copy then fails, saving
             # again repeats the same tag write and retries the copy from the same ETag.
             if plan.tags is not None:
-                properties_of(backend).put_tags(bucket, key, plan.tags)
+                properties_of(storage).put_tags(bucket, key, plan.tags)
             if plan.copy_target is not None:
-                properties_of(backend).replace_metadata(plan.copy_target)
-            return Loaded(properties_of(backend).object_details(bucket, key), tags_after, note)
+                properties_of(storage).replace_metadata(plan.copy_target)
+            return Loaded(properties_of(storage).object_details(bucket, key), tags_after, note)
 
         self.saving = True
         self.save_button.setEnabled(False)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
 from cloudbrowser.core.storage import share_links_of
@@ -50,15 +51,16 @@ class ShareDialog(QDialog):
         self,
         service: StorageService,
         messages: MessageSink,
-        conn_id: str,
+        connection: Connection,
         bucket: str,
         keys: list[str],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.service, self.messages = service, messages
-        self.conn_id, self.bucket, self.keys = conn_id, bucket, list(keys)
-        self.settings = service.connection(conn_id).settings
+        self.connection, self.bucket, self.keys = connection, bucket, list(keys)
+        self.storage = connection.storage
+        self.settings = connection.settings
         self.job: Job | None = None
         self.urls: list[str] = []
         #: When the links expire, POSIX seconds.
@@ -181,13 +183,13 @@ class ShareDialog(QDialog):
         )
         self.copy_button.setEnabled(False)
         self.status.setText(self.tr("Signing…"))
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
         bucket, keys = self.bucket, list(self.keys)
 
         def work(_job: Job) -> tuple[list[str], float]:
             expires_at = time.time() + seconds
             return [
-                share_links_of(backend).share_link(bucket, key, seconds) for key in keys
+                share_links_of(storage).share_link(bucket, key, seconds) for key in keys
             ], expires_at
 
         self.job = self.service.run(

@@ -35,11 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
@@ -74,7 +75,9 @@ class VersionsDialog(QDialog):
         self.setObjectName("versionsDialog")
         self.resize(820, 400)
         self.service, self.messages, self.transfers = service, messages, transfers
-        self.conn_id = self.bucket = self.key = ""
+        self.connection_id = self.bucket = self.key = ""
+        #: The storage of the object shown (None until one is).
+        self.storage: Storage | None = None
         #: The job whose results are shown; results of any other are dropped.
         self._job: Job | None = None
         self.versions: list[Version] = []
@@ -154,9 +157,10 @@ class VersionsDialog(QDialog):
 
     # ── loading ─────────────────────────────────────────────────────────────────────────
 
-    def show_object(self, conn_id: str, bucket: str, key: str) -> None:
+    def show_object(self, connection: Connection, bucket: str, key: str) -> None:
         """List the versions of ``bucket/key`` (a new object replaces the one shown)."""
-        self.conn_id, self.bucket, self.key = conn_id, bucket, key
+        self.connection_id, self.bucket, self.key = connection.id, bucket, key
+        self.storage = connection.storage
         self.setWindowTitle(self.tr("Versions of {name}").format(name=printable(leaf_name(key))))
         self.title.setText(printable(f"s3://{bucket}/{key}"))
         self.reload()
@@ -168,14 +172,16 @@ class VersionsDialog(QDialog):
         self.tree.clear()
         self.versions = []
         self.versioning = None
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
+        if storage is None:
+            return
         bucket, key = self.bucket, self.key
 
         def work(job: Job) -> tuple[str, list[Version]]:
-            state = versions_of(backend).bucket_versioning(bucket)
+            state = versions_of(storage).bucket_versioning(bucket)
             if not state:  # never turned on: only the current object, no history
                 return state, []
-            return state, versions_of(backend).object_versions(bucket, key, job.cancel_event)
+            return state, versions_of(storage).object_versions(bucket, key, job.cancel_event)
 
         self._set_busy(self.tr("Loading the versions…"))
         self._job = self.service.run(
@@ -292,7 +298,7 @@ class VersionsDialog(QDialog):
         self.save_button.setEnabled(has_data)
         self.restore_button.setEnabled(has_data and v is not None and not v.is_latest)
         self.delete_button.setEnabled(idle and v is not None)
-        self.refresh_button.setEnabled(bool(self.conn_id))
+        self.refresh_button.setEnabled(bool(self.connection_id))
 
     # ── actions ─────────────────────────────────────────────────────────────────────────
 
@@ -316,7 +322,7 @@ class VersionsDialog(QDialog):
             self._download_to(v, Path(name))
 
     def _download_to(self, v: Version, target: Path) -> None:
-        self.transfers.download_version(self.conn_id, self.bucket, v, target)
+        self.transfers.download_version(self.connection_id, self.bucket, v, target)
         self.messages.info(
             self.tr("Downloading the version of {when} to {path}").format(
                 when=self._when(v), path=target
@@ -354,10 +360,12 @@ class VersionsDialog(QDialog):
         )
         if not self.confirm(self.tr("Restore version"), question):
             return
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
+        if storage is None:
+            return
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(
-            lambda _job: versions_of(backend).restore_version(bucket, key, version_id),
+            lambda _job: versions_of(storage).restore_version(bucket, key, version_id),
             self.tr("Restoring the version…"),
             self.tr("Restored the version of {when} of “{name}”.").format(
                 when=self._when(v), name=leaf_name(key)
@@ -384,10 +392,12 @@ class VersionsDialog(QDialog):
         ).format(what=what, name=leaf_name(v.key), consequence=consequence)
         if not self.confirm(self.tr("Delete version permanently"), question):
             return
-        backend = self.service.connection(self.conn_id).backend
+        storage = self.storage
+        if storage is None:
+            return
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(
-            lambda _job: versions_of(backend).delete_version(bucket, key, version_id),
+            lambda _job: versions_of(storage).delete_version(bucket, key, version_id),
             self.tr("Deleting the version…"),
             self.tr("Deleted {what} of “{name}” permanently.").format(
                 what=what, name=leaf_name(key)
@@ -396,7 +406,7 @@ class VersionsDialog(QDialog):
 
     def _run(self, work: Callable[[Job], object], doing: str, done: str) -> None:
         """Run a change on a worker; then say so, list again and tell the window."""
-        where = (self.conn_id, self.bucket, self.key)
+        where = (self.connection_id, self.bucket, self.key)
 
         def succeeded(_result: object) -> None:
             self.messages.info(done)
@@ -406,7 +416,7 @@ class VersionsDialog(QDialog):
             self.messages.major(error)
 
         def finished() -> None:
-            if (self.conn_id, self.bucket, self.key) == where:
+            if (self.connection_id, self.bucket, self.key) == where:
                 self.reload()
 
         self._set_busy(doing)

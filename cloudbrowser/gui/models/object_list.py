@@ -271,13 +271,13 @@ class ObjectListModel(QAbstractTableModel):
         at a time; only the matches are kept."""
         from cloudbrowser.core.prefix_scan import NameMatcher, search_prefix
 
-        backend = self._service.connection(location.connection).backend
+        storage = self._service.storage(location.connection)
         matcher = NameMatcher(location.query)
 
         def work(job: Job) -> int:
             found = 0
             for found_on_page in search_prefix(
-                backend, location.bucket, location.prefix, matcher, job.cancel_event
+                storage, location.bucket, location.prefix, matcher, job.cancel_event
             ):
                 found += len(found_on_page[0])
                 job.report(found_on_page)
@@ -397,11 +397,11 @@ class ObjectListModel(QAbstractTableModel):
         """Start listing the location's deleted objects (the listing goes on: Stop works)."""
         location = self._location
         assert location is not None
-        backend = self._service.connection(location.connection).backend
+        storage = self._service.storage(location.connection)
         bucket, prefix = location.bucket, location.prefix
 
         def work(job: Job) -> None:
-            for page in versions_of(backend).iter_deleted(bucket, prefix, job.cancel_event):
+            for page in versions_of(storage).iter_deleted(bucket, prefix, job.cancel_event):
                 job.report(page)
 
         return self._service.run(

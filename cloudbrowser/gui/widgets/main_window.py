@@ -73,6 +73,7 @@ from cloudbrowser.gui.widgets.views import (
     local_paths,
     set_up_row_table,
 )
+from cloudbrowser.gui.window_parts import Browsing, ListingBar, WindowMenus, make_action
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -199,7 +200,32 @@ class MainWindow(QMainWindow):
         self._build_transfer_ui()
         self._build_menus()
 
-        self.file_ops = FileOperations(self)
+        #: What the feature modules are handed (window_parts): never the window itself.
+        self.browsing = Browsing(
+            self.history,
+            self.list_model,
+            self.tree_model,
+            self.view,
+            self.tree,
+            navigate=self.navigate,
+            refresh=self.refresh,
+            go_back=self.go_back,
+        )
+        menus = WindowMenus(
+            self,
+            self.file_menu,
+            self.edit_menu,
+            self.view_menu,
+            toolbar=self.findChild(QToolBar, "navigation"),
+            context_sections=self.context_menu_sections,
+            paste=self.paste_files_action,
+            filter=self.filter_action,
+            refresh=self.refresh_action,
+            upload_files=self.upload_files_action,
+            close_connection=self.close_connection_action,
+        )
+        parts = (self.service, self.messages, self.transfers, self.browsing, menus, self)
+        self.file_ops = FileOperations(*parts)
         self.list_model.countsChanged.connect(self._update_status)
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
@@ -208,15 +234,20 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
-        self.versions = VersionActions(self)
+        self.versions = VersionActions(*parts)
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
 
-        self.inspect = InspectActions(self)
+        self.inspect = InspectActions(*parts)
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.search import SearchActions
 
-        self.folder_size = FolderSizeActions(self)
-        self.search = SearchActions(self)
+        self.folder_size = FolderSizeActions(
+            self.service, self.messages, self.browsing, menus, self.statusBar(), self
+        )
+        listing_bar = ListingBar(
+            self.loading_bar, self.loading_label, self.stop_button, self.retry_button
+        )
+        self.search = SearchActions(self.messages, self.browsing, menus, listing_bar, self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -306,20 +337,7 @@ class MainWindow(QMainWindow):
     def _action(
         self, text: str, icon: QStyle.StandardPixmap | None, keys: list[QKeySequence], slot: object
     ) -> QAction:
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        unique: list[QKeySequence] = []
-        for key in keys:  # StandardKey.Back is Alt+Left on some platforms: no duplicates
-            if not key.isEmpty() and key not in unique:
-                unique.append(key)
-        keys = unique
-        action.setShortcuts(keys)
-        shortcut_text = keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
-        action.setToolTip(f"{text} ({shortcut_text})" if shortcut_text else text)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+        return make_action(self, text, icon, keys, slot)
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
@@ -781,9 +799,7 @@ class MainWindow(QMainWindow):
             self.upload_paths(paths, target)
 
     def selected_entries(self) -> list[Entry]:
-        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        found = [self.list_model.data(self.list_model.index(r, 0), EntryRole) for r in rows]
-        return [e for e in found if e is not None]
+        return self.browsing.selected_entries()
 
     def download_selection(self, destination: Path | None = None) -> None:
         current = self.history.current
@@ -845,7 +861,12 @@ class MainWindow(QMainWindow):
         resumable = {t.session for t in self.transfers.queue.transfers() if t.session}
         # Kept (not deleted on close): its listing job may still report to it.
         self.cleanup_dialog = IncompleteUploadsDialog(
-            self.service, self.messages, current.connection, current.bucket, resumable, self
+            self.service,
+            self.messages,
+            self.service.connection(current.connection),
+            current.bucket,
+            resumable,
+            self,
         )
         self.cleanup_dialog.open()
 
