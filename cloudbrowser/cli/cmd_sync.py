@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from cloudbrowser.cli.cmd_transfer import execute, run_stream, transfer_options
+from cloudbrowser.cli.cmd_transfer import check_part_size, execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import is_remote, parse_remote
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         confirm(args, f"Delete from {'s3://' + remote.bucket + '/' + prefix if up else local} "
                       "what the source does not have?")  # fmt: skip
     backend = open_backend(args, out)
+    check_part_size(options, backend)
     name = backend.settings.name
     if not up:
         return _sync_down(args, out, backend, remote.bucket, prefix, local, options)

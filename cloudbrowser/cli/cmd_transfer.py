@@ -44,7 +44,6 @@ from cloudbrowser.core.transfer_plan import (
     plan_uploads,
 )
 from cloudbrowser.core.transfers import (
-    MIN_PART_SIZE,
     BackendLookup,
     Transfer,
     TransferOptions,
@@ -61,6 +60,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "resume":
         return _resume(args, out, options)
     backend = open_backend(args, out)
+    check_part_size(options, backend)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
     if args.command == "get" and args.recursive:
         src = parse_remote(args.source, bare_ok=False)
@@ -82,8 +82,6 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     part_size = parse_size(args.part_size, "--part-size") if args.part_size else 0
-    if part_size and part_size < MIN_PART_SIZE:
-        raise UsageError("--part-size must be at least 5M (S3's smallest part).")
     rate = parse_size(args.limit_rate, "--limit-rate") if args.limit_rate else 0
     # -j bounds requests too, not just files: -j 1 moves one part at a time.
     return TransferOptions(
@@ -92,6 +90,15 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
         part_size=part_size,
         bandwidth_limit=rate,
     )
+
+
+def check_part_size(options: TransferOptions, storage: Storage) -> None:
+    """Refuse a ``--part-size`` below the smallest chunk the connection's storage takes."""
+    smallest = storage.features.limits.min_chunk
+    if options.part_size and options.part_size < smallest:
+        raise UsageError(
+            f"--part-size must be at least {smallest // 1024**2}M (the storage's smallest part)."
+        )
 
 
 # ── planning ────────────────────────────────────────────────────────────────────────────

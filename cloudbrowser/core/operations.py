@@ -46,6 +46,7 @@ from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
 from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versions_of
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
+from cloudbrowser.core.versions import iter_versions
 
 if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
     from cloudbrowser.core.storage import ObjectReader, Storage
@@ -444,7 +445,7 @@ class Operation:
         1,000) per DeleteObjects request."""
         for item in self.items:
             try:
-                for page in versions_of(self.backend).iter_versions(self.bucket, item.source):
+                for page in iter_versions(self.backend, self.bucket, item.source):
                     if self._cancel.is_set():
                         raise Cancelled("Cancelled.")
                     with self._lock:
@@ -585,7 +586,9 @@ class Operation:
             self.dest_bucket, source.target, content_type=info.content_type
         )
         try:
-            part = choose_part_size(info.size, COPY_PART_SIZE)
+            part = choose_part_size(
+                info.size, COPY_PART_SIZE, limits=self.dest_backend.features.limits
+            )
             parts: list[tuple[int, str]] = []
             for n in range(part_count(info.size, part)):
                 if self._cancel.is_set():
@@ -631,7 +634,9 @@ class Operation:
         with opened as reader:
             whole = md5_of(b"")
             size = reader.size
-            part = choose_part_size(size, STREAM_PART_SIZE)
+            part = choose_part_size(
+                size, STREAM_PART_SIZE, limits=self.dest_backend.features.limits
+            )
             if size <= part:
                 data = self._read_exactly(reader, size)
                 whole.update(data)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QMenu
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import undelete
 from cloudbrowser.gui.dialogs.versions import VersionsDialog
 from cloudbrowser.gui.workers import Job
 
@@ -162,7 +162,7 @@ class VersionActions(QObject):
                 if job.cancelled:
                     break
                 try:
-                    versions_of(backend).undelete(bucket, key)
+                    undelete(backend, bucket, key)
                     done += 1
                 except StorageError as error:
                     failed.append((key, error))

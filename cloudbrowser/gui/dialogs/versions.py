@@ -41,6 +41,7 @@ from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
+from cloudbrowser.core.versions import object_versions
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
@@ -175,7 +176,7 @@ class VersionsDialog(QDialog):
             state = versions_of(backend).bucket_versioning(bucket)
             if not state:  # never turned on: only the current object, no history
                 return state, []
-            return state, versions_of(backend).object_versions(bucket, key, job.cancel_event)
+            return state, object_versions(backend, bucket, key, job.cancel_event)
 
         self._set_busy(self.tr("Loading the versions…"))
         self._job = self.service.run(

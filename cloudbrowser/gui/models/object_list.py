@@ -42,7 +42,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
@@ -401,7 +401,7 @@ class ObjectListModel(QAbstractTableModel):
         bucket, prefix = location.bucket, location.prefix
 
         def work(job: Job) -> None:
-            for page in versions_of(backend).iter_deleted(bucket, prefix, job.cancel_event):
+            for page in iter_deleted(backend, bucket, prefix, job.cancel_event):
                 job.report(page)
 
         return self._service.run(

@@ -22,7 +22,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.exceptions as bx
@@ -49,6 +49,7 @@ from cloudbrowser.core.entries import (
     UnfinishedUpload,
     UploadedPart,
     Version,
+    VersionPage,
 )
 from cloudbrowser.core.errors import (
     AccessDenied,
@@ -73,7 +74,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard, PageTooLarge, stopping
+from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard, PageTooLarge, pages_below, stopping
 from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import (
     BatchDelete,
@@ -98,8 +99,6 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = LIMITS.max_page
 #: The most keys one DeleteObjects request may name.
 MAX_DELETE_BATCH = 1000
-#: An undelete removes at most this many delete markers stacked on one key.
-_MAX_MARKERS_ON_TOP = 100
 
 #: The most bytes read of one ListObjectsV2 reply. A real page of 1,000 keys is under 1 MiB,
 #: 4 MiB with the longest keys URL-encoded; 32 MiB is eight times that. Above 4 MiB the fast
@@ -522,55 +521,6 @@ class S3Backend:
 
         return _guard(call, bucket=src_bucket, key=src_key)
 
-    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]:
-        """Versions and delete markers of the keys below ``prefix``, a page at a time, newest
-        first per key (never part of a normal listing: versioned buckets can hold many).
-
-        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        StorageError (``NotImplemented`` on servers that keep no versions).
-        """
-
-        def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
-            """The page as sent (keys outside ``prefix`` included), the next markers."""
-            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-            if key_marker:
-                params["KeyMarker"] = key_marker
-                params["VersionIdMarker"] = version_marker
-            reply = self.client.list_object_versions(**params)
-            rows = [
-                Version(
-                    key=v["Key"],
-                    version_id=str(v.get("VersionId", "")),
-                    modified=_timestamp(v.get("LastModified")),
-                    size=int(v.get("Size", 0)),
-                    etag=str(v.get("ETag", "")).strip('"'),
-                    is_latest=bool(v.get("IsLatest")),
-                )
-                for v in reply.get("Versions", [])
-            ] + [
-                Version(
-                    key=m["Key"],
-                    version_id=str(m.get("VersionId", "")),
-                    modified=_timestamp(m.get("LastModified")),
-                    is_latest=bool(m.get("IsLatest")),
-                    delete_marker=True,
-                )
-                for m in reply.get("DeleteMarkers", [])
-            ]
-            # Per key: the current version (or marker) first, then newest first; the sort
-            # is stable, so same-second versions keep the server's newest-first order.
-            rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
-            if not reply.get("IsTruncated"):
-                return rows, "", ""
-            return (
-                rows,
-                str(reply.get("NextKeyMarker", "")),
-                str(reply.get("NextVersionIdMarker", "")),
-            )
-
-        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        yield from _pages_below(guard, call, bucket, prefix)
-
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
 
@@ -605,63 +555,66 @@ class S3Backend:
 
         return _versioned(call, bucket=bucket)
 
-    def object_versions(
-        self, bucket: str, key: str, cancel: threading.Event | None = None
-    ) -> list[Version]:
-        """Every version and delete marker of exactly ``key``: the current one first, then
-        newest first.
-
-        Lists by prefix with the delimiter (so ``key/...`` rolls up into one prefix) and
-        stops at the first page that reaches keys after ``key`` ("key2"...), which sort
-        after it. Checks ``cancel`` between pages.
-
-        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
-        EndpointUnreachable, Cancelled, StorageError.
-        """
-        found: list[Version] = []
-        pages = self._version_pages(bucket, key, cancel, delimiter=DELIMITER)
-        for versions, markers, _prefixes in pages:
-            rows = versions + markers
-            found.extend(v for v in rows if v.key == key)
-            if any(v.key != key for v in rows):
-                break
-        found.sort(key=lambda v: (not v.is_latest, -v.modified))
-        return found
-
-    def iter_deleted(
-        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
-    ) -> Iterator[ListPage]:
-        """The keys directly under ``prefix`` whose latest version is a delete marker, a
-        page of ListObjectVersions (``page_size`` keys, delimiter "/") at a time.
-
-        Each object's ``modified`` is when it was deleted, its ``size`` that of the version
-        an undelete brings back. ``prefixes`` are every folder holding versions (the caller
-        drops the ones a normal listing shows: the rest hold only deleted objects). A page
-        may be empty. Checks ``cancel`` between pages.
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        *,
+        delimited: bool = False,
+        limit: int = 0,
+    ) -> VersionPage:
+        """One ListObjectVersions page (see :class:`~cloudbrowser.core.storage.Versions`):
+        versions, delete markers and common prefixes each in the server's order (by key,
+        newest first per key), rows outside ``prefix`` included.
 
         Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
-        EndpointUnreachable, Cancelled, StorageError.
+        EndpointUnreachable, StorageError.
         """
-        #: Deleted keys whose older versions may still come on the next page: key → entry.
-        waiting: dict[str, Entry] = {}
-        for versions, markers, prefixes in self._version_pages(
-            bucket, prefix, cancel, delimiter=DELIMITER
-        ):
-            for m in markers:
-                if m.is_latest and m.key != prefix:
-                    waiting[m.key] = Entry(key=m.key, modified=m.modified)
-            done: list[Entry] = []
-            for v in versions:  # newest first per key: the first seen is the one restored
-                entry = waiting.pop(v.key, None)
-                if entry is not None:
-                    done.append(entry._replace(size=v.size, etag=v.etag))
-            last = max((v.key for v in versions + markers), default="")
-            # Keys before the page's last key have had all their versions listed.
-            done.extend(waiting.pop(k) for k in [k for k in waiting if k < last])
-            done.sort(key=lambda e: e.key)
-            yield ListPage(prefixes=[Entry(key=p, is_prefix=True) for p in prefixes], objects=done)
-        if waiting:
-            yield ListPage(objects=sorted(waiting.values(), key=lambda e: e.key))
+
+        def call() -> VersionPage:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if limit:
+                params["MaxKeys"] = limit
+            if delimited:
+                params["Delimiter"] = DELIMITER
+            if key_marker:
+                params["KeyMarker"] = key_marker
+                if version_marker:
+                    params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            more = bool(reply.get("IsTruncated"))
+            return VersionPage(
+                versions=[
+                    Version(
+                        key=str(v["Key"]),
+                        version_id=str(v.get("VersionId", "")),
+                        modified=_timestamp(v.get("LastModified")),
+                        size=int(v.get("Size", 0)),
+                        etag=str(v.get("ETag", "")).strip('"'),
+                        is_latest=bool(v.get("IsLatest")),
+                    )
+                    for v in reply.get("Versions", [])
+                ],
+                markers=[
+                    Version(
+                        key=str(m["Key"]),
+                        version_id=str(m.get("VersionId", "")),
+                        modified=_timestamp(m.get("LastModified")),
+                        is_latest=bool(m.get("IsLatest")),
+                        delete_marker=True,
+                    )
+                    for m in reply.get("DeleteMarkers", [])
+                ],
+                prefixes=[
+                    str(p["Prefix"]) for p in reply.get("CommonPrefixes", []) if p.get("Prefix")
+                ],
+                next_key_marker=str(reply.get("NextKeyMarker", "") or "") if more else "",
+                next_version_marker=str(reply.get("NextVersionIdMarker", "") or "") if more else "",
+            )
+
+        return _versioned(call, bucket=bucket)
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str:
         """Make an old version current again by copying it over the key on the server (one
@@ -694,112 +647,6 @@ class S3Backend:
             self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
 
         _versioned(call, bucket=bucket, key=key)
-
-    def undelete(self, bucket: str, key: str) -> int:
-        """Bring a deleted object back: remove the delete markers on top of its history
-        (usually one), so that its newest real version is current again. Returns how many
-        markers were removed (0: it was not deleted).
-
-        Raises: KeyNotFound (only delete markers: nothing to bring back), NoVersioning,
-        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
-        """
-        removed = 0
-        # The server's IsLatest says what is on top (times of versions and markers stored
-        # in the same second cannot order them); a marker under a marker is next.
-        while removed < _MAX_MARKERS_ON_TOP:
-            history = self.object_versions(bucket, key)
-            latest = next((v for v in history if v.is_latest), None)
-            if latest is None or not latest.delete_marker:
-                return removed
-            if all(v.delete_marker for v in history):
-                raise KeyNotFound(
-                    f"“{bucket}/{key}” has no version to bring back, only delete markers.",
-                    hint="Nothing of it is kept in the bucket's version history.",
-                )
-            self.delete_version(bucket, key, latest.version_id)
-            removed += 1
-        return removed
-
-    def _version_pages(
-        self,
-        bucket: str,
-        prefix: str,
-        cancel: threading.Event | None,
-        *,
-        delimiter: str = "",
-    ) -> Iterator[tuple[list[Version], list[Version], list[str]]]:
-        """ListObjectVersions pages: (versions, delete markers, common prefixes), each in
-        the server's order (by key, newest first per key)."""
-
-        def call(key_marker: str, version_marker: str) -> tuple[Any, ...]:
-            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
-            if delimiter:
-                params["Delimiter"] = delimiter
-            if key_marker:
-                params["KeyMarker"] = key_marker
-            if version_marker:
-                params["VersionIdMarker"] = version_marker
-            reply = self.client.list_object_versions(**params)
-            versions = [
-                Version(
-                    key=str(v["Key"]),
-                    version_id=str(v.get("VersionId", "")),
-                    modified=_timestamp(v.get("LastModified")),
-                    size=int(v.get("Size", 0)),
-                    etag=str(v.get("ETag", "")).strip('"'),
-                    is_latest=bool(v.get("IsLatest")),
-                )
-                for v in reply.get("Versions", [])
-                if str(v["Key"]).startswith(prefix)  # nothing outside it
-            ]
-            markers = [
-                Version(
-                    key=str(m["Key"]),
-                    version_id=str(m.get("VersionId", "")),
-                    modified=_timestamp(m.get("LastModified")),
-                    is_latest=bool(m.get("IsLatest")),
-                    delete_marker=True,
-                )
-                for m in reply.get("DeleteMarkers", [])
-                if str(m["Key"]).startswith(prefix)
-            ]
-            prefixes = [
-                str(p["Prefix"])
-                for p in reply.get("CommonPrefixes", [])
-                if p.get("Prefix") and p["Prefix"] != prefix and p["Prefix"].startswith(prefix)
-            ]
-            more = bool(reply.get("IsTruncated"))
-            sent = (
-                len(reply.get("Versions", []))
-                + len(reply.get("DeleteMarkers", []))
-                + len(reply.get("CommonPrefixes", []))
-            )
-            return (
-                sent,
-                versions,
-                markers,
-                prefixes,
-                str(reply.get("NextKeyMarker", "") or "") if more else "",
-                str(reply.get("NextVersionIdMarker", "") or "") if more else "",
-            )
-
-        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        key_marker = version_marker = ""
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Listing versions cancelled.")
-            sent, versions, markers, prefixes, next_key, next_version = stopping(
-                guard,
-                _versioned,
-                functools.partial(call, key_marker, version_marker),
-                bucket=bucket,
-            )
-            rows = len(versions) + len(markers) + len(prefixes)
-            guard.page(rows, (next_key, next_version) if next_key else None, sent=sent)
-            yield versions, markers, prefixes
-            if not next_key:
-                return
-            key_marker, version_marker = next_key, next_version
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
     #
@@ -1202,7 +1049,13 @@ class S3Backend:
 
         def walk() -> list[UnfinishedUpload]:
             guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
-            return [u for page in _pages_below(guard, call, bucket, prefix) for u in page]
+
+            def page(
+                key_marker: str, upload_marker: str
+            ) -> tuple[list[UnfinishedUpload], str, str]:
+                return _guard(lambda: call(key_marker, upload_marker), bucket=bucket)
+
+            return [u for rows in pages_below(guard, page, prefix) for u in rows]
 
         return self._unless_lacking("ListMultipartUploads", walk, bucket=bucket)
 
@@ -1387,36 +1240,6 @@ def _parse_listing_fast(
         raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
     customized_response_dict[_FAST_PAGE] = page
     response_dict["body"] = _EMPTY_LISTING
-
-
-class _Keyed(Protocol):
-    @property
-    def key(self) -> str: ...
-
-
-K = TypeVar("K", bound=_Keyed)
-
-
-def _pages_below(
-    guard: PageGuard,
-    call: Callable[[str, str], tuple[list[K], str, str]],
-    bucket: str,
-    prefix: str,
-) -> Iterator[list[K]]:
-    """The pages of a listing paged by two markers (a key and a version or upload id):
-    ``call(key_marker, second_marker)`` gives a page's rows and the next markers ("" after
-    the last page). Rows the server sent from outside ``prefix`` are dropped; ``guard``
-    stops a listing that would never end."""
-    key_marker = second_marker = ""
-    while True:
-        rows, key_marker, second_marker = stopping(
-            guard, _guard, functools.partial(call, key_marker, second_marker), bucket=bucket
-        )
-        kept = [row for row in rows if row.key.startswith(prefix)]  # nothing outside it
-        guard.page(len(kept), (key_marker, second_marker) if key_marker else None, sent=len(rows))
-        yield kept
-        if not key_marker:
-            return
 
 
 class _ReadBody:
