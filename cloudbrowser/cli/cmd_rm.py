@@ -20,7 +20,6 @@ from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import Storage
 
 
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
         confirm(args, f"Delete {what}{more}?")
     backend = open_backend(args, out)
-    multi = capabilities(backend.settings).multi_object_delete
+    multi = backend.features.batch_delete
     deleted = 0
     failed: list[tuple[str, CloudBrowserError]] = []
     for target in targets:

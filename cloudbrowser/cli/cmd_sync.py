@@ -21,7 +21,6 @@ from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return code
     failed = 0
     if sync.delete_keys:
-        multi = capabilities(backend.settings).multi_object_delete
+        multi = backend.features.batch_delete
         result = delete_keys(backend, remote.bucket, sync.delete_keys, multi_delete=multi)
         for key, error in result.failed:
             out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)

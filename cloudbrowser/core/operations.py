@@ -43,7 +43,6 @@ from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versions_of
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 from cloudbrowser.core.versions import iter_versions
@@ -51,8 +50,6 @@ from cloudbrowser.core.versions import iter_versions
 if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
     from cloudbrowser.core.storage import ObjectReader, Storage
 
-#: CopyObject copies at most 5 GiB in one request; larger objects are copied in parts.
-MAX_COPY = 5 * 1024**3
 #: Part size for server-side copies of large objects (no bytes move here: big parts are fine).
 COPY_PART_SIZE = 512 * MiB
 #: Part size for copies between connections: the bytes of each part in flight are in memory.
@@ -240,7 +237,7 @@ class Operation:
         dest_bucket: str = "",
         title: str = "",
         workers: int = COPIES_AT_ONCE,
-        max_copy: int = MAX_COPY,
+        max_copy: int = 0,
         on_copied: Callable[[SourceObject], None] | None = None,
         cancel: threading.Event | None = None,
         all_versions: bool = False,
@@ -257,7 +254,9 @@ class Operation:
         # Copies and a move's delete batches share the connection pool: fit both in it.
         pool = backend.settings.max_pool_connections
         self.workers = max(1, min(workers, pool - 4))
-        self.max_copy = max_copy
+        #: Objects above this are copied in chunks (default: the storage's one-request
+        #: server-copy limit, S3's CopyObject 5 GiB).
+        self.max_copy = max_copy or backend.features.limits.max_server_copy
         #: What the items were counted to hold just before (a delete's confirmation): the
         #: progress is of that total until the operation's own listing has counted.
         self.expected = expected
@@ -426,7 +425,7 @@ class Operation:
 
         from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
-        multi = capabilities(self.backend.settings).multi_object_delete
+        multi = self.backend.features.batch_delete
         outcome = delete_keys(
             self.backend, self.bucket, keys(), multi_delete=multi, cancel=self._cancel,
             progress=deleted,
@@ -552,7 +551,7 @@ class Operation:
 
         from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
-        multi = capabilities(self.backend.settings).multi_object_delete
+        multi = self.backend.features.batch_delete
         # Not cancellable: every source copied must be deleted, or it would exist twice.
         result = delete_keys(self.backend, self.bucket, keys(), multi_delete=multi)
         outcome.append((result.deleted, result.failed))

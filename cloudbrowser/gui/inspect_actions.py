@@ -17,10 +17,10 @@ from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.inspection import object_url, s3_uri
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 from cloudbrowser.gui.dialogs.share import ShareDialog
@@ -203,7 +203,7 @@ class InspectActions(QObject):
             return None
         current = where[0]
         conn = window.service.connection(current.connection)
-        if not capabilities(conn.settings).presigned_urls:
+        if not features_of(conn.settings).share_links:
             window.messages.info(self.tr("This connection's provider has no presigned links."))
             return None
         if conn.settings.anonymous:

@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
-    MAX_COPY_OBJECT_SIZE,
     MAX_TAGS,
     PropertyEdits,
     SavePlan,
@@ -53,7 +53,7 @@ from cloudbrowser.core.inspection import (
     validate,
 )
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.providers import capabilities, preset
+from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
@@ -211,7 +211,7 @@ class PropertiesDialog(QDialog):
         self.service, self.messages = service, messages
         self.conn_id, self.bucket, self.key = conn_id, bucket, key
         self.settings = service.connection(conn_id).settings
-        self.can_tag = capabilities(self.settings).tagging
+        self.can_tag = features_of(self.settings).tags
         self.qlocale = QLocale()
         self.loaded: Loaded | None = None
         self.job: Job | None = None
@@ -448,7 +448,7 @@ class PropertiesDialog(QDialog):
 
     def _copy_blocker(self, d: ObjectDetails) -> str:
         """Why the metadata of ``d`` cannot be changed by a copy in place ("" if it can)."""
-        if d.size > MAX_COPY_OBJECT_SIZE:
+        if d.size > features_of(self.settings).limits.max_server_copy:
             return self.tr(
                 "This object is larger than 5 GiB: S3's CopyObject, which rewrites metadata, "
                 "cannot copy it in place. Its tags can still be changed."

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import leaf_name
@@ -50,7 +51,6 @@ from cloudbrowser.gui.workers import Job
 #: Item role holding the row's ``Version``.
 VersionRole = Qt.ItemDataRole.UserRole + 1
 #: CopyObject copies at most this much in one request (S3's limit).
-_MAX_COPY = 5 * 1024**3
 
 
 class Col:
@@ -329,7 +329,10 @@ class VersionsDialog(QDialog):
         v = self.selected()
         if v is None or v.delete_marker or v.is_latest or self._job is not None:
             return
-        if v.size > _MAX_COPY:
+        if (
+            v.size
+            > features_of(self.service.connection(self.conn_id).settings).limits.max_server_copy
+        ):
             self.messages.major(
                 StorageError(
                     self.tr("Versions over 5 GiB cannot be restored by a copy on the server."),

@@ -72,10 +72,8 @@ from cloudbrowser.core.errors import (
     TLSError,
     UploadNotFound,
 )
-from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard, PageTooLarge, pages_below, stopping
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import (
     BatchDelete,
     ChunkedUploads,
@@ -98,7 +96,7 @@ log = logging.getLogger(__name__)
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = LIMITS.max_page
 #: The most keys one DeleteObjects request may name.
-MAX_DELETE_BATCH = 1000
+MAX_DELETE_BATCH = LIMITS.max_delete_batch
 
 #: The most bytes read of one ListObjectsV2 reply. A real page of 1,000 keys is under 1 MiB,
 #: 4 MiB with the longest keys URL-encoded; 32 MiB is eight times that. Above 4 MiB the fast
@@ -704,7 +702,7 @@ class S3Backend:
         return self._head(call, bucket, key)
 
     def _require_tagging(self) -> None:
-        if not capabilities(self.settings).tagging:
+        if not self.features.tags:
             # Not "try and see": rclone serve s3 takes PutObjectTagging for a PutObject and
             # replaces the object's bytes with the tagging XML.
             raise ConfigError(
@@ -766,7 +764,7 @@ class S3Backend:
         object not restored), ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable,
         StorageError.
         """
-        if target.size > MAX_COPY_OBJECT_SIZE:
+        if target.size > self.features.limits.max_server_copy:
             raise ConfigError(
                 "Objects larger than 5 GiB cannot be changed in place: S3's CopyObject "
                 "request, which rewrites an object's metadata, stops at 5 GiB.",
@@ -842,7 +840,7 @@ class S3Backend:
         private default). Sent with the copy itself, so the object is never private in
         between. Empty where the provider has no object ACLs, ACLs are disabled (bucket
         owner enforced) or the ACL may not be read."""
-        if not has_object_acls(self.settings):
+        if not self.features.object_acls:
             return {}
         try:
             reply = self.client.get_object_acl(Bucket=bucket, Key=key)
