@@ -16,7 +16,7 @@ from pathlib import Path
 from cloudbrowser.cli.cmd_transfer import check_part_size, execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import is_remote, parse_remote
+from cloudbrowser.cli.locations import is_remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if up and not local.is_dir():
         raise LocalFileError(f"“{local}” is not a folder.", hint="sync copies folders.")
     if args.delete and not args.dry_run:
-        confirm(args, f"Delete from {'s3://' + remote.bucket + '/' + prefix if up else local} "
+        confirm(args, f"Delete from {uri(remote.bucket, prefix) if up else local} "
                       "what the source does not have?")  # fmt: skip
     backend = open_backend(args, out)
     check_part_size(options, backend)
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         multi = backend.features.batch_delete
         result = delete_keys(backend, remote.bucket, sync.delete_keys, multi_delete=multi)
         for key, error in result.failed:
-            out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)
+            out.failed(uri(remote.bucket, key), error.message, error.hint)
         failed += len(result.failed)
     failed += _delete_files(sync.delete_files, out)
     _print_deletes(out, sync, remote.bucket, "deleted")
@@ -123,7 +123,7 @@ def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
         if out.json:
             out.record(result=what, bucket=bucket, key=key)
         else:
-            out.line(f"{what}: s3://{bucket}/{key}")
+            out.line(f"{what}: {uri(bucket, key)}")
     for path in sync.delete_files:
         if out.json:
             out.record(result=what, local=str(path))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from cloudbrowser.cli.connect import Resolved, open_backend, resolve, resolve_source
-from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.locations import Remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
@@ -388,12 +388,12 @@ def _unverified_reason(t: Transfer) -> str:
 
 
 def _where(t: Transfer) -> str:
-    remote = f"s3://{t.bucket}/{t.key}"
+    remote = uri(t.bucket, t.key)
     return f"{t.local_path} → {remote}" if t.direction is Direction.UPLOAD else remote
 
 
 def _report_request(out: Output, request: TransferRequest, what: str) -> None:
-    remote = f"s3://{request.bucket}/{request.key}"
+    remote = uri(request.bucket, request.key)
     if out.json:
         out.record(
             result=what,
@@ -686,7 +686,7 @@ def _backends_for(
 
 
 def _record_where(r: JournalRecord) -> str:
-    remote = f"s3://{r.bucket}/{r.key}"
+    remote = uri(r.bucket, r.key)
     return f"{r.local_path} → {remote}" if r.direction is Direction.UPLOAD else remote
 
 

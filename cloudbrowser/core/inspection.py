@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.keys import remote_uri
 
 # ── addresses ───────────────────────────────────────────────────────────────────────────
 
@@ -27,9 +28,10 @@ from cloudbrowser.core.entries import ObjectDetails
 _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
-def s3_uri(bucket: str, key: str) -> str:
-    """``s3://bucket/key`` as the AWS CLI, s5cmd and cloudbrowser's own CLI take it."""
-    return f"s3://{bucket}/{key}"
+def object_uri(settings: ConnectionSettings, bucket: str, key: str) -> str:
+    """``s3://bucket/key`` (the connection's scheme) as the AWS CLI, s5cmd and
+    cloudbrowser's own CLI take it."""
+    return remote_uri(features_of(settings).uri_scheme, bucket, key)
 
 
 def object_url(settings: ConnectionSettings, bucket: str, key: str) -> str:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.inspection import object_url, s3_uri
+from cloudbrowser.core.inspection import object_uri, object_url
 from cloudbrowser.core.keys import parent_prefix
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
@@ -239,7 +239,9 @@ class InspectActions(QObject):
                 if current.is_connection_root
                 else (current.bucket, entry.key)
             )
-            lines.append(object_url(settings, bucket, key) if url else s3_uri(bucket, key))
+            lines.append(
+                object_url(settings, bucket, key) if url else object_uri(settings, bucket, key)
+            )
         return lines
 
     def _copy(self, lines: list[str], what: str) -> None:

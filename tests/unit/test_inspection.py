@@ -15,10 +15,10 @@ from cloudbrowser.core.inspection import (
     csv_rows,
     decode_text,
     expiry_seconds,
+    object_uri,
     object_url,
     plan_save,
     pretty_json,
-    s3_uri,
     sniff_kind,
     storage_classes,
     validate,
@@ -74,7 +74,7 @@ WEEK = 7 * 24 * 3600  # SigV4's longest link
 
 
 def test_s3_uri_and_expiry_cap() -> None:
-    assert s3_uri("b", "x/y z.txt") == "s3://b/x/y z.txt"
+    assert object_uri(ConnectionSettings(), "b", "x/y z.txt") == "s3://b/x/y z.txt"
     assert expiry_seconds(90, ExpiryUnit.MINUTES, WEEK) == (5400, False)
     assert expiry_seconds(7, ExpiryUnit.DAYS, WEEK) == (WEEK, False)
     assert expiry_seconds(8, ExpiryUnit.DAYS, WEEK) == (WEEK, True)

@@ -46,9 +46,9 @@ from cloudbrowser.core.inspection import (
     MAX_TAGS,
     PropertyEdits,
     SavePlan,
+    object_uri,
     object_url,
     plan_save,
-    s3_uri,
     storage_classes,
     validate,
 )
@@ -256,7 +256,9 @@ class PropertiesDialog(QDialog):
         form = QFormLayout(page)
         form.addRow(self.tr("Folder:"), _selectable(self.key))
         form.addRow(self.tr("Bucket:"), _selectable(self.bucket))
-        form.addRow(self.tr("S3 URI:"), _selectable(s3_uri(self.bucket, self.key)))
+        form.addRow(
+            self.tr("S3 URI:"), _selectable(object_uri(self.settings, self.bucket, self.key))
+        )
         form.addRow(self.tr("URL:"), _selectable(object_url(self.settings, self.bucket, self.key)))
         note = QLabel(
             self.tr(
@@ -494,7 +496,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
             (self.tr("Key:"), d.key),
             (self.tr("Bucket:"), d.bucket),
-            (self.tr("S3 URI:"), s3_uri(d.bucket, d.key)),
+            (self.tr("S3 URI:"), object_uri(self.settings, d.bucket, d.key)),
             (self.tr("URL:"), object_url(self.settings, d.bucket, d.key)),
             (self.tr("Size:"), size),
             (self.tr("Modified:"), modified),

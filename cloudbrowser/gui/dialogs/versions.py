@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
+from cloudbrowser.core.inspection import object_uri
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
@@ -159,7 +160,9 @@ class VersionsDialog(QDialog):
         """List the versions of ``bucket/key`` (a new object replaces the one shown)."""
         self.conn_id, self.bucket, self.key = conn_id, bucket, key
         self.setWindowTitle(self.tr("Versions of {name}").format(name=printable(leaf_name(key))))
-        self.title.setText(printable(f"s3://{bucket}/{key}"))
+        self.title.setText(
+            printable(object_uri(self.service.connection(conn_id).settings, bucket, key))
+        )
         self.reload()
 
     @Slot()
