@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.backends.s3 import backend as s3
+from cloudbrowser.core.backends.s3 import client as s3
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import StorageError
 from cloudbrowser.core.paging import MAX_EMPTY_PAGES, MAX_PAGE_ROWS, iter_pages
