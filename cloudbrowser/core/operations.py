@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from cloudbrowser.core.checksums import content_md5, is_plain_md5, md5_of
+from cloudbrowser.core.checksums import content_md5, etag_md5, md5_of
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
@@ -574,7 +574,8 @@ class Operation:
                 source.target,
             )
             # A single-part object's copy has the same MD5: check it where both are MD5s.
-            if is_plain_md5(source.etag) and is_plain_md5(etag) and etag != source.etag:
+            md5s = self.backend.features.checksums
+            if etag_md5(source.etag, md5s) and etag_md5(etag, md5s) and etag != source.etag:
                 raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
 
     def _copy_in_parts(self, source: SourceObject) -> None:
@@ -700,7 +701,10 @@ class Operation:
             stopping.set()
 
     def _check_stream(self, source: SourceObject, md5_hex: str) -> None:
-        if is_plain_md5(source.etag) and md5_hex != source.etag.lower():
+        if (
+            etag_md5(source.etag, self.backend.features.checksums)
+            and md5_hex != source.etag.lower()
+        ):
             raise IntegrityError(
                 f"The bytes read of “{source.key}” do not match its checksum.",
                 hint="The object may have changed while it was copied: try again.",
