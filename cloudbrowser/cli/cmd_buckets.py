@@ -7,7 +7,7 @@ import re
 
 from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import parse_remote
+from cloudbrowser.cli.locations import parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.storage import share_links_of
 
@@ -64,7 +64,7 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
                 uploads=count.uploads,
             )
         else:
-            out.line(f"would delete bucket s3://{bucket} and {what}")
+            out.line(f"would delete bucket {uri(bucket, None)} and {what}")
         return Exit.OK
     confirm_by_name(
         args,
@@ -75,9 +75,9 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
     operation, not_aborted = removal.empty_bucket(backend, bucket, count)
     failed = [*operation.result.failed, *not_aborted]
     for key, failure in failed:
-        out.failed(f"s3://{bucket}/{key}", failure.message, failure.hint)
+        out.failed(uri(bucket, key), failure.message, failure.hint)
     if operation.result.cancelled or failed:
-        out.note(f"cloudbrowser: the bucket s3://{bucket} was not deleted: it is not empty.")
+        out.note(f"cloudbrowser: the bucket {uri(bucket, None)} was not deleted: it is not empty.")
         return Exit.FAILED
     removal.remove_bucket(backend, bucket)
     _done(out, "deleted", bucket)
@@ -88,7 +88,7 @@ def _done(out: Output, what: str, bucket: str) -> None:
     if out.json:
         out.record(bucket=bucket, result=what)
     else:
-        out.line(f"{what} bucket s3://{bucket}")
+        out.line(f"{what} bucket {uri(bucket, None)}")
 
 
 def parse_duration(text: str) -> int:

@@ -13,14 +13,13 @@ from collections.abc import Iterator
 
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.locations import Remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import Storage
 
 
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
         confirm(args, f"Delete {what}{more}?")
     backend = open_backend(args, out)
-    multi = capabilities(backend.settings).multi_object_delete
+    multi = backend.features.batch_delete
     deleted = 0
     failed: list[tuple[str, CloudBrowserError]] = []
     for target in targets:
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             nonlocal done
             done += count
             if line is not None:
-                line.draw(f"deleted {done:,} objects from s3://{bucket}/ …")
+                line.draw(f"deleted {done:,} objects from {uri(bucket, None)}/ …")
 
         try:
             result = delete_keys(
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         # The server has no DeleteObjects: later targets go one by one from the start.
         multi = multi and not result.multi_delete_unsupported
         deleted += result.deleted
-        failed.extend((f"s3://{target.bucket}/{key}", error) for key, error in result.failed)
+        failed.extend((uri(target.bucket, key), error) for key, error in result.failed)
     for what, error in failed:
         out.failed(what, error.message, error.hint)
     verb = "would delete" if args.dry_run else "deleted"
@@ -113,4 +112,4 @@ def _report(out: Output, bucket: str, key: str, what: str) -> None:
     if out.json:
         out.record(result=what, bucket=bucket, key=key)
     else:
-        out.line(f"{what} s3://{bucket}/{key}")
+        out.line(f"{what} {uri(bucket, key)}")

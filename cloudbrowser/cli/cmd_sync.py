@@ -13,16 +13,15 @@ import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
-from cloudbrowser.cli.cmd_transfer import execute, run_stream, transfer_options
+from cloudbrowser.cli.cmd_transfer import check_part_size, execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import new_connections, open_connection
-from cloudbrowser.cli.locations import is_remote, parse_remote
+from cloudbrowser.cli.locations import is_remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
 from cloudbrowser.core.transfers import TransferOptions
@@ -42,11 +41,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if up and not local.is_dir():
         raise LocalFileError(f"“{local}” is not a folder.", hint="sync copies folders.")
     if args.delete and not args.dry_run:
-        confirm(args, f"Delete from {'s3://' + remote.bucket + '/' + prefix if up else local} "
+        confirm(args, f"Delete from {uri(remote.bucket, prefix) if up else local} "
                       "what the source does not have?")  # fmt: skip
     connections = new_connections()
     connection = open_connection(args, out, connections)
     storage, connection_id = connection.storage, connection.id
+    check_part_size(options, storage)
     if not up:
         return _sync_down(args, out, connections, remote.bucket, prefix, local, options)
     sync = plan_upload_sync(storage, connection_id, local, remote.bucket, prefix,
@@ -68,10 +68,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return code
     failed = 0
     if sync.delete_keys:
-        multi = capabilities(storage.settings).multi_object_delete
+        multi = storage.features.batch_delete
         result = delete_keys(storage, remote.bucket, sync.delete_keys, multi_delete=multi)
         for key, error in result.failed:
-            out.failed(f"s3://{remote.bucket}/{key}", error.message, error.hint)
+            out.failed(uri(remote.bucket, key), error.message, error.hint)
         failed += len(result.failed)
     failed += _delete_files(sync.delete_files, out)
     _print_deletes(out, sync, remote.bucket, "deleted")
@@ -126,7 +126,7 @@ def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
         if out.json:
             out.record(result=what, bucket=bucket, key=key)
         else:
-            out.line(f"{what}: s3://{bucket}/{key}")
+            out.line(f"{what}: {uri(bucket, key)}")
     for path in sync.delete_files:
         if out.json:
             out.record(result=what, local=str(path))

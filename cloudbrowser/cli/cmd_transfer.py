@@ -29,7 +29,7 @@ from cloudbrowser.cli.connect import (
     resolve,
     resolve_source,
 )
-from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.locations import Remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
@@ -50,7 +50,6 @@ from cloudbrowser.core.transfer_plan import (
     plan_uploads,
 )
 from cloudbrowser.core.transfers import (
-    MIN_PART_SIZE,
     Transfer,
     TransferOptions,
     TransferQueue,
@@ -67,6 +66,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return _resume(args, out, options)
     connections = new_connections()
     connection = open_connection(args, out, connections)
+    check_part_size(options, connection.storage)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
     if args.command == "get" and args.recursive:
         src = parse_remote(args.source, bare_ok=False)
@@ -88,8 +88,6 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     part_size = parse_size(args.part_size, "--part-size") if args.part_size else 0
-    if part_size and part_size < MIN_PART_SIZE:
-        raise UsageError("--part-size must be at least 5M (S3's smallest part).")
     rate = parse_size(args.limit_rate, "--limit-rate") if args.limit_rate else 0
     # -j bounds requests too, not just files: -j 1 moves one part at a time.
     return TransferOptions(
@@ -98,6 +96,15 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
         part_size=part_size,
         bandwidth_limit=rate,
     )
+
+
+def check_part_size(options: TransferOptions, storage: Storage) -> None:
+    """Refuse a ``--part-size`` below the smallest chunk the connection's storage takes."""
+    smallest = storage.features.limits.min_chunk
+    if options.part_size and options.part_size < smallest:
+        raise UsageError(
+            f"--part-size must be at least {smallest // 1024**2}M (the storage's smallest part)."
+        )
 
 
 # ── planning ────────────────────────────────────────────────────────────────────────────
@@ -382,12 +389,12 @@ def _unverified_reason(t: Transfer) -> str:
 
 
 def _where(t: Transfer) -> str:
-    remote = f"s3://{t.bucket}/{t.key}"
+    remote = uri(t.bucket, t.key)
     return f"{t.local_path} → {remote}" if t.direction is Direction.UPLOAD else remote
 
 
 def _report_request(out: Output, request: TransferRequest, what: str) -> None:
-    remote = f"s3://{request.bucket}/{request.key}"
+    remote = uri(request.bucket, request.key)
     if out.json:
         out.record(
             result=what,
@@ -683,7 +690,7 @@ def _connections_for(
 
 
 def _record_where(r: JournalRecord) -> str:
-    remote = f"s3://{r.bucket}/{r.key}"
+    remote = uri(r.bucket, r.key)
     return f"{r.local_path} → {remote}" if r.direction is Direction.UPLOAD else remote
 
 

@@ -13,7 +13,7 @@ from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import KeyNotFound, StorageError
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import iter_versions
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     exact = "" if where.is_folder else where.key
     found = 0
     try:
-        for page in versions_of(backend).iter_versions(where.bucket, where.key):
+        for page in iter_versions(backend, where.bucket, where.key):
             for version in page:
                 if exact and version.key != exact:
                     continue

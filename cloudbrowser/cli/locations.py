@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from cloudbrowser.cli.output import UsageError
+from cloudbrowser.core.keys import URI_SCHEMES, remote_uri, split_scheme
 
-SCHEME = "s3://"
 #: Liberal on purpose (S3-compatible servers allow more than AWS's rules), but enough to
 #: tell a mistyped URL (``http://...``, ``s3:/b``) from a bucket name.
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -21,6 +21,8 @@ _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 class Remote:
     bucket: str
     key: str = ""
+    #: The scheme it was written with ("s3").
+    scheme: str = URI_SCHEMES[0]
 
     @property
     def is_folder(self) -> bool:
@@ -28,16 +30,22 @@ class Remote:
         return not self.key or self.key.endswith("/")
 
     def __str__(self) -> str:
-        return f"{SCHEME}{self.bucket}/{self.key}"
+        return remote_uri(self.scheme, self.bucket, self.key)
+
+
+def uri(bucket: str, key: str | None = "", scheme: str = URI_SCHEMES[0]) -> str:
+    """A remote address as the CLI prints it: ``s3://bucket/key`` (``s3://bucket`` when
+    ``key`` is None), in ``scheme`` (a connection's ``features.uri_scheme``)."""
+    return remote_uri(scheme, bucket, key)
 
 
 def is_remote(text: str) -> bool:
-    return text.lower().startswith(SCHEME)
+    return bool(split_scheme(text)[0])
 
 
 def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     """``s3://bucket/key`` (or ``bucket/key`` when ``bare_ok``) → Remote. Raises UsageError."""
-    rest = text[len(SCHEME) :] if is_remote(text) else text
+    scheme, rest = split_scheme(text)
     if not is_remote(text) and not bare_ok:
         raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
     bucket, _, key = rest.partition("/")
@@ -50,4 +58,4 @@ def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
             f"“{bucket}” in “{text}” is not a bucket name.",
             hint="Write the location as s3://bucket/key.",
         )
-    return Remote(bucket, key)
+    return Remote(bucket, key, scheme or URI_SCHEMES[0])

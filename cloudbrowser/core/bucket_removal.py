@@ -31,6 +31,7 @@ from cloudbrowser.core.operations import (
     tally,
 )
 from cloudbrowser.core.storage import chunked_uploads_of, versions_of
+from cloudbrowser.core.versions import iter_versions
 
 if TYPE_CHECKING:  # types only; core.s3 loads boto3
     from cloudbrowser.core.storage import Storage
@@ -92,7 +93,7 @@ def count_bucket(
     counted = tally(backend, bucket, [OpItem("")], cancel, progress)
     versions = 0
     try:
-        for page in versions_of(backend).iter_versions(bucket):
+        for page in iter_versions(backend, bucket):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Counting was cancelled.")
             versions += sum(1 for v in page if _is_old(v))
@@ -195,7 +196,7 @@ def _is_old(version: Version) -> bool:
 
 def _first_versions(backend: Storage, bucket: str) -> list[Version]:
     try:
-        return list(next(iter(versions_of(backend).iter_versions(bucket)), []))
+        return list(next(iter(iter_versions(backend, bucket)), []))
     except StorageError as error:
         if not _unsupported(error):
             raise

@@ -3,7 +3,9 @@
 S3's ETag of an object stored in one request is the hex MD5 of its bytes (unless it is
 encrypted with KMS or the server does something else). For a multipart upload it is the
 MD5 of the concatenated binary MD5s of the parts, then "-" and the part count: checkable
-only by someone who knows where the parts began.
+only by someone who knows where the parts began. Other providers' revision tags are no
+MD5 at all: :func:`etag_md5` and :func:`etag_chunks` read an ETag only as the checksums the
+connection's :attr:`~cloudbrowser.core.storage.Features.checksums` say it offers.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
+
+from cloudbrowser.core.storage import COMPOSITE, MD5
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _MULTIPART = re.compile(r"([0-9a-f]{32})-(\d+)")
@@ -43,3 +47,16 @@ def composite_etag(part_md5s: Iterable[str]) -> str:
     hexes = list(part_md5s)
     joined = b"".join(bytes.fromhex(h) for h in hexes)
     return f"{md5_of(joined).hexdigest()}-{len(hexes)}"
+
+
+def etag_md5(etag: str, checksums: Set[str]) -> str:
+    """The object's MD5 (lower-case hex) told by its ``etag``, where the provider's
+    ``checksums`` say an ETag can be one; "" when it is not one."""
+    etag = etag.lower()
+    return etag if MD5 in checksums and is_plain_md5(etag) else ""
+
+
+def etag_chunks(etag: str, checksums: Set[str]) -> int:
+    """The chunk count of a composite ``etag`` (a checksum of the chunks' MD5s, see
+    :func:`composite_etag`), where the provider's ``checksums`` offer one; else 0."""
+    return multipart_part_count(etag) if COMPOSITE in checksums else 0

@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.checksums import composite_etag, is_plain_md5, md5_of, multipart_part_count
+from cloudbrowser.core.checksums import composite_etag, etag_chunks, etag_md5, md5_of
 from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import (
@@ -55,7 +55,6 @@ from cloudbrowser.core.localfs import (
     replace_durably,
 )
 from cloudbrowser.core.transfers import (
-    MIN_PART_SIZE,
     MiB,
     RunContext,
     Stopped,
@@ -65,7 +64,7 @@ from cloudbrowser.core.transfers import (
 )
 
 if TYPE_CHECKING:  # a type only: core.s3 loads boto3
-    from cloudbrowser.core.storage import ObjectReader
+    from cloudbrowser.core.storage import Features, Limits, ObjectReader
 
 #: The mark of cloudbrowser's temporary files: ``.<name>.cbpart-<transfer id>[-<n>]``.
 TEMPORARY_MARK = ".cbpart-"
@@ -102,21 +101,21 @@ def temporary_name(target_name: str, transfer_id: int, attempt: int = 0) -> str:
     return f".{stem}{TEMPORARY_MARK}{transfer_id}" + (f"-{attempt}" if attempt else "")
 
 
-def guess_part_size(size: int, etag: str, preferred: int = 0) -> int:
+def guess_part_size(size: int, etag: str, preferred: int, features: Features) -> int:
     """The range size for downloading an object: its uploader's part size if it can be told
-    from a multipart ETag (so the ETag can be checked from the ranges' MD5s), else ours."""
-    count = multipart_part_count(etag)
+    from a composite ETag (so the ETag can be checked from the ranges' MD5s), else ours."""
+    count = etag_chunks(etag, features.checksums)
     if count > 1:
-        for candidate in _candidates(size, count):
+        for candidate in _candidates(size, count, features.limits):
             return candidate
-    return choose_part_size(size, preferred)
+    return choose_part_size(size, preferred, limits=features.limits)
 
 
-def _candidates(size: int, count: int) -> Iterator[int]:
+def _candidates(size: int, count: int, limits: Limits) -> Iterator[int]:
     """Part sizes that split ``size`` bytes into ``count`` parts, most likely first."""
     seen: set[int] = set()
-    smallest = max(MIN_PART_SIZE, math.ceil(size / count / MiB) * MiB)
-    for candidate in [*_COMMON_PART_SIZES, choose_part_size(size), smallest]:
+    smallest = max(limits.min_chunk, math.ceil(size / count / MiB) * MiB)
+    for candidate in [*_COMMON_PART_SIZES, choose_part_size(size, limits=limits), smallest]:
         if candidate not in seen and part_count(size, candidate) == count:
             seen.add(candidate)
             yield candidate
@@ -392,11 +391,14 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
     t = ctx.transfer
     count = part_count(t.size, t.part_size)
     verify = ctx.options.verify
-    hash_ranges = verify and multipart_part_count(t.etag) > 1
+    checksums = ctx.backend.features.checksums
+    hash_ranges = verify and etag_chunks(t.etag, checksums) > 1
     kept = _ranges_kept(ctx, fd, temp, count)
     ctx.progress(sum(p.size for p in kept.values()))
     abort = threading.Event()
-    in_order = _InOrderHasher(fd, t, set(kept), abort) if verify and is_plain_md5(t.etag) else None
+    in_order = (
+        _InOrderHasher(fd, t, set(kept), abort) if verify and etag_md5(t.etag, checksums) else None
+    )
 
     def fetch(number: int) -> JournalPart:
         if abort.is_set():
@@ -578,7 +580,8 @@ def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None
         t.verified, t.note = False, "Not verified (verification is off)."
         return
     etag = t.etag.lower()
-    if is_plain_md5(etag):
+    features = ctx.backend.features
+    if etag_md5(etag, features.checksums):
         whole = whole or _md5_of_file(ctx, fd, t.size)
         if whole != etag:
             raise IntegrityError(
@@ -588,14 +591,14 @@ def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None
             )
         t.verified = True
         return
-    count = multipart_part_count(etag)
+    count = etag_chunks(etag, features.checksums)
     if count:
         complete = all(range_md5s)
         ranges_match = t.multipart and complete and len(range_md5s) == count
         if ranges_match and composite_etag(range_md5s) == etag:
             t.verified = True
             return
-        for size in _candidates(t.size, count):
+        for size in _candidates(t.size, count, features.limits):
             if (size != t.part_size or not complete) and _composite_of_file(ctx, fd, size) == etag:
                 t.verified = True
                 return

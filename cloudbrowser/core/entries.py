@@ -129,6 +129,22 @@ class Version:
 
 
 @dataclass(frozen=True, slots=True)
+class VersionPage:
+    """One page of a listing of versions, as the server sent it (rows outside the asked
+    prefix included: the engine drops them), each list in the server's order (by key,
+    newest first per key)."""
+
+    versions: list[Version] = field(default_factory=list)
+    #: Delete markers (``delete_marker`` set).
+    markers: list[Version] = field(default_factory=list)
+    #: Common prefixes of a delimited listing.
+    prefixes: list[str] = field(default_factory=list)
+    #: Where the next page starts ("" after the last page): a key and a version id.
+    next_key_marker: str = ""
+    next_version_marker: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectDetails:
     """Everything ``HeadObject`` says about one object: what the Properties dialog shows and
     what a copy in place must send again so that nothing the user left alone is lost.

@@ -17,22 +17,21 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from urllib.parse import quote, urlsplit
 
+from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.entries import ObjectDetails
-from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.keys import remote_uri
 
 # ── addresses ───────────────────────────────────────────────────────────────────────────
-
-#: SigV4's longest validity of a presigned URL: 7 days.
-MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 #: A bucket name that can be a DNS label (virtual-hosted addressing over https).
 _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
-def s3_uri(bucket: str, key: str) -> str:
-    """``s3://bucket/key`` as the AWS CLI, s5cmd and cloudbrowser's own CLI take it."""
-    return f"s3://{bucket}/{key}"
+def object_uri(settings: ConnectionSettings, bucket: str, key: str) -> str:
+    """``s3://bucket/key`` (the connection's scheme) as the AWS CLI, s5cmd and
+    cloudbrowser's own CLI take it."""
+    return remote_uri(features_of(settings).uri_scheme, bucket, key)
 
 
 def object_url(settings: ConnectionSettings, bucket: str, key: str) -> str:
@@ -66,20 +65,16 @@ class ExpiryUnit(Enum):
     DAYS = 86400
 
 
-def expiry_seconds(amount: int, unit: ExpiryUnit) -> tuple[int, bool]:
-    """Seconds for a custom share-link expiry, capped at SigV4's 7 days; the flag says
-    whether it was capped."""
+def expiry_seconds(amount: int, unit: ExpiryUnit, longest: int) -> tuple[int, bool]:
+    """Seconds for a custom share-link expiry, capped at ``longest`` (the provider's
+    ``limits.max_link_seconds``: SigV4's 7 days); the flag says whether it was capped."""
     seconds = max(1, amount) * unit.value
-    if seconds > MAX_PRESIGN_SECONDS:
-        return MAX_PRESIGN_SECONDS, True
+    if seconds > longest:
+        return longest, True
     return seconds, False
 
 
 # ── editing properties ──────────────────────────────────────────────────────────────────
-
-#: The largest object one CopyObject request may copy (5 GiB): a copy in place of a
-#: larger one needs a multipart copy.
-MAX_COPY_OBJECT_SIZE = 5 * 1024**3
 
 #: S3's limits on object tags.
 MAX_TAGS = 10
@@ -106,18 +101,6 @@ _STORAGE_CLASSES: dict[str, tuple[str, ...]] = {
     "ceph": ("STANDARD",),
 }
 
-#: Providers whose objects carry ACLs that a copy in place would reset (S3 gives the copy
-#: the default, private ACL). Only these are asked for an object's ACL: rclone serve s3,
-#: for one, takes PutObjectAcl for a PutObject and empties the object.
-_OBJECT_ACL_PROVIDERS = frozenset({"aws", "ceph", "wasabi", "spaces"})
-
-
-def has_object_acls(settings: ConnectionSettings) -> bool:
-    """Whether a copy in place should carry the object's ACL over (public-read grants...)."""
-    provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
-    return provider in _OBJECT_ACL_PROVIDERS
-
-
 #: An HTTP header token: what a user metadata key may be made of.
 _HEADER_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
@@ -126,7 +109,7 @@ def storage_classes(settings: ConnectionSettings, current: str = "") -> tuple[st
     """The storage classes a connection's provider offers (with ``current`` if missing);
     just ``current`` (or STANDARD) where the provider has no choice of class."""
     current = current or "STANDARD"
-    if not capabilities(settings).storage_classes:
+    if not features_of(settings).storage_classes:
         return (current,)
     provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
     offered = _STORAGE_CLASSES.get(provider, ("STANDARD",))

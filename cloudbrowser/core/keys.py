@@ -14,7 +14,24 @@ from pathlib import Path, PurePosixPath
 from cloudbrowser.core.errors import ConfigError, UnsafeKey
 
 DELIMITER = "/"
-_S3_SCHEME = "s3://"
+#: The URI schemes of remote addresses (``s3://bucket/key``), one per provider: each
+#: connection writes its own (``features.uri_scheme``); a location may be typed with any.
+URI_SCHEMES = ("s3",)
+
+
+def remote_uri(scheme: str, bucket: str, key: str | None = "") -> str:
+    """``scheme://bucket/key`` as the AWS CLI, s5cmd and cloudbrowser's CLI take it;
+    ``scheme://bucket`` (the bucket itself) when ``key`` is None."""
+    return f"{scheme}://{bucket}" if key is None else f"{scheme}://{bucket}/{key}"
+
+
+def split_scheme(text: str) -> tuple[str, str]:
+    """``"s3://b/k"`` → ``("s3", "b/k")`` for any scheme of :data:`URI_SCHEMES` (in any
+    case); ``("", text)`` when ``text`` starts with none."""
+    head, sep, rest = text.partition("://")
+    if sep and head.lower() in URI_SCHEMES:
+        return head.lower(), rest
+    return "", text
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -30,9 +47,7 @@ def parse_location(text: str) -> tuple[str, str]:
 
     Raises ConfigError when no bucket name is given.
     """
-    text = text.strip()
-    if text.lower().startswith(_S3_SCHEME):
-        text = text[len(_S3_SCHEME) :]
+    _scheme, text = split_scheme(text.strip())
     text = text.lstrip(DELIMITER)
     bucket, _, prefix = text.partition(DELIMITER)
     if not bucket:

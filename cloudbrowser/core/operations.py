@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from cloudbrowser.core.checksums import content_md5, is_plain_md5, md5_of
+from cloudbrowser.core.checksums import content_md5, etag_md5, md5_of
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
@@ -43,15 +43,13 @@ from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versions_of
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
+from cloudbrowser.core.versions import iter_versions
 
 if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
     from cloudbrowser.core.storage import ObjectReader, Storage
 
-#: CopyObject copies at most 5 GiB in one request; larger objects are copied in parts.
-MAX_COPY = 5 * 1024**3
 #: Part size for server-side copies of large objects (no bytes move here: big parts are fine).
 COPY_PART_SIZE = 512 * MiB
 #: Part size for copies between connections: the bytes of each part in flight are in memory.
@@ -239,7 +237,7 @@ class Operation:
         dest_bucket: str = "",
         title: str = "",
         workers: int = COPIES_AT_ONCE,
-        max_copy: int = MAX_COPY,
+        max_copy: int = 0,
         on_copied: Callable[[SourceObject], None] | None = None,
         cancel: threading.Event | None = None,
         all_versions: bool = False,
@@ -256,7 +254,9 @@ class Operation:
         # Copies and a move's delete batches share the connection pool: fit both in it.
         pool = backend.settings.max_pool_connections
         self.workers = max(1, min(workers, pool - 4))
-        self.max_copy = max_copy
+        #: Objects above this are copied in chunks (default: the storage's one-request
+        #: server-copy limit, S3's CopyObject 5 GiB).
+        self.max_copy = max_copy or backend.features.limits.max_server_copy
         #: What the items were counted to hold just before (a delete's confirmation): the
         #: progress is of that total until the operation's own listing has counted.
         self.expected = expected
@@ -425,7 +425,7 @@ class Operation:
 
         from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
-        multi = capabilities(self.backend.settings).multi_object_delete
+        multi = self.backend.features.batch_delete
         outcome = delete_keys(
             self.backend, self.bucket, keys(), multi_delete=multi, cancel=self._cancel,
             progress=deleted,
@@ -444,7 +444,7 @@ class Operation:
         1,000) per DeleteObjects request."""
         for item in self.items:
             try:
-                for page in versions_of(self.backend).iter_versions(self.bucket, item.source):
+                for page in iter_versions(self.backend, self.bucket, item.source):
                     if self._cancel.is_set():
                         raise Cancelled("Cancelled.")
                     with self._lock:
@@ -551,7 +551,7 @@ class Operation:
 
         from cloudbrowser.core.deletes import delete_keys  # loads boto3: see the imports
 
-        multi = capabilities(self.backend.settings).multi_object_delete
+        multi = self.backend.features.batch_delete
         # Not cancellable: every source copied must be deleted, or it would exist twice.
         result = delete_keys(self.backend, self.bucket, keys(), multi_delete=multi)
         outcome.append((result.deleted, result.failed))
@@ -574,7 +574,8 @@ class Operation:
                 source.target,
             )
             # A single-part object's copy has the same MD5: check it where both are MD5s.
-            if is_plain_md5(source.etag) and is_plain_md5(etag) and etag != source.etag:
+            md5s = self.backend.features.checksums
+            if etag_md5(source.etag, md5s) and etag_md5(etag, md5s) and etag != source.etag:
                 raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
 
     def _copy_in_parts(self, source: SourceObject) -> None:
@@ -585,7 +586,9 @@ class Operation:
             self.dest_bucket, source.target, content_type=info.content_type
         )
         try:
-            part = choose_part_size(info.size, COPY_PART_SIZE)
+            part = choose_part_size(
+                info.size, COPY_PART_SIZE, limits=self.dest_backend.features.limits
+            )
             parts: list[tuple[int, str]] = []
             for n in range(part_count(info.size, part)):
                 if self._cancel.is_set():
@@ -631,7 +634,9 @@ class Operation:
         with opened as reader:
             whole = md5_of(b"")
             size = reader.size
-            part = choose_part_size(size, STREAM_PART_SIZE)
+            part = choose_part_size(
+                size, STREAM_PART_SIZE, limits=self.dest_backend.features.limits
+            )
             if size <= part:
                 data = self._read_exactly(reader, size)
                 whole.update(data)
@@ -696,7 +701,10 @@ class Operation:
             stopping.set()
 
     def _check_stream(self, source: SourceObject, md5_hex: str) -> None:
-        if is_plain_md5(source.etag) and md5_hex != source.etag.lower():
+        if (
+            etag_md5(source.etag, self.backend.features.checksums)
+            and md5_hex != source.etag.lower()
+        ):
             raise IntegrityError(
                 f"The bytes read of “{source.key}” do not match its checksum.",
                 hint="The object may have changed while it was copied: try again.",

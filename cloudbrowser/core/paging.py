@@ -13,7 +13,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cloudbrowser.core.errors import Cancelled, StorageError
 
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from cloudbrowser.core.storage import Storage
 
 T = TypeVar("T")
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
 log = logging.getLogger(__name__)
 
 #: Consecutive pages with no row after which a listing is stopped. Real servers do send
@@ -149,3 +157,26 @@ def iter_pages(
         if page.is_last:
             return
         token = page.next_token
+
+
+def pages_below(
+    guard: PageGuard,
+    call: Callable[[str, str], tuple[list[K], str, str]],
+    prefix: str,
+    cancel: threading.Event | None = None,
+) -> Iterator[list[K]]:
+    """The pages of a listing paged by two markers (a key and a version or upload id):
+    ``call(key_marker, second_marker)`` gives a page's rows and the next markers ("" after
+    the last page), raising only CloudBrowserError. Rows the server sent from outside
+    ``prefix`` are dropped; ``guard`` stops a listing that would never end. Checks
+    ``cancel`` before every request (Cancelled)."""
+    key_marker = second_marker = ""
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Listing cancelled.")
+        rows, key_marker, second_marker = stopping(guard, call, key_marker, second_marker)
+        kept = [row for row in rows if row.key.startswith(prefix)]  # nothing outside it
+        guard.page(len(kept), (key_marker, second_marker) if key_marker else None, sent=len(rows))
+        yield kept
+        if not key_marker:
+            return

@@ -21,8 +21,7 @@ raise NotSupported) without naming a provider; whether the *server* does it too 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
         ObjectInfo,
         UnfinishedUpload,
         UploadedPart,
-        Version,
+        VersionPage,
     )
     from cloudbrowser.core.errors import CloudBrowserError, NotSupported
 
@@ -240,15 +239,21 @@ class Versions(Protocol):
 
     def bucket_versioning(self, bucket: str) -> str: ...
 
-    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]: ...
-
-    def object_versions(
-        self, bucket: str, key: str, cancel: threading.Event | None = None
-    ) -> list[Version]: ...
-
-    def iter_deleted(
-        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
-    ) -> Iterator[ListPage]: ...
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        *,
+        delimited: bool = False,
+        limit: int = 0,
+    ) -> VersionPage:
+        """One request's page of the versions and delete markers below ``prefix``
+        (directly under it, folders as prefixes, with ``delimited``), after the markers of
+        the previous page, at most ``limit`` rows (0: the server's most). Rows come as the
+        server sent them; the walks (``core/versions.py``) page, guard and filter.
+        Raises NoVersioning where the server keeps no versions."""
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str: ...
 
@@ -257,8 +262,6 @@ class Versions(Protocol):
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
     ) -> list[tuple[str, CloudBrowserError]]: ...
-
-    def undelete(self, bucket: str, key: str) -> int: ...
 
 
 @runtime_checkable

@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
-from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, StorageError
 from cloudbrowser.core.interrupt import Interrupts, interruptible
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import chunked_uploads_of
 
 if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
-    from cloudbrowser.core.storage import ObjectReader, Storage
+    from cloudbrowser.core.storage import Limits, ObjectReader, Storage
 
 T = TypeVar("T")
 
@@ -48,20 +48,19 @@ log = logging.getLogger(__name__)
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
-#: S3's limits: parts other than the last are at least 5 MiB; at most 10,000 parts.
-MIN_PART_SIZE = 5 * MiB
-MAX_PARTS = 10_000
-MAX_OBJECT_SIZE = 5 * 1024 * GiB
 #: How long finished transfers stay in the journal.
 FINISHED_KEPT_SECONDS = 7 * 24 * 3600
 #: The default part size, and the size above which a file goes in parts.
 DEFAULT_PART_SIZE = 8 * MiB
 
 
-def choose_part_size(size: int, preferred: int = 0) -> int:
-    """The part size for an object of ``size`` bytes: ``preferred`` (or 8 MiB), made large
-    enough that the object fits in 10,000 parts, in whole MiB."""
-    part = max(preferred or DEFAULT_PART_SIZE, MIN_PART_SIZE, math.ceil(size / MAX_PARTS))
+def choose_part_size(size: int, preferred: int = 0, *, limits: Limits) -> int:
+    """The part size for an object of ``size`` bytes: ``preferred`` (or 8 MiB), at least
+    the provider's smallest chunk and large enough that the object fits in its most
+    chunks (S3: 5 MiB, 10,000), in whole MiB."""
+    part = max(
+        preferred or DEFAULT_PART_SIZE, limits.min_chunk, math.ceil(size / limits.max_chunks)
+    )
     return math.ceil(part / MiB) * MiB
 
 
@@ -412,10 +411,18 @@ class TransferQueue:
 
         part_size = 0
         if r.size > self._options.multipart_threshold:
-            if r.direction is Direction.DOWNLOAD:
-                part_size = guess_part_size(r.size, r.etag, self._options.part_size)
+            try:
+                features = self._backends(r.connection).features
+            except ConfigError:
+                features = None  # not open: the transfer fails when it runs, saying so
+            if features is None:
+                pass
+            elif r.direction is Direction.DOWNLOAD:
+                part_size = guess_part_size(r.size, r.etag, self._options.part_size, features)
             else:
-                part_size = choose_part_size(r.size, self._options.part_size)
+                part_size = choose_part_size(
+                    r.size, self._options.part_size, limits=features.limits
+                )
         return Transfer(
             id=0,
             direction=r.direction,

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from cloudbrowser.core.checksums import (
     composite_etag,
     content_md5,
-    is_plain_md5,
+    etag_chunks,
+    etag_md5,
     md5_of,
-    multipart_part_count,
 )
 from cloudbrowser.core.errors import (
     ConfigError,
@@ -36,9 +36,8 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.journal import JournalPart
 from cloudbrowser.core.localfs import local_error
-from cloudbrowser.core.storage import chunked_uploads_of
+from cloudbrowser.core.storage import TiB, chunked_uploads_of
 from cloudbrowser.core.transfers import (
-    MAX_OBJECT_SIZE,
     RunContext,
     Stopped,
     Transfer,
@@ -51,9 +50,11 @@ def run_upload(ctx: RunContext) -> None:
     t = ctx.transfer
     t.bytes_done = 0
     _check_unchanged(ctx)
-    if t.size > MAX_OBJECT_SIZE:
+    limits = ctx.backend.features.limits
+    if t.size > limits.max_object:
         raise ConfigError(
-            f"“{t.name}” is larger than 5 TiB, the most S3 stores in one object.",
+            f"“{t.name}” is larger than {limits.max_object / TiB:g} TiB, the most this "
+            "storage keeps in one object.",
             hint="Split the file before uploading it.",
         )
     content_type = mimetypes.guess_type(t.local_path.name)[0] or ""
@@ -83,7 +84,11 @@ def _check_unchanged(ctx: RunContext) -> None:
         _abort_if_supported(ctx)
     t.size, t.mtime, t.session = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
-    t.part_size = choose_part_size(t.size, ctx.options.part_size) if multipart else 0
+    t.part_size = (
+        choose_part_size(t.size, ctx.options.part_size, limits=ctx.backend.features.limits)
+        if multipart
+        else 0
+    )
     ctx.journal.clear_parts(t.id)
     ctx.journal.update(t.id, size=t.size, mtime=t.mtime, session="", part_size=t.part_size)
 
@@ -119,7 +124,7 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.progress(len(data))
     if digest is None:
         t.verified, t.note = False, "Not verified (verification is off)."
-    elif is_plain_md5(t.etag) and t.etag.lower() != digest.hexdigest():
+    elif etag_md5(t.etag, ctx.backend.features.checksums) not in ("", digest.hexdigest()):
         raise IntegrityError(
             f"The server stored different bytes for “{t.key}” than were sent.",
             hint="Retry the upload.",
@@ -179,7 +184,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
             )
         )
         md5 = digest.hexdigest() if digest else ""
-        if digest and is_plain_md5(token) and token.lower() != md5:
+        if digest and etag_md5(token, ctx.backend.features.checksums) not in ("", md5):
             raise IntegrityError(
                 f"The server stored different bytes for part {number} of “{t.key}”.",
                 hint="Retry: the part is sent again.",
@@ -205,7 +210,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         t.verified, t.note = False, "Not verified (verification is off)."
         return
     expected = composite_etag(p.md5 for p in parts)
-    if multipart_part_count(t.etag) and t.etag.lower() != expected:
+    if etag_chunks(t.etag, ctx.backend.features.checksums) and t.etag.lower() != expected:
         raise IntegrityError(
             f"The uploaded “{t.key}” does not match the local file.",
             hint="Retry the upload.",
@@ -247,7 +252,7 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         mine = journalled.get(part.number)
         if mine is not None and mine.token == part.token and (mine.md5 or not ctx.options.verify):
             kept[part.number] = mine
-        elif is_plain_md5(part.token):
+        elif etag_md5(part.token, ctx.backend.features.checksums):
             # Sent, but the process died before journalling it: keep it if the bytes match.
             md5 = md5_of(_read(fd, t, length, offset)).hexdigest()
             if md5 == part.token.lower():

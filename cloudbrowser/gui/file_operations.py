@@ -61,6 +61,7 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
@@ -455,7 +456,12 @@ class FileOperations(QObject):
             )
             return
         selection = ObjectSelection(
-            current.connection, current.bucket, current.prefix, tuple(entries), cut
+            current.connection,
+            current.bucket,
+            current.prefix,
+            tuple(entries),
+            cut,
+            uri_scheme(self.service, current.connection),
         )
         mime = QMimeData()
         selection.put_into(mime)

@@ -16,9 +16,8 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.inspection import object_url, s3_uri
+from cloudbrowser.core.inspection import object_uri, object_url
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 from cloudbrowser.gui.dialogs.share import ShareDialog
@@ -209,7 +208,7 @@ class InspectActions(QObject):
             return None
         current = where[0]
         connection = self.service.connection(current.connection)
-        if not capabilities(connection.settings).presigned_urls:
+        if not connection.storage.features.share_links:
             self.messages.info(self.tr("This connection's provider has no presigned links."))
             return None
         if connection.settings.anonymous:
@@ -245,7 +244,9 @@ class InspectActions(QObject):
                 if current.is_connection_root
                 else (current.bucket, entry.key)
             )
-            lines.append(object_url(settings, bucket, key) if url else s3_uri(bucket, key))
+            lines.append(
+                object_url(settings, bucket, key) if url else object_uri(settings, bucket, key)
+            )
         return lines
 
     def _copy(self, lines: list[str], what: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QMimeData
 
 from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.keys import URI_SCHEMES, remote_uri
 
 #: The private clipboard / drag format.
 OBJECTS_FORMAT = "application/x-cloudbrowser-objects"
@@ -30,9 +31,11 @@ class ObjectSelection:
     entries: tuple[Entry, ...]
     #: Cut (move on paste) rather than copied.
     cut: bool = False
+    #: The URI scheme of the connection's addresses (its ``features.uri_scheme``).
+    scheme: str = URI_SCHEMES[0]
 
     def uris(self) -> list[str]:
-        return [f"s3://{self.bucket}/{e.key}" for e in self.entries]
+        return [remote_uri(self.scheme or URI_SCHEMES[0], self.bucket, e.key) for e in self.entries]
 
     def encode(self) -> bytes:
         return json.dumps(
@@ -41,6 +44,7 @@ class ObjectSelection:
                 "bucket": self.bucket,
                 "prefix": self.prefix,
                 "cut": self.cut,
+                "scheme": self.scheme,
                 "entries": [list(e) for e in self.entries],
             }
         ).encode()
@@ -56,6 +60,7 @@ class ObjectSelection:
                 str(raw["prefix"]),
                 entries,
                 bool(raw.get("cut", False)),
+                str(raw.get("scheme", URI_SCHEMES[0])),
             )
         except (ValueError, KeyError, TypeError):
             return None  # another program's data in our format name: ignore it

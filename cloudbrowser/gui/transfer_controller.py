@@ -59,6 +59,7 @@ from cloudbrowser.core.transfers import (
     TransferQueue,
     TransferRequest,
 )
+from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.drag_out import RemoteFilesMime, new_staging_folder
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
@@ -227,7 +228,13 @@ class TransferController(QObject):
         drop moves them on the server and nothing is downloaded."""
         folder = new_staging_folder()
         names = [e.name(base_prefix) for e in entries]
-        selection = ObjectSelection(connection_id, bucket, base_prefix, tuple(entries))
+        selection = ObjectSelection(
+            connection_id,
+            bucket,
+            base_prefix,
+            tuple(entries),
+            scheme=uri_scheme(self.service, connection_id),
+        )
 
         def queued() -> None:
             mime.planned = True

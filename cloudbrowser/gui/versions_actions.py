@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import undelete
 from cloudbrowser.gui.dialogs.versions import VersionsDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
@@ -175,7 +175,7 @@ class VersionActions(QObject):
                 if job.cancelled:
                     break
                 try:
-                    versions_of(storage).undelete(bucket, key)
+                    undelete(storage, bucket, key)
                     done += 1
                 except StorageError as error:
                     failed.append((key, error))

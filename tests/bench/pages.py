@@ -54,6 +54,7 @@ import json, resource, sys, time
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.backends.s3.backend import S3Backend
+from cloudbrowser.core.versions import iter_versions
 
 url, bucket, op = sys.argv[1:4]
 settings = ConnectionSettings(
@@ -78,7 +79,7 @@ idle = peak_mib()
 start = time.perf_counter()
 try:
     if op == "versions":
-        rows = next(backend.iter_versions(bucket, "big/"))
+        rows = next(iter_versions(backend, bucket, "big/"))
     else:
         rows = backend.list_page(bucket, "big/").objects
     outcome = f"{len(rows):,} keys listed"

@@ -347,9 +347,9 @@ class ListingOnly:
     def __init__(self, keys: list[str]) -> None:
         self.keys = keys
 
-    def list_page(self, bucket: str, prefix: str, token: str = "", *, recursive: bool) -> Any:
+    def list_page(self, bucket: str, prefix: str, token: str, *, recursive: bool) -> ListPage:
         objects = [Entry(k, size=1, etag="e") for k in self.keys if k.startswith(prefix)]
-        return ListPage(objects=objects)
+        return ListPage(objects=objects)  # one page: no next token
 
 
 _LEAVES = st.sampled_from(

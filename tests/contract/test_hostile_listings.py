@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.backends.s3 import backend as s3
+from cloudbrowser.core.backends.s3 import client as s3
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import StorageError
 from cloudbrowser.core.paging import MAX_EMPTY_PAGES, MAX_PAGE_ROWS, iter_pages
 from cloudbrowser.core.sync import DownloadSync
 from cloudbrowser.core.transfer_plan import plan_downloads
+from cloudbrowser.core.versions import iter_deleted, iter_versions
 from tests.conftest import S3Server
 from tests.hostile import (
     Forward,
@@ -112,10 +113,10 @@ def test_a_repeated_key_marker_stops_a_versions_listing(hostile_server: S3Server
 
     backend = hostile_server.backend()
     with pytest.raises(StorageError, match="same page"):
-        for _rows in backend.iter_versions(bucket):
+        for _rows in iter_versions(backend, bucket):
             assert len(front.requests_matching(is_versions_listing)) < 10
     with pytest.raises(StorageError, match="same page"):
-        list(backend.iter_deleted(bucket))
+        list(iter_deleted(backend, bucket))
     assert len(front.requests_matching(is_versions_listing)) == 4
 
 
@@ -245,4 +246,4 @@ def test_a_versions_page_of_too_many_rows_is_refused(hostile_server: S3Server) -
         return xml_reply(many) if is_versions_listing(request) else None
 
     with pytest.raises(StorageError, match="sent a page of 10,001 rows"):
-        next(hostile_server.backend().iter_versions(bucket, "a/"))
+        next(iter_versions(hostile_server.backend(), bucket, "a/"))

@@ -26,9 +26,10 @@ from typing import Any
 import botocore.auth
 import pytest
 
+from cloudbrowser.core.backends.s3.features import LIMITS
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import Cancelled, ConfigError, KeyNotFound, ObjectChanged
-from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, TEXT_PREVIEW_BYTES
+from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.core.reading import read_range
 from tests.conftest import S3Server
 from tests.local_servers import free_port
@@ -125,7 +126,7 @@ def test_objects_over_5_gib_are_refused_before_any_request() -> None:
         ConnectionSettings(endpoint_url=f"http://127.0.0.1:{free_port()}", region="us-east-1"),
         Credentials("access-key-id-123456", "never-sent-secret-0123456789"),
     )
-    huge = ObjectDetails("b", "big.iso", MAX_COPY_OBJECT_SIZE + 1, 0.0, "etag-1")
+    huge = ObjectDetails("b", "big.iso", LIMITS.max_server_copy + 1, 0.0, "etag-1")
     with pytest.raises(ConfigError, match="5 GiB"):
         backend.replace_metadata(huge)
     sse_c = replace(huge, size=10, sse_customer_algorithm="AES256")

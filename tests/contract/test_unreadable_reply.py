@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudbrowser.core.errors import StorageError
+from cloudbrowser.core.versions import iter_versions
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request, entity_bomb, error_reply, listing_body
@@ -56,7 +57,7 @@ def test_other_operations_fail_at_once_too(hostile_server: S3Server) -> None:
     backend = hostile_server.backend(max_attempts=5)
     _answer_with(hostile_server, BOMB)  # ListObjectVersions, ListMultipartUploads: GET bucket
     with pytest.raises(StorageError) as caught:
-        next(iter(backend.iter_versions(bucket)))
+        next(iter(iter_versions(backend, bucket)))
     assert caught.value.code == "UnreadableReply"
     assert "ListObjectVersions" in caught.value.message
     assert _bucket_requests(hostile_server, bucket) == 1

@@ -17,6 +17,7 @@ from cloudbrowser.core.errors import Cancelled, KeyNotFound, NoVersioning
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfer_plan import plan_version_download, version_file_name
 from cloudbrowser.core.transfers import MiB, TransferOptions, TransferQueue
+from cloudbrowser.core.versions import iter_deleted, object_versions, undelete
 from tests.conftest import S3Server
 
 
@@ -40,7 +41,7 @@ def test_versions_of_exactly_one_key_newest_first(moto_server: S3Server) -> None
     moto_server.put(bucket, {"doc.txt2": b"x", "doc.txt/inner": b"y", "doc.tx": b"z"})
     backend = moto_server.backend(page_size=2)
 
-    versions = backend.object_versions(bucket, "doc.txt")
+    versions = object_versions(backend, bucket, "doc.txt")
     assert [(v.key, v.size, v.is_latest, v.delete_marker) for v in versions] == [
         ("doc.txt", 5, True, False),
         ("doc.txt", 4, False, False),
@@ -58,12 +59,12 @@ def test_restore_copies_an_old_version_over_the_current_and_keeps_history(
     for body in (b"first", b"second", b"third"):
         moto_server.put(bucket, {"notes.txt": body})
     backend = moto_server.backend()
-    oldest = backend.object_versions(bucket, "notes.txt")[-1]
+    oldest = object_versions(backend, bucket, "notes.txt")[-1]
 
     new_id = backend.restore_version(bucket, "notes.txt", oldest.version_id)
 
     assert current(moto_server, bucket, "notes.txt") == b"first"
-    after = backend.object_versions(bucket, "notes.txt")
+    after = object_versions(backend, bucket, "notes.txt")
     assert len(after) == 4 and after[0].is_latest and after[0].version_id == new_id
     assert oldest.version_id in {v.version_id for v in after}
 
@@ -73,10 +74,10 @@ def test_delete_version_removes_only_that_version(moto_server: S3Server) -> None
     for body in (b"a", b"bb", b"ccc"):
         moto_server.put(bucket, {"k.txt": body})
     backend = moto_server.backend()
-    latest, middle, _oldest = backend.object_versions(bucket, "k.txt")
+    latest, middle, _oldest = object_versions(backend, bucket, "k.txt")
 
     backend.delete_version(bucket, "k.txt", middle.version_id)
-    assert [v.size for v in backend.object_versions(bucket, "k.txt")] == [3, 1]
+    assert [v.size for v in object_versions(backend, bucket, "k.txt")] == [3, 1]
     # Deleting the current version makes the one before it current.
     backend.delete_version(bucket, "k.txt", latest.version_id)
     assert current(moto_server, bucket, "k.txt") == b"a"
@@ -90,20 +91,20 @@ def test_undelete_removes_the_delete_markers_on_top(moto_server: S3Server) -> No
     client.delete_object(Bucket=bucket, Key="gone.txt")
     client.delete_object(Bucket=bucket, Key="gone.txt")  # deleted twice: two markers
     backend = moto_server.backend()
-    assert [e.key for p in backend.iter_deleted(bucket) for e in p.objects] == ["gone.txt"]
+    assert [e.key for p in iter_deleted(backend, bucket) for e in p.objects] == ["gone.txt"]
 
-    assert backend.undelete(bucket, "gone.txt") == 2
+    assert undelete(backend, bucket, "gone.txt") == 2
     assert current(moto_server, bucket, "gone.txt") == b"v2"
-    assert [e.key for p in backend.iter_deleted(bucket) for e in p.objects] == []
-    assert backend.undelete(bucket, "gone.txt") == 0  # not deleted: nothing to do
+    assert [e.key for p in iter_deleted(backend, bucket) for e in p.objects] == []
+    assert undelete(backend, bucket, "gone.txt") == 0  # not deleted: nothing to do
 
     # A key with nothing but a marker has nothing to bring back.
     moto_server.put(bucket, {"never-stored.txt": b"brief"})
-    [only] = backend.object_versions(bucket, "never-stored.txt")
+    [only] = object_versions(backend, bucket, "never-stored.txt")
     client.delete_object(Bucket=bucket, Key="never-stored.txt")
     backend.delete_version(bucket, "never-stored.txt", only.version_id)
     with pytest.raises(KeyNotFound, match="only delete markers"):
-        backend.undelete(bucket, "never-stored.txt")
+        undelete(backend, bucket, "never-stored.txt")
 
 
 def test_deleted_keys_stream_page_by_page_under_a_prefix(moto_server: S3Server) -> None:
@@ -121,7 +122,7 @@ def test_deleted_keys_stream_page_by_page_under_a_prefix(moto_server: S3Server) 
     client.delete_object(Bucket=bucket, Key="top-deleted.txt")
     backend = moto_server.backend(page_size=3)  # 12 keys, 2-3 versions each: many pages
 
-    pages = list(backend.iter_deleted(bucket, "d/"))
+    pages = list(iter_deleted(backend, bucket, "d/"))
     assert len(pages) > 4
     objects = [e for p in pages for e in p.objects]
     # Only this level, each once, with the size of the version an undelete brings back.
@@ -130,7 +131,7 @@ def test_deleted_keys_stream_page_by_page_under_a_prefix(moto_server: S3Server) 
     assert sorted(e.key for p in pages for e in p.prefixes) == ["d/gone/", "d/live/"]
 
     cancel = threading.Event()
-    stream = backend.iter_deleted(bucket, "d/", cancel)
+    stream = iter_deleted(backend, bucket, "d/", cancel)
     next(stream)
     cancel.set()
     with pytest.raises(Cancelled):
@@ -154,9 +155,9 @@ def test_a_server_without_versions_says_so(rclone_server: S3Server) -> None:
     rclone_server.put(bucket, ["a-file-name.txt"])
     backend = rclone_server.backend()
     with pytest.raises(NoVersioning, match="does not keep object versions"):
-        backend.object_versions(bucket, "a-file-name.txt")
+        object_versions(backend, bucket, "a-file-name.txt")
     with pytest.raises(NoVersioning):
-        list(backend.iter_deleted(bucket))
+        list(iter_deleted(backend, bucket))
     try:
         state = backend.bucket_versioning(bucket)
     except NoVersioning:
@@ -172,7 +173,7 @@ def test_a_version_download_is_journalled_verified_and_named_for_the_version(
     moto_server.put(bucket, {"data/big.bin": old_body})
     moto_server.put(bucket, {"data/big.bin": b"new and small"})
     backend = moto_server.backend()
-    old = backend.object_versions(bucket, "data/big.bin")[-1]
+    old = object_versions(backend, bucket, "data/big.bin")[-1]
     assert backend.head_object(bucket, "data/big.bin", version_id=old.version_id).size == len(
         old_body
     )

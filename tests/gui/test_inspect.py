@@ -19,8 +19,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QMenu
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.backends.s3.features import LIMITS
 from cloudbrowser.core.errors import ObjectChanged
-from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, TEXT_PREVIEW_BYTES
+from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 from cloudbrowser.gui.dialogs.share import ShareDialog
@@ -350,7 +351,7 @@ def test_share_link_is_copied_works_and_custom_expiry_is_capped(
     dialog.choices.button(3).setChecked(True)  # custom
     dialog.amount.setValue(8)  # 8 days: more than SigV4 allows
     qtbot.waitUntil(
-        lambda: f"X-Amz-Expires={MAX_PRESIGN_SECONDS}" in QApplication.clipboard().text(),
+        lambda: f"X-Amz-Expires={LIMITS.max_link_seconds}" in QApplication.clipboard().text(),
         timeout=WAIT,
     )
     assert dialog.cap_note.isVisible()

@@ -9,17 +9,16 @@ from botocore.config import Config
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.inspection import (
-    MAX_PRESIGN_SECONDS,
     ExpiryUnit,
     PreviewKind,
     PropertyEdits,
     csv_rows,
     decode_text,
     expiry_seconds,
+    object_uri,
     object_url,
     plan_save,
     pretty_json,
-    s3_uri,
     sniff_kind,
     storage_classes,
     validate,
@@ -71,12 +70,15 @@ def test_object_url_is_where_botocore_sends_requests(endpoint: str | None, style
     assert object_url(settings, "my-bucket", ODD_KEY) == signed.split("?", 1)[0]
 
 
+WEEK = 7 * 24 * 3600  # SigV4's longest link
+
+
 def test_s3_uri_and_expiry_cap() -> None:
-    assert s3_uri("b", "x/y z.txt") == "s3://b/x/y z.txt"
-    assert expiry_seconds(90, ExpiryUnit.MINUTES) == (5400, False)
-    assert expiry_seconds(7, ExpiryUnit.DAYS) == (MAX_PRESIGN_SECONDS, False)
-    assert expiry_seconds(8, ExpiryUnit.DAYS) == (MAX_PRESIGN_SECONDS, True)
-    assert expiry_seconds(200, ExpiryUnit.HOURS) == (MAX_PRESIGN_SECONDS, True)
+    assert object_uri(ConnectionSettings(), "b", "x/y z.txt") == "s3://b/x/y z.txt"
+    assert expiry_seconds(90, ExpiryUnit.MINUTES, WEEK) == (5400, False)
+    assert expiry_seconds(7, ExpiryUnit.DAYS, WEEK) == (WEEK, False)
+    assert expiry_seconds(8, ExpiryUnit.DAYS, WEEK) == (WEEK, True)
+    assert expiry_seconds(200, ExpiryUnit.HOURS, WEEK) == (WEEK, True)
 
 
 def test_storage_classes_follow_the_provider() -> None:

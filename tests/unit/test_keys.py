@@ -15,6 +15,8 @@ from cloudbrowser.core.keys import (
     parent_prefix,
     parse_location,
     prefix_parts,
+    remote_uri,
+    split_scheme,
     usable_name,
 )
 
@@ -100,3 +102,22 @@ def test_usable_name_shortens_long_names_keeping_the_extension() -> None:
     short = usable_name(name)
     assert len(short.encode()) <= USABLE_NAME_BYTES
     assert short.endswith(".pdf") and short.startswith("é") and "…" in short
+
+
+def test_remote_addresses_in_a_connections_scheme() -> None:
+    assert remote_uri("s3", "b", "x/y z.txt") == "s3://b/x/y z.txt"
+    assert remote_uri("gs", "b", "") == "gs://b/"
+    assert remote_uri("s3", "b", None) == "s3://b"
+    assert split_scheme("S3://b/k") == ("s3", "b/k")  # typed in any case
+    assert split_scheme("http://b/k") == ("", "http://b/k")  # not a scheme of ours
+    assert split_scheme("b/k") == ("", "b/k")
+    assert parse_location("s3://b/dir") == ("b", "dir/")
+
+
+def test_the_cli_keeps_the_scheme_a_location_was_written_with() -> None:
+    from cloudbrowser.cli.locations import is_remote, parse_remote, uri
+
+    where = parse_remote("S3://bucket/a/b.txt")
+    assert (where.bucket, where.key, where.scheme) == ("bucket", "a/b.txt", "s3")
+    assert str(where) == "s3://bucket/a/b.txt" == uri("bucket", "a/b.txt")
+    assert is_remote("s3://b") and not is_remote("http://b") and not is_remote("b/k")

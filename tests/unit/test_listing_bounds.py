@@ -12,7 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from urllib3 import HTTPResponse
 
-from cloudbrowser.core.backends.s3 import backend as s3
+from cloudbrowser.core.backends.s3 import client as s3
 from cloudbrowser.core.errors import StorageError
 
 

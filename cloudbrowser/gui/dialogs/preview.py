@@ -43,8 +43,8 @@ from cloudbrowser.core.inspection import (
     csv_rows,
     decode_text,
     guess_kind,
+    object_uri,
     pretty_json,
-    s3_uri,
     sniff_kind,
 )
 from cloudbrowser.core.printable import printable
@@ -191,6 +191,7 @@ class PreviewDialog(QDialog):
         self.service = service
         self.connection, self.bucket, self.key = connection, bucket, key
         self.storage = connection.storage
+        self.settings = connection.settings
         self.qlocale = QLocale()
         self.preview: Preview | None = None
         self.job: Job | None = None
@@ -359,7 +360,7 @@ class PreviewDialog(QDialog):
         modified = QDateTime.fromSecsSinceEpoch(int(d.modified)).toLocalTime()
         for label, value in (
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
-            (self.tr("S3 URI:"), s3_uri(d.bucket, d.key)),
+            (self.tr("S3 URI:"), object_uri(self.settings, d.bucket, d.key)),
             (self.tr("Size:"), self._size(d.size)),
             (self.tr("Modified:"), self.qlocale.toString(modified) if d.modified else "—"),
             (self.tr("Content type:"), d.content_type or "—"),

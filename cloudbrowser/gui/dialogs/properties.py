@@ -43,18 +43,17 @@ from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
-    MAX_COPY_OBJECT_SIZE,
     MAX_TAGS,
     PropertyEdits,
     SavePlan,
+    object_uri,
     object_url,
     plan_save,
-    s3_uri,
     storage_classes,
     validate,
 )
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.providers import capabilities, preset
+from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
@@ -213,7 +212,7 @@ class PropertiesDialog(QDialog):
         self.connection, self.bucket, self.key = connection, bucket, key
         self.storage = connection.storage
         self.settings = connection.settings
-        self.can_tag = capabilities(self.settings).tagging
+        self.can_tag = self.storage.features.tags
         self.qlocale = QLocale()
         self.loaded: Loaded | None = None
         self.job: Job | None = None
@@ -258,7 +257,9 @@ class PropertiesDialog(QDialog):
         form = QFormLayout(page)
         form.addRow(self.tr("Folder:"), _selectable(self.key))
         form.addRow(self.tr("Bucket:"), _selectable(self.bucket))
-        form.addRow(self.tr("S3 URI:"), _selectable(s3_uri(self.bucket, self.key)))
+        form.addRow(
+            self.tr("S3 URI:"), _selectable(object_uri(self.settings, self.bucket, self.key))
+        )
         form.addRow(self.tr("URL:"), _selectable(object_url(self.settings, self.bucket, self.key)))
         note = QLabel(
             self.tr(
@@ -450,7 +451,7 @@ class PropertiesDialog(QDialog):
 
     def _copy_blocker(self, d: ObjectDetails) -> str:
         """Why the metadata of ``d`` cannot be changed by a copy in place ("" if it can)."""
-        if d.size > MAX_COPY_OBJECT_SIZE:
+        if d.size > self.storage.features.limits.max_server_copy:
             return self.tr(
                 "This object is larger than 5 GiB: S3's CopyObject, which rewrites metadata, "
                 "cannot copy it in place. Its tags can still be changed."
@@ -496,7 +497,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
             (self.tr("Key:"), d.key),
             (self.tr("Bucket:"), d.bucket),
-            (self.tr("S3 URI:"), s3_uri(d.bucket, d.key)),
+            (self.tr("S3 URI:"), object_uri(self.settings, d.bucket, d.key)),
             (self.tr("URL:"), object_url(self.settings, d.bucket, d.key)),
             (self.tr("Size:"), size),
             (self.tr("Modified:"), modified),

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
+from cloudbrowser.core.inspection import ExpiryUnit, expiry_seconds
 from cloudbrowser.core.storage import share_links_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
@@ -36,11 +36,13 @@ from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 HOUR = 3600
-#: The choices: (label, seconds); None is "custom".
+#: The longest a link may last (the connection's ``limits.max_link_seconds``).
+LONGEST = -1
+#: The choices: (label, seconds); LONGEST is the provider's limit, None is "custom".
 PRESETS: tuple[tuple[str, int | None], ...] = (
     ("1 hour", HOUR),
     ("24 hours", 24 * HOUR),
-    ("7 days (the longest a link may last)", MAX_PRESIGN_SECONDS),
+    ("7 days (the longest a link may last)", LONGEST),
     ("Custom:", None),
 )
 DEFAULT_CHOICE = 1
@@ -61,6 +63,8 @@ class ShareDialog(QDialog):
         self.connection, self.bucket, self.keys = connection, bucket, list(keys)
         self.storage = connection.storage
         self.settings = connection.settings
+        #: The longest lifetime of a link on this connection, seconds.
+        self.longest = self.storage.features.limits.max_link_seconds
         self.job: Job | None = None
         self.urls: list[str] = []
         #: When the links expire, POSIX seconds.
@@ -149,11 +153,11 @@ class ShareDialog(QDialog):
         self.generate()
 
     def seconds(self) -> tuple[int, bool]:
-        """The chosen expiry in seconds, and whether it was capped at 7 days."""
+        """The chosen expiry in seconds, and whether it was capped at the longest."""
         preset = PRESETS[max(0, self.choices.checkedId())][1]
         if preset is not None:
-            return preset, False
-        return expiry_seconds(self.amount.value(), self.unit.currentData())
+            return (self.longest if preset == LONGEST else preset), False
+        return expiry_seconds(self.amount.value(), self.unit.currentData(), self.longest)
 
     def _update_custom_enabled(self) -> None:
         custom = PRESETS[max(0, self.choices.checkedId())][1] is None

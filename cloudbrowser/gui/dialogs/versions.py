@@ -38,10 +38,12 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
+from cloudbrowser.core.inspection import object_uri
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
+from cloudbrowser.core.versions import object_versions
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
@@ -50,7 +52,6 @@ from cloudbrowser.gui.workers import Job
 #: Item role holding the row's ``Version``.
 VersionRole = Qt.ItemDataRole.UserRole + 1
 #: CopyObject copies at most this much in one request (S3's limit).
-_MAX_COPY = 5 * 1024**3
 
 
 class Col:
@@ -162,7 +163,7 @@ class VersionsDialog(QDialog):
         self.connection_id, self.bucket, self.key = connection.id, bucket, key
         self.storage = connection.storage
         self.setWindowTitle(self.tr("Versions of {name}").format(name=printable(leaf_name(key))))
-        self.title.setText(printable(f"s3://{bucket}/{key}"))
+        self.title.setText(printable(object_uri(connection.settings, bucket, key)))
         self.reload()
 
     @Slot()
@@ -181,7 +182,7 @@ class VersionsDialog(QDialog):
             state = versions_of(storage).bucket_versioning(bucket)
             if not state:  # never turned on: only the current object, no history
                 return state, []
-            return state, versions_of(storage).object_versions(bucket, key, job.cancel_event)
+            return state, object_versions(storage, bucket, key, job.cancel_event)
 
         self._set_busy(self.tr("Loading the versions…"))
         self._job = self.service.run(
@@ -332,12 +333,16 @@ class VersionsDialog(QDialog):
     @Slot()
     def restore(self) -> None:
         v = self.selected()
-        if v is None or v.delete_marker or v.is_latest or self._job is not None:
+        storage = self.storage
+        if storage is None or v is None or v.delete_marker or v.is_latest or self._job is not None:
             return
-        if v.size > _MAX_COPY:
+        largest = storage.features.limits.max_server_copy
+        if v.size > largest:
             self.messages.major(
                 StorageError(
-                    self.tr("Versions over 5 GiB cannot be restored by a copy on the server."),
+                    self.tr(
+                        "Versions over {size} cannot be restored by a copy on the server."
+                    ).format(size=self._locale.formattedDataSize(largest)),
                     hint=self.tr("Download this version, then upload it over the current one."),
                 )
             )
@@ -359,9 +364,6 @@ class VersionsDialog(QDialog):
             name=leaf_name(v.key),
         )
         if not self.confirm(self.tr("Restore version"), question):
-            return
-        storage = self.storage
-        if storage is None:
             return
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(

@@ -16,9 +16,10 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 
 from cloudbrowser.core.entries import Bucket, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.keys import leaf_name, remote_uri
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
@@ -289,7 +290,10 @@ class BucketTreeModel(QAbstractItemModel):
                 return printable(f"{node.error.message}\n{node.error.hint}".strip(), keep="\n")
             if node.state == State.LOADING:
                 return self.tr("Loading…")
-            return printable(f"s3://{loc.bucket}/{loc.prefix}" if loc.bucket else loc.connection)
+            scheme = uri_scheme(self._service, loc.connection)
+            if not loc.bucket or not scheme:
+                return printable(f"{loc.bucket}/{loc.prefix}" if loc.bucket else loc.connection)
+            return printable(remote_uri(scheme, loc.bucket, loc.prefix))
         if role == LocationRole:
             return loc
         return None

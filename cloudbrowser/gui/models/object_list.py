@@ -41,9 +41,11 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
@@ -401,7 +403,7 @@ class ObjectListModel(QAbstractTableModel):
         bucket, prefix = location.bucket, location.prefix
 
         def work(job: Job) -> None:
-            for page in versions_of(storage).iter_deleted(bucket, prefix, job.cancel_event):
+            for page in iter_deleted(storage, bucket, prefix, job.cancel_event):
                 job.report(page)
 
         return self._service.run(
@@ -582,7 +584,15 @@ class ObjectListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
             loc = self._location
             bucket = loc.bucket if loc is not None and loc.bucket else ""
-            return printable(f"s3://{bucket}/{entry.key}" if bucket else f"s3://{entry.key}")
+            scheme = uri_scheme(self._service, loc.connection) if loc is not None else ""
+            if not scheme:
+                return printable(f"{bucket}/{entry.key}" if bucket else entry.key)
+            uri = (
+                remote_uri(scheme, bucket, entry.key)
+                if bucket
+                else remote_uri(scheme, entry.key, None)
+            )
+            return printable(uri)
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
             return self.tr("{n} bytes").format(n=self._locale.toString(entry.size))
         if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:

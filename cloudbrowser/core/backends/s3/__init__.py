@@ -1,8 +1,10 @@
 """The S3 backend: Amazon S3 and every S3-compatible service, through boto3/botocore.
 
 The only package that imports boto3 and botocore (import-linter). ``backend`` is the
-storage class, ``listing`` the fast ListObjectsV2 parser, ``aws_auth`` the AWS shared
-config and IAM Identity Center sign-in, ``features`` the limits and flags as data.
+storage class, ``client`` the botocore client and its hooks, ``errors`` the translation of
+botocore's exceptions (tables of codes), ``listing`` the fast ListObjectsV2 parser,
+``aws_auth`` the AWS shared config and IAM Identity Center sign-in, ``features`` the limits
+and flags as data.
 Importing this package itself loads no SDK: :func:`open_storage` does, when a connection
 is first used.
 """

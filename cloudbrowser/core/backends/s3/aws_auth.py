@@ -225,7 +225,7 @@ def sso_device_login(
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    from cloudbrowser.core.backends.s3.backend import translate_error
+    from cloudbrowser.core.backends.s3.errors import translate_error
 
     wait = wait or cancel.wait
     if client is None:

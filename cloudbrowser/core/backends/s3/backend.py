@@ -1,4 +1,7 @@
-"""S3Backend: the one place cloudbrowser talks to boto3/botocore.
+"""S3Backend: the storage interface (core/storage.py) and every capability, over S3.
+
+Each method builds its request and reads its reply; the client and its botocore hooks are
+made in ``client.py``, botocore's exceptions become cloudbrowser's errors in ``errors.py``.
 
 Every method is safe to call from any worker thread at the same time: the botocore client
 is created once (lazily, on first use, so the ~0.4 s it costs never lands on the GUI thread
@@ -7,7 +10,7 @@ or on start-up) and shared, which botocore supports for clients (not for session
 Path convention (as in rclone's backends): methods take a ``bucket`` and a ``key`` or
 ``prefix`` inside it; a prefix is "" or ends with "/" (see ``core/keys.py``). Every method
 raises only :class:`~cloudbrowser.core.errors.CloudBrowserError` subclasses; the ones it may
-raise are listed in each docstring. botocore exceptions never escape this module.
+raise are listed in each docstring. botocore exceptions never escape this package.
 """
 
 from __future__ import annotations
@@ -18,27 +21,22 @@ import logging
 import re
 import sys
 import threading
-import warnings
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
 import botocore.exceptions as bx
-import botocore.session
-from botocore import UNSIGNED
-from botocore import handlers as botocore_handlers
-from botocore import utils as botocore_utils
-from botocore.awsrequest import AWSResponse
-from botocore.config import Config
-from botocore.parsers import ResponseParserError
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import InsecureRequestWarning
-from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
+from cloudbrowser.core.backends.s3.client import FAST_PAGE, make_client
+from cloudbrowser.core.backends.s3.errors import (
+    UNSUPPORTED_CODES,
+    error_code,
+    not_supported,
+    translate_error,
+)
+from cloudbrowser.core.backends.s3.errors import guard as _guard
+from cloudbrowser.core.backends.s3.errors import versioned as _versioned
 from cloudbrowser.core.backends.s3.features import LIMITS, features
-from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
     Bucket,
@@ -49,32 +47,21 @@ from cloudbrowser.core.entries import (
     UnfinishedUpload,
     UploadedPart,
     Version,
+    VersionPage,
 )
 from cloudbrowser.core.errors import (
     AccessDenied,
-    AlreadyExists,
     BucketNotFound,
     Cancelled,
     CloudBrowserError,
     ConfigError,
-    EndpointUnreachable,
-    IntegrityError,
     InvalidCredentials,
-    KeyNotFound,
     NotFound,
-    NotSupported,
-    NoVersioning,
     ObjectChanged,
-    RequestTimeout,
     StorageError,
-    Throttled,
-    TLSError,
-    UploadNotFound,
 )
-from cloudbrowser.core.inspection import MAX_COPY_OBJECT_SIZE, has_object_acls
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageGuard, PageTooLarge, stopping
-from cloudbrowser.core.providers import capabilities
+from cloudbrowser.core.paging import PageGuard, pages_below, stopping
 from cloudbrowser.core.storage import (
     BatchDelete,
     ChunkedUploads,
@@ -97,36 +84,11 @@ log = logging.getLogger(__name__)
 #: The most keys S3 returns in one ListObjectsV2 page.
 MAX_PAGE_SIZE = LIMITS.max_page
 #: The most keys one DeleteObjects request may name.
-MAX_DELETE_BATCH = 1000
-#: An undelete removes at most this many delete markers stacked on one key.
-_MAX_MARKERS_ON_TOP = 100
+MAX_DELETE_BATCH = LIMITS.max_delete_batch
 
-#: The most bytes read of one ListObjectsV2 reply. A real page of 1,000 keys is under 1 MiB,
-#: 4 MiB with the longest keys URL-encoded; 32 MiB is eight times that. Above 4 MiB the fast
-#: parser keeps its tree one row deep, so a refused page costs about twice this in memory.
-MAX_LISTING_BYTES = 32 * 1024 * 1024
-#: The same for listings botocore parses (versions, uploads, parts): its pure-Python parse
-#: costs ~15 times the body, so the bound is nearer the largest real page (~5 MiB of versions).
-MAX_OTHER_LISTING_BYTES = 8 * 1024 * 1024
-#: The listing operations whose replies are read with a bound, and the bound.
-_BOUNDED_LISTINGS = {
-    "ListObjectsV2": MAX_LISTING_BYTES,
-    "ListObjectVersions": MAX_OTHER_LISTING_BYTES,
-    "ListMultipartUploads": MAX_OTHER_LISTING_BYTES,
-    "ListParts": MAX_OTHER_LISTING_BYTES,
-}
-#: Bytes read from the socket at a time while a listing reply is bounded.
-_READ_CHUNK = 64 * 1024
 
-#: botocore's check for S3's "200 with an <Error> body" (private: None if it is renamed).
-_CHECK_200_ERROR: Any = getattr(botocore_handlers, "_handle_200_error", None)
-#: Where the fast parser leaves its page in the parsed response.
-_FAST_PAGE = "CloudBrowserPage"
-#: What botocore is given to parse instead of the real listing (see _parse_listing_fast).
-_EMPTY_LISTING = (
-    b'<?xml version="1.0" encoding="UTF-8"?>'
-    b'<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></ListBucketResult>'
-)
+#: The codes botocore makes up for an error reply without a body (HEAD's): the status.
+_BODILESS_CODES = frozenset({"403", "404", "Forbidden", "NotFound"})
 
 
 class S3Backend:
@@ -169,52 +131,10 @@ class S3Backend:
         if self._client is None:
             with self._client_lock:
                 if self._client is None:
-                    self._client = _guard(self._make_client)
+                    self._client = _guard(
+                        lambda: make_client(self.settings, self._credentials, self._mfa_prompter)
+                    )
         return self._client
-
-    def _make_client(self) -> S3Client:
-        s = self.settings
-        if s.verify_tls is False:
-            # The user turned certificate checks off knowingly (the connection dialog
-            # warns in red); urllib3 would otherwise repeat its warning on every request.
-            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-        core_session = botocore.session.Session(profile=s.aws_profile or None)
-        if self._mfa_prompter is not None:
-            _use_mfa_prompter(core_session, self._mfa_prompter)
-        session = boto3.session.Session(botocore_session=core_session)
-        config = Config(
-            region_name=s.region or None,
-            # SigV4 is what botocore signs S3 requests with anyway; naming it makes presigned
-            # links SigV4 too (botocore presigns with legacy SigV2 on custom endpoints,
-            # which ignores the 7-day limit and newer servers and regions refuse).
-            signature_version=UNSIGNED if s.anonymous else "s3v4",
-            # "auto" is botocore's default: leaving it unset lets an AWS profile's own
-            # ``s3 = addressing_style`` apply.
-            s3={"addressing_style": s.addressing_style} if s.addressing_style != "auto" else None,
-            connect_timeout=s.connect_timeout,
-            read_timeout=s.read_timeout,
-            retries={"mode": "standard", "max_attempts": s.max_attempts},
-            max_pool_connections=s.max_pool_connections,
-            # Only send/verify the extra CRC checksums where an operation requires them:
-            # many S3-compatible servers reject or mangle them.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-        )
-        creds = self._credentials
-        client: S3Client = session.client(
-            "s3",
-            endpoint_url=s.endpoint_url or None,
-            verify=s.verify_tls,
-            config=config,
-            aws_access_key_id=creds.access_key_id if creds else None,
-            aws_secret_access_key=creds.secret_access_key if creds else None,
-            aws_session_token=(creds.session_token or None) if creds else None,
-        )
-        client.meta.events.register("before-parse.s3.ListObjectsV2", _parse_listing_fast)
-        _bound_listing_replies(client)
-        _skip_200_error_check_for_listings(client)
-        _expect_continue_only_for_large_bodies(client)
-        return client
 
     # ── capabilities ────────────────────────────────────────────────────────────────────
 
@@ -230,14 +150,14 @@ class S3Backend:
         """``_guard`` for an API some servers lack: its NotImplemented (or MethodNotAllowed)
         becomes NotSupported, and is remembered so the next call sends no request."""
         if api in self._lacking:
-            raise _not_supported(api)
+            raise not_supported(api)
         try:
             return _guard(call, bucket=bucket, key=key)
         except StorageError as error:
-            if error.code not in _UNSUPPORTED_CODES:
+            if error.code not in UNSUPPORTED_CODES:
                 raise
             self._lacking.add(api)
-            raise _not_supported(api, error) from error
+            raise not_supported(api, error) from error
 
     # ── operations ──────────────────────────────────────────────────────────────────────
 
@@ -285,7 +205,7 @@ class S3Backend:
             if token:
                 params["ContinuationToken"] = token
             reply = self.client.list_objects_v2(**params)
-            page = reply.get(_FAST_PAGE)
+            page = reply.get(FAST_PAGE)
             if not isinstance(page, ListPage):
                 # The fast parser passed (a body it could not read): botocore's own result.
                 page = _page_from_botocore(reply)
@@ -394,7 +314,7 @@ class S3Backend:
             try:
                 self.client.delete_bucket(Bucket=bucket)
             except bx.ClientError as exc:
-                if _error_code(exc) != "BucketNotEmpty":
+                if error_code(exc) != "BucketNotEmpty":
                     raise
                 raise StorageError(
                     f"The server says the bucket “{bucket}” is not empty.",
@@ -522,55 +442,6 @@ class S3Backend:
 
         return _guard(call, bucket=src_bucket, key=src_key)
 
-    def iter_versions(self, bucket: str, prefix: str = "") -> Iterator[list[Version]]:
-        """Versions and delete markers of the keys below ``prefix``, a page at a time, newest
-        first per key (never part of a normal listing: versioned buckets can hold many).
-
-        Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        StorageError (``NotImplemented`` on servers that keep no versions).
-        """
-
-        def call(key_marker: str, version_marker: str) -> tuple[list[Version], str, str]:
-            """The page as sent (keys outside ``prefix`` included), the next markers."""
-            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-            if key_marker:
-                params["KeyMarker"] = key_marker
-                params["VersionIdMarker"] = version_marker
-            reply = self.client.list_object_versions(**params)
-            rows = [
-                Version(
-                    key=v["Key"],
-                    version_id=str(v.get("VersionId", "")),
-                    modified=_timestamp(v.get("LastModified")),
-                    size=int(v.get("Size", 0)),
-                    etag=str(v.get("ETag", "")).strip('"'),
-                    is_latest=bool(v.get("IsLatest")),
-                )
-                for v in reply.get("Versions", [])
-            ] + [
-                Version(
-                    key=m["Key"],
-                    version_id=str(m.get("VersionId", "")),
-                    modified=_timestamp(m.get("LastModified")),
-                    is_latest=bool(m.get("IsLatest")),
-                    delete_marker=True,
-                )
-                for m in reply.get("DeleteMarkers", [])
-            ]
-            # Per key: the current version (or marker) first, then newest first; the sort
-            # is stable, so same-second versions keep the server's newest-first order.
-            rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
-            if not reply.get("IsTruncated"):
-                return rows, "", ""
-            return (
-                rows,
-                str(reply.get("NextKeyMarker", "")),
-                str(reply.get("NextVersionIdMarker", "")),
-            )
-
-        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        yield from _pages_below(guard, call, bucket, prefix)
-
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
 
@@ -605,63 +476,66 @@ class S3Backend:
 
         return _versioned(call, bucket=bucket)
 
-    def object_versions(
-        self, bucket: str, key: str, cancel: threading.Event | None = None
-    ) -> list[Version]:
-        """Every version and delete marker of exactly ``key``: the current one first, then
-        newest first.
-
-        Lists by prefix with the delimiter (so ``key/...`` rolls up into one prefix) and
-        stops at the first page that reaches keys after ``key`` ("key2"...), which sort
-        after it. Checks ``cancel`` between pages.
-
-        Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
-        EndpointUnreachable, Cancelled, StorageError.
-        """
-        found: list[Version] = []
-        pages = self._version_pages(bucket, key, cancel, delimiter=DELIMITER)
-        for versions, markers, _prefixes in pages:
-            rows = versions + markers
-            found.extend(v for v in rows if v.key == key)
-            if any(v.key != key for v in rows):
-                break
-        found.sort(key=lambda v: (not v.is_latest, -v.modified))
-        return found
-
-    def iter_deleted(
-        self, bucket: str, prefix: str = "", cancel: threading.Event | None = None
-    ) -> Iterator[ListPage]:
-        """The keys directly under ``prefix`` whose latest version is a delete marker, a
-        page of ListObjectVersions (``page_size`` keys, delimiter "/") at a time.
-
-        Each object's ``modified`` is when it was deleted, its ``size`` that of the version
-        an undelete brings back. ``prefixes`` are every folder holding versions (the caller
-        drops the ones a normal listing shows: the rest hold only deleted objects). A page
-        may be empty. Checks ``cancel`` between pages.
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        *,
+        delimited: bool = False,
+        limit: int = 0,
+    ) -> VersionPage:
+        """One ListObjectVersions page (see :class:`~cloudbrowser.core.storage.Versions`):
+        versions, delete markers and common prefixes each in the server's order (by key,
+        newest first per key), rows outside ``prefix`` included.
 
         Raises: NoVersioning, BucketNotFound, AccessDenied, InvalidCredentials,
-        EndpointUnreachable, Cancelled, StorageError.
+        EndpointUnreachable, StorageError.
         """
-        #: Deleted keys whose older versions may still come on the next page: key → entry.
-        waiting: dict[str, Entry] = {}
-        for versions, markers, prefixes in self._version_pages(
-            bucket, prefix, cancel, delimiter=DELIMITER
-        ):
-            for m in markers:
-                if m.is_latest and m.key != prefix:
-                    waiting[m.key] = Entry(key=m.key, modified=m.modified)
-            done: list[Entry] = []
-            for v in versions:  # newest first per key: the first seen is the one restored
-                entry = waiting.pop(v.key, None)
-                if entry is not None:
-                    done.append(entry._replace(size=v.size, etag=v.etag))
-            last = max((v.key for v in versions + markers), default="")
-            # Keys before the page's last key have had all their versions listed.
-            done.extend(waiting.pop(k) for k in [k for k in waiting if k < last])
-            done.sort(key=lambda e: e.key)
-            yield ListPage(prefixes=[Entry(key=p, is_prefix=True) for p in prefixes], objects=done)
-        if waiting:
-            yield ListPage(objects=sorted(waiting.values(), key=lambda e: e.key))
+
+        def call() -> VersionPage:
+            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if limit:
+                params["MaxKeys"] = limit
+            if delimited:
+                params["Delimiter"] = DELIMITER
+            if key_marker:
+                params["KeyMarker"] = key_marker
+                if version_marker:
+                    params["VersionIdMarker"] = version_marker
+            reply = self.client.list_object_versions(**params)
+            more = bool(reply.get("IsTruncated"))
+            return VersionPage(
+                versions=[
+                    Version(
+                        key=str(v["Key"]),
+                        version_id=str(v.get("VersionId", "")),
+                        modified=_timestamp(v.get("LastModified")),
+                        size=int(v.get("Size", 0)),
+                        etag=str(v.get("ETag", "")).strip('"'),
+                        is_latest=bool(v.get("IsLatest")),
+                    )
+                    for v in reply.get("Versions", [])
+                ],
+                markers=[
+                    Version(
+                        key=str(m["Key"]),
+                        version_id=str(m.get("VersionId", "")),
+                        modified=_timestamp(m.get("LastModified")),
+                        is_latest=bool(m.get("IsLatest")),
+                        delete_marker=True,
+                    )
+                    for m in reply.get("DeleteMarkers", [])
+                ],
+                prefixes=[
+                    str(p["Prefix"]) for p in reply.get("CommonPrefixes", []) if p.get("Prefix")
+                ],
+                next_key_marker=str(reply.get("NextKeyMarker", "") or "") if more else "",
+                next_version_marker=str(reply.get("NextVersionIdMarker", "") or "") if more else "",
+            )
+
+        return _versioned(call, bucket=bucket)
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str:
         """Make an old version current again by copying it over the key on the server (one
@@ -694,112 +568,6 @@ class S3Backend:
             self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
 
         _versioned(call, bucket=bucket, key=key)
-
-    def undelete(self, bucket: str, key: str) -> int:
-        """Bring a deleted object back: remove the delete markers on top of its history
-        (usually one), so that its newest real version is current again. Returns how many
-        markers were removed (0: it was not deleted).
-
-        Raises: KeyNotFound (only delete markers: nothing to bring back), NoVersioning,
-        AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
-        """
-        removed = 0
-        # The server's IsLatest says what is on top (times of versions and markers stored
-        # in the same second cannot order them); a marker under a marker is next.
-        while removed < _MAX_MARKERS_ON_TOP:
-            history = self.object_versions(bucket, key)
-            latest = next((v for v in history if v.is_latest), None)
-            if latest is None or not latest.delete_marker:
-                return removed
-            if all(v.delete_marker for v in history):
-                raise KeyNotFound(
-                    f"“{bucket}/{key}” has no version to bring back, only delete markers.",
-                    hint="Nothing of it is kept in the bucket's version history.",
-                )
-            self.delete_version(bucket, key, latest.version_id)
-            removed += 1
-        return removed
-
-    def _version_pages(
-        self,
-        bucket: str,
-        prefix: str,
-        cancel: threading.Event | None,
-        *,
-        delimiter: str = "",
-    ) -> Iterator[tuple[list[Version], list[Version], list[str]]]:
-        """ListObjectVersions pages: (versions, delete markers, common prefixes), each in
-        the server's order (by key, newest first per key)."""
-
-        def call(key_marker: str, version_marker: str) -> tuple[Any, ...]:
-            params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
-            if delimiter:
-                params["Delimiter"] = delimiter
-            if key_marker:
-                params["KeyMarker"] = key_marker
-            if version_marker:
-                params["VersionIdMarker"] = version_marker
-            reply = self.client.list_object_versions(**params)
-            versions = [
-                Version(
-                    key=str(v["Key"]),
-                    version_id=str(v.get("VersionId", "")),
-                    modified=_timestamp(v.get("LastModified")),
-                    size=int(v.get("Size", 0)),
-                    etag=str(v.get("ETag", "")).strip('"'),
-                    is_latest=bool(v.get("IsLatest")),
-                )
-                for v in reply.get("Versions", [])
-                if str(v["Key"]).startswith(prefix)  # nothing outside it
-            ]
-            markers = [
-                Version(
-                    key=str(m["Key"]),
-                    version_id=str(m.get("VersionId", "")),
-                    modified=_timestamp(m.get("LastModified")),
-                    is_latest=bool(m.get("IsLatest")),
-                    delete_marker=True,
-                )
-                for m in reply.get("DeleteMarkers", [])
-                if str(m["Key"]).startswith(prefix)
-            ]
-            prefixes = [
-                str(p["Prefix"])
-                for p in reply.get("CommonPrefixes", [])
-                if p.get("Prefix") and p["Prefix"] != prefix and p["Prefix"].startswith(prefix)
-            ]
-            more = bool(reply.get("IsTruncated"))
-            sent = (
-                len(reply.get("Versions", []))
-                + len(reply.get("DeleteMarkers", []))
-                + len(reply.get("CommonPrefixes", []))
-            )
-            return (
-                sent,
-                versions,
-                markers,
-                prefixes,
-                str(reply.get("NextKeyMarker", "") or "") if more else "",
-                str(reply.get("NextVersionIdMarker", "") or "") if more else "",
-            )
-
-        guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        key_marker = version_marker = ""
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Listing versions cancelled.")
-            sent, versions, markers, prefixes, next_key, next_version = stopping(
-                guard,
-                _versioned,
-                functools.partial(call, key_marker, version_marker),
-                bucket=bucket,
-            )
-            rows = len(versions) + len(markers) + len(prefixes)
-            guard.page(rows, (next_key, next_version) if next_key else None, sent=sent)
-            yield versions, markers, prefixes
-            if not next_key:
-                return
-            key_marker, version_marker = next_key, next_version
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
     #
@@ -857,7 +625,7 @@ class S3Backend:
         return self._head(call, bucket, key)
 
     def _require_tagging(self) -> None:
-        if not capabilities(self.settings).tagging:
+        if not self.features.tags:
             # Not "try and see": rclone serve s3 takes PutObjectTagging for a PutObject and
             # replaces the object's bytes with the tagging XML.
             raise ConfigError(
@@ -919,7 +687,7 @@ class S3Backend:
         object not restored), ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable,
         StorageError.
         """
-        if target.size > MAX_COPY_OBJECT_SIZE:
+        if target.size > self.features.limits.max_server_copy:
             raise ConfigError(
                 "Objects larger than 5 GiB cannot be changed in place: S3's CopyObject "
                 "request, which rewrites an object's metadata, stops at 5 GiB.",
@@ -982,7 +750,7 @@ class S3Backend:
             try:
                 reply = self.client.copy_object(**params)
             except bx.ClientError as exc:
-                if _error_code(exc) == "PreconditionFailed":
+                if error_code(exc) == "PreconditionFailed":
                     raise changed from exc
                 raise
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
@@ -995,12 +763,12 @@ class S3Backend:
         private default). Sent with the copy itself, so the object is never private in
         between. Empty where the provider has no object ACLs, ACLs are disabled (bucket
         owner enforced) or the ACL may not be read."""
-        if not has_object_acls(self.settings):
+        if not self.features.object_acls:
             return {}
         try:
             reply = self.client.get_object_acl(Bucket=bucket, Key=key)
         except bx.ClientError as exc:
-            if _error_code(exc) in (
+            if error_code(exc) in (
                 "AccessControlListNotSupported",
                 "AccessDenied",
                 "NotImplemented",
@@ -1160,7 +928,7 @@ class S3Backend:
             try:
                 self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=session)
             except bx.ClientError as exc:
-                if _error_code(exc) != "NoSuchUpload":
+                if error_code(exc) != "NoSuchUpload":
                     raise
 
         self._unless_lacking("AbortMultipartUpload", call, bucket=bucket, key=key)
@@ -1180,7 +948,7 @@ class S3Backend:
                 reply = self.client.list_multipart_uploads(**params)
             except bx.ClientError as exc:
                 # rclone serve s3 answers NoSuchUpload for a bucket that has no uploads.
-                if _error_code(exc) == "NoSuchUpload":
+                if error_code(exc) == "NoSuchUpload":
                     return [], "", ""
                 raise
             page = [
@@ -1202,7 +970,13 @@ class S3Backend:
 
         def walk() -> list[UnfinishedUpload]:
             guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
-            return [u for page in _pages_below(guard, call, bucket, prefix) for u in page]
+
+            def page(
+                key_marker: str, upload_marker: str
+            ) -> tuple[list[UnfinishedUpload], str, str]:
+                return _guard(lambda: call(key_marker, upload_marker), bucket=bucket)
+
+            return [u for rows in pages_below(guard, page, prefix) for u in rows]
 
         return self._unless_lacking("ListMultipartUploads", walk, bucket=bucket)
 
@@ -1340,153 +1114,6 @@ def parse_content_range(header: str) -> tuple[int, int, int] | None:
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
 
 
-def _use_mfa_prompter(session: botocore.session.Session, prompter: Callable[[str], str]) -> None:
-    """Make botocore's assume-role provider ask ``prompter`` instead of the terminal.
-
-    botocore takes a prompter only as a constructor argument of its AssumeRoleProvider,
-    built inside the session's credential resolver; it is swapped in place here. If a
-    future botocore renames it, the profile still works without a GUI prompt (the
-    terminal's), so this fails soft.
-    """
-    resolver = session.get_component("credential_provider")
-    provider = resolver.get_provider("assume-role") if resolver is not None else None
-    if provider is not None and hasattr(provider, "_prompter"):
-        provider._prompter = prompter
-
-
-def _parse_listing_fast(
-    response_dict: dict[str, Any],
-    customized_response_dict: dict[str, Any],
-    operation_model: Any = None,
-    **_kwargs: Any,
-) -> None:
-    """botocore hook: parse a successful ListObjectsV2 body with the fast parser.
-
-    botocore still signs, sends, retries and raises for error replies; only the parsing of
-    a 200 body is replaced. botocore then parses an empty listing in its place, and the
-    page rides along in the parsed response under ``_FAST_PAGE``.
-    """
-    if response_dict.get("status_code") != 200:
-        return
-    body = response_dict.get("body")
-    if not isinstance(body, bytes) or not body:
-        return
-    try:
-        page = parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
-    except TooManyRows as error:
-        raise PageTooLarge(f"The server sent a listing page with {error}") from None
-    except ET.ParseError as exc:
-        if _cut_short(response_dict, body):
-            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
-            return
-        raise UnreadableReply("ListObjectsV2", f"it is not well-formed XML ({exc})", body) from exc
-    except NotAListing as exc:
-        if exc.args and exc.args[0] == "Error":
-            response_dict["status_code"] = 500  # S3's "200 with an <Error>": retried as a 500
-            return
-        raise UnreadableReply("ListObjectsV2", f"it is a <{exc}>, not a listing", body) from exc
-    customized_response_dict[_FAST_PAGE] = page
-    response_dict["body"] = _EMPTY_LISTING
-
-
-class _Keyed(Protocol):
-    @property
-    def key(self) -> str: ...
-
-
-K = TypeVar("K", bound=_Keyed)
-
-
-def _pages_below(
-    guard: PageGuard,
-    call: Callable[[str, str], tuple[list[K], str, str]],
-    bucket: str,
-    prefix: str,
-) -> Iterator[list[K]]:
-    """The pages of a listing paged by two markers (a key and a version or upload id):
-    ``call(key_marker, second_marker)`` gives a page's rows and the next markers ("" after
-    the last page). Rows the server sent from outside ``prefix`` are dropped; ``guard``
-    stops a listing that would never end."""
-    key_marker = second_marker = ""
-    while True:
-        rows, key_marker, second_marker = stopping(
-            guard, _guard, functools.partial(call, key_marker, second_marker), bucket=bucket
-        )
-        kept = [row for row in rows if row.key.startswith(prefix)]  # nothing outside it
-        guard.page(len(kept), (key_marker, second_marker) if key_marker else None, sent=len(rows))
-        yield kept
-        if not key_marker:
-            return
-
-
-class _ReadBody:
-    """A body already read, in the shape AWSResponse reads it from (``stream()``)."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, *_args: Any, **_kwargs: Any) -> Iterator[bytes]:
-        yield self._body
-
-
-def _bound_listing_replies(client: Any) -> None:
-    """Read each listing reply with a bound on its size (_BOUNDED_LISTINGS).
-
-    botocore reads a whole reply body into memory before anything may look at it, however
-    long it is: one 200 MB page took 1.5 GB (issue 13). For listing operations this sends
-    the request itself (botocore's "before-send" hook may answer in its place) and reads
-    the body up to the bound; a larger reply closes the connection and fails the page.
-    Signing, retries and error parsing stay botocore's. botocore's HTTP session is private:
-    if it is renamed, replies are read unbounded as before.
-    """
-    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
-    if session is None or not hasattr(session, "send"):
-        return
-
-    def send_bounded(request: Any, event_name: str = "", **_kwargs: Any) -> AWSResponse | None:
-        limit = _BOUNDED_LISTINGS.get(event_name.rpartition(".")[2])
-        if limit is None:
-            return None
-        request.stream_output = True  # or the session reads the whole body itself
-        response = session.send(request)
-        return AWSResponse(
-            response.url,
-            response.status_code,
-            response.headers,
-            _ReadBody(_read_bounded(response, limit, request.url)),
-        )
-
-    for operation in _BOUNDED_LISTINGS:
-        client.meta.events.register(f"before-send.s3.{operation}", send_bounded)
-
-
-def _read_bounded(response: Any, limit: int, url: str) -> bytes:
-    """The body of ``response`` (a streaming AWSResponse), or PageTooLarge past ``limit``."""
-    too_large = PageTooLarge(
-        f"The server sent a listing page larger than {limit // (1024 * 1024)} MiB "
-        "(a real page is a few MiB at most)"
-    )
-    raw = response.raw
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raw.close()  # drop the connection: its unread body must not be reused
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in raw.stream(_READ_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raw.close()
-                raise too_large
-            chunks.append(chunk)
-    except Urllib3ReadTimeout as exc:
-        raise bx.ReadTimeoutError(endpoint_url=url, error=exc) from exc
-    except Urllib3Error as exc:
-        raise bx.ConnectionClosedError(endpoint_url=url) from exc
-    return b"".join(chunks)
-
-
 def _below(page: ListPage, prefix: str) -> ListPage:
     """``page`` without what is not below ``prefix``: keys outside it are moved to
     ``refused``, and the prefix itself as a common prefix (some servers echo it) dropped."""
@@ -1505,116 +1132,6 @@ def _below(page: ListPage, prefix: str) -> ListPage:
         next_token=page.next_token,
         refused=refused,
     )
-
-
-def _skip_200_error_check_for_listings(client: Any) -> None:
-    """Check 200 replies our way: listings once, garbage never retried.
-
-    botocore's S3 handler for "200 with an <Error> body" parses each full response body
-    with ElementTree before anything else may look at it: ~40% of a listing's client CPU.
-    For ListObjectsV2 the fast parser sees the root element anyway (see
-    _parse_listing_fast); every other operation gets :func:`_check_200_reply`, botocore's
-    check except that a body which is not XML fails at once instead of after every retry.
-    Only this client's handlers are swapped.
-    """
-
-    def check_unless_listing(operation_model: Any, response_dict: Any, **kwargs: Any) -> None:
-        if operation_model.name != "ListObjectsV2":
-            _check_200_reply(operation_model, response_dict)
-
-    events = client.meta.events
-    if _CHECK_200_ERROR is not None:
-        events.unregister("before-parse.s3.*", _CHECK_200_ERROR)
-    events.register_first("before-parse.s3.*", check_unless_listing)
-
-
-#: The codes botocore makes up for an error reply without a body (HEAD's): the status.
-_BODILESS_CODES = frozenset({"403", "404", "Forbidden", "NotFound"})
-
-
-class UnreadableReply(Exception):
-    """A complete 200 reply whose body is not S3's XML (garbage, an entity-expansion bomb,
-    a proxy's HTML page). Raised from a botocore hook, so it is never retried: the same
-    request would get the same body (a reply cut short is retried, see _cut_short)."""
-
-    def __init__(self, operation: str, reason: str, body: bytes) -> None:
-        super().__init__(f"{operation}: {reason}")
-        self.operation = operation
-        self.reason = reason
-        self.start = body[:120]
-
-
-def _check_200_reply(operation_model: Any, response_dict: Any) -> None:
-    """botocore's check of a 200 XML body, except that garbage is not retried.
-
-    S3 may answer 200 with an ``<Error>`` body: that becomes a 500, retried as botocore
-    does. botocore also treats a body that is not XML at all as a reply cut short by the
-    network: a 500, retried with backoff, to end after every attempt as "Internal Server
-    Error". That is kept for a body that did arrive short; one that arrived whole is
-    UnreadableReply at once.
-    """
-    if response_dict.get("status_code") != 200:
-        return
-    body = response_dict.get("body")
-    if not isinstance(body, bytes) or not body.strip():
-        return
-    output = operation_model.output_shape
-    if output is None or operation_model.has_event_stream_output:
-        return
-    payload = output.serialization.get("payload")
-    if payload is not None and output.members[payload].type_name in ("blob", "string"):
-        return  # the body is the object's own bytes (GetObject and the like)
-    parser = ET.XMLParser(target=ET.TreeBuilder())
-    try:
-        parser.feed(body)
-        root = parser.close()
-    except ET.ParseError as exc:
-        if _cut_short(response_dict, body):
-            response_dict["status_code"] = 500  # the network's fault: retried, as botocore does
-            return
-        raise UnreadableReply(
-            operation_model.name, f"it is not well-formed XML ({exc})", body
-        ) from exc
-    if root.tag == "Error":
-        response_dict["status_code"] = 500
-
-
-def _cut_short(response_dict: Any, body: bytes) -> bool:
-    """Whether ``body`` may be less than the server sent: shorter than its Content-Length
-    (botocore reads what arrives before the connection closes), or encoded so that its
-    length cannot be compared. Otherwise the body is whole and asking again is pointless."""
-    headers = response_dict.get("headers") or {}
-    if headers.get("content-encoding", "identity") not in ("", "identity"):
-        return True
-    declared = headers.get("content-length")
-    return declared is not None and declared.isdigit() and int(declared) > len(body)
-
-
-#: Bodies below this go without "Expect: 100-continue" (see the function below).
-_EXPECT_CONTINUE_MIN = 1024 * 1024
-
-
-def _expect_continue_only_for_large_bodies(client: Any) -> None:
-    """Send small bodies at once instead of waiting for the server's "100 Continue".
-
-    botocore asks for 100-continue on every PUT with a body: a whole round trip before
-    each small file is sent, for a benefit (the server refusing before the body is sent)
-    that only matters for large bodies. Only this client's handler is swapped.
-    """
-    add_expect = getattr(botocore_handlers, "add_expect_header", None)
-    if add_expect is None:
-        return
-
-    def add_expect_for_large(model: Any, params: Any, **kwargs: Any) -> None:
-        body = params.get("body")
-        length = botocore_utils.determine_content_length(body) if body is not None else None
-        if length is not None and length < _EXPECT_CONTINUE_MIN:
-            return
-        add_expect(model, params, **kwargs)
-
-    events = client.meta.events
-    events.unregister("before-call.s3", add_expect)
-    events.register("before-call.s3", add_expect_for_large)
 
 
 def _page_from_botocore(reply: Any) -> ListPage:
@@ -1641,279 +1158,6 @@ def _timestamp(value: object) -> float:
     return value.timestamp() if isinstance(value, datetime) else 0.0
 
 
-def _guard(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
-    """Run ``call`` and translate whatever botocore raises into our own errors."""
-    try:
-        return call()
-    except CloudBrowserError:
-        raise
-    except Exception as exc:
-        raise translate_error(exc, bucket=bucket, key=key) from exc
-
-
-def _versioned(call: Callable[[], T], *, bucket: str = "", key: str = "") -> T:
-    """``_guard`` for version calls: a server that keeps no versions says so plainly."""
-    try:
-        return _guard(call, bucket=bucket, key=key)
-    except StorageError as error:
-        if error.code not in ("NotImplemented", "MethodNotAllowed"):
-            raise
-        raise NoVersioning(
-            "This server does not keep object versions.",
-            hint="Versions need a server (and a bucket) with versioning turned on.",
-            detail=error.detail,
-            code=error.code,
-        ) from error
-
-
-#: How a server says it has no such API (the codes, or only the status without a body).
-_UNSUPPORTED_CODES = frozenset({"NotImplemented", "MethodNotAllowed", "501", "405"})
-
-_UNSUPPORTED = {
-    "ListParts": (
-        "This server cannot list the parts of an incomplete upload (no ListParts).",
-        "An interrupted upload to it starts again from the beginning.",
-    ),
-    "ListMultipartUploads": (
-        "This server does not support listing incomplete uploads (no ListMultipartUploads).",
-        "They cannot be cleaned up from here; the server's own tools may do it.",
-    ),
-    "AbortMultipartUpload": (
-        "This server does not support aborting incomplete uploads (no AbortMultipartUpload).",
-        "Their parts stay until the server expires them; its own tools may remove them.",
-    ),
-}
-
-
-def _not_supported(api: str, error: StorageError | None = None) -> NotSupported:
-    message, hint = _UNSUPPORTED.get(api, (f"This server does not support {api}.", ""))
-    return NotSupported(
-        message,
-        hint=hint,
-        detail=error.detail if error else f"{api}: not implemented (remembered)",
-        code=error.code if error else "NotImplemented",
-    )
-
-
-_CREDENTIAL_CODES = {
-    "InvalidAccessKeyId": (
-        "The server does not know this access key ID.",
-        "Check the access key ID of this connection.",
-    ),
-    "SignatureDoesNotMatch": (
-        "The secret key does not match the access key ID.",
-        "Check the secret access key of this connection.",
-    ),
-    "ExpiredToken": (
-        "The session token has expired.",
-        "Sign in again or renew the temporary credentials.",
-    ),
-    "InvalidToken": ("The session token is not valid.", "Check or renew the session token."),
-    "TokenRefreshRequired": ("The session token must be renewed.", "Sign in again."),
-    "RequestTimeTooSkewed": (
-        "Your computer's clock differs too much from the server's.",
-        "Set the system clock to the correct time (enable network time).",
-    ),
-    "InvalidClientTokenId": (
-        "The server does not know these credentials.",
-        "Check the access key ID.",
-    ),
-}
-
-
-def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> CloudBrowserError:
-    """Map a botocore/urllib3 exception to the cloudbrowser error a user can act on."""
-    where = f"“{bucket}/{key}”" if key else (f"bucket “{bucket}”" if bucket else "the server")
-    if isinstance(exc, UnreadableReply | ResponseParserError):
-        operation = exc.operation if isinstance(exc, UnreadableReply) else "the request"
-        detail = (
-            f"{exc.reason}; the reply began with {exc.start!r}"
-            if isinstance(exc, UnreadableReply)
-            else str(exc)
-        )
-        return StorageError(
-            f"The server's reply to {operation} for {where} could not be read.",
-            hint="The server (or a proxy in front of it) sent something other than S3's XML. "
-            "Check the endpoint URL; if it is right, the server is at fault: report it to "
-            "its operator.",
-            detail=detail,
-            code="UnreadableReply",
-        )
-    if isinstance(exc, bx.ClientError):
-        return _translate_client_error(exc, bucket=bucket, key=key, where=where)
-    if isinstance(exc, bx.SSLError):
-        return TLSError(
-            "The secure (TLS) connection to the server failed.",
-            hint="Check the endpoint URL (http vs https) and the server's certificate.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.ConnectTimeoutError):
-        return EndpointUnreachable(
-            "The server did not accept a connection in time.",
-            hint="Check the endpoint URL and your network connection.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.ReadTimeoutError):
-        return RequestTimeout(
-            "The server accepted the request but did not answer in time.",
-            hint="Try again; if it keeps happening, the server may be overloaded.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
-        return EndpointUnreachable(
-            "Cannot connect to the server.",
-            hint="Check the endpoint URL, that the server is running, and your network.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.IncompleteReadError):
-        # The server closed the connection in the middle of a body (it died or restarted).
-        return EndpointUnreachable(
-            "The connection to the server broke off in the middle of a reply.",
-            hint="Check that the server is running and your network, then retry.",
-            detail=str(exc),
-        )
-    if isinstance(
-        exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
-    ):
-        return InvalidCredentials(
-            "The IAM Identity Center (SSO) sign-in is missing or has expired.",
-            hint="Connect to this AWS profile again to sign in (or run “aws sso login”).",
-            detail=str(exc),
-            code="SSOLoginRequired",
-        )
-    if isinstance(exc, bx.RefreshWithMFAUnsupportedError):
-        return InvalidCredentials(
-            "The role's temporary credentials need a new MFA code.",
-            hint="Close the connection and open it again to enter a fresh code.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.CredentialRetrievalError | bx.InvalidConfigError):
-        return InvalidCredentials(
-            "The AWS profile's credentials could not be obtained.",
-            hint="Check its credential_process, role or source_profile in ~/.aws/config.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return InvalidCredentials(
-            "No credentials were found for this connection.",
-            hint="Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or choose an AWS profile.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.ProfileNotFound):
-        return ConfigError(
-            f"The AWS profile was not found: {exc.kwargs.get('profile', '')}.",
-            hint="Check the profile name in ~/.aws/config.",
-        )
-    if isinstance(exc, bx.NoRegionError):
-        return ConfigError("No region is set for this connection.", hint="Choose a region.")
-    if (
-        isinstance(exc, bx.InvalidEndpointConfigurationError | ValueError)
-        and "endpoint" in str(exc).lower()
-    ):
-        return ConfigError(
-            "The endpoint URL is not valid.",
-            hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
-            detail=str(exc),
-        )
-    if isinstance(exc, bx.BotoCoreError):
-        return StorageError(f"Request to {where} failed.", detail=str(exc))
-    return StorageError(f"Request to {where} failed unexpectedly.", detail=repr(exc))
-
-
-def _error_code(exc: bx.ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _translate_client_error(
-    exc: bx.ClientError, *, bucket: str, key: str, where: str
-) -> CloudBrowserError:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    meta = exc.response.get("ResponseMetadata", {})
-    detail = (
-        f"{code or status}: {error.get('Message', '')} (request id {meta.get('RequestId', '-')})"
-    )
-    if code in _CREDENTIAL_CODES:
-        message, hint = _CREDENTIAL_CODES[code]
-        return InvalidCredentials(message, hint=hint, detail=detail, code=code)
-    if code == "NoSuchUpload":
-        return UploadNotFound(
-            f"The multipart upload of {where} no longer exists on the server.",
-            hint="It was aborted or expired; the file is uploaded again from the start.",
-            detail=detail,
-            code=code,
-        )
-    if code == "PreconditionFailed" or status == 412:
-        return ObjectChanged(
-            f"{where} changed on the server since the transfer began.",
-            hint="Retry to transfer the current version from the start.",
-            detail=detail,
-            code=code,
-        )
-    if code in ("BadDigest", "InvalidDigest"):
-        return IntegrityError(
-            f"The server received different bytes than were sent for {where}.",
-            hint="The file may have changed while it was read, or the network corrupted it; retry.",
-            detail=detail,
-            code=code,
-        )
-    if code == "NoSuchBucket" or (code in ("404", "NotFound") and not key):
-        return BucketNotFound(
-            f"The bucket “{bucket}” does not exist (it may have been deleted).",
-            hint="Refresh the bucket list.",
-            detail=detail,
-            code=code,
-        )
-    if code in ("NoSuchKey", "404", "NotFound") or status == 404:
-        return (
-            KeyNotFound(
-                f"{where} does not exist (it may have been deleted or moved).",
-                hint="Refresh the listing.",
-                detail=detail,
-                code=code,
-            )
-            if key
-            else NotFound(f"{where} was not found.", detail=detail, code=code)
-        )
-    if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
-        return AccessDenied(
-            f"Access to {where} is denied.",
-            hint="These credentials lack permission; ask the bucket's owner for access.",
-            detail=detail,
-            code=code,
-        )
-    if code in ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests") or status in (
-        429,
-        503,
-    ):
-        return Throttled(
-            "The server is busy and asked to slow down.",
-            hint="Try again in a moment.",
-            detail=detail,
-            code=code,
-        )
-    if code in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
-        return AlreadyExists(
-            f"The bucket “{bucket}” already exists.",
-            hint="Bucket names are global: choose another name.",
-            detail=detail,
-            code=code,
-        )
-    if code in ("RequestTimeout",):
-        return RequestTimeout("The request timed out on the server.", detail=detail, code=code)
-    if code == "PermanentRedirect" or status == 301:
-        return ConfigError(
-            f"The {where} is in another region than this connection.",
-            hint="Set the connection's region to the bucket's region.",
-            detail=detail,
-        )
-    message = str(error.get("Message") or code or f"HTTP {status}")
-    return StorageError(
-        f"The server refused the request for {where}: {message}", detail=detail, code=code
-    )
-
-
 if TYPE_CHECKING:
     # mypy checks here that S3Backend implements the interface and every capability.
     def _implements(
@@ -1922,3 +1166,6 @@ if TYPE_CHECKING:
         Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
     ]:
         return (backend, backend, backend, backend, backend, backend, backend)
+
+
+__all__ = ["S3Backend", "S3Reader", "parse_content_range", "translate_error"]

@@ -1,0 +1,18 @@
+"""The addresses the window shows and copies (``s3://bucket/key``), in each connection's
+own URI scheme (its ``features.uri_scheme``), without loading a backend's SDK."""
+
+from __future__ import annotations
+
+from cloudbrowser.core.backends import features_of
+from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.gui.service import StorageService
+
+
+def uri_scheme(service: StorageService, conn_id: str) -> str:
+    """The URI scheme of connection ``conn_id``'s addresses; "" when it is not open (a row
+    of a connection that was just closed)."""
+    try:
+        settings = service.connection(conn_id).settings
+    except ConfigError:
+        return ""
+    return features_of(settings).uri_scheme
