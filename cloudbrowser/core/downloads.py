@@ -58,6 +58,7 @@ from cloudbrowser.core.transfers import (
     MIN_PART_SIZE,
     MiB,
     RunContext,
+    Stage,
     Stopped,
     Transfer,
     choose_part_size,
@@ -137,8 +138,11 @@ def run_download(ctx: RunContext) -> None:
         else:
             whole = _fetch_whole(ctx, fd)
             md5s = [whole]
+        ctx.set_stage(Stage.FINISHING)
         _fsync(fd, t)
+        ctx.set_stage(Stage.VERIFYING)
         _verify(ctx, fd, md5s, whole)
+        ctx.set_stage(Stage.FINISHING)
         _check_still_written_file(fd, temp, t)
     except (IntegrityError, WrongReply):
         os.close(fd)
@@ -394,7 +398,7 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
     verify = ctx.options.verify
     hash_ranges = verify and multipart_part_count(t.etag) > 1
     kept = _ranges_kept(ctx, fd, temp, count)
-    ctx.progress(sum(p.size for p in kept.values()))
+    ctx.resumed(sum(p.size for p in kept.values()))
     abort = threading.Event()
     in_order = _InOrderHasher(fd, t, set(kept), abort) if verify and is_plain_md5(t.etag) else None
 

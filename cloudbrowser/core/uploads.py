@@ -39,6 +39,7 @@ from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.core.transfers import (
     MAX_OBJECT_SIZE,
     RunContext,
+    Stage,
     Stopped,
     Transfer,
     choose_part_size,
@@ -155,7 +156,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
             )
         )
         ctx.journal.update(t.id, upload_id=t.upload_id)
-    ctx.progress(sum(p.size for p in done.values()))
+    ctx.resumed(sum(p.size for p in done.values()))
 
     abort = threading.Event()
 
@@ -193,6 +194,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     for part in ctx.run_parts(send, missing, abort):
         done[part.number] = part
 
+    ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
     t.etag = ctx.request(
