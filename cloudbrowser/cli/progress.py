@@ -13,40 +13,30 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from cloudbrowser.cli.output import human_size
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.speed import SpeedMeter
 from cloudbrowser.core.transfers import Activity
-
-#: Weight of the newest sample in the smoothed speed (about a 2-second memory at 10 Hz).
-_SMOOTHING = 0.05
 
 
 class ProgressLine:
-    def __init__(self, stream: TextIO, *, files: int) -> None:
+    def __init__(
+        self, stream: TextIO, *, files: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._stream = stream
+        self._clock = clock
         #: Files to transfer: a streamed download adds to it as its listing is read.
         self.files = files
-        self._start = time.monotonic()
-        self._last_time = self._start
-        self._last_bytes = 0
-        self._speed = 0.0
+        #: Over the bytes moved now: what a resumed transfer already had is not speed.
+        self._meter = SpeedMeter()
         self._drawn = False
 
     def update(self, activity: Activity, files_done: int) -> None:
-        now = time.monotonic()
-        elapsed = now - self._last_time
-        if elapsed > 0:
-            sample = max(0, activity.bytes_done - self._last_bytes) / elapsed
-            # The first second: the plain average, so the estimate starts sensible.
-            self._speed = (
-                activity.bytes_done / max(now - self._start, 1e-3)
-                if now - self._start < 1.0
-                else (1 - _SMOOTHING) * self._speed + _SMOOTHING * sample
-            )
-        self._last_time, self._last_bytes = now, activity.bytes_done
-        self.draw(format_line(activity.bytes_done, activity.bytes_total, self._speed,
+        self._meter.sample(activity.bytes_moved, self._clock())
+        self.draw(format_line(activity.bytes_done, activity.bytes_total, self._meter.rate(),
                               files_done, self.files))  # fmt: skip
 
     def draw(self, text: str) -> None:
