@@ -64,6 +64,15 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
+class RouteDelegate(QStyledItemDelegate):
+    """The From → to column, elided on the left: where the bytes go stays readable when
+    the whole route does not fit (the tooltip has all of it)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
+
+
 class TransferTree(QTreeView):
     """The panel's view: whole rows, several selectable, uniform heights (only painted rows
     are asked for data, whatever the number of transfers), long paths elided in the middle."""
@@ -100,6 +109,7 @@ class TransferPanel(QWidget):
         self.view = TransferTree()
         self.view.setModel(self.model)
         self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
+        self.view.setItemDelegateForColumn(Column.ROUTE, RouteDelegate(self.view))
         self.view.setAccessibleName(self.tr("Transfers"))
         header = self.view.header()
         header.setSectionResizeMode(Column.ROUTE, QHeaderView.ResizeMode.Stretch)
