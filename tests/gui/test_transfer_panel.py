@@ -162,7 +162,9 @@ def test_a_transfer_restored_after_a_crash_shows_the_progress_the_journal_knows(
         assert percent >= 50
         assert index.data(ProgressRole) == percent, "not 0 %"
         assert text(model, index, Column.PROGRESS) == f"{percent} %"
-        assert text(model, index, Column.STATE) == "Paused"
+        assert text(model, index, Column.STATE) == (
+            f"Interrupted: continues when “{settings.name}” is open"
+        )
     finally:
         win.transfers.shutdown()
 
@@ -223,6 +225,7 @@ def test_after_the_last_byte_the_row_says_the_stage_and_no_speed(qtbot: QtBot) -
     model.refresh([t])
     assert text(model, index, Column.STATE) == "Finishing…"
     assert text(model, index, Column.SPEED) == "" and text(model, index, Column.ETA) == ""
+    assert model.total_speed() == 0.0, "nor in the status bar's total"
     t.stage = Stage.VERIFYING
     t.direction = Direction.DOWNLOAD
     model.refresh([t])

@@ -623,8 +623,11 @@ def _amount_moved(row: Row) -> int:
 
 
 def _running(row: Row) -> bool:
+    """Whether the row has a speed now (a transfer past its last byte has none)."""
     if isinstance(row, Group):
         return bool(row.active)
+    if isinstance(row, Transfer):
+        return _moving(row)
     return row.state is State.RUNNING
 
 
@@ -800,6 +803,11 @@ def state_text(t: Transfer) -> str:
             if t.note
             else QCoreApplication.translate("TransferListModel", "Skipped")
         )
+    if t.state is State.PAUSED and t.interrupted:
+        # Not paused by the user: it continues by itself once its connection is open.
+        return QCoreApplication.translate(
+            "TransferListModel", "Interrupted: continues when “{connection}” is open"
+        ).format(connection=t.connection)
     return {
         State.QUEUED: QCoreApplication.translate("TransferListModel", "Queued"),
         State.PAUSED: QCoreApplication.translate("TransferListModel", "Paused"),
