@@ -162,9 +162,7 @@ def test_a_transfer_restored_after_a_crash_shows_the_progress_the_journal_knows(
         assert percent >= 50
         assert index.data(ProgressRole) == percent, "not 0 %"
         assert text(model, index, Column.PROGRESS) == f"{percent} %"
-        assert text(model, index, Column.STATE) == (
-            f"Interrupted: continues when “{settings.name}” is open"
-        )
+        assert text(model, index, Column.STATE) == (f"Waiting for “{settings.name}”")
     finally:
         win.transfers.shutdown()
 

@@ -805,9 +805,9 @@ def state_text(t: Transfer) -> str:
         )
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
-        return QCoreApplication.translate(
-            "TransferListModel", "Interrupted: continues when “{connection}” is open"
-        ).format(connection=t.connection)
+        return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
+            connection=t.connection
+        )
     return {
         State.QUEUED: QCoreApplication.translate("TransferListModel", "Queued"),
         State.PAUSED: QCoreApplication.translate("TransferListModel", "Paused"),
