@@ -123,16 +123,16 @@ class Group:
     failed: int = 0
     skipped: int = 0
 
-    @property
-    def direction(self) -> Direction | None:
-        directions = {t.direction for t in self.transfers}
-        return directions.pop() if len(directions) == 1 else None
+    #: Upload or download; None for a batch of both.
+    direction: Direction | None = None
 
     def append(self, transfers: list[Transfer]) -> None:
         for t in transfers:
             self.row_of[t.id] = len(self.transfers)
             self.transfers.append(t)
         self.source, self.destination, self.name = _group_route(self.transfers)
+        directions = {t.direction for t in self.transfers}
+        self.direction = directions.pop() if len(directions) == 1 else None
         self.tally()
 
     def tally(self) -> None:
