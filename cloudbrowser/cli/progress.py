@@ -36,8 +36,11 @@ class ProgressLine:
 
     def update(self, activity: Activity, files_done: int) -> None:
         self._meter.sample(activity.bytes_moved, self._clock())
+        # Every byte is there but files still run: the server joins parts, or a file is
+        # verified; a speed decaying towards zero would say something else.
+        finishing = activity.running > 0 and activity.bytes_done >= activity.bytes_total > 0
         self.draw(format_line(activity.bytes_done, activity.bytes_total, self._meter.rate(),
-                              files_done, self.files))  # fmt: skip
+                              files_done, self.files, finishing=finishing))  # fmt: skip
 
     def draw(self, text: str) -> None:
         width = shutil.get_terminal_size((80, 24)).columns - 1
@@ -53,9 +56,17 @@ class ProgressLine:
             self._drawn = False
 
 
-def format_line(done: int, total: int, speed: float, files_done: int, files: int) -> str:
-    """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``."""
+def format_line(
+    done: int, total: int, speed: float, files_done: int, files: int, *, finishing: bool = False
+) -> str:
+    """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``; once every byte is
+    there and files still run: ``40.0 MiB / 40.0 MiB  100%  finishing…  9/10 files``."""
     percent = f"{100 * done // total:3d}%" if total else "  -%"
+    if finishing:
+        return (
+            f"{human_size(done)} / {human_size(total)}  {percent}  finishing…"
+            f"  {files_done}/{files} files"
+        )
     rate = f"{human_size(int(speed))}/s" if speed > 0 else "-/s"
     eta = format_eta((total - done) / speed) if speed > 0 and total > done else "-:--"
     return (

@@ -120,3 +120,15 @@ def test_a_resumed_transfers_speed_counts_only_the_bytes_it_moves() -> None:
         moved += MiB
     last = screen.getvalue().rsplit("\r", 1)[-1]
     assert "10.0 MiB/s" in last, last
+
+
+def test_after_the_last_byte_the_line_says_finishing_not_a_fading_speed() -> None:
+    now = [0.0]
+    screen = io.StringIO()
+    line = ProgressLine(screen, files=1, clock=lambda: now[0])
+    for moved in range(0, 41, 4):
+        line.update(Activity(frozenset({"b"}), 1, 0, moved * MiB, 40 * MiB, moved * MiB), 0)
+        now[0] += 0.1
+    last = screen.getvalue().rsplit("\r", 1)[-1]
+    assert "100%  finishing…  0/1 files" in last, last
+    assert "/s" not in last and "ETA" not in last
