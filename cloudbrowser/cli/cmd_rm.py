@@ -4,17 +4,21 @@ Keys stream from the listing into ``core.deletes`` (DeleteObjects, 1,000 keys a 
 single deletes where the provider has no multi-object delete), so deleting a large prefix
 starts at once and never holds the whole listing. ``--dry-run`` lists what would go and
 sends no delete; without ``--yes`` a terminal is asked and a script is refused.
+
+Asked on a terminal, ``rm -r`` lists first and asks with what it found (objects and
+bytes), then deletes exactly the keys it counted: what the user agreed to, nothing that
+arrived meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from cloudbrowser.cli.confirm import confirm
+from cloudbrowser.cli.confirm import confirm, ensure_askable
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote, uri
-from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
@@ -30,16 +34,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
             raise UsageError(
                 f"“{target}” is a folder.", hint="Use rm -r to delete everything below it."
             )
-    if not args.dry_run:
-        what = ", ".join(f"everything below {t}" if args.recursive else str(t) for t in targets[:3])
-        more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
-        confirm(args, f"Delete {what}{more}?")
+    ask = not args.dry_run and not args.yes
+    if ask and not args.recursive:
+        _confirm_targets(args, targets)
+    elif ask:
+        ensure_askable(args)  # a script is refused before anything is listed
     backend = open_backend(args, out)
     multi = backend.features.batch_delete
     deleted = 0
     failed: list[tuple[str, CloudBrowserError]] = []
-    for target in targets:
-        keys = _keys(backend, target, args.recursive, failed)
+    counted: list[list[str]] | None = None
+    if ask and args.recursive:
+        counted = _count_then_confirm(args, backend, targets, failed)
+    for number, target in enumerate(targets):
+        keys: Iterable[str] = (
+            counted[number]
+            if counted is not None
+            else _keys(backend, target, args.recursive, failed)
+        )
         if args.dry_run:
             for key in keys:
                 deleted += 1
@@ -77,35 +89,74 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return Exit.FAILED if failed else Exit.OK
 
 
+def _confirm_targets(args: argparse.Namespace, targets: list[Remote]) -> None:
+    what = ", ".join(str(t) for t in targets[:3])
+    more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
+    confirm(args, f"Delete {what}{more}?")
+
+
+def _count_then_confirm(
+    args: argparse.Namespace,
+    backend: Storage,
+    targets: list[Remote],
+    failed: list[tuple[str, CloudBrowserError]],
+) -> list[list[str]]:
+    """List every target, ask with the objects and bytes found; the keys of each target."""
+    counted: list[list[str]] = []
+    size = 0
+    for target in targets:
+        keys: list[str] = []
+        for key, object_size in _objects(backend, target, True, failed):
+            keys.append(key)
+            size += object_size
+        counted.append(keys)
+    total = sum(len(keys) for keys in counted)
+    if total:
+        what = ", ".join(str(t) for t in targets[:3])
+        more = f" and {len(targets) - 3} more" if len(targets) > 3 else ""
+        objects = f"{total:,} object{'s' if total != 1 else ''}"
+        confirm(args, f"Delete {objects} ({human_size(size)}) below {what}{more}?")
+    return counted
+
+
 def _keys(
     backend: Storage,
     target: Remote,
     recursive: bool,
     failed: list[tuple[str, CloudBrowserError]],
 ) -> Iterator[str]:
-    """The keys ``target`` names: one object (which must exist), or with ``recursive`` the
-    object of that name and everything below it as a folder."""
+    return (key for key, _size in _objects(backend, target, recursive, failed))
+
+
+def _objects(
+    backend: Storage,
+    target: Remote,
+    recursive: bool,
+    failed: list[tuple[str, CloudBrowserError]],
+) -> Iterator[tuple[str, int]]:
+    """The objects ``target`` names, as (key, size): one object (which must exist), or
+    with ``recursive`` the object of that name and everything below it as a folder."""
     if has_wildcard(target.key):
         found = False
         for entry in matching(backend, target):
             found = True
-            yield entry.key
+            yield entry.key, entry.size
         if not found:
             failed.append((str(target), no_match(target)))
         return
     if not recursive:
         try:
-            backend.head_object(target.bucket, target.key)
+            info = backend.head_object(target.bucket, target.key)
         except KeyNotFound as error:
             failed.append((str(target), error))
             return
-        yield target.key
+        yield target.key, info.size
         return
     exact = "" if target.is_folder else target.key
     for page in iter_pages(backend, target.bucket, target.key, recursive=True):
         for entry in page.objects:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
-                yield entry.key
+                yield entry.key, entry.size
 
 
 def _report(out: Output, bucket: str, key: str, what: str) -> None:

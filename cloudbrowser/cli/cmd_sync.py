@@ -58,9 +58,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         refused=sync.refused,
         skipped=sync.skipped,
     )
-    code = execute(plan, ConflictPolicy.OVERWRITE, connections, options, out, args.dry_run)
-    if not out.json and not out.quiet:
-        out.note(f"{sync.unchanged} already in sync")
+    code = execute(plan, ConflictPolicy.OVERWRITE, connections, options, out, args.dry_run,
+                   up_to_date=lambda: sync.unchanged)  # fmt: skip
     if args.dry_run or not args.delete:
         return code
     if code != Exit.OK:
@@ -98,9 +97,8 @@ def _sync_down(
         for page in sync.pages()
     )
     policy = ConflictPolicy.OVERWRITE
-    code = run_stream(pages, policy, sync.claims, connections, options, out, args.dry_run)
-    if not out.json and not out.quiet:
-        out.note(f"{sync.unchanged} already in sync")
+    code = run_stream(pages, policy, sync.claims, connections, options, out, args.dry_run,
+                      up_to_date=lambda: sync.unchanged)  # fmt: skip
     if not args.delete:
         return code
     if code != Exit.OK and not args.dry_run:

@@ -18,7 +18,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -58,6 +58,8 @@ from cloudbrowser.core.transfers import (
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
 _FACTORS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+#: ``sync``: how many files it found unchanged (asked once the transfers ended).
+UpToDate = Callable[[], int]
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -210,9 +212,12 @@ def execute(
     options: TransferOptions,
     out: Output,
     dry_run: bool,
+    *,
+    up_to_date: UpToDate | None = None,
 ) -> int:
     """Queue what the plan and policy say, wait with progress, report; the exit code.
-    The transfers' connections are looked up in ``connections``."""
+    The transfers' connections are looked up in ``connections``.
+    ``up_to_date``: for ``sync``, how many files needed nothing (said in the summary)."""
     for source, why in plan.refused:
         out.failed(source, why)
     for source, why in plan.skipped if not out.quiet else ():
@@ -230,6 +235,7 @@ def execute(
             _report_request(out, request, "would transfer")
         for request in skipped:
             _report_request(out, request, "would skip")
+        _note_up_to_date(out, up_to_date)
         return Exit.FAILED if plan.refused else Exit.OK
     refused = len(plan.refused)
     for folder in plan.folders:
@@ -249,7 +255,12 @@ def execute(
     except KeyboardInterrupt:
         return _interrupted(queue, out)
     code = _report(
-        queue.transfers(), out, elapsed, failed_before=refused, left_out=len(plan.skipped)
+        queue.transfers(),
+        out,
+        elapsed,
+        failed_before=refused,
+        left_out=len(plan.skipped),
+        up_to_date=up_to_date() if up_to_date is not None else None,
     )
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
@@ -289,11 +300,12 @@ def _report(
     elapsed: float,
     failed_before: int,
     left_out: int = 0,
+    up_to_date: int | None = None,
 ) -> int:
     tally = _Tally()
     for t in transfers:
         tally.count(t, out)
-    return _summarize(tally, out, elapsed, failed_before, left_out)
+    return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date)
 
 
 @dataclass(slots=True)
@@ -304,6 +316,8 @@ class _Tally:
 
     done: int = 0
     size: int = 0
+    #: Bytes the counted transfers moved now (for the speed; see Transfer.bytes_moved).
+    moved: int = 0
     unverified: int = 0
     skipped: int = 0
     upload: bool = False
@@ -329,6 +343,7 @@ class _Tally:
                 note=t.note,
             )
         self.upload = self.upload or t.direction is Direction.UPLOAD
+        self.moved += t.bytes_moved
         if t.state is State.DONE:
             self.done += 1
             self.size += t.size
@@ -345,8 +360,15 @@ class _Tally:
 
 
 def _summarize(
-    tally: _Tally, out: Output, elapsed: float, failed_before: int, left_out: int
+    tally: _Tally,
+    out: Output,
+    elapsed: float,
+    failed_before: int,
+    left_out: int,
+    up_to_date: int | None = None,
 ) -> int:
+    """The summary line on stderr (text mode); the exit code. ``up_to_date``: files a
+    ``sync`` found unchanged (None for other commands)."""
     for t in tally.named:
         if t.state is State.FAILED:
             message = t.error.message if t.error else "failed"
@@ -354,6 +376,11 @@ def _summarize(
         else:
             out.note(f"cloudbrowser: not verified: {_where(t)}: {t.note}")
     failed, unfinished, skipped = tally.failed, tally.unfinished, tally.skipped
+    anything = tally.done or failed or unfinished or skipped or left_out or failed_before
+    if up_to_date is not None and not anything:
+        if not out.json and not out.quiet:
+            out.note(f"nothing to transfer, {_files(up_to_date)} up to date")
+        return Exit.OK
     if not out.json and not out.quiet:
         size, done = tally.size, tally.done
         rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
@@ -374,8 +401,20 @@ def _summarize(
             parts.append(f"{failed + failed_before} failed")
         if unfinished:
             parts.append(f"{unfinished} not finished")
+        if up_to_date:
+            parts.append(f"{_files(up_to_date)} already up to date")
         out.note("; ".join(parts))
     return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
+
+
+def _note_up_to_date(out: Output, up_to_date: UpToDate | None) -> None:
+    """A dry run of ``sync``: how many files need nothing."""
+    if up_to_date is not None and not out.json and not out.quiet:
+        out.note(f"{_files(up_to_date())} up to date")
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file{'s' if n != 1 else ''}"
 
 
 def _unverified_reason(t: Transfer) -> str:
@@ -450,14 +489,19 @@ def run_stream(
     out: Output,
     dry_run: bool,
     nothing: KeyNotFound | None = None,
+    *,
+    up_to_date: UpToDate | None = None,
 ) -> int:
     """Queue the plans of ``pages`` as they come (at most :data:`AHEAD` unfinished), wait,
-    report; the exit code. ``nothing``: raised if the pages planned nothing at all."""
+    report; the exit code. ``nothing``: raised if the pages planned nothing at all;
+    ``up_to_date``: as for :func:`execute`."""
     if dry_run:
-        return _dry_stream(pages, policy, claims, out, nothing)
+        code = _dry_stream(pages, policy, claims, out, nothing)
+        _note_up_to_date(out, up_to_date)
+        return code
     journal = Journal()
     queue = TransferQueue(connections.storage, journal, options)
-    stream = _Stream(queue, out, f"cli-{uuid.uuid4().hex}")
+    stream = _Stream(queue, out, f"cli-{uuid.uuid4().hex}", up_to_date)
     try:
         code = stream.run(pages, policy, claims, nothing)
     except KeyboardInterrupt:
@@ -513,8 +557,11 @@ def _resolved(
 class _Stream:
     """Runs the plans of a streamed download as they come, holding what is unfinished only."""
 
-    def __init__(self, queue: TransferQueue, out: Output, batch: str) -> None:
+    def __init__(
+        self, queue: TransferQueue, out: Output, batch: str, up_to_date: UpToDate | None = None
+    ) -> None:
         self.queue = queue
+        self.up_to_date = up_to_date
         self.out = out
         self.batch = batch
         self.tally = _Tally()
@@ -548,7 +595,9 @@ class _Stream:
             raise stopped
         if not seen and nothing is not None:
             raise nothing
-        return _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
+        unchanged = self.up_to_date() if self.up_to_date is not None else None
+        elapsed = time.monotonic() - start
+        return _summarize(self.tally, self.out, elapsed, self.failed_before, 0, unchanged)
 
     def _queue(self, plan: Plan, policy: ConflictPolicy, claims: TargetClaims) -> None:
         out = self.out
@@ -600,6 +649,7 @@ class _Stream:
             activity,
             bytes_done=activity.bytes_done + counted,
             bytes_total=activity.bytes_total + counted,
+            bytes_moved=activity.bytes_moved + self.tally.moved,
         )
         done = self.tally.done + sum(t.state is State.DONE for t in self.live.values())
         self.progress.update(activity, done)
@@ -680,8 +730,9 @@ def _connections_for(
             source = source_of_connection_name(connection_id, store)
             if source is None:
                 unresolved[connection_id] = (
-                    f"its connection “{connection_id}” is not a saved connection or AWS profile; "
-                    "give its options (--endpoint …, or -c NAME) to continue it"
+                    f"its connection “{connection_id}” is not a saved connection or AWS profile"
+                    " (“cloudbrowser connections” lists them); give its options"
+                    " (--endpoint …, or -c NAME) to continue it"
                 )
                 continue
             resolved = resolve_source(source, out)

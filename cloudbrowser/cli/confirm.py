@@ -29,6 +29,13 @@ def confirm_by_name(args: argparse.Namespace, question: str, name: str) -> None:
         raise Cancelled("The name did not match: nothing was deleted.")
 
 
+def ensure_askable(args: argparse.Namespace) -> None:
+    """Raise UsageError now if :func:`confirm` could not ask (a script without ``--yes``):
+    before listing what a question would count."""
+    if not args.yes and not sys.stdin.isatty():
+        _ask("")
+
+
 def _ask(prompt: str) -> str:
     """The user's answer to ``prompt`` on the terminal; UsageError when there is none to
     ask (a script must say ``--yes``)."""

@@ -95,10 +95,18 @@ def resolve_flags(args: argparse.Namespace) -> Resolved:
 def resolve_name(name: str, out: Output) -> Resolved:
     """A saved connection or an AWS profile named ``name`` (saved ones win)."""
     from cloudbrowser.core.profiles import ProfileStore
-    from cloudbrowser.core.sources import AWS, find_source
+    from cloudbrowser.core.sources import AWS, UnknownConnection, find_source
 
     store = ProfileStore()
-    source = find_source(name, store)
+    try:
+        source = find_source(name, store)
+    except UnknownConnection as error:
+        # On a terminal, the window's menu is not where to look.
+        error.hint = (
+            "“cloudbrowser connections” lists the saved connections and AWS profiles;"
+            " add one in the window, or give --endpoint and --access-key-id."
+        )
+        raise
     if source.startswith(AWS):
         return _resolve_aws(source.removeprefix(AWS), out)
     return _resolve_saved(name, store)

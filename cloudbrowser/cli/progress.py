@@ -13,41 +13,34 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from cloudbrowser.cli.output import human_size
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.speed import SpeedMeter
 from cloudbrowser.core.transfers import Activity
-
-#: Weight of the newest sample in the smoothed speed (about a 2-second memory at 10 Hz).
-_SMOOTHING = 0.05
 
 
 class ProgressLine:
-    def __init__(self, stream: TextIO, *, files: int) -> None:
+    def __init__(
+        self, stream: TextIO, *, files: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._stream = stream
+        self._clock = clock
         #: Files to transfer: a streamed download adds to it as its listing is read.
         self.files = files
-        self._start = time.monotonic()
-        self._last_time = self._start
-        self._last_bytes = 0
-        self._speed = 0.0
+        #: Over the bytes moved now: what a resumed transfer already had is not speed.
+        self._meter = SpeedMeter()
         self._drawn = False
 
     def update(self, activity: Activity, files_done: int) -> None:
-        now = time.monotonic()
-        elapsed = now - self._last_time
-        if elapsed > 0:
-            sample = max(0, activity.bytes_done - self._last_bytes) / elapsed
-            # The first second: the plain average, so the estimate starts sensible.
-            self._speed = (
-                activity.bytes_done / max(now - self._start, 1e-3)
-                if now - self._start < 1.0
-                else (1 - _SMOOTHING) * self._speed + _SMOOTHING * sample
-            )
-        self._last_time, self._last_bytes = now, activity.bytes_done
-        self.draw(format_line(activity.bytes_done, activity.bytes_total, self._speed,
-                              files_done, self.files))  # fmt: skip
+        self._meter.sample(activity.bytes_moved, self._clock())
+        # Every byte is there but files still run: the server joins parts, or a file is
+        # verified; a speed decaying towards zero would say something else.
+        finishing = activity.running > 0 and activity.bytes_done >= activity.bytes_total > 0
+        self.draw(format_line(activity.bytes_done, activity.bytes_total, self._meter.rate(),
+                              files_done, self.files, finishing=finishing))  # fmt: skip
 
     def draw(self, text: str) -> None:
         width = shutil.get_terminal_size((80, 24)).columns - 1
@@ -63,9 +56,17 @@ class ProgressLine:
             self._drawn = False
 
 
-def format_line(done: int, total: int, speed: float, files_done: int, files: int) -> str:
-    """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``."""
+def format_line(
+    done: int, total: int, speed: float, files_done: int, files: int, *, finishing: bool = False
+) -> str:
+    """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``; once every byte is
+    there and files still run: ``40.0 MiB / 40.0 MiB  100%  finishing…  9/10 files``."""
     percent = f"{100 * done // total:3d}%" if total else "  -%"
+    if finishing:
+        return (
+            f"{human_size(done)} / {human_size(total)}  {percent}  finishing…"
+            f"  {files_done}/{files} files"
+        )
     rate = f"{human_size(int(speed))}/s" if speed > 0 else "-/s"
     eta = format_eta((total - done) / speed) if speed > 0 and total > done else "-:--"
     return (

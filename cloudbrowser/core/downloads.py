@@ -57,6 +57,7 @@ from cloudbrowser.core.localfs import (
 from cloudbrowser.core.transfers import (
     MiB,
     RunContext,
+    Stage,
     Stopped,
     Transfer,
     choose_part_size,
@@ -136,8 +137,11 @@ def run_download(ctx: RunContext) -> None:
         else:
             whole = _fetch_whole(ctx, fd)
             md5s = [whole]
+        ctx.set_stage(Stage.FINISHING)
         _fsync(fd, t)
+        ctx.set_stage(Stage.VERIFYING)
         _verify(ctx, fd, md5s, whole)
+        ctx.set_stage(Stage.FINISHING)
         _check_still_written_file(fd, temp, t)
     except (IntegrityError, WrongReply):
         os.close(fd)
@@ -394,7 +398,7 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
     checksums = ctx.backend.features.checksums
     hash_ranges = verify and etag_chunks(t.etag, checksums) > 1
     kept = _ranges_kept(ctx, fd, temp, count)
-    ctx.progress(sum(p.size for p in kept.values()))
+    ctx.resumed(sum(p.size for p in kept.values()))
     abort = threading.Event()
     in_order = (
         _InOrderHasher(fd, t, set(kept), abort) if verify and etag_md5(t.etag, checksums) else None

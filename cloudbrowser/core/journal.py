@@ -532,6 +532,16 @@ class Journal:
             ).fetchall()
         return [JournalPart(*row) for row in rows]
 
+    def bytes_kept(self) -> dict[int, int]:
+        """Bytes of each transfer's recorded parts (on the server, or written to disk), in
+        one query: the progress a restored transfer shows."""
+        self.flush()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT transfer_id, SUM(size) FROM parts GROUP BY transfer_id"
+            ).fetchall()
+        return {int(tid): int(total) for tid, total in rows}
+
     def clear_parts(self, transfer_id: int) -> None:
         """Forget all parts: the transfer starts over (file changed, upload gone)."""
         self.flush()

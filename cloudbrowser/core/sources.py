@@ -21,6 +21,11 @@ AWS = "aws:"
 AWS_SUFFIX = " (AWS)"
 
 
+class UnknownConnection(ConfigError):
+    """No saved connection or AWS profile has the name asked for. The hint names where
+    the window lists them; the command line names its own command instead."""
+
+
 def saved_source(name: str) -> str:
     return f"{SAVED}{name}"
 
@@ -38,7 +43,7 @@ def find_source(name: str, store: ProfileStore) -> str:
         return saved_source(name)
     if any(p.name == name for p in list_aws_profiles()):
         return aws_source(name)
-    raise ConfigError(
+    raise UnknownConnection(
         f"There is no saved connection or AWS profile named “{name}”.",
         hint="Open Connections… to see the names, or add one.",
     )

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -88,6 +89,16 @@ class TransferOptions:
         return self.part_size or DEFAULT_PART_SIZE
 
 
+class Stage(StrEnum):
+    """What a running transfer is doing: moving bytes, or what follows the last byte."""
+
+    TRANSFERRING = "transferring"
+    #: Every byte moved: the server joins the parts, or the file is synced and renamed.
+    FINISHING = "finishing"
+    #: Every byte moved: the file is checked against the server's checksum.
+    VERIFYING = "verifying"
+
+
 @dataclass(eq=False, slots=True)
 class Transfer:
     """One file going up or down: its journal record plus what is happening now.
@@ -113,6 +124,11 @@ class Transfer:
     state: State = State.QUEUED
     error: CloudBrowserError | None = None
     bytes_done: int = 0
+    #: Bytes this run moved over the network: ``bytes_done`` without what an earlier attempt
+    #: left on the server or on disk. Speeds are measured on it (``core/speed.py``).
+    bytes_moved: int = 0
+    #: Of a running transfer; what follows the last byte shows as itself, not as 100 %.
+    stage: Stage = Stage.TRANSFERRING
     #: Done and checked against the server's checksum. Done but unverified only when the
     #: server gives no usable checksum, or verification is off; ``note`` then says which.
     verified: bool = False
@@ -245,6 +261,8 @@ class Activity:
     #: Over every transfer of the active batches (finished ones included).
     bytes_done: int = 0
     bytes_total: int = 0
+    #: Of ``bytes_done``, what was moved now (not kept from an earlier attempt): for speeds.
+    bytes_moved: int = 0
 
     @property
     def busy(self) -> bool:
@@ -338,6 +356,16 @@ class RunContext:
         # Part tasks of one transfer report from several threads at once.
         with self._progress_lock:
             self.transfer.bytes_done += amount
+            self.transfer.bytes_moved += amount
+
+    def resumed(self, amount: int) -> None:
+        """Count bytes an earlier attempt left (parts on the server, ranges on disk) as
+        done, but not as moved: they are no part of this run's speed."""
+        with self._progress_lock:
+            self.transfer.bytes_done += amount
+
+    def set_stage(self, stage: Stage) -> None:
+        self.transfer.stage = stage
 
 
 def _close(reader: ObjectReader) -> None:
@@ -449,12 +477,16 @@ class TransferQueue:
         self.journal.remove_finished(older_than=FINISHED_KEPT_SECONDS)
         # Not what another live cloudbrowser sharing the journal runs (see core.owners).
         records = self.journal.available()
+        # What the journal knows arrived (parts on the server, ranges on disk): the row shows
+        # that progress, not 0 %, and the resumed transfer continues from it.
+        kept = self.journal.bytes_kept()
         restored: list[Transfer] = []
         with self._lock:
             for r in records:
                 if r.id in self._transfers:
                     continue
                 t = Transfer.from_record(r)
+                t.bytes_done = min(kept.get(r.id, 0), t.size)
                 if t.state in (State.QUEUED, State.RUNNING):
                     t.state, t.interrupted = State.PAUSED, True
                     t.note = "Interrupted when cloudbrowser stopped."
@@ -510,12 +542,13 @@ class TransferQueue:
             elif t.state is State.QUEUED:
                 queued += 1
                 active.add(t.batch)
-        done = total = 0
+        done = total = moved = 0
         for t in transfers:
             if t.batch in active and t.state is not State.SKIPPED:
                 total += t.size
                 done += t.size if t.state is State.DONE else t.bytes_done
-        return Activity(frozenset(active), running, queued, done, total)
+                moved += t.bytes_moved
+        return Activity(frozenset(active), running, queued, done, total, moved)
 
     def wait(
         self, transfers: Iterable[Transfer] | None = None, timeout: float | None = None
@@ -726,6 +759,7 @@ class TransferQueue:
 
         outcome = State.DONE
         error: CloudBrowserError | None = None
+        t.bytes_moved, t.stage = 0, Stage.TRANSFERRING
         try:
             backend = self._backends(t.connection)
             ctx = RunContext(t, backend, self.journal, self._options, self._parts, self._limiter)

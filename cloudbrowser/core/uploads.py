@@ -39,6 +39,7 @@ from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import TiB, chunked_uploads_of
 from cloudbrowser.core.transfers import (
     RunContext,
+    Stage,
     Stopped,
     Transfer,
     choose_part_size,
@@ -161,7 +162,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
             )
         )
         ctx.journal.update(t.id, session=t.session)
-    ctx.progress(sum(p.size for p in done.values()))
+    ctx.resumed(sum(p.size for p in done.values()))
 
     abort = threading.Event()
 
@@ -199,6 +200,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     for part in ctx.run_parts(send, missing, abort):
         done[part.number] = part
 
+    ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
     t.etag = ctx.request(

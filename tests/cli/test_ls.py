@@ -177,7 +177,11 @@ def test_an_unknown_connection_is_a_configuration_error(cli: Cli) -> None:
     result = cli("ls", "-c", "nowhere", connect=False)
     assert result.code == 3
     assert "There is no saved connection or AWS profile named “nowhere”." in result.err
-    assert "Open Connections…" in result.err  # the window's hint, as the window says it
+    # On a terminal the command that lists them, not the window's menu.
+    assert "“cloudbrowser connections” lists" in result.err
+    assert "Open Connections…" not in result.err
+    listed = cli("connections", "--text", connect=False)
+    assert listed.code == 0, listed.err
 
 
 def test_a_missing_bucket_fails_with_the_windows_message(cli: Cli, server: S3Server) -> None:

@@ -61,7 +61,7 @@ def test_a_name_too_long_fails_alone_and_is_saved_under_a_cleaned_name(
         [failed] = [t for t in model.transfers() if t.state is State.FAILED]
 
         panel = window.transfer_panel
-        panel.view.selectRow(model.transfers().index(failed))
+        panel.select(failed)
         panel._update_actions()
         assert panel.save_as_action.isEnabled()
         offered: list[Path] = []
@@ -176,7 +176,7 @@ def test_a_key_that_is_no_file_name_is_a_failed_row_saved_under_a_clean_name(
         assert failed.key == "p/bad:name?.txt"
 
         panel = window.transfer_panel
-        panel.view.selectRow(model.transfers().index(failed))
+        panel.select(failed)
         panel._update_actions()
         offered: list[Path] = []
 

@@ -39,10 +39,9 @@ def test_a_download_without_a_checksum_shows_a_warning_and_is_named(
 
         assert [(t.state, t.verified) for t in queue.transfers()] == [(State.DONE, False)] * 2
         assert (tmp_path / "dl" / "plain.txt").read_bytes() == b"plain"
-        view = window.transfer_panel.view
-        model = view.model()
-        for row in range(2):
-            state = model.index(row, Column.STATE)
+        model = window.transfers.model
+        for t in queue.transfers():  # the batch's two files, under its row
+            state = model.index_of(t, Column.STATE)
             assert "NOT verified" in state.data()
             assert "no MD5 checksum" in state.data()
             icon = state.data(Qt.ItemDataRole.DecorationRole)

@@ -95,7 +95,9 @@ def test_dropping_files_and_a_folder_uploads_them_into_the_current_folder(
     }
     assert window.transfer_dock.isVisible()
     model = window.transfers.model
-    assert model.rowCount() == 3
+    # One drop is one batch: one row that expands into its three files.
+    assert model.rowCount() == 1 and model.rowCount(model.index(0, 0)) == 3
+    assert len(model.transfers()) == 3
     assert {t.state for t in model.transfers()} == {State.DONE}
     assert all(t.verified for t in model.transfers())
     assert "Uploaded 3 file(s)" in window.statusBar().currentMessage()
@@ -349,8 +351,12 @@ def test_transfer_model_passes_the_model_tester(
         (tmp_path / f"f{i}.txt").write_bytes(b"x" * i)
     window.upload_paths([tmp_path / f"f{i}.txt" for i in range(3)], window.history.current)
     wait_idle(qtbot, window)
+    (tmp_path / "alone.txt").write_bytes(b"1")
+    window.upload_paths([tmp_path / "alone.txt"], window.history.current)
+    wait_idle(qtbot, window)
     model: TransferListModel = window.transfers.model
-    assert model.rowCount() == 3
+    # A batch of three under one row, and a batch of one as its own row.
+    assert model.rowCount() == 2 and model.rowCount(model.index(0, 0)) == 3
     qtmodeltester.check(model)  # type: ignore[attr-defined]
 
 

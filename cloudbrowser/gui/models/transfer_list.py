@@ -1,24 +1,39 @@
-"""TransferListModel: one row per transfer (and per bulk operation), refreshed at 10 Hz.
+"""TransferListModel: the Transfers panel's rows, a batch under one expandable row.
 
 Rows are the core's :class:`~cloudbrowser.core.transfers.Transfer` objects themselves; the
 queue's workers change their fields and the model is told which ones changed (by the
 controller's poll, on the GUI thread), so a busy transfer costs one ``dataChanged`` per
-tick, never one per chunk. Speed is an exponential moving average per row.
+tick, never one per chunk.
+
+A batch of several files (a folder dropped, a selection downloaded) is one top-level row,
+a :class:`Group`, with the batch's totals (size, progress, speed, time left, how many are
+done) and its files as children; a batch of one file is that file's row. Each row says
+where the bytes go (source → destination, with the connection's name, so two files of one
+name on two connections are told apart). Speeds are measured over a sliding window of the
+bytes each run moved (``core/speed.py``): bytes a resumed transfer already had are not
+speed. After the last byte a row says what happens then ("Finishing…", "Verifying…").
 
 A bulk operation on the server (copy, move, delete of many objects: ``core/operations.py``)
 is one row too, with objects rather than bytes as its measure; pause and resume do not
 apply to it, cancel does.
+
+Indexes: a top-level row's internal id is 0; a child's is its group's ``number``.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
-    QAbstractTableModel,
+    QAbstractItemModel,
     QCoreApplication,
     QLocale,
     QModelIndex,
@@ -31,22 +46,22 @@ from PySide6.QtWidgets import QApplication, QStyle
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.operations import Operation, OpKind
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.transfers import Transfer
+from cloudbrowser.core.speed import SpeedMeter
+from cloudbrowser.core.transfers import Stage, Transfer
+from cloudbrowser.gui.transfer_icons import download_icon, upload_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-#: The Transfer (or Operation) behind a row.
+#: The Transfer, Operation or Group behind a row.
 TransferRole = Qt.ItemDataRole.UserRole + 1
 #: Progress in percent (int), for the progress bar delegate.
 ProgressRole = Qt.ItemDataRole.UserRole + 2
 
-#: Weight of the newest measurement in the speed average (per 0.1 s tick).
-_SPEED_SMOOTHING = 0.3
-
 
 class Column(IntEnum):
     NAME = 0
-    DIRECTION = 1
+    #: Where from, where to ("~/album → photos/in/ on prod").
+    ROUTE = 1
     SIZE = 2
     PROGRESS = 3
     SPEED = 4
@@ -57,82 +72,268 @@ class Column(IntEnum):
 #: Marked for translation where they are defined; translated where they are shown.
 _HEADERS = {
     Column.NAME: QT_TRANSLATE_NOOP("TransferListModel", "Name"),
-    Column.DIRECTION: QT_TRANSLATE_NOOP("TransferListModel", "Direction"),
+    Column.ROUTE: QT_TRANSLATE_NOOP("TransferListModel", "From → to"),
     Column.SIZE: QT_TRANSLATE_NOOP("TransferListModel", "Size"),
     Column.PROGRESS: QT_TRANSLATE_NOOP("TransferListModel", "Progress"),
     Column.SPEED: QT_TRANSLATE_NOOP("TransferListModel", "Speed"),
     Column.ETA: QT_TRANSLATE_NOOP("TransferListModel", "Time left"),
     Column.STATE: QT_TRANSLATE_NOOP("TransferListModel", "State"),
 }
+_RIGHT_ALIGNED = (Column.SIZE, Column.SPEED, Column.ETA)
+_group_numbers = itertools.count(1)
 
 
-class TransferListModel(QAbstractTableModel):
-    """The transfers the user sees, newest last."""
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TransferListModel", text)
+
+
+def english_plural(text: str, n: int) -> str:
+    """Qt's ``%n`` forms without a translation loaded: "(s)" as English wants it.
+
+    Sources are written Qt's way (``translate(ctx, "%n file(s)", None, n)``) so that a
+    translation gives each language its own plural forms; without one (English), Qt only
+    replaces ``%n`` and leaves the "(s)".
+    """
+    return text.replace("(s)", "" if n == 1 else "s")
+
+
+@dataclass(eq=False)
+class Group:
+    """A batch of several transfers: one expandable row with their totals."""
+
+    batch: str
+    transfers: list[Transfer]
+    #: Its children's internal id (see the module's docstring).
+    number: int = field(default_factory=lambda: next(_group_numbers))
+    #: Transfer id → child row.
+    row_of: dict[int, int] = field(default_factory=dict)
+    #: Where the batch comes from and goes to: the common folder or prefix of its files.
+    source: str = ""
+    destination: str = ""
+    name: str = ""
+    # Totals, recomputed when a child changes (see Group.tally).
+    size: int = 0
+    bytes_done: int = 0
+    bytes_moved: int = 0
+    count: int = 0
+    done: int = 0
+    unverified: int = 0
+    active: int = 0
+    states: set[State] = field(default_factory=set)
+    failed: int = 0
+    skipped: int = 0
+
+    #: Upload or download; None for a batch of both.
+    direction: Direction | None = None
+
+    def append(self, transfers: list[Transfer]) -> None:
+        for t in transfers:
+            self.row_of[t.id] = len(self.transfers)
+            self.transfers.append(t)
+        self.source, self.destination, self.name = _group_route(self.transfers)
+        directions = {t.direction for t in self.transfers}
+        self.direction = directions.pop() if len(directions) == 1 else None
+        self.tally()
+
+    def tally(self) -> None:
+        """Recompute the totals: one pass over the children."""
+        size = done_bytes = moved = done = unverified = active = failed = skipped = 0
+        states: set[State] = set()
+        for t in self.transfers:
+            state = t.state
+            states.add(state)
+            moved += t.bytes_moved
+            if state is State.SKIPPED:
+                skipped += 1
+                continue
+            size += t.size
+            if state is State.DONE:
+                done += 1
+                done_bytes += t.size
+                unverified += not t.verified
+            else:
+                done_bytes += t.bytes_done
+                active += state in (State.QUEUED, State.RUNNING)
+                failed += state is State.FAILED
+        self.size, self.bytes_done, self.bytes_moved = size, done_bytes, moved
+        self.count, self.done, self.unverified = len(self.transfers), done, unverified
+        self.active, self.failed, self.skipped, self.states = active, failed, skipped, states
+
+    @property
+    def percent(self) -> int:
+        counted = self.count - self.skipped
+        if self.size:
+            return int(100 * self.bytes_done / self.size)
+        return int(100 * self.done / counted) if counted else 100
+
+
+Row = Transfer | Operation | Group
+
+
+class TransferListModel(QAbstractItemModel):
+    """The transfers the user sees, newest last; a batch of several files is a group."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Transfer | Operation] = []
-        #: Row key (see _key) → row.
-        self._row_of: dict[int, int] = {}
-        #: Row key → (bytes, or objects for an operation, at the last tick, time of the
-        #: last tick, per second)
-        self._speed: dict[int, tuple[int, float, float]] = {}
+        self._top: list[Row] = []
+        #: Row key (see _key) → top-level row.
+        self._top_row: dict[int | str, int] = {}
+        #: Group number → group.
+        self._groups: dict[int, Group] = {}
+        #: Batch → its group, or the one transfer shown alone so far.
+        self._group_of_batch: dict[str, Group] = {}
+        self._alone: dict[str, Transfer] = {}
+        #: Transfer id → the group it is in.
+        self._parent_of: dict[int, Group] = {}
+        #: Row key → speed meter, for running rows only.
+        self._meters: dict[int | str, SpeedMeter] = {}
         self._locale = QLocale()
 
     # ── changes ─────────────────────────────────────────────────────────────────────────
 
     def add(self, transfers: list[Transfer] | list[Operation]) -> None:
-        fresh = [t for t in transfers if _key(t) not in self._row_of]
-        if not fresh:
+        """Show rows not shown yet: transfers of one batch together, under a group."""
+        fresh: dict[str, list[Transfer]] = {}
+        for row in transfers:
+            if isinstance(row, Operation):
+                if _key(row) not in self._top_row:
+                    self._append_top([row])
+            elif row.id not in self._parent_of and row.id not in self._top_row:
+                fresh.setdefault(row.batch, []).append(row)
+        for batch, items in fresh.items():
+            self._add_batch(batch, items)
+
+    def _add_batch(self, batch: str, items: list[Transfer]) -> None:
+        group = self._group_of_batch.get(batch)
+        if group is not None:
+            parent = self.index(self._top_row[_key(group)], 0)
+            first = len(group.transfers)
+            self.beginInsertRows(parent, first, first + len(items) - 1)
+            group.append(items)
+            for t in items:
+                self._parent_of[t.id] = group
+            self.endInsertRows()
+            self.dataChanged.emit(parent, parent.siblingAtColumn(len(Column) - 1))
             return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-        for t in fresh:
-            self._row_of[_key(t)] = len(self._rows)
-            self._rows.append(t)
+        alone = self._alone.pop(batch, None) if batch else None
+        if alone is not None:
+            self._remove_top(alone)
+            items = [alone, *items]
+        if not batch or len(items) == 1:
+            if batch:
+                self._alone[batch] = items[0]
+            self._append_top(items)
+            return
+        group = Group(batch, [])
+        group.append(items)
+        for t in items:
+            self._parent_of[t.id] = group
+        self._groups[group.number] = group
+        self._group_of_batch[batch] = group
+        self._append_top([group])
+
+    def _append_top(self, rows: Sequence[Row]) -> None:
+        first = len(self._top)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        for row in rows:
+            self._top_row[_key(row)] = len(self._top)
+            self._top.append(row)
         self.endInsertRows()
+
+    def _remove_top(self, row: Row) -> None:
+        """Take a top-level row out (a lone transfer joining its batch's new group)."""
+        number = self._top_row.pop(_key(row))
+        self.beginRemoveRows(QModelIndex(), number, number)
+        del self._top[number]
+        for later in self._top[number:]:
+            self._top_row[_key(later)] -= 1
+        self.endRemoveRows()
 
     def refresh(self, changed: list[Transfer] | list[Operation]) -> None:
         """Repaint the rows of ``changed`` (adding any not yet shown) and update speeds."""
         self.add(changed)
         now = time.monotonic()
-        rows: list[int] = []
-        for t in changed:
-            key = _key(t)
-            row = self._row_of.get(key)
-            if row is None:
+        top_rows: list[int] = []
+        groups: dict[int, tuple[Group, list[int]]] = {}
+        for row in changed:
+            self._measure(row, now)
+            group = self._parent_of.get(row.id) if isinstance(row, Transfer) else None
+            if group is not None:
+                groups.setdefault(group.number, (group, []))[1].append(group.row_of[row.id])
                 continue
-            rows.append(row)
-            done = _amount_done(t)
-            last_done, last_time, speed = self._speed.get(key, (done, now, 0.0))
-            if t.state is State.RUNNING and now > last_time:
-                measured = max(0.0, (done - last_done) / (now - last_time))
-                speed = measured if speed == 0.0 else speed + _SPEED_SMOOTHING * (measured - speed)
-            else:
-                speed = 0.0
-            self._speed[key] = (done, now, speed)
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
+            number = self._top_row.get(_key(row))
+            if number is not None:
+                top_rows.append(number)
+        last = len(Column) - 1
+        for group, rows in groups.values():
+            group.tally()
+            self._measure(group, now)
+            parent = self.index(self._top_row[_key(group)], 0)
+            top_rows.append(parent.row())
+            self.dataChanged.emit(
+                self.index(min(rows), 0, parent), self.index(max(rows), last, parent)
+            )
+        if top_rows:
+            self.dataChanged.emit(self.index(min(top_rows), 0), self.index(max(top_rows), last))
+
+    def _measure(self, row: Row, now: float) -> None:
+        """Feed the row's speed meter while it runs; forget it when it stops."""
+        key = _key(row)
+        if not _running(row):
+            self._meters.pop(key, None)
+            return
+        meter = self._meters.get(key)
+        if meter is None:
+            meter = self._meters[key] = SpeedMeter()
+        meter.sample(_amount_moved(row), now)
 
     def remove_where(self, keep: set[int]) -> None:
         """Keep only the transfers whose ids are in ``keep`` (and unfinished operations)."""
         self.beginResetModel()
-        self._rows = [
-            t
-            for t in self._rows
-            if (t.id in keep if isinstance(t, Transfer) else not t.state.finished)
-        ]
-        self._row_of = {_key(t): row for row, t in enumerate(self._rows)}
-        self._speed = {k: s for k, s in self._speed.items() if k in self._row_of}
+        top: list[Row] = []
+        for row in self._top:
+            if isinstance(row, Group):
+                kept = [t for t in row.transfers if t.id in keep]
+                if kept:
+                    row.transfers, row.row_of = [], {}
+                    row.append(kept)
+                    top.append(row)
+                else:
+                    del self._groups[row.number]
+                    self._group_of_batch.pop(row.batch, None)
+            elif isinstance(row, Transfer):
+                if row.id in keep:
+                    top.append(row)
+                elif self._alone.get(row.batch) is row:
+                    del self._alone[row.batch]
+            elif not row.state.finished:
+                top.append(row)
+        self._top = top
+        self._top_row = {_key(row): number for number, row in enumerate(top)}
+        self._parent_of = {
+            t.id: row for row in top if isinstance(row, Group) for t in row.transfers
+        }
+        shown = set(self._top_row) | set(self._parent_of)
+        self._meters = {k: m for k, m in self._meters.items() if k in shown}
         self.endResetModel()
 
     # ── reading ─────────────────────────────────────────────────────────────────────────
 
     def transfers(self) -> list[Transfer]:
-        return [t for t in self._rows if isinstance(t, Transfer)]
+        """Every transfer shown, in the panel's order (a group's in its place)."""
+        found: list[Transfer] = []
+        for row in self._top:
+            if isinstance(row, Transfer):
+                found.append(row)
+            elif isinstance(row, Group):
+                found.extend(row.transfers)
+        return found
 
     def operations(self) -> list[Operation]:
-        return [t for t in self._rows if isinstance(t, Operation)]
+        return [row for row in self._top if isinstance(row, Operation)]
+
+    def groups(self) -> list[Group]:
+        return [row for row in self._top if isinstance(row, Group)]
 
     def transfer(self, index: AnyIndex) -> Transfer | None:
         row = self._at(index)
@@ -142,26 +343,84 @@ class TransferListModel(QAbstractTableModel):
         row = self._at(index)
         return row if isinstance(row, Operation) else None
 
-    def _at(self, index: AnyIndex) -> Transfer | Operation | None:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        return self._rows[index.row()]
+    def group(self, index: AnyIndex) -> Group | None:
+        row = self._at(index)
+        return row if isinstance(row, Group) else None
 
-    def speed(self, transfer: Transfer | Operation) -> float:
-        """Bytes (an operation: objects) per second."""
-        return self._speed.get(_key(transfer), (0, 0.0, 0.0))[2]
+    def transfers_at(self, index: AnyIndex) -> list[Transfer]:
+        """The transfers a row stands for: its own, or a group's files."""
+        row = self._at(index)
+        if isinstance(row, Group):
+            return list(row.transfers)
+        return [row] if isinstance(row, Transfer) else []
+
+    def index_of(self, row: Row, column: int = 0) -> QModelIndex:
+        """The index of a transfer (inside its group, if it is in one), group or operation."""
+        if isinstance(row, Transfer) and row.id in self._parent_of:
+            group = self._parent_of[row.id]
+            parent = self.index(self._top_row[_key(group)], 0)
+            return self.index(group.row_of[row.id], column, parent)
+        number = self._top_row.get(_key(row))
+        return QModelIndex() if number is None else self.index(number, column)
+
+    def _at(self, index: AnyIndex) -> Row | None:
+        if not index.isValid():
+            return None
+        number = index.internalId()
+        rows: list[Row] | list[Transfer]
+        if number:
+            group = self._groups.get(number)
+            if group is None:
+                return None
+            rows = group.transfers
+        else:
+            rows = self._top
+        return rows[index.row()] if index.row() < len(rows) else None
+
+    def speed(self, row: Row) -> float:
+        """Bytes (an operation: objects) per second, over the last seconds."""
+        meter = self._meters.get(_key(row))
+        return meter.rate() if meter is not None else 0.0
 
     def total_speed(self) -> float:
         """Bytes per second of the transfers."""
-        return sum(s for key, (_b, _t, s) in self._speed.items() if key > 0)
+        return sum(
+            meter.rate() for key, meter in self._meters.items() if isinstance(key, int) and key > 0
+        )
 
     # ── Qt model ────────────────────────────────────────────────────────────────────────
 
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(Column) or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0) if row < len(self._top) else QModelIndex()
+        group = self.group(parent)
+        if group is None or row >= len(group.transfers):
+            return QModelIndex()
+        return self.createIndex(row, column, group.number)
+
+    def parent(self, index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid() or not index.internalId():
+            return QModelIndex()
+        group = self._groups.get(index.internalId())
+        if group is None:
+            return QModelIndex()
+        return self.createIndex(self._top_row[_key(group)], 0, 0)
+
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        if not parent.isValid():
+            return len(self._top)
+        if parent.column() != 0:
+            return 0
+        group = self.group(parent)
+        return len(group.transfers) if group is not None else 0
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return len(Column)
+
+    def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return self.rowCount(parent) > 0
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -176,12 +435,14 @@ class TransferListModel(QAbstractTableModel):
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self._at(index)
-        if isinstance(row, Operation):
-            return self._operation_data(row, Column(index.column()), role)
-        t = row
-        if t is None:
+        if row is None:
             return None
         column = Column(index.column())
+        if isinstance(row, Operation):
+            return self._operation_data(row, column, role)
+        if isinstance(row, Group):
+            return self._group_data(row, column, role)
+        t = row
         if role == Qt.ItemDataRole.DisplayRole:  # names and messages come from the server
             return printable(self._text(t, column))
         if role == TransferRole:
@@ -194,62 +455,93 @@ class TransferListModel(QAbstractTableModel):
             # Arrived but unchecked is a warning, never a quiet success.
             return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
-            pixmap = (
-                QStyle.StandardPixmap.SP_ArrowUp
-                if t.direction is Direction.UPLOAD
-                else QStyle.StandardPixmap.SP_ArrowDown
-            )
-            return QApplication.style().standardIcon(pixmap)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            Column.SIZE,
-            Column.SPEED,
-            Column.ETA,
-        ):
+            return direction_icon(t.direction)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _text(self, t: Transfer, column: Column) -> str:
         if column == Column.NAME:
             return t.name
-        if column == Column.DIRECTION:
-            return (
-                QCoreApplication.translate("TransferListModel", "Upload")
-                if t.direction is Direction.UPLOAD
-                else QCoreApplication.translate("TransferListModel", "Download")
-            )
+        if column == Column.ROUTE:
+            return route_text(t)
         if column == Column.SIZE:
             return self._locale.formattedDataSize(t.size)
         if column == Column.PROGRESS:
             return f"{_percent(t)} %"
         if column == Column.SPEED:
-            speed = self.speed(t)
-            if speed < 1:
-                return ""
-            return QCoreApplication.translate("TransferListModel", "{size}/s").format(
-                size=self._locale.formattedDataSize(int(speed))
-            )
+            return self._speed_text(self.speed(t)) if _moving(t) else ""
         if column == Column.ETA:
             return self._eta(t)
         return state_text(t)
 
-    def _eta(self, t: Transfer) -> str:
-        speed = self.speed(t)
-        if t.state is not State.RUNNING or speed < 1:
+    def _speed_text(self, speed: float) -> str:
+        if speed < 1:
             return ""
-        return format_duration((t.size - t.bytes_done) / speed)
+        return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
+
+    def _eta(self, t: Transfer) -> str:
+        meter = self._meters.get(_key(t))
+        if not _moving(t) or meter is None:
+            return ""
+        left = meter.seconds_left(t.size - t.bytes_done)
+        return format_duration(left) if left is not None else ""
 
     def _tooltip(self, t: Transfer) -> str:
-        where = f"{t.bucket}/{t.key}"
-        lines = [
-            f"{where} → {t.local_path}"
-            if t.direction is Direction.DOWNLOAD
-            else f"{t.local_path} → {where}"
-        ]
+        lines = [route_text(t, full=True)]
         if t.error is not None:
             lines += [t.error.message, t.error.hint]
         elif t.note:
             lines.append(t.note)
         return "\n".join(line for line in lines if line)
+
+    # ── groups ──────────────────────────────────────────────────────────────────────────
+
+    def _group_data(self, group: Group, column: Column, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return printable(self._group_text(group, column))
+        if role == TransferRole:
+            return group
+        if role == ProgressRole:
+            return group.percent
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"{group.source} → {group.destination}", group_state_text(group)]
+            return printable("\n".join(lines), keep="\n")
+        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+            return direction_icon(group.direction)
+        if (
+            role == Qt.ItemDataRole.DecorationRole
+            and column == Column.STATE
+            and group.unverified
+            and not group.active
+        ):
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _group_text(self, group: Group, column: Column) -> str:
+        if column == Column.NAME:
+            n = group.count
+            return english_plural(
+                QCoreApplication.translate("TransferListModel", "%n file(s) from “{name}”", "", n),
+                n,
+            ).format(name=group.name)
+        if column == Column.ROUTE:
+            return f"{group.source} → {group.destination}"
+        if column == Column.SIZE:
+            return self._locale.formattedDataSize(group.size)
+        if column == Column.PROGRESS:
+            return f"{group.percent} %"
+        if column == Column.SPEED:
+            return self._speed_text(self.speed(group)) if group.active else ""
+        if column == Column.ETA:
+            meter = self._meters.get(_key(group))
+            if not group.active or meter is None:
+                return ""
+            left = meter.seconds_left(group.size - group.bytes_done)
+            return format_duration(left) if left is not None else ""
+        return group_state_text(group)
 
     # ── operations ──────────────────────────────────────────────────────────────────────
 
@@ -277,11 +569,7 @@ class TransferListModel(QAbstractTableModel):
                 OpKind.DELETE: QStyle.StandardPixmap.SP_TrashIcon,
             }[op.kind]
             return QApplication.style().standardIcon(pixmap)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            Column.SIZE,
-            Column.SPEED,
-            Column.ETA,
-        ):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -292,7 +580,7 @@ class TransferListModel(QAbstractTableModel):
         p = op.progress()
         if column == Column.NAME:
             return op.title
-        if column == Column.DIRECTION:
+        if column == Column.ROUTE:
             return {
                 OpKind.COPY: QCoreApplication.translate("TransferListModel", "Copy"),
                 OpKind.MOVE: QCoreApplication.translate("TransferListModel", "Move"),
@@ -311,20 +599,124 @@ class TransferListModel(QAbstractTableModel):
                 n=self._locale.toString(int(speed))
             )
         if column == Column.ETA:
-            speed = self.speed(op)
-            if op.state is not State.RUNNING or speed < 1 or not p.counted:
+            meter = self._meters.get(_key(op))
+            if op.state is not State.RUNNING or meter is None or not p.counted:
                 return ""
-            return format_duration((p.found - p.done) / speed)
+            left = meter.seconds_left(p.found - p.done)
+            return format_duration(left) if left is not None else ""
         return operation_state_text(op, self._locale)
 
 
-def _key(row: Transfer | Operation) -> int:
-    """A row's key: transfer ids are positive, operations get negative ones."""
+def _key(row: Row) -> int | str:
+    """A row's key: transfer ids are positive, operations get negative ones, groups are
+    named by their batch."""
+    if isinstance(row, Group):
+        return f"batch:{row.batch}"
     return row.id if isinstance(row, Transfer) else -row.id
 
 
-def _amount_done(row: Transfer | Operation) -> int:
-    return row.bytes_done if isinstance(row, Transfer) else row.progress().done
+def _amount_moved(row: Row) -> int:
+    """What a row's speed counts: bytes moved now (an operation: objects done)."""
+    if isinstance(row, Operation):
+        return row.progress().done
+    return row.bytes_moved
+
+
+def _running(row: Row) -> bool:
+    """Whether the row has a speed now (a transfer past its last byte has none)."""
+    if isinstance(row, Group):
+        return bool(row.active)
+    if isinstance(row, Transfer):
+        return _moving(row)
+    return row.state is State.RUNNING
+
+
+def _moving(t: Transfer) -> bool:
+    """Running and still moving bytes: after the last one there is no speed to show."""
+    return t.state is State.RUNNING and t.stage is Stage.TRANSFERRING and t.bytes_done < t.size
+
+
+def direction_icon(direction: Direction | None) -> Any:
+    if direction is None:
+        return None
+    return upload_icon() if direction is Direction.UPLOAD else download_icon()
+
+
+def _home_short(path: str) -> str:
+    """``/home/ann/Pictures`` → ``~/Pictures``: the part of a path the user recognises."""
+    home = str(Path.home())
+    if path == home or path.startswith(home + os.sep):
+        return "~" + path[len(home) :]
+    return path
+
+
+def remote_text(connection: str, bucket: str, key: str) -> str:
+    """An object (or prefix) with the connection it is on: two files of one name on two
+    connections read differently."""
+    return _tr("{path} on {connection}").format(path=f"{bucket}/{key}", connection=connection)
+
+
+def route_text(t: Transfer, *, full: bool = False) -> str:
+    """Source → destination of one transfer (``full``: local paths as they are)."""
+    local = str(t.local_path) if full else _home_short(str(t.local_path))
+    remote = remote_text(t.connection, t.bucket, t.key)
+    return f"{local} → {remote}" if t.direction is Direction.UPLOAD else f"{remote} → {local}"
+
+
+def _group_route(transfers: list[Transfer]) -> tuple[str, str, str]:
+    """(source, destination, name) of a batch: the folder and the prefix its files share,
+    and the name of the source's folder (the one dropped, or the prefix downloaded)."""
+    first = transfers[0]
+    try:
+        folder = os.path.commonpath([str(t.local_path.parent) for t in transfers])
+    except ValueError:  # different drives (Windows)
+        folder = str(first.local_path.parent)
+    # Character by character, then back to the last "/": keys are not local paths.
+    prefix = os.path.commonprefix([t.key for t in transfers])  # noqa: RUF071
+    prefix = prefix[: prefix.rfind("/") + 1]
+    local = _home_short(folder)
+    remote = remote_text(first.connection, first.bucket, prefix)
+    if first.direction is Direction.UPLOAD:
+        return local, remote, Path(folder).name or folder
+    return remote, local, prefix.rstrip("/").rpartition("/")[2] or first.bucket
+
+
+def group_state_text(group: Group) -> str:
+    """What a batch is doing, or how it ended, in files."""
+    n, done = group.count - group.skipped, group.done
+    direction = group.direction
+    if group.active:
+        if direction is Direction.UPLOAD:
+            text = _tr("Uploading: {done} of {n} done")
+        elif direction is Direction.DOWNLOAD:
+            text = _tr("Downloading: {done} of {n} done")
+        else:
+            text = _tr("Transferring: {done} of {n} done")
+        return text.format(done=done, n=n)
+    if group.failed:
+        return english_plural(
+            QCoreApplication.translate("TransferListModel", "%n of {n} failed", "", group.failed),
+            group.failed,
+        ).format(n=n)
+    if State.PAUSED in group.states:
+        return _tr("Paused: {done} of {n} done").format(done=done, n=n)
+    if State.CANCELLED in group.states:
+        return _tr("Cancelled: {done} of {n} done").format(done=done, n=n)
+    if group.unverified:
+        text = english_plural(
+            QCoreApplication.translate(
+                "TransferListModel", "Done, %n NOT verified", "", group.unverified
+            ),
+            group.unverified,
+        )
+    else:
+        text = _tr("Done, all verified") if done else _tr("Done")
+    if group.skipped:
+        text += ", " + english_plural(
+            QCoreApplication.translate("TransferListModel", "%n skipped", "", group.skipped),
+            group.skipped,
+        )
+    return text
 
 
 def _operation_percent(op: Operation) -> int:
@@ -379,6 +771,10 @@ def unverified(t: Transfer) -> bool:
 
 def state_text(t: Transfer) -> str:
     """The State column: what is happening, and for a finished one whether it was verified."""
+    if t.state is State.RUNNING and t.stage is Stage.FINISHING:
+        return QCoreApplication.translate("TransferListModel", "Finishing…")
+    if t.state is State.RUNNING and t.stage is Stage.VERIFYING:
+        return QCoreApplication.translate("TransferListModel", "Verifying…")
     if t.state is State.RUNNING:
         return (
             QCoreApplication.translate("TransferListModel", "Uploading")
@@ -406,6 +802,11 @@ def state_text(t: Transfer) -> str:
             QCoreApplication.translate("TransferListModel", "Skipped: {why}").format(why=t.note)
             if t.note
             else QCoreApplication.translate("TransferListModel", "Skipped")
+        )
+    if t.state is State.PAUSED and t.interrupted:
+        # Not paused by the user: it continues by itself once its connection is open.
+        return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
+            connection=t.connection
         )
     return {
         State.QUEUED: QCoreApplication.translate("TransferListModel", "Queued"),

@@ -1,17 +1,29 @@
 """TransferPanel: the list of transfers with pause, resume, cancel, retry and clear.
 
-Actions apply to the selected rows; "Pause all" and "Resume all" to every transfer.
-Double-click opens a finished download, or shows why a transfer failed.
+A tree: a batch of several files is one row that expands into its files. Actions apply to
+the selected rows (a batch's row: to all its files); "Pause all" and "Resume all" to
+every transfer. Double-click opens a finished download, or shows why a transfer failed
+(on a batch's row it expands the batch). A new transfer scrolls into view.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QUrl, Slot
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QUrl,
+    Slot,
+)
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QFileDialog,
     QHeaderView,
@@ -20,8 +32,8 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
-    QTableView,
     QToolBar,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +44,6 @@ from cloudbrowser.core.operations import Operation
 from cloudbrowser.core.transfers import Transfer
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole
 from cloudbrowser.gui.transfer_controller import TransferController
-from cloudbrowser.gui.widgets.views import set_up_row_table
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -53,28 +64,66 @@ class ProgressDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
+class RouteDelegate(QStyledItemDelegate):
+    """The From → to column, elided on the left: where the bytes go stays readable when
+    the whole route does not fit (the tooltip has all of it)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
+
+
+class TransferTree(QTreeView):
+    """The panel's view: whole rows, several selectable, uniform heights (only painted rows
+    are asked for data, whatever the number of transfers), long paths elided in the middle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setAllColumnsShowFocus(True)
+        self.header().setHighlightSections(False)
+        self.header().setStretchLastSection(False)
+
+    def selectRow(self, row: int, parent: QModelIndex | None = None) -> None:
+        """Add top-level row ``row`` (or a child of ``parent``) to the selection."""
+        model = self.model()
+        index = model.index(row, 0, parent or QModelIndex())
+        self.select(index)
+
+    def select(self, index: QModelIndex) -> None:
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        self.selectionModel().select(index, flags)
+
+
 class TransferPanel(QWidget):
     def __init__(self, controller: TransferController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.model = controller.model
 
-        self.view = QTableView()
+        self.view = TransferTree()
         self.view.setModel(self.model)
-        set_up_row_table(self.view, self.fontMetrics().height() + 8)
         self.view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.view))
+        self.view.setItemDelegateForColumn(Column.ROUTE, RouteDelegate(self.view))
         self.view.setAccessibleName(self.tr("Transfers"))
-        header = self.view.horizontalHeader()
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        header = self.view.header()
+        header.setSectionResizeMode(Column.ROUTE, QHeaderView.ResizeMode.Stretch)
         for column, width in (
-            (Column.DIRECTION, 80),
-            (Column.SIZE, 90),
-            (Column.PROGRESS, 140),
+            (Column.NAME, 240),
+            (Column.SIZE, 80),
+            (Column.PROGRESS, 130),
             (Column.SPEED, 90),
-            (Column.ETA, 90),
-            (Column.STATE, 220),
+            (Column.ETA, 80),
+            (Column.STATE, 200),
         ):
             header.resizeSection(column, width)
+        # A new batch scrolls into view, as a file manager shows a copy it starts.
+        self.model.rowsInserted.connect(self._scroll_to_new)
         self.view.doubleClicked.connect(self._on_double_click)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -150,15 +199,33 @@ class TransferPanel(QWidget):
 
     # ── selection ───────────────────────────────────────────────────────────────────────
 
+    def _selected_indexes(self) -> list[QModelIndex]:
+        return self.view.selectionModel().selectedRows()
+
     def selected(self) -> list[Transfer]:
-        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        found = [self.model.transfer(self.model.index(r, 0)) for r in rows]
-        return [t for t in found if t is not None]
+        """The transfers of the selected rows (a batch's row: all its files), once each."""
+        found: dict[int, Transfer] = {}
+        for index in self._selected_indexes():
+            for t in self.model.transfers_at(index):
+                found.setdefault(t.id, t)
+        return list(found.values())
 
     def selected_operations(self) -> list[Operation]:
-        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
-        found = [self.model.operation(self.model.index(r, 0)) for r in rows]
+        found = [self.model.operation(i) for i in self._selected_indexes()]
         return [op for op in found if op is not None]
+
+    def select(self, transfer: Transfer) -> None:
+        """Select the row of ``transfer`` (expanding its batch), e.g. from a message."""
+        index = self.model.index_of(transfer)
+        if index.parent().isValid():
+            self.view.expand(index.parent())
+        self.view.select(index)
+        self.view.scrollTo(index)
+
+    @Slot(QModelIndex, int, int)
+    def _scroll_to_new(self, parent: QModelIndex, _first: int, last: int) -> None:
+        if not parent.isValid():
+            self.view.scrollTo(self.model.index(last, 0))
 
     def _ids(self, states: tuple[State, ...], transfers: list[Transfer] | None = None) -> list[int]:
         chosen = self.selected() if transfers is None else transfers
@@ -238,7 +305,18 @@ class TransferPanel(QWidget):
         return Path(chosen) if chosen else None
 
     def show_in_folder(self) -> None:
-        folders = {t.local_path.parent for t in self.selected()}
+        """Open the folder of each selected file; a batch's: the one folder they share."""
+        folders: set[Path] = set()
+        for index in self._selected_indexes():
+            transfers = self.model.transfers_at(index)
+            if len(transfers) > 1:
+                parents = {str(t.local_path.parent) for t in transfers}
+                try:
+                    folders.add(Path(os.path.commonpath(parents)))
+                except ValueError:  # different drives (Windows)
+                    folders.update(Path(p) for p in parents)
+            else:
+                folders.update(t.local_path.parent for t in transfers)
         for folder in sorted(folders):
             self.controller.opener(QUrl.fromLocalFile(str(folder)))
 
@@ -258,12 +336,13 @@ class TransferPanel(QWidget):
         if t.error is not None:
             self.controller.messages.major(t.error)
         else:
-            row = self.model.transfers().index(t)
-            text = self.model.data(self.model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+            text = self.model.index_of(t).data(Qt.ItemDataRole.ToolTipRole)
             self.controller.messages.info(str(text).replace("\n", " · "))
 
     @Slot(QModelIndex)
     def _on_double_click(self, index: QModelIndex) -> None:
+        if self.model.group(index) is not None:
+            return  # the view expands or collapses it
         op = self.model.operation(index)
         if op is not None:
             self.details()
