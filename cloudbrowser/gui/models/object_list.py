@@ -20,6 +20,7 @@ keys are also in ``_deleted``; they are drawn greyed and italic, marked "Deleted
 
 from __future__ import annotations
 
+import bisect
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.natural_sort import name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
@@ -94,8 +96,15 @@ class FolderSize:
 #: (connection, bucket, "").
 SizeKey = tuple[str, str, str]
 
+
+def _name_key(row: Row) -> Any:
+    return name_key(row[_KEY])
+
+
+#: Names sort naturally (bin-2 before bin-10); ties of the other columns are broken by the
+#: plain key, as a natural key per row would cost a collator call per row per page.
 _SORT_KEYS: dict[Column, Callable[[Row], Any]] = {
-    Column.NAME: operator.itemgetter(_KEY),
+    Column.NAME: _name_key,
     Column.SIZE: operator.itemgetter(_SIZE, _KEY),
     Column.MODIFIED: operator.itemgetter(_MODIFIED, _KEY),
     Column.STORAGE_CLASS: operator.itemgetter(_STORAGE_CLASS, _KEY),
@@ -450,7 +459,15 @@ class ObjectListModel(QAbstractTableModel):
         folders: list[Row] = [tuple(e) for e in entries_folders]  # type: ignore[misc]
         files: list[Row] = [tuple(e) for e in entries_files]  # type: ignore[misc]
         if self._sort_column == Column.NAME and self._sort_order == Qt.SortOrder.AscendingOrder:
-            # The server's order is the displayed order: append in place.
+            folders.sort(key=_name_key)
+            files.sort(key=_name_key)
+            if not (_follows(self._all_folders, folders) and _follows(self._all_files, files)):
+                # The server's order is not the natural one here (bin-10 before bin-2):
+                # merge the page in, a collator call per row of the page, not per row.
+                self._relayout(lambda: self._merge(folders, files), resort=False)
+                self.countsChanged.emit()
+                return
+            # The page comes after every row shown: append in place.
             shown_folders, shown_files = self._visible(folders), self._visible(files)
             if self._filter:  # the shown lists are filtered copies: keep every row too
                 self._all_folders.extend(folders)
@@ -468,6 +485,10 @@ class ObjectListModel(QAbstractTableModel):
         else:
             self._relayout(lambda: self._extend(folders, files))
         self.countsChanged.emit()
+
+    def _merge(self, folders: list[Row], files: list[Row]) -> None:
+        self._all_folders = _merged(self._all_folders, folders)
+        self._all_files = _merged(self._all_files, files)
 
     def _extend(self, folders: list[Row], files: list[Row]) -> None:
         self._all_folders.extend(folders)
@@ -640,3 +661,24 @@ class ObjectListModel(QAbstractTableModel):
                 "the version before it ({size}); Versions… lists them all."
             ).format(when=when, size=size)
         return None
+
+
+def _follows(rows: list[Row], page: list[Row]) -> bool:
+    """``page`` (in natural order) sorts after every row of ``rows`` (in natural order)."""
+    return not rows or not page or not _name_key(page[0]) < _name_key(rows[-1])
+
+
+def _merged(rows: list[Row], page: list[Row]) -> list[Row]:
+    """``rows`` and ``page``, both in natural order, merged; each row of the page is placed
+    by a binary search, so ``rows`` is not keyed whole."""
+    if not page:
+        return rows
+    out: list[Row] = []
+    start = 0
+    for row in page:
+        at = bisect.bisect_right(rows, _name_key(row), lo=start, key=_name_key)
+        out.extend(rows[start:at])
+        out.append(row)
+        start = at
+    out.extend(rows[start:])
+    return out
