@@ -119,11 +119,15 @@ class ObjectListModel(QAbstractTableModel):
         countsChanged(): rows were added or cleared (see :meth:`counts`).
         listingFailed(object): the listing of the current location failed with this
             CloudBrowserError; rows already shown stay.
+        foldersListed(list): the folders (buckets at a connection, as ``name/``) of a
+            page of the current location's listing, as ``Entry``s: what the bucket tree
+            shows of the location without listing it again.
     """
 
     loadingChanged = Signal(bool)
     countsChanged = Signal()
     listingFailed = Signal(object)
+    foldersListed = Signal(list)
 
     def __init__(self, service: StorageService, parent: Any = None) -> None:
         super().__init__(parent)
@@ -181,6 +185,15 @@ class ObjectListModel(QAbstractTableModel):
         deleted rows are not counted."""
         folders, files = self._deleted_counts
         return len(self._all_folders) - folders, len(self._all_files) - files, self._total_bytes
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the location is loaded: the listing ended, not stopped or failed."""
+        return self._job is None and not self.stopped and self.error is None
+
+    def listed_folders(self) -> list[Entry]:
+        """The folders (buckets) listed so far, in the list's order; deleted ones left out."""
+        return [Entry._make(r) for r in self._all_folders if r[_KEY] not in self._deleted]
 
     def is_deleted(self, key: str) -> bool:
         """The row of ``key`` is a deleted object (or a folder of only deleted ones)."""
@@ -374,14 +387,16 @@ class ObjectListModel(QAbstractTableModel):
         if not self._is_current():
             return
         self._add(page.prefixes, page.objects)
+        if page.prefixes:
+            self.foldersListed.emit(page.prefixes)
 
     @Slot(object)
     def _on_buckets(self, buckets: list[Bucket]) -> None:
         if not self._is_current():
             return
-        self._add(
-            [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets], []
-        )
+        folders = [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets]
+        self._add(folders, [])
+        self.foldersListed.emit(folders)
 
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:

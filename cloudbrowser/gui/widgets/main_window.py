@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
-    QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -64,6 +63,7 @@ from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.tree_follow import TreeFollower
 from cloudbrowser.gui.versions_actions import VersionActions
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
@@ -227,8 +227,6 @@ class MainWindow(QMainWindow):
         self.tree.setUniformRowHeights(True)
         self.tree.setExpandsOnDoubleClick(True)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
-        # When the tree loads the node of where the list already is, highlight it.
-        self.tree_model.rowsInserted.connect(self._on_tree_rows)
         self.tree.setAccessibleName(self.tr("Buckets"))
         self.tree.filesDropped.connect(self._on_tree_drop)
 
@@ -237,6 +235,8 @@ class MainWindow(QMainWindow):
         # view with fixed row heights touches only the rows it paints.
         self.view = ObjectView()
         self.view.setModel(self.list_model)
+        # The tree expands to and selects where the list is, its folders fed by the list.
+        self.tree_follower = TreeFollower(self.tree, self.tree_model, self.list_model, self)
         set_up_row_table(self.view, self.fontMetrics().height() + 6)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
@@ -510,7 +510,6 @@ class MainWindow(QMainWindow):
         self.path_bar.set_location(location)
         self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
-        self._select_in_tree(location)
         self._update_nav_actions()
 
     @Slot(str)
@@ -582,25 +581,6 @@ class MainWindow(QMainWindow):
         location = current.data(LocationRole) if current.isValid() else None
         if isinstance(location, Location) and location != self.history.current:
             self.navigate(location)
-
-    def _on_tree_rows(self) -> None:
-        if self.history.current is not None:
-            self._select_in_tree(self.history.current)
-
-    def _select_in_tree(self, location: Location) -> None:
-        index = self.tree_model.index_for(location)
-        if not index.isValid() and self.tree.currentIndex().data(LocationRole) is None:
-            # The place is not in the tree yet (a bucket still loading): mark its connection
-            # current, else the tree, on getting focus, makes its first row current and
-            # navigates there instead.
-            index = self.tree_model.index_for(Location(location.connection))
-        if index.isValid() and self.tree.currentIndex() != index:
-            selection = self.tree.selectionModel()
-            blocked = selection.blockSignals(True)
-            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            selection.blockSignals(blocked)
-            self.tree.viewport().update()
-            self.tree.scrollTo(index)
 
     @Slot(str)
     def _on_connection_removed(self, conn_id: str) -> None:
