@@ -217,6 +217,9 @@ class MainWindow(QMainWindow):
 
         self.folder_size = FolderSizeActions(self)
         self.search = SearchActions(self)
+        from cloudbrowser.gui.help_menu import HelpMenu  # last: Help ends the menu bar
+
+        self.help = HelpMenu(self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
