@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QStyle,
-    QToolBar,
 )
 
 from cloudbrowser.core import bucket_removal
@@ -60,9 +59,11 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.gui import icons
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
+from cloudbrowser.gui.toolbar import add_file_buttons
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:  # types only; core.s3 loads boto3 (see gui/service.py)
@@ -178,15 +179,22 @@ class FileOperations(QObject):
                 edit.addSeparator()
             else:
                 edit.addAction(action)
-        # On the toolbar after Refresh, before the path bar: the commonest two.
-        toolbar = w.findChild(QToolBar, "navigation")
-        if toolbar is not None:
-            actions = toolbar.actions()
-            if w.refresh_action in actions[:-1]:
-                before = actions[actions.index(w.refresh_action) + 1]
-                toolbar.insertSeparator(before)
-                toolbar.insertAction(before, self.new_folder_action)
-                toolbar.insertAction(before, self.delete_action)
+        # On the toolbar after Upload and Download: the commonest two.
+        add_file_buttons(
+            w,
+            [
+                (
+                    self.new_folder_action,
+                    QCoreApplication.translate("FileOperations", "New folder"),
+                    icons.new_folder_icon(),
+                ),
+                (
+                    self.delete_action,
+                    QCoreApplication.translate("FileOperations", "Delete"),
+                    icons.delete_icon(),
+                ),
+            ],
+        )
         file_menu = w.file_menu
         anchor = w.upload_files_action
         file_menu.insertAction(anchor, self.new_bucket_action)

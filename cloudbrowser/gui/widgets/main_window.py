@@ -46,6 +46,7 @@ from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity, Transfer
+from cloudbrowser.gui import icons
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
@@ -62,6 +63,7 @@ from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.toolbar import add_file_buttons, build_toolbar
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.tree_follow import TreeFollower
 from cloudbrowser.gui.versions_actions import VersionActions
@@ -162,6 +164,12 @@ class ErrorPanel(QWidget):
 
 class MainWindow(QMainWindow):
     """The browser window. It owns the models; every storage call goes through ``service``."""
+
+    # Made by gui/toolbar.py.
+    toolbar: QToolBar
+    path_bar: PathBar
+    filter_edit: QLineEdit
+    file_buttons_end: QAction
 
     def __init__(self, service: StorageService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -361,23 +369,7 @@ class MainWindow(QMainWindow):
         stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar(self.tr("Navigation"))
-        toolbar.setObjectName("navigation")
-        toolbar.setMovable(False)
-        toolbar.addAction(self.connections_action)
-        for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
-            toolbar.addAction(action)
-        self.path_bar = PathBar()
-        self.path_bar.navigateRequested.connect(self.navigate)
-        self.path_bar.textEntered.connect(self.navigate_to_text)
-        toolbar.addWidget(self.path_bar)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(self.tr("Filter this folder (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMaximumWidth(240)
-        self.filter_edit.textChanged.connect(self._on_filter)
-        toolbar.addWidget(self.filter_edit)
-        self.addToolBar(toolbar)
+        self.toolbar = build_toolbar(self)
 
     # ── navigation ──────────────────────────────────────────────────────────────────────
 
@@ -655,6 +647,13 @@ class MainWindow(QMainWindow):
         )
         self.transfers_action = self.transfer_dock.toggleViewAction()
         self.transfers_action.setShortcut(k("Ctrl+T"))
+        add_file_buttons(
+            self,
+            [
+                (self.upload_files_action, self.tr("Upload"), icons.upload_icon()),
+                (self.download_action, self.tr("Download"), icons.download_icon()),
+            ],
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
