@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.gui.models.object_list import Column, ObjectListModel
+from cloudbrowser.gui.models.transfer_list import Column as TransferColumn
 from cloudbrowser.gui.natural_sort import natural_sorted
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, go, open_window
 
 
 def test_natural_sorted_orders_numbers_by_value_and_ignores_case() -> None:
@@ -51,3 +54,24 @@ def test_the_list_sorts_names_naturally_across_pages(
     model.sort(Column.NAME, Qt.SortOrder.AscendingOrder)
     assert names(model) == expected
     qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_a_folder_uploads_rows_show_in_natural_order(
+    qtbot: QtBot, make_service: ServiceFactory, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket("natural-up")
+    folder = tmp_path / "bins"
+    folder.mkdir()
+    for i in (1, 2, 10, 11, 3):
+        (folder / f"bin-{i}").write_bytes(b"x")
+    window = open_window(qtbot, make_service(max_threads=2), server, tmp_path)
+    try:
+        go(qtbot, window, bucket)
+        window.upload_paths([folder], window.history.current)
+        model = window.transfers.model
+        qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=25_000)
+        shown = [model.index(r, TransferColumn.NAME).data() for r in range(5)]
+        assert [s.rsplit("/", 1)[-1] for s in shown] == [f"bin-{i}" for i in (1, 2, 3, 10, 11)]
+        qtbot.waitUntil(lambda: not window.transfers.queue.activity().busy, timeout=25_000)
+    finally:
+        window.transfers.shutdown()
