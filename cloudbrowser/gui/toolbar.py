@@ -1,11 +1,11 @@
-"""The window's toolbar: Connections, Back/Forward/Up/Refresh, then Upload, Download, New
-folder and Delete with their names beside their icons (what people coming from Cyberduck,
-S3 Browser or Explorer look for first), then the path bar and the filter.
+"""The window's two toolbars, as in Explorer or Cyberduck.
 
-The navigation buttons are icons only (low priority: their tooltips name them and their
-keys); the file buttons carry short labels. Every icon comes from ``gui/icons.py``, one set
-that looks the same in light and dark themes, and is set on the action itself, so menus
-show the same pictures.
+The first holds what people coming from Cyberduck, S3 Browser or Explorer look for first,
+each with its name beside its icon: Connections, Upload, Download, New folder, Delete.
+The second is the way around: Back, Forward, Up and Refresh (icons, named by their
+tooltips and keys), the path bar, whose room a deep folder needs, and the filter. Every
+icon comes from ``gui/icons.py``, one set that looks the same in light and dark themes,
+and is set on the action itself, so menus show the same pictures.
 """
 
 from __future__ import annotations
@@ -29,15 +29,27 @@ def _tr(text: str) -> str:
 
 
 def build_toolbar(window: MainWindow) -> QToolBar:
-    """The toolbar with the navigation, the path bar and the filter (``window.path_bar``,
-    ``window.filter_edit``); file buttons are added with :func:`add_file_buttons`."""
-    toolbar = QToolBar(_tr("Toolbar"), window)
-    toolbar.setObjectName("navigation")
-    toolbar.setMovable(False)
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    toolbar.setIconSize(QSize(22, 22))
+    """Both toolbars; returns the first (the file buttons, added with
+    :func:`add_file_buttons`). Sets ``window.path_bar`` and ``window.filter_edit``."""
+    actions = QToolBar(_tr("Toolbar"), window)
+    actions.setObjectName("actions")
+    actions.setMovable(False)
+    actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    actions.setIconSize(QSize(22, 22))
+    window.connections_action.setIcon(icons.connections_icon())
+    actions.addAction(window.connections_action)
+    actions.addSeparator()
+    #: File buttons go before this (hidden) marker, in the order they are added.
+    window.file_buttons_end = actions.addSeparator()
+    window.file_buttons_end.setVisible(False)
+    window.addToolBar(actions)
+    window.addToolBarBreak()
+
+    location = QToolBar(_tr("Location"), window)
+    location.setObjectName("navigation")
+    location.setMovable(False)
+    location.setIconSize(QSize(20, 20))
     navigation: list[tuple[QAction, Callable[[], QIcon]]] = [
-        (window.connections_action, icons.connections_icon),
         (window.back_action, icons.back_icon),
         (window.forward_action, icons.forward_icon),
         (window.up_action, icons.up_icon),
@@ -45,24 +57,21 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     ]
     for action, icon in navigation:
         action.setIcon(icon())
-        action.setPriority(QAction.Priority.LowPriority)  # an icon without its text
-        toolbar.addAction(action)
-        if action in (window.connections_action, window.refresh_action):
-            toolbar.addSeparator()
-    #: File buttons go before this separator, in the order they are added.
-    window.file_buttons_end = toolbar.addSeparator()
+        location.addAction(action)
     window.path_bar = PathBar()
     window.path_bar.navigateRequested.connect(window.navigate)
     window.path_bar.textEntered.connect(window.navigate_to_text)
-    toolbar.addWidget(window.path_bar)
+    location.addWidget(window.path_bar)
     window.filter_edit = QLineEdit()
     window.filter_edit.setPlaceholderText(_tr("Filter this folder (Ctrl+F)"))
     window.filter_edit.setClearButtonEnabled(True)
-    window.filter_edit.setMaximumWidth(220)
+    window.filter_edit.setMinimumWidth(180)
+    window.filter_edit.setMaximumWidth(240)
     window.filter_edit.textChanged.connect(window._on_filter)
-    toolbar.addWidget(window.filter_edit)
-    window.addToolBar(toolbar)
-    return toolbar
+    location.addWidget(window.filter_edit)
+    window.addToolBar(location)
+    window.location_bar = location
+    return actions
 
 
 def add_file_buttons(window: MainWindow, buttons: list[tuple[QAction, str, QIcon]]) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPalette
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtGui import QAction, QColor, QIcon, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.gui import icons
@@ -43,32 +43,30 @@ def window(qtbot: QtBot, make_service: ServiceFactory) -> MainWindow:
     return window
 
 
-def test_toolbar_has_labelled_file_buttons_after_the_navigation(window: MainWindow) -> None:
+def buttons(toolbar: QToolBar) -> list[QAction]:
+    return [a for a in toolbar.actions() if isinstance(toolbar.widgetForAction(a), QToolButton)]
+
+
+def test_toolbars_have_labelled_file_buttons_and_the_navigation(window: MainWindow) -> None:
     toolbar = window.toolbar
     assert toolbar.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-    shown = [a for a in toolbar.actions() if not a.isSeparator() and toolbar.widgetForAction(a)]
-    texts = [a.iconText() for a in shown if isinstance(toolbar.widgetForAction(a), QToolButton)]
-    assert texts == [
-        "Connections",
-        "Back",
-        "Forward",
-        "Up",
-        "Refresh",
-        "Upload",
-        "Download",
-        "New folder",
-        "Delete",
-    ]
-    for action in shown:
-        button = toolbar.widgetForAction(action)
-        if not isinstance(button, QToolButton):
-            continue  # the path bar and the filter
+    labels = [a.iconText() for a in buttons(toolbar)]
+    assert labels == ["Connections", "Upload", "Download", "New folder", "Delete"]
+    for action in buttons(toolbar):
         assert not action.icon().isNull(), action.iconText()
-        labelled = action.iconText() in ("Upload", "Download", "New folder", "Delete")
-        # Qt draws the text of a low-priority action's button only in "text under icon".
-        assert (action.priority() != action.Priority.LowPriority) == labelled
-    assert window.upload_files_action.iconText() == "Upload"
     assert window.upload_files_action.text() == "Upload files…"  # the menu keeps its text
+
+    # The way around, beside the path bar and the filter: icons named by their tooltips.
+    location = window.location_bar
+    assert location.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+    assert [a.text() for a in buttons(location)] == ["Back", "Forward", "Up", "Refresh"]
+    assert window.back_action.toolTip().startswith("Back (")
+    for action in buttons(location):
+        assert not action.icon().isNull(), action.text()
+    widgets = [location.widgetForAction(a) for a in location.actions()]
+    assert window.path_bar in widgets
+    assert window.filter_edit in widgets
+    assert window.toolBarBreak(location)  # a row of its own, under the file buttons
 
 
 def image(icon: QIcon) -> QImage:

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
 
     # Made by gui/toolbar.py.
     toolbar: QToolBar
+    location_bar: QToolBar
     path_bar: PathBar
     filter_edit: QLineEdit
     file_buttons_end: QAction
