@@ -25,6 +25,12 @@ def collator() -> QCollator:
     return result
 
 
+def compare(a: str, b: str) -> int:
+    """Negative, zero or positive as ``a`` sorts before, with or after ``b``. One call is
+    cheaper than two sort keys: for a few comparisons (a binary search), prefer it."""
+    return collator().compare(a, b)
+
+
 def name_key(name: str) -> QCollatorSortKey:
     """A key that orders names naturally (``sorted(names, key=name_key)``)."""
     return collator().sortKey(name)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from cloudbrowser.gui.models.object_list import Column, ObjectListModel
+from cloudbrowser.gui.models.object_list import Column, ObjectListModel, Row, _merged
 from cloudbrowser.gui.models.transfer_list import Column as TransferColumn
-from cloudbrowser.gui.natural_sort import natural_sorted
+from cloudbrowser.gui.natural_sort import compare, natural_sorted
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import S3Server
@@ -75,3 +78,18 @@ def test_a_folder_uploads_rows_show_in_natural_order(
         qtbot.waitUntil(lambda: not window.transfers.queue.activity().busy, timeout=25_000)
     finally:
         window.transfers.shutdown()
+
+
+@given(
+    st.lists(st.from_regex(r"[a-cA-C]{0,2}[0-9]{0,3}", fullmatch=True), max_size=40),
+    st.lists(st.from_regex(r"[a-cA-C]{0,2}[0-9]{0,3}", fullmatch=True), max_size=40),
+)
+def test_a_page_merged_into_the_rows_is_what_sorting_all_gives(
+    rows: list[str], page: list[str]
+) -> None:
+    def as_rows(names: list[str]) -> list[Row]:
+        return [(name, 0, 0.0, "", "", False) for name in natural_sorted(names)]
+
+    merged = [r[0] for r in _merged(as_rows(rows), as_rows(page))]
+    assert all(compare(a, b) <= 0 for a, b in itertools.pairwise(merged))
+    assert sorted(merged) == sorted(rows + page)

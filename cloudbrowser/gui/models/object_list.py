@@ -20,7 +20,7 @@ keys are also in ``_deleted``; they are drawn greyed and italic, marked "Deleted
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +45,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
-from cloudbrowser.gui.natural_sort import name_key
+from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
@@ -474,8 +474,8 @@ class ObjectListModel(QAbstractTableModel):
         folders: list[Row] = [tuple(e) for e in entries_folders]  # type: ignore[misc]
         files: list[Row] = [tuple(e) for e in entries_files]  # type: ignore[misc]
         if self._sort_column == Column.NAME and self._sort_order == Qt.SortOrder.AscendingOrder:
-            folders.sort(key=_name_key)
-            files.sort(key=_name_key)
+            _put_in_order(folders)
+            _put_in_order(files)
             if not (_follows(self._all_folders, folders) and _follows(self._all_files, files)):
                 # The server's order is not the natural one here (bin-10 before bin-2):
                 # merge the page in, a collator call per row of the page, not per row.
@@ -678,22 +678,47 @@ class ObjectListModel(QAbstractTableModel):
         return None
 
 
+def _put_in_order(page: list[Row]) -> None:
+    """Sort a page naturally, unless it already is (the common case: a check is one
+    comparison per row, a sort a collator key per row)."""
+    compare = collator().compare
+    if any(compare(a[_KEY], b[_KEY]) > 0 for a, b in itertools.pairwise(page)):
+        page.sort(key=_name_key)
+
+
 def _follows(rows: list[Row], page: list[Row]) -> bool:
     """``page`` (in natural order) sorts after every row of ``rows`` (in natural order)."""
-    return not rows or not page or not _name_key(page[0]) < _name_key(rows[-1])
+    return not rows or not page or collator().compare(page[0][_KEY], rows[-1][_KEY]) >= 0
 
 
 def _merged(rows: list[Row], page: list[Row]) -> list[Row]:
-    """``rows`` and ``page``, both in natural order, merged; each row of the page is placed
-    by a binary search, so ``rows`` is not keyed whole."""
+    """``rows`` and ``page``, both in natural order, merged. Each row of the page is placed
+    by a galloping search from where the one before went (insertion points only move
+    forward), one collator comparison per step: ``rows`` is never keyed whole."""
     if not page:
         return rows
+    compare = collator().compare
     out: list[Row] = []
     start = 0
+    n = len(rows)
     for row in page:
-        at = bisect.bisect_right(rows, _name_key(row), lo=start, key=_name_key)
-        out.extend(rows[start:at])
+        key = row[_KEY]
+        # Gallop: find a bound hi with rows[hi] after key, doubling the step.
+        lo, step = start, 1
+        hi = lo
+        while hi < n and compare(rows[hi][_KEY], key) <= 0:
+            lo = hi + 1
+            hi = lo + step
+            step *= 2
+        hi = min(hi, n)
+        while lo < hi:  # then the first row after key in rows[lo:hi]
+            mid = (lo + hi) // 2
+            if compare(key, rows[mid][_KEY]) < 0:
+                hi = mid
+            else:
+                lo = mid + 1
+        out.extend(rows[start:lo])
         out.append(row)
-        start = at
+        start = lo
     out.extend(rows[start:])
     return out
