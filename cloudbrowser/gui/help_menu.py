@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QObject, Qt, QUrl, qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -62,7 +62,8 @@ def _keys(action: QAction) -> str:
 
 def shortcuts(window: QMainWindow) -> list[Shortcut]:
     """Every action of the window with a shortcut: those of each menu under its name (in
-    menu order, sub-menus included), then those in no menu."""
+    menu order, sub-menus included), then those in no menu, then the keys of one widget
+    (QShortcuts that say what they do in their whatsThis)."""
     found: list[Shortcut] = []
     seen: set[QAction] = set()
 
@@ -83,6 +84,10 @@ def shortcuts(window: QMainWindow) -> list[Shortcut]:
         if action not in seen and _keys(action) and action.text():
             seen.add(action)
             found.append(Shortcut("", _plain(action.text()), _keys(action)))
+    native = QKeySequence.SequenceFormat.NativeText
+    for shortcut in window.findChildren(QShortcut):  # keys of one widget, named by it
+        if shortcut.whatsThis() and not shortcut.key().isEmpty():
+            found.append(Shortcut("", shortcut.whatsThis(), shortcut.key().toString(native)))
     return found
 
 

@@ -366,8 +366,10 @@ class MainWindow(QMainWindow):
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
         up_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        up_key.setWhatsThis(self.tr("Up (in the list)"))  # named in the shortcuts dialog
         stop_key = QShortcut(k("Escape"), self.view, self.stop_loading)
         stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        stop_key.setWhatsThis(self.tr("Stop loading (in the list)"))
 
     def _build_toolbar(self) -> None:
         self.toolbar = build_toolbar(self)
