@@ -57,6 +57,7 @@ class TreeFollower(QObject):
         list_model.foldersListed.connect(self._on_folders)
         list_model.loadingChanged.connect(self._on_loading)
         tree_model.rowsInserted.connect(self._on_tree_rows)
+        tree_model.layoutChanged.connect(self._on_tree_rows)  # children merged in
 
     @Slot()
     def _on_list_shown(self) -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPersistentModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.gui.models.bucket_tree import BucketTreeModel
 from cloudbrowser.gui.models.object_list import Column, ObjectListModel, Row, _merged
 from cloudbrowser.gui.models.transfer_list import Column as TransferColumn
 from cloudbrowser.gui.natural_sort import compare, natural_sorted
@@ -93,3 +95,40 @@ def test_a_page_merged_into_the_rows_is_what_sorting_all_gives(
     merged = [r[0] for r in _merged(as_rows(rows), as_rows(page))]
     assert all(compare(a, b) <= 0 for a, b in itertools.pairwise(merged))
     assert sorted(merged) == sorted(rows + page)
+
+
+def test_the_tree_keeps_folders_in_natural_order_as_pages_come(
+    qtbot: QtBot, qtmodeltester: object, service: StorageService, server: S3Server
+) -> None:
+    """Pages fed as the file list feeds them (the model tester lists what it expands)."""
+    bucket = server.bucket("tree")
+    c = service.add_connection(server.settings(), server.credentials).id
+    model = BucketTreeModel(service)
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    root = model.add_connection(c)
+    folder = Location(c, bucket, "p/")
+    assert model.follow(Location(c))
+    model.add_listed(Location(c), [Entry(key=f"{bucket}/", is_prefix=True)])
+    model.end_following(Location(c), complete=True)
+    assert model.follow(Location(c, bucket))
+    model.add_listed(Location(c, bucket), [Entry(key="p/", is_prefix=True)])
+    assert model.follow(folder)
+
+    def page(*names: str) -> list[Entry]:
+        return [Entry(key=f"p/{n}/", is_prefix=True) for n in names]
+
+    def children() -> list[str]:
+        index = model.index_for(folder)
+        return [model.index(r, 0, index).data() for r in range(model.rowCount(index))]
+
+    model.add_listed(folder, page("dir-1", "dir-10", "dir-11"))
+    ten = QPersistentModelIndex(model.index_for(Location(c, bucket, "p/dir-10/")))
+    model.add_listed(folder, page("dir-2", "dir-3", "dir-9"))
+    model.add_listed(folder, page("dir-12", "Dir-13"))
+    model.end_following(folder, complete=True)
+    assert children() == [f"dir-{i}" for i in (1, 2, 3, 9, 10, 11, 12)] + ["Dir-13"]
+    # An index kept on a row (as the view keeps expanded and selected rows) follows it.
+    assert ten.isValid() and ten.data() == "dir-10"
+    assert ten.row() == 4
+    assert root.isValid()
+    qtmodeltester.check(model)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ listed once, not once for the list and once for the tree.
 
 from __future__ import annotations
 
+import itertools
 from enum import Enum, auto
 from typing import Any
 
@@ -25,6 +26,7 @@ from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.messages import error_title
+from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
@@ -286,16 +288,43 @@ class BucketTreeModel(QAbstractItemModel):
             del self._jobs[request[0]]
 
     def _append(self, node: Node, locations: list[Location]) -> None:
-        fresh = [loc for loc in locations if loc not in self._nodes]
+        """Add children, keeping them in natural order (as the file list): appended when
+        they come after every child (the common case), else merged in with one layout
+        change."""
+        fresh = [Node(loc, node, -1) for loc in locations if loc not in self._nodes]
         if not fresh:
             return
-        start = len(node.children)
-        self.beginInsertRows(self.createIndex(node.row, 0, node), start, start + len(fresh) - 1)
-        for offset, loc in enumerate(fresh):
-            child = Node(loc, node, start + offset)
-            node.children.append(child)
-            self._nodes[loc] = child
-        self.endInsertRows()
+        compare = collator().compare
+        if any(compare(a.label, b.label) > 0 for a, b in itertools.pairwise(fresh)):
+            fresh.sort(key=lambda n: name_key(n.label))
+        children = node.children
+        parent = self.createIndex(node.row, 0, node)
+        for child in fresh:
+            self._nodes[child.location] = child
+        if not children or compare(fresh[0].label, children[-1].label) >= 0:
+            start = len(children)
+            self.beginInsertRows(parent, start, start + len(fresh) - 1)
+            for offset, child in enumerate(fresh):
+                child.row = start + offset
+                children.append(child)
+            self.endInsertRows()
+            return
+        self.layoutAboutToBeChanged.emit()
+        merged = sorted(children + fresh, key=lambda n: name_key(n.label))
+        for row, child in enumerate(merged):
+            child.row = row
+        node.children = merged
+        # Expanded and selected children keep their state: their indexes follow them.
+        before = {id(c) for c in children}
+        old: list[QModelIndex] = []
+        new: list[QModelIndex] = []
+        for index in self.persistentIndexList():
+            kept = self._node(index)
+            if kept is not None and id(kept) in before:
+                old.append(index)
+                new.append(self.createIndex(kept.row, 0, kept))
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
 
     def _forget(self, node: Node) -> None:
         stack = [node]
