@@ -170,6 +170,8 @@ def _painted(draw: Callable[[QPainter, int], None]) -> QIcon:
         draw(painter, size)
         painter.end()
         icon.addPixmap(pix)
+        # A selected row shows the picture as it is, not tinted with the highlight.
+        icon.addPixmap(pix, QIcon.Mode.Selected)
     return icon
 
 
