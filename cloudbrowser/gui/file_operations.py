@@ -61,6 +61,7 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
@@ -195,15 +196,21 @@ class FileOperations(QObject):
                 edit.addSeparator()
             else:
                 edit.addAction(action)
-        # On the toolbar after Refresh, before the path bar: the commonest two.
-        toolbar = menus.toolbar
-        if toolbar is not None:
-            actions = toolbar.actions()
-            if menus.refresh in actions[:-1]:
-                before = actions[actions.index(menus.refresh) + 1]
-                toolbar.insertSeparator(before)
-                toolbar.insertAction(before, self.new_folder_action)
-                toolbar.insertAction(before, self.delete_action)
+        # On the toolbar after Upload and Download: the commonest two.
+        menus.add_file_buttons(
+            [
+                (
+                    self.new_folder_action,
+                    QCoreApplication.translate("FileOperations", "New folder"),
+                    icons.new_folder_icon(),
+                ),
+                (
+                    self.delete_action,
+                    QCoreApplication.translate("FileOperations", "Delete"),
+                    icons.delete_icon(),
+                ),
+            ],
+        )
         file_menu = menus.file
         anchor = menus.upload_files
         file_menu.insertAction(anchor, self.new_bucket_action)

@@ -1,9 +1,12 @@
-"""Icons for folders, buckets, connections and file types.
+"""The app's icons: folders, buckets, connections, file types and the toolbar's actions.
 
-The desktop's icon theme is used where there is one (Linux desktops); elsewhere (Windows,
-macOS, bare X servers) a small painted icon per file category keeps types recognisable. One
-QMimeDatabase lookup per file extension, cached: a listing of a million files costs a dict
-lookup per painted row.
+One set, painted with QPainter, everywhere: the same pictures on Linux, Windows and macOS,
+in light and dark themes. The desktop's icon theme is not used (under a dark GTK theme it
+turned buckets into network drives and Delete into a green recycling sign), nor are Qt's
+standard pixmaps, which come from that theme where there is one. Colours are mid-tones
+that read on a light and on a dark background alike. Each icon is painted once, when first
+asked for; a file type is one QMimeDatabase lookup per extension, cached: a listing of a
+million files costs a dict lookup per painted row.
 """
 
 from __future__ import annotations
@@ -11,9 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from PySide6.QtCore import QMimeDatabase, QRectF, Qt
+from PySide6.QtCore import QMimeDatabase, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
-from PySide6.QtWidgets import QApplication, QStyle
+
+#: Mid-tone colours, readable on light and dark window backgrounds.
+BLUE = "#2f80d1"
+GREEN = "#2e9b57"
+RED = "#d64541"
+AMBER = "#e5a50a"
+FOLDER = "#f0b43c"
+FOLDER_EDGE = "#b7801a"
+SLATE = "#6b7c8f"
 
 #: Mime-type prefix or name → (category label colour, fallback theme icon name).
 _CATEGORIES: list[tuple[str, str]] = [
@@ -36,40 +47,100 @@ def _mime_db() -> QMimeDatabase:
     return QMimeDatabase()
 
 
-def _theme_icon(*names: str) -> QIcon | None:
-    for name in names:
-        if name and QIcon.hasThemeIcon(name):
-            return QIcon.fromTheme(name)
-    return None
-
-
 @cache
 def folder_icon() -> QIcon:
-    return _theme_icon("folder") or QApplication.style().standardIcon(
-        QStyle.StandardPixmap.SP_DirIcon
-    )
+    return _glyph(_draw_folder)
 
 
 @cache
 def bucket_icon() -> QIcon:
-    return _theme_icon("folder-cloud", "folder-remote") or _painted_bucket()
+    return _painted_bucket()
 
 
 @cache
 def connection_icon() -> QIcon:
-    return _theme_icon("network-server", "network-workgroup") or QApplication.style().standardIcon(
-        QStyle.StandardPixmap.SP_DriveNetIcon
-    )
+    return _glyph(_draw_server)
 
 
 @cache
 def error_icon() -> QIcon:
-    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+    return _glyph(_draw_warning)
 
 
 @cache
 def busy_icon() -> QIcon:
-    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
+    return refresh_icon()
+
+
+# ── the toolbar's actions ──────────────────────────────────────────────────────────────
+
+
+@cache
+def back_icon() -> QIcon:
+    return _glyph(_stroked(BLUE, [(19, 12), (5, 12)], [(11, 6), (5, 12), (11, 18)]))
+
+
+@cache
+def forward_icon() -> QIcon:
+    return _glyph(_stroked(BLUE, [(5, 12), (19, 12)], [(13, 6), (19, 12), (13, 18)]))
+
+
+@cache
+def up_icon() -> QIcon:
+    return _glyph(_stroked(BLUE, [(12, 19), (12, 5)], [(6, 11), (12, 5), (18, 11)]))
+
+
+@cache
+def refresh_icon() -> QIcon:
+    return _glyph(_draw_refresh)
+
+
+@cache
+def upload_icon() -> QIcon:
+    return _glyph(
+        _stroked(
+            GREEN,
+            [(12, 15), (12, 3)],
+            [(7, 8), (12, 3), (17, 8)],
+            [(4, 15), (4, 20), (20, 20), (20, 15)],
+        )
+    )
+
+
+@cache
+def download_icon() -> QIcon:
+    return _glyph(
+        _stroked(
+            BLUE,
+            [(12, 3), (12, 15)],
+            [(7, 10), (12, 15), (17, 10)],
+            [(4, 15), (4, 20), (20, 20), (20, 15)],
+        )
+    )
+
+
+@cache
+def new_folder_icon() -> QIcon:
+    def draw(p: QPainter) -> None:
+        _draw_folder(p)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(GREEN))
+        p.drawEllipse(QRectF(12.5, 11.5, 11, 11))
+        p.setPen(_pen("white", 2.0))
+        p.drawLine(QPointF(18, 14), QPointF(18, 20))
+        p.drawLine(QPointF(15, 17), QPointF(21, 17))
+
+    return _glyph(draw)
+
+
+@cache
+def delete_icon() -> QIcon:
+    return _glyph(_draw_trash)
+
+
+@cache
+def connections_icon() -> QIcon:
+    return connection_icon()
 
 
 def file_icon(name: str) -> QIcon:
@@ -82,9 +153,6 @@ def _file_icon_for_extension(ext: str) -> QIcon:
     mime = _mime_db().mimeTypeForFile(
         f"x.{ext}" if ext else "x", QMimeDatabase.MatchMode.MatchExtension
     )
-    themed = _theme_icon(mime.iconName(), mime.genericIconName())
-    if themed is not None:
-        return themed
     colour = next(
         (c for prefix, c in _CATEGORIES if mime.name().startswith(prefix)), _DEFAULT_COLOUR
     )
@@ -102,6 +170,8 @@ def _painted(draw: Callable[[QPainter, int], None]) -> QIcon:
         draw(painter, size)
         painter.end()
         icon.addPixmap(pix)
+        # A selected row shows the picture as it is, not tinted with the highlight.
+        icon.addPixmap(pix, QIcon.Mode.Selected)
     return icon
 
 
@@ -157,3 +227,103 @@ def _painted_bucket() -> QIcon:
         p.drawEllipse(QRectF(size * 0.12, top - size * 0.08, size * 0.76, size * 0.16))
 
     return _painted(draw)
+
+
+# ── glyphs, drawn on a 24-by-24 grid and scaled to each size ─────────────────────────────
+
+Points = list[tuple[float, float]]
+
+
+def _glyph(draw: Callable[[QPainter], None]) -> QIcon:
+    def scaled(p: QPainter, size: int) -> None:
+        p.scale(size / 24, size / 24)
+        draw(p)
+
+    return _painted(scaled)
+
+
+def _pen(colour: str, width: float) -> QPen:
+    pen = QPen(QColor(colour), width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def _stroked(colour: str, *lines: Points) -> Callable[[QPainter], None]:
+    """Draws each polyline in ``colour`` with a bold round pen (arrows, trays)."""
+
+    def draw(p: QPainter) -> None:
+        p.setPen(_pen(colour, 2.6))
+        for line in lines:
+            path = QPainterPath(QPointF(*line[0]))
+            for point in line[1:]:
+                path.lineTo(QPointF(*point))
+            p.drawPath(path)
+
+    return draw
+
+
+def _draw_folder(p: QPainter) -> None:
+    path = QPainterPath(QPointF(2, 6))
+    for x, y in ((2, 4.5), (3, 3.5), (9, 3.5), (11, 6), (21, 6), (22, 7), (22, 19), (21, 20)):
+        path.lineTo(x, y)
+    path.lineTo(3, 20)
+    path.lineTo(2, 19)
+    path.closeSubpath()
+    p.setPen(QPen(QColor(FOLDER_EDGE), 1.2))
+    p.setBrush(QColor(FOLDER))
+    p.drawPath(path)
+    p.setPen(QPen(QColor(FOLDER_EDGE), 1.0))
+    p.drawLine(QPointF(2.5, 8.5), QPointF(21.5, 8.5))
+
+
+def _draw_server(p: QPainter) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    for top in (3.0, 13.0):
+        p.setBrush(QColor(SLATE))
+        p.drawRoundedRect(QRectF(3, top, 18, 8), 2, 2)
+        p.setBrush(QColor("#7ee2a8"))
+        p.drawEllipse(QRectF(16, top + 2.8, 2.5, 2.5))
+        p.setBrush(QColor("#dfe6ee"))
+        p.drawRect(QRectF(6, top + 3.3, 7, 1.5))
+
+
+def _draw_warning(p: QPainter) -> None:
+    path = QPainterPath(QPointF(12, 2.5))
+    path.lineTo(22.5, 21)
+    path.lineTo(1.5, 21)
+    path.closeSubpath()
+    p.setPen(_pen("#b07d05", 1.2))
+    p.setBrush(QColor(AMBER))
+    p.drawPath(path)
+    p.setPen(_pen("#1b1b1b", 2.4))
+    p.drawLine(QPointF(12, 9), QPointF(12, 14))
+    p.drawPoint(QPointF(12, 17.8))
+
+
+def _draw_refresh(p: QPainter) -> None:
+    p.setPen(_pen(BLUE, 2.6))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawArc(QRectF(4.5, 4.5, 15, 15), 80 * 16, 290 * 16)
+    head = QPainterPath(QPointF(11.5, 0.8))
+    head.lineTo(16.5, 4.6)
+    head.lineTo(11.2, 8.4)
+    head.closeSubpath()
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(BLUE))
+    p.drawPath(head)
+
+
+def _draw_trash(p: QPainter) -> None:
+    p.setPen(_pen(RED, 2.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawLine(QPointF(4, 6.5), QPointF(20, 6.5))
+    p.drawPolyline([QPointF(9.5, 6.5), QPointF(9.5, 3.5), QPointF(14.5, 3.5), QPointF(14.5, 6.5)])
+    body = QPainterPath(QPointF(6, 6.5))
+    body.lineTo(7.2, 20.5)
+    body.lineTo(16.8, 20.5)
+    body.lineTo(18, 6.5)
+    p.drawPath(body)
+    p.setPen(_pen(RED, 1.6))
+    for x in (10, 14):
+        p.drawLine(QPointF(x, 10), QPointF(x, 17))

@@ -63,6 +63,7 @@ from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.drag_out import RemoteFilesMime, new_staging_folder
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
+from cloudbrowser.gui.natural_sort import name_key
 from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
@@ -324,7 +325,8 @@ class TransferController(QObject):
 
         def added(transfers: list[Transfer]) -> None:
             self._batches.add(batch)
-            self.model.add(transfers)
+            # Shown in natural order (file-2 before file-10); the queue keeps its own.
+            self.model.add(sorted(transfers, key=lambda t: name_key(t.key)))
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued {n} file(s), {size}.").format(n=len(requests), size=size)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QStyle, QToolBar, QWidget
 
 from cloudbrowser.core.entries import Entry
@@ -72,6 +72,13 @@ class WindowMenus:
     refresh: QAction
     upload_files: QAction
     close_connection: QAction
+    #: Where file buttons go: the tool bar and the marker they go before (None: nowhere).
+    file_buttons: tuple[QToolBar, QAction] | None = None
+
+    def add_file_buttons(self, buttons: list[tuple[QAction, str, QIcon]]) -> None:
+        """Put (action, short label, icon) with the window's file buttons, if it has any."""
+        if self.file_buttons is not None:
+            add_file_buttons(*self.file_buttons, buttons)
 
     def new_action(
         self,
@@ -131,3 +138,14 @@ class ListingBar:
     label: QLabel
     stop_button: QPushButton
     retry_button: QPushButton
+
+
+def add_file_buttons(
+    toolbar: QToolBar, end: QAction, buttons: list[tuple[QAction, str, QIcon]]
+) -> None:
+    """Put (action, short label, icon) on ``toolbar`` before ``end`` (the marker
+    :func:`build_toolbar` leaves), after the ones added before."""
+    for action, label, icon in buttons:
+        action.setIcon(icon)
+        action.setIconText(label)
+        toolbar.insertAction(end, action)

@@ -5,25 +5,32 @@ calls ``fetchMore`` when the user expands it. Results carry the key of the node 
 and its generation, and are applied only if that node still exists at that generation (a
 refresh or removal meanwhile makes them stale). No QModelIndex is ever kept across a thread
 hop.
+
+The prefix the file list shows is not listed a second time for the tree: while the list
+lists it, its node *follows* that listing (:meth:`BucketTreeModel.follow`,
+``gui/tree_follow.py`` feeds it the folders of each page), so a folder of 100,000 keys is
+listed once, not once for the list and once for the tree.
 """
 
 from __future__ import annotations
 
+import itertools
 from enum import Enum, auto
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Slot
 
-from cloudbrowser.core.entries import Bucket, ListPage
+from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import leaf_name, remote_uri
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.messages import error_title
+from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.workers import Handlers
+from cloudbrowser.gui.workers import Handlers, Job
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -36,6 +43,8 @@ class State(Enum):
     LOADING = auto()
     LOADED = auto()
     FAILED = auto()
+    #: The children come from the file list's listing of the same prefix.
+    FOLLOWING = auto()
 
 
 class Node:
@@ -70,6 +79,10 @@ class BucketTreeModel(QAbstractItemModel):
         self._nodes: dict[Location, Node] = {}
         #: job signals object → (location, generation) it was started for.
         self._requests: dict[QObject, tuple[Location, int]] = {}
+        #: The tree's own listing running for a node, to cancel when the list takes over.
+        self._jobs: dict[Location, Job] = {}
+        #: A node following the list's listing → (its state before, the children listed).
+        self._following: dict[Location, tuple[State, set[Location]]] = {}
         service.connectionRemoved.connect(self.remove_connection)
 
     # ── public API ──────────────────────────────────────────────────────────────────────
@@ -106,9 +119,10 @@ class BucketTreeModel(QAbstractItemModel):
         return node.state if node is not None else None
 
     def refresh(self, index: AnyIndex) -> None:
-        """Forget a node's children and fetch them again."""
+        """Forget a node's children and fetch them again (unless the file list is listing
+        them right now: see :meth:`follow`)."""
         node = self._node(index)
-        if node is None:
+        if node is None or node.state == State.FOLLOWING:
             return
         if node.children:
             self.beginRemoveRows(self.createIndex(node.row, 0, node), 0, len(node.children) - 1)
@@ -116,10 +130,85 @@ class BucketTreeModel(QAbstractItemModel):
                 self._forget(child)
             node.children = []
             self.endRemoveRows()
-        node.generation += 1
+        self._stop_own_listing(node)
         node.state = State.UNLOADED
         node.error = None
         self.fetchMore(self.createIndex(node.row, 0, node))
+
+    # ── children from the file list's listing ───────────────────────────────────────────
+
+    def follow(self, location: Location) -> bool:
+        """The file list is listing ``location`` now: take the node's children from that
+        listing (:meth:`add_listed`, then :meth:`end_following`) rather than listing the
+        prefix again; a listing of the tree's own for it is cancelled. Children shown
+        before stay (expanded ones stay expanded) until the listing is complete. False if
+        the node is not in the tree (yet)."""
+        node = self._nodes.get(location)
+        if node is None:
+            return False
+        if node.state != State.FOLLOWING:
+            before = State.LOADED if node.state == State.LOADED else State.UNLOADED
+            self._following[location] = (before, set())
+            self._stop_own_listing(node)
+            node.state = State.FOLLOWING
+            node.error = None
+            self._changed(node)
+        return True
+
+    def add_listed(self, location: Location, folders: list[Entry]) -> None:
+        """Folders (or, at a connection, buckets as ``name/``) the list's listing of
+        ``location`` found."""
+        node = self._nodes.get(location)
+        following = self._following.get(location)
+        if node is None or following is None or not folders:
+            return
+        if location.is_connection_root:
+            found = [Location(location.connection, f.key.rstrip("/")) for f in folders]
+        else:
+            found = [Location(location.connection, location.bucket, f.key) for f in folders]
+        following[1].update(found)
+        self._append(node, found)
+
+    def end_following(
+        self, location: Location, *, complete: bool, error: CloudBrowserError | None = None
+    ) -> None:
+        """The list's listing of ``location`` ended. Complete: the node is loaded, and
+        children it did not list (deleted meanwhile) go. Failed: the node shows ``error``.
+        Stopped or left: the node is as before (an unloaded node is listed by the tree
+        when expanded)."""
+        following = self._following.pop(location, None)
+        node = self._nodes.get(location)
+        if following is None or node is None or node.state != State.FOLLOWING:
+            return
+        before, listed = following
+        if complete:
+            self._prune(node, listed)
+            node.state = State.LOADED
+        elif error is not None:
+            node.state = State.FAILED
+            node.error = error
+        else:
+            node.state = before
+        self._changed(node)
+
+    def _prune(self, node: Node, keep: set[Location]) -> None:
+        parent = self.createIndex(node.row, 0, node)
+        for child in reversed(node.children):
+            if child.location in keep:
+                continue
+            self.beginRemoveRows(parent, child.row, child.row)
+            del node.children[child.row]
+            for row, sibling in enumerate(node.children[child.row :], start=child.row):
+                sibling.row = row
+            self._forget(child)
+            self.endRemoveRows()
+
+    def _stop_own_listing(self, node: Node) -> None:
+        """Cancel the tree's listing for ``node``; anything it still delivers is dropped."""
+        node.generation += 1
+        job = self._jobs.pop(node.location, None)
+        if job is not None:
+            job.cancel()
 
     # ── lazy loading ────────────────────────────────────────────────────────────────────
 
@@ -129,7 +218,7 @@ class BucketTreeModel(QAbstractItemModel):
 
     def fetchMore(self, parent: AnyIndex) -> None:
         node = self._node(parent)
-        if node is None or node.state in (State.LOADING, State.LOADED):
+        if node is None or node.state in (State.LOADING, State.LOADED, State.FOLLOWING):
             return
         loc = node.location
         handlers: Handlers = {"failed": self._on_failed, "finished": self._on_finished}
@@ -142,6 +231,7 @@ class BucketTreeModel(QAbstractItemModel):
             job = self._service.list_prefix(loc.connection, loc.bucket, loc.prefix, **handlers)
         # Results are queued to this (the GUI) thread, so none is handled before this line.
         self._requests[job.signals] = (loc, node.generation)
+        self._jobs[loc] = job
         node.state = State.LOADING
         node.error = None
         self._changed(node)
@@ -191,19 +281,51 @@ class BucketTreeModel(QAbstractItemModel):
 
     @Slot()
     def _on_finished(self) -> None:
-        self._requests.pop(self.sender(), None)
+        request = self._requests.pop(self.sender(), None)
+        if request is None:
+            return
+        job = self._jobs.get(request[0])
+        if job is not None and job.signals is self.sender():
+            del self._jobs[request[0]]
 
     def _append(self, node: Node, locations: list[Location]) -> None:
-        fresh = [loc for loc in locations if loc not in self._nodes]
+        """Add children, keeping them in natural order (as the file list): appended when
+        they come after every child (the common case), else merged in with one layout
+        change."""
+        fresh = [Node(loc, node, -1) for loc in locations if loc not in self._nodes]
         if not fresh:
             return
-        start = len(node.children)
-        self.beginInsertRows(self.createIndex(node.row, 0, node), start, start + len(fresh) - 1)
-        for offset, loc in enumerate(fresh):
-            child = Node(loc, node, start + offset)
-            node.children.append(child)
-            self._nodes[loc] = child
-        self.endInsertRows()
+        compare = collator().compare
+        if any(compare(a.label, b.label) > 0 for a, b in itertools.pairwise(fresh)):
+            fresh.sort(key=lambda n: name_key(n.label))
+        children = node.children
+        parent = self.createIndex(node.row, 0, node)
+        for child in fresh:
+            self._nodes[child.location] = child
+        if not children or compare(fresh[0].label, children[-1].label) >= 0:
+            start = len(children)
+            self.beginInsertRows(parent, start, start + len(fresh) - 1)
+            for offset, child in enumerate(fresh):
+                child.row = start + offset
+                children.append(child)
+            self.endInsertRows()
+            return
+        self.layoutAboutToBeChanged.emit()
+        merged = sorted(children + fresh, key=lambda n: name_key(n.label))
+        for row, child in enumerate(merged):
+            child.row = row
+        node.children = merged
+        # Expanded and selected children keep their state: their indexes follow them.
+        before = {id(c) for c in children}
+        old: list[QModelIndex] = []
+        new: list[QModelIndex] = []
+        for index in self.persistentIndexList():
+            kept = self._node(index)
+            if kept is not None and id(kept) in before:
+                old.append(index)
+                new.append(self.createIndex(kept.row, 0, kept))
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
 
     def _forget(self, node: Node) -> None:
         stack = [node]

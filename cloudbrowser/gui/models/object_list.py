@@ -20,6 +20,7 @@ keys are also in ``_deleted``; they are drawn greyed and italic, marked "Deleted
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
@@ -96,8 +98,15 @@ class FolderSize:
 #: (connection, bucket, "").
 SizeKey = tuple[str, str, str]
 
+
+def _name_key(row: Row) -> Any:
+    return name_key(row[_KEY])
+
+
+#: Names sort naturally (bin-2 before bin-10); ties of the other columns are broken by the
+#: plain key, as a natural key per row would cost a collator call per row per page.
 _SORT_KEYS: dict[Column, Callable[[Row], Any]] = {
-    Column.NAME: operator.itemgetter(_KEY),
+    Column.NAME: _name_key,
     Column.SIZE: operator.itemgetter(_SIZE, _KEY),
     Column.MODIFIED: operator.itemgetter(_MODIFIED, _KEY),
     Column.STORAGE_CLASS: operator.itemgetter(_STORAGE_CLASS, _KEY),
@@ -112,11 +121,15 @@ class ObjectListModel(QAbstractTableModel):
         countsChanged(): rows were added or cleared (see :meth:`counts`).
         listingFailed(object): the listing of the current location failed with this
             CloudBrowserError; rows already shown stay.
+        foldersListed(list): the folders (buckets at a connection, as ``name/``) of a
+            page of the current location's listing, as ``Entry``s: what the bucket tree
+            shows of the location without listing it again.
     """
 
     loadingChanged = Signal(bool)
     countsChanged = Signal()
     listingFailed = Signal(object)
+    foldersListed = Signal(list)
 
     def __init__(self, service: StorageService, parent: Any = None) -> None:
         super().__init__(parent)
@@ -174,6 +187,15 @@ class ObjectListModel(QAbstractTableModel):
         deleted rows are not counted."""
         folders, files = self._deleted_counts
         return len(self._all_folders) - folders, len(self._all_files) - files, self._total_bytes
+
+    @property
+    def complete(self) -> bool:
+        """Every row of the location is loaded: the listing ended, not stopped or failed."""
+        return self._job is None and not self.stopped and self.error is None
+
+    def listed_folders(self) -> list[Entry]:
+        """The folders (buckets) listed so far, in the list's order; deleted ones left out."""
+        return [Entry._make(r) for r in self._all_folders if r[_KEY] not in self._deleted]
 
     def is_deleted(self, key: str) -> bool:
         """The row of ``key`` is a deleted object (or a folder of only deleted ones)."""
@@ -367,14 +389,16 @@ class ObjectListModel(QAbstractTableModel):
         if not self._is_current():
             return
         self._add(page.prefixes, page.objects)
+        if page.prefixes:
+            self.foldersListed.emit(page.prefixes)
 
     @Slot(object)
     def _on_buckets(self, buckets: list[Bucket]) -> None:
         if not self._is_current():
             return
-        self._add(
-            [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets], []
-        )
+        folders = [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets]
+        self._add(folders, [])
+        self.foldersListed.emit(folders)
 
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
@@ -452,7 +476,15 @@ class ObjectListModel(QAbstractTableModel):
         folders: list[Row] = [tuple(e) for e in entries_folders]  # type: ignore[misc]
         files: list[Row] = [tuple(e) for e in entries_files]  # type: ignore[misc]
         if self._sort_column == Column.NAME and self._sort_order == Qt.SortOrder.AscendingOrder:
-            # The server's order is the displayed order: append in place.
+            _put_in_order(folders)
+            _put_in_order(files)
+            if not (_follows(self._all_folders, folders) and _follows(self._all_files, files)):
+                # The server's order is not the natural one here (bin-10 before bin-2):
+                # merge the page in, a collator call per row of the page, not per row.
+                self._relayout(lambda: self._merge(folders, files), resort=False)
+                self.countsChanged.emit()
+                return
+            # The page comes after every row shown: append in place.
             shown_folders, shown_files = self._visible(folders), self._visible(files)
             if self._filter:  # the shown lists are filtered copies: keep every row too
                 self._all_folders.extend(folders)
@@ -470,6 +502,10 @@ class ObjectListModel(QAbstractTableModel):
         else:
             self._relayout(lambda: self._extend(folders, files))
         self.countsChanged.emit()
+
+    def _merge(self, folders: list[Row], files: list[Row]) -> None:
+        self._all_folders = _merged(self._all_folders, folders)
+        self._all_files = _merged(self._all_files, files)
 
     def _extend(self, folders: list[Row], files: list[Row]) -> None:
         self._all_folders.extend(folders)
@@ -650,3 +686,49 @@ class ObjectListModel(QAbstractTableModel):
                 "the version before it ({size}); Versions… lists them all."
             ).format(when=when, size=size)
         return None
+
+
+def _put_in_order(page: list[Row]) -> None:
+    """Sort a page naturally, unless it already is (the common case: a check is one
+    comparison per row, a sort a collator key per row)."""
+    compare = collator().compare
+    if any(compare(a[_KEY], b[_KEY]) > 0 for a, b in itertools.pairwise(page)):
+        page.sort(key=_name_key)
+
+
+def _follows(rows: list[Row], page: list[Row]) -> bool:
+    """``page`` (in natural order) sorts after every row of ``rows`` (in natural order)."""
+    return not rows or not page or collator().compare(page[0][_KEY], rows[-1][_KEY]) >= 0
+
+
+def _merged(rows: list[Row], page: list[Row]) -> list[Row]:
+    """``rows`` and ``page``, both in natural order, merged. Each row of the page is placed
+    by a galloping search from where the one before went (insertion points only move
+    forward), one collator comparison per step: ``rows`` is never keyed whole."""
+    if not page:
+        return rows
+    compare = collator().compare
+    out: list[Row] = []
+    start = 0
+    n = len(rows)
+    for row in page:
+        key = row[_KEY]
+        # Gallop: find a bound hi with rows[hi] after key, doubling the step.
+        lo, step = start, 1
+        hi = lo
+        while hi < n and compare(rows[hi][_KEY], key) <= 0:
+            lo = hi + 1
+            hi = lo + step
+            step *= 2
+        hi = min(hi, n)
+        while lo < hi:  # then the first row after key in rows[lo:hi]
+            mid = (lo + hi) // 2
+            if compare(key, rows[mid][_KEY]) < 0:
+                hi = mid
+            else:
+                lo = mid + 1
+        out.extend(rows[start:lo])
+        out.append(row)
+        start = lo
+    out.extend(rows[start:])
+    return out

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QByteArray,
-    QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -47,6 +46,7 @@ from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity, Transfer
+from cloudbrowser.gui import icons
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
@@ -63,7 +63,9 @@ from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.toolbar import build_toolbar
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.tree_follow import TreeFollower
 from cloudbrowser.gui.versions_actions import VersionActions
 from cloudbrowser.gui.widgets.path_bar import PathBar
 from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
@@ -73,7 +75,13 @@ from cloudbrowser.gui.widgets.views import (
     local_paths,
     set_up_row_table,
 )
-from cloudbrowser.gui.window_parts import Browsing, ListingBar, WindowMenus, make_action
+from cloudbrowser.gui.window_parts import (
+    Browsing,
+    ListingBar,
+    WindowMenus,
+    add_file_buttons,
+    make_action,
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -164,6 +172,13 @@ class ErrorPanel(QWidget):
 class MainWindow(QMainWindow):
     """The browser window. It owns the models; every storage call goes through ``service``."""
 
+    # Made by gui/toolbar.py.
+    toolbar: QToolBar
+    location_bar: QToolBar
+    path_bar: PathBar
+    filter_edit: QLineEdit
+    file_buttons_end: QAction
+
     def __init__(self, service: StorageService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
@@ -223,6 +238,7 @@ class MainWindow(QMainWindow):
             refresh=self.refresh_action,
             upload_files=self.upload_files_action,
             close_connection=self.close_connection_action,
+            file_buttons=(self.toolbar, self.file_buttons_end),
         )
         parts = (self.service, self.messages, self.transfers, self.browsing, menus, self)
         self.file_ops = FileOperations(*parts)
@@ -248,6 +264,9 @@ class MainWindow(QMainWindow):
             self.loading_bar, self.loading_label, self.stop_button, self.retry_button
         )
         self.search = SearchActions(self.messages, self.browsing, menus, listing_bar, self)
+        from cloudbrowser.gui.help_menu import HelpMenu  # last: Help ends the menu bar
+
+        self.help = HelpMenu(self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -258,8 +277,6 @@ class MainWindow(QMainWindow):
         self.tree.setUniformRowHeights(True)
         self.tree.setExpandsOnDoubleClick(True)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
-        # When the tree loads the node of where the list already is, highlight it.
-        self.tree_model.rowsInserted.connect(self._on_tree_rows)
         self.tree.setAccessibleName(self.tr("Buckets"))
         self.tree.filesDropped.connect(self._on_tree_drop)
 
@@ -268,6 +285,8 @@ class MainWindow(QMainWindow):
         # view with fixed row heights touches only the rows it paints.
         self.view = ObjectView()
         self.view.setModel(self.list_model)
+        # The tree expands to and selects where the list is, its folders fed by the list.
+        self.tree_follower = TreeFollower(self.tree, self.tree_model, self.list_model, self)
         set_up_row_table(self.view, self.fontMetrics().height() + 6)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
@@ -372,27 +391,13 @@ class MainWindow(QMainWindow):
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
         up_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        up_key.setWhatsThis(self.tr("Up (in the list)"))  # named in the shortcuts dialog
         stop_key = QShortcut(k("Escape"), self.view, self.stop_loading)
         stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        stop_key.setWhatsThis(self.tr("Stop loading (in the list)"))
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar(self.tr("Navigation"))
-        toolbar.setObjectName("navigation")
-        toolbar.setMovable(False)
-        toolbar.addAction(self.connections_action)
-        for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
-            toolbar.addAction(action)
-        self.path_bar = PathBar()
-        self.path_bar.navigateRequested.connect(self.navigate)
-        self.path_bar.textEntered.connect(self.navigate_to_text)
-        toolbar.addWidget(self.path_bar)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(self.tr("Filter this folder (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMaximumWidth(240)
-        self.filter_edit.textChanged.connect(self._on_filter)
-        toolbar.addWidget(self.filter_edit)
-        self.addToolBar(toolbar)
+        self.toolbar = build_toolbar(self)
 
     # ── navigation ──────────────────────────────────────────────────────────────────────
 
@@ -528,7 +533,6 @@ class MainWindow(QMainWindow):
         self.path_bar.set_location(location)
         self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
-        self._select_in_tree(location)
         self._update_nav_actions()
 
     @Slot(str)
@@ -601,25 +605,6 @@ class MainWindow(QMainWindow):
         if isinstance(location, Location) and location != self.history.current:
             self.navigate(location)
 
-    def _on_tree_rows(self) -> None:
-        if self.history.current is not None:
-            self._select_in_tree(self.history.current)
-
-    def _select_in_tree(self, location: Location) -> None:
-        index = self.tree_model.index_for(location)
-        if not index.isValid() and self.tree.currentIndex().data(LocationRole) is None:
-            # The place is not in the tree yet (a bucket still loading): mark its connection
-            # current, else the tree, on getting focus, makes its first row current and
-            # navigates there instead.
-            index = self.tree_model.index_for(Location(location.connection))
-        if index.isValid() and self.tree.currentIndex() != index:
-            selection = self.tree.selectionModel()
-            blocked = selection.blockSignals(True)
-            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            selection.blockSignals(blocked)
-            self.tree.viewport().update()
-            self.tree.scrollTo(index)
-
     @Slot(str)
     def _on_connection_removed(self, conn_id: str) -> None:
         self.history.forget_connection(conn_id)
@@ -690,6 +675,14 @@ class MainWindow(QMainWindow):
         )
         self.transfers_action = self.transfer_dock.toggleViewAction()
         self.transfers_action.setShortcut(k("Ctrl+T"))
+        add_file_buttons(
+            self.toolbar,
+            self.file_buttons_end,
+            [
+                (self.upload_files_action, self.tr("Upload"), icons.upload_icon()),
+                (self.download_action, self.tr("Download"), icons.download_icon()),
+            ],
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

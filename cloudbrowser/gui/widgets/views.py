@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTreeView,
     QWidget,
@@ -28,10 +37,22 @@ from cloudbrowser.gui.models.object_list import EntryRole
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 
 
+class RowDelegate(QStyledItemDelegate):
+    """Draws cells without the focus box of the current cell: a row is what is current
+    and selected, as in a file manager, not a cell of a spreadsheet."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.state &= ~QStyle.StateFlag.State_HasFocus
+
+
 def set_up_row_table(view: QTableView, row_height: int) -> None:
     """A table that reads like a file manager's list: whole rows selected (several with
-    Shift/Ctrl), no grid, no editing, fixed row heights (so only painted rows are asked
-    for their data), no row numbers."""
+    Shift/Ctrl), no focus box on a cell, no grid, no editing, fixed row heights (so only
+    painted rows are asked for their data), no row numbers."""
+    view.setItemDelegate(RowDelegate(view))
     view.setShowGrid(False)
     view.setWordWrap(False)
     view.setAlternatingRowColors(True)
@@ -104,6 +125,23 @@ class ObjectView(QTableView):
         self.drag_source: Callable[[], RemoteFilesMime | None] = lambda: None
         #: Called when a drag ends: its data, and whether it was dropped somewhere.
         self.drag_ended: Callable[[RemoteFilesMime, bool], object] = lambda _m, _d: None
+
+    def moveCursor(
+        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Keys move between rows, never across columns: Home and End go to the first and
+        last row, Left and Right stay (a file list, not a spreadsheet)."""
+        move = QAbstractItemView.CursorAction
+        model, current = self.model(), self.currentIndex()
+        rows = model.rowCount() if model is not None else 0
+        if action == move.MoveHome:
+            return model.index(0, 0) if rows else QModelIndex()
+        if action == move.MoveEnd:
+            return model.index(rows - 1, 0) if rows else QModelIndex()
+        if action in (move.MoveLeft, move.MoveRight, move.MoveNext, move.MovePrevious):
+            return current.siblingAtColumn(0) if current.isValid() else current
+        index = super().moveCursor(action, modifiers)
+        return index.siblingAtColumn(0) if index.isValid() else index
 
     def startDrag(self, _supported: Qt.DropAction) -> None:
         mime = self.drag_source()

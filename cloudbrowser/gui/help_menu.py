@@ -1,0 +1,193 @@
+"""The Help menu: keyboard shortcuts, where the log is, and About.
+
+The shortcuts are read from the window's actions when the dialog opens, menu by menu, so
+the list is never out of date: a feature module that adds an action with a shortcut to a
+menu (or to the window) appears in it without being named here.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QObject, Qt, QUrl, qVersion
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+)
+
+from cloudbrowser import __version__
+from cloudbrowser.core.logs import log_path
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.widgets.main_window import MainWindow
+
+#: What the app is built on, and under which licence (shown in About).
+LICENCES: list[tuple[str, str]] = [
+    ("Qt 6 / PySide6", "LGPL-3.0"),
+    ("boto3, botocore, s3transfer", "Apache-2.0"),
+    ("keyring", "MIT"),
+    ("platformdirs", "MIT"),
+    ("moto (--demo)", "Apache-2.0"),
+    ("Python", "PSF-2.0"),
+]
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    group: str  # the menu it is in ("" when it is in none)
+    action: str
+    keys: str
+
+
+def _plain(text: str) -> str:
+    """A menu text as read: without its mnemonic ampersand or trailing ellipsis."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+
+
+def _keys(action: QAction) -> str:
+    native = QKeySequence.SequenceFormat.NativeText
+    return ", ".join(k.toString(native) for k in action.shortcuts() if not k.isEmpty())
+
+
+def shortcuts(window: QMainWindow) -> list[Shortcut]:
+    """Every action of the window with a shortcut: those of each menu under its name (in
+    menu order, sub-menus included), then those in no menu, then the keys of one widget
+    (QShortcuts that say what they do in their whatsThis)."""
+    found: list[Shortcut] = []
+    seen: set[QAction] = set()
+
+    def walk(menu: QMenu, group: str) -> None:
+        for action in menu.actions():
+            sub = action.menu()
+            if isinstance(sub, QMenu):
+                walk(sub, group)
+            elif not action.isSeparator() and action not in seen and _keys(action):
+                seen.add(action)
+                found.append(Shortcut(group, _plain(action.text()), _keys(action)))
+
+    for top in window.menuBar().actions():
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            walk(menu, _plain(top.text()))
+    for action in window.findChildren(QAction):
+        if action not in seen and _keys(action) and action.text():
+            seen.add(action)
+            found.append(Shortcut("", _plain(action.text()), _keys(action)))
+    native = QKeySequence.SequenceFormat.NativeText
+    for shortcut in window.findChildren(QShortcut):  # keys of one widget, named by it
+        if shortcut.whatsThis() and not shortcut.key().isEmpty():
+            found.append(Shortcut("", shortcut.whatsThis(), shortcut.key().toString(native)))
+    return found
+
+
+class ShortcutsDialog(QDialog):
+    """The keyboard shortcuts of the window, grouped by menu."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        self.resize(480, 560)
+        self.table = QTreeWidget()
+        self.table.setColumnCount(2)
+        self.table.setHeaderLabels([self.tr("Action"), self.tr("Shortcut")])
+        self.table.setRootIsDecorated(False)
+        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.header().setStretchLastSection(False)
+        self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        group_item: QTreeWidgetItem | None = None
+        group = None
+        for shortcut in shortcuts(window):
+            if shortcut.group != group or group_item is None:
+                group = shortcut.group
+                group_item = QTreeWidgetItem([group or self.tr("Elsewhere")])
+                font = group_item.font(0)
+                font.setBold(True)
+                group_item.setFont(0, font)
+                group_item.setFirstColumnSpanned(True)
+                self.table.addTopLevelItem(group_item)
+            group_item.addChild(QTreeWidgetItem([shortcut.action, shortcut.keys]))
+        self.table.expandAll()
+        self.table.setItemsExpandable(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+
+
+class HelpMenu(QObject):
+    """Adds Help (last in the menu bar) to ``window``; its dialogs are made when opened."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.menu = window.menuBar().addMenu(self.tr("&Help"))
+        self.shortcuts_action = self._add(
+            self.tr("Keyboard shortcuts"), QKeySequence("Ctrl+F1"), self.show_shortcuts
+        )
+        self.log_action = self._add(self.tr("Show log folder"), None, self.show_log_folder)
+        self.menu.addSeparator()
+        self.about_action = self._add(self.tr("About cloudbrowser"), None, self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.dialog: ShortcutsDialog | None = None
+
+    def _add(self, text: str, key: QKeySequence | None, slot: object) -> QAction:
+        action = QAction(text, self.window)
+        if key is not None:
+            action.setShortcut(key)
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        self.menu.addAction(action)
+        return action
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        # Made anew each time: actions added since are in it.
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+        self.dialog = ShortcutsDialog(self.window)
+        self.dialog.open()
+        return self.dialog
+
+    def show_log_folder(self) -> None:
+        """Open the folder of the log in the file manager, and say where it is."""
+        path = log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.window.messages.info(self.tr("The log is {path}").format(path=str(path)))
+        # The window's way to open a place (a test replaces it).
+        self.window.transfers.opener(QUrl.fromLocalFile(str(path.parent)))
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self.window)
+        box.setWindowTitle(self.tr("About cloudbrowser"))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(self.about_text())
+        box.setIconPixmap(self.window.windowIcon().pixmap(64, 64))
+        box.open()
+        return box
+
+    def about_text(self) -> str:
+        """Rich text: the version, what it runs on, and the licences."""
+        rows = "".join(
+            f"<tr><td>{name}</td><td>&nbsp;{licence}</td></tr>" for name, licence in LICENCES
+        )
+        runs_on = self.tr("Python {python}, Qt {qt}, PySide6 {pyside}").format(
+            python=platform.python_version(), qt=qVersion(), pyside=pyside_version
+        )
+        return (
+            f"<h3>cloudbrowser {__version__}</h3>"
+            f"<p>{self.tr('A file manager for S3 and S3-compatible object storage.')}</p>"
+            f"<p>{runs_on}</p>"
+            f"<p>{self.tr('cloudbrowser is free software under the MIT licence. It uses:')}</p>"
+            f"<table>{rows}</table>"
+        )
