@@ -74,8 +74,13 @@ def test_a_folder_uploads_rows_show_in_natural_order(
         go(qtbot, window, bucket)
         window.upload_paths([folder], window.history.current)
         model = window.transfers.model
-        qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=25_000)
-        shown = [model.index(r, TransferColumn.NAME).data() for r in range(5)]
+        # One batch row, its five files under it.
+        qtbot.waitUntil(
+            lambda: model.rowCount() == 1 and model.rowCount(model.index(0, 0)) == 5,
+            timeout=25_000,
+        )
+        batch = model.index(0, 0)
+        shown = [model.index(r, TransferColumn.NAME, batch).data() for r in range(5)]
         assert [s.rsplit("/", 1)[-1] for s in shown] == [f"bin-{i}" for i in (1, 2, 3, 10, 11)]
         qtbot.waitUntil(lambda: not window.transfers.queue.activity().busy, timeout=25_000)
     finally:
