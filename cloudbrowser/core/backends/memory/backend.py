@@ -284,17 +284,27 @@ class MemoryStorage:
     def delete_objects(
         self, bucket: str, keys: Sequence[str]
     ) -> list[tuple[str, CloudBrowserError]]:
-        """Delete up to ``limits.max_delete_batch`` keys; none is ever refused here.
+        """Delete up to ``limits.max_delete_batch`` keys; returns those refused (only
+        what ``MemoryStore.refuse_delete`` refuses), each with its error.
 
         Raises: ValueError (too many keys), BucketNotFound.
         """
         if len(keys) > LIMITS.max_delete_batch:
             raise ValueError(f"at most {LIMITS.max_delete_batch} keys per batch delete")
+        refused: list[tuple[str, CloudBrowserError]] = []
         with self.store.lock:
             b = self._bucket(bucket)
             for key in keys:
-                self._delete(b, key)
-        return []
+                error = self._refusal(bucket, key)
+                if error is not None:
+                    refused.append((key, error))
+                else:
+                    self._delete(b, key)
+        return refused
+
+    def _refusal(self, bucket: str, key: str) -> CloudBrowserError | None:
+        refuse = self.store.refuse_delete
+        return refuse(bucket, key) if refuse is not None else None
 
     # ── chunked uploads ─────────────────────────────────────────────────────────────────
 
@@ -578,17 +588,23 @@ class MemoryStorage:
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
     ) -> list[tuple[str, CloudBrowserError]]:
-        """Delete up to ``limits.max_delete_batch`` ``(key, version id)`` for good.
+        """Delete up to ``limits.max_delete_batch`` ``(key, version id)`` for good; returns
+        the keys refused, as :meth:`delete_objects`.
 
         Raises: ValueError (too many), BucketNotFound.
         """
         if len(versions) > LIMITS.max_delete_batch:
             raise ValueError(f"at most {LIMITS.max_delete_batch} versions per batch delete")
+        refused: list[tuple[str, CloudBrowserError]] = []
         with self.store.lock:
             b = self._bucket(bucket)
             for key, version_id in versions:
-                b.remove(key, version_id)
-        return []
+                error = self._refusal(bucket, key)
+                if error is not None:
+                    refused.append((key, error))
+                else:
+                    b.remove(key, version_id)
+        return refused
 
     def undelete(self, bucket: str, key: str) -> int:
         """Remove the delete markers on top of the key's history; how many (0: it was not

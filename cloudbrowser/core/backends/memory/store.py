@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.errors import CloudBrowserError
 
 #: The version id S3 gives what is written while versioning is off or suspended.
 NULL_VERSION = "null"
@@ -141,6 +142,9 @@ class MemoryStore:
         #: The clock of the server (versions' times, share links' expiry): tests may set
         #: it to make time pass without waiting.
         self.clock: Callable[[], float] = time.time
+        #: What a batch delete refuses (tests: a key under a legal hold, a denied one):
+        #: called with (bucket, key) per key, an error refuses that key.
+        self.refuse_delete: Callable[[str, str], CloudBrowserError | None] | None = None
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:
