@@ -333,7 +333,18 @@ def any_server(request: pytest.FixtureRequest) -> TestServer:
 #: Fixtures that start or use a real server (a test using one, even through another
 #: fixture, is marked ``server``).
 SERVER_FIXTURES = frozenset(
-    {"moto_server", "rclone_server", "server", "hostile_server", "_moto_session", "_rclone_session"}
+    {
+        "moto_server",
+        "rclone_server",
+        "server",
+        "hostile_server",
+        "_moto_session",
+        "_rclone_session",
+        # Servers of a module's own: a restartable rclone, rclone over TLS, the demo's moto.
+        "own_rclone",
+        "https_server",
+        "demo",
+    }
 )
 _GUI_DIR = Path(__file__).parent / "gui"
 
@@ -347,5 +358,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         names = set(getattr(item, "fixturenames", ()))
         if names & SERVER_FIXTURES:
             item.add_marker(pytest.mark.server)
-        if "qtbot" in names or _GUI_DIR in Path(str(item.fspath)).parents:
+        if "qtbot" in names or _GUI_DIR in item.path.parents:
             item.add_marker(pytest.mark.gui)

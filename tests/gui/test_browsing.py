@@ -17,7 +17,7 @@ from cloudbrowser.gui.models.object_list import Column, EntryRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
-from tests.conftest import S3Server
+from tests.conftest import S3Server, TestServer
 from tests.gui.conftest import ServiceFactory
 
 PAGE = 5  # a small page size, so that every listing here spans several pages
@@ -29,7 +29,7 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 def make_window(
-    qtbot: QtBot, service: StorageService, server: S3Server, **overrides: object
+    qtbot: QtBot, service: StorageService, server: TestServer, **overrides: object
 ) -> MainWindow:
     conn = service.add_connection(server.settings(**overrides), server.credentials)
     window = MainWindow(service)
@@ -53,7 +53,11 @@ def row_of(window: MainWindow, name: str) -> QModelIndex:
 
 
 @pytest.fixture
-def browsing(qtbot: QtBot, service: StorageService, server: S3Server) -> tuple[MainWindow, str]:
+def browsing(
+    qtbot: QtBot, service: StorageService, any_server: TestServer
+) -> tuple[MainWindow, str]:
+    """A window browsing a bucket on memory (no server), moto and rclone."""
+    server = any_server
     bucket = server.bucket("browse")
     keys = [f"docs/file-{i:02d}.txt" for i in range(12)] + [
         "docs/sub/inner.txt",

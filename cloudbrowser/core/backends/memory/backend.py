@@ -823,8 +823,7 @@ class MemoryReader:
         self._aborted = True
 
     def close(self) -> None:
-        self._body.release()
-        self._at = self.size = len(b"")
+        self._at = len(self._body)  # nothing more to read
 
     def __enter__(self) -> MemoryReader:
         return self
