@@ -3,13 +3,13 @@ provider has none (or the server says so), and every refused key reported."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
-
-import pytest
 
 from cloudbrowser.core import deletes
 from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
+from cloudbrowser.core.storage import Features
 from tests.conftest import S3Server
 
 
@@ -33,12 +33,20 @@ def remaining(server: S3Server, bucket: str) -> list[str]:
     return [o["Key"] for o in reply.get("Contents", [])]
 
 
-def test_batches_of_at_most_the_limit(server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deletes, "MAX_DELETE_BATCH", 10)
+class SmallBatches(Counting):
+    """A backend whose features allow ten keys per batch delete."""
+
+    @property
+    def features(self) -> Features:
+        full = super().features
+        return replace(full, limits=replace(full.limits, max_delete_batch=10))
+
+
+def test_batches_of_at_most_the_limit(server: S3Server) -> None:
     bucket = server.bucket()
     keys = [f"d/{i:03d}" for i in range(25)]
     server.put(bucket, keys)
-    backend = Counting(server.settings(), server.credentials)
+    backend = SmallBatches(server.settings(), server.credentials)
     done: list[int] = []
     result = deletes.delete_keys(backend, bucket, iter(keys), progress=done.append)
     assert result.ok and result.deleted == 25
