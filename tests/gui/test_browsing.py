@@ -1,4 +1,5 @@
-"""The browsing window, driven as a user would, against moto and rclone."""
+"""The browsing window, driven as a user would, against moto and rclone (and, where it
+browses the ``browsing`` bucket, on the in-memory backend too)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from cloudbrowser.gui.models.object_list import Column, EntryRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
-from tests.conftest import S3Server
+from tests.conftest import S3Server, TestServer
 from tests.gui.conftest import ServiceFactory
 
 PAGE = 5  # a small page size, so that every listing here spans several pages
@@ -29,7 +30,7 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 def make_window(
-    qtbot: QtBot, service: StorageService, server: S3Server, **overrides: object
+    qtbot: QtBot, service: StorageService, server: TestServer, **overrides: object
 ) -> MainWindow:
     conn = service.add_connection(server.settings(**overrides), server.credentials)
     window = MainWindow(service)
@@ -53,7 +54,11 @@ def row_of(window: MainWindow, name: str) -> QModelIndex:
 
 
 @pytest.fixture
-def browsing(qtbot: QtBot, service: StorageService, server: S3Server) -> tuple[MainWindow, str]:
+def browsing(
+    qtbot: QtBot, service: StorageService, any_server: TestServer
+) -> tuple[MainWindow, str]:
+    """A window browsing a bucket on memory (no server), moto and rclone."""
+    server = any_server
     bucket = server.bucket("browse")
     keys = [f"docs/file-{i:02d}.txt" for i in range(12)] + [
         "docs/sub/inner.txt",
@@ -214,8 +219,9 @@ def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot
 
 
 def test_f5_refresh_shows_new_objects(
-    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server
+    browsing: tuple[MainWindow, str], qtbot: QtBot, any_server: TestServer
 ) -> None:
+    server = any_server  # the one ``browsing`` shows
     window, bucket = browsing
     conn = window.history.current.connection
     window.navigate(Location(conn, bucket, "big/"))
@@ -282,15 +288,16 @@ def test_stop_keeps_partial_rows(qtbot: QtBot, service: StorageService, server: 
 
 
 def test_bucket_deleted_meanwhile_shows_inline_error(
-    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server
+    browsing: tuple[MainWindow, str], qtbot: QtBot, any_server: TestServer
 ) -> None:
+    server = any_server
     window, _ = browsing
     conn = window.history.current.connection
     empty = server.bucket("gone")
     window.navigate(Location(conn, empty, ""))
     wait_loaded(qtbot, window)
     assert window.stack.currentWidget() is window.view
-    server.client.delete_bucket(Bucket=empty)
+    server.backend().delete_bucket(empty)
     window.refresh()
     wait_loaded(qtbot, window)
     assert window.stack.currentWidget() is window.error_panel
@@ -395,8 +402,9 @@ def test_access_denied_on_one_bucket_leaves_others_browsable(
 
 
 def test_double_click_on_a_file_downloads_it_and_opens_it(
-    browsing: tuple[MainWindow, str], qtbot: QtBot, server: S3Server, tmp_path: Path
+    browsing: tuple[MainWindow, str], qtbot: QtBot, any_server: TestServer, tmp_path: Path
 ) -> None:
+    server = any_server
     window, bucket = browsing
     opened: list[str] = []
     window.transfers.opener = lambda url: opened.append(url.toLocalFile())
@@ -413,10 +421,8 @@ def test_double_click_on_a_file_downloads_it_and_opens_it(
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     target = tmp_path / "dl" / "x.bin"
     qtbot.waitUntil(lambda: opened == [str(target)], timeout=25_000)
-    assert (
-        target.read_bytes()
-        == server.client.get_object(Bucket=bucket, Key="big/x.bin")["Body"].read()
-    )
+    with server.backend().get_object(bucket, "big/x.bin") as reader:
+        assert target.read_bytes() == reader.read(-1)
     assert window.transfer_dock.isVisible()
     # Again: the unchanged copy is opened as it is, not downloaded a second time.
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

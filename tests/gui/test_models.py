@@ -12,15 +12,16 @@ from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, State
 from cloudbrowser.gui.models.object_list import Column, ObjectListModel
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
-from tests.conftest import S3Server
+from tests.conftest import TestServer
 from tests.gui.conftest import ServiceFactory
 
 
 @pytest.fixture
-def seeded(server: S3Server) -> Iterator[tuple[S3Server, str]]:
-    bucket = server.bucket("model")
-    server.put(bucket, [f"p/f{i:02d}.txt" for i in range(11)] + ["p/q/a", "p/r/b", "top"])
-    yield server, bucket
+def seeded(any_server: TestServer) -> Iterator[tuple[TestServer, str]]:
+    """The same data on the in-memory backend (no server: the fast lane), moto and rclone."""
+    bucket = any_server.bucket("model")
+    any_server.put(bucket, [f"p/f{i:02d}.txt" for i in range(11)] + ["p/q/a", "p/r/b", "top"])
+    yield any_server, bucket
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 def test_object_list_model_passes_model_tester(
-    qtbot: QtBot, qtmodeltester: object, seeded: tuple[S3Server, str], service: StorageService
+    qtbot: QtBot, qtmodeltester: object, seeded: tuple[TestServer, str], service: StorageService
 ) -> None:
     server, bucket = seeded
     conn = service.add_connection(server.settings(), server.credentials)
@@ -51,7 +52,7 @@ def test_object_list_model_passes_model_tester(
 
 
 def test_bucket_tree_model_passes_model_tester(
-    qtbot: QtBot, qtmodeltester: object, seeded: tuple[S3Server, str], service: StorageService
+    qtbot: QtBot, qtmodeltester: object, seeded: tuple[TestServer, str], service: StorageService
 ) -> None:
     server, bucket = seeded
     conn = service.add_connection(server.settings(), server.credentials)
@@ -85,7 +86,7 @@ def test_bucket_tree_model_passes_model_tester(
 def test_filter_applies_to_pages_still_arriving(
     qtbot: QtBot,
     qtmodeltester: object,
-    seeded: tuple[S3Server, str],
+    seeded: tuple[TestServer, str],
     service: StorageService,
     sort: Column,
 ) -> None:

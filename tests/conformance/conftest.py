@@ -1,0 +1,134 @@
+"""The conformance suite: one backend contract, run on every backend × server (rclone's
+``fstests`` idea). A test takes ``target`` and runs once per entry of :data:`TARGETS`.
+
+Data is seeded through the storage interface (``Storage.put_object``…), never a raw SDK
+client; only a server-side switch the interface does not offer (turning versioning on) is
+the target's own business. What a server documents it does differently is a **quirk** of
+its target (the constants below), and the tests assert that documented outcome: nothing is
+skipped. Limits and flags come from ``storage.features``, never literals.
+
+Adding a backend (GCS, Azure emulators) is one entry in :data:`TARGETS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.storage import Storage
+from tests.conftest import MemoryServer, S3Server, TestServer
+
+#: rclone serve s3 keeps objects as files: a key with an empty path segment (a leading
+#: "/", "a//b") is refused with InvalidArgument.
+EMPTY_SEGMENTS_REFUSED = "empty path segments refused"
+#: rclone serve s3 has no UploadPartCopy (it answers 200 and stores nothing): copy_chunk
+#: raises StorageError code NotImplemented.
+NO_CHUNK_COPY = "no chunk copy"
+#: Creating a bucket one owns already succeeds (Amazon S3 in us-east-1, moto).
+RECREATE_SUCCEEDS = "recreating an own bucket succeeds"
+#: rclone serve s3 ignores a GET's If-Match: the reply's ``etag`` is the only sign that
+#: the object changed (the caller compares it).
+IF_MATCH_IGNORED = "If-Match ignored"
+#: moto does not check Content-MD5: a body that does not match it is stored.
+MD5_UNCHECKED = "Content-MD5 unchecked"
+#: moto answers a chunk sent to an aborted session with a 500 (not NoSuchUpload).
+ABORTED_SESSION_500 = "aborted session answers 500"
+#: moto ignores a chunk copy's If-Match (CopySourceIfMatch): the current source is copied.
+COPY_IF_MATCH_IGNORED = "copy If-Match ignored"
+#: moto lists a folder that holds only deleted keys (delete markers) as a common prefix.
+DELETED_FOLDERS_LISTED = "folders of deleted keys listed"
+#: rclone serve s3 keeps the MD5 of the whole object as a chunked object's ETag (its commit
+#: answers S3's composite one), and commits chunks below the smallest chunk size.
+WHOLE_MD5_ETAGS = "whole-object MD5 ETags"
+MIN_CHUNK_UNCHECKED = "smallest chunk unchecked"
+
+
+@dataclass
+class Target:
+    """One backend on one server, as the tests see it."""
+
+    name: str
+    server: TestServer
+    #: Connection settings for this target (moto is Amazon S3: its provider preset).
+    overrides: dict[str, Any] = field(default_factory=dict)
+    quirks: frozenset[str] = frozenset()
+    #: Turns a bucket's versioning on; None where the server keeps no versions.
+    enable_versioning: Callable[[str], None] | None = None
+
+    def storage(self, page_size: int = 1000) -> Storage:
+        """A connection through the registry, as the window and the CLI open one."""
+        settings = self.server.settings(**self.overrides)
+        return open_storage(settings, self.server.credentials, page_size=page_size)
+
+    def bucket(self, stem: str = "conf") -> str:
+        return self.server.bucket(stem)
+
+    def has(self, quirk: str) -> bool:
+        return quirk in self.quirks
+
+
+def _memory(request: pytest.FixtureRequest) -> Target:
+    server: MemoryServer = request.getfixturevalue("memory_server")
+    return Target(
+        "memory", server, enable_versioning=lambda b: server.store.set_versioning(b, "Enabled")
+    )
+
+
+def _moto(request: pytest.FixtureRequest) -> Target:
+    server: S3Server = request.getfixturevalue("moto_server")
+
+    def enable(bucket: str) -> None:
+        server.client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+
+    return Target(
+        "moto",
+        server,
+        overrides={"provider": "aws"},  # moto emulates Amazon S3: versions, tags
+        quirks=frozenset(
+            {
+                RECREATE_SUCCEEDS,
+                MD5_UNCHECKED,
+                ABORTED_SESSION_500,
+                COPY_IF_MATCH_IGNORED,
+                DELETED_FOLDERS_LISTED,
+            }
+        ),
+        enable_versioning=enable,
+    )
+
+
+def _rclone(request: pytest.FixtureRequest) -> Target:
+    return Target(
+        "rclone",
+        request.getfixturevalue("rclone_server"),
+        # No provider: "Other S3-compatible", whose features say no versions, no tags.
+        quirks=frozenset(
+            {
+                EMPTY_SEGMENTS_REFUSED,
+                NO_CHUNK_COPY,
+                IF_MATCH_IGNORED,
+                WHOLE_MD5_ETAGS,
+                MIN_CHUNK_UNCHECKED,
+            }
+        ),
+    )
+
+
+#: Target name → (how to set it up, its pytest marks). Servers are marked ``server``.
+TARGETS: dict[str, tuple[Callable[[pytest.FixtureRequest], Target], tuple[Any, ...]]] = {
+    "memory": (_memory, ()),
+    "moto": (_moto, (pytest.mark.server,)),
+    "rclone": (_rclone, (pytest.mark.server,)),
+}
+
+
+@pytest.fixture(params=[pytest.param(name, marks=marks) for name, (_, marks) in TARGETS.items()])
+def target(request: pytest.FixtureRequest) -> Target:
+    make, _marks = TARGETS[request.param]
+    return make(request)

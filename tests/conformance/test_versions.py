@@ -1,0 +1,172 @@
+"""Versions: ids, delete markers, versioning states, deleted keys, undelete, restore.
+
+Where a server keeps no versions (its features say so: rclone serve s3), every call
+raises NoVersioning, which is what these tests then assert.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+
+import pytest
+
+from cloudbrowser.core import versions as walks
+from cloudbrowser.core.errors import KeyNotFound, NoVersioning, StorageError
+from cloudbrowser.core.storage import Storage, Versions, versions_of
+from tests.conformance.conftest import DELETED_FOLDERS_LISTED, Target
+from tests.conformance.test_listing import all_pages
+
+
+def versioned(target: Target) -> tuple[Storage, Versions, str] | None:
+    """A bucket with versioning on, or None after checking that the target says it keeps
+    no versions, and that every version call says so too."""
+    bucket = target.bucket("versioned")
+    storage = target.storage(page_size=2)
+    if not storage.features.versions:
+        assert target.enable_versioning is None
+        versions = versions_of(storage)
+        target.server.put(bucket, {"k.txt": b"x"})
+        with contextlib.suppress(NoVersioning):  # rclone answers: never turned on
+            assert versions.bucket_versioning(bucket) == ""
+        with pytest.raises(NoVersioning):
+            walks.object_versions(storage, bucket, "k.txt")
+        with pytest.raises(NoVersioning):
+            list(walks.iter_deleted(storage, bucket))
+        with pytest.raises(StorageError) as refused:  # documented: the server's NotImplemented
+            list(walks.iter_versions(storage, bucket))
+        assert isinstance(refused.value, NoVersioning) or refused.value.code == "NotImplemented"
+        return None
+    assert target.enable_versioning is not None
+    target.enable_versioning(bucket)
+    return storage, versions_of(storage), bucket
+
+
+def body_of(storage: Storage, bucket: str, key: str) -> bytes:
+    with storage.get_object(bucket, key) as reader:
+        return reader.read(-1)
+
+
+def test_versioning_states(target: Target) -> None:
+    plain = target.bucket()
+    storage = target.storage()
+    if storage.features.versions:
+        assert versions_of(storage).bucket_versioning(plain) == ""
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    _storage, versions, bucket = arranged
+    assert versions.bucket_versioning(bucket) == "Enabled"
+
+
+def test_each_put_keeps_a_version_newest_first(target: Target) -> None:
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    storage, _versions, bucket = arranged
+    for body in (b"one", b"two!", b"three"):
+        target.server.put(bucket, {"doc.txt": body})
+    target.server.put(bucket, {"doc.txt2": b"x", "doc.txt/inner": b"y", "doc.tx": b"z"})
+    history = walks.object_versions(storage, bucket, "doc.txt")
+    assert [(v.key, v.size, v.is_latest, v.delete_marker) for v in history] == [
+        ("doc.txt", 5, True, False),
+        ("doc.txt", 4, False, False),
+        ("doc.txt", 3, False, False),
+    ]
+    assert len({v.version_id for v in history}) == 3
+    assert history[2].etag == hashlib.md5(b"one").hexdigest()
+    assert storage.head_object(bucket, "doc.txt").version_id == history[0].version_id
+    old = history[2].version_id
+    with storage.get_object(bucket, "doc.txt", version_id=old) as reader:
+        assert reader.read(-1) == b"one"
+    assert storage.head_object(bucket, "doc.txt", version_id=old).size == 3
+    listed = [v for page in walks.iter_versions(storage, bucket, "doc.txt") for v in page]
+    assert [(v.key, v.is_latest) for v in listed] == [
+        ("doc.txt", True),
+        ("doc.txt", False),
+        ("doc.txt", False),
+        ("doc.txt/inner", True),
+        ("doc.txt2", True),
+    ]
+
+
+def test_a_delete_leaves_a_marker_that_undelete_removes(target: Target) -> None:
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    storage, versions, bucket = arranged
+    target.server.put(bucket, {"gone.txt": b"v1"})
+    target.server.put(bucket, {"gone.txt": b"v2"})
+    storage.delete_object(bucket, "gone.txt")
+    storage.delete_object(bucket, "gone.txt")  # twice: two markers
+    with pytest.raises(KeyNotFound):
+        storage.head_object(bucket, "gone.txt")
+    assert storage.list_page(bucket, "").objects == []
+    top = walks.object_versions(storage, bucket, "gone.txt")
+    assert [(v.delete_marker, v.is_latest) for v in top] == [
+        (True, True),
+        (True, False),
+        (False, False),
+        (False, False),
+    ]
+    [deleted] = [e for page in walks.iter_deleted(storage, bucket) for e in page.objects]
+    assert (deleted.key, deleted.size) == ("gone.txt", 2)
+
+    assert walks.undelete(storage, bucket, "gone.txt") == 2
+    assert body_of(storage, bucket, "gone.txt") == b"v2"
+    assert [e for page in walks.iter_deleted(storage, bucket) for e in page.objects] == []
+    assert walks.undelete(storage, bucket, "gone.txt") == 0
+
+    target.server.put(bucket, {"brief.txt": b"brief"})
+    [only] = walks.object_versions(storage, bucket, "brief.txt")
+    storage.delete_object(bucket, "brief.txt")
+    versions.delete_version(bucket, "brief.txt", only.version_id)
+    with pytest.raises(KeyNotFound, match="only delete markers"):
+        walks.undelete(storage, bucket, "brief.txt")
+
+
+def test_deleted_keys_are_listed_by_folder(target: Target) -> None:
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    storage, _versions, bucket = arranged
+    target.server.put(
+        bucket, {"d/a.txt": b"a", "d/b.txt": b"bb", "d/live/c.txt": b"c", "d/gone/e.txt": b"e"}
+    )
+    for key in ("d/b.txt", "d/gone/e.txt"):
+        storage.delete_object(bucket, key)
+    pages = list(walks.iter_deleted(storage, bucket, "d/"))
+    assert [(e.key, e.size) for p in pages for e in p.objects] == [("d/b.txt", 2)]
+    assert [e.key for p in pages for e in p.prefixes] == ["d/gone/", "d/live/"]
+    shown = [e.key for page in all_pages(storage, bucket, "d/") for e in page.prefixes]
+    # A folder of deleted keys only is not listed (moto lists it all the same).
+    assert shown == (["d/gone/", "d/live/"] if target.has(DELETED_FOLDERS_LISTED) else ["d/live/"])
+
+
+def test_restore_copies_an_old_version_over_the_current(target: Target) -> None:
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    storage, versions, bucket = arranged
+    for body in (b"first", b"second", b"third"):
+        target.server.put(bucket, {"notes.txt": body})
+    oldest = walks.object_versions(storage, bucket, "notes.txt")[-1]
+    new_id = versions.restore_version(bucket, "notes.txt", oldest.version_id)
+    assert body_of(storage, bucket, "notes.txt") == b"first"
+    after = walks.object_versions(storage, bucket, "notes.txt")
+    assert len(after) == 4 and after[0].version_id == new_id
+    assert oldest.version_id in {v.version_id for v in after}
+
+
+def test_deleting_versions_for_good(target: Target) -> None:
+    arranged = versioned(target)
+    if arranged is None:
+        return
+    storage, versions, bucket = arranged
+    for body in (b"a", b"bb", b"ccc"):
+        target.server.put(bucket, {"k.txt": body})
+    latest, middle, _oldest = walks.object_versions(storage, bucket, "k.txt")
+    versions.delete_version(bucket, "k.txt", middle.version_id)
+    assert [v.size for v in walks.object_versions(storage, bucket, "k.txt")] == [3, 1]
+    assert versions.delete_versions(bucket, [("k.txt", latest.version_id)]) == []
+    assert body_of(storage, bucket, "k.txt") == b"a"
