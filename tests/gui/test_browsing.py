@@ -335,6 +335,8 @@ def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService
     window.add_connection(conn.id)
     wait_loaded(qtbot, window)
     assert window.error_panel.title.text() == "Cannot reach the server"
+    # The heading and the line under it do not say the same thing twice.
+    assert window.error_panel.message.text() == "Nothing answered at the server's address."
     assert window.error_panel.retry.text() == "Retry"
     qtbot.mouseClick(window.error_panel.retry, Qt.MouseButton.LeftButton)
     assert window.list_model.loading  # retry really retries

@@ -711,7 +711,7 @@ class ConnectionsDialog(QDialog):
 
     @Slot(object)
     def _on_check_failed(self, error: CloudBrowserError) -> None:
-        self._show_result(False, f"{error_title(error)}: {error.message}", error.hint)
+        self._show_result(False, error.message, error.hint)
 
     @Slot()
     def connect_selected(self) -> None:

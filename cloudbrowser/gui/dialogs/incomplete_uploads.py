@@ -26,7 +26,7 @@ from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
-from cloudbrowser.gui.messages import MessageSink, error_title
+from cloudbrowser.gui.messages import MessageSink, one_line
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -120,7 +120,7 @@ class IncompleteUploadsDialog(QDialog):
 
     @Slot(object)
     def _failed(self, error: CloudBrowserError) -> None:
-        self.status.setText(printable(f"{error_title(error)}: {error.message} {error.hint}"))
+        self.status.setText(printable(one_line(error)))
 
     def abort_selected(self) -> None:
         uploads: list[UnfinishedUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]

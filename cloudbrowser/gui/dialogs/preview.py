@@ -49,7 +49,6 @@ from cloudbrowser.core.inspection import (
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.reading import read_range
 from cloudbrowser.core.storage import properties_of
-from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -289,9 +288,7 @@ class PreviewDialog(QDialog):
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
         # Shown where it happened, in the dialog; nothing else reports it.
-        self.loading_label.setText(
-            printable(f"{error_title(error)}: {error.message}\n{error.hint}".strip(), keep="\n")
-        )
+        self.loading_label.setText(printable(f"{error.message}\n{error.hint}".strip(), keep="\n"))
         self.stack.setCurrentWidget(self.loading)
         for bar in self.loading.findChildren(QProgressBar):
             bar.hide()

@@ -52,7 +52,7 @@ from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.file_operations import FileOperations
-from cloudbrowser.gui.messages import MessageSink, error_title
+from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
     Column,
@@ -933,7 +933,7 @@ class MainWindow(QMainWindow):
         if self.list_model.rowCount() == 0:
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
-        self.statusBar().showMessage(printable(f"{error_title(error)}: {error.message}"))
+        self.statusBar().showMessage(printable(one_line(error)))
         self._update_status()
 
     def _update_counts(self) -> None:

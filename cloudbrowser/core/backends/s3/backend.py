@@ -1761,7 +1761,8 @@ def translate_error(exc: BaseException, *, bucket: str = "", key: str = "") -> C
         )
     if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
         return EndpointUnreachable(
-            "Cannot connect to the server.",
+            # Not "Cannot connect…": the title says that; this says what was seen.
+            "Nothing answered at the server's address.",
             hint="Check the endpoint URL, that the server is running, and your network.",
             detail=str(exc),
         )
