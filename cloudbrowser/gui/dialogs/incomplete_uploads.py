@@ -7,7 +7,7 @@ cleanup never throws away a transfer the user means to finish.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtCore import QLocale, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,6 +26,7 @@ from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, one_line
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -90,14 +91,7 @@ class IncompleteUploadsDialog(QDialog):
         self.tree.clear()
         locale = QLocale()
         for upload in sorted(uploads, key=lambda u: (u.key, u.initiated)):
-            started = (
-                locale.toString(
-                    QDateTime.fromSecsSinceEpoch(int(upload.initiated)),
-                    QLocale.FormatType.ShortFormat,
-                )
-                if upload.initiated
-                else ""
-            )
+            started = format_time(upload.initiated, locale) if upload.initiated else ""
             mine = upload.upload_id in self.resumable
             note = self.tr("in the Transfers panel: resume it there") if mine else ""
             item = QTreeWidgetItem([printable(upload.key), started, note])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import MAX_PRESIGN_SECONDS, ExpiryUnit, expiry_seconds
 from cloudbrowser.core.storage import share_links_of
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
@@ -210,8 +211,7 @@ class ShareDialog(QDialog):
         self.messages.major(error)
 
     def expiry_text(self) -> str:
-        when = QDateTime.fromSecsSinceEpoch(int(self.expires_at)).toLocalTime()
-        return QLocale().toString(when, QLocale.FormatType.LongFormat)
+        return format_time(self.expires_at)
 
     @Slot()
     def copy(self) -> None:

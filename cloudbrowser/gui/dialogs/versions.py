@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
@@ -222,9 +223,7 @@ class VersionsDialog(QDialog):
         self.status.setText(text + ("" if text.endswith(".") else "."))
 
     def _item(self, v: Version) -> QTreeWidgetItem:
-        when = self._locale.toString(
-            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
-        )
+        when = format_time(v.modified, self._locale, seconds=True)
         marks = []
         if v.is_latest:
             marks.append(self.tr("latest"))
@@ -415,9 +414,7 @@ class VersionsDialog(QDialog):
         )
 
     def _when(self, v: Version) -> str:
-        return self._locale.toString(
-            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
-        )
+        return format_time(v.modified, self._locale, seconds=True)
 
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(
