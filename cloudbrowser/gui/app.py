@@ -131,6 +131,18 @@ def install_translations(app: QApplication, locale: QLocale | None = None) -> li
     return installed
 
 
+def install_plural_forms(app: QCoreApplication) -> QTranslator | None:
+    """English singular and plural of the window's counted messages ("%Ln file(s)" → "1
+    file", "2 files"; resources/make_plurals.py writes them). Installed first, under any
+    language: a translation installed after it gives its own forms."""
+    translator = QTranslator(app)
+    if not translator.load("cloudbrowser_en", str(translations_dir())):
+        log.warning("no English plural forms in %s", translations_dir())
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -143,6 +155,7 @@ def make_application() -> QApplication:
     # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
     app.setWindowIcon(app_icon())
+    install_plural_forms(app)
     install_translations(app)
     return app
 

@@ -75,23 +75,22 @@ class TransferFailures(CloudBrowserError):
 
 
 #: A batch's report by direction (one whole sentence each, for the translators).
+#: Plural forms by %Ln, the count passed where they are translated.
 _FAILED = {
     Direction.UPLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be uploaded."
+        "TransferController", "{failed} of %Ln file(s) could not be uploaded."
     ),
     Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be downloaded."
+        "TransferController", "{failed} of %Ln file(s) could not be downloaded."
     ),
     None: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be transferred."
+        "TransferController", "{failed} of %Ln file(s) could not be transferred."
     ),
 }
 _DONE = {
-    Direction.UPLOAD: QT_TRANSLATE_NOOP("TransferController", "Uploaded {done} file(s) ({size})"),
-    Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "Downloaded {done} file(s) ({size})"
-    ),
-    None: QT_TRANSLATE_NOOP("TransferController", "Transferred {done} file(s) ({size})"),
+    Direction.UPLOAD: QT_TRANSLATE_NOOP("TransferController", "Uploaded %Ln file(s) ({size})"),
+    Direction.DOWNLOAD: QT_TRANSLATE_NOOP("TransferController", "Downloaded %Ln file(s) ({size})"),
+    None: QT_TRANSLATE_NOOP("TransferController", "Transferred %Ln file(s) ({size})"),
 }
 
 
@@ -160,7 +159,7 @@ class TransferController(QObject):
         def work(job: Job) -> Plan:
             return plan_uploads(backend, conn_id, sources, bucket, prefix, job.cancel_event)
 
-        self.messages.info(self.tr("Preparing the upload of {n} item(s)…").format(n=len(sources)))
+        self.messages.info(self.tr("Preparing the upload of %Ln item(s)…", None, len(sources)))
         return self.service.run(
             work,
             f"Preparing the upload to {bucket}/{prefix}",
@@ -265,8 +264,8 @@ class TransferController(QObject):
         if left_out:
             self.messages.major(
                 CloudBrowserError(
-                    self.tr("{n} item(s) cannot be transferred and were left out.").format(
-                        n=len(left_out)
+                    self.tr(
+                        "%Ln item(s) cannot be transferred and were left out.", None, len(left_out)
                     ),
                     hint=self.tr("The details say which and why; everything else is transferred."),
                     detail="\n".join(f"{name}: {why}" for name, why in left_out),
@@ -322,7 +321,7 @@ class TransferController(QObject):
             self.model.add(transfers)
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
             self.messages.info(
-                self.tr("Queued {n} file(s), {size}.").format(n=len(requests), size=size)
+                self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
             self._timer.start()
             self.poll()
@@ -449,9 +448,7 @@ class TransferController(QObject):
     def _on_connection_added(self, conn_id: str) -> None:
         ids = self._waiting_for_connection.pop(conn_id, [])
         if ids:
-            self.messages.info(
-                self.tr("Continuing {n} interrupted transfer(s)…").format(n=len(ids))
-            )
+            self.messages.info(self.tr("Continuing %Ln interrupted transfer(s)…", None, len(ids)))
             self.resume(ids)
 
     # ── watching ────────────────────────────────────────────────────────────────────────
@@ -486,17 +483,17 @@ class TransferController(QObject):
             self.messages.major(
                 TransferFailures(
                     QCoreApplication.translate(
-                        "TransferController", str(_FAILED[direction])
-                    ).format(failed=len(summary.failed), total=total),
+                        "TransferController", str(_FAILED[direction]), None, total
+                    ).format(failed=len(summary.failed)),
                     hint=self.tr("Retry them from the Transfers panel once the cause is fixed."),
                     detail="\n".join(_failure_line(t) for t in summary.failed),
                 )
             )
             return
         parts = [
-            QCoreApplication.translate("TransferController", str(_DONE[direction])).format(
-                done=summary.done, size=size
-            )
+            QCoreApplication.translate(
+                "TransferController", str(_DONE[direction]), None, summary.done
+            ).format(size=size)
         ]
         if summary.unverified:
             names = ", ".join(t.name for t in summary.unverified[:3])

@@ -177,15 +177,15 @@ class VersionActions(QObject):
             if failed:
                 w.messages.major(
                     UndeleteFailures(
-                        self.tr("{failed} of {total} object(s) could not be undeleted.").format(
-                            failed=len(failed), total=len(keys)
-                        ),
+                        self.tr(
+                            "{failed} of %Ln object(s) could not be undeleted.", None, len(keys)
+                        ).format(failed=len(failed)),
                         hint=self.tr("The details say which and why; the others are back."),
                         detail="\n".join(f"{key}: {error.message}" for key, error in failed),
                     )
                 )
             else:
-                w.messages.info(self.tr("Undeleted {done} object(s).").format(done=done))
+                w.messages.info(self.tr("Undeleted %Ln object(s).", None, done))
             if w.history.current == current:
                 w.refresh()
 
@@ -194,7 +194,7 @@ class VersionActions(QObject):
 
         self._undelete_job = w.service.run(
             work,
-            f"Undeleting {len(keys)} object(s) in {bucket}",
+            f"Undeleting objects in {bucket} ({len(keys)})",
             progress=progress,
             succeeded=succeeded,
             failed=w.messages.major,

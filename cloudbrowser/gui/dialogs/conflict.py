@@ -61,7 +61,7 @@ class ConflictDialog(QDialog):
             )
         )
         self.apply_all = QCheckBox(
-            self.tr("Do the same for the other {count} conflict(s)").format(count=remaining)
+            self.tr("Do the same for the other %Ln conflict(s)", None, remaining)
         )
         self.apply_all.setVisible(remaining > 0)
         layout.addWidget(self.apply_all)

@@ -101,16 +101,18 @@ class IncompleteUploadsDialog(QDialog):
         count = len(uploads)
         self.status.setText(
             self.tr(
-                "{count} incomplete upload(s). Their parts use storage but are no object; "
-                "aborting deletes the parts."
-            ).format(count=count)
+                "%Ln incomplete upload(s). Their parts use storage but are no object; "
+                "aborting deletes the parts.",
+                None,
+                count,
+            )
             if count
             else self.tr("There are no incomplete uploads in this bucket.")
         )
 
     @Slot(object)
     def _aborted(self, count: int) -> None:
-        self.messages.info(self.tr("Aborted {count} incomplete upload(s).").format(count=count))
+        self.messages.info(self.tr("Aborted %Ln incomplete upload(s).", None, count))
 
     @Slot(object)
     def _failed(self, error: CloudBrowserError) -> None:
@@ -124,9 +126,11 @@ class IncompleteUploadsDialog(QDialog):
             self,
             self.tr("Abort incomplete uploads"),
             self.tr(
-                "Abort {count} incomplete upload(s)? The parts already uploaded are "
-                "deleted; this cannot be undone."
-            ).format(count=len(uploads)),
+                "Abort %Ln incomplete upload(s)? The parts already uploaded are "
+                "deleted; this cannot be undone.",
+                None,
+                len(uploads),
+            ),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -140,7 +144,7 @@ class IncompleteUploadsDialog(QDialog):
                 chunked_uploads_of(backend).abort_upload(u.bucket, u.key, u.upload_id)
             return len(uploads)
 
-        self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))
+        self.status.setText(self.tr("Aborting %Ln upload(s)…", None, len(uploads)))
         self.jobs.append(
             self.service.run(
                 work,

@@ -213,9 +213,9 @@ class VersionsDialog(QDialog):
             self.tree.setCurrentItem(first)
         count = sum(not v.delete_marker for v in versions)
         markers = len(versions) - count
-        text = self.tr("{count} version(s)").format(count=count)
+        text = self.tr("%Ln version(s)", None, count)
         if markers:
-            text += self.tr(", {markers} delete marker(s)").format(markers=markers)
+            text += self.tr(", %Ln delete marker(s)", None, markers)
         if versions and versions[0].delete_marker:
             text += self.tr(". The object is deleted: restore a version to bring it back.")
         if state == "Suspended":

@@ -886,7 +886,7 @@ class MainWindow(QMainWindow):
             )
             self._transfer_bar.setValue(percent)
             speed = self.transfers.model.total_speed()
-            text = self.tr("{n} transfer(s)").format(n=activity.running + activity.queued)
+            text = self.tr("%Ln transfer(s)", None, activity.running + activity.queued)
             if speed >= 1:
                 size = self.qlocale.formattedDataSize(int(speed))
                 text += " · " + self.tr("{size}/s").format(size=size)
@@ -992,9 +992,11 @@ class MainWindow(QMainWindow):
                 self,
                 self.tr("Transfers in progress"),
                 self.tr(
-                    "{n} transfer(s) are not finished. Quit now "
-                    "and continue them the next time cloudbrowser starts?"
-                ).format(n=activity.running + activity.queued),
+                    "%Ln transfer(s) are not finished. Quit now "
+                    "and continue them the next time cloudbrowser starts?",
+                    None,
+                    activity.running + activity.queued,
+                ),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )
