@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
 from cloudbrowser.gui.app_icon import app_icon
 from cloudbrowser.gui.crash import CrashReporter
@@ -225,9 +226,13 @@ def run_gui(
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
         demo_server = demo = DemoServer()
-        window.messages.info(
-            QCoreApplication.translate("app", "Starting the demo server with sample data…")
-        )
+        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
+        window.messages.info(starting)
+        window.empty_tree.show_opening(starting)
+
+        def demo_failed(error: CloudBrowserError) -> None:
+            window.empty_tree.show_none()
+            window.messages.major(error)
 
         def start(_job: Job) -> ConnectionRequest:
             demo_server.start()
@@ -237,7 +242,7 @@ def run_gui(
             start,
             "Starting the demo server",
             succeeded=window.open_connection,
-            failed=window.messages.major,
+            failed=demo_failed,
         )
 
     code = app.exec()

@@ -99,7 +99,7 @@ class EmptyTreePanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        label = QLabel(self.tr("No connection is open."))
+        self.label = label = QLabel(self.tr("No connection is open."))
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
         self.add_button = QPushButton(self.tr("Add connection…"))
@@ -112,6 +112,18 @@ class EmptyTreePanel(QWidget):
             row.addStretch(1)
             layout.addLayout(row)
         layout.addStretch(2)
+
+    def show_opening(self, text: str) -> None:
+        """A connection is on its way (the demo server starting): say so, not "No
+        connection is open", and offer no other until it has come or failed."""
+        self.label.setText(text)
+        self.add_button.hide()
+        self.open_button.hide()
+
+    def show_none(self) -> None:
+        self.label.setText(self.tr("No connection is open."))
+        self.add_button.show()
+        self.open_button.show()
 
 
 class ErrorPanel(QWidget):
