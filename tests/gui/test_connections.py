@@ -195,6 +195,37 @@ def test_no_keyring_offers_a_session_only_secret(
     assert bucket in names(window)
 
 
+def test_no_keyring_connect_asks_before_anything_opens(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server
+) -> None:
+    """Connect with a typed secret and no keyring: the question comes first, nothing is
+    opened (so no restored transfer resumes) until it is answered; the field then says
+    plainly where the secret is."""
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    window = new_window(qtbot, service)
+    dialog = window.add_connection_dialog()
+    qtbot.waitUntil(lambda: dialog.keyring_usable is False)
+    fill(dialog, rclone_server, "Crashed")
+    dialog.connect_button.click()
+    box: QMessageBox | None = None
+
+    def found() -> bool:
+        nonlocal box
+        box = dialog.findChild(QMessageBox, "keyringUnavailable")
+        return box is not None and box.isVisible()
+
+    qtbot.waitUntil(found)
+    assert box is not None
+    assert window.history.current is None and not service.has_connection("Crashed")
+    assert dialog.isVisible()
+    assert "no usable keyring" in dialog.secret_edit.placeholderText()
+    assert "stored in the keyring" not in dialog.secret_edit.placeholderText()
+    next(b for b in box.buttons() if "session only" in b.text()).click()
+    assert "this session only" in dialog.secret_edit.placeholderText()
+    wait_listed(qtbot, window)
+    assert not dialog.isVisible()
+
+
 def test_no_keyring_when_connecting_asks_for_the_secret(
     qtbot: QtBot, service: StorageService, rclone_server: S3Server
 ) -> None:
