@@ -8,7 +8,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -22,19 +24,19 @@ from PySide6.QtCore import (
     QTranslator,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
-from cloudbrowser.gui.app_icon import app_icon
 from cloudbrowser.gui.crash import CrashReporter
-from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
 log = logging.getLogger("cloudbrowser")
 
@@ -100,6 +102,22 @@ class FirstPaintReporter(QObject):
         return False
 
 
+class AfterFirstPaint(QObject):
+    """Runs ``work`` once the window has painted its first frame: what the first frame does
+    not need (the transfer journal, old drag-out copies) waits until the user sees it."""
+
+    def __init__(self, window: QWidget, work: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._work = work
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._work)
+        return False
+
+
 #: Overrides where cloudbrowser_<locale>.qm files are looked for (translators, tests).
 TRANSLATIONS_ENV = "CLOUDBROWSER_TRANSLATIONS_DIR"
 
@@ -144,6 +162,14 @@ def install_plural_forms(app: QCoreApplication) -> QTranslator | None:
     return translator
 
 
+def set_window_icon(app: QApplication) -> None:
+    """The icon drawn at seven sizes: after the first paint (``run_gui``), as painting it
+    first would delay the window; the title bar gets it a moment later."""
+    from cloudbrowser.gui.app_icon import app_icon
+
+    app.setWindowIcon(app_icon())
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -155,7 +181,6 @@ def make_application() -> QApplication:
     # Wayland and the launchers match the window to cloudbrowser.desktop by this name
     # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
-    app.setWindowIcon(app_icon())
     install_plural_forms(app)
     install_translations(app)
     return app
@@ -186,6 +211,8 @@ def run_gui(
     app = make_application()
     guard: InstanceGuard | None = None
     if connection is None and not args.demo:
+        from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest  # QtNetwork
+
         # One window per user and config dir: a second start hands over what it was asked
         # to open and ends (see single_instance: why secrets and --demo stay apart).
         guard = InstanceGuard(parent=app)
@@ -208,9 +235,17 @@ def run_gui(
     if report:
         FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
-    # What a previous run left unfinished: listed now, continued once its connection opens.
-    window.transfers.restore()
-    service.run(lambda _job: remove_stale_staging(), "Removing old drag-out copies")
+
+    def after_first_paint() -> None:
+        set_window_icon(app)
+        # What a previous run left unfinished: listed now, continued once its connection
+        # opens (a connection opened before this is continued here).
+        window.transfers.restore()
+        from cloudbrowser.gui.drag_out import remove_stale_staging
+
+        service.run(lambda _job: remove_stale_staging(), "Removing old drag-out copies")
+
+    AfterFirstPaint(window, after_first_paint)
 
     demo = None
     if connection is not None:

@@ -21,13 +21,14 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.inspection import object_url, s3_uri
 from cloudbrowser.core.keys import parent_prefix
 from cloudbrowser.core.providers import capabilities
-from cloudbrowser.gui.dialogs.preview import PreviewDialog
-from cloudbrowser.gui.dialogs.properties import PropertiesDialog
-from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.models.object_list import EntryRole
 from cloudbrowser.gui.navigation import Location
 
 if TYPE_CHECKING:
+    # The dialogs are imported where first opened: not before the window's first paint.
+    from cloudbrowser.gui.dialogs.preview import PreviewDialog
+    from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+    from cloudbrowser.gui.dialogs.share import ShareDialog
     from cloudbrowser.gui.widgets.main_window import MainWindow
 
 
@@ -137,6 +138,8 @@ class InspectActions(QObject):
 
     def open_properties(self, current: Location, entry: Entry) -> PropertiesDialog:
         window = self.window
+        from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+
         dialog = PropertiesDialog(
             window.service,
             window.messages,
@@ -178,6 +181,8 @@ class InspectActions(QObject):
                 current.connection, current.bucket, parent_prefix(entry.key), [entry]
             )
 
+        from cloudbrowser.gui.dialogs.preview import PreviewDialog
+
         dialog = PreviewDialog(
             window.service,
             current.connection,
@@ -213,6 +218,8 @@ class InspectActions(QObject):
                 )
             )
             return None
+        from cloudbrowser.gui.dialogs.share import ShareDialog
+
         dialog = ShareDialog(
             window.service,
             window.messages,

@@ -111,7 +111,8 @@ class TransferController(QObject):
         self.messages = messages
         self.window = window
         self.settings = TransferSettings.load()
-        self.queue = TransferQueue(self._backend, journal or Journal(), self.settings.options())
+        self._journal = journal
+        self._queue: TransferQueue | None = None
         self.model = TransferListModel(self)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -127,6 +128,15 @@ class TransferController(QObject):
         self.opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.ask_conflict: ConflictAsker = self._ask_with_dialog
         service.connectionAdded.connect(self._on_connection_added)
+
+    @property
+    def queue(self) -> TransferQueue:
+        """The transfer queue and its journal, opened on first use: after the window's first
+        paint (``restore()`` is the first), not in the way of the first frame."""
+        if self._queue is None:
+            journal = self._journal or Journal()
+            self._queue = TransferQueue(self._backend, journal, self.settings.options())
+        return self._queue
 
     def _backend(self, conn_id: str) -> Storage:
         """For the queue's workers: the connection's backend (a dict lookup, thread-safe)."""
@@ -522,6 +532,8 @@ class TransferController(QObject):
     def shutdown(self) -> bool:
         """Stop transfer threads; what was running continues at the next start."""
         self._timer.stop()
+        if self._queue is None:
+            return True  # never opened: nothing ran, nothing to close
         finished = self.queue.shutdown(timeout=3.0)
         if finished:  # else a worker may still write its last part to the journal
             self.queue.journal.close()

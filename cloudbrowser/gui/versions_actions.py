@@ -24,10 +24,10 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import parent_prefix
 from cloudbrowser.core.storage import versions_of
-from cloudbrowser.gui.dialogs.versions import VersionsDialog
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
+    from cloudbrowser.gui.dialogs.versions import VersionsDialog
     from cloudbrowser.gui.widgets.main_window import MainWindow
 
 
@@ -87,6 +87,8 @@ class VersionActions(QObject):
     def dialog(self) -> VersionsDialog:
         if self._dialog is None:
             w = self.window
+            from cloudbrowser.gui.dialogs.versions import VersionsDialog  # on first use
+
             self._dialog = VersionsDialog(w.service, w.messages, w.transfers, w)
             self._dialog.changed.connect(self._on_changed)
         return self._dialog

@@ -75,6 +75,8 @@ class Pane(QObject):
             pane = self.window.empty_tree
             shown = self.window.left_stack.currentWidget() is pane
             print("PANE", shown, pane.label.text(), pane.add_button.isVisibleTo(pane), flush=True)
+            # The transfer journal (SQLite on disk) opens after the first frame.
+            print("JOURNAL", self.window.transfers._queue is not None, flush=True)
             watched.removeEventFilter(self)
         return False
 
@@ -110,3 +112,4 @@ def test_with_demo_the_window_says_the_demo_is_starting(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [line] = [x for x in done.stdout.splitlines() if x.startswith("PANE ")]
     assert line == "PANE True Starting the demo server with sample data… False", line
+    assert "JOURNAL False" in done.stdout.splitlines()

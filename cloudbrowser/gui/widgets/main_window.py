@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -48,8 +49,6 @@ from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
-from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
-from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.file_operations import FileOperations
 from cloudbrowser.gui.messages import MessageSink, error_title, one_line
@@ -73,6 +72,9 @@ from cloudbrowser.gui.widgets.views import (
     local_paths,
     set_up_row_table,
 )
+
+if TYPE_CHECKING:  # dialogs are imported where first opened, not before the first paint
+    from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -428,6 +430,8 @@ class MainWindow(QMainWindow):
     def connections_dialog(self) -> ConnectionsDialog:
         """The connection manager (one per window, made on first use)."""
         if self._connections_dialog is None:
+            from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
+
             dialog = ConnectionsDialog(self.connector, self)
             dialog.openRequested.connect(self._open_resolved)
             self._connections_dialog = dialog
@@ -862,6 +866,8 @@ class MainWindow(QMainWindow):
         self.cleanup_dialog.open()
 
     def edit_settings(self) -> None:
+        from cloudbrowser.gui.dialogs.settings import SettingsDialog
+
         dialog = SettingsDialog(self.transfers.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.transfers.apply_settings(dialog.settings())
