@@ -55,6 +55,7 @@ from cloudbrowser.gui.drag_out import RemoteFilesMime, new_staging_folder
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.object_clipboard import ObjectSelection
+from cloudbrowser.gui.open_file import open_downloaded
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
@@ -353,7 +354,7 @@ class TransferController(QObject):
         assert existing is not None
         same = existing.size == item.request.size and abs(existing.mtime - item.request.mtime) < 1
         if same:
-            self.opener(QUrl.fromLocalFile(str(item.request.local_path)))
+            open_downloaded(item.request.local_path, self.opener, self.window)
             self.messages.info(
                 self.tr("Opened the copy already downloaded: {path}").format(
                     path=item.request.local_path
@@ -472,7 +473,7 @@ class TransferController(QObject):
         for t in changed:
             if t.batch in self._open_batches and t.state is State.DONE and t.id not in self._opened:
                 self._opened.add(t.id)
-                self.opener(QUrl.fromLocalFile(str(t.local_path)))
+                open_downloaded(t.local_path, self.opener, self.window)
         activity = self.queue.activity()
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)
