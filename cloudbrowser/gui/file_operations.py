@@ -60,6 +60,7 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
@@ -1037,7 +1038,9 @@ class FileOperations(QObject):
 
     def _confirm(self, title: str, text: str, ok: str) -> bool:
         # The question names keys: shown escaped, as plain text (never as HTML).
-        box = QMessageBox(QMessageBox.Icon.Warning, title, printable(text), parent=self.window)
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Warning), title, printable(text), parent=self.window
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -1052,7 +1055,7 @@ class FileOperations(QObject):
         shown = ", ".join(f"“{n}”" for n in names[:5]) + (" …" if len(names) > 5 else "")
         count = len(names)
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            message_icon(QMessageBox.Icon.Question),
             QCoreApplication.translate("FileOperations", "Items already exist"),
             QCoreApplication.translate(
                 "FileOperations", "%Ln item(s) already exist in {where}: {names}", None, count

@@ -12,6 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from cloudbrowser.gui.message_icons import message_icon
+
 log = logging.getLogger(__name__)
 
 Opener = Callable[[QUrl], object]
@@ -34,7 +36,7 @@ def show_not_opened(path: Path, opener: Opener, parent: QWidget) -> QMessageBox:
         else tr("OpenFile", "files without an extension")
     )
     box = QMessageBox(
-        QMessageBox.Icon.Information,
+        message_icon(QMessageBox.Icon.Information),
         tr("OpenFile", "Downloaded"),
         tr("OpenFile", "Saved to {path}; no application is set to open {kind}.").format(
             path=path, kind=kind

@@ -45,6 +45,7 @@ from cloudbrowser.gui.connector import (
     aws_source,
     saved_source,
 )
+from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.workers import Job
@@ -562,7 +563,9 @@ class ConnectionsDialog(QDialog):
             self._show_result(False, error.message, error.hint)
             return
         self.keyring_usable = False
-        box = QMessageBox(QMessageBox.Icon.Warning, error_title(error), error.message, parent=self)
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Warning), error_title(error), error.message, parent=self
+        )
         box.setObjectName("keyringUnavailable")
         box.setInformativeText(
             self.tr(
@@ -663,7 +666,7 @@ class ConnectionsDialog(QDialog):
         if self.current is None:
             return
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            message_icon(QMessageBox.Icon.Question),
             self.tr("Remove connection"),
             self.tr("Remove the connection “{name}” and its stored secret?").format(
                 name=self.current.name

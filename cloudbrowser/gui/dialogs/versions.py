@@ -45,6 +45,7 @@ from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.widgets.views import FixedRowHeight, list_row_height
 from cloudbrowser.gui.workers import Job
 
 #: Item role holding the row's ``Version``.
@@ -104,6 +105,8 @@ class VersionsDialog(QDialog):
         )
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
+        # As tall as the file list's rows: the same kind of list, the same rhythm.
+        self.tree.setItemDelegate(FixedRowHeight(list_row_height(self.tree), self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setSectionResizeMode(Col.VERSION_ID, QHeaderView.ResizeMode.Stretch)

@@ -69,6 +69,7 @@ from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 from cloudbrowser.gui.widgets.views import (
     BucketTreeView,
     ObjectView,
+    list_row_height,
     local_paths,
     set_up_row_table,
 )
@@ -251,7 +252,7 @@ class MainWindow(QMainWindow):
         # view with fixed row heights touches only the rows it paints.
         self.view = ObjectView()
         self.view.setModel(self.list_model)
-        set_up_row_table(self.view, self.fontMetrics().height() + 6)
+        set_up_row_table(self.view, list_row_height(self))
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self.view.setAccessibleName(self.tr("Objects"))

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTreeView,
     QWidget,
@@ -26,6 +28,26 @@ from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.models.object_list import EntryRole
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
+
+
+def list_row_height(widget: QWidget) -> int:
+    """The height of a row of the window's lists (the file list, Versions…): one line of
+    text and a little air, the same everywhere."""
+    return widget.fontMetrics().height() + 6
+
+
+class FixedRowHeight(QStyledItemDelegate):
+    """Rows of a tree or list widget exactly as tall as the file list's."""
+
+    def __init__(self, height: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._height = height
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), self._height)
 
 
 def set_up_row_table(view: QTableView, row_height: int) -> None:
