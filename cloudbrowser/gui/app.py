@@ -238,6 +238,9 @@ def run_gui(
 
     def after_first_paint() -> None:
         set_window_icon(app)
+        from cloudbrowser.gui.fonts import add_bundled_fonts  # frozen: a CJK font
+
+        add_bundled_fonts()
         # What a previous run left unfinished: listed now, continued once its connection
         # opens (a connection opened before this is continued here).
         window.transfers.restore()
