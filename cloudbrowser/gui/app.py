@@ -237,6 +237,7 @@ def run_gui(
     window.show()
 
     def after_first_paint() -> None:
+        gc.enable()  # disabled by __main__ until the first frame
         set_window_icon(app)
         from cloudbrowser.gui.fonts import add_bundled_fonts  # frozen: a CJK font
 

@@ -113,3 +113,30 @@ def test_with_demo_the_window_says_the_demo_is_starting(tmp_path: Path) -> None:
     [line] = [x for x in done.stdout.splitlines() if x.startswith("PANE ")]
     assert line == "PANE True Starting the demo server with sample data… False", line
     assert "JOURNAL False" in done.stdout.splitlines()
+
+
+def test_garbage_collection_is_back_on_after_the_first_paint(tmp_path: Path) -> None:
+    """__main__ turns it off for the start; the window's first frame turns it on again."""
+    child = DEMO_CHILD.replace(
+        'print("JOURNAL"',
+        "import gc; print('GC', gc.isenabled(), flush=True)\n"
+        "            from PySide6.QtCore import QTimer\n"
+        "            QTimer.singleShot(0, lambda: print('GC-AFTER', gc.isenabled(), flush=True))\n"
+        '            print("JOURNAL"',
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "GC False" in lines and "GC-AFTER True" in lines, lines
