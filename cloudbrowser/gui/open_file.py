@@ -29,29 +29,30 @@ def open_downloaded(path: Path, opener: Opener, parent: QWidget) -> QMessageBox 
 
 
 def show_not_opened(path: Path, opener: Opener, parent: QWidget) -> QMessageBox:
-    tr = QCoreApplication.translate
     kind = (
-        tr("OpenFile", "{suffix} files").format(suffix=path.suffix)
+        QCoreApplication.translate("OpenFile", "{suffix} files").format(suffix=path.suffix)
         if path.suffix
-        else tr("OpenFile", "files without an extension")
+        else QCoreApplication.translate("OpenFile", "files without an extension")
     )
     box = QMessageBox(
         message_icon(QMessageBox.Icon.Information),
-        tr("OpenFile", "Downloaded"),
-        tr("OpenFile", "Saved to {path}; no application is set to open {kind}.").format(
-            path=path, kind=kind
-        ),
+        QCoreApplication.translate("OpenFile", "Downloaded"),
+        QCoreApplication.translate(
+            "OpenFile", "Saved to {path}; no application is set to open {kind}."
+        ).format(path=path, kind=kind),
         parent=parent,
     )
     box.setObjectName("noApplication")
     box.setInformativeText(
-        tr(
+        QCoreApplication.translate(
             "OpenFile",
             "Choose a program for them in your desktop's settings, or open the file "
             "from its folder.",
         )
     )
-    show = box.addButton(tr("OpenFile", "Show in folder"), QMessageBox.ButtonRole.ActionRole)
+    show = box.addButton(
+        QCoreApplication.translate("OpenFile", "Show in folder"), QMessageBox.ButtonRole.ActionRole
+    )
     show.clicked.connect(lambda: opener(QUrl.fromLocalFile(str(path.parent))))
     box.addButton(QMessageBox.StandardButton.Close)
     box.finished.connect(box.deleteLater)

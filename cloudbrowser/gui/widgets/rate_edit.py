@@ -46,11 +46,11 @@ def format_rate(bytes_per_second: int, locale: QLocale | None = None) -> str:
     if bytes_per_second <= 0:
         return unlimited_text()
     size = (locale or QLocale()).formattedDataSize(bytes_per_second)
-    return RateEdit.tr_rate("{size}/s").format(size=size)
+    return QCoreApplication.translate("RateEdit", "{size}/s").format(size=size)
 
 
 def unlimited_text() -> str:
-    return RateEdit.tr_rate("Unlimited")
+    return QCoreApplication.translate("RateEdit", "Unlimited")
 
 
 class RateEdit(QLineEdit):
@@ -70,10 +70,6 @@ class RateEdit(QLineEdit):
         self.setText(format_rate(self._value))
         self.textEdited.connect(self._on_edited)
         self.editingFinished.connect(self._normalise)
-
-    @staticmethod
-    def tr_rate(text: str) -> str:
-        return QCoreApplication.translate("RateEdit", text)
 
     def value(self) -> int:
         return self._value
