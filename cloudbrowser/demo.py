@@ -31,7 +31,8 @@ REGION = "us-east-1"
 #: ``cloudbrowser --demo-server N``: the hidden command line of the server's child process
 #: in a frozen build, where ``sys.executable`` is the app itself and has no ``-m``.
 DEMO_SERVER_FLAG = "--demo-server"
-#: moto accepts any key; these are long enough for servers that check (>= 14 chars).
+#: The demo server's only key: it refuses any other (and any other secret), like a real server.
+#: Long enough for servers that check (>= 14 chars).
 DEMO_CREDENTIALS = Credentials("demo-access-key-id", "demo-secret-access-key")
 
 _JPEG = base64.b64decode(
@@ -247,6 +248,7 @@ def serve(big_folder_count: int) -> None:
     host, port = server.get_host_and_port()
     started = time.perf_counter()
     seed(big_folder_count)
+    require_credentials(DEMO_CREDENTIALS)
     print(f"READY http://{host}:{port} {time.perf_counter() - started:.2f}", flush=True)
     sys.stdin.read()  # returns when the parent closes our stdin or dies
     server.stop()
@@ -288,6 +290,50 @@ def seed(big_folder_count: int = BIG_FOLDER_COUNT) -> None:
     put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"second\n", "text/plain", 8))
     backend.delete_object(VERSIONED_BUCKET, "deleted-later.txt")  # leaves a delete marker
     put(VERSIONED_BUCKET, SampleObject("kept.txt", b"still here\n", "text/plain", 7))
+
+
+#: What the demo key may do: everything, as the owner of an account may.
+_ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def require_credentials(credentials: Credentials) -> None:
+    """From now on moto checks each request's signature and key like a real server: a
+    wrong key id answers InvalidAccessKeyId, a wrong secret SignatureDoesNotMatch (so
+    "Test connection" with a mistyped secret fails in the demo too).
+
+    moto's own IAM check (``INITIAL_NO_AUTH_ACTION_COUNT``) does this once the key exists
+    in its IAM backend; the demo key gets a policy that allows everything.
+    """
+    from moto import settings
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    iam.create_user(REGION, "demo")
+    key = iam.create_access_key("demo")
+    key.access_key_id = credentials.access_key_id
+    key.secret_access_key = credentials.secret_access_key
+    iam.put_user_policy("demo", "everything", json.dumps(_ALLOW_ALL))
+    _let_presigned_urls_through()
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+
+
+def _let_presigned_urls_through() -> None:
+    """moto's check reads the Authorization header and fails with a 500 on a request that
+    has none: a share link (its signature is in the query) or an unsigned request. Those
+    are left to moto's S3 rules (object ACLs) as before, so share links still open."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    check = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def header_signed_only(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if "Authorization" in self.headers:
+            check(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = header_signed_only  # type: ignore[method-assign]
 
 
 def serve_main(args: list[str]) -> int:

@@ -75,4 +75,6 @@ def check_connection(
 
 
 def _failed(error: CloudBrowserError) -> CheckResult:
-    return CheckResult(False, f"{error.title}: {error.message}", hint=error.hint, error=error)
+    # The message alone: it says what happened; "title: message" says it twice
+    # ("Cannot reach the server: Cannot connect to the server.").
+    return CheckResult(False, error.message, hint=error.hint, error=error)

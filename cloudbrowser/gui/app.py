@@ -8,7 +8,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -22,18 +24,19 @@ from PySide6.QtCore import (
     QTranslator,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from cloudbrowser import __version__
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
-from cloudbrowser.gui.app_icon import app_icon
 from cloudbrowser.gui.crash import CrashReporter
-from cloudbrowser.gui.drag_out import remove_stale_staging
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
 log = logging.getLogger("cloudbrowser")
 
@@ -99,6 +102,22 @@ class FirstPaintReporter(QObject):
         return False
 
 
+class AfterFirstPaint(QObject):
+    """Runs ``work`` once the window has painted its first frame: what the first frame does
+    not need (the transfer journal, old drag-out copies) waits until the user sees it."""
+
+    def __init__(self, window: QWidget, work: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._work = work
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._work)
+        return False
+
+
 #: Overrides where cloudbrowser_<locale>.qm files are looked for (translators, tests).
 TRANSLATIONS_ENV = "CLOUDBROWSER_TRANSLATIONS_DIR"
 
@@ -131,6 +150,26 @@ def install_translations(app: QApplication, locale: QLocale | None = None) -> li
     return installed
 
 
+def install_plural_forms(app: QCoreApplication) -> QTranslator | None:
+    """English singular and plural of the window's counted messages ("%Ln file(s)" → "1
+    file", "2 files"; resources/make_plurals.py writes them). Installed first, under any
+    language: a translation installed after it gives its own forms."""
+    translator = QTranslator(app)
+    if not translator.load("cloudbrowser_en", str(translations_dir())):
+        log.warning("no English plural forms in %s", translations_dir())
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
+def set_window_icon(app: QApplication) -> None:
+    """The icon drawn at seven sizes: after the first paint (``run_gui``), as painting it
+    first would delay the window; the title bar gets it a moment later."""
+    from cloudbrowser.gui.app_icon import app_icon
+
+    app.setWindowIcon(app_icon())
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -142,7 +181,7 @@ def make_application() -> QApplication:
     # Wayland and the launchers match the window to cloudbrowser.desktop by this name
     # (and take its icon from there); X11 and Windows use the window icon.
     app.setDesktopFileName("cloudbrowser")
-    app.setWindowIcon(app_icon())
+    install_plural_forms(app)
     install_translations(app)
     return app
 
@@ -172,6 +211,8 @@ def run_gui(
     app = make_application()
     guard: InstanceGuard | None = None
     if connection is None and not args.demo:
+        from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest  # QtNetwork
+
         # One window per user and config dir: a second start hands over what it was asked
         # to open and ends (see single_instance: why secrets and --demo stay apart).
         guard = InstanceGuard(parent=app)
@@ -194,9 +235,21 @@ def run_gui(
     if report:
         FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
-    # What a previous run left unfinished: listed now, continued once its connection opens.
-    window.transfers.restore()
-    service.run(lambda _job: remove_stale_staging(), "Removing old drag-out copies")
+
+    def after_first_paint() -> None:
+        gc.enable()  # disabled by __main__ until the first frame
+        set_window_icon(app)
+        from cloudbrowser.gui.fonts import add_bundled_fonts  # frozen: a CJK font
+
+        add_bundled_fonts()
+        # What a previous run left unfinished: listed now, continued once its connection
+        # opens (a connection opened before this is continued here).
+        window.transfers.restore()
+        from cloudbrowser.gui.drag_out import remove_stale_staging
+
+        service.run(lambda _job: remove_stale_staging(), "Removing old drag-out copies")
+
+    AfterFirstPaint(window, after_first_paint)
 
     demo = None
     if connection is not None:
@@ -212,9 +265,13 @@ def run_gui(
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
         demo_server = demo = DemoServer()
-        window.messages.info(
-            QCoreApplication.translate("app", "Starting the demo server with sample data…")
-        )
+        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
+        window.messages.info(starting)
+        window.empty_tree.show_opening(starting)
+
+        def demo_failed(error: CloudBrowserError) -> None:
+            window.empty_tree.show_none()
+            window.messages.major(error)
 
         def start(_job: Job) -> ConnectionRequest:
             demo_server.start()
@@ -224,7 +281,7 @@ def run_gui(
             start,
             "Starting the demo server",
             succeeded=window.open_connection,
-            failed=window.messages.major,
+            failed=demo_failed,
         )
 
     code = app.exec()

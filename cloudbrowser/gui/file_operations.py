@@ -63,6 +63,7 @@ from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
@@ -473,14 +474,15 @@ class FileOperations(QObject):
         mime = QMimeData()
         selection.put_into(mime)
         QApplication.clipboard().setMimeData(mime)
+        n = len(entries)
         text = QCoreApplication.translate(
-            "FileOperations", "{n} item(s) cut: paste them where they should go (Ctrl+V)."
+            "FileOperations", "%Ln item(s) cut: paste where they should go (Ctrl+V).", None, n
         )
         if not cut:
             text = QCoreApplication.translate(
-                "FileOperations", "{n} item(s) copied: paste them in another folder (Ctrl+V)."
+                "FileOperations", "%Ln item(s) copied: paste in another folder (Ctrl+V).", None, n
             )
-        self.messages.info(text.format(n=len(entries)))
+        self.messages.info(text)
 
     def paste_objects(self, into: Location | None = None) -> bool:
         """Paste objects cut or copied in cloudbrowser into ``into`` (default: the folder
@@ -877,8 +879,8 @@ class FileOperations(QObject):
                 )
             if uploads:
                 text += " " + QCoreApplication.translate(
-                    "FileOperations", "{n} unfinished upload(s) are aborted too."
-                ).format(n=uploads)
+                    "FileOperations", "%Ln unfinished upload(s) are aborted too.", None, uploads
+                )
             typed = self.ask_bucket_name(
                 bucket,
                 text
@@ -983,6 +985,8 @@ class FileOperations(QObject):
         self.transfers.model.refresh([operation])
         result = operation.result
         locale = self.locale
+        # Counts in plain names: lupdate drops a translate() whose count is an expression.
+        failed, done = len(result.failed), result.done
         if result.failed:
             shown = result.failed[:200]
             detail = "\n".join(f"{key}: {error.message}" for key, error in shown)
@@ -993,12 +997,11 @@ class FileOperations(QObject):
             self.messages.major(
                 OperationFailures(
                     QCoreApplication.translate(
-                        "FileOperations", "{title}: {n} object(s) failed; {done} done."
-                    ).format(
-                        title=operation.title,
-                        n=locale.toString(len(result.failed)),
-                        done=locale.toString(result.done),
-                    ),
+                        "FileOperations",
+                        "{title}: %Ln object(s) failed; {done} done.",
+                        None,
+                        failed,
+                    ).format(title=operation.title, done=locale.toString(done)),
                     hint=QCoreApplication.translate(
                         "FileOperations",
                         "The details name each object and why. Nothing else was lost.",
@@ -1010,14 +1013,16 @@ class FileOperations(QObject):
             self.messages.info(
                 QCoreApplication.translate(
                     "FileOperations",
-                    "{title}: cancelled after {done} object(s); the rest is unchanged.",
-                ).format(title=operation.title, done=locale.toString(result.done))
+                    "{title}: cancelled after %Ln object(s); the rest is unchanged.",
+                    None,
+                    done,
+                ).format(title=operation.title)
             )
         elif operation.state.finished:
             self.messages.info(
-                QCoreApplication.translate("FileOperations", "{title}: done ({n} objects).").format(
-                    title=operation.title, n=locale.toString(result.done)
-                )
+                QCoreApplication.translate(
+                    "FileOperations", "{title}: done (%Ln object(s)).", None, done
+                ).format(title=operation.title)
             )
             if then is not None:
                 then()
@@ -1059,7 +1064,10 @@ class FileOperations(QObject):
     def _confirm(self, title: str, text: str, ok: str) -> bool:
         # The question names keys: shown escaped, as plain text (never as HTML).
         box = QMessageBox(
-            QMessageBox.Icon.Warning, title, printable(text), parent=self.parent_widget
+            message_icon(QMessageBox.Icon.Warning),
+            title,
+            printable(text),
+            parent=self.parent_widget,
         )
         box.setTextFormat(Qt.TextFormat.PlainText)
         yes = box.addButton(ok, QMessageBox.ButtonRole.DestructiveRole)
@@ -1073,12 +1081,13 @@ class FileOperations(QObject):
     def _ask_conflict(self, names: list[str], where: str) -> str | None:
         """ "replace", "keep" (both, the new one renamed) or "skip"; None cancels."""
         shown = ", ".join(f"“{n}”" for n in names[:5]) + (" …" if len(names) > 5 else "")
+        count = len(names)
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            message_icon(QMessageBox.Icon.Question),
             QCoreApplication.translate("FileOperations", "Items already exist"),
             QCoreApplication.translate(
-                "FileOperations", "{n} item(s) already exist in {where}: {names}"
-            ).format(n=len(names), where=printable(where or "/"), names=printable(shown)),
+                "FileOperations", "%Ln item(s) already exist in {where}: {names}", None, count
+            ).format(where=printable(where or "/"), names=printable(shown)),
             parent=self.parent_widget,
         )
         box.setTextFormat(Qt.TextFormat.PlainText)

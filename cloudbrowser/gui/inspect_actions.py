@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
@@ -18,14 +20,17 @@ from PySide6.QtWidgets import QMenu, QWidget
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.inspection import object_uri, object_url
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.gui.dialogs.preview import PreviewDialog
-from cloudbrowser.gui.dialogs.properties import PropertiesDialog
-from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
+
+if TYPE_CHECKING:
+    # The dialogs are imported where first opened: not before the window's first paint.
+    from cloudbrowser.gui.dialogs.preview import PreviewDialog
+    from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+    from cloudbrowser.gui.dialogs.share import ShareDialog
 
 
 class InspectActions(QObject):
@@ -144,6 +149,8 @@ class InspectActions(QObject):
         return self.open_properties(current, entry)
 
     def open_properties(self, current: Location, entry: Entry) -> PropertiesDialog:
+        from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+
         dialog = PropertiesDialog(
             self.service,
             self.messages,
@@ -184,6 +191,8 @@ class InspectActions(QObject):
                 current.connection, current.bucket, parent_prefix(entry.key), [entry]
             )
 
+        from cloudbrowser.gui.dialogs.preview import PreviewDialog
+
         dialog = PreviewDialog(
             self.service,
             self.service.connection(current.connection),
@@ -218,6 +227,8 @@ class InspectActions(QObject):
                 )
             )
             return None
+        from cloudbrowser.gui.dialogs.share import ShareDialog
+
         dialog = ShareDialog(
             self.service,
             self.messages,

@@ -31,6 +31,14 @@ def error_title(error: CloudBrowserError) -> str:
     return QCoreApplication.translate("CloudBrowserError", error.title)
 
 
+def one_line(error: CloudBrowserError) -> str:
+    """An error where only one line fits (the status bar, a label): its message and hint.
+    The title is a heading (a dialog's title, a panel's bold line), never a prefix: the
+    message already says what happened, so "title: message" would say it twice ("Cannot
+    reach the server: Cannot connect to the server.")."""
+    return f"{error.message} {error.hint}".strip()
+
+
 class MessageSink(QObject):
     #: A moved-aside damaged file (from any thread; shown on the GUI thread).
     _damaged = Signal(object)
@@ -56,7 +64,7 @@ class MessageSink(QObject):
     def minor(self, error: CloudBrowserError) -> None:
         self.last = error
         log.warning("%s: %s (%s)", error.title, error.message, error.detail)
-        self._status.showMessage(printable(f"{error_title(error)}: {error}"), STATUS_MS)
+        self._status.showMessage(printable(one_line(error)), STATUS_MS)
 
     def major(self, error: CloudBrowserError) -> None:
         self.last = error

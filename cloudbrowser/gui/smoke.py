@@ -115,9 +115,10 @@ class SmokeTest:
         from PySide6 import __version__ as pyside_version
         from PySide6.QtGui import QGuiApplication
 
-        from cloudbrowser.gui.app import make_application
+        from cloudbrowser.gui.app import make_application, set_window_icon
 
         self.app = make_application()
+        set_window_icon(self.app)  # the app sets it after the first paint
         platform = QGuiApplication.platformName()
         if platform != "offscreen":
             raise StepFailed(f"platform {platform!r}, not offscreen")

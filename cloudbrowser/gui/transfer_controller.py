@@ -65,6 +65,7 @@ from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.natural_sort import name_key
 from cloudbrowser.gui.object_clipboard import ObjectSelection
+from cloudbrowser.gui.open_file import open_downloaded
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
@@ -82,23 +83,22 @@ class TransferFailures(CloudBrowserError):
 
 
 #: A batch's report by direction (one whole sentence each, for the translators).
+#: Plural forms by %Ln, the count passed where they are translated.
 _FAILED = {
     Direction.UPLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be uploaded."
+        "TransferController", "{failed} of %Ln file(s) could not be uploaded."
     ),
     Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be downloaded."
+        "TransferController", "{failed} of %Ln file(s) could not be downloaded."
     ),
     None: QT_TRANSLATE_NOOP(
-        "TransferController", "{failed} of {total} file(s) could not be transferred."
+        "TransferController", "{failed} of %Ln file(s) could not be transferred."
     ),
 }
 _DONE = {
-    Direction.UPLOAD: QT_TRANSLATE_NOOP("TransferController", "Uploaded {done} file(s) ({size})"),
-    Direction.DOWNLOAD: QT_TRANSLATE_NOOP(
-        "TransferController", "Downloaded {done} file(s) ({size})"
-    ),
-    None: QT_TRANSLATE_NOOP("TransferController", "Transferred {done} file(s) ({size})"),
+    Direction.UPLOAD: QT_TRANSLATE_NOOP("TransferController", "Uploaded %Ln file(s) ({size})"),
+    Direction.DOWNLOAD: QT_TRANSLATE_NOOP("TransferController", "Downloaded %Ln file(s) ({size})"),
+    None: QT_TRANSLATE_NOOP("TransferController", "Transferred %Ln file(s) ({size})"),
 }
 
 
@@ -123,8 +123,8 @@ class TransferController(QObject):
         #: the journal this window uses meanwhile.
         self._refused: JournalTooNew | None = None
         self._scratch: Path | None = None
-        journal = journal or self._open_journal()
-        self.queue = TransferQueue(service.connections.storage, journal, self.settings.options())
+        self._journal = journal
+        self._queue: TransferQueue | None = None
         self.model = TransferListModel(self)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -140,6 +140,17 @@ class TransferController(QObject):
         self.opener: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.ask_conflict: ConflictAsker = self._ask_with_dialog
         service.connectionAdded.connect(self._on_connection_added)
+
+    @property
+    def queue(self) -> TransferQueue:
+        """The transfer queue and its journal, opened on first use: after the window's first
+        paint (``restore()`` is the first), not in the way of the first frame."""
+        if self._queue is None:
+            journal = self._journal or self._open_journal()
+            self._queue = TransferQueue(
+                self.service.connections.storage, journal, self.settings.options()
+            )
+        return self._queue
 
     # ── settings ────────────────────────────────────────────────────────────────────────
 
@@ -158,7 +169,7 @@ class TransferController(QObject):
         def work(job: Job) -> Plan:
             return plan_uploads(storage, connection_id, sources, bucket, prefix, job.cancel_event)
 
-        self.messages.info(self.tr("Preparing the upload of {n} item(s)…").format(n=len(sources)))
+        self.messages.info(self.tr("Preparing the upload of %Ln item(s)…", None, len(sources)))
         return self.service.run(
             work,
             f"Preparing the upload to {bucket}/{prefix}",
@@ -271,8 +282,8 @@ class TransferController(QObject):
         if left_out:
             self.messages.major(
                 CloudBrowserError(
-                    self.tr("{n} item(s) cannot be transferred and were left out.").format(
-                        n=len(left_out)
+                    self.tr(
+                        "%Ln item(s) cannot be transferred and were left out.", None, len(left_out)
                     ),
                     hint=self.tr("The details say which and why; everything else is transferred."),
                     detail="\n".join(f"{name}: {why}" for name, why in left_out),
@@ -329,7 +340,7 @@ class TransferController(QObject):
             self.model.add(sorted(transfers, key=lambda t: name_key(t.key)))
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
             self.messages.info(
-                self.tr("Queued {n} file(s), {size}.").format(n=len(requests), size=size)
+                self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
             self._timer.start()
             self.poll()
@@ -351,7 +362,7 @@ class TransferController(QObject):
         assert existing is not None
         same = existing.size == item.request.size and abs(existing.mtime - item.request.mtime) < 1
         if same:
-            self.opener(QUrl.fromLocalFile(str(item.request.local_path)))
+            open_downloaded(item.request.local_path, self.opener, self.window)
             self.messages.info(
                 self.tr("Opened the copy already downloaded: {path}").format(
                     path=item.request.local_path
@@ -473,9 +484,7 @@ class TransferController(QObject):
     def _on_connection_added(self, connection_id: str) -> None:
         ids = self._waiting_for_connection.pop(connection_id, [])
         if ids:
-            self.messages.info(
-                self.tr("Continuing {n} interrupted transfer(s)…").format(n=len(ids))
-            )
+            self.messages.info(self.tr("Continuing %Ln interrupted transfer(s)…", None, len(ids)))
             self.resume(ids)
 
     # ── watching ────────────────────────────────────────────────────────────────────────
@@ -489,7 +498,7 @@ class TransferController(QObject):
         for t in changed:
             if t.batch in self._open_batches and t.state is State.DONE and t.id not in self._opened:
                 self._opened.add(t.id)
-                self.opener(QUrl.fromLocalFile(str(t.local_path)))
+                open_downloaded(t.local_path, self.opener, self.window)
         activity = self.queue.activity()
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)
@@ -510,17 +519,17 @@ class TransferController(QObject):
             self.messages.major(
                 TransferFailures(
                     QCoreApplication.translate(
-                        "TransferController", str(_FAILED[direction])
-                    ).format(failed=len(summary.failed), total=total),
+                        "TransferController", str(_FAILED[direction]), None, total
+                    ).format(failed=len(summary.failed)),
                     hint=self.tr("Retry them from the Transfers panel once the cause is fixed."),
                     detail="\n".join(_failure_line(t) for t in summary.failed),
                 )
             )
             return
         parts = [
-            QCoreApplication.translate("TransferController", str(_DONE[direction])).format(
-                done=summary.done, size=size
-            )
+            QCoreApplication.translate(
+                "TransferController", str(_DONE[direction]), None, summary.done
+            ).format(size=size)
         ]
         if summary.unverified:
             names = ", ".join(t.name for t in summary.unverified[:3])
@@ -549,6 +558,8 @@ class TransferController(QObject):
     def shutdown(self) -> bool:
         """Stop transfer threads; what was running continues at the next start."""
         self._timer.stop()
+        if self._queue is None:
+            return True  # never opened: nothing ran, nothing to close
         finished = self.queue.shutdown(timeout=3.0)
         if finished:  # else a worker may still write its last part to the journal
             self.queue.journal.close()

@@ -14,6 +14,8 @@ All on demand (DESIGN §3): nothing here lists versions until the user asks.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
@@ -22,12 +24,14 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.keys import parent_prefix
 from cloudbrowser.core.versions import undelete
-from cloudbrowser.gui.dialogs.versions import VersionsDialog
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:
+    from cloudbrowser.gui.dialogs.versions import VersionsDialog
 
 
 class UndeleteFailures(CloudBrowserError):
@@ -97,6 +101,8 @@ class VersionActions(QObject):
 
     def dialog(self) -> VersionsDialog:
         if self._dialog is None:
+            from cloudbrowser.gui.dialogs.versions import VersionsDialog  # on first use
+
             self._dialog = VersionsDialog(
                 self.service, self.messages, self.transfers, self.parent_widget
             )
@@ -190,15 +196,15 @@ class VersionActions(QObject):
             if failed:
                 messages.major(
                     UndeleteFailures(
-                        self.tr("{failed} of {total} object(s) could not be undeleted.").format(
-                            failed=len(failed), total=len(keys)
-                        ),
+                        self.tr(
+                            "{failed} of %Ln object(s) could not be undeleted.", None, len(keys)
+                        ).format(failed=len(failed)),
                         hint=self.tr("The details say which and why; the others are back."),
                         detail="\n".join(f"{key}: {error.message}" for key, error in failed),
                     )
                 )
             else:
-                messages.info(self.tr("Undeleted {done} object(s).").format(done=done))
+                messages.info(self.tr("Undeleted %Ln object(s).", None, done))
             if browsing.current == current:
                 browsing.refresh()
 
@@ -207,7 +213,7 @@ class VersionActions(QObject):
 
         self._undelete_job = self.service.run(
             work,
-            f"Undeleting {len(keys)} object(s) in {bucket}",
+            f"Undeleting objects in {bucket} ({len(keys)})",
             progress=progress,
             succeeded=succeeded,
             failed=messages.major,

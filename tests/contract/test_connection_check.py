@@ -91,6 +91,9 @@ def test_check_dead_port(moto_server: S3Server) -> None:
     result = check_connection(settings, moto_server.credentials)
     assert not result.ok and isinstance(result.error, EndpointUnreachable)
     assert "server is running" in result.hint
+    # Said once: not "Cannot reach the server: Cannot connect to the server."
+    assert result.summary == "Nothing answered at the server's address."
+    assert EndpointUnreachable.title not in result.summary
 
 
 def test_check_tls_to_a_plain_http_port(server: S3Server) -> None:

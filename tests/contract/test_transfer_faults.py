@@ -559,7 +559,7 @@ def test_upload_survives_the_server_dying_and_coming_back(
     assert t.state is State.FAILED
     assert isinstance(t.error, EndpointUnreachable), repr(t.error)
     assert t.error.retryable
-    assert t.error.message == "Cannot connect to the server."
+    assert t.error.message == "Nothing answered at the server's address."
     record = queue.journal.get(t.id)
     assert record is not None and record.state is State.FAILED
     assert record.session == t.session != "", "resumable: the journal keeps the UploadId"

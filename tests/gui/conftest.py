@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.gui.app import install_plural_forms
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
@@ -36,6 +37,12 @@ def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _english_plural_forms(qapp: QApplication) -> None:
+    """As the app does at start (gui/app.py): "1 file", "2 files", not "1 file(s)"."""
+    assert install_plural_forms(qapp) is not None
 
 
 @pytest.fixture(autouse=True)

@@ -55,7 +55,7 @@ def test_a_name_too_long_fails_alone_and_is_saved_under_a_cleaned_name(
         assert (out / "ok.txt").read_bytes() == b"fine"
         error = window.messages.last
         assert isinstance(error, TransferFailures)
-        assert "1 of 2 file(s) could not be downloaded" in error.message
+        assert "1 of 2 files could not be downloaded" in error.message
         assert "too long for this disk" in error.detail
         model = window.transfers.model
         [failed] = [t for t in model.transfers() if t.state is State.FAILED]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -342,6 +342,8 @@ def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService
     window.add_connection(conn.id)
     wait_loaded(qtbot, window)
     assert window.error_panel.title.text() == "Cannot reach the server"
+    # The heading and the line under it do not say the same thing twice.
+    assert window.error_panel.message.text() == "Nothing answered at the server's address."
     assert window.error_panel.retry.text() == "Retry"
     qtbot.mouseClick(window.error_panel.retry, Qt.MouseButton.LeftButton)
     assert window.list_model.loading  # retry really retries
@@ -460,3 +462,42 @@ def test_closing_the_window_during_a_hung_request_is_bounded(
     # The abandoned request ends once the server is gone; let it end while the window lives
     # (see the service fixture).
     qtbot.waitUntil(lambda: service.runner.active == 0, timeout=10_000)
+
+
+def test_double_click_when_no_program_opens_the_file_says_where_it_is(
+    browsing: tuple[MainWindow, str], qtbot: QtBot, tmp_path: Path
+) -> None:
+    """No program for the file (the desktop answers False): the window says where it was
+    saved, and Show in folder opens that folder."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window, bucket = browsing
+    asked: list[str] = []
+
+    def no_program(url: QUrl) -> bool:
+        asked.append(url.toLocalFile())
+        return Path(url.toLocalFile()).is_dir()  # folders open, the .txt file does not
+
+    window.transfers.opener = no_program
+    window.transfers.settings = replace(
+        window.transfers.settings, download_folder=str(tmp_path / "dl"), open_after_download=True
+    )
+    window.navigate(Location(window.history.current.connection, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    rect = window.view.visualRect(row_of(window, "file-03.txt"))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    box: QMessageBox | None = None
+
+    def shown() -> bool:
+        nonlocal box
+        box = window.findChild(QMessageBox, "noApplication")
+        return box is not None and box.isVisible()
+
+    qtbot.waitUntil(shown, timeout=25_000)
+    assert box is not None
+    target = tmp_path / "dl" / "file-03.txt"
+    assert box.text() == f"Saved to {target}; no application is set to open .txt files."
+    show = next(b for b in box.buttons() if b.text() == "Show in folder")
+    show.click()
+    assert asked == [str(target), str(target.parent)]

@@ -77,7 +77,7 @@ def test_unfinished_uploads_are_counted_and_aborted(
         window.file_ops.delete_action.trigger()
         settle(qtbot, window)
         qtbot.waitUntil(lambda: bucket not in names(window), timeout=WAIT)
-        assert "1 unfinished upload(s) are aborted too." in typed[0]
+        assert "1 unfinished upload is aborted too." in typed[0]
         assert bucket not in [b["Name"] for b in moto_server.client.list_buckets()["Buckets"]]
     finally:
         window.transfers.shutdown()

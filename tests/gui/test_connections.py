@@ -195,6 +195,37 @@ def test_no_keyring_offers_a_session_only_secret(
     assert bucket in names(window)
 
 
+def test_no_keyring_connect_asks_before_anything_opens(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server
+) -> None:
+    """Connect with a typed secret and no keyring: the question comes first, nothing is
+    opened (so no restored transfer resumes) until it is answered; the field then says
+    plainly where the secret is."""
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    window = new_window(qtbot, service)
+    dialog = window.add_connection_dialog()
+    qtbot.waitUntil(lambda: dialog.keyring_usable is False)
+    fill(dialog, rclone_server, "Crashed")
+    dialog.connect_button.click()
+    box: QMessageBox | None = None
+
+    def found() -> bool:
+        nonlocal box
+        box = dialog.findChild(QMessageBox, "keyringUnavailable")
+        return box is not None and box.isVisible()
+
+    qtbot.waitUntil(found)
+    assert box is not None
+    assert window.history.current is None and not service.has_connection("Crashed")
+    assert dialog.isVisible()
+    assert "no usable keyring" in dialog.secret_edit.placeholderText()
+    assert "stored in the keyring" not in dialog.secret_edit.placeholderText()
+    next(b for b in box.buttons() if "session only" in b.text()).click()
+    assert "this session only" in dialog.secret_edit.placeholderText()
+    wait_listed(qtbot, window)
+    assert not dialog.isVisible()
+
+
 def test_no_keyring_when_connecting_asks_for_the_secret(
     qtbot: QtBot, service: StorageService, rclone_server: S3Server
 ) -> None:
@@ -511,3 +542,58 @@ def test_cancelled_mfa_prompt_opens_nothing_and_says_nothing(
     assert dialog.result_label.text() == "Test cancelled."
     assert window.messages.last is None
     dialog.reject()
+
+
+def test_after_a_crash_without_keyring_the_secret_is_asked_before_anything_resumes(
+    qtbot: QtBot, service: StorageService, rclone_server: S3Server, tmp_path: Path
+) -> None:
+    """Started without options after a crash, no keyring: the last connection asks for its
+    secret first; the interrupted upload waits for it, then continues."""
+    from cloudbrowser.core.journal import Direction, Journal, State
+    from cloudbrowser.core.transfers import TransferQueue, TransferRequest
+    from tests.gui.conftest import bucket_contents
+
+    bucket = rclone_server.bucket("crash")
+    ProfileStore().add(
+        Profile(
+            "Crashed",
+            endpoint_url=rclone_server.endpoint_url,
+            region="us-east-1",
+            addressing_style="path",
+            access_key_id=rclone_server.credentials.access_key_id,
+        )
+    )
+    src = tmp_path / "half.txt"
+    src.write_bytes(b"left over from the last run")
+    st = src.stat()
+    dead = TransferQueue(lambda name: rclone_server.backend(), Journal())  # a killed run's
+    dead.shutdown()
+    dead.add(
+        [
+            TransferRequest(
+                Direction.UPLOAD, "Crashed", bucket, "half.txt", src, st.st_size, st.st_mtime
+            )
+        ]
+    )
+    dead.journal.close()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    window = new_window(qtbot, service)
+    [restored] = window.transfers.restore()
+    window.connector.open_saved("Crashed")  # what restore_session does at start
+    prompt: QInputDialog | None = None
+
+    def asked() -> bool:
+        nonlocal prompt
+        prompt = window.findChild(QInputDialog, "sessionSecretPrompt")
+        return prompt is not None and prompt.isVisible()
+
+    qtbot.waitUntil(asked)
+    assert prompt is not None
+    assert "No usable system keyring" in prompt.labelText()
+    assert "this session only" in prompt.labelText()
+    assert restored.state is State.PAUSED and not service.has_connection("Crashed")
+    prompt.setTextValue(rclone_server.credentials.secret_access_key)
+    prompt.accept()
+    qtbot.waitUntil(lambda: restored.state is State.DONE, timeout=25_000)
+    assert bucket_contents(rclone_server, bucket) == {"half.txt": b"left over from the last run"}
+    window.transfers.shutdown()

@@ -314,7 +314,7 @@ def test_a_move_that_partly_fails_names_each_failed_key_and_keeps_its_source(
     settle(qtbot, window)
     error = window.messages.last
     assert isinstance(error, OperationFailures)
-    assert "1 object(s) failed; 1 done" in error.message
+    assert "1 object failed; 1 done" in error.message
     assert error.detail.startswith("p/b.txt: Access to")
     assert sorted(bucket_contents(server, bucket)) == ["p/b.txt", "q/p/a.txt", "q/x.txt"]
     [op] = window.transfers.model.operations()

@@ -120,7 +120,7 @@ def test_a_folder_download_refuses_keys_outside_the_folder_by_name(
         assert (target / "want" / "a.txt").read_bytes() == b"good"
         refused = window.messages.last
         assert refused is not None
-        assert "2 item(s) cannot be transferred" in refused.message
+        assert "2 items cannot be transferred" in refused.message
         assert "other/x: the server listed it under “want/”" in refused.detail
         assert "wantX/y: the server listed it under “want/”" in refused.detail
     finally:

@@ -39,7 +39,8 @@ def test_the_window_starts_on_a_garbage_journal_and_damaged_connections(
     qtbot.addWidget(window)
     window.messages.report_damaged_files()  # as app.run_gui does
     window.show()
-    # The journal was opened while the window was built: its notice waited, now it shows.
+    # The journal opens after the first paint (app.run_gui restores the transfers then).
+    window.transfers.restore()
     qtbot.waitUntil(lambda: any(str(journal) in text for text in boxes(window)))
 
     dialog = window.show_connections()  # reads the connections on the GUI thread

@@ -58,7 +58,8 @@ def test_edits_are_saved_to_the_settings_file_and_applied(
         dialog.open_after.setChecked(False)
         dialog.concurrency.setValue(3)
         dialog.part_size.setValue(16)
-        dialog.bandwidth.setValue(512)
+        dialog.bandwidth.setText("512 KiB/s")
+        dialog.bandwidth.textEdited.emit("512 KiB/s")
         dialog.verify.setChecked(False)
         dialog.conflicts.setCurrentIndex(dialog.conflicts.findData(ConflictPolicy.NEWER.value))
         dialog.confirm_quit.setChecked(False)
@@ -125,3 +126,55 @@ def test_quitting_while_transfers_run_asks_only_when_set(
     window.closeEvent(event)
     assert asked == (["Transfers in progress"] if confirm else [])
     assert event.isAccepted() is not confirm  # asked and answered No: the window stays
+
+
+def test_the_bandwidth_limit_is_typed_as_people_say_it(qtbot: QtBot) -> None:
+    """ "10 MB/s", "2 MiB/s", "512 KiB/s", empty for none; shown in the window's units."""
+    from PySide6.QtCore import QLocale
+
+    from cloudbrowser.gui.widgets.rate_edit import format_rate, parse_rate
+
+    c = QLocale.c()
+    assert parse_rate("10 MB/s", c) == 10_000_000
+    assert parse_rate("2 MiB/s", c) == 2 * 1024**2
+    assert parse_rate("512 KiB/s", c) == 512 * 1024
+    assert parse_rate("1.5 mb", c) == 1_500_000
+    assert parse_rate("800k", c) == 800 * 1024
+    assert parse_rate("", c) == parse_rate("0", c) == parse_rate("Unlimited", c) == 0
+    assert parse_rate("fast", c) is None and parse_rate("10 parsecs", c) is None
+    german = QLocale(QLocale.Language.German, QLocale.Country.Germany)
+    assert parse_rate("1,5 MB/s", german) == 1_500_000
+    assert format_rate(2 * 1024**2, c) == "2.00 MiB/s"
+    assert format_rate(0, c) == "Unlimited"
+
+    dialog = SettingsDialog(TransferSettings(bandwidth_kib=0))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.bandwidth.text() == "Unlimited"
+    dialog.bandwidth.clear()
+    qtbot.keyClicks(dialog.bandwidth, "10 MB/s")
+    assert dialog.settings().bandwidth_kib == round(10_000_000 / 1024)
+    dialog.bandwidth.editingFinished.emit()
+    assert dialog.bandwidth.text().endswith("MiB/s")
+    dialog.bandwidth.clear()
+    qtbot.keyClicks(dialog.bandwidth, "lots")
+    assert not dialog.bandwidth.is_valid()
+    assert dialog.settings().bandwidth_kib == round(10_000_000 / 1024)  # the last good one
+
+
+def test_the_group_boxes_line_their_fields_up(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QFormLayout, QGroupBox
+
+    dialog = SettingsDialog(TransferSettings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    lefts = set()
+    for box in dialog.findChildren(QGroupBox):
+        form = box.layout()
+        assert isinstance(form, QFormLayout)
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            assert item is not None
+            lefts.add(item.geometry().left() + box.mapTo(dialog, box.rect().topLeft()).x())
+    assert len(lefts) == 1, lefts

@@ -58,3 +58,85 @@ def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path)
     # The benchmark's stop watch: one line, then the window closed by itself.
     [line] = [x for x in done.stderr.splitlines() if x.startswith("FIRST_PAINT ")]
     assert line.endswith("boto3=False")
+
+
+# At the first paint of ``--demo``: what the left pane says while the demo server starts.
+DEMO_CHILD = """
+import sys
+from PySide6.QtCore import QEvent, QObject
+import cloudbrowser.gui.app as app
+
+class Pane(QObject):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            pane = self.window.empty_tree
+            shown = self.window.left_stack.currentWidget() is pane
+            print("PANE", shown, pane.label.text(), pane.add_button.isVisibleTo(pane), flush=True)
+            # The transfer journal (SQLite on disk) opens after the first frame.
+            print("JOURNAL", self.window.transfers._queue is not None, flush=True)
+            watched.removeEventFilter(self)
+        return False
+
+real_reporter = app.FirstPaintReporter
+panes = []
+
+def reporter(window, quit_after):
+    panes.append(Pane(window))
+    window.installEventFilter(panes[-1])
+    return real_reporter(window, quit_after)
+
+app.FirstPaintReporter = reporter
+from cloudbrowser.__main__ import main
+sys.exit(main(["--demo"]))
+"""
+
+
+def test_with_demo_the_window_says_the_demo_is_starting(tmp_path: Path) -> None:
+    """Not "No connection is open. Add connection…" for the seconds the server takes."""
+    done = subprocess.run(
+        [sys.executable, "-c", DEMO_CHILD],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("PANE ")]
+    assert line == "PANE True Starting the demo server with sample data… False", line
+    assert "JOURNAL False" in done.stdout.splitlines()
+
+
+def test_garbage_collection_is_back_on_after_the_first_paint(tmp_path: Path) -> None:
+    """__main__ turns it off for the start; the window's first frame turns it on again."""
+    child = DEMO_CHILD.replace(
+        'print("JOURNAL"',
+        "import gc; print('GC', gc.isenabled(), flush=True)\n"
+        "            from PySide6.QtCore import QTimer\n"
+        "            QTimer.singleShot(0, lambda: print('GC-AFTER', gc.isenabled(), flush=True))\n"
+        '            print("JOURNAL"',
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "GC False" in lines and "GC-AFTER True" in lines, lines

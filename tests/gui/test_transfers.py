@@ -100,7 +100,7 @@ def test_dropping_files_and_a_folder_uploads_them_into_the_current_folder(
     assert len(model.transfers()) == 3
     assert {t.state for t in model.transfers()} == {State.DONE}
     assert all(t.verified for t in model.transfers())
-    assert "Uploaded 3 file(s)" in window.statusBar().currentMessage()
+    assert "Uploaded 3 files" in window.statusBar().currentMessage()
 
 
 def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
@@ -208,7 +208,7 @@ def test_a_folder_upload_leaves_out_a_download_in_progress_and_says_so(
     assert bucket_contents(server, bucket) == {"album/a.jpg": b"a" * 10}
     assert [t.key for t in window.transfers.model.transfers()] == ["album/a.jpg"]
     message = window.statusBar().currentMessage()
-    assert "Uploaded 1 file(s)" in message
+    assert "Uploaded 1 file " in message
     assert "1 left out (downloads still in progress)" in message
 
     # Nothing but a half file: nothing is queued, and the status says why.
@@ -295,7 +295,7 @@ def test_a_failed_transfer_is_reported_by_name_and_can_be_retried(
     wait_idle(qtbot, window)
     error = window.messages.last
     assert isinstance(error, TransferFailures)
-    assert "1 of 1 file(s) could not be downloaded" in error.message
+    assert "1 of 1 file could not be downloaded" in error.message
     assert "gone.txt" in error.detail
     [t] = window.transfers.model.transfers()
     assert t.state is State.FAILED
@@ -418,7 +418,7 @@ def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(
     dialog.abort([rows["orphan.bin"].data(0, Qt.ItemDataRole.UserRole + 1)])
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 1, timeout=WAIT)
     assert [u.session for u in server.backend().list_unfinished_uploads(bucket)] == [mine]
-    assert dialog.status.text().startswith("1 incomplete upload(s).")
+    assert dialog.status.text().startswith("1 incomplete upload.")
     assert orphan not in {u.session for u in server.backend().list_unfinished_uploads(bucket)}
 
 

@@ -113,7 +113,9 @@ def test_versions_dialog_restores_downloads_and_deletes_versions(
     top = dialog.tree.topLevelItem(0)
     assert top is not None and top.text(2) == "latest"
     assert [v.size for v in dialog.versions] == [8, 7, 5]
-    assert dialog.status.text() == "3 version(s)."
+    assert dialog.status.text() == "3 versions."
+    # Its rows are as tall as the file list's.
+    assert dialog.tree.visualItemRect(top).height() == window.view.rowHeight(0)
     # The current version cannot be restored over itself.
     assert not dialog.restore_button.isEnabled() and dialog.delete_button.isEnabled()
 

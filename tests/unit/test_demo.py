@@ -92,3 +92,24 @@ def test_the_hidden_demo_server_flag_serves_until_stdin_closes() -> None:
     assert child.wait(timeout=30) == 0
     child.stdout.close()
     assert ready.startswith("READY http://127.0.0.1:")
+
+
+def test_the_demo_checks_credentials_like_a_real_server(demo: DemoServer) -> None:
+    """“Test connection” with a mistyped secret or key id fails on the demo too; the right
+    key works, and a share link (signed in its query) still opens."""
+    from urllib.request import urlopen
+
+    from cloudbrowser.core.check import check_connection
+    from cloudbrowser.core.connection import Credentials
+
+    key_id, secret = DEMO_CREDENTIALS.access_key_id, DEMO_CREDENTIALS.secret_access_key
+    assert check_connection(demo.settings(), DEMO_CREDENTIALS).ok
+    wrong_secret = check_connection(demo.settings(), Credentials(key_id, secret + "x"))
+    assert not wrong_secret.ok and "secret" in (wrong_secret.summary + wrong_secret.hint).lower()
+    wrong_id = check_connection(demo.settings(), Credentials(key_id + "x", secret))
+    assert not wrong_id.ok and "key" in (wrong_id.summary + wrong_id.hint).lower()
+
+    backend = S3Backend(demo.settings(), DEMO_CREDENTIALS)
+    link = backend.share_link("demo-documents", "README.txt", 300)
+    with urlopen(link) as reply:
+        assert reply.read().startswith(b"Welcome to the cloudbrowser demo.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
+from PySide6.QtCore import QCoreApplication, QLocale
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
+from cloudbrowser.gui.dates import format_time
 
 
 def _when(timestamp: float) -> str:
     if not timestamp:
         return QCoreApplication.translate("ConflictDialog", "unknown time")
-    moment = QDateTime.fromSecsSinceEpoch(int(timestamp))
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+    return format_time(timestamp)
 
 
 class ConflictDialog(QDialog):
@@ -61,7 +61,7 @@ class ConflictDialog(QDialog):
             )
         )
         self.apply_all = QCheckBox(
-            self.tr("Do the same for the other {count} conflict(s)").format(count=remaining)
+            self.tr("Do the same for the other %Ln conflict(s)", None, remaining)
         )
         self.apply_all.setVisible(remaining > 0)
         layout.addWidget(self.apply_all)

@@ -45,6 +45,7 @@ from cloudbrowser.gui.connector import (
     aws_source,
     saved_source,
 )
+from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.workers import Job
@@ -83,9 +84,16 @@ class ConnectionsDialog(QDialog):
         self.aws_profiles: list[AwsProfile] = []
         #: A secret waiting for the user's answer about a session-only secret.
         self._unsaved_secret: tuple[Profile, str, str] | None = None
+        #: "Connect" with a typed secret: opened once the secret has a place (the keyring,
+        #: or this session after the user said so), never before. Otherwise a restored
+        #: transfer would resume first and the keyring question come after it.
+        self._connect_when_stored: OpenRequest | None = None
+        #: Whether the system has a usable keyring (None: not known yet; asked on a worker).
+        self.keyring_usable: bool | None = None
         self._loading = False
         self._build()
         self.refresh()
+        self._ask_keyring()
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -346,9 +354,7 @@ class ConnectionsDialog(QDialog):
         self.secret_edit.clear()
         self.token_edit.clear()
         saved = self.current is not None and self.current.id == profile.id
-        self.secret_edit.setPlaceholderText(
-            self.tr("stored in the keyring — leave empty to keep it") if saved else ""
-        )
+        self.secret_edit.setPlaceholderText(self._secret_place(profile) if saved else "")
         self.anonymous_check.setChecked(profile.anonymous)
         self.bucket_edit.setText(profile.default_bucket)
         self.prefix_edit.setText(profile.default_prefix)
@@ -530,9 +536,6 @@ class ConnectionsDialog(QDialog):
         self._unsaved_secret = (profile, creds.secret_access_key, creds.session_token)
         self.secret_edit.clear()
         self.token_edit.clear()
-        self.secret_edit.setPlaceholderText(
-            self.tr("stored in the keyring — leave empty to keep it")
-        )
         self.service.run(
             work, "Storing the secret in the keyring", succeeded=self._on_secret_stored,
             failed=self._on_secret_failed,
@@ -541,21 +544,28 @@ class ConnectionsDialog(QDialog):
     @Slot(object)
     def _on_secret_stored(self, profile: Profile) -> None:
         self._unsaved_secret = None
+        self.keyring_usable = True
         self.connector.session_secrets.forget(profile.id)
+        self._update_secret_place(profile)
         self._show_result(
             True,
             self.tr("Saved “{name}”; the secret is in the system keyring.").format(
                 name=profile.name
             ),
         )
+        self._connect_now()
 
     @Slot(object)
     def _on_secret_failed(self, error: CloudBrowserError) -> None:
         if not isinstance(error, KeyringUnavailable) or self._unsaved_secret is None:
             self._unsaved_secret = None
+            self._connect_when_stored = None
             self._show_result(False, error.message, error.hint)
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, error_title(error), error.message, parent=self)
+        self.keyring_usable = False
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Warning), error_title(error), error.message, parent=self
+        )
         box.setObjectName("keyringUnavailable")
         box.setInformativeText(
             self.tr(
@@ -579,18 +589,58 @@ class ConnectionsDialog(QDialog):
         if box.buttonRole(button) == QMessageBox.ButtonRole.AcceptRole:  # type: ignore[arg-type]
             profile, secret, token = pending
             self.connector.session_secrets.set(profile, secret, token)
+            self._update_secret_place(profile)
             self._show_result(
                 True,
                 self.tr("Saved “{name}”; the secret is kept for this session only.").format(
                     name=profile.name
                 ),
             )
+            self._connect_now()
         else:
+            self._connect_when_stored = None
             self._show_result(
                 False,
                 self.tr("The secret was not kept."),
                 self.tr("Type it again when connecting."),
             )
+
+    # ── where the secret is ─────────────────────────────────────────────────────────────
+
+    def _ask_keyring(self) -> None:
+        """Whether a usable keyring exists: resolving it may touch D-Bus, so on a worker."""
+        store = self.store
+
+        def work(_job: Job) -> bool:
+            return store.secrets.backend_usable()
+
+        self.service.run(work, "Looking for the system keyring", succeeded=self._on_keyring)
+
+    @Slot(object)
+    def _on_keyring(self, usable: bool) -> None:
+        self.keyring_usable = usable
+        if self.current is not None:
+            self._update_secret_place(self.current)
+
+    def _update_secret_place(self, profile: Profile) -> None:
+        if self.current is not None and self.current.id == profile.id:
+            self.secret_edit.setPlaceholderText(self._secret_place(profile))
+
+    def _secret_place(self, profile: Profile) -> str:
+        """Where the saved connection's secret is, in the words the field shows."""
+        if self.connector.session_secrets.get(profile) is not None:
+            return self.tr("kept for this session only — leave empty to keep it")
+        if self.keyring_usable is False:
+            return self.tr("not stored: this system has no usable keyring — type it to connect")
+        if self.keyring_usable is None:
+            return self.tr("leave empty to keep the stored secret, if any")
+        return self.tr("stored in the keyring — leave empty to keep it")
+
+    def _connect_now(self) -> None:
+        request, self._connect_when_stored = self._connect_when_stored, None
+        if request is not None:
+            self.openRequested.emit(request)
+            self.accept()
 
     @Slot()
     def duplicate(self) -> None:
@@ -616,7 +666,7 @@ class ConnectionsDialog(QDialog):
         if self.current is None:
             return
         box = QMessageBox(
-            QMessageBox.Icon.Question,
+            message_icon(QMessageBox.Icon.Question),
             self.tr("Remove connection"),
             self.tr("Remove the connection “{name}” and its stored secret?").format(
                 name=self.current.name
@@ -711,7 +761,7 @@ class ConnectionsDialog(QDialog):
 
     @Slot(object)
     def _on_check_failed(self, error: CloudBrowserError) -> None:
-        self._show_result(False, f"{error_title(error)}: {error.message}", error.hint)
+        self._show_result(False, error.message, error.hint)
 
     @Slot()
     def connect_selected(self) -> None:
@@ -724,7 +774,8 @@ class ConnectionsDialog(QDialog):
         if not self.save() or self.current is None:
             return
         if typed is not None:
-            # The keyring write may still be running: open with what was typed.
+            # Opened when the keyring has answered (stored, or "this session only"): the
+            # question about a missing keyring comes before anything resumes on it.
             profile = self.current
             settings = profile.settings()
             location = (
@@ -732,11 +783,12 @@ class ConnectionsDialog(QDialog):
                 if settings.default_bucket
                 else ""
             )
-            self.openRequested.emit(
-                OpenRequest(saved_source(profile.name), settings, typed, location)
+            self._connect_when_stored = OpenRequest(
+                saved_source(profile.name), settings, typed, location
             )
-        else:
-            self.connector.open_saved(self.current.name)
+            self._show_result(None, self.tr("Storing the secret…"))
+            return
+        self.connector.open_saved(self.current.name)
         self.accept()
 
     def _show_result(self, ok: bool | None, text: str, hint: str = "") -> None:

@@ -7,7 +7,7 @@ cleanup never throws away a transfer the user means to finish.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtCore import QLocale, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,7 +27,8 @@ from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
-from cloudbrowser.gui.messages import MessageSink, error_title
+from cloudbrowser.gui.dates import format_time
+from cloudbrowser.gui.messages import MessageSink, one_line
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -92,14 +93,7 @@ class IncompleteUploadsDialog(QDialog):
         self.tree.clear()
         locale = QLocale()
         for upload in sorted(uploads, key=lambda u: (u.key, u.initiated)):
-            started = (
-                locale.toString(
-                    QDateTime.fromSecsSinceEpoch(int(upload.initiated)),
-                    QLocale.FormatType.ShortFormat,
-                )
-                if upload.initiated
-                else ""
-            )
+            started = format_time(upload.initiated, locale) if upload.initiated else ""
             mine = upload.session in self.resumable
             note = self.tr("in the Transfers panel: resume it there") if mine else ""
             item = QTreeWidgetItem([printable(upload.key), started, note])
@@ -109,20 +103,22 @@ class IncompleteUploadsDialog(QDialog):
         count = len(uploads)
         self.status.setText(
             self.tr(
-                "{count} incomplete upload(s). Their parts use storage but are no object; "
-                "aborting deletes the parts."
-            ).format(count=count)
+                "%Ln incomplete upload(s). Their parts use storage but are no object; "
+                "aborting deletes the parts.",
+                None,
+                count,
+            )
             if count
             else self.tr("There are no incomplete uploads in this bucket.")
         )
 
     @Slot(object)
     def _aborted(self, count: int) -> None:
-        self.messages.info(self.tr("Aborted {count} incomplete upload(s).").format(count=count))
+        self.messages.info(self.tr("Aborted %Ln incomplete upload(s).", None, count))
 
     @Slot(object)
     def _failed(self, error: CloudBrowserError) -> None:
-        self.status.setText(printable(f"{error_title(error)}: {error.message} {error.hint}"))
+        self.status.setText(printable(one_line(error)))
 
     def abort_selected(self) -> None:
         uploads: list[UnfinishedUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]
@@ -132,9 +128,11 @@ class IncompleteUploadsDialog(QDialog):
             self,
             self.tr("Abort incomplete uploads"),
             self.tr(
-                "Abort {count} incomplete upload(s)? The parts already uploaded are "
-                "deleted; this cannot be undone."
-            ).format(count=len(uploads)),
+                "Abort %Ln incomplete upload(s)? The parts already uploaded are "
+                "deleted; this cannot be undone.",
+                None,
+                len(uploads),
+            ),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -148,7 +146,7 @@ class IncompleteUploadsDialog(QDialog):
                 chunked_uploads_of(storage).abort_upload(u.bucket, u.key, u.session)
             return len(uploads)
 
-        self.status.setText(self.tr("Aborting {count} upload(s)…").format(count=len(uploads)))
+        self.status.setText(self.tr("Aborting %Ln upload(s)…", None, len(uploads)))
         self.jobs.append(
             self.service.run(
                 work,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QSize, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QLocale, QSize, Qt, Slot
 from PySide6.QtGui import QFontDatabase, QImage, QImageReader, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -50,7 +50,7 @@ from cloudbrowser.core.inspection import (
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.reading import read_range
 from cloudbrowser.core.storage import properties_of
-from cloudbrowser.gui.messages import error_title
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
@@ -292,9 +292,7 @@ class PreviewDialog(QDialog):
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
         # Shown where it happened, in the dialog; nothing else reports it.
-        self.loading_label.setText(
-            printable(f"{error_title(error)}: {error.message}\n{error.hint}".strip(), keep="\n")
-        )
+        self.loading_label.setText(printable(f"{error.message}\n{error.hint}".strip(), keep="\n"))
         self.stack.setCurrentWidget(self.loading)
         for bar in self.loading.findChildren(QProgressBar):
             bar.hide()
@@ -357,12 +355,11 @@ class PreviewDialog(QDialog):
         form = self.summary_form
         while form.rowCount():
             form.removeRow(0)
-        modified = QDateTime.fromSecsSinceEpoch(int(d.modified)).toLocalTime()
         for label, value in (
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
             (self.tr("S3 URI:"), object_uri(self.settings, d.bucket, d.key)),
             (self.tr("Size:"), self._size(d.size)),
-            (self.tr("Modified:"), self.qlocale.toString(modified) if d.modified else "—"),
+            (self.tr("Modified:"), format_time(d.modified, self.qlocale) if d.modified else "—"),
             (self.tr("Content type:"), d.content_type or "—"),
             (self.tr("Storage class:"), d.storage_class),
             (self.tr("ETag:"), d.etag),

@@ -16,7 +16,7 @@ import html
 import mimetypes
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -55,6 +55,7 @@ from cloudbrowser.core.inspection import (
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import properties_of
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
@@ -475,14 +476,7 @@ class PropertiesDialog(QDialog):
         size = loc.formattedDataSize(d.size)
         if d.size >= 1024:
             size += " " + self.tr("({n} bytes)").format(n=loc.toString(d.size))
-        modified = (
-            loc.toString(
-                QDateTime.fromSecsSinceEpoch(int(d.modified)).toLocalTime(),
-                QLocale.FormatType.LongFormat,
-            )
-            if d.modified
-            else "—"
-        )
+        modified = format_time(d.modified, loc, seconds=True) if d.modified else "—"
         encryption = {
             "": self.tr("None reported"),
             "AES256": self.tr("SSE-S3 (AES-256, keys managed by the server)"),
@@ -522,8 +516,8 @@ class PropertiesDialog(QDialog):
         rows += [(label, value) for label, value in optional if value]
         rows.append((self.tr("Version ID:"), d.version_id or "—"))
         if d.object_lock_retain_until:
-            until = QDateTime.fromSecsSinceEpoch(int(d.object_lock_retain_until)).toLocalTime()
-            rows.append((self.tr("Retain until:"), loc.toString(until)))
+            until = format_time(d.object_lock_retain_until, loc, seconds=True)
+            rows.append((self.tr("Retain until:"), until))
         meta = "\n".join(f"{k}: {v}" for k, v in d.metadata.items())
         rows.append((self.tr("User metadata:"), meta or "—"))
         if tags is not None:

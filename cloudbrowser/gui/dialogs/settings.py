@@ -28,6 +28,22 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.transfer_plan import ConflictPolicy
 from cloudbrowser.gui.transfer_settings import TransferSettings
+from cloudbrowser.gui.widgets.rate_edit import RateEdit
+
+
+def line_up(forms: tuple[QFormLayout, ...]) -> None:
+    """Forms in separate group boxes line their fields up as one form would: every label
+    column as wide as the widest label of them all."""
+    labels: list[QWidget] = []
+    for form in forms:
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if label is not None:
+                labels.append(label)
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
 
 
 class SettingsDialog(QDialog):
@@ -67,12 +83,8 @@ class SettingsDialog(QDialog):
         self.part_size.setSpecialValueText(self.tr("Automatic"))
         self.part_size.setValue(settings.part_size_mib)
         transfers.addRow(self.tr("Part size:"), self.part_size)
-        self.bandwidth = QSpinBox()
-        self.bandwidth.setRange(0, 10_000_000)
-        self.bandwidth.setSingleStep(256)
-        self.bandwidth.setSuffix(self.tr(" KiB/s"))
-        self.bandwidth.setSpecialValueText(self.tr("Unlimited"))
-        self.bandwidth.setValue(settings.bandwidth_kib)
+        # Typed as people say it ("10 MB/s"), shown in the window's units.
+        self.bandwidth = RateEdit(settings.bandwidth_kib * 1024)
         transfers.addRow(self.tr("Bandwidth limit:"), self.bandwidth)
         self.verify = QCheckBox(self.tr("Verify every transfer against the server's checksum"))
         self.verify.setChecked(settings.verify)
@@ -100,14 +112,16 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for title, form in (
-            (self.tr("Downloads"), downloads),
-            (self.tr("Transfers"), transfers),
-            (self.tr("Confirmations"), confirmations),
+        forms = (downloads, transfers, confirmations)
+        for title, form in zip(
+            (self.tr("Downloads"), self.tr("Transfers"), self.tr("Confirmations")),
+            forms,
+            strict=True,
         ):
             box = QGroupBox(title)
             box.setLayout(form)
             layout.addWidget(box)
+        line_up(forms)
         layout.addWidget(buttons)
 
     def _choose_folder(self) -> None:
@@ -116,6 +130,13 @@ class SettingsDialog(QDialog):
         )
         if folder:
             self.folder.setText(folder)
+
+    def _bandwidth_kib(self) -> int:
+        """KiB/s as stored; a limit that rounds to 0 KiB/s is 1 KiB/s, not unlimited."""
+        rate = self.bandwidth.value()
+        if rate == self._initial.bandwidth_kib * 1024:
+            return self._initial.bandwidth_kib
+        return max(1, round(rate / 1024)) if rate else 0
 
     def settings(self) -> TransferSettings:
         """The settings as edited (call after the dialog was accepted)."""
@@ -126,7 +147,7 @@ class SettingsDialog(QDialog):
             conflict_policy=ConflictPolicy(self.conflicts.currentData()),
             concurrency=self.concurrency.value(),
             part_size_mib=self.part_size.value(),
-            bandwidth_kib=self.bandwidth.value(),
+            bandwidth_kib=self._bandwidth_kib(),
             verify=self.verify.isChecked(),
             confirm_quit=self.confirm_quit.isChecked(),
         )

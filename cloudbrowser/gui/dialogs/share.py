@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,6 +30,7 @@ from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import ExpiryUnit, expiry_seconds
 from cloudbrowser.core.storage import share_links_of
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
@@ -216,8 +217,7 @@ class ShareDialog(QDialog):
         self.messages.major(error)
 
     def expiry_text(self) -> str:
-        when = QDateTime.fromSecsSinceEpoch(int(self.expires_at)).toLocalTime()
-        return QLocale().toString(when, QLocale.FormatType.LongFormat)
+        return format_time(self.expires_at)
 
     @Slot()
     def copy(self) -> None:

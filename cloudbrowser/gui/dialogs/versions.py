@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,9 +44,11 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.core.versions import object_versions
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.widgets.views import FixedRowHeight, list_row_height
 from cloudbrowser.gui.workers import Job
 
 #: Item role holding the row's ``Version``.
@@ -107,6 +109,8 @@ class VersionsDialog(QDialog):
         )
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
+        # As tall as the file list's rows: the same kind of list, the same rhythm.
+        self.tree.setItemDelegate(FixedRowHeight(list_row_height(self.tree), self.tree))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setSectionResizeMode(Col.VERSION_ID, QHeaderView.ResizeMode.Stretch)
@@ -219,9 +223,9 @@ class VersionsDialog(QDialog):
             self.tree.setCurrentItem(first)
         count = sum(not v.delete_marker for v in versions)
         markers = len(versions) - count
-        text = self.tr("{count} version(s)").format(count=count)
+        text = self.tr("%Ln version(s)", None, count)
         if markers:
-            text += self.tr(", {markers} delete marker(s)").format(markers=markers)
+            text += self.tr(", %Ln delete marker(s)", None, markers)
         if versions and versions[0].delete_marker:
             text += self.tr(". The object is deleted: restore a version to bring it back.")
         if state == "Suspended":
@@ -229,9 +233,7 @@ class VersionsDialog(QDialog):
         self.status.setText(text + ("" if text.endswith(".") else "."))
 
     def _item(self, v: Version) -> QTreeWidgetItem:
-        when = self._locale.toString(
-            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
-        )
+        when = format_time(v.modified, self._locale, seconds=True)
         marks = []
         if v.is_latest:
             marks.append(self.tr("latest"))
@@ -427,9 +429,7 @@ class VersionsDialog(QDialog):
         )
 
     def _when(self, v: Version) -> str:
-        return self._locale.toString(
-            QDateTime.fromSecsSinceEpoch(int(v.modified)), "yyyy-MM-dd HH:mm:ss"
-        )
+        return format_time(v.modified, self._locale, seconds=True)
 
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(

@@ -30,7 +30,6 @@ from typing import Any, Final
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QAbstractTableModel,
-    QDateTime,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -47,6 +46,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
@@ -135,12 +135,8 @@ class ObjectListModel(QAbstractTableModel):
         super().__init__(parent)
         self._service = service
         self._locale = QLocale()
-        # The "C" locale (no LANG set) has no real short format: fall back to ISO order.
-        self._date_format: str | QLocale.FormatType = (
-            "yyyy-MM-dd HH:mm"
-            if self._locale.language() == QLocale.Language.C
-            else QLocale.FormatType.ShortFormat
-        )
+        # The window's one date format (gui/dates.py), worked out once per model.
+        self._format_time = time_formatter(self._locale)
         self._all_folders: list[Row] = []
         self._all_files: list[Row] = []
         self._folders = self._all_folders
@@ -607,8 +603,7 @@ class ObjectListModel(QAbstractTableModel):
             if column == Column.MODIFIED:
                 if not entry.modified:
                     return ""
-                when = QDateTime.fromSecsSinceEpoch(int(entry.modified))
-                return self._locale.toString(when, self._date_format)
+                return self._format_time(entry.modified)
             if column == Column.STORAGE_CLASS:
                 return entry.storage_class
             return None
@@ -677,9 +672,7 @@ class ObjectListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if entry.is_prefix:
                 return self.tr("A folder of deleted objects only: open it to undelete them.")
-            when = self._locale.toString(
-                QDateTime.fromSecsSinceEpoch(int(entry.modified)), self._date_format
-            )
+            when = self._format_time(entry.modified)
             size = self._locale.formattedDataSize(entry.size)
             return self.tr(
                 "Deleted {when}: its latest version is a delete marker. Undelete brings back "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -48,11 +49,9 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfers import Activity, Transfer
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
-from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
-from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.drag_out import RemoteFilesMime
 from cloudbrowser.gui.file_operations import FileOperations
-from cloudbrowser.gui.messages import MessageSink, error_title
+from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
     Column,
@@ -72,6 +71,7 @@ from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 from cloudbrowser.gui.widgets.views import (
     BucketTreeView,
     ObjectView,
+    list_row_height,
     local_paths,
     set_up_row_table,
 )
@@ -82,6 +82,9 @@ from cloudbrowser.gui.window_parts import (
     add_file_buttons,
     make_action,
 )
+
+if TYPE_CHECKING:  # dialogs are imported where first opened, not before the first paint
+    from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -108,7 +111,7 @@ class EmptyTreePanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        label = QLabel(self.tr("No connection is open."))
+        self.label = label = QLabel(self.tr("No connection is open."))
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setWordWrap(True)
         self.add_button = QPushButton(self.tr("Add connection…"))
@@ -121,6 +124,18 @@ class EmptyTreePanel(QWidget):
             row.addStretch(1)
             layout.addLayout(row)
         layout.addStretch(2)
+
+    def show_opening(self, text: str) -> None:
+        """A connection is on its way (the demo server starting): say so, not "No
+        connection is open", and offer no other until it has come or failed."""
+        self.label.setText(text)
+        self.add_button.hide()
+        self.open_button.hide()
+
+    def show_none(self) -> None:
+        self.label.setText(self.tr("No connection is open."))
+        self.add_button.show()
+        self.open_button.show()
 
 
 class ErrorPanel(QWidget):
@@ -287,7 +302,7 @@ class MainWindow(QMainWindow):
         self.view.setModel(self.list_model)
         # The tree expands to and selects where the list is, its folders fed by the list.
         self.tree_follower = TreeFollower(self.tree, self.tree_model, self.list_model, self)
-        set_up_row_table(self.view, self.fontMetrics().height() + 6)
+        set_up_row_table(self.view, list_row_height(self))
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self.view.setAccessibleName(self.tr("Objects"))
@@ -439,6 +454,8 @@ class MainWindow(QMainWindow):
     def connections_dialog(self) -> ConnectionsDialog:
         """The connection manager (one per window, made on first use)."""
         if self._connections_dialog is None:
+            from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
+
             dialog = ConnectionsDialog(self.connector, self)
             dialog.openRequested.connect(self._open_resolved)
             self._connections_dialog = dialog
@@ -864,6 +881,8 @@ class MainWindow(QMainWindow):
         self.cleanup_dialog.open()
 
     def edit_settings(self) -> None:
+        from cloudbrowser.gui.dialogs.settings import SettingsDialog
+
         dialog = SettingsDialog(self.transfers.settings, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.transfers.apply_settings(dialog.settings())
@@ -900,7 +919,7 @@ class MainWindow(QMainWindow):
             )
             self._transfer_bar.setValue(percent)
             speed = self.transfers.model.total_speed()
-            text = self.tr("{n} transfer(s)").format(n=activity.running + activity.queued)
+            text = self.tr("%Ln transfer(s)", None, activity.running + activity.queued)
             if speed >= 1:
                 size = self.qlocale.formattedDataSize(int(speed))
                 text += " · " + self.tr("{size}/s").format(size=size)
@@ -947,7 +966,7 @@ class MainWindow(QMainWindow):
         if self.list_model.rowCount() == 0:
             self.error_panel.show_error(error)
             self.stack.setCurrentWidget(self.error_panel)
-        self.statusBar().showMessage(printable(f"{error_title(error)}: {error.message}"))
+        self.statusBar().showMessage(printable(one_line(error)))
         self._update_status()
 
     def _update_counts(self) -> None:
@@ -1006,9 +1025,11 @@ class MainWindow(QMainWindow):
                 self,
                 self.tr("Transfers in progress"),
                 self.tr(
-                    "{n} transfer(s) are not finished. Quit now "
-                    "and continue them the next time cloudbrowser starts?"
-                ).format(n=activity.running + activity.queued),
+                    "%Ln transfer(s) are not finished. Quit now "
+                    "and continue them the next time cloudbrowser starts?",
+                    None,
+                    activity.running + activity.queued,
+                ),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
             )

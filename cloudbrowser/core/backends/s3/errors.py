@@ -141,7 +141,8 @@ _BY_EXCEPTION: tuple[tuple[type[Exception] | tuple[type[Exception], ...], _Failu
         (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.HTTPClientError),
         _Failure(
             EndpointUnreachable,
-            "Cannot connect to the server.",
+            # Not "Cannot connect…": the title says that; this says what was seen.
+            "Nothing answered at the server's address.",
             "Check the endpoint URL, that the server is running, and your network.",
         ),
     ),

@@ -1,0 +1,221 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>ConflictDialog</name>
+    <message numerus="yes">
+        <source>Do the same for the other %Ln conflict(s)</source>
+        <translation>
+            <numerusform>Do the same for the other %Ln conflict</numerusform>
+            <numerusform>Do the same for the other %Ln conflicts</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>FileOperations</name>
+    <message numerus="yes">
+        <source>%Ln item(s) already exist in {where}: {names}</source>
+        <translation>
+            <numerusform>%Ln item already exist in {where}: {names}</numerusform>
+            <numerusform>%Ln items already exist in {where}: {names}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln item(s) copied: paste in another folder (Ctrl+V).</source>
+        <translation>
+            <numerusform>%Ln item copied: paste in another folder (Ctrl+V).</numerusform>
+            <numerusform>%Ln items copied: paste in another folder (Ctrl+V).</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln item(s) cut: paste where they should go (Ctrl+V).</source>
+        <translation>
+            <numerusform>%Ln item cut: paste where they should go (Ctrl+V).</numerusform>
+            <numerusform>%Ln items cut: paste where they should go (Ctrl+V).</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln unfinished upload(s) are aborted too.</source>
+        <translation>
+            <numerusform>%Ln unfinished upload is aborted too.</numerusform>
+            <numerusform>%Ln unfinished uploads are aborted too.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{title}: %Ln object(s) failed; {done} done.</source>
+        <translation>
+            <numerusform>{title}: %Ln object failed; {done} done.</numerusform>
+            <numerusform>{title}: %Ln objects failed; {done} done.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{title}: cancelled after %Ln object(s); the rest is unchanged.</source>
+        <translation>
+            <numerusform>{title}: cancelled after %Ln object; the rest is unchanged.</numerusform>
+            <numerusform>{title}: cancelled after %Ln objects; the rest is unchanged.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{title}: done (%Ln object(s)).</source>
+        <translation>
+            <numerusform>{title}: done (%Ln object).</numerusform>
+            <numerusform>{title}: done (%Ln objects).</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>IncompleteUploadsDialog</name>
+    <message numerus="yes">
+        <source>%Ln incomplete upload(s). Their parts use storage but are no object; aborting deletes the parts.</source>
+        <translation>
+            <numerusform>%Ln incomplete upload. Their parts use storage but are no object; aborting deletes the parts.</numerusform>
+            <numerusform>%Ln incomplete uploads. Their parts use storage but are no object; aborting deletes the parts.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Abort %Ln incomplete upload(s)? The parts already uploaded are deleted; this cannot be undone.</source>
+        <translation>
+            <numerusform>Abort %Ln incomplete upload? The parts already uploaded are deleted; this cannot be undone.</numerusform>
+            <numerusform>Abort %Ln incomplete uploads? The parts already uploaded are deleted; this cannot be undone.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Aborted %Ln incomplete upload(s).</source>
+        <translation>
+            <numerusform>Aborted %Ln incomplete upload.</numerusform>
+            <numerusform>Aborted %Ln incomplete uploads.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Aborting %Ln upload(s)…</source>
+        <translation>
+            <numerusform>Aborting %Ln upload…</numerusform>
+            <numerusform>Aborting %Ln uploads…</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>%Ln transfer(s)</source>
+        <translation>
+            <numerusform>%Ln transfer</numerusform>
+            <numerusform>%Ln transfers</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln transfer(s) are not finished. Quit now and continue them the next time cloudbrowser starts?</source>
+        <translation>
+            <numerusform>%Ln transfer is not finished. Quit now and continue them the next time cloudbrowser starts?</numerusform>
+            <numerusform>%Ln transfers are not finished. Quit now and continue them the next time cloudbrowser starts?</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TransferController</name>
+    <message numerus="yes">
+        <source>%Ln item(s) cannot be transferred and were left out.</source>
+        <translation>
+            <numerusform>%Ln item cannot be transferred and were left out.</numerusform>
+            <numerusform>%Ln items cannot be transferred and were left out.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Continuing %Ln interrupted transfer(s)…</source>
+        <translation>
+            <numerusform>Continuing %Ln interrupted transfer…</numerusform>
+            <numerusform>Continuing %Ln interrupted transfers…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Downloaded %Ln file(s) ({size})</source>
+        <translation>
+            <numerusform>Downloaded %Ln file ({size})</numerusform>
+            <numerusform>Downloaded %Ln files ({size})</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Preparing the upload of %Ln item(s)…</source>
+        <translation>
+            <numerusform>Preparing the upload of %Ln item…</numerusform>
+            <numerusform>Preparing the upload of %Ln items…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Queued %Ln file(s), {size}.</source>
+        <translation>
+            <numerusform>Queued %Ln file, {size}.</numerusform>
+            <numerusform>Queued %Ln files, {size}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Transferred %Ln file(s) ({size})</source>
+        <translation>
+            <numerusform>Transferred %Ln file ({size})</numerusform>
+            <numerusform>Transferred %Ln files ({size})</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Uploaded %Ln file(s) ({size})</source>
+        <translation>
+            <numerusform>Uploaded %Ln file ({size})</numerusform>
+            <numerusform>Uploaded %Ln files ({size})</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{failed} of %Ln file(s) could not be downloaded.</source>
+        <translation>
+            <numerusform>{failed} of %Ln file could not be downloaded.</numerusform>
+            <numerusform>{failed} of %Ln files could not be downloaded.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{failed} of %Ln file(s) could not be transferred.</source>
+        <translation>
+            <numerusform>{failed} of %Ln file could not be transferred.</numerusform>
+            <numerusform>{failed} of %Ln files could not be transferred.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{failed} of %Ln file(s) could not be uploaded.</source>
+        <translation>
+            <numerusform>{failed} of %Ln file could not be uploaded.</numerusform>
+            <numerusform>{failed} of %Ln files could not be uploaded.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>VersionActions</name>
+    <message numerus="yes">
+        <source>Undeleted %Ln object(s).</source>
+        <translation>
+            <numerusform>Undeleted %Ln object.</numerusform>
+            <numerusform>Undeleted %Ln objects.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{failed} of %Ln object(s) could not be undeleted.</source>
+        <translation>
+            <numerusform>{failed} of %Ln object could not be undeleted.</numerusform>
+            <numerusform>{failed} of %Ln objects could not be undeleted.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>VersionsDialog</name>
+    <message numerus="yes">
+        <source>%Ln version(s)</source>
+        <translation>
+            <numerusform>%Ln version</numerusform>
+            <numerusform>%Ln versions</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, %Ln delete marker(s)</source>
+        <translation>
+            <numerusform>, %Ln delete marker</numerusform>
+            <numerusform>, %Ln delete markers</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
