@@ -464,10 +464,11 @@ class TransferController(QObject):
     def restore(self) -> list[Transfer]:
         """Show what a previous run left unfinished; continue what was interrupted as soon
         as its connection is open (what the user paused stays paused)."""
+        queue = self.queue  # opens the journal: a newer version's is refused there
         if self._refused is not None:
             self.messages.major(self._refused)
         try:
-            restored = self.queue.restore()
+            restored = queue.restore()
         except JournalBusy as error:  # another cloudbrowser stuck mid-write: start anyway
             self.messages.major(error)
             return []

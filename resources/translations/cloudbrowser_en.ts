@@ -185,6 +185,16 @@
     </message>
 </context>
 <context>
+    <name>TransferListModel</name>
+    <message numerus="yes">
+        <source>%Ln file(s) from “{name}”</source>
+        <translation>
+            <numerusform>%Ln file from “{name}”</numerusform>
+            <numerusform>%Ln files from “{name}”</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>VersionActions</name>
     <message numerus="yes">
         <source>Undeleted %Ln object(s).</source>

@@ -87,16 +87,6 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("TransferListModel", text)
 
 
-def english_plural(text: str, n: int) -> str:
-    """Qt's ``%n`` forms without a translation loaded: "(s)" as English wants it.
-
-    Sources are written Qt's way (``translate(ctx, "%n file(s)", None, n)``) so that a
-    translation gives each language its own plural forms; without one (English), Qt only
-    replaces ``%n`` and leaves the "(s)".
-    """
-    return text.replace("(s)", "" if n == 1 else "s")
-
-
 @dataclass(eq=False)
 class Group:
     """A batch of several transfers: one expandable row with their totals."""
@@ -523,9 +513,9 @@ class TransferListModel(QAbstractItemModel):
     def _group_text(self, group: Group, column: Column) -> str:
         if column == Column.NAME:
             n = group.count
-            return english_plural(
-                QCoreApplication.translate("TransferListModel", "%n file(s) from “{name}”", "", n),
-                n,
+            # The count in a plain name: lupdate drops a translate() whose count is an expression.
+            return QCoreApplication.translate(
+                "TransferListModel", "%Ln file(s) from “{name}”", None, n
             ).format(name=group.name)
         if column == Column.ROUTE:
             return f"{group.source} → {group.destination}"
@@ -694,28 +684,24 @@ def group_state_text(group: Group) -> str:
             text = _tr("Transferring: {done} of {n} done")
         return text.format(done=done, n=n)
     if group.failed:
-        return english_plural(
-            QCoreApplication.translate("TransferListModel", "%n of {n} failed", "", group.failed),
-            group.failed,
+        failed = group.failed
+        return QCoreApplication.translate(
+            "TransferListModel", "%Ln of {n} failed", None, failed
         ).format(n=n)
     if State.PAUSED in group.states:
         return _tr("Paused: {done} of {n} done").format(done=done, n=n)
     if State.CANCELLED in group.states:
         return _tr("Cancelled: {done} of {n} done").format(done=done, n=n)
     if group.unverified:
-        text = english_plural(
-            QCoreApplication.translate(
-                "TransferListModel", "Done, %n NOT verified", "", group.unverified
-            ),
-            group.unverified,
+        unverified = group.unverified
+        text = QCoreApplication.translate(
+            "TransferListModel", "Done, %Ln NOT verified", None, unverified
         )
     else:
         text = _tr("Done, all verified") if done else _tr("Done")
     if group.skipped:
-        text += ", " + english_plural(
-            QCoreApplication.translate("TransferListModel", "%n skipped", "", group.skipped),
-            group.skipped,
-        )
+        skipped = group.skipped
+        text += ", " + QCoreApplication.translate("TransferListModel", "%Ln skipped", None, skipped)
     return text
 
 
