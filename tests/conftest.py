@@ -122,7 +122,7 @@ TEST_SECRETS = (SECRET_KEY, "demo-secret-access-key", "some-secret-access-key")
 @pytest.fixture(scope="session", autouse=True)
 def _no_secret_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """After the session: grep every log file the tests (and their child processes, which
-    inherit ``CLOUDBROWSER_LOG_DIR``) wrote for the secrets they used (DESIGN.md §5)."""
+    inherit ``CLOUDBROWSER_LOG_DIR``) wrote for the secrets they used (docs/architecture.md §5)."""
     yield
     root = tmp_path_factory.getbasetemp()
     leaks = [

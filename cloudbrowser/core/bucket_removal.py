@@ -33,7 +33,7 @@ from cloudbrowser.core.operations import (
 from cloudbrowser.core.storage import chunked_uploads_of, versions_of
 from cloudbrowser.core.versions import iter_versions
 
-if TYPE_CHECKING:  # types only; core.s3 loads boto3
+if TYPE_CHECKING:  # types only
     from cloudbrowser.core.storage import Storage
 
 #: What a server that lacks an API answers (it then has none of what the API lists).

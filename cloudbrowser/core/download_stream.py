@@ -41,7 +41,7 @@ from cloudbrowser.core.transfer_plan import (
     outside_prefix,
 )
 
-if TYPE_CHECKING:  # a type only here: core.s3 loads boto3
+if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Storage
 
 RESERVED = "its name has the form cloudbrowser reserves for temporary files (“.….cbpart-…”)"

@@ -64,7 +64,7 @@ from cloudbrowser.core.transfers import (
     part_count,
 )
 
-if TYPE_CHECKING:  # a type only: core.s3 loads boto3
+if TYPE_CHECKING:  # a type only
     from cloudbrowser.core.storage import Features, Limits, ObjectReader
 
 #: The mark of cloudbrowser's temporary files: ``.<name>.cbpart-<transfer id>[-<n>]``.

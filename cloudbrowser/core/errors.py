@@ -2,7 +2,7 @@
 
 Each error carries a short ``message`` a user can read and a ``hint`` that says what to do
 next. Neither ever holds a secret: they are shown in the window, written to logs and printed
-by the CLI. ``core/s3.py`` translates botocore's exceptions into these; nothing above the
+by the CLI. Each backend translates its SDK's exceptions into these (``core/backends/s3/errors.py``); nothing above the
 core ever sees a botocore exception.
 
 Hierarchy::

@@ -1,6 +1,6 @@
 """The log file: rotating, in the platform log dir, and never holding a secret.
 
-Secrets must not reach files, logs, exceptions or crash reports (DESIGN.md §5). Two lines of
+Secrets must not reach files, logs, exceptions or crash reports (docs/architecture.md §5). Two lines of
 defence, both applied by :class:`RedactingFormatter` to the *final* text of every record
 (message, arguments and formatted traceback alike):
 

@@ -47,7 +47,7 @@ from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versio
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 from cloudbrowser.core.versions import iter_versions
 
-if TYPE_CHECKING:  # types only: core.s3 loads boto3, which the GUI imports late (start-up)
+if TYPE_CHECKING:  # types only
     from cloudbrowser.core.storage import ObjectReader, Storage
 
 #: Part size for server-side copies of large objects (no bytes move here: big parts are fine).

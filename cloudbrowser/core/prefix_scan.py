@@ -5,7 +5,7 @@ HEAD per object, and nothing but running totals (or the matches) is kept in memo
 
 **Folder size** fans out: the prefix's own level is listed with the delimiter, then every
 sub-prefix is listed recursively on a small pool of threads, because a Python listing is
-bound by one thread's CPU and the server's latency (DESIGN.md §3, §7). Where a level has a
+bound by one thread's CPU and the server's latency (docs/architecture.md §3, §7). Where a level has a
 single sub-prefix (``bucket/data/…``) the fan-out descends a few levels first; where a level
 has very many sub-prefixes (many tiny folders, where a request per folder would cost more
 than the one recursive listing) the whole prefix is listed recursively instead.
@@ -29,9 +29,7 @@ from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.paging import iter_pages
 
-# Not imported at run time: the window imports this module (NameMatcher) before it shows,
-# and core.s3 loads boto3 (DESIGN.md §7 start-up bar). A backend is always passed in.
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a type only: a storage is always passed in
     from cloudbrowser.core.storage import Storage
 
 #: Recursive listings in flight at once while sizing a prefix.

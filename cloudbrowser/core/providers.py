@@ -1,4 +1,4 @@
-"""Provider presets: what each S3-compatible service needs, as data (DESIGN.md §5).
+"""Provider presets: what each S3-compatible service needs, as data (docs/architecture.md §5).
 
 A preset fills a new connection's endpoint, region and addressing style, and carries the
 **capability flags** the engine and the UI consult before relying on an optional S3 feature

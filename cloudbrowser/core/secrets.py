@@ -23,7 +23,7 @@ SERVICE = "cloudbrowser"
 def _keyring() -> KeyringBackend:
     """The resolved keyring backend. keyring is imported here, on first use (a worker),
     not with this module: importing it and its backends costs ~50 ms that would otherwise
-    delay the window's first paint (DESIGN.md §7 start-up bar)."""
+    delay the window's first paint (docs/architecture.md §7 start-up bar)."""
     import keyring
 
     return keyring.get_keyring()

@@ -34,7 +34,7 @@ from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.transfers import TransferRequest
 
-if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
+if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Storage
 
 #: Why a file found in a folder is not uploaded: it is a download's temporary file.

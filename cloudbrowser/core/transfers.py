@@ -39,7 +39,7 @@ from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRe
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import chunked_uploads_of
 
-if TYPE_CHECKING:  # a type only here: core.s3 loads boto3, which the GUI imports late
+if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Limits, ObjectReader, Storage
 
 T = TypeVar("T")

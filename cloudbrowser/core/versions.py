@@ -5,7 +5,7 @@ folder, and bringing a deleted object back.
 A backend sends one request per :meth:`~cloudbrowser.core.storage.Versions.list_versions_page`;
 the paging, the guard against listings that never end, what counts as "deleted" and which
 delete marker to remove are decided here, the same for every provider. On demand only
-(DESIGN §3): nothing here runs for a normal listing.
+(docs/architecture.md §3): nothing here runs for a normal listing.
 """
 
 from __future__ import annotations

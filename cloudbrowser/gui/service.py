@@ -23,7 +23,7 @@ from cloudbrowser.gui.workers import Handlers, Job, JobRunner
 
 # A backend's package (and its SDK: boto3 costs ~0.1 s) is imported when a connection is
 # first added (core.backends.open_storage): the window shows before it is needed (gui/app.py;
-# DESIGN.md §7 start-up bar).
+# docs/architecture.md §7 start-up bar).
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import Storage
 

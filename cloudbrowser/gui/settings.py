@@ -2,7 +2,7 @@
 
 An INI file (not the registry or a plist) so that ``CLOUDBROWSER_CONFIG_DIR`` moves it with
 the rest of the config (tests point it at a temporary folder; portable installs may too),
-and so that a user can read what is stored: nothing secret ever is (DESIGN.md §5).
+and so that a user can read what is stored: nothing secret ever is (docs/architecture.md §5).
 
 Groups, one per owner, so features do not step on each other's keys:
 ``window/`` (geometry, splitter and column state), ``session/`` (last connection, bucket and

@@ -1,6 +1,6 @@
 """The window's version features: Versions…, View › Show deleted, and Undelete.
 
-All on demand (DESIGN §3): nothing here lists versions until the user asks.
+All on demand (docs/architecture.md §3): nothing here lists versions until the user asks.
 
 * **Versions…** (Edit menu, context menu of one file; Ctrl+Shift+H, "H" for history:
   Ctrl+I is left to Properties, the "Get Info" of other file managers) opens the

@@ -3,7 +3,7 @@ then the GUI listing one large flat folder.
 
 The keys are written as files into a temporary folder first (fast, and ``rclone serve s3``
 only sees folders that exist when it starts), split into sub-prefixes because rclone lists
-one flat folder superlinearly (DESIGN §7). Then each tool lists ``bench/`` recursively
+one flat folder superlinearly (docs/architecture.md §7). Then each tool lists ``bench/`` recursively
 against the same server, ``runs`` times, in interleaved rounds so drift hits every tool alike.
 
 The GUI cases need one *flat* folder (a delimited listing loads all its rows into one view),

@@ -4,7 +4,7 @@ cloudbrowser's operations engine beside s5cmd, rclone and aws-cli.
 Everything runs against one ``rclone serve s3`` on 127.0.0.1. Every tool gets keys of its
 own for every run, written as files into the server's folder *before* it starts (rclone
 does not see folders created after it starts, and lists a flat folder superlinearly, so the
-keys sit in sub-prefixes of 1,000 or fewer; DESIGN.md §7):
+keys sit in sub-prefixes of 1,000 or fewer; docs/architecture.md §7):
 
 * ``del/TOOL/rN/dNN/kNNNNN.txt`` — ``--keys`` keys (default 10,000) to delete;
 * ``mv/TOOL/rN/src/dNN/kNNNNN.txt`` — ``--move-keys`` keys (default 1,000) to rename to

@@ -6,7 +6,7 @@ Cases, each a fresh process, offscreen, in throw-away HOME and config/data/cache
 runs interleaved (the order rotates each round), median of ``--runs`` (default 5):
 
 * ``bare PySide6 window`` — a QApplication and an empty QMainWindow; the floor any Qt app
-  pays (DESIGN.md §7 bar: cloudbrowser < 1.5× this);
+  pays (docs/architecture.md §7 bar: cloudbrowser < 1.5× this);
 * ``cloudbrowser --demo`` — ``python -m cloudbrowser --demo`` from this checkout;
 * ``cloudbrowser --demo (frozen)`` — ``build/dist/cloudbrowser/cloudbrowser --demo`` when
   ``packaging/build`` has made one.
@@ -156,6 +156,6 @@ def describe(runs: int) -> str:
     return (
         f"startup: process start to the first painted main window, offscreen, median of {runs} "
         f"runs after one warm-up; cloudbrowser --demo unfrozen {frozen}, beside a bare PySide6 "
-        "window. Bar (DESIGN.md §7): < 1.5× the bare window. 'boto3 before paint' is 1 when "
+        "window. Bar (docs/architecture.md §7): < 1.5× the bare window. 'boto3 before paint' is 1 when "
         "boto3 had been imported by the first paint."
     )

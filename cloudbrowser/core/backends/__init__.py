@@ -1,7 +1,7 @@
 """The registry of backends: opens a connection's storage by kind.
 
 A backend package is imported only when a connection of its kind is opened, so start-up
-loads no SDK (DESIGN §7 start-up bar). Adding a provider is a package under
+loads no SDK (docs/architecture.md §7 start-up bar). Adding a provider is a package under
 ``core/backends/`` with an ``open_storage`` function and a line in :data:`KINDS`.
 """
 

@@ -29,9 +29,9 @@ from typing import Any, Literal
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, InvalidCredentials
 
-# botocore (and core.s3, which loads boto3) are imported inside the functions that call
+# botocore (and the backend module, which loads boto3) are imported inside the functions that call
 # them: the window imports this module to build its menus, and importing botocore costs
-# ~0.1 s that would otherwise delay the first paint (DESIGN.md §7 start-up bar).
+# ~0.1 s that would otherwise delay the first paint (docs/architecture.md §7 start-up bar).
 
 ProfileKind = Literal["keys", "sso", "assume-role", "process", "other"]
 

@@ -1,7 +1,7 @@
 """A fast parser for ListObjectsV2 response bodies.
 
 Where the time goes when Python lists a bucket: of bare boto3's 10.6 s for 100,000 keys,
-8.7 s is botocore turning the XML into dicts, in pure Python (DESIGN.md §7). This parses
+8.7 s is botocore turning the XML into dicts, in pure Python (docs/architecture.md §7). This parses
 the same body with the C-accelerated ElementTree straight into compact ``Entry`` rows. It
 also keeps the GUI responsive: one page is a few milliseconds of C instead of ~80 ms of
 Python bytecode competing with the GUI thread for the GIL.
