@@ -1,7 +1,7 @@
 """``versions``: the versions and delete markers of an object, or of every key below a prefix.
 
-Listed only on request (docs/architecture.md §3: never part of a normal listing). Servers that keep no
-versions say so with an error the user can read.
+Listed only on request (docs/architecture.md §3: never part of a normal listing). Servers that
+keep no versions say so with an error the user can read.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The answer names the cause a user can act on (wrong key id, wrong secret, clock skew,
 unreachable host, TLS, a key that may not list buckets); the translation of botocore's
-errors is the backend's (``core/backends/s3/errors.py``), so the check and a real listing never disagree.
+errors is the backend's (``core/backends/s3/errors.py``), so the check and a real listing
+never disagree.
 It makes a single attempt with short timeouts: a test should answer in seconds, not after
 botocore's retries.
 """

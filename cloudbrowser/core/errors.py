@@ -2,8 +2,8 @@
 
 Each error carries a short ``message`` a user can read and a ``hint`` that says what to do
 next. Neither ever holds a secret: they are shown in the window, written to logs and printed
-by the CLI. Each backend translates its SDK's exceptions into these (``core/backends/s3/errors.py``); nothing above the
-core ever sees a botocore exception.
+by the CLI. Each backend translates its SDK's exceptions into these
+(``core/backends/s3/errors.py``); nothing above the core ever sees an SDK's exception.
 
 Hierarchy::
 

@@ -1,8 +1,8 @@
 """The log file: rotating, in the platform log dir, and never holding a secret.
 
-Secrets must not reach files, logs, exceptions or crash reports (docs/architecture.md §5). Two lines of
-defence, both applied by :class:`RedactingFormatter` to the *final* text of every record
-(message, arguments and formatted traceback alike):
+Secrets must not reach files, logs, exceptions or crash reports (docs/architecture.md §5).
+Two lines of defence, both applied by :class:`RedactingFormatter` to the *final* text of every
+record (message, arguments and formatted traceback alike):
 
 * every secret the process holds is registered at run time (``Credentials`` registers its
   secret key and session token when it is made, see ``core/connection.py``) and replaced

@@ -5,10 +5,10 @@ HEAD per object, and nothing but running totals (or the matches) is kept in memo
 
 **Folder size** fans out: the prefix's own level is listed with the delimiter, then every
 sub-prefix is listed recursively on a small pool of threads, because a Python listing is
-bound by one thread's CPU and the server's latency (docs/architecture.md §3, §7). Where a level has a
-single sub-prefix (``bucket/data/…``) the fan-out descends a few levels first; where a level
-has very many sub-prefixes (many tiny folders, where a request per folder would cost more
-than the one recursive listing) the whole prefix is listed recursively instead.
+bound by one thread's CPU and the server's latency (docs/architecture.md §3, §7). Where a
+level has a single sub-prefix (``bucket/data/…``) the fan-out descends a few levels first;
+where a level has very many sub-prefixes (many tiny folders, where a request per folder would
+cost more than the one recursive listing) the whole prefix is listed recursively instead.
 
 **Search** lists the prefix recursively in key order (so matches arrive in the order a
 listing shows them) and keeps only the matches.

@@ -138,7 +138,8 @@ class SmokeTest:
                 "a keyring backend is missing from the bundle"
             )
         if usable and os.environ.get(KEYRING_WRITE_ENV) == "1":
-            # On this thread, unlike the app (docs/architecture.md §2): no window is open yet to stall.
+            # On this thread, unlike the app (docs/architecture.md §2): no window is open yet
+            # to stall.
             probe = SecretStore(service="cloudbrowser-smoke-test")
             secret = secrets.token_urlsafe(24)
             probe.set("smoke-test", secret)

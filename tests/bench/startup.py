@@ -156,6 +156,7 @@ def describe(runs: int) -> str:
     return (
         f"startup: process start to the first painted main window, offscreen, median of {runs} "
         f"runs after one warm-up; cloudbrowser --demo unfrozen {frozen}, beside a bare PySide6 "
-        "window. Bar (docs/architecture.md §7): < 1.5× the bare window. 'boto3 before paint' is 1 when "
+        "window. Bar (docs/architecture.md §7): < 1.5× the bare window. 'boto3 before paint' "
+        "is 1 when "
         "boto3 had been imported by the first paint."
     )

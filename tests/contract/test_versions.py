@@ -1,4 +1,5 @@
-"""Versions, delete markers, restore and undelete (S3Backend, docs/architecture.md §3: on demand only).
+"""Versions, delete markers, restore and undelete (S3Backend; on demand only:
+docs/architecture.md §3).
 
 rclone serve s3 keeps no versions (ListObjectVersions and GetBucketVersioning answer
 NotImplemented): the storage behaviour runs on moto, and rclone is checked to be *reported*

@@ -2,8 +2,8 @@
 
 Opened on demand (Edit › Versions…, or the list's context menu) and listed on a worker: a
 versioned bucket can hold many versions, so they are never part of a normal listing
-(docs/architecture.md §3). A bucket that never had versioning turned on says so instead of showing an
-empty list. Restoring copies the chosen version over the current one on the server;
+(docs/architecture.md §3). A bucket that never had versioning turned on says so instead of
+showing an empty list. Restoring copies the chosen version over the current one on the server;
 deleting a version is permanent; both ask first. Downloads go through the window's
 transfer queue, so they are journalled, resumable and verified like any other.
 

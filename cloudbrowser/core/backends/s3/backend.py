@@ -114,8 +114,8 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
-        #: APIs this server answered NotImplemented/MethodNotAllowed to (docs/architecture.md §5: try
-        #: once, remember): they are not asked again on this connection.
+        #: APIs this server answered NotImplemented/MethodNotAllowed to (docs/architecture.md
+        #: §5: try once, remember): they are not asked again on this connection.
         self._lacking: set[str] = set()
         #: Buckets a HEAD's follow-up found to exist: a 404 there is the key's, at once.
         self._existing_buckets: set[str] = set()
@@ -460,8 +460,9 @@ class S3Backend:
 
     # ── versions ────────────────────────────────────────────────────────────────────────
     #
-    # On demand only (docs/architecture.md §3): nothing here runs for a normal listing. Servers that keep
-    # no versions (rclone serve s3) answer NotImplemented; that becomes NoVersioning.
+    # On demand only (docs/architecture.md §3): nothing here runs for a normal listing.
+    # Servers that keep no versions (rclone serve s3) answer NotImplemented; that becomes
+    # NoVersioning.
 
     def bucket_versioning(self, bucket: str) -> str:
         """The bucket's versioning state: ``"Enabled"``, ``"Suspended"`` (versions kept so
@@ -934,7 +935,8 @@ class S3Backend:
         self._unless_lacking("AbortMultipartUpload", call, bucket=bucket, key=key)
 
     def list_unfinished_uploads(self, bucket: str, prefix: str = "") -> list[UnfinishedUpload]:
-        """Every unfinished multipart upload under ``prefix`` (on demand only: docs/architecture.md §3).
+        """Every unfinished multipart upload under ``prefix`` (on demand only:
+        docs/architecture.md §3).
 
         Raises: BucketNotFound, NotSupported, AccessDenied, EndpointUnreachable, StorageError.
         """
