@@ -37,6 +37,13 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import InsecureRequestWarning
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
+from cloudbrowser.core.backends.s3.fast import (
+    FAST_PATH_ON,
+    FAST_PUT_LIMIT,
+    FastPath,
+    fast_or,
+    last_modified,
+)
 from cloudbrowser.core.backends.s3.features import LIMITS, features
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -152,6 +159,7 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        self._fast: FastPath | None = None
         #: APIs this server answered NotImplemented/MethodNotAllowed to (DESIGN §5: try
         #: once, remember): they are not asked again on this connection.
         self._lacking: set[str] = set()
@@ -215,6 +223,20 @@ class S3Backend:
         _skip_200_error_check_for_listings(client)
         _expect_continue_only_for_large_bodies(client)
         return client
+
+    def _fast_path(self) -> FastPath | None:
+        """The signed-urllib3 path for GetObject/PutObject (fast.py), made with the client;
+        None when turned off (CLOUDBROWSER_FAST_PATH=0) or the client cannot be made (the
+        botocore call then reports why)."""
+        if self._fast is None and FAST_PATH_ON:
+            try:
+                client = self.client
+            except CloudBrowserError:
+                return None
+            with self._client_lock:
+                if self._fast is None:
+                    self._fast = FastPath(self.settings, client)
+        return self._fast
 
     # ── capabilities ────────────────────────────────────────────────────────────────────
 
@@ -1051,6 +1073,16 @@ class S3Backend:
                 params["ContentType"] = content_type
             return str(self.client.put_object(**params).get("ETag", "")).strip('"')
 
+        fast = self._fast_path()
+        if fast is not None and isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT:
+            headers = {"Content-MD5": content_md5} if content_md5 else {}
+            if content_type:
+                headers["Content-Type"] = content_type
+            return _guard(
+                lambda: fast_or(lambda: fast.put(bucket, key, body, headers), call),
+                bucket=bucket,
+                key=key,
+            )
         return _guard(call, bucket=bucket, key=key)
 
     def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
@@ -1247,6 +1279,28 @@ class S3Backend:
                 content_range=str(reply.get("ContentRange", "")),
             )
 
+        fast = self._fast_path()
+        if fast is not None:
+            headers: dict[str, str] = {}
+            if start or end is not None:
+                headers["Range"] = f"bytes={start}-{'' if end is None else end}"
+            if if_match:
+                headers["If-Match"] = f'"{if_match}"'
+
+            def fast_call() -> S3Reader:
+                stream, reply = fast.get(bucket, key, headers, version_id)
+                return S3Reader(
+                    stream,
+                    size=stream._content_length,
+                    etag=str(reply.get("ETag", "")).strip('"'),
+                    modified=last_modified(reply),
+                    bucket=bucket,
+                    key=key,
+                    content_type=str(reply.get("Content-Type", "")),
+                    content_range=str(reply.get("Content-Range", "")),
+                )
+
+            return _guard(lambda: fast_or(fast_call, call), bucket=bucket, key=key)
         return _guard(call, bucket=bucket, key=key)
 
     def delete_object(self, bucket: str, key: str) -> None:
