@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
 import sys
 import threading
 import warnings
@@ -43,9 +42,15 @@ from cloudbrowser.core.backends.s3.fast import (
     FastPath,
     fast_or,
     last_modified,
+    parse_content_range,
 )
 from cloudbrowser.core.backends.s3.features import LIMITS, features
-from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.backends.s3.listing import (
+    NotAListing,
+    TooManyRows,
+    below,
+    parse_list_objects_v2,
+)
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
     Bucket,
@@ -99,6 +104,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+#: S3Backend._fast when the fast path cannot be used with this client.
+_NO_FAST_PATH = object()
 
 
 #: The most keys S3 returns in one ListObjectsV2 page.
@@ -159,7 +166,7 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
-        self._fast: FastPath | None = None
+        self._fast: FastPath | object | None = None
         #: APIs this server answered NotImplemented/MethodNotAllowed to (DESIGN §5: try
         #: once, remember): they are not asked again on this connection.
         self._lacking: set[str] = set()
@@ -235,8 +242,8 @@ class S3Backend:
                 return None
             with self._client_lock:
                 if self._fast is None:
-                    self._fast = FastPath(self.settings, client)
-        return self._fast
+                    self._fast = FastPath.with_client(self.settings, client) or _NO_FAST_PATH
+        return self._fast if isinstance(self._fast, FastPath) else None
 
     # ── capabilities ────────────────────────────────────────────────────────────────────
 
@@ -311,7 +318,7 @@ class S3Backend:
             if not isinstance(page, ListPage):
                 # The fast parser passed (a body it could not read): botocore's own result.
                 page = _page_from_botocore(reply)
-            return _below(page, prefix)
+            return below(page, prefix)
 
         return _guard(call, bucket=bucket)
 
@@ -591,7 +598,7 @@ class S3Backend:
             )
 
         guard = PageGuard(f"{bucket}/{prefix}", noun="version")
-        yield from _pages_below(guard, call, bucket, prefix)
+        yield from _pagesbelow(guard, call, bucket, prefix)
 
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
@@ -1234,7 +1241,7 @@ class S3Backend:
 
         def walk() -> list[UnfinishedUpload]:
             guard = PageGuard(f"{bucket}/{prefix}", noun="unfinished upload")
-            return [u for page in _pages_below(guard, call, bucket, prefix) for u in page]
+            return [u for page in _pagesbelow(guard, call, bucket, prefix) for u in page]
 
         return self._unless_lacking("ListMultipartUploads", walk, bucket=bucket)
 
@@ -1379,18 +1386,6 @@ class S3Reader:
         self.close()
 
 
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
-
-
-def parse_content_range(header: str) -> tuple[int, int, int] | None:
-    """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
-    match = _CONTENT_RANGE.fullmatch(header) if header else None
-    if match is None:
-        return None
-    total = -1 if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
-
-
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
 
 
@@ -1451,7 +1446,7 @@ class _Keyed(Protocol):
 K = TypeVar("K", bound=_Keyed)
 
 
-def _pages_below(
+def _pagesbelow(
     guard: PageGuard,
     call: Callable[[str, str], tuple[list[K], str, str]],
     bucket: str,
@@ -1539,26 +1534,6 @@ def _read_bounded(response: Any, limit: int, url: str) -> bytes:
     except Urllib3Error as exc:
         raise bx.ConnectionClosedError(endpoint_url=url) from exc
     return b"".join(chunks)
-
-
-def _below(page: ListPage, prefix: str) -> ListPage:
-    """``page`` without what is not below ``prefix``: keys outside it are moved to
-    ``refused``, and the prefix itself as a common prefix (some servers echo it) dropped."""
-    objects = page.objects
-    prefixes = page.prefixes
-    inside = all(e.key.startswith(prefix) for e in objects) and all(
-        p.key.startswith(prefix) and p.key != prefix for p in prefixes
-    )
-    if not prefix or inside:
-        return page
-    refused = [e.key for e in objects if not e.key.startswith(prefix)]
-    refused += [p.key for p in prefixes if not p.key.startswith(prefix)]
-    return ListPage(
-        prefixes=[p for p in prefixes if p.key.startswith(prefix) and p.key != prefix],
-        objects=[e for e in objects if e.key.startswith(prefix)],
-        next_token=page.next_token,
-        refused=refused,
-    )
 
 
 def _skip_200_error_check_for_listings(client: Any) -> None:

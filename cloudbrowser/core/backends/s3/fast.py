@@ -25,22 +25,28 @@ import datetime as dt
 import email.utils
 import hashlib
 import hmac
+import ipaddress
 import logging
 import os
+import re
 import threading
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import urllib3
-from botocore.exceptions import ClientError
-from botocore.response import StreamingBody
+
+from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.entries import ListPage
+from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from cloudbrowser.core.connection import ConnectionSettings
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -64,24 +70,94 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _SAFE = "-_.~/"
 
 
+_OPERATIONS = {
+    ("GET", True): "GetObject",
+    ("PUT", True): "PutObject",
+    ("GET", False): "ListObjectsV2",
+}
+
+
 class Fallback(Exception):
     """This request is botocore's to make (see the module's docstring)."""
 
 
-class FastPath:
-    """Signed GET and PUT of objects on one connection, shared by every worker thread."""
+class ServerSaid(Exception):
+    """A definite error reply, raised as botocore's ClientError by :func:`fast_or` (botocore
+    is imported for it then: a command that meets no error never loads it)."""
 
-    def __init__(self, settings: ConnectionSettings, client: S3Client) -> None:
-        self._client = client
+    def __init__(self, operation: str, status: int, code: str, message: str, headers: Any):
+        super().__init__(f"{operation}: {status} {code}")
+        self.operation, self.status, self.code, self.message = operation, status, code, message
+        self.headers = {k.lower(): v for k, v in headers.items()}
+
+    def as_client_error(self) -> Exception:
+        from botocore.exceptions import ClientError
+
+        return ClientError(
+            {
+                "Error": {"Code": self.code or str(self.status), "Message": self.message},
+                "ResponseMetadata": {
+                    "RequestId": self.headers.get("x-amz-request-id", ""),
+                    "HostId": self.headers.get("x-amz-id-2", ""),
+                    "HTTPStatusCode": self.status,
+                    "HTTPHeaders": self.headers,
+                    "RetryAttempts": 0,
+                },
+            },
+            self.operation,
+        )
+
+
+class Unreadable(Exception):
+    """A complete listing reply that is not S3's XML: the S3 backend's UnreadableReply."""
+
+    def __init__(self, reason: str, body: bytes) -> None:
+        super().__init__(reason)
+        self.reason, self.body = reason, body
+
+
+def declared_longer(response: Any, body: bytes) -> bool:
+    """Whether ``body`` may be less than the server sent (see backend._cut_short)."""
+    if response.headers.get("Content-Encoding", "identity") not in ("", "identity"):
+        return True
+    declared = response.headers.get("Content-Length")
+    return declared is not None and declared.isdigit() and int(declared) > len(body)
+
+
+class _Static:
+    """Keys given with the connection, in the shape of botocore's credentials object."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.access_key = credentials.access_key_id
+        self.secret_key = credentials.secret_access_key
+        self.token = credentials.session_token
+
+    def get_frozen_credentials(self) -> _Static:
+        return self
+
+
+class FastPath:
+    """Signed GET, PUT and listing requests on one connection, shared by every worker thread.
+
+    Made two ways: :meth:`with_client` beside a botocore client (its credentials, its URL of
+    each bucket), or :meth:`standalone` before any botocore is loaded, for a connection that
+    leaves nothing to botocore's judgement (keys given, an endpoint URL with path-style
+    addressing, a region known).
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        credentials: Any,
+        finder: Callable[[str], tuple[str, str] | None],
+        ca_bundle: Callable[[], str | None],
+    ) -> None:
         self._anonymous = settings.anonymous
-        #: botocore's credentials object (refreshed by botocore when temporary).
-        self._credentials: Any = None
-        if not settings.anonymous:
-            signer = getattr(client, "_request_signer", None)
-            self._credentials = getattr(signer, "_credentials", None)
-        self._usable = settings.anonymous or self._credentials is not None
+        #: botocore's credentials object (refreshed by botocore when temporary), or _Static.
+        self._credentials = credentials
+        self._finder = finder
         verify = settings.verify_tls
-        pool_options: dict[str, Any] = {
+        self._pool_options: dict[str, Any] = {
             "maxsize": max(1, settings.max_pool_connections),
             "timeout": urllib3.Timeout(
                 connect=settings.connect_timeout, read=settings.read_timeout
@@ -89,59 +165,94 @@ class FastPath:
             "retries": False,
             "block": False,
         }
-        if verify is False:
-            pool_options["cert_reqs"] = "CERT_NONE"
-        else:
-            pool_options["cert_reqs"] = "CERT_REQUIRED"
-            if isinstance(verify, str):
-                pool_options["ca_certs"] = verify
-            else:
-                # botocore's bundle (certifi's) unless AWS_CA_BUNDLE... say the same file.
-                pool_options["ca_certs"] = _botocore_ca_bundle(client)
-        self._pool = urllib3.PoolManager(num_pools=16, **pool_options)
+        self._verify = verify
+        self._ca_bundle = ca_bundle
+        self._pool: urllib3.PoolManager | None = None
         #: bucket → (URL of the bucket without a trailing "/", signing region), or None when
         #: the bucket is botocore's (a proxy, a redirect seen, an unusual URL).
         self._places: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def with_client(cls, settings: ConnectionSettings, client: S3Client) -> FastPath | None:
+        credentials = None
+        if not settings.anonymous:
+            signer = getattr(client, "_request_signer", None)
+            credentials = getattr(signer, "_credentials", None)
+            if credentials is None:
+                return None
+
+        def finder(bucket: str) -> tuple[str, str] | None:
+            return _place_from_presign(client, bucket, settings.anonymous)
+
+        return cls(settings, credentials, finder, lambda: _botocore_ca_bundle(client))
+
+    @classmethod
+    def standalone(
+        cls, settings: ConnectionSettings, credentials: Credentials | None
+    ) -> FastPath | None:
+        """The fast path without botocore, or None when botocore must decide something:
+        the URL (virtual-hosted addressing, AWS's own endpoints), the region (an AWS config
+        file may name one), the keys (a profile, SSO, the environment), a proxy."""
+        if not FAST_PATH_ON or settings.aws_profile or not settings.endpoint_url:
+            return None
+        if credentials is None and not settings.anonymous:
+            return None
+        parts = urlsplit(settings.endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        if parts.path.strip("/") or parts.query:
+            return None
+        if settings.addressing_style != "path" and not (
+            settings.addressing_style == "auto" and _is_ip(parts.hostname)
+        ):
+            return None
+        if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname):
+            return None
+        region = _region_without_botocore(settings)
+        if not region:
+            return None
+        base = f"{parts.scheme}://{parts.netloc}"
+        static = _Static(credentials) if credentials is not None else None
+
+        def finder(bucket: str) -> tuple[str, str] | None:
+            return f"{base}/{quote(bucket, safe='')}", region
+
+        def ca_bundle() -> str | None:
+            bundle = os.environ.get("AWS_CA_BUNDLE")
+            if bundle:
+                return bundle
+            import certifi  # botocore's default bundle
+
+            return str(certifi.where())
+
+        return cls(settings, static, finder, ca_bundle)
+
+    def _connections(self) -> urllib3.PoolManager:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    options = dict(self._pool_options)
+                    if self._verify is False:
+                        options["cert_reqs"] = "CERT_NONE"
+                    else:
+                        options["cert_reqs"] = "CERT_REQUIRED"
+                        bundle = self._verify if isinstance(self._verify, str) else None
+                        options["ca_certs"] = bundle or self._ca_bundle()
+                    self._pool = urllib3.PoolManager(num_pools=16, **options)
+        return self._pool
 
     # ── where a bucket is ──────────────────────────────────────────────────────────────
 
     def _place(self, bucket: str) -> tuple[str, str]:
         place = self._places.get(bucket, ())
         if place == ():
-            place = self._find_place(bucket)
+            place = self._finder(bucket)
             with self._lock:
                 self._places.setdefault(bucket, place)
         if place is None:
             raise Fallback
         return place  # type: ignore[return-value]
-
-    def _find_place(self, bucket: str) -> tuple[str, str] | None:
-        """The bucket's URL and signing region, as botocore would send a request there."""
-        if not self._usable:
-            return None
-        probe = "cloudbrowser-probe"
-        try:
-            url = self._client.generate_presigned_url(
-                "get_object", Params={"Bucket": bucket, "Key": probe}, ExpiresIn=60
-            )
-        except Exception as exc:  # botocore's to report, on the real request
-            log.debug("no fast path for %s: %r", bucket, exc)
-            return None
-        parts = urlsplit(url)
-        path = parts.path
-        if not path.endswith("/" + probe) or parts.scheme not in ("http", "https"):
-            return None
-        if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname or ""):
-            return None  # botocore applies the proxy settings
-        region = self._client.meta.region_name or "us-east-1"
-        credential = parse_qs(parts.query).get("X-Amz-Credential", [""])[0].split("/")
-        if len(credential) == 5:
-            region = credential[2]
-        elif not self._anonymous:
-            return None
-        base = f"{parts.scheme}://{parts.netloc}{path[: -len(probe) - 1]}"
-        return base, region
 
     def _forget(self, bucket: str) -> None:
         with self._lock:
@@ -149,19 +260,49 @@ class FastPath:
 
     # ── requests ───────────────────────────────────────────────────────────────────────
 
-    def get(self, bucket: str, key: str, headers: dict[str, str], version_id: str) -> Any:
-        """GET an object; returns (StreamingBody, response headers). Raises Fallback,
-        ClientError."""
+    def get(
+        self, bucket: str, key: str, headers: dict[str, str], version_id: str
+    ) -> tuple[FastBody, Any]:
+        """GET an object; returns its body and the reply's headers. Raises Fallback,
+        ServerSaid."""
         query = {"versionId": version_id} if version_id else {}
         response = self._send("GET", bucket, key, headers, b"", query, stream=True)
         length = response.headers.get("Content-Length")
         if length is None or not length.isdigit():
             response.release_conn()
             raise Fallback  # chunked or odd: botocore's way of reading it
-        return StreamingBody(response, int(length)), response.headers
+        return FastBody(response, int(length), f"{bucket}/{key}"), response.headers
+
+    def list_page(
+        self, bucket: str, prefix: str, token: str, *, recursive: bool, page_size: int
+    ) -> ListPage:
+        """One ListObjectsV2 page, as the S3 backend asks for it (keys URL-encoded, as
+        botocore asks too), read up to MAX_LISTING_BYTES and parsed by the fast parser; the
+        caller drops what is not below ``prefix``. Raises Fallback, ServerSaid,
+        PageTooLarge."""
+        query = {"list-type": "2", "encoding-type": "url", "prefix": prefix}
+        query["max-keys"] = str(page_size)
+        if not recursive:
+            query["delimiter"] = "/"
+        if token:
+            query["continuation-token"] = token
+        response = self._send("GET", bucket, "", {}, b"", query, stream=True)
+        body = _read_bounded(response, MAX_LISTING_BYTES)
+        try:
+            return parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
+        except TooManyRows as error:
+            raise PageTooLarge(f"The server sent a listing page with {error}") from None
+        except ET.ParseError as exc:
+            if declared_longer(response, body):
+                raise Fallback from None  # cut short by the network: botocore retries it
+            raise Unreadable(f"it is not well-formed XML ({exc})", body) from exc
+        except NotAListing as exc:
+            if exc.args and exc.args[0] == "Error":
+                raise Fallback from None  # S3's "200 with an <Error>": botocore retries it
+            raise Unreadable(f"it is a <{exc}>, not a listing", body) from exc
 
     def put(self, bucket: str, key: str, body: bytes, headers: dict[str, str]) -> str:
-        """PUT an object; returns its ETag without quotes. Raises Fallback, ClientError."""
+        """PUT an object; returns its ETag without quotes. Raises Fallback, ServerSaid."""
         response = self._send("PUT", bucket, key, headers, body, {}, stream=False)
         data = response.data
         if data.strip():
@@ -180,7 +321,7 @@ class FastPath:
         stream: bool,
     ) -> Any:
         base, region = self._place(bucket)
-        parts = urlsplit(f"{base}/{quote(key, safe=_SAFE)}")
+        parts = urlsplit(f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/")
         headers = dict(headers)
         if body or method == "PUT":
             headers["Content-Length"] = str(len(body))
@@ -192,7 +333,9 @@ class FastPath:
         try:
             # The pool of the host, given the path as it is: a PoolManager would parse the
             # whole URL and drop "." and ".." segments, which are a key's own characters.
-            pool = self._pool.connection_from_host(parts.hostname or "", parts.port, parts.scheme)
+            pool = self._connections().connection_from_host(
+                parts.hostname or "", parts.port, parts.scheme
+            )
             response = pool.urlopen(
                 method,
                 target,
@@ -209,7 +352,7 @@ class FastPath:
         status = response.status
         if 200 <= status < 300:
             return response
-        self._refuse(response, bucket, "GetObject" if method == "GET" else "PutObject")
+        self._refuse(response, bucket, _OPERATIONS[method, bool(key)])
         raise AssertionError("unreachable")
 
     def _refuse(self, response: Any, bucket: str, operation: str) -> None:
@@ -227,20 +370,7 @@ class FastPath:
             raise Fallback
         if status not in _DEFINITE or code in ("RequestTimeout", "SlowDown", "Throttling"):
             raise Fallback
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        raise ClientError(
-            {
-                "Error": {"Code": code or str(status), "Message": message},
-                "ResponseMetadata": {
-                    "RequestId": headers.get("x-amz-request-id", ""),
-                    "HostId": headers.get("x-amz-id-2", ""),
-                    "HTTPStatusCode": status,
-                    "HTTPHeaders": headers,
-                    "RetryAttempts": 0,
-                },
-            },
-            operation,
-        )
+        raise ServerSaid(operation, status, code, message, response.headers)
 
     def _sign(
         self,
@@ -290,6 +420,76 @@ class FastPath:
         )
 
 
+class FastBody:
+    """A GET's body, read as botocore's ``StreamingBody`` reads one (the same length check,
+    the same exceptions, imported only when raised); ``_raw_stream`` is the urllib3 reply,
+    which S3Reader.abort shuts down from another thread."""
+
+    def __init__(self, response: Any, length: int, where: str) -> None:
+        self._raw_stream = response
+        self._content_length = length
+        self._amount_read = 0
+        self._where = where
+
+    def read(self, amount: int | None = None) -> bytes:
+        try:
+            chunk: bytes = self._raw_stream.read(amount)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            from botocore.exceptions import ReadTimeoutError
+
+            raise ReadTimeoutError(endpoint_url=exc.url or "", error=exc) from exc
+        except urllib3.exceptions.ProtocolError as exc:
+            from botocore.exceptions import ResponseStreamingError
+
+            raise ResponseStreamingError(error=exc) from exc
+        self._amount_read += len(chunk)
+        if amount is None or (not chunk and amount > 0):
+            self._verify_content_length()
+        return chunk
+
+    def _verify_content_length(self) -> None:
+        if self._amount_read != self._content_length:
+            from botocore.exceptions import IncompleteReadError
+
+            raise IncompleteReadError(
+                actual_bytes=self._amount_read, expected_bytes=self._content_length
+            )
+
+    def close(self) -> None:
+        self._raw_stream.close()
+
+
+#: The most bytes read of one ListObjectsV2 reply (as backend.MAX_LISTING_BYTES).
+MAX_LISTING_BYTES = 32 * 1024 * 1024
+
+
+def _read_bounded(response: Any, limit: int) -> bytes:
+    """A listing reply's body, or PageTooLarge past ``limit`` (see backend._read_bounded);
+    a body that breaks off is botocore's to retry."""
+    too_large = PageTooLarge(
+        f"The server sent a listing page larger than {limit // (1024 * 1024)} MiB "
+        "(a real page is a few MiB at most)"
+    )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()  # drop the connection: its unread body must not be reused
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.stream(64 * 1024, decode_content=False):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise too_large
+            chunks.append(chunk)
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        raise Fallback from exc
+    response.release_conn()
+    return b"".join(chunks)
+
+
 def _query_string(query: dict[str, str]) -> str:
     """``k=v&…``, every character but SigV4's unreserved ones percent-encoded."""
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query.items())
@@ -326,6 +526,54 @@ def _error_of(body: bytes) -> tuple[str, str]:
     return root.findtext("Code") or "", root.findtext("Message") or ""
 
 
+def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str, str] | None:
+    """The bucket's URL and signing region, as botocore would send a request there: from
+    one presigned URL, which goes through botocore's endpoint rules and addressing style."""
+    probe = "cloudbrowser-probe"
+    try:
+        url = client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": probe}, ExpiresIn=60
+        )
+    except Exception as exc:  # botocore's to report, on the real request
+        log.debug("no fast path for %s: %r", bucket, exc)
+        return None
+    parts = urlsplit(url)
+    path = parts.path
+    if not path.endswith("/" + probe) or parts.scheme not in ("http", "https"):
+        return None
+    if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return None  # botocore applies the proxy settings
+    region = client.meta.region_name or "us-east-1"
+    credential = parse_qs(parts.query).get("X-Amz-Credential", [""])[0].split("/")
+    if len(credential) == 5:
+        region = credential[2]
+    elif not anonymous:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{path[: -len(probe) - 1]}", region
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _region_without_botocore(settings: ConnectionSettings) -> str:
+    """The region botocore would sign with, when it can be told without botocore: the
+    connection's, the environment's, or us-east-1 when no AWS config file could name one."""
+    if settings.region:
+        return settings.region
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return os.environ[name]
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    if Path(config).expanduser().exists():
+        return ""
+    return "us-east-1"
+
+
 def _botocore_ca_bundle(client: Any) -> str | None:
     """The CA bundle botocore verifies with (AWS_CA_BUNDLE, the profile's, or certifi's)."""
     endpoint = getattr(client, "_endpoint", None)
@@ -336,6 +584,18 @@ def _botocore_ca_bundle(client: Any) -> str | None:
 
     path = get_cert_path(True)
     return path if isinstance(path, str) else None
+
+
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+
+
+def parse_content_range(header: str) -> tuple[int, int, int] | None:
+    """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
+    match = _CONTENT_RANGE.fullmatch(header) if header else None
+    if match is None:
+        return None
+    total = -1 if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
 
 
 def last_modified(headers: Any) -> float:
@@ -355,3 +615,5 @@ def fast_or(fast: Callable[[], T], slow: Callable[[], T]) -> T:
         return fast()
     except Fallback:
         return slow()
+    except ServerSaid as said:
+        raise said.as_client_error() from None
