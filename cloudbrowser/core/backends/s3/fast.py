@@ -28,8 +28,10 @@ import hmac
 import ipaddress
 import logging
 import os
+import random
 import re
 import threading
+import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -53,6 +55,28 @@ log = logging.getLogger(__name__)
 
 #: Statuses that are the server's last word on a request: raised, never sent again.
 _DEFINITE = frozenset({400, 403, 404, 405, 409, 411, 412, 416, 501})
+#: What botocore's "standard" retry mode retries: transient statuses, throttling codes.
+_TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+_RETRIED_CODES = frozenset(
+    {
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalError",
+    }
+)
+#: botocore's longest backoff between attempts, in seconds.
+_MAX_BACKOFF = 20
 #: S3 error codes of a 400 that say the request went to the wrong region or host.
 _WRONG_PLACE = frozenset(
     {"AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "InvalidRegion"}
@@ -108,6 +132,31 @@ class ServerSaid(Exception):
         )
 
 
+class _Retryable(Exception):
+    """A failure botocore retries; ``final`` is what is raised when no attempt is left."""
+
+    def __init__(self, final: Exception) -> None:
+        super().__init__(repr(final))
+        self.final = final
+
+
+def _network_error(exc: Exception, url: str) -> Exception:
+    """botocore's exception for a urllib3 failure (as its HTTP session raises them)."""
+    import botocore.exceptions as bx
+
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return bx.SSLError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return bx.ConnectTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return bx.ReadTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return bx.EndpointConnectionError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return bx.ConnectionClosedError(endpoint_url=url, request=None, error=exc)
+    return bx.HTTPClientError(error=exc)
+
+
 class Unreadable(Exception):
     """A complete listing reply that is not S3's XML: the S3 backend's UnreadableReply."""
 
@@ -153,6 +202,7 @@ class FastPath:
         ca_bundle: Callable[[], str | None],
     ) -> None:
         self._anonymous = settings.anonymous
+        self._max_attempts = max(1, settings.max_attempts)
         #: botocore's credentials object (refreshed by botocore when temporary), or _Static.
         self._credentials = credentials
         self._finder = finder
@@ -320,8 +370,34 @@ class FastPath:
         *,
         stream: bool,
     ) -> Any:
+        """One request, tried up to the connection's ``max_attempts`` times as botocore's
+        "standard" retry mode does (the same failures, the same jittered backoff), so that
+        a request is never sent more often than the setting says."""
+        attempt = 1
+        while True:
+            try:
+                return self._send_once(method, bucket, key, headers, body, query, stream=stream)
+            except _Retryable as failure:
+                if attempt >= self._max_attempts:
+                    raise failure.final from None
+                log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
+                time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                attempt += 1
+
+    def _send_once(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str],
+        *,
+        stream: bool,
+    ) -> Any:
         base, region = self._place(bucket)
-        parts = urlsplit(f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/")
+        url = f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/"
+        parts = urlsplit(url)
         headers = dict(headers)
         if body or method == "PUT":
             headers["Content-Length"] = str(len(body))
@@ -347,8 +423,7 @@ class FastPath:
                 decode_content=False,
             )
         except urllib3.exceptions.HTTPError as exc:
-            log.debug("fast %s %s/%s: %r, botocore retries", method, bucket, key, exc)
-            raise Fallback from exc
+            raise _Retryable(_network_error(exc, url)) from exc
         status = response.status
         if 200 <= status < 300:
             return response
@@ -356,7 +431,8 @@ class FastPath:
         raise AssertionError("unreachable")
 
     def _refuse(self, response: Any, bucket: str, operation: str) -> None:
-        """Raise what botocore would for an error reply, or Fallback where it would retry."""
+        """Raise what botocore would for an error reply: ServerSaid, _Retryable where it
+        retries, Fallback where it follows (a redirect, another region)."""
         status = response.status
         try:
             body = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
@@ -368,9 +444,12 @@ class FastPath:
         if status in (301, 302, 307) or code in _WRONG_PLACE or code == "PermanentRedirect":
             self._forget(bucket)  # botocore's region redirector knows what to do
             raise Fallback
-        if status not in _DEFINITE or code in ("RequestTimeout", "SlowDown", "Throttling"):
+        said = ServerSaid(operation, status, code, message, response.headers)
+        if status in _TRANSIENT_STATUSES or code in _RETRIED_CODES:
+            raise _Retryable(said)
+        if status not in _DEFINITE:
             raise Fallback
-        raise ServerSaid(operation, status, code, message, response.headers)
+        raise said
 
     def _sign(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudbrowser.core.backends.s3.fast import (
     FAST_PUT_LIMIT,
@@ -34,6 +34,7 @@ from cloudbrowser.core.storage import (
     ChunkedUploads,
     Features,
     ObjectProperties,
+    ObjectReader,
     ServerCopy,
     ShareLinks,
     Storage,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.entries import ListPage
+
+T = TypeVar("T")
 
 
 class LazyS3:
@@ -99,20 +102,18 @@ class LazyS3:
     def list_page(
         self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
     ) -> ListPage:
-        try:
-            page = self._fast.list_page(
-                bucket, prefix, token, recursive=recursive, page_size=self.page_size
+        def fast() -> ListPage:
+            return below(
+                self._fast.list_page(
+                    bucket, prefix, token, recursive=recursive, page_size=self.page_size
+                ),
+                prefix,
             )
-        except Fallback:
-            return self.backend().list_page(bucket, prefix, token, recursive=recursive)
-        except ServerSaid as said:
-            raise _translated(said.as_client_error(), bucket, "") from None
-        except Unreadable as unreadable:
-            from cloudbrowser.core.backends.s3.backend import UnreadableReply
 
-            reply = UnreadableReply("ListObjectsV2", unreadable.reason, unreadable.body)
-            raise _translated(reply, bucket, "") from None
-        return below(page, prefix)
+        def slow() -> ListPage:
+            return self.backend().list_page(bucket, prefix, token, recursive=recursive)
+
+        return _fast_or_backend(fast, slow, bucket, "")
 
     def get_object(
         self,
@@ -123,38 +124,60 @@ class LazyS3:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
-    ) -> LiteReader | Any:
+    ) -> ObjectReader:
         headers: dict[str, str] = {}
         if start or end is not None:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
         if if_match:
             headers["If-Match"] = f'"{if_match}"'
-        try:
+
+        def fast() -> ObjectReader:
             body, reply = self._fast.get(bucket, key, headers, version_id)
-        except Fallback:
+            return LiteReader(body, reply, bucket, key)
+
+        def slow() -> ObjectReader:
             return self.backend().get_object(
                 bucket, key, start=start, end=end, if_match=if_match, version_id=version_id
             )
-        except ServerSaid as said:
-            raise _translated(said.as_client_error(), bucket, key) from None
-        return LiteReader(body, reply, bucket, key)
+
+        return _fast_or_backend(fast, slow, bucket, key)
 
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
     ) -> str:
-        if isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT:
-            headers = {"Content-MD5": content_md5} if content_md5 else {}
-            if content_type:
-                headers["Content-Type"] = content_type
-            try:
-                return self._fast.put(bucket, key, body, headers)
-            except Fallback:
-                pass
-            except ServerSaid as said:
-                raise _translated(said.as_client_error(), bucket, key) from None
-        return self.backend().put_object(
-            bucket, key, body, content_md5=content_md5, content_type=content_type
+        def slow() -> str:
+            return self.backend().put_object(
+                bucket, key, body, content_md5=content_md5, content_type=content_type
+            )
+
+        if not (isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT):
+            return slow()
+        headers = {"Content-MD5": content_md5} if content_md5 else {}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return _fast_or_backend(
+            lambda: self._fast.put(bucket, key, body, headers), slow, bucket, key
         )
+
+
+def _fast_or_backend(fast: Callable[[], T], slow: Callable[[], T], bucket: str, key: str) -> T:
+    """``fast()``, or ``slow()`` (the full backend) when it hands the request back; every
+    failure translated by the backend's table, as the backend's own calls are."""
+    try:
+        return fast()
+    except Fallback:
+        return slow()
+    except CloudBrowserError:
+        raise
+    except ServerSaid as said:
+        raise _translated(said.as_client_error(), bucket, key) from None
+    except Unreadable as unreadable:
+        from cloudbrowser.core.backends.s3.backend import UnreadableReply
+
+        reply = UnreadableReply("ListObjectsV2", unreadable.reason, unreadable.body)
+        raise _translated(reply, bucket, key) from None
+    except Exception as exc:
+        raise _translated(exc, bucket, key) from exc
 
 
 def _forward(name: str) -> Callable[..., Any]:
