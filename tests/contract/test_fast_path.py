@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from cloudbrowser.core.backends.s3 import fast
-from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, ObjectChanged
+from cloudbrowser.core.errors import BucketNotFound, CloudBrowserError, KeyNotFound, ObjectChanged
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request, error_reply
 
@@ -192,3 +192,52 @@ def test_listing_reading_and_writing_load_no_botocore(rclone_server: S3Server) -
         check=True,
     )
     assert json.loads(out.stdout) == {"keys": ["k/one.txt"], "body": "one", "botocore": False}
+
+
+def test_a_server_copy_keeps_awkward_keys(server: S3Server, fast_calls: dict[str, int]) -> None:
+    backend = server.backend()
+    bucket = server.bucket()
+    source, target = "src/a b+ü%.txt", "dst/c&d=é.txt"
+    server.put(bucket, {source: b"copied"})
+    etag = backend.copy_object(bucket, source, bucket, target)
+    assert etag == hashlib.md5(b"copied").hexdigest()
+    with backend.get_object(bucket, target) as reader:
+        assert reader.read(100) == b"copied"
+    assert fast_calls["PUT"] == 1
+    with pytest.raises(KeyNotFound):
+        backend.copy_object(bucket, "src/missing", bucket, "dst/x")
+
+
+def test_a_copy_answered_200_with_an_error_is_retried_then_reported(
+    hostile_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S3 may fail a copy after its 200 status went out: botocore retries that as a 500,
+    and so does the fast path, within max_attempts."""
+    monkeypatch.setattr(fast, "_MAX_BACKOFF", 0)
+    backend = hostile_server.backend(max_attempts=2)
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"s.txt": b"s"})
+    body = b"<Error><Code>InternalError</Code><Message>We encountered an error.</Message></Error>"
+
+    def failed_copy(request: Request, _forward: Forward) -> Reply | None:
+        if request.method == "PUT" and request.key == "t.txt":
+            return Reply(200, {"Content-Type": "application/xml"}, body)
+        return None
+
+    assert hostile_server.hostile is not None
+    hostile_server.hostile.rule(failed_copy)
+    with pytest.raises(CloudBrowserError):
+        backend.copy_object(bucket, "s.txt", bucket, "t.txt")
+    copies = hostile_server.hostile.requests_matching(
+        lambda r: r.method == "PUT" and r.key == "t.txt"
+    )
+    assert len(copies) == 2
+
+
+def test_an_error_reply_to_a_put_is_read_for_its_code(server: S3Server) -> None:
+    """The fast path reads the <Error> of a refused PUT: a missing bucket is named as such,
+    not taken for a missing key (its status alone, 404, says neither)."""
+    backend = server.backend()
+    _, b64 = _md5(b"x")
+    with pytest.raises(BucketNotFound):
+        backend.put_object("no-such-bucket-here", "k.txt", b"x", content_md5=b64)

@@ -503,6 +503,13 @@ class S3Backend:
             )
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
+        fast = self._fast_path()
+        if fast is not None:
+            return _guard(
+                lambda: fast_or(lambda: fast.copy(src_bucket, src_key, bucket, key), call),
+                bucket=src_bucket,
+                key=src_key,
+            )
         return _guard(call, bucket=src_bucket, key=src_key)
 
     def copy_chunk(

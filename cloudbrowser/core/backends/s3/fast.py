@@ -96,7 +96,7 @@ _SAFE = "-_.~/"
 
 _OPERATIONS = {
     ("GET", True): "GetObject",
-    ("PUT", True): "PutObject",
+    ("PUT", True): "PutObject",  # or CopyObject: botocore's table translates both alike
     ("GET", False): "ListObjectsV2",
 }
 
@@ -316,7 +316,7 @@ class FastPath:
         """GET an object; returns its body and the reply's headers. Raises Fallback,
         ServerSaid."""
         query = {"versionId": version_id} if version_id else {}
-        response = self._send("GET", bucket, key, headers, b"", query, stream=True)
+        response = self._send("GET", bucket, key, headers, b"", query)
         length = response.headers.get("Content-Length")
         if length is None or not length.isdigit():
             response.release_conn()
@@ -336,7 +336,7 @@ class FastPath:
             query["delimiter"] = "/"
         if token:
             query["continuation-token"] = token
-        response = self._send("GET", bucket, "", {}, b"", query, stream=True)
+        response = self._send("GET", bucket, "", {}, b"", query)
         body = _read_bounded(response, MAX_LISTING_BYTES)
         try:
             return parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
@@ -353,11 +353,34 @@ class FastPath:
 
     def put(self, bucket: str, key: str, body: bytes, headers: dict[str, str]) -> str:
         """PUT an object; returns its ETag without quotes. Raises Fallback, ServerSaid."""
-        response = self._send("PUT", bucket, key, headers, body, {}, stream=False)
-        data = response.data
+        response = self._send("PUT", bucket, key, headers, body, {})
+        data = _read_all(response)
         if data.strip():
             raise Fallback  # a 200 with an <Error> (or anything) in it: botocore decides
         return str(response.headers.get("ETag", "")).strip('"')
+
+    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        """CopyObject on the server; returns the new ETag. Raises Fallback, ServerSaid."""
+        source = quote(f"{src_bucket}/{src_key}", safe="-._~/")
+        headers = {"x-amz-copy-source": source}
+        attempt = 1
+        while True:
+            response = self._send("PUT", bucket, key, headers, b"", {})
+            try:
+                root = ET.fromstring(_read_all(response))
+            except ET.ParseError:
+                raise Fallback from None  # botocore says what it is
+            if root.tag.endswith("CopyObjectResult"):
+                etag = next((e.text for e in root if e.tag.endswith("ETag")), "") or ""
+                return etag.strip('"')
+            if root.tag != "Error":
+                raise Fallback  # not S3's XML: botocore says what it is
+            # S3's "200 with an <Error>": a failed copy, which botocore retries as a 500.
+            if attempt >= self._max_attempts:
+                code, message = root.findtext("Code") or "", root.findtext("Message") or ""
+                raise ServerSaid("CopyObject", 500, code, message, response.headers)
+            time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            attempt += 1
 
     def _send(
         self,
@@ -367,8 +390,6 @@ class FastPath:
         headers: dict[str, str],
         body: bytes,
         query: dict[str, str],
-        *,
-        stream: bool,
     ) -> Any:
         """One request, tried up to the connection's ``max_attempts`` times as botocore's
         "standard" retry mode does (the same failures, the same jittered backoff), so that
@@ -376,7 +397,7 @@ class FastPath:
         attempt = 1
         while True:
             try:
-                return self._send_once(method, bucket, key, headers, body, query, stream=stream)
+                return self._send_once(method, bucket, key, headers, body, query)
             except _Retryable as failure:
                 if attempt >= self._max_attempts:
                     raise failure.final from None
@@ -392,8 +413,6 @@ class FastPath:
         headers: dict[str, str],
         body: bytes,
         query: dict[str, str],
-        *,
-        stream: bool,
     ) -> Any:
         base, region = self._place(bucket)
         url = f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/"
@@ -419,7 +438,7 @@ class FastPath:
                 headers=headers,
                 redirect=False,
                 retries=False,
-                preload_content=not stream,
+                preload_content=False,  # an error's body is read by _refuse
                 decode_content=False,
             )
         except urllib3.exceptions.HTTPError as exc:
@@ -567,6 +586,18 @@ def _read_bounded(response: Any, limit: int) -> bytes:
         raise Fallback from exc
     response.release_conn()
     return b"".join(chunks)
+
+
+def _read_all(response: Any) -> bytes:
+    """A small reply's whole body (a PUT's, a copy's); a body that breaks off is botocore's
+    to ask again for."""
+    try:
+        data: bytes = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        raise Fallback from exc
+    response.release_conn()
+    return data
 
 
 def _query_string(query: dict[str, str]) -> str:
