@@ -30,9 +30,9 @@ import logging
 import os
 import random
 import re
+import sys
 import threading
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -257,7 +257,7 @@ class FastPath:
             settings.addressing_style == "auto" and _is_ip(parts.hostname)
         ):
             return None
-        if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname):
+        if _proxied(parts.hostname):
             return None
         region = _region_without_botocore(settings)
         if not region:
@@ -651,7 +651,7 @@ def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str,
     path = parts.path
     if not path.endswith("/" + probe) or parts.scheme not in ("http", "https"):
         return None
-    if urllib.request.getproxies() and not urllib.request.proxy_bypass(parts.hostname or ""):
+    if _proxied(parts.hostname or ""):
         return None  # botocore applies the proxy settings
     region = client.meta.region_name or "us-east-1"
     credential = parse_qs(parts.query).get("X-Amz-Credential", [""])[0].split("/")
@@ -660,6 +660,18 @@ def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str,
     elif not anonymous:
         return None
     return f"{parts.scheme}://{parts.netloc}{path[: -len(probe) - 1]}", region
+
+
+def _proxied(host: str) -> bool:
+    """Whether botocore would send requests to ``host`` through a proxy (the environment's
+    ``*_proxy`` variables; on macOS and Windows the system's settings too)."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False  # urllib.request (~20 ms to import) would find none either
+    import urllib.request
+
+    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)
 
 
 def _is_ip(host: str) -> bool:
