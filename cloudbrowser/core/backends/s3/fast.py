@@ -425,6 +425,15 @@ class FastPath:
         target = parts.path
         if query:
             target += "?" + _query_string(query)
+        if log.isEnabledFor(logging.DEBUG):  # as botocore logs what it sends (redacted)
+            log.debug(
+                "Sending %s %s://%s%s headers=%r",
+                method,
+                parts.scheme,
+                parts.netloc,
+                target,
+                headers,
+            )
         try:
             # The pool of the host, given the path as it is: a PoolManager would parse the
             # whole URL and drop "." and ".." segments, which are a key's own characters.
