@@ -6,6 +6,7 @@ import errno
 import os
 import shutil
 import stat
+import threading
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError
@@ -177,8 +178,58 @@ def replace_durably(source: Path, target: Path) -> None:
     """Rename ``source`` over ``target`` atomically and make the rename survive a power cut."""
     source.replace(target)
     if hasattr(os, "O_DIRECTORY"):  # POSIX: the directory entry itself must reach the disk
-        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _sync_folder(target.parent)
+
+
+class _FolderSync:
+    """Group commit of one folder's fsync: a sync that *starts* after a rename covers it,
+    so renames made while one sync runs share the next one. Eight workers finishing small
+    files into one folder then wait for a few fsyncs instead of one each (each is a disk
+    journal commit, ~1–5 ms): measured, half the wall time of a 4 KiB file's download."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.asked = 0  # tickets handed out (one per rename)
+        self.done = 0  # every ticket up to this one is durable
+        self.running = False
+        self.users = 0
+
+
+_FOLDER_SYNCS: dict[Path, _FolderSync] = {}
+_FOLDER_SYNCS_LOCK = threading.Lock()
+
+
+def _sync_folder(folder: Path) -> None:
+    with _FOLDER_SYNCS_LOCK:
+        sync = _FOLDER_SYNCS.setdefault(folder, _FolderSync())
+        sync.users += 1
+    try:
+        with sync.lock:
+            sync.asked += 1
+            ticket = sync.asked
+            while sync.done < ticket:
+                if sync.running:
+                    sync.lock.wait()
+                    continue
+                sync.running, covered = True, sync.asked
+                sync.lock.release()
+                try:
+                    _fsync_folder(folder)
+                finally:
+                    sync.lock.acquire()
+                    sync.running = False
+                    sync.lock.notify_all()
+                sync.done = max(sync.done, covered)  # reached only when the fsync succeeded
+    finally:
+        with _FOLDER_SYNCS_LOCK:
+            sync.users -= 1
+            if not sync.users:
+                del _FOLDER_SYNCS[folder]
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

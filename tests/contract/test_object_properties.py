@@ -217,6 +217,17 @@ def _record_ranges(backend: Any) -> list[str]:
         ranges.append(str(request.headers.get("Range", b"").decode()))
 
     backend.client.meta.events.register("before-send.s3.GetObject", hook)
+    # GetObject goes around botocore on the S3 backend's fast path: record what it sends.
+    fast = backend._fast_path()
+    if fast is not None:
+        send_once = fast._send_once
+
+        def recording(method: str, bucket: str, key: str, headers: Any, *args: Any) -> Any:
+            if method == "GET" and key:
+                ranges.append(headers.get("Range", ""))
+            return send_once(method, bucket, key, headers, *args)
+
+        fast._send_once = recording  # type: ignore[method-assign]
     return ranges
 
 

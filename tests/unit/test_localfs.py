@@ -35,3 +35,67 @@ def test_free_space_is_checked_before_writing(tmp_path: Path) -> None:
     check_free_space(tmp_path, "small.bin", 1)
     with pytest.raises(LocalFileError, match=r"The disk is full: “huge\.bin” needs .* free\."):
         check_free_space(tmp_path, "huge.bin", 2**60)
+
+
+def test_renames_into_one_folder_share_fsyncs_and_each_waits_for_one_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """replace_durably returns only once a folder fsync that *began after its rename* has
+    ended (so the rename is durable), while renames made during one fsync share the next."""
+    import threading
+    import time
+
+    from cloudbrowser.core import localfs
+
+    synced: list[set[str]] = []  # the folder's names as each fsync began, once it ended
+    real_fsync = localfs._fsync_folder
+
+    def slow_fsync(folder: Path) -> None:
+        seen = {p.name for p in folder.iterdir()}
+        time.sleep(0.02)  # a disk's journal commit
+        real_fsync(folder)
+        synced.append(seen)
+
+    monkeypatch.setattr(localfs, "_fsync_folder", slow_fsync)
+    tmp_path = tmp_path / "folder"
+    tmp_path.mkdir()
+    names = [f"f{i:03d}" for i in range(48)]
+    for name in names:
+        (tmp_path / f".{name}.tmp").write_bytes(b"x")
+    uncovered: list[str] = []
+
+    def finish(name: str) -> None:
+        localfs.replace_durably(tmp_path / f".{name}.tmp", tmp_path / name)
+        if not any(name in seen for seen in list(synced)):
+            uncovered.append(name)
+
+    threads = [threading.Thread(target=finish, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not uncovered
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert len(synced) < len(names)  # shared: fewer fsyncs than renames
+    assert not localfs._FOLDER_SYNCS  # nothing kept once no rename waits
+
+
+def test_a_failed_folder_fsync_is_raised_and_the_next_rename_syncs_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudbrowser.core import localfs
+
+    calls: list[Path] = []
+
+    def failing(folder: Path) -> None:
+        calls.append(folder)
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(localfs, "_fsync_folder", failing)
+    (tmp_path / "a.tmp").write_bytes(b"a")
+    with pytest.raises(OSError):
+        localfs.replace_durably(tmp_path / "a.tmp", tmp_path / "a")
+    monkeypatch.setattr(localfs, "_fsync_folder", calls.append)
+    (tmp_path / "b.tmp").write_bytes(b"b")
+    localfs.replace_durably(tmp_path / "b.tmp", tmp_path / "b")
+    assert calls == [tmp_path, tmp_path]

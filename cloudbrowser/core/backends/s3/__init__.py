@@ -30,6 +30,19 @@ def open_storage(
     page_size: int | None,
     mfa_prompter: Callable[[str], str] | None,
 ) -> Storage:
+    from cloudbrowser.core.backends.s3.fast import FastPath
+
+    fast = FastPath.standalone(settings, credentials)
+    if fast is not None:  # botocore is loaded when a call needs it, not before
+        from cloudbrowser.core.backends.s3.lazy import LazyS3
+
+        return LazyS3(
+            settings,
+            credentials,
+            fast,
+            page_size=page_size or LIMITS.max_page,
+            mfa_prompter=mfa_prompter,
+        )
     from cloudbrowser.core.backends.s3.backend import S3Backend  # boto3: ~0.1 s
 
     return S3Backend(

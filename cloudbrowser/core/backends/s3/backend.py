@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,7 +35,16 @@ from cloudbrowser.core.backends.s3.errors import (
 )
 from cloudbrowser.core.backends.s3.errors import guard as _guard
 from cloudbrowser.core.backends.s3.errors import versioned as _versioned
+from cloudbrowser.core.backends.s3.fast import (
+    FAST_PATH_ON,
+    FAST_PUT_LIMIT,
+    FastPath,
+    fast_or,
+    last_modified,
+    parse_content_range,
+)
 from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
     Bucket,
@@ -79,6 +87,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+#: S3Backend._fast when the fast path cannot be used with this client.
+_NO_FAST_PATH = object()
 
 
 #: The most keys S3 returns in one ListObjectsV2 page.
@@ -114,6 +124,7 @@ class S3Backend:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._client: S3Client | None = None
         self._client_lock = threading.Lock()
+        self._fast: FastPath | object | None = None
         #: APIs this server answered NotImplemented/MethodNotAllowed to (docs/architecture.md
         #: §5: try once, remember): they are not asked again on this connection.
         self._lacking: set[str] = set()
@@ -135,6 +146,20 @@ class S3Backend:
                         lambda: make_client(self.settings, self._credentials, self._mfa_prompter)
                     )
         return self._client
+
+    def _fast_path(self) -> FastPath | None:
+        """The signed-urllib3 path for GetObject/PutObject (fast.py), made with the client;
+        None when turned off (CLOUDBROWSER_FAST_PATH=0) or the client cannot be made (the
+        botocore call then reports why)."""
+        if self._fast is None and FAST_PATH_ON:
+            try:
+                client = self.client
+            except CloudBrowserError:
+                return None
+            with self._client_lock:
+                if self._fast is None:
+                    self._fast = FastPath.with_client(self.settings, client) or _NO_FAST_PATH
+        return self._fast if isinstance(self._fast, FastPath) else None
 
     # ── capabilities ────────────────────────────────────────────────────────────────────
 
@@ -209,7 +234,7 @@ class S3Backend:
             if not isinstance(page, ListPage):
                 # The fast parser passed (a body it could not read): botocore's own result.
                 page = _page_from_botocore(reply)
-            return _below(page, prefix)
+            return below(page, prefix)
 
         return _guard(call, bucket=bucket)
 
@@ -394,6 +419,13 @@ class S3Backend:
             )
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
+        fast = self._fast_path()
+        if fast is not None:
+            return _guard(
+                lambda: fast_or(lambda: fast.copy(src_bucket, src_key, bucket, key), call),
+                bucket=src_bucket,
+                key=src_key,
+            )
         return _guard(call, bucket=src_bucket, key=src_key)
 
     def copy_chunk(
@@ -820,6 +852,16 @@ class S3Backend:
                 params["ContentType"] = content_type
             return str(self.client.put_object(**params).get("ETag", "")).strip('"')
 
+        fast = self._fast_path()
+        if fast is not None and isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT:
+            headers = {"Content-MD5": content_md5} if content_md5 else {}
+            if content_type:
+                headers["Content-Type"] = content_type
+            return _guard(
+                lambda: fast_or(lambda: fast.put(bucket, key, body, headers), call),
+                bucket=bucket,
+                key=key,
+            )
         return _guard(call, bucket=bucket, key=key)
 
     def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
@@ -1023,6 +1065,28 @@ class S3Backend:
                 content_range=str(reply.get("ContentRange", "")),
             )
 
+        fast = self._fast_path()
+        if fast is not None:
+            headers: dict[str, str] = {}
+            if start or end is not None:
+                headers["Range"] = f"bytes={start}-{'' if end is None else end}"
+            if if_match:
+                headers["If-Match"] = f'"{if_match}"'
+
+            def fast_call() -> S3Reader:
+                stream, reply = fast.get(bucket, key, headers, version_id)
+                return S3Reader(
+                    stream,
+                    size=stream._content_length,
+                    etag=str(reply.get("ETag", "")).strip('"'),
+                    modified=last_modified(reply),
+                    bucket=bucket,
+                    key=key,
+                    content_type=str(reply.get("Content-Type", "")),
+                    content_range=str(reply.get("Content-Range", "")),
+                )
+
+            return _guard(lambda: fast_or(fast_call, call), bucket=bucket, key=key)
         return _guard(call, bucket=bucket, key=key)
 
     def delete_object(self, bucket: str, key: str) -> None:
@@ -1101,39 +1165,7 @@ class S3Reader:
         self.close()
 
 
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
-
-
-def parse_content_range(header: str) -> tuple[int, int, int] | None:
-    """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
-    match = _CONTENT_RANGE.fullmatch(header) if header else None
-    if match is None:
-        return None
-    total = -1 if match.group(3) == "*" else int(match.group(3))
-    return int(match.group(1)), int(match.group(2)), total
-
-
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
-
-
-def _below(page: ListPage, prefix: str) -> ListPage:
-    """``page`` without what is not below ``prefix``: keys outside it are moved to
-    ``refused``, and the prefix itself as a common prefix (some servers echo it) dropped."""
-    objects = page.objects
-    prefixes = page.prefixes
-    inside = all(e.key.startswith(prefix) for e in objects) and all(
-        p.key.startswith(prefix) and p.key != prefix for p in prefixes
-    )
-    if not prefix or inside:
-        return page
-    refused = [e.key for e in objects if not e.key.startswith(prefix)]
-    refused += [p.key for p in prefixes if not p.key.startswith(prefix)]
-    return ListPage(
-        prefixes=[p for p in prefixes if p.key.startswith(prefix) and p.key != prefix],
-        objects=[e for e in objects if e.key.startswith(prefix)],
-        next_token=page.next_token,
-        refused=refused,
-    )
 
 
 def _page_from_botocore(reply: Any) -> ListPage:

@@ -193,3 +193,23 @@ def _timestamp(text: str) -> float:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         return 0.0
+
+
+def below(page: ListPage, prefix: str) -> ListPage:
+    """``page`` without what is not below ``prefix``: keys outside it are moved to
+    ``refused``, and the prefix itself as a common prefix (some servers echo it) dropped."""
+    objects = page.objects
+    prefixes = page.prefixes
+    inside = all(e.key.startswith(prefix) for e in objects) and all(
+        p.key.startswith(prefix) and p.key != prefix for p in prefixes
+    )
+    if not prefix or inside:
+        return page
+    refused = [e.key for e in objects if not e.key.startswith(prefix)]
+    refused += [p.key for p in prefixes if not p.key.startswith(prefix)]
+    return ListPage(
+        prefixes=[p for p in prefixes if p.key.startswith(prefix) and p.key != prefix],
+        objects=[e for e in objects if e.key.startswith(prefix)],
+        next_token=page.next_token,
+        refused=refused,
+    )

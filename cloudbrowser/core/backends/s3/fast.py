@@ -1,0 +1,752 @@
+"""The hot path of S3: GetObject, PutObject, CopyObject (and the CLI's listing) without
+botocore's per-request machinery.
+
+botocore spends ~1–1.5 ms of CPU on every request (parameter validation, the endpoint
+rule set, event hooks, its parsers) while holding the GIL the window needs; a small
+file's whole transfer is one such request. Here the same requests are signed (SigV4, with
+the credentials object botocore refreshes, or the connection's own keys) and sent through
+urllib3 (what botocore itself sends through): ~0.5 ms of CPU for a 4 KiB file instead of
+~1.2 (measured with tests/bench/run.py transfers).
+
+Only what botocore decided is reused, never guessed: with a botocore client, the URL of a
+bucket (endpoint rule set, addressing style) and the region it signs with come from one
+presigned URL per bucket; without one (:meth:`FastPath.standalone`), only for connections
+that leave botocore nothing to decide. Failures botocore retries (no connection, 5xx,
+throttling) are retried here the same way, within the connection's ``max_attempts``, and
+then raised as botocore's own exceptions; error replies become botocore's ``ClientError``
+(:func:`fast_or`), so the S3 backend translates everything with its one table. What this
+path does not handle goes to botocore instead (``Fallback``): a redirect or a
+wrong-region answer (its region redirector; the bucket then stays botocore's), a reply it
+cannot read, a proxy. A GET's body reads as botocore's ``StreamingBody`` does (the same
+length check and exceptions), and ``abort()`` shuts its socket down the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
+import ipaddress
+import logging
+import os
+import random
+import re
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+import urllib3
+
+from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.entries import ListPage
+from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: Statuses that are the server's last word on a request: raised, never sent again.
+_DEFINITE = frozenset({400, 403, 404, 405, 409, 411, 412, 416, 501})
+#: What botocore's "standard" retry mode retries: transient statuses, throttling codes.
+_TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+_RETRIED_CODES = frozenset(
+    {
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalError",
+    }
+)
+#: botocore's longest backoff between attempts, in seconds.
+_MAX_BACKOFF = 20
+#: S3 error codes of a 400 that say the request went to the wrong region or host.
+_WRONG_PLACE = frozenset(
+    {"AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "InvalidRegion"}
+)
+#: At most this much of an error reply is read (S3's are under 1 KiB).
+_MAX_ERROR_BODY = 64 * 1024
+#: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through botocore (to compare, or to
+#: rule this path out when something misbehaves).
+FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
+#: Bodies from this size on go through botocore, which asks the server for
+#: "100 Continue" before sending them (see backend._expect_continue_only_for_large_bodies).
+FAST_PUT_LIMIT = 1024 * 1024
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: Characters SigV4 leaves unescaped in a canonical URI (S3: the key's "/" too).
+_SAFE = "-_.~/"
+
+
+_OPERATIONS = {
+    ("GET", True): "GetObject",
+    ("PUT", True): "PutObject",  # or CopyObject: botocore's table translates both alike
+    ("GET", False): "ListObjectsV2",
+}
+
+
+class Fallback(Exception):
+    """This request is botocore's to make (see the module's docstring)."""
+
+
+class ServerSaid(Exception):
+    """A definite error reply, raised as botocore's ClientError by :func:`fast_or` (botocore
+    is imported for it then: a command that meets no error never loads it)."""
+
+    def __init__(self, operation: str, status: int, code: str, message: str, headers: Any):
+        super().__init__(f"{operation}: {status} {code}")
+        self.operation, self.status, self.code, self.message = operation, status, code, message
+        self.headers = {k.lower(): v for k, v in headers.items()}
+
+    def as_client_error(self) -> Exception:
+        from botocore.exceptions import ClientError
+
+        return ClientError(
+            {
+                "Error": {"Code": self.code or str(self.status), "Message": self.message},
+                "ResponseMetadata": {
+                    "RequestId": self.headers.get("x-amz-request-id", ""),
+                    "HostId": self.headers.get("x-amz-id-2", ""),
+                    "HTTPStatusCode": self.status,
+                    "HTTPHeaders": self.headers,
+                    "RetryAttempts": 0,
+                },
+            },
+            self.operation,
+        )
+
+
+class _Retryable(Exception):
+    """A failure botocore retries; ``final`` is what is raised when no attempt is left."""
+
+    def __init__(self, final: Exception) -> None:
+        super().__init__(repr(final))
+        self.final = final
+
+
+def _network_error(exc: Exception, url: str) -> Exception:
+    """botocore's exception for a urllib3 failure (as its HTTP session raises them)."""
+    import botocore.exceptions as bx
+
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return bx.SSLError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return bx.ConnectTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return bx.ReadTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return bx.EndpointConnectionError(endpoint_url=url, error=exc)
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return bx.ConnectionClosedError(endpoint_url=url, request=None, error=exc)
+    return bx.HTTPClientError(error=exc)
+
+
+class Unreadable(Exception):
+    """A complete listing reply that is not S3's XML: the S3 backend's UnreadableReply."""
+
+    def __init__(self, reason: str, body: bytes) -> None:
+        super().__init__(reason)
+        self.reason, self.body = reason, body
+
+
+def declared_longer(response: Any, body: bytes) -> bool:
+    """Whether ``body`` may be less than the server sent (see backend._cut_short)."""
+    if response.headers.get("Content-Encoding", "identity") not in ("", "identity"):
+        return True
+    declared = response.headers.get("Content-Length")
+    return declared is not None and declared.isdigit() and int(declared) > len(body)
+
+
+class _Static:
+    """Keys given with the connection, in the shape of botocore's credentials object."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.access_key = credentials.access_key_id
+        self.secret_key = credentials.secret_access_key
+        self.token = credentials.session_token
+
+    def get_frozen_credentials(self) -> _Static:
+        return self
+
+
+class FastPath:
+    """Signed GET, PUT and listing requests on one connection, shared by every worker thread.
+
+    Made two ways: :meth:`with_client` beside a botocore client (its credentials, its URL of
+    each bucket), or :meth:`standalone` before any botocore is loaded, for a connection that
+    leaves nothing to botocore's judgement (keys given, an endpoint URL with path-style
+    addressing, a region known).
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        credentials: Any,
+        finder: Callable[[str], tuple[str, str] | None],
+        ca_bundle: Callable[[], str | None],
+    ) -> None:
+        self._anonymous = settings.anonymous
+        self._max_attempts = max(1, settings.max_attempts)
+        #: botocore's credentials object (refreshed by botocore when temporary), or _Static.
+        self._credentials = credentials
+        self._finder = finder
+        verify = settings.verify_tls
+        self._pool_options: dict[str, Any] = {
+            "maxsize": max(1, settings.max_pool_connections),
+            "timeout": urllib3.Timeout(
+                connect=settings.connect_timeout, read=settings.read_timeout
+            ),
+            "retries": False,
+            "block": False,
+        }
+        self._verify = verify
+        self._ca_bundle = ca_bundle
+        self._pool: urllib3.PoolManager | None = None
+        #: bucket → (URL of the bucket without a trailing "/", signing region), or None when
+        #: the bucket is botocore's (a proxy, a redirect seen, an unusual URL).
+        self._places: dict[str, tuple[str, str] | None] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def with_client(cls, settings: ConnectionSettings, client: S3Client) -> FastPath | None:
+        credentials = None
+        if not settings.anonymous:
+            signer = getattr(client, "_request_signer", None)
+            credentials = getattr(signer, "_credentials", None)
+            if credentials is None:
+                return None
+
+        def finder(bucket: str) -> tuple[str, str] | None:
+            return _place_from_presign(client, bucket, settings.anonymous)
+
+        return cls(settings, credentials, finder, lambda: _botocore_ca_bundle(client))
+
+    @classmethod
+    def standalone(
+        cls, settings: ConnectionSettings, credentials: Credentials | None
+    ) -> FastPath | None:
+        """The fast path without botocore, or None when botocore must decide something:
+        the URL (virtual-hosted addressing, AWS's own endpoints), the region (an AWS config
+        file may name one), the keys (a profile, SSO, the environment), a proxy."""
+        if not FAST_PATH_ON or settings.aws_profile or not settings.endpoint_url:
+            return None
+        if credentials is None and not settings.anonymous:
+            return None
+        parts = urlsplit(settings.endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        if parts.path.strip("/") or parts.query:
+            return None
+        if settings.addressing_style != "path" and not (
+            settings.addressing_style == "auto" and _is_ip(parts.hostname)
+        ):
+            return None
+        if _proxied(parts.hostname):
+            return None
+        region = _region_without_botocore(settings)
+        if not region:
+            return None
+        base = f"{parts.scheme}://{parts.netloc}"
+        static = _Static(credentials) if credentials is not None else None
+
+        def finder(bucket: str) -> tuple[str, str] | None:
+            return f"{base}/{quote(bucket, safe='')}", region
+
+        def ca_bundle() -> str | None:
+            bundle = os.environ.get("AWS_CA_BUNDLE")
+            if bundle:
+                return bundle
+            import certifi  # botocore's default bundle
+
+            return str(certifi.where())
+
+        return cls(settings, static, finder, ca_bundle)
+
+    def _connections(self) -> urllib3.PoolManager:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    options = dict(self._pool_options)
+                    if self._verify is False:
+                        options["cert_reqs"] = "CERT_NONE"
+                    else:
+                        options["cert_reqs"] = "CERT_REQUIRED"
+                        bundle = self._verify if isinstance(self._verify, str) else None
+                        options["ca_certs"] = bundle or self._ca_bundle()
+                    self._pool = urllib3.PoolManager(num_pools=16, **options)
+        return self._pool
+
+    # ── where a bucket is ──────────────────────────────────────────────────────────────
+
+    def _place(self, bucket: str) -> tuple[str, str]:
+        place = self._places.get(bucket, ())
+        if place == ():
+            place = self._finder(bucket)
+            with self._lock:
+                self._places.setdefault(bucket, place)
+        if place is None:
+            raise Fallback
+        return place  # type: ignore[return-value]
+
+    def _forget(self, bucket: str) -> None:
+        with self._lock:
+            self._places[bucket] = None
+
+    # ── requests ───────────────────────────────────────────────────────────────────────
+
+    def get(
+        self, bucket: str, key: str, headers: dict[str, str], version_id: str
+    ) -> tuple[FastBody, Any]:
+        """GET an object; returns its body and the reply's headers. Raises Fallback,
+        ServerSaid."""
+        query = {"versionId": version_id} if version_id else {}
+        response = self._send("GET", bucket, key, headers, b"", query)
+        length = response.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            response.release_conn()
+            raise Fallback  # chunked or odd: botocore's way of reading it
+        return FastBody(response, int(length), f"{bucket}/{key}"), response.headers
+
+    def list_page(
+        self, bucket: str, prefix: str, token: str, *, recursive: bool, page_size: int
+    ) -> ListPage:
+        """One ListObjectsV2 page, as the S3 backend asks for it (keys URL-encoded, as
+        botocore asks too), read up to MAX_LISTING_BYTES and parsed by the fast parser; the
+        caller drops what is not below ``prefix``. Raises Fallback, ServerSaid,
+        PageTooLarge."""
+        query = {"list-type": "2", "encoding-type": "url", "prefix": prefix}
+        query["max-keys"] = str(page_size)
+        if not recursive:
+            query["delimiter"] = "/"
+        if token:
+            query["continuation-token"] = token
+        response = self._send("GET", bucket, "", {}, b"", query)
+        body = _read_bounded(response, MAX_LISTING_BYTES)
+        try:
+            return parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
+        except TooManyRows as error:
+            raise PageTooLarge(f"The server sent a listing page with {error}") from None
+        except ET.ParseError as exc:
+            if declared_longer(response, body):
+                raise Fallback from None  # cut short by the network: botocore retries it
+            raise Unreadable(f"it is not well-formed XML ({exc})", body) from exc
+        except NotAListing as exc:
+            if exc.args and exc.args[0] == "Error":
+                raise Fallback from None  # S3's "200 with an <Error>": botocore retries it
+            raise Unreadable(f"it is a <{exc}>, not a listing", body) from exc
+
+    def put(self, bucket: str, key: str, body: bytes, headers: dict[str, str]) -> str:
+        """PUT an object; returns its ETag without quotes. Raises Fallback, ServerSaid."""
+        response = self._send("PUT", bucket, key, headers, body, {})
+        data = _read_all(response)
+        if data.strip():
+            raise Fallback  # a 200 with an <Error> (or anything) in it: botocore decides
+        return str(response.headers.get("ETag", "")).strip('"')
+
+    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        """CopyObject on the server; returns the new ETag. Raises Fallback, ServerSaid."""
+        source = quote(f"{src_bucket}/{src_key}", safe="-._~/")
+        headers = {"x-amz-copy-source": source}
+        attempt = 1
+        while True:
+            response = self._send("PUT", bucket, key, headers, b"", {})
+            try:
+                root = ET.fromstring(_read_all(response))
+            except ET.ParseError:
+                raise Fallback from None  # botocore says what it is
+            if root.tag.endswith("CopyObjectResult"):
+                etag = next((e.text for e in root if e.tag.endswith("ETag")), "") or ""
+                return etag.strip('"')
+            if root.tag != "Error":
+                raise Fallback  # not S3's XML: botocore says what it is
+            # S3's "200 with an <Error>": a failed copy, which botocore retries as a 500.
+            if attempt >= self._max_attempts:
+                code, message = root.findtext("Code") or "", root.findtext("Message") or ""
+                raise ServerSaid("CopyObject", 500, code, message, response.headers)
+            time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            attempt += 1
+
+    def _send(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str],
+    ) -> Any:
+        """One request, tried up to the connection's ``max_attempts`` times as botocore's
+        "standard" retry mode does (the same failures, the same jittered backoff), so that
+        a request is never sent more often than the setting says."""
+        attempt = 1
+        while True:
+            try:
+                return self._send_once(method, bucket, key, headers, body, query)
+            except _Retryable as failure:
+                if attempt >= self._max_attempts:
+                    raise failure.final from None
+                log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
+                time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                attempt += 1
+
+    def _send_once(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str],
+    ) -> Any:
+        base, region = self._place(bucket)
+        url = f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/"
+        parts = urlsplit(url)
+        headers = dict(headers)
+        if body or method == "PUT":
+            headers["Content-Length"] = str(len(body))
+        if not self._anonymous:
+            self._sign(method, parts, query, headers, body, region)
+        target = parts.path
+        if query:
+            target += "?" + _query_string(query)
+        if log.isEnabledFor(logging.DEBUG):  # as botocore logs what it sends (redacted)
+            log.debug(
+                "Sending %s %s://%s%s headers=%r",
+                method,
+                parts.scheme,
+                parts.netloc,
+                target,
+                headers,
+            )
+        try:
+            # The pool of the host, given the path as it is: a PoolManager would parse the
+            # whole URL and drop "." and ".." segments, which are a key's own characters.
+            pool = self._connections().connection_from_host(
+                parts.hostname or "", parts.port, parts.scheme
+            )
+            response = pool.urlopen(
+                method,
+                target,
+                body=body or None,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,  # an error's body is read by _refuse
+                decode_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise _Retryable(_network_error(exc, url)) from exc
+        status = response.status
+        if 200 <= status < 300:
+            return response
+        self._refuse(response, bucket, _OPERATIONS[method, bool(key)])
+        raise AssertionError("unreachable")
+
+    def _refuse(self, response: Any, bucket: str, operation: str) -> None:
+        """Raise what botocore would for an error reply: ServerSaid, _Retryable where it
+        retries, Fallback where it follows (a redirect, another region)."""
+        status = response.status
+        try:
+            body = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
+        except urllib3.exceptions.HTTPError:
+            body = b""
+        finally:
+            response.release_conn()
+        code, message = _error_of(body)
+        if status in (301, 302, 307) or code in _WRONG_PLACE or code == "PermanentRedirect":
+            self._forget(bucket)  # botocore's region redirector knows what to do
+            raise Fallback
+        said = ServerSaid(operation, status, code, message, response.headers)
+        if status in _TRANSIENT_STATUSES or code in _RETRIED_CODES:
+            raise _Retryable(said)
+        if status not in _DEFINITE:
+            raise Fallback
+        raise said
+
+    def _sign(
+        self,
+        method: str,
+        parts: Any,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        region: str,
+    ) -> None:
+        """SigV4, as botocore's s3v4 signer does it (payload hashed over http, not https)."""
+        frozen = self._credentials.get_frozen_credentials()
+        now = dt.datetime.now(dt.UTC)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        day = stamp[:8]
+        if parts.scheme == "https":
+            payload = "UNSIGNED-PAYLOAD"
+        else:
+            payload = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+        headers["x-amz-date"] = stamp
+        headers["x-amz-content-sha256"] = payload
+        if frozen.token:
+            headers["x-amz-security-token"] = frozen.token
+        signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
+        signed["host"] = parts.netloc
+        names = sorted(signed)
+        canonical_query = _query_string(dict(sorted(query.items())))
+        canonical = "\n".join(
+            [
+                method,
+                parts.path,  # quoted as SigV4 wants it for S3: once, "/" kept
+                canonical_query,
+                "".join(f"{n}:{signed[n]}\n" for n in names),
+                ";".join(names),
+                payload,
+            ]
+        )
+        scope = f"{day}/{region}/s3/aws4_request"
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+        )
+        key = _signing_key(frozen.secret_key, day, region)
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, "
+            f"SignedHeaders={';'.join(names)}, Signature={signature}"
+        )
+
+
+class FastBody:
+    """A GET's body, read as botocore's ``StreamingBody`` reads one (the same length check,
+    the same exceptions, imported only when raised); ``_raw_stream`` is the urllib3 reply,
+    which S3Reader.abort shuts down from another thread."""
+
+    def __init__(self, response: Any, length: int, where: str) -> None:
+        self._raw_stream = response
+        self._content_length = length
+        self._amount_read = 0
+        self._where = where
+
+    def read(self, amount: int | None = None) -> bytes:
+        try:
+            chunk: bytes = self._raw_stream.read(amount)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            from botocore.exceptions import ReadTimeoutError
+
+            raise ReadTimeoutError(endpoint_url=exc.url or "", error=exc) from exc
+        except urllib3.exceptions.ProtocolError as exc:
+            from botocore.exceptions import ResponseStreamingError
+
+            raise ResponseStreamingError(error=exc) from exc
+        self._amount_read += len(chunk)
+        if amount is None or (not chunk and amount > 0):
+            self._verify_content_length()
+        return chunk
+
+    def _verify_content_length(self) -> None:
+        if self._amount_read != self._content_length:
+            from botocore.exceptions import IncompleteReadError
+
+            raise IncompleteReadError(
+                actual_bytes=self._amount_read, expected_bytes=self._content_length
+            )
+
+    def close(self) -> None:
+        self._raw_stream.close()
+
+
+#: The most bytes read of one ListObjectsV2 reply (as backend.MAX_LISTING_BYTES).
+MAX_LISTING_BYTES = 32 * 1024 * 1024
+
+
+def _read_bounded(response: Any, limit: int) -> bytes:
+    """A listing reply's body, or PageTooLarge past ``limit`` (see backend._read_bounded);
+    a body that breaks off is botocore's to retry."""
+    too_large = PageTooLarge(
+        f"The server sent a listing page larger than {limit // (1024 * 1024)} MiB "
+        "(a real page is a few MiB at most)"
+    )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()  # drop the connection: its unread body must not be reused
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.stream(64 * 1024, decode_content=False):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise too_large
+            chunks.append(chunk)
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        raise Fallback from exc
+    response.release_conn()
+    return b"".join(chunks)
+
+
+def _read_all(response: Any) -> bytes:
+    """A small reply's whole body (a PUT's, a copy's); a body that breaks off is botocore's
+    to ask again for."""
+    try:
+        data: bytes = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
+    except urllib3.exceptions.HTTPError as exc:
+        response.close()
+        raise Fallback from exc
+    response.release_conn()
+    return data
+
+
+def _query_string(query: dict[str, str]) -> str:
+    """``k=v&…``, every character but SigV4's unreserved ones percent-encoded."""
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query.items())
+
+
+_KEYS: dict[tuple[str, str, str], bytes] = {}
+
+
+def _signing_key(secret: str, day: str, region: str) -> bytes:
+    """SigV4's derived key, the same for a day: four HMACs saved per request."""
+    cached = _KEYS.get((secret, day, region))
+    if cached is None:
+        k = hmac.new(f"AWS4{secret}".encode(), day.encode(), hashlib.sha256).digest()
+        for part in (region, "s3", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        if len(_KEYS) > 64:
+            _KEYS.clear()
+        _KEYS[(secret, day, region)] = cached = k
+    return cached
+
+
+def _error_of(body: bytes) -> tuple[str, str]:
+    """``(Code, Message)`` of an S3 ``<Error>`` document; empty strings when it is none."""
+    import xml.etree.ElementTree as ET
+
+    if not body.strip():
+        return "", ""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return "", ""
+    if root.tag != "Error":
+        return "", ""
+    return root.findtext("Code") or "", root.findtext("Message") or ""
+
+
+def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str, str] | None:
+    """The bucket's URL and signing region, as botocore would send a request there: from
+    one presigned URL, which goes through botocore's endpoint rules and addressing style."""
+    probe = "cloudbrowser-probe"
+    try:
+        url = client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": probe}, ExpiresIn=60
+        )
+    except Exception as exc:  # botocore's to report, on the real request
+        log.debug("no fast path for %s: %r", bucket, exc)
+        return None
+    parts = urlsplit(url)
+    path = parts.path
+    if not path.endswith("/" + probe) or parts.scheme not in ("http", "https"):
+        return None
+    if _proxied(parts.hostname or ""):
+        return None  # botocore applies the proxy settings
+    region = client.meta.region_name or "us-east-1"
+    credential = parse_qs(parts.query).get("X-Amz-Credential", [""])[0].split("/")
+    if len(credential) == 5:
+        region = credential[2]
+    elif not anonymous:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{path[: -len(probe) - 1]}", region
+
+
+def _proxied(host: str) -> bool:
+    """Whether botocore would send requests to ``host`` through a proxy (the environment's
+    ``*_proxy`` variables; on macOS and Windows the system's settings too)."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False  # urllib.request (~20 ms to import) would find none either
+    import urllib.request
+
+    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _region_without_botocore(settings: ConnectionSettings) -> str:
+    """The region botocore would sign with, when it can be told without botocore: the
+    connection's, the environment's, or us-east-1 when no AWS config file could name one."""
+    if settings.region:
+        return settings.region
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return os.environ[name]
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    if Path(config).expanduser().exists():
+        return ""
+    return "us-east-1"
+
+
+def _botocore_ca_bundle(client: Any) -> str | None:
+    """The CA bundle botocore verifies with (AWS_CA_BUNDLE, the profile's, or certifi's)."""
+    endpoint = getattr(client, "_endpoint", None)
+    verify = getattr(getattr(endpoint, "http_session", None), "_verify", True)
+    if isinstance(verify, str):
+        return verify
+    from botocore.httpsession import get_cert_path
+
+    path = get_cert_path(True)
+    return path if isinstance(path, str) else None
+
+
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+
+
+def parse_content_range(header: str) -> tuple[int, int, int] | None:
+    """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
+    match = _CONTENT_RANGE.fullmatch(header) if header else None
+    if match is None:
+        return None
+    total = -1 if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), int(match.group(2)), total
+
+
+def last_modified(headers: Any) -> float:
+    """A reply's Last-Modified as a POSIX timestamp (0 when absent or unreadable)."""
+    value = headers.get("Last-Modified")
+    if not value:
+        return 0.0
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def fast_or(fast: Callable[[], T], slow: Callable[[], T]) -> T:
+    """``fast()``, or ``slow()`` (botocore) when the fast path hands the request back."""
+    try:
+        return fast()
+    except Fallback:
+        return slow()
+    except ServerSaid as said:
+        raise said.as_client_error() from None
