@@ -123,8 +123,8 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
 
 def _connections(out: Output) -> int:
     from cloudbrowser.core.backends.s3.aws_auth import list_aws_profiles
+    from cloudbrowser.core.backends.s3.presets import preset
     from cloudbrowser.core.profiles import ProfileStore
-    from cloudbrowser.core.providers import preset
 
     # Only the file and the AWS config are read: listing names never touches the keyring.
     for p in ProfileStore().load():

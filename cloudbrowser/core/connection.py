@@ -55,7 +55,8 @@ class ConnectionSettings:
     max_attempts: int = 3
     #: HTTP connections kept in the pool; at least the number of worker threads.
     max_pool_connections: int = 16
-    #: Provider preset id (``core/providers.py``) whose capability flags apply; "" unknown.
+    #: Provider preset id (``core/backends/s3/presets.py``) whose capability flags apply;
+    #: "" unknown.
     provider: str = ""
     #: For keys that may not call ListAllMyBuckets: the bucket shown instead of the bucket
     #: list (no ListBuckets request is sent), and where to open it.

@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import config_dir
-from cloudbrowser.core.providers import preset
 from cloudbrowser.core.secrets import SecretStore
 
 PROFILES_FILE = "connections.json"

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core import bucket_removal
+from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import (
     AlreadyExists,
@@ -59,7 +60,6 @@ from cloudbrowser.core.errors import (
 from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from cloudbrowser.core import local_state
+from cloudbrowser.core.backends.s3.presets import PRESETS, capabilities, preset
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.local_state import DAMAGED_SUFFIX, DamagedFile
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.profiles import PROFILES_FILE, Profile, ProfileStore
-from cloudbrowser.core.providers import PRESETS, capabilities, preset
 from tests.conftest import MemoryKeyring
 
 SECRET = "s3cr3t-value-that-must-stay-in-the-keyring"

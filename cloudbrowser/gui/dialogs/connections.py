@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.backends.s3.aws_auth import AwsProfile, aws_profile, list_aws_profiles
+from cloudbrowser.core.backends.s3.presets import PRESETS, preset
 from cloudbrowser.core.check import CheckResult, check_connection
 from cloudbrowser.core.connection import AddressingStyle, Credentials
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.profiles import Profile
-from cloudbrowser.core.providers import PRESETS, preset
 from cloudbrowser.core.secrets import KeyringUnavailable
 from cloudbrowser.gui.connector import (
     Connector,

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.entries import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
@@ -53,7 +54,6 @@ from cloudbrowser.core.inspection import (
     validate,
 )
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.providers import preset
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title

@@ -6,8 +6,8 @@ limits) without loading the SDK.
 
 from __future__ import annotations
 
+from cloudbrowser.core.backends.s3.presets import capabilities
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.providers import capabilities
 from cloudbrowser.core.storage import (
     COMPOSITE,
     MD5,
