@@ -33,7 +33,7 @@ def test_chunks_are_listed_then_committed_into_one_object(target: Target) -> Non
     token2 = uploads.upload_chunk(bucket, "big.bin", session, 2, last, content_md5="")
     assert (token1, token2) == (hashlib.md5(first).hexdigest(), hashlib.md5(last).hexdigest())
     chunks = uploads.list_chunks(bucket, "big.bin", session)
-    assert [(c.number, c.etag, c.size) for c in chunks] == [
+    assert [(c.number, c.token, c.size) for c in chunks] == [
         (1, token1, len(first)),
         (2, token2, len(last)),
     ]
@@ -56,13 +56,13 @@ def test_unfinished_uploads_are_listed_until_aborted(target: Target) -> None:
     two = uploads.begin_upload(bucket, "other.bin")
     uploads.upload_chunk(bucket, "dir/one.bin", one, 1, b"x", content_md5="")
     found = uploads.list_unfinished_uploads(bucket)
-    assert [(u.key, u.upload_id) for u in found] == [("dir/one.bin", one), ("other.bin", two)]
+    assert [(u.key, u.session) for u in found] == [("dir/one.bin", one), ("other.bin", two)]
     assert all(u.bucket == bucket for u in found)
     assert [u.key for u in uploads.list_unfinished_uploads(bucket, "dir/")] == ["dir/one.bin"]
 
     uploads.abort_upload(bucket, "dir/one.bin", one)
     uploads.abort_upload(bucket, "dir/one.bin", one)  # again: not an error
-    assert [u.upload_id for u in uploads.list_unfinished_uploads(bucket)] == [two]
+    assert [u.session for u in uploads.list_unfinished_uploads(bucket)] == [two]
     gone = StorageError if target.has(ABORTED_SESSION_500) else UploadNotFound
     with pytest.raises(gone):
         uploads.upload_chunk(bucket, "dir/one.bin", one, 2, b"y", content_md5="")
