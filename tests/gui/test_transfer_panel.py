@@ -24,10 +24,10 @@ from cloudbrowser.core.transfers import (
     TransferQueue,
     TransferRequest,
 )
+from cloudbrowser.gui.icons import download_icon, upload_icon
 from cloudbrowser.gui.models import transfer_list
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole, TransferListModel
 from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.transfer_icons import download_icon, upload_icon
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
 from tests.gui.conftest import ServiceFactory, go, open_window

@@ -48,7 +48,7 @@ from cloudbrowser.core.operations import Operation, OpKind
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.speed import SpeedMeter
 from cloudbrowser.core.transfers import Stage, Transfer
-from cloudbrowser.gui.transfer_icons import download_icon, upload_icon
+from cloudbrowser.gui.icons import download_icon, upload_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
