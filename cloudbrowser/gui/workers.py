@@ -14,6 +14,7 @@ between pages). A job never raises into Qt: whatever its function raises becomes
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -32,7 +33,8 @@ from cloudbrowser.core.errors import Cancelled, CloudBrowserError
 
 log = logging.getLogger(__name__)
 
-#: How long a finished job's signals object lives on before it is deleted (GUI thread).
+#: How long a finished job (and its signals object) is kept after it finished, before the
+#: GUI thread lets it go.
 SIGNALS_KEPT_MS = 10_000
 
 
@@ -135,6 +137,8 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._active: set[Job] = set()
+        #: Finished jobs, held until SIGNALS_KEPT_MS after they finished (see _forget).
+        self._retired: set[Job] = set()
 
     def start(self, job: Job, **handlers: Unpack[Handlers]) -> Job:
         """Connect ``handlers``, then start ``job``.
@@ -159,9 +163,24 @@ class JobRunner(QObject):
 
     def _forget(self) -> None:
         sender = self.sender()
-        self._active = {j for j in self._active if j.signals is not sender}
-        if sender is not None:
+        finished = {j for j in self._active if j.signals is sender}
+        self._active -= finished
+        # ``finished`` arrives while the worker may still be inside ``job.run``: PySide drops
+        # its reference to that bound method on the worker, in C++, after run() returns. If
+        # that were the last reference, the job would be freed there, and with it its
+        # function's closure, which may hold the last reference to a Qt object: destroyed
+        # off the GUI thread (a bus error on a pool thread with no Python frame). So the
+        # GUI thread keeps the job a while longer and lets it go itself.
+        for job in finished:
+            self._retired.add(job)
+            QTimer.singleShot(SIGNALS_KEPT_MS, functools.partial(self._drop, job))
+        if not finished and sender is not None:
             QTimer.singleShot(SIGNALS_KEPT_MS, sender.deleteLater)
+
+    def _drop(self, job: Job) -> None:
+        """Let a finished job go, on the GUI thread (the worker is long done with it)."""
+        self._retired.discard(job)
+        job.signals.deleteLater()
 
     @property
     def active(self) -> int:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Slot
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.errors import Cancelled, NotFound
+from cloudbrowser.gui import workers
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 from tests.gui.conftest import ServiceFactory
@@ -94,3 +95,34 @@ def test_failure_reaches_the_handler_once_and_cancel_stays_silent(
     assert sorted(type(e).__name__ for e in sink.failures) == ["NotFound", "UnexpectedError"]
     unexpected = next(e for e in sink.failures if type(e).__name__ == "UnexpectedError")
     assert "ZeroDivisionError" in unexpected.detail  # type: ignore[attr-defined]
+
+
+def test_a_finished_job_is_let_go_on_the_gui_thread(
+    qtbot: QtBot, service: StorageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a job's function holds is freed on the GUI thread, even when the worker is the
+    last to leave ``run()`` (a Qt object freed on a pool thread crashes the process)."""
+    monkeypatch.setattr(workers, "SIGNALS_KEPT_MS", 50)
+    freed_on: list[str] = []
+    worker_may_return = threading.Event()
+    real_run = Job.run
+
+    def slow_return(job: Job) -> None:
+        real_run(job)  # emits finished
+        worker_may_return.wait(10)  # the GUI thread handles finished first
+
+    monkeypatch.setattr(Job, "run", slow_return)
+
+    class Held:
+        def __del__(self) -> None:
+            freed_on.append(threading.current_thread().name)
+
+    def start() -> None:
+        held = Held()
+        service.run(lambda _job: held, "holding an object")
+
+    start()
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=5_000)
+    worker_may_return.set()
+    qtbot.waitUntil(lambda: bool(freed_on), timeout=5_000)
+    assert freed_on == [threading.main_thread().name]
