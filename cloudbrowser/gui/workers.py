@@ -171,9 +171,11 @@ class JobRunner(QObject):
         # function's closure, which may hold the last reference to a Qt object: destroyed
         # off the GUI thread (a bus error on a pool thread with no Python frame). So the
         # GUI thread keeps the job a while longer and lets it go itself.
+        # (The runner is the timer's context: a runner destroyed meanwhile, with the
+        # signals objects it owns, cancels it.)
         for job in finished:
             self._retired.add(job)
-            QTimer.singleShot(SIGNALS_KEPT_MS, functools.partial(self._drop, job))
+            QTimer.singleShot(SIGNALS_KEPT_MS, self, functools.partial(self._drop, job))
         if not finished and sender is not None:
             QTimer.singleShot(SIGNALS_KEPT_MS, sender.deleteLater)
 
