@@ -39,9 +39,11 @@ sys.exit(main(["--demo"]))
 """
 
 
-def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD],
+def start_to_first_paint(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (which starts the app with the first-paint hook) in a child process
+    that quits at the window's first paint."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
         env={
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -51,8 +53,12 @@ def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path)
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=folder,
     )
+
+
+def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path) -> None:
+    done = start_to_first_paint(CHILD, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "LOADED -" in done.stdout, done.stdout
     # The benchmark's stop watch: one line, then the window closed by itself.
@@ -96,19 +102,7 @@ sys.exit(main(["--demo"]))
 
 def test_with_demo_the_window_says_the_demo_is_starting(tmp_path: Path) -> None:
     """Not "No connection is open. Add connection…" for the seconds the server takes."""
-    done = subprocess.run(
-        [sys.executable, "-c", DEMO_CHILD],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "QT_QPA_PLATFORM": "offscreen",
-            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    done = start_to_first_paint(DEMO_CHILD, tmp_path)
     assert done.returncode == 0, done.stderr
     [line] = [x for x in done.stdout.splitlines() if x.startswith("PANE ")]
     assert line == "PANE True Starting the demo server with sample data… False", line
@@ -124,19 +118,7 @@ def test_garbage_collection_is_back_on_after_the_first_paint(tmp_path: Path) -> 
         "            QTimer.singleShot(0, lambda: print('GC-AFTER', gc.isenabled(), flush=True))\n"
         '            print("JOURNAL"',
     )
-    done = subprocess.run(
-        [sys.executable, "-c", child],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "QT_QPA_PLATFORM": "offscreen",
-            "CLOUDBROWSER_REPORT_FIRST_PAINT": "quit",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    done = start_to_first_paint(child, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "GC False" in lines and "GC-AFTER True" in lines, lines
