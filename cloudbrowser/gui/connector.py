@@ -145,7 +145,7 @@ class Connector(QObject):
                     creds = store.credentials(profile)
                 except KeyringUnavailable as error:
                     return _NeedsSecret(profile, location_text, error)
-                if creds is None and profile.access_key_id and not profile.anonymous:
+                if creds is None and profile.needs_secret():
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
             return _request(profile, creds, location_text)
 
