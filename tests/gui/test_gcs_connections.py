@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.gcs.sign_in import OAuthClient, SignedIn
@@ -308,3 +308,47 @@ def test_an_emulator_endpoint_with_anonymous_requests(
     assert dialog.save()
     again = saved_profile("Emulator")
     assert (again.kind, again.auth, again.project) == ("s3", "", "")
+
+
+def connector_for(qtbot: QtBot, service: StorageService) -> Connector:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    return Connector(service, parent)
+
+
+def test_saved_gcs_connections_open_with_what_the_keyring_holds(
+    qtbot: QtBot, service: StorageService, gcloud_dir: Path
+) -> None:
+    store = ProfileStore()
+    store.add(Profile("ADC", kind="gcs", project="p"))
+    key = store.add(Profile("Key", kind="gcs", auth="service_account", access_key_id=EMAIL))
+    store.set_secret(key, json.dumps(KEY))
+    connector = connector_for(qtbot, service)
+    with qtbot.waitSignal(connector.ready, timeout=10_000) as ready:
+        connector.open_saved("ADC")
+    adc = ready.args[0]
+    assert (adc.settings.kind, adc.settings.auth, adc.settings.project) == ("gcs", "adc", "p")
+    assert adc.credentials is None
+    with qtbot.waitSignal(connector.ready, timeout=10_000) as ready:
+        connector.open_saved("Key")
+    creds = ready.args[0].credentials
+    assert creds is not None and (creds.access_key_id, creds.secret_access_key) == (
+        EMAIL,
+        json.dumps(KEY),
+    )
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
+
+
+def test_a_missing_key_is_not_asked_for_in_a_password_prompt(
+    qtbot: QtBot, service: StorageService, gcloud_dir: Path
+) -> None:
+    ProfileStore().add(Profile("Key", kind="gcs", auth="service_account", access_key_id=EMAIL))
+    connector = connector_for(qtbot, service)
+    with qtbot.waitSignal(connector.failed, timeout=10_000) as failed:
+        connector.open_saved("Key")
+    error = failed.args[0]
+    assert "No key or sign-in is stored for “Key”" in error.message
+    assert "choose the key file" in error.hint
+    # No "type the secret" prompt: a JSON key is not typed.
+    assert connector.parent().findChild(QInputDialog, "sessionSecretPrompt") is None
+    qtbot.waitUntil(lambda: service.runner.active == 0, timeout=15_000)
