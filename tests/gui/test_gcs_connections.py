@@ -99,16 +99,16 @@ def test_native_gcs_sits_beside_s3_and_the_hmac_preset_says_when_to_use_it(
     assert "HMAC keys" in dialog.preset_help.text()
     assert "Google Cloud Storage (native)" in dialog.preset_help.text()
     assert dialog.form.isRowVisible(dialog.key_edit)
-    assert not dialog.form.isRowVisible(dialog.gcs)
+    assert not dialog.form.isRowVisible(dialog.gcs.auth_combo)
     choose_native(dialog)
     assert "service-account key" in dialog.preset_help.text()
     # The S3 fields are gone, the endpoint too (until the emulator option is ticked).
     for s3_field in (dialog.endpoint_edit, dialog.region_combo, dialog.key_edit):
         assert not dialog.form.isRowVisible(s3_field)
-    assert dialog.form.isRowVisible(dialog.gcs)
-    assert not dialog.gcs.form.isRowVisible(dialog.gcs.endpoint_edit)
+    assert dialog.form.isRowVisible(dialog.gcs.auth_combo)
+    assert not dialog.form.isRowVisible(dialog.gcs.endpoint_edit)
     dialog.gcs.custom_endpoint_check.setChecked(True)
-    assert dialog.gcs.form.isRowVisible(dialog.gcs.endpoint_edit)
+    assert dialog.form.isRowVisible(dialog.gcs.endpoint_edit)
 
 
 def test_application_default_credentials_are_shown_and_name_the_project(
@@ -178,6 +178,12 @@ def test_a_service_account_key_goes_to_the_keyring_and_the_file_is_not_needed(
     assert asked == ["Service-account key"]
     assert "not needed afterwards" in dialog.gcs.key_label.text()
     assert dialog.gcs.project_edit.text() == "key-project"
+    # A project the user typed is theirs: another key does not replace it.
+    dialog.gcs.project_edit.setText("typed-project")
+    dialog.gcs.key_button.click()
+    qtbot.waitUntil(lambda: len(asked) == 2 and EMAIL in dialog.gcs.key_label.text())
+    assert dialog.gcs.project_edit.text() == "typed-project"
+    dialog.gcs.project_edit.setText("key-project")
     assert dialog.save()
     qtbot.waitUntil(lambda: key_text in isolated_environment.store.values(), timeout=10_000)
     profile = saved_profile()
@@ -241,7 +247,7 @@ def test_browser_sign_in_with_your_own_client(
     dialog = open_dialog()
     choose_native(dialog)
     choose_auth(dialog, "oauth")
-    assert dialog.gcs.form.isRowVisible(dialog.gcs.client_secret_edit)
+    assert dialog.form.isRowVisible(dialog.gcs.client_secret_edit)
     dialog.gcs.login = fake_login
     dialog.gcs.client_id_edit.setText("cid.apps.googleusercontent.com")
     dialog.gcs.client_secret_edit.setText("client-secret-typed")

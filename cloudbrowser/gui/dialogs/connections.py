@@ -132,7 +132,7 @@ class ConnectionsDialog(QDialog):
         self.preset_combo.insertItem(
             1, QCoreApplication.translate("GcsFields", str(GCS_NATIVE_LABEL)), GCS_NATIVE
         )
-        self.gcs = GcsFields(self.service)
+        self.gcs = GcsFields(self.service, self)
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.preset_help = QLabel()
         self.preset_help.setWordWrap(True)
@@ -184,7 +184,7 @@ class ConnectionsDialog(QDialog):
         form.addRow(self.tr("&Name:"), self.name_edit)
         form.addRow(self.tr("&Provider:"), self.preset_combo)
         form.addRow("", self.preset_help)
-        form.addRow(self.gcs)
+        self.gcs.add_rows(form)
         form.addRow(self.tr("Account &ID:"), self.account_edit)
         form.addRow(self.tr("&Endpoint:"), self.endpoint_edit)
         form.addRow(self.tr("&Region:"), self.region_combo)
@@ -493,7 +493,7 @@ class ConnectionsDialog(QDialog):
             self.secret_edit, self.token_edit, self.anonymous_check,
         ):  # fmt: skip
             self.form.setRowVisible(w, not gcs)
-        self.form.setRowVisible(self.gcs, gcs)
+        self.gcs.set_shown(gcs)
         if gcs:
             self.preset_help.setText(QCoreApplication.translate("GcsFields", str(GCS_NATIVE_HELP)))
             self.form.setRowVisible(self.account_edit, False)
@@ -536,9 +536,10 @@ class ConnectionsDialog(QDialog):
         for w in (
             self.name_edit, self.preset_combo, self.account_edit, self.endpoint_edit,
             self.region_combo, self.addressing_combo, self.anonymous_check, self.bucket_edit,
-            self.prefix_edit, self.verify_check, self.ca_edit, self.ca_button, self.gcs,
+            self.prefix_edit, self.verify_check, self.ca_edit, self.ca_button,
         ):  # fmt: skip
             w.setEnabled(editable)
+        self.gcs.set_editable(editable)
         signed = editable and not self.anonymous_check.isChecked()
         for w in (self.key_edit, self.secret_edit, self.token_edit):
             w.setEnabled(signed)

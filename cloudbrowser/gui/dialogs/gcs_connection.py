@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -75,7 +75,18 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("GcsFields", text)
 
 
-class GcsFields(QWidget):
+def _row(*widgets: QWidget) -> QWidget:
+    """Widgets side by side as one field (a widget, so that a wrapped label gets its
+    height); the label among them takes the free width."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if isinstance(widget, (QLabel, QLineEdit)) else 0)
+    return row
+
+
+class GcsFields(QObject):
     """Sign-in, project and endpoint of a GCS connection.
 
     ``typed_credentials()`` is the secret picked or signed in here and not yet stored;
@@ -88,9 +99,11 @@ class GcsFields(QWidget):
 
     projectFound = Signal(str)
 
-    def __init__(self, service: StorageService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: StorageService, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("gcsFields")
+        #: The parent of the file choosers and the sign-in dialog.
+        self.widget = parent
         self.service = service
         #: How to pick files and sign in (tests replace them).
         self.choose_file: FileChooser = QFileDialog.getOpenFileName
@@ -102,6 +115,8 @@ class GcsFields(QWidget):
         self._saved_auth = ""
         #: A secret chosen here and not stored yet: (key id, JSON text, what to show).
         self._pending: tuple[str, str, str] | None = None
+        #: The project last filled from credentials (replaced by the next one's).
+        self._filled_project = ""
         #: Who the browser sign-in signed in as (for the note).
         self._signed_in_as = ""
         self.adc: GoogleCredentials | None = None
@@ -119,16 +134,12 @@ class GcsFields(QWidget):
         self.adc_label = self._note()
         self.adc_again = QPushButton(self.tr("Look again"))
         self.adc_again.clicked.connect(self.look_for_adc)
-        adc_row = QHBoxLayout()
-        adc_row.addWidget(self.adc_label, 1)
-        adc_row.addWidget(self.adc_again)
+        adc_row = _row(self.adc_label, self.adc_again)
 
         self.key_button = QPushButton(self.tr("Choose key file…"))
         self.key_button.clicked.connect(self.choose_key)
         self.key_label = self._note()
-        key_row = QHBoxLayout()
-        key_row.addWidget(self.key_button)
-        key_row.addWidget(self.key_label, 1)
+        key_row = _row(self.key_button, self.key_label)
 
         self.client_id_edit = QLineEdit()
         self.client_id_edit.setPlaceholderText(self.tr("…apps.googleusercontent.com"))
@@ -139,15 +150,11 @@ class GcsFields(QWidget):
             self.tr("Read the ID and secret from the client_secret_….json you downloaded")
         )
         self.client_file_button.clicked.connect(self.choose_client_file)
-        client_row = QHBoxLayout()
-        client_row.addWidget(self.client_id_edit, 1)
-        client_row.addWidget(self.client_file_button)
+        client_row = _row(self.client_id_edit, self.client_file_button)
         self.sign_in_button = QPushButton(self.tr("Sign in in the browser…"))
         self.sign_in_button.clicked.connect(self.sign_in)
         self.sign_in_label = self._note()
-        sign_in_row = QHBoxLayout()
-        sign_in_row.addWidget(self.sign_in_button)
-        sign_in_row.addWidget(self.sign_in_label, 1)
+        sign_in_row = _row(self.sign_in_button, self.sign_in_label)
 
         self.project_edit = QLineEdit()
         self.project_edit.setPlaceholderText(self.tr("to list and create buckets"))
@@ -156,24 +163,44 @@ class GcsFields(QWidget):
         self.endpoint_edit = QLineEdit()
         self.endpoint_edit.setPlaceholderText(self.tr("e.g. http://127.0.0.1:4443"))
 
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow(self.tr("Sign &in with:"), self.auth_combo)
-        form.addRow("", adc_row)
-        form.addRow(self.tr("Key:"), key_row)
-        form.addRow(self.tr("OAuth client ID:"), client_row)
-        form.addRow(self.tr("Client secret:"), self.client_secret_edit)
-        form.addRow("", sign_in_row)
-        form.addRow(self.tr("Pro&ject:"), self.project_edit)
-        form.addRow("", self.custom_endpoint_check)
-        form.addRow(self.tr("Endpoint:"), self.endpoint_edit)
-        self.form = form
-        #: The rows each way of signing in shows.
-        self._rows: dict[str, list[QWidget | QHBoxLayout]] = {
+        #: The rows of the dialog's form, in order (label, field).
+        self._form_rows: list[tuple[str, QWidget]] = [
+            (self.tr("Sign &in with:"), self.auth_combo),
+            ("", adc_row),
+            (self.tr("Key:"), key_row),
+            (self.tr("OAuth client ID:"), client_row),
+            (self.tr("Client secret:"), self.client_secret_edit),
+            ("", sign_in_row),
+            (self.tr("Pro&ject:"), self.project_edit),
+            ("", self.custom_endpoint_check),
+            (self.tr("Endpoint:"), self.endpoint_edit),
+        ]
+        #: The rows only one way of signing in shows.
+        self._rows: dict[str, list[QWidget]] = {
             "adc": [adc_row],
             "service_account": [key_row],
             "oauth": [client_row, self.client_secret_edit, sign_in_row],
         }
+        self.form: QFormLayout | None = None
+        self._shown = False
+
+    def add_rows(self, form: QFormLayout) -> None:
+        """Add the fields to the dialog's form (in its columns, after its last row)."""
+        self.form = form
+        for label, field in self._form_rows:
+            form.addRow(label, field)
+        self._update()
+
+    def set_shown(self, shown: bool) -> None:
+        """Show the fields (a native GCS connection is chosen) or hide them."""
+        self._shown = shown
+        self._update()
+        if shown and self.auth() == "adc" and self.adc is None:
+            self.look_for_adc()
+
+    def set_editable(self, editable: bool) -> None:
+        for _label, field in self._form_rows:
+            field.setEnabled(editable)
 
     def _note(self) -> QLabel:
         label = QLabel()
@@ -192,6 +219,7 @@ class GcsFields(QWidget):
         self._saved_key_id = profile.access_key_id if saved and gcs else ""
         self.auth_combo.setCurrentIndex(max(0, self.auth_combo.findData(auth)))
         self.project_edit.setText(profile.project if gcs else "")
+        self._filled_project = ""
         endpoint = profile.endpoint_url if gcs else ""
         self.endpoint_edit.setText(endpoint)
         self.custom_endpoint_check.setChecked(bool(endpoint))
@@ -276,10 +304,12 @@ class GcsFields(QWidget):
             )
             self.adc_label.setToolTip(no_adc_hint())
             return
-        who = found.account or self.tr("an account")
-        text = self.tr("Found {file}: {kind} {who}.").format(
-            file=found.path, kind=found.kind_label, who=who
-        )
+        if found.account:
+            text = self.tr("Found {file}: {kind} {account}.").format(
+                file=found.path, kind=found.kind_label, account=found.account
+            )
+        else:
+            text = self.tr("Found {file}: a {kind}.").format(file=found.path, kind=found.kind_label)
         if found.project:
             text += " " + self.tr("Project: {project}.").format(project=found.project)
         self._set_note(self.adc_label, True, text)
@@ -296,7 +326,7 @@ class GcsFields(QWidget):
     @Slot()
     def choose_key(self) -> Job | None:
         path, _ = self.choose_file(
-            self, self.tr("Service-account key"), "",
+            self.widget, self.tr("Service-account key"), "",
             self.tr("JSON key files (*.json);;All files (*)"),
         )  # fmt: skip
         if not path:
@@ -326,8 +356,9 @@ class GcsFields(QWidget):
     @Slot()
     def choose_client_file(self) -> Job | None:
         path, _ = self.choose_file(
-            self, self.tr("OAuth client file"), "", self.tr("JSON files (*.json);;All files (*)")
-        )
+            self.widget, self.tr("OAuth client file"), "",
+            self.tr("JSON files (*.json);;All files (*)"),
+        )  # fmt: skip
         if not path:
             return None
 
@@ -356,7 +387,7 @@ class GcsFields(QWidget):
             return None
         client = OAuthClient(client_id, self.client_secret_edit.text().strip())
         dialog = GoogleSignInDialog(
-            self.service, client, self, login=self.login, open_browser=self.open_browser
+            self.service, client, self.widget, login=self.login, open_browser=self.open_browser
         )
         dialog.signedIn.connect(self._on_signed_in)
         dialog.finished.connect(dialog.deleteLater)
@@ -378,8 +409,11 @@ class GcsFields(QWidget):
     def _found_project(self, project: str) -> None:
         if not project:
             return
-        if not self.project_edit.text().strip():
+        # Filled, unless the user typed one (a project filled from other credentials
+        # before, e.g. ADC's before a key was chosen, is replaced).
+        if self.project_edit.text().strip() in ("", self._filled_project):
             self.project_edit.setText(project)
+            self._filled_project = project
         self.projectFound.emit(project)
 
     def _set_note(self, label: QLabel, ok: bool | None, text: str) -> None:
@@ -389,21 +423,23 @@ class GcsFields(QWidget):
     @Slot(int)
     def _on_auth(self, _index: int) -> None:
         self._update()
-        if self.auth() == "adc" and self.adc is None and self.isVisible():
-            self.look_for_adc()
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self.auth() == "adc" and self.adc is None:
+        if self.auth() == "adc" and self.adc is None and self._shown:
             self.look_for_adc()
 
     @Slot()
     def _update(self) -> None:
+        if self.form is None:
+            return
         auth = self.auth()
-        for name, widgets in self._rows.items():
-            for row in widgets:
-                self.form.setRowVisible(row, name == auth)
-        self.form.setRowVisible(self.endpoint_edit, self.custom_endpoint_check.isChecked())
+        only = {id(row) for rows in self._rows.values() for row in rows}
+        for _label, field in self._form_rows:
+            if id(field) not in only:
+                self.form.setRowVisible(field, self._shown)
+        for name, rows in self._rows.items():
+            for row in rows:
+                self.form.setRowVisible(row, self._shown and name == auth)
+        endpoint = self._shown and self.custom_endpoint_check.isChecked()
+        self.form.setRowVisible(self.endpoint_edit, endpoint)
         self._show_key_state(auth)
 
     def _show_key_state(self, auth: str) -> None:
