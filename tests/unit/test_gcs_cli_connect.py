@@ -168,3 +168,25 @@ def test_schemes_are_read_from_every_location_argument() -> None:
     assert written_scheme("C://folder") == ""  # a Windows drive
     assert written_scheme("./gs://odd") == ""
     assert written_scheme("bucket/key") == ""
+
+
+def test_connections_lists_gcs_connections_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    from cloudbrowser.cli.app import run
+
+    ProfileStore().add(
+        Profile(
+            "key-conn", kind="gcs", auth="service_account", access_key_id="robot@p.iam", project="p"
+        )
+    )
+    assert run(["connections", "--text"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "key-conn\tGoogle Cloud Storage (service account)\tGoogle Cloud Storage"
+    ]
+    assert run(["connections", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert (record["kind"], record["auth"], record["project"], record["account"]) == (
+        "gcs",
+        "service_account",
+        "p",
+        "robot@p.iam",
+    )
