@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, is_scheme_only, parse_remote
+from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
@@ -18,7 +18,7 @@ from cloudbrowser.core.storage import Storage
 def run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "du":
         return _du(args, out)
-    if not args.location or is_scheme_only(args.location):  # `ls gs://`, as gsutil
+    if not args.location:
         backend = open_backend(args, out)
         default = backend.settings.default_bucket
         # A key that may not call ListAllMyBuckets: the connection's bucket, as the window.

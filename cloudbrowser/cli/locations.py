@@ -62,11 +62,6 @@ def schemes_named(args: object) -> set[str]:
     return found
 
 
-def is_scheme_only(text: str) -> bool:
-    """``gs://`` or ``s3://`` alone: no bucket (``ls gs://`` lists the buckets, as gsutil)."""
-    return bool(written_scheme(text)) and text.partition("://")[2] == ""
-
-
 def is_remote(text: str) -> bool:
     return bool(split_scheme(text)[0])
 

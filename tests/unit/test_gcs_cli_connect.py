@@ -13,7 +13,7 @@ import pytest
 from cloudbrowser.cli.app import build_parser
 from cloudbrowser.cli.connect import Resolved, resolve
 from cloudbrowser.cli.connect_gcs import NAME, resolve_implicit
-from cloudbrowser.cli.locations import is_scheme_only, schemes_named, written_scheme
+from cloudbrowser.cli.locations import schemes_named, written_scheme
 from cloudbrowser.cli.output import Output, UsageError
 from cloudbrowser.core.profiles import Profile, ProfileStore
 from cloudbrowser.core.secrets import KeyringUnavailable
@@ -54,9 +54,8 @@ def test_s3_locations_still_resolve_to_s3() -> None:
 def test_project_for_listing_buckets() -> None:
     r = resolved("ls", "--project", "my-project")
     assert (r.settings.kind, r.settings.project) == ("gcs", "my-project")
-    r = resolved("ls", "gs://", "--project", "my-project")
+    r = resolved("ls", "gs://bucket", "--project", "my-project")
     assert (r.settings.kind, r.settings.project) == ("gcs", "my-project")
-    assert is_scheme_only("gs://") and not is_scheme_only("gs://b")
 
 
 @pytest.mark.parametrize(
