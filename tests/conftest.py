@@ -83,13 +83,14 @@ class MemoryKeyring(KeyringBackend):
 def isolated_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MemoryKeyring]:
-    """Fresh dirs, no AWS settings from the machine, and an in-memory keyring."""
+    """Fresh dirs, no AWS or Google settings from the machine, and an in-memory keyring
+    (gcloud's config dir is under the fresh home)."""
     for name in ("config", "data", "cache", "log"):
         d = tmp_path / f"cb-{name}"
         d.mkdir()
         monkeypatch.setenv(f"CLOUDBROWSER_{name.upper()}_DIR", str(d))
     for var in list(os.environ):
-        if var.startswith("AWS_"):
+        if var.startswith(("AWS_", "GOOGLE_", "CLOUDSDK_")) or var == "STORAGE_EMULATOR_HOST":
             monkeypatch.delenv(var)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))

@@ -25,10 +25,13 @@ from cloudbrowser.flags import SECRET_ENV
 Command = Callable[[argparse.Namespace, Output], int]
 
 _EPILOG = f"""\
-locations: s3://bucket/key for objects, anything else is a local path.
+locations: s3://bucket/key (or gs://bucket/key) for objects, anything else is a
+  local path.
 connection: -c NAME (a saved connection of the window, or an AWS profile), or
   --endpoint/--profile/--access-key-id (secret from ${SECRET_ENV}); without
-  any, the standard AWS variables and config apply.
+  any, the standard AWS variables and config apply. gs:// without -c uses
+  Google's application default credentials (STORAGE_EMULATOR_HOST: an emulator;
+  --project: whose buckets to list).
 output: text on a terminal; JSON lines with --json or when stdout is not a terminal.
 exit codes: 0 ok, 1 failed (each failed key on stderr), 2 usage, 3 credentials or
   configuration, 130 interrupted (unfinished transfers: cloudbrowser resume).

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.storage import share_links_of
+
+if TYPE_CHECKING:
+    from cloudbrowser.core.profiles import Profile
 
 #: S3's limit for a presigned URL signed with SigV4.
 MAX_EXPIRY = 7 * 24 * 3600
@@ -121,6 +125,24 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
     return Exit.OK
 
 
+def _gcs_connection(out: Output, p: Profile) -> None:
+    auth = p.gcs_auth()
+    if out.json:
+        out.record(
+            type="saved",
+            name=p.name,
+            kind=p.kind,
+            auth=auth,
+            project=p.project,
+            endpoint=p.endpoint_url,
+            account=p.access_key_id,
+            default_bucket=p.default_bucket,
+        )
+    else:
+        where = p.endpoint_url or "Google Cloud Storage"
+        out.line(f"{p.name}\tGoogle Cloud Storage ({auth.replace('_', ' ')})\t{where}")
+
+
 def _connections(out: Output) -> int:
     from cloudbrowser.core.backends.s3.aws_auth import list_aws_profiles
     from cloudbrowser.core.backends.s3.presets import preset
@@ -128,6 +150,9 @@ def _connections(out: Output) -> int:
 
     # Only the file and the AWS config are read: listing names never touches the keyring.
     for p in ProfileStore().load():
+        if p.kind == "gcs":
+            _gcs_connection(out, p)
+            continue
         endpoint = p.endpoint() if not preset(p.preset).needs_account or p.account_id else ""
         if out.json:
             out.record(

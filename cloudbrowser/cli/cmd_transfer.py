@@ -29,6 +29,7 @@ from cloudbrowser.cli.connect import (
     resolve,
     resolve_source,
 )
+from cloudbrowser.cli.connect_gcs import resolve_implicit
 from cloudbrowser.cli.locations import Remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
@@ -728,6 +729,10 @@ def _connections_for(
             resolved: Resolved = explicit
         else:
             source = source_of_connection_name(connection_id, store)
+            implicit = resolve_implicit(connection_id, args) if source is None else None
+            if implicit is not None:  # gs:// without a saved connection
+                connections.open(*implicit, connection_id=connection_id)
+                continue
             if source is None:
                 unresolved[connection_id] = (
                     f"its connection “{connection_id}” is not a saved connection or AWS profile"

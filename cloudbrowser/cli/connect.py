@@ -13,9 +13,10 @@ import getpass
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from cloudbrowser.cli.connect_gcs import resolve_gcs, wants_gcs
 from cloudbrowser.cli.output import Output, UsageError
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import InvalidCredentials
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     # Imported where used: profiles pulls in keyring, which commands without a saved
     # connection never need (start-up time).
     from cloudbrowser.core.connections import Connection, Connections
-    from cloudbrowser.core.profiles import ProfileStore
+    from cloudbrowser.core.profiles import Profile, ProfileStore
     from cloudbrowser.core.storage import Storage
 
 #: The same variables as the window's ``--access-key-id`` (see ``cloudbrowser.__main__``):
@@ -53,6 +54,11 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--anonymous", action="store_true", help="unsigned requests")
     group.add_argument("--no-verify-tls", action="store_true", help="skip TLS checks (unsafe)")
     group.add_argument("--ca-bundle", metavar="PATH", help="CA certificates to trust")
+    group.add_argument(
+        "--project", metavar="ID",
+        help="Google Cloud project whose buckets gs:// lists and creates (default: the "
+        "credentials' own)",
+    )  # fmt: skip
     group.add_argument("--name", help=argparse.SUPPRESS)
 
 
@@ -75,8 +81,20 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
                 "--connection names a saved connection: leave out --endpoint, --profile, "
                 "--access-key-id and --anonymous."
             )
-        return resolve_name(args.connection, out)
+        return _with_project(resolve_name(args.connection, out), args)
+    if wants_gcs(args):
+        return Resolved(*resolve_gcs(args))
     return resolve_flags(args)
+
+
+def _with_project(resolved: Resolved, args: argparse.Namespace) -> Resolved:
+    """``-c NAME --project ID``: another project for a saved GCS connection."""
+    project = getattr(args, "project", None)
+    if not project:
+        return resolved
+    if resolved.settings.kind != "gcs":
+        raise UsageError("--project is for Google Cloud Storage connections.")
+    return Resolved(replace(resolved.settings, project=project), resolved.credentials)
 
 
 def resolve_flags(args: argparse.Namespace) -> Resolved:
@@ -127,8 +145,10 @@ def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
 
     profile = store.get(name)
     settings = profile.settings()
-    if profile.anonymous or not profile.access_key_id:
+    if not profile.needs_secret():
         return Resolved(settings, None)
+    if profile.kind == "gcs":
+        return _resolve_saved_gcs(profile, store)
     # A server without a keyring: the same variable as --access-key-id's secret.
     from_env = os.environ.get(SECRET_ENV, "")
     if from_env:
@@ -157,6 +177,21 @@ def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
     if not secret:
         raise problem
     return Resolved(settings, Credentials(profile.access_key_id, secret))
+
+
+def _resolve_saved_gcs(profile: Profile, store: ProfileStore) -> Resolved:
+    """A saved GCS connection's key or sign-in, from the keyring. Nothing to type on a
+    terminal (a JSON key is not typed): the error says what works instead."""
+    from cloudbrowser.core.secrets import KeyringUnavailable
+
+    creds = store.credentials(profile)  # KeyringUnavailable says why, with its hint
+    if creds is not None:
+        return Resolved(profile.settings(), creds)
+    raise KeyringUnavailable(
+        f"No key or sign-in is stored for “{profile.name}”.",
+        hint="Edit the connection in the window to store it, or set "
+        "GOOGLE_APPLICATION_CREDENTIALS to the key file and use gs:// without -c.",
+    )
 
 
 def _resolve_aws(name: str, out: Output) -> Resolved:

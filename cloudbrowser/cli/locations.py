@@ -39,6 +39,29 @@ def uri(bucket: str, key: str | None = "", scheme: str = URI_SCHEMES[0]) -> str:
     return remote_uri(scheme, bucket, key)
 
 
+#: The arguments of the commands that hold locations (``cli/app.py``).
+LOCATION_ARGS = ("location", "locations", "source", "sources", "destination", "bucket")
+
+
+def written_scheme(text: str) -> str:
+    """The scheme a location is written with (``gs://b/k`` → "gs"), lowercased, whether
+    or not this build knows it; "" for a local path or a bare ``bucket/key``."""
+    head, sep, _ = text.partition("://")
+    # One letter is a Windows drive (C://folder), not a scheme.
+    return head.lower() if sep and head.isalnum() and len(head) > 1 else ""
+
+
+def schemes_named(args: object) -> set[str]:
+    """The schemes of every location on the command line (``args`` as parsed)."""
+    found: set[str] = set()
+    for name in LOCATION_ARGS:
+        value = getattr(args, name, None)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and written_scheme(text):
+                found.add(written_scheme(text))
+    return found
+
+
 def is_remote(text: str) -> bool:
     return bool(split_scheme(text)[0])
 

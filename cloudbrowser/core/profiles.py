@@ -33,6 +33,8 @@ from cloudbrowser.core.secrets import SecretStore
 PROFILES_FILE = "connections.json"
 FORMAT_VERSION = 1
 _ADDRESSING: tuple[AddressingStyle, ...] = ("auto", "path", "virtual")
+#: How a GCS connection signs in (``ConnectionSettings.auth``); the first is the default.
+GCS_AUTH: tuple[str, ...] = ("adc", "service_account", "oauth", "anonymous")
 
 
 def _new_id() -> str:
@@ -58,6 +60,16 @@ class Profile:
     ca_bundle: str = ""
     #: Cloudflare R2's account id (the endpoint is built from it).
     account_id: str = ""
+    #: The backend: "s3" (``preset`` says which service) or "gcs" (Google Cloud Storage's
+    #: own API; ``preset`` and the S3 fields are not used).
+    kind: str = "s3"
+    #: How requests are signed, per kind ("" = the kind's default; ``ConnectionSettings.auth``).
+    #: For "gcs", ``access_key_id`` is the service account's email or the OAuth client id.
+    auth: str = ""
+    #: The GCS project (listing and creating buckets); "" = the credentials' own.
+    project: str = ""
+    #: The Azure storage account name.
+    account: str = ""
     #: Stable key of the secret in the keyring.
     id: str = field(default_factory=_new_id)
 
@@ -65,36 +77,83 @@ class Profile:
         """Raises ConfigError naming the first field that is wrong."""
         if not self.name.strip():
             raise ConfigError("The connection needs a name.")
+        if self.kind == "gcs":
+            self._validate_gcs()
+        elif self.kind == "s3":
+            self._validate_s3()
+        else:
+            raise ConfigError(
+                f"This version of cloudbrowser cannot save “{self.kind}” connections.",
+                hint="The connection was saved by a newer version, or its file was edited.",
+            )
+        if self.default_prefix and not self.default_bucket:
+            raise ConfigError("A default folder needs a default bucket.")
+
+    def _validate_s3(self) -> None:
         p = preset(self.preset)
         if not self.endpoint_url and p.needs_endpoint:
             raise ConfigError(
                 f"{p.label} needs the server's address.",
                 hint="Type the endpoint URL, e.g. https://s3.example.com or http://host:9000.",
             )
-        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                "The endpoint URL must start with http:// or https://.",
-                hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
-            )
+        self._validate_endpoint_url()
         if self.addressing_style not in _ADDRESSING:
             raise ConfigError(f"Unknown addressing style “{self.addressing_style}”.")
         if not self.anonymous and not self.access_key_id.strip():
             raise ConfigError(
                 "The connection needs an access key ID (or tick “Anonymous” for public buckets)."
             )
-        if self.default_prefix and not self.default_bucket:
-            raise ConfigError("A default folder needs a default bucket.")
+
+    def _validate_gcs(self) -> None:
+        # No endpoint: Google's own is the default; one is typed only for an emulator.
+        self._validate_endpoint_url()
+        if self.auth not in ("", *GCS_AUTH):
+            raise ConfigError(f"Unknown way to sign in to Google Cloud Storage: “{self.auth}”.")
+        auth = self.gcs_auth()
+        if auth == "service_account" and not self.access_key_id.strip():
+            raise ConfigError(
+                "The connection needs a service-account key.",
+                hint="Choose the key's JSON file (Google Cloud console → IAM & Admin → "
+                "Service accounts → Keys).",
+            )
+        if auth == "oauth" and not self.access_key_id.strip():
+            raise ConfigError(
+                "The connection needs your OAuth client ID and a browser sign-in.",
+                hint="Create a desktop OAuth client (Google Cloud console → APIs & Services → "
+                "Credentials), type its ID and secret, then sign in.",
+            )
+
+    def _validate_endpoint_url(self) -> None:
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "The endpoint URL must start with http:// or https://.",
+                hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
+            )
+
+    def gcs_auth(self) -> str:
+        """A GCS connection's way of signing in, "" spelled out ("adc")."""
+        return self.auth or GCS_AUTH[0]
+
+    def needs_secret(self) -> bool:
+        """Whether requests are signed with a secret kept in the keyring (a GCS connection
+        on application default credentials, or an anonymous one, has none of its own)."""
+        if not self.access_key_id:
+            return False
+        if self.kind == "gcs":
+            return self.gcs_auth() in ("service_account", "oauth")
+        return not self.anonymous
 
     def endpoint(self) -> str:
-        """The endpoint to use: the one typed, else the preset's ("" is AWS's own)."""
-        if self.endpoint_url:
+        """The endpoint to use: the one typed, else the preset's ("" is the provider's own)."""
+        if self.endpoint_url or self.kind != "s3":
             return self.endpoint_url
         return preset(self.preset).endpoint(self.region, self.account_id)
 
     def settings(self) -> ConnectionSettings:
         """The ConnectionSettings this profile describes (its secret comes separately)."""
+        if self.kind != "s3":
+            return self._other_settings()
         p = preset(self.preset)
-        verify: bool | str = (self.ca_bundle or True) if self.verify_tls else False
         prefix = self.default_prefix.strip("/")
         return ConnectionSettings(
             name=self.name,
@@ -102,11 +161,34 @@ class Profile:
             region=self.region or p.region or None,
             addressing_style=self.addressing_style,
             anonymous=self.anonymous,
-            verify_tls=verify,
+            verify_tls=self._verify(),
             provider=p.id,
             default_bucket=self.default_bucket.strip(),
             default_prefix=f"{prefix}/" if prefix else "",
+            auth=self.auth,
+            project=self.project.strip(),
+            account=self.account.strip(),
         )
+
+    def _other_settings(self) -> ConnectionSettings:
+        """A connection of another API than S3's: no preset, region or addressing style."""
+        prefix = self.default_prefix.strip("/")
+        auth = self.gcs_auth() if self.kind == "gcs" else self.auth
+        return ConnectionSettings(
+            name=self.name,
+            kind=self.kind,
+            endpoint_url=self.endpoint_url or None,
+            anonymous=self.anonymous or auth == "anonymous",
+            verify_tls=self._verify(),
+            default_bucket=self.default_bucket.strip(),
+            default_prefix=f"{prefix}/" if prefix else "",
+            auth=auth,
+            project=self.project.strip(),
+            account=self.account.strip(),
+        )
+
+    def _verify(self) -> bool | str:
+        return (self.ca_bundle or True) if self.verify_tls else False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -304,8 +386,10 @@ class ProfileStore:
 
     def credentials(self, profile: Profile) -> Credentials | None:
         """The profile's credentials from the keyring; None when it signs no requests
-        (anonymous) or no secret is stored. Raises KeyringUnavailable."""
-        if profile.anonymous or not profile.access_key_id:
+        (anonymous), has no secret of its own (GCS application default credentials) or no
+        secret is stored. For GCS, the secret is the credentials' JSON text (a
+        service-account key or an authorized-user record). Raises KeyringUnavailable."""
+        if not profile.needs_secret():
             return None
         secret = self.secrets.get(_secret_key(profile))
         if secret is None:

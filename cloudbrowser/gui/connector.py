@@ -144,8 +144,12 @@ class Connector(QObject):
                 try:
                     creds = store.credentials(profile)
                 except KeyringUnavailable as error:
+                    if profile.kind == "gcs":
+                        raise _no_gcs_secret(profile, error) from None
                     return _NeedsSecret(profile, location_text, error)
-                if creds is None and profile.access_key_id and not profile.anonymous:
+                if creds is None and profile.needs_secret():
+                    if profile.kind == "gcs":
+                        raise _no_gcs_secret(profile, None)
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
             return _request(profile, creds, location_text)
 
@@ -250,6 +254,26 @@ class Connector(QObject):
         self.session_secrets.set(need.profile, secret)
         creds = self.session_secrets.get(need.profile)
         self.ready.emit(_request(need.profile, creds, need.location_text))
+
+
+def _no_gcs_secret(profile: Profile, error: KeyringUnavailable | None) -> KeyringUnavailable:
+    """A GCS connection whose key or sign-in the keyring cannot give: a JSON key is not
+    typed into a prompt, so say where to give it again (or how to go without)."""
+    message = (
+        error.message
+        if error is not None
+        else QCoreApplication.translate(
+            "Connector", "No key or sign-in is stored for “{name}”."
+        ).format(name=profile.name)
+    )
+    return KeyringUnavailable(
+        message,
+        hint=QCoreApplication.translate(
+            "Connector",
+            "Open Connections…, choose the key file or sign in again, and save; or use "
+            "application default credentials (gcloud auth application-default login).",
+        ),
+    )
 
 
 def _request(profile: Profile, creds: Credentials | None, location_text: str) -> OpenRequest:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -44,6 +44,12 @@ from cloudbrowser.gui.connector import (
     OpenRequest,
     aws_source,
     saved_source,
+)
+from cloudbrowser.gui.dialogs.gcs_connection import (
+    GCS_NATIVE,
+    GCS_NATIVE_HELP,
+    GCS_NATIVE_LABEL,
+    GcsFields,
 )
 from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import error_title
@@ -122,6 +128,11 @@ class ConnectionsDialog(QDialog):
         self.preset_combo = QComboBox()
         for p in PRESETS:
             self.preset_combo.addItem(p.label, p.id)
+        # Beside Amazon S3, before the HMAC interoperability preset: the one most GCS users want.
+        self.preset_combo.insertItem(
+            1, QCoreApplication.translate("GcsFields", str(GCS_NATIVE_LABEL)), GCS_NATIVE
+        )
+        self.gcs = GcsFields(self.service, self)
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.preset_help = QLabel()
         self.preset_help.setWordWrap(True)
@@ -173,6 +184,7 @@ class ConnectionsDialog(QDialog):
         form.addRow(self.tr("&Name:"), self.name_edit)
         form.addRow(self.tr("&Provider:"), self.preset_combo)
         form.addRow("", self.preset_help)
+        self.gcs.add_rows(form)
         form.addRow(self.tr("Account &ID:"), self.account_edit)
         form.addRow(self.tr("&Endpoint:"), self.endpoint_edit)
         form.addRow(self.tr("&Region:"), self.region_combo)
@@ -249,7 +261,7 @@ class ConnectionsDialog(QDialog):
         for p in profiles:
             item = QListWidgetItem(p.name)
             item.setData(SourceRole, saved_source(p.name))
-            item.setToolTip(p.endpoint() or self.tr("Amazon S3"))
+            item.setToolTip(p.endpoint() or self._provider_name(p))
             self.list.addItem(item)
         if self.aws_profiles:
             self._header(self.tr("AWS profiles (~/.aws/config)"))
@@ -340,9 +352,9 @@ class ConnectionsDialog(QDialog):
     def _show_profile(self, profile: Profile) -> None:
         self._loading = True
         self.name_edit.setText(profile.name)
-        self.preset_combo.setCurrentIndex(
-            max(0, self.preset_combo.findData(preset(profile.preset).id))
-        )
+        combo_id = GCS_NATIVE if profile.kind == "gcs" else preset(profile.preset).id
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(combo_id)))
+        self.gcs.show_profile(profile, saved=self._is_saved(profile))
         self._fill_regions(profile.preset)
         self.account_edit.setText(profile.account_id)
         self.endpoint_edit.setText(profile.endpoint_url)
@@ -353,7 +365,7 @@ class ConnectionsDialog(QDialog):
         self.key_edit.setText(profile.access_key_id)
         self.secret_edit.clear()
         self.token_edit.clear()
-        saved = self.current is not None and self.current.id == profile.id
+        saved = self._is_saved(profile)
         self.secret_edit.setPlaceholderText(self._secret_place(profile) if saved else "")
         self.anonymous_check.setChecked(profile.anonymous)
         self.bucket_edit.setText(profile.default_bucket)
@@ -381,6 +393,7 @@ class ConnectionsDialog(QDialog):
         self.anonymous_check.setChecked(False)
         self.verify_check.setChecked(True)
         self._loading = False
+        self._update_preset_help()
         self.aws_label.setText(
             self.tr(
                 "AWS profile “{name}” ({kind}) from the AWS config: edit it there. "
@@ -392,8 +405,22 @@ class ConnectionsDialog(QDialog):
     def form_profile(self) -> Profile:
         """The profile the fields describe (with the current profile's id when editing)."""
         base = self.current or Profile(name="")
+        if self._is_gcs():
+            return self.gcs.apply(
+                replace(
+                    base,
+                    name=self.name_edit.text().strip(),
+                    default_bucket=self.bucket_edit.text().strip(),
+                    default_prefix=self.prefix_edit.text().strip(),
+                    verify_tls=self.verify_check.isChecked(),
+                    ca_bundle=self.ca_edit.text().strip(),
+                )
+            )
         return replace(
             base,
+            kind="s3",
+            auth="",
+            project="",
             name=self.name_edit.text().strip(),
             preset=str(self.preset_combo.currentData()),
             endpoint_url=self.endpoint_edit.text().strip().rstrip("/"),
@@ -409,6 +436,8 @@ class ConnectionsDialog(QDialog):
         )
 
     def _typed_credentials(self, profile: Profile) -> Credentials | None:
+        if profile.kind == "gcs":
+            return self.gcs.typed_credentials()
         secret = self.secret_edit.text()
         if profile.anonymous or not secret:
             return None
@@ -438,6 +467,10 @@ class ConnectionsDialog(QDialog):
     def _on_preset(self, _index: int) -> None:
         if self._loading:
             return
+        if self._is_gcs():
+            self.endpoint_edit.clear()
+            self._update_preset_help()
+            return
         p = preset(str(self.preset_combo.currentData()))
         self._fill_regions(p.id)
         self.region_combo.setCurrentText(p.region)
@@ -453,11 +486,33 @@ class ConnectionsDialog(QDialog):
         self.region_combo.setCurrentText(text)
 
     def _update_preset_help(self) -> None:
+        gcs = self._is_gcs()
+        # A native GCS connection has its own fields; the S3 ones would only mislead.
+        for w in (
+            self.endpoint_edit, self.region_combo, self.addressing_combo, self.key_edit,
+            self.secret_edit, self.token_edit, self.anonymous_check,
+        ):  # fmt: skip
+            self.form.setRowVisible(w, not gcs)
+        self.gcs.set_shown(gcs)
+        if gcs:
+            self.preset_help.setText(QCoreApplication.translate("GcsFields", str(GCS_NATIVE_HELP)))
+            self.form.setRowVisible(self.account_edit, False)
+            return
         p = preset(str(self.preset_combo.currentData()))
         self.preset_help.setText(p.help)
-        self.account_edit.setVisible(p.needs_account)
-        self.form.labelForField(self.account_edit).setVisible(p.needs_account)
+        self.form.setRowVisible(self.account_edit, p.needs_account)
         self._update_endpoint_hint()
+
+    def _is_gcs(self) -> bool:
+        return bool(self.preset_combo.currentData() == GCS_NATIVE)
+
+    def _is_saved(self, profile: Profile) -> bool:
+        return self.current is not None and self.current.id == profile.id
+
+    def _provider_name(self, profile: Profile) -> str:
+        if profile.kind == "gcs":
+            return self.tr("Google Cloud Storage")
+        return self.tr("Amazon S3")
 
     @Slot()
     def _update_endpoint_hint(self) -> None:
@@ -484,6 +539,7 @@ class ConnectionsDialog(QDialog):
             self.prefix_edit, self.verify_check, self.ca_edit, self.ca_button,
         ):  # fmt: skip
             w.setEnabled(editable)
+        self.gcs.set_editable(editable)
         signed = editable and not self.anonymous_check.isChecked()
         for w in (self.key_edit, self.secret_edit, self.token_edit):
             w.setEnabled(signed)
@@ -536,6 +592,8 @@ class ConnectionsDialog(QDialog):
         self._unsaved_secret = (profile, creds.secret_access_key, creds.session_token)
         self.secret_edit.clear()
         self.token_edit.clear()
+        if profile.kind == "gcs":
+            self.gcs.stored(profile)
         self.service.run(
             work, "Storing the secret in the keyring", succeeded=self._on_secret_stored,
             failed=self._on_secret_failed,
@@ -735,12 +793,15 @@ class ConnectionsDialog(QDialog):
         # Translated here, not in the worker: the dialog may be gone when the worker runs.
         no_secret = self.tr("No secret key to test with.")
         no_secret_hint = self.tr("Type the secret access key above.")
+        if profile.kind == "gcs":
+            no_secret = self.tr("No key or sign-in to test with.")
+            no_secret_hint = self.tr("Choose the key file, or sign in in the browser, again.")
 
         def work(_job: Job) -> CheckResult:
             creds = typed or session
-            if creds is None and not profile.anonymous and saved:
+            if creds is None and profile.needs_secret() and saved:
                 creds = store.credentials(profile)
-            if creds is None and not profile.anonymous:
+            if creds is None and profile.needs_secret():
                 return CheckResult(False, no_secret, hint=no_secret_hint)
             return check_connection(settings, creds)
 

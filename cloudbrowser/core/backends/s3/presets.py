@@ -106,7 +106,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         "gcs",
-        "Google Cloud Storage (HMAC)",
+        "Google Cloud Storage (HMAC keys)",
         "https://storage.googleapis.com",
         "auto",
         "path",
@@ -117,7 +117,9 @@ PRESETS: tuple[Preset, ...] = (
             tagging=False,
             additional_checksums=False,
         ),
-        help="Use an HMAC key (Cloud Storage → Settings → Interoperability).",
+        help="Only with HMAC keys (Cloud Storage → Settings → Interoperability), through "
+        "GCS's S3 interoperability. With gcloud credentials or a service-account key, "
+        "choose “Google Cloud Storage (native)”.",
     ),
     Preset(
         "minio",
