@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cloudbrowser.core.backends.azure import addresses as azure
 from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
@@ -60,11 +61,22 @@ class Profile:
     account_id: str = ""
     #: Stable key of the secret in the keyring.
     id: str = field(default_factory=_new_id)
+    #: The backend (``core/backends``: "s3", "azure"); the S3 fields above are S3's.
+    kind: str = "s3"
+    #: How requests are signed, per kind ("" = the kind's default; ``ConnectionSettings.auth``).
+    auth: str = ""
+    #: The Google Cloud project (GCS).
+    project: str = ""
+    #: The Azure storage account name.
+    account: str = ""
 
     def validate(self) -> None:
         """Raises ConfigError naming the first field that is wrong."""
         if not self.name.strip():
             raise ConfigError("The connection needs a name.")
+        if self.kind == "azure":
+            self._validate_azure()
+            return
         p = preset(self.preset)
         if not self.endpoint_url and p.needs_endpoint:
             raise ConfigError(
@@ -85,14 +97,68 @@ class Profile:
         if self.default_prefix and not self.default_bucket:
             raise ConfigError("A default folder needs a default bucket.")
 
+    def _validate_azure(self) -> None:
+        auth = self.auth or "key"
+        if auth not in azure.AUTHS:
+            raise ConfigError(f"Unknown way to sign in to Azure “{self.auth}”.")
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "The endpoint URL must start with http:// or https://.",
+                hint="Write it like https://ACCOUNT.blob.core.windows.net or "
+                "http://127.0.0.1:10000/devstoreaccount1.",
+            )
+        # A connection string names its account; a SAS or a public container may come with
+        # an address alone (a custom domain); every other way needs the account's name.
+        optional = auth == "connection_string" or (
+            auth in ("sas", "anonymous") and bool(self.endpoint_url)
+        )
+        if self.account or not optional:
+            azure.check_account_name(self.account)
+        if self.default_bucket and not azure.is_container_name(self.default_bucket):
+            raise ConfigError(
+                f"“{self.default_bucket}” is not a container name.",
+                hint="A container name is 3 to 63 lowercase letters, digits and single hyphens.",
+            )
+        if self.default_prefix and not self.default_bucket:
+            raise ConfigError("A default folder needs a default container.")
+
+    def check_secret(self, secret: str) -> tuple[str, ...]:
+        """Checks a secret typed for this connection before it is stored; returns what the
+        user should know (a SAS expiring soon, a SAS that cannot list). Raises ConfigError
+        (not an account key, an expired SAS, a connection string without a key…)."""
+        if self.kind == "azure" and (self.auth or "key") in azure.SECRET_AUTHS:
+            return azure.read_secret(self.auth or "key", secret).warnings
+        return ()
+
+    @property
+    def needs_secret(self) -> bool:
+        """Whether requests are signed with a secret kept in the keyring."""
+        if self.anonymous:
+            return False
+        if self.kind == "azure":
+            return (self.auth or "key") in azure.SECRET_AUTHS
+        return bool(self.access_key_id)
+
+    @property
+    def credential_id(self) -> str:
+        """The public half of the credentials (``Credentials.access_key_id``): the access
+        key id; for Azure the account name, "sas" for a shared access signature."""
+        if self.kind == "azure":
+            return "sas" if self.auth == "sas" else self.account
+        return self.access_key_id
+
     def endpoint(self) -> str:
         """The endpoint to use: the one typed, else the preset's ("" is AWS's own)."""
         if self.endpoint_url:
             return self.endpoint_url
+        if self.kind == "azure":
+            return azure.account_url(self.account) if self.account else ""
         return preset(self.preset).endpoint(self.region, self.account_id)
 
     def settings(self) -> ConnectionSettings:
         """The ConnectionSettings this profile describes (its secret comes separately)."""
+        if self.kind == "azure":
+            return self._azure_settings()
         p = preset(self.preset)
         verify: bool | str = (self.ca_bundle or True) if self.verify_tls else False
         prefix = self.default_prefix.strip("/")
@@ -106,6 +172,26 @@ class Profile:
             provider=p.id,
             default_bucket=self.default_bucket.strip(),
             default_prefix=f"{prefix}/" if prefix else "",
+            auth=self.auth,
+            project=self.project,
+            account=self.account,
+        )
+
+    def _azure_settings(self) -> ConnectionSettings:
+        verify: bool | str = (self.ca_bundle or True) if self.verify_tls else False
+        prefix = self.default_prefix.strip("/")
+        auth = self.auth or "key"
+        return ConnectionSettings(
+            name=self.name,
+            kind="azure",
+            # None: the account's own endpoint in Azure's public cloud (the backend's rule).
+            endpoint_url=self.endpoint_url or None,
+            anonymous=self.anonymous or auth == "anonymous",
+            verify_tls=verify,
+            default_bucket=self.default_bucket.strip(),
+            default_prefix=f"{prefix}/" if prefix else "",
+            auth=auth,
+            account=self.account,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -304,14 +390,16 @@ class ProfileStore:
 
     def credentials(self, profile: Profile) -> Credentials | None:
         """The profile's credentials from the keyring; None when it signs no requests
-        (anonymous) or no secret is stored. Raises KeyringUnavailable."""
-        if profile.anonymous or not profile.access_key_id:
+        (anonymous), signs in otherwise (Azure's Entra ID) or no secret is stored.
+        Azure's: (account, key), (account or "", connection string), ("sas", token).
+        Raises KeyringUnavailable."""
+        if not profile.needs_secret:
             return None
         secret = self.secrets.get(_secret_key(profile))
         if secret is None:
             return None
         token = self.secrets.get(_token_key(profile)) or ""
-        return Credentials(profile.access_key_id, secret, token)
+        return Credentials(profile.credential_id, secret, token)
 
 
 def _parse(raw: bytes) -> tuple[list[Profile], list[str]]:

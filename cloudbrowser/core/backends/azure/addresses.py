@@ -35,6 +35,16 @@ AZURITE_KEY = (
 AZURITE_ENDPOINT = f"http://127.0.0.1:10000/{AZURITE_ACCOUNT}"
 AZURITE_LABEL = "Azure emulator (Azurite)"
 
+#: ``ConnectionSettings.auth`` of an Azure connection ("" is "key"): how requests are signed.
+AUTHS = (
+    "key", "connection_string", "sas", "azure_cli", "entra_default", "entra_device",
+    "entra_browser", "anonymous",
+)  # fmt: skip
+#: The ways that keep a secret in the keyring (the rest sign in through Entra ID or not at all).
+SECRET_AUTHS = ("key", "connection_string", "sas")
+#: The ways that sign in through azure-identity (``backends/azure/entra.py``).
+ENTRA_AUTHS = ("azure_cli", "entra_default", "entra_device", "entra_browser")
+
 #: A SAS expiring sooner than this is warned about when it is pasted or tested.
 EXPIRY_WARNING = timedelta(days=7)
 
@@ -388,6 +398,17 @@ def azurite_address(endpoint_url: str = AZURITE_ENDPOINT) -> AzureAddress:
     return AzureAddress(
         "key", account=AZURITE_ACCOUNT, endpoint_url=endpoint_url.rstrip("/"), secret=AZURITE_KEY
     )
+
+
+def read_secret(auth: str, secret: str, *, now: datetime | None = None) -> AzureAddress:
+    """Checks the secret typed for ``auth`` ("key", "connection_string", "sas"): what it
+    says, with its warnings. Raises ConfigError (not a key, expired SAS…)."""
+    if auth == "key":
+        check_account_key(secret)
+        return AzureAddress("key", secret=secret.strip())
+    if auth == "connection_string":
+        return read_connection_string(secret, now=now)
+    return read_sas(secret, now=now)
 
 
 def read_any(text: str, *, account: str = "", now: datetime | None = None) -> AzureAddress:
