@@ -20,6 +20,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QUrl, S
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
+from cloudbrowser.core.backends.azure import entra
 from cloudbrowser.core.backends.s3.aws_auth import (
     SsoSession,
     aws_profile,
@@ -54,12 +55,12 @@ class SessionSecrets:
 
     def get(self, profile: Profile) -> Credentials | None:
         creds = self._by_id.get(profile.id)
-        if creds is None or creds.access_key_id != profile.access_key_id:
+        if creds is None or creds.access_key_id != profile.credential_id:
             return None
         return creds
 
     def set(self, profile: Profile, secret: str, session_token: str = "") -> None:
-        self._by_id[profile.id] = Credentials(profile.access_key_id, secret, session_token)
+        self._by_id[profile.id] = Credentials(profile.credential_id, secret, session_token)
 
     def forget(self, profile_id: str) -> None:
         self._by_id.pop(profile_id, None)
@@ -81,6 +82,13 @@ class _NeedsSignIn:
 
     request: OpenRequest
     sso: SsoSession
+
+
+@dataclass(frozen=True)
+class _NeedsAzureSignIn:
+    """An Entra ID connection (device code or browser) not signed in: sign in, then open."""
+
+    request: OpenRequest
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ class Connector(QObject):
         self._signing_in: _NeedsSignIn | None = None
         #: The sign-in flow and how to open its page (tests replace both).
         self.sso_login: LoginFn = sso_device_login
+        self.azure_sign_in: LoginFn = entra.sign_in
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
 
     def open_source(self, source: str, location_text: str = "") -> Job | None:
@@ -137,7 +146,7 @@ class Connector(QObject):
         store = self.store
         session = self.session_secrets
 
-        def work(_job: Job) -> OpenRequest | _NeedsSecret:
+        def work(_job: Job) -> OpenRequest | _NeedsSecret | _NeedsAzureSignIn:
             profile = store.get(name)
             creds = session.get(profile)
             if creds is None:
@@ -145,9 +154,12 @@ class Connector(QObject):
                     creds = store.credentials(profile)
                 except KeyringUnavailable as error:
                     return _NeedsSecret(profile, location_text, error)
-                if creds is None and profile.access_key_id and not profile.anonymous:
+                if creds is None and profile.needs_secret:
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
-            return _request(profile, creds, location_text)
+            request = _request(profile, creds, location_text)
+            if profile.kind == "azure" and entra.needs_sign_in(request.settings):
+                return _NeedsAzureSignIn(request)
+            return request
 
         return self.service.run(
             work, f"Opening {name}", succeeded=self._on_resolved, failed=self._on_failed
@@ -184,11 +196,15 @@ class Connector(QObject):
         )  # fmt: skip
 
     @Slot(object)
-    def _on_resolved(self, result: OpenRequest | _NeedsSecret | _NeedsSignIn) -> None:
+    def _on_resolved(
+        self, result: OpenRequest | _NeedsSecret | _NeedsSignIn | _NeedsAzureSignIn
+    ) -> None:
         if isinstance(result, OpenRequest):
             self.ready.emit(result)
         elif isinstance(result, _NeedsSignIn):
             self._sign_in(result)
+        elif isinstance(result, _NeedsAzureSignIn):
+            self._azure_sign_in(result)
         else:
             self._ask_secret(result)
 
@@ -206,6 +222,17 @@ class Connector(QObject):
             open_url=self.open_url,
         )
         dialog.signedIn.connect(self._on_signed_in)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.start()
+
+    def _azure_sign_in(self, need: _NeedsAzureSignIn) -> None:
+        from cloudbrowser.gui.dialogs.azure_fields import AzureSignInDialog
+
+        dialog = AzureSignInDialog(
+            self.service, need.request.settings, self._widget,
+            sign_in=self.azure_sign_in, open_url=self.open_url,
+        )  # fmt: skip
+        dialog.signedIn.connect(lambda: self.ready.emit(need.request))
         dialog.finished.connect(dialog.deleteLater)
         dialog.start()
 
@@ -234,7 +261,7 @@ class Connector(QObject):
                 message=need.error.message,
                 hint=need.error.hint,
                 name=need.profile.name,
-                key_id=need.profile.access_key_id,
+                key_id=need.profile.credential_id,
             )
         )
         dialog.setTextEchoMode(QLineEdit.EchoMode.Password)

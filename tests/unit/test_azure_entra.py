@@ -271,3 +271,28 @@ def test_a_refused_sign_in_says_so() -> None:
 def test_only_interactive_ways_sign_in() -> None:
     with pytest.raises(ConfigError):
         entra.sign_in(settings("azure_cli"), lambda _c: None, threading.Event())
+
+
+def test_needs_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not entra.needs_sign_in(settings("azure_cli"))
+    assert not entra.needs_sign_in(settings("entra_default"))
+    assert entra.needs_sign_in(settings())  # never signed in
+    entra.save_record(settings(), RECORD)
+    # Signed in by an earlier run: silent with an encrypted cache, not with a memory one.
+    monkeypatch.setattr(persistent_cache, "_load_persistent_cache", lambda options, **_: None)
+    assert not entra.needs_sign_in(settings())
+    entra.reset_token_cache_probe()
+
+    def no_store(options: Any, **_: Any) -> None:
+        raise ValueError("no libsecret")
+
+    monkeypatch.setattr(persistent_cache, "_load_persistent_cache", no_store)
+    assert entra.needs_sign_in(settings())
+    # Signed in by this run: its credential holds the tokens.
+    made: list[FakeSignIn] = []
+
+    def show(_code: entra.DeviceCode) -> None:
+        made[0].approve.set()
+
+    entra.sign_in(settings(), show, threading.Event(), build=builder(made))
+    assert not entra.needs_sign_in(settings())

@@ -161,6 +161,21 @@ def forget_record(settings: ConnectionSettings) -> None:
     path.unlink(missing_ok=True)
 
 
+def needs_sign_in(settings: ConnectionSettings) -> bool:
+    """Whether opening this connection must sign in first (device code or browser): never
+    signed in, or signed in by an earlier run whose tokens were kept in memory only.
+    Reads a small file and may probe the token cache: call on a worker."""
+    if settings.auth not in INTERACTIVE:
+        return False
+    with _signed_in_lock:
+        if record_path(settings) in _signed_in:
+            return False
+    if load_record(settings) is None:
+        return True
+    cache, _note = token_cache()
+    return cache is None
+
+
 def signed_in_as(settings: ConnectionSettings) -> str:
     """The user name of the saved record ("" when not signed in yet)."""
     record = load_record(settings)
