@@ -76,7 +76,27 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
                 "--access-key-id and --anonymous."
             )
         return resolve_name(args.connection, out)
+    if names_azure(args):  # az:// without -c: the Azure CLI's variables
+        from cloudbrowser.cli import azure_connect
+
+        azure_connect.check_no_s3_flags(args)
+        return Resolved(*azure_connect.from_environment())
     return resolve_flags(args)
+
+
+#: The arguments of the commands that hold locations (``cli/app.py``).
+_LOCATION_ARGS = ("location", "locations", "source", "sources", "destination", "bucket")
+
+
+def names_azure(args: argparse.Namespace) -> bool:
+    """Whether the command names an ``az://`` location (checked without importing the
+    Azure modules: an S3 command's start-up pays nothing for them)."""
+    for name in _LOCATION_ARGS:
+        value = getattr(args, name, None)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and text[:5].lower() == "az://":
+                return True
+    return False
 
 
 def resolve_flags(args: argparse.Namespace) -> Resolved:
@@ -109,7 +129,7 @@ def resolve_name(name: str, out: Output) -> Resolved:
         raise
     if source.startswith(AWS):
         return _resolve_aws(source.removeprefix(AWS), out)
-    return _resolve_saved(name, store)
+    return _resolve_saved(name, store, out)
 
 
 def resolve_source(source: str, out: Output) -> Resolved:
@@ -119,13 +139,17 @@ def resolve_source(source: str, out: Output) -> Resolved:
 
     if source.startswith(AWS):
         return _resolve_aws(source.removeprefix(AWS), out)
-    return _resolve_saved(source.removeprefix(SAVED), ProfileStore())
+    return _resolve_saved(source.removeprefix(SAVED), ProfileStore(), out)
 
 
-def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
+def _resolve_saved(name: str, store: ProfileStore, out: Output) -> Resolved:
     from cloudbrowser.core.secrets import KeyringUnavailable
 
     profile = store.get(name)
+    if profile.kind == "azure":
+        from cloudbrowser.cli import azure_connect
+
+        return Resolved(*azure_connect.resolve_saved(profile, store, out))
     settings = profile.settings()
     if profile.anonymous or not profile.access_key_id:
         return Resolved(settings, None)

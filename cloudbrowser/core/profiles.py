@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from cloudbrowser.core.backends.azure import addresses as azure
 from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
@@ -98,6 +97,9 @@ class Profile:
             raise ConfigError("A default folder needs a default bucket.")
 
     def _validate_azure(self) -> None:
+        # Imported when an Azure connection needs it: S3's start-up does not pay for it.
+        from cloudbrowser.core.backends.azure import addresses as azure
+
         auth = self.auth or "key"
         if auth not in azure.AUTHS:
             raise ConfigError(f"Unknown way to sign in to Azure “{self.auth}”.")
@@ -126,6 +128,8 @@ class Profile:
         """Checks a secret typed for this connection before it is stored; returns what the
         user should know (a SAS expiring soon, a SAS that cannot list). Raises ConfigError
         (not an account key, an expired SAS, a connection string without a key…)."""
+        from cloudbrowser.core.backends.azure import addresses as azure
+
         if self.kind == "azure" and (self.auth or "key") in azure.SECRET_AUTHS:
             return azure.read_secret(self.auth or "key", secret).warnings
         return ()
@@ -136,6 +140,8 @@ class Profile:
         if self.anonymous:
             return False
         if self.kind == "azure":
+            from cloudbrowser.core.backends.azure import addresses as azure
+
             return (self.auth or "key") in azure.SECRET_AUTHS
         return bool(self.access_key_id)
 
@@ -152,6 +158,8 @@ class Profile:
         if self.endpoint_url:
             return self.endpoint_url
         if self.kind == "azure":
+            from cloudbrowser.core.backends.azure import addresses as azure
+
             return azure.account_url(self.account) if self.account else ""
         return preset(self.preset).endpoint(self.region, self.account_id)
 

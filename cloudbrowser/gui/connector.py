@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
-from cloudbrowser.core.backends.azure import entra
 from cloudbrowser.core.backends.s3.aws_auth import (
     SsoSession,
     aws_profile,
@@ -128,7 +128,7 @@ class Connector(QObject):
         self._signing_in: _NeedsSignIn | None = None
         #: The sign-in flow and how to open its page (tests replace both).
         self.sso_login: LoginFn = sso_device_login
-        self.azure_sign_in: LoginFn = entra.sign_in
+        self.azure_sign_in: LoginFn = _entra_sign_in
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
 
     def open_source(self, source: str, location_text: str = "") -> Job | None:
@@ -157,7 +157,7 @@ class Connector(QObject):
                 if creds is None and profile.needs_secret:
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
             request = _request(profile, creds, location_text)
-            if profile.kind == "azure" and entra.needs_sign_in(request.settings):
+            if profile.kind == "azure" and _needs_azure_sign_in(request.settings):
                 return _NeedsAzureSignIn(request)
             return request
 
@@ -277,6 +277,19 @@ class Connector(QObject):
         self.session_secrets.set(need.profile, secret)
         creds = self.session_secrets.get(need.profile)
         self.ready.emit(_request(need.profile, creds, need.location_text))
+
+
+def _entra_sign_in(*args: Any, **kwargs: Any) -> Any:
+    """``entra.sign_in``, imported on first use: the window's start-up does not pay for it."""
+    from cloudbrowser.core.backends.azure import entra
+
+    return entra.sign_in(*args, **kwargs)
+
+
+def _needs_azure_sign_in(settings: ConnectionSettings) -> bool:
+    from cloudbrowser.core.backends.azure import entra
+
+    return entra.needs_sign_in(settings)
 
 
 def _request(profile: Profile, creds: Credentials | None, location_text: str) -> OpenRequest:
