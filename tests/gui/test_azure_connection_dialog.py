@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from azure.identity import AuthenticationRecord
@@ -22,7 +23,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore
-from cloudbrowser.gui.connector import Connector, OpenRequest, saved_source
+from cloudbrowser.gui.connector import Connector, OpenRequest, aws_source, saved_source
 from cloudbrowser.gui.dialogs import connections as connections_module
 from cloudbrowser.gui.dialogs.azure_fields import AzureSignInDialog
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
@@ -348,3 +349,17 @@ def test_browser_sign_in_shows_no_code(qtbot: QtBot, service: StorageService) ->
         dialog.start()
     assert not dialog.code_label.isVisibleTo(dialog)
     assert "browser" in dialog.status_label.text()
+
+
+def test_an_aws_profile_after_an_azure_connection_shows_the_s3_fields(
+    qtbot: QtBot, dialog: ConnectionsDialog, tmp_path: Path
+) -> None:
+    ProfileStore().add(Profile("Blobs", kind="azure", auth="key", account="acct1"))
+    (tmp_path / "aws-config").write_text("[profile lab]\nregion = us-east-1\n")
+    dialog.refresh()
+    qtbot.waitUntil(lambda: [a.name for a in dialog.aws_profiles] == ["lab"])
+    dialog.select(saved_source("Blobs"))
+    assert dialog.form.isRowVisible(dialog.azure_fields)
+    dialog.select(aws_source("lab"))
+    assert not dialog.form.isRowVisible(dialog.azure_fields)
+    assert dialog.form.isRowVisible(dialog.region_combo)

@@ -397,6 +397,7 @@ class ConnectionsDialog(QDialog):
         self.anonymous_check.setChecked(False)
         self.verify_check.setChecked(True)
         self._loading = False
+        self._update_preset_help()  # the S3 fields, after an Azure connection was shown
         self.aws_label.setText(
             self.tr(
                 "AWS profile “{name}” ({kind}) from the AWS config: edit it there. "
