@@ -37,6 +37,7 @@ from cloudbrowser.core.backends.azure import addresses, entra
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.profiles import Profile
+from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -254,7 +255,7 @@ class AzureFields(QWidget):
             return
         scope = self.tr("{scope} SAS").format(scope=sas.scope.capitalize())
         if sas.expires is not None:
-            when = sas.expires.strftime("%Y-%m-%d %H:%M UTC")
+            when = format_time(sas.expires.timestamp())
             text = self.tr("{scope}, expires on {date}.").format(scope=scope, date=when)
         else:
             text = self.tr("{scope} without an expiry date.").format(scope=scope)
@@ -369,8 +370,8 @@ class AzureSignInDialog(QDialog):
         self.code_label.setText(code.user_code)
         self._url = code.verification_uri
         self.status_label.setText(
-            self.tr("Waiting for approval at {url} (the code is valid until {time} UTC)…").format(
-                url=code.verification_uri, time=code.expires_on.strftime("%H:%M")
+            self.tr("Waiting for approval at {url} (the code is valid until {time})…").format(
+                url=code.verification_uri, time=format_time(code.expires_on.timestamp())
             )
         )
         self.open_button.setEnabled(True)
