@@ -157,7 +157,7 @@ class Connector(QObject):
                 if creds is None and profile.needs_secret:
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
             request = _request(profile, creds, location_text)
-            if profile.kind == "azure" and _needs_azure_sign_in(request.settings):
+            if profile.kind == "azure" and needs_azure_sign_in(request.settings):
                 return _NeedsAzureSignIn(request)
             return request
 
@@ -274,9 +274,22 @@ class Connector(QObject):
         need, self._asking = self._asking, None
         if need is None or not secret:
             return
-        self.session_secrets.set(need.profile, secret)
+        self.session_secrets.set(need.profile, _as_stored(need.profile, secret))
         creds = self.session_secrets.get(need.profile)
         self.ready.emit(_request(need.profile, creds, need.location_text))
+
+
+def _as_stored(profile: Profile, secret: str) -> str:
+    """A secret as the dialog would have stored it: an Azure SAS URL pasted in its place
+    gives its token (anything it cannot read is used as typed and refused by Azure)."""
+    if profile.kind != "azure" or profile.auth != "sas":
+        return secret
+    from cloudbrowser.core.backends.azure.addresses import read_sas
+
+    try:
+        return read_sas(secret).secret
+    except ConfigError:
+        return secret.strip()
 
 
 def _entra_sign_in(*args: Any, **kwargs: Any) -> Any:
@@ -286,7 +299,8 @@ def _entra_sign_in(*args: Any, **kwargs: Any) -> Any:
     return entra.sign_in(*args, **kwargs)
 
 
-def _needs_azure_sign_in(settings: ConnectionSettings) -> bool:
+def needs_azure_sign_in(settings: ConnectionSettings) -> bool:
+    """Whether an Entra ID connection (device code, browser) must sign in before it opens."""
     from cloudbrowser.core.backends.azure import entra
 
     return entra.needs_sign_in(settings)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from azure.identity import AuthenticationRecord
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.azure import entra
@@ -363,3 +363,40 @@ def test_an_aws_profile_after_an_azure_connection_shows_the_s3_fields(
     dialog.select(aws_source("lab"))
     assert not dialog.form.isRowVisible(dialog.azure_fields)
     assert dialog.form.isRowVisible(dialog.region_combo)
+
+
+def test_testing_an_entra_connection_not_signed_in_says_sign_in_first(
+    qtbot: QtBot, dialog: ConnectionsDialog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*_args: object, **_kwargs: object) -> CheckResult:
+        raise AssertionError("no request before signing in")
+
+    monkeypatch.setattr(connections_module, "check_connection", never)
+    azure_form(dialog, "Entra", "entra_browser")
+    dialog.azure_fields.account_edit.setText("acct1")
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: "Not signed in with Entra ID yet" in dialog.result_label.text())
+    assert "Sign in now" in dialog.result_label.text()
+
+
+def test_a_sas_url_typed_for_this_session_only_keeps_its_token(
+    qtbot: QtBot, service: StorageService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ProfileStore()
+    store.add(Profile("Shared", kind="azure", auth="sas", account="acct3"))  # no secret stored
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    connector = Connector(service, parent, store=store)
+    token = sas_token(days=30)
+    with qtbot.waitSignal(connector.ready, timeout=25_000) as ready:
+        connector.open_saved("Shared")
+        prompt: list[QInputDialog] = []
+
+        def asked() -> bool:
+            prompt[:] = parent.findChildren(QInputDialog, "sessionSecretPrompt")
+            return bool(prompt)
+
+        qtbot.waitUntil(asked, timeout=25_000)
+        prompt[0].setTextValue(f"https://acct3.blob.core.windows.net/photos?{token}")
+        prompt[0].accept()
+    assert ready.args[0].credentials == Credentials("sas", token)

@@ -44,6 +44,7 @@ from cloudbrowser.gui.connector import (
     Connector,
     OpenRequest,
     aws_source,
+    needs_azure_sign_in,
     saved_source,
 )
 from cloudbrowser.gui.dialogs.azure_fields import (
@@ -800,6 +801,8 @@ class ConnectionsDialog(QDialog):
         # Translated here, not in the worker: the dialog may be gone when the worker runs.
         no_secret = self.tr("No secret key to test with.")
         no_secret_hint = self.tr("Type the secret access key above.")
+        not_signed_in = self.tr("Not signed in with Entra ID yet.")
+        not_signed_in_hint = self.tr("Press “Sign in now…”, then test again.")
 
         def work(_job: Job) -> CheckResult:
             creds = typed or session
@@ -807,6 +810,8 @@ class ConnectionsDialog(QDialog):
                 creds = store.credentials(profile)
             if creds is None and profile.needs_secret:
                 return CheckResult(False, no_secret, hint=no_secret_hint)
+            if profile.kind == "azure" and needs_azure_sign_in(settings):
+                return CheckResult(False, not_signed_in, hint=not_signed_in_hint)
             return check_connection(settings, creds)
 
         return self.service.run(
