@@ -3,6 +3,7 @@ connection fields, and precise messages for what cannot be used."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -289,3 +290,39 @@ def test_azurite_preset_is_the_well_known_account() -> None:
     assert azurite_address("http://127.0.0.1:4567/devstoreaccount1/").endpoint_url.endswith(
         ":4567/devstoreaccount1"
     )
+
+
+@given(
+    account=st.from_regex(r"[a-z0-9]{3,24}", fullmatch=True),
+    key=st.binary(min_size=32, max_size=64).map(lambda b: base64.b64encode(b).decode()),
+    protocol=st.sampled_from(["https", "http"]),
+    suffix=st.sampled_from(["core.windows.net", "core.chinacloudapi.cn"]),
+    order=st.permutations(range(4)),
+    upper=st.booleans(),
+    trailing=st.booleans(),
+)
+def test_any_well_formed_connection_string_reads_back(
+    account: str,
+    key: str,
+    protocol: str,
+    suffix: str,
+    order: list[int],
+    upper: bool,
+    trailing: bool,
+) -> None:
+    pairs = [
+        ("DefaultEndpointsProtocol", protocol),
+        ("AccountName", account),
+        ("AccountKey", key),
+        ("EndpointSuffix", suffix),
+    ]
+    text = ";".join(
+        f"{name.upper() if upper else name}={value}" for name, value in (pairs[i] for i in order)
+    ) + (";" if trailing else "")
+    address = read_connection_string(text)
+    assert (address.auth, address.account, address.secret) == (
+        "connection_string", account, text,
+    )  # fmt: skip
+    standard = (protocol, suffix) == ("https", "core.windows.net")
+    expected = "" if standard else f"{protocol}://{account}.blob.{suffix}"
+    assert address.endpoint_url == expected

@@ -502,6 +502,9 @@ class ConnectionsDialog(QDialog):
     def _update_preset_help(self) -> None:
         azure = self._is_azure()
         self._show_kind(azure)
+        label = self.form.labelForField(self.bucket_edit)
+        if isinstance(label, QLabel):  # "bucket" is Azure's container (§10)
+            label.setText(self.tr("Default &container:") if azure else self.tr("Default &bucket:"))
         if azure:
             self.preset_help.setText(
                 self.tr(
