@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.connect_gcs import resolve_gcs, wants_gcs
+from cloudbrowser.cli.locations import schemes_named
 from cloudbrowser.cli.output import Output, UsageError
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import InvalidCredentials
@@ -84,6 +85,11 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
         return _with_project(resolve_name(args.connection, out), args)
     if wants_gcs(args):
         return Resolved(*resolve_gcs(args))
+    if names_azure(args):  # az:// without -c: the Azure CLI's variables
+        from cloudbrowser.cli import connect_azure
+
+        connect_azure.check_no_s3_flags(args)
+        return Resolved(*connect_azure.from_environment())
     return resolve_flags(args)
 
 
@@ -95,6 +101,12 @@ def _with_project(resolved: Resolved, args: argparse.Namespace) -> Resolved:
     if resolved.settings.kind != "gcs":
         raise UsageError("--project is for Google Cloud Storage connections.")
     return Resolved(replace(resolved.settings, project=project), resolved.credentials)
+
+
+def names_azure(args: argparse.Namespace) -> bool:
+    """Whether the command names an ``az://`` location (checked without importing the
+    Azure modules: an S3 command's start-up pays nothing for them)."""
+    return "az" in schemes_named(args)
 
 
 def resolve_flags(args: argparse.Namespace) -> Resolved:
@@ -127,7 +139,7 @@ def resolve_name(name: str, out: Output) -> Resolved:
         raise
     if source.startswith(AWS):
         return _resolve_aws(source.removeprefix(AWS), out)
-    return _resolve_saved(name, store)
+    return _resolve_saved(name, store, out)
 
 
 def resolve_source(source: str, out: Output) -> Resolved:
@@ -137,15 +149,19 @@ def resolve_source(source: str, out: Output) -> Resolved:
 
     if source.startswith(AWS):
         return _resolve_aws(source.removeprefix(AWS), out)
-    return _resolve_saved(source.removeprefix(SAVED), ProfileStore())
+    return _resolve_saved(source.removeprefix(SAVED), ProfileStore(), out)
 
 
-def _resolve_saved(name: str, store: ProfileStore) -> Resolved:
+def _resolve_saved(name: str, store: ProfileStore, out: Output) -> Resolved:
     from cloudbrowser.core.secrets import KeyringUnavailable
 
     profile = store.get(name)
+    if profile.kind == "azure":
+        from cloudbrowser.cli import connect_azure
+
+        return Resolved(*connect_azure.resolve_saved(profile, store, out))
     settings = profile.settings()
-    if not profile.needs_secret():
+    if not profile.needs_secret:
         return Resolved(settings, None)
     if profile.kind == "gcs":
         return _resolve_saved_gcs(profile, store)

@@ -62,10 +62,11 @@ class ConnectionSettings:
     #: list (no ListBuckets request is sent), and where to open it.
     default_bucket: str = ""
     default_prefix: str = ""
-    #: How requests are signed, per kind ("" = the kind's default); GCS: "adc",
-    #: "service_account", "oauth", "anonymous".
+    #: How requests are signed, per kind ("" = the kind's default). GCS: "adc",
+    #: "service_account", "oauth", "anonymous". Azure: "key", "connection_string", "sas",
+    #: "azure_cli", "entra_default", "entra_device", "entra_browser", "anonymous".
     auth: str = ""
-    #: The GCS project (listing and creating buckets).
+    #: The Google Cloud project (listing and creating GCS buckets).
     project: str = ""
     #: The Azure storage account name.
     account: str = ""

@@ -60,11 +60,12 @@ class Profile:
     ca_bundle: str = ""
     #: Cloudflare R2's account id (the endpoint is built from it).
     account_id: str = ""
-    #: The backend: "s3" (``preset`` says which service) or "gcs" (Google Cloud Storage's
-    #: own API; ``preset`` and the S3 fields are not used).
+    #: The backend: "s3" (``preset`` says which service), "gcs" (Google Cloud Storage's own
+    #: API) or "azure" (Azure Blob Storage); ``preset`` and the S3 fields are S3's only.
     kind: str = "s3"
     #: How requests are signed, per kind ("" = the kind's default; ``ConnectionSettings.auth``).
-    #: For "gcs", ``access_key_id`` is the service account's email or the OAuth client id.
+    #: For "gcs", ``access_key_id`` is the service account's email or the OAuth client id;
+    #: for "azure" the public half is the account (:attr:`credential_id`).
     auth: str = ""
     #: The GCS project (listing and creating buckets); "" = the credentials' own.
     project: str = ""
@@ -79,6 +80,8 @@ class Profile:
             raise ConfigError("The connection needs a name.")
         if self.kind == "gcs":
             self._validate_gcs()
+        elif self.kind == "azure":
+            self._validate_azure()
         elif self.kind == "s3":
             self._validate_s3()
         else:
@@ -134,19 +137,77 @@ class Profile:
         """A GCS connection's way of signing in, "" spelled out ("adc")."""
         return self.auth or GCS_AUTH[0]
 
+    def _validate_azure(self) -> None:
+        # Imported when an Azure connection needs it: S3's start-up does not pay for it.
+        from cloudbrowser.core.backends.azure import addresses as azure
+
+        auth = self.auth or "key"
+        if auth not in azure.AUTHS:
+            raise ConfigError(f"Unknown way to sign in to Azure “{self.auth}”.")
+        if self.endpoint_url and not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "The endpoint URL must start with http:// or https://.",
+                hint="Write it like https://ACCOUNT.blob.core.windows.net or "
+                "http://127.0.0.1:10000/devstoreaccount1.",
+            )
+        # A connection string names its account; a SAS or a public container may come with
+        # an address alone (a custom domain); every other way needs the account's name.
+        optional = auth == "connection_string" or (
+            auth in ("sas", "anonymous") and bool(self.endpoint_url)
+        )
+        if self.account or not optional:
+            azure.check_account_name(self.account)
+        if self.default_bucket and not azure.is_container_name(self.default_bucket):
+            raise ConfigError(
+                f"“{self.default_bucket}” is not a container name.",
+                hint="A container name is 3 to 63 lowercase letters, digits and single hyphens.",
+            )
+        if self.default_prefix and not self.default_bucket:
+            raise ConfigError("A default folder needs a default container.")
+
+    def check_secret(self, secret: str) -> tuple[str, ...]:
+        """Checks a secret typed for this connection before it is stored; returns what the
+        user should know (a SAS expiring soon, a SAS that cannot list). Raises ConfigError
+        (not an account key, an expired SAS, a connection string without a key…)."""
+        from cloudbrowser.core.backends.azure import addresses as azure
+
+        if self.kind == "azure" and (self.auth or "key") in azure.SECRET_AUTHS:
+            return azure.read_secret(self.auth or "key", secret).warnings
+        return ()
+
+    @property
     def needs_secret(self) -> bool:
         """Whether requests are signed with a secret kept in the keyring (a GCS connection
-        on application default credentials, or an anonymous one, has none of its own)."""
-        if not self.access_key_id:
+        on application default credentials, Azure's Entra ID or an anonymous connection
+        has none of its own)."""
+        if self.anonymous:
             return False
+        if self.kind == "azure":
+            from cloudbrowser.core.backends.azure import addresses as azure
+
+            return (self.auth or "key") in azure.SECRET_AUTHS
         if self.kind == "gcs":
-            return self.gcs_auth() in ("service_account", "oauth")
-        return not self.anonymous
+            return bool(self.access_key_id) and self.gcs_auth() in ("service_account", "oauth")
+        return bool(self.access_key_id)
+
+    @property
+    def credential_id(self) -> str:
+        """The public half of the credentials (``Credentials.access_key_id``): the access
+        key id; for Azure the account name, "sas" for a shared access signature."""
+        if self.kind == "azure":
+            return "sas" if self.auth == "sas" else self.account
+        return self.access_key_id
 
     def endpoint(self) -> str:
         """The endpoint to use: the one typed, else the preset's ("" is the provider's own)."""
-        if self.endpoint_url or self.kind != "s3":
+        if self.endpoint_url:
             return self.endpoint_url
+        if self.kind == "azure":
+            from cloudbrowser.core.backends.azure import addresses as azure
+
+            return azure.account_url(self.account) if self.account else ""
+        if self.kind != "s3":
+            return ""
         return preset(self.preset).endpoint(self.region, self.account_id)
 
     def settings(self) -> ConnectionSettings:
@@ -174,6 +235,8 @@ class Profile:
         """A connection of another API than S3's: no preset, region or addressing style."""
         prefix = self.default_prefix.strip("/")
         auth = self.gcs_auth() if self.kind == "gcs" else self.auth
+        if self.kind == "azure":
+            auth = auth or "key"
         return ConnectionSettings(
             name=self.name,
             kind=self.kind,
@@ -386,16 +449,17 @@ class ProfileStore:
 
     def credentials(self, profile: Profile) -> Credentials | None:
         """The profile's credentials from the keyring; None when it signs no requests
-        (anonymous), has no secret of its own (GCS application default credentials) or no
-        secret is stored. For GCS, the secret is the credentials' JSON text (a
-        service-account key or an authorized-user record). Raises KeyringUnavailable."""
-        if not profile.needs_secret():
+        (anonymous), has no secret of its own (GCS application default credentials, Azure's
+        Entra ID) or no secret is stored. For GCS, the secret is the credentials' JSON text
+        (a service-account key or an authorized-user record); Azure's: (account, key),
+        (account or "", connection string), ("sas", token). Raises KeyringUnavailable."""
+        if not profile.needs_secret:
             return None
         secret = self.secrets.get(_secret_key(profile))
         if secret is None:
             return None
         token = self.secrets.get(_token_key(profile)) or ""
-        return Credentials(profile.access_key_id, secret, token)
+        return Credentials(profile.credential_id, secret, token)
 
 
 def _parse(raw: bytes) -> tuple[list[Profile], list[str]]:

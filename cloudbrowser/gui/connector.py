@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -54,12 +55,12 @@ class SessionSecrets:
 
     def get(self, profile: Profile) -> Credentials | None:
         creds = self._by_id.get(profile.id)
-        if creds is None or creds.access_key_id != profile.access_key_id:
+        if creds is None or creds.access_key_id != profile.credential_id:
             return None
         return creds
 
     def set(self, profile: Profile, secret: str, session_token: str = "") -> None:
-        self._by_id[profile.id] = Credentials(profile.access_key_id, secret, session_token)
+        self._by_id[profile.id] = Credentials(profile.credential_id, secret, session_token)
 
     def forget(self, profile_id: str) -> None:
         self._by_id.pop(profile_id, None)
@@ -81,6 +82,13 @@ class _NeedsSignIn:
 
     request: OpenRequest
     sso: SsoSession
+
+
+@dataclass(frozen=True)
+class _NeedsAzureSignIn:
+    """An Entra ID connection (device code or browser) not signed in: sign in, then open."""
+
+    request: OpenRequest
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ class Connector(QObject):
         self._signing_in: _NeedsSignIn | None = None
         #: The sign-in flow and how to open its page (tests replace both).
         self.sso_login: LoginFn = sso_device_login
+        self.azure_sign_in: LoginFn = _entra_sign_in
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
 
     def open_source(self, source: str, location_text: str = "") -> Job | None:
@@ -137,7 +146,7 @@ class Connector(QObject):
         store = self.store
         session = self.session_secrets
 
-        def work(_job: Job) -> OpenRequest | _NeedsSecret:
+        def work(_job: Job) -> OpenRequest | _NeedsSecret | _NeedsAzureSignIn:
             profile = store.get(name)
             creds = session.get(profile)
             if creds is None:
@@ -147,11 +156,14 @@ class Connector(QObject):
                     if profile.kind == "gcs":
                         raise _no_gcs_secret(profile, error) from None
                     return _NeedsSecret(profile, location_text, error)
-                if creds is None and profile.needs_secret():
+                if creds is None and profile.needs_secret:
                     if profile.kind == "gcs":
                         raise _no_gcs_secret(profile, None)
                     return _NeedsSecret(profile, location_text, _no_secret(profile))
-            return _request(profile, creds, location_text)
+            request = _request(profile, creds, location_text)
+            if profile.kind == "azure" and needs_azure_sign_in(request.settings):
+                return _NeedsAzureSignIn(request)
+            return request
 
         return self.service.run(
             work, f"Opening {name}", succeeded=self._on_resolved, failed=self._on_failed
@@ -188,11 +200,15 @@ class Connector(QObject):
         )  # fmt: skip
 
     @Slot(object)
-    def _on_resolved(self, result: OpenRequest | _NeedsSecret | _NeedsSignIn) -> None:
+    def _on_resolved(
+        self, result: OpenRequest | _NeedsSecret | _NeedsSignIn | _NeedsAzureSignIn
+    ) -> None:
         if isinstance(result, OpenRequest):
             self.ready.emit(result)
         elif isinstance(result, _NeedsSignIn):
             self._sign_in(result)
+        elif isinstance(result, _NeedsAzureSignIn):
+            self._azure_sign_in(result)
         else:
             self._ask_secret(result)
 
@@ -210,6 +226,17 @@ class Connector(QObject):
             open_url=self.open_url,
         )
         dialog.signedIn.connect(self._on_signed_in)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.start()
+
+    def _azure_sign_in(self, need: _NeedsAzureSignIn) -> None:
+        from cloudbrowser.gui.dialogs.azure_fields import AzureSignInDialog
+
+        dialog = AzureSignInDialog(
+            self.service, need.request.settings, self._widget,
+            sign_in=self.azure_sign_in, open_url=self.open_url,
+        )  # fmt: skip
+        dialog.signedIn.connect(lambda: self.ready.emit(need.request))
         dialog.finished.connect(dialog.deleteLater)
         dialog.start()
 
@@ -238,7 +265,7 @@ class Connector(QObject):
                 message=need.error.message,
                 hint=need.error.hint,
                 name=need.profile.name,
-                key_id=need.profile.access_key_id,
+                key_id=need.profile.credential_id,
             )
         )
         dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
@@ -251,7 +278,7 @@ class Connector(QObject):
         need, self._asking = self._asking, None
         if need is None or not secret:
             return
-        self.session_secrets.set(need.profile, secret)
+        self.session_secrets.set(need.profile, _as_stored(need.profile, secret))
         creds = self.session_secrets.get(need.profile)
         self.ready.emit(_request(need.profile, creds, need.location_text))
 
@@ -274,6 +301,33 @@ def _no_gcs_secret(profile: Profile, error: KeyringUnavailable | None) -> Keyrin
             "application default credentials (gcloud auth application-default login).",
         ),
     )
+
+
+def _as_stored(profile: Profile, secret: str) -> str:
+    """A secret as the dialog would have stored it: an Azure SAS URL pasted in its place
+    gives its token (anything it cannot read is used as typed and refused by Azure)."""
+    if profile.kind != "azure" or profile.auth != "sas":
+        return secret
+    from cloudbrowser.core.backends.azure.addresses import read_sas
+
+    try:
+        return read_sas(secret).secret
+    except ConfigError:
+        return secret.strip()
+
+
+def _entra_sign_in(*args: Any, **kwargs: Any) -> Any:
+    """``entra.sign_in``, imported on first use: the window's start-up does not pay for it."""
+    from cloudbrowser.core.backends.azure import entra
+
+    return entra.sign_in(*args, **kwargs)
+
+
+def needs_azure_sign_in(settings: ConnectionSettings) -> bool:
+    """Whether an Entra ID connection (device code, browser) must sign in before it opens."""
+    from cloudbrowser.core.backends.azure import entra
+
+    return entra.needs_sign_in(settings)
 
 
 def _request(profile: Profile, creds: Credentials | None, location_text: str) -> OpenRequest:

@@ -153,6 +153,6 @@ def test_application_default_credentials_have_no_secret_of_their_own() -> None:
     saved = store.add(gcs(auth="adc", access_key_id="robot@example.com"))
     store.set_secret(saved, KEY_JSON)
     assert store.credentials(saved) is None
-    assert not saved.needs_secret()
+    assert not saved.needs_secret
     anonymous = store.add(gcs("public", auth="anonymous"))
     assert store.credentials(anonymous) is None

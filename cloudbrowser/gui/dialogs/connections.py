@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cloudbrowser.core.backends.azure.addresses import AzureAddress, read_secret
 from cloudbrowser.core.backends.s3.aws_auth import AwsProfile, aws_profile, list_aws_profiles
 from cloudbrowser.core.backends.s3.presets import PRESETS, preset
 from cloudbrowser.core.check import CheckResult, check_connection
@@ -43,7 +44,16 @@ from cloudbrowser.gui.connector import (
     Connector,
     OpenRequest,
     aws_source,
+    needs_azure_sign_in,
     saved_source,
+)
+from cloudbrowser.gui.dialogs.azure_fields import (
+    AZURITE,
+    PROVIDERS,
+    AzureFields,
+    AzureSignInDialog,
+    provider_items,
+    provider_of,
 )
 from cloudbrowser.gui.dialogs.gcs_connection import (
     GCS_NATIVE,
@@ -133,6 +143,8 @@ class ConnectionsDialog(QDialog):
             1, QCoreApplication.translate("GcsFields", str(GCS_NATIVE_LABEL)), GCS_NATIVE
         )
         self.gcs = GcsFields(self.service, self)
+        for provider, label in provider_items():  # a backend of their own, not S3 presets
+            self.preset_combo.addItem(label, provider)
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.preset_help = QLabel()
         self.preset_help.setWordWrap(True)
@@ -177,6 +189,8 @@ class ConnectionsDialog(QDialog):
         ca_row.addWidget(self.ca_button)
         self.aws_label = QLabel()
         self.aws_label.setWordWrap(True)
+        self.azure_fields = AzureFields(self.endpoint_edit, self.bucket_edit, self.prefix_edit)
+        self.azure_fields.signInRequested.connect(self.sign_in_azure)
 
         form_widget = QWidget()
         form = QFormLayout(form_widget)
@@ -185,6 +199,7 @@ class ConnectionsDialog(QDialog):
         form.addRow(self.tr("&Provider:"), self.preset_combo)
         form.addRow("", self.preset_help)
         self.gcs.add_rows(form)
+        form.addRow(self.azure_fields)
         form.addRow(self.tr("Account &ID:"), self.account_edit)
         form.addRow(self.tr("&Endpoint:"), self.endpoint_edit)
         form.addRow(self.tr("&Region:"), self.region_combo)
@@ -352,7 +367,12 @@ class ConnectionsDialog(QDialog):
     def _show_profile(self, profile: Profile) -> None:
         self._loading = True
         self.name_edit.setText(profile.name)
-        combo_id = GCS_NATIVE if profile.kind == "gcs" else preset(profile.preset).id
+        if profile.kind == "gcs":
+            combo_id = GCS_NATIVE
+        elif profile.kind == "azure":
+            combo_id = provider_of(profile)
+        else:
+            combo_id = preset(profile.preset).id
         self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(combo_id)))
         self.gcs.show_profile(profile, saved=self._is_saved(profile))
         self._fill_regions(profile.preset)
@@ -372,9 +392,12 @@ class ConnectionsDialog(QDialog):
         self.prefix_edit.setText(profile.default_prefix)
         self.verify_check.setChecked(profile.verify_tls)
         self.ca_edit.setText(profile.ca_bundle)
+        self.azure_fields.show_profile(profile, self._secret_place(profile) if saved else "")
         self._loading = False
         self._update_preset_help()
         self._update_enabled()
+        if saved and profile.kind == "azure":
+            self._show_saved_sas(profile)
 
     def _show_aws(self) -> None:
         a = self.current_aws
@@ -393,7 +416,7 @@ class ConnectionsDialog(QDialog):
         self.anonymous_check.setChecked(False)
         self.verify_check.setChecked(True)
         self._loading = False
-        self._update_preset_help()
+        self._update_preset_help()  # the S3 fields, after an Azure connection was shown
         self.aws_label.setText(
             self.tr(
                 "AWS profile “{name}” ({kind}) from the AWS config: edit it there. "
@@ -402,25 +425,10 @@ class ConnectionsDialog(QDialog):
         )
         self._update_enabled()
 
-    def form_profile(self) -> Profile:
-        """The profile the fields describe (with the current profile's id when editing)."""
+    def _s3_form_profile(self) -> Profile:
         base = self.current or Profile(name="")
-        if self._is_gcs():
-            return self.gcs.apply(
-                replace(
-                    base,
-                    name=self.name_edit.text().strip(),
-                    default_bucket=self.bucket_edit.text().strip(),
-                    default_prefix=self.prefix_edit.text().strip(),
-                    verify_tls=self.verify_check.isChecked(),
-                    ca_bundle=self.ca_edit.text().strip(),
-                )
-            )
         return replace(
             base,
-            kind="s3",
-            auth="",
-            project="",
             name=self.name_edit.text().strip(),
             preset=str(self.preset_combo.currentData()),
             endpoint_url=self.endpoint_edit.text().strip().rstrip("/"),
@@ -433,11 +441,36 @@ class ConnectionsDialog(QDialog):
             verify_tls=self.verify_check.isChecked(),
             ca_bundle=self.ca_edit.text().strip(),
             account_id=self.account_edit.text().strip(),
+            kind="s3",
+            auth="",
+            project="",
+            account="",
         )
+
+    def form_profile(self) -> Profile:
+        """The profile the fields describe (with the current profile's id when editing)."""
+        if self._is_gcs():
+            base = self.current or Profile(name="")
+            return self.gcs.apply(
+                replace(
+                    base,
+                    name=self.name_edit.text().strip(),
+                    default_bucket=self.bucket_edit.text().strip(),
+                    default_prefix=self.prefix_edit.text().strip(),
+                    verify_tls=self.verify_check.isChecked(),
+                    ca_bundle=self.ca_edit.text().strip(),
+                )
+            )
+        profile = self._s3_form_profile()
+        if self._is_azure():
+            return self.azure_fields.profile(profile, str(self.preset_combo.currentData()))
+        return profile
 
     def _typed_credentials(self, profile: Profile) -> Credentials | None:
         if profile.kind == "gcs":
             return self.gcs.typed_credentials()
+        if profile.kind == "azure":
+            return self.azure_fields.typed_credentials(profile)
         secret = self.secret_edit.text()
         if profile.anonymous or not secret:
             return None
@@ -471,6 +504,12 @@ class ConnectionsDialog(QDialog):
             self.endpoint_edit.clear()
             self._update_preset_help()
             return
+        if self._is_azure():
+            self.endpoint_edit.clear()
+            if self.preset_combo.currentData() == AZURITE:
+                self.azure_fields.fill_azurite()
+            self._update_preset_help()
+            return
         p = preset(str(self.preset_combo.currentData()))
         self._fill_regions(p.id)
         self.region_combo.setCurrentText(p.region)
@@ -485,18 +524,44 @@ class ConnectionsDialog(QDialog):
         self.region_combo.addItems(list(preset(preset_id).regions))
         self.region_combo.setCurrentText(text)
 
+    def _is_azure(self) -> bool:
+        return any(self.preset_combo.currentData() == provider for provider, _ in PROVIDERS)
+
+    def _show_kind(self, *, gcs: bool, azure: bool) -> None:
+        """The fields of the chosen kind only: the S3 ones would only mislead."""
+        self.form.setRowVisible(self.azure_fields, azure)
+        self.gcs.set_shown(gcs)
+        # GCS has its own endpoint row (an emulator's, under its check box).
+        self.form.setRowVisible(self.endpoint_edit, not gcs)
+        for w in (
+            self.region_combo, self.addressing_combo, self.key_edit, self.secret_edit,
+            self.token_edit, self.anonymous_check,
+        ):  # fmt: skip
+            self.form.setRowVisible(w, not (gcs or azure))
+
     def _update_preset_help(self) -> None:
         gcs = self._is_gcs()
-        # A native GCS connection has its own fields; the S3 ones would only mislead.
-        for w in (
-            self.endpoint_edit, self.region_combo, self.addressing_combo, self.key_edit,
-            self.secret_edit, self.token_edit, self.anonymous_check,
-        ):  # fmt: skip
-            self.form.setRowVisible(w, not gcs)
-        self.gcs.set_shown(gcs)
+        azure = self._is_azure()
+        self._show_kind(gcs=gcs, azure=azure)
+        label = self.form.labelForField(self.bucket_edit)
+        if isinstance(label, QLabel):  # "bucket" is Azure's container (§10)
+            label.setText(self.tr("Default &container:") if azure else self.tr("Default &bucket:"))
         if gcs:
             self.preset_help.setText(QCoreApplication.translate("GcsFields", str(GCS_NATIVE_HELP)))
             self.form.setRowVisible(self.account_edit, False)
+            return
+        if azure:
+            self.preset_help.setText(
+                self.tr(
+                    "Containers are shown as buckets. The key, connection string or SAS is "
+                    "kept in the system keyring; Entra ID sign-ins in azure-identity's "
+                    "encrypted token cache."
+                )
+            )
+            self.form.setRowVisible(self.account_edit, False)
+            self.endpoint_edit.setPlaceholderText(
+                self.tr("https://ACCOUNT.blob.core.windows.net (leave empty for Azure)")
+            )
             return
         p = preset(str(self.preset_combo.currentData()))
         self.preset_help.setText(p.help)
@@ -567,13 +632,15 @@ class ConnectionsDialog(QDialog):
         if self.current_aws is not None:
             return False
         profile = self.form_profile()
+        typed = self._typed_credentials(profile)
         try:
+            if typed is not None:  # an expired SAS, a key that is not one: before saving
+                profile.check_secret(typed.secret_access_key)
             saved = self.store.update(profile) if self.current else self.store.add(profile)
         except ConfigError as error:
             self._show_result(False, error.message, error.hint)
             return False
         self.current = saved
-        typed = self._typed_credentials(saved)
         self.reload(select=saved_source(saved.name))
         if typed is not None:
             self._store_secret(saved, typed)
@@ -594,6 +661,7 @@ class ConnectionsDialog(QDialog):
         self.token_edit.clear()
         if profile.kind == "gcs":
             self.gcs.stored(profile)
+        self.azure_fields.secret_edit.clear()
         self.service.run(
             work, "Storing the secret in the keyring", succeeded=self._on_secret_stored,
             failed=self._on_secret_failed,
@@ -683,6 +751,7 @@ class ConnectionsDialog(QDialog):
     def _update_secret_place(self, profile: Profile) -> None:
         if self.current is not None and self.current.id == profile.id:
             self.secret_edit.setPlaceholderText(self._secret_place(profile))
+            self.azure_fields.secret_edit.setPlaceholderText(self._secret_place(profile))
 
     def _secret_place(self, profile: Profile) -> str:
         """Where the saved connection's secret is, in the words the field shows."""
@@ -796,13 +865,17 @@ class ConnectionsDialog(QDialog):
         if profile.kind == "gcs":
             no_secret = self.tr("No key or sign-in to test with.")
             no_secret_hint = self.tr("Choose the key file, or sign in in the browser, again.")
+        not_signed_in = self.tr("Not signed in with Entra ID yet.")
+        not_signed_in_hint = self.tr("Press “Sign in now…”, then test again.")
 
         def work(_job: Job) -> CheckResult:
             creds = typed or session
-            if creds is None and profile.needs_secret() and saved:
+            if creds is None and profile.needs_secret and saved:
                 creds = store.credentials(profile)
-            if creds is None and profile.needs_secret():
+            if creds is None and profile.needs_secret:
                 return CheckResult(False, no_secret, hint=no_secret_hint)
+            if profile.kind == "azure" and needs_azure_sign_in(settings):
+                return CheckResult(False, not_signed_in, hint=not_signed_in_hint)
             return check_connection(settings, creds)
 
         return self.service.run(
@@ -851,6 +924,57 @@ class ConnectionsDialog(QDialog):
             return
         self.connector.open_saved(self.current.name)
         self.accept()
+
+    # ── Azure ───────────────────────────────────────────────────────────────────────────
+
+    def _show_saved_sas(self, profile: Profile) -> None:
+        """A saved SAS's expiry, read from the keyring on a worker."""
+        if profile.auth not in ("sas", "connection_string"):
+            return
+        store = self.store
+
+        def work(_job: Job) -> tuple[str, object]:
+            creds = store.credentials(profile)
+            if creds is None:
+                return profile.id, None
+            try:
+                return profile.id, read_secret(profile.auth, creds.secret_access_key)
+            except ConfigError as error:  # expired since it was saved
+                return profile.id, error
+
+        self.service.run(work, "Reading the SAS expiry", succeeded=self._on_saved_sas)
+
+    @Slot(object)
+    def _on_saved_sas(self, result: tuple[str, object]) -> None:
+        profile_id, found = result
+        if self.current is None or self.current.id != profile_id or found is None:
+            return
+        if isinstance(found, CloudBrowserError):
+            self.azure_fields.show_error(found)
+        elif isinstance(found, AzureAddress):
+            self.azure_fields.show_sas(found.sas, found.warnings)
+
+    @Slot()
+    def sign_in_azure(self) -> AzureSignInDialog | None:
+        """Sign the form's connection in with Entra ID now (device code or browser)."""
+        profile = self.form_profile()
+        try:
+            profile.validate()
+        except ConfigError as error:
+            self._show_result(False, error.message, error.hint)
+            return None
+        dialog = AzureSignInDialog(
+            self.service, profile.settings(), self,
+            sign_in=self.connector.azure_sign_in, open_url=self.connector.open_url,
+        )  # fmt: skip
+        dialog.signedIn.connect(self._on_azure_signed_in)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.start()
+        return dialog
+
+    @Slot()
+    def _on_azure_signed_in(self) -> None:
+        self._show_result(True, self.tr("Signed in with Entra ID."))
 
     def _show_result(self, ok: bool | None, text: str, hint: str = "") -> None:
         colour = status_colour(ok)  # readable on the light or dark palette
