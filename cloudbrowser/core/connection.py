@@ -62,6 +62,14 @@ class ConnectionSettings:
     #: list (no ListBuckets request is sent), and where to open it.
     default_bucket: str = ""
     default_prefix: str = ""
+    #: How requests are signed, per kind ("" = the kind's default). Azure: "key",
+    #: "connection_string", "sas", "azure_cli", "entra_default", "entra_device",
+    #: "entra_browser", "anonymous".
+    auth: str = ""
+    #: Google Cloud project (GCS).
+    project: str = ""
+    #: Azure storage account name.
+    account: str = ""
 
     @property
     def display_endpoint(self) -> str:
