@@ -9,6 +9,7 @@ from recorded ones (the role-assignment 403), said at each test.
 from __future__ import annotations
 
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ from cloudbrowser.core.errors import (
     NotSupported,
     ObjectChanged,
 )
-from cloudbrowser.core.storage import Storage, properties_of, share_links_of
+from cloudbrowser.core.storage import BatchDelete, Storage, properties_of, share_links_of
 from tests.conftest import AzuriteServer
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, free_port
 
@@ -199,6 +200,14 @@ def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> No
     assert properties_of(storage).object_details(bucket, "t.txt").storage_class == "Cool"
     storage.set_tier(bucket, "t.txt", "Hot")  # type: ignore[attr-defined]
     assert storage.head_object(bucket, "t.txt").storage_class == "Hot"
+    # The Properties dialog changes the tier as it changes an S3 storage class.
+    props = properties_of(storage)
+    details = props.object_details(bucket, "t.txt")
+    props.replace_metadata(replace(details, storage_class="Cold", cache_control="no-cache"))
+    after = props.object_details(bucket, "t.txt")
+    assert (after.storage_class, after.cache_control) == ("Cold", "no-cache")
+    with storage.get_object(bucket, "t.txt") as reader:
+        assert reader.read(-1) == b"tiered"
 
 
 class _Reply:
@@ -215,3 +224,26 @@ class _Reply:
 
     def body(self) -> bytes:
         return b""
+
+
+def test_a_blob_batch_returns_the_refused_blobs(azurite_server: AzuriteServer) -> None:
+    """A leased blob refuses its delete (412 LeaseIdMissing) inside the Blob Batch; the
+    others, and a blob already gone, count as deleted. The lease is taken with the SDK:
+    the storage interface has no leases."""
+    from azure.storage.blob import BlobServiceClient
+
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["free.txt", "held.txt"])
+    raw = BlobServiceClient(
+        azurite_server.endpoint_url,
+        credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY},
+    )
+    lease = raw.get_blob_client(bucket, "held.txt").acquire_lease(lease_duration=-1)
+    storage = azurite_server.backend()
+    assert isinstance(storage, BatchDelete)
+    refused = storage.delete_objects(bucket, ["free.txt", "held.txt", "never-there"])
+    assert [(key, type(error), error.code) for key, error in refused] == [
+        ("held.txt", AccessDenied, "LeaseIdMissing")
+    ]
+    assert [e.key for e in storage.list_page(bucket).objects] == ["held.txt"]
+    lease.break_lease(lease_break_period=0)

@@ -74,6 +74,8 @@ if TYPE_CHECKING:
 
 #: Ways of signing in whose token comes from azure-identity (entra.py).
 ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_browser"})
+#: The access tiers a block blob can be moved to (the storage classes of Azure).
+TIERS = ("Hot", "Cool", "Cold", "Archive")
 #: Bytes of one GET of a read: small, so a read starts at once and an abort lands soon.
 _READ_CHUNK = 4 * MiB
 #: Hex digits of a session's block-id prefix, and of a chunk number (≤ 50,000 blocks).
@@ -534,16 +536,20 @@ class AzureBackend:
 
     def replace_metadata(self, target: ObjectDetails) -> str:
         """Set the content headers, then the metadata, each only if the blob is still the
-        revision ``target`` describes (If-Match): tags and tier stay as they are."""
+        revision ``target`` describes (If-Match), then the access tier if ``target`` names
+        another one (Hot, Cool, Cold, Archive); tags stay as they are."""
         blob = self._blob(target.bucket, target.key)
         where = self._where(target.bucket, target.key)
+        current = self._unchanged(target)
+        md5 = current.content_settings.content_md5
         headers = ContentSettings(
             content_type=target.content_type or None,
             cache_control=target.cache_control or None,
             content_disposition=target.content_disposition or None,
             content_encoding=target.content_encoding or None,
             content_language=target.content_language or None,
-            content_md5=self._content_md5(target),
+            # Set Blob Properties clears what it is not given: the MD5 is given back.
+            content_md5=bytearray(md5) if md5 else None,
         )
         reply = guard(
             lambda: blob.set_http_headers(
@@ -559,10 +565,13 @@ class AzureBackend:
             ),
             where,
         )
+        tier = target.storage_class
+        if tier in TIERS and tier != str(current.blob_tier or ""):
+            self.set_tier(target.bucket, target.key, tier)
         return _etag(reply["etag"])
 
-    def _content_md5(self, target: ObjectDetails) -> bytearray | None:
-        """The blob's Content-MD5, which Set Blob Properties would otherwise clear."""
+    def _unchanged(self, target: ObjectDetails) -> Any:
+        """The blob's properties now, if it is still the revision ``target`` describes."""
         props = self._properties(target.bucket, target.key)
         if _etag(props.etag) != target.etag:
             raise ObjectChanged(
@@ -570,8 +579,7 @@ class AzureBackend:
                 hint="Open its properties again.",
                 code="ConditionNotMet",
             )
-        md5 = props.content_settings.content_md5
-        return bytearray(md5) if md5 else None
+        return props
 
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
         blob = self._blob(bucket, key)
