@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
@@ -35,7 +36,12 @@ from azure.storage.blob import (
 
 from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
 from cloudbrowser.core.backends.azure.features import LIMITS, features
-from cloudbrowser.core.backends.azure.listing import list_page_xml, parse_page
+from cloudbrowser.core.backends.azure.listing import (
+    BlobVersion,
+    list_page_xml,
+    parse_page,
+    parse_versions,
+)
 from cloudbrowser.core.checksums import md5_of
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
@@ -45,6 +51,8 @@ from cloudbrowser.core.entries import (
     ObjectInfo,
     UnfinishedUpload,
     UploadedPart,
+    Version,
+    VersionPage,
 )
 from cloudbrowser.core.errors import (
     Cancelled,
@@ -61,7 +69,6 @@ from cloudbrowser.core.storage import Features, MiB
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
 
-    from cloudbrowser.core.entries import VersionPage
     from cloudbrowser.core.storage import (
         BatchDelete,
         ChunkedUploads,
@@ -74,6 +81,9 @@ if TYPE_CHECKING:
 
 #: Ways of signing in whose token comes from azure-identity (entra.py).
 ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_browser"})
+#: The version id of the delete marker shown for a blob deleted under versioning (Azure
+#: has no markers: the blob's versions have no current one).
+DELETED = "deleted"
 #: The access tiers a block blob can be moved to (the storage classes of Azure).
 TIERS = ("Hot", "Cool", "Cold", "Archive")
 #: Bytes of one GET of a read: small, so a read starts at once and an abort lands soon.
@@ -611,11 +621,18 @@ class AzureBackend:
         return f"{url}?{self._read_sas(bucket, key, expires_in)}"
 
     # ── versions ────────────────────────────────────────────────────────────────────────
+    #
+    # Azure keeps versions per account (blob versioning, in the portal's Data protection):
+    # each write makes the previous content a version; a delete leaves the versions with no
+    # current one. Azure has no delete markers: a key whose versions have no current one is
+    # shown as deleted by a marker made here (its id :data:`DELETED`), and "deleting" that
+    # marker (the engine's undelete) copies the newest version back over the blob.
 
     def bucket_versioning(self, bucket: str) -> str:
-        """ "Enabled" where the account keeps blob versions (an account setting, shown by
-        the ``x-ms-version-id`` of a blob's properties); the emulator keeps none."""
-        raise _no_versions()
+        """ "Enabled" when the container's blobs carry version ids (the account keeps
+        versions); "" for an account, or an emulator, that keeps none."""
+        page = self.list_versions_page(bucket, limit=50, strict=False)
+        return "Enabled" if page.versions or page.markers else ""
 
     def list_versions_page(
         self,
@@ -626,19 +643,63 @@ class AzureBackend:
         *,
         delimited: bool = False,
         limit: int = 0,
+        strict: bool = True,
     ) -> VersionPage:
-        raise _no_versions()
+        """One List Blobs page with ``include=versions``; ``key_marker`` is its
+        continuation (Azure's marker is opaque: ``version_marker`` stays "").
+
+        Raises NoVersioning when the listed blobs carry no version ids (``strict``)."""
+        del version_marker
+        container = self._container(bucket)
+        size = min(limit or LIMITS.max_page, LIMITS.max_page)
+        tree = guard(
+            lambda: list_page_xml(
+                container, prefix, key_marker, size, delimited=delimited, include=["versions"]
+            ),
+            self._where(bucket),
+        )
+        rows, prefixes, next_marker = parse_versions(tree)
+        if rows and not any(r.version_id for r in rows):
+            if strict:
+                raise _no_versions()
+            return VersionPage()
+        return _version_page(rows, prefixes, next_marker)
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str:
-        raise _no_versions()
+        """Make ``version_id`` the current content again: Copy Blob from that version."""
+        target = self._blob(bucket, key)
+        url = self._source_url(bucket, key)
+        source = f"{url}{'&' if '?' in url else '?'}versionid={quote(version_id)}"
+        where = self._where(bucket, key)
+        guard(lambda: target.start_copy_from_url(source, requires_sync=True), where)
+        return _etag(guard(lambda: target.get_blob_properties(), where).etag)
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
-        raise _no_versions()
+        """Delete one version; for the marker of a deleted blob (:data:`DELETED`), bring
+        its newest version back instead (what removing an S3 delete marker does)."""
+        if version_id == DELETED:
+            rows = [v for v in walks_of(self, bucket, key) if v.key == key and not v.delete_marker]
+            if not rows:
+                raise KeyNotFound(f"“{key}” has no version to bring back.", code="BlobNotFound")
+            newest = max(rows, key=lambda v: (v.modified, v.version_id))
+            self.restore_version(bucket, key, newest.version_id)
+            return
+        blob = self._blob(bucket, key)
+        try:
+            guard(lambda: blob.delete_blob(version_id=version_id), self._where(bucket, key))
+        except KeyNotFound:
+            return
 
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
     ) -> list[tuple[str, CloudBrowserError]]:
-        raise _no_versions()
+        refused: list[tuple[str, CloudBrowserError]] = []
+        for key, version_id in versions:
+            try:
+                self.delete_version(bucket, key, version_id)
+            except CloudBrowserError as error:
+                refused.append((key, error))
+        return refused
 
 
 class AzureReader:
@@ -891,6 +952,39 @@ def _parse_block_id(block_id: str, prefix: str) -> tuple[int, str] | None:
     if not digits.isdigit() or any(c not in "0123456789abcdef" for c in md5):
         return None
     return int(digits), md5
+
+
+def _version_page(rows: list[BlobVersion], prefixes: list[str], next_marker: str) -> VersionPage:
+    """S3's shape of a versions page: per key the versions newest first, the current one
+    marked latest, and a delete marker on top of a key that has no current version (when
+    all its versions are on this page: a key cut by the page end is judged by the page
+    that has its last version, which Azure sends last)."""
+    by_key: dict[str, list[BlobVersion]] = {}
+    for row in rows:
+        by_key.setdefault(row.entry.key, []).append(row)
+    versions: list[Version] = []
+    markers: list[Version] = []
+    last_key = rows[-1].entry.key if rows else ""
+    for key, history in by_key.items():
+        for row in reversed(history):  # Azure sends oldest first
+            e = row.entry
+            versions.append(
+                Version(key, row.version_id, e.modified, e.size, e.etag, is_latest=row.current)
+            )
+        cut = key == last_key and bool(next_marker)
+        if not cut and not any(r.current for r in history):
+            newest = max(r.entry.modified for r in history)
+            markers.append(Version(key, DELETED, newest, is_latest=True, delete_marker=True))
+    return VersionPage(
+        versions=versions, markers=markers, prefixes=prefixes, next_key_marker=next_marker
+    )
+
+
+def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
+    """Every version of exactly ``key`` (the engine's walk, through this backend)."""
+    from cloudbrowser.core.versions import object_versions
+
+    return object_versions(backend, bucket, key)
 
 
 def _no_versions() -> NoVersioning:

@@ -35,6 +35,9 @@ LIMITS = Limits(
     max_page=5000,
 )
 
+#: Azurite's well-known development account.
+EMULATOR_ACCOUNT = "devstoreaccount1"
+
 #: Kinds of sign-in whose links can be signed here: with the account key (service SAS) or
 #: with Entra ID (user-delegation SAS). A SAS cannot sign another; anonymous signs nothing.
 _LINK_SIGNERS = frozenset(
@@ -52,9 +55,9 @@ def features(settings: ConnectionSettings) -> Features:
         # ("0x8DC…"), never an MD5: the engine does not read it as one.
         checksums=frozenset({MD5}),
         batch_delete=True,
-        # Blob versions are an account setting (and the emulator has none); the Versions
-        # calls say NoVersioning where the account keeps none.
-        versions=False,
+        # Blob versions are an account setting: the Versions calls say NoVersioning where
+        # the account keeps none. Azurite (its development account) keeps none at all.
+        versions=settings.account != EMULATOR_ACCOUNT,
         tags=True,
         # Access tiers: Hot, Cool, Cold, Archive.
         storage_classes=True,

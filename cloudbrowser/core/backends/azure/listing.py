@@ -14,7 +14,7 @@ import calendar
 import functools
 import sys
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from cloudbrowser.core.entries import Entry, ListPage
@@ -28,7 +28,13 @@ _MONTHS = {
 
 
 def list_page_xml(
-    container: Any, prefix: str, marker: str, maxresults: int, *, delimited: bool
+    container: Any,
+    prefix: str,
+    marker: str,
+    maxresults: int,
+    *,
+    delimited: bool,
+    include: list[str] | None = None,
 ) -> ET.Element:
     """One List Blobs reply of ``container`` (a ContainerClient) as an ElementTree."""
     from azure.storage.blob._shared.response_handlers import return_raw_deserialized
@@ -43,6 +49,8 @@ def list_page_xml(
         "maxresults": maxresults,
         "cls": return_raw_deserialized,
     }
+    if include:
+        options["include"] = include
     if delimited:
         _location, tree = client.container.list_blob_hierarchy_segment(delimiter="/", **options)
     else:
@@ -122,3 +130,35 @@ def http_time(text: str) -> float:
     except (IndexError, KeyError, ValueError):
         return 0.0
     return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+
+
+def parse_versions(root: ET.Element) -> tuple[list[BlobVersion], list[str], str]:
+    """The blob versions of a List Blobs reply with ``include=versions`` (each blob's
+    versions oldest first, as Azure sends them), its folders and its continuation."""
+    versions: list[BlobVersion] = []
+    prefixes: list[str] = []
+    blobs = root.find("Blobs")
+    for element in blobs if blobs is not None else ():
+        name = _name(element)
+        if element.tag == "BlobPrefix":
+            prefixes.append(name)
+            continue
+        props = element.find("Properties")
+        entry = _entry(name, props) if props is not None else Entry(key=name)
+        versions.append(
+            BlobVersion(
+                entry,
+                element.findtext("VersionId") or "",
+                (element.findtext("IsCurrentVersion") or "").lower() == "true",
+            )
+        )
+    return versions, prefixes, root.findtext("NextMarker") or ""
+
+
+class BlobVersion(NamedTuple):
+    """One row of a versions listing: the blob as a row, its version id, whether it is
+    the current version (a blob deleted under versioning has none)."""
+
+    entry: Entry
+    version_id: str
+    current: bool
