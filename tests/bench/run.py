@@ -6,6 +6,7 @@
     python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
     python tests/bench/run.py operations [--keys N] [--move-keys N] [--runs N] [--json FILE]
     python tests/bench/run.py stream [--files N] [--runs N] [--json FILE]
+    python tests/bench/run.py azure [--keys N] [--files N] [--big-mib N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
 readable table always goes to stdout, progress to stderr, and ``--json`` writes the rows.
@@ -28,6 +29,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+import azure_suite  # noqa: E402
 import cli_commands  # noqa: E402
 import listing  # noqa: E402
 import operations  # noqa: E402
@@ -48,6 +50,10 @@ class Suite:
 
 #: Every suite by name.
 SUITES: dict[str, Suite] = {
+    "azure": Suite(
+        run=lambda a: azure_suite.run_azure(a.keys, a.files, a.big_mib, a.runs),
+        describe=lambda a: azure_suite.describe(a.keys, a.files, a.big_mib, a.runs),
+    ),
     "cli": Suite(
         run=lambda a: cli_commands.run_cli(a.files, a.runs, a.startup_runs),
         describe=lambda a: cli_commands.describe(a.files, a.runs, a.startup_runs),
@@ -117,7 +123,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.keys is None:
-        args.keys = 10_000 if args.suite == "operations" else 100_000
+        args.keys = {"operations": 10_000, "azure": 50_000}.get(args.suite, 100_000)
     args.delete_keys = args.keys
     if args.move_keys < 1:
         parser.error("--move-keys must be at least 1")

@@ -6,11 +6,14 @@ import hashlib
 
 import pytest
 
+from cloudbrowser.core.checksums import is_plain_md5
 from cloudbrowser.core.errors import StorageError, UploadNotFound
 from cloudbrowser.core.storage import chunked_uploads_of
 from tests.conformance.conftest import (
     ABORTED_SESSION_500,
+    BLOCKS_OUTLIVE_ABORT,
     MIN_CHUNK_UNCHECKED,
+    OPAQUE_ETAGS,
     WHOLE_MD5_ETAGS,
     Target,
 )
@@ -39,8 +42,11 @@ def test_chunks_are_listed_then_committed_into_one_object(target: Target) -> Non
     ]
 
     etag = uploads.commit_upload(bucket, "big.bin", session, [(2, token2), (1, token1)])
-    assert etag == composite(first, last)
     info = storage.head_object(bucket, "big.bin")
+    if target.has(OPAQUE_ETAGS):
+        assert etag == info.etag and not is_plain_md5(etag)
+    else:
+        assert etag == composite(first, last)
     stored = hashlib.md5(first + last).hexdigest() if target.has(WHOLE_MD5_ETAGS) else etag
     assert (info.size, info.etag) == (len(first) + len(last), stored)
     assert info.content_type == "application/x-test"
@@ -55,6 +61,9 @@ def test_unfinished_uploads_are_listed_until_aborted(target: Target) -> None:
     one = uploads.begin_upload(bucket, "dir/one.bin")
     two = uploads.begin_upload(bucket, "other.bin")
     uploads.upload_chunk(bucket, "dir/one.bin", one, 1, b"x", content_md5="")
+    if target.has(BLOCKS_OUTLIVE_ABORT):
+        # A session the server has no block of is unknown to it; an abort drops nothing.
+        uploads.upload_chunk(bucket, "other.bin", two, 1, b"y", content_md5="")
     found = uploads.list_unfinished_uploads(bucket)
     assert [(u.key, u.session) for u in found] == [("dir/one.bin", one), ("other.bin", two)]
     assert all(u.bucket == bucket for u in found)
@@ -62,6 +71,12 @@ def test_unfinished_uploads_are_listed_until_aborted(target: Target) -> None:
 
     uploads.abort_upload(bucket, "dir/one.bin", one)
     uploads.abort_upload(bucket, "dir/one.bin", one)  # again: not an error
+    if target.has(BLOCKS_OUTLIVE_ABORT):
+        assert [u.session for u in uploads.list_unfinished_uploads(bucket)] == [one, two]
+        # Committing the blob (as the next upload of it does) drops the staged blocks.
+        target.server.put(bucket, {"dir/one.bin": b"stored", "other.bin": b"stored"})
+        assert uploads.list_unfinished_uploads(bucket) == []
+        return
     assert [u.session for u in uploads.list_unfinished_uploads(bucket)] == [two]
     gone = StorageError if target.has(ABORTED_SESSION_500) else UploadNotFound
     with pytest.raises(gone):

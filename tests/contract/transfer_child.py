@@ -21,10 +21,12 @@ import signal
 import sys
 from pathlib import Path
 
+from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.journal import Direction, Journal
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
 
 
@@ -35,9 +37,14 @@ def main(spec_path: str) -> int:
         limit = int(spec["fsize_limit"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     settings = ConnectionSettings(**spec["settings"])
-    backend = S3Backend(settings, Credentials(*spec["credentials"]))
+    credentials = Credentials(*spec["credentials"])
+    backend: Storage = (
+        S3Backend(settings, credentials)
+        if settings.kind == "s3"
+        else open_storage(settings, credentials)  # Azure: tests/contract/test_azure_resume.py
+    )
 
-    def lookup(name: str) -> S3Backend:
+    def lookup(name: str) -> Storage:
         if name != settings.name:
             raise ConfigError(f"unknown connection {name}")
         return backend

@@ -1,0 +1,1016 @@
+"""Azure Blob Storage behind the storage interface, through azure-storage-blob.
+
+Containers are buckets, blobs are objects, and every blob written here is a **block
+blob**. A chunked upload is a set of uncommitted blocks: the session is a random block-id
+prefix chosen here (nothing is created on the server until the first block), a chunk is a
+Put Block whose id is ``prefix + number + MD5`` (so Get Block List alone tells which chunk
+holds which bytes after a restart) and the commit is one Put Block List. Uncommitted
+blocks cannot be deleted: the service drops them after 7 days, or when the blob is
+committed by anyone, so aborting an upload sends nothing.
+
+Every SDK exception is translated by ``errors.py``; nothing here blocks the GUI thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline.transport import RequestsTransport
+from azure.storage.blob import (
+    BlobBlock,
+    BlobSasPermissions,
+    BlobServiceClient,
+    ContentSettings,
+    generate_blob_sas,
+)
+
+from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
+from cloudbrowser.core.backends.azure.features import LIMITS, features
+from cloudbrowser.core.backends.azure.listing import (
+    BlobVersion,
+    list_page_xml,
+    parse_page,
+    parse_versions,
+)
+from cloudbrowser.core.checksums import md5_of
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.entries import (
+    Bucket,
+    ListPage,
+    ObjectDetails,
+    ObjectInfo,
+    UnfinishedUpload,
+    UploadedPart,
+    Version,
+    VersionPage,
+)
+from cloudbrowser.core.errors import (
+    Cancelled,
+    CloudBrowserError,
+    ConfigError,
+    KeyNotFound,
+    NotSupported,
+    NoVersioning,
+    ObjectChanged,
+    StorageError,
+)
+from cloudbrowser.core.storage import Features, MiB
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
+
+    from cloudbrowser.core.storage import (
+        BatchDelete,
+        ChunkedUploads,
+        ObjectProperties,
+        ServerCopy,
+        ShareLinks,
+        Storage,
+        Versions,
+    )
+
+#: Ways of signing in whose token comes from azure-identity (entra.py).
+ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_browser"})
+#: The version id of the delete marker shown for a blob deleted under versioning (Azure
+#: has no markers: the blob's versions have no current one).
+DELETED = "deleted"
+#: The access tiers a block blob can be moved to (the storage classes of Azure).
+TIERS = ("Hot", "Cool", "Cold", "Archive")
+#: Bytes of one GET of a read: the engine's usual range in one request, small enough that
+#: a read starts soon and an abort lands soon.
+_READ_CHUNK = 8 * MiB
+#: Bytes azure-core reads from a reply body at a time.
+_BODY_BLOCK = 1024 * 1024
+#: Hex digits of a session's block-id prefix, and of a chunk number (≤ 50,000 blocks).
+_SESSION_DIGITS = 16
+_NUMBER_DIGITS = 5
+#: How long a copy's source link (a SAS signed here) lives: long enough for one request.
+_SOURCE_LINK_SECONDS = 3600
+#: The MD5 part of a copied block's id before its MD5 is known (not hex: never a chunk).
+_PROVISIONAL = "-" * 32
+
+
+class AzureBackend:
+    """One Azure storage account (or an emulator) behind the storage interface."""
+
+    def __init__(
+        self, settings: ConnectionSettings, credentials: Credentials | None, *, page_size: int
+    ) -> None:
+        self.settings = settings
+        self.page_size = page_size
+        self._credentials = credentials
+        self._auth = "anonymous" if settings.anonymous else (settings.auth or "key")
+        self._service = _service_client(settings, credentials, self._auth)
+        self.account = self._service.account_name or settings.account
+        self._features = features(settings)
+        self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+
+    @property
+    def features(self) -> Features:
+        return self._features
+
+    def _where(self, bucket: str = "", key: str = "") -> Where:
+        return Where(bucket, key, self._auth, self._sas_expiry)
+
+    def _container(self, bucket: str) -> ContainerClient:
+        return self._service.get_container_client(bucket)
+
+    def _blob(self, bucket: str, key: str) -> BlobClient:
+        return self._service.get_blob_client(bucket, key)
+
+    # ── containers ──────────────────────────────────────────────────────────────────────
+
+    def list_buckets(self) -> list[Bucket]:
+        """The account's containers; a connection opened at one container (a
+        container-scoped SAS cannot list the account's) shows just that one, unasked."""
+        if self.settings.default_bucket:
+            return [Bucket(self.settings.default_bucket)]
+
+        def containers() -> list[Bucket]:
+            return [
+                Bucket(c.name, created=_seconds(c.last_modified))
+                for c in self._service.list_containers()
+            ]
+
+        return sorted(guard(containers, self._where()), key=lambda b: b.name)
+
+    def create_bucket(self, bucket: str, region: str = "") -> None:
+        del region  # a container lives where its account does
+        guard(lambda: self._container(bucket).create_container(), self._where(bucket))
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Delete an empty container. Azure deletes a container with all its blobs: the
+        emptiness S3 checks is checked here first (StorageError ``BucketNotEmpty``)."""
+        page = self._list(bucket, "", "", 1, delimited=False)
+        if page.objects:
+            raise StorageError(
+                f"The container “{bucket}” is not empty.",
+                hint="Delete its blobs first.",
+                code="BucketNotEmpty",
+            )
+        guard(lambda: self._container(bucket).delete_container(), self._where(bucket))
+
+    # ── listing ─────────────────────────────────────────────────────────────────────────
+
+    def list_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+    ) -> ListPage:
+        page = self._list(bucket, prefix, token, self.page_size, delimited=not recursive)
+        return _within(page, prefix)
+
+    def _list(
+        self, bucket: str, prefix: str, token: str, size: int, *, delimited: bool
+    ) -> ListPage:
+        container = self._container(bucket)
+        tree = guard(
+            lambda: list_page_xml(container, prefix, token, size, delimited=delimited),
+            self._where(bucket),
+        )
+        return parse_page(tree)
+
+    # ── objects ─────────────────────────────────────────────────────────────────────────
+
+    def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
+        props = self._properties(bucket, key, version_id)
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=int(props.size),
+            modified=_seconds(props.last_modified),
+            etag=_etag(props.etag),
+            content_type=props.content_settings.content_type or "",
+            storage_class=str(props.blob_tier or ""),
+            version_id=props.version_id or "",
+            metadata=dict(props.metadata or {}),
+        )
+
+    def _properties(self, bucket: str, key: str, version_id: str = "") -> Any:
+        blob = self._blob(bucket, key)
+        return guard(
+            lambda: blob.get_blob_properties(version_id=version_id or None),
+            self._where(bucket, key),
+        )
+
+    def get_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        if_match: str = "",
+        version_id: str = "",
+    ) -> AzureReader:
+        blob = self._blob(bucket, key)
+        options: dict[str, Any] = {"max_concurrency": 1}
+        if version_id:
+            options["version_id"] = version_id
+        if if_match:
+            options["etag"] = _quoted(if_match)
+            options["match_condition"] = MatchConditions.IfNotModified
+        length = None if end is None else end - start + 1
+        where = self._where(bucket, key)
+        downloader = guard(
+            lambda: blob.download_blob(offset=start, length=length, **options), where
+        )
+        return AzureReader(downloader, where, ranged=bool(start) or end is not None)
+
+    def put_object(
+        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+    ) -> str:
+        data = _bytes(body)
+        blob = self._blob(bucket, key)
+        headers = {"Content-MD5": content_md5} if content_md5 else {}
+        reply = guard(
+            lambda: blob.upload_blob(
+                data,
+                blob_type="BlockBlob",
+                length=len(data),
+                overwrite=True,
+                content_settings=ContentSettings(content_type=content_type or None),
+                headers=headers,
+            ),
+            self._where(bucket, key),
+        )
+        return _etag(reply["etag"])
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete a blob (with its snapshots); one that is gone already is no error."""
+        blob = self._blob(bucket, key)
+        try:
+            guard(lambda: blob.delete_blob(delete_snapshots="include"), self._where(bucket, key))
+        except KeyNotFound:
+            return
+
+    # ── chunked uploads: uncommitted blocks ─────────────────────────────────────────────
+
+    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
+        """A new session: a random block-id prefix, and the content type the commit sets.
+        Nothing is sent: the first Put Block starts the upload on the server."""
+        prefix = secrets.token_hex(_SESSION_DIGITS // 2)
+        return f"{prefix}|{content_type}" if content_type else prefix
+
+    def upload_chunk(
+        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+    ) -> str:
+        """Put Block; the chunk's token is its hex MD5 (checked by the server, which gets
+        it as Content-MD5), also written into the block id."""
+        data = _bytes(body)
+        md5 = _hex_md5(content_md5) if content_md5 else md5_of(data).hexdigest()
+        block_id = _block_id(_session_prefix(session), number, md5)
+        blob = self._blob(bucket, key)
+        guard(
+            lambda: blob.stage_block(
+                block_id,
+                data,
+                length=len(data),
+                headers={"Content-MD5": _b64_md5(md5)},
+            ),
+            self._where(bucket, key),
+        )
+        return md5
+
+    def list_chunks(self, bucket: str, key: str, session: str) -> list[UploadedPart]:
+        """The session's staged blocks (Get Block List, uncommitted), by number. A blob
+        with no blocks (none sent yet, or dropped after 7 days) lists none."""
+        prefix = _session_prefix(session)
+        blob = self._blob(bucket, key)
+        try:
+            _committed, uncommitted = guard(
+                lambda: blob.get_block_list("uncommitted"), self._where(bucket, key)
+            )
+        except KeyNotFound:
+            return []
+        parts = [
+            UploadedPart(number, md5, int(block.size))
+            for block in uncommitted
+            if (parsed := _parse_block_id(str(block.id), prefix)) is not None
+            for number, md5 in [parsed]
+        ]
+        return sorted(parts, key=lambda p: p.number)
+
+    def commit_upload(
+        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+    ) -> str:
+        """Put Block List of the chunks in number order; the session's content type is
+        set on the blob."""
+        prefix = _session_prefix(session)
+        content_type = session.partition("|")[2]
+        blocks = [BlobBlock(_block_id(prefix, n, token.lower())) for n, token in sorted(chunks)]
+        blob = self._blob(bucket, key)
+        reply = guard(
+            lambda: blob.commit_block_list(
+                blocks, content_settings=ContentSettings(content_type=content_type or None)
+            ),
+            self._where(bucket, key),
+        )
+        return _etag(reply["etag"])
+
+    def abort_upload(self, bucket: str, key: str, session: str) -> None:
+        """Nothing to send: Azure has no call that deletes uncommitted blocks. They are
+        dropped by the service 7 days after the last one, or when the blob is committed."""
+        del bucket, key, session
+
+    def list_unfinished_uploads(self, bucket: str, prefix: str = "") -> list[UnfinishedUpload]:
+        """Uploads of blobs that exist only as uncommitted blocks (List Blobs with
+        ``uncommittedblobs``, then Get Block List of each), one per session prefix.
+
+        Azure cannot list the staged blocks of a blob that is committed already (an
+        overwrite in progress), nor a session that has sent no block yet."""
+        container = self._container(bucket)
+
+        def candidates() -> list[str]:
+            return [
+                b.name
+                for b in container.list_blobs(
+                    name_starts_with=prefix or None, include=["uncommittedblobs"]
+                )
+                if not b.etag or b.size == 0
+            ]
+
+        found: list[UnfinishedUpload] = []
+        for name in guard(candidates, self._where(bucket)):
+            try:
+                committed, uncommitted = self._block_lists(bucket, name)
+            except KeyNotFound:
+                continue
+            if committed:
+                continue
+            ids = [str(b.id) for b in uncommitted]
+            sessions = {i[:_SESSION_DIGITS] for i in ids if _parse_block_id(i, i[:_SESSION_DIGITS])}
+            found.extend(UnfinishedUpload(bucket, name, s) for s in sorted(sessions))
+        return found
+
+    def _block_lists(self, bucket: str, key: str) -> tuple[list[Any], list[Any]]:
+        blob = self._blob(bucket, key)
+        committed, uncommitted = guard(lambda: blob.get_block_list("all"), self._where(bucket, key))
+        return list(committed), list(uncommitted)
+
+    # ── server-side copy ────────────────────────────────────────────────────────────────
+
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+        """Copy Blob within the account (content type and metadata come along); the
+        service answers at once for a copy in one account, else it is waited for."""
+        source = self._source_url(src_bucket, src_key)
+        target = self._blob(bucket, key)
+        where = self._where(bucket, key)
+        reply = guard(lambda: target.start_copy_from_url(source), where)
+        status = str(reply.get("copy_status") or "")
+        while status == "pending":
+            time.sleep(0.2)  # the service copies on its own: poll its status
+            props = guard(lambda: target.get_blob_properties(), where)
+            status = str(props.copy.status or "")
+        if status not in ("success", ""):
+            raise StorageError(
+                f"The server-side copy to “{key}” ended as “{status}”.",
+                hint="Retry the copy.",
+                code="CopyFailed",
+            )
+        return _etag(guard(lambda: target.get_blob_properties(), where).etag)
+
+    def copy_chunk(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        first: int,
+        last: int,
+        *,
+        if_match: str = "",
+    ) -> str:
+        """Put Block From URL: bytes ``first``..``last`` of the source as a block. Its
+        token is the MD5 the service reports for the block."""
+        source = self._source_url(src_bucket, src_key)
+        length = last - first + 1
+        target = self._blob(bucket, key)
+        options: dict[str, Any] = {}
+        if if_match:
+            # The SDK's stage_block_from_url takes no source conditions; the service does.
+            options["headers"] = {"x-ms-source-if-match": _quoted(if_match)}
+        # The block's MD5 is not known before the service has read it: the block is
+        # staged under a provisional id, which reports its MD5, then again under the id
+        # naming that MD5 (two copies on the service; no byte passes through here). The
+        # provisional block is dropped by the commit, which does not name it.
+        prefix = _session_prefix(session)
+        where = self._where(bucket, key)
+
+        def stage(block_id: str) -> dict[str, Any]:
+            reply: dict[str, Any] = target.stage_block_from_url(
+                block_id, source, source_offset=first, source_length=length, **options
+            )
+            return reply
+
+        reply = guard(lambda: stage(f"{prefix}{number:0{_NUMBER_DIGITS}d}{_PROVISIONAL}"), where)
+        digest = reply.get("content_md5")
+        if not digest:
+            raise StorageError(
+                "The server did not report the MD5 of a copied block.",
+                hint="Copy through this computer instead.",
+                code="NotImplemented",
+            )
+        md5 = bytes(digest).hex()
+        guard(lambda: stage(_block_id(prefix, number, md5)), where)
+        return md5
+
+    def _source_url(self, bucket: str, key: str) -> str:
+        """A URL the service may read the source blob from: signed with a short SAS
+        where the connection can sign one, with the connection's own SAS, or plain."""
+        blob = self._blob(bucket, key)
+        url = blob.url.split("?", 1)[0]
+        if self._auth == "sas" and self._credentials is not None:
+            return f"{url}?{self._credentials.secret_access_key.lstrip('?')}"
+        if self._auth in ("anonymous",):
+            return url
+        return f"{url}?{self._read_sas(bucket, key, _SOURCE_LINK_SECONDS)}"
+
+    def _read_sas(self, bucket: str, key: str, seconds: int) -> str:
+        """A read-only SAS for one blob: a service SAS signed with the account key, or a
+        user-delegation SAS under Entra ID."""
+        now = datetime.now(UTC)
+        expiry = now + timedelta(seconds=seconds)
+        start = now - timedelta(minutes=5)  # the service's clock may run behind ours
+        account_key = self._account_key()
+        if account_key:
+            return generate_blob_sas(
+                self.account,
+                bucket,
+                key,
+                account_key=account_key,
+                permission=BlobSasPermissions(read=True),
+                expiry=expiry,
+                start=start,
+            )
+        if self._auth in ENTRA_AUTHS:
+            delegation = guard(
+                lambda: self._service.get_user_delegation_key(start, expiry), self._where()
+            )
+            return generate_blob_sas(
+                self.account,
+                bucket,
+                key,
+                user_delegation_key=delegation,
+                permission=BlobSasPermissions(read=True),
+                expiry=expiry,
+                start=start,
+            )
+        raise NotSupported(
+            "This connection cannot sign a link: it has no account key and no Entra ID sign-in.",
+            hint="Connect with the account key or Entra ID to share links.",
+            code="NotImplemented",
+        )
+
+    def _account_key(self) -> str:
+        credential = getattr(self._service, "credential", None)
+        return str(getattr(credential, "account_key", "") or "")
+
+    # ── batch delete ────────────────────────────────────────────────────────────────────
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete up to 256 blobs in one Blob Batch request; a blob that is gone counts
+        as deleted. Where the server has no Blob Batch, one request per blob."""
+        if len(keys) > LIMITS.max_delete_batch:
+            raise ValueError(f"at most {LIMITS.max_delete_batch} keys per batch")
+        if not keys:
+            return []
+        container = self._container(bucket)
+        try:
+            replies = guard(
+                lambda: list(
+                    container.delete_blobs(
+                        *keys, delete_snapshots="include", raise_on_any_failure=False
+                    )
+                ),
+                self._where(bucket),
+            )
+        except NotSupported:
+            return self._delete_one_by_one(bucket, keys)
+        except StorageError as error:
+            if error.code not in ("InvalidQueryParameterValue", "InvalidUri", "400"):
+                raise
+            return self._delete_one_by_one(bucket, keys)
+        refused: list[tuple[str, CloudBrowserError]] = []
+        for key, reply in zip(keys, replies, strict=True):
+            if reply.status_code < 300 or reply.status_code == 404:
+                continue
+            # translate_error reads the code from the reply's x-ms-error-code header.
+            failure = HttpResponseError(response=reply)
+            refused.append((key, translate_error(failure, self._where(bucket, key))))
+        return refused
+
+    def _delete_one_by_one(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        refused: list[tuple[str, CloudBrowserError]] = []
+        for key in keys:
+            try:
+                self.delete_object(bucket, key)
+            except CloudBrowserError as error:
+                refused.append((key, error))
+        return refused
+
+    # ── properties, tags, tiers ─────────────────────────────────────────────────────────
+
+    def object_details(self, bucket: str, key: str) -> ObjectDetails:
+        props = self._properties(bucket, key)
+        content = props.content_settings
+        return ObjectDetails(
+            bucket=bucket,
+            key=key,
+            size=int(props.size),
+            modified=_seconds(props.last_modified),
+            etag=_etag(props.etag),
+            content_type=content.content_type or "",
+            cache_control=content.cache_control or "",
+            content_disposition=content.content_disposition or "",
+            content_encoding=content.content_encoding or "",
+            content_language=content.content_language or "",
+            storage_class=str(props.blob_tier or ""),
+            version_id=props.version_id or "",
+            server_side_encryption="AES256" if props.server_encrypted else "",
+            restore=str(props.archive_status or ""),
+            tag_count=int(props.tag_count or 0),
+            metadata=dict(props.metadata or {}),
+        )
+
+    def replace_metadata(self, target: ObjectDetails) -> str:
+        """Set the content headers, then the metadata, each only if the blob is still the
+        revision ``target`` describes (If-Match), then the access tier if ``target`` names
+        another one (Hot, Cool, Cold, Archive); tags stay as they are."""
+        blob = self._blob(target.bucket, target.key)
+        where = self._where(target.bucket, target.key)
+        current = self._unchanged(target)
+        md5 = current.content_settings.content_md5
+        headers = ContentSettings(
+            content_type=target.content_type or None,
+            cache_control=target.cache_control or None,
+            content_disposition=target.content_disposition or None,
+            content_encoding=target.content_encoding or None,
+            content_language=target.content_language or None,
+            # Set Blob Properties clears what it is not given: the MD5 is given back.
+            content_md5=bytearray(md5) if md5 else None,
+        )
+        reply = guard(
+            lambda: blob.set_http_headers(
+                headers, etag=_quoted(target.etag), match_condition=MatchConditions.IfNotModified
+            ),
+            where,
+        )
+        reply = guard(
+            lambda: blob.set_blob_metadata(
+                dict(target.metadata),
+                etag=reply["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            ),
+            where,
+        )
+        tier = target.storage_class
+        if tier in TIERS and tier != str(current.blob_tier or ""):
+            self.set_tier(target.bucket, target.key, tier)
+        return _etag(reply["etag"])
+
+    def _unchanged(self, target: ObjectDetails) -> Any:
+        """The blob's properties now, if it is still the revision ``target`` describes."""
+        props = self._properties(target.bucket, target.key)
+        if _etag(props.etag) != target.etag:
+            raise ObjectChanged(
+                f"“{target.key}” changed while its properties were being edited.",
+                hint="Open its properties again.",
+                code="ConditionNotMet",
+            )
+        return props
+
+    def get_tags(self, bucket: str, key: str) -> dict[str, str]:
+        blob = self._blob(bucket, key)
+        return dict(guard(lambda: blob.get_blob_tags(), self._where(bucket, key)))
+
+    def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        blob = self._blob(bucket, key)
+        guard(lambda: blob.set_blob_tags(dict(tags)), self._where(bucket, key))
+
+    def set_tier(self, bucket: str, key: str, tier: str, *, priority: str = "") -> None:
+        """Move a blob to Hot, Cool, Cold or Archive; from Archive it is rehydrated with
+        ``priority`` ("Standard" or "High")."""
+        blob = self._blob(bucket, key)
+        guard(
+            lambda: blob.set_standard_blob_tier(tier, rehydrate_priority=priority or None),  # type: ignore[arg-type]
+            self._where(bucket, key),
+        )
+
+    # ── share links ─────────────────────────────────────────────────────────────────────
+
+    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+        """A read-only SAS URL for one blob, valid ``expires_in`` seconds (1 h … 7 days):
+        a service SAS signed with the account key, or a user-delegation SAS (Entra ID)."""
+        if not 1 <= expires_in <= LIMITS.max_link_seconds:
+            raise ConfigError(
+                "A share link may last at most 7 days.", hint="Choose a shorter lifetime."
+            )
+        url = self._blob(bucket, key).url.split("?", 1)[0]
+        return f"{url}?{self._read_sas(bucket, key, expires_in)}"
+
+    # ── versions ────────────────────────────────────────────────────────────────────────
+    #
+    # Azure keeps versions per account (blob versioning, in the portal's Data protection):
+    # each write makes the previous content a version; a delete leaves the versions with no
+    # current one. Azure has no delete markers: a key whose versions have no current one is
+    # shown as deleted by a marker made here (its id :data:`DELETED`), and "deleting" that
+    # marker (the engine's undelete) copies the newest version back over the blob.
+
+    def bucket_versioning(self, bucket: str) -> str:
+        """ "Enabled" when the container's blobs carry version ids (the account keeps
+        versions); "" for an account, or an emulator, that keeps none."""
+        page = self.list_versions_page(bucket, limit=50, strict=False)
+        return "Enabled" if page.versions or page.markers else ""
+
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        *,
+        delimited: bool = False,
+        limit: int = 0,
+        strict: bool = True,
+    ) -> VersionPage:
+        """One List Blobs page with ``include=versions``; ``key_marker`` is its
+        continuation (Azure's marker is opaque: ``version_marker`` stays "").
+
+        Raises NoVersioning when the listed blobs carry no version ids (``strict``)."""
+        del version_marker
+        container = self._container(bucket)
+        size = min(limit or LIMITS.max_page, LIMITS.max_page)
+        tree = guard(
+            lambda: list_page_xml(
+                container, prefix, key_marker, size, delimited=delimited, include=["versions"]
+            ),
+            self._where(bucket),
+        )
+        rows, prefixes, next_marker = parse_versions(tree)
+        if rows and not any(r.version_id for r in rows):
+            if strict:
+                raise _no_versions()
+            return VersionPage()
+        return _version_page(rows, prefixes, next_marker)
+
+    def restore_version(self, bucket: str, key: str, version_id: str) -> str:
+        """Make ``version_id`` the current content again: Copy Blob from that version."""
+        target = self._blob(bucket, key)
+        url = self._source_url(bucket, key)
+        source = f"{url}{'&' if '?' in url else '?'}versionid={quote(version_id)}"
+        where = self._where(bucket, key)
+        guard(lambda: target.start_copy_from_url(source, requires_sync=True), where)
+        return _etag(guard(lambda: target.get_blob_properties(), where).etag)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Delete one version; for the marker of a deleted blob (:data:`DELETED`), bring
+        its newest version back instead (what removing an S3 delete marker does)."""
+        if version_id == DELETED:
+            rows = [v for v in walks_of(self, bucket, key) if v.key == key and not v.delete_marker]
+            if not rows:
+                raise KeyNotFound(f"“{key}” has no version to bring back.", code="BlobNotFound")
+            newest = max(rows, key=lambda v: (v.modified, v.version_id))
+            self.restore_version(bucket, key, newest.version_id)
+            return
+        blob = self._blob(bucket, key)
+        try:
+            guard(lambda: blob.delete_blob(version_id=version_id), self._where(bucket, key))
+        except KeyNotFound:
+            return
+
+    def delete_versions(
+        self, bucket: str, versions: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        refused: list[tuple[str, CloudBrowserError]] = []
+        for key, version_id in versions:
+            try:
+                self.delete_version(bucket, key, version_id)
+            except CloudBrowserError as error:
+                refused.append((key, error))
+        return refused
+
+
+class AzureReader:
+    """The body of a download, in chunks of at most 8 MiB (one GET each, the first
+    already made; the engine's usual range is one GET), every GET pinned to the first
+    reply's ETag by the SDK."""
+
+    def __init__(
+        self, downloader: StorageStreamDownloader[bytes], where: Where, *, ranged: bool
+    ) -> None:
+        self._downloader = downloader
+        self._where = where
+        props = downloader.properties
+        self.size = int(downloader.size)
+        self.etag = _etag(props.etag)
+        self.modified = _seconds(props.last_modified)
+        self.content_type = props.content_settings.content_type or ""
+        self.content_range = _content_range(props.content_range) if ranged else None
+        self._chunks: Iterator[bytes] = iter(downloader.chunks())
+        self._buffer = b""
+        self._offset = 0
+        self._aborted = threading.Event()
+
+    def read(self, amount: int) -> bytes:
+        """Up to ``amount`` bytes (all the rest for a negative one); b"" at the end. The
+        current GET's bytes are handed out by offset, never copied as a whole again."""
+        if self._aborted.is_set():
+            raise Cancelled("Reading was stopped.")
+        if amount < 0:
+            rest = [self._buffer[self._offset :], *self._all()]
+            self._buffer, self._offset = b"", 0
+            return b"".join(rest)
+        if self._offset >= len(self._buffer):
+            self._buffer, self._offset = self._next(), 0
+        data = self._buffer[self._offset : self._offset + amount]
+        self._offset += len(data)
+        return data
+
+    def _all(self) -> Iterator[bytes]:
+        while chunk := self._next():
+            yield chunk
+
+    def _next(self) -> bytes:
+        try:
+            chunk = guard(lambda: next(self._chunks, b""), self._where)
+        except StorageError:
+            if self._aborted.is_set():
+                raise Cancelled("Reading was stopped.") from None
+            raise
+        if self._aborted.is_set():
+            raise Cancelled("Reading was stopped.")
+        return chunk
+
+    def abort(self) -> None:
+        """Stop: the read in progress ends with its current GET (at most 8 MiB)."""
+        self._aborted.set()
+
+    def close(self) -> None:
+        self._chunks = iter(())
+
+    def __enter__(self) -> AzureReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+# ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _service_client(
+    settings: ConnectionSettings, credentials: Credentials | None, auth: str
+) -> BlobServiceClient:
+    import requests
+
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        pool_connections=settings.max_pool_connections,
+        pool_maxsize=settings.max_pool_connections,
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    transport = RequestsTransport(
+        session=session,
+        session_owner=True,
+        connection_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        connection_verify=settings.verify_tls,
+        # azure-core reads a body 4 KiB at a time by default: 2,000 Python iterations per
+        # 8 MiB range, which halved download speed (tests/bench azure suite).
+        connection_data_block_size=_BODY_BLOCK,
+    )
+    options: dict[str, Any] = {
+        "transport": transport,
+        "retry_total": max(0, settings.max_attempts - 1),
+        "max_single_put_size": LIMITS.max_single_put,
+        "max_single_get_size": _READ_CHUNK,
+        "max_chunk_get_size": _READ_CHUNK,
+    }
+    if auth == "connection_string":
+        if credentials is None:
+            raise _missing_secret("connection string")
+        return BlobServiceClient.from_connection_string(credentials.secret_access_key, **options)
+    url = _account_url(settings, credentials)
+    credential: Any
+    if auth == "anonymous":
+        credential = None
+    elif auth in ENTRA_AUTHS:
+        from cloudbrowser.core.backends.azure.entra import credential as entra_credential
+
+        credential = entra_credential(settings)
+    elif auth == "sas":
+        if credentials is None:
+            raise _missing_secret("SAS token")
+        from azure.core.credentials import AzureSasCredential
+
+        credential = AzureSasCredential(credentials.secret_access_key.lstrip("?"))
+    elif auth == "key":
+        if credentials is None:
+            raise _missing_secret("account key")
+        from azure.core.credentials import AzureNamedKeyCredential
+
+        account = credentials.access_key_id or settings.account
+        credential = AzureNamedKeyCredential(account, credentials.secret_access_key)
+    else:
+        raise ConfigError(
+            f"This version of cloudbrowser cannot sign Azure requests with “{auth}”.",
+            hint="Edit the connection and choose another way to sign in.",
+        )
+    return BlobServiceClient(url, credential=credential, **options)
+
+
+def _account_url(settings: ConnectionSettings, credentials: Credentials | None) -> str:
+    if settings.endpoint_url:
+        return settings.endpoint_url.rstrip("/")
+    account = settings.account
+    if not account and credentials is not None and settings.auth in ("", "key"):
+        account = credentials.access_key_id
+    if not account:
+        raise ConfigError(
+            "The connection names no storage account.",
+            hint="Edit the connection and enter the storage account name.",
+        )
+    return f"https://{account}.blob.core.windows.net"
+
+
+def _missing_secret(what: str) -> ConfigError:
+    return ConfigError(
+        f"The connection's {what} is missing.",
+        hint="Edit the connection and enter it again (it is kept in the system keyring).",
+    )
+
+
+def _within(page: ListPage, prefix: str) -> ListPage:
+    """The page without rows outside ``prefix`` (a server that ignored it): those are
+    named in ``refused``."""
+    if not prefix:
+        return page
+    refused = [e.key for e in (*page.prefixes, *page.objects) if not e.key.startswith(prefix)]
+    if not refused:
+        return page
+    return ListPage(
+        prefixes=[e for e in page.prefixes if e.key.startswith(prefix)],
+        objects=[e for e in page.objects if e.key.startswith(prefix)],
+        next_token=page.next_token,
+        refused=refused,
+    )
+
+
+def _bytes(body: object) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    if read is not None:
+        data = read()
+        return data if isinstance(data, bytes) else bytes(data)
+    raise TypeError(f"cannot upload a body of type {type(body).__name__}")
+
+
+def _sas_expiry(credentials: Credentials | None) -> float:
+    """The end of a SAS's validity (its ``se`` field), so that a refusal after it can be
+    called what it is; 0.0 when the token does not say."""
+    if credentials is None:
+        return 0.0
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(credentials.secret_access_key.lstrip("?"))
+    text = (fields.get("se") or [""])[0]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _content_range(text: object) -> tuple[int, int, int] | None:
+    """``bytes 2-4/10`` → (2, 4, 10); None when absent or unreadable."""
+    try:
+        span, _, total = str(text or "").removeprefix("bytes ").partition("/")
+        first, _, last = span.partition("-")
+        return int(first), int(last), int(total) if total != "*" else -1
+    except ValueError:
+        return None
+
+
+def _etag(value: object) -> str:
+    return str(value or "").strip('"')
+
+
+def _quoted(etag: str) -> str:
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _seconds(value: object) -> float:
+    return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+def _hex_md5(content_md5: str) -> str:
+    try:
+        return base64.b64decode(content_md5, validate=True).hex()
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError("A chunk's Content-MD5 is not base64.") from exc
+
+
+def _b64_md5(md5_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii")
+
+
+def _session_prefix(session: str) -> str:
+    prefix = session.partition("|")[0]
+    if len(prefix) != _SESSION_DIGITS or any(c not in "0123456789abcdef" for c in prefix):
+        raise ConfigError(
+            "The journalled upload session is not an Azure one.",
+            hint="Retry the upload from the start.",
+        )
+    return prefix
+
+
+def _block_id(prefix: str, number: int, md5: str) -> str:
+    """``prefix + number + MD5``: 53 characters, the same length for every block of the
+    blob (Azure requires it), within its 64 bytes."""
+    if not 1 <= number < 10**_NUMBER_DIGITS:
+        raise ValueError(f"chunk number {number} out of range")
+    return f"{prefix}{number:0{_NUMBER_DIGITS}d}{md5}"
+
+
+def _parse_block_id(block_id: str, prefix: str) -> tuple[int, str] | None:
+    """(number, MD5) of a block of the session with ``prefix``; None for another's."""
+    if len(block_id) != _SESSION_DIGITS + _NUMBER_DIGITS + 32 or not block_id.startswith(prefix):
+        return None
+    digits = block_id[_SESSION_DIGITS : _SESSION_DIGITS + _NUMBER_DIGITS]
+    md5 = block_id[_SESSION_DIGITS + _NUMBER_DIGITS :]
+    if not digits.isdigit() or any(c not in "0123456789abcdef" for c in md5):
+        return None
+    return int(digits), md5
+
+
+def _version_page(rows: list[BlobVersion], prefixes: list[str], next_marker: str) -> VersionPage:
+    """S3's shape of a versions page: per key the versions newest first, the current one
+    marked latest, and a delete marker on top of a key that has no current version (when
+    all its versions are on this page: a key cut by the page end is judged by the page
+    that has its last version, which Azure sends last)."""
+    by_key: dict[str, list[BlobVersion]] = {}
+    for row in rows:
+        by_key.setdefault(row.entry.key, []).append(row)
+    versions: list[Version] = []
+    markers: list[Version] = []
+    last_key = rows[-1].entry.key if rows else ""
+    for key, history in by_key.items():
+        for row in reversed(history):  # Azure sends oldest first
+            e = row.entry
+            versions.append(
+                Version(key, row.version_id, e.modified, e.size, e.etag, is_latest=row.current)
+            )
+        cut = key == last_key and bool(next_marker)
+        if not cut and not any(r.current for r in history):
+            newest = max(r.entry.modified for r in history)
+            markers.append(Version(key, DELETED, newest, is_latest=True, delete_marker=True))
+    return VersionPage(
+        versions=versions, markers=markers, prefixes=prefixes, next_key_marker=next_marker
+    )
+
+
+def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
+    """Every version of exactly ``key`` (the engine's walk, through this backend)."""
+    from cloudbrowser.core.versions import object_versions
+
+    return object_versions(backend, bucket, key)
+
+
+def _no_versions() -> NoVersioning:
+    return NoVersioning(
+        "This storage account does not keep blob versions here.",
+        hint="Turn on blob versioning for the account (Azure portal: Data protection).",
+        code="NotImplemented",
+    )
+
+
+if TYPE_CHECKING:
+    # mypy checks here that AzureBackend implements the interface and its capabilities.
+    def _implements(
+        backend: AzureBackend,
+    ) -> tuple[
+        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+    ]:
+        return (backend, backend, backend, backend, backend, backend, backend)
+
+
+__all__ = ["AzureBackend", "AzureReader"]

@@ -1,0 +1,66 @@
+"""What Azure Blob Storage offers, as :class:`~cloudbrowser.core.storage.Features`.
+
+Plain data, no SDK: the window reads a connection's limits (share-link lifetime, chunk
+sizes) without loading azure-storage-blob. Figures are Microsoft's documented limits for
+block blobs (service version 2019-12-12 and later).
+"""
+
+from __future__ import annotations
+
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.storage import MD5, Features, Limits, MiB
+
+#: The largest block (Put Block) and the most blocks one blob may have.
+MAX_BLOCK = 4000 * MiB
+MAX_BLOCKS = 50_000
+
+LIMITS = Limits(
+    # Azure has no smallest block; 1 MiB keeps a part count sane and ``--part-size`` in MiB.
+    min_chunk=1 * MiB,
+    max_chunk=MAX_BLOCK,
+    max_chunks=MAX_BLOCKS,
+    # 50,000 blocks of 4,000 MiB: about 190.7 TiB.
+    max_object=MAX_BLOCKS * MAX_BLOCK,
+    # One Put Blob request.
+    max_single_put=5000 * MiB,
+    # Copy Blob From URL (synchronous) copies up to 256 MiB; larger blobs are copied block
+    # by block (Put Block From URL).
+    max_server_copy=256 * MiB,
+    # A SAS may be valid longer, but a user-delegation key lives at most 7 days: one bound
+    # for both kinds of link.
+    max_link_seconds=7 * 24 * 3600,
+    # One Blob Batch request holds at most 256 sub-requests.
+    max_delete_batch=256,
+    # List Blobs answers at most 5,000 rows per request.
+    max_page=5000,
+)
+
+#: Azurite's well-known development account.
+EMULATOR_ACCOUNT = "devstoreaccount1"
+
+#: Kinds of sign-in whose links can be signed here: with the account key (service SAS) or
+#: with Entra ID (user-delegation SAS). A SAS cannot sign another; anonymous signs nothing.
+_LINK_SIGNERS = frozenset(
+    {"key", "", "connection_string", "azure_cli", "entra_default", "entra_device", "entra_browser"}
+)
+
+
+def features(settings: ConnectionSettings) -> Features:
+    """The features of an Azure connection."""
+    return Features(
+        uri_scheme="az",
+        limits=LIMITS,
+        # A blob stored by one Put Blob has its Content-MD5 set by the service; a blob made
+        # of blocks has one only when the uploader set it. The ETag is an opaque revision
+        # ("0x8DC…"), never an MD5: the engine does not read it as one.
+        checksums=frozenset({MD5}),
+        batch_delete=True,
+        # Blob versions are an account setting: the Versions calls say NoVersioning where
+        # the account keeps none. Azurite (its development account) keeps none at all.
+        versions=settings.account != EMULATOR_ACCOUNT,
+        tags=True,
+        # Access tiers: Hot, Cool, Cold, Archive.
+        storage_classes=True,
+        share_links=settings.auth in _LINK_SIGNERS and not settings.anonymous,
+        object_acls=False,
+    )

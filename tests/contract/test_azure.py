@@ -1,0 +1,249 @@
+"""The Azure backend on Azurite: what a user is told when signing in or permissions fail,
+container-scoped SAS connections, read-only SAS links, tiers.
+
+Azurite enforces SharedKey and SAS signatures, their times and permissions; it has no
+Entra ID (without TLS and --oauth) and no blob versions: those replies are built here
+from recorded ones (the role-assignment 403), said at each test.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.storage.blob import (
+    AccountSasPermissions,
+    ContainerSasPermissions,
+    ResourceTypes,
+    generate_account_sas,
+    generate_container_sas,
+)
+
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.backends.azure.errors import Where, translate_error
+from cloudbrowser.core.connection import Credentials
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    BucketNotFound,
+    EndpointUnreachable,
+    InvalidCredentials,
+    KeyNotFound,
+    NotSupported,
+    ObjectChanged,
+)
+from cloudbrowser.core.storage import BatchDelete, Storage, properties_of, share_links_of
+from tests.conftest import AzuriteServer
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, free_port
+
+
+def sas_storage(server: AzuriteServer, token: str, **overrides: Any) -> Storage:
+    settings = server.settings(auth="sas", **overrides)
+    return open_storage(settings, Credentials("sas", token))
+
+
+def container_sas(bucket: str, permission: str, *, hours: float = 1.0) -> str:
+    now = datetime.now(UTC)
+    return generate_container_sas(
+        AZURITE_ACCOUNT,
+        bucket,
+        account_key=AZURITE_KEY,
+        permission=ContainerSasPermissions.from_string(permission),
+        start=now - timedelta(hours=2),
+        expiry=now + timedelta(hours=hours),
+    )
+
+
+def test_a_wrong_account_key_is_named(azurite_server: AzuriteServer) -> None:
+    settings = azurite_server.settings()
+    wrong = Credentials(AZURITE_ACCOUNT, "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=")
+    with pytest.raises(InvalidCredentials) as refused:
+        open_storage(settings, wrong).list_buckets()
+    assert refused.value.code == "AuthenticationFailed"
+    assert "account key" in refused.value.message
+
+
+def test_an_expired_sas_is_named(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    token = container_sas(bucket, "rl", hours=-1)
+    with pytest.raises(InvalidCredentials) as refused:
+        sas_storage(azurite_server, token).list_page(bucket)
+    assert "expired" in refused.value.message
+    assert "new SAS" in refused.value.hint
+
+
+def test_a_sas_signed_with_another_key_is_named(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    now = datetime.now(UTC)
+    revoked = generate_container_sas(
+        AZURITE_ACCOUNT,
+        bucket,
+        account_key="b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXk=",
+        permission="rl",
+        expiry=now + timedelta(hours=1),
+    )
+    with pytest.raises(InvalidCredentials) as refused:
+        sas_storage(azurite_server, revoked).list_page(bucket)
+    assert "revoked" in refused.value.message
+
+
+def test_a_sas_without_list_permission_is_named(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    storage = sas_storage(azurite_server, container_sas(bucket, "r"))
+    with pytest.raises(AccessDenied) as refused:
+        storage.list_page(bucket)
+    assert refused.value.code == "AuthorizationPermissionMismatch"
+    assert "SAS does not grant" in refused.value.hint
+    with storage.get_object(bucket, "a.txt") as reader:  # reading is granted
+        assert reader.read(-1) == b"a.txt"
+
+
+def test_a_read_only_sas_may_not_write(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    storage = sas_storage(azurite_server, container_sas(bucket, "rl"))
+    with pytest.raises(AccessDenied) as refused:
+        storage.put_object(bucket, "new.txt", b"x", content_md5="")
+    assert "Not allowed" in refused.value.message
+    with pytest.raises(AccessDenied):
+        storage.delete_object(bucket, "new.txt")
+    assert storage.list_page(bucket).objects == []
+
+
+def test_a_container_sas_opens_at_its_container_without_listing_containers(
+    azurite_server: AzuriteServer,
+) -> None:
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["docs/a.txt"])
+    storage = sas_storage(azurite_server, container_sas(bucket, "rl"), default_bucket=bucket)
+    assert [b.name for b in storage.list_buckets()] == [bucket]
+    assert [e.key for e in storage.list_page(bucket).prefixes] == ["docs/"]
+    # It could not have listed them: the account's container list needs an account SAS
+    # (Azurite: the signature does not verify for that request; Azure: not authorized).
+    with pytest.raises((AccessDenied, InvalidCredentials)):
+        sas_storage(azurite_server, container_sas(bucket, "rl")).list_buckets()
+
+
+def test_an_account_sas_lists_containers(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    token = generate_account_sas(
+        AZURITE_ACCOUNT,
+        AZURITE_KEY,
+        resource_types=ResourceTypes(service=True, container=True, object=True),
+        permission=AccountSasPermissions(read=True, list=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    assert bucket in [b.name for b in sas_storage(azurite_server, token).list_buckets()]
+
+
+def test_a_missing_role_assignment_is_named() -> None:
+    """Azurite has no Entra ID: the 403 Azure sends a signed-in user without a data role
+    (recorded from the service's documentation of AuthorizationPermissionMismatch)."""
+    reply = _Reply(403, "AuthorizationPermissionMismatch")
+    error = translate_error(HttpResponseError(response=reply), Where("photos", "", "entra_default"))
+    assert isinstance(error, AccessDenied)
+    assert "Storage Blob Data Reader" in error.hint
+
+
+def test_missing_containers_and_blobs_and_changed_blobs(azurite_server: AzuriteServer) -> None:
+    storage = azurite_server.backend()
+    with pytest.raises(BucketNotFound):
+        storage.list_page("no-such-container")
+    bucket = azurite_server.bucket()
+    with pytest.raises(KeyNotFound):
+        storage.head_object(bucket, "absent")
+    etag = storage.put_object(bucket, "k", b"one", content_md5="")
+    storage.put_object(bucket, "k", b"two", content_md5="")
+    with pytest.raises(ObjectChanged) as changed:
+        storage.get_object(bucket, "k", if_match=etag)
+    assert changed.value.code == "ConditionNotMet"
+
+
+def test_an_unreachable_account_is_named(azurite_server: AzuriteServer) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/{AZURITE_ACCOUNT}"
+    storage = azurite_server.backend(endpoint_url=closed, connect_timeout=2.0)
+    with pytest.raises(EndpointUnreachable):
+        storage.list_buckets()
+
+
+def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"r.txt": b"report"})
+    storage = azurite_server.backend()
+    url = share_links_of(storage).share_link(bucket, "r.txt", 7 * 24 * 3600)
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.read() == b"report"
+    put = urllib.request.Request(
+        url, data=b"overwritten", method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(put, timeout=10)
+    assert refused.value.code == 403
+    refused.value.close()
+    # A SAS connection has no key to sign with: links are refused, plainly.
+    sas = sas_storage(azurite_server, container_sas(bucket, "rl"))
+    assert not sas.features.share_links
+    with pytest.raises(NotSupported):
+        share_links_of(sas).share_link(bucket, "r.txt", 3600)
+
+
+def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> None:
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"t.txt": b"tiered"})
+    storage = azurite_server.backend()
+    assert storage.head_object(bucket, "t.txt").storage_class == "Hot"
+    storage.set_tier(bucket, "t.txt", "Cool")  # type: ignore[attr-defined]
+    assert [e.storage_class for e in storage.list_page(bucket).objects] == ["Cool"]
+    assert properties_of(storage).object_details(bucket, "t.txt").storage_class == "Cool"
+    storage.set_tier(bucket, "t.txt", "Hot")  # type: ignore[attr-defined]
+    assert storage.head_object(bucket, "t.txt").storage_class == "Hot"
+    # The Properties dialog changes the tier as it changes an S3 storage class.
+    props = properties_of(storage)
+    details = props.object_details(bucket, "t.txt")
+    props.replace_metadata(replace(details, storage_class="Cold", cache_control="no-cache"))
+    after = props.object_details(bucket, "t.txt")
+    assert (after.storage_class, after.cache_control) == ("Cold", "no-cache")
+    with storage.get_object(bucket, "t.txt") as reader:
+        assert reader.read(-1) == b"tiered"
+
+
+class _Reply:
+    """The part of an HTTP reply HttpResponseError reads."""
+
+    def __init__(self, status: int, code: str) -> None:
+        self.status_code = status
+        self.reason = "Forbidden"
+        self.headers = {"x-ms-error-code": code}
+        self.request = None
+
+    def text(self, encoding: str | None = None) -> str:
+        return ""
+
+    def body(self) -> bytes:
+        return b""
+
+
+def test_a_blob_batch_returns_the_refused_blobs(azurite_server: AzuriteServer) -> None:
+    """A leased blob refuses its delete (412 LeaseIdMissing) inside the Blob Batch; the
+    others, and a blob already gone, count as deleted. The lease is taken with the SDK:
+    the storage interface has no leases."""
+    from azure.storage.blob import BlobServiceClient
+
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["free.txt", "held.txt"])
+    raw = BlobServiceClient(
+        azurite_server.endpoint_url,
+        credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY},
+    )
+    lease = raw.get_blob_client(bucket, "held.txt").acquire_lease(lease_duration=-1)
+    storage = azurite_server.backend()
+    assert isinstance(storage, BatchDelete)
+    refused = storage.delete_objects(bucket, ["free.txt", "held.txt", "never-there"])
+    assert [(key, type(error), error.code) for key, error in refused] == [
+        ("held.txt", AccessDenied, "LeaseIdMissing")
+    ]
+    assert [e.key for e in storage.list_page(bucket).objects] == ["held.txt"]
+    lease.break_lease(lease_break_period=0)
