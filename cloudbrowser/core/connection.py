@@ -62,6 +62,13 @@ class ConnectionSettings:
     #: list (no ListBuckets request is sent), and where to open it.
     default_bucket: str = ""
     default_prefix: str = ""
+    #: How requests are signed, per kind ("" = the kind's default). GCS: "adc",
+    #: "service_account", "oauth", "anonymous"; Azure: "key", "connection_string", "sas"…
+    auth: str = ""
+    #: The Google Cloud project (GCS: listing and creating buckets).
+    project: str = ""
+    #: The Azure storage account name.
+    account: str = ""
 
     @property
     def display_endpoint(self) -> str:

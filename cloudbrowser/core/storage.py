@@ -101,6 +101,9 @@ class Features:
     share_links: bool = True
     #: Per-object ACL grants that a metadata rewrite must carry over.
     object_acls: bool = False
+    #: The chunks of one upload must be sent one after another, in number order (a GCS
+    #: resumable session is one stream of bytes at an offset): never several at once.
+    chunks_in_order: bool = False
 
 
 @runtime_checkable

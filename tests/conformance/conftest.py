@@ -20,7 +20,7 @@ import pytest
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.storage import Storage
-from tests.conftest import MemoryServer, S3Server, TestServer
+from tests.conftest import GcsServer, MemoryServer, S3Server, TestServer
 
 #: rclone serve s3 keeps objects as files: a key with an empty path segment (a leading
 #: "/", "a//b") is refused with InvalidArgument.
@@ -45,6 +45,15 @@ DELETED_FOLDERS_LISTED = "folders of deleted keys listed"
 #: answers S3's composite one), and commits chunks below the smallest chunk size.
 WHOLE_MD5_ETAGS = "whole-object MD5 ETags"
 MIN_CHUNK_UNCHECKED = "smallest chunk unchecked"
+#: Google Cloud Storage's revision of every object stored in one go, a resumable upload's
+#: too, is the MD5 of all its bytes (it has no composite ETag).
+WHOLE_MD5_REVISIONS = "whole-object MD5 revisions"
+#: Google Cloud Storage keeps no list of resumable upload sessions:
+#: list_unfinished_uploads raises NotSupported (the sessions expire on their own).
+NO_UPLOAD_LISTING = "unfinished uploads not listed"
+#: fake-gcs-server lists every folder (common prefix) of a delimited listing on every
+#: page, beyond ``maxResults``: only objects are paged.
+FOLDERS_NOT_PAGINATED = "folders not paginated"
 
 
 @dataclass
@@ -120,11 +129,41 @@ def _rclone(request: pytest.FixtureRequest) -> Target:
     )
 
 
+def _gcs(request: pytest.FixtureRequest) -> Target:
+    server: GcsServer = request.getfixturevalue("gcs_server")
+
+    def enable(bucket: str) -> None:
+        storage = server.backend()
+        assert isinstance(storage, Storage)
+        # A server switch the interface does not offer: the JSON API's bucket patch.
+        http = storage.http  # type: ignore[attr-defined]
+        reply = http.patch(
+            f"{server.endpoint_url}/storage/v1/b/{bucket}", json={"versioning": {"enabled": True}}
+        )
+        assert reply.status_code == 200, reply.text
+
+    return Target(
+        "gcs",
+        server,
+        quirks=frozenset(
+            {
+                NO_CHUNK_COPY,
+                WHOLE_MD5_ETAGS,
+                WHOLE_MD5_REVISIONS,
+                NO_UPLOAD_LISTING,
+                FOLDERS_NOT_PAGINATED,
+            }
+        ),
+        enable_versioning=enable,
+    )
+
+
 #: Target name → (how to set it up, its pytest marks). Servers are marked ``server``.
 TARGETS: dict[str, tuple[Callable[[pytest.FixtureRequest], Target], tuple[Any, ...]]] = {
     "memory": (_memory, ()),
     "moto": (_moto, (pytest.mark.server,)),
     "rclone": (_rclone, (pytest.mark.server,)),
+    "gcs": (_gcs, (pytest.mark.server,)),
 }
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 #: Backend kind → the package that implements it.
 KINDS: dict[str, str] = {
     "s3": "cloudbrowser.core.backends.s3",
+    "gcs": "cloudbrowser.core.backends.gcs",
     # Every capability, no server: for tests (shared per endpoint URL within a process).
     "memory": "cloudbrowser.core.backends.memory",
 }
