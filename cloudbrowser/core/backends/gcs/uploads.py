@@ -185,7 +185,7 @@ class ResumableUploads:
                 sent = state.chunks.get(number)
                 held = state.held if state.held and state.held[0] == number else None
                 have = sent[0] if sent else (held[2] if held else None)
-                if have is not None and have != token.lower():
+                if have is not None and token and have != token.lower():
                     raise StorageError(
                         f"Chunk {number} of “{bucket}/{key}” is not the one the server holds.",
                         hint="Retry the upload.",
