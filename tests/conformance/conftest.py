@@ -48,6 +48,13 @@ MIN_CHUNK_UNCHECKED = "smallest chunk unchecked"
 #: Google Cloud Storage's revision of every object stored in one go, a resumable upload's
 #: too, is the MD5 of all its bytes (it has no composite ETag).
 WHOLE_MD5_REVISIONS = "whole-object MD5 revisions"
+#: Google Cloud Storage has no delete markers: a key whose generations are all noncurrent
+#: is deleted, shown with one stand-in marker; deleting it again changes nothing, and
+#: undelete restores its newest generation.
+ONE_DELETE_MARKER = "one stand-in delete marker"
+#: fake-gcs-server ignores ``generation`` on a delete: it deletes the live object instead
+#: (GCS deletes the generation named).
+GENERATION_DELETE_IGNORED = "generation of a delete ignored"
 #: Google Cloud Storage keeps no list of resumable upload sessions:
 #: list_unfinished_uploads raises NotSupported (the sessions expire on their own).
 NO_UPLOAD_LISTING = "unfinished uploads not listed"
@@ -152,6 +159,8 @@ def _gcs(request: pytest.FixtureRequest) -> Target:
                 WHOLE_MD5_REVISIONS,
                 NO_UPLOAD_LISTING,
                 FOLDERS_NOT_PAGINATED,
+                ONE_DELETE_MARKER,
+                GENERATION_DELETE_IGNORED,
             }
         ),
         enable_versioning=enable,

@@ -293,7 +293,8 @@ class GcsBackend:
             etag=revision(item),
             content_type=str(item.get("contentType", "")),
             storage_class=str(item.get("storageClass", "")),
-            version_id=str(item.get("generation", "")) if version_id else "",
+            # Every GCS object has a generation: reading it by that is reading that one.
+            version_id=str(item.get("generation", "")),
             metadata={str(k): str(v) for k, v in (item.get("metadata") or {}).items()},
         )
 
@@ -598,10 +599,9 @@ class GcsBackend:
         )
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str:
-        """The generation copied over the live object (a new generation)."""
-        return revision(
-            self.rewrite(bucket, key, bucket, key, params={"sourceGeneration": version_id})
-        )
+        """The generation copied over the live object; returns the new generation."""
+        item = self.rewrite(bucket, key, bucket, key, params={"sourceGeneration": version_id})
+        return str(item.get("generation", ""))
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Delete one generation for good; the delete marker (version id "") of a deleted
