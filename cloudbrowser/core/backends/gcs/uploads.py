@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import google_crc32c
-
 from cloudbrowser.core.backends.gcs.errors import no_bucket, session_gone
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
 from cloudbrowser.core.entries import UploadedPart
@@ -276,8 +274,3 @@ def _confirmed(reply: requests.Response) -> int:
     """The bytes a 308 reply says the session holds (no Range header: none)."""
     match = _RANGE.fullmatch(reply.headers.get("range", "").strip())
     return int(match.group(1)) + 1 if match else 0
-
-
-def crc32c_b64(data: bytes) -> str:
-    """GCS's form of a CRC32C: base64 of the big-endian 4 bytes."""
-    return base64.b64encode(google_crc32c.value(data).to_bytes(4, "big")).decode()
