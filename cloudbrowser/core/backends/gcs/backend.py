@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 import requests
 
-from cloudbrowser.core.backends.gcs import auth
+from cloudbrowser.core.backends.gcs import auth, batch
 from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, translate_exception
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
@@ -47,11 +47,13 @@ from cloudbrowser.core.entries import (
     VersionPage,
 )
 from cloudbrowser.core.errors import (
+    AccessDenied,
     AlreadyExists,
     Cancelled,
     CloudBrowserError,
     ConfigError,
     IntegrityError,
+    InvalidCredentials,
     KeyNotFound,
     NotSupported,
     NoVersioning,
@@ -114,6 +116,8 @@ class GcsBackend:
         self.base, self.emulator = auth.endpoint(settings)
         self._lock = threading.Lock()
         self.uploads = ResumableUploads(self)
+        #: The server refused a batch request: deletes go one by one.
+        self._no_batch = False
 
     @property
     def features(self) -> Features:
@@ -414,16 +418,53 @@ class GcsBackend:
     def delete_objects(
         self, bucket: str, keys: Sequence[str]
     ) -> list[tuple[str, CloudBrowserError]]:
-        """Delete up to ``limits.max_delete_batch`` keys, one request each (fake-gcs-server
-        refuses GCS's JSON batch requests: "not multi-part"); returns the refused ones."""
+        """Delete up to ``limits.max_delete_batch`` keys in one JSON batch request (one
+        request per key where the server refuses batches); returns the refused ones."""
         if len(keys) > LIMITS.max_delete_batch:
             raise ValueError(f"at most {LIMITS.max_delete_batch} keys per batch delete")
+        if not keys:
+            return []
+        answers = None if self._no_batch else self._batch_delete(bucket, keys)
+        if answers is None:
+            return self._delete_each(bucket, keys)
+        again: list[str] = []
+        refused: list[tuple[str, CloudBrowserError]] = []
+        for key, (status, body) in zip(keys, answers, strict=True):
+            if status in (200, 204):
+                continue
+            error = batch.sub_error(bucket, key, status, body)
+            if status == 404 or error.retryable:
+                again.append(key)  # confirmed (or retried) by a request of its own
+            else:
+                refused.append((key, error))
+        return refused + self._delete_each(bucket, again)
+
+    def _batch_delete(self, bucket: str, keys: Sequence[str]) -> list[tuple[int, bytes]] | None:
+        """The sub-requests' answers, or None where the server takes no batch (then it is
+        never asked again on this connection)."""
+        body, content_type = batch.request_body(bucket, keys)
+        try:
+            reply = self.send(
+                "POST",
+                f"{self.base}/batch/storage/v1",
+                data=body,
+                headers={"Content-Type": content_type},
+                bucket=bucket,
+            )
+            return batch.statuses(reply, len(keys))
+        except StorageError as error:
+            if error.retryable or isinstance(error, AccessDenied | InvalidCredentials):
+                raise
+            self._no_batch = True
+            return None
+
+    def _delete_each(self, bucket: str, keys: Sequence[str]) -> list[tuple[str, CloudBrowserError]]:
         refused: list[tuple[str, CloudBrowserError]] = []
         for key in keys:
             try:
                 self.delete_object(bucket, key)
-            except CloudBrowserError as error:
-                if not isinstance(error, StorageError) or error.retryable:
+            except StorageError as error:
+                if error.retryable:
                     raise
                 refused.append((key, error))
         return refused
