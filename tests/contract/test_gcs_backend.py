@@ -3,22 +3,33 @@ deletes, signed links, metadata patched in place, rewrite across buckets."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import urllib.request
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from cloudbrowser.core.backends.gcs import auth
+from cloudbrowser.core.backends.gcs import backend as gcs
+from cloudbrowser.core.checksums import Crc32c, etag_crc32c
 from cloudbrowser.core.errors import NotSupported
+from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import (
+    CRC32C,
+    MD5,
     BatchDelete,
+    MiB,
+    Storage,
     properties_of,
     server_copy_of,
     share_links_of,
 )
+from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import GcsServer
 
 
@@ -96,3 +107,67 @@ def test_the_bucket_listing_names_location(gcs_server: GcsServer) -> None:
     [found] = [b for b in gcs_server.backend().list_buckets() if b.name == bucket]
     assert found.created > 0
     assert json.dumps(found.region)  # a location string (fake-gcs-server: us-central1)
+
+
+def test_crc32c_arithmetic() -> None:
+    crc = Crc32c()
+    crc.update(b"1234")
+    crc.update(memoryview(b"56789"))
+    assert crc.hexdigest() == "e3069283"  # the check value of CRC-32C
+    assert etag_crc32c("1712345678/crc32c:E3069283", {CRC32C}) == "e3069283"
+    assert etag_crc32c("1712345678/crc32c:e3069283", {MD5}) == ""
+    assert etag_crc32c(hashlib.md5(b"x").hexdigest(), {MD5, CRC32C}) == ""
+
+
+@pytest.mark.parametrize("checksum", ["md5", "crc32c"])
+def test_a_download_in_ranges_is_verified_by_md5_or_else_crc32c(
+    gcs_server: GcsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checksum: str
+) -> None:
+    """GCS keeps no MD5 for composite objects (fake-gcs-server does): for "crc32c" the MD5s
+    are taken out of what the backend reads, as a composite object's replies have none."""
+    bucket = gcs_server.bucket()
+    data = hashlib.shake_256(b"composite").digest(3 * MiB + 5)
+    gcs_server.put(bucket, {"composite.bin": data})
+    if checksum == "crc32c":
+        original_revision, original_hashes = gcs.revision, gcs._hashes
+        monkeypatch.setattr(
+            gcs, "revision", lambda item: original_revision({**item, "md5Hash": ""})
+        )
+        monkeypatch.setattr(gcs, "_hashes", lambda header: {**original_hashes(header), "md5": ""})
+    storage = gcs_server.backend()
+    info = storage.head_object(bucket, "composite.bin")
+    if checksum == "crc32c":
+        assert re.fullmatch(r"\d+/crc32c:[0-9a-f]{8}", info.etag)
+    else:
+        assert info.etag == hashlib.md5(data).hexdigest()
+
+    def lookup(name: str) -> Storage:
+        return storage
+
+    queue = TransferQueue(
+        lookup,  # type: ignore[arg-type]
+        Journal(tmp_path / "journal.sqlite3"),
+        TransferOptions(part_size=MiB, concurrency=1, part_concurrency=2),
+    )
+    target = tmp_path / "out" / "composite.bin"
+    try:
+        [t] = queue.add(
+            [
+                TransferRequest(
+                    Direction.DOWNLOAD,
+                    storage.settings.name,
+                    bucket,
+                    "composite.bin",
+                    target,
+                    info.size,
+                    info.modified,
+                    info.etag,
+                )
+            ]
+        )
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert t.verified, t.note
+    assert target.read_bytes() == data

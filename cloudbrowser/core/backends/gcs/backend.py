@@ -7,10 +7,11 @@ chose it); google-cloud-storage only signs share links.
 
 **Revisions.** An object's revision tag (``etag`` of entries, ObjectInfo, a reader) is the
 hex MD5 of its bytes where GCS keeps one — which the engine verifies transfers with, as
-S3's ETag — and its generation number where it does not (composite objects). A read's
-``if_match`` is checked by the server as ``ifGenerationMatch`` for a generation, and for
-an MD5 against the ``x-goog-hash`` of the very reply that carries the bytes (GCS has no
-precondition on an MD5; the reply's hash describes exactly the bytes sent).
+S3's ETag — and ``<generation>/crc32c:<hex>`` where it does not (composite objects: the
+engine verifies those by CRC32C). A read's ``if_match`` is checked by the server as
+``ifGenerationMatch`` for a generation, and for an MD5 against the ``x-goog-hash`` of the
+very reply that carries the bytes (GCS has no precondition on an MD5; the reply's hash
+describes exactly the bytes sent).
 ``version_id`` is a generation.
 """
 
@@ -80,14 +81,32 @@ _ROW_FIELDS = "name,size,updated,md5Hash,generation,storageClass,timeDeleted"
 
 
 def revision(item: Mapping[str, Any]) -> str:
-    """An object's revision tag: the hex MD5 of its bytes, else its generation."""
-    md5 = item.get("md5Hash")
-    if md5:
-        try:
-            return base64.b64decode(str(md5)).hex()
-        except (ValueError, binascii.Error):
-            pass
-    return str(item.get("generation", ""))
+    """An object's revision tag: the hex MD5 of its bytes, else its generation and CRC32C
+    (``<generation>/crc32c:<hex>``: composite objects), else its generation."""
+    return revision_of(
+        _b64_hex(item.get("md5Hash")), str(item.get("generation", "")), _b64_hex(item.get("crc32c"))
+    )
+
+
+def revision_of(md5_hex: str, generation: str, crc32c_hex: str) -> str:
+    if md5_hex:
+        return md5_hex
+    return f"{generation}/crc32c:{crc32c_hex}" if crc32c_hex else generation
+
+
+def _b64_hex(value: object) -> str:
+    if not value:
+        return ""
+    try:
+        return base64.b64decode(str(value)).hex()
+    except (ValueError, binascii.Error):
+        return ""
+
+
+def generation_of(tag: str) -> str:
+    """The generation a revision tag names ("" for an MD5)."""
+    head = tag.partition("/")[0]
+    return head if head.isdigit() else ""
 
 
 def timestamp(value: object) -> float:
@@ -318,8 +337,8 @@ class GcsBackend:
         params: dict[str, str] = {"alt": "media"}
         if version_id:
             params["generation"] = version_id
-        if if_match.isdigit():
-            params["ifGenerationMatch"] = if_match
+        if generation_of(if_match):
+            params["ifGenerationMatch"] = generation_of(if_match)
         headers = {"Accept-Encoding": "identity"}
         ranged = bool(start) or end is not None
         if ranged:
@@ -344,7 +363,7 @@ class GcsBackend:
             )
         hashes = _hashes(reply.headers.get("x-goog-hash", ""))
         generation = reply.headers.get("x-goog-generation", "")
-        etag = hashes.get("md5", "") or generation
+        etag = revision_of(hashes.get("md5", ""), generation, hashes.get("crc32c", ""))
         md5_expected = bool(_MD5_HEX.fullmatch(if_match.lower()))
         if md5_expected and etag != if_match.lower():
             reply.close()
@@ -834,7 +853,7 @@ def _entry(item: Mapping[str, Any]) -> Entry:
 
 
 def _hashes(header: str) -> dict[str, str]:
-    """``x-goog-hash: crc32c=…,md5=…`` as {"md5": hex, "crc32c": base64}."""
+    """``x-goog-hash: crc32c=…,md5=…`` as {"md5": hex, "crc32c": hex}."""
     found: dict[str, str] = {}
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
@@ -844,7 +863,7 @@ def _hashes(header: str) -> dict[str, str]:
             except (ValueError, binascii.Error):
                 continue
         elif name == "crc32c" and value:
-            found["crc32c"] = value
+            found["crc32c"] = _b64_hex(value)
     return found
 
 
