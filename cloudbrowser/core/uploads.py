@@ -18,6 +18,7 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import mimetypes
 import os
 import threading
@@ -170,7 +171,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
 
     abort = threading.Event()
 
-    def send(number: int) -> JournalPart:
+    def send(number: int, whole: hashlib._Hash | None = None) -> JournalPart:
         if abort.is_set():
             raise Stopped
         ctx.check()
@@ -178,6 +179,8 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         data = _read(fd, t, length, offset)
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
+        if whole is not None:
+            whole.update(data)
         token = ctx.request(
             lambda: chunked_uploads_of(ctx.backend).upload_chunk(
                 t.bucket,
@@ -203,8 +206,10 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     missing = [n for n in range(1, layout.count + 1) if n not in done]
     if ctx.backend.features.chunks_in_order:
         # One stream of bytes (a GCS resumable session): one chunk after another.
+        # The whole file's MD5 on the way: the kept prefix read again, the rest as sent.
+        whole = _md5_of_prefix(ctx, fd, layout, done) if ctx.options.verify else None
         for number in missing:
-            done[number] = send(number)
+            done[number] = send(number, whole)
     else:
         for part in ctx.run_parts(send, missing, abort):
             done[part.number] = part
@@ -222,7 +227,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         return
     if ctx.backend.features.chunks_in_order:
         # The server checked no chunk: the object's MD5 against the whole file's.
-        _verify_whole(ctx, fd)
+        _verify_whole(ctx, whole)
         return
     expected = composite_etag(p.md5 for p in parts)
     if etag_chunks(t.etag, ctx.backend.features.checksums) and t.etag.lower() != expected:
@@ -235,26 +240,38 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     t.verified = True
 
 
-def _verify_whole(ctx: RunContext, fd: int) -> None:
+def _verify_whole(ctx: RunContext, whole: hashlib._Hash | None) -> None:
     """The object's MD5 (its revision, where the server keeps one) is the local file's."""
     t = ctx.transfer
     stored = etag_md5(t.etag, ctx.backend.features.checksums)
-    if not stored:
+    if whole is None or not stored:
         t.verified, t.note = False, "Not verified (the server keeps no MD5 of this object)."
         return
-    digest = md5_of(b"")
-    for offset in range(0, t.size, _VERIFY_BLOCK):
-        digest.update(_read(fd, t, min(_VERIFY_BLOCK, t.size - offset), offset))
-    if digest.hexdigest() != stored:
+    if whole.hexdigest() != stored:
         raise IntegrityError(
             f"The uploaded “{t.key}” does not match the local file.",
             hint="Retry the upload.",
-            detail=f"local MD5 {digest.hexdigest()}, server MD5 {stored}",
+            detail=f"local MD5 {whole.hexdigest()}, server MD5 {stored}",
         )
     t.verified = True
 
 
-#: Bytes read at a time to hash a whole file.
+def _md5_of_prefix(
+    ctx: RunContext, fd: int, layout: _Layout, done: dict[int, JournalPart]
+) -> hashlib._Hash:
+    """A running MD5 of the parts kept from an earlier attempt (the file's first parts)."""
+    digest = md5_of(b"")
+    for number in sorted(done):
+        offset, length = layout.span(number)
+        for start in range(offset, offset + length, _VERIFY_BLOCK):
+            ctx.check()
+            digest.update(
+                _read(fd, ctx.transfer, min(_VERIFY_BLOCK, offset + length - start), start)
+            )
+    return digest
+
+
+#: Bytes read at a time to hash kept parts again.
 _VERIFY_BLOCK = 8 * 1024 * 1024
 
 
