@@ -67,6 +67,10 @@ class Limits:
     max_delete_batch: int
     #: Most rows of one listing page.
     max_page: int
+    #: The chunk size uploads use unless the user chose one (0: the engine's default):
+    #: where chunks go one after another (``Features.chunks_in_order``) a larger chunk
+    #: means fewer round trips per file.
+    upload_chunk: int = 0
 
 
 #: Checksums a provider may store for an object (:attr:`Features.checksums`).

@@ -91,7 +91,11 @@ def _check_unchanged(ctx: RunContext) -> None:
     t.size, t.mtime, t.session = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
     t.part_size = (
-        choose_part_size(t.size, ctx.options.part_size, limits=ctx.backend.features.limits)
+        choose_part_size(
+            t.size,
+            ctx.options.part_size or ctx.backend.features.limits.upload_chunk,
+            limits=ctx.backend.features.limits,
+        )
         if multipart
         else 0
     )

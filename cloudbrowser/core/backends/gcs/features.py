@@ -6,7 +6,7 @@ Plain data, no SDK: the window reads a connection's features without loading goo
 from __future__ import annotations
 
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.storage import CRC32C, MD5, Features, KiB, Limits, TiB
+from cloudbrowser.core.storage import CRC32C, MD5, Features, KiB, Limits, MiB, TiB
 
 #: A resumable upload's chunks (but the last) are multiples of this (GCS documents it).
 CHUNK_GRANULE = 256 * KiB
@@ -29,6 +29,10 @@ LIMITS = Limits(
     # A JSON batch holds at most 100 calls.
     max_delete_batch=100,
     max_page=1000,
+    # A session's chunks go one after another, each waiting for the server's answer:
+    # larger chunks than the engine's 8 MiB (Google's own client sends 100 MiB; rclone
+    # 16 MiB). One chunk per file is in memory while it is sent.
+    upload_chunk=32 * MiB,
 )
 
 FEATURES = Features(
