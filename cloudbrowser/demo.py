@@ -194,9 +194,11 @@ class DemoServer:
         _, self.endpoint_url, seconds = ready.split()
         self.seed_seconds = float(seconds)
         if self.with_gcs:
-            from cloudbrowser.demo_gcs import start_optional
+            from cloudbrowser.demo_gcs import DemoGcs, start_optional
 
-            self.gcs = start_optional()
+            gcs = self.gcs = DemoGcs()  # stop() ends it, even while it starts
+            if not start_optional(gcs):
+                self.gcs = None
         return self.endpoint_url
 
     def stop(self) -> None:

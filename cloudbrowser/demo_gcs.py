@@ -13,6 +13,7 @@ import json
 import logging
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,6 +41,10 @@ class DemoGcs:
         self.big_folder_count = big_folder_count
         self.endpoint_url = ""
         self._process: subprocess.Popen[bytes] | None = None
+        # stop() may come from another thread while start() runs (the window closed
+        # during the demo's start-up): the process is then ended as soon as it exists.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def start(self, timeout: float = 30.0) -> str:
         """Start and seed the server; returns its URL. Raises StorageError."""
@@ -48,7 +53,7 @@ class DemoGcs:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         url = f"http://127.0.0.1:{port}"
-        self._process = subprocess.Popen(
+        process = subprocess.Popen(
             [
                 binary,
                 "-scheme",
@@ -69,8 +74,14 @@ class DemoGcs:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        with self._lock:
+            self._process = process
+            stopped = self._stopped
+        if stopped:
+            self.stop()
+            raise StorageError("The demo was closed while its local GCS was starting.")
         try:
-            _wait_until_serving(f"{url}/storage/v1/b", self._process, timeout)
+            _wait_until_serving(f"{url}/storage/v1/b", process, timeout)
             self.endpoint_url = url
             seed(self.settings(), self.big_folder_count)
         except BaseException:
@@ -79,7 +90,9 @@ class DemoGcs:
         return url
 
     def stop(self) -> None:
-        process, self._process = self._process, None
+        with self._lock:
+            self._stopped = True
+            process, self._process = self._process, None
         if process is None:
             return
         process.terminate()
@@ -183,12 +196,11 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: flo
     )
 
 
-def start_optional() -> DemoGcs | None:
-    """The demo GCS started, or None (logged) where it cannot run: the demo is S3 only."""
-    demo = DemoGcs()
+def start_optional(demo: DemoGcs) -> bool:
+    """Start ``demo``; False (logged) where it cannot run: the demo is S3 only."""
     try:
         demo.start()
     except StorageError as error:
         log.warning("demo without GCS: %s (%s)", error, error.detail)
-        return None
-    return demo
+        return False
+    return True

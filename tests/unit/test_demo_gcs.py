@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.errors import StorageError
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.versions import object_versions
@@ -63,3 +64,11 @@ def test_the_demo_starts_gcs_beside_s3_only_when_asked(tmp_path: Path) -> None:
     assert process.poll() is not None, "the GCS server ends with the demo"
     assert demo.gcs is None
     assert DemoServer().with_gcs is False
+
+
+def test_a_demo_closed_while_its_gcs_starts_leaves_no_server() -> None:
+    demo = DemoGcs(big_folder_count=1)
+    demo.stop()  # the window closed before the start-up job got this far
+    with pytest.raises(StorageError, match="closed while"):
+        demo.start()
+    assert demo._process is None
