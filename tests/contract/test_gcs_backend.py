@@ -28,8 +28,10 @@ from cloudbrowser.core.storage import (
     properties_of,
     server_copy_of,
     share_links_of,
+    versions_of,
 )
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
+from cloudbrowser.core.versions import object_versions
 from tests.conftest import GcsServer
 
 
@@ -171,3 +173,20 @@ def test_a_download_in_ranges_is_verified_by_md5_or_else_crc32c(
     assert (t.state, t.error) == (State.DONE, None)
     assert t.verified, t.note
     assert target.read_bytes() == data
+
+
+def test_deleting_a_whole_history_never_brings_a_deleted_key_back(gcs_server: GcsServer) -> None:
+    """rb --force and "delete all versions" name every version and marker: the stand-in
+    marker of a deleted key must not undelete it (as removing one alone does)."""
+    bucket = gcs_server.bucket()
+    storage = gcs_server.backend()
+    http = storage.http  # type: ignore[attr-defined]
+    url = f"{gcs_server.endpoint_url}/storage/v1/b/{bucket}"
+    assert http.patch(url, json={"versioning": {"enabled": True}}).status_code == 200
+    gcs_server.put(bucket, {"gone.txt": b"v1"})
+    storage.delete_object(bucket, "gone.txt")
+    history = object_versions(storage, bucket, "gone.txt")
+    assert [v.delete_marker for v in history] == [True, False]
+    marker_only = [(v.key, v.version_id) for v in history if v.delete_marker]
+    assert versions_of(storage).delete_versions(bucket, marker_only) == []
+    assert storage.list_page(bucket, "").objects == [], "not undeleted"

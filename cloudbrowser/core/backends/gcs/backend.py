@@ -57,7 +57,6 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NotSupported,
-    NoVersioning,
     ObjectChanged,
     StorageError,
 )
@@ -603,12 +602,9 @@ class GcsBackend:
         """One page of generations (``versions=true``, lowercase: fake-gcs-server honours
         only that), by pages of ``limits.max_page`` whatever ``limit`` asks.
         ``key_marker`` carries GCS's page token. A key whose generations are
-        all noncurrent is deleted: a delete marker (version id "") stands for that."""
-        if self.bucket_versioning(bucket) != "Enabled":
-            raise NoVersioning(
-                f"The bucket “{bucket}” keeps no old generations (object versioning is off).",
-                hint="Turn on object versioning for the bucket to keep old generations.",
-            )
+        all noncurrent is deleted: a delete marker (version id "") stands for that. A
+        bucket that keeps no old generations (now) lists its live objects, and those it
+        kept while it did."""
         params: dict[str, Any] = {
             "versions": "true",
             "prefix": prefix,
@@ -689,10 +685,15 @@ class GcsBackend:
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
     ) -> list[tuple[str, CloudBrowserError]]:
+        """Delete generations for good (deleting a whole history: markers included)."""
         if len(versions) > LIMITS.max_delete_batch:
             raise ValueError(f"at most {LIMITS.max_delete_batch} versions per batch delete")
         refused: list[tuple[str, CloudBrowserError]] = []
         for key, version_id in versions:
+            if not version_id:
+                # A stand-in delete marker: it goes with its generations (removing it one
+                # by one would undelete the key, as S3's marker removal does).
+                continue
             try:
                 self.delete_version(bucket, key, version_id)
             except StorageError as error:
