@@ -3,6 +3,7 @@ deletes, signed links, metadata patched in place, rewrite across buckets."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -190,3 +191,18 @@ def test_deleting_a_whole_history_never_brings_a_deleted_key_back(gcs_server: Gc
     marker_only = [(v.key, v.version_id) for v in history if v.delete_marker]
     assert versions_of(storage).delete_versions(bucket, marker_only) == []
     assert storage.list_page(bucket, "").objects == [], "not undeleted"
+
+
+def test_a_gzip_stored_object_is_read_as_stored(gcs_server: GcsServer) -> None:
+    """Its listed size and MD5 are those of the compressed bytes: those must come."""
+    bucket = gcs_server.bucket()
+    storage = gcs_server.backend()
+    packed = gzip.compress(b"hello " * 1000)
+    storage.put_object(bucket, "page.html", packed, content_md5="", content_type="text/html")
+    props = properties_of(storage)
+    details = props.object_details(bucket, "page.html")
+    props.replace_metadata(replace(details, content_encoding="gzip"))
+    info = storage.head_object(bucket, "page.html")
+    with storage.get_object(bucket, "page.html") as reader:
+        body = reader.read(-1)
+    assert body == packed and reader.etag == info.etag == hashlib.md5(packed).hexdigest()

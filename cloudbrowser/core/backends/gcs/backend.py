@@ -338,7 +338,9 @@ class GcsBackend:
             params["generation"] = version_id
         if generation_of(if_match):
             params["ifGenerationMatch"] = generation_of(if_match)
-        headers = {"Accept-Encoding": "identity"}
+        # "gzip": an object stored gzip-compressed comes as stored (its listed size and
+        # checksums); "identity" would have GCS decompress it on the way.
+        headers = {"Accept-Encoding": "gzip"}
         ranged = bool(start) or end is not None
         if ranged:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
