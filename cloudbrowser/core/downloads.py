@@ -44,7 +44,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.checksums import composite_etag, etag_chunks, etag_md5, md5_of
+from cloudbrowser.core.checksums import (
+    Crc32c,
+    composite_etag,
+    etag_chunks,
+    etag_crc32c,
+    etag_md5,
+    md5_of,
+)
 from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import (
@@ -609,8 +616,31 @@ def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None
         t.verified = False
         t.note = "Not verified: the object was uploaded in parts of a size that is not known."
         return
+    crc = etag_crc32c(etag, features.checksums)
+    if crc:
+        local = _crc32c_of_file(ctx, fd, t.size)
+        if local != crc:
+            raise IntegrityError(
+                f"The downloaded “{t.name}” does not match the object on the server.",
+                hint="Retry: the download starts again.",
+                detail=f"local CRC32C {local}, server CRC32C {crc}",
+            )
+        t.verified = True
+        return
     t.verified = False
     t.note = "Not verified: the server gives no MD5 checksum for this object."
+
+
+def _crc32c_of_file(ctx: RunContext, fd: int, size: int) -> str:
+    crc = Crc32c()
+    block = 8 * 1024 * 1024
+    for offset in range(0, size, block):
+        ctx.check()
+        try:
+            crc.update(os.pread(fd, min(block, size - offset), offset))
+        except OSError as exc:
+            raise local_error(exc, ctx.transfer.local_path, writing=False) from exc
+    return crc.hexdigest()
 
 
 def _md5_of_file(ctx: RunContext, fd: int, size: int) -> str:

@@ -16,7 +16,7 @@ from cloudbrowser.core.errors import ConfigError, UnsafeKey
 DELIMITER = "/"
 #: The URI schemes of remote addresses (``s3://bucket/key``), one per provider: each
 #: connection writes its own (``features.uri_scheme``); a location may be typed with any.
-URI_SCHEMES = ("s3", "az")
+URI_SCHEMES = ("s3", "gs", "az")
 
 
 def remote_uri(scheme: str, bucket: str, key: str | None = "") -> str:

@@ -67,6 +67,10 @@ class Limits:
     max_delete_batch: int
     #: Most rows of one listing page.
     max_page: int
+    #: The chunk size uploads use unless the user chose one (0: the engine's default):
+    #: where chunks go one after another (``Features.chunks_in_order``) a larger chunk
+    #: means fewer round trips per file.
+    upload_chunk: int = 0
 
 
 #: Checksums a provider may store for an object (:attr:`Features.checksums`).
@@ -101,6 +105,9 @@ class Features:
     share_links: bool = True
     #: Per-object ACL grants that a metadata rewrite must carry over.
     object_acls: bool = False
+    #: The chunks of one upload must be sent one after another, in number order (a GCS
+    #: resumable session is one stream of bytes at an offset): never several at once.
+    chunks_in_order: bool = False
 
 
 @runtime_checkable

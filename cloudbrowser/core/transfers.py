@@ -449,7 +449,9 @@ class TransferQueue:
                 part_size = guess_part_size(r.size, r.etag, self._options.part_size, features)
             else:
                 part_size = choose_part_size(
-                    r.size, self._options.part_size, limits=features.limits
+                    r.size,
+                    self._options.part_size or features.limits.upload_chunk,
+                    limits=features.limits,
                 )
         return Transfer(
             id=0,

@@ -10,11 +10,15 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
   with the token (S3's part ETag) the journal recorded are not sent again, and no second
   upload is ever begun while the first one exists. The object's ETag is checked against
   the composite MD5.
+* Where a session is one stream of bytes (``features.chunks_in_order``: GCS resumable
+  sessions) parts go one after another, the resume keeps the journalled parts that end
+  within the bytes the server holds, and the object's MD5 is checked against the file's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import mimetypes
 import os
 import threading
@@ -27,6 +31,7 @@ from cloudbrowser.core.checksums import (
     etag_md5,
     md5_of,
 )
+from cloudbrowser.core.entries import UploadedPart
 from cloudbrowser.core.errors import (
     ConfigError,
     IntegrityError,
@@ -86,7 +91,11 @@ def _check_unchanged(ctx: RunContext) -> None:
     t.size, t.mtime, t.session = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
     t.part_size = (
-        choose_part_size(t.size, ctx.options.part_size, limits=ctx.backend.features.limits)
+        choose_part_size(
+            t.size,
+            ctx.options.part_size or ctx.backend.features.limits.upload_chunk,
+            limits=ctx.backend.features.limits,
+        )
         if multipart
         else 0
     )
@@ -166,7 +175,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
 
     abort = threading.Event()
 
-    def send(number: int) -> JournalPart:
+    def send(number: int, whole: hashlib._Hash | None = None) -> JournalPart:
         if abort.is_set():
             raise Stopped
         ctx.check()
@@ -174,6 +183,8 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         data = _read(fd, t, length, offset)
         ctx.throttle(length)
         digest = md5_of(data) if ctx.options.verify else None
+        if whole is not None:
+            whole.update(data)
         token = ctx.request(
             lambda: chunked_uploads_of(ctx.backend).upload_chunk(
                 t.bucket,
@@ -197,8 +208,15 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         return part
 
     missing = [n for n in range(1, layout.count + 1) if n not in done]
-    for part in ctx.run_parts(send, missing, abort):
-        done[part.number] = part
+    if ctx.backend.features.chunks_in_order:
+        # One stream of bytes (a GCS resumable session): one chunk after another.
+        # The whole file's MD5 on the way: the kept prefix read again, the rest as sent.
+        whole = _md5_of_prefix(ctx, fd, layout, done) if ctx.options.verify else None
+        for number in missing:
+            done[number] = send(number, whole)
+    else:
+        for part in ctx.run_parts(send, missing, abort):
+            done[part.number] = part
 
     ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
@@ -211,6 +229,10 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
         return
+    if ctx.backend.features.chunks_in_order:
+        # The server checked no chunk: the object's MD5 against the whole file's.
+        _verify_whole(ctx, whole)
+        return
     expected = composite_etag(p.md5 for p in parts)
     if etag_chunks(t.etag, ctx.backend.features.checksums) and t.etag.lower() != expected:
         raise IntegrityError(
@@ -220,6 +242,62 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         )
     # Otherwise every part passed the server's Content-MD5 check and its ETag check.
     t.verified = True
+
+
+def _verify_whole(ctx: RunContext, whole: hashlib._Hash | None) -> None:
+    """The object's MD5 (its revision, where the server keeps one) is the local file's."""
+    t = ctx.transfer
+    stored = etag_md5(t.etag, ctx.backend.features.checksums)
+    if whole is None or not stored:
+        t.verified, t.note = False, "Not verified (the server keeps no MD5 of this object)."
+        return
+    if whole.hexdigest() != stored:
+        raise IntegrityError(
+            f"The uploaded “{t.key}” does not match the local file.",
+            hint="Retry the upload.",
+            detail=f"local MD5 {whole.hexdigest()}, server MD5 {stored}",
+        )
+    t.verified = True
+
+
+def _md5_of_prefix(
+    ctx: RunContext, fd: int, layout: _Layout, done: dict[int, JournalPart]
+) -> hashlib._Hash:
+    """A running MD5 of the parts kept from an earlier attempt (the file's first parts)."""
+    digest = md5_of(b"")
+    for number in sorted(done):
+        offset, length = layout.span(number)
+        for start in range(offset, offset + length, _VERIFY_BLOCK):
+            ctx.check()
+            digest.update(
+                _read(fd, ctx.transfer, min(_VERIFY_BLOCK, offset + length - start), start)
+            )
+    return digest
+
+
+#: Bytes read at a time to hash kept parts again.
+_VERIFY_BLOCK = 8 * 1024 * 1024
+
+
+def _parts_in_order(
+    ctx: RunContext, layout: _Layout, on_server: list[UploadedPart]
+) -> dict[int, JournalPart]:
+    """For a session that is one stream (``chunks_in_order``): the journalled chunks, in
+    order, that end within the bytes the server says it holds (a row numbered 0 is a
+    count of bytes without chunk boundaries)."""
+    t = ctx.transfer
+    held = sum(p.size for p in on_server)
+    kept: dict[int, JournalPart] = {}
+    end = 0
+    for number, part in sorted((p.number, p) for p in ctx.journal.parts(t.id)):
+        offset, length = layout.span(number)
+        if offset != end or part.size != length or offset + length > held:
+            break
+        if ctx.options.verify and not part.md5:
+            break
+        kept[number] = part
+        end += length
+    return kept
 
 
 def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalPart]:
@@ -243,6 +321,8 @@ def _parts_kept(ctx: RunContext, fd: int, layout: _Layout) -> dict[int, JournalP
         _abort_if_supported(ctx)
         _forget_upload(ctx)
         return {}
+    if ctx.backend.features.chunks_in_order:
+        return _parts_in_order(ctx, layout, on_server)
     journalled = {p.number: p for p in ctx.journal.parts(t.id)}
     kept: dict[int, JournalPart] = {}
     for part in on_server:

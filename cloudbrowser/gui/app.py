@@ -265,7 +265,7 @@ def run_gui(
     else:
         from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
-        demo_server = demo = DemoServer()
+        demo_server = demo = DemoServer(with_gcs=True)
         starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
         window.messages.info(starting)
         window.empty_tree.show_opening(starting)
@@ -278,12 +278,12 @@ def run_gui(
             demo_server.start()
             return ConnectionRequest(demo_server.settings(), DEMO_CREDENTIALS, args.location)
 
-        service.run(
-            start,
-            "Starting the demo server",
-            succeeded=window.open_connection,
-            failed=demo_failed,
-        )
+        def started(request: ConnectionRequest) -> None:
+            if demo_server.gcs is not None:  # two clouds side by side, S3 shown
+                window.open_connection(ConnectionRequest(demo_server.gcs.settings()))
+            window.open_connection(request)
+
+        service.run(start, "Starting the demo server", succeeded=started, failed=demo_failed)
         azure_demo = start_azure_demo(service, window)
 
     code = app.exec()

@@ -6,6 +6,7 @@
     python tests/bench/run.py cli [--files N] [--runs N] [--startup-runs N] [--json FILE]
     python tests/bench/run.py operations [--keys N] [--move-keys N] [--runs N] [--json FILE]
     python tests/bench/run.py stream [--files N] [--runs N] [--json FILE]
+    python tests/bench/run.py gcs [--keys N] [--files N] [--big-mib N] [--runs N] [--json FILE]
     python tests/bench/run.py azure [--keys N] [--files N] [--big-mib N] [--runs N] [--json FILE]
 
 Each suite is a function that returns a list of result rows (see ``results.Result``); a
@@ -31,6 +32,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
 
 import azure_suite  # noqa: E402
 import cli_commands  # noqa: E402
+import gcs  # noqa: E402
 import listing  # noqa: E402
 import operations  # noqa: E402
 import pages  # noqa: E402
@@ -57,6 +59,10 @@ SUITES: dict[str, Suite] = {
     "cli": Suite(
         run=lambda a: cli_commands.run_cli(a.files, a.runs, a.startup_runs),
         describe=lambda a: cli_commands.describe(a.files, a.runs, a.startup_runs),
+    ),
+    "gcs": Suite(
+        run=lambda a: gcs.run_gcs(a.keys, a.files, a.big_mib, a.runs),
+        describe=lambda a: gcs.describe(a.keys, a.files, a.big_mib, a.runs),
     ),
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
@@ -123,7 +129,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.keys is None:
-        args.keys = {"operations": 10_000, "azure": 50_000}.get(args.suite, 100_000)
+        args.keys = {"operations": 10_000, "gcs": 10_000, "azure": 50_000}.get(args.suite, 100_000)
     args.delete_keys = args.keys
     if args.move_keys < 1:
         parser.error("--move-keys must be at least 1")

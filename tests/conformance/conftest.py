@@ -22,7 +22,7 @@ import pytest
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.checksums import is_plain_md5
 from cloudbrowser.core.storage import Storage
-from tests.conftest import AzuriteServer, MemoryServer, S3Server, TestServer
+from tests.conftest import AzuriteServer, GcsServer, MemoryServer, S3Server, TestServer
 
 #: rclone serve s3 keeps objects as files: a key with an empty path segment (a leading
 #: "/", "a//b") is refused with InvalidArgument.
@@ -59,6 +59,22 @@ UTF16_ORDER = "UTF-16 order"
 #: by the server from its first block on, and an aborted one is still listed (and takes
 #: more blocks) until the service drops uncommitted blocks after 7 days.
 BLOCKS_OUTLIVE_ABORT = "staged blocks outlive an abort"
+#: Google Cloud Storage's revision of every object stored in one go, a resumable upload's
+#: too, is the MD5 of all its bytes (it has no composite ETag).
+WHOLE_MD5_REVISIONS = "whole-object MD5 revisions"
+#: Google Cloud Storage has no delete markers: a key whose generations are all noncurrent
+#: is deleted, shown with one stand-in marker; deleting it again changes nothing, and
+#: undelete restores its newest generation.
+ONE_DELETE_MARKER = "one stand-in delete marker"
+#: fake-gcs-server ignores ``generation`` on a delete: it deletes the live object instead
+#: (GCS deletes the generation named).
+GENERATION_DELETE_IGNORED = "generation of a delete ignored"
+#: Google Cloud Storage keeps no list of resumable upload sessions:
+#: list_unfinished_uploads raises NotSupported (the sessions expire on their own).
+NO_UPLOAD_LISTING = "unfinished uploads not listed"
+#: fake-gcs-server lists every folder (common prefix) of a delimited listing on every
+#: page, beyond ``maxResults``: only objects are paged.
+FOLDERS_NOT_PAGINATED = "folders not paginated"
 
 
 @dataclass
@@ -161,12 +177,44 @@ def check_etag(target: Target, etag: str, body: bytes) -> None:
         assert etag == expected
 
 
+def _gcs(request: pytest.FixtureRequest) -> Target:
+    server: GcsServer = request.getfixturevalue("gcs_server")
+
+    def enable(bucket: str) -> None:
+        storage = server.backend()
+        assert isinstance(storage, Storage)
+        # A server switch the interface does not offer: the JSON API's bucket patch.
+        http = storage.http  # type: ignore[attr-defined]
+        reply = http.patch(
+            f"{server.endpoint_url}/storage/v1/b/{bucket}", json={"versioning": {"enabled": True}}
+        )
+        assert reply.status_code == 200, reply.text
+
+    return Target(
+        "gcs",
+        server,
+        quirks=frozenset(
+            {
+                NO_CHUNK_COPY,
+                WHOLE_MD5_ETAGS,
+                WHOLE_MD5_REVISIONS,
+                NO_UPLOAD_LISTING,
+                FOLDERS_NOT_PAGINATED,
+                ONE_DELETE_MARKER,
+                GENERATION_DELETE_IGNORED,
+            }
+        ),
+        enable_versioning=enable,
+    )
+
+
 #: Target name → (how to set it up, its pytest marks). Servers are marked ``server``.
 TARGETS: dict[str, tuple[Callable[[pytest.FixtureRequest], Target], tuple[Any, ...]]] = {
     "memory": (_memory, ()),
     "moto": (_moto, (pytest.mark.server,)),
     "rclone": (_rclone, (pytest.mark.server,)),
     "azurite": (_azurite, (pytest.mark.server,)),
+    "gcs": (_gcs, (pytest.mark.server,)),
 }
 
 

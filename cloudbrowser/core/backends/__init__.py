@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 KINDS: dict[str, str] = {
     "s3": "cloudbrowser.core.backends.s3",
     "azure": "cloudbrowser.core.backends.azure",
+    "gcs": "cloudbrowser.core.backends.gcs",
     # Every capability, no server: for tests (shared per endpoint URL within a process).
     "memory": "cloudbrowser.core.backends.memory",
 }

