@@ -36,6 +36,7 @@ from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
+    from cloudbrowser.demo import DemoServer
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
 log = logging.getLogger("cloudbrowser")
@@ -188,6 +189,7 @@ def make_application() -> QApplication:
 
 def open_request(window: MainWindow, request: OpenRequest) -> None:
     """A second start's request: come to the front and open what it names."""
+    window.finish_building()  # (it was, unless the request came before the first frame)
     if window.isMinimized():
         window.showNormal()
     window.raise_()
@@ -199,6 +201,24 @@ def open_request(window: MainWindow, request: OpenRequest) -> None:
             window.navigate_to_text(request.location)
         elif not window.restore_session(request.location):
             window.show_connections()
+
+
+def start_demo(window: MainWindow, service: StorageService, location: str) -> DemoServer:
+    """Start the demo server on a worker, then open it in the window (or say why not)."""
+    from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
+
+    server = DemoServer()
+
+    def failed(error: CloudBrowserError) -> None:
+        window.empty_tree.show_none()
+        window.messages.major(error)
+
+    def start(_job: Job) -> ConnectionRequest:
+        server.start()
+        return ConnectionRequest(server.settings(), DEMO_CREDENTIALS, location)
+
+    service.run(start, "Starting the demo server", succeeded=window.open_connection, failed=failed)
+    return server
 
 
 def run_gui(
@@ -225,7 +245,8 @@ def run_gui(
     crashes.install()
 
     service = StorageService(page_size=args.page_size)
-    window = MainWindow(service)
+    # The first frame's parts only: the rest is built just after it is painted.
+    window = MainWindow(service, later=True)
     window.messages.report_damaged_files()
     if guard is not None:
         guard.requested.connect(lambda request: open_request(window, request))
@@ -236,8 +257,25 @@ def run_gui(
         FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
 
+    demos: list[DemoServer] = []
+    if args.demo:
+        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
+        window.messages.info(starting)
+        window.empty_tree.show_opening(starting)
+
     def after_first_paint() -> None:
         gc.enable()  # disabled by __main__ until the first frame
+        window.finish_building()
+        # Connections open once the window is up (the demo's module and server too).
+        if connection is not None:
+            window.open_connection(ConnectionRequest(*connection, args.location))
+        elif args.connection:
+            window.connector.open_by_name(args.connection, args.location)
+        elif args.demo:
+            demos.append(start_demo(window, service, args.location))
+        elif not window.restore_session(args.location):
+            # No connection on the command line and no last session: a first start.
+            window.show_connections()
         set_window_icon(app)
         from cloudbrowser.gui.fonts import add_bundled_fonts  # frozen: a CJK font
 
@@ -251,46 +289,13 @@ def run_gui(
 
     AfterFirstPaint(window, after_first_paint)
 
-    demo = None
-    if connection is not None:
-        window.open_connection(ConnectionRequest(*connection, args.location))
-    elif args.connection:
-        window.connector.open_by_name(args.connection, args.location)
-    elif not args.demo:
-        # No connection on the command line: where the user was last time, else the
-        # connection manager (a first start).
-        if not window.restore_session(args.location):
-            window.show_connections()
-    else:
-        from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
-
-        demo_server = demo = DemoServer()
-        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
-        window.messages.info(starting)
-        window.empty_tree.show_opening(starting)
-
-        def demo_failed(error: CloudBrowserError) -> None:
-            window.empty_tree.show_none()
-            window.messages.major(error)
-
-        def start(_job: Job) -> ConnectionRequest:
-            demo_server.start()
-            return ConnectionRequest(demo_server.settings(), DEMO_CREDENTIALS, args.location)
-
-        service.run(
-            start,
-            "Starting the demo server",
-            succeeded=window.open_connection,
-            failed=demo_failed,
-        )
-
     code = app.exec()
     if guard is not None:
         guard.close()  # a start from now on is a first start again
     # Transfers first: running ones stop between chunks and stay queued in the journal.
-    finished = window.transfers.shutdown()
+    finished = window.transfers.shutdown() if window.built else True
     finished = service.shutdown(timeout_ms=2000) and finished
-    if demo is not None:
+    for demo in demos:
         demo.stop()
     if not finished:
         # A request is still waiting on a server that does not answer. Nothing is left to
