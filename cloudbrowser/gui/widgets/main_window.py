@@ -45,7 +45,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
-from cloudbrowser.gui import icons
+from cloudbrowser.gui import icons, message_icons
 from cloudbrowser.gui.help_menu import HelpMenu
 from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
@@ -1067,7 +1067,7 @@ class MainWindow(QMainWindow):
             return
         activity = self.transfers.queue.activity()
         if activity.busy and self.transfers.settings.confirm_quit:
-            answer = QMessageBox.question(
+            answer = message_icons.ask(
                 self,
                 self.tr("Transfers in progress"),
                 self.tr(
@@ -1083,7 +1083,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         if self.file_ops.busy:
-            answer = QMessageBox.question(
+            answer = message_icons.ask(
                 self,
                 self.tr("Operations in progress"),
                 self.tr(
