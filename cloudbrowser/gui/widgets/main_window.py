@@ -358,11 +358,9 @@ class MainWindow(QMainWindow):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._list_context_menu)
 
-        self.error_panel = ErrorPanel()
-        self.error_panel.retry.clicked.connect(self.refresh)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
-        self.stack.addWidget(self.error_panel)
+        self._error_panel: ErrorPanel | None = None  # made when a listing first fails
 
         # "n loaded… Stop" while a listing streams in; the partial/failed state after.
         self.loading_bar = QWidget()
@@ -401,6 +399,15 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 820])
         self.setCentralWidget(self.splitter)
+
+    @property
+    def error_panel(self) -> ErrorPanel:
+        """Shown instead of the list when it cannot be listed (made on first use)."""
+        if self._error_panel is None:
+            self._error_panel = ErrorPanel()
+            self._error_panel.retry.clicked.connect(self.refresh)
+            self.stack.addWidget(self._error_panel)
+        return self._error_panel
 
     def _action(
         self, text: str, icon: QStyle.StandardPixmap | None, keys: list[QKeySequence], slot: object
