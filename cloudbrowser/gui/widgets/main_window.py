@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -77,6 +76,8 @@ from cloudbrowser.gui.window_parts import (
 )
 
 if TYPE_CHECKING:  # dialogs are imported where first opened, not before the first paint
+    from PySide6.QtWidgets import QStyle
+
     from cloudbrowser.core.transfers import Activity, Transfer
     from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
@@ -148,6 +149,8 @@ class ErrorPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
+        from PySide6.QtWidgets import QStyle  # made on the first failed listing, not at start
+
         self.icon = QLabel()
         self.icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(48, 48)
@@ -415,21 +418,23 @@ class MainWindow(QMainWindow):
         return make_action(self, text, icon, keys, slot)
 
     def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
+        # No style icons here: these actions get the painted ones of gui/icons.py from the
+        # tool bar (build_toolbar, add_file_buttons), and QStyle, which builds its enums
+        # (~7 ms) on first use, stays out of the start.
         k = QKeySequence
         self.back_action = self._action(
-            self.tr("Back"), sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
+            self.tr("Back"), None, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
         )
         self.forward_action = self._action(
             self.tr("Forward"),
-            sp.SP_ArrowForward,
+            None,
             [k("Alt+Right"), k(k.StandardKey.Forward)],
             self.go_forward,
         )
-        self.up_action = self._action(self.tr("Up"), sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
+        self.up_action = self._action(self.tr("Up"), None, [k("Alt+Up")], self.go_up)
         self.refresh_action = self._action(
             self.tr("Refresh"),
-            sp.SP_BrowserReload,
+            None,
             [k("F5"), k(k.StandardKey.Refresh)],
             self.refresh,
         )
@@ -439,7 +444,7 @@ class MainWindow(QMainWindow):
         self.filter_action = self._action(self.tr("Filter"), None, [k("Ctrl+F")], self.focus_filter)
         self.quit_action = self._action(self.tr("Quit"), None, [k(k.StandardKey.Quit)], self.close)
         self.connections_action = self._action(
-            self.tr("Connections…"), sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
+            self.tr("Connections…"), None, [k("Ctrl+Shift+O")], self.show_connections
         )
         self.close_connection_action = self._action(
             self.tr("Close connection"), None, [k("Ctrl+Shift+W")], self.close_current_connection
@@ -713,16 +718,15 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.transfers_action)
 
     def _build_transfer_actions(self) -> None:
-        sp = QStyle.StandardPixmap
-        k = QKeySequence
+        k = QKeySequence  # Upload's and Download's icons: add_file_buttons, below
         self.upload_files_action = self._action(
-            self.tr("Upload files…"), sp.SP_ArrowUp, [k("Ctrl+U")], self.upload_files
+            self.tr("Upload files…"), None, [k("Ctrl+U")], self.upload_files
         )
         self.upload_folder_action = self._action(
             self.tr("Upload folder…"), None, [k("Ctrl+Shift+U")], self.upload_folder
         )
         self.download_action = self._action(
-            self.tr("Download"), sp.SP_ArrowDown, [k("Ctrl+D")], self.download_selection
+            self.tr("Download"), None, [k("Ctrl+D")], self.download_selection
         )
         self.download_to_action = self._action(
             self.tr("Download to…"), None, [k("Ctrl+Shift+D")], self.download_selection_to
