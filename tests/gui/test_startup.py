@@ -8,6 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QDockWidget, QToolBar
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.gui.conftest import ServiceFactory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -162,3 +169,38 @@ def test_garbage_collection_is_back_on_after_the_first_paint(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "GC False" in lines and "GC-AFTER True" in lines, lines
+
+
+def _layout(window: MainWindow) -> list[tuple[str, list[str]]]:
+    """What a user sees of the window's parts: each menu's items, each tool bar's buttons,
+    the status bar's permanent widgets and the docks (with their shortcuts)."""
+    menus = [
+        (menu.text(), [f"{a.text()} {a.shortcut().toString()}" for a in menu.menu().actions()])
+        for menu in window.menuBar().actions()
+    ]
+    bars = [
+        (bar.objectName(), [f"{a.iconText()} {a.shortcut().toString()}" for a in bar.actions()])
+        for bar in window.findChildren(QToolBar)
+    ]
+    docks = [(dock.objectName(), [dock.windowTitle()]) for dock in window.findChildren(QDockWidget)]
+    shortcuts = [("window", sorted(a.shortcut().toString() for a in window.actions()))]
+    return menus + bars + docks + shortcuts
+
+
+@pytest.mark.gui
+def test_a_window_finished_after_its_first_paint_is_the_window_built_at_once(
+    qtbot: QtBot, make_service: ServiceFactory
+) -> None:
+    """gui/app.py builds the window in two steps around the first paint (later=True, then
+    finish_building); tests and the smoke test build it at once: both are the same window."""
+    at_once = MainWindow(make_service())
+    qtbot.addWidget(at_once)
+    later = MainWindow(make_service(), later=True)
+    qtbot.addWidget(later)
+    assert not later.built and not hasattr(later, "transfers")
+    first_frame = _layout(later)
+    assert [title for title, _ in first_frame[:5]] == ["&File", "&Edit", "&Go", "&View", "&Help"]
+    later.finish_building()
+    later.finish_building()  # once: a second call changes nothing
+    assert later.built and at_once.built
+    assert _layout(later) == _layout(at_once)
