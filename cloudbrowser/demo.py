@@ -161,22 +161,27 @@ class DemoServer:
 
     def start(self, timeout: float = 120.0) -> str:
         """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
-        self._process = subprocess.Popen(
+        # ``process``, not ``self._process``, from here on: the window may call stop() from
+        # the GUI thread while this runs on a worker (closed during start-up), which ends
+        # the child and clears ``self._process``.
+        process = self._process = subprocess.Popen(
             server_command(self.big_folder_count),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert self._process.stdout is not None
-        ready = _read_line(self._process.stdout, timeout)
+        assert process.stdout is not None
+        ready = _read_line(process.stdout, timeout)
         if not ready.startswith("READY "):
-            stderr = self._process.stderr
+            stderr = process.stderr
             # A child that crashed is exiting now: wait a moment for its traceback.
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=5)
-            exited = self._process.poll() is not None
-            error = stderr.read() if exited and stderr is not None else ""
+                process.wait(timeout=5)
+            exited = process.poll() is not None
+            error = ""
+            with contextlib.suppress(ValueError):  # closed by stop() meanwhile
+                error = stderr.read() if exited and stderr is not None else ""
             self.stop()
             raise StorageError(
                 "The demo server did not start.",
@@ -202,7 +207,7 @@ class DemoServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        for stream in (process.stdout, process.stderr):
+        for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
 
