@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import StorageError
+from cloudbrowser.flags import DEMO_SERVER_FLAG as DEMO_SERVER_FLAG
 
 if TYPE_CHECKING:
     from cloudbrowser.demo_gcs import DemoGcs
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
 BIG_FOLDER_COUNT = 50_000
 BIG_FOLDER = "events/2024/"
 REGION = "us-east-1"
-#: ``cloudbrowser --demo-server N``: the hidden command line of the server's child process
-#: in a frozen build, where ``sys.executable`` is the app itself and has no ``-m``.
-DEMO_SERVER_FLAG = "--demo-server"
 #: The demo server's only key: it refuses any other (and any other secret), like a real server.
 #: Long enough for servers that check (>= 14 chars).
 DEMO_CREDENTIALS = Credentials("demo-access-key-id", "demo-secret-access-key")
@@ -169,22 +167,27 @@ class DemoServer:
 
     def start(self, timeout: float = 120.0) -> str:
         """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
-        self._process = subprocess.Popen(
+        # ``process``, not ``self._process``, from here on: the window may call stop() from
+        # the GUI thread while this runs on a worker (closed during start-up), which ends
+        # the child and clears ``self._process``.
+        process = self._process = subprocess.Popen(
             server_command(self.big_folder_count),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert self._process.stdout is not None
-        ready = _read_line(self._process.stdout, timeout)
+        assert process.stdout is not None
+        ready = _read_line(process.stdout, timeout)
         if not ready.startswith("READY "):
-            stderr = self._process.stderr
+            stderr = process.stderr
             # A child that crashed is exiting now: wait a moment for its traceback.
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(timeout=5)
-            exited = self._process.poll() is not None
-            error = stderr.read() if exited and stderr is not None else ""
+                process.wait(timeout=5)
+            exited = process.poll() is not None
+            error = ""
+            with contextlib.suppress(ValueError):  # closed by stop() meanwhile
+                error = stderr.read() if exited and stderr is not None else ""
             self.stop()
             raise StorageError(
                 "The demo server did not start.",
@@ -219,7 +222,7 @@ class DemoServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        for stream in (process.stdout, process.stderr):
+        for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
 

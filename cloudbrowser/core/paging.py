@@ -9,7 +9,6 @@ a paged listing (objects, versions, multipart uploads, parts) feeds each page to
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator
@@ -77,6 +76,10 @@ class PageGuard:
                 f"most 1,000)"
             )
         if marker is not None:
+            # Here, not at the top: hashlib loads OpenSSL (~2 ms), which the window's start
+            # (it imports this module) does not need before the first listing.
+            import hashlib
+
             digest = hashlib.blake2b(repr(marker).encode("utf-8", "surrogatepass"), digest_size=16)
             if digest.digest() in self._seen:
                 raise self.stopped(f"The server keeps returning the same page of “{self.where}”")

@@ -36,6 +36,7 @@ from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
+    from cloudbrowser.demo import DemoServer
     from cloudbrowser.demo_azure import AzureDemo
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
@@ -189,6 +190,7 @@ def make_application() -> QApplication:
 
 def open_request(window: MainWindow, request: OpenRequest) -> None:
     """A second start's request: come to the front and open what it names."""
+    window.finish_building()  # (it was, unless the request came before the first frame)
     if window.isMinimized():
         window.showNormal()
     window.raise_()
@@ -200,6 +202,39 @@ def open_request(window: MainWindow, request: OpenRequest) -> None:
             window.navigate_to_text(request.location)
         elif not window.restore_session(request.location):
             window.show_connections()
+
+
+def start_demo(
+    window: MainWindow, service: StorageService, location: str
+) -> list[DemoServer | AzureDemo]:
+    """Start the demo servers on workers, then open them in the window (or say why not):
+    the local S3 shown, a local GCS and Azure beside it in the tree where they can run."""
+    from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
+
+    server = DemoServer(with_gcs=True)
+
+    def failed(error: CloudBrowserError) -> None:
+        window.empty_tree.show_none()
+        window.messages.major(error)
+
+    def start(_job: Job) -> ConnectionRequest:
+        server.start()
+        return ConnectionRequest(server.settings(), DEMO_CREDENTIALS, location)
+
+    def started(request: ConnectionRequest) -> None:
+        window.open_connection(request)
+        if server.gcs is not None:  # a second cloud beside it, to drag between
+            add_beside(window, ConnectionRequest(server.gcs.settings()))
+
+    service.run(start, "Starting the demo server", succeeded=started, failed=failed)
+    azure = start_azure_demo(service, window)
+    return [server] if azure is None else [server, azure]
+
+
+def add_beside(window: MainWindow, request: ConnectionRequest) -> None:
+    """A connection added to the tree without leaving the one shown."""
+    conn = window.service.add_connection(request.settings, request.credentials)
+    window.add_connection(conn.id, show=False)
 
 
 def run_gui(
@@ -226,7 +261,8 @@ def run_gui(
     crashes.install()
 
     service = StorageService(page_size=args.page_size)
-    window = MainWindow(service)
+    # The first frame's parts only: the rest is built just after it is painted.
+    window = MainWindow(service, later=True)
     window.messages.report_damaged_files()
     if guard is not None:
         guard.requested.connect(lambda request: open_request(window, request))
@@ -237,8 +273,25 @@ def run_gui(
         FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
 
+    demos: list[DemoServer | AzureDemo] = []
+    if args.demo:
+        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
+        window.messages.info(starting)
+        window.empty_tree.show_opening(starting)
+
     def after_first_paint() -> None:
         gc.enable()  # disabled by __main__ until the first frame
+        window.finish_building()
+        # Connections open once the window is up (the demo's module and server too).
+        if connection is not None:
+            window.open_connection(ConnectionRequest(*connection, args.location))
+        elif args.connection:
+            window.connector.open_by_name(args.connection, args.location)
+        elif args.demo:
+            demos.extend(start_demo(window, service, args.location))
+        elif not window.restore_session(args.location):
+            # No connection on the command line and no last session: a first start.
+            window.show_connections()
         set_window_icon(app)
         from cloudbrowser.gui.fonts import add_bundled_fonts  # frozen: a CJK font
 
@@ -252,50 +305,14 @@ def run_gui(
 
     AfterFirstPaint(window, after_first_paint)
 
-    demo = azure_demo = None
-    if connection is not None:
-        window.open_connection(ConnectionRequest(*connection, args.location))
-    elif args.connection:
-        window.connector.open_by_name(args.connection, args.location)
-    elif not args.demo:
-        # No connection on the command line: where the user was last time, else the
-        # connection manager (a first start).
-        if not window.restore_session(args.location):
-            window.show_connections()
-    else:
-        from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
-
-        demo_server = demo = DemoServer(with_gcs=True)
-        starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
-        window.messages.info(starting)
-        window.empty_tree.show_opening(starting)
-
-        def demo_failed(error: CloudBrowserError) -> None:
-            window.empty_tree.show_none()
-            window.messages.major(error)
-
-        def start(_job: Job) -> ConnectionRequest:
-            demo_server.start()
-            return ConnectionRequest(demo_server.settings(), DEMO_CREDENTIALS, args.location)
-
-        def started(request: ConnectionRequest) -> None:
-            if demo_server.gcs is not None:  # two clouds side by side, S3 shown
-                window.open_connection(ConnectionRequest(demo_server.gcs.settings()))
-            window.open_connection(request)
-
-        service.run(start, "Starting the demo server", succeeded=started, failed=demo_failed)
-        azure_demo = start_azure_demo(service, window)
-
     code = app.exec()
     if guard is not None:
         guard.close()  # a start from now on is a first start again
     # Transfers first: running ones stop between chunks and stay queued in the journal.
-    finished = window.transfers.shutdown()
+    finished = window.transfers.shutdown() if window.built else True
     finished = service.shutdown(timeout_ms=2000) and finished
-    if demo is not None:
+    for demo in demos:
         demo.stop()
-    if azure_demo is not None:
-        azure_demo.stop()
     if not finished:
         # A request is still waiting on a server that does not answer. Nothing is left to
         # save, and QThreadPool's destructor would block exit until the read timeout (a
@@ -321,9 +338,5 @@ def start_azure_demo(service: StorageService, window: MainWindow) -> AzureDemo |
         azure.start()
         return ConnectionRequest(azure.settings(), CREDENTIALS, "")
 
-    def started(request: ConnectionRequest) -> None:
-        conn = window.service.add_connection(request.settings, request.credentials)
-        window.add_connection(conn.id, show=False)
-
-    service.run(start, "Starting the local Azure server", succeeded=started)
+    service.run(start, "Starting the local Azure server", succeeded=lambda r: add_beside(window, r))
     return azure

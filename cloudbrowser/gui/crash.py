@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +56,10 @@ class CrashDialog(QDialog):
     """What went wrong, the details to copy, and where the log file is."""
 
     def __init__(self, details: str, log_file: Path | None, parent: QWidget | None = None) -> None:
+        # QStyle here, not at the top: its Python enums take ~7 ms to build, and this
+        # module is imported before the window's first paint (see tests/gui/test_startup.py).
+        from PySide6.QtWidgets import QStyle
+
         super().__init__(parent)
         self.setObjectName("crashDialog")
         self.setWindowTitle(self.tr("cloudbrowser hit a bug"))

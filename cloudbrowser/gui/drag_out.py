@@ -26,7 +26,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEventLoop, QMimeData, QTimer, QUrl
 
-from cloudbrowser.core.journal import State
 from cloudbrowser.core.paths import cache_dir
 from cloudbrowser.gui.object_clipboard import OBJECTS_FORMAT, ObjectSelection
 
@@ -105,6 +104,9 @@ class RemoteFilesMime(QMimeData):
         return mimetype in self.formats()
 
     def finished(self) -> bool:
+        # Here, not at the top: the list view imports this module before the window's
+        # first paint, the transfer journal (SQLite) only after it.
+        from cloudbrowser.core.journal import State
         from cloudbrowser.gui.transfer_controller import TransferController
 
         controller = self._controller

@@ -7,7 +7,6 @@ menu (or to the window) appears in it without being named here.
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -178,11 +177,13 @@ class HelpMenu(QObject):
 
     def about_text(self) -> str:
         """Rich text: the version, what it runs on, and the licences."""
+        from platform import python_version  # here: the menu is built before the first paint
+
         rows = "".join(
             f"<tr><td>{name}</td><td>&nbsp;{licence}</td></tr>" for name, licence in LICENCES
         )
         runs_on = self.tr("Python {python}, Qt {qt}, PySide6 {pyside}").format(
-            python=platform.python_version(), qt=qVersion(), pyside=pyside_version
+            python=python_version(), qt=qVersion(), pyside=pyside_version
         )
         return (
             f"<h3>cloudbrowser {__version__}</h3>"

@@ -7,12 +7,18 @@ the desktop's icon theme has its own (KDE, GNOME: ``dialog-question``…), Qt us
 so do we; elsewhere the box shows no picture, and its text and buttons say it all. The
 app's style and palette stay the system's (tests/gui/test_palette.py): this only chooses
 a box's icon.
+
+:func:`ask` is the one way the window asks a yes/no question (``QMessageBox.question``
+would show Qt's own picture); boxes with their own buttons use :func:`message_icon`.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+Button = QMessageBox.StandardButton
 
 #: A box's picture → the icon theme's name for the same thing.
 THEMED = {
@@ -28,3 +34,23 @@ def message_icon(icon: QMessageBox.Icon) -> QMessageBox.Icon:
     if name is not None and QIcon.fromTheme(name).isNull():
         return QMessageBox.Icon.NoIcon
     return icon
+
+
+def ask(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    buttons: Button = Button.Yes | Button.No,
+    default: Button = Button.NoButton,
+) -> Button:
+    """Ask ``text`` and wait for the answer: the button chosen (Escape or closing the box
+    is the No/Cancel one), as ``QMessageBox.question`` but with :func:`message_icon`'s
+    picture. The text is shown as plain text (it may name keys, never markup)."""
+    box = QMessageBox(message_icon(QMessageBox.Icon.Question), title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if default != Button.NoButton:
+        box.setDefaultButton(default)
+    box.exec()
+    answer = box.standardButton(box.clickedButton())
+    box.deleteLater()
+    return answer

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QPushButton, QToolBar, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel
 from cloudbrowser.gui.models.object_list import EntryRole, ObjectListModel
 from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.widgets.views import BucketTreeView, ObjectView
+
+if TYPE_CHECKING:  # QStyle builds its enums on first use: not before the first paint
+    from PySide6.QtWidgets import QStyle
 
 #: Adds a feature's section to the list's context menu for the selection; True if it added
 #: anything (the window then puts a separator after it).

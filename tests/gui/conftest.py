@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.app import install_plural_forms
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
@@ -54,7 +55,7 @@ def _no_blocking_quit_question(monkeypatch: pytest.MonkeyPatch) -> None:
     def yes(*_args: object, **_kwargs: object) -> QMessageBox.StandardButton:
         return QMessageBox.StandardButton.Yes
 
-    monkeypatch.setattr(QMessageBox, "question", yes)
+    monkeypatch.setattr(message_icons, "ask", yes)
 
 
 @pytest.fixture

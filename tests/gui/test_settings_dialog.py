@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core.paths import config_dir
 from cloudbrowser.core.transfer_plan import ConflictPolicy
 from cloudbrowser.core.transfers import Activity, MiB
+from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dialogs.settings import SettingsDialog
 from cloudbrowser.gui.settings import SETTINGS_FILE
 from cloudbrowser.gui.transfer_settings import TransferSettings
@@ -118,7 +119,7 @@ def test_quitting_while_transfers_run_asks_only_when_set(
         asked.append(title)
         return QMessageBox.StandardButton.No  # "don't quit"
 
-    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(message_icons, "ask", question)
     busy = Activity(frozenset({"batch"}), running=1, bytes_total=10)
     monkeypatch.setattr(window.transfers.queue, "activity", lambda: busy)
     window.transfers.settings = TransferSettings(confirm_quit=confirm)

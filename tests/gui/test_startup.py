@@ -1,4 +1,5 @@
-"""Start-up: the window paints before boto3, botocore and keyring are imported."""
+"""Start-up: the window paints before the SDKs, the keyring, the command line, the demo and
+the parts of the window its first frame does not show are imported."""
 
 from __future__ import annotations
 
@@ -7,10 +8,44 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QDockWidget, QToolBar
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.gui.conftest import ServiceFactory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# Runs the real entry point with the start-up benchmark's hook, and reports which heavy
+#: Modules (and packages: their submodules too) that must not be imported when the window
+#: first paints ("x." stands for the package's modules, not the package): the SDKs and
+#: keyring (slow, and only for a connection), the headless command line and the demo server
+#: (its module comes after the first frame, even with --demo), and what the window builds
+#: after its first frame: the transfer queue and its SQLite journal, the connector (saved
+#: connections), the feature modules.
+NOT_BEFORE_FIRST_PAINT = (
+    "boto3",
+    "botocore",
+    "keyring",
+    "moto",
+    "google",
+    "azure",
+    "cloudbrowser.cli.",  # the commands; ``cloudbrowser.cli`` itself is only their names
+    "cloudbrowser.demo",
+    "cloudbrowser.core.journal",
+    "cloudbrowser.core.transfers",
+    "cloudbrowser.core.sources",
+    "cloudbrowser.core.profiles",
+    "cloudbrowser.gui.connector",
+    "cloudbrowser.gui.transfer_controller",
+    "cloudbrowser.gui.file_operations",
+    "cloudbrowser.gui.versions_actions",
+    "cloudbrowser.gui.inspect_actions",
+    "sqlite3",
+)
+
+# Runs the real entry point with the start-up benchmark's hook, and reports which of those
 # modules had been imported when the window first painted.
 CHILD = """
 import sys
@@ -18,10 +53,18 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 import cloudbrowser.gui.app as app
 
+NOT_BEFORE = NOT_BEFORE_FIRST_PAINT
+
 class Modules(QObject):
     def eventFilter(self, watched, event):
         if event.type() == QEvent.Type.Paint:
-            heavy = sorted(m for m in ("boto3", "botocore", "keyring", "moto") if m in sys.modules)
+            heavy = sorted(
+                m for m in sys.modules
+                if any(
+                    m.startswith(n) if n.endswith(".") else m == n or m.startswith(n + ".")
+                    for n in NOT_BEFORE
+                )
+            )
             print("LOADED", ",".join(heavy) or "-", flush=True)
             watched.removeEventFilter(self)
         return False
@@ -36,7 +79,7 @@ modules = Modules()
 app.FirstPaintReporter = reporter
 from cloudbrowser.__main__ import main
 sys.exit(main(["--demo"]))
-"""
+""".replace("NOT_BEFORE_FIRST_PAINT", repr(NOT_BEFORE_FIRST_PAINT))
 
 
 def start_to_first_paint(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
@@ -57,7 +100,9 @@ def start_to_first_paint(script: str, folder: Path) -> subprocess.CompletedProce
     )
 
 
-def test_the_window_paints_before_boto3_and_keyring_are_imported(tmp_path: Path) -> None:
+def test_the_window_paints_before_the_sdks_the_cli_the_demo_and_its_later_parts(
+    tmp_path: Path,
+) -> None:
     done = start_to_first_paint(CHILD, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "LOADED -" in done.stdout, done.stdout
@@ -81,8 +126,10 @@ class Pane(QObject):
             pane = self.window.empty_tree
             shown = self.window.left_stack.currentWidget() is pane
             print("PANE", shown, pane.label.text(), pane.add_button.isVisibleTo(pane), flush=True)
-            # The transfer journal (SQLite on disk) opens after the first frame.
-            print("JOURNAL", self.window.transfers._queue is not None, flush=True)
+            # The transfer journal (SQLite on disk) opens after the first frame, and the
+            # transfer controller that owns it is built only then.
+            transfers = getattr(self.window, "transfers", None)
+            print("JOURNAL", transfers is not None and transfers._queue is not None, flush=True)
             watched.removeEventFilter(self)
         return False
 
@@ -122,3 +169,38 @@ def test_garbage_collection_is_back_on_after_the_first_paint(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "GC False" in lines and "GC-AFTER True" in lines, lines
+
+
+def _layout(window: MainWindow) -> list[tuple[str, list[str]]]:
+    """What a user sees of the window's parts: each menu's items, each tool bar's buttons,
+    the status bar's permanent widgets and the docks (with their shortcuts)."""
+    menus = [
+        (menu.text(), [f"{a.text()} {a.shortcut().toString()}" for a in menu.menu().actions()])
+        for menu in window.menuBar().actions()
+    ]
+    bars = [
+        (bar.objectName(), [f"{a.iconText()} {a.shortcut().toString()}" for a in bar.actions()])
+        for bar in window.findChildren(QToolBar)
+    ]
+    docks = [(dock.objectName(), [dock.windowTitle()]) for dock in window.findChildren(QDockWidget)]
+    shortcuts = [("window", sorted(a.shortcut().toString() for a in window.actions()))]
+    return menus + bars + docks + shortcuts
+
+
+@pytest.mark.gui
+def test_a_window_finished_after_its_first_paint_is_the_window_built_at_once(
+    qtbot: QtBot, make_service: ServiceFactory
+) -> None:
+    """gui/app.py builds the window in two steps around the first paint (later=True, then
+    finish_building); tests and the smoke test build it at once: both are the same window."""
+    at_once = MainWindow(make_service())
+    qtbot.addWidget(at_once)
+    later = MainWindow(make_service(), later=True)
+    qtbot.addWidget(later)
+    assert not later.built and not hasattr(later, "transfers")
+    first_frame = _layout(later)
+    assert [title for title, _ in first_frame[:5]] == ["&File", "&Edit", "&Go", "&View", "&Help"]
+    later.finish_building()
+    later.finish_building()  # once: a second call changes nothing
+    assert later.built and at_once.built
+    assert _layout(later) == _layout(at_once)

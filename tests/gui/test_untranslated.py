@@ -97,6 +97,8 @@ STATIC_DIALOGS: dict[str, dict[str, tuple[int, ...]]] = {
     "QInputDialog": {
         name: (1, 2) for name in ("getText", "getInt", "getDouble", "getItem", "getMultiLineText")
     },
+    # The window's one way to ask (gui/message_icons.py), called as message_icons.ask.
+    "message_icons": {"ask": (1, 2)},
     "QFileDialog": {
         "getOpenFileName": (1, 3),
         "getOpenFileNames": (1, 3),

@@ -113,3 +113,40 @@ def test_the_demo_checks_credentials_like_a_real_server(demo: DemoServer) -> Non
     link = backend.share_link("demo-documents", "README.txt", 300)
     with urlopen(link) as reply:
         assert reply.read().startswith(b"Welcome to the cloudbrowser demo.")
+
+
+def test_stopping_the_demo_while_it_starts_ends_the_start_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window closed during start-up: stop() on the GUI thread ends the child while
+    start() waits for it on a worker; start() then says the server did not start (not an
+    AttributeError on the process stop() took away)."""
+    import threading
+
+    import cloudbrowser.demo as demo_module
+    from cloudbrowser.core.errors import StorageError
+
+    # A child that never says READY (a server still seeding).
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(demo_module, "server_command", lambda _count: slow)
+    server = demo_module.DemoServer()
+    outcome: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            server.start(timeout=30)
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=start)
+    worker.start()
+    for _ in range(200):  # the child exists once start() has spawned it
+        if server._process is not None:
+            break
+        threading.Event().wait(0.05)
+    server.stop()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    [error] = outcome
+    assert isinstance(error, StorageError), repr(error)
+    assert error.message == "The demo server did not start."

@@ -27,6 +27,7 @@ from cloudbrowser.core.entries import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
+from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, one_line
 from cloudbrowser.gui.service import StorageService
@@ -124,7 +125,7 @@ class IncompleteUploadsDialog(QDialog):
         uploads: list[UnfinishedUpload] = [i.data(0, _UPLOAD) for i in self.tree.selectedItems()]
         if not uploads:
             return
-        answer = QMessageBox.question(
+        answer = message_icons.ask(
             self,
             self.tr("Abort incomplete uploads"),
             self.tr(

@@ -55,6 +55,7 @@ from cloudbrowser.core.inspection import (
 )
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import properties_of
+from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
@@ -625,7 +626,7 @@ class PropertiesDialog(QDialog):
     def reject(self) -> None:
         plan = self.plan()
         if plan is not None and not plan.empty and not self.saving:
-            answer = QMessageBox.question(
+            answer = message_icons.ask(
                 self,
                 self.tr("Unsaved changes"),
                 self.tr("Close without saving the changed properties?"),

@@ -44,6 +44,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
 from cloudbrowser.core.versions import object_versions
+from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
@@ -432,7 +433,7 @@ class VersionsDialog(QDialog):
         return format_time(v.modified, self._locale, seconds=True)
 
     def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(
+        answer = message_icons.ask(
             self,
             title,
             text,

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -43,14 +42,10 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
-from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.transfers import Activity, Transfer
-from cloudbrowser.gui import icons
-from cloudbrowser.gui.connector import SAVED, Connector, OpenRequest
-from cloudbrowser.gui.drag_out import RemoteFilesMime
-from cloudbrowser.gui.file_operations import FileOperations
+from cloudbrowser.gui import icons, message_icons
+from cloudbrowser.gui.help_menu import HelpMenu
 from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
 from cloudbrowser.gui.models.object_list import (
@@ -63,11 +58,8 @@ from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.toolbar import build_toolbar
-from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.tree_follow import TreeFollower
-from cloudbrowser.gui.versions_actions import VersionActions
 from cloudbrowser.gui.widgets.path_bar import PathBar
-from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 from cloudbrowser.gui.widgets.views import (
     BucketTreeView,
     ObjectView,
@@ -84,7 +76,19 @@ from cloudbrowser.gui.window_parts import (
 )
 
 if TYPE_CHECKING:  # dialogs are imported where first opened, not before the first paint
+    from PySide6.QtWidgets import QStyle
+
+    from cloudbrowser.core.transfers import Activity, Transfer
+    from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
+    from cloudbrowser.gui.drag_out import RemoteFilesMime
+    from cloudbrowser.gui.file_operations import FileOperations
+    from cloudbrowser.gui.folder_size import FolderSizeActions
+    from cloudbrowser.gui.inspect_actions import InspectActions
+    from cloudbrowser.gui.search import SearchActions
+    from cloudbrowser.gui.transfer_controller import TransferController
+    from cloudbrowser.gui.versions_actions import VersionActions
+    from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -145,6 +149,8 @@ class ErrorPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
+        from PySide6.QtWidgets import QStyle  # made on the first failed listing, not at start
+
         self.icon = QLabel()
         self.icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(48, 48)
@@ -194,7 +200,25 @@ class MainWindow(QMainWindow):
     filter_edit: QLineEdit
     file_buttons_end: QAction
 
-    def __init__(self, service: StorageService, parent: QWidget | None = None) -> None:
+    # Built by finish_building(): the parts the first frame does not show.
+    connector: Connector
+    transfers: TransferController
+    transfer_panel: TransferPanel
+    transfer_dock: QDockWidget
+    transfers_action: QAction
+    file_ops: FileOperations
+    versions: VersionActions
+    inspect: InspectActions
+    folder_size: FolderSizeActions
+    search: SearchActions
+
+    def __init__(
+        self, service: StorageService, parent: QWidget | None = None, *, later: bool = False
+    ) -> None:
+        """The window; with ``later``, only what its first frame shows (the views, tool
+        bar, menu bar and status bar): the caller runs :meth:`finish_building` after the
+        first paint (gui/app.py), so that start-up does not import and build the transfer
+        queue, the connector and the feature modules before the user sees a window."""
         super().__init__(parent)
         self.service = service
         self.history = History()
@@ -210,7 +234,6 @@ class MainWindow(QMainWindow):
         self.mfa_prompter = MfaPrompter(self)
         if service.mfa_prompter is None:
             service.mfa_prompter = self.mfa_prompter
-        self.connector = Connector(service, self)
         self._connections_dialog: ConnectionsDialog | None = None
         #: Adders of the list's context menu sections: (menu, selection) → added anything.
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
@@ -219,15 +242,12 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_toolbar()
         self.messages = MessageSink(self, self.statusBar())
-        self.connector.ready.connect(self._open_resolved)
-        self.connector.failed.connect(self.messages.major)
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
         self._title = "cloudbrowser"
         #: Overall transfer progress shown in the title, -1 when idle.
         self._transfer_percent = -1
-        self.transfers = TransferController(service, self.messages, self)
-        self._build_transfer_ui()
+        self._build_transfer_actions()
         self._build_menus()
 
         #: What the feature modules are handed (window_parts): never the window itself.
@@ -241,7 +261,7 @@ class MainWindow(QMainWindow):
             refresh=self.refresh,
             go_back=self.go_back,
         )
-        menus = WindowMenus(
+        self._menus = WindowMenus(
             self,
             self.file_menu,
             self.edit_menu,
@@ -255,8 +275,6 @@ class MainWindow(QMainWindow):
             close_connection=self.close_connection_action,
             file_buttons=(self.toolbar, self.file_buttons_end),
         )
-        parts = (self.service, self.messages, self.transfers, self.browsing, menus, self)
-        self.file_ops = FileOperations(*parts)
         self.list_model.countsChanged.connect(self._update_status)
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
@@ -265,23 +283,42 @@ class MainWindow(QMainWindow):
         self._update_nav_actions()
         self._update_status()
         self._update_left_pane()
-        self.versions = VersionActions(*parts)
-        from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
+        self.help = HelpMenu(self)  # Help ends the menu bar: the features add no menus
+        self.built = False
+        if not later:
+            self.finish_building()
 
-        self.inspect = InspectActions(*parts)
+    def finish_building(self) -> None:
+        """The connector, the transfers (queue, panel, dock) and the feature modules (file
+        operations, versions, inspect, folder size, search), each in its menus, the tool
+        bar and the list's context menu. Once; the window's first frame needs none of them."""
+        if self.built:
+            return
+        self.built = True
+        from cloudbrowser.gui.connector import Connector
+        from cloudbrowser.gui.file_operations import FileOperations
         from cloudbrowser.gui.folder_size import FolderSizeActions
+        from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
         from cloudbrowser.gui.search import SearchActions
+        from cloudbrowser.gui.transfer_controller import TransferController
+        from cloudbrowser.gui.versions_actions import VersionActions
 
+        self.connector = Connector(self.service, self)
+        self.connector.ready.connect(self._open_resolved)
+        self.connector.failed.connect(self.messages.major)
+        self.transfers = TransferController(self.service, self.messages, self)
+        self._build_transfer_ui()
+        parts = (self.service, self.messages, self.transfers, self.browsing, self._menus, self)
+        self.file_ops = FileOperations(*parts)
+        self.versions = VersionActions(*parts)
+        self.inspect = InspectActions(*parts)
         self.folder_size = FolderSizeActions(
-            self.service, self.messages, self.browsing, menus, self.statusBar(), self
+            self.service, self.messages, self.browsing, self._menus, self.statusBar(), self
         )
         listing_bar = ListingBar(
             self.loading_bar, self.loading_label, self.stop_button, self.retry_button
         )
-        self.search = SearchActions(self.messages, self.browsing, menus, listing_bar, self)
-        from cloudbrowser.gui.help_menu import HelpMenu  # last: Help ends the menu bar
-
-        self.help = HelpMenu(self)
+        self.search = SearchActions(self.messages, self.browsing, self._menus, listing_bar, self)
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -324,11 +361,9 @@ class MainWindow(QMainWindow):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._list_context_menu)
 
-        self.error_panel = ErrorPanel()
-        self.error_panel.retry.clicked.connect(self.refresh)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
-        self.stack.addWidget(self.error_panel)
+        self._error_panel: ErrorPanel | None = None  # made when a listing first fails
 
         # "n loaded… Stop" while a listing streams in; the partial/failed state after.
         self.loading_bar = QWidget()
@@ -368,27 +403,38 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([280, 820])
         self.setCentralWidget(self.splitter)
 
+    @property
+    def error_panel(self) -> ErrorPanel:
+        """Shown instead of the list when it cannot be listed (made on first use)."""
+        if self._error_panel is None:
+            self._error_panel = ErrorPanel()
+            self._error_panel.retry.clicked.connect(self.refresh)
+            self.stack.addWidget(self._error_panel)
+        return self._error_panel
+
     def _action(
         self, text: str, icon: QStyle.StandardPixmap | None, keys: list[QKeySequence], slot: object
     ) -> QAction:
         return make_action(self, text, icon, keys, slot)
 
     def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
+        # No style icons here: these actions get the painted ones of gui/icons.py from the
+        # tool bar (build_toolbar, add_file_buttons), and QStyle, which builds its enums
+        # (~7 ms) on first use, stays out of the start.
         k = QKeySequence
         self.back_action = self._action(
-            self.tr("Back"), sp.SP_ArrowBack, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
+            self.tr("Back"), None, [k("Alt+Left"), k(k.StandardKey.Back)], self.go_back
         )
         self.forward_action = self._action(
             self.tr("Forward"),
-            sp.SP_ArrowForward,
+            None,
             [k("Alt+Right"), k(k.StandardKey.Forward)],
             self.go_forward,
         )
-        self.up_action = self._action(self.tr("Up"), sp.SP_ArrowUp, [k("Alt+Up")], self.go_up)
+        self.up_action = self._action(self.tr("Up"), None, [k("Alt+Up")], self.go_up)
         self.refresh_action = self._action(
             self.tr("Refresh"),
-            sp.SP_BrowserReload,
+            None,
             [k("F5"), k(k.StandardKey.Refresh)],
             self.refresh,
         )
@@ -398,7 +444,7 @@ class MainWindow(QMainWindow):
         self.filter_action = self._action(self.tr("Filter"), None, [k("Ctrl+F")], self.focus_filter)
         self.quit_action = self._action(self.tr("Quit"), None, [k(k.StandardKey.Quit)], self.close)
         self.connections_action = self._action(
-            self.tr("Connections…"), sp.SP_DriveNetIcon, [k("Ctrl+Shift+O")], self.show_connections
+            self.tr("Connections…"), None, [k("Ctrl+Shift+O")], self.show_connections
         )
         self.close_connection_action = self._action(
             self.tr("Close connection"), None, [k("Ctrl+Shift+W")], self.close_current_connection
@@ -504,6 +550,8 @@ class MainWindow(QMainWindow):
 
     def restore_session(self, location_text: str = "") -> bool:
         """Reopen the last connection at its last location; False if there is none."""
+        from cloudbrowser.core.sources import SAVED  # with the saved connections: not at start
+
         settings = open_settings()
         source = str(settings.value("session/connection", "") or "")
         if not source:
@@ -640,6 +688,8 @@ class MainWindow(QMainWindow):
     # ── transfers ───────────────────────────────────────────────────────────────────────
 
     def _build_transfer_ui(self) -> None:
+        from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
+
         self.transfer_panel = TransferPanel(self.transfers)
         self.transfer_dock = QDockWidget(self.tr("Transfers"), self)
         self.transfer_dock.setObjectName("transfers")
@@ -663,17 +713,20 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(widget)
         self.transfers.activityChanged.connect(self._on_transfer_activity)
         self.transfers.batchFinished.connect(self._on_batch_finished)
+        self.transfers_action = self.transfer_dock.toggleViewAction()
+        self.transfers_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.view_menu.addAction(self.transfers_action)
 
-        sp = QStyle.StandardPixmap
-        k = QKeySequence
+    def _build_transfer_actions(self) -> None:
+        k = QKeySequence  # Upload's and Download's icons: add_file_buttons, below
         self.upload_files_action = self._action(
-            self.tr("Upload files…"), sp.SP_ArrowUp, [k("Ctrl+U")], self.upload_files
+            self.tr("Upload files…"), None, [k("Ctrl+U")], self.upload_files
         )
         self.upload_folder_action = self._action(
             self.tr("Upload folder…"), None, [k("Ctrl+Shift+U")], self.upload_folder
         )
         self.download_action = self._action(
-            self.tr("Download"), sp.SP_ArrowDown, [k("Ctrl+D")], self.download_selection
+            self.tr("Download"), None, [k("Ctrl+D")], self.download_selection
         )
         self.download_to_action = self._action(
             self.tr("Download to…"), None, [k("Ctrl+Shift+D")], self.download_selection_to
@@ -690,8 +743,6 @@ class MainWindow(QMainWindow):
         self.cleanup_action = self._action(
             self.tr("Clean up incomplete uploads…"), None, [], self.clean_up_incomplete_uploads
         )
-        self.transfers_action = self.transfer_dock.toggleViewAction()
-        self.transfers_action.setShortcut(k("Ctrl+T"))
         add_file_buttons(
             self.toolbar,
             self.file_buttons_end,
@@ -735,8 +786,8 @@ class MainWindow(QMainWindow):
             self.location_action,
         ):
             go_menu.addAction(action)
-        self.view_menu = view_menu = bar.addMenu(self.tr("&View"))
-        view_menu.addAction(self.transfers_action)
+        # Its first item, Transfers, comes with the dock (finish_building).
+        self.view_menu = bar.addMenu(self.tr("&View"))
 
     def _show_transfers(self) -> None:
         self.transfer_dock.show()
@@ -932,6 +983,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_batch_finished(self, transfers: list[Transfer]) -> None:
         """Uploads into the folder shown (or below it) appear without pressing F5."""
+        from cloudbrowser.core.journal import Direction, State
+
         current = self.history.current
         if current is None or current.is_connection_root:
             return
@@ -1019,9 +1072,13 @@ class MainWindow(QMainWindow):
     # ── lifetime ────────────────────────────────────────────────────────────────────────
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.built:  # closed before its first frame: nothing of the rest runs yet
+            self.save_state()
+            super().closeEvent(event)
+            return
         activity = self.transfers.queue.activity()
         if activity.busy and self.transfers.settings.confirm_quit:
-            answer = QMessageBox.question(
+            answer = message_icons.ask(
                 self,
                 self.tr("Transfers in progress"),
                 self.tr(
@@ -1037,7 +1094,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         if self.file_ops.busy:
-            answer = QMessageBox.question(
+            answer = message_icons.ask(
                 self,
                 self.tr("Operations in progress"),
                 self.tr(

@@ -16,7 +16,6 @@ from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -38,7 +37,10 @@ class RowDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
         super().initStyleOption(option, index)
-        option.state &= ~QStyle.StateFlag.State_HasFocus
+        # type(state) is QStyle.StateFlag, named so because this module is imported before
+        # the window's first paint and QStyle builds its enums (~7 ms) on first use.
+        state = option.state
+        option.state = state & ~type(state).State_HasFocus
 
 
 def list_row_height(widget: QWidget) -> int:
@@ -162,6 +164,8 @@ class ObjectView(QTableView):
             return
         drag = QDrag(self)
         drag.setMimeData(mime)
+        from PySide6.QtWidgets import QStyle  # see RowDelegate: not at import
+
         drag.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon).pixmap(32))
 
         def left_window(target: QObject | None) -> None:
