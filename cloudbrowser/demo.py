@@ -26,7 +26,10 @@ from cloudbrowser.core.errors import StorageError
 from cloudbrowser.flags import DEMO_SERVER_FLAG as DEMO_SERVER_FLAG
 
 if TYPE_CHECKING:
+    from cloudbrowser.demo_azure import AzureDemo
     from cloudbrowser.demo_gcs import DemoGcs
+
+log = logging.getLogger(__name__)
 
 #: Objects in the big folder of the demo (a listing of 50 pages).
 BIG_FOLDER_COUNT = 50_000
@@ -148,22 +151,29 @@ VERSIONED_BUCKET = "demo-versioned"
 
 
 class DemoServer:
-    """The demo S3 server, in a child process; ``start()`` then ``stop()``.
+    """The demo's servers, in a child process; ``start()``, ``other_clouds()``, ``stop()``.
 
     moto is pure Python: serving a 1,000-key page is ~0.3 s of CPU. In the GUI's own process
     that CPU would compete with the GUI thread for the GIL and stall the window for hundreds
     of milliseconds, so the server (ThreadedMotoServer, seeded in-process with moto's
     backend) runs in a child process that exits when its stdin closes, i.e. with us.
+
+    With ``with_clouds`` that child also starts the local GCS (fake-gcs-server) and Azure
+    (Azurite) where they can run, seeds them and owns them: they end with it, and it ends
+    when our end of its stdin closes — however we end, even killed — so no emulator is
+    left running after the app (processes of other programs would not follow a killed
+    parent on their own).
     """
 
-    def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT, with_gcs: bool = False) -> None:
+    def __init__(
+        self, *, big_folder_count: int = BIG_FOLDER_COUNT, with_clouds: bool = False
+    ) -> None:
         self.big_folder_count = big_folder_count
         self._process: subprocess.Popen[str] | None = None
         self.endpoint_url = ""
         self.seed_seconds = 0.0
-        #: Also a local Google Cloud Storage (demo_gcs.py), where it can run.
-        self.with_gcs = with_gcs
-        self.gcs: DemoGcs | None = None
+        #: Also a local Google Cloud Storage and Azure, where they can run.
+        self.with_clouds = with_clouds
 
     def start(self, timeout: float = 120.0) -> str:
         """Start the server and seed it; returns the endpoint URL. Raises StorageError."""
@@ -171,10 +181,11 @@ class DemoServer:
         # the GUI thread while this runs on a worker (closed during start-up), which ends
         # the child and clears ``self._process``.
         process = self._process = subprocess.Popen(
-            server_command(self.big_folder_count),
+            server_command(self.big_folder_count, clouds=self.with_clouds),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            # Not read after the start: a child that wrote much there would block.
+            stderr=subprocess.PIPE if not self.with_clouds else subprocess.DEVNULL,
             text=True,
         )
         assert process.stdout is not None
@@ -196,29 +207,45 @@ class DemoServer:
             )
         _, self.endpoint_url, seconds = ready.split()
         self.seed_seconds = float(seconds)
-        if self.with_gcs:
-            from cloudbrowser.demo_gcs import DemoGcs, start_optional
-
-            gcs = self.gcs = DemoGcs()  # stop() ends it, even while it starts
-            if not start_optional(gcs):
-                self.gcs = None
         return self.endpoint_url
 
+    def other_clouds(
+        self, timeout: float = 180.0
+    ) -> list[tuple[ConnectionSettings, Credentials | None]]:
+        """The local GCS and Azure the child started after S3, as each is seeded: blocks
+        until the child says it is done (a worker's call). Those that cannot run on this
+        machine are left out (logged)."""
+        process = self._process
+        if not self.with_clouds or process is None or process.stdout is None:
+            return []
+        found: list[tuple[ConnectionSettings, Credentials | None]] = []
+        deadline = time.monotonic() + timeout
+        while (line := _read_line(process.stdout, max(0.0, deadline - time.monotonic()))) != (
+            CLOUDS_DONE
+        ):
+            if not line:  # the child ended, or took too long
+                log.warning("the demo's other clouds did not all start in %s s", timeout)
+                break
+            word, kind, rest = [*line.split(" ", 2), "", ""][:3]
+            if word == "CLOUD":
+                found.append(_cloud_settings(kind, rest.split()[0]))
+            else:
+                log.warning("demo without %s: %s", kind, rest)
+        return found
+
     def stop(self) -> None:
-        gcs, self.gcs = self.gcs, None
-        if gcs is not None:
-            gcs.stop()
         process, self._process = self._process, None
         if process is None:
             return
         if not self.endpoint_url:
             # Still seeding (the window was closed during start-up): it would read its
-            # stdin only when done, so end it now rather than wait for that.
+            # stdin only when done, so end it now rather than wait for that. It has started
+            # no other server yet (those come after S3 is ready).
             process.kill()
         elif process.stdin is not None:
-            process.stdin.close()  # the child exits on end of input
+            process.stdin.close()  # the child stops its servers and exits on end of input
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -238,12 +265,29 @@ class DemoServer:
         )
 
 
-def server_command(big_folder_count: int) -> list[str]:
+def server_command(big_folder_count: int, *, clouds: bool = False) -> list[str]:
     """How to start the server's child process: ``python -m cloudbrowser.demo`` from an
     installation, the app's own executable with a hidden flag from a frozen build."""
+    extra = [CLOUDS_FLAG] if clouds else []
     if getattr(sys, "frozen", False):
-        return [sys.executable, DEMO_SERVER_FLAG, str(big_folder_count)]
-    return [sys.executable, "-m", "cloudbrowser.demo", "--serve", str(big_folder_count)]
+        return [sys.executable, DEMO_SERVER_FLAG, str(big_folder_count), *extra]
+    return [sys.executable, "-m", "cloudbrowser.demo", "--serve", str(big_folder_count), *extra]
+
+
+#: The child's word for "start the other clouds too", and its last line about them.
+CLOUDS_FLAG = "--clouds"
+CLOUDS_DONE = "CLOUDS DONE"
+
+
+def _cloud_settings(kind: str, url: str) -> tuple[ConnectionSettings, Credentials | None]:
+    if kind == "gcs":
+        from cloudbrowser.demo_gcs import settings_for
+
+        return settings_for(url), None
+    from cloudbrowser.demo_azure import CREDENTIALS
+    from cloudbrowser.demo_azure import settings_for as azure_settings
+
+    return azure_settings(url), CREDENTIALS
 
 
 def _read_line(stream: IO[str], timeout: float) -> str:
@@ -255,8 +299,10 @@ def _read_line(stream: IO[str], timeout: float) -> str:
     return lines[0].strip() if lines else ""
 
 
-def serve(big_folder_count: int) -> None:
-    """The child process: start moto on a free port, seed it, say READY, serve until EOF."""
+def serve(big_folder_count: int, *, clouds: bool = False) -> None:
+    """The child process: start moto on a free port, seed it, say READY; with ``clouds``
+    start and seed the local GCS and Azure too, saying each; serve until our stdin ends
+    (the parent closed it or died), then stop every server started here."""
     from moto.server import ThreadedMotoServer
 
     # werkzeug logs every request on stderr: noise for a desktop app.
@@ -268,8 +314,53 @@ def serve(big_folder_count: int) -> None:
     seed(big_folder_count)
     require_credentials(DEMO_CREDENTIALS)
     print(f"READY http://{host}:{port} {time.perf_counter() - started:.2f}", flush=True)
-    sys.stdin.read()  # returns when the parent closes our stdin or dies
-    server.stop()
+    ended = threading.Event()
+
+    def watch_parent() -> None:
+        sys.stdin.read()  # returns when the parent closes our stdin or dies
+        ended.set()
+
+    # Watched from the start: the parent may end while the other clouds still start.
+    threading.Thread(target=watch_parent, daemon=True).start()
+    others: list[DemoGcs | AzureDemo] = []
+    try:
+        if clouds:
+            _start_other_clouds(others, ended)
+        print(CLOUDS_DONE, flush=True)
+        ended.wait()
+    finally:
+        for other in others:
+            other.stop()  # safe while it starts: it then ends as soon as it exists
+        server.stop()
+
+
+def _start_other_clouds(others: list[DemoGcs | AzureDemo], ended: threading.Event) -> None:
+    """Start the local GCS and Azure side by side; print ``CLOUD kind url`` for each that
+    runs, ``NO kind why`` for each that cannot. Returns when both are done or we end."""
+    from cloudbrowser.demo_azure import AzureDemo
+    from cloudbrowser.demo_gcs import DemoGcs
+
+    printing = threading.Lock()
+
+    def run(kind: str, demo: DemoGcs | AzureDemo) -> None:
+        try:
+            url = demo.start()
+        except StorageError as error:
+            line = f"NO {kind} {error}"
+        else:
+            line = f"CLOUD {kind} {url}"
+        with printing:
+            print(line, flush=True)
+
+    threads = []
+    for kind, demo in (("gcs", DemoGcs()), ("azure", AzureDemo())):
+        others.append(demo)
+        thread = threading.Thread(target=run, args=(kind, demo), daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        while thread.is_alive() and not ended.is_set():
+            thread.join(0.2)
 
 
 def _backend() -> Any:
@@ -355,8 +446,9 @@ def _let_presigned_urls_through() -> None:
 
 
 def serve_main(args: list[str]) -> int:
-    """``[BIG_FOLDER_COUNT]``: run the server child (see ``server_command``)."""
-    serve(int(args[0]) if args else BIG_FOLDER_COUNT)
+    """``[BIG_FOLDER_COUNT] [--clouds]``: run the server child (see ``server_command``)."""
+    numbers = [a for a in args if a != CLOUDS_FLAG]
+    serve(int(numbers[0]) if numbers else BIG_FOLDER_COUNT, clouds=CLOUDS_FLAG in args)
     return 0
 
 
@@ -364,4 +456,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
         sys.exit(serve_main(sys.argv[2:]))
     else:
-        sys.exit("usage: python -m cloudbrowser.demo --serve [BIG_FOLDER_COUNT]")
+        sys.exit("usage: python -m cloudbrowser.demo --serve [BIG_FOLDER_COUNT] [--clouds]")

@@ -13,14 +13,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import StorageError
+from cloudbrowser.demo import sample_objects
 
 #: Azurite's well-known development account (published by Microsoft; not a secret).
 ACCOUNT = "devstoreaccount1"
@@ -29,19 +32,8 @@ CREDENTIALS = Credentials(ACCOUNT, KEY)
 #: Blobs of the demo's big folder (a few pages of 1,000 rows; each is one HTTP request).
 BIG_FOLDER_COUNT = 2_000
 
-SAMPLES: dict[str, dict[str, bytes]] = {
-    "reports": {
-        "2024/q1/summary.txt": b"Revenue up 12% on the quarter.\n",
-        "2024/q2/summary.txt": b"Revenue flat; costs down 4%.\n",
-        "2024/annual.csv": b"quarter,revenue\nq1,112\nq2,112\n",
-        "README.md": b"# Reports\n\nQuarterly summaries, one folder per quarter.\n",
-    },
-    "photos": {
-        "holiday/beach.txt": b"(a photo would be here)\n",
-        "holiday/hills.txt": b"(another photo)\n",
-        "Résumé – 日本語.txt": b"names in any script\n",
-    },
-}
+#: The S3 demo's containers, under names of their own in the Azure demo.
+CONTAINER_PREFIX = "azure-"
 
 
 def azurite_command() -> list[str] | None:
@@ -59,6 +51,10 @@ class AzureDemo:
         self.big_folder_count = big_folder_count
         self.endpoint_url = ""
         self._process: subprocess.Popen[bytes] | None = None
+        # stop() may come from another thread while start() runs (the demo ending while
+        # Azurite starts): the process is then ended as soon as it exists.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     @staticmethod
     def available() -> bool:
@@ -74,7 +70,7 @@ class AzureDemo:
                 hint="Install Node.js and run scripts/setup, which installs Azurite.",
             )
         port = _free_port()
-        self._process = subprocess.Popen(
+        process = subprocess.Popen(
             [
                 *command,
                 "--blobHost",
@@ -91,9 +87,15 @@ class AzureDemo:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        with self._lock:
+            self._process = process
+            stopped = self._stopped
+        if stopped:
+            self.stop()
+            raise StorageError("The demo ended while its local Azure was starting.")
         url = f"http://127.0.0.1:{port}/{ACCOUNT}"
         try:
-            _wait_until_answering(url, self._process, timeout)
+            _wait_until_answering(url, process, timeout)
             self.endpoint_url = url
             seed(self.settings(), self.big_folder_count)
         except BaseException:
@@ -102,7 +104,9 @@ class AzureDemo:
         return url
 
     def stop(self) -> None:
-        process, self._process = self._process, None
+        with self._lock:
+            self._stopped = True
+            process, self._process = self._process, None
         if process is None:
             return
         process.terminate()
@@ -113,27 +117,41 @@ class AzureDemo:
             process.wait()
 
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(
-            name="Demo (local Azure)",
-            kind="azure",
-            endpoint_url=self.endpoint_url,
-            auth="key",
-            account=ACCOUNT,
-            max_attempts=2,
-        )
+        return settings_for(self.endpoint_url)
+
+
+def settings_for(url: str) -> ConnectionSettings:
+    """The demo's Azure connection to Azurite's account at ``url`` (its well-known key)."""
+    return ConnectionSettings(
+        name="Demo (local Azure)",
+        kind="azure",
+        endpoint_url=url,
+        auth="key",
+        account=ACCOUNT,
+        max_attempts=2,
+    )
 
 
 def seed(settings: ConnectionSettings, big_folder_count: int) -> None:
-    """The sample containers and blobs, through the storage interface."""
+    """The S3 demo's sample containers and a big folder, through the storage interface."""
     storage = open_storage(settings, CREDENTIALS)
-    for container, blobs in SAMPLES.items():
+    for bucket, objects in sample_objects().items():
+        container = CONTAINER_PREFIX + bucket
         storage.create_bucket(container)
-        for key, body in blobs.items():
-            storage.put_object(container, key, body, content_md5="", content_type="text/plain")
-    storage.create_bucket("logs")
-    for i in range(big_folder_count):
-        body = f"event {i}\n".encode()
-        storage.put_object("logs", f"events/event-{i:06d}.log", body, content_md5="")
+        for obj in objects:
+            storage.put_object(
+                container, obj.key, obj.body, content_md5="", content_type=obj.content_type
+            )
+    logs = CONTAINER_PREFIX + "demo-logs"
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda i: storage.put_object(
+                    logs, f"events/2024/event-{i:06d}.log", f"event {i}\n".encode(), content_md5=""
+                ),
+                range(big_folder_count),
+            )
+        )
 
 
 def _free_port() -> int:

@@ -10,7 +10,6 @@ demo is S3 only.
 from __future__ import annotations
 
 import json
-import logging
 import socket
 import subprocess
 import threading
@@ -23,8 +22,6 @@ from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import StorageError
 from cloudbrowser.demo import SampleObject, sample_objects
-
-log = logging.getLogger(__name__)
 
 PROJECT = "demo-project"
 #: The S3 demo's buckets, under names of their own in the GCS demo.
@@ -103,14 +100,19 @@ class DemoGcs:
             process.wait()
 
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(
-            name="Demo (local GCS)",
-            kind="gcs",
-            endpoint_url=self.endpoint_url,
-            auth="anonymous",
-            project=PROJECT,
-            max_attempts=2,
-        )
+        return settings_for(self.endpoint_url)
+
+
+def settings_for(url: str) -> ConnectionSettings:
+    """The demo's GCS connection to fake-gcs-server at ``url`` (unsigned, as it takes)."""
+    return ConnectionSettings(
+        name="Demo (local GCS)",
+        kind="gcs",
+        endpoint_url=url,
+        auth="anonymous",
+        project=PROJECT,
+        max_attempts=2,
+    )
 
 
 def seed(settings: ConnectionSettings, big_folder_count: int) -> None:
@@ -194,13 +196,3 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: flo
         "The demo's local Google Cloud Storage did not answer in time.",
         detail=f"{url} after {timeout} s",
     )
-
-
-def start_optional(demo: DemoGcs) -> bool:
-    """Start ``demo``; False (logged) where it cannot run: the demo is S3 only."""
-    try:
-        demo.start()
-    except StorageError as error:
-        log.warning("demo without GCS: %s (%s)", error, error.detail)
-        return False
-    return True

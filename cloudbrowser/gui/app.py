@@ -37,7 +37,6 @@ from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:
     from cloudbrowser.demo import DemoServer
-    from cloudbrowser.demo_azure import AzureDemo
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
 
 log = logging.getLogger("cloudbrowser")
@@ -204,14 +203,12 @@ def open_request(window: MainWindow, request: OpenRequest) -> None:
             window.show_connections()
 
 
-def start_demo(
-    window: MainWindow, service: StorageService, location: str
-) -> list[DemoServer | AzureDemo]:
-    """Start the demo servers on workers, then open them in the window (or say why not):
-    the local S3 shown, a local GCS and Azure beside it in the tree where they can run."""
+def start_demo(window: MainWindow, service: StorageService, location: str) -> DemoServer:
+    """Start the demo servers on a worker, then open them in the window (or say why not):
+    the local S3 shown, then a local GCS and Azure beside it in the tree where they run."""
     from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 
-    server = DemoServer(with_gcs=True)
+    server = DemoServer(with_clouds=True)
 
     def failed(error: CloudBrowserError) -> None:
         window.empty_tree.show_none()
@@ -221,14 +218,19 @@ def start_demo(
         server.start()
         return ConnectionRequest(server.settings(), DEMO_CREDENTIALS, location)
 
+    def others(_job: Job) -> list[tuple[ConnectionSettings, Credentials | None]]:
+        return server.other_clouds()
+
+    def add_others(clouds: list[tuple[ConnectionSettings, Credentials | None]]) -> None:
+        for settings, credentials in clouds:  # other clouds to drag between
+            add_beside(window, ConnectionRequest(settings, credentials))
+
     def started(request: ConnectionRequest) -> None:
         window.open_connection(request)
-        if server.gcs is not None:  # a second cloud beside it, to drag between
-            add_beside(window, ConnectionRequest(server.gcs.settings()))
+        service.run(others, "Starting the demo's local GCS and Azure", succeeded=add_others)
 
     service.run(start, "Starting the demo server", succeeded=started, failed=failed)
-    azure = start_azure_demo(service, window)
-    return [server] if azure is None else [server, azure]
+    return server
 
 
 def add_beside(window: MainWindow, request: ConnectionRequest) -> None:
@@ -273,7 +275,7 @@ def run_gui(
         FirstPaintReporter(window, quit_after=report == "quit")
     window.show()
 
-    demos: list[DemoServer | AzureDemo] = []
+    demos: list[DemoServer] = []
     if args.demo:
         starting = QCoreApplication.translate("app", "Starting the demo server with sample data…")
         window.messages.info(starting)
@@ -288,7 +290,7 @@ def run_gui(
         elif args.connection:
             window.connector.open_by_name(args.connection, args.location)
         elif args.demo:
-            demos.extend(start_demo(window, service, args.location))
+            demos.append(start_demo(window, service, args.location))
         elif not window.restore_session(args.location):
             # No connection on the command line and no last session: a first start.
             window.show_connections()
@@ -323,20 +325,3 @@ def run_gui(
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def start_azure_demo(service: StorageService, window: MainWindow) -> AzureDemo | None:
-    """The demo's local Azure (Azurite) beside its S3 server, where Azurite is installed:
-    started in the background and added to the tree without leaving the S3 demo."""
-    from cloudbrowser.demo_azure import CREDENTIALS, AzureDemo
-
-    if not AzureDemo.available():
-        return None
-    azure = AzureDemo()
-
-    def start(_job: Job) -> ConnectionRequest:
-        azure.start()
-        return ConnectionRequest(azure.settings(), CREDENTIALS, "")
-
-    service.run(start, "Starting the local Azure server", succeeded=lambda r: add_beside(window, r))
-    return azure

@@ -128,7 +128,7 @@ def test_stopping_the_demo_while_it_starts_ends_the_start_with_its_error(
 
     # A child that never says READY (a server still seeding).
     slow = [sys.executable, "-c", "import time; time.sleep(60)"]
-    monkeypatch.setattr(demo_module, "server_command", lambda _count: slow)
+    monkeypatch.setattr(demo_module, "server_command", lambda _count, clouds=False: slow)
     server = demo_module.DemoServer()
     outcome: list[BaseException] = []
 

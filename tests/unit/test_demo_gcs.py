@@ -1,5 +1,4 @@
-"""The demo's local Google Cloud Storage serves the sample data beside the local S3, and a
-copy across the two clouds streams through, verified."""
+"""The demo's local Google Cloud Storage serves the sample data with generations."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from cloudbrowser.core.errors import StorageError
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.versions import object_versions
-from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
 from cloudbrowser.demo_gcs import BUCKET_PREFIX, VERSIONED_BUCKET, DemoGcs
 
 pytestmark = pytest.mark.server  # real servers: fake-gcs-server, moto
@@ -43,27 +41,6 @@ def test_the_gcs_demo_has_the_sample_buckets_and_generations(demo_gcs: DemoGcs) 
     assert len(logs) == 300
     assert versions_of(storage).bucket_versioning(VERSIONED_BUCKET) == "Enabled"
     assert len(object_versions(storage, VERSIONED_BUCKET, "config.json")) == 4
-
-
-def test_the_demo_starts_gcs_beside_s3_only_when_asked(tmp_path: Path) -> None:
-    demo = DemoServer(big_folder_count=10, with_gcs=True)
-    demo.start()
-    try:
-        assert demo.gcs is not None
-        gcs = open_storage(demo.gcs.settings())
-        s3 = open_storage(demo.settings(), DEMO_CREDENTIALS)
-        # A copy across the two clouds: read from S3, written to GCS, same bytes.
-        with s3.get_object("demo-documents", "README.txt") as reader:
-            body = reader.read(-1)
-        etag = gcs.put_object(f"{BUCKET_PREFIX}demo-documents", "from-s3.txt", body, content_md5="")
-        assert etag == s3.head_object("demo-documents", "README.txt").etag
-        process = demo.gcs._process
-        assert process is not None
-    finally:
-        demo.stop()
-    assert process.poll() is not None, "the GCS server ends with the demo"
-    assert demo.gcs is None
-    assert DemoServer().with_gcs is False
 
 
 def test_a_demo_closed_while_its_gcs_starts_leaves_no_server() -> None:
