@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from cloudbrowser import __version__
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.printable import printable
-from cloudbrowser.demo import DEMO_SERVER_FLAG
-from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
+from cloudbrowser.flags import DEMO_SERVER_FLAG, SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
 __all__ = ["SECRET_ENV", "SESSION_TOKEN_ENV", "build_parser", "main", "settings_from_args"]
 

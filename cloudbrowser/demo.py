@@ -23,14 +23,12 @@ from typing import IO, Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import StorageError
+from cloudbrowser.flags import DEMO_SERVER_FLAG
 
 #: Objects in the big folder of the demo (a listing of 50 pages).
 BIG_FOLDER_COUNT = 50_000
 BIG_FOLDER = "events/2024/"
 REGION = "us-east-1"
-#: ``cloudbrowser --demo-server N``: the hidden command line of the server's child process
-#: in a frozen build, where ``sys.executable`` is the app itself and has no ``-m``.
-DEMO_SERVER_FLAG = "--demo-server"
 #: The demo server's only key: it refuses any other (and any other secret), like a real server.
 #: Long enough for servers that check (>= 14 chars).
 DEMO_CREDENTIALS = Credentials("demo-access-key-id", "demo-secret-access-key")

@@ -16,6 +16,10 @@ from cloudbrowser.core.errors import ConfigError
 #: users can read (``ps``) and shells keep in history.
 SECRET_ENV = "CLOUDBROWSER_SECRET_ACCESS_KEY"
 SESSION_TOKEN_ENV = "CLOUDBROWSER_SESSION_TOKEN"
+#: ``cloudbrowser --demo-server N``: the hidden command line of the demo server's child
+#: process in a frozen build, where ``sys.executable`` is the app itself and has no ``-m``
+#: (demo.py). Here, so that checking for it imports nothing of the demo at every start.
+DEMO_SERVER_FLAG = "--demo-server"
 
 
 def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Credentials | None]:
