@@ -1,7 +1,7 @@
 """Retake README's screenshots from the real window on the demo server.
 
     Xvfb :99 -screen 0 1400x900x24 &
-    DISPLAY=:99 python resources/make_screenshots.py [demo|dark|transfers ...]
+    DISPLAY=:99 python resources/make_screenshots.py [demo|clouds|dark|transfers ...]
 
 Run it under a throw-away X server (not on your desktop: it opens windows there) with an
 empty HOME and config dirs, so that nothing of yours shows (it sets them itself). The
@@ -103,7 +103,7 @@ def grab(window: MainWindow, name: str) -> None:
     flat = image.convertToFormat(
         QImage.Format.Format_Indexed8, palette, Qt.ImageConversionFlag.AvoidDither
     )
-    flat.save(str(path), b"PNG", 0)
+    flat.save(str(path), "PNG", 0)
     print(f"{path.relative_to(ROOT)}: {picture.width()}x{picture.height()}")
 
 
@@ -139,6 +139,24 @@ def dark(server: DemoServer) -> None:
     open_demo(window, server, "Demo (local S3)", "demo-photos/2023/summer/")
     settle(1.0)
     grab(window, "dark")
+    window.close()
+
+
+def clouds(server: DemoServer) -> None:
+    """The three clouds of the demo side by side in the tree, an Azure container open."""
+    window = new_window(1100, 680)
+    open_demo(window, server, "Demo (local S3)", "")
+    azure = None
+    for settings, credentials in server.other_clouds():
+        conn = window.service.add_connection(settings, credentials)
+        window.add_connection(conn.id, show=False)
+        if settings.kind == "azure":
+            azure = conn.id
+    assert azure is not None, "the demo's local Azure did not start (is Azurite installed?)"
+    window.navigate(Location(azure, "azure-demo-documents", ""))
+    wait(lambda: not window.list_model.loading and window.list_model.rowCount() > 0)
+    settle(1.0)
+    grab(window, "clouds")
     window.close()
 
 
@@ -196,7 +214,7 @@ def main(argv: list[str]) -> int:
     if not os.environ.get("DISPLAY"):
         print("run under an X server: DISPLAY=:99 (see the docstring)", file=sys.stderr)
         return 2
-    which = argv or ["demo", "transfers"]
+    which = argv or ["demo", "clouds", "transfers"]
     if "dark" in which:
         if len(which) > 1:
             print("take 'dark' in a run of its own (the theme is chosen at start)")
@@ -206,13 +224,15 @@ def main(argv: list[str]) -> int:
         os.environ["GTK_THEME"] = "Adwaita:dark"
     make_application()
     TransferSettings(confirm_quit=False).save()
-    server = DemoServer()
+    server = DemoServer(with_clouds="clouds" in which)
     server.start()
     try:
         for name in which:
-            {"demo": lambda: demo(server, "demo"), "dark": lambda: dark(server)}.get(
-                name, lambda: transfers(server)
-            )()
+            {
+                "demo": lambda: demo(server, "demo"),
+                "dark": lambda: dark(server),
+                "clouds": lambda: clouds(server),
+            }.get(name, lambda: transfers(server))()
     finally:
         server.stop()
     return 0

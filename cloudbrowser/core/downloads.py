@@ -201,9 +201,10 @@ def _open_temporary(ctx: RunContext) -> tuple[int, Path]:
     try:
         st = os.fstat(fd)
         # A new file holds none of the ranges an older one may have had: its parts are
-        # forgotten in the same commit that records it.
+        # forgotten in the same commit that records it. A file fetched in one GET is
+        # recorded with the next group commit (see Journal.set_partial's ``defer``).
         partial = PartialFile(temp, st.st_dev, st.st_ino, 0)
-        ctx.journal.set_partial(t.id, partial, clear_parts=True)
+        ctx.journal.set_partial(t.id, partial, clear_parts=True, defer=not t.multipart)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):

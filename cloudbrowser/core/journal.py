@@ -222,6 +222,12 @@ class Journal:
         self._let_go = weakref.finalize(self, owners.let_go, self.path)
         #: Final states waiting to be written together (see finish()).
         self._deferred: list[tuple[int, dict[str, object], bool]] = []
+        #: Temporary files of one-GET downloads waiting to be written with the next flush
+        #: (see set_partial(defer=True)), with their ``clear_parts``.
+        self._deferred_partials: dict[int, tuple[PartialFile, bool]] = {}
+        #: Transfers this journal added that have no temporary file row: partial() needs no
+        #: query for them. Another process can only run one after claim(), which drops it.
+        self._no_partial: set[int] = set()
         self._deferred_lock = threading.Lock()
         self._flush_timer: threading.Timer | None = None
         # A process that ends normally writes what it deferred (a crash may lose it: see
@@ -333,10 +339,14 @@ class Journal:
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
                 self._flush_timer = None
-            if not self._deferred:
+            if not self._deferred and not self._deferred_partials:
                 return
             items, self._deferred = self._deferred, []
+            partials, self._deferred_partials = self._deferred_partials, {}
             with self._write() as db:
+                # Temporary files first: a final state written with them removes their rows.
+                for transfer_id, (partial, clear_parts) in partials.items():
+                    _set_partial_in(db, transfer_id, partial, clear_parts=clear_parts)
                 for transfer_id, fields, clear_parts in items:
                     _update_in(db, transfer_id, fields, clear_parts=clear_parts)
 
@@ -416,6 +426,8 @@ class Journal:
                 )
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
+        with self._deferred_lock:
+            self._no_partial.update(ids)
         return ids
 
     def update(self, transfer_id: int, **fields: object) -> None:
@@ -435,10 +447,17 @@ class Journal:
         """
         with self._deferred_lock:
             self._deferred.append((transfer_id, dict(fields), clear_parts))
-            if self._flush_timer is None:
-                self._flush_timer = threading.Timer(FLUSH_DELAY, self.flush)
-                self._flush_timer.daemon = True
-                self._flush_timer.start()
+            if clear_parts:
+                # Its row would be written only to be removed in the same transaction.
+                self._deferred_partials.pop(transfer_id, None)
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Start the timer of the next flush (call with ``_deferred_lock`` held)."""
+        if self._flush_timer is None:
+            self._flush_timer = threading.Timer(FLUSH_DELAY, self.flush)
+            self._flush_timer.daemon = True
+            self._flush_timer.start()
 
     def get(self, transfer_id: int) -> JournalRecord | None:
         self.flush()
@@ -476,6 +495,9 @@ class Journal:
         """Make a transfer this process's to run; False if another live process is
         running it (see :mod:`~cloudbrowser.core.owners` for the rule)."""
         self.flush()
+        with self._deferred_lock:
+            # Another process may have run it meanwhile and left a temporary file.
+            self._no_partial.discard(transfer_id)
         with self._write() as db:
             found = db.execute(
                 "SELECT owner FROM transfers WHERE id = ?", (transfer_id,)
@@ -492,9 +514,12 @@ class Journal:
 
     def remove(self, transfer_ids: Iterable[int]) -> None:
         """Forget transfers (and their parts): "clear finished", or after cleanup."""
+        ids = list(transfer_ids)
         self.flush()
+        with self._deferred_lock:
+            self._no_partial.difference_update(ids)
         with self._write() as db:
-            db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in transfer_ids))
+            db.executemany("DELETE FROM transfers WHERE id = ?", ((i,) for i in ids))
 
     def remove_finished(self, older_than: float = 0.0) -> None:
         """Forget done, cancelled and skipped transfers last changed more than
@@ -556,26 +581,43 @@ class Journal:
     # with its final state (_update_in).
 
     def set_partial(
-        self, transfer_id: int, partial: PartialFile, *, clear_parts: bool = False
+        self,
+        transfer_id: int,
+        partial: PartialFile,
+        *,
+        clear_parts: bool = False,
+        defer: bool = False,
     ) -> None:
         """Record the temporary file a download created (replacing any earlier one); with
-        ``clear_parts``, forget its parts in the same commit (a new file holds none)."""
+        ``clear_parts``, forget its parts in the same commit (a new file holds none).
+
+        ``defer``: write the row with the next flush (within ``FLUSH_DELAY``, together with
+        the final states of other transfers) rather than in a commit of its own, which
+        was a commit per file for a queue of small files. For a download fetched in one
+        GET only: its temporary file is never continued, the row only lets a retry or a
+        cancel find the file to delete it. If the process dies before the flush, the
+        worst outcome is a stray hidden ``.cbpart-`` file nobody deletes; never a file
+        reported done that is not (the final state is written only after the rename, and
+        in the same transaction as this row or after it). A ranged download journals its
+        parts against this row, so it never defers it.
+        """
+        with self._deferred_lock:
+            self._no_partial.discard(transfer_id)
+            if defer:
+                self._deferred_partials[transfer_id] = (partial, clear_parts)
+                self._flush_soon()
+                return
+            self._deferred_partials.pop(transfer_id, None)
         with self._write() as db:
-            if clear_parts:
-                db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
-            db.execute(
-                "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
-                " VALUES (?,?,?,?,?)",
-                (
-                    transfer_id,
-                    str(partial.path),
-                    str(partial.device),
-                    str(partial.inode),
-                    partial.size,
-                ),
-            )
+            _set_partial_in(db, transfer_id, partial, clear_parts=clear_parts)
 
     def partial(self, transfer_id: int) -> PartialFile | None:
+        with self._deferred_lock:
+            deferred = self._deferred_partials.get(transfer_id)
+            if deferred is not None:
+                return deferred[0]
+            if transfer_id in self._no_partial:
+                return None
         with self._lock:
             row = self._db.execute(
                 "SELECT path, device, inode, size FROM partials WHERE transfer_id = ?",
@@ -587,8 +629,24 @@ class Journal:
 
     def forget_partial(self, transfer_id: int) -> None:
         """The temporary file is gone (renamed to the target, or deleted)."""
+        with self._deferred_lock:
+            self._deferred_partials.pop(transfer_id, None)
+            if transfer_id in self._no_partial:
+                return  # never written: nothing to delete
         with self._write() as db:
             db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
+
+
+def _set_partial_in(
+    db: sqlite3.Connection, transfer_id: int, partial: PartialFile, *, clear_parts: bool
+) -> None:
+    if clear_parts:
+        db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
+    db.execute(
+        "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
+        " VALUES (?,?,?,?,?)",
+        (transfer_id, str(partial.path), str(partial.device), str(partial.inode), partial.size),
+    )
 
 
 def _version(db: sqlite3.Connection) -> int:

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import faulthandler
 import logging
-import logging.handlers
 import re
 import sys
 import threading
 from pathlib import Path
 
-from cloudbrowser.core.paths import log_dir
 from cloudbrowser.core.printable import printable
 
 LOG_FILE = "cloudbrowser.log"
@@ -99,6 +97,8 @@ class RedactingFormatter(logging.Formatter):
 
 
 def log_path() -> Path:
+    from cloudbrowser.core.paths import log_dir  # platformdirs: not at every start
+
     return log_dir() / LOG_FILE
 
 
@@ -120,7 +120,10 @@ def setup_logging(verbosity: int = 0, *, stderr: bool = True) -> Path:
     path = log_path()
     handlers: list[logging.Handler] = []
     try:
-        file_handler = logging.handlers.RotatingFileHandler(
+        # Only where a log file is written: not at every start.
+        from logging.handlers import RotatingFileHandler
+
+        file_handler = RotatingFileHandler(
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
         handlers.append(file_handler)
@@ -143,6 +146,8 @@ def enable_native_crash_log() -> Path | None:
     """Dump every thread's traceback to ``native-crash.log`` if the interpreter itself
     crashes: no excepthook runs then, and without this the app would vanish without a trace.
     The file stays open for the life of the process (faulthandler writes to its fd)."""
+    from cloudbrowser.core.paths import log_dir
+
     path = log_dir() / NATIVE_CRASH_FILE
     try:
         stream = path.open("a", encoding="utf-8")

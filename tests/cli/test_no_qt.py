@@ -53,3 +53,15 @@ def test_help_loads_neither_qt_nor_boto3() -> None:
     assert "cloudbrowser.cli.app" in modules
     assert "boto3" not in modules and "botocore" not in modules
     assert not any(m.startswith("PySide6") for m in modules)
+
+
+def test_ls_of_one_object_loads_no_sdk_demo_or_log_file_machinery(server: S3Server) -> None:
+    """What the start-up bar (``ls`` of one object, issue 14) must not pay for: botocore's
+    service model, the demo, and the log file's directories and rotating handler (opened
+    only when something is logged)."""
+    bucket = server.bucket()
+    server.put(bucket, {"a.txt": b"alpha"})
+    modules = imported_modules(["ls", f"s3://{bucket}/a.txt", *flags(server)], server)
+    assert "cloudbrowser.cli.app" in modules
+    for unwanted in ("botocore", "boto3", "cloudbrowser.demo", "platformdirs", "logging.handlers"):
+        assert unwanted not in modules, unwanted

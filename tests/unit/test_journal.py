@@ -175,3 +175,67 @@ def test_a_new_temporary_file_forgets_the_parts_and_a_done_transfer_its_file(
     journal.finish(old.id, {"state": State.DONE}, clear_parts=True)
     journal.flush()
     assert Journal(path).partial(old.id) is None
+
+
+def _queued_download(tmp_path: Path, name: str = "k") -> JournalRecord:
+    return Transfer(
+        id=0,
+        direction=Direction.DOWNLOAD,
+        connection="c",
+        bucket="b",
+        key=name,
+        local_path=tmp_path / name,
+        size=1,
+        mtime=0,
+    ).record()
+
+
+def test_a_deferred_temporary_file_is_written_with_the_next_group_commit(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    [tid] = journal.add([_queued_download(tmp_path)])
+    assert journal.partial(tid) is None
+    temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=0)
+    journal.set_partial(tid, temp, clear_parts=True, defer=True)
+    assert journal.partial(tid) == temp, "this journal knows it at once"
+    assert Journal(path).partial(tid) is None, "no commit of its own"
+    journal.flush()
+    assert Journal(path).partial(tid) == temp
+    journal.forget_partial(tid)
+    assert journal.partial(tid) is None and Journal(path).partial(tid) is None
+
+
+def test_a_crash_before_the_group_commit_never_reports_a_download_done(tmp_path: Path) -> None:
+    """The temporary file's row and the final state wait for the same flush: a process that
+    dies before it leaves the transfer queued (it runs again), never done."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    [tid] = journal.add([_queued_download(tmp_path)])
+    temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=0)
+    journal.set_partial(tid, temp, clear_parts=True, defer=True)
+    journal.finish(tid, {"state": State.DONE}, clear_parts=True)
+
+    # What another process (or this one after a crash) reads now: nothing is done.
+    after_crash = Journal(path)
+    [record] = after_crash.unfinished()
+    assert (record.id, record.state) == (tid, State.QUEUED)
+
+    journal.flush()
+    assert after_crash.get(tid) is not None
+    assert after_crash.get(tid).state is State.DONE  # type: ignore[union-attr]
+    assert after_crash.partial(tid) is None, "the done download's file row went with it"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM partials").fetchone() == (0,)
+    db.close()
+
+
+def test_a_claimed_transfer_asks_the_file_for_its_temporary_file(tmp_path: Path) -> None:
+    """A transfer this journal added has no temporary file row until it records one; once
+    claimed (a resume: another process may have run it meanwhile) the file is asked."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    [tid] = journal.add([_queued_download(tmp_path)])
+    temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=5)
+    Journal(path).set_partial(tid, temp)  # another process ran it and kept its file
+    assert journal.claim(tid)
+    assert journal.partial(tid) == temp

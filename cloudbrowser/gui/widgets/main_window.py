@@ -57,6 +57,7 @@ from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
 from cloudbrowser.gui.toolbar import build_toolbar
 from cloudbrowser.gui.tree_follow import TreeFollower
 from cloudbrowser.gui.widgets.path_bar import PathBar
@@ -247,6 +248,8 @@ class MainWindow(QMainWindow):
         self._title = "cloudbrowser"
         #: Overall transfer progress shown in the title, -1 when idle.
         self._transfer_percent = -1
+        #: How often the status bar's progress changes while transfers run (status_progress).
+        self.transfer_status_throttle = Throttle(UPDATES_PER_SECOND)
         self._build_transfer_actions()
         self._build_menus()
 
@@ -962,13 +965,18 @@ class MainWindow(QMainWindow):
     def _on_transfer_activity(self, activity: Activity) -> None:
         """Overall progress in the status bar and the window title while transfers run."""
         busy = activity.busy
+        due = self.transfer_status_throttle.ready()
+        if busy and not due and not self._transfer_bar.isHidden():
+            return  # shown a moment ago: see gui/status_progress.py
+        if not busy:
+            self.transfer_status_throttle.reset()
         self._transfer_label.setVisible(busy)
         self._transfer_bar.setVisible(busy)
         if busy:
             percent = (
                 int(100 * activity.bytes_done / activity.bytes_total) if activity.bytes_total else 0
             )
-            self._transfer_bar.setValue(percent)
+            set_value_later(self._transfer_bar, percent)
             speed = self.transfers.model.total_speed()
             text = self.tr("%Ln transfer(s)", None, activity.running + activity.queued)
             if speed >= 1:
