@@ -96,6 +96,8 @@ class SmokeTest:
             ("list", self.check_list),
             ("upload", self.check_upload),
             ("download", self.check_download),
+            ("gcs", self.check_gcs),
+            ("azure", self.check_azure),
         ]
         name = "start"
         try:
@@ -185,6 +187,46 @@ class SmokeTest:
             error = result["error"]
             raise StepFailed(f"{error.message} {error.detail}")
         self.step("demo", f"S3 server at {result['url']} (seeded in {self.demo.seed_seconds} s)")
+
+    def check_gcs(self) -> None:
+        """The GCS backend frozen: the demo's local GCS (its bundled binary) started, an
+        object written and read back through the storage interface."""
+        from cloudbrowser.core.backends import open_storage
+        from cloudbrowser.demo_gcs import DemoGcs
+
+        self.gcs = DemoGcs(big_folder_count=1)
+        url = self.gcs.start(timeout=STEP_TIMEOUT_S)
+        storage = open_storage(self.gcs.settings())
+        body = b"frozen GCS round trip\n"
+        storage.put_object("gcs-demo-documents", "smoke.txt", body, content_md5="")
+        with storage.get_object("gcs-demo-documents", "smoke.txt") as reader:
+            if reader.read(-1) != body:
+                raise StepFailed("GCS gave back other bytes")
+        self.step("gcs", f"local GCS at {url}: written and read back")
+
+    def check_azure(self) -> None:
+        """The Azure backend frozen (Azurite is not bundled): its SDK loads, and a server
+        that is not there is reported as unreachable, in our words."""
+        from cloudbrowser.core.backends import open_storage
+        from cloudbrowser.core.connection import ConnectionSettings, Credentials
+        from cloudbrowser.core.errors import EndpointUnreachable
+
+        settings = ConnectionSettings(
+            name="smoke-azure",
+            kind="azure",
+            endpoint_url="http://127.0.0.1:9/devstoreaccount1",
+            auth="key",
+            account="devstoreaccount1",
+            max_attempts=1,
+            connect_timeout=2.0,
+        )
+        key = Credentials("devstoreaccount1", "c21va2UtdGVzdC1rZXk=")
+        try:
+            open_storage(settings, key).list_buckets()
+        except EndpointUnreachable as error:
+            self.step("azure", f"SDK loaded; a closed port says: {error.message}")
+            return
+        raise StepFailed("an Azure server on a closed port answered")
 
     def check_list(self) -> None:
         from cloudbrowser.demo import DEMO_CREDENTIALS
@@ -316,6 +358,9 @@ class SmokeTest:
         demo = getattr(self, "demo", None)
         if demo is not None:
             demo.stop()
+        gcs = getattr(self, "gcs", None)
+        if gcs is not None:
+            gcs.stop()
 
 
 def model_prefix(window: Any) -> str:
