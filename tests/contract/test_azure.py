@@ -36,8 +36,9 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
 )
 from cloudbrowser.core.storage import BatchDelete, Storage, properties_of, share_links_of
+from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 from tests.conftest import AzuriteServer
-from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY, free_port
+from tests.local_servers import free_port
 
 
 def sas_storage(server: AzuriteServer, token: str, **overrides: Any) -> Storage:

@@ -45,6 +45,6 @@ def test_the_gcs_demo_has_the_sample_buckets_and_generations(demo_gcs: DemoGcs) 
 def test_a_demo_closed_while_its_gcs_starts_leaves_no_server() -> None:
     demo = DemoGcs(big_folder_count=1)
     demo.stop()  # the window closed before the start-up job got this far
-    with pytest.raises(StorageError, match="closed while"):
+    with pytest.raises(StorageError, match="ended while"):
         demo.start()
     assert demo._process is None
