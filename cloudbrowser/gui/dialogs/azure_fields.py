@@ -23,13 +23,10 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,6 +35,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.profiles import Profile
 from cloudbrowser.gui.dates import format_time
+from cloudbrowser.gui.dialogs.sign_in import SignInDialog
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
@@ -286,7 +284,7 @@ class AzureFields(QWidget):
         self.info_label.setVisible(bool(text))
 
 
-class AzureSignInDialog(QDialog):
+class AzureSignInDialog(SignInDialog):
     """Signs one connection in with Entra ID (device code or browser) on a worker.
 
     Signals:
@@ -304,50 +302,29 @@ class AzureSignInDialog(QDialog):
         sign_in: Callable[..., Any] = entra.sign_in,
         open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
     ) -> None:
-        super().__init__(parent)
+        device = settings.auth == "entra_device"
+        super().__init__(
+            service,
+            parent,
+            title=self.tr("Sign in with Entra ID"),
+            intro=(
+                self.tr(
+                    "“{name}” signs in to Azure with Entra ID. Approve the request in your "
+                    "browser with this code:",
+                )
+                if device
+                else self.tr("“{name}” signs in to Azure with Entra ID in your browser.")
+            ).format(name=settings.name),
+            waiting=self.tr("Asking for a sign-in code…")
+            if device
+            else self.tr("Finish signing in in the browser window that opens…"),
+            shows_code=device,
+            open_url=lambda url: open_url(QUrl(url)),
+        )
         self.setObjectName("azureSignIn")
-        self.setWindowTitle(self.tr("Sign in with Entra ID"))
-        self._service = service
+        self.open_button.setVisible(device)
         self._settings = settings
         self._sign_in = sign_in
-        self._open_url = open_url
-        self._url = ""
-        self.job: Job | None = None
-        device = settings.auth == "entra_device"
-        layout = QVBoxLayout(self)
-        intro = QLabel(
-            self.tr(
-                "“{name}” signs in to Azure with Entra ID. Approve the request in your "
-                "browser with this code:"
-            ).format(name=settings.name)
-            if device
-            else self.tr("“{name}” signs in to Azure with Entra ID in your browser.").format(
-                name=settings.name
-            )
-        )
-        intro.setWordWrap(True)
-        self.code_label = QLabel("…")
-        self.code_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        font = self.code_label.font()
-        font.setPointSizeF(font.pointSizeF() * 2)
-        font.setBold(True)
-        self.code_label.setFont(font)
-        self.code_label.setVisible(device)
-        self.status_label = QLabel(
-            self.tr("Asking for a sign-in code…")
-            if device
-            else self.tr("Finish signing in in the browser window that opens…")
-        )
-        self.status_label.setWordWrap(True)
-        self.open_button = QPushButton(self.tr("Open the browser again"))
-        self.open_button.setEnabled(False)
-        self.open_button.setVisible(device)
-        self.open_button.clicked.connect(self._open_browser)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.rejected.connect(self.reject)
-        for widget in (intro, self.code_label, self.status_label, self.open_button, buttons):
-            layout.addWidget(widget)
 
     def start(self) -> Job:
         sign_in, settings = self._sign_in, self._settings
@@ -355,45 +332,17 @@ class AzureSignInDialog(QDialog):
         def work(job: Job) -> object:
             return sign_in(settings, job.report, job.cancel_event)
 
-        self.job = self._service.run(
-            work,
-            "Signing in with Entra ID",
-            progress=self._on_code,
-            succeeded=self._on_done,
-            failed=self._on_failed,
-        )
-        self.open()
-        return self.job
+        return self.run(work, "Signing in with Entra ID")
 
-    @Slot(object)
-    def _on_code(self, code: entra.DeviceCode) -> None:
-        self.code_label.setText(code.user_code)
-        self._url = code.verification_uri
-        self.status_label.setText(
+    def on_report(self, report: object) -> None:
+        assert isinstance(report, entra.DeviceCode)
+        self.show_code(
+            report.user_code,
+            report.verification_uri,
             self.tr("Waiting for approval at {url} (the code is valid until {time})…").format(
-                url=code.verification_uri, time=format_time(code.expires_on.timestamp())
-            )
+                url=report.verification_uri, time=format_time(report.expires_on.timestamp())
+            ),
         )
-        self.open_button.setEnabled(True)
-        self._open_browser()
 
-    @Slot()
-    def _open_browser(self) -> None:
-        if self._url:
-            self._open_url(QUrl(self._url))
-
-    @Slot(object)
-    def _on_done(self, _record: object) -> None:
-        self.accept()
+    def on_signed_in(self, result: object) -> None:
         self.signedIn.emit()
-
-    @Slot(object)
-    def _on_failed(self, error: CloudBrowserError) -> None:
-        self.code_label.setText("—")
-        self.status_label.setText(f"{error.message} {error.hint}".strip())
-        self.open_button.setEnabled(False)
-
-    def reject(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        super().reject()

@@ -12,25 +12,18 @@ import webbrowser
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.backends.gcs.sign_in import OAuthClient, SignedIn, browser_sign_in
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.gui.dialogs.sign_in import SignInDialog
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
 GoogleLoginFn = Callable[..., SignedIn]
 
 
-class GoogleSignInDialog(QDialog):
+class GoogleSignInDialog(SignInDialog):
     """Runs one browser sign-in.
 
     Signals:
@@ -48,34 +41,22 @@ class GoogleSignInDialog(QDialog):
         login: GoogleLoginFn = browser_sign_in,
         open_browser: Callable[[str], Any] = webbrowser.open,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(
+            service,
+            parent,
+            title=self.tr("Sign in with Google"),
+            intro=self.tr(
+                "Your browser opens Google's sign-in page for your OAuth client. Choose the "
+                "account and allow access; cloudbrowser waits here for Google's answer."
+            ),
+            waiting=self.tr("Opening the browser…"),
+            shows_code=False,
+            open_url=open_browser,
+        )
         self.setObjectName("googleSignIn")
-        self.setWindowTitle(self.tr("Sign in with Google"))
-        self._service = service
         self._client = client
         self._login = login
         self._open_browser = open_browser
-        self._url = ""
-        self.job: Job | None = None
-
-        layout = QVBoxLayout(self)
-        intro = QLabel(
-            self.tr(
-                "Your browser opens Google's sign-in page for your OAuth client. Choose the "
-                "account and allow access; cloudbrowser waits here for Google's answer."
-            )
-        )
-        intro.setWordWrap(True)
-        self.status_label = QLabel(self.tr("Opening the browser…"))
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_button = QPushButton(self.tr("Open the browser again"))
-        self.open_button.setEnabled(False)
-        self.open_button.clicked.connect(self._open_again)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        buttons.rejected.connect(self.reject)
-        for widget in (intro, self.status_label, self.open_button, buttons):
-            layout.addWidget(widget)
 
     def start(self) -> Job:
         login, client, open_browser = self._login, self._client, self._open_browser
@@ -86,43 +67,17 @@ class GoogleSignInDialog(QDialog):
             )
             return result
 
-        self.job = self._service.run(
-            work,
-            "Signing in with Google",
-            progress=self._on_url,
-            succeeded=self._on_done,
-            failed=self._on_failed,
-        )
-        self.open()
-        return self.job
+        return self.run(work, "Signing in with Google")
 
-    @Slot(object)
-    def _on_url(self, url: str) -> None:
-        self._url = url
-        self.status_label.setText(
+    def on_report(self, report: object) -> None:
+        url = str(report)  # the worker opened the browser there already
+        self.show_url(
+            url,
             self.tr("Waiting for you to allow access in the browser…")
             + "\n"
             + self.tr("If no browser opened, open this address:")
-            + f"\n{url}"
+            + f"\n{url}",
         )
-        self.open_button.setEnabled(True)
 
-    @Slot()
-    def _open_again(self) -> None:
-        if self._url:
-            self._open_browser(self._url)
-
-    @Slot(object)
-    def _on_done(self, signed_in: SignedIn) -> None:
-        self.accept()
-        self.signedIn.emit(signed_in)
-
-    @Slot(object)
-    def _on_failed(self, error: CloudBrowserError) -> None:
-        self.status_label.setText(f"{error.message} {error.hint}".strip())
-        self.open_button.setEnabled(False)
-
-    def reject(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        super().reject()
+    def on_signed_in(self, result: object) -> None:
+        self.signedIn.emit(result)
