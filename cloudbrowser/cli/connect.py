@@ -257,7 +257,25 @@ def open_connection(
     """Open the connection the command line names, in ``connections`` (default: new ones)."""
     resolved = resolve(args, out)
     opened = connections if connections is not None else new_connections()
-    return opened.open(resolved.settings, resolved.credentials)
+    connection = opened.open(resolved.settings, resolved.credentials)
+    scheme = connection.storage.features.uri_scheme
+    check_schemes(args, scheme, resolved.settings.name)
+    out.use_scheme(scheme, connection.id)
+    return connection
+
+
+def check_schemes(args: argparse.Namespace, scheme: str, name: str) -> None:
+    """A location written ``gs://`` names Google Cloud Storage: on a connection of another
+    kind (``-c NAME`` of an S3 or Azure connection) it is a usage error, not a request to
+    the wrong cloud. Bare ``bucket/key`` locations take the connection's own scheme."""
+    wrong = sorted(schemes_named(args) - {scheme})
+    if wrong:
+        written = ", ".join(f"{s}://" for s in wrong)
+        raise UsageError(
+            f"“{name}” is a {scheme}:// connection: {written} locations are not on it.",
+            hint=f"Write the locations as {scheme}://bucket/key, or choose the connection "
+            "that holds them with -c NAME.",
+        )
 
 
 def open_backend(args: argparse.Namespace, out: Output) -> Storage:
