@@ -108,6 +108,10 @@ class Features:
     #: The chunks of one upload must be sent one after another, in number order (a GCS
     #: resumable session is one stream of bytes at an offset): never several at once.
     chunks_in_order: bool = False
+    #: Storage classes (tiers) whose objects are offline until restored or rehydrated, as
+    #: the provider spells them: S3's GLACIER and DEEP_ARCHIVE, Azure's Archive; none for
+    #: GCS (its ARCHIVE class reads at once). See ``ObjectDetails.is_archived``.
+    archive_tiers: frozenset[str] = frozenset()
 
 
 @runtime_checkable

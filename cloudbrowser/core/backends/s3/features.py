@@ -56,4 +56,7 @@ def features(settings: ConnectionSettings) -> Features:
         storage_classes=caps.storage_classes,
         share_links=caps.presigned_urls,
         object_acls=provider in _OBJECT_ACL_PROVIDERS,
+        # Glacier Flexible Retrieval and Deep Archive: restored before they can be read
+        # (Glacier Instant Retrieval reads at once).
+        archive_tiers=frozenset({"GLACIER", "DEEP_ARCHIVE"}),
     )
