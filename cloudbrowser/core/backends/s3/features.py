@@ -6,7 +6,7 @@ limits) without loading the SDK.
 
 from __future__ import annotations
 
-from cloudbrowser.core.backends.s3.presets import capabilities
+from cloudbrowser.core.backends.s3.presets import capabilities, preset
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.storage import (
     COMPOSITE,
@@ -59,4 +59,7 @@ def features(settings: ConnectionSettings) -> Features:
         # Glacier Flexible Retrieval and Deep Archive: restored before they can be read
         # (Glacier Instant Retrieval reads at once).
         archive_tiers=frozenset({"GLACIER", "DEEP_ARCHIVE"}),
+        # AWS's regions without an endpoint; else the preset's (Wasabi, R2…), or none: a
+        # server of unknown kind decides.
+        bucket_locations=preset("aws" if settings.endpoint_url is None else provider).regions,
     )
