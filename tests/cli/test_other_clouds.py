@@ -180,7 +180,11 @@ def test_a_location_of_another_cloud_on_a_saved_connection_is_a_usage_error(
     bucket = gcs_server.bucket()
     wrong = run("ls", "-c", "my-gcs", f"az://{bucket}")
     assert wrong.code == 2
-    assert "“my-gcs” is a gs:// connection" in wrong.err
+    assert "“my-gcs” holds gs:// locations" in wrong.err
+    # Said before any secret is looked for: an Azure connection whose key is not stored.
+    ProfileStore().add(Profile(name="no-key", kind="azure", account="acct1", auth="key"))
+    early = run("ls", "-c", "no-key", f"gs://{bucket}")
+    assert early.code == 2 and "“no-key” holds az:// locations" in early.err
     # A bare bucket/key takes the connection's scheme.
     gcs_server.put(bucket, ["k.txt"])
     bare = run("rm", "--yes", "--text", "-c", "my-gcs", f"{bucket}/k.txt")
