@@ -36,7 +36,8 @@ def signed_url(backend: GcsBackend, bucket: str, key: str, expires_in: int) -> s
             )
         if who.credentials is None:  # an emulator's or a public bucket's unsigned requests
             raise NotSupported(
-                "This connection sends unsigned requests: it has no key to sign share links with.",
+                "This connection sends unsigned requests: without a key it cannot sign share "
+                "links.",
                 hint="Use a connection with a service-account key (or application default "
                 "credentials of a service account).",
                 code="NotImplemented",
