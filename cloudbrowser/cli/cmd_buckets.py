@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import parse_remote, uri
+from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.storage import share_links_of
 
@@ -68,7 +68,7 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
                 uploads=count.uploads,
             )
         else:
-            out.line(f"would delete bucket {uri(bucket, None)} and {what}")
+            out.line(f"would delete bucket {out.uri(bucket, None)} and {what}")
         return Exit.OK
     confirm_by_name(
         args,
@@ -79,9 +79,10 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
     operation, not_aborted = removal.empty_bucket(backend, bucket, count)
     failed = [*operation.result.failed, *not_aborted]
     for key, failure in failed:
-        out.failed(uri(bucket, key), failure.message, failure.hint)
+        out.failed(out.uri(bucket, key), failure.message, failure.hint)
     if operation.result.cancelled or failed:
-        out.note(f"cloudbrowser: the bucket {uri(bucket, None)} was not deleted: it is not empty.")
+        where = out.uri(bucket, None)
+        out.note(f"cloudbrowser: the bucket {where} was not deleted: it is not empty.")
         return Exit.FAILED
     removal.remove_bucket(backend, bucket)
     _done(out, "deleted", bucket)
@@ -92,7 +93,7 @@ def _done(out: Output, what: str, bucket: str) -> None:
     if out.json:
         out.record(bucket=bucket, result=what)
     else:
-        out.line(f"{what} bucket {uri(bucket, None)}")
+        out.line(f"{what} bucket {out.uri(bucket, None)}")
 
 
 def parse_duration(text: str) -> int:
@@ -143,6 +144,37 @@ def _gcs_connection(out: Output, p: Profile) -> None:
         out.line(f"{p.name}\tGoogle Cloud Storage ({auth.replace('_', ' ')})\t{where}")
 
 
+#: How an Azure connection signs in, as ``connections`` shows it.
+_AZURE_AUTH = {
+    "key": "account key",
+    "connection_string": "connection string",
+    "sas": "SAS",
+    "azure_cli": "Azure CLI sign-in",
+    "entra_default": "Entra ID",
+    "entra_device": "Entra ID, device code",
+    "entra_browser": "Entra ID, browser",
+    "anonymous": "anonymous",
+}
+
+
+def _azure_connection(out: Output, p: Profile) -> None:
+    auth = p.auth or "key"
+    if out.json:
+        out.record(
+            type="saved",
+            name=p.name,
+            kind=p.kind,
+            auth=auth,
+            account=p.account,
+            endpoint=p.endpoint(),
+            default_bucket=p.default_bucket,
+        )
+    else:
+        label = _AZURE_AUTH.get(auth, auth)
+        where = p.endpoint() or "Azure Blob Storage"
+        out.line(f"{p.name}	Azure Blob Storage ({label})	{where}")
+
+
 def _connections(out: Output) -> int:
     from cloudbrowser.core.backends.s3.aws_auth import list_aws_profiles
     from cloudbrowser.core.backends.s3.presets import preset
@@ -152,6 +184,9 @@ def _connections(out: Output) -> int:
     for p in ProfileStore().load():
         if p.kind == "gcs":
             _gcs_connection(out, p)
+            continue
+        if p.kind == "azure":
+            _azure_connection(out, p)
             continue
         endpoint = p.endpoint() if not preset(p.preset).needs_account or p.account_id else ""
         if out.json:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, uri
+from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, SourceObject, iter_sources
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if operation.progress().found == 0 and not result.failed:
         raise _nothing_at(src)
     for key, error in result.failed:
-        out.failed(uri(src.bucket, key), error.message, error.hint)
+        out.failed(out.uri(src.bucket, key), error.message, error.hint)
     return Exit.FAILED if result.failed else Exit.OK
 
 
@@ -86,6 +86,6 @@ def _nothing_at(src: Remote) -> KeyNotFound:
 
 def _report(out: Output, what: str, sb: str, sk: str, db: str, dk: str) -> None:
     if out.json:
-        out.record(result=what, source=uri(sb, sk), destination=uri(db, dk))
+        out.record(result=what, source=out.uri(sb, sk), destination=out.uri(db, dk))
     elif not out.quiet:
-        out.line(f"{what}: {uri(sb, sk)} → {uri(db, dk)}")
+        out.line(f"{what}: {out.uri(sb, sk)} → {out.uri(db, dk)}")

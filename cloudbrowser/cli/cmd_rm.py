@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from cloudbrowser.cli.confirm import confirm, ensure_askable
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, parse_remote, uri
+from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
             nonlocal done
             done += count
             if line is not None:
-                line.draw(f"deleted {done:,} objects from {uri(bucket, None)}/ …")
+                line.draw(f"deleted {done:,} objects from {out.uri(bucket, None)}/ …")
 
         try:
             result = delete_keys(
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         # The server has no DeleteObjects: later targets go one by one from the start.
         multi = multi and not result.multi_delete_unsupported
         deleted += result.deleted
-        failed.extend((uri(target.bucket, key), error) for key, error in result.failed)
+        failed.extend((out.uri(target.bucket, key), error) for key, error in result.failed)
     for what, error in failed:
         out.failed(what, error.message, error.hint)
     verb = "would delete" if args.dry_run else "deleted"
@@ -163,4 +163,4 @@ def _report(out: Output, bucket: str, key: str, what: str) -> None:
     if out.json:
         out.record(result=what, bucket=bucket, key=key)
     else:
-        out.line(f"{what} {uri(bucket, key)}")
+        out.line(f"{what} {out.uri(bucket, key)}")

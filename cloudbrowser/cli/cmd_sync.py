@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if up and not local.is_dir():
         raise LocalFileError(f"“{local}” is not a folder.", hint="sync copies folders.")
     if args.delete and not args.dry_run:
-        confirm(args, f"Delete from {uri(remote.bucket, prefix) if up else local} "
+        confirm(args, f"Delete from {uri(remote.bucket, prefix, remote.scheme) if up else local} "
                       "what the source does not have?")  # fmt: skip
     connections = new_connections()
     connection = open_connection(args, out, connections)
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         multi = storage.features.batch_delete
         result = delete_keys(storage, remote.bucket, sync.delete_keys, multi_delete=multi)
         for key, error in result.failed:
-            out.failed(uri(remote.bucket, key), error.message, error.hint)
+            out.failed(out.uri(remote.bucket, key), error.message, error.hint)
         failed += len(result.failed)
     failed += _delete_files(sync.delete_files, out)
     _print_deletes(out, sync, remote.bucket, "deleted")
@@ -124,7 +124,7 @@ def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
         if out.json:
             out.record(result=what, bucket=bucket, key=key)
         else:
-            out.line(f"{what}: {uri(bucket, key)}")
+            out.line(f"{what}: {out.uri(bucket, key)}")
     for path in sync.delete_files:
         if out.json:
             out.record(result=what, local=str(path))

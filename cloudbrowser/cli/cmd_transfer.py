@@ -29,16 +29,18 @@ from cloudbrowser.cli.connect import (
     resolve,
     resolve_source,
 )
-from cloudbrowser.cli.connect_gcs import resolve_implicit
-from cloudbrowser.cli.locations import Remote, parse_remote, uri
+from cloudbrowser.cli.connect_gcs import NAME as GCS_NAME
+from cloudbrowser.cli.connect_gcs import GcsResolved, resolve_implicit
+from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
+from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
-from cloudbrowser.core.keys import local_path_for, normalize_prefix
+from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
 from cloudbrowser.core.localfs import is_folder, look_up
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
@@ -373,9 +375,9 @@ def _summarize(
     for t in tally.named:
         if t.state is State.FAILED:
             message = t.error.message if t.error else "failed"
-            out.failed(_where(t), message, t.error.hint if t.error else "")
+            out.failed(_where(t, out), message, t.error.hint if t.error else "")
         else:
-            out.note(f"cloudbrowser: not verified: {_where(t)}: {t.note}")
+            out.note(f"cloudbrowser: not verified: {_where(t, out)}: {t.note}")
     failed, unfinished, skipped = tally.failed, tally.unfinished, tally.skipped
     anything = tally.done or failed or unfinished or skipped or left_out or failed_before
     if up_to_date is not None and not anything:
@@ -428,13 +430,13 @@ def _unverified_reason(t: Transfer) -> str:
     return t.note or f"the transfer is {t.state.value}"
 
 
-def _where(t: Transfer) -> str:
-    remote = uri(t.bucket, t.key)
+def _where(t: Transfer, out: Output) -> str:
+    remote = out.uri(t.bucket, t.key, t.connection)
     return f"{t.local_path} → {remote}" if t.direction is Direction.UPLOAD else remote
 
 
 def _report_request(out: Output, request: TransferRequest, what: str) -> None:
-    remote = uri(request.bucket, request.key)
+    remote = out.uri(request.bucket, request.key)
     if out.json:
         out.record(
             result=what,
@@ -688,7 +690,7 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
     connections, unresolved = _connections_for(chosen, args, out)
     for r in chosen:
         if r.connection in unresolved:
-            out.failed(_record_where(r), unresolved[r.connection])
+            out.failed(_record_where(r, out), unresolved[r.connection])
     ids = [r.id for r in chosen if r.connection not in unresolved]
     queue = TransferQueue(connections.storage, journal, options)
     try:
@@ -729,9 +731,13 @@ def _connections_for(
             resolved: Resolved = explicit
         else:
             source = source_of_connection_name(connection_id, store)
-            implicit = resolve_implicit(connection_id, args) if source is None else None
-            if implicit is not None:  # gs:// without a saved connection
-                connections.open(*implicit, connection_id=connection_id)
+            try:
+                implicit = _implicit(connection_id, args) if source is None else None
+            except CloudBrowserError as error:  # the variables name another account now
+                unresolved[connection_id] = f"{error.message} {error.hint}".strip()
+                continue
+            if implicit is not None:  # gs:// or az:// without a saved connection
+                _open_for(connections, out, *implicit, connection_id)
                 continue
             if source is None:
                 unresolved[connection_id] = (
@@ -741,16 +747,39 @@ def _connections_for(
                 )
                 continue
             resolved = resolve_source(source, out)
-        connections.open(resolved.settings, resolved.credentials, connection_id=connection_id)
+        _open_for(connections, out, resolved.settings, resolved.credentials, connection_id)
     return connections, unresolved
 
 
-def _record_where(r: JournalRecord) -> str:
-    remote = uri(r.bucket, r.key)
+def _implicit(connection_id: str, args: argparse.Namespace) -> GcsResolved | None:
+    """The connection of a journal's name made from the environment by ``gs://`` or
+    ``az://`` without -c (None when the name is not one of those)."""
+    from cloudbrowser.cli.connect_azure import resolve_implicit as azure_implicit
+
+    return resolve_implicit(connection_id, args) or azure_implicit(connection_id)
+
+
+def _open_for(
+    connections: Connections,
+    out: Output,
+    settings: ConnectionSettings,
+    credentials: Credentials | None,
+    connection_id: str,
+) -> None:
+    """Open a transfer's connection under its journal name; its locations print in its
+    own scheme."""
+    connection = connections.open(settings, credentials, connection_id=connection_id)
+    out.use_scheme(connection.storage.features.uri_scheme, connection_id)
+
+
+def _record_where(r: JournalRecord, out: Output) -> str:
+    remote = out.uri(r.bucket, r.key, r.connection)
     return f"{r.local_path} → {remote}" if r.direction is Direction.UPLOAD else remote
 
 
 def _list_unfinished(records: Sequence[JournalRecord], out: Output) -> None:
+    for name in dict.fromkeys(r.connection for r in records):
+        out.use_scheme(_scheme_of_name(name), name)
     for r in records:
         # Queued or running in the journal means the process that ran it was stopped.
         state = "interrupted" if r.state in (State.QUEUED, State.RUNNING) else r.state.value
@@ -771,7 +800,28 @@ def _list_unfinished(records: Sequence[JournalRecord], out: Output) -> None:
             arrow = "↑" if r.direction is Direction.UPLOAD else "↓"
             out.line(
                 f"{r.id:>5}  {arrow} {state:<11}  {human_size(r.size):>10}  "
-                f"{_record_where(r)}  [{r.connection}]"
+                f"{_record_where(r, out)}  [{r.connection}]"
             )
     if not records and not out.json:
         out.note("No unfinished transfers.")
+
+
+def _scheme_of_name(connection_id: str) -> str:
+    """The scheme of a journal's connection, without opening it (``resume`` listing): a
+    saved connection's kind, else the names ``gs://`` and ``az://`` give their
+    connections from the environment, else S3's."""
+    from cloudbrowser.cli.connect_azure import NAME as AZURE_NAME
+    from cloudbrowser.core.backends import features_of
+    from cloudbrowser.core.errors import ConfigError
+    from cloudbrowser.core.profiles import ProfileStore
+
+    saved = [p for p in ProfileStore().load() if p.name == connection_id]
+    kind = saved[0].kind if saved else ""
+    if not kind and (connection_id == GCS_NAME or connection_id.startswith(f"{GCS_NAME} (")):
+        kind = "gcs"
+    if not kind and (connection_id == AZURE_NAME or connection_id.startswith(f"{AZURE_NAME} (")):
+        kind = "azure"
+    try:
+        return features_of(ConnectionSettings(name=connection_id, kind=kind or "s3")).uri_scheme
+    except ConfigError:  # a kind this version does not know
+        return URI_SCHEMES[0]

@@ -82,6 +82,7 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
                 "--connection names a saved connection: leave out --endpoint, --profile, "
                 "--access-key-id and --anonymous."
             )
+        _check_saved_scheme(args)
         return _with_project(resolve_name(args.connection, out), args)
     if wants_gcs(args):
         return Resolved(*resolve_gcs(args))
@@ -91,6 +92,23 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
         connect_azure.check_no_s3_flags(args)
         return Resolved(*connect_azure.from_environment())
     return resolve_flags(args)
+
+
+def _check_saved_scheme(args: argparse.Namespace) -> None:
+    """``-c NAME`` of a saved connection with a location of another cloud: said before its
+    secret is asked for (the keyring, a terminal prompt, a sign-in)."""
+    from cloudbrowser.core.backends import features_of
+    from cloudbrowser.core.errors import ConfigError
+    from cloudbrowser.core.profiles import ProfileStore
+
+    for profile in ProfileStore().load():
+        if profile.name == args.connection:
+            try:
+                scheme = features_of(profile.settings()).uri_scheme
+            except ConfigError:  # a kind of a newer version: resolving it says so
+                return
+            check_schemes(args, scheme, profile.name)
+            return
 
 
 def _with_project(resolved: Resolved, args: argparse.Namespace) -> Resolved:
@@ -257,7 +275,25 @@ def open_connection(
     """Open the connection the command line names, in ``connections`` (default: new ones)."""
     resolved = resolve(args, out)
     opened = connections if connections is not None else new_connections()
-    return opened.open(resolved.settings, resolved.credentials)
+    connection = opened.open(resolved.settings, resolved.credentials)
+    scheme = connection.storage.features.uri_scheme
+    check_schemes(args, scheme, resolved.settings.name)
+    out.use_scheme(scheme, connection.id)
+    return connection
+
+
+def check_schemes(args: argparse.Namespace, scheme: str, name: str) -> None:
+    """A location written ``gs://`` names Google Cloud Storage: on a connection of another
+    kind (``-c NAME`` of an S3 or Azure connection) it is a usage error, not a request to
+    the wrong cloud. Bare ``bucket/key`` locations take the connection's own scheme."""
+    wrong = sorted(schemes_named(args) - {scheme})
+    if wrong:
+        written = ", ".join(f"{s}://" for s in wrong)
+        raise UsageError(
+            f"“{name}” holds {scheme}:// locations: {written} locations are not on it.",
+            hint=f"Write the locations as {scheme}://bucket/key, or choose the connection "
+            "that holds them with -c NAME.",
+        )
 
 
 def open_backend(args: argparse.Namespace, out: Output) -> Storage:

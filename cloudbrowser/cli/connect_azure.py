@@ -36,6 +36,12 @@ ACCOUNT_ENV = "AZURE_STORAGE_ACCOUNT"
 KEY_ENV = "AZURE_STORAGE_KEY"
 SAS_ENV = "AZURE_STORAGE_SAS_TOKEN"
 AUTH_MODE_ENV = "AZURE_STORAGE_AUTH_MODE"
+#: The Azure CLI's ``--blob-endpoint`` (an emulator, a custom domain, a sovereign cloud)
+#: for ``AZURE_STORAGE_ACCOUNT``; a connection string names its own.
+ENDPOINT_ENV = "AZURE_STORAGE_SERVICE_ENDPOINT"
+#: The name of an ``az://`` connection made from the environment (the journal keeps it,
+#: with the account: "Azure (ACCOUNT)").
+NAME = "Azure"
 
 Resolution = tuple[ConnectionSettings, Credentials | None]
 
@@ -66,26 +72,65 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Resolution:
             ),
         )
     addresses.check_account_name(account)
+    endpoint = _endpoint(env)
     key, sas = env.get(KEY_ENV, "").strip(), env.get(SAS_ENV, "").strip()
     if key and not login:
         addresses.check_account_key(key)
-        return _settings(account, "key"), Credentials(account, key)
+        return _settings(account, "key", endpoint=endpoint), Credentials(account, key)
     if sas and not login:
         token = addresses.read_sas(sas, account=account).secret
-        return _settings(account, "sas"), Credentials("sas", token)
-    return _settings(account, "entra_default"), None
+        return _settings(account, "sas", endpoint=endpoint), Credentials("sas", token)
+    return _settings(account, "entra_default", endpoint=endpoint), None
+
+
+def _endpoint(env: Mapping[str, str]) -> str:
+    endpoint = env.get(ENDPOINT_ENV, "").strip().rstrip("/")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"${ENDPOINT_ENV} must start with http:// or https://.",
+            hint="Write it like https://ACCOUNT.blob.core.windows.net or "
+            "http://127.0.0.1:10000/devstoreaccount1.",
+        )
+    return endpoint
 
 
 def _settings(
-    account: str, auth: str, address: addresses.AzureAddress | None = None
+    account: str,
+    auth: str,
+    address: addresses.AzureAddress | None = None,
+    *,
+    endpoint: str = "",
 ) -> ConnectionSettings:
+    if address is not None:
+        endpoint = address.endpoint_url
     return ConnectionSettings(
-        name=f"Azure ({account})" if account else "Azure",
+        name=f"{NAME} ({account})" if account else NAME,
         kind="azure",
-        endpoint_url=(address.endpoint_url if address is not None else "") or None,
+        endpoint_url=endpoint or None,
         auth=auth,
         account=account,
     )
+
+
+def resolve_implicit(
+    connection_id: str, environ: Mapping[str, str] | None = None
+) -> Resolution | None:
+    """The connection behind a journal's connection name given by :func:`from_environment`
+    (``resume`` without options): the environment's connection when it has that name,
+    None when the name is not one of those. Raises ConfigError when the name is, but the
+    variables no longer describe that account."""
+    if connection_id != NAME and not (
+        connection_id.startswith(f"{NAME} (") and connection_id.endswith(")")
+    ):
+        return None
+    resolution = from_environment(environ)
+    if resolution[0].name != connection_id:
+        raise ConfigError(
+            f"The transfer was started on “{connection_id}”, but the Azure variables now "
+            f"name “{resolution[0].name}”.",
+            hint=f"Set ${CONNECTION_STRING_ENV} or ${ACCOUNT_ENV} as when it started.",
+        )
+    return resolution
 
 
 def check_no_s3_flags(args: argparse.Namespace) -> None:

@@ -71,14 +71,17 @@ def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     scheme, rest = split_scheme(text)
     if not is_remote(text) and not bare_ok:
         raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
+    # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key.
+    shown = scheme or URI_SCHEMES[0]
     bucket, _, key = rest.partition("/")
     if not bucket:
         raise UsageError(
-            f"No bucket name in “{text}”.", hint="Write it as s3://bucket or s3://bucket/key."
+            f"No bucket name in “{text}”.",
+            hint=f"Write it as {shown}://bucket or {shown}://bucket/key.",
         )
     if not _BUCKET.match(bucket):
         raise UsageError(
             f"“{bucket}” in “{text}” is not a bucket name.",
-            hint="Write the location as s3://bucket/key.",
+            hint=f"Write the location as {shown}://bucket/key.",
         )
     return Remote(bucket, key, scheme or URI_SCHEMES[0])

@@ -29,6 +29,7 @@ from cloudbrowser.core.errors import (
     ConfigError,
     InvalidCredentials,
 )
+from cloudbrowser.core.keys import URI_SCHEMES, remote_uri
 from cloudbrowser.core.printable import is_unsafe, printable
 
 
@@ -113,6 +114,21 @@ class Output:
         self.raw_sizes = raw_sizes
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        #: The scheme locations are printed in: the connection's (``gs://`` for GCS), set
+        #: when it opens (:meth:`use_scheme`); per connection id where a command has several
+        #: (``resume``).
+        self.scheme = URI_SCHEMES[0]
+        self._schemes: dict[str, str] = {}
+
+    def use_scheme(self, scheme: str, connection_id: str = "") -> None:
+        """Print locations of ``connection_id`` (and those naming none) as ``scheme://``."""
+        self.scheme = scheme
+        if connection_id:
+            self._schemes[connection_id] = scheme
+
+    def uri(self, bucket: str, key: str | None = "", connection_id: str = "") -> str:
+        """A remote location as this command prints it (``key`` None: the bucket)."""
+        return remote_uri(self._schemes.get(connection_id, self.scheme), bucket, key)
 
     @classmethod
     def choose(

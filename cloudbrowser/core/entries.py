@@ -186,10 +186,10 @@ class ObjectDetails:
     tag_count: int = -1
     metadata: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def archived(self) -> bool:
-        """In an archive tier (Glacier Flexible Retrieval, Deep Archive) and not restored:
-        its bytes cannot be read or copied until it is restored."""
-        if self.storage_class not in ("GLACIER", "DEEP_ARCHIVE"):
+    def is_archived(self, archive_tiers: frozenset[str]) -> bool:
+        """In one of the provider's archive tiers (``Features.archive_tiers``) and not
+        restored: its bytes cannot be read or copied until it is restored (S3) or
+        rehydrated (Azure, whose blob leaves the Archive tier when it is)."""
+        if self.storage_class not in archive_tiers:
             return False
         return 'ongoing-request="false"' not in self.restore

@@ -108,6 +108,17 @@ class Features:
     #: The chunks of one upload must be sent one after another, in number order (a GCS
     #: resumable session is one stream of bytes at an offset): never several at once.
     chunks_in_order: bool = False
+    #: Storage classes (tiers) whose objects are offline until restored or rehydrated, as
+    #: the provider spells them: S3's GLACIER and DEEP_ARCHIVE, Azure's Archive; none for
+    #: GCS (its ARCHIVE class reads at once). See ``ObjectDetails.is_archived``.
+    archive_tiers: frozenset[str] = frozenset()
+    #: Where a new bucket can be made, offered by the New bucket dialog (regions, GCS
+    #: locations; one newer than the list can be typed); () = the server decides (Azure: a
+    #: container lives in its account's region).
+    bucket_locations: tuple[str, ...] = ()
+    #: Default storage classes a new bucket can be given (GCS); () = none to choose. The
+    #: chosen one goes to ``create_bucket`` as ``region="LOCATION/CLASS"``.
+    bucket_classes: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -150,7 +161,9 @@ class Storage(Protocol):
 
     def list_buckets(self) -> list[Bucket]: ...
 
-    def create_bucket(self, bucket: str, region: str = "") -> None: ...
+    def create_bucket(self, bucket: str, region: str = "") -> None:
+        """``region``: one of ``features.bucket_locations`` (or typed), "" for the server's
+        default; ``"LOCATION/CLASS"`` with one of ``features.bucket_classes``."""
 
     def delete_bucket(self, bucket: str) -> None:
         """Delete an empty bucket (StorageError code ``BucketNotEmpty`` otherwise)."""

@@ -47,7 +47,6 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core import bucket_removal
-from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import (
     AlreadyExists,
@@ -120,7 +119,7 @@ class FileOperations(QObject):
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
         self.ask_bucket_name: Callable[[str, str], str | None] = self._ask_bucket_name
         #: (default region, regions to offer) → (name, region), or None to cancel.
-        self.ask_new_bucket: Callable[[str, list[str]], tuple[str, str] | None] = (
+        self.ask_new_bucket: Callable[[str, list[str], list[str]], tuple[str, str] | None] = (
             self._ask_new_bucket
         )
 
@@ -780,12 +779,12 @@ class FileOperations(QObject):
             return
         connection = self.service.connection(connection_id)
         region = connection.settings.region or ""
-        # Regions are offered where the provider has them (AWS, Wasabi…); elsewhere the
-        # server decides and the question is just the name.
-        regions = list(preset(connection.settings.provider or "").regions)
-        if connection.settings.endpoint_url is None:
-            regions = list(preset("aws").regions)
-        answer = self.ask_new_bucket(region, regions)
+        # Regions (locations) are offered where the provider has them (AWS, Wasabi, GCS…),
+        # with GCS's storage classes; elsewhere the server decides (Azure: the account's
+        # region) and the question is just the name.
+        features = connection.storage.features
+        regions, classes = list(features.bucket_locations), list(features.bucket_classes)
+        answer = self.ask_new_bucket(region, regions, classes)
         if answer is None:
             return
         name, region = answer
@@ -1110,7 +1109,10 @@ class FileOperations(QObject):
         answers: dict[object, str] = {replace: "replace", keep: "keep", skip: "skip"}
         return answers.get(clicked)
 
-    def _ask_new_bucket(self, region: str, regions: list[str]) -> tuple[str, str] | None:
+    def _ask_new_bucket(
+        self, region: str, regions: list[str], classes: list[str]
+    ) -> tuple[str, str] | None:
+        """(name, region) as typed; region is "LOCATION/CLASS" when a class is chosen."""
         dialog = QDialog(self.parent_widget)
         dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "New bucket"))
         form = QFormLayout(dialog)
@@ -1125,8 +1127,17 @@ class FileOperations(QObject):
         where.setEditable(True)  # a region newer than this list can be typed
         where.addItems(regions)
         where.setCurrentText(region or (regions[0] if regions else ""))
-        if regions:
+        if regions and classes:  # GCS calls them locations
+            form.addRow(QCoreApplication.translate("FileOperations", "&Location:"), where)
+        elif regions:
             form.addRow(QCoreApplication.translate("FileOperations", "&Region:"), where)
+        storage_class = QComboBox()
+        storage_class.addItems(classes)
+        if classes:
+            form.addRow(
+                QCoreApplication.translate("FileOperations", "Default storage &class:"),
+                storage_class,
+            )
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -1137,7 +1148,10 @@ class FileOperations(QObject):
         buttons.rejected.connect(dialog.reject)
         form.addRow(buttons)
         ok = dialog.exec() == QDialog.DialogCode.Accepted
-        answer = (name.text(), where.currentText().strip() if regions else "")
+        place = where.currentText().strip() if regions else ""
+        if classes and storage_class.currentText():
+            place = f"{place}/{storage_class.currentText()}"
+        answer = (name.text(), place)
         dialog.deleteLater()
         return answer if ok else None
 

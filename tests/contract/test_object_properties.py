@@ -73,7 +73,7 @@ def test_object_details_reports_what_head_says(server: S3Server) -> None:
     assert details.expires == ("Wed, 02 Jan 2030 03:04:05 GMT" if server.kind == "moto" else "")
     assert details.storage_class == "STANDARD"
     assert lower_keys(details.metadata) == {"owner": "ann", "project": "q1"}
-    assert not details.archived
+    assert not details.is_archived(server.backend().features.archive_tiers)
 
 
 def test_object_details_of_a_missing_key_is_key_not_found(server: S3Server) -> None:

@@ -344,7 +344,7 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
 ) -> None:
     name = f"made-{server.kind}-by-the-window"
     offered: list[tuple[str, list[str]]] = []
-    window.file_ops.ask_new_bucket = lambda region, regions: (
+    window.file_ops.ask_new_bucket = lambda region, regions, _classes: (
         offered.append((region, regions)) or (name, "")
     )
     window.file_ops.new_bucket_action.trigger()

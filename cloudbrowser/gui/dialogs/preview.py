@@ -85,12 +85,13 @@ def build_preview(
     read_details: Callable[[], ObjectDetails],
     read_range: Callable[[int, int], bytes],
     key: str,
+    archive_tiers: frozenset[str] = frozenset(),
 ) -> Preview:
     """Decide, read and decode (runs on a worker; the reasons are translated here, not
     with the dialog's tr(): the dialog may be gone when this runs)."""
     details = read_details()
     kind = guess_kind(key, details.content_type)
-    if details.archived:
+    if details.is_archived(archive_tiers):
         return Preview(
             details,
             PreviewKind.OTHER,
@@ -278,6 +279,7 @@ class PreviewDialog(QDialog):
                     storage, bucket, key, start, length, job.cancel_event
                 ),
                 key,
+                storage.features.archive_tiers,
             )
 
         self.job = self.service.run(
@@ -318,7 +320,8 @@ class PreviewDialog(QDialog):
             )
             return
         if kind is PreviewKind.OTHER:
-            if d.archived:  # a download would be refused until it is restored
+            # A download would be refused until it is restored.
+            if d.is_archived(self.storage.features.archive_tiers):
                 self.download_button.hide()
             self._fill_summary(d)
             self.stack.setCurrentWidget(self.summary_page)

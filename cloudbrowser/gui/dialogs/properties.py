@@ -62,8 +62,6 @@ from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
 
-#: Storage classes whose objects must be restored before they can be read.
-ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 #: Offered in the content-type box (any other may be typed).
 COMMON_TYPES = (
     "application/octet-stream",
@@ -463,7 +461,7 @@ class PropertiesDialog(QDialog):
                 "This object is encrypted with a customer-provided key (SSE-C): it cannot be "
                 "copied in place without that key."
             )
-        if d.archived:
+        if d.is_archived(self.storage.features.archive_tiers):
             return self.tr(
                 "This object is archived ({cls}): restore it before changing its metadata."
             ).format(cls=d.storage_class)
@@ -555,7 +553,7 @@ class PropertiesDialog(QDialog):
         )
         details = self.loaded.details
         wanted = self.storage_class.currentText()
-        if wanted in ARCHIVE_CLASSES and wanted != details.storage_class:
+        if wanted in self.storage.features.archive_tiers and wanted != details.storage_class:
             self.copy_note.setText(
                 self.tr(
                     "{cls} is an archive tier: once moved there, the object cannot be read, "

@@ -63,4 +63,6 @@ def features(settings: ConnectionSettings) -> Features:
         storage_classes=True,
         share_links=settings.auth in _LINK_SIGNERS and not settings.anonymous,
         object_acls=False,
+        # An Archive blob is offline until rehydrated to another tier (hours).
+        archive_tiers=frozenset({"Archive"}),
     )

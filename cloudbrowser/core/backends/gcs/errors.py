@@ -213,6 +213,16 @@ def translate_exception(
             detail=str(exc),
             code="NoCredentials",
         )
+    if isinstance(exc, gauth.TransportError):
+        # The key is fine so far: the request for an access token found nobody.
+        return EndpointUnreachable(
+            "Google's sign-in service could not be reached to get an access token for "
+            "these credentials.",
+            hint="Check your network connection (and a proxy or firewall: the key's "
+            "token_uri, usually oauth2.googleapis.com, must be reachable), then try again.",
+            detail=str(exc),
+            code="TokenEndpointUnreachable",
+        )
     if isinstance(exc, gauth.GoogleAuthError):
         return InvalidCredentials(
             "The Google credentials could not be used.",

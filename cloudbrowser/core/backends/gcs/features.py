@@ -35,6 +35,16 @@ LIMITS = Limits(
     upload_chunk=32 * MiB,
 )
 
+#: Multi-regions, dual-regions and the most used regions, for a new bucket (any other can
+#: be typed); GCS's default is US.
+LOCATIONS = (
+    "US", "EU", "ASIA", "NAM4", "EUR4", "ASIA1",
+    "us-central1", "us-east1", "us-east4", "us-west1", "northamerica-northeast1",
+    "southamerica-east1", "europe-west1", "europe-west2", "europe-west3",
+    "europe-west4", "europe-north1", "asia-east1", "asia-northeast1", "asia-south1",
+    "asia-southeast1", "australia-southeast1",
+)  # fmt: skip
+
 FEATURES = Features(
     uri_scheme="gs",
     limits=LIMITS,
@@ -49,6 +59,8 @@ FEATURES = Features(
     share_links=True,
     object_acls=False,
     chunks_in_order=True,
+    bucket_locations=LOCATIONS,
+    bucket_classes=("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"),
 )
 
 

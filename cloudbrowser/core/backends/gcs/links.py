@@ -34,8 +34,16 @@ def signed_url(backend: GcsBackend, bucket: str, key: str, expires_in: int) -> s
                     api_access_endpoint=endpoint,
                 )
             )
+        if who.credentials is None:  # an emulator's or a public bucket's unsigned requests
+            raise NotSupported(
+                "This connection sends unsigned requests: without a key it cannot sign share "
+                "links.",
+                hint="Use a connection with a service-account key (or application default "
+                "credentials of a service account).",
+                code="NotImplemented",
+            )
         email = str(getattr(who.credentials, "service_account_email", "") or "")
-        if who.credentials is None or not email or "@" not in email:
+        if not email or "@" not in email:
             raise NotSupported(
                 "These credentials cannot sign share links: they are a user's sign-in, not "
                 "a service account's.",

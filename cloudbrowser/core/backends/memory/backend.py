@@ -644,7 +644,7 @@ class MemoryStorage:
                 hint="Tags can still be changed. To change the metadata, upload the object "
                 "again with the new metadata.",
             )
-        if target.archived:
+        if target.is_archived(self.features.archive_tiers):
             raise ConfigError(
                 f"This object is in the {target.storage_class} archive tier: its metadata "
                 "cannot be changed until it is restored.",

@@ -35,6 +35,8 @@ FEATURES = Features(
     # Links are served by a small HTTP server on 127.0.0.1 in this process (links.py).
     share_links=True,
     object_acls=False,
+    # As S3's (the memory backend mirrors S3's storage classes).
+    archive_tiers=frozenset({"GLACIER", "DEEP_ARCHIVE"}),
 )
 
 

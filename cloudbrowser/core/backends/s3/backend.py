@@ -733,7 +733,7 @@ class S3Backend:
                 "be copied in place without that key.",
                 hint="Upload it again with the new metadata and your key.",
             )
-        if target.archived:
+        if target.is_archived(self.features.archive_tiers):
             raise ConfigError(
                 f"This object is in the {target.storage_class} archive tier: its metadata "
                 "cannot be changed until it is restored.",

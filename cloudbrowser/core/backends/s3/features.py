@@ -6,7 +6,7 @@ limits) without loading the SDK.
 
 from __future__ import annotations
 
-from cloudbrowser.core.backends.s3.presets import capabilities
+from cloudbrowser.core.backends.s3.presets import capabilities, preset
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.storage import (
     COMPOSITE,
@@ -56,4 +56,10 @@ def features(settings: ConnectionSettings) -> Features:
         storage_classes=caps.storage_classes,
         share_links=caps.presigned_urls,
         object_acls=provider in _OBJECT_ACL_PROVIDERS,
+        # Glacier Flexible Retrieval and Deep Archive: restored before they can be read
+        # (Glacier Instant Retrieval reads at once).
+        archive_tiers=frozenset({"GLACIER", "DEEP_ARCHIVE"}),
+        # AWS's regions without an endpoint; else the preset's (Wasabi, R2…), or none: a
+        # server of unknown kind decides.
+        bucket_locations=preset("aws" if settings.endpoint_url is None else provider).regions,
     )

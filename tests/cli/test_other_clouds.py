@@ -1,0 +1,340 @@
+"""``gs://`` and ``az://`` end to end through the real entry point, as a user types them:
+without ``-c`` (Google's ``STORAGE_EMULATOR_HOST``; the Azure CLI's variables) and with a
+saved connection, against fake-gcs-server and Azurite. Output, exit codes and the journal
+are those of ``s3://``; locations print in the connection's own scheme."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cloudbrowser.__main__ import main
+from cloudbrowser.core.journal import Journal, State
+from cloudbrowser.core.paths import data_dir
+from cloudbrowser.core.profiles import Profile, ProfileStore
+from tests.cli.helpers import REPO, Result, child_env
+from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
+
+MiB = 1024 * 1024
+
+
+class Run:
+    """``cloudbrowser ...`` in this process, connection from the environment or ``-c``."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    def __call__(self, *argv: str) -> Result:
+        self._capsys.readouterr()
+        code = main(list(argv))
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    return Run(capsys)
+
+
+def azure_connection_string(server: AzuriteServer) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+        f"AccountKey={AZURITE_KEY};BlobEndpoint={server.endpoint_url};"
+    )
+
+
+def make_folder(root: Path) -> Path:
+    folder = root / "photos"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"a" * 1000)
+    (folder / "2024" / "b.jpg").write_bytes(b"b" * 2000)
+    return folder
+
+
+def round_trip(run: Run, server: TestServer, scheme: str, tmp_path: Path, *extra: str) -> str:
+    """put, ls, get, cp, mv, rm, du, sync both ways, in ``scheme://``; the bucket used."""
+    bucket = server.bucket()
+    folder = make_folder(tmp_path)
+    (tmp_path / "note.txt").write_bytes(b"hello")
+    where = f"{scheme}://{bucket}"
+
+    put = run("put", str(tmp_path / "note.txt"), f"{where}/note.txt", *extra)
+    assert put.code == 0, put.err
+    assert [(r["key"], r["state"], r["verified"]) for r in put.records()] == [
+        ("note.txt", "done", True)
+    ]
+    put_r = run("put", "-r", str(folder), f"{where}/up/", *extra)
+    assert put_r.code == 0, put_r.err
+    assert sorted(r["key"] for r in put_r.records()) == ["up/photos/2024/b.jpg", "up/photos/a.jpg"]
+
+    listed = run("ls", where, *extra)
+    assert listed.code == 0, listed.err
+    assert [(r["type"], r["key"]) for r in listed.records()] == [
+        ("prefix", "up/"),
+        ("object", "note.txt"),
+    ]
+    got = run("get", f"{where}/note.txt", str(tmp_path / "got.txt"), *extra)
+    assert got.code == 0, got.err
+    assert (tmp_path / "got.txt").read_bytes() == b"hello"
+
+    copied = run("cp", f"{where}/note.txt", f"{where}/copy.txt", *extra)
+    assert copied.code == 0, copied.err
+    assert copied.records() == [
+        {"result": "copied", "source": f"{where}/note.txt", "destination": f"{where}/copy.txt"}
+    ]
+    moved = run("mv", f"{where}/copy.txt", f"{where}/moved.txt", "--text", *extra)
+    assert moved.code == 0, moved.err
+    assert moved.out.strip() == f"moved: {where}/copy.txt → {where}/moved.txt"
+    removed = run("rm", "--yes", "--text", f"{where}/moved.txt", *extra)
+    assert removed.code == 0, removed.err
+    gone = run("ls", f"{where}/moved.txt", *extra)
+    assert gone.code == 1 and "does not exist" in gone.err
+    assert f"{where}/moved.txt" in gone.err
+
+    du = run("du", where, *extra)
+    assert du.code == 0, du.err
+    assert du.records() == [{"location": f"{where}/", "objects": 3, "size": 3005}]
+
+    synced = run("sync", str(folder), f"{where}/synced/", *extra)
+    assert synced.code == 0, synced.err
+    again = run("sync", str(folder), f"{where}/synced/", *extra)
+    assert again.code == 0 and again.records() == [], "nothing changed: nothing sent"
+    back = run("sync", f"{where}/synced/", str(tmp_path / "back"), *extra)
+    assert back.code == 0, back.err
+    assert (tmp_path / "back" / "2024" / "b.jpg").read_bytes() == b"b" * 2000
+    assert Journal().unfinished() == []
+    return bucket
+
+
+def remove_with_rb(run: Run, scheme: str, *extra: str) -> None:
+    """mb, then rb --force of a bucket holding an object."""
+    name = f"made-by-cli-{os.getpid()}-{time.monotonic_ns() % 100000}"
+    made = run("mb", f"{scheme}://{name}", *extra)
+    assert made.code == 0, made.err
+    assert run("mb", f"{scheme}://{name}", *extra).code == 1, "it exists now"
+    gone = run("rb", "--yes", "--force", "--text", f"{scheme}://{name}", *extra)
+    assert gone.code == 0, gone.err
+    assert f"{scheme}://{name}" in gone.out
+    assert run("ls", f"{scheme}://{name}", *extra).code == 1
+
+
+# ── gs:// ───────────────────────────────────────────────────────────────────────────────
+
+
+def test_gs_without_a_connection_uses_STORAGE_EMULATOR_HOST(
+    run: Run, gcs_server: GcsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url.removeprefix("http://"))
+    bucket = round_trip(run, gcs_server, "gs", tmp_path)
+
+    buckets = run("ls", "--project", GCS_PROJECT)
+    assert buckets.code == 0, buckets.err
+    assert bucket in [r["name"] for r in buckets.records()]
+    history = run("versions", f"gs://{bucket}/note.txt")
+    assert history.code == 0, history.err
+    [version] = history.records()
+    assert version["latest"] is True and version["size"] == 5
+    # Unsigned requests to the emulator: nothing to sign a link with, said as such.
+    link = run("presign", f"gs://{bucket}/note.txt")
+    assert link.code == 1 and "unsigned requests" in link.err
+    remove_with_rb(run, "gs", "--project", GCS_PROJECT)
+
+
+def save_gcs(server: GcsServer, name: str = "my-gcs") -> Profile:
+    """A saved GCS connection to the emulator: unsigned requests."""
+    store = ProfileStore()
+    profile = store.add(
+        Profile(
+            name=name,
+            kind="gcs",
+            endpoint_url=server.endpoint_url,
+            auth="anonymous",
+            project=GCS_PROJECT,
+        )
+    )
+    return profile
+
+
+def test_gs_with_a_saved_connection(run: Run, gcs_server: GcsServer, tmp_path: Path) -> None:
+    save_gcs(gcs_server)
+    round_trip(run, gcs_server, "gs", tmp_path, "-c", "my-gcs")
+    listed = run("ls", "-c", "my-gcs")
+    assert listed.code == 0, listed.err
+    remove_with_rb(run, "gs", "-c", "my-gcs")
+
+
+def test_a_location_of_another_cloud_on_a_saved_connection_is_a_usage_error(
+    run: Run, gcs_server: GcsServer
+) -> None:
+    save_gcs(gcs_server)
+    bucket = gcs_server.bucket()
+    wrong = run("ls", "-c", "my-gcs", f"az://{bucket}")
+    assert wrong.code == 2
+    assert "“my-gcs” holds gs:// locations" in wrong.err
+    # Said before any secret is looked for: an Azure connection whose key is not stored.
+    ProfileStore().add(Profile(name="no-key", kind="azure", account="acct1", auth="key"))
+    early = run("ls", "-c", "no-key", f"gs://{bucket}")
+    assert early.code == 2 and "“no-key” holds az:// locations" in early.err
+    # A bare bucket/key takes the connection's scheme.
+    gcs_server.put(bucket, ["k.txt"])
+    bare = run("rm", "--yes", "--text", "-c", "my-gcs", f"{bucket}/k.txt")
+    assert bare.code == 0, bare.err
+
+
+def test_gs_share_link_of_an_unsigned_saved_connection_says_why_not(
+    run: Run, gcs_server: GcsServer
+) -> None:
+    save_gcs(gcs_server)
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"share/report.txt": b"the report"})
+    link = run("presign", "-c", "my-gcs", f"gs://{bucket}/share/report.txt")
+    assert link.code == 1 and "unsigned requests" in link.err
+
+
+# ── az:// ───────────────────────────────────────────────────────────────────────────────
+
+
+def test_az_without_a_connection_uses_AZURE_STORAGE_CONNECTION_STRING(
+    run: Run, azurite_server: AzuriteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket = round_trip(run, azurite_server, "az", tmp_path)
+    link = run("presign", f"az://{bucket}/note.txt")
+    assert link.code == 0, link.err
+    with urllib.request.urlopen(link.out.strip(), timeout=10) as reply:
+        assert reply.read() == b"hello"
+    # Azurite keeps no versions: said, exit 1.
+    versions = run("versions", f"az://{bucket}/note.txt")
+    assert versions.code == 1 and "versions" in versions.err
+    remove_with_rb(run, "az")
+
+
+def test_az_without_a_connection_uses_AZURE_STORAGE_ACCOUNT_and_KEY(
+    run: Run, azurite_server: AzuriteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", AZURITE_ACCOUNT)
+    monkeypatch.setenv("AZURE_STORAGE_KEY", AZURITE_KEY)
+    # The Azure CLI's --blob-endpoint variable: the emulator's address.
+    monkeypatch.setenv("AZURE_STORAGE_SERVICE_ENDPOINT", azurite_server.endpoint_url)
+    round_trip(run, azurite_server, "az", tmp_path)
+    # A well-formed key of another account: refused by the server, exit 3 as for S3.
+    monkeypatch.setenv("AZURE_STORAGE_KEY", base64.b64encode(b"k" * 64).decode())
+    bucket = azurite_server.bucket()
+    refused = run("ls", f"az://{bucket}")
+    assert refused.code == 3, refused.err
+    assert "key" in refused.err.lower(), refused.err
+
+
+def save_azure(server: AzuriteServer, name: str = "my-azure") -> Profile:
+    store = ProfileStore()
+    profile = store.add(
+        Profile(
+            name=name,
+            kind="azure",
+            endpoint_url=server.endpoint_url,
+            auth="key",
+            account=AZURITE_ACCOUNT,
+        )
+    )
+    store.set_secret(profile, AZURITE_KEY)
+    return profile
+
+
+def test_az_with_a_saved_connection(
+    run: Run, azurite_server: AzuriteServer, tmp_path: Path
+) -> None:
+    save_azure(azurite_server)
+    round_trip(run, azurite_server, "az", tmp_path, "-c", "my-azure")
+    remove_with_rb(run, "az", "-c", "my-azure")
+    shown = run("connections", "--json")
+    assert shown.code == 0, shown.err
+    [row] = [r for r in shown.records() if r["name"] == "my-azure"]
+    assert row["kind"] == "azure" and row["account"] == AZURITE_ACCOUNT
+
+
+# ── resume ──────────────────────────────────────────────────────────────────────────────
+
+
+def start_slow_put(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``cloudbrowser put`` in a child, slowed down so that the test acts between parts;
+    returns once the journal holds a part."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", "put", *argv, "-j", "1", "--limit-rate", "4M"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    journal = Journal(data_dir() / "transfers.sqlite3")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert child.poll() is None, child.communicate()[1].decode(errors="replace")
+            records = journal.unfinished()
+            if records and journal.parts(records[0].id):
+                return child
+            assert time.monotonic() < deadline, "no part was journalled in time"
+            time.sleep(0.05)  # polling the journal for a condition, with a deadline
+    except BaseException:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise
+    finally:
+        journal.close()
+
+
+def kill_and_resume(run: Run, child: subprocess.Popen[bytes], scheme: str, bucket: str) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=10)
+    [record] = Journal().unfinished()
+    assert record.state is State.QUEUED and record.session, "killed: nobody recorded an end"
+    listed = run("resume", "--text")
+    assert listed.code == 0, listed.err
+    assert f"{scheme}://{bucket}/big.bin" in listed.out and "interrupted" in listed.out
+    resumed = run("resume", "--all")
+    assert resumed.code == 0, resumed.err
+    [done] = resumed.records()
+    assert done["state"] == "done" and done["verified"] is True
+    assert Journal().unfinished() == []
+
+
+def big_file(tmp_path: Path) -> Path:
+    source = tmp_path / "big.bin"
+    source.write_bytes(hashlib.shake_256(b"resume me").digest(3 * 5 * MiB + 4321))
+    return source
+
+
+def test_resume_continues_a_gs_put_killed_mid_way(
+    run: Run, gcs_server: GcsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    bucket, source = gcs_server.bucket(), big_file(tmp_path)
+    env = child_env(None)
+    child = start_slow_put([str(source), f"gs://{bucket}/big.bin", "--part-size", "5M"], env)
+    kill_and_resume(run, child, "gs", bucket)
+    got = run("get", f"gs://{bucket}/big.bin", str(tmp_path / "back.bin"))
+    assert got.code == 0, got.err
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+
+
+def test_resume_continues_an_az_put_killed_mid_way(
+    run: Run, azurite_server: AzuriteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket, source = azurite_server.bucket(), big_file(tmp_path)
+    env = child_env(None)
+    child = start_slow_put([str(source), f"az://{bucket}/big.bin", "--part-size", "5M"], env)
+    kill_and_resume(run, child, "az", bucket)
+    got = run("get", f"az://{bucket}/big.bin", str(tmp_path / "back.bin"))
+    assert got.code == 0, got.err
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
