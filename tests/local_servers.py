@@ -15,6 +15,10 @@ from pathlib import Path
 
 from cloudbrowser import emulators
 
+# Re-exported for the tests and benchmarks that name the emulator account from here.
+from cloudbrowser.emulators import AZURITE_ACCOUNT as AZURITE_ACCOUNT
+from cloudbrowser.emulators import AZURITE_KEY as AZURITE_KEY
+
 
 def free_port() -> int:
     with socket.socket() as s:
