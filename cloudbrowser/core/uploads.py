@@ -221,9 +221,18 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
+    stored_md5 = ""
+    if ctx.backend.features.md5_on_commit and ctx.options.verify:
+        # The server keeps the MD5 it is given (Azure computes none for a blob of blocks):
+        # the whole file's, read again (the chunks went in parallel, out of order).
+        stored_md5 = content_md5(_md5_of_prefix(ctx, fd, layout, done).digest())
     t.etag = ctx.request(
         lambda: chunked_uploads_of(ctx.backend).commit_upload(
-            t.bucket, t.key, t.session, [(p.number, p.token) for p in parts]
+            t.bucket,
+            t.key,
+            t.session,
+            [(p.number, p.token) for p in parts],
+            content_md5=stored_md5,
         )
     )
     if not ctx.options.verify or any(not p.md5 for p in parts):
