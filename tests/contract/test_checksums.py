@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from cloudbrowser.core import operations
 from cloudbrowser.core.backends.azure.backend import AzureBackend
 from cloudbrowser.core.backends.memory import forget_store, store_for
 from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import IntegrityError
 from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import ObjectReader, Storage, chunked_uploads_of
 from cloudbrowser.core.transfers import (
     MiB,
@@ -228,3 +230,34 @@ def test_bytes_corrupted_on_the_way_from_memory_are_caught(
     assert t.state is State.FAILED
     assert isinstance(t.error, IntegrityError), t.error
     assert not target.exists()
+
+
+@pytest.mark.server
+def test_a_copy_streamed_into_azure_carries_the_md5_and_a_corrupted_one_fails(
+    azurite_server: AzuriteServer, memory: MemoryStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two providers the bytes pass through here: the copy is checked against the
+    source's MD5, and the blob made of blocks gets the whole object's MD5."""
+    monkeypatch.setattr(operations, "STREAM_PART_SIZE", PART)
+    honest = MemoryStorage(memory.settings, memory.store, page_size=1000)
+    honest.create_bucket("src")
+    big = hashlib.shake_256(b"streamed").digest(2 * PART + 11)
+    honest.put_object("src", "d/big.bin", big, content_md5="")
+    dest = azurite_server.backend()
+    bucket = azurite_server.bucket()
+
+    op = Operation(
+        honest, OpKind.COPY, "src", [OpItem("d/", "d/")], dest_backend=dest, dest_bucket=bucket
+    )
+    assert op.streams
+    result = op.run()
+    assert result.ok and result.done == 1
+    assert dest.head_object(bucket, "d/big.bin").md5 == hashlib.md5(big).hexdigest()
+
+    corrupted = Operation(
+        memory, OpKind.COPY, "src", [OpItem("d/", "e/")], dest_backend=dest, dest_bucket=bucket
+    )
+    result = corrupted.run()
+    [(key, error)] = result.failed
+    assert key == "d/big.bin" and isinstance(error, IntegrityError), error
+    assert [e for e in dest.list_page(bucket, "e/", recursive=True).objects] == []
