@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 
 from cloudbrowser.core import operations
+from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.backends.azure.backend import AzureBackend
 from cloudbrowser.core.backends.memory import forget_store, store_for
 from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import IntegrityError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import ObjectReader, Storage, chunked_uploads_of
+from cloudbrowser.core.sync import file_matches_object
 from cloudbrowser.core.transfers import (
     MiB,
     Transfer,
@@ -261,3 +264,14 @@ def test_a_copy_streamed_into_azure_carries_the_md5_and_a_corrupted_one_fails(
     [(key, error)] = result.failed
     assert key == "d/big.bin" and isinstance(error, IntegrityError), error
     assert [e for e in dest.list_page(bucket, "e/", recursive=True).objects] == []
+
+
+def test_sync_compares_a_file_with_the_listed_md5_never_an_opaque_etag(tmp_path: Path) -> None:
+    data = make_file(tmp_path / "f.bin", 4000)
+    azure = features_of(ConnectionSettings(name="az", kind="azure", account="acct"))
+    listed = Entry("f.bin", len(data), 0.0, "0x8DC1234567890AB", md5=hashlib.md5(data).hexdigest())
+    assert file_matches_object(tmp_path / "f.bin", len(data), listed, azure)
+    other = hashlib.md5(b"other").hexdigest()
+    assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=other), azure)
+    # No MD5 kept: it cannot tell, so the file is transferred.
+    assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=""), azure)
