@@ -45,7 +45,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.checksums import Crc32c, composite_etag, etag_chunks, md5_of
-from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
+from cloudbrowser.core.errors import (
+    IntegrityError,
+    LocalFileError,
+    ObjectChanged,
+    StorageError,
+    WrongReply,
+)
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import (
     check_free_space,
@@ -314,7 +320,16 @@ class _Sums:
         self.crc32c = ""
         self.seen = False
 
-    def note(self, body: ObjectReader) -> None:
+    def note(self, t: Transfer, body: ObjectReader) -> None:
+        if t.etag and body.etag and body.etag.lower() != t.etag.lower():
+            # A server that ignores If-Match (rclone serve s3) sent another revision: its
+            # checksums would vouch for bytes that are not the object asked for.
+            raise ObjectChanged(
+                f"“{t.key}” changed on the server since the transfer began.",
+                hint="Retry to transfer the current version from the start.",
+                detail=f"expected revision {t.etag}, the server sent {body.etag}",
+                code="PreconditionFailed",
+            )
         self.md5 = self.md5 or body.md5.lower()
         self.crc32c = self.crc32c or body.crc32c.lower()
         self.seen = True
@@ -342,7 +357,7 @@ def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
         _check_reply(t, body, 0, t.size - 1)
-        sums.note(body)
+        sums.note(t, body)
         digest = md5_of(b"")
         offset = 0
         # Never more than the object's size is read, whatever the server goes on sending.
@@ -445,7 +460,7 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[li
         position = offset
         with ctx.reading(lambda: _get_range(ctx, offset, end)) as body:
             _check_reply(t, body, offset, end)
-            sums.note(body)
+            sums.note(t, body)
             while position <= end:
                 if abort.is_set():
                     raise Stopped

@@ -20,7 +20,7 @@ from cloudbrowser.core.backends.memory import forget_store, store_for
 from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import IntegrityError
+from cloudbrowser.core.errors import IntegrityError, ObjectChanged
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import ObjectReader, Storage, chunked_uploads_of
@@ -275,3 +275,27 @@ def test_sync_compares_a_file_with_the_listed_md5_never_an_opaque_etag(tmp_path:
     assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=other), azure)
     # No MD5 kept: it cannot tell, so the file is transferred.
     assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=""), azure)
+
+
+class IgnoringIfMatch(MemoryStorage):
+    """A server that ignores a read's If-Match (as rclone serve s3 does)."""
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return super().get_object(*args, **{**kwargs, "if_match": ""})
+
+
+@pytest.mark.parametrize("size", [2 * PART + 1, 1000], ids=["in ranges", "in one get"])
+def test_another_revision_sent_despite_if_match_is_refused_not_verified_by_its_own_md5(
+    memory: MemoryStorage, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    """The reply's checksums speak for the reply's revision: bytes of an object replaced
+    since it was listed are not saved as the listed one, however well they match."""
+    server = IgnoringIfMatch(memory.settings, memory.store, page_size=1000)
+    server.create_bucket("bkt")
+    server.put_object("bkt", "x.bin", make_file(tmp_path / "old.bin", size), content_md5="")
+    request = download_request(server, "bkt", "x.bin", tmp_path / "out" / "x.bin")
+    server.put_object("bkt", "x.bin", make_file(tmp_path / "new.bin", size, 1), content_md5="")
+    [t] = run(queues, server, tmp_path / "j.sqlite3", [request])
+    assert t.state is State.FAILED
+    assert isinstance(t.error, ObjectChanged), t.error
+    assert not (tmp_path / "out" / "x.bin").exists()
