@@ -72,7 +72,7 @@ def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool) -> OpIte
         else:
             leaf = src.key.rpartition("/")[2]
             key = dest.key + leaf if dest.is_folder else dest.key
-            return OpItem(src.key, key, info.size, info.etag)
+            return OpItem(src.key, key, info.size, info.etag, info.md5)
     prefix = src.key if src.is_folder else src.key + "/"
     # The prefix arrives as a folder of its name below the destination (the root: its keys).
     name = prefix[:-1].rpartition("/")[2]

@@ -4,8 +4,10 @@ S3's ETag of an object stored in one request is the hex MD5 of its bytes (unless
 encrypted with KMS or the server does something else). For a multipart upload it is the
 MD5 of the concatenated binary MD5s of the parts, then "-" and the part count: checkable
 only by someone who knows where the parts began. Other providers' revision tags are no
-MD5 at all: :func:`etag_md5` and :func:`etag_chunks` read an ETag only as the checksums the
-connection's :attr:`~cloudbrowser.core.storage.Features.checksums` say it offers.
+MD5 at all: an object's checksums are its ``md5`` and ``crc32c`` (see
+``core/storage.py``); :func:`etag_md5` and :func:`etag_chunks` read what a write answered
+(a revision) only as the checksums the connection's
+:attr:`~cloudbrowser.core.storage.Features.checksums` say it offers.
 """
 
 from __future__ import annotations
@@ -15,12 +17,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Set
 
-from cloudbrowser.core.storage import COMPOSITE, CRC32C, MD5
+from cloudbrowser.core.storage import COMPOSITE, MD5
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _MULTIPART = re.compile(r"([0-9a-f]{32})-(\d+)")
-#: A revision that carries a CRC32C (GCS objects without an MD5: ``<generation>/crc32c:<hex>``).
-_CRC32C_REVISION = re.compile(r"(?:.*/)?crc32c:([0-9a-f]{8})")
 
 
 def md5_of(data: bytes | memoryview) -> hashlib._Hash:
@@ -51,6 +51,19 @@ def composite_etag(part_md5s: Iterable[str]) -> str:
     return f"{md5_of(joined).hexdigest()}-{len(hexes)}"
 
 
+def md5_in_etag(etag: str) -> str:
+    """The MD5 (lower-case hex) an S3-style ETag is, "" when it is none (a multipart
+    ETag): how S3 and the memory backend fill an object's ``md5``."""
+    etag = etag.lower()
+    return etag if is_plain_md5(etag) else ""
+
+
+def etag_md5_unless_kms(etag: str, encryption: str) -> str:
+    """:func:`md5_in_etag`, but "" for an object encrypted with KMS (SSE-KMS, DSSE-KMS),
+    whose S3 ETag is no MD5 of its bytes even from a single request."""
+    return "" if encryption.lower().startswith("aws:kms") else md5_in_etag(etag.strip('"'))
+
+
 def etag_md5(etag: str, checksums: Set[str]) -> str:
     """The object's MD5 (lower-case hex) told by its ``etag``, where the provider's
     ``checksums`` say an ETag can be one; "" when it is not one."""
@@ -62,13 +75,6 @@ def etag_chunks(etag: str, checksums: Set[str]) -> int:
     """The chunk count of a composite ``etag`` (a checksum of the chunks' MD5s, see
     :func:`composite_etag`), where the provider's ``checksums`` offer one; else 0."""
     return multipart_part_count(etag) if COMPOSITE in checksums else 0
-
-
-def etag_crc32c(etag: str, checksums: Set[str]) -> str:
-    """The object's CRC32C (8 lower-case hex digits) told by its revision tag, where the
-    provider's ``checksums`` offer one (GCS's composite objects have no MD5); else ""."""
-    match = _CRC32C_REVISION.fullmatch(etag.lower())
-    return match.group(1) if match and CRC32C in checksums else ""
 
 
 class Crc32c:

@@ -44,15 +44,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.checksums import (
-    Crc32c,
-    composite_etag,
-    etag_chunks,
-    etag_crc32c,
-    etag_md5,
-    md5_of,
+from cloudbrowser.core.checksums import Crc32c, composite_etag, etag_chunks, md5_of
+from cloudbrowser.core.errors import (
+    IntegrityError,
+    LocalFileError,
+    ObjectChanged,
+    StorageError,
+    WrongReply,
 )
-from cloudbrowser.core.errors import IntegrityError, LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, JournalPart, PartialFile
 from cloudbrowser.core.localfs import (
     check_free_space,
@@ -61,6 +60,7 @@ from cloudbrowser.core.localfs import (
     make_folder,
     replace_durably,
 )
+from cloudbrowser.core.storage import CRC32C, MD5
 from cloudbrowser.core.transfers import (
     MiB,
     RunContext,
@@ -138,16 +138,17 @@ def run_download(ctx: RunContext) -> None:
     # rather than at the rename after the whole download.
     look_up(target)
     fd, temp = _open_temporary(ctx)
+    sums = _Sums()
     try:
         if t.multipart:
-            md5s, whole = _fetch_ranges(ctx, fd, temp)
+            md5s, whole = _fetch_ranges(ctx, fd, temp, sums)
         else:
-            whole = _fetch_whole(ctx, fd)
+            whole = _fetch_whole(ctx, fd, sums)
             md5s = [whole]
         ctx.set_stage(Stage.FINISHING)
         _fsync(fd, t)
         ctx.set_stage(Stage.VERIFYING)
-        _verify(ctx, fd, md5s, whole)
+        _verify(ctx, fd, md5s, whole, sums)
         ctx.set_stage(Stage.FINISHING)
         _check_still_written_file(fd, temp, t)
     except (IntegrityError, WrongReply):
@@ -310,7 +311,42 @@ def _write(fd: int, t: Transfer, data: bytes, offset: int) -> None:
         raise local_error(exc, t.local_path, writing=True, resumable=t.multipart) from exc
 
 
-def _fetch_whole(ctx: RunContext, fd: int) -> str:
+class _Sums:
+    """The object's checksums as the replies carrying its bytes state them (every read is
+    pinned to the transfer's revision, so each reply speaks of the same object)."""
+
+    def __init__(self) -> None:
+        self.md5 = ""
+        self.crc32c = ""
+        self.seen = False
+
+    def note(self, t: Transfer, body: ObjectReader) -> None:
+        if t.etag and body.etag and body.etag.lower() != t.etag.lower():
+            # A server that ignores If-Match (rclone serve s3) sent another revision: its
+            # checksums would vouch for bytes that are not the object asked for.
+            raise ObjectChanged(
+                f"“{t.key}” changed on the server since the transfer began.",
+                hint="Retry to transfer the current version from the start.",
+                detail=f"expected revision {t.etag}, the server sent {body.etag}",
+                code="PreconditionFailed",
+            )
+        self.md5 = self.md5 or body.md5.lower()
+        self.crc32c = self.crc32c or body.crc32c.lower()
+        self.seen = True
+
+    def look_up(self, ctx: RunContext) -> None:
+        """Every range was kept from an earlier attempt, so no reply was seen: ask the
+        server (only what it says of the very revision downloaded counts)."""
+        t = ctx.transfer
+        info = ctx.request(
+            lambda: ctx.backend.head_object(t.bucket, t.key, version_id=t.version_id)
+        )
+        if not t.etag or info.etag == t.etag:
+            self.md5, self.crc32c = info.md5.lower(), info.crc32c.lower()
+        self.seen = True
+
+
+def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
     """GET the object in one request; returns the MD5 of what was written."""
     t = ctx.transfer
     check_free_space(t.local_path.parent, t.name, t.size)
@@ -321,6 +357,7 @@ def _fetch_whole(ctx: RunContext, fd: int) -> str:
             t.etag = body.etag
             ctx.journal.update(t.id, etag=t.etag)
         _check_reply(t, body, 0, t.size - 1)
+        sums.note(t, body)
         digest = md5_of(b"")
         offset = 0
         # Never more than the object's size is read, whatever the server goes on sending.
@@ -392,11 +429,11 @@ def _refuse_error_document(t: Transfer, body: ObjectReader, first: bytes) -> Non
         )
 
 
-def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]:
+def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[list[str], str]:
     """GET the object in ranges on the part pool.
 
     Returns each range's MD5 (only computed when the ETag is a composite of part MD5s,
-    else "") and the whole file's MD5 (only when the ETag is a plain MD5, else "").
+    else "") and the whole file's MD5 (else, where the provider keeps MD5s, else "").
     Each MD5 is computed once, while the bytes arrive; written ranges are handed to the
     kernel for writing back at once, so the final fsync has little left to do.
     """
@@ -408,9 +445,10 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
     kept = _ranges_kept(ctx, fd, temp, count)
     ctx.resumed(sum(p.size for p in kept.values()))
     abort = threading.Event()
-    in_order = (
-        _InOrderHasher(fd, t, set(kept), abort) if verify and etag_md5(t.etag, checksums) else None
-    )
+    # The object's MD5 is told by the first reply; it is hashed on the way wherever one
+    # may come (a composite ETag is checked from the ranges' MD5s instead).
+    whole_md5 = verify and MD5 in checksums and not hash_ranges
+    in_order = _InOrderHasher(fd, t, set(kept), abort) if whole_md5 else None
 
     def fetch(number: int) -> JournalPart:
         if abort.is_set():
@@ -422,6 +460,7 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path) -> tuple[list[str], str]
         position = offset
         with ctx.reading(lambda: _get_range(ctx, offset, end)) as body:
             _check_reply(t, body, offset, end)
+            sums.note(t, body)
             while position <= end:
                 if abort.is_set():
                     raise Stopped
@@ -584,22 +623,25 @@ def _check_length(ctx: RunContext, got: int, expected: int) -> None:
         )
 
 
-def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None:
-    """Compare with the ETag: ``whole`` is the file's MD5 if it was computed on the way
-    (else ""), ``range_md5s`` the ranges' MD5s ("" where not computed)."""
+def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str, sums: _Sums) -> None:
+    """Compare with the object's checksums: its MD5, else its composite ETag, else its
+    CRC32C. ``whole`` is the file's MD5 if it was computed on the way (else ""),
+    ``range_md5s`` the ranges' MD5s ("" where not computed)."""
     t = ctx.transfer
     if not ctx.options.verify:
         t.verified, t.note = False, "Not verified (verification is off)."
         return
     etag = t.etag.lower()
     features = ctx.backend.features
-    if etag_md5(etag, features.checksums):
+    if not sums.seen:
+        sums.look_up(ctx)
+    if sums.md5 and MD5 in features.checksums:
         whole = whole or _md5_of_file(ctx, fd, t.size)
-        if whole != etag:
+        if whole != sums.md5:
             raise IntegrityError(
                 f"The downloaded “{t.name}” does not match the object on the server.",
                 hint="Retry: the download starts again.",
-                detail=f"local MD5 {whole}, server ETag {t.etag}",
+                detail=f"local MD5 {whole}, server MD5 {sums.md5}",
             )
         t.verified = True
         return
@@ -617,7 +659,7 @@ def _verify(ctx: RunContext, fd: int, range_md5s: list[str], whole: str) -> None
         t.verified = False
         t.note = "Not verified: the object was uploaded in parts of a size that is not known."
         return
-    crc = etag_crc32c(etag, features.checksums)
+    crc = sums.crc32c if CRC32C in features.checksums else ""
     if crc:
         local = _crc32c_of_file(ctx, fd, t.size)
         if local != crc:

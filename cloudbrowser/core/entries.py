@@ -45,6 +45,10 @@ class Entry(NamedTuple):
     #: ``STANDARD``, ``GLACIER``... ; "" for prefixes or when the server omits it.
     storage_class: str = ""
     is_prefix: bool = False
+    #: The object's checksums as the provider reports them ("" when it keeps none):
+    #: the whole object's MD5 and CRC32C, lower-case hex (see ``core/storage.py``).
+    md5: str = ""
+    crc32c: str = ""
 
     def name(self, prefix: str) -> str:
         """The key relative to ``prefix`` (what a file manager shows), without a trailing '/'."""
@@ -89,6 +93,9 @@ class ObjectInfo:
     storage_class: str = ""
     version_id: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The whole object's MD5 and CRC32C, lower-case hex; "" when the provider keeps none.
+    md5: str = ""
+    crc32c: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
-from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of, versions_of
+from cloudbrowser.core.storage import MD5, chunked_uploads_of, server_copy_of, versions_of
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 from cloudbrowser.core.versions import iter_versions
 
@@ -76,14 +76,16 @@ class OpItem:
     """One thing to work on: a key, or a prefix (ending in "/"; "" is the whole bucket).
 
     ``target`` is where it goes (copy/move), of the same shape: a prefix's keys keep their
-    path below it. ``size``/``etag`` may be given for a key when already known (from a
-    listing); else the key is looked up first (copy/move only).
+    path below it. ``size``/``etag``/``md5`` may be given for a key when already known
+    (from a listing); else the key is looked up first (copy/move only).
     """
 
     source: str
     target: str = ""
     size: int = -1
     etag: str = ""
+    #: The object's MD5 as its provider reports it ("" when unknown or none).
+    md5: str = ""
 
     @property
     def is_prefix(self) -> bool:
@@ -98,6 +100,8 @@ class SourceObject:
     size: int
     etag: str
     target: str = ""
+    #: The object's MD5 as its provider reports it ("" when unknown or none).
+    md5: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +157,16 @@ def iter_sources(
     """
     for item in items:
         if not item.is_prefix:
-            size, etag = item.size, item.etag
+            size, etag, md5 = item.size, item.etag, item.md5
             if look_up and size < 0:
                 info = backend.head_object(bucket, item.source)
-                size, etag = info.size, info.etag
-            yield SourceObject(item.source, max(size, 0), etag, item.target)
+                size, etag, md5 = info.size, info.etag, info.md5
+            yield SourceObject(item.source, max(size, 0), etag, item.target, md5)
             continue
         start = len(item.source)
         for page in iter_pages(backend, bucket, item.source, cancel, recursive=True):
             for e in page.objects:
-                yield SourceObject(e.key, e.size, e.etag, item.target + e.key[start:])
+                yield SourceObject(e.key, e.size, e.etag, item.target + e.key[start:], e.md5)
 
 
 def tally(
@@ -573,9 +577,10 @@ class Operation:
                 self.dest_bucket,
                 source.target,
             )
-            # A single-part object's copy has the same MD5: check it where both are MD5s.
-            md5s = self.backend.features.checksums
-            if etag_md5(source.etag, md5s) and etag_md5(etag, md5s) and etag != source.etag:
+            # The copy has the source's MD5: checked where the copy's answer tells its MD5
+            # (S3's ETag of a single-request object, GCS's revision).
+            copied = etag_md5(etag, self.backend.features.checksums)
+            if source.md5 and copied and copied != source.md5.lower():
                 raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
 
     def _copy_in_parts(self, source: SourceObject) -> None:
@@ -623,7 +628,7 @@ class Operation:
 
     def _stream_copy(self, source: SourceObject) -> None:
         """GET from one connection, PUT to the other, part by part through memory; checked
-        against the source's MD5 where its ETag is one."""
+        against the source's MD5 where its provider keeps one."""
         opened = interruptible(
             functools.partial(
                 self.backend.get_object, self.bucket, source.key, if_match=source.etag
@@ -640,7 +645,7 @@ class Operation:
             if size <= part:
                 data = self._read_exactly(reader, size)
                 whole.update(data)
-                self._check_stream(source, whole.hexdigest())
+                self._check_stream(source, reader, whole.hexdigest())
                 self._request(
                     self.dest_backend.put_object,
                     self.dest_bucket,
@@ -670,9 +675,13 @@ class Operation:
                         content_md5=content_md5(md5_of(data).digest()),
                     )
                     parts.append((n + 1, token))
-                self._check_stream(source, whole.hexdigest())
+                self._check_stream(source, reader, whole.hexdigest())
                 chunked_uploads_of(self.dest_backend).commit_upload(
-                    self.dest_bucket, source.target, session, parts
+                    self.dest_bucket,
+                    source.target,
+                    session,
+                    parts,
+                    content_md5=content_md5(whole.digest()),
                 )
             except BaseException:
                 self._abort(session, source.target)
@@ -700,11 +709,9 @@ class Operation:
         finally:
             stopping.set()
 
-    def _check_stream(self, source: SourceObject, md5_hex: str) -> None:
-        if (
-            etag_md5(source.etag, self.backend.features.checksums)
-            and md5_hex != source.etag.lower()
-        ):
+    def _check_stream(self, source: SourceObject, reader: ObjectReader, md5_hex: str) -> None:
+        expected = (reader.md5 or source.md5).lower()
+        if MD5 in self.backend.features.checksums and expected and md5_hex != expected:
             raise IntegrityError(
                 f"The bytes read of “{source.key}” do not match its checksum.",
                 hint="The object may have changed while it was copied: try again.",

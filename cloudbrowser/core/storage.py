@@ -74,6 +74,14 @@ class Limits:
 
 
 #: Checksums a provider may store for an object (:attr:`Features.checksums`).
+#:
+#: An object's checksums are data of their own, apart from its revision (the ETag or
+#: generation a read is pinned to, never parsed for a checksum): ``Entry``, ``ObjectInfo``
+#: and ``ObjectReader`` carry ``md5`` and ``crc32c``, the whole object's, lower-case hex
+#: ("" when the provider keeps none for that object). S3 fills ``md5`` from an ETag that
+#: is one (a single-request object), GCS from ``md5Hash``/``crc32c``, Azure from
+#: Content-MD5 (a ranged read reports the whole blob's, ``x-ms-blob-content-md5``).
+#: :data:`COMPOSITE` alone is still read from the revision: S3's multipart ETag is it.
 MD5 = "md5"
 CRC32C = "crc32c"
 CRC64NVME = "crc64nvme"
@@ -119,6 +127,10 @@ class Features:
     #: Default storage classes a new bucket can be given (GCS); () = none to choose. The
     #: chosen one goes to ``create_bucket`` as ``region="LOCATION/CLASS"``.
     bucket_classes: tuple[str, ...] = ()
+    #: The commit of a chunked upload stores the whole object's MD5 the engine gives it
+    #: (``commit_upload(content_md5=)``, Azure's ``x-ms-blob-content-md5``): the server
+    #: computes none of its own for an object put together from chunks.
+    md5_on_commit: bool = False
 
 
 @runtime_checkable
@@ -135,6 +147,9 @@ class ObjectReader(Protocol):
     modified: float
     content_type: str
     content_range: tuple[int, int, int] | None
+    #: The whole object's checksums (also on a ranged read), "" where the server gave none.
+    md5: str
+    crc32c: str
 
     def read(self, amount: int) -> bytes: ...
 
@@ -215,8 +230,16 @@ class ChunkedUploads(Protocol):
     def list_chunks(self, bucket: str, key: str, session: str) -> list[UploadedPart]: ...
 
     def commit_upload(
-        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
-    ) -> str: ...
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        chunks: Iterable[tuple[int, str]],
+        *,
+        content_md5: str = "",
+    ) -> str:
+        """Join the chunks into the object; returns its revision. ``content_md5`` (base64,
+        "" when unknown) is the whole object's MD5, stored where ``features.md5_on_commit``."""
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None: ...
 

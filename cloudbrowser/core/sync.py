@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cloudbrowser.core.checksums import composite_etag, etag_chunks, etag_md5, md5_of
+from cloudbrowser.core.checksums import composite_etag, etag_chunks, md5_of
 from cloudbrowser.core.download_stream import TargetClaims, digest
 from cloudbrowser.core.downloads import guess_part_size, is_temporary_name
 from cloudbrowser.core.entries import Entry
@@ -32,7 +32,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.core.storage import Features, Storage
+from cloudbrowser.core.storage import MD5, Features, Storage
 from cloudbrowser.core.transfer_plan import IN_PROGRESS, outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
@@ -105,13 +105,14 @@ def remote_objects(
     return found
 
 
-def file_matches_etag(path: Path, size: int, etag: str, features: Features) -> bool:
-    """The file's bytes are the object's, judged by its ETag (as far as the provider's
-    ``features`` say it is a checksum); False when it cannot tell."""
-    etag = etag.lower()
+def file_matches_object(path: Path, size: int, obj: Entry, features: Features) -> bool:
+    """The file's bytes are the object's, judged by its checksums (its MD5, else a
+    composite ETag, as far as the provider's ``features`` offer them); False when it
+    cannot tell."""
+    etag = obj.etag.lower()
     try:
-        if etag_md5(etag, features.checksums):
-            return _md5s(path, size or 1)[0] == etag
+        if obj.md5 and MD5 in features.checksums:
+            return _md5s(path, size or 1)[0] == obj.md5.lower()
         count = etag_chunks(etag, features.checksums)
         if count:
             part_size = guess_part_size(size, etag, 0, features)
@@ -171,7 +172,7 @@ def plan_upload_sync(
         obj = objects.get(rel)
         if obj is not None and obj.size == f.size:
             same = (
-                file_matches_etag(f.path, f.size, obj.etag, backend.features)
+                file_matches_object(f.path, f.size, obj, backend.features)
                 if checksum
                 else obj.modified + MTIME_SLACK >= f.mtime
             )
@@ -265,7 +266,7 @@ class DownloadSync:
         if not stat.S_ISREG(st.st_mode) or st.st_size != obj.size:
             return False
         if self.checksum:
-            return file_matches_etag(target, st.st_size, obj.etag, self.backend.features)
+            return file_matches_object(target, st.st_size, obj, self.backend.features)
         return abs(st.st_mtime - obj.modified) <= MTIME_SLACK or st.st_mtime > obj.modified
 
     def orphans(self, refused: list[tuple[str, str]]) -> list[Path]:

@@ -174,6 +174,33 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.resumed(sum(p.size for p in done.values()))
 
     abort = threading.Event()
+    # The server keeps the MD5 it is given (Azure computes none for a blob of blocks):
+    # the whole file's, hashed from the disk while the chunks go out in parallel.
+    hashing = threading.Event()  # set: stop hashing
+    file_md5 = (
+        _FileMd5(fd, t, hashing)
+        if ctx.backend.features.md5_on_commit and ctx.options.verify
+        else None
+    )
+    if file_md5 is not None:
+        file_md5.start()
+    try:
+        _send_and_commit(ctx, fd, layout, done, abort, file_md5)
+    finally:
+        hashing.set()
+        if file_md5 is not None:
+            file_md5.join()  # it reads from fd, which the caller closes next
+
+
+def _send_and_commit(
+    ctx: RunContext,
+    fd: int,
+    layout: _Layout,
+    done: dict[int, JournalPart],
+    abort: threading.Event,
+    file_md5: _FileMd5 | None,
+) -> None:
+    t = ctx.transfer
 
     def send(number: int, whole: hashlib._Hash | None = None) -> JournalPart:
         if abort.is_set():
@@ -221,9 +248,14 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
+    stored_md5 = content_md5(file_md5.result().digest()) if file_md5 is not None else ""
     t.etag = ctx.request(
         lambda: chunked_uploads_of(ctx.backend).commit_upload(
-            t.bucket, t.key, t.session, [(p.number, p.token) for p in parts]
+            t.bucket,
+            t.key,
+            t.session,
+            [(p.number, p.token) for p in parts],
+            content_md5=stored_md5,
         )
     )
     if not ctx.options.verify or any(not p.md5 for p in parts):
@@ -242,6 +274,37 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
         )
     # Otherwise every part passed the server's Content-MD5 check and its ETag check.
     t.verified = True
+
+
+class _FileMd5(threading.Thread):
+    """The MD5 of the whole file being uploaded, hashed from the disk on a thread of its
+    own while its chunks go out (in parallel, out of order): ready by the commit."""
+
+    def __init__(self, fd: int, t: Transfer, abort: threading.Event) -> None:
+        super().__init__(name="upload-md5", daemon=True)
+        self._fd, self._t, self._abort = fd, t, abort
+        self._digest: hashlib._Hash | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        t = self._t
+        try:
+            digest = md5_of(b"")
+            for start in range(0, t.size, _VERIFY_BLOCK):
+                if self._abort.is_set() or t.stop_event.is_set():
+                    return
+                digest.update(_read(self._fd, t, min(_VERIFY_BLOCK, t.size - start), start))
+            self._digest = digest
+        except BaseException as exc:  # handed to the transfer's thread by result()
+            self._error = exc
+
+    def result(self) -> hashlib._Hash:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        if self._digest is None:
+            raise Stopped
+        return self._digest
 
 
 def _verify_whole(ctx: RunContext, whole: hashlib._Hash | None) -> None:

@@ -419,7 +419,7 @@ class FileOperations(QObject):
             return
         # In the entry's own folder: a search result lives below the folder shown.
         target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
-        item = OpItem(entry.key, target, entry.size, entry.etag)
+        item = OpItem(entry.key, target, entry.size, entry.etag, entry.md5)
         storage = self.service.storage(current.connection)
         title = QCoreApplication.translate("FileOperations", "Rename “{old}” to “{new}”").format(
             old=old, new=new
@@ -601,7 +601,7 @@ class FileOperations(QObject):
                 )
                 return
             items = [
-                OpItem(e.key, _target_key(target, e, renames.get(e.key)), e.size, e.etag)
+                OpItem(e.key, _target_key(target, e, renames.get(e.key)), e.size, e.etag, e.md5)
                 for e in entries
             ]
             kind = OpKind.MOVE if moving else OpKind.COPY

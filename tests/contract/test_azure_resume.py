@@ -9,6 +9,7 @@ recognised too.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,8 @@ def test_a_killed_block_upload_resumes_from_the_staged_blocks(
     assert t.verified, t.note
     with backend.get_object(bucket, "big.bin") as body:
         assert body.read(-1) == data
+    # The commit gave the blob the whole file's MD5 (kept blocks hashed from the disk too).
+    assert backend.head_object(bucket, "big.bin").md5 == hashlib.md5(data).hexdigest()
     assert "begin_upload" not in backend.calls, "the killed upload was continued"
     # Only the missing blocks; the one in flight at the kill may have landed after the
     # listing above, then the resume finds it staged, checks its MD5 and keeps it.

@@ -76,7 +76,7 @@ EntryRole = Qt.ItemDataRole.UserRole + 1
 IsFolderRole = Qt.ItemDataRole.UserRole + 2
 
 #: A stored row: the fields of Entry in a plain tuple.
-Row = tuple[str, int, float, str, str, bool]
+Row = tuple[str, int, float, str, str, bool, str, str]
 #: Positions of Entry's fields in a Row (checked against Entry below).
 _KEY: Final = 0
 _SIZE: Final = 1

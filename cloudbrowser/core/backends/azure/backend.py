@@ -39,6 +39,7 @@ from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
     list_page_xml,
+    md5_hex,
     parse_page,
     parse_versions,
 )
@@ -192,6 +193,7 @@ class AzureBackend:
             storage_class=str(props.blob_tier or ""),
             version_id=props.version_id or "",
             metadata=dict(props.metadata or {}),
+            md5=md5_hex(props.content_settings.content_md5),
         )
 
     def _properties(self, bucket: str, key: str, version_id: str = "") -> Any:
@@ -300,18 +302,28 @@ class AzureBackend:
         return sorted(parts, key=lambda p: p.number)
 
     def commit_upload(
-        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        chunks: Iterable[tuple[int, str]],
+        *,
+        content_md5: str = "",
     ) -> str:
         """Put Block List of the chunks in number order; the session's content type is
-        set on the blob."""
+        set on the blob, and ``content_md5`` (the whole file's, base64) as its Content-MD5
+        (``x-ms-blob-content-md5``): the service computes none for a blob of blocks, and
+        a download is verified by it."""
         prefix = _session_prefix(session)
         content_type = session.partition("|")[2]
         blocks = [BlobBlock(_block_id(prefix, n, token.lower())) for n, token in sorted(chunks)]
         blob = self._blob(bucket, key)
+        settings = ContentSettings(
+            content_type=content_type or None,
+            content_md5=bytearray(base64.b64decode(content_md5)) if content_md5 else None,
+        )
         reply = guard(
-            lambda: blob.commit_block_list(
-                blocks, content_settings=ContentSettings(content_type=content_type or None)
-            ),
+            lambda: blob.commit_block_list(blocks, content_settings=settings),
             self._where(bucket, key),
         )
         return _etag(reply["etag"])
@@ -721,6 +733,10 @@ class AzureReader:
         self.modified = _seconds(props.last_modified)
         self.content_type = props.content_settings.content_type or ""
         self.content_range = _content_range(props.content_range) if ranged else None
+        # The whole blob's MD5, also on a ranged read (the SDK puts x-ms-blob-content-md5
+        # there); Azure keeps no CRC of a blob.
+        self.md5 = md5_hex(props.content_settings.content_md5)
+        self.crc32c = ""
         self._chunks: Iterator[bytes] = iter(downloader.chunks())
         self._buffer = b""
         self._offset = 0

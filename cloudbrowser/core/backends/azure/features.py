@@ -54,6 +54,8 @@ def features(settings: ConnectionSettings) -> Features:
         # of blocks has one only when the uploader set it. The ETag is an opaque revision
         # ("0x8DC…"), never an MD5: the engine does not read it as one.
         checksums=frozenset({MD5}),
+        # …which the engine sets: it gives the whole file's MD5 to Put Block List.
+        md5_on_commit=True,
         batch_delete=True,
         # Blob versions are an account setting: the Versions calls say NoVersioning where
         # the account keeps none. Azurite (its development account) keeps none at all.

@@ -10,6 +10,8 @@ size, time, ETag, tier. The same trick the SDK's ``list_blob_names`` uses.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import functools
 import sys
@@ -115,7 +117,21 @@ def _entry(name: str, props: ET.Element) -> Entry:
         modified=http_time(props.findtext("Last-Modified") or ""),
         etag=etag.strip('"'),
         storage_class=sys.intern(props.findtext("AccessTier") or ""),
+        md5=md5_hex(props.findtext("Content-MD5") or ""),
     )
+
+
+def md5_hex(digest: object) -> str:
+    """A blob's Content-MD5 (base64 text as listed, or the SDK's bytearray) as lower-case
+    hex; "" when it has none or it is no MD5."""
+    if isinstance(digest, str):
+        try:
+            digest = base64.b64decode(digest, validate=True)
+        except (ValueError, binascii.Error):
+            return ""
+    if not isinstance(digest, bytes | bytearray) or len(digest) != 16:
+        return ""
+    return bytes(digest).hex()
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,12 +6,13 @@ faster than google-cloud-storage's objects for the same requests (see the commit
 chose it); google-cloud-storage only signs share links.
 
 **Revisions.** An object's revision tag (``etag`` of entries, ObjectInfo, a reader) is the
-hex MD5 of its bytes where GCS keeps one — which the engine verifies transfers with, as
-S3's ETag — and ``<generation>/crc32c:<hex>`` where it does not (composite objects: the
-engine verifies those by CRC32C). A read's ``if_match`` is checked by the server as
-``ifGenerationMatch`` for a generation, and for an MD5 against the ``x-goog-hash`` of the
-very reply that carries the bytes (GCS has no precondition on an MD5; the reply's hash
-describes exactly the bytes sent).
+hex MD5 of its bytes where GCS keeps one — which the engine checks what a write answered
+with, as S3's ETag — and its generation where it does not (composite objects). Its
+checksums are data of their own: ``md5`` and ``crc32c`` (from ``md5Hash``/``crc32c``, and
+a read's ``x-goog-hash``, which names the whole object's even for a range). A read's
+``if_match`` is checked by the server as ``ifGenerationMatch`` for a generation, and for
+an MD5 against the ``x-goog-hash`` of the very reply that carries the bytes (GCS has no
+precondition on an MD5; the reply's hash describes exactly the bytes sent).
 ``version_id`` is a generation.
 """
 
@@ -80,17 +81,18 @@ _ROW_FIELDS = "name,size,updated,md5Hash,generation,storageClass,timeDeleted"
 
 
 def revision(item: Mapping[str, Any]) -> str:
-    """An object's revision tag: the hex MD5 of its bytes, else its generation and CRC32C
-    (``<generation>/crc32c:<hex>``: composite objects), else its generation."""
-    return revision_of(
-        _b64_hex(item.get("md5Hash")), str(item.get("generation", "")), _b64_hex(item.get("crc32c"))
-    )
+    """An object's revision tag: the hex MD5 of its bytes, else its generation (composite
+    objects)."""
+    return revision_of(_b64_hex(item.get("md5Hash")), str(item.get("generation", "")))
 
 
-def revision_of(md5_hex: str, generation: str, crc32c_hex: str) -> str:
-    if md5_hex:
-        return md5_hex
-    return f"{generation}/crc32c:{crc32c_hex}" if crc32c_hex else generation
+def revision_of(md5_hex: str, generation: str) -> str:
+    return md5_hex or generation
+
+
+def checksums_of(item: Mapping[str, Any]) -> tuple[str, str]:
+    """The object's (MD5, CRC32C), lower-case hex ("" where GCS keeps none)."""
+    return _b64_hex(item.get("md5Hash")), _b64_hex(item.get("crc32c"))
 
 
 def _b64_hex(value: object) -> str:
@@ -307,6 +309,7 @@ class GcsBackend:
 
     def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
         item = self._resource(bucket, key, version_id)
+        md5, crc32c = checksums_of(item)
         return ObjectInfo(
             bucket=bucket,
             key=key,
@@ -318,6 +321,8 @@ class GcsBackend:
             # Every GCS object has a generation: reading it by that is reading that one.
             version_id=str(item.get("generation", "")),
             metadata={str(k): str(v) for k, v in (item.get("metadata") or {}).items()},
+            md5=md5,
+            crc32c=crc32c,
         )
 
     def get_object(
@@ -364,7 +369,7 @@ class GcsBackend:
             )
         hashes = _hashes(reply.headers.get("x-goog-hash", ""))
         generation = reply.headers.get("x-goog-generation", "")
-        etag = revision_of(hashes.get("md5", ""), generation, hashes.get("crc32c", ""))
+        etag = revision_of(hashes.get("md5", ""), generation)
         md5_expected = bool(_MD5_HEX.fullmatch(if_match.lower()))
         if md5_expected and etag != if_match.lower():
             reply.close()
@@ -374,7 +379,13 @@ class GcsBackend:
                 detail=f"expected MD5 {if_match}, the server sent {etag}",
                 code="PreconditionFailed",
             )
-        return GcsReader(reply, etag=etag, ranged=ranged and reply.status_code == 206)
+        return GcsReader(
+            reply,
+            etag=etag,
+            ranged=ranged and reply.status_code == 206,
+            md5=hashes.get("md5", ""),
+            crc32c=hashes.get("crc32c", ""),
+        )
 
     def put_object(
         self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
@@ -503,8 +514,17 @@ class GcsBackend:
         return self.uploads.chunks(bucket, key, session)
 
     def commit_upload(
-        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        chunks: Iterable[tuple[int, str]],
+        *,
+        content_md5: str = "",
     ) -> str:
+        """Finish the resumable session; GCS computes the object's MD5 itself (the engine
+        checks it against the whole file's), so ``content_md5`` is not sent."""
+        del content_md5
         return self.uploads.commit(bucket, key, session, list(chunks))
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None:
@@ -783,8 +803,12 @@ class GcsBackend:
 class GcsReader:
     """The body of a read, streamed from the reply as stored."""
 
-    def __init__(self, reply: requests.Response, *, etag: str, ranged: bool) -> None:
+    def __init__(
+        self, reply: requests.Response, *, etag: str, ranged: bool, md5: str, crc32c: str
+    ) -> None:
         self._reply = reply
+        #: The whole object's checksums (x-goog-hash names them even for a range).
+        self.md5, self.crc32c = md5, crc32c
         self._raw = reply.raw
         self._aborted = False
         headers = reply.headers
@@ -846,12 +870,15 @@ def details_of(bucket: str, key: str, item: Mapping[str, Any]) -> ObjectDetails:
 
 
 def _entry(item: Mapping[str, Any]) -> Entry:
+    md5, crc32c = checksums_of(item)
     return Entry(
         str(item["name"]),
         int(item.get("size", 0)),
         timestamp(item.get("updated")),
         revision(item),
         str(item.get("storageClass", "")),
+        md5=md5,
+        crc32c=crc32c,
     )
 
 

@@ -31,6 +31,7 @@ from cloudbrowser.core.backends.memory.store import (
     StoredVersion,
     Upload,
 )
+from cloudbrowser.core.checksums import md5_in_etag
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.entries import (
     Bucket,
@@ -204,6 +205,7 @@ class MemoryStorage:
             storage_class=v.storage_class,
             version_id=shown_id,
             metadata=dict(v.metadata),
+            md5=md5_in_etag(v.etag),
         )
 
     def get_object(
@@ -245,6 +247,7 @@ class MemoryStorage:
             modified=v.modified,
             content_type=v.content_type,
             content_range=(start, last, size) if ranged and size else None,
+            md5=md5_in_etag(v.etag),
         )
 
     def put_object(
@@ -348,7 +351,13 @@ class MemoryStorage:
             ]
 
     def commit_upload(
-        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        chunks: Iterable[tuple[int, str]],
+        *,
+        content_md5: str = "",
     ) -> str:
         """Make the object of the named chunks, in number order; returns its ETag.
 
@@ -356,6 +365,7 @@ class MemoryStorage:
         chunk not uploaded or another token; ``EntityTooSmall``: a chunk but the last
         under ``limits.min_chunk``; ``MalformedXML``: no chunks).
         """
+        del content_md5  # like S3: a joined object's checksum is its composite ETag
         named = sorted(chunks)
         where = f"“{bucket}/{key}”"
         if not named:
@@ -760,8 +770,11 @@ class MemoryReader:
         modified: float,
         content_type: str,
         content_range: tuple[int, int, int] | None,
+        md5: str = "",
     ) -> None:
         self._body = memoryview(body)
+        self.md5 = md5
+        self.crc32c = ""
         self._at = 0
         self.size = len(body)
         self.etag = etag
@@ -804,7 +817,7 @@ def _folder_of(raw: bytes, raw_prefix: bytes) -> bytes | None:
 
 
 def _entry(key: str, v: StoredVersion) -> Entry:
-    return Entry(key, len(v.data), v.modified, v.etag, v.storage_class)
+    return Entry(key, len(v.data), v.modified, v.etag, v.storage_class, md5=md5_in_etag(v.etag))
 
 
 def _versions(key: str, history: list[StoredVersion]) -> list[Version]:
@@ -832,7 +845,9 @@ def _deleted_entry(key: str, history: list[StoredVersion]) -> Entry | None:
     entry = Entry(key=key, modified=history[-1].modified)
     if restored is None:
         return entry
-    return entry._replace(size=len(restored.data), etag=restored.etag)
+    return entry._replace(
+        size=len(restored.data), etag=restored.etag, md5=md5_in_etag(restored.etag)
+    )
 
 
 def _with_headers_of(

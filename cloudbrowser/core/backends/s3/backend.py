@@ -45,6 +45,7 @@ from cloudbrowser.core.backends.s3.fast import (
 )
 from cloudbrowser.core.backends.s3.features import LIMITS, features
 from cloudbrowser.core.backends.s3.listing import below
+from cloudbrowser.core.checksums import etag_md5_unless_kms, md5_in_etag
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
     Bucket,
@@ -260,6 +261,7 @@ class S3Backend:
                 storage_class=r.get("StorageClass", "STANDARD"),
                 version_id=r.get("VersionId", ""),
                 metadata=dict(r.get("Metadata", {})),
+                md5=etag_md5_unless_kms(r.get("ETag", ""), r.get("ServerSideEncryption", "")),
             )
 
         return self._head(call, bucket, key)
@@ -941,12 +943,21 @@ class S3Backend:
         return self._unless_lacking("ListParts", walk, bucket=bucket, key=key)
 
     def commit_upload(
-        self, bucket: str, key: str, session: str, chunks: Iterable[tuple[int, str]]
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        chunks: Iterable[tuple[int, str]],
+        *,
+        content_md5: str = "",
     ) -> str:
-        """Assemble the object from ``(number, etag)`` parts; returns its ETag.
+        """Assemble the object from ``(number, etag)`` parts; returns its ETag (S3 keeps
+        no MD5 of the whole: ``content_md5`` is not sent).
 
         Raises: UploadNotFound, StorageError (InvalidPart when a part's ETag does not match).
         """
+
+        del content_md5
 
         def call() -> str:
             reply = self.client.complete_multipart_upload(
@@ -1063,6 +1074,9 @@ class S3Backend:
                 key=key,
                 content_type=str(reply.get("ContentType", "")),
                 content_range=str(reply.get("ContentRange", "")),
+                md5=etag_md5_unless_kms(
+                    str(reply.get("ETag", "")), str(reply.get("ServerSideEncryption", ""))
+                ),
             )
 
         fast = self._fast_path()
@@ -1084,6 +1098,10 @@ class S3Backend:
                     key=key,
                     content_type=str(reply.get("Content-Type", "")),
                     content_range=str(reply.get("Content-Range", "")),
+                    md5=etag_md5_unless_kms(
+                        str(reply.get("ETag", "")),
+                        str(reply.get("x-amz-server-side-encryption", "")),
+                    ),
                 )
 
             return _guard(lambda: fast_or(fast_call, call), bucket=bucket, key=key)
@@ -1111,8 +1129,12 @@ class S3Reader:
         key: str,
         content_type: str = "",
         content_range: str = "",
+        md5: str = "",
     ) -> None:
         self._stream = stream
+        self.md5 = md5
+        #: S3 sends its CRC checksums only when asked (ChecksumMode), which is not done.
+        self.crc32c = ""
         #: The reply's Content-Length: what the server says it is sending.
         self.size = size
         self.content_type = content_type
@@ -1181,6 +1203,7 @@ def _page_from_botocore(reply: Any) -> ListPage:
             modified=_timestamp(o.get("LastModified")),
             etag=o.get("ETag", "").strip('"'),
             storage_class=sys.intern(str(o.get("StorageClass", ""))),
+            md5=md5_in_etag(o.get("ETag", "").strip('"')),
         )
         for o in reply.get("Contents", [])
     ]

@@ -28,6 +28,7 @@ from cloudbrowser.core.backends.s3.fast import (
 )
 from cloudbrowser.core.backends.s3.features import LIMITS, features
 from cloudbrowser.core.backends.s3.listing import below
+from cloudbrowser.core.checksums import etag_md5_unless_kms
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.storage import (
     BatchDelete,
@@ -221,6 +222,10 @@ class LiteReader:
         self.modified = last_modified(reply)
         self.content_type = str(reply.get("Content-Type", ""))
         self.content_range = parse_content_range(str(reply.get("Content-Range", "")))
+        self.md5 = etag_md5_unless_kms(
+            self.etag, str(reply.get("x-amz-server-side-encryption", ""))
+        )
+        self.crc32c = ""  # sent only when asked (ChecksumMode), which is not done
         self._where = (bucket, key)
         self._aborted = False
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import cast
 from urllib.parse import unquote_plus
 
+from cloudbrowser.core.checksums import md5_in_etag
 from cloudbrowser.core.entries import Entry, ListPage
 
 #: Bodies up to this size are parsed as one tree (fastest; at most ~30 MB of tree). A page
@@ -146,6 +147,7 @@ class _PageReader:
                     modified=stamp,
                     etag=etag.strip('"'),
                     storage_class=sys.intern(storage_class),
+                    md5=md5_in_etag(etag.strip('"')),
                 )
             )
         elif t == self.common:

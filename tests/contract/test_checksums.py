@@ -1,0 +1,301 @@
+"""Checksums are data of their own, not read out of a revision (an ETag): a blob that
+cloudbrowser uploaded to Azure (whose ETag is opaque) carries its Content-MD5 and is
+verified when downloaded, in one GET or in ranges; a blob without one is said to be not
+verified; bytes corrupted on the way are caught by the MD5, whatever the ETag is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudbrowser.core import operations
+from cloudbrowser.core.backends import features_of
+from cloudbrowser.core.backends.azure.backend import AzureBackend
+from cloudbrowser.core.backends.memory import forget_store, store_for
+from cloudbrowser.core.backends.memory.backend import MemoryStorage
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import IntegrityError, ObjectChanged
+from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
+from cloudbrowser.core.storage import ObjectReader, Storage, chunked_uploads_of
+from cloudbrowser.core.sync import file_matches_object
+from cloudbrowser.core.transfers import (
+    MiB,
+    Transfer,
+    TransferOptions,
+    TransferQueue,
+    TransferRequest,
+)
+from tests.conftest import AzuriteServer
+from tests.contract.test_transfers import make_file, temporaries
+
+PART = 5 * MiB
+OPTIONS = TransferOptions(part_size=PART, concurrency=2, part_concurrency=3)
+NO_MD5 = "Not verified: the server gives no MD5 checksum for this object."
+
+
+class Corrupted:
+    """A reply whose first byte was changed on the way; it says what the server said."""
+
+    def __init__(self, inner: ObjectReader) -> None:
+        self._inner = inner
+        self.size, self.etag, self.modified = inner.size, inner.etag, inner.modified
+        self.content_type, self.content_range = inner.content_type, inner.content_range
+        self.md5, self.crc32c = inner.md5, inner.crc32c
+        self._first = True
+
+    def read(self, amount: int) -> bytes:
+        data = self._inner.read(amount)
+        if self._first and data:
+            self._first = False
+            return bytes([data[0] ^ 0xFF]) + data[1:]
+        return data
+
+    def abort(self) -> None:
+        self._inner.abort()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> Corrupted:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class CorruptingAzure(AzureBackend):
+    """The real Azure backend, whose replies' bytes are corrupted on the way."""
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return Corrupted(super().get_object(*args, **kwargs))
+
+
+class CorruptingMemory(MemoryStorage):
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return Corrupted(super().get_object(*args, **kwargs))
+
+
+@pytest.fixture
+def queues() -> Iterator[list[TransferQueue]]:
+    made: list[TransferQueue] = []
+    yield made
+    for queue in made:
+        queue.shutdown()
+
+
+def run(
+    queues: list[TransferQueue], backend: Storage, journal: Path, requests: list[TransferRequest]
+) -> list[Transfer]:
+    queue = TransferQueue(lambda _name: backend, Journal(journal), OPTIONS)
+    queues.append(queue)
+    transfers = queue.add(requests, batch="b")
+    assert queue.wait(transfers, timeout=120)
+    return transfers
+
+
+def upload_request(backend: Storage, bucket: str, key: str, path: Path) -> TransferRequest:
+    st = path.stat()
+    return TransferRequest(
+        Direction.UPLOAD, backend.settings.name, bucket, key, path, st.st_size, st.st_mtime
+    )
+
+
+def download_request(backend: Storage, bucket: str, key: str, path: Path) -> TransferRequest:
+    info = backend.head_object(bucket, key)
+    return TransferRequest(
+        Direction.DOWNLOAD,
+        backend.settings.name,
+        bucket,
+        key,
+        path,
+        info.size,
+        info.modified,
+        info.etag,
+    )
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", [3 * PART + 7, 1000], ids=["in blocks", "in one put"])
+def test_a_blob_uploaded_here_carries_its_md5_and_downloads_verified(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    backend = azurite_server.backend()
+    bucket = azurite_server.bucket()
+    data = make_file(tmp_path / "src.bin", size)
+    md5 = hashlib.md5(data).hexdigest()
+    [up] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [upload_request(backend, bucket, "f.bin", tmp_path / "src.bin")],
+    )
+    assert (up.state, up.error, up.multipart) == (State.DONE, None, size > PART)
+    assert up.verified, up.note
+
+    info = backend.head_object(bucket, "f.bin")
+    assert info.md5 == md5
+    assert info.etag != md5, "the ETag is an opaque revision, not the checksum"
+    [row] = backend.list_page(bucket).objects
+    assert row.md5 == md5
+
+    target = tmp_path / "out" / "f.bin"
+    [down] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [download_request(backend, bucket, "f.bin", target)],
+    )
+    assert (down.state, down.error, down.multipart) == (State.DONE, None, size > PART)
+    assert down.verified, down.note
+    assert target.read_bytes() == data
+
+
+@pytest.mark.server
+def test_a_blob_without_md5_downloads_but_is_said_not_verified(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path
+) -> None:
+    """Blocks committed without a Content-MD5 (as other tools do): Azure keeps none."""
+    backend = azurite_server.backend()
+    bucket = azurite_server.bucket()
+    data = make_file(tmp_path / "src.bin", 2 * PART + 3)
+    uploads = chunked_uploads_of(backend)
+    session = uploads.begin_upload(bucket, "bare.bin")
+    tokens = [
+        (n + 1, uploads.upload_chunk(bucket, "bare.bin", session, n + 1, chunk, content_md5=""))
+        for n, chunk in enumerate([data[:PART], data[PART : 2 * PART], data[2 * PART :]])
+    ]
+    uploads.commit_upload(bucket, "bare.bin", session, tokens)
+    assert backend.head_object(bucket, "bare.bin").md5 == ""
+
+    target = tmp_path / "out" / "bare.bin"
+    [t] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [download_request(backend, bucket, "bare.bin", target)],
+    )
+    assert (t.state, t.error) == (State.DONE, None)
+    assert (t.verified, t.note) == (False, NO_MD5)
+    assert target.read_bytes() == data
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", [2 * PART + 1, 1000], ids=["in ranges", "in one get"])
+def test_a_blob_corrupted_on_the_way_is_caught_by_its_md5(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"c.bin": make_file(tmp_path / "src.bin", size)})
+    settings = azurite_server.settings()
+    backend = CorruptingAzure(settings, azurite_server.credentials, page_size=1000)
+    assert backend.head_object(bucket, "c.bin").md5  # Put Blob: the service computed it
+    target = tmp_path / "out" / "c.bin"
+    [t] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [download_request(backend, bucket, "c.bin", target)],
+    )
+    assert t.state is State.FAILED
+    assert isinstance(t.error, IntegrityError), t.error
+    assert "local MD5" in t.error.detail
+    assert not target.exists()
+    assert temporaries(target) == [], "wrong bytes are not kept for a resume"
+
+
+@pytest.fixture
+def memory() -> Iterator[MemoryStorage]:
+    settings = ConnectionSettings(name="cks-memory", kind="memory", endpoint_url="memory://cks")
+    yield CorruptingMemory(settings, store_for(settings), page_size=1000)
+    forget_store(settings)
+
+
+def test_bytes_corrupted_on_the_way_from_memory_are_caught(
+    memory: MemoryStorage, queues: list[TransferQueue], tmp_path: Path
+) -> None:
+    memory.create_bucket("bkt")
+    data = make_file(tmp_path / "src.bin", 3000)
+    memory.put_object("bkt", "m.bin", data, content_md5="")
+    assert memory.head_object("bkt", "m.bin").md5 == hashlib.md5(data).hexdigest()
+    [row] = memory.list_page("bkt").objects
+    assert row.md5 == hashlib.md5(data).hexdigest()
+    target = tmp_path / "out" / "m.bin"
+    [t] = run(
+        queues, memory, tmp_path / "j.sqlite3", [download_request(memory, "bkt", "m.bin", target)]
+    )
+    assert t.state is State.FAILED
+    assert isinstance(t.error, IntegrityError), t.error
+    assert not target.exists()
+
+
+@pytest.mark.server
+def test_a_copy_streamed_into_azure_carries_the_md5_and_a_corrupted_one_fails(
+    azurite_server: AzuriteServer, memory: MemoryStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two providers the bytes pass through here: the copy is checked against the
+    source's MD5, and the blob made of blocks gets the whole object's MD5."""
+    monkeypatch.setattr(operations, "STREAM_PART_SIZE", PART)
+    honest = MemoryStorage(memory.settings, memory.store, page_size=1000)
+    honest.create_bucket("src")
+    big = hashlib.shake_256(b"streamed").digest(2 * PART + 11)
+    honest.put_object("src", "d/big.bin", big, content_md5="")
+    dest = azurite_server.backend()
+    bucket = azurite_server.bucket()
+
+    op = Operation(
+        honest, OpKind.COPY, "src", [OpItem("d/", "d/")], dest_backend=dest, dest_bucket=bucket
+    )
+    assert op.streams
+    result = op.run()
+    assert result.ok and result.done == 1
+    assert dest.head_object(bucket, "d/big.bin").md5 == hashlib.md5(big).hexdigest()
+
+    corrupted = Operation(
+        memory, OpKind.COPY, "src", [OpItem("d/", "e/")], dest_backend=dest, dest_bucket=bucket
+    )
+    result = corrupted.run()
+    [(key, error)] = result.failed
+    assert key == "d/big.bin" and isinstance(error, IntegrityError), error
+    assert [e for e in dest.list_page(bucket, "e/", recursive=True).objects] == []
+
+
+def test_sync_compares_a_file_with_the_listed_md5_never_an_opaque_etag(tmp_path: Path) -> None:
+    data = make_file(tmp_path / "f.bin", 4000)
+    azure = features_of(ConnectionSettings(name="az", kind="azure", account="acct"))
+    listed = Entry("f.bin", len(data), 0.0, "0x8DC1234567890AB", md5=hashlib.md5(data).hexdigest())
+    assert file_matches_object(tmp_path / "f.bin", len(data), listed, azure)
+    other = hashlib.md5(b"other").hexdigest()
+    assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=other), azure)
+    # No MD5 kept: it cannot tell, so the file is transferred.
+    assert not file_matches_object(tmp_path / "f.bin", len(data), listed._replace(md5=""), azure)
+
+
+class IgnoringIfMatch(MemoryStorage):
+    """A server that ignores a read's If-Match (as rclone serve s3 does)."""
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return super().get_object(*args, **{**kwargs, "if_match": ""})
+
+
+@pytest.mark.parametrize("size", [2 * PART + 1, 1000], ids=["in ranges", "in one get"])
+def test_another_revision_sent_despite_if_match_is_refused_not_verified_by_its_own_md5(
+    memory: MemoryStorage, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    """The reply's checksums speak for the reply's revision: bytes of an object replaced
+    since it was listed are not saved as the listed one, however well they match."""
+    server = IgnoringIfMatch(memory.settings, memory.store, page_size=1000)
+    server.create_bucket("bkt")
+    server.put_object("bkt", "x.bin", make_file(tmp_path / "old.bin", size), content_md5="")
+    request = download_request(server, "bkt", "x.bin", tmp_path / "out" / "x.bin")
+    server.put_object("bkt", "x.bin", make_file(tmp_path / "new.bin", size, 1), content_md5="")
+    [t] = run(queues, server, tmp_path / "j.sqlite3", [request])
+    assert t.state is State.FAILED
+    assert isinstance(t.error, ObjectChanged), t.error
+    assert not (tmp_path / "out" / "x.bin").exists()
