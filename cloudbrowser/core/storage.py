@@ -108,6 +108,9 @@ class Features:
     #: The chunks of one upload must be sent one after another, in number order (a GCS
     #: resumable session is one stream of bytes at an offset): never several at once.
     chunks_in_order: bool = False
+    #: ``get_object`` honours ``core/interrupt.stoppable``: a stop breaks off its wait for
+    #: the reply, so the engine opens reads on its own thread (no hand-over to a runner).
+    stoppable_reads: bool = False
 
 
 @runtime_checkable

@@ -56,4 +56,7 @@ def features(settings: ConnectionSettings) -> Features:
         storage_classes=caps.storage_classes,
         share_links=caps.presigned_urls,
         object_acls=provider in _OBJECT_ACL_PROVIDERS,
+        # A GET's wait for its reply is broken off by shutting its socket down (fast.py),
+        # or runs on a runner (botocore's way): see core/interrupt.py.
+        stoppable_reads=True,
     )
