@@ -133,10 +133,13 @@ def run_download(ctx: RunContext) -> None:
     t = ctx.transfer
     t.bytes_done = 0
     target = t.local_path
-    make_folder(target.parent)
     # A target name the disk cannot hold (too long, invalid) fails now, before a byte moves,
     # rather than at the rename after the whole download.
-    look_up(target)
+    try:
+        look_up(target)
+    except LocalFileError:
+        make_folder(target.parent)  # says what is in the way, if that is why
+        raise
     fd, temp = _open_temporary(ctx)
     sums = _Sums()
     try:
@@ -218,12 +221,20 @@ def _create_temporary(t: Transfer) -> tuple[int, Path]:
     """Create a new, empty temporary file: O_EXCL, so nothing already there is opened."""
     target = t.local_path
     flags = _OPEN_FLAGS | os.O_CREAT | os.O_EXCL
-    for attempt in range(100):
+    attempt, made_folder = 0, False
+    while attempt < 100:
         temp = target.with_name(temporary_name(target.name, t.id, attempt))
         try:
             return os.open(temp, flags, 0o666), temp
         except FileExistsError:
-            continue  # not ours (another journal's transfer, or planted): never touched
+            attempt += 1  # not ours (another journal's transfer, or planted): never touched
+        except FileNotFoundError as exc:
+            if made_folder:
+                raise local_error(exc, target, writing=True, resumable=False) from exc
+            # The folder is made when it is missing, not asked for before every file (of a
+            # thousand small files, all but the first find it); then the same name again.
+            make_folder(target.parent)
+            made_folder = True
         except OSError as exc:
             raise local_error(exc, target, writing=True, resumable=False) from exc
     raise LocalFileError(
@@ -349,7 +360,11 @@ class _Sums:
 def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
     """GET the object in one request; returns the MD5 of what was written."""
     t = ctx.transfer
-    check_free_space(t.local_path.parent, t.name, t.size)
+    if t.size > CHUNK:
+        # Fail before the first byte rather than part-way. A file written in one write
+        # needs no look first: the write itself reports a full disk, and a one-GET
+        # download's temporary file is removed on failure.
+        check_free_space(t.local_path.parent, t.name, t.size)
     with ctx.reading(
         lambda: ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id)
     ) as body:

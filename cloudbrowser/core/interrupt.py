@@ -15,14 +15,23 @@ two kinds of request:
 The other threads are kept and reused (:class:`_Runners`): starting a thread per request
 cost a small-file download a quarter of its time (the new thread's start handshake waits
 for the interpreter lock behind every busy worker).
+
+A backend that can break off its own wait for a reply (``Features.stoppable_reads``) opens
+a GET on the caller's thread instead, which saves the hand-over to a runner (two thread
+switches and the interpreter lock passed back and forth per small file): the engine runs
+the open inside :func:`stoppable`, and the backend registers how to break off what it
+waits in with :func:`breaking_off` (S3: shut down the socket the reply is awaited on), or
+sends what it cannot break off through :func:`elsewhere` (a runner, as before).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from cloudbrowser.core.errors import Cancelled
@@ -183,3 +192,75 @@ def interruptible(
         assert isinstance(value, BaseException)
         raise value
     return value  # type: ignore[return-value]
+
+
+#: The stop of the request this thread is running inside :func:`stoppable`, if any.
+_STOPPABLE: contextvars.ContextVar[tuple[Interrupts, threading.Event] | None]
+_STOPPABLE = contextvars.ContextVar("cloudbrowser_stoppable", default=None)
+
+
+@contextmanager
+def stoppable(interrupts: Interrupts, stop: threading.Event) -> Iterator[None]:
+    """Run a request on this thread, broken off when ``stop`` is set (``interrupts``
+    fired): only for a backend whose ``Features.stoppable_reads`` says it registers what
+    it waits in (:func:`breaking_off`) or hands it to a runner (:func:`elsewhere`).
+    Raises Cancelled at once when already stopped."""
+    if stop.is_set():
+        raise Cancelled("Stopped.")
+    token = _STOPPABLE.set((interrupts, stop))
+    try:
+        yield
+    finally:
+        _STOPPABLE.reset(token)
+
+
+class Watch:
+    """One registration of :func:`breaking_off`: ``fired`` says the stop broke it off."""
+
+    def __init__(self, call: Callable[[], None]) -> None:
+        self._call = call
+        self._lock = threading.Lock()
+        self._active = True
+        self.fired = False
+
+    def break_off(self) -> None:
+        with self._lock:
+            if not self._active:
+                return  # the wait ended first: what it used may serve another request now
+            self.fired = True
+            try:
+                self._call()
+            except Exception as exc:  # ended meanwhile (closed): nothing is waiting
+                log.debug("breaking off a request: %r", exc)
+
+    def end(self) -> None:
+        with self._lock:
+            self._active = False
+
+
+@contextmanager
+def breaking_off(call: Callable[[], None]) -> Iterator[Watch]:
+    """Inside :func:`stoppable`: a stop calls ``call`` (from the stopping thread) to break
+    off the wait this block is in, e.g. by shutting down its socket; ``call`` is never made
+    after the block ends. Outside it: nothing to break off, ``call`` is never made."""
+    watch = Watch(call)
+    current = _STOPPABLE.get()
+    if current is None:
+        yield watch
+        return
+    interrupts = current[0]
+    token = interrupts.add(watch.break_off)
+    try:
+        yield watch
+    finally:
+        watch.end()
+        interrupts.remove(token)
+
+
+def elsewhere(call: Callable[[], T], *, discard: Callable[[T], object] | None = None) -> T:
+    """``call()``: on a runner (:func:`interruptible`) inside :func:`stoppable`, for a
+    request whose wait cannot be broken off; outside it, on this thread."""
+    current = _STOPPABLE.get()
+    if current is None:
+        return call()
+    return interruptible(call, current[1], discard=discard)

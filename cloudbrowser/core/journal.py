@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import itertools
 import sqlite3
+import sys
 import threading
 import time
 import weakref
@@ -229,7 +230,12 @@ class Journal:
         #: query for them. Another process can only run one after claim(), which drops it.
         self._no_partial: set[int] = set()
         self._deferred_lock = threading.Lock()
-        self._flush_timer: threading.Timer | None = None
+        #: Set when something was deferred; the flusher thread writes it FLUSH_DELAY later.
+        self._flush_wanted = threading.Event()
+        #: Set when the journal is closed or collected: the flusher thread ends.
+        self._flusher_stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        weakref.finalize(self, _stop_flusher, self._flusher_stop, self._flush_wanted)
         # A process that ends normally writes what it deferred (a crash may lose it: see
         # finish()). Through a weak reference, so the journal can still be collected.
         atexit.register(_flush_at_exit, weakref.ref(self))
@@ -327,6 +333,7 @@ class Journal:
         )
 
     def close(self) -> None:
+        _stop_flusher(self._flusher_stop, self._flush_wanted)
         self.flush()
         with self._lock:
             self._db.close()
@@ -336,9 +343,6 @@ class Journal:
         """Write the final states :meth:`finish` deferred; every other access calls this
         first, so the journal reads and changes in the order things happened."""
         with self._deferred_lock:
-            if self._flush_timer is not None:
-                self._flush_timer.cancel()
-                self._flush_timer = None
             if not self._deferred and not self._deferred_partials:
                 return
             items, self._deferred = self._deferred, []
@@ -453,11 +457,19 @@ class Journal:
             self._flush_soon()
 
     def _flush_soon(self) -> None:
-        """Start the timer of the next flush (call with ``_deferred_lock`` held)."""
-        if self._flush_timer is None:
-            self._flush_timer = threading.Timer(FLUSH_DELAY, self.flush)
-            self._flush_timer.daemon = True
-            self._flush_timer.start()
+        """Have the flusher write what was deferred within ``FLUSH_DELAY`` (call with
+        ``_deferred_lock`` held). One long-lived thread per journal: a timer thread per
+        flush was ~20 thread starts a second in a queue of small files, each start a
+        handshake for the interpreter lock behind every busy worker."""
+        if self._flusher is None and not self._flusher_stop.is_set():
+            self._flusher = threading.Thread(
+                target=_flush_loop,
+                args=(weakref.ref(self), self._flush_wanted, self._flusher_stop),
+                name="journal-flush",
+                daemon=True,
+            )
+            self._flusher.start()
+        self._flush_wanted.set()
 
     def get(self, transfer_id: int) -> JournalRecord | None:
         self.flush()
@@ -696,6 +708,36 @@ def _is_damaged(exc: sqlite3.DatabaseError) -> bool:
 def _is_busy(exc: sqlite3.Error) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _flush_loop(ref: weakref.ref[Journal], wanted: threading.Event, stop: threading.Event) -> None:
+    """The flusher thread: FLUSH_DELAY after something was deferred, write it (with all
+    that was deferred meanwhile). Holds the journal only while it flushes, so that an
+    unused journal can still be collected (which stops this thread)."""
+    while True:
+        wanted.wait()
+        if stop.wait(FLUSH_DELAY):
+            return  # closed: close() writes what is left
+        # Cleared before the flush takes the deferred rows: one deferred after this wakes
+        # the next round, none is left waiting.
+        wanted.clear()
+        journal = ref()
+        if journal is None:
+            return
+        try:
+            journal.flush()
+        except Exception:
+            # Reported as the timer thread's failure was (threading.excepthook: the app's
+            # error report), and the flusher lives on for the next rows.
+            threading.excepthook(
+                threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread()))
+            )
+        del journal
+
+
+def _stop_flusher(stop: threading.Event, wanted: threading.Event) -> None:
+    stop.set()
+    wanted.set()  # wakes a flusher waiting for work
 
 
 def _flush_at_exit(ref: weakref.ref[Journal]) -> None:

@@ -96,13 +96,14 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
 _WINDOWS_ILLEGAL = set('<>:"|?*\\') | {chr(c) for c in range(32)}
 
 
-def local_path_for(key: str, prefix: str, root: Path) -> Path:
+def local_path_for(key: str, prefix: str, root: Path, *, resolved_root: Path | None = None) -> Path:
     """Where ``key`` (listed under ``prefix``) is written below the local folder ``root``.
 
     The mapping can never leave ``root``: the relative part must not be absolute, contain
     ``..`` or ``.`` segments, empty segments, backslashes, characters or names that Windows
     forbids, or segments ending in a dot or space. Such keys raise UnsafeKey with a message
     naming the key, rather than being silently rewritten onto another file.
+    ``resolved_root``: ``root.resolve()``, when the caller maps many keys below one root.
     """
     rel = key[len(prefix) :] if key.startswith(prefix) else key
     problem = _unsafe_reason(rel)
@@ -113,7 +114,7 @@ def local_path_for(key: str, prefix: str, root: Path) -> Path:
         )
     target = root.joinpath(*PurePosixPath(rel).parts)
     # Belt and braces: the checks above should make this impossible.
-    if not target.resolve().is_relative_to(root.resolve()):
+    if not target.resolve().is_relative_to(resolved_root or root.resolve()):
         raise UnsafeKey(f"The object “{key}” would be written outside {root}.")
     return target
 

@@ -131,6 +131,9 @@ class Features:
     #: (``commit_upload(content_md5=)``, Azure's ``x-ms-blob-content-md5``): the server
     #: computes none of its own for an object put together from chunks.
     md5_on_commit: bool = False
+    #: ``get_object`` honours ``core/interrupt.stoppable``: a stop breaks off its wait for
+    #: the reply, so the engine opens reads on its own thread (no hand-over to a runner).
+    stoppable_reads: bool = False
 
 
 @runtime_checkable

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, StorageError
-from cloudbrowser.core.interrupt import Interrupts, interruptible
+from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import chunked_uploads_of
@@ -324,7 +324,12 @@ class RunContext:
     def reading(self, opener: Callable[[], ObjectReader]) -> Iterator[ObjectReader]:
         """The response body ``opener`` opens (a GET), broken off when the transfer is
         stopped: its blocked read then raises Cancelled, within a moment."""
-        reader = interruptible(opener, self.transfer.stop_event, discard=_close)
+        t = self.transfer
+        if self.backend.features.stoppable_reads:
+            with stoppable(t.interrupts, t.stop_event):
+                reader = opener()
+        else:
+            reader = interruptible(opener, t.stop_event, discard=_close)
         token = self.transfer.interrupts.add(reader.abort)
         try:
             yield reader

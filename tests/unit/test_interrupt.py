@@ -7,7 +7,13 @@ import threading
 import pytest
 
 from cloudbrowser.core.errors import Cancelled
-from cloudbrowser.core.interrupt import interruptible
+from cloudbrowser.core.interrupt import (
+    Interrupts,
+    breaking_off,
+    elsewhere,
+    interruptible,
+    stoppable,
+)
 
 
 def _runner_threads() -> set[int | None]:
@@ -89,3 +95,41 @@ def test_requests_at_once_each_get_a_runner() -> None:
     for c in callers:
         c.join(5)
     assert results == [1] * 8
+
+
+def test_breaking_off_calls_only_inside_a_stoppable_request_and_only_while_it_waits() -> None:
+    """What a backend registers with breaking_off() is called by a stop only inside
+    stoppable() and only until its block ends (a socket then serves other requests)."""
+    interrupts, stop = Interrupts(), threading.Event()
+    calls: list[str] = []
+    with breaking_off(lambda: calls.append("outside")):
+        interrupts.fire()
+    assert calls == []
+
+    interrupts.reset()
+    with stoppable(interrupts, stop):
+        with breaking_off(lambda: calls.append("waiting")) as watch:
+            interrupts.fire()
+        assert watch.fired
+        with breaking_off(lambda: calls.append("after the fire")) as late:
+            pass  # registered after the stop: called at once
+        assert late.fired
+    assert calls == ["waiting", "after the fire"]
+
+    interrupts.reset()
+    with stoppable(interrupts, stop), breaking_off(lambda: calls.append("ended")) as ended:
+        pass
+    interrupts.fire()
+    assert not ended.fired and calls == ["waiting", "after the fire"]
+
+    stop.set()
+    with pytest.raises(Cancelled), stoppable(interrupts, stop):
+        pass  # a stopped transfer sends nothing
+
+
+def test_elsewhere_runs_on_a_runner_only_inside_a_stoppable_request() -> None:
+    interrupts, stop = Interrupts(), threading.Event()
+    here = threading.get_ident()
+    assert elsewhere(threading.get_ident) == here
+    with stoppable(interrupts, stop):
+        assert elsewhere(threading.get_ident) != here

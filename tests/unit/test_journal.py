@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
+from unittest import mock
 
 from cloudbrowser.core.errors import LocalFileError, StorageError
 from cloudbrowser.core.journal import (
@@ -239,3 +242,32 @@ def test_a_claimed_transfer_asks_the_file_for_its_temporary_file(tmp_path: Path)
     Journal(path).set_partial(tid, temp)  # another process ran it and kept its file
     assert journal.claim(tid)
     assert journal.partial(tid) == temp
+
+
+def test_group_commits_are_written_by_one_flusher_thread(tmp_path: Path) -> None:
+    """Each group commit used to start a timer thread of its own (~20 a second in a queue of
+    small files); one long-lived thread writes them all, and ends with the journal."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    ids = journal.add([_queued_download(tmp_path, f"k{n}") for n in range(5)])
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    reader = Journal(path)
+    with mock.patch.object(threading.Thread, "start", counting_start):
+        for tid in ids:  # one flush after another, each written without a flush() call
+            journal.finish(tid, {"state": State.DONE}, clear_parts=True)
+            deadline = time.monotonic() + 10
+            while (r := reader.get(tid)) is None or r.state is not State.DONE:
+                assert time.monotonic() < deadline, "the deferred state was never written"
+                time.sleep(0.01)
+    assert started == ["journal-flush"], started
+    flusher = journal._flusher
+    assert flusher is not None
+    journal.close()
+    flusher.join(5)
+    assert not flusher.is_alive(), "closing the journal ends its flusher"

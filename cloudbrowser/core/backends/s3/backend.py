@@ -69,6 +69,7 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
 )
+from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.paging import PageGuard, pages_below, stopping
 from cloudbrowser.core.storage import (
@@ -1079,7 +1080,10 @@ class S3Backend:
                 ),
             )
 
-        fast = self._fast_path()
+        # Inside core/interrupt.stoppable (a transfer's read): what cannot be broken off
+        # (making the client, botocore's GET) runs on a runner, the fast GET right here.
+        fast = self._fast_path() if self._fast is not None else elsewhere(self._fast_path)
+        slow = functools.partial(elsewhere, call, discard=_close_reader)
         if fast is not None:
             headers: dict[str, str] = {}
             if start or end is not None:
@@ -1104,8 +1108,8 @@ class S3Backend:
                     ),
                 )
 
-            return _guard(lambda: fast_or(fast_call, call), bucket=bucket, key=key)
-        return _guard(call, bucket=bucket, key=key)
+            return _guard(lambda: fast_or(fast_call, slow), bucket=bucket, key=key)
+        return _guard(slow, bucket=bucket, key=key)
 
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete one object (deleting a key that does not exist succeeds, as in S3).
@@ -1226,3 +1230,8 @@ if TYPE_CHECKING:
 
 
 __all__ = ["S3Backend", "S3Reader", "parse_content_range", "translate_error"]
+
+
+def _close_reader(reader: S3Reader) -> None:
+    """Close the reply of a GET whose caller stopped waiting for it."""
+    reader.close()

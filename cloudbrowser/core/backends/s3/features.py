@@ -62,4 +62,7 @@ def features(settings: ConnectionSettings) -> Features:
         # AWS's regions without an endpoint; else the preset's (Wasabi, R2…), or none: a
         # server of unknown kind decides.
         bucket_locations=preset("aws" if settings.endpoint_url is None else provider).regions,
+        # A GET's wait for its reply is broken off by shutting its socket down (fast.py),
+        # or runs on a runner (botocore's way): see core/interrupt.py.
+        stoppable_reads=True,
     )

@@ -30,6 +30,7 @@ from cloudbrowser.core.backends.s3.features import LIMITS, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.checksums import etag_md5_unless_kms
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.storage import (
     BatchDelete,
     ChunkedUploads,
@@ -137,8 +138,13 @@ class LazyS3:
             return LiteReader(body, reply, bucket, key)
 
         def slow() -> ObjectReader:
-            return self.backend().get_object(
-                bucket, key, start=start, end=end, if_match=if_match, version_id=version_id
+            # Inside core/interrupt.stoppable: on a runner (botocore's wait cannot be broken
+            # off; making the backend imports boto3).
+            return elsewhere(
+                lambda: self.backend().get_object(
+                    bucket, key, start=start, end=end, if_match=if_match, version_id=version_id
+                ),
+                discard=_close,
             )
 
         return _fast_or_backend(fast, slow, bucket, key)
@@ -260,3 +266,8 @@ class LiteReader:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _close(reader: ObjectReader) -> None:
+    """Close the reply of a GET whose caller stopped waiting for it."""
+    reader.close()
