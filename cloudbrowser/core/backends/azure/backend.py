@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import secrets
 import threading
 import time
@@ -34,6 +35,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
+from cloudbrowser.core.backends.azure import fast
 from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
@@ -114,6 +116,12 @@ class AzureBackend:
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
         self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+        self._fast = fast.FastReads.of(
+            self._service,
+            verify_tls=settings.verify_tls,
+            pool_size=settings.max_pool_connections,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
+        )
 
     @property
     def features(self) -> Features:
@@ -210,7 +218,20 @@ class AzureBackend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
-    ) -> AzureReader:
+    ) -> AzureReader | fast.FastReader:
+        where = self._where(bucket, key)
+        if self._fast is not None:
+            # One GET for the whole range, streamed (fast.py); the SDK's when it must.
+            with contextlib.suppress(fast.Fallback):
+                return self._fast.get(
+                    bucket,
+                    key,
+                    start=start,
+                    end=end,
+                    if_match=_quoted(if_match) if if_match else "",
+                    version_id=version_id,
+                    where=where,
+                )
         blob = self._blob(bucket, key)
         options: dict[str, Any] = {"max_concurrency": 1}
         if version_id:
@@ -219,7 +240,6 @@ class AzureBackend:
             options["etag"] = _quoted(if_match)
             options["match_condition"] = MatchConditions.IfNotModified
         length = None if end is None else end - start + 1
-        where = self._where(bucket, key)
         downloader = guard(
             lambda: blob.download_blob(offset=start, length=length, **options), where
         )
