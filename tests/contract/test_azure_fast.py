@@ -10,6 +10,7 @@ import hashlib
 import pytest
 
 from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.backends.azure import backend as azure_backend
 from cloudbrowser.core.backends.azure import fast
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import Cancelled, InvalidCredentials, KeyNotFound, ObjectChanged
@@ -71,3 +72,20 @@ def test_an_aborted_read_is_cancelled(azurite_server: AzuriteServer) -> None:
     with pytest.raises(Cancelled):
         reader.read(1024)
     reader.close()
+
+
+def test_a_listings_first_page_asks_for_fewer_rows(
+    azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's first screen waits for the first page only: it asks for
+    FIRST_PAGE_ROWS (1,000; 3 here), every later page for page_size, every key once."""
+    monkeypatch.setattr(azure_backend, "FIRST_PAGE_ROWS", 3)
+    storage = azurite_server.backend(page_size=5000)
+    bucket = azurite_server.bucket()
+    keys = [f"d/k{i}" for i in range(8)]
+    for key in keys:
+        storage.put_object(bucket, key, b"x", content_md5="")
+    first = storage.list_page(bucket, "d/")
+    assert [e.key for e in first.objects] == keys[:3] and first.next_token
+    rest = storage.list_page(bucket, "d/", first.next_token)
+    assert [e.key for e in rest.objects] == keys[3:] and not rest.next_token

@@ -88,6 +88,9 @@ ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_br
 DELETED = "deleted"
 #: The access tiers a block blob can be moved to (the storage classes of Azure).
 TIERS = ("Hot", "Cool", "Cold", "Archive")
+#: Rows the first page of a listing asks for (later pages: page_size, up to 5,000). On
+#: Azurite with 50,000 blobs: ~0.1 s for 1,000 rows, 0.4-1.1 s for 5,000.
+FIRST_PAGE_ROWS = 1000
 #: Bytes of one GET of a read: the engine's usual range in one request, small enough that
 #: a read starts soon and an abort lands soon.
 _READ_CHUNK = 8 * MiB
@@ -173,7 +176,11 @@ class AzureBackend:
     def list_page(
         self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
     ) -> ListPage:
-        page = self._list(bucket, prefix, token, self.page_size, delimited=not recursive)
+        # A listing's first page is what the window shows at once: Azurite (and the
+        # service) take time in proportion to the rows asked for, so the first asks for
+        # as many as an S3 page holds, the rest for full pages.
+        size = self.page_size if token else min(self.page_size, FIRST_PAGE_ROWS)
+        page = self._list(bucket, prefix, token, size, delimited=not recursive)
         return _within(page, prefix)
 
     def _list(
