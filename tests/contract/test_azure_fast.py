@@ -43,10 +43,17 @@ def test_a_key_signed_read_is_one_streamed_get(azurite_server: AzuriteServer) ->
 def test_a_sas_signed_read_takes_the_fast_path(azurite_server: AzuriteServer) -> None:
     bucket = azurite_server.bucket()
     azurite_server.backend().put_object(bucket, KEY, BODY, content_md5="")
-    storage = sas_storage(azurite_server, container_sas(bucket, "rl"))
-    with storage.get_object(bucket, KEY) as reader:
-        assert isinstance(reader, fast.FastReader)
-        assert reader.read(-1) == BODY
+    token = container_sas(bucket, "rl")
+    in_connection_string = Credentials(
+        "", f"BlobEndpoint={azurite_server.endpoint_url};SharedAccessSignature={token}"
+    )
+    for storage in (
+        sas_storage(azurite_server, token),
+        open_storage(azurite_server.settings(auth="connection_string"), in_connection_string),
+    ):
+        with storage.get_object(bucket, KEY) as reader:
+            assert isinstance(reader, fast.FastReader)
+            assert reader.read(-1) == BODY
 
 
 def test_what_the_fast_path_refuses_is_the_sdks_error(azurite_server: AzuriteServer) -> None:

@@ -90,13 +90,14 @@ class FastReads:
         credential (Entra ID), a proxy, the environment's switch."""
         if not FAST_PATH_ON:
             return None
-        url = service.primary_endpoint.split("?")[0]
+        url, _, query = service.primary_endpoint.partition("?")
         if _proxied(urlsplit(url).hostname or ""):
             return None
         credential = service.credential
         options: dict[str, str] = {}
         if credential is None:
-            pass
+            # Anonymous, or a connection string's SAS, which the SDK keeps in its URL.
+            options = {"sas": query} if query else {}
         elif hasattr(credential, "account_key") and hasattr(credential, "account_name"):
             options = {"account": credential.account_name, "key": credential.account_key}
         elif hasattr(credential, "signature"):  # AzureSasCredential
