@@ -84,7 +84,7 @@ def test_an_aborted_read_is_cancelled(azurite_server: AzuriteServer) -> None:
 def test_a_listings_first_page_asks_for_fewer_rows(
     azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The window's first screen waits for the first page only: it asks for
+    """The window's first screen waits for a folder's first page only: it asks for
     FIRST_PAGE_ROWS (1,000; 3 here), every later page for page_size, every key once."""
     monkeypatch.setattr(azure_backend, "FIRST_PAGE_ROWS", 3)
     storage = azurite_server.backend(page_size=5000)
@@ -96,3 +96,6 @@ def test_a_listings_first_page_asks_for_fewer_rows(
     assert [e.key for e in first.objects] == keys[:3] and first.next_token
     rest = storage.list_page(bucket, "d/", first.next_token)
     assert [e.key for e in rest.objects] == keys[3:] and not rest.next_token
+    # A recursive listing is read whole: full pages from the start.
+    whole = storage.list_page(bucket, "d/", recursive=True)
+    assert [e.key for e in whole.objects] == keys and not whole.next_token
