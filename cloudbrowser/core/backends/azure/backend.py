@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import secrets
 import threading
 import time
@@ -34,6 +35,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
+from cloudbrowser.core.backends.azure import fast
 from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
@@ -87,6 +89,9 @@ ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_br
 DELETED = "deleted"
 #: The access tiers a block blob can be moved to (the storage classes of Azure).
 TIERS = ("Hot", "Cool", "Cold", "Archive")
+#: Rows the first page of a folder asks for (later pages: page_size, up to 5,000). On
+#: Azurite with 50,000 blobs: ~0.1 s for 1,000 rows, 0.4-1.1 s for 5,000.
+FIRST_PAGE_ROWS = 1000
 #: Bytes of one GET of a read: the engine's usual range in one request, small enough that
 #: a read starts soon and an abort lands soon.
 _READ_CHUNK = 8 * MiB
@@ -115,6 +120,12 @@ class AzureBackend:
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
         self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+        self._fast = fast.FastReads.of(
+            self._service,
+            verify_tls=settings.verify_tls,
+            pool_size=settings.max_pool_connections,
+            timeouts=(settings.connect_timeout, settings.read_timeout),
+        )
 
     @property
     def features(self) -> Features:
@@ -166,7 +177,13 @@ class AzureBackend:
     def list_page(
         self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
     ) -> ListPage:
-        page = self._list(bucket, prefix, token, self.page_size, delimited=not recursive)
+        # A folder's first page is what the window shows at once: Azurite (and the
+        # service) take time in proportion to the rows asked for, so the first asks for
+        # as many as an S3 page holds, the rest for full pages. A recursive listing is
+        # read whole (a transfer's, a delete's): full pages from the start.
+        first = not token and not recursive
+        size = min(self.page_size, FIRST_PAGE_ROWS) if first else self.page_size
+        page = self._list(bucket, prefix, token, size, delimited=not recursive)
         return _within(page, prefix)
 
     def _list(
@@ -212,7 +229,20 @@ class AzureBackend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
-    ) -> AzureReader:
+    ) -> AzureReader | fast.FastReader:
+        where = self._where(bucket, key)
+        if self._fast is not None:
+            # One GET for the whole range, streamed (fast.py); the SDK's when it must.
+            with contextlib.suppress(fast.Fallback):
+                return self._fast.get(
+                    bucket,
+                    key,
+                    start=start,
+                    end=end,
+                    if_match=_quoted(if_match) if if_match else "",
+                    version_id=version_id,
+                    where=where,
+                )
         blob = self._blob(bucket, key)
         options: dict[str, Any] = {"max_concurrency": 1}
         if version_id:
@@ -221,7 +251,6 @@ class AzureBackend:
             options["etag"] = _quoted(if_match)
             options["match_condition"] = MatchConditions.IfNotModified
         length = None if end is None else end - start + 1
-        where = self._where(bucket, key)
         downloader = guard(
             lambda: blob.download_blob(offset=start, length=length, **options), where
         )

@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 import requests
 
-from cloudbrowser.core.backends.gcs import auth, batch
+from cloudbrowser.core.backends.gcs import auth, batch, fast
 from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, translate_exception
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
@@ -154,6 +154,13 @@ class GcsBackend:
     def http(self) -> requests.Session:
         with self._lock:
             return auth.session(self.settings, self.identity)
+
+    @functools.cached_property
+    def fast(self) -> fast.FastReads | None:
+        """Object reads without ``requests`` (fast.py), unless the environment says proxy."""
+        if not fast.FastReads.usable(self.base):
+            return None
+        return fast.FastReads(self.settings, self.identity.credentials)
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -349,10 +356,13 @@ class GcsBackend:
         ranged = bool(start) or end is not None
         if ranged:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-        url = f"{self.base}/download/storage/v1{object_path(bucket, key)}"
+        path = f"/download/storage/v1{object_path(bucket, key)}"
+        quick = self._fast_get(path, params, headers, bucket, key)
+        if quick is not None:
+            return self._reader(quick, quick.status, quick.headers, bucket, key, if_match, ranged)
         reply = self.send(
             "GET",
-            url,
+            f"{self.base}{path}",
             params=params,
             headers=headers,
             stream=True,
@@ -367,12 +377,41 @@ class GcsBackend:
                 "The requested range is not satisfiable.",
                 code="InvalidRange",
             )
-        hashes = _hashes(reply.headers.get("x-goog-hash", ""))
-        generation = reply.headers.get("x-goog-generation", "")
+        return self._reader(
+            reply.raw, reply.status_code, reply.headers, bucket, key, if_match, ranged
+        )
+
+    def _fast_get(
+        self, path: str, params: dict[str, str], headers: dict[str, str], bucket: str, key: str
+    ) -> Any:
+        """The reply of fast.py's GET (urllib3's), or None: then ``requests`` sends it."""
+        if self.fast is None:
+            return None
+        try:
+            return self.fast.get(self.base, path, params, headers)
+        except fast.Fallback:
+            return None
+        except Exception as exc:  # renewing the token
+            raise translate_exception(exc, bucket=bucket, key=key) from exc
+
+    def _reader(
+        self,
+        raw: Any,
+        status: int,
+        headers: Mapping[str, str],
+        bucket: str,
+        key: str,
+        if_match: str,
+        ranged: bool,
+    ) -> GcsReader:
+        """The reader of a successful reply (``raw``: urllib3's reply, unread), after
+        checking the MD5 the transfer expects."""
+        hashes = _hashes(headers.get("x-goog-hash", ""))
+        generation = headers.get("x-goog-generation", "")
         etag = revision_of(hashes.get("md5", ""), generation)
         md5_expected = bool(_MD5_HEX.fullmatch(if_match.lower()))
         if md5_expected and etag != if_match.lower():
-            reply.close()
+            _close(raw)
             raise ObjectChanged(
                 f"“{bucket}/{key}” changed on the server since the transfer began.",
                 hint="Retry to transfer the current version from the start.",
@@ -380,9 +419,10 @@ class GcsBackend:
                 code="PreconditionFailed",
             )
         return GcsReader(
-            reply,
+            raw,
+            headers,
             etag=etag,
-            ranged=ranged and reply.status_code == 206,
+            ranged=ranged and status == 206,
             md5=hashes.get("md5", ""),
             crc32c=hashes.get("crc32c", ""),
         )
@@ -804,14 +844,20 @@ class GcsReader:
     """The body of a read, streamed from the reply as stored."""
 
     def __init__(
-        self, reply: requests.Response, *, etag: str, ranged: bool, md5: str, crc32c: str
+        self,
+        raw: Any,
+        headers: Mapping[str, str],
+        *,
+        etag: str,
+        ranged: bool,
+        md5: str,
+        crc32c: str,
     ) -> None:
-        self._reply = reply
+        # ``raw``: urllib3's reply, from fast.py or inside a requests.Response.
+        self._raw = raw
         #: The whole object's checksums (x-goog-hash names them even for a range).
         self.md5, self.crc32c = md5, crc32c
-        self._raw = reply.raw
         self._aborted = False
-        headers = reply.headers
         self.size = int(headers.get("content-length", 0) or 0)
         self.etag = etag
         self.modified = _http_date(headers.get("last-modified", ""))
@@ -837,7 +883,7 @@ class GcsReader:
             self._raw.shutdown()
 
     def close(self) -> None:
-        self._reply.close()
+        _close(self._raw)
 
     def __enter__(self) -> GcsReader:
         return self
@@ -910,6 +956,13 @@ def _http_date(value: str) -> float:
         return parsedate_to_datetime(value).timestamp() if value else 0.0
     except (TypeError, ValueError):
         return 0.0
+
+
+def _close(raw: Any) -> None:
+    """Done with a reply, as requests.Response.close: a body read to its end has given its
+    connection back to the pool already (urllib3 does), one left unread closes it."""
+    raw.close()
+    raw.release_conn()
 
 
 def _read_body(body: object) -> bytes:

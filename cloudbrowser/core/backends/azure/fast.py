@@ -1,0 +1,299 @@
+"""The hot path of Azure: Get Blob through urllib3 directly, signed here.
+
+azure-core's pipeline spends ~2 ms of CPU on every request (a dozen policies, the
+StorageStreamDownloader's first-range dance, its deserializer), and reads a blob in
+8 MiB GETs joined into new bytes: a small file's download is one such request, a big
+one many. Here one GET asks for the whole range the engine wants and its body is
+streamed as it arrives. Signed as the SDK signs (``SharedKey``: HMAC-SHA256 of the
+canonical request with the account key; a SAS: its query string; anonymous: nothing).
+Only the success is handled here: any other answer (an error, a 304/412, a 416) and any
+failure to connect give :class:`Fallback`, and the backend asks again through the SDK,
+whose errors its one table translates; every retry is the SDK's. Entra ID sign-ins
+(tokens), a proxy in the environment, and ``CLOUDBROWSER_FAST_PATH=0`` leave every read
+to the SDK.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import sys
+import threading
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import urllib3
+
+from cloudbrowser.core.backends.azure.errors import Where, translate_error
+from cloudbrowser.core.backends.azure.listing import md5_hex
+from cloudbrowser.core.errors import Cancelled
+
+#: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through the SDK.
+FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
+#: The standard headers in a SharedKey string to sign, in order.
+_SIGNED = (
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-md5",
+    "content-type",
+    "date",
+    "if-modified-since",
+    "if-match",
+    "if-none-match",
+    "if-unmodified-since",
+    "range",
+)
+
+
+class Fallback(Exception):
+    """This request is the SDK's to make (see the module's docstring)."""
+
+
+class FastReads:
+    """Get Blob for one account: its URL, how requests are signed, one connection pool."""
+
+    def __init__(
+        self,
+        account_url: str,
+        *,
+        account: str = "",
+        key: str = "",
+        sas: str = "",
+        api_version: str,
+        verify_tls: bool | str,
+        pool_size: int,
+        timeouts: tuple[float, float],
+    ) -> None:
+        parts = urlsplit(account_url)
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname or "", parts.port
+        self._root = parts.path.rstrip("/")
+        self._account = account
+        self._key = base64.b64decode(key) if key else b""
+        self._sas = sas.lstrip("?")
+        self._version = api_version
+        self._verify = verify_tls
+        self._pool_size = pool_size
+        self._timeout = urllib3.Timeout(connect=timeouts[0], read=timeouts[1])
+        self._lock = threading.Lock()
+        self._pool: urllib3.PoolManager | None = None
+
+    @classmethod
+    def of(
+        cls, service: Any, *, verify_tls: bool | str, pool_size: int, timeouts: tuple[float, float]
+    ) -> FastReads | None:
+        """The fast path of a BlobServiceClient, or None when the SDK must read: a token
+        credential (Entra ID), a proxy, the environment's switch."""
+        if not FAST_PATH_ON:
+            return None
+        url, _, query = service.primary_endpoint.partition("?")
+        if _proxied(urlsplit(url).hostname or ""):
+            return None
+        credential = service.credential
+        options: dict[str, str] = {}
+        if credential is None:
+            # Anonymous, or a connection string's SAS, which the SDK keeps in its URL.
+            options = {"sas": query} if query else {}
+        elif hasattr(credential, "account_key") and hasattr(credential, "account_name"):
+            options = {"account": credential.account_name, "key": credential.account_key}
+        elif hasattr(credential, "signature"):  # AzureSasCredential
+            options = {"sas": credential.signature}
+        else:
+            return None
+        return cls(
+            url,
+            api_version=service.api_version,
+            verify_tls=verify_tls,
+            pool_size=pool_size,
+            timeouts=timeouts,
+            **options,
+        )
+
+    def _connections(self) -> urllib3.PoolManager:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    options: dict[str, Any] = {"maxsize": max(4, self._pool_size)}
+                    if self._verify:
+                        options.update(cert_reqs="CERT_REQUIRED", **_ca_options(self._verify))
+                    else:
+                        options["cert_reqs"] = "CERT_NONE"
+                    self._pool = urllib3.PoolManager(num_pools=4, **options)
+        return self._pool
+
+    def get(
+        self,
+        container: str,
+        blob: str,
+        *,
+        start: int,
+        end: int | None,
+        if_match: str,
+        version_id: str,
+        where: Where,
+    ) -> FastReader:
+        """Get Blob (bytes ``start``..``end``). Raises Fallback."""
+        # Quoted as the SDK quotes a container and a blob name in its URLs.
+        path = f"{self._root}/{quote(container)}/{quote(blob, safe='~/')}"
+        headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": self._version}
+        if start or end is not None:
+            headers["x-ms-range"] = f"bytes={start}-{'' if end is None else end}"
+        if if_match:
+            headers["If-Match"] = if_match
+        query: list[tuple[str, str]] = [("versionid", version_id)] if version_id else []
+        target = path
+        if self._key:
+            headers["Authorization"] = self._shared_key(path, headers, query)
+        search = "&".join(f"{k}={quote(v, safe='')}" for k, v in query)
+        if self._sas:
+            search = f"{self._sas}&{search}" if search else self._sas
+        if search:
+            target = f"{path}?{search}"
+        try:
+            pool = self._connections().connection_from_host(self._host, self._port, self._scheme)
+            reply = pool.urlopen(
+                "GET",
+                target,
+                headers=headers,
+                redirect=False,
+                retries=False,  # a failure falls back to the SDK, which retries it
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise Fallback from exc
+        length = reply.headers.get("content-length", "")
+        if reply.status not in (200, 206) or not length.isdigit():
+            reply.close()
+            raise Fallback
+        return FastReader(reply, int(length), where, ranged=reply.status == 206)
+
+    def _shared_key(self, path: str, headers: dict[str, str], query: list[tuple[str, str]]) -> str:
+        """``SharedKey account:signature``, the string to sign built as the SDK's
+        SharedKeyCredentialPolicy builds it."""
+        lowered = {name.lower(): value for name, value in headers.items()}
+        lines = ["GET", *(lowered.get(name, "") for name in _SIGNED)]
+        canonical_headers = "".join(
+            f"{name}:{value}\n"
+            for name, value in sorted(lowered.items())
+            if name.startswith("x-ms-")
+        )
+        resource = f"/{self._account}{path}" + "".join(
+            f"\n{name.lower()}:{unquote(value)}" for name, value in sorted(query)
+        )
+        to_sign = "\n".join(lines) + "\n" + canonical_headers + resource
+        digest = hmac.new(self._key, to_sign.encode(), hashlib.sha256).digest()
+        return f"SharedKey {self._account}:{base64.b64encode(digest).decode()}"
+
+
+class FastReader:
+    """A Get Blob reply's body, streamed; the same attributes as AzureReader's."""
+
+    def __init__(self, reply: Any, length: int, where: Where, *, ranged: bool) -> None:
+        self._reply = reply
+        self._where = where
+        self._remaining = length
+        self._aborted = False
+        headers = reply.headers
+        self.size = length
+        self.etag = headers.get("etag", "").strip('"')
+        self.modified = _http_date(headers.get("last-modified", ""))
+        self.content_type = headers.get("content-type", "")
+        self.content_range = _content_range(headers.get("content-range", "")) if ranged else None
+        # The whole blob's MD5 (a ranged reply names it in x-ms-blob-content-md5; a whole
+        # one's Content-MD5 is the blob's own); Azure keeps no CRC of a blob.
+        stored = headers.get("x-ms-blob-content-md5") or (
+            "" if ranged else headers.get("content-md5", "")
+        )
+        self.md5 = md5_hex(stored)
+        self.crc32c = ""
+
+    def read(self, amount: int) -> bytes:
+        """Up to ``amount`` bytes (the rest for a negative one); b"" at the end. Raises
+        Cancelled after abort(), and the SDK's errors translated (a body cut short)."""
+        if self._aborted:
+            raise Cancelled("Reading was stopped.")
+        try:
+            data: bytes = self._reply.read(None if amount < 0 else amount, decode_content=False)
+            self._remaining -= len(data)
+            if self._remaining > 0 and (amount < 0 or (not data and amount != 0)):
+                raise urllib3.exceptions.IncompleteRead(
+                    self.size - self._remaining, self._remaining
+                )
+        except Exception as exc:
+            if self._aborted:
+                raise Cancelled("Reading was stopped.") from exc
+            from azure.core.exceptions import ServiceResponseError
+
+            failure = ServiceResponseError(f"The reply broke off: {exc}", error=exc)
+            raise translate_error(failure, self._where) from exc
+        if self._aborted:
+            raise Cancelled("Reading was stopped.")
+        return data
+
+    def abort(self) -> None:
+        self._aborted = True
+        with contextlib.suppress(Exception):  # already closed: nothing to stop
+            self._reply.shutdown()
+
+    def __enter__(self) -> FastReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        # A body read to its end has given its connection back already; one left
+        # unread closes it (never reused with bytes in flight).
+        self._reply.close()
+        self._reply.release_conn()
+
+
+def _content_range(text: str) -> tuple[int, int, int] | None:
+    """``bytes 2-4/10`` → (2, 4, 10); None when absent or unreadable."""
+    try:
+        span, _, total = text.removeprefix("bytes ").partition("/")
+        first, _, last = span.partition("-")
+        return int(first), int(last), int(total) if total != "*" else -1
+    except ValueError:
+        return None
+
+
+def _http_date(value: str) -> float:
+    try:
+        return parsedate_to_datetime(value).timestamp() if value else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _ca_options(verify: bool | str) -> dict[str, str]:
+    """The certificates the SDK's ``requests`` transport verifies with: the environment's
+    bundle (a file or a folder), else certifi's; the connection's own bundle first."""
+    bundle = verify if isinstance(verify, str) else ""
+    bundle = (
+        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+    )
+    if bundle and Path(bundle).is_dir():
+        return {"ca_cert_dir": bundle}
+    if bundle:
+        return {"ca_certs": bundle}
+    import certifi
+
+    return {"ca_certs": certifi.where()}
+
+
+def _proxied(host: str) -> bool:
+    """Whether ``requests`` would send requests to ``host`` through a proxy."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False
+    import urllib.request
+
+    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)

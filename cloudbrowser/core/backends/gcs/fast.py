@@ -1,0 +1,149 @@
+"""The hot path of GCS: an object's bytes (``alt=media``) read through urllib3 directly.
+
+``requests`` spends ~0.6 ms of CPU on every request (merging the environment's proxy and
+CA settings, hooks, its own Response), urllib3 alone ~0.3: a small file's download is one
+such request, so this is half of the backend's cost per file (tests/bench/run.py gcs).
+The request is the one the ``requests`` session would send — the same URL, headers,
+bearer token (google-auth's ``before_request``, which renews it) or none — and only its
+success is handled here, once (retries are the session's): any other answer (an error, a
+416, a 401 that wants a renewed token) and any failure to connect give
+:class:`Fallback`, and the backend sends the request again through ``requests``, whose
+replies its one error table translates. A proxy in the environment leaves every read to
+``requests``; a CA bundle it names (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) is honoured here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+import urllib3
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials as GoogleCredentials
+
+    from cloudbrowser.core.connection import ConnectionSettings
+
+#: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through ``requests`` (to compare, or
+#: to rule this path out when something misbehaves); the S3 backend honours it too.
+FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
+
+
+class Fallback(Exception):
+    """This request is the ``requests`` session's to make (see the module's docstring)."""
+
+
+class FastReads:
+    """One connection's pool for object reads (made at the first read)."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        credentials: GoogleCredentials | None,
+    ) -> None:
+        self._settings = settings
+        self._credentials = credentials
+        self._timeout = urllib3.Timeout(
+            connect=settings.connect_timeout, read=settings.read_timeout
+        )
+        self._lock = threading.Lock()
+        self._pool: urllib3.PoolManager | None = None
+        self._auth_request: Any = None
+
+    @staticmethod
+    def usable(base: str) -> bool:
+        """Whether reads from ``base`` may skip ``requests``: no proxy from the environment
+        that ``requests`` would go through."""
+        return FAST_PATH_ON and not _proxied(urlsplit(base).hostname or "")
+
+    def _connections(self) -> urllib3.PoolManager:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    options: dict[str, Any] = {
+                        "maxsize": max(4, self._settings.max_pool_connections)
+                    }
+                    if self._settings.verify_tls:
+                        options.update(
+                            cert_reqs="CERT_REQUIRED", **_ca_options(self._settings.verify_tls)
+                        )
+                    else:
+                        options["cert_reqs"] = "CERT_NONE"
+                    self._pool = urllib3.PoolManager(num_pools=4, **options)
+        return self._pool
+
+    def _authorize(self, url: str, headers: dict[str, str]) -> None:
+        """The bearer token (renewed by google-auth when due), as AuthorizedSession adds it."""
+        if self._credentials is None:
+            return
+        if self._auth_request is None:
+            from google.auth.transport.requests import Request
+
+            self._auth_request = Request()
+        self._credentials.before_request(self._auth_request, "GET", url, headers)  # type: ignore[no-untyped-call]
+
+    def get(
+        self, base: str, path: str, params: dict[str, str], headers: dict[str, str]
+    ) -> urllib3.BaseHTTPResponse:
+        """GET ``base`` + ``path`` (already quoted) with ``params``: the reply, unread, when
+        the server answered 200 or 206 with a length. Raises Fallback, and google-auth's
+        errors (renewing a token)."""
+        parts = urlsplit(base)
+        target = f"{parts.path}{path}?{urlencode(params)}"
+        headers = dict(headers)
+        self._authorize(f"{base}{path}", headers)
+        try:
+            # The pool of the host, given the path as it is: a PoolManager would parse the
+            # URL again and drop "." and ".." segments (already quoted here, but cheaper).
+            pool = self._connections().connection_from_host(
+                parts.hostname or "", parts.port, parts.scheme
+            )
+            reply = pool.urlopen(
+                "GET",
+                target,
+                headers=headers,
+                redirect=False,
+                # Not retried here: a failure falls back to requests, which retries it.
+                retries=False,
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise Fallback from exc
+        length = reply.headers.get("content-length", "")
+        if reply.status not in (200, 206) or not length.isdigit():
+            reply.close()  # its body unread (an error's, or one of unknown length)
+            raise Fallback
+        return reply
+
+
+def _ca_options(verify: bool | str) -> dict[str, str]:
+    """The certificates ``requests`` verifies with: the environment's bundle (a file or a
+    folder), else certifi's; the connection's own bundle first."""
+    bundle = verify if isinstance(verify, str) else ""
+    bundle = (
+        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+    )
+    if bundle and Path(bundle).is_dir():
+        return {"ca_cert_dir": bundle}
+    if bundle:
+        return {"ca_certs": bundle}
+    import certifi
+
+    return {"ca_certs": certifi.where()}
+
+
+def _proxied(host: str) -> bool:
+    """Whether ``requests`` would send requests to ``host`` through a proxy."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False
+    import urllib.request
+
+    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)

@@ -1,0 +1,128 @@
+"""GCS object reads through urllib3 directly (core/backends/gcs/fast.py), against a small
+stub that answers as GCS's download endpoint does: the bearer token goes with every read,
+an answer the fast path does not handle is asked again through ``requests`` (and
+translated by the backend's one table), a proxy in the environment leaves reads to
+``requests``. The emulator runs the same path in the conformance suite."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from google.oauth2.credentials import Credentials as UserCredentials
+
+from cloudbrowser.core.backends.gcs import auth
+from cloudbrowser.core.backends.gcs import backend as gcs
+from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.errors import KeyNotFound
+
+BODY = b"stored bytes" * 100
+MD5_B64 = base64.b64encode(hashlib.md5(BODY).digest()).decode()
+
+
+class Stub:
+    """What the stub saw, and what it answers next."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str]] = []  # (path, Authorization, User-Agent)
+        self.fail_next: list[int] = []
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[Stub, str]]:
+    state = Stub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.seen.append(
+                (
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("User-Agent", ""),
+                )
+            )
+            status = state.fail_next.pop(0) if state.fail_next else 0
+            if status or "/o/missing" in self.path:
+                body = b'{"error": {"code": 404, "message": "No such object: b/missing"}}'
+                self.send_response(status or 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(BODY)))
+            self.send_header("x-goog-hash", f"crc32c=AAAAAA==,md5={MD5_B64}")
+            self.send_header("x-goog-generation", "7")
+            self.end_headers()
+            self.wfile.write(BODY)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def backend_at(url: str, token: str = "") -> gcs.GcsBackend:
+    settings = ConnectionSettings(name="stub", kind="gcs", endpoint_url=url, auth="anonymous")
+    backend = gcs.GcsBackend(settings, None, page_size=1000)
+    if token:
+        # A user's sign-in whose token is current: google-auth adds it, renews nothing.
+        signed_in = UserCredentials(token=token)  # type: ignore[no-untyped-call]
+        backend.__dict__["identity"] = auth.Identity(signed_in, "project", None)
+    return backend
+
+
+def test_a_read_skips_requests_and_carries_the_bearer_token(stub: tuple[Stub, str]) -> None:
+    state, url = stub
+    backend = backend_at(url, token="tok-123")
+    with backend.get_object("b", "dir/../k.txt") as reader:
+        assert reader.read(-1) == BODY
+        assert reader.etag == hashlib.md5(BODY).hexdigest()
+        assert reader.size == len(BODY)
+    path, authorization, agent = state.seen[-1]
+    # The key's "/" and "." arrive quoted, as one object name.
+    assert path == "/download/storage/v1/b/b/o/dir%2F..%2Fk.txt?alt=media"
+    assert authorization == "Bearer tok-123"
+    assert "python-requests" not in agent  # urllib3's own request, not requests'
+    assert backend.fast is not None
+
+
+def test_an_error_is_asked_again_through_requests_and_translated(
+    stub: tuple[Stub, str],
+) -> None:
+    state, url = stub
+    backend = backend_at(url)
+    with pytest.raises(KeyNotFound):
+        backend.get_object("b", "missing")
+    agents = [agent for _path, _auth, agent in state.seen]
+    assert len(agents) == 2 and "python-requests" in agents[1]
+    # A transient failure on the fast path: requests' retry gets the bytes.
+    state.fail_next = [503]
+    with backend.get_object("b", "k") as reader:
+        assert reader.read(-1) == BODY
+
+
+def test_a_proxy_in_the_environment_leaves_reads_to_requests(
+    stub: tuple[Stub, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = stub
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    backend = backend_at(url)
+    assert backend.fast is None
+    monkeypatch.delenv("HTTP_PROXY")
+    with backend_at(url).get_object("b", "k") as reader:
+        assert reader.read(-1) == BODY
+    assert "python-requests" not in state.seen[-1][2]
