@@ -61,6 +61,7 @@ def features(settings: ConnectionSettings) -> Features:
         tags=True,
         # Access tiers: Hot, Cool, Cold, Archive.
         storage_classes=True,
+        storage_class_word="access tier",
         share_links=settings.auth in _LINK_SIGNERS and not settings.anonymous,
         object_acls=False,
     )

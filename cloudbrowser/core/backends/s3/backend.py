@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import botocore.exceptions as bx
 
+from cloudbrowser.core.backends.s3 import classes
 from cloudbrowser.core.backends.s3.client import FAST_PAGE, make_client
 from cloudbrowser.core.backends.s3.errors import (
     UNSUPPORTED_CODES,
@@ -78,6 +79,8 @@ from cloudbrowser.core.storage import (
     ServerCopy,
     ShareLinks,
     Storage,
+    StorageClasses,
+    StorageClassOffer,
     Versions,
 )
 
@@ -835,6 +838,29 @@ class S3Backend:
             if permission in header
         }
 
+    # ── storage classes (backends/s3/classes.py) ─────────────────────────────────────────
+
+    def storage_class_offer(self) -> StorageClassOffer:
+        return classes.OFFER
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """A copy in place with the new class (a new version in a versioned bucket).
+
+        Raises: ConfigError (an unknown class; an archived object not restored; SSE-C),
+        ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        """
+        classes.set_storage_class(self, bucket, key, storage_class)
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """RestoreObject (``target`` is Azure's; S3 keeps the object in its class).
+
+        Raises: ConfigError (an unknown retrieval tier), KeyNotFound, AccessDenied,
+        EndpointUnreachable, StorageError.
+        """
+        return classes.restore_archived(self, bucket, key, days=days, priority=priority)
+
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
     ) -> str:
@@ -1197,9 +1223,16 @@ if TYPE_CHECKING:
     def _implements(
         backend: S3Backend,
     ) -> tuple[
-        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+        Storage,
+        ChunkedUploads,
+        ServerCopy,
+        BatchDelete,
+        Versions,
+        ShareLinks,
+        ObjectProperties,
+        StorageClasses,
     ]:
-        return (backend, backend, backend, backend, backend, backend, backend)
+        return (backend, backend, backend, backend, backend, backend, backend, backend)
 
 
 __all__ = ["S3Backend", "S3Reader", "parse_content_range", "translate_error"]

@@ -38,6 +38,7 @@ from cloudbrowser.core.storage import (
     ServerCopy,
     ShareLinks,
     Storage,
+    StorageClasses,
     Versions,
 )
 
@@ -198,6 +199,7 @@ for _protocol in (
     Versions,
     ShareLinks,
     ObjectProperties,
+    StorageClasses,
 ):
     for _name, _value in vars(_protocol).items():
         if callable(_value) and not _name.startswith("_") and not hasattr(LazyS3, _name):
