@@ -653,15 +653,15 @@ class MemoryStorage:
                 hint="Tags can still be changed. To change the metadata, upload the object "
                 "again with the new metadata.",
             )
-        if target.archived:
-            raise ConfigError(
-                f"This object is in the {target.storage_class} archive tier: its metadata "
-                "cannot be changed until it is restored.",
-                hint="Restore the object first, then change its metadata.",
-            )
         with self.store.lock:
             b = self._bucket(target.bucket)
             current = self._version(b, target.key, "")
+            if classes.unreadable(self.store, current):  # (moving into one is allowed)
+                raise ConfigError(
+                    f"This object is in the {current.storage_class} archive tier: its "
+                    "metadata cannot be changed until it is restored.",
+                    hint="Restore the object first, then change its metadata.",
+                )
             if target.etag and current.etag != target.etag:
                 raise ObjectChanged(
                     f"“{target.bucket}/{target.key}” was changed on the server since its "

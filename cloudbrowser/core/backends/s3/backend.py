@@ -742,7 +742,11 @@ class S3Backend:
                 "cannot be changed until it is restored.",
                 hint="Restore the object first, then change its metadata.",
             )
+        return self.copy_in_place(target)
 
+    def copy_in_place(self, target: ObjectDetails) -> str:
+        """``replace_metadata`` past its checks (also how ``set_storage_class`` moves an
+        object into an archive class): CopyObject onto itself with ``target``'s headers."""
         changed = ObjectChanged(
             f"“{target.bucket}/{target.key}” was changed on the server since its properties "
             "were read; nothing was saved.",

@@ -55,11 +55,13 @@ def set_storage_class(backend: S3Backend, bucket: str, key: str, storage_class: 
     details = backend.object_details(bucket, key)
     if details.storage_class == storage_class:
         return
+    if details.archived or details.sse_customer_algorithm:
+        backend.replace_metadata(details)  # refused, saying why (restore first; SSE-C)
     target = dataclasses.replace(details, storage_class=storage_class)
-    if details.size <= backend.features.limits.max_server_copy or details.archived:
-        backend.replace_metadata(target)  # (which refuses an archived object, saying why)
-        return
-    _copy_in_parts(backend, target)
+    if details.size <= backend.features.limits.max_server_copy:
+        backend.copy_in_place(target)  # (replace_metadata's checks are of ``details``)
+    else:
+        _copy_in_parts(backend, target)
 
 
 def _copy_in_parts(backend: S3Backend, target: ObjectDetails) -> None:
@@ -131,4 +133,6 @@ def restore_archived(
             raise
         return True
 
-    return _guard(call, bucket=bucket, key=key)
+    # A server without RestoreObject (rclone serve s3) answers MethodNotAllowed:
+    # NotSupported, and not asked again on this connection.
+    return backend._unless_lacking("RestoreObject", call, bucket=bucket, key=key)
