@@ -92,6 +92,7 @@ def test_an_archived_object_is_refused_then_restored(target: Target) -> None:
     with pytest.raises(CloudBrowserError) as refused:
         storage.get_object(bucket, "a.txt").read(-1)
     assert refused.value.code in ("InvalidObjectState", "BlobArchived")
+    assert "Restore…" in refused.value.hint  # says why, and what to do
     priority = offer.priorities[-1]
     target_tier = offer.restore_targets[0] if offer.restore_targets else ""
     assert classes.restore_archived(bucket, "a.txt", days=2, priority=priority, target=target_tier)

@@ -168,3 +168,23 @@ def test_azure_says_access_tier_and_moves_blobs(
         assert props.object_details(bucket, "t/b.txt").storage_class == "Cool"
     finally:
         window.transfers.shutdown()
+
+
+def test_the_class_shows_where_a_restore_stands(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QLocale
+
+    from cloudbrowser.gui.class_status import class_status
+
+    locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)
+    assert class_status("GLACIER", "", locale) == "GLACIER"
+    assert class_status("GLACIER", 'ongoing-request="true"', locale) == "GLACIER (restoring…)"
+    assert (
+        class_status("Archive", "rehydrate-pending-to-hot", locale)
+        == "Archive (rehydrating to Hot…)"
+    )
+    ready = class_status(
+        "DEEP_ARCHIVE",
+        'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"',
+        locale,
+    )
+    assert ready.startswith("DEEP_ARCHIVE (restored, readable until ") and "2012" in ready

@@ -95,7 +95,9 @@ def build_preview(
             details,
             PreviewKind.OTHER,
             reason=QCoreApplication.translate(
-                "PreviewDialog", "The object is archived: restore it to read its contents."
+                "PreviewDialog",
+                "The object is archived: restore it to read its contents "
+                "(select it, then Edit › Restore…).",
             ),
         )
     if details.size == 0:

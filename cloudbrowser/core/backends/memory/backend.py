@@ -242,7 +242,8 @@ class MemoryStorage:
             raise StorageError(
                 f"“{bucket}/{key}” is in the {v.storage_class} archive class: its bytes "
                 "cannot be read until it is restored.",
-                hint="Restore it (hours), then retry.",
+                hint="Select it and choose Edit › Restore… (or run “cloudbrowser restore”), "
+                "then retry once the restore is done (hours).",
                 code="InvalidObjectState",
             )
         last = size - 1 if end is None else min(end, size - 1)
