@@ -46,6 +46,10 @@ class Entry(NamedTuple):
     #: ``STANDARD``, ``GLACIER``... ; "" for prefixes or when the server omits it.
     storage_class: str = ""
     is_prefix: bool = False
+    #: Where a restore of an archived object stands, where the listing says it (Azure's
+    #: ArchiveStatus; the memory backend's ``x-amz-restore``): read by ``restore_state``.
+    #: "" when no restore is on, or the listing does not say (S3's ListObjects).
+    restore: str = ""
 
     def name(self, prefix: str) -> str:
         """The key relative to ``prefix`` (what a file manager shows), without a trailing '/'."""

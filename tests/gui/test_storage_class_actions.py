@@ -15,6 +15,7 @@ from cloudbrowser.core.entries import restore_state
 from cloudbrowser.core.operations import RestoreRequest
 from cloudbrowser.core.storage import StorageClassOffer, properties_of, storage_classes_of
 from cloudbrowser.gui.dialogs.storage_class import RestoreDialog, StorageClassDialog
+from cloudbrowser.gui.models.object_list import Column
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import AzuriteServer, MemoryServer
@@ -188,3 +189,21 @@ def test_the_class_shows_where_a_restore_stands(qtbot: QtBot) -> None:
         locale,
     )
     assert ready.startswith("DEEP_ARCHIVE (restored, readable until ") and "2012" in ready
+
+
+def test_the_storage_class_column_shows_a_restore_under_way(
+    qtbot: QtBot, window: MainWindow, memory_server: MemoryServer
+) -> None:
+    bucket = memory_server.bucket()
+    memory_server.put(bucket, ["cold.bin", "warm.bin"])
+    classes = storage_classes_of(memory_server.backend())
+    classes.set_storage_class(bucket, "cold.bin", "GLACIER")
+    classes.restore_archived(bucket, "cold.bin", days=1)
+    go(qtbot, window, bucket)
+
+    def shown(name: str) -> str:
+        row = row_of(window, name).row()
+        return str(window.list_model.index(row, Column.STORAGE_CLASS).data())
+
+    assert shown("cold.bin") == "GLACIER (restoring…)"
+    assert shown("warm.bin") == "STANDARD"

@@ -105,3 +105,22 @@ def test_restore_states_of_s3_and_azure_read_alike() -> None:
     assert azure is not None and azure.in_progress and azure.target == "Cool"
     ready = restore_state('ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"')
     assert ready is not None and not ready.in_progress and ready.ready_until == 1356048000.0
+
+
+def test_an_azure_listing_carries_a_rehydration_under_way() -> None:
+    import xml.etree.ElementTree as ET
+
+    from cloudbrowser.core.backends.azure.listing import parse_page
+
+    reply = """<EnumerationResults><Blobs>
+      <Blob><Name>cold.bin</Name><Properties><Content-Length>3</Content-Length>
+        <Etag>"0x1"</Etag><AccessTier>Archive</AccessTier>
+        <ArchiveStatus>rehydrate-pending-to-cool</ArchiveStatus></Properties></Blob>
+      <Blob><Name>warm.bin</Name><Properties><Content-Length>1</Content-Length>
+        <AccessTier>Hot</AccessTier></Properties></Blob>
+    </Blobs><NextMarker/></EnumerationResults>"""
+    cold, warm = parse_page(ET.fromstring(reply)).objects
+    assert (cold.storage_class, warm.storage_class) == ("Archive", "Hot")
+    state = restore_state(cold.restore)
+    assert state is not None and state.in_progress and state.target == "Cool"
+    assert warm.restore == ""

@@ -115,6 +115,7 @@ def _entry(name: str, props: ET.Element) -> Entry:
         modified=http_time(props.findtext("Last-Modified") or ""),
         etag=etag.strip('"'),
         storage_class=sys.intern(props.findtext("AccessTier") or ""),
+        restore=sys.intern(props.findtext("ArchiveStatus") or ""),
     )
 
 

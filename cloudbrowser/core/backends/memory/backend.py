@@ -178,7 +178,10 @@ class MemoryStorage:
                 key = raw.decode()
                 current = b.current(key)
                 if current is not None:
-                    rows.append((_entry(key, current), raw))
+                    entry = _entry(key, current)
+                    if current.restore_asked:  # the listing says where a restore stands
+                        entry = entry._replace(restore=classes.restore_header(self.store, current))
+                    rows.append((entry, raw))
         page = rows[: self.page_size]
         next_token = _make_token(page[-1][1]) if len(rows) > self.page_size else ""
         return ListPage(
