@@ -143,7 +143,13 @@ class StorageClassActions(QObject):
         if found is None or not entries:
             self.messages.info(self.tr("Select archived objects or folders to restore."))
             return
-        location, storage = found
+        self.restore_entries(found[0], entries)
+
+    def restore_entries(self, location: Location, entries: list[Entry]) -> None:
+        """Ask how, then restore the archived objects of ``entries`` (in ``location``)."""
+        storage = self.service.storage(location.connection)
+        if not isinstance(storage, StorageClasses):
+            return
         offer = storage.storage_class_offer()
         request = self.ask_restore(offer, self._what(entries))
         if request is None:

@@ -207,3 +207,32 @@ def test_the_storage_class_column_shows_a_restore_under_way(
 
     assert shown("cold.bin") == "GLACIER (restoring…)"
     assert shown("warm.bin") == "STANDARD"
+
+
+def test_preview_of_an_archived_object_says_why_and_offers_restore(
+    qtbot: QtBot, window: MainWindow, memory_server: MemoryServer
+) -> None:
+    bucket = memory_server.bucket()
+    memory_server.put(bucket, ["frozen.txt"])
+    storage = memory_server.backend()
+    storage_classes_of(storage).set_storage_class(bucket, "frozen.txt", "GLACIER")
+    go(qtbot, window, bucket)
+    select(window, "frozen.txt")
+    preview = window.inspect.preview()
+    assert preview is not None
+    qtbot.waitUntil(lambda: preview.preview is not None, timeout=WAIT)
+    assert "archived" in preview.info.text() and "Restore…" in preview.info.text()
+    assert preview.download_button.isHidden() and not preview.restore_button.isHidden()
+    asked: list[StorageClassOffer] = []
+
+    def ask(offer: StorageClassOffer, _what: str) -> RestoreRequest:
+        asked.append(offer)
+        return RestoreRequest(days=1, priority="Expedited")
+
+    window.storage_classes.ask_restore = ask
+    preview.restore_button.click()
+    settle(qtbot, window)
+    preview.close()
+    assert asked
+    state = restore_state(properties_of(storage).object_details(bucket, "frozen.txt").restore)
+    assert state is not None and state.in_progress

@@ -319,6 +319,7 @@ class MainWindow(QMainWindow):
         )
         self.versions = VersionActions(*parts)
         self.inspect = InspectActions(*parts)
+        self.inspect.restore_entries = self.storage_classes.restore_entries
         self.folder_size = FolderSizeActions(
             self.service, self.messages, self.browsing, self._menus, self.statusBar(), self
         )
