@@ -163,7 +163,18 @@ class StorageClassActions(QObject):
             title=self.tr("Restore {what}").format(what=self._what(entries)),
             restore=request,
         )
-        self.file_ops.start(operation, [location])
+        self.file_ops.start(operation, [location], then=lambda: self._restored(operation))
+
+    def _restored(self, operation: Operation) -> None:
+        """Say how many restores were asked for and how many objects were not archived."""
+        result = operation.result
+        asked, passed = result.done - result.passed, result.passed
+        self.messages.info(
+            self.tr(
+                "Restore asked for {asked} object(s); {passed} not archived. It takes hours: "
+                "the Storage class column and Properties show when it is done."
+            ).format(asked=asked, passed=passed)
+        )
 
     # ── questions (replaced in tests) ───────────────────────────────────────────────────
 

@@ -109,7 +109,7 @@ def test_archived_objects_are_restored_with_days_and_tier(
     window.storage_classes.ask_restore = lambda _offer, _what: RestoreRequest(3, "Bulk")
     window.storage_classes.restore_action.trigger()
     settle(qtbot, window)
-    assert "done (2 objects)" in window.statusBar().currentMessage()
+    assert "Restore asked for 1 object(s); 1 not archived" in window.statusBar().currentMessage()
     state = restore_state(properties_of(storage).object_details(bucket, "cold/a.bin").restore)
     assert state is not None and state.in_progress
 
