@@ -67,7 +67,9 @@ class StorageClassActions(QObject):
     # ── what applies here ───────────────────────────────────────────────────────────────
 
     def _classes(self) -> tuple[Location, StorageClasses] | None:
-        """The folder shown and its connection's classes, when it has classes to choose."""
+        """The folder shown and its connection's classes, when it has classes to choose.
+        (``storage_class_offer`` is plain data in every backend: no request, no SDK load
+        on this thread.)"""
         current = self.browsing.current
         if current is None or current.is_connection_root or not current.bucket:
             return None
@@ -82,7 +84,10 @@ class StorageClassActions(QObject):
     def _name_actions(self) -> None:
         """The provider's word: "storage class" (S3, GCS) or "access tier" (Azure)."""
         found = self._classes()
-        word = found[1].features.storage_class_word if found else "storage class"  # type: ignore[attr-defined]
+        current = self.browsing.current
+        word = "storage class"
+        if found is not None and current is not None:
+            word = self.service.storage(current.connection).features.storage_class_word
         if word == "access tier":
             self.change_action.setText(self.tr("Change access tier…"))
         else:

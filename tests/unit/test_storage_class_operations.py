@@ -124,3 +124,18 @@ def test_an_azure_listing_carries_a_rehydration_under_way() -> None:
     state = restore_state(cold.restore)
     assert state is not None and state.in_progress and state.target == "Cool"
     assert warm.restore == ""
+
+
+def test_the_s3_offer_is_answered_without_making_the_backend() -> None:
+    """The window asks for the offer on its thread when a menu opens: no botocore load."""
+    from cloudbrowser.core.backends import open_storage
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
+
+    storage = open_storage(
+        ConnectionSettings(endpoint_url="http://127.0.0.1:9", region="us-east-1"),
+        Credentials("access-key-id-123456", "never-sent-secret-0123456789"),
+        page_size=1000,
+    )
+    offer = storage_classes_of(storage).storage_class_offer()
+    assert "GLACIER" in offer.archive and offer.priorities[0] == "Standard"
+    assert type(storage).__name__ == "LazyS3" and storage._backend is None  # type: ignore[attr-defined]

@@ -44,7 +44,7 @@ from cloudbrowser.core.backends.s3.fast import (
     last_modified,
     parse_content_range,
 )
-from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import (
@@ -845,7 +845,7 @@ class S3Backend:
     # ── storage classes (backends/s3/classes.py) ─────────────────────────────────────────
 
     def storage_class_offer(self) -> StorageClassOffer:
-        return classes.OFFER
+        return STORAGE_CLASS_OFFER
 
     def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
         """A copy in place with the new class (a new version in a versioned bucket).

@@ -10,8 +10,9 @@ import botocore.exceptions as bx
 
 from cloudbrowser.core.backends.s3.errors import error_code
 from cloudbrowser.core.backends.s3.errors import guard as _guard
+from cloudbrowser.core.backends.s3.features import STORAGE_CLASS_OFFER as OFFER
 from cloudbrowser.core.errors import ConfigError
-from cloudbrowser.core.storage import MiB, StorageClassOffer
+from cloudbrowser.core.storage import MiB
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import RestoreRequestTypeDef
@@ -19,27 +20,6 @@ if TYPE_CHECKING:
     from cloudbrowser.core.backends.s3.backend import S3Backend
     from cloudbrowser.core.entries import ObjectDetails
 
-ARCHIVE = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-OFFER = StorageClassOffer(
-    names=(
-        "STANDARD",
-        "INTELLIGENT_TIERING",
-        "STANDARD_IA",
-        "ONEZONE_IA",
-        "GLACIER_IR",
-        "GLACIER",
-        "DEEP_ARCHIVE",
-    ),
-    archive=ARCHIVE,
-    # RestoreObject's retrieval tiers; Standard is S3's default.
-    priorities=("Standard", "Expedited", "Bulk"),
-    restore_days=7,
-    restore_note=(
-        "Glacier Flexible Retrieval: 1–5 minutes (Expedited), 3–5 hours (Standard), "
-        "5–12 hours (Bulk). Deep Archive: within 12 hours (Standard) or 48 hours (Bulk). "
-        "The restored copy is readable for the days chosen; the object stays archived."
-    ),
-)
 #: Part size of a copy in place above CopyObject's limit (the server copies: big is fine).
 _COPY_PART = 512 * MiB
 

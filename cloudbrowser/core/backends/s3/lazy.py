@@ -26,7 +26,7 @@ from cloudbrowser.core.backends.s3.fast import (
     last_modified,
     parse_content_range,
 )
-from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.storage import (
@@ -39,6 +39,7 @@ from cloudbrowser.core.storage import (
     ShareLinks,
     Storage,
     StorageClasses,
+    StorageClassOffer,
     Versions,
 )
 
@@ -92,6 +93,10 @@ class LazyS3:
                         mfa_prompter=self._mfa_prompter,
                     )
         return self._backend
+
+    def storage_class_offer(self) -> StorageClassOffer:
+        """Plain data: asked by the window on its thread, so no backend is made for it."""
+        return STORAGE_CLASS_OFFER
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
