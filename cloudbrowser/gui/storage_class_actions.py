@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QDialog, QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
@@ -173,13 +173,19 @@ class StorageClassActions(QObject):
     def _restored(self, operation: Operation) -> None:
         """Say how many restores were asked for and how many objects were not archived."""
         result = operation.result
+        # Counts in plain names: lupdate drops a translate() whose count is an expression.
         asked, passed = result.done - result.passed, result.passed
-        self.messages.info(
-            self.tr(
-                "Restore asked for {asked} object(s); {passed} not archived. It takes hours: "
-                "the Storage class column and Properties show when it is done."
-            ).format(asked=asked, passed=passed)
+        text = QCoreApplication.translate(
+            "StorageClassActions", "Restore asked for %Ln object(s).", None, asked
         )
+        if passed:
+            text += " " + QCoreApplication.translate(
+                "StorageClassActions", "%Ln object(s) not archived, passed over.", None, passed
+            )
+        text += " " + self.tr(
+            "It takes hours: the Storage class column and Properties show when it is done."
+        )
+        self.messages.info(text)
 
     # ── questions (replaced in tests) ───────────────────────────────────────────────────
 

@@ -109,7 +109,8 @@ def test_archived_objects_are_restored_with_days_and_tier(
     window.storage_classes.ask_restore = lambda _offer, _what: RestoreRequest(3, "Bulk")
     window.storage_classes.restore_action.trigger()
     settle(qtbot, window)
-    assert "Restore asked for 1 object(s); 1 not archived" in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert "Restore asked for 1 object." in said and "1 object not archived" in said
     state = restore_state(properties_of(storage).object_details(bucket, "cold/a.bin").restore)
     assert state is not None and state.in_progress
 
