@@ -12,7 +12,7 @@ from collections.abc import Sequence
 #: The subcommands; the first argument decides between the command line and the window.
 COMMANDS = frozenset(
     {"ls", "du", "get", "put", "sync", "cp", "mv", "rm", "mb", "rb", "presign"}
-    | {"versions", "connections", "resume"}
+    | {"versions", "connections", "resume", "storage-class", "restore"}
 )
 
 

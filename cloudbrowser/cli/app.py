@@ -180,6 +180,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the link works: 3600, 90m, 12h, 7d (default 1h, at most 7d)",
     )  # fmt: skip
 
+    storage_class = command(
+        "storage-class", "cmd_class", "give objects (-r: a prefix) a storage class or access tier"
+    )
+    storage_class.add_argument("location", metavar="s3://BUCKET/KEY")
+    storage_class.add_argument(
+        "storage_class", metavar="CLASS", help="e.g. STANDARD_IA, GLACIER, NEARLINE, Cool"
+    )
+    storage_class.add_argument("-r", "--recursive", action="store_true", help="a prefix")
+    restore = command("restore", "cmd_class", "ask for archived objects (-r: a prefix) back")
+    restore.add_argument("location", metavar="s3://BUCKET/KEY")
+    restore.add_argument("-r", "--recursive", action="store_true", help="a prefix")
+    restore.add_argument(
+        "--days", type=int, default=0, metavar="N", help="S3: keep the restored copy N days"
+    )
+    restore.add_argument(
+        "--priority", default="", metavar="P",
+        help="S3: Standard, Expedited, Bulk; Azure: Standard, High",
+    )  # fmt: skip
+    restore.add_argument(
+        "--tier", default="", metavar="TIER", help="Azure: rehydrate to Hot (default), Cool, Cold"
+    )
+
     command("connections", "cmd_buckets", "list saved connections and AWS profiles")
     return parser
 

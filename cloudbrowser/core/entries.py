@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
 
@@ -49,6 +50,10 @@ class Entry(NamedTuple):
     #: the whole object's MD5 and CRC32C, lower-case hex (see ``core/storage.py``).
     md5: str = ""
     crc32c: str = ""
+    #: Where a restore of an archived object stands, where the listing says it (Azure's
+    #: ArchiveStatus; the memory backend's ``x-amz-restore``): read by ``restore_state``.
+    #: "" when no restore is on, or the listing does not say (S3's ListObjects).
+    restore: str = ""
 
     def name(self, prefix: str) -> str:
         """The key relative to ``prefix`` (what a file manager shows), without a trailing '/'."""
@@ -200,3 +205,42 @@ class ObjectDetails:
         if self.storage_class not in archive_tiers:
             return False
         return 'ongoing-request="false"' not in self.restore
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreState:
+    """Where the restore of an archived object stands, whatever the provider."""
+
+    #: Asked for and still going on (S3 ``ongoing-request="true"``; Azure
+    #: ``rehydrate-pending-to-…``).
+    in_progress: bool
+    #: A restored copy (S3) is readable until then, POSIX seconds; 0.0 when none is, or
+    #: the object leaves the archive for good (Azure).
+    ready_until: float = 0.0
+    #: The class the object is being moved to (Azure: ``Hot``, ``Cool``, ``Cold``), else "".
+    target: str = ""
+
+
+_AZURE_PENDING = "rehydrate-pending-to-"
+
+
+def restore_state(restore: str) -> RestoreState | None:
+    """``ObjectDetails.restore`` read: S3's ``x-amz-restore`` (``ongoing-request="false",
+    expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"``) or Azure's ``x-ms-archive-status``
+    (``rehydrate-pending-to-hot``); None when no restore was asked for (or it is not
+    understood)."""
+    text = restore.strip()
+    if text.lower().startswith(_AZURE_PENDING):
+        return RestoreState(True, target=text[len(_AZURE_PENDING) :].capitalize())
+    if 'ongoing-request="true"' in text:
+        return RestoreState(True)
+    if 'ongoing-request="false"' in text:
+        until = 0.0
+        _, found, rest = text.partition('expiry-date="')
+        if found:
+            try:
+                until = parsedate_to_datetime(rest.split('"', 1)[0]).timestamp()
+            except (TypeError, ValueError):
+                until = 0.0
+        return RestoreState(False, ready_until=until)
+    return None

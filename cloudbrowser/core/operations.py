@@ -43,7 +43,13 @@ from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
-from cloudbrowser.core.storage import MD5, chunked_uploads_of, server_copy_of, versions_of
+from cloudbrowser.core.storage import (
+    MD5,
+    chunked_uploads_of,
+    server_copy_of,
+    storage_classes_of,
+    versions_of,
+)
 from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 from cloudbrowser.core.versions import iter_versions
 
@@ -69,6 +75,20 @@ class OpKind(StrEnum):
     COPY = "copy"
     MOVE = "move"
     DELETE = "delete"
+    #: Give every object a storage class (``Operation.storage_class``).
+    STORAGE_CLASS = "storage-class"
+    #: Ask for every archived object to be restored (``Operation.restore``); the others
+    #: are passed over (``OperationResult.passed``).
+    RESTORE = "restore"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreRequest:
+    """How a restore is asked for (``StorageClasses.restore_archived``)."""
+
+    days: int = 0
+    priority: str = ""
+    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +147,8 @@ class OperationResult:
     done: int = 0
     failed: list[tuple[str, CloudBrowserError]] = field(default_factory=list)
     cancelled: bool = False
+    #: Objects a restore passed over: not archived (counted in ``done`` too).
+    passed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -208,7 +230,7 @@ def check_items(kind: OpKind, bucket: str, items: list[OpItem], dest_bucket: str
 
     Raises: ConfigError.
     """
-    if kind is OpKind.DELETE:
+    if kind not in (OpKind.COPY, OpKind.MOVE):
         return
     for item in items:
         if item.is_prefix and bucket == dest_bucket and item.target.startswith(item.source):
@@ -246,6 +268,8 @@ class Operation:
         cancel: threading.Event | None = None,
         all_versions: bool = False,
         expected: Tally | None = None,
+        storage_class: str = "",
+        restore: RestoreRequest | None = None,
     ) -> None:
         self.id = next(_ids)
         self.kind = kind
@@ -267,6 +291,9 @@ class Operation:
         #: A delete removes every version and delete marker below the items for good
         #: (emptying a versioned bucket), not just the current objects.
         self.all_versions = all_versions
+        #: The class a STORAGE_CLASS operation gives, how a RESTORE asks.
+        self.storage_class = storage_class
+        self.restore = restore or RestoreRequest()
         #: Called (on a request thread) as each copy is made, for a per-object report.
         self.on_copied = on_copied
         #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
@@ -324,6 +351,8 @@ class Operation:
         try:
             if self.kind is OpKind.DELETE:
                 self._delete()
+            elif self.kind in (OpKind.STORAGE_CLASS, OpKind.RESTORE):
+                self._each_object()
             else:
                 self._copy_or_move()
         except Cancelled:
@@ -468,6 +497,56 @@ class Operation:
                     self.result.failed.append((item.source, error))
         with self._lock:
             self._counted = True
+
+    def _each_object(self) -> None:
+        """One request per object (a class change, a restore), several at once, fed by the
+        listing as it goes; a cancel lets the requests already sent finish."""
+        classes = storage_classes_of(self.backend)
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix=self.kind.value)
+        running: dict[Future[bool], SourceObject] = {}
+
+        def one(source: SourceObject) -> bool:
+            if self._cancel.is_set():
+                raise Cancelled("Cancelled.")
+            if self.kind is OpKind.STORAGE_CLASS:
+                classes.set_storage_class(self.bucket, source.key, self.storage_class)
+                return True
+            r = self.restore
+            return classes.restore_archived(
+                self.bucket, source.key, days=r.days, priority=r.priority, target=r.target
+            )
+
+        def settle(futures: set[Future[bool]]) -> None:
+            for future in futures:
+                source = running.pop(future)
+                try:
+                    acted = future.result()
+                except Cancelled:
+                    continue
+                except CloudBrowserError as error:
+                    with self._lock:
+                        self.result.failed.append((source.key, error))
+                    continue
+                with self._lock:
+                    self._done += 1
+                    self._done_bytes += source.size
+                    self.result.done += 1
+                    self.result.passed += not acted
+
+        try:
+            for source in self._prefetched(self._sources(look_up=False)):
+                if self._cancel.is_set():
+                    raise Cancelled("Cancelled.")
+                while len(running) >= self.workers * 2:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    settle(done)
+                running[pool.submit(one, source)] = source
+        except Cancelled:
+            self.result.cancelled = True
+        finally:
+            if running:
+                settle(set(running))
+            pool.shutdown(wait=True)
 
     def _copy_or_move(self) -> None:
         moving = self.kind is OpKind.MOVE

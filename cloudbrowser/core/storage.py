@@ -109,6 +109,9 @@ class Features:
     tags: bool = True
     #: Objects have storage classes or tiers that can be chosen.
     storage_classes: bool = True
+    #: What the provider calls them, as a menu says it: "storage class" (S3, GCS),
+    #: "access tier" (Azure).
+    storage_class_word: str = "storage class"
     #: Share links (presigned URLs, signed URLs, SAS) work.
     share_links: bool = True
     #: Per-object ACL grants that a metadata rewrite must carry over.
@@ -329,6 +332,53 @@ class ObjectProperties(Protocol):
     def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StorageClassOffer:
+    """The storage classes (tiers) a connection offers, and how an archived object comes
+    back (:class:`StorageClasses`)."""
+
+    #: The classes an object may be given, most readily readable first.
+    names: tuple[str, ...]
+    #: Those of ``names`` (and of what a listing may show) whose bytes cannot be read until
+    #: restored (S3 GLACIER, DEEP_ARCHIVE; Azure Archive). GCS's ARCHIVE is readable: none.
+    archive: frozenset[str] = frozenset()
+    #: Retrieval priorities of a restore, the default first (S3: Standard, Expedited,
+    #: Bulk; Azure: Standard, High); empty where nothing needs restoring.
+    priorities: tuple[str, ...] = ()
+    #: A restore makes a temporary copy that lasts this many days by default (S3); 0: a
+    #: restore moves the object out of the archive for good (Azure's rehydration).
+    restore_days: int = 0
+    #: The classes a restore may move the object to (Azure: Hot, Cool, Cold); empty: the
+    #: object stays in its class (S3's temporary copy).
+    restore_targets: tuple[str, ...] = ()
+    #: How long a restore takes, for the user (plain English, shown as given).
+    restore_note: str = ""
+
+
+@runtime_checkable
+class StorageClasses(Protocol):
+    """Choosing an object's storage class (access tier) and bringing archived objects back
+    (S3 storage classes and Glacier restores, GCS storage classes, Azure access tiers and
+    rehydration)."""
+
+    def storage_class_offer(self) -> StorageClassOffer: ...
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """Give the object ``storage_class`` (one of the offer's names), keeping its bytes,
+        metadata and tags. Raises ConfigError for an archived object (restore it first)
+        where the provider cannot move it while archived."""
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """Ask for an archived object to be made readable: for ``days`` (S3), or by moving
+        it to ``target`` (Azure), at ``priority`` (one of the offer's, "" its default).
+        Returns once the server accepted (True; also when a restore is already under way)
+        or False when the object is not archived (nothing asked: a folder's readable
+        objects are passed over). The restore itself takes hours
+        (:func:`~cloudbrowser.core.entries.restore_state` tells how it goes)."""
+
+
 def _lacking(storage: Storage, what: str) -> NotSupported:
     from cloudbrowser.core.errors import NotSupported
 
@@ -364,6 +414,12 @@ def share_links_of(storage: Storage) -> ShareLinks:
     if isinstance(storage, ShareLinks):
         return storage
     raise _lacking(storage, "share links")
+
+
+def storage_classes_of(storage: Storage) -> StorageClasses:
+    if isinstance(storage, StorageClasses):
+        return storage
+    raise _lacking(storage, "storage classes to choose")
 
 
 def properties_of(storage: Storage) -> ObjectProperties:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
@@ -68,6 +69,9 @@ class InspectActions(QObject):
             self.tr("Copy s3:// URI"), None, [k("Ctrl+Alt+C")], self.copy_uris
         )
         self.copy_url_action = menus.new_action(self.tr("Copy URL"), None, [], self.copy_urls)
+        #: Restore… for one archived object (Preview offers it): set by the window to the
+        #: storage-class actions' ``restore_entries``.
+        self.restore_entries: Callable[[Location, list[Entry]], object] | None = None
         #: The dialogs open now (non-modal: several may be open at once).
         self.dialogs: list[QWidget] = []
 
@@ -200,6 +204,7 @@ class InspectActions(QObject):
             entry.key,
             download=download,
             show_properties=lambda: self.open_properties(current, entry),
+            restore=(lambda: hook(current, [entry])) if (hook := self.restore_entries) else None,
             parent=self.parent_widget,
         )
         dialog.finished.connect(dialog.deleteLater)

@@ -112,6 +112,23 @@
     </message>
 </context>
 <context>
+    <name>StorageClassActions</name>
+    <message numerus="yes">
+        <source>%Ln object(s) not archived, passed over.</source>
+        <translation>
+            <numerusform>%Ln object not archived, passed over.</numerusform>
+            <numerusform>%Ln objects not archived, passed over.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Restore asked for %Ln object(s).</source>
+        <translation>
+            <numerusform>Restore asked for %Ln object.</numerusform>
+            <numerusform>Restore asked for %Ln objects.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>TransferController</name>
     <message numerus="yes">
         <source>%Ln item(s) cannot be transferred and were left out.</source>

@@ -75,6 +75,13 @@ NO_UPLOAD_LISTING = "unfinished uploads not listed"
 #: fake-gcs-server lists every folder (common prefix) of a delimited listing on every
 #: page, beyond ``maxResults``: only objects are paged.
 FOLDERS_NOT_PAGINATED = "folders not paginated"
+#: fake-gcs-server ignores a rewrite's ``storageClass``: the rewrite succeeds and the
+#: object keeps its class (GCS gives the rewritten object the class asked for).
+CLASS_REWRITE_IGNORED = "storage class of a rewrite ignored"
+#: moto and Azurite finish a restore at once (Glacier takes minutes to hours, an Archive
+#: rehydration up to 15 hours): right after the request moto's object has a readable copy
+#: (``ongoing-request="false"``), Azurite's blob is in the target tier.
+RESTORED_AT_ONCE = "restored at once"
 
 
 @dataclass
@@ -127,6 +134,7 @@ def _moto(request: pytest.FixtureRequest) -> Target:
                 ABORTED_SESSION_500,
                 COPY_IF_MATCH_IGNORED,
                 DELETED_FOLDERS_LISTED,
+                RESTORED_AT_ONCE,
             }
         ),
         enable_versioning=enable,
@@ -157,7 +165,14 @@ def _azurite(request: pytest.FixtureRequest) -> Target:
         server,
         # Azurite has no Put Block From URL (APINotImplemented): NO_CHUNK_COPY.
         quirks=frozenset(
-            {OPAQUE_ETAGS, UTF16_ORDER, MIN_CHUNK_UNCHECKED, BLOCKS_OUTLIVE_ABORT, NO_CHUNK_COPY}
+            {
+                OPAQUE_ETAGS,
+                UTF16_ORDER,
+                MIN_CHUNK_UNCHECKED,
+                BLOCKS_OUTLIVE_ABORT,
+                NO_CHUNK_COPY,
+                RESTORED_AT_ONCE,
+            }
         ),
     )
 
@@ -202,6 +217,7 @@ def _gcs(request: pytest.FixtureRequest) -> Target:
                 FOLDERS_NOT_PAGINATED,
                 ONE_DELETE_MARKER,
                 GENERATION_DELETE_IGNORED,
+                CLASS_REWRITE_IGNORED,
             }
         ),
         enable_versioning=enable,

@@ -30,11 +30,13 @@ def test_smoke_test_passes_every_step(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     steps = [line.split()[1] for line in lines if line.startswith("ok ")]
-    assert steps == ["qt", "keyring", "window", "demo", "list", "upload", "download"]
+    assert steps == [
+        "qt", "keyring", "window", "demo", "list", "upload", "download", "gcs", "azure",
+    ]  # fmt: skip
     assert "keyring    tests.conftest.MemoryKeyring (usable)" in done.stdout
     assert "in parts, verified" in done.stdout  # the multipart path, in 5 MiB parts
     assert "bytes back, verified, identical" in done.stdout
-    assert lines[-1].startswith("smoke test: PASS (7 steps passed")
+    assert lines[-1].startswith("smoke test: PASS (9 steps passed")
     # Throw-away dirs: nothing landed in the (test's) real config, data or log dirs.
     for name in ("CONFIG", "DATA", "LOG"):
         assert not any(Path(os.environ[f"CLOUDBROWSER_{name}_DIR"]).iterdir()), name

@@ -96,7 +96,9 @@ def build_preview(
             details,
             PreviewKind.OTHER,
             reason=QCoreApplication.translate(
-                "PreviewDialog", "The object is archived: restore it to read its contents."
+                "PreviewDialog",
+                "The object is archived: restore it to read its contents "
+                "(select it, then Edit › Restore…).",
             ),
         )
     if details.size == 0:
@@ -186,6 +188,7 @@ class PreviewDialog(QDialog):
         *,
         download: Callable[[], object] | None = None,
         show_properties: Callable[[], object] | None = None,
+        restore: Callable[[], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -238,6 +241,14 @@ class PreviewDialog(QDialog):
         self.download_button.clicked.connect(self._on_download)
         self.download_button.setAutoDefault(False)  # Enter must not start a download
         buttons.addButton(self.download_button, QDialogButtonBox.ButtonRole.ActionRole)
+        # Shown instead of Download for an archived object (Restore… of the Edit menu).
+        self.restore_button = QPushButton(self.tr("Restore…"))
+        self.restore_button.setAutoDefault(False)
+        self.restore_button.hide()
+        self._restore = restore
+        if restore is not None:
+            self.restore_button.clicked.connect(lambda: restore())
+            buttons.addButton(self.restore_button, QDialogButtonBox.ButtonRole.ActionRole)
         if show_properties is not None:
             props = QPushButton(self.tr("Properties…"))
             props.setAutoDefault(False)
@@ -323,6 +334,7 @@ class PreviewDialog(QDialog):
             # A download would be refused until it is restored.
             if d.is_archived(self.storage.features.archive_tiers):
                 self.download_button.hide()
+                self.restore_button.setVisible(self._restore is not None)
             self._fill_summary(d)
             self.stack.setCurrentWidget(self.summary_page)
             self.info.setText(preview.reason)

@@ -56,6 +56,7 @@ from cloudbrowser.core.inspection import (
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui import message_icons
+from cloudbrowser.gui.class_status import class_status
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
@@ -495,7 +496,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Size:"), size),
             (self.tr("Modified:"), modified),
             (self.tr("ETag:"), d.etag),
-            (self.tr("Storage class:"), d.storage_class),
+            (self.tr("Storage class:"), class_status(d.storage_class, d.restore, loc)),
             (self.tr("Content type:"), d.content_type or "—"),
             (self.tr("Cache control:"), d.cache_control or "—"),
             (self.tr("Encryption:"), encryption),

@@ -46,6 +46,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.class_status import class_status
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
@@ -605,6 +606,8 @@ class ObjectListModel(QAbstractTableModel):
                     return ""
                 return self._format_time(entry.modified)
             if column == Column.STORAGE_CLASS:
+                if entry.restore:  # "Archive (rehydrating to Hot…)"
+                    return class_status(entry.storage_class, entry.restore, self._locale)
                 return entry.storage_class
             return None
         if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:

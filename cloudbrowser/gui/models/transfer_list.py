@@ -557,6 +557,8 @@ class TransferListModel(QAbstractItemModel):
                 OpKind.COPY: QStyle.StandardPixmap.SP_FileDialogNewFolder,
                 OpKind.MOVE: QStyle.StandardPixmap.SP_ArrowRight,
                 OpKind.DELETE: QStyle.StandardPixmap.SP_TrashIcon,
+                OpKind.STORAGE_CLASS: QStyle.StandardPixmap.SP_DriveHDIcon,
+                OpKind.RESTORE: QStyle.StandardPixmap.SP_BrowserReload,
             }[op.kind]
             return QApplication.style().standardIcon(pixmap)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
@@ -575,6 +577,10 @@ class TransferListModel(QAbstractItemModel):
                 OpKind.COPY: QCoreApplication.translate("TransferListModel", "Copy"),
                 OpKind.MOVE: QCoreApplication.translate("TransferListModel", "Move"),
                 OpKind.DELETE: QCoreApplication.translate("TransferListModel", "Delete"),
+                OpKind.STORAGE_CLASS: QCoreApplication.translate(
+                    "TransferListModel", "Change class"
+                ),
+                OpKind.RESTORE: QCoreApplication.translate("TransferListModel", "Restore"),
             }[op.kind]
         if column == Column.SIZE:
             # Objects are counted in the State column; bytes here, as for transfers.
@@ -721,6 +727,8 @@ def operation_state_text(op: Operation, locale: QLocale) -> str:
             OpKind.COPY: QCoreApplication.translate("TransferListModel", "Copying"),
             OpKind.MOVE: QCoreApplication.translate("TransferListModel", "Moving"),
             OpKind.DELETE: QCoreApplication.translate("TransferListModel", "Deleting"),
+            OpKind.STORAGE_CLASS: QCoreApplication.translate("TransferListModel", "Changing"),
+            OpKind.RESTORE: QCoreApplication.translate("TransferListModel", "Restoring"),
         }[op.kind]
         if p.counted:
             return QCoreApplication.translate(

@@ -303,6 +303,7 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
         from cloudbrowser.gui.search import SearchActions
+        from cloudbrowser.gui.storage_class_actions import StorageClassActions
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
@@ -313,8 +314,12 @@ class MainWindow(QMainWindow):
         self._build_transfer_ui()
         parts = (self.service, self.messages, self.transfers, self.browsing, self._menus, self)
         self.file_ops = FileOperations(*parts)
+        self.storage_classes = StorageClassActions(
+            self.file_ops, self.service, self.messages, self.browsing, self._menus, self
+        )
         self.versions = VersionActions(*parts)
         self.inspect = InspectActions(*parts)
+        self.inspect.restore_entries = self.storage_classes.restore_entries
         self.folder_size = FolderSizeActions(
             self.service, self.messages, self.browsing, self._menus, self.statusBar(), self
         )

@@ -67,7 +67,7 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
 )
-from cloudbrowser.core.storage import Features, MiB
+from cloudbrowser.core.storage import Features, MiB, StorageClassOffer
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         ServerCopy,
         ShareLinks,
         Storage,
+        StorageClasses,
         Versions,
     )
 
@@ -92,6 +93,20 @@ TIERS = ("Hot", "Cool", "Cold", "Archive")
 #: Rows the first page of a folder asks for (later pages: page_size, up to 5,000). On
 #: Azurite with 50,000 blobs: ~0.1 s for 1,000 rows, 0.4-1.1 s for 5,000.
 FIRST_PAGE_ROWS = 1000
+
+
+#: What Set Blob Tier offers, and how a blob leaves the Archive tier (rehydration).
+OFFER = StorageClassOffer(
+    names=TIERS,
+    archive=frozenset({"Archive"}),
+    priorities=("Standard", "High"),
+    restore_targets=("Hot", "Cool", "Cold"),
+    restore_note=(
+        "Rehydration from Archive takes up to 15 hours (Standard priority); High priority "
+        "may finish within an hour for blobs under 10 GB, at a higher price. The blob stays "
+        "in the Archive tier, unreadable, until it is done, then is in the tier chosen."
+    ),
+)
 #: Bytes of one GET of a read: the engine's usual range in one request, small enough that
 #: a read starts soon and an abort lands soon.
 _READ_CHUNK = 8 * MiB
@@ -652,6 +667,43 @@ class AzureBackend:
             self._where(bucket, key),
         )
 
+    def storage_class_offer(self) -> StorageClassOffer:
+        return OFFER
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """Set Blob Tier (from Archive this starts a rehydration at Standard priority)."""
+        if storage_class not in TIERS:
+            raise ConfigError(
+                f"“{storage_class}” is not an access tier.",
+                hint="Choose one of: " + ", ".join(TIERS) + ".",
+            )
+        self.set_tier(bucket, key, storage_class)
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """Rehydrate an Archive blob to ``target`` (Hot by default) at ``priority``
+        (Standard or High); one Get Blob Properties first, so that a blob in another tier
+        is never moved (``days`` is S3's: a rehydrated blob stays in its new tier)."""
+        if priority and priority not in OFFER.priorities:
+            raise ConfigError(
+                f"“{priority}” is not a rehydration priority.",
+                hint="Choose Standard or High.",
+            )
+        if target and target not in OFFER.restore_targets:
+            raise ConfigError(
+                f"A blob can be rehydrated to Hot, Cool or Cold, not “{target}”.",
+                hint="Choose one of those tiers.",
+            )
+        props = self._properties(bucket, key)
+        if str(props.blob_tier or "") != "Archive":
+            return False
+        if str(props.archive_status or "").startswith("rehydrate-pending-to-"):
+            return True  # already under way (a second Set Blob Tier is refused)
+        tier = target or OFFER.restore_targets[0]
+        self.set_tier(bucket, key, tier, priority=priority or OFFER.priorities[0])
+        return True
+
     # ── share links ─────────────────────────────────────────────────────────────────────
 
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
@@ -1053,9 +1105,16 @@ if TYPE_CHECKING:
     def _implements(
         backend: AzureBackend,
     ) -> tuple[
-        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+        Storage,
+        ChunkedUploads,
+        ServerCopy,
+        BatchDelete,
+        Versions,
+        ShareLinks,
+        ObjectProperties,
+        StorageClasses,
     ]:
-        return (backend, backend, backend, backend, backend, backend, backend)
+        return (backend, backend, backend, backend, backend, backend, backend, backend)
 
 
 __all__ = ["AzureBackend", "AzureReader"]

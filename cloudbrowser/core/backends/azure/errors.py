@@ -333,7 +333,8 @@ _BY_CODE: dict[str, _Maker] = {
     "BlobArchived": _code(
         AccessDenied,
         "The blob is in the Archive tier: its bytes cannot be read or copied.",
-        "Rehydrate it to the Hot, Cool or Cold tier first (hours), then retry.",
+        "Select it and choose Edit › Restore… (or run “cloudbrowser restore”) to rehydrate "
+        "it to the Hot, Cool or Cold tier (up to 15 hours), then retry.",
         "BlobArchived",
     ),
     "BlobBeingRehydrated": _code(

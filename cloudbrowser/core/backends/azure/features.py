@@ -63,6 +63,7 @@ def features(settings: ConnectionSettings) -> Features:
         tags=True,
         # Access tiers: Hot, Cool, Cold, Archive.
         storage_classes=True,
+        storage_class_word="access tier",
         share_links=settings.auth in _LINK_SIGNERS and not settings.anonymous,
         object_acls=False,
         # An Archive blob is offline until rehydrated to another tier (hours).

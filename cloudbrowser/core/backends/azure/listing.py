@@ -118,6 +118,7 @@ def _entry(name: str, props: ET.Element) -> Entry:
         etag=etag.strip('"'),
         storage_class=sys.intern(props.findtext("AccessTier") or ""),
         md5=md5_hex(props.findtext("Content-MD5") or ""),
+        restore=sys.intern(props.findtext("ArchiveStatus") or ""),
     )
 
 

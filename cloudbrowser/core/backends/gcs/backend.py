@@ -62,7 +62,7 @@ from cloudbrowser.core.errors import (
     StorageError,
 )
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.storage import Features
+from cloudbrowser.core.storage import Features, StorageClassOffer
 
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import (
@@ -72,8 +72,13 @@ if TYPE_CHECKING:
         ServerCopy,
         ShareLinks,
         Storage,
+        StorageClasses,
         Versions,
     )
+
+#: GCS's storage classes. ARCHIVE objects are read like any other (no restore: reads cost
+#: a retrieval fee and there is a 365-day minimum storage duration), so none is "archive".
+OFFER = StorageClassOffer(names=("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"))
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 #: The fields of an object a listing row needs (the rest is not sent).
@@ -833,6 +838,37 @@ class GcsBackend:
             )
         return revision(item) or revision(current)
 
+    def storage_class_offer(self) -> StorageClassOffer:
+        return OFFER
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """A rewrite of the object onto itself with the new ``storageClass`` (metadata and
+        content headers are kept by the rewrite), pinned to its generation."""
+        wanted = storage_class.upper()
+        if wanted not in OFFER.names:
+            raise ConfigError(
+                f"“{storage_class}” is not a Google Cloud Storage class.",
+                hint="Choose one of: " + ", ".join(OFFER.names) + ".",
+            )
+        current = self._resource(bucket, key)
+        if str(current.get("storageClass", "STANDARD")).upper() == wanted:
+            return
+        self.rewrite(
+            bucket,
+            key,
+            bucket,
+            key,
+            resource={"storageClass": wanted},
+            params={"ifSourceGenerationMatch": str(current.get("generation", ""))},
+        )
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """Nothing to restore: every GCS class (ARCHIVE too) is readable at once."""
+        self._resource(bucket, key)  # (KeyNotFound for a key that is not there)
+        return False
+
     def get_tags(self, bucket: str, key: str) -> dict[str, str]:
         raise _no_tags()
 
@@ -1003,6 +1039,13 @@ if TYPE_CHECKING:
     def _implements(
         storage: GcsBackend,
     ) -> tuple[
-        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+        Storage,
+        ChunkedUploads,
+        ServerCopy,
+        BatchDelete,
+        Versions,
+        ShareLinks,
+        ObjectProperties,
+        StorageClasses,
     ]:
-        return (storage, storage, storage, storage, storage, storage, storage)
+        return (storage, storage, storage, storage, storage, storage, storage, storage)

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.backends.memory import links
+from cloudbrowser.core.backends.memory import classes, links
 from cloudbrowser.core.backends.memory.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.memory.store import (
     ENABLED,
@@ -57,7 +57,7 @@ from cloudbrowser.core.errors import (
     UploadNotFound,
 )
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.storage import Features
+from cloudbrowser.core.storage import Features, StorageClassOffer
 
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import (
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         ServerCopy,
         ShareLinks,
         Storage,
+        StorageClasses,
         Versions,
     )
 
@@ -178,7 +179,10 @@ class MemoryStorage:
                 key = raw.decode()
                 current = b.current(key)
                 if current is not None:
-                    rows.append((_entry(key, current), raw))
+                    entry = _entry(key, current)
+                    if current.restore_asked:  # the listing says where a restore stands
+                        entry = entry._replace(restore=classes.restore_header(self.store, current))
+                    rows.append((entry, raw))
         page = rows[: self.page_size]
         next_token = _make_token(page[-1][1]) if len(rows) > self.page_size else ""
         return ListPage(
@@ -238,6 +242,14 @@ class MemoryStorage:
                 f"The server refused the request for “{bucket}/{key}”: "
                 "The requested range is not satisfiable.",
                 code="InvalidRange",
+            )
+        if classes.unreadable(self.store, v):
+            raise StorageError(
+                f"“{bucket}/{key}” is in the {v.storage_class} archive class: its bytes "
+                "cannot be read until it is restored.",
+                hint="Select it and choose Edit › Restore… (or run “cloudbrowser restore”), "
+                "then retry once the restore is done (hours).",
+                code="InvalidObjectState",
             )
         last = size - 1 if end is None else min(end, size - 1)
         body = v.data[start : last + 1]
@@ -637,6 +649,7 @@ class MemoryStorage:
             storage_class=v.storage_class,
             version_id=shown_id,
             website_redirect=v.website_redirect,
+            restore=classes.restore_header(self.store, v),
             tag_count=len(v.tags),
             metadata=dict(v.metadata),
         )
@@ -654,15 +667,15 @@ class MemoryStorage:
                 hint="Tags can still be changed. To change the metadata, upload the object "
                 "again with the new metadata.",
             )
-        if target.is_archived(self.features.archive_tiers):
-            raise ConfigError(
-                f"This object is in the {target.storage_class} archive tier: its metadata "
-                "cannot be changed until it is restored.",
-                hint="Restore the object first, then change its metadata.",
-            )
         with self.store.lock:
             b = self._bucket(target.bucket)
             current = self._version(b, target.key, "")
+            if classes.unreadable(self.store, current):  # (moving into one is allowed)
+                raise ConfigError(
+                    f"This object is in the {current.storage_class} archive tier: its "
+                    "metadata cannot be changed until it is restored.",
+                    hint="Restore the object first, then change its metadata.",
+                )
             if target.etag and current.etag != target.etag:
                 raise ObjectChanged(
                     f"“{target.bucket}/{target.key}” was changed on the server since its "
@@ -709,6 +722,67 @@ class MemoryStorage:
             current = self._version(b, key, "")
             history = b.histories[key]
             history[-1] = current.but(tags=dict(tags))
+
+    # ── storage classes ─────────────────────────────────────────────────────────────────
+
+    def storage_class_offer(self) -> StorageClassOffer:
+        return classes.OFFER
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """A copy in place with the new class (a new version where versioning is on), as
+        S3's CopyObject: an archived object not restored is refused.
+
+        Raises: ConfigError (an unknown class, an archived object), KeyNotFound,
+        BucketNotFound.
+        """
+        if storage_class not in classes.OFFER.names:
+            raise ConfigError(
+                f"“{storage_class}” is not a storage class of this connection.",
+                hint="Choose one of: " + ", ".join(classes.OFFER.names) + ".",
+            )
+        with self.store.lock:
+            b = self._bucket(bucket)
+            current = self._version(b, key, "")
+            if current.storage_class == storage_class:
+                return
+            if classes.unreadable(self.store, current):
+                raise ConfigError(
+                    f"“{key}” is in the {current.storage_class} archive class: its class "
+                    "cannot be changed until it is restored.",
+                    hint="Restore it first, then change its class.",
+                )
+            new = self._new_version(b, data=current.data, etag=current.etag)
+            b.add(key, _with_headers_of(new, current, storage_class=storage_class))
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """Start (or, for a restored copy, prolong) a restore of an archived object; it is
+        in progress for ``store.restore_seconds`` of the store's clock.
+
+        Raises: ConfigError (a priority S3 has not), KeyNotFound, BucketNotFound.
+        """
+        if priority and priority not in classes.OFFER.priorities:
+            raise ConfigError(
+                f"“{priority}” is not a retrieval tier.",
+                hint="Choose one of: " + ", ".join(classes.OFFER.priorities) + ".",
+            )
+        with self.store.lock:
+            b = self._bucket(bucket)
+            current = self._version(b, key, "")
+            if current.storage_class not in classes.ARCHIVE:
+                return False
+            header = classes.restore_header(self.store, current)
+            if header.startswith('ongoing-request="true"'):
+                return True  # already under way (S3: RestoreAlreadyInProgress)
+            asked = self.store.clock()
+            if header:  # a restored copy: S3 prolongs it from now, at once
+                asked -= self.store.restore_seconds
+            history = b.histories[key]
+            history[-1] = current.but(
+                restore_asked=asked, restore_days=days or classes.OFFER.restore_days
+            )
+            return True
 
     # ── helpers ─────────────────────────────────────────────────────────────────────────
 
@@ -953,9 +1027,16 @@ if TYPE_CHECKING:
     def _implements(
         storage: MemoryStorage,
     ) -> tuple[
-        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+        Storage,
+        ChunkedUploads,
+        ServerCopy,
+        BatchDelete,
+        Versions,
+        ShareLinks,
+        ObjectProperties,
+        StorageClasses,
     ]:
-        return (storage, storage, storage, storage, storage, storage, storage)
+        return (storage, storage, storage, storage, storage, storage, storage, storage)
 
 
 def _continued(page: VersionPage, *, key_marker: str, version_marker: str = "") -> VersionPage:

@@ -47,6 +47,11 @@ class StoredVersion:
     storage_class: str = "STANDARD"
     metadata: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    #: When a restore of this archived version was asked for (the store's clock); 0.0:
+    #: never. It is readable from ``restore_asked + MemoryStore.restore_seconds`` for
+    #: ``restore_days`` days (S3's Glacier restore).
+    restore_asked: float = 0.0
+    restore_days: int = 0
 
     def but(self, **changes: object) -> StoredVersion:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -145,6 +150,9 @@ class MemoryStore:
         #: What a batch delete refuses (tests: a key under a legal hold, a denied one):
         #: called with (bucket, key) per key, an error refuses that key.
         self.refuse_delete: Callable[[str, str], CloudBrowserError | None] | None = None
+        #: How long a restore from an archive class takes on this server (tests move the
+        #: clock past it, as Glacier's Standard retrieval takes hours).
+        self.restore_seconds = 4 * 3600.0
         self._ids = itertools.count(1)
 
     def new_id(self) -> str:

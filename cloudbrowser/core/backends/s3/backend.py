@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import botocore.exceptions as bx
 
+from cloudbrowser.core.backends.s3 import classes
 from cloudbrowser.core.backends.s3.client import FAST_PAGE, make_client
 from cloudbrowser.core.backends.s3.errors import (
     UNSUPPORTED_CODES,
@@ -43,7 +44,7 @@ from cloudbrowser.core.backends.s3.fast import (
     last_modified,
     parse_content_range,
 )
-from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.checksums import etag_md5_unless_kms, md5_in_etag
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -80,6 +81,8 @@ from cloudbrowser.core.storage import (
     ServerCopy,
     ShareLinks,
     Storage,
+    StorageClasses,
+    StorageClassOffer,
     Versions,
 )
 
@@ -742,7 +745,11 @@ class S3Backend:
                 "cannot be changed until it is restored.",
                 hint="Restore the object first, then change its metadata.",
             )
+        return self.copy_in_place(target)
 
+    def copy_in_place(self, target: ObjectDetails) -> str:
+        """``replace_metadata`` past its checks (also how ``set_storage_class`` moves an
+        object into an archive class): CopyObject onto itself with ``target``'s headers."""
         changed = ObjectChanged(
             f"“{target.bucket}/{target.key}” was changed on the server since its properties "
             "were read; nothing was saved.",
@@ -837,6 +844,29 @@ class S3Backend:
             for permission, grantees in by_permission.items()
             if permission in header
         }
+
+    # ── storage classes (backends/s3/classes.py) ─────────────────────────────────────────
+
+    def storage_class_offer(self) -> StorageClassOffer:
+        return STORAGE_CLASS_OFFER
+
+    def set_storage_class(self, bucket: str, key: str, storage_class: str) -> None:
+        """A copy in place with the new class (a new version in a versioned bucket).
+
+        Raises: ConfigError (an unknown class; an archived object not restored; SSE-C),
+        ObjectChanged, KeyNotFound, AccessDenied, EndpointUnreachable, StorageError.
+        """
+        classes.set_storage_class(self, bucket, key, storage_class)
+
+    def restore_archived(
+        self, bucket: str, key: str, *, days: int = 0, priority: str = "", target: str = ""
+    ) -> bool:
+        """RestoreObject (``target`` is Azure's; S3 keeps the object in its class).
+
+        Raises: ConfigError (an unknown retrieval tier), KeyNotFound, AccessDenied,
+        EndpointUnreachable, StorageError.
+        """
+        return classes.restore_archived(self, bucket, key, days=days, priority=priority)
 
     def put_object(
         self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
@@ -1224,9 +1254,16 @@ if TYPE_CHECKING:
     def _implements(
         backend: S3Backend,
     ) -> tuple[
-        Storage, ChunkedUploads, ServerCopy, BatchDelete, Versions, ShareLinks, ObjectProperties
+        Storage,
+        ChunkedUploads,
+        ServerCopy,
+        BatchDelete,
+        Versions,
+        ShareLinks,
+        ObjectProperties,
+        StorageClasses,
     ]:
-        return (backend, backend, backend, backend, backend, backend, backend)
+        return (backend, backend, backend, backend, backend, backend, backend, backend)
 
 
 __all__ = ["S3Backend", "S3Reader", "parse_content_range", "translate_error"]

@@ -343,6 +343,13 @@ _BY_CODE: dict[str, _Rule] = {
     "BucketAlreadyOwnedByYou": _EXISTS,
     "RequestTimeout": _Rule(RequestTimeout, "The request timed out on the server."),
     "PermanentRedirect": _ELSEWHERE,
+    "InvalidObjectState": _Rule(
+        StorageError,
+        "{where} is archived (Glacier Flexible Retrieval or Deep Archive): its bytes cannot "
+        "be read or copied until it is restored.",
+        "Select it and choose Edit › Restore… (or run “cloudbrowser restore”), then retry "
+        "once the restore is done (minutes to 48 hours).",
+    ),
 }
 #: HTTP status → what a reply without a known code becomes.
 _BY_STATUS: dict[int, _Rule] = {

@@ -15,6 +15,7 @@ from cloudbrowser.core.storage import (
     GiB,
     Limits,
     MiB,
+    StorageClassOffer,
     TiB,
 )
 
@@ -37,6 +38,31 @@ LIMITS = Limits(
 #: the default, private ACL). Only these are asked for an object's ACL: rclone serve s3,
 #: for one, takes PutObjectAcl for a PutObject and empties the object.
 _OBJECT_ACL_PROVIDERS = frozenset({"aws", "ceph", "wasabi", "spaces"})
+
+
+_ARCHIVE = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+#: S3's storage classes and Glacier restores (plain data: the window asks for them
+#: without loading botocore; backends/s3/classes.py does the requests).
+STORAGE_CLASS_OFFER = StorageClassOffer(
+    names=(
+        "STANDARD",
+        "INTELLIGENT_TIERING",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "GLACIER_IR",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+    ),
+    archive=_ARCHIVE,
+    # RestoreObject's retrieval tiers; Standard is S3's default.
+    priorities=("Standard", "Expedited", "Bulk"),
+    restore_days=7,
+    restore_note=(
+        "Glacier Flexible Retrieval: 1–5 minutes (Expedited), 3–5 hours (Standard), "
+        "5–12 hours (Bulk). Deep Archive: within 12 hours (Standard) or 48 hours (Bulk). "
+        "The restored copy is readable for the days chosen; the object stays archived."
+    ),
+)
 
 
 def features(settings: ConnectionSettings) -> Features:

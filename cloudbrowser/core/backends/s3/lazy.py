@@ -26,7 +26,7 @@ from cloudbrowser.core.backends.s3.fast import (
     last_modified,
     parse_content_range,
 )
-from cloudbrowser.core.backends.s3.features import LIMITS, features
+from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.checksums import etag_md5_unless_kms
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
@@ -40,6 +40,8 @@ from cloudbrowser.core.storage import (
     ServerCopy,
     ShareLinks,
     Storage,
+    StorageClasses,
+    StorageClassOffer,
     Versions,
 )
 
@@ -93,6 +95,10 @@ class LazyS3:
                         mfa_prompter=self._mfa_prompter,
                     )
         return self._backend
+
+    def storage_class_offer(self) -> StorageClassOffer:
+        """Plain data: asked by the window on its thread, so no backend is made for it."""
+        return STORAGE_CLASS_OFFER
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -205,6 +211,7 @@ for _protocol in (
     Versions,
     ShareLinks,
     ObjectProperties,
+    StorageClasses,
 ):
     for _name, _value in vars(_protocol).items():
         if callable(_value) and not _name.startswith("_") and not hasattr(LazyS3, _name):
