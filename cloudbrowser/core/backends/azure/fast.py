@@ -20,10 +20,8 @@ import contextlib
 import hashlib
 import hmac
 import os
-import sys
 import threading
 from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -31,6 +29,7 @@ import urllib3
 
 from cloudbrowser.core.backends.azure.errors import Where, translate_error
 from cloudbrowser.core.backends.azure.listing import md5_hex
+from cloudbrowser.core.backends.transport import ca_options, proxied
 from cloudbrowser.core.errors import Cancelled
 
 #: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through the SDK.
@@ -92,7 +91,7 @@ class FastReads:
         if not FAST_PATH_ON:
             return None
         url, _, query = service.primary_endpoint.partition("?")
-        if _proxied(urlsplit(url).hostname or ""):
+        if proxied(urlsplit(url).hostname or ""):
             return None
         credential = service.credential
         options: dict[str, str] = {}
@@ -120,7 +119,7 @@ class FastReads:
                 if self._pool is None:
                     options: dict[str, Any] = {"maxsize": max(4, self._pool_size)}
                     if self._verify:
-                        options.update(cert_reqs="CERT_REQUIRED", **_ca_options(self._verify))
+                        options.update(cert_reqs="CERT_REQUIRED", **ca_options(self._verify))
                     else:
                         options["cert_reqs"] = "CERT_NONE"
                     self._pool = urllib3.PoolManager(num_pools=4, **options)
@@ -270,30 +269,3 @@ def _http_date(value: str) -> float:
         return parsedate_to_datetime(value).timestamp() if value else 0.0
     except (TypeError, ValueError):
         return 0.0
-
-
-def _ca_options(verify: bool | str) -> dict[str, str]:
-    """The certificates the SDK's ``requests`` transport verifies with: the environment's
-    bundle (a file or a folder), else certifi's; the connection's own bundle first."""
-    bundle = verify if isinstance(verify, str) else ""
-    bundle = (
-        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
-    )
-    if bundle and Path(bundle).is_dir():
-        return {"ca_cert_dir": bundle}
-    if bundle:
-        return {"ca_certs": bundle}
-    import certifi
-
-    return {"ca_certs": certifi.where()}
-
-
-def _proxied(host: str) -> bool:
-    """Whether ``requests`` would send requests to ``host`` through a proxy."""
-    if sys.platform not in ("darwin", "win32") and not any(
-        name.lower().endswith("_proxy") for name in os.environ
-    ):
-        return False
-    import urllib.request
-
-    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)

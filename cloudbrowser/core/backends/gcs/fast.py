@@ -15,13 +15,13 @@ replies its one error table translates. A proxy in the environment leaves every 
 from __future__ import annotations
 
 import os
-import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
+
+from cloudbrowser.core.backends.transport import ca_options, proxied
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials as GoogleCredentials
@@ -58,7 +58,7 @@ class FastReads:
     def usable(base: str) -> bool:
         """Whether reads from ``base`` may skip ``requests``: no proxy from the environment
         that ``requests`` would go through."""
-        return FAST_PATH_ON and not _proxied(urlsplit(base).hostname or "")
+        return FAST_PATH_ON and not proxied(urlsplit(base).hostname or "")
 
     def _connections(self) -> urllib3.PoolManager:
         if self._pool is None:
@@ -69,7 +69,7 @@ class FastReads:
                     }
                     if self._settings.verify_tls:
                         options.update(
-                            cert_reqs="CERT_REQUIRED", **_ca_options(self._settings.verify_tls)
+                            cert_reqs="CERT_REQUIRED", **ca_options(self._settings.verify_tls)
                         )
                     else:
                         options["cert_reqs"] = "CERT_NONE"
@@ -120,30 +120,3 @@ class FastReads:
             reply.close()  # its body unread (an error's, or one of unknown length)
             raise Fallback
         return reply
-
-
-def _ca_options(verify: bool | str) -> dict[str, str]:
-    """The certificates ``requests`` verifies with: the environment's bundle (a file or a
-    folder), else certifi's; the connection's own bundle first."""
-    bundle = verify if isinstance(verify, str) else ""
-    bundle = (
-        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
-    )
-    if bundle and Path(bundle).is_dir():
-        return {"ca_cert_dir": bundle}
-    if bundle:
-        return {"ca_certs": bundle}
-    import certifi
-
-    return {"ca_certs": certifi.where()}
-
-
-def _proxied(host: str) -> bool:
-    """Whether ``requests`` would send requests to ``host`` through a proxy."""
-    if sys.platform not in ("darwin", "win32") and not any(
-        name.lower().endswith("_proxy") for name in os.environ
-    ):
-        return False
-    import urllib.request
-
-    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)

@@ -33,7 +33,6 @@ import os
 import random
 import re
 import socket
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -46,6 +45,7 @@ import urllib3
 import urllib3.connection
 
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
+from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.entries import ListPage
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import breaking_off
@@ -263,7 +263,7 @@ class FastPath:
             settings.addressing_style == "auto" and _is_ip(parts.hostname)
         ):
             return None
-        if _proxied(parts.hostname):
+        if proxied(parts.hostname):
             return None
         region = _region_without_botocore(settings)
         if not region:
@@ -712,7 +712,7 @@ def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str,
     path = parts.path
     if not path.endswith("/" + probe) or parts.scheme not in ("http", "https"):
         return None
-    if _proxied(parts.hostname or ""):
+    if proxied(parts.hostname or ""):
         return None  # botocore applies the proxy settings
     region = client.meta.region_name or "us-east-1"
     credential = parse_qs(parts.query).get("X-Amz-Credential", [""])[0].split("/")
@@ -721,18 +721,6 @@ def _place_from_presign(client: Any, bucket: str, anonymous: bool) -> tuple[str,
     elif not anonymous:
         return None
     return f"{parts.scheme}://{parts.netloc}{path[: -len(probe) - 1]}", region
-
-
-def _proxied(host: str) -> bool:
-    """Whether botocore would send requests to ``host`` through a proxy (the environment's
-    ``*_proxy`` variables; on macOS and Windows the system's settings too)."""
-    if sys.platform not in ("darwin", "win32") and not any(
-        name.lower().endswith("_proxy") for name in os.environ
-    ):
-        return False  # urllib.request (~20 ms to import) would find none either
-    import urllib.request
-
-    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)
 
 
 def _is_ip(host: str) -> bool:

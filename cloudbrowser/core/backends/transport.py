@@ -1,0 +1,38 @@
+"""What a backend's own urllib3 path (``*/fast.py``) needs to behave as its SDK's
+transport does (botocore's, or the ``requests`` of Google's and Azure's): the same
+certificates and the same proxies."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def ca_options(verify: bool | str) -> dict[str, str]:
+    """The certificates ``requests`` verifies with: the environment's bundle (a file or a
+    folder), else certifi's; the connection's own bundle first."""
+    bundle = verify if isinstance(verify, str) else ""
+    bundle = (
+        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+    )
+    if bundle and Path(bundle).is_dir():
+        return {"ca_cert_dir": bundle}
+    if bundle:
+        return {"ca_certs": bundle}
+    import certifi
+
+    return {"ca_certs": certifi.where()}
+
+
+def proxied(host: str) -> bool:
+    """Whether the SDK would send requests to ``host`` through a proxy (the environment's
+    ``*_proxy`` variables; on macOS and Windows the system's settings too): then the SDK's
+    own path is used, which knows proxies; ours does not."""
+    if sys.platform not in ("darwin", "win32") and not any(
+        name.lower().endswith("_proxy") for name in os.environ
+    ):
+        return False  # urllib.request (~20 ms to import) would find none either
+    import urllib.request
+
+    return bool(urllib.request.getproxies()) and not urllib.request.proxy_bypass(host)
