@@ -1,4 +1,4 @@
-"""Small downloads share the journal's commits: no write transaction per file."""
+"""Small downloads do no per-file work they need not: no folder made, no free space asked."""
 
 from __future__ import annotations
 
@@ -13,39 +13,6 @@ from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfers import TransferQueue, TransferRequest
 
 FILES = 100
-
-
-def test_small_downloads_are_journalled_in_group_commits(tmp_path: Path) -> None:
-    storage = open_storage(ConnectionSettings(kind="memory", endpoint_url="memory://commits"))
-    forget_store(storage.settings)
-    storage.create_bucket("bkt")
-    for i in range(FILES):
-        storage.put_object("bkt", f"f{i}", b"x" * 100 + bytes([i]), content_md5="")
-    journal = Journal(tmp_path / "j.sqlite3")
-    statements: list[str] = []
-    journal._db.set_trace_callback(statements.append)  # what reaches SQLite, counted
-    queue = TransferQueue(lambda _name: storage, journal)
-    requests = [
-        TransferRequest(
-            Direction.DOWNLOAD, "c", "bkt", o.key, tmp_path / "d" / o.key, o.size, 0, o.etag
-        )
-        for o in storage.list_page("bkt", "", "").objects
-    ]
-    assert len(requests) == FILES
-    transfers = queue.add(requests)
-    assert queue.wait(transfers, timeout=60)
-    queue.shutdown()
-    assert all(t.state is State.DONE and t.verified for t in transfers)
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(r.key for r in requests)
-
-    commits = sum(s == "COMMIT" for s in statements)
-    # Before: one commit per file for its temporary file's row, plus the grouped final
-    # states. Now the rows ride in the group commits (FLUSH_DELAY apart).
-    assert commits < FILES // 2, commits
-    reopened = Journal(tmp_path / "j.sqlite3")
-    assert {r.state for r in (reopened.get(t.id) for t in transfers) if r} == {State.DONE}
-    with reopened._lock:
-        assert reopened._db.execute("SELECT COUNT(*) FROM partials").fetchone() == (0,)
 
 
 def test_small_downloads_make_their_folder_once_and_do_not_look_at_free_space(
