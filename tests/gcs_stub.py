@@ -417,6 +417,20 @@ class SoftDeleteGcs:
                 "authorization": h.headers.get("Authorization", ""),
             }
         )
+        if self.sign_key is None:  # as IAM answers a caller without the permission
+            self._json(
+                h,
+                403,
+                {
+                    "error": {
+                        "code": 403,
+                        "message": "Permission 'iam.serviceAccounts.signBlob' denied on "
+                        "resource (or it may not exist).",
+                        "status": "PERMISSION_DENIED",
+                    }
+                },
+            )
+            return
         signature = self.sign_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         self._json(
             h, 200, {"keyId": "stub-key", "signedBlob": base64.b64encode(signature).decode()}
