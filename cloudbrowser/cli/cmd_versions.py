@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     exact = "" if where.is_folder else where.key
     found = 0
     try:
-        for page in iter_versions(backend, where.bucket, where.key):
+        for page in iter_versions(backend, where.bucket, where.key, soft_deleted=True):
             for version in page:
                 if exact and version.key != exact:
                     continue

@@ -16,17 +16,20 @@ delete marker to remove are decided here, the same for every provider. On demand
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.entries import Entry, ListPage, Version, VersionPage
-from cloudbrowser.core.errors import Cancelled, KeyNotFound
+from cloudbrowser.core.errors import AccessDenied, Cancelled, KeyNotFound
 from cloudbrowser.core.paging import PageGuard, stopping
 from cloudbrowser.core.storage import SoftDeletes, soft_deletes_of, versions_of
 
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import Storage
+
+log = logging.getLogger(__name__)
 
 #: An undelete removes at most this many delete markers stacked on one key.
 MAX_MARKERS_ON_TOP = 100
@@ -90,11 +93,17 @@ def _below(page: VersionPage, prefix: str) -> VersionPage:
 
 
 def iter_versions(
-    storage: Storage, bucket: str, prefix: str = "", cancel: threading.Event | None = None
+    storage: Storage,
+    bucket: str,
+    prefix: str = "",
+    cancel: threading.Event | None = None,
+    *,
+    soft_deleted: bool = False,
 ) -> Iterator[list[Version]]:
     """Versions and delete markers of every key below ``prefix``, a page at a time: per key
-    the current version (or marker) first, then newest first; then the soft-deleted
-    versions the bucket keeps (last deleted first per key).
+    the current version (or marker) first, then newest first. With ``soft_deleted``, then
+    the soft-deleted versions the bucket keeps (last deleted first per key): only to be
+    shown; they cannot be deleted (a walk that deletes versions never asks for them).
 
     Raises: as :func:`version_pages`.
     """
@@ -103,7 +112,7 @@ def iter_versions(
         # The sort is stable: same-second versions keep the server's newest-first order.
         rows.sort(key=lambda v: (v.key, not v.is_latest, -v.modified))
         yield rows
-    if soft_delete_retention(storage, bucket):
+    if soft_deleted and soft_delete_retention(storage, bucket):
         for soft in soft_deleted_pages(storage, bucket, prefix, cancel):
             yield sorted(soft.versions, key=lambda v: (v.key, -v.deleted_at, -v.modified))
 
@@ -147,12 +156,18 @@ def soft_delete_retention(storage: Storage, bucket: str) -> int:
     """How many seconds ``bucket`` keeps soft-deleted objects: 0 where it keeps none or
     the backend has no soft delete.
 
-    Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
-    StorageError.
+    Raises: BucketNotFound, InvalidCredentials, EndpointUnreachable, StorageError.
     """
     if not isinstance(storage, SoftDeletes):
         return 0
-    return storage.soft_delete_retention(bucket)
+    try:
+        return storage.soft_delete_retention(bucket)
+    except AccessDenied as error:
+        # Reading a bucket's policy takes a permission (GCS: storage.buckets.get) that
+        # listing its objects does not: the versions are still listed, without what soft
+        # delete keeps.
+        log.warning("Soft-deleted objects of %s not listed: %s", bucket, error.message)
+        return 0
 
 
 def soft_deleted_pages(
