@@ -23,7 +23,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 _IDS = itertools.count(1)
 
@@ -147,3 +147,313 @@ class GcsStub:
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
+
+
+# ── soft delete and generations: the JSON API as GCS answers it ─────────────────────────
+
+
+class SoftDeleteGcs:
+    """A small stand-in for GCS's JSON API where fake-gcs-server has nothing: buckets with a
+        **soft delete policy** (``softDeletePolicy.retentionDurationSeconds``), soft-deleted
+        generations listed with ``objects.list?softDeleted=true`` (refused together with
+        ``versions=true``, and on a bucket without a policy, as GCS refuses them) and brought
+        back by ``POST …/o/NAME/restore?generation=G`` (a new live generation, a copy: the
+        soft-deleted one stays until its hard delete time; a live object it replaces becomes
+        noncurrent where versioning is on, else soft-deleted). Deleting the live object makes it
+        noncurrent (versioning on) or soft-deleted; deleting a generation soft-deletes it.
+    A rewrite within a bucket copies a live or noncurrent generation in one call.
+
+        Also IAM Credentials' ``signBlob`` (``POST /v1/projects/-/serviceAccounts/SA:signBlob``,
+        JSON ``{"payload": base64}`` → ``{"keyId", "signedBlob"}``): it signs with ``sign_key``
+        (an RSA key the test made) and records each request in ``signed``.
+
+        Objects are seeded with :meth:`write` (the server's side: what an upload does).
+    """
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, dict[str, Any]] = {}
+        #: (bucket, name) → generations, oldest first; each a resource with "state":
+        #: "live", "noncurrent" or "soft".
+        self.objects: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.signed: list[dict[str, Any]] = []
+        self.sign_key: Any = None
+        self.lock = threading.Lock()
+        self._generation = itertools.count(1_700_000_000_000_001)
+        self.clock = 1_750_000_000.0
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stub.answer(self, "GET")
+
+            def do_POST(self) -> None:
+                stub.answer(self, "POST")
+
+            def do_DELETE(self) -> None:
+                stub.answer(self, "DELETE")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SoftDeleteGcs:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ── the server's side ───────────────────────────────────────────────────────────────
+
+    def bucket(self, name: str, *, versioning: bool = False, retention: int = 604800) -> str:
+        self.buckets[name] = {"versioning": versioning, "retention": retention}
+        return name
+
+    def write(self, bucket: str, name: str, data: bytes) -> str:
+        """A new live generation of ``name``; returns its generation."""
+        with self.lock:
+            self._replace_live(bucket, name)
+            return self._add(bucket, name, data)
+
+    def live(self, bucket: str, name: str) -> bytes | None:
+        found = [g for g in self.objects.get((bucket, name), []) if g["state"] == "live"]
+        return found[0]["data"] if found else None
+
+    def _tick(self) -> str:
+        self.clock += 1.0
+        return _rfc3339(self.clock)
+
+    def _add(self, bucket: str, name: str, data: bytes) -> str:
+        generation = str(next(self._generation))
+        self.objects.setdefault((bucket, name), []).append(
+            {
+                "name": name,
+                "bucket": bucket,
+                "generation": generation,
+                "metageneration": "1",
+                "size": str(len(data)),
+                "md5Hash": base64.b64encode(hashlib.md5(data).digest()).decode(),
+                "updated": self._tick(),
+                "storageClass": "STANDARD",
+                "state": "live",
+                "data": data,
+            }
+        )
+        return generation
+
+    def _replace_live(self, bucket: str, name: str) -> None:
+        for g in self.objects.get((bucket, name), []):
+            if g["state"] == "live":
+                self._leave(bucket, g, noncurrent=self.buckets[bucket]["versioning"])
+
+    def _leave(self, bucket: str, g: dict[str, Any], *, noncurrent: bool) -> None:
+        """A generation stops being live (or noncurrent): kept as noncurrent, soft-deleted
+        where the bucket has a policy, else gone."""
+        retention = int(self.buckets[bucket]["retention"])
+        when = self._tick()
+        if noncurrent:
+            g["state"], g["timeDeleted"] = "noncurrent", when
+        elif retention:
+            g["state"], g["softDeleteTime"] = "soft", when
+            g["hardDeleteTime"] = _rfc3339(self.clock + retention)
+        else:
+            self.objects[(bucket, g["name"])].remove(g)
+
+    # ── the protocol ────────────────────────────────────────────────────────────────────
+
+    def answer(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        url = urlparse(h.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = h.rfile.read(int(h.headers.get("Content-Length", 0) or 0))
+        parts = [unquote(p) for p in url.path.split("/")]
+        with self.lock:
+            self.requests.append((method, h.path))
+            if url.path.endswith(":signBlob") and method == "POST":
+                self._sign_blob(h, parts, body)
+                return
+            if parts[1:4] != ["storage", "v1", "b"] or parts[4] not in self.buckets:
+                self._error(h, 404, "The specified bucket does not exist.")
+                return
+            bucket = parts[4]
+            if len(parts) == 5 and method == "GET":
+                self._bucket_resource(h, bucket)
+            elif len(parts) == 6 and method == "GET":
+                self._list(h, bucket, query)
+            elif len(parts) == 7 and method == "DELETE":
+                self._delete(h, bucket, parts[6], query)
+            elif len(parts) == 8 and parts[7] == "restore" and method == "POST":
+                self._restore(h, bucket, parts[6], query)
+            elif len(parts) == 12 and parts[7] == "rewriteTo" and parts[9] == bucket:
+                self._rewrite(h, bucket, parts[6], parts[11], query)
+            else:
+                self._error(h, 400, f"The stub does not answer {method} {url.path}.")
+
+    def _bucket_resource(self, h: BaseHTTPRequestHandler, bucket: str) -> None:
+        b = self.buckets[bucket]
+        resource: dict[str, Any] = {
+            "name": bucket,
+            "versioning": {"enabled": b["versioning"]},
+            "softDeletePolicy": {
+                "retentionDurationSeconds": str(b["retention"]),
+                "effectiveTime": "2024-03-01T08:00:00.000Z",
+            },
+        }
+        self._json(h, 200, resource)
+
+    def _list(self, h: BaseHTTPRequestHandler, bucket: str, query: dict[str, str]) -> None:
+        soft = query.get("softDeleted") == "true"
+        versions = query.get("versions") == "true"
+        if soft and versions:
+            self._error(h, 400, "Cannot set both softDeleted and versions.")
+            return
+        if soft and not self.buckets[bucket]["retention"]:
+            self._error(h, 400, "Soft delete is not enabled for this bucket.")
+            return
+        wanted = {"soft"} if soft else {"live", "noncurrent"} if versions else {"live"}
+        prefix, delimiter = query.get("prefix", ""), query.get("delimiter", "")
+        rows: list[dict[str, Any] | str] = []
+        for (b, name), generations in sorted(self.objects.items()):
+            if b != bucket or not name.startswith(prefix):
+                continue
+            kept: list[dict[str, Any]] = [g for g in generations if g["state"] in wanted]
+            rest = name[len(prefix) :]
+            if delimiter and delimiter in rest:
+                folder = prefix + rest[: rest.index(delimiter) + len(delimiter)]
+                if kept and folder not in rows:
+                    rows.append(folder)
+                continue
+            kept.sort(key=lambda item: int(item["generation"]))
+            rows.extend(kept)
+        start = int(query.get("pageToken") or 0)
+        size = int(query.get("maxResults") or 1000)
+        page = rows[start : start + size]
+        reply: dict[str, Any] = {
+            "kind": "storage#objects",
+            "items": [_public(r) for r in page if isinstance(r, dict)],
+            "prefixes": [r for r in page if isinstance(r, str)],
+        }
+        if start + size < len(rows):
+            reply["nextPageToken"] = str(start + size)
+        self._json(h, 200, reply)
+
+    def _delete(
+        self, h: BaseHTTPRequestHandler, bucket: str, name: str, query: dict[str, str]
+    ) -> None:
+        generations = self.objects.get((bucket, name), [])
+        generation = query.get("generation", "")
+        if generation:
+            found = [
+                g
+                for g in generations
+                if g["generation"] == generation and g["state"] in ("live", "noncurrent")
+            ]
+        else:
+            found = [g for g in generations if g["state"] == "live"]
+        if not found:
+            self._error(h, 404, f"No such object: {bucket}/{name}")
+            return
+        versioned = self.buckets[bucket]["versioning"] and not generation
+        self._leave(bucket, found[0], noncurrent=versioned)
+        h.send_response(204)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    def _restore(
+        self, h: BaseHTTPRequestHandler, bucket: str, name: str, query: dict[str, str]
+    ) -> None:
+        generation = query.get("generation", "")
+        if not generation:
+            self._error(h, 400, "Required parameter: generation")
+            return
+        found = [
+            g
+            for g in self.objects.get((bucket, name), [])
+            if g["generation"] == generation and g["state"] == "soft"
+        ]
+        if not found:
+            self._error(h, 404, f"No such object: {bucket}/{name}")
+            return
+        self._replace_live(bucket, name)
+        new = self._add(bucket, name, found[0]["data"])
+        [resource] = [g for g in self.objects[(bucket, name)] if g["generation"] == new]
+        self._json(h, 200, _public(resource))
+
+    def _rewrite(
+        self, h: BaseHTTPRequestHandler, bucket: str, name: str, to: str, query: dict[str, str]
+    ) -> None:
+        """A rewrite within the bucket, done in one call (the copy of a generation)."""
+        generation = query.get("sourceGeneration", "")
+        found = [
+            g
+            for g in self.objects.get((bucket, name), [])
+            if g["state"] in ("live", "noncurrent")
+            and (g["generation"] == generation or (not generation and g["state"] == "live"))
+        ]
+        if not found:
+            self._error(h, 404, f"No such object: {bucket}/{name}")
+            return
+        self._replace_live(bucket, to)
+        new = self._add(bucket, to, found[0]["data"])
+        [resource] = [g for g in self.objects[(bucket, to)] if g["generation"] == new]
+        self._json(
+            h, 200, {"kind": "storage#rewriteResponse", "done": True, "resource": _public(resource)}
+        )
+
+    def _sign_blob(self, h: BaseHTTPRequestHandler, parts: list[str], body: bytes) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        account = parts[-1].removesuffix(":signBlob")
+        payload = base64.b64decode(json.loads(body)["payload"])
+        self.signed.append(
+            {
+                "account": account,
+                "payload": payload,
+                "authorization": h.headers.get("Authorization", ""),
+            }
+        )
+        if self.sign_key is None:  # as IAM answers a caller without the permission
+            self._json(
+                h,
+                403,
+                {
+                    "error": {
+                        "code": 403,
+                        "message": "Permission 'iam.serviceAccounts.signBlob' denied on "
+                        "resource (or it may not exist).",
+                        "status": "PERMISSION_DENIED",
+                    }
+                },
+            )
+            return
+        signature = self.sign_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+        self._json(
+            h, 200, {"keyId": "stub-key", "signedBlob": base64.b64encode(signature).decode()}
+        )
+
+    def _json(self, h: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    def _error(self, h: BaseHTTPRequestHandler, status: int, message: str) -> None:
+        self._json(h, status, {"error": {"code": status, "message": message}})
+
+
+def _public(g: dict[str, Any]) -> dict[str, Any]:
+    """The resource as the API shows it (without the stub's own fields)."""
+    return {k: v for k, v in g.items() if k not in ("state", "data")}
+
+
+def _rfc3339(posix: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(posix, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

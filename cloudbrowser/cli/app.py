@@ -169,7 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _destructive(rb)
 
-    versions = command("versions", "cmd_versions", "list the versions of an object or prefix")
+    versions = command(
+        "versions",
+        "cmd_versions",
+        "list the versions (and soft-deleted ones) of an object or prefix",
+    )
     versions.add_argument("location", metavar="s3://BUCKET/KEY")
     versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
 

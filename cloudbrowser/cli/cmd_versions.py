@@ -1,4 +1,6 @@
-"""``versions``: the versions and delete markers of an object, or of every key below a prefix.
+"""``versions``: the versions and delete markers of an object, or of every key below a prefix,
+then the soft-deleted versions the bucket keeps (GCS soft delete: state ``soft``, with when
+each was deleted and when it goes for good).
 
 Listed only on request (docs/architecture.md §3: never part of a normal listing). Servers that
 keep no versions say so with an error the user can read.
@@ -23,7 +25,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     exact = "" if where.is_folder else where.key
     found = 0
     try:
-        for page in iter_versions(backend, where.bucket, where.key):
+        for page in iter_versions(backend, where.bucket, where.key, soft_deleted=True):
             for version in page:
                 if exact and version.key != exact:
                     continue
@@ -53,8 +55,11 @@ def _print(out: Output, bucket: str, v: Version) -> None:
             etag=v.etag,
             latest=v.is_latest,
             delete_marker=v.delete_marker,
+            soft_deleted=v.soft_deleted,
+            deleted=iso_time(v.deleted_at),
+            kept_until=iso_time(v.kept_until),
         )
         return
     size = "(deleted)" if v.delete_marker else out.size(v.size)
-    latest = "latest" if v.is_latest else ""
-    out.line(f"{local_time(v.modified)}  {size:>10}  {latest:<6}  {v.version_id}  {v.key}")
+    state = "latest" if v.is_latest else "soft" if v.soft_deleted else ""
+    out.line(f"{local_time(v.modified)}  {size:>10}  {state:<6}  {v.version_id}  {v.key}")

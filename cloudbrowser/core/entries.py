@@ -138,6 +138,16 @@ class Version:
     is_latest: bool = False
     #: A delete marker: the object looks deleted from this version on.
     delete_marker: bool = False
+    #: POSIX seconds (UTC) it was soft-deleted: a version gone from the bucket's history
+    #: that the bucket keeps for a while (GCS soft delete; :class:`SoftDeletes`), which
+    #: only a restore brings back (it cannot be read or deleted); 0.0: not soft-deleted.
+    deleted_at: float = 0.0
+    #: When a soft-deleted version goes for good (0.0: unknown, or not soft-deleted).
+    kept_until: float = 0.0
+
+    @property
+    def soft_deleted(self) -> bool:
+        return self.deleted_at > 0.0
 
 
 @dataclass(frozen=True, slots=True)

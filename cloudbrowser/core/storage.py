@@ -314,6 +314,31 @@ class Versions(Protocol):
 
 
 @runtime_checkable
+class SoftDeletes(Protocol):
+    """Soft-deleted objects: versions gone from a bucket (deleted, replaced, or removed
+    from its version history) that the bucket still keeps for a retention period, where
+    only a restore brings them back (GCS soft delete). Listed apart from the versions
+    (``core/versions.py`` merges them into its walks), on demand only."""
+
+    def soft_delete_retention(self, bucket: str) -> int:
+        """How many seconds the bucket keeps what is deleted (0: it keeps nothing)."""
+
+    def list_soft_deleted_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, delimited: bool = False
+    ) -> VersionPage:
+        """One page of the soft-deleted versions below ``prefix`` (directly under it,
+        folders as prefixes, with ``delimited``), after ``token`` (the previous page's
+        ``next_key_marker``): each a :class:`~cloudbrowser.core.entries.Version` with
+        ``deleted_at`` (and ``kept_until``) set, never latest. Rows come as the server
+        sent them (not necessarily by key across pages)."""
+
+    def restore_soft_deleted(self, bucket: str, key: str, version_id: str) -> str:
+        """Bring a soft-deleted version back as the key's current version (a live one
+        is replaced: kept as an old version where the bucket keeps them); returns the new
+        version's id. Raises KeyNotFound (no such soft-deleted version)."""
+
+
+@runtime_checkable
 class ShareLinks(Protocol):
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds."""
@@ -408,6 +433,12 @@ def versions_of(storage: Storage) -> Versions:
     if isinstance(storage, Versions):
         return storage
     raise _lacking(storage, "versions")
+
+
+def soft_deletes_of(storage: Storage) -> SoftDeletes:
+    if isinstance(storage, SoftDeletes):
+        return storage
+    raise _lacking(storage, "soft-deleted objects")
 
 
 def share_links_of(storage: Storage) -> ShareLinks:

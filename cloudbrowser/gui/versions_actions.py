@@ -7,9 +7,11 @@ All on demand (docs/architecture.md §3): nothing here lists versions until the 
   :class:`~cloudbrowser.gui.dialogs.versions.VersionsDialog` for the selected object.
 * **Show deleted** (View menu, per window, off by default; Ctrl+Alt+H, a neighbour of the
   history key) also lists the objects below the folder whose latest version is a delete
-  marker, greyed and marked "Deleted".
+  marker, and those only the bucket's soft delete still keeps (GCS), greyed and marked
+  "Deleted".
 * **Undelete** (context menu and Edit menu, for selected deleted objects) removes their
-  delete markers, so the version before comes back; the list is then listed again.
+  delete markers, so the version before comes back, or restores the soft-deleted version
+  deleted last; the list is then listed again.
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ class VersionActions(QObject):
         )
         self.show_deleted_action.setCheckable(True)
         self.show_deleted_action.setToolTip(
-            self.tr("Also list the deleted objects of versioned buckets (Ctrl+Alt+H)")
+            self.tr(
+                "Also list the deleted objects of buckets that keep them: versions, soft "
+                "delete (Ctrl+Alt+H)"
+            )
         )
         menus.edit.addSeparator()
         menus.edit.addAction(self.versions_action)
@@ -143,7 +148,11 @@ class VersionActions(QObject):
         on = self.show_deleted_action.isChecked()
         self.browsing.list_model.set_show_deleted(on)
         if on:
-            self.messages.info(self.tr("Showing deleted objects too (versioned buckets only)."))
+            self.messages.info(
+                self.tr(
+                    "Showing deleted objects too (buckets with versioning or soft delete only)."
+                )
+            )
 
     @Slot(bool)
     def _on_loading(self, loading: bool) -> None:

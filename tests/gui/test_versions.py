@@ -226,7 +226,7 @@ def test_show_deleted_lists_deleted_files_and_undelete_brings_them_back(
     row = row_of(window, "file-4.txt").row()
     assert model.index(row, Column.STORAGE_CLASS).data() == "Deleted"
     assert model.index(row, Column.NAME).data(Qt.ItemDataRole.FontRole).italic()
-    assert "delete marker" in model.index(row, Column.NAME).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Undelete brings back" in model.index(row, Column.NAME).data(Qt.ItemDataRole.ToolTipRole)
     assert not model.flags(model.index(row, 0)) & Qt.ItemFlag.ItemIsDragEnabled
     assert model.counts()[:2] == (len(folders), 5)  # deleted rows are not counted
     qtmodeltester.check(model)  # type: ignore[attr-defined]

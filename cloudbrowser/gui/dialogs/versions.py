@@ -3,9 +3,13 @@
 Opened on demand (Edit › Versions…, or the list's context menu) and listed on a worker: a
 versioned bucket can hold many versions, so they are never part of a normal listing
 (docs/architecture.md §3). A bucket that never had versioning turned on says so instead of
-showing an empty list. Restoring copies the chosen version over the current one on the server;
-deleting a version is permanent; both ask first. Downloads go through the window's
-transfer queue, so they are journalled, resumable and verified like any other.
+showing an empty list, unless it keeps deleted objects for a while (GCS soft delete): then
+the soft-deleted versions are listed, which only a restore brings back (they cannot be
+downloaded or deleted), and the status says how long the bucket keeps them. Restoring
+copies the chosen version over the current one on the server (a soft-deleted one is
+restored by the server's own call); deleting a version is permanent; both ask first.
+Downloads go through the window's transfer queue, so they are journalled, resumable and
+verified like any other.
 
 Signals:
     changed(str, str, str): (connection, bucket, key) was changed on the server (a version
@@ -43,7 +47,7 @@ from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
 from cloudbrowser.core.transfer_plan import version_file_name
-from cloudbrowser.core.versions import object_versions
+from cloudbrowser.core.versions import object_versions, restore, soft_delete_retention
 from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
@@ -87,6 +91,8 @@ class VersionsDialog(QDialog):
         self.versions: list[Version] = []
         #: The bucket's versioning state once loaded ("" never enabled; None: unknown).
         self.versioning: str | None = None
+        #: How long the bucket keeps soft-deleted objects, seconds (0: it keeps none).
+        self.retention = 0
         self.confirm: Confirm = self._ask
         self._locale = QLocale()
 
@@ -183,11 +189,13 @@ class VersionsDialog(QDialog):
             return
         bucket, key = self.bucket, self.key
 
-        def work(job: Job) -> tuple[str, list[Version]]:
+        def work(job: Job) -> tuple[str, int, list[Version]]:
             state = versions_of(storage).bucket_versioning(bucket)
-            if not state:  # never turned on: only the current object, no history
-                return state, []
-            return state, object_versions(storage, bucket, key, job.cancel_event)
+            retention = soft_delete_retention(storage, bucket)
+            if not state and not retention:  # only the current object, no history
+                return state, retention, []
+            found = object_versions(storage, bucket, key, job.cancel_event, retention=retention)
+            return state, retention, found
 
         self._set_busy(self.tr("Loading the versions…"))
         self._job = self.service.run(
@@ -202,12 +210,12 @@ class VersionsDialog(QDialog):
         return self._job is not None and self.sender() is self._job.signals
 
     @Slot(object)
-    def _loaded(self, result: tuple[str, list[Version]]) -> None:
+    def _loaded(self, result: tuple[str, int, list[Version]]) -> None:
         if not self._is_current():
             return
-        state, versions = result
+        state, self.retention, versions = result
         self.versioning, self.versions = state, versions
-        if not state:
+        if not state and not self.retention:
             self.status.setText(
                 self.tr(
                     "The bucket “{bucket}” has no versioning: its objects have only their "
@@ -222,16 +230,34 @@ class VersionsDialog(QDialog):
         first = self.tree.topLevelItem(0)
         if first is not None:
             self.tree.setCurrentItem(first)
-        count = sum(not v.delete_marker for v in versions)
-        markers = len(versions) - count
+        soft = sum(v.soft_deleted for v in versions)
+        count = sum(not v.delete_marker for v in versions) - soft
+        markers = len(versions) - count - soft
         text = self.tr("%Ln version(s)", None, count)
         if markers:
             text += self.tr(", %Ln delete marker(s)", None, markers)
-        if versions and versions[0].delete_marker:
+        if soft:
+            text += self.tr(", %Ln soft-deleted", None, soft)
+        live = any(v.is_latest and not v.delete_marker for v in versions)
+        if versions and not live:
             text += self.tr(". The object is deleted: restore a version to bring it back.")
         if state == "Suspended":
             text += self.tr(". Versioning is suspended: new writes replace the current version.")
+        if not state:
+            text += self.tr(". Versioning is off")
+        if self.retention:
+            text += self.tr(
+                ". The bucket keeps deleted and replaced versions for {time} (soft delete)"
+            ).format(time=self._duration(self.retention))
         self.status.setText(text + ("" if text.endswith(".") else "."))
+
+    def _duration(self, seconds: int) -> str:
+        """A soft delete retention as a person says it: "7 days", "36 hours"."""
+        if seconds % 86400 == 0:
+            return self.tr("%Ln day(s)", None, seconds // 86400)
+        if seconds % 3600 == 0:
+            return self.tr("%Ln hour(s)", None, seconds // 3600)
+        return self.tr("%Ln second(s)", None, seconds)
 
     def _item(self, v: Version) -> QTreeWidgetItem:
         when = format_time(v.modified, self._locale, seconds=True)
@@ -240,11 +266,19 @@ class VersionsDialog(QDialog):
             marks.append(self.tr("latest"))
         if v.delete_marker:
             marks.append(self.tr("delete marker"))
+        if v.soft_deleted and v.kept_until:
+            marks.append(
+                self.tr("soft-deleted, kept until {when}").format(
+                    when=format_time(v.kept_until, self._locale)
+                )
+            )
+        elif v.soft_deleted:
+            marks.append(self.tr("soft-deleted"))
         size = "" if v.delete_marker else self._locale.formattedDataSize(v.size)
         item = QTreeWidgetItem([when, size, ", ".join(marks), v.etag, v.version_id])
         item.setData(0, VersionRole, v)
         item.setTextAlignment(Col.SIZE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if v.delete_marker:
+        if v.delete_marker or v.soft_deleted:
             font = item.font(0)
             font.setItalic(True)
             for column in range(self.tree.columnCount()):
@@ -297,11 +331,16 @@ class VersionsDialog(QDialog):
     def _update_buttons(self) -> None:
         v = self.selected()
         idle = self._job is None
-        has_data = idle and v is not None and not v.delete_marker
+        # A soft-deleted version can only be restored: its bytes cannot be read, and it
+        # cannot be deleted before the bucket's retention ends.
+        soft = v is not None and v.soft_deleted
+        has_data = idle and v is not None and not v.delete_marker and not soft
         self.download_button.setEnabled(has_data)
         self.save_button.setEnabled(has_data)
-        self.restore_button.setEnabled(has_data and v is not None and not v.is_latest)
-        self.delete_button.setEnabled(idle and v is not None)
+        self.restore_button.setEnabled(
+            idle and v is not None and (soft or (has_data and not v.is_latest))
+        )
+        self.delete_button.setEnabled(idle and v is not None and not soft)
         self.refresh_button.setEnabled(bool(self.connection_id))
 
     # ── actions ─────────────────────────────────────────────────────────────────────────
@@ -310,7 +349,7 @@ class VersionsDialog(QDialog):
     def download(self) -> None:
         """Into the download folder as ``name (version <date>).ext``."""
         v = self.selected()
-        if v is None or v.delete_marker or self._job is not None:
+        if v is None or v.delete_marker or v.soft_deleted or self._job is not None:
             return
         target = self.transfers.settings.download_path / version_file_name(v.key, v.modified)
         self._download_to(v, target)
@@ -318,7 +357,7 @@ class VersionsDialog(QDialog):
     @Slot()
     def save_as(self) -> None:
         v = self.selected()
-        if v is None or v.delete_marker:
+        if v is None or v.delete_marker or v.soft_deleted:
             return
         suggested = self.transfers.settings.download_path / version_file_name(v.key, v.modified)
         name, _ = QFileDialog.getSaveFileName(self, self.tr("Save this version as"), str(suggested))
@@ -340,7 +379,7 @@ class VersionsDialog(QDialog):
         if storage is None or v is None or v.delete_marker or v.is_latest or self._job is not None:
             return
         largest = storage.features.limits.max_server_copy
-        if v.size > largest:
+        if v.size > largest and not v.soft_deleted:
             self.messages.major(
                 StorageError(
                     self.tr(
@@ -350,27 +389,32 @@ class VersionsDialog(QDialog):
                 )
             )
             return
-        deleted = bool(self.versions) and self.versions[0].delete_marker
-        question = (
-            self.tr(
-                "Restore the version of {when} ({size}) of “{name}”? It becomes the current "
-                "version; the versions before it stay in the history."
+        deleted = not any(x.is_latest and not x.delete_marker for x in self.versions)
+        if v.soft_deleted:
+            question = self.tr(
+                "Restore the soft-deleted version of {when} ({size}) of “{name}”? It becomes "
+                "the current version."
             )
-            if not deleted
-            else self.tr(
+        elif deleted:
+            question = self.tr(
                 "Bring “{name}” back as its version of {when} ({size})? The versions before "
                 "it stay in the history."
             )
-        ).format(
+        else:
+            question = self.tr(
+                "Restore the version of {when} ({size}) of “{name}”? It becomes the current "
+                "version; the versions before it stay in the history."
+            )
+        question = question.format(
             when=self._when(v),
             size=self._locale.formattedDataSize(v.size),
             name=leaf_name(v.key),
         )
         if not self.confirm(self.tr("Restore version"), question):
             return
-        bucket, key, version_id = self.bucket, v.key, v.version_id
+        bucket, key = self.bucket, v.key
         self._run(
-            lambda _job: versions_of(storage).restore_version(bucket, key, version_id),
+            lambda _job: restore(storage, bucket, v),
             self.tr("Restoring the version…"),
             self.tr("Restored the version of {when} of “{name}”.").format(
                 when=self._when(v), name=leaf_name(key)
@@ -380,7 +424,7 @@ class VersionsDialog(QDialog):
     @Slot()
     def delete_version(self) -> None:
         v = self.selected()
-        if v is None or self._job is not None:
+        if v is None or v.soft_deleted or self._job is not None:
             return
         what = (
             self.tr("the delete marker of {when}")

@@ -14,7 +14,8 @@ ascending), so in that order every page is a plain append with ``beginInsertRows
 another sort a page is merged with one layout change.
 
 With "Show deleted" on, a second listing follows the first: the keys whose latest version
-is a delete marker (and folders holding nothing else) are merged in as ordinary rows whose
+is a delete marker or that only soft delete keeps (``core/versions.iter_deleted``; and
+folders holding nothing else) are merged in as ordinary rows whose
 keys are also in ``_deleted``; they are drawn greyed and italic, marked "Deleted".
 """
 
@@ -677,9 +678,10 @@ class ObjectListModel(QAbstractTableModel):
                 return self.tr("A folder of deleted objects only: open it to undelete them.")
             when = self._format_time(entry.modified)
             size = self._locale.formattedDataSize(entry.size)
+            # (A delete marker on top, or only the bucket's soft delete keeps it.)
             return self.tr(
-                "Deleted {when}: its latest version is a delete marker. Undelete brings back "
-                "the version before it ({size}); Versions… lists them all."
+                "Deleted {when}. Undelete brings back its last version ({size}); Versions… "
+                "lists them all."
             ).format(when=when, size=size)
         return None
 

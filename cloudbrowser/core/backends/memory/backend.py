@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         ObjectProperties,
         ServerCopy,
         ShareLinks,
+        SoftDeletes,
         Storage,
         StorageClasses,
         Versions,
@@ -611,6 +612,82 @@ class MemoryStorage:
                     b.remove(key, version_id)
         return refused
 
+    # ── soft-deleted objects ────────────────────────────────────────────────────────────
+
+    def soft_delete_retention(self, bucket: str) -> int:
+        """Seconds the bucket keeps what is deleted (``MemoryStore.set_soft_delete``).
+
+        Raises: BucketNotFound.
+        """
+        with self.store.lock:
+            return self._bucket(bucket).soft_delete_seconds
+
+    def list_soft_deleted_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, delimited: bool = False
+    ) -> VersionPage:
+        """Soft-deleted versions below ``prefix`` by key (the last deleted first per key),
+        ``page_size`` rows (folders count) a page; the token is the count of rows before.
+
+        Raises: BucketNotFound.
+        """
+        with self.store.lock:
+            b = self._bucket(bucket)
+            rows: list[Version | str] = []
+            for key in sorted(b.soft, key=lambda k: k.encode()):
+                if not key.startswith(prefix):
+                    continue
+                kept = b.soft_kept(key)
+                rest = key[len(prefix) :]
+                if delimited and DELIMITER in rest:
+                    folder = prefix + rest[: rest.index(DELIMITER) + 1]
+                    if kept and folder not in rows:
+                        rows.append(folder)
+                    continue
+                for k in sorted(kept, key=lambda k: -k.deleted_at):
+                    rows.append(
+                        Version(
+                            key=key,
+                            version_id=k.soft_id,
+                            modified=k.version.modified,
+                            size=len(k.version.data),
+                            etag=k.version.etag,
+                            deleted_at=k.deleted_at,
+                            kept_until=k.deleted_at + b.soft_delete_seconds,
+                        )
+                    )
+        start = int(token or 0)
+        page = rows[start : start + self.page_size]
+        more = start + self.page_size < len(rows)
+        return VersionPage(
+            versions=[r for r in page if isinstance(r, Version)],
+            prefixes=[r for r in page if isinstance(r, str)],
+            next_key_marker=str(start + self.page_size) if more else "",
+        )
+
+    def restore_soft_deleted(self, bucket: str, key: str, version_id: str) -> str:
+        """A copy of the soft-deleted version becomes the key's current one, as GCS's
+        restore makes one (the soft-deleted one stays until its time is up; the old
+        current one leaves the history as any replaced version does). Returns the new
+        version's id.
+
+        Raises: KeyNotFound (no such soft-deleted version, or kept no longer),
+        BucketNotFound.
+        """
+        with self.store.lock:
+            b = self._bucket(bucket)
+            kept = b.soft_kept(key)
+            found = next((k for k in kept if k.soft_id == version_id), None)
+            if found is None:
+                raise KeyNotFound(
+                    f"“{bucket}/{key}” has no soft-deleted version {version_id}.",
+                    hint="It may have been restored already, or kept no longer.",
+                    code="NoSuchVersion",
+                )
+            old = found.version
+            new = _with_headers_of(self._new_version(b, data=old.data, etag=old.etag), old)
+            b.add(key, new)
+            return new.version_id if b.versioning != UNVERSIONED else ""
+
     # ── share links ─────────────────────────────────────────────────────────────────────
 
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
@@ -1035,8 +1112,9 @@ if TYPE_CHECKING:
         ShareLinks,
         ObjectProperties,
         StorageClasses,
+        SoftDeletes,
     ]:
-        return (storage, storage, storage, storage, storage, storage, storage, storage)
+        return (storage, storage, storage, storage, storage, storage, storage, storage, storage)
 
 
 def _continued(page: VersionPage, *, key_marker: str, version_marker: str = "") -> VersionPage:

@@ -68,12 +68,32 @@ class Upload:
     chunks: dict[int, tuple[bytes, str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SoftKept:
+    """A version gone from a key's history that the bucket keeps (soft delete)."""
+
+    #: Its own id among the soft-deleted ones (versions of an unversioned bucket are all
+    #: "null").
+    soft_id: str
+    version: StoredVersion
+    deleted_at: float
+
+
+_SOFT_IDS = itertools.count(1)
+
+
 @dataclass
 class StoredBucket:
     name: str
     created: float
     region: str = ""
     versioning: str = UNVERSIONED
+    #: Seconds what leaves a history is kept soft-deleted (GCS's soft delete); 0: never.
+    soft_delete_seconds: int = 0
+    #: Key → its soft-deleted versions, oldest deletion first.
+    soft: dict[str, list[SoftKept]] = field(default_factory=dict)
+    #: The server's clock (set with the store's, for soft-deleted versions' times).
+    now: Callable[[], float] = time.time
     #: Key → its history, newest last. A key is here while any version or marker is.
     histories: dict[str, list[StoredVersion]] = field(default_factory=dict)
     #: The keys of ``histories`` as UTF-8, sorted: S3's listing order.
@@ -95,10 +115,32 @@ class StoredBucket:
             history = self.histories[key] = []
             bisect.insort(self.index, key.encode())
         if self.versioning == UNVERSIONED:
+            self.keep(key, history)
             history.clear()
         elif version.version_id == NULL_VERSION:
+            self.keep(key, [v for v in history if v.version_id == NULL_VERSION])
             history[:] = [v for v in history if v.version_id != NULL_VERSION]
         history.append(version)
+
+    def keep(self, key: str, gone: list[StoredVersion]) -> None:
+        """Keep versions leaving ``key``'s history as soft-deleted, where the bucket does
+        (delete markers are not kept)."""
+        if not self.soft_delete_seconds:
+            return
+        now = self.now()
+        kept = [SoftKept(f"s{next(_SOFT_IDS):08d}", v, now) for v in gone if not v.delete_marker]
+        if kept:
+            self.soft.setdefault(key, []).extend(kept)
+
+    def soft_kept(self, key: str) -> list[SoftKept]:
+        """The key's soft-deleted versions still kept (older ones are forgotten here)."""
+        now = self.now()
+        kept = [k for k in self.soft.get(key, []) if k.deleted_at + self.soft_delete_seconds > now]
+        if kept:
+            self.soft[key] = kept
+        else:
+            self.soft.pop(key, None)
+        return kept
 
     def remove(self, key: str, version_id: str) -> bool:
         """Remove one version or marker for good; whether it was there."""
@@ -106,15 +148,18 @@ class StoredBucket:
         kept = [v for v in history if v.version_id != version_id]
         if len(kept) == len(history):
             return False
-        if kept:
-            history[:] = kept
-        else:
+        self.keep(key, [v for v in history if v.version_id == version_id])
+        history[:] = kept
+        if not kept:
             self.drop(key)
         return True
 
     def drop(self, key: str) -> None:
-        """Forget the key and its whole history."""
-        if self.histories.pop(key, None) is not None:
+        """Forget the key and its whole history (kept soft-deleted where the bucket
+        keeps what is deleted)."""
+        history = self.histories.pop(key, None)
+        if history is not None:
+            self.keep(key, history)
             raw = key.encode()
             del self.index[bisect.bisect_left(self.index, raw)]
 
@@ -158,6 +203,15 @@ class MemoryStore:
     def new_id(self) -> str:
         """A fresh version id or upload session, unique in this store (opaque to callers)."""
         return f"{next(self._ids):08d}{time.monotonic_ns() % 10**8:08d}"
+
+    def set_soft_delete(self, bucket: str, seconds: int) -> None:
+        """Keep what is deleted from ``bucket`` for ``seconds`` (0: no longer), as GCS's
+        soft delete policy: the server-side switch (tests use it). Raises KeyError for a
+        bucket that does not exist."""
+        with self.lock:
+            b = self.buckets[bucket]
+            b.soft_delete_seconds = max(0, int(seconds))
+            b.now = lambda: self.clock()
 
     def set_versioning(self, bucket: str, state: str) -> None:
         """Turn a bucket's versioning on (``"Enabled"``) or suspend it (``"Suspended"``):

@@ -1,0 +1,132 @@
+"""Soft-deleted objects in the window (GCS's soft delete; here on the in-memory backend,
+whose buckets keep what is deleted with ``MemoryStore.set_soft_delete``): View › Show
+deleted lists them, Undelete and Versions… bring them back, the Versions dialog says how
+long the bucket keeps them. The GCS backend's calls are tested in
+tests/contract/test_soft_delete.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from cloudbrowser.core.storage import Storage
+from cloudbrowser.gui.dialogs.versions import VersionRole
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.conftest import MemoryServer
+from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.test_browsing import names, row_of, wait_loaded
+from tests.gui.test_versions import context_action, select, wait_dialog
+
+WAIT = 30_000
+WEEK = 7 * 24 * 3600
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> StorageService:
+    return make_service(page_size=3, max_threads=4)
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, service: StorageService, memory_server: MemoryServer, tmp_path: Path
+) -> Iterator[MainWindow]:
+    win = open_window(qtbot, service, memory_server, tmp_path)  # type: ignore[arg-type]
+    yield win
+    win.transfers.shutdown()
+
+
+def body(storage: Storage, bucket: str, key: str) -> bytes:
+    with storage.get_object(bucket, key) as reader:
+        return reader.read(-1)
+
+
+def test_show_deleted_lists_soft_deleted_files_and_undelete_restores_them(
+    qtbot: QtBot, window: MainWindow, memory_server: MemoryServer
+) -> None:
+    bucket = memory_server.bucket("soft")
+    memory_server.store.set_soft_delete(bucket, WEEK)  # versioning stays off
+    memory_server.put(bucket, {f"file-{i}.txt": f"content {i}".encode() for i in range(5)})
+    storage = memory_server.backend()
+    for i in (1, 3):
+        storage.delete_object(bucket, f"file-{i}.txt")
+    go(qtbot, window, bucket)
+    assert names(window) == ["file-0.txt", "file-2.txt", "file-4.txt"]
+
+    window.versions.show_deleted_action.trigger()
+    wait_loaded(qtbot, window)
+    assert names(window) == [f"file-{i}.txt" for i in range(5)]
+    model = window.list_model
+    assert [model.is_deleted(f"file-{i}.txt") for i in range(5)] == [
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+
+    select(window, "file-3.txt")
+    window.view.setCurrentIndex(row_of(window, "file-3.txt"))
+    context_action(window, "Undelete").trigger()
+    qtbot.waitUntil(lambda: window.versions._undelete_job is None, timeout=WAIT)
+    wait_loaded(qtbot, window)
+    assert body(storage, bucket, "file-3.txt") == b"content 3"
+    assert not model.is_deleted("file-3.txt") and model.is_deleted("file-1.txt")
+    window.versions.show_deleted_action.trigger()
+    wait_loaded(qtbot, window)
+    assert names(window) == [f"file-{i}.txt" for i in (0, 2, 3, 4)]
+
+
+def test_versions_of_an_unversioned_bucket_show_what_soft_delete_keeps(
+    qtbot: QtBot, window: MainWindow, memory_server: MemoryServer
+) -> None:
+    bucket = memory_server.bucket("soft")
+    memory_server.store.set_soft_delete(bucket, 3 * 24 * 3600)
+    memory_server.put(bucket, {"report.csv": b"old,rows\n"})
+    memory_server.put(bucket, {"report.csv": b"new\n"})
+    go(qtbot, window, bucket)
+    window.view.selectRow(0)
+    window.versions.versions_action.trigger()
+    dialog = window.versions.dialog()
+    wait_dialog(qtbot, dialog, 2)
+    status = dialog.status.text()
+    assert "1 soft-deleted" in status and "Versioning is off" in status
+    assert "3 days (soft delete)" in status
+    soft = dialog.tree.topLevelItem(1)
+    assert soft is not None and soft.text(2).startswith("soft-deleted, kept until ")
+    assert soft.data(0, VersionRole).soft_deleted
+
+    dialog.tree.setCurrentItem(soft)
+    # Its bytes cannot be read and it cannot be deleted: only restored.
+    assert dialog.restore_button.isEnabled()
+    assert not dialog.download_button.isEnabled()
+    assert not dialog.save_button.isEnabled()
+    assert not dialog.delete_button.isEnabled()
+    asked: list[str] = []
+
+    def confirm(_title: str, text: str) -> bool:
+        asked.append(text)
+        return True
+
+    dialog.confirm = confirm
+    dialog.restore_button.click()
+    wait_dialog(qtbot, dialog, 3)
+    assert "soft-deleted version" in asked[0]
+    assert body(memory_server.backend(), bucket, "report.csv") == b"old,rows\n"
+
+
+def test_a_bucket_keeping_nothing_still_says_it_has_no_versioning(
+    qtbot: QtBot, window: MainWindow, memory_server: MemoryServer
+) -> None:
+    bucket = memory_server.bucket("plain")
+    memory_server.put(bucket, {"a.txt": b"a"})
+    go(qtbot, window, bucket)
+    window.view.selectRow(0)
+    window.versions.versions_action.trigger()
+    dialog = window.versions.dialog()
+    wait_dialog(qtbot, dialog)
+    assert "has no versioning" in dialog.status.text()
+    assert dialog.tree.isHidden()
