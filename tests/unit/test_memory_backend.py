@@ -81,6 +81,31 @@ def test_a_suspended_bucket_overwrites_its_null_version(memory_server: MemorySer
     assert [(v.size, v.version_id == "null") for v in history] == [(8, True), (4, False)]
 
 
+def test_a_version_listing_goes_on_after_its_marker_was_deleted(
+    memory_server: MemoryServer,
+) -> None:
+    """A walk that deletes each page's versions before asking for the next one (emptying a
+    bucket) must still meet every version: the page's last one, its marker, is gone then."""
+    bucket = memory_server.bucket()
+    storage = memory_server.backend()
+    versions = versions_of(storage)
+    memory_server.store.set_versioning(bucket, "Enabled")
+    for n in range(5):
+        memory_server.put(bucket, {"a": b"x" * (n + 1), "b": b"y"})
+    seen: list[str] = []
+    key_marker = version_marker = ""
+    while True:
+        page = versions.list_versions_page(bucket, "", key_marker, version_marker, limit=2)
+        for v in page.versions:
+            seen.append(f"{v.key}:{v.size}")
+            versions.delete_version(bucket, v.key, v.version_id)
+        if not page.next_key_marker:
+            break
+        key_marker, version_marker = page.next_key_marker, page.next_version_marker
+    assert seen == [*(f"a:{n}" for n in range(5, 0, -1)), *(["b:1"] * 5)]
+    assert walks.object_versions(storage, bucket, "a") == []
+
+
 def test_a_token_from_elsewhere_is_refused(memory_server: MemoryServer) -> None:
     bucket = memory_server.bucket()
     with pytest.raises(StorageError) as refused:

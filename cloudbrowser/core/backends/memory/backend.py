@@ -538,6 +538,9 @@ class MemoryStorage:
                 ids = [v.version_id for v in history]
                 if version_marker in ids:
                     pending = history[ids.index(version_marker) + 1 :]
+                else:  # the marker was removed since: the versions older than it were
+                    older = b.removed.get((key_marker, version_marker), frozenset())
+                    pending = [v for v in history if v.version_id in older]
             while True:
                 if not pending:
                     raw = b.next_key(raw_prefix, after)

@@ -99,6 +99,10 @@ class StoredBucket:
     #: The keys of ``histories`` as UTF-8, sorted: S3's listing order.
     index: list[bytes] = field(default_factory=list)
     uploads: dict[str, Upload] = field(default_factory=dict)
+    #: (key, version id) of a version removed for good → the ids older than it then: a
+    #: version listing whose marker is that version goes on with them, as a walk that
+    #: deletes each page's versions before asking for the next needs.
+    removed: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def current(self, key: str) -> StoredVersion | None:
         """The key's current version (None: no such key, or deleted)."""
@@ -148,6 +152,8 @@ class StoredBucket:
         kept = [v for v in history if v.version_id != version_id]
         if len(kept) == len(history):
             return False
+        ids = [v.version_id for v in history]
+        self.removed[(key, version_id)] = frozenset(ids[: ids.index(version_id)])
         self.keep(key, [v for v in history if v.version_id == version_id])
         history[:] = kept
         if not kept:
