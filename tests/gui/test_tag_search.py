@@ -17,7 +17,7 @@ from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.backends.memory.features import FEATURES
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.storage import properties_of
-from cloudbrowser.gui.navigation import Location, SearchLocation
+from cloudbrowser.gui.navigation import SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import MemoryServer
@@ -79,7 +79,7 @@ def test_tag_terms_find_the_tagged_objects_below_the_folder(
     bar = window.loading_label.text()
     assert f"Search results for “tag:project=apollo” in {bucket}/docs/ — 2 found" in bar
 
-    # Tags and a name together; Refresh runs it again.
+    # Tags and a name together.
     search_for(qtbot, window, "plan tag:year>=2023")
     qtbot.waitUntil(lambda: not window.list_model.loading, timeout=WAIT)
     assert names(window) == ["plan.txt"]
@@ -117,4 +117,3 @@ def test_without_tag_search_the_text_is_a_name(
     assert isinstance(window.history.current, SearchLocation)
     assert names(window) == []
     assert "— 0 found" in window.loading_label.text()
-    window.navigate(Location(window.history.current.connection, bucket, ""))
