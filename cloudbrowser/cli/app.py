@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("location", nargs="?", default="", help="s3://bucket[/prefix]")
     ls.add_argument("-r", "--recursive", action="store_true", help="every key below, no folders")
     ls.add_argument("--bytes", action="store_true", help="sizes in bytes")
+    ls.add_argument(
+        "--tag", action="append", default=[], metavar="NAME=VALUE",
+        help="only objects whose tag matches, found by the server's tag index (Azure); also "
+        "NAME>=VALUE, >, <, <=; repeat for AND. Lists every key below the location",
+    )  # fmt: skip
 
     du = command("du", "cmd_ls", "count the objects and bytes below a prefix")
     du.add_argument("location", help="s3://bucket[/prefix]")

@@ -29,8 +29,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if where.key.strip("/"):
         raise UsageError(f"“{args.bucket}” names a key, not a bucket.", hint="Write s3://bucket.")
     if args.command == "mb":
-        open_backend(args, out).create_bucket(where.bucket)
-        _done(out, "created", where.bucket)
+        backend = open_backend(args, out)
+        backend.create_bucket(where.bucket)
+        _done(out, "created", where.bucket, backend.features.bucket_word)
         return Exit.OK
     return _remove(args, out, where.bucket)
 
@@ -42,18 +43,19 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
     from cloudbrowser.core import bucket_removal as removal
 
     backend = open_backend(args, out)
+    word = backend.features.bucket_word  # "bucket", Azure's "container"
     remains = removal.what_remains(backend, bucket)
     if not remains:
         if args.dry_run:
-            _done(out, "would delete", bucket)
+            _done(out, "would delete", bucket, word)
             return Exit.OK
-        confirm(args, f"Delete the empty bucket “{bucket}”?")
+        confirm(args, f"Delete the empty {word} “{bucket}”?")
         removal.remove_bucket(backend, bucket)  # looks again: something may have arrived
-        _done(out, "deleted", bucket)
+        _done(out, "deleted", bucket, word)
         return Exit.OK
     if not args.force:
-        error = removal.not_empty(bucket, remains)
-        error.hint = "Pass --force to delete them with the bucket (--dry-run --force counts them)."
+        error = removal.not_empty(bucket, remains, word=word)
+        error.hint = f"Pass --force to delete them with the {word} (--dry-run --force counts them)."
         raise error
     count = removal.count_bucket(backend, bucket)
     what = removal.describe(count, out.size)
@@ -68,11 +70,11 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
                 uploads=count.uploads,
             )
         else:
-            out.line(f"would delete bucket {out.uri(bucket, None)} and {what}")
+            out.line(f"would delete {word} {out.uri(bucket, None)} and {what}")
         return Exit.OK
     confirm_by_name(
         args,
-        f"The bucket “{bucket}” holds {what}. Deleting it deletes all of them; "
+        f"The {word} “{bucket}” holds {what}. Deleting it deletes all of them; "
         "this cannot be undone.",
         bucket,
     )
@@ -82,18 +84,19 @@ def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:
         out.failed(out.uri(bucket, key), failure.message, failure.hint)
     if operation.result.cancelled or failed:
         where = out.uri(bucket, None)
-        out.note(f"cloudbrowser: the bucket {where} was not deleted: it is not empty.")
+        out.note(f"cloudbrowser: the {word} {where} was not deleted: it is not empty.")
         return Exit.FAILED
     removal.remove_bucket(backend, bucket)
-    _done(out, "deleted", bucket)
+    _done(out, "deleted", bucket, word)
     return Exit.OK
 
 
-def _done(out: Output, what: str, bucket: str) -> None:
+def _done(out: Output, what: str, bucket: str, word: str) -> None:
+    """``word``: the provider's word for a bucket (text only: JSON keeps "bucket")."""
     if out.json:
         out.record(bucket=bucket, result=what)
     else:
-        out.line(f"{what} bucket {out.uri(bucket, None)}")
+        out.line(f"{what} {word} {out.uri(bucket, None)}")
 
 
 def parse_duration(text: str) -> int:

@@ -7,17 +7,22 @@ import argparse
 
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
-from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
+from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
 from cloudbrowser.core.storage import Storage
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "du":
         return _du(args, out)
+    if args.tag and not args.location:
+        raise UsageError(
+            "--tag searches one bucket: name it.", hint="ls --tag NAME=VALUE az://container/"
+        )
     if not args.location:
         backend = open_backend(args, out)
         default = backend.settings.default_bucket
@@ -27,6 +32,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
             _print_bucket(out, bucket)
         return Exit.OK
     where = parse_remote(args.location)
+    if args.tag:
+        return _list_tagged(args, where, out)
     backend = open_backend(args, out)
     if has_wildcard(where.key):
         _list_matching(backend, where, out)
@@ -84,6 +91,26 @@ def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                 _print_entry(out, where.bucket, entry, "")
         out.stdout.flush()
+
+
+def _list_tagged(args: argparse.Namespace, where: Remote, out: Output) -> int:
+    """``ls --tag NAME=VALUE``: every object below the location whose tags match, found by
+    the server's tag index (no listing of the bucket), a page of its answer at a time."""
+    conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
+    if has_wildcard(where.key):
+        raise UsageError(
+            "--tag lists every tagged object below a folder: it takes no wildcard.",
+            hint="Leave out the * or ?, e.g. ls --tag project=apollo az://container/folder/",
+        )
+    backend = open_backend(args, out)
+    exact = "" if where.is_folder else where.key
+    query = SearchQuery("", conditions)
+    for rows, _found in search_tagged(backend, where.bucket, where.key, query):
+        for entry in rows:
+            if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
+                _print_entry(out, where.bucket, entry, "")
+        out.stdout.flush()
+    return Exit.OK
 
 
 def _du(args: argparse.Namespace, out: Output) -> int:

@@ -126,7 +126,7 @@ def empty_bucket(
         OpKind.DELETE,
         bucket,
         [OpItem("")],
-        title=title or f"Empty the bucket {bucket}",
+        title=title or f"Empty the {backend.features.bucket_word} {bucket}",
         # Where versions are kept, a plain delete would only stack delete markers.
         all_versions=count.versioned or count.versions > 0,
         expected=None if count.versioned or count.versions else Tally(count.objects, count.bytes),
@@ -158,14 +158,15 @@ def remove_bucket(backend: Storage, bucket: str) -> None:
     """
     remains = what_remains(backend, bucket)
     if remains:
-        raise not_empty(bucket, remains)
+        raise not_empty(bucket, remains, word=backend.features.bucket_word)
     backend.delete_bucket(bucket)
 
 
-def not_empty(bucket: str, remains: list[str]) -> StorageError:
+def not_empty(bucket: str, remains: list[str], *, word: str = "bucket") -> StorageError:
+    """``word``: what the provider calls a bucket (``features.bucket_word``)."""
     return StorageError(
-        f"The bucket “{bucket}” is not empty: it holds {_and(remains)}.",
-        hint="Delete them with the bucket (rb --force, or Delete bucket… in the window), "
+        f"The {word} “{bucket}” is not empty: it holds {_and(remains)}.",
+        hint=f"Delete them with the {word} (rb --force, or Delete bucket… in the window), "
         "or empty it first.",
         code="BucketNotEmpty",
     )

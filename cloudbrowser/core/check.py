@@ -3,7 +3,8 @@
 The answer names the cause a user can act on (wrong key id, wrong secret, clock skew,
 unreachable host, TLS, a key that may not list buckets); the translation of botocore's
 errors is the backend's (``core/backends/s3/errors.py``), so the check and a real listing
-never disagree.
+never disagree. Buckets are named as the provider names them (``features.bucket_word``:
+Azure's containers).
 It makes a single attempt with short timeouts: a test should answer in seconds, not after
 botocore's retries.
 """
@@ -34,6 +35,10 @@ class CheckResult:
     bucket_count: int | None = None
 
 
+def _plural(word: str, count: int = 2) -> str:
+    return word if count == 1 else f"{word}s"
+
+
 def check_connection(
     settings: ConnectionSettings, credentials: Credentials | None = None, **backend_args: Any
 ) -> CheckResult:
@@ -48,6 +53,7 @@ def check_connection(
     from cloudbrowser.core.backends import open_storage  # the SDK: only when a check runs
 
     backend = open_storage(quick, credentials, page_size=1, **backend_args)
+    word = backend.features.bucket_word  # "bucket", Azure's "container"
     try:
         if settings.default_bucket:
             backend.list_page(settings.default_bucket, settings.default_prefix)
@@ -65,14 +71,13 @@ def check_connection(
         # SignatureDoesNotMatch), but the key may not call ListAllMyBuckets.
         return CheckResult(
             False,
-            "Signed in, but this key may not list the buckets.",
-            hint="Enter the bucket's name as the default bucket to browse it directly.",
+            f"Signed in, but these credentials may not list the {_plural(word)}.",
+            hint=f"Enter the {word}'s name as the default {word} to browse it directly.",
             error=error,
         )
     except CloudBrowserError as error:
         return _failed(error)
-    noun = "bucket" if count == 1 else "buckets"
-    return CheckResult(True, f"Connected: {count} {noun}.", bucket_count=count)
+    return CheckResult(True, f"Connected: {count} {_plural(word, count)}.", bucket_count=count)
 
 
 def _failed(error: CloudBrowserError) -> CheckResult:

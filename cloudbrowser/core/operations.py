@@ -692,8 +692,16 @@ class Operation:
                     if_match=info.etag,
                 )
                 parts.append((n + 1, token))
+            # Where the commit stores the object's MD5 (Azure: the service computes none
+            # for a blob of blocks) the copy keeps the source's, as a one-request copy
+            # does: its bytes are the source's revision's (every chunk pinned by if_match).
+            keeps_md5 = self.dest_backend.features.md5_on_commit and bool(info.md5)
             chunked_uploads_of(self.dest_backend).commit_upload(
-                self.dest_bucket, source.target, session, parts
+                self.dest_bucket,
+                source.target,
+                session,
+                parts,
+                content_md5=content_md5(bytes.fromhex(info.md5)) if keeps_md5 else "",
             )
         except BaseException:
             self._abort(session, source.target)

@@ -11,7 +11,11 @@ where a level has very many sub-prefixes (many tiny folders, where a request per
 cost more than the one recursive listing) the whole prefix is listed recursively instead.
 
 **Search** lists the prefix recursively in key order (so matches arrive in the order a
-listing shows them) and keeps only the matches.
+listing shows them) and keeps only the matches. Where the storage finds objects by their
+tags (``features.tag_search``: Azure's blob index) the text may hold ``tag:NAME=VALUE``
+terms (:func:`parse_search`): then the server finds the tagged objects, without listing
+the bucket, and only those below the prefix whose name matches the rest of the text are
+kept (:func:`search_tagged`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.errors import Cancelled, ConfigError, KeyNotFound
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.paging import PageGuard, iter_pages, stopping
+from cloudbrowser.core.storage import TagCondition, tag_search_of
 
 if TYPE_CHECKING:  # a type only: a storage is always passed in
     from cloudbrowser.core.storage import Storage
@@ -41,6 +46,9 @@ FANOUT_LIMIT = 1000
 SPLIT_DEPTH = 3
 #: How often (seconds) the caller's cancel event is checked while waiting for a page.
 _POLL = 0.1
+#: Objects stat-ed at once to make the rows of a tag search (the server's tag index
+#: names the objects, nothing more).
+TAG_ROW_WORKERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +218,129 @@ def search_prefix(
             if not e.key.endswith(DELIMITER) and matcher.matches(e.key[start:])
         ]
         yield matches, len(page.objects)
+
+
+# ── search by tags ───────────────────────────────────────────────────────────────────────
+
+#: A ``tag:`` term of the search text: up to the next space outside double quotes (an
+#: unclosed quote runs to the end, and is then refused).
+_TAG_TERM = re.compile(r'(?<!\S)tag:((?:"[^"]*(?:"|$)|[^\s"])*)', re.IGNORECASE)
+TAG_SYNTAX_HINT = (
+    "Write a tag filter as tag:NAME=VALUE (or >, >=, <, <=), e.g. tag:project=apollo "
+    'tag:year>=2024; put a name or value with spaces in double quotes: tag:"cost center"=R1.'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What the user typed into a search, taken apart: the text a name is matched against
+    (:class:`NameMatcher`; "" matches every name) and the tag conditions, all of which an
+    object must meet."""
+
+    text: str
+    tags: tuple[TagCondition, ...] = ()
+
+
+def parse_search(text: str, *, tag_search: bool) -> SearchQuery:
+    """Take the ``tag:`` terms out of ``text`` where the storage can search by tags
+    (``features.tag_search``); elsewhere the whole text is a name, as it always was.
+
+    ``tag:project=apollo`` (also ``>``, ``>=``, ``<``, ``<=``: compared as text, as Azure
+    compares) is one condition; terms are joined by AND. Double quotes keep spaces in a
+    name or value and are not part of it. Raises ConfigError for a term that is not a
+    condition (``tag:project``, ``tag:=x``, an unclosed quote).
+    """
+    if not tag_search:
+        return SearchQuery(text.strip())
+    conditions = tuple(_condition(m.group(0), m.group(1)) for m in _TAG_TERM.finditer(text))
+    rest = _TAG_TERM.sub(" ", text) if conditions else text
+    return SearchQuery(" ".join(rest.split()) if conditions else rest.strip(), conditions)
+
+
+def parse_tag_condition(text: str, *, shown: str = "") -> TagCondition:
+    """One condition written without its ``tag:`` (``project=apollo``, ``year>=2024``), as
+    the command line's ``--tag`` takes it; ``shown`` names it in an error. Raises
+    ConfigError as :func:`parse_search` does."""
+    return _condition(shown or text, text)
+
+
+def _condition(term: str, body: str) -> TagCondition:
+    if body.count('"') % 2:
+        raise ConfigError(f"A quote in “{term}” is not closed.", hint=TAG_SYNTAX_HINT)
+    quoted = False
+    for i, char in enumerate(body):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "<>=":
+            op = body[i : i + 2] if char in "<>" and body[i + 1 : i + 2] == "=" else char
+            name = body[:i].replace('"', "")
+            value = body[i + len(op) :].replace('"', "")
+            if not name:
+                raise ConfigError(f"“{term}” names no tag.", hint=TAG_SYNTAX_HINT)
+            return TagCondition(name, op, value)
+    raise ConfigError(f"“{term}” compares the tag with nothing.", hint=TAG_SYNTAX_HINT)
+
+
+def search_tagged(
+    backend: Storage,
+    bucket: str,
+    prefix: str,
+    query: SearchQuery,
+    cancel: threading.Event | None = None,
+    *,
+    workers: int = TAG_ROW_WORKERS,
+) -> Iterator[tuple[list[Entry], int]]:
+    """The objects below ``prefix`` whose tags meet ``query.tags`` (found by the server,
+    :class:`~cloudbrowser.core.storage.TagSearch`) and whose name matches ``query.text``,
+    a page of the server's answer at a time: ``(matches sorted by key, objects the server
+    found)``. The server names the objects only: each match is stat-ed (a few at once) for
+    its row; one deleted in between is left out.
+
+    Raises NotSupported where the storage has no tag search, Cancelled when ``cancel`` is
+    set (checked before every page and every stat), and what
+    :meth:`~cloudbrowser.core.storage.TagSearch.find_tagged_page` and ``head_object``
+    raise.
+    """
+    finder = tag_search_of(backend)
+    matcher = NameMatcher(query.text) if query.text else None
+    start = len(prefix)
+    guard = PageGuard(f"{bucket}/{prefix}")
+
+    def row(key: str) -> Entry | None:
+        if cancel is not None and cancel.is_set():
+            return None
+        try:
+            info = backend.head_object(bucket, key)
+        except KeyNotFound:
+            return None  # deleted since the server found it
+        return Entry(
+            key,
+            info.size,
+            info.modified,
+            info.etag,
+            info.storage_class,
+            md5=info.md5,
+            crc32c=info.crc32c,
+        )
+
+    token = ""
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="tag-rows") as pool:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Search cancelled.")
+            page = stopping(guard, finder.find_tagged_page, bucket, query.tags, token)
+            guard.page(len(page.keys), page.next_token or None)
+            keys = sorted(
+                k
+                for k in page.keys
+                if k.startswith(prefix)
+                and not k.endswith(DELIMITER)
+                and (matcher is None or matcher.matches(k[start:]))
+            )
+            rows = [e for e in pool.map(row, keys) if e is not None]
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Search cancelled.")
+            yield rows, len(page.keys)
+            if not page.next_token:
+                return
+            token = page.next_token

@@ -137,6 +137,12 @@ class Features:
     #: ``get_object`` honours ``core/interrupt.stoppable``: a stop breaks off its wait for
     #: the reply, so the engine opens reads on its own thread (no hand-over to a runner).
     stoppable_reads: bool = False
+    #: Objects can be found by their tags on the server (:class:`TagSearch`: Azure's Find
+    #: Blobs by Tags over its blob index); the search offers ``tag:`` terms only then.
+    tag_search: bool = False
+    #: What the provider calls a bucket, as a sentence says it ("bucket"; Azure's
+    #: "container"): messages about a connection's buckets use it.
+    bucket_word: str = "bucket"
 
 
 @runtime_checkable
@@ -404,6 +410,48 @@ class StorageClasses(Protocol):
         (:func:`~cloudbrowser.core.entries.restore_state` tells how it goes)."""
 
 
+#: How a tag search compares an object's tag with a value (as text, in byte order).
+TAG_OPERATORS = ("=", ">", ">=", "<", "<=")
+
+
+@dataclass(frozen=True, slots=True)
+class TagCondition:
+    """One condition of a tag search: the object's tag ``name`` compared by ``op`` (one of
+    :data:`TAG_OPERATORS`) with ``value``, as text. An object without the tag does not
+    meet it."""
+
+    name: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedPage:
+    """One page of a tag search: the keys found, and the token of the next page ("" on
+    the last). A page may hold no key and still have a next one."""
+
+    keys: list[str]
+    next_token: str = ""
+
+
+@runtime_checkable
+class TagSearch(Protocol):
+    """Finding objects by their tags on the server, without listing the bucket (Azure's
+    Find Blobs by Tags in Container, over the account's blob index)."""
+
+    def find_tagged_page(
+        self, bucket: str, conditions: Sequence[TagCondition], token: str = ""
+    ) -> TaggedPage:
+        """One page of the keys of ``bucket`` whose tags meet every condition, in no
+        promised order, after ``token`` (the previous page's ``next_token``). Raises
+        ConfigError for a condition the provider cannot express, StorageError (code
+        ``InvalidTagFilter``) where the server refuses the filter, NotSupported where the
+        server (or account) has no tag index."""
+
+
 def _lacking(storage: Storage, what: str) -> NotSupported:
     from cloudbrowser.core.errors import NotSupported
 
@@ -451,6 +499,12 @@ def storage_classes_of(storage: Storage) -> StorageClasses:
     if isinstance(storage, StorageClasses):
         return storage
     raise _lacking(storage, "storage classes to choose")
+
+
+def tag_search_of(storage: Storage) -> TagSearch:
+    if isinstance(storage, TagSearch) and storage.features.tag_search:
+        return storage
+    raise _lacking(storage, "search by tags")
 
 
 def properties_of(storage: Storage) -> ObjectProperties:

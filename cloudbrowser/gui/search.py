@@ -9,6 +9,12 @@ runs it again. Results are ordinary rows: open, download and drag them as in a f
 
 Case-insensitive; ``*`` and ``?`` are wildcards matched against the whole name; text with a
 "/" is matched against the path below the folder (``core/prefix_scan.NameMatcher``).
+
+Where the connection finds objects by their tags (``features.tag_search``: Azure's blob
+index tags), the prompt says so and the text may hold ``tag:NAME=VALUE`` terms (also
+``>``, ``>=``, ``<``, ``<=``; ``core/prefix_scan.parse_search``): the server finds the
+tagged objects and the rest of the text is matched against their names. A term that is no
+condition is refused before anything is sent, with the syntax to use.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from PySide6.QtCore import QLocale, QObject, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle, QWidget
 
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.prefix_scan import parse_search
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.messages import MessageSink
-from cloudbrowser.gui.navigation import SearchLocation
+from cloudbrowser.gui.navigation import Location, SearchLocation
+from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.window_parts import Browsing, ListingBar, WindowMenus
 
 
@@ -28,6 +37,7 @@ class SearchActions(QObject):
 
     def __init__(
         self,
+        service: StorageService,
         messages: MessageSink,
         browsing: Browsing,
         menus: WindowMenus,
@@ -35,6 +45,7 @@ class SearchActions(QObject):
         parent: QWidget,
     ) -> None:
         super().__init__(parent)
+        self.service = service
         self.messages = messages
         self.browsing = browsing
         self.listing_bar = listing_bar
@@ -82,12 +93,16 @@ class SearchActions(QObject):
             self.dialog.deleteLater()
         dialog = QInputDialog(self.parent_widget)
         dialog.setWindowTitle(self.tr("Search"))
-        dialog.setLabelText(
-            self.tr(
-                "Find files in {} and its subfolders whose name contains:\n"
-                "(* and ? are wildcards; text with a / is matched against the path)"
-            ).format(where)
-        )
+        label = self.tr(
+            "Find files in {} and its subfolders whose name contains:\n"
+            "(* and ? are wildcards; text with a / is matched against the path)"
+        ).format(where)
+        if self.tag_search(current):
+            label += "\n" + self.tr(
+                "Find by tags with tag:NAME=VALUE (or >, >=, <, <=), e.g.\n"
+                'tag:project=apollo tag:year>=2024 — quote spaces: tag:"cost center"=R1'
+            )
+        dialog.setLabelText(label)
         dialog.setTextValue(self.last_query)
         dialog.setOkButtonText(self.tr("Search"))
         dialog.textValueSelected.connect(self.search)
@@ -102,10 +117,22 @@ class SearchActions(QObject):
         if current is None or current.is_connection_root or not query:
             return
         self.last_query = query
+        try:  # a tag term that is no condition: said now, not after a request
+            parse_search(query, tag_search=self.tag_search(current))
+        except CloudBrowserError as error:
+            self.messages.major(error)
+            return
         folder = current.folder() if isinstance(current, SearchLocation) else current
         self.browsing.navigate(
             SearchLocation(folder.connection, folder.bucket, folder.prefix, query=query)
         )
+
+    def tag_search(self, location: Location) -> bool:
+        """The connection of ``location`` finds objects by their tags."""
+        try:
+            return self.service.storage(location.connection).features.tag_search
+        except CloudBrowserError:  # closed meanwhile: a plain name search
+            return False
 
     @Slot()
     def close_search(self) -> None:

@@ -163,7 +163,8 @@ def _azurite(request: pytest.FixtureRequest) -> Target:
     return Target(
         "azurite",
         server,
-        # Azurite has no Put Block From URL (APINotImplemented): NO_CHUNK_COPY.
+        # Azurite has no Put Block From URL (APINotImplemented): NO_CHUNK_COPY. A stub in
+        # front of Azurite tests it (tests/contract/test_azure_block_copy.py).
         quirks=frozenset(
             {
                 OPAQUE_ETAGS,

@@ -248,3 +248,30 @@ def test_a_blob_batch_returns_the_refused_blobs(azurite_server: AzuriteServer) -
     ]
     assert [e.key for e in storage.list_page(bucket).objects] == ["held.txt"]
     lease.break_lease(lease_break_period=0)
+
+
+def test_test_connection_speaks_of_containers(azurite_server: AzuriteServer) -> None:
+    """Test connection names Azure's buckets as Azure does: containers
+    (``features.bucket_word``), counted, and when the credentials may not list them."""
+    from cloudbrowser.core.check import check_connection
+
+    for _ in range(2):
+        azurite_server.bucket()
+    result = check_connection(azurite_server.settings(), azurite_server.credentials)
+    assert result.ok and result.bucket_count is not None and result.bucket_count >= 2
+    assert result.summary == f"Connected: {result.bucket_count} containers."
+    # An account SAS that may read but not list: signed in, no list of containers.
+    token = generate_account_sas(
+        AZURITE_ACCOUNT,
+        AZURITE_KEY,
+        resource_types=ResourceTypes(service=True, container=True, object=True),
+        permission=AccountSasPermissions(read=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    denied = check_connection(azurite_server.settings(auth="sas"), Credentials("sas", token))
+    assert not denied.ok
+    assert denied.summary == "Signed in, but these credentials may not list the containers."
+    assert (
+        denied.hint == "Enter the container's name as the default container to browse it directly."
+    )
+    assert "bucket" not in f"{result.summary} {denied.summary} {denied.hint}"

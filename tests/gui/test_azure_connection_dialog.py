@@ -96,6 +96,7 @@ def test_account_key_goes_to_the_keyring_only(
     assert not form.isRowVisible(dialog.key_edit)
     assert dialog.azure_fields.form.isRowVisible(dialog.azure_fields.secret_edit)
     assert form.labelForField(dialog.bucket_edit).text() == "Default &container:"
+    assert "containers" in dialog.bucket_edit.placeholderText()
     assert not dialog.azure_fields.sign_in_button.isVisibleTo(dialog)
     dialog.azure_fields.account_edit.setText("acct1")
     dialog.azure_fields.secret_edit.setText(KEY)

@@ -60,7 +60,7 @@ def test_search_runs_on_the_parts_it_is_handed(qtbot: QtBot, make_service: Servi
     QHBoxLayout(bar)
     listing_bar = ListingBar(bar, QLabel(bar), QPushButton(bar), QPushButton(bar))
 
-    search = SearchActions(messages, browsing, menus, listing_bar, owner)
+    search = SearchActions(service, messages, browsing, menus, listing_bar, owner)
 
     assert search.search_action in menus.edit.actions()
     search.ask()  # nowhere to search yet: said in the status bar, nothing asked

@@ -546,6 +546,11 @@ class ConnectionsDialog(QDialog):
         label = self.form.labelForField(self.bucket_edit)
         if isinstance(label, QLabel):  # "bucket" is Azure's container (§10)
             label.setText(self.tr("Default &container:") if azure else self.tr("Default &bucket:"))
+        self.bucket_edit.setPlaceholderText(
+            self.tr("for credentials that may not list all containers")
+            if azure
+            else self.tr("for keys that may not list all buckets")
+        )
         if gcs:
             self.preset_help.setText(QCoreApplication.translate("GcsFields", str(GCS_NATIVE_HELP)))
             self.form.setRowVisible(self.account_edit, False)
@@ -577,6 +582,8 @@ class ConnectionsDialog(QDialog):
     def _provider_name(self, profile: Profile) -> str:
         if profile.kind == "gcs":
             return self.tr("Google Cloud Storage")
+        if profile.kind == "azure":
+            return self.tr("Azure Blob Storage")
         return self.tr("Amazon S3")
 
     @Slot()

@@ -290,17 +290,33 @@ class ObjectListModel(QAbstractTableModel):
 
     def _start_search(self, location: SearchLocation, handlers: Handlers) -> Job:
         """List ``location.prefix`` recursively, reporting (matches, keys looked at) a page
-        at a time; only the matches are kept."""
-        from cloudbrowser.core.prefix_scan import NameMatcher, search_prefix
+        at a time; only the matches are kept. With ``tag:`` terms (where the storage finds
+        objects by tags) the server finds the tagged objects instead of a listing."""
+        from cloudbrowser.core.prefix_scan import (
+            NameMatcher,
+            parse_search,
+            search_prefix,
+            search_tagged,
+        )
 
         storage = self._service.storage(location.connection)
-        matcher = NameMatcher(location.query)
+        tag_search = storage.features.tag_search
 
         def work(job: Job) -> int:
+            query = parse_search(location.query, tag_search=tag_search)
+            pages = (
+                search_tagged(storage, location.bucket, location.prefix, query, job.cancel_event)
+                if query.tags
+                else search_prefix(
+                    storage,
+                    location.bucket,
+                    location.prefix,
+                    NameMatcher(query.text),
+                    job.cancel_event,
+                )
+            )
             found = 0
-            for found_on_page in search_prefix(
-                storage, location.bucket, location.prefix, matcher, job.cancel_event
-            ):
+            for found_on_page in pages:
                 found += len(found_on_page[0])
                 job.report(found_on_page)
             return found

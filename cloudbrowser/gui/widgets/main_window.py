@@ -326,7 +326,9 @@ class MainWindow(QMainWindow):
         listing_bar = ListingBar(
             self.loading_bar, self.loading_label, self.stop_button, self.retry_button
         )
-        self.search = SearchActions(self.messages, self.browsing, self._menus, listing_bar, self)
+        self.search = SearchActions(
+            self.service, self.messages, self.browsing, self._menus, listing_bar, self
+        )
 
     # ── construction ────────────────────────────────────────────────────────────────────
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import re
 import secrets
 import threading
 import time
@@ -67,7 +68,14 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
 )
-from cloudbrowser.core.storage import Features, MiB, StorageClassOffer
+from cloudbrowser.core.storage import (
+    TAG_OPERATORS,
+    Features,
+    MiB,
+    StorageClassOffer,
+    TagCondition,
+    TaggedPage,
+)
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
@@ -80,6 +88,7 @@ if TYPE_CHECKING:
         ShareLinks,
         Storage,
         StorageClasses,
+        TagSearch,
         Versions,
     )
 
@@ -119,6 +128,11 @@ _NUMBER_DIGITS = 5
 _SOURCE_LINK_SECONDS = 3600
 #: The MD5 part of a copied block's id before its MD5 is known (not hex: never a chunk).
 _PROVISIONAL = "-" * 32
+#: What a blob index tag's name and value may hold (Azure: letters, digits, space and
+#: ``+ - . / : = _``), 1-128 and 0-256 characters. Nothing else can be written into a
+#: Find Blobs by Tags expression, whose names are in double and values in single quotes.
+_TAG_TEXT = re.compile(r"[A-Za-z0-9 +\-./:=_]*")
+_MAX_TAG_NAME, _MAX_TAG_VALUE = 128, 256
 
 
 class AzureBackend:
@@ -658,6 +672,39 @@ class AzureBackend:
         blob = self._blob(bucket, key)
         guard(lambda: blob.set_blob_tags(dict(tags)), self._where(bucket, key))
 
+    def find_tagged_page(
+        self, bucket: str, conditions: Sequence[TagCondition], token: str = ""
+    ) -> TaggedPage:
+        """Find Blobs by Tags in Container: one page of the blobs whose index tags meet
+        every condition (the blob index is updated shortly after a blob's tags change).
+
+        Raises ConfigError for a name or value Azure's tags cannot hold, StorageError
+        (code ``InvalidTagFilter``) for an expression the service refuses, NotSupported
+        where the account (Data Lake Storage, with a hierarchical namespace) or the
+        emulator has no blob index.
+        """
+        where_expression = _tag_expression(conditions)
+        container = self._container(bucket)
+        where = self._where(bucket)
+
+        def one_page() -> TaggedPage:
+            # by_page gives a page iterator, whose continuation_token is the next page's
+            # (typed as a plain Iterator by the SDK).
+            pages: Any = container.find_blobs_by_tags(
+                where_expression, results_per_page=self.page_size
+            ).by_page(continuation_token=token or None)
+            keys = [
+                str(item.name)
+                for item in next(pages, [])
+                if not item.container_name or item.container_name == bucket
+            ]
+            return TaggedPage(keys, str(pages.continuation_token or ""))
+
+        try:
+            return guard(one_page, where)
+        except StorageError as error:
+            raise _tag_search_error(error, conditions) from error
+
     def set_tier(self, bucket: str, key: str, tier: str, *, priority: str = "") -> None:
         """Move a blob to Hot, Cool, Cold or Archive; from Archive it is rehydrated with
         ``priority`` ("Standard" or "High")."""
@@ -1092,6 +1139,50 @@ def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
     return object_versions(backend, bucket, key)
 
 
+def _tag_expression(conditions: Sequence[TagCondition]) -> str:
+    """The ``where`` of Find Blobs by Tags: ``"name" >= 'value'`` joined by AND. Raises
+    ConfigError for what the expression cannot hold (Azure's tags cannot hold it either)."""
+    if not conditions:
+        raise ConfigError("A tag search needs a condition.", hint="Write tag:NAME=VALUE.")
+    parts = []
+    for c in conditions:
+        for text, most in ((c.name, _MAX_TAG_NAME), (c.value, _MAX_TAG_VALUE)):
+            if not _TAG_TEXT.fullmatch(text) or len(text) > most:
+                raise ConfigError(
+                    f"“{text}” cannot be an Azure blob index tag's name or value.",
+                    hint="Azure's tag names (1-128 characters) and values (up to 256) hold "
+                    "only letters, digits, spaces and + - . / : = _",
+                )
+        if not c.name or c.op not in TAG_OPERATORS:
+            raise ConfigError(f"“{c}” is not a tag condition.", hint="Write tag:NAME=VALUE.")
+        parts.append(f"\"{c.name}\" {c.op} '{c.value}'")
+    return " AND ".join(parts)
+
+
+def _tag_search_error(error: StorageError, conditions: Sequence[TagCondition]) -> StorageError:
+    """Find Blobs by Tags' refusals in a tag search's words."""
+    shown = " ".join(f"tag:{c}" for c in conditions)
+    if error.code in ("InvalidQueryParameterValue", "InvalidHeaderValue", "InvalidInput"):
+        reason = error.detail.partition(": ")[2] or error.message
+        return StorageError(
+            f"The storage account refused the tag filter “{shown}”: {reason}",
+            hint="Azure compares tags with =, >, >=, < and <= only, at most 10 of them, and "
+            "a range (>, <) on one tag at a time.",
+            detail=error.detail,
+            code="InvalidTagFilter",
+        )
+    if isinstance(error, NotSupported) or "NotSupported" in error.code:
+        return NotSupported(
+            "This storage account cannot find blobs by their index tags.",
+            hint="Find Blobs by Tags needs a general-purpose v2 or Blob Storage account "
+            "without a hierarchical namespace (Data Lake Storage); an emulator may lack it. "
+            "Search by name instead.",
+            detail=error.detail,
+            code="NotImplemented",
+        )
+    return error
+
+
 def _no_versions() -> NoVersioning:
     return NoVersioning(
         "This storage account does not keep blob versions here.",
@@ -1113,8 +1204,9 @@ if TYPE_CHECKING:
         ShareLinks,
         ObjectProperties,
         StorageClasses,
+        TagSearch,
     ]:
-        return (backend, backend, backend, backend, backend, backend, backend, backend)
+        return (backend, backend, backend, backend, backend, backend, backend, backend, backend)
 
 
 __all__ = ["AzureBackend", "AzureReader"]

@@ -61,6 +61,9 @@ def features(settings: ConnectionSettings) -> Features:
         # the account keeps none. Azurite (its development account) keeps none at all.
         versions=settings.account != EMULATOR_ACCOUNT,
         tags=True,
+        # Find Blobs by Tags (the blob index): Azure, and Azurite since 3.x. An account
+        # with a hierarchical namespace has no blob index: the search says so then.
+        tag_search=True,
         # Access tiers: Hot, Cool, Cold, Archive.
         storage_classes=True,
         storage_class_word="access tier",
@@ -68,4 +71,5 @@ def features(settings: ConnectionSettings) -> Features:
         object_acls=False,
         # An Archive blob is offline until rehydrated to another tier (hours).
         archive_tiers=frozenset({"Archive"}),
+        bucket_word="container",
     )

@@ -57,7 +57,13 @@ from cloudbrowser.core.errors import (
     UploadNotFound,
 )
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.storage import Features, StorageClassOffer
+from cloudbrowser.core.storage import (
+    TAG_OPERATORS,
+    Features,
+    StorageClassOffer,
+    TagCondition,
+    TaggedPage,
+)
 
 if TYPE_CHECKING:
     from cloudbrowser.core.storage import (
@@ -69,6 +75,7 @@ if TYPE_CHECKING:
         SoftDeletes,
         Storage,
         StorageClasses,
+        TagSearch,
         Versions,
     )
 
@@ -803,6 +810,34 @@ class MemoryStorage:
             history = b.histories[key]
             history[-1] = current.but(tags=dict(tags))
 
+    def find_tagged_page(
+        self, bucket: str, conditions: Sequence[TagCondition], token: str = ""
+    ) -> TaggedPage:
+        """Up to ``page_size`` keys whose current version's tags meet every condition
+        (compared as UTF-8 bytes, as Azure's blob index compares text), in key order.
+
+        Raises: BucketNotFound, ConfigError (no condition, or an operator not in
+        ``TAG_OPERATORS``), StorageError (code ``InvalidArgument``: a foreign token).
+        """
+        if not conditions or any(c.op not in TAG_OPERATORS for c in conditions):
+            raise ConfigError(
+                "A tag search needs conditions of the form NAME=VALUE (or >, >=, <, <=).",
+                hint="Write tag:NAME=VALUE.",
+            )
+        after = _token_marker(token)
+        keys: list[str] = []
+        last = b""
+        with self.store.lock:
+            b = self._bucket(bucket)
+            for raw in b.keys_from(b"", after):
+                current = b.current(raw.decode())
+                if current is not None and _tags_meet(current.tags, conditions):
+                    if len(keys) == self.page_size:
+                        return TaggedPage(keys, _make_token(last))
+                    keys.append(raw.decode())
+                    last = raw
+        return TaggedPage(keys)
+
     # ── storage classes ─────────────────────────────────────────────────────────────────
 
     def storage_class_offer(self) -> StorageClassOffer:
@@ -1021,6 +1056,23 @@ def _with_headers_of(
     )
 
 
+def _tags_meet(tags: Mapping[str, str], conditions: Sequence[TagCondition]) -> bool:
+    for c in conditions:
+        if c.name not in tags:
+            return False
+        have, want = tags[c.name].encode(), c.value.encode()
+        met = {
+            "=": have == want,
+            ">": have > want,
+            ">=": have >= want,
+            "<": have < want,
+            "<=": have <= want,
+        }[c.op]
+        if not met:
+            return False
+    return True
+
+
 def _make_token(after: bytes) -> str:
     return _TOKEN + base64.urlsafe_b64encode(after).decode()
 
@@ -1116,8 +1168,20 @@ if TYPE_CHECKING:
         ObjectProperties,
         StorageClasses,
         SoftDeletes,
+        TagSearch,
     ]:
-        return (storage, storage, storage, storage, storage, storage, storage, storage, storage)
+        return (
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+            storage,
+        )
 
 
 def _continued(page: VersionPage, *, key_marker: str, version_marker: str = "") -> VersionPage:

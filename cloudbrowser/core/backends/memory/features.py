@@ -37,6 +37,9 @@ FEATURES = Features(
     object_acls=False,
     # As S3's (the memory backend mirrors S3's storage classes).
     archive_tiers=frozenset({"GLACIER", "DEEP_ARCHIVE"}),
+    # Tags are found by a search of the store (as Azure's blob index finds them), so that
+    # the window's tag search is tested without a server.
+    tag_search=True,
 )
 
 
