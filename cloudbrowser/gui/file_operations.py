@@ -216,6 +216,31 @@ class FileOperations(QObject):
         file_menu.insertAction(anchor, self.new_bucket_action)
         file_menu.insertAction(anchor, self.delete_bucket_action)
         file_menu.insertSeparator(anchor)
+        # Named as the current connection's provider names a bucket (Azure: container).
+        file_menu.aboutToShow.connect(self._name_bucket_actions)
+
+    def _bucket_word(self, connection_id: str) -> str:
+        """``features.bucket_word`` of a connection: "bucket", Azure's "container"."""
+        try:
+            return self.service.storage(connection_id).features.bucket_word
+        except CloudBrowserError:  # not open (any more)
+            return "bucket"
+
+    def _new_bucket_text(self, connection_id: str) -> str:
+        if self._bucket_word(connection_id) == "container":
+            return QCoreApplication.translate("FileOperations", "New container…")
+        return QCoreApplication.translate("FileOperations", "New bucket…")
+
+    def _delete_bucket_text(self, connection_id: str) -> str:
+        if self._bucket_word(connection_id) == "container":
+            return QCoreApplication.translate("FileOperations", "Delete container…")
+        return QCoreApplication.translate("FileOperations", "Delete bucket…")
+
+    def _name_bucket_actions(self) -> None:
+        current = self.browsing.current
+        connection_id = current.connection if current is not None else ""
+        self.new_bucket_action.setText(self._new_bucket_text(connection_id))
+        self.delete_bucket_action.setText(self._delete_bucket_text(connection_id))
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         at_root = self._current_root()
@@ -252,7 +277,7 @@ class FileOperations(QObject):
         menu = QMenu(self.parent_widget)
         if location.is_connection_root:
             menu.addAction(
-                QCoreApplication.translate("FileOperations", "New bucket…"),
+                self._new_bucket_text(location.connection),
                 partial(self.new_bucket, location.connection),
             )
             menu.addSeparator()
@@ -275,7 +300,7 @@ class FileOperations(QObject):
                 )
             else:
                 menu.addAction(
-                    QCoreApplication.translate("FileOperations", "Delete bucket…"),
+                    self._delete_bucket_text(location.connection),
                     partial(self.delete_bucket, location.connection, location.bucket),
                 )
         menu.addSeparator()
@@ -809,9 +834,11 @@ class FileOperations(QObject):
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
                 connection_id,
-                QCoreApplication.translate("FileOperations", "Bucket “{n}” created.").format(
-                    n=name
-                ),
+                (
+                    QCoreApplication.translate("FileOperations", "Container “{n}” created.")
+                    if features.bucket_word == "container"
+                    else QCoreApplication.translate("FileOperations", "Bucket “{n}” created.")
+                ).format(n=name),
             ),
             failed=self.messages.major,
         )

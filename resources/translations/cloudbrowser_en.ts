@@ -97,6 +97,34 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
+        <source>%Ln bucket(s)</source>
+        <translation>
+            <numerusform>%Ln bucket</numerusform>
+            <numerusform>%Ln buckets</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln container(s)</source>
+        <translation>
+            <numerusform>%Ln container</numerusform>
+            <numerusform>%Ln containers</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln folder(s)</source>
+        <translation>
+            <numerusform>%Ln folder</numerusform>
+            <numerusform>%Ln folders</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln object(s)</source>
+        <translation>
+            <numerusform>%Ln object</numerusform>
+            <numerusform>%Ln objects</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln transfer(s)</source>
         <translation>
             <numerusform>%Ln transfer</numerusform>

@@ -284,6 +284,12 @@ def test_new_container_on_azure_asks_only_its_name(
     window.file_ops.new_bucket_action.trigger()
     qtbot.waitUntil(lambda: name in names(window), timeout=WAIT)
     assert offered == [("", [], [])], "a container lives in its account's region"
+    # The File menu and the status bar name them as Azure does.
+    window.file_menu.aboutToShow.emit()
+    assert window.file_ops.new_bucket_action.text() == "New container…"
+    assert window.file_ops.delete_bucket_action.text() == "Delete container…"
+    count = window.list_model.counts()[0]
+    assert window._counts_label.text().startswith(f"{count} container" + ("s" if count > 1 else ""))
 
 
 def test_the_new_bucket_dialog_sends_location_and_class(qtbot: QtBot, window: MainWindow) -> None:

@@ -37,8 +37,18 @@ TS = """<?xml version="1.0" encoding="utf-8"?>
         <source>Filter this folder (Ctrl+F)</source>
         <translation>Diesen Ordner filtern (Strg+F)</translation>
     </message>
-    <message><source>{n} folders</source><translation>{n} Ordner</translation></message>
-    <message><source>{n} objects</source><translation>{n} Objekte</translation></message>
+    <message numerus="yes">
+        <source>%Ln folder(s)</source>
+        <translation>
+            <numerusform>%Ln Ordner</numerusform><numerusform>%Ln Ordner</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln object(s)</source>
+        <translation>
+            <numerusform>%Ln Objekt</numerusform><numerusform>%Ln Objekte</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ObjectListModel</name>
@@ -98,7 +108,7 @@ def test_a_translation_in_the_folder_translates_the_main_window(
         assert window.filter_edit.placeholderText() == "Diesen Ordner filtern (Strg+F)"
         header = window.list_model.headerData(Column.SIZE, Qt.Orientation.Horizontal)
         assert header == "Größe"
-        # "{n} folders" translated, then its number filled in.
+        # "%Ln folder(s)" in German's plural form for the count.
         assert window._counts_label.text().startswith("0 Ordner, 0 Objekte, ")
         assert error_title(TransferFailures("x")) == "Einige Übertragungen sind fehlgeschlagen"
         # What the translation does not list stays in English.

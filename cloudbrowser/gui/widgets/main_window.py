@@ -1037,17 +1037,29 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(printable(one_line(error)))
         self._update_status()
 
+    def _bucket_word(self) -> str:
+        """What the current connection's provider calls a bucket (``features.bucket_word``)."""
+        current = self.history.current
+        if current is None:
+            return "bucket"
+        try:
+            return self.service.storage(current.connection).features.bucket_word
+        except CloudBrowserError:  # closed meanwhile
+            return "bucket"
+
     def _update_counts(self) -> None:
         folders, files, size = self.list_model.counts()
         at_root = self.history.current is not None and self.history.current.is_connection_root
-        if at_root:
-            noun = self.tr("{n} bucket") if folders == 1 else self.tr("{n} buckets")
-        else:
-            noun = self.tr("{n} folder") if folders == 1 else self.tr("{n} folders")
-        parts = [noun.format(n=self.qlocale.toString(folders))]
+        # Counts the Qt way (each language its plural forms), buckets named as the
+        # provider names them (Azure's containers).
         if not at_root:
-            objects = self.tr("{n} object") if files == 1 else self.tr("{n} objects")
-            parts.append(objects.format(n=self.qlocale.toString(files)))
+            parts = [self.tr("%Ln folder(s)", None, folders)]
+        elif self._bucket_word() == "container":
+            parts = [self.tr("%Ln container(s)", None, folders)]
+        else:
+            parts = [self.tr("%Ln bucket(s)", None, folders)]
+        if not at_root:
+            parts.append(self.tr("%Ln object(s)", None, files))
             parts.append(self.qlocale.formattedDataSize(size))
         shown = self.list_model.rowCount()
         if self.filter_edit.text():
