@@ -6,6 +6,8 @@ limits) without loading the SDK.
 
 from __future__ import annotations
 
+import functools
+
 from cloudbrowser.core.backends.s3.presets import capabilities, preset
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.storage import (
@@ -65,8 +67,12 @@ STORAGE_CLASS_OFFER = StorageClassOffer(
 )
 
 
+@functools.lru_cache(maxsize=64)
 def features(settings: ConnectionSettings) -> Features:
-    """The features of an S3 connection: S3's limits and its preset's capability flags."""
+    """The features of an S3 connection: S3's limits and its preset's capability flags.
+
+    Cached (settings are frozen, Features immutable): the transfer queue asks for them
+    several times per file, and building them was ~5% of a small file's client CPU."""
     caps = capabilities(settings)
     provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
     return Features(
