@@ -332,12 +332,13 @@ class TransferController(QObject):
                 self.queue.mark_skipped(skipped, exists, batch)
             if renamable:
                 transfers += self.queue.mark_failed(renamable, batch)
-            return transfers
+            # Shown in natural order (file-2 before file-10); the queue keeps its own.
+            # Sorted here: thousands of collation keys are a stall on the GUI thread.
+            return sorted(transfers, key=lambda t: name_key(t.key))
 
         def added(transfers: list[Transfer]) -> None:
             self._batches.add(batch)
-            # Shown in natural order (file-2 before file-10); the queue keeps its own.
-            self.model.add(sorted(transfers, key=lambda t: name_key(t.key)))
+            self.model.add(transfers)
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
