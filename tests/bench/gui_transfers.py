@@ -40,6 +40,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials  # noqa: E402
 from cloudbrowser.core.journal import State  # noqa: E402
+from cloudbrowser.gui.app import freeze_startup_objects_after_first_listing  # noqa: E402
 from cloudbrowser.gui.navigation import Location  # noqa: E402
 from cloudbrowser.gui.service import StorageService  # noqa: E402
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow  # noqa: E402
@@ -114,6 +115,7 @@ class StallTracer:
             return
         stacks = collections.Counter(text for t, text in self.samples if start <= t <= now)
         gcs = [(b - a) * 1000 for a, b, _g in self.gc_pauses if a >= start and b <= now]
+        gens = collections.Counter(g for a, b, g in self.gc_pauses if a >= start and b <= now)
         stall = {
             "gap_ms": round(gap_ms, 1),
             "gui_cpu_ms": round((cpu - start_cpu) * 1000, 1),
@@ -123,6 +125,8 @@ class StallTracer:
             "runqueue_ms": round(runqueue_ms, 1),
             "gc_ms": round(sum(gcs), 1),
             "gcs": len(gcs),
+            "gc_generations": sorted(gens.items()),
+            "gc_longest_ms": round(max(gcs, default=0), 1),
             "stacks": stacks.most_common(6),
         }
         self.stalls.append(stall)
@@ -158,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     service = StorageService()
     window = MainWindow(service)
     window.transfers.opener = lambda _url: None
+    # As the app does (gui/app.py): start-up's objects leave the collector after the first
+    # listing, else each full collection walks them all with the GIL held (~30 ms).
+    freeze_startup_objects_after_first_listing(window)
     window.show()
     settings = ConnectionSettings(
         name="bench", endpoint_url=args.url, region="us-east-1", addressing_style="path"
