@@ -344,7 +344,9 @@ class TransferController(QObject):
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
             self._timer.start()
-            self.poll()
+            # The first poll sees every new transfer as changed: in an event of its own, so
+            # the window paints (and handles input) between it and the rows' insertion.
+            QTimer.singleShot(0, self, self.poll)
 
         def done() -> None:
             if queued is not None:
