@@ -358,3 +358,48 @@ def test_a_batchs_folder_is_the_one_its_files_share(qtbot: QtBot) -> None:
         native = [Path(p) for p in paths]
         expected = os.path.commonpath([p.parent for p in native])
         assert transfer_list._common_folder(native) == expected, paths
+
+
+def test_a_painted_cell_is_one_call_into_the_model(qtbot: QtBot) -> None:
+    """Each call from Qt into Python takes the GIL, which transfer threads hold much of the
+    time: the delegates' seven roles of a cell come in one multiData call (issue 14), and
+    what it answers is what data() answers."""
+    import sys
+
+    from PySide6.QtCore import QModelRoleData
+
+    from cloudbrowser.gui.widgets.transfer_panel import ProgressDelegate, TransferTree
+
+    class Counting(TransferListModel):
+        """Counts the calls of data() that came from Qt itself (not from multiData)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.through_multi = self.direct = 0
+
+        def data(self, index: object, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+            if sys._getframe(1).f_code.co_name == "multiData":
+                self.through_multi += 1
+            else:
+                self.direct += 1
+            return super().data(index, role)  # type: ignore[arg-type]
+
+    model = Counting()
+    model.add([transfer(f"f{i}.bin", batch="b") for i in range(50)])
+    model.add([transfer("alone.bin", state=State.RUNNING)])
+    view = TransferTree()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(view))
+    view.resize(900, 300)
+    view.expandAll()
+    model.through_multi = model.direct = 0
+    view.grab()
+    painted_rows = model.rowCount() + model.rowCount(model.index(0, 0))
+    assert model.through_multi >= 6 * painted_rows, "the cells' roles came through multiData"
+    # What is left of data(): the progress bar's own ask, one per painted row at most.
+    assert model.direct <= painted_rows, (model.through_multi, model.direct)
+    index = model.index(1, Column.STATE)
+    role = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    model.multiData(index, role)
+    assert role.data() == index.data() == "Uploading"

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -38,6 +38,8 @@ from PySide6.QtCore import (
     QCoreApplication,
     QLocale,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
@@ -468,6 +470,16 @@ class TransferListModel(QAbstractItemModel):
                 else None
             )
         return None
+
+    def multiData(self, index: AnyIndex, span: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a view asks for one cell, in one call: Qt's delegates ask for seven
+        at once, and each call into Python from Qt must take the GIL, which a transfer
+        thread may hold (up to the 5 ms switch interval, and a wait for a core after it):
+        one entry per cell painted rather than seven (issue 14: window stall)."""
+        # PySide6 iterates a span (its type stubs do not say so).
+        roles = [span] if isinstance(span, QModelRoleData) else cast(Iterable[QModelRoleData], span)
+        for role_data in roles:
+            role_data.setData(self.data(index, role_data.role()))
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self._at(index)
