@@ -332,18 +332,21 @@ class TransferController(QObject):
                 self.queue.mark_skipped(skipped, exists, batch)
             if renamable:
                 transfers += self.queue.mark_failed(renamable, batch)
-            return transfers
+            # Shown in natural order (file-2 before file-10); the queue keeps its own.
+            # Sorted here: thousands of collation keys are a stall on the GUI thread.
+            return sorted(transfers, key=lambda t: name_key(t.key))
 
         def added(transfers: list[Transfer]) -> None:
             self._batches.add(batch)
-            # Shown in natural order (file-2 before file-10); the queue keeps its own.
-            self.model.add(sorted(transfers, key=lambda t: name_key(t.key)))
+            self.model.add(transfers)
             size = QLocale().formattedDataSize(sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
             self._timer.start()
-            self.poll()
+            # The first poll sees every new transfer as changed: in an event of its own, so
+            # the window paints (and handles input) between it and the rows' insertion.
+            QTimer.singleShot(0, self, self.poll)
 
         def done() -> None:
             if queued is not None:

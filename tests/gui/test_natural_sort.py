@@ -15,7 +15,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel
 from cloudbrowser.gui.models.object_list import Column, ObjectListModel, Row, _merged
 from cloudbrowser.gui.models.transfer_list import Column as TransferColumn
-from cloudbrowser.gui.natural_sort import compare, natural_sorted
+from cloudbrowser.gui.natural_sort import collator, compare, natural_sorted
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import S3Server
@@ -25,6 +25,24 @@ from tests.gui.conftest import ServiceFactory, go, open_window
 def test_natural_sorted_orders_numbers_by_value_and_ignores_case() -> None:
     names = ["bin-10", "bin-2", "Bin-3", "bin-1", "bin-11", "alpha", "Zed"]
     assert natural_sorted(names) == ["alpha", "bin-1", "bin-2", "Bin-3", "bin-10", "bin-11", "Zed"]
+
+
+def test_a_worker_sorts_with_a_collator_of_its_own() -> None:
+    """QCollator is not thread-safe, and a drop's transfers are sorted on a worker: each
+    thread has its own, which sorts the same."""
+    import threading
+
+    names = ["bin-10", "bin-2", "Bin-3", "bin-1"]
+    seen: list[object] = []
+
+    def work() -> None:
+        seen.extend([collator(), natural_sorted(names)])
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert seen[0] is not collator()
+    assert seen[1] == natural_sorted(names) == ["bin-1", "bin-2", "Bin-3", "bin-10"]
 
 
 @pytest.fixture

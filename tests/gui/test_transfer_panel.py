@@ -298,3 +298,108 @@ def test_thousands_of_rows_stay_cheap(qtbot: QtBot) -> None:
     [group] = model.groups()
     assert group.bytes_done == 5000 * 1024 and group.active == 5000
     assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+def test_a_groups_totals_kept_from_the_files_that_changed_match_a_full_count(
+    qtbot: QtBot,
+) -> None:
+    """Each poll updates a batch's totals from its changed files alone (a pass over
+    thousands of files per poll stalled the window, issue 14): after every kind of change,
+    they are what counting every file afresh gives."""
+    model = TransferListModel()
+    files = [transfer(f"f{i}.bin", batch="b", size=1000 + i) for i in range(40)]
+    model.add(files)
+    [group] = model.groups()
+    steps: list[tuple[slice, State, bool]] = [
+        (slice(0, 8), State.RUNNING, False),
+        (slice(0, 5), State.DONE, True),
+        (slice(5, 7), State.DONE, False),  # done, not verified
+        (slice(7, 8), State.FAILED, False),
+        (slice(8, 12), State.SKIPPED, False),
+        (slice(12, 15), State.PAUSED, False),
+        (slice(7, 8), State.QUEUED, False),  # retried
+        (slice(12, 14), State.CANCELLED, False),
+    ]
+    for where, state, verified in steps:
+        changed = files[where]
+        for t in changed:
+            t.state, t.verified = state, verified
+            t.bytes_done = t.size if state is State.DONE else t.size // 3
+            t.bytes_moved = t.bytes_done
+        running = [t for t in files if t.state is State.RUNNING and t not in changed]
+        model.refresh(changed + running)  # what TransferQueue.changes() returns
+        kept = (group.size, group.bytes_done, group.bytes_moved, group.done, group.unverified)
+        kept += (group.active, group.failed, group.skipped, group.count)
+        kept_states = set(group.states)
+        group.tally()  # counted afresh from every file
+        counted = (group.size, group.bytes_done, group.bytes_moved, group.done)
+        counted += (group.unverified, group.active, group.failed, group.skipped, group.count)
+        assert kept == counted, state
+        assert kept_states == group.states, state
+    expected = {State.DONE, State.QUEUED, State.SKIPPED, State.PAUSED, State.CANCELLED}
+    assert model.states() == expected
+    assert text(model, model.index(0, 0), Column.STATE) == "Uploading: 7 of 36 done"
+
+
+def test_a_batchs_folder_is_the_one_its_files_share(qtbot: QtBot) -> None:
+    """Found from the parts of the two paths that sort first and last (cheap for a drop of
+    thousands), the same as os.path.commonpath of every file's folder."""
+    import os
+
+    cases = [
+        ["/a/b/x", "/a/b-c/x", "/a/b/d/x"],  # "b-c" sorts between "b" and "b/d" as text
+        ["/a/b/x", "/a/b/y"],
+        ["/a/b/x", "/a/b/c/d/y"],
+        ["/a/b/c/x"],
+        ["/x", "/y"],
+        ["/a/x", "/b/x"],
+    ]
+    for paths in cases:
+        native = [Path(p) for p in paths]
+        expected = os.path.commonpath([p.parent for p in native])
+        assert transfer_list._common_folder(native) == expected, paths
+
+
+def test_a_painted_cell_is_one_call_into_the_model(qtbot: QtBot) -> None:
+    """Each call from Qt into Python takes the GIL, which transfer threads hold much of the
+    time: the delegates' seven roles of a cell come in one multiData call (issue 14), and
+    what it answers is what data() answers."""
+    import sys
+
+    from PySide6.QtCore import QModelRoleData
+
+    from cloudbrowser.gui.widgets.transfer_panel import ProgressDelegate, TransferTree
+
+    class Counting(TransferListModel):
+        """Counts the calls of data() that came from Qt itself (not from multiData)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.through_multi = self.direct = 0
+
+        def data(self, index: object, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+            if sys._getframe(1).f_code.co_name == "multiData":
+                self.through_multi += 1
+            else:
+                self.direct += 1
+            return super().data(index, role)  # type: ignore[arg-type]
+
+    model = Counting()
+    model.add([transfer(f"f{i}.bin", batch="b") for i in range(50)])
+    model.add([transfer("alone.bin", state=State.RUNNING)])
+    view = TransferTree()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(view))
+    view.resize(900, 300)
+    view.expandAll()
+    model.through_multi = model.direct = 0
+    view.grab()
+    painted_rows = model.rowCount() + model.rowCount(model.index(0, 0))
+    assert model.through_multi >= 6 * painted_rows, "the cells' roles came through multiData"
+    # What is left of data(): the progress bar's own ask, one per painted row at most.
+    assert model.direct <= painted_rows, (model.through_multi, model.direct)
+    index = model.index(1, Column.STATE)
+    role = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    model.multiData(index, role)
+    assert role.data() == index.data() == "Uploading"

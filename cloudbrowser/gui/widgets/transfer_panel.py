@@ -235,7 +235,7 @@ class TransferPanel(QWidget):
     def _update_actions(self) -> None:
         selected = self.selected()
         states = {t.state for t in selected}
-        everything = {t.state for t in self.model.transfers()}
+        everything = self.model.states()
         self.pause_action.setEnabled(bool(states & {State.QUEUED, State.RUNNING}))
         self.resume_action.setEnabled(State.PAUSED in states)
         self.retry_action.setEnabled(bool(states & {State.FAILED, State.CANCELLED}))
