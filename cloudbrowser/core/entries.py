@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
 
@@ -238,6 +237,10 @@ def restore_state(restore: str) -> RestoreState | None:
         until = 0.0
         _, found, rest = text.partition('expiry-date="')
         if found:
+            # email.utils (socket, calendar, locale: ~8 ms) only for a restored object, not
+            # at every start: the window's first frame imports this module.
+            from email.utils import parsedate_to_datetime
+
             try:
                 until = parsedate_to_datetime(rest.split('"', 1)[0]).timestamp()
             except (TypeError, ValueError):

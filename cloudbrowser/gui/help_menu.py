@@ -11,24 +11,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QObject, Qt, QUrl, qVersion
+from PySide6.QtCore import QObject, Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QHeaderView,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from cloudbrowser import __version__
 from cloudbrowser.core.logs import log_path
 
+# The dialogs (and the Qt classes only they name) are imported when opened: the menu is
+# built before the window's first paint.
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+    from cloudbrowser.gui.dialogs.shortcuts import ShortcutsDialog
     from cloudbrowser.gui.widgets.main_window import MainWindow
 
 #: What the app is built on, and under which licence (shown in About).
@@ -90,41 +85,6 @@ def shortcuts(window: QMainWindow) -> list[Shortcut]:
     return found
 
 
-class ShortcutsDialog(QDialog):
-    """The keyboard shortcuts of the window, grouped by menu."""
-
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.setWindowTitle(self.tr("Keyboard shortcuts"))
-        self.resize(480, 560)
-        self.table = QTreeWidget()
-        self.table.setColumnCount(2)
-        self.table.setHeaderLabels([self.tr("Action"), self.tr("Shortcut")])
-        self.table.setRootIsDecorated(False)
-        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.header().setStretchLastSection(False)
-        self.table.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        group_item: QTreeWidgetItem | None = None
-        group = None
-        for shortcut in shortcuts(window):
-            if shortcut.group != group or group_item is None:
-                group = shortcut.group
-                group_item = QTreeWidgetItem([group or self.tr("Elsewhere")])
-                font = group_item.font(0)
-                font.setBold(True)
-                group_item.setFont(0, font)
-                group_item.setFirstColumnSpanned(True)
-                self.table.addTopLevelItem(group_item)
-            group_item.addChild(QTreeWidgetItem([shortcut.action, shortcut.keys]))
-        self.table.expandAll()
-        self.table.setItemsExpandable(False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-
-
 class HelpMenu(QObject):
     """Adds Help (last in the menu bar) to ``window``; its dialogs are made when opened."""
 
@@ -151,6 +111,8 @@ class HelpMenu(QObject):
         return action
 
     def show_shortcuts(self) -> ShortcutsDialog:
+        from cloudbrowser.gui.dialogs.shortcuts import ShortcutsDialog
+
         # Made anew each time: actions added since are in it.
         if self.dialog is not None:
             self.dialog.deleteLater()
@@ -160,6 +122,8 @@ class HelpMenu(QObject):
 
     def show_log_folder(self) -> None:
         """Open the folder of the log in the file manager, and say where it is."""
+        from PySide6.QtCore import QUrl
+
         path = log_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.window.messages.info(self.tr("The log is {path}").format(path=str(path)))
@@ -167,6 +131,8 @@ class HelpMenu(QObject):
         self.window.transfers.opener(QUrl.fromLocalFile(str(path.parent)))
 
     def show_about(self) -> QMessageBox:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self.window)
         box.setWindowTitle(self.tr("About cloudbrowser"))
         box.setTextFormat(Qt.TextFormat.RichText)

@@ -43,7 +43,6 @@ from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.class_status import class_status
@@ -422,6 +421,10 @@ class ObjectListModel(QAbstractTableModel):
         assert location is not None
         storage = self._service.storage(location.connection)
         bucket, prefix = location.bucket, location.prefix
+
+        # Here, not at the top: core.versions brings core.storage, and this module is
+        # imported before the window's first paint.
+        from cloudbrowser.core.versions import iter_deleted
 
         def work(job: Job) -> None:
             for page in iter_deleted(storage, bucket, prefix, job.cancel_event):
