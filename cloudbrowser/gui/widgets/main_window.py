@@ -49,7 +49,6 @@ from cloudbrowser.gui.models.object_list import (
     ObjectListModel,
 )
 from cloudbrowser.gui.navigation import History, Location
-from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
     from cloudbrowser.gui.file_operations import FileOperations
     from cloudbrowser.gui.folder_size import FolderSizeActions
     from cloudbrowser.gui.inspect_actions import InspectActions
+    from cloudbrowser.gui.prompts import MfaPrompter
     from cloudbrowser.gui.search import SearchActions
     from cloudbrowser.gui.transfer_controller import TransferController
     from cloudbrowser.gui.versions_actions import VersionActions
@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
     file_buttons_end: QAction
 
     # Built by finish_building(): the parts the first frame does not show.
+    mfa_prompter: MfaPrompter
     connector: Connector
     transfers: TransferController
     transfer_panel: TransferPanel
@@ -230,9 +231,6 @@ class MainWindow(QMainWindow):
         self.list_model = ObjectListModel(service, self)
         #: Connection id → the source it was opened from (saved:…/aws:…), for restoring.
         self._sources: dict[str, str] = {}
-        self.mfa_prompter = MfaPrompter(self)
-        if service.mfa_prompter is None:
-            service.mfa_prompter = self.mfa_prompter
         self._connections_dialog: ConnectionsDialog | None = None
         #: Adders of the list's context menu sections: (menu, selection) → added anything.
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
@@ -290,9 +288,10 @@ class MainWindow(QMainWindow):
             self.finish_building()
 
     def finish_building(self) -> None:
-        """The connector, the transfers (queue, panel, dock) and the feature modules (file
-        operations, versions, inspect, folder size, search), each in its menus, the tool
-        bar and the list's context menu. Once; the window's first frame needs none of them."""
+        """The MFA prompter, the connector, the transfers (queue, panel, dock) and the
+        feature modules (file operations, versions, inspect, folder size, search), each in
+        its menus, the tool bar and the list's context menu. Once; the window's first frame
+        needs none of them."""
         if self.built:
             return
         self.built = True
@@ -300,11 +299,15 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.file_operations import FileOperations
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
+        from cloudbrowser.gui.prompts import MfaPrompter  # connections open after this
         from cloudbrowser.gui.search import SearchActions
         from cloudbrowser.gui.storage_class_actions import StorageClassActions
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
+        self.mfa_prompter = MfaPrompter(self)
+        if self.service.mfa_prompter is None:
+            self.service.mfa_prompter = self.mfa_prompter
         self.connector = Connector(self.service, self)
         self.connector.ready.connect(self._open_resolved)
         self.connector.failed.connect(self.messages.major)
