@@ -2,18 +2,16 @@
 
 The shortcuts are read from the window's actions when the dialog opens, menu by menu, so
 the list is never out of date: a feature module that adds an action with a shortcut to a
-menu (or to the window) appears in it without being named here.
+menu (or to the window) appears in it without being named here (gui/dialogs/shortcuts.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QObject, Qt, qVersion
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtGui import QAction, QKeySequence
 
 from cloudbrowser import __version__
 from cloudbrowser.core.logs import log_path
@@ -35,54 +33,6 @@ LICENCES: list[tuple[str, str]] = [
     ("moto (--demo)", "Apache-2.0"),
     ("Python", "PSF-2.0"),
 ]
-
-
-@dataclass(frozen=True)
-class Shortcut:
-    group: str  # the menu it is in ("" when it is in none)
-    action: str
-    keys: str
-
-
-def _plain(text: str) -> str:
-    """A menu text as read: without its mnemonic ampersand or trailing ellipsis."""
-    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
-
-
-def _keys(action: QAction) -> str:
-    native = QKeySequence.SequenceFormat.NativeText
-    return ", ".join(k.toString(native) for k in action.shortcuts() if not k.isEmpty())
-
-
-def shortcuts(window: QMainWindow) -> list[Shortcut]:
-    """Every action of the window with a shortcut: those of each menu under its name (in
-    menu order, sub-menus included), then those in no menu, then the keys of one widget
-    (QShortcuts that say what they do in their whatsThis)."""
-    found: list[Shortcut] = []
-    seen: set[QAction] = set()
-
-    def walk(menu: QMenu, group: str) -> None:
-        for action in menu.actions():
-            sub = action.menu()
-            if isinstance(sub, QMenu):
-                walk(sub, group)
-            elif not action.isSeparator() and action not in seen and _keys(action):
-                seen.add(action)
-                found.append(Shortcut(group, _plain(action.text()), _keys(action)))
-
-    for top in window.menuBar().actions():
-        menu = top.menu()
-        if isinstance(menu, QMenu):
-            walk(menu, _plain(top.text()))
-    for action in window.findChildren(QAction):
-        if action not in seen and _keys(action) and action.text():
-            seen.add(action)
-            found.append(Shortcut("", _plain(action.text()), _keys(action)))
-    native = QKeySequence.SequenceFormat.NativeText
-    for shortcut in window.findChildren(QShortcut):  # keys of one widget, named by it
-        if shortcut.whatsThis() and not shortcut.key().isEmpty():
-            found.append(Shortcut("", shortcut.whatsThis(), shortcut.key().toString(native)))
-    return found
 
 
 class HelpMenu(QObject):
