@@ -48,6 +48,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "cloudbrowser.gui.drag_out",
     "cloudbrowser.gui.dialogs.",
     "cloudbrowser.core.storage",
+    "cloudbrowser.core.details",  # versions, uploads, HeadObject's details: dataclasses
 )
 
 #: Qt classes the first frame does not show, that must not have been built (named from

@@ -45,7 +45,6 @@ from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
-from cloudbrowser.gui.class_status import class_status
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
@@ -610,6 +609,9 @@ class ObjectListModel(QAbstractTableModel):
                 return self._format_time(entry.modified)
             if column == Column.STORAGE_CLASS:
                 if entry.restore:  # "Archive (rehydrating to Hot…)"
+                    # (with the first archived object: core.details is not compiled at start)
+                    from cloudbrowser.gui.class_status import class_status
+
                     return class_status(entry.storage_class, entry.restore, self._locale)
                 return entry.storage_class
             return None
