@@ -29,13 +29,13 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QWidget
 
 from cloudbrowser import __version__
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
 
 # The window's modules are imported by run_gui once the QApplication exists, while the font
 # database fills on another core (warm_fonts).
 if TYPE_CHECKING:
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.demo import DemoServer
     from cloudbrowser.gui.service import StorageService
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest

@@ -49,6 +49,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "cloudbrowser.gui.dialogs.",
     "cloudbrowser.core.storage",
     "cloudbrowser.core.details",  # versions, uploads, HeadObject's details: dataclasses
+    "cloudbrowser.core.connection",  # (--demo names no connection on the command line)
 )
 
 #: Qt classes the first frame does not show, that must not have been built (named from

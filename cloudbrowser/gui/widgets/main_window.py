@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.keys import leaf_name, parse_location
@@ -76,6 +75,7 @@ from cloudbrowser.gui.window_parts import (
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QStyle
 
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.transfers import Activity, Transfer
     from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
