@@ -65,13 +65,15 @@ QT_NOT_BEFORE_FIRST_PAINT = (
     "QInputDialog",
     "QPlainTextEdit",
     "QWizard",
+    "QFont",  # (QtGui) the window's own fonts are Qt's; Python names one for a file icon
+    "QPalette",
 )
 
 # Runs the real entry point with the start-up benchmark's hook, and reports which of those
 # modules had been imported when the window first painted.
 CHILD = """
 import sys
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 import cloudbrowser.gui.app as app
@@ -90,7 +92,7 @@ class Modules(QObject):
                 )
             )
             print("LOADED", ",".join(heavy) or "-", flush=True)
-            built = [name for name in QT_NOT_BEFORE if name in vars(QtWidgets)]
+            built = [n for n in QT_NOT_BEFORE if n in vars(QtWidgets) or n in vars(QtGui)]
             print("BUILT", ",".join(built) or "-", flush=True)
             watched.removeEventFilter(self)
         return False

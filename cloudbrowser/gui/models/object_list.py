@@ -37,7 +37,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
@@ -671,6 +670,9 @@ class ObjectListModel(QAbstractTableModel):
         """What a deleted row shows differently (None: as any row)."""
         if role == Qt.ItemDataRole.DisplayRole and column == Column.STORAGE_CLASS:
             return self.tr("Deleted")
+        # (QFont and QPalette with the first deleted row: their enums are not built at start)
+        from PySide6.QtGui import QFont, QGuiApplication, QPalette
+
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setItalic(True)
