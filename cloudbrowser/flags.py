@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
 
 #: Where the secret for ``--access-key-id`` comes from: never the command line, which other
 #: users can read (``ps``) and shells keep in history.
@@ -25,6 +28,10 @@ DEMO_SERVER_FLAG = "--demo-server"
 
 def settings_from_args(args: argparse.Namespace) -> tuple[ConnectionSettings, Credentials | None]:
     """The connection described by the command line. Raises ConfigError."""
+    # Here: a start without connection options (the window's usual one) does not compile
+    # the connection's dataclasses before its first paint.
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
+
     credentials = None
     if args.access_key_id:
         secret = os.environ.get(SECRET_ENV, "")

@@ -13,7 +13,7 @@ import argparse
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
-from cloudbrowser.core.entries import Version
+from cloudbrowser.core.details import Version
 from cloudbrowser.core.errors import KeyNotFound, StorageError
 from cloudbrowser.core.versions import iter_versions
 

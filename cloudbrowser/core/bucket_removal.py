@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.entries import UnfinishedUpload, Version
+from cloudbrowser.core.details import UnfinishedUpload, Version
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,

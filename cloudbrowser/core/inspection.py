@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.keys import remote_uri
 
 # ── addresses ───────────────────────────────────────────────────────────────────────────

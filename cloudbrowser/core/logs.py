@@ -107,6 +107,50 @@ def level_for(verbosity: int) -> int:
     return {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
 
 
+class RotatingLogFile(logging.Handler):
+    """The rotating log file, made on the first record it is handed.
+
+    ``logging.handlers`` brings socket, pickle and queue (~8 ms): a window that logs
+    nothing before its first paint (the default level is WARNING) does not wait for
+    them. If the file cannot be written, that is said once on stderr and records go on
+    to the other handlers.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.Handler | None = None
+        self._failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            if self._failed:
+                return
+            from logging.handlers import RotatingFileHandler
+
+            try:
+                self._file = RotatingFileHandler(
+                    self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+                )
+            except OSError as exc:
+                self._failed = True
+                print(
+                    f"cloudbrowser: cannot write the log file {self.path}: {exc}", file=sys.stderr
+                )
+                return
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)  # under this handler's lock: one writer at a time
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
 def setup_logging(verbosity: int = 0, *, stderr: bool = True) -> Path:
     """Log to the rotating file (and stderr) at the level for ``verbosity``; returns its path.
 
@@ -118,17 +162,7 @@ def setup_logging(verbosity: int = 0, *, stderr: bool = True) -> Path:
     root = logging.getLogger()
     formatter = RedactingFormatter(FORMAT)
     path = log_path()
-    handlers: list[logging.Handler] = []
-    try:
-        # Only where a log file is written: not at every start.
-        from logging.handlers import RotatingFileHandler
-
-        file_handler = RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
-        handlers.append(file_handler)
-    except OSError as exc:
-        print(f"cloudbrowser: cannot write the log file {path}: {exc}", file=sys.stderr)
+    handlers: list[logging.Handler] = [RotatingLogFile(path)]
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:

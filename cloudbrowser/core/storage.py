@@ -27,15 +27,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from cloudbrowser.core.connection import ConnectionSettings
-    from cloudbrowser.core.entries import (
-        Bucket,
-        ListPage,
-        ObjectDetails,
-        ObjectInfo,
-        UnfinishedUpload,
-        UploadedPart,
-        VersionPage,
-    )
+    from cloudbrowser.core.details import ObjectDetails, UnfinishedUpload, UploadedPart, VersionPage
+    from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
     from cloudbrowser.core.errors import CloudBrowserError, NotSupported
 
 KiB = 1024
@@ -407,7 +400,7 @@ class StorageClasses(Protocol):
         Returns once the server accepted (True; also when a restore is already under way)
         or False when the object is not archived (nothing asked: a folder's readable
         objects are passed over). The restore itself takes hours
-        (:func:`~cloudbrowser.core.entries.restore_state` tells how it goes)."""
+        (:func:`~cloudbrowser.core.details.restore_state` tells how it goes)."""
 
 
 #: How a tag search compares an object's tag with a value (as text, in byte order).

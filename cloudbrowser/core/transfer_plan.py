@@ -19,8 +19,9 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from cloudbrowser.core.details import Version
 from cloudbrowser.core.downloads import is_temporary_name
-from cloudbrowser.core.entries import Entry, Version
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,

@@ -31,7 +31,7 @@ from cloudbrowser.core.checksums import (
     etag_md5,
     md5_of,
 )
-from cloudbrowser.core.entries import UploadedPart
+from cloudbrowser.core.details import UploadedPart
 from cloudbrowser.core.errors import (
     ConfigError,
     IntegrityError,

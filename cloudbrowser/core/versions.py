@@ -21,7 +21,8 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.entries import Entry, ListPage, Version, VersionPage
+from cloudbrowser.core.details import Version, VersionPage
+from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.core.errors import AccessDenied, Cancelled, KeyNotFound
 from cloudbrowser.core.paging import PageGuard, stopping
 from cloudbrowser.core.storage import SoftDeletes, soft_deletes_of, versions_of

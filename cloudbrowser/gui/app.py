@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,20 +25,22 @@ from PySide6.QtCore import (
     QTranslator,
     qInstallMessageHandler,
 )
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QWidget
 
 from cloudbrowser import __version__
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
-from cloudbrowser.gui.crash import CrashReporter
-from cloudbrowser.gui.service import StorageService
-from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
-from cloudbrowser.gui.workers import Job
 
+# The window's modules are imported by run_gui once the QApplication exists, while the font
+# database fills on another core (warm_fonts).
 if TYPE_CHECKING:
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.demo import DemoServer
+    from cloudbrowser.gui.service import StorageService
     from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest
+    from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
+    from cloudbrowser.gui.workers import Job
 
 log = logging.getLogger("cloudbrowser")
 
@@ -98,7 +101,7 @@ class FirstPaintReporter(QObject):
             print(f"FIRST_PAINT {now:.6f} boto3={'boto3' in sys.modules}", file=sys.stderr)
             sys.stderr.flush()
             watched.removeEventFilter(self)
-            if self._quit_after and isinstance(watched, MainWindow):
+            if self._quit_after and isinstance(watched, QWidget):
                 QTimer.singleShot(0, watched.close)
         return False
 
@@ -171,6 +174,16 @@ def set_window_icon(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
 
 
+def warm_fonts() -> threading.Thread:
+    """Fill Qt's font database (fontconfig on Linux: every installed font is listed, ~3 ms
+    offscreen, tens of ms on a desktop with many fonts) on a thread, while the GUI thread
+    imports the window's modules; the window's first text would otherwise wait for it.
+    QFontDatabase is thread-safe, and PySide releases the GIL in the call."""
+    thread = threading.Thread(target=QFontDatabase.families, name="fonts", daemon=True)
+    thread.start()
+    return thread
+
+
 def make_application() -> QApplication:
     """The QApplication with cloudbrowser's names and icon (the window and the taskbar)."""
     qInstallMessageHandler(_qt_message)
@@ -207,6 +220,7 @@ def start_demo(window: MainWindow, service: StorageService, location: str) -> De
     """Start the demo servers on a worker, then open them in the window (or say why not):
     the local S3 shown, then a local GCS and Azure beside it in the tree where they run."""
     from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
+    from cloudbrowser.gui.widgets.main_window import ConnectionRequest
 
     server = DemoServer(with_clouds=True)
 
@@ -247,6 +261,7 @@ def run_gui(
     log_file = setup_logging(args.verbose)
     enable_native_crash_log()
     app = make_application()
+    warm_fonts()
     guard: InstanceGuard | None = None
     if connection is None and not args.demo:
         from cloudbrowser.gui.single_instance import InstanceGuard, OpenRequest  # QtNetwork
@@ -258,9 +273,14 @@ def run_gui(
             log.info("the running window took the request")
             return 0
     window: MainWindow | None = None
+    from cloudbrowser.gui.crash import CrashReporter
+
     # Before the window exists, so that a bug while building it is reported too.
     crashes = CrashReporter(log_file, lambda: window)
     crashes.install()
+
+    from cloudbrowser.gui.service import StorageService
+    from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow
 
     service = StorageService(page_size=args.page_size)
     # The first frame's parts only: the rest is built just after it is painted.

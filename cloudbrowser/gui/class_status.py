@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
-from cloudbrowser.core.entries import restore_state
+from cloudbrowser.core.details import restore_state
 from cloudbrowser.gui.dates import format_time
 
 

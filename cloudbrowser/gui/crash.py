@@ -3,7 +3,8 @@
 A desktop app has no console: an exception that only reaches stderr is a silent failure.
 :class:`CrashReporter` replaces ``sys.excepthook`` (the GUI thread, PySide6's slots
 included) and ``threading.excepthook`` (every other Python thread). Each report is written
-to the log (redacted, see ``core/logs.py``) and then shown by :class:`CrashDialog` with the
+to the log (redacted, see ``core/logs.py``) and then shown by ``CrashDialog`` (in
+``gui/dialogs/crash.py``, imported with the first report, not before the first paint) with the
 details to copy and the path of the log file to attach. Jobs on the worker pool do not get
 here: they turn their exceptions into one ``failed`` signal for the message sink
 (``gui/workers.py``).
@@ -18,23 +19,17 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFontDatabase
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from cloudbrowser import __version__
 from cloudbrowser.core.logs import redact
+
+if TYPE_CHECKING:  # the dialog's module comes with the first report, not at start
+    from PySide6.QtWidgets import QWidget
+
+    from cloudbrowser.gui.dialogs.crash import CrashDialog
 
 log = logging.getLogger(__name__)
 
@@ -50,81 +45,6 @@ def describe(exc_info: ExcInfo, thread_name: str) -> str:
         f"thread: {thread_name}\n\n"
     )
     return redact(header + text)
-
-
-class CrashDialog(QDialog):
-    """What went wrong, the details to copy, and where the log file is."""
-
-    def __init__(self, details: str, log_file: Path | None, parent: QWidget | None = None) -> None:
-        # QStyle here, not at the top: its Python enums take ~7 ms to build, and this
-        # module is imported before the window's first paint (see tests/gui/test_startup.py).
-        from PySide6.QtWidgets import QStyle
-
-        super().__init__(parent)
-        self.setObjectName("crashDialog")
-        self.setWindowTitle(self.tr("cloudbrowser hit a bug"))
-        self.resize(640, 420)
-        icon = QLabel()
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical).pixmap(40, 40)
-        )
-        message = QLabel(
-            self.tr(
-                "Something went wrong inside cloudbrowser. Transfers already finished are "
-                "safe, and unfinished ones can be resumed after a restart. Please report "
-                "this with the details below and the log file."
-            )
-        )
-        message.setWordWrap(True)
-        top = QHBoxLayout()
-        top.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        top.addWidget(message, 1)
-
-        self.details = QPlainTextEdit(details)
-        self.details.setObjectName("crashDetails")
-        self.details.setReadOnly(True)
-        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-
-        self.log_file = log_file
-        self.log_label = QLabel()
-        self.log_label.setObjectName("crashLogPath")
-        self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.log_label.setWordWrap(True)
-        self.log_label.setText(
-            self.tr("Log file: {path}").format(path=log_file)
-            if log_file is not None
-            else self.tr("No log file could be written.")
-        )
-
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = QPushButton(self.tr("Copy details"))
-        self.copy_button.clicked.connect(self.copy_details)
-        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        if log_file is not None:
-            folder = QPushButton(self.tr("Open log folder"))
-            folder.clicked.connect(
-                lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file.parent)))
-            )
-            buttons.addButton(folder, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.details, 1)
-        layout.addWidget(self.log_label)
-        layout.addWidget(buttons)
-
-    def add_report(self, details: str) -> None:
-        """A further crash while this dialog is open: appended, not a second dialog."""
-        self.details.appendPlainText("\n" + "─" * 40 + "\n" + details)
-
-    def report_text(self) -> str:
-        return f"{self.details.toPlainText()}\nlog file: {self.log_file}\n"
-
-    @Slot()
-    def copy_details(self) -> None:
-        QApplication.clipboard().setText(self.report_text())
 
 
 class CrashReporter(QObject):
@@ -188,5 +108,7 @@ class CrashReporter(QObject):
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.add_report(details)
             return
+        from cloudbrowser.gui.dialogs.crash import CrashDialog
+
         self.dialog = CrashDialog(details, self.log_file, self._parent_widget())
         self.dialog.open()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache
 
 from PySide6.QtCore import QMimeDatabase, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 #: Mid-tone colours, readable on light and dark window backgrounds.
 BLUE = "#2f80d1"
@@ -199,6 +199,8 @@ def _painted_file(label: str, colour: str) -> QIcon:
         p.setBrush(QColor(colour))
         p.drawRoundedRect(band, size * 0.04, size * 0.04)
         if label and size >= 24:
+            from PySide6.QtGui import QFont  # with the first file's icon, not at start
+
             font = QFont()
             font.setPixelSize(max(6, int(size * 0.22)))
             font.setBold(True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QApplication, QStatusBar, QWidget
 
 from cloudbrowser.core import local_state
 from cloudbrowser.core.errors import CloudBrowserError
@@ -69,6 +69,8 @@ class MessageSink(QObject):
     def major(self, error: CloudBrowserError) -> None:
         self.last = error
         log.error("%s: %s (%s)", error.title, error.message, error.detail)
+        from PySide6.QtWidgets import QMessageBox  # not before the first paint: its enums
+
         title = error_title(error)
         # Messages name keys and quote the server: shown escaped, and never as rich text
         # (Qt would render a key like "<img src=…>" as HTML).

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtWidgets import QDialog, QInputDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.errors import Cancelled
 
@@ -64,6 +64,9 @@ class MfaPrompter(QObject):
         if self._closed.is_set():
             question.done.set()
             return
+        # The dialog's classes on first use: the prompter is made before the first paint.
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
         dialog = QInputDialog(self._widget)
         dialog.setObjectName("mfaPrompt")
         dialog.setWindowTitle(self.tr("MFA code"))
@@ -80,6 +83,8 @@ class MfaPrompter(QObject):
 
     @Slot(int)
     def _on_finished(self, result: int) -> None:
+        from PySide6.QtWidgets import QDialog, QInputDialog
+
         # QInputDialog emits finished before textValueSelected: read the text here.
         dialog = self.sender()
         question = self._open.pop(dialog, None)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections, MfaPrompter
 from cloudbrowser.core.entries import Bucket, ObjectInfo
 from cloudbrowser.core.paging import iter_pages
@@ -25,6 +24,7 @@ from cloudbrowser.gui.workers import Handlers, Job, JobRunner
 # first added (core.backends.open_storage): the window shows before it is needed (gui/app.py;
 # docs/architecture.md §7 start-up bar).
 if TYPE_CHECKING:
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.storage import Storage
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QProgressBar
+if TYPE_CHECKING:  # (imported before the first paint, when no bar is shown yet)
+    from PySide6.QtWidgets import QProgressBar
 
 #: How often the status bar's progress may change while transfers run.
 UPDATES_PER_SECOND = 2.0

@@ -34,7 +34,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from cloudbrowser.core.entries import Entry, Version
+from cloudbrowser.core.details import Version
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,

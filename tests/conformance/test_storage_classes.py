@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from cloudbrowser.core.entries import restore_state
+from cloudbrowser.core.details import restore_state
 from cloudbrowser.core.errors import CloudBrowserError, NotSupported
 from cloudbrowser.core.storage import properties_of, storage_classes_of
 from tests.conformance.conftest import CLASS_REWRITE_IGNORED, RESTORED_AT_ONCE, Target

@@ -28,8 +28,9 @@ from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.memory import forget_store
 from cloudbrowser.core.backends.s3.backend import S3Backend
 from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.details import Version
 from cloudbrowser.core.downloads import is_temporary_name, temporary_name
-from cloudbrowser.core.entries import Entry, Version
+from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import LocalFileError, StorageError, WrongReply
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.storage import Storage

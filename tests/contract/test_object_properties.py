@@ -27,7 +27,7 @@ import botocore.auth
 import pytest
 
 from cloudbrowser.core.backends.s3.features import LIMITS
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.errors import Cancelled, ConfigError, KeyNotFound, ObjectChanged
 from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.core.reading import read_range

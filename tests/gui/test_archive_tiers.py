@@ -10,7 +10,7 @@ import pytest
 
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.dialogs.preview import PreviewKind, build_preview
 from tests.conftest import AzuriteServer

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from cloudbrowser import __version__
 from cloudbrowser.core.logs import log_path
-from cloudbrowser.gui.help_menu import Shortcut, shortcuts
+from cloudbrowser.gui.dialogs.shortcuts import Shortcut, shortcuts
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.gui.conftest import ServiceFactory

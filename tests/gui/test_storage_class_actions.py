@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from cloudbrowser.core.entries import restore_state
+from cloudbrowser.core.details import restore_state
 from cloudbrowser.core.operations import RestoreRequest
 from cloudbrowser.core.storage import StorageClassOffer, properties_of, storage_classes_of
 from cloudbrowser.gui.dialogs.storage_class import RestoreDialog, StorageClassDialog

@@ -7,7 +7,7 @@ import pytest
 from botocore.config import Config
 
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.inspection import (
     ExpiryUnit,
     PreviewKind,

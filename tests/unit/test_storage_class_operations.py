@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from cloudbrowser.core.entries import restore_state
+from cloudbrowser.core.details import restore_state
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, RestoreRequest
 from cloudbrowser.core.storage import properties_of, storage_classes_of

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.connections import Connection
-from cloudbrowser.core.entries import UnfinishedUpload
+from cloudbrowser.core.details import UnfinishedUpload
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of

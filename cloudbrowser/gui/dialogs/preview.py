@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.connections import Connection
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import (
     CSV_PREVIEW_ROWS,

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connections import Connection
-from cloudbrowser.core.entries import ObjectDetails
+from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import (
     MAX_TAGS,

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from cloudbrowser.core.connections import Connection
-from cloudbrowser.core.entries import Version
+from cloudbrowser.core.details import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import object_uri
 from cloudbrowser.core.keys import leaf_name

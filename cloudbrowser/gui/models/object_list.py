@@ -38,16 +38,13 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.versions import iter_deleted
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
-from cloudbrowser.gui.class_status import class_status
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
@@ -440,6 +437,10 @@ class ObjectListModel(QAbstractTableModel):
         storage = self._service.storage(location.connection)
         bucket, prefix = location.bucket, location.prefix
 
+        # Here, not at the top: core.versions brings core.storage, and this module is
+        # imported before the window's first paint.
+        from cloudbrowser.core.versions import iter_deleted
+
         def work(job: Job) -> None:
             for page in iter_deleted(storage, bucket, prefix, job.cancel_event):
                 job.report(page)
@@ -624,6 +625,9 @@ class ObjectListModel(QAbstractTableModel):
                 return self._format_time(entry.modified)
             if column == Column.STORAGE_CLASS:
                 if entry.restore:  # "Archive (rehydrating to Hot…)"
+                    # (with the first archived object: core.details is not compiled at start)
+                    from cloudbrowser.gui.class_status import class_status
+
                     return class_status(entry.storage_class, entry.restore, self._locale)
                 return entry.storage_class
             return None
@@ -683,6 +687,9 @@ class ObjectListModel(QAbstractTableModel):
         """What a deleted row shows differently (None: as any row)."""
         if role == Qt.ItemDataRole.DisplayRole and column == Column.STORAGE_CLASS:
             return self.tr("Deleted")
+        # (QFont and QPalette with the first deleted row: their enums are not built at start)
+        from PySide6.QtGui import QFont, QGuiApplication, QPalette
+
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setItalic(True)

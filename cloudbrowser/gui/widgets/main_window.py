@@ -20,17 +20,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
-    QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMenu,
-    QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -39,12 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
-from cloudbrowser.gui import icons, message_icons
+from cloudbrowser.gui import icons
 from cloudbrowser.gui.help_menu import HelpMenu
 from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
@@ -54,7 +48,6 @@ from cloudbrowser.gui.models.object_list import (
     ObjectListModel,
 )
 from cloudbrowser.gui.navigation import History, Location
-from cloudbrowser.gui.prompts import MfaPrompter
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
@@ -76,9 +69,13 @@ from cloudbrowser.gui.window_parts import (
     make_action,
 )
 
-if TYPE_CHECKING:  # dialogs are imported where first opened, not before the first paint
-    from PySide6.QtWidgets import QStyle
+# Dialogs, the dock and message boxes are imported where first used, not before the first
+# paint: PySide builds a Qt class's Python enums when the class is first named (~0.2-1 ms
+# each, QStyle ~7 ms).
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDockWidget, QStyle
 
+    from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.transfers import Activity, Transfer
     from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
@@ -86,6 +83,7 @@ if TYPE_CHECKING:  # dialogs are imported where first opened, not before the fir
     from cloudbrowser.gui.file_operations import FileOperations
     from cloudbrowser.gui.folder_size import FolderSizeActions
     from cloudbrowser.gui.inspect_actions import InspectActions
+    from cloudbrowser.gui.prompts import MfaPrompter
     from cloudbrowser.gui.search import SearchActions
     from cloudbrowser.gui.transfer_controller import TransferController
     from cloudbrowser.gui.versions_actions import VersionActions
@@ -202,6 +200,7 @@ class MainWindow(QMainWindow):
     file_buttons_end: QAction
 
     # Built by finish_building(): the parts the first frame does not show.
+    mfa_prompter: MfaPrompter
     connector: Connector
     transfers: TransferController
     transfer_panel: TransferPanel
@@ -232,9 +231,6 @@ class MainWindow(QMainWindow):
         self.list_model = ObjectListModel(service, self)
         #: Connection id → the source it was opened from (saved:…/aws:…), for restoring.
         self._sources: dict[str, str] = {}
-        self.mfa_prompter = MfaPrompter(self)
-        if service.mfa_prompter is None:
-            service.mfa_prompter = self.mfa_prompter
         self._connections_dialog: ConnectionsDialog | None = None
         #: Adders of the list's context menu sections: (menu, selection) → added anything.
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
@@ -292,9 +288,10 @@ class MainWindow(QMainWindow):
             self.finish_building()
 
     def finish_building(self) -> None:
-        """The connector, the transfers (queue, panel, dock) and the feature modules (file
-        operations, versions, inspect, folder size, search), each in its menus, the tool
-        bar and the list's context menu. Once; the window's first frame needs none of them."""
+        """The MFA prompter, the connector, the transfers (queue, panel, dock) and the
+        feature modules (file operations, versions, inspect, folder size, search), each in
+        its menus, the tool bar and the list's context menu. Once; the window's first frame
+        needs none of them."""
         if self.built:
             return
         self.built = True
@@ -302,11 +299,15 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.file_operations import FileOperations
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
+        from cloudbrowser.gui.prompts import MfaPrompter  # connections open after this
         from cloudbrowser.gui.search import SearchActions
         from cloudbrowser.gui.storage_class_actions import StorageClassActions
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
+        self.mfa_prompter = MfaPrompter(self)
+        if self.service.mfa_prompter is None:
+            self.service.mfa_prompter = self.mfa_prompter
         self.connector = Connector(self.service, self)
         self.connector.ready.connect(self._open_resolved)
         self.connector.failed.connect(self.messages.major)
@@ -698,6 +699,8 @@ class MainWindow(QMainWindow):
     # ── transfers ───────────────────────────────────────────────────────────────────────
 
     def _build_transfer_ui(self) -> None:
+        from PySide6.QtWidgets import QDockWidget, QProgressBar
+
         from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 
         self.transfer_panel = TransferPanel(self.transfers)
@@ -841,6 +844,8 @@ class MainWindow(QMainWindow):
         target = self._upload_target()
         if target is None:
             return
+        from PySide6.QtWidgets import QFileDialog
+
         names, _ = QFileDialog.getOpenFileNames(
             self, self.tr("Upload to {place}").format(place=target.text())
         )
@@ -850,6 +855,8 @@ class MainWindow(QMainWindow):
         target = self._upload_target()
         if target is None:
             return
+        from PySide6.QtWidgets import QFileDialog
+
         name = QFileDialog.getExistingDirectory(
             self, self.tr("Upload a folder to {place}").format(place=target.text())
         )
@@ -917,6 +924,8 @@ class MainWindow(QMainWindow):
         if not self.selected_entries():
             self.messages.info(self.tr("Select files or folders in a bucket to download."))
             return
+        from PySide6.QtWidgets import QFileDialog
+
         start = str(self.transfers.settings.download_path)
         folder = QFileDialog.getExistingDirectory(self, self.tr("Download to"), start)
         if folder:
@@ -942,6 +951,8 @@ class MainWindow(QMainWindow):
         self.cleanup_dialog.open()
 
     def edit_settings(self) -> None:
+        from PySide6.QtWidgets import QDialog
+
         from cloudbrowser.gui.dialogs.settings import SettingsDialog
 
         dialog = SettingsDialog(self.transfers.settings, self)
@@ -1103,6 +1114,10 @@ class MainWindow(QMainWindow):
             self.save_state()
             super().closeEvent(event)
             return
+        from PySide6.QtWidgets import QMessageBox
+
+        from cloudbrowser.gui import message_icons
+
         activity = self.transfers.queue.activity()
         if activity.busy and self.transfers.settings.confirm_quit:
             answer = message_icons.ask(

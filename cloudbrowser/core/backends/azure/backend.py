@@ -48,16 +48,14 @@ from cloudbrowser.core.backends.azure.listing import (
 )
 from cloudbrowser.core.checksums import md5_of
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import (
-    Bucket,
-    ListPage,
+from cloudbrowser.core.details import (
     ObjectDetails,
-    ObjectInfo,
     UnfinishedUpload,
     UploadedPart,
     Version,
     VersionPage,
 )
+from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,

@@ -39,15 +39,8 @@ from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, transl
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import (
-    Bucket,
-    Entry,
-    ListPage,
-    ObjectDetails,
-    ObjectInfo,
-    Version,
-    VersionPage,
-)
+from cloudbrowser.core.details import ObjectDetails, Version, VersionPage
+from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     AccessDenied,
     AlreadyExists,

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from cloudbrowser.core.backends.gcs.errors import no_bucket, session_gone
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
-from cloudbrowser.core.entries import UploadedPart
+from cloudbrowser.core.details import UploadedPart
 from cloudbrowser.core.errors import IntegrityError, KeyNotFound, StorageError, UploadNotFound
 
 if TYPE_CHECKING:

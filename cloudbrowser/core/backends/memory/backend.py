@@ -33,17 +33,14 @@ from cloudbrowser.core.backends.memory.store import (
 )
 from cloudbrowser.core.checksums import md5_in_etag
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.entries import (
-    Bucket,
-    Entry,
-    ListPage,
+from cloudbrowser.core.details import (
     ObjectDetails,
-    ObjectInfo,
     UnfinishedUpload,
     UploadedPart,
     Version,
     VersionPage,
 )
+from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     AlreadyExists,
     BucketNotFound,

@@ -48,17 +48,14 @@ from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, 
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.checksums import etag_md5_unless_kms, md5_in_etag
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.entries import (
-    Bucket,
-    Entry,
-    ListPage,
+from cloudbrowser.core.details import (
     ObjectDetails,
-    ObjectInfo,
     UnfinishedUpload,
     UploadedPart,
     Version,
     VersionPage,
 )
+from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     AccessDenied,
     BucketNotFound,

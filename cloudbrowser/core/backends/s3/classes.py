@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import RestoreRequestTypeDef
 
     from cloudbrowser.core.backends.s3.backend import S3Backend
-    from cloudbrowser.core.entries import ObjectDetails
+    from cloudbrowser.core.details import ObjectDetails
 
 #: Part size of a copy in place above CopyObject's limit (the server copies: big is fine).
 _COPY_PART = 512 * MiB
