@@ -8,6 +8,10 @@ holds which bytes after a restart) and the commit is one Put Block List. Uncommi
 blocks cannot be deleted: the service drops them after 7 days, or when the blob is
 committed by anyone, so aborting an upload sends nothing.
 
+Versions and blob soft delete are account settings: a blob's history is its versions
+(``include=versions``) and what soft delete keeps (``include=deleted``), restored by a
+copy back, Undelete Blob first for what is soft-deleted.
+
 Every SDK exception is translated by ``errors.py``; nothing here blocks the GUI thread.
 """
 
