@@ -1,6 +1,6 @@
 """``versions``: the versions and delete markers of an object, or of every key below a prefix,
-then the soft-deleted versions the bucket keeps (GCS soft delete: state ``soft``, with when
-each was deleted and when it goes for good).
+then the soft-deleted versions the bucket keeps (GCS's and Azure's soft delete: state
+``soft``, with when each was deleted and when it goes for good).
 
 Listed only on request (docs/architecture.md §3: never part of a normal listing). Servers that
 keep no versions say so with an error the user can read.

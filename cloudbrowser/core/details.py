@@ -46,7 +46,7 @@ class Version:
     #: A delete marker: the object looks deleted from this version on.
     delete_marker: bool = False
     #: POSIX seconds (UTC) it was soft-deleted: a version gone from the bucket's history
-    #: that the bucket keeps for a while (GCS soft delete; :class:`SoftDeletes`), which
+    #: that the bucket keeps for a while (GCS, Azure soft delete; :class:`SoftDeletes`), which
     #: only a restore brings back (it cannot be read or deleted); 0.0: not soft-deleted.
     deleted_at: float = 0.0
     #: When a soft-deleted version goes for good (0.0: unknown, or not soft-deleted).

@@ -316,8 +316,9 @@ class Versions(Protocol):
 class SoftDeletes(Protocol):
     """Soft-deleted objects: versions gone from a bucket (deleted, replaced, or removed
     from its version history) that the bucket still keeps for a retention period, where
-    only a restore brings them back (GCS soft delete). Listed apart from the versions
-    (``core/versions.py`` merges them into its walks), on demand only."""
+    only a restore brings them back (GCS soft delete, Azure blob soft delete). Listed
+    apart from the versions (``core/versions.py`` merges them into its walks), on demand
+    only."""
 
     def soft_delete_retention(self, bucket: str) -> int:
         """How many seconds the bucket keeps what is deleted (0: it keeps nothing)."""

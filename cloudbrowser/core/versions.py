@@ -3,7 +3,7 @@ capability: every version below a prefix, one object's history, the deleted obje
 folder, and bringing a deleted object back.
 
 Where the backend has :class:`~cloudbrowser.core.storage.SoftDeletes` and the bucket keeps
-what is deleted for a while (GCS soft delete), the walks take in those soft-deleted
+what is deleted for a while (GCS's or Azure's soft delete), the walks take in those soft-deleted
 versions too, listed apart and merged here: an object's history shows them (marked by
 ``Version.deleted_at``), a folder's deleted objects include keys that only soft delete
 still keeps (versioning off: the only way back), and undelete restores the newest one.

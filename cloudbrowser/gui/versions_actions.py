@@ -7,7 +7,7 @@ All on demand (docs/architecture.md §3): nothing here lists versions until the 
   :class:`~cloudbrowser.gui.dialogs.versions.VersionsDialog` for the selected object.
 * **Show deleted** (View menu, per window, off by default; Ctrl+Alt+H, a neighbour of the
   history key) also lists the objects below the folder whose latest version is a delete
-  marker, and those only the bucket's soft delete still keeps (GCS), greyed and marked
+  marker, and those only the bucket's soft delete still keeps (GCS, Azure), greyed and marked
   "Deleted".
 * **Undelete** (context menu and Edit menu, for selected deleted objects) removes their
   delete markers, so the version before comes back, or restores the soft-deleted version

@@ -2,7 +2,8 @@
 whose buckets keep what is deleted with ``MemoryStore.set_soft_delete``): View › Show
 deleted lists them, Undelete and Versions… bring them back, the Versions dialog says how
 long the bucket keeps them. The GCS backend's calls are tested in
-tests/contract/test_soft_delete.py."""
+tests/contract/test_soft_delete.py, Azure's in tests/contract/test_azure_soft_delete.py;
+the window on Azure (a stub: Azurite keeps no soft-deleted blobs) is tested at the end."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cloudbrowser.core.storage import Storage
 from cloudbrowser.gui.dialogs.versions import VersionRole
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.azure_soft_stub import ACCOUNT, CONTAINER, UNVERSIONED, Account, serving
 from tests.conftest import MemoryServer
 from tests.gui.conftest import ServiceFactory, go, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
@@ -130,3 +132,71 @@ def test_a_bucket_keeping_nothing_still_says_it_has_no_versioning(
     wait_dialog(qtbot, dialog)
     assert "has no versioning" in dialog.status.text()
     assert dialog.tree.isHidden()
+
+
+# ── Azure, on a stub that answers as Azure documents (Azurite keeps no soft-deleted blobs:
+# tests/azure_soft_stub.py) ───────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def azure_window(
+    qtbot: QtBot, service: StorageService, tmp_path: Path
+) -> Iterator[tuple[MainWindow, Account]]:
+    # (Without the stub's folder "kept.txt/": a name the window would show twice.)
+    account = Account([r for r in UNVERSIONED if not r.name.startswith("docs/kept.txt/")])
+    with serving(account) as served:
+        win = open_window(qtbot, service, served, tmp_path)  # type: ignore[arg-type]
+        yield win, account
+        win.transfers.shutdown()
+
+
+def test_azure_versions_show_the_snapshot_soft_delete_took_and_restore_it(
+    qtbot: QtBot, azure_window: tuple[MainWindow, Account]
+) -> None:
+    window, account = azure_window
+    go(qtbot, window, CONTAINER, "docs/")
+    select(window, "kept.txt")
+    window.view.setCurrentIndex(row_of(window, "kept.txt"))
+    window.versions.versions_action.trigger()
+    dialog = window.versions.dialog()
+    wait_dialog(qtbot, dialog, 2)
+    status = dialog.status.text()
+    # No versioning on the account, soft delete for 7 days: the same words as GCS's.
+    assert "1 soft-deleted" in status and "Versioning is off" in status, status
+    assert "kept for 7 days (soft delete)" in status, status
+    soft = dialog.tree.topLevelItem(1)
+    assert soft is not None and soft.text(2).startswith("soft-deleted, kept until "), soft.text(2)
+    assert soft.data(0, VersionRole).version_id.startswith("snapshot:")
+    dialog.tree.setCurrentItem(soft)
+    assert dialog.restore_button.isEnabled() and not dialog.download_button.isEnabled()
+    dialog.confirm = lambda _title, _text: True
+    account.requests.clear()
+    dialog.restore_button.click()
+    qtbot.waitUntil(lambda: any("x-ms-copy-source" in r[3] for r in account.requests), timeout=WAIT)
+    wait_dialog(qtbot, dialog)
+    puts = [
+        (q.get("comp"), h.get("x-ms-copy-source", ""))
+        for m, _p, q, h in account.requests
+        if m == "PUT"
+    ]
+    # Undelete Blob, then the snapshot copied over the blob.
+    assert puts[0] == (["undelete"], "")
+    assert "snapshot=" in puts[1][1]
+
+
+def test_azure_show_deleted_lists_a_soft_deleted_blob_and_undelete_restores_it(
+    qtbot: QtBot, azure_window: tuple[MainWindow, Account]
+) -> None:
+    window, account = azure_window
+    go(qtbot, window, CONTAINER, "docs/")
+    assert "gone.txt" not in names(window)
+    window.versions.show_deleted_action.trigger()
+    wait_loaded(qtbot, window)
+    assert "gone.txt" in names(window) and window.list_model.is_deleted("docs/gone.txt")
+    select(window, "gone.txt")
+    window.view.setCurrentIndex(row_of(window, "gone.txt"))
+    account.requests.clear()
+    context_action(window, "Undelete").trigger()
+    qtbot.waitUntil(lambda: window.versions._undelete_job is None, timeout=WAIT)
+    undeletes = [p for _m, p, q, _h in account.requests if q.get("comp") == ["undelete"]]
+    assert undeletes == [f"/{ACCOUNT}/{CONTAINER}/docs/gone.txt"]

@@ -3,8 +3,8 @@
 Opened on demand (Edit › Versions…, or the list's context menu) and listed on a worker: a
 versioned bucket can hold many versions, so they are never part of a normal listing
 (docs/architecture.md §3). A bucket that never had versioning turned on says so instead of
-showing an empty list, unless it keeps deleted objects for a while (GCS soft delete): then
-the soft-deleted versions are listed, which only a restore brings back (they cannot be
+showing an empty list, unless it keeps deleted objects for a while (GCS's and Azure's soft
+delete): then the soft-deleted versions are listed, which only a restore brings back (they cannot be
 downloaded or deleted), and the status says how long the bucket keeps them. Restoring
 copies the chosen version over the current one on the server (a soft-deleted one is
 restored by the server's own call); deleting a version is permanent; both ask first.
@@ -247,7 +247,7 @@ class VersionsDialog(QDialog):
             text += self.tr(". Versioning is off")
         if self.retention:
             text += self.tr(
-                ". The bucket keeps deleted and replaced versions for {time} (soft delete)"
+                ". Deleted and replaced versions are kept for {time} (soft delete)"
             ).format(time=self._duration(self.retention))
         self.status.setText(text + ("" if text.endswith(".") else "."))
 

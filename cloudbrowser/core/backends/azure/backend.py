@@ -8,6 +8,10 @@ holds which bytes after a restart) and the commit is one Put Block List. Uncommi
 blocks cannot be deleted: the service drops them after 7 days, or when the blob is
 committed by anyone, so aborting an upload sends nothing.
 
+Versions and blob soft delete are account settings: a blob's history is its versions
+(``include=versions``) and what soft delete keeps (``include=deleted``), restored by a
+copy back, Undelete Blob first for what is soft-deleted.
+
 Every SDK exception is translated by ``errors.py``; nothing here blocks the GUI thread.
 """
 
@@ -41,9 +45,11 @@ from cloudbrowser.core.backends.azure.errors import Where, guard, translate_erro
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
+    SoftDeletedBlob,
     list_page_xml,
     md5_hex,
     parse_page,
+    parse_soft_deleted,
     parse_versions,
 )
 from cloudbrowser.core.checksums import md5_of
@@ -57,15 +63,18 @@ from cloudbrowser.core.details import (
 )
 from cloudbrowser.core.entries import Bucket, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
+    AccessDenied,
     Cancelled,
     CloudBrowserError,
     ConfigError,
+    InvalidCredentials,
     KeyNotFound,
     NotSupported,
     NoVersioning,
     ObjectChanged,
     StorageError,
 )
+from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
     TAG_OPERATORS,
     Features,
@@ -84,6 +93,7 @@ if TYPE_CHECKING:
         ObjectProperties,
         ServerCopy,
         ShareLinks,
+        SoftDeletes,
         Storage,
         StorageClasses,
         TagSearch,
@@ -95,6 +105,10 @@ ENTRA_AUTHS = frozenset({"azure_cli", "entra_default", "entra_device", "entra_br
 #: The version id of the delete marker shown for a blob deleted under versioning (Azure
 #: has no markers: the blob's versions have no current one).
 DELETED = "deleted"
+#: The version id of a soft-deleted blob itself (deleted without versioning: Azure gives
+#: it no id), and the start of a soft-deleted snapshot's (then its snapshot time).
+SOFT_DELETED_BLOB = "soft-deleted"
+SNAPSHOT = "snapshot:"
 #: The access tiers a block blob can be moved to (the storage classes of Azure).
 TIERS = ("Hot", "Cool", "Cold", "Archive")
 #: Rows the first page of a folder asks for (later pages: page_size, up to 5,000). On
@@ -147,6 +161,8 @@ class AzureBackend:
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
         self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+        #: The account's soft delete retention as last read (None: not read yet).
+        self._retention: int | None = None
         self._fast = fast.FastReads.of(
             self._service,
             verify_tls=settings.verify_tls,
@@ -801,19 +817,18 @@ class AzureBackend:
         )
         rows, prefixes, next_marker = parse_versions(tree)
         if rows and not any(r.version_id for r in rows):
-            if strict:
+            if not strict:
+                return VersionPage()
+            if not self._keeps_deleted(bucket):
                 raise _no_versions()
-            return VersionPage()
+            # No versioning but soft delete: each blob has only its current version (no
+            # id), which the walks show above what soft delete keeps of it.
+            rows = [r._replace(current=True) for r in rows]
         return _version_page(rows, prefixes, next_marker)
 
     def restore_version(self, bucket: str, key: str, version_id: str) -> str:
         """Make ``version_id`` the current content again: Copy Blob from that version."""
-        target = self._blob(bucket, key)
-        url = self._source_url(bucket, key)
-        source = f"{url}{'&' if '?' in url else '?'}versionid={quote(version_id)}"
-        where = self._where(bucket, key)
-        guard(lambda: target.start_copy_from_url(source, requires_sync=True), where)
-        return _etag(guard(lambda: target.get_blob_properties(), where).etag)
+        return self._copy_back(bucket, key, "versionid", version_id)
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Delete one version; for the marker of a deleted blob (:data:`DELETED`), bring
@@ -841,6 +856,114 @@ class AzureBackend:
             except CloudBrowserError as error:
                 refused.append((key, error))
         return refused
+
+    # ── soft-deleted blobs ──────────────────────────────────────────────────────────────
+    # Blob soft delete is an account setting (Blob service properties). Without versioning
+    # a deleted blob, and the snapshot Azure takes of an overwritten one, are kept as
+    # soft-deleted; with versioning a deleted blob's versions stay as versions (the walks
+    # show a marker on top) and a deleted version is kept as soft-deleted. Undelete Blob
+    # restores every soft-deleted snapshot and version of a blob at once (Azure cannot
+    # restore just one); a version or snapshot is made current by copying it back.
+
+    def soft_delete_retention(self, bucket: str) -> int:
+        """The account's ``DeleteRetentionPolicy`` in seconds (Get Blob Service
+        Properties); 0 where soft delete is off. Raises AccessDenied where the connection
+        may not read the service's properties (a container or directory SAS, an account
+        SAS without the service resource type, an Entra role without it): the engine then
+        lists versions without what soft delete keeps. Anonymous access reads none: 0."""
+        if self._auth == "anonymous":
+            return 0
+        where = self._where(bucket)
+        try:
+            props = guard(lambda: self._service.get_service_properties(), where)
+        except InvalidCredentials as error:
+            if self._auth != "sas":
+                raise
+            # A SAS scoped to a container or directory signs no account-level request:
+            # Azure answers AuthenticationFailed, which here is no bad secret.
+            raise AccessDenied(
+                "The SAS cannot read the storage account's soft delete setting.",
+                hint="Soft-deleted blobs are listed with an account SAS that includes the "
+                "service resource type (srt=s), or with the account key.",
+                detail=error.detail,
+                code=error.code,
+            ) from error
+        policy = props.get("delete_retention_policy")
+        days = int(getattr(policy, "days", 0) or 0) if getattr(policy, "enabled", False) else 0
+        self._retention = days * 86400
+        return self._retention
+
+    def _keeps_deleted(self, bucket: str) -> bool:
+        """Whether the account keeps soft-deleted blobs, as last read (read now if never)."""
+        if self._retention is None:
+            try:
+                self.soft_delete_retention(bucket)
+            except AccessDenied:
+                self._retention = 0
+        return bool(self._retention)
+
+    def list_soft_deleted_page(
+        self, bucket: str, prefix: str = "", token: str = "", *, delimited: bool = False
+    ) -> VersionPage:
+        """One List Blobs page with ``include=deleted,versions`` (and ``snapshots`` in a
+        flat listing), only its soft-deleted rows; ``token`` is Azure's marker.
+
+        Azure lists snapshots in flat listings only ("Listing snapshots is only supported
+        in flat mode"), yet one blob's history (a ``prefix`` that is no folder) must show
+        the snapshots soft delete took of it when it was overwritten: that listing is
+        flat, its rows deeper than ``prefix`` rolled into folders here. A folder's listing
+        stays delimited, without snapshots (a deleted blob is listed by its own row).
+        ``deletedwithversions`` is not asked for: a blob deleted under versioning is
+        listed by the versions listing already (its versions with no current one)."""
+        flat = not delimited or bool(prefix and not prefix.endswith(DELIMITER))
+        include = ["deleted", "versions"] + (["snapshots"] if flat else [])
+        container = self._container(bucket)
+        tree = guard(
+            lambda: list_page_xml(
+                container, prefix, token, LIMITS.max_page, delimited=not flat, include=include
+            ),
+            self._where(bucket),
+        )
+        rows, prefixes, next_marker = parse_soft_deleted(tree)
+        if delimited and flat:
+            for row in rows:
+                rest = row.entry.key[len(prefix) :]
+                if DELIMITER in rest:
+                    folder = prefix + rest[: rest.index(DELIMITER) + 1]
+                    if folder not in prefixes:
+                        prefixes.append(folder)
+            rows = [r for r in rows if DELIMITER not in r.entry.key[len(prefix) :]]
+        return VersionPage(
+            versions=[_soft_version(r, time.time()) for r in rows],
+            prefixes=prefixes,
+            next_key_marker=next_marker,
+        )
+
+    def restore_soft_deleted(self, bucket: str, key: str, version_id: str) -> str:
+        """Undelete Blob, then for a version or snapshot a copy of it over the blob (what
+        Azure documents: Undelete Blob restores the blob with all its soft-deleted
+        snapshots and versions, and never makes one current). So restoring one brings
+        the key's other soft-deleted versions back too, as old versions or snapshots.
+        Returns the blob's new ETag. Raises KeyNotFound (nothing soft-deleted to restore,
+        or no such version)."""
+        where = self._where(bucket, key)
+        blob = self._blob(bucket, key)
+        guard(lambda: blob.undelete_blob(), where)
+        if version_id.startswith(SNAPSHOT):
+            return self._copy_back(bucket, key, "snapshot", version_id[len(SNAPSHOT) :])
+        if version_id and version_id != SOFT_DELETED_BLOB:
+            return self._copy_back(bucket, key, "versionid", version_id)
+        return _etag(guard(lambda: blob.get_blob_properties(), where).etag)
+
+    def _copy_back(self, bucket: str, key: str, parameter: str, value: str) -> str:
+        """Copy Blob (synchronous) from one version or snapshot of the blob onto it;
+        returns the blob's new ETag."""
+        target = self._blob(bucket, key)
+        url = self._source_url(bucket, key)
+        source = f"{url}{'&' if '?' in url else '?'}{parameter}={quote(value)}"
+        where = self._where(bucket, key)
+        guard(lambda: target.start_copy_from_url(source, requires_sync=True), where)
+        return _etag(guard(lambda: target.get_blob_properties(), where).etag)
 
 
 class AzureReader:
@@ -1130,6 +1253,30 @@ def _version_page(rows: list[BlobVersion], prefixes: list[str], next_marker: str
     )
 
 
+def _soft_version(row: SoftDeletedBlob, now: float) -> Version:
+    """A soft-deleted row as a version: its id says how it is restored (a version id, a
+    snapshot, or the blob itself). Azure says how many whole days it is kept still, not
+    until when: the retention it was deleted under is those days plus the whole days
+    since, so the time is right to the day."""
+    e = row.entry
+    if row.version_id:
+        version_id = row.version_id
+    elif row.snapshot:
+        version_id = SNAPSHOT + row.snapshot
+    else:
+        version_id = SOFT_DELETED_BLOB
+    # (A soft-deleted row always has its DeletedTime; were one without, it is still
+    # soft-deleted: never 0.0.)
+    deleted_at = row.deleted_at or e.modified or 1.0
+    kept_until = 0.0
+    if row.remaining_days >= 0 and row.deleted_at:
+        days = row.remaining_days + int(max(0.0, now - row.deleted_at) // 86400)
+        kept_until = row.deleted_at + days * 86400
+    return Version(
+        e.key, version_id, e.modified, e.size, e.etag, deleted_at=deleted_at, kept_until=kept_until
+    )
+
+
 def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
     """Every version of exactly ``key`` (the engine's walk, through this backend)."""
     from cloudbrowser.core.versions import object_versions
@@ -1203,8 +1350,20 @@ if TYPE_CHECKING:
         ObjectProperties,
         StorageClasses,
         TagSearch,
+        SoftDeletes,
     ]:
-        return (backend, backend, backend, backend, backend, backend, backend, backend, backend)
+        return (
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+            backend,
+        )
 
 
 __all__ = ["AzureBackend", "AzureReader"]

@@ -179,3 +179,46 @@ class BlobVersion(NamedTuple):
     entry: Entry
     version_id: str
     current: bool
+
+
+def parse_soft_deleted(root: ET.Element) -> tuple[list[SoftDeletedBlob], list[str], str]:
+    """The soft-deleted rows of a List Blobs reply with ``include=deleted`` (``<Deleted>``
+    true: a deleted blob, snapshot or version), its folders and its continuation. Live
+    rows the same reply holds (the blobs, their versions and snapshots) are left out."""
+    rows: list[SoftDeletedBlob] = []
+    prefixes: list[str] = []
+    blobs = root.find("Blobs")
+    for element in blobs if blobs is not None else ():
+        name = _name(element)
+        if element.tag == "BlobPrefix":
+            prefixes.append(name)
+            continue
+        if (element.findtext("Deleted") or "").lower() != "true":
+            continue
+        props = element.find("Properties")
+        entry = _entry(name, props) if props is not None else Entry(key=name)
+        deleted = (props.findtext("DeletedTime") if props is not None else "") or ""
+        remaining = (props.findtext("RemainingRetentionDays") if props is not None else "") or ""
+        rows.append(
+            SoftDeletedBlob(
+                entry,
+                version_id=element.findtext("VersionId") or "",
+                snapshot=element.findtext("Snapshot") or "",
+                deleted_at=http_time(deleted),
+                remaining_days=int(remaining) if remaining.isdigit() else -1,
+            )
+        )
+    return rows, prefixes, root.findtext("NextMarker") or ""
+
+
+class SoftDeletedBlob(NamedTuple):
+    """One soft-deleted row: a blob (neither id), one of its snapshots (a blob
+    overwritten or deleted without versioning) or one of its versions (deleted under
+    versioning); when it was deleted and how many days Azure keeps it still (-1: not
+    said)."""
+
+    entry: Entry
+    version_id: str
+    snapshot: str
+    deleted_at: float
+    remaining_days: int
