@@ -218,8 +218,8 @@ class VersionsDialog(QDialog):
         if not state and not self.retention:
             self.status.setText(
                 self.tr(
-                    "The bucket “{bucket}” has no versioning: its objects have only their "
-                    "current version, so there is no history to show."
+                    "“{bucket}” has no versioning: its objects have only their current "
+                    "version, so there is no history to show."
                 ).format(bucket=self.bucket)
             )
             self.tree.hide()
