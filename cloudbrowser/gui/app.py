@@ -29,7 +29,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication, QWidget
 
 from cloudbrowser import __version__
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.logs import enable_native_crash_log, setup_logging
 
 # The window's modules are imported by run_gui once the QApplication exists, while the font
@@ -216,13 +216,22 @@ def open_request(window: MainWindow, request: OpenRequest) -> None:
             window.show_connections()
 
 
-def start_demo(window: MainWindow, service: StorageService, location: str) -> DemoServer:
+def start_demo(
+    window: MainWindow, service: StorageService, location: str, server: DemoServer | None = None
+) -> DemoServer:
     """Start the demo servers on a worker, then open them in the window (or say why not):
-    the local S3 shown, then a local GCS and Azure beside it in the tree where they run."""
+    the local S3 shown, then a local GCS and Azure beside it in the tree where they run.
+    ``server``: a demo made by the caller (tests: a smaller one)."""
+    from cloudbrowser.core.backends import features_of
+    from cloudbrowser.core.keys import split_scheme
     from cloudbrowser.demo import DEMO_CREDENTIALS, DemoServer
     from cloudbrowser.gui.widgets.main_window import ConnectionRequest
 
-    server = DemoServer(with_clouds=True)
+    server = server or DemoServer(with_clouds=True)
+    # A location of another cloud (``gs://…``, ``az://…``) opens on the demo's connection
+    # of that kind, not as a bucket name on the local S3.
+    scheme = split_scheme(location.strip())[0]
+    s3_location = location if scheme in ("", "s3") else ""
 
     def failed(error: CloudBrowserError) -> None:
         window.empty_tree.show_none()
@@ -230,14 +239,26 @@ def start_demo(window: MainWindow, service: StorageService, location: str) -> De
 
     def start(_job: Job) -> ConnectionRequest:
         server.start()
-        return ConnectionRequest(server.settings(), DEMO_CREDENTIALS, location)
+        return ConnectionRequest(server.settings(), DEMO_CREDENTIALS, s3_location)
 
     def others(_job: Job) -> list[tuple[ConnectionSettings, Credentials | None]]:
         return server.other_clouds()
 
     def add_others(clouds: list[tuple[ConnectionSettings, Credentials | None]]) -> None:
+        opened = bool(s3_location) or not location.strip()
         for settings, credentials in clouds:  # other clouds to drag between
-            add_beside(window, ConnectionRequest(settings, credentials))
+            if not opened and features_of(settings).uri_scheme == scheme:
+                window.open_connection(ConnectionRequest(settings, credentials, location))
+                opened = True
+            else:
+                add_beside(window, ConnectionRequest(settings, credentials))
+        if not opened:
+            window.messages.minor(
+                ConfigError(
+                    f"The demo has no {scheme}:// storage running, so “{location}” was not opened.",
+                    hint="The demo's local S3 is shown instead.",
+                )
+            )
 
     def started(request: ConnectionRequest) -> None:
         window.open_connection(request)

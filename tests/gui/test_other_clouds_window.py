@@ -19,6 +19,9 @@ from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.profiles import Profile, ProfileStore
+from cloudbrowser.demo import DemoServer
+from cloudbrowser.demo_azure import CONTAINER_PREFIX
+from cloudbrowser.gui.app import start_demo
 from cloudbrowser.gui.connector import Connector
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
@@ -319,3 +322,28 @@ def _fill_region_only(region: str) -> None:
     dialog.findChild(QLineEdit).setText("typed-name")
     combo.setCurrentText(region)
     dialog.accept()
+
+
+@pytest.mark.server  # the demo's own servers: moto, fake-gcs-server, Azurite
+def test_the_demo_opens_a_location_of_another_cloud_on_that_cloud(
+    qtbot: QtBot, window: MainWindow, service: StorageService
+) -> None:
+    """``cloudbrowser --demo az://…`` shows the demo's Azure container, not a bucket of that
+    name looked for (and not found) on the demo's S3."""
+    demo = DemoServer(big_folder_count=1, with_clouds=True)
+    start_demo(window, service, f"az://{CONTAINER_PREFIX}demo-photos/", demo)
+    try:
+        qtbot.waitUntil(
+            lambda: (
+                window.history.current is not None
+                and window.history.current.bucket == f"{CONTAINER_PREFIX}demo-photos"
+            ),
+            timeout=60_000,
+        )
+        current = window.history.current
+        assert service.connection(current.connection).settings.kind == "azure"
+        wait_loaded(qtbot, window)
+        assert names(window), "the container's sample files are listed"
+        assert window.tree_model.rowCount() == 3, "S3 and GCS beside it in the tree"
+    finally:
+        demo.stop()

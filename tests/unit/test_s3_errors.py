@@ -82,3 +82,11 @@ def test_exceptions_before_any_reply() -> None:
     assert type(sso) is InvalidCredentials and sso.code == "SSOLoginRequired"
     assert type(translate_error(bx.NoRegionError())) is ConfigError
     assert "unexpectedly" in translate_error(RuntimeError("x")).message
+
+
+def test_the_request_id_is_named_only_when_the_server_sent_one() -> None:
+    with_id = translate_error(_reply("NoSuchBucket", 404, "gone"), bucket="b")
+    assert with_id.detail == "NoSuchBucket: gone (request id r-1)"
+    reply = _reply("NoSuchBucket", 404, "gone")
+    reply.response["ResponseMetadata"]["RequestId"] = ""  # rclone serve s3 sends it empty
+    assert translate_error(reply, bucket="b").detail == "NoSuchBucket: gone"

@@ -369,9 +369,9 @@ def _translate_client_error(
     code = str(error.get("Code", ""))
     meta = exc.response.get("ResponseMetadata", {})
     status = int(meta.get("HTTPStatusCode", 0) or 0)
-    detail = (
-        f"{code or status}: {error.get('Message', '')} (request id {meta.get('RequestId', '-')})"
-    )
+    detail = f"{code or status}: {error.get('Message', '')}"
+    if meta.get("RequestId"):  # some servers (rclone serve s3) send an empty one
+        detail += f" (request id {meta['RequestId']})"
     rule = _BY_CODE.get(code) or _BY_STATUS.get(status)
     if rule is _NO_KEY and not key:
         # A 404 without a key is the bucket's; NoSuchKey without one names nothing better.
