@@ -26,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import functools
 import itertools
 import logging
+import signal
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -483,6 +484,15 @@ SERVER_FIXTURES = frozenset(
     }
 )
 _GUI_DIR = Path(__file__).parent / "gui"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run started as a background job (``cmd &`` in a script, as CI may start it)
+    inherits SIGINT *ignored*, and so would every command a test starts: the Ctrl-C tests
+    (tests/cli: a SIGINT must stop the command with exit code 130) would then see it run
+    on, as a background job rightly does. The run behaves as in a terminal instead."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
