@@ -255,8 +255,11 @@ def start_demo(
         if not opened:
             window.messages.minor(
                 ConfigError(
-                    f"The demo has no {scheme}:// storage running, so “{location}” was not opened.",
-                    hint="The demo's local S3 is shown instead.",
+                    QCoreApplication.translate(
+                        "app",
+                        "The demo has no {scheme}:// storage running: “{location}” was not opened.",
+                    ).format(scheme=scheme, location=location),
+                    hint=QCoreApplication.translate("app", "The demo's local S3 is shown instead."),
                 )
             )
 

@@ -347,3 +347,20 @@ def test_the_demo_opens_a_location_of_another_cloud_on_that_cloud(
         assert window.tree_model.rowCount() == 3, "S3 and GCS beside it in the tree"
     finally:
         demo.stop()
+
+
+@pytest.mark.server  # the demo's own S3 server
+def test_the_demo_says_so_when_the_location_is_of_a_cloud_it_does_not_run(
+    qtbot: QtBot, window: MainWindow, service: StorageService
+) -> None:
+    demo = DemoServer(big_folder_count=1)  # S3 only: no local GCS
+    start_demo(window, service, "gs://photos/2024/", demo)
+    try:
+        qtbot.waitUntil(lambda: window.messages.last is not None, timeout=60_000)
+        last = window.messages.last
+        assert last is not None and "no gs:// storage running" in last.message
+        assert "“gs://photos/2024/” was not opened" in last.message
+        current = window.history.current
+        assert current is not None and current.is_connection_root, "the local S3 is shown"
+    finally:
+        demo.stop()
