@@ -16,3 +16,13 @@ def uri_scheme(service: StorageService, conn_id: str) -> str:
     except ConfigError:
         return ""
     return features_of(settings).uri_scheme
+
+
+def bucket_word(service: StorageService, conn_id: str) -> str:
+    """What connection ``conn_id``'s provider calls a bucket (``features.bucket_word``):
+    "bucket", Azure's "container"; "bucket" when it is not open."""
+    try:
+        settings = service.connection(conn_id).settings
+    except ConfigError:
+        return "bucket"
+    return features_of(settings).bucket_word

@@ -61,7 +61,7 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
-from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.addresses import bucket_word, uri_scheme
 from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
@@ -219,20 +219,13 @@ class FileOperations(QObject):
         # Named as the current connection's provider names a bucket (Azure: container).
         file_menu.aboutToShow.connect(self._name_bucket_actions)
 
-    def _bucket_word(self, connection_id: str) -> str:
-        """``features.bucket_word`` of a connection: "bucket", Azure's "container"."""
-        try:
-            return self.service.storage(connection_id).features.bucket_word
-        except CloudBrowserError:  # not open (any more)
-            return "bucket"
-
     def _new_bucket_text(self, connection_id: str) -> str:
-        if self._bucket_word(connection_id) == "container":
+        if bucket_word(self.service, connection_id) == "container":
             return QCoreApplication.translate("FileOperations", "New container…")
         return QCoreApplication.translate("FileOperations", "New bucket…")
 
     def _delete_bucket_text(self, connection_id: str) -> str:
-        if self._bucket_word(connection_id) == "container":
+        if bucket_word(self.service, connection_id) == "container":
             return QCoreApplication.translate("FileOperations", "Delete container…")
         return QCoreApplication.translate("FileOperations", "Delete bucket…")
 

@@ -39,6 +39,7 @@ from cloudbrowser.core.errors import CloudBrowserError, ConfigError
 from cloudbrowser.core.keys import leaf_name, parse_location
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.addresses import bucket_word
 from cloudbrowser.gui.help_menu import HelpMenu
 from cloudbrowser.gui.messages import MessageSink, error_title, one_line
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, LocationRole
@@ -1048,24 +1049,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(printable(one_line(error)))
         self._update_status()
 
-    def _bucket_word(self) -> str:
-        """What the current connection's provider calls a bucket (``features.bucket_word``)."""
-        current = self.history.current
-        if current is None:
-            return "bucket"
-        try:
-            return self.service.storage(current.connection).features.bucket_word
-        except CloudBrowserError:  # closed meanwhile
-            return "bucket"
-
     def _update_counts(self) -> None:
         folders, files, size = self.list_model.counts()
-        at_root = self.history.current is not None and self.history.current.is_connection_root
+        current = self.history.current
+        at_root = current is not None and current.is_connection_root
         # Counts the Qt way (each language its plural forms), buckets named as the
         # provider names them (Azure's containers).
         if not at_root:
             parts = [self.tr("%Ln folder(s)", None, folders)]
-        elif self._bucket_word() == "container":
+        elif current is not None and bucket_word(self.service, current.connection) == "container":
             parts = [self.tr("%Ln container(s)", None, folders)]
         else:
             parts = [self.tr("%Ln bucket(s)", None, folders)]
