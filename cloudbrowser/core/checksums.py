@@ -90,3 +90,13 @@ class Crc32c:
 
     def hexdigest(self) -> str:
         return bytes(self._sum.digest()).hex()  # type: ignore[no-untyped-call]
+
+
+def crc32c_is_fast() -> bool:
+    """Whether CRC32C runs as compiled code (~5 GB/s, ten times MD5's speed); the library's
+    pure-Python fallback is far slower than MD5."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return False
+    return bool(google_crc32c.implementation == "c")

@@ -16,6 +16,7 @@ import pytest
 from cloudbrowser.core import operations
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.backends.azure.backend import AzureBackend
+from cloudbrowser.core.backends.gcs.backend import GcsBackend
 from cloudbrowser.core.backends.memory import forget_store, store_for
 from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
@@ -32,7 +33,7 @@ from cloudbrowser.core.transfers import (
     TransferQueue,
     TransferRequest,
 )
-from tests.conftest import AzuriteServer
+from tests.conftest import AzuriteServer, GcsServer
 from tests.contract.test_transfers import make_file, temporaries
 
 PART = 5 * MiB
@@ -73,6 +74,11 @@ class Corrupted:
 class CorruptingAzure(AzureBackend):
     """The real Azure backend, whose replies' bytes are corrupted on the way."""
 
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return Corrupted(super().get_object(*args, **kwargs))
+
+
+class CorruptingGcs(GcsBackend):
     def get_object(self, *args: Any, **kwargs: Any) -> Any:
         return Corrupted(super().get_object(*args, **kwargs))
 
@@ -299,3 +305,49 @@ def test_another_revision_sent_despite_if_match_is_refused_not_verified_by_its_o
     assert t.state is State.FAILED
     assert isinstance(t.error, ObjectChanged), t.error
     assert not (tmp_path / "out" / "x.bin").exists()
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("corrupt", [False, True], ids=["intact", "corrupted"])
+def test_a_gcs_object_in_ranges_is_verified_by_its_crc32c_not_an_md5(
+    gcs_server: GcsServer,
+    queues: list[TransferQueue],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    corrupt: bool,
+) -> None:
+    """Every GCS object has a CRC32C: a download in ranges computes it on the way (ten
+    times cheaper than an MD5, as Google's clients verify) and never an MD5 of the file;
+    a byte changed on the way fails the file, and nothing of it is kept."""
+    from cloudbrowser.core import downloads
+
+    bucket = gcs_server.bucket()
+    data = make_file(tmp_path / "src.bin", 2 * PART + 1)
+    gcs_server.put(bucket, {"g.bin": data})
+    settings = gcs_server.settings()
+    backend = (CorruptingGcs if corrupt else GcsBackend)(
+        settings, gcs_server.credentials, page_size=1000
+    )
+    info = backend.head_object(bucket, "g.bin")
+    assert info.md5 and info.crc32c
+    hashed: list[int] = []
+
+    def counting_md5(data: bytes | memoryview = b"") -> Any:
+        hashed.append(len(data))
+        return hashlib.md5(data, usedforsecurity=False)
+
+    monkeypatch.setattr(downloads, "md5_of", counting_md5)
+    target = tmp_path / "out" / "g.bin"
+    request = download_request(backend, bucket, "g.bin", target)
+    [t] = run(queues, backend, tmp_path / "j.sqlite3", [request])
+    assert t.multipart
+    assert hashed == [], "no MD5 of the file where its CRC32C is there"
+    if not corrupt:
+        assert (t.state, t.error, t.verified) == (State.DONE, None, True)
+        assert target.read_bytes() == data
+        return
+    assert t.state is State.FAILED
+    assert isinstance(t.error, IntegrityError), t.error
+    assert "local CRC32C" in t.error.detail
+    assert not target.exists()
+    assert temporaries(target) == [], "wrong bytes are not kept for a resume"
