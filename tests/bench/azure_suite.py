@@ -1,19 +1,25 @@
-"""The ``azure`` suite: cloudbrowser's Azure backend beside rclone's azureblob backend, on
-one Azurite (the blob emulator, in memory, on 127.0.0.1).
+"""The ``azure`` suite: cloudbrowser's Azure backend beside rclone's azureblob backend and
+AzCopy, on one Azurite (the blob emulator, in memory, on 127.0.0.1).
 
 Cases: a recursive listing of ``keys`` blobs and the first page of that folder (what the
 window shows first), ``files`` small files up and down, one big file up and down. Each
 tool runs every case ``runs`` times; the median is reported. cloudbrowser is the engine as
 the window and the CLI use it (TransferQueue, default options, verified); rclone is
 ``rclone lsf`` / ``rclone copy`` with its defaults, configured by environment variables
-(no config file). Seeding goes through cloudbrowser's backend, untimed.
+(no config file); AzCopy (from npm: scripts/setup installs it with the bench extra) is
+``azcopy list`` / ``azcopy copy`` with a container SAS, 16 connections and ``--put-md5``
+(see ``_AzCopy``), and is left out, with the reason printed, where it is missing or does
+not run. Seeding goes through cloudbrowser's backend, untimed. After every transfer the
+result is counted, untimed, for every tool: a wrong count or size is an error row.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import itertools
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +39,7 @@ SUITE = "azure"
 CONTAINER = "bench"
 LIST_PREFIX = "many/"
 CLI_TIMEOUT = 1800.0
+SMALL = 4096
 
 
 def run_azure(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
@@ -45,8 +52,9 @@ def run_azure(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
             _progress(f"seeding {keys:,} blobs")
             _seed(storage, keys)
             rclone = _Rclone(url, work / "home")
-            rows += _listing(storage, rclone, keys, runs)
-            rows += _transfers(storage, rclone, work, files, big_mib, runs)
+            azcopy = _AzCopy.start(url, work / "azcopy")
+            rows += _listing(storage, rclone, azcopy, keys, runs)
+            rows += _transfers(storage, rclone, azcopy, work, files, big_mib, runs)
     return rows
 
 
@@ -101,6 +109,108 @@ class _Rclone:
         return f":azureblob:{CONTAINER}/{path}"
 
 
+#: AzCopy's binary inside its npm package, installed by scripts/setup (bench extra) into
+#: ``<venv>/azcopy``. The package ships the file without its execute bit (setup sets it).
+AZCOPY_IN_VENV = "azcopy/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64"
+#: AzCopy's HTTP connections (AZCOPY_CONCURRENCY_VALUE). Its default on a machine of up to
+#: 4 cores is 32; 16 is what rclone's azureblob backend sends one file's blocks with
+#: (``upload_concurrency``), and cloudbrowser moves 8 files and 8 parts at once.
+AZCOPY_CONNECTIONS = 16
+
+
+class _AzCopy:
+    """AzCopy with a container SAS (the well-known Azurite key signs it): AzCopy signs with
+    nothing but a SAS or Entra ID. Azurite's URL is not one AzCopy can tell the kind of
+    (``*.blob.core.windows.net``), so ``--location Blob`` / ``--from-to`` say it. Its logs
+    and job plans go to a folder of the run, HOME too; it checks for a newer version only
+    when asked (``--check-version``), so it sends nothing anywhere but Azurite."""
+
+    def __init__(self, exe: str, url: str, home: Path) -> None:
+        from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+
+        self.exe = exe
+        self.base = url.rstrip("/")
+        expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+        self.sas = generate_container_sas(
+            AZURITE_ACCOUNT,
+            CONTAINER,
+            account_key=AZURITE_KEY,
+            permission=ContainerSasPermissions(
+                read=True, add=True, create=True, write=True, delete=True, list=True
+            ),
+            expiry=expiry,
+        )
+        self.env = _azcopy_env(home)
+
+    @classmethod
+    def start(cls, url: str, home: Path) -> _AzCopy | None:
+        """AzCopy where it is installed and runs; else None, and the reason printed."""
+        exe, reason = find_azcopy(home)
+        if exe is None:
+            _progress(f"azcopy rows skipped: {reason}")
+            return None
+        return cls(exe, url, home)
+
+    def url(self, path: str = "") -> str:
+        return f"{self.base}/{CONTAINER}/{path}?{self.sas}"
+
+    def run(self, *args: str) -> bytes:
+        proc = subprocess.run(
+            [self.exe, *args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        if proc.returncode != 0:
+            # AzCopy writes its errors to stdout; the SAS is redacted in them by AzCopy.
+            out = (proc.stdout + proc.stderr).decode(errors="replace").strip()
+            raise RuntimeError(
+                f"azcopy exit {proc.returncode}: {' | '.join(out.splitlines()[-2:])}"
+            )
+        return proc.stdout
+
+
+def _azcopy_env(home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZCOPY_")}
+    env.update(
+        HOME=str(home),  # AzCopy keeps ~/.azcopy
+        AZCOPY_LOG_LOCATION=str(home / "logs"),
+        AZCOPY_JOB_PLAN_LOCATION=str(home / "plans"),
+        AZCOPY_DISABLE_SYSLOG="true",
+        AZCOPY_CONCURRENCY_VALUE=str(AZCOPY_CONNECTIONS),
+    )
+    return env
+
+
+def find_azcopy(home: Path) -> tuple[str | None, str]:
+    """AzCopy's path (the venv's npm package, else ``azcopy`` on PATH) once ``--version``
+    ran, or None and why not."""
+    candidate = Path(sys.prefix) / AZCOPY_IN_VENV
+    exe = str(candidate) if candidate.exists() else shutil.which("azcopy")
+    if exe is None:
+        return None, f"not installed (neither {candidate} nor azcopy on PATH: scripts/setup bench)"
+    try:
+        proc = subprocess.run(
+            [exe, "--version"],
+            env=_azcopy_env(home),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError as exc:  # not executable, wrong architecture
+        return None, f"{exe} does not start: {exc}"
+    if proc.returncode != 0:
+        # e.g. libsecret-1.so.0 missing: the npm build links it (apt package libsecret-1-0).
+        tail = (proc.stdout + proc.stderr).decode(errors="replace").strip().splitlines()[-1:]
+        return None, f"{exe} --version failed ({proc.returncode}): {' '.join(tail)}"
+    _progress(proc.stdout.decode(errors="replace").strip())
+    return exe, ""
+
+
 # ── seeding ──────────────────────────────────────────────────────────────────────────────
 
 
@@ -115,7 +225,9 @@ def _seed(storage: Any, keys: int) -> None:
 # ── listing ──────────────────────────────────────────────────────────────────────────────
 
 
-def _listing(storage: Any, rclone: _Rclone, keys: int, runs: int) -> list[Result]:
+def _listing(
+    storage: Any, rclone: _Rclone, azcopy: _AzCopy | None, keys: int, runs: int
+) -> list[Result]:
     def ours_all() -> int:
         count, token = 0, ""
         while True:
@@ -149,34 +261,78 @@ def _listing(storage: Any, rclone: _Rclone, keys: int, runs: int) -> list[Result
     case = f"list {keys:,} blobs (recursive)"
     rows += _measure(case, "cloudbrowser", ours_all, runs, keys, "keys/s", expect=keys)
     rows += _measure(case, "rclone lsf -R", rclone_all, runs, keys, "keys/s", expect=keys)
+    if azcopy is not None:
+        rows += _measure(
+            case, "azcopy", lambda: _azcopy_all(azcopy), runs, keys, "keys/s", expect=keys
+        )
     first = "first page of that folder"
     rows += _measure(first, "cloudbrowser", ours_first, runs, 0, "s", expect=None)
     rows += _measure(first, "rclone lsf (first line)", rclone_first, runs, 0, "s", expect=1)
+    if azcopy is not None:
+        first_line = "azcopy list (first line)"
+        rows += _measure(first, first_line, lambda: _azcopy_first(azcopy), runs, 0, "s", expect=1)
     return rows
+
+
+#: What ends each of ``azcopy list``'s blob lines (its other lines are notes: "INFO: …").
+_AZCOPY_BLOB_LINE = b"; Content Length: "
+
+
+def _azcopy_all(azcopy: _AzCopy) -> int:
+    # azcopy list lists without a delimiter: every blob below the prefix, a line each.
+    out = azcopy.run("list", azcopy.url(LIST_PREFIX), "--location", "Blob", "--machine-readable")
+    return sum(1 for line in out.splitlines() if _AZCOPY_BLOB_LINE in line)
+
+
+def _azcopy_first(azcopy: _AzCopy) -> int:
+    """Like rclone's first line: AzCopy prints each page as it comes; the first blob's
+    line, past its notes, is what a user sees first."""
+    proc = subprocess.Popen(
+        [azcopy.exe, "list", azcopy.url(LIST_PREFIX), "--location", "Blob"],
+        env=azcopy.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    found = 0
+    for line in proc.stdout:
+        if _AZCOPY_BLOB_LINE in line:
+            found = 1
+            break
+    proc.kill()
+    proc.wait()
+    return found
 
 
 # ── transfers ────────────────────────────────────────────────────────────────────────────
 
 
 def _transfers(
-    storage: Any, rclone: _Rclone, work: Path, files: int, big_mib: int, runs: int
+    storage: Any,
+    rclone: _Rclone,
+    azcopy: _AzCopy | None,
+    work: Path,
+    files: int,
+    big_mib: int,
+    runs: int,
 ) -> list[Result]:
     small = work / "small"
     small.mkdir()
     for i in range(files):
-        (small / f"f{i:05d}.bin").write_bytes(hashlib.shake_256(str(i).encode()).digest(4096))
+        (small / f"f{i:05d}.bin").write_bytes(hashlib.shake_256(str(i).encode()).digest(SMALL))
     big = work / "big" / "big.bin"
     big.parent.mkdir()
     with big.open("wb") as out:
         block = hashlib.shake_256(b"big").digest(1 << 20)
         for _ in range(big_mib):
             out.write(block)
+    big_size = big_mib << 20
     engine = _Engine(storage, work / "journal.sqlite3")
     # The download sources, uploaded once, untimed.
     engine.up_many(small, "src/")
     engine.up_one(big, "src-big/big.bin")
     rows: list[Result] = []
-    mb_small = files * 4096 / (1 << 20)
+    mb_small = files * SMALL / (1 << 20)
 
     runs_made = itertools.count()
 
@@ -189,60 +345,182 @@ def _transfers(
         path.mkdir(parents=True)
         return path
 
-    cases: list[tuple[str, str, Callable[[], Any], float]] = [
+    # Each op returns where it wrote; its check counts that, untimed.
+    def up_many(run: Callable[[str], object]) -> Callable[[], str]:
+        def op() -> str:
+            prefix = new_prefix("up")
+            run(prefix)
+            return prefix
+
+        return op
+
+    def down_many(run: Callable[[Path], object]) -> Callable[[], Path]:
+        def op() -> Path:
+            dst = fresh("down")
+            run(dst)
+            return dst
+
+        return op
+
+    def up_one(run: Callable[[str], object]) -> Callable[[], str]:
+        def op() -> str:
+            key = f"{new_prefix('big')}big.bin"
+            run(key)
+            return key
+
+        return op
+
+    def down_one(run: Callable[[Path], object]) -> Callable[[], Path]:
+        def op() -> Path:
+            dst = fresh("down") / "big.bin"
+            run(dst)
+            return dst
+
+        return op
+
+    def blobs_of(prefix: str) -> list[tuple[str, int]]:
+        from cloudbrowser.core.paging import iter_pages
+
+        return [
+            (e.key, e.size)
+            for page in iter_pages(storage, CONTAINER, prefix, recursive=True)
+            for e in page.objects
+        ]
+
+    def check_up_many(prefix: str) -> str | None:
+        got = blobs_of(prefix)
+        wrong = [k for k, size in got if size != SMALL or "/" in k[len(prefix) :]]
+        if len(got) != files or wrong:
+            return f"{len(got)} blobs below {prefix} (expected {files}), {len(wrong)} misplaced"
+        return None
+
+    def check_down_many(dst: Path) -> str | None:
+        got = [p for p in dst.rglob("*") if p.is_file()]
+        wrong = [p for p in got if p.parent != dst or p.stat().st_size != SMALL]
+        if len(got) != files or wrong:
+            return f"{len(got)} files in {dst} (expected {files}), {len(wrong)} misplaced"
+        return None
+
+    def check_up_one(key: str) -> str | None:
+        got = blobs_of(_folder(key))
+        if got != [(key, big_size)]:
+            return f"{got[:2]} below {key}, expected one blob of {big_size} bytes"
+        return None
+
+    def check_down_one(dst: Path) -> str | None:
+        size = dst.stat().st_size if dst.is_file() else None
+        return None if size == big_size else f"{dst.name}: {size} bytes, expected {big_size}"
+
+    up_case, down_case = f"upload {files:,} × 4 KiB", f"download {files:,} × 4 KiB"
+    big_up, big_down = f"upload {big_mib} MiB", f"download {big_mib} MiB"
+    ours, rc, az = "cloudbrowser", "rclone copy", "azcopy copy"
+    cases: list[_Case] = [
+        (up_case, ours, up_many(lambda p: engine.up_many(small, p)), check_up_many, mb_small),
         (
-            f"upload {files:,} × 4 KiB",
-            "cloudbrowser",
-            lambda: engine.up_many(small, new_prefix("up")),
+            up_case,
+            rc,
+            up_many(lambda p: rclone.run("copy", str(small), rclone.remote(p))),
+            check_up_many,
             mb_small,
         ),
         (
-            f"upload {files:,} × 4 KiB",
-            "rclone copy",
-            lambda: rclone.run("copy", str(small), rclone.remote(new_prefix("rup"))),
+            down_case,
+            ours,
+            down_many(lambda d: engine.down_many("src/", d)),
+            check_down_many,
             mb_small,
         ),
         (
-            f"download {files:,} × 4 KiB",
-            "cloudbrowser",
-            lambda: engine.down_many("src/", fresh("cb")),
+            down_case,
+            rc,
+            down_many(lambda d: rclone.run("copy", rclone.remote("src/"), str(d))),
+            check_down_many,
             mb_small,
         ),
+        (big_up, ours, up_one(lambda k: engine.up_one(big, k)), check_up_one, big_mib),
         (
-            f"download {files:,} × 4 KiB",
-            "rclone copy",
-            lambda: rclone.run("copy", rclone.remote("src/"), str(fresh("rc"))),
-            mb_small,
-        ),
-        (
-            f"upload {big_mib} MiB",
-            "cloudbrowser",
-            lambda: engine.up_one(big, f"{new_prefix('big')}big.bin"),
+            big_up,
+            rc,
+            up_one(lambda k: rclone.run("copy", str(big), rclone.remote(_folder(k)))),
+            check_up_one,
             big_mib,
         ),
         (
-            f"upload {big_mib} MiB",
-            "rclone copy",
-            lambda: rclone.run("copy", str(big), rclone.remote(new_prefix("rbig"))),
+            big_down,
+            ours,
+            down_one(lambda d: engine.down_one("src-big/big.bin", d)),
+            check_down_one,
             big_mib,
         ),
         (
-            f"download {big_mib} MiB",
-            "cloudbrowser",
-            lambda: engine.down_one("src-big/big.bin", fresh("cb") / "big.bin"),
-            big_mib,
-        ),
-        (
-            f"download {big_mib} MiB",
-            "rclone copy",
-            lambda: rclone.run("copy", rclone.remote("src-big/big.bin"), str(fresh("rc"))),
+            big_down,
+            rc,
+            down_one(lambda d: rclone.run("copy", rclone.remote("src-big/big.bin"), str(d.parent))),
+            check_down_one,
             big_mib,
         ),
     ]
-    for case, tool_name, op, mb in cases:
-        rows += _measure(case, tool_name, op, runs, mb, "MB/s", expect=None)
+    if azcopy is not None:
+        # --put-md5: AzCopy stores no Content-MD5 by default; rclone and cloudbrowser do.
+        # Downloads check a blob's MD5 where it has one (AzCopy's default, FailIfDifferent).
+        up, down = ("--from-to", "LocalBlob", "--put-md5"), ("--from-to", "BlobLocal")
+        cases += [
+            (
+                up_case,
+                az,
+                up_many(
+                    lambda p: azcopy.run("copy", f"{small}/*", azcopy.url(p), "--recursive", *up)
+                ),
+                check_up_many,
+                mb_small,
+            ),
+            (
+                down_case,
+                az,
+                down_many(
+                    lambda d: azcopy.run("copy", azcopy.url("src/*"), str(d), "--recursive", *down)
+                ),
+                check_down_many,
+                mb_small,
+            ),
+            (
+                big_up,
+                az,
+                up_one(lambda k: azcopy.run("copy", str(big), azcopy.url(k), *up)),
+                check_up_one,
+                big_mib,
+            ),
+            (
+                big_down,
+                az,
+                down_one(
+                    lambda d: azcopy.run("copy", azcopy.url("src-big/big.bin"), str(d), *down)
+                ),
+                check_down_one,
+                big_mib,
+            ),
+        ]
+    # The table keeps a case's rows together, in the order the cases first appear.
+    order = list(dict.fromkeys(c[0] for c in cases))
+    for case, tool_name, op, check, mb in sorted(cases, key=lambda c: order.index(c[0])):
+        rows += _measure(case, tool_name, op, runs, mb, "MB/s", expect=None, check=check)
+        _clean(work / "out")
     engine.close()
     return rows
+
+
+#: A case, a tool, what it runs, what checks its result, the MB it moves.
+_Case = tuple[str, str, Callable[[], Any], Callable[[Any], str | None], float]
+
+
+def _folder(key: str) -> str:
+    return key.rpartition("/")[0] + "/"
+
+
+def _clean(out: Path) -> None:
+    """Downloads are removed after their check, so a 1 GiB file per run per tool does not
+    fill the disk; uploads stay (Azurite holds them in memory, as rclone's did before)."""
+    shutil.rmtree(out, ignore_errors=True)
 
 
 class _Engine:
@@ -322,8 +600,12 @@ def _measure(
     unit: str,
     *,
     expect: int | None,
+    check: Callable[[Any], str | None] | None = None,
 ) -> list[Result]:
-    """``op`` ``runs`` times: the median rate (``amount`` per second), or seconds."""
+    """``op`` ``runs`` times: the median rate (``amount`` per second), or seconds.
+
+    ``expect`` is what ``op`` must return; ``check``, called untimed with what it returned,
+    says what is wrong with the result (None: nothing)."""
     times: list[float] = []
     for _ in range(runs):
         _progress(f"{case}: {tool_name}")
@@ -335,6 +617,9 @@ def _measure(
         times.append(time.perf_counter() - started)
         if expect is not None and got != expect:
             return [result(SUITE, case, tool_name, f"got {got}, expected {expect}", ERROR)]
+        wrong = check(got) if check is not None else None
+        if wrong:
+            return [result(SUITE, case, tool_name, wrong[:200], ERROR)]
     median = statistics.median(times)
     rows = [result(SUITE, case, tool_name, median, "s")]
     if unit != "s" and median > 0:
@@ -349,10 +634,13 @@ def _progress(message: str) -> None:
 def describe(keys: int, files: int, big_mib: int, runs: int) -> str:
     return "\n".join(
         [
-            f"azure: cloudbrowser's Azure backend beside rclone's azureblob backend, on one "
-            f"Azurite (in memory) at 127.0.0.1; median of {runs}; MB = 2^20 bytes.",
+            f"azure: cloudbrowser's Azure backend beside rclone's azureblob backend and AzCopy, "
+            f"on one Azurite (in memory) at 127.0.0.1; median of {runs}; MB = 2^20 bytes.",
             "  cloudbrowser = the backend's list_page, and TransferQueue with default options "
-            "(verified); rclone = lsf / copy with its defaults.",
-            f"  {keys:,} blobs listed; {files:,} files of 4 KiB; one file of {big_mib} MiB.",
+            "(verified); rclone = lsf / copy with its defaults; azcopy = list / copy with a "
+            f"container SAS, {AZCOPY_CONNECTIONS} connections, --put-md5 on uploads "
+            "(no rows where it is not installed: see stderr).",
+            f"  {keys:,} blobs listed; {files:,} files of 4 KiB; one file of {big_mib} MiB; "
+            "every result counted (and sized) after its run, untimed.",
         ]
     )
