@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -53,6 +53,10 @@ GiB = 1024 * MiB
 FINISHED_KEPT_SECONDS = 7 * 24 * 3600
 #: The default part size, and the size above which a file goes in parts.
 DEFAULT_PART_SIZE = 8 * MiB
+#: File data the chunks of uploads hold in memory at once, across all files: a chunk is
+#: read whole before it is sent, and a provider whose sessions take one chunk after
+#: another uses large ones (GCS: 64 MiB), one per file at once.
+MEMORY_BUDGET = 256 * MiB
 
 
 def choose_part_size(size: int, preferred: int = 0, *, limits: Limits) -> int:
@@ -294,6 +298,35 @@ class RateLimiter:
             raise Stopped
 
 
+class MemoryBudget:
+    """At most ``limit`` bytes held at once by the callers of :meth:`hold`; one request
+    larger than the whole budget runs alone."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, amount: int, stop: threading.Event) -> Iterator[None]:
+        """Wait until ``amount`` bytes fit (raise Stopped when ``stop`` is set first), hold
+        them for the block, then give them back."""
+        amount = min(amount, self._limit)
+        with self._changed:
+            while self._used and self._used + amount > self._limit:
+                if stop.is_set():
+                    raise Stopped
+                # Woken by a release; the timeout only notices a pause or cancel.
+                self._changed.wait(0.2)
+            self._used += amount
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= amount
+                self._changed.notify_all()
+
+
 @dataclass(slots=True)
 class RunContext:
     """What an upload or download algorithm gets from the queue."""
@@ -304,6 +337,7 @@ class RunContext:
     options: TransferOptions
     parts: ThreadPoolExecutor
     limiter: RateLimiter
+    memory: MemoryBudget
     _progress_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self) -> None:
@@ -313,6 +347,11 @@ class RunContext:
 
     def throttle(self, amount: int) -> None:
         self.limiter.consume(amount, self.transfer.stop_event)
+
+    def holding(self, amount: int) -> AbstractContextManager[None]:
+        """Hold ``amount`` bytes of the queue's :data:`MEMORY_BUDGET` for the block (waits
+        for them; raises Stopped on a pause or cancel meanwhile)."""
+        return self.memory.hold(amount, self.transfer.stop_event)
 
     def request(self, call: Callable[[], T]) -> T:
         """Send one request so that a pause or cancel stops waiting for it at once (a
@@ -408,6 +447,7 @@ class TransferQueue:
             self._options.part_concurrency, thread_name_prefix="transfer-part"
         )
         self._limiter = RateLimiter(self._options.bandwidth_limit)
+        self._memory = MemoryBudget(MEMORY_BUDGET)
 
     # ── options ─────────────────────────────────────────────────────────────────────────
 
@@ -769,7 +809,9 @@ class TransferQueue:
         t.bytes_moved, t.stage = 0, Stage.TRANSFERRING
         try:
             backend = self._backends(t.connection)
-            ctx = RunContext(t, backend, self.journal, self._options, self._parts, self._limiter)
+            ctx = RunContext(
+                t, backend, self.journal, self._options, self._parts, self._limiter, self._memory
+            )
             if t.direction is Direction.UPLOAD:
                 run_upload(ctx)
             else:

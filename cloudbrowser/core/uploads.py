@@ -174,12 +174,15 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.resumed(sum(p.size for p in done.values()))
 
     abort = threading.Event()
-    # The server keeps the MD5 it is given (Azure computes none for a blob of blocks):
-    # the whole file's, hashed from the disk while the chunks go out in parallel.
+    # The whole file's MD5, hashed from the disk on a thread of its own while the chunks
+    # go out: where the server keeps the MD5 it is given (Azure computes none for a blob
+    # of blocks), and where the object's MD5 is the only check of a session that is one
+    # stream (GCS), so that hashing the file is not added to each chunk's round trip.
+    features = ctx.backend.features
     hashing = threading.Event()  # set: stop hashing
     file_md5 = (
         _FileMd5(fd, t, hashing)
-        if ctx.backend.features.md5_on_commit and ctx.options.verify
+        if ctx.options.verify and (features.md5_on_commit or features.chunks_in_order)
         else None
     )
     if file_md5 is not None:
@@ -202,26 +205,25 @@ def _send_and_commit(
 ) -> None:
     t = ctx.transfer
 
-    def send(number: int, whole: hashlib._Hash | None = None) -> JournalPart:
+    def send(number: int) -> JournalPart:
         if abort.is_set():
             raise Stopped
         ctx.check()
         offset, length = layout.span(number)
-        data = _read(fd, t, length, offset)
-        ctx.throttle(length)
-        digest = md5_of(data) if ctx.options.verify else None
-        if whole is not None:
-            whole.update(data)
-        token = ctx.request(
-            lambda: chunked_uploads_of(ctx.backend).upload_chunk(
-                t.bucket,
-                t.key,
-                t.session,
-                number,
-                data,
-                content_md5=content_md5(digest.digest()) if digest else "",
+        with ctx.holding(length):
+            data = _read(fd, t, length, offset)
+            ctx.throttle(length)
+            digest = md5_of(data) if ctx.options.verify else None
+            token = ctx.request(
+                lambda: chunked_uploads_of(ctx.backend).upload_chunk(
+                    t.bucket,
+                    t.key,
+                    t.session,
+                    number,
+                    data,
+                    content_md5=content_md5(digest.digest()) if digest else "",
+                )
             )
-        )
         md5 = digest.hexdigest() if digest else ""
         if digest and etag_md5(token, ctx.backend.features.checksums) not in ("", md5):
             raise IntegrityError(
@@ -237,10 +239,8 @@ def _send_and_commit(
     missing = [n for n in range(1, layout.count + 1) if n not in done]
     if ctx.backend.features.chunks_in_order:
         # One stream of bytes (a GCS resumable session): one chunk after another.
-        # The whole file's MD5 on the way: the kept prefix read again, the rest as sent.
-        whole = _md5_of_prefix(ctx, fd, layout, done) if ctx.options.verify else None
         for number in missing:
-            done[number] = send(number, whole)
+            done[number] = send(number)
     else:
         for part in ctx.run_parts(send, missing, abort):
             done[part.number] = part
@@ -248,7 +248,11 @@ def _send_and_commit(
     ctx.set_stage(Stage.FINISHING)  # the server joins the parts: seconds for a large file
     _check_still_same_file(ctx)
     parts = [done[n] for n in range(1, layout.count + 1)]
-    stored_md5 = content_md5(file_md5.result().digest()) if file_md5 is not None else ""
+    stored_md5 = (
+        content_md5(file_md5.result().digest())
+        if file_md5 is not None and ctx.backend.features.md5_on_commit
+        else ""
+    )
     t.etag = ctx.request(
         lambda: chunked_uploads_of(ctx.backend).commit_upload(
             t.bucket,
@@ -263,7 +267,7 @@ def _send_and_commit(
         return
     if ctx.backend.features.chunks_in_order:
         # The server checked no chunk: the object's MD5 against the whole file's.
-        _verify_whole(ctx, whole)
+        _verify_whole(ctx, file_md5.result() if file_md5 is not None else None)
         return
     expected = composite_etag(p.md5 for p in parts)
     if etag_chunks(t.etag, ctx.backend.features.checksums) and t.etag.lower() != expected:
@@ -323,22 +327,7 @@ def _verify_whole(ctx: RunContext, whole: hashlib._Hash | None) -> None:
     t.verified = True
 
 
-def _md5_of_prefix(
-    ctx: RunContext, fd: int, layout: _Layout, done: dict[int, JournalPart]
-) -> hashlib._Hash:
-    """A running MD5 of the parts kept from an earlier attempt (the file's first parts)."""
-    digest = md5_of(b"")
-    for number in sorted(done):
-        offset, length = layout.span(number)
-        for start in range(offset, offset + length, _VERIFY_BLOCK):
-            ctx.check()
-            digest.update(
-                _read(fd, ctx.transfer, min(_VERIFY_BLOCK, offset + length - start), start)
-            )
-    return digest
-
-
-#: Bytes read at a time to hash kept parts again.
+#: Bytes read at a time to hash the file from the disk.
 _VERIFY_BLOCK = 8 * 1024 * 1024
 
 

@@ -31,8 +31,9 @@ LIMITS = Limits(
     max_page=1000,
     # A session's chunks go one after another, each waiting for the server's answer:
     # larger chunks than the engine's 8 MiB (Google's own client sends 100 MiB; rclone
-    # 16 MiB). One chunk per file is in memory while it is sent.
-    upload_chunk=32 * MiB,
+    # 16 MiB). One chunk per file is in memory while it is sent, within the queue's
+    # memory budget (core/transfers.py, MEMORY_BUDGET: four such chunks at once).
+    upload_chunk=64 * MiB,
 )
 
 #: Multi-regions, dual-regions and the most used regions, for a new bucket (any other can
