@@ -62,6 +62,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import bucket_word, uri_scheme
+from cloudbrowser.gui.bucket_texts import BucketTexts, bucket_texts
 from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
@@ -117,9 +118,11 @@ class FileOperations(QObject):
         self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
         self.confirm: Callable[[str, str, str], bool] = self._confirm
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
-        self.ask_bucket_name: Callable[[str, str], str | None] = self._ask_bucket_name
-        #: (default region, regions to offer) → (name, region), or None to cancel.
-        self.ask_new_bucket: Callable[[str, list[str], list[str]], tuple[str, str] | None] = (
+        #: (bucket, title, question) → the name typed, or None to cancel.
+        self.ask_bucket_name: Callable[[str, str, str], str | None] = self._ask_bucket_name
+        #: (title, default region, regions, storage classes to offer) → (name, region), or
+        #: None to cancel.
+        self.ask_new_bucket: Callable[[str, str, list[str], list[str]], tuple[str, str] | None] = (
             self._ask_new_bucket
         )
 
@@ -167,14 +170,11 @@ class FileOperations(QObject):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         menus.owner.removeAction(self.delete_action)
         self.browsing.view.addAction(self.delete_action)
-        self.new_bucket_action = menus.new_action(
-            QCoreApplication.translate("FileOperations", "New bucket…"), None, [], self.new_bucket
-        )
+        # Named again as the current connection's provider names a bucket, as the menu opens.
+        texts = bucket_texts("bucket")
+        self.new_bucket_action = menus.new_action(texts.new_action, None, [], self.new_bucket)
         self.delete_bucket_action = menus.new_action(
-            QCoreApplication.translate("FileOperations", "Delete bucket…"),
-            None,
-            [],
-            self.delete_current_bucket,
+            texts.delete_action, None, [], self.delete_current_bucket
         )
         # Paste (Ctrl+V) is the window's: objects copied here, else files from the desktop.
         menus.paste.setText(QCoreApplication.translate("FileOperations", "Paste"))
@@ -219,15 +219,14 @@ class FileOperations(QObject):
         # Named as the current connection's provider names a bucket (Azure: container).
         file_menu.aboutToShow.connect(self._name_bucket_actions)
 
+    def _texts(self, connection_id: str) -> BucketTexts:
+        return bucket_texts(bucket_word(self.service, connection_id))
+
     def _new_bucket_text(self, connection_id: str) -> str:
-        if bucket_word(self.service, connection_id) == "container":
-            return QCoreApplication.translate("FileOperations", "New container…")
-        return QCoreApplication.translate("FileOperations", "New bucket…")
+        return self._texts(connection_id).new_action
 
     def _delete_bucket_text(self, connection_id: str) -> str:
-        if bucket_word(self.service, connection_id) == "container":
-            return QCoreApplication.translate("FileOperations", "Delete container…")
-        return QCoreApplication.translate("FileOperations", "Delete bucket…")
+        return self._texts(connection_id).delete_action
 
     def _name_bucket_actions(self) -> None:
         current = self.browsing.current
@@ -404,14 +403,8 @@ class FileOperations(QObject):
             )
             return
         if current.is_connection_root:
-            self.messages.minor(
-                ConfigError(
-                    QCoreApplication.translate("FileOperations", "Buckets cannot be renamed."),
-                    hint=QCoreApplication.translate(
-                        "FileOperations", "Create a new bucket and move the objects into it."
-                    ),
-                )
-            )
+            texts = self._texts(current.connection)
+            self.messages.minor(ConfigError(texts.cannot_rename, hint=texts.rename_hint))
             return
         if len(entries) > 1:
             self.messages.info(
@@ -802,7 +795,8 @@ class FileOperations(QObject):
         # region) and the question is just the name.
         features = connection.storage.features
         regions, classes = list(features.bucket_locations), list(features.bucket_classes)
-        answer = self.ask_new_bucket(region, regions, classes)
+        texts = bucket_texts(features.bucket_word)
+        answer = self.ask_new_bucket(texts.new_title, region, regions, classes)
         if answer is None:
             return
         name, region = answer
@@ -827,11 +821,7 @@ class FileOperations(QObject):
             f"Creating the bucket {name}",
             succeeded=lambda _r: self._bucket_list_changed(
                 connection_id,
-                (
-                    QCoreApplication.translate("FileOperations", "Container “{n}” created.")
-                    if features.bucket_word == "container"
-                    else QCoreApplication.translate("FileOperations", "Bucket “{n}” created.")
-                ).format(n=name),
+                texts.created.format(n=name),
             ),
             failed=self.messages.major,
         )
@@ -846,9 +836,7 @@ class FileOperations(QObject):
         if current.is_connection_root:
             entries = self.browsing.selected_entries()
             if not entries:
-                self.messages.info(
-                    QCoreApplication.translate("FileOperations", "Select a bucket to delete.")
-                )
+                self.messages.info(self._texts(current.connection).select_to_delete)
                 return
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
         else:
@@ -860,6 +848,7 @@ class FileOperations(QObject):
         versioned bucket every old version and delete marker too)."""
         location = Location(connection_id, bucket)
         storage = self.service.storage(connection_id)
+        texts = self._texts(connection_id)
 
         def survey(_job: Job) -> tuple[bool, int]:
             """Versioning, and the unfinished uploads a bucket's listing never shows."""
@@ -872,21 +861,11 @@ class FileOperations(QObject):
         def ask(found: tuple[bool, int], counted: Tally) -> None:
             versioned, uploads = found
             if counted.objects == 0 and not versioned and not uploads:
-                text = QCoreApplication.translate(
-                    "FileOperations", "Delete the empty bucket “{b}”?"
-                ).format(b=bucket)
-                if self.confirm(
-                    QCoreApplication.translate("FileOperations", "Delete bucket"),
-                    text,
-                    QCoreApplication.translate("FileOperations", "Delete bucket"),
-                ):
+                text = texts.delete_empty.format(b=bucket)
+                if self.confirm(texts.delete_title, text, texts.delete_title):
                     self._remove_bucket(connection_id, bucket)
                 return
-            text = QCoreApplication.translate(
-                "FileOperations",
-                "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
-                "this cannot be undone.",
-            ).format(
+            text = texts.holds.format(
                 b=bucket,
                 n=self._objects(counted.objects),
                 size=self.locale.formattedDataSize(counted.bytes),
@@ -901,12 +880,7 @@ class FileOperations(QObject):
                     "FileOperations", "%Ln unfinished upload(s) are aborted too.", None, uploads
                 )
             typed = self.ask_bucket_name(
-                bucket,
-                text
-                + "\n\n"
-                + QCoreApplication.translate(
-                    "FileOperations", "Type the bucket's name to confirm:"
-                ),
+                bucket, texts.delete_title, text + "\n\n" + texts.type_name
             )
             if typed is None:
                 return
@@ -917,9 +891,7 @@ class FileOperations(QObject):
                     )
                 )
                 return
-            title = QCoreApplication.translate("FileOperations", "Delete the bucket “{b}”").format(
-                b=bucket
-            )
+            title = texts.emptying.format(b=bucket)
             operation = Operation(
                 storage,
                 OpKind.DELETE,
@@ -958,9 +930,7 @@ class FileOperations(QObject):
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
                 connection_id,
-                QCoreApplication.translate("FileOperations", "Bucket “{b}” deleted.").format(
-                    b=bucket
-                ),
+                self._texts(connection_id).deleted.format(b=bucket),
             ),
             failed=self.messages.major,
         )
@@ -1130,11 +1100,11 @@ class FileOperations(QObject):
         return answers.get(clicked)
 
     def _ask_new_bucket(
-        self, region: str, regions: list[str], classes: list[str]
+        self, title: str, region: str, regions: list[str], classes: list[str]
     ) -> tuple[str, str] | None:
         """(name, region) as typed; region is "LOCATION/CLASS" when a class is chosen."""
         dialog = QDialog(self.parent_widget)
-        dialog.setWindowTitle(QCoreApplication.translate("FileOperations", "New bucket"))
+        dialog.setWindowTitle(title)
         form = QFormLayout(dialog)
         name = QLineEdit()
         name.setPlaceholderText(
@@ -1175,12 +1145,9 @@ class FileOperations(QObject):
         dialog.deleteLater()
         return answer if ok else None
 
-    def _ask_bucket_name(self, bucket: str, text: str) -> str | None:
-        name, ok = QInputDialog.getText(
-            self.parent_widget,
-            QCoreApplication.translate("FileOperations", "Delete bucket"),
-            text,
-        )
+    def _ask_bucket_name(self, bucket: str, title: str, text: str) -> str | None:
+        del bucket  # the answer to check, never offered: typing it is the confirmation
+        name, ok = QInputDialog.getText(self.parent_widget, title, text)
         return name if ok else None
 
 

@@ -73,7 +73,7 @@ def test_unfinished_uploads_are_counted_and_aborted(
         wait_loaded(qtbot, window)
         select(window, bucket)
         typed: list[str] = []
-        window.file_ops.ask_bucket_name = lambda name, text: typed.append(text) or name
+        window.file_ops.ask_bucket_name = lambda name, _title, text: typed.append(text) or name
         window.file_ops.delete_action.trigger()
         settle(qtbot, window)
         qtbot.waitUntil(lambda: bucket not in names(window), timeout=WAIT)

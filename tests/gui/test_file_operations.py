@@ -344,7 +344,7 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
 ) -> None:
     name = f"made-{server.kind}-by-the-window"
     offered: list[tuple[str, list[str]]] = []
-    window.file_ops.ask_new_bucket = lambda region, regions, _classes: (
+    window.file_ops.ask_new_bucket = lambda _title, region, regions, _classes: (
         offered.append((region, regions)) or (name, "")
     )
     window.file_ops.new_bucket_action.trigger()
@@ -356,13 +356,13 @@ def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
 
     select(window, name)
     typed: list[str] = []
-    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or "wrong"
+    window.file_ops.ask_bucket_name = lambda bucket, _title, text: typed.append(text) or "wrong"
     window.file_ops.delete_action.trigger()
     settle(qtbot, window)
     assert "7 objects" in typed[0]
     assert name in [b["Name"] for b in server.client.list_buckets()["Buckets"]]
 
-    window.file_ops.ask_bucket_name = lambda bucket, text: bucket
+    window.file_ops.ask_bucket_name = lambda bucket, _title, text: bucket
     window.file_ops.delete_action.trigger()
     settle(qtbot, window)
     qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
@@ -406,7 +406,7 @@ def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
     wait_loaded(qtbot, window)
     select(window, name)
     typed: list[str] = []
-    window.file_ops.ask_bucket_name = lambda bucket, text: typed.append(text) or bucket
+    window.file_ops.ask_bucket_name = lambda bucket, _title, text: typed.append(text) or bucket
     window.file_ops.delete_action.trigger()
     settle(qtbot, window)
     qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)

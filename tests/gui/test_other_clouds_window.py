@@ -247,7 +247,8 @@ def test_new_bucket_on_gcs_asks_location_and_storage_class(
     gcs_server._buckets.append(name)  # removed after the test
     offered: list[tuple[str, list[str], list[str]]] = []
 
-    def ask(region: str, regions: list[str], classes: list[str]) -> tuple[str, str]:
+    def ask(title: str, region: str, regions: list[str], classes: list[str]) -> tuple[str, str]:
+        assert title == "New bucket"
         offered.append((region, regions, classes))
         return name, "EU/NEARLINE"
 
@@ -277,22 +278,35 @@ def test_new_container_on_azure_asks_only_its_name(
     open_saved(qtbot, window, save_azure(azurite_server))
     name = "made-in-the-window-azure"
     azurite_server._buckets.append(name)
-    offered: list[tuple[str, list[str], list[str]]] = []
+    offered: list[tuple[str, str, list[str], list[str]]] = []
 
-    def ask(region: str, regions: list[str], classes: list[str]) -> tuple[str, str]:
-        offered.append((region, regions, classes))
+    def ask(title: str, region: str, regions: list[str], classes: list[str]) -> tuple[str, str]:
+        offered.append((title, region, regions, classes))
         return name, ""
 
     window.file_ops.ask_new_bucket = ask
     window.file_ops.new_bucket_action.trigger()
     qtbot.waitUntil(lambda: name in names(window), timeout=WAIT)
-    assert offered == [("", [], [])], "a container lives in its account's region"
+    assert offered == [("New container", "", [], [])], "it lives in its account's region"
     # The File menu and the status bar name them as Azure does.
     window.file_menu.aboutToShow.emit()
     assert window.file_ops.new_bucket_action.text() == "New container…"
     assert window.file_ops.delete_bucket_action.text() == "Delete container…"
     count = window.list_model.counts()[0]
     assert window._counts_label.text().startswith(f"{count} container" + ("s" if count > 1 else ""))
+    # So do the questions and messages of deleting one.
+    asked: list[tuple[str, str]] = []
+
+    def confirm(title: str, text: str, button: str) -> bool:
+        asked.append((title, text))
+        return True
+
+    window.file_ops.confirm = confirm
+    connection = window.history.current.connection
+    window.file_ops.delete_bucket(connection, name)
+    qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
+    assert asked == [("Delete container", f"Delete the empty container “{name}”?")]
+    qtbot.waitUntil(lambda: f"Container “{name}” deleted." in window.statusBar().currentMessage())
 
 
 def test_the_new_bucket_dialog_sends_location_and_class(qtbot: QtBot, window: MainWindow) -> None:
@@ -306,10 +320,12 @@ def test_the_new_bucket_dialog_sends_location_and_class(qtbot: QtBot, window: Ma
         dialog.accept()
 
     QTimer.singleShot(0, fill)
-    answer = window.file_ops._ask_new_bucket("", ["US", "europe-west1"], ["STANDARD", "COLDLINE"])
+    answer = window.file_ops._ask_new_bucket(
+        "New bucket", "", ["US", "europe-west1"], ["STANDARD", "COLDLINE"]
+    )
     assert answer == ("typed-name", "europe-west1/COLDLINE")
     QTimer.singleShot(0, lambda: _fill_region_only("eu-west-1"))
-    assert window.file_ops._ask_new_bucket("", ["us-east-1", "eu-west-1"], []) == (
+    assert window.file_ops._ask_new_bucket("New bucket", "", ["us-east-1", "eu-west-1"], []) == (
         "typed-name",
         "eu-west-1",
     )

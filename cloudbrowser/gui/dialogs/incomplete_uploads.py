@@ -28,6 +28,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.gui import message_icons
+from cloudbrowser.gui.bucket_texts import bucket_texts
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, one_line
 from cloudbrowser.gui.service import StorageService
@@ -110,7 +111,7 @@ class IncompleteUploadsDialog(QDialog):
                 count,
             )
             if count
-            else self.tr("There are no incomplete uploads in this bucket.")
+            else bucket_texts(self.storage.features.bucket_word).no_incomplete_uploads
         )
 
     @Slot(object)

@@ -56,6 +56,7 @@ from cloudbrowser.core.inspection import (
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui import message_icons
+from cloudbrowser.gui.bucket_texts import bucket_texts
 from cloudbrowser.gui.class_status import class_status
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title
@@ -251,15 +252,22 @@ class PropertiesDialog(QDialog):
             self.stack.addWidget(page)
         self.load()
 
+    def _bucket_label(self) -> str:
+        return bucket_texts(self.storage.features.bucket_word).label
+
+    def _uri_label(self) -> str:
+        # "S3 URI" is what the AWS console calls it; gs:// and az:// addresses are URIs.
+        return self.tr("S3 URI:") if self.storage.features.uri_scheme == "s3" else self.tr("URI:")
+
     # ── pages ───────────────────────────────────────────────────────────────────────────
 
     def _folder_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
         form.addRow(self.tr("Folder:"), _selectable(self.key))
-        form.addRow(self.tr("Bucket:"), _selectable(self.bucket))
+        form.addRow(self._bucket_label(), _selectable(self.bucket))
         form.addRow(
-            self.tr("S3 URI:"), _selectable(object_uri(self.settings, self.bucket, self.key))
+            self._uri_label(), _selectable(object_uri(self.settings, self.bucket, self.key))
         )
         form.addRow(self.tr("URL:"), _selectable(object_url(self.settings, self.bucket, self.key)))
         note = QLabel(
@@ -490,8 +498,8 @@ class PropertiesDialog(QDialog):
         rows: list[tuple[str, str]] = [
             (self.tr("Name:"), d.key.rsplit("/", 1)[-1]),
             (self.tr("Key:"), d.key),
-            (self.tr("Bucket:"), d.bucket),
-            (self.tr("S3 URI:"), object_uri(self.settings, d.bucket, d.key)),
+            (self._bucket_label(), d.bucket),
+            (self._uri_label(), object_uri(self.settings, d.bucket, d.key)),
             (self.tr("URL:"), object_url(self.settings, d.bucket, d.key)),
             (self.tr("Size:"), size),
             (self.tr("Modified:"), modified),

@@ -1,0 +1,84 @@
+"""What the window says of a bucket, in the words of the connection's provider: Azure
+calls a bucket a container (``Features.bucket_word``). Each sentence is here whole in both
+words, so that a translator sees whole sentences, never a word spliced into one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication
+
+
+@dataclass(frozen=True, slots=True)
+class BucketTexts:
+    new_action: str
+    delete_action: str
+    new_title: str
+    delete_title: str
+    #: ``{n}``: the name.
+    created: str
+    #: ``{b}``: the name.
+    deleted: str
+    select_to_delete: str
+    cannot_rename: str
+    rename_hint: str
+    #: ``{b}``: the name.
+    delete_empty: str
+    #: ``{b}``: the name, ``{n}``: the count of objects, ``{size}``: their size.
+    holds: str
+    type_name: str
+    #: ``{b}``: the name; the title of the operation that empties it.
+    emptying: str
+    #: A field's label in Properties.
+    label: str
+    no_incomplete_uploads: str
+
+
+def bucket_texts(word: str) -> BucketTexts:
+    """The texts for a provider whose ``bucket_word`` is ``word``."""
+    t = QCoreApplication.translate
+    if word == "container":
+        return BucketTexts(
+            new_action=t("BucketTexts", "New container…"),
+            delete_action=t("BucketTexts", "Delete container…"),
+            new_title=t("BucketTexts", "New container"),
+            delete_title=t("BucketTexts", "Delete container"),
+            created=t("BucketTexts", "Container “{n}” created."),
+            deleted=t("BucketTexts", "Container “{b}” deleted."),
+            select_to_delete=t("BucketTexts", "Select a container to delete."),
+            cannot_rename=t("BucketTexts", "Containers cannot be renamed."),
+            rename_hint=t("BucketTexts", "Create a new container and move the blobs into it."),
+            delete_empty=t("BucketTexts", "Delete the empty container “{b}”?"),
+            holds=t(
+                "BucketTexts",
+                "The container “{b}” holds {n} ({size}). Deleting it deletes all of them; "
+                "this cannot be undone.",
+            ),
+            type_name=t("BucketTexts", "Type the container's name to confirm:"),
+            emptying=t("BucketTexts", "Delete the container “{b}”"),
+            label=t("BucketTexts", "Container:"),
+            no_incomplete_uploads=t(
+                "BucketTexts", "There are no incomplete uploads in this container."
+            ),
+        )
+    return BucketTexts(
+        new_action=t("BucketTexts", "New bucket…"),
+        delete_action=t("BucketTexts", "Delete bucket…"),
+        new_title=t("BucketTexts", "New bucket"),
+        delete_title=t("BucketTexts", "Delete bucket"),
+        created=t("BucketTexts", "Bucket “{n}” created."),
+        deleted=t("BucketTexts", "Bucket “{b}” deleted."),
+        select_to_delete=t("BucketTexts", "Select a bucket to delete."),
+        cannot_rename=t("BucketTexts", "Buckets cannot be renamed."),
+        rename_hint=t("BucketTexts", "Create a new bucket and move the objects into it."),
+        delete_empty=t("BucketTexts", "Delete the empty bucket “{b}”?"),
+        holds=t(
+            "BucketTexts",
+            "The bucket “{b}” holds {n} ({size}). Deleting it deletes all of them; "
+            "this cannot be undone.",
+        ),
+        type_name=t("BucketTexts", "Type the bucket's name to confirm:"),
+        emptying=t("BucketTexts", "Delete the bucket “{b}”"),
+        label=t("BucketTexts", "Bucket:"),
+        no_incomplete_uploads=t("BucketTexts", "There are no incomplete uploads in this bucket."),
+    )
