@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import State
@@ -294,6 +294,24 @@ def test_new_container_on_azure_asks_only_its_name(
     assert window.file_ops.delete_bucket_action.text() == "Delete container…"
     count = window.list_model.counts()[0]
     assert window._counts_label.text().startswith(f"{count} container" + ("s" if count > 1 else ""))
+    # So does Properties, whose address is no S3 URI.
+    from cloudbrowser.gui.dialogs.properties import PropertiesDialog
+
+    connection = window.history.current.connection
+    properties = PropertiesDialog(
+        window.service,
+        window.messages,
+        window.service.connection(connection),
+        name,
+        "docs/",
+        is_prefix=True,
+        parent=window,
+    )
+    labels = [label.text() for label in properties.findChildren(QLabel)]
+    assert "Container:" in labels and "URI:" in labels
+    assert "Bucket:" not in labels and "S3 URI:" not in labels
+    assert f"az://{name}/docs/" in labels
+    properties.deleteLater()
     # So do the questions and messages of deleting one.
     asked: list[tuple[str, str]] = []
 
@@ -302,7 +320,6 @@ def test_new_container_on_azure_asks_only_its_name(
         return True
 
     window.file_ops.confirm = confirm
-    connection = window.history.current.connection
     window.file_ops.delete_bucket(connection, name)
     qtbot.waitUntil(lambda: name not in names(window), timeout=WAIT)
     assert asked == [("Delete container", f"Delete the empty container “{name}”?")]
