@@ -223,9 +223,6 @@ class Journal:
         self._let_go = weakref.finalize(self, owners.let_go, self.path)
         #: Final states waiting to be written together (see finish()).
         self._deferred: list[tuple[int, dict[str, object], bool]] = []
-        #: Temporary files of one-GET downloads waiting to be written with the next flush
-        #: (see set_partial(defer=True)), with their ``clear_parts``.
-        self._deferred_partials: dict[int, tuple[PartialFile, bool]] = {}
         #: Transfers this journal added that have no temporary file row: partial() needs no
         #: query for them. Another process can only run one after claim(), which drops it.
         self._no_partial: set[int] = set()
@@ -343,14 +340,10 @@ class Journal:
         """Write the final states :meth:`finish` deferred; every other access calls this
         first, so the journal reads and changes in the order things happened."""
         with self._deferred_lock:
-            if not self._deferred and not self._deferred_partials:
+            if not self._deferred:
                 return
             items, self._deferred = self._deferred, []
-            partials, self._deferred_partials = self._deferred_partials, {}
             with self._write() as db:
-                # Temporary files first: a final state written with them removes their rows.
-                for transfer_id, (partial, clear_parts) in partials.items():
-                    _set_partial_in(db, transfer_id, partial, clear_parts=clear_parts)
                 for transfer_id, fields, clear_parts in items:
                     _update_in(db, transfer_id, fields, clear_parts=clear_parts)
 
@@ -451,9 +444,6 @@ class Journal:
         """
         with self._deferred_lock:
             self._deferred.append((transfer_id, dict(fields), clear_parts))
-            if clear_parts:
-                # Its row would be written only to be removed in the same transaction.
-                self._deferred_partials.pop(transfer_id, None)
             self._flush_soon()
 
     def _flush_soon(self) -> None:
@@ -598,36 +588,18 @@ class Journal:
         partial: PartialFile,
         *,
         clear_parts: bool = False,
-        defer: bool = False,
     ) -> None:
-        """Record the temporary file a download created (replacing any earlier one); with
-        ``clear_parts``, forget its parts in the same commit (a new file holds none).
-
-        ``defer``: write the row with the next flush (within ``FLUSH_DELAY``, together with
-        the final states of other transfers) rather than in a commit of its own, which
-        was a commit per file for a queue of small files. For a download fetched in one
-        GET only: its temporary file is never continued, the row only lets a retry or a
-        cancel find the file to delete it. If the process dies before the flush, the
-        worst outcome is a stray hidden ``.cbpart-`` file nobody deletes; never a file
-        reported done that is not (the final state is written only after the rename, and
-        in the same transaction as this row or after it). A ranged download journals its
-        parts against this row, so it never defers it.
-        """
+        """Record the temporary file a download created (replacing any earlier one), in a
+        commit of its own before the file's first byte is asked for, so that no crash
+        leaves a ``.cbpart-`` file this journal does not know; with ``clear_parts``, forget
+        its parts in the same commit (a new file holds none)."""
         with self._deferred_lock:
             self._no_partial.discard(transfer_id)
-            if defer:
-                self._deferred_partials[transfer_id] = (partial, clear_parts)
-                self._flush_soon()
-                return
-            self._deferred_partials.pop(transfer_id, None)
         with self._write() as db:
             _set_partial_in(db, transfer_id, partial, clear_parts=clear_parts)
 
     def partial(self, transfer_id: int) -> PartialFile | None:
         with self._deferred_lock:
-            deferred = self._deferred_partials.get(transfer_id)
-            if deferred is not None:
-                return deferred[0]
             if transfer_id in self._no_partial:
                 return None
         with self._lock:
@@ -642,7 +614,6 @@ class Journal:
     def forget_partial(self, transfer_id: int) -> None:
         """The temporary file is gone (renamed to the target, or deleted)."""
         with self._deferred_lock:
-            self._deferred_partials.pop(transfer_id, None)
             if transfer_id in self._no_partial:
                 return  # never written: nothing to delete
         with self._write() as db:

@@ -193,35 +193,35 @@ def _queued_download(tmp_path: Path, name: str = "k") -> JournalRecord:
     ).record()
 
 
-def test_a_deferred_temporary_file_is_written_with_the_next_group_commit(tmp_path: Path) -> None:
+def test_a_temporary_file_is_written_at_once_in_a_commit_of_its_own(tmp_path: Path) -> None:
+    """Before the first byte is asked for: no crash leaves a file the journal forgot."""
     path = tmp_path / "j.sqlite3"
     journal = Journal(path)
     [tid] = journal.add([_queued_download(tmp_path)])
     assert journal.partial(tid) is None
     temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=0)
-    journal.set_partial(tid, temp, clear_parts=True, defer=True)
-    assert journal.partial(tid) == temp, "this journal knows it at once"
-    assert Journal(path).partial(tid) is None, "no commit of its own"
-    journal.flush()
-    assert Journal(path).partial(tid) == temp
+    journal.set_partial(tid, temp, clear_parts=True)
+    assert journal.partial(tid) == temp
+    assert Journal(path).partial(tid) == temp, "committed, not waiting for a flush"
     journal.forget_partial(tid)
     assert journal.partial(tid) is None and Journal(path).partial(tid) is None
 
 
 def test_a_crash_before_the_group_commit_never_reports_a_download_done(tmp_path: Path) -> None:
-    """The temporary file's row and the final state wait for the same flush: a process that
-    dies before it leaves the transfer queued (it runs again), never done."""
+    """The final state waits for the next flush: a process that dies before it leaves the
+    transfer queued (it runs again) with its temporary file known, never done."""
     path = tmp_path / "j.sqlite3"
     journal = Journal(path)
     [tid] = journal.add([_queued_download(tmp_path)])
     temp = PartialFile(tmp_path / ".k.cbpart-1", device=1, inode=2, size=0)
-    journal.set_partial(tid, temp, clear_parts=True, defer=True)
+    journal.set_partial(tid, temp, clear_parts=True)
     journal.finish(tid, {"state": State.DONE}, clear_parts=True)
 
     # What another process (or this one after a crash) reads now: nothing is done.
     after_crash = Journal(path)
     [record] = after_crash.unfinished()
     assert (record.id, record.state) == (tid, State.QUEUED)
+    assert after_crash.partial(tid) == temp, "a retry or a cleanup finds its file"
 
     journal.flush()
     assert after_crash.get(tid) is not None
