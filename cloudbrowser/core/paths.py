@@ -6,9 +6,9 @@ installs may too).
 
 On Linux the folders are the XDG base directories, found here as platformdirs finds them
 (``tests/unit/test_paths.py`` compares the two): the window needs its config and log
-folders before its first frame, and importing platformdirs costs ~6 ms there (mostly its
-``tempfile`` import). Elsewhere, and where the environment is unusual (a relative
-``HOME``), platformdirs answers.
+folders before its first frame, and importing platformdirs costs ~4 ms there.
+Elsewhere, and where the environment is unusual (a relative ``HOME``), platformdirs
+answers.
 """
 
 from __future__ import annotations
