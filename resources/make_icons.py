@@ -1,4 +1,5 @@
-"""Write the app icon files from its one drawing (``cloudbrowser/gui/app_icon.py``).
+"""Write the app icon files from its one drawing (``cloudbrowser/gui/app_icon.py``), and
+the window's fixed icons from theirs (``cloudbrowser/gui/icons.py``).
 
     QT_QPA_PLATFORM=offscreen python resources/make_icons.py
 
@@ -8,7 +9,10 @@ Writes, into ``resources/icons/``:
 * ``hicolor/NxN/apps/cloudbrowser.png`` for N in 16…256 — the freedesktop icon theme
   layout that ``packaging/install.sh`` copies into ``~/.local/share/icons``;
 * ``cloudbrowser.ico`` (Windows: 16–256 in one file) and ``cloudbrowser.icns`` (macOS),
-  PNG-compressed entries written by hand, so no image library is needed.
+  PNG-compressed entries written by hand, so no image library is needed;
+* ``window/NAME-SIZE.png`` — each of ``icons.DRAWINGS`` at each of ``icons.SIZES``: the
+  window loads them instead of painting them before its first frame (see gui/icons.py;
+  ``tests/gui/test_icons.py`` checks that they are what the drawings paint).
 
 The files are committed; run this again after changing the drawing.
 """
@@ -28,6 +32,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize  # noqa:
 from PySide6.QtGui import QGuiApplication, QPainter, QPixmap  # noqa: E402
 from PySide6.QtSvg import QSvgGenerator  # noqa: E402
 
+from cloudbrowser.gui import icons  # noqa: E402
 from cloudbrowser.gui.app_icon import SIZES, app_pixmap, paint_app_icon  # noqa: E402
 
 OUT = ROOT / "resources" / "icons"
@@ -87,7 +92,16 @@ def main() -> None:
         (folder / "cloudbrowser.png").write_bytes(png_bytes(app_pixmap(size)))
     write_ico(OUT / "cloudbrowser.ico", (16, 24, 32, 48, 64, 128, 256))
     write_icns(OUT / "cloudbrowser.icns")
+    write_window_icons(icons.shipped_icons_dir())
     print(f"wrote {OUT}")
+
+
+def write_window_icons(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, draw in icons.DRAWINGS.items():
+        for size in icons.SIZES:
+            pixmap = icons.painted_pixmap(draw, size)
+            (folder / f"{name}-{size}.png").write_bytes(png_bytes(pixmap))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ class RedactingFormatter(logging.Formatter):
 
 
 def log_path() -> Path:
-    from cloudbrowser.core.paths import log_dir  # platformdirs: not at every start
+    from cloudbrowser.core.paths import log_dir  # the folders: not at every start
 
     return log_dir() / LOG_FILE
 

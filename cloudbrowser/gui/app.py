@@ -131,9 +131,9 @@ def translations_dir() -> Path:
     override = os.environ.get(TRANSLATIONS_ENV)
     if override:
         return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return root / "resources" / "translations"
+    from cloudbrowser.gui.resources import resources_dir
+
+    return resources_dir() / "translations"
 
 
 def install_translations(app: QApplication, locale: QLocale | None = None) -> list[QTranslator]:

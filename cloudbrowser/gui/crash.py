@@ -21,7 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6 import QtCore
+from PySide6.QtCore import QObject, Signal, Slot
 
 from cloudbrowser import __version__
 from cloudbrowser.core.logs import redact
@@ -71,7 +72,10 @@ class CrashReporter(QObject):
         self._parent_widget = parent_widget
         self.dialog: CrashDialog | None = None
         self._previous: tuple[object, object] | None = None
-        self.reported.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        # Connected with the first report, not here: naming Qt's connection types builds
+        # the Qt namespace's enums (~16 ms, gui/qt_values.py) before the window is up.
+        self._connected = False
+        self._connect_lock = threading.Lock()
 
     def install(self) -> None:
         self._previous = (sys.excepthook, threading.excepthook)
@@ -101,6 +105,11 @@ class CrashReporter(QObject):
     def report(self, exc_info: ExcInfo, thread_name: str) -> None:
         """Log the exception, then hand the dialog to the GUI thread. Any thread."""
         log.critical("uncaught exception in thread %s", thread_name, exc_info=exc_info)
+        with self._connect_lock:
+            if not self._connected:
+                # Queued, also on the GUI thread: the dialog opens from the event loop.
+                self.reported.connect(self._show, QtCore.Qt.ConnectionType.QueuedConnection)
+                self._connected = True
         self.reported.emit(describe(exc_info, thread_name))
 
     @Slot(str)

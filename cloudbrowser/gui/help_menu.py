@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6 import QtCore
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QObject, Qt, qVersion
+from PySide6.QtCore import QObject, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 
 from cloudbrowser import __version__
@@ -54,7 +55,7 @@ class HelpMenu(QObject):
     def _add(self, text: str, key: QKeySequence | None, slot: object) -> QAction:
         action = QAction(text, self.window)
         if key is not None:
-            action.setShortcut(key)
+            action.setShortcuts([key])  # (not setShortcut: its Qt.Key overload, gui/qt_values.py)
         action.triggered.connect(slot)
         self.window.addAction(action)
         self.menu.addAction(action)
@@ -85,7 +86,7 @@ class HelpMenu(QObject):
 
         box = QMessageBox(self.window)
         box.setWindowTitle(self.tr("About cloudbrowser"))
-        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
         box.setText(self.about_text())
         box.setIconPixmap(self.window.windowIcon().pixmap(64, 64))
         box.open()

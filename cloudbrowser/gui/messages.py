@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QApplication, QStatusBar, QWidget
 
 from cloudbrowser.core import local_state
@@ -77,7 +78,7 @@ class MessageSink(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Warning, title, printable(error.message), parent=self._window
         )
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         box.setInformativeText(printable(error.hint))
         if error.detail:
             box.setDetailedText(printable(error.detail, keep="\n"))

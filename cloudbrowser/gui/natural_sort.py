@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from PySide6.QtCore import QCollator, QCollatorSortKey, QLocale, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QCollator, QCollatorSortKey, QLocale
 
 #: One collator per thread: QCollator is reentrant, not thread-safe, and a worker sorts
 #: too (a drop's transfers are sorted off the GUI thread).
@@ -31,7 +32,7 @@ def _new_collator() -> QCollator:
         locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
     result = QCollator(locale)
     result.setNumericMode(True)
-    result.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    result.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
     return result
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QSize
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QLineEdit, QToolBar
 
 from cloudbrowser.gui import icons
+from cloudbrowser.gui.qt_values import set_enum
 from cloudbrowser.gui.widgets.path_bar import PathBar
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     actions = QToolBar(_tr("Toolbar"), window)
     actions.setObjectName("actions")
     actions.setMovable(False)
-    actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    set_enum(actions, "toolButtonStyle", "ToolButtonTextBesideIcon")  # (gui/qt_values.py)
     actions.setIconSize(QSize(22, 22))
     window.connections_action.setIcon(icons.connections_icon())
     actions.addAction(window.connections_action)

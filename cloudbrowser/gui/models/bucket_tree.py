@@ -18,7 +18,8 @@ import itertools
 from enum import Enum, auto
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Slot
+from PySide6 import QtCore
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Slot
 
 from cloudbrowser.core.entries import Bucket, Entry, ListPage
 from cloudbrowser.core.errors import CloudBrowserError
@@ -29,13 +30,14 @@ from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.messages import error_title
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.qt_values import DISPLAY_ROLE, USER_ROLE
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 #: Role returning the node's :class:`Location`.
-LocationRole = Qt.ItemDataRole.UserRole + 10
+LocationRole = USER_ROLE + 10
 
 
 class State(Enum):
@@ -376,38 +378,38 @@ class BucketTreeModel(QAbstractItemModel):
             return not parent.isValid() and bool(self._roots)
         return node.state != State.LOADED or bool(node.children)
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> QtCore.Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            return QtCore.Qt.ItemFlag.NoItemFlags
+        return QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
 
     def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+        self, section: int, orientation: QtCore.Qt.Orientation, role: int = DISPLAY_ROLE
     ) -> Any:
         if (
             section == 0
-            and orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
+            and orientation == QtCore.Qt.Orientation.Horizontal
+            and role == QtCore.Qt.ItemDataRole.DisplayRole
         ):
             return self.tr("Buckets")
         return None
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE) -> Any:
         node = self._node(index)
         if node is None:
             return None
         loc = node.location
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == QtCore.Qt.ItemDataRole.DisplayRole:
             if node.state == State.FAILED and node.error is not None:
                 return printable(f"{node.label} ({error_title(node.error).lower()})")
             return printable(node.label)
-        if role == Qt.ItemDataRole.DecorationRole:
+        if role == QtCore.Qt.ItemDataRole.DecorationRole:
             if node.state == State.FAILED:
                 return icons.error_icon()
             if loc.is_connection_root:
                 return icons.connection_icon()
             return icons.bucket_icon() if not loc.prefix else icons.folder_icon()
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
             if node.error is not None:
                 return printable(f"{node.error.message}\n{node.error.hint}".strip(), keep="\n")
             if node.state == State.LOADING:

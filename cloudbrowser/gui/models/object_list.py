@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
+from PySide6 import QtCore
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
-    Qt,
     Signal,
     Slot,
 )
@@ -48,6 +48,7 @@ from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
+from cloudbrowser.gui.qt_values import DISPLAY_ROLE, USER_ROLE
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Handlers, Job
 
@@ -70,9 +71,9 @@ _HEADERS = {
 }
 
 #: Role returning the row's ``Entry``.
-EntryRole = Qt.ItemDataRole.UserRole + 1
+EntryRole = USER_ROLE + 1
 #: Role returning True for folders (and buckets in the bucket list).
-IsFolderRole = Qt.ItemDataRole.UserRole + 2
+IsFolderRole = USER_ROLE + 2
 
 #: A stored row: the fields of Entry in a plain tuple.
 Row = tuple[str, int, float, str, str, bool, str, str]
@@ -148,7 +149,7 @@ class ObjectListModel(QAbstractTableModel):
         self._location: Location | None = None
         self._job: Job | None = None
         self._sort_column = Column.NAME
-        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._descending = False
         #: The listing ended because the user pressed Stop: what is shown is partial.
         self.stopped = False
         #: Folder sizes computed on request, shown in folder rows until that folder (or one
@@ -355,7 +356,7 @@ class ObjectListModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, Column.SIZE),
                 self.index(len(self._folders) - 1, Column.SIZE),
-                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
+                [QtCore.Qt.ItemDataRole.DisplayRole, QtCore.Qt.ItemDataRole.ToolTipRole],
             )
 
     def forget_sizes(self, connection: str, bucket: str, prefix: str) -> None:
@@ -490,7 +491,7 @@ class ObjectListModel(QAbstractTableModel):
         self._total_bytes += sum(e.size for e in entries_files)
         folders: list[Row] = [tuple(e) for e in entries_folders]  # type: ignore[misc]
         files: list[Row] = [tuple(e) for e in entries_files]  # type: ignore[misc]
-        if self._sort_column == Column.NAME and self._sort_order == Qt.SortOrder.AscendingOrder:
+        if self._sort_column == Column.NAME and not self._descending:
             _put_in_order(folders)
             _put_in_order(files)
             if not (_follows(self._all_folders, folders) and _follows(self._all_files, files)):
@@ -536,11 +537,12 @@ class ObjectListModel(QAbstractTableModel):
 
     # ── sorting ─────────────────────────────────────────────────────────────────────────
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+    def sort(self, column: int, order: QtCore.Qt.SortOrder | None = None) -> None:
         """Sort folders and files separately (folders stay first in either direction)."""
         if column < 0 or column >= len(Column):
             return
-        self._sort_column, self._sort_order = Column(column), order
+        self._sort_column = Column(column)
+        self._descending = order == QtCore.Qt.SortOrder.DescendingOrder
         self._relayout(lambda: None)
 
     def _relayout(self, change: Callable[[], object], *, resort: bool = True) -> None:
@@ -551,7 +553,7 @@ class ObjectListModel(QAbstractTableModel):
         moved = [(index, self._row(index.row()), index.column()) for index in persistent]
         change()
         if resort:
-            descending = self._sort_order == Qt.SortOrder.DescendingOrder
+            descending = self._descending
             self._all_folders.sort(key=self._folder_sort_key(), reverse=descending)
             self._all_files.sort(key=_SORT_KEYS[self._sort_column], reverse=descending)
         self._folders = self._visible(self._all_folders)
@@ -575,35 +577,41 @@ class ObjectListModel(QAbstractTableModel):
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> QtCore.Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
+            return QtCore.Qt.ItemFlag.NoItemFlags
         if self._deleted and self._row(index.row())[_KEY] in self._deleted:
             # Nothing to drag out: a deleted object has no current bytes.
             return (
-                Qt.ItemFlag.ItemIsEnabled
-                | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren
+                QtCore.Qt.ItemFlag.ItemIsEnabled
+                | QtCore.Qt.ItemFlag.ItemIsSelectable
+                | QtCore.Qt.ItemFlag.ItemNeverHasChildren
             )
         return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
+            QtCore.Qt.ItemFlag.ItemIsEnabled
+            | QtCore.Qt.ItemFlag.ItemIsSelectable
+            | QtCore.Qt.ItemFlag.ItemNeverHasChildren
             # Dragged out to the desktop as downloads (the window decides what may go).
-            | Qt.ItemFlag.ItemIsDragEnabled
+            | QtCore.Qt.ItemFlag.ItemIsDragEnabled
         )
 
+    def header_text(self, column: Column) -> str:
+        """A column's title, translated."""
+        return self.tr(str(_HEADERS[column]))
+
     def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+        self, section: int, orientation: QtCore.Qt.Orientation, role: int = DISPLAY_ROLE
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.tr(str(_HEADERS[Column(section)]))
-            if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if orientation == QtCore.Qt.Orientation.Horizontal and 0 <= section < len(Column):
+            if role == QtCore.Qt.ItemDataRole.DisplayRole:
+                return self.header_text(Column(section))
+            if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
+                return int(
+                    QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+                )
         return None
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = DISPLAY_ROLE) -> Any:
         if not index.isValid() or index.row() >= self.rowCount():
             return None
         entry = self.entry(index.row())
@@ -612,7 +620,7 @@ class ObjectListModel(QAbstractTableModel):
             deleted = self._deleted_data(entry, column, role)
             if deleted is not None:
                 return deleted
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == QtCore.Qt.ItemDataRole.DisplayRole:
             if column == Column.NAME:  # a key may hold control or bidi characters
                 return printable(self.display_name(entry))
             if column == Column.SIZE:
@@ -631,12 +639,12 @@ class ObjectListModel(QAbstractTableModel):
                     return class_status(entry.storage_class, entry.restore, self._locale)
                 return entry.storage_class
             return None
-        if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
+        if role == QtCore.Qt.ItemDataRole.DecorationRole and column == Column.NAME:
             if entry.is_prefix:
                 root = self._location is None or self._location.is_connection_root
                 return icons.bucket_icon() if root else icons.folder_icon()
             return icons.file_icon(entry.key)
-        if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
             loc = self._location
             bucket = loc.bucket if loc is not None and loc.bucket else ""
             scheme = uri_scheme(self._service, loc.connection) if loc is not None else ""
@@ -648,12 +656,16 @@ class ObjectListModel(QAbstractTableModel):
                 else remote_uri(scheme, entry.key, None)
             )
             return printable(uri)
-        if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE and not entry.is_prefix:
+        if (
+            role == QtCore.Qt.ItemDataRole.ToolTipRole
+            and column == Column.SIZE
+            and not entry.is_prefix
+        ):
             return self.tr("{n} bytes").format(n=self._locale.toString(entry.size))
-        if role == Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole and column == Column.SIZE:
             return self._folder_size_tip(entry)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == QtCore.Qt.ItemDataRole.TextAlignmentRole and column == Column.SIZE:
+            return int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         if role == EntryRole:
             return entry
         if role == IsFolderRole:
@@ -685,18 +697,18 @@ class ObjectListModel(QAbstractTableModel):
 
     def _deleted_data(self, entry: Entry, column: int, role: int) -> Any:
         """What a deleted row shows differently (None: as any row)."""
-        if role == Qt.ItemDataRole.DisplayRole and column == Column.STORAGE_CLASS:
+        if role == QtCore.Qt.ItemDataRole.DisplayRole and column == Column.STORAGE_CLASS:
             return self.tr("Deleted")
         # (QFont and QPalette with the first deleted row: their enums are not built at start)
         from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
-        if role == Qt.ItemDataRole.FontRole:
+        if role == QtCore.Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setItalic(True)
             return font
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == QtCore.Qt.ItemDataRole.ForegroundRole:
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == QtCore.Qt.ItemDataRole.ToolTipRole:
             if entry.is_prefix:
                 return self.tr("A folder of deleted objects only: open it to undelete them.")
             when = self._format_time(entry.modified)

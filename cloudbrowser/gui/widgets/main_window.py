@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6 import QtCore
 from PySide6.QtCore import (
     QByteArray,
     QLocale,
@@ -14,10 +15,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QSettings,
-    Qt,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -49,6 +49,7 @@ from cloudbrowser.gui.models.object_list import (
     ObjectListModel,
 )
 from cloudbrowser.gui.navigation import History, Location
+from cloudbrowser.gui.qt_values import ALIGN_RIGHT_VCENTER, TEXT_ALIGNMENT_ROLE, set_enum
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
 from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
@@ -116,7 +117,7 @@ class EmptyTreePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         self.label = label = QLabel(self.tr("No connection is open."))
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_enum(label, "alignment", "AlignCenter")  # (gui/qt_values.py)
         label.setWordWrap(True)
         self.add_button = QPushButton(self.tr("Add connection…"))
         self.open_button = QPushButton(self.tr("Connections…"))
@@ -155,9 +156,9 @@ class ErrorPanel(QWidget):
         self.icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(48, 48)
         )
-        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.icon.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.title = QLabel()
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -165,11 +166,11 @@ class ErrorPanel(QWidget):
         self.message = QLabel()
         self.hint = QLabel()
         self.detail = QLabel()
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setStyleSheet("color: palette(placeholder-text);")
         for label in (self.message, self.hint, self.detail):
-            label.setTextFormat(Qt.TextFormat.PlainText)  # a key is never markup
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # a key is never markup
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
         self.retry = QPushButton(self.tr("Retry"))
         row = QHBoxLayout()
@@ -235,6 +236,8 @@ class MainWindow(QMainWindow):
         self._connections_dialog: ConnectionsDialog | None = None
         #: Adders of the list's context menu sections: (menu, selection) → added anything.
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
+        #: The list's column widths and sort came from the last exit (restore_window_state).
+        self._columns_restored = False
 
         self._build_views()
         self._build_actions()
@@ -296,6 +299,7 @@ class MainWindow(QMainWindow):
         if self.built:
             return
         self.built = True
+        self._attach_list_model()
         from cloudbrowser.gui.connector import Connector
         from cloudbrowser.gui.file_operations import FileOperations
         from cloudbrowser.gui.folder_size import FolderSizeActions
@@ -334,6 +338,19 @@ class MainWindow(QMainWindow):
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
+    def _attach_list_model(self) -> None:
+        """The list's own model in place of the first frame's (see _build_views), sorted
+        as the restored column state says, else by name; the header keeps its sections."""
+        header = self.view.horizontalHeader()
+        if self._columns_restored:
+            column, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        else:
+            column, order = Column.NAME, QtCore.Qt.SortOrder.AscendingOrder
+        self.view.setModel(self.list_model)
+        self._first_frame_model.deleteLater()
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(column, order)
+
     def _build_views(self) -> None:
         self.tree = BucketTreeView()
         self.tree.setModel(self.tree_model)
@@ -348,15 +365,25 @@ class MainWindow(QMainWindow):
         # call each) whenever rows are inserted, O(n²) over a streamed listing; a table
         # view with fixed row heights touches only the rows it paints.
         self.view = ObjectView()
-        self.view.setModel(self.list_model)
+        # Its first model answers the header from C++; the list's model comes just after
+        # the first frame (_attach_list_model): Qt asks a Python model's headerData with a
+        # Qt.Orientation, whose conversion builds the Qt namespace's enums (~16 ms).
+        self._first_frame_model = first_frame_model = QStandardItemModel(0, len(Column), self)
+        first_frame_model.setHorizontalHeaderLabels(
+            [self.list_model.header_text(column) for column in Column]
+        )
+        size_header = first_frame_model.horizontalHeaderItem(Column.SIZE)
+        size_header.setData(ALIGN_RIGHT_VCENTER, TEXT_ALIGNMENT_ROLE)  # as headerData()
+        self.view.setModel(first_frame_model)
+        # A current index set (none: there are no rows) keeps the view's first focus-in
+        # from asking the Python moveCursor() for the first row with Qt's key modifiers.
+        self.view.setCurrentIndex(QModelIndex())
         # The tree expands to and selects where the list is, its folders fed by the list.
         self.tree_follower = TreeFollower(self.tree, self.tree_model, self.list_model, self)
         set_up_row_table(self.view, list_row_height(self))
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
         self.view.setAccessibleName(self.tr("Objects"))
         header = self.view.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        set_enum(header, "defaultAlignment", "AlignLeft|AlignVCenter")
         header.setStretchLastSection(False)
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         for column, width in (
@@ -370,7 +397,7 @@ class MainWindow(QMainWindow):
         self.view.filesDropped.connect(self._on_list_drop)
         self.view.drag_source = self.drag_out_selection
         self.view.drag_ended = self._on_drag_ended
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        set_enum(self.view, "contextMenuPolicy", "CustomContextMenu")
         self.view.customContextMenuRequested.connect(self._list_context_menu)
 
         self.stack = QStackedWidget()
@@ -407,7 +434,7 @@ class MainWindow(QMainWindow):
         self.tree_model.rowsInserted.connect(self._update_left_pane)
         self.tree_model.rowsRemoved.connect(self._update_left_pane)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = QSplitter()  # horizontal
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.left_stack)
         self.splitter.addWidget(right)
@@ -463,10 +490,10 @@ class MainWindow(QMainWindow):
         )
         # Backspace goes up only from the list: in text fields it must delete characters.
         up_key = QShortcut(k("Backspace"), self.view, self.go_up)
-        up_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        set_enum(up_key, "context", "WidgetShortcut")
         up_key.setWhatsThis(self.tr("Up (in the list)"))  # named in the shortcuts dialog
         stop_key = QShortcut(k("Escape"), self.view, self.stop_loading)
-        stop_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        set_enum(stop_key, "context", "WidgetShortcut")
         stop_key.setWhatsThis(self.tr("Stop loading (in the list)"))
 
     def _build_toolbar(self) -> None:
@@ -558,7 +585,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         columns = settings.value("window/columns")
         if isinstance(columns, QByteArray):
-            self.view.horizontalHeader().restoreState(columns)
+            self._columns_restored = self.view.horizontalHeader().restoreState(columns)
 
     def restore_session(self, location_text: str = "") -> bool:
         """Reopen the last connection at its last location; False if there is none."""
@@ -654,7 +681,7 @@ class MainWindow(QMainWindow):
         self.path_bar.start_editing()
 
     def focus_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
 
     @Slot(QModelIndex)
@@ -713,7 +740,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
         self.transfer_dock.hide()
         self.transfers.model.rowsInserted.connect(self._show_transfers)
 
@@ -728,7 +755,8 @@ class MainWindow(QMainWindow):
         self.transfers.activityChanged.connect(self._on_transfer_activity)
         self.transfers.batchFinished.connect(self._on_batch_finished)
         self.transfers_action = self.transfer_dock.toggleViewAction()
-        self.transfers_action.setShortcut(QKeySequence("Ctrl+T"))
+        # (not setShortcut: PySide tries its Qt.Key overload, gui/qt_values.py)
+        self.transfers_action.setShortcuts([QKeySequence("Ctrl+T")])
         self.view_menu.addAction(self.transfers_action)
 
     def _build_transfer_actions(self) -> None:

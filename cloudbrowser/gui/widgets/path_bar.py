@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,7 +25,7 @@ class _LocationEdit(QLineEdit):
     cancelled = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
+        if event.key() == QtCore.Qt.Key.Key_Escape:
             self.cancelled.emit()
             return
         super().keyPressEvent(event)
@@ -97,7 +98,7 @@ class PathBar(QStackedWidget):
         """Ctrl+L: type a location."""
         self.edit.setText(self._location.text() if self._location else "")
         self.setCurrentWidget(self.edit)
-        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
         self.edit.selectAll()
 
     def show_crumbs(self) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, QSize, Signal
 from PySide6.QtGui import QDrag, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.models.object_list import EntryRole
+from cloudbrowser.gui.qt_values import set_enum
 
 if TYPE_CHECKING:  # a drag's modules come with the first drag, not before the first paint
     from PySide6.QtWidgets import QStyleOptionViewItem  # (annotations: its enums, ~1 ms)
@@ -102,12 +104,14 @@ def _accept_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
 
     mime = event.mimeData()
     if _dragged_objects(mime) is not None:
-        copy = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        event.setDropAction(Qt.DropAction.CopyAction if copy else Qt.DropAction.MoveAction)
+        copy = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+        event.setDropAction(
+            QtCore.Qt.DropAction.CopyAction if copy else QtCore.Qt.DropAction.MoveAction
+        )
         event.accept()
         return True
     if not isinstance(mime, RemoteFilesMime) and local_paths(mime):
-        event.setDropAction(Qt.DropAction.CopyAction)
+        event.setDropAction(QtCore.Qt.DropAction.CopyAction)
         event.accept()
         return True
     event.ignore()
@@ -146,14 +150,14 @@ class ObjectView(QTableView):
         self.setDropIndicatorShown(True)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        set_enum(self, "defaultDropAction", "CopyAction")  # (gui/qt_values.py)
         #: Set by the window: the data of a drag of the selection, or None (nothing to drag).
         self.drag_source: Callable[[], RemoteFilesMime | None] = lambda: None
         #: Called when a drag ends: its data, and whether it was dropped somewhere.
         self.drag_ended: Callable[[RemoteFilesMime, bool], object] = lambda _m, _d: None
 
     def moveCursor(
-        self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+        self, action: QAbstractItemView.CursorAction, modifiers: QtCore.Qt.KeyboardModifier
     ) -> QModelIndex:
         """Keys move between rows, never across columns: Home and End go to the first and
         last row, Left and Right stay (a file list, not a spreadsheet)."""
@@ -169,7 +173,7 @@ class ObjectView(QTableView):
         index = super().moveCursor(action, modifiers)
         return index.siblingAtColumn(0) if index.isValid() else index
 
-    def startDrag(self, _supported: Qt.DropAction) -> None:
+    def startDrag(self, _supported: QtCore.Qt.DropAction) -> None:
         mime = self.drag_source()
         if mime is None:
             return
@@ -186,9 +190,10 @@ class ObjectView(QTableView):
 
         drag.targetChanged.connect(left_window)
         result = drag.exec(
-            Qt.DropAction.CopyAction | Qt.DropAction.MoveAction, Qt.DropAction.CopyAction
+            QtCore.Qt.DropAction.CopyAction | QtCore.Qt.DropAction.MoveAction,
+            QtCore.Qt.DropAction.CopyAction,
         )
-        self.drag_ended(mime, result != Qt.DropAction.IgnoreAction)
+        self.drag_ended(mime, result != QtCore.Qt.DropAction.IgnoreAction)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         _accept_files(event)
@@ -204,7 +209,7 @@ class ObjectView(QTableView):
         folder = entry if entry is not None and entry.is_prefix else None
         objects = _dragged_objects(event.mimeData())
         if objects is not None:
-            copy = event.dropAction() == Qt.DropAction.CopyAction
+            copy = event.dropAction() == QtCore.Qt.DropAction.CopyAction
             self.objectsDropped.emit(objects, folder, copy)
             return
         self.filesDropped.emit(local_paths(event.mimeData()), folder)
@@ -246,7 +251,7 @@ class BucketTreeView(QTreeView):
             return
         objects = _dragged_objects(event.mimeData())
         if objects is not None:
-            copy = event.dropAction() == Qt.DropAction.CopyAction
+            copy = event.dropAction() == QtCore.Qt.DropAction.CopyAction
             self.objectsDropped.emit(objects, location, copy)
             return
         self.filesDropped.emit(local_paths(event.mimeData()), location)
