@@ -54,6 +54,7 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
 )
+from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import Features, StorageClassOffer
 
@@ -358,18 +359,23 @@ class GcsBackend:
         if ranged:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
         path = f"/download/storage/v1{object_path(bucket, key)}"
+        # Inside core/interrupt.stoppable (a transfer's read): the fast GET runs right here
+        # (a stop breaks off its wait), what cannot be broken off (requests) on a runner.
         quick = self._fast_get(path, params, headers, bucket, key)
         if quick is not None:
             return self._reader(quick, quick.status, quick.headers, bucket, key, if_match, ranged)
-        reply = self.send(
-            "GET",
-            f"{self.base}{path}",
-            params=params,
-            headers=headers,
-            stream=True,
-            bucket=bucket,
-            key=key,
-            ok=(200, 206, 416),
+        reply = elsewhere(
+            lambda: self.send(
+                "GET",
+                f"{self.base}{path}",
+                params=params,
+                headers=headers,
+                stream=True,
+                bucket=bucket,
+                key=key,
+                ok=(200, 206, 416),
+            ),
+            discard=lambda abandoned: abandoned.close(),
         )
         if reply.status_code == 416:
             reply.close()

@@ -21,7 +21,9 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
 from cloudbrowser.core.backends.transport import ca_options, proxied
+from cloudbrowser.core.interrupt import elsewhere
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials as GoogleCredentials
@@ -73,18 +75,33 @@ class FastReads:
                         )
                     else:
                         options["cert_reqs"] = "CERT_NONE"
-                    self._pool = urllib3.PoolManager(num_pools=4, **options)
+                    pool = urllib3.PoolManager(num_pools=4, **options)
+                    # Connections whose wait for a reply a stop breaks off (see
+                    # backends/breakable.py): a transfer's GET needs no thread of its own.
+                    pool.pool_classes_by_scheme = BREAKABLE_POOLS
+                    self._pool = pool
         return self._pool
 
     def _authorize(self, url: str, headers: dict[str, str]) -> None:
-        """The bearer token (renewed by google-auth when due), as AuthorizedSession adds it."""
-        if self._credentials is None:
+        """The bearer token (renewed by google-auth when due), as AuthorizedSession adds it.
+        A renewal is a request of its own that cannot be broken off: inside a transfer's
+        read (``core/interrupt.stoppable``) it runs on a runner."""
+        credentials = self._credentials
+        if credentials is None:
             return
         if self._auth_request is None:
             from google.auth.transport.requests import Request
 
             self._auth_request = Request()
-        self._credentials.before_request(self._auth_request, "GET", url, headers)  # type: ignore[no-untyped-call]
+        request = self._auth_request
+
+        def authorize() -> None:
+            credentials.before_request(request, "GET", url, headers)  # type: ignore[no-untyped-call]
+
+        if credentials.valid:
+            authorize()  # the token it holds: no request
+        else:
+            elsewhere(authorize)
 
     def get(
         self, base: str, path: str, params: dict[str, str], headers: dict[str, str]

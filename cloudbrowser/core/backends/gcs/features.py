@@ -62,6 +62,10 @@ FEATURES = Features(
     chunks_in_order=True,
     bucket_locations=LOCATIONS,
     bucket_classes=("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"),
+    # A GET's wait for its reply is broken off by shutting its socket down (fast.py), or
+    # runs on a runner (requests, a token's renewal): see core/interrupt.py. A small
+    # file's download then has no thread hand-over: ~25% more files a second.
+    stoppable_reads=True,
 )
 
 

@@ -32,7 +32,6 @@ import logging
 import os
 import random
 import re
-import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -44,11 +43,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import urllib3
 import urllib3.connection
 
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.entries import ListPage
-from cloudbrowser.core.errors import Cancelled
-from cloudbrowser.core.interrupt import breaking_off
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
@@ -297,8 +295,8 @@ class FastPath:
                         options["ca_certs"] = bundle or self._ca_bundle()
                     pool = urllib3.PoolManager(num_pools=16, **options)
                     # Connections whose wait for a reply a stop breaks off (see
-                    # _BreakableReplies): a GET then needs no thread of its own.
-                    pool.pool_classes_by_scheme = _BREAKABLE_POOLS
+                    # backends/breakable.py): a GET then needs no thread of its own.
+                    pool.pool_classes_by_scheme = BREAKABLE_POOLS
                     self._pool = pool
         return self._pool
 
@@ -535,48 +533,6 @@ class FastPath:
             f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, "
             f"SignedHeaders={';'.join(names)}, Signature={signature}"
         )
-
-
-class _BreakableReplies:
-    """A connection whose wait for the reply's head can be broken off from another thread
-    (:func:`~cloudbrowser.core.interrupt.breaking_off`): its socket is shut down, the wait
-    ends at once and raises Cancelled, and the connection is discarded, not reused. The
-    body is broken off the same way by the reader's ``abort``."""
-
-    sock: Any
-
-    def getresponse(self) -> Any:
-        with breaking_off(self._shut_down) as watch:
-            try:
-                return super().getresponse()  # type: ignore[misc]
-            except Exception:
-                if watch.fired:
-                    raise Cancelled("Stopped.") from None
-                raise
-
-    def _shut_down(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-class _BreakableHTTPConnection(_BreakableReplies, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _BreakableHTTPSConnection(_BreakableReplies, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _BreakableHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _BreakableHTTPConnection
-
-
-class _BreakableHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _BreakableHTTPSConnection
-
-
-_BREAKABLE_POOLS = {"http": _BreakableHTTPPool, "https": _BreakableHTTPSPool}
 
 
 class FastBody:

@@ -1,0 +1,61 @@
+"""urllib3 connections whose wait for a reply can be broken off from another thread, for
+the backends' own GET paths (``*/fast.py``): inside ``core/interrupt.stoppable`` a read
+then runs on the transfer's own thread, with no runner thread and no hand-over per
+request (``Features.stoppable_reads``); a pause or cancel shuts the socket down."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import urllib3
+import urllib3.connection
+
+from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.interrupt import breaking_off
+
+
+class _BreakableReplies:
+    """A connection whose wait for the reply's head can be broken off from another thread
+    (:func:`~cloudbrowser.core.interrupt.breaking_off`): its socket is shut down, the wait
+    ends at once and raises Cancelled, and the connection is discarded, not reused. The
+    body is broken off the same way by the reader's ``abort``."""
+
+    sock: Any
+
+    def getresponse(self) -> Any:
+        with breaking_off(self._shut_down) as watch:
+            try:
+                return super().getresponse()  # type: ignore[misc]
+            except Exception:
+                if watch.fired:
+                    raise Cancelled("Stopped.") from None
+                raise
+
+    def _shut_down(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+class _BreakableHTTPConnection(_BreakableReplies, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _BreakableHTTPSConnection(_BreakableReplies, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _BreakableHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _BreakableHTTPConnection
+
+
+class _BreakableHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _BreakableHTTPSConnection
+
+
+#: A PoolManager's ``pool_classes_by_scheme`` for connections a stop breaks off.
+BREAKABLE_POOLS: dict[str, type[urllib3.HTTPConnectionPool]] = {
+    "http": _BreakableHTTPPool,
+    "https": _BreakableHTTPSPool,
+}

@@ -1,0 +1,141 @@
+"""A GCS download is read on the transfer's own thread (``Features.stoppable_reads``): a
+pause or cancel breaks off its wait for a reply by shutting the socket down, so a queue of
+small files hands no request to a runner thread, and a server that takes the request and
+does not answer is left at once. fake-gcs-server behind the hostile front
+(``tests/hostile.py``), which forwards every request until a rule holds one back."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from cloudbrowser.core import interrupt
+from cloudbrowser.core import transfers as transfer_module
+from cloudbrowser.core.backends.gcs.backend import GcsBackend
+from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.storage import Storage
+from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
+from tests.conftest import GcsServer
+from tests.hostile import HostileS3, Request
+
+pytestmark = pytest.mark.server
+
+#: Generous: the read timeout is 10 s; "about a second" is the aim.
+PROMPT = 3.0
+
+
+@pytest.fixture
+def front(gcs_server: GcsServer) -> Iterator[HostileS3]:
+    with HostileS3(gcs_server.endpoint_url) as hostile:
+        yield hostile
+
+
+@pytest.fixture
+def backend(gcs_server: GcsServer, front: HostileS3) -> GcsBackend:
+    settings = gcs_server.settings(name="gcs-front", endpoint_url=front.url)
+    return GcsBackend(settings, None, page_size=1000)
+
+
+@pytest.fixture
+def queue(backend: GcsBackend, tmp_path: Path) -> Iterator[TransferQueue]:
+    def lookup(name: str) -> Storage:
+        if name != backend.settings.name:
+            raise ConfigError(f"unknown connection {name}")
+        return backend
+
+    options = TransferOptions(concurrency=2, part_concurrency=2)
+    q = TransferQueue(lookup, Journal(tmp_path / "journal.sqlite3"), options)
+    yield q
+    q.shutdown()
+
+
+def media_get_of(key: str) -> object:
+    return lambda r: r.method == "GET" and r.query.get("alt") == "media" and r.path.endswith(key)
+
+
+def download(backend: GcsBackend, bucket: str, key: str, target: Path) -> TransferRequest:
+    info = backend.head_object(bucket, key)
+    return TransferRequest(
+        Direction.DOWNLOAD, backend.settings.name, bucket, key, target, info.size,
+        info.modified, info.etag,
+    )  # fmt: skip
+
+
+def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
+    gcs_server: GcsServer, front: HostileS3, backend: GcsBackend, queue: TransferQueue,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"late.bin": b"x" * 3000})
+    answer = threading.Event()
+    held = media_get_of("late.bin")
+
+    def late(request: Request, _forward: object) -> None:
+        if held(request):  # type: ignore[operator]
+            answer.wait(30)  # holds the reply back until the test ends
+        return None
+
+    front.rule(late)
+    target = tmp_path / "late.bin"
+    try:
+        [t] = queue.add([download(backend, bucket, "late.bin", target)])
+        deadline = time.monotonic() + 20
+        while not front.requests_matching(held):  # type: ignore[arg-type]
+            assert time.monotonic() < deadline, "the request never came"
+            time.sleep(0.01)
+        started = time.monotonic()
+        queue.cancel([t.id])
+        assert queue.wait([t], timeout=PROMPT + 5)
+        took = time.monotonic() - started
+    finally:
+        answer.set()
+    assert took < PROMPT, f"the cancel took {took:.1f} s"
+    assert (t.state, t.error) == (State.CANCELLED, None)
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if ".cbpart-" in p.name], "no temporary file"
+
+
+def test_small_downloads_start_no_request_threads(
+    gcs_server: GcsServer, backend: GcsBackend, queue: TransferQueue, tmp_path: Path
+) -> None:
+    """Counted, not timed: a GET handed to a runner would start (or wake) a thread."""
+    bucket = gcs_server.bucket()
+    files = {f"s/{n}.bin": hashlib.shake_256(str(n).encode()).digest(100 + n) for n in range(30)}
+    gcs_server.put(bucket, files)
+    requests = [download(backend, bucket, key, tmp_path / "d" / key) for key in files]
+    [first] = queue.add(requests[:1])
+    assert queue.wait([first], timeout=60)
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    handed: list[object] = []
+    real_interruptible = interrupt.interruptible
+
+    def counting(*args: object, **kwargs: object) -> object:
+        handed.append(args[0])
+        return real_interruptible(*args, **kwargs)  # type: ignore[arg-type]
+
+    with (
+        mock.patch.object(threading.Thread, "start", counting_start),
+        # Both names of it: the queue's and the one the backends' elsewhere() calls.
+        mock.patch.object(transfer_module, "interruptible", counting),
+        mock.patch.object(interrupt, "interruptible", counting),
+    ):
+        transfers = queue.add(requests[1:])
+        assert queue.wait(transfers, timeout=60)
+    assert all((t.state, t.verified) == (State.DONE, True) for t in [first, *transfers])
+    for key, data in files.items():
+        assert (tmp_path / "d" / key).read_bytes() == data
+    assert "request" not in started, started
+    assert handed == [], "no GET was handed to a runner"
