@@ -74,6 +74,7 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
 )
+from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
     TAG_OPERATORS,
@@ -274,6 +275,8 @@ class AzureBackend:
         version_id: str = "",
     ) -> AzureReader | fast.FastReader:
         where = self._where(bucket, key)
+        # Inside core/interrupt.stoppable (a transfer's read): the fast GET runs right here
+        # (a stop breaks off its wait), the SDK's (which cannot be broken off) on a runner.
         if self._fast is not None:
             # One GET for the whole range, streamed (fast.py); the SDK's when it must.
             with contextlib.suppress(fast.Fallback):
@@ -294,8 +297,8 @@ class AzureBackend:
             options["etag"] = _quoted(if_match)
             options["match_condition"] = MatchConditions.IfNotModified
         length = None if end is None else end - start + 1
-        downloader = guard(
-            lambda: blob.download_blob(offset=start, length=length, **options), where
+        downloader = elsewhere(
+            lambda: guard(lambda: blob.download_blob(offset=start, length=length, **options), where)
         )
         return AzureReader(downloader, where, ranged=bool(start) or end is not None)
 

@@ -29,6 +29,7 @@ import urllib3
 
 from cloudbrowser.core.backends.azure.errors import Where, translate_error
 from cloudbrowser.core.backends.azure.listing import md5_hex
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
 from cloudbrowser.core.backends.transport import ca_options, proxied
 from cloudbrowser.core.errors import Cancelled
 
@@ -122,7 +123,11 @@ class FastReads:
                         options.update(cert_reqs="CERT_REQUIRED", **ca_options(self._verify))
                     else:
                         options["cert_reqs"] = "CERT_NONE"
-                    self._pool = urllib3.PoolManager(num_pools=4, **options)
+                    pool = urllib3.PoolManager(num_pools=4, **options)
+                    # Connections whose wait for a reply a stop breaks off (see
+                    # backends/breakable.py): a transfer's GET needs no thread of its own.
+                    pool.pool_classes_by_scheme = BREAKABLE_POOLS
+                    self._pool = pool
         return self._pool
 
     def get(

@@ -72,4 +72,7 @@ def features(settings: ConnectionSettings) -> Features:
         # An Archive blob is offline until rehydrated to another tier (hours).
         archive_tiers=frozenset({"Archive"}),
         bucket_word="container",
+        # A Get Blob's wait for its reply is broken off by shutting its socket down
+        # (fast.py), the SDK's runs on a runner: see core/interrupt.py.
+        stoppable_reads=True,
     )

@@ -1,7 +1,8 @@
-"""A GCS download is read on the transfer's own thread (``Features.stoppable_reads``): a
-pause or cancel breaks off its wait for a reply by shutting the socket down, so a queue of
-small files hands no request to a runner thread, and a server that takes the request and
-does not answer is left at once. fake-gcs-server behind the hostile front
+"""A GCS or Azure download is read on the transfer's own thread
+(``Features.stoppable_reads``; S3's: tests/contract/test_trickle_cancel.py): a pause or
+cancel breaks off its wait for a reply by shutting the socket down, so a queue of small
+files hands no request to a runner thread, and a server that takes the request and does
+not answer is left at once. fake-gcs-server and Azurite behind the hostile front
 (``tests/hostile.py``), which forwards every request until a rule holds one back."""
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 
 from cloudbrowser.core import interrupt
 from cloudbrowser.core import transfers as transfer_module
-from cloudbrowser.core.backends.gcs.backend import GcsBackend
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
-from tests.conftest import GcsServer
+from tests.conftest import TestServer
 from tests.hostile import HostileS3, Request
 
 pytestmark = pytest.mark.server
@@ -31,20 +32,27 @@ pytestmark = pytest.mark.server
 PROMPT = 3.0
 
 
+@pytest.fixture(params=["gcs", "azure"])
+def server(request: pytest.FixtureRequest) -> TestServer:
+    name = {"gcs": "gcs_server", "azure": "azurite_server"}[request.param]
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def front(gcs_server: GcsServer) -> Iterator[HostileS3]:
-    with HostileS3(gcs_server.endpoint_url) as hostile:
+def front(server: TestServer) -> Iterator[HostileS3]:
+    with HostileS3(server.endpoint_url) as hostile:
         yield hostile
 
 
 @pytest.fixture
-def backend(gcs_server: GcsServer, front: HostileS3) -> GcsBackend:
-    settings = gcs_server.settings(name="gcs-front", endpoint_url=front.url)
-    return GcsBackend(settings, None, page_size=1000)
+def backend(server: TestServer, front: HostileS3) -> Storage:
+    """The server's backend, through the front (Azurite's account stays in the path)."""
+    path = urlsplit(server.endpoint_url).path
+    return server.backend(name=f"{server.kind}-front", endpoint_url=front.url + path)
 
 
 @pytest.fixture
-def queue(backend: GcsBackend, tmp_path: Path) -> Iterator[TransferQueue]:
+def queue(backend: Storage, tmp_path: Path) -> Iterator[TransferQueue]:
     def lookup(name: str) -> Storage:
         if name != backend.settings.name:
             raise ConfigError(f"unknown connection {name}")
@@ -56,11 +64,17 @@ def queue(backend: GcsBackend, tmp_path: Path) -> Iterator[TransferQueue]:
     q.shutdown()
 
 
-def media_get_of(key: str) -> object:
-    return lambda r: r.method == "GET" and r.query.get("alt") == "media" and r.path.endswith(key)
+def object_get_of(key: str) -> object:
+    """A read of the object's bytes: GCS's ``alt=media``, Azure's Get Blob."""
+    return lambda r: (
+        r.method == "GET"
+        and r.path.endswith(key)
+        and not r.path.startswith("/storage/")  # GCS's metadata, not its bytes
+        and "comp" not in r.query
+    )
 
 
-def download(backend: GcsBackend, bucket: str, key: str, target: Path) -> TransferRequest:
+def download(backend: Storage, bucket: str, key: str, target: Path) -> TransferRequest:
     info = backend.head_object(bucket, key)
     return TransferRequest(
         Direction.DOWNLOAD, backend.settings.name, bucket, key, target, info.size,
@@ -69,13 +83,13 @@ def download(backend: GcsBackend, bucket: str, key: str, target: Path) -> Transf
 
 
 def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
-    gcs_server: GcsServer, front: HostileS3, backend: GcsBackend, queue: TransferQueue,
+    server: TestServer, front: HostileS3, backend: Storage, queue: TransferQueue,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    bucket = gcs_server.bucket()
-    gcs_server.put(bucket, {"late.bin": b"x" * 3000})
+    bucket = server.bucket()
+    server.put(bucket, {"late.bin": b"x" * 3000})
     answer = threading.Event()
-    held = media_get_of("late.bin")
+    held = object_get_of("late.bin")
 
     def late(request: Request, _forward: object) -> None:
         if held(request):  # type: ignore[operator]
@@ -103,12 +117,12 @@ def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
 
 
 def test_small_downloads_start_no_request_threads(
-    gcs_server: GcsServer, backend: GcsBackend, queue: TransferQueue, tmp_path: Path
+    server: TestServer, backend: Storage, queue: TransferQueue, tmp_path: Path
 ) -> None:
     """Counted, not timed: a GET handed to a runner would start (or wake) a thread."""
-    bucket = gcs_server.bucket()
+    bucket = server.bucket()
     files = {f"s/{n}.bin": hashlib.shake_256(str(n).encode()).digest(100 + n) for n in range(30)}
-    gcs_server.put(bucket, files)
+    server.put(bucket, files)
     requests = [download(backend, bucket, key, tmp_path / "d" / key) for key in files]
     [first] = queue.add(requests[:1])
     assert queue.wait([first], timeout=60)
