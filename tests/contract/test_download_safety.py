@@ -182,8 +182,8 @@ def test_a_file_swapped_in_before_the_rename_is_never_given_the_real_name(
     target = tmp_path / "dl" / "a.txt"
     verify = downloads._verify
 
-    def verify_then_swap(ctx: Any, fd: int, md5s: list[str], whole: str, sums: Any) -> None:
-        verify(ctx, fd, md5s, whole, sums)
+    def verify_then_swap(ctx: Any, fd: int, *checksums: Any) -> None:
+        verify(ctx, fd, *checksums)
         # Another process replaces the verified file by its own between verify and rename.
         [temp] = temporaries(target)
         impostor = temp.with_name("impostor")
