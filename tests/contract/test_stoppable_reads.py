@@ -88,11 +88,12 @@ def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
 ) -> None:  # fmt: skip
     bucket = server.bucket()
     server.put(bucket, {"late.bin": b"x" * 3000})
-    answer = threading.Event()
+    answer, arrived = threading.Event(), threading.Event()
     held = object_get_of("late.bin")
 
     def late(request: Request, _forward: object) -> None:
         if held(request):  # type: ignore[operator]
+            arrived.set()
             answer.wait(30)  # holds the reply back until the test ends
         return None
 
@@ -100,10 +101,7 @@ def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
     target = tmp_path / "late.bin"
     try:
         [t] = queue.add([download(backend, bucket, "late.bin", target)])
-        deadline = time.monotonic() + 20
-        while not front.requests_matching(held):  # type: ignore[arg-type]
-            assert time.monotonic() < deadline, "the request never came"
-            time.sleep(0.01)
+        assert arrived.wait(20), "the request never came"
         started = time.monotonic()
         queue.cancel([t.id])
         assert queue.wait([t], timeout=PROMPT + 5)
