@@ -32,6 +32,13 @@ class BucketTexts:
     #: A field's label in Properties.
     label: str
     no_incomplete_uploads: str
+    select_to_download: str
+    open_to_clean_up: str
+    open_to_search: str
+    #: ``{what}``: what is to be seen (its properties, its versions…).
+    select_object: str
+    open_to_upload: str
+    drop_hint: str
 
 
 def bucket_texts(word: str) -> BucketTexts:
@@ -60,6 +67,19 @@ def bucket_texts(word: str) -> BucketTexts:
             no_incomplete_uploads=t(
                 "BucketTexts", "There are no incomplete uploads in this container."
             ),
+            select_to_download=t(
+                "BucketTexts", "Select files or folders in a container to download."
+            ),
+            open_to_clean_up=t(
+                "BucketTexts", "Open a container to clean up its incomplete uploads."
+            ),
+            open_to_search=t("BucketTexts", "Open a container or folder to search in it."),
+            select_object=t("BucketTexts", "Select a blob in a container to see its {what}."),
+            open_to_upload=t(
+                "BucketTexts",
+                "Open a container first: files are uploaded into the container or folder shown.",
+            ),
+            drop_hint=t("BucketTexts", "Or drop them on a container in the tree."),
         )
     return BucketTexts(
         new_action=t("BucketTexts", "New bucket…"),
@@ -81,4 +101,13 @@ def bucket_texts(word: str) -> BucketTexts:
         emptying=t("BucketTexts", "Delete the bucket “{b}”"),
         label=t("BucketTexts", "Bucket:"),
         no_incomplete_uploads=t("BucketTexts", "There are no incomplete uploads in this bucket."),
+        select_to_download=t("BucketTexts", "Select files or folders in a bucket to download."),
+        open_to_clean_up=t("BucketTexts", "Open a bucket to clean up its incomplete uploads."),
+        open_to_search=t("BucketTexts", "Open a bucket or folder to search in it."),
+        select_object=t("BucketTexts", "Select an object in a bucket to see its {what}."),
+        open_to_upload=t(
+            "BucketTexts",
+            "Open a bucket first: files are uploaded into the bucket or folder shown.",
+        ),
+        drop_hint=t("BucketTexts", "Or drop them on a bucket in the tree."),
     )

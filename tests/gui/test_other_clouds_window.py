@@ -294,6 +294,14 @@ def test_new_container_on_azure_asks_only_its_name(
     assert window.file_ops.delete_bucket_action.text() == "Delete container…"
     count = window.list_model.counts()[0]
     assert window._counts_label.text().startswith(f"{count} container" + ("s" if count > 1 else ""))
+    # So do the hints given at the connection's root, where no container is open.
+    window.browsing.view.clearSelection()
+    window.download_selection()
+    assert window.statusBar().currentMessage() == (
+        "Select files or folders in a container to download."
+    )
+    window.search.ask()
+    assert window.statusBar().currentMessage() == "Open a container or folder to search in it."
     # So does Properties, whose address is no S3 URI.
     from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 

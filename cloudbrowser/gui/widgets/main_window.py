@@ -79,6 +79,7 @@ if TYPE_CHECKING:
 
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
     from cloudbrowser.core.transfers import Activity, Transfer
+    from cloudbrowser.gui.bucket_texts import BucketTexts
     from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
     from cloudbrowser.gui.drag_out import RemoteFilesMime
@@ -846,10 +847,8 @@ class MainWindow(QMainWindow):
         if current.is_connection_root:
             self.messages.minor(
                 ConfigError(
-                    self.tr(
-                        "Open a bucket first: files are uploaded into the bucket or folder shown."
-                    ),
-                    hint=self.tr("Or drop them on a bucket in the tree."),
+                    self._bucket_texts().open_to_upload,
+                    hint=self._bucket_texts().drop_hint,
                 )
             )
             return None
@@ -908,11 +907,18 @@ class MainWindow(QMainWindow):
     def selected_entries(self) -> list[Entry]:
         return self.browsing.selected_entries()
 
+    def _bucket_texts(self) -> BucketTexts:
+        """What the window says of a bucket, in the current connection's provider's words."""
+        from cloudbrowser.gui.bucket_texts import bucket_texts
+
+        current = self.history.current
+        return bucket_texts(bucket_word(self.service, current.connection if current else ""))
+
     def download_selection(self, destination: Path | None = None) -> None:
         current = self.history.current
         entries = self.selected_entries()
         if current is None or current.is_connection_root or not entries:
-            self.messages.info(self.tr("Select files or folders in a bucket to download."))
+            self.messages.info(self._bucket_texts().select_to_download)
             return
         entries = self._downloadable(entries)
         if entries:
@@ -951,7 +957,7 @@ class MainWindow(QMainWindow):
 
     def download_selection_to(self) -> None:
         if not self.selected_entries():
-            self.messages.info(self.tr("Select files or folders in a bucket to download."))
+            self.messages.info(self._bucket_texts().select_to_download)
             return
         from PySide6.QtWidgets import QFileDialog
 
@@ -963,7 +969,7 @@ class MainWindow(QMainWindow):
     def clean_up_incomplete_uploads(self) -> None:
         current = self.history.current
         if current is None or current.is_connection_root:
-            self.messages.info(self.tr("Open a bucket to clean up its incomplete uploads."))
+            self.messages.info(self._bucket_texts().open_to_clean_up)
             return
         from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 
