@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication
 
+from cloudbrowser.gui.addresses import bucket_word
+from cloudbrowser.gui.service import StorageService
+
 
 @dataclass(frozen=True, slots=True)
 class BucketTexts:
@@ -39,6 +42,11 @@ class BucketTexts:
     select_object: str
     open_to_upload: str
     drop_hint: str
+
+
+def texts_of(service: StorageService, connection_id: str) -> BucketTexts:
+    """The texts for connection ``connection_id`` (a bucket's when it is "" or not open)."""
+    return bucket_texts(bucket_word(service, connection_id))
 
 
 def bucket_texts(word: str) -> BucketTexts:

@@ -61,8 +61,8 @@ from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.gui import icons
-from cloudbrowser.gui.addresses import bucket_word, uri_scheme
-from cloudbrowser.gui.bucket_texts import BucketTexts, bucket_texts
+from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.bucket_texts import bucket_texts, texts_of
 from cloudbrowser.gui.message_icons import message_icon
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.bucket_tree import LocationRole
@@ -219,20 +219,12 @@ class FileOperations(QObject):
         # Named as the current connection's provider names a bucket (Azure: container).
         file_menu.aboutToShow.connect(self._name_bucket_actions)
 
-    def _texts(self, connection_id: str) -> BucketTexts:
-        return bucket_texts(bucket_word(self.service, connection_id))
-
-    def _new_bucket_text(self, connection_id: str) -> str:
-        return self._texts(connection_id).new_action
-
-    def _delete_bucket_text(self, connection_id: str) -> str:
-        return self._texts(connection_id).delete_action
-
     def _name_bucket_actions(self) -> None:
         current = self.browsing.current
         connection_id = current.connection if current is not None else ""
-        self.new_bucket_action.setText(self._new_bucket_text(connection_id))
-        self.delete_bucket_action.setText(self._delete_bucket_text(connection_id))
+        texts = texts_of(self.service, connection_id)
+        self.new_bucket_action.setText(texts.new_action)
+        self.delete_bucket_action.setText(texts.delete_action)
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         at_root = self._current_root()
@@ -269,7 +261,7 @@ class FileOperations(QObject):
         menu = QMenu(self.parent_widget)
         if location.is_connection_root:
             menu.addAction(
-                self._new_bucket_text(location.connection),
+                texts_of(self.service, location.connection).new_action,
                 partial(self.new_bucket, location.connection),
             )
             menu.addSeparator()
@@ -292,7 +284,7 @@ class FileOperations(QObject):
                 )
             else:
                 menu.addAction(
-                    self._delete_bucket_text(location.connection),
+                    texts_of(self.service, location.connection).delete_action,
                     partial(self.delete_bucket, location.connection, location.bucket),
                 )
         menu.addSeparator()
@@ -403,7 +395,7 @@ class FileOperations(QObject):
             )
             return
         if current.is_connection_root:
-            texts = self._texts(current.connection)
+            texts = texts_of(self.service, current.connection)
             self.messages.minor(ConfigError(texts.cannot_rename, hint=texts.rename_hint))
             return
         if len(entries) > 1:
@@ -836,7 +828,7 @@ class FileOperations(QObject):
         if current.is_connection_root:
             entries = self.browsing.selected_entries()
             if not entries:
-                self.messages.info(self._texts(current.connection).select_to_delete)
+                self.messages.info(texts_of(self.service, current.connection).select_to_delete)
                 return
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
         else:
@@ -848,7 +840,7 @@ class FileOperations(QObject):
         versioned bucket every old version and delete marker too)."""
         location = Location(connection_id, bucket)
         storage = self.service.storage(connection_id)
-        texts = self._texts(connection_id)
+        texts = texts_of(self.service, connection_id)
 
         def survey(_job: Job) -> tuple[bool, int]:
             """Versioning, and the unfinished uploads a bucket's listing never shows."""
@@ -930,7 +922,7 @@ class FileOperations(QObject):
             f"Deleting the bucket {bucket}",
             succeeded=lambda _r: self._bucket_list_changed(
                 connection_id,
-                self._texts(connection_id).deleted.format(b=bucket),
+                texts_of(self.service, connection_id).deleted.format(b=bucket),
             ),
             failed=self.messages.major,
         )

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.inspection import object_uri, object_url
 from cloudbrowser.core.keys import parent_prefix
-from cloudbrowser.gui.addresses import bucket_word
-from cloudbrowser.gui.bucket_texts import bucket_texts
+from cloudbrowser.gui.bucket_texts import texts_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
@@ -106,8 +105,8 @@ class InspectActions(QObject):
         where = self._where()
         if where is None or where[0].is_connection_root:
             current = self.browsing.current
-            word = bucket_word(self.service, current.connection if current is not None else "")
-            self.messages.info(bucket_texts(word).select_object.format(what=what))
+            connection = current.connection if current is not None else ""
+            self.messages.info(texts_of(self.service, connection).select_object.format(what=what))
             return None
         current, entries = where
         focused = self.browsing.focused_entry()

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import QInputDialog, QPushButton, QStyle, QWidget
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.prefix_scan import parse_search
 from cloudbrowser.core.printable import printable
-from cloudbrowser.gui.addresses import bucket_word
-from cloudbrowser.gui.bucket_texts import bucket_texts
+from cloudbrowser.gui.bucket_texts import texts_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
@@ -89,8 +88,7 @@ class SearchActions(QObject):
         current = self.browsing.current
         if current is None or current.is_connection_root:
             connection = current.connection if current is not None else ""
-            word = bucket_word(self.service, connection)
-            self.messages.info(bucket_texts(word).open_to_search)
+            self.messages.info(texts_of(self.service, connection).open_to_search)
             return
         where = f"{current.bucket}/{current.prefix}"
         if self.dialog is not None:

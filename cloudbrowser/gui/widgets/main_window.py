@@ -845,12 +845,8 @@ class MainWindow(QMainWindow):
         if folder is not None:
             return current.child(folder.key)
         if current.is_connection_root:
-            self.messages.minor(
-                ConfigError(
-                    self._bucket_texts().open_to_upload,
-                    hint=self._bucket_texts().drop_hint,
-                )
-            )
+            texts = self._bucket_texts()
+            self.messages.minor(ConfigError(texts.open_to_upload, hint=texts.drop_hint))
             return None
         return current
 
@@ -909,10 +905,10 @@ class MainWindow(QMainWindow):
 
     def _bucket_texts(self) -> BucketTexts:
         """What the window says of a bucket, in the current connection's provider's words."""
-        from cloudbrowser.gui.bucket_texts import bucket_texts
+        from cloudbrowser.gui.bucket_texts import texts_of
 
         current = self.history.current
-        return bucket_texts(bucket_word(self.service, current.connection if current else ""))
+        return texts_of(self.service, current.connection if current else "")
 
     def download_selection(self, destination: Path | None = None) -> None:
         current = self.history.current
