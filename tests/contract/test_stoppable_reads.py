@@ -1,9 +1,10 @@
-"""A GCS or Azure download is read on the transfer's own thread
-(``Features.stoppable_reads``; S3's: tests/contract/test_trickle_cancel.py): a pause or
-cancel breaks off its wait for a reply by shutting the socket down, so a queue of small
-files hands no request to a runner thread, and a server that takes the request and does
-not answer is left at once. fake-gcs-server and Azurite behind the hostile front
-(``tests/hostile.py``), which forwards every request until a rule holds one back."""
+"""An S3, GCS or Azure download is read on the transfer's own thread
+(``Features.stoppable_reads``): a pause or cancel breaks off its wait for a reply by
+shutting the socket down, so a queue of small files hands no request to a runner thread,
+and a server that takes the request and does not answer is left at once. moto,
+fake-gcs-server and Azurite behind the hostile front (``tests/hostile.py``), which
+forwards every request until a rule holds one back (trickling replies:
+tests/contract/test_trickle_cancel.py)."""
 
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ pytestmark = pytest.mark.server
 PROMPT = 3.0
 
 
-@pytest.fixture(params=["gcs", "azure"])
+@pytest.fixture(params=["s3", "gcs", "azure"])
 def server(request: pytest.FixtureRequest) -> TestServer:
-    name = {"gcs": "gcs_server", "azure": "azurite_server"}[request.param]
+    name = {"s3": "moto_server", "gcs": "gcs_server", "azure": "azurite_server"}[request.param]
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
 
 
@@ -65,7 +66,8 @@ def queue(backend: Storage, tmp_path: Path) -> Iterator[TransferQueue]:
 
 
 def object_get_of(key: str) -> object:
-    """A read of the object's bytes: GCS's ``alt=media``, Azure's Get Blob."""
+    """A read of the object's bytes: S3's GetObject, GCS's ``alt=media``, Azure's Get
+    Blob."""
     return lambda r: (
         r.method == "GET"
         and r.path.endswith(key)
@@ -117,7 +119,8 @@ def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
 def test_small_downloads_start_no_request_threads(
     server: TestServer, backend: Storage, queue: TransferQueue, tmp_path: Path
 ) -> None:
-    """Counted, not timed: a GET handed to a runner would start (or wake) a thread."""
+    """Counted, not timed: a GET handed to a runner would start (or wake) a thread. The
+    first read of a connection makes its client (S3: on a runner, once, not per file)."""
     bucket = server.bucket()
     files = {f"s/{n}.bin": hashlib.shake_256(str(n).encode()).digest(100 + n) for n in range(30)}
     server.put(bucket, files)

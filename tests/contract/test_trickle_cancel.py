@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
@@ -267,81 +266,3 @@ def test_cancelling_a_copy_between_connections_while_the_source_trickles_is_prom
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert op.state is State.CANCELLED and not op.result.failed
     assert "Contents" not in moto_server.client.list_objects_v2(Bucket=target)
-
-
-def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
-    hostile_server: S3Server, hostile: HostileS3, queue: TransferQueue, tmp_path: Path
-) -> None:
-    """The GET is opened on the transfer's own thread (no runner): a server that takes the
-    request and does not answer is broken off by shutting the socket down under the wait."""
-    bucket = hostile_server.bucket()
-    data = data_of(3000)
-    hostile_server.put(bucket, {"late.bin": data})
-    answer = threading.Event()
-
-    def late(request: Request, _forward: object) -> None:
-        if get_of("late.bin")(request):
-            answer.wait(30)  # holds the reply back until the test ends
-        return None
-
-    hostile.rule(late)
-    target = tmp_path / "late.bin"
-    request = TransferRequest(
-        Direction.DOWNLOAD, hostile_server.settings().name, bucket, "late.bin", target,
-        len(data), 0.0, hashlib.md5(data).hexdigest(),
-    )  # fmt: skip
-    try:
-        [t] = queue.add([request])
-        deadline = time.monotonic() + 20
-        while not hostile.requests_matching(get_of("late.bin")):
-            assert time.monotonic() < deadline, "the request never came"
-            time.sleep(0.01)
-        took = stop_promptly(queue, t, cancel=True)
-    finally:
-        answer.set()
-    assert took < PROMPT, f"the cancel took {took:.1f} s"
-    assert (t.state, t.error) == (State.CANCELLED, None)
-    assert not target.exists()
-    assert not [p for p in tmp_path.iterdir() if ".cbpart-" in p.name], "no temporary file"
-
-
-def test_small_downloads_start_no_request_threads(
-    hostile_server: S3Server, queue: TransferQueue, tmp_path: Path
-) -> None:
-    """A GET used to be handed to a runner thread so that a stop could abandon it: the S3
-    backend's wait is broken off where it runs, so a queue of small files starts no thread
-    per request (counted, not timed)."""
-    bucket = hostile_server.bucket()
-    files = {f"s/{n}.bin": data_of(100 + n, seed=n) for n in range(30)}
-    hostile_server.put(bucket, files)
-    started: list[str] = []
-    real_start = threading.Thread.start
-
-    def counting_start(thread: threading.Thread) -> None:
-        started.append(thread.name)
-        real_start(thread)
-
-    name = hostile_server.settings().name
-    requests = [
-        TransferRequest(
-            Direction.DOWNLOAD,
-            name,
-            bucket,
-            key,
-            tmp_path / "d" / key,
-            len(data),
-            0.0,
-            hashlib.md5(data).hexdigest(),
-        )
-        for key, data in files.items()
-    ]
-    # The first request of a connection makes its client, on a runner (once, not per file).
-    [first] = queue.add(requests[:1])
-    assert queue.wait([first], timeout=60)
-    with mock.patch.object(threading.Thread, "start", counting_start):
-        transfers = queue.add(requests[1:])
-        assert queue.wait(transfers, timeout=60)
-    assert all((t.state, t.verified) == (State.DONE, True) for t in [first, *transfers])
-    for key, data in files.items():
-        assert (tmp_path / "d" / key).read_bytes() == data
-    assert "request" not in started, started
