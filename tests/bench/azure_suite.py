@@ -92,18 +92,7 @@ class _Rclone:
         self.exe = tool("rclone")
 
     def run(self, *args: str) -> bytes:
-        proc = subprocess.run(
-            [self.exe, *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
-        )
-        if proc.returncode != 0:
-            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-2:]
-            raise RuntimeError(f"rclone exit {proc.returncode}: {' | '.join(tail)}")
-        return proc.stdout
+        return _run_tool("rclone", [self.exe, *args], self.env)
 
     def remote(self, path: str = "") -> str:
         return f":azureblob:{CONTAINER}/{path}"
@@ -155,21 +144,27 @@ class _AzCopy:
         return f"{self.base}/{CONTAINER}/{path}?{self.sas}"
 
     def run(self, *args: str) -> bytes:
-        proc = subprocess.run(
-            [self.exe, *args],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
-        )
-        if proc.returncode != 0:
-            # AzCopy writes its errors to stdout; the SAS is redacted in them by AzCopy.
-            out = (proc.stdout + proc.stderr).decode(errors="replace").strip()
-            raise RuntimeError(
-                f"azcopy exit {proc.returncode}: {' | '.join(out.splitlines()[-2:])}"
-            )
-        return proc.stdout
+        # AzCopy writes its errors to stdout; the SAS is redacted in them by AzCopy.
+        return _run_tool("azcopy", [self.exe, *args], self.env, errors_on_stdout=True)
+
+
+def _run_tool(
+    name: str, command: list[str], env: dict[str, str], *, errors_on_stdout: bool = False
+) -> bytes:
+    """A peer's command: its stdout, or RuntimeError with the last lines it wrote."""
+    proc = subprocess.run(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    if proc.returncode != 0:
+        said = (proc.stdout + proc.stderr) if errors_on_stdout else proc.stderr
+        tail = said.decode(errors="replace").strip().splitlines()[-2:]
+        raise RuntimeError(f"{name} exit {proc.returncode}: {' | '.join(tail)}")
+    return proc.stdout
 
 
 def _azcopy_env(home: Path) -> dict[str, str]:
