@@ -10,8 +10,11 @@ Writes, into ``resources/icons/``:
   layout that ``packaging/install.sh`` copies into ``~/.local/share/icons``;
 * ``cloudbrowser.ico`` (Windows: 16–256 in one file) and ``cloudbrowser.icns`` (macOS),
   PNG-compressed entries written by hand, so no image library is needed;
-* ``window/NAME-SIZE.png`` — each of ``icons.DRAWINGS`` at each of ``icons.SIZES``: the
-  window loads them instead of painting them before its first frame (see gui/icons.py;
+and into ``cloudbrowser/gui/data/icons/`` (shipped in the package, as a wheel has no
+``resources/``):
+
+* ``NAME-SIZE.png`` — each of ``icons.DRAWINGS`` at each of ``icons.SIZES``: the window
+  loads them instead of painting them before its first frame (see gui/icons.py;
   ``tests/gui/test_icons.py`` checks that they are what the drawings paint).
 
 The files are committed; run this again after changing the drawing.

@@ -1,5 +1,5 @@
-"""Writes translations/cloudbrowser_en.ts and .qm: the English singular and plural of every
-"%Ln …(s)" message of the window.
+"""Writes cloudbrowser/gui/data/translations/cloudbrowser_en.ts and .qm: the English
+singular and plural of every "%Ln …(s)" message of the window.
 
 The code says counts the Qt way, ``tr("Queued %Ln file(s)", None, n)``, so that each
 language can give its own plural forms (Qt's numerus translations). English needs them too,
@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 HERE = Path(__file__).resolve().parent
 GUI = HERE.parent / "cloudbrowser" / "gui"
-TS = HERE / "translations" / "cloudbrowser_en.ts"
+TS = GUI / "data" / "translations" / "cloudbrowser_en.ts"
 #: A verb right after the counted noun agrees with it in the singular.
 SINGULAR_VERB = re.compile(r"\(s\) (are|exist|were)\b")
 SINGULAR_OF = {"are": "is", "exist": "exists", "were": "was"}

@@ -127,13 +127,13 @@ TRANSLATIONS_ENV = "CLOUDBROWSER_TRANSLATIONS_DIR"
 
 
 def translations_dir() -> Path:
-    """resources/translations: inside a frozen bundle, or in the checkout."""
+    """gui/data/translations, wherever cloudbrowser is installed."""
     override = os.environ.get(TRANSLATIONS_ENV)
     if override:
         return Path(override)
-    from cloudbrowser.gui.resources import resources_dir
+    from cloudbrowser.gui.resources import data_dir
 
-    return resources_dir() / "translations"
+    return data_dir() / "translations"
 
 
 def install_translations(app: QApplication, locale: QLocale | None = None) -> list[QTranslator]:

@@ -8,12 +8,13 @@ that read on a light and on a dark background alike. Each icon is painted once, 
 asked for; a file type is one QMimeDatabase lookup per extension, cached: a listing of a
 million files costs a dict lookup per painted row.
 
-The fixed icons (:data:`DRAWINGS`) are also committed as PNG files, painted by this code
-(``resources/make_icons.py``; ``tests/gui/test_icons.py`` checks they match), and loaded
-from there when present: the toolbar's are needed before the window's first frame, and
-painting from Python then would build the ``Qt`` namespace's enums (~16 ms,
-``gui/qt_values.py``): PySide's overload choice of ``QPainter.setPen``/``setBrush`` names
-``Qt.PenStyle``/``Qt.BrushStyle``. A wheel has no ``resources/``: then they are painted.
+The fixed icons (:data:`DRAWINGS`) are also committed as PNG files in ``gui/data/icons/``,
+painted by this code (``resources/make_icons.py``; ``tests/gui/test_icons.py`` checks they
+match), and loaded from there when present: the toolbar's are needed before the window's
+first frame, and painting from Python then would build the ``Qt`` namespace's enums
+(~16 ms, ``gui/qt_values.py``): PySide's overload choice of ``QPainter.setPen``/
+``setBrush`` names ``Qt.PenStyle``/``Qt.BrushStyle``. Where the files are missing, they
+are painted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PySide6 import QtCore
 from PySide6.QtCore import QMimeDatabase, QPointF, QRectF, QSize
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from cloudbrowser.gui.resources import resources_dir
+from cloudbrowser.gui.resources import data_dir
 
 #: The pixel sizes each icon has.
 SIZES = (16, 24, 32, 48)
@@ -174,7 +175,7 @@ def _painted(draw: Callable[[QPainter, int], None]) -> QIcon:
 
 def shipped_icons_dir() -> Path:
     """Where the fixed icons' PNG files are (``NAME-SIZE.png``)."""
-    return resources_dir() / "icons" / "window"
+    return data_dir() / "icons"
 
 
 def _fixed(name: str) -> QIcon:

@@ -1,13 +1,13 @@
-"""Where ``resources/`` is: inside a frozen bundle, or in the checkout (a wheel has none:
-what is looked for there has a fallback)."""
+"""Where the window's data files are: ``gui/data/`` beside this module, in a checkout, an
+installed wheel (``package-data`` in pyproject.toml) and a frozen bundle (the spec copies
+it to the same place), so every way of installing finds the same files. What is looked
+for there also has a fallback: icons are painted, counted messages lose their English
+singular."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
-def resources_dir() -> Path:
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return root / "resources"
+def data_dir() -> Path:
+    return Path(__file__).resolve().parent / "data"

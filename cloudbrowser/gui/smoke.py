@@ -169,7 +169,17 @@ class SmokeTest:
         icon = self.window.windowIcon()
         if icon.isNull() or QApplication.windowIcon().isNull():
             raise StepFailed("the window has no icon")
-        self.step("window", f"{self.window.windowTitle()!r} shown, icon set")
+        # gui/data travels beside the code only if the install (wheel, bundle) copied it.
+        from cloudbrowser.gui.app import translations_dir
+        from cloudbrowser.gui.icons import shipped_icons_dir
+
+        for data in (
+            translations_dir() / "cloudbrowser_en.qm",
+            shipped_icons_dir() / "back-16.png",
+        ):
+            if not data.is_file():
+                raise StepFailed(f"{data} is missing: the window's data files were not installed")
+        self.step("window", f"{self.window.windowTitle()!r} shown, icon set, data files found")
 
     def check_demo(self) -> None:
         from cloudbrowser.demo import DemoServer

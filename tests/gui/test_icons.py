@@ -38,7 +38,7 @@ def test_the_fixed_icons_come_from_their_files_at_every_size(qtbot: QtBot) -> No
 def test_without_the_files_the_icons_are_painted(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
-    """A wheel has no resources/ folder."""
+    """An installation that lost them still has its icons."""
     monkeypatch.setattr(icons, "shipped_icons_dir", lambda: tmp_path)
     icon = icons._fixed("upload")
     assert [s.width() for s in icon.availableSizes()] == list(icons.SIZES)

@@ -39,7 +39,7 @@ def test_no_count_in_the_window_is_written_with_s_in_brackets_outside_qt_plurals
 
 def test_the_english_forms_are_up_to_date(tmp_path: Path) -> None:
     """resources/make_plurals.py was run after the last change to a counted message."""
-    ts = ROOT / "resources" / "translations" / "cloudbrowser_en.ts"
+    ts = ROOT / "cloudbrowser" / "gui" / "data" / "translations" / "cloudbrowser_en.ts"
     sys.path.insert(0, str(ROOT / "resources"))
     try:
         import make_plurals
