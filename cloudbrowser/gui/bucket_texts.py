@@ -42,6 +42,7 @@ class BucketTexts:
     select_object: str
     open_to_upload: str
     drop_hint: str
+    select_to_count: str
 
 
 def texts_of(service: StorageService, connection_id: str) -> BucketTexts:
@@ -88,6 +89,9 @@ def bucket_texts(word: str) -> BucketTexts:
                 "Open a container first: files are uploaded into the container or folder shown.",
             ),
             drop_hint=t("BucketTexts", "Or drop them on a container in the tree."),
+            select_to_count=t(
+                "BucketTexts", "Select folders or containers to calculate their size."
+            ),
         )
     return BucketTexts(
         new_action=t("BucketTexts", "New bucket…"),
@@ -118,4 +122,5 @@ def bucket_texts(word: str) -> BucketTexts:
             "Open a bucket first: files are uploaded into the bucket or folder shown.",
         ),
         drop_hint=t("BucketTexts", "Or drop them on a bucket in the tree."),
+        select_to_count=t("BucketTexts", "Select folders or buckets to calculate their size."),
     )

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.gui.bucket_texts import texts_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.object_list import FolderSize, SizeKey
 from cloudbrowser.gui.service import StorageService
@@ -111,7 +112,9 @@ class FolderSizeActions(QObject):
         "Calculate size" again is how the count of one folder is stopped)."""
         targets = self._targets(self.browsing.selected_entries())
         if not targets:
-            self.messages.info(self.tr("Select folders or buckets to calculate their size."))
+            current = self.browsing.current
+            connection = current.connection if current is not None else ""
+            self.messages.info(texts_of(self.service, connection).select_to_count)
             return
         if all(key in self.jobs for key, _name in targets):
             for key, _name in targets:

@@ -302,6 +302,10 @@ def test_new_container_on_azure_asks_only_its_name(
     )
     window.search.ask()
     assert window.statusBar().currentMessage() == "Open a container or folder to search in it."
+    window.folder_size.calculate()
+    assert window.statusBar().currentMessage() == (
+        "Select folders or containers to calculate their size."
+    )
     # So does Properties, whose address is no S3 URI.
     from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 

@@ -391,7 +391,7 @@ class BucketTreeModel(QAbstractItemModel):
             and orientation == QtCore.Qt.Orientation.Horizontal
             and role == QtCore.Qt.ItemDataRole.DisplayRole
         ):
-            return self.tr("Buckets")
+            return self.tr("Connections")
         return None
 
     def data(self, index: AnyIndex, role: int = DISPLAY_ROLE) -> Any:

@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
         self.tree.setUniformRowHeights(True)
         self.tree.setExpandsOnDoubleClick(True)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
-        self.tree.setAccessibleName(self.tr("Buckets"))
+        self.tree.setAccessibleName(self.tr("Connections"))
         self.tree.filesDropped.connect(self._on_tree_drop)
 
         # A QTableView, not a QTreeView: a tree view re-lays out every row (a Python flags()
