@@ -256,7 +256,7 @@ class BatchSummary:
 
 @dataclass(frozen=True, slots=True)
 class Activity:
-    """What the queue is doing, for an overall progress display (one pass over the queue)."""
+    """What the queue is doing, for an overall progress display."""
 
     #: Batches with transfers still queued or running.
     active_batches: frozenset[str] = frozenset()
@@ -271,6 +271,25 @@ class Activity:
     @property
     def busy(self) -> bool:
         return bool(self.running or self.queued)
+
+
+#: One transfer's share of its batch's tally: (transfers, queued or running, bytes in
+#: all, bytes done, bytes moved). A running transfer's done and moved bytes change with
+#: every chunk, so they are read live (activity()) and its share counts them as 0.
+_Share = tuple[int, int, int, int, int]
+_NO_SHARE: _Share = (0, 0, 0, 0, 0)
+
+
+def _share(t: Transfer) -> _Share:
+    """What ``t`` adds to its batch's tally in its present state (lock held)."""
+    if t.state is State.SKIPPED:
+        return (1, 0, 0, 0, 0)
+    if t.state is State.RUNNING:
+        return (1, 1, t.size, 0, 0)
+    active = 1 if t.state is State.QUEUED else 0
+    # A cancelled transfer's bytes are thrown away (its partial data is discarded).
+    done = t.size if t.state is State.DONE else 0 if t.state is State.CANCELLED else t.bytes_done
+    return (1, active, t.size, done, t.bytes_moved)
 
 
 class Stopped(Exception):
@@ -437,8 +456,15 @@ class TransferQueue:
         self._transfers: dict[int, Transfer] = {}
         self._pending: deque[int] = deque()
         self._changed: dict[int, None] = {}
-        #: Ids of queued and running transfers: what wait() and activity() look at.
+        #: Ids of queued and running transfers: what wait() looks at.
         self._active: set[int] = set()
+        #: Ids of running transfers (at most ``concurrency``).
+        self._running: set[int] = set()
+        #: Per batch, the sum of its transfers' shares, and each transfer's counted share:
+        #: the window asks for activity() ten times a second, which must not go over every
+        #: file of a 100,000-file drop each time (~60 ms of the GUI thread).
+        self._tallies: dict[str, list[int]] = {}
+        self._shares: dict[int, _Share] = {}
         self._workers = 0
         self._closed = False
         #: The most transfers held at once: a streamed download bounds it (tests read it).
@@ -475,6 +501,7 @@ class TransferQueue:
                 self._pending.append(transfer_id)
                 self._changed[transfer_id] = None
                 self._active.add(transfer_id)
+                self._count(t)
             self.most_held = max(self.most_held, len(self._transfers))
             self._start_workers()
         return transfers
@@ -539,6 +566,7 @@ class TransferQueue:
                     t.note = "Interrupted when cloudbrowser stopped."
                 self._transfers[t.id] = t
                 self._changed[t.id] = None
+                self._count(t)
                 restored.append(t)
         return restored
 
@@ -556,10 +584,8 @@ class TransferQueue:
         """Transfers whose state changed since the last call, plus every running one."""
         with self._lock:
             changed = [self._transfers[i] for i in self._changed if i in self._transfers]
+            running = [self._transfers[i] for i in self._running if i not in self._changed]
             self._changed.clear()
-            running = [
-                t for t in self._transfers.values() if t.state is State.RUNNING and t not in changed
-            ]
         return changed + running
 
     def summary(self, batch: str) -> BatchSummary:
@@ -578,24 +604,22 @@ class TransferQueue:
         )
 
     def activity(self) -> Activity:
+        """From the batches' tallies and the running transfers alone: its cost does not
+        grow with the number of files queued or finished."""
         with self._lock:
-            transfers = list(self._transfers.values())
-        running = queued = 0
-        active: set[str] = set()
-        for t in transfers:
-            if t.state is State.RUNNING:
-                running += 1
-                active.add(t.batch)
-            elif t.state is State.QUEUED:
-                queued += 1
-                active.add(t.batch)
-        done = total = moved = 0
-        for t in transfers:
-            if t.batch in active and t.state is not State.SKIPPED:
-                total += t.size
-                done += t.size if t.state is State.DONE else t.bytes_done
-                moved += t.bytes_moved
-        return Activity(frozenset(active), running, queued, done, total, moved)
+            tallies = [(batch, tuple(tally)) for batch, tally in self._tallies.items() if tally[1]]
+            running = [self._transfers[i] for i in self._running]
+        # Running transfers' bytes change as they are read: read once each, here.
+        done = sum(t.bytes_done for t in running)
+        moved = sum(t.bytes_moved for t in running)
+        total = 0
+        for _batch, (_n, _active, size, done_kept, moved_kept) in tallies:
+            total += size
+            done += done_kept
+            moved += moved_kept
+        busy = sum(tally[1] for _batch, tally in tallies)
+        active = frozenset(batch for batch, _tally in tallies)
+        return Activity(active, len(running), busy - len(running), done, total, moved)
 
     def wait(
         self, transfers: Iterable[Transfer] | None = None, timeout: float | None = None
@@ -683,7 +707,7 @@ class TransferQueue:
         with self._lock:
             gone = [i for i, t in self._transfers.items() if t.state.finished]
             for i in gone:
-                del self._transfers[i]
+                self._uncount(self._transfers.pop(i))
                 self._changed.pop(i, None)
         self.journal.remove(gone)
 
@@ -693,7 +717,7 @@ class TransferQueue:
         with self._lock:
             gone = [i for i in ids if i in self._transfers and self._transfers[i].state.finished]
             for i in gone:
-                del self._transfers[i]
+                self._uncount(self._transfers.pop(i))
                 # A caller that never asks for changes (the CLI) must not keep every id.
                 self._changed.pop(i, None)
         self.journal.remove(gone)
@@ -710,6 +734,7 @@ class TransferQueue:
                 t.note = note
                 self._transfers[transfer_id] = t
                 self._changed[transfer_id] = None
+                self._count(t)
             self.most_held = max(self.most_held, len(self._transfers))
             self._lock.notify_all()
         return transfers
@@ -730,6 +755,7 @@ class TransferQueue:
                 t.id = transfer_id
                 self._transfers[transfer_id] = t
                 self._changed[transfer_id] = None
+                self._count(t)
             self._lock.notify_all()
         return transfers
 
@@ -758,15 +784,40 @@ class TransferQueue:
     def _set_state(self, t: Transfer, state: State, *, journal: bool = True) -> None:
         """Change state in memory (and in the journal, unless the caller writes it); call
         with the lock held."""
+        self._uncount(t)
         t.state = state
+        self._count(t)
         self._changed[t.id] = None
         if state in (State.QUEUED, State.RUNNING):
             self._active.add(t.id)
         else:
             self._active.discard(t.id)
+        if state is State.RUNNING:
+            self._running.add(t.id)
+        else:
+            self._running.discard(t.id)
         if journal:
             self.journal.update(t.id, state=state, **error_fields(t.error))
         self._lock.notify_all()
+
+    def _count(self, t: Transfer) -> None:
+        """Add ``t``'s share to its batch's tally (lock held)."""
+        share = _share(t)
+        self._shares[t.id] = share
+        tally = self._tallies.setdefault(t.batch, [0, 0, 0, 0, 0])
+        for i, amount in enumerate(share):
+            tally[i] += amount
+
+    def _uncount(self, t: Transfer) -> None:
+        """Take ``t``'s counted share out of its batch's tally (lock held)."""
+        share = self._shares.pop(t.id, _NO_SHARE)
+        tally = self._tallies.get(t.batch)
+        if tally is None:
+            return
+        for i, amount in enumerate(share):
+            tally[i] -= amount
+        if not tally[0]:
+            del self._tallies[t.batch]
 
     def _start_workers(self) -> None:
         """Start worker threads up to ``concurrency`` while work is waiting (lock held)."""
