@@ -21,7 +21,9 @@ a GET on the caller's thread instead, which saves the hand-over to a runner (two
 switches and the interpreter lock passed back and forth per small file): the engine runs
 the open inside :func:`stoppable`, and the backend registers how to break off what it
 waits in with :func:`breaking_off` (S3: shut down the socket the reply is awaited on), or
-sends what it cannot break off through :func:`elsewhere` (a runner, as before).
+sends what it cannot break off through :func:`elsewhere` (a runner, as before). A small
+file's PUT is sent the same way where ``Features.stoppable_puts`` says so (measured on S3:
+713–856 → 805–898 files/s for 2,000 × 4 KiB), and a retry's backoff is a :func:`pause`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import contextvars
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -255,6 +258,16 @@ def breaking_off(call: Callable[[], None]) -> Iterator[Watch]:
     finally:
         watch.end()
         interrupts.remove(token)
+
+
+def pause(seconds: float) -> None:
+    """Sleep ``seconds`` (a retry's backoff); inside :func:`stoppable` a stop ends the
+    sleep at once and raises Cancelled."""
+    current = _STOPPABLE.get()
+    if current is None:
+        time.sleep(seconds)
+    elif current[1].wait(seconds):
+        raise Cancelled("Stopped.")
 
 
 def elsewhere(call: Callable[[], T], *, discard: Callable[[T], object] | None = None) -> T:

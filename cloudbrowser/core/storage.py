@@ -130,6 +130,9 @@ class Features:
     #: ``get_object`` honours ``core/interrupt.stoppable``: a stop breaks off its wait for
     #: the reply, so the engine opens reads on its own thread (no hand-over to a runner).
     stoppable_reads: bool = False
+    #: ``put_object`` honours ``core/interrupt.stoppable`` the same way: a whole small file's
+    #: upload is sent on the transfer's own thread.
+    stoppable_puts: bool = False
     #: Objects can be found by their tags on the server (:class:`TagSearch`: Azure's Find
     #: Blobs by Tags over its blob index); the search offers ``tag:`` terms only then.
     tag_search: bool = False

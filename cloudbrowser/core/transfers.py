@@ -378,6 +378,16 @@ class RunContext:
         Cancelled then. See ``core/interrupt.py``."""
         return interruptible(call, self.transfer.stop_event)
 
+    def putting(self, call: Callable[[], T]) -> T:
+        """A whole object's PUT (``call``), stopped as :meth:`request` stops one: on this
+        thread where the backend breaks off its own wait (``Features.stoppable_puts``),
+        which saves a small file's hand-over to a runner thread and back."""
+        t = self.transfer
+        if self.backend.features.stoppable_puts:
+            with stoppable(t.interrupts, t.stop_event):
+                return call()
+        return self.request(call)
+
     @contextmanager
     def reading(self, opener: Callable[[], ObjectReader]) -> Iterator[ObjectReader]:
         """The response body ``opener`` opens (a GET), broken off when the transfer is

@@ -122,7 +122,7 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
-    t.etag = ctx.request(
+    t.etag = ctx.putting(
         lambda: ctx.backend.put_object(
             t.bucket,
             t.key,
@@ -253,7 +253,7 @@ def _send_and_commit(
         if file_md5 is not None and ctx.backend.features.md5_on_commit
         else ""
     )
-    t.etag = ctx.request(
+    t.etag = ctx.putting(
         lambda: chunked_uploads_of(ctx.backend).commit_upload(
             t.bucket,
             t.key,

@@ -154,3 +154,97 @@ def test_small_downloads_start_no_request_threads(
         assert (tmp_path / "d" / key).read_bytes() == data
     assert "request" not in started, started
     assert handed == [], "no GET was handed to a runner"
+
+
+# ── a whole small file's PUT (Features.stoppable_puts) ───────────────────────────────
+
+
+def upload(backend: Storage, bucket: str, key: str, source: Path) -> TransferRequest:
+    st = source.stat()
+    return TransferRequest(
+        Direction.UPLOAD, backend.settings.name, bucket, key, source, st.st_size, st.st_mtime
+    )
+
+
+#: The backends whose PUT is sent on the transfer's thread; GCS's and Azure's go through
+#: their SDKs (requests), which nothing can break off, so they go to a runner.
+STOPPABLE_PUTS = pytest.mark.parametrize("server", ["s3"], indirect=True)
+
+
+@STOPPABLE_PUTS
+def test_cancelling_an_upload_whose_reply_does_not_come_is_prompt(
+    server: TestServer, front: HostileS3, backend: Storage, queue: TransferQueue,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    assert backend.features.stoppable_puts
+    bucket = server.bucket()
+    source = tmp_path / "late.bin"
+    source.write_bytes(b"y" * 3000)
+    answer, arrived = threading.Event(), threading.Event()
+
+    def late(request: Request, _forward: object) -> None:
+        if request.method == "PUT" and request.path.endswith("late.bin"):
+            arrived.set()
+            answer.wait(30)  # holds the reply back until the test ends
+        return None
+
+    front.rule(late)
+    try:
+        [t] = queue.add([upload(backend, bucket, "up/late.bin", source)])
+        assert arrived.wait(20), "the request never came"
+        started = time.monotonic()
+        queue.cancel([t.id])
+        assert queue.wait([t], timeout=PROMPT + 5)
+        took = time.monotonic() - started
+    finally:
+        answer.set()
+    assert took < PROMPT, f"the cancel took {took:.1f} s"
+    assert (t.state, t.error) == (State.CANCELLED, None)
+
+
+@STOPPABLE_PUTS
+def test_small_uploads_start_no_request_threads(
+    server: TestServer, backend: Storage, queue: TransferQueue, tmp_path: Path
+) -> None:
+    """Counted, not timed, as the downloads above."""
+    assert backend.features.stoppable_puts
+    bucket = server.bucket()
+    sources = []
+    for n in range(30):
+        path = tmp_path / "u" / f"{n}.bin"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(hashlib.shake_256(str(n).encode()).digest(100 + n))
+        sources.append(path)
+    requests = [upload(backend, bucket, f"u/{p.name}", p) for p in sources]
+    [first] = queue.add(requests[:1])
+    assert queue.wait([first], timeout=60)
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    handed: list[object] = []
+    real_interruptible = interrupt.interruptible
+
+    def counting(*args: object, **kwargs: object) -> object:
+        handed.append(args[0])
+        return real_interruptible(*args, **kwargs)  # type: ignore[arg-type]
+
+    with (
+        mock.patch.object(threading.Thread, "start", counting_start),
+        mock.patch.object(transfer_module, "interruptible", counting),
+        mock.patch.object(interrupt, "interruptible", counting),
+    ):
+        transfers = queue.add(requests[1:])
+        assert queue.wait(transfers, timeout=60)
+    assert all((t.state, t.verified) == (State.DONE, True) for t in [first, *transfers])
+    for path in sources:
+        reader = backend.get_object(bucket, f"u/{path.name}")
+        try:
+            assert reader.read(1 << 20) == path.read_bytes()
+        finally:
+            reader.close()
+    assert "request" not in started, started
+    assert handed == [], "no PUT was handed to a runner"

@@ -12,6 +12,7 @@ from cloudbrowser.core.interrupt import (
     breaking_off,
     elsewhere,
     interruptible,
+    pause,
     stoppable,
 )
 
@@ -133,3 +134,13 @@ def test_elsewhere_runs_on_a_runner_only_inside_a_stoppable_request() -> None:
     assert elsewhere(threading.get_ident) == here
     with stoppable(interrupts, stop):
         assert elsewhere(threading.get_ident) != here
+
+
+def test_a_retrys_pause_inside_a_stoppable_request_ends_with_the_stop() -> None:
+    """A backoff of up to 20 s between a request's attempts must not hold a pause up."""
+    stop = threading.Event()
+    timer = threading.Timer(0.05, stop.set)
+    timer.start()
+    with pytest.raises(Cancelled), stoppable(Interrupts(), stop):
+        pause(30)  # the test's own timeout is what fails if the stop is not seen
+    timer.join()

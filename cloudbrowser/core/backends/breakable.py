@@ -16,12 +16,22 @@ from cloudbrowser.core.interrupt import breaking_off
 
 
 class _BreakableReplies:
-    """A connection whose wait for the reply's head can be broken off from another thread
+    """A connection whose sending of a request (a PUT's body to a server that reads none)
+    and wait for the reply's head can be broken off from another thread
     (:func:`~cloudbrowser.core.interrupt.breaking_off`): its socket is shut down, the wait
     ends at once and raises Cancelled, and the connection is discarded, not reused. The
     body is broken off the same way by the reader's ``abort``."""
 
     sock: Any
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        with breaking_off(self._shut_down) as watch:
+            try:
+                return super().request(*args, **kwargs)  # type: ignore[misc]
+            except Exception:
+                if watch.fired:
+                    raise Cancelled("Stopped.") from None
+                raise
 
     def getresponse(self) -> Any:
         with breaking_off(self._shut_down) as watch:
@@ -36,6 +46,24 @@ class _BreakableReplies:
         sock = self.sock
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def read_reply(response: Any, amount: int) -> bytes:
+    """Up to ``amount`` bytes of a reply's body (a PUT's short answer), read on this
+    thread: inside ``core/interrupt.stoppable`` a stop shuts the socket down and the read
+    raises Cancelled, also where the body would have ended without an error."""
+    connection = getattr(response, "connection", None)
+    shut_down = getattr(connection, "_shut_down", None)
+    with breaking_off(shut_down or (lambda: None)) as watch:
+        try:
+            data: bytes = response.read(amount, decode_content=False) or b""
+        except Exception:
+            if watch.fired:
+                raise Cancelled("Stopped.") from None
+            raise
+    if watch.fired:
+        raise Cancelled("Stopped.")
+    return data
 
 
 class _BreakableHTTPConnection(_BreakableReplies, urllib3.connection.HTTPConnection):

@@ -882,17 +882,20 @@ class S3Backend:
                 params["ContentType"] = content_type
             return str(self.client.put_object(**params).get("ETag", "")).strip('"')
 
-        fast = self._fast_path()
+        # Inside core/interrupt.stoppable (a transfer's upload): what cannot be broken off
+        # (making the client, botocore's PUT) runs on a runner, the fast PUT right here.
+        fast = self._fast_path() if self._fast is not None else elsewhere(self._fast_path)
+        slow = functools.partial(elsewhere, call)
         if fast is not None and isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT:
             headers = {"Content-MD5": content_md5} if content_md5 else {}
             if content_type:
                 headers["Content-Type"] = content_type
             return _guard(
-                lambda: fast_or(lambda: fast.put(bucket, key, body, headers), call),
+                lambda: fast_or(lambda: fast.put(bucket, key, body, headers), slow),
                 bucket=bucket,
                 key=key,
             )
-        return _guard(call, bucket=bucket, key=key)
+        return _guard(slow, bucket=bucket, key=key)
 
     def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
         """Start a multipart upload; returns its UploadId.

@@ -33,7 +33,6 @@ import os
 import random
 import re
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -43,10 +42,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 import urllib3
 import urllib3.connection
 
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, read_reply
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.entries import ListPage
+from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.interrupt import pause
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
@@ -387,7 +388,7 @@ class FastPath:
             if attempt >= self._max_attempts:
                 code, message = root.findtext("Code") or "", root.findtext("Message") or ""
                 raise ServerSaid("CopyObject", 500, code, message, response.headers)
-            time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            pause(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
             attempt += 1
 
     def _send(
@@ -410,7 +411,7 @@ class FastPath:
                 if attempt >= self._max_attempts:
                     raise failure.final from None
                 log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
-                time.sleep(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                pause(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
                 attempt += 1
 
     def _send_once(
@@ -609,10 +610,13 @@ def _read_all(response: Any) -> bytes:
     """A small reply's whole body (a PUT's, a copy's); a body that breaks off is botocore's
     to ask again for."""
     try:
-        data: bytes = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
+        data = read_reply(response, _MAX_ERROR_BODY)
     except urllib3.exceptions.HTTPError as exc:
         response.close()
         raise Fallback from exc
+    except Cancelled:
+        response.close()  # its socket is shut: never reused
+        raise
     response.release_conn()
     return data
 

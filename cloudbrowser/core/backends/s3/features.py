@@ -97,4 +97,6 @@ def features(settings: ConnectionSettings) -> Features:
         # A GET's wait for its reply is broken off by shutting its socket down (fast.py),
         # or runs on a runner (botocore's way): see core/interrupt.py.
         stoppable_reads=True,
+        # So does a small object's PUT (the fast path's), botocore's on a runner.
+        stoppable_puts=True,
     )
