@@ -11,6 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QStyle
 from pytestqt.qtbot import QtBot
@@ -341,9 +343,15 @@ def test_a_groups_totals_kept_from_the_files_that_changed_match_a_full_count(
     assert text(model, model.index(0, 0), Column.STATE) == "Uploading: 7 of 36 done"
 
 
+def common_folder(paths: list[Path]) -> str:
+    """A group's folder: from the text its files' paths share."""
+    shared = transfer_list._shared(None, [str(p) for p in paths])
+    return transfer_list._folder_of(shared, paths[0])
+
+
 def test_a_batchs_folder_is_the_one_its_files_share(qtbot: QtBot) -> None:
-    """Found from the parts of the two paths that sort first and last (cheap for a drop of
-    thousands), the same as os.path.commonpath of every file's folder."""
+    """Found from the text shared by the two paths that sort first and last (cheap for a
+    drop of thousands), the same as os.path.commonpath of every file's folder."""
     import os
 
     cases = [
@@ -357,7 +365,47 @@ def test_a_batchs_folder_is_the_one_its_files_share(qtbot: QtBot) -> None:
     for paths in cases:
         native = [Path(p) for p in paths]
         expected = os.path.commonpath([p.parent for p in native])
-        assert transfer_list._common_folder(native) == expected, paths
+        assert common_folder(native) == expected, paths
+
+
+#: Names whose characters sort before and after the separator ("b-c", "b.d", "b c", "b~").
+_NAMES = st.text(alphabet="ab -.~_0", min_size=1, max_size=4).filter(lambda n: n not in (".", ".."))
+
+
+@given(st.lists(st.lists(_NAMES, min_size=1, max_size=4), min_size=1, max_size=12))
+def test_a_batchs_folder_is_commonpath_of_its_files_folders(parts: list[list[str]]) -> None:
+    import os
+
+    paths = [Path("/", *p) for p in parts]
+    expected = os.path.commonpath([str(p.parent) for p in paths])
+    assert common_folder(paths) == expected
+
+
+def test_a_group_fed_page_by_page_says_what_one_fed_at_once_says() -> None:
+    """A streamed download adds its files a page at a time: each page is taken in alone,
+    with the same route, direction and totals in the end."""
+
+    def transfer(i: int, direction: Direction, state: State) -> Transfer:
+        return Transfer(
+            id=i, direction=direction, connection="c", bucket="bkt",
+            key=f"photos/{i % 3}/f{i}.jpg", local_path=Path(f"/home/ann/photos/{i % 3}/f{i}.jpg"),
+            size=100 + i, mtime=0.0, state=state,
+        )  # fmt: skip
+
+    states = [State.DONE, State.QUEUED, State.FAILED, State.RUNNING, State.SKIPPED]
+    files = [transfer(i, Direction.DOWNLOAD, states[i % 5]) for i in range(40)]
+    files.append(transfer(40, Direction.UPLOAD, State.PAUSED))
+    whole = transfer_list.Group("b", [])
+    whole.append(files)
+    paged = transfer_list.Group("b", [])
+    for start in range(0, len(files), 7):
+        paged.append(files[start : start + 7])
+    said = ("source", "destination", "name", "direction", "size", "bytes_done", "count",
+            "done", "active", "failed", "skipped", "states")  # fmt: skip
+    assert [getattr(paged, a) for a in said] == [getattr(whole, a) for a in said]
+    assert (whole.direction, whole.count, whole.failed) == (None, 41, 8)
+    # The first file is a download: from the prefix the keys share, to their folder.
+    assert (whole.source, whole.destination) == ("bkt/photos/ on c", "/home/ann/photos")
 
 
 def test_a_painted_cell_is_one_call_into_the_model(qtbot: QtBot) -> None:

@@ -23,6 +23,7 @@ Indexes: a top-level row's internal id is 0; a child's is its group's ``number``
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import time
 from collections import Counter
@@ -106,6 +107,10 @@ def _share(t: Transfer) -> _Share:
     return (state, t.size, t.bytes_done, t.bytes_moved, 0, 0, active, failed, 0)
 
 
+#: Each field of a _Share, taken from many at once (``map`` and ``sum`` run in C).
+_COLUMNS = [operator.itemgetter(i) for i in range(9)]
+
+
 @dataclass(eq=False)
 class Group:
     """A batch of several transfers: one expandable row with their totals."""
@@ -139,15 +144,30 @@ class Group:
     _shares: dict[int, _Share] = field(default_factory=dict, repr=False)
     #: How many files are in each state (``states`` is the states counted here).
     _state_counts: Counter[State] = field(default_factory=Counter, repr=False)
+    #: The text every file's local path and every key begins with (None: no file yet).
+    _path_prefix: str | None = field(default=None, repr=False)
+    _key_prefix: str | None = field(default=None, repr=False)
+    _directions: set[Direction] = field(default_factory=set, repr=False)
 
     def append(self, transfers: list[Transfer]) -> None:
+        """Add files (a drop, or a streamed download's next page): the route and the
+        totals take in the new files alone, never every file again (a 100,000-file batch
+        cost the GUI thread ~0.2 s per page added)."""
+        if not transfers:
+            return
         for t in transfers:
             self.row_of[t.id] = len(self.transfers)
             self.transfers.append(t)
-        self.source, self.destination, self.name = _group_route(self.transfers)
-        directions = {t.direction for t in self.transfers}
-        self.direction = directions.pop() if len(directions) == 1 else None
-        self.tally()
+        # What the files' paths and keys share: the common prefix of all of them is that of
+        # the files before and of the new files' first and last in text order.
+        self._path_prefix = _shared(self._path_prefix, [str(t.local_path) for t in transfers])
+        self._key_prefix = _shared(self._key_prefix, [t.key for t in transfers])
+        self.source, self.destination, self.name = _group_route(
+            self.transfers[0], self._path_prefix, self._key_prefix
+        )
+        self._directions.update(t.direction for t in transfers)
+        self.direction = next(iter(self._directions)) if len(self._directions) == 1 else None
+        self.tally(transfers)
 
     def tally(self, changed: Iterable[Transfer] | None = None) -> None:
         """Bring the totals up to date: with ``changed``, from those files alone (one
@@ -159,7 +179,9 @@ class Group:
             self.size = self.bytes_done = self.bytes_moved = self.done = 0
             self.unverified = self.active = self.failed = self.skipped = 0
             changed = self.transfers
-        shares, counts = self._shares, self._state_counts
+        shares = self._shares
+        gone: list[_Share] = []
+        came: list[_Share] = []
         for t in changed:
             share = _share(t)
             old = shares.get(t.id)
@@ -167,23 +189,33 @@ class Group:
                 continue
             shares[t.id] = share
             if old is not None:
-                counts[old[0]] -= 1
-                self._add(old, -1)
-            counts[share[0]] += 1
-            self._add(share, 1)
+                gone.append(old)
+            came.append(share)
+        # Summed column by column (in C): a drop of 100,000 files is counted in ~0.1 s.
+        self._add(gone, -1)
+        self._add(came, 1)
         self.count = len(self.transfers)
-        self.states = {state for state, n in counts.items() if n > 0}
+        self.states = {state for state, n in self._state_counts.items() if n > 0}
 
-    def _add(self, share: _Share, sign: int) -> None:
-        _state, size, done_bytes, moved, done, unverified, active, failed, skipped = share
-        self.size += sign * size
-        self.bytes_done += sign * done_bytes
-        self.bytes_moved += sign * moved
-        self.done += sign * done
-        self.unverified += sign * unverified
-        self.active += sign * active
-        self.failed += sign * failed
-        self.skipped += sign * skipped
+    def _add(self, shares: list[_Share], sign: int) -> None:
+        if not shares:
+            return
+        states = map(_COLUMNS[0], shares)
+        if sign > 0:
+            self._state_counts.update(states)
+        else:
+            self._state_counts.subtract(states)
+        size, done_bytes, moved, done, unverified, active, failed, skipped = (
+            sign * sum(map(column, shares)) for column in _COLUMNS[1:]
+        )
+        self.size += size
+        self.bytes_done += done_bytes
+        self.bytes_moved += moved
+        self.done += done
+        self.unverified += unverified
+        self.active += active
+        self.failed += failed
+        self.skipped += skipped
 
     @property
     def percent(self) -> int:
@@ -717,28 +749,29 @@ def route_text(t: Transfer, *, full: bool = False) -> str:
     return f"{local} → {remote}" if t.direction is Direction.UPLOAD else f"{remote} → {local}"
 
 
-def _common_folder(paths: list[Path]) -> str:
-    """The folder every one of ``paths`` (files) is in, like ``os.path.commonpath`` of
-    their parents but a few times cheaper for a drop of thousands: of the paths' parts in
-    order, the smallest and the largest share what all of them share."""
-    parts = [path.parts[:-1] for path in paths]
-    low, high = min(parts), max(parts)
-    common = 0
-    while common < min(len(low), len(high)) and low[common] == high[common]:
-        common += 1
-    if not common:  # on other drives (Windows)
-        return str(paths[0].parent)
-    return str(Path(*low[:common]))
+def _shared(prefix: str | None, texts: list[str]) -> str:
+    """The text that ``prefix`` (None: no text yet) and every one of ``texts`` begin with:
+    in text order, the smallest and the largest share what all of them share."""
+    ends = [min(texts), max(texts)] if prefix is None else [prefix, min(texts), max(texts)]
+    return os.path.commonprefix(ends)  # noqa: RUF071 (text, not paths: cut back below)
 
 
-def _group_route(transfers: list[Transfer]) -> tuple[str, str, str]:
-    """(source, destination, name) of a batch: the folder and the prefix its files share,
-    and the name of the source's folder (the one dropped, or the prefix downloaded)."""
-    first = transfers[0]
-    folder = _common_folder([t.local_path for t in transfers])
-    # Character by character, then back to the last "/": keys are not local paths.
-    prefix = os.path.commonprefix([t.key for t in transfers])  # noqa: RUF071
-    prefix = prefix[: prefix.rfind("/") + 1]
+def _folder_of(shared: str, first: Path) -> str:
+    """The folder of files whose paths all begin with ``shared``: up to its last
+    separator, like ``os.path.commonpath`` of their folders."""
+    cut = shared.rfind(os.sep)
+    if cut < 0:  # on other drives (Windows)
+        return str(first.parent)
+    return str(Path(shared[: cut + 1]))
+
+
+def _group_route(first: Transfer, path_prefix: str, key_prefix: str) -> tuple[str, str, str]:
+    """(source, destination, name) of a batch whose files' paths and keys begin with
+    ``path_prefix`` and ``key_prefix``: the folder and the prefix its files share, and the
+    name of the source's folder (the one dropped, or the prefix downloaded)."""
+    folder = _folder_of(path_prefix, first.local_path)
+    # Back to the last "/": keys are not local paths.
+    prefix = key_prefix[: key_prefix.rfind("/") + 1]
     local = _home_short(folder)
     remote = remote_text(first.connection, first.bucket, prefix)
     if first.direction is Direction.UPLOAD:
