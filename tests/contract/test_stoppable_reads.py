@@ -1,5 +1,6 @@
 """An S3, GCS or Azure download is read on the transfer's own thread
-(``Features.stoppable_reads``): a pause or cancel breaks off its wait for a reply by
+(``Features.stoppable_reads``), and so is a small file's S3 PUT sent
+(``Features.stoppable_puts``): a pause or cancel breaks off its wait for a reply by
 shutting the socket down, so a queue of small files hands no request to a runner thread,
 and a server that takes the request and does not answer is left at once. moto,
 fake-gcs-server and Azurite behind the hostile front (``tests/hostile.py``), which
@@ -12,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit
@@ -76,6 +78,32 @@ def object_get_of(key: str) -> object:
     )
 
 
+@contextmanager
+def hand_overs() -> Iterator[tuple[list[str], list[object]]]:
+    """The names of the threads started, and the calls handed to a runner, meanwhile."""
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    handed: list[object] = []
+    real_interruptible = interrupt.interruptible
+
+    def counting(*args: object, **kwargs: object) -> object:
+        handed.append(args[0])
+        return real_interruptible(*args, **kwargs)  # type: ignore[arg-type]
+
+    with (
+        mock.patch.object(threading.Thread, "start", counting_start),
+        # Both names of it: the queue's and the one the backends' elsewhere() calls.
+        mock.patch.object(transfer_module, "interruptible", counting),
+        mock.patch.object(interrupt, "interruptible", counting),
+    ):
+        yield started, handed
+
+
 def download(backend: Storage, bucket: str, key: str, target: Path) -> TransferRequest:
     info = backend.head_object(bucket, key)
     return TransferRequest(
@@ -127,26 +155,7 @@ def test_small_downloads_start_no_request_threads(
     requests = [download(backend, bucket, key, tmp_path / "d" / key) for key in files]
     [first] = queue.add(requests[:1])
     assert queue.wait([first], timeout=60)
-    started: list[str] = []
-    real_start = threading.Thread.start
-
-    def counting_start(thread: threading.Thread) -> None:
-        started.append(thread.name)
-        real_start(thread)
-
-    handed: list[object] = []
-    real_interruptible = interrupt.interruptible
-
-    def counting(*args: object, **kwargs: object) -> object:
-        handed.append(args[0])
-        return real_interruptible(*args, **kwargs)  # type: ignore[arg-type]
-
-    with (
-        mock.patch.object(threading.Thread, "start", counting_start),
-        # Both names of it: the queue's and the one the backends' elsewhere() calls.
-        mock.patch.object(transfer_module, "interruptible", counting),
-        mock.patch.object(interrupt, "interruptible", counting),
-    ):
+    with hand_overs() as (started, handed):
         transfers = queue.add(requests[1:])
         assert queue.wait(transfers, timeout=60)
     assert all((t.state, t.verified) == (State.DONE, True) for t in [first, *transfers])
@@ -218,25 +227,7 @@ def test_small_uploads_start_no_request_threads(
     requests = [upload(backend, bucket, f"u/{p.name}", p) for p in sources]
     [first] = queue.add(requests[:1])
     assert queue.wait([first], timeout=60)
-    started: list[str] = []
-    real_start = threading.Thread.start
-
-    def counting_start(thread: threading.Thread) -> None:
-        started.append(thread.name)
-        real_start(thread)
-
-    handed: list[object] = []
-    real_interruptible = interrupt.interruptible
-
-    def counting(*args: object, **kwargs: object) -> object:
-        handed.append(args[0])
-        return real_interruptible(*args, **kwargs)  # type: ignore[arg-type]
-
-    with (
-        mock.patch.object(threading.Thread, "start", counting_start),
-        mock.patch.object(transfer_module, "interruptible", counting),
-        mock.patch.object(interrupt, "interruptible", counting),
-    ):
+    with hand_overs() as (started, handed):
         transfers = queue.add(requests[1:])
         assert queue.wait(transfers, timeout=60)
     assert all((t.state, t.verified) == (State.DONE, True) for t in [first, *transfers])
