@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
@@ -25,7 +25,7 @@ from cloudbrowser.core import transfers as transfer_module
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import Storage
-from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
+from cloudbrowser.core.transfers import Transfer, TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import TestServer
 from tests.hostile import HostileS3, Request
 
@@ -67,7 +67,7 @@ def queue(backend: Storage, tmp_path: Path) -> Iterator[TransferQueue]:
     q.shutdown()
 
 
-def object_get_of(key: str) -> object:
+def object_get_of(key: str) -> Callable[[Request], bool]:
     """A read of the object's bytes: S3's GetObject, GCS's ``alt=media``, Azure's Get
     Blob."""
     return lambda r: (
@@ -112,32 +112,41 @@ def download(backend: Storage, bucket: str, key: str, target: Path) -> TransferR
     )  # fmt: skip
 
 
+def cancel_while_held(
+    front: HostileS3, queue: TransferQueue, request: TransferRequest,
+    held: Callable[[Request], bool],
+) -> tuple[Transfer, float]:  # fmt: skip
+    """Queue ``request``, hold back the reply to the request ``held`` picks, cancel the
+    transfer once that request came: the transfer, and how long the cancel took."""
+    answer, arrived = threading.Event(), threading.Event()
+
+    def late(r: Request, _forward: object) -> None:
+        if held(r):
+            arrived.set()
+            answer.wait(30)  # holds the reply back until the test ends
+        return None
+
+    front.rule(late)
+    try:
+        [t] = queue.add([request])
+        assert arrived.wait(20), "the request never came"
+        started = time.monotonic()
+        queue.cancel([t.id])
+        assert queue.wait([t], timeout=PROMPT + 5)
+        return t, time.monotonic() - started
+    finally:
+        answer.set()
+
+
 def test_cancelling_a_download_whose_reply_does_not_start_is_prompt(
     server: TestServer, front: HostileS3, backend: Storage, queue: TransferQueue,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     bucket = server.bucket()
     server.put(bucket, {"late.bin": b"x" * 3000})
-    answer, arrived = threading.Event(), threading.Event()
-    held = object_get_of("late.bin")
-
-    def late(request: Request, _forward: object) -> None:
-        if held(request):  # type: ignore[operator]
-            arrived.set()
-            answer.wait(30)  # holds the reply back until the test ends
-        return None
-
-    front.rule(late)
     target = tmp_path / "late.bin"
-    try:
-        [t] = queue.add([download(backend, bucket, "late.bin", target)])
-        assert arrived.wait(20), "the request never came"
-        started = time.monotonic()
-        queue.cancel([t.id])
-        assert queue.wait([t], timeout=PROMPT + 5)
-        took = time.monotonic() - started
-    finally:
-        answer.set()
+    request = download(backend, bucket, "late.bin", target)
+    t, took = cancel_while_held(front, queue, request, object_get_of("late.bin"))
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert (t.state, t.error) == (State.CANCELLED, None)
     assert not target.exists()
@@ -189,24 +198,12 @@ def test_cancelling_an_upload_whose_reply_does_not_come_is_prompt(
     bucket = server.bucket()
     source = tmp_path / "late.bin"
     source.write_bytes(b"y" * 3000)
-    answer, arrived = threading.Event(), threading.Event()
 
-    def late(request: Request, _forward: object) -> None:
-        if request.method == "PUT" and request.path.endswith("late.bin"):
-            arrived.set()
-            answer.wait(30)  # holds the reply back until the test ends
-        return None
+    def put_of_late(r: Request) -> bool:
+        return r.method == "PUT" and r.path.endswith("late.bin")
 
-    front.rule(late)
-    try:
-        [t] = queue.add([upload(backend, bucket, "up/late.bin", source)])
-        assert arrived.wait(20), "the request never came"
-        started = time.monotonic()
-        queue.cancel([t.id])
-        assert queue.wait([t], timeout=PROMPT + 5)
-        took = time.monotonic() - started
-    finally:
-        answer.set()
+    request = upload(backend, bucket, "up/late.bin", source)
+    t, took = cancel_while_held(front, queue, request, put_of_late)
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert (t.state, t.error) == (State.CANCELLED, None)
 
