@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cloudbrowser.core.errors import Cancelled, StorageError
+from cloudbrowser.core.give_way import give_way
 
 if TYPE_CHECKING:
     from cloudbrowser.core.entries import ListPage
@@ -145,6 +146,7 @@ def iter_pages(
     while True:
         if cancel is not None and cancel.is_set():
             raise Cancelled("Listing cancelled.")
+        give_way()  # between pages: parsing one holds the GIL the window's paint needs
         page = stopping(guard, storage.list_page, bucket, prefix, token, recursive=recursive)
         guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
         if page.refused:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, StorageError
+from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
@@ -360,9 +361,11 @@ class RunContext:
     _progress_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check(self) -> None:
-        """Raise Stopped when the user paused or cancelled this transfer."""
+        """Raise Stopped when the user paused or cancelled this transfer; else wait while
+        the window holds the engine (``core/give_way.py``: its user is acting)."""
         if self.transfer.stop_event.is_set():
             raise Stopped
+        give_way()
 
     def throttle(self, amount: int) -> None:
         self.limiter.consume(amount, self.transfer.stop_event)
@@ -385,7 +388,9 @@ class RunContext:
         t = self.transfer
         if self.backend.features.stoppable_puts:
             with stoppable(t.interrupts, t.stop_event):
-                return call()
+                result = call()
+            give_way()
+            return result
         return self.request(call)
 
     @contextmanager
@@ -396,6 +401,7 @@ class RunContext:
         if self.backend.features.stoppable_reads:
             with stoppable(t.interrupts, t.stop_event):
                 reader = opener()
+            give_way()
         else:
             reader = interruptible(opener, t.stop_event, discard=_close)
         token = self.transfer.interrupts.add(reader.abort)
@@ -839,6 +845,7 @@ class TransferQueue:
 
     def _work(self) -> None:
         while True:
+            give_way()  # between files, no lock held
             with self._lock:
                 t = self._next_transfer()
                 if t is None:
