@@ -89,6 +89,7 @@ if TYPE_CHECKING:
     from cloudbrowser.gui.prompts import MfaPrompter
     from cloudbrowser.gui.search import SearchActions
     from cloudbrowser.gui.transfer_controller import TransferController
+    from cloudbrowser.gui.user_first import UserFirst
     from cloudbrowser.gui.versions_actions import VersionActions
     from cloudbrowser.gui.widgets.transfer_panel import TransferPanel
 
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
     inspect: InspectActions
     folder_size: FolderSizeActions
     search: SearchActions
+    user_first: UserFirst
 
     def __init__(
         self, service: StorageService, parent: QWidget | None = None, *, later: bool = False
@@ -319,6 +321,12 @@ class MainWindow(QMainWindow):
         self.connector.failed.connect(self.messages.major)
         self.transfers = TransferController(self.service, self.messages, self)
         self._build_transfer_ui()
+        from cloudbrowser.gui.user_first import UserFirst
+
+        # The engine's threads give way while the user acts on these (gui/user_first.py).
+        self.user_first = UserFirst(
+            [self.view, self.tree, self.transfer_panel.view, self.path_bar.edit], self
+        )
         parts = (self.service, self.messages, self.transfers, self.browsing, self._menus, self)
         self.file_ops = FileOperations(*parts)
         self.storage_classes = StorageClassActions(
