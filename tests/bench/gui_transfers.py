@@ -13,7 +13,10 @@ the whole process spent meanwhile (the window's own work, apart from the machine
 
 ``--trace`` (diagnostics: a sampler thread adds its own load) prints to stderr what each
 gap over 30 ms was made of (see ``StallTracer``); ``--profile FILE`` writes a cProfile of
-the GUI thread from the drop to the end.
+the GUI thread from the drop to the end. ``--acts`` (see ``Acts``) acts on the file list
+every 20 ms during the drop and adds ``act_to_paint_ms`` to the JSON: how soon the list
+painted after each act, with the engine giving way to it (``core/give_way.py``) and not,
+in alternate 200 ms spans of the same run.
 """
 
 from __future__ import annotations
@@ -40,14 +43,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _name in ("CONFIG", "DATA", "CACHE"):
     os.environ.setdefault(f"CLOUDBROWSER_{_name}_DIR", tempfile.mkdtemp(prefix="cb-bench-gui-"))
 
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QKeyEvent, QPaintEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
+from cloudbrowser.core import give_way  # noqa: E402
 from cloudbrowser.core.connection import ConnectionSettings, Credentials  # noqa: E402
 from cloudbrowser.core.journal import State  # noqa: E402
 from cloudbrowser.gui.app import freeze_startup_objects_after_first_listing  # noqa: E402
 from cloudbrowser.gui.navigation import Location  # noqa: E402
 from cloudbrowser.gui.service import StorageService  # noqa: E402
+from cloudbrowser.gui.widgets import views  # noqa: E402
 from cloudbrowser.gui.widgets.main_window import ConnectionRequest, MainWindow  # noqa: E402
 
 HEARTBEAT_MS = 5
@@ -155,15 +161,90 @@ class StallTracer:
             print(json.dumps(stall), file=sys.stderr)
 
 
+class Acts:
+    """``--acts``: every ``EVERY_MS`` a key press (Down, Up, …) on the file list and a
+    repaint of it, as a user scrolling row by row causes; each act is timed to the end of
+    the list's next paint. In alternate ``SPAN_MS`` spans the window's holds are switched
+    off (``give_way.hold`` does nothing), so both kinds of act share the run's load."""
+
+    EVERY_MS = 20
+    SPAN_MS = 200
+
+    def __init__(self, clock: QElapsedTimer) -> None:
+        self._clock = clock
+        self._hold = give_way.hold
+        self._pending: tuple[float, bool] | None = None
+        self._count = 0
+        self.window: MainWindow | None = None
+        self.times: dict[bool, list[float]] = {True: [], False: []}
+        acts = self
+
+        def paint_event(view: views.ObjectView, event: QPaintEvent) -> None:
+            QTableView.paintEvent(view, event)
+            acts.painted()
+
+        # Before the window exists: shiboken looks the override up on the class.
+        views.ObjectView.paintEvent = paint_event  # type: ignore[method-assign,assignment]
+        self._timer = QTimer()
+        self._timer.setInterval(self.EVERY_MS)
+        self._timer.timeout.connect(self._act)
+
+    def start(self, window: MainWindow) -> None:
+        self.window = window
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        give_way.hold = self._hold
+
+    def _act(self) -> None:
+        if self.window is None:
+            return
+        holding = (self._clock.elapsed() // self.SPAN_MS) % 2 == 0
+        give_way.hold = self._hold if holding else (lambda: None)
+        key = Qt.Key.Key_Down if self._count % 2 == 0 else Qt.Key.Key_Up
+        self._count += 1
+        self._pending = (time.perf_counter(), holding)
+        press = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(self.window.view, press)
+        self.window.view.viewport().update()
+
+    def painted(self) -> None:
+        if self._pending is not None:
+            started, holding = self._pending
+            self._pending = None
+            self.times[holding].append((time.perf_counter() - started) * 1000)
+
+    def figures(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for holding, times in self.times.items():
+            if len(times) < 10:
+                continue
+            deciles = statistics.quantiles(times, n=10)
+            out["held" if holding else "not held"] = {
+                "acts": len(times),
+                "median": round(statistics.median(times), 1),
+                "p90": round(deciles[8], 1),
+                "max": round(max(times), 1),
+            }
+        return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     for flag in ("--url", "--key", "--secret", "--bucket", "--folder"):
         parser.add_argument(flag, required=True)
     parser.add_argument("--trace", action="store_true", help="say what made each long gap")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the GUI thread into FILE")
+    parser.add_argument(
+        "--acts", action="store_true", help="time the list's paints after acts (see Acts)"
+    )
     args = parser.parse_args(argv)
 
     app = QApplication(sys.argv[:1])
+    clock = QElapsedTimer()
+    clock.start()
+    acts = Acts(clock) if args.acts else None
     service = StorageService()
     window = MainWindow(service)
     window.transfers.opener = lambda _url: None
@@ -178,8 +259,6 @@ def main(argv: list[str] | None = None) -> int:
         ConnectionRequest(settings, Credentials(args.key, args.secret), f"{args.bucket}/")
     )
     prefix = f"gui-drop-{time.time_ns()}/"
-    clock = QElapsedTimer()
-    clock.start()
     gaps: list[int] = []
     last = [0]
     started = [0.0]
@@ -208,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             tracer.stalls.clear()
         if profiler is not None:
             profiler.enable()
+        if acts is not None:
+            acts.start(window)
         window.upload_paths([Path(args.folder)], Location("bench", args.bucket, prefix))
 
     ended = [False]
@@ -226,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             profiler.dump_stats(args.profile)
         if tracer is not None:
             tracer.stop()
+        if acts is not None:
+            acts.stop()
         done = sum(t.state is State.DONE and t.verified for t in transfers)
         result.update(
             files=len(transfers),
@@ -237,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             max_stall_ms=max(gaps) if gaps else 0,
             p99_stall_ms=statistics.quantiles(gaps, n=100)[98] if len(gaps) > 100 else 0,
         )
+        if acts is not None:
+            result["act_to_paint_ms"] = acts.figures()
         window.transfers.shutdown()
         app.quit()
 
