@@ -10,11 +10,11 @@ what counts is the share of the GIL, not the number of calls).
 So when the user acts (a key, a click, the wheel, a drag: ``gui/user_first.py``), the
 window holds the engine for :data:`HOLD` (:func:`hold`), and engine threads call
 :func:`give_way` at points where they hold no lock the window may need (between files,
-between a reply's chunks, after a request's reply came, between listing pages) and wait
-there until the hold has run out. Measured during a 2,000-file upload with an act every
-20 ms (``tests/bench/gui_transfers.py --acts``, 4 runs): the list painted 4.6-7.3 ms after
-an act at the median and 9-14 ms at the 90th percentile, against 10-21 and 49-74 ms
-without.
+between a reply's chunks, after a request's reply came, between listing pages and
+server-side copies) and wait there until the hold has run out. Measured during a 2,000-file
+upload with an act every 20 ms (``tests/bench/gui_transfers.py --acts``, 4 runs): the list
+painted 4.6-7.3 ms after an act at the median and 9-14 ms at the 90th percentile, against
+10-21 and 49-74 ms without.
 
 A user who never stops acting must not stop the transfers: holds that follow each other
 make one burst of at most :data:`LONGEST_BURST`, after which the engine runs for at least

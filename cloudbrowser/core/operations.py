@@ -39,6 +39,7 @@ from cloudbrowser.core.errors import (
     ConfigError,
     IntegrityError,
 )
+from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
@@ -644,6 +645,7 @@ class Operation:
     def _copy_one(self, source: SourceObject) -> None:
         if self._cancel.is_set():
             raise Cancelled("Cancelled.")
+        give_way()  # (core/give_way.py) on a pool thread, no lock held
         if self.streams:
             self._stream_copy(source)
         elif source.size > self.max_copy:
