@@ -15,7 +15,7 @@ from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.gui.models.bucket_tree import LocationRole, State
 from cloudbrowser.gui.models.object_list import Column, EntryRole
-from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server, TestServer
@@ -202,6 +202,40 @@ def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbo
     wait_loaded(qtbot, window)
     assert window.history.current == Location(conn)
     assert not window.up_action.isEnabled()
+
+
+def test_going_up_or_back_puts_the_cursor_on_the_folder_left(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """As in a desktop file manager: after Backspace, Alt+Up or Back the folder just left
+    is the current, selected row, so that the arrows go on from there. ``docs/zeta/`` is
+    on the listing's last page: the row is found as the pages arrive."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/zeta/"))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "zeta"
+    assert [e.key for e in window.selected_entries()] == ["docs/zeta/"]
+    QTest.keyClick(window.view, Qt.Key.Key_Up)
+    assert window.view.currentIndex().data() == "sub"
+
+    QTest.keyClick(window, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "docs"
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == bucket  # the bucket, in the bucket list
+
+    QTest.keyClick(window.view, Qt.Key.Key_Return)  # into the bucket, then back out
+    wait_loaded(qtbot, window)
+    assert not window.view.currentIndex().isValid()  # going down selects nothing
+    QTest.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == bucket
 
 
 def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
@@ -501,3 +535,20 @@ def test_double_click_when_no_program_opens_the_file_says_where_it_is(
     show = next(b for b in box.buttons() if b.text() == "Show in folder")
     show.click()
     assert asked == [str(target), str(target.parent)]
+
+
+def test_child_toward_names_the_row_on_the_way_down() -> None:
+    here = Location("c", "b", "x/")
+    assert Location("c").child_toward(Location("c", "b", "x/y/")) == "b/"
+    assert Location("c", "b").child_toward(Location("c", "b", "x/y/")) == "x/"
+    assert here.child_toward(Location("c", "b", "x/y/z/")) == "x/y/"
+    assert Location("c", "b", "a//").child_toward(Location("c", "b", "a///")) == "a///"
+    for elsewhere in (
+        here,
+        Location("c", "b2", "x/y/"),
+        Location("d", "b", "x/y/"),
+        Location("c", "b", "xy/"),  # beside, not below
+        Location("c"),
+        SearchLocation("c", "b", "x/y/", "q"),  # results: no folder rows to return to
+    ):
+        assert here.child_toward(elsewhere) is None

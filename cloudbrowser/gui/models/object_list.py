@@ -277,6 +277,13 @@ class ObjectListModel(QAbstractTableModel):
             self._visible(self._all_files),
         )
 
+    def folder_row(self, key: str) -> int:
+        """The row of the shown folder ``key``, or -1 (not listed yet, or filtered out)."""
+        for row, folder in enumerate(self._folders):
+            if folder[_KEY] == key:
+                return row
+        return -1
+
     def entry(self, row: int) -> Entry:
         return Entry._make(self._row(row))
 

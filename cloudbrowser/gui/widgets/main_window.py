@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore
 from PySide6.QtCore import (
     QByteArray,
+    QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -239,6 +240,9 @@ class MainWindow(QMainWindow):
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
         #: The list's column widths and sort came from the last exit (restore_window_state).
         self._columns_restored = False
+        #: The folder (or bucket) just left for a place above it: made the current row as
+        #: soon as its page is listed, as a desktop file manager does after Up or Back.
+        self._folder_left: str | None = None
 
         self._build_views()
         self._build_actions()
@@ -283,6 +287,7 @@ class MainWindow(QMainWindow):
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
         self.list_model.modelReset.connect(self._show_list)
+        self.list_model.foldersListed.connect(self._on_folders_listed)
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
         self._update_status()
@@ -633,6 +638,8 @@ class MainWindow(QMainWindow):
         self._show(location)
 
     def _show(self, location: Location) -> None:
+        shown = self.list_model.location
+        self._folder_left = location.child_toward(shown) if shown is not None else None
         self.filter_edit.clear()
         self.list_model.show(location)
         self.path_bar.set_location(location)
@@ -704,6 +711,23 @@ class MainWindow(QMainWindow):
             [entry],
             open_after=self.transfers.settings.open_after_download,
         )
+
+    @Slot(list)
+    def _on_folders_listed(self, folders: list[Entry]) -> None:
+        key = self._folder_left
+        if key is None or not any(folder.key == key for folder in folders):
+            return
+        self._folder_left = None
+        row = self.list_model.folder_row(key)
+        if row < 0 or self.view.currentIndex().isValid():
+            return  # filtered out, or the user has moved on already
+        index = self.list_model.index(row, Column.NAME)
+        self.view.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.view.scrollTo(index)
 
     def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         location = current.data(LocationRole) if current.isValid() else None
