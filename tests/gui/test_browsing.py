@@ -169,6 +169,31 @@ def test_filter_narrows_the_loaded_rows(browsing: tuple[MainWindow, str], qtbot:
     assert len(names(window)) == 14
 
 
+def click(window: MainWindow, name: str) -> None:
+    rect = window.view.visualRect(row_of(window, name))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_status_bar_says_what_is_selected(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    """As Explorer and WinSCP do: how many rows are selected and their files' bytes."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    assert window._selection_label.text() == ""
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    # 2 folders and file-00 … file-11 of 0, 10, … 110 bytes
+    assert window._selection_label.text() == "14 items selected, 660 bytes"
+    click(window, "file-03.txt")
+    assert window._selection_label.text() == "1 item selected, 30 bytes"
+    click(window, "sub")
+    assert window._selection_label.text() == "1 item selected"  # a folder's size is not listed
+    QTest.keyClick(window.view, Qt.Key.Key_Return)  # into sub/: nothing selected there
+    wait_loaded(qtbot, window)
+    assert window._selection_label.text() == ""
+
+
 def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
     window, bucket = browsing
     conn = window.history.current.connection

@@ -248,6 +248,8 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_toolbar()
         self.messages = MessageSink(self, self.statusBar())
+        self._selection_label = QLabel()
+        self.statusBar().addPermanentWidget(self._selection_label)
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
         self._title = "cloudbrowser"
@@ -354,6 +356,10 @@ class MainWindow(QMainWindow):
             column, order = Column.NAME, QtCore.Qt.SortOrder.AscendingOrder
         self.view.setModel(self.list_model)
         self._first_frame_model.deleteLater()
+        # A new model, a new selection model: its changes are said in the status bar.
+        self.view.selectionModel().selectionChanged.connect(self._update_selection)
+        self.list_model.modelReset.connect(self._update_selection)
+        self.list_model.layoutChanged.connect(self._update_selection)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(column, order)
 
@@ -1122,6 +1128,22 @@ class MainWindow(QMainWindow):
         if self.filter_edit.text():
             parts.append(self.tr("{n} shown").format(n=self.qlocale.toString(shown)))
         self._counts_label.setText(", ".join(parts))
+
+    @Slot()
+    def _update_selection(self) -> None:
+        """How many rows are selected and their files' bytes, as Explorer says it."""
+        rows = bytes_ = 0
+        selection = self.view.selectionModel().selection()
+        for block in (selection.at(i) for i in range(selection.size())):
+            rows += block.bottom() - block.top() + 1
+            bytes_ += self.list_model.rows_size(block.top(), block.bottom())
+        if not rows:
+            self._selection_label.clear()
+            return
+        text = self.tr("%Ln item(s) selected", None, rows)
+        if bytes_:
+            text += ", " + self.qlocale.formattedDataSize(bytes_)
+        self._selection_label.setText(text)
 
     def _update_status(self) -> None:
         """The bar under the list (streaming progress with Stop, or why the list is partial)
