@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QEventLoop,
     QLocale,
     QMimeData,
     QModelIndex,
@@ -115,7 +116,9 @@ class FileOperations(QObject):
         #: Open "counting…" progress dialog, kept so tests can cancel it.
         self.counting: QProgressDialog | None = None
 
-        self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
+        #: (title, label, text, how many of its first characters to select) → the text
+        #: typed, or None to cancel.
+        self.ask_text: Callable[[str, str, str, int], str | None] = self._ask_text
         self.confirm: Callable[[str, str, str], bool] = self._confirm
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
         #: (bucket, title, question) → the name typed, or None to cancel.
@@ -336,6 +339,7 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "New folder"),
             QCoreApplication.translate("FileOperations", "Folder name:"),
             QCoreApplication.translate("FileOperations", "New folder"),
+            len(QCoreApplication.translate("FileOperations", "New folder")),
         )
         if name is None:
             return
@@ -409,6 +413,7 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "Rename"),
             QCoreApplication.translate("FileOperations", "New name:"),
             old,
+            _name_part(old, folder=entry.is_prefix),
         )
         if new is None or new == old:
             return
@@ -1029,15 +1034,22 @@ class FileOperations(QObject):
 
     # ── questions (replaced in tests) ───────────────────────────────────────────────────
 
-    def _ask_text(self, title: str, label: str, text: str) -> str | None:
+    def _ask_text(self, title: str, label: str, text: str, selected: int) -> str | None:
+        """A line of text, its first ``selected`` characters selected to be typed over."""
         dialog = QInputDialog(self.parent_widget)
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
         dialog.setTextValue(text)
+        dialog.setModal(True)
+        # Selected once shown: showing the dialog selects all of its line edit.
+        dialog.show()
         edit = dialog.findChild(QLineEdit)
-        if edit is not None and "." in text:
-            edit.setSelection(0, text.rfind("."))  # the name, not the extension, as Finder
-        ok = dialog.exec()
+        if edit is not None:
+            edit.setSelection(0, selected)
+        waiting = QEventLoop()
+        dialog.finished.connect(waiting.quit)
+        waiting.exec()
+        ok = dialog.result() == QDialog.DialogCode.Accepted
         value = dialog.textValue()
         dialog.deleteLater()
         return value if ok else None
@@ -1144,6 +1156,13 @@ class FileOperations(QObject):
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _name_part(name: str, *, folder: bool) -> int:
+    """How much of ``name`` a rename selects: a file's name without its extension, as
+    Finder and Explorer do; all of a folder's name, a dot file's, or one without a dot."""
+    dot = name.rfind(".")
+    return dot if dot > 0 and not folder else len(name)
 
 
 def _name_problem(name: str) -> str:

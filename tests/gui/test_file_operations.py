@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.entries import Entry
@@ -64,7 +64,7 @@ def select(window: MainWindow, *wanted: str) -> None:
 def answer_text(window: MainWindow, text: str | None) -> list[tuple[str, str, str]]:
     asked: list[tuple[str, str, str]] = []
 
-    def ask(title: str, label: str, default: str) -> str | None:
+    def ask(title: str, label: str, default: str, _selected: int) -> str | None:
         asked.append((title, label, default))
         return text
 
@@ -111,6 +111,40 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
     answer_text(window, "a/b")
     window.file_ops.new_folder_action.trigger()
     assert "cannot contain" in window.messages.last.message
+
+
+@pytest.mark.parametrize(
+    ("name", "selected"),
+    [
+        ("report.final.pdf", "report.final"),  # a file: its name, not its extension
+        ("photos.2023", "photos.2023"),  # a folder: the whole name (no extension)
+        (".env", ".env"),  # a dot file: all of it, not nothing
+        ("README", "README"),
+    ],
+)
+def test_rename_dialog_selects_what_a_user_retypes(
+    qtbot: QtBot, window: MainWindow, server: S3Server, name: str, selected: str
+) -> None:
+    """Typed over at once, as in Finder and Explorer; the question is the real dialog."""
+    bucket = server.bucket()
+    key = f"{name}/inside.txt" if name == "photos.2023" else name
+    server.put(bucket, [key])
+    go(qtbot, window, bucket)
+    select(window, name)
+    seen: list[str] = []
+
+    def read_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, read_and_cancel)
+            return
+        seen.append(dialog.findChild(QLineEdit).selectedText())
+        dialog.reject()
+
+    QTimer.singleShot(0, read_and_cancel)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_F2)
+    assert seen == [selected]
 
 
 def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
