@@ -362,6 +362,7 @@ def test_bucket_deleted_meanwhile_shows_inline_error(
     assert window.stack.currentWidget() is window.error_panel
     assert window.error_panel.title.text() == "Bucket not found"
     assert empty in window.error_panel.message.text()
+    assert window._counts_label.text() == ""  # not "0 folders, 0 objects, 0 bytes"
 
 
 def test_wrong_secret_shows_clear_message(
@@ -403,6 +404,8 @@ def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService
     assert window.error_panel.title.text() == "Cannot reach the server"
     # The heading and the line under it do not say the same thing twice.
     assert window.error_panel.message.text() == "Nothing answered at the server's address."
+    # Nothing was listed: no "0 buckets", which would say the account has none.
+    assert window._counts_label.text() == ""
     assert window.error_panel.retry.text() == "Retry"
     qtbot.mouseClick(window.error_panel.retry, Qt.MouseButton.LeftButton)
     assert window.list_model.loading  # retry really retries

@@ -1110,6 +1110,10 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _update_counts(self) -> None:
+        if self.list_model.error is not None and not self.list_model.rowCount():
+            # Nothing listed: "0 buckets" would say the account has none.
+            self._counts_label.clear()
+            return
         folders, files, size = self.list_model.counts()
         current = self.history.current
         at_root = current is not None and current.is_connection_root
