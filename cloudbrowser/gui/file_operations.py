@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -135,6 +135,15 @@ class FileOperations(QObject):
         browsing.tree.objectsDropped.connect(self._on_tree_drop)
         browsing.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         browsing.tree.customContextMenuRequested.connect(self._tree_context_menu)
+        # Del on the tree deletes its folder or bucket, as in Explorer (the list's Del is
+        # delete_action's, which acts on the list's selection).
+        tree_delete = QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Delete), browsing.tree, self._delete_tree_node
+        )
+        tree_delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        tree_delete.setWhatsThis(
+            QCoreApplication.translate("FileOperations", "Delete folder or bucket (in the tree)")
+        )
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -296,6 +305,15 @@ class FileOperations(QObject):
             partial(self._refresh_node, index),
         )
         menu.popup(self.browsing.tree.viewport().mapToGlobal(pos))
+
+    def _delete_tree_node(self) -> None:
+        location = self.browsing.tree.currentIndex().data(LocationRole)
+        if not isinstance(location, Location) or location.is_connection_root:
+            return  # a connection is closed, not deleted (its context menu)
+        if location.prefix:
+            self.delete_folder(location)
+        else:
+            self.delete_bucket(location.connection, location.bucket)
 
     def _refresh_node(self, index: QModelIndex) -> None:
         tree = self.browsing.tree_model

@@ -17,6 +17,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import AccessDenied, BucketNotFound
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.file_operations import OperationFailures
+from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
@@ -478,6 +479,37 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     assert bucket_contents(server, bucket) == {"top.txt": b"t"}
     assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
     assert names(window) == ["top.txt"]
+
+
+def test_del_in_the_tree_deletes_its_folder_after_the_question(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """As in Explorer: Del on the tree's folder, not the list's selection (Del there is
+    the list's own); the bucket's node asks to delete the bucket."""
+    bucket = server.bucket()
+    server.put(bucket, {"old/a.txt": b"a", "old/b.txt": b"b", "top.txt": b"t"})
+    conn = window.history.current.connection
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
+    go(qtbot, window, bucket, "old/")
+    qtbot.waitUntil(
+        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
+        timeout=WAIT,
+    )
+    asked = answer_confirm(window, True)
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    assert "That is 2 objects" in asked[0]
+    assert bucket_contents(server, bucket) == {"top.txt": b"t"}
+
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda _bucket, _title, text: typed.append(text) or None
+    window.tree.setCurrentIndex(tree.index_for(Location(conn, bucket)))
+    QTest.keyClick(window.tree, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: bool(typed))
+    assert bucket in typed[0]  # asked, and cancelled: the bucket stays
 
 
 def test_a_search_result_pasted_into_the_searched_folder_moves_up_into_it(
