@@ -396,15 +396,20 @@ class FileOperations(QObject):
                     ),
                 )
 
-        self.service.run(
-            work,
-            f"Creating the folder {current.bucket}/{prefix}",
-            succeeded=lambda _r: self._changed(
+        def created(_result: object) -> None:
+            self._changed(
                 [current],
                 QCoreApplication.translate("FileOperations", "Folder “{n}” created.").format(
                     n=name
                 ),
-            ),
+            )
+            if self.browsing.current == current:
+                self.browsing.list_model.want(prefix)  # the cursor on it, as in Explorer
+
+        self.service.run(
+            work,
+            f"Creating the folder {current.bucket}/{prefix}",
+            succeeded=created,
             failed=self.messages.major,
         )
 

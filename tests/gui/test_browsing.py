@@ -565,6 +565,20 @@ def test_double_click_when_no_program_opens_the_file_says_where_it_is(
     assert asked == [str(target), str(target.parent)]
 
 
+def test_refresh_keeps_the_current_row(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    """F5 lists the folder again without losing the user's place, even on a later page."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+    click(window, "file-11.txt")
+    QTest.keyClick(window.view, Qt.Key.Key_F5)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "file-11.txt"
+    assert [e.key for e in window.selected_entries()] == ["docs/file-11.txt"]
+
+
 def test_child_toward_names_the_row_on_the_way_down() -> None:
     here = Location("c", "b", "x/")
     assert Location("c").child_toward(Location("c", "b", "x/y/")) == "b/"

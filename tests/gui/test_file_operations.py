@@ -104,6 +104,9 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
         return
     assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
     assert "reports" in names(window)
+    # The new folder is the current, selected row, as in Explorer: Enter opens it.
+    assert window.view.currentIndex().data() == "reports"
+    assert [e.key for e in window.selected_entries()] == ["docs/reports/"]
 
     answer_text(window, "reports")  # exists now: refused, nothing written
     window.file_ops.new_folder_action.trigger()

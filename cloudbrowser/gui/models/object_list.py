@@ -130,6 +130,8 @@ class ObjectListModel(QAbstractTableModel):
     countsChanged = Signal()
     listingFailed = Signal(object)
     foldersListed = Signal(list)
+    #: The row of the key asked for with want(), as soon as a page lists it.
+    wantedListed = Signal(int)
 
     def __init__(self, service: StorageService, parent: Any = None) -> None:
         super().__init__(parent)
@@ -167,6 +169,8 @@ class ObjectListModel(QAbstractTableModel):
         self._deleted_next = False
         #: Why the deleted objects could not be listed (the rows listed stay complete).
         self.deleted_error: CloudBrowserError | None = None
+        #: The key whose row is to be said as soon as it is listed (want()).
+        self._wanted: str | None = None
 
     # ── public API ──────────────────────────────────────────────────────────────────────
 
@@ -216,6 +220,7 @@ class ObjectListModel(QAbstractTableModel):
         cancelled and whatever it still delivers is dropped. Showing the same place again
         is a refresh: the folder sizes computed below it are forgotten."""
         self._cancel_job()
+        self._wanted = None
         if location == self._location:
             self.forget_sizes(location.connection, location.bucket, location.prefix)
         self.beginResetModel()
@@ -247,6 +252,23 @@ class ObjectListModel(QAbstractTableModel):
         self._job = job
         self.loadingChanged.emit(True)
 
+    def want(self, key: str) -> None:
+        """Say ``key``'s row (wantedListed) once the listing shown has it: the row to put
+        the cursor on after a refresh, a new folder, the folder just left. Forgotten by
+        the next show()."""
+        self._wanted = key
+
+    def _say_wanted(self, listed: list[Entry]) -> None:
+        """One look over the page for the wanted key, one pass over the rows when found."""
+        wanted = self._wanted
+        if wanted is None or not any(entry.key == wanted for entry in listed):
+            return
+        self._wanted = None
+        rows = itertools.chain(self._folders, self._files)
+        row = next((n for n, r in enumerate(rows) if r[_KEY] == wanted), -1)
+        if row >= 0:  # else filtered out
+            self.wantedListed.emit(row)
+
     def refresh(self) -> None:
         if self._location is not None:
             self.show(self._location)
@@ -276,13 +298,6 @@ class ObjectListModel(QAbstractTableModel):
             self._visible(self._all_folders),
             self._visible(self._all_files),
         )
-
-    def folder_row(self, key: str) -> int:
-        """The row of the shown folder ``key``, or -1 (not listed yet, or filtered out)."""
-        for row, folder in enumerate(self._folders):
-            if folder[_KEY] == key:
-                return row
-        return -1
 
     def rows_size(self, first: int, last: int) -> int:
         """The bytes of the files among rows ``first`` to ``last`` (a folder's are not
@@ -417,6 +432,8 @@ class ObjectListModel(QAbstractTableModel):
         self._add(page.prefixes, page.objects)
         if page.prefixes:
             self.foldersListed.emit(page.prefixes)
+        self._say_wanted(page.prefixes)
+        self._say_wanted(page.objects)
 
     @Slot(object)
     def _on_buckets(self, buckets: list[Bucket]) -> None:
@@ -425,6 +442,7 @@ class ObjectListModel(QAbstractTableModel):
         folders = [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets]
         self._add(folders, [])
         self.foldersListed.emit(folders)
+        self._say_wanted(folders)
 
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:

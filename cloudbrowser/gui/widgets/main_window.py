@@ -240,10 +240,6 @@ class MainWindow(QMainWindow):
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
         #: The list's column widths and sort came from the last exit (restore_window_state).
         self._columns_restored = False
-        #: The folder (or bucket) just left for a place above it: made the current row as
-        #: soon as its page is listed, as a desktop file manager does after Up or Back.
-        self._folder_left: str | None = None
-
         self._build_views()
         self._build_actions()
         self._build_toolbar()
@@ -289,7 +285,7 @@ class MainWindow(QMainWindow):
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
         self.list_model.modelReset.connect(self._show_list)
-        self.list_model.foldersListed.connect(self._on_folders_listed)
+        self.list_model.wantedListed.connect(self._put_cursor_on)
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
         self._update_status()
@@ -644,10 +640,18 @@ class MainWindow(QMainWindow):
         self._show(location)
 
     def _show(self, location: Location) -> None:
+        # The row the cursor goes back to once listed, as a desktop file manager does:
+        # after a refresh, the current row; after Up or Back, the folder just left.
         shown = self.list_model.location
-        self._folder_left = location.child_toward(shown) if shown is not None else None
+        if location == shown:
+            current: Entry | None = self.list_model.data(self.view.currentIndex(), EntryRole)
+            wanted = current.key if current is not None else None
+        else:
+            wanted = location.child_toward(shown) if shown is not None else None
         self.filter_edit.clear()
         self.list_model.show(location)
+        if wanted is not None:
+            self.list_model.want(wanted)
         self.path_bar.set_location(location)
         self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
@@ -718,15 +722,12 @@ class MainWindow(QMainWindow):
             open_after=self.transfers.settings.open_after_download,
         )
 
-    @Slot(list)
-    def _on_folders_listed(self, folders: list[Entry]) -> None:
-        key = self._folder_left
-        if key is None or not any(folder.key == key for folder in folders):
+    @Slot(int)
+    def _put_cursor_on(self, row: int) -> None:
+        """The row the list asked for (ObjectListModel.want) becomes the current, selected
+        one, unless the user has put the cursor somewhere already."""
+        if self.view.currentIndex().isValid():
             return
-        self._folder_left = None
-        row = self.list_model.folder_row(key)
-        if row < 0 or self.view.currentIndex().isValid():
-            return  # filtered out, or the user has moved on already
         index = self.list_model.index(row, Column.NAME)
         self.view.selectionModel().setCurrentIndex(
             index,
