@@ -471,7 +471,7 @@ class FileOperations(QObject):
         self.service.run(
             check,
             f"Checking {current.bucket}/{target}",
-            succeeded=lambda _r: self.start(operation, [current]),
+            succeeded=lambda _r: self.start(operation, [current], cursor_to=target),
             failed=self.messages.major,
         )
 
@@ -967,9 +967,11 @@ class FileOperations(QObject):
         changed: list[Location],
         *,
         then: Callable[[], object] | None = None,
+        cursor_to: str = "",
     ) -> None:
         """Run ``operation`` on a worker, shown in the Transfers panel; list ``changed``
-        again when it ends, and call ``then`` if it succeeded."""
+        again when it ends, and call ``then`` if it succeeded; the key ``cursor_to`` then
+        gets the list's cursor, where its folder is shown (a renamed row)."""
         self._running[operation] = changed
         model = self.transfers.model
         model.add([operation])
@@ -979,7 +981,7 @@ class FileOperations(QObject):
         self.service.runner.start(
             job,
             failed=self.messages.major,
-            finished=lambda: self._ended(operation, then),
+            finished=lambda: self._ended(operation, then, cursor_to),
         )
         self._timer.start()
 
@@ -989,7 +991,9 @@ class FileOperations(QObject):
         if not running:
             self._timer.stop()
 
-    def _ended(self, operation: Operation, then: Callable[[], object] | None) -> None:
+    def _ended(
+        self, operation: Operation, then: Callable[[], object] | None, cursor_to: str
+    ) -> None:
         changed = self._running.pop(operation, [])
         self.transfers.model.refresh([operation])
         result = operation.result
@@ -1036,6 +1040,8 @@ class FileOperations(QObject):
             if then is not None:
                 then()
         self._changed(changed, "")
+        if cursor_to and operation.state.finished and not result.failed and not result.cancelled:
+            self.browsing.list_model.want(cursor_to)
 
     def _changed(self, locations: list[Location], message: str) -> None:
         if message:

@@ -166,6 +166,7 @@ def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
     assert "renamed.txt" in bucket_contents(server, bucket) and "note.txt" not in bucket_contents(
         server, bucket
     )
+    assert window.view.currentIndex().data() == "renamed.txt"  # the cursor follows it
 
     select(window, "old")
     answer_text(window, "new")
@@ -177,6 +178,7 @@ def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
     ]
     assert not [k for k in found if k.startswith("old/")]
     assert names(window) == ["new", "renamed.txt"]
+    assert [e.key for e in window.selected_entries()] == ["new/"]
     [op] = window.transfers.model.operations()[-1:]
     assert op.state is State.DONE and op.result.done == 12
 
