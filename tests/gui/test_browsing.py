@@ -194,6 +194,37 @@ def test_status_bar_says_what_is_selected(browsing: tuple[MainWindow, str], qtbo
     assert window._selection_label.text() == ""
 
 
+def test_filter_box_keys_lead_back_to_the_list(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """As a file manager's search box: Down or Enter go to the rows found, Escape clears
+    the filter and, pressed again, goes back to the list."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.filter_edit, "file-1")
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Down)
+    assert window.view.hasFocus()
+    assert [e.key for e in window.selected_entries()] == ["docs/file-10.txt"]
+    QTest.keyClick(window.view, Qt.Key.Key_Down)
+    assert window.view.currentIndex().data() == "file-11.txt"
+
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Return)
+    assert window.view.hasFocus()
+    assert window.view.currentIndex().data() == "file-11.txt"  # the cursor stays
+
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)
+    assert window.filter_edit.text() == "" and len(names(window)) == 14
+    assert window.filter_edit.hasFocus()
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)
+    assert window.view.hasFocus()
+
+
 def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
     window, bucket = browsing
     conn = window.history.current.connection

@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         self._attach_list_model()
         from cloudbrowser.gui.connector import Connector
         from cloudbrowser.gui.file_operations import FileOperations
+        from cloudbrowser.gui.filter_keys import attach_filter_keys
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
         from cloudbrowser.gui.prompts import MfaPrompter  # connections open after this
@@ -314,6 +315,7 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
+        attach_filter_keys(self.filter_edit, self.view)
         self.mfa_prompter = MfaPrompter(self)
         if self.service.mfa_prompter is None:
             self.service.mfa_prompter = self.mfa_prompter
