@@ -73,6 +73,12 @@ class History:
         self._items.append(location)
         self._index = len(self._items) - 1
 
+    def replace_current(self, location: Location) -> None:
+        """Stand for the current place (which turned out to be another), Back and
+        Forward unchanged."""
+        if self._index >= 0:
+            self._items[self._index] = location
+
     @property
     def previous(self) -> Location | None:
         """Where Back would go, or None."""

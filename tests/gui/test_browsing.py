@@ -260,6 +260,27 @@ def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbo
     assert not window.up_action.isEnabled()
 
 
+def test_a_typed_object_path_shows_the_object_in_its_folder(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """A pasted ``s3://bucket/folder/file`` shows the file, selected, in its folder (not an
+    empty folder "file/"); a path that names nothing stays an empty folder to upload to."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate_to_text(f"s3://{bucket}/docs/file-11.txt")
+    qtbot.waitUntil(lambda: window.view.currentIndex().data() == "file-11.txt", timeout=25_000)
+    assert window.history.current == Location(conn, bucket, "docs/")
+    assert window.list_model.location == Location(conn, bucket, "docs/")
+    QTest.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn)  # where it was: not the empty "folder"
+
+    window.navigate_to_text(f"{bucket}/docs/new-folder")
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.service.runner.active == 0, timeout=25_000)
+    assert window.history.current == Location(conn, bucket, "docs/new-folder/")
+
+
 def test_going_up_or_back_puts_the_cursor_on_the_folder_left(
     browsing: tuple[MainWindow, str], qtbot: QtBot
 ) -> None:

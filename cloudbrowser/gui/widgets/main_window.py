@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
         #: The list's column widths and sort came from the last exit (restore_window_state).
         self._columns_restored = False
+        #: A place typed without a final "/": it may name an object (_on_typed_listed).
+        self._typed: Location | None = None
         self._build_views()
         self._build_actions()
         self._build_toolbar()
@@ -286,6 +288,7 @@ class MainWindow(QMainWindow):
         self.list_model.listingFailed.connect(self._on_listing_failed)
         self.list_model.modelReset.connect(self._show_list)
         self.list_model.wantedListed.connect(self._put_cursor_on)
+        self.list_model.loadingChanged.connect(self._on_typed_listed)
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
         self._update_status()
@@ -672,7 +675,39 @@ class MainWindow(QMainWindow):
         except CloudBrowserError as error:
             self.messages.minor(error)
             return
-        self.navigate(Location(current.connection, bucket, prefix))
+        location = Location(current.connection, bucket, prefix)
+        self.navigate(location)
+        if prefix and not text.rstrip().endswith("/"):
+            self._typed = location
+
+    @Slot(bool)
+    def _on_typed_listed(self, loading: bool) -> None:
+        """A typed (pasted) ``bucket/folder/file`` lists as an empty folder "file/": if
+        an object has that name, show it in its folder instead, as Explorer does with a
+        file's path. Asked only then, so a new folder's path stays, to upload into."""
+        typed = self._typed
+        if loading or typed is None:
+            return
+        self._typed = None
+        model = self.list_model
+        if model.location != typed or model.rowCount() or model.error or model.stopped:
+            return
+        key = typed.prefix[:-1]
+        self.service.head_object(
+            typed.connection,
+            typed.bucket,
+            key,
+            succeeded=lambda _info: self._show_typed_object(typed, key),
+            failed=lambda _error: None,  # none: the empty folder it looked like stays
+        )
+
+    def _show_typed_object(self, typed: Location, key: str) -> None:
+        parent = typed.parent()
+        if parent is None or self.history.current != typed:
+            return  # the user has gone elsewhere meanwhile
+        self.history.replace_current(parent)  # Back skips the folder that was not one
+        self._show(parent)
+        self.list_model.want(key)
 
     def go_back(self) -> None:
         location = self.history.back()
