@@ -680,6 +680,9 @@ class FileOperations(QObject):
             )
             return
         if current.is_connection_root:
+            if len(entries) > 1:  # not the first alone, the others silently left
+                self.messages.info(texts_of(self.service, current.connection).one_at_a_time)
+                return
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
             return
         items = [OpItem(e.key, size=e.size, etag=e.etag) for e in entries]

@@ -379,6 +379,28 @@ def test_a_missing_target_bucket_is_said_before_anything_moves(
     assert window.transfers.model.operations() == []
 
 
+def test_deleting_several_buckets_at_once_asks_for_one(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """A bucket is deleted after its own question: with two selected, neither is asked
+    about (it was the first alone, the second silently left)."""
+    first, second = server.bucket(), server.bucket()
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, first, second)
+    asked = answer_confirm(window, True)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, _title, text: typed.append(text) or bucket
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    assert asked == [] and typed == []
+    assert window.statusBar().currentMessage() == (
+        "Select one bucket: they are deleted one at a time."
+    )
+    assert {first, second} <= set(names(window))
+
+
 def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
