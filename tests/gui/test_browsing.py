@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.connection import Credentials
@@ -629,6 +630,26 @@ def test_refresh_keeps_the_current_row(browsing: tuple[MainWindow, str], qtbot: 
     wait_loaded(qtbot, window)
     assert window.view.currentIndex().data() == "file-11.txt"
     assert [e.key for e in window.selected_entries()] == ["docs/file-11.txt"]
+
+
+def test_a_long_name_keeps_its_end_in_a_narrow_column(
+    qtbot: QtBot, service: StorageService, memory_server: TestServer
+) -> None:
+    """Long keys differ at their ends (a date, a number, an extension): elided in the
+    middle, as the Transfers panel and Finder do, two of them are still told apart."""
+    bucket = memory_server.bucket("long")
+    stem = "exports/" + "nightly-warehouse-snapshot-" * 4
+    memory_server.put(bucket, [f"{stem}0001.csv", f"{stem}0002.csv"])
+    window = make_window(qtbot, service, memory_server)
+    wait_loaded(qtbot, window)
+    window.navigate(Location(window.history.current.connection, bucket, "exports/"))
+    wait_loaded(qtbot, window)
+    option = QStyleOptionViewItem()
+    window.view.initViewItemOption(option)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+    metrics = window.view.fontMetrics()
+    shown = [metrics.elidedText(n, option.textElideMode, 300) for n in names(window)]
+    assert shown[0] != shown[1] and shown[0].endswith("0001.csv")
 
 
 def test_child_toward_names_the_row_on_the_way_down() -> None:
