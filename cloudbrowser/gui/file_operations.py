@@ -144,6 +144,11 @@ class FileOperations(QObject):
         tree_delete.setWhatsThis(
             QCoreApplication.translate("FileOperations", "Delete folder or bucket (in the tree)")
         )
+        tree_rename = QShortcut(QKeySequence("F2"), browsing.tree, self._rename_tree_node)
+        tree_rename.setContext(Qt.ShortcutContext.WidgetShortcut)
+        tree_rename.setWhatsThis(
+            QCoreApplication.translate("FileOperations", "Rename folder (in the tree)")
+        )
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -182,6 +187,10 @@ class FileOperations(QObject):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         menus.owner.removeAction(self.delete_action)
         self.browsing.view.addAction(self.delete_action)
+        # F2 too: in the tree it renames the tree's folder (_rename_tree_node).
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        menus.owner.removeAction(self.rename_action)
+        self.browsing.view.addAction(self.rename_action)
         # Named again as the current connection's provider names a bucket, as the menu opens.
         texts = bucket_texts("bucket")
         self.new_bucket_action = menus.new_action(texts.new_action, None, [], self.new_bucket)
@@ -430,7 +439,24 @@ class FileOperations(QObject):
                 QCoreApplication.translate("FileOperations", "Select one item to rename.")
             )
             return
-        entry = entries[0]
+        self._rename(current, entries[0])
+
+    def _rename_tree_node(self) -> None:
+        """F2 in the tree renames the tree's folder, as in Explorer (not the list's
+        selection, which the user is not looking at)."""
+        node = self.browsing.tree.currentIndex().data(LocationRole)
+        if not isinstance(node, Location) or node.is_connection_root:
+            return
+        parent = node.parent()
+        if not node.prefix or parent is None:
+            texts = texts_of(self.service, node.connection)
+            self.messages.minor(ConfigError(texts.cannot_rename, hint=texts.rename_hint))
+            return
+        self._rename(parent, Entry(key=node.prefix, is_prefix=True), folder=node)
+
+    def _rename(self, current: Location, entry: Entry, *, folder: Location | None = None) -> None:
+        """Rename ``entry`` of the folder ``current``; ``folder``: the tree's folder renamed,
+        where the list goes along if it shows that folder or one below it."""
         old = leaf_name(entry.key)
         new = self.ask_text(
             QCoreApplication.translate("FileOperations", "Rename"),
@@ -468,10 +494,21 @@ class FileOperations(QObject):
                 )
 
         operation = Operation(storage, OpKind.MOVE, current.bucket, [item], title=title)
+
+        def follow() -> None:
+            shown = self.browsing.current
+            if folder is None or shown is None or type(shown) is not Location:
+                return
+            if (shown.connection, shown.bucket) != (folder.connection, folder.bucket):
+                return
+            if shown.prefix.startswith(folder.prefix):
+                moved = target + shown.prefix[len(folder.prefix) :]
+                self.browsing.navigate(Location(shown.connection, shown.bucket, moved))
+
         self.service.run(
             check,
             f"Checking {current.bucket}/{target}",
-            succeeded=lambda _r: self.start(operation, [current], cursor_to=target),
+            succeeded=lambda _r: self.start(operation, [current], then=follow, cursor_to=target),
             failed=self.messages.major,
         )
 

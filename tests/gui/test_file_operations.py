@@ -539,6 +539,38 @@ def test_del_in_the_tree_deletes_its_folder_after_the_question(
     assert bucket in typed[0]  # asked, and cancelled: the bucket stays
 
 
+def test_f2_in_the_tree_renames_its_folder_and_the_list_follows(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """As in Explorer: F2 with the focus in the tree renames the tree's folder, not a row
+    selected in the list; the list, which showed the folder, shows it under its new name."""
+    bucket = server.bucket()
+    server.put(bucket, {"old/a.txt": b"a", "old/sub/b.txt": b"b", "top.txt": b"t"})
+    conn = window.history.current.connection
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
+    go(qtbot, window, bucket, "old/")
+    qtbot.waitUntil(
+        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
+        timeout=WAIT,
+    )
+    select(window, "a.txt")  # what F2 in the list would rename
+    asked = answer_text(window, "new")
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_F2)
+    settle(qtbot, window)
+    assert asked[0][2] == "old"
+    assert set(bucket_contents(server, bucket)) == {"new/a.txt", "new/sub/b.txt", "top.txt"}
+    assert window.history.current == Location(conn, bucket, "new/")
+    assert names(window) == ["sub", "a.txt"]
+
+    window.tree.setCurrentIndex(tree.index_for(Location(conn, bucket)))
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_F2)
+    assert window.messages.last.message == "Buckets cannot be renamed."
+
+
 def test_a_search_result_pasted_into_the_searched_folder_moves_up_into_it(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
