@@ -599,6 +599,11 @@ class MainWindow(QMainWindow):
         columns = settings.value("window/columns")
         if isinstance(columns, QByteArray):
             self._columns_restored = self.view.horizontalHeader().restoreState(columns)
+        # Tool bars, and the Transfers panel's place and size: kept by Qt for the panel,
+        # which is made after the first paint (restoreDockWidget in _build_transfer_ui).
+        docks = settings.value("window/state")
+        if isinstance(docks, QByteArray):
+            self.restoreState(docks)
 
     def restore_session(self, location_text: str = "") -> bool:
         """Reopen the last connection at its last location; False if there is none."""
@@ -627,6 +632,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
         settings.setValue("window/columns", self.view.horizontalHeader().saveState())
+        settings.setValue("window/state", self.saveState())
         self._save_session(settings)
         settings.sync()
 
@@ -809,8 +815,10 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
-        self.transfer_dock.hide()
+        # Where and as large as at the last exit (restore_window_state), else at the bottom.
+        if not self.restoreDockWidget(self.transfer_dock):
+            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
+        self.transfer_dock.hide()  # until the first transfer
         self.transfers.model.rowsInserted.connect(self._show_transfers)
 
         self._transfer_label = QLabel()
