@@ -70,6 +70,7 @@ from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
@@ -754,7 +755,7 @@ class FileOperations(QObject):
                     "FileOperations", "That is {n} ({size})."
                 ).format(
                     n=self._objects(counted.objects),
-                    size=self.locale.formattedDataSize(counted.bytes),
+                    size=data_size(self.locale, counted.bytes),
                 )
             text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
             if not self.confirm(
@@ -928,7 +929,7 @@ class FileOperations(QObject):
             text = texts.holds.format(
                 b=bucket,
                 n=self._objects(counted.objects),
-                size=self.locale.formattedDataSize(counted.bytes),
+                size=data_size(self.locale, counted.bytes),
             )
             if versioned:
                 text += " " + QCoreApplication.translate(

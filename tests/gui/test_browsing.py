@@ -652,6 +652,24 @@ def test_a_long_name_keeps_its_end_in_a_narrow_column(
     assert shown[0] != shown[1] and shown[0].endswith("0001.csv")
 
 
+def test_one_byte_is_said_in_the_singular(
+    qtbot: QtBot, service: StorageService, memory_server: TestServer
+) -> None:
+    """Qt's formattedDataSize says "1 bytes" in English: the window says "1 byte"."""
+    bucket = memory_server.bucket("one")
+    memory_server.put(bucket, {"one.txt": b"1", "two.txt": b"22"})
+    window = make_window(qtbot, service, memory_server)
+    wait_loaded(qtbot, window)
+    window.navigate(Location(window.history.current.connection, bucket))
+    wait_loaded(qtbot, window)
+    size = window.view.model().index(names(window).index("one.txt"), Column.SIZE)
+    assert size.data() == "1 byte"
+    click(window, "one.txt")
+    assert window._selection_label.text() == "1 item selected, 1 byte"
+    click(window, "two.txt")
+    assert window._selection_label.text() == "1 item selected, 2 bytes"
+
+
 def test_child_toward_names_the_row_on_the_way_down() -> None:
     here = Location("c", "b", "x/")
     assert Location("c").child_toward(Location("c", "b", "x/y/")) == "b/"

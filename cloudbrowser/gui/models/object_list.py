@@ -50,6 +50,7 @@ from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.qt_values import DISPLAY_ROLE, USER_ROLE
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.workers import Handlers, Job
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -658,7 +659,7 @@ class ObjectListModel(QAbstractTableModel):
             if column == Column.SIZE:
                 if entry.is_prefix:
                     return self._folder_size_text(entry)
-                return self._locale.formattedDataSize(entry.size)
+                return data_size(self._locale, entry.size)
             if column == Column.MODIFIED:
                 if not entry.modified:
                     return ""
@@ -711,8 +712,8 @@ class ObjectListModel(QAbstractTableModel):
         if size.counting:  # the size so far, growing (the objects are in the tooltip)
             if not size.objects:
                 return self.tr("counting…")
-            return self.tr("{}…").format(self._locale.formattedDataSize(size.bytes))
-        return self._locale.formattedDataSize(size.bytes)
+            return self.tr("{}…").format(data_size(self._locale, size.bytes))
+        return data_size(self._locale, size.bytes)
 
     def _folder_size_tip(self, entry: Entry) -> str | None:
         size = self.folder_size(entry)
@@ -721,7 +722,7 @@ class ObjectListModel(QAbstractTableModel):
         objects = self._locale.toString(size.objects)
         if size.counting:
             return self.tr("Counting: {} objects so far ({})").format(
-                objects, self._locale.formattedDataSize(size.bytes)
+                objects, data_size(self._locale, size.bytes)
             )
         return self.tr("{} objects, {} bytes, subfolders included").format(
             objects, self._locale.toString(size.bytes)
@@ -744,7 +745,7 @@ class ObjectListModel(QAbstractTableModel):
             if entry.is_prefix:
                 return self.tr("A folder of deleted objects only: open it to undelete them.")
             when = self._format_time(entry.modified)
-            size = self._locale.formattedDataSize(entry.size)
+            size = data_size(self._locale, entry.size)
             # (A delete marker on top, or only the bucket's soft delete keeps it.)
             return self.tr(
                 "Deleted {when}. Undelete brings back its last version ({size}); Versions… "

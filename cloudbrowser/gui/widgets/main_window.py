@@ -53,6 +53,7 @@ from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.qt_values import ALIGN_RIGHT_VCENTER, TEXT_ALIGNMENT_ROLE, set_enum
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
 from cloudbrowser.gui.toolbar import build_toolbar
 from cloudbrowser.gui.tree_follow import TreeFollower
@@ -1105,7 +1106,7 @@ class MainWindow(QMainWindow):
             speed = self.transfers.model.total_speed()
             text = self.tr("%Ln transfer(s)", None, activity.running + activity.queued)
             if speed >= 1:
-                size = self.qlocale.formattedDataSize(int(speed))
+                size = data_size(self.qlocale, int(speed))
                 text += " · " + self.tr("{size}/s").format(size=size)
             self._transfer_label.setText(text)
             self._transfer_percent = percent
@@ -1173,7 +1174,7 @@ class MainWindow(QMainWindow):
             parts = [self.tr("%Ln bucket(s)", None, folders)]
         if not at_root:
             parts.append(self.tr("%Ln object(s)", None, files))
-            parts.append(self.qlocale.formattedDataSize(size))
+            parts.append(data_size(self.qlocale, size))
         shown = self.list_model.rowCount()
         if self.filter_edit.text():
             parts.append(self.tr("{n} shown").format(n=self.qlocale.toString(shown)))
@@ -1192,7 +1193,7 @@ class MainWindow(QMainWindow):
             return
         text = self.tr("%Ln item(s) selected", None, rows)
         if bytes_:
-            text += ", " + self.qlocale.formattedDataSize(bytes_)
+            text += ", " + data_size(self.qlocale, bytes_)
         self._selection_label.setText(text)
 
     def _update_status(self) -> None:
