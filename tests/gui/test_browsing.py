@@ -328,6 +328,13 @@ def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot
     assert names(window) == ["inner.txt"]
     assert window.path_bar.currentWidget() is not window.path_bar.edit
     assert f"{bucket}/docs/sub/" in window.windowTitle()
+    # The keys go on in the list, as after Nautilus's Ctrl+L, not on a breadcrumb button.
+    assert window.view.hasFocus()
+    window.tree.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.path_bar.edit, Qt.Key.Key_Escape)  # given up: back where it was
+    assert window.path_bar.currentWidget() is not window.path_bar.edit
+    assert window.tree.hasFocus()
 
 
 def test_f5_refresh_shows_new_objects(

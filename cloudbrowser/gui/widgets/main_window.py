@@ -742,6 +742,10 @@ class MainWindow(QMainWindow):
     def path_bar_edit(self) -> None:
         self.path_bar.start_editing()
 
+    @Slot()
+    def focus_list(self) -> None:
+        self.view.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
