@@ -243,11 +243,16 @@ class MainWindow(QMainWindow):
         self._columns_restored = False
         #: A place typed without a final "/": it may name an object (_on_typed_listed).
         self._typed: Location | None = None
+
         self._build_views()
         self._build_actions()
         self._build_toolbar()
         self.messages = MessageSink(self, self.statusBar())
         self._selection_label = QLabel()
+        # Apart from the counts beside it, which say the same kind of thing of all rows.
+        self._selection_label.setContentsMargins(
+            0, 0, self.fontMetrics().horizontalAdvance("MM"), 0
+        )
         self.statusBar().addPermanentWidget(self._selection_label)
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
