@@ -23,6 +23,8 @@ class BucketTexts:
     #: ``{b}``: the name.
     deleted: str
     select_to_delete: str
+    #: Said when several are selected: each is deleted after its own question.
+    one_at_a_time: str
     cannot_rename: str
     rename_hint: str
     #: ``{b}``: the name.
@@ -62,6 +64,7 @@ def bucket_texts(word: str) -> BucketTexts:
             created=t("BucketTexts", "Container “{n}” created."),
             deleted=t("BucketTexts", "Container “{b}” deleted."),
             select_to_delete=t("BucketTexts", "Select a container to delete."),
+            one_at_a_time=t("BucketTexts", "Select one container: they are deleted one at a time."),
             cannot_rename=t("BucketTexts", "Containers cannot be renamed."),
             rename_hint=t("BucketTexts", "Create a new container and move the blobs into it."),
             delete_empty=t("BucketTexts", "Delete the empty container “{b}”?"),
@@ -101,6 +104,7 @@ def bucket_texts(word: str) -> BucketTexts:
         created=t("BucketTexts", "Bucket “{n}” created."),
         deleted=t("BucketTexts", "Bucket “{b}” deleted."),
         select_to_delete=t("BucketTexts", "Select a bucket to delete."),
+        one_at_a_time=t("BucketTexts", "Select one bucket: they are deleted one at a time."),
         cannot_rename=t("BucketTexts", "Buckets cannot be renamed."),
         rename_hint=t("BucketTexts", "Create a new bucket and move the objects into it."),
         delete_empty=t("BucketTexts", "Delete the empty bucket “{b}”?"),

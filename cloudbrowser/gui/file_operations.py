@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QEventLoop,
     QLocale,
     QMimeData,
     QModelIndex,
@@ -30,7 +31,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -69,6 +70,7 @@ from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection, selection_in
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
@@ -115,7 +117,9 @@ class FileOperations(QObject):
         #: Open "counting…" progress dialog, kept so tests can cancel it.
         self.counting: QProgressDialog | None = None
 
-        self.ask_text: Callable[[str, str, str], str | None] = self._ask_text
+        #: (title, label, text, how many of its first characters to select) → the text
+        #: typed, or None to cancel.
+        self.ask_text: Callable[[str, str, str, int], str | None] = self._ask_text
         self.confirm: Callable[[str, str, str], bool] = self._confirm
         self.ask_conflict: Callable[[list[str], str], str | None] = self._ask_conflict
         #: (bucket, title, question) → the name typed, or None to cancel.
@@ -132,6 +136,20 @@ class FileOperations(QObject):
         browsing.tree.objectsDropped.connect(self._on_tree_drop)
         browsing.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         browsing.tree.customContextMenuRequested.connect(self._tree_context_menu)
+        # Del on the tree deletes its folder or bucket, as in Explorer (the list's Del is
+        # delete_action's, which acts on the list's selection).
+        tree_delete = QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Delete), browsing.tree, self._delete_tree_node
+        )
+        tree_delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        tree_delete.setWhatsThis(
+            QCoreApplication.translate("FileOperations", "Delete folder or bucket (in the tree)")
+        )
+        tree_rename = QShortcut(QKeySequence("F2"), browsing.tree, self._rename_tree_node)
+        tree_rename.setContext(Qt.ShortcutContext.WidgetShortcut)
+        tree_rename.setWhatsThis(
+            QCoreApplication.translate("FileOperations", "Rename folder (in the tree)")
+        )
 
     # ── construction ────────────────────────────────────────────────────────────────────
 
@@ -170,6 +188,10 @@ class FileOperations(QObject):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         menus.owner.removeAction(self.delete_action)
         self.browsing.view.addAction(self.delete_action)
+        # F2 too: in the tree it renames the tree's folder (_rename_tree_node).
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        menus.owner.removeAction(self.rename_action)
+        self.browsing.view.addAction(self.rename_action)
         # Named again as the current connection's provider names a bucket, as the menu opens.
         texts = bucket_texts("bucket")
         self.new_bucket_action = menus.new_action(texts.new_action, None, [], self.new_bucket)
@@ -294,6 +316,15 @@ class FileOperations(QObject):
         )
         menu.popup(self.browsing.tree.viewport().mapToGlobal(pos))
 
+    def _delete_tree_node(self) -> None:
+        location = self.browsing.tree.currentIndex().data(LocationRole)
+        if not isinstance(location, Location) or location.is_connection_root:
+            return  # a connection is closed, not deleted (its context menu)
+        if location.prefix:
+            self.delete_folder(location)
+        else:
+            self.delete_bucket(location.connection, location.bucket)
+
     def _refresh_node(self, index: QModelIndex) -> None:
         tree = self.browsing.tree_model
         if index.isValid():
@@ -336,6 +367,7 @@ class FileOperations(QObject):
             QCoreApplication.translate("FileOperations", "New folder"),
             QCoreApplication.translate("FileOperations", "Folder name:"),
             QCoreApplication.translate("FileOperations", "New folder"),
+            len(QCoreApplication.translate("FileOperations", "New folder")),
         )
         if name is None:
             return
@@ -374,15 +406,20 @@ class FileOperations(QObject):
                     ),
                 )
 
-        self.service.run(
-            work,
-            f"Creating the folder {current.bucket}/{prefix}",
-            succeeded=lambda _r: self._changed(
+        def created(_result: object) -> None:
+            self._changed(
                 [current],
                 QCoreApplication.translate("FileOperations", "Folder “{n}” created.").format(
                     n=name
                 ),
-            ),
+            )
+            if self.browsing.current == current:
+                self.browsing.list_model.want(prefix)  # the cursor on it, as in Explorer
+
+        self.service.run(
+            work,
+            f"Creating the folder {current.bucket}/{prefix}",
+            succeeded=created,
             failed=self.messages.major,
         )
 
@@ -403,12 +440,30 @@ class FileOperations(QObject):
                 QCoreApplication.translate("FileOperations", "Select one item to rename.")
             )
             return
-        entry = entries[0]
+        self._rename(current, entries[0])
+
+    def _rename_tree_node(self) -> None:
+        """F2 in the tree renames the tree's folder, as in Explorer (not the list's
+        selection, which the user is not looking at)."""
+        node = self.browsing.tree.currentIndex().data(LocationRole)
+        if not isinstance(node, Location) or node.is_connection_root:
+            return
+        parent = node.parent()
+        if not node.prefix or parent is None:
+            texts = texts_of(self.service, node.connection)
+            self.messages.minor(ConfigError(texts.cannot_rename, hint=texts.rename_hint))
+            return
+        self._rename(parent, Entry(key=node.prefix, is_prefix=True), folder=node)
+
+    def _rename(self, current: Location, entry: Entry, *, folder: Location | None = None) -> None:
+        """Rename ``entry`` of the folder ``current``; ``folder``: the tree's folder renamed,
+        where the list goes along if it shows that folder or one below it."""
         old = leaf_name(entry.key)
         new = self.ask_text(
             QCoreApplication.translate("FileOperations", "Rename"),
             QCoreApplication.translate("FileOperations", "New name:"),
             old,
+            _name_part(old, folder=entry.is_prefix),
         )
         if new is None or new == old:
             return
@@ -440,10 +495,21 @@ class FileOperations(QObject):
                 )
 
         operation = Operation(storage, OpKind.MOVE, current.bucket, [item], title=title)
+
+        def follow() -> None:
+            shown = self.browsing.current
+            if folder is None or shown is None or type(shown) is not Location:
+                return
+            if (shown.connection, shown.bucket) != (folder.connection, folder.bucket):
+                return
+            if shown.prefix.startswith(folder.prefix):
+                moved = target + shown.prefix[len(folder.prefix) :]
+                self.browsing.navigate(Location(shown.connection, shown.bucket, moved))
+
         self.service.run(
             check,
             f"Checking {current.bucket}/{target}",
-            succeeded=lambda _r: self.start(operation, [current]),
+            succeeded=lambda _r: self.start(operation, [current], then=follow, cursor_to=target),
             failed=self.messages.major,
         )
 
@@ -652,6 +718,9 @@ class FileOperations(QObject):
             )
             return
         if current.is_connection_root:
+            if len(entries) > 1:  # not the first alone, the others silently left
+                self.messages.info(texts_of(self.service, current.connection).one_at_a_time)
+                return
             self.delete_bucket(current.connection, entries[0].key.rstrip("/"))
             return
         items = [OpItem(e.key, size=e.size, etag=e.etag) for e in entries]
@@ -686,7 +755,7 @@ class FileOperations(QObject):
                     "FileOperations", "That is {n} ({size})."
                 ).format(
                     n=self._objects(counted.objects),
-                    size=self.locale.formattedDataSize(counted.bytes),
+                    size=data_size(self.locale, counted.bytes),
                 )
             text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
             if not self.confirm(
@@ -860,7 +929,7 @@ class FileOperations(QObject):
             text = texts.holds.format(
                 b=bucket,
                 n=self._objects(counted.objects),
-                size=self.locale.formattedDataSize(counted.bytes),
+                size=data_size(self.locale, counted.bytes),
             )
             if versioned:
                 text += " " + QCoreApplication.translate(
@@ -939,9 +1008,11 @@ class FileOperations(QObject):
         changed: list[Location],
         *,
         then: Callable[[], object] | None = None,
+        cursor_to: str = "",
     ) -> None:
         """Run ``operation`` on a worker, shown in the Transfers panel; list ``changed``
-        again when it ends, and call ``then`` if it succeeded."""
+        again when it ends, and call ``then`` if it succeeded; the key ``cursor_to`` then
+        gets the list's cursor, where its folder is shown (a renamed row)."""
         self._running[operation] = changed
         model = self.transfers.model
         model.add([operation])
@@ -951,7 +1022,7 @@ class FileOperations(QObject):
         self.service.runner.start(
             job,
             failed=self.messages.major,
-            finished=lambda: self._ended(operation, then),
+            finished=lambda: self._ended(operation, then, cursor_to),
         )
         self._timer.start()
 
@@ -961,7 +1032,9 @@ class FileOperations(QObject):
         if not running:
             self._timer.stop()
 
-    def _ended(self, operation: Operation, then: Callable[[], object] | None) -> None:
+    def _ended(
+        self, operation: Operation, then: Callable[[], object] | None, cursor_to: str
+    ) -> None:
         changed = self._running.pop(operation, [])
         self.transfers.model.refresh([operation])
         result = operation.result
@@ -1008,6 +1081,8 @@ class FileOperations(QObject):
             if then is not None:
                 then()
         self._changed(changed, "")
+        if cursor_to and operation.state.finished and not result.failed and not result.cancelled:
+            self.browsing.list_model.want(cursor_to)
 
     def _changed(self, locations: list[Location], message: str) -> None:
         if message:
@@ -1029,15 +1104,22 @@ class FileOperations(QObject):
 
     # ── questions (replaced in tests) ───────────────────────────────────────────────────
 
-    def _ask_text(self, title: str, label: str, text: str) -> str | None:
+    def _ask_text(self, title: str, label: str, text: str, selected: int) -> str | None:
+        """A line of text, its first ``selected`` characters selected to be typed over."""
         dialog = QInputDialog(self.parent_widget)
         dialog.setWindowTitle(title)
         dialog.setLabelText(label)
         dialog.setTextValue(text)
+        dialog.setModal(True)
+        # Selected once shown: showing the dialog selects all of its line edit.
+        dialog.show()
         edit = dialog.findChild(QLineEdit)
-        if edit is not None and "." in text:
-            edit.setSelection(0, text.rfind("."))  # the name, not the extension, as Finder
-        ok = dialog.exec()
+        if edit is not None:
+            edit.setSelection(0, selected)
+        waiting = QEventLoop()
+        dialog.finished.connect(waiting.quit)
+        waiting.exec()
+        ok = dialog.result() == QDialog.DialogCode.Accepted
         value = dialog.textValue()
         dialog.deleteLater()
         return value if ok else None
@@ -1144,6 +1226,13 @@ class FileOperations(QObject):
 
 
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+
+def _name_part(name: str, *, folder: bool) -> int:
+    """How much of ``name`` a rename selects: a file's name without its extension, as
+    Finder and Explorer do; all of a folder's name, a dot file's, or one without a dot."""
+    dot = name.rfind(".")
+    return dot if dot > 0 and not folder else len(name)
 
 
 def _name_problem(name: str) -> str:

@@ -27,6 +27,7 @@ from cloudbrowser.gui.bucket_texts import texts_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.models.object_list import FolderSize, SizeKey
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
 
@@ -199,7 +200,7 @@ class FolderSizeActions(QObject):
         locale = self.locale
         self.messages.info(
             self.tr("{}: {} in {} objects").format(
-                _path(key), locale.formattedDataSize(totals.bytes), locale.toString(totals.objects)
+                _path(key), data_size(locale, totals.bytes), locale.toString(totals.objects)
             )
         )
 
@@ -245,7 +246,7 @@ class FolderSizeActions(QObject):
         )
         self.label.setText(
             self.tr("Counting {}: {} objects, {}…").format(
-                what, locale.toString(objects), locale.formattedDataSize(size)
+                what, locale.toString(objects), data_size(locale, size)
             )
             if objects
             else self.tr("Counting {}…").format(what)

@@ -33,6 +33,23 @@ class Location:
             return Location(self.connection, name_or_prefix.rstrip("/"))
         return Location(self.connection, self.bucket, name_or_prefix)
 
+    def child_toward(self, inner: Location) -> str | None:
+        """The row of this place's listing on the way down to ``inner``, as the list keys
+        it (a bucket as ``name/``, a folder as its full prefix); None unless ``inner`` is
+        a plain place below this one."""
+        if type(self) is not Location or type(inner) is not Location:
+            return None  # search results list no folders of their own
+        if inner.connection != self.connection or not inner.bucket:
+            return None
+        if not self.bucket:
+            return f"{inner.bucket}/"
+        if inner.bucket != self.bucket or inner.prefix == self.prefix:
+            return None
+        if not inner.prefix.startswith(self.prefix):
+            return None
+        head, sep, _ = inner.prefix[len(self.prefix) :].partition("/")
+        return f"{self.prefix}{head}{sep}"
+
     def text(self) -> str:
         """As typed in the path bar: ``bucket/prefix/``, or "" for the bucket list."""
         return format_location(self.bucket, self.prefix) if self.bucket else ""
@@ -55,6 +72,12 @@ class History:
         del self._items[self._index + 1 :]
         self._items.append(location)
         self._index = len(self._items) - 1
+
+    def replace_current(self, location: Location) -> None:
+        """Stand for the current place (which turned out to be another), Back and
+        Forward unchanged."""
+        if self._index >= 0:
+            self._items[self._index] = location
 
     @property
     def previous(self) -> Location | None:

@@ -62,6 +62,7 @@ def build_toolbar(window: MainWindow) -> QToolBar:
     window.path_bar = PathBar()
     window.path_bar.navigateRequested.connect(window.navigate)
     window.path_bar.textEntered.connect(window.navigate_to_text)
+    window.path_bar.textEntered.connect(window.focus_list)  # as after Nautilus's Ctrl+L
     location.addWidget(window.path_bar)
     window.filter_edit = QLineEdit()
     window.filter_edit.setPlaceholderText(_tr("Filter this folder (Ctrl+F)"))

@@ -68,6 +68,7 @@ from cloudbrowser.gui.natural_sort import name_key
 from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.open_file import open_downloaded
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.workers import Job
 
@@ -340,7 +341,7 @@ class TransferController(QObject):
         def added(transfers: list[Transfer]) -> None:
             self._batches.add(batch)
             self.model.add(transfers)
-            size = QLocale().formattedDataSize(sum(r.size for r in requests))
+            size = data_size(QLocale(), sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
@@ -518,7 +519,7 @@ class TransferController(QObject):
         left_out = self._left_out.pop(summary.batch, 0)
         transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
         direction = _direction(transfers)
-        size = QLocale().formattedDataSize(summary.bytes_done)
+        size = data_size(QLocale(), summary.bytes_done)
         if summary.failed:
             total = len(transfers)
             self.messages.major(

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.gui.models.bucket_tree import LocationRole, State
 from cloudbrowser.gui.models.object_list import Column, EntryRole
-from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server, TestServer
@@ -169,6 +170,62 @@ def test_filter_narrows_the_loaded_rows(browsing: tuple[MainWindow, str], qtbot:
     assert len(names(window)) == 14
 
 
+def click(window: MainWindow, name: str) -> None:
+    rect = window.view.visualRect(row_of(window, name))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_status_bar_says_what_is_selected(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    """As Explorer and WinSCP do: how many rows are selected and their files' bytes."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    assert window._selection_label.text() == ""
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    # 2 folders and file-00 … file-11 of 0, 10, … 110 bytes
+    assert window._selection_label.text() == "14 items selected, 660 bytes"
+    click(window, "file-03.txt")
+    assert window._selection_label.text() == "1 item selected, 30 bytes"
+    click(window, "sub")
+    assert window._selection_label.text() == "1 item selected"  # a folder's size is not listed
+    QTest.keyClick(window.view, Qt.Key.Key_Return)  # into sub/: nothing selected there
+    wait_loaded(qtbot, window)
+    assert window._selection_label.text() == ""
+
+
+def test_filter_box_keys_lead_back_to_the_list(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """As a file manager's search box: Down or Enter go to the rows found, Escape clears
+    the filter and, pressed again, goes back to the list."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(window.filter_edit, "file-1")
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Down)
+    assert window.view.hasFocus()
+    assert [e.key for e in window.selected_entries()] == ["docs/file-10.txt"]
+    QTest.keyClick(window.view, Qt.Key.Key_Down)
+    assert window.view.currentIndex().data() == "file-11.txt"
+
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Return)
+    assert window.view.hasFocus()
+    assert window.view.currentIndex().data() == "file-11.txt"  # the cursor stays
+
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)
+    assert window.filter_edit.text() == "" and len(names(window)) == 14
+    assert window.filter_edit.hasFocus()
+    QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)
+    assert window.view.hasFocus()
+
+
 def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
     window, bucket = browsing
     conn = window.history.current.connection
@@ -204,6 +261,61 @@ def test_history_back_forward_up_and_keys(browsing: tuple[MainWindow, str], qtbo
     assert not window.up_action.isEnabled()
 
 
+def test_a_typed_object_path_shows_the_object_in_its_folder(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """A pasted ``s3://bucket/folder/file`` shows the file, selected, in its folder (not an
+    empty folder "file/"); a path that names nothing stays an empty folder to upload to."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate_to_text(f"s3://{bucket}/docs/file-11.txt")
+    qtbot.waitUntil(lambda: window.view.currentIndex().data() == "file-11.txt", timeout=25_000)
+    assert window.history.current == Location(conn, bucket, "docs/")
+    assert window.list_model.location == Location(conn, bucket, "docs/")
+    QTest.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.history.current == Location(conn)  # where it was: not the empty "folder"
+
+    window.navigate_to_text(f"{bucket}/docs/new-folder")
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.service.runner.active == 0, timeout=25_000)
+    assert window.history.current == Location(conn, bucket, "docs/new-folder/")
+
+
+def test_going_up_or_back_puts_the_cursor_on_the_folder_left(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """As in a desktop file manager: after Backspace, Alt+Up or Back the folder just left
+    is the current, selected row, so that the arrows go on from there. ``docs/zeta/`` is
+    on the listing's last page: the row is found as the pages arrive."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/zeta/"))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "zeta"
+    assert [e.key for e in window.selected_entries()] == ["docs/zeta/"]
+    QTest.keyClick(window.view, Qt.Key.Key_Up)
+    assert window.view.currentIndex().data() == "sub"
+
+    QTest.keyClick(window, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "docs"
+    QTest.keyClick(window.view, Qt.Key.Key_Backspace)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == bucket  # the bucket, in the bucket list
+
+    QTest.keyClick(window.view, Qt.Key.Key_Return)  # into the bucket, then back out
+    wait_loaded(qtbot, window)
+    assert not window.view.currentIndex().isValid()  # going down selects nothing
+    QTest.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == bucket
+
+
 def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
     window, bucket = browsing
     QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
@@ -216,6 +328,13 @@ def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot
     assert names(window) == ["inner.txt"]
     assert window.path_bar.currentWidget() is not window.path_bar.edit
     assert f"{bucket}/docs/sub/" in window.windowTitle()
+    # The keys go on in the list, as after Nautilus's Ctrl+L, not on a breadcrumb button.
+    assert window.view.hasFocus()
+    window.tree.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.path_bar.edit, Qt.Key.Key_Escape)  # given up: back where it was
+    assert window.path_bar.currentWidget() is not window.path_bar.edit
+    assert window.tree.hasFocus()
 
 
 def test_f5_refresh_shows_new_objects(
@@ -303,6 +422,7 @@ def test_bucket_deleted_meanwhile_shows_inline_error(
     assert window.stack.currentWidget() is window.error_panel
     assert window.error_panel.title.text() == "Bucket not found"
     assert empty in window.error_panel.message.text()
+    assert window._counts_label.text() == ""  # not "0 folders, 0 objects, 0 bytes"
 
 
 def test_wrong_secret_shows_clear_message(
@@ -344,6 +464,8 @@ def test_dead_endpoint_shows_clear_message(qtbot: QtBot, service: StorageService
     assert window.error_panel.title.text() == "Cannot reach the server"
     # The heading and the line under it do not say the same thing twice.
     assert window.error_panel.message.text() == "Nothing answered at the server's address."
+    # Nothing was listed: no "0 buckets", which would say the account has none.
+    assert window._counts_label.text() == ""
     assert window.error_panel.retry.text() == "Retry"
     qtbot.mouseClick(window.error_panel.retry, Qt.MouseButton.LeftButton)
     assert window.list_model.loading  # retry really retries
@@ -501,3 +623,72 @@ def test_double_click_when_no_program_opens_the_file_says_where_it_is(
     show = next(b for b in box.buttons() if b.text() == "Show in folder")
     show.click()
     assert asked == [str(target), str(target.parent)]
+
+
+def test_refresh_keeps_the_current_row(browsing: tuple[MainWindow, str], qtbot: QtBot) -> None:
+    """F5 lists the folder again without losing the user's place, even on a later page."""
+    window, bucket = browsing
+    conn = window.history.current.connection
+    window.navigate(Location(conn, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+    click(window, "file-11.txt")
+    QTest.keyClick(window.view, Qt.Key.Key_F5)
+    wait_loaded(qtbot, window)
+    assert window.view.currentIndex().data() == "file-11.txt"
+    assert [e.key for e in window.selected_entries()] == ["docs/file-11.txt"]
+
+
+def test_a_long_name_keeps_its_end_in_a_narrow_column(
+    qtbot: QtBot, service: StorageService, memory_server: TestServer
+) -> None:
+    """Long keys differ at their ends (a date, a number, an extension): elided in the
+    middle, as the Transfers panel and Finder do, two of them are still told apart."""
+    bucket = memory_server.bucket("long")
+    stem = "exports/" + "nightly-warehouse-snapshot-" * 4
+    memory_server.put(bucket, [f"{stem}0001.csv", f"{stem}0002.csv"])
+    window = make_window(qtbot, service, memory_server)
+    wait_loaded(qtbot, window)
+    window.navigate(Location(window.history.current.connection, bucket, "exports/"))
+    wait_loaded(qtbot, window)
+    option = QStyleOptionViewItem()
+    window.view.initViewItemOption(option)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+    metrics = window.view.fontMetrics()
+    shown = [metrics.elidedText(n, option.textElideMode, 300) for n in names(window)]
+    assert shown[0] != shown[1] and shown[0].endswith("0001.csv")
+
+
+def test_one_byte_is_said_in_the_singular(
+    qtbot: QtBot, service: StorageService, memory_server: TestServer
+) -> None:
+    """Qt's formattedDataSize says "1 bytes" in English: the window says "1 byte"."""
+    bucket = memory_server.bucket("one")
+    memory_server.put(bucket, {"one.txt": b"1", "two.txt": b"22"})
+    window = make_window(qtbot, service, memory_server)
+    wait_loaded(qtbot, window)
+    window.navigate(Location(window.history.current.connection, bucket))
+    wait_loaded(qtbot, window)
+    size = window.view.model().index(names(window).index("one.txt"), Column.SIZE)
+    assert size.data() == "1 byte"
+    click(window, "one.txt")
+    assert window._selection_label.text() == "1 item selected, 1 byte"
+    click(window, "two.txt")
+    assert window._selection_label.text() == "1 item selected, 2 bytes"
+
+
+def test_child_toward_names_the_row_on_the_way_down() -> None:
+    here = Location("c", "b", "x/")
+    assert Location("c").child_toward(Location("c", "b", "x/y/")) == "b/"
+    assert Location("c", "b").child_toward(Location("c", "b", "x/y/")) == "x/"
+    assert here.child_toward(Location("c", "b", "x/y/z/")) == "x/y/"
+    assert Location("c", "b", "a//").child_toward(Location("c", "b", "a///")) == "a///"
+    for elsewhere in (
+        here,
+        Location("c", "b2", "x/y/"),
+        Location("d", "b", "x/y/"),
+        Location("c", "b", "xy/"),  # beside, not below
+        Location("c"),
+        SearchLocation("c", "b", "x/y/", "q"),  # results: no folder rows to return to
+    ):
+        assert here.child_toward(elsewhere) is None

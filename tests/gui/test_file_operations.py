@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import AccessDenied, BucketNotFound
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.file_operations import OperationFailures
+from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
@@ -64,7 +65,7 @@ def select(window: MainWindow, *wanted: str) -> None:
 def answer_text(window: MainWindow, text: str | None) -> list[tuple[str, str, str]]:
     asked: list[tuple[str, str, str]] = []
 
-    def ask(title: str, label: str, default: str) -> str | None:
+    def ask(title: str, label: str, default: str, _selected: int) -> str | None:
         asked.append((title, label, default))
         return text
 
@@ -103,6 +104,9 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
         return
     assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
     assert "reports" in names(window)
+    # The new folder is the current, selected row, as in Explorer: Enter opens it.
+    assert window.view.currentIndex().data() == "reports"
+    assert [e.key for e in window.selected_entries()] == ["docs/reports/"]
 
     answer_text(window, "reports")  # exists now: refused, nothing written
     window.file_ops.new_folder_action.trigger()
@@ -111,6 +115,40 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
     answer_text(window, "a/b")
     window.file_ops.new_folder_action.trigger()
     assert "cannot contain" in window.messages.last.message
+
+
+@pytest.mark.parametrize(
+    ("name", "selected"),
+    [
+        ("report.final.pdf", "report.final"),  # a file: its name, not its extension
+        ("photos.2023", "photos.2023"),  # a folder: the whole name (no extension)
+        (".env", ".env"),  # a dot file: all of it, not nothing
+        ("README", "README"),
+    ],
+)
+def test_rename_dialog_selects_what_a_user_retypes(
+    qtbot: QtBot, window: MainWindow, server: S3Server, name: str, selected: str
+) -> None:
+    """Typed over at once, as in Finder and Explorer; the question is the real dialog."""
+    bucket = server.bucket()
+    key = f"{name}/inside.txt" if name == "photos.2023" else name
+    server.put(bucket, [key])
+    go(qtbot, window, bucket)
+    select(window, name)
+    seen: list[str] = []
+
+    def read_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, read_and_cancel)
+            return
+        seen.append(dialog.findChild(QLineEdit).selectedText())
+        dialog.reject()
+
+    QTimer.singleShot(0, read_and_cancel)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_F2)
+    assert seen == [selected]
 
 
 def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
@@ -128,6 +166,7 @@ def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
     assert "renamed.txt" in bucket_contents(server, bucket) and "note.txt" not in bucket_contents(
         server, bucket
     )
+    assert window.view.currentIndex().data() == "renamed.txt"  # the cursor follows it
 
     select(window, "old")
     answer_text(window, "new")
@@ -139,6 +178,7 @@ def test_rename_a_file_and_a_folder_of_several_pages_with_f2(
     ]
     assert not [k for k in found if k.startswith("old/")]
     assert names(window) == ["new", "renamed.txt"]
+    assert [e.key for e in window.selected_entries()] == ["new/"]
     [op] = window.transfers.model.operations()[-1:]
     assert op.state is State.DONE and op.result.done == 12
 
@@ -339,6 +379,28 @@ def test_a_missing_target_bucket_is_said_before_anything_moves(
     assert window.transfers.model.operations() == []
 
 
+def test_deleting_several_buckets_at_once_asks_for_one(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """A bucket is deleted after its own question: with two selected, neither is asked
+    about (it was the first alone, the second silently left)."""
+    first, second = server.bucket(), server.bucket()
+    window.refresh()
+    wait_loaded(qtbot, window)
+    select(window, first, second)
+    asked = answer_confirm(window, True)
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda bucket, _title, text: typed.append(text) or bucket
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    assert asked == [] and typed == []
+    assert window.statusBar().currentMessage() == (
+        "Select one bucket: they are deleted one at a time."
+    )
+    assert {first, second} <= set(names(window))
+
+
 def test_new_bucket_and_deleting_a_full_bucket_asks_for_its_name(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
@@ -444,6 +506,69 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     assert bucket_contents(server, bucket) == {"top.txt": b"t"}
     assert window.history.current == Location(conn, bucket, ""), "left the deleted folder"
     assert names(window) == ["top.txt"]
+
+
+def test_del_in_the_tree_deletes_its_folder_after_the_question(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """As in Explorer: Del on the tree's folder, not the list's selection (Del there is
+    the list's own); the bucket's node asks to delete the bucket."""
+    bucket = server.bucket()
+    server.put(bucket, {"old/a.txt": b"a", "old/b.txt": b"b", "top.txt": b"t"})
+    conn = window.history.current.connection
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
+    go(qtbot, window, bucket, "old/")
+    qtbot.waitUntil(
+        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
+        timeout=WAIT,
+    )
+    asked = answer_confirm(window, True)
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    assert "That is 2 objects" in asked[0]
+    assert bucket_contents(server, bucket) == {"top.txt": b"t"}
+
+    typed: list[str] = []
+    window.file_ops.ask_bucket_name = lambda _bucket, _title, text: typed.append(text) or None
+    window.tree.setCurrentIndex(tree.index_for(Location(conn, bucket)))
+    QTest.keyClick(window.tree, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: bool(typed))
+    assert bucket in typed[0]  # asked, and cancelled: the bucket stays
+
+
+def test_f2_in_the_tree_renames_its_folder_and_the_list_follows(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """As in Explorer: F2 with the focus in the tree renames the tree's folder, not a row
+    selected in the list; the list, which showed the folder, shows it under its new name."""
+    bucket = server.bucket()
+    server.put(bucket, {"old/a.txt": b"a", "old/sub/b.txt": b"b", "top.txt": b"t"})
+    conn = window.history.current.connection
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
+    go(qtbot, window, bucket, "old/")
+    qtbot.waitUntil(
+        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
+        timeout=WAIT,
+    )
+    select(window, "a.txt")  # what F2 in the list would rename
+    asked = answer_text(window, "new")
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_F2)
+    settle(qtbot, window)
+    assert asked[0][2] == "old"
+    assert set(bucket_contents(server, bucket)) == {"new/a.txt", "new/sub/b.txt", "top.txt"}
+    assert window.history.current == Location(conn, bucket, "new/")
+    assert names(window) == ["sub", "a.txt"]
+
+    window.tree.setCurrentIndex(tree.index_for(Location(conn, bucket)))
+    window.tree.setFocus()
+    QTest.keyClick(window.tree, Qt.Key.Key_F2)
+    assert window.messages.last.message == "Buckets cannot be renamed."
 
 
 def test_a_search_result_pasted_into_the_searched_folder_moves_up_into_it(

@@ -414,7 +414,7 @@ def test_renaming_a_search_result_keeps_it_in_its_own_folder(
     search_for(qtbot, window, "data.csv")
     wait_loaded(qtbot, window)
     select_rows(window, "2024/q1/data.csv")
-    window.file_ops.ask_text = lambda _title, _label, default: "figures.csv"
+    window.file_ops.ask_text = lambda _title, _label, _default, _selected: "figures.csv"
     window.file_ops.rename_action.trigger()
     qtbot.waitUntil(
         lambda: window.service.runner.active == 0 and not window.file_ops.busy, timeout=WAIT

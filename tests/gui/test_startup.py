@@ -294,3 +294,31 @@ def test_the_lists_first_frame_header_is_the_lists_own_and_its_sort_is_kept(
     )
     assert restored.list_model._sort_column == Column.SIZE and restored.list_model._descending
     assert header.sectionSize(Column.SIZE) == 133
+
+
+@pytest.mark.gui
+def test_the_transfers_panel_comes_back_where_and_as_large_as_it_was(
+    qtbot: QtBot, make_service: ServiceFactory
+) -> None:
+    """Docked on the right and widened, it is there again after a restart (it is made just
+    after the first paint, after the window's state was restored), hidden until needed."""
+    before = MainWindow(make_service(), later=True)
+    qtbot.addWidget(before)
+    before.resize(1200, 700)
+    before.finish_building()
+    before.show()
+    before.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, before.transfer_dock)
+    before.transfer_dock.show()
+    before.resizeDocks([before.transfer_dock], [420], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: before.transfer_dock.width() == 420)
+    before.save_state()
+
+    after = MainWindow(make_service(), later=True)
+    qtbot.addWidget(after)
+    after.restore_window_state()
+    after.show()
+    after.finish_building()
+    assert after.transfer_dock.isHidden()
+    after.transfers_action.trigger()  # shown, as the first transfer shows it
+    assert after.dockWidgetArea(after.transfer_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    qtbot.waitUntil(lambda: after.transfer_dock.width() == 420)

@@ -19,6 +19,7 @@ from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.transfer_plan import ConflictPolicy, PlannedTransfer
 from cloudbrowser.gui.dates import format_time
+from cloudbrowser.gui.sizes import data_size
 
 
 def _when(timestamp: float) -> str:
@@ -53,9 +54,9 @@ class ConflictDialog(QDialog):
         layout.addWidget(
             QLabel(
                 self.tr("Existing: {old_size}, {old_time}\nNew: {new_size}, {new_time}").format(
-                    old_size=locale.formattedDataSize(existing.size),
+                    old_size=data_size(locale, existing.size),
                     old_time=_when(existing.mtime),
-                    new_size=locale.formattedDataSize(request.size),
+                    new_size=data_size(locale, request.size),
                     new_time=_when(request.mtime),
                 )
             )

@@ -52,6 +52,7 @@ from cloudbrowser.core.reading import read_range
 from cloudbrowser.core.storage import properties_of
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.workers import Job
 
 #: Bytes read first from an object whose name and type say nothing: enough to sniff.
@@ -311,7 +312,7 @@ class PreviewDialog(QDialog):
             bar.hide()
 
     def _size(self, n: int) -> str:
-        return self.qlocale.formattedDataSize(n)
+        return data_size(self.qlocale, n)
 
     @Slot(object)
     def _on_ready(self, preview: Preview) -> None:

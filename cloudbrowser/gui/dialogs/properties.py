@@ -62,6 +62,7 @@ from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink, error_title
 from cloudbrowser.gui.palette import status_colour
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.workers import Job
 
 #: Offered in the content-type box (any other may be typed).
@@ -481,7 +482,7 @@ class PropertiesDialog(QDialog):
         while form.rowCount():
             form.removeRow(0)
         loc = self.qlocale
-        size = loc.formattedDataSize(d.size)
+        size = data_size(loc, d.size)
         if d.size >= 1024:
             size += " " + self.tr("({n} bytes)").format(n=loc.toString(d.size))
         modified = format_time(d.modified, loc, seconds=True) if d.modified else "—"

@@ -52,6 +52,7 @@ from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.widgets.views import FixedRowHeight, list_row_height
 from cloudbrowser.gui.workers import Job
@@ -274,7 +275,7 @@ class VersionsDialog(QDialog):
             )
         elif v.soft_deleted:
             marks.append(self.tr("soft-deleted"))
-        size = "" if v.delete_marker else self._locale.formattedDataSize(v.size)
+        size = "" if v.delete_marker else data_size(self._locale, v.size)
         item = QTreeWidgetItem([when, size, ", ".join(marks), v.etag, v.version_id])
         item.setData(0, VersionRole, v)
         item.setTextAlignment(Col.SIZE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -384,7 +385,7 @@ class VersionsDialog(QDialog):
                 StorageError(
                     self.tr(
                         "Versions over {size} cannot be restored by a copy on the server."
-                    ).format(size=self._locale.formattedDataSize(largest)),
+                    ).format(size=data_size(self._locale, largest)),
                     hint=self.tr("Download this version, then upload it over the current one."),
                 )
             )
@@ -407,7 +408,7 @@ class VersionsDialog(QDialog):
             )
         question = question.format(
             when=self._when(v),
-            size=self._locale.formattedDataSize(v.size),
+            size=data_size(self._locale, v.size),
             name=leaf_name(v.key),
         )
         if not self.confirm(self.tr("Restore version"), question):

@@ -50,6 +50,7 @@ from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.qt_values import DISPLAY_ROLE, USER_ROLE
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.workers import Handlers, Job
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -130,6 +131,8 @@ class ObjectListModel(QAbstractTableModel):
     countsChanged = Signal()
     listingFailed = Signal(object)
     foldersListed = Signal(list)
+    #: The row of the key asked for with want(), as soon as a page lists it.
+    wantedListed = Signal(int)
 
     def __init__(self, service: StorageService, parent: Any = None) -> None:
         super().__init__(parent)
@@ -167,6 +170,8 @@ class ObjectListModel(QAbstractTableModel):
         self._deleted_next = False
         #: Why the deleted objects could not be listed (the rows listed stay complete).
         self.deleted_error: CloudBrowserError | None = None
+        #: The key whose row is to be said as soon as it is listed (want()).
+        self._wanted: str | None = None
 
     # ── public API ──────────────────────────────────────────────────────────────────────
 
@@ -216,6 +221,7 @@ class ObjectListModel(QAbstractTableModel):
         cancelled and whatever it still delivers is dropped. Showing the same place again
         is a refresh: the folder sizes computed below it are forgotten."""
         self._cancel_job()
+        self._wanted = None
         if location == self._location:
             self.forget_sizes(location.connection, location.bucket, location.prefix)
         self.beginResetModel()
@@ -247,6 +253,23 @@ class ObjectListModel(QAbstractTableModel):
         self._job = job
         self.loadingChanged.emit(True)
 
+    def want(self, key: str) -> None:
+        """Say ``key``'s row (wantedListed) once the listing shown has it: the row to put
+        the cursor on after a refresh, a new folder, the folder just left. Forgotten by
+        the next show()."""
+        self._wanted = key
+
+    def _say_wanted(self, listed: list[Entry]) -> None:
+        """One look over the page for the wanted key, one pass over the rows when found."""
+        wanted = self._wanted
+        if wanted is None or not any(entry.key == wanted for entry in listed):
+            return
+        self._wanted = None
+        rows = itertools.chain(self._folders, self._files)
+        row = next((n for n, r in enumerate(rows) if r[_KEY] == wanted), -1)
+        if row >= 0:  # else filtered out
+            self.wantedListed.emit(row)
+
     def refresh(self) -> None:
         if self._location is not None:
             self.show(self._location)
@@ -276,6 +299,13 @@ class ObjectListModel(QAbstractTableModel):
             self._visible(self._all_folders),
             self._visible(self._all_files),
         )
+
+    def rows_size(self, first: int, last: int) -> int:
+        """The bytes of the files among rows ``first`` to ``last`` (a folder's are not
+        listed): a slice summed, so that Ctrl+A over a million rows stays quick."""
+        nf = len(self._folders)
+        start, stop = max(first, nf) - nf, last + 1 - nf
+        return sum(row[_SIZE] for row in self._files[start:stop]) if stop > start else 0
 
     def entry(self, row: int) -> Entry:
         return Entry._make(self._row(row))
@@ -403,6 +433,8 @@ class ObjectListModel(QAbstractTableModel):
         self._add(page.prefixes, page.objects)
         if page.prefixes:
             self.foldersListed.emit(page.prefixes)
+        self._say_wanted(page.prefixes)
+        self._say_wanted(page.objects)
 
     @Slot(object)
     def _on_buckets(self, buckets: list[Bucket]) -> None:
@@ -411,6 +443,7 @@ class ObjectListModel(QAbstractTableModel):
         folders = [Entry(key=f"{b.name}/", modified=b.created, is_prefix=True) for b in buckets]
         self._add(folders, [])
         self.foldersListed.emit(folders)
+        self._say_wanted(folders)
 
     @Slot(object)
     def _on_failed(self, error: CloudBrowserError) -> None:
@@ -626,7 +659,7 @@ class ObjectListModel(QAbstractTableModel):
             if column == Column.SIZE:
                 if entry.is_prefix:
                     return self._folder_size_text(entry)
-                return self._locale.formattedDataSize(entry.size)
+                return data_size(self._locale, entry.size)
             if column == Column.MODIFIED:
                 if not entry.modified:
                     return ""
@@ -679,8 +712,8 @@ class ObjectListModel(QAbstractTableModel):
         if size.counting:  # the size so far, growing (the objects are in the tooltip)
             if not size.objects:
                 return self.tr("counting…")
-            return self.tr("{}…").format(self._locale.formattedDataSize(size.bytes))
-        return self._locale.formattedDataSize(size.bytes)
+            return self.tr("{}…").format(data_size(self._locale, size.bytes))
+        return data_size(self._locale, size.bytes)
 
     def _folder_size_tip(self, entry: Entry) -> str | None:
         size = self.folder_size(entry)
@@ -689,7 +722,7 @@ class ObjectListModel(QAbstractTableModel):
         objects = self._locale.toString(size.objects)
         if size.counting:
             return self.tr("Counting: {} objects so far ({})").format(
-                objects, self._locale.formattedDataSize(size.bytes)
+                objects, data_size(self._locale, size.bytes)
             )
         return self.tr("{} objects, {} bytes, subfolders included").format(
             objects, self._locale.toString(size.bytes)
@@ -712,7 +745,7 @@ class ObjectListModel(QAbstractTableModel):
             if entry.is_prefix:
                 return self.tr("A folder of deleted objects only: open it to undelete them.")
             when = self._format_time(entry.modified)
-            size = self._locale.formattedDataSize(entry.size)
+            size = data_size(self._locale, entry.size)
             # (A delete marker on top, or only the bucket's soft delete keeps it.)
             return self.tr(
                 "Deleted {when}. Undelete brings back its last version ({size}); Versions… "

@@ -53,6 +53,7 @@ from cloudbrowser.core.printable import printable
 from cloudbrowser.core.speed import SpeedMeter
 from cloudbrowser.core.transfers import Stage, Transfer
 from cloudbrowser.gui.icons import download_icon, upload_icon
+from cloudbrowser.gui.sizes import data_size
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -546,7 +547,7 @@ class TransferListModel(QAbstractItemModel):
         if column == Column.ROUTE:
             return route_text(t)
         if column == Column.SIZE:
-            return self._locale.formattedDataSize(t.size)
+            return data_size(self._locale, t.size)
         if column == Column.PROGRESS:
             return f"{_percent(t)} %"
         if column == Column.SPEED:
@@ -558,7 +559,7 @@ class TransferListModel(QAbstractItemModel):
     def _speed_text(self, speed: float) -> str:
         if speed < 1:
             return ""
-        return _tr("{size}/s").format(size=self._locale.formattedDataSize(int(speed)))
+        return _tr("{size}/s").format(size=data_size(self._locale, int(speed)))
 
     def _eta(self, t: Transfer) -> str:
         meter = self._meters.get(_key(t))
@@ -610,7 +611,7 @@ class TransferListModel(QAbstractItemModel):
         if column == Column.ROUTE:
             return f"{group.source} → {group.destination}"
         if column == Column.SIZE:
-            return self._locale.formattedDataSize(group.size)
+            return data_size(self._locale, group.size)
         if column == Column.PROGRESS:
             return f"{group.percent} %"
         if column == Column.SPEED:
@@ -674,7 +675,7 @@ class TransferListModel(QAbstractItemModel):
             }[op.kind]
         if column == Column.SIZE:
             # Objects are counted in the State column; bytes here, as for transfers.
-            return self._locale.formattedDataSize(p.found_bytes) + ("" if p.counted else "…")
+            return data_size(self._locale, p.found_bytes) + ("" if p.counted else "…")
         if column == Column.PROGRESS:
             return f"{_operation_percent(op)} %"
         if column == Column.SPEED:

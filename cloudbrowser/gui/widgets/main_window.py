@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6 import QtCore
 from PySide6.QtCore import (
     QByteArray,
+    QItemSelectionModel,
     QLocale,
     QModelIndex,
     QPersistentModelIndex,
@@ -52,6 +53,7 @@ from cloudbrowser.gui.navigation import History, Location
 from cloudbrowser.gui.qt_values import ALIGN_RIGHT_VCENTER, TEXT_ALIGNMENT_ROLE, set_enum
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.status_progress import UPDATES_PER_SECOND, Throttle, set_value_later
 from cloudbrowser.gui.toolbar import build_toolbar
 from cloudbrowser.gui.tree_follow import TreeFollower
@@ -241,11 +243,19 @@ class MainWindow(QMainWindow):
         self.context_menu_sections: list[Callable[[QMenu, list[Entry]], bool]] = []
         #: The list's column widths and sort came from the last exit (restore_window_state).
         self._columns_restored = False
+        #: A place typed without a final "/": it may name an object (_on_typed_listed).
+        self._typed: Location | None = None
 
         self._build_views()
         self._build_actions()
         self._build_toolbar()
         self.messages = MessageSink(self, self.statusBar())
+        self._selection_label = QLabel()
+        # Apart from the counts beside it, which say the same kind of thing of all rows.
+        self._selection_label.setContentsMargins(
+            0, 0, self.fontMetrics().horizontalAdvance("MM"), 0
+        )
+        self.statusBar().addPermanentWidget(self._selection_label)
         self._counts_label = QLabel()
         self.statusBar().addPermanentWidget(self._counts_label)
         self._title = "cloudbrowser"
@@ -285,6 +295,8 @@ class MainWindow(QMainWindow):
         self.list_model.loadingChanged.connect(self._update_status)
         self.list_model.listingFailed.connect(self._on_listing_failed)
         self.list_model.modelReset.connect(self._show_list)
+        self.list_model.wantedListed.connect(self._put_cursor_on)
+        self.list_model.loadingChanged.connect(self._on_typed_listed)
         self.service.connectionRemoved.connect(self._on_connection_removed)
         self._update_nav_actions()
         self._update_status()
@@ -305,6 +317,7 @@ class MainWindow(QMainWindow):
         self._attach_list_model()
         from cloudbrowser.gui.connector import Connector
         from cloudbrowser.gui.file_operations import FileOperations
+        from cloudbrowser.gui.filter_keys import attach_filter_keys
         from cloudbrowser.gui.folder_size import FolderSizeActions
         from cloudbrowser.gui.inspect_actions import InspectActions  # Properties, Share, Preview
         from cloudbrowser.gui.prompts import MfaPrompter  # connections open after this
@@ -313,6 +326,7 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
+        attach_filter_keys(self.filter_edit, self.view)
         self.mfa_prompter = MfaPrompter(self)
         if self.service.mfa_prompter is None:
             self.service.mfa_prompter = self.mfa_prompter
@@ -357,6 +371,10 @@ class MainWindow(QMainWindow):
             column, order = Column.NAME, QtCore.Qt.SortOrder.AscendingOrder
         self.view.setModel(self.list_model)
         self._first_frame_model.deleteLater()
+        # A new model, a new selection model: its changes are said in the status bar.
+        self.view.selectionModel().selectionChanged.connect(self._update_selection)
+        self.list_model.modelReset.connect(self._update_selection)
+        self.list_model.layoutChanged.connect(self._update_selection)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(column, order)
 
@@ -595,6 +613,11 @@ class MainWindow(QMainWindow):
         columns = settings.value("window/columns")
         if isinstance(columns, QByteArray):
             self._columns_restored = self.view.horizontalHeader().restoreState(columns)
+        # Tool bars, and the Transfers panel's place and size: kept by Qt for the panel,
+        # which is made after the first paint (restoreDockWidget in _build_transfer_ui).
+        docks = settings.value("window/state")
+        if isinstance(docks, QByteArray):
+            self.restoreState(docks)
 
     def restore_session(self, location_text: str = "") -> bool:
         """Reopen the last connection at its last location; False if there is none."""
@@ -623,6 +646,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/splitter", self.splitter.saveState())
         settings.setValue("window/columns", self.view.horizontalHeader().saveState())
+        settings.setValue("window/state", self.saveState())
         self._save_session(settings)
         settings.sync()
 
@@ -641,8 +665,18 @@ class MainWindow(QMainWindow):
         self._show(location)
 
     def _show(self, location: Location) -> None:
+        # The row the cursor goes back to once listed, as a desktop file manager does:
+        # after a refresh, the current row; after Up or Back, the folder just left.
+        shown = self.list_model.location
+        if location == shown:
+            current: Entry | None = self.list_model.data(self.view.currentIndex(), EntryRole)
+            wanted = current.key if current is not None else None
+        else:
+            wanted = location.child_toward(shown) if shown is not None else None
         self.filter_edit.clear()
         self.list_model.show(location)
+        if wanted is not None:
+            self.list_model.want(wanted)
         self.path_bar.set_location(location)
         self._title = printable(f"{location.text() or location.connection} — cloudbrowser")
         self._update_title()
@@ -661,7 +695,39 @@ class MainWindow(QMainWindow):
         except CloudBrowserError as error:
             self.messages.minor(error)
             return
-        self.navigate(Location(current.connection, bucket, prefix))
+        location = Location(current.connection, bucket, prefix)
+        self.navigate(location)
+        if prefix and not text.rstrip().endswith("/"):
+            self._typed = location
+
+    @Slot(bool)
+    def _on_typed_listed(self, loading: bool) -> None:
+        """A typed (pasted) ``bucket/folder/file`` lists as an empty folder "file/": if
+        an object has that name, show it in its folder instead, as Explorer does with a
+        file's path. Asked only then, so a new folder's path stays, to upload into."""
+        typed = self._typed
+        if loading or typed is None:
+            return
+        self._typed = None
+        model = self.list_model
+        if model.location != typed or model.rowCount() or model.error or model.stopped:
+            return
+        key = typed.prefix[:-1]
+        self.service.head_object(
+            typed.connection,
+            typed.bucket,
+            key,
+            succeeded=lambda _info: self._show_typed_object(typed, key),
+            failed=lambda _error: None,  # none: the empty folder it looked like stays
+        )
+
+    def _show_typed_object(self, typed: Location, key: str) -> None:
+        parent = typed.parent()
+        if parent is None or self.history.current != typed:
+            return  # the user has gone elsewhere meanwhile
+        self.history.replace_current(parent)  # Back skips the folder that was not one
+        self._show(parent)
+        self.list_model.want(key)
 
     def go_back(self) -> None:
         location = self.history.back()
@@ -689,6 +755,10 @@ class MainWindow(QMainWindow):
     def path_bar_edit(self) -> None:
         self.path_bar.start_editing()
 
+    @Slot()
+    def focus_list(self) -> None:
+        self.view.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
     def focus_filter(self) -> None:
         self.filter_edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
         self.filter_edit.selectAll()
@@ -712,6 +782,20 @@ class MainWindow(QMainWindow):
             [entry],
             open_after=self.transfers.settings.open_after_download,
         )
+
+    @Slot(int)
+    def _put_cursor_on(self, row: int) -> None:
+        """The row the list asked for (ObjectListModel.want) becomes the current, selected
+        one, unless the user has put the cursor somewhere already."""
+        if self.view.currentIndex().isValid():
+            return
+        index = self.list_model.index(row, Column.NAME)
+        self.view.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.view.scrollTo(index)
 
     def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         location = current.data(LocationRole) if current.isValid() else None
@@ -749,8 +833,10 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
-        self.transfer_dock.hide()
+        # Where and as large as at the last exit (restore_window_state), else at the bottom.
+        if not self.restoreDockWidget(self.transfer_dock):
+            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.transfer_dock)
+        self.transfer_dock.hide()  # until the first transfer
         self.transfers.model.rowsInserted.connect(self._show_transfers)
 
         self._transfer_label = QLabel()
@@ -1037,7 +1123,7 @@ class MainWindow(QMainWindow):
             speed = self.transfers.model.total_speed()
             text = self.tr("%Ln transfer(s)", None, activity.running + activity.queued)
             if speed >= 1:
-                size = self.qlocale.formattedDataSize(int(speed))
+                size = data_size(self.qlocale, int(speed))
                 text += " · " + self.tr("{size}/s").format(size=size)
             self._transfer_label.setText(text)
             self._transfer_percent = percent
@@ -1088,6 +1174,10 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _update_counts(self) -> None:
+        if self.list_model.error is not None and not self.list_model.rowCount():
+            # Nothing listed: "0 buckets" would say the account has none.
+            self._counts_label.clear()
+            return
         folders, files, size = self.list_model.counts()
         current = self.history.current
         at_root = current is not None and current.is_connection_root
@@ -1101,11 +1191,27 @@ class MainWindow(QMainWindow):
             parts = [self.tr("%Ln bucket(s)", None, folders)]
         if not at_root:
             parts.append(self.tr("%Ln object(s)", None, files))
-            parts.append(self.qlocale.formattedDataSize(size))
+            parts.append(data_size(self.qlocale, size))
         shown = self.list_model.rowCount()
         if self.filter_edit.text():
             parts.append(self.tr("{n} shown").format(n=self.qlocale.toString(shown)))
         self._counts_label.setText(", ".join(parts))
+
+    @Slot()
+    def _update_selection(self) -> None:
+        """How many rows are selected and their files' bytes, as Explorer says it."""
+        rows = bytes_ = 0
+        selection = self.view.selectionModel().selection()
+        for block in (selection.at(i) for i in range(selection.size())):
+            rows += block.bottom() - block.top() + 1
+            bytes_ += self.list_model.rows_size(block.top(), block.bottom())
+        if not rows:
+            self._selection_label.clear()
+            return
+        text = self.tr("%Ln item(s) selected", None, rows)
+        if bytes_:
+            text += ", " + data_size(self.qlocale, bytes_)
+        self._selection_label.setText(text)
 
     def _update_status(self) -> None:
         """The bar under the list (streaming progress with Stop, or why the list is partial)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6 import QtCore
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLineEdit,
     QSizePolicy,
@@ -53,7 +56,9 @@ class PathBar(QStackedWidget):
         self.edit.setPlaceholderText(self.tr("bucket/folder/ — Enter to go, Esc to cancel"))
         self.edit.setClearButtonEnabled(True)
         self.edit.returnPressed.connect(self._commit)
-        self.edit.cancelled.connect(self.show_crumbs)
+        self.edit.cancelled.connect(self._give_up)
+        #: Where the keyboard was before Ctrl+L: it goes back there on Escape.
+        self._focus_before: QWidget | None = None
         self.addWidget(self._crumbs)
         self.addWidget(self.edit)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -96,6 +101,8 @@ class PathBar(QStackedWidget):
 
     def start_editing(self) -> None:
         """Ctrl+L: type a location."""
+        if self.currentWidget() is not self.edit:
+            self._focus_before = QApplication.focusWidget()
         self.edit.setText(self._location.text() if self._location else "")
         self.setCurrentWidget(self.edit)
         self.edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
@@ -106,6 +113,14 @@ class PathBar(QStackedWidget):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.start_editing()
+
+    def _give_up(self) -> None:
+        """Escape: the crumbs again, and the keyboard where it was (not on a crumb)."""
+        before, self._focus_before = self._focus_before, None
+        self.show_crumbs()
+        if before is not None:
+            with contextlib.suppress(RuntimeError):  # deleted meanwhile
+                before.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
     def _commit(self) -> None:
         text = self.edit.text()

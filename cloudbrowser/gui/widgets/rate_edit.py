@@ -10,6 +10,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from cloudbrowser.gui.palette import status_colour
+from cloudbrowser.gui.sizes import data_size
 
 #: Unit → bytes. SI prefixes (kB, MB) are powers of 1000, IEC ones (KiB, MiB) of 1024,
 #: as the names say; a bare "K" or "M" is read as IEC, as the window shows sizes.
@@ -45,7 +46,7 @@ def format_rate(bytes_per_second: int, locale: QLocale | None = None) -> str:
     """A rate in the window's units ("9.77 MiB/s"); "Unlimited" for 0."""
     if bytes_per_second <= 0:
         return unlimited_text()
-    size = (locale or QLocale()).formattedDataSize(bytes_per_second)
+    size = data_size(locale or QLocale(), bytes_per_second)
     return QCoreApplication.translate("RateEdit", "{size}/s").format(size=size)
 
 

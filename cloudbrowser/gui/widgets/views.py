@@ -72,7 +72,7 @@ class FixedRowHeight(QStyledItemDelegate):
 def set_up_row_table(view: QTableView, row_height: int) -> None:
     """A table that reads like a file manager's list: whole rows selected (several with
     Shift/Ctrl), no focus box on a cell, no grid, no editing, fixed row heights (so only
-    painted rows are asked for their data), no row numbers."""
+    painted rows are asked for their data), no row numbers, long names cut in the middle."""
     view.setItemDelegate(RowDelegate(view))
     view.setShowGrid(False)
     view.setWordWrap(False)
@@ -82,6 +82,8 @@ def set_up_row_table(view: QTableView, row_height: int) -> None:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     view.setTabKeyNavigation(False)
+    # Long keys differ at their ends (a date, a number, an extension): keep both ends.
+    set_enum(view, "textElideMode", "ElideMiddle")
     rows = view.verticalHeader()
     rows.hide()
     rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

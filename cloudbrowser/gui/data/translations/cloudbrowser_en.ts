@@ -118,6 +118,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>%Ln item(s) selected</source>
+        <translation>
+            <numerusform>%Ln item selected</numerusform>
+            <numerusform>%Ln items selected</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln object(s)</source>
         <translation>
             <numerusform>%Ln object</numerusform>
