@@ -8,7 +8,7 @@ import argparse
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
-from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.paging import iter_pages
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.tag:
         return _list_tagged(args, where, out)
     backend = open_backend(args, out)
-    if has_wildcard(where.key):
+    if is_pattern(backend, where):
         _list_matching(backend, where, out)
     elif args.recursive:
         _list_recursive(backend, where, out)
@@ -118,7 +118,7 @@ def _du(args: argparse.Namespace, out: Output) -> int:
     backend = open_backend(args, out)
     exact = "" if where.is_folder else where.key
     count = size = 0
-    if has_wildcard(where.key):
+    if is_pattern(backend, where):
         for entry in matching(backend, where):
             count += 1
             size += entry.size

@@ -20,7 +20,7 @@ from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
-from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.cli.wildcards import is_pattern, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
@@ -136,7 +136,7 @@ def _objects(
 ) -> Iterator[tuple[str, int]]:
     """The objects ``target`` names, as (key, size): one object (which must exist), or
     with ``recursive`` the object of that name and everything below it as a folder."""
-    if has_wildcard(target.key):
+    if is_pattern(backend, target):
         found = False
         for entry in matching(backend, target):
             found = True

@@ -34,7 +34,13 @@ from cloudbrowser.cli.connect_gcs import GcsResolved, resolve_implicit
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
-from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
+from cloudbrowser.cli.wildcards import (
+    folder_of_pattern,
+    has_wildcard,
+    is_pattern,
+    matching,
+    no_match,
+)
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
@@ -149,7 +155,7 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
     storage, connection_id = connection.storage, connection.id
-    if has_wildcard(src.key):
+    if is_pattern(storage, src):
         entries = list(matching(storage, src))
         if not entries:
             raise no_match(src)

@@ -51,3 +51,27 @@ def test_get_a_pattern_keeps_the_structure_below_the_literal_folder(
     assert result.code == 0, result.err
     got = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     assert got == ["2024-01/app.gz", "2024-02/app.gz"]
+
+
+def test_a_key_holding_wildcard_characters_is_addressed_as_itself(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """``report[1].pdf`` is an object's name, not only a pattern: where an object has that
+    very key, get, ls, du and rm name it (the pattern alone would match ``report1.pdf``)."""
+    bucket = server.bucket()
+    server.put(bucket, ["docs/report[1].pdf", "docs/report1.pdf", "docs/what?.txt"])
+    dest = tmp_path / "dl"
+    got = cli("get", f"s3://{bucket}/docs/report[1].pdf", str(dest) + "/")
+    assert got.code == 0, got.err
+    assert (dest / "report[1].pdf").read_bytes() == b"docs/report[1].pdf"
+    assert not (dest / "report1.pdf").exists()
+    listed = cli("ls", f"s3://{bucket}/docs/report[1].pdf")
+    assert [r["key"] for r in listed.records()] == ["docs/report[1].pdf"]
+    [du] = cli("du", f"s3://{bucket}/docs/report[1].pdf").records()
+    assert du["objects"] == 1
+    done = cli("rm", "--yes", f"s3://{bucket}/docs/report[1].pdf")
+    assert done.code == 0, done.err
+    assert remaining(server, bucket) == ["docs/report1.pdf", "docs/what?.txt"]
+    # Without an object of that name it is a pattern again.
+    pattern = cli("ls", f"s3://{bucket}/docs/report[1].pdf")
+    assert [r["key"] for r in pattern.records()] == ["docs/report1.pdf"]
