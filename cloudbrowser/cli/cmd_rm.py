@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from cloudbrowser.cli.confirm import confirm, ensure_askable
 from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
@@ -148,7 +149,8 @@ def _objects(
         try:
             info = backend.head_object(target.bucket, target.key)
         except KeyNotFound as error:
-            failed.append((str(target), error))
+            hint = "Use rm -r to delete everything below it."
+            failed.append((str(target), missing_object(backend, target, error, hint)))
             return
         yield target.key, info.size
         return

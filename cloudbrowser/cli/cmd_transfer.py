@@ -31,6 +31,7 @@ from cloudbrowser.cli.connect import (
 )
 from cloudbrowser.cli.connect_gcs import NAME as GCS_NAME
 from cloudbrowser.cli.connect_gcs import GcsResolved, resolve_implicit
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
@@ -164,7 +165,10 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
         return plan_downloads(storage, connection_id, src.bucket, entries, base, dest)
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
-    info = storage.head_object(src.bucket, src.key)
+    try:
+        info = storage.head_object(src.bucket, src.key)
+    except KeyNotFound as error:
+        raise missing_object(storage, src, error, "Use get -r to download what is in it.") from None
     into_folder = is_folder(dest) or args.destination.endswith(("/", os.sep))
     parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
     # Into a folder the object's own name is used: refused when it cannot be saved safely.
