@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("destination", metavar="s3://BUCKET/PREFIX/")
         else:
             p.add_argument("source", metavar="s3://BUCKET/KEY")
-            p.add_argument("destination", nargs="?", default=".", metavar="PATH")
+            p.add_argument(
+                "destination", nargs="?", default=".", metavar="PATH",
+                help="a folder or file name (default: here); - writes the object to stdout",
+            )  # fmt: skip
         p.add_argument("-r", "--recursive", action="store_true", help="folders / prefixes too")
         policy = p.add_mutually_exclusive_group()
         policy.add_argument(

@@ -35,6 +35,7 @@ from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
+from cloudbrowser.cli.to_stdout import STDIO, get_to_stdout
 from cloudbrowser.cli.wildcards import (
     folder_of_pattern,
     has_wildcard,
@@ -80,6 +81,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     connection = open_connection(args, out, connections)
     check_part_size(options, connection.storage)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
+    if args.command == "get" and args.destination == STDIO:
+        src = parse_remote(args.source, bare_ok=False)
+        return get_to_stdout(connection.storage, src, out, recursive=args.recursive)
     if args.command == "get" and args.recursive:
         src = parse_remote(args.source, bare_ok=False)
         if not has_wildcard(src.key):
@@ -126,6 +130,11 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
     dest = parse_remote(args.destination, bare_ok=False)
     sources = [Path(s) for s in args.sources]
     for source in sources:
+        if str(source) == STDIO and not source.exists():
+            raise UsageError(
+                "put uploads files and folders, not standard input.",
+                hint="Save what you pipe to a file first, then put that file.",
+            )
         if not source.exists():
             raise LocalFileError(f"“{source}” does not exist.", hint="Check the path.")
         if source.is_dir() and not args.recursive:
