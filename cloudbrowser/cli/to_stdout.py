@@ -60,6 +60,8 @@ def get_to_stdout(
         )
     if not out.quiet:
         seconds = time.monotonic() - started
-        check = "verified" if got else "not verified (the server gave no checksum)"
+        check = (
+            "verified" if got else "not verified (the server keeps no checksum of the whole object)"
+        )
         out.note(f"downloaded {human_size(written)} to stdout in {seconds:.1f} s; {check}")
     return Exit.OK
