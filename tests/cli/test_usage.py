@@ -136,3 +136,13 @@ def test_without_verbose_warnings_still_reach_the_redacted_log(
     assert not logging.getLogger().handlers or all(
         type(h).__name__ != "_OpenLogOnFirstRecord" for h in logging.getLogger().handlers
     )
+
+
+def test_the_windows_help_names_every_command() -> None:
+    """``cloudbrowser --help`` is where a newcomer looks for the commands: it names them
+    all (it had left out storage-class and restore)."""
+    from cloudbrowser.__main__ import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    listed = text.partition("--help): ")[2].partition(".")[0]  # "ls, du, get, …"
+    assert sorted(listed.split(", ")) == sorted(COMMANDS)
