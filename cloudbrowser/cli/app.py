@@ -25,8 +25,8 @@ from cloudbrowser.flags import SECRET_ENV
 Command = Callable[[argparse.Namespace, Output], int]
 
 _EPILOG = f"""\
-locations: s3://bucket/key (or gs://bucket/key) for objects, anything else is a
-  local path.
+locations: s3://bucket/key (or gs://bucket/key, az://container/blob) for objects,
+  anything else is a local path; - is stdout for get.
 connection: -c NAME (a saved connection of the window, or an AWS profile), or
   --endpoint/--profile/--access-key-id (secret from ${SECRET_ENV}); without
   any, the standard AWS variables and config apply. gs:// without -c uses
@@ -80,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     ls = command("ls", "cmd_ls", "list buckets, a folder, or (-r) every key below a prefix")
-    ls.add_argument("location", nargs="?", default="", help="s3://bucket[/prefix]")
+    ls.add_argument(
+        "location",
+        nargs="?",
+        default="",
+        help="s3://bucket[/prefix]; s3://, gs://, az://: the buckets",
+    )
     ls.add_argument("-r", "--recursive", action="store_true", help="every key below, no folders")
     ls.add_argument("--bytes", action="store_true", help="sizes in bytes")
     ls.add_argument(

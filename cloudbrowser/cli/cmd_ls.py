@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.locations import Remote, is_bare_scheme, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(
             "--tag searches one bucket: name it.", hint="ls --tag NAME=VALUE az://container/"
         )
-    if not args.location:
+    if not args.location or (is_bare_scheme(args.location) and not args.tag):
         backend = open_backend(args, out)
         default = backend.settings.default_bucket
         # A key that may not call ListAllMyBuckets: the connection's bucket, as the window.

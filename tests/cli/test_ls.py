@@ -160,12 +160,21 @@ def test_an_aws_profile_by_name(cli: Cli, server: S3Server, tmp_path: object) ->
 # ── failures ────────────────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize("location", ["s3://", "http://bucket/key", "s3:/x/y"])
+@pytest.mark.parametrize("location", ["s3:///key", "http://bucket/key", "s3:/x/y"])
 def test_a_bad_location_is_a_usage_error(cli: Cli, location: str) -> None:
     result = cli("ls", location)
     assert result.code == 2
     assert result.err.startswith("cloudbrowser: ")
     assert "Traceback" not in result.err
+
+
+def test_ls_of_the_scheme_alone_lists_the_buckets(cli: Cli, server: S3Server) -> None:
+    """``ls s3://`` as ``aws s3 ls s3://``; other commands still need a bucket."""
+    bucket = server.bucket()
+    listed = cli("ls", "s3://")
+    assert listed.code == 0, listed.err
+    assert bucket in [r["name"] for r in listed.records()]
+    assert cli("rm", "-r", "--yes", "s3://").code == 2
 
 
 def test_unknown_options_and_commands_are_usage_errors(cli: Cli) -> None:
