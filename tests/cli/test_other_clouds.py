@@ -361,3 +361,16 @@ def test_ls_of_a_bare_scheme_lists_the_buckets(
     az = run("ls", "az://")
     assert az.code == 0, az.err
     assert az_container in [r["name"] for r in az.records()]
+
+
+def test_gs_takes_the_project_from_GOOGLE_CLOUD_PROJECT(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Google's client libraries take the project from ``GOOGLE_CLOUD_PROJECT``, also on
+    the emulator, whose requests carry no credentials to name one."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", GCS_PROJECT)
+    bucket = gcs_server.bucket()
+    listed = run("ls", "gs://")
+    assert listed.code == 0, listed.err
+    assert bucket in [r["name"] for r in listed.records()]
