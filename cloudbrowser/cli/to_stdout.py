@@ -13,11 +13,12 @@ import sys
 import time
 from typing import BinaryIO
 
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.wildcards import has_wildcard
 from cloudbrowser.core.checksums import Crc32c
-from cloudbrowser.core.errors import IntegrityError
+from cloudbrowser.core.errors import IntegrityError, KeyNotFound
 from cloudbrowser.core.storage import Storage
 
 #: The argument that names stdout (and stdin), as for cp, tar and aws s3 cp.
@@ -36,7 +37,12 @@ def get_to_stdout(
         )
     sink = sink or sys.stdout.buffer
     started = time.monotonic()
-    with storage.get_object(src.bucket, src.key) as reader:
+    try:
+        reader = storage.get_object(src.bucket, src.key)
+    except KeyNotFound as error:
+        hint = "Only an object can be written to stdout: get -r downloads a folder into one."
+        raise missing_object(storage, src, error, hint) from None
+    with reader:
         md5 = hashlib.md5(usedforsecurity=False) if reader.md5 else None
         crc = Crc32c() if not reader.md5 and reader.crc32c else None
         written = 0

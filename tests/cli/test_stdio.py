@@ -53,6 +53,8 @@ def test_get_to_stdout_takes_one_object(
     for argv in (["-r", f"s3://{bucket}/dir/"], [f"s3://{bucket}/dir/*.txt"]):
         many = cli("get", *argv, "-")
         assert many.code == 2 and "Only one object can be written to stdout" in many.err
+    folder = cli("get", f"s3://{bucket}/dir", "-")
+    assert folder.code == 2 and "is a folder" in folder.err and folder.out == ""
     missing = cli("get", f"s3://{bucket}/dir/nope.txt", "-")
     assert missing.code == 1 and "does not exist" in missing.err and missing.out == ""
 
