@@ -15,8 +15,15 @@ from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
-from cloudbrowser.core.errors import KeyNotFound
-from cloudbrowser.core.operations import Operation, OpItem, OpKind, SourceObject, iter_sources
+from cloudbrowser.core.errors import ConfigError, KeyNotFound
+from cloudbrowser.core.operations import (
+    Operation,
+    OpItem,
+    OpKind,
+    SourceObject,
+    check_items,
+    iter_sources,
+)
 from cloudbrowser.core.storage import Storage
 
 
@@ -32,6 +39,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(f"“{src}” is a folder.", hint=f"Use {args.command} -r to copy it.")
     backend = open_backend(args, out)
     item = _item(backend, src, dest, args.recursive, args.command)
+    kind = OpKind.MOVE if args.command == "mv" else OpKind.COPY
+    try:
+        check_items(kind, src.bucket, [item], dest.bucket)
+    except ConfigError as refused:  # the command line asks for it: a usage error, exit 2
+        raise UsageError(refused.message, hint=refused.hint) from None
     moving = args.command == "mv"
 
     def report(source: SourceObject, what: str) -> None:

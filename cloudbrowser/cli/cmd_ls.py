@@ -10,10 +10,15 @@ from cloudbrowser.cli.locations import Remote, is_bare_scheme, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
-from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.errors import ConfigError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
 from cloudbrowser.core.storage import Storage
+
+_TAG_HINT = (
+    "Write it as --tag NAME=VALUE (or >=, >, <, <=), e.g. --tag project=apollo; put a name "
+    "or value with spaces in double quotes: --tag '\"cost center\"=R1'."
+)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -96,7 +101,10 @@ def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
 def _list_tagged(args: argparse.Namespace, where: Remote, out: Output) -> int:
     """``ls --tag NAME=VALUE``: every object below the location whose tags match, found by
     the server's tag index (no listing of the bucket), a page of its answer at a time."""
-    conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
+    try:
+        conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
+    except ConfigError as error:  # the engine's hint is the search box's (tag:NAME=VALUE)
+        raise UsageError(error.message, hint=_TAG_HINT) from None
     if has_wildcard(where.key):
         raise UsageError(
             "--tag lists every tagged object below a folder: it takes no wildcard.",
