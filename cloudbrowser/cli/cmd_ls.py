@@ -45,19 +45,42 @@ def run(args: argparse.Namespace, out: Output) -> int:
     elif args.recursive:
         _list_recursive(backend, where, out)
     elif where.is_folder:
-        _list_folder(backend, where.bucket, where.key, out)
+        rows = _list_folder(backend, where.bucket, where.key, out)
+        if not rows and where.key and not _is_listed_folder(backend, where):
+            raise _no_such(where)
     else:
         _list_name(backend, where, out)
     return Exit.OK
 
 
-def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> None:
+def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> int:
+    """Print the folder's rows; how many (its 0-byte marker object counts)."""
+    rows = 0
     for page in iter_pages(backend, bucket, prefix):
         for entry in page.prefixes:
             _print_entry(out, bucket, entry, prefix)
         for entry in page.objects:
             _print_entry(out, bucket, entry, prefix)
+        rows += len(page.prefixes) + len(page.objects)
         out.stdout.flush()
+    return rows
+
+
+def _is_listed_folder(backend: Storage, where: Remote) -> bool:
+    """Whether the folder ``where`` (holding nothing) is listed by the folder above it: an
+    empty directory of a server on a file system (rclone) or with folders of its own."""
+    folder = where.key if where.is_folder else where.key + "/"
+    for page in iter_pages(backend, where.bucket, folder[:-1]):
+        if any(p.key == folder for p in page.prefixes):
+            return True
+    return False
+
+
+def _no_such(where: Remote) -> KeyNotFound:
+    """Nothing at ``where``: a typo, which a script must not take for an empty folder."""
+    return KeyNotFound(
+        f"“{where}” does not exist.", hint="Check the name; “ls” the folder above it."
+    )
 
 
 def _list_name(backend: Storage, where: Remote, out: Output) -> None:
@@ -74,9 +97,7 @@ def _list_name(backend: Storage, where: Remote, out: Output) -> None:
     elif is_folder:
         _list_folder(backend, where.bucket, where.key + "/", out)
     else:
-        raise KeyNotFound(
-            f"“{where}” does not exist.", hint="Check the name; “ls” the folder above it."
-        )
+        raise _no_such(where)
 
 
 def _list_matching(backend: Storage, where: Remote, out: Output) -> None:
@@ -91,11 +112,15 @@ def _list_matching(backend: Storage, where: Remote, out: Output) -> None:
 def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
     # "s3://b/dir" means the folder dir/ and an object named dir, not dir2/...
     exact = "" if where.is_folder else where.key
+    rows = 0
     for page in iter_pages(backend, where.bucket, where.key, recursive=True):
         for entry in page.objects:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                 _print_entry(out, where.bucket, entry, "")
+                rows += 1
         out.stdout.flush()
+    if not rows and where.key and not _is_listed_folder(backend, where):
+        raise _no_such(where)
 
 
 def _list_tagged(args: argparse.Namespace, where: Remote, out: Output) -> int:

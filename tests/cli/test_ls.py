@@ -177,6 +177,25 @@ def test_ls_of_the_scheme_alone_lists_the_buckets(cli: Cli, server: S3Server) ->
     assert cli("rm", "-r", "--yes", "s3://").code == 2
 
 
+def test_ls_of_a_folder_that_holds_nothing_fails_unless_it_is_marked(
+    cli: Cli, server: S3Server
+) -> None:
+    """``ls s3://b/logz/`` (a typo) exits 1 as ``ls s3://b/logz`` does (and as
+    ``aws s3 ls`` and ``gsutil ls`` do), where it printed nothing and exited 0; a folder
+    made in the window (its 0-byte "logs/" marker) and an empty bucket list fine."""
+    bucket = server.bucket()
+    for argv in (["ls", f"s3://{bucket}/logz/"], ["ls", "-r", f"s3://{bucket}/logz/"]):
+        typo = cli(*argv)
+        assert typo.code == 1, argv
+        assert f"“s3://{bucket}/logz/” does not exist." in typo.err
+    assert cli("ls", f"s3://{bucket}/").code == 0
+    server.put(bucket, {"logs/": b""})
+    listed = server.client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    kept = [o["Key"] for o in listed] == ["logs/"]  # rclone stores it as a file "logs"
+    marked = cli("ls", f"s3://{bucket}/logs/")
+    assert marked.code == (0 if kept else 1), marked.err
+
+
 def test_unknown_options_and_commands_are_usage_errors(cli: Cli) -> None:
     assert cli("ls", "--no-such-option").code == 2
     assert cli("put", connect=False).code == 2
