@@ -246,6 +246,13 @@ def _destructive(p: argparse.ArgumentParser) -> None:
 
 def run(argv: list[str]) -> int:
     parser = build_parser()
+    if argv[:1] == ["help"]:
+        # `cloudbrowser help [COMMAND]`, as aws, gsutil and rclone have it: this parser's
+        # help lists every command with what it does (the window's --help cannot).
+        if len(argv) == 1:
+            parser.print_help()
+            return Exit.OK
+        argv = [argv[1], "--help"]
     out = Output.choose(force_json="--json" in argv, force_text="--text" in argv)
     try:
         args = parser.parse_args(argv)
