@@ -343,6 +343,8 @@ class _Tally:
     unverified: int = 0
     skipped: int = 0
     upload: bool = False
+    #: Both are true after a ``resume`` of uploads and downloads.
+    download: bool = False
     named: list[Transfer] = field(default_factory=list)
     failed: int = 0
     unfinished: int = 0
@@ -365,6 +367,7 @@ class _Tally:
                 note=t.note,
             )
         self.upload = self.upload or t.direction is Direction.UPLOAD
+        self.download = self.download or t.direction is Direction.DOWNLOAD
         self.moved += t.bytes_moved
         if t.state is State.DONE:
             self.done += 1
@@ -406,7 +409,7 @@ def _summarize(
     if not out.json and not out.quiet:
         size, done = tally.size, tally.done
         rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
-        verb = "uploaded" if tally.upload else "downloaded"
+        verb = _verb(tally)
         parts = [f"{verb} {done} file{'s' if done != 1 else ''} ({human_size(size)})"
                  f" in {elapsed:.1f} s{rate}"]  # fmt: skip
         if tally.unverified:
@@ -427,6 +430,12 @@ def _summarize(
             parts.append(f"{_files(up_to_date)} already up to date")
         out.note("; ".join(parts))
     return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
+
+
+def _verb(tally: _Tally) -> str:
+    if tally.upload and tally.download:
+        return "transferred"
+    return "uploaded" if tally.upload else "downloaded"
 
 
 def _note_up_to_date(out: Output, up_to_date: UpToDate | None) -> None:

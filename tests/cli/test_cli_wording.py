@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cloudbrowser.cli.cmd_class import _one_of
+from cloudbrowser.cli.cmd_transfer import _Tally, _verb
 from cloudbrowser.cli.output import UsageError
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.core.transfers import Activity
@@ -146,3 +147,12 @@ def test_an_unknown_access_tier_is_named_with_its_article() -> None:
     with pytest.raises(UsageError) as storage_class:
         _one_of("NOPE", ("STANDARD",), "storage class")
     assert storage_class.value.message == "“NOPE” is not a storage class here."
+
+
+def test_a_resume_of_uploads_and_downloads_says_transferred() -> None:
+    """``resume --all`` of interrupted uploads and downloads summed them all up as
+    "uploaded N files"."""
+
+    assert _verb(_Tally(upload=True)) == "uploaded"
+    assert _verb(_Tally(download=True)) == "downloaded"
+    assert _verb(_Tally(upload=True, download=True)) == "transferred"
