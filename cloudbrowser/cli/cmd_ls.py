@@ -164,7 +164,8 @@ def _du(args: argparse.Namespace, out: Output) -> int:
     if out.json:
         out.record(location=str(where), objects=count, size=size)
     else:
-        out.line(f"{out.size(size)}\t{count} objects\t{where}")
+        objects = f"{count} object{'s' if count != 1 else ''}"
+        out.line(f"{out.size(size)}\t{objects}\t{where}")
     return Exit.OK
 
 

@@ -156,3 +156,11 @@ def test_a_resume_of_uploads_and_downloads_says_transferred() -> None:
     assert _verb(_Tally(upload=True)) == "uploaded"
     assert _verb(_Tally(download=True)) == "downloaded"
     assert _verb(_Tally(upload=True, download=True)) == "transferred"
+
+
+def test_du_of_one_object_says_object(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["one.txt"])
+    result = cli("du", "--text", f"s3://{bucket}/one.txt")
+    assert result.code == 0, result.err
+    assert "\t1 object\t" in result.out
