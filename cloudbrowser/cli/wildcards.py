@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.errors import AccessDenied, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 
@@ -33,7 +33,7 @@ def is_pattern(backend: Storage, where: Remote) -> bool:
         return False
     try:
         backend.head_object(where.bucket, where.key)
-    except KeyNotFound:
+    except (KeyNotFound, AccessDenied):  # a key that may list but not read: a pattern still
         return True
     return False
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
+from cloudbrowser.cli.locations import Remote
+from cloudbrowser.cli.wildcards import is_pattern
+from cloudbrowser.core.errors import AccessDenied
+from cloudbrowser.core.storage import Storage
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 
@@ -75,3 +80,18 @@ def test_a_key_holding_wildcard_characters_is_addressed_as_itself(
     # Without an object of that name it is a pattern again.
     pattern = cli("ls", f"s3://{bucket}/docs/report[1].pdf")
     assert [r["key"] for r in pattern.records()] == ["docs/report1.pdf"]
+
+
+class _ListOnly:
+    """A connection whose key may list but not read (no s3:GetObject): its HEAD is denied."""
+
+    def head_object(self, bucket: str, key: str, *, version_id: str = "") -> None:
+        raise AccessDenied("Access denied.")
+
+
+def test_a_pattern_stays_a_pattern_where_the_key_may_not_read() -> None:
+    """The HEAD that looks for an object named like the pattern must not make a wildcard
+    ``ls`` fail for a key that may list the bucket but not read its objects."""
+    backend = cast(Storage, _ListOnly())
+    assert is_pattern(backend, Remote("b", "logs/*.gz"))
+    assert not is_pattern(backend, Remote("b", "logs/plain.gz"))
