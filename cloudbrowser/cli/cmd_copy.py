@@ -15,6 +15,7 @@ from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.wildcards import has_wildcard
 from cloudbrowser.core.errors import ConfigError, KeyNotFound
 from cloudbrowser.core.operations import (
     Operation,
@@ -80,6 +81,11 @@ def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool, command:
         try:
             info = backend.head_object(src.bucket, src.key)
         except KeyNotFound as error:
+            if has_wildcard(src.key) and not recursive:
+                raise UsageError(
+                    f"{command} takes no wildcards, and no object is named “{src}”.",
+                    hint=f"Name one object, or a folder with {command} -r.",
+                ) from None
             if not recursive:
                 hint = f"Use {command} -r to copy it."
                 raise missing_object(backend, src, error, hint) from None
