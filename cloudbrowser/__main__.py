@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 from cloudbrowser import __version__
+from cloudbrowser.cli import COMMAND_ORDER
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.printable import printable
 from cloudbrowser.flags import DEMO_SERVER_FLAG, SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
@@ -36,17 +37,33 @@ def skip_pyside_source_reads() -> None:
             marks.setdefault(name, -1)
 
 
+class _NoHyphenBreaks(argparse.HelpFormatter):
+    """Paragraphs wrapped at spaces only, so that "storage-class" stays one word."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudbrowser",
         description="A desktop file manager for S3 and S3-compatible object storage.",
+        formatter_class=_NoHyphenBreaks,
         epilog=(
             "Credentials: with --profile, the AWS shared config is used (SSO, "
             "credential_process and assume-role included). With --access-key-id, the secret is "
             f"read from ${SECRET_ENV} (and an optional ${SESSION_TOKEN_ENV}). Otherwise the "
             "standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE) apply. "
-            "Headless commands: cloudbrowser ls|du|get|put|sync|cp|mv|rm|mb|rb|presign|versions|"
-            "connections|resume (cloudbrowser COMMAND --help)."
+            "Headless commands (cloudbrowser COMMAND …, cloudbrowser COMMAND --help): "
+            f"{', '.join(COMMAND_ORDER)}."
         ),
     )
     parser.add_argument("--version", action="version", version=f"cloudbrowser {__version__}")

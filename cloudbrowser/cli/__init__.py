@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-#: The subcommands; the first argument decides between the command line and the window.
-COMMANDS = frozenset(
-    {"ls", "du", "get", "put", "sync", "cp", "mv", "rm", "mb", "rb", "presign"}
-    | {"versions", "connections", "resume", "storage-class", "restore"}
+#: The subcommands, in the order ``--help`` names them.
+COMMAND_ORDER = (
+    *("ls", "du", "get", "put", "sync", "cp", "mv", "rm", "mb", "rb", "presign"),
+    *("versions", "storage-class", "restore", "connections", "resume", "help"),
 )
+#: The first argument decides between the command line and the window.
+COMMANDS = frozenset(COMMAND_ORDER)
 
 
 def main(argv: Sequence[str]) -> int:

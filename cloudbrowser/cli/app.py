@@ -25,8 +25,8 @@ from cloudbrowser.flags import SECRET_ENV
 Command = Callable[[argparse.Namespace, Output], int]
 
 _EPILOG = f"""\
-locations: s3://bucket/key (or gs://bucket/key) for objects, anything else is a
-  local path.
+locations: s3://bucket/key (or gs://bucket/key, az://container/blob) for objects,
+  anything else is a local path; - is stdout for get.
 connection: -c NAME (a saved connection of the window, or an AWS profile), or
   --endpoint/--profile/--access-key-id (secret from ${SECRET_ENV}); without
   any, the standard AWS variables and config apply. gs:// without -c uses
@@ -80,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     ls = command("ls", "cmd_ls", "list buckets, a folder, or (-r) every key below a prefix")
-    ls.add_argument("location", nargs="?", default="", help="s3://bucket[/prefix]")
+    ls.add_argument(
+        "location",
+        nargs="?",
+        default="",
+        help="s3://bucket[/prefix]; s3://, gs://, az://: the buckets",
+    )
     ls.add_argument("-r", "--recursive", action="store_true", help="every key below, no folders")
     ls.add_argument("--bytes", action="store_true", help="sizes in bytes")
     ls.add_argument(
@@ -103,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("destination", metavar="s3://BUCKET/PREFIX/")
         else:
             p.add_argument("source", metavar="s3://BUCKET/KEY")
-            p.add_argument("destination", nargs="?", default=".", metavar="PATH")
+            p.add_argument(
+                "destination", nargs="?", default=".", metavar="PATH",
+                help="a folder or file name (default: here); - writes the object to stdout",
+            )  # fmt: skip
         p.add_argument("-r", "--recursive", action="store_true", help="folders / prefixes too")
         policy = p.add_mutually_exclusive_group()
         policy.add_argument(
@@ -238,6 +246,13 @@ def _destructive(p: argparse.ArgumentParser) -> None:
 
 def run(argv: list[str]) -> int:
     parser = build_parser()
+    if argv[:1] == ["help"]:
+        # `cloudbrowser help [COMMAND]`, as aws, gsutil and rclone have it: this parser's
+        # help lists every command with what it does (the window's --help cannot).
+        if len(argv) == 1:
+            parser.print_help()
+            return Exit.OK
+        argv = [argv[1], "--help"]
     out = Output.choose(force_json="--json" in argv, force_text="--text" in argv)
     try:
         args = parser.parse_args(argv)

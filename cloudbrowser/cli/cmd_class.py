@@ -75,7 +75,8 @@ def _one_of(given: str, names: tuple[str, ...], what: str) -> str:
         if name.lower() == given.lower():
             return name
     choices = ", ".join(names) or "none on this connection"
-    raise UsageError(f"“{given}” is not a {what} here.", hint=f"Choose one of: {choices}.")
+    article = "an" if what[:1] in "aeiou" else "a"  # Azure's "access tier"
+    raise UsageError(f"“{given}” is not {article} {what} here.", hint=f"Choose one of: {choices}.")
 
 
 def _run(operation: Operation, out: Output) -> OperationResult:

@@ -12,10 +12,19 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
-from cloudbrowser.core.errors import KeyNotFound
-from cloudbrowser.core.operations import Operation, OpItem, OpKind, SourceObject, iter_sources
+from cloudbrowser.cli.wildcards import has_wildcard
+from cloudbrowser.core.errors import ConfigError, KeyNotFound
+from cloudbrowser.core.operations import (
+    Operation,
+    OpItem,
+    OpKind,
+    SourceObject,
+    check_items,
+    iter_sources,
+)
 from cloudbrowser.core.storage import Storage
 
 
@@ -30,7 +39,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if src.is_folder and not args.recursive:
         raise UsageError(f"“{src}” is a folder.", hint=f"Use {args.command} -r to copy it.")
     backend = open_backend(args, out)
-    item = _item(backend, src, dest, args.recursive)
+    item = _item(backend, src, dest, args.recursive, args.command)
+    kind = OpKind.MOVE if args.command == "mv" else OpKind.COPY
+    try:
+        check_items(kind, src.bucket, [item], dest.bucket)
+    except ConfigError as refused:  # the command line asks for it: a usage error, exit 2
+        raise UsageError(refused.message, hint=refused.hint) from None
     moving = args.command == "mv"
 
     def report(source: SourceObject, what: str) -> None:
@@ -61,14 +75,20 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return Exit.FAILED if result.failed else Exit.OK
 
 
-def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool) -> OpItem:
+def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool, command: str) -> OpItem:
     """What ``src`` names, and where it goes."""
     if not recursive or not src.is_folder:
         try:
             info = backend.head_object(src.bucket, src.key)
-        except KeyNotFound:
+        except KeyNotFound as error:
+            if has_wildcard(src.key) and not recursive:
+                raise UsageError(
+                    f"{command} takes no wildcards, and no object is named “{src}”.",
+                    hint=f"Name one object, or a folder with {command} -r.",
+                ) from None
             if not recursive:
-                raise
+                hint = f"Use {command} -r to copy it."
+                raise missing_object(backend, src, error, hint) from None
         else:
             leaf = src.key.rpartition("/")[2]
             key = dest.key + leaf if dest.is_folder else dest.key

@@ -6,14 +6,19 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.locations import Remote, is_bare_scheme, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
-from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
-from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.errors import ConfigError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
 from cloudbrowser.core.storage import Storage
+
+_TAG_HINT = (
+    "Write it as --tag NAME=VALUE (or >=, >, <, <=), e.g. --tag project=apollo; put a name "
+    "or value with spaces in double quotes: --tag '\"cost center\"=R1'."
+)
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -23,7 +28,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise UsageError(
             "--tag searches one bucket: name it.", hint="ls --tag NAME=VALUE az://container/"
         )
-    if not args.location:
+    if not args.location or (is_bare_scheme(args.location) and not args.tag):
         backend = open_backend(args, out)
         default = backend.settings.default_bucket
         # A key that may not call ListAllMyBuckets: the connection's bucket, as the window.
@@ -35,24 +40,47 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if args.tag:
         return _list_tagged(args, where, out)
     backend = open_backend(args, out)
-    if has_wildcard(where.key):
+    if is_pattern(backend, where):
         _list_matching(backend, where, out)
     elif args.recursive:
         _list_recursive(backend, where, out)
     elif where.is_folder:
-        _list_folder(backend, where.bucket, where.key, out)
+        rows = _list_folder(backend, where.bucket, where.key, out)
+        if not rows and where.key and not _is_listed_folder(backend, where):
+            raise _no_such(where)
     else:
         _list_name(backend, where, out)
     return Exit.OK
 
 
-def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> None:
+def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> int:
+    """Print the folder's rows; how many (its 0-byte marker object counts)."""
+    rows = 0
     for page in iter_pages(backend, bucket, prefix):
         for entry in page.prefixes:
             _print_entry(out, bucket, entry, prefix)
         for entry in page.objects:
             _print_entry(out, bucket, entry, prefix)
+        rows += len(page.prefixes) + len(page.objects)
         out.stdout.flush()
+    return rows
+
+
+def _is_listed_folder(backend: Storage, where: Remote) -> bool:
+    """Whether the folder ``where`` (holding nothing) is listed by the folder above it: an
+    empty directory of a server on a file system (rclone) or with folders of its own."""
+    folder = where.key if where.is_folder else where.key + "/"
+    for page in iter_pages(backend, where.bucket, folder[:-1]):
+        if any(p.key == folder for p in page.prefixes):
+            return True
+    return False
+
+
+def _no_such(where: Remote) -> KeyNotFound:
+    """Nothing at ``where``: a typo, which a script must not take for an empty folder."""
+    return KeyNotFound(
+        f"“{where}” does not exist.", hint="Check the name; “ls” the folder above it."
+    )
 
 
 def _list_name(backend: Storage, where: Remote, out: Output) -> None:
@@ -69,9 +97,7 @@ def _list_name(backend: Storage, where: Remote, out: Output) -> None:
     elif is_folder:
         _list_folder(backend, where.bucket, where.key + "/", out)
     else:
-        raise KeyNotFound(
-            f"“{where}” does not exist.", hint="Check the name; “ls” the folder above it."
-        )
+        raise _no_such(where)
 
 
 def _list_matching(backend: Storage, where: Remote, out: Output) -> None:
@@ -86,17 +112,24 @@ def _list_matching(backend: Storage, where: Remote, out: Output) -> None:
 def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
     # "s3://b/dir" means the folder dir/ and an object named dir, not dir2/...
     exact = "" if where.is_folder else where.key
+    rows = 0
     for page in iter_pages(backend, where.bucket, where.key, recursive=True):
         for entry in page.objects:
             if not exact or entry.key == exact or entry.key.startswith(exact + "/"):
                 _print_entry(out, where.bucket, entry, "")
+                rows += 1
         out.stdout.flush()
+    if not rows and where.key and not _is_listed_folder(backend, where):
+        raise _no_such(where)
 
 
 def _list_tagged(args: argparse.Namespace, where: Remote, out: Output) -> int:
     """``ls --tag NAME=VALUE``: every object below the location whose tags match, found by
     the server's tag index (no listing of the bucket), a page of its answer at a time."""
-    conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
+    try:
+        conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
+    except ConfigError as error:  # the engine's hint is the search box's (tag:NAME=VALUE)
+        raise UsageError(error.message, hint=_TAG_HINT) from None
     if has_wildcard(where.key):
         raise UsageError(
             "--tag lists every tagged object below a folder: it takes no wildcard.",
@@ -118,7 +151,7 @@ def _du(args: argparse.Namespace, out: Output) -> int:
     backend = open_backend(args, out)
     exact = "" if where.is_folder else where.key
     count = size = 0
-    if has_wildcard(where.key):
+    if is_pattern(backend, where):
         for entry in matching(backend, where):
             count += 1
             size += entry.size
@@ -131,7 +164,8 @@ def _du(args: argparse.Namespace, out: Output) -> int:
     if out.json:
         out.record(location=str(where), objects=count, size=size)
     else:
-        out.line(f"{out.size(size)}\t{count} objects\t{where}")
+        objects = f"{count} object{'s' if count != 1 else ''}"
+        out.line(f"{out.size(size)}\t{objects}\t{where}")
     return Exit.OK
 
 

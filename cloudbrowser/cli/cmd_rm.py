@@ -17,10 +17,11 @@ from collections.abc import Iterable, Iterator
 
 from cloudbrowser.cli.confirm import confirm, ensure_askable
 from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
-from cloudbrowser.cli.wildcards import has_wildcard, matching, no_match
+from cloudbrowser.cli.wildcards import is_pattern, matching, no_match
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
@@ -136,7 +137,7 @@ def _objects(
 ) -> Iterator[tuple[str, int]]:
     """The objects ``target`` names, as (key, size): one object (which must exist), or
     with ``recursive`` the object of that name and everything below it as a folder."""
-    if has_wildcard(target.key):
+    if is_pattern(backend, target):
         found = False
         for entry in matching(backend, target):
             found = True
@@ -148,7 +149,8 @@ def _objects(
         try:
             info = backend.head_object(target.bucket, target.key)
         except KeyNotFound as error:
-            failed.append((str(target), error))
+            hint = "Use rm -r to delete everything below it."
+            failed.append((str(target), missing_object(backend, target, error, hint)))
             return
         yield target.key, info.size
         return

@@ -20,8 +20,10 @@ from cloudbrowser.cli.locations import is_remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.deletes import delete_keys
-from cloudbrowser.core.errors import LocalFileError
+from cloudbrowser.core.errors import KeyNotFound, LocalFileError
 from cloudbrowser.core.keys import normalize_prefix
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
 from cloudbrowser.core.transfers import TransferOptions
@@ -91,6 +93,12 @@ def _sync_down(
     From the one connection open in ``connections``."""
     [connection_id] = connections.ids()
     storage = connections.storage(connection_id)
+    if prefix and not _holds_anything(storage, bucket, prefix):
+        # A mistyped source: with --delete it would empty the local folder.
+        raise KeyNotFound(
+            f"There is nothing below “{out.uri(bucket, prefix)}”.",
+            hint="Check the name: nothing was transferred or deleted.",
+        )
     sync = DownloadSync(storage, connection_id, bucket, prefix, local, checksum=args.checksum)
     pages = (
         Plan(items=[PlannedTransfer(r) for r in page.transfers], refused=page.refused)
@@ -117,6 +125,11 @@ def _sync_down(
     failed = _delete_files(orphans, out)
     _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "deleted")
     return Exit.FAILED if failed else Exit.OK
+
+
+def _holds_anything(storage: Storage, bucket: str, prefix: str) -> bool:
+    """Whether any object (a folder's marker too) has a key below ``prefix``."""
+    return any(page.objects for page in iter_pages(storage, bucket, prefix, recursive=True))
 
 
 def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:

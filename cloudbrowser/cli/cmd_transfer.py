@@ -31,10 +31,18 @@ from cloudbrowser.cli.connect import (
 )
 from cloudbrowser.cli.connect_gcs import NAME as GCS_NAME
 from cloudbrowser.cli.connect_gcs import GcsResolved, resolve_implicit
+from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import ProgressLine
-from cloudbrowser.cli.wildcards import folder_of_pattern, has_wildcard, matching, no_match
+from cloudbrowser.cli.to_stdout import STDIO, get_to_stdout
+from cloudbrowser.cli.wildcards import (
+    folder_of_pattern,
+    has_wildcard,
+    is_pattern,
+    matching,
+    no_match,
+)
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
@@ -73,6 +81,9 @@ def run(args: argparse.Namespace, out: Output) -> int:
     connection = open_connection(args, out, connections)
     check_part_size(options, connection.storage)
     policy = ConflictPolicy(args.policy or ConflictPolicy.OVERWRITE)
+    if args.command == "get" and args.destination == STDIO:
+        src = parse_remote(args.source, bare_ok=False)
+        return get_to_stdout(connection.storage, src, out, recursive=args.recursive)
     if args.command == "get" and args.recursive:
         src = parse_remote(args.source, bare_ok=False)
         if not has_wildcard(src.key):
@@ -119,6 +130,11 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
     dest = parse_remote(args.destination, bare_ok=False)
     sources = [Path(s) for s in args.sources]
     for source in sources:
+        if str(source) == STDIO and not source.exists():
+            raise UsageError(
+                "put uploads files and folders, not standard input.",
+                hint="Save what you pipe to a file first, then put that file.",
+            )
         if not source.exists():
             raise LocalFileError(f"“{source}” does not exist.", hint="Check the path.")
         if source.is_dir() and not args.recursive:
@@ -149,7 +165,7 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     src = parse_remote(args.source, bare_ok=False)
     dest = Path(args.destination)
     storage, connection_id = connection.storage, connection.id
-    if has_wildcard(src.key):
+    if is_pattern(storage, src):
         entries = list(matching(storage, src))
         if not entries:
             raise no_match(src)
@@ -158,7 +174,10 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
         return plan_downloads(storage, connection_id, src.bucket, entries, base, dest)
     if src.is_folder:
         raise UsageError(f"“{src}” is a folder.", hint="Use get -r to download what is in it.")
-    info = storage.head_object(src.bucket, src.key)
+    try:
+        info = storage.head_object(src.bucket, src.key)
+    except KeyNotFound as error:
+        raise missing_object(storage, src, error, "Use get -r to download what is in it.") from None
     into_folder = is_folder(dest) or args.destination.endswith(("/", os.sep))
     parent = src.key.rpartition("/")[0] + "/" if "/" in src.key else ""
     # Into a folder the object's own name is used: refused when it cannot be saved safely.
@@ -324,6 +343,8 @@ class _Tally:
     unverified: int = 0
     skipped: int = 0
     upload: bool = False
+    #: Both are true after a ``resume`` of uploads and downloads.
+    download: bool = False
     named: list[Transfer] = field(default_factory=list)
     failed: int = 0
     unfinished: int = 0
@@ -346,6 +367,7 @@ class _Tally:
                 note=t.note,
             )
         self.upload = self.upload or t.direction is Direction.UPLOAD
+        self.download = self.download or t.direction is Direction.DOWNLOAD
         self.moved += t.bytes_moved
         if t.state is State.DONE:
             self.done += 1
@@ -387,7 +409,7 @@ def _summarize(
     if not out.json and not out.quiet:
         size, done = tally.size, tally.done
         rate = f", {human_size(int(size / elapsed))}/s" if elapsed > 0 and size else ""
-        verb = "uploaded" if tally.upload else "downloaded"
+        verb = _verb(tally)
         parts = [f"{verb} {done} file{'s' if done != 1 else ''} ({human_size(size)})"
                  f" in {elapsed:.1f} s{rate}"]  # fmt: skip
         if tally.unverified:
@@ -408,6 +430,12 @@ def _summarize(
             parts.append(f"{_files(up_to_date)} already up to date")
         out.note("; ".join(parts))
     return Exit.FAILED if failed or unfinished or failed_before else Exit.OK
+
+
+def _verb(tally: _Tally) -> str:
+    if tally.upload and tally.download:
+        return "transferred"
+    return "uploaded" if tally.upload else "downloaded"
 
 
 def _note_up_to_date(out: Output, up_to_date: UpToDate | None) -> None:

@@ -8,8 +8,8 @@ libraries apply them, so that scripts and CI need no saved connection.
 * ``STORAGE_EMULATOR_HOST``: the emulator's address, with anonymous requests, as Google's
   client libraries do. ``--endpoint`` names one explicitly (signed with ADC unless
   ``--anonymous``).
-* ``--project``: the project whose buckets ``ls`` lists and ``mb`` creates in (else the
-  credentials' own, as google-auth finds it).
+* ``--project``: the project whose buckets ``ls`` lists and ``mb`` creates in (else
+  ``GOOGLE_CLOUD_PROJECT``, else the credentials' own, as google-auth finds it).
 
 The connection is named so that ``resume`` finds it again from the journal without options
 (:func:`resolve_implicit`).
@@ -28,6 +28,9 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 SCHEME = "gs"
 #: Google's variable for an emulator (fake-gcs-server, the Firebase emulator…).
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
+#: Google's variable for the project (google-auth reads it for ADC; the emulator's unsigned
+#: requests have no credentials to name one).
+PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
 #: The name of a ``gs://`` connection made from the environment (the journal keeps it).
 NAME = "Google Cloud Storage"
 _S3_ONLY = (
@@ -84,7 +87,7 @@ def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) 
             anonymous=anonymous,
             verify_tls=args.ca_bundle or not args.no_verify_tls,
             auth="anonymous" if anonymous else "adc",
-            project=getattr(args, "project", None) or "",
+            project=getattr(args, "project", None) or env.get(PROJECT_ENV, ""),
         ),
         None,
     )

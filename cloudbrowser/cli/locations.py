@@ -66,6 +66,13 @@ def is_remote(text: str) -> bool:
     return bool(split_scheme(text)[0])
 
 
+def is_bare_scheme(text: str) -> bool:
+    """``s3://``, ``gs://``, ``az://``: a cloud, no bucket (``ls`` lists its buckets, as
+    ``aws s3 ls s3://`` and ``gsutil ls gs://`` do)."""
+    scheme, rest = split_scheme(text)
+    return bool(scheme) and not rest.strip("/")
+
+
 def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     """``s3://bucket/key`` (or ``bucket/key`` when ``bare_ok``) → Remote. Raises UsageError."""
     scheme, rest = split_scheme(text)

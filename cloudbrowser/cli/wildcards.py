@@ -4,6 +4,9 @@
 ``dir/``), ``?`` one character, ``[abc]`` one of a set (Python's ``fnmatchcase``). The
 listing starts at the literal part before the first wildcard and is filtered here: one
 recursive listing, never a request per match.
+
+A key may hold those characters itself (``report[1].pdf``): where an object has the very
+key typed, it is that object (one HEAD says so), not a pattern that would miss it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fnmatch import fnmatchcase
 
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.errors import AccessDenied, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 
@@ -22,6 +25,17 @@ _WILDCARDS = "*?["
 
 def has_wildcard(key: str) -> bool:
     return any(c in key for c in _WILDCARDS)
+
+
+def is_pattern(backend: Storage, where: Remote) -> bool:
+    """True when ``where.key`` holds a wildcard and no object has that very key."""
+    if not has_wildcard(where.key):
+        return False
+    try:
+        backend.head_object(where.bucket, where.key)
+    except (KeyNotFound, AccessDenied):  # a key that may list but not read: a pattern still
+        return True
+    return False
 
 
 def literal_prefix(key: str) -> str:

@@ -11,6 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from cloudbrowser.cli.cmd_class import _one_of
+from cloudbrowser.cli.cmd_transfer import _Tally, _verb
+from cloudbrowser.cli.output import UsageError
 from cloudbrowser.cli.progress import ProgressLine
 from cloudbrowser.core.transfers import Activity
 from tests.cli.helpers import REPO, Cli, child_env, flags
@@ -132,3 +137,30 @@ def test_after_the_last_byte_the_line_says_finishing_not_a_fading_speed() -> Non
     last = screen.getvalue().rsplit("\r", 1)[-1]
     assert "100%  finishing…  0/1 files" in last, last
     assert "/s" not in last and "ETA" not in last
+
+
+def test_an_unknown_access_tier_is_named_with_its_article() -> None:
+    """Azure's word is "access tier": "is not an access tier", not "a access tier"."""
+    with pytest.raises(UsageError) as tier:
+        _one_of("Warm", ("Hot", "Cool"), "access tier")
+    assert tier.value.message == "“Warm” is not an access tier here."
+    with pytest.raises(UsageError) as storage_class:
+        _one_of("NOPE", ("STANDARD",), "storage class")
+    assert storage_class.value.message == "“NOPE” is not a storage class here."
+
+
+def test_a_resume_of_uploads_and_downloads_says_transferred() -> None:
+    """``resume --all`` of interrupted uploads and downloads summed them all up as
+    "uploaded N files"."""
+
+    assert _verb(_Tally(upload=True)) == "uploaded"
+    assert _verb(_Tally(download=True)) == "downloaded"
+    assert _verb(_Tally(upload=True, download=True)) == "transferred"
+
+
+def test_du_of_one_object_says_object(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, ["one.txt"])
+    result = cli("du", "--text", f"s3://{bucket}/one.txt")
+    assert result.code == 0, result.err
+    assert "\t1 object\t" in result.out

@@ -61,3 +61,14 @@ def test_cp_failures(cli: Cli, server: S3Server, tmp_path: object) -> None:
     assert missing.code == 1 and "does not exist" in missing.err
     local = cli("cp", str(tmp_path), f"s3://{bucket}/")
     assert local.code == 2 and "put" in local.err
+
+
+def test_cp_of_a_pattern_says_it_takes_no_wildcards(cli: Cli, server: S3Server) -> None:
+    """s5cmd users write ``cp 's3://b/logs/*.gz' s3://b/old/``; cp copies one object or
+    (-r) a folder, and says so, where it said the pattern "does not exist … Refresh the
+    listing"."""
+    bucket = server.bucket()
+    server.put(bucket, ["logs/a.gz"])
+    result = cli("cp", f"s3://{bucket}/logs/*.gz", f"s3://{bucket}/old/")
+    assert result.code == 2, result.err
+    assert "takes no wildcards" in result.err

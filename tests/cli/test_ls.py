@@ -160,12 +160,40 @@ def test_an_aws_profile_by_name(cli: Cli, server: S3Server, tmp_path: object) ->
 # ── failures ────────────────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize("location", ["s3://", "http://bucket/key", "s3:/x/y"])
+@pytest.mark.parametrize("location", ["s3:///key", "http://bucket/key", "s3:/x/y"])
 def test_a_bad_location_is_a_usage_error(cli: Cli, location: str) -> None:
     result = cli("ls", location)
     assert result.code == 2
     assert result.err.startswith("cloudbrowser: ")
     assert "Traceback" not in result.err
+
+
+def test_ls_of_the_scheme_alone_lists_the_buckets(cli: Cli, server: S3Server) -> None:
+    """``ls s3://`` as ``aws s3 ls s3://``; other commands still need a bucket."""
+    bucket = server.bucket()
+    listed = cli("ls", "s3://")
+    assert listed.code == 0, listed.err
+    assert bucket in [r["name"] for r in listed.records()]
+    assert cli("rm", "-r", "--yes", "s3://").code == 2
+
+
+def test_ls_of_a_folder_that_holds_nothing_fails_unless_it_is_marked(
+    cli: Cli, server: S3Server
+) -> None:
+    """``ls s3://b/logz/`` (a typo) exits 1 as ``ls s3://b/logz`` does (and as
+    ``aws s3 ls`` and ``gsutil ls`` do), where it printed nothing and exited 0; a folder
+    made in the window (its 0-byte "logs/" marker) and an empty bucket list fine."""
+    bucket = server.bucket()
+    for argv in (["ls", f"s3://{bucket}/logz/"], ["ls", "-r", f"s3://{bucket}/logz/"]):
+        typo = cli(*argv)
+        assert typo.code == 1, argv
+        assert f"“s3://{bucket}/logz/” does not exist." in typo.err
+    assert cli("ls", f"s3://{bucket}/").code == 0
+    server.put(bucket, {"logs/": b""})
+    listed = server.client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    kept = [o["Key"] for o in listed] == ["logs/"]  # rclone stores it as a file "logs"
+    marked = cli("ls", f"s3://{bucket}/logs/")
+    assert marked.code == (0 if kept else 1), marked.err
 
 
 def test_unknown_options_and_commands_are_usage_errors(cli: Cli) -> None:

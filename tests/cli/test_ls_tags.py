@@ -36,7 +36,7 @@ def test_ls_tag_lists_the_tagged_blobs_below_the_location(
     bad = run("ls", "--tag", "project", f"az://{bucket}")
     assert bad.code != 0
     assert "“--tag project” compares the tag with nothing." in bad.err
-    assert "tag:NAME=VALUE" in bad.err
+    assert "--tag NAME=VALUE" in bad.err
     refused = run("ls", "--tag", "pro'ject=x", f"az://{bucket}")
     assert refused.code != 0 and "cannot be an Azure blob index tag" in refused.err
 

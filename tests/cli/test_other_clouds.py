@@ -338,3 +338,39 @@ def test_resume_continues_an_az_put_killed_mid_way(
     got = run("get", f"az://{bucket}/big.bin", str(tmp_path / "back.bin"))
     assert got.code == 0, got.err
     assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+
+
+# ── a bare scheme ───────────────────────────────────────────────────────────────────────
+
+
+def test_ls_of_a_bare_scheme_lists_the_buckets(
+    run: Run,
+    gcs_server: GcsServer,
+    azurite_server: AzuriteServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ls gs://`` and ``ls az://`` (as ``gsutil ls gs://`` and ``aws s3 ls s3://``) list
+    the buckets of the cloud they name, where they said “No bucket name”: without ``-c``
+    the scheme is the only way to say which cloud's buckets are meant."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    gs_bucket, az_container = gcs_server.bucket(), azurite_server.bucket()
+    gs = run("ls", "gs://", "--project", GCS_PROJECT)
+    assert gs.code == 0, gs.err
+    assert gs_bucket in [r["name"] for r in gs.records()]
+    az = run("ls", "az://")
+    assert az.code == 0, az.err
+    assert az_container in [r["name"] for r in az.records()]
+
+
+def test_gs_takes_the_project_from_GOOGLE_CLOUD_PROJECT(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Google's client libraries take the project from ``GOOGLE_CLOUD_PROJECT``, also on
+    the emulator, whose requests carry no credentials to name one."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", GCS_PROJECT)
+    bucket = gcs_server.bucket()
+    listed = run("ls", "gs://")
+    assert listed.code == 0, listed.err
+    assert bucket in [r["name"] for r in listed.records()]

@@ -107,3 +107,24 @@ def test_sync_needs_one_local_and_one_remote_side(cli: Cli, tmp_path: Path) -> N
     assert cli("sync", "s3://a/", "s3://b/").code == 2
     unconfirmed = cli("sync", "--delete", str(tmp_path), "s3://a/")
     assert unconfirmed.code == 2 and "--yes" in unconfirmed.err
+
+
+def test_sync_down_from_a_prefix_that_holds_nothing_deletes_nothing(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """A mistyped source (``s3://b/sitee/``) lists nothing; with ``--delete --yes`` that
+    emptied the local folder. It is an error, as ``get -r`` of it is (and rclone's
+    "directory not found"), and nothing local is touched."""
+    bucket = server.bucket()
+    server.put(bucket, ["site/index.html"])
+    local = tmp_path / "mirror"
+    local.mkdir()
+    (local / "important.txt").write_bytes(b"keep me")
+    for extra in (["--delete", "--yes"], [], ["--delete", "--dry-run"]):
+        result = cli("sync", f"s3://{bucket}/sitee/", str(local), *extra)
+        assert result.code == 1, (extra, result.err)
+        assert f"There is nothing below “s3://{bucket}/sitee/”." in result.err
+        assert (local / "important.txt").read_bytes() == b"keep me"
+    # The bucket's root holds what it holds, even nothing: an empty bucket is a source.
+    empty = server.bucket()
+    assert cli("sync", f"s3://{empty}/", str(tmp_path / "other")).code == 0

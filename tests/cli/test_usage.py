@@ -136,3 +136,32 @@ def test_without_verbose_warnings_still_reach_the_redacted_log(
     assert not logging.getLogger().handlers or all(
         type(h).__name__ != "_OpenLogOnFirstRecord" for h in logging.getLogger().handlers
     )
+
+
+def test_the_windows_help_names_every_command() -> None:
+    """``cloudbrowser --help`` is where a newcomer looks for the commands: it names them
+    all (it had left out storage-class and restore)."""
+    from cloudbrowser.__main__ import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    listed = text.partition("--help): ")[2].partition(".")[0]  # "ls, du, get, …"
+    assert sorted(listed.split(", ")) == sorted(COMMANDS)
+
+
+def test_help_prints_the_commands_and_help_command_the_commands_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``cloudbrowser help`` (as aws, gsutil and rclone have) lists every command with
+    what it does, where it tried to open the window at a bucket called "help";
+    ``cloudbrowser help sync`` is ``cloudbrowser sync --help``."""
+    from cloudbrowser.__main__ import main
+
+    assert main(["help"]) == 0
+    listing = capsys.readouterr().out
+    for command in COMMANDS - {"help"}:
+        assert f"\n    {command}" in listing, command
+    assert "exit codes:" in listing
+    assert main(["help", "sync"]) == 0
+    assert "--delete" in capsys.readouterr().out
+    assert main(["help", "nonsense"]) == 2
+    assert "nonsense" in capsys.readouterr().err
