@@ -55,7 +55,11 @@ class _NoHyphenBreaks(argparse.HelpFormatter):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudbrowser",
-        description="A desktop file manager for S3 and S3-compatible object storage.",
+        description=(
+            "A desktop file manager for cloud object storage: Amazon S3 and S3-compatible "
+            "services, Google Cloud Storage and Azure Blob Storage. The options below open "
+            "an S3 endpoint; saved connections (-c) open any of them."
+        ),
         formatter_class=_NoHyphenBreaks,
         epilog=(
             "Credentials: with --profile, the AWS shared config is used (SSO, "
@@ -70,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="browse sample data on an embedded local S3 server (no account needed)",
+        help="browse sample data on local S3, GCS and Azure servers started for it (no "
+        "account needed)",
     )
     parser.add_argument(
         "--endpoint", metavar="URL", help="S3-compatible endpoint, e.g. http://127.0.0.1:9000"

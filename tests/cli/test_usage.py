@@ -146,6 +146,9 @@ def test_the_windows_help_names_every_command() -> None:
     text = " ".join(build_parser().format_help().split())
     listed = text.partition("--help): ")[2].partition(".")[0]  # "ls, du, get, …"
     assert sorted(listed.split(", ")) == sorted(COMMANDS)
+    # and every cloud it opens (it said "for S3 and S3-compatible object storage")
+    for cloud in ("S3", "Google Cloud Storage", "Azure Blob Storage"):
+        assert cloud in text
 
 
 def test_help_prints_the_commands_and_help_command_the_commands_help(
