@@ -9,6 +9,7 @@ Conventions used across cloudbrowser:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path, PurePosixPath
 
 from cloudbrowser.core.errors import ConfigError, UnsafeKey
@@ -93,20 +94,34 @@ def leaf_name(key: str) -> str:
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
 }
-_WINDOWS_ILLEGAL = set('<>:"|?*\\') | {chr(c) for c in range(32)}
+_CONTROLS = {chr(c) for c in range(32)}
+_WINDOWS_ILLEGAL = set('<>:"|?*\\') | _CONTROLS
+#: Whether this machine's file names follow Windows' rules. Elsewhere a key's ":", "?",
+#: "*" or trailing dot (an ISO timestamp: logs/10:00:00.gz) is a plain file name, saved
+#: as aws s3 cp and rclone save it, not refused; a disk that refuses it (a FAT or SMB
+#: mount) fails that one file with the system's reason, and the window offers Save as….
+WINDOWS_NAMES = sys.platform == "win32"
 
 
-def local_path_for(key: str, prefix: str, root: Path, *, resolved_root: Path | None = None) -> Path:
+def local_path_for(
+    key: str,
+    prefix: str,
+    root: Path,
+    *,
+    resolved_root: Path | None = None,
+    windows: bool = WINDOWS_NAMES,
+) -> Path:
     """Where ``key`` (listed under ``prefix``) is written below the local folder ``root``.
 
     The mapping can never leave ``root``: the relative part must not be absolute, contain
-    ``..`` or ``.`` segments, empty segments, backslashes, characters or names that Windows
+    ``..`` or ``.`` segments, empty segments, backslashes or control characters; with
+    ``windows`` (:data:`WINDOWS_NAMES`) not either the characters or names that Windows
     forbids, or segments ending in a dot or space. Such keys raise UnsafeKey with a message
     naming the key, rather than being silently rewritten onto another file.
     ``resolved_root``: ``root.resolve()``, when the caller maps many keys below one root.
     """
     rel = key[len(prefix) :] if key.startswith(prefix) else key
-    problem = _unsafe_reason(rel)
+    problem = _unsafe_reason(rel, windows)
     if problem:
         raise UnsafeKey(
             f"The object “{key}” cannot be saved safely: {problem}.",
@@ -119,7 +134,7 @@ def local_path_for(key: str, prefix: str, root: Path, *, resolved_root: Path | N
     return target
 
 
-def _unsafe_reason(rel: str) -> str:
+def _unsafe_reason(rel: str, windows: bool) -> str:
     if not rel or rel.endswith(DELIMITER):
         return "it names a folder, not a file"
     if rel.startswith(DELIMITER):
@@ -129,6 +144,12 @@ def _unsafe_reason(rel: str) -> str:
             return "it contains an empty path segment (“//”)"
         if segment in (".", ".."):
             return f"it contains a “{segment}” path segment"
+        # A backslash is a folder separator to Windows and to anyone copying the folder
+        # there; control characters are never part of a name anyone typed.
+        if any(ch in _CONTROLS or ch == "\\" for ch in segment):
+            return "it contains a character that is not allowed in file names"
+        if not windows:
+            continue
         if any(ch in _WINDOWS_ILLEGAL for ch in segment):
             return "it contains a character that is not allowed in file names"
         if segment[-1] in ". ":

@@ -670,12 +670,15 @@ def download_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("download-root")
 
 
-@given(case=hostile_keys())
+@given(case=hostile_keys(), windows=st.booleans())
 @settings(max_examples=400, deadline=None)
-def test_local_path_for_never_leaves_the_folder(download_root: Path, case: tuple[str, str]) -> None:
+def test_local_path_for_never_leaves_the_folder(
+    download_root: Path, case: tuple[str, str], windows: bool
+) -> None:
+    """Under both rule sets (keys.WINDOWS_NAMES): Windows' and every other system's."""
     key, prefix = case
     try:
-        path = local_path_for(key, prefix, download_root)
+        path = local_path_for(key, prefix, download_root, windows=windows)
     except UnsafeKey as exc:
         assert key in exc.message, "the message names the key"
         return
@@ -688,8 +691,9 @@ def test_local_path_for_never_leaves_the_folder(download_root: Path, case: tuple
         assert part not in ("..", ".", "")
         assert "/" not in part and "\\" not in part
         assert not any(ord(ch) < 32 for ch in part), "no NUL or control characters"
-        assert part[-1] not in ". ", "Windows drops trailing dots and spaces"
-        assert ":" not in part, "no drive letters or alternate data streams"
+        if windows:
+            assert part[-1] not in ". ", "Windows drops trailing dots and spaces"
+            assert ":" not in part, "no drive letters or alternate data streams"
 
 
 @pytest.mark.parametrize(
@@ -710,41 +714,50 @@ def test_local_path_for_keeps_ordinary_keys(
     assert local_path_for(key, prefix, tmp_path) == tmp_path / expected
 
 
+#: Refused under every system's rules.
+UNSAFE_EVERYWHERE = [
+    "../evil.txt",
+    "a/../../evil.txt",
+    "a/b/../../../evil.txt",
+    "/etc/passwd",
+    "//server/share/x",
+    "./x.txt",
+    "a//b.txt",
+    "..",
+    "a/..",
+    "a\\..\\..\\evil.txt",
+    "C:\\Windows\\evil.dll",
+    "x\x00.txt",
+    "tab\there",
+    "folder/",
+    "",
+]
+#: Refused where file names follow Windows' rules (keys.WINDOWS_NAMES) only.
+UNSAFE_ON_WINDOWS = [
+    "c:evil.txt",
+    "CON",
+    "con.txt",
+    "folder/NUL.tar.gz",
+    "LPT1",
+    "trailing.",
+    "trailing ",
+    "dir./x",
+]
+
+
 @pytest.mark.parametrize(
-    "key",
-    [
-        "../evil.txt",
-        "a/../../evil.txt",
-        "a/b/../../../evil.txt",
-        "/etc/passwd",
-        "//server/share/x",
-        "./x.txt",
-        "a//b.txt",
-        "..",
-        "a/..",
-        "a\\..\\..\\evil.txt",
-        "C:\\Windows\\evil.dll",
-        "c:evil.txt",
-        "x\x00.txt",
-        "tab\there",
-        "CON",
-        "con.txt",
-        "folder/NUL.tar.gz",
-        "LPT1",
-        "trailing.",
-        "trailing ",
-        "dir./x",
-        "folder/",
-        "",
-    ],
+    ("key", "windows"),
+    [(key, True) for key in UNSAFE_EVERYWHERE + UNSAFE_ON_WINDOWS]
+    + [(key, False) for key in UNSAFE_EVERYWHERE],
 )
-def test_local_path_for_refuses_unsafe_keys(tmp_path: Path, key: str) -> None:
+def test_local_path_for_refuses_unsafe_keys(tmp_path: Path, key: str, windows: bool) -> None:
     with pytest.raises(UnsafeKey) as caught:
-        local_path_for(key, "", tmp_path)
+        local_path_for(key, "", tmp_path, windows=windows)
     assert f"“{key}”" in caught.value.message
 
 
-#: Keys a hostile bucket may hold. rclone refuses to store some of them (InvalidArgument for
+#: Keys a hostile bucket may hold, mapped by Windows' rules (the strictest: con.txt and
+#: "trailing." are refused too). rclone refuses to store some of them (InvalidArgument for
 #: ``..``/``.`` segments, a leading ``/`` and ``//``); moto stores them all.
 HOSTILE_KEYS = [
     "../evil1.txt",
@@ -791,7 +804,7 @@ def test_download_of_hostile_keys_stays_in_the_chosen_folder(
     requests, refused = [], []
     for entry in listed:
         try:
-            path = local_path_for(entry.key, "", root)
+            path = local_path_for(entry.key, "", root, windows=True)
         except UnsafeKey:
             refused.append(entry.key)
             continue

@@ -60,27 +60,45 @@ def test_local_path_stays_inside_root(tmp_path: Path) -> None:
     assert target == tmp_path / "2024" / "a b.jpg"
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "../escape.txt",
-        "a/../../escape.txt",
-        "/etc/passwd",
-        "a//b.txt",
-        "a/./b.txt",
-        "con.txt",
-        "dir/LPT1",
-        "what?.txt",
-        "back\\slash.txt",
-        "trailing-dot./x",
-        "trailing space ",
-        "folder/",
-    ],
-)
-def test_hostile_keys_are_refused(tmp_path: Path, key: str) -> None:
+#: Refused everywhere: they leave the folder, name it, or are no name anyone typed.
+REFUSED_EVERYWHERE = [
+    "../escape.txt",
+    "a/../../escape.txt",
+    "/etc/passwd",
+    "a//b.txt",
+    "a/./b.txt",
+    "back\\slash.txt",
+    "bell\x07.txt",
+    "folder/",
+]
+#: Refused where file names follow Windows' rules; plain names elsewhere.
+REFUSED_ON_WINDOWS = [
+    "con.txt",
+    "dir/LPT1",
+    "what?.txt",
+    "logs/2024-01-01T10:00:00.gz",
+    "trailing-dot./x",
+    "trailing space ",
+]
+
+
+@pytest.mark.parametrize("windows", [True, False])
+@pytest.mark.parametrize("key", REFUSED_EVERYWHERE)
+def test_hostile_keys_are_refused(tmp_path: Path, key: str, windows: bool) -> None:
     with pytest.raises(UnsafeKey) as caught:
-        local_path_for(key, "", tmp_path)
+        local_path_for(key, "", tmp_path, windows=windows)
     assert key in caught.value.message
+
+
+@pytest.mark.parametrize("key", REFUSED_ON_WINDOWS)
+def test_names_windows_forbids_are_refused_there_and_kept_elsewhere(
+    tmp_path: Path, key: str
+) -> None:
+    """A Linux or macOS user downloads logs/10:00:00.gz as aws s3 cp and rclone do."""
+    with pytest.raises(UnsafeKey) as caught:
+        local_path_for(key, "", tmp_path, windows=True)
+    assert key in caught.value.message
+    assert local_path_for(key, "", tmp_path, windows=False) == tmp_path.joinpath(*key.split("/"))
 
 
 @pytest.mark.parametrize(
