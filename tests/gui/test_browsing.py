@@ -337,6 +337,21 @@ def test_ctrl_l_goes_to_a_typed_location(browsing: tuple[MainWindow, str], qtbot
     assert window.tree.hasFocus()
 
 
+def test_a_typed_scheme_alone_goes_to_the_bucket_list(
+    browsing: tuple[MainWindow, str], qtbot: QtBot
+) -> None:
+    """ "s3://" (or "gs://", "/") in the path bar is the connection's root, as an empty one
+    is; it said "No bucket name in the location"."""
+    window, bucket = browsing
+    for text in ("s3://", "gs://", "/"):
+        window.navigate(Location(window.history.current.connection, bucket, "docs/"))
+        wait_loaded(qtbot, window)
+        window.navigate_to_text(text)
+        wait_loaded(qtbot, window)
+        assert window.history.current.is_connection_root, text
+        assert bucket in names(window)
+
+
 def test_f5_refresh_shows_new_objects(
     browsing: tuple[MainWindow, str], qtbot: QtBot, any_server: TestServer
 ) -> None:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, ConfigError
-from cloudbrowser.core.keys import leaf_name, parse_location
+from cloudbrowser.core.keys import leaf_name, parse_location, split_scheme
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import bucket_word
@@ -687,7 +687,7 @@ class MainWindow(QMainWindow):
         current = self.history.current
         if current is None:
             return
-        if not text.strip():
+        if not split_scheme(text.strip())[1].strip("/"):  # "", "/", "s3://": the buckets
             self.navigate(Location(current.connection))
             return
         try:
