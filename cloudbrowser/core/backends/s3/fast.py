@@ -151,12 +151,14 @@ def _network_error(exc: Exception, url: str) -> Exception:
 
     if isinstance(exc, urllib3.exceptions.SSLError):
         return bx.SSLError(endpoint_url=url, error=exc)
+    # Before ConnectTimeoutError, which urllib3 makes it a subclass of: a refused or
+    # unresolvable address is no timeout (botocore's own session checks in this order).
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return bx.EndpointConnectionError(endpoint_url=url, error=exc)
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
         return bx.ConnectTimeoutError(endpoint_url=url, error=exc)
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return bx.ReadTimeoutError(endpoint_url=url, error=exc)
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return bx.EndpointConnectionError(endpoint_url=url, error=exc)
     if isinstance(exc, urllib3.exceptions.ProtocolError):
         return bx.ConnectionClosedError(endpoint_url=url, request=None, error=exc)
     return bx.HTTPClientError(error=exc)
