@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError
@@ -233,3 +234,38 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+#: Why a folder a link leads back to is not walked a second time.
+LINK_LOOP = "a link to a folder that is already part of the upload (a loop): left out"
+
+
+def walk_files(
+    root: Path, refused: list[tuple[str, str]], *, follow_links: bool = True
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` of ``root`` in sorted order; folders that cannot be read are named in
+    ``refused``. With ``follow_links`` (what is uploaded), it goes into links to folders,
+    as a file manager shows them and aws s3 cp uploads them (os.walk alone left them out
+    without a word, so a sync --delete deleted the objects of a linked folder), but never
+    twice into one folder: a link that leads back (a loop) is named in ``refused``.
+    Without it (local files a download's sync may delete), a linked folder is not entered:
+    nothing outside ``root`` is deleted through a link."""
+    seen: set[tuple[int, int]] = set()
+
+    def refuse(error: OSError) -> None:
+        refused.append((str(error.filename), error.strerror or str(error)))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=refuse, followlinks=follow_links):
+        try:
+            st = Path(directory).stat()
+        except OSError as exc:
+            refuse(exc)
+            dirnames[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            refused.append((directory, LINK_LOOP))
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames.sort()
+        yield directory, dirnames, filenames

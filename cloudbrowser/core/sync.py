@@ -17,7 +17,6 @@ A file and an object are the same when their sizes match and
 
 from __future__ import annotations
 
-import os
 import stat
 import threading
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
+from cloudbrowser.core.localfs import walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import MD5, Features, Storage
 from cloudbrowser.core.transfer_plan import IN_PROGRESS, outside_prefix
@@ -63,15 +63,14 @@ class SyncPlan:
     unchanged: int = 0
 
 
-def local_files(root: Path, refused: list[tuple[str, str]]) -> dict[str, LocalFile]:
-    """Files below ``root`` by their relative path with "/" separators."""
+def local_files(
+    root: Path, refused: list[tuple[str, str]], *, follow_links: bool = True
+) -> dict[str, LocalFile]:
+    """Files below ``root`` by their relative path with "/" separators; in linked folders
+    too with ``follow_links`` (``localfs.walk_files``)."""
     found: dict[str, LocalFile] = {}
 
-    def refuse(error: OSError) -> None:
-        refused.append((str(error.filename), error.strerror or str(error)))
-
-    for directory, dirnames, filenames in os.walk(root, onerror=refuse):
-        dirnames.sort()
+    for directory, _dirnames, filenames in walk_files(root, refused, follow_links=follow_links):
         rel_dir = Path(directory).relative_to(root)
         for name in sorted(filenames):
             path = Path(directory, name)
@@ -277,7 +276,7 @@ class DownloadSync:
             return []
         return [
             f.path
-            for rel, f in local_files(self.root, refused).items()
+            for rel, f in local_files(self.root, refused, follow_links=False).items()
             if digest(rel) not in self._wanted and not is_temporary_name(f.path.name)
         ]
 

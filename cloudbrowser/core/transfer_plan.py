@@ -31,7 +31,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
-from cloudbrowser.core.localfs import is_folder, look_up
+from cloudbrowser.core.localfs import is_folder, look_up, walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.transfers import TransferRequest
 
@@ -174,12 +174,8 @@ def _walk(
     plan: Plan,
     cancel: threading.Event | None,
 ) -> Iterable[TransferRequest]:
-    def refuse(error: OSError) -> None:
-        plan.refused.append((str(error.filename), error.strerror or str(error)))
-
-    for directory, dirnames, filenames in os.walk(root, onerror=refuse):
+    for directory, _dirnames, filenames in walk_files(root, plan.refused):
         _check(cancel)
-        dirnames.sort()
         rel = Path(directory).relative_to(root)
         key_prefix = prefix + "".join(f"{part}{DELIMITER}" for part in rel.parts)
         for name in sorted(filenames):

@@ -10,6 +10,7 @@ import pytest
 from cloudbrowser.core import transfer_plan
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import Direction
+from cloudbrowser.core.localfs import LINK_LOOP
 from cloudbrowser.core.sync import plan_upload_sync
 from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_downloads, plan_uploads
 from tests.conftest import S3Server
@@ -213,3 +214,47 @@ def test_keep_both_never_picks_a_key_another_upload_of_the_plan_writes(
     assert conflict.request.key == "in/album/a.txt"
     assert conflict.renamed is not None
     assert conflict.renamed.key == "in/album/a (2).txt", "a (1).txt is uploaded by the plan"
+
+
+def test_a_linked_folder_is_uploaded_and_a_link_loop_is_named_not_followed(
+    server: S3Server, tmp_path: Path
+) -> None:
+    """As aws s3 cp and a file manager: a link to a folder uploads what it shows (it was
+    left out without a word, so a sync --delete deleted its objects); a link back up the
+    tree is not walked again and again but named."""
+    bucket = server.bucket()
+    elsewhere = tmp_path / "elsewhere"
+    tree(elsewhere, {"linked.txt": b"l", "deep/d.txt": b"d"})
+    album = tmp_path / "album"
+    tree(album, {"a.jpg": b"a"})
+    (album / "shared").symlink_to(elsewhere, target_is_directory=True)
+    (album / "loop").symlink_to(album, target_is_directory=True)
+    plan = plan_uploads(server.backend(), "c", [album], bucket, "in/")
+    assert sorted(i.request.key for i in plan.items) == [
+        "in/album/a.jpg",
+        "in/album/shared/deep/d.txt",
+        "in/album/shared/linked.txt",
+    ]
+    assert plan.refused == [(str(album / "loop"), LINK_LOOP)]
+
+    server.put(bucket, {"up/shared/linked.txt": b"l", "up/gone.txt": b"g"})
+    sync = plan_upload_sync(server.backend(), "c", album, bucket, "up/", delete=True)
+    assert sync.delete_keys == ["up/gone.txt"], "the linked folder's objects are kept"
+
+
+def test_a_downloads_sync_never_deletes_through_a_link(server: S3Server, tmp_path: Path) -> None:
+    from cloudbrowser.core.sync import DownloadSync
+
+    bucket = server.bucket()
+    server.put(bucket, {"p/kept.txt": b"k"})
+    outside = tmp_path / "outside"
+    tree(outside, {"precious.txt": b"mine"})
+    root = tmp_path / "root"
+    tree(root, {"kept.txt": b"k", "stale.txt": b"s"})
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    sync = DownloadSync(server.backend(), "c", bucket, "p/", root)
+    for _page in sync.pages():
+        pass
+    refused: list[tuple[str, str]] = []
+    assert sync.orphans(refused) == [root / "stale.txt"]
+    assert refused == []
