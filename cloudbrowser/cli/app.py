@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     resume = command("resume", "cmd_transfer", "list unfinished transfers, or continue them")
     resume.add_argument("ids", nargs="*", type=int, metavar="ID", help="transfers to continue")
     resume.add_argument("--all", action="store_true", help="continue every unfinished transfer")
+    resume.add_argument(
+        "--cancel",
+        action="store_true",
+        help="cancel the chosen transfers (ID… or --all) instead: a download's partial file "
+        "is deleted, an upload's unfinished parts are removed from the server, and they leave "
+        "the list",
+    )
     _transfer_options(resume)
 
     for name, help_text in (

@@ -49,7 +49,7 @@ from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
-from cloudbrowser.core.localfs import is_folder, look_up
+from cloudbrowser.core.localfs import is_folder, local_error, look_up
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -697,6 +697,13 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
     journal = Journal()
     # Not the ones the window (or another command) is running right now: those are its own.
     records = journal.available()
+    if args.cancel and not args.ids and not args.all:
+        journal.close()
+        raise UsageError(
+            "Name the transfers to cancel.",
+            hint="cloudbrowser resume --cancel ID… (as “cloudbrowser resume” lists them), or "
+            "--cancel --all.",
+        )
     if not args.ids and not args.all:
         _list_unfinished(records, out)
         journal.close()
@@ -719,6 +726,8 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
     for r in chosen:
         if r.connection in unresolved:
             out.failed(_record_where(r, out), unresolved[r.connection])
+    if args.cancel:
+        return _cancel(journal, connections, chosen, unresolved, out)
     ids = [r.id for r in chosen if r.connection not in unresolved]
     queue = TransferQueue(connections.storage, journal, options)
     try:
@@ -733,6 +742,50 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
     queue.shutdown()
     journal.close()
     return code
+
+
+def _cancel(
+    journal: Journal,
+    connections: Connections,
+    chosen: Sequence[JournalRecord],
+    unresolved: dict[str, str],
+    out: Output,
+) -> int:
+    """``resume --cancel``: remove what each chosen transfer left (a download's temporary
+    file, an upload's unfinished parts on the server) and forget it, as Cancel in the
+    window's Transfers panel does. One whose leftovers cannot be removed (its connection
+    does not open, the server refuses) stays in the list, named with the reason."""
+    from cloudbrowser.core.downloads import discard_partial
+    from cloudbrowser.core.storage import chunked_uploads_of
+
+    gone: list[int] = []
+    failed = len([r for r in chosen if r.connection in unresolved])
+    for r in chosen:
+        if r.connection in unresolved:
+            continue
+        try:
+            if r.direction is Direction.UPLOAD and r.session:
+                storage = connections.storage(r.connection)
+                chunked_uploads_of(storage).abort_upload(r.bucket, r.key, r.session)
+            elif r.direction is Direction.DOWNLOAD:
+                discard_partial(journal, r.id)
+        except CloudBrowserError as error:
+            out.failed(_record_where(r, out), error.message, error.hint)
+            failed += 1
+            continue
+        except OSError as exc:
+            local = local_error(exc, r.local_path, writing=True)
+            out.failed(_record_where(r, out), local.message, local.hint)
+            failed += 1
+            continue
+        gone.append(r.id)
+        if out.json:
+            out.record(id=r.id, state="cancelled", where=_record_where(r, out))
+        elif not out.quiet:
+            out.line(f"cancelled {r.id}: {_record_where(r, out)}")
+    journal.remove(gone)
+    journal.close()
+    return Exit.FAILED if failed else Exit.OK
 
 
 def _connections_for(

@@ -198,6 +198,28 @@ def test_ctrl_c_keeps_the_transfer_for_resume(cli: Cli, server: S3Server, tmp_pa
     resume_and_check(cli, server, bucket, tmp_path / "big.bin")
 
 
+def test_resume_cancel_removes_an_unfinished_upload_and_forgets_it(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """A failed or interrupted transfer stays in "resume" until it is continued or, with
+    --cancel, removed as the window's Cancel removes it: the upload's parts leave the
+    server too."""
+    child, bucket = start_slow_put(server, tmp_path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate(timeout=10)
+    [record] = Journal().unfinished()
+    assert server.client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    cancelled = cli("resume", "--cancel", str(record.id))
+    assert cancelled.code == 0, cancelled.err
+    assert [(r["id"], r["state"]) for r in cancelled.records()] == [(record.id, "cancelled")]
+    assert Journal().unfinished() == []
+    assert server.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    listed = cli("resume", connect=False)
+    assert listed.records() == []
+    unnamed = cli("resume", "--cancel", connect=False)
+    assert unnamed.code == 2 and "Name the transfers to cancel" in unnamed.err
+
+
 def test_resume_without_the_connection_says_what_to_give(
     cli: Cli, server: S3Server, tmp_path: Path
 ) -> None:
