@@ -678,7 +678,7 @@ class FileOperations(QObject):
                 f"“{leaf_name(entries[0].key)}”"
                 if len(entries) == 1
                 else QCoreApplication.translate("FileOperations", "{n} items").format(
-                    n=len(entries)
+                    n=self.locale.toString(len(entries))
                 )
             )
             verb = (
@@ -727,7 +727,9 @@ class FileOperations(QObject):
         what = (
             f"“{leaf_name(entries[0].key)}”"
             if len(entries) == 1
-            else QCoreApplication.translate("FileOperations", "{n} items").format(n=len(entries))
+            else QCoreApplication.translate("FileOperations", "{n} items").format(
+                n=self.locale.toString(len(entries))
+            )
         )
         show_count = any(e.is_prefix for e in entries) or len(entries) > 1
         self._confirm_and_delete(current, items, what, show_count=show_count)
