@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.details import Version, VersionPage
 from cloudbrowser.core.entries import Entry, ListPage
-from cloudbrowser.core.errors import AccessDenied, Cancelled, KeyNotFound
+from cloudbrowser.core.errors import AccessDenied, Cancelled, CloudBrowserError, KeyNotFound
 from cloudbrowser.core.paging import PageGuard, stopping
 from cloudbrowser.core.storage import SoftDeletes, soft_deletes_of, versions_of
 
@@ -169,6 +170,38 @@ def soft_delete_retention(storage: Storage, bucket: str) -> int:
         # delete keeps.
         log.warning("Soft-deleted objects of %s not listed: %s", bucket, error.message)
         return 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedKept:
+    """What ``bucket`` keeps of the objects deleted from it (:func:`deleted_kept`)."""
+
+    #: Versioning is on: a delete leaves a marker that Undelete removes.
+    versions: bool = False
+    #: Seconds it keeps soft-deleted objects (GCS soft delete, Azure blob soft delete).
+    soft_delete_seconds: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return self.versions or self.soft_delete_seconds > 0
+
+
+def deleted_kept(storage: Storage, bucket: str) -> DeletedKept:
+    """What ``bucket`` keeps of what is deleted from it, for the question before a delete
+    ("this cannot be undone" is false where Undelete brings objects back). Never raises:
+    a bucket whose settings cannot be read (no permission, no versioning at all, the
+    server down) counts as keeping nothing, the careful answer."""
+    versions = False
+    try:
+        versions = versions_of(storage).bucket_versioning(bucket) == "Enabled"
+    except CloudBrowserError as error:
+        log.debug("versioning of %s not known: %s", bucket, error.message)
+    try:
+        seconds = soft_delete_retention(storage, bucket)
+    except CloudBrowserError as error:
+        log.debug("soft delete of %s not known: %s", bucket, error.message)
+        seconds = 0
+    return DeletedKept(versions, seconds)
 
 
 def soft_deleted_pages(

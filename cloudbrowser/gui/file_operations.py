@@ -61,6 +61,7 @@ from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
+from cloudbrowser.core.versions import DeletedKept, deleted_kept
 from cloudbrowser.gui import icons
 from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.bucket_texts import bucket_texts, texts_of
@@ -745,10 +746,18 @@ class FileOperations(QObject):
     def _confirm_and_delete(
         self, folder: Location, items: list[OpItem], what: str, *, show_count: bool
     ) -> None:
-        """Count ``items`` (in ``folder``), ask with the count, then delete them."""
+        """Count ``items`` (in ``folder``) and find what the bucket keeps of deleted
+        objects, ask with both, then delete them."""
         where = f"{folder.bucket}/{folder.prefix}"
+        storage = self.service.storage(folder.connection)
 
-        def ask(counted: Tally) -> None:
+        def survey(_job: Job) -> DeletedKept:
+            return deleted_kept(storage, folder.bucket)
+
+        def surveyed(kept: DeletedKept) -> None:
+            self._count(folder, items, lambda counted: ask(counted, kept))
+
+        def ask(counted: Tally, kept: DeletedKept) -> None:
             text = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}?"
             ).format(what=what, where=where)
@@ -759,7 +768,7 @@ class FileOperations(QObject):
                     n=self._objects(counted.objects),
                     size=data_size(self.locale, counted.bytes),
                 )
-            text += "\n\n" + QCoreApplication.translate("FileOperations", "This cannot be undone.")
+            text += "\n\n" + self._undo_text(kept)
             if not self.confirm(
                 QCoreApplication.translate("FileOperations", "Delete"),
                 text,
@@ -769,7 +778,6 @@ class FileOperations(QObject):
             title = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}"
             ).format(what=what, where=where)
-            storage = self.service.storage(folder.connection)
             operation = Operation(
                 storage, OpKind.DELETE, folder.bucket, items, title=title, expected=counted
             )
@@ -783,7 +791,30 @@ class FileOperations(QObject):
                 self.browsing.navigate(folder)  # not left showing what is being deleted
             self.start(operation, [folder])
 
-        self._count(folder, items, ask)
+        self.service.run(
+            survey,
+            f"Reading what {folder.bucket} keeps of deleted objects",
+            succeeded=surveyed,
+            failed=lambda _error: surveyed(DeletedKept()),  # (deleted_kept never raises)
+        )
+
+    def _undo_text(self, kept: DeletedKept) -> str:
+        """What the delete question says of undoing it: Undelete where the bucket keeps
+        deleted objects (versions, soft delete), else that it cannot be undone."""
+        if kept.versions:
+            return QCoreApplication.translate(
+                "FileOperations",
+                "The bucket keeps versions: View › Show deleted lists what is deleted, and "
+                "Undelete brings it back.",
+            )
+        if kept.soft_delete_seconds > 0:
+            days = max(1, round(kept.soft_delete_seconds / 86400))
+            return QCoreApplication.translate(
+                "FileOperations",
+                "The bucket keeps deleted objects for {days} days: View › Show deleted lists "
+                "them, and Undelete brings them back.",
+            ).format(days=self.locale.toString(days))
+        return QCoreApplication.translate("FileOperations", "This cannot be undone.")
 
     def _count(
         self, location: Location, items: list[OpItem], then: Callable[[Tally], None]

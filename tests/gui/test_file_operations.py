@@ -588,3 +588,34 @@ def test_a_search_result_pasted_into_the_searched_folder_moves_up_into_it(
     assert bucket_contents(server, bucket) == {"x.txt": b"x", "y.txt": b"y"}
     [op] = window.transfers.model.operations()
     assert op.result.done == 1, "y.txt was already there: not moved onto itself"
+
+
+def test_the_delete_question_says_whether_undelete_can_bring_it_back(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """ "This cannot be undone" only where it is true: a versioned bucket keeps what is
+    deleted, and says how to get it back."""
+    plain = server.bucket()
+    server.put(plain, {"a.txt": b"a"})
+    go(qtbot, window, plain)
+    select(window, "a.txt")
+    asked = answer_confirm(window, False)
+    window.file_ops.delete_action.trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    assert asked[0].endswith("This cannot be undone.")
+    if server.kind == "rclone":
+        return  # rclone serve s3 keeps no versions
+    versioned = server.bucket()
+    server.client.put_bucket_versioning(
+        Bucket=versioned, VersioningConfiguration={"Status": "Enabled"}
+    )
+    server.put(versioned, {"b.txt": b"b"})
+    go(qtbot, window, versioned)
+    select(window, "b.txt")
+    asked = answer_confirm(window, True)
+    window.file_ops.delete_action.trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    assert "cannot be undone" not in asked[0]
+    assert "Show deleted" in asked[0] and "Undelete" in asked[0]
+    settle(qtbot, window)
+    assert bucket_contents(server, versioned) == {}, "deleted, as asked"
