@@ -193,7 +193,7 @@ def _access(code: str, hint: str) -> _Maker:
 def _container_missing(where: Where, detail: str, _message: str) -> CloudBrowserError:
     return BucketNotFound(
         f"The container “{where.bucket}” does not exist.",
-        hint="It may have been deleted; refresh the list of containers.",
+        hint="It may have been deleted; list the containers again to see which there are.",
         detail=detail,
         code="ContainerNotFound",
     )
@@ -202,7 +202,7 @@ def _container_missing(where: Where, detail: str, _message: str) -> CloudBrowser
 def _blob_missing(where: Where, detail: str, _message: str) -> CloudBrowserError:
     return KeyNotFound(
         f"“{where.key}” is not in the container “{where.bucket}”.",
-        hint="It may have been deleted or renamed; refresh the folder.",
+        hint="It may have been deleted or renamed; list its folder again to see what is there.",
         detail=detail,
         code="BlobNotFound",
     )
@@ -277,7 +277,7 @@ _BY_CODE: dict[str, _Maker] = {
     "BlobNotFound": _blob_missing,
     "ResourceNotFound": lambda w, d, _m: NotFound(
         f"{w.thing[0].upper()}{w.thing[1:]} was not found.",
-        hint="Refresh and check the name.",
+        hint="Check the name, and list its folder again to see what is there now.",
         detail=d,
         code="ResourceNotFound",
     ),
@@ -380,14 +380,14 @@ _BY_STATUS: dict[int, _StatusMaker] = {
         if w.key
         else BucketNotFound(
             f"The container “{w.bucket}” does not exist.",
-            hint="Refresh the list of containers.",
+            hint="It may have been deleted; list the containers again to see which there are.",
             detail=d,
             code=c or "404",
         )
     ),
     409: lambda _w, d, c: StorageError(
         "The request conflicts with the blob's or container's state.",
-        hint="Refresh and retry.",
+        hint="List it again to see its state now, then retry.",
         detail=d,
         code=c or "409",
     ),

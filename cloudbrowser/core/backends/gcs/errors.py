@@ -58,13 +58,13 @@ _DENIED = _Rule(
 _NO_BUCKET = _Rule(
     BucketNotFound,
     "The bucket “{bucket}” does not exist (it may have been deleted).",
-    "Refresh the bucket list.",
+    "Check the name, and list the buckets again to see which there are.",
     "NoSuchBucket",
 )
 _NO_KEY = _Rule(
     KeyNotFound,
     "{where} does not exist (it may have been deleted or moved).",
-    "Refresh the listing.",
+    "Check the name, and list its folder again to see what is there now.",
     "NoSuchKey",
 )
 _CHANGED = _Rule(

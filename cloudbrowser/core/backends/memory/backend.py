@@ -904,7 +904,7 @@ class MemoryStorage:
         if b is None:
             raise BucketNotFound(
                 f"The bucket “{bucket}” does not exist (it may have been deleted).",
-                hint="Refresh the bucket list.",
+                hint="Check the name, and list the buckets again to see which there are.",
                 code="NoSuchBucket",
             )
         return b
@@ -1085,7 +1085,7 @@ def _token_marker(token: str) -> bytes:
     except (ValueError, binascii.Error) as exc:
         raise StorageError(
             "The server refused the listing: the continuation token is not valid.",
-            hint="Refresh the listing.",
+            hint="Check the name, and list its folder again to see what is there now.",
             code="InvalidArgument",
         ) from exc
 
@@ -1138,7 +1138,7 @@ def _check_cancel(cancel: threading.Event | None, message: str) -> None:
 def _no_key(bucket: str, key: str) -> KeyNotFound:
     return KeyNotFound(
         f"“{bucket}/{key}” does not exist (it may have been deleted or moved).",
-        hint="Refresh the listing.",
+        hint="Check the name, and list its folder again to see what is there now.",
         code="NoSuchKey",
     )
 

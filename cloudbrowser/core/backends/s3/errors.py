@@ -264,12 +264,12 @@ _CORRUPTED = _Rule(
 _NO_BUCKET = _Rule(
     BucketNotFound,
     "The bucket “{bucket}” does not exist (it may have been deleted).",
-    "Refresh the bucket list.",
+    "Check the name, and list the buckets again to see which there are.",
 )
 _NO_KEY = _Rule(
     KeyNotFound,
     "{where} does not exist (it may have been deleted or moved).",
-    "Refresh the listing.",
+    "Check the name, and list its folder again to see what is there now.",
 )
 _DENIED = _Rule(
     AccessDenied,
