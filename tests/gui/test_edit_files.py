@@ -213,3 +213,22 @@ def test_closing_with_a_save_not_yet_uploaded_asks_and_stops_watching(
     monkeypatch.setattr(message_icons, "ask", lambda *_a: QMessageBox.StandardButton.Yes)
     assert window.close()
     assert window.edits.edited() == []
+
+
+def test_an_object_deleted_on_the_server_meanwhile_is_asked_about_too(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    server.client.delete_object(Bucket=bucket, Key="docs/note.txt")
+    asked: list[bool] = []
+
+    def ask(_edit: EditedFile, deleted: bool) -> Answer:
+        asked.append(deleted)
+        return Answer.OVERWRITE
+
+    window.edits.ask_changed = ask
+    path.write_bytes(b"put it back")
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert asked == [True]
+    assert bucket_contents(server, bucket)["docs/note.txt"] == b"put it back"
