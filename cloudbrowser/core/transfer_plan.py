@@ -126,8 +126,13 @@ def plan_uploads(
     bucket: str,
     prefix: str,
     cancel: threading.Event | None = None,
+    *,
+    name: str = "",
 ) -> Plan:
     """Upload files and folders (recursively, keeping their structure) into ``prefix``.
+
+    ``name``: the object's name for files dropped as such (default: the file's own name),
+    for one file uploaded under another name (an edited copy: "report (edited).txt").
 
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
     broken links are refused with a reason; nothing is silently left out. A download's
@@ -147,7 +152,8 @@ def plan_uploads(
             )
             _add_uploads(backend, plan, requests, existing, cancel)
         elif source.is_file():
-            request = _upload_request(connection, source, bucket, prefix + source.name, plan)
+            key = prefix + (name or source.name)
+            request = _upload_request(connection, source, bucket, key, plan)
             if request is not None:
                 singles.append(request)
         else:

@@ -163,20 +163,43 @@ class TransferController(QObject):
 
     # ── starting transfers ──────────────────────────────────────────────────────────────
 
-    def upload(self, connection_id: str, bucket: str, prefix: str, paths: Sequence[Path]) -> Job:
-        """Upload files and folders into ``bucket/prefix``: planned on a worker, then queued."""
+    def upload(
+        self,
+        connection_id: str,
+        bucket: str,
+        prefix: str,
+        paths: Sequence[Path],
+        *,
+        name: str = "",
+        policy: ConflictPolicy | None = None,
+        batch: str = "",
+        queued: Callable[[], object] | None = None,
+    ) -> Job:
+        """Upload files and folders into ``bucket/prefix``: planned on a worker, then queued.
+
+        ``name``: the object's name for a single file (default: its own). ``policy``: what
+        to do with objects already there, without asking (default: the user's setting;
+        an edited file goes back over the object it came from, gui/edit_files.py).
+        ``queued`` is called once the plan is queued, or failed."""
         storage = self.service.storage(connection_id)
         sources = list(paths)
 
         def work(job: Job) -> Plan:
-            return plan_uploads(storage, connection_id, sources, bucket, prefix, job.cancel_event)
+            return plan_uploads(
+                storage, connection_id, sources, bucket, prefix, job.cancel_event, name=name
+            )
+
+        def planned(plan: Plan) -> None:
+            self._queue_plan(plan, open_after=False, batch=batch, queued=queued, policy=policy)
+
+        def failed(error: CloudBrowserError) -> None:
+            self.messages.major(error)
+            if queued is not None:
+                queued()
 
         self.messages.info(self.tr("Preparing the upload of %Ln item(s)…", None, len(sources)))
         return self.service.run(
-            work,
-            f"Preparing the upload to {bucket}/{prefix}",
-            succeeded=partial(self._queue_plan, open_after=False),
-            failed=self.messages.major,
+            work, f"Preparing the upload to {bucket}/{prefix}", succeeded=planned, failed=failed
         )
 
     def download(
@@ -273,8 +296,10 @@ class TransferController(QObject):
         open_after: bool,
         batch: str = "",
         queued: Callable[[], object] | None = None,
+        policy: ConflictPolicy | None = None,
     ) -> None:
-        """Report refused items, resolve conflicts (asking), then queue on a worker:
+        """Report refused items, resolve conflicts (asking, unless ``policy`` says what to
+        do), then queue on a worker:
         journalling 10,000 transfers is disk I/O the GUI thread must not wait for."""
         # Downloads whose key cannot be a local name as it is become failed rows (named in
         # the batch's report) that offer "Save as…"; the rest of what was refused is listed.
@@ -300,7 +325,7 @@ class TransferController(QObject):
         if open_after and self._open_existing_copy(plan):
             explained = True
         else:
-            resolved = self._resolve_conflicts(plan)
+            resolved = self._resolve_conflicts(plan, policy)
             if resolved is None:
                 self.messages.info(self.tr("Transfer cancelled; nothing was queued."))
                 explained = True
@@ -376,10 +401,10 @@ class TransferController(QObject):
         return same
 
     def _resolve_conflicts(
-        self, plan: Plan
+        self, plan: Plan, policy: ConflictPolicy | None = None
     ) -> tuple[list[TransferRequest], list[TransferRequest]] | None:
         """(to queue, skipped), or None when the user cancelled at a conflict."""
-        policy = self.settings.conflict_policy
+        policy = policy or self.settings.conflict_policy
         apply_all: ConflictPolicy | None = None if policy is ConflictPolicy.ASK else policy
         requests: list[TransferRequest] = []
         skipped: list[TransferRequest] = []

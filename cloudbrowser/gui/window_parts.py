@@ -78,6 +78,8 @@ class WindowMenus:
     close_connection: QAction
     #: Where file buttons go: the tool bar and the marker they go before (None: nowhere).
     file_buttons: tuple[QToolBar, QAction] | None = None
+    #: Download, which Edit goes beside in the File menu (None: at its end).
+    download: QAction | None = None
 
     def add_file_buttons(self, buttons: list[tuple[QAction, str, QIcon]]) -> None:
         """Put (action, short label, icon) with the window's file buttons, if it has any."""

@@ -44,6 +44,7 @@ NOT_BEFORE_FIRST_PAINT = (
     "cloudbrowser.gui.file_operations",
     "cloudbrowser.gui.versions_actions",
     "cloudbrowser.gui.inspect_actions",
+    "cloudbrowser.gui.edit_files",
     "sqlite3",
     "logging.handlers",  # the log file is made on the first record (core/logs.py)
     "email.utils",

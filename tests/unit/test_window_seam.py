@@ -18,6 +18,7 @@ FEATURES = [
     "folder_size.py",
     "search.py",
     "window_parts.py",
+    "edit_files.py",
 ]
 
 

@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from cloudbrowser.gui.connector import Connector, OpenRequest
     from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
     from cloudbrowser.gui.drag_out import RemoteFilesMime
+    from cloudbrowser.gui.edit_files import EditFiles
     from cloudbrowser.gui.file_operations import FileOperations
     from cloudbrowser.gui.folder_size import FolderSizeActions
     from cloudbrowser.gui.inspect_actions import InspectActions
@@ -215,6 +216,7 @@ class MainWindow(QMainWindow):
     file_ops: FileOperations
     versions: VersionActions
     inspect: InspectActions
+    edits: EditFiles
     folder_size: FolderSizeActions
     search: SearchActions
     user_first: UserFirst
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
             upload_files=self.upload_files_action,
             close_connection=self.close_connection_action,
             file_buttons=(self.toolbar, self.file_buttons_end),
+            download=self.download_action,
         )
         self.list_model.countsChanged.connect(self._update_status)
         self.list_model.loadingChanged.connect(self._update_status)
@@ -316,6 +319,7 @@ class MainWindow(QMainWindow):
         self.built = True
         self._attach_list_model()
         from cloudbrowser.gui.connector import Connector
+        from cloudbrowser.gui.edit_files import EditFiles  # Edit: upload back on each save
         from cloudbrowser.gui.file_operations import FileOperations
         from cloudbrowser.gui.filter_keys import attach_filter_keys
         from cloudbrowser.gui.folder_size import FolderSizeActions
@@ -349,6 +353,15 @@ class MainWindow(QMainWindow):
         self.versions = VersionActions(*parts)
         self.inspect = InspectActions(*parts)
         self.inspect.restore_entries = self.storage_classes.restore_entries
+        self.edits = EditFiles(
+            self.service,
+            self.messages,
+            self.transfers,
+            self.browsing,
+            self._menus,
+            self.statusBar(),
+            self,
+        )
         self.folder_size = FolderSizeActions(
             self.service, self.messages, self.browsing, self._menus, self.statusBar(), self
         )
@@ -1255,7 +1268,9 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui import message_icons
 
         activity = self.transfers.queue.activity()
-        if activity.busy and self.transfers.settings.confirm_quit:
+        # Saves of edited files not yet queued (gui/edit_files.py) are transfers too.
+        unsent = self.edits.unsent
+        if (activity.busy or unsent) and self.transfers.settings.confirm_quit:
             answer = message_icons.ask(
                 self,
                 self.tr("Transfers in progress"),
@@ -1263,7 +1278,7 @@ class MainWindow(QMainWindow):
                     "%Ln transfer(s) are not finished. Quit now "
                     "and continue them the next time cloudbrowser starts?",
                     None,
-                    activity.running + activity.queued,
+                    activity.running + activity.queued + unsent,
                 ),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
@@ -1286,6 +1301,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.file_ops.cancel_all()
+        self.edits.stop()
         self.save_state()
         # Release a worker waiting for an MFA code, then cancel, don't wait: the bounded
         # wait for the workers happens once, at exit (app.py).

@@ -1,0 +1,557 @@
+"""Edit (F4): open an object with the desktop's program and upload it back on every save.
+
+As Cyberduck's "Edit With" and WinSCP's F4: the object is downloaded (a normal, verified
+transfer) into a private folder of its own (``<cache>/edits/<id>/<name>``), opened with the
+transfer controller's opener, and its file watched. Each save, once the file has settled
+(size and mtime unchanged for ``SETTLE_MS``), goes back to the same key through the
+ordinary upload path, but only over the revision this edit downloaded or last uploaded:
+the ETag is compared by a HEAD on a worker first. When someone else changed (or deleted)
+the object meanwhile, the user chooses: overwrite it, upload a copy beside it
+("name (edited).ext"), or keep the change local.
+
+Editors that save by writing a new file and renaming it over the old one (vim, gedit,
+most IDEs) make QFileSystemWatcher drop the path: the edit's folder is watched too, and
+the file is watched again whenever it is back.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path, PurePosixPath
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QStatusBar, QWidget
+
+from cloudbrowser.core.entries import Entry, ObjectInfo
+from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
+from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.keys import leaf_name
+from cloudbrowser.core.paths import cache_dir
+from cloudbrowser.core.transfer_plan import ConflictPolicy
+from cloudbrowser.core.transfers import Transfer
+from cloudbrowser.gui.message_icons import message_icon
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.open_file import open_downloaded
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
+from cloudbrowser.gui.workers import Job
+
+log = logging.getLogger(__name__)
+
+#: How long a saved file must stay the same (size and mtime) before it is uploaded: an
+#: editor writing in several steps is not caught half-way.
+SETTLE_MS = 1000
+
+#: (size, mtime in ns) of the local file; None when it is not there.
+Stamp = tuple[int, int]
+
+
+class Answer(enum.Enum):
+    """What to do with a save when the object changed on the server meanwhile."""
+
+    OVERWRITE = "overwrite"
+    COPY = "copy"
+    KEEP_LOCAL = "keep"
+
+
+class Step(enum.Enum):
+    """Where an edit is: between saves, or busy sending one back."""
+
+    DOWNLOADING = "downloading"
+    WATCHING = "watching"
+    CHECKING = "checking"  # the HEAD that compares ETags
+    ASKING = "asking"
+    UPLOADING = "uploading"
+
+
+@dataclass(eq=False)
+class EditedFile:
+    """One object being edited, and the revision of it the server should hold."""
+
+    connection: str
+    bucket: str
+    key: str
+    folder: Path
+    path: Path
+    #: The ETag of the revision downloaded or last uploaded by this edit.
+    etag: str = ""
+    step: Step = Step.DOWNLOADING
+    #: The file as last downloaded, uploaded or kept local on purpose.
+    synced: Stamp | None = None
+    #: The file at the last look while it settles.
+    sample: Stamp | None = None
+    #: What is being uploaded now (becomes ``synced`` once done).
+    sending: Stamp | None = None
+    #: The upload's batch has been queued (from then on the queue counts it).
+    queued: bool = False
+    #: Saved again while the previous save was being sent: look again afterwards.
+    again: bool = False
+    timer: QTimer | None = field(default=None, repr=False)
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        return self.connection, self.bucket, self.key
+
+    @property
+    def name(self) -> str:
+        return leaf_name(self.key)
+
+    @property
+    def prefix(self) -> str:
+        return self.key[: len(self.key) - len(self.name)]
+
+
+def edited_copy_name(name: str) -> str:
+    """``report.txt`` → ``report (edited).txt``."""
+    pure = PurePosixPath(name)
+    stem, suffix = (pure.stem, pure.suffix) if pure.stem else (name, "")
+    return f"{stem} (edited){suffix}"
+
+
+def _same_etag(a: str, b: str) -> bool:
+    # Listings, HEADs and PUT replies quote ETags differently.
+    return a.strip('"').lower() == b.strip('"').lower() and bool(a)
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def edits_root() -> Path:
+    return cache_dir() / "edits"
+
+
+class EditFiles(QObject):
+    """The Edit action, the files it watches and their way back to the server."""
+
+    def __init__(
+        self,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        browsing: Browsing,
+        menus: WindowMenus,
+        status_bar: QStatusBar,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.messages = messages
+        self.transfers = transfers
+        self.browsing = browsing
+        self.parent_widget = parent
+        self.root = edits_root()
+        #: Replaced in tests: (edit, deleted on the server) → the user's choice.
+        self.ask_changed: Callable[[EditedFile, bool], Answer] = self._ask_with_dialog
+        self._edits: dict[tuple[str, str, str], EditedFile] = {}
+        self._by_batch: dict[str, tuple[EditedFile, bool]] = {}
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._on_file_changed)
+        self._watcher.directoryChanged.connect(self._on_folder_changed)
+        transfers.batchFinished.connect(self._on_batch_finished)
+
+        self.edit_action = menus.new_action(self.tr("Edit"), None, [QKeySequence("F4")], self.edit)
+        self.edit_action.setToolTip(
+            self.tr("Open in its program; every save is uploaded back (F4)")
+        )
+        self.edit_action.setEnabled(False)
+        self._place(menus)
+        menus.context_sections.append(self._context_section)
+        browsing.view.selectionModel().selectionChanged.connect(self._update_action)
+        browsing.list_model.modelReset.connect(self._update_action)
+
+        self._label = QLabel()
+        self._label.setObjectName("editingLabel")
+        self._label.hide()
+        status_bar.addPermanentWidget(self._label)
+
+    def _place(self, menus: WindowMenus) -> None:
+        """In the File menu after Download (and Download to…), before what follows."""
+        actions = menus.file.actions()
+        after = menus.download
+        if after is not None and after in actions:
+            rest = actions[actions.index(after) + 1 :]
+            while rest and rest[0].text() and not rest[0].isSeparator():
+                after, rest = rest[0], rest[1:]  # Download to…
+            if rest:
+                menus.file.insertAction(rest[0], self.edit_action)
+                return
+        menus.file.addAction(self.edit_action)
+
+    # ── the selection ───────────────────────────────────────────────────────────────────
+
+    def _target(self) -> tuple[Location, Entry] | None:
+        """The one selected object (not a folder, a bucket or a deleted object)."""
+        current = self.browsing.current
+        entries = self.browsing.selected_entries()
+        if current is None or current.is_connection_root or len(entries) != 1:
+            return None
+        entry = entries[0]
+        if entry.is_prefix or self.browsing.list_model.is_deleted(entry.key):
+            return None
+        return current, entry
+
+    @Slot()
+    def _update_action(self) -> None:
+        self.edit_action.setEnabled(self._target() is not None)
+
+    def _context_section(self, menu: QMenu, _entries: list[Entry]) -> bool:
+        if self._target() is None:
+            return False
+        self._update_action()
+        menu.addAction(self.edit_action)
+        return True
+
+    # ── starting an edit ────────────────────────────────────────────────────────────────
+
+    @Slot()
+    def edit(self) -> None:
+        target = self._target()
+        if target is None:
+            self.messages.info(self.tr("Select one file to edit."))
+            return
+        location, entry = target
+        ident = (location.connection, location.bucket, entry.key)
+        existing = self._edits.get(ident)
+        if existing is not None:
+            self._reopen(existing)
+            return
+        folder = self.root / uuid.uuid4().hex[:8]
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            self.messages.major(
+                CloudBrowserError(
+                    self.tr("Cannot make a folder for the edited file: {why}").format(
+                        why=exc.strerror or exc
+                    ),
+                    detail=str(folder),
+                )
+            )
+            return
+        edit = EditedFile(*ident, folder=folder, path=folder / leaf_name(entry.key))
+        self._edits[ident] = edit
+        batch = uuid.uuid4().hex
+        self._by_batch[batch] = (edit, False)
+        self.transfers.download(
+            edit.connection,
+            edit.bucket,
+            edit.prefix,
+            [entry],
+            folder,
+            open_after=True,
+            batch=batch,
+            queued=partial(self._download_queued, edit, batch),
+        )
+        self._show_edits()
+
+    def _reopen(self, edit: EditedFile) -> None:
+        """Edit again: the copy being edited, not a new download over the user's changes."""
+        if edit.step is Step.DOWNLOADING:
+            self.messages.info(self.tr("“{name}” is still downloading.").format(name=edit.name))
+            return
+        open_downloaded(edit.path, self.transfers.opener, self.parent_widget)
+        self.messages.info(self.tr("Opened the copy being edited: {path}").format(path=edit.path))
+
+    def _download_queued(self, edit: EditedFile, batch: str) -> None:
+        if not self._has_batch(batch):  # planning failed (said) or nothing was queued
+            self._forget(edit)
+
+    def _has_batch(self, batch: str) -> bool:
+        return any(t.batch == batch for t in self.transfers.queue.transfers())
+
+    def _forget(self, edit: EditedFile) -> None:
+        if self._edits.get(edit.ident) is edit:
+            del self._edits[edit.ident]
+        self._unwatch(edit)
+        self._show_edits()
+
+    # ── transfers ending ────────────────────────────────────────────────────────────────
+
+    @Slot(object)
+    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
+        for t in transfers:
+            found = self._by_batch.get(t.batch)
+            if found is None:
+                continue
+            edit, copy = found
+            if self._edits.get(edit.ident) is not edit:
+                continue  # the window stopped watching it
+            if t.direction is Direction.DOWNLOAD:
+                self._downloaded(edit, t)
+            else:
+                self._uploaded(edit, t, copy)
+
+    def _downloaded(self, edit: EditedFile, t: Transfer) -> None:
+        if t.state is not State.DONE:
+            self._forget(edit)  # the failure was reported as any download's
+            return
+        edit.path = t.local_path
+        edit.etag = t.etag
+        edit.synced = _stamp(edit.path)
+        edit.step = Step.WATCHING
+        self._watch(edit)
+        self._show_edits()
+        self.messages.info(
+            self.tr("Editing “{name}”: each save is uploaded back to {bucket}/{key}.").format(
+                name=edit.name, bucket=edit.bucket, key=edit.key
+            )
+        )
+
+    def _uploaded(self, edit: EditedFile, t: Transfer, copy: bool) -> None:
+        """An upload of this edit ended: the one just sent, or a failed one the user
+        retried from the Transfers panel (its revision is this edit's all the same)."""
+        if t.state is State.DONE and not copy:
+            edit.etag = t.etag  # a copy leaves the object, and the revision edited, as it was
+        if edit.step is not Step.UPLOADING:
+            return
+        if t.state is State.DONE:
+            edit.synced = edit.sending
+        # A failure was reported as any upload's; the next save tries again.
+        self._idle(edit)
+
+    def _idle(self, edit: EditedFile) -> None:
+        edit.step = Step.WATCHING
+        edit.sending = None
+        self._show_edits()
+        if edit.again:
+            edit.again = False
+            self._settle(edit)
+
+    # ── watching ────────────────────────────────────────────────────────────────────────
+
+    def _watch(self, edit: EditedFile) -> None:
+        if edit.timer is None:
+            edit.timer = QTimer(self)
+            edit.timer.setSingleShot(True)
+            edit.timer.setInterval(SETTLE_MS)
+            edit.timer.timeout.connect(partial(self._settled, edit))
+        self._watcher.addPath(str(edit.folder))
+        self._rewatch(edit)
+
+    def _rewatch(self, edit: EditedFile) -> None:
+        """Watch the file again if a save replaced it (the watcher drops a replaced file)."""
+        path = str(edit.path)
+        if path not in self._watcher.files() and edit.path.exists():
+            self._watcher.addPath(path)
+
+    def _unwatch(self, edit: EditedFile) -> None:
+        watched = set(self._watcher.files()) | set(self._watcher.directories())
+        gone = [p for p in (str(edit.path), str(edit.folder)) if p in watched]
+        if gone:
+            self._watcher.removePaths(gone)
+        if edit.timer is not None:
+            edit.timer.stop()
+
+    def _edit_at(self, path: Path) -> EditedFile | None:
+        for edit in self._edits.values():
+            if edit.step is not Step.DOWNLOADING and path in (edit.path, edit.folder):
+                return edit
+        return None
+
+    @Slot(str)
+    def _on_file_changed(self, path: str) -> None:
+        edit = self._edit_at(Path(path))
+        if edit is not None:
+            self._rewatch(edit)
+            self._settle(edit)
+
+    @Slot(str)
+    def _on_folder_changed(self, path: str) -> None:
+        # A save by rename: the new file is in the folder, the watcher lost the old one.
+        edit = self._edit_at(Path(path))
+        if edit is not None:
+            self._rewatch(edit)
+            self._settle(edit)
+
+    def _settle(self, edit: EditedFile) -> None:
+        """Look at the file again in a moment; it is sent once it stops changing."""
+        edit.sample = None
+        if edit.timer is not None:
+            edit.timer.start()
+
+    def _settled(self, edit: EditedFile) -> None:
+        if self._edits.get(edit.ident) is not edit:
+            return
+        self._rewatch(edit)
+        stamp = _stamp(edit.path)
+        if stamp is None:
+            return  # gone (mid-save by rename): the folder's change brings it back here
+        if stamp != edit.sample:
+            edit.sample = stamp
+            assert edit.timer is not None
+            edit.timer.start()
+            return
+        if stamp == edit.synced:
+            return  # touched, not changed (or a swap file beside it)
+        if edit.step is not Step.WATCHING:
+            edit.again = True  # this save goes once the one being sent has
+            return
+        self._check(edit, stamp)
+
+    # ── sending a save back ─────────────────────────────────────────────────────────────
+
+    def _check(self, edit: EditedFile, stamp: Stamp) -> None:
+        """HEAD the object on a worker: is it still the revision this edit knows?"""
+        try:
+            storage = self.service.storage(edit.connection)
+        except CloudBrowserError as error:  # its connection was closed meanwhile
+            self.messages.major(error)
+            return
+        edit.step = Step.CHECKING
+        edit.sending = stamp
+        self._show_edits()
+
+        def work(_job: Job) -> ObjectInfo | None:
+            try:
+                return storage.head_object(edit.bucket, edit.key)
+            except KeyNotFound:
+                return None
+
+        def checked(info: ObjectInfo | None) -> None:
+            if self._edits.get(edit.ident) is not edit:
+                return
+            if info is not None and _same_etag(info.etag, edit.etag):
+                self._upload(edit, copy=False)
+                return
+            edit.step = Step.ASKING
+            answer = self.ask_changed(edit, info is None)
+            if self._edits.get(edit.ident) is not edit:
+                return  # the window closed while asking
+            if answer is Answer.OVERWRITE:
+                self._upload(edit, copy=False)
+            elif answer is Answer.COPY:
+                self._upload(edit, copy=True)
+            else:
+                edit.synced = edit.sending  # kept local: asked again at the next save
+                self.messages.info(
+                    self.tr("Not uploaded: your changes to “{name}” stay in {path}.").format(
+                        name=edit.name, path=edit.path
+                    )
+                )
+                self._idle(edit)
+
+        def failed(error: CloudBrowserError) -> None:
+            self.messages.major(error)
+            if self._edits.get(edit.ident) is edit:
+                self._idle(edit)  # the next save tries again
+
+        self.service.run(
+            work,
+            f"Checking {edit.bucket}/{edit.key} before uploading an edit",
+            succeeded=checked,
+            failed=failed,
+        )
+
+    def _upload(self, edit: EditedFile, *, copy: bool) -> None:
+        edit.step = Step.UPLOADING
+        edit.queued = False
+        batch = uuid.uuid4().hex
+        self._by_batch[batch] = (edit, copy)
+        # Over the object: checked above (or the user said so). A copy never overwrites
+        # anyone's object: a taken name becomes "name (edited) (1).ext".
+        self.transfers.upload(
+            edit.connection,
+            edit.bucket,
+            edit.prefix,
+            [edit.path],
+            name=edited_copy_name(edit.name) if copy else edit.name,
+            policy=ConflictPolicy.RENAME if copy else ConflictPolicy.OVERWRITE,
+            batch=batch,
+            queued=partial(self._upload_queued, edit, batch),
+        )
+        self._show_edits()
+
+    def _upload_queued(self, edit: EditedFile, batch: str) -> None:
+        edit.queued = True
+        if edit.step is Step.UPLOADING and not self._has_batch(batch):
+            self._idle(edit)  # planning failed (said): the next save tries again
+
+    def _ask_with_dialog(self, edit: EditedFile, deleted: bool) -> Answer:
+        where = f"{edit.bucket}/{edit.key}"
+        text = (
+            self.tr("“{where}” was deleted on the server since you opened it.")
+            if deleted
+            else self.tr("“{where}” was changed on the server since you opened it.")
+        ).format(where=where)
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Warning),
+            self.tr("Upload your changes?"),
+            text,
+            parent=self.parent_widget,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(
+            self.tr(
+                "Overwrite it with your saved file, upload yours as “{copy}” beside it, "
+                "or keep your changes only on this computer."
+            ).format(copy=edited_copy_name(edit.name))
+        )
+        overwrite = box.addButton(self.tr("Overwrite"), QMessageBox.ButtonRole.DestructiveRole)
+        copy = box.addButton(self.tr("Upload as a copy"), QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton(self.tr("Don't upload"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(copy)
+        box.setEscapeButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is overwrite:
+            return Answer.OVERWRITE
+        if clicked is copy:
+            return Answer.COPY
+        return Answer.KEEP_LOCAL
+
+    # ── what the window shows and asks ──────────────────────────────────────────────────
+
+    def edited(self) -> list[EditedFile]:
+        return list(self._edits.values())
+
+    @property
+    def unsent(self) -> int:
+        """Saves not yet in the transfer queue (settling, checked, asked about, planned):
+        closing the window would lose them, so it asks as it does for transfers."""
+        count = 0
+        for edit in self._edits.values():
+            settling = edit.timer is not None and edit.timer.isActive()
+            busy = edit.step in (Step.CHECKING, Step.ASKING)
+            planning = edit.step is Step.UPLOADING and not edit.queued
+            count += settling or busy or planning or edit.again
+        return count
+
+    def _show_edits(self) -> None:
+        edits = list(self._edits.values())
+        if not edits:
+            self._label.hide()
+            return
+        text = (
+            self.tr("Editing “{name}”").format(name=edits[0].name)
+            if len(edits) == 1
+            else self.tr("Editing %Ln file(s)", None, len(edits))
+        )
+        if any(e.step in (Step.CHECKING, Step.ASKING, Step.UPLOADING) for e in edits):
+            text += " · " + self.tr("uploading")
+        self._label.setText(text)
+        self._label.setToolTip("\n".join(f"{e.bucket}/{e.key} ← {e.path}" for e in edits))
+        self._label.show()
+
+    def stop(self) -> None:
+        """Stop watching every file (the window closes); the copies stay on disk."""
+        for edit in list(self._edits.values()):
+            self._unwatch(edit)
+        self._edits.clear()
+        self._show_edits()
+
+
+__all__ = ["Answer", "EditFiles", "EditedFile", "edited_copy_name"]
