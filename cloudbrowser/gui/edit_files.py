@@ -519,6 +519,11 @@ class EditFiles(QObject):
         return list(self._edits.values())
 
     @property
+    def folder(self) -> Path:
+        """Where edited files are kept (each edit in a folder of its own)."""
+        return edits_root()
+
+    @property
     def unsent(self) -> int:
         """Saves not yet in the transfer queue (settling, checked, asked about, planned):
         closing the window would lose them, so it asks as it does for transfers."""

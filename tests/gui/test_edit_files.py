@@ -207,7 +207,8 @@ def test_closing_with_a_save_not_yet_uploaded_asks_and_stops_watching(
     path.write_bytes(b"unsent")
     qtbot.waitUntil(lambda: window.edits.unsent == 1, timeout=WAIT)
     assert not window.close()  # said No: the window stays
-    assert asked and "1 transfer" in asked[0]
+    assert asked and "Not uploaded yet: the changes to 1 edited file." in asked[0]
+    assert str(window.edits.folder) in asked[0]
     qtbot.waitUntil(lambda: idle(window), timeout=WAIT)  # it goes meanwhile
 
     monkeypatch.setattr(message_icons, "ask", lambda *_a: QMessageBox.StandardButton.Yes)

@@ -1268,9 +1268,7 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui import message_icons
 
         activity = self.transfers.queue.activity()
-        # Saves of edited files not yet queued (gui/edit_files.py) are transfers too.
-        unsent = self.edits.unsent
-        if (activity.busy or unsent) and self.transfers.settings.confirm_quit:
+        if activity.busy and self.transfers.settings.confirm_quit:
             answer = message_icons.ask(
                 self,
                 self.tr("Transfers in progress"),
@@ -1278,10 +1276,29 @@ class MainWindow(QMainWindow):
                     "%Ln transfer(s) are not finished. Quit now "
                     "and continue them the next time cloudbrowser starts?",
                     None,
-                    activity.running + activity.queued + unsent,
+                    activity.running + activity.queued,
                 ),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        # A save of an edited file not yet queued (gui/edit_files.py) is not in the journal:
+        # nothing continues it later, so this is asked whatever the setting says.
+        unsent = self.edits.unsent
+        if unsent:
+            answer = message_icons.ask(
+                self,
+                self.tr("Edited files not uploaded"),
+                self.tr(
+                    "Not uploaded yet: the changes to %Ln edited file(s). Nothing uploads "
+                    "them later. Quit anyway? The files stay in {folder}.",
+                    None,
+                    unsent,
+                ).format(folder=self.edits.folder),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
             )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()

@@ -12,6 +12,16 @@
     </message>
 </context>
 <context>
+    <name>EditFiles</name>
+    <message numerus="yes">
+        <source>Editing %Ln file(s)</source>
+        <translation>
+            <numerusform>Editing %Ln file</numerusform>
+            <numerusform>Editing %Ln files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>FileOperations</name>
     <message numerus="yes">
         <source>%Ln item(s) already exist in {where}: {names}</source>
@@ -143,6 +153,13 @@
         <translation>
             <numerusform>%Ln transfer is not finished. Quit now and continue them the next time cloudbrowser starts?</numerusform>
             <numerusform>%Ln transfers are not finished. Quit now and continue them the next time cloudbrowser starts?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Not uploaded yet: the changes to %Ln edited file(s). Nothing uploads them later. Quit anyway? The files stay in {folder}.</source>
+        <translation>
+            <numerusform>Not uploaded yet: the changes to %Ln edited file. Nothing uploads them later. Quit anyway? The files stay in {folder}.</numerusform>
+            <numerusform>Not uploaded yet: the changes to %Ln edited files. Nothing uploads them later. Quit anyway? The files stay in {folder}.</numerusform>
         </translation>
     </message>
 </context>
