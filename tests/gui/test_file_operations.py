@@ -508,6 +508,20 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     assert names(window) == ["top.txt"]
 
 
+def show_in_the_tree(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str) -> None:
+    """Go to ``bucket/prefix`` once the tree has the bucket; wait until the tree's current
+    node is that folder."""
+    conn = window.history.current.connection
+    tree = window.tree_model
+    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
+    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
+    go(qtbot, window, bucket, prefix)
+    qtbot.waitUntil(
+        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, prefix),
+        timeout=WAIT,
+    )
+
+
 def test_del_in_the_tree_deletes_its_folder_after_the_question(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
@@ -517,13 +531,7 @@ def test_del_in_the_tree_deletes_its_folder_after_the_question(
     server.put(bucket, {"old/a.txt": b"a", "old/b.txt": b"b", "top.txt": b"t"})
     conn = window.history.current.connection
     tree = window.tree_model
-    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
-    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
-    go(qtbot, window, bucket, "old/")
-    qtbot.waitUntil(
-        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
-        timeout=WAIT,
-    )
+    show_in_the_tree(qtbot, window, bucket, "old/")
     asked = answer_confirm(window, True)
     window.tree.setFocus()
     QTest.keyClick(window.tree, Qt.Key.Key_Delete)
@@ -548,13 +556,7 @@ def test_f2_in_the_tree_renames_its_folder_and_the_list_follows(
     server.put(bucket, {"old/a.txt": b"a", "old/sub/b.txt": b"b", "top.txt": b"t"})
     conn = window.history.current.connection
     tree = window.tree_model
-    tree.refresh(tree.index(0, 0))  # the bucket is newer than the tree's listing
-    qtbot.waitUntil(lambda: tree.index_for(Location(conn, bucket)).isValid(), timeout=WAIT)
-    go(qtbot, window, bucket, "old/")
-    qtbot.waitUntil(
-        lambda: window.tree.currentIndex().data(LocationRole) == Location(conn, bucket, "old/"),
-        timeout=WAIT,
-    )
+    show_in_the_tree(qtbot, window, bucket, "old/")
     select(window, "a.txt")  # what F2 in the list would rename
     asked = answer_text(window, "new")
     window.tree.setFocus()
