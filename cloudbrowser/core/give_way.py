@@ -24,7 +24,7 @@ make one burst of at most :data:`LONGEST_BURST`, after which the engine runs for
 Why not hold from each wake of the window's event loop to its next sleep: its progress
 polls and timers wake it all the time, each hook is one more wait for the GIL, and Qt's
 glib event loop says it is about to sleep at every turn, with work still queued
-(measured: no shorter stalls, fewer files/s).
+(measured: no shorter stalls).
 """
 
 from __future__ import annotations
