@@ -101,7 +101,11 @@ def _sync_down(
         )
     sync = DownloadSync(storage, connection_id, bucket, prefix, local, checksum=args.checksum)
     pages = (
-        Plan(items=[PlannedTransfer(r) for r in page.transfers], refused=page.refused)
+        Plan(
+            items=[PlannedTransfer(r) for r in page.transfers],
+            refused=page.refused,
+            folders=page.folders,
+        )
         for page in sync.pages()
     )
     policy = ConflictPolicy.OVERWRITE

@@ -59,6 +59,8 @@ class SyncPlan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Sources left out on purpose, not failures (a download in progress): (name, why).
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Download: local folders to make even if empty (folder placeholders, "dir/").
+    folders: list[Path] = field(default_factory=list)
     #: Files and objects already equal.
     unchanged: int = 0
 
@@ -231,8 +233,18 @@ class DownloadSync:
                 _check(self.cancel)
                 if not obj.key.endswith(DELIMITER):
                     self._plan(obj, plan)
+                elif obj.key != self.prefix:
+                    self._plan_folder(obj, plan)
             self.unchanged += plan.unchanged
             yield plan
+
+    def _plan_folder(self, obj: Entry, plan: SyncPlan) -> None:
+        """A folder placeholder ("dir/", usually empty) becomes a local folder, as get -r
+        makes it."""
+        try:
+            plan.folders.append(local_path_for(obj.key.rstrip(DELIMITER), self.prefix, self.root))
+        except UnsafeKey as error:
+            plan.refused.append((obj.key, error.message))
 
     def _plan(self, obj: Entry, plan: SyncPlan) -> None:
         try:

@@ -102,6 +102,25 @@ def test_sync_down_is_idempotent_and_deletes_local_orphans(
     assert second.records() == []
 
 
+def test_sync_down_makes_the_empty_folders_a_bucket_keeps(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """A folder placeholder ("p/empty/") becomes a local folder, as get -r makes it."""
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"alpha", "p/empty/": b"", "p/x/deeper/": b""})
+    dst = tmp_path / "mirror"
+    dry = cli("sync", "--dry-run", f"s3://{bucket}/p/", str(dst))
+    assert dry.code == 0, dry.err
+    assert not (dst / "empty").exists(), "a dry run makes nothing"
+    synced = cli("sync", f"s3://{bucket}/p/", str(dst))
+    assert synced.code == 0, synced.err
+    assert (dst / "a.txt").read_bytes() == b"alpha"
+    if server.kind == "rclone":
+        return  # rclone serve s3 keeps folders, not placeholder objects: it lists none
+    assert (dst / "empty").is_dir() and not any((dst / "empty").iterdir())
+    assert (dst / "x" / "deeper").is_dir()
+
+
 def test_sync_needs_one_local_and_one_remote_side(cli: Cli, tmp_path: Path) -> None:
     assert cli("sync", str(tmp_path), str(tmp_path)).code == 2
     assert cli("sync", "s3://a/", "s3://b/").code == 2
