@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     presign.add_argument("location", metavar="s3://BUCKET/KEY")
     presign.add_argument(
         "--expires", default="1h", metavar="TIME",
-        help="how long the link works: 3600, 90m, 12h, 7d (default 1h, at most 7d)",
+        help="how long the link works: 3600, 90m, 12h, 7d, 1w (default 1h, at most 7d)",
     )  # fmt: skip
 
     storage_class = command(

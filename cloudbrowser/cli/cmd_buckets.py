@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 #: S3's limit for a presigned URL signed with SigV4.
 MAX_EXPIRY = 7 * 24 * 3600
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -100,10 +100,13 @@ def _done(out: Output, what: str, bucket: str, word: str) -> None:
 
 
 def parse_duration(text: str) -> int:
-    """``3600``, ``90m``, ``12h``, ``7d`` → seconds. Raises UsageError."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    """``3600``, ``90m``, ``12h``, ``7d``, ``1w`` (as gcloud writes it) → seconds. Raises
+    UsageError."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
     if not match:
-        raise UsageError(f"“{text}” is not a duration.", hint="Write it like 3600, 90m, 12h or 7d.")
+        raise UsageError(
+            f"“{text}” is not a duration.", hint="Write it like 3600, 90m, 12h, 7d or 1w."
+        )
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 

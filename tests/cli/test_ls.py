@@ -96,6 +96,8 @@ def test_presign_gives_a_link_that_works_without_credentials(cli: Cli, server: S
         assert reply.read() == b"the report"
     too_long = cli("presign", f"s3://{bucket}/share/report.txt", "--expires", "8d")
     assert too_long.code == 2 and "7 days" in too_long.err
+    a_week = cli("presign", f"s3://{bucket}/share/report.txt", "--expires", "1w")
+    assert a_week.code == 0 and "X-Amz-Expires=604800" in a_week.out, a_week.err
     missing = cli("presign", f"s3://{bucket}/share/nothing.txt")
     assert missing.code == 1 and "does not exist" in missing.err
 
