@@ -46,6 +46,11 @@ def run(args: argparse.Namespace, out: Output) -> int:
     except ConfigError as refused:  # the command line asks for it: a usage error, exit 2
         raise UsageError(refused.message, hint=refused.hint) from None
     moving = args.command == "mv"
+    if (dest.bucket, item.target) == (src.bucket, item.source):
+        if moving:  # nothing to do, and said so (it printed nothing)
+            out.note(f"cloudbrowser: “{src}” is already there: nothing moved.")
+            return Exit.OK
+        raise UsageError(f"“{src}” would be copied onto itself.", hint="Name another destination.")
 
     def report(source: SourceObject, what: str) -> None:
         _report(out, what, src.bucket, source.key, dest.bucket, source.target)

@@ -72,3 +72,13 @@ def test_cp_of_a_pattern_says_it_takes_no_wildcards(cli: Cli, server: S3Server) 
     result = cli("cp", f"s3://{bucket}/logs/*.gz", f"s3://{bucket}/old/")
     assert result.code == 2, result.err
     assert "takes no wildcards" in result.err
+
+
+def test_mv_or_cp_onto_itself_says_so(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"k.txt": b"kept"})
+    moved = cli("mv", f"s3://{bucket}/k.txt", f"s3://{bucket}/k.txt")
+    assert moved.code == 0 and "already there: nothing moved" in moved.err, moved.err
+    copied = cli("cp", f"s3://{bucket}/k.txt", f"s3://{bucket}/k.txt")
+    assert copied.code == 2 and "onto itself" in copied.err, copied.err
+    assert server.client.get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"kept"
