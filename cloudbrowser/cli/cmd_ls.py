@@ -60,6 +60,8 @@ def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> int
         for entry in page.prefixes:
             _print_entry(out, bucket, entry, prefix)
         for entry in page.objects:
+            if entry.key == prefix and prefix and not out.json:
+                continue  # the folder's own marker: a row with no name (JSON keeps it)
             _print_entry(out, bucket, entry, prefix)
         rows += len(page.prefixes) + len(page.objects)
         out.stdout.flush()

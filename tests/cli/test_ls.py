@@ -196,6 +196,11 @@ def test_ls_of_a_folder_that_holds_nothing_fails_unless_it_is_marked(
     kept = [o["Key"] for o in listed] == ["logs/"]  # rclone stores it as a file "logs"
     marked = cli("ls", f"s3://{bucket}/logs/")
     assert marked.code == (0 if kept else 1), marked.err
+    if kept:
+        as_text = cli("ls", "--text", f"s3://{bucket}/logs/")
+        assert as_text.code == 0, as_text.err
+        assert as_text.out == "", "the folder's own marker is no row with an empty name"
+        assert [r["key"] for r in marked.records()] == ["logs/"], "JSON keeps the object"
 
 
 def test_unknown_options_and_commands_are_usage_errors(cli: Cli) -> None:
