@@ -65,6 +65,7 @@ from cloudbrowser.core.transfers import (
     TransferOptions,
     TransferQueue,
     TransferRequest,
+    discard_leftovers,
 )
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
@@ -755,20 +756,13 @@ def _cancel(
     file, an upload's unfinished parts on the server) and forget it, as Cancel in the
     window's Transfers panel does. One whose leftovers cannot be removed (its connection
     does not open, the server refuses) stays in the list, named with the reason."""
-    from cloudbrowser.core.downloads import discard_partial
-    from cloudbrowser.core.storage import chunked_uploads_of
-
     gone: list[int] = []
     failed = len([r for r in chosen if r.connection in unresolved])
     for r in chosen:
         if r.connection in unresolved:
             continue
         try:
-            if r.direction is Direction.UPLOAD and r.session:
-                storage = connections.storage(r.connection)
-                chunked_uploads_of(storage).abort_upload(r.bucket, r.key, r.session)
-            elif r.direction is Direction.DOWNLOAD:
-                discard_partial(journal, r.id)
+            discard_leftovers(connections.storage, journal, r)
         except CloudBrowserError as error:
             out.failed(_record_where(r, out), error.message, error.hint)
             failed += 1

@@ -456,6 +456,23 @@ def _close(reader: ObjectReader) -> None:
 BackendLookup = Callable[[str], "Storage"]
 
 
+def discard_leftovers(
+    backends: BackendLookup, journal: Journal, t: Transfer | JournalRecord
+) -> None:
+    """What a cancelled transfer leaves behind goes: its chunked upload is aborted on the
+    server (``backends`` opens its connection), or its download's temporary file deleted.
+    The window's Cancel and the CLI's ``resume --cancel`` both come here.
+
+    Raises: CloudBrowserError (the server), OSError (the local file).
+    """
+    from cloudbrowser.core.downloads import discard_partial
+
+    if t.direction is Direction.UPLOAD and t.session:
+        chunked_uploads_of(backends(t.connection)).abort_upload(t.bucket, t.key, t.session)
+    elif t.direction is Direction.DOWNLOAD:
+        discard_partial(journal, t.id)
+
+
 class TransferQueue:
     """Runs transfers; every method is thread-safe and returns at once (no network I/O)."""
 
@@ -918,15 +935,8 @@ class TransferQueue:
 
     def _discard_partial(self, t: Transfer) -> None:
         """After a cancel: abort the multipart upload or delete the download's temporary file."""
-        from cloudbrowser.core.downloads import discard_partial
-
         try:
-            if t.direction is Direction.UPLOAD and t.session:
-                chunked_uploads_of(self._backends(t.connection)).abort_upload(
-                    t.bucket, t.key, t.session
-                )
-            elif t.direction is Direction.DOWNLOAD:
-                discard_partial(self.journal, t.id)
+            discard_leftovers(self._backends, self.journal, t)
         except (CloudBrowserError, OSError) as exc:
             # The cancel itself stands; what is left over shows in "Clean up incomplete
             # uploads…" or as a stray hidden temporary file.
