@@ -33,7 +33,7 @@ from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.localfs import walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import MD5, Features, Storage
-from cloudbrowser.core.transfer_plan import IN_PROGRESS, outside_prefix
+from cloudbrowser.core.transfer_plan import IN_PROGRESS, add_placeholder_folder, outside_prefix
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -233,18 +233,12 @@ class DownloadSync:
                 _check(self.cancel)
                 if not obj.key.endswith(DELIMITER):
                     self._plan(obj, plan)
-                elif obj.key != self.prefix:
-                    self._plan_folder(obj, plan)
+                elif obj.key != self.prefix:  # made as get -r makes it
+                    add_placeholder_folder(
+                        obj.key, self.prefix, self.root, plan.folders, plan.refused
+                    )
             self.unchanged += plan.unchanged
             yield plan
-
-    def _plan_folder(self, obj: Entry, plan: SyncPlan) -> None:
-        """A folder placeholder ("dir/", usually empty) becomes a local folder, as get -r
-        makes it."""
-        try:
-            plan.folders.append(local_path_for(obj.key.rstrip(DELIMITER), self.prefix, self.root))
-        except UnsafeKey as error:
-            plan.refused.append((obj.key, error.message))
 
     def _plan(self, obj: Entry, plan: SyncPlan) -> None:
         try:

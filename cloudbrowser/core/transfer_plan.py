@@ -279,6 +279,17 @@ def _renames(name: str) -> Iterable[str]:
 # ── downloads ───────────────────────────────────────────────────────────────────────────
 
 
+def add_placeholder_folder(
+    key: str, prefix: str, root: Path, folders: list[Path], refused: list[tuple[str, str]]
+) -> None:
+    """A folder placeholder ``key`` ("dir/", usually empty) becomes a local folder below
+    ``root`` (added to ``folders``), or is refused with the reason its name is unsafe."""
+    try:
+        folders.append(local_path_for(key.rstrip(DELIMITER), prefix, root))
+    except UnsafeKey as error:
+        refused.append((key, error.message))
+
+
 def plan_downloads(
     backend: Storage,
     connection: str,
@@ -300,13 +311,7 @@ def plan_downloads(
     claimed: dict[str, str] = {}
     for obj in _objects(backend, bucket, entries, plan, cancel):
         if obj.key.endswith(DELIMITER):
-            # A folder placeholder ("dir/", usually empty): becomes a local folder.
-            try:
-                plan.folders.append(
-                    local_path_for(obj.key.rstrip(DELIMITER), base_prefix, destination)
-                )
-            except UnsafeKey as error:
-                plan.refused.append((obj.key, error.message))
+            add_placeholder_folder(obj.key, base_prefix, destination, plan.folders, plan.refused)
             continue
         try:
             path = local_path_for(obj.key, base_prefix, destination)
