@@ -401,7 +401,6 @@ class RunContext:
         if self.backend.features.stoppable_reads:
             with stoppable(t.interrupts, t.stop_event):
                 reader = opener()
-            give_way()
         else:
             reader = interruptible(opener, t.stop_event, discard=_close)
         token = self.transfer.interrupts.add(reader.abort)
