@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
@@ -568,6 +568,70 @@ def test_double_click_on_a_file_downloads_it_and_opens_it(
     qtbot.waitUntil(lambda: len(opened) == 2, timeout=25_000)
     assert window.transfers.model.rowCount() == 1
     assert "already downloaded" in window.statusBar().currentMessage()
+    window.transfers.shutdown()
+
+
+def test_enter_on_several_selected_files_opens_each(
+    browsing: tuple[MainWindow, str],
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter on one of several selected files downloads and opens every selected file (the
+    folders among them are left alone), as a desktop file manager opens a selection; from
+    OPEN_MANY_ASKS files on it asks first, and Cancel queues nothing."""
+    from PySide6.QtWidgets import QMessageBox
+
+    import cloudbrowser.gui.message_icons as message_icons
+    import cloudbrowser.gui.widgets.main_window as main_window
+    from cloudbrowser.core.transfer_plan import ConflictPolicy
+
+    window, bucket = browsing
+    opened: list[str] = []
+    window.transfers.opener = lambda url: opened.append(url.toLocalFile())
+    window.transfers.settings = replace(
+        window.transfers.settings,
+        download_folder=str(tmp_path / "dl"),
+        open_after_download=True,
+        conflict_policy=ConflictPolicy.OVERWRITE,
+    )
+    window.navigate(Location(window.history.current.connection, bucket, "docs/"))
+    wait_loaded(qtbot, window)
+    window.view.setFocus()
+    click(window, "file-03.txt")
+    rect = window.view.visualRect(row_of(window, "file-05.txt"))
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, ctrl, rect.center())
+    rect = window.view.visualRect(row_of(window, "sub"))
+    QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, ctrl, rect.center())
+    # The cursor goes back onto a file, the selection stays: Enter opens the files.
+    window.view.selectionModel().setCurrentIndex(
+        row_of(window, "file-05.txt"), QItemSelectionModel.SelectionFlag.NoUpdate
+    )
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    dl = tmp_path / "dl"
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=25_000)
+    assert sorted(opened) == [str(dl / "file-03.txt"), str(dl / "file-05.txt")]
+    assert window.history.current.prefix == "docs/"  # the folder selected was not entered
+
+    asked: list[str] = []
+    answer = QMessageBox.StandardButton.Cancel
+
+    def ask(_parent: object, _title: str, text: str, *_args: object) -> object:
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(message_icons, "ask", ask)
+    monkeypatch.setattr(main_window, "OPEN_MANY_ASKS", 3)
+    QTest.keyClick(window.view, Qt.Key.Key_A, ctrl)  # 12 files and 2 folders
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    assert asked == ["Open 12 files? Each is downloaded and opened in its program."]
+    assert len(opened) == 2
+    answer = QMessageBox.StandardButton.Open
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    # Two were downloaded already: overwritten (the settings' answer), and opened again.
+    qtbot.waitUntil(lambda: len(set(opened)) == 12, timeout=25_000)
+    assert {Path(p).name for p in opened} == {f"file-{i:02d}.txt" for i in range(12)}
     window.transfers.shutdown()
 
 

@@ -98,6 +98,10 @@ if TYPE_CHECKING:
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
+#: Enter on this many selected files asks first, as Windows Explorer does: each file opens
+#: a program.
+OPEN_MANY_ASKS = 15
+
 
 @dataclass(frozen=True)
 class ConnectionRequest:
@@ -778,7 +782,9 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex)
     def _on_activated(self, index: QModelIndex) -> None:
-        """Enter or double-click: open a folder or bucket; download (and open) a file."""
+        """Enter or double-click: open a folder or bucket; download (and open) a file. Enter
+        on one of several selected files opens all the selected files, as a desktop's file
+        manager does (a double-click selects its row first, so it opens that one)."""
         entry: Entry = self.list_model.data(index, EntryRole)
         current = self.history.current
         if entry is None or current is None:
@@ -786,15 +792,34 @@ class MainWindow(QMainWindow):
         if entry.is_prefix:
             self.navigate(current.child(entry.key))
             return
-        if not self._downloadable([entry]):
+        selected = self.selected_entries()
+        chosen = [entry]
+        if entry in selected:
+            chosen = [e for e in selected if not e.is_prefix]
+        chosen = self._downloadable(chosen)
+        if not chosen:
+            return
+        open_after = self.transfers.settings.open_after_download
+        if open_after and len(chosen) >= OPEN_MANY_ASKS and not self._open_many(len(chosen)):
             return
         self.transfers.download(
-            current.connection,
-            current.bucket,
-            current.prefix,
-            [entry],
-            open_after=self.transfers.settings.open_after_download,
+            current.connection, current.bucket, current.prefix, chosen, open_after=open_after
         )
+
+    def _open_many(self, count: int) -> bool:
+        """Whether the user wants ``count`` files opened at once (each in its program)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from cloudbrowser.gui.message_icons import ask
+
+        answer = ask(
+            self,
+            self.tr("Open files"),
+            self.tr("Open %Ln file(s)? Each is downloaded and opened in its program.", None, count),
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Open
 
     @Slot(int)
     def _put_cursor_on(self, row: int) -> None:

@@ -162,6 +162,13 @@
             <numerusform>Not uploaded yet: the changes to %Ln edited files. Nothing uploads them later. Quit anyway? The files stay in {folder}.</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Open %Ln file(s)? Each is downloaded and opened in its program.</source>
+        <translation>
+            <numerusform>Open %Ln file? Each is downloaded and opened in its program.</numerusform>
+            <numerusform>Open %Ln files? Each is downloaded and opened in its program.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>StorageClassActions</name>
