@@ -1,5 +1,6 @@
-"""GCS object reads through urllib3 directly (core/backends/gcs/fast.py), against a small
-stub that answers as GCS's download endpoint does: the bearer token goes with every read,
+"""GCS object reads and small uploads through urllib3 directly (core/backends/gcs/fast.py),
+against a small stub that answers as GCS's download and upload endpoints do: the bearer
+token goes with every request,
 an answer the fast path does not handle is asked again through ``requests`` (and
 translated by the backend's one table), a proxy in the environment leaves reads to
 ``requests``. The emulator runs the same path in the conformance suite."""
@@ -60,6 +61,36 @@ def stub() -> Iterator[tuple[Stub, str]]:
             self.send_header("x-goog-generation", "7")
             self.end_headers()
             self.wfile.write(BODY)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            state.seen.append(
+                (
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("User-Agent", ""),
+                )
+            )
+            status = state.fail_next.pop(0) if state.fail_next else 200
+            if "/b/missing/" in self.path:
+                status = 404
+            if status == 404:
+                answer = (
+                    b'{"error": {"code": 404, "message": "The specified bucket does not exist."}}'
+                )
+            elif status == 200 and b"garbled" in body:
+                answer = b"<html>not GCS</html>"
+            elif status == 200:
+                md5 = base64.b64encode(hashlib.md5(BODY).digest()).decode()
+                answer = f'{{"name": "k", "generation": "9", "md5Hash": "{md5}"}}'.encode()
+            else:
+                answer = b'{"error": {"code": 503, "message": "try again"}}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *_args: object) -> None:
             pass
@@ -126,3 +157,33 @@ def test_a_proxy_in_the_environment_leaves_reads_to_requests(
     with backend_at(url).get_object("b", "k") as reader:
         assert reader.read(-1) == BODY
     assert "python-requests" not in state.seen[-1][2]
+
+
+def test_an_upload_skips_requests_and_carries_the_bearer_token(stub: tuple[Stub, str]) -> None:
+    state, url = stub
+    backend = backend_at(url, token="tok-456")
+    assert backend.put_object("b", "k", BODY, content_md5=MD5_B64) == hashlib.md5(BODY).hexdigest()
+    path, authorization, agent = state.seen[-1]
+    assert path == "/upload/storage/v1/b/b/o?uploadType=multipart"
+    assert authorization == "Bearer tok-456"
+    assert "python-requests" not in agent
+
+
+def test_a_refused_upload_is_sent_again_through_requests_and_translated(
+    stub: tuple[Stub, str],
+) -> None:
+    from cloudbrowser.core.errors import StorageError
+
+    state, url = stub
+    backend = backend_at(url)
+    with pytest.raises(StorageError, match="missing"):
+        backend.put_object("missing", "k", BODY, content_md5=MD5_B64)
+    agents = [agent for _path, _auth, agent in state.seen]
+    assert len(agents) == 2 and "python-requests" in agents[1]
+    # A transient failure on the fast path: requests' retry stores it.
+    state.fail_next = [503]
+    assert backend.put_object("b", "k", BODY, content_md5=MD5_B64)
+    # A 200 that is not an object's resource is said to be unreadable, not a traceback.
+    with pytest.raises(StorageError, match="could not be read") as caught:
+        backend.put_object("b", "k", b"garbled", content_md5="")
+    assert caught.value.code == "UnreadableReply"

@@ -1,8 +1,10 @@
-"""The hot path of GCS: an object's bytes (``alt=media``) read through urllib3 directly.
+"""The hot path of GCS: an object's bytes (``alt=media``) read, and a small object's
+multipart upload sent, through urllib3 directly.
 
 ``requests`` spends ~0.6 ms of CPU on every request (merging the environment's proxy and
 CA settings, hooks, its own Response), urllib3 alone ~0.3: a small file's download is one
-such request, so this is half of the backend's cost per file (tests/bench/run.py gcs).
+such request, so this is half of the backend's cost per file (tests/bench/run.py gcs);
+a small file's upload likewise.
 The request is the one the ``requests`` session would send — the same URL, headers,
 bearer token (google-auth's ``before_request``, which renews it) or none — and only its
 success is handled here, once (retries are the session's): any other answer (an error, a
@@ -21,8 +23,9 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, read_reply
 from cloudbrowser.core.backends.transport import ca_options, proxied
+from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import elsewhere
 
 if TYPE_CHECKING:
@@ -35,12 +38,16 @@ if TYPE_CHECKING:
 FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
 
 
+#: An upload's reply is its object's resource (~1 KB of JSON); more is not GCS's answer.
+_MAX_REPLY = 1 << 20
+
+
 class Fallback(Exception):
     """This request is the ``requests`` session's to make (see the module's docstring)."""
 
 
-class FastReads:
-    """One connection's pool for object reads (made at the first read)."""
+class FastRequests:
+    """One connection's pool for object reads and small uploads (made at the first)."""
 
     def __init__(
         self,
@@ -58,7 +65,7 @@ class FastReads:
 
     @staticmethod
     def usable(base: str) -> bool:
-        """Whether reads from ``base`` may skip ``requests``: no proxy from the environment
+        """Whether requests to ``base`` may skip ``requests``: no proxy from the environment
         that ``requests`` would go through."""
         return FAST_PATH_ON and not proxied(urlsplit(base).hostname or "")
 
@@ -82,7 +89,7 @@ class FastReads:
                     self._pool = pool
         return self._pool
 
-    def _authorize(self, url: str, headers: dict[str, str]) -> None:
+    def _authorize(self, method: str, url: str, headers: dict[str, str]) -> None:
         """The bearer token (renewed by google-auth when due), as AuthorizedSession adds it.
         A renewal is a request of its own that cannot be broken off: inside a transfer's
         read (``core/interrupt.stoppable``) it runs on a runner."""
@@ -96,7 +103,7 @@ class FastReads:
         request = self._auth_request
 
         def authorize() -> None:
-            credentials.before_request(request, "GET", url, headers)  # type: ignore[no-untyped-call]
+            credentials.before_request(request, method, url, headers)  # type: ignore[no-untyped-call]
 
         if credentials.valid:
             authorize()  # the token it holds: no request
@@ -112,7 +119,7 @@ class FastReads:
         parts = urlsplit(base)
         target = f"{parts.path}{path}?{urlencode(params)}"
         headers = dict(headers)
-        self._authorize(f"{base}{path}", headers)
+        self._authorize("GET", f"{base}{path}", headers)
         try:
             # The pool of the host, given the path as it is: a PoolManager would parse the
             # URL again and drop "." and ".." segments (already quoted here, but cheaper).
@@ -137,3 +144,45 @@ class FastReads:
             reply.close()  # its body unread (an error's, or one of unknown length)
             raise Fallback
         return reply
+
+    def post(
+        self, base: str, path: str, params: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> bytes:
+        """POST ``body`` to ``base`` + ``path`` (already quoted) with ``params``: the reply's
+        body when the server answered 200. Raises Fallback (then ``requests`` sends the
+        upload again: a new object of the same bytes, as its own retry would),
+        Cancelled (a stop inside ``core/interrupt.stoppable``), and google-auth's errors."""
+        parts = urlsplit(base)
+        target = f"{parts.path}{path}?{urlencode(params)}"
+        headers = dict(headers)
+        self._authorize("POST", f"{base}{path}", headers)
+        try:
+            pool = self._connections().connection_from_host(
+                parts.hostname or "", parts.port, parts.scheme
+            )
+            reply = pool.urlopen(
+                "POST",
+                target,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise Fallback from exc
+        if reply.status != 200:
+            reply.close()  # an error's body is read when requests asks again
+            raise Fallback
+        try:
+            data = read_reply(reply, _MAX_REPLY)
+        except urllib3.exceptions.HTTPError as exc:
+            reply.close()
+            raise Fallback from exc
+        except Cancelled:
+            reply.close()  # its socket is shut: never reused
+            raise
+        reply.release_conn()
+        return data
