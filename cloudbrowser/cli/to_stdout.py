@@ -2,8 +2,9 @@
 ``gcloud storage cat`` write them, for a pipe (``… - | tar x``).
 
 stdout then carries the data only: the summary (and any error) goes to stderr. The bytes
-are checked as they pass, against the object's MD5 (else its CRC32C) and its size; a
-mismatch is an error, reported after the bytes went out (a pipe cannot take them back).
+are checked as they pass, against the object's MD5 (else its CRC32C, else its composite
+ETag: the part MD5s for each part size that may have made it) and its size; a mismatch is
+an error, reported after the bytes went out (a pipe cannot take them back).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.wildcards import has_wildcard
-from cloudbrowser.core.checksums import Crc32c
+from cloudbrowser.core.checksums import CompositeCheck, Crc32c, etag_chunks
+from cloudbrowser.core.downloads import part_size_candidates
 from cloudbrowser.core.errors import IntegrityError, KeyNotFound
 from cloudbrowser.core.storage import Storage
 
@@ -45,6 +47,13 @@ def get_to_stdout(
     with reader:
         md5 = hashlib.md5(usedforsecurity=False) if reader.md5 else None
         crc = Crc32c() if not reader.md5 and reader.crc32c else None
+        composite = None
+        if md5 is None and crc is None:
+            features = storage.features
+            count = etag_chunks(reader.etag, features.checksums)
+            if count:
+                sizes = part_size_candidates(reader.size, count, features.limits)
+                composite = CompositeCheck(reader.etag, sizes)
         written = 0
         while chunk := reader.read(_CHUNK):
             sink.write(chunk)
@@ -53,6 +62,8 @@ def get_to_stdout(
                 md5.update(chunk)
             if crc is not None:
                 crc.update(chunk)
+            if composite is not None:
+                composite.update(chunk)
         sink.flush()
         expected = reader.size
         wanted = reader.md5.lower() if md5 is not None else reader.crc32c.lower()
@@ -66,8 +77,13 @@ def get_to_stdout(
         )
     if not out.quiet:
         seconds = time.monotonic() - started
-        check = (
-            "verified" if got else "not verified (the server keeps no checksum of the whole object)"
-        )
+        if got or (composite is not None and composite.matches()):
+            check = "verified"
+        elif composite is not None:
+            # As a download to a file says it: wrong bytes and an unknown part size give
+            # the same mismatch, so this is no error.
+            check = "not verified (the object was uploaded in parts of a size that is not known)"
+        else:
+            check = "not verified (the server keeps no checksum of the whole object)"
         out.note(f"downloaded {human_size(written)} to stdout in {seconds:.1f} s; {check}")
     return Exit.OK

@@ -92,6 +92,40 @@ class Crc32c:
         return bytes(self._sum.digest()).hex()  # type: ignore[no-untyped-call]
 
 
+class CompositeCheck:
+    """A stream's composite ETag (:func:`composite_etag`) for each part size that may have
+    made it: a stream cannot be read again with another guess, so every candidate hashes
+    the bytes as they pass (the first ``limit`` of them: each costs one more MD5 pass)."""
+
+    def __init__(self, etag: str, part_sizes: Iterable[int], limit: int = 3) -> None:
+        self._etag = etag.lower()
+        self._sizes = list(part_sizes)[:limit]
+        self._done: list[list[str]] = [[] for _ in self._sizes]
+        self._open = [md5_of(b"") for _ in self._sizes]
+        self._filled = [0] * len(self._sizes)
+
+    def update(self, data: bytes | memoryview) -> None:
+        for i, size in enumerate(self._sizes):
+            view = memoryview(data)
+            while view:
+                piece = view[: size - self._filled[i]]
+                self._open[i].update(piece)
+                self._filled[i] += len(piece)
+                view = view[len(piece) :]
+                if self._filled[i] == size:
+                    self._done[i].append(self._open[i].hexdigest())
+                    self._open[i], self._filled[i] = md5_of(b""), 0
+
+    def matches(self) -> bool:
+        """Whether one of the part sizes gives the ETag (False: damaged bytes, or parts of
+        a size not among the candidates; a composite ETag cannot tell which)."""
+        for done, current, filled in zip(self._done, self._open, self._filled, strict=True):
+            parts = [*done, current.hexdigest()] if filled else done
+            if parts and composite_etag(parts) == self._etag:
+                return True
+        return False
+
+
 def crc32c_is_fast() -> bool:
     """Whether CRC32C runs as compiled code (~5 GB/s, ten times MD5's speed); the library's
     pure-Python fallback is far slower than MD5."""

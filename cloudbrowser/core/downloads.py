@@ -122,12 +122,12 @@ def guess_part_size(size: int, etag: str, preferred: int, features: Features) ->
     from a composite ETag (so the ETag can be checked from the ranges' MD5s), else ours."""
     count = etag_chunks(etag, features.checksums)
     if count > 1:
-        for candidate in _candidates(size, count, features.limits):
+        for candidate in part_size_candidates(size, count, features.limits):
             return candidate
     return choose_part_size(size, preferred, limits=features.limits)
 
 
-def _candidates(size: int, count: int, limits: Limits) -> Iterator[int]:
+def part_size_candidates(size: int, count: int, limits: Limits) -> Iterator[int]:
     """Part sizes that split ``size`` bytes into ``count`` parts, most likely first."""
     seen: set[int] = set()
     smallest = max(limits.min_chunk, math.ceil(size / count / MiB) * MiB)
@@ -708,7 +708,7 @@ def _verify(
         if ranges_match and composite_etag(range_md5s) == etag:
             t.verified = True
             return
-        for size in _candidates(t.size, count, features.limits):
+        for size in part_size_candidates(t.size, count, features.limits):
             if (size != t.part_size or not complete) and _composite_of_file(ctx, fd, size) == etag:
                 t.verified = True
                 return
