@@ -335,6 +335,9 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.versions_actions import VersionActions
 
         attach_filter_keys(self.filter_edit, self.view)
+        from cloudbrowser.gui.column_menu import attach_column_menu
+
+        attach_column_menu(self.view.horizontalHeader(), always_shown=Column.NAME)
         self.mfa_prompter = MfaPrompter(self)
         if self.service.mfa_prompter is None:
             self.service.mfa_prompter = self.mfa_prompter
