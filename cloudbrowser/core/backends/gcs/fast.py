@@ -116,29 +116,7 @@ class FastRequests:
         """GET ``base`` + ``path`` (already quoted) with ``params``: the reply, unread, when
         the server answered 200 or 206 with a length. Raises Fallback, and google-auth's
         errors (renewing a token)."""
-        parts = urlsplit(base)
-        target = f"{parts.path}{path}?{urlencode(params)}"
-        headers = dict(headers)
-        self._authorize("GET", f"{base}{path}", headers)
-        try:
-            # The pool of the host, given the path as it is: a PoolManager would parse the
-            # URL again and drop "." and ".." segments (already quoted here, but cheaper).
-            pool = self._connections().connection_from_host(
-                parts.hostname or "", parts.port, parts.scheme
-            )
-            reply = pool.urlopen(
-                "GET",
-                target,
-                headers=headers,
-                redirect=False,
-                # Not retried here: a failure falls back to requests, which retries it.
-                retries=False,
-                timeout=self._timeout,
-                preload_content=False,
-                decode_content=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            raise Fallback from exc
+        reply = self._send("GET", base, path, params, headers, None)
         length = reply.headers.get("content-length", "")
         if reply.status not in (200, 206) or not length.isdigit():
             reply.close()  # its body unread (an error's, or one of unknown length)
@@ -152,27 +130,7 @@ class FastRequests:
         body when the server answered 200. Raises Fallback (then ``requests`` sends the
         upload again: a new object of the same bytes, as its own retry would),
         Cancelled (a stop inside ``core/interrupt.stoppable``), and google-auth's errors."""
-        parts = urlsplit(base)
-        target = f"{parts.path}{path}?{urlencode(params)}"
-        headers = dict(headers)
-        self._authorize("POST", f"{base}{path}", headers)
-        try:
-            pool = self._connections().connection_from_host(
-                parts.hostname or "", parts.port, parts.scheme
-            )
-            reply = pool.urlopen(
-                "POST",
-                target,
-                body=body,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                timeout=self._timeout,
-                preload_content=False,
-                decode_content=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            raise Fallback from exc
+        reply = self._send("POST", base, path, params, headers, body)
         if reply.status != 200:
             reply.close()  # an error's body is read when requests asks again
             raise Fallback
@@ -186,3 +144,39 @@ class FastRequests:
             raise
         reply.release_conn()
         return data
+
+    def _send(
+        self,
+        method: str,
+        base: str,
+        path: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> urllib3.BaseHTTPResponse:
+        """The request, authorized; its reply, unread, whatever its status. Raises
+        Fallback when it could not be sent or answered."""
+        parts = urlsplit(base)
+        target = f"{parts.path}{path}?{urlencode(params)}"
+        headers = dict(headers)
+        self._authorize(method, f"{base}{path}", headers)
+        try:
+            # The pool of the host, given the path as it is: a PoolManager would parse the
+            # URL again and drop "." and ".." segments (already quoted here, but cheaper).
+            pool = self._connections().connection_from_host(
+                parts.hostname or "", parts.port, parts.scheme
+            )
+            return pool.urlopen(
+                method,
+                target,
+                body=body,
+                headers=headers,
+                redirect=False,
+                # Not retried here: a failure falls back to requests, which retries it.
+                retries=False,
+                timeout=self._timeout,
+                preload_content=False,
+                decode_content=False,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise Fallback from exc
