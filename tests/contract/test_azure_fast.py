@@ -1,10 +1,12 @@
-"""Get Blob through urllib3 directly (core/backends/azure/fast.py), on Azurite: signed with
-the account key as the SDK signs, or with a SAS; what the fast path does not handle (a
-changed ETag, a wrong key, a missing blob) is asked again through the SDK and translated by
-its one table."""
+"""Get Blob and a small file's Put Blob through urllib3 directly
+(core/backends/azure/fast.py), on Azurite: signed with the account key as the SDK signs, or
+with a SAS; what the fast path does not handle (a changed ETag, a wrong key, a missing
+blob, damaged bytes, a read-only SAS) is asked again through the SDK and translated by its
+one table."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
@@ -13,7 +15,14 @@ from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.azure import backend as azure_backend
 from cloudbrowser.core.backends.azure import fast
 from cloudbrowser.core.connection import Credentials
-from cloudbrowser.core.errors import Cancelled, InvalidCredentials, KeyNotFound, ObjectChanged
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    Cancelled,
+    IntegrityError,
+    InvalidCredentials,
+    KeyNotFound,
+    ObjectChanged,
+)
 from tests.conftest import AzuriteServer
 from tests.contract.test_azure import container_sas, sas_storage
 from tests.local_servers import AZURITE_ACCOUNT
@@ -99,3 +108,46 @@ def test_a_listings_first_page_asks_for_fewer_rows(
     # A recursive listing is read whole: full pages from the start.
     whole = storage.list_page(bucket, "d/", recursive=True)
     assert [e.key for e in whole.objects] == keys and not whole.next_token
+
+
+def test_a_small_upload_is_one_put_signed_as_the_sdk_signs(
+    azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Put Blob through urllib3, with the account key or a SAS, the SDK never called; an
+    empty file's signature (Content-Length signed empty) is accepted too."""
+    from azure.storage.blob import BlobClient
+
+    def no_sdk(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the SDK's upload_blob was called")
+
+    monkeypatch.setattr(BlobClient, "upload_blob", no_sdk)
+    bucket = azurite_server.bucket()
+    md5 = base64.b64encode(hashlib.md5(BODY).digest()).decode()
+    token = container_sas(bucket, "rlwc")
+    for storage in (azurite_server.backend(), sas_storage(azurite_server, token)):
+        etag = storage.put_object(bucket, KEY, BODY, content_md5=md5, content_type="text/x-test")
+        info = storage.head_object(bucket, KEY)
+        assert (info.etag, info.size, info.content_type) == (etag, len(BODY), "text/x-test")
+        with storage.get_object(bucket, KEY) as reader:
+            assert reader.read(-1) == BODY and reader.md5 == hashlib.md5(BODY).hexdigest()
+        assert storage.put_object(bucket, "empty", b"", content_md5="")
+        assert storage.head_object(bucket, "empty").size == 0
+
+
+def test_a_refused_upload_is_the_sdks_error(azurite_server: AzuriteServer) -> None:
+    """What Put Blob refuses (damaged bytes, a read-only SAS, a wrong key) is sent again
+    through the SDK, whose table names it."""
+    storage = azurite_server.backend()
+    bucket = azurite_server.bucket()
+    other = base64.b64encode(hashlib.md5(b"other bytes").digest()).decode()
+    with pytest.raises(IntegrityError):
+        storage.put_object(bucket, KEY, BODY, content_md5=other)
+    with pytest.raises(KeyNotFound):
+        storage.head_object(bucket, KEY)  # nothing was stored
+    with pytest.raises(AccessDenied):
+        sas_storage(azurite_server, container_sas(bucket, "rl")).put_object(
+            bucket, KEY, BODY, content_md5=""
+        )
+    wrong = Credentials(AZURITE_ACCOUNT, "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=")
+    with pytest.raises(InvalidCredentials):
+        open_storage(azurite_server.settings(), wrong).put_object(bucket, KEY, BODY, content_md5="")

@@ -1,5 +1,5 @@
 """An S3, GCS or Azure download is read on the transfer's own thread
-(``Features.stoppable_reads``), and so is a small file's S3 PUT or GCS upload sent
+(``Features.stoppable_reads``), and so is a small file's upload sent
 (``Features.stoppable_puts``): a pause or cancel breaks off its wait for a reply by
 shutting the socket down, so a queue of small files hands no request to a runner thread,
 and a server that takes the request and does not answer is left at once. moto,
@@ -184,10 +184,9 @@ def upload(backend: Storage, bucket: str, key: str, source: Path) -> TransferReq
     )
 
 
-#: The backends whose small PUT is sent on the transfer's thread (S3's PUT, GCS's
-#: multipart upload POST); Azure's goes through its SDK, which nothing can break off, so it
-#: goes to a runner.
-STOPPABLE_PUTS = pytest.mark.parametrize("server", ["s3", "gcs"], indirect=True)
+#: The backends whose small PUT is sent on the transfer's thread: all (S3's PUT, GCS's
+#: multipart upload POST, Azure's Put Blob).
+STOPPABLE_PUTS = pytest.mark.parametrize("server", ["s3", "gcs", "azure"], indirect=True)
 
 
 @STOPPABLE_PUTS

@@ -164,7 +164,7 @@ class AzureBackend:
         self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
-        self._fast = fast.FastReads.of(
+        self._fast = fast.FastRequests.of(
             self._service,
             verify_tls=settings.verify_tls,
             pool_size=settings.max_pool_connections,
@@ -306,18 +306,27 @@ class AzureBackend:
         self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
     ) -> str:
         data = _bytes(body)
+        # Inside core/interrupt.stoppable (a transfer's PUT, Features.stoppable_puts): the
+        # fast PUT runs right here (a stop breaks off its wait), the SDK's on a runner.
+        if self._fast is not None:
+            with contextlib.suppress(fast.Fallback):
+                return self._fast.put(
+                    bucket, key, data, content_md5=content_md5, content_type=content_type
+                )
         blob = self._blob(bucket, key)
         headers = {"Content-MD5": content_md5} if content_md5 else {}
-        reply = guard(
-            lambda: blob.upload_blob(
-                data,
-                blob_type="BlockBlob",
-                length=len(data),
-                overwrite=True,
-                content_settings=ContentSettings(content_type=content_type or None),
-                headers=headers,
-            ),
-            self._where(bucket, key),
+        reply = elsewhere(
+            lambda: guard(
+                lambda: blob.upload_blob(
+                    data,
+                    blob_type="BlockBlob",
+                    length=len(data),
+                    overwrite=True,
+                    content_settings=ContentSettings(content_type=content_type or None),
+                    headers=headers,
+                ),
+                self._where(bucket, key),
+            )
         )
         return _etag(reply["etag"])
 
