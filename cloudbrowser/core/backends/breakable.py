@@ -66,6 +66,23 @@ def read_reply(response: Any, amount: int) -> bytes:
     return data
 
 
+def whole_reply(response: Any, amount: int) -> bytes | None:
+    """A short reply's whole body (up to ``amount`` bytes: a PUT's or an upload's answer),
+    read as :func:`read_reply` reads it, its connection then given back for reuse; None when
+    the body broke off (the connection is closed: the request is the SDK's to ask again).
+    Raises Cancelled, its connection closed (its socket is shut: never reused)."""
+    try:
+        data = read_reply(response, amount)
+    except urllib3.exceptions.HTTPError:
+        response.close()
+        return None
+    except Cancelled:
+        response.close()
+        raise
+    response.release_conn()
+    return data
+
+
 class _BreakableHTTPConnection(_BreakableReplies, urllib3.connection.HTTPConnection):
     pass
 

@@ -31,7 +31,7 @@ import urllib3
 
 from cloudbrowser.core.backends.azure.errors import Where, translate_error
 from cloudbrowser.core.backends.azure.listing import md5_hex
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, read_reply
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, whole_reply
 from cloudbrowser.core.backends.transport import ca_options, proxied
 from cloudbrowser.core.errors import Cancelled
 
@@ -186,15 +186,9 @@ class FastRequests:
         if reply.status != 201:
             reply.close()  # an error's body is read when the SDK asks again
             raise Fallback
-        try:
-            read_reply(reply, _MAX_REPLY)  # none, or nothing that matters: drained for reuse
-        except urllib3.exceptions.HTTPError as exc:
-            reply.close()
-            raise Fallback from exc
-        except Cancelled:
-            reply.close()  # its socket is shut: never reused
-            raise
-        reply.release_conn()
+        # None, or nothing that matters: drained, so that the connection is reused.
+        if whole_reply(reply, _MAX_REPLY) is None:
+            raise Fallback
         return str(reply.headers.get("etag", "")).strip('"')
 
     def _send(

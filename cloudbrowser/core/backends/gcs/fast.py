@@ -23,9 +23,8 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, read_reply
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, whole_reply
 from cloudbrowser.core.backends.transport import ca_options, proxied
-from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import elsewhere
 
 if TYPE_CHECKING:
@@ -134,15 +133,9 @@ class FastRequests:
         if reply.status != 200:
             reply.close()  # an error's body is read when requests asks again
             raise Fallback
-        try:
-            data = read_reply(reply, _MAX_REPLY)
-        except urllib3.exceptions.HTTPError as exc:
-            reply.close()
-            raise Fallback from exc
-        except Cancelled:
-            reply.close()  # its socket is shut: never reused
-            raise
-        reply.release_conn()
+        data = whole_reply(reply, _MAX_REPLY)
+        if data is None:
+            raise Fallback
         return data
 
     def _send(

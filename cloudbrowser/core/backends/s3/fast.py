@@ -42,11 +42,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import urllib3
 import urllib3.connection
 
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, read_reply
+from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, whole_reply
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.entries import ListPage
-from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import pause
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
@@ -611,15 +610,9 @@ def _read_bounded(response: Any, limit: int) -> bytes:
 def _read_all(response: Any) -> bytes:
     """A small reply's whole body (a PUT's, a copy's); a body that breaks off is botocore's
     to ask again for."""
-    try:
-        data = read_reply(response, _MAX_ERROR_BODY)
-    except urllib3.exceptions.HTTPError as exc:
-        response.close()
-        raise Fallback from exc
-    except Cancelled:
-        response.close()  # its socket is shut: never reused
-        raise
-    response.release_conn()
+    data = whole_reply(response, _MAX_ERROR_BODY)
+    if data is None:
+        raise Fallback
     return data
 
 
