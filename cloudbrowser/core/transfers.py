@@ -39,6 +39,7 @@ from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import chunked_uploads_of
+from cloudbrowser.core.thread_priority import yield_to_the_window
 
 if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Limits, ObjectReader, Storage
@@ -88,6 +89,9 @@ class TransferOptions:
     bandwidth_limit: int = 0
     #: Check every byte against the server's checksum (MD5/ETag). On by default.
     verify: bool = True
+    #: The queue's threads yield the CPU to the window's (core/thread_priority.py): set by
+    #: the window, not by the CLI.
+    background: bool = False
 
     @property
     def multipart_threshold(self) -> int:
@@ -502,7 +506,9 @@ class TransferQueue:
         #: The most transfers held at once: a streamed download bounds it (tests read it).
         self.most_held = 0
         self._parts = ThreadPoolExecutor(
-            self._options.part_concurrency, thread_name_prefix="transfer-part"
+            self._options.part_concurrency,
+            thread_name_prefix="transfer-part",
+            initializer=yield_to_the_window if self._options.background else None,
         )
         self._limiter = RateLimiter(self._options.bandwidth_limit)
         self._memory = MemoryBudget(MEMORY_BUDGET)
@@ -860,6 +866,8 @@ class TransferQueue:
             threading.Thread(target=self._work, name="transfer", daemon=True).start()
 
     def _work(self) -> None:
+        if self._options.background:
+            yield_to_the_window()
         while True:
             give_way()  # between files, no lock held
             with self._lock:

@@ -49,6 +49,7 @@ class TransferSettings:
             part_size=self.part_size_mib * 1024 * KiB,
             bandwidth_limit=self.bandwidth_kib * KiB,
             verify=self.verify,
+            background=True,  # the window's thread comes first (core/thread_priority.py)
         )
 
     @classmethod
