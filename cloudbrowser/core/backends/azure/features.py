@@ -75,4 +75,6 @@ def features(settings: ConnectionSettings) -> Features:
         # A Get Blob's wait for its reply is broken off by shutting its socket down
         # (fast.py), the SDK's runs on a runner: see core/interrupt.py.
         stoppable_reads=True,
+        # If-Match on Put Blob and Put Block List.
+        conditional_puts=True,
     )

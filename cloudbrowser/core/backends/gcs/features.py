@@ -66,6 +66,8 @@ FEATURES = Features(
     # runs on a runner (requests, a token's renewal): see core/interrupt.py. A small
     # file's download then has no thread hand-over: ~25% more files a second.
     stoppable_reads=True,
+    # ifGenerationMatch on an upload (a resumable one's from its start).
+    conditional_puts=True,
 )
 
 
