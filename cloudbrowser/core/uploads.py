@@ -26,6 +26,7 @@ import hashlib
 import mimetypes
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cloudbrowser.core.checksums import (
@@ -128,16 +129,17 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
     if_match = _write_condition(ctx)
-    t.etag = ctx.putting(
-        lambda: ctx.backend.put_object(
-            t.bucket,
-            t.key,
-            data,
-            content_md5=content_md5(digest.digest()) if digest else "",
-            content_type=content_type,
-            if_match=if_match,
+    with _refused_as_changed(t):
+        t.etag = ctx.putting(
+            lambda: ctx.backend.put_object(
+                t.bucket,
+                t.key,
+                data,
+                content_md5=content_md5(digest.digest()) if digest else "",
+                content_type=content_type,
+                if_match=if_match,
+            )
         )
-    )
     ctx.progress(len(data))
     if digest is None:
         t.verified, t.note = False, "Not verified (verification is off)."
@@ -165,14 +167,31 @@ def _write_condition(ctx: RunContext) -> str:
         return ""
     info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
     if info.etag.strip('"').lower() != t.if_match.strip('"').lower():
-        raise ObjectChanged(
-            f"“{t.bucket}/{t.key}” changed on the server: it is not the revision this "
-            "upload may replace.",
-            hint="Look at the object on the server before writing over it.",
-            detail=f"expected {t.if_match}, the server has {info.etag}",
-            code="PreconditionFailed",
-        )
+        raise _changed(t, f"expected {t.if_match}, the server has {info.etag}")
     return t.if_match if ctx.backend.features.conditional_puts else ""
+
+
+def _changed(t: Transfer, detail: str) -> ObjectChanged:
+    # Not a download's "retry to transfer the current version": a retry of this upload
+    # is refused again, on purpose.
+    return ObjectChanged(
+        f"“{t.bucket}/{t.key}” changed on the server: it is not the revision this upload "
+        "may replace.",
+        hint="Look at the object on the server before writing over it.",
+        detail=detail,
+        code="PreconditionFailed",
+    )
+
+
+@contextlib.contextmanager
+def _refused_as_changed(t: Transfer) -> Iterator[None]:
+    """The server's refusal of a conditional write, said as an upload's."""
+    try:
+        yield
+    except ObjectChanged as error:
+        if not t.if_match:
+            raise
+        raise _changed(t, error.detail or error.message) from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,16 +306,17 @@ def _send_and_commit(
         else ""
     )
     if_match = _write_condition(ctx)
-    t.etag = ctx.putting(
-        lambda: chunked_uploads_of(ctx.backend).commit_upload(
-            t.bucket,
-            t.key,
-            t.session,
-            [(p.number, p.token) for p in parts],
-            content_md5=stored_md5,
-            if_match=if_match,
+    with _refused_as_changed(t):
+        t.etag = ctx.putting(
+            lambda: chunked_uploads_of(ctx.backend).commit_upload(
+                t.bucket,
+                t.key,
+                t.session,
+                [(p.number, p.token) for p in parts],
+                content_md5=stored_md5,
+                if_match=if_match,
+            )
         )
-    )
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
         return

@@ -172,6 +172,7 @@ class TransferController(QObject):
         *,
         name: str = "",
         policy: ConflictPolicy | None = None,
+        if_match: str = "",
         batch: str = "",
         queued: Callable[[], object] | None = None,
     ) -> Job:
@@ -179,14 +180,22 @@ class TransferController(QObject):
 
         ``name``: the object's name for a single file (default: its own). ``policy``: what
         to do with objects already there, without asking (default: the user's setting;
-        an edited file goes back over the object it came from, gui/edit_files.py).
+        an edited file goes back over the object it came from, gui/edit_files.py), and
+        ``if_match`` only over that revision of it (``TransferRequest.if_match``).
         ``queued`` is called once the plan is queued, or failed."""
         storage = self.service.storage(connection_id)
         sources = list(paths)
 
         def work(job: Job) -> Plan:
             return plan_uploads(
-                storage, connection_id, sources, bucket, prefix, job.cancel_event, name=name
+                storage,
+                connection_id,
+                sources,
+                bucket,
+                prefix,
+                job.cancel_event,
+                name=name,
+                if_match=if_match,
             )
 
         def planned(plan: Plan) -> None:
