@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cloudbrowser.core.entries import ObjectInfo
 from cloudbrowser.core.errors import KeyNotFound, ObjectChanged
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import MiB, Storage, chunked_uploads_of
@@ -114,3 +116,51 @@ def test_an_upload_only_over_a_revision_fails_once_the_object_changed(
         assert _held(target, bucket, "edited.bin") == path.read_bytes()
     finally:
         queue.shutdown()
+
+
+@pytest.mark.parametrize("size", [100, 9 * MiB], ids=["whole", "chunked"])
+def test_a_write_between_the_engines_check_and_its_upload_is_refused_by_the_server(
+    target: Target, tmp_path: Path, size: int
+) -> None:
+    """Someone writes right after the engine's HEAD: where the server checks the
+    precondition the upload fails and their object stays; where it does not (the
+    target's quirk, its features saying so) that moment is the gap left."""
+    bucket = target.bucket()
+    storage = target.storage()
+    edited = storage.put_object(bucket, "edited.bin", b"as downloaded", content_md5="")
+    head = storage.head_object
+
+    def head_then_someone_writes(bucket: str, key: str, **kwargs: Any) -> ObjectInfo:
+        info = head(bucket, key, **kwargs)
+        storage.put_object(bucket, key, b"someone else's", content_md5="")
+        return info
+
+    storage.head_object = head_then_someone_writes  # type: ignore[method-assign]
+    path = tmp_path / "edited.bin"
+    path.write_bytes(hashlib.shake_256(b"mine").digest(size))
+    queue = TransferQueue(lambda _name: storage, Journal(tmp_path / "j.sqlite3"), TransferOptions())
+    try:
+        st = path.stat()
+        request = TransferRequest(
+            Direction.UPLOAD,
+            storage.settings.name,
+            bucket,
+            "edited.bin",
+            path,
+            st.st_size,
+            st.st_mtime,
+            if_match=edited,
+        )
+        [t] = queue.add([request], batch="b")
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    ignored = target.has(WRITE_IF_MATCH_IGNORED) or (
+        size > 100 and target.has(COMMIT_IF_MATCH_IGNORED)
+    )
+    if ignored:
+        assert t.state is State.DONE
+        return
+    assert t.state is State.FAILED and isinstance(t.error, ObjectChanged), t.error
+    assert "this upload may replace" in t.error.message
+    assert _held(target, bucket, "edited.bin") == b"someone else's"

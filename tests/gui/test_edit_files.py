@@ -406,3 +406,22 @@ def test_uploaded_edit_folders_are_removed_after_a_day_never_unsent_ones(tmp_pat
     assert not old_uploaded.exists() and not empty.exists()
     assert new_uploaded.exists() and unknown.exists()
     assert (old_unsent / "note.txt").read_bytes() == b"x and a change"
+
+
+def test_a_save_never_uploaded_waits_for_its_connection_to_be_opened(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    folder = _edit_folder(edits_root(), "c0ffee00", b"x", synced_ago=60, changed=True)
+    record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    record["connection"] = "not open yet"
+    (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
+    offered = restart(window, UnsentAnswer.LATER)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert offered == []
+    assert "never uploaded" in window.statusBar().currentMessage()
+    window.service.connectionAdded.emit("another one")
+    assert offered == []
+    window.service.connectionAdded.emit("not open yet")
+    assert [u.folder for u in offered] == [folder]
+    window.service.connectionAdded.emit("not open yet")  # asked once, not each time
+    assert len(offered) == 1
