@@ -646,6 +646,8 @@ class EditFiles(QObject):
             name=edited_copy_name(edit.name) if copy else edit.name,
             policy=ConflictPolicy.RENAME if copy else ConflictPolicy.OVERWRITE,
             if_match="" if copy else if_match,
+            # A refusal (someone wrote or deleted it meanwhile) is asked about here.
+            handled=(ObjectChanged, KeyNotFound) if if_match and not copy else (),
             batch=batch,
             queued=partial(self._upload_queued, edit, batch),
         )

@@ -30,6 +30,7 @@ from cloudbrowser.gui.edit_files import (
     look_at_edit_folders,
 )
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
 from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
@@ -279,6 +280,8 @@ def test_a_write_between_the_check_and_the_upload_is_asked_about_too(
     assert raced and asked == [("docs/note.txt", False)]
     expected = b"mine" if answer is Answer.OVERWRITE else b"someone else's"
     assert bucket_contents(server, bucket)["docs/note.txt"] == expected
+    # The question is what the user sees of the refusal: no "upload failed, retry it".
+    assert not isinstance(window.messages.last, TransferFailures)
 
 
 def restart(window: MainWindow, answer: UnsentAnswer) -> list[Unsent]:
