@@ -206,7 +206,8 @@ def read_record(folder: Path) -> EditRecord | None:
         record = EditRecord(**data)
     except (OSError, ValueError, TypeError):
         return None
-    if not record.name or "/" in record.name or record.name in (".", ".."):
+    name = record.name
+    if not name or name in (".", "..") or Path(name).name != name or "/" in name:
         return None  # the file must be in the folder itself
     return record
 
@@ -309,6 +310,8 @@ class EditFiles(QObject):
         self.ask_unsent: Callable[[Unsent], UnsentAnswer] = self._ask_unsent_with_dialog
         #: Found at start, waiting for their connection to be opened.
         self._waiting: list[Unsent] = []
+        #: The window closed (``stop``): a look still on its worker offers nothing.
+        self._stopped = False
         self._edits: dict[tuple[str, str, str], EditedFile] = {}
         self._by_batch: dict[str, tuple[EditedFile, bool]] = {}
         self._watcher = QFileSystemWatcher(self)
@@ -733,6 +736,7 @@ class EditFiles(QObject):
     def stop(self) -> None:
         """Stop watching every file (the window closes); the copies stay on disk."""
         self._look_timer.stop()
+        self._stopped = True
         self._waiting.clear()
         for edit in list(self._edits.values()):
             self._unwatch(edit)
@@ -746,12 +750,15 @@ class EditFiles(QObject):
         """Look at the edit folders on a worker: remove old uploaded ones, offer the
         changes not uploaded (now where their connection is open, else once it is)."""
         self._look_timer.stop()
+        self._stopped = False
         root, now = self.root, time.time()
 
         def work(_job: Job) -> list[Unsent]:
             return look_at_edit_folders(root, now)
 
         def found(unsent: list[Unsent]) -> None:
+            if self._stopped:
+                return
             editing = {(e.connection, e.bucket, e.key) for e in self._edits.values()}
             fresh = [
                 u
