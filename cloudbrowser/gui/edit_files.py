@@ -760,10 +760,18 @@ class EditFiles(QObject):
             if self._stopped:
                 return
             editing = {(e.connection, e.bucket, e.key) for e in self._edits.values()}
+            # An upload of it the journal kept (queued when the app quit) is in the
+            # Transfers panel already, resumed or failed there: not offered twice.
+            queued = {
+                t.local_path
+                for t in self.transfers.queue.transfers()
+                if t.direction is Direction.UPLOAD and t.state.unfinished
+            }
             fresh = [
                 u
                 for u in unsent
                 if (u.record.connection, u.record.bucket, u.record.key) not in editing
+                and u.path not in queued
             ]
             ready = [u for u in fresh if self.service.has_connection(u.record.connection)]
             self._waiting = [u for u in fresh if u not in ready]

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.transfers import TransferRequest
 from cloudbrowser.gui.edit_files import (
     RECORD,
     Answer,
@@ -428,3 +429,28 @@ def test_a_save_never_uploaded_waits_for_its_connection_to_be_opened(
     assert [u.folder for u in offered] == [folder]
     window.service.connectionAdded.emit("not open yet")  # asked once, not each time
     assert len(offered) == 1
+
+
+def test_a_save_whose_upload_the_journal_kept_is_not_offered_again(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """Its upload is in the Transfers panel (resumed, or failed there): one place for it."""
+    _bucket, path = start_edit(qtbot, window, server, b"first")
+    window.edits.stop()
+    path.write_bytes(b"queued when the app quit")
+    st = path.stat()
+    request = TransferRequest(
+        Direction.UPLOAD,
+        server.settings().name,
+        "no-such-bucket",
+        "docs/note.txt",
+        path,
+        st.st_size,
+        st.st_mtime,
+    )
+    [t] = window.transfers.queue.add([request], batch="kept")
+    assert window.transfers.queue.wait([t], timeout=30)
+    assert t.state is State.FAILED
+    offered = restart(window, UnsentAnswer.LATER)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert offered == []
