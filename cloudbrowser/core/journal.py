@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS transfers (
     owner       TEXT    NOT NULL DEFAULT '', -- queued/running: the process's token (owners.py)
     batch       TEXT    NOT NULL DEFAULT '',
     created     REAL    NOT NULL,
-    updated     REAL    NOT NULL
+    updated     REAL    NOT NULL,
+    -- added after the columns above, so last (as a migrated journal has it)
+    if_match    TEXT    NOT NULL DEFAULT ''  -- upload: the revision it may replace ('' = any)
 )""",
     """
 CREATE TABLE IF NOT EXISTS parts (
@@ -172,6 +174,8 @@ class JournalRecord:
     error_hint: str = ""
     #: A download of one older version of the object ("": the current one).
     version_id: str = ""
+    #: An upload that may only replace this revision of the object ("": whatever is there).
+    if_match: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,8 +401,8 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, session, state, error, batch, created,"
-                    " updated, error_kind, error_hint, version_id, owner)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint, version_id, owner, if_match)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -419,6 +423,7 @@ class Journal:
                         r.error_hint,
                         r.version_id,
                         _owner_for(r.state),
+                        r.if_match,
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -655,7 +660,7 @@ def _columns(db: sqlite3.Connection, table: str) -> set[str]:
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Journals written before a column existed get it (with its default)."""
     have = _columns(db, "transfers")
-    for column in ("error_kind", "error_hint", "version_id", "owner"):
+    for column in ("error_kind", "error_hint", "version_id", "owner", "if_match"):
         if column not in have:
             db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
@@ -740,7 +745,7 @@ def _update_in(
 
 _COLUMNS = (
     "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
-    " session, state, error, batch, error_kind, error_hint, version_id"
+    " session, state, error, batch, error_kind, error_hint, version_id, if_match"
 )
 _UPDATABLE = frozenset(
     {
@@ -773,7 +778,7 @@ def _sql_value(value: object) -> object:
 
 def _record(row: tuple[Any, ...]) -> JournalRecord:
     tid, direction, conn, bucket, key, local, size, mtime = row[:8]
-    etag, psize, session, state, err, batch, kind, hint, version_id = row[8:]
+    etag, psize, session, state, err, batch, kind, hint, version_id, if_match = row[8:]
     return JournalRecord(
         id=int(tid),
         direction=Direction(direction),
@@ -792,4 +797,5 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         error_kind=str(kind),
         error_hint=str(hint),
         version_id=str(version_id),
+        if_match=str(if_match),
     )

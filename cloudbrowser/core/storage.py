@@ -139,6 +139,12 @@ class Features:
     #: What the provider calls a bucket, as a sentence says it ("bucket"; Azure's
     #: "container"): messages about a connection's buckets use it.
     bucket_word: str = "bucket"
+    #: ``put_object`` and a chunked upload's commit honour ``if_match``: the server itself
+    #: refuses to replace an object that is no longer that revision (S3's If-Match on
+    #: PutObject and CompleteMultipartUpload, GCS's ifGenerationMatch, Azure's If-Match on
+    #: Put Blob and Put Block List), so nobody's write between a check and the upload is
+    #: lost. Where False the engine compares the revision by a HEAD just before it writes.
+    conditional_puts: bool = False
 
 
 @runtime_checkable
@@ -214,10 +220,19 @@ class Storage(Protocol):
         revision (ETag, generation) the caller expects: another one raises ObjectChanged."""
 
     def put_object(
-        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
         """Store one object in one request (up to ``limits.max_single_put``); returns its
-        revision tag."""
+        revision tag. ``if_match`` (where ``features.conditional_puts``) is the revision the
+        object must still be: another one raises ObjectChanged, none KeyNotFound or
+        ObjectChanged (as the server says it)."""
 
     def delete_object(self, bucket: str, key: str) -> None: ...
 
@@ -229,7 +244,11 @@ class ChunkedUploads(Protocol):
     A **session** is the server's id of one unfinished upload; a chunk's **token** is what
     the server answered for it (S3's part ETag), needed to commit."""
 
-    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str: ...
+    def begin_upload(
+        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+    ) -> str:
+        """Start a session. ``if_match``: as ``commit_upload``'s, given here too because a
+        provider may fix a session's precondition when it begins (a GCS resumable upload)."""
 
     def upload_chunk(
         self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
@@ -245,9 +264,12 @@ class ChunkedUploads(Protocol):
         chunks: Iterable[tuple[int, str]],
         *,
         content_md5: str = "",
+        if_match: str = "",
     ) -> str:
         """Join the chunks into the object; returns its revision. ``content_md5`` (base64,
-        "" when unknown) is the whole object's MD5, stored where ``features.md5_on_commit``."""
+        "" when unknown) is the whole object's MD5, stored where ``features.md5_on_commit``.
+        ``if_match`` (where ``features.conditional_puts``; the same one ``begin_upload``
+        was given): the object must still be that revision, as for ``put_object``."""
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None: ...
 

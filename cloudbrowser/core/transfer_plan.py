@@ -128,11 +128,14 @@ def plan_uploads(
     cancel: threading.Event | None = None,
     *,
     name: str = "",
+    if_match: str = "",
 ) -> Plan:
     """Upload files and folders (recursively, keeping their structure) into ``prefix``.
 
     ``name``: the object's name for files dropped as such (default: the file's own name),
     for one file uploaded under another name (an edited copy: "report (edited).txt").
+    ``if_match``: files dropped as such go only over that revision of their object (an
+    edited file over the one it came from: ``TransferRequest.if_match``).
 
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
     broken links are refused with a reason; nothing is silently left out. A download's
@@ -155,7 +158,7 @@ def plan_uploads(
             key = prefix + (name or source.name)
             request = _upload_request(connection, source, bucket, key, plan)
             if request is not None:
-                singles.append(request)
+                singles.append(replace(request, if_match=if_match))
         else:
             plan.refused.append((str(source), "it is not a file or folder (a broken link?)"))
     if singles:

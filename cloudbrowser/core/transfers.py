@@ -152,6 +152,9 @@ class Transfer:
     interrupted: bool = False
     #: Download: the older version of the object fetched ("": the current one).
     version_id: str = ""
+    #: Upload: the revision of the object it may replace ("": whatever is there). Another
+    #: one on the server fails it with ObjectChanged (KeyNotFound: the object is gone).
+    if_match: str = ""
 
     @property
     def name(self) -> str:
@@ -179,6 +182,7 @@ class Transfer:
             state=self.state,
             batch=self.batch,
             version_id=self.version_id,
+            if_match=self.if_match,
             **error_fields(self.error),
         )
 
@@ -201,6 +205,7 @@ class Transfer:
             state=r.state,
             error=error,
             version_id=r.version_id,
+            if_match=r.if_match,
         )
 
 
@@ -239,6 +244,8 @@ class TransferRequest:
     etag: str = ""
     #: Download: one older version of the object ("": the current one).
     version_id: str = ""
+    #: Upload: only over this revision of the object (``Transfer.if_match``).
+    if_match: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,6 +583,7 @@ class TransferQueue:
             part_size=part_size,
             batch=batch,
             version_id=r.version_id,
+            if_match=r.if_match,
         )
 
     def restore(self) -> list[Transfer]:

@@ -10,6 +10,10 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
   with the token (S3's part ETag) the journal recorded are not sent again, and no second
   upload is ever begun while the first one exists. The object's ETag is checked against
   the composite MD5.
+* An upload with ``Transfer.if_match`` replaces only that revision of the object: a HEAD
+  right before the write compares it, and the server refuses the write itself where
+  ``features.conditional_puts`` (If-Match, ifGenerationMatch). Another revision raises
+  ObjectChanged, a deleted object KeyNotFound (or ObjectChanged).
 * Where a session is one stream of bytes (``features.chunks_in_order``: GCS resumable
   sessions) parts go one after another, the resume keeps the journalled parts that end
   within the bytes the server holds, and the object's MD5 is checked against the file's.
@@ -22,6 +26,7 @@ import hashlib
 import mimetypes
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cloudbrowser.core.checksums import (
@@ -37,6 +42,7 @@ from cloudbrowser.core.errors import (
     IntegrityError,
     LocalFileError,
     NotSupported,
+    ObjectChanged,
     UploadNotFound,
 )
 from cloudbrowser.core.journal import JournalPart
@@ -122,15 +128,18 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
-    t.etag = ctx.putting(
-        lambda: ctx.backend.put_object(
-            t.bucket,
-            t.key,
-            data,
-            content_md5=content_md5(digest.digest()) if digest else "",
-            content_type=content_type,
+    if_match = _write_condition(ctx)
+    with _refused_as_changed(t):
+        t.etag = ctx.putting(
+            lambda: ctx.backend.put_object(
+                t.bucket,
+                t.key,
+                data,
+                content_md5=content_md5(digest.digest()) if digest else "",
+                content_type=content_type,
+                if_match=if_match,
+            )
         )
-    )
     ctx.progress(len(data))
     if digest is None:
         t.verified, t.note = False, "Not verified (verification is off)."
@@ -143,6 +152,46 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     else:
         # A non-MD5 ETag (KMS encryption...) still passed the server's Content-MD5 check.
         t.verified = True
+
+
+def _write_condition(ctx: RunContext) -> str:
+    """The ``if_match`` to give the write that makes the object: the transfer's, where
+    the server checks it itself (``features.conditional_puts``), else nothing. The object
+    is compared by a HEAD right before as well, because some servers ignore the
+    precondition of a commit (moto, fake-gcs-server) or of every write (``conditional_puts``
+    False): the gap left to them is as narrow as the engine can make it.
+
+    Raises ObjectChanged, KeyNotFound (the object is another revision, or gone)."""
+    t = ctx.transfer
+    if not t.if_match:
+        return ""
+    info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
+    if info.etag.strip('"').lower() != t.if_match.strip('"').lower():
+        raise _changed(t, f"expected {t.if_match}, the server has {info.etag}")
+    return t.if_match if ctx.backend.features.conditional_puts else ""
+
+
+def _changed(t: Transfer, detail: str) -> ObjectChanged:
+    # Not a download's "retry to transfer the current version": a retry of this upload
+    # is refused again, on purpose.
+    return ObjectChanged(
+        f"“{t.bucket}/{t.key}” changed on the server: it is not the revision this upload "
+        "may replace.",
+        hint="Look at the object on the server before writing over it.",
+        detail=detail,
+        code="PreconditionFailed",
+    )
+
+
+@contextlib.contextmanager
+def _refused_as_changed(t: Transfer) -> Iterator[None]:
+    """The server's refusal of a conditional write, said as an upload's."""
+    try:
+        yield
+    except ObjectChanged as error:
+        if not t.if_match:
+            raise
+        raise _changed(t, error.detail or error.message) from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +216,10 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     if not t.session:
         t.session = ctx.request(
             lambda: chunked_uploads_of(ctx.backend).begin_upload(
-                t.bucket, t.key, content_type=content_type
+                t.bucket,
+                t.key,
+                content_type=content_type,
+                if_match=t.if_match if ctx.backend.features.conditional_puts else "",
             )
         )
         ctx.journal.update(t.id, session=t.session)
@@ -253,15 +305,18 @@ def _send_and_commit(
         if file_md5 is not None and ctx.backend.features.md5_on_commit
         else ""
     )
-    t.etag = ctx.putting(
-        lambda: chunked_uploads_of(ctx.backend).commit_upload(
-            t.bucket,
-            t.key,
-            t.session,
-            [(p.number, p.token) for p in parts],
-            content_md5=stored_md5,
+    if_match = _write_condition(ctx)
+    with _refused_as_changed(t):
+        t.etag = ctx.putting(
+            lambda: chunked_uploads_of(ctx.backend).commit_upload(
+                t.bucket,
+                t.key,
+                t.session,
+                [(p.number, p.token) for p in parts],
+                content_md5=stored_md5,
+                if_match=if_match,
+            )
         )
-    )
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
         return

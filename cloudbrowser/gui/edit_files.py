@@ -5,9 +5,18 @@ transfer) into a private folder of its own (``<cache>/edits/<id>/<name>``), open
 transfer controller's opener, and its file watched. Each save, once the file has settled
 (size and mtime unchanged for ``SETTLE_MS``), goes back to the same key through the
 ordinary upload path, but only over the revision this edit downloaded or last uploaded:
-the ETag is compared by a HEAD on a worker first. When someone else changed (or deleted)
-the object meanwhile, the user chooses: overwrite it, upload a copy beside it
-("name (edited).ext"), or keep the change local.
+the ETag is compared by a HEAD on a worker first, and the upload itself is conditional on
+it (``TransferRequest.if_match``: the server refuses a write over another revision, so a
+write by someone else between the HEAD and the upload is not lost either). When someone
+else changed (or deleted) the object meanwhile, the user chooses: overwrite it, upload a
+copy beside it ("name (edited).ext"), or keep the change local.
+
+Each edit's folder keeps a small record (:data:`RECORD`: the object, its revision, and
+the file's size and mtime as last downloaded or uploaded), so that the next start finds
+saves that were never uploaded (the app quit or crashed first) and offers them: upload
+(the same conditional way), discard, or show the folder. Folders whose file is what was
+uploaded are removed a day later (:data:`KEEP_UPLOADED_SECONDS`); one with changes not
+uploaded is never removed without the user's word.
 
 Editors that save by writing a new file and renaming it over the old one (vim, gedit,
 most IDEs) make QFileSystemWatcher drop the path: the edit's folder is watched too, and
@@ -17,19 +26,22 @@ the file is watched again whenever it is back.
 from __future__ import annotations
 
 import enum
+import json
 import logging
+import shutil
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QStatusBar, QWidget
 
 from cloudbrowser.core.entries import Entry, ObjectInfo
-from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound
+from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, ObjectChanged
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.paths import cache_dir
@@ -52,6 +64,14 @@ SETTLE_MS = 1000
 
 #: (size, mtime in ns) of the local file; None when it is not there.
 Stamp = tuple[int, int]
+
+#: The record beside an edited file, in its folder (hidden: not the user's file).
+RECORD = ".cloudbrowser-edit.json"
+#: How long a folder whose file was uploaded is kept after its last upload: its program
+#: may still have it open (nothing says when that closes), and the next start removes it.
+KEEP_UPLOADED_SECONDS = 24 * 3600
+#: How long after the window is up the edit folders are looked at (start-up first).
+LOOK_AFTER_MS = 1500
 
 
 class Answer(enum.Enum):
@@ -133,6 +153,137 @@ def edits_root() -> Path:
     return cache_dir() / "edits"
 
 
+@dataclass(frozen=True, slots=True)
+class EditRecord:
+    """What an edit's folder says about its file (:data:`RECORD`): the object it came
+    from and the revision of it the server holds, and the file as it was last downloaded
+    or uploaded (a file that differs from it has changes not uploaded)."""
+
+    connection: str
+    bucket: str
+    key: str
+    #: The file's name in the folder.
+    name: str
+    etag: str
+    size: int
+    mtime_ns: int
+    #: When it was written (POSIX seconds): the last download or upload.
+    synced_at: float
+
+    @property
+    def stamp(self) -> Stamp:
+        return self.size, self.mtime_ns
+
+
+def write_record(edit: EditedFile) -> None:
+    """Record what the server holds of ``edit`` now; a failure is logged (the edit goes on,
+    the next start just cannot tell this folder's state, so it keeps it)."""
+    if edit.synced is None:
+        return
+    record = EditRecord(
+        edit.connection,
+        edit.bucket,
+        edit.key,
+        edit.path.name,
+        edit.etag,
+        *edit.synced,
+        synced_at=time.time(),
+    )
+    target = edit.folder / RECORD
+    temporary = target.with_name(RECORD + ".tmp")
+    try:
+        temporary.write_text(json.dumps(asdict(record)), encoding="utf-8")
+        temporary.replace(target)  # never half a record after a crash
+    except OSError as exc:
+        log.warning("could not write the edit record %s: %s", target, exc)
+
+
+def read_record(folder: Path) -> EditRecord | None:
+    """The folder's record; None where it has none that can be read (an older version's
+    edit, a download that never finished, a damaged file)."""
+    try:
+        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+        record = EditRecord(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+    name = record.name
+    if not name or name in (".", "..") or Path(name).name != name or "/" in name:
+        return None  # the file must be in the folder itself
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """An edit's folder, from an earlier run, whose file differs from what was uploaded."""
+
+    folder: Path
+    record: EditRecord
+    #: The file now.
+    stamp: Stamp
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.record.name
+
+
+def look_at_edit_folders(
+    root: Path, now: float, keep_seconds: float = KEEP_UPLOADED_SECONDS
+) -> list[Unsent]:
+    """The edits under ``root`` with changes not uploaded; folders whose file is what was
+    uploaded more than ``keep_seconds`` ago (and empty ones as old: a download that never
+    finished) are removed. Anything else is left as it is: a folder that cannot be read
+    for sure is never removed. Disk work: run it on a worker."""
+    unsent: list[Unsent] = []
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return []  # no edits yet
+    for folder in folders:
+        record = read_record(folder)
+        if record is None:
+            if _empty(folder) and _age(folder, now) > keep_seconds:
+                _remove(folder)
+            continue
+        stamp = _stamp(folder / record.name)
+        if stamp is None:
+            continue  # the file is gone (the user moved it): nothing to offer or remove
+        if stamp != record.stamp:
+            unsent.append(Unsent(folder, record, stamp))
+        elif now - record.synced_at > keep_seconds:
+            _remove(folder)
+    return unsent
+
+
+def _empty(folder: Path) -> bool:
+    try:
+        return not any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def _age(folder: Path, now: float) -> float:
+    try:
+        return now - folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove(folder: Path) -> None:
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        log.warning("could not remove the edit folder %s: %s", folder, exc)
+
+
+class UnsentAnswer(enum.Enum):
+    """What to do with a save an earlier run never uploaded."""
+
+    UPLOAD = "upload"
+    DISCARD = "discard"
+    SHOW = "show"
+    LATER = "later"
+
+
 class EditFiles(QObject):
     """The Edit action, the files it watches and their way back to the server."""
 
@@ -155,6 +306,12 @@ class EditFiles(QObject):
         self.root = edits_root()
         #: Replaced in tests: (edit, deleted on the server) → the user's choice.
         self.ask_changed: Callable[[EditedFile, bool], Answer] = self._ask_with_dialog
+        #: Replaced in tests: a save an earlier run did not upload → the user's choice.
+        self.ask_unsent: Callable[[Unsent], UnsentAnswer] = self._ask_unsent_with_dialog
+        #: Found at start, waiting for their connection to be opened.
+        self._waiting: list[Unsent] = []
+        #: The window closed (``stop``): a look still on its worker offers nothing.
+        self._stopped = False
         self._edits: dict[tuple[str, str, str], EditedFile] = {}
         self._by_batch: dict[str, tuple[EditedFile, bool]] = {}
         self._watcher = QFileSystemWatcher(self)
@@ -176,6 +333,14 @@ class EditFiles(QObject):
         self._label.setObjectName("editingLabel")
         self._label.hide()
         status_bar.addPermanentWidget(self._label)
+
+        service.connectionAdded.connect(self._on_connection_added)
+        # After the window is up (nothing of this on start-up's path): saves an earlier
+        # run never uploaded, and old folders to remove.
+        self._look_timer = QTimer(self)
+        self._look_timer.setSingleShot(True)
+        self._look_timer.timeout.connect(self.look_at_folders)
+        self._look_timer.start(LOOK_AFTER_MS)
 
     def _place(self, menus: WindowMenus) -> None:
         """In the File menu after Download (and Download to…), before what follows."""
@@ -301,6 +466,7 @@ class EditFiles(QObject):
         edit.path = t.local_path
         edit.etag = t.etag
         edit.synced = _stamp(edit.path)
+        write_record(edit)
         edit.step = Step.WATCHING
         self._watch(edit)
         self._show_edits()
@@ -316,9 +482,19 @@ class EditFiles(QObject):
         if t.state is State.DONE and not copy:
             edit.etag = t.etag  # a copy leaves the object, and the revision edited, as it was
         if edit.step is not Step.UPLOADING:
+            if t.state is State.DONE:
+                write_record(edit)
             return
         if t.state is State.DONE:
             edit.synced = edit.sending
+            write_record(edit)
+        elif not copy and isinstance(t.error, ObjectChanged | KeyNotFound):
+            # Someone wrote (or deleted) the object after the check: the server refused
+            # the upload. The same question as before, about the object as it is now.
+            stamp, edit.sending = edit.sending, None
+            if stamp is not None:
+                self._check(edit, stamp, refused=True)
+                return
         # A failure was reported as any upload's; the next save tries again.
         self._idle(edit)
 
@@ -403,12 +579,14 @@ class EditFiles(QObject):
 
     # ── sending a save back ─────────────────────────────────────────────────────────────
 
-    def _check(self, edit: EditedFile, stamp: Stamp) -> None:
-        """HEAD the object on a worker: is it still the revision this edit knows?"""
+    def _check(self, edit: EditedFile, stamp: Stamp, *, refused: bool = False) -> None:
+        """HEAD the object on a worker: is it still the revision this edit knows?
+        ``refused``: the server refused the upload over it: ask, whatever the HEAD says."""
         try:
             storage = self.service.storage(edit.connection)
         except CloudBrowserError as error:  # its connection was closed meanwhile
             self.messages.major(error)
+            self._idle(edit)  # the next save tries again
             return
         edit.step = Step.CHECKING
         edit.sending = stamp
@@ -423,15 +601,16 @@ class EditFiles(QObject):
         def checked(info: ObjectInfo | None) -> None:
             if self._edits.get(edit.ident) is not edit:
                 return
-            if info is not None and _same_etag(info.etag, edit.etag):
-                self._upload(edit, copy=False)
+            if info is not None and _same_etag(info.etag, edit.etag) and not refused:
+                self._upload(edit, copy=False, if_match=info.etag)
                 return
             edit.step = Step.ASKING
             answer = self.ask_changed(edit, info is None)
             if self._edits.get(edit.ident) is not edit:
                 return  # the window closed while asking
             if answer is Answer.OVERWRITE:
-                self._upload(edit, copy=False)
+                # Over the object the user was told about, not one written since.
+                self._upload(edit, copy=False, if_match=info.etag if info else "")
             elif answer is Answer.COPY:
                 self._upload(edit, copy=True)
             else:
@@ -455,7 +634,7 @@ class EditFiles(QObject):
             failed=failed,
         )
 
-    def _upload(self, edit: EditedFile, *, copy: bool) -> None:
+    def _upload(self, edit: EditedFile, *, copy: bool, if_match: str = "") -> None:
         edit.step = Step.UPLOADING
         edit.queued = False
         batch = uuid.uuid4().hex
@@ -469,6 +648,9 @@ class EditFiles(QObject):
             [edit.path],
             name=edited_copy_name(edit.name) if copy else edit.name,
             policy=ConflictPolicy.RENAME if copy else ConflictPolicy.OVERWRITE,
+            if_match="" if copy else if_match,
+            # A refusal (someone wrote or deleted it meanwhile) is asked about here.
+            handled=(ObjectChanged, KeyNotFound) if if_match and not copy else (),
             batch=batch,
             queued=partial(self._upload_queued, edit, batch),
         )
@@ -553,10 +735,152 @@ class EditFiles(QObject):
 
     def stop(self) -> None:
         """Stop watching every file (the window closes); the copies stay on disk."""
+        self._look_timer.stop()
+        self._stopped = True
+        self._waiting.clear()
         for edit in list(self._edits.values()):
             self._unwatch(edit)
         self._edits.clear()
         self._show_edits()
 
+    # ── saves an earlier run did not upload ─────────────────────────────────────────────
 
-__all__ = ["Answer", "EditFiles", "EditedFile", "edited_copy_name"]
+    @Slot()
+    def look_at_folders(self) -> None:
+        """Look at the edit folders on a worker: remove old uploaded ones, offer the
+        changes not uploaded (now where their connection is open, else once it is)."""
+        self._look_timer.stop()
+        self._stopped = False
+        root, now = self.root, time.time()
+
+        def work(_job: Job) -> list[Unsent]:
+            return look_at_edit_folders(root, now)
+
+        def found(unsent: list[Unsent]) -> None:
+            if self._stopped:
+                return
+            editing = {(e.connection, e.bucket, e.key) for e in self._edits.values()}
+            # An upload of it the journal kept (queued when the app quit) is in the
+            # Transfers panel already, resumed or failed there: not offered twice.
+            queued = {
+                t.local_path
+                for t in self.transfers.queue.transfers()
+                if t.direction is Direction.UPLOAD and t.state.unfinished
+            }
+            fresh = [
+                u
+                for u in unsent
+                if (u.record.connection, u.record.bucket, u.record.key) not in editing
+                and u.path not in queued
+            ]
+            ready = [u for u in fresh if self.service.has_connection(u.record.connection)]
+            self._waiting = [u for u in fresh if u not in ready]
+            if self._waiting:
+                self.messages.info(
+                    self.tr(
+                        "%Ln edited file(s) have changes that were never uploaded; you are "
+                        "asked about each once its connection is open.",
+                        None,
+                        len(self._waiting),
+                    )
+                )
+            self._offer(ready)
+
+        self.service.run(
+            work, "Looking for edited files not uploaded", succeeded=found, failed=self._logged
+        )
+
+    @staticmethod
+    def _logged(error: CloudBrowserError) -> None:
+        # The next start looks again; nothing was removed that could not be read.
+        log.warning("could not look at the edit folders: %s", error)
+
+    @Slot(str)
+    def _on_connection_added(self, connection_id: str) -> None:
+        ready = [u for u in self._waiting if u.record.connection == connection_id]
+        if ready:
+            self._waiting = [u for u in self._waiting if u not in ready]
+            self._offer(ready)
+
+    def _offer(self, unsent: list[Unsent]) -> None:
+        for u in unsent:
+            answer = self.ask_unsent(u)
+            if answer is UnsentAnswer.UPLOAD:
+                self._upload_unsent(u)
+            elif answer is UnsentAnswer.DISCARD:
+                _remove(u.folder)
+            elif answer is UnsentAnswer.SHOW:
+                self.transfers.opener(QUrl.fromLocalFile(str(u.folder)))
+
+    def _upload_unsent(self, u: Unsent) -> None:
+        """Edit it again from its folder, as if just saved: the same HEAD, conditional
+        upload and question as any save, and later saves go too."""
+        r = u.record
+        ident = (r.connection, r.bucket, r.key)
+        if ident in self._edits:
+            self.messages.info(
+                self.tr("“{name}” is being edited again; its older changes stay in {path}.").format(
+                    name=r.name, path=u.folder
+                )
+            )
+            return
+        edit = EditedFile(
+            *ident,
+            folder=u.folder,
+            path=u.path,
+            etag=r.etag,
+            step=Step.WATCHING,
+            synced=r.stamp,
+        )
+        self._edits[ident] = edit
+        self._watch(edit)
+        self._show_edits()
+        self._check(edit, u.stamp)
+
+    def _ask_unsent_with_dialog(self, u: Unsent) -> UnsentAnswer:
+        r = u.record
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Question),
+            self.tr("Upload an edited file?"),
+            self.tr(
+                "Your changes to “{where}” were saved but never uploaded: the app closed first."
+            ).format(where=f"{r.bucket}/{r.key}"),
+            parent=self.parent_widget,
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(
+            self.tr(
+                "Upload them (you are asked first if the object changed on the server "
+                "meanwhile), discard them, or show the folder that keeps them: {folder}"
+            ).format(folder=u.folder)
+        )
+        upload = box.addButton(self.tr("Upload"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        show = box.addButton(self.tr("Show Folder"), QMessageBox.ButtonRole.ActionRole)
+        later = box.addButton(self.tr("Ask Next Time"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(upload)
+        box.setEscapeButton(later)
+        box.exec()
+        clicked = box.clickedButton()
+        box.deleteLater()
+        if clicked is upload:
+            return UnsentAnswer.UPLOAD
+        if clicked is discard:
+            return UnsentAnswer.DISCARD
+        if clicked is show:
+            return UnsentAnswer.SHOW
+        return UnsentAnswer.LATER
+
+
+__all__ = [
+    "Answer",
+    "EditFiles",
+    "EditRecord",
+    "EditedFile",
+    "Unsent",
+    "UnsentAnswer",
+    "edited_copy_name",
+    "look_at_edit_folders",
+    "read_record",
+    "write_record",
+]

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -133,6 +134,8 @@ class TransferController(QObject):
         self._timer.timeout.connect(self.poll)
         #: Batches whose files open when downloaded (double-click), and what was opened.
         self._open_batches: set[str] = set()
+        #: Batches whose caller says what these failures mean itself (not "retry them").
+        self._handled: dict[str, tuple[type[CloudBrowserError], ...]] = {}
         self._opened: set[int] = set()
         self._batches: set[str] = set()
         #: Files each batch left out on purpose (downloads in progress), said at its end.
@@ -172,6 +175,8 @@ class TransferController(QObject):
         *,
         name: str = "",
         policy: ConflictPolicy | None = None,
+        if_match: str = "",
+        handled: tuple[type[CloudBrowserError], ...] = (),
         batch: str = "",
         queued: Callable[[], object] | None = None,
     ) -> Job:
@@ -179,14 +184,27 @@ class TransferController(QObject):
 
         ``name``: the object's name for a single file (default: its own). ``policy``: what
         to do with objects already there, without asking (default: the user's setting;
-        an edited file goes back over the object it came from, gui/edit_files.py).
+        an edited file goes back over the object it came from, gui/edit_files.py), and
+        ``if_match`` only over that revision of it (``TransferRequest.if_match``).
+        ``handled``: failures of these kinds the caller tells the user about itself
+        (Edit asks what to do with a refused upload), so the batch's report leaves them
+        out.
         ``queued`` is called once the plan is queued, or failed."""
         storage = self.service.storage(connection_id)
         sources = list(paths)
+        if handled and batch:
+            self._handled[batch] = handled
 
         def work(job: Job) -> Plan:
             return plan_uploads(
-                storage, connection_id, sources, bucket, prefix, job.cancel_event, name=name
+                storage,
+                connection_id,
+                sources,
+                bucket,
+                prefix,
+                job.cancel_event,
+                name=name,
+                if_match=if_match,
             )
 
         def planned(plan: Plan) -> None:
@@ -542,6 +560,12 @@ class TransferController(QObject):
     def _report(self, summary: BatchSummary) -> None:
         """Every batch ends with what happened; a failure names each file and why."""
         left_out = self._left_out.pop(summary.batch, 0)
+        handled = self._handled.pop(summary.batch, ())
+        if handled:
+            failed = [t for t in summary.failed if not isinstance(t.error, handled)]
+            if len(failed) < len(summary.failed) and not (failed or summary.done):
+                return  # the caller says it
+            summary = replace(summary, failed=failed)
         transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
         direction = _direction(transfers)
         size = data_size(QLocale(), summary.bytes_done)

@@ -35,6 +35,14 @@ RECREATE_SUCCEEDS = "recreating an own bucket succeeds"
 #: rclone serve s3 ignores a GET's If-Match: the reply's ``etag`` is the only sign that
 #: the object changed (the caller compares it).
 IF_MATCH_IGNORED = "If-Match ignored"
+#: rclone serve s3 ignores If-Match on PutObject and CompleteMultipartUpload: the write
+#: is stored over any revision. Its features say so (``conditional_puts`` False: an
+#: "Other S3-compatible" server), so the engine compares by a HEAD before it writes.
+WRITE_IF_MATCH_IGNORED = "If-Match of a write ignored"
+#: moto ignores CompleteMultipartUpload's If-Match (it checks PutObject's), and
+#: fake-gcs-server a resumable session's ifGenerationMatch (it checks a single upload's):
+#: a chunked upload's commit is stored over any revision.
+COMMIT_IF_MATCH_IGNORED = "If-Match of a commit ignored"
 #: moto does not check Content-MD5: a body that does not match it is stored.
 MD5_UNCHECKED = "Content-MD5 unchecked"
 #: moto answers a chunk sent to an aborted session with a 500 (not NoSuchUpload).
@@ -135,6 +143,7 @@ def _moto(request: pytest.FixtureRequest) -> Target:
                 COPY_IF_MATCH_IGNORED,
                 DELETED_FOLDERS_LISTED,
                 RESTORED_AT_ONCE,
+                COMMIT_IF_MATCH_IGNORED,
             }
         ),
         enable_versioning=enable,
@@ -153,6 +162,7 @@ def _rclone(request: pytest.FixtureRequest) -> Target:
                 IF_MATCH_IGNORED,
                 WHOLE_MD5_ETAGS,
                 MIN_CHUNK_UNCHECKED,
+                WRITE_IF_MATCH_IGNORED,
             }
         ),
     )
@@ -219,6 +229,7 @@ def _gcs(request: pytest.FixtureRequest) -> Target:
                 ONE_DELETE_MARKER,
                 GENERATION_DELETE_IGNORED,
                 CLASS_REWRITE_IGNORED,
+                COMMIT_IF_MATCH_IGNORED,
             }
         ),
         enable_versioning=enable,

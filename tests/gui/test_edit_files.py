@@ -4,8 +4,12 @@ when someone else changed the object meanwhile."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
@@ -14,8 +18,20 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import Direction, State
-from cloudbrowser.gui.edit_files import Answer, EditedFile, Step, edits_root
+from cloudbrowser.core.transfers import TransferRequest
+from cloudbrowser.gui.edit_files import (
+    RECORD,
+    Answer,
+    EditedFile,
+    EditRecord,
+    Step,
+    Unsent,
+    UnsentAnswer,
+    edits_root,
+    look_at_edit_folders,
+)
 from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
 from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
@@ -233,3 +249,208 @@ def test_an_object_deleted_on_the_server_meanwhile_is_asked_about_too(
     qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
     assert asked == [True]
     assert bucket_contents(server, bucket)["docs/note.txt"] == b"put it back"
+
+
+@pytest.mark.parametrize("answer", [Answer.KEEP_LOCAL, Answer.OVERWRITE])
+def test_a_write_between_the_check_and_the_upload_is_asked_about_too(
+    qtbot: QtBot, window: MainWindow, server: S3Server, answer: Answer
+) -> None:
+    """The HEAD says the object is the edit's, then someone writes it before the upload:
+    the upload is refused (not a silent overwrite) and the user is asked as before."""
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    upload = window.transfers.upload
+    raced: list[str] = []
+
+    def racing(*args: object, **kwargs: Any) -> Any:
+        if not raced:
+            raced.append("once")
+            server.put(bucket, {"docs/note.txt": b"someone else's"})
+        return upload(*args, **kwargs)  # type: ignore[arg-type]
+
+    window.transfers.upload = racing  # type: ignore[method-assign]
+    asked: list[tuple[str, bool]] = []
+
+    def ask(edit: EditedFile, deleted: bool) -> Answer:
+        asked.append((edit.key, deleted))
+        return answer
+
+    window.edits.ask_changed = ask
+    path.write_bytes(b"mine")
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert raced and asked == [("docs/note.txt", False)]
+    expected = b"mine" if answer is Answer.OVERWRITE else b"someone else's"
+    assert bucket_contents(server, bucket)["docs/note.txt"] == expected
+    # The question is what the user sees of the refusal: no "upload failed, retry it".
+    assert not isinstance(window.messages.last, TransferFailures)
+
+
+def restart(window: MainWindow, answer: UnsentAnswer) -> list[Unsent]:
+    """What a new run does with the edit folders: the window stops watching (as at a
+    quit), then looks at the folders again, answering ``answer`` to each offer."""
+    window.edits.stop()
+    offered: list[Unsent] = []
+
+    def ask(unsent: Unsent) -> UnsentAnswer:
+        offered.append(unsent)
+        return answer
+
+    window.edits.ask_unsent = ask
+    window.edits.look_at_folders()
+    return offered
+
+
+def test_a_save_never_uploaded_is_offered_at_the_next_start_and_uploaded(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    window.edits.stop()  # quit (or crash) before the save below was uploaded
+    path.write_bytes(b"saved, never uploaded")
+    offered = restart(window, UnsentAnswer.UPLOAD)
+    qtbot.waitUntil(
+        lambda: bucket_contents(server, bucket)["docs/note.txt"] == b"saved, never uploaded",
+        timeout=WAIT,
+    )
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert [(u.record.key, u.path) for u in offered] == [("docs/note.txt", path)]
+    # Watched again: the next save goes too; and once uploaded nothing is offered again.
+    path.write_bytes(b"and saved again")
+    qtbot.waitUntil(
+        lambda: bucket_contents(server, bucket)["docs/note.txt"] == b"and saved again",
+        timeout=WAIT,
+    )
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    again = restart(window, UnsentAnswer.LATER)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert again == []
+
+
+def test_a_save_never_uploaded_over_an_object_changed_since_asks_first(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    window.edits.stop()
+    path.write_bytes(b"mine, from before the quit")
+    server.put(bucket, {"docs/note.txt": b"someone else's"})
+    asked: list[bool] = []
+
+    def keep(_edit: EditedFile, deleted: bool) -> Answer:
+        asked.append(deleted)
+        return Answer.KEEP_LOCAL
+
+    window.edits.ask_changed = keep
+    restart(window, UnsentAnswer.UPLOAD)
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert asked == [False]
+    assert bucket_contents(server, bucket)["docs/note.txt"] == b"someone else's"
+    assert path.read_bytes() == b"mine, from before the quit"
+
+
+@pytest.mark.parametrize("answer", [UnsentAnswer.DISCARD, UnsentAnswer.SHOW, UnsentAnswer.LATER])
+def test_a_save_never_uploaded_can_be_discarded_shown_or_left(
+    qtbot: QtBot, window: MainWindow, server: S3Server, answer: UnsentAnswer
+) -> None:
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    window.edits.stop()
+    path.write_bytes(b"unsent")
+    opened = opened_urls(window)
+    offered = restart(window, answer)
+    qtbot.waitUntil(lambda: bool(offered), timeout=WAIT)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert bucket_contents(server, bucket)["docs/note.txt"] == b"first"
+    assert path.parent.exists() is (answer is not UnsentAnswer.DISCARD)
+    assert opened == ([path.parent] if answer is UnsentAnswer.SHOW else [])
+    if answer is not UnsentAnswer.DISCARD:  # still there: offered again next time
+        again = restart(window, UnsentAnswer.LATER)
+        qtbot.waitUntil(lambda: bool(again), timeout=WAIT)
+        qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+
+
+#: "Now" for the folder tests (POSIX seconds).
+NOW = 10 * 24 * 3600.0
+
+
+def _edit_folder(root: Path, name: str, body: bytes, *, synced_ago: float, changed: bool) -> Path:
+    """An edit folder as Edit leaves it: the file and its record, written ``synced_ago``
+    seconds before :data:`NOW`."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    path = folder / "note.txt"
+    path.write_bytes(body)
+    st = path.stat()
+    synced = NOW - synced_ago
+    record = EditRecord(
+        "conn", "b", f"k/{name}", "note.txt", "etag", st.st_size, st.st_mtime_ns, synced
+    )
+    (folder / RECORD).write_text(json.dumps(asdict(record)), encoding="utf-8")
+    if changed:
+        path.write_bytes(body + b" and a change")
+    os.utime(folder, (synced, synced))
+    return folder
+
+
+def test_uploaded_edit_folders_are_removed_after_a_day_never_unsent_ones(tmp_path: Path) -> None:
+    day = 24 * 3600
+    old_uploaded = _edit_folder(tmp_path, "a", b"x", synced_ago=day + 60, changed=False)
+    new_uploaded = _edit_folder(tmp_path, "b", b"x", synced_ago=60, changed=False)
+    old_unsent = _edit_folder(tmp_path, "c", b"x", synced_ago=10 * day, changed=True)
+    new_unsent = _edit_folder(tmp_path, "d", b"x", synced_ago=60, changed=True)
+    unknown = tmp_path / "e"  # no record (an older version's, or damaged): kept
+    unknown.mkdir()
+    (unknown / "note.txt").write_bytes(b"?")
+    os.utime(unknown, (0, 0))
+    empty = tmp_path / "f"  # a download that never finished, a day ago: removed
+    empty.mkdir()
+    os.utime(empty, (NOW - day - 60, NOW - day - 60))
+
+    unsent = look_at_edit_folders(tmp_path, now=NOW)
+    assert [u.folder for u in unsent] == [old_unsent, new_unsent]
+    assert [u.record.key for u in unsent] == ["k/c", "k/d"]
+    assert not old_uploaded.exists() and not empty.exists()
+    assert new_uploaded.exists() and unknown.exists()
+    assert (old_unsent / "note.txt").read_bytes() == b"x and a change"
+
+
+def test_a_save_never_uploaded_waits_for_its_connection_to_be_opened(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    folder = _edit_folder(edits_root(), "c0ffee00", b"x", synced_ago=60, changed=True)
+    record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    record["connection"] = "not open yet"
+    (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
+    offered = restart(window, UnsentAnswer.LATER)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert offered == []
+    assert "never uploaded" in window.statusBar().currentMessage()
+    window.service.connectionAdded.emit("another one")
+    assert offered == []
+    window.service.connectionAdded.emit("not open yet")
+    assert [u.folder for u in offered] == [folder]
+    window.service.connectionAdded.emit("not open yet")  # asked once, not each time
+    assert len(offered) == 1
+
+
+def test_a_save_whose_upload_the_journal_kept_is_not_offered_again(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """Its upload is in the Transfers panel (resumed, or failed there): one place for it."""
+    _bucket, path = start_edit(qtbot, window, server, b"first")
+    window.edits.stop()
+    path.write_bytes(b"queued when the app quit")
+    st = path.stat()
+    request = TransferRequest(
+        Direction.UPLOAD,
+        server.settings().name,
+        "no-such-bucket",
+        "docs/note.txt",
+        path,
+        st.st_size,
+        st.st_mtime,
+    )
+    [t] = window.transfers.queue.add([request], batch="kept")
+    assert window.transfers.queue.wait([t], timeout=30)
+    assert t.state is State.FAILED
+    offered = restart(window, UnsentAnswer.LATER)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert offered == []

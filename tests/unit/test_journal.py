@@ -70,6 +70,28 @@ def test_a_failure_reads_back_as_the_same_kind_with_its_hint(tmp_path: Path) -> 
     assert (error.message, error.hint) == ("The disk is full.", "Free some space.")
 
 
+def test_an_upload_keeps_the_revision_it_may_replace_across_a_restart(tmp_path: Path) -> None:
+    """An Edit upload queued before a quit resumes only over the revision it was given."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    queued = Transfer(
+        id=0,
+        direction=Direction.UPLOAD,
+        connection="c",
+        bucket="b",
+        key="k",
+        local_path=tmp_path / "k",
+        size=1,
+        mtime=0,
+        state=State.QUEUED,
+        if_match="0x8DC0FFEE",
+    )
+    [transfer_id] = journal.add([queued.record()])
+    journal.close()
+    [record] = Journal(tmp_path / "j.sqlite3").unfinished()
+    assert record.id == transfer_id
+    assert Transfer.from_record(record).if_match == "0x8DC0FFEE"
+
+
 def test_finished_transfers_older_than_a_limit_are_pruned(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     old, recent, unfinished = journal.add(

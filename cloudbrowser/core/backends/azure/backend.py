@@ -303,15 +303,29 @@ class AzureBackend:
         return AzureReader(downloader, where, ranged=bool(start) or end is not None)
 
     def put_object(
-        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
+        """Put Blob; ``if_match`` is sent as If-Match (the service answers 412
+        ConditionNotMet, or 404 where the blob is gone: ObjectChanged, KeyNotFound)."""
         data = _bytes(body)
         # Inside core/interrupt.stoppable (a transfer's PUT, Features.stoppable_puts): the
         # fast PUT runs right here (a stop breaks off its wait), the SDK's on a runner.
         if self._fast is not None:
             with contextlib.suppress(fast.Fallback):
                 return self._fast.put(
-                    bucket, key, data, content_md5=content_md5, content_type=content_type
+                    bucket,
+                    key,
+                    data,
+                    content_md5=content_md5,
+                    content_type=content_type,
+                    if_match=_quoted(if_match) if if_match else "",
                 )
         blob = self._blob(bucket, key)
         headers = {"Content-MD5": content_md5} if content_md5 else {}
@@ -324,6 +338,7 @@ class AzureBackend:
                     overwrite=True,
                     content_settings=ContentSettings(content_type=content_type or None),
                     headers=headers,
+                    **_condition(if_match),
                 ),
                 self._where(bucket, key),
             )
@@ -340,9 +355,13 @@ class AzureBackend:
 
     # ── chunked uploads: uncommitted blocks ─────────────────────────────────────────────
 
-    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
+    def begin_upload(
+        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+    ) -> str:
         """A new session: a random block-id prefix, and the content type the commit sets.
-        Nothing is sent: the first Put Block starts the upload on the server."""
+        Nothing is sent: the first Put Block starts the upload on the server (``if_match``
+        goes with the commit, Put Block List)."""
+        del if_match
         prefix = secrets.token_hex(_SESSION_DIGITS // 2)
         return f"{prefix}|{content_type}" if content_type else prefix
 
@@ -393,11 +412,12 @@ class AzureBackend:
         chunks: Iterable[tuple[int, str]],
         *,
         content_md5: str = "",
+        if_match: str = "",
     ) -> str:
         """Put Block List of the chunks in number order; the session's content type is
         set on the blob, and ``content_md5`` (the whole file's, base64) as its Content-MD5
         (``x-ms-blob-content-md5``): the service computes none for a blob of blocks, and
-        a download is verified by it."""
+        a download is verified by it. ``if_match`` is sent as If-Match."""
         prefix = _session_prefix(session)
         content_type = session.partition("|")[2]
         blocks = [BlobBlock(_block_id(prefix, n, token.lower())) for n, token in sorted(chunks)]
@@ -407,7 +427,9 @@ class AzureBackend:
             content_md5=bytearray(base64.b64decode(content_md5)) if content_md5 else None,
         )
         reply = guard(
-            lambda: blob.commit_block_list(blocks, content_settings=settings),
+            lambda: blob.commit_block_list(
+                blocks, content_settings=settings, **_condition(if_match)
+            ),
             self._where(bucket, key),
         )
         return _etag(reply["etag"])
@@ -1189,6 +1211,13 @@ def _content_range(text: object) -> tuple[int, int, int] | None:
 
 def _etag(value: object) -> str:
     return str(value or "").strip('"')
+
+
+def _condition(if_match: str) -> dict[str, Any]:
+    """The SDK's keywords for a write only over revision ``if_match`` (none for "")."""
+    if not if_match:
+        return {}
+    return {"etag": _quoted(if_match), "match_condition": MatchConditions.IfNotModified}
 
 
 def _quoted(etag: str) -> str:

@@ -77,4 +77,6 @@ def features(settings: ConnectionSettings) -> Features:
         stoppable_reads=True,
         # A small file's Put Blob likewise (fast.py); the SDK's on a runner.
         stoppable_puts=True,
+        # If-Match on Put Blob and Put Block List.
+        conditional_puts=True,
     )

@@ -436,10 +436,25 @@ class GcsBackend:
         )
 
     def put_object(
-        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
         """One multipart upload (metadata and bytes); GCS checks ``content_md5`` (sent as
-        the object's md5Hash). Returns the revision (the MD5). Raises IntegrityError."""
+        the object's md5Hash). Returns the revision (the MD5). ``if_match`` becomes
+        ifGenerationMatch (:meth:`generation_matching`). Raises IntegrityError,
+        ObjectChanged, KeyNotFound."""
+        params = {"uploadType": "multipart"}
+        if if_match:
+            # A request that cannot be broken off: on a runner inside a transfer's PUT.
+            params["ifGenerationMatch"] = elsewhere(
+                lambda: self.generation_matching(bucket, key, if_match)
+            )
         data = _read_body(body)
         meta: dict[str, Any] = {"name": key}
         if content_type:
@@ -458,7 +473,6 @@ class GcsBackend:
             ]
         )
         path = f"/upload/storage/v1/b/{quote(bucket, safe='')}/o"
-        params = {"uploadType": "multipart"}
         headers = {"Content-Type": f"multipart/related; boundary={boundary}"}
         # Inside core/interrupt.stoppable (a transfer's PUT, Features.stoppable_puts): the
         # fast POST runs right here (a stop breaks off its wait), requests on a runner.
@@ -520,6 +534,35 @@ class GcsBackend:
         except Exception as exc:  # renewing the token
             raise translate_exception(exc, bucket=bucket, key=key) from exc
         return _object_resource(data, bucket, key)
+
+    def generation_matching(self, bucket: str, key: str, if_match: str) -> str:
+        """The generation a write's ``ifGenerationMatch`` names for revision ``if_match``.
+
+        A revision is mostly an MD5, which GCS cannot take as a precondition: the live
+        generation is looked up, and must have that MD5. A write between this look and
+        the write changes the generation, so the server refuses it (412): the check and
+        the write are one as far as anyone else's write goes. Raises ObjectChanged,
+        KeyNotFound (the object is gone)."""
+        generation = generation_of(if_match)
+        if generation:
+            return generation
+        item = self.call(
+            "GET",
+            object_path(bucket, key),
+            params={"fields": "generation,md5Hash"},
+            bucket=bucket,
+            key=key,
+        )
+        found = _b64_hex(item.get("md5Hash"))
+        if found != if_match.lower() or not item.get("generation"):
+            raise ObjectChanged(
+                f"“{bucket}/{key}” changed on the server: it is not the revision this "
+                "upload may replace.",
+                hint="Look at the object on the server before writing over it.",
+                detail=f"expected MD5 {if_match}, the server has {found or 'none'}",
+                code="PreconditionFailed",
+            )
+        return str(item["generation"])
 
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete the live generation; a key that does not exist is deleted already."""
@@ -584,8 +627,13 @@ class GcsBackend:
 
     # ── chunked uploads: resumable sessions (uploads.py) ────────────────────────────────
 
-    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
-        return self.uploads.begin(bucket, key, content_type)
+    def begin_upload(
+        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+    ) -> str:
+        """A resumable session; its precondition is fixed now (``ifGenerationMatch`` of
+        the initiation), checked by the server when the last byte makes the object."""
+        generation = self.generation_matching(bucket, key, if_match) if if_match else ""
+        return self.uploads.begin(bucket, key, content_type, generation)
 
     def upload_chunk(
         self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
@@ -603,10 +651,12 @@ class GcsBackend:
         chunks: Iterable[tuple[int, str]],
         *,
         content_md5: str = "",
+        if_match: str = "",
     ) -> str:
         """Finish the resumable session; GCS computes the object's MD5 itself (the engine
-        checks it against the whole file's), so ``content_md5`` is not sent."""
-        del content_md5
+        checks it against the whole file's), so ``content_md5`` is not sent. The session
+        carries ``begin_upload``'s precondition (``if_match`` is that one)."""
+        del content_md5, if_match
         return self.uploads.commit(bucket, key, session, list(chunks))
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None:

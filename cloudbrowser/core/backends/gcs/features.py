@@ -68,6 +68,8 @@ FEATURES = Features(
     stoppable_reads=True,
     # A small file's upload likewise (fast.py's POST; requests' on a runner).
     stoppable_puts=True,
+    # ifGenerationMatch on an upload (a resumable one's from its start).
+    conditional_puts=True,
 )
 
 

@@ -66,8 +66,13 @@ class ResumableUploads:
 
     # ── the interface's calls ───────────────────────────────────────────────────────────
 
-    def begin(self, bucket: str, key: str, content_type: str) -> str:
+    def begin(self, bucket: str, key: str, content_type: str, generation: str = "") -> str:
+        """A new session; ``generation``: the object's only (ifGenerationMatch) when the
+        upload finishes."""
         meta: dict[str, Any] = {"name": key}
+        params = {"uploadType": "resumable", "name": key}
+        if generation:
+            params["ifGenerationMatch"] = generation
         headers = {}
         if content_type:
             meta["contentType"] = content_type
@@ -77,7 +82,7 @@ class ResumableUploads:
             reply = b.send(
                 "POST",
                 f"{b.base}/upload/storage/v1/b/{quote(bucket, safe='')}/o",
-                params={"uploadType": "resumable", "name": key},
+                params=params,
                 json=meta,
                 headers=headers,
                 bucket=bucket,

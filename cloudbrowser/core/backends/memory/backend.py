@@ -268,12 +268,20 @@ class MemoryStorage:
         )
 
     def put_object(
-        self, bucket: str, key: str, body: object, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
         """Store one object (up to ``limits.max_single_put``); returns its ETag.
 
         Raises: BucketNotFound, IntegrityError (``content_md5`` does not match),
-        StorageError (codes ``EntityTooLarge``, ``KeyTooLongError``).
+        ObjectChanged, KeyNotFound (``if_match`` names a revision the key is not, or it is
+        gone: as S3 answers), StorageError (codes ``EntityTooLarge``, ``KeyTooLongError``).
         """
         data = _read_body(body)
         _check_digest(data, content_md5, bucket, key)
@@ -283,6 +291,8 @@ class MemoryStorage:
         etag = hashlib.md5(data).hexdigest()
         with self.store.lock:
             b = self._bucket(bucket)
+            if if_match:
+                _still(self._version(b, key, ""), if_match, bucket, key)
             b.add(key, self._new_version(b, data=data, etag=etag, content_type=content_type))
         return etag
 
@@ -330,8 +340,13 @@ class MemoryStorage:
 
     # ── chunked uploads ─────────────────────────────────────────────────────────────────
 
-    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
-        """Returns the new session. Raises: BucketNotFound, StorageError."""
+    def begin_upload(
+        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+    ) -> str:
+        """Returns the new session. Raises: BucketNotFound, StorageError.
+
+        ``if_match`` is checked by the commit, as S3 does."""
+        del if_match
         _check_key(bucket, key)
         with self.store.lock:
             b = self._bucket(bucket)
@@ -375,10 +390,12 @@ class MemoryStorage:
         chunks: Iterable[tuple[int, str]],
         *,
         content_md5: str = "",
+        if_match: str = "",
     ) -> str:
         """Make the object of the named chunks, in number order; returns its ETag.
 
-        Raises: UploadNotFound, BucketNotFound, StorageError (codes ``InvalidPart``: a
+        Raises: UploadNotFound, BucketNotFound, ObjectChanged and KeyNotFound (as
+        ``put_object``'s ``if_match``), StorageError (codes ``InvalidPart``: a
         chunk not uploaded or another token; ``EntityTooSmall``: a chunk but the last
         under ``limits.min_chunk``; ``MalformedXML``: no chunks).
         """
@@ -410,6 +427,8 @@ class MemoryStorage:
                     f"last is smaller than {LIMITS.min_chunk} bytes.",
                     code="EntityTooSmall",
                 )
+            if if_match:
+                _still(self._version(b, key, ""), if_match, bucket, key)
             data = b"".join(d for d, _ in parts)
             digests = b"".join(binascii.unhexlify(token) for _, token in parts)
             etag = f"{hashlib.md5(digests).hexdigest()}-{len(parts)}"
@@ -1184,3 +1203,15 @@ if TYPE_CHECKING:
 def _continued(page: VersionPage, *, key_marker: str, version_marker: str = "") -> VersionPage:
     """``page`` with the markers where the next page starts."""
     return dataclasses.replace(page, next_key_marker=key_marker, next_version_marker=version_marker)
+
+
+def _still(v: StoredVersion, if_match: str, bucket: str, key: str) -> None:
+    """A conditional write's check (the caller holds the lock, so nothing writes between
+    it and the write): the object must still be revision ``if_match``."""
+    if v.etag != if_match.strip('"'):
+        raise ObjectChanged(
+            f"“{bucket}/{key}” changed on the server: it is not the revision this upload "
+            "may replace.",
+            hint="Look at the object on the server before writing over it.",
+            code="PreconditionFailed",
+        )

@@ -40,6 +40,8 @@ FEATURES = Features(
     # Tags are found by a search of the store (as Azure's blob index finds them), so that
     # the window's tag search is tested without a server.
     tag_search=True,
+    # A write's If-Match is checked under the store's lock, as a server checks it.
+    conditional_puts=True,
 )
 
 

@@ -866,12 +866,22 @@ class S3Backend:
         return classes.restore_archived(self, bucket, key, days=days, priority=priority)
 
     def put_object(
-        self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: Any,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
         """Store one object in a single request; returns its ETag (without quotes).
+        ``if_match`` is sent as If-Match (S3 answers 412, or 404 NoSuchKey where the
+        object is gone).
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        RequestTimeout, StorageError (BadDigest when the body changed on the way).
+        RequestTimeout, ObjectChanged, KeyNotFound (``if_match``), StorageError
+        (BadDigest when the body changed on the way).
         """
 
         def call() -> str:
@@ -880,6 +890,8 @@ class S3Backend:
                 params["ContentMD5"] = content_md5
             if content_type:
                 params["ContentType"] = content_type
+            if if_match:
+                params["IfMatch"] = f'"{if_match}"'
             return str(self.client.put_object(**params).get("ETag", "")).strip('"')
 
         # Inside core/interrupt.stoppable (a transfer's upload): what cannot be broken off
@@ -890,6 +902,8 @@ class S3Backend:
             headers = {"Content-MD5": content_md5} if content_md5 else {}
             if content_type:
                 headers["Content-Type"] = content_type
+            if if_match:
+                headers["If-Match"] = f'"{if_match}"'
             return _guard(
                 lambda: fast_or(lambda: fast.put(bucket, key, body, headers), slow),
                 bucket=bucket,
@@ -897,12 +911,17 @@ class S3Backend:
             )
         return _guard(slow, bucket=bucket, key=key)
 
-    def begin_upload(self, bucket: str, key: str, *, content_type: str = "") -> str:
-        """Start a multipart upload; returns its UploadId.
+    def begin_upload(
+        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+    ) -> str:
+        """Start a multipart upload; returns its UploadId (``if_match`` goes with the
+        commit, CompleteMultipartUpload).
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
         RequestTimeout, StorageError.
         """
+
+        del if_match
 
         def call() -> str:
             params: dict[str, Any] = {"Bucket": bucket, "Key": key}
@@ -981,24 +1000,30 @@ class S3Backend:
         chunks: Iterable[tuple[int, str]],
         *,
         content_md5: str = "",
+        if_match: str = "",
     ) -> str:
         """Assemble the object from ``(number, etag)`` parts; returns its ETag (S3 keeps
-        no MD5 of the whole: ``content_md5`` is not sent).
+        no MD5 of the whole: ``content_md5`` is not sent). ``if_match`` is sent as
+        If-Match, as ``put_object``'s.
 
-        Raises: UploadNotFound, StorageError (InvalidPart when a part's ETag does not match).
+        Raises: UploadNotFound, ObjectChanged, KeyNotFound (``if_match``), StorageError
+        (InvalidPart when a part's ETag does not match).
         """
 
         del content_md5
 
         def call() -> str:
-            reply = self.client.complete_multipart_upload(
-                Bucket=bucket,
-                Key=key,
-                UploadId=session,
-                MultipartUpload={
+            params: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": key,
+                "UploadId": session,
+                "MultipartUpload": {
                     "Parts": [{"PartNumber": n, "ETag": f'"{etag}"'} for n, etag in sorted(chunks)]
                 },
-            )
+            }
+            if if_match:
+                params["IfMatch"] = f'"{if_match}"'
+            reply = self.client.complete_multipart_upload(**params)
             return str(reply.get("ETag", "")).strip('"')
 
         return _guard(call, bucket=bucket, key=key)

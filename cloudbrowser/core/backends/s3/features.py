@@ -99,4 +99,7 @@ def features(settings: ConnectionSettings) -> Features:
         stoppable_reads=True,
         # So does a small object's PUT (the fast path's), botocore's on a runner.
         stoppable_puts=True,
+        # If-Match on PutObject and CompleteMultipartUpload, where the preset says the
+        # server honours it (elsewhere the engine checks by a HEAD just before).
+        conditional_puts=caps.conditional_writes,
     )

@@ -156,11 +156,23 @@ class LazyS3:
         return _fast_or_backend(fast, slow, bucket, key)
 
     def put_object(
-        self, bucket: str, key: str, body: Any, *, content_md5: str, content_type: str = ""
+        self,
+        bucket: str,
+        key: str,
+        body: Any,
+        *,
+        content_md5: str,
+        content_type: str = "",
+        if_match: str = "",
     ) -> str:
         def slow() -> str:
             return self.backend().put_object(
-                bucket, key, body, content_md5=content_md5, content_type=content_type
+                bucket,
+                key,
+                body,
+                content_md5=content_md5,
+                content_type=content_type,
+                if_match=if_match,
             )
 
         if not (isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT):
@@ -168,6 +180,8 @@ class LazyS3:
         headers = {"Content-MD5": content_md5} if content_md5 else {}
         if content_type:
             headers["Content-Type"] = content_type
+        if if_match:
+            headers["If-Match"] = f'"{if_match}"'
         return _fast_or_backend(
             lambda: self._fast.put(bucket, key, body, headers), slow, bucket, key
         )

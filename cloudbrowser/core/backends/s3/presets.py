@@ -33,6 +33,9 @@ class Capabilities:
     storage_classes: bool = True
     #: Presigned GET/PUT URLs work.
     presigned_urls: bool = True
+    #: PutObject and CompleteMultipartUpload honour If-Match (a write only over the
+    #: revision named: 412 otherwise). Amazon S3 since 2024, MinIO, R2 document it.
+    conditional_writes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,11 @@ class Preset:
 
 
 _NO_EXTRAS = Capabilities(
-    versioning=False, tagging=False, additional_checksums=False, storage_classes=False
+    versioning=False,
+    tagging=False,
+    additional_checksums=False,
+    storage_classes=False,
+    conditional_writes=False,
 )
 
 PRESETS: tuple[Preset, ...] = (
@@ -116,6 +123,7 @@ PRESETS: tuple[Preset, ...] = (
             versioning=False,
             tagging=False,
             additional_checksums=False,
+            conditional_writes=False,
         ),
         help="Only with HMAC keys (Cloud Storage → Settings → Interoperability), through "
         "GCS's S3 interoperability. With gcloud credentials or a service-account key, "
@@ -146,7 +154,12 @@ PRESETS: tuple[Preset, ...] = (
         "https://s3.{region}.backblazeb2.com",
         "us-west-004",
         "path",
-        Capabilities(tagging=False, additional_checksums=False, storage_classes=False),
+        Capabilities(
+            tagging=False,
+            additional_checksums=False,
+            storage_classes=False,
+            conditional_writes=False,
+        ),
         regions=("us-west-000", "us-west-001", "us-west-002", "us-west-004", "us-east-005"),
         help="An application key; the region is in the bucket's S3 endpoint.",
     ),
@@ -156,7 +169,7 @@ PRESETS: tuple[Preset, ...] = (
         "https://s3.{region}.wasabisys.com",
         "us-east-1",
         "path",
-        Capabilities(additional_checksums=False, storage_classes=False),
+        Capabilities(additional_checksums=False, storage_classes=False, conditional_writes=False),
         regions=(
             "us-east-1",
             "us-east-2",
@@ -178,7 +191,7 @@ PRESETS: tuple[Preset, ...] = (
         "https://{region}.digitaloceanspaces.com",
         "nyc3",
         "path",
-        Capabilities(additional_checksums=False, storage_classes=False),
+        Capabilities(additional_checksums=False, storage_classes=False, conditional_writes=False),
         regions=("nyc3", "sfo2", "sfo3", "ams3", "sgp1", "fra1", "syd1", "blr1"),
     ),
     Preset(
@@ -187,7 +200,7 @@ PRESETS: tuple[Preset, ...] = (
         "https://rgw.example.com",
         "us-east-1",
         "path",
-        Capabilities(additional_checksums=False),
+        Capabilities(additional_checksums=False, conditional_writes=False),
         needs_endpoint=True,
         help="The RGW address; the region is the zonegroup's api_name (often 'default').",
     ),
@@ -214,6 +227,7 @@ PRESETS: tuple[Preset, ...] = (
             tagging=False,
             additional_checksums=False,
             storage_classes=False,
+            conditional_writes=False,
         ),
         needs_endpoint=True,
         help="Any server that speaks the S3 API; type its address.",

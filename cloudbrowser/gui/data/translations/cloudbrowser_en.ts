@@ -14,6 +14,13 @@
 <context>
     <name>EditFiles</name>
     <message numerus="yes">
+        <source>%Ln edited file(s) have changes that were never uploaded; you are asked about each once its connection is open.</source>
+        <translation>
+            <numerusform>%Ln edited file have changes that were never uploaded; you are asked about each once its connection is open.</numerusform>
+            <numerusform>%Ln edited files have changes that were never uploaded; you are asked about each once its connection is open.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Editing %Ln file(s)</source>
         <translation>
             <numerusform>Editing %Ln file</numerusform>
