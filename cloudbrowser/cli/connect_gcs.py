@@ -31,6 +31,11 @@ EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 #: Google's variable for the project (google-auth reads it for ADC; the emulator's unsigned
 #: requests have no credentials to name one).
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
+#: What to do when listing or creating buckets needs a project that nothing names.
+PROJECT_HINT = (
+    f"Name it with --project ID (or set {PROJECT_ENV}); a bucket you know can be listed "
+    "without one: ls gs://BUCKET/."
+)
 #: The name of a ``gs://`` connection made from the environment (the journal keeps it).
 NAME = "Google Cloud Storage"
 _S3_ONLY = (

@@ -374,3 +374,18 @@ def test_gs_takes_the_project_from_GOOGLE_CLOUD_PROJECT(
     listed = run("ls", "gs://")
     assert listed.code == 0, listed.err
     assert bucket in [r["name"] for r in listed.records()]
+
+
+def test_without_a_project_ls_and_mb_say_how_to_name_one(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint is the command line's (--project), where it was the window's “Set the
+    connection's project”, a field a gs:// command without -c does not have."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    for argv in (["ls", "gs://"], ["mb", "gs://no-project-named"]):
+        refused = run(*argv, "--text")
+        assert refused.code == 3, refused.err
+        assert "no Google Cloud project" in refused.err
+        assert "--project ID" in refused.err and "GOOGLE_CLOUD_PROJECT" in refused.err
+        assert "connection's project" not in refused.err

@@ -50,6 +50,7 @@ from cloudbrowser.core.errors import (
     IntegrityError,
     InvalidCredentials,
     KeyNotFound,
+    NoProject,
     NotSupported,
     ObjectChanged,
     StorageError,
@@ -216,7 +217,7 @@ class GcsBackend:
     def _project(self) -> str:
         project = self.settings.project or self.identity.project
         if not project:
-            raise ConfigError(
+            raise NoProject(
                 "This connection names no Google Cloud project, and the credentials name none.",
                 hint="Set the connection's project (to list and create buckets), or a default "
                 "bucket to open directly.",
