@@ -51,6 +51,15 @@ def written_scheme(text: str) -> str:
     return head.lower() if sep and head.isalnum() and len(head) > 1 else ""
 
 
+def scheme_of(*texts: str) -> str:
+    """The scheme the user wrote on the first remote of ``texts``, for a usage hint in
+    their words (``gs://bucket/key``, not ``s3://``); S3's when none is remote."""
+    for text in texts:
+        if is_remote(text):
+            return split_scheme(text)[0]
+    return URI_SCHEMES[0]
+
+
 def schemes_named(args: object) -> set[str]:
     """The schemes of every location on the command line (``args`` as parsed)."""
     found: set[str] = set()

@@ -389,3 +389,20 @@ def test_without_a_project_ls_and_mb_say_how_to_name_one(
         assert "no Google Cloud project" in refused.err
         assert "--project ID" in refused.err and "GOOGLE_CLOUD_PROJECT" in refused.err
         assert "connection's project" not in refused.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["mb", "gs://bucket/a-key"],
+        ["presign", "gs://bucket/folder/"],
+        ["cp", "gs://bucket/a", "local-file"],
+        ["sync", "gs://bucket/a/", "gs://bucket/b/"],
+    ],
+    ids=["mb", "presign", "cp", "sync"],
+)
+def test_usage_hints_write_the_scheme_the_user_wrote(run: Run, argv: list[str]) -> None:
+    """A gs:// user was shown s3://bucket/key as the way to write it."""
+    refused = run(*argv, "--text")
+    assert refused.code == 2, refused.err
+    assert "gs://" in refused.err and "s3://" not in refused.err
