@@ -21,6 +21,7 @@ from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.keys import remote_uri
+from cloudbrowser.core.storage import StorageClassOffer
 
 # ── addresses ───────────────────────────────────────────────────────────────────────────
 
@@ -105,14 +106,24 @@ _STORAGE_CLASSES: dict[str, tuple[str, ...]] = {
 _HEADER_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 
-def storage_classes(settings: ConnectionSettings, current: str = "") -> tuple[str, ...]:
+def storage_classes(
+    settings: ConnectionSettings, current: str = "", offer: StorageClassOffer | None = None
+) -> tuple[str, ...]:
     """The storage classes a connection's provider offers (with ``current`` if missing);
-    just ``current`` (or STANDARD) where the provider has no choice of class."""
+    just ``current`` (or STANDARD) where the provider has no choice of class.
+
+    An S3 connection's depend on its provider preset (MinIO has two); another kind's
+    (native GCS, Azure) are its backend's ``offer``, which has no preset to go by: without
+    an endpoint it is Google's or Azure's own, not AWS.
+    """
     current = current or "STANDARD"
     if not features_of(settings).storage_classes:
         return (current,)
-    provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
-    offered = _STORAGE_CLASSES.get(provider, ("STANDARD",))
+    if settings.kind != "s3" and offer is not None:
+        offered = offer.names
+    else:
+        provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
+        offered = _STORAGE_CLASSES.get(provider, ("STANDARD",))
     return offered if current in offered else (current, *offered)
 
 

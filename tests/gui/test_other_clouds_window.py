@@ -29,8 +29,9 @@ from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer, service_account_json
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
+from tests.gui.test_inspect import open_folder, select, wait_properties
 from tests.gui.test_transfers import drop
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
@@ -413,3 +414,40 @@ def test_the_demo_says_so_when_the_location_is_of_a_cloud_it_does_not_run(
         assert current is not None and current.is_connection_root, "the local S3 is shown"
     finally:
         demo.stop()
+
+
+# ── Properties ──────────────────────────────────────────────────────────────────────────
+
+
+def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
+    qtbot: QtBot, service: StorageService, gcs_server: GcsServer, tmp_path: Path
+) -> None:
+    """The dialog spoke S3 to a GCS user: one storage class (or, without an endpoint,
+    Amazon's), x-amz-meta- headers, "S3 cannot edit these in place", and to choose a
+    provider preset for tags, which a native GCS connection does not have."""
+    window = open_window(qtbot, service, gcs_server, tmp_path)  # type: ignore[arg-type]
+    try:
+        bucket = gcs_server.bucket()
+        gcs_server.put(bucket, {"docs/report.txt": b"quarterly"})
+        open_folder(qtbot, window, bucket, "docs/")
+        select(window, "report.txt")
+        dialog = window.inspect.show_properties()
+        assert dialog is not None
+        wait_properties(qtbot, dialog)
+        combo = dialog.storage_class
+        classes = [combo.itemText(i) for i in range(combo.count())]
+        assert classes == ["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
+        assert combo.isEnabled() and combo.currentText() == "STANDARD"
+        labels = [w.text() for w in dialog.findChildren(QLabel)]
+        assert any("x-goog-meta-" in t for t in labels)
+        assert not any("x-amz-meta-" in t for t in labels)
+        assert "in place" in dialog.copy_note.text() and "S3" not in dialog.copy_note.text()
+        assert "no object tags" in dialog.tags_note.text()
+        assert "provider" not in dialog.tags_note.text()
+
+        # (fake-gcs-server's rewrite ignores a new storageClass: the save is not followed.)
+        combo.setCurrentText("NEARLINE")
+        assert dialog.save_button.isEnabled()
+        dialog.close()
+    finally:
+        window.transfers.shutdown()

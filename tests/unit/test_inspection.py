@@ -23,6 +23,7 @@ from cloudbrowser.core.inspection import (
     storage_classes,
     validate,
 )
+from cloudbrowser.core.storage import StorageClassOffer
 
 ODD_KEY = "a b/c+d%é~#1.txt"
 
@@ -173,3 +174,15 @@ def test_text_helpers() -> None:
     assert csv_rows("a,b\n1,2\n3,", truncated=True) == [["a", "b"], ["1", "2"]]
     assert csv_rows("a;b\n1;2\n", truncated=False) == [["a", "b"], ["1", "2"]]
     assert len(csv_rows("x\n" * 5000, truncated=False)) == 1000
+
+
+def test_a_native_gcs_connection_offers_its_own_classes_not_amazons() -> None:
+    """Without an endpoint a native GCS connection is Google's, not AWS: it was offered
+    S3's GLACIER and DEEP_ARCHIVE (with the emulator's endpoint, STANDARD alone)."""
+    offer = StorageClassOffer(names=("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"))
+    for endpoint in (None, "http://127.0.0.1:4443"):
+        gcs = ConnectionSettings(kind="gcs", endpoint_url=endpoint)
+        assert storage_classes(gcs, "STANDARD", offer) == offer.names
+        assert storage_classes(gcs, "MULTI_REGIONAL", offer) == ("MULTI_REGIONAL", *offer.names)
+    # An S3 connection still goes by its provider.
+    assert "GLACIER_IR" in storage_classes(ConnectionSettings(provider="aws"), "", offer)
