@@ -222,6 +222,7 @@ def _send_and_commit(
                     number,
                     data,
                     content_md5=content_md5(digest.digest()) if digest else "",
+                    offset=offset,
                 )
             )
         md5 = digest.hexdigest() if digest else ""

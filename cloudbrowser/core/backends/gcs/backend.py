@@ -554,9 +554,19 @@ class GcsBackend:
         return self.uploads.begin(bucket, key, content_type)
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: object,
+        *,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
-        return self.uploads.chunk(bucket, key, session, number, _read_body(body), content_md5)
+        return self.uploads.chunk(
+            bucket, key, session, number, _read_body(body), content_md5, offset
+        )
 
     def list_chunks(self, bucket: str, key: str, session: str) -> list[Any]:
         return self.uploads.chunks(bucket, key, session)
