@@ -197,6 +197,29 @@ def test_on_fake_gcs_server_a_resumed_upload_starts_again_and_is_verified(
         assert reader.read(-1) == data
 
 
+def test_a_bandwidth_limit_is_heard_by_a_file_smaller_than_gcs_chunk(
+    stub: GcsStub, tmp_path: Path
+) -> None:
+    """The limiter lets a chunk go, then waits for it: GCS's 64 MiB chunk carried most
+    files whole, so put --limit-rate (and the window's limit) went at full speed. Under a
+    limit an upload's chunks are the default part size (8 MiB), as S3's are."""
+    source = tmp_path / "limited.bin"
+    data = make_file(source, 20 * MiB)
+    settings = stub_settings(stub)
+    backend = Counting(settings, None, page_size=1000)
+    limited = TransferOptions(concurrency=1, part_concurrency=1, bandwidth_limit=256 * MiB)
+    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), limited)
+    try:
+        [t] = queue.add([upload_request(settings, "b", "limited.bin", source)])
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert stub.objects[("b", "limited.bin")] == data
+    assert t.part_size == 8 * MiB
+    assert backend.calls["upload_chunk"] == 3
+
+
 # ── a last chunk shorter than the others but a multiple of 256 KiB ──────────────────────
 
 #: Two whole chunks and a last one of 512 KiB: a multiple of GCS's granule, so it is sent
