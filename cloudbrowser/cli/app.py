@@ -197,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     versions.add_argument("location", metavar="s3://BUCKET/KEY")
     versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
+    versions.add_argument(
+        "--restore",
+        metavar="VERSION_ID",
+        help="make this version (a GCS generation; a soft-deleted one too) the object's "
+        "current one again, as the window's Versions… dialog does",
+    )
 
     presign = command("presign", "cmd_buckets", "print a link that downloads an object")
     presign.add_argument("location", metavar="s3://BUCKET/KEY")

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from cloudbrowser.__main__ import main
 from cloudbrowser.core.journal import Journal, State
@@ -406,3 +407,42 @@ def test_usage_hints_write_the_scheme_the_user_wrote(run: Run, argv: list[str]) 
     refused = run(*argv, "--text")
     assert refused.code == 2, refused.err
     assert "gs://" in refused.err and "s3://" not in refused.err
+
+
+# ── versions --restore ──────────────────────────────────────────────────────────────────
+
+
+def test_versions_restore_brings_an_old_generation_back(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The command line listed generations but could not bring one back: only the
+    window's Versions… dialog could."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    bucket = gcs_server.bucket()
+    enabled = requests.patch(
+        f"{gcs_server.endpoint_url}/storage/v1/b/{bucket}",
+        json={"versioning": {"enabled": True}},
+        timeout=10,
+    )
+    assert enabled.ok, enabled.text
+    key = "notes/draft #1.txt"
+    for body in (b"first", b"second"):
+        gcs_server.put(bucket, {key: body})
+    where = f"gs://{bucket}/{key}"
+    [latest, oldest] = run("versions", where).records()
+    assert (latest["latest"], oldest["size"]) == (True, 5)
+
+    restored = run("versions", "--restore", oldest["version_id"], where)
+    assert restored.code == 0, restored.err
+    [record] = restored.records()
+    assert record["result"] == "restored" and record["version_id"] == oldest["version_id"]
+    with gcs_server.backend().get_object(bucket, key) as reader:
+        assert reader.read(-1) == b"first"
+    rows = run("versions", where).records()
+    assert rows[0]["version_id"] == record["new_version_id"] and rows[0]["latest"]
+    assert len(rows) == 3  # the version it replaced stays in the history
+
+    missing = run("versions", "--restore", "123", where, "--text")
+    assert missing.code == 1 and "has no version “123”" in missing.err
+    folder = run("versions", "--restore", "123", f"gs://{bucket}/notes/", "--text")
+    assert folder.code == 2 and "name its key" in folder.err
