@@ -19,6 +19,9 @@ import pytest
 import requests
 
 from cloudbrowser.__main__ import main
+from cloudbrowser.core.backends.gcs.backend import GcsBackend
+from cloudbrowser.core.backends.gcs.errors import reply_error
+from cloudbrowser.core.entries import Bucket
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.paths import data_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore
@@ -446,3 +449,23 @@ def test_versions_restore_brings_an_old_generation_back(
     assert missing.code == 1 and "has no version “123”" in missing.err
     folder = run("versions", "--restore", "123", f"gs://{bucket}/notes/", "--text")
     assert folder.code == 2 and "name its key" in folder.err
+
+
+def test_a_project_whose_buckets_may_not_be_listed_says_what_the_command_line_can_do(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint was the window's: set the connection's default bucket."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    reply = requests.Response()
+    reply.status_code = 403
+    reply._content = b'{"error": {"code": 403, "message": "no storage.buckets.list"}}'
+
+    def refused(self: GcsBackend) -> list[Bucket]:
+        raise reply_error(reply, listing_buckets=True)
+
+    monkeypatch.setattr(GcsBackend, "list_buckets", refused)
+    denied = run("ls", "gs://", "--project", "someone-elses", "--text")
+    assert denied.code == 3, denied.err  # credentials
+    assert "may not list the buckets" in denied.err
+    assert "ls gs://BUCKET/" in denied.err and "--project ID" in denied.err
+    assert "default bucket" not in denied.err
