@@ -7,6 +7,7 @@ precise message for a wrong Azure key and for a GCS key whose token endpoint is 
 from __future__ import annotations
 
 import base64
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from cloudbrowser.gui.app import start_demo
 from cloudbrowser.gui.connector import Connector
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
+from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer, service_account_json
@@ -451,3 +453,28 @@ def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
         dialog.close()
     finally:
         window.transfers.shutdown()
+
+
+def test_a_gcs_share_link_works_and_its_cap_names_no_s3_signature(
+    qtbot: QtBot, window: MainWindow, gcs_server: GcsServer
+) -> None:
+    """The link is fetched with urllib; the note for a custom expiry past 7 days said
+    “signed with SigV4”, S3's signature, on a Google link."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"share/report #1.txt": b"shared bytes"})
+    # The test server's connection sends unsigned requests and signs links with its key.
+    connection = window.service.add_connection(gcs_server.settings(), gcs_server.credentials)
+    dialog = ShareDialog(
+        window.service, window.messages, connection, bucket, ["share/report #1.txt"], window
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    assert "X-Goog-Signature=" in dialog.urls[0]
+    with urllib.request.urlopen(dialog.urls[0], timeout=10) as reply:
+        assert reply.read() == b"shared bytes"
+    dialog.choices.button(3).setChecked(True)  # custom
+    dialog.amount.setValue(8)  # days: more than a V4 signed URL allows
+    assert dialog.cap_note.isVisible()
+    assert "7 days" in dialog.cap_note.text() and "SigV4" not in dialog.cap_note.text()
+    qtbot.waitUntil(lambda: window.service.runner.active == 0, timeout=WAIT)
