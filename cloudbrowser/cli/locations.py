@@ -87,8 +87,10 @@ def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     scheme, rest = split_scheme(text)
     if not is_remote(text) and not bare_ok:
         raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
-    # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key.
-    shown = scheme or URI_SCHEMES[0]
+    # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key; a
+    # scheme with a slash missing (gs:/b, gs:b) is still the user's.
+    mistyped = rest.partition(":")[0].lower() if ":" in rest.partition("/")[0] else ""
+    shown = scheme or (mistyped if mistyped in URI_SCHEMES else URI_SCHEMES[0])
     bucket, _, key = rest.partition("/")
     if not bucket:
         raise UsageError(

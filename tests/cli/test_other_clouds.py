@@ -402,8 +402,9 @@ def test_without_a_project_ls_and_mb_say_how_to_name_one(
         ["presign", "gs://bucket/folder/"],
         ["cp", "gs://bucket/a", "local-file"],
         ["sync", "gs://bucket/a/", "gs://bucket/b/"],
+        ["ls", "gs:/bucket/a-slash-missing"],
     ],
-    ids=["mb", "presign", "cp", "sync"],
+    ids=["mb", "presign", "cp", "sync", "gs:/"],
 )
 def test_usage_hints_write_the_scheme_the_user_wrote(run: Run, argv: list[str]) -> None:
     """A gs:// user was shown s3://bucket/key as the way to write it."""
