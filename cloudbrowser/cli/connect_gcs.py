@@ -61,7 +61,15 @@ def wants_gcs(args: argparse.Namespace) -> bool:
             hint="Copy through a local folder (get, then put), or use the window, which "
             "streams between connections.",
         )
-    return SCHEME in schemes or bool(getattr(args, "project", None))
+    project = bool(getattr(args, "project", None))
+    if project and schemes and SCHEME not in schemes:
+        # Else the locations were judged against a GCS connection made for --project.
+        others = ", ".join(f"{s}://" for s in sorted(schemes))
+        raise UsageError(
+            f"--project is for Google Cloud Storage (gs://), not {others} locations.",
+            hint="Leave --project out, or write the locations as gs://bucket/key.",
+        )
+    return SCHEME in schemes or project
 
 
 def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> GcsResolved:

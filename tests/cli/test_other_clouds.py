@@ -470,3 +470,10 @@ def test_a_project_whose_buckets_may_not_be_listed_says_what_the_command_line_ca
     assert "may not list the buckets" in denied.err
     assert "ls gs://BUCKET/" in denied.err and "--project ID" in denied.err
     assert "default bucket" not in denied.err
+
+
+def test_project_with_an_s3_location_is_named_as_the_mistake(run: Run) -> None:
+    """It said that a GCS connection holds no s3:// locations, a connection nobody named."""
+    refused = run("ls", "--project", "my-project", "s3://bucket/", "--text")
+    assert refused.code == 2, refused.err
+    assert "--project is for Google Cloud Storage" in refused.err
