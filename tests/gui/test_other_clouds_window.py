@@ -450,6 +450,16 @@ def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
         # (fake-gcs-server's rewrite ignores a new storageClass: the save is not followed.)
         combo.setCurrentText("NEARLINE")
         assert dialog.save_button.isEnabled()
+        combo.setCurrentText("STANDARD")
+
+        # GCS takes metadata in JSON: a value in any language, which S3's headers refuse.
+        dialog.metadata.add_row("author", "Zoë Ångström")
+        assert not dialog.problems.isVisible(), dialog.problems.text()
+        assert dialog.save_button.isEnabled()
+        dialog.save_button.click()
+        qtbot.waitUntil(lambda: not dialog.saving, timeout=WAIT)
+        stored = gcs_server.backend().object_details(bucket, "docs/report.txt")  # type: ignore[attr-defined]
+        assert stored.metadata == {"author": "Zoë Ångström"}
         dialog.close()
     finally:
         window.transfers.shutdown()

@@ -151,6 +151,15 @@ def test_validation_names_each_problem() -> None:
     assert "at most 10 tags" in text
 
 
+def test_gcs_metadata_takes_any_language_and_8_kib() -> None:
+    """GCS's metadata goes in JSON: the ASCII rule and 2 KiB are S3's headers'."""
+    words = edits(metadata=(("author", "Zoë Ångström"), ("notes", "x" * 3000)), tags=None)
+    assert validate(words, "gs") == []
+    assert any("plain ASCII" in p for p in validate(words, "s3"))
+    too_much = validate(edits(metadata=(("notes", "x" * 9000),), tags=None), "gs")
+    assert too_much == ["User metadata is 9005 bytes; Google Cloud Storage allows at most 8192."]
+
+
 def test_preview_kind_from_name_type_and_bytes() -> None:
     assert sniff_kind("a.json", "application/octet-stream", b"{}") is PreviewKind.JSON
     assert sniff_kind("a.csv", "", b"a,b\n") is PreviewKind.CSV

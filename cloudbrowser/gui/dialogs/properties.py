@@ -577,7 +577,7 @@ class PropertiesDialog(QDialog):
     def _on_edited(self) -> None:
         if self.loaded is None:
             return
-        problems = validate(self.edits())
+        problems = validate(self.edits(), self.storage.features.uri_scheme)
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
         plan = self.plan()
@@ -606,7 +606,7 @@ class PropertiesDialog(QDialog):
     @Slot()
     def save(self) -> None:
         plan = self.plan()
-        if plan is None or plan.empty or validate(self.edits()):
+        if plan is None or plan.empty or validate(self.edits(), self.storage.features.uri_scheme):
             return
         storage = self.storage
         bucket, key = self.bucket, self.key
