@@ -141,3 +141,15 @@ def test_expired_credentials_say_so() -> None:
     error = reply_error(reply(401, "authError", "Invalid Credentials"), bucket="b")
     assert isinstance(error, InvalidCredentials)
     assert "expired or revoked" in error.message
+
+
+def test_an_anonymous_request_refused_says_so_rather_than_blame_credentials() -> None:
+    """GCS answers 401 to an unsigned request for what is not public: it was called
+    credentials that are "not valid, expired or revoked", on a connection without any."""
+    refused = reply(401, "required", "Anonymous caller does not have storage.objects.list access")
+    error = reply_error(refused, bucket="private-bkt")
+    assert isinstance(error, AccessDenied)
+    assert "without credentials" in error.message and "not public" in error.message
+    assert "expired" not in error.message
+    listing = reply_error(refused, listing_buckets=True)
+    assert "a project's buckets" in listing.message
