@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterator
 
 from cloudbrowser import __version__
 from cloudbrowser.cli.connect import add_connection_options
+from cloudbrowser.cli.connect_gcs import PROJECT_HINT
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core import local_state
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, NoProject
 from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
@@ -196,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     versions.add_argument("location", metavar="s3://BUCKET/KEY")
     versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
+    versions.add_argument(
+        "--restore",
+        metavar="VERSION_ID",
+        help="make this version (a GCS generation; a soft-deleted one too) the object's "
+        "current one again, as the window's Versions… dialog does",
+    )
 
     presign = command("presign", "cmd_buckets", "print a link that downloads an object")
     presign.add_argument("location", metavar="s3://BUCKET/KEY")
@@ -338,6 +345,9 @@ def _run_command(command: Command, args: argparse.Namespace, out: Output) -> int
     try:
         return command(args, out)
     except CloudBrowserError as error:
+        if isinstance(error, NoProject):
+            # The engine's hint is the window's (the connection's project field).
+            error.hint = PROJECT_HINT
         out.error(error)
         return exit_code(error)
     except KeyboardInterrupt:

@@ -27,7 +27,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         return _presign(args, out)
     where = parse_remote(args.bucket)
     if where.key.strip("/"):
-        raise UsageError(f"“{args.bucket}” names a key, not a bucket.", hint="Write s3://bucket.")
+        raise UsageError(
+            f"“{args.bucket}” names a key, not a bucket.",
+            hint=f"Write {where.scheme}://{where.bucket}.",
+        )
     if args.command == "mb":
         backend = open_backend(args, out)
         backend.create_bucket(where.bucket)
@@ -113,7 +116,9 @@ def parse_duration(text: str) -> int:
 def _presign(args: argparse.Namespace, out: Output) -> int:
     where = parse_remote(args.location)
     if where.is_folder:
-        raise UsageError("A link is for one object: name its key.", hint="s3://bucket/key")
+        raise UsageError(
+            "A link is for one object: name its key.", hint=f"{where.scheme}://bucket/key"
+        )
     seconds = parse_duration(args.expires)
     if not 1 <= seconds <= MAX_EXPIRY:
         raise UsageError(

@@ -13,7 +13,7 @@ import argparse
 
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.folders import missing_object
-from cloudbrowser.cli.locations import Remote, is_remote, parse_remote
+from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, scheme_of
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.cli.wildcards import has_wildcard
 from cloudbrowser.core.errors import ConfigError, KeyNotFound
@@ -31,7 +31,8 @@ from cloudbrowser.core.storage import Storage
 def run(args: argparse.Namespace, out: Output) -> int:
     if not (is_remote(args.source) and is_remote(args.destination)):
         raise UsageError(
-            f"{args.command} copies between s3:// locations on one connection.",
+            f"{args.command} copies between {scheme_of(args.source, args.destination)}:// "
+            "locations on one connection.",
             hint="For local files use put (upload) or get (download).",
         )
     src = parse_remote(args.source)

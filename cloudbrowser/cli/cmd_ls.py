@@ -10,7 +10,7 @@ from cloudbrowser.cli.locations import Remote, is_bare_scheme, parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
 from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_match
 from cloudbrowser.core.entries import Bucket, Entry
-from cloudbrowser.core.errors import ConfigError, KeyNotFound
+from cloudbrowser.core.errors import AccessDenied, ConfigError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
 from cloudbrowser.core.storage import Storage
@@ -32,7 +32,12 @@ def run(args: argparse.Namespace, out: Output) -> int:
         backend = open_backend(args, out)
         default = backend.settings.default_bucket
         # A key that may not call ListAllMyBuckets: the connection's bucket, as the window.
-        buckets = [Bucket(default)] if default else backend.list_buckets()
+        try:
+            buckets = [Bucket(default)] if default else backend.list_buckets()
+        except AccessDenied as error:
+            # The engine's hint is the window's (the connection's default bucket).
+            error.hint = _listing_denied_hint(backend.features.uri_scheme)
+            raise
         for bucket in buckets:
             _print_bucket(out, bucket)
         return Exit.OK
@@ -51,6 +56,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
     else:
         _list_name(backend, where, out)
     return Exit.OK
+
+
+def _listing_denied_hint(scheme: str) -> str:
+    where = f"List a bucket you may read: cloudbrowser ls {scheme}://BUCKET/"
+    if scheme == "gs":
+        return f"{where}; or give --project ID of a project whose buckets you may list."
+    return f"{where}."
 
 
 def _list_folder(backend: Storage, bucket: str, prefix: str, out: Output) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from cloudbrowser.cli.cmd_transfer import check_part_size, execute, run_stream, transfer_options
 from cloudbrowser.cli.confirm import confirm
 from cloudbrowser.cli.connect import new_connections, open_connection
-from cloudbrowser.cli.locations import is_remote, parse_remote, uri
+from cloudbrowser.cli.locations import is_remote, parse_remote, scheme_of, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.deletes import delete_keys
@@ -33,9 +33,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
     options = transfer_options(args)
     up = not is_remote(args.source)
     if up == (not is_remote(args.destination)):
+        scheme = scheme_of(args.source, args.destination)
         raise UsageError(
-            "sync needs one local folder and one s3:// location.",
-            hint="cloudbrowser sync DIR s3://bucket/prefix/ (or the other way round)",
+            f"sync needs one local folder and one {scheme}:// location.",
+            hint=f"cloudbrowser sync DIR {scheme}://bucket/prefix/ (or the other way round)",
         )
     remote = parse_remote(args.destination if up else args.source, bare_ok=False)
     local = Path(args.source if up else args.destination)

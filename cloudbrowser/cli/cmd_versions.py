@@ -4,6 +4,10 @@ then the soft-deleted versions the bucket keeps (GCS's and Azure's soft delete: 
 
 Listed only on request (docs/architecture.md §3: never part of a normal listing). Servers that
 keep no versions say so with an error the user can read.
+
+``--restore ID`` makes one of an object's versions its current one again (a copy of it over
+the current one, or the restore of a soft-deleted one: ``core.versions.restore``, as the
+window's Versions… dialog does); the versions before it stay in the history.
 """
 
 from __future__ import annotations
@@ -11,16 +15,24 @@ from __future__ import annotations
 import argparse
 
 from cloudbrowser.cli.connect import open_backend
-from cloudbrowser.cli.locations import parse_remote
-from cloudbrowser.cli.output import Exit, Output, iso_time, local_time
+from cloudbrowser.cli.locations import Remote, parse_remote
+from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time, local_time
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.errors import KeyNotFound, StorageError
-from cloudbrowser.core.versions import iter_versions
+from cloudbrowser.core.storage import Storage
+from cloudbrowser.core.versions import iter_versions, object_versions, restore
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
     where = parse_remote(args.location)
+    if args.restore is not None and where.is_folder:
+        raise UsageError(
+            "--restore brings back a version of one object: name its key.",
+            hint=f"cloudbrowser versions --restore ID {where.scheme}://bucket/key",
+        )
     backend = open_backend(args, out)
+    if args.restore is not None:
+        return _restore(backend, where, args.restore, out)
     # An object's name: only that key (a listing by prefix also finds "name2", "name/x").
     exact = "" if where.is_folder else where.key
     found = 0
@@ -41,6 +53,35 @@ def run(args: argparse.Namespace, out: Output) -> int:
         raise
     if exact and not found:
         raise KeyNotFound(f"“{where}” has no versions.", hint="Check the name.")
+    return Exit.OK
+
+
+def _restore(backend: Storage, where: Remote, version_id: str, out: Output) -> int:
+    found = [
+        v
+        for v in object_versions(backend, where.bucket, where.key)
+        if v.version_id == version_id and not v.delete_marker
+    ]
+    if not found:
+        raise KeyNotFound(
+            f"“{where}” has no version “{version_id}”.",
+            hint=f"“cloudbrowser versions {where}” lists its versions and their ids.",
+        )
+    version = found[0]
+    if version.is_latest:
+        out.note(f"cloudbrowser: version {version_id} of “{where}” is already the current one.")
+        return Exit.OK
+    new_id = restore(backend, where.bucket, version)
+    if out.json:
+        out.record(
+            result="restored",
+            bucket=where.bucket,
+            key=where.key,
+            version_id=version_id,
+            new_version_id=new_id,
+        )
+    else:
+        out.line(f"restored: {where} version {version_id} is the current one (as {new_id})")
     return Exit.OK
 
 

@@ -31,6 +31,11 @@ EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 #: Google's variable for the project (google-auth reads it for ADC; the emulator's unsigned
 #: requests have no credentials to name one).
 PROJECT_ENV = "GOOGLE_CLOUD_PROJECT"
+#: What to do when listing or creating buckets needs a project that nothing names.
+PROJECT_HINT = (
+    f"Name it with --project ID (or set {PROJECT_ENV}); a bucket you know can be listed "
+    "without one: ls gs://BUCKET/."
+)
 #: The name of a ``gs://`` connection made from the environment (the journal keeps it).
 NAME = "Google Cloud Storage"
 _S3_ONLY = (
@@ -56,7 +61,15 @@ def wants_gcs(args: argparse.Namespace) -> bool:
             hint="Copy through a local folder (get, then put), or use the window, which "
             "streams between connections.",
         )
-    return SCHEME in schemes or bool(getattr(args, "project", None))
+    project = bool(getattr(args, "project", None))
+    if project and schemes and SCHEME not in schemes:
+        # Else the locations were judged against a GCS connection made for --project.
+        others = ", ".join(f"{s}://" for s in sorted(schemes))
+        raise UsageError(
+            f"--project is for Google Cloud Storage (gs://), not {others} locations.",
+            hint="Leave --project out, or write the locations as gs://bucket/key.",
+        )
+    return SCHEME in schemes or project
 
 
 def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> GcsResolved:

@@ -51,6 +51,15 @@ def written_scheme(text: str) -> str:
     return head.lower() if sep and head.isalnum() and len(head) > 1 else ""
 
 
+def scheme_of(*texts: str) -> str:
+    """The scheme the user wrote on the first remote of ``texts``, for a usage hint in
+    their words (``gs://bucket/key``, not ``s3://``); S3's when none is remote."""
+    for text in texts:
+        if is_remote(text):
+            return split_scheme(text)[0]
+    return URI_SCHEMES[0]
+
+
 def schemes_named(args: object) -> set[str]:
     """The schemes of every location on the command line (``args`` as parsed)."""
     found: set[str] = set()
@@ -78,8 +87,10 @@ def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     scheme, rest = split_scheme(text)
     if not is_remote(text) and not bare_ok:
         raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
-    # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key.
-    shown = scheme or URI_SCHEMES[0]
+    # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key; a
+    # scheme with a slash missing (gs:/b, gs:b) is still the user's.
+    mistyped = rest.partition(":")[0].lower() if ":" in rest.partition("/")[0] else ""
+    shown = scheme or (mistyped if mistyped in URI_SCHEMES else URI_SCHEMES[0])
     bucket, _, key = rest.partition("/")
     if not bucket:
         raise UsageError(

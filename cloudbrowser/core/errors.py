@@ -10,6 +10,7 @@ Hierarchy::
     CloudBrowserError
     ├── Cancelled                 the user (or shutdown) stopped the operation
     ├── ConfigError               bad arguments or settings, detected before any request
+    │   └── NoProject             listing or creating buckets needs a project none names (GCS)
     ├── UnsafeKey                 a key that cannot be mapped safely to a local path
     ├── LocalFileError            a local file could not be read or written (disk full...)
     └── StorageError              the storage service said no, or could not be reached
@@ -66,6 +67,12 @@ class ConfigError(CloudBrowserError):
     """Arguments or settings are wrong; found before any request was sent."""
 
     title = "Configuration problem"
+
+
+class NoProject(ConfigError):
+    """Listing or creating buckets needs a project, and neither the connection nor its
+    credentials name one (GCS). Its own class because what to do differs: the window's
+    connection has a project field, the CLI has --project."""
 
 
 class UnsafeKey(CloudBrowserError):

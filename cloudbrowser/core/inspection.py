@@ -21,6 +21,7 @@ from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.keys import remote_uri
+from cloudbrowser.core.storage import StorageClassOffer
 
 # ── addresses ───────────────────────────────────────────────────────────────────────────
 
@@ -82,6 +83,8 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 #: S3's limit on the user metadata of one object (keys and values, UTF-8 bytes).
 MAX_METADATA_BYTES = 2048
+#: Google Cloud Storage's (custom metadata, keys and values).
+MAX_GCS_METADATA_BYTES = 8192
 
 #: Storage classes to offer per provider preset (the user picks one of these). Amazon S3's
 #: archive tiers are offered: CopyObject may move an object into them (not out of them).
@@ -105,14 +108,24 @@ _STORAGE_CLASSES: dict[str, tuple[str, ...]] = {
 _HEADER_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 
-def storage_classes(settings: ConnectionSettings, current: str = "") -> tuple[str, ...]:
+def storage_classes(
+    settings: ConnectionSettings, current: str = "", offer: StorageClassOffer | None = None
+) -> tuple[str, ...]:
     """The storage classes a connection's provider offers (with ``current`` if missing);
-    just ``current`` (or STANDARD) where the provider has no choice of class."""
+    just ``current`` (or STANDARD) where the provider has no choice of class.
+
+    An S3 connection's depend on its provider preset (MinIO has two); another kind's
+    (native GCS, Azure) are its backend's ``offer``, which has no preset to go by: without
+    an endpoint it is Google's or Azure's own, not AWS.
+    """
     current = current or "STANDARD"
     if not features_of(settings).storage_classes:
         return (current,)
-    provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
-    offered = _STORAGE_CLASSES.get(provider, ("STANDARD",))
+    if settings.kind != "s3" and offer is not None:
+        offered = offer.names
+    else:
+        provider = settings.provider or ("aws" if settings.endpoint_url is None else "")
+        offered = _STORAGE_CLASSES.get(provider, ("STANDARD",))
     return offered if current in offered else (current, *offered)
 
 
@@ -141,8 +154,11 @@ class SavePlan:
         return self.copy_target is None and self.tags is None
 
 
-def validate(edits: PropertyEdits) -> list[str]:
-    """Why these edits cannot be saved (an empty list: they can)."""
+def validate(edits: PropertyEdits, scheme: str = "s3") -> list[str]:
+    """Why these edits cannot be saved (an empty list: they can), by the rules of the
+    provider whose ``features.uri_scheme`` is ``scheme``: GCS's JSON API takes metadata
+    values in any language and 8 KiB of them; S3's headers (and others') only ASCII, 2 KiB."""
+    gcs = scheme == "gs"
     problems: list[str] = []
     if not edits.content_type.strip():
         problems.append("The content type may not be empty (e.g. application/octet-stream).")
@@ -165,13 +181,18 @@ def validate(edits: PropertyEdits) -> list[str]:
         if name.lower() in seen:
             problems.append(f"Metadata name “{name}” appears twice (names ignore case).")
         seen.add(name.lower())
-        if not value.isascii() or any(c in value for c in "\r\n"):
+        if not gcs and (not value.isascii() or any(c in value for c in "\r\n")):
             problems.append(
                 f"The value of metadata “{name}” may only hold plain ASCII on one line "
                 "(S3 sends metadata as HTTP headers)."
             )
         size += len(name.encode()) + len(value.encode())
-    if size > MAX_METADATA_BYTES:
+    if gcs and size > MAX_GCS_METADATA_BYTES:
+        problems.append(
+            f"User metadata is {size} bytes; Google Cloud Storage allows at most "
+            f"{MAX_GCS_METADATA_BYTES}."
+        )
+    elif not gcs and size > MAX_METADATA_BYTES:
         problems.append(f"User metadata is {size} bytes; S3 allows at most {MAX_METADATA_BYTES}.")
     if edits.tags is not None:
         if len(edits.tags) > MAX_TAGS:

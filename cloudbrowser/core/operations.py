@@ -762,6 +762,7 @@ class Operation:
                         n + 1,
                         data,
                         content_md5=content_md5(md5_of(data).digest()),
+                        offset=n * part,
                     )
                     parts.append((n + 1, token))
                 self._check_stream(source, reader, whole.hexdigest())

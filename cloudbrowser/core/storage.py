@@ -251,8 +251,20 @@ class ChunkedUploads(Protocol):
         provider may fix a session's precondition when it begins (a GCS resumable upload)."""
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
-    ) -> str: ...
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: object,
+        *,
+        content_md5: str,
+        offset: int = -1,
+    ) -> str:
+        """Send chunk ``number`` (1-based); returns its token. ``offset`` is where its
+        bytes start in the object (-1: not said). A session that is one stream
+        (``chunks_in_order``: GCS) needs it: the last chunk is shorter than the others, so
+        its number and length do not say where it starts."""
 
     def list_chunks(self, bucket: str, key: str, session: str) -> list[UploadedPart]: ...
 

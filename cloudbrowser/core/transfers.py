@@ -71,6 +71,17 @@ def choose_part_size(size: int, preferred: int = 0, *, limits: Limits) -> int:
     return math.ceil(part / MiB) * MiB
 
 
+def upload_part_size(size: int, options: TransferOptions, limits: Limits) -> int:
+    """The part size of an upload of ``size`` bytes: the user's, else the provider's chunk
+    (``limits.upload_chunk``). Under a bandwidth limit, no larger than the default part:
+    the limiter lets a part go and then waits for it, so a larger one went at full speed
+    (GCS's 64 MiB chunk: most files whole, the limit unheard)."""
+    preferred = options.part_size or limits.upload_chunk
+    if options.bandwidth_limit and not options.part_size:
+        preferred = min(preferred or DEFAULT_PART_SIZE, DEFAULT_PART_SIZE)
+    return choose_part_size(size, preferred, limits=limits)
+
+
 def part_count(size: int, part_size: int) -> int:
     return max(1, math.ceil(size / part_size))
 
@@ -565,11 +576,7 @@ class TransferQueue:
             elif r.direction is Direction.DOWNLOAD:
                 part_size = guess_part_size(r.size, r.etag, self._options.part_size, features)
             else:
-                part_size = choose_part_size(
-                    r.size,
-                    self._options.part_size or features.limits.upload_chunk,
-                    limits=features.limits,
-                )
+                part_size = upload_part_size(r.size, self._options, features.limits)
         return Transfer(
             id=0,
             direction=r.direction,

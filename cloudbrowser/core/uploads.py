@@ -53,8 +53,8 @@ from cloudbrowser.core.transfers import (
     Stage,
     Stopped,
     Transfer,
-    choose_part_size,
     part_count,
+    upload_part_size,
 )
 
 
@@ -97,13 +97,7 @@ def _check_unchanged(ctx: RunContext) -> None:
     t.size, t.mtime, t.session = st.st_size, st.st_mtime, ""
     multipart = t.size > ctx.options.multipart_threshold
     t.part_size = (
-        choose_part_size(
-            t.size,
-            ctx.options.part_size or ctx.backend.features.limits.upload_chunk,
-            limits=ctx.backend.features.limits,
-        )
-        if multipart
-        else 0
+        upload_part_size(t.size, ctx.options, ctx.backend.features.limits) if multipart else 0
     )
     ctx.journal.clear_parts(t.id)
     ctx.journal.update(t.id, size=t.size, mtime=t.mtime, session="", part_size=t.part_size)
@@ -274,6 +268,7 @@ def _send_and_commit(
                     number,
                     data,
                     content_md5=content_md5(digest.digest()) if digest else "",
+                    offset=offset,
                 )
             )
         md5 = digest.hexdigest() if digest else ""

@@ -16,8 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from cloudbrowser.__main__ import main
+from cloudbrowser.core.backends.gcs.backend import GcsBackend
+from cloudbrowser.core.backends.gcs.errors import reply_error
+from cloudbrowser.core.entries import Bucket
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.paths import data_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore
@@ -374,3 +378,102 @@ def test_gs_takes_the_project_from_GOOGLE_CLOUD_PROJECT(
     listed = run("ls", "gs://")
     assert listed.code == 0, listed.err
     assert bucket in [r["name"] for r in listed.records()]
+
+
+def test_without_a_project_ls_and_mb_say_how_to_name_one(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint is the command line's (--project), where it was the window's “Set the
+    connection's project”, a field a gs:// command without -c does not have."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    for argv in (["ls", "gs://"], ["mb", "gs://no-project-named"]):
+        refused = run(*argv, "--text")
+        assert refused.code == 3, refused.err
+        assert "no Google Cloud project" in refused.err
+        assert "--project ID" in refused.err and "GOOGLE_CLOUD_PROJECT" in refused.err
+        assert "connection's project" not in refused.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["mb", "gs://bucket/a-key"],
+        ["presign", "gs://bucket/folder/"],
+        ["cp", "gs://bucket/a", "local-file"],
+        ["sync", "gs://bucket/a/", "gs://bucket/b/"],
+        ["ls", "gs:/bucket/a-slash-missing"],
+    ],
+    ids=["mb", "presign", "cp", "sync", "gs:/"],
+)
+def test_usage_hints_write_the_scheme_the_user_wrote(run: Run, argv: list[str]) -> None:
+    """A gs:// user was shown s3://bucket/key as the way to write it."""
+    refused = run(*argv, "--text")
+    assert refused.code == 2, refused.err
+    assert "gs://" in refused.err and "s3://" not in refused.err
+
+
+# ── versions --restore ──────────────────────────────────────────────────────────────────
+
+
+def test_versions_restore_brings_an_old_generation_back(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The command line listed generations but could not bring one back: only the
+    window's Versions… dialog could."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    bucket = gcs_server.bucket()
+    enabled = requests.patch(
+        f"{gcs_server.endpoint_url}/storage/v1/b/{bucket}",
+        json={"versioning": {"enabled": True}},
+        timeout=10,
+    )
+    assert enabled.ok, enabled.text
+    key = "notes/draft #1.txt"
+    for body in (b"first", b"second"):
+        gcs_server.put(bucket, {key: body})
+    where = f"gs://{bucket}/{key}"
+    [latest, oldest] = run("versions", where).records()
+    assert (latest["latest"], oldest["size"]) == (True, 5)
+
+    restored = run("versions", "--restore", oldest["version_id"], where)
+    assert restored.code == 0, restored.err
+    [record] = restored.records()
+    assert record["result"] == "restored" and record["version_id"] == oldest["version_id"]
+    with gcs_server.backend().get_object(bucket, key) as reader:
+        assert reader.read(-1) == b"first"
+    rows = run("versions", where).records()
+    assert rows[0]["version_id"] == record["new_version_id"] and rows[0]["latest"]
+    assert len(rows) == 3  # the version it replaced stays in the history
+
+    missing = run("versions", "--restore", "123", where, "--text")
+    assert missing.code == 1 and "has no version “123”" in missing.err
+    folder = run("versions", "--restore", "123", f"gs://{bucket}/notes/", "--text")
+    assert folder.code == 2 and "name its key" in folder.err
+
+
+def test_a_project_whose_buckets_may_not_be_listed_says_what_the_command_line_can_do(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hint was the window's: set the connection's default bucket."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    reply = requests.Response()
+    reply.status_code = 403
+    reply._content = b'{"error": {"code": 403, "message": "no storage.buckets.list"}}'
+
+    def refused(self: GcsBackend) -> list[Bucket]:
+        raise reply_error(reply, listing_buckets=True)
+
+    monkeypatch.setattr(GcsBackend, "list_buckets", refused)
+    denied = run("ls", "gs://", "--project", "someone-elses", "--text")
+    assert denied.code == 3, denied.err  # credentials
+    assert "may not list the buckets" in denied.err
+    assert "ls gs://BUCKET/" in denied.err and "--project ID" in denied.err
+    assert "default bucket" not in denied.err
+
+
+def test_project_with_an_s3_location_is_named_as_the_mistake(run: Run) -> None:
+    """It said that a GCS connection holds no s3:// locations, a connection nobody named."""
+    refused = run("ls", "--project", "my-project", "s3://bucket/", "--text")
+    assert refused.code == 2, refused.err
+    assert "--project is for Google Cloud Storage" in refused.err

@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 
+from cloudbrowser.core import operations
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.gcs.backend import GcsBackend
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
+from cloudbrowser.core.backends.memory import forget_store, store_for
+from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
 from cloudbrowser.core.errors import ConfigError, UploadNotFound
 from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import MiB, Storage
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import GcsServer
@@ -191,3 +195,114 @@ def test_on_fake_gcs_server_a_resumed_upload_starts_again_and_is_verified(
     assert later.calls["upload_chunk"] == 4
     with later.get_object(bucket, "big.bin") as reader:
         assert reader.read(-1) == data
+
+
+def test_a_bandwidth_limit_is_heard_by_a_file_smaller_than_gcs_chunk(
+    stub: GcsStub, tmp_path: Path
+) -> None:
+    """The limiter lets a chunk go, then waits for it: GCS's 64 MiB chunk carried most
+    files whole, so put --limit-rate (and the window's limit) went at full speed. Under a
+    limit an upload's chunks are the default part size (8 MiB), as S3's are."""
+    source = tmp_path / "limited.bin"
+    data = make_file(source, 20 * MiB)
+    settings = stub_settings(stub)
+    backend = Counting(settings, None, page_size=1000)
+    limited = TransferOptions(concurrency=1, part_concurrency=1, bandwidth_limit=256 * MiB)
+    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), limited)
+    try:
+        [t] = queue.add([upload_request(settings, "b", "limited.bin", source)])
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert stub.objects[("b", "limited.bin")] == data
+    assert t.part_size == 8 * MiB
+    assert backend.calls["upload_chunk"] == 3
+
+
+# ── a last chunk shorter than the others but a multiple of 256 KiB ──────────────────────
+
+#: Two whole chunks and a last one of 512 KiB: a multiple of GCS's granule, so it is sent
+#: as a chunk (not held for the commit), and shorter than the others.
+SHORT_LAST = 2 * PART + 2 * CHUNK_GRANULE
+
+
+def test_a_short_last_chunk_goes_where_the_chunks_before_it_end(
+    stub: GcsStub, tmp_path: Path
+) -> None:
+    """Its offset was its number times its own length (here 1 MiB, not 2): it was sent
+    over bytes the server held, or not at all, and the object was finished short. A file
+    of 100 MiB (64 + 36) never uploaded; a copy to GCS was left short without a word."""
+    source = tmp_path / "short-last.bin"
+    data = make_file(source, SHORT_LAST)
+    settings = stub_settings(stub)
+    queue = queue_on(Counting(settings, None, page_size=1000), Journal(tmp_path / "j"), FAST)
+    try:
+        [t] = queue.add([upload_request(settings, "b", "short-last.bin", source)])
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert t.verified, t.note
+    assert stub.objects[("b", "short-last.bin")] == data
+    assert stub.received == len(data)
+
+
+def test_a_session_resumed_before_its_short_last_chunk_sends_only_that_chunk(
+    stub: GcsStub, tmp_path: Path
+) -> None:
+    """A new process knows nothing of the chunks before: the engine says where the last
+    one starts."""
+    source = tmp_path / "resume-last.bin"
+    data = make_file(source, SHORT_LAST)
+    settings = stub_settings(stub)
+    journal_path = tmp_path / "journal.sqlite3"
+    queue = queue_on(Counting(settings, None, page_size=1000), Journal(journal_path), SLOW)
+    try:
+        [t] = queue.add([upload_request(settings, "b", "resume-last.bin", source)])
+        wait_until(lambda: len(queue.journal.parts(t.id)) >= 2)
+        queue.pause([t.id])
+        assert queue.wait([t], timeout=30)
+    finally:
+        queue.shutdown()
+    assert t.state is State.PAUSED
+    assert stub.received == 2 * PART
+
+    later = Counting(settings, None, page_size=1000)
+    queue = queue_on(later, Journal(journal_path), FAST)
+    try:
+        [t] = queue.restore()
+        queue.resume([t.id])
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert t.verified, t.note
+    assert stub.objects[("b", "resume-last.bin")] == data
+    assert later.calls["upload_chunk"] == 1
+    assert stub.received == len(data), "no byte sent twice"
+
+
+def test_a_copy_streamed_into_gcs_with_a_short_last_chunk_is_whole(
+    gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy from another cloud writes GCS chunk by chunk too: it was finished short
+    (fake-gcs-server: the last chunk's bytes never sent) and reported done."""
+    monkeypatch.setattr(operations, "STREAM_PART_SIZE", PART)
+    settings = ConnectionSettings(name="gcs-src", kind="memory", endpoint_url="memory://gcs-src")
+    source = MemoryStorage(settings, store_for(settings), page_size=1000)
+    try:
+        source.create_bucket("src")
+        data = hashlib.shake_256(b"streamed").digest(SHORT_LAST)
+        source.put_object("src", "d/big.bin", data, content_md5="")
+        dest, bucket = gcs_server.backend(), gcs_server.bucket()
+        op = Operation(
+            source, OpKind.COPY, "src", [OpItem("d/", "d/")], dest_backend=dest, dest_bucket=bucket
+        )
+        assert op.streams
+        result = op.run()
+        assert result.ok and result.done == 1, result.failed
+        with dest.get_object(bucket, "d/big.bin") as reader:
+            assert reader.read(-1) == data
+    finally:
+        forget_store(settings)

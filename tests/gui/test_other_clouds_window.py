@@ -7,6 +7,7 @@ precise message for a wrong Azure key and for a GCS key whose token endpoint is 
 from __future__ import annotations
 
 import base64
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,11 +27,13 @@ from cloudbrowser.gui.app import start_demo
 from cloudbrowser.gui.connector import Connector
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
+from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer, service_account_json
-from tests.gui.conftest import ServiceFactory
+from tests.gui.conftest import ServiceFactory, open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
+from tests.gui.test_inspect import open_folder, select, wait_properties
 from tests.gui.test_transfers import drop
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
@@ -413,3 +416,75 @@ def test_the_demo_says_so_when_the_location_is_of_a_cloud_it_does_not_run(
         assert current is not None and current.is_connection_root, "the local S3 is shown"
     finally:
         demo.stop()
+
+
+# ── Properties ──────────────────────────────────────────────────────────────────────────
+
+
+def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
+    qtbot: QtBot, service: StorageService, gcs_server: GcsServer, tmp_path: Path
+) -> None:
+    """The dialog spoke S3 to a GCS user: one storage class (or, without an endpoint,
+    Amazon's), x-amz-meta- headers, "S3 cannot edit these in place", and to choose a
+    provider preset for tags, which a native GCS connection does not have."""
+    window = open_window(qtbot, service, gcs_server, tmp_path)  # type: ignore[arg-type]
+    try:
+        bucket = gcs_server.bucket()
+        gcs_server.put(bucket, {"docs/report.txt": b"quarterly"})
+        open_folder(qtbot, window, bucket, "docs/")
+        select(window, "report.txt")
+        dialog = window.inspect.show_properties()
+        assert dialog is not None
+        wait_properties(qtbot, dialog)
+        combo = dialog.storage_class
+        classes = [combo.itemText(i) for i in range(combo.count())]
+        assert classes == ["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
+        assert combo.isEnabled() and combo.currentText() == "STANDARD"
+        labels = [w.text() for w in dialog.findChildren(QLabel)]
+        assert any("x-goog-meta-" in t for t in labels)
+        assert not any("x-amz-meta-" in t for t in labels)
+        assert "in place" in dialog.copy_note.text() and "S3" not in dialog.copy_note.text()
+        assert "no object tags" in dialog.tags_note.text()
+        assert "provider" not in dialog.tags_note.text()
+
+        # (fake-gcs-server's rewrite ignores a new storageClass: the save is not followed.)
+        combo.setCurrentText("NEARLINE")
+        assert dialog.save_button.isEnabled()
+        combo.setCurrentText("STANDARD")
+
+        # GCS takes metadata in JSON: a value in any language, which S3's headers refuse.
+        dialog.metadata.add_row("author", "Zoë Ångström")
+        assert not dialog.problems.isVisible(), dialog.problems.text()
+        assert dialog.save_button.isEnabled()
+        dialog.save_button.click()
+        qtbot.waitUntil(lambda: not dialog.saving, timeout=WAIT)
+        stored = gcs_server.backend().object_details(bucket, "docs/report.txt")  # type: ignore[attr-defined]
+        assert stored.metadata == {"author": "Zoë Ångström"}
+        dialog.close()
+    finally:
+        window.transfers.shutdown()
+
+
+def test_a_gcs_share_link_works_and_its_cap_names_no_s3_signature(
+    qtbot: QtBot, window: MainWindow, gcs_server: GcsServer
+) -> None:
+    """The link is fetched with urllib; the note for a custom expiry past 7 days said
+    “signed with SigV4”, S3's signature, on a Google link."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"share/report #1.txt": b"shared bytes"})
+    # The test server's connection sends unsigned requests and signs links with its key.
+    connection = window.service.add_connection(gcs_server.settings(), gcs_server.credentials)
+    dialog = ShareDialog(
+        window.service, window.messages, connection, bucket, ["share/report #1.txt"], window
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    assert "X-Goog-Signature=" in dialog.urls[0]
+    with urllib.request.urlopen(dialog.urls[0], timeout=10) as reply:
+        assert reply.read() == b"shared bytes"
+    dialog.choices.button(3).setChecked(True)  # custom
+    dialog.amount.setValue(8)  # days: more than a V4 signed URL allows
+    assert dialog.cap_note.isVisible()
+    assert "7 days" in dialog.cap_note.text() and "SigV4" not in dialog.cap_note.text()
+    qtbot.waitUntil(lambda: window.service.runner.active == 0, timeout=WAIT)

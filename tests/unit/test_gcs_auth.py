@@ -15,7 +15,7 @@ from google.oauth2 import service_account
 from cloudbrowser.core.backends.gcs import auth
 from cloudbrowser.core.backends.gcs.errors import reply_error
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.errors import AccessDenied, InvalidCredentials
+from cloudbrowser.core.errors import AccessDenied, CloudBrowserError, InvalidCredentials
 from tests.conftest import GCS_PROJECT, service_account_json
 
 AUTHORIZED_USER = {
@@ -59,6 +59,39 @@ def test_without_any_credentials_adc_says_what_to_run() -> None:
     with pytest.raises(InvalidCredentials, match="No Google credentials") as raised:
         auth.identity(settings(auth="adc"), None, emulator=False)
     assert "gcloud auth application-default login" in raised.value.hint
+
+
+def damaged_private_key() -> str:
+    key = json.loads(service_account_json())
+    pem = key["private_key"]
+    key["private_key"] = pem[:200] + "AAAA" + pem[204:]  # still a PEM block, not a key
+    return json.dumps(key)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (None, "which does not exist"),
+        ('{"type": "authorized_user", "client_id": ', "cut short"),
+        (damaged_private_key(), "cannot be used"),
+    ],
+    ids=["missing", "cut short", "damaged key"],
+)
+def test_a_bad_adc_file_is_named_rather_than_called_missing(
+    text: str | None, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # google-auth calls each of these "not found", and the hint then said to set the very
+    # variable that was set.
+    key_file = tmp_path / "adc.json"
+    if text is not None:
+        key_file.write_text(text)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    with pytest.raises(CloudBrowserError) as raised:
+        auth.identity(settings(auth="adc"), None, emulator=False)
+    assert said in raised.value.message
+    assert "No Google credentials" not in raised.value.message
+    assert "set GOOGLE_APPLICATION_CREDENTIALS" not in raised.value.hint
+    assert raised.value.detail  # google-auth's own words, for the details
 
 
 def test_a_service_account_key_from_the_keyring(tmp_path: Path) -> None:
@@ -108,3 +141,15 @@ def test_expired_credentials_say_so() -> None:
     error = reply_error(reply(401, "authError", "Invalid Credentials"), bucket="b")
     assert isinstance(error, InvalidCredentials)
     assert "expired or revoked" in error.message
+
+
+def test_an_anonymous_request_refused_says_so_rather_than_blame_credentials() -> None:
+    """GCS answers 401 to an unsigned request for what is not public: it was called
+    credentials that are "not valid, expired or revoked", on a connection without any."""
+    refused = reply(401, "required", "Anonymous caller does not have storage.objects.list access")
+    error = reply_error(refused, bucket="private-bkt")
+    assert isinstance(error, AccessDenied)
+    assert "without credentials" in error.message and "not public" in error.message
+    assert "expired" not in error.message
+    listing = reply_error(refused, listing_buckets=True)
+    assert "a project's buckets" in listing.message

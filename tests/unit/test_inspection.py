@@ -23,6 +23,7 @@ from cloudbrowser.core.inspection import (
     storage_classes,
     validate,
 )
+from cloudbrowser.core.storage import StorageClassOffer
 
 ODD_KEY = "a b/c+d%é~#1.txt"
 
@@ -150,6 +151,15 @@ def test_validation_names_each_problem() -> None:
     assert "at most 10 tags" in text
 
 
+def test_gcs_metadata_takes_any_language_and_8_kib() -> None:
+    """GCS's metadata goes in JSON: the ASCII rule and 2 KiB are S3's headers'."""
+    words = edits(metadata=(("author", "Zoë Ångström"), ("notes", "x" * 3000)), tags=None)
+    assert validate(words, "gs") == []
+    assert any("plain ASCII" in p for p in validate(words, "s3"))
+    too_much = validate(edits(metadata=(("notes", "x" * 9000),), tags=None), "gs")
+    assert too_much == ["User metadata is 9005 bytes; Google Cloud Storage allows at most 8192."]
+
+
 def test_preview_kind_from_name_type_and_bytes() -> None:
     assert sniff_kind("a.json", "application/octet-stream", b"{}") is PreviewKind.JSON
     assert sniff_kind("a.csv", "", b"a,b\n") is PreviewKind.CSV
@@ -173,3 +183,15 @@ def test_text_helpers() -> None:
     assert csv_rows("a,b\n1,2\n3,", truncated=True) == [["a", "b"], ["1", "2"]]
     assert csv_rows("a;b\n1;2\n", truncated=False) == [["a", "b"], ["1", "2"]]
     assert len(csv_rows("x\n" * 5000, truncated=False)) == 1000
+
+
+def test_a_native_gcs_connection_offers_its_own_classes_not_amazons() -> None:
+    """Without an endpoint a native GCS connection is Google's, not AWS: it was offered
+    S3's GLACIER and DEEP_ARCHIVE (with the emulator's endpoint, STANDARD alone)."""
+    offer = StorageClassOffer(names=("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"))
+    for endpoint in (None, "http://127.0.0.1:4443"):
+        gcs = ConnectionSettings(kind="gcs", endpoint_url=endpoint)
+        assert storage_classes(gcs, "STANDARD", offer) == offer.names
+        assert storage_classes(gcs, "MULTI_REGIONAL", offer) == ("MULTI_REGIONAL", *offer.names)
+    # An S3 connection still goes by its provider.
+    assert "GLACIER_IR" in storage_classes(ConnectionSettings(provider="aws"), "", offer)

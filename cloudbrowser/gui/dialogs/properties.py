@@ -54,7 +54,7 @@ from cloudbrowser.core.inspection import (
     validate,
 )
 from cloudbrowser.core.printable import printable
-from cloudbrowser.core.storage import properties_of
+from cloudbrowser.core.storage import StorageClasses, properties_of
 from cloudbrowser.gui import message_icons
 from cloudbrowser.gui.bucket_texts import bucket_texts
 from cloudbrowser.gui.class_status import class_status
@@ -342,7 +342,7 @@ class PropertiesDialog(QDialog):
         self.storage_class = QComboBox()
         form.addRow(self.tr("Storage class:"), self.storage_class)
         meta_layout.addLayout(form)
-        meta_layout.addWidget(QLabel(self.tr("User metadata (sent as x-amz-meta-<name>):")))
+        meta_layout.addWidget(QLabel(self._metadata_label()))
         self.metadata = PairTable(self.tr("Name"), self.tr("Value"))
         meta_layout.addWidget(self.metadata, 1)
         self.copy_note = QLabel()
@@ -375,14 +375,16 @@ class PropertiesDialog(QDialog):
         storage = self.storage
         bucket, key, can_tag = self.bucket, self.key, self.can_tag
         provider = preset(self.settings.provider).label if self.settings.provider else ""
-        no_tags = (
-            self.tr("{provider} does not support object tags.").format(provider=provider)
-            if provider and provider != preset("other").label
-            else self.tr(
+        if self.storage.features.uri_scheme == "gs":
+            # A native GCS connection has no provider preset to choose: it has no tags.
+            no_tags = self.tr("Google Cloud Storage has no object tags: use user metadata.")
+        elif provider and provider != preset("other").label:
+            no_tags = self.tr("{provider} does not support object tags.").format(provider=provider)
+        else:
+            no_tags = self.tr(
                 "Tags are off for this connection: its provider is not known to support "
                 "them. Choose the provider in the connection's settings to use tags."
             )
-        )
 
         unreadable = self.tr("The tags could not be read: {error}")
 
@@ -425,7 +427,10 @@ class PropertiesDialog(QDialog):
         self.content_type.setCurrentText(d.content_type)
         self.cache_control.setText(d.cache_control)
         self.storage_class.clear()
-        self.storage_class.addItems(list(storage_classes(self.settings, d.storage_class)))
+        offer = (
+            self.storage.storage_class_offer() if isinstance(self.storage, StorageClasses) else None
+        )
+        self.storage_class.addItems(list(storage_classes(self.settings, d.storage_class, offer)))
         self.storage_class.setCurrentText(d.storage_class)
         for widget in (self.content_type, self.cache_control, self.storage_class):
             widget.blockSignals(False)
@@ -452,7 +457,25 @@ class PropertiesDialog(QDialog):
         self.stack.setCurrentWidget(self.tabs)
         self._on_edited()
 
+    def _metadata_label(self) -> str:
+        scheme = self.storage.features.uri_scheme
+        if scheme == "gs":
+            return self.tr("User metadata (sent as x-goog-meta-<name>):")
+        if scheme == "az":
+            return self.tr("User metadata (sent as x-ms-meta-<name>):")
+        return self.tr("User metadata (sent as x-amz-meta-<name>):")
+
     def _copy_text(self) -> str:
+        scheme = self.storage.features.uri_scheme
+        if scheme == "gs":
+            # GcsBackend.replace_metadata: a metadata patch; a class change is a rewrite.
+            return self.tr(
+                "Saving changes these in place, without a copy; a new storage class "
+                "rewrites the object on the server (a versioned bucket keeps the old "
+                "version)."
+            )
+        if scheme == "az":
+            return self.tr("Saving changes these in place, without a copy of the blob.")
         return self.tr(
             "S3 cannot edit these in place: saving copies the object onto itself with the "
             "new values. Its modified time changes and a versioned bucket keeps the old "
@@ -554,7 +577,7 @@ class PropertiesDialog(QDialog):
     def _on_edited(self) -> None:
         if self.loaded is None:
             return
-        problems = validate(self.edits())
+        problems = validate(self.edits(), self.storage.features.uri_scheme)
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
         plan = self.plan()
@@ -583,7 +606,7 @@ class PropertiesDialog(QDialog):
     @Slot()
     def save(self) -> None:
         plan = self.plan()
-        if plan is None or plan.empty or validate(self.edits()):
+        if plan is None or plan.empty or validate(self.edits(), self.storage.features.uri_scheme):
             return
         storage = self.storage
         bucket, key = self.bucket, self.key

@@ -184,7 +184,9 @@ class ShareDialog(QDialog):
         seconds, capped = self.seconds()
         self.cap_note.setVisible(capped)
         self.cap_note.setText(
-            self.tr("A link signed with SigV4 lasts at most 7 days: the expiry is set to 7 days.")
+            # Every provider's longest (S3's SigV4, GCS's V4 signed URLs): no signing scheme
+            # is named, as it was SigV4's on a GCS or Azure link too.
+            self.tr("A share link lasts at most 7 days: the expiry is set to 7 days.")
         )
         self.copy_button.setEnabled(False)
         self.status.setText(self.tr("Signing…"))

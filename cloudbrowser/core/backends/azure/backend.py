@@ -366,7 +366,15 @@ class AzureBackend:
         return f"{prefix}|{content_type}" if content_type else prefix
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: object,
+        *,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
         """Put Block; the chunk's token is its hex MD5 (checked by the server, which gets
         it as Content-MD5), also written into the block id."""

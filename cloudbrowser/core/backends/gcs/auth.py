@@ -18,6 +18,7 @@ from typing import Any
 import google.auth
 import requests
 from google.auth.credentials import Credentials as GoogleCredentials
+from google.auth.exceptions import DefaultCredentialsError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
@@ -25,8 +26,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cloudbrowser.core.backends.gcs.errors import translate_exception
+from cloudbrowser.core.backends.gcs.sign_in import ADC_COMMAND, find_adc
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.errors import ConfigError, InvalidCredentials
+from cloudbrowser.core.errors import CloudBrowserError, ConfigError, InvalidCredentials
 
 #: Read and write objects and buckets (what a file manager does).
 SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
@@ -75,7 +77,7 @@ def identity(
         try:
             found, project = google.auth.default(scopes=SCOPES)
         except Exception as exc:
-            raise translate_exception(exc) from exc
+            raise _adc_problem(exc) from exc
         signer = found if isinstance(found, service_account.Credentials) else None
         return Identity(found, settings.project or project or "", signer)
     if info is None:
@@ -147,6 +149,28 @@ def _service_account(info: dict[str, Any]) -> service_account.Credentials:
         return found
     except (ValueError, KeyError) as exc:
         raise _bad_file("service-account key file", exc) from exc
+
+
+def _adc_problem(exc: Exception) -> CloudBrowserError:
+    """What is wrong with the application default credentials. google-auth says "not
+    found" for a file it found but could not use too (GOOGLE_APPLICATION_CREDENTIALS naming
+    a missing file, a file cut short, a damaged private key), which sent the user to set the
+    very variable already set: the file is read again here to name what is wrong with it."""
+    if isinstance(exc, DefaultCredentialsError):
+        try:
+            found = find_adc()
+        except ConfigError as problem:
+            problem.detail = problem.detail or str(exc)
+            return problem
+        if found is not None:
+            return InvalidCredentials(
+                f"The application default credentials in {found.path} cannot be used.",
+                hint="Download the key file again (Google Cloud console → IAM → Service "
+                f"accounts → Keys), or sign in again (“{ADC_COMMAND}”).",
+                detail=str(exc),
+                code="BadKeyFile",
+            )
+    return translate_exception(exc)
 
 
 def _bad_file(what: str, exc: Exception) -> InvalidCredentials:

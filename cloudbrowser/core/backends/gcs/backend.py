@@ -50,6 +50,7 @@ from cloudbrowser.core.errors import (
     IntegrityError,
     InvalidCredentials,
     KeyNotFound,
+    NoProject,
     NotSupported,
     ObjectChanged,
     StorageError,
@@ -217,7 +218,7 @@ class GcsBackend:
     def _project(self) -> str:
         project = self.settings.project or self.identity.project
         if not project:
-            raise ConfigError(
+            raise NoProject(
                 "This connection names no Google Cloud project, and the credentials name none.",
                 hint="Set the connection's project (to list and create buckets), or a default "
                 "bucket to open directly.",
@@ -636,9 +637,19 @@ class GcsBackend:
         return self.uploads.begin(bucket, key, content_type, generation)
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: object,
+        *,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
-        return self.uploads.chunk(bucket, key, session, number, _read_body(body), content_md5)
+        return self.uploads.chunk(
+            bucket, key, session, number, _read_body(body), content_md5, offset
+        )
 
     def list_chunks(self, bucket: str, key: str, session: str) -> list[Any]:
         return self.uploads.chunks(bucket, key, session)

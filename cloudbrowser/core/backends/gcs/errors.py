@@ -138,8 +138,18 @@ def reply_error(
             detail=detail,
             code="AccessDenied",
         )
-    rule = _BY_REASON.get(reason) or _BY_STATUS.get(status)
     lowered = message.lower()
+    if status == 401 and "anonymous caller" in lowered:
+        # No credentials were sent (an anonymous connection): none to renew or revoke.
+        what = "a project's buckets" if listing_buckets else f"{where}: it is not public"
+        return AccessDenied(
+            f"Requests without credentials may not read {what}.",
+            hint="Name a public bucket, or use a connection that signs in (application "
+            "default credentials or a service-account key).",
+            detail=detail,
+            code="AnonymousDenied",
+        )
+    rule = _BY_REASON.get(reason) or _BY_STATUS.get(status)
     if status == 404 and (not key or ("bucket" in lowered and "object" not in lowered)):
         rule = _NO_BUCKET
     if status == 409 and key:

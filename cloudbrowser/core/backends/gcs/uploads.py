@@ -1,9 +1,10 @@
 """Chunked uploads as GCS resumable upload sessions.
 
 A session (the engine journals it as the upload's ``session``) is the session URI the
-server gave. Its bytes are one stream: chunk ``n`` of ``size`` bytes starts at
-``(n - 1) * size``, chunks go in order (``Features.chunks_in_order``), each but the last a
-multiple of 256 KiB. The last chunk — the one that is not a multiple — is held here and
+server gave. Its bytes are one stream: each chunk starts at the ``offset`` the engine gives
+(where the one before ended; never "its number times its length", which the shorter last
+chunk does not follow), chunks go in order (``Features.chunks_in_order``), each but the
+last a multiple of 256 KiB. The last chunk — the one that is not a multiple — is held here and
 sent by :meth:`ResumableUploads.commit` with the object's total size, which finishes the
 object; a last chunk that is a multiple is followed by an empty finishing request.
 
@@ -51,8 +52,8 @@ class _Session:
     committed: int = 0
     #: Chunks sent and confirmed: number → (token, size, offset).
     chunks: dict[int, tuple[str, int, int]] = field(default_factory=dict)
-    #: The last chunk, held until commit: (number, bytes, token).
-    held: tuple[int, bytes, str] | None = None
+    #: The last chunk, held until commit: (number, bytes, token, offset).
+    held: tuple[int, bytes, str, int] | None = None
     #: A chunk came after a held one (a short chunk that was not the last).
     short_not_last: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,10 +103,18 @@ class ResumableUploads:
         return uri
 
     def chunk(
-        self, bucket: str, key: str, uri: str, number: int, data: bytes, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        uri: str,
+        number: int,
+        data: bytes,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
-        """Send chunk ``number`` (the last one is held until commit); returns its token,
-        the hex MD5 of its bytes. Raises UploadNotFound, IntegrityError, StorageError."""
+        """Send chunk ``number``, whose bytes start at ``offset`` of the object (the last
+        one is held until commit); returns its token, the hex MD5 of its bytes. Raises
+        UploadNotFound, IntegrityError, StorageError."""
         # The token is the chunk's MD5: the caller's (it hashed these very bytes), else ours.
         token = (
             base64.b64decode(content_md5).hex()
@@ -116,10 +125,12 @@ class ResumableUploads:
         with state.lock:
             if state.held is not None and state.held[0] != number:
                 state.short_not_last = True
-            if len(data) % CHUNK_GRANULE or not data:
-                state.held = (number, data, token)  # the last chunk: sent by commit
+            last = bool(len(data) % CHUNK_GRANULE) or not data
+            if offset < 0:
+                offset = _offset_of(state, number, len(data), last)
+            if last:
+                state.held = (number, data, token, offset)  # the last chunk: sent by commit
                 return token
-            offset = (number - 1) * len(data)
             if offset > state.committed:
                 raise StorageError(
                     f"Chunk {number} of “{bucket}/{key}” was sent before the chunks ahead of "
@@ -169,7 +180,7 @@ class ResumableUploads:
                 for n, (token, size, _offset) in sorted(known.chunks.items())
             ]
             if known.held is not None:
-                number, data, token = known.held
+                number, data, token, _offset = known.held
                 rows.append(UploadedPart(number=number, token=token, size=len(data)))
             return rows
 
@@ -199,9 +210,23 @@ class ResumableUploads:
                     code="EntityTooSmall",
                 )
             if state.held is not None:
-                data = state.held[1]
-                total = state.committed + len(data)
-                reply = self._put(state, uri, data, f"bytes {state.committed}-{total - 1}/{total}")
+                _number, data, _token, offset = state.held
+                total = offset + len(data)
+                if not offset <= state.committed < total:
+                    raise StorageError(
+                        f"The last chunk of “{bucket}/{key}” does not follow the bytes the "
+                        "server holds.",
+                        hint="Retry the upload.",
+                        detail=f"offset {offset}, the server holds {state.committed} bytes",
+                        code="InvalidPart",
+                    )
+                # From where the server stands: it may hold part of the last chunk.
+                reply = self._put(
+                    state,
+                    uri,
+                    data[state.committed - offset :],
+                    f"bytes {state.committed}-{total - 1}/{total}",
+                )
             else:
                 total = state.committed
                 reply = self._put(state, uri, b"", f"bytes */{total}")
@@ -271,6 +296,18 @@ class ResumableUploads:
                 code="BadDigest",
             )
         return revision(item)
+
+
+def _offset_of(state: _Session, number: int, length: int, last: bool) -> int:
+    """Where chunk ``number`` starts when the caller did not say: right after the chunk
+    before it, if this process sent that one; else the last chunk where the server's bytes
+    end, and another as if every chunk before it were as long as this one (true of all
+    chunks but the last)."""
+    before = state.chunks.get(number - 1)
+    if before is not None:
+        _token, size, offset = before
+        return offset + size
+    return state.committed if last else (number - 1) * length
 
 
 def _confirmed(reply: requests.Response) -> int:

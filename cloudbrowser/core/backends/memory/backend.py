@@ -355,7 +355,15 @@ class MemoryStorage:
         return session
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: object, *, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: object,
+        *,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
         """Store chunk ``number`` (1 to ``limits.max_chunks``; again: replaced); returns
         its token (the MD5 of its bytes, as S3's part ETag).

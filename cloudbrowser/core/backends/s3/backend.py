@@ -932,7 +932,15 @@ class S3Backend:
         return _guard(call, bucket=bucket, key=key)
 
     def upload_chunk(
-        self, bucket: str, key: str, session: str, number: int, body: Any, *, content_md5: str
+        self,
+        bucket: str,
+        key: str,
+        session: str,
+        number: int,
+        body: Any,
+        *,
+        content_md5: str,
+        offset: int = -1,
     ) -> str:
         """Upload part ``number`` (1-based) of a multipart upload; returns the part's ETag.
 
