@@ -204,7 +204,9 @@ def plan_upload_sync(
     """
     plan = SyncPlan()
     counter = _Counter(progress)
-    files = local_files(root, plan.refused, cancel=cancel, counter=counter)
+    unreadable: list[tuple[str, str]] = []
+    files = local_files(root, unreadable, cancel=cancel, counter=counter)
+    plan.refused.extend(unreadable)
     objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter)
     for rel, f in files.items():
         _check(cancel)
@@ -229,8 +231,33 @@ def plan_upload_sync(
             )
         )
     if delete:
-        plan.delete_keys = [prefix + rel for rel in objects if rel not in files]
+        # A file or folder that could not be read is still there: its objects are kept.
+        kept = _relative(root, unreadable)
+        plan.delete_keys = [
+            prefix + rel for rel in objects if rel not in files and not _below_any(rel, kept)
+        ]
     return plan
+
+
+def _relative(root: Path, named: list[tuple[str, str]]) -> set[str]:
+    """The paths of ``named`` (local paths) relative to ``root``, with "/" ("" for
+    ``root`` itself or a path outside it: everything)."""
+    found: set[str] = set()
+    for name, _why in named:
+        try:
+            rel = Path(name).relative_to(root).as_posix()
+        except ValueError:
+            rel = ""
+        found.add("" if rel == "." else rel)
+    return found
+
+
+def _below_any(rel: str, paths: set[str]) -> bool:
+    """``rel`` is one of ``paths`` or below one of them ("" holds everything)."""
+    if "" in paths or rel in paths:
+        return True
+    parts = rel.split(DELIMITER)
+    return any(DELIMITER.join(parts[:i]) in paths for i in range(1, len(parts)))
 
 
 class DownloadSync:

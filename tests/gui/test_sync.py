@@ -399,14 +399,17 @@ def test_what_cannot_be_synchronised_is_named_with_its_reason(
     local = tmp_path / "src"
     write(local, {"fine.txt": b"f"})
     (local / "broken-link").symlink_to(tmp_path / "nowhere")
+    any_server.put(bucket, {"up/broken-link": b"the copy", "up/stale.txt": b"s"})
     go(qtbot, window, bucket)
     dialog = open_dialog(window, here(window, bucket, "up/"), local)
-    summary = compare(qtbot, dialog)
+    summary = compare(qtbot, dialog, delete=True)
     assert "1 item cannot be synchronised (listed below)." in summary
     [(name, why)] = group(dialog, "Cannot be synchronised")
     assert name == str(local / "broken-link") and why
+    # What could not be read locally may still be there: its object is not deleted.
+    assert group(dialog, "To delete") == [("up/stale.txt", "")]
     synchronize(qtbot, window, dialog)
-    assert contents(any_server, bucket, "up/") == {"fine.txt": b"f"}
+    assert contents(any_server, bucket, "up/") == {"fine.txt": b"f", "broken-link": b"the copy"}
 
 
 # ── where it is offered ────────────────────────────────────────────────────────────────
