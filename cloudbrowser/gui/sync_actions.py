@@ -9,7 +9,7 @@ and only once every transfer of that batch is done are the files the source does
 deleted: objects through the engine's delete (``core/deletes.py``, batched where the
 provider can) as an operation of the panel, local files into the system trash
 (``QFile.moveToTrash``). A batch that failed or was cancelled deletes nothing, so a
-synchronisation never leaves fewer copies than there were.
+synchronization never leaves fewer copies than there were.
 
 The local folder is chosen with the platform's folder picker, and remembered per cloud
 folder (QSettings ``sync/``) for the next time. The picker is an attribute
@@ -55,15 +55,15 @@ if TYPE_CHECKING:  # a type only: a backend package loads its SDK (see gui/servi
 
 log = logging.getLogger(__name__)
 
-#: The QSettings group of the local folder last synchronised with each cloud folder.
+#: The QSettings group of the local folder last synchronized with each cloud folder.
 SETTINGS_GROUP = "sync"
 
 
 class NothingInSource(CloudBrowserError):
-    """The source of a synchronisation with deletes holds no file: refused, as a typo
+    """The source of a synchronization with deletes holds no file: refused, as a typo
     (or an unmounted disk) must never empty the other side."""
 
-    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Nothing to synchronise from"))
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Nothing to synchronize from"))
 
 
 class LocalDeleteFailures(CloudBrowserError):
@@ -72,7 +72,7 @@ class LocalDeleteFailures(CloudBrowserError):
 
 @dataclass
 class _Sync:
-    """One synchronisation: its two sides, its choices and, once compared, its plan."""
+    """One synchronization: its two sides, its choices and, once compared, its plan."""
 
     location: Location
     cloud: str
@@ -113,7 +113,7 @@ class SyncActions(QObject):
         menus.tree_sections.append(self._tree_section)
         #: (title, folder to start in) → the local folder chosen, or None.
         self.ask_folder: Callable[[str, Path | None], Path | None] = self._ask_folder
-        #: The synchronisation whose dialog is open (for tests), and those whose batch runs.
+        #: The synchronization whose dialog is open (for tests), and those whose batch runs.
         self.current: _Sync | None = None
         self._running: dict[str, _Sync] = {}
         transfers.batchFinished.connect(self._on_batch_finished)
@@ -153,7 +153,7 @@ class SyncActions(QObject):
         current = self.browsing.current
         if current is None or current.is_connection_root or type(current) is not Location:
             self.messages.info(
-                self.tr("Open a bucket or folder to synchronise it with a local folder.")
+                self.tr("Open a bucket or folder to synchronize it with a local folder.")
             )
             return
         self.synchronize(current)
@@ -252,7 +252,7 @@ class SyncActions(QObject):
                 source, target = (local, cloud) if up else (cloud, local)
                 raise NothingInSource(
                     self.tr(
-                        "“{source}” holds no files: synchronising it with “Delete files that "
+                        "“{source}” holds no files: synchronizing it with “Delete files that "
                         "are not in the source” would empty “{target}”."
                     ).format(source=source, target=target),
                     hint=self.tr(
@@ -327,7 +327,7 @@ class SyncActions(QObject):
             self.messages.info(
                 self.tr(
                     "Nothing was deleted, because not every file was transferred: "
-                    "synchronise again once the failed transfers are done."
+                    "synchronize again once the failed transfers are done."
                 )
             )
             return
@@ -339,7 +339,11 @@ class SyncActions(QObject):
         assert plan is not None
         location = sync.location
         if plan.delete_keys:
-            storage = self.service.storage(location.connection)
+            try:
+                storage = self.service.storage(location.connection)
+            except CloudBrowserError as error:  # closed meanwhile: nothing deleted
+                self.messages.major(error)
+                return
             n = len(plan.delete_keys)
             operation = Operation(
                 storage,

@@ -297,7 +297,7 @@ class TransferController(QObject):
         policy: ConflictPolicy,
         queued: Callable[[], object] | None = None,
     ) -> None:
-        """Queue a plan made elsewhere (a synchronisation's) as the batch ``batch``, what
+        """Queue a plan made elsewhere (a synchronization's) as the batch ``batch``, what
         exists settled by ``policy`` without asking."""
         self._queue_plan(plan, open_after=False, batch=batch, queued=queued, policy=policy)
 

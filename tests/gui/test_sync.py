@@ -4,6 +4,7 @@ and rclone (``any_server``), a round trip on fake-gcs-server and Azurite too."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,6 +276,31 @@ def test_an_empty_source_with_delete_is_refused_in_both_directions(
     assert local_tree(mine) == {"precious.txt": b"p"}
 
 
+def test_checksum_finds_a_change_that_size_and_time_cannot_see(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    local = tmp_path / "src"
+    write(local, {"same-size.txt": b"aaaa", "other.txt": b"o"})
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog)
+    synchronize(qtbot, window, dialog)
+    # Another content of the same size, with an old time: size and time see nothing.
+    changed = local / "same-size.txt"
+    changed.write_bytes(b"bbbb")
+    os.utime(changed, (946684800, 946684800))  # 2000-01-01
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    assert compare(qtbot, dialog).startswith("Nothing to do")
+    dialog.back_button.click()
+    dialog.checksum_button.setChecked(True)
+    summary = compare(qtbot, dialog)
+    assert "1 file to upload (4 bytes): 0 new, 1 changed." in summary
+    assert "1 file unchanged." in summary
+    synchronize(qtbot, window, dialog)
+    assert contents(any_server, bucket, "p/")["same-size.txt"] == b"bbbb"
+
+
 # ── download ───────────────────────────────────────────────────────────────────────────
 
 
@@ -392,7 +418,7 @@ def test_cancel_while_comparing_changes_nothing(
     dialog.reject()
 
 
-def test_what_cannot_be_synchronised_is_named_with_its_reason(
+def test_what_cannot_be_synchronized_is_named_with_its_reason(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
 ) -> None:
     bucket = any_server.bucket()
@@ -403,8 +429,8 @@ def test_what_cannot_be_synchronised_is_named_with_its_reason(
     go(qtbot, window, bucket)
     dialog = open_dialog(window, here(window, bucket, "up/"), local)
     summary = compare(qtbot, dialog, delete=True)
-    assert "1 item cannot be synchronised (listed below)." in summary
-    [(name, why)] = group(dialog, "Cannot be synchronised")
+    assert "1 item cannot be synchronized (listed below)." in summary
+    [(name, why)] = group(dialog, "Cannot be synchronized")
     assert name == str(local / "broken-link") and why
     # What could not be read locally may still be there: its object is not deleted.
     assert group(dialog, "To delete") == [("up/stale.txt", "")]

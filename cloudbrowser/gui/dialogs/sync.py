@@ -275,7 +275,7 @@ class SyncDialog(QDialog):
         if plan.refused:
             lines.append(
                 self.tr(
-                    "%Ln item(s) cannot be synchronised (listed below).", None, len(plan.refused)
+                    "%Ln item(s) cannot be synchronized (listed below).", None, len(plan.refused)
                 )
             )
         if plan.skipped:
@@ -292,7 +292,7 @@ class SyncDialog(QDialog):
         self._group(
             self.tr("To delete") if up else self.tr("To move to the trash"), gone, expanded=True
         )
-        self._group(self.tr("Cannot be synchronised"), plan.refused, expanded=True)
+        self._group(self.tr("Cannot be synchronized"), plan.refused, expanded=True)
         self._group(self.tr("Left out"), plan.skipped, expanded=True)
         self.details.resizeColumnToContents(0)
 

@@ -249,10 +249,10 @@
         </translation>
     </message>
     <message numerus="yes">
-        <source>%Ln item(s) cannot be synchronised (listed below).</source>
+        <source>%Ln item(s) cannot be synchronized (listed below).</source>
         <translation>
-            <numerusform>%Ln item cannot be synchronised (listed below).</numerusform>
-            <numerusform>%Ln items cannot be synchronised (listed below).</numerusform>
+            <numerusform>%Ln item cannot be synchronized (listed below).</numerusform>
+            <numerusform>%Ln items cannot be synchronized (listed below).</numerusform>
         </translation>
     </message>
     <message numerus="yes">
