@@ -175,6 +175,7 @@ class SyncActions(QObject):
             if local is None:
                 return
         dialog = SyncDialog(cloud, local, self.parent_widget)
+        dialog.set_choices(*self._remembered_choices(location))
         sync = _Sync(location, cloud, dialog, local)
         self.current = sync
         dialog.chooseFolder.connect(partial(self._choose_folder, sync))
@@ -205,8 +206,23 @@ class SyncActions(QObject):
         # A stat of one folder: a removed disk or folder asks again instead.
         return path if path.is_dir() else None
 
-    def _remember(self, location: Location, local: Path) -> None:
-        open_settings().setValue(_settings_key(location), str(local))
+    def _remember(
+        self, location: Location, local: Path, direction: Direction, checksum: bool
+    ) -> None:
+        """The local folder and the choices of a comparison that ran (never the delete:
+        it is ticked each time, on purpose)."""
+        settings = open_settings()
+        settings.setValue(_settings_key(location), str(local))
+        choices = f"{direction.value} {'checksum' if checksum else 'size-time'}"
+        settings.setValue(_settings_key(location, "choices"), choices)
+
+    def _remembered_choices(self, location: Location) -> tuple[Direction, bool]:
+        """The direction and comparison last used for ``location`` (default: upload, by
+        size and time)."""
+        value = str(open_settings().value(_settings_key(location, "choices")) or "")
+        direction, _, compare = value.partition(" ")
+        down = direction == Direction.DOWNLOAD.value
+        return (Direction.DOWNLOAD if down else Direction.UPLOAD), compare == "checksum"
 
     def _ask_folder(self, title: str, start: Path | None) -> Path | None:
         chosen = QFileDialog.getExistingDirectory(
@@ -264,7 +280,7 @@ class SyncActions(QObject):
 
         def compared(plan: SyncPlan) -> None:
             sync.plan = plan
-            self._remember(location, local)
+            self._remember(location, local, sync.direction, checksum)
             dialog.show_plan(plan)
 
         def failed(error: CloudBrowserError) -> None:
@@ -423,7 +439,8 @@ def _compare_down(
     return plan, found
 
 
-def _settings_key(location: Location) -> str:
-    """One QSettings key per cloud folder ("/" and "\\" would make groups of it)."""
+def _settings_key(location: Location, what: str = "folder") -> str:
+    """One QSettings key per cloud folder and ``what`` ("/" and "\\" in the folder's name
+    would make groups of it)."""
     where = quote(f"{location.connection}\n{location.bucket}\n{location.prefix}", safe="")
-    return f"{SETTINGS_GROUP}/{where}"
+    return f"{SETTINGS_GROUP}/{what}/{where}"

@@ -319,6 +319,8 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert local_tree(local) == {"a.txt": b"a", "sub/b.txt": b"bb", "mine.txt": b"only here"}
 
     dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    # The folder and the direction are remembered; the delete never is.
+    assert dialog.download_button.isChecked() and not dialog.delete_box.isChecked()
     assert compare(qtbot, dialog, download=True).startswith("Nothing to do")
 
     # With delete: the file the cloud does not have goes to the trash, after the download.

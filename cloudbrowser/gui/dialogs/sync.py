@@ -179,6 +179,13 @@ class SyncDialog(QDialog):
     def delete(self) -> bool:
         return self.delete_box.isChecked()
 
+    def set_choices(self, direction: Direction, checksum: bool) -> None:
+        """The direction and comparison chosen last time (the delete is not among them)."""
+        (self.upload_button if direction is Direction.UPLOAD else self.download_button).setChecked(
+            True
+        )
+        (self.checksum_button if checksum else self.size_time_button).setChecked(True)
+
     def set_local(self, local: Path | None) -> None:
         self.local = local
         self.local_label.setText(str(local) if local else self.tr("(none chosen)"))
