@@ -132,8 +132,9 @@ class SyncActions(QObject):
 
     def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
         current = self.browsing.current
-        if current is None or current.is_connection_root:
-            return False
+        if current is None or type(current) is not Location:
+            return False  # search results: their folder rows are not shown
+        # A folder row, or a bucket's row in the connection's bucket list.
         if len(entries) != 1 or not entries[0].is_prefix:
             return False
         if self.browsing.list_model.is_deleted(entries[0].key):

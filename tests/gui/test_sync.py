@@ -24,7 +24,7 @@ from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import TestServer
 from tests.gui.conftest import ServiceFactory, go, open_window
-from tests.gui.test_browsing import row_of
+from tests.gui.test_browsing import names, row_of
 from tests.gui.test_file_operations import show_in_the_tree
 
 WAIT = 30_000
@@ -137,6 +137,12 @@ def group(dialog: SyncDialog, title: str) -> list[tuple[str, str]]:
                 (item.child(j).text(0), item.child(j).text(1)) for j in range(item.childCount())
             ]
     return []
+
+
+def select(window: MainWindow, name: str) -> None:
+    model = window.view.selectionModel()
+    window.view.clearSelection()
+    model.select(row_of(window, name), model.SelectionFlag.Select | model.SelectionFlag.Rows)
 
 
 def here(window: MainWindow, bucket: str, prefix: str = "") -> Location:
@@ -452,12 +458,7 @@ def test_a_folder_row_and_a_tree_node_offer_synchronize_for_that_folder(
     local = tmp_path / "here"
     local.mkdir()
 
-    window.view.clearSelection()
-    window.view.selectionModel().select(
-        row_of(window, "docs"),
-        window.view.selectionModel().SelectionFlag.Select
-        | window.view.selectionModel().SelectionFlag.Rows,
-    )
+    select(window, "docs")
     menu = QMenu(window)
     for section in window.context_menu_sections:
         section(menu, window.selected_entries())
@@ -468,6 +469,20 @@ def test_a_folder_row_and_a_tree_node_offer_synchronize_for_that_folder(
     assert window.sync.current.location == here(window, bucket, "docs/")
     window.sync.current.dialog.reject()
     qtbot.waitUntil(lambda: window.sync.current is None)
+
+    # A bucket's row in the connection's list of buckets.
+    window.navigate(Location(window.history.current.connection))
+    qtbot.waitUntil(lambda: bucket in names(window), timeout=WAIT)
+    select(window, bucket)
+    menu = QMenu(window)
+    for section in window.context_menu_sections:
+        section(menu, window.selected_entries())
+    [action] = [a for a in menu.actions() if isinstance(a, QAction) and a.text() == "Synchronize…"]
+    action.trigger()
+    assert window.sync.current is not None
+    assert window.sync.current.location == here(window, bucket, "")
+    assert window.sync.current.cloud.endswith(f"://{bucket}/")
+    window.sync.current.dialog.reject()
 
     # The tree's bucket node: its context menu as the tree opens it.
     index = window.tree_model.index_for(here(window, bucket))
