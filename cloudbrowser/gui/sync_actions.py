@@ -172,10 +172,10 @@ class SyncActions(QObject):
         cloud = remote_uri(scheme, location.bucket, location.prefix)
         local = self._remembered(location)
         if local is None:
-            local = self.ask_folder(self.tr("Synchronize {cloud} with").format(cloud=cloud), None)
+            local = self.ask_folder(self._picker_title(cloud), None)
             if local is None:
                 return
-        dialog = SyncDialog(cloud, local, self.parent_widget)
+        dialog = SyncDialog(cloud, local, self.parent_widget, connection=location.connection)
         dialog.set_choices(*self._remembered_choices(location))
         sync = _Sync(location, cloud, dialog, local)
         self.current = sync
@@ -187,10 +187,12 @@ class SyncActions(QObject):
         dialog.open()
 
     def _choose_folder(self, sync: _Sync) -> None:
-        title = self.tr("Synchronize {cloud} with").format(cloud=sync.cloud)
-        chosen = self.ask_folder(title, sync.dialog.local)
+        chosen = self.ask_folder(self._picker_title(sync.cloud), sync.dialog.local)
         if chosen is not None:
             sync.dialog.set_local(chosen)
+
+    def _picker_title(self, cloud: str) -> str:
+        return self.tr("Choose the local folder to synchronize with {cloud}").format(cloud=cloud)
 
     def _closed(self, sync: _Sync, _result: int) -> None:
         if sync.job is not None:

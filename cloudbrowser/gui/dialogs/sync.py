@@ -54,8 +54,11 @@ class SyncDialog(QDialog):
     cancelCompare = Signal()
     synchronize = Signal()
 
-    def __init__(self, cloud: str, local: Path | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, cloud: str, local: Path | None, parent: QWidget | None = None, *, connection: str = ""
+    ) -> None:
         super().__init__(parent)
+        self.connection = connection
         self.setWindowTitle(self.tr("Synchronize"))
         self.resize(620, 480)
         self.cloud = cloud
@@ -94,6 +97,8 @@ class SyncDialog(QDialog):
         form = QFormLayout(page)
         self.cloud_label = _plain_label(self.cloud)
         form.addRow(self.tr("Cloud folder:"), self.cloud_label)
+        if self.connection:  # several may be open: which one the folder is on
+            form.addRow(self.tr("Connection:"), _plain_label(self.connection))
         local_row = QHBoxLayout()
         self.local_label = _plain_label("")
         self.choose_button = QPushButton(self.tr("Choose…"))
