@@ -64,8 +64,14 @@ class SyncPlan:
     folders: list[Path] = field(default_factory=list)
     #: Files and objects already equal.
     unchanged: int = 0
-    #: Of ``transfers``, those that replace a copy the destination has (the rest are new).
-    changed: int = 0
+    #: The keys of the ``transfers`` that replace a copy the destination has (the rest
+    #: are new).
+    replacing: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> int:
+        """How many of ``transfers`` replace a copy (the rest are new)."""
+        return len(self.replacing)
 
 
 #: Called now and then (at most ~10 times a second) with how many files and objects both
@@ -224,7 +230,7 @@ def plan_upload_sync(
                 plan.unchanged += 1
                 continue
         if obj is not None:
-            plan.changed += 1
+            plan.replacing.add(prefix + rel)
         plan.transfers.append(
             TransferRequest(
                 Direction.UPLOAD, connection, bucket, prefix + rel, f.path, f.size, f.mtime
@@ -329,7 +335,7 @@ class DownloadSync:
             plan.unchanged += 1
             return
         if same is False:
-            plan.changed += 1
+            plan.replacing.add(obj.key)
         plan.transfers.append(
             TransferRequest(
                 Direction.DOWNLOAD, self.connection, self.bucket, obj.key, target, obj.size,

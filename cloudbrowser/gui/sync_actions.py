@@ -434,7 +434,7 @@ def _compare_down(
         plan.transfers += page.transfers
         plan.refused += page.refused
         plan.folders += page.folders
-        plan.changed += page.changed
+        plan.replacing |= page.replacing
         found += len(page.transfers) + page.unchanged
     plan.unchanged = sync.unchanged
     if delete:

@@ -177,10 +177,10 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
     summary = compare(qtbot, dialog)
     assert "3 files to upload (6 bytes): 3 new, 0 changed." in summary
     assert "to delete" not in summary
-    assert sorted(n for n, _ in group(dialog, "To upload")) == [
-        "site/a.txt",
-        "site/sub/b.txt",
-        "site/sub/deep/c.txt",
+    assert sorted(group(dialog, "To upload")) == [
+        ("site/a.txt", "new"),
+        ("site/sub/b.txt", "new"),
+        ("site/sub/deep/c.txt", "new"),
     ]
     assert contents(any_server, bucket, "site/") == {"old.txt": b"only in the cloud"}
     synchronize(qtbot, window, dialog)
@@ -208,6 +208,7 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
     dialog.back_button.click()
     summary = compare(qtbot, dialog)
     assert "1 file to upload (10 bytes): 0 new, 1 changed." in summary
+    assert group(dialog, "To upload") == [("site/sub/b.txt", "changed")]
     assert "2 files unchanged." in summary
     synchronize(qtbot, window, dialog)
     assert contents(any_server, bucket, "site/")["sub/b.txt"] == b"bigger now"
@@ -335,6 +336,7 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     summary = compare(qtbot, dialog, download=True, delete=True)
     assert "will be moved to the trash" in dialog.warning_label.text()
     assert "1 file to download (7 bytes): 0 new, 1 changed." in summary
+    assert group(dialog, "To download") == [(str(local / "sub" / "b.txt"), "changed")]
     assert "1 file to move to the system trash, after the downloads." in summary
     assert group(dialog, "To move to the trash") == [(str(local / "mine.txt"), "")]
     synchronize(qtbot, window, dialog)

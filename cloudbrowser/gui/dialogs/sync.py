@@ -164,7 +164,7 @@ class SyncDialog(QDialog):
         self.summary_label = _plain_label("")
         self.details = QTreeWidget()
         self.details.setColumnCount(2)
-        self.details.setHeaderLabels([self.tr("Name"), self.tr("Why")])
+        self.details.setHeaderLabels([self.tr("Name"), self.tr("Details")])
         layout.addWidget(self.summary_label)
         layout.addWidget(self.details, 1)
         self.pages.addWidget(page)
@@ -297,7 +297,14 @@ class SyncDialog(QDialog):
         self.summary_label.setText("\n".join(lines))
 
         self.details.clear()
-        names = [(r.key if up else str(r.local_path), "") for r in plan.transfers]
+        new_text, changed_text = self.tr("new"), self.tr("changed")
+        names = [
+            (
+                r.key if up else str(r.local_path),
+                changed_text if r.key in plan.replacing else new_text,
+            )
+            for r in plan.transfers
+        ]
         to_send = self.tr("To upload") if up else self.tr("To download")
         self._group(to_send, names, expanded=False)
         gone = [(k, "") for k in plan.delete_keys] + [(str(p), "") for p in plan.delete_files]
