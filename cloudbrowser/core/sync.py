@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import stat
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,17 +64,58 @@ class SyncPlan:
     folders: list[Path] = field(default_factory=list)
     #: Files and objects already equal.
     unchanged: int = 0
+    #: The keys of the ``transfers`` that replace a copy the destination has (the rest
+    #: are new).
+    replacing: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> int:
+        """How many of ``transfers`` replace a copy (the rest are new)."""
+        return len(self.replacing)
+
+
+#: Called now and then (at most ~10 times a second) with how many files and objects both
+#: sides have shown so far, for a "Compared 1,234 files…" (the window's preview).
+Progress = Callable[[int], None]
+
+
+class _Counter:
+    """Counts what was read and calls a :data:`Progress` at most every ``PROGRESS_EVERY``
+    seconds (a call may be a queued signal: one per file would flood the GUI thread)."""
+
+    PROGRESS_EVERY = 0.1
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.count = 0
+        self._last = 0.0
+
+    def add(self, n: int = 1) -> None:
+        self.count += n
+        if self.progress is not None:
+            now = time.monotonic()
+            if now - self._last >= self.PROGRESS_EVERY:
+                self._last = now
+                self.progress(self.count)
 
 
 def local_files(
-    root: Path, refused: list[tuple[str, str]], *, follow_links: bool = True
+    root: Path,
+    refused: list[tuple[str, str]],
+    *,
+    follow_links: bool = True,
+    cancel: threading.Event | None = None,
+    counter: _Counter | None = None,
 ) -> dict[str, LocalFile]:
     """Files below ``root`` by their relative path with "/" separators; in linked folders
     too with ``follow_links`` (``localfs.walk_files``)."""
     found: dict[str, LocalFile] = {}
 
     for directory, _dirnames, filenames in walk_files(root, refused, follow_links=follow_links):
+        _check(cancel)  # a folder of a million files is read before the prefix is listed
         rel_dir = Path(directory).relative_to(root)
+        if counter is not None:
+            counter.add(len(filenames))
         for name in sorted(filenames):
             path = Path(directory, name)
             try:
@@ -94,11 +136,14 @@ def remote_objects(
     prefix: str,
     refused: list[tuple[str, str]],
     cancel: threading.Event | None = None,
+    counter: _Counter | None = None,
 ) -> dict[str, Entry]:
     """Objects below ``prefix`` by their key relative to it (folder placeholders left out).
     Keys the server listed outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
     for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
+        if counter is not None:
+            counter.add(len(page.objects))
         refused.extend((key, outside_prefix(prefix)) for key in page.refused)
         for entry in page.objects:
             if not entry.key.endswith(DELIMITER):
@@ -156,6 +201,7 @@ def plan_upload_sync(
     checksum: bool = False,
     delete: bool = False,
     cancel: threading.Event | None = None,
+    progress: Progress | None = None,
 ) -> SyncPlan:
     """Make ``bucket/prefix`` hold what ``root`` holds.
 
@@ -163,8 +209,11 @@ def plan_upload_sync(
     is not uploaded (named in ``skipped``), and with ``delete`` an object of its name stays.
     """
     plan = SyncPlan()
-    files = local_files(root, plan.refused)
-    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel)
+    counter = _Counter(progress)
+    unreadable: list[tuple[str, str]] = []
+    files = local_files(root, unreadable, cancel=cancel, counter=counter)
+    plan.refused.extend(unreadable)
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter)
     for rel, f in files.items():
         _check(cancel)
         if is_temporary_name(f.path.name):
@@ -180,14 +229,41 @@ def plan_upload_sync(
             if same:
                 plan.unchanged += 1
                 continue
+        if obj is not None:
+            plan.replacing.add(prefix + rel)
         plan.transfers.append(
             TransferRequest(
                 Direction.UPLOAD, connection, bucket, prefix + rel, f.path, f.size, f.mtime
             )
         )
     if delete:
-        plan.delete_keys = [prefix + rel for rel in objects if rel not in files]
+        # A file or folder that could not be read is still there: its objects are kept.
+        kept = _relative(root, unreadable)
+        plan.delete_keys = [
+            prefix + rel for rel in objects if rel not in files and not _below_any(rel, kept)
+        ]
     return plan
+
+
+def _relative(root: Path, named: list[tuple[str, str]]) -> set[str]:
+    """The paths of ``named`` (local paths) relative to ``root``, with "/" ("" for
+    ``root`` itself or a path outside it: everything)."""
+    found: set[str] = set()
+    for name, _why in named:
+        try:
+            rel = Path(name).relative_to(root).as_posix()
+        except ValueError:
+            rel = ""
+        found.add("" if rel == "." else rel)
+    return found
+
+
+def _below_any(rel: str, paths: set[str]) -> bool:
+    """``rel`` is one of ``paths`` or below one of them ("" holds everything)."""
+    if "" in paths or rel in paths:
+        return True
+    parts = rel.split(DELIMITER)
+    return any(DELIMITER.join(parts[:i]) in paths for i in range(1, len(parts)))
 
 
 class DownloadSync:
@@ -210,6 +286,7 @@ class DownloadSync:
         *,
         checksum: bool = False,
         cancel: threading.Event | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.backend = backend
         self.connection = connection
@@ -222,6 +299,7 @@ class DownloadSync:
         #: Objects already equal to their file, so far.
         self.unchanged = 0
         self._wanted: set[int] = set()
+        self._counter = _Counter(progress)
 
     def pages(self) -> Iterator[SyncPlan]:
         """A plan per listing page: its transfers and its refused keys."""
@@ -229,6 +307,7 @@ class DownloadSync:
         for page in listing:
             plan = SyncPlan()
             plan.refused.extend((key, outside_prefix(self.prefix)) for key in page.refused)
+            self._counter.add(len(page.objects))
             for obj in page.objects:
                 _check(self.cancel)
                 if not obj.key.endswith(DELIMITER):
@@ -251,9 +330,12 @@ class DownloadSync:
             plan.refused.append((obj.key, why))
             return
         self._wanted.add(digest(obj.key[len(self.prefix) :]))
-        if self._same(target, obj):
+        same = self._same(target, obj)
+        if same:
             plan.unchanged += 1
             return
+        if same is False:
+            plan.replacing.add(obj.key)
         plan.transfers.append(
             TransferRequest(
                 Direction.DOWNLOAD, self.connection, self.bucket, obj.key, target, obj.size,
@@ -261,13 +343,14 @@ class DownloadSync:
             )
         )  # fmt: skip
 
-    def _same(self, target: Path, obj: Entry) -> bool:
+    def _same(self, target: Path, obj: Entry) -> bool | None:
+        """Whether the file ``target`` is the object already; None when there is none."""
         try:
             st = target.stat()
         except OSError:
             # Absent, or not usable as it is (a file in the way, a name too long...): the
             # download meets the same error and fails alone, named with its reason.
-            return False
+            return None
         if not stat.S_ISREG(st.st_mode) or st.st_size != obj.size:
             return False
         if self.checksum:

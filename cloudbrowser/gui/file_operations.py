@@ -310,6 +310,9 @@ class FileOperations(QObject):
                     texts_of(self.service, location.connection).delete_action,
                     partial(self.delete_bucket, location.connection, location.bucket),
                 )
+            for add_section in self.menus.tree_sections:  # other features' (Synchronize…)
+                menu.addSeparator()
+                add_section(menu, location)
         menu.addSeparator()
         menu.addAction(
             QCoreApplication.translate("FileOperations", "Refresh"),

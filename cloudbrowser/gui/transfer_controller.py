@@ -307,6 +307,18 @@ class TransferController(QObject):
         if not dropped:
             self.cancel([t.id for t in self.queue.transfers() if t.batch == mime.batch])
 
+    def queue_planned(
+        self,
+        plan: Plan,
+        *,
+        batch: str,
+        policy: ConflictPolicy,
+        queued: Callable[[], object] | None = None,
+    ) -> None:
+        """Queue a plan made elsewhere (a synchronization's) as the batch ``batch``, what
+        exists settled by ``policy`` without asking."""
+        self._queue_plan(plan, open_after=False, batch=batch, queued=queued, policy=policy)
+
     def _queue_plan(
         self,
         plan: Plan,
@@ -371,12 +383,17 @@ class TransferController(QObject):
 
         exists = self.tr("the target already exists")
 
+        # The queue is opened here, on the GUI thread, if nothing opened it yet: opened on
+        # the worker while the GUI thread polls, each thread would make a queue of its own
+        # and the batch would be added to one the window never looks at again.
+        queue = self.queue
+
         def add(_job: Job) -> list[Transfer]:
-            transfers = self.queue.add(requests, batch=batch)
+            transfers = queue.add(requests, batch=batch)
             if skipped:
-                self.queue.mark_skipped(skipped, exists, batch)
+                queue.mark_skipped(skipped, exists, batch)
             if renamable:
-                transfers += self.queue.mark_failed(renamable, batch)
+                transfers += queue.mark_failed(renamable, batch)
             # Shown in natural order (file-2 before file-10); the queue keeps its own.
             # Sorted here: thousands of collation keys are a stall on the GUI thread.
             return sorted(transfers, key=lambda t: name_key(t.key))

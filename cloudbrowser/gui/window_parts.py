@@ -13,7 +13,7 @@ so: see pyproject.toml).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # QStyle builds its enums on first use: not before the first 
 #: Adds a feature's section to the list's context menu for the selection; True if it added
 #: anything (the window then puts a separator after it).
 ContextSection = Callable[[QMenu, list[Entry]], bool]
+#: Adds a feature's items to the tree's context menu of a bucket or folder; True if it
+#: added anything.
+TreeSection = Callable[[QMenu, Location], bool]
 
 
 def make_action(
@@ -80,6 +83,8 @@ class WindowMenus:
     file_buttons: tuple[QToolBar, QAction] | None = None
     #: Download, which Edit goes beside in the File menu (None: at its end).
     download: QAction | None = None
+    #: The tree's context menu of a bucket or folder, one section per feature.
+    tree_sections: list[TreeSection] = field(default_factory=list)
 
     def add_file_buttons(self, buttons: list[tuple[QAction, str, QIcon]]) -> None:
         """Put (action, short label, icon) with the window's file buttons, if it has any."""

@@ -258,3 +258,22 @@ def test_a_downloads_sync_never_deletes_through_a_link(server: S3Server, tmp_pat
     refused: list[tuple[str, str]] = []
     assert sync.orphans(refused) == [root / "stale.txt"]
     assert refused == []
+
+
+def test_upload_sync_keeps_the_objects_of_what_could_not_be_read(
+    server: S3Server, tmp_path: Path
+) -> None:
+    """A file that cannot be read (a broken link) or a folder not walked (a link loop) is
+    still in the source as far as anyone knows: --delete keeps its objects (it deleted
+    them as orphans, the whole folder's for a folder)."""
+    bucket = server.bucket()
+    album = tmp_path / "album"
+    tree(album, {"a.jpg": b"a"})
+    (album / "loop").symlink_to(album, target_is_directory=True)
+    (album / "broken").symlink_to(tmp_path / "nowhere")
+    server.put(
+        bucket, {"up/loop/a.jpg": b"a", "up/broken": b"b", "up/loops.txt": b"l", "up/gone": b"g"}
+    )
+    sync = plan_upload_sync(server.backend(), "c", album, bucket, "up/", delete=True)
+    assert sorted(name for name, _ in sync.refused) == [str(album / "broken"), str(album / "loop")]
+    assert sorted(sync.delete_keys) == ["up/gone", "up/loops.txt"]

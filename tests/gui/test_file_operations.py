@@ -478,7 +478,7 @@ def test_deleting_a_versioned_bucket_deletes_its_old_versions_too(
     assert op.result.done == 4  # two versions of doc.txt, gone.txt and its marker
 
 
-def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
+def test_the_tree_offers_new_folder_paste_delete_and_synchronize_for_its_nodes(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
     bucket = server.bucket()
@@ -497,7 +497,7 @@ def test_the_tree_offers_new_folder_paste_and_delete_for_its_nodes(
     assert menu is not None
     texts = [a.text() for a in menu.actions() if a.text()]
     menu.close()
-    assert texts == ["New folder…", "Paste", "Delete folder…", "Refresh"]
+    assert texts == ["New folder…", "Paste", "Delete folder…", "Synchronize…", "Refresh"]
 
     asked = answer_confirm(window, True)
     window.file_ops.delete_folder(Location(conn, bucket, "old/"))

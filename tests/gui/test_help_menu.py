@@ -42,6 +42,7 @@ def test_shortcuts_dialog_lists_the_actions_of_every_menu(window: MainWindow, qt
     assert Shortcut("Go", "Go to location", native("Ctrl+L")) in found
     assert Shortcut("File", "Upload files", native("Ctrl+U")) in found
     assert Shortcut("File", "Edit", native("F4")) in found
+    assert Shortcut("File", "Synchronize", native("Ctrl+S")) in found
     assert Shortcut("", "Up (in the list)", native("Backspace")) in found
     # Every shortcut of every action in a menu is listed, once.
     in_menus = {

@@ -290,6 +290,7 @@ def test_the_version_shortcuts_are_unique_in_the_window(window: MainWindow) -> N
             seen[text] = action.text()
     assert seen["Ctrl+Shift+H"] == "Versions…"
     assert seen["Ctrl+Alt+H"] == "Show deleted"
+    assert seen["Ctrl+S"] == "Synchronize…"
 
 
 def test_a_deleted_file_opens_its_versions_and_can_be_restored_there(

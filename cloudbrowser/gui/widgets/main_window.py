@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from cloudbrowser.gui.inspect_actions import InspectActions
     from cloudbrowser.gui.prompts import MfaPrompter
     from cloudbrowser.gui.search import SearchActions
+    from cloudbrowser.gui.sync_actions import SyncActions
     from cloudbrowser.gui.transfer_controller import TransferController
     from cloudbrowser.gui.user_first import UserFirst
     from cloudbrowser.gui.versions_actions import VersionActions
@@ -223,6 +224,7 @@ class MainWindow(QMainWindow):
     edits: EditFiles
     folder_size: FolderSizeActions
     search: SearchActions
+    sync: SyncActions
     user_first: UserFirst
 
     def __init__(
@@ -331,6 +333,7 @@ class MainWindow(QMainWindow):
         from cloudbrowser.gui.prompts import MfaPrompter  # connections open after this
         from cloudbrowser.gui.search import SearchActions
         from cloudbrowser.gui.storage_class_actions import StorageClassActions
+        from cloudbrowser.gui.sync_actions import SyncActions
         from cloudbrowser.gui.transfer_controller import TransferController
         from cloudbrowser.gui.versions_actions import VersionActions
 
@@ -356,6 +359,15 @@ class MainWindow(QMainWindow):
         self.file_ops = FileOperations(*parts)
         self.storage_classes = StorageClassActions(
             self.file_ops, self.service, self.messages, self.browsing, self._menus, self
+        )
+        self.sync = SyncActions(
+            self.file_ops,
+            self.service,
+            self.messages,
+            self.transfers,
+            self.browsing,
+            self._menus,
+            self,
         )
         self.versions = VersionActions(*parts)
         self.inspect = InspectActions(*parts)

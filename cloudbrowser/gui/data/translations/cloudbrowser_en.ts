@@ -195,6 +195,89 @@
     </message>
 </context>
 <context>
+    <name>SyncActions</name>
+    <message numerus="yes">
+        <source>%Ln file(s) could not be moved to the trash.</source>
+        <translation>
+            <numerusform>%Ln file could not be moved to the trash.</numerusform>
+            <numerusform>%Ln files could not be moved to the trash.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Moved %Ln file(s) to the trash.</source>
+        <translation>
+            <numerusform>Moved %Ln file to the trash.</numerusform>
+            <numerusform>Moved %Ln files to the trash.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Synchronize {cloud}: delete %Ln object(s)</source>
+        <translation>
+            <numerusform>Synchronize {cloud}: delete %Ln object</numerusform>
+            <numerusform>Synchronize {cloud}: delete %Ln objects</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SyncDialog</name>
+    <message numerus="yes">
+        <source>%Ln file(s) left out (listed below).</source>
+        <translation>
+            <numerusform>%Ln file left out (listed below).</numerusform>
+            <numerusform>%Ln files left out (listed below).</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln file(s) to download ({size}): {new} new, {changed} changed.</source>
+        <translation>
+            <numerusform>%Ln file to download ({size}): {new} new, {changed} changed.</numerusform>
+            <numerusform>%Ln files to download ({size}): {new} new, {changed} changed.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln file(s) to move to the system trash, after the downloads.</source>
+        <translation>
+            <numerusform>%Ln file to move to the system trash, after the downloads.</numerusform>
+            <numerusform>%Ln files to move to the system trash, after the downloads.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln file(s) to upload ({size}): {new} new, {changed} changed.</source>
+        <translation>
+            <numerusform>%Ln file to upload ({size}): {new} new, {changed} changed.</numerusform>
+            <numerusform>%Ln files to upload ({size}): {new} new, {changed} changed.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln file(s) unchanged.</source>
+        <translation>
+            <numerusform>%Ln file unchanged.</numerusform>
+            <numerusform>%Ln files unchanged.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln item(s) cannot be synchronized (listed below).</source>
+        <translation>
+            <numerusform>%Ln item cannot be synchronized (listed below).</numerusform>
+            <numerusform>%Ln items cannot be synchronized (listed below).</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln object(s) to delete from the cloud, after the uploads.</source>
+        <translation>
+            <numerusform>%Ln object to delete from the cloud, after the uploads.</numerusform>
+            <numerusform>%Ln objects to delete from the cloud, after the uploads.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Compared %Ln file(s)…</source>
+        <translation>
+            <numerusform>Compared %Ln file…</numerusform>
+            <numerusform>Compared %Ln files…</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>TransferController</name>
     <message numerus="yes">
         <source>%Ln item(s) cannot be transferred and were left out.</source>

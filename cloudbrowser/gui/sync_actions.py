@@ -1,0 +1,449 @@
+"""File › Synchronize… (and the context menus of a folder row and of a tree node): make a
+cloud folder and a local folder hold the same files, in one direction.
+
+On the engine's planner (``core/sync.py``, as the CLI's ``sync``): the comparison always
+comes first, on a worker with its progress and Cancel, and the dialog shows its preview;
+nothing is transferred or deleted before Synchronize. Then the transfers are one batch of
+the Transfers panel (existing files are replaced without asking: the comparison decided),
+and only once every transfer of that batch is done are the files the source does not have
+deleted: objects through the engine's delete (``core/deletes.py``, batched where the
+provider can) as an operation of the panel, local files into the system trash
+(``QFile.moveToTrash``). A batch that failed or was cancelled deletes nothing, so a
+synchronization never leaves fewer copies than there were.
+
+The local folder is chosen with the platform's folder picker, and remembered per cloud
+folder (QSettings ``sync/``) for the next time. The picker is an attribute
+(``ask_folder``) so tests answer it without a modal dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QFile, QObject
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.journal import Direction, State
+from cloudbrowser.core.keys import remote_uri
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
+from cloudbrowser.core.sync import DownloadSync, SyncPlan, plan_upload_sync
+from cloudbrowser.core.transfer_plan import ConflictPolicy, Plan, PlannedTransfer
+from cloudbrowser.core.transfers import Transfer
+from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.dialogs.sync import SyncDialog
+from cloudbrowser.gui.file_operations import FileOperations
+from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.navigation import Location
+from cloudbrowser.gui.service import StorageService
+from cloudbrowser.gui.settings import open_settings
+from cloudbrowser.gui.transfer_controller import TransferController
+from cloudbrowser.gui.window_parts import Browsing, WindowMenus
+from cloudbrowser.gui.workers import Job
+
+if TYPE_CHECKING:  # a type only: a backend package loads its SDK (see gui/service.py)
+    from cloudbrowser.core.storage import Storage
+
+log = logging.getLogger(__name__)
+
+#: The QSettings group of the local folder last synchronized with each cloud folder.
+SETTINGS_GROUP = "sync"
+
+
+class NothingInSource(CloudBrowserError):
+    """The source of a synchronization with deletes holds no file: refused, as a typo
+    (or an unmounted disk) must never empty the other side."""
+
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Nothing to synchronize from"))
+
+
+class LocalDeleteFailures(CloudBrowserError):
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some files were not moved to the trash"))
+
+
+@dataclass
+class _Sync:
+    """One synchronization: its two sides, its choices and, once compared, its plan."""
+
+    location: Location
+    cloud: str
+    dialog: SyncDialog
+    local: Path | None = None
+    direction: Direction = Direction.UPLOAD
+    delete: bool = False
+    plan: SyncPlan | None = None
+    job: Job | None = None
+
+
+class SyncActions(QObject):
+    """Synchronize… of a main window: its action, its menu items and its runs."""
+
+    def __init__(
+        self,
+        file_ops: FileOperations,
+        service: StorageService,
+        messages: MessageSink,
+        transfers: TransferController,
+        browsing: Browsing,
+        menus: WindowMenus,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.file_ops = file_ops
+        self.service = service
+        self.messages = messages
+        self.transfers = transfers
+        self.browsing = browsing
+        self.parent_widget = parent
+        # Ctrl+S, as WinSCP's Synchronize: the window has nothing else to save.
+        self.action = menus.new_action(
+            self.tr("Synchronize…"), None, [QKeySequence("Ctrl+S")], self.synchronize_shown
+        )
+        self._place_in_file_menu(menus)
+        menus.context_sections.append(self._context_section)
+        menus.tree_sections.append(self._tree_section)
+        #: (title, folder to start in) → the local folder chosen, or None.
+        self.ask_folder: Callable[[str, Path | None], Path | None] = self._ask_folder
+        #: The synchronization whose dialog is open (for tests), and those whose batch runs.
+        self.current: _Sync | None = None
+        self._running: dict[str, _Sync] = {}
+        transfers.batchFinished.connect(self._on_batch_finished)
+
+    def _place_in_file_menu(self, menus: WindowMenus) -> None:
+        """After Download to… (the transfers' group of the File menu)."""
+        actions = menus.file.actions()
+        start = actions.index(menus.download) if menus.download in actions else 0
+        after = next((a for a in actions[start:] if a.isSeparator()), None)
+        if after is None:
+            menus.file.addAction(self.action)
+        else:
+            menus.file.insertAction(after, self.action)
+
+    # ── where it is offered ─────────────────────────────────────────────────────────────
+
+    def _context_section(self, menu: QMenu, entries: list[Entry]) -> bool:
+        current = self.browsing.current
+        if current is None or type(current) is not Location:
+            return False  # search results: their folder rows are not shown
+        # A folder row, or a bucket's row in the connection's bucket list.
+        if len(entries) != 1 or not entries[0].is_prefix:
+            return False
+        if self.browsing.list_model.is_deleted(entries[0].key):
+            return False
+        folder = current.child(entries[0].key)
+        menu.addAction(self.tr("Synchronize…"), partial(self.synchronize, folder))
+        return True
+
+    def _tree_section(self, menu: QMenu, location: Location) -> bool:
+        if location.is_connection_root:
+            return False
+        menu.addAction(self.tr("Synchronize…"), partial(self.synchronize, location))
+        return True
+
+    def synchronize_shown(self) -> None:
+        """File › Synchronize…: the folder shown."""
+        current = self.browsing.current
+        if current is None or current.is_connection_root or type(current) is not Location:
+            self.messages.info(
+                self.tr("Open a bucket or folder to synchronize it with a local folder.")
+            )
+            return
+        self.synchronize(current)
+
+    # ── the dialog ──────────────────────────────────────────────────────────────────────
+
+    def synchronize(self, location: Location) -> None:
+        """Ask for the local folder (the one remembered for ``location`` is offered), then
+        open the dialog for ``location`` and it."""
+        if self.current is not None:
+            self.current.dialog.raise_()
+            self.current.dialog.activateWindow()
+            return
+        scheme = uri_scheme(self.service, location.connection) or "s3"
+        cloud = remote_uri(scheme, location.bucket, location.prefix)
+        local = self._remembered(location)
+        if local is None:
+            local = self.ask_folder(self._picker_title(cloud), None)
+            if local is None:
+                return
+        dialog = SyncDialog(cloud, local, self.parent_widget, connection=location.connection)
+        dialog.set_choices(*self._remembered_choices(location))
+        sync = _Sync(location, cloud, dialog, local)
+        self.current = sync
+        dialog.chooseFolder.connect(partial(self._choose_folder, sync))
+        dialog.compare.connect(partial(self._compare, sync))
+        dialog.cancelCompare.connect(partial(self._cancel_compare, sync))
+        dialog.synchronize.connect(partial(self._run, sync))
+        dialog.finished.connect(partial(self._closed, sync))
+        dialog.open()
+
+    def _choose_folder(self, sync: _Sync) -> None:
+        chosen = self.ask_folder(self._picker_title(sync.cloud), sync.dialog.local)
+        if chosen is not None:
+            sync.dialog.set_local(chosen)
+
+    def _picker_title(self, cloud: str) -> str:
+        return self.tr("Choose the local folder to synchronize with {cloud}").format(cloud=cloud)
+
+    def _closed(self, sync: _Sync, _result: int) -> None:
+        if sync.job is not None:
+            sync.job.cancel()
+        if self.current is sync:
+            self.current = None
+        sync.dialog.deleteLater()
+
+    def _remembered(self, location: Location) -> Path | None:
+        value = open_settings().value(_settings_key(location))
+        if not value:
+            return None
+        path = Path(str(value))
+        # A stat of one folder: a removed disk or folder asks again instead.
+        return path if path.is_dir() else None
+
+    def _remember(
+        self, location: Location, local: Path, direction: Direction, checksum: bool
+    ) -> None:
+        """The local folder and the choices of a comparison that ran (never the delete:
+        it is ticked each time, on purpose)."""
+        settings = open_settings()
+        settings.setValue(_settings_key(location), str(local))
+        choices = f"{direction.value} {'checksum' if checksum else 'size-time'}"
+        settings.setValue(_settings_key(location, "choices"), choices)
+
+    def _remembered_choices(self, location: Location) -> tuple[Direction, bool]:
+        """The direction and comparison last used for ``location`` (default: upload, by
+        size and time)."""
+        value = str(open_settings().value(_settings_key(location, "choices")) or "")
+        direction, _, compare = value.partition(" ")
+        down = direction == Direction.DOWNLOAD.value
+        return (Direction.DOWNLOAD if down else Direction.UPLOAD), compare == "checksum"
+
+    def _ask_folder(self, title: str, start: Path | None) -> Path | None:
+        chosen = QFileDialog.getExistingDirectory(
+            self.parent_widget, title, str(start) if start else str(Path.home())
+        )
+        return Path(chosen) if chosen else None
+
+    # ── comparing ───────────────────────────────────────────────────────────────────────
+
+    def _compare(self, sync: _Sync) -> None:
+        dialog = sync.dialog
+        local = dialog.local
+        assert local is not None  # Compare is enabled only with a folder chosen
+        sync.local, sync.direction, sync.delete = local, dialog.direction, dialog.delete
+        sync.plan = None
+        location, checksum = sync.location, dialog.checksum
+        try:
+            storage = self.service.storage(location.connection)
+        except CloudBrowserError as error:
+            dialog.show_error(f"{error.message} {error.hint}".strip())
+            return
+        cloud = sync.cloud
+        up, delete = sync.direction is Direction.UPLOAD, sync.delete
+        connection, bucket, prefix = location.connection, location.bucket, location.prefix
+
+        def work(job: Job) -> SyncPlan:
+            if up:
+                if not local.is_dir():
+                    raise LocalFileError(
+                        self.tr("“{local}” is not a folder.").format(local=local),
+                        hint=self.tr("Choose the local folder again."),
+                    )
+                plan = plan_upload_sync(
+                    storage, connection, local, bucket, prefix, checksum=checksum,
+                    delete=delete, cancel=job.cancel_event, progress=job.report,
+                )  # fmt: skip
+                found = len(plan.transfers) + plan.unchanged + len(plan.skipped)
+            else:
+                plan, found = _compare_down(
+                    storage, connection, bucket, prefix, local, checksum, delete, job
+                )
+            if delete and not found:
+                source, target = (local, cloud) if up else (cloud, local)
+                raise NothingInSource(
+                    self.tr(
+                        "“{source}” holds no files: synchronizing it with “Delete files that "
+                        "are not in the source” would empty “{target}”."
+                    ).format(source=source, target=target),
+                    hint=self.tr(
+                        "Check the folder; nothing was changed. To empty “{target}”, "
+                        "delete its files instead."
+                    ).format(target=target),
+                )
+            return plan
+
+        def compared(plan: SyncPlan) -> None:
+            sync.plan = plan
+            self._remember(location, local, sync.direction, checksum)
+            dialog.show_plan(plan)
+
+        def failed(error: CloudBrowserError) -> None:
+            dialog.show_error(f"{error.message} {error.hint}".strip())
+
+        def finished() -> None:
+            if sync.job is job:
+                sync.job = None
+
+        job = self.service.run(
+            work,
+            f"Comparing {cloud} with {local}",
+            progress=dialog.show_progress,
+            succeeded=compared,
+            failed=failed,
+            finished=finished,
+        )
+        sync.job = job
+
+    def _cancel_compare(self, sync: _Sync) -> None:
+        if sync.job is not None:
+            sync.job.cancel()
+            sync.job = None
+        self.messages.info(self.tr("Comparison cancelled; nothing was changed."))
+
+    # ── running ─────────────────────────────────────────────────────────────────────────
+
+    def _run(self, sync: _Sync) -> None:
+        plan = sync.plan
+        if plan is None:
+            return
+        sync.dialog.accept()
+        if not plan.transfers:
+            if plan.folders:  # empty folders of the prefix: made as a download makes them
+                self.transfers.queue_planned(
+                    Plan(folders=plan.folders), batch="", policy=ConflictPolicy.OVERWRITE
+                )
+            self._delete(sync)
+            return
+        batch = uuid.uuid4().hex
+        self._running[batch] = sync
+        # The comparison decided what to replace: nothing is asked, nothing skipped.
+        self.transfers.queue_planned(
+            Plan(items=[PlannedTransfer(r) for r in plan.transfers], folders=plan.folders),
+            batch=batch,
+            policy=ConflictPolicy.OVERWRITE,
+        )
+
+    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
+        if not transfers:
+            return
+        sync = self._running.pop(transfers[0].batch, None)
+        if sync is None or sync.plan is None:
+            return
+        if not (sync.plan.delete_keys or sync.plan.delete_files):
+            return
+        if len(transfers) < len(sync.plan.transfers) or any(
+            t.state is not State.DONE for t in transfers
+        ):
+            self.messages.info(
+                self.tr(
+                    "Nothing was deleted, because not every file was transferred: "
+                    "synchronize again once the failed transfers are done."
+                )
+            )
+            return
+        self._delete(sync)
+
+    def _delete(self, sync: _Sync) -> None:
+        """What the source does not have, once everything it has arrived."""
+        plan = sync.plan
+        assert plan is not None
+        location = sync.location
+        if plan.delete_keys:
+            try:
+                storage = self.service.storage(location.connection)
+            except CloudBrowserError as error:  # closed meanwhile: nothing deleted
+                self.messages.major(error)
+                return
+            n = len(plan.delete_keys)
+            operation = Operation(
+                storage,
+                OpKind.DELETE,
+                location.bucket,
+                [OpItem(key) for key in plan.delete_keys],
+                title=self.tr("Synchronize {cloud}: delete %Ln object(s)", None, n).format(
+                    cloud=sync.cloud
+                ),
+            )
+            self.file_ops.start(operation, [location])
+        if plan.delete_files:
+            self._trash(plan.delete_files)
+
+    def _trash(self, paths: list[Path]) -> None:
+        """Move local files to the system trash, on a worker (many files are disk I/O)."""
+        files = list(paths)
+        why_not = self.tr("The system trash refused it (or there is none here); it was kept.")
+
+        def work(_job: Job) -> tuple[int, list[tuple[Path, str]]]:
+            moved = 0
+            failed: list[tuple[Path, str]] = []
+            for path in files:
+                if not path.exists() and not path.is_symlink():
+                    continue  # gone meanwhile: what a delete wanted
+                if QFile(str(path)).moveToTrash():
+                    moved += 1
+                else:
+                    failed.append((path, why_not))
+            return moved, failed
+
+        def done(result: tuple[int, list[tuple[Path, str]]]) -> None:
+            moved, failed = result
+            if failed:
+                self.messages.major(
+                    LocalDeleteFailures(
+                        self.tr("%Ln file(s) could not be moved to the trash.", None, len(failed)),
+                        hint=self.tr("The details name each file and why; they are still there."),
+                        detail="\n".join(f"{path}: {why}" for path, why in failed),
+                    )
+                )
+            else:
+                self.messages.info(self.tr("Moved %Ln file(s) to the trash.", None, moved))
+
+        self.service.run(
+            work, "Moving files to the trash", succeeded=done, failed=self.messages.major
+        )
+
+
+def _compare_down(
+    storage: Storage,
+    connection: str,
+    bucket: str,
+    prefix: str,
+    local: Path,
+    checksum: bool,
+    delete: bool,
+    job: Job,
+) -> tuple[SyncPlan, int]:
+    """The whole download plan (the preview needs it all before anything runs), and how
+    many objects the prefix holds."""
+    sync = DownloadSync(
+        storage, connection, bucket, prefix, local, checksum=checksum,
+        cancel=job.cancel_event, progress=job.report,
+    )  # fmt: skip
+    plan = SyncPlan()
+    found = 0
+    for page in sync.pages():
+        plan.transfers += page.transfers
+        plan.refused += page.refused
+        plan.folders += page.folders
+        plan.replacing |= page.replacing
+        found += len(page.transfers) + page.unchanged
+    plan.unchanged = sync.unchanged
+    if delete:
+        plan.delete_files = sync.orphans(plan.refused)
+    return plan, found
+
+
+def _settings_key(location: Location, what: str = "folder") -> str:
+    """One QSettings key per cloud folder and ``what`` ("/" and "\\" in the folder's name
+    would make groups of it)."""
+    where = quote(f"{location.connection}\n{location.bucket}\n{location.prefix}", safe="")
+    return f"{SETTINGS_GROUP}/{what}/{where}"
