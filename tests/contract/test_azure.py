@@ -98,7 +98,7 @@ def test_a_sas_without_list_permission_is_named(azurite_server: AzuriteServer) -
     with pytest.raises(AccessDenied) as refused:
         storage.list_page(bucket)
     assert refused.value.code == "AuthorizationPermissionMismatch"
-    assert "SAS does not grant" in refused.value.hint
+    assert "The SAS grants only read (sp=r)" in refused.value.hint
     with storage.get_object(bucket, "a.txt") as reader:  # reading is granted
         assert reader.read(-1) == b"a.txt"
 
@@ -109,6 +109,7 @@ def test_a_read_only_sas_may_not_write(azurite_server: AzuriteServer) -> None:
     with pytest.raises(AccessDenied) as refused:
         storage.put_object(bucket, "new.txt", b"x", content_md5="")
     assert "Not allowed" in refused.value.message
+    assert "grants only read and list (sp=rl)" in refused.value.hint
     with pytest.raises(AccessDenied):
         storage.delete_object(bucket, "new.txt")
     assert storage.list_page(bucket).objects == []
@@ -124,8 +125,22 @@ def test_a_container_sas_opens_at_its_container_without_listing_containers(
     assert [e.key for e in storage.list_page(bucket).prefixes] == ["docs/"]
     # It could not have listed them: the account's container list needs an account SAS
     # (Azurite: the signature does not verify for that request; Azure: not authorized).
-    with pytest.raises((AccessDenied, InvalidCredentials)):
+    with pytest.raises((AccessDenied, InvalidCredentials)) as refused:
         sas_storage(azurite_server, container_sas(bucket, "rl")).list_buckets()
+    # Said as what it is, not as a revoked key (a script given only the token sees this).
+    assert "for one container" in refused.value.message
+    assert "revoked" not in refused.value.message + refused.value.hint
+
+
+def test_a_container_sas_used_on_another_container_is_named(azurite_server: AzuriteServer) -> None:
+    mine, other = azurite_server.bucket(), azurite_server.bucket()
+    storage = sas_storage(azurite_server, container_sas(mine, "rl"))
+    with pytest.raises((AccessDenied, InvalidCredentials)) as refused:
+        storage.list_page(other)
+    assert f"refused for the container “{other}”: it was made for another" in (
+        refused.value.message
+    )
+    assert "only in the container it was made for" in refused.value.hint
 
 
 def test_an_account_sas_lists_containers(azurite_server: AzuriteServer) -> None:

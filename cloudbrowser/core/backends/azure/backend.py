@@ -162,6 +162,7 @@ class AzureBackend:
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
         self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+        self._sas_fields = _sas_fields(credentials) if self._auth == "sas" else ("", "")
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         self._fast = fast.FastRequests.of(
@@ -176,7 +177,7 @@ class AzureBackend:
         return self._features
 
     def _where(self, bucket: str = "", key: str = "") -> Where:
-        return Where(bucket, key, self._auth, self._sas_expiry)
+        return Where(bucket, key, self._auth, self._sas_expiry, *self._sas_fields)
 
     def _container(self, bucket: str) -> ContainerClient:
         return self._service.get_container_client(bucket)
@@ -1175,6 +1176,17 @@ def _sas_expiry(credentials: Credentials | None) -> float:
     except ValueError:
         return 0.0
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _sas_fields(credentials: Credentials | None) -> tuple[str, str]:
+    """The SAS's ``sr`` (its scope: "" for an account SAS) and ``sp`` (what it grants), so
+    that a refusal can say which of them it was."""
+    if credentials is None:
+        return "", ""
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(credentials.secret_access_key.lstrip("?"))
+    return (fields.get("sr") or [""])[0], (fields.get("sp") or [""])[0]
 
 
 def _content_range(text: object) -> tuple[int, int, int] | None:
