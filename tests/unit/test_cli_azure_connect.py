@@ -120,20 +120,30 @@ def test_no_account_says_which_variables() -> None:
             {"AZURE_STORAGE_CONNECTION_STRING": "AccountName=acct1"},
             "$AZURE_STORAGE_CONNECTION_STRING: ",
         ),
-        ({"AZURE_STORAGE_ACCOUNT": "Bad_Name"}, "not a storage account name"),
-        ({"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_KEY": "x"}, "not a storage account key"),
+        ({"AZURE_STORAGE_ACCOUNT": "Bad_Name"}, "$AZURE_STORAGE_ACCOUNT: “Bad_Name” is not a"),
+        (
+            {"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_KEY": "x"},
+            "$AZURE_STORAGE_KEY: This is not a storage account key",
+        ),
         (
             {
                 "AZURE_STORAGE_ACCOUNT": "acct1",
                 "AZURE_STORAGE_SAS_TOKEN": SAS.replace("2099", "2001"),
             },
-            "expired on 2001-01-01",
+            "$AZURE_STORAGE_SAS_TOKEN: This shared access signature expired on 2001-01-01",
+        ),
+        (
+            {"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_SAS_TOKEN": "garbage"},
+            "$AZURE_STORAGE_SAS_TOKEN: “garbage” is neither",
         ),
     ],
 )
 def test_bad_variables_are_named(variables: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(message)):
+    """Each message names the variable that is wrong (several may be set), and no hint
+    speaks of a dialog's field (“paste it here”)."""
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
         connect_azure.from_environment(variables)
+    assert "here" not in info.value.hint
 
 
 def test_s3_flags_do_not_apply_to_az() -> None:

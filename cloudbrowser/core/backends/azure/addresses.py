@@ -212,7 +212,7 @@ def parse_sas(text: str, *, now: datetime | None = None) -> Sas:
     if sas.expires is not None and sas.expires <= moment:
         raise ConfigError(
             f"This shared access signature expired on {_date(sas.expires)}.",
-            hint="Ask for a new SAS URL (or generate one) and paste it here.",
+            hint="Ask for a new SAS URL (or generate one).",
         )
     return sas
 
