@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -217,6 +218,25 @@ def test_az_without_a_connection_uses_AZURE_STORAGE_CONNECTION_STRING(
     versions = run("versions", f"az://{bucket}/note.txt")
     assert versions.code == 1 and "versions" in versions.err
     remove_with_rb(run, "az")
+
+
+def test_az_presign_of_an_archived_blob_says_the_link_will_not_work_yet(
+    run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure answers a link to an archived blob with 409: the link is printed (a restore may
+    be under way), with a note on stderr that it gives no bytes until the blob is restored."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold", "hot.txt": b"hot"})
+    assert run("storage-class", f"az://{bucket}/cold.txt", "Archive").code == 0
+    link = run("presign", "--text", f"az://{bucket}/cold.txt")
+    assert link.code == 0, link.err
+    assert link.out.startswith("http")
+    assert "is in the Archive access tier" in link.err and "cloudbrowser restore" in link.err
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(link.out.strip(), timeout=10)
+    readable = run("presign", "--text", f"az://{bucket}/hot.txt")
+    assert readable.code == 0 and readable.err == ""
 
 
 def test_az_without_a_connection_uses_AZURE_STORAGE_ACCOUNT_and_KEY(
