@@ -28,7 +28,7 @@ from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
-from tests.conftest import S3Server
+from tests.conftest import AzuriteServer, S3Server
 from tests.gui.conftest import ServiceFactory
 from tests.gui.test_browsing import row_of, wait_loaded
 
@@ -299,6 +299,26 @@ def test_previews_of_json_csv_images_and_binaries(
     assert downloads and downloads[0][2] == "mixed/"
     assert [e.key for e in downloads[0][3]] == ["mixed/archive-blob.bin"]
     assert not dialog.isVisible()
+
+
+def test_copy_uri_says_the_connections_own_scheme(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """An Azure connection copies az:// addresses: the menus and the status bar say so,
+    where they said "Copy s3:// URI" and "Copied s3:// URI: az://…"."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["share/a.txt"])
+    open_folder(qtbot, window, bucket, "share/")
+    select(window, "a.txt")
+    context_action(window, "Copy az:// URI").trigger()
+    assert QApplication.clipboard().text() == f"az://{bucket}/share/a.txt"
+    assert window.statusBar().currentMessage() == f"Copied az:// URI: az://{bucket}/share/a.txt"
+    window.inspect.copy_uri_action.setText("")
+    window.edit_menu.aboutToShow.emit()
+    assert window.inspect.copy_uri_action.text() == "Copy az:// URI"
 
 
 def test_copy_s3_uri_and_url_from_the_context_menu(
