@@ -226,6 +226,15 @@ def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> No
         assert reader.read(-1) == b"tiered"
 
 
+def test_encryption_is_said_in_azures_words(azurite_server: AzuriteServer) -> None:
+    """Properties showed an Azure blob's encryption as S3's "SSE-S3": the backend gave S3's
+    header value "AES256", which the dialog names so."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"e.txt": b"at rest"})
+    details = properties_of(azurite_server.backend()).object_details(bucket, "e.txt")
+    assert details.server_side_encryption == "AES-256, Azure Storage encryption"
+
+
 class _Reply:
     """The part of an HTTP reply HttpResponseError reads."""
 

@@ -86,7 +86,12 @@ from cloudbrowser.core.storage import (
 )
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
+    from azure.storage.blob import (
+        BlobClient,
+        BlobProperties,
+        ContainerClient,
+        StorageStreamDownloader,
+    )
 
     from cloudbrowser.core.storage import (
         BatchDelete,
@@ -638,7 +643,7 @@ class AzureBackend:
             content_language=content.content_language or "",
             storage_class=str(props.blob_tier or ""),
             version_id=props.version_id or "",
-            server_side_encryption="AES256" if props.server_encrypted else "",
+            server_side_encryption=_encryption(props),
             restore=str(props.archive_status or ""),
             tag_count=int(props.tag_count or 0),
             metadata=dict(props.metadata or {}),
@@ -1176,6 +1181,18 @@ def _sas_expiry(credentials: Credentials | None) -> float:
     except ValueError:
         return 0.0
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _encryption(props: BlobProperties) -> str:
+    """How Azure says the blob is encrypted at rest, in its own words: S3's "AES256" would
+    be shown as S3's SSE-S3, which an Azure blob is not."""
+    if not props.server_encrypted:
+        return ""
+    if props.encryption_key_sha256:
+        return "AES-256, customer-provided key"
+    if props.encryption_scope:
+        return f"AES-256, encryption scope “{props.encryption_scope}”"
+    return "AES-256, Azure Storage encryption"
 
 
 def _sas_fields(credentials: Credentials | None) -> tuple[str, str]:
