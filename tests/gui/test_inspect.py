@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.s3.features import LIMITS
@@ -319,6 +319,27 @@ def test_copy_uri_says_the_connections_own_scheme(
     window.inspect.copy_uri_action.setText("")
     window.edit_menu.aboutToShow.emit()
     assert window.inspect.copy_uri_action.text() == "Copy az:// URI"
+
+
+def test_properties_of_a_blob_speak_of_its_access_tier(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """Azure calls a storage class an access tier (features.storage_class_word), as the
+    menus and the CLI already said; its encryption is no SSE-S3."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    open_folder(qtbot, window, bucket)
+    select(window, "a.txt")
+    dialog = window.inspect.show_properties()
+    assert dialog is not None
+    wait_properties(qtbot, dialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel)]
+    assert labels.count("Access tier:") == 2, "on the General and the Metadata tab"
+    assert "Storage class:" not in labels
+    assert not [text for text in labels if "SSE-S3" in text]
 
 
 def test_copy_s3_uri_and_url_from_the_context_menu(
