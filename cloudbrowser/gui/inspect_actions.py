@@ -235,6 +235,16 @@ class InspectActions(QObject):
             return None
         current = where[0]
         connection = self.service.connection(current.connection)
+        if not connection.storage.features.share_links and connection.settings.auth == "sas":
+            # Azure has links; a SAS cannot sign another (and handing out one's own SAS
+            # would share all it grants, for as long as it lasts).
+            self.messages.info(
+                self.tr(
+                    "A connection made with a SAS cannot sign share links: connect with the "
+                    "account key or Entra ID to share links."
+                )
+            )
+            return None
         if not connection.storage.features.share_links:
             self.messages.info(self.tr("This connection's provider has no presigned links."))
             return None

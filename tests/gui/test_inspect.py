@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from azure.storage.blob import generate_container_sas
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.s3.features import LIMITS
+from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import ObjectChanged
 from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
@@ -31,6 +34,7 @@ from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import AzuriteServer, S3Server
 from tests.gui.conftest import ServiceFactory
 from tests.gui.test_browsing import row_of, wait_loaded
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 WAIT = 20_000
 
@@ -340,6 +344,35 @@ def test_properties_of_a_blob_speak_of_its_access_tier(
     assert labels.count("Access tier:") == 2, "on the General and the Metadata tab"
     assert "Storage class:" not in labels
     assert not [text for text in labels if "SSE-S3" in text]
+
+
+def test_share_link_of_a_sas_connection_says_why_not(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+    service: StorageService,
+) -> None:
+    """A SAS cannot sign another link: said as such, where it said that the provider
+    (Azure, which has links) has none."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    token = generate_container_sas(
+        AZURITE_ACCOUNT,
+        bucket,
+        account_key=AZURITE_KEY,
+        permission="rl",
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    settings = azurite_server.settings(auth="sas", default_bucket=bucket, name="Shared")
+    shared = service.add_connection(settings, Credentials("sas", token))
+    window.add_connection(shared.id)
+    window.navigate(Location(shared.id, bucket, ""))
+    wait_loaded(qtbot, window)
+    select(window, "a.txt")
+    assert window.inspect.share() is None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("A connection made with a SAS cannot sign share links"), message
 
 
 def test_copy_s3_uri_and_url_from_the_context_menu(
