@@ -29,6 +29,7 @@ from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import (
     AccessDenied,
     BucketNotFound,
+    ConfigError,
     EndpointUnreachable,
     InvalidCredentials,
     KeyNotFound,
@@ -233,6 +234,24 @@ def test_encryption_is_said_in_azures_words(azurite_server: AzuriteServer) -> No
     azurite_server.put(bucket, {"e.txt": b"at rest"})
     details = properties_of(azurite_server.backend()).object_details(bucket, "e.txt")
     assert details.server_side_encryption == "AES-256, Azure Storage encryption"
+
+
+def test_tags_azure_cannot_hold_are_named_before_sending(azurite_server: AzuriteServer) -> None:
+    """Azure refuses a tag with other characters than A-Z a-z 0-9 space + - . / : = _ with
+    a 400 whose code does not say so (Azurite: DuplicateTagNames): the Properties dialog
+    said "refused the request (DuplicateTagNames). Retry"."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["t.txt"])
+    props = properties_of(azurite_server.backend())
+    with pytest.raises(ConfigError) as refused:
+        props.put_tags(bucket, "t.txt", {"project": "apollo", "ünï": "x"})
+    assert refused.value.message == "“ünï” cannot be an Azure blob index tag's name."
+    assert "+ - . / : = _" in refused.value.hint
+    with pytest.raises(ConfigError, match="tag's value"):
+        props.put_tags(bucket, "t.txt", {"project": "a" * 257})
+    assert props.get_tags(bucket, "t.txt") == {}
+    props.put_tags(bucket, "t.txt", {"cost center": "R-1/2: a=b_c.d+e"})
+    assert props.get_tags(bucket, "t.txt") == {"cost center": "R-1/2: a=b_c.d+e"}
 
 
 class _Reply:

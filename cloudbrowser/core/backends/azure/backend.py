@@ -701,6 +701,11 @@ class AzureBackend:
         return dict(guard(lambda: blob.get_blob_tags(), self._where(bucket, key)))
 
     def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        """Set Blob Tags. Raises ConfigError, before any request, for a name or value
+        Azure's tags cannot hold (it answers 400 with a code that does not say which)."""
+        for name, value in tags.items():
+            _check_tag_text(name, _MAX_TAG_NAME, name=True)
+            _check_tag_text(value, _MAX_TAG_VALUE, name=False)
         blob = self._blob(bucket, key)
         guard(lambda: blob.set_blob_tags(dict(tags)), self._where(bucket, key))
 
@@ -1325,6 +1330,17 @@ def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
     return object_versions(backend, bucket, key)
 
 
+def _check_tag_text(text: str, most: int, *, name: bool) -> None:
+    """Raises ConfigError for what an Azure blob index tag's name or value cannot hold."""
+    if not _TAG_TEXT.fullmatch(text) or len(text) > most:
+        what = "name" if name else "value"
+        raise ConfigError(
+            f"“{text}” cannot be an Azure blob index tag's {what}.",
+            hint="Azure's tag names (1-128 characters) and values (up to 256) hold only "
+            "letters A-Z and a-z, digits, spaces and + - . / : = _",
+        )
+
+
 def _tag_expression(conditions: Sequence[TagCondition]) -> str:
     """The ``where`` of Find Blobs by Tags: ``"name" >= 'value'`` joined by AND. Raises
     ConfigError for what the expression cannot hold (Azure's tags cannot hold it either)."""
@@ -1332,13 +1348,8 @@ def _tag_expression(conditions: Sequence[TagCondition]) -> str:
         raise ConfigError("A tag search needs a condition.", hint="Write tag:NAME=VALUE.")
     parts = []
     for c in conditions:
-        for text, most in ((c.name, _MAX_TAG_NAME), (c.value, _MAX_TAG_VALUE)):
-            if not _TAG_TEXT.fullmatch(text) or len(text) > most:
-                raise ConfigError(
-                    f"“{text}” cannot be an Azure blob index tag's name or value.",
-                    hint="Azure's tag names (1-128 characters) and values (up to 256) hold "
-                    "only letters, digits, spaces and + - . / : = _",
-                )
+        _check_tag_text(c.name, _MAX_TAG_NAME, name=True)
+        _check_tag_text(c.value, _MAX_TAG_VALUE, name=False)
         if not c.name or c.op not in TAG_OPERATORS:
             raise ConfigError(f"“{c}” is not a tag condition.", hint="Write tag:NAME=VALUE.")
         parts.append(f"\"{c.name}\" {c.op} '{c.value}'")
