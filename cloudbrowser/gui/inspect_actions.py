@@ -257,6 +257,7 @@ class InspectActions(QObject):
             return None
         from cloudbrowser.gui.dialogs.share import ShareDialog
 
+        tiers = connection.storage.features.archive_tiers
         dialog = ShareDialog(
             self.service,
             self.messages,
@@ -264,6 +265,7 @@ class InspectActions(QObject):
             current.bucket,
             [e.key for e in objects],
             parent=self.parent_widget,
+            archived=[e.key for e in objects if e.storage_class in tiers],
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)

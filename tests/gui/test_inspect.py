@@ -8,6 +8,7 @@ tests/contract/test_object_properties.py).
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -429,6 +430,37 @@ def test_share_link_is_copied_works_and_custom_expiry_is_capped(
         timeout=WAIT,
     )
     assert dialog.cap_note.isVisible()
+
+
+def test_sharing_an_archived_blob_says_the_link_gives_no_bytes_yet(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """Azure answers a link to an Archive blob with 409: the dialog signs it (a restore may
+    be under way) and says so, where the link looked fine; its cap note names no SigV4."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold", "hot.txt": b"hot"})
+    azurite_server.backend().set_tier(bucket, "cold.txt", "Archive")  # type: ignore[attr-defined]
+    open_folder(qtbot, window, bucket)
+    select(window, "cold.txt")
+    dialog = window.inspect.share()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    assert dialog.archived_note.isVisible()
+    assert dialog.archived_note.text().startswith("“cold.txt” is archived: the link gives")
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(dialog.urls[0], timeout=10)
+    dialog.choices.button(3).setChecked(True)  # custom
+    dialog.amount.setValue(8)  # days
+    qtbot.waitUntil(dialog.cap_note.isVisible, timeout=WAIT)
+    assert "SigV4" not in dialog.cap_note.text()
+    QDialog.done(dialog, 0)
+    select(window, "hot.txt")
+    readable = window.inspect.share()
+    assert readable is not None and not readable.archived_note.isVisibleTo(readable)
+    QDialog.done(readable, 0)
 
 
 def test_an_archived_object_is_not_read_and_its_metadata_is_locked(
