@@ -217,6 +217,7 @@ def test_az_without_a_connection_uses_AZURE_STORAGE_CONNECTION_STRING(
     # Azurite keeps no versions: said, exit 1.
     versions = run("versions", f"az://{bucket}/note.txt")
     assert versions.code == 1 and "versions" in versions.err
+    assert "(and a container)" in versions.err and "bucket" not in versions.err
     remove_with_rb(run, "az")
 
 
