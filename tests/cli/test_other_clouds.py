@@ -240,6 +240,21 @@ def test_az_presign_of_an_archived_blob_says_the_link_will_not_work_yet(
     assert readable.code == 0 and readable.err == ""
 
 
+def test_az_restore_refuses_days_which_rehydration_has_not(
+    run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--days (S3's temporary copy) was dropped without a word on Azure."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["cold.txt"])
+    assert run("storage-class", f"az://{bucket}/cold.txt", "Archive").code == 0
+    refused = run("restore", "--text", f"az://{bucket}/cold.txt", "--days", "3")
+    assert refused.code == 2 and "--days is for a temporary restored copy" in refused.err
+    asked = run("restore", "--text", f"az://{bucket}/cold.txt", "--tier", "cool")
+    assert asked.code == 0, asked.err
+    assert asked.out.startswith("asked to restore 1 object")
+
+
 def test_az_without_a_connection_uses_AZURE_STORAGE_ACCOUNT_and_KEY(
     run: Run, azurite_server: AzuriteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
