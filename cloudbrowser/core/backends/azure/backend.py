@@ -37,6 +37,7 @@ from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
     ContentSettings,
+    ExponentialRetry,
     generate_blob_sas,
 )
 
@@ -1085,7 +1086,15 @@ def _service_client(
     )
     options: dict[str, Any] = {
         "transport": transport,
-        "retry_total": max(0, settings.max_attempts - 1),
+        # The storage SDK's own backoff waits 15 + 3^n s (±3): 43 s before an account
+        # that refuses connections is said to be unreachable, a command that looked hung.
+        # About 3 s, then 5 s, as botocore's retries wait a few seconds too.
+        "retry_policy": ExponentialRetry(
+            initial_backoff=1,
+            increment_base=2,
+            retry_total=max(0, settings.max_attempts - 1),
+            random_jitter_range=1,
+        ),
         "max_single_put_size": LIMITS.max_single_put,
         "max_single_get_size": _READ_CHUNK,
         "max_chunk_get_size": _READ_CHUNK,
