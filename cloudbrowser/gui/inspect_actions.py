@@ -235,7 +235,10 @@ class InspectActions(QObject):
             return None
         current = where[0]
         connection = self.service.connection(current.connection)
-        if not connection.storage.features.share_links and connection.settings.auth == "sas":
+        if not connection.storage.features.share_links and connection.settings.auth in (
+            "sas",
+            "connection_string",  # one that carries a SAS: a key signs links
+        ):
             # Azure has links; a SAS cannot sign another (and handing out one's own SAS
             # would share all it grants, for as long as it lasts).
             self.messages.info(

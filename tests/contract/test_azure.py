@@ -37,7 +37,13 @@ from cloudbrowser.core.errors import (
     NotSupported,
     ObjectChanged,
 )
-from cloudbrowser.core.storage import BatchDelete, Storage, properties_of, share_links_of
+from cloudbrowser.core.storage import (
+    BatchDelete,
+    ServerCopy,
+    Storage,
+    properties_of,
+    share_links_of,
+)
 from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 from tests.conftest import AzuriteServer
 from tests.local_servers import free_port
@@ -143,6 +149,36 @@ def test_a_container_sas_used_on_another_container_is_named(azurite_server: Azur
         refused.value.message
     )
     assert "only in the container it was made for" in refused.value.hint
+
+
+def test_a_connection_string_with_a_sas_signs_as_that_sas(azurite_server: AzuriteServer) -> None:
+    """A connection string may carry a SAS instead of a key: a copy on the server sends
+    that SAS with its source (it failed: "This connection cannot sign a link"), and a
+    refusal is the SAS's (it said the account key was refused, or to ask the owner)."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"a.txt": b"copied"})
+    settings = azurite_server.settings(auth="connection_string")
+
+    def with_sas(permission: str) -> Storage:
+        text = (
+            f"BlobEndpoint={azurite_server.endpoint_url};"
+            f"SharedAccessSignature={container_sas(bucket, permission)}"
+        )
+        return open_storage(settings, Credentials(AZURITE_ACCOUNT, text))
+
+    storage = with_sas("racwdl")
+    assert not storage.features.share_links  # a SAS signs no other link
+    assert isinstance(storage, ServerCopy)
+    storage.copy_object(bucket, "a.txt", bucket, "b.txt")
+    with storage.get_object(bucket, "b.txt") as reader:
+        assert reader.read(-1) == b"copied"
+    with pytest.raises(InvalidCredentials) as refused:
+        storage.list_buckets()
+    assert "for one container" in refused.value.message
+    read_only = with_sas("rl")
+    with pytest.raises(AccessDenied) as denied:
+        read_only.put_object(bucket, "c.txt", b"x", content_md5="")
+    assert "grants only read and list (sp=rl)" in denied.value.hint
 
 
 def test_an_account_sas_lists_containers(azurite_server: AzuriteServer) -> None:

@@ -372,6 +372,18 @@ def read_connection_string(text: str, *, now: datetime | None = None) -> AzureAd
     )
 
 
+def connection_string_sas(text: str) -> str:
+    """The SAS token a connection string signs with (``SharedAccessSignature=``, without
+    "?"), where it has no AccountKey; "" otherwise, and for text that is not one."""
+    try:
+        values = _pairs(text.strip())
+    except ConfigError:
+        return ""
+    if values.get("accountkey"):
+        return ""
+    return values.get("sharedaccesssignature", "").lstrip("?")
+
+
 def _pairs(text: str) -> dict[str, str]:
     """``Key=Value;…`` with keys in lower case; values keep their "=" (base64, SAS)."""
     if "=" not in text:

@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -41,7 +42,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from cloudbrowser.core.backends.azure import fast
+from cloudbrowser.core.backends.azure import addresses, fast
 from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
@@ -167,8 +168,13 @@ class AzureBackend:
         self._service = _service_client(settings, credentials, self._auth)
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
-        self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
-        self._sas_fields = _sas_fields(credentials) if self._auth == "sas" else ("", "")
+        #: The SAS requests are signed with: the connection's token, or the one a
+        #: connection string carries instead of a key ("" for none). It signs no link.
+        self._sas = _signing_sas(credentials, self._auth)
+        self._sas_expiry = _sas_expiry(self._sas)
+        self._sas_fields = _sas_fields(self._sas)
+        if self._sas and self._features.share_links:
+            self._features = replace(self._features, share_links=False)
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         self._fast = fast.FastRequests.of(
@@ -183,7 +189,8 @@ class AzureBackend:
         return self._features
 
     def _where(self, bucket: str = "", key: str = "") -> Where:
-        return Where(bucket, key, self._auth, self._sas_expiry, *self._sas_fields)
+        auth = "sas" if self._sas else self._auth  # a refusal is the SAS's, not a key's
+        return Where(bucket, key, auth, self._sas_expiry, *self._sas_fields)
 
     def _container(self, bucket: str) -> ContainerClient:
         return self._service.get_container_client(bucket)
@@ -533,8 +540,8 @@ class AzureBackend:
         where the connection can sign one, with the connection's own SAS, or plain."""
         blob = self._blob(bucket, key)
         url = blob.url.split("?", 1)[0]
-        if self._auth == "sas" and self._credentials is not None:
-            return f"{url}?{self._credentials.secret_access_key.lstrip('?')}"
+        if self._sas:
+            return f"{url}?{self._sas}"
         if self._auth in ("anonymous",):
             return url
         return f"{url}?{self._read_sas(bucket, key, _SOURCE_LINK_SECONDS)}"
@@ -901,7 +908,7 @@ class AzureBackend:
         try:
             props = guard(lambda: self._service.get_service_properties(), where)
         except InvalidCredentials as error:
-            if self._auth != "sas":
+            if not self._sas:
                 raise
             # A SAS scoped to a container or directory signs no account-level request:
             # Azure answers AuthenticationFailed, which here is no bad secret.
@@ -1181,14 +1188,23 @@ def _bytes(body: object) -> bytes:
     raise TypeError(f"cannot upload a body of type {type(body).__name__}")
 
 
-def _sas_expiry(credentials: Credentials | None) -> float:
-    """The end of a SAS's validity (its ``se`` field), so that a refusal after it can be
-    called what it is; 0.0 when the token does not say."""
+def _signing_sas(credentials: Credentials | None, auth: str) -> str:
+    """The SAS token a connection signs its requests with, without "?"; "" for none."""
     if credentials is None:
-        return 0.0
+        return ""
+    if auth == "sas":
+        return credentials.secret_access_key.lstrip("?")
+    if auth == "connection_string":
+        return addresses.connection_string_sas(credentials.secret_access_key)
+    return ""
+
+
+def _sas_expiry(token: str) -> float:
+    """The end of a SAS's validity (its ``se`` field), so that a refusal after it can be
+    called what it is; 0.0 when the token does not say (or there is none)."""
     from urllib.parse import parse_qs
 
-    fields = parse_qs(credentials.secret_access_key.lstrip("?"))
+    fields = parse_qs(token)
     text = (fields.get("se") or [""])[0]
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -1209,14 +1225,12 @@ def _encryption(props: BlobProperties) -> str:
     return "AES-256, Azure Storage encryption"
 
 
-def _sas_fields(credentials: Credentials | None) -> tuple[str, str]:
+def _sas_fields(token: str) -> tuple[str, str]:
     """The SAS's ``sr`` (its scope: "" for an account SAS) and ``sp`` (what it grants), so
     that a refusal can say which of them it was."""
-    if credentials is None:
-        return "", ""
     from urllib.parse import parse_qs
 
-    fields = parse_qs(credentials.secret_access_key.lstrip("?"))
+    fields = parse_qs(token)
     return (fields.get("sr") or [""])[0], (fields.get("sp") or [""])[0]
 
 
