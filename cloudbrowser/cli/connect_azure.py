@@ -191,7 +191,10 @@ def _secret(profile: Profile, store: ProfileStore) -> Credentials:
     if not sys.stdin.isatty():
         raise problem
     # As the window's session-only secret: used for this command, stored nowhere.
-    typed = getpass.getpass(f"{problem.message}\n{label.capitalize()} for “{profile.name}”: ")
+    # label[0].upper(), not capitalize(): that writes "Sas token".
+    typed = getpass.getpass(
+        f"{problem.message}\n{label[0].upper()}{label[1:]} for “{profile.name}”: "
+    )
     if not typed:
         raise problem
     profile.check_secret(typed)

@@ -207,9 +207,11 @@ def test_saved_connection_without_its_secret_asks_on_a_terminal(
     ProfileStore().add(Profile("blobs", kind="azure", auth="sas", account="acct1"))
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     url = f"https://acct1.blob.core.windows.net/box?{SAS}"
-    monkeypatch.setattr("getpass.getpass", lambda _prompt: url)
+    asked: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or url)
     _settings, creds = resolved("ls", "-c", "blobs")
     assert creds == Credentials("sas", SAS)  # the token out of the pasted URL
+    assert asked[0].endswith("\nSAS token for “blobs”: "), asked  # not "Sas token"
 
 
 def test_saved_azure_cli_connection_has_no_secret() -> None:
