@@ -255,6 +255,21 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
         share_links_of(sas).share_link(bucket, "r.txt", 3600)
 
 
+def test_a_copy_of_an_archived_blob_says_it_is_archived(azurite_server: AzuriteServer) -> None:
+    """The service reads a copy's source through its URL and answers 409
+    CannotVerifyCopySource with the source's refusal: it was said as "The request
+    conflicts with the blob's or container's state", which no retry changes."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold"})
+    storage = azurite_server.backend()
+    storage.set_tier(bucket, "cold.txt", "Archive")  # type: ignore[attr-defined]
+    assert isinstance(storage, ServerCopy)
+    with pytest.raises(AccessDenied) as refused:
+        storage.copy_object(bucket, "cold.txt", bucket, "copy.txt")
+    assert refused.value.code == "BlobArchived"
+    assert "Archive tier" in refused.value.message
+
+
 def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> None:
     bucket = azurite_server.bucket()
     azurite_server.put(bucket, {"t.txt": b"tiered"})

@@ -305,8 +305,23 @@ def _invalid_operation(where: Where, detail: str, message: str) -> CloudBrowserE
     )
 
 
+def _copy_source(where: Where, detail: str, message: str) -> CloudBrowserError:
+    """409 CannotVerifyCopySource: the service could not read a copy's source (it reads
+    it through the URL it was given); its message is the source's own refusal."""
+    if "archived" in message.lower():  # the source's BlobArchived
+        return _BY_CODE["BlobArchived"](where, detail, message)
+    first = message.splitlines()[0].strip() if message else ""
+    return StorageError(
+        "The storage account could not read the copy's source" + (f": {first}" if first else "."),
+        hint="Check that the source is still there and readable, then retry.",
+        detail=detail,
+        code="CannotVerifyCopySource",
+    )
+
+
 _BY_CODE: dict[str, _Maker] = {
     "InvalidOperation": _invalid_operation,
+    "CannotVerifyCopySource": _copy_source,
     "AuthenticationFailed": _authentication_failed,
     "AuthorizationPermissionMismatch": _permission_mismatch,
     "AuthorizationFailure": _authorization_failure,
