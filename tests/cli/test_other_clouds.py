@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -374,6 +375,30 @@ def test_resume_continues_an_az_put_killed_mid_way(
     got = run("get", f"az://{bucket}/big.bin", str(tmp_path / "back.bin"))
     assert got.code == 0, got.err
     assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+
+
+def test_resume_of_az_transfers_whose_variables_are_gone_names_them_in_az(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the Azure variables are no longer set, each transfer fails with what to set,
+    its location written az:// (it was s3://), and the summary says "uploaded" (it said
+    "downloaded 0 files" of two uploads)."""
+    from cloudbrowser.core.journal import Direction, JournalRecord
+
+    for name in ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT"):
+        monkeypatch.delenv(name, raising=False)
+    record = JournalRecord(
+        0, Direction.UPLOAD, "Azure (devstoreaccount1)", "box", "a.txt", tmp_path / "a.txt",
+        1, 0.0, "", 0, "", State.PAUSED, "", "",
+    )  # fmt: skip
+    Journal().add([record, replace(record, key="b.txt", local_path=tmp_path / "b.txt")])
+    listed = run("resume", "--text")
+    assert "→ az://box/a.txt" in listed.out
+    resumed = run("resume", "--text", "--all")
+    assert resumed.code == 1
+    assert "→ az://box/a.txt: An az:// location needs an Azure storage account" in resumed.err
+    assert "s3://" not in resumed.err
+    assert "uploaded 0 files" in resumed.err and "downloaded" not in resumed.err
 
 
 # ── a bare scheme ───────────────────────────────────────────────────────────────────────
