@@ -32,7 +32,9 @@ connection: -c NAME (a saved connection of the window, or an AWS profile), or
   --endpoint/--profile/--access-key-id (secret from ${SECRET_ENV}); without
   any, the standard AWS variables and config apply. gs:// without -c uses
   Google's application default credentials (STORAGE_EMULATOR_HOST: an emulator;
-  --project: whose buckets to list).
+  --project: whose buckets to list); az:// without -c uses the Azure CLI's
+  variables: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT with
+  AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (else Entra ID signs in).
 output: text on a terminal; JSON lines with --json or when stdout is not a terminal.
 exit codes: 0 ok, 1 failed (each failed key on stderr), 2 usage, 3 credentials or
   configuration, 130 interrupted (unfinished transfers: cloudbrowser resume).

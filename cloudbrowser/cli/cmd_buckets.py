@@ -129,6 +129,15 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
     # The link is signed offline and would be made for a typo too: check it exists.
     info = backend.head_object(where.bucket, where.key)
     url = share_links_of(backend).share_link(where.bucket, where.key, seconds)
+    features = backend.features
+    if info.storage_class in features.archive_tiers:
+        # Signed all the same (a restore may be under way), but whoever opens the link
+        # would get an error instead of the bytes: the one who shares it is told now.
+        out.note(
+            f"note: “{where}” is in the {info.storage_class} {features.storage_class_word}: "
+            "the link gives an error instead of its bytes until it is restored "
+            "(cloudbrowser restore)."
+        )
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:
         out.record(url=url, bucket=where.bucket, key=where.key, expires_in=seconds, size=info.size)

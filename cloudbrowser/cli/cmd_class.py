@@ -35,6 +35,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
     offer = storage_classes_of(backend).storage_class_offer()
     items = _items(backend, target, args.recursive)
     if args.command == "restore":
+        if args.days and not offer.restore_days:
+            # Azure's rehydration moves the blob out of the archive for good: a number of
+            # days would be dropped without a word, and the user would expect it back.
+            raise UsageError(
+                "--days is for a temporary restored copy (S3); a restore here moves the "
+                "object out of the archive for good.",
+                hint="Leave --days out; --tier chooses where it goes.",
+            )
         request = RestoreRequest(
             days=args.days,
             priority=_one_of(args.priority, offer.priorities, "priority") if args.priority else "",

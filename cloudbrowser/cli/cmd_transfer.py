@@ -738,7 +738,14 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)
-    code = _report(transfers, out, elapsed, failed_before=len(chosen) - len(ids))
+    tally = _Tally()
+    for t in transfers:
+        tally.count(t, out)
+    # Those whose connection did not open are uploads or downloads too: the summary's verb
+    # ("uploaded 0 files …; 2 failed") is theirs, not "downloaded" for want of any.
+    tally.upload = tally.upload or any(r.direction is Direction.UPLOAD for r in chosen)
+    tally.download = tally.download or any(r.direction is Direction.DOWNLOAD for r in chosen)
+    code = _summarize(tally, out, elapsed, len(chosen) - len(ids), 0)
     queue.forget_finished()
     queue.shutdown()
     journal.close()
@@ -802,6 +809,8 @@ def _connections_for(
     connections = new_connections()
     unresolved: dict[str, str] = {}
     for connection_id in dict.fromkeys(r.connection for r in records):
+        # Its locations in its own scheme even where it does not open (az://, not s3://).
+        out.use_scheme(_scheme_of_name(connection_id), connection_id)
         if explicit is not None:
             resolved: Resolved = explicit
         else:

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
         if error.code in ("NotImplemented", "MethodNotAllowed"):
             raise StorageError(
                 "This server does not keep object versions.",
-                hint="Versions need a server (and a bucket) with versioning turned on.",
+                hint=f"Versions need a server (and a {backend.features.bucket_word}) with "
+                "versioning turned on.",
                 code=error.code,
             ) from error
         raise

@@ -20,7 +20,8 @@ import getpass
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.output import Output, UsageError
@@ -52,11 +53,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Resolution:
     login = env.get(AUTH_MODE_ENV, "").strip().lower() == "login"
     text = env.get(CONNECTION_STRING_ENV, "").strip()
     if text and not login:
-        try:
+        with _named(CONNECTION_STRING_ENV):
             address = addresses.read_connection_string(text)
-        except ConfigError as error:
-            error.message = f"${CONNECTION_STRING_ENV}: {error.message}"
-            raise
         return _settings(address.account, "connection_string", address), Credentials(
             address.account, text
         )
@@ -71,16 +69,30 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Resolution:
                 f"${SAS_ENV}, else Entra ID signs in), or give -c NAME of a saved connection."
             ),
         )
-    addresses.check_account_name(account)
+    with _named(ACCOUNT_ENV):
+        addresses.check_account_name(account)
     endpoint = _endpoint(env)
     key, sas = env.get(KEY_ENV, "").strip(), env.get(SAS_ENV, "").strip()
     if key and not login:
-        addresses.check_account_key(key)
+        with _named(KEY_ENV):
+            addresses.check_account_key(key)
         return _settings(account, "key", endpoint=endpoint), Credentials(account, key)
     if sas and not login:
-        token = addresses.read_sas(sas, account=account).secret
+        with _named(SAS_ENV):
+            token = addresses.read_sas(sas, account=account).secret
         return _settings(account, "sas", endpoint=endpoint), Credentials("sas", token)
     return _settings(account, "entra_default", endpoint=endpoint), None
+
+
+@contextmanager
+def _named(variable: str) -> Iterator[None]:
+    """A ConfigError about a variable's value names the variable, as several may be set and
+    the message alone does not say which one is wrong."""
+    try:
+        yield
+    except ConfigError as error:
+        error.message = f"${variable}: {error.message}"
+        raise
 
 
 def _endpoint(env: Mapping[str, str]) -> str:
@@ -179,7 +191,10 @@ def _secret(profile: Profile, store: ProfileStore) -> Credentials:
     if not sys.stdin.isatty():
         raise problem
     # As the window's session-only secret: used for this command, stored nowhere.
-    typed = getpass.getpass(f"{problem.message}\n{label.capitalize()} for “{profile.name}”: ")
+    # label[0].upper(), not capitalize(): that writes "Sas token".
+    typed = getpass.getpass(
+        f"{problem.message}\n{label[0].upper()}{label[1:]} for “{profile.name}”: "
+    )
     if not typed:
         raise problem
     profile.check_secret(typed)

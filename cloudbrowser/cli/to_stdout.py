@@ -17,7 +17,7 @@ from typing import BinaryIO
 from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote
 from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
-from cloudbrowser.cli.wildcards import has_wildcard
+from cloudbrowser.cli.wildcards import is_pattern
 from cloudbrowser.core.checksums import CompositeCheck, Crc32c, etag_chunks
 from cloudbrowser.core.downloads import part_size_candidates
 from cloudbrowser.core.errors import IntegrityError, KeyNotFound
@@ -32,7 +32,8 @@ def get_to_stdout(
     storage: Storage, src: Remote, out: Output, *, recursive: bool, sink: BinaryIO | None = None
 ) -> int:
     """Write the object ``src`` to stdout (``sink``); the exit code."""
-    if recursive or src.is_folder or has_wildcard(src.key):
+    # A key may hold "*?[" itself (“odd?.txt”): the object of that very key is one object.
+    if recursive or src.is_folder or is_pattern(storage, src):
         raise UsageError(
             f"Only one object can be written to stdout, not “{src}”.",
             hint="Name one object (no -r, no wildcard), or give a folder to download to.",

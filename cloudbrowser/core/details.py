@@ -98,7 +98,8 @@ class ObjectDetails:
     #: ``STANDARD`` when the server omits it (S3 does for STANDARD).
     storage_class: str = "STANDARD"
     version_id: str = ""
-    #: ``AES256``, ``aws:kms``, ``aws:kms:dsse`` or "".
+    #: S3's ``AES256``, ``aws:kms``, ``aws:kms:dsse``; another provider's own words
+    #: (GCS "customer-managed", Azure "AES-256, Azure Storage encryption"); "" for none.
     server_side_encryption: str = ""
     sse_kms_key_id: str = ""
     bucket_key_enabled: bool = False

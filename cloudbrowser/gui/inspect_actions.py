@@ -5,8 +5,8 @@
 * **Share link…** (Ctrl+Shift+C; Edit menu, context menu): presigned links in the
   ShareDialog. Ctrl+Shift+C because Ctrl+C is the object copy and the shifted variant is
   the common "copy a link/path" gesture (Explorer's "Copy as path", browsers' dev tools).
-* **Copy s3:// URI** (Ctrl+Alt+C) and **Copy URL**: straight to the clipboard, one line
-  per selected object, said in the status bar.
+* **Copy s3:// URI** (gs://, az://: the connection's scheme; Ctrl+Alt+C) and **Copy URL**:
+  straight to the clipboard, one line per selected object, said in the status bar.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.inspection import object_uri, object_url
 from cloudbrowser.core.keys import parent_prefix
+from cloudbrowser.gui.addresses import uri_scheme
 from cloudbrowser.gui.bucket_texts import texts_of
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
@@ -86,9 +87,19 @@ class InspectActions(QObject):
         ):
             edit.addAction(action)
         menus.view.addAction(self.preview_action)
+        menus.edit.aboutToShow.connect(self._name_actions)
         menus.context_sections.append(self.add_context_section)
 
     # ── the selection ───────────────────────────────────────────────────────────────────
+
+    def _scheme(self) -> str:
+        """The URI scheme of the connection shown (s3, gs, az); s3 when none is."""
+        current = self.browsing.current
+        return (uri_scheme(self.service, current.connection) if current else "") or "s3"
+
+    def _name_actions(self) -> None:
+        """Copy URI says the scheme it copies: a gs:// or az:// address is no s3:// URI."""
+        self.copy_uri_action.setText(self.tr("Copy {scheme}:// URI").format(scheme=self._scheme()))
 
     def _where(self) -> tuple[Location, list[Entry]] | None:
         """Where the list is, and its selected rows, without deleted ones (View › Show
@@ -118,6 +129,7 @@ class InspectActions(QObject):
         entries = [e for e in entries if not self.browsing.list_model.is_deleted(e.key)]
         if not entries or current is None:
             return False
+        self._name_actions()
         if current.is_connection_root:
             menu.addAction(self.copy_uri_action)
             menu.addAction(self.copy_url_action)
@@ -223,6 +235,19 @@ class InspectActions(QObject):
             return None
         current = where[0]
         connection = self.service.connection(current.connection)
+        if not connection.storage.features.share_links and connection.settings.auth in (
+            "sas",
+            "connection_string",  # one that carries a SAS: a key signs links
+        ):
+            # Azure has links; a SAS cannot sign another (and handing out one's own SAS
+            # would share all it grants, for as long as it lasts).
+            self.messages.info(
+                self.tr(
+                    "A connection made with a SAS cannot sign share links: connect with the "
+                    "account key or Entra ID to share links."
+                )
+            )
+            return None
         if not connection.storage.features.share_links:
             self.messages.info(self.tr("This connection's provider has no presigned links."))
             return None
@@ -235,6 +260,7 @@ class InspectActions(QObject):
             return None
         from cloudbrowser.gui.dialogs.share import ShareDialog
 
+        tiers = connection.storage.features.archive_tiers
         dialog = ShareDialog(
             self.service,
             self.messages,
@@ -242,6 +268,7 @@ class InspectActions(QObject):
             current.bucket,
             [e.key for e in objects],
             parent=self.parent_widget,
+            archived=[e.key for e in objects if e.storage_class in tiers],
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)
@@ -279,7 +306,9 @@ class InspectActions(QObject):
 
     @Slot()
     def copy_uris(self) -> None:
-        self._copy(self._addresses(url=False), self.tr("s3:// URI"))
+        self._copy(
+            self._addresses(url=False), self.tr("{scheme}:// URI").format(scheme=self._scheme())
+        )
 
     @Slot()
     def copy_urls(self) -> None:

@@ -12,7 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -220,7 +222,42 @@ def test_az_without_a_connection_uses_AZURE_STORAGE_CONNECTION_STRING(
     # Azurite keeps no versions: said, exit 1.
     versions = run("versions", f"az://{bucket}/note.txt")
     assert versions.code == 1 and "versions" in versions.err
+    assert "(and a container)" in versions.err and "bucket" not in versions.err
     remove_with_rb(run, "az")
+
+
+def test_az_presign_of_an_archived_blob_says_the_link_will_not_work_yet(
+    run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure answers a link to an archived blob with 409: the link is printed (a restore may
+    be under way), with a note on stderr that it gives no bytes until the blob is restored."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold", "hot.txt": b"hot"})
+    assert run("storage-class", f"az://{bucket}/cold.txt", "Archive").code == 0
+    link = run("presign", "--text", f"az://{bucket}/cold.txt")
+    assert link.code == 0, link.err
+    assert link.out.startswith("http")
+    assert "is in the Archive access tier" in link.err and "cloudbrowser restore" in link.err
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(link.out.strip(), timeout=10)
+    readable = run("presign", "--text", f"az://{bucket}/hot.txt")
+    assert readable.code == 0 and readable.err == ""
+
+
+def test_az_restore_refuses_days_which_rehydration_has_not(
+    run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--days (S3's temporary copy) was dropped without a word on Azure."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azure_connection_string(azurite_server))
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["cold.txt"])
+    assert run("storage-class", f"az://{bucket}/cold.txt", "Archive").code == 0
+    refused = run("restore", "--text", f"az://{bucket}/cold.txt", "--days", "3")
+    assert refused.code == 2 and "--days is for a temporary restored copy" in refused.err
+    asked = run("restore", "--text", f"az://{bucket}/cold.txt", "--tier", "cool")
+    assert asked.code == 0, asked.err
+    assert asked.out.startswith("asked to restore 1 object")
 
 
 def test_az_without_a_connection_uses_AZURE_STORAGE_ACCOUNT_and_KEY(
@@ -342,6 +379,30 @@ def test_resume_continues_an_az_put_killed_mid_way(
     got = run("get", f"az://{bucket}/big.bin", str(tmp_path / "back.bin"))
     assert got.code == 0, got.err
     assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+
+
+def test_resume_of_az_transfers_whose_variables_are_gone_names_them_in_az(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the Azure variables are no longer set, each transfer fails with what to set,
+    its location written az:// (it was s3://), and the summary says "uploaded" (it said
+    "downloaded 0 files" of two uploads)."""
+    from cloudbrowser.core.journal import Direction, JournalRecord
+
+    for name in ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT"):
+        monkeypatch.delenv(name, raising=False)
+    record = JournalRecord(
+        0, Direction.UPLOAD, "Azure (devstoreaccount1)", "box", "a.txt", tmp_path / "a.txt",
+        1, 0.0, "", 0, "", State.PAUSED, "", "",
+    )  # fmt: skip
+    Journal().add([record, replace(record, key="b.txt", local_path=tmp_path / "b.txt")])
+    listed = run("resume", "--text")
+    assert "→ az://box/a.txt" in listed.out
+    resumed = run("resume", "--text", "--all")
+    assert resumed.code == 1
+    assert "→ az://box/a.txt: An az:// location needs an Azure storage account" in resumed.err
+    assert "s3://" not in resumed.err
+    assert "uploaded 0 files" in resumed.err and "downloaded" not in resumed.err
 
 
 # ── a bare scheme ───────────────────────────────────────────────────────────────────────

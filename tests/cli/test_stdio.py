@@ -101,6 +101,19 @@ def test_get_to_stdout_takes_one_object(
     assert missing.code == 1 and "does not exist" in missing.err and missing.out == ""
 
 
+def test_get_to_stdout_of_a_key_with_wildcard_characters_is_that_object(
+    cli: Cli, server: S3Server
+) -> None:
+    """A key may hold "*?[" itself: where an object has the very key typed, it is that
+    object (as for get to a folder), not a pattern refused for stdout."""
+    bucket = server.bucket()
+    server.put(bucket, {"dir/odd#?%+[1].txt": b"literal", "dir/oddX.txt": b"other"})
+    one = cli("get", f"s3://{bucket}/dir/odd#?%+[1].txt", "-", "-q")
+    assert (one.code, one.out, one.err) == (0, "literal", "")
+    pattern = cli("get", f"s3://{bucket}/dir/odd?.txt", "-")
+    assert pattern.code == 2 and "Only one object can be written to stdout" in pattern.err
+
+
 def test_put_of_stdin_is_a_usage_error(
     cli: Cli, server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

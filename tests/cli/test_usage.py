@@ -164,6 +164,10 @@ def test_help_prints_the_commands_and_help_command_the_commands_help(
     for command in COMMANDS - {"help"}:
         assert f"\n    {command}" in listing, command
     assert "exit codes:" in listing
+    # How each cloud connects without -c, the Azure CLI's variables for az:// too.
+    flat = " ".join(listing.split())
+    assert "gs:// without -c" in flat and "az:// without -c" in flat
+    assert "AZURE_STORAGE_CONNECTION_STRING" in flat and "AZURE_STORAGE_SAS_TOKEN" in flat
     assert main(["help", "sync"]) == 0
     assert "--delete" in capsys.readouterr().out
     assert main(["help", "nonsense"]) == 2

@@ -8,6 +8,7 @@ from recorded ones (the role-assignment 403), said at each test.
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -29,13 +30,20 @@ from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import (
     AccessDenied,
     BucketNotFound,
+    ConfigError,
     EndpointUnreachable,
     InvalidCredentials,
     KeyNotFound,
     NotSupported,
     ObjectChanged,
 )
-from cloudbrowser.core.storage import BatchDelete, Storage, properties_of, share_links_of
+from cloudbrowser.core.storage import (
+    BatchDelete,
+    ServerCopy,
+    Storage,
+    properties_of,
+    share_links_of,
+)
 from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 from tests.conftest import AzuriteServer
 from tests.local_servers import free_port
@@ -98,7 +106,7 @@ def test_a_sas_without_list_permission_is_named(azurite_server: AzuriteServer) -
     with pytest.raises(AccessDenied) as refused:
         storage.list_page(bucket)
     assert refused.value.code == "AuthorizationPermissionMismatch"
-    assert "SAS does not grant" in refused.value.hint
+    assert "The SAS grants only read (sp=r)" in refused.value.hint
     with storage.get_object(bucket, "a.txt") as reader:  # reading is granted
         assert reader.read(-1) == b"a.txt"
 
@@ -109,6 +117,7 @@ def test_a_read_only_sas_may_not_write(azurite_server: AzuriteServer) -> None:
     with pytest.raises(AccessDenied) as refused:
         storage.put_object(bucket, "new.txt", b"x", content_md5="")
     assert "Not allowed" in refused.value.message
+    assert "grants only read and list (sp=rl)" in refused.value.hint
     with pytest.raises(AccessDenied):
         storage.delete_object(bucket, "new.txt")
     assert storage.list_page(bucket).objects == []
@@ -124,8 +133,52 @@ def test_a_container_sas_opens_at_its_container_without_listing_containers(
     assert [e.key for e in storage.list_page(bucket).prefixes] == ["docs/"]
     # It could not have listed them: the account's container list needs an account SAS
     # (Azurite: the signature does not verify for that request; Azure: not authorized).
-    with pytest.raises((AccessDenied, InvalidCredentials)):
+    with pytest.raises((AccessDenied, InvalidCredentials)) as refused:
         sas_storage(azurite_server, container_sas(bucket, "rl")).list_buckets()
+    # Said as what it is, not as a revoked key (a script given only the token sees this).
+    assert "for one container" in refused.value.message
+    assert "revoked" not in refused.value.message + refused.value.hint
+
+
+def test_a_container_sas_used_on_another_container_is_named(azurite_server: AzuriteServer) -> None:
+    mine, other = azurite_server.bucket(), azurite_server.bucket()
+    storage = sas_storage(azurite_server, container_sas(mine, "rl"))
+    with pytest.raises((AccessDenied, InvalidCredentials)) as refused:
+        storage.list_page(other)
+    assert f"refused for the container “{other}”: it was made for another" in (
+        refused.value.message
+    )
+    assert "only in the container it was made for" in refused.value.hint
+
+
+def test_a_connection_string_with_a_sas_signs_as_that_sas(azurite_server: AzuriteServer) -> None:
+    """A connection string may carry a SAS instead of a key: a copy on the server sends
+    that SAS with its source (it failed: "This connection cannot sign a link"), and a
+    refusal is the SAS's (it said the account key was refused, or to ask the owner)."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"a.txt": b"copied"})
+    settings = azurite_server.settings(auth="connection_string")
+
+    def with_sas(permission: str) -> Storage:
+        text = (
+            f"BlobEndpoint={azurite_server.endpoint_url};"
+            f"SharedAccessSignature={container_sas(bucket, permission)}"
+        )
+        return open_storage(settings, Credentials(AZURITE_ACCOUNT, text))
+
+    storage = with_sas("racwdl")
+    assert not storage.features.share_links  # a SAS signs no other link
+    assert isinstance(storage, ServerCopy)
+    storage.copy_object(bucket, "a.txt", bucket, "b.txt")
+    with storage.get_object(bucket, "b.txt") as reader:
+        assert reader.read(-1) == b"copied"
+    with pytest.raises(InvalidCredentials) as refused:
+        storage.list_buckets()
+    assert "for one container" in refused.value.message
+    read_only = with_sas("rl")
+    with pytest.raises(AccessDenied) as denied:
+        read_only.put_object(bucket, "c.txt", b"x", content_md5="")
+    assert "grants only read and list (sp=rl)" in denied.value.hint
 
 
 def test_an_account_sas_lists_containers(azurite_server: AzuriteServer) -> None:
@@ -170,6 +223,17 @@ def test_an_unreachable_account_is_named(azurite_server: AzuriteServer) -> None:
         storage.list_buckets()
 
 
+def test_an_unreachable_account_is_said_within_seconds(azurite_server: AzuriteServer) -> None:
+    """A refused connection is retried (max_attempts) after a few seconds, not after the
+    storage SDK's 15 s + 3^n: ``ls az://`` took 43 s to say the account was unreachable."""
+    closed = f"http://127.0.0.1:{free_port()}/{AZURITE_ACCOUNT}"
+    storage = azurite_server.backend(endpoint_url=closed, max_attempts=2)
+    started = time.monotonic()
+    with pytest.raises(EndpointUnreachable):
+        storage.list_buckets()
+    assert time.monotonic() - started < 8.0  # one wait of 3 ± 1 s; it was 18 ± 3 s
+
+
 def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) -> None:
     bucket = azurite_server.bucket()
     azurite_server.put(bucket, {"r.txt": b"report"})
@@ -191,6 +255,21 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
         share_links_of(sas).share_link(bucket, "r.txt", 3600)
 
 
+def test_a_copy_of_an_archived_blob_says_it_is_archived(azurite_server: AzuriteServer) -> None:
+    """The service reads a copy's source through its URL and answers 409
+    CannotVerifyCopySource with the source's refusal: it was said as "The request
+    conflicts with the blob's or container's state", which no retry changes."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold"})
+    storage = azurite_server.backend()
+    storage.set_tier(bucket, "cold.txt", "Archive")  # type: ignore[attr-defined]
+    assert isinstance(storage, ServerCopy)
+    with pytest.raises(AccessDenied) as refused:
+        storage.copy_object(bucket, "cold.txt", bucket, "copy.txt")
+    assert refused.value.code == "BlobArchived"
+    assert "Archive tier" in refused.value.message
+
+
 def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> None:
     bucket = azurite_server.bucket()
     azurite_server.put(bucket, {"t.txt": b"tiered"})
@@ -209,6 +288,33 @@ def test_access_tiers_are_shown_and_changed(azurite_server: AzuriteServer) -> No
     assert (after.storage_class, after.cache_control) == ("Cold", "no-cache")
     with storage.get_object(bucket, "t.txt") as reader:
         assert reader.read(-1) == b"tiered"
+
+
+def test_encryption_is_said_in_azures_words(azurite_server: AzuriteServer) -> None:
+    """Properties showed an Azure blob's encryption as S3's "SSE-S3": the backend gave S3's
+    header value "AES256", which the dialog names so."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"e.txt": b"at rest"})
+    details = properties_of(azurite_server.backend()).object_details(bucket, "e.txt")
+    assert details.server_side_encryption == "AES-256, Azure Storage encryption"
+
+
+def test_tags_azure_cannot_hold_are_named_before_sending(azurite_server: AzuriteServer) -> None:
+    """Azure refuses a tag with other characters than A-Z a-z 0-9 space + - . / : = _ with
+    a 400 whose code does not say so (Azurite: DuplicateTagNames): the Properties dialog
+    said "refused the request (DuplicateTagNames). Retry"."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["t.txt"])
+    props = properties_of(azurite_server.backend())
+    with pytest.raises(ConfigError) as refused:
+        props.put_tags(bucket, "t.txt", {"project": "apollo", "ünï": "x"})
+    assert refused.value.message == "“ünï” cannot be an Azure blob index tag's name."
+    assert "+ - . / : = _" in refused.value.hint
+    with pytest.raises(ConfigError, match="tag's value"):
+        props.put_tags(bucket, "t.txt", {"project": "a" * 257})
+    assert props.get_tags(bucket, "t.txt") == {}
+    props.put_tags(bucket, "t.txt", {"cost center": "R-1/2: a=b_c.d+e"})
+    assert props.get_tags(bucket, "t.txt") == {"cost center": "R-1/2: a=b_c.d+e"}
 
 
 class _Reply:

@@ -181,6 +181,18 @@ def test_an_expired_sas_is_refused(dialog: ConnectionsDialog) -> None:
     assert "expired on" in dialog.result_label.text()
 
 
+def test_test_connection_of_an_expired_sas_url_says_it_expired(dialog: ConnectionsDialog) -> None:
+    """A pasted SAS URL fills the account: an expired one fills nothing, and Test connection
+    said "No storage account name" where the field below said why."""
+    azure_form(dialog, "Old link", "sas")
+    old = sas_token(days=-1)
+    dialog.azure_fields.secret_edit.setText(f"https://acct3.blob.core.windows.net/photos?{old}")
+    assert dialog.azure_fields.account_edit.text() == ""
+    assert dialog.test_connection() is None  # nothing to send
+    assert "This shared access signature expired on" in dialog.result_label.text()
+    assert "account name" not in dialog.result_label.text()
+
+
 def test_a_saved_sas_shows_its_expiry_from_the_keyring(
     qtbot: QtBot, dialog: ConnectionsDialog
 ) -> None:

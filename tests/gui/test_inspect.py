@@ -8,18 +8,22 @@ tests/contract/test_object_properties.py).
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from azure.storage.blob import generate_container_sas
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.s3.features import LIMITS
+from cloudbrowser.core.connection import Credentials
 from cloudbrowser.core.errors import ObjectChanged
 from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
@@ -28,9 +32,10 @@ from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
-from tests.conftest import S3Server
+from tests.conftest import AzuriteServer, S3Server
 from tests.gui.conftest import ServiceFactory
 from tests.gui.test_browsing import row_of, wait_loaded
+from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 WAIT = 20_000
 
@@ -301,6 +306,76 @@ def test_previews_of_json_csv_images_and_binaries(
     assert not dialog.isVisible()
 
 
+def test_copy_uri_says_the_connections_own_scheme(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """An Azure connection copies az:// addresses: the menus and the status bar say so,
+    where they said "Copy s3:// URI" and "Copied s3:// URI: az://…"."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["share/a.txt"])
+    open_folder(qtbot, window, bucket, "share/")
+    select(window, "a.txt")
+    context_action(window, "Copy az:// URI").trigger()
+    assert QApplication.clipboard().text() == f"az://{bucket}/share/a.txt"
+    assert window.statusBar().currentMessage() == f"Copied az:// URI: az://{bucket}/share/a.txt"
+    window.inspect.copy_uri_action.setText("")
+    window.edit_menu.aboutToShow.emit()
+    assert window.inspect.copy_uri_action.text() == "Copy az:// URI"
+
+
+def test_properties_of_a_blob_speak_of_its_access_tier(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """Azure calls a storage class an access tier (features.storage_class_word), as the
+    menus and the CLI already said; its encryption is no SSE-S3."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    open_folder(qtbot, window, bucket)
+    select(window, "a.txt")
+    dialog = window.inspect.show_properties()
+    assert dialog is not None
+    wait_properties(qtbot, dialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel)]
+    assert labels.count("Access tier:") == 2, "on the General and the Metadata tab"
+    assert "Storage class:" not in labels
+    assert not [text for text in labels if "SSE-S3" in text]
+
+
+def test_share_link_of_a_sas_connection_says_why_not(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+    service: StorageService,
+) -> None:
+    """A SAS cannot sign another link: said as such, where it said that the provider
+    (Azure, which has links) has none."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    token = generate_container_sas(
+        AZURITE_ACCOUNT,
+        bucket,
+        account_key=AZURITE_KEY,
+        permission="rl",
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    settings = azurite_server.settings(auth="sas", default_bucket=bucket, name="Shared")
+    shared = service.add_connection(settings, Credentials("sas", token))
+    window.add_connection(shared.id)
+    window.navigate(Location(shared.id, bucket, ""))
+    wait_loaded(qtbot, window)
+    select(window, "a.txt")
+    assert window.inspect.share() is None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("A connection made with a SAS cannot sign share links"), message
+
+
 def test_copy_s3_uri_and_url_from_the_context_menu(
     qtbot: QtBot, window: MainWindow, server: S3Server
 ) -> None:
@@ -355,6 +430,37 @@ def test_share_link_is_copied_works_and_custom_expiry_is_capped(
         timeout=WAIT,
     )
     assert dialog.cap_note.isVisible()
+
+
+def test_sharing_an_archived_blob_says_the_link_gives_no_bytes_yet(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+) -> None:
+    """Azure answers a link to an Archive blob with 409: the dialog signs it (a restore may
+    be under way) and says so, where the link looked fine; its cap note names no SigV4."""
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"cold.txt": b"cold", "hot.txt": b"hot"})
+    azurite_server.backend().set_tier(bucket, "cold.txt", "Archive")  # type: ignore[attr-defined]
+    open_folder(qtbot, window, bucket)
+    select(window, "cold.txt")
+    dialog = window.inspect.share()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    assert dialog.archived_note.isVisible()
+    assert dialog.archived_note.text().startswith("“cold.txt” is archived: the link gives")
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(dialog.urls[0], timeout=10)
+    dialog.choices.button(3).setChecked(True)  # custom
+    dialog.amount.setValue(8)  # days
+    qtbot.waitUntil(dialog.cap_note.isVisible, timeout=WAIT)
+    assert "SigV4" not in dialog.cap_note.text()
+    QDialog.done(dialog, 0)
+    select(window, "hot.txt")
+    readable = window.inspect.share()
+    assert readable is not None and not readable.archived_note.isVisibleTo(readable)
+    QDialog.done(readable, 0)
 
 
 def test_an_archived_object_is_not_read_and_its_metadata_is_locked(

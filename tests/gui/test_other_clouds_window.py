@@ -10,10 +10,12 @@ import base64
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import shiboken6
+from azure.storage.blob import generate_container_sas
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLabel, QLineEdit, QWidget
@@ -159,6 +161,57 @@ def test_a_saved_azure_connection_in_the_window(
     qtbot: QtBot, window: MainWindow, azurite_server: AzuriteServer, tmp_path: Path
 ) -> None:
     browse_drop_and_download(qtbot, window, azurite_server, save_azure(azurite_server), tmp_path)
+
+
+def save_container_sas(server: AzuriteServer, bucket: str, name: str, days: float) -> str:
+    now = datetime.now(UTC)
+    token = generate_container_sas(
+        AZURITE_ACCOUNT,
+        bucket,
+        account_key=AZURITE_KEY,
+        permission="racwdl",
+        start=now - timedelta(hours=1),
+        expiry=now + timedelta(days=days),
+    )
+    store = ProfileStore()
+    profile = store.add(
+        Profile(
+            name=name,
+            kind="azure",
+            endpoint_url=server.endpoint_url,
+            auth="sas",
+            account=AZURITE_ACCOUNT,
+            default_bucket=bucket,
+        )
+    )
+    store.set_secret(profile, token)
+    return name
+
+
+def test_a_container_sas_about_to_expire_is_warned_about_when_it_opens(
+    qtbot: QtBot, window: MainWindow, azurite_server: AzuriteServer
+) -> None:
+    """The dialog warns of a SAS ending within a week when it is pasted; a saved one said
+    nothing when it opened, until its requests were refused."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, ["a.txt"])
+    said: list[str] = []
+    window.statusBar().messageChanged.connect(said.append)
+
+    def connected(name: str) -> str:
+        said.clear()
+        window.connector.open_saved(name)
+        qtbot.waitUntil(lambda: any(t.startswith("Connected to") for t in said), timeout=WAIT)
+        qtbot.waitUntil(lambda: window.history.current.connection == name, timeout=WAIT)
+        wait_loaded(qtbot, window)
+        return next(t for t in said if t.startswith("Connected to"))
+
+    soon = connected(save_container_sas(azurite_server, bucket, "Soon", days=2))
+    assert "⚠ Its shared access signature expires on" in soon, soon
+    assert window.history.current.bucket == bucket, "a container SAS opens at its container"
+    assert names(window) == ["a.txt"]
+    later = connected(save_container_sas(azurite_server, bucket, "Later", days=60))
+    assert "expires" not in later, later
 
 
 # ── Test connection ─────────────────────────────────────────────────────────────────────

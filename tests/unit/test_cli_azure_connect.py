@@ -120,20 +120,30 @@ def test_no_account_says_which_variables() -> None:
             {"AZURE_STORAGE_CONNECTION_STRING": "AccountName=acct1"},
             "$AZURE_STORAGE_CONNECTION_STRING: ",
         ),
-        ({"AZURE_STORAGE_ACCOUNT": "Bad_Name"}, "not a storage account name"),
-        ({"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_KEY": "x"}, "not a storage account key"),
+        ({"AZURE_STORAGE_ACCOUNT": "Bad_Name"}, "$AZURE_STORAGE_ACCOUNT: “Bad_Name” is not a"),
+        (
+            {"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_KEY": "x"},
+            "$AZURE_STORAGE_KEY: This is not a storage account key",
+        ),
         (
             {
                 "AZURE_STORAGE_ACCOUNT": "acct1",
                 "AZURE_STORAGE_SAS_TOKEN": SAS.replace("2099", "2001"),
             },
-            "expired on 2001-01-01",
+            "$AZURE_STORAGE_SAS_TOKEN: This shared access signature expired on 2001-01-01",
+        ),
+        (
+            {"AZURE_STORAGE_ACCOUNT": "acct1", "AZURE_STORAGE_SAS_TOKEN": "garbage"},
+            "$AZURE_STORAGE_SAS_TOKEN: “garbage” is neither",
         ),
     ],
 )
 def test_bad_variables_are_named(variables: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(message)):
+    """Each message names the variable that is wrong (several may be set), and no hint
+    speaks of a dialog's field (“paste it here”)."""
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
         connect_azure.from_environment(variables)
+    assert "here" not in info.value.hint
 
 
 def test_s3_flags_do_not_apply_to_az() -> None:
@@ -197,9 +207,11 @@ def test_saved_connection_without_its_secret_asks_on_a_terminal(
     ProfileStore().add(Profile("blobs", kind="azure", auth="sas", account="acct1"))
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     url = f"https://acct1.blob.core.windows.net/box?{SAS}"
-    monkeypatch.setattr("getpass.getpass", lambda _prompt: url)
+    asked: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or url)
     _settings, creds = resolved("ls", "-c", "blobs")
     assert creds == Credentials("sas", SAS)  # the token out of the pasted URL
+    assert asked[0].endswith("\nSAS token for “blobs”: "), asked  # not "Sas token"
 
 
 def test_saved_azure_cli_connection_has_no_secret() -> None:

@@ -856,13 +856,17 @@ class ConnectionsDialog(QDialog):
                 failed=self._on_check_failed, finished=self._on_check_finished,
             )  # fmt: skip
         profile = self.form_profile()
+        typed = self._typed_credentials(profile)
         try:
+            # The secret first, as save() does: a pasted SAS URL fills the account, so an
+            # expired one leaves it empty, and "No storage account name" would hide why.
+            if typed is not None:
+                profile.check_secret(typed.secret_access_key)
             profile.validate()
             settings = profile.settings()
         except ConfigError as error:
             self._show_result(False, error.message, error.hint)
             return None
-        typed = self._typed_credentials(profile)
         session = self.connector.session_secrets.get(profile)
         store = self.store
         saved = self.current is not None

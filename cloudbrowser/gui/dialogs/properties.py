@@ -260,6 +260,12 @@ class PropertiesDialog(QDialog):
         # "S3 URI" is what the AWS console calls it; gs:// and az:// addresses are URIs.
         return self.tr("S3 URI:") if self.storage.features.uri_scheme == "s3" else self.tr("URI:")
 
+    def _class_label(self) -> str:
+        # What the provider calls it (features.storage_class_word): Azure's "access tier".
+        if self.storage.features.storage_class_word == "access tier":
+            return self.tr("Access tier:")
+        return self.tr("Storage class:")
+
     # ── pages ───────────────────────────────────────────────────────────────────────────
 
     def _folder_page(self) -> QWidget:
@@ -340,7 +346,7 @@ class PropertiesDialog(QDialog):
         self.cache_control.setPlaceholderText(self.tr("e.g. max-age=3600, public"))
         form.addRow(self.tr("Cache control:"), self.cache_control)
         self.storage_class = QComboBox()
-        form.addRow(self.tr("Storage class:"), self.storage_class)
+        form.addRow(self._class_label(), self.storage_class)
         meta_layout.addLayout(form)
         meta_layout.addWidget(QLabel(self._metadata_label()))
         self.metadata = PairTable(self.tr("Name"), self.tr("Value"))
@@ -528,7 +534,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Size:"), size),
             (self.tr("Modified:"), modified),
             (self.tr("ETag:"), d.etag),
-            (self.tr("Storage class:"), class_status(d.storage_class, d.restore, loc)),
+            (self._class_label(), class_status(d.storage_class, d.restore, loc)),
             (self.tr("Content type:"), d.content_type or "—"),
             (self.tr("Cache control:"), d.cache_control or "—"),
             (self.tr("Encryption:"), encryption),

@@ -58,6 +58,8 @@ class ShareDialog(QDialog):
         bucket: str,
         keys: list[str],
         parent: QWidget | None = None,
+        *,
+        archived: list[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.service, self.messages = service, messages
@@ -119,6 +121,28 @@ class ShareDialog(QDialog):
         self.cap_note.setStyleSheet(f"color: {status_colour(False)};")
         self.cap_note.hide()
         layout.addWidget(self.cap_note)
+        #: Links to archived objects are signed all the same (a restore may be under way),
+        #: but give an error instead of the bytes until then: the sharer is told now.
+        self.archived_note = QLabel()
+        self.archived_note.setWordWrap(True)
+        self.archived_note.setStyleSheet(f"color: {status_colour(False)};")
+        if archived:
+            self.archived_note.setText(
+                (
+                    self.tr(
+                        "“{name}” is archived: the link gives an error instead of its bytes "
+                        "until it is restored (Restore…)."
+                    )
+                    if len(archived) == 1
+                    else self.tr(
+                        "{n} of these objects are archived (“{name}”…): their links give an "
+                        "error instead of their bytes until they are restored (Restore…)."
+                    )
+                ).format(name=archived[0].rsplit("/", 1)[-1], n=len(archived))
+            )
+        else:
+            self.archived_note.hide()
+        layout.addWidget(self.archived_note)
 
         self.url_view = QPlainTextEdit()
         self.url_view.setReadOnly(True)

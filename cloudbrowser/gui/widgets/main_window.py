@@ -576,6 +576,7 @@ class MainWindow(QMainWindow):
         self.add_connection(conn.id, show=False)
         self.messages.info(
             self.tr("Connected to {endpoint}").format(endpoint=request.settings.display_endpoint)
+            + self._sas_expiry_note(request)
         )
         location = Location(conn.id)
         if request.location_text:
@@ -584,6 +585,27 @@ class MainWindow(QMainWindow):
             except CloudBrowserError as error:
                 self.messages.minor(error)
         self.navigate(location)
+
+    def _sas_expiry_note(self, request: ConnectionRequest) -> str:
+        """ " ⚠ Its SAS expires on …" for a SAS connection that ends within a week (as the
+        connection dialog warns when it is typed): said when it opens, not found out when
+        every request is refused."""
+        if request.settings.auth != "sas" or request.credentials is None:
+            return ""
+        from datetime import UTC, datetime  # only a SAS connection pays for them
+
+        from cloudbrowser.core.backends.azure import addresses
+        from cloudbrowser.gui.dates import format_time
+
+        try:
+            sas = addresses.parse_sas(request.credentials.secret_access_key)
+        except ConfigError:  # expired or unreadable: the first request says which
+            return ""
+        if sas.expires is None or sas.expires - datetime.now(UTC) >= addresses.EXPIRY_WARNING:
+            return ""
+        return " " + self.tr("⚠ Its shared access signature expires on {date}.").format(
+            date=format_time(sas.expires.timestamp())
+        )
 
     @Slot(object)
     def _open_resolved(self, request: OpenRequest) -> None:

@@ -212,7 +212,7 @@ def parse_sas(text: str, *, now: datetime | None = None) -> Sas:
     if sas.expires is not None and sas.expires <= moment:
         raise ConfigError(
             f"This shared access signature expired on {_date(sas.expires)}.",
-            hint="Ask for a new SAS URL (or generate one) and paste it here.",
+            hint="Ask for a new SAS URL (or generate one).",
         )
     return sas
 
@@ -370,6 +370,18 @@ def read_connection_string(text: str, *, now: datetime | None = None) -> AzureAd
         sas=sas,
         warnings=warnings,
     )
+
+
+def connection_string_sas(text: str) -> str:
+    """The SAS token a connection string signs with (``SharedAccessSignature=``, without
+    "?"), where it has no AccountKey; "" otherwise, and for text that is not one."""
+    try:
+        values = _pairs(text.strip())
+    except ConfigError:
+        return ""
+    if values.get("accountkey"):
+        return ""
+    return values.get("sharedaccesssignature", "").lstrip("?")
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -37,10 +38,11 @@ from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
     ContentSettings,
+    ExponentialRetry,
     generate_blob_sas,
 )
 
-from cloudbrowser.core.backends.azure import fast
+from cloudbrowser.core.backends.azure import addresses, fast
 from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
@@ -86,7 +88,12 @@ from cloudbrowser.core.storage import (
 )
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobClient, ContainerClient, StorageStreamDownloader
+    from azure.storage.blob import (
+        BlobClient,
+        BlobProperties,
+        ContainerClient,
+        StorageStreamDownloader,
+    )
 
     from cloudbrowser.core.storage import (
         BatchDelete,
@@ -161,7 +168,13 @@ class AzureBackend:
         self._service = _service_client(settings, credentials, self._auth)
         self.account = self._service.account_name or settings.account
         self._features = features(settings)
-        self._sas_expiry = _sas_expiry(credentials) if self._auth == "sas" else 0.0
+        #: The SAS requests are signed with: the connection's token, or the one a
+        #: connection string carries instead of a key ("" for none). It signs no link.
+        self._sas = _signing_sas(credentials, self._auth)
+        self._sas_expiry = _sas_expiry(self._sas)
+        self._sas_fields = _sas_fields(self._sas)
+        if self._sas and self._features.share_links:
+            self._features = replace(self._features, share_links=False)
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         self._fast = fast.FastRequests.of(
@@ -176,7 +189,8 @@ class AzureBackend:
         return self._features
 
     def _where(self, bucket: str = "", key: str = "") -> Where:
-        return Where(bucket, key, self._auth, self._sas_expiry)
+        auth = "sas" if self._sas else self._auth  # a refusal is the SAS's, not a key's
+        return Where(bucket, key, auth, self._sas_expiry, *self._sas_fields)
 
     def _container(self, bucket: str) -> ContainerClient:
         return self._service.get_container_client(bucket)
@@ -556,8 +570,8 @@ class AzureBackend:
         where the connection can sign one, with the connection's own SAS, or plain."""
         blob = self._blob(bucket, key)
         url = blob.url.split("?", 1)[0]
-        if self._auth == "sas" and self._credentials is not None:
-            return f"{url}?{self._credentials.secret_access_key.lstrip('?')}"
+        if self._sas:
+            return f"{url}?{self._sas}"
         if self._auth in ("anonymous",):
             return url
         return f"{url}?{self._read_sas(bucket, key, _SOURCE_LINK_SECONDS)}"
@@ -667,7 +681,7 @@ class AzureBackend:
             content_language=content.content_language or "",
             storage_class=str(props.blob_tier or ""),
             version_id=props.version_id or "",
-            server_side_encryption="AES256" if props.server_encrypted else "",
+            server_side_encryption=_encryption(props),
             restore=str(props.archive_status or ""),
             tag_count=int(props.tag_count or 0),
             metadata=dict(props.metadata or {}),
@@ -725,6 +739,11 @@ class AzureBackend:
         return dict(guard(lambda: blob.get_blob_tags(), self._where(bucket, key)))
 
     def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None:
+        """Set Blob Tags. Raises ConfigError, before any request, for a name or value
+        Azure's tags cannot hold (it answers 400 with a code that does not say which)."""
+        for name, value in tags.items():
+            _check_tag_text(name, _MAX_TAG_NAME, name=True)
+            _check_tag_text(value, _MAX_TAG_VALUE, name=False)
         blob = self._blob(bucket, key)
         guard(lambda: blob.set_blob_tags(dict(tags)), self._where(bucket, key))
 
@@ -919,7 +938,7 @@ class AzureBackend:
         try:
             props = guard(lambda: self._service.get_service_properties(), where)
         except InvalidCredentials as error:
-            if self._auth != "sas":
+            if not self._sas:
                 raise
             # A SAS scoped to a container or directory signs no account-level request:
             # Azure answers AuthenticationFailed, which here is no bad secret.
@@ -1104,7 +1123,15 @@ def _service_client(
     )
     options: dict[str, Any] = {
         "transport": transport,
-        "retry_total": max(0, settings.max_attempts - 1),
+        # The storage SDK's own backoff waits 15 + 3^n s (±3): 43 s before an account
+        # that refuses connections is said to be unreachable, a command that looked hung.
+        # About 3 s, then 5 s, as botocore's retries wait a few seconds too.
+        "retry_policy": ExponentialRetry(
+            initial_backoff=1,
+            increment_base=2,
+            retry_total=max(0, settings.max_attempts - 1),
+            random_jitter_range=1,
+        ),
         "max_single_put_size": LIMITS.max_single_put,
         "max_single_get_size": _READ_CHUNK,
         "max_chunk_get_size": _READ_CHUNK,
@@ -1191,20 +1218,50 @@ def _bytes(body: object) -> bytes:
     raise TypeError(f"cannot upload a body of type {type(body).__name__}")
 
 
-def _sas_expiry(credentials: Credentials | None) -> float:
-    """The end of a SAS's validity (its ``se`` field), so that a refusal after it can be
-    called what it is; 0.0 when the token does not say."""
+def _signing_sas(credentials: Credentials | None, auth: str) -> str:
+    """The SAS token a connection signs its requests with, without "?"; "" for none."""
     if credentials is None:
-        return 0.0
+        return ""
+    if auth == "sas":
+        return credentials.secret_access_key.lstrip("?")
+    if auth == "connection_string":
+        return addresses.connection_string_sas(credentials.secret_access_key)
+    return ""
+
+
+def _sas_expiry(token: str) -> float:
+    """The end of a SAS's validity (its ``se`` field), so that a refusal after it can be
+    called what it is; 0.0 when the token does not say (or there is none)."""
     from urllib.parse import parse_qs
 
-    fields = parse_qs(credentials.secret_access_key.lstrip("?"))
+    fields = parse_qs(token)
     text = (fields.get("se") or [""])[0]
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return 0.0
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _encryption(props: BlobProperties) -> str:
+    """How Azure says the blob is encrypted at rest, in its own words: S3's "AES256" would
+    be shown as S3's SSE-S3, which an Azure blob is not."""
+    if not props.server_encrypted:
+        return ""
+    if props.encryption_key_sha256:
+        return "AES-256, customer-provided key"
+    if props.encryption_scope:
+        return f"AES-256, encryption scope “{props.encryption_scope}”"
+    return "AES-256, Azure Storage encryption"
+
+
+def _sas_fields(token: str) -> tuple[str, str]:
+    """The SAS's ``sr`` (its scope: "" for an account SAS) and ``sp`` (what it grants), so
+    that a refusal can say which of them it was."""
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(token)
+    return (fields.get("sr") or [""])[0], (fields.get("sp") or [""])[0]
 
 
 def _content_range(text: object) -> tuple[int, int, int] | None:
@@ -1333,6 +1390,17 @@ def walks_of(backend: AzureBackend, bucket: str, key: str) -> list[Version]:
     return object_versions(backend, bucket, key)
 
 
+def _check_tag_text(text: str, most: int, *, name: bool) -> None:
+    """Raises ConfigError for what an Azure blob index tag's name or value cannot hold."""
+    if not _TAG_TEXT.fullmatch(text) or len(text) > most:
+        what = "name" if name else "value"
+        raise ConfigError(
+            f"“{text}” cannot be an Azure blob index tag's {what}.",
+            hint="Azure's tag names (1-128 characters) and values (up to 256) hold only "
+            "letters A-Z and a-z, digits, spaces and + - . / : = _",
+        )
+
+
 def _tag_expression(conditions: Sequence[TagCondition]) -> str:
     """The ``where`` of Find Blobs by Tags: ``"name" >= 'value'`` joined by AND. Raises
     ConfigError for what the expression cannot hold (Azure's tags cannot hold it either)."""
@@ -1340,13 +1408,8 @@ def _tag_expression(conditions: Sequence[TagCondition]) -> str:
         raise ConfigError("A tag search needs a condition.", hint="Write tag:NAME=VALUE.")
     parts = []
     for c in conditions:
-        for text, most in ((c.name, _MAX_TAG_NAME), (c.value, _MAX_TAG_VALUE)):
-            if not _TAG_TEXT.fullmatch(text) or len(text) > most:
-                raise ConfigError(
-                    f"“{text}” cannot be an Azure blob index tag's name or value.",
-                    hint="Azure's tag names (1-128 characters) and values (up to 256) hold "
-                    "only letters, digits, spaces and + - . / : = _",
-                )
+        _check_tag_text(c.name, _MAX_TAG_NAME, name=True)
+        _check_tag_text(c.value, _MAX_TAG_VALUE, name=False)
         if not c.name or c.op not in TAG_OPERATORS:
             raise ConfigError(f"“{c}” is not a tag condition.", hint="Write tag:NAME=VALUE.")
         parts.append(f"\"{c.name}\" {c.op} '{c.value}'")

@@ -49,6 +49,10 @@ class Where:
     auth: str = ""
     #: When the connection's SAS ends (its ``se``), POSIX seconds; 0.0 when unknown.
     sas_expiry: float = 0.0
+    #: The SAS's ``sr`` ("c": one container, "d", "b"…); "" for an account SAS.
+    sas_resource: str = ""
+    #: The SAS's ``sp``: what it grants (r, a, c, w, d, l, t…).
+    sas_permissions: str = ""
 
     @property
     def thing(self) -> str:
@@ -147,6 +151,25 @@ def _authentication_failed(where: Where, detail: str, message: str) -> CloudBrow
             detail=detail,
             code="AuthenticationFailed",
         )
+    if where.auth == "sas" and where.sas_resource and not where.bucket:
+        # A service SAS is signed for its container's path: Azure checks it against the
+        # request's, so the account's container list never verifies. Not a revoked key.
+        return InvalidCredentials(
+            "This SAS is for one container: it cannot list the account's containers.",
+            hint="Name the container it was made for (az://CONTAINER/ on the command line), "
+            "or ask for an account SAS to list them all.",
+            detail=detail,
+            code="AuthenticationFailed",
+        )
+    if where.auth == "sas" and where.sas_resource:
+        return InvalidCredentials(
+            f"The SAS was refused for the container “{where.bucket}”: it was made for "
+            "another container, or its signing key or policy was revoked.",
+            hint="A container's SAS works only in the container it was made for (and cannot "
+            "create or delete containers): use it there, or ask for a new SAS URL.",
+            detail=detail,
+            code="AuthenticationFailed",
+        )
     if where.auth == "sas":
         return InvalidCredentials(
             "The SAS was refused: it is malformed, or its signing key or policy was revoked.",
@@ -171,6 +194,9 @@ def _permission_mismatch(where: Where, detail: str, _message: str) -> CloudBrows
         )
     elif where.auth == "sas":
         hint = "The SAS does not grant this (list, write or delete): ask for one that does."
+        granted = _granted(where.sas_permissions)
+        if granted:
+            hint = f"The SAS grants only {granted}: ask for one that also allows this."
     else:
         hint = "Ask the account's owner for the permission."
     return AccessDenied(
@@ -179,6 +205,33 @@ def _permission_mismatch(where: Where, detail: str, _message: str) -> CloudBrows
         detail=detail,
         code="AuthorizationPermissionMismatch",
     )
+
+
+#: A SAS's ``sp`` letters, as the portal names them.
+_PERMISSIONS = {
+    "r": "read",
+    "a": "add",
+    "c": "create",
+    "w": "write",
+    "d": "delete",
+    "x": "delete versions",
+    "y": "permanent delete",
+    "l": "list",
+    "t": "tags",
+    "f": "find by tags",
+    "m": "move",
+    "e": "execute",
+    "i": "immutability",
+}
+
+
+def _granted(permissions: str) -> str:
+    """``"rl"`` → "read and list (sp=rl)"; "" when the SAS does not say."""
+    names = [_PERMISSIONS[p] for p in permissions if p in _PERMISSIONS]
+    if not names:
+        return ""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{listed} (sp={permissions})"
 
 
 def _access(code: str, hint: str) -> _Maker:
@@ -252,8 +305,23 @@ def _invalid_operation(where: Where, detail: str, message: str) -> CloudBrowserE
     )
 
 
+def _copy_source(where: Where, detail: str, message: str) -> CloudBrowserError:
+    """409 CannotVerifyCopySource: the service could not read a copy's source (it reads
+    it through the URL it was given); its message is the source's own refusal."""
+    if "archived" in message.lower():  # the source's BlobArchived
+        return _BY_CODE["BlobArchived"](where, detail, message)
+    first = message.splitlines()[0].strip() if message else ""
+    return StorageError(
+        "The storage account could not read the copy's source" + (f": {first}" if first else "."),
+        hint="Check that the source is still there and readable, then retry.",
+        detail=detail,
+        code="CannotVerifyCopySource",
+    )
+
+
 _BY_CODE: dict[str, _Maker] = {
     "InvalidOperation": _invalid_operation,
+    "CannotVerifyCopySource": _copy_source,
     "AuthenticationFailed": _authentication_failed,
     "AuthorizationPermissionMismatch": _permission_mismatch,
     "AuthorizationFailure": _authorization_failure,
