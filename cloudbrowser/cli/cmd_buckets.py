@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.confirm import confirm, confirm_by_name
@@ -138,9 +140,24 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
             "the link gives an error instead of its bytes until it is restored "
             "(cloudbrowser restore)."
         )
+    expires_in: int | None = seconds
+    if features.links_end:
+        # The link carries the connection's read-only SAS: it ends when the SAS does.
+        when = "when the connection's SAS does (the SAS names no end)"
+        expires_in = None
+        if features.links_end > 0:
+            end = datetime.fromtimestamp(features.links_end, UTC)
+            when = f"on {end:%Y-%m-%d %H:%M} UTC"
+            expires_in = max(0, round(features.links_end - time.time()))
+        out.note(
+            "note: the link carries the connection's SAS, which grants only reading: it "
+            f"expires {when}, not after --expires."
+        )
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:
-        out.record(url=url, bucket=where.bucket, key=where.key, expires_in=seconds, size=info.size)
+        out.record(
+            url=url, bucket=where.bucket, key=where.key, expires_in=expires_in, size=info.size
+        )
     else:
         out.line(url)
     return Exit.OK

@@ -107,6 +107,11 @@ class Features:
     storage_class_word: str = "storage class"
     #: Share links (presigned URLs, signed URLs, SAS) work.
     share_links: bool = True
+    #: A link carries the connection's own read-only credential (an Azure SAS that grants
+    #: only reading) and ends when it does, at this POSIX time, whatever lifetime is asked
+    #: for; 0.0: a link is signed for the lifetime asked (-1.0: it ends with the
+    #: credential, whose end is not known).
+    links_end: float = 0.0
     #: Per-object ACL grants that a metadata rewrite must carry over.
     object_acls: bool = False
     #: The chunks of one upload must be sent one after another, in number order (a GCS

@@ -239,12 +239,13 @@ class InspectActions(QObject):
             "sas",
             "connection_string",  # one that carries a SAS: a key signs links
         ):
-            # Azure has links; a SAS cannot sign another (and handing out one's own SAS
-            # would share all it grants, for as long as it lasts).
+            # Azure has links; a SAS cannot sign another, and one that grants more than
+            # reading is not handed out (a link would share all it grants).
             self.messages.info(
                 self.tr(
-                    "A connection made with a SAS cannot sign share links: connect with the "
-                    "account key or Entra ID to share links."
+                    "This connection's SAS grants more than reading, and a SAS cannot sign "
+                    "another: connect with the account key or Entra ID to share links, or "
+                    "with a read-only SAS, which links can carry."
                 )
             )
             return None

@@ -245,6 +245,42 @@ def test_az_presign_of_an_archived_blob_says_the_link_will_not_work_yet(
     assert readable.code == 0 and readable.err == ""
 
 
+def test_az_presign_with_a_read_only_sas_gives_a_link_that_carries_it(
+    run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With only a read-only SAS ($AZURE_STORAGE_SAS_TOKEN), presign gives the blob's URL
+    with that SAS and says that it ends when the SAS does, not after --expires; with a
+    SAS that also writes, it says why there is no link."""
+    from datetime import UTC, datetime, timedelta
+
+    from azure.storage.blob import generate_container_sas
+
+    from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
+
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"note.txt": b"read me"})
+    expiry = datetime.now(UTC) + timedelta(hours=2)
+
+    def sas(permission: str) -> str:
+        return generate_container_sas(
+            AZURITE_ACCOUNT, bucket, account_key=AZURITE_KEY, permission=permission, expiry=expiry
+        )
+
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", AZURITE_ACCOUNT)
+    monkeypatch.setenv("AZURE_STORAGE_SERVICE_ENDPOINT", azurite_server.endpoint_url)
+    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas("rl"))
+    link = run("presign", "--text", "--expires", "1h", f"az://{bucket}/note.txt")
+    assert link.code == 0, link.err
+    with urllib.request.urlopen(link.out.strip(), timeout=10) as reply:
+        assert reply.read() == b"read me"
+    assert "carries the connection's SAS, which grants only reading" in link.err
+    assert f"expires on {expiry:%Y-%m-%d %H:%M} UTC, not after --expires" in link.err
+    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas("rwl"))
+    refused = run("presign", "--text", f"az://{bucket}/note.txt")
+    assert refused.code != 0 and refused.out == ""
+    assert "grants more than reading (sp=rwl)" in refused.err, refused.err
+
+
 def test_az_restore_refuses_days_which_rehydration_has_not(
     run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

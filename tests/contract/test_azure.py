@@ -176,6 +176,7 @@ def test_a_connection_string_with_a_sas_signs_as_that_sas(azurite_server: Azurit
         storage.list_buckets()
     assert "for one container" in refused.value.message
     read_only = with_sas("rl")
+    assert read_only.features.share_links  # links carry that read-only SAS
     with pytest.raises(AccessDenied) as denied:
         read_only.put_object(bucket, "c.txt", b"x", content_md5="")
     assert "grants only read and list (sp=rl)" in denied.value.hint
@@ -248,11 +249,28 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
         urllib.request.urlopen(put, timeout=10)
     assert refused.value.code == 403
     refused.value.close()
-    # A SAS connection has no key to sign with: links are refused, plainly.
-    sas = sas_storage(azurite_server, container_sas(bucket, "rl"))
-    assert not sas.features.share_links
+    # A SAS connection has no key to sign with. One whose SAS only reads gives links that
+    # carry it, ending when it does; one that grants more gives none (a link would share
+    # its writes too).
+    token = container_sas(bucket, "rl", hours=5)
+    reader = sas_storage(azurite_server, token)
+    assert reader.features.share_links
+    assert abs(reader.features.links_end - (time.time() + 5 * 3600)) < 120
+    carried = share_links_of(reader).share_link(bucket, "r.txt", 3600)
+    assert carried.endswith("?" + token)
+    with urllib.request.urlopen(carried, timeout=10) as reply:
+        assert reply.read() == b"report"
+    put = urllib.request.Request(
+        carried, data=b"overwritten", method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(put, timeout=10)
+    assert refused.value.code == 403
+    refused.value.close()
+    writer = sas_storage(azurite_server, container_sas(bucket, "rwl"))
+    assert not writer.features.share_links and writer.features.links_end == 0.0
     with pytest.raises(NotSupported):
-        share_links_of(sas).share_link(bucket, "r.txt", 3600)
+        share_links_of(writer).share_link(bucket, "r.txt", 3600)
 
 
 def test_a_copy_of_an_archived_blob_says_it_is_archived(azurite_server: AzuriteServer) -> None:

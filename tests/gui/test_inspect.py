@@ -347,33 +347,50 @@ def test_properties_of_a_blob_speak_of_its_access_tier(
     assert not [text for text in labels if "SSE-S3" in text]
 
 
-def test_share_link_of_a_sas_connection_says_why_not(
+def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
     qtbot: QtBot,
     open_window: Callable[[S3Server], MainWindow],
     azurite_server: AzuriteServer,
     service: StorageService,
 ) -> None:
-    """A SAS cannot sign another link: said as such, where it said that the provider
-    (Azure, which has links) has none."""
+    """A SAS cannot sign another link. A connection whose SAS only reads shares links that
+    carry it, ending when it does (no lifetime to choose); one whose SAS grants more says
+    why it has none (it said that the provider, Azure, has no links)."""
+    from PySide6.QtWidgets import QRadioButton
+
     window = open_window(azurite_server)  # type: ignore[arg-type]
     bucket = azurite_server.bucket()
-    azurite_server.put(bucket, ["a.txt"])
-    token = generate_container_sas(
-        AZURITE_ACCOUNT,
-        bucket,
-        account_key=AZURITE_KEY,
-        permission="rl",
-        expiry=datetime.now(UTC) + timedelta(hours=1),
-    )
-    settings = azurite_server.settings(auth="sas", default_bucket=bucket, name="Shared")
-    shared = service.add_connection(settings, Credentials("sas", token))
-    window.add_connection(shared.id)
-    window.navigate(Location(shared.id, bucket, ""))
-    wait_loaded(qtbot, window)
-    select(window, "a.txt")
+    azurite_server.put(bucket, {"a.txt": b"shared bytes"})
+    expiry = datetime.now(UTC) + timedelta(hours=3)
+
+    def open_with(permission: str, name: str) -> None:
+        token = generate_container_sas(
+            AZURITE_ACCOUNT, bucket, account_key=AZURITE_KEY, permission=permission, expiry=expiry
+        )
+        settings = azurite_server.settings(auth="sas", default_bucket=bucket, name=name)
+        shared = service.add_connection(settings, Credentials("sas", token))
+        window.add_connection(shared.id)
+        window.navigate(Location(shared.id, bucket, ""))
+        wait_loaded(qtbot, window)
+        select(window, "a.txt")
+
+    open_with("rl", "Read only")
+    dialog = window.inspect.share()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    [url] = dialog.urls
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.read() == b"shared bytes"
+    carried = dialog.findChild(QLabel, "linksEnd")
+    assert carried is not None and "grants only reading" in carried.text()
+    assert not any(b.isEnabled() for b in dialog.findChildren(QRadioButton))
+    assert abs(dialog.expires_at - expiry.timestamp()) < 2
+    dialog.reject()
+
+    open_with("rwl", "Read and write")
     assert window.inspect.share() is None
     message = window.statusBar().currentMessage()
-    assert message.startswith("A connection made with a SAS cannot sign share links"), message
+    assert message.startswith("This connection's SAS grants more than reading"), message
 
 
 def test_copy_s3_uri_and_url_from_the_context_menu(

@@ -68,6 +68,9 @@ class ShareDialog(QDialog):
         self.settings = connection.settings
         #: The longest lifetime of a link on this connection, seconds.
         self.longest = self.storage.features.limits.max_link_seconds
+        #: Links that carry the connection's read-only SAS end with it (Features.links_end):
+        #: no lifetime to choose.
+        self.links_end = self.storage.features.links_end
         self.job: Job | None = None
         self.urls: list[str] = []
         #: When the links expire, POSIX seconds.
@@ -94,6 +97,21 @@ class ShareDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        if self.links_end:
+            ends = (
+                self.tr("until it expires, {when}").format(when=format_time(self.links_end))
+                if self.links_end > 0
+                else self.tr("for as long as it is valid")
+            )
+            carried = QLabel(
+                self.tr(
+                    "The link carries this connection's SAS, which grants only reading: it "
+                    "works {ends}."
+                ).format(ends=ends)
+            )
+            carried.setObjectName("linksEnd")
+            carried.setWordWrap(True)
+            layout.addWidget(carried)
 
         self.choices = QButtonGroup(self)
         row = QHBoxLayout()
@@ -175,6 +193,11 @@ class ShareDialog(QDialog):
         self.amount.valueChanged.connect(self._custom_changed)
         self.unit.currentIndexChanged.connect(self._custom_changed)
         self._update_custom_enabled()
+        if self.links_end:  # the SAS the link carries decides
+            for choice in self.choices.buttons():
+                choice.setEnabled(False)
+            self.amount.setEnabled(False)
+            self.unit.setEnabled(False)
         self.generate()
 
     def seconds(self) -> tuple[int, bool]:
@@ -185,7 +208,7 @@ class ShareDialog(QDialog):
         return expiry_seconds(self.amount.value(), self.unit.currentData(), self.longest)
 
     def _update_custom_enabled(self) -> None:
-        custom = PRESETS[max(0, self.choices.checkedId())][1] is None
+        custom = PRESETS[max(0, self.choices.checkedId())][1] is None and not self.links_end
         self.amount.setEnabled(custom)
         self.unit.setEnabled(custom)
 
@@ -217,8 +240,10 @@ class ShareDialog(QDialog):
         storage = self.storage
         bucket, keys = self.bucket, list(self.keys)
 
+        links_end = self.links_end
+
         def work(_job: Job) -> tuple[list[str], float]:
-            expires_at = time.time() + seconds
+            expires_at = links_end if links_end else time.time() + seconds
             return [
                 share_links_of(storage).share_link(bucket, key, seconds) for key in keys
             ], expires_at
@@ -243,6 +268,8 @@ class ShareDialog(QDialog):
         self.messages.major(error)
 
     def expiry_text(self) -> str:
+        if self.expires_at < 0:  # the SAS it carries names no end
+            return self.tr("when the connection's SAS does")
         return format_time(self.expires_at)
 
     @Slot()

@@ -173,8 +173,16 @@ class AzureBackend:
         self._sas = _signing_sas(credentials, self._auth)
         self._sas_expiry = _sas_expiry(self._sas)
         self._sas_fields = _sas_fields(self._sas)
-        if self._sas and self._features.share_links:
-            self._features = replace(self._features, share_links=False)
+        if self._sas:
+            # A SAS cannot sign another. One that only reads can be handed out as it is: a
+            # link that carries it grants no more than the link is for (reading), until
+            # the SAS ends. One that grants more would hand all of it out: no links.
+            read_only = set(self._sas_fields[1]) <= _READ_ONLY and "r" in self._sas_fields[1]
+            self._features = replace(
+                self._features,
+                share_links=read_only,
+                links_end=(self._sas_expiry or -1.0) if read_only else 0.0,
+            )
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         self._fast = fast.FastRequests.of(
@@ -830,12 +838,26 @@ class AzureBackend:
 
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A read-only SAS URL for one blob, valid ``expires_in`` seconds (1 h … 7 days):
-        a service SAS signed with the account key, or a user-delegation SAS (Entra ID)."""
+        a service SAS signed with the account key, or a user-delegation SAS (Entra ID). A
+        connection made with a read-only SAS gives the blob's URL with that SAS, valid as
+        long as it is (``features.links_end``)."""
         if not 1 <= expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
                 "A share link may last at most 7 days.", hint="Choose a shorter lifetime."
             )
         url = self._blob(bucket, key).url.split("?", 1)[0]
+        if self._sas and self._features.share_links:
+            # Read-only (features): the connection's own SAS, for as long as it lasts.
+            return f"{url}?{self._sas.lstrip('?')}"
+        if self._sas:
+            raise NotSupported(
+                "This connection's SAS grants more than reading (sp="
+                f"{self._sas_fields[1]}), and a SAS cannot sign another: a link would hand "
+                "out all it grants.",
+                hint="Connect with the account key or Entra ID to share links, or with a "
+                "read-only SAS, which links can carry.",
+                code="NotImplemented",
+            )
         return f"{url}?{self._read_sas(bucket, key, expires_in)}"
 
     # ── versions ────────────────────────────────────────────────────────────────────────
@@ -1253,6 +1275,10 @@ def _encryption(props: BlobProperties) -> str:
     if props.encryption_scope:
         return f"AES-256, encryption scope “{props.encryption_scope}”"
     return "AES-256, Azure Storage encryption"
+
+
+#: What a SAS may grant for a link carrying it to give no more than reading: read, list.
+_READ_ONLY = frozenset("rl")
 
 
 def _sas_fields(token: str) -> tuple[str, str]:
