@@ -17,7 +17,7 @@ from cloudbrowser.gui.app import install_plural_forms
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
-from tests.conftest import S3Server
+from tests.conftest import S3Server, TestServer
 
 ServiceFactory = Callable[..., StorageService]
 
@@ -96,6 +96,31 @@ def open_window(
     window.show()
     qtbot.waitUntil(lambda: not window.list_model.loading, timeout=25_000)
     return window
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> StorageService:
+    """A storage service with four workers (files that need pages or threads of another
+    size define their own)."""
+    return make_service(max_threads=4)
+
+
+@pytest.fixture
+def window_server(server: S3Server) -> TestServer:
+    """The server ``window`` opens: ``server`` (moto and rclone) unless a file defines its
+    own (``memory_server``, ``moto_server``, ``any_server``…)."""
+    return server
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, service: StorageService, window_server: TestServer, tmp_path: Path
+) -> Iterator[MainWindow]:
+    """A shown main window on ``window_server`` (:func:`open_window`); its transfers are
+    shut down after the test."""
+    win = open_window(qtbot, service, window_server, tmp_path)  # type: ignore[arg-type]
+    yield win
+    win.transfers.shutdown()
 
 
 def go(qtbot: QtBot, window: MainWindow, bucket: str, prefix: str = "") -> None:

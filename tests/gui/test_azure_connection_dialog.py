@@ -30,7 +30,6 @@ from cloudbrowser.gui.dialogs.azure_fields import AzureSignInDialog
 from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import MemoryKeyring
-from tests.gui.conftest import ServiceFactory
 
 KEY = AZURITE_KEY
 RECORD = AuthenticationRecord(
@@ -46,11 +45,6 @@ def sas_token(days: float, permissions: str = "rl", resource: str = "c") -> str:
     return (
         f"sv=2022-11-02&sp={permissions}&sr={resource}&se={expires:%Y-%m-%dT%H:%M:%SZ}&sig=c2ln%3D"
     )
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 @pytest.fixture

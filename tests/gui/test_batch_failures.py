@@ -8,7 +8,6 @@ import hashlib
 import time
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.entries import Entry
@@ -18,16 +17,11 @@ from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.conftest import go, open_window
 from tests.hostile import Request, lacking, trickling
 
 WAIT = 30_000
 LONG = "x" * 300 + ".txt"
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

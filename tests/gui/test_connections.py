@@ -33,11 +33,6 @@ from tests.gui.conftest import ServiceFactory
 TYPED_SECRET = "typed-in-the-dialog-secret-42"
 
 
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
-
-
 def new_window(qtbot: QtBot, service: StorageService, *, restore: bool = False) -> MainWindow:
     window = MainWindow(service)
     qtbot.addWidget(window)

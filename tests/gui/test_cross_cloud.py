@@ -4,9 +4,6 @@ through (read from one, written to the other), whatever each one's checksums are
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -16,7 +13,6 @@ from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import TestServer
-from tests.gui.conftest import ServiceFactory, open_window
 from tests.gui.test_file_operations import select, settle
 
 pytestmark = [pytest.mark.server, pytest.mark.gui]
@@ -35,23 +31,15 @@ def contents(server: TestServer, bucket: str) -> dict[str, bytes]:
     return found
 
 
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
-
-
 @pytest.fixture(params=["gcs_server", "azurite_server"])
 def other(request: pytest.FixtureRequest) -> TestServer:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, moto_server: TestServer, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, moto_server, tmp_path)  # type: ignore[arg-type]
-    yield win
-    win.transfers.shutdown()
+def window_server(moto_server: TestServer) -> TestServer:
+    """The server this file's windows open (conftest's ``window``)."""
+    return moto_server
 
 
 @pytest.mark.parametrize("move", [False, True], ids=["copy", "move"])

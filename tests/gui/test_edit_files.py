@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -30,28 +29,13 @@ from cloudbrowser.gui.edit_files import (
     edits_root,
     look_at_edit_folders,
 )
-from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
+from tests.gui.conftest import bucket_contents, go
 from tests.gui.test_file_operations import select
 
 WAIT = 30_000
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, server, tmp_path)
-    yield win
-    win.transfers.shutdown()
 
 
 def opened_urls(window: MainWindow) -> list[Path]:

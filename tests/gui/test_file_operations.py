@@ -3,9 +3,6 @@ through the window's actions and shortcuts against moto and rclone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -23,7 +20,7 @@ from cloudbrowser.gui.object_clipboard import ObjectSelection
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
+from tests.gui.conftest import ServiceFactory, bucket_contents, go
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
@@ -33,15 +30,6 @@ WAIT = 30_000
 def service(make_service: ServiceFactory) -> StorageService:
     # Small pages: every prefix operation below spans several listing pages.
     return make_service(max_threads=4, page_size=5)
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, server, tmp_path)
-    yield win
-    win.transfers.shutdown()
 
 
 def settle(qtbot: QtBot, window: MainWindow) -> None:

@@ -24,7 +24,6 @@ from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
 from cloudbrowser.gui.dialogs.gcs_sign_in import GoogleSignInDialog
 from cloudbrowser.gui.service import StorageService
 from tests.conftest import MemoryKeyring
-from tests.gui.conftest import ServiceFactory
 
 DialogFactory = Callable[[], ConnectionsDialog]
 EMAIL = "robot@key-project.iam.gserviceaccount.com"
@@ -36,11 +35,6 @@ KEY = {
     "private_key": PEM,
     "client_email": EMAIL,
 }
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 @pytest.fixture

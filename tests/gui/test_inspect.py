@@ -33,16 +33,10 @@ from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import AzuriteServer, S3Server
-from tests.gui.conftest import ServiceFactory
 from tests.gui.test_browsing import row_of, wait_loaded
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 WAIT = 20_000
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 @pytest.fixture

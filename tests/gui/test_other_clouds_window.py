@@ -33,18 +33,13 @@ from cloudbrowser.gui.dialogs.share import ShareDialog
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer, service_account_json
-from tests.gui.conftest import ServiceFactory, open_window
+from tests.gui.conftest import open_window
 from tests.gui.test_browsing import names, row_of, wait_loaded
 from tests.gui.test_inspect import open_folder, select, wait_properties
 from tests.gui.test_transfers import drop
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 WAIT = 30_000
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 @pytest.fixture

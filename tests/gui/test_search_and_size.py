@@ -22,7 +22,7 @@ from cloudbrowser.gui.navigation import Location, SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.conftest import ServiceFactory, go
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 MOD = Qt.KeyboardModifier
@@ -47,15 +47,6 @@ DOCS_BYTES = 10 + 20 + 30 + 40 + 50 + 60
 @pytest.fixture
 def service(make_service: ServiceFactory) -> StorageService:
     return make_service(page_size=PAGE, max_threads=4)
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, server, tmp_path)
-    yield win
-    win.transfers.shutdown()
 
 
 @pytest.fixture

@@ -33,12 +33,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, memory_server: MemoryServer, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, memory_server, tmp_path)  # type: ignore[arg-type]
-    yield win
-    win.transfers.shutdown()
+def window_server(memory_server: MemoryServer) -> MemoryServer:
+    """The server this file's windows open (conftest's ``window``)."""
+    return memory_server
 
 
 def body(storage: Storage, bucket: str, key: str) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, any_server: TestServer, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, any_server, tmp_path)  # type: ignore[arg-type]
-    yield win
-    win.transfers.shutdown()
+def window_server(any_server: TestServer) -> TestServer:
+    """The server this file's windows open (conftest's ``window``)."""
+    return any_server
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ rows, and a term that is no condition is refused before anything is sent."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
@@ -21,7 +19,7 @@ from cloudbrowser.gui.navigation import SearchLocation
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import MemoryServer
-from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.conftest import ServiceFactory, go
 from tests.gui.test_browsing import names
 from tests.gui.test_search_and_size import search_for
 
@@ -35,12 +33,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, memory_server: MemoryServer, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, memory_server, tmp_path)  # type: ignore[arg-type]
-    yield win
-    win.transfers.shutdown()
+def window_server(memory_server: MemoryServer) -> MemoryServer:
+    """The server this file's windows open (conftest's ``window``)."""
+    return memory_server
 
 
 @pytest.fixture

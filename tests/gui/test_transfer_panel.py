@@ -6,7 +6,6 @@ transfer scrolled into view; thousands of rows stay cheap."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,26 +28,17 @@ from cloudbrowser.core.transfers import (
 from cloudbrowser.gui.icons import download_icon, upload_icon
 from cloudbrowser.gui.models import transfer_list
 from cloudbrowser.gui.models.transfer_list import Column, ProgressRole, TransferListModel
-from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.conftest import ServiceFactory, go
 
 WAIT = 30_000
 
 
 @pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, moto_server, tmp_path)
-    yield win
-    win.transfers.shutdown()
+def window_server(moto_server: S3Server) -> S3Server:
+    """The server this file's windows open (conftest's ``window``)."""
+    return moto_server
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -23,29 +21,14 @@ from cloudbrowser.core.transfers import MiB, TransferQueue, TransferRequest
 from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 from cloudbrowser.gui.models.transfer_list import TransferListModel
 from cloudbrowser.gui.navigation import Location
-from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.transfer_settings import TransferSettings
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, bucket_contents, go, open_window
+from tests.gui.conftest import ServiceFactory, bucket_contents, go
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
-
-
-@pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, server, tmp_path)
-    yield win
-    win.transfers.shutdown()
 
 
 def drop(viewport: QWidget, paths: list[Path], at: QPointF) -> None:

@@ -6,7 +6,6 @@ how it is reported).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from cloudbrowser.gui.models.object_list import Column
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
-from tests.gui.conftest import ServiceFactory, go, open_window
+from tests.gui.conftest import ServiceFactory, go
 from tests.gui.test_browsing import names, row_of, wait_loaded
 
 WAIT = 30_000
@@ -35,12 +34,9 @@ def service(make_service: ServiceFactory) -> StorageService:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, service: StorageService, moto_server: S3Server, tmp_path: Path
-) -> Iterator[MainWindow]:
-    win = open_window(qtbot, service, moto_server, tmp_path)
-    yield win
-    win.transfers.shutdown()
+def window_server(moto_server: S3Server) -> S3Server:
+    """The server this file's windows open (conftest's ``window``)."""
+    return moto_server
 
 
 def versioned_bucket(server: S3Server) -> str:

@@ -12,7 +12,6 @@ from cloudbrowser.core.errors import Cancelled, NotFound
 from cloudbrowser.gui import workers
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.workers import Job
-from tests.gui.conftest import ServiceFactory
 
 
 class Collector(QObject):
@@ -46,11 +45,6 @@ class Collector(QObject):
     def on_finished(self) -> None:
         self._seen()
         self.finished += 1
-
-
-@pytest.fixture
-def service(make_service: ServiceFactory) -> StorageService:
-    return make_service(max_threads=4)
 
 
 def test_instant_jobs_lose_nothing(qtbot: QtBot, service: StorageService) -> None:
