@@ -45,6 +45,10 @@ class BucketTexts:
     open_to_upload: str
     drop_hint: str
     select_to_count: str
+    #: The delete question's last words where deleted objects can be brought back.
+    keeps_versions: str
+    #: ``{days}``: how long soft delete keeps them.
+    keeps_deleted: str
 
 
 def texts_of(service: StorageService, connection_id: str) -> BucketTexts:
@@ -95,6 +99,16 @@ def bucket_texts(word: str) -> BucketTexts:
             select_to_count=t(
                 "BucketTexts", "Select folders or containers to calculate their size."
             ),
+            keeps_versions=t(
+                "BucketTexts",
+                "The account keeps versions: View › Show deleted lists what is deleted, and "
+                "Undelete brings it back.",
+            ),
+            keeps_deleted=t(
+                "BucketTexts",
+                "The account keeps deleted blobs for {days} days: View › Show deleted lists "
+                "them, and Undelete brings them back.",
+            ),
         )
     return BucketTexts(
         new_action=t("BucketTexts", "New bucket…"),
@@ -127,4 +141,14 @@ def bucket_texts(word: str) -> BucketTexts:
         ),
         drop_hint=t("BucketTexts", "Or drop them on a bucket in the tree."),
         select_to_count=t("BucketTexts", "Select folders or buckets to calculate their size."),
+        keeps_versions=t(
+            "BucketTexts",
+            "The bucket keeps versions: View › Show deleted lists what is deleted, and "
+            "Undelete brings it back.",
+        ),
+        keeps_deleted=t(
+            "BucketTexts",
+            "The bucket keeps deleted objects for {days} days: View › Show deleted lists "
+            "them, and Undelete brings them back.",
+        ),
     )

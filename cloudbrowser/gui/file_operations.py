@@ -771,7 +771,7 @@ class FileOperations(QObject):
                     n=self._objects(counted.objects),
                     size=data_size(self.locale, counted.bytes),
                 )
-            text += "\n\n" + self._undo_text(kept)
+            text += "\n\n" + self._undo_text(kept, folder.connection)
             if not self.confirm(
                 QCoreApplication.translate("FileOperations", "Delete"),
                 text,
@@ -801,22 +801,17 @@ class FileOperations(QObject):
             failed=lambda _error: surveyed(DeletedKept()),  # (deleted_kept never raises)
         )
 
-    def _undo_text(self, kept: DeletedKept) -> str:
-        """What the delete question says of undoing it: Undelete where the bucket keeps
-        deleted objects (versions, soft delete), else that it cannot be undone."""
+    def _undo_text(self, kept: DeletedKept, connection: str) -> str:
+        """What the delete question says of undoing it: Undelete where the bucket (Azure:
+        the account) keeps deleted objects (versions, soft delete), else that it cannot be
+        undone."""
         if kept.versions:
-            return QCoreApplication.translate(
-                "FileOperations",
-                "The bucket keeps versions: View › Show deleted lists what is deleted, and "
-                "Undelete brings it back.",
-            )
+            return texts_of(self.service, connection).keeps_versions
         if kept.soft_delete_seconds > 0:
             days = max(1, round(kept.soft_delete_seconds / 86400))
-            return QCoreApplication.translate(
-                "FileOperations",
-                "The bucket keeps deleted objects for {days} days: View › Show deleted lists "
-                "them, and Undelete brings them back.",
-            ).format(days=self.locale.toString(days))
+            return texts_of(self.service, connection).keeps_deleted.format(
+                days=self.locale.toString(days)
+            )
         return QCoreApplication.translate("FileOperations", "This cannot be undone.")
 
     def _count(

@@ -70,10 +70,7 @@ class VersionActions(QObject):
         )
         self.show_deleted_action.setCheckable(True)
         self.show_deleted_action.setToolTip(
-            self.tr(
-                "Also list the deleted objects of buckets that keep them: versions, soft "
-                "delete (Ctrl+Alt+H)"
-            )
+            self.tr("Also list the deleted objects kept by versions or soft delete (Ctrl+Alt+H)")
         )
         menus.edit.addSeparator()
         menus.edit.addAction(self.versions_action)

@@ -197,3 +197,20 @@ def test_azure_show_deleted_lists_a_soft_deleted_blob_and_undelete_restores_it(
     qtbot.waitUntil(lambda: window.versions._undelete_job is None, timeout=WAIT)
     undeletes = [p for _m, p, q, _h in account.requests if q.get("comp") == ["undelete"]]
     assert undeletes == [f"/{ACCOUNT}/{CONTAINER}/docs/gone.txt"]
+
+
+def test_azure_delete_question_says_the_account_keeps_deleted_blobs(
+    qtbot: QtBot, azure_window: tuple[MainWindow, Account]
+) -> None:
+    """Soft delete is an Azure account's setting, of blobs: the delete question says so in
+    Azure's words (it said that "the bucket keeps deleted objects")."""
+    from tests.gui.test_file_operations import answer_confirm
+
+    window, _account = azure_window
+    go(qtbot, window, CONTAINER, "docs/")
+    select(window, names(window)[-1])
+    asked = answer_confirm(window, False)
+    window.file_ops.delete_action.trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT)
+    assert "The account keeps deleted blobs for" in asked[0], asked[0]
+    assert "bucket" not in asked[0]
