@@ -23,11 +23,12 @@ from cloudbrowser.gui.dialogs.connections import ConnectionsDialog
 from cloudbrowser.gui.dialogs.gcs_connection import GCS_NATIVE
 from cloudbrowser.gui.dialogs.gcs_sign_in import GoogleSignInDialog
 from cloudbrowser.gui.service import StorageService
-from tests.conftest import MemoryKeyring
+from tests.conftest import MemoryKeyring, service_account_json
 
 DialogFactory = Callable[[], ConnectionsDialog]
 EMAIL = "robot@key-project.iam.gserviceaccount.com"
-PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+#: A real key (made here): a damaged one is refused when the file is picked.
+PEM = json.loads(service_account_json())["private_key"]
 KEY = {
     "type": "service_account",
     "project_id": "key-project",
@@ -179,7 +180,16 @@ def test_a_service_account_key_goes_to_the_keyring_and_the_file_is_not_needed(
     assert dialog.gcs.project_edit.text() == "typed-project"
     dialog.gcs.project_edit.setText("key-project")
     assert dialog.save()
-    qtbot.waitUntil(lambda: key_text in isolated_environment.store.values(), timeout=10_000)
+
+    def stored() -> str:
+        """The key as the keyring gives it back (a real key is stored in pieces)."""
+        try:
+            creds = ProfileStore().credentials(saved_profile())
+        except Exception:
+            return ""
+        return creds.secret_access_key if creds is not None else ""
+
+    qtbot.waitUntil(lambda: stored() == key_text, timeout=10_000)
     profile = saved_profile()
     assert (profile.auth, profile.access_key_id, profile.project) == (
         "service_account",

@@ -73,7 +73,7 @@ def damaged_private_key() -> str:
     [
         (None, "which does not exist"),
         ('{"type": "authorized_user", "client_id": ', "cut short"),
-        (damaged_private_key(), "cannot be used"),
+        (damaged_private_key(), "private key in adc.json is damaged"),
     ],
     ids=["missing", "cut short", "damaged key"],
 )

@@ -159,6 +159,12 @@ def write(tmp_path: Path, content: str | bytes) -> Path:
     return path
 
 
+def damaged_key() -> str:
+    """A real key's PEM block with a stretch of its inside left out."""
+    lines = service_account_key()["private_key"].strip().splitlines()
+    return "\n".join([lines[0], *lines[1:4], *lines[8:]]) + "\n"
+
+
 def test_bad_key_files_say_what_is_wrong(tmp_path: Path) -> None:
     good = json.dumps(service_account_key(), indent=2)
     cases: list[tuple[str | bytes, str]] = [
@@ -172,6 +178,11 @@ def test_bad_key_files_say_what_is_wrong(tmp_path: Path) -> None:
         (
             json.dumps({**service_account_key(), "private_key": "-----BEGIN PRIVATE KEY-----\nab"}),
             "private key in picked.json is damaged",
+        ),
+        (
+            # The right first and last lines, its inside cut: readable only by loading it.
+            json.dumps({**service_account_key(), "private_key": damaged_key()}),
+            "private key in picked.json is damaged: it cannot be read",
         ),
         (" " * (300 * 1024), "far too large"),
     ]
