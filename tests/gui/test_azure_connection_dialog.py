@@ -161,9 +161,14 @@ def test_sas_expiring_soon_or_unable_to_list_is_warned_about(dialog: Connections
     azure_form(dialog, "Soon", "sas")
     dialog.azure_fields.account_edit.setText("acct3")
     dialog.azure_fields.secret_edit.setText(sas_token(days=2))
-    assert "⚠ This shared access signature expires on" in dialog.azure_fields.info_label.text()
+    info = dialog.azure_fields.info_label.text()
+    # Said once, in the warning colour (it was said twice: a warning, then the line).
+    assert info.count("expires on") == 1 and info.startswith("⚠ Container SAS, expires on")
+    assert dialog.azure_fields.info_label.styleSheet() != ""
     dialog.azure_fields.secret_edit.setText(sas_token(days=60, permissions="r"))
     assert "can read but not list" in dialog.azure_fields.info_label.text()
+    dialog.azure_fields.secret_edit.setText(sas_token(days=60, permissions="w"))
+    assert "can neither list nor read" in dialog.azure_fields.info_label.text()
 
 
 def test_an_expired_sas_is_refused(dialog: ConnectionsDialog) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QUrl, Signal, Slot
@@ -252,14 +253,20 @@ class AzureFields(QWidget):
             self._show_info(" ".join(warnings), False if warnings else None)
             return
         scope = self.tr("{scope} SAS").format(scope=sas.scope.capitalize())
+        soon = False
         if sas.expires is not None:
             when = format_time(sas.expires.timestamp())
             text = self.tr("{scope}, expires on {date}.").format(scope=scope, date=when)
+            soon = sas.expires - datetime.now(UTC) < addresses.EXPIRY_WARNING
         else:
             text = self.tr("{scope} without an expiry date.").format(scope=scope)
+        # The expiry is the line above (in the warning colour when near): said once.
+        warnings = addresses.sas_warnings(sas, expiry=False)
+        if soon:
+            text = f"⚠ {text}"
         if warnings:
             text = f"⚠ {' '.join(warnings)}\n{text}"
-        self._show_info(text, not warnings)
+        self._show_info(text, not (warnings or soon))
 
     def show_error(self, error: CloudBrowserError) -> None:
         self._show_info(f"{error.message} {error.hint}".strip(), False)

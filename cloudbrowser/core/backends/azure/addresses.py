@@ -217,18 +217,24 @@ def parse_sas(text: str, *, now: datetime | None = None) -> Sas:
     return sas
 
 
-def sas_warnings(sas: Sas, *, now: datetime | None = None) -> tuple[str, ...]:
-    """What to tell the user about a valid SAS: near expiry, not yet valid, cannot list."""
+def sas_warnings(sas: Sas, *, now: datetime | None = None, expiry: bool = True) -> tuple[str, ...]:
+    """What to tell the user about a valid SAS: near expiry (unless ``expiry`` is False:
+    said elsewhere), not yet valid, cannot list."""
     moment = now or datetime.now(UTC)
     found: list[str] = []
-    if sas.expires is not None and sas.expires - moment < EXPIRY_WARNING:
+    if expiry and sas.expires is not None and sas.expires - moment < EXPIRY_WARNING:
         found.append(f"This shared access signature expires on {_date(sas.expires)}.")
     if sas.starts is not None and sas.starts > moment:
         found.append(f"This shared access signature is valid only from {_date(sas.starts)}.")
     if not sas.can_list:
         found.append(
-            "This shared access signature can read but not list: open a container/blob "
-            "directly (its address), since its contents cannot be shown."
+            (
+                "This shared access signature can read but not list: "
+                if "r" in sas.permissions
+                else "This shared access signature can neither list nor read: "
+            )
+            + "open a container/blob directly (its address), since its contents cannot be "
+            "shown."
         )
     return tuple(found)
 
