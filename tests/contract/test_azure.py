@@ -351,6 +351,22 @@ class _Reply:
         return b""
 
 
+def test_a_copy_whose_source_azure_names_as_archived_says_so() -> None:
+    """Azure names a copy source's refusal in x-ms-copy-source-error-code (recorded from
+    the service's documentation; Azurite sends none, see the test above): an archived
+    source is said as such, its message whatever it is."""
+    reply = _Reply(409, "CannotVerifyCopySource")
+    reply.headers["x-ms-copy-source-error-code"] = "BlobArchived"
+    error = translate_error(HttpResponseError(response=reply), Where("photos", "b.txt", "key"))
+    assert isinstance(error, AccessDenied) and error.code == "BlobArchived"
+    reply.headers["x-ms-copy-source-error-code"] = "BlobBeingRehydrated"
+    error = translate_error(HttpResponseError(response=reply), Where("photos", "b.txt", "key"))
+    assert error.code == "BlobBeingRehydrated"
+    del reply.headers["x-ms-copy-source-error-code"]
+    error = translate_error(HttpResponseError(response=reply), Where("photos", "b.txt", "key"))
+    assert error.code == "CannotVerifyCopySource"
+
+
 def test_a_blob_batch_returns_the_refused_blobs(azurite_server: AzuriteServer) -> None:
     """A leased blob refuses its delete (412 LeaseIdMissing) inside the Blob Batch; the
     others, and a blob already gone, count as deleted. The lease is taken with the SDK:

@@ -113,6 +113,12 @@ def _from_reply(exc: ax.HttpResponseError, where: Where) -> CloudBrowserError:
         raw = getattr(exc.response, "headers", {}).get("x-ms-error-code", "")
     code = str(getattr(raw, "value", raw) or "")  # the SDK gives a StorageErrorCode enum
     detail = f"HTTP {status} {code}: {_first_line(exc)}"
+    if code == "CannotVerifyCopySource" and exc.response is not None:
+        # Azure names the source's own refusal (BlobArchived…) in a header of its own;
+        # Azurite does not, and _copy_source reads it from the message then.
+        source = getattr(exc.response, "headers", {}).get("x-ms-copy-source-error-code", "")
+        if source in _SOURCE_CODES:
+            return _BY_CODE[source](where, detail, _message(exc))
     make = _BY_CODE.get(code)
     if make is not None:
         return make(where, detail, _message(exc))
@@ -303,6 +309,10 @@ def _invalid_operation(where: Where, detail: str, message: str) -> CloudBrowserE
         detail=detail,
         code="InvalidOperation",
     )
+
+
+#: A copy's source refusals (``x-ms-copy-source-error-code``) said as such, not as the copy's.
+_SOURCE_CODES = frozenset({"BlobArchived", "BlobBeingRehydrated"})
 
 
 def _copy_source(where: Where, detail: str, message: str) -> CloudBrowserError:
