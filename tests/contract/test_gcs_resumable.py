@@ -22,7 +22,7 @@ from cloudbrowser.core.errors import ConfigError, UploadNotFound
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import MiB, Storage
-from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
+from cloudbrowser.core.transfers import Transfer, TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import GcsServer
 from tests.contract.test_transfers import make_file, wait_until
 from tests.gcs_stub import GcsStub
@@ -123,6 +123,24 @@ def test_a_finished_or_cancelled_session_is_upload_not_found(stub: GcsStub) -> N
 # ── the engine ──────────────────────────────────────────────────────────────────────────
 
 
+def resumed_in_a_new_process(
+    settings: ConnectionSettings, journal_path: Path
+) -> tuple[Transfer, Counting]:
+    """The journal's one paused upload, restored and resumed by a new backend that knows
+    nothing of its session (a new process), run to its end: done and verified."""
+    later = Counting(settings, None, page_size=1000)
+    queue = queue_on(later, Journal(journal_path), FAST)
+    try:
+        [t] = queue.restore()
+        queue.resume([t.id])
+        assert queue.wait([t], timeout=60)
+    finally:
+        queue.shutdown()
+    assert (t.state, t.error) == (State.DONE, None)
+    assert t.verified, t.note
+    return t, later
+
+
 def test_an_interrupted_upload_resumes_from_the_committed_offset(
     stub: GcsStub, tmp_path: Path
 ) -> None:
@@ -144,16 +162,7 @@ def test_an_interrupted_upload_resumes_from_the_committed_offset(
     assert 2 * PART <= sent_before < len(data)
 
     # A new process: a new backend that knows nothing of the session, the same journal.
-    later = Counting(settings, None, page_size=1000)
-    queue = queue_on(later, Journal(journal_path), FAST)
-    try:
-        [t] = queue.restore()
-        queue.resume([t.id])
-        assert queue.wait([t], timeout=60)
-    finally:
-        queue.shutdown()
-    assert (t.state, t.error) == (State.DONE, None)
-    assert t.verified, t.note
+    t, later = resumed_in_a_new_process(settings, journal_path)
     assert stub.objects[("b", "big.bin")] == data
     assert stub.begun == 1, "the journalled session was continued"
     assert stub.status_queries == 1
@@ -181,16 +190,7 @@ def test_on_fake_gcs_server_a_resumed_upload_starts_again_and_is_verified(
     finally:
         queue.shutdown()
 
-    later = Counting(settings, None, page_size=1000)
-    queue = queue_on(later, Journal(journal_path), FAST)
-    try:
-        [t] = queue.restore()
-        queue.resume([t.id])
-        assert queue.wait([t], timeout=60)
-    finally:
-        queue.shutdown()
-    assert (t.state, t.error) == (State.DONE, None)
-    assert t.verified, t.note
+    t, later = resumed_in_a_new_process(settings, journal_path)
     assert later.calls["begin_upload"] == 1, "a new session"
     assert later.calls["upload_chunk"] == 4
     with later.get_object(bucket, "big.bin") as reader:
@@ -268,16 +268,7 @@ def test_a_session_resumed_before_its_short_last_chunk_sends_only_that_chunk(
     assert t.state is State.PAUSED
     assert stub.received == 2 * PART
 
-    later = Counting(settings, None, page_size=1000)
-    queue = queue_on(later, Journal(journal_path), FAST)
-    try:
-        [t] = queue.restore()
-        queue.resume([t.id])
-        assert queue.wait([t], timeout=60)
-    finally:
-        queue.shutdown()
-    assert (t.state, t.error) == (State.DONE, None)
-    assert t.verified, t.note
+    t, later = resumed_in_a_new_process(settings, journal_path)
     assert stub.objects[("b", "resume-last.bin")] == data
     assert later.calls["upload_chunk"] == 1
     assert stub.received == len(data), "no byte sent twice"
