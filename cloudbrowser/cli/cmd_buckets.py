@@ -151,7 +151,8 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
             expires_in = max(0, round(features.links_end - time.time()))
         out.note(
             "note: the link carries the connection's SAS, which grants only reading: it "
-            f"expires {when}, not after --expires."
+            f"expires {when}, not after --expires, and reads all that the SAS covers, not "
+            "only this object."
         )
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:

@@ -275,6 +275,7 @@ def test_az_presign_with_a_read_only_sas_gives_a_link_that_carries_it(
         assert reply.read() == b"read me"
     assert "carries the connection's SAS, which grants only reading" in link.err
     assert f"expires on {expiry:%Y-%m-%d %H:%M} UTC, not after --expires" in link.err
+    assert "reads all that the SAS covers, not only this object" in link.err
     monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas("rwl"))
     refused = run("presign", "--text", f"az://{bucket}/note.txt")
     assert refused.code != 0 and refused.out == ""

@@ -377,6 +377,7 @@ def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
         assert reply.read() == b"shared bytes"
     carried = dialog.findChild(QLabel, "linksEnd")
     assert carried is not None and "grants only reading" in carried.text()
+    assert "not only this object" in carried.text()  # whoever has it reads all it covers
     assert not any(b.isEnabled() for b in dialog.findChildren(QRadioButton))
     assert abs(dialog.expires_at - expiry.timestamp()) < 2
     dialog.reject()

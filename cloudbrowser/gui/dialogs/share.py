@@ -106,7 +106,8 @@ class ShareDialog(QDialog):
             carried = QLabel(
                 self.tr(
                     "The link carries this connection's SAS, which grants only reading: it "
-                    "works {ends}."
+                    "works {ends}, and it reads all that the SAS covers (a container's SAS: "
+                    "every blob of the container), not only this object."
                 ).format(ends=ends)
             )
             carried.setObjectName("linksEnd")
