@@ -38,7 +38,6 @@ from azure.storage.blob import (
     BlobSasPermissions,
     BlobServiceClient,
     ContentSettings,
-    ExponentialRetry,
     generate_blob_sas,
 )
 
@@ -54,6 +53,7 @@ from cloudbrowser.core.backends.azure.listing import (
     parse_soft_deleted,
     parse_versions,
 )
+from cloudbrowser.core.backends.azure.retries import AccountRetry
 from cloudbrowser.core.checksums import md5_of
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.details import (
@@ -1145,15 +1145,9 @@ def _service_client(
     )
     options: dict[str, Any] = {
         "transport": transport,
-        # The storage SDK's own backoff waits 15 + 3^n s (±3): 43 s before an account
-        # that refuses connections is said to be unreachable, a command that looked hung.
-        # About 3 s, then 5 s, as botocore's retries wait a few seconds too.
-        "retry_policy": ExponentialRetry(
-            initial_backoff=1,
-            increment_base=2,
-            retry_total=max(0, settings.max_attempts - 1),
-            random_jitter_range=1,
-        ),
+        # Short waits for an account that cannot be reached, longer ones (Retry-After)
+        # for one that says it is busy: retries.py.
+        "retry_policy": AccountRetry(settings.max_attempts),
         "max_single_put_size": LIMITS.max_single_put,
         "max_single_get_size": _READ_CHUNK,
         "max_chunk_get_size": _READ_CHUNK,
