@@ -25,6 +25,12 @@ from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
 
+#: Remote locations as the help shows them: every command takes each cloud's scheme
+#: (``cli/locations.py``), so none names S3's alone.
+OBJECT = "{s3,gs,az}://BUCKET/KEY"
+FOLDER = "{s3,gs,az}://BUCKET/PREFIX/"
+BUCKET = "{s3,gs,az}://BUCKET"
+
 _EPILOG = f"""\
 locations: s3://bucket/key (or gs://bucket/key, az://container/blob) for objects,
   anything else is a local path; - is stdout for get.
@@ -87,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
         "location",
         nargs="?",
         default="",
-        help="s3://bucket[/prefix]; s3://, gs://, az://: the buckets",
+        metavar=FOLDER,
+        help="a bucket or a prefix in it; s3://, gs:// or az:// alone: the buckets",
     )
     ls.add_argument("-r", "--recursive", action="store_true", help="every key below, no folders")
     ls.add_argument("--bytes", action="store_true", help="sizes in bytes")
@@ -98,19 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     du = command("du", "cmd_ls", "count the objects and bytes below a prefix")
-    du.add_argument("location", help="s3://bucket[/prefix]")
+    du.add_argument("location", metavar=FOLDER, help="a bucket or a prefix in it")
     du.add_argument("--bytes", action="store_true", help="sizes in bytes")
 
     for name, help_text in (
-        ("put", "upload files (and with -r folders) to s3://bucket/prefix/"),
+        ("put", "upload files (and with -r folders) to a bucket or a prefix in it"),
         ("get", "download objects (and with -r prefixes) to a local folder"),
     ):
         p = command(name, "cmd_transfer", help_text)
         if name == "put":
             p.add_argument("sources", nargs="+", metavar="PATH", help="local files or folders")
-            p.add_argument("destination", metavar="s3://BUCKET/PREFIX/")
+            p.add_argument("destination", metavar=FOLDER)
         else:
-            p.add_argument("source", metavar="s3://BUCKET/KEY")
+            p.add_argument("source", metavar=OBJECT)
             p.add_argument(
                 "destination", nargs="?", default=".", metavar="PATH",
                 help="a folder or file name (default: here); - writes the object to stdout",
@@ -143,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         _transfer_options(p)
 
     sync = command("sync", "cmd_sync", "make a prefix hold what a folder holds, or back")
-    sync.add_argument("source", metavar="SOURCE", help="a local folder or s3://bucket/prefix/")
-    sync.add_argument("destination", metavar="DEST", help="s3://bucket/prefix/ or a local folder")
+    sync.add_argument("source", metavar="SOURCE", help=f"a local folder or {FOLDER}")
+    sync.add_argument("destination", metavar="DEST", help=f"{FOLDER} or a local folder")
     sync.add_argument(
         "--checksum", action="store_true", help="compare MD5 with the ETag, not size and time"
     )
@@ -171,20 +178,20 @@ def build_parser() -> argparse.ArgumentParser:
         ("mv", "move objects on the server (-r: a prefix): copy, then delete the source"),
     ):
         p = command(name, "cmd_copy", help_text)
-        p.add_argument("source", metavar="s3://BUCKET/KEY")
-        p.add_argument("destination", metavar="s3://BUCKET/KEY")
+        p.add_argument("source", metavar=OBJECT)
+        p.add_argument("destination", metavar=OBJECT)
         p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
         p.add_argument("--dry-run", action="store_true", help="show what would be copied")
 
     rm = command("rm", "cmd_rm", "delete objects (and with -r everything below a prefix)")
-    rm.add_argument("locations", nargs="+", metavar="s3://BUCKET/KEY")
+    rm.add_argument("locations", nargs="+", metavar=OBJECT)
     rm.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
     _destructive(rm)
 
     mb = command("mb", "cmd_buckets", "create a bucket")
-    mb.add_argument("bucket", metavar="s3://BUCKET")
+    mb.add_argument("bucket", metavar=BUCKET)
     rb = command("rb", "cmd_buckets", "delete an empty bucket (--force: and all it holds)")
-    rb.add_argument("bucket", metavar="s3://BUCKET")
+    rb.add_argument("bucket", metavar=BUCKET)
     rb.add_argument(
         "--force",
         action="store_true",
@@ -197,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cmd_versions",
         "list the versions (and soft-deleted ones) of an object or prefix",
     )
-    versions.add_argument("location", metavar="s3://BUCKET/KEY")
+    versions.add_argument("location", metavar=OBJECT)
     versions.add_argument("--bytes", action="store_true", help="sizes in bytes")
     versions.add_argument(
         "--restore",
@@ -207,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     presign = command("presign", "cmd_buckets", "print a link that downloads an object")
-    presign.add_argument("location", metavar="s3://BUCKET/KEY")
+    presign.add_argument("location", metavar=OBJECT)
     presign.add_argument(
         "--expires", default="1h", metavar="TIME",
         help="how long the link works: 3600, 90m, 12h, 7d, 1w (default 1h, at most 7d)",
@@ -216,13 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     storage_class = command(
         "storage-class", "cmd_class", "give objects (-r: a prefix) a storage class or access tier"
     )
-    storage_class.add_argument("location", metavar="s3://BUCKET/KEY")
+    storage_class.add_argument("location", metavar=OBJECT)
     storage_class.add_argument(
         "storage_class", metavar="CLASS", help="e.g. STANDARD_IA, GLACIER, NEARLINE, Cool"
     )
     storage_class.add_argument("-r", "--recursive", action="store_true", help="a prefix")
     restore = command("restore", "cmd_class", "ask for archived objects (-r: a prefix) back")
-    restore.add_argument("location", metavar="s3://BUCKET/KEY")
+    restore.add_argument("location", metavar=OBJECT)
     restore.add_argument("-r", "--recursive", action="store_true", help="a prefix")
     restore.add_argument(
         "--days", type=int, default=0, metavar="N", help="S3: keep the restored copy N days"

@@ -86,7 +86,10 @@ def parse_remote(text: str, *, bare_ok: bool = True) -> Remote:
     """``s3://bucket/key`` (or ``bucket/key`` when ``bare_ok``) → Remote. Raises UsageError."""
     scheme, rest = split_scheme(text)
     if not is_remote(text) and not bare_ok:
-        raise UsageError(f"“{text}” is not an s3:// location.", hint="Write it as s3://bucket/key.")
+        raise UsageError(
+            f"“{text}” is not a cloud location.",
+            hint="Write it as s3://bucket/key (gs:// for Google Cloud, az:// for Azure).",
+        )
     # Hints in the scheme the user wrote (gs://, az://), S3's for a bare bucket/key; a
     # scheme with a slash missing (gs:/b, gs:b) is still the user's.
     mistyped = rest.partition(":")[0].lower() if ":" in rest.partition("/")[0] else ""

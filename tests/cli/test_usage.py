@@ -172,3 +172,18 @@ def test_help_prints_the_commands_and_help_command_the_commands_help(
     assert "--delete" in capsys.readouterr().out
     assert main(["help", "nonsense"]) == 2
     assert "nonsense" in capsys.readouterr().err
+
+
+def test_every_commands_help_names_each_clouds_locations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every command takes gs:// and az:// as it takes s3://: its help says so, where
+    ``cloudbrowser get --help`` showed a GCS or Azure user only ``s3://BUCKET/KEY``."""
+    from cloudbrowser.__main__ import main
+
+    for command in sorted(COMMANDS - {"help", "resume", "connections"}):
+        assert main(["help", command]) == 0
+        # The usage line and the positional arguments, before the options.
+        shown = capsys.readouterr().out.partition("options:")[0]
+        assert "{s3,gs,az}://" in shown, command
+        assert "s3://B" not in shown.replace("{s3,gs,az}://B", ""), command
