@@ -104,4 +104,9 @@ def _print(out: Output, bucket: str, v: Version) -> None:
         return
     size = "(deleted)" if v.delete_marker else out.size(v.size)
     state = "latest" if v.is_latest else "soft" if v.soft_deleted else ""
-    out.line(f"{local_time(v.modified)}  {size:>10}  {state:<6}  {v.version_id}  {v.key}")
+    line = f"{local_time(v.modified)}  {size:>10}  {state:<6}  {v.version_id}  {v.key}"
+    if v.soft_deleted:
+        # When it can still be restored: what the JSON says, which text left out.
+        until = f", kept until {local_time(v.kept_until)}" if v.kept_until else ""
+        line += f"  (deleted {local_time(v.deleted_at)}{until})"
+    out.line(line)

@@ -321,6 +321,9 @@ def test_the_cli_versions_lists_soft_deleted_generations(
     assert len(lines) == 2
     assert lines[0].split()[2:4] == ["3", "latest"]
     assert lines[1].split()[2:4] == ["5", "soft"]
+    # When it was deleted and until when it can be restored, as JSON says (it was only there).
+    assert "(deleted " in lines[1] and ", kept until " in lines[1]
+    assert "deleted" not in lines[0]
     assert main(["versions", "--json", f"gs://{bucket}/n.txt"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["soft_deleted"], bool(r["deleted"]), bool(r["kept_until"])) for r in records] == [
