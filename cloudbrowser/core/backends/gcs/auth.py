@@ -23,6 +23,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 from requests.adapters import HTTPAdapter
+from urllib3 import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from cloudbrowser.core.backends.gcs.errors import translate_exception
@@ -103,6 +104,19 @@ def identity(
     )
 
 
+class _Retry(Retry):
+    """urllib3's retry, with a server's Retry-After waited for a minute at most: a longer
+    one (an hour, from a proxy or a misbehaving server) would look like a hang; the user
+    would rather see the error and decide."""
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, _RETRY_AFTER_LONGEST)
+
+
+_RETRY_AFTER_LONGEST = 60.0
+
+
 def session(settings: ConnectionSettings, who: Identity) -> requests.Session:
     """An HTTP session that signs with ``who`` (renewing tokens itself), retries what is
     safe to retry ``settings.max_attempts`` times in all, pools connections."""
@@ -111,9 +125,15 @@ def session(settings: ConnectionSettings, who: Identity) -> requests.Session:
         if who.credentials is not None
         else requests.Session()
     )
-    retry = Retry(
+    retry = _Retry(
         total=max(0, settings.max_attempts - 1),
-        backoff_factor=0.2,
+        # Google asks for exponential backoff on 429 and 5xx, from about a second: 1 s,
+        # then 2 s… (plus up to 1 s of jitter, so that clients refused together do not
+        # come back together), or the Retry-After the answer gives (urllib3 honours it).
+        # 0.2 s and 0.4 s came back before a rate limit could ease.
+        backoff_factor=1.0,
+        backoff_jitter=1.0,
+        backoff_max=30.0,
         status_forcelist=(429, 500, 502, 503, 504),
         # Uploads are retried by the engine, which knows where a session stands.
         allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
