@@ -144,6 +144,9 @@ class Features:
     #: What the provider calls a bucket, as a sentence says it ("bucket"; Azure's
     #: "container"): messages about a connection's buckets use it.
     bucket_word: str = "bucket"
+    #: What the provider calls one of an object's versions' ids, as a label says it:
+    #: "version" (S3, Azure: a version ID), "generation" (GCS: a generation number).
+    version_word: str = "version"
     #: ``put_object`` and a chunked upload's commit honour ``if_match``: the server itself
     #: refuses to replace an object that is no longer that revision (S3's If-Match on
     #: PutObject and CompleteMultipartUpload, GCS's ifGenerationMatch, Azure's If-Match on

@@ -494,6 +494,10 @@ def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
         assert "in place" in dialog.copy_note.text() and "S3" not in dialog.copy_note.text()
         assert "no object tags" in dialog.tags_note.text()
         assert "provider" not in dialog.tags_note.text()
+        # An object's version is its generation, and it is encrypted at rest (Google's key):
+        # the dialog said "Version ID" and "Encryption: None reported".
+        assert "Generation:" in labels and "Version ID:" not in labels
+        assert "AES-256, Google-managed key" in labels and "None reported" not in labels
 
         # (fake-gcs-server's rewrite ignores a new storageClass: the save is not followed.)
         combo.setCurrentText("NEARLINE")
@@ -509,6 +513,11 @@ def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
         stored = gcs_server.backend().object_details(bucket, "docs/report.txt")  # type: ignore[attr-defined]
         assert stored.metadata == {"author": "Zoë Ångström"}
         dialog.close()
+        # Versions… names the ids as GCS does too.
+        window.versions.versions_action.trigger()
+        versions = window.versions.dialog()
+        assert versions.tree.headerItem().text(4) == "Generation"
+        versions.close()
     finally:
         window.transfers.shutdown()
 

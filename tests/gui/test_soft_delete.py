@@ -161,6 +161,7 @@ def test_azure_versions_show_the_snapshot_soft_delete_took_and_restore_it(
     # No versioning on the account, soft delete for 7 days: the same words as GCS's.
     assert "1 soft-deleted" in status and "Versioning is off" in status, status
     assert "kept for 7 days (soft delete)" in status, status
+    assert dialog.tree.headerItem().text(4) == "Version ID"
     soft = dialog.tree.topLevelItem(1)
     assert soft is not None and soft.text(2).startswith("soft-deleted, kept until "), soft.text(2)
     assert soft.data(0, VersionRole).version_id.startswith("snapshot:")

@@ -266,6 +266,12 @@ class PropertiesDialog(QDialog):
             return self.tr("Access tier:")
         return self.tr("Storage class:")
 
+    def _version_label(self) -> str:
+        # GCS names an object's versions by generation number (features.version_word).
+        if self.storage.features.version_word == "generation":
+            return self.tr("Generation:")
+        return self.tr("Version ID:")
+
     # ── pages ───────────────────────────────────────────────────────────────────────────
 
     def _folder_page(self) -> QWidget:
@@ -552,7 +558,7 @@ class PropertiesDialog(QDialog):
             (self.tr("Replication:"), d.replication_status),
         ]
         rows += [(label, value) for label, value in optional if value]
-        rows.append((self.tr("Version ID:"), d.version_id or "—"))
+        rows.append((self._version_label(), d.version_id or "—"))
         if d.object_lock_retain_until:
             until = format_time(d.object_lock_retain_until, loc, seconds=True)
             rows.append((self.tr("Retain until:"), until))

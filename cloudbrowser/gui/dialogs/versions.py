@@ -174,6 +174,13 @@ class VersionsDialog(QDialog):
         """List the versions of ``bucket/key`` (a new object replaces the one shown)."""
         self.connection_id, self.bucket, self.key = connection.id, bucket, key
         self.storage = connection.storage
+        # GCS names versions by generation number (features.version_word).
+        self.tree.headerItem().setText(
+            Col.VERSION_ID,
+            self.tr("Generation")
+            if connection.storage.features.version_word == "generation"
+            else self.tr("Version ID"),
+        )
         self.setWindowTitle(self.tr("Versions of {name}").format(name=printable(leaf_name(key))))
         self.title.setText(printable(object_uri(connection.settings, bucket, key)))
         self.reload()

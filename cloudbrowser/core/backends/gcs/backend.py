@@ -1113,10 +1113,20 @@ def details_of(bucket: str, key: str, item: Mapping[str, Any]) -> ObjectDetails:
         content_language=str(item.get("contentLanguage", "")),
         storage_class=str(item.get("storageClass", "STANDARD")) or "STANDARD",
         version_id=str(item.get("generation", "")),
-        server_side_encryption="customer-managed" if item.get("kmsKeyName") else "",
+        server_side_encryption=_encryption(item),
         sse_kms_key_id=str(item.get("kmsKeyName", "")),
         metadata={str(k): str(v) for k, v in (item.get("metadata") or {}).items()},
     )
+
+
+def _encryption(item: Mapping[str, Any]) -> str:
+    """How GCS says the object is encrypted at rest, in its own words. Every object is:
+    with a key Google manages unless the resource names another ("" would read "none")."""
+    if item.get("customerEncryption"):
+        return "AES-256, customer-supplied key"
+    if item.get("kmsKeyName"):
+        return "Cloud KMS, customer-managed key"
+    return "AES-256, Google-managed key"
 
 
 def _entry(item: Mapping[str, Any]) -> Entry:

@@ -70,6 +70,8 @@ FEATURES = Features(
     stoppable_puts=True,
     # ifGenerationMatch on an upload (a resumable one's from its start).
     conditional_puts=True,
+    # An object's versions are its generations, named by number.
+    version_word="generation",
 )
 
 
