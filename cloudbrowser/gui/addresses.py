@@ -18,6 +18,17 @@ def uri_scheme(service: StorageService, conn_id: str) -> str:
     return features_of(settings).uri_scheme
 
 
+def storage_class_word(service: StorageService, conn_id: str) -> str:
+    """What connection ``conn_id``'s provider calls a storage class
+    (``features.storage_class_word``): Azure's "access tier"; "storage class" when it is
+    not open."""
+    try:
+        settings = service.connection(conn_id).settings
+    except ConfigError:
+        return "storage class"
+    return features_of(settings).storage_class_word
+
+
 def bucket_word(service: StorageService, conn_id: str) -> str:
     """What connection ``conn_id``'s provider calls a bucket (``features.bucket_word``):
     "bucket", Azure's "container"; "bucket" when it is not open."""

@@ -150,12 +150,17 @@ def test_a_saved_gcs_connection_in_the_window(
     qtbot: QtBot, window: MainWindow, gcs_server: GcsServer, tmp_path: Path
 ) -> None:
     browse_drop_and_download(qtbot, window, gcs_server, save_gcs(gcs_server), tmp_path)
+    assert window.view.model().headerData(3, Qt.Orientation.Horizontal) == "Storage class"
 
 
 def test_a_saved_azure_connection_in_the_window(
     qtbot: QtBot, window: MainWindow, azurite_server: AzuriteServer, tmp_path: Path
 ) -> None:
     browse_drop_and_download(qtbot, window, azurite_server, save_azure(azurite_server), tmp_path)
+    # Its tiers in a column called as Azure calls them (it said "Storage class").
+    header = window.view.model().headerData(3, Qt.Orientation.Horizontal)
+    assert header == "Access tier"
+    assert window.list_model.data(row_of(window, "note.txt").siblingAtColumn(3)) == "Hot"
 
 
 def save_container_sas(server: AzuriteServer, bucket: str, name: str, days: float) -> str:
@@ -513,9 +518,11 @@ def test_gcs_properties_offer_gcs_classes_and_say_what_gcs_does(
         stored = gcs_server.backend().object_details(bucket, "docs/report.txt")  # type: ignore[attr-defined]
         assert stored.metadata == {"author": "Zoë Ångström"}
         dialog.close()
-        # Versions… names the ids as GCS does too.
-        window.versions.versions_action.trigger()
-        versions = window.versions.dialog()
+        # Versions… names the ids as GCS does too (the save refreshed the list).
+        wait_loaded(qtbot, window)
+        select(window, "report.txt")
+        versions = window.versions.show_versions()
+        assert versions is not None
         assert versions.tree.headerItem().text(4) == "Generation"
         versions.close()
     finally:

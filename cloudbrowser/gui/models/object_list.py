@@ -44,7 +44,7 @@ from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.printable import printable
 from cloudbrowser.gui import icons
-from cloudbrowser.gui.addresses import uri_scheme
+from cloudbrowser.gui.addresses import storage_class_word, uri_scheme
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
@@ -70,6 +70,8 @@ _HEADERS = {
     Column.MODIFIED: QT_TRANSLATE_NOOP("ObjectListModel", "Modified"),
     Column.STORAGE_CLASS: QT_TRANSLATE_NOOP("ObjectListModel", "Storage class"),
 }
+#: The storage class column where the provider calls them access tiers (Azure).
+_ACCESS_TIER = QT_TRANSLATE_NOOP("ObjectListModel", "Access tier")
 
 #: Role returning the row's ``Entry``.
 EntryRole = USER_ROLE + 1
@@ -150,6 +152,8 @@ class ObjectListModel(QAbstractTableModel):
         self._name_start = 0
         self._total_bytes = 0
         self._location: Location | None = None
+        #: What the shown connection's provider calls a storage class (the column's title).
+        self._class_word = "storage class"
         self._job: Job | None = None
         self._sort_column = Column.NAME
         self._descending = False
@@ -227,6 +231,11 @@ class ObjectListModel(QAbstractTableModel):
         self.beginResetModel()
         self._reset_rows()
         self._location = location
+        word = storage_class_word(self._service, location.connection)
+        if word != self._class_word:
+            self._class_word = word
+            column = int(Column.STORAGE_CLASS)
+            self.headerDataChanged.emit(QtCore.Qt.Orientation.Horizontal, column, column)
         self._name_start = len(location.prefix) if location.bucket else 0
         self.stopped = False
         self.error = None
@@ -629,7 +638,9 @@ class ObjectListModel(QAbstractTableModel):
         )
 
     def header_text(self, column: Column) -> str:
-        """A column's title, translated."""
+        """A column's title, translated, in the words of the provider shown."""
+        if column == Column.STORAGE_CLASS and self._class_word == "access tier":
+            return self.tr(str(_ACCESS_TIER))
         return self.tr(str(_HEADERS[column]))
 
     def headerData(
