@@ -571,6 +571,44 @@ def test_double_click_on_a_file_downloads_it_and_opens_it(
     window.transfers.shutdown()
 
 
+def test_open_is_the_context_menus_first_and_default_item(
+    browsing: tuple[MainWindow, str], qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Right-click › Open (bold, first, as in a desktop file manager) does what Enter does:
+    a folder is shown, a file is downloaded and opened. The menu began with Download."""
+    from PySide6.QtWidgets import QMenu
+
+    window, bucket = browsing
+    opened: list[str] = []
+    window.transfers.opener = lambda url: opened.append(url.toLocalFile())
+    window.transfers.settings = replace(
+        window.transfers.settings, download_folder=str(tmp_path / "dl"), open_after_download=True
+    )
+    window.navigate(Location(window.history.current.connection, bucket, ""))
+    wait_loaded(qtbot, window)
+
+    def menu_on(name: str) -> QMenu:
+        index = row_of(window, name)
+        window.view.setCurrentIndex(index)
+        window._list_context_menu(window.view.visualRect(index).center())
+        return next(m for m in reversed(window.findChildren(QMenu)) if m.isVisible())
+
+    menu = menu_on("docs")
+    assert menu.actions()[0] is window.open_action
+    assert menu.defaultAction() is window.open_action
+    menu.close()
+    window.open_action.trigger()
+    wait_loaded(qtbot, window)
+    assert window.history.current.prefix == "docs/"
+
+    menu_on("file-03.txt").close()
+    window.open_action.trigger()
+    target = tmp_path / "dl" / "file-03.txt"
+    qtbot.waitUntil(lambda: opened == [str(target)], timeout=25_000)
+    assert target.read_bytes() == b"x" * 30
+    window.transfers.shutdown()
+
+
 def test_enter_on_several_selected_files_opens_each(
     browsing: tuple[MainWindow, str],
     qtbot: QtBot,

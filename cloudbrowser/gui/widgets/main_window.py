@@ -843,6 +843,19 @@ class MainWindow(QMainWindow):
             current.connection, current.bucket, current.prefix, chosen, open_after=open_after
         )
 
+    @Slot()
+    def open_selection(self) -> None:
+        """Open what is selected, as Enter does on it: the folder (or bucket) is shown, the
+        selected files are downloaded and opened."""
+        index = self.view.currentIndex()
+        selection = self.view.selectionModel()
+        if not (index.isValid() and selection.isRowSelected(index.row(), index.parent())):
+            rows = selection.selectedRows()
+            if not rows:
+                return
+            index = rows[0]
+        self._on_activated(index)
+
     def _open_many(self, count: int) -> bool:
         """Whether the user wants ``count`` files opened at once (each in its program)."""
         from PySide6.QtWidgets import QMessageBox
@@ -937,6 +950,9 @@ class MainWindow(QMainWindow):
         self.upload_folder_action = self._action(
             self.tr("Upload folder…"), None, [k("Ctrl+Shift+U")], self.upload_folder
         )
+        # The context menu's first, bold item, as a desktop file manager's: what Enter and a
+        # double-click do (no shortcut of its own: Enter is the view's).
+        self.open_action = self._action(self.tr("Open"), None, [], self.open_selection)
         self.download_action = self._action(
             self.tr("Download"), None, [k("Ctrl+D")], self.download_selection
         )
@@ -1165,6 +1181,8 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         entries = self.selected_entries()
         if any(not self.list_model.is_deleted(e.key) for e in entries):
+            menu.addAction(self.open_action)
+            menu.setDefaultAction(self.open_action)
             menu.addAction(self.download_action)
             menu.addAction(self.download_to_action)
             menu.addSeparator()
