@@ -6,8 +6,9 @@ and so that a user can read what is stored: nothing secret ever is (docs/archite
 
 Groups, one per owner, so features do not step on each other's keys:
 ``window/`` (geometry, splitter and column state), ``session/`` (last connection, bucket and
-prefix), ``transfers/`` (see ``gui/transfer_settings.py``), ``sync/`` (the local folder
-last synchronized with each cloud folder, ``gui/sync_actions.py``).
+prefix; the local folder the upload pickers last took from), ``transfers/`` (see
+``gui/transfer_settings.py``), ``sync/`` (the local folder last synchronized with each
+cloud folder, ``gui/sync_actions.py``).
 """
 
 from __future__ import annotations

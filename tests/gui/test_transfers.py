@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -373,6 +374,50 @@ def test_upload_at_the_bucket_list_says_where_files_can_go(
     drop(window.view.viewport(), [tmp_path / "x.txt"], QPointF(below))
     assert "Open a bucket first" in window.statusBar().currentMessage()
     assert window.transfers.model.rowCount() == 0
+
+
+def test_the_upload_pickers_open_where_the_last_upload_came_from(
+    qtbot: QtBot,
+    window: MainWindow,
+    server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Upload files… and Upload folder… open in the folder picked last time (kept across
+    runs), else at home: Qt's own dialog opened in the working directory."""
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QFileDialog
+
+    bucket = server.bucket("pick")
+    go(qtbot, window, bucket)
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    (photos / "a.jpg").write_bytes(b"a")
+    started: list[str] = []
+
+    def pick_files(_parent: object, _title: str, start: str) -> tuple[list[str], str]:
+        started.append(start)
+        return [str(photos / "a.jpg")], ""
+
+    def pick_folder(_parent: object, _title: str, start: str) -> str:
+        started.append(start)
+        return str(photos / "2024")
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", pick_files)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", pick_folder)
+    window.upload_files()
+    window.upload_folder()
+    window.upload_files()
+    home = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation)
+    assert started == [home, str(photos), str(photos)]
+    wait_idle(qtbot, window)
+    assert "a.jpg" in bucket_contents(server, bucket)
+    # A folder that is gone since is not offered: home again.
+    (photos / "a.jpg").unlink()
+    (photos / "2024").rmdir()
+    photos.rmdir()
+    window.upload_folder()
+    assert started[-1] == home
 
 
 def test_clean_up_lists_orphan_uploads_and_keeps_resumable_ones(

@@ -102,6 +102,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 #: Enter on this many selected files asks first, as Windows Explorer does: each file opens
 #: a program.
 OPEN_MANY_ASKS = 15
+#: The QSettings key of the local folder the upload pickers last took from.
+_LAST_UPLOAD_FOLDER = "session/lastUploadFolder"
 
 
 @dataclass(frozen=True)
@@ -1056,8 +1058,10 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QFileDialog
 
         names, _ = QFileDialog.getOpenFileNames(
-            self, self.tr("Upload to {place}").format(place=target.text())
+            self, self.tr("Upload to {place}").format(place=target.text()), self._upload_start()
         )
+        if names:
+            self._remember_upload_folder(Path(names[0]).parent)
         self.upload_paths([Path(n) for n in names], target)
 
     def upload_folder(self) -> None:
@@ -1067,10 +1071,33 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QFileDialog
 
         name = QFileDialog.getExistingDirectory(
-            self, self.tr("Upload a folder to {place}").format(place=target.text())
+            self,
+            self.tr("Upload a folder to {place}").format(place=target.text()),
+            self._upload_start(),
         )
         if name:
+            # Its parent: the next pick shows it among its siblings.
+            self._remember_upload_folder(Path(name).parent)
             self.upload_paths([Path(name)], target)
+
+    def _upload_start(self) -> str:
+        """Where the upload pickers open: the folder picked from last time (across runs),
+        else the home folder. Qt's own dialog opened in the working directory, which for
+        an app started from a menu is anywhere."""
+        from PySide6.QtCore import QStandardPaths
+
+        from cloudbrowser.gui.settings import open_settings
+
+        last = str(open_settings().value(_LAST_UPLOAD_FOLDER) or "")
+        if last and Path(last).is_dir():
+            return last
+        home = QStandardPaths.StandardLocation.HomeLocation
+        return QStandardPaths.writableLocation(home)
+
+    def _remember_upload_folder(self, folder: Path) -> None:
+        from cloudbrowser.gui.settings import open_settings
+
+        open_settings().setValue(_LAST_UPLOAD_FOLDER, str(folder))
 
     def paste_files(self) -> None:
         """Paste objects copied or cut here (a copy or move on the server), else files
