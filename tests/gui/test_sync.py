@@ -178,6 +178,11 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
         ("site/sub/b.txt", "new"),
         ("site/sub/deep/c.txt", "new"),
     ]
+    # A few names are shown at once (the group was closed), in a column as wide as they are.
+    uploads = dialog.details.topLevelItem(0)
+    assert uploads.isExpanded()
+    names_width = dialog.details.fontMetrics().horizontalAdvance("site/sub/deep/c.txt")
+    assert dialog.details.columnWidth(0) > names_width
     assert contents(any_server, bucket, "site/") == {"old.txt": b"only in the cloud"}
     synchronize(qtbot, window, dialog)
     assert contents(any_server, bucket, "site/") == {

@@ -37,6 +37,9 @@ from cloudbrowser.gui.sizes import data_size
 
 #: Names listed in one group of the preview at most (the counts say the rest).
 LISTED = 1000
+#: A group of the preview with at most this many names is shown open: a few names are
+#: read at a glance, where a closed group hid what was about to move.
+SHOWN_OPEN = 50
 
 
 class SyncDialog(QDialog):
@@ -165,6 +168,8 @@ class SyncDialog(QDialog):
         self.details = QTreeWidget()
         self.details.setColumnCount(2)
         self.details.setHeaderLabels([self.tr("Name"), self.tr("Details")])
+        # The names' column fits the names shown, also those of a group opened later.
+        self.details.itemExpanded.connect(lambda _item: self.details.resizeColumnToContents(0))
         layout.addWidget(self.summary_label)
         layout.addWidget(self.details, 1)
         self.pages.addWidget(page)
@@ -306,7 +311,7 @@ class SyncDialog(QDialog):
             for r in plan.transfers
         ]
         to_send = self.tr("To upload") if up else self.tr("To download")
-        self._group(to_send, names, expanded=False)
+        self._group(to_send, names, expanded=len(names) <= SHOWN_OPEN)
         gone = [(k, "") for k in plan.delete_keys] + [(str(p), "") for p in plan.delete_files]
         self._group(
             self.tr("To delete") if up else self.tr("To move to the trash"), gone, expanded=True
