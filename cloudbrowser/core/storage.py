@@ -153,6 +153,10 @@ class Features:
     #: Put Blob and Put Block List), so nobody's write between a check and the upload is
     #: lost. Where False the engine compares the revision by a HEAD just before it writes.
     conditional_puts: bool = False
+    #: A bucket's unfinished chunked uploads can be listed (``list_unfinished_uploads``),
+    #: so that Clean up incomplete uploads… finds them; GCS keeps no list of its resumable
+    #: sessions (they hold no storage and expire after a week).
+    unfinished_uploads: bool = True
 
 
 @runtime_checkable

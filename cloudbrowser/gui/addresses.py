@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.storage import Features
 from cloudbrowser.gui.service import StorageService
 
 
@@ -18,15 +19,21 @@ def uri_scheme(service: StorageService, conn_id: str) -> str:
     return features_of(settings).uri_scheme
 
 
+def connection_features(service: StorageService, conn_id: str) -> Features | None:
+    """The features of connection ``conn_id``'s provider; None when it is not open."""
+    try:
+        settings = service.connection(conn_id).settings
+    except ConfigError:
+        return None
+    return features_of(settings)
+
+
 def storage_class_word(service: StorageService, conn_id: str) -> str:
     """What connection ``conn_id``'s provider calls a storage class
     (``features.storage_class_word``): Azure's "access tier"; "storage class" when it is
     not open."""
-    try:
-        settings = service.connection(conn_id).settings
-    except ConfigError:
-        return "storage class"
-    return features_of(settings).storage_class_word
+    features = connection_features(service, conn_id)
+    return "storage class" if features is None else features.storage_class_word
 
 
 def bucket_word(service: StorageService, conn_id: str) -> str:

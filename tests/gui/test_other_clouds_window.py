@@ -151,6 +151,10 @@ def test_a_saved_gcs_connection_in_the_window(
 ) -> None:
     browse_drop_and_download(qtbot, window, gcs_server, save_gcs(gcs_server), tmp_path)
     assert window.view.model().headerData(3, Qt.Orientation.Horizontal) == "Storage class"
+    # GCS keeps no list of unfinished uploads: Clean up incomplete uploads… is not offered
+    # (it only said so), in the File menu or the list's context menu.
+    window.file_menu.aboutToShow.emit()
+    assert not window.cleanup_action.isVisible()
 
 
 def test_a_saved_azure_connection_in_the_window(
@@ -161,6 +165,8 @@ def test_a_saved_azure_connection_in_the_window(
     header = window.view.model().headerData(3, Qt.Orientation.Horizontal)
     assert header == "Access tier"
     assert window.list_model.data(row_of(window, "note.txt").siblingAtColumn(3)) == "Hot"
+    window.file_menu.aboutToShow.emit()
+    assert window.cleanup_action.isVisible()  # Azure lists uncommitted blocks
 
 
 def save_container_sas(server: AzuriteServer, bucket: str, name: str, days: float) -> str:

@@ -1004,6 +1004,7 @@ class MainWindow(QMainWindow):
                 file_menu.addSeparator()
             else:
                 file_menu.addAction(action)
+        file_menu.aboutToShow.connect(self._offer_cleanup)
         self.edit_menu = edit_menu = bar.addMenu(self.tr("&Edit"))
         edit_menu.addAction(self.paste_files_action)
         edit_menu.addAction(self.filter_action)
@@ -1174,6 +1175,19 @@ class MainWindow(QMainWindow):
         if folder:
             self.download_selection(Path(folder))
 
+    def _offer_cleanup(self) -> bool:
+        """Whether the place shown can have incomplete uploads to list (not GCS, which
+        keeps no list of them: the action only said so); also shows or hides the action."""
+        from cloudbrowser.gui.addresses import connection_features
+
+        current = self.history.current
+        features = (
+            None if current is None else connection_features(self.service, current.connection)
+        )
+        offered = features is None or features.unfinished_uploads
+        self.cleanup_action.setVisible(offered)
+        return offered
+
     def clean_up_incomplete_uploads(self) -> None:
         current = self.history.current
         if current is None or current.is_connection_root:
@@ -1220,7 +1234,8 @@ class MainWindow(QMainWindow):
         menu.addAction(self.upload_files_action)
         menu.addAction(self.upload_folder_action)
         menu.addSeparator()
-        menu.addAction(self.cleanup_action)
+        if self._offer_cleanup():
+            menu.addAction(self.cleanup_action)
         menu.addAction(self.refresh_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 

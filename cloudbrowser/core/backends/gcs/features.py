@@ -72,6 +72,8 @@ FEATURES = Features(
     conditional_puts=True,
     # An object's versions are its generations, named by number.
     version_word="generation",
+    # No list of resumable sessions (list_unfinished_uploads raises NotSupported).
+    unfinished_uploads=False,
 )
 
 
