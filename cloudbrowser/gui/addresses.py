@@ -3,10 +3,14 @@ own URI scheme (its ``features.uri_scheme``), without loading a backend's SDK.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloudbrowser.core.backends import features_of
 from cloudbrowser.core.errors import ConfigError
-from cloudbrowser.core.storage import Features
 from cloudbrowser.gui.service import StorageService
+
+if TYPE_CHECKING:  # not loaded before the first paint (tests/gui/test_startup.py)
+    from cloudbrowser.core.storage import Features
 
 
 def uri_scheme(service: StorageService, conn_id: str) -> str:
