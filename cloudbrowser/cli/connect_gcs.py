@@ -91,10 +91,11 @@ def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) 
     endpoint = (args.endpoint or emulator).rstrip("/")
     # Google's libraries send no credentials to STORAGE_EMULATOR_HOST; an endpoint typed
     # here may be a real one (Private Service Connect), so it is signed unless asked not to.
-    anonymous = bool(args.anonymous or (emulator and not args.endpoint))
+    from_emulator = bool(emulator and not args.endpoint)
+    anonymous = bool(args.anonymous or from_emulator)
     return (
         ConnectionSettings(
-            name=f"{NAME} ({endpoint})" if endpoint else NAME,
+            name=_name(endpoint, emulator=from_emulator),
             kind="gcs",
             endpoint_url=endpoint or None,
             anonymous=anonymous,
@@ -104,6 +105,19 @@ def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) 
         ),
         None,
     )
+
+
+#: Marks the journal's name of a connection to STORAGE_EMULATOR_HOST's emulator.
+_EMULATOR_MARK = "emulator "
+
+
+def _name(endpoint: str, *, emulator: bool) -> str:
+    """The connection's name, which the journal keeps: it says the endpoint, and whether
+    it came from STORAGE_EMULATOR_HOST (anonymous), so that ``resume`` reopens it the same
+    way whatever the environment says by then."""
+    if not endpoint:
+        return NAME
+    return f"{NAME} ({_EMULATOR_MARK if emulator else ''}{endpoint})"
 
 
 def emulator_endpoint(env: Mapping[str, str] | None = None) -> str:
@@ -128,6 +142,11 @@ def resolve_implicit(
     else:
         return None
     env = os.environ if env is None else env
+    if endpoint.startswith(_EMULATOR_MARK):
+        # Started against STORAGE_EMULATOR_HOST: that emulator again, unsigned, whether or
+        # not the variable is still set (it was signed with ADC, and failed, once unset).
+        endpoint = endpoint.removeprefix(_EMULATOR_MARK)
+        env = {**env, EMULATOR_ENV: endpoint}
     emulator = emulator_endpoint(env)
     if endpoint and endpoint != emulator:
         # Named by --endpoint: signed with ADC, unless the command says --anonymous again.

@@ -76,7 +76,7 @@ def test_storage_emulator_host_is_an_anonymous_endpoint(
         True,
         "anonymous",
     )
-    assert r.settings.name == f"{NAME} ({endpoint})"
+    assert r.settings.name == f"{NAME} (emulator {endpoint})"
     assert r.credentials is None
     # The variable means nothing to s3:// (Google's libraries only read it).
     assert resolved("ls", "s3://bucket").settings.endpoint_url is None
@@ -159,6 +159,33 @@ def test_resume_finds_an_environment_connection_by_its_journal_name(
     custom = resolve_implicit(f"{NAME} (https://storage.example.test)", args)
     assert custom is not None and custom[0].auth == "adc"
     assert resolve_implicit("http://127.0.0.1:9000", args) is None
+
+
+def test_an_upload_to_the_emulator_resumes_there_once_its_variable_is_unset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The journal's name says the endpoint came from STORAGE_EMULATOR_HOST: ``resume`` in
+    a shell without the variable reopens that emulator unsigned, where it signed with ADC
+    (and failed: no credentials) because the name could not tell it from --endpoint."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "127.0.0.1:4443")
+    started = resolved("put", "x.txt", "gs://b/")
+    name = started.settings.name
+    assert name == f"{NAME} (emulator http://127.0.0.1:4443)"
+    assert started.settings.anonymous
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")
+    args = build_parser().parse_args(["resume"])
+    again = resolve_implicit(name, args)
+    assert again is not None
+    assert (again[0].name, again[0].endpoint_url, again[0].auth, again[0].anonymous) == (
+        name,
+        "http://127.0.0.1:4443",
+        "anonymous",
+        True,
+    )
+    # --endpoint names one the user typed: signed, and said without the mark.
+    typed = resolved("ls", "gs://b", "--endpoint", "https://storage.example.test")
+    assert typed.settings.name == f"{NAME} (https://storage.example.test)"
+    assert typed.settings.auth == "adc"
 
 
 def test_schemes_are_read_from_every_location_argument() -> None:
