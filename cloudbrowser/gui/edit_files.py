@@ -169,17 +169,28 @@ class EditRecord:
     mtime_ns: int
     #: When it was written (POSIX seconds): the last download or upload.
     synced_at: float
+    #: The file as it was when the user chose to keep its changes local (Don't upload):
+    #: not offered again at the next start while it is so; -1: never chosen (and records
+    #: written before there was this field).
+    kept_size: int = -1
+    kept_mtime_ns: int = -1
 
     @property
     def stamp(self) -> Stamp:
         return self.size, self.mtime_ns
 
+    @property
+    def kept(self) -> Stamp | None:
+        return None if self.kept_size < 0 else (self.kept_size, self.kept_mtime_ns)
 
-def write_record(edit: EditedFile) -> None:
-    """Record what the server holds of ``edit`` now; a failure is logged (the edit goes on,
-    the next start just cannot tell this folder's state, so it keeps it)."""
+
+def write_record(edit: EditedFile, *, kept: Stamp | None = None) -> None:
+    """Record what the server holds of ``edit`` now (and ``kept``: the file the user chose
+    to keep local as it is); a failure is logged (the edit goes on, the next start just
+    cannot tell this folder's state, so it keeps it)."""
     if edit.synced is None:
         return
+    kept_size, kept_mtime_ns = kept if kept is not None else (-1, -1)
     record = EditRecord(
         edit.connection,
         edit.bucket,
@@ -188,6 +199,8 @@ def write_record(edit: EditedFile) -> None:
         edit.etag,
         *edit.synced,
         synced_at=time.time(),
+        kept_size=kept_size,
+        kept_mtime_ns=kept_mtime_ns,
     )
     target = edit.folder / RECORD
     temporary = target.with_name(RECORD + ".tmp")
@@ -247,6 +260,8 @@ def look_at_edit_folders(
         stamp = _stamp(folder / record.name)
         if stamp is None:
             continue  # the file is gone (the user moved it): nothing to offer or remove
+        if stamp == record.kept:
+            continue  # kept local on purpose, unchanged since: not asked again, kept
         if stamp != record.stamp:
             unsent.append(Unsent(folder, record, stamp))
         elif now - record.synced_at > keep_seconds:
@@ -614,7 +629,10 @@ class EditFiles(QObject):
             elif answer is Answer.COPY:
                 self._upload(edit, copy=True)
             else:
-                edit.synced = edit.sending  # kept local: asked again at the next save
+                # Kept local: said in the record, so that the next start does not offer
+                # it again (the record's upload stays the last real one: never removed).
+                write_record(edit, kept=edit.sending)
+                edit.synced = edit.sending  # asked again at the next save
                 self.messages.info(
                     self.tr("Not uploaded: your changes to “{name}” stay in {path}.").format(
                         name=edit.name, path=edit.path
