@@ -78,6 +78,26 @@ def stored(keyring: MemoryKeyring) -> set[str]:
     return set(keyring.store.values())
 
 
+def test_the_azure_fields_start_where_the_others_do(
+    qtbot: QtBot, dialog: ConnectionsDialog
+) -> None:
+    """The Azure rows (a form of their own) sized their own labels: their fields began a few
+    pixels left of Name's and Endpoint's. Whatever the sign-in, they line up now."""
+    for auth in ("key", "connection_string", "sas"):
+        azure_form(dialog, "Blobs", auth)
+        qtbot.waitUntil(lambda: dialog.azure_fields.account_edit.isVisible())
+
+        def left(widget: QWidget) -> int:
+            return widget.mapTo(dialog, widget.rect().topLeft()).x()
+
+        edge = left(dialog.name_edit)
+        fields = dialog.azure_fields
+        assert left(fields.auth_combo) == edge, auth
+        assert left(fields.account_edit) == edge, auth
+        assert left(fields.secret_edit) == edge, auth
+        assert left(dialog.endpoint_edit) == edge, auth
+
+
 # ── the secret ways ─────────────────────────────────────────────────────────────────────
 
 

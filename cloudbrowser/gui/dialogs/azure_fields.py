@@ -135,6 +135,17 @@ class AzureFields(QWidget):
         self.form = form
         self._on_auth()
 
+    def align_with(self, outer: QFormLayout) -> None:
+        """Start the Azure rows' fields where the dialog's other fields start: the labels
+        of both forms as wide as the widest of them (each form sized its own, and the
+        Azure fields began a few pixels left of the others)."""
+        labels = [*_labels(outer), *_labels(self.form)]
+        for label in labels:
+            label.setMinimumWidth(0)
+        width = max((label.sizeHint().width() for label in labels), default=0)
+        for label in labels:
+            label.setMinimumWidth(width)
+
     # ── what is shown ───────────────────────────────────────────────────────────────────
 
     @property
@@ -353,3 +364,14 @@ class AzureSignInDialog(SignInDialog):
 
     def on_signed_in(self, result: object) -> None:
         self.signedIn.emit()
+
+
+def _labels(form: QFormLayout) -> list[QWidget]:
+    """The label widgets of ``form``'s rows (rows that span both columns have none)."""
+    found: list[QWidget] = []
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            found.append(widget)
+    return found

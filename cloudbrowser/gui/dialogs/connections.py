@@ -214,6 +214,11 @@ class ConnectionsDialog(QDialog):
         form.addRow("", self.tls_warning)
         form.addRow(self.tr("CA bundle:"), ca_row)
         self.form = form
+        self.azure_fields.align_with(form)
+        # The secret's label changes with the sign-in (key, connection string, SAS).
+        self.azure_fields.auth_combo.currentIndexChanged.connect(
+            lambda _index: self.azure_fields.align_with(form)
+        )
 
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
