@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.gui.dialogs.sync import SyncDialog
+from cloudbrowser.gui.dialogs.sync import PREVIEW_HEIGHT, SyncDialog
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
@@ -169,6 +169,9 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
     assert dialog.local_label.text() == str(local)
     assert not dialog.delete_box.isChecked()  # delete is off by default
     assert not dialog.warning_label.text()
+    # As tall as its options (it was 480 px, half of it empty), then room for the preview.
+    options_height = dialog.height()
+    assert options_height < PREVIEW_HEIGHT
 
     summary = compare(qtbot, dialog)
     assert "3 files to upload (6 bytes): 3 new, 0 changed." in summary
@@ -178,6 +181,7 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
         ("site/sub/b.txt", "new"),
         ("site/sub/deep/c.txt", "new"),
     ]
+    assert dialog.height() >= PREVIEW_HEIGHT > options_height
     # A few names are shown at once (the group was closed), in a column as wide as they are.
     uploads = dialog.details.topLevelItem(0)
     assert uploads.isExpanded()

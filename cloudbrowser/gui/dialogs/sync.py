@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,6 +38,8 @@ from cloudbrowser.gui.sizes import data_size
 
 #: Names listed in one group of the preview at most (the counts say the rest).
 LISTED = 1000
+#: The dialog's width, and its height once it shows a preview (pixels).
+WIDTH, PREVIEW_HEIGHT = 620, 480
 #: A group of the preview with at most this many names is shown open: a few names are
 #: read at a glance, where a closed group hid what was about to move.
 SHOWN_OPEN = 50
@@ -63,7 +66,6 @@ class SyncDialog(QDialog):
         super().__init__(parent)
         self.connection = connection
         self.setWindowTitle(self.tr("Synchronize"))
-        self.resize(620, 480)
         self.cloud = cloud
         self.local: Path | None = local
         self.qlocale = QLocale()
@@ -92,6 +94,8 @@ class SyncDialog(QDialog):
         layout.addWidget(self.buttons)
         self.set_local(local)
         self.show_options()
+        # As tall as the options need: the preview's room is made when it comes.
+        self.resize(WIDTH, self.sizeHint().height())
 
     # ── the pages ───────────────────────────────────────────────────────────────────────
 
@@ -224,8 +228,16 @@ class SyncDialog(QDialog):
 
     # ── moving between the pages ────────────────────────────────────────────────────────
 
+    def _show_page(self, page: QWidget) -> None:
+        """``page`` in front, the dialog sized for it: a stack is as tall as its tallest
+        page, which left the options a half-empty dialog under them."""
+        for widget in (self.options_page, self.comparing_page, self.preview_page):
+            shown = QSizePolicy.Policy.Preferred if widget is page else QSizePolicy.Policy.Ignored
+            widget.setSizePolicy(shown, shown)
+        self.pages.setCurrentWidget(page)
+
     def show_options(self) -> None:
-        self.pages.setCurrentWidget(self.options_page)
+        self._show_page(self.options_page)
         self.compare_button.setVisible(True)
         self.back_button.setVisible(False)
         self.sync_button.setVisible(False)
@@ -241,7 +253,7 @@ class SyncDialog(QDialog):
             return
         self.error_label.clear()
         self.progress_label.setText(self.tr("Comparing…"))
-        self.pages.setCurrentWidget(self.comparing_page)
+        self._show_page(self.comparing_page)
         self.compare_button.setVisible(False)
         self.back_button.setVisible(False)
         self.sync_button.setVisible(False)
@@ -320,7 +332,9 @@ class SyncDialog(QDialog):
         self._group(self.tr("Left out"), plan.skipped, expanded=True)
         self.details.resizeColumnToContents(0)
 
-        self.pages.setCurrentWidget(self.preview_page)
+        self._show_page(self.preview_page)
+        # Room for the names (never smaller than the user made it).
+        self.resize(max(self.width(), WIDTH), max(self.height(), PREVIEW_HEIGHT))
         self.compare_button.setVisible(False)
         self.back_button.setVisible(True)
         self.sync_button.setVisible(True)
