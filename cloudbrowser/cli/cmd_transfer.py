@@ -47,6 +47,7 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
+from cloudbrowser.core.folders import EmptyFolder, MadeFolders, make_folders
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
 from cloudbrowser.core.localfs import is_folder, local_error, look_up
@@ -258,6 +259,8 @@ def execute(
             _report_request(out, request, "would transfer")
         for request in skipped:
             _report_request(out, request, "would skip")
+        for empty in plan.empty_folders:
+            _report_folder(out, empty, "would make folder")
         _note_up_to_date(out, up_to_date)
         return Exit.FAILED if plan.refused else Exit.OK
     refused = len(plan.refused)
@@ -274,9 +277,12 @@ def execute(
         if skipped:
             queue.mark_skipped(skipped, "It exists already.", batch)
         transfers = queue.add(to_run, batch=batch)
+        # Alongside the files, which are never below an empty folder.
+        made = make_folders(connections.storage, plan.empty_folders)
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)
+    refused += _report_folders(made, out)
     code = _report(
         queue.transfers(),
         out,
@@ -284,6 +290,7 @@ def execute(
         failed_before=refused,
         left_out=len(plan.skipped),
         up_to_date=up_to_date() if up_to_date is not None else None,
+        folders=len(made.made),
     )
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
@@ -324,11 +331,78 @@ def _report(
     failed_before: int,
     left_out: int = 0,
     up_to_date: int | None = None,
+    folders: int = 0,
 ) -> int:
     tally = _Tally()
     for t in transfers:
         tally.count(t, out)
-    return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date)
+    tally.upload = tally.upload or folders > 0  # "uploaded", of a batch of empty folders
+    return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date, folders)
+
+
+def _report_folders(made: MadeFolders, out: Output) -> int:
+    """Each empty folder made (a JSON row), each that failed (a line), and once that the
+    server keeps no empty folders; how many failed."""
+    if out.json:
+        for folder in made.made:
+            _folder_record(out, folder, State.DONE)
+        for folder in made.not_kept:
+            _folder_record(out, folder, State.SKIPPED, note=NOT_KEPT)
+        for folder, error in made.failed:
+            _folder_record(out, folder, State.FAILED, error=error)
+    for folder, error in made.failed:
+        out.failed(f"{folder.local_path} → {_folder_uri(out, folder)}", error.message, error.hint)
+    if made.not_kept and not out.json and not out.quiet:
+        # Not a failure: the files arrived; where the folders went is said once.
+        n = len(made.not_kept)
+        out.note(f"cloudbrowser: {NOT_KEPT}: {n} empty folder{'s' if n != 1 else ''} not made"
+                 f" (the first: {made.not_kept[0].local_path})")  # fmt: skip
+    return len(made.failed)
+
+
+#: Why the empty folders of an upload were not made.
+NOT_KEPT = "this server does not keep empty folders"
+
+
+def _folder_record(
+    out: Output,
+    folder: EmptyFolder,
+    state: State,
+    *,
+    note: str = "",
+    error: CloudBrowserError | None = None,
+) -> None:
+    out.record(
+        direction=Direction.UPLOAD.value,
+        bucket=folder.bucket,
+        key=folder.prefix,
+        local=str(folder.local_path),
+        size=0,
+        state=state.value,
+        folder=True,
+        error=error.message if error else "",
+        hint=error.hint if error else "",
+        note=note,
+    )
+
+
+def _folder_uri(out: Output, folder: EmptyFolder) -> str:
+    return out.uri(folder.bucket, folder.prefix, folder.connection)
+
+
+def _report_folder(out: Output, folder: EmptyFolder, what: str) -> None:
+    """A dry run's line for an empty folder to make."""
+    if out.json:
+        out.record(
+            result=what,
+            direction=Direction.UPLOAD.value,
+            bucket=folder.bucket,
+            key=folder.prefix,
+            local=str(folder.local_path),
+            size=0,
+        )
+    else:
+        out.line(f"{what}: {folder.local_path} → {_folder_uri(out, folder)}")
 
 
 @dataclass(slots=True)
@@ -392,9 +466,10 @@ def _summarize(
     failed_before: int,
     left_out: int,
     up_to_date: int | None = None,
+    folders: int = 0,
 ) -> int:
     """The summary line on stderr (text mode); the exit code. ``up_to_date``: files a
-    ``sync`` found unchanged (None for other commands)."""
+    ``sync`` found unchanged (None for other commands); ``folders``: empty folders made."""
     for t in tally.named:
         if t.state is State.FAILED:
             message = t.error.message if t.error else "failed"
@@ -402,7 +477,7 @@ def _summarize(
         else:
             out.note(f"cloudbrowser: not verified: {_where(t, out)}: {t.note}")
     failed, unfinished, skipped = tally.failed, tally.unfinished, tally.skipped
-    anything = tally.done or failed or unfinished or skipped or left_out or failed_before
+    anything = tally.done or failed or unfinished or skipped or left_out or failed_before or folders
     if up_to_date is not None and not anything:
         if not out.json and not out.quiet:
             out.note(f"nothing to transfer, {_files(up_to_date)} up to date")
@@ -417,6 +492,8 @@ def _summarize(
             parts.append(f"{tally.unverified} not verified")
         elif done:
             parts.append("all verified")
+        if folders:
+            parts.append(f"{folders} empty folder{'s' if folders != 1 else ''} made")
         if skipped:
             parts.append(f"{skipped} skipped (exist)")
         if left_out:

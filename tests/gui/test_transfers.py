@@ -465,3 +465,44 @@ def test_stale_drag_staging_folders_are_removed() -> None:
     os.utime(old, (past, past))
     assert remove_stale_staging() == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_dropping_a_folder_makes_its_empty_folders(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    """project/build/ and project/logs/2026/ hold no file: they become folders in the
+    bucket (markers), where the server keeps them; where not, the user is told once."""
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    project = tmp_path / "project"
+    (project / "build").mkdir(parents=True)
+    (project / "logs" / "2026").mkdir(parents=True)
+    (project / "a.txt").write_bytes(b"a")
+    below = window.view.viewport().rect().bottomLeft() + QPointF(5, -5).toPoint()
+    drop(window.view.viewport(), [project], QPointF(below))
+    wait_idle(qtbot, window)
+    if server.kind == "rclone":
+        # It keeps no empty folder: the file arrives, nothing stray, said once.
+        assert bucket_contents(server, bucket) == {"project/a.txt": b"a"}
+        last = window.messages.last
+        assert last is not None and "does not keep empty folders" in last.message
+        assert "2 empty folders" in last.message
+        assert "Uploaded 1 file " in window.statusBar().currentMessage()
+        assert [t.state for t in window.transfers.model.transfers()] == [State.DONE]
+        return
+    assert bucket_contents(server, bucket) == {
+        "project/a.txt": b"a",
+        "project/build/": b"",
+        "project/logs/2026/": b"",
+    }
+    message = window.statusBar().currentMessage()
+    assert "Uploaded 1 file " in message and "2 empty folders made" in message, message
+    assert window.messages.last is None
+
+    # An empty folder dropped alone is made, and shown without F5.
+    (tmp_path / "lone").mkdir()
+    drop(window.view.viewport(), [tmp_path / "lone"], QPointF(below))
+    wait_idle(qtbot, window)
+    assert bucket_contents(server, bucket)["lone/"] == b""
+    assert window.statusBar().currentMessage() == "Made 1 empty folder."
+    qtbot.waitUntil(lambda: "lone" in names(window), timeout=WAIT)
