@@ -211,6 +211,34 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
     assert len(window.transfers.model.transfers()) == 4
 
 
+def test_upload_sync_makes_an_empty_folder_once_and_delete_keeps_it(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    local = tmp_path / "site"
+    write(local, {"a.txt": b"a"})
+    (local / "empty").mkdir()
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "site/"), local)
+    summary = compare(qtbot, dialog, delete=True)
+    assert "1 empty folder to make in the cloud." in summary
+    assert group(dialog, "Empty folders to make") == [("site/empty/", str(local / "empty"))]
+    synchronize(qtbot, window, dialog)
+    if any_server.kind == "rclone":
+        # It keeps no empty folder: the file is synchronised, nothing stray, said once.
+        assert contents(any_server, bucket, "site/") == {"a.txt": b"a"}
+        last = window.messages.last
+        assert last is not None and "does not keep empty folders" in last.message
+        return
+    assert contents(any_server, bucket, "site/") == {"a.txt": b"a", "empty/": b""}
+
+    # Again, with delete: nothing to make, nothing to delete (the marker is the folder's).
+    dialog = open_dialog(window, here(window, bucket, "site/"), None)
+    summary = compare(qtbot, dialog, delete=True)
+    assert summary.startswith("Nothing to do"), summary
+    assert not dialog.sync_button.isEnabled()
+
+
 def test_with_delete_the_extra_objects_go_only_after_every_upload_succeeded(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
 ) -> None:

@@ -221,6 +221,13 @@
 <context>
     <name>SyncDialog</name>
     <message numerus="yes">
+        <source>%Ln empty folder(s) to make in the cloud.</source>
+        <translation>
+            <numerusform>%Ln empty folder to make in the cloud.</numerusform>
+            <numerusform>%Ln empty folders to make in the cloud.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln file(s) left out (listed below).</source>
         <translation>
             <numerusform>%Ln file left out (listed below).</numerusform>
