@@ -50,7 +50,7 @@ from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileEr
 from cloudbrowser.core.folders import EmptyFolder, MadeFolders, make_folders
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
-from cloudbrowser.core.localfs import is_folder, local_error, look_up
+from cloudbrowser.core.localfs import is_folder, local_error, look_up, make_folder
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -266,9 +266,9 @@ def execute(
     refused = len(plan.refused)
     for folder in plan.folders:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            out.failed(str(folder), exc.strerror or str(exc))
+            make_folder(folder)
+        except LocalFileError as error:  # a file of its name in the way: said so
+            out.failed(str(folder), error.message, error.hint)
             refused += 1
     journal = Journal()
     queue = TransferQueue(connections.storage, journal, options)
@@ -715,9 +715,9 @@ class _Stream:
         self.failed_before += len(plan.refused)
         for folder in plan.folders:
             try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                out.failed(str(folder), exc.strerror or str(exc))
+                make_folder(folder)
+            except LocalFileError as error:  # a file of its name in the way: said so
+                out.failed(str(folder), error.message, error.hint)
                 self.failed_before += 1
         to_run: list[TransferRequest] = []
         skipped: list[TransferRequest] = []

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
 from cloudbrowser.core.folders import MadeFolders, make_folders
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
@@ -48,6 +48,7 @@ from cloudbrowser.core.journal import (
     JournalTooNew,
     State,
 )
+from cloudbrowser.core.localfs import make_folder
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -376,11 +377,7 @@ class TransferController(QObject):
                 folders = []
             else:
                 requests, skipped = resolved
-        for folder in plan.folders:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                log.warning("could not create %s: %s", folder, exc)
+        self._make_local_folders(plan.folders)
         if not requests and not skipped and not renamable and not folders:
             if plan.skipped and not explained:
                 self.messages.info(self._left_out_text(len(plan.skipped)))
@@ -440,6 +437,24 @@ class TransferController(QObject):
         self.service.run(
             add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
         )
+
+    def _make_local_folders(self, folders: list[Path]) -> None:
+        """The local folders of a download's empty folders (their markers); one that cannot
+        be made (a file of its name in the way) is named with why, never left unsaid."""
+        failed: list[str] = []
+        for folder in folders:
+            try:
+                make_folder(folder)
+            except LocalFileError as error:
+                failed.append(f"{folder}: {error.message}")
+        if failed:
+            self.messages.major(
+                TransferFailures(
+                    self.tr("%Ln empty folder(s) could not be made.", None, len(failed)),
+                    hint=self.tr("The details say which and why; everything else is transferred."),
+                    detail="\n".join(failed),
+                )
+            )
 
     def _report_folders(self, made: MadeFolders) -> None:
         """Say once that the server keeps no empty folders, and which could not be made."""

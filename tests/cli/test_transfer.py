@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.keys import WINDOWS_NAMES
 from cloudbrowser.core.paths import data_dir
@@ -307,3 +309,19 @@ def test_put_r_makes_the_empty_folders_and_get_r_brings_them_back(
     assert (got / "a.txt").read_bytes() == b"a"
     for empty in (got / "build", got / "logs" / "2026"):
         assert empty.is_dir() and not any(empty.iterdir())
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no markers
+def test_get_r_leaves_a_file_where_a_folder_marker_goes_and_says_why(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a", "p/logs/": b"", "p/e/": b""})
+    dst = tmp_path / "dst"
+    (dst / "p").mkdir(parents=True)
+    (dst / "p" / "logs").write_bytes(b"mine")
+    down = cli("get", "-r", f"s3://{bucket}/p/", str(dst))
+    assert down.code == 1
+    assert f"failed: {dst / 'p' / 'logs'}: A file is in the way" in down.err, down.err
+    assert (dst / "p" / "logs").read_bytes() == b"mine"
+    assert (dst / "p" / "a.txt").read_bytes() == b"a" and (dst / "p" / "e").is_dir()

@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -506,3 +507,27 @@ def test_dropping_a_folder_makes_its_empty_folders(
     assert bucket_contents(server, bucket)["lone/"] == b""
     assert window.statusBar().currentMessage() == "Made 1 empty folder."
     qtbot.waitUntil(lambda: "lone" in names(window), timeout=WAIT)
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no markers
+def test_a_download_makes_empty_folders_and_names_one_a_file_is_in_the_way_of(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    """A folder marker ("p/e/") becomes an empty local folder, never a file; a file of its
+    name already there stays as it is, and the user is told which and why."""
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a", "p/e/": b"", "p/x/deeper/": b"", "p/f/": b""})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "f").write_bytes(b"mine")
+    go(qtbot, window, bucket, "p/")
+    window.view.selectAll()
+    window.download_selection(out)
+    wait_idle(qtbot, window)
+    assert (out / "a.txt").read_bytes() == b"a"
+    for empty in (out / "e", out / "x" / "deeper"):
+        assert empty.is_dir() and not any(empty.iterdir())
+    assert (out / "f").read_bytes() == b"mine"
+    last = window.messages.last
+    assert last is not None and "1 empty folder could not be made" in last.message
+    assert "A file is in the way" in last.detail and str(out / "f") in last.detail
