@@ -1,10 +1,11 @@
-"""Folders in the cloud: object stores have none, an empty "folder marker" object makes one.
+"""Folders in the cloud: object stores have none, an empty object "name/" makes one (a
+folder placeholder: the AWS console's "folder marker").
 
 A folder with objects below it is seen from its objects; an empty one exists only as an
 empty object named ``prefix/`` (what the AWS console, Cyberduck and S3 Browser create).
 The window's New folder and every upload of a folder tree (an empty local folder) make
 them here. Some servers do not keep one: rclone serve s3 on a local disk stores
-``name/`` as a plain file ``name`` (no folder appears). A marker is therefore checked
+``name/`` as a plain file ``name`` (no folder appears). A placeholder is therefore checked
 after it is written and, where no folder appeared, taken back (deleted), so that no
 stray file is left where a folder was asked for.
 """
@@ -23,12 +24,12 @@ from cloudbrowser.core.keys import DELIMITER
 if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Storage
 
-#: Content-MD5 of the empty body (base64): the server checks the marker arrived whole.
+#: Content-MD5 of the empty body (base64): the server checks the placeholder arrived whole.
 EMPTY_MD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
 
 
 class FolderNotKept(StorageError):
-    """The server does not keep empty folders: the marker written did not make one (it
+    """The server does not keep empty folders: the placeholder written did not make one (it
     was taken back)."""
 
     title = "Empty folders not kept"
@@ -36,7 +37,7 @@ class FolderNotKept(StorageError):
 
 def exists_at(storage: Storage, bucket: str, key: str) -> bool:
     """Whether an object ``key`` or, for a prefix ("…/"), anything below it exists (its
-    marker, objects, folders)."""
+    placeholder, objects, folders)."""
     if key.endswith(DELIMITER):
         page = storage.list_page(bucket, key)
         return bool(page.prefixes or page.objects)
@@ -48,9 +49,9 @@ def exists_at(storage: Storage, bucket: str, key: str) -> bool:
 
 
 def make_folder(storage: Storage, bucket: str, prefix: str) -> None:
-    """Write the marker of the folder ``prefix`` ("…/") and check a folder appeared.
+    """Write the placeholder of the folder ``prefix`` ("…/") and check a folder appeared.
 
-    Raises FolderNotKept (the marker taken back) where the server does not keep it, and
+    Raises FolderNotKept (the placeholder taken back) where the server does not keep it, and
     the storage's errors of the write itself."""
     storage.put_object(bucket, prefix, b"", content_md5=EMPTY_MD5)
     if not exists_at(storage, bucket, prefix):
@@ -69,7 +70,7 @@ class EmptyFolder:
 
     connection: str
     bucket: str
-    #: Its marker's key ("…/").
+    #: Its placeholder's key ("…/").
     prefix: str
     local_path: Path
 
@@ -78,12 +79,12 @@ class EmptyFolder:
 class MadeFolders:
     """What :func:`make_folders` did."""
 
-    #: Folders made (their marker written and kept).
+    #: Folders made (their placeholder written and kept).
     made: list[EmptyFolder] = field(default_factory=list)
     #: Folders not made because the server does not keep empty folders (the first one
     #: tried on a connection said so; its others were not tried).
     not_kept: list[EmptyFolder] = field(default_factory=list)
-    #: Folders whose marker could not be written, with the error.
+    #: Folders whose placeholder could not be written, with the error.
     failed: list[tuple[EmptyFolder, CloudBrowserError]] = field(default_factory=list)
 
 
@@ -117,10 +118,10 @@ def make_folders(
     return result
 
 
-def needing_markers(folders: Iterable[str], keys: Iterable[str]) -> list[str]:
-    """The prefixes of ``folders`` that need a marker: those no key of ``keys`` (objects
-    planned or already there, markers included) is at or below, and no other folder of
-    ``folders`` is below (its own marker implies them). Sorted, deepest last."""
+def needing_placeholders(folders: Iterable[str], keys: Iterable[str]) -> list[str]:
+    """The prefixes of ``folders`` that need a placeholder: those no key of ``keys`` (objects
+    planned or already there, placeholders included) is at or below, and no other folder of
+    ``folders`` is below (its own placeholder implies them). Sorted, deepest last."""
     implied: set[str] = set()
     for key in keys:
         _add_parents(implied, key)

@@ -29,7 +29,7 @@ from cloudbrowser.core.download_stream import TargetClaims, digest
 from cloudbrowser.core.downloads import guess_part_size, is_temporary_name
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
-from cloudbrowser.core.folders import EmptyFolder, needing_markers
+from cloudbrowser.core.folders import EmptyFolder, needing_placeholders
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.localfs import walk_files
@@ -63,7 +63,7 @@ class SyncPlan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Download: local folders to make even if empty (folder placeholders, "dir/").
     folders: list[Path] = field(default_factory=list)
-    #: Upload: empty local folders the prefix has no folder for, made as folder markers
+    #: Upload: empty local folders the prefix has no folder for, made as folder placeholders
     #: (``core.folders``).
     empty_folders: list[EmptyFolder] = field(default_factory=list)
     #: Files and objects already equal.
@@ -145,10 +145,10 @@ def remote_objects(
     refused: list[tuple[str, str]],
     cancel: threading.Event | None = None,
     counter: _Counter | None = None,
-    markers: set[str] | None = None,
+    placeholders: set[str] | None = None,
 ) -> dict[str, Entry]:
     """Objects below ``prefix`` by their key relative to it (folder placeholders left out,
-    or added to ``markers``, relative too, when it is given). Keys the server listed
+    or added to ``placeholders``, relative too, when it is given). Keys the server listed
     outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
     for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
@@ -159,8 +159,8 @@ def remote_objects(
             rel = entry.key[len(prefix) :]
             if not entry.key.endswith(DELIMITER):
                 found[rel] = entry
-            elif markers is not None and rel:
-                markers.add(rel)
+            elif placeholders is not None and rel:
+                placeholders.add(rel)
     return found
 
 
@@ -220,8 +220,8 @@ def plan_upload_sync(
 
     A download's temporary file in ``root`` is half a file another transfer is writing: it
     is not uploaded (named in ``skipped``), and with ``delete`` an object of its name stays.
-    An empty folder of ``root`` becomes a folder (its marker) where the prefix has none;
-    with ``delete`` the marker of a folder ``root`` does not have is deleted, as files are.
+    An empty folder of ``root`` becomes a folder (its placeholder) where the prefix has none;
+    with ``delete`` the placeholder of a folder ``root`` does not have is deleted, as files are.
     """
     plan = SyncPlan()
     counter = _Counter(progress)
@@ -229,10 +229,10 @@ def plan_upload_sync(
     folders: dict[str, Path] = {}
     files = local_files(root, unreadable, cancel=cancel, counter=counter, folders=folders)
     plan.refused.extend(unreadable)
-    markers: set[str] = set()
-    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter, markers)
-    # A folder holding only a download in progress is not empty: no marker.
-    for rel in needing_markers(folders, [*files, *objects, *markers]):
+    placeholders: set[str] = set()
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter, placeholders)
+    # A folder holding only a download in progress is not empty: no placeholder.
+    for rel in needing_placeholders(folders, [*files, *objects, *placeholders]):
         plan.empty_folders.append(EmptyFolder(connection, bucket, prefix + rel, folders[rel]))
     for rel, f in files.items():
         _check(cancel)
@@ -264,7 +264,7 @@ def plan_upload_sync(
         ]
         plan.delete_keys += sorted(
             prefix + rel
-            for rel in markers
+            for rel in placeholders
             if rel not in folders and not _below_any(rel.rstrip(DELIMITER), kept)
         )
     return plan

@@ -29,7 +29,7 @@ from cloudbrowser.core.errors import (
     LocalFileError,
     UnsafeKey,
 )
-from cloudbrowser.core.folders import EmptyFolder, needing_markers
+from cloudbrowser.core.folders import EmptyFolder, needing_placeholders
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
 from cloudbrowser.core.localfs import is_folder, look_up, walk_files
@@ -97,7 +97,7 @@ class Plan:
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
     #: Uploads: the empty local folders whose folder the cloud lacks, made there as folder
-    #: markers (``core.folders.make_folders``) when the plan is queued: a folder with
+    #: placeholders (``core.folders.make_folders``) when the plan is queued: a folder with
     #: files is made by its files.
     empty_folders: list[EmptyFolder] = field(default_factory=list)
     #: Downloads refused (each also in ``refused``) that can still be saved under another
@@ -147,7 +147,7 @@ def plan_uploads(
     temporary file found in a folder (``.name.cbpart-7``) is half a file that another
     transfer is still writing: it is skipped, and named in ``plan.skipped``. An empty
     folder (no file anywhere below it) whose folder is not in the cloud yet is named in
-    ``plan.empty_folders``, to be made there as a folder marker.
+    ``plan.empty_folders``, to be made there as a folder placeholder.
     """
     plan = Plan()
     singles: list[TransferRequest] = []
@@ -161,7 +161,7 @@ def plan_uploads(
             requests = list(walk)
             existing = _listed(backend, bucket, top, recursive=True, cancel=cancel)
             _add_uploads(backend, plan, requests, existing, cancel)
-            made = needing_markers(folders, [*holding, *existing])
+            made = needing_placeholders(folders, [*holding, *existing])
             plan.empty_folders += (EmptyFolder(connection, bucket, f, folders[f]) for f in made)
         elif source.is_file():
             key = prefix + (name or source.name)

@@ -439,7 +439,7 @@ class TransferController(QObject):
         )
 
     def _make_local_folders(self, folders: list[Path]) -> None:
-        """The local folders of a download's empty folders (their markers); one that cannot
+        """The local folders of a download's empty folders (their placeholders); one that cannot
         be made (a file of its name in the way) is named with why, never left unsaid."""
         failed: list[str] = []
         for folder in folders:

@@ -149,11 +149,11 @@ def test_sync_down_from_a_prefix_that_holds_nothing_deletes_nothing(
     assert cli("sync", f"s3://{empty}/", str(tmp_path / "other")).code == 0
 
 
-def test_sync_up_makes_empty_folders_once_and_keeps_the_markers_of_local_folders(
+def test_sync_up_makes_empty_folders_once_and_keeps_the_placeholders_of_local_folders(
     cli: Cli, server: S3Server, tmp_path: Path
 ) -> None:
-    """An empty local folder becomes a folder marker; a second run plans nothing; with
-    --delete a marker goes only when its folder is gone locally, never when it is there
+    """An empty local folder becomes a folder placeholder; a second run plans nothing; with
+    --delete a placeholder goes only when its folder is gone locally, never when it is there
     (empty or not)."""
     bucket = server.bucket()
     src = tmp_path / "site"
@@ -162,7 +162,7 @@ def test_sync_up_makes_empty_folders_once_and_keeps_the_markers_of_local_folders
     (src / "empty").mkdir()
     (src / "gone").mkdir()
     if server.kind != "rclone":  # which would keep it as a file "css", in the way
-        server.put(bucket, {"www/css/": b""})  # the marker of a folder that has files
+        server.put(bucket, {"www/css/": b""})  # the placeholder of a folder that has files
 
     first = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
     assert first.code == 0, first.err

@@ -274,7 +274,7 @@ def stored_keys(server: S3Server, bucket: str) -> set[str]:
 def test_put_r_makes_the_empty_folders_and_get_r_brings_them_back(
     cli: Cli, server: S3Server, tmp_path: Path
 ) -> None:
-    """project/build/ and project/logs/2026/ hold no file: each becomes a folder marker
+    """project/build/ and project/logs/2026/ hold no file: each becomes a folder placeholder
     (where the server keeps one), and a folder again on the way down."""
     bucket = server.bucket()
     top = tmp_path / "src" / "project"
@@ -311,8 +311,8 @@ def test_put_r_makes_the_empty_folders_and_get_r_brings_them_back(
         assert empty.is_dir() and not any(empty.iterdir())
 
 
-@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no markers
-def test_get_r_leaves_a_file_where_a_folder_marker_goes_and_says_why(
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
+def test_get_r_leaves_a_file_where_a_folder_placeholder_goes_and_says_why(
     cli: Cli, server: S3Server, tmp_path: Path
 ) -> None:
     bucket = server.bucket()

@@ -27,7 +27,7 @@ from tests.conftest import AzuriteServer, GcsServer, MemoryServer, S3Server, Tes
 #: rclone serve s3 keeps objects as files: a key with an empty path segment (a leading
 #: "/", "a//b") is refused with InvalidArgument.
 EMPTY_SEGMENTS_REFUSED = "empty path segments refused"
-#: rclone serve s3 keeps objects as files: an empty folder's marker "name/" is stored as a
+#: rclone serve s3 keeps objects as files: an empty folder's placeholder "name/" is stored as a
 #: file "name", so no folder appears (``core.folders`` takes it back: FolderNotKept).
 EMPTY_FOLDERS_NOT_KEPT = "empty folders not kept"
 #: rclone serve s3 has no UploadPartCopy (it answers 200 and stores nothing): copy_chunk

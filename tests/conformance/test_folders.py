@@ -1,4 +1,4 @@
-"""Empty folders: a folder marker ("name/", empty) made by New folder and by an upload of a
+"""Empty folders: a folder placeholder ("name/", empty) made by New folder and by an upload of a
 folder tree with empty folders in it, checked where the server keeps none (rclone)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def project(root: Path) -> Path:
     return top
 
 
-def test_a_new_folder_is_a_marker_or_refused_and_taken_back(target: Target) -> None:
+def test_a_new_folder_is_a_placeholder_or_refused_and_taken_back(target: Target) -> None:
     bucket = target.bucket()
     storage = target.storage()
     if target.has(EMPTY_FOLDERS_NOT_KEPT):
@@ -71,7 +71,7 @@ def test_empty_folders_of_an_upload_become_folders_once(target: Target, tmp_path
     assert again.empty_folders == []  # already there: nothing made twice
 
 
-def test_an_empty_folder_with_objects_in_the_cloud_needs_no_marker(
+def test_an_empty_folder_with_objects_in_the_cloud_needs_no_placeholder(
     target: Target, tmp_path: Path
 ) -> None:
     bucket = target.bucket()

@@ -232,7 +232,7 @@ def test_upload_sync_makes_an_empty_folder_once_and_delete_keeps_it(
         return
     assert contents(any_server, bucket, "site/") == {"a.txt": b"a", "empty/": b""}
 
-    # Again, with delete: nothing to make, nothing to delete (the marker is the folder's).
+    # Again, with delete: nothing to make, nothing to delete (the placeholder is the folder's).
     dialog = open_dialog(window, here(window, bucket, "site/"), None)
     summary = compare(qtbot, dialog, delete=True)
     assert summary.startswith("Nothing to do"), summary

@@ -472,7 +472,7 @@ def test_dropping_a_folder_makes_its_empty_folders(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:
     """project/build/ and project/logs/2026/ hold no file: they become folders in the
-    bucket (markers), where the server keeps them; where not, the user is told once."""
+    bucket (placeholders), where the server keeps them; where not, the user is told once."""
     bucket = server.bucket()
     go(qtbot, window, bucket)
     project = tmp_path / "project"
@@ -509,11 +509,11 @@ def test_dropping_a_folder_makes_its_empty_folders(
     qtbot.waitUntil(lambda: "lone" in names(window), timeout=WAIT)
 
 
-@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no markers
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
 def test_a_download_makes_empty_folders_and_names_one_a_file_is_in_the_way_of(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:
-    """A folder marker ("p/e/") becomes an empty local folder, never a file; a file of its
+    """A folder placeholder ("p/e/") becomes an empty local folder, never a file; a file of its
     name already there stays as it is, and the user is told which and why."""
     bucket = server.bucket()
     server.put(bucket, {"p/a.txt": b"a", "p/e/": b"", "p/x/deeper/": b"", "p/f/": b""})
