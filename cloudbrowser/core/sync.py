@@ -32,7 +32,7 @@ from cloudbrowser.core.errors import Cancelled, UnsafeKey
 from cloudbrowser.core.folders import EmptyFolder, needing_placeholders
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
-from cloudbrowser.core.localfs import walk_files
+from cloudbrowser.core.localfs import is_folder, walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import MD5, Features, Storage
 from cloudbrowser.core.transfer_plan import IN_PROGRESS, add_placeholder_folder, outside_prefix
@@ -61,7 +61,8 @@ class SyncPlan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Sources left out on purpose, not failures (a download in progress): (name, why).
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    #: Download: local folders to make even if empty (folder placeholders, "dir/").
+    #: Download: local folders to make even if empty (folder placeholders, "dir/"), those
+    #: not there yet.
     folders: list[Path] = field(default_factory=list)
     #: Upload: empty local folders the prefix has no folder for, made as folder placeholders
     #: (``core.folders``).
@@ -341,6 +342,9 @@ class DownloadSync:
                     add_placeholder_folder(
                         obj.key, self.prefix, self.root, plan.folders, plan.refused
                     )
+            # Only the folders still missing: a second run has nothing to make (the preview
+            # says "nothing to do").
+            plan.folders = [f for f in plan.folders if not is_folder(f)]
             self.unchanged += plan.unchanged
             yield plan
 

@@ -369,6 +369,33 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
 
 
+# rclone serve s3 stores "p/empty/" as a file "p/empty": it has no empty folders.
+@pytest.mark.parametrize("any_server", ["memory", "moto"], indirect=True)
+def test_download_sync_of_a_new_empty_folder_alone_makes_it_then_nothing(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    """The cloud's only change is an empty folder (its placeholder): it is something to do."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a"})
+    local = tmp_path / "mirror"
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, download=True)
+    synchronize(qtbot, window, dialog)
+    any_server.put(bucket, {"p/empty/": b""})
+
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    summary = compare(qtbot, dialog, download=True)
+    assert "1 empty folder to make in the local folder." in summary, summary
+    assert group(dialog, "Empty folders to make") == [(str(local / "empty"), "")]
+    synchronize(qtbot, window, dialog)
+    assert (local / "empty").is_dir() and not any((local / "empty").iterdir())
+
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    assert compare(qtbot, dialog, download=True).startswith("Nothing to do")
+    assert not dialog.sync_button.isEnabled()
+
+
 def test_a_failed_download_moves_nothing_to_the_trash(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path, trash: Path
 ) -> None:

@@ -274,9 +274,13 @@ class SyncDialog(QDialog):
                     changed=self.qlocale.toString(changed),
                 )
             )
-        folders = len(plan.empty_folders)
+        folders = len(plan.empty_folders) if up else len(plan.folders)
         if folders:
-            lines.append(self.tr("%Ln empty folder(s) to make in the cloud.", None, folders))
+            lines.append(
+                self.tr("%Ln empty folder(s) to make in the cloud.", None, folders)
+                if up
+                else self.tr("%Ln empty folder(s) to make in the local folder.", None, folders)
+            )
         deletes = len(plan.delete_keys) + len(plan.delete_files)
         if deletes:
             lines.append(
@@ -310,7 +314,11 @@ class SyncDialog(QDialog):
         ]
         to_send = self.tr("To upload") if up else self.tr("To download")
         self._group(to_send, names, expanded=False)
-        made = [(f.prefix, str(f.local_path)) for f in plan.empty_folders]
+        made = (
+            [(f.prefix, str(f.local_path)) for f in plan.empty_folders]
+            if up
+            else [(str(f), "") for f in plan.folders]
+        )
         self._group(self.tr("Empty folders to make"), made, expanded=False)
         gone = [(k, "") for k in plan.delete_keys] + [(str(p), "") for p in plan.delete_files]
         self._group(

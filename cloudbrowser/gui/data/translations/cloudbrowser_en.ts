@@ -228,6 +228,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>%Ln empty folder(s) to make in the local folder.</source>
+        <translation>
+            <numerusform>%Ln empty folder to make in the local folder.</numerusform>
+            <numerusform>%Ln empty folders to make in the local folder.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln file(s) left out (listed below).</source>
         <translation>
             <numerusform>%Ln file left out (listed below).</numerusform>
