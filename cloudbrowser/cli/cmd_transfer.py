@@ -261,15 +261,11 @@ def execute(
             _report_request(out, request, "would skip")
         for empty in plan.empty_folders:
             _report_folder(out, empty, "would make folder")
+        _report_local_folders(out, plan.folders)
         _note_up_to_date(out, up_to_date)
         return Exit.FAILED if plan.refused else Exit.OK
-    refused = len(plan.refused)
-    for folder in plan.folders:
-        try:
-            make_folder(folder)
-        except LocalFileError as error:  # a file of its name in the way: said so
-            out.failed(str(folder), error.message, error.hint)
-            refused += 1
+    made_here, failed_here = _make_local_folders(plan.folders, out)
+    refused = len(plan.refused) + failed_here
     journal = Journal()
     queue = TransferQueue(connections.storage, journal, options)
     batch = f"cli-{uuid.uuid4().hex}"
@@ -290,7 +286,8 @@ def execute(
         failed_before=refused,
         left_out=len(plan.skipped),
         up_to_date=up_to_date() if up_to_date is not None else None,
-        folders=len(made.made),
+        folders=len(made.made) + made_here,
+        folders_up=bool(made.made),
     )
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
@@ -332,12 +329,41 @@ def _report(
     left_out: int = 0,
     up_to_date: int | None = None,
     folders: int = 0,
+    folders_up: bool = False,
 ) -> int:
+    """``folders``: empty folders made (in the cloud: ``folders_up``, else here)."""
     tally = _Tally()
     for t in transfers:
         tally.count(t, out)
-    tally.upload = tally.upload or folders > 0  # "uploaded", of a batch of empty folders
+    tally.upload = tally.upload or folders_up  # "uploaded", of a batch of empty folders
     return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date, folders)
+
+
+def _make_local_folders(folders: Sequence[Path], out: Output) -> tuple[int, int]:
+    """The local folders of a download's folder placeholders: how many were made (not
+    there before) and how many could not be, each named with why (a file in the way)."""
+    made = failed = 0
+    for folder in folders:
+        new = not is_folder(folder)
+        try:
+            make_folder(folder)
+        except LocalFileError as error:
+            out.failed(str(folder), error.message, error.hint)
+            failed += 1
+        else:
+            made += new
+    return made, failed
+
+
+def _report_local_folders(out: Output, folders: Sequence[Path]) -> None:
+    """A dry run's lines for the local folders a download would make."""
+    for folder in folders:
+        if is_folder(folder):
+            continue
+        if out.json:
+            out.record(result="would make folder", local=str(folder))
+        else:
+            out.line(f"would make folder: {folder}")
 
 
 def _report_folders(made: MadeFolders, out: Output) -> int:
@@ -648,6 +674,7 @@ def _dry_stream(
                 _report_request(out, item.request, "would skip")
             else:
                 _report_request(out, request, "would transfer")
+        _report_local_folders(out, plan.folders)
     if not seen and nothing is not None:
         raise nothing
     return Exit.FAILED if refused else Exit.OK
@@ -677,6 +704,8 @@ class _Stream:
         #: Queued or running, or finished and not yet counted.
         self.live: dict[int, Transfer] = {}
         self.failed_before = 0
+        #: Empty local folders made (folder placeholders).
+        self.folders = 0
         self.progress = ProgressLine(out.stderr, files=0) if out.progress else None
 
     def run(
@@ -700,25 +729,25 @@ class _Stream:
         self._settle(0)
         self.clear()
         if stopped is not None:
-            _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
+            elapsed = time.monotonic() - start
+            _summarize(self.tally, self.out, elapsed, self.failed_before, 0, None, self.folders)
             raise stopped
         if not seen and nothing is not None:
             raise nothing
         unchanged = self.up_to_date() if self.up_to_date is not None else None
         elapsed = time.monotonic() - start
-        return _summarize(self.tally, self.out, elapsed, self.failed_before, 0, unchanged)
+        return _summarize(
+            self.tally, self.out, elapsed, self.failed_before, 0, unchanged, self.folders
+        )
 
     def _queue(self, plan: Plan, policy: ConflictPolicy, claims: TargetClaims) -> None:
         out = self.out
         for source, why in plan.refused:
             out.failed(source, why)
         self.failed_before += len(plan.refused)
-        for folder in plan.folders:
-            try:
-                make_folder(folder)
-            except LocalFileError as error:  # a file of its name in the way: said so
-                out.failed(str(folder), error.message, error.hint)
-                self.failed_before += 1
+        made, failed = _make_local_folders(plan.folders, out)
+        self.folders += made
+        self.failed_before += failed
         to_run: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
         for item in plan.items:

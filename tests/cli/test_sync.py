@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 
@@ -182,3 +184,22 @@ def test_sync_up_makes_empty_folders_once_and_keeps_the_placeholders_of_local_fo
     assert third.code == 0, third.err
     assert {"result": "deleted", "bucket": bucket, "key": "www/gone/"} in third.records()
     assert set(keys(server, bucket)) == {"www/css/", "www/css/a.css", "www/empty/"}
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
+def test_sync_down_of_a_new_empty_folder_alone_says_it_made_it(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"alpha"})
+    dst = tmp_path / "mirror"
+    assert cli("sync", f"s3://{bucket}/p/", str(dst)).code == 0
+    server.put(bucket, {"p/empty/": b""})
+    dry = cli("sync", "--dry-run", "--text", f"s3://{bucket}/p/", str(dst))
+    assert f"would make folder: {dst / 'empty'}" in dry.out, dry.out
+    synced = cli("sync", "--text", f"s3://{bucket}/p/", str(dst))
+    assert synced.code == 0, synced.err
+    assert "1 empty folder made" in synced.err and "nothing to transfer" not in synced.err
+    assert (dst / "empty").is_dir()
+    again = cli("sync", "--text", f"s3://{bucket}/p/", str(dst))
+    assert "nothing to transfer, 1 file up to date" in again.err, again.err
