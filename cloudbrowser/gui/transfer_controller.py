@@ -48,7 +48,7 @@ from cloudbrowser.core.journal import (
     JournalTooNew,
     State,
 )
-from cloudbrowser.core.localfs import make_folder
+from cloudbrowser.core.localfs import is_folder, make_folder
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -377,9 +377,11 @@ class TransferController(QObject):
                 folders = []
             else:
                 requests, skipped = resolved
-        self._make_local_folders(plan.folders)
+        made_here = self._make_local_folders(plan.folders)
         if not requests and not skipped and not renamable and not folders:
-            if plan.skipped and not explained:
+            if made_here:  # a download of empty folders only
+                self.messages.info(self.tr("Made %Ln empty folder(s).", None, made_here))
+            elif plan.skipped and not explained:
                 self.messages.info(self._left_out_text(len(plan.skipped)))
             elif not explained:
                 self.messages.info(self.tr("Nothing to transfer: the selection is empty."))
@@ -438,15 +440,20 @@ class TransferController(QObject):
             add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
         )
 
-    def _make_local_folders(self, folders: list[Path]) -> None:
-        """The local folders of a download's empty folders (their placeholders); one that cannot
-        be made (a file of its name in the way) is named with why, never left unsaid."""
+    def _make_local_folders(self, folders: list[Path]) -> int:
+        """The local folders of a download's empty folders (their placeholders): how many
+        were made (not there before). One that cannot be made (a file of its name in the
+        way) is named with why, never left unsaid."""
         failed: list[str] = []
+        made = 0
         for folder in folders:
+            new = not is_folder(folder)
             try:
                 make_folder(folder)
             except LocalFileError as error:
                 failed.append(f"{folder}: {error.message}")
+            else:
+                made += new
         if failed:
             self.messages.major(
                 TransferFailures(
@@ -455,6 +462,7 @@ class TransferController(QObject):
                     detail="\n".join(failed),
                 )
             )
+        return made
 
     def _report_folders(self, made: MadeFolders) -> None:
         """Say once that the server keeps no empty folders, and which could not be made."""

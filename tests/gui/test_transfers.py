@@ -531,3 +531,15 @@ def test_a_download_makes_empty_folders_and_names_one_a_file_is_in_the_way_of(
     last = window.messages.last
     assert last is not None and "1 empty folder could not be made" in last.message
     assert "A file is in the way" in last.detail and str(out / "f") in last.detail
+
+    # An empty folder alone: made, and the status says so (it said nothing).
+    window.view.clearSelection()
+    window.view.selectionModel().select(
+        row_of(window, "e"),
+        window.view.selectionModel().SelectionFlag.Select
+        | window.view.selectionModel().SelectionFlag.Rows,
+    )
+    window.download_selection(tmp_path / "again")
+    wait_idle(qtbot, window)
+    assert (tmp_path / "again" / "e").is_dir()
+    assert window.statusBar().currentMessage() == "Made 1 empty folder."
