@@ -270,11 +270,13 @@ def execute(
     queue = TransferQueue(connections.storage, journal, options)
     batch = f"cli-{uuid.uuid4().hex}"
     try:
+        # Before the files: a server that keeps no empty folder is found by writing one
+        # and taking it back (rclone serve s3: a file, deleted), never while a file of the
+        # batch is being written beside it.
+        made = make_folders(connections.storage, plan.empty_folders)
         if skipped:
             queue.mark_skipped(skipped, "It exists already.", batch)
         transfers = queue.add(to_run, batch=batch)
-        # Alongside the files, which are never below an empty folder.
-        made = make_folders(connections.storage, plan.empty_folders)
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)

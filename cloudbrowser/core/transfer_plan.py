@@ -97,8 +97,8 @@ class Plan:
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
     #: Uploads: the empty local folders whose folder the cloud lacks, made there as folder
-    #: placeholders (``core.folders.make_folders``) when the plan is queued: a folder with
-    #: files is made by its files.
+    #: placeholders (``core.folders.make_folders``) when the plan is queued, before its
+    #: files: a folder with files is made by its files.
     empty_folders: list[EmptyFolder] = field(default_factory=list)
     #: Downloads refused (each also in ``refused``) that can still be saved under another
     #: name: the request to a cleaned-up name, and why the key's own cannot be used. The

@@ -404,13 +404,15 @@ class TransferController(QObject):
         storage_of = self.service.connections.storage
 
         def add(job: Job) -> tuple[list[Transfer], MadeFolders]:
+            # Before the files: a server that keeps no empty folder is found by writing one
+            # and taking it back (rclone serve s3: a file, deleted), never while a file of
+            # the batch is being written beside it.
+            made = make_folders(storage_of, folders, job.cancel_event)
             transfers = queue.add(requests, batch=batch)
             if skipped:
                 queue.mark_skipped(skipped, exists, batch)
             if renamable:
                 transfers += queue.mark_failed(renamable, batch)
-            # Alongside the files (none is below an empty folder), on this worker.
-            made = make_folders(storage_of, folders, job.cancel_event)
             # Shown in natural order (file-2 before file-10); the queue keeps its own.
             # Sorted here: thousands of collation keys are a stall on the GUI thread.
             return sorted(transfers, key=lambda t: name_key(t.key)), made
