@@ -362,7 +362,7 @@ class TransferController(QObject):
             log.info("left out: %s", "; ".join(f"{name}: {why}" for name, why in plan.skipped))
         requests: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
-        #: Empty local folders of an upload, made in the cloud with the files.
+        #: Empty local folders of an upload, made in the cloud before its files.
         folders = list(plan.empty_folders)
         #: Already told the user why nothing is queued.
         explained = bool(left_out or plan.folders)
