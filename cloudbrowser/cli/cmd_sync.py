@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         items=[PlannedTransfer(r) for r in sync.transfers],
         refused=sync.refused,
         skipped=sync.skipped,
+        empty_folders=sync.empty_folders,
     )
     code = execute(plan, ConflictPolicy.OVERWRITE, connections, options, out, args.dry_run,
                    up_to_date=lambda: sync.unchanged)  # fmt: skip

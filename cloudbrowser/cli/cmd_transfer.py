@@ -47,9 +47,10 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
+from cloudbrowser.core.folders import EmptyFolder, MadeFolders, make_folders
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
-from cloudbrowser.core.localfs import is_folder, local_error, look_up
+from cloudbrowser.core.localfs import is_folder, local_error, look_up, make_folder
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -258,25 +259,28 @@ def execute(
             _report_request(out, request, "would transfer")
         for request in skipped:
             _report_request(out, request, "would skip")
+        for empty in plan.empty_folders:
+            _report_folder(out, empty, "would make folder")
+        _report_local_folders(out, plan.folders)
         _note_up_to_date(out, up_to_date)
         return Exit.FAILED if plan.refused else Exit.OK
-    refused = len(plan.refused)
-    for folder in plan.folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            out.failed(str(folder), exc.strerror or str(exc))
-            refused += 1
+    made_here, failed_here = _make_local_folders(plan.folders, out)
+    refused = len(plan.refused) + failed_here
     journal = Journal()
     queue = TransferQueue(connections.storage, journal, options)
     batch = f"cli-{uuid.uuid4().hex}"
     try:
+        # Before the files: a server that keeps no empty folder is found by writing one
+        # and taking it back (rclone serve s3: a file, deleted), never while a file of the
+        # batch is being written beside it.
+        made = make_folders(connections.storage, plan.empty_folders)
         if skipped:
             queue.mark_skipped(skipped, "It exists already.", batch)
         transfers = queue.add(to_run, batch=batch)
         elapsed = _wait(queue, transfers, out)
     except KeyboardInterrupt:
         return _interrupted(queue, out)
+    refused += _report_folders(made, out)
     code = _report(
         queue.transfers(),
         out,
@@ -284,6 +288,8 @@ def execute(
         failed_before=refused,
         left_out=len(plan.skipped),
         up_to_date=up_to_date() if up_to_date is not None else None,
+        folders=len(made.made) + made_here,
+        folders_up=bool(made.made),
     )
     queue.forget_finished()  # the journal keeps only what is left to resume
     queue.shutdown()
@@ -324,11 +330,107 @@ def _report(
     failed_before: int,
     left_out: int = 0,
     up_to_date: int | None = None,
+    folders: int = 0,
+    folders_up: bool = False,
 ) -> int:
+    """``folders``: empty folders made (in the cloud: ``folders_up``, else here)."""
     tally = _Tally()
     for t in transfers:
         tally.count(t, out)
-    return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date)
+    tally.upload = tally.upload or folders_up  # "uploaded", of a batch of empty folders
+    return _summarize(tally, out, elapsed, failed_before, left_out, up_to_date, folders)
+
+
+def _make_local_folders(folders: Sequence[Path], out: Output) -> tuple[int, int]:
+    """The local folders of a download's folder placeholders: how many were made (not
+    there before) and how many could not be, each named with why (a file in the way)."""
+    made = failed = 0
+    for folder in folders:
+        new = not is_folder(folder)
+        try:
+            make_folder(folder)
+        except LocalFileError as error:
+            out.failed(str(folder), error.message, error.hint)
+            failed += 1
+        else:
+            made += new
+    return made, failed
+
+
+def _report_local_folders(out: Output, folders: Sequence[Path]) -> None:
+    """A dry run's lines for the local folders a download would make."""
+    for folder in folders:
+        if is_folder(folder):
+            continue
+        if out.json:
+            out.record(result="would make folder", local=str(folder))
+        else:
+            out.line(f"would make folder: {folder}")
+
+
+def _report_folders(made: MadeFolders, out: Output) -> int:
+    """Each empty folder made (a JSON row), each that failed (a line), and once that the
+    server keeps no empty folders; how many failed."""
+    if out.json:
+        for folder in made.made:
+            _folder_record(out, folder, State.DONE)
+        for folder in made.not_kept:
+            _folder_record(out, folder, State.SKIPPED, note=NOT_KEPT)
+        for folder, error in made.failed:
+            _folder_record(out, folder, State.FAILED, error=error)
+    for folder, error in made.failed:
+        out.failed(f"{folder.local_path} → {_folder_uri(out, folder)}", error.message, error.hint)
+    if made.not_kept and not out.json and not out.quiet:
+        # Not a failure: the files arrived; where the folders went is said once.
+        n = len(made.not_kept)
+        out.note(f"cloudbrowser: {NOT_KEPT}: {n} empty folder{'s' if n != 1 else ''} not made"
+                 f" (the first: {made.not_kept[0].local_path})")  # fmt: skip
+    return len(made.failed)
+
+
+#: Why the empty folders of an upload were not made.
+NOT_KEPT = "this server does not keep empty folders"
+
+
+def _folder_record(
+    out: Output,
+    folder: EmptyFolder,
+    state: State,
+    *,
+    note: str = "",
+    error: CloudBrowserError | None = None,
+) -> None:
+    out.record(
+        direction=Direction.UPLOAD.value,
+        bucket=folder.bucket,
+        key=folder.prefix,
+        local=str(folder.local_path),
+        size=0,
+        state=state.value,
+        folder=True,
+        error=error.message if error else "",
+        hint=error.hint if error else "",
+        note=note,
+    )
+
+
+def _folder_uri(out: Output, folder: EmptyFolder) -> str:
+    return out.uri(folder.bucket, folder.prefix, folder.connection)
+
+
+def _report_folder(out: Output, folder: EmptyFolder, what: str) -> None:
+    """A dry run's line for an empty folder to make."""
+    if out.json:
+        out.record(
+            result=what,
+            direction=Direction.UPLOAD.value,
+            bucket=folder.bucket,
+            key=folder.prefix,
+            local=str(folder.local_path),
+            size=0,
+        )
+    else:
+        out.line(f"{what}: {folder.local_path} → {_folder_uri(out, folder)}")
 
 
 @dataclass(slots=True)
@@ -392,9 +494,10 @@ def _summarize(
     failed_before: int,
     left_out: int,
     up_to_date: int | None = None,
+    folders: int = 0,
 ) -> int:
     """The summary line on stderr (text mode); the exit code. ``up_to_date``: files a
-    ``sync`` found unchanged (None for other commands)."""
+    ``sync`` found unchanged (None for other commands); ``folders``: empty folders made."""
     for t in tally.named:
         if t.state is State.FAILED:
             message = t.error.message if t.error else "failed"
@@ -402,7 +505,7 @@ def _summarize(
         else:
             out.note(f"cloudbrowser: not verified: {_where(t, out)}: {t.note}")
     failed, unfinished, skipped = tally.failed, tally.unfinished, tally.skipped
-    anything = tally.done or failed or unfinished or skipped or left_out or failed_before
+    anything = tally.done or failed or unfinished or skipped or left_out or failed_before or folders
     if up_to_date is not None and not anything:
         if not out.json and not out.quiet:
             out.note(f"nothing to transfer, {_files(up_to_date)} up to date")
@@ -417,6 +520,8 @@ def _summarize(
             parts.append(f"{tally.unverified} not verified")
         elif done:
             parts.append("all verified")
+        if folders:
+            parts.append(f"{folders} empty folder{'s' if folders != 1 else ''} made")
         if skipped:
             parts.append(f"{skipped} skipped (exist)")
         if left_out:
@@ -571,6 +676,7 @@ def _dry_stream(
                 _report_request(out, item.request, "would skip")
             else:
                 _report_request(out, request, "would transfer")
+        _report_local_folders(out, plan.folders)
     if not seen and nothing is not None:
         raise nothing
     return Exit.FAILED if refused else Exit.OK
@@ -600,6 +706,8 @@ class _Stream:
         #: Queued or running, or finished and not yet counted.
         self.live: dict[int, Transfer] = {}
         self.failed_before = 0
+        #: Empty local folders made (folder placeholders).
+        self.folders = 0
         self.progress = ProgressLine(out.stderr, files=0) if out.progress else None
 
     def run(
@@ -623,25 +731,25 @@ class _Stream:
         self._settle(0)
         self.clear()
         if stopped is not None:
-            _summarize(self.tally, self.out, time.monotonic() - start, self.failed_before, 0)
+            elapsed = time.monotonic() - start
+            _summarize(self.tally, self.out, elapsed, self.failed_before, 0, None, self.folders)
             raise stopped
         if not seen and nothing is not None:
             raise nothing
         unchanged = self.up_to_date() if self.up_to_date is not None else None
         elapsed = time.monotonic() - start
-        return _summarize(self.tally, self.out, elapsed, self.failed_before, 0, unchanged)
+        return _summarize(
+            self.tally, self.out, elapsed, self.failed_before, 0, unchanged, self.folders
+        )
 
     def _queue(self, plan: Plan, policy: ConflictPolicy, claims: TargetClaims) -> None:
         out = self.out
         for source, why in plan.refused:
             out.failed(source, why)
         self.failed_before += len(plan.refused)
-        for folder in plan.folders:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                out.failed(str(folder), exc.strerror or str(exc))
-                self.failed_before += 1
+        made, failed = _make_local_folders(plan.folders, out)
+        self.folders += made
+        self.failed_before += failed
         to_run: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
         for item in plan.items:

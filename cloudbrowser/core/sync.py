@@ -29,9 +29,10 @@ from cloudbrowser.core.download_stream import TargetClaims, digest
 from cloudbrowser.core.downloads import guess_part_size, is_temporary_name
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import Cancelled, UnsafeKey
+from cloudbrowser.core.folders import EmptyFolder, needing_placeholders
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for
-from cloudbrowser.core.localfs import walk_files
+from cloudbrowser.core.localfs import is_folder, walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import MD5, Features, Storage
 from cloudbrowser.core.transfer_plan import IN_PROGRESS, add_placeholder_folder, outside_prefix
@@ -60,8 +61,12 @@ class SyncPlan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Sources left out on purpose, not failures (a download in progress): (name, why).
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    #: Download: local folders to make even if empty (folder placeholders, "dir/").
+    #: Download: local folders to make even if empty (folder placeholders, "dir/"), those
+    #: not there yet.
     folders: list[Path] = field(default_factory=list)
+    #: Upload: empty local folders the prefix has no folder for, made as folder placeholders
+    #: (``core.folders``).
+    empty_folders: list[EmptyFolder] = field(default_factory=list)
     #: Files and objects already equal.
     unchanged: int = 0
     #: The keys of the ``transfers`` that replace a copy the destination has (the rest
@@ -106,14 +111,18 @@ def local_files(
     follow_links: bool = True,
     cancel: threading.Event | None = None,
     counter: _Counter | None = None,
+    folders: dict[str, Path] | None = None,
 ) -> dict[str, LocalFile]:
     """Files below ``root`` by their relative path with "/" separators; in linked folders
-    too with ``follow_links`` (``localfs.walk_files``)."""
+    too with ``follow_links`` (``localfs.walk_files``). ``folders``: given, each folder
+    below ``root`` is added to it, by its relative path ending in "/"."""
     found: dict[str, LocalFile] = {}
 
     for directory, _dirnames, filenames in walk_files(root, refused, follow_links=follow_links):
         _check(cancel)  # a folder of a million files is read before the prefix is listed
         rel_dir = Path(directory).relative_to(root)
+        if folders is not None and rel_dir.parts:
+            folders[DELIMITER.join(rel_dir.parts) + DELIMITER] = Path(directory)
         if counter is not None:
             counter.add(len(filenames))
         for name in sorted(filenames):
@@ -137,17 +146,22 @@ def remote_objects(
     refused: list[tuple[str, str]],
     cancel: threading.Event | None = None,
     counter: _Counter | None = None,
+    placeholders: set[str] | None = None,
 ) -> dict[str, Entry]:
-    """Objects below ``prefix`` by their key relative to it (folder placeholders left out).
-    Keys the server listed outside ``prefix`` are added to ``refused``."""
+    """Objects below ``prefix`` by their key relative to it (folder placeholders left out,
+    or added to ``placeholders``, relative too, when it is given). Keys the server listed
+    outside ``prefix`` are added to ``refused``."""
     found: dict[str, Entry] = {}
     for page in iter_pages(backend, bucket, prefix, cancel, recursive=True):
         if counter is not None:
             counter.add(len(page.objects))
         refused.extend((key, outside_prefix(prefix)) for key in page.refused)
         for entry in page.objects:
+            rel = entry.key[len(prefix) :]
             if not entry.key.endswith(DELIMITER):
-                found[entry.key[len(prefix) :]] = entry
+                found[rel] = entry
+            elif placeholders is not None and rel:
+                placeholders.add(rel)
     return found
 
 
@@ -207,13 +221,20 @@ def plan_upload_sync(
 
     A download's temporary file in ``root`` is half a file another transfer is writing: it
     is not uploaded (named in ``skipped``), and with ``delete`` an object of its name stays.
+    An empty folder of ``root`` becomes a folder (its placeholder) where the prefix has none;
+    with ``delete`` the placeholder of a folder ``root`` does not have is deleted, as files are.
     """
     plan = SyncPlan()
     counter = _Counter(progress)
     unreadable: list[tuple[str, str]] = []
-    files = local_files(root, unreadable, cancel=cancel, counter=counter)
+    folders: dict[str, Path] = {}
+    files = local_files(root, unreadable, cancel=cancel, counter=counter, folders=folders)
     plan.refused.extend(unreadable)
-    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter)
+    placeholders: set[str] = set()
+    objects = remote_objects(backend, bucket, prefix, plan.refused, cancel, counter, placeholders)
+    # A folder holding only a download in progress is not empty: no placeholder.
+    for rel in needing_placeholders(folders, [*files, *objects, *placeholders]):
+        plan.empty_folders.append(EmptyFolder(connection, bucket, prefix + rel, folders[rel]))
     for rel, f in files.items():
         _check(cancel)
         if is_temporary_name(f.path.name):
@@ -242,6 +263,11 @@ def plan_upload_sync(
         plan.delete_keys = [
             prefix + rel for rel in objects if rel not in files and not _below_any(rel, kept)
         ]
+        plan.delete_keys += sorted(
+            prefix + rel
+            for rel in placeholders
+            if rel not in folders and not _below_any(rel.rstrip(DELIMITER), kept)
+        )
     return plan
 
 
@@ -316,6 +342,9 @@ class DownloadSync:
                     add_placeholder_folder(
                         obj.key, self.prefix, self.root, plan.folders, plan.refused
                     )
+            # Only the folders still missing: a second run has nothing to make (the preview
+            # says "nothing to do").
+            plan.folders = [f for f in plan.folders if not is_folder(f)]
             self.unchanged += plan.unchanged
             yield plan
 

@@ -29,6 +29,7 @@ from cloudbrowser.core.errors import (
     LocalFileError,
     UnsafeKey,
 )
+from cloudbrowser.core.folders import EmptyFolder, needing_placeholders
 from cloudbrowser.core.journal import Direction
 from cloudbrowser.core.keys import DELIMITER, local_path_for, usable_name
 from cloudbrowser.core.localfs import is_folder, look_up, walk_files
@@ -95,6 +96,10 @@ class Plan:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Local folders to create even if empty (downloads of folder placeholders).
     folders: list[Path] = field(default_factory=list)
+    #: Uploads: the empty local folders whose folder the cloud lacks, made there as folder
+    #: placeholders (``core.folders.make_folders``) when the plan is queued, before its
+    #: files: a folder with files is made by its files.
+    empty_folders: list[EmptyFolder] = field(default_factory=list)
     #: Downloads refused (each also in ``refused``) that can still be saved under another
     #: name: the request to a cleaned-up name, and why the key's own cannot be used. The
     #: window shows them as failed transfers with "Save as…"; nothing queues them as such.
@@ -140,20 +145,24 @@ def plan_uploads(
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
     broken links are refused with a reason; nothing is silently left out. A download's
     temporary file found in a folder (``.name.cbpart-7``) is half a file that another
-    transfer is still writing: it is skipped, and named in ``plan.skipped``.
+    transfer is still writing: it is skipped, and named in ``plan.skipped``. An empty
+    folder (no file anywhere below it) whose folder is not in the cloud yet is named in
+    ``plan.empty_folders``, to be made there as a folder placeholder.
     """
     plan = Plan()
     singles: list[TransferRequest] = []
     for source in sources:
         _check(cancel)
         if source.is_dir():
-            requests = list(
-                _walk(connection, source, bucket, f"{prefix}{source.name}/", plan, cancel)
-            )
-            existing = _listed(
-                backend, bucket, f"{prefix}{source.name}/", recursive=True, cancel=cancel
-            )
+            folders: dict[str, Path] = {}
+            holding: list[str] = []
+            top = f"{prefix}{source.name}/"
+            walk = _walk(connection, source, bucket, top, plan, cancel, folders, holding)
+            requests = list(walk)
+            existing = _listed(backend, bucket, top, recursive=True, cancel=cancel)
             _add_uploads(backend, plan, requests, existing, cancel)
+            made = needing_placeholders(folders, [*holding, *existing])
+            plan.empty_folders += (EmptyFolder(connection, bucket, f, folders[f]) for f in made)
         elif source.is_file():
             key = prefix + (name or source.name)
             request = _upload_request(connection, source, bucket, key, plan)
@@ -182,11 +191,19 @@ def _walk(
     prefix: str,
     plan: Plan,
     cancel: threading.Event | None,
+    folders: dict[str, Path],
+    holding: list[str],
 ) -> Iterable[TransferRequest]:
+    """The uploads of the files below ``root``; each folder walked is added to
+    ``folders`` (its prefix → its path), and to ``holding`` if it holds a file, uploaded
+    or not (one refused, a download in progress: it is not an empty folder)."""
     for directory, _dirnames, filenames in walk_files(root, plan.refused):
         _check(cancel)
         rel = Path(directory).relative_to(root)
         key_prefix = prefix + "".join(f"{part}{DELIMITER}" for part in rel.parts)
+        folders[key_prefix] = Path(directory)
+        if filenames:
+            holding.append(key_prefix)
         for name in sorted(filenames):
             if is_temporary_name(name):
                 plan.skipped.append((str(Path(directory, name)), IN_PROGRESS))

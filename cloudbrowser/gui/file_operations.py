@@ -53,10 +53,10 @@ from cloudbrowser.core.errors import (
     AlreadyExists,
     CloudBrowserError,
     ConfigError,
-    KeyNotFound,
     NoVersioning,
     StorageError,
 )
+from cloudbrowser.core.folders import FolderNotKept, exists_at, make_folder
 from cloudbrowser.core.keys import leaf_name, parent_prefix
 from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
 from cloudbrowser.core.printable import printable
@@ -77,11 +77,9 @@ from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
 
 if TYPE_CHECKING:  # a type only: a backend package loads its SDK (see gui/service.py)
-    from cloudbrowser.core.storage import Storage
+    pass
 
 POLL_MS = 100
-#: Content-MD5 of an empty body.
-_EMPTY_MD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
 #: S3's bucket naming rules (the common subset every provider accepts).
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
@@ -387,19 +385,16 @@ class FileOperations(QObject):
         storage = self.service.storage(current.connection)
 
         def work(_job: Job) -> None:
-            if _exists(storage, current.bucket, prefix):
+            if exists_at(storage, current.bucket, prefix):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
                     ).format(name=name),
                     hint=QCoreApplication.translate("FileOperations", "Choose another name."),
                 )
-            # S3 has no folders: an empty object named "name/" makes one appear.
-            storage.put_object(current.bucket, prefix, b"", content_md5=_EMPTY_MD5)
-            if not _exists(storage, current.bucket, prefix):
-                # Some servers (rclone serve s3 on a local disk) store "name/" as a file
-                # "name": take it back rather than leave a file where a folder was asked.
-                storage.delete_object(current.bucket, prefix)
+            try:
+                make_folder(storage, current.bucket, prefix)
+            except FolderNotKept as error:
                 raise StorageError(
                     QCoreApplication.translate(
                         "FileOperations", "This server does not keep empty folders."
@@ -408,7 +403,7 @@ class FileOperations(QObject):
                         "FileOperations",
                         "Upload files into the new folder's path instead (drop a folder).",
                     ),
-                )
+                ) from error
 
         def created(_result: object) -> None:
             self._changed(
@@ -488,7 +483,7 @@ class FileOperations(QObject):
         )
 
         def check(_job: Job) -> None:
-            if _exists(storage, current.bucket, target):
+            if exists_at(storage, current.bucket, target):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."
@@ -645,11 +640,11 @@ class FileOperations(QObject):
             for e in entries:
                 name = leaf_name(e.key)
                 if not at_home(e):
-                    if not _exists(target_storage, target.bucket, _target_key(target, e)):
+                    if not exists_at(target_storage, target.bucket, _target_key(target, e)):
                         continue
                     existing.append(name)
                 candidate = _free_name(name, taken)
-                while _exists(target_storage, target.bucket, _target_key(target, e, candidate)):
+                while exists_at(target_storage, target.bucket, _target_key(target, e, candidate)):
                     candidate = _free_name(name, taken)
                 free[e.key] = candidate
             return existing, free
@@ -1281,18 +1276,6 @@ def _name_problem(name: str) -> str:
             "FileOperations", "The name is too long (S3 keys have at most 1,024 bytes)."
         )
     return ""
-
-
-def _exists(storage: Storage, bucket: str, key: str) -> bool:
-    """Whether an object ``key`` (or, for a prefix, anything below it) exists."""
-    if key.endswith("/"):
-        page = storage.list_page(bucket, key)
-        return bool(page.prefixes or page.objects)
-    try:
-        storage.head_object(bucket, key)
-    except KeyNotFound:
-        return False
-    return True
 
 
 def _target_key(target: Location, entry: Entry, name: str | None = None) -> str:

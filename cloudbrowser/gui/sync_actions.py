@@ -317,9 +317,13 @@ class SyncActions(QObject):
             return
         sync.dialog.accept()
         if not plan.transfers:
-            if plan.folders:  # empty folders of the prefix: made as a download makes them
+            # Empty folders of the prefix: made as a download makes them; empty local
+            # folders: made in the cloud as an upload makes them.
+            if plan.folders or plan.empty_folders:
                 self.transfers.queue_planned(
-                    Plan(folders=plan.folders), batch="", policy=ConflictPolicy.OVERWRITE
+                    Plan(folders=plan.folders, empty_folders=plan.empty_folders),
+                    batch="",
+                    policy=ConflictPolicy.OVERWRITE,
                 )
             self._delete(sync)
             return
@@ -327,7 +331,11 @@ class SyncActions(QObject):
         self._running[batch] = sync
         # The comparison decided what to replace: nothing is asked, nothing skipped.
         self.transfers.queue_planned(
-            Plan(items=[PlannedTransfer(r) for r in plan.transfers], folders=plan.folders),
+            Plan(
+                items=[PlannedTransfer(r) for r in plan.transfers],
+                folders=plan.folders,
+                empty_folders=plan.empty_folders,
+            ),
             batch=batch,
             policy=ConflictPolicy.OVERWRITE,
         )

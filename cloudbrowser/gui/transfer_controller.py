@@ -9,6 +9,7 @@ A 10 Hz timer pulls what changed and runs only while something is queued or runn
 Signals:
     activityChanged(object): an ``Activity`` snapshot after each poll (overall progress).
     batchFinished(object): the list of ``Transfer`` of a batch that has ended.
+    foldersMade(object): the list of ``EmptyFolder`` an upload made in the cloud.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.folders import MadeFolders, make_folders
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
     Direction,
@@ -46,6 +48,7 @@ from cloudbrowser.core.journal import (
     JournalTooNew,
     State,
 )
+from cloudbrowser.core.localfs import is_folder, make_folder
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -85,6 +88,12 @@ class TransferFailures(CloudBrowserError):
     title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some transfers failed"))
 
 
+class FoldersNotMade(CloudBrowserError):
+    """Empty folders of an upload that the cloud does not have (the files went)."""
+
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Empty folders not made"))
+
+
 #: A batch's report by direction (one whole sentence each, for the translators).
 #: Plural forms by %Ln, the count passed where they are translated.
 _FAILED = {
@@ -108,6 +117,7 @@ _DONE = {
 class TransferController(QObject):
     activityChanged = Signal(object)
     batchFinished = Signal(object)
+    foldersMade = Signal(object)
 
     def __init__(
         self,
@@ -140,6 +150,8 @@ class TransferController(QObject):
         self._batches: set[str] = set()
         #: Files each batch left out on purpose (downloads in progress), said at its end.
         self._left_out: dict[str, int] = {}
+        #: Empty folders each batch made in the cloud, said at its end.
+        self._folders_made: dict[str, int] = {}
         self._waiting_for_connection: dict[str, list[int]] = {}
         #: Replaced in tests; the defaults talk to the desktop and the user.
         self.opener: Callable[[QUrl], object] = QDesktopServices.openUrl
@@ -350,6 +362,8 @@ class TransferController(QObject):
             log.info("left out: %s", "; ".join(f"{name}: {why}" for name, why in plan.skipped))
         requests: list[TransferRequest] = []
         skipped: list[TransferRequest] = []
+        #: Empty local folders of an upload, made in the cloud before its files.
+        folders = list(plan.empty_folders)
         #: Already told the user why nothing is queued.
         explained = bool(left_out or plan.folders)
         if open_after and self._open_existing_copy(plan):
@@ -360,15 +374,14 @@ class TransferController(QObject):
                 self.messages.info(self.tr("Transfer cancelled; nothing was queued."))
                 explained = True
                 renamable = []
+                folders = []
             else:
                 requests, skipped = resolved
-        for folder in plan.folders:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                log.warning("could not create %s: %s", folder, exc)
-        if not requests and not skipped and not renamable:
-            if plan.skipped and not explained:
+        made_here = self._make_local_folders(plan.folders)
+        if not requests and not skipped and not renamable and not folders:
+            if made_here:  # a download of empty folders only
+                self.messages.info(self.tr("Made %Ln empty folder(s).", None, made_here))
+            elif plan.skipped and not explained:
                 self.messages.info(self._left_out_text(len(plan.skipped)))
             elif not explained:
                 self.messages.info(self.tr("Nothing to transfer: the selection is empty."))
@@ -388,7 +401,13 @@ class TransferController(QObject):
         # and the batch would be added to one the window never looks at again.
         queue = self.queue
 
-        def add(_job: Job) -> list[Transfer]:
+        storage_of = self.service.connections.storage
+
+        def add(job: Job) -> tuple[list[Transfer], MadeFolders]:
+            # Before the files: a server that keeps no empty folder is found by writing one
+            # and taking it back (rclone serve s3: a file, deleted), never while a file of
+            # the batch is being written beside it.
+            made = make_folders(storage_of, folders, job.cancel_event)
             transfers = queue.add(requests, batch=batch)
             if skipped:
                 queue.mark_skipped(skipped, exists, batch)
@@ -396,15 +415,20 @@ class TransferController(QObject):
                 transfers += queue.mark_failed(renamable, batch)
             # Shown in natural order (file-2 before file-10); the queue keeps its own.
             # Sorted here: thousands of collation keys are a stall on the GUI thread.
-            return sorted(transfers, key=lambda t: name_key(t.key))
+            return sorted(transfers, key=lambda t: name_key(t.key)), made
 
-        def added(transfers: list[Transfer]) -> None:
+        def added(result: tuple[list[Transfer], MadeFolders]) -> None:
+            transfers, made = result
             self._batches.add(batch)
             self.model.add(transfers)
             size = data_size(QLocale(), sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
             )
+            if made.made:
+                self._folders_made[batch] = len(made.made)
+                self.foldersMade.emit(made.made)
+            self._report_folders(made)
             self._timer.start()
             # The first poll sees every new transfer as changed: in an event of its own, so
             # the window paints (and handles input) between it and the rows' insertion.
@@ -417,6 +441,57 @@ class TransferController(QObject):
         self.service.run(
             add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
         )
+
+    def _make_local_folders(self, folders: list[Path]) -> int:
+        """The local folders of a download's empty folders (their placeholders): how many
+        were made (not there before). One that cannot be made (a file of its name in the
+        way) is named with why, never left unsaid."""
+        failed: list[str] = []
+        made = 0
+        for folder in folders:
+            new = not is_folder(folder)
+            try:
+                make_folder(folder)
+            except LocalFileError as error:
+                failed.append(f"{folder}: {error.message}")
+            else:
+                made += new
+        if failed:
+            self.messages.major(
+                TransferFailures(
+                    self.tr("%Ln empty folder(s) could not be made.", None, len(failed)),
+                    hint=self.tr("The details say which and why; everything else is transferred."),
+                    detail="\n".join(failed),
+                )
+            )
+        return made
+
+    def _report_folders(self, made: MadeFolders) -> None:
+        """Say once that the server keeps no empty folders, and which could not be made."""
+        if made.not_kept:
+            self.messages.major(
+                FoldersNotMade(
+                    self.tr(
+                        "This server does not keep empty folders: %Ln empty folder(s) of the "
+                        "upload were not made there.",
+                        None,
+                        len(made.not_kept),
+                    ),
+                    hint=self.tr(
+                        "The files are uploaded as usual; a folder stays on this server "
+                        "only with a file in it."
+                    ),
+                    detail="\n".join(str(f.local_path) for f in made.not_kept),
+                )
+            )
+        if made.failed:
+            self.messages.major(
+                FoldersNotMade(
+                    self.tr("%Ln empty folder(s) could not be made.", None, len(made.failed)),
+                    hint=self.tr("The details say which and why; the files are uploaded as usual."),
+                    detail="\n".join(f"{f.local_path}: {e}" for f, e in made.failed),
+                )
+            )
 
     def _open_existing_copy(self, plan: Plan) -> bool:
         """A double-click on a file already downloaded unchanged opens that copy."""
@@ -577,6 +652,7 @@ class TransferController(QObject):
     def _report(self, summary: BatchSummary) -> None:
         """Every batch ends with what happened; a failure names each file and why."""
         left_out = self._left_out.pop(summary.batch, 0)
+        folders = self._folders_made.pop(summary.batch, 0)
         handled = self._handled.pop(summary.batch, ())
         if handled:
             failed = [t for t in summary.failed if not isinstance(t.error, handled)]
@@ -584,6 +660,9 @@ class TransferController(QObject):
                 return  # the caller says it
             summary = replace(summary, failed=failed)
         transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
+        if not transfers and folders:  # a drop of empty folders only
+            self.messages.info(self.tr("Made %Ln empty folder(s).", None, folders))
+            return
         direction = _direction(transfers)
         size = data_size(QLocale(), summary.bytes_done)
         if summary.failed:
@@ -614,6 +693,8 @@ class TransferController(QObject):
             )
         elif summary.done:
             parts.append(self.tr("all verified"))
+        if folders:
+            parts.append(self.tr("%Ln empty folder(s) made", None, folders))
         if summary.skipped:
             parts.append(self.tr("{n} skipped").format(n=summary.skipped))
         if summary.cancelled:

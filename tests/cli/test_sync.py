@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 
@@ -147,3 +149,57 @@ def test_sync_down_from_a_prefix_that_holds_nothing_deletes_nothing(
     # The bucket's root holds what it holds, even nothing: an empty bucket is a source.
     empty = server.bucket()
     assert cli("sync", f"s3://{empty}/", str(tmp_path / "other")).code == 0
+
+
+def test_sync_up_makes_empty_folders_once_and_keeps_the_placeholders_of_local_folders(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """An empty local folder becomes a folder placeholder; a second run plans nothing; with
+    --delete a placeholder goes only when its folder is gone locally, never when it is there
+    (empty or not)."""
+    bucket = server.bucket()
+    src = tmp_path / "site"
+    (src / "css").mkdir(parents=True)
+    (src / "css" / "a.css").write_bytes(b"body{}")
+    (src / "empty").mkdir()
+    (src / "gone").mkdir()
+    if server.kind != "rclone":  # which would keep it as a file "css", in the way
+        server.put(bucket, {"www/css/": b""})  # the placeholder of a folder that has files
+
+    first = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
+    assert first.code == 0, first.err
+    if server.kind == "rclone":
+        # No empty folder kept: the files are synchronised all the same, nothing stray.
+        assert [r["state"] for r in first.records() if r.get("folder")] == ["skipped"] * 2
+        assert set(keys(server, bucket)) == {"www/css/a.css"}
+        return
+    assert set(keys(server, bucket)) == {"www/css/", "www/css/a.css", "www/empty/", "www/gone/"}
+
+    second = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
+    assert second.code == 0, second.err
+    assert second.records() == [], "a second run makes, transfers and deletes nothing"
+
+    (src / "gone").rmdir()
+    third = cli("sync", "--delete", "--yes", str(src), f"s3://{bucket}/www/")
+    assert third.code == 0, third.err
+    assert {"result": "deleted", "bucket": bucket, "key": "www/gone/"} in third.records()
+    assert set(keys(server, bucket)) == {"www/css/", "www/css/a.css", "www/empty/"}
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
+def test_sync_down_of_a_new_empty_folder_alone_says_it_made_it(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"alpha"})
+    dst = tmp_path / "mirror"
+    assert cli("sync", f"s3://{bucket}/p/", str(dst)).code == 0
+    server.put(bucket, {"p/empty/": b""})
+    dry = cli("sync", "--dry-run", "--text", f"s3://{bucket}/p/", str(dst))
+    assert f"would make folder: {dst / 'empty'}" in dry.out, dry.out
+    synced = cli("sync", "--text", f"s3://{bucket}/p/", str(dst))
+    assert synced.code == 0, synced.err
+    assert "1 empty folder made" in synced.err and "nothing to transfer" not in synced.err
+    assert (dst / "empty").is_dir()
+    again = cli("sync", "--text", f"s3://{bucket}/p/", str(dst))
+    assert "nothing to transfer, 1 file up to date" in again.err, again.err

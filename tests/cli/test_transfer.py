@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.keys import WINDOWS_NAMES
 from cloudbrowser.core.paths import data_dir
@@ -263,3 +265,63 @@ def test_several_files_to_a_prefix_without_a_trailing_slash(
     result = cli("put", str(a), str(b), f"s3://{bucket}/inbox")
     assert result.code == 0, result.err
     assert sorted(r["key"] for r in result.records()) == ["inbox/a.txt", "inbox/b.txt"]
+
+
+def stored_keys(server: S3Server, bucket: str) -> set[str]:
+    return {o["Key"] for o in server.client.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def test_put_r_makes_the_empty_folders_and_get_r_brings_them_back(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """project/build/ and project/logs/2026/ hold no file: each becomes a folder placeholder
+    (where the server keeps one), and a folder again on the way down."""
+    bucket = server.bucket()
+    top = tmp_path / "src" / "project"
+    (top / "build").mkdir(parents=True)
+    (top / "logs" / "2026").mkdir(parents=True)
+    (top / "a.txt").write_bytes(b"a")
+    dry = cli("put", "-r", "--dry-run", "--text", str(top), f"s3://{bucket}/up/")
+    assert dry.code == 0, dry.err
+    assert f"would make folder: {top / 'build'} → s3://{bucket}/up/project/build/" in dry.out
+    assert stored_keys(server, bucket) == set()
+
+    up = cli("put", "-r", "--text", str(top), f"s3://{bucket}/up/")
+    assert up.code == 0, up.err
+    stored = stored_keys(server, bucket)
+    if server.kind == "rclone":
+        # It keeps no empty folder: said once, the files uploaded, nothing stray left.
+        assert up.err.count("does not keep empty folders") == 1, up.err
+        assert "2 empty folders not made" in up.err
+        assert stored == {"up/project/a.txt"}
+        return
+    assert "uploaded 1 file" in up.err and "2 empty folders made" in up.err, up.err
+    assert stored == {"up/project/a.txt", "up/project/build/", "up/project/logs/2026/"}
+    rows = cli("put", "-r", str(top), f"s3://{bucket}/again/").records()
+    assert [(r["key"], r["state"]) for r in rows if r.get("folder")] == [
+        ("again/project/build/", "done"),
+        ("again/project/logs/2026/", "done"),
+    ]
+
+    down = cli("get", "-r", f"s3://{bucket}/up/project/", str(tmp_path / "dst"))
+    assert down.code == 0, down.err
+    got = tmp_path / "dst" / "project"
+    assert (got / "a.txt").read_bytes() == b"a"
+    for empty in (got / "build", got / "logs" / "2026"):
+        assert empty.is_dir() and not any(empty.iterdir())
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
+def test_get_r_leaves_a_file_where_a_folder_placeholder_goes_and_says_why(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a", "p/logs/": b"", "p/e/": b""})
+    dst = tmp_path / "dst"
+    (dst / "p").mkdir(parents=True)
+    (dst / "p" / "logs").write_bytes(b"mine")
+    down = cli("get", "-r", f"s3://{bucket}/p/", str(dst))
+    assert down.code == 1
+    assert f"failed: {dst / 'p' / 'logs'}: A file is in the way" in down.err, down.err
+    assert (dst / "p" / "logs").read_bytes() == b"mine"
+    assert (dst / "p" / "a.txt").read_bytes() == b"a" and (dst / "p" / "e").is_dir()

@@ -27,6 +27,9 @@ from tests.conftest import AzuriteServer, GcsServer, MemoryServer, S3Server, Tes
 #: rclone serve s3 keeps objects as files: a key with an empty path segment (a leading
 #: "/", "a//b") is refused with InvalidArgument.
 EMPTY_SEGMENTS_REFUSED = "empty path segments refused"
+#: rclone serve s3 keeps objects as files: an empty folder's placeholder "name/" is stored as a
+#: file "name", so no folder appears (``core.folders`` takes it back: FolderNotKept).
+EMPTY_FOLDERS_NOT_KEPT = "empty folders not kept"
 #: rclone serve s3 has no UploadPartCopy (it answers 200 and stores nothing): copy_chunk
 #: raises StorageError code NotImplemented.
 NO_CHUNK_COPY = "no chunk copy"
@@ -163,6 +166,7 @@ def _rclone(request: pytest.FixtureRequest) -> Target:
                 WHOLE_MD5_ETAGS,
                 MIN_CHUNK_UNCHECKED,
                 WRITE_IF_MATCH_IGNORED,
+                EMPTY_FOLDERS_NOT_KEPT,
             }
         ),
     )

@@ -220,6 +220,34 @@ def test_upload_sync_of_a_nested_folder_then_nothing_then_the_changed_file(
     assert len(window.transfers.model.transfers()) == 4
 
 
+def test_upload_sync_makes_an_empty_folder_once_and_delete_keeps_it(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    local = tmp_path / "site"
+    write(local, {"a.txt": b"a"})
+    (local / "empty").mkdir()
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "site/"), local)
+    summary = compare(qtbot, dialog, delete=True)
+    assert "1 empty folder to make in the cloud." in summary
+    assert group(dialog, "Empty folders to make") == [("site/empty/", str(local / "empty"))]
+    synchronize(qtbot, window, dialog)
+    if any_server.kind == "rclone":
+        # It keeps no empty folder: the file is synchronised, nothing stray, said once.
+        assert contents(any_server, bucket, "site/") == {"a.txt": b"a"}
+        last = window.messages.last
+        assert last is not None and "does not keep empty folders" in last.message
+        return
+    assert contents(any_server, bucket, "site/") == {"a.txt": b"a", "empty/": b""}
+
+    # Again, with delete: nothing to make, nothing to delete (the placeholder is the folder's).
+    dialog = open_dialog(window, here(window, bucket, "site/"), None)
+    summary = compare(qtbot, dialog, delete=True)
+    assert summary.startswith("Nothing to do"), summary
+    assert not dialog.sync_button.isEnabled()
+
+
 def test_with_delete_the_extra_objects_go_only_after_every_upload_succeeded(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
 ) -> None:
@@ -348,6 +376,33 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert local_tree(local) == {"a.txt": b"a", "sub/b.txt": b"changed"}
     assert (trash / "mine.txt").read_bytes() == b"only here"
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
+
+
+# rclone serve s3 stores "p/empty/" as a file "p/empty": it has no empty folders.
+@pytest.mark.parametrize("any_server", ["memory", "moto"], indirect=True)
+def test_download_sync_of_a_new_empty_folder_alone_makes_it_then_nothing(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    """The cloud's only change is an empty folder (its placeholder): it is something to do."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a"})
+    local = tmp_path / "mirror"
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, download=True)
+    synchronize(qtbot, window, dialog)
+    any_server.put(bucket, {"p/empty/": b""})
+
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    summary = compare(qtbot, dialog, download=True)
+    assert "1 empty folder to make in the local folder." in summary, summary
+    assert group(dialog, "Empty folders to make") == [(str(local / "empty"), "")]
+    synchronize(qtbot, window, dialog)
+    assert (local / "empty").is_dir() and not any((local / "empty").iterdir())
+
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    assert compare(qtbot, dialog, download=True).startswith("Nothing to do")
+    assert not dialog.sync_button.isEnabled()
 
 
 def test_a_failed_download_moves_nothing_to_the_trash(

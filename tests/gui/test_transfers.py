@@ -510,3 +510,80 @@ def test_stale_drag_staging_folders_are_removed() -> None:
     os.utime(old, (past, past))
     assert remove_stale_staging() == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_dropping_a_folder_makes_its_empty_folders(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    """project/build/ and project/logs/2026/ hold no file: they become folders in the
+    bucket (placeholders), where the server keeps them; where not, the user is told once."""
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    project = tmp_path / "project"
+    (project / "build").mkdir(parents=True)
+    (project / "logs" / "2026").mkdir(parents=True)
+    (project / "a.txt").write_bytes(b"a")
+    below = window.view.viewport().rect().bottomLeft() + QPointF(5, -5).toPoint()
+    drop(window.view.viewport(), [project], QPointF(below))
+    wait_idle(qtbot, window)
+    if server.kind == "rclone":
+        # It keeps no empty folder: the file arrives, nothing stray, said once.
+        assert bucket_contents(server, bucket) == {"project/a.txt": b"a"}
+        last = window.messages.last
+        assert last is not None and "does not keep empty folders" in last.message
+        assert "2 empty folders" in last.message
+        assert "Uploaded 1 file " in window.statusBar().currentMessage()
+        assert [t.state for t in window.transfers.model.transfers()] == [State.DONE]
+        return
+    assert bucket_contents(server, bucket) == {
+        "project/a.txt": b"a",
+        "project/build/": b"",
+        "project/logs/2026/": b"",
+    }
+    message = window.statusBar().currentMessage()
+    assert "Uploaded 1 file " in message and "2 empty folders made" in message, message
+    assert window.messages.last is None
+
+    # An empty folder dropped alone is made, and shown without F5.
+    (tmp_path / "lone").mkdir()
+    drop(window.view.viewport(), [tmp_path / "lone"], QPointF(below))
+    wait_idle(qtbot, window)
+    assert bucket_contents(server, bucket)["lone/"] == b""
+    assert window.statusBar().currentMessage() == "Made 1 empty folder."
+    qtbot.waitUntil(lambda: "lone" in names(window), timeout=WAIT)
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)  # rclone keeps no placeholders
+def test_a_download_makes_empty_folders_and_names_one_a_file_is_in_the_way_of(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    """A folder placeholder ("p/e/") becomes an empty local folder, never a file; a file of its
+    name already there stays as it is, and the user is told which and why."""
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"a", "p/e/": b"", "p/x/deeper/": b"", "p/f/": b""})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "f").write_bytes(b"mine")
+    go(qtbot, window, bucket, "p/")
+    window.view.selectAll()
+    window.download_selection(out)
+    wait_idle(qtbot, window)
+    assert (out / "a.txt").read_bytes() == b"a"
+    for empty in (out / "e", out / "x" / "deeper"):
+        assert empty.is_dir() and not any(empty.iterdir())
+    assert (out / "f").read_bytes() == b"mine"
+    last = window.messages.last
+    assert last is not None and "1 empty folder could not be made" in last.message
+    assert "A file is in the way" in last.detail and str(out / "f") in last.detail
+
+    # An empty folder alone: made, and the status says so (it said nothing).
+    window.view.clearSelection()
+    window.view.selectionModel().select(
+        row_of(window, "e"),
+        window.view.selectionModel().SelectionFlag.Select
+        | window.view.selectionModel().SelectionFlag.Rows,
+    )
+    window.download_selection(tmp_path / "again")
+    wait_idle(qtbot, window)
+    assert (tmp_path / "again" / "e").is_dir()
+    assert window.statusBar().currentMessage() == "Made 1 empty folder."

@@ -291,6 +291,13 @@ class SyncDialog(QDialog):
                     changed=self.qlocale.toString(changed),
                 )
             )
+        folders = len(plan.empty_folders) if up else len(plan.folders)
+        if folders:
+            lines.append(
+                self.tr("%Ln empty folder(s) to make in the cloud.", None, folders)
+                if up
+                else self.tr("%Ln empty folder(s) to make in the local folder.", None, folders)
+            )
         deletes = len(plan.delete_keys) + len(plan.delete_files)
         if deletes:
             lines.append(
@@ -309,7 +316,7 @@ class SyncDialog(QDialog):
             )
         if plan.skipped:
             lines.append(self.tr("%Ln file(s) left out (listed below).", None, len(plan.skipped)))
-        if not sent and not deletes:
+        if not sent and not deletes and not folders:
             lines.insert(0, self.tr("Nothing to do: both sides are the same."))
         self.summary_label.setText("\n".join(lines))
 
@@ -324,6 +331,12 @@ class SyncDialog(QDialog):
         ]
         to_send = self.tr("To upload") if up else self.tr("To download")
         self._group(to_send, names, expanded=len(names) <= SHOWN_OPEN)
+        made = (
+            [(f.prefix, str(f.local_path)) for f in plan.empty_folders]
+            if up
+            else [(str(f), "") for f in plan.folders]
+        )
+        self._group(self.tr("Empty folders to make"), made, expanded=len(made) <= SHOWN_OPEN)
         gone = [(k, "") for k in plan.delete_keys] + [(str(p), "") for p in plan.delete_files]
         self._group(
             self.tr("To delete") if up else self.tr("To move to the trash"), gone, expanded=True
@@ -338,7 +351,7 @@ class SyncDialog(QDialog):
         self.compare_button.setVisible(False)
         self.back_button.setVisible(True)
         self.sync_button.setVisible(True)
-        self.sync_button.setEnabled(bool(sent or deletes))
+        self.sync_button.setEnabled(bool(sent or deletes or folders))
         self.sync_button.setDefault(True)
 
     def _group(self, title: str, rows: list[tuple[str, str]], *, expanded: bool) -> None:

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QStyle
 
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
+    from cloudbrowser.core.folders import EmptyFolder
     from cloudbrowser.core.transfers import Activity, Transfer
     from cloudbrowser.gui.bucket_texts import BucketTexts
     from cloudbrowser.gui.connector import Connector, OpenRequest
@@ -939,6 +940,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(widget)
         self.transfers.activityChanged.connect(self._on_transfer_activity)
         self.transfers.batchFinished.connect(self._on_batch_finished)
+        self.transfers.foldersMade.connect(self._on_folders_made)
         self.transfers_action = self.transfer_dock.toggleViewAction()
         # (not setShortcut: PySide tries its Qt.Key overload, gui/qt_values.py)
         self.transfers_action.setShortcuts([QKeySequence("Ctrl+T")])
@@ -1282,10 +1284,25 @@ class MainWindow(QMainWindow):
             for t in transfers
         )
         if landed:
-            self.refresh()
-            node = self.tree_model.index_for(current)
-            if node.isValid() and not self.tree_model.canFetchMore(node):
-                self.tree_model.refresh(node)
+            self._refresh_landed(current)
+
+    def _on_folders_made(self, folders: list[EmptyFolder]) -> None:
+        """Empty folders an upload made in the folder shown appear at once, as files do."""
+        current = self.history.current
+        if current is None or current.is_connection_root:
+            return
+        if any(
+            (f.connection, f.bucket) == (current.connection, current.bucket)
+            and f.prefix.startswith(current.prefix)
+            for f in folders
+        ):
+            self._refresh_landed(current)
+
+    def _refresh_landed(self, current: Location) -> None:
+        self.refresh()
+        node = self.tree_model.index_for(current)
+        if node.isValid() and not self.tree_model.canFetchMore(node):
+            self.tree_model.refresh(node)
 
     def _update_title(self) -> None:
         percent = self._transfer_percent

@@ -221,6 +221,20 @@
 <context>
     <name>SyncDialog</name>
     <message numerus="yes">
+        <source>%Ln empty folder(s) to make in the cloud.</source>
+        <translation>
+            <numerusform>%Ln empty folder to make in the cloud.</numerusform>
+            <numerusform>%Ln empty folders to make in the cloud.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln empty folder(s) to make in the local folder.</source>
+        <translation>
+            <numerusform>%Ln empty folder to make in the local folder.</numerusform>
+            <numerusform>%Ln empty folders to make in the local folder.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln file(s) left out (listed below).</source>
         <translation>
             <numerusform>%Ln file left out (listed below).</numerusform>
@@ -280,6 +294,20 @@
 <context>
     <name>TransferController</name>
     <message numerus="yes">
+        <source>%Ln empty folder(s) could not be made.</source>
+        <translation>
+            <numerusform>%Ln empty folder could not be made.</numerusform>
+            <numerusform>%Ln empty folders could not be made.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln empty folder(s) made</source>
+        <translation>
+            <numerusform>%Ln empty folder made</numerusform>
+            <numerusform>%Ln empty folders made</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln item(s) cannot be transferred and were left out.</source>
         <translation>
             <numerusform>%Ln item cannot be transferred and were left out.</numerusform>
@@ -301,6 +329,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>Made %Ln empty folder(s).</source>
+        <translation>
+            <numerusform>Made %Ln empty folder.</numerusform>
+            <numerusform>Made %Ln empty folders.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Preparing the upload of %Ln item(s)…</source>
         <translation>
             <numerusform>Preparing the upload of %Ln item…</numerusform>
@@ -312,6 +347,13 @@
         <translation>
             <numerusform>Queued %Ln file, {size}.</numerusform>
             <numerusform>Queued %Ln files, {size}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>This server does not keep empty folders: %Ln empty folder(s) of the upload were not made there.</source>
+        <translation>
+            <numerusform>This server does not keep empty folders: %Ln empty folder of the upload were not made there.</numerusform>
+            <numerusform>This server does not keep empty folders: %Ln empty folders of the upload were not made there.</numerusform>
         </translation>
     </message>
     <message numerus="yes">

@@ -1,0 +1,76 @@
+"""core.folders: which empty folders need a placeholder, and how a batch of them is made
+(the first checked, the rest written at once; a server that keeps none found once)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudbrowser.core.entries import Entry, ListPage
+from cloudbrowser.core.errors import AccessDenied, Cancelled
+from cloudbrowser.core.folders import EmptyFolder, make_folders, needing_placeholders
+
+
+class Server:
+    """Just what make_folders asks of a storage: puts, one listing, deletes; counted."""
+
+    def __init__(self, *, keeps: bool = True, refuse: str = "") -> None:
+        self.keeps = keeps
+        self.refuse = refuse
+        self.stored: set[str] = set()
+        self.listed = 0
+        self.lock = threading.Lock()
+
+    def put_object(self, _bucket: str, key: str, _body: bytes, **_kw: Any) -> str:
+        if key == self.refuse:
+            raise AccessDenied(f"No writing {key}.")
+        with self.lock:
+            self.stored.add(key if self.keeps else key.rstrip("/"))
+        return ""
+
+    def list_page(self, _bucket: str, prefix: str, *_a: Any, **_kw: Any) -> ListPage:
+        self.listed += 1
+        below = [Entry(k) for k in self.stored if k.startswith(prefix)]
+        return ListPage(objects=below)
+
+    def delete_object(self, _bucket: str, key: str) -> None:
+        self.stored.discard(key.rstrip("/"))
+
+
+def folders(*prefixes: str) -> list[EmptyFolder]:
+    return [EmptyFolder("c", "bkt", p, Path(p)) for p in prefixes]
+
+
+def test_only_empty_leaves_need_a_placeholder() -> None:
+    walked = ["t/", "t/a/", "t/a/b/", "t/c/", "t/d/", "t/d/e/"]
+    # t/c holds a file; t/d/e/ is in the cloud already; t/a/b/ implies t/a/ and t/.
+    assert needing_placeholders(walked, ["t/c/x.txt", "t/d/e/"]) == ["t/a/b/"]
+    assert needing_placeholders(["t/"], []) == ["t/"]
+
+
+def test_the_first_is_checked_the_rest_written_and_a_refusal_named() -> None:
+    server = Server(refuse="f/3/")
+    wanted = folders(*(f"f/{i}/" for i in range(20)))
+    made = make_folders(lambda _c: server, wanted)  # type: ignore[arg-type,return-value]
+    assert server.listed == 1, "one check: the server keeps them"
+    assert [f.prefix for f, _e in made.failed] == ["f/3/"]
+    assert made.made == [f for f in wanted if f.prefix != "f/3/"]
+    assert server.stored == {f.prefix for f in made.made}
+
+
+def test_a_server_that_keeps_none_is_found_at_the_first_and_left_clean() -> None:
+    server = Server(keeps=False)
+    wanted = folders("a/", "b/", "c/")
+    made = make_folders(lambda _c: server, wanted)  # type: ignore[arg-type,return-value]
+    assert made.not_kept == wanted and not made.made and not made.failed
+    assert server.stored == set(), "the file it made of the first is taken back"
+
+
+def test_a_cancelled_batch_stops() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        make_folders(lambda _c: Server(), folders("a/"), cancel)  # type: ignore[arg-type,return-value]
