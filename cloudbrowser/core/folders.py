@@ -20,7 +20,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cloudbrowser.core.errors import Cancelled, CloudBrowserError, KeyNotFound, StorageError
+from cloudbrowser.core.errors import (
+    AlreadyExists,
+    Cancelled,
+    CloudBrowserError,
+    KeyNotFound,
+    StorageError,
+)
 from cloudbrowser.core.keys import DELIMITER
 
 if TYPE_CHECKING:  # a type only here
@@ -35,6 +41,15 @@ class FolderNotKept(StorageError):
     was taken back)."""
 
     title = "Empty folders not kept"
+
+
+class FileInTheWay(AlreadyExists):
+    """An object has the folder's name (``name`` for ``name/``): no placeholder is written.
+    A server that keeps objects as files on a disk (rclone serve s3) stores "name/" as the
+    file "name": it would replace that object, and taking the placeholder back would then
+    delete it."""
+
+    title = "A file is in the way"
 
 
 def exists_at(storage: Storage, bucket: str, key: str) -> bool:
@@ -53,8 +68,10 @@ def exists_at(storage: Storage, bucket: str, key: str) -> bool:
 def make_folder(storage: Storage, bucket: str, prefix: str) -> None:
     """Write the placeholder of the folder ``prefix`` ("…/") and check a folder appeared.
 
-    Raises FolderNotKept (the placeholder taken back) where the server does not keep it, and
-    the storage's errors of the write itself."""
+    Raises FileInTheWay (nothing written) where an object has the folder's name,
+    FolderNotKept (the placeholder taken back) where the server does not keep it, and the
+    storage's errors of the write itself."""
+    _refuse_a_file_in_the_way(storage, bucket, prefix)
     storage.put_object(bucket, prefix, b"", content_md5=EMPTY_MD5)
     if not exists_at(storage, bucket, prefix):
         # Stored as something else (rclone: a file "name"): take it back rather than leave
@@ -144,10 +161,24 @@ def _put(
     """Write ``folder``'s placeholder unchecked; the error that refused it, if one did."""
     _check(cancel)
     try:
+        _refuse_a_file_in_the_way(storage, folder.bucket, folder.prefix)
         storage.put_object(folder.bucket, folder.prefix, b"", content_md5=EMPTY_MD5)
     except CloudBrowserError as error:
         return error
     return None
+
+
+def _refuse_a_file_in_the_way(storage: Storage, bucket: str, prefix: str) -> None:
+    """Raise FileInTheWay where an object is named as the folder ``prefix`` without its
+    "/": on a server that keeps objects as files, the placeholder would overwrite it (one
+    request more per empty folder, which are few)."""
+    name = prefix.rstrip(DELIMITER)
+    if name and exists_at(storage, bucket, name):
+        leaf = name.rsplit(DELIMITER, 1)[-1]
+        raise FileInTheWay(
+            f"A file named “{leaf}” is where the folder “{prefix}” would be: it was not made.",
+            hint="Rename the file or the folder, then try again.",
+        )
 
 
 def _check(cancel: threading.Event | None) -> None:

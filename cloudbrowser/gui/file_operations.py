@@ -385,7 +385,10 @@ class FileOperations(QObject):
         storage = self.service.storage(current.connection)
 
         def work(_job: Job) -> None:
-            if exists_at(storage, current.bucket, prefix):
+            # A file of that name counts too: some servers would replace it (core/folders).
+            if exists_at(storage, current.bucket, prefix) or exists_at(
+                storage, current.bucket, prefix.rstrip("/")
+            ):
                 raise AlreadyExists(
                     QCoreApplication.translate(
                         "FileOperations", "“{name}” already exists here."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudbrowser.core.folders import FolderNotKept, make_folder, make_folders
+from cloudbrowser.core.folders import FileInTheWay, FolderNotKept, make_folder, make_folders
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import plan_uploads
@@ -88,3 +88,24 @@ def test_an_empty_folder_dropped_alone_is_made(target: Target, tmp_path: Path) -
     (tmp_path / "empty").mkdir()
     plan = plan_uploads(storage, "c", [tmp_path / "empty"], bucket, "")
     assert plan.items == [] and [f.prefix for f in plan.empty_folders] == ["empty/"]
+
+
+def test_a_file_with_the_folders_name_is_never_replaced(target: Target, tmp_path: Path) -> None:
+    """An object "build" beside an empty folder "build/" to make: nothing is written. On
+    rclone serve s3 (objects kept as files) the placeholder replaced the file, and taking it
+    back (the server keeps no empty folder) then deleted it: the object was lost, by New
+    folder and by an upload's empty folders alike."""
+    bucket = target.bucket()
+    storage = target.storage()
+    target.server.put(bucket, {"in/project/build": b"precious"})
+    with pytest.raises(FileInTheWay):
+        make_folder(storage, bucket, "in/project/build/")
+    top = project(tmp_path)
+    plan = plan_uploads(storage, "c", [top], bucket, "in/")
+    build = [f for f in plan.empty_folders if f.prefix == "in/project/build/"]
+    made = make_folders(lambda _c: storage, build)
+    assert [(f, type(e)) for f, e in made.failed] == [(build[0], FileInTheWay)]
+    assert made.made == [] and made.not_kept == []
+    with storage.get_object(bucket, "in/project/build") as reader:
+        assert reader.read(-1) == b"precious"
+    assert keys(storage, bucket) == ["in/project/build"]

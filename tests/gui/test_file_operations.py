@@ -89,6 +89,7 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
         # rclone serve s3 stores "reports/" as a file "reports": refused, and taken back.
         assert "does not keep empty folders" in window.messages.last.message
         assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt"}
+        refused_over_a_file(qtbot, window, server, bucket)
         return
     assert bucket_contents(server, bucket) == {"docs/a.txt": b"docs/a.txt", "docs/reports/": b""}
     assert "reports" in names(window)
@@ -103,6 +104,18 @@ def test_new_folder_with_its_shortcut(qtbot: QtBot, window: MainWindow, server: 
     answer_text(window, "a/b")
     window.file_ops.new_folder_action.trigger()
     assert "cannot contain" in window.messages.last.message
+    refused_over_a_file(qtbot, window, server, bucket)
+
+
+def refused_over_a_file(qtbot: QtBot, window: MainWindow, server: S3Server, bucket: str) -> None:
+    """New folder "a.txt" beside the file "docs/a.txt": refused as existing, the file as it
+    was. rclone serve s3 stored the folder over the file, then deleted it taking the folder
+    back: the file was lost."""
+    answer_text(window, "a.txt")
+    window.file_ops.new_folder_action.trigger()
+    settle(qtbot, window)
+    assert "“a.txt” already exists" in window.messages.last.message
+    assert bucket_contents(server, bucket)["docs/a.txt"] == b"docs/a.txt"
 
 
 @pytest.mark.parametrize(

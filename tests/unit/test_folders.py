@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from cloudbrowser.core.entries import Entry, ListPage
-from cloudbrowser.core.errors import AccessDenied, Cancelled
+from cloudbrowser.core.errors import AccessDenied, Cancelled, KeyNotFound
 from cloudbrowser.core.folders import EmptyFolder, make_folders, needing_placeholders
 
 
 class Server:
-    """Just what make_folders asks of a storage: puts, one listing, deletes; counted."""
+    """Just what make_folders asks of a storage: puts, one listing, a HEAD for a file of
+    each folder's name, deletes; counted."""
 
     def __init__(self, *, keeps: bool = True, refuse: str = "") -> None:
         self.keeps = keeps
@@ -35,6 +36,11 @@ class Server:
         self.listed += 1
         below = [Entry(k) for k in self.stored if k.startswith(prefix)]
         return ListPage(objects=below)
+
+    def head_object(self, _bucket: str, key: str) -> Entry:
+        if key not in self.stored:
+            raise KeyNotFound(key)
+        return Entry(key)
 
     def delete_object(self, _bucket: str, key: str) -> None:
         self.stored.discard(key.rstrip("/"))
