@@ -47,10 +47,10 @@ from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
 from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, LocalFileError
-from cloudbrowser.core.folders import EmptyFolder, MadeFolders, make_folders
+from cloudbrowser.core.folders import EmptyFolder, MadeFolders, make_folders, make_local_folders
 from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
 from cloudbrowser.core.keys import URI_SCHEMES, local_path_for, normalize_prefix
-from cloudbrowser.core.localfs import is_folder, local_error, look_up, make_folder
+from cloudbrowser.core.localfs import is_folder, local_error, look_up
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
@@ -344,17 +344,10 @@ def _report(
 def _make_local_folders(folders: Sequence[Path], out: Output) -> tuple[int, int]:
     """The local folders of a download's folder placeholders: how many were made (not
     there before) and how many could not be, each named with why (a file in the way)."""
-    made = failed = 0
-    for folder in folders:
-        new = not is_folder(folder)
-        try:
-            make_folder(folder)
-        except LocalFileError as error:
-            out.failed(str(folder), error.message, error.hint)
-            failed += 1
-        else:
-            made += new
-    return made, failed
+    made, failed = make_local_folders(folders)
+    for folder, error in failed:
+        out.failed(str(folder), error.message, error.hint)
+    return made, len(failed)
 
 
 def _report_local_folders(out: Output, folders: Sequence[Path]) -> None:

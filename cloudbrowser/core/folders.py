@@ -25,9 +25,12 @@ from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
     KeyNotFound,
+    LocalFileError,
     StorageError,
 )
 from cloudbrowser.core.keys import DELIMITER
+from cloudbrowser.core.localfs import is_folder
+from cloudbrowser.core.localfs import make_folder as make_local_folder
 
 if TYPE_CHECKING:  # a type only here
     from cloudbrowser.core.storage import Storage
@@ -184,6 +187,22 @@ def _refuse_a_file_in_the_way(storage: Storage, bucket: str, prefix: str) -> Non
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("Making the folders was cancelled.")
+
+
+def make_local_folders(folders: Iterable[Path]) -> tuple[int, list[tuple[Path, LocalFileError]]]:
+    """The local folders of a download's folder placeholders: how many were made (not
+    there before), and those that could not be, each with why (a file in the way)."""
+    made = 0
+    failed: list[tuple[Path, LocalFileError]] = []
+    for folder in folders:
+        new = not is_folder(folder)
+        try:
+            make_local_folder(folder)
+        except LocalFileError as error:
+            failed.append((folder, error))
+        else:
+            made += new
+    return made, failed
 
 
 def needing_placeholders(folders: Iterable[str], keys: Iterable[str]) -> list[str]:

@@ -16,11 +16,8 @@ if TYPE_CHECKING:  # not loaded before the first paint (tests/gui/test_startup.p
 def uri_scheme(service: StorageService, conn_id: str) -> str:
     """The URI scheme of connection ``conn_id``'s addresses; "" when it is not open (a row
     of a connection that was just closed)."""
-    try:
-        settings = service.connection(conn_id).settings
-    except ConfigError:
-        return ""
-    return features_of(settings).uri_scheme
+    features = connection_features(service, conn_id)
+    return "" if features is None else features.uri_scheme
 
 
 def connection_features(service: StorageService, conn_id: str) -> Features | None:
@@ -43,8 +40,5 @@ def storage_class_word(service: StorageService, conn_id: str) -> str:
 def bucket_word(service: StorageService, conn_id: str) -> str:
     """What connection ``conn_id``'s provider calls a bucket (``features.bucket_word``):
     "bucket", Azure's "container"; "bucket" when it is not open."""
-    try:
-        settings = service.connection(conn_id).settings
-    except ConfigError:
-        return "bucket"
-    return features_of(settings).bucket_word
+    features = connection_features(service, conn_id)
+    return "bucket" if features is None else features.bucket_word

@@ -38,8 +38,8 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
-from cloudbrowser.core.folders import MadeFolders, make_folders
+from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.folders import MadeFolders, make_folders, make_local_folders
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
     Direction,
@@ -48,7 +48,6 @@ from cloudbrowser.core.journal import (
     JournalTooNew,
     State,
 )
-from cloudbrowser.core.localfs import is_folder, make_folder
 from cloudbrowser.core.transfer_plan import (
     ConflictPolicy,
     Plan,
@@ -446,22 +445,13 @@ class TransferController(QObject):
         """The local folders of a download's empty folders (their placeholders): how many
         were made (not there before). One that cannot be made (a file of its name in the
         way) is named with why, never left unsaid."""
-        failed: list[str] = []
-        made = 0
-        for folder in folders:
-            new = not is_folder(folder)
-            try:
-                make_folder(folder)
-            except LocalFileError as error:
-                failed.append(f"{folder}: {error.message}")
-            else:
-                made += new
+        made, failed = make_local_folders(folders)
         if failed:
             self.messages.major(
                 TransferFailures(
                     self.tr("%Ln empty folder(s) could not be made.", None, len(failed)),
                     hint=self.tr("The details say which and why; everything else is transferred."),
-                    detail="\n".join(failed),
+                    detail="\n".join(f"{folder}: {error.message}" for folder, error in failed),
                 )
             )
         return made
