@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -75,9 +74,6 @@ from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 from cloudbrowser.gui.workers import Job
-
-if TYPE_CHECKING:  # a type only: a backend package loads its SDK (see gui/service.py)
-    pass
 
 POLL_MS = 100
 #: S3's bucket naming rules (the common subset every provider accepts).
