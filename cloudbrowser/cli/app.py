@@ -260,6 +260,11 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--limit-rate", default="", metavar="RATE",
                    help="bytes per second for all transfers together, e.g. 10M")  # fmt: skip
+    g.add_argument(
+        "--retries", type=int, default=None, metavar="N",
+        help="try a file again by itself N times when the server cannot be reached, does not "
+        "answer in time or is busy (default 3, after 2, 10, 30 s; 0: fail at once)",
+    )  # fmt: skip
 
 
 def _destructive(p: argparse.ArgumentParser) -> None:

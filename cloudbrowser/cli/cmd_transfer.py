@@ -105,6 +105,9 @@ def parse_size(text: str, what: str) -> int:
 def transfer_options(args: argparse.Namespace) -> TransferOptions:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
+    retries = TransferOptions().retries if args.retries is None else args.retries
+    if retries < 0:
+        raise UsageError("--retries must be 0 or more.")
     part_size = parse_size(args.part_size, "--part-size") if args.part_size else 0
     rate = parse_size(args.limit_rate, "--limit-rate") if args.limit_rate else 0
     # -j bounds requests too, not just files: -j 1 moves one part at a time.
@@ -113,6 +116,7 @@ def transfer_options(args: argparse.Namespace) -> TransferOptions:
         part_concurrency=args.concurrency,
         part_size=part_size,
         bandwidth_limit=rate,
+        retries=retries,
     )
 
 
@@ -297,13 +301,42 @@ def execute(
     return code
 
 
+class RetryNotes:
+    """Says on stderr, once each time, that a transfer failed for a passing reason and
+    waits to be tried again by itself (``TransferOptions.retries``): a run that seems to
+    stand still says why."""
+
+    def __init__(self, queue: TransferQueue, out: Output, progress: ProgressLine | None) -> None:
+        self._queue = queue
+        self._out = out
+        self._progress = progress
+        self._said: set[tuple[int, int]] = set()
+
+    def say(self) -> None:
+        for t in self._queue.retrying():
+            if (t.id, t.retries) in self._said:
+                continue
+            self._said.add((t.id, t.retries))
+            if self._out.quiet or t.error is None:
+                continue
+            if self._progress is not None:
+                self._progress.clear()
+            wait = max(0.0, t.retry_at - time.monotonic())
+            self._out.note(
+                f"cloudbrowser: {t.name}: {t.error.message} Trying again in {wait:.0f} s "
+                f"(retry {t.retries} of {self._queue.options.retries})."
+            )
+
+
 def _wait(queue: TransferQueue, transfers: Sequence[Transfer], out: Output) -> float:
     """Block until the transfers settle, drawing progress on a terminal; seconds taken."""
     start = time.monotonic()
     progress = ProgressLine(out.stderr, files=len(transfers)) if out.progress else None
+    retries = RetryNotes(queue, out, progress)
     try:
         # The pull model: one look at the queue every 100 ms, however fast parts finish.
         while not queue.wait(transfers, timeout=0.1):
+            retries.say()
             if progress is not None:
                 done = sum(t.state is State.DONE for t in transfers)
                 progress.update(queue.activity(), done)
@@ -702,6 +735,7 @@ class _Stream:
         #: Empty local folders made (folder placeholders).
         self.folders = 0
         self.progress = ProgressLine(out.stderr, files=0) if out.progress else None
+        self.retries = RetryNotes(queue, out, self.progress)
 
     def run(
         self,
@@ -765,6 +799,7 @@ class _Stream:
         """Wait until at most ``at_most`` transfers are unfinished, then count and drop
         the finished ones (a failed one stays in the journal, for ``resume``)."""
         while not self.queue.wait_active(at_most, timeout=0.1):
+            self.retries.say()
             if self.progress is not None:
                 self._draw()
         settled = [t for t in self.live.values() if t.state not in (State.QUEUED, State.RUNNING)]

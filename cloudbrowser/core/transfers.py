@@ -19,8 +19,10 @@ The byte-moving algorithms are in ``core/uploads.py`` and ``core/downloads.py``.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
+import random
 import threading
 import time
 from collections import deque
@@ -103,6 +105,15 @@ class TransferOptions:
     #: The queue's threads yield the CPU to the window's (core/thread_priority.py): set by
     #: the window, not by the CLI.
     background: bool = False
+    #: A transfer that fails for a passing reason (nothing answered, no answer in time, a
+    #: busy server: ``CloudBrowserError.retryable``) is tried again by itself this many
+    #: times, continuing from what was kept, before it fails (as rclone's ``--retries``).
+    #: The provider's SDK has already retried each request a few times by then: these
+    #: waits are longer, to outlast a dropped Wi-Fi or a server that restarts.
+    retries: int = 3
+    #: Seconds before each automatic retry (the last one repeats), each ±20 % so that a
+    #: thousand files cut off at once do not all come back in the same instant.
+    retry_waits: tuple[float, ...] = (2.0, 10.0, 30.0)
 
     @property
     def multipart_threshold(self) -> int:
@@ -166,6 +177,12 @@ class Transfer:
     #: Upload: the revision of the object it may replace ("": whatever is there). Another
     #: one on the server fails it with ObjectChanged (KeyNotFound: the object is gone).
     if_match: str = ""
+    #: Automatic retries so far (``TransferOptions.retries``); a retry the user asks for
+    #: starts the count again.
+    retries: int = 0
+    #: While it waits to be tried again by itself: when (``time.monotonic()``), and
+    #: ``error`` says why it failed. 0: not waiting.
+    retry_at: float = 0.0
 
     @property
     def name(self) -> str:
@@ -509,6 +526,9 @@ class TransferQueue:
         self._lock = threading.Condition()
         self._transfers: dict[int, Transfer] = {}
         self._pending: deque[int] = deque()
+        #: Transfers waiting to be tried again by themselves: (``retry_at``, id), soonest
+        #: first. An entry whose time is no longer its transfer's ``retry_at`` is stale.
+        self._waiting: list[tuple[float, int]] = []
         self._changed: dict[int, None] = {}
         #: Ids of queued and running transfers: what wait() looks at.
         self._active: set[int] = set()
@@ -634,12 +654,28 @@ class TransferQueue:
             return list(self._transfers.values())
 
     def changes(self) -> list[Transfer]:
-        """Transfers whose state changed since the last call, plus every running one."""
+        """Transfers whose state changed since the last call, plus every running one and
+        every one waiting to be tried again (its time to wait goes down)."""
         with self._lock:
             changed = [self._transfers[i] for i in self._changed if i in self._transfers]
             running = [self._transfers[i] for i in self._running if i not in self._changed]
+            waiting = [t for t in self._retrying() if t.id not in self._changed]
             self._changed.clear()
-        return changed + running
+        return changed + running + waiting
+
+    def retrying(self) -> list[Transfer]:
+        """Transfers that failed for a passing reason and wait to be tried again by
+        themselves (``Transfer.retry_at``, ``Transfer.error``)."""
+        with self._lock:
+            return self._retrying()
+
+    def _retrying(self) -> list[Transfer]:
+        found: dict[int, Transfer] = {}
+        for at, transfer_id in self._waiting:
+            t = self._transfers.get(transfer_id)
+            if t is not None and t.retry_at == at and t.state is State.QUEUED:
+                found[transfer_id] = t
+        return list(found.values())
 
     def summary(self, batch: str) -> BatchSummary:
         with self._lock:
@@ -719,6 +755,7 @@ class TransferQueue:
                     t.stop_event.set()
                     running.append(t)
                 elif t.state is not as_state:
+                    t.retry_at = 0.0  # no longer waits to be tried again
                     self._set_state(t, as_state)
                     if as_state is State.CANCELLED:
                         cleanups.append(t)
@@ -737,6 +774,12 @@ class TransferQueue:
         with self._lock:
             for transfer_id in ids:
                 t = self._transfers.get(transfer_id)
+                if t is not None and t.state is State.QUEUED and t.retry_at:
+                    # Waiting to be tried again by itself: the user's retry is now.
+                    t.retry_at, t.retries = 0.0, 0
+                    self._pending.append(transfer_id)
+                    self._changed[transfer_id] = None
+                    continue
                 if t is None or t.state in (State.QUEUED, State.RUNNING, State.DONE):
                     continue
                 if not self.journal.claim(transfer_id):
@@ -748,6 +791,7 @@ class TransferQueue:
                 t.error = None
                 t.note = ""
                 t.interrupted = False
+                t.retries = 0
                 self._set_state(t, State.QUEUED)
                 self._pending.append(transfer_id)
             self._start_workers()
@@ -826,6 +870,7 @@ class TransferQueue:
                     t.stop_event.set()
                     t.interrupts.fire()
             self._pending.clear()
+            self._waiting.clear()  # they stay queued in the journal, as interrupted
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
         self._parts.shutdown(wait=stopped, cancel_futures=True)
@@ -873,7 +918,10 @@ class TransferQueue:
             del self._tallies[t.batch]
 
     def _start_workers(self) -> None:
-        """Start worker threads up to ``concurrency`` while work is waiting (lock held)."""
+        """Start worker threads up to ``concurrency`` while work is waiting (lock held).
+        Workers that wait for a transfer's time to be tried again are woken for it too."""
+        if self._pending:
+            self._lock.notify_all()
         while not self._closed and self._workers < min(
             self._options.concurrency, len(self._pending)
         ):
@@ -893,19 +941,60 @@ class TransferQueue:
                     return
                 t.stop_event.clear()
                 t.interrupts.reset()
+                t.error = None  # of the attempt before, if it waited to be tried again
                 # Not journalled: QUEUED and RUNNING both mean "interrupted" after a crash,
                 # and a commit per file start is a cost with thousands of small files.
                 self._set_state(t, State.RUNNING, journal=False)
             self._run(t)
 
     def _next_transfer(self) -> Transfer | None:
-        if self._closed or self._workers > self._options.concurrency:
-            return None
-        while self._pending:
-            t = self._transfers.get(self._pending.popleft())
-            if t is not None and t.state is State.QUEUED:
-                return t
+        """The next queued transfer (lock held); while only transfers waiting to be tried
+        again are left, the worker waits for the first of them. None: the worker ends."""
+        while not (self._closed or self._workers > self._options.concurrency):
+            if self._wake_due():
+                self._start_workers()  # several may be due at once: a worker for each
+            while self._pending:
+                t = self._transfers.get(self._pending.popleft())
+                if t is not None and t.state is State.QUEUED and not t.retry_at:
+                    return t
+            if not self._retrying():
+                self._waiting.clear()
+                return None
+            self._lock.wait(max(0.0, self._waiting[0][0] - time.monotonic()))
         return None
+
+    def _wake_due(self) -> bool:
+        """Queue the transfers whose wait to be tried again is over (lock held); whether
+        there were any."""
+        now, woken = time.monotonic(), False
+        while self._waiting and self._waiting[0][0] <= now:
+            at, transfer_id = heapq.heappop(self._waiting)
+            t = self._transfers.get(transfer_id)
+            if t is not None and t.retry_at == at and t.state is State.QUEUED:
+                t.retry_at = 0.0
+                self._pending.append(transfer_id)
+                woken = True
+        return woken
+
+    def _retry_later(self, t: Transfer, error: CloudBrowserError) -> bool:
+        """Whether the failed ``t`` waits to be tried again by itself (then it is queued
+        again, with ``retry_at`` and the error that made it wait)."""
+        options = self._options
+        if not (error.retryable and options.retry_waits and t.retries < options.retries):
+            return False
+        wait = options.retry_waits[min(t.retries, len(options.retry_waits) - 1)]
+        wait *= random.uniform(0.8, 1.2)  # a spread in time, not a secret
+        with self._lock:
+            if self._closed:
+                return False
+            t.retries += 1
+            t.error = error
+            t.retry_at = time.monotonic() + wait
+            heapq.heappush(self._waiting, (t.retry_at, t.id))
+            # Not journalled: the journal still says queued, which a next start resumes.
+            self._set_state(t, State.QUEUED, journal=False)
+        log.info("transfer %s failed (%s); trying again in %.1f s", t.id, error.message, wait)
+        return True
 
     def _run(self, t: Transfer) -> None:
         from cloudbrowser.core.downloads import run_download
@@ -945,6 +1034,8 @@ class TransferQueue:
             )
         if outcome is State.CANCELLED:
             self._discard_partial(t)
+        if outcome is State.FAILED and error is not None and self._retry_later(t, error):
+            return
         # One commit, outside the queue's lock so that other workers never wait for it.
         done = outcome is State.DONE
         fields: dict[str, object] = {"state": outcome, **error_fields(error)}

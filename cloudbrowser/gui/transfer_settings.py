@@ -34,6 +34,9 @@ class TransferSettings:
     #: KiB/s for all transfers together; 0 is unlimited.
     bandwidth_kib: int = 0
     verify: bool = True
+    #: Times a file that failed for a passing reason is tried again by itself
+    #: (``TransferOptions.retries``).
+    retries: int = 3
     conflict_policy: ConflictPolicy = ConflictPolicy.ASK
     #: Ask before quitting while transfers run (they continue at the next start anyway).
     confirm_quit: bool = True
@@ -49,6 +52,7 @@ class TransferSettings:
             part_size=self.part_size_mib * 1024 * KiB,
             bandwidth_limit=self.bandwidth_kib * KiB,
             verify=self.verify,
+            retries=self.retries,
             background=True,  # the window's thread comes first (core/thread_priority.py)
         )
 

@@ -27,7 +27,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,11 @@ REPO = Path(__file__).resolve().parents[2]
 #: Slow enough that a part takes a while (parts one at a time, 4 MiB/s): the test acts
 #: between parts, never races one.
 SLOW = TransferOptions(part_size=PART, concurrency=1, part_concurrency=1, bandwidth_limit=4 * MiB)
+#: As SLOW, failing at once where it would wait to be tried again by itself: what the user
+#: sees once the retries are spent.
+SLOW_NO_RETRY = replace(SLOW, retries=0)
+#: As SLOW, trying again every half second for as long as a server takes to come back.
+SLOW_PATIENT = replace(SLOW, retries=40, retry_waits=(0.5,))
 #: ~25 MiB: six parts of 5 MiB, the last one short.
 BIG = 5 * PART + 12345
 
@@ -549,7 +554,7 @@ def test_upload_survives_the_server_dying_and_coming_back(
     source = tmp_path / "big.bin"
     data = make_file(source, 4 * PART + 7)
     backend = counting(server)
-    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), SLOW)
+    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), SLOW_NO_RETRY)
     queues.append(queue)
     [t] = queue.add([upload(server, bucket, "big.bin", source)])
     wait_until(lambda: len(queue.journal.parts(t.id)) >= 1)
@@ -593,7 +598,7 @@ def test_download_survives_the_server_dying_and_coming_back(
     server.put(bucket, {"big.bin": data})
     target = tmp_path / "dl" / "big.bin"
     backend = counting(server)
-    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), SLOW)
+    queue = queue_on(backend, Journal(tmp_path / "journal.sqlite3"), SLOW_NO_RETRY)
     queues.append(queue)
     [t] = queue.add([download(server, bucket, "big.bin", target)])
     wait_until(lambda: len(queue.journal.parts(t.id)) >= 1)
@@ -618,6 +623,46 @@ def test_download_survives_the_server_dying_and_coming_back(
     assert target.read_bytes() == data
     assert temporaries(target) == []
     assert backend.calls["get_object"] - calls_before == 6 - kept
+
+
+@pytest.mark.parametrize("direction", [Direction.UPLOAD, Direction.DOWNLOAD])
+def test_a_transfer_goes_on_by_itself_when_the_server_comes_back(
+    own_rclone: RestartableRclone,
+    queues: list[TransferQueue],
+    tmp_path: Path,
+    direction: Direction,
+) -> None:
+    """The server dies mid-transfer and restarts while the transfer waits to be tried
+    again (``TransferOptions.retries``): it completes, verified, without the user."""
+    server = own_rclone.server
+    bucket = server.bucket()
+    data = make_file(tmp_path / "src.bin", BIG)
+    target = tmp_path / "dl" / "big.bin"
+    if direction is Direction.UPLOAD:
+        request = upload(server, bucket, "big.bin", tmp_path / "src.bin")
+    else:
+        server.put(bucket, {"big.bin": data})
+        request = download(server, bucket, "big.bin", target)
+    queue = queue_on(counting(server), Journal(tmp_path / "journal.sqlite3"), SLOW_PATIENT)
+    queues.append(queue)
+    [t] = queue.add([request])
+    wait_until(lambda: len(queue.journal.parts(t.id)) >= 1)
+
+    own_rclone.kill()
+    wait_until(lambda: t in queue.retrying())
+    assert t.state is State.QUEUED
+    assert isinstance(t.error, EndpointUnreachable), repr(t.error)
+    own_rclone.start()
+    assert queue.wait([t], timeout=120)
+    assert (t.state, t.error) == (State.DONE, None)
+    assert t.verified, t.note
+    assert t.retries >= 1
+    if direction is Direction.UPLOAD:
+        assert remote_bytes(server, bucket, "big.bin") == data
+        assert open_uploads(server, bucket) == []
+    else:
+        assert target.read_bytes() == data
+        assert temporaries(target) == []
 
 
 # ── hostile keys ────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,9 @@ so in "Clean up incomplete uploads"."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -13,12 +15,13 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
+from cloudbrowser.gui.models.transfer_list import Column
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import S3Server
 from tests.gui.conftest import go, open_window
-from tests.hostile import Request, lacking, trickling
+from tests.hostile import Forward, Reply, Request, error_reply, lacking, trickling
 
 WAIT = 30_000
 LONG = "x" * 300 + ".txt"
@@ -184,5 +187,63 @@ def test_a_key_that_is_no_file_name_is_a_failed_row_saved_under_a_clean_name(
         assert offered == [out / "bad_name.txt"]
         assert (out / "bad_name.txt").read_bytes() == b"unsafe"
         assert sorted(p.name for p in out.iterdir()) == ["bad_name.txt", "ok-file-name.txt"]
+    finally:
+        window.transfers.shutdown()
+
+
+def test_a_busy_server_makes_a_download_wait_and_say_so_then_retry_goes_now(
+    qtbot: QtBot, service: StorageService, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    """The row of a file waiting to be tried again by itself says why and for how long;
+    Retry in the panel tries it now; it completes, and the batch ends without a failure."""
+    hostile = hostile_server.hostile
+    assert hostile is not None
+    bucket = hostile_server.bucket()
+    data = hashlib.shake_256(b"busy").digest(5_000)
+    hostile_server.put(bucket, {"busy.bin": data})
+
+    def get_busy(r: Request) -> bool:
+        return r.method == "GET" and r.key == "busy.bin"
+
+    busy = [True]
+
+    @hostile.rule
+    def slow_down(request: Request, _forward: Forward) -> Reply | None:
+        return error_reply(503, "SlowDown") if busy[0] and get_busy(request) else None
+
+    window = open_window(qtbot, service, hostile_server, tmp_path)
+    try:
+        # A wait no test sits through: Retry must not wait for it.
+        queue = window.transfers.queue
+        queue.set_options(replace(queue.options, retry_waits=(600.0,)))
+        go(qtbot, window, bucket)
+        conn = window.history.current.connection
+        window.transfers.download(
+            conn, bucket, "", [Entry("busy.bin", size=len(data))], tmp_path / "dl"
+        )
+        qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
+        [t] = window.transfers.model.transfers()
+        qtbot.waitUntil(lambda: bool(t.retry_at), timeout=WAIT)
+        window.transfers.poll()
+        model = window.transfers.model
+        state = str(model.index_of(t).siblingAtColumn(Column.STATE).data())
+        # 600 s, ±20 %: minutes, and the reason.
+        assert re.fullmatch(
+            r"Trying again in (7|8|9|10|11) min \d+ s: The server is busy and asked to slow down\.",
+            state,
+        ), state
+        assert not isinstance(window.messages.last, TransferFailures), "no failure yet"
+
+        busy[0] = False
+        panel = window.transfer_panel
+        panel.view.selectRow(0)
+        panel._update_actions()
+        assert panel.retry_action.isEnabled()
+        panel.retry_action.trigger()
+        wait_idle(qtbot, window)
+        assert t.state is State.DONE and t.verified
+        assert (tmp_path / "dl" / "busy.bin").read_bytes() == data
+        assert "all verified" in window.statusBar().currentMessage()
+        assert not isinstance(window.messages.last, TransferFailures)
     finally:
         window.transfers.shutdown()

@@ -86,6 +86,18 @@ class SettingsDialog(QDialog):
         # Typed as people say it ("10 MB/s"), shown in the window's units.
         self.bandwidth = RateEdit(settings.bandwidth_kib * 1024)
         transfers.addRow(self.tr("Bandwidth limit:"), self.bandwidth)
+        self.retries = QSpinBox()
+        self.retries.setRange(0, 20)
+        self.retries.setSpecialValueText(self.tr("Never"))
+        self.retries.setSuffix(self.tr(" times"))
+        self.retries.setValue(settings.retries)
+        self.retries.setToolTip(
+            self.tr(
+                "When the server cannot be reached, does not answer in time or is busy, a "
+                "file waits (2 s, 10 s, then 30 s) and continues from what was sent."
+            )
+        )
+        transfers.addRow(self.tr("Try again by itself:"), self.retries)
         self.verify = QCheckBox(self.tr("Verify every transfer against the server's checksum"))
         self.verify.setChecked(settings.verify)
         transfers.addRow("", self.verify)
@@ -149,5 +161,6 @@ class SettingsDialog(QDialog):
             part_size_mib=self.part_size.value(),
             bandwidth_kib=self._bandwidth_kib(),
             verify=self.verify.isChecked(),
+            retries=self.retries.value(),
             confirm_quit=self.confirm_quit.isChecked(),
         )

@@ -900,6 +900,11 @@ def state_text(t: Transfer) -> str:
             if t.note
             else QCoreApplication.translate("TransferListModel", "Skipped")
         )
+    if t.state is State.QUEUED and t.retry_at and t.error is not None:
+        # Failed for a passing reason: it says so, and when it goes on by itself.
+        return QCoreApplication.translate(
+            "TransferListModel", "Trying again in {time}: {why}"
+        ).format(time=format_duration(max(0.0, t.retry_at - time.monotonic())), why=t.error.message)
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
         return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(

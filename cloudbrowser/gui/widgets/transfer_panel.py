@@ -238,7 +238,9 @@ class TransferPanel(QWidget):
         everything = self.model.states()
         self.pause_action.setEnabled(bool(states & {State.QUEUED, State.RUNNING}))
         self.resume_action.setEnabled(State.PAUSED in states)
-        self.retry_action.setEnabled(bool(states & {State.FAILED, State.CANCELLED}))
+        self.retry_action.setEnabled(
+            bool(states & {State.FAILED, State.CANCELLED}) or any(map(_waits, selected))
+        )
         operations = self.selected_operations()
         self.cancel_action.setEnabled(
             bool(states & {State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED})
@@ -262,7 +264,9 @@ class TransferPanel(QWidget):
         self.controller.pause(self._ids((State.QUEUED, State.RUNNING)))
 
     def resume_selected(self) -> None:
-        self.controller.resume(self._ids((State.PAUSED, State.FAILED, State.CANCELLED)))
+        # One waiting to be tried again by itself is tried now.
+        waiting = [t.id for t in self.selected() if _waits(t)]
+        self.controller.resume(self._ids((State.PAUSED, State.FAILED, State.CANCELLED)) + waiting)
 
     def cancel_selected(self) -> None:
         states = (State.QUEUED, State.RUNNING, State.PAUSED, State.FAILED)
@@ -377,3 +381,8 @@ class TransferPanel(QWidget):
             else:
                 menu.addAction(action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+
+def _waits(t: Transfer) -> bool:
+    """Failed for a passing reason, it waits to be tried again by itself."""
+    return t.state is State.QUEUED and bool(t.retry_at)
