@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,8 @@ def queue(backend: S3Backend, tmp_path: Path) -> Iterator[TransferQueue]:
             raise ConfigError(f"unknown connection {name}")
         return backend
 
-    q = TransferQueue(lookup, Journal(tmp_path / "journal.sqlite3"), OPTIONS)
+    # No waiting to be tried again: the refused part must stop the upload half-way.
+    q = TransferQueue(lookup, Journal(tmp_path / "journal.sqlite3"), replace(OPTIONS, retries=0))
     yield q
     q.shutdown()
 

@@ -48,6 +48,12 @@ def _reply(code: str, status: int, message: str = "") -> bx.ClientError:
         ("", 403, "k", AccessDenied),
         ("SlowDown", 503, "k", Throttled),
         ("", 429, "k", Throttled),
+        # A server's own passing fault is waited out (retryable), as AWS asks.
+        ("InternalError", 500, "k", Throttled),
+        ("ServiceUnavailable", 503, "k", Throttled),
+        ("", 500, "k", Throttled),
+        ("", 502, "k", Throttled),
+        ("", 504, "k", Throttled),
     ],
 )
 def test_codes_then_statuses(
@@ -55,6 +61,7 @@ def test_codes_then_statuses(
 ) -> None:
     error = translate_error(_reply(code, status), bucket="b", key=key)
     assert type(error) is expected
+    assert error.retryable is (expected is Throttled)
     assert isinstance(error, StorageError) and error.code == code
     assert "r-1" in error.detail
 

@@ -277,6 +277,11 @@ _DENIED = _Rule(
     "These credentials lack permission; ask the bucket's owner for access.",
 )
 _BUSY = _Rule(Throttled, "The server is busy and asked to slow down.", "Try again in a moment.")
+#: A 5xx the server says is its own passing fault (AWS: "InternalError … Please try again"):
+#: waited out like a busy server, never shown as a failure of the user's.
+_SERVER_FAULT = _Rule(
+    Throttled, "The server had an internal error.", "Try again in a moment; it usually passes."
+)
 _EXISTS = _Rule(
     AlreadyExists,
     "The bucket “{bucket}” already exists.",
@@ -339,6 +344,8 @@ _BY_CODE: dict[str, _Rule] = {
     "Throttling": _BUSY,
     "ThrottlingException": _BUSY,
     "TooManyRequests": _BUSY,
+    "ServiceUnavailable": _BUSY,
+    "InternalError": _SERVER_FAULT,
     "BucketAlreadyExists": _EXISTS,
     "BucketAlreadyOwnedByYou": _EXISTS,
     "RequestTimeout": _Rule(RequestTimeout, "The request timed out on the server."),
@@ -357,7 +364,10 @@ _BY_STATUS: dict[int, _Rule] = {
     404: _NO_KEY,
     403: _DENIED,
     429: _BUSY,
+    500: _SERVER_FAULT,
+    502: _SERVER_FAULT,
     503: _BUSY,
+    504: _SERVER_FAULT,
     301: _ELSEWHERE,
 }
 
