@@ -166,6 +166,9 @@ class Transfer:
     #: Upload: the revision of the object it may replace ("": whatever is there). Another
     #: one on the server fails it with ObjectChanged (KeyNotFound: the object is gone).
     if_match: str = ""
+    #: Upload: only where no object has the name (a **create-only** write): one made
+    #: meanwhile fails it with CreatedMeanwhile, nothing overwritten.
+    create_only: bool = False
 
     @property
     def name(self) -> str:
@@ -194,6 +197,7 @@ class Transfer:
             batch=self.batch,
             version_id=self.version_id,
             if_match=self.if_match,
+            create_only=self.create_only,
             **error_fields(self.error),
         )
 
@@ -217,6 +221,7 @@ class Transfer:
             error=error,
             version_id=r.version_id,
             if_match=r.if_match,
+            create_only=r.create_only,
         )
 
 
@@ -257,6 +262,8 @@ class TransferRequest:
     version_id: str = ""
     #: Upload: only over this revision of the object (``Transfer.if_match``).
     if_match: str = ""
+    #: Upload: only where no object has the name (``Transfer.create_only``).
+    create_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,6 +598,7 @@ class TransferQueue:
             batch=batch,
             version_id=r.version_id,
             if_match=r.if_match,
+            create_only=r.create_only,
         )
 
     def restore(self) -> list[Transfer]:

@@ -187,6 +187,7 @@ class TransferController(QObject):
         name: str = "",
         policy: ConflictPolicy | None = None,
         if_match: str = "",
+        create_only: bool = False,
         handled: tuple[type[CloudBrowserError], ...] = (),
         batch: str = "",
         queued: Callable[[], object] | None = None,
@@ -196,7 +197,8 @@ class TransferController(QObject):
         ``name``: the object's name for a single file (default: its own). ``policy``: what
         to do with objects already there, without asking (default: the user's setting;
         an edited file goes back over the object it came from, gui/edit_files.py), and
-        ``if_match`` only over that revision of it (``TransferRequest.if_match``).
+        ``if_match`` only over that revision of it (``TransferRequest.if_match``),
+        ``create_only`` only where none has the name (``TransferRequest.create_only``).
         ``handled``: failures of these kinds the caller tells the user about itself
         (Edit asks what to do with a refused upload), so the batch's report leaves them
         out.
@@ -216,6 +218,7 @@ class TransferController(QObject):
                 job.cancel_event,
                 name=name,
                 if_match=if_match,
+                create_only=create_only,
             )
 
         def planned(plan: Plan) -> None:
@@ -511,7 +514,10 @@ class TransferController(QObject):
         remaining = len(plan.conflicts)
         for item in plan.items:
             if item.existing is None:
-                requests.append(item.request)
+                # Nothing to ask: the policy still says whether the upload may only create
+                # its object (PlannedTransfer.resolve: it is, unless the policy overwrites).
+                free = item.resolve(policy)
+                requests.append(item.request if free is None else free)
                 continue
             remaining -= 1
             choice: ConflictPolicy | None = apply_all
