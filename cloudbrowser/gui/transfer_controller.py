@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, CreatedMeanwhile
 from cloudbrowser.core.folders import MadeFolders, make_folders, make_local_folders
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
@@ -549,10 +549,33 @@ class TransferController(QObject):
         self.poll()
 
     def resume(self, ids: Sequence[int]) -> None:
-        self.queue.resume(ids)
-        self._batches.update(t.batch for t in self.queue.transfers() if t.id in set(ids))
+        """Resume or retry. An upload refused because someone created its name meanwhile
+        (CreatedMeanwhile) is planned anew instead: sent again as it was, it would only be
+        refused again, so the user chooses again what to do with the name now taken."""
+        chosen = set(ids)
+        anew = [
+            t
+            for t in self.queue.transfers()
+            if t.id in chosen and t.state is State.FAILED and isinstance(t.error, CreatedMeanwhile)
+        ]
+        for t in anew:
+            chosen.discard(t.id)
+            self._upload_anew(t)
+        self.queue.resume(sorted(chosen))
+        self._batches.update(t.batch for t in self.queue.transfers() if t.id in chosen)
         self._timer.start()
         self.poll()
+
+    def _upload_anew(self, t: Transfer) -> None:
+        """Plan a refused create-only upload again, to the name it was refused at (now
+        taken: the conflict is asked as any other); the failed row goes."""
+        prefix, _, name = t.key.rpartition("/")
+        self.queue.cancel([t.id])  # drops what it left behind (a session's chunks)
+        self.queue.forget([t.id])
+        self.model.remove_where({other.id for other in self.queue.transfers()})
+        self.upload(
+            t.connection, t.bucket, f"{prefix}/" if prefix else "", [t.local_path], name=name
+        )
 
     def cancel(self, ids: Sequence[int]) -> None:
         self.queue.cancel(ids)
