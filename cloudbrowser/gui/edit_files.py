@@ -9,7 +9,9 @@ the ETag is compared by a HEAD on a worker first, and the upload itself is condi
 it (``TransferRequest.if_match``: the server refuses a write over another revision, so a
 write by someone else between the HEAD and the upload is not lost either). When someone
 else changed (or deleted) the object meanwhile, the user chooses: overwrite it, upload a
-copy beside it ("name (edited).ext"), or keep the change local.
+copy beside it ("name (edited).ext"), or keep the change local. Putting a deleted object
+back, and the copy, only create their object (``TransferRequest.create_only``): one made
+by someone else before the upload is never overwritten (the user is asked again).
 
 Each edit's folder keeps a small record (:data:`RECORD`: the object, its revision, and
 the file's size and mtime as last downloaded or uploaded), so that the next start finds
