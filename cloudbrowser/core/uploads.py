@@ -271,15 +271,23 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     layout = _Layout(t.size, t.part_size)
     done = _parts_kept(ctx, fd, layout)
     if not t.session:
-        t.session = ctx.request(
-            lambda: chunked_uploads_of(ctx.backend).begin_upload(
-                t.bucket,
-                t.key,
-                content_type=content_type,
-                if_match=t.if_match if ctx.backend.features.conditional_puts else "",
-                create_only=t.create_only and ctx.backend.features.conditional_puts,
-            )
-        )
+        try:
+            with _refused_as_changed(t):
+                t.session = ctx.request(
+                    lambda: chunked_uploads_of(ctx.backend).begin_upload(
+                        t.bucket,
+                        t.key,
+                        content_type=content_type,
+                        if_match=t.if_match if ctx.backend.features.conditional_puts else "",
+                        create_only=t.create_only and ctx.backend.features.conditional_puts,
+                    )
+                )
+        except CreatedMeanwhile:
+            # A session's precondition checked as it begins (GCS may): the object there
+            # may be this upload's own, its commit's answer lost.
+            if not _ours_already(ctx, *_file_digests(fd, t, layout)):
+                raise
+            return
         ctx.journal.update(t.id, session=t.session)
     ctx.resumed(sum(p.size for p in done.values()))
 

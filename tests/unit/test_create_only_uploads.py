@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
-from cloudbrowser.core.errors import CreatedMeanwhile, RequestTimeout
+from cloudbrowser.core.errors import (
+    CreatedMeanwhile,
+    RequestTimeout,
+    created_meanwhile,
+)
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import MiB, Storage, chunked_uploads_of
 from cloudbrowser.core.transfer_plan import ConflictPolicy, plan_uploads
@@ -163,3 +167,32 @@ def test_someone_else_s_object_of_the_name_is_still_refused(
     assert "was not uploaded: someone created" in t.error.message
     with storage.get_object(BUCKET, "photo (1).jpg") as reader:
         assert reader.read(-1) == b"your"
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["its-own", "someone-else-s"])
+def test_a_session_refused_as_it_begins_is_done_only_over_its_own_bytes(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ours: bool
+) -> None:
+    """A provider may check a create-only session's condition when it begins (GCS's
+    initiation): an earlier attempt whose commit answer was lost left this upload's
+    bytes there (done), anything else is refused."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(hashlib.shake_256(b"mine").digest(9 * MiB))
+    there = path.read_bytes() if ours else hashlib.shake_256(b"theirs").digest(9 * MiB)
+    storage.put_object(BUCKET, "big (1).bin", there, content_md5="")
+    uploads = chunked_uploads_of(storage)
+
+    def refused_at_once(bucket: str, key: str, **_kwargs: Any) -> str:
+        raise created_meanwhile(bucket, key)
+
+    monkeypatch.setattr(uploads, "begin_upload", refused_at_once)
+    queue = _queue(storage, tmp_path)
+    try:
+        t = _send(queue, storage, path, "big (1).bin")
+    finally:
+        queue.shutdown()
+    if ours:
+        assert t.state is State.DONE and t.verified, t.error
+    else:
+        assert t.state is State.FAILED and isinstance(t.error, CreatedMeanwhile)
+        assert "someone created" in t.error.message

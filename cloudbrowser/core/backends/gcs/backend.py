@@ -661,7 +661,8 @@ class GcsBackend:
         generation = self.generation_matching(bucket, key, if_match) if if_match else ""
         if create_only:
             generation = "0"
-        return self.uploads.begin(bucket, key, content_type, generation)
+        with refused_as_created(create_only, bucket, key):  # GCS may check it already
+            return self.uploads.begin(bucket, key, content_type, generation)
 
     def upload_chunk(
         self,
