@@ -287,6 +287,7 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
             # may be this upload's own, its commit's answer lost.
             if not _ours_already(ctx, *_file_digests(fd, t, layout)):
                 raise
+            ctx.resumed(t.size)  # all of it there from an earlier attempt
             return
         ctx.journal.update(t.id, session=t.session)
     ctx.resumed(sum(p.size for p in done.values()))
