@@ -24,6 +24,7 @@ Hierarchy::
         ├── RequestTimeout
         ├── TLSError
         ├── AlreadyExists
+        │   └── CreatedMeanwhile  a create-only write found an object of its name
         ├── ObjectChanged         the object is not the version a transfer began with
         ├── IntegrityError        bytes do not match their checksum
         ├── NotSupported          the server lacks this API (NotImplemented, MethodNotAllowed)
@@ -32,6 +33,9 @@ Hierarchy::
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 
 class CloudBrowserError(Exception):
@@ -128,6 +132,46 @@ class TLSError(StorageError):
 
 class AlreadyExists(StorageError):
     title = "Already exists"
+
+
+class CreatedMeanwhile(AlreadyExists):
+    """A **create-only** write (``create_only``: S3's and Azure's ``If-None-Match: *``,
+    GCS's ``ifGenerationMatch=0``) was refused: an object of its name exists, made by
+    someone else after the name was found free. Nothing was overwritten."""
+
+    title = "Created by someone else meanwhile"
+
+
+def created_meanwhile(bucket: str, key: str, detail: str = "") -> CreatedMeanwhile:
+    """The refusal of a create-only write, as every backend says it."""
+    return CreatedMeanwhile(
+        f"“{bucket}/{key}” was created on the server by someone else meanwhile: this "
+        "write may only create it, so nothing was overwritten.",
+        hint="Look at the object on the server, then choose again what to do with the name.",
+        detail=detail,
+        code="PreconditionFailed",
+    )
+
+
+@contextlib.contextmanager
+def refused_as_created(create_only: bool, bucket: str, key: str) -> Iterator[None]:
+    """A backend's create-only write: the server's refusal (412 PreconditionFailed,
+    ConditionNotMet; 409 BlobAlreadyExists and the like) raised as CreatedMeanwhile."""
+    try:
+        yield
+    except (ObjectChanged, AlreadyExists) as error:
+        if not create_only or isinstance(error, CreatedMeanwhile):
+            raise
+        raise created_meanwhile(bucket, key, error.detail or error.message) from error
+    except StorageError as error:
+        if not create_only or error.code not in _EXISTS_CODES:
+            raise
+        raise created_meanwhile(bucket, key, error.detail or error.message) from error
+
+
+#: Codes a server answers a create-only write with where the object exists, when they
+#: are not translated to ObjectChanged or AlreadyExists already (Azure's 409).
+_EXISTS_CODES = frozenset({"BlobAlreadyExists"})
 
 
 class Throttled(StorageError):

@@ -50,7 +50,10 @@ FLUSH_DELAY = 0.05
 #: The journal's format, kept in SQLite's ``user_version``. 0: every release before issue
 #: 14 (S3's words: ``upload_id``, the parts' ``etag``; columns added as they came, see
 #: _add_missing_columns). 1: the storage interface's words, ``session`` and ``token``.
-VERSION = 1
+#: 2: ``create_only`` (an upload that may only create its object), so that a journal
+#: of format 1 gets the column, and a cloudbrowser that would not honour it (format 1)
+#: refuses the journal rather than resume such an upload as an overwrite.
+VERSION = 2
 
 #: The current format, each statement on its own (executescript would commit the
 #: transaction a migration runs in).
@@ -78,7 +81,8 @@ CREATE TABLE IF NOT EXISTS transfers (
     created     REAL    NOT NULL,
     updated     REAL    NOT NULL,
     -- added after the columns above, so last (as a migrated journal has it)
-    if_match    TEXT    NOT NULL DEFAULT ''  -- upload: the revision it may replace ('' = any)
+    if_match    TEXT    NOT NULL DEFAULT '', -- upload: the revision it may replace ('' = any)
+    create_only INTEGER NOT NULL DEFAULT 0   -- upload: 1 = only where no object has the name
 )""",
     """
 CREATE TABLE IF NOT EXISTS parts (
@@ -176,6 +180,8 @@ class JournalRecord:
     version_id: str = ""
     #: An upload that may only replace this revision of the object ("": whatever is there).
     if_match: str = ""
+    #: An upload that may only create its object (none of the name may exist).
+    create_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +407,9 @@ class Journal:
                 cur = db.execute(
                     "INSERT INTO transfers (direction, connection, bucket, key, local_path,"
                     " size, mtime, etag, part_size, session, state, error, batch, created,"
-                    " updated, error_kind, error_hint, version_id, owner, if_match)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " updated, error_kind, error_hint, version_id, owner, if_match,"
+                    " create_only)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.direction.value,
                         r.connection,
@@ -424,6 +431,7 @@ class Journal:
                         r.version_id,
                         _owner_for(r.state),
                         r.if_match,
+                        int(r.create_only),
                     ),
                 )
                 assert cur.lastrowid is not None
@@ -663,6 +671,8 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     for column in ("error_kind", "error_hint", "version_id", "owner", "if_match"):
         if column not in have:
             db.execute(f"ALTER TABLE transfers ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    if "create_only" not in have:  # format 2
+        db.execute("ALTER TABLE transfers ADD COLUMN create_only INTEGER NOT NULL DEFAULT 0")
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -745,7 +755,7 @@ def _update_in(
 
 _COLUMNS = (
     "id, direction, connection, bucket, key, local_path, size, mtime, etag, part_size,"
-    " session, state, error, batch, error_kind, error_hint, version_id, if_match"
+    " session, state, error, batch, error_kind, error_hint, version_id, if_match, create_only"
 )
 _UPDATABLE = frozenset(
     {
@@ -778,7 +788,8 @@ def _sql_value(value: object) -> object:
 
 def _record(row: tuple[Any, ...]) -> JournalRecord:
     tid, direction, conn, bucket, key, local, size, mtime = row[:8]
-    etag, psize, session, state, err, batch, kind, hint, version_id, if_match = row[8:]
+    etag, psize, session, state, err, batch, kind, hint, version_id, if_match = row[8:18]
+    create_only = row[18]
     return JournalRecord(
         id=int(tid),
         direction=Direction(direction),
@@ -798,4 +809,5 @@ def _record(row: tuple[Any, ...]) -> JournalRecord:
         error_hint=str(hint),
         version_id=str(version_id),
         if_match=str(if_match),
+        create_only=bool(create_only),
     )

@@ -147,11 +147,12 @@ class Features:
     #: What the provider calls one of an object's versions' ids, as a label says it:
     #: "version" (S3, Azure: a version ID), "generation" (GCS: a generation number).
     version_word: str = "version"
-    #: ``put_object`` and a chunked upload's commit honour ``if_match``: the server itself
-    #: refuses to replace an object that is no longer that revision (S3's If-Match on
-    #: PutObject and CompleteMultipartUpload, GCS's ifGenerationMatch, Azure's If-Match on
-    #: Put Blob and Put Block List), so nobody's write between a check and the upload is
-    #: lost. Where False the engine compares the revision by a HEAD just before it writes.
+    #: ``put_object`` and a chunked upload's commit honour ``if_match`` and
+    #: ``create_only``: the server itself refuses to replace an object that is no longer
+    #: that revision (S3's If-Match on PutObject and CompleteMultipartUpload, GCS's
+    #: ifGenerationMatch, Azure's If-Match on Put Blob and Put Block List), or any object
+    #: at all (If-None-Match: *, ifGenerationMatch=0), so nobody's write between a check
+    #: and the upload is lost. Where False the engine looks by a HEAD just before it writes.
     conditional_puts: bool = False
     #: A bucket's unfinished chunked uploads can be listed (``list_unfinished_uploads``),
     #: so that Clean up incomplete uploads… finds them; GCS keeps no list of its resumable
@@ -240,11 +241,13 @@ class Storage(Protocol):
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Store one object in one request (up to ``limits.max_single_put``); returns its
         revision tag. ``if_match`` (where ``features.conditional_puts``) is the revision the
         object must still be: another one raises ObjectChanged, none KeyNotFound or
-        ObjectChanged (as the server says it)."""
+        ObjectChanged (as the server says it). ``create_only`` (likewise): the write may
+        only create the object; where one of its name exists, CreatedMeanwhile."""
 
     def delete_object(self, bucket: str, key: str) -> None: ...
 
@@ -257,10 +260,17 @@ class ChunkedUploads(Protocol):
     the server answered for it (S3's part ETag), needed to commit."""
 
     def begin_upload(
-        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "",
+        if_match: str = "",
+        create_only: bool = False,
     ) -> str:
-        """Start a session. ``if_match``: as ``commit_upload``'s, given here too because a
-        provider may fix a session's precondition when it begins (a GCS resumable upload)."""
+        """Start a session. ``if_match``, ``create_only``: as ``commit_upload``'s, given
+        here too because a provider may fix a session's precondition when it begins (a GCS
+        resumable upload)."""
 
     def upload_chunk(
         self,
@@ -289,11 +299,12 @@ class ChunkedUploads(Protocol):
         *,
         content_md5: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Join the chunks into the object; returns its revision. ``content_md5`` (base64,
         "" when unknown) is the whole object's MD5, stored where ``features.md5_on_commit``.
-        ``if_match`` (where ``features.conditional_puts``; the same one ``begin_upload``
-        was given): the object must still be that revision, as for ``put_object``."""
+        ``if_match``, ``create_only`` (where ``features.conditional_puts``; the same ones
+        ``begin_upload`` was given): as for ``put_object``."""
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None: ...
 

@@ -79,14 +79,33 @@ class PlannedTransfer:
         return f"{r.bucket}/{r.key}" if r.direction is Direction.UPLOAD else str(r.local_path)
 
     def resolve(self, policy: ConflictPolicy) -> TransferRequest | None:
-        """The request to queue under ``policy`` (not ASK), or None to skip it."""
-        if self.existing is None or policy is ConflictPolicy.OVERWRITE:
+        """The request to queue under ``policy``, or None to skip it (ASK only for an item
+        without a conflict: the user was not asked because nothing was there).
+
+        An upload whose name the plan found free is **create-only** wherever the choice
+        relied on it being free — every policy but OVERWRITE (a "keep both" name, a skip
+        or newer, or asking, where nothing was) — so that an object someone else makes
+        between the plan and the write is never overwritten (``TransferRequest.create_only``).
+        OVERWRITE means whatever is there then."""
+        if self.existing is None:
+            if policy is ConflictPolicy.OVERWRITE:
+                return self.request
+            return _create_only(self.request)
+        if policy is ConflictPolicy.OVERWRITE:
             return self.request
         if policy is ConflictPolicy.RENAME:
-            return self.renamed
+            return None if self.renamed is None else _create_only(self.renamed)
         if policy is ConflictPolicy.NEWER:
             return self.request if self.request.mtime > self.existing.mtime + 1 else None
         return None
+
+
+def _create_only(request: TransferRequest) -> TransferRequest:
+    """An upload to a name found free, made create-only (a download's target is a local
+    file: the local rename keeps it, not the server)."""
+    if request.direction is not Direction.UPLOAD or request.if_match:
+        return request
+    return replace(request, create_only=True)
 
 
 @dataclass(slots=True)
@@ -134,13 +153,16 @@ def plan_uploads(
     *,
     name: str = "",
     if_match: str = "",
+    create_only: bool = False,
 ) -> Plan:
     """Upload files and folders (recursively, keeping their structure) into ``prefix``.
 
     ``name``: the object's name for files dropped as such (default: the file's own name),
     for one file uploaded under another name (an edited copy: "report (edited).txt").
     ``if_match``: files dropped as such go only over that revision of their object (an
-    edited file over the one it came from: ``TransferRequest.if_match``).
+    edited file over the one it came from: ``TransferRequest.if_match``);
+    ``create_only``: only where no object has their name (an edited file whose object
+    was deleted, put back: ``TransferRequest.create_only``), whatever the policy.
 
     A dropped folder ``photos`` becomes ``prefix + "photos/..."``. Unreadable entries and
     broken links are refused with a reason; nothing is silently left out. A download's
@@ -167,7 +189,7 @@ def plan_uploads(
             key = prefix + (name or source.name)
             request = _upload_request(connection, source, bucket, key, plan)
             if request is not None:
-                singles.append(replace(request, if_match=if_match))
+                singles.append(replace(request, if_match=if_match, create_only=create_only))
         else:
             plan.refused.append((str(source), "it is not a file or folder (a broken link?)"))
     if singles:

@@ -177,6 +177,9 @@ class Transfer:
     #: Upload: the revision of the object it may replace ("": whatever is there). Another
     #: one on the server fails it with ObjectChanged (KeyNotFound: the object is gone).
     if_match: str = ""
+    #: Upload: only where no object has the name (a **create-only** write): one made
+    #: meanwhile fails it with CreatedMeanwhile, nothing overwritten.
+    create_only: bool = False
     #: Automatic retries so far (``TransferOptions.retries``); a retry the user asks for
     #: starts the count again.
     retries: int = 0
@@ -211,6 +214,7 @@ class Transfer:
             batch=self.batch,
             version_id=self.version_id,
             if_match=self.if_match,
+            create_only=self.create_only,
             **error_fields(self.error),
         )
 
@@ -234,6 +238,7 @@ class Transfer:
             error=error,
             version_id=r.version_id,
             if_match=r.if_match,
+            create_only=r.create_only,
         )
 
 
@@ -274,6 +279,8 @@ class TransferRequest:
     version_id: str = ""
     #: Upload: only over this revision of the object (``Transfer.if_match``).
     if_match: str = ""
+    #: Upload: only where no object has the name (``Transfer.create_only``).
+    create_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -611,6 +618,7 @@ class TransferQueue:
             batch=batch,
             version_id=r.version_id,
             if_match=r.if_match,
+            create_only=r.create_only,
         )
 
     def restore(self) -> list[Transfer]:

@@ -14,6 +14,11 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
   right before the write compares it, and the server refuses the write itself where
   ``features.conditional_puts`` (If-Match, ifGenerationMatch). Another revision raises
   ObjectChanged, a deleted object KeyNotFound (or ObjectChanged).
+* A **create-only** upload (``Transfer.create_only``) is the same for "no object of the
+  name": the HEAD must answer not found, and the server refuses the write itself where
+  ``features.conditional_puts`` (If-None-Match: *, ifGenerationMatch=0). An object there
+  raises CreatedMeanwhile, unless it holds exactly the file's bytes: a write of this
+  upload whose answer was lost (the SDK's retry, the user's) made it, so it is done.
 * Where a session is one stream of bytes (``features.chunks_in_order``: GCS resumable
   sessions) parts go one after another, the resume keeps the journalled parts that end
   within the bytes the server holds, and the object's MD5 is checked against the file's.
@@ -39,7 +44,9 @@ from cloudbrowser.core.checksums import (
 from cloudbrowser.core.details import UploadedPart
 from cloudbrowser.core.errors import (
     ConfigError,
+    CreatedMeanwhile,
     IntegrityError,
+    KeyNotFound,
     LocalFileError,
     NotSupported,
     ObjectChanged,
@@ -122,18 +129,26 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
-    if_match = _write_condition(ctx)
-    with _refused_as_changed(t):
-        t.etag = ctx.putting(
-            lambda: ctx.backend.put_object(
-                t.bucket,
-                t.key,
-                data,
-                content_md5=content_md5(digest.digest()) if digest else "",
-                content_type=content_type,
-                if_match=if_match,
+    try:
+        if_match, create_only = _write_condition(ctx)
+        with _refused_as_changed(t):
+            t.etag = ctx.putting(
+                lambda: ctx.backend.put_object(
+                    t.bucket,
+                    t.key,
+                    data,
+                    content_md5=content_md5(digest.digest()) if digest else "",
+                    content_type=content_type,
+                    if_match=if_match,
+                    create_only=create_only,
+                )
             )
-        )
+    except CreatedMeanwhile:
+        whole = (digest or md5_of(data)).hexdigest()
+        if not _ours_already(ctx, whole, ""):
+            raise
+        ctx.progress(len(data))
+        return
     ctx.progress(len(data))
     if digest is None:
         t.verified, t.note = False, "Not verified (verification is off)."
@@ -148,21 +163,30 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
         t.verified = True
 
 
-def _write_condition(ctx: RunContext) -> str:
-    """The ``if_match`` to give the write that makes the object: the transfer's, where
-    the server checks it itself (``features.conditional_puts``), else nothing. The object
-    is compared by a HEAD right before as well, because some servers ignore the
-    precondition of a commit (moto, fake-gcs-server) or of every write (``conditional_puts``
-    False): the gap left to them is as narrow as the engine can make it.
+def _write_condition(ctx: RunContext) -> tuple[str, bool]:
+    """The ``if_match`` and ``create_only`` to give the write that makes the object: the
+    transfer's, where the server checks them itself (``features.conditional_puts``), else
+    none. The object is looked at by a HEAD right before as well, because some servers
+    ignore the precondition of a commit (moto's If-Match, fake-gcs-server's sessions) or
+    of every write (``conditional_puts`` False): the gap left to them is as narrow as the
+    engine can make it.
 
-    Raises ObjectChanged, KeyNotFound (the object is another revision, or gone)."""
+    Raises ObjectChanged, KeyNotFound (the object is another revision, or gone),
+    CreatedMeanwhile (create-only, and an object has the name)."""
     t = ctx.transfer
+    checked = ctx.backend.features.conditional_puts
+    if t.create_only:
+        try:
+            info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
+        except KeyNotFound:
+            return "", checked
+        raise _created(t, f"the server has {info.etag}")
     if not t.if_match:
-        return ""
+        return "", False
     info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
     if info.etag.strip('"').lower() != t.if_match.strip('"').lower():
         raise _changed(t, f"expected {t.if_match}, the server has {info.etag}")
-    return t.if_match if ctx.backend.features.conditional_puts else ""
+    return (t.if_match if checked else ""), False
 
 
 def _changed(t: Transfer, detail: str) -> ObjectChanged:
@@ -177,15 +201,54 @@ def _changed(t: Transfer, detail: str) -> ObjectChanged:
     )
 
 
+def _created(t: Transfer, detail: str) -> CreatedMeanwhile:
+    # Said for the file, not the write: the user chose a name that was free (a "keep
+    # both" copy, a skip or newer where nothing was), so what happens next is theirs to
+    # choose again.
+    return CreatedMeanwhile(
+        f"“{t.name}” was not uploaded: someone created “{t.bucket}/{t.key}” meanwhile, "
+        "and nothing was overwritten.",
+        hint="Upload it again to choose anew what to do with the name (keep both, skip, "
+        "or replace).",
+        detail=detail,
+        code="PreconditionFailed",
+    )
+
+
 @contextlib.contextmanager
 def _refused_as_changed(t: Transfer) -> Iterator[None]:
     """The server's refusal of a conditional write, said as an upload's."""
     try:
         yield
+    except CreatedMeanwhile as error:
+        raise _created(t, error.detail or error.message) from error
     except ObjectChanged as error:
         if not t.if_match:
             raise
         raise _changed(t, error.detail or error.message) from error
+
+
+def _ours_already(ctx: RunContext, whole_md5: str, composite: str) -> bool:
+    """After a create-only write was refused: the object there holds exactly the file's
+    bytes (its MD5 is ``whole_md5``, or its S3 ETag the ``composite`` of the chunks'),
+    so a write of this very upload made it and only its answer was lost (the SDK sent it
+    again, or the user retried). Then the upload is done and verified; a retry must not
+    fail forever on its own object. Anything else is someone else's object."""
+    t = ctx.transfer
+    try:
+        info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
+    except KeyNotFound:
+        return False  # gone again: not ours to claim; the refusal stands
+    checksums = ctx.backend.features.checksums
+    stored = info.md5 or etag_md5(info.etag, checksums)
+    same = info.size == t.size and (
+        (bool(stored) and stored == whole_md5)
+        or (bool(composite) and info.etag.strip('"').lower() == composite)
+    )
+    if same:
+        t.etag, t.verified = info.etag, True
+        t.note = "Already on the server: an earlier attempt's write of these bytes."
+    return same
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,14 +271,24 @@ def _upload_parts(ctx: RunContext, fd: int, content_type: str) -> None:
     layout = _Layout(t.size, t.part_size)
     done = _parts_kept(ctx, fd, layout)
     if not t.session:
-        t.session = ctx.request(
-            lambda: chunked_uploads_of(ctx.backend).begin_upload(
-                t.bucket,
-                t.key,
-                content_type=content_type,
-                if_match=t.if_match if ctx.backend.features.conditional_puts else "",
-            )
-        )
+        try:
+            with _refused_as_changed(t):
+                t.session = ctx.request(
+                    lambda: chunked_uploads_of(ctx.backend).begin_upload(
+                        t.bucket,
+                        t.key,
+                        content_type=content_type,
+                        if_match=t.if_match if ctx.backend.features.conditional_puts else "",
+                        create_only=t.create_only and ctx.backend.features.conditional_puts,
+                    )
+                )
+        except CreatedMeanwhile:
+            # A session's precondition checked as it begins (GCS may): the object there
+            # may be this upload's own, its commit's answer lost.
+            if not _ours_already(ctx, *_file_digests(fd, t, layout)):
+                raise
+            ctx.resumed(t.size)  # all of it there from an earlier attempt
+            return
         ctx.journal.update(t.id, session=t.session)
     ctx.resumed(sum(p.size for p in done.values()))
 
@@ -300,18 +373,29 @@ def _send_and_commit(
         if file_md5 is not None and ctx.backend.features.md5_on_commit
         else ""
     )
-    if_match = _write_condition(ctx)
-    with _refused_as_changed(t):
-        t.etag = ctx.putting(
-            lambda: chunked_uploads_of(ctx.backend).commit_upload(
-                t.bucket,
-                t.key,
-                t.session,
-                [(p.number, p.token) for p in parts],
-                content_md5=stored_md5,
-                if_match=if_match,
+    try:
+        if_match, create_only = _write_condition(ctx)
+        with _refused_as_changed(t):
+            t.etag = ctx.putting(
+                lambda: chunked_uploads_of(ctx.backend).commit_upload(
+                    t.bucket,
+                    t.key,
+                    t.session,
+                    [(p.number, p.token) for p in parts],
+                    content_md5=stored_md5,
+                    if_match=if_match,
+                    create_only=create_only,
+                )
             )
-        )
+    except (CreatedMeanwhile, UploadNotFound):
+        # A commit sent again after its answer was lost finds the session gone (S3's
+        # NoSuchUpload) or, create-only, the object there: this upload's, if its bytes are.
+        if not t.create_only:
+            raise
+        whole, composite = _file_digests(fd, t, layout)
+        if not _ours_already(ctx, whole, composite):
+            raise
+        return
     if not ctx.options.verify or any(not p.md5 for p in parts):
         t.verified, t.note = False, "Not verified (verification is off)."
         return
@@ -375,6 +459,19 @@ def _verify_whole(ctx: RunContext, whole: hashlib._Hash | None) -> None:
             detail=f"local MD5 {whole.hexdigest()}, server MD5 {stored}",
         )
     t.verified = True
+
+
+def _file_digests(fd: int, t: Transfer, layout: _Layout) -> tuple[str, str]:
+    """The file's MD5 and its composite ETag (of its chunks' MD5s), read from the disk:
+    only after a create-only refusal, to tell this upload's object from another's."""
+    whole = md5_of(b"")
+    chunks: list[str] = []
+    for number in range(1, layout.count + 1):
+        offset, length = layout.span(number)
+        data = _read(fd, t, length, offset)
+        whole.update(data)
+        chunks.append(md5_of(data).hexdigest())
+    return whole.hexdigest(), composite_etag(chunks)
 
 
 #: Bytes read at a time to hash the file from the disk.

@@ -9,7 +9,9 @@ the ETag is compared by a HEAD on a worker first, and the upload itself is condi
 it (``TransferRequest.if_match``: the server refuses a write over another revision, so a
 write by someone else between the HEAD and the upload is not lost either). When someone
 else changed (or deleted) the object meanwhile, the user chooses: overwrite it, upload a
-copy beside it ("name (edited).ext"), or keep the change local.
+copy beside it ("name (edited).ext"), or keep the change local. Putting a deleted object
+back, and the copy, only create their object (``TransferRequest.create_only``): one made
+by someone else before the upload is never overwritten (the user is asked again).
 
 Each edit's folder keeps a small record (:data:`RECORD`: the object, its revision, and
 the file's size and mtime as last downloaded or uploaded), so that the next start finds
@@ -41,7 +43,12 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QStatusBar, QWidget
 
 from cloudbrowser.core.entries import Entry, ObjectInfo
-from cloudbrowser.core.errors import CloudBrowserError, KeyNotFound, ObjectChanged
+from cloudbrowser.core.errors import (
+    CloudBrowserError,
+    CreatedMeanwhile,
+    KeyNotFound,
+    ObjectChanged,
+)
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.paths import cache_dir
@@ -503,9 +510,10 @@ class EditFiles(QObject):
         if t.state is State.DONE:
             edit.synced = edit.sending
             write_record(edit)
-        elif not copy and isinstance(t.error, ObjectChanged | KeyNotFound):
-            # Someone wrote (or deleted) the object after the check: the server refused
-            # the upload. The same question as before, about the object as it is now.
+        elif not copy and isinstance(t.error, ObjectChanged | KeyNotFound | CreatedMeanwhile):
+            # Someone wrote (or deleted, or made anew) the object after the check: the
+            # server refused the upload. The same question as before, about the object
+            # as it is now.
             stamp, edit.sending = edit.sending, None
             if stamp is not None:
                 self._check(edit, stamp, refused=True)
@@ -624,8 +632,12 @@ class EditFiles(QObject):
             if self._edits.get(edit.ident) is not edit:
                 return  # the window closed while asking
             if answer is Answer.OVERWRITE:
-                # Over the object the user was told about, not one written since.
-                self._upload(edit, copy=False, if_match=info.etag if info else "")
+                # Over the object the user was told about, not one written since; where
+                # it was deleted, only as long as nobody made it anew (create-only).
+                if info is not None:
+                    self._upload(edit, copy=False, if_match=info.etag)
+                else:
+                    self._upload(edit, copy=False, create_only=True)
             elif answer is Answer.COPY:
                 self._upload(edit, copy=True)
             else:
@@ -652,13 +664,16 @@ class EditFiles(QObject):
             failed=failed,
         )
 
-    def _upload(self, edit: EditedFile, *, copy: bool, if_match: str = "") -> None:
+    def _upload(
+        self, edit: EditedFile, *, copy: bool, if_match: str = "", create_only: bool = False
+    ) -> None:
         edit.step = Step.UPLOADING
         edit.queued = False
         batch = uuid.uuid4().hex
         self._by_batch[batch] = (edit, copy)
         # Over the object: checked above (or the user said so). A copy never overwrites
-        # anyone's object: a taken name becomes "name (edited) (1).ext".
+        # anyone's object: a taken name becomes "name (edited) (1).ext", and the name is
+        # created only (ConflictPolicy.RENAME: one made meanwhile is refused, said).
         self.transfers.upload(
             edit.connection,
             edit.bucket,
@@ -667,8 +682,13 @@ class EditFiles(QObject):
             name=edited_copy_name(edit.name) if copy else edit.name,
             policy=ConflictPolicy.RENAME if copy else ConflictPolicy.OVERWRITE,
             if_match="" if copy else if_match,
-            # A refusal (someone wrote or deleted it meanwhile) is asked about here.
-            handled=(ObjectChanged, KeyNotFound) if if_match and not copy else (),
+            create_only=create_only and not copy,
+            # A refusal (someone wrote, deleted or made it meanwhile) is asked about here.
+            handled=(
+                (ObjectChanged, KeyNotFound, CreatedMeanwhile)
+                if (if_match or create_only) and not copy
+                else ()
+            ),
             batch=batch,
             queued=partial(self._upload_queued, edit, batch),
         )

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QWidget
 
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError
+from cloudbrowser.core.errors import CloudBrowserError, CreatedMeanwhile
 from cloudbrowser.core.folders import MadeFolders, make_folders, make_local_folders
 from cloudbrowser.core.journal import (
     JOURNAL_FILE,
@@ -187,6 +187,7 @@ class TransferController(QObject):
         name: str = "",
         policy: ConflictPolicy | None = None,
         if_match: str = "",
+        create_only: bool = False,
         handled: tuple[type[CloudBrowserError], ...] = (),
         batch: str = "",
         queued: Callable[[], object] | None = None,
@@ -196,7 +197,8 @@ class TransferController(QObject):
         ``name``: the object's name for a single file (default: its own). ``policy``: what
         to do with objects already there, without asking (default: the user's setting;
         an edited file goes back over the object it came from, gui/edit_files.py), and
-        ``if_match`` only over that revision of it (``TransferRequest.if_match``).
+        ``if_match`` only over that revision of it (``TransferRequest.if_match``),
+        ``create_only`` only where none has the name (``TransferRequest.create_only``).
         ``handled``: failures of these kinds the caller tells the user about itself
         (Edit asks what to do with a refused upload), so the batch's report leaves them
         out.
@@ -216,6 +218,7 @@ class TransferController(QObject):
                 job.cancel_event,
                 name=name,
                 if_match=if_match,
+                create_only=create_only,
             )
 
         def planned(plan: Plan) -> None:
@@ -511,7 +514,10 @@ class TransferController(QObject):
         remaining = len(plan.conflicts)
         for item in plan.items:
             if item.existing is None:
-                requests.append(item.request)
+                # Nothing to ask: the policy still says whether the upload may only create
+                # its object (PlannedTransfer.resolve: it is, unless the policy overwrites).
+                free = item.resolve(policy)
+                requests.append(item.request if free is None else free)
                 continue
             remaining -= 1
             choice: ConflictPolicy | None = apply_all
@@ -543,10 +549,33 @@ class TransferController(QObject):
         self.poll()
 
     def resume(self, ids: Sequence[int]) -> None:
-        self.queue.resume(ids)
-        self._batches.update(t.batch for t in self.queue.transfers() if t.id in set(ids))
+        """Resume or retry. An upload refused because someone created its name meanwhile
+        (CreatedMeanwhile) is planned anew instead: sent again as it was, it would only be
+        refused again, so the user chooses again what to do with the name now taken."""
+        chosen = set(ids)
+        anew = [
+            t
+            for t in self.queue.transfers()
+            if t.id in chosen and t.state is State.FAILED and isinstance(t.error, CreatedMeanwhile)
+        ]
+        for t in anew:
+            chosen.discard(t.id)
+            self._upload_anew(t)
+        self.queue.resume(sorted(chosen))
+        self._batches.update(t.batch for t in self.queue.transfers() if t.id in chosen)
         self._timer.start()
         self.poll()
+
+    def _upload_anew(self, t: Transfer) -> None:
+        """Plan a refused create-only upload again, to the name it was refused at (now
+        taken: the conflict is asked as any other); the failed row goes."""
+        prefix, _, name = t.key.rpartition("/")
+        self.queue.cancel([t.id])  # drops what it left behind (a session's chunks)
+        self.queue.forget([t.id])
+        self.model.remove_where({other.id for other in self.queue.transfers()})
+        self.upload(
+            t.connection, t.bucket, f"{prefix}/" if prefix else "", [t.local_path], name=name
+        )
 
     def cancel(self, ids: Sequence[int]) -> None:
         self.queue.cancel(ids)

@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cloudbrowser.cli import cmd_transfer
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.keys import WINDOWS_NAMES
 from cloudbrowser.core.paths import data_dir
+from cloudbrowser.core.transfer_plan import Plan
 from tests.cli.helpers import REPO, Cli, child_env, flags
 from tests.conftest import S3Server
 
@@ -106,6 +109,32 @@ def test_conflicts_skip_newer_rename_overwrite(cli: Cli, server: S3Server, tmp_p
     overwrite = cli("put", str(local), f"s3://{bucket}/")
     assert overwrite.code == 0, overwrite.err
     assert body(server, bucket, "f.txt") == b"local, older"
+
+
+def test_keep_both_never_overwrites_a_name_someone_takes_after_the_plan(
+    cli: Cli, server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``put --rename`` found "f (1).txt" free; another writer creates it before the
+    upload runs: the file is not uploaded, their object stays, and the error says what
+    happened and what to do (on rclone, which ignores the condition, by the HEAD)."""
+    bucket = server.bucket()
+    server.put(bucket, {"f.txt": b"remote"})
+    local = tmp_path / "f.txt"
+    local.write_bytes(b"mine")
+    planned = cmd_transfer._plan_put
+
+    def plan_then_someone_writes(*args: Any, **kwargs: Any) -> Plan:
+        plan = planned(*args, **kwargs)
+        server.put(bucket, {"f (1).txt": b"someone else's"})
+        return plan
+
+    monkeypatch.setattr(cmd_transfer, "_plan_put", plan_then_someone_writes)
+    result = cli("put", "--rename", str(local), f"s3://{bucket}/f.txt")
+    assert result.code == 1, result.err
+    assert "someone created" in result.err and "nothing was overwritten" in result.err
+    assert "Upload it again to choose anew" in result.err
+    assert body(server, bucket, "f (1).txt") == b"someone else's"
+    assert body(server, bucket, "f.txt") == b"remote"
 
 
 def test_unsafe_keys_are_refused_and_the_rest_arrive(

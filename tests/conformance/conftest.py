@@ -46,6 +46,14 @@ WRITE_IF_MATCH_IGNORED = "If-Match of a write ignored"
 #: fake-gcs-server a resumable session's ifGenerationMatch (it checks a single upload's):
 #: a chunked upload's commit is stored over any revision.
 COMMIT_IF_MATCH_IGNORED = "If-Match of a commit ignored"
+#: rclone serve s3 ignores If-None-Match: * on PutObject and CompleteMultipartUpload: a
+#: create-only write is stored over an object of its name. Its features say so
+#: (``conditional_puts`` False), so the engine looks by a HEAD before it writes.
+WRITE_CREATE_ONLY_IGNORED = "If-None-Match of a write ignored"
+#: fake-gcs-server ignores a resumable session's ifGenerationMatch=0 (it checks a single
+#: upload's): a create-only chunked upload's commit is stored over an object of its name.
+#: (moto checks CompleteMultipartUpload's If-None-Match, though not its If-Match.)
+COMMIT_CREATE_ONLY_IGNORED = "If-None-Match of a commit ignored"
 #: moto does not check Content-MD5: a body that does not match it is stored.
 MD5_UNCHECKED = "Content-MD5 unchecked"
 #: moto answers a chunk sent to an aborted session with a 500 (not NoSuchUpload).
@@ -166,6 +174,7 @@ def _rclone(request: pytest.FixtureRequest) -> Target:
                 WHOLE_MD5_ETAGS,
                 MIN_CHUNK_UNCHECKED,
                 WRITE_IF_MATCH_IGNORED,
+                WRITE_CREATE_ONLY_IGNORED,
                 EMPTY_FOLDERS_NOT_KEPT,
             }
         ),
@@ -234,6 +243,7 @@ def _gcs(request: pytest.FixtureRequest) -> Target:
                 GENERATION_DELETE_IGNORED,
                 CLASS_REWRITE_IGNORED,
                 COMMIT_IF_MATCH_IGNORED,
+                COMMIT_CREATE_ONLY_IGNORED,
             }
         ),
         enable_versioning=enable,

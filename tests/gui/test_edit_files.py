@@ -235,6 +235,39 @@ def test_an_object_deleted_on_the_server_meanwhile_is_asked_about_too(
     assert bucket_contents(server, bucket)["docs/note.txt"] == b"put it back"
 
 
+def test_an_object_deleted_then_made_anew_before_the_upload_is_asked_about_again(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    """The user puts a deleted object back; someone creates it again before the upload:
+    the upload only creates it, so it is refused (their object stays) and the user is
+    asked again, now about an object that was changed."""
+    bucket, path = start_edit(qtbot, window, server, b"first")
+    server.client.delete_object(Bucket=bucket, Key="docs/note.txt")
+    upload = window.transfers.upload
+    raced: list[str] = []
+
+    def racing(*args: object, **kwargs: Any) -> Any:
+        if not raced:
+            raced.append("once")
+            server.put(bucket, {"docs/note.txt": b"someone else's"})
+        return upload(*args, **kwargs)  # type: ignore[arg-type]
+
+    window.transfers.upload = racing  # type: ignore[method-assign]
+    asked: list[bool] = []
+
+    def ask(_edit: EditedFile, deleted: bool) -> Answer:
+        asked.append(deleted)
+        return Answer.OVERWRITE if len(asked) == 1 else Answer.KEEP_LOCAL
+
+    window.edits.ask_changed = ask
+    path.write_bytes(b"put it back")
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: idle(window), timeout=WAIT)
+    assert raced and asked == [True, False]
+    assert bucket_contents(server, bucket)["docs/note.txt"] == b"someone else's"
+    assert not isinstance(window.messages.last, TransferFailures)
+
+
 @pytest.mark.parametrize("answer", [Answer.KEEP_LOCAL, Answer.OVERWRITE])
 def test_a_write_between_the_check_and_the_upload_is_asked_about_too(
     qtbot: QtBot, window: MainWindow, server: S3Server, answer: Answer

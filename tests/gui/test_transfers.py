@@ -160,6 +160,51 @@ def test_conflicts_are_asked_once_with_apply_to_all(
     }
 
 
+def test_keep_both_never_overwrites_a_name_someone_takes_meanwhile(
+    qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
+) -> None:
+    """ "a (1).txt" was free when the upload was planned; another writer creates it while
+    the user answers the conflict: the copy is not uploaded, their object stays, and the
+    report says why and what to do."""
+    bucket = server.bucket()
+    server.put(bucket, ["a.txt"])
+    go(qtbot, window, bucket)
+    (tmp_path / "a.txt").write_bytes(b"mine")
+
+    asked: list[str] = []
+
+    def ask(item: PlannedTransfer, remaining: int) -> tuple[ConflictPolicy, bool]:
+        asked.append(item.request.key)
+        if not asked[1:]:
+            assert item.renamed is not None and item.renamed.key == "a (1).txt"
+            server.put(bucket, {"a (1).txt": b"someone else's"})
+        return ConflictPolicy.RENAME, True
+
+    window.transfers.ask_conflict = ask
+    window.upload_paths([tmp_path / "a.txt"], window.history.current)
+    wait_idle(qtbot, window)
+    assert bucket_contents(server, bucket) == {"a.txt": b"a.txt", "a (1).txt": b"someone else's"}
+    [t] = window.transfers.model.transfers()
+    assert t.state is State.FAILED
+    error = window.messages.last
+    assert isinstance(error, TransferFailures)
+    assert "1 of 1 file could not be uploaded" in error.message
+    assert "someone created" in error.detail and "nothing was overwritten" in error.detail
+
+    # Retry chooses again: the name now taken is a conflict, asked; "keep both" again.
+    window.transfer_panel.view.selectRow(0)
+    window.transfer_panel.retry_action.trigger()
+    wait_idle(qtbot, window)
+    assert asked == ["a.txt", "a (1).txt"]
+    assert bucket_contents(server, bucket) == {
+        "a.txt": b"a.txt",
+        "a (1).txt": b"someone else's",
+        "a (1) (1).txt": b"mine",
+    }
+    [t] = window.transfers.model.transfers()
+    assert t.state is State.DONE and t.key == "a (1) (1).txt"
+
+
 def test_skipped_conflicts_are_counted_and_nothing_is_overwritten(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:

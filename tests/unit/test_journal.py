@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from unittest import mock
 
@@ -90,6 +91,65 @@ def test_an_upload_keeps_the_revision_it_may_replace_across_a_restart(tmp_path: 
     [record] = Journal(tmp_path / "j.sqlite3").unfinished()
     assert record.id == transfer_id
     assert Transfer.from_record(record).if_match == "0x8DC0FFEE"
+
+
+def test_an_upload_stays_create_only_across_a_restart(tmp_path: Path) -> None:
+    """A "keep both" upload queued before a quit resumes still only creating its name."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    queued = Transfer(
+        id=0,
+        direction=Direction.UPLOAD,
+        connection="c",
+        bucket="b",
+        key="photo (1).jpg",
+        local_path=tmp_path / "photo.jpg",
+        size=1,
+        mtime=0,
+        state=State.QUEUED,
+        create_only=True,
+    )
+    journal.add([queued.record()])
+    journal.close()
+    [record] = Journal(tmp_path / "j.sqlite3").unfinished()
+    assert Transfer.from_record(record).create_only
+
+
+def test_a_journal_of_format_1_opens_and_its_uploads_resume_as_before(tmp_path: Path) -> None:
+    """Format 1 (before create-only uploads) is this one without the column: its queued
+    upload reads back, as an ordinary one, and the journal takes new rows."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    queued = Transfer(
+        id=0,
+        direction=Direction.UPLOAD,
+        connection="c",
+        bucket="b",
+        key="k",
+        local_path=tmp_path / "k",
+        size=1,
+        mtime=0,
+        state=State.QUEUED,
+        session="the-session",
+        if_match="0x8DC0FFEE",
+    )
+    [old_id] = journal.add([queued.record()])
+    journal.close()
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE transfers DROP COLUMN create_only")
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+
+    journal = Journal(path)
+    [record] = journal.unfinished()
+    restored = Transfer.from_record(record)
+    assert (restored.id, restored.session, restored.if_match) == (
+        old_id, "the-session", "0x8DC0FFEE"
+    )  # fmt: skip
+    assert not restored.create_only
+    [new_id] = journal.add([replace(queued, key="k2", create_only=True).record()])
+    new = journal.get(new_id)
+    assert new is not None and new.create_only
+    journal.close()
 
 
 def test_finished_transfers_older_than_a_limit_are_pruned(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ from cloudbrowser.core.errors import (
     NoVersioning,
     ObjectChanged,
     StorageError,
+    refused_as_created,
 )
 from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
@@ -333,9 +334,24 @@ class AzureBackend:
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Put Blob; ``if_match`` is sent as If-Match (the service answers 412
-        ConditionNotMet, or 404 where the blob is gone: ObjectChanged, KeyNotFound)."""
+        ConditionNotMet, or 404 where the blob is gone: ObjectChanged, KeyNotFound),
+        ``create_only`` as If-None-Match: * (409 BlobAlreadyExists: CreatedMeanwhile)."""
+        with refused_as_created(create_only, bucket, key):
+            return self._put(bucket, key, body, content_md5, content_type, if_match, create_only)
+
+    def _put(
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        content_md5: str,
+        content_type: str,
+        if_match: str,
+        create_only: bool,
+    ) -> str:
         data = _bytes(body)
         # Inside core/interrupt.stoppable (a transfer's PUT, Features.stoppable_puts): the
         # fast PUT runs right here (a stop breaks off its wait), the SDK's on a runner.
@@ -348,6 +364,7 @@ class AzureBackend:
                     content_md5=content_md5,
                     content_type=content_type,
                     if_match=_quoted(if_match) if if_match else "",
+                    create_only=create_only,
                 )
         blob = self._blob(bucket, key)
         headers = {"Content-MD5": content_md5} if content_md5 else {}
@@ -360,7 +377,7 @@ class AzureBackend:
                     overwrite=True,
                     content_settings=ContentSettings(content_type=content_type or None),
                     headers=headers,
-                    **_condition(if_match),
+                    **_condition(if_match, create_only),
                 ),
                 self._where(bucket, key),
             )
@@ -378,12 +395,18 @@ class AzureBackend:
     # ── chunked uploads: uncommitted blocks ─────────────────────────────────────────────
 
     def begin_upload(
-        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "",
+        if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """A new session: a random block-id prefix, and the content type the commit sets.
         Nothing is sent: the first Put Block starts the upload on the server (``if_match``
-        goes with the commit, Put Block List)."""
-        del if_match
+        and ``create_only`` go with the commit, Put Block List)."""
+        del if_match, create_only
         prefix = secrets.token_hex(_SESSION_DIGITS // 2)
         return f"{prefix}|{content_type}" if content_type else prefix
 
@@ -443,11 +466,13 @@ class AzureBackend:
         *,
         content_md5: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Put Block List of the chunks in number order; the session's content type is
         set on the blob, and ``content_md5`` (the whole file's, base64) as its Content-MD5
         (``x-ms-blob-content-md5``): the service computes none for a blob of blocks, and
-        a download is verified by it. ``if_match`` is sent as If-Match."""
+        a download is verified by it. ``if_match`` is sent as If-Match, ``create_only`` as
+        If-None-Match: *."""
         prefix = _session_prefix(session)
         content_type = session.partition("|")[2]
         blocks = [BlobBlock(_block_id(prefix, n, token.lower())) for n, token in sorted(chunks)]
@@ -456,12 +481,13 @@ class AzureBackend:
             content_type=content_type or None,
             content_md5=bytearray(base64.b64decode(content_md5)) if content_md5 else None,
         )
-        reply = guard(
-            lambda: blob.commit_block_list(
-                blocks, content_settings=settings, **_condition(if_match)
-            ),
-            self._where(bucket, key),
-        )
+        with refused_as_created(create_only, bucket, key):
+            reply = guard(
+                lambda: blob.commit_block_list(
+                    blocks, content_settings=settings, **_condition(if_match, create_only)
+                ),
+                self._where(bucket, key),
+            )
         return _etag(reply["etag"])
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None:
@@ -1298,8 +1324,11 @@ def _etag(value: object) -> str:
     return str(value or "").strip('"')
 
 
-def _condition(if_match: str) -> dict[str, Any]:
-    """The SDK's keywords for a write only over revision ``if_match`` (none for "")."""
+def _condition(if_match: str, create_only: bool = False) -> dict[str, Any]:
+    """The SDK's keywords for a write only over revision ``if_match`` (none for ""), or
+    only where no blob of the name exists (``create_only``: If-None-Match: *)."""
+    if create_only:
+        return {"match_condition": MatchConditions.IfMissing}
     if not if_match:
         return {}
     return {"etag": _quoted(if_match), "match_condition": MatchConditions.IfNotModified}

@@ -171,10 +171,12 @@ class FastRequests:
         content_md5: str,
         content_type: str,
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Put Blob: a block blob of ``data`` over whatever blob has the name (as the SDK's
-        ``upload_blob(overwrite=True)`` sends it); its ETag. Raises Fallback (the SDK then
-        sends it again), Cancelled (a stop inside ``core/interrupt.stoppable``)."""
+        ``upload_blob(overwrite=True)`` sends it), or only where none has it
+        (``create_only``); its ETag. Raises Fallback (the SDK then sends it again: a
+        refusal is its to say), Cancelled (a stop inside ``core/interrupt.stoppable``)."""
         headers = {"x-ms-blob-type": "BlockBlob", "Content-Length": str(len(data))}
         if content_md5:
             headers["Content-MD5"] = content_md5  # the service refuses a body that differs
@@ -182,6 +184,8 @@ class FastRequests:
             headers["x-ms-blob-content-type"] = content_type
         if if_match:
             headers["If-Match"] = if_match
+        if create_only:
+            headers["If-None-Match"] = "*"
         reply = self._send("PUT", container, blob, headers, [], data)
         if reply.status != 201:
             reply.close()  # an error's body is read when the SDK asks again

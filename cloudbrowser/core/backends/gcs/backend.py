@@ -54,6 +54,7 @@ from cloudbrowser.core.errors import (
     NotSupported,
     ObjectChanged,
     StorageError,
+    refused_as_created,
 )
 from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
@@ -445,12 +446,29 @@ class GcsBackend:
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """One multipart upload (metadata and bytes); GCS checks ``content_md5`` (sent as
         the object's md5Hash). Returns the revision (the MD5). ``if_match`` becomes
-        ifGenerationMatch (:meth:`generation_matching`). Raises IntegrityError,
-        ObjectChanged, KeyNotFound."""
+        ifGenerationMatch (:meth:`generation_matching`), ``create_only``
+        ifGenerationMatch=0 (no live generation). Raises IntegrityError, ObjectChanged,
+        KeyNotFound, CreatedMeanwhile."""
+        with refused_as_created(create_only, bucket, key):
+            return self._put(bucket, key, body, content_md5, content_type, if_match, create_only)
+
+    def _put(
+        self,
+        bucket: str,
+        key: str,
+        body: object,
+        content_md5: str,
+        content_type: str,
+        if_match: str,
+        create_only: bool,
+    ) -> str:
         params = {"uploadType": "multipart"}
+        if create_only:
+            params["ifGenerationMatch"] = "0"
         if if_match:
             # A request that cannot be broken off: on a runner inside a transfer's PUT.
             params["ifGenerationMatch"] = elsewhere(
@@ -629,12 +647,22 @@ class GcsBackend:
     # ── chunked uploads: resumable sessions (uploads.py) ────────────────────────────────
 
     def begin_upload(
-        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "",
+        if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """A resumable session; its precondition is fixed now (``ifGenerationMatch`` of
-        the initiation), checked by the server when the last byte makes the object."""
+        the initiation: 0 for ``create_only``), checked by the server when the last byte
+        makes the object."""
         generation = self.generation_matching(bucket, key, if_match) if if_match else ""
-        return self.uploads.begin(bucket, key, content_type, generation)
+        if create_only:
+            generation = "0"
+        with refused_as_created(create_only, bucket, key):  # GCS may check it already
+            return self.uploads.begin(bucket, key, content_type, generation)
 
     def upload_chunk(
         self,
@@ -663,12 +691,15 @@ class GcsBackend:
         *,
         content_md5: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Finish the resumable session; GCS computes the object's MD5 itself (the engine
         checks it against the whole file's), so ``content_md5`` is not sent. The session
-        carries ``begin_upload``'s precondition (``if_match`` is that one)."""
+        carries ``begin_upload``'s precondition (``if_match``, ``create_only`` are that
+        one; the latter still says what a refusal means)."""
         del content_md5, if_match
-        return self.uploads.commit(bucket, key, session, list(chunks))
+        with refused_as_created(create_only, bucket, key):
+            return self.uploads.commit(bucket, key, session, list(chunks))
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None:
         self.uploads.abort(bucket, key, session)

@@ -31,7 +31,13 @@ from urllib.parse import quote
 from cloudbrowser.core.backends.gcs.errors import no_bucket, session_gone
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
 from cloudbrowser.core.details import UploadedPart
-from cloudbrowser.core.errors import IntegrityError, KeyNotFound, StorageError, UploadNotFound
+from cloudbrowser.core.errors import (
+    IntegrityError,
+    KeyNotFound,
+    ObjectChanged,
+    StorageError,
+    UploadNotFound,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 
 #: 308 "Resume Incomplete": the session holds bytes 0..N (its Range header).
 _INCOMPLETE = 308
+_PRECONDITION_FAILED = 412
 _RANGE = re.compile(r"bytes=0-(\d+)")
 
 
@@ -230,6 +237,17 @@ class ResumableUploads:
             else:
                 total = state.committed
                 reply = self._put(state, uri, b"", f"bytes */{total}")
+            if reply.status_code == _PRECONDITION_FAILED:
+                # The session's ifGenerationMatch (begin's if_match, create_only), checked
+                # as the last byte makes the object: the session is over, nothing written.
+                with self._lock:
+                    self._sessions.pop(uri, None)
+                raise ObjectChanged(
+                    f"“{bucket}/{key}” is not the object this upload may replace or create.",
+                    hint="Look at the object on the server before writing over it.",
+                    detail=f"HTTP 412 to the session: {reply.text[:120]}",
+                    code="PreconditionFailed",
+                )
             if reply.status_code not in (200, 201):
                 raise self._unusable(state, reply)
             item: dict[str, Any] = reply.json()

@@ -52,6 +52,7 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     StorageError,
     UploadNotFound,
+    created_meanwhile,
 )
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
@@ -276,12 +277,14 @@ class MemoryStorage:
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Store one object (up to ``limits.max_single_put``); returns its ETag.
 
         Raises: BucketNotFound, IntegrityError (``content_md5`` does not match),
         ObjectChanged, KeyNotFound (``if_match`` names a revision the key is not, or it is
-        gone: as S3 answers), StorageError (codes ``EntityTooLarge``, ``KeyTooLongError``).
+        gone: as S3 answers), CreatedMeanwhile (``create_only`` and the key exists),
+        StorageError (codes ``EntityTooLarge``, ``KeyTooLongError``).
         """
         data = _read_body(body)
         _check_digest(data, content_md5, bucket, key)
@@ -293,6 +296,8 @@ class MemoryStorage:
             b = self._bucket(bucket)
             if if_match:
                 _still(self._version(b, key, ""), if_match, bucket, key)
+            if create_only:
+                _absent(b, key)
             b.add(key, self._new_version(b, data=data, etag=etag, content_type=content_type))
         return etag
 
@@ -341,12 +346,18 @@ class MemoryStorage:
     # ── chunked uploads ─────────────────────────────────────────────────────────────────
 
     def begin_upload(
-        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "",
+        if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Returns the new session. Raises: BucketNotFound, StorageError.
 
-        ``if_match`` is checked by the commit, as S3 does."""
-        del if_match
+        ``if_match`` and ``create_only`` are checked by the commit, as S3 does."""
+        del if_match, create_only
         _check_key(bucket, key)
         with self.store.lock:
             b = self._bucket(bucket)
@@ -399,13 +410,15 @@ class MemoryStorage:
         *,
         content_md5: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Make the object of the named chunks, in number order; returns its ETag.
 
         Raises: UploadNotFound, BucketNotFound, ObjectChanged and KeyNotFound (as
-        ``put_object``'s ``if_match``), StorageError (codes ``InvalidPart``: a
-        chunk not uploaded or another token; ``EntityTooSmall``: a chunk but the last
-        under ``limits.min_chunk``; ``MalformedXML``: no chunks).
+        ``put_object``'s ``if_match``), CreatedMeanwhile (its ``create_only``),
+        StorageError (codes ``InvalidPart``: a chunk not uploaded or another token;
+        ``EntityTooSmall``: a chunk but the last under ``limits.min_chunk``;
+        ``MalformedXML``: no chunks).
         """
         del content_md5  # like S3: a joined object's checksum is its composite ETag
         named = sorted(chunks)
@@ -437,6 +450,8 @@ class MemoryStorage:
                 )
             if if_match:
                 _still(self._version(b, key, ""), if_match, bucket, key)
+            if create_only:
+                _absent(b, key)
             data = b"".join(d for d, _ in parts)
             digests = b"".join(binascii.unhexlify(token) for _, token in parts)
             etag = f"{hashlib.md5(digests).hexdigest()}-{len(parts)}"
@@ -1211,6 +1226,14 @@ if TYPE_CHECKING:
 def _continued(page: VersionPage, *, key_marker: str, version_marker: str = "") -> VersionPage:
     """``page`` with the markers where the next page starts."""
     return dataclasses.replace(page, next_key_marker=key_marker, next_version_marker=version_marker)
+
+
+def _absent(b: StoredBucket, key: str) -> None:
+    """A create-only write's check (the caller holds the lock, so nothing writes between
+    it and the write): no current object of the name (a delete marker is none)."""
+    v = b.current(key)
+    if v is not None and not v.delete_marker:
+        raise created_meanwhile(b.name, key, f"the server has {v.etag}")
 
 
 def _still(v: StoredVersion, if_match: str, bucket: str, key: str) -> None:

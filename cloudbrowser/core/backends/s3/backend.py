@@ -66,6 +66,7 @@ from cloudbrowser.core.errors import (
     NotFound,
     ObjectChanged,
     StorageError,
+    refused_as_created,
 )
 from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.keys import DELIMITER
@@ -874,14 +875,15 @@ class S3Backend:
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Store one object in a single request; returns its ETag (without quotes).
         ``if_match`` is sent as If-Match (S3 answers 412, or 404 NoSuchKey where the
-        object is gone).
+        object is gone), ``create_only`` as If-None-Match: * (412 where one exists).
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
-        RequestTimeout, ObjectChanged, KeyNotFound (``if_match``), StorageError
-        (BadDigest when the body changed on the way).
+        RequestTimeout, ObjectChanged, KeyNotFound (``if_match``), CreatedMeanwhile
+        (``create_only``), StorageError (BadDigest when the body changed on the way).
         """
 
         def call() -> str:
@@ -892,6 +894,8 @@ class S3Backend:
                 params["ContentType"] = content_type
             if if_match:
                 params["IfMatch"] = f'"{if_match}"'
+            if create_only:
+                params["IfNoneMatch"] = "*"
             return str(self.client.put_object(**params).get("ETag", "")).strip('"')
 
         # Inside core/interrupt.stoppable (a transfer's upload): what cannot be broken off
@@ -904,24 +908,34 @@ class S3Backend:
                 headers["Content-Type"] = content_type
             if if_match:
                 headers["If-Match"] = f'"{if_match}"'
-            return _guard(
-                lambda: fast_or(lambda: fast.put(bucket, key, body, headers), slow),
-                bucket=bucket,
-                key=key,
-            )
-        return _guard(slow, bucket=bucket, key=key)
+            if create_only:
+                headers["If-None-Match"] = "*"
+            with refused_as_created(create_only, bucket, key):
+                return _guard(
+                    lambda: fast_or(lambda: fast.put(bucket, key, body, headers), slow),
+                    bucket=bucket,
+                    key=key,
+                )
+        with refused_as_created(create_only, bucket, key):
+            return _guard(slow, bucket=bucket, key=key)
 
     def begin_upload(
-        self, bucket: str, key: str, *, content_type: str = "", if_match: str = ""
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = "",
+        if_match: str = "",
+        create_only: bool = False,
     ) -> str:
-        """Start a multipart upload; returns its UploadId (``if_match`` goes with the
-        commit, CompleteMultipartUpload).
+        """Start a multipart upload; returns its UploadId (``if_match`` and
+        ``create_only`` go with the commit, CompleteMultipartUpload).
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
         RequestTimeout, StorageError.
         """
 
-        del if_match
+        del if_match, create_only
 
         def call() -> str:
             params: dict[str, Any] = {"Bucket": bucket, "Key": key}
@@ -1009,13 +1023,15 @@ class S3Backend:
         *,
         content_md5: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         """Assemble the object from ``(number, etag)`` parts; returns its ETag (S3 keeps
-        no MD5 of the whole: ``content_md5`` is not sent). ``if_match`` is sent as
-        If-Match, as ``put_object``'s.
+        no MD5 of the whole: ``content_md5`` is not sent). ``if_match`` and
+        ``create_only`` are sent as If-Match and If-None-Match, as ``put_object``'s.
 
-        Raises: UploadNotFound, ObjectChanged, KeyNotFound (``if_match``), StorageError
-        (InvalidPart when a part's ETag does not match).
+        Raises: UploadNotFound, ObjectChanged, KeyNotFound (``if_match``),
+        CreatedMeanwhile (``create_only``), StorageError (InvalidPart when a part's ETag
+        does not match).
         """
 
         del content_md5
@@ -1031,10 +1047,13 @@ class S3Backend:
             }
             if if_match:
                 params["IfMatch"] = f'"{if_match}"'
+            if create_only:
+                params["IfNoneMatch"] = "*"
             reply = self.client.complete_multipart_upload(**params)
             return str(reply.get("ETag", "")).strip('"')
 
-        return _guard(call, bucket=bucket, key=key)
+        with refused_as_created(create_only, bucket, key):
+            return _guard(call, bucket=bucket, key=key)
 
     def abort_upload(self, bucket: str, key: str, session: str) -> None:
         """Abort an unfinished upload and free its parts; an unknown upload is not an error.

@@ -29,7 +29,12 @@ from cloudbrowser.core.backends.s3.fast import (
 from cloudbrowser.core.backends.s3.features import LIMITS, STORAGE_CLASS_OFFER, features
 from cloudbrowser.core.backends.s3.listing import below
 from cloudbrowser.core.checksums import etag_md5_unless_kms
-from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
+from cloudbrowser.core.errors import (
+    Cancelled,
+    CloudBrowserError,
+    StorageError,
+    refused_as_created,
+)
 from cloudbrowser.core.interrupt import elsewhere
 from cloudbrowser.core.storage import (
     BatchDelete,
@@ -164,6 +169,7 @@ class LazyS3:
         content_md5: str,
         content_type: str = "",
         if_match: str = "",
+        create_only: bool = False,
     ) -> str:
         def slow() -> str:
             return self.backend().put_object(
@@ -173,6 +179,7 @@ class LazyS3:
                 content_md5=content_md5,
                 content_type=content_type,
                 if_match=if_match,
+                create_only=create_only,
             )
 
         if not (isinstance(body, bytes) and len(body) < FAST_PUT_LIMIT):
@@ -182,9 +189,12 @@ class LazyS3:
             headers["Content-Type"] = content_type
         if if_match:
             headers["If-Match"] = f'"{if_match}"'
-        return _fast_or_backend(
-            lambda: self._fast.put(bucket, key, body, headers), slow, bucket, key
-        )
+        if create_only:
+            headers["If-None-Match"] = "*"
+        with refused_as_created(create_only, bucket, key):
+            return _fast_or_backend(
+                lambda: self._fast.put(bucket, key, body, headers), slow, bucket, key
+            )
 
 
 def _fast_or_backend(fast: Callable[[], T], slow: Callable[[], T], bucket: str, key: str) -> T:

@@ -34,7 +34,8 @@ class Capabilities:
     #: Presigned GET/PUT URLs work.
     presigned_urls: bool = True
     #: PutObject and CompleteMultipartUpload honour If-Match (a write only over the
-    #: revision named: 412 otherwise). Amazon S3 since 2024, MinIO, R2 document it.
+    #: revision named: 412 otherwise) and If-None-Match: * (a create-only write: 412 where
+    #: the key exists). Amazon S3 since 2024, MinIO, R2 document both.
     conditional_writes: bool = True
 
 
