@@ -259,6 +259,18 @@ def _restored_error(r: JournalRecord) -> CloudBrowserError | None:
     return kind(r.error, hint=r.error_hint)
 
 
+def _drop_frames(error: BaseException) -> None:
+    """Let go of the frames an error kept (its traceback, and its causes'), before it is
+    kept on its transfer: they hold the failed attempt's locals (a chunk of the file, the
+    transfer itself, a cycle only a full collection frees) for as long as the row shows."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        link.__traceback__ = None
+        link = link.__cause__ or link.__context__
+
+
 def _leaf(key: str) -> str:
     return key.rstrip("/").rpartition("/")[2]
 
@@ -1042,6 +1054,8 @@ class TransferQueue:
             )
         if outcome is State.CANCELLED:
             self._discard_partial(t)
+        if error is not None:
+            _drop_frames(error)
         if outcome is State.FAILED and error is not None and self._retry_later(t, error):
             return
         # One commit, outside the queue's lock so that other workers never wait for it.

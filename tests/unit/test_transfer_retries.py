@@ -247,3 +247,25 @@ def test_new_files_do_not_wait_behind_files_waiting_to_be_tried_again(
     assert t.state is State.DONE
     assert all(w.state is State.QUEUED for w in waiting)
     queue.shutdown()
+
+
+def test_a_failed_transfer_keeps_its_error_but_not_the_attempts_frames(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """The frames would hold the attempt's locals (a chunk, the transfer: a cycle) for as
+    long as the row shows."""
+    try:
+        try:
+            raise ConnectionResetError("reset")
+        except ConnectionResetError as cause:
+            raise AccessDenied("Access denied.") from cause
+    except AccessDenied as error:
+        denied = error
+    assert denied.__traceback__ is not None and denied.__cause__ is not None
+    backend = Failing(storage, [denied])
+    queue, [t] = queue_of(backend, tmp_path, QUICK)([upload(tmp_path)])
+    assert queue.wait([t], timeout=10)
+    assert t.error is denied
+    assert t.error.__traceback__ is None
+    assert t.error.__cause__ is not None and t.error.__cause__.__traceback__ is None
+    queue.shutdown()
