@@ -12,7 +12,7 @@ from collections.abc import Sequence
 #: The subcommands, in the order ``--help`` names them.
 COMMAND_ORDER = (
     *("ls", "du", "get", "put", "sync", "cp", "mv", "rm", "mb", "rb", "presign"),
-    *("versions", "storage-class", "restore", "connections", "resume", "help"),
+    *("versioning", "versions", "storage-class", "restore", "connections", "resume", "help"),
 )
 #: The first argument decides between the command line and the window.
 COMMANDS = frozenset(COMMAND_ORDER)

@@ -199,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _destructive(rb)
 
+    versioning = command(
+        "versioning", "cmd_buckets", "show a bucket's versioning, or turn it on or off"
+    )
+    versioning.add_argument("bucket", metavar=BUCKET)
+    switch = versioning.add_mutually_exclusive_group()
+    switch.add_argument("--on", dest="switch", action="store_const", const="on",
+                        help="keep the old version at every overwrite and delete")  # fmt: skip
+    switch.add_argument("--off", dest="switch", action="store_const", const="off",
+                        help="stop keeping versions (S3 suspends); those kept stay")  # fmt: skip
+
     versions = command(
         "versions",
         "cmd_versions",

@@ -1,4 +1,4 @@
-"""``mb``, ``rb``, ``presign`` and ``connections``: the small commands."""
+"""``mb``, ``rb``, ``versioning``, ``presign`` and ``connections``: the small commands."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
 from cloudbrowser.cli.output import Exit, Output, UsageError
-from cloudbrowser.core.storage import share_links_of
+from cloudbrowser.core.storage import share_links_of, versioning_switch_of, versions_of
 
 if TYPE_CHECKING:
     from cloudbrowser.core.profiles import Profile
@@ -38,7 +38,26 @@ def run(args: argparse.Namespace, out: Output) -> int:
         backend.create_bucket(where.bucket)
         _done(out, "created", where.bucket, backend.features.bucket_word)
         return Exit.OK
+    if args.command == "versioning":
+        return _versioning(args, out, where.bucket)
     return _remove(args, out, where.bucket)
+
+
+#: A bucket's versioning state (``Versions.bucket_versioning``) as a person says it.
+_STATES = {"Enabled": "on", "Suspended": "suspended", "": "off"}
+
+
+def _versioning(args: argparse.Namespace, out: Output, bucket: str) -> int:
+    """``versioning``: the state, or ``--on`` / ``--off`` then the state it is in now."""
+    backend = open_backend(args, out)
+    if args.switch is not None:
+        versioning_switch_of(backend).set_bucket_versioning(bucket, args.switch == "on")
+    state = versions_of(backend).bucket_versioning(bucket)
+    if out.json:
+        out.record(bucket=bucket, versioning=_STATES.get(state, state))
+    else:
+        out.line(f"{out.uri(bucket, None)}\tversioning {_STATES.get(state, state)}")
+    return Exit.OK
 
 
 def _remove(args: argparse.Namespace, out: Output, bucket: str) -> int:

@@ -158,6 +158,10 @@ class Features:
     #: so that Clean up incomplete uploads… finds them; GCS keeps no list of its resumable
     #: sessions (they hold no storage and expire after a week).
     unfinished_uploads: bool = True
+    #: Where the user turns versioning on or off when the provider offers no switch for a
+    #: bucket through its storage API (:class:`VersioningSwitch`), as a hint says it
+    #: (Azure: the storage account's data protection); "" where it does.
+    versioning_elsewhere: str = ""
 
 
 @runtime_checkable
@@ -373,6 +377,18 @@ class Versions(Protocol):
 
 
 @runtime_checkable
+class VersioningSwitch(Protocol):
+    """Turning a bucket's versioning on, or off: S3 suspends it, GCS disables it; the
+    versions kept so far stay either way. Azure has no such switch for a container: its
+    storage account keeps versions or not, set in the account's management, never through
+    the blob service (its backend does not implement this)."""
+
+    def set_bucket_versioning(self, bucket: str, on: bool) -> None:
+        """Turn versioning of ``bucket`` on (``on``) or off. Raises NoVersioning (the
+        server keeps no versions at all), BucketNotFound, AccessDenied."""
+
+
+@runtime_checkable
 class SoftDeletes(Protocol):
     """Soft-deleted objects: versions gone from a bucket (deleted, replaced, or removed
     from its version history) that the bucket still keeps for a retention period, where
@@ -535,6 +551,14 @@ def versions_of(storage: Storage) -> Versions:
     if isinstance(storage, Versions):
         return storage
     raise _lacking(storage, "versions")
+
+
+def versioning_switch_of(storage: Storage) -> VersioningSwitch:
+    if isinstance(storage, VersioningSwitch):
+        return storage
+    lacking = _lacking(storage, "versioning switch for a bucket")
+    lacking.hint = storage.features.versioning_elsewhere or lacking.hint
+    raise lacking
 
 
 def soft_deletes_of(storage: Storage) -> SoftDeletes:

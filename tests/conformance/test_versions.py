@@ -12,8 +12,20 @@ import hashlib
 import pytest
 
 from cloudbrowser.core import versions as walks
-from cloudbrowser.core.errors import KeyNotFound, NoVersioning, StorageError
-from cloudbrowser.core.storage import Storage, Versions, versions_of
+from cloudbrowser.core.errors import (
+    BucketNotFound,
+    KeyNotFound,
+    NotSupported,
+    NoVersioning,
+    StorageError,
+)
+from cloudbrowser.core.storage import (
+    Storage,
+    VersioningSwitch,
+    Versions,
+    versioning_switch_of,
+    versions_of,
+)
 from tests.conformance.conftest import (
     DELETED_FOLDERS_LISTED,
     GENERATION_DELETE_IGNORED,
@@ -184,3 +196,40 @@ def test_deleting_versions_for_good(target: Target) -> None:
     assert [v.size for v in walks.object_versions(storage, bucket, "k.txt")] == [3, 1]
     assert versions.delete_versions(bucket, [("k.txt", latest.version_id)]) == []
     assert body_of(storage, bucket, "k.txt") == b"a"
+
+
+def test_the_versioning_switch_turns_it_on_and_off_keeping_the_versions(target: Target) -> None:
+    storage = target.storage()
+    bucket = target.bucket("switch")
+    if not isinstance(storage, VersioningSwitch):
+        # Azure: the storage account keeps versions or not, set outside the blob service.
+        assert target.name == "azurite"
+        with pytest.raises(NotSupported, match="no versioning switch"):
+            versioning_switch_of(storage)
+        return
+    switch = versioning_switch_of(storage)
+    if not storage.features.versions:
+        with pytest.raises(NoVersioning):
+            switch.set_bucket_versioning(bucket, True)
+        return
+    versions = versions_of(storage)
+    switch.set_bucket_versioning(bucket, True)
+    assert versions.bucket_versioning(bucket) == "Enabled"
+    target.server.put(bucket, {"k.txt": b"one"})
+    target.server.put(bucket, {"k.txt": b"two"})
+    assert len(walks.object_versions(storage, bucket, "k.txt")) == 2
+
+    switch.set_bucket_versioning(bucket, False)
+    # S3 suspends (it never turns versioning off again); GCS turns it off.
+    assert versions.bucket_versioning(bucket) in ("Suspended", "")
+    assert len(walks.object_versions(storage, bucket, "k.txt")) == 2, "kept versions stay"
+    switch.set_bucket_versioning(bucket, True)
+    assert versions.bucket_versioning(bucket) == "Enabled"
+
+
+def test_the_versioning_switch_of_a_missing_bucket_says_so(target: Target) -> None:
+    storage = target.storage()
+    if not (isinstance(storage, VersioningSwitch) and storage.features.versions):
+        return  # said by the test above
+    with pytest.raises(BucketNotFound):
+        versioning_switch_of(storage).set_bucket_versioning("no-such-bucket-here", True)

@@ -19,6 +19,9 @@ FEATURES = [
     "search.py",
     "window_parts.py",
     "edit_files.py",
+    "storage_class_actions.py",
+    "sync_actions.py",
+    "bucket_versioning.py",
 ]
 
 

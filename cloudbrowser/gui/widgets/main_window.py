@@ -327,6 +327,7 @@ class MainWindow(QMainWindow):
             return
         self.built = True
         self._attach_list_model()
+        from cloudbrowser.gui.bucket_versioning import BucketVersioning
         from cloudbrowser.gui.connector import Connector
         from cloudbrowser.gui.edit_files import EditFiles  # Edit: upload back on each save
         from cloudbrowser.gui.file_operations import FileOperations
@@ -373,6 +374,9 @@ class MainWindow(QMainWindow):
             self,
         )
         self.versions = VersionActions(*parts)
+        self.bucket_versioning = BucketVersioning(
+            self.file_ops, self.service, self.messages, self.browsing, self._menus, self
+        )
         self.inspect = InspectActions(*parts)
         self.inspect.restore_entries = self.storage_classes.restore_entries
         self.edits = EditFiles(

@@ -72,6 +72,10 @@ def features(settings: ConnectionSettings) -> Features:
         # An Archive blob is offline until rehydrated to another tier (hours).
         archive_tiers=frozenset({"Archive"}),
         bucket_word="container",
+        versioning_elsewhere=(
+            "Azure keeps versions for a whole storage account: turn them on or off in the "
+            "Azure portal, under the account's Data protection (Enable versioning for blobs)."
+        ),
         # A Get Blob's wait for its reply is broken off by shutting its socket down
         # (fast.py), the SDK's runs on a runner: see core/interrupt.py.
         stoppable_reads=True,

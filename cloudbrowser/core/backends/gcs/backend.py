@@ -785,6 +785,17 @@ class GcsBackend:
         )
         return "Enabled" if (body.get("versioning") or {}).get("enabled") else ""
 
+    def set_bucket_versioning(self, bucket: str, on: bool) -> None:
+        """A patch of the bucket's ``versioning.enabled`` (noncurrent generations kept so
+        far stay when it is turned off)."""
+        self.call(
+            "PATCH",
+            f"/b/{quote(bucket, safe='')}",
+            params={"fields": "versioning"},
+            json={"versioning": {"enabled": on}},
+            bucket=bucket,
+        )
+
     def list_versions_page(
         self,
         bucket: str,

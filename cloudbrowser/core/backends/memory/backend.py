@@ -25,6 +25,7 @@ from cloudbrowser.core.backends.memory.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.memory.store import (
     ENABLED,
     NULL_VERSION,
+    SUSPENDED,
     UNVERSIONED,
     MemoryStore,
     StoredBucket,
@@ -550,6 +551,11 @@ class MemoryStorage:
         """``"Enabled"``, ``"Suspended"`` or ``""`` (never turned on). Raises: BucketNotFound."""
         with self.store.lock:
             return self._bucket(bucket).versioning
+
+    def set_bucket_versioning(self, bucket: str, on: bool) -> None:
+        """As S3: ``Enabled``, or ``Suspended`` once it was on. Raises: BucketNotFound."""
+        with self.store.lock:
+            self._bucket(bucket).versioning = ENABLED if on else SUSPENDED
 
     def list_versions_page(
         self,

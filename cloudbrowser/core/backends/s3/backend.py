@@ -513,6 +513,17 @@ class S3Backend:
 
         return _versioned(call, bucket=bucket)
 
+    def set_bucket_versioning(self, bucket: str, on: bool) -> None:
+        """``Enabled``, or ``Suspended``: S3 never turns versioning off once it was on."""
+
+        def call() -> None:
+            self.client.put_bucket_versioning(
+                Bucket=bucket,
+                VersioningConfiguration={"Status": "Enabled" if on else "Suspended"},
+            )
+
+        _versioned(call, bucket=bucket)
+
     def list_versions_page(
         self,
         bucket: str,
