@@ -162,7 +162,8 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
                 k for k in _renames(dest.key) if _remote_existing(storage, dest.bucket, k) is None
             )
             renamed = replace(request, key=free)
-        return Plan(items=[PlannedTransfer(request, existing, renamed)])
+        guarded = storage.features.conditional_puts
+        return Plan(items=[PlannedTransfer(request, existing, renamed, guarded)])
     # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
     return plan_uploads(storage, connection_id, sources, dest.bucket, normalize_prefix(dest.key))
 

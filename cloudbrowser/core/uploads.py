@@ -130,7 +130,7 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
     try:
-        if_match, create_only = _write_condition(ctx)
+        if_match, create_only = _write_condition(ctx, commit=False)
         with _refused_as_changed(t):
             t.etag = ctx.putting(
                 lambda: ctx.backend.put_object(
@@ -163,19 +163,23 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
         t.verified = True
 
 
-def _write_condition(ctx: RunContext) -> tuple[str, bool]:
+def _write_condition(ctx: RunContext, *, commit: bool) -> tuple[str, bool]:
     """The ``if_match`` and ``create_only`` to give the write that makes the object: the
     transfer's, where the server checks them itself (``features.conditional_puts``), else
     none. The object is looked at by a HEAD right before as well, because some servers
     ignore the precondition of a commit (moto's If-Match, fake-gcs-server's sessions) or
     of every write (``conditional_puts`` False): the gap left to them is as narrow as the
-    engine can make it.
+    engine can make it. Not before a create-only single write (not a ``commit``) to a
+    server that checks it: that write is one request, refused by the server itself, and
+    a HEAD before each would double a drop's requests.
 
     Raises ObjectChanged, KeyNotFound (the object is another revision, or gone),
     CreatedMeanwhile (create-only, and an object has the name)."""
     t = ctx.transfer
     checked = ctx.backend.features.conditional_puts
     if t.create_only:
+        if checked and not commit:
+            return "", True
         try:
             info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
         except KeyNotFound:
@@ -374,7 +378,7 @@ def _send_and_commit(
         else ""
     )
     try:
-        if_match, create_only = _write_condition(ctx)
+        if_match, create_only = _write_condition(ctx, commit=True)
         with _refused_as_changed(t):
             t.etag = ctx.putting(
                 lambda: chunked_uploads_of(ctx.backend).commit_upload(

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from cloudbrowser.core.entries import ObjectInfo
 from cloudbrowser.core.errors import CreatedMeanwhile, RequestTimeout
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import MiB, Storage, chunked_uploads_of
@@ -122,20 +121,23 @@ def test_a_create_only_upload_leaves_an_object_made_since_the_plan(
 def test_an_object_made_between_the_engines_check_and_its_write_is_refused_by_the_server(
     target: Target, tmp_path: Path, size: int
 ) -> None:
-    """Someone creates the name right after the engine's HEAD: where the server checks
-    the condition the upload fails and their object stays; where it does not (the
+    """Someone creates the name just before the engine's write (after its HEAD, where it
+    makes one: before a commit, or where the server does not check): where the server
+    checks the condition the upload fails and their object stays; where it does not (the
     target's quirk, its features saying so) that moment is the gap left."""
     bucket = target.bucket()
     storage = target.storage()
-    head = storage.head_object
+    uploads = chunked_uploads_of(storage)
+    writer: Any = storage if size == 100 else uploads
+    name = "put_object" if size == 100 else "commit_upload"
+    write = getattr(writer, name)
+    put = storage.put_object
 
-    def head_then_someone_writes(bucket: str, key: str, **kwargs: Any) -> ObjectInfo:
-        try:
-            return head(bucket, key, **kwargs)
-        finally:
-            storage.put_object(bucket, key, b"someone else's", content_md5="")
+    def someone_writes_first(*args: Any, **kwargs: Any) -> str:
+        put(bucket, "photo (1).jpg", b"someone else's", content_md5="")
+        return str(write(*args, **kwargs))
 
-    storage.head_object = head_then_someone_writes  # type: ignore[method-assign]
+    setattr(writer, name, someone_writes_first)
     path = tmp_path / "photo.jpg"
     path.write_bytes(hashlib.shake_256(b"mine").digest(size))
     queue = _queue(storage, tmp_path)

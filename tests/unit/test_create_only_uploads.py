@@ -5,6 +5,7 @@ its own bytes there (done, not refused forever)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,32 @@ def test_uploads_to_a_free_name_are_create_only_unless_the_policy_overwrites(
     assert renamed is not None and renamed.key == "in/taken (1).txt" and renamed.create_only
     assert create_only(ConflictPolicy.OVERWRITE, taken) is False
     assert create_only(ConflictPolicy.SKIP, taken) is None
+
+
+def test_a_free_name_is_guarded_only_where_the_server_checks_it_but_keep_both_always(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """Where the server ignores the condition the engine would look by a HEAD before each
+    write: not for every file of a drop (the window's small uploads ran at less than half
+    their speed), only for a "keep both" name."""
+    storage.put_object(BUCKET, "in/taken.txt", b"theirs", content_md5="")
+    for name in ("free.txt", "taken.txt"):
+        (tmp_path / name).write_bytes(b"mine")
+    unchecked = replace(storage.features, conditional_puts=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(storage), "features", property(lambda _self: unchecked))
+        plan = plan_uploads(
+            storage, "c", [tmp_path / "free.txt", tmp_path / "taken.txt"], BUCKET, "in/"
+        )
+    free, taken = sorted(plan.items, key=lambda i: i.request.key)
+    assert not free.guard_free_name
+    for policy in (ConflictPolicy.ASK, ConflictPolicy.SKIP, ConflictPolicy.NEWER):
+        request = free.resolve(policy)
+        assert request is not None and not request.create_only, policy
+    renamed = taken.resolve(ConflictPolicy.RENAME)
+    assert renamed is not None and renamed.create_only
+    checked = plan_uploads(storage, "c", [tmp_path / "free.txt"], BUCKET, "in/")
+    assert checked.items[0].guard_free_name
 
 
 def test_an_edit_put_back_where_its_object_was_deleted_is_create_only(
