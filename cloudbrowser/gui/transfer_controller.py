@@ -25,9 +25,11 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
+    QAbstractEventDispatcher,
     QCoreApplication,
     QLocale,
     QObject,
+    Qt,
     QTimer,
     QUrl,
     Signal,
@@ -36,6 +38,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
+from cloudbrowser.core import give_way
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, CreatedMeanwhile
@@ -652,6 +655,7 @@ class TransferController(QObject):
     @Slot()
     def poll(self) -> None:
         """Pull what changed from the queue; report batches that ended."""
+        self._hold_engine()
         changed = self.queue.changes()
         if changed:
             self.model.refresh(changed)
@@ -667,6 +671,24 @@ class TransferController(QObject):
         self.activityChanged.emit(activity)
         if not activity.busy:
             self._timer.stop()
+
+    def _hold_engine(self) -> None:
+        """The engine's threads wait (at their ``give_way`` points) while this poll and
+        the repaint it causes run, until the event loop is about to sleep (a connection
+        of one call: a hook on every turn of the loop would be a wait for the GIL of its
+        own), at most ``give_way.WINDOW_HOLD``: core/give_way.py says why and what it
+        costs."""
+        if not self.queue.activity().running:
+            return  # nothing runs that could be held
+        dispatcher: QAbstractEventDispatcher | None = QAbstractEventDispatcher.instance(
+            self.thread()
+        )
+        if dispatcher is None:  # no event loop on this thread yet
+            return
+        give_way.hold_for_window()
+        dispatcher.aboutToBlock.connect(
+            give_way.release_window, Qt.ConnectionType.SingleShotConnection
+        )
 
     def _report(self, summary: BatchSummary) -> None:
         """Every batch ends with what happened; a failure names each file and why."""

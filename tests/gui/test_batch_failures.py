@@ -10,8 +10,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core import give_way
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import State
 from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
@@ -246,4 +248,47 @@ def test_a_busy_server_makes_a_download_wait_and_say_so_then_retry_goes_now(
         assert "all verified" in window.statusBar().currentMessage()
         assert not isinstance(window.messages.last, TransferFailures)
     finally:
+        window.transfers.shutdown()
+
+
+def test_the_poll_holds_the_engine_until_the_window_is_about_to_sleep(
+    qtbot: QtBot,
+    service: StorageService,
+    hostile_server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While files run, each poll holds the engine's threads for its own work and the
+    repaint (core/give_way.py), and lets them go as the event loop goes to sleep, long
+    before the hold's limit."""
+    hostile = hostile_server.hostile
+    assert hostile is not None
+    bucket = hostile_server.bucket()
+    data = hashlib.shake_256(b"slow").digest(200_000)
+    hostile_server.put(bucket, {"slow.bin": data})
+
+    def get_slow(r: Request) -> bool:
+        return r.method == "GET" and r.key == "slow.bin"
+
+    hostile.rule(trickling(get_slow))
+    window = open_window(qtbot, service, hostile_server, tmp_path)
+    try:
+        go(qtbot, window, bucket)
+        conn = window.history.current.connection
+        window.transfers.download(
+            conn, bucket, "", [Entry("slow.bin", size=len(data))], tmp_path / "dl"
+        )
+        qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
+        [t] = window.transfers.model.transfers()
+        qtbot.waitUntil(lambda: t.state is State.RUNNING, timeout=WAIT)
+        monkeypatch.setattr(give_way, "WINDOW_HOLD", 60.0)  # only the release can end it
+        window.transfers.poll()
+        assert give_way.held()
+        qtbot.waitUntil(lambda: not give_way.held(), timeout=5_000)
+        window.transfers.queue.cancel([t.id])
+        wait_idle(qtbot, window)
+        window.transfers.poll()
+        assert not give_way.held(), "nothing runs: nothing is held"
+    finally:
+        give_way.reset()
         window.transfers.shutdown()

@@ -111,3 +111,29 @@ def test_a_transfer_worker_gives_way_between_files(
         assert (t.state, (tmp_path / "k.txt").read_bytes()) == (State.DONE, b"kept")
     finally:
         queue.shutdown()
+
+
+def test_the_windows_own_work_holds_until_it_is_released() -> None:
+    """The poll holds; the engine goes on the moment the window's loop is about to sleep,
+    not when a fixed time has run out."""
+    give_way.hold_for_window()
+    assert give_way.held()
+    back = threading.Event()
+    threading.Thread(target=lambda: (give_way.give_way(), back.set()), daemon=True).start()
+    assert not back.wait(give_way.WINDOW_HOLD / 5), "it went on while held"
+    give_way.release_window()
+    assert back.wait(give_way.WINDOW_HOLD / 2), "released: at once, not at the hold's end"
+    assert not give_way.held()
+
+
+def test_the_windows_hold_ends_by_itself_if_never_released(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A window that never sleeps (busy) still lets the engine go on after WINDOW_HOLD."""
+    monkeypatch.setattr(give_way, "WINDOW_HOLD", 0.2)
+    give_way.hold_for_window()
+    back = threading.Event()
+    threading.Thread(target=lambda: (give_way.give_way(), back.set()), daemon=True).start()
+    assert not back.wait(0.05)
+    assert back.wait(5), "the hold ran out"
+    assert not give_way.held()
