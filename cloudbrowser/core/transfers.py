@@ -674,14 +674,12 @@ class TransferQueue:
             return list(self._transfers.values())
 
     def changes(self) -> list[Transfer]:
-        """Transfers whose state changed since the last call, plus every running one and
-        every one waiting to be tried again (its time to wait goes down)."""
+        """Transfers whose state changed since the last call, plus every running one."""
         with self._lock:
             changed = [self._transfers[i] for i in self._changed if i in self._transfers]
             running = [self._transfers[i] for i in self._running if i not in self._changed]
-            waiting = [t for t in self._retrying() if t.id not in self._changed]
             self._changed.clear()
-        return changed + running + waiting
+        return changed + running
 
     def retrying(self) -> list[Transfer]:
         """Transfers that failed for a passing reason and wait to be tried again by
@@ -690,12 +688,13 @@ class TransferQueue:
             return self._retrying()
 
     def _retrying(self) -> list[Transfer]:
-        found: dict[int, Transfer] = {}
-        for at, transfer_id in self._waiting:
-            t = self._transfers.get(transfer_id)
-            if t is not None and t.retry_at == at and t.state is State.QUEUED:
-                found[transfer_id] = t
+        found = {i: self._transfers[i] for at, i in self._waiting if self._still_waits(at, i)}
         return list(found.values())
+
+    def _still_waits(self, at: float, transfer_id: int) -> bool:
+        """Whether the entry (``at``, ``transfer_id``) of ``_waiting`` is not stale."""
+        t = self._transfers.get(transfer_id)
+        return t is not None and t.retry_at == at and t.state is State.QUEUED
 
     def summary(self, batch: str) -> BatchSummary:
         with self._lock:
@@ -977,8 +976,9 @@ class TransferQueue:
                 t = self._transfers.get(self._pending.popleft())
                 if t is not None and t.state is State.QUEUED and not t.retry_at:
                     return t
-            if not self._retrying():
-                self._waiting.clear()
+            while self._waiting and not self._still_waits(*self._waiting[0]):
+                heapq.heappop(self._waiting)  # stale: paused, cancelled, retried by the user
+            if not self._waiting:
                 return None
             self._lock.wait(max(0.0, self._waiting[0][0] - time.monotonic()))
         return None
@@ -989,9 +989,8 @@ class TransferQueue:
         now, woken = time.monotonic(), False
         while self._waiting and self._waiting[0][0] <= now:
             at, transfer_id = heapq.heappop(self._waiting)
-            t = self._transfers.get(transfer_id)
-            if t is not None and t.retry_at == at and t.state is State.QUEUED:
-                t.retry_at = 0.0
+            if self._still_waits(at, transfer_id):
+                self._transfers[transfer_id].retry_at = 0.0
                 self._pending.append(transfer_id)
                 woken = True
         return woken

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTime
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core import give_way
@@ -229,11 +230,14 @@ def test_a_busy_server_makes_a_download_wait_and_say_so_then_retry_goes_now(
         window.transfers.poll()
         model = window.transfers.model
         state = str(model.index_of(t).siblingAtColumn(Column.STATE).data())
-        # 600 s, ±20 %: minutes, and the reason.
-        assert re.fullmatch(
-            r"Trying again in (7|8|9|10|11) min \d+ s: The server is busy and asked to slow down\.",
+        # When (a time of day, with seconds, as the locale writes it), and the reason.
+        due = QTime.currentTime().addMSecs(round((t.retry_at - time.monotonic()) * 1000))
+        shown = re.fullmatch(
+            r"Trying again at (\d\d:\d\d:\d\d): The server is busy and asked to slow down\.",
             state,
-        ), state
+        )
+        assert shown is not None, state
+        assert abs(QTime.fromString(shown[1], "HH:mm:ss").secsTo(due)) <= 1, (state, due)
         assert not isinstance(window.messages.last, TransferFailures), "no failure yet"
 
         busy[0] = False

@@ -44,6 +44,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTime,
 )
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -901,10 +902,11 @@ def state_text(t: Transfer) -> str:
             else QCoreApplication.translate("TransferListModel", "Skipped")
         )
     if t.state is State.QUEUED and t.retry_at and t.error is not None:
-        # Failed for a passing reason: it says so, and when it goes on by itself.
+        # Failed for a passing reason: it says so, and when it goes on by itself (a time
+        # of day: a countdown would repaint every waiting row every second).
         return QCoreApplication.translate(
-            "TransferListModel", "Trying again in {time}: {why}"
-        ).format(time=format_duration(max(0.0, t.retry_at - time.monotonic())), why=t.error.message)
+            "TransferListModel", "Trying again at {time}: {why}"
+        ).format(time=_clock_time(t.retry_at), why=t.error.message)
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
         return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
@@ -915,6 +917,17 @@ def state_text(t: Transfer) -> str:
         State.PAUSED: QCoreApplication.translate("TransferListModel", "Paused"),
         State.CANCELLED: QCoreApplication.translate("TransferListModel", "Cancelled"),
     }.get(t.state, t.state.value)
+
+
+def _clock_time(monotonic: float) -> str:
+    """The time of day of ``monotonic`` (a ``time.monotonic()`` value), as the user's
+    locale writes a time, with seconds."""
+    locale = QLocale()
+    pattern = locale.timeFormat(QLocale.FormatType.ShortFormat)
+    if "s" not in pattern:
+        pattern = pattern.replace("mm", "mm:ss", 1)
+    left = max(0.0, monotonic - time.monotonic())
+    return locale.toString(QTime.currentTime().addMSecs(round(left * 1000)), pattern)
 
 
 def format_duration(seconds: float) -> str:
