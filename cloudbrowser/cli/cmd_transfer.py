@@ -303,29 +303,48 @@ def execute(
 
 
 class RetryNotes:
-    """Says on stderr, once each time, that a transfer failed for a passing reason and
-    waits to be tried again by itself (``TransferOptions.retries``): a run that seems to
-    stand still says why."""
+    """Says on stderr that a transfer failed for a passing reason and waits to be tried
+    again by itself (``TransferOptions.retries``), so that a run that seems to stand still
+    says why: each of the first :data:`NAMED` waits by name, then how many wait, at most
+    every :data:`EVERY` seconds (a network drop makes every file of a big run wait)."""
+
+    NAMED = 10
+    EVERY = 10.0
 
     def __init__(self, queue: TransferQueue, out: Output, progress: ProgressLine | None) -> None:
         self._queue = queue
         self._out = out
         self._progress = progress
         self._said: set[tuple[int, int]] = set()
+        self._counted_at = 0.0
 
     def say(self) -> None:
-        for t in self._queue.retrying():
-            if (t.id, t.retries) in self._said:
-                continue
-            self._said.add((t.id, t.retries))
-            if self._out.quiet or t.error is None:
-                continue
-            if self._progress is not None:
-                self._progress.clear()
-            wait = max(0.0, t.retry_at - time.monotonic())
+        if self._out.quiet:
+            return
+        waiting = self._queue.retrying()
+        new = [t for t in waiting if (t.id, t.retries) not in self._said]
+        if not new:
+            return
+        self._said.update((t.id, t.retries) for t in new)
+        now = time.monotonic()
+        named = new[: max(0, self.NAMED - (len(self._said) - len(new)))]
+        if len(named) < len(new) and now - self._counted_at < self.EVERY:
+            new = named
+        if self._progress is not None:
+            self._progress.clear()
+        for t in named:
+            assert t.error is not None
+            wait = max(0.0, t.retry_at - now)
             self._out.note(
                 f"cloudbrowser: {t.name}: {t.error.message} Trying again in {wait:.0f} s "
                 f"(retry {t.retries} of {self._queue.options.retries})."
+            )
+        if len(new) > len(named):
+            self._counted_at = now
+            reason = new[-1].error.message if new[-1].error is not None else ""
+            self._out.note(
+                f"cloudbrowser: {len(waiting)} files wait to be tried again by themselves "
+                f"({reason})"
             )
 
 

@@ -7,6 +7,8 @@ import dataclasses
 import os
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -121,3 +123,54 @@ def test_the_help_states_the_engines_defaults() -> None:
         build_parser()._subparsers._group_actions[0].choices["get"].format_help().split()
     )  # type: ignore[union-attr]
     assert f"(default {options.retries}, after {waits} s;" in text
+
+
+class _Waiting:
+    """A queue stand-in whose transfers wait to be tried again."""
+
+    def __init__(self) -> None:
+        self.waiting: list[Any] = []
+        self.options = TransferOptions()
+
+    def retrying(self) -> list[Any]:
+        return list(self.waiting)
+
+    def add(self, n: int) -> None:
+        from cloudbrowser.core.errors import EndpointUnreachable
+
+        error = EndpointUnreachable("Nothing answered at the server's address.")
+        for _ in range(n):
+            i = len(self.waiting)
+            self.waiting.append(
+                SimpleNamespace(id=i, retries=1, name=f"f{i}", error=error, retry_at=0.0)
+            )
+
+
+def test_a_network_drop_names_ten_files_then_counts_the_rest(
+    capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch
+) -> None:
+    from cloudbrowser.cli.output import Output
+
+    clock = [100.0]
+    mp.setattr(cmd_transfer.time, "monotonic", lambda: clock[0])
+    queue = _Waiting()
+    notes = cmd_transfer.RetryNotes(queue, Output.choose(force_text=True), None)  # type: ignore[arg-type]
+    queue.add(15)
+    notes.say()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 11
+    assert lines[0].startswith("cloudbrowser: f0: Nothing answered")
+    assert lines[-1] == (
+        "cloudbrowser: 15 files wait to be tried again by themselves "
+        "(Nothing answered at the server's address.)"
+    )
+    queue.add(5)
+    notes.say()
+    assert capsys.readouterr().err == "", "not again within ten seconds"
+    clock[0] += 11
+    queue.add(1)
+    notes.say()
+    assert capsys.readouterr().err.splitlines() == [
+        "cloudbrowser: 21 files wait to be tried again by themselves "
+        "(Nothing answered at the server's address.)"
+    ]
