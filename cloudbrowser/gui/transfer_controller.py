@@ -424,6 +424,9 @@ class TransferController(QObject):
 
         def added(result: tuple[list[Transfer], MadeFolders]) -> None:
             transfers, made = result
+            # The batch's first files run already: its rows go in (thousands, a few
+            # milliseconds of Python) with the engine held, as a poll's repaint does.
+            self._hold_engine()
             self._batches.add(batch)
             self.model.add(transfers)
             size = data_size(QLocale(), sum(r.size for r in requests))

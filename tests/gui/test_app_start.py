@@ -38,8 +38,10 @@ def report():
         return QTimer.singleShot(50, report)  # not settled yet: look again
     if current is not None and window.list_model.loading:
         return QTimer.singleShot(50, report)
+    import gc
     print(json.dumps({"dialogs": dialogs, "location": current and current.connection,
-                      "rows": window.list_model.rowCount()}))
+                      "rows": window.list_model.rowCount(),
+                      "collector": [list(gc.get_threshold()), gc.get_freeze_count() > 0]}))
     for w in QApplication.topLevelWidgets():
         w.close()
 
@@ -84,3 +86,8 @@ def test_connection_by_name(tmp_path: Path, moto_server: S3Server) -> None:
         "Lab",
     )
     assert '"dialogs": []' in out and '"location": "Lab"' in out and '"rows": 1' in out
+    # After the first listing: start-up's objects frozen, the collector run less often
+    # (gui/app.py, the window's stalls while files transfer).
+    from cloudbrowser.gui.app import COLLECTOR_THRESHOLDS
+
+    assert f'"collector": [{list(COLLECTOR_THRESHOLDS)}, true]' in out, out
