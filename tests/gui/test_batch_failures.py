@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core import give_way
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.journal import State
+from cloudbrowser.core.transfers import Transfer
 from cloudbrowser.gui.dialogs.incomplete_uploads import IncompleteUploadsDialog
 from cloudbrowser.gui.models.transfer_list import Column
 from cloudbrowser.gui.service import StorageService
@@ -84,34 +85,44 @@ def test_a_name_too_long_fails_alone_and_is_saved_under_a_cleaned_name(
         window.transfers.shutdown()
 
 
-def test_cancel_from_the_panel_is_prompt_while_the_server_trickles(
-    qtbot: QtBot, service: StorageService, hostile_server: S3Server, tmp_path: Path
-) -> None:
-    hostile = hostile_server.hostile
+def running_slow_download(
+    qtbot: QtBot, service: StorageService, server: S3Server, tmp_path: Path
+) -> tuple[MainWindow, Transfer]:
+    """A window downloading "slow.bin" from ``server`` (a hostile front), whose GET
+    trickles: the transfer is running, inside a slow read. Shut the window's transfers
+    down when done."""
+    hostile = server.hostile
     assert hostile is not None
-    bucket = hostile_server.bucket()
+    bucket = server.bucket()
     data = hashlib.shake_256(b"slow").digest(200_000)
-    hostile_server.put(bucket, {"slow.bin": data})
+    server.put(bucket, {"slow.bin": data})
 
     def get_slow(r: Request) -> bool:
         return r.method == "GET" and r.key == "slow.bin"
 
     hostile.rule(trickling(get_slow))
-    window = open_window(qtbot, service, hostile_server, tmp_path)
+    window = open_window(qtbot, service, server, tmp_path)
+    go(qtbot, window, bucket)
+    conn = window.history.current.connection
+    window.transfers.download(
+        conn, bucket, "", [Entry("slow.bin", size=len(data))], tmp_path / "dl"
+    )
+    qtbot.waitUntil(
+        lambda: (
+            bool(hostile.requests_matching(get_slow)) and window.transfers.model.rowCount() == 1
+        ),
+        timeout=WAIT,
+    )
+    [t] = window.transfers.model.transfers()
+    qtbot.waitUntil(lambda: t.state is State.RUNNING, timeout=WAIT)
+    return window, t
+
+
+def test_cancel_from_the_panel_is_prompt_while_the_server_trickles(
+    qtbot: QtBot, service: StorageService, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    window, t = running_slow_download(qtbot, service, hostile_server, tmp_path)
     try:
-        go(qtbot, window, bucket)
-        conn = window.history.current.connection
-        window.transfers.download(
-            conn, bucket, "", [Entry("slow.bin", size=len(data))], tmp_path / "dl"
-        )
-        qtbot.waitUntil(
-            lambda: (
-                bool(hostile.requests_matching(get_slow)) and window.transfers.model.rowCount() == 1
-            ),
-            timeout=WAIT,
-        )
-        [t] = window.transfers.model.transfers()
-        qtbot.waitUntil(lambda: t.state is State.RUNNING, timeout=WAIT)
         panel = window.transfer_panel
         panel.view.selectRow(0)
         panel._update_actions()
@@ -265,26 +276,8 @@ def test_the_poll_holds_the_engine_until_the_window_is_about_to_sleep(
     """While files run, each poll holds the engine's threads for its own work and the
     repaint (core/give_way.py), and lets them go as the event loop goes to sleep, long
     before the hold's limit."""
-    hostile = hostile_server.hostile
-    assert hostile is not None
-    bucket = hostile_server.bucket()
-    data = hashlib.shake_256(b"slow").digest(200_000)
-    hostile_server.put(bucket, {"slow.bin": data})
-
-    def get_slow(r: Request) -> bool:
-        return r.method == "GET" and r.key == "slow.bin"
-
-    hostile.rule(trickling(get_slow))
-    window = open_window(qtbot, service, hostile_server, tmp_path)
+    window, t = running_slow_download(qtbot, service, hostile_server, tmp_path)
     try:
-        go(qtbot, window, bucket)
-        conn = window.history.current.connection
-        window.transfers.download(
-            conn, bucket, "", [Entry("slow.bin", size=len(data))], tmp_path / "dl"
-        )
-        qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
-        [t] = window.transfers.model.transfers()
-        qtbot.waitUntil(lambda: t.state is State.RUNNING, timeout=WAIT)
         monkeypatch.setattr(give_way, "WINDOW_HOLD", 60.0)  # only the release can end it
         window.transfers.poll()
         assert give_way.held()
