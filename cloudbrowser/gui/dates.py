@@ -36,6 +36,19 @@ def format_time(timestamp: float, locale: QLocale | None = None, *, seconds: boo
     return time_formatter(locale, seconds=seconds)(timestamp)
 
 
+def format_time_of_day(timestamp: float, locale: QLocale | None = None) -> str:
+    """``timestamp`` as the time of day alone, with seconds, in the user's format (a wait
+    of seconds that ends today: "Trying again at 14:32:08")."""
+    locale = locale or QLocale()
+    if locale.language() == QLocale.Language.C:
+        pattern = "HH:mm:ss"
+    else:
+        pattern = locale.timeFormat(QLocale.FormatType.ShortFormat)
+        if "ss" not in pattern:
+            pattern = pattern.replace("mm", "mm:ss", 1)
+    return locale.toString(QDateTime.fromMSecsSinceEpoch(round(timestamp * 1000)), pattern)
+
+
 def time_formatter(locale: QLocale, *, seconds: bool = False) -> Callable[[float], str]:
     """:func:`format_time` with the pattern worked out once: for a model's ``data()``,
     which formats a date for every row it paints."""

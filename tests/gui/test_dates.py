@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QLocale
 
-from cloudbrowser.gui.dates import date_time_format, format_time
+from cloudbrowser.gui.dates import date_time_format, format_time, format_time_of_day
 
 GUI = Path(__file__).resolve().parents[2] / "cloudbrowser" / "gui"
 #: 2026-12-04 19:05:55 local time.
@@ -41,3 +41,12 @@ def test_every_date_in_the_window_goes_through_the_one_helper() -> None:
         if re.search(r"fromSecsSinceEpoch|FormatType\.(Long|Short)Format|strftime", line)
     ]
     assert offenders == []
+
+
+def test_a_time_of_day_has_seconds_in_the_locales_order() -> None:
+    moment = datetime(2026, 12, 4, 15, 5, 9).timestamp()  # local time
+    assert format_time_of_day(moment, QLocale.c()) == "15:05:09"
+    german = QLocale(QLocale.Language.German, QLocale.Country.Germany)
+    assert format_time_of_day(moment, german) == "15:05:09"
+    american = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    assert format_time_of_day(moment, american).replace("\u202f", " ") == "3:05:09 PM"

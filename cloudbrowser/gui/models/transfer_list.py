@@ -44,7 +44,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTime,
 )
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -53,6 +52,7 @@ from cloudbrowser.core.operations import Operation, OpKind
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.speed import SpeedMeter
 from cloudbrowser.core.transfers import Stage, Transfer
+from cloudbrowser.gui.dates import format_time_of_day
 from cloudbrowser.gui.icons import download_icon, upload_icon
 from cloudbrowser.gui.sizes import data_size
 
@@ -906,7 +906,10 @@ def state_text(t: Transfer) -> str:
         # of day: a countdown would repaint every waiting row every second).
         return QCoreApplication.translate(
             "TransferListModel", "Trying again at {time}: {why}"
-        ).format(time=_clock_time(t.retry_at), why=t.error.message)
+        ).format(
+            time=format_time_of_day(time.time() + t.retry_at - time.monotonic()),
+            why=t.error.message,
+        )
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
         return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
@@ -917,17 +920,6 @@ def state_text(t: Transfer) -> str:
         State.PAUSED: QCoreApplication.translate("TransferListModel", "Paused"),
         State.CANCELLED: QCoreApplication.translate("TransferListModel", "Cancelled"),
     }.get(t.state, t.state.value)
-
-
-def _clock_time(monotonic: float) -> str:
-    """The time of day of ``monotonic`` (a ``time.monotonic()`` value), as the user's
-    locale writes a time, with seconds."""
-    locale = QLocale()
-    pattern = locale.timeFormat(QLocale.FormatType.ShortFormat)
-    if "s" not in pattern:
-        pattern = pattern.replace("mm", "mm:ss", 1)
-    left = max(0.0, monotonic - time.monotonic())
-    return locale.toString(QTime.currentTime().addMSecs(round(left * 1000)), pattern)
 
 
 def format_duration(seconds: float) -> str:
