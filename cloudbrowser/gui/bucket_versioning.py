@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
+from cloudbrowser.core.printable import printable
 from cloudbrowser.gui.file_operations import FileOperations
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
@@ -96,7 +97,7 @@ class BucketVersioning(QObject):
         return self.job
 
     def _ask(self, storage: Storage, location: Location, state: str) -> None:
-        bucket = location.bucket
+        bucket = printable(location.bucket)  # a server may list any name: never a line break
         title = self.tr("Versioning of “{bucket}”").format(bucket=bucket)
         if state == "Enabled":
             text = self.tr(

@@ -757,7 +757,7 @@ class FileOperations(QObject):
         def ask(counted: Tally, kept: DeletedKept) -> None:
             text = QCoreApplication.translate(
                 "FileOperations", "Delete {what} from {where}?"
-            ).format(what=what, where=where)
+            ).format(what=printable(what), where=printable(where))
             if show_count:
                 text += "\n\n" + QCoreApplication.translate(
                     "FileOperations", "That is {n} ({size})."
@@ -947,12 +947,12 @@ class FileOperations(QObject):
         def ask(found: tuple[bool, int], counted: Tally) -> None:
             versioned, uploads = found
             if counted.objects == 0 and not versioned and not uploads:
-                text = texts.delete_empty.format(b=bucket)
+                text = texts.delete_empty.format(b=printable(bucket))
                 if self.confirm(texts.delete_title, text, texts.delete_title):
                     self._remove_bucket(connection_id, bucket)
                 return
             text = texts.holds.format(
-                b=bucket,
+                b=printable(bucket),
                 n=self._objects(counted.objects),
                 size=data_size(self.locale, counted.bytes),
             )
@@ -1150,11 +1150,13 @@ class FileOperations(QObject):
         return value if ok else None
 
     def _confirm(self, title: str, text: str, ok: str) -> bool:
-        # The question names keys: shown escaped, as plain text (never as HTML).
+        # The question names keys: shown escaped, as plain text (never as HTML); its own
+        # paragraphs ("\n\n") stay paragraphs, where they read as a literal "\n\n". The
+        # names in it were escaped where it was written (a key's own line breaks too).
         box = QMessageBox(
             message_icon(QMessageBox.Icon.Warning),
             title,
-            printable(text),
+            "\n\n".join(printable(part) for part in text.split("\n\n")),
             parent=self.parent_widget,
         )
         box.setTextFormat(Qt.TextFormat.PlainText)

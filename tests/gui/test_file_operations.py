@@ -622,3 +622,27 @@ def test_the_delete_question_says_whether_undelete_can_bring_it_back(
     assert "Show deleted" in asked[0] and "Undelete" in asked[0]
     settle(qtbot, window)
     assert bucket_contents(server, versioned) == {}, "deleted, as asked"
+
+
+def test_the_question_box_keeps_its_paragraphs_and_escapes_a_names_line_break(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The real box (tests answer ``confirm`` otherwise): its own paragraphs read as
+    paragraphs, not as a literal "\\n\\n", and a key's line break stays escaped."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    shown: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        shown.append(box.text())
+        box.reject()
+
+    QTimer.singleShot(0, answer)
+    agreed = window.file_ops._confirm(
+        "Delete", "Delete “a\nb” from x?\n\nThat is 1 object.", "Delete"
+    )
+    assert agreed is False
+    assert shown == ["Delete “a\\nb” from x?\n\nThat is 1 object."]
