@@ -316,6 +316,7 @@ class RetryNotes:
         self._out = out
         self._progress = progress
         self._said: set[tuple[int, int]] = set()
+        self._named = 0
         self._counted_at = 0.0
 
     def say(self) -> None:
@@ -327,19 +328,20 @@ class RetryNotes:
             return
         self._said.update((t.id, t.retries) for t in new)
         now = time.monotonic()
-        named = new[: max(0, self.NAMED - (len(self._said) - len(new)))]
-        if len(named) < len(new) and now - self._counted_at < self.EVERY:
-            new = named
+        named = new[: max(0, self.NAMED - self._named)]
+        self._named += len(named)
+        count = len(new) > len(named) and now - self._counted_at >= self.EVERY
         if self._progress is not None:
             self._progress.clear()
         for t in named:
-            assert t.error is not None
+            if t.error is None:
+                continue  # its wait is over: a worker runs it again already
             wait = max(0.0, t.retry_at - now)
             self._out.note(
                 f"cloudbrowser: {t.name}: {t.error.message} Trying again in {wait:.0f} s "
                 f"(retry {t.retries} of {self._queue.options.retries})."
             )
-        if len(new) > len(named):
+        if count:
             self._counted_at = now
             reason = new[-1].error.message if new[-1].error is not None else ""
             self._out.note(
