@@ -339,6 +339,19 @@ _Share = tuple[int, int, int, int, int]
 _NO_SHARE: _Share = (0, 0, 0, 0, 0)
 
 
+@dataclass(slots=True)
+class _Outage:
+    """A connection whose transfer failed for a passing reason (nothing answered, no
+    answer in time, a busy server): that transfer, the **probe**, waits to be tried again
+    by itself, and the connection's other transfers wait behind it with their own tries
+    unspent (``held``, in queue order) until a transfer of the connection gets an answer.
+    Without it, a dropped network made every queued file fail in turn and spend its tries
+    against a server that could not answer (or was asking for less)."""
+
+    probe: int
+    held: deque[int] = field(default_factory=deque)
+
+
 def _share(t: Transfer) -> _Share:
     """What ``t`` adds to its batch's tally in its present state (lock held)."""
     if t.state is State.SKIPPED:
@@ -548,6 +561,8 @@ class TransferQueue:
         #: Transfers waiting to be tried again by themselves: (``retry_at``, id), soonest
         #: first. An entry whose time is no longer its transfer's ``retry_at`` is stale.
         self._waiting: list[tuple[float, int]] = []
+        #: Per connection that failed for a passing reason: what waits for it to answer.
+        self._outages: dict[str, _Outage] = {}
         self._changed: dict[int, None] = {}
         #: Ids of queued and running transfers: what wait() looks at.
         self._active: set[int] = set()
@@ -776,6 +791,9 @@ class TransferQueue:
                 elif t.state is not as_state:
                     t.retry_at = 0.0  # no longer waits to be tried again
                     self._set_state(t, as_state)
+                    outage = self._outages.get(t.connection)
+                    if outage is not None and outage.probe == t.id:
+                        self._end_outage(t.connection)  # the next one tries the connection
                     if as_state is State.CANCELLED:
                         cleanups.append(t)
             self._lock.notify_all()
@@ -890,6 +908,7 @@ class TransferQueue:
                     t.interrupts.fire()
             self._pending.clear()
             self._waiting.clear()  # they stay queued in the journal, as interrupted
+            self._outages.clear()
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
         self._parts.shutdown(wait=stopped, cancel_futures=True)
@@ -974,8 +993,13 @@ class TransferQueue:
                 self._start_workers()  # several may be due at once: a worker for each
             while self._pending:
                 t = self._transfers.get(self._pending.popleft())
-                if t is not None and t.state is State.QUEUED and not t.retry_at:
-                    return t
+                if t is None or t.state is not State.QUEUED or t.retry_at:
+                    continue
+                outage = self._outages.get(t.connection)
+                if outage is not None and outage.probe != t.id:
+                    outage.held.append(t.id)  # its connection does not answer yet
+                    continue
+                return t
             while self._waiting and not self._still_waits(*self._waiting[0]):
                 heapq.heappop(self._waiting)  # stale: paused, cancelled, retried by the user
             if not self._waiting:
@@ -997,15 +1021,27 @@ class TransferQueue:
 
     def _retry_later(self, t: Transfer, error: CloudBrowserError) -> bool:
         """Whether the failed ``t`` waits to be tried again by itself (then it is queued
-        again, with ``retry_at`` and the error that made it wait)."""
+        again, with ``retry_at`` and the error that made it wait), or waits for its
+        connection's probe (:class:`_Outage`; queued, with the error, ``retry_at`` 0)."""
         options = self._options
-        if not (error.retryable and options.retry_waits and t.retries < options.retries):
+        if not (error.retryable and options.retry_waits and options.retries):
             return False
-        wait = options.retry_waits[min(t.retries, len(options.retry_waits) - 1)]
-        wait *= random.uniform(0.8, 1.2)  # a spread in time, not a secret
         with self._lock:
             if self._closed:
                 return False
+            outage = self._outages.get(t.connection)
+            if outage is not None and outage.probe != t.id:
+                # Its connection failed already: it waits for the probe, no try spent.
+                t.error, t.retry_at = error, 0.0
+                outage.held.append(t.id)
+                self._set_state(t, State.QUEUED, journal=False)
+                return True
+            if t.retries >= options.retries:
+                return False
+            if outage is None:
+                self._outages[t.connection] = _Outage(t.id)
+            wait = options.retry_waits[min(t.retries, len(options.retry_waits) - 1)]
+            wait *= random.uniform(0.8, 1.2)  # a spread in time, not a secret
             t.retries += 1
             t.error = error
             t.retry_at = time.monotonic() + wait
@@ -1014,6 +1050,27 @@ class TransferQueue:
             self._set_state(t, State.QUEUED, journal=False)
         log.info("transfer %s failed (%s); trying again in %.1f s", t.id, error.message, wait)
         return True
+
+    def _end_outage(self, connection: str) -> None:
+        """The connection answered, or its probe stopped waiting (lock held): what waited
+        for it goes back to the front of the queue, in its order."""
+        outage = self._outages.pop(connection, None)
+        if outage is None:
+            return
+        self._pending.extendleft(reversed(outage.held))
+        self._start_workers()
+
+    def _settled(self, t: Transfer, outcome: State, error: CloudBrowserError | None) -> None:
+        """``t`` ended its attempt without waiting again (lock held): an answer from the
+        server (done, or refused for a reason that is not passing) ends its connection's
+        outage; so does the probe's own end (out of tries, stopped): then the next
+        transfer tries the connection, and becomes the probe if it fails the same way."""
+        outage = self._outages.get(t.connection)
+        if outage is None:
+            return
+        answered = outcome is State.DONE or (error is not None and not error.retryable)
+        if answered or outage.probe == t.id:
+            self._end_outage(t.connection)
 
     def _run(self, t: Transfer) -> None:
         from cloudbrowser.core.downloads import run_download
@@ -1066,6 +1123,7 @@ class TransferQueue:
         with self._lock:
             t.error = error
             self._set_state(t, outcome, journal=False)
+            self._settled(t, outcome, error)
 
     def _discard_partial(self, t: Transfer) -> None:
         """After a cancel: abort the multipart upload or delete the download's temporary file."""

@@ -16,6 +16,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QStyle
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.errors import EndpointUnreachable
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.transfers import (
     MiB,
@@ -220,6 +221,24 @@ def test_after_the_last_byte_the_row_says_the_stage_and_no_speed(qtbot: QtBot) -
     t.direction = Direction.DOWNLOAD
     model.refresh([t])
     assert text(model, index, Column.STATE) == "Verifying…"
+
+
+def test_a_file_waiting_behind_its_connections_retry_says_for_what(qtbot: QtBot) -> None:
+    """One file of a connection waits to be tried again by itself; another that failed
+    meanwhile waits for that connection to answer (core.transfers._Outage), and says so
+    rather than "Queued"; one never tried is just queued."""
+    model = TransferListModel()
+    probe, held, queued = transfer("a.bin"), transfer("b.bin"), transfer("c.bin")
+    why = EndpointUnreachable("Nothing answered at the server's address.")
+    probe.error, probe.retry_at = why, time.monotonic() + 60
+    held.error = why
+    model.add([probe, held, queued])
+    state = [text(model, model.index_of(t), Column.STATE) for t in (probe, held, queued)]
+    assert state[0].startswith("Trying again at "), state
+    assert state[1:] == [
+        "Waiting for “prod” to answer: Nothing answered at the server's address.",
+        "Queued",
+    ]
 
 
 class Clock:

@@ -37,13 +37,20 @@ LONG = TransferOptions(concurrency=2, retries=3, retry_waits=(600.0,))
 class Failing:
     """The memory storage, whose PUTs and GETs fail while ``failures`` lasts."""
 
-    def __init__(self, storage: Storage, failures: list[CloudBrowserError]) -> None:
+    def __init__(
+        self, storage: Storage, failures: list[CloudBrowserError], *, together: int = 0
+    ) -> None:
         self._storage = storage
         self.failures = failures
         self.calls = 0
         self._lock = threading.Lock()
+        #: The first ``together`` calls fail only once all of them are running (a network
+        #: that goes while several files are on their way).
+        self._together = threading.Barrier(together, timeout=10) if together else None
 
     def _maybe_fail(self) -> None:
+        if self._together is not None and self.calls < self._together.parties:
+            self._together.wait()
         with self._lock:
             self.calls += 1
             if self.failures:
@@ -85,10 +92,12 @@ def queue_of(
     return start
 
 
-def upload(tmp_path: Path, name: str = "f.txt", body: bytes = b"hello " * 100) -> TransferRequest:
+def upload(
+    tmp_path: Path, name: str = "f.txt", body: bytes = b"hello " * 100, connection: str = "c"
+) -> TransferRequest:
     path = tmp_path / name
     path.write_bytes(body)
-    return TransferRequest(Direction.UPLOAD, "c", "bkt", name, path, len(body), 0)
+    return TransferRequest(Direction.UPLOAD, connection, "bkt", name, path, len(body), 0)
 
 
 def wait_for(condition: Callable[[], bool]) -> None:
@@ -222,30 +231,153 @@ def test_a_shutdown_while_it_waits_leaves_it_to_resume(storage: Storage, tmp_pat
 
 
 def test_many_files_cut_off_at_once_all_come_back(storage: Storage, tmp_path: Path) -> None:
-    """More files wait than there are workers: each is tried again, none is lost."""
-    backend = Failing(storage, [unreachable() for _ in range(12)])
+    """More files wait than there are workers; the network stays down for one retry
+    more: none is lost, and only the file that is tried again meets the dead network."""
+    backend = Failing(storage, [unreachable() for _ in range(3)])
     requests = [upload(tmp_path, f"f{i}.txt", bytes([i]) * 100) for i in range(12)]
     queue, transfers = queue_of(backend, tmp_path, QUICK)(requests)
     assert queue.wait(transfers, timeout=20)
     assert [t.state for t in transfers] == [State.DONE] * 12
+    assert backend.calls == 12 + 3
     for i in range(12):
         assert storage.head_object("bkt", f"f{i}.txt").size == 100
     queue.shutdown()
 
 
-def test_new_files_do_not_wait_behind_files_waiting_to_be_tried_again(
+def test_another_connections_files_do_not_wait_behind_a_failed_one(
     storage: Storage, tmp_path: Path
 ) -> None:
-    """Every worker idles until a retry is due: a file added meanwhile starts at once."""
-    backend = Failing(storage, [unreachable(), unreachable()])
+    """Every worker idles until a retry is due: a file of another connection added
+    meanwhile starts at once; one of the failed connection waits for it to answer."""
+    backend = Failing(storage, [unreachable(), unreachable()], together=2)
     options = TransferOptions(concurrency=2, retries=3, retry_waits=(600.0,))
     start = queue_of(backend, tmp_path, options)
     queue, waiting = start([upload(tmp_path, "a.txt"), upload(tmp_path, "b.txt")])
-    wait_for(lambda: len(queue.retrying()) == 2)
-    [t] = queue.add([upload(tmp_path, "c.txt")])
-    assert queue.wait([t], timeout=10)
-    assert t.state is State.DONE
-    assert all(w.state is State.QUEUED for w in waiting)
+    wait_for(lambda: sum(bool(w.error) for w in waiting) == 2)
+    [same] = queue.add([upload(tmp_path, "s.txt")])
+    [other] = queue.add([upload(tmp_path, "o.txt", connection="d")])
+    assert queue.wait([other], timeout=10)
+    assert other.state is State.DONE
+    assert backend.calls == 3, "the file of the failed connection was not tried"
+    assert all(t.state is State.QUEUED for t in [*waiting, same])
+    queue.shutdown()
+
+
+# ── one connection that does not answer: its files wait for one of them ─────────────
+
+
+def test_the_connections_other_files_wait_for_the_one_that_failed(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """After a passing failure only that file is tried again; the connection's other
+    files are not sent against a server that does not answer, and spend no tries. When
+    its retry gets through, they all go on."""
+    backend = Failing(storage, [unreachable()])
+    options = TransferOptions(concurrency=1, retries=3, retry_waits=(600.0,))
+    requests = [upload(tmp_path, f"f{i}.txt", bytes([i]) * 100) for i in range(5)]
+    queue, transfers = queue_of(backend, tmp_path, options)(requests)
+    first, *rest = transfers
+    wait_for(lambda: first in queue.retrying())
+    assert backend.calls == 1
+    assert [t.state for t in rest] == [State.QUEUED] * 4
+    assert queue.retrying() == [first], "one waits to be tried again, not five"
+    assert queue.activity().queued == 5, "the batch has not ended"
+    queue.retry([first.id])  # as its time comes
+    assert queue.wait(transfers, timeout=10)
+    assert [t.state for t in transfers] == [State.DONE] * 5
+    assert [t.retries for t in rest] == [0, 0, 0, 0]
+    assert backend.calls == 6
+    queue.shutdown()
+
+
+def test_a_file_failing_while_its_connection_is_out_waits_without_spending_a_try(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """Two files fail at once: one waits to be tried again, the other waits for it (its
+    error shown, no time of its own); when the first gets through, both are done."""
+    backend = Failing(storage, [unreachable(), unreachable()], together=2)
+    options = TransferOptions(concurrency=2, retries=3, retry_waits=(600.0,))
+    queue, transfers = queue_of(backend, tmp_path, options)(
+        [upload(tmp_path, "a.txt"), upload(tmp_path, "b.txt")]
+    )
+    wait_for(lambda: all(t.error is not None for t in transfers))
+    [probe] = queue.retrying()
+    [held] = [t for t in transfers if t is not probe]
+    assert (probe.retries, held.retries) == (1, 0)
+    assert held.state is State.QUEUED and not held.retry_at
+    assert isinstance(held.error, EndpointUnreachable)
+    queue.retry([probe.id])
+    assert queue.wait(transfers, timeout=10)
+    assert [t.state for t in transfers] == [State.DONE, State.DONE]
+    assert held.error is None
+    queue.shutdown()
+
+
+def test_when_the_waiting_file_runs_out_of_tries_the_next_one_tries_the_connection(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """The first file fails after all its tries; only then is the next one sent (it
+    gets through): one failure, not one per file."""
+    backend = Failing(storage, [unreachable() for _ in range(4)])
+    options = TransferOptions(concurrency=1, retries=3, retry_waits=(0.05,))
+    queue, [a, b] = queue_of(backend, tmp_path, options)(
+        [upload(tmp_path, "a.txt"), upload(tmp_path, "b.txt")]
+    )
+    assert queue.wait([a, b], timeout=10)
+    assert (a.state, b.state) == (State.FAILED, State.DONE)
+    assert (a.retries, b.retries) == (3, 0)
+    assert backend.calls == 5
+    queue.shutdown()
+
+
+def test_an_answer_on_the_connection_lets_its_files_go_on(storage: Storage, tmp_path: Path) -> None:
+    """A refusal that is not passing is an answer: the server is there. The files that
+    waited behind the connection go on at once, without waiting for the retry's time."""
+    queue: TransferQueue | None = None
+    second = threading.Event()
+
+    class DeniedOnceTheFirstWaits(Failing):
+        def put_object(self, *args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls += 1
+                call = self.calls
+            if call == 1:
+                second.wait(10)  # both run before either fails
+                raise unreachable()
+            if call == 2:
+                second.set()
+                wait_for(lambda: queue is not None and bool(queue.retrying()))
+                raise AccessDenied("Access denied.")
+            return self._storage.put_object(*args, **kwargs)
+
+    backend = DeniedOnceTheFirstWaits(storage, [])
+    options = TransferOptions(concurrency=2, retries=3, retry_waits=(600.0,))
+    queue, transfers = queue_of(backend, tmp_path, options)(
+        [upload(tmp_path, f"f{i}.txt", bytes([i]) * 100) for i in range(4)]
+    )
+    # One failed and waits; the other running one was denied then: an answer.
+    wait_for(lambda: sum(t.state is State.DONE for t in transfers) == 2)
+    [probe] = queue.retrying()
+    [denied] = [t for t in transfers if t.state is State.FAILED]
+    assert isinstance(denied.error, AccessDenied)
+    assert probe.state is State.QUEUED and probe.retries == 1
+    queue.shutdown()
+
+
+@pytest.mark.parametrize("stop", [State.PAUSED, State.CANCELLED])
+def test_stopping_the_waiting_file_lets_the_others_try(
+    storage: Storage, tmp_path: Path, stop: State
+) -> None:
+    backend = Failing(storage, [unreachable()])
+    options = TransferOptions(concurrency=1, retries=3, retry_waits=(600.0,))
+    queue, [a, b, c] = queue_of(backend, tmp_path, options)(
+        [upload(tmp_path, f"{n}.txt") for n in "abc"]
+    )
+    wait_for(lambda: a in queue.retrying())
+    assert backend.calls == 1
+    (queue.pause if stop is State.PAUSED else queue.cancel)([a.id])
+    assert queue.wait([b, c], timeout=10)
+    assert (a.state, b.state, c.state) == (stop, State.DONE, State.DONE)
     queue.shutdown()
 
 

@@ -910,6 +910,12 @@ def state_text(t: Transfer) -> str:
             time=format_time_of_day(time.time() + t.retry_at - time.monotonic()),
             why=t.error.message,
         )
+    if t.state is State.QUEUED and t.error is not None:
+        # Failed for a passing reason while another file of its connection already waited
+        # to be tried again: it goes on when that connection answers (core.transfers).
+        return QCoreApplication.translate(
+            "TransferListModel", "Waiting for “{connection}” to answer: {why}"
+        ).format(connection=t.connection, why=t.error.message)
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
         return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
