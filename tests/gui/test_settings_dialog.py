@@ -49,6 +49,16 @@ def test_the_dialog_shows_the_settings_it_was_given(qtbot: QtBot, tmp_path: Path
     assert not dialog.confirm_quit.isChecked()
 
 
+def test_the_retry_count_reads_as_english(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(TransferSettings(retries=1))
+    qtbot.addWidget(dialog)
+    assert dialog.retries.text() == "1 time"
+    dialog.retries.setValue(3)
+    assert dialog.retries.text() == "3 times"
+    dialog.retries.setValue(0)
+    assert dialog.retries.text() == "Never"
+
+
 def test_edits_are_saved_to_the_settings_file_and_applied(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:

@@ -54,6 +54,8 @@ def _reply(code: str, status: int, message: str = "") -> bx.ClientError:
         ("", 500, "k", Throttled),
         ("", 502, "k", Throttled),
         ("", 504, "k", Throttled),
+        # Two conditional writes of one key at once: AWS asks for a retry.
+        ("ConditionalRequestConflict", 409, "k", Throttled),
     ],
 )
 def test_codes_then_statuses(

@@ -89,8 +89,10 @@ class SettingsDialog(QDialog):
         self.retries = QSpinBox()
         self.retries.setRange(0, 20)
         self.retries.setSpecialValueText(self.tr("Never"))
-        self.retries.setSuffix(self.tr(" times"))
+        # "1 time", "3 times": the suffix follows the number.
+        self.retries.valueChanged.connect(self._say_times)
         self.retries.setValue(settings.retries)
+        self._say_times(settings.retries)
         self.retries.setToolTip(
             self.tr(
                 "When the server cannot be reached, does not answer in time or is busy, a "
@@ -149,6 +151,9 @@ class SettingsDialog(QDialog):
         if rate == self._initial.bandwidth_kib * 1024:
             return self._initial.bandwidth_kib
         return max(1, round(rate / 1024)) if rate else 0
+
+    def _say_times(self, count: int) -> None:
+        self.retries.setSuffix(self.tr(" time") if count == 1 else self.tr(" times"))
 
     def settings(self) -> TransferSettings:
         """The settings as edited (call after the dialog was accepted)."""

@@ -346,6 +346,13 @@ _BY_CODE: dict[str, _Rule] = {
     "TooManyRequests": _BUSY,
     "ServiceUnavailable": _BUSY,
     "InternalError": _SERVER_FAULT,
+    # AWS: two conditional writes of one key at once; "you can retry the request". A
+    # create-only retry then says whether the other writer made the object.
+    "ConditionalRequestConflict": _Rule(
+        Throttled,
+        "Another write to {where} was under way at the same moment.",
+        "Try again in a moment.",
+    ),
     "BucketAlreadyExists": _EXISTS,
     "BucketAlreadyOwnedByYou": _EXISTS,
     "RequestTimeout": _Rule(RequestTimeout, "The request timed out on the server."),
