@@ -10,6 +10,7 @@ copy that was there. Exit code 0 only when everything arrived verified.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.core.connections import Connections
 from cloudbrowser.core.deletes import delete_keys
 from cloudbrowser.core.errors import KeyNotFound, LocalFileError
+from cloudbrowser.core.folders import remove_emptied_folders
 from cloudbrowser.core.keys import normalize_prefix
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
@@ -122,15 +124,19 @@ def _sync_down(
     orphans = sync.orphans(unreadable)
     for where, why in unreadable:
         out.failed(where, why)
+    deletes = SyncPlan(delete_files=orphans, delete_folders=sync.emptied_folders(orphans))
     if args.dry_run:
-        _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "would delete")
+        _print_deletes(out, deletes, bucket, "would delete")
         return Exit.FAILED if unreadable else code
     if unreadable:
         out.note("cloudbrowser: nothing deleted, because not every local file could be read.")
         return Exit.FAILED
     failed = _delete_files(orphans, out)
-    _print_deletes(out, SyncPlan(delete_files=orphans), bucket, "deleted")
-    return Exit.FAILED if failed else Exit.OK
+    deletes.delete_folders, kept = remove_emptied_folders(deletes.delete_folders)
+    for folder, why in kept:
+        out.failed(str(folder), why)
+    _print_deletes(out, deletes, bucket, "deleted")
+    return Exit.FAILED if failed or kept else Exit.OK
 
 
 def _holds_anything(storage: Storage, bucket: str, prefix: str) -> bool:
@@ -149,6 +155,11 @@ def _print_deletes(out: Output, sync: SyncPlan, bucket: str, what: str) -> None:
             out.record(result=what, local=str(path))
         else:
             out.line(f"{what}: {path}")
+    for folder in sync.delete_folders:  # an empty folder gone from the cloud
+        if out.json:
+            out.record(result=what, local=str(folder), folder=True)
+        else:
+            out.line(f"{what}: {folder}{os.sep}")
 
 
 def _delete_files(paths: Iterable[Path], out: Output) -> int:

@@ -12,6 +12,7 @@ stray file is left where a folder was asked for.
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -203,6 +204,34 @@ def make_local_folders(folders: Iterable[Path]) -> tuple[int, list[tuple[Path, L
         else:
             made += new
     return made, failed
+
+
+#: What rmdir says of a folder that is not empty (POSIX allows either; Windows' 145 is
+#: mapped to ENOTEMPTY by Python).
+_NOT_EMPTY = frozenset({errno.ENOTEMPTY, errno.EEXIST})
+
+
+def remove_emptied_folders(
+    folders: Iterable[Path],
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Remove the local folders a download sync's deletes left empty (deepest first, as
+    :meth:`~cloudbrowser.core.sync.DownloadSync.emptied_folders` gives them): those
+    removed, and those that could not be, each with why. One that is gone already, or no
+    longer empty (something was put in it meanwhile, or one of its files could not be
+    deleted, which is said on its own), is left as it is, in neither list."""
+    removed: list[Path] = []
+    failed: list[tuple[Path, str]] = []
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno not in _NOT_EMPTY:
+                failed.append((folder, exc.strerror or str(exc)))
+            continue
+        removed.append(folder)
+    return removed, failed
 
 
 def needing_placeholders(folders: Iterable[str], keys: Iterable[str]) -> list[str]:

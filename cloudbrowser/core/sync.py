@@ -17,10 +17,11 @@ A file and an object are the same when their sizes match and
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,9 @@ class SyncPlan:
     #: Upload: keys to delete from the bucket. Download: local files to delete.
     delete_keys: list[str] = field(default_factory=list)
     delete_files: list[Path] = field(default_factory=list)
+    #: Download: local folders left empty by ``delete_files`` that the prefix holds
+    #: nothing in, deepest first (:meth:`DownloadSync.emptied_folders`).
+    delete_folders: list[Path] = field(default_factory=list)
     #: Sources that cannot be synchronised: (name, why).
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: Sources left out on purpose, not failures (a download in progress): (name, why).
@@ -325,6 +329,9 @@ class DownloadSync:
         #: Objects already equal to their file, so far.
         self.unchanged = 0
         self._wanted: set[int] = set()
+        #: The relative paths of the folders the prefix holds (an object or a placeholder
+        #: at or below each), as digests: the folders a ``--delete`` keeps.
+        self._folders: set[int] = set()
         self._counter = _Counter(progress)
 
     def pages(self) -> Iterator[SyncPlan]:
@@ -342,6 +349,7 @@ class DownloadSync:
                     add_placeholder_folder(
                         obj.key, self.prefix, self.root, plan.folders, plan.refused
                     )
+                    self._hold_folders(obj.key[len(self.prefix) :])
             # Only the folders still missing: a second run has nothing to make (the preview
             # says "nothing to do").
             plan.folders = [f for f in plan.folders if not is_folder(f)]
@@ -354,11 +362,13 @@ class DownloadSync:
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
             return
+        rel = obj.key[len(self.prefix) :]
+        self._hold_folders(rel)  # also when refused below: its folder is no leftover
         why = self.claims.claim(target)
         if why:
             plan.refused.append((obj.key, why))
             return
-        self._wanted.add(digest(obj.key[len(self.prefix) :]))
+        self._wanted.add(digest(rel))
         same = self._same(target, obj)
         if same:
             plan.unchanged += 1
@@ -385,6 +395,41 @@ class DownloadSync:
         if self.checksum:
             return file_matches_object(target, st.st_size, obj, self.backend.features)
         return abs(st.st_mtime - obj.modified) <= MTIME_SLACK or st.st_mtime > obj.modified
+
+    def _hold_folders(self, rel: str) -> None:
+        """Remember the folders of the relative path ``rel`` ("a/b/c.txt", or a
+        placeholder's "a/b/": "a/b" and "a") as held by the prefix."""
+        parts = rel.split(DELIMITER)[:-1]
+        for end in range(len(parts), 0, -1):
+            held = digest(DELIMITER.join(parts[:end]))
+            if held in self._folders:
+                return  # and so are the folders above it
+            self._folders.add(held)
+
+    def emptied_folders(self, orphans: Iterable[Path]) -> list[Path]:
+        """The local folders below the root that the prefix holds nothing in (no object,
+        no placeholder) and that hold nothing but ``orphans`` and such folders: once the
+        orphans are deleted they are empty leftovers of folders gone from the cloud, and
+        are removed too, deepest first (as rclone's sync leaves the destination). Anything
+        else inside (a kept file, a link, a download's temporary file, what cannot be
+        read) keeps a folder. Call once the listing has ended."""
+        gone = set(orphans)
+        emptied: set[Path] = set()
+        found: list[Path] = []
+        # Bottom-up, links to folders not followed: a folder's subfolders come first.
+        for directory, dirnames, filenames in os.walk(self.root, topdown=False):
+            here = Path(directory)
+            if here == self.root:
+                continue
+            _check(self.cancel)
+            if digest(DELIMITER.join(here.relative_to(self.root).parts)) in self._folders:
+                continue
+            if all(here / name in gone for name in filenames) and all(
+                here / name in emptied for name in dirnames
+            ):
+                emptied.add(here)
+                found.append(here)
+        return found
 
     def orphans(self, refused: list[tuple[str, str]]) -> list[Path]:
         """Local files the prefix does not hold (call once the listing has ended); what

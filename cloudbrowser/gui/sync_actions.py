@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.folders import remove_emptied_folders
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import remote_uri
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
@@ -346,7 +347,7 @@ class SyncActions(QObject):
         sync = self._running.pop(transfers[0].batch, None)
         if sync is None or sync.plan is None:
             return
-        if not (sync.plan.delete_keys or sync.plan.delete_files):
+        if not (sync.plan.delete_keys or sync.plan.delete_files or sync.plan.delete_folders):
             return
         if len(transfers) < len(sync.plan.transfers) or any(
             t.state is not State.DONE for t in transfers
@@ -382,42 +383,78 @@ class SyncActions(QObject):
                 ),
             )
             self.file_ops.start(operation, [location])
-        if plan.delete_files:
-            self._trash(plan.delete_files)
+        if plan.delete_files or plan.delete_folders:
+            self._trash(plan.delete_files, plan.delete_folders)
 
-    def _trash(self, paths: list[Path]) -> None:
-        """Move local files to the system trash, on a worker (many files are disk I/O)."""
-        files = list(paths)
+    def _trash(self, paths: list[Path], folders: list[Path]) -> None:
+        """Move local files to the system trash, then remove the folders that left empty
+        (an empty folder holds nothing to restore), on a worker (many files are disk
+        I/O)."""
+        files, emptied = list(paths), list(folders)
         why_not = self.tr("The system trash refused it (or there is none here); it was kept.")
 
-        def work(_job: Job) -> tuple[int, list[tuple[Path, str]]]:
-            moved = 0
-            failed: list[tuple[Path, str]] = []
+        def work(_job: Job) -> _Trashed:
+            trashed = _Trashed()
             for path in files:
                 if not path.exists() and not path.is_symlink():
                     continue  # gone meanwhile: what a delete wanted
                 if QFile(str(path)).moveToTrash():
-                    moved += 1
+                    trashed.moved += 1
                 else:
-                    failed.append((path, why_not))
-            return moved, failed
+                    trashed.failed.append((path, why_not))
+            removed, trashed.folders_kept = remove_emptied_folders(emptied)
+            trashed.folders_removed = len(removed)
+            return trashed
 
-        def done(result: tuple[int, list[tuple[Path, str]]]) -> None:
-            moved, failed = result
-            if failed:
+        def done(trashed: _Trashed) -> None:
+            if trashed.failed:
                 self.messages.major(
                     LocalDeleteFailures(
-                        self.tr("%Ln file(s) could not be moved to the trash.", None, len(failed)),
+                        self.tr(
+                            "%Ln file(s) could not be moved to the trash.",
+                            None,
+                            len(trashed.failed),
+                        ),
                         hint=self.tr("The details name each file and why; they are still there."),
-                        detail="\n".join(f"{path}: {why}" for path, why in failed),
+                        detail="\n".join(f"{path}: {why}" for path, why in trashed.failed),
+                    )
+                )
+            elif trashed.folders_kept:
+                kept = trashed.folders_kept
+                self.messages.major(
+                    LocalDeleteFailures(
+                        self.tr("%Ln empty folder(s) could not be removed.", None, len(kept)),
+                        hint=self.tr("The details name each folder and why; they are still there."),
+                        detail="\n".join(f"{path}: {why}" for path, why in kept),
                     )
                 )
             else:
-                self.messages.info(self.tr("Moved %Ln file(s) to the trash.", None, moved))
+                said = []
+                if trashed.moved or not trashed.folders_removed:
+                    said.append(self.tr("Moved %Ln file(s) to the trash.", None, trashed.moved))
+                if trashed.folders_removed:
+                    said.append(
+                        self.tr(
+                            "Removed %Ln empty folder(s) gone from the cloud.",
+                            None,
+                            trashed.folders_removed,
+                        )
+                    )
+                self.messages.info(" ".join(said))
 
         self.service.run(
             work, "Moving files to the trash", succeeded=done, failed=self.messages.major
         )
+
+
+@dataclass
+class _Trashed:
+    """What a download sync's deletes did (its worker's result)."""
+
+    moved: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    folders_removed: int = 0
+    folders_kept: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def _compare_down(
@@ -447,6 +484,7 @@ def _compare_down(
     plan.unchanged = sync.unchanged
     if delete:
         plan.delete_files = sync.orphans(plan.refused)
+        plan.delete_folders = sync.emptied_folders(plan.delete_files)
     return plan, found
 
 

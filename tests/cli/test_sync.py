@@ -104,6 +104,47 @@ def test_sync_down_is_idempotent_and_deletes_local_orphans(
     assert second.records() == []
 
 
+def test_sync_down_with_delete_removes_the_folders_gone_from_the_cloud(
+    cli: Cli, server: S3Server, tmp_path: Path
+) -> None:
+    """A local folder whose objects are all gone from the prefix goes with its files (as
+    rclone's sync leaves it); a folder the prefix still holds something in, one holding a
+    file the sync keeps, or one a download's temporary file is in, stays."""
+    bucket = server.bucket()
+    server.put(bucket, {"p/a.txt": b"alpha", "p/kept/b.txt": b"beta"})
+    dst = tmp_path / "mirror"
+    for folder in ("old/deeper", "old/empty", "kept/gone", "mixed", "resuming"):
+        (dst / folder).mkdir(parents=True)
+    (dst / "old" / "x.txt").write_bytes(b"x")
+    (dst / "old" / "deeper" / "y.txt").write_bytes(b"y")
+    (dst / "kept" / "gone" / "z.txt").write_bytes(b"z")
+    (dst / "resuming" / ".c.bin.cbpart-7").write_bytes(b"half")
+
+    dry = cli("sync", "--delete", "--dry-run", f"s3://{bucket}/p/", str(dst))
+    assert dry.code == 0, dry.err
+    folders = {r["local"] for r in dry.records() if r.get("folder")}
+    expected = {str(dst / f) for f in ("old/deeper", "old/empty", "old", "kept/gone", "mixed")}
+    assert folders == expected
+    assert (dst / "old" / "deeper").is_dir(), "a dry run removes nothing"
+
+    synced = cli("sync", "--delete", "--yes", f"s3://{bucket}/p/", str(dst))
+    assert synced.code == 0, synced.err
+    gone = {"result": "deleted", "local": str(dst / "old"), "folder": True}
+    assert gone in synced.records()
+    assert sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*")) == [
+        "a.txt",
+        "kept",
+        "kept/b.txt",
+        "resuming",
+        "resuming/.c.bin.cbpart-7",
+    ]
+    again = cli("sync", "--delete", "--yes", f"s3://{bucket}/p/", str(dst))
+    assert again.code == 0 and again.records() == []
+    (dst / "old").mkdir()
+    said = cli("sync", "--text", "--delete", "--yes", f"s3://{bucket}/p/", str(dst))
+    assert f"deleted: {dst / 'old'}{os.sep}" in said.out.splitlines()
+
+
 def test_sync_down_makes_the_empty_folders_a_bucket_keeps(
     cli: Cli, server: S3Server, tmp_path: Path
 ) -> None:

@@ -378,6 +378,41 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
 
 
+def test_download_sync_with_delete_removes_the_folders_gone_from_the_cloud(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path, trash: Path
+) -> None:
+    """A local folder the cloud no longer has goes too: its files to the trash, the
+    folder, then empty, removed; a folder the cloud still has stays, even emptied."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a", "p/kept/b.txt": b"bb"})
+    local = tmp_path / "mirror"
+    write(local, {"a.txt": b"a", "kept/b.txt": b"bb", "kept/mine.txt": b"m", "old/x.txt": b"x"})
+    (local / "old" / "deeper").mkdir()
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    summary = compare(qtbot, dialog, download=True, delete=True)
+    assert "2 files to move to the system trash, after the downloads." in summary, summary
+    assert "2 empty folders gone from the cloud to remove, after the downloads." in summary
+    removed = [(str(local / "old" / "deeper"), ""), (str(local / "old"), "")]
+    assert group(dialog, "Empty folders to remove") == removed, "deepest first"
+    synchronize(qtbot, window, dialog)
+    qtbot.waitUntil(lambda: not (local / "old").exists(), timeout=5_000)
+    assert local_tree(local) == {"a.txt": b"a", "kept/b.txt": b"bb"}
+    assert (trash / "x.txt").read_bytes() == b"x"
+    said = window.statusBar().currentMessage()
+    assert "Moved 2 files to the trash. Removed 2 empty folders gone from the cloud." in said
+
+    # Only an empty folder is left over: that alone is something to do.
+    (local / "left").mkdir()
+    dialog = open_dialog(window, here(window, bucket, "p/"), None)
+    summary = compare(qtbot, dialog, download=True, delete=True)
+    assert "1 empty folder gone from the cloud to remove, after the downloads." in summary
+    assert dialog.sync_button.isEnabled()
+    synchronize(qtbot, window, dialog)
+    qtbot.waitUntil(lambda: not (local / "left").exists(), timeout=5_000)
+    assert "Removed 1 empty folder gone from the cloud." in window.statusBar().currentMessage()
+
+
 # rclone serve s3 stores "p/empty/" as a file "p/empty": it has no empty folders.
 @pytest.mark.parametrize("any_server", ["memory", "moto"], indirect=True)
 def test_download_sync_of_a_new_empty_folder_alone_makes_it_then_nothing(

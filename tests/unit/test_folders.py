@@ -80,3 +80,50 @@ def test_a_cancelled_batch_stops() -> None:
     cancel.set()
     with pytest.raises(Cancelled):
         make_folders(lambda _c: Server(), folders("a/"), cancel)  # type: ignore[arg-type,return-value]
+
+
+# ── a download sync's leftovers: local folders gone from the cloud ──────────────────
+
+
+def test_a_folder_is_a_leftover_only_if_nothing_but_deleted_files_and_leftovers_is_in_it(
+    tmp_path: Path,
+) -> None:
+    from cloudbrowser.core.backends import open_storage
+    from cloudbrowser.core.backends.memory import forget_store
+    from cloudbrowser.core.connection import ConnectionSettings
+    from cloudbrowser.core.sync import DownloadSync
+
+    storage = open_storage(ConnectionSettings(kind="memory", endpoint_url="memory://leftovers"))
+    forget_store(storage.settings)
+    storage.create_bucket("bkt")
+    for key in ("p/keep/a.txt", "p/held/"):
+        storage.put_object("bkt", key, b"x", content_md5="")
+    root = tmp_path / "mirror"
+    for folder in ("keep", "held", "gone/sub", "linked", "elsewhere"):
+        (root / folder).mkdir(parents=True)
+    (root / "gone" / "sub" / "old.txt").write_bytes(b"old")
+    (root / "linked" / "to-elsewhere").symlink_to(root / "elsewhere")
+    sync = DownloadSync(storage, "c", "bkt", "p/", root)
+    for _page in sync.pages():
+        pass
+    refused: list[tuple[str, str]] = []
+    orphans = sync.orphans(refused)
+    assert orphans == [root / "gone" / "sub" / "old.txt"] and refused == []
+    emptied = sync.emptied_folders(orphans)
+    # A link keeps its folder (what it leads to is not looked into); an empty folder the
+    # cloud has a placeholder for ("held/") stays.
+    assert sorted(emptied) == [root / "elsewhere", root / "gone", root / "gone" / "sub"]
+    assert emptied.index(root / "gone" / "sub") < emptied.index(root / "gone"), "deepest first"
+    forget_store(storage.settings)
+
+
+def test_removing_leftovers_leaves_a_folder_that_is_no_longer_empty(tmp_path: Path) -> None:
+    from cloudbrowser.core.folders import remove_emptied_folders
+
+    empty, filled, missing = tmp_path / "empty", tmp_path / "filled", tmp_path / "missing"
+    empty.mkdir()
+    filled.mkdir()
+    (filled / "new.txt").write_bytes(b"put there meanwhile")
+    removed, failed = remove_emptied_folders([empty, filled, missing])
+    assert (removed, failed) == ([empty], [])
+    assert not empty.exists() and (filled / "new.txt").exists()

@@ -307,6 +307,15 @@ class SyncDialog(QDialog):
                     "%Ln file(s) to move to the system trash, after the downloads.", None, deletes
                 )
             )
+        if plan.delete_folders:
+            lines.append(
+                self.tr(
+                    "%Ln empty folder(s) gone from the cloud to remove, after the downloads.",
+                    None,
+                    len(plan.delete_folders),
+                )
+            )
+            deletes += len(plan.delete_folders)
         lines.append(self.tr("%Ln file(s) unchanged.", None, plan.unchanged))
         if plan.refused:
             lines.append(
@@ -340,6 +349,11 @@ class SyncDialog(QDialog):
         gone = [(k, "") for k in plan.delete_keys] + [(str(p), "") for p in plan.delete_files]
         self._group(
             self.tr("To delete") if up else self.tr("To move to the trash"), gone, expanded=True
+        )
+        self._group(
+            self.tr("Empty folders to remove"),
+            [(str(f), "") for f in plan.delete_folders],
+            expanded=len(plan.delete_folders) <= SHOWN_OPEN,
         )
         self._group(self.tr("Cannot be synchronized"), plan.refused, expanded=True)
         self._group(self.tr("Left out"), plan.skipped, expanded=True)

@@ -197,6 +197,13 @@
 <context>
     <name>SyncActions</name>
     <message numerus="yes">
+        <source>%Ln empty folder(s) could not be removed.</source>
+        <translation>
+            <numerusform>%Ln empty folder could not be removed.</numerusform>
+            <numerusform>%Ln empty folders could not be removed.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%Ln file(s) could not be moved to the trash.</source>
         <translation>
             <numerusform>%Ln file could not be moved to the trash.</numerusform>
@@ -211,6 +218,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>Removed %Ln empty folder(s) gone from the cloud.</source>
+        <translation>
+            <numerusform>Removed %Ln empty folder gone from the cloud.</numerusform>
+            <numerusform>Removed %Ln empty folders gone from the cloud.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Synchronize {cloud}: delete %Ln object(s)</source>
         <translation>
             <numerusform>Synchronize {cloud}: delete %Ln object</numerusform>
@@ -220,6 +234,13 @@
 </context>
 <context>
     <name>SyncDialog</name>
+    <message numerus="yes">
+        <source>%Ln empty folder(s) gone from the cloud to remove, after the downloads.</source>
+        <translation>
+            <numerusform>%Ln empty folder gone from the cloud to remove, after the downloads.</numerusform>
+            <numerusform>%Ln empty folders gone from the cloud to remove, after the downloads.</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>%Ln empty folder(s) to make in the cloud.</source>
         <translation>
