@@ -36,7 +36,12 @@ from cloudbrowser.core.keys import DELIMITER, local_path_for
 from cloudbrowser.core.localfs import is_folder, walk_files
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import MD5, Features, Storage
-from cloudbrowser.core.transfer_plan import IN_PROGRESS, add_placeholder_folder, outside_prefix
+from cloudbrowser.core.transfer_plan import (
+    IN_PROGRESS,
+    add_placeholder_folder,
+    as_disk_compares,
+    outside_prefix,
+)
 from cloudbrowser.core.transfers import TransferRequest
 
 #: Tolerance for comparing a file's mtime with an object's time: file systems keep mtimes
@@ -349,7 +354,7 @@ class DownloadSync:
                     add_placeholder_folder(
                         obj.key, self.prefix, self.root, plan.folders, plan.refused
                     )
-                    self._hold_folders(obj.key[len(self.prefix) :])
+                    self._hold_folders(as_disk_compares(obj.key[len(self.prefix) :]))
             # Only the folders still missing: a second run has nothing to make (the preview
             # says "nothing to do").
             plan.folders = [f for f in plan.folders if not is_folder(f)]
@@ -362,7 +367,7 @@ class DownloadSync:
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
             return
-        rel = obj.key[len(self.prefix) :]
+        rel = as_disk_compares(obj.key[len(self.prefix) :])
         self._hold_folders(rel)  # also when refused below: its folder is no leftover
         why = self.claims.claim(target)
         if why:
@@ -422,7 +427,8 @@ class DownloadSync:
             if here == self.root:
                 continue
             _check(self.cancel)
-            if digest(DELIMITER.join(here.relative_to(self.root).parts)) in self._folders:
+            rel = as_disk_compares(DELIMITER.join(here.relative_to(self.root).parts))
+            if digest(rel) in self._folders:
                 continue
             if all(here / name in gone for name in filenames) and all(
                 here / name in emptied for name in dirnames
@@ -440,7 +446,8 @@ class DownloadSync:
         return [
             f.path
             for rel, f in local_files(self.root, refused, follow_links=False).items()
-            if digest(rel) not in self._wanted and not is_temporary_name(f.path.name)
+            if digest(as_disk_compares(rel)) not in self._wanted
+            and not is_temporary_name(f.path.name)
         ]
 
 

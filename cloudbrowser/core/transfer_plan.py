@@ -421,7 +421,12 @@ def claim_target(claimed: dict[str, str], key: str, path: Path, destination: Pat
 def _as_disk_compares(path: Path) -> str:
     """A path as the local disk tells names apart: Windows and macOS disks are (by default)
     case-insensitive, and macOS normalises Unicode."""
-    text = str(path)
+    return as_disk_compares(str(path))
+
+
+def as_disk_compares(text: str) -> str:
+    """A path or relative name as the local disk tells names apart (see
+    :func:`disk_ignores_case`)."""
     if disk_ignores_case():
         return unicodedata.normalize("NFC", text).casefold()
     return text

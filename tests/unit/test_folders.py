@@ -127,3 +127,36 @@ def test_removing_leftovers_leaves_a_folder_that_is_no_longer_empty(tmp_path: Pa
     removed, failed = remove_emptied_folders([empty, filled, missing])
     assert (removed, failed) == ([empty], [])
     assert not empty.exists() and (filled / "new.txt").exists()
+
+
+def test_on_a_disk_that_ignores_case_a_file_the_cloud_names_otherwise_is_no_orphan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows and macOS: the object "Docs/Café.txt" is downloaded over the local
+    "docs/café.txt" (another case; macOS's decomposed é): that file is the object's, not
+    one the cloud lacks, so a sync with delete must neither trash it nor its folder."""
+    import unicodedata
+
+    from cloudbrowser.core import transfer_plan
+    from cloudbrowser.core.backends import open_storage
+    from cloudbrowser.core.backends.memory import forget_store
+    from cloudbrowser.core.connection import ConnectionSettings
+    from cloudbrowser.core.sync import DownloadSync
+
+    monkeypatch.setattr(transfer_plan, "disk_ignores_case", lambda: True)
+    storage = open_storage(ConnectionSettings(kind="memory", endpoint_url="memory://case"))
+    forget_store(storage.settings)
+    storage.create_bucket("bkt")
+    storage.put_object("bkt", "p/Docs/Café.txt", b"x", content_md5="")
+    root = tmp_path / "mirror"
+    (root / "docs").mkdir(parents=True)
+    local = root / "docs" / unicodedata.normalize("NFD", "café.txt")
+    local.write_bytes(b"x")
+    (root / "gone").mkdir()
+    sync = DownloadSync(storage, "c", "bkt", "p/", root)
+    for _page in sync.pages():
+        pass
+    orphans = sync.orphans([])
+    assert orphans == []
+    assert sync.emptied_folders(orphans) == [root / "gone"]
+    forget_store(storage.settings)
