@@ -1068,7 +1068,10 @@ class TransferQueue:
         outage = self._outages.get(t.connection)
         if outage is None:
             return
-        answered = outcome is State.DONE or (error is not None and not error.retryable)
+        # A local error (a full disk) says nothing of the server.
+        answered = outcome is State.DONE or (
+            isinstance(error, StorageError) and not error.retryable
+        )
         if answered or outage.probe == t.id:
             self._end_outage(t.connection)
 
