@@ -665,6 +665,36 @@ def test_a_transfer_goes_on_by_itself_when_the_server_comes_back(
         assert temporaries(target) == []
 
 
+def test_while_the_server_is_down_only_one_file_meets_it_and_all_go_on_when_it_is_back(
+    own_rclone: RestartableRclone, queues: list[TransferQueue], tmp_path: Path
+) -> None:
+    """Twelve files, the server gone: the files running when it failed wait, one of them
+    tried again and again; the others are not sent at all (no try spent on a server that
+    cannot answer). Back up, every file is done and verified."""
+    server = own_rclone.server
+    bucket = server.bucket()
+    sources = [make_file(tmp_path / f"f{i:02d}.bin", 3000 + i) for i in range(12)]
+    requests = [
+        upload(server, bucket, f"f{i:02d}.bin", tmp_path / f"f{i:02d}.bin") for i in range(12)
+    ]
+    options = TransferOptions(concurrency=3, retries=40, retry_waits=(0.3,))
+    queue = queue_on(counting(server), Journal(tmp_path / "journal.sqlite3"), options)
+    queues.append(queue)
+    own_rclone.kill()
+    transfers = queue.add(requests)
+    wait_until(lambda: any(t.retries >= 3 for t in transfers))
+    met = [t for t in transfers if t.error is not None or t.retries]
+    assert 1 <= len(met) <= options.concurrency, [(t.key, t.retries) for t in met]
+    assert len(queue.retrying()) == 1, "one file tries the server again"
+    assert all(t.state is State.QUEUED for t in transfers)
+    own_rclone.start()
+    assert queue.wait(transfers, timeout=120)
+    assert [t.state for t in transfers] == [State.DONE] * 12
+    assert all(t.verified for t in transfers)
+    for i, data in enumerate(sources):
+        assert remote_bytes(server, bucket, f"f{i:02d}.bin") == data
+
+
 # ── hostile keys ────────────────────────────────────────────────────────────────────────
 
 #: Pieces that have broken other tools' key → path mappings.
