@@ -426,7 +426,7 @@ class TransferController(QObject):
             transfers, made = result
             # The batch's first files run already: its rows go in (thousands, a few
             # milliseconds of Python) with the engine held, as a poll's repaint does.
-            self._hold_engine()
+            self._hold_engine(self.queue.activity())
             self._batches.add(batch)
             self.model.add(transfers)
             size = data_size(QLocale(), sum(r.size for r in requests))
@@ -658,7 +658,10 @@ class TransferController(QObject):
     @Slot()
     def poll(self) -> None:
         """Pull what changed from the queue; report batches that ended."""
-        self._hold_engine()
+        # One look at the activity per poll: it decides the hold, the batches that ended
+        # and the timer (one that ends just after it is reported at the next poll).
+        activity = self.queue.activity()
+        self._hold_engine(activity)
         changed = self.queue.changes()
         if changed:
             self.model.refresh(changed)
@@ -666,7 +669,6 @@ class TransferController(QObject):
             if t.batch in self._open_batches and t.state is State.DONE and t.id not in self._opened:
                 self._opened.add(t.id)
                 open_downloaded(t.local_path, self.opener, self.window)
-        activity = self.queue.activity()
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)
             self._report(self.queue.summary(batch))
@@ -675,13 +677,13 @@ class TransferController(QObject):
         if not activity.busy:
             self._timer.stop()
 
-    def _hold_engine(self) -> None:
+    def _hold_engine(self, activity: Activity) -> None:
         """The engine's threads wait (at their ``give_way`` points) while this poll and
         the repaint it causes run, until the event loop is about to sleep (a connection
         of one call: a hook on every turn of the loop would be a wait for the GIL of its
         own), at most ``give_way.WINDOW_HOLD``: core/give_way.py says why and what it
         costs."""
-        if not self.queue.activity().running:
+        if not activity.running:
             return  # nothing runs that could be held
         dispatcher: QAbstractEventDispatcher | None = QAbstractEventDispatcher.instance(
             self.thread()
