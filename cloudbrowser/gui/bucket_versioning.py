@@ -53,6 +53,16 @@ class BucketVersioning(QObject):
         self.confirm: Callable[[str, str, str], bool] = file_ops.confirm
         menus.context_sections.append(self._context_section)
         menus.tree_sections.append(self._tree_section)
+        # File, Versioning… of the bucket shown, after Delete bucket (as a menu, not only
+        # a right-click, so that it can be found).
+        self.action = menus.new_action(self.tr("Versioning…"), None, [], self._show_current)
+        actions = menus.file.actions()
+        follows = actions.index(file_ops.delete_bucket_action) + 1
+        if follows < len(actions):
+            menus.file.insertAction(actions[follows], self.action)
+        else:
+            menus.file.addAction(self.action)
+        menus.file.aboutToShow.connect(self._offer)
         #: The last read or switch (for tests).
         self.job: Job | None = None
 
@@ -74,6 +84,20 @@ class BucketVersioning(QObject):
         bucket = Location(current.connection, entries[0].key.rstrip("/"))
         menu.addAction(self.tr("Versioning…"), partial(self.show, bucket))
         return True
+
+    def _current_bucket(self) -> Location | None:
+        current = self.browsing.current
+        if not isinstance(current, Location) or current.is_connection_root:
+            return None
+        return Location(current.connection, current.bucket)
+
+    def _offer(self) -> None:
+        self.action.setEnabled(self._current_bucket() is not None)
+
+    def _show_current(self) -> None:
+        bucket = self._current_bucket()
+        if bucket is not None:
+            self.show(bucket)
 
     # ── reading, asking, switching ──────────────────────────────────────────────────────
 

@@ -121,6 +121,26 @@ def test_offered_on_a_buckets_row_in_the_tree_and_the_bucket_list(
     assert [title for title, _text, _button in asked] == [f"Versioning of “{bucket}”"]
 
 
+def test_offered_in_the_file_menu_for_the_bucket_shown(
+    qtbot: QtBot, window: MainWindow, window_server: S3Server
+) -> None:
+    bucket = window_server.bucket()
+    conn = window.history.current.connection
+    action = window.bucket_versioning.action
+    texts = [a.text() for a in window.file_menu.actions()]
+    assert texts.index("Versioning…") == texts.index("Delete bucket…") + 1, texts
+    window.navigate(Location(conn))
+    window.file_menu.aboutToShow.emit()
+    assert not action.isEnabled(), "no bucket shown"
+    window.navigate(Location(conn, bucket, "some/folder/"))
+    window.file_menu.aboutToShow.emit()
+    assert action.isEnabled()
+    asked = answer(window, False)
+    action.trigger()
+    settle(qtbot, window)
+    assert [title for title, _text, _button in asked] == [f"Versioning of “{bucket}”"]
+
+
 def test_azure_says_where_its_versioning_is_set(
     qtbot: QtBot, window: MainWindow, azurite_server: AzuriteServer
 ) -> None:
