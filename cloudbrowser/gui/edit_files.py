@@ -795,8 +795,8 @@ class EditFiles(QObject):
             return look_at_edit_folders(root, now)
 
         def found(unsent: list[Unsent]) -> None:
-            if self._stopped:
-                return
+            if self._stopped or not unsent:
+                return  # (not a look at every transfer of a big drop for nothing)
             editing = {(e.connection, e.bucket, e.key) for e in self._edits.values()}
             # An upload of it the journal kept (queued when the app quit) is in the
             # Transfers panel already, resumed or failed there: not offered twice.
