@@ -692,8 +692,9 @@ class TransferController(QObject):
                 open_downloaded(t.local_path, self.opener, self.window)
         for batch in list(self._batches - activity.active_batches):
             self._batches.discard(batch)
-            self._report(self.queue.summary(batch))
-            self.batchFinished.emit([t for t in self.queue.transfers() if t.batch == batch])
+            members = self.queue.of_batch(batch)
+            self._report(self.queue.summary(batch, members), members)
+            self.batchFinished.emit(members)
         self.activityChanged.emit(activity)
         if not activity.busy:
             self._timer.stop()
@@ -716,7 +717,7 @@ class TransferController(QObject):
             give_way.release_window, Qt.ConnectionType.SingleShotConnection
         )
 
-    def _report(self, summary: BatchSummary) -> None:
+    def _report(self, summary: BatchSummary, transfers: list[Transfer]) -> None:
         """Every batch ends with what happened; a failure names each file and why."""
         left_out = self._left_out.pop(summary.batch, 0)
         folders = self._folders_made.pop(summary.batch, 0)
@@ -726,7 +727,6 @@ class TransferController(QObject):
             if len(failed) < len(summary.failed) and not (failed or summary.done):
                 return  # the caller says it
             summary = replace(summary, failed=failed)
-        transfers = [t for t in self.queue.transfers() if t.batch == summary.batch]
         if not transfers and folders:  # a drop of empty folders only
             self.messages.info(self.tr("Made %Ln empty folder(s).", None, folders))
             return
