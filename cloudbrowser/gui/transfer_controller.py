@@ -682,8 +682,9 @@ class TransferController(QObject):
         shown = changed
         if self._feeding:
             # Rows still to come in their own turns (_add_rows): refresh() would add them
-            # all at once, out of their order.
-            shown = [t for t in changed if t.batch not in self._feeding]
+            # all at once, out of their order. Those in already are refreshed as ever.
+            feeding, model = self._feeding, self.model
+            shown = [t for t in changed if t.batch not in feeding or model.shows(t)]
         if shown:
             self.model.refresh(shown)
         for t in changed:
