@@ -337,6 +337,8 @@ class Activity:
     bytes_total: int = 0
     #: Of ``bytes_done``, what was moved now (not kept from an earlier attempt): for speeds.
     bytes_moved: int = 0
+    #: Connections whose files wait for one of them to be tried again (``_Outage``).
+    waiting_for: frozenset[str] = frozenset()
 
     @property
     def busy(self) -> bool:
@@ -760,6 +762,7 @@ class TransferQueue:
         with self._lock:
             tallies = [(batch, tuple(tally)) for batch, tally in self._tallies.items() if tally[1]]
             running = [self._transfers[i] for i in self._running]
+            waiting_for = frozenset(self._outages)
         # Running transfers' bytes change as they are read: read once each, here.
         done = sum(t.bytes_done for t in running)
         moved = sum(t.bytes_moved for t in running)
@@ -770,7 +773,7 @@ class TransferQueue:
             moved += moved_kept
         busy = sum(tally[1] for _batch, tally in tallies)
         active = frozenset(batch for batch, _tally in tallies)
-        return Activity(active, len(running), busy - len(running), done, total, moved)
+        return Activity(active, len(running), busy - len(running), done, total, moved, waiting_for)
 
     def wait(
         self, transfers: Iterable[Transfer] | None = None, timeout: float | None = None

@@ -91,3 +91,20 @@ def test_the_status_bar_progress_changes_at_most_twice_a_second(
     )
     assert not bar.isHidden() and bar.value() == 50, "a new batch shows at once"
     window.transfers.shutdown()
+
+
+def test_the_status_bar_says_which_connection_its_files_wait_for(
+    qtbot: QtBot, make_service: ServiceFactory
+) -> None:
+    """While one file of a connection waits to be tried again, the others wait for it
+    (core.transfers._Outage): the status bar says so, not only "12 transfers"."""
+    window = MainWindow(make_service())
+    qtbot.addWidget(window)
+    window._on_transfer_activity(
+        Activity(frozenset({"b"}), queued=12, bytes_total=100, waiting_for=frozenset({"prod"}))
+    )
+    assert window._transfer_label.text() == "12 transfers · waiting for “prod” to answer"
+    window.transfer_status_throttle.reset()
+    window._on_transfer_activity(Activity(frozenset({"b"}), queued=12, bytes_total=100))
+    assert window._transfer_label.text() == "12 transfers"
+    window.transfers.shutdown()

@@ -282,10 +282,12 @@ def test_the_connections_other_files_wait_for_the_one_that_failed(
     assert [t.state for t in rest] == [State.QUEUED] * 4
     assert queue.retrying() == [first], "one waits to be tried again, not five"
     assert queue.activity().queued == 5, "the batch has not ended"
+    assert queue.activity().waiting_for == {"c"}
     queue.retry([first.id])  # as its time comes
     assert queue.wait(transfers, timeout=10)
     assert [t.state for t in transfers] == [State.DONE] * 5
     assert [t.retries for t in rest] == [0, 0, 0, 0]
+    assert queue.activity().waiting_for == frozenset()
     assert backend.calls == 6
     queue.shutdown()
 

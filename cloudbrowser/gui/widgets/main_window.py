@@ -1266,6 +1266,12 @@ class MainWindow(QMainWindow):
             if speed >= 1:
                 size = data_size(self.qlocale, int(speed))
                 text += " · " + self.tr("{size}/s").format(size=size)
+            if activity.waiting_for:
+                # Its files wait while one of them is tried again (core.transfers._Outage).
+                names = ", ".join(f"“{name}”" for name in sorted(activity.waiting_for))
+                text += " · " + self.tr("waiting for {connections} to answer").format(
+                    connections=names
+                )
             self._transfer_label.setText(text)
             self._transfer_percent = percent
         else:
