@@ -333,13 +333,22 @@ class RetryNotes:
         count = len(new) > len(named) and now - self._counted_at >= self.EVERY
         if self._progress is not None:
             self._progress.clear()
+        activity = self._queue.activity()
+        # Files of that server beside the ones waiting: they wait for them (the queue's
+        # outage), not sent against a server that does not answer.
+        behind = activity.queued > len(waiting)
         for t in named:
             if t.error is None:
                 continue  # its wait is over: a worker runs it again already
             wait = max(0.0, t.retry_at - now)
+            others = (
+                " The other files for this server wait for it."
+                if behind and t.connection in activity.waiting_for
+                else ""
+            )
             self._out.note(
                 f"cloudbrowser: {t.name}: {t.error.message} Trying again in {wait:.0f} s "
-                f"(retry {t.retries} of {self._queue.options.retries})."
+                f"(retry {t.retries} of {self._queue.options.retries}).{others}"
             )
         if count:
             self._counted_at = now

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cloudbrowser.cli import cmd_transfer
-from cloudbrowser.core.transfers import TransferOptions
+from cloudbrowser.core.transfers import Activity, TransferOptions
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request, error_reply
@@ -78,6 +78,23 @@ def test_get_waits_out_a_busy_server(cli: Cli, hostile_server: S3Server, tmp_pat
     assert records["d/a.bin"]["state"] == "done"
 
 
+def test_while_one_file_waits_the_others_for_that_server_wait_for_it(
+    cli: Cli, hostile_server: S3Server, tmp_path: Path
+) -> None:
+    """One file at a time: the first is refused and waits; the second is not sent until the
+    first gets through, and the note says why nothing moves."""
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"d/a.bin": b"a" * 3000, "d/b.bin": b"b" * 3000})
+    refused = busy_for(hostile_server, "d/a.bin", 8)
+
+    result = cli("get", "-r", "-j", "1", "--retries", "20", f"s3://{bucket}/d/", str(tmp_path))
+
+    assert result.code == 0, result.err
+    assert refused[0] == 8
+    assert "The other files for this server wait for it." in result.err
+    assert (tmp_path / "d" / "b.bin").read_bytes() == b"b" * 3000
+
+
 def test_put_waits_out_a_busy_server(cli: Cli, hostile_server: S3Server, tmp_path: Path) -> None:
     bucket = hostile_server.bucket()
     source = tmp_path / "up.bin"
@@ -134,6 +151,9 @@ class _Waiting:
 
     def retrying(self) -> list[Any]:
         return list(self.waiting)
+
+    def activity(self) -> Activity:
+        return Activity(queued=len(self.waiting))  # nothing but the waiting ones
 
     def add(self, n: int) -> None:
         from cloudbrowser.core.errors import EndpointUnreachable
