@@ -152,8 +152,8 @@ class TransferController(QObject):
         self._handled: dict[str, tuple[type[CloudBrowserError], ...]] = {}
         self._opened: set[int] = set()
         self._batches: set[str] = set()
-        #: Batches whose rows are still being put in the list, a turn at a time.
-        self._feeding: set[str] = set()
+        #: Ids of transfers whose rows are still to be put in the list, a turn at a time.
+        self._unshown: set[int] = set()
         #: Files each batch left out on purpose (downloads in progress), said at its end.
         self._left_out: dict[str, int] = {}
         #: Empty folders each batch made in the cloud, said at its end.
@@ -429,7 +429,7 @@ class TransferController(QObject):
         def added(result: tuple[list[Transfer], MadeFolders]) -> None:
             transfers, made = result
             self._batches.add(batch)
-            self._add_rows(batch, transfers, 0)
+            self._add_rows(transfers, 0)
             size = data_size(QLocale(), sum(r.size for r in requests))
             self.messages.info(
                 self.tr("Queued %Ln file(s), {size}.", None, len(requests)).format(size=size)
@@ -451,7 +451,7 @@ class TransferController(QObject):
             add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
         )
 
-    def _add_rows(self, batch: str, transfers: list[Transfer], start: int) -> None:
+    def _add_rows(self, transfers: list[Transfer], start: int) -> None:
         """Put a batch's rows in the model ``ROWS_PER_TURN`` at a time, each turn in an
         event of its own, so that the window paints and answers in between: 20,000 rows
         at once held it 130 ms (measured). The batch's first files run already: each turn
@@ -459,12 +459,15 @@ class TransferController(QObject):
         later is shown as it is by then."""
         self._hold_engine(self.queue.activity())
         end = start + ROWS_PER_TURN
-        self.model.add(transfers[start:end])
+        turn = transfers[start:end]
+        self.model.add(turn)
+        if not start and end < len(transfers):
+            # A poll meanwhile leaves these to their turns.
+            self._unshown.update(t.id for t in transfers[end:])
+        elif start:
+            self._unshown.difference_update(t.id for t in turn)
         if end < len(transfers):
-            self._feeding.add(batch)  # a poll meanwhile leaves the rest to these turns
-            QTimer.singleShot(0, self, partial(self._add_rows, batch, transfers, end))
-        else:
-            self._feeding.discard(batch)
+            QTimer.singleShot(0, self, partial(self._add_rows, transfers, end))
 
     def _make_local_folders(self, folders: list[Path]) -> int:
         """The local folders of a download's empty folders (their placeholders): how many
@@ -680,11 +683,11 @@ class TransferController(QObject):
         self._hold_engine(activity)
         changed = self.queue.changes()
         shown = changed
-        if self._feeding:
+        if self._unshown:
             # Rows still to come in their own turns (_add_rows): refresh() would add them
             # all at once, out of their order. Those in already are refreshed as ever.
-            feeding, model = self._feeding, self.model
-            shown = [t for t in changed if t.batch not in feeding or model.shows(t)]
+            unshown = self._unshown
+            shown = [t for t in changed if t.id not in unshown]
         if shown:
             self.model.refresh(shown)
         for t in changed:

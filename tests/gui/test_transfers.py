@@ -103,12 +103,12 @@ def test_a_big_drops_rows_go_in_a_turn_at_a_time_in_their_order(
     controller = window.transfers
     add_rows = controller._add_rows
 
-    def finish_the_shown_first(batch: str, transfers: list[Transfer], start: int) -> None:
+    def finish_the_shown_first(transfers: list[Transfer], start: int) -> None:
         # The files shown so far end before the next rows come, and a poll sees it.
         if start:
             assert controller.queue.wait(transfers[:start], timeout=30)
             controller.poll()
-        add_rows(batch, transfers, start)
+        add_rows(transfers, start)
 
     monkeypatch.setattr(controller, "_add_rows", finish_the_shown_first)
     bucket = server.bucket()

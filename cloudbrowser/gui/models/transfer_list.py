@@ -380,10 +380,6 @@ class TransferListModel(QAbstractItemModel):
 
     # ── reading ─────────────────────────────────────────────────────────────────────────
 
-    def shows(self, t: Transfer) -> bool:
-        """Whether ``t`` has its row already (in its batch's group, or alone)."""
-        return t.id in self._parent_of or _key(t) in self._top_row
-
     def transfers(self) -> list[Transfer]:
         """Every transfer shown, in the panel's order (a group's in its place)."""
         found: list[Transfer] = []
