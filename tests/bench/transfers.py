@@ -11,6 +11,7 @@ removed. A wrong count or size is an error row, never a figure.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,9 @@ BOTO3_THREADS = 16
 BOTO3_PART = 16 * MiB
 
 UP_MANY, DOWN_MANY, UP_ONE, DOWN_ONE = "up_many", "down_many", "up_one", "down_one"
+#: Reference rows, not clients: what the local disk and one core allow a download here.
+LOCAL_LIMIT = "limit: disk (write, fsync, rename)"
+MD5_LIMIT = "limit: MD5 on one core"
 
 
 class ToolError(Exception):
@@ -318,6 +323,56 @@ def cli_peers(server: Server, home: Path) -> list[Peer]:
     ]
 
 
+def local_limit_peer(src: Path) -> Peer:
+    """Not a client: the local half of a durable download alone, as the reference the
+    download rows meet on this machine. It copies the seeded files that the server serves
+    (read from the page cache, no network) the way cloudbrowser finishes a download: into
+    a temporary name, fsync, rename, the folder's fsync; the small files on 8 threads, as
+    cloudbrowser's 8 transfers at once. No download that keeps its promise of "on the
+    disk when done" goes faster than this on the same disk (s5cmd and rclone do not fsync).
+    """
+
+    def durable_copy(source: Path, target: Path) -> None:
+        temporary = target.with_name(f".{target.name}.part")
+        with source.open("rb") as r, temporary.open("wb") as w:
+            shutil.copyfileobj(r, w, 8 * MiB)
+            w.flush()
+            os.fsync(w.fileno())
+        temporary.replace(target)
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+    def down_many(prefix: Any, dst: Any) -> None:
+        with ThreadPoolExecutor(8) as pool:
+            done = pool.map(
+                lambda p: durable_copy(p, Path(dst) / p.name), sorted((src / "small").iterdir())
+            )
+            list(done)
+
+    def down_one(key: Any, dst: Any) -> None:
+        durable_copy(src / "big.bin", Path(dst))
+
+    return Peer(LOCAL_LIMIT, {DOWN_MANY: down_many, DOWN_ONE: down_one}, in_process=True)
+
+
+def md5_limit_peer(src: Path) -> Peer:
+    """Not a client: the MD5 of the big file (from the page cache) on one core, the other
+    bound of a download verified by an MD5 ETag (MD5 cannot be split across cores); the
+    case's "download" is a hard link, so that the count after it holds."""
+
+    def down_one(key: Any, dst: Any) -> None:
+        digest = hashlib.md5()
+        with (src / "big.bin").open("rb") as f:
+            while chunk := f.read(8 * MiB):
+                digest.update(chunk)
+        os.link(src / "big.bin", dst)
+
+    return Peer(MD5_LIMIT, {DOWN_ONE: down_one}, in_process=True)
+
+
 # ── measuring ────────────────────────────────────────────────────────────────────────────
 
 
@@ -380,7 +435,7 @@ def run_transfers(files: int, big_mib: int, runs: int) -> list[Result]:
                 raise RuntimeError("the server does not list the seeded files")
             client.head_object(Bucket=BUCKET, Key="seed/big.bin")
             _progress(f"warm-up listing and HEAD in {time.perf_counter() - started:.1f} s")
-            peers = _peers(server, workdir)
+            peers = _peers(server, workdir, src)
             timings = {(c.name, p.tool): Timing() for c in cases for p in peers}
             server_cpu = server_cpu_meter(server.pid)
             for round_no in range(runs):
@@ -388,7 +443,7 @@ def run_transfers(files: int, big_mib: int, runs: int) -> list[Result]:
                 for case in cases:
                     for peer in peers[shift:] + peers[:shift]:
                         timing = timings[(case.name, peer.tool)]
-                        if peer.error or timing.error:
+                        if peer.error or timing.error or case.op not in peer.ops:
                             continue
                         _measure(case, peer, timing, round_no, src, dst, client, server_cpu)
                         last = f"{timing.seconds[-1]:.2f} s" if not timing.error else timing.error
@@ -397,6 +452,8 @@ def run_transfers(files: int, big_mib: int, runs: int) -> list[Result]:
                         )
             for case in cases:
                 for peer in peers:
+                    if not peer.error and case.op not in peer.ops:
+                        continue  # a reference row for other cases
                     error = peer.error or timings[(case.name, peer.tool)].error
                     rows.extend(_rows(case, peer.tool, timings[(case.name, peer.tool)], error))
             rows.extend(gui_case(server, src / "small", files, runs))
@@ -443,12 +500,13 @@ def gui_case(server: Server, folder: Path, files: int, runs: int = 1) -> list[Re
     ]
 
 
-def _peers(server: Server, workdir: Path) -> list[Peer]:
+def _peers(server: Server, workdir: Path, src: Path) -> list[Peer]:
     made: list[Peer] = []
     factories: list[tuple[str, Callable[[], list[Peer]]]] = [
         ("cloudbrowser", lambda: [cloudbrowser_peer(server, workdir / "journal.sqlite3")]),
         ("s5cmd, rclone, aws", lambda: cli_peers(server, workdir / "home")),
         ("boto3", lambda: [boto3_peer(server)]),
+        ("limits", lambda: [local_limit_peer(src), md5_limit_peer(src)]),
     ]
     for name, factory in factories:
         try:
