@@ -37,7 +37,11 @@ from cloudbrowser.core.errors import (
     Cancelled,
     CloudBrowserError,
     ConfigError,
+    CreatedMeanwhile,
     IntegrityError,
+    NotFound,
+    NotSupported,
+    created_meanwhile,
 )
 from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import interruptible
@@ -107,6 +111,10 @@ class OpItem:
     etag: str = ""
     #: The object's MD5 as its provider reports it ("" when unknown or none).
     md5: str = ""
+    #: Copy/move only to a name found free (a "keep both" name, a rename, a name nothing
+    #: had): an object someone creates there meanwhile is never written over, and the
+    #: item fails with CreatedMeanwhile instead. For a prefix, every key below its target.
+    create_only: bool = False
 
     @property
     def is_prefix(self) -> bool:
@@ -123,6 +131,8 @@ class SourceObject:
     target: str = ""
     #: The object's MD5 as its provider reports it ("" when unknown or none).
     md5: str = ""
+    #: Its item's ``create_only``.
+    create_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +194,13 @@ def iter_sources(
             if look_up and size < 0:
                 info = backend.head_object(bucket, item.source)
                 size, etag, md5 = info.size, info.etag, info.md5
-            yield SourceObject(item.source, max(size, 0), etag, item.target, md5)
+            yield SourceObject(item.source, max(size, 0), etag, item.target, md5, item.create_only)
             continue
         start = len(item.source)
         for page in iter_pages(backend, bucket, item.source, cancel, recursive=True):
             for e in page.objects:
-                yield SourceObject(e.key, e.size, e.etag, item.target + e.key[start:], e.md5)
+                target = item.target + e.key[start:]
+                yield SourceObject(e.key, e.size, e.etag, target, e.md5, item.create_only)
 
 
 def tally(
@@ -305,6 +316,10 @@ class Operation:
         self._lock = threading.Lock()
         self._found = self._found_bytes = self._done = self._done_bytes = 0
         self._counted = False
+        #: Whether the destination's server refuses a create-only write by itself
+        #: (``features.conditional_puts``); False once it answered that it does not
+        #: implement the condition on a copy (it is then looked at before each).
+        self._checks_names = self.dest_backend.features.conditional_puts
 
     # ── any thread ──────────────────────────────────────────────────────────────────────
 
@@ -651,25 +666,74 @@ class Operation:
         elif source.size > self.max_copy:
             self._copy_in_parts(source)
         else:
-            etag = self._request(
-                server_copy_of(self.backend).copy_object,
-                self.bucket,
-                source.key,
-                self.dest_bucket,
-                source.target,
-            )
+            try:
+                etag = self._server_copy(source)
+            except CreatedMeanwhile:
+                if self._holds_copy(source):
+                    return  # a copy whose answer was lost, sent again: it was made
+                raise
             # The copy has the source's MD5: checked where the copy's answer tells its MD5
             # (S3's ETag of a single-request object, GCS's revision).
             copied = etag_md5(etag, self.backend.features.checksums)
             if source.md5 and copied and copied != source.md5.lower():
                 raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
 
+    def _server_copy(self, source: SourceObject) -> str:
+        """One server-side copy; a create-only one carries the condition where the server
+        checks it, else the name is looked at right before."""
+        copy = server_copy_of(self.backend).copy_object
+        args = (self.bucket, source.key, self.dest_bucket, source.target)
+        if not source.create_only:
+            return self._request(copy, *args)
+        if self._checks_names:
+            try:
+                return self._request(copy, *args, create_only=True)
+            except NotSupported:
+                # A server that takes the condition on a write but not on a copy (it
+                # answered 501): looked at before each copy from now on, as where it
+                # takes none.
+                self._checks_names = False
+        self._still_free(source)
+        return self._request(copy, *args)
+
+    def _create_only(self, source: SourceObject) -> bool:
+        """The ``create_only`` to give the write that makes ``source``'s copy: True where
+        the server checks it; where it does not, the name is looked at now (the gap
+        left is as narrow as it can be, as for uploads: core/uploads.py).
+        Raises CreatedMeanwhile where an object has the name."""
+        if not source.create_only:
+            return False
+        if self._checks_names:
+            return True
+        self._still_free(source)
+        return False
+
+    def _still_free(self, source: SourceObject) -> None:
+        try:
+            info = self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
+        except NotFound:
+            return
+        raise created_meanwhile(self.dest_bucket, source.target, f"it has {info.etag}")
+
+    def _holds_copy(self, source: SourceObject) -> bool:
+        """After a create-only copy was refused: whether the object at its name already
+        holds the source's bytes (the same MD5), as after a copy whose answer was lost
+        and that the SDK sent again. Nothing then needs doing."""
+        if not source.md5:
+            return False
+        try:
+            info = self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
+        except NotFound:
+            return False
+        return bool(info.md5) and info.md5.lower() == source.md5.lower()
+
     def _copy_in_parts(self, source: SourceObject) -> None:
         """UploadPartCopy for objects above CopyObject's 5 GiB; the parts are copied by the
         server, one after the other (many objects run at once already)."""
         info = self.backend.head_object(self.bucket, source.key)
+        create_only = self._create_only(source)
         session = chunked_uploads_of(self.dest_backend).begin_upload(
-            self.dest_bucket, source.target, content_type=info.content_type
+            self.dest_bucket, source.target, content_type=info.content_type, create_only=create_only
         )
         try:
             part = choose_part_size(
@@ -698,12 +762,15 @@ class Operation:
             # for a blob of blocks) the copy keeps the source's, as a one-request copy
             # does: its bytes are the source's revision's (every chunk pinned by if_match).
             keeps_md5 = self.dest_backend.features.md5_on_commit and bool(info.md5)
+            if source.create_only:
+                create_only = self._create_only(source)  # the parts took a while
             chunked_uploads_of(self.dest_backend).commit_upload(
                 self.dest_bucket,
                 source.target,
                 session,
                 parts,
                 content_md5=content_md5(bytes.fromhex(info.md5)) if keeps_md5 else "",
+                create_only=create_only,
             )
         except BaseException:
             self._abort(session, source.target)
@@ -735,17 +802,26 @@ class Operation:
                 data = self._read_exactly(reader, size)
                 whole.update(data)
                 self._check_stream(source, reader, whole.hexdigest())
-                self._request(
-                    self.dest_backend.put_object,
-                    self.dest_bucket,
-                    source.target,
-                    data,
-                    content_md5=content_md5(md5_of(data).digest()),
-                    content_type=reader.content_type,
-                )
+                try:
+                    self._request(
+                        self.dest_backend.put_object,
+                        self.dest_bucket,
+                        source.target,
+                        data,
+                        content_md5=content_md5(md5_of(data).digest()),
+                        content_type=reader.content_type,
+                        create_only=self._create_only(source),
+                    )
+                except CreatedMeanwhile:
+                    if not self._holds_copy(source):
+                        raise
                 return
+            create_only = self._create_only(source)
             session = chunked_uploads_of(self.dest_backend).begin_upload(
-                self.dest_bucket, source.target, content_type=reader.content_type
+                self.dest_bucket,
+                source.target,
+                content_type=reader.content_type,
+                create_only=create_only,
             )
             try:
                 parts: list[tuple[int, str]] = []
@@ -766,12 +842,15 @@ class Operation:
                     )
                     parts.append((n + 1, token))
                 self._check_stream(source, reader, whole.hexdigest())
+                if source.create_only:
+                    create_only = self._create_only(source)  # the parts took a while
                 chunked_uploads_of(self.dest_backend).commit_upload(
                     self.dest_bucket,
                     source.target,
                     session,
                     parts,
                     content_md5=content_md5(whole.digest()),
+                    create_only=create_only,
                 )
             except BaseException:
                 self._abort(session, source.target)

@@ -319,7 +319,12 @@ class ChunkedUploads(Protocol):
 class ServerCopy(Protocol):
     """Copies made by the server: no byte passes through here."""
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str: ...
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
+        """Copy the object within the provider; returns the copy's revision. With
+        ``create_only`` (where ``features.conditional_puts``) the copy is made only where
+        no object has the name: else CreatedMeanwhile, and nothing is overwritten."""
 
     def copy_chunk(
         self,

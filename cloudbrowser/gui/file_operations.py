@@ -475,8 +475,12 @@ class FileOperations(QObject):
             return
         # In the entry's own folder: a search result lives below the folder shown.
         target = parent_prefix(entry.key) + new + ("/" if entry.is_prefix else "")
-        item = OpItem(entry.key, target, entry.size, entry.etag, entry.md5)
         storage = self.service.storage(current.connection)
+        # The new name was found free (check, below): the move only creates it.
+        only_create = _only_create(
+            entry, renamed=True, free=True, checked=storage.features.conditional_puts
+        )
+        item = OpItem(entry.key, target, entry.size, entry.etag, entry.md5, only_create)
         title = QCoreApplication.translate("FileOperations", "Rename “{old}” to “{new}”").format(
             old=old, new=new
         )
@@ -667,8 +671,25 @@ class FileOperations(QObject):
                     )
                 )
                 return
+            # Names found free (a "keep both" name, or one nothing had) are only created:
+            # what someone makes there meanwhile is never written over (the item fails
+            # instead). Where the server checks that itself it costs nothing; elsewhere
+            # a "keep both" object is looked at right before its copy, as an upload's is.
+            checks = target_storage.features.conditional_puts
             items = [
-                OpItem(e.key, _target_key(target, e, renames.get(e.key)), e.size, e.etag, e.md5)
+                OpItem(
+                    e.key,
+                    _target_key(target, e, renames.get(e.key)),
+                    e.size,
+                    e.etag,
+                    e.md5,
+                    create_only=_only_create(
+                        e,
+                        renamed=e.key in renames,
+                        free=leaf_name(e.key) not in existing,
+                        checked=checks,
+                    ),
+                )
                 for e in entries
             ]
             kind = OpKind.MOVE if moving else OpKind.COPY
@@ -1282,6 +1303,16 @@ def _name_problem(name: str) -> str:
 def _target_key(target: Location, entry: Entry, name: str | None = None) -> str:
     leaf = name or leaf_name(entry.key)
     return target.prefix + leaf + ("/" if entry.is_prefix else "")
+
+
+def _only_create(entry: Entry, *, renamed: bool, free: bool, checked: bool) -> bool:
+    """Whether a copy or move of ``entry`` may only create its target: a name found free
+    where the server refuses a create-only write itself (``checked``: no cost), and a
+    name this app chose (``renamed``) everywhere, but for a folder, whose every key would
+    need a look of its own where the server does not check."""
+    if not (renamed or free):
+        return False  # the user chose to replace what is there
+    return checked or (renamed and not entry.is_prefix)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

@@ -60,6 +60,10 @@ MD5_UNCHECKED = "Content-MD5 unchecked"
 ABORTED_SESSION_500 = "aborted session answers 500"
 #: moto ignores a chunk copy's If-Match (CopySourceIfMatch): the current source is copied.
 COPY_IF_MATCH_IGNORED = "copy If-Match ignored"
+#: moto checks If-None-Match: * on PutObject but not on CopyObject, and fake-gcs-server
+#: ifGenerationMatch=0 on an upload but not on a rewrite: a create-only copy is stored
+#: over an object of its name (Amazon S3 and GCS check both).
+COPY_CREATE_ONLY_IGNORED = "If-None-Match of a copy ignored"
 #: moto lists a folder that holds only deleted keys (delete markers) as a common prefix.
 DELETED_FOLDERS_LISTED = "folders of deleted keys listed"
 #: rclone serve s3 keeps the MD5 of the whole object as a chunked object's ETag (its commit
@@ -152,6 +156,7 @@ def _moto(request: pytest.FixtureRequest) -> Target:
                 MD5_UNCHECKED,
                 ABORTED_SESSION_500,
                 COPY_IF_MATCH_IGNORED,
+                COPY_CREATE_ONLY_IGNORED,
                 DELETED_FOLDERS_LISTED,
                 RESTORED_AT_ONCE,
                 COMMIT_IF_MATCH_IGNORED,
@@ -244,6 +249,7 @@ def _gcs(request: pytest.FixtureRequest) -> Target:
                 CLASS_REWRITE_IGNORED,
                 COMMIT_IF_MATCH_IGNORED,
                 COMMIT_CREATE_ONLY_IGNORED,
+                COPY_CREATE_ONLY_IGNORED,
             }
         ),
         enable_versioning=enable,

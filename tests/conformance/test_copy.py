@@ -6,9 +6,16 @@ import hashlib
 
 import pytest
 
-from cloudbrowser.core.errors import ObjectChanged, StorageError
+from cloudbrowser.core.errors import CreatedMeanwhile, ObjectChanged, StorageError
 from cloudbrowser.core.storage import chunked_uploads_of, server_copy_of
-from tests.conformance.conftest import COPY_IF_MATCH_IGNORED, NO_CHUNK_COPY, Target, check_etag
+from tests.conformance.conftest import (
+    COPY_CREATE_ONLY_IGNORED,
+    COPY_IF_MATCH_IGNORED,
+    NO_CHUNK_COPY,
+    WRITE_CREATE_ONLY_IGNORED,
+    Target,
+    check_etag,
+)
 
 
 def test_a_copy_has_the_same_bytes_and_type(target: Target) -> None:
@@ -69,3 +76,26 @@ def test_a_chunk_copy_of_a_changed_source_is_refused(target: Target) -> None:
         with pytest.raises(ObjectChanged):
             copy.copy_chunk(bucket, "src.bin", bucket, "copy.bin", session, 1, 0, 3, if_match=old)
     uploads.abort_upload(bucket, "copy.bin", session)
+
+
+def test_a_create_only_copy_creates_but_never_replaces(target: Target) -> None:
+    """A copy to a name found free (a pasted "keep both" name, a rename) that someone took
+    meanwhile: refused where the server checks the condition, and what is there stays."""
+    bucket = target.bucket()
+    storage = target.storage()
+    copy = server_copy_of(storage)
+    storage.put_object(bucket, "src.txt", b"mine", content_md5="")
+    copy.copy_object(bucket, "src.txt", bucket, "new.txt", create_only=True)
+    with storage.get_object(bucket, "new.txt") as reader:
+        assert reader.read(-1) == b"mine"
+
+    storage.put_object(bucket, "taken.txt", b"someone else's", content_md5="")
+    if target.has(WRITE_CREATE_ONLY_IGNORED) or target.has(COPY_CREATE_ONLY_IGNORED):
+        copy.copy_object(bucket, "src.txt", bucket, "taken.txt", create_only=True)
+        expected = b"mine"
+    else:
+        with pytest.raises(CreatedMeanwhile):
+            copy.copy_object(bucket, "src.txt", bucket, "taken.txt", create_only=True)
+        expected = b"someone else's"
+    with storage.get_object(bucket, "taken.txt") as reader:
+        assert reader.read(-1) == expected

@@ -134,8 +134,10 @@ class CancelAfter(S3Backend):
         self._count()
         return failed
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
-        etag = super().copy_object(src_bucket, src_key, bucket, key)
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
+        etag = super().copy_object(src_bucket, src_key, bucket, key, create_only=create_only)
         self._count()
         return etag
 

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import AccessDenied, BucketNotFound
 from cloudbrowser.core.journal import State
+from cloudbrowser.core.operations import Operation
 from cloudbrowser.gui.file_operations import OperationFailures
 from cloudbrowser.gui.models.bucket_tree import LocationRole
 from cloudbrowser.gui.navigation import Location
@@ -289,6 +290,52 @@ def test_names_that_exist_at_the_target_are_asked_about(
         "keep": {"b/x.txt": b"old", "b/x copy.txt": b"new", "b/y.txt": b"y"},
     }
     assert found == expected[choice]
+
+
+@pytest.mark.parametrize("choice", ["replace", "keep"])
+def test_a_paste_only_creates_the_names_it_found_free(
+    qtbot: QtBot, window: MainWindow, server: S3Server, choice: str
+) -> None:
+    """What the paste asks of the engine (core/operations.py enforces it, tested in
+    tests/contract/test_create_only_copies.py): a "keep both" name is only created on
+    every server; a name nothing had only where the server checks that for free; a name
+    the user chose to replace is written over."""
+    bucket = server.bucket()
+    server.put(bucket, {"a/x.txt": b"new", "a/y.txt": b"y", "b/x.txt": b"old"})
+    go(qtbot, window, bucket, "a/")
+    select(window, "x.txt", "y.txt")
+    window.file_ops.copy_action.trigger()
+    go(qtbot, window, bucket, "b/")
+    window.file_ops.ask_conflict = lambda _names, _where: choice
+    started: list[Operation] = []
+    start = window.file_ops.start
+    window.file_ops.start = lambda op, *a, **k: (started.append(op), start(op, *a, **k))[1]
+    window.paste_files_action.trigger()
+    settle(qtbot, window)
+    checks = window.service.storage(window.browsing.current.connection).features
+    assert [(i.target, i.create_only) for op in started for i in op.items] == [
+        ("b/x copy.txt" if choice == "keep" else "b/x.txt", choice == "keep"),
+        ("b/y.txt", checks.conditional_puts),
+    ]
+
+
+def test_a_rename_only_creates_its_new_name(
+    qtbot: QtBot, window: MainWindow, server: S3Server
+) -> None:
+    bucket = server.bucket()
+    server.put(bucket, {"a.txt": b"a"})
+    go(qtbot, window, bucket)
+    select(window, "a.txt")
+    answer_text(window, "b.txt")
+    started: list[Operation] = []
+    start = window.file_ops.start
+    window.file_ops.start = lambda op, *a, **k: (started.append(op), start(op, *a, **k))[1]
+    window.file_ops.rename_action.trigger()
+    settle(qtbot, window)
+    assert [(i.source, i.target, i.create_only) for i in started[0].items] == [
+        ("a.txt", "b.txt", True)
+    ]
+    assert bucket_contents(server, bucket) == {"b.txt": b"a"}
 
 
 def drop_objects(window: MainWindow, selection: ObjectSelection, on: str, *, copy: bool) -> None:

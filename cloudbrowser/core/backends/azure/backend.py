@@ -532,13 +532,21 @@ class AzureBackend:
 
     # ── server-side copy ────────────────────────────────────────────────────────────────
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
         """Copy Blob within the account (content type and metadata come along); the
-        service answers at once for a copy in one account, else it is waited for."""
+        service answers at once for a copy in one account, else it is waited for.
+        ``create_only`` is the destination's If-None-Match: * (409 BlobAlreadyExists, or
+        412, where the name is taken)."""
         source = self._source_url(src_bucket, src_key)
         target = self._blob(bucket, key)
         where = self._where(bucket, key)
-        reply = guard(lambda: target.start_copy_from_url(source), where)
+        with refused_as_created(create_only, bucket, key):
+            reply = guard(
+                lambda: target.start_copy_from_url(source, **_condition("", create_only)),
+                where,
+            )
         status = str(reply.get("copy_status") or "")
         while status == "pending":
             time.sleep(0.2)  # the service copies on its own: poll its status

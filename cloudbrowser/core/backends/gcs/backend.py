@@ -715,10 +715,15 @@ class GcsBackend:
 
     # ── server-side copy: rewrite ───────────────────────────────────────────────────────
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
         """A rewrite, repeated with its token until done (any size, across buckets,
-        locations and storage classes). Returns the copy's revision."""
-        return revision(self.rewrite(src_bucket, src_key, bucket, key))
+        locations and storage classes). Returns the copy's revision. ``create_only`` is
+        the destination's ifGenerationMatch=0 (412 where the name is taken)."""
+        params = {"ifGenerationMatch": "0"} if create_only else None
+        with refused_as_created(create_only, bucket, key):
+            return revision(self.rewrite(src_bucket, src_key, bucket, key, params=params))
 
     def rewrite(
         self,

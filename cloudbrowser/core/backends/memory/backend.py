@@ -484,12 +484,14 @@ class MemoryStorage:
 
     # ── server copy ─────────────────────────────────────────────────────────────────────
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
         """Copy the current version, with its content headers, metadata and tags (the
         storage class is the default, as S3's copy without one); returns the new ETag.
 
-        Raises: KeyNotFound, BucketNotFound, StorageError (code ``InvalidRequest``: above
-        ``limits.max_server_copy``).
+        Raises: KeyNotFound, BucketNotFound, CreatedMeanwhile (``create_only`` and the key
+        exists), StorageError (code ``InvalidRequest``: above ``limits.max_server_copy``).
         """
         _check_key(bucket, key)
         with self.store.lock:
@@ -502,6 +504,8 @@ class MemoryStorage:
                     code="InvalidRequest",
                 )
             b = self._bucket(bucket)
+            if create_only:
+                _absent(b, key)
             etag = hashlib.md5(source.data).hexdigest()
             copy = self._new_version(b, data=source.data, etag=etag)
             b.add(key, _with_headers_of(copy, source, storage_class="STANDARD"))

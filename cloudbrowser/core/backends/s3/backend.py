@@ -409,28 +409,47 @@ class S3Backend:
 
         return _guard(call, bucket=bucket)
 
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+    def copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
         """Copy an object on the server (no bytes pass through here); returns the new ETag.
+        ``create_only`` is sent as If-None-Match: * (412 where the name is taken).
 
         One CopyObject request: objects up to 5 GiB (S3's limit for it).
         Raises: KeyNotFound, BucketNotFound, AccessDenied, InvalidCredentials,
-        EndpointUnreachable, StorageError.
+        EndpointUnreachable, CreatedMeanwhile (``create_only``), StorageError.
         """
 
         def call() -> str:
-            reply = self.client.copy_object(
-                Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key}
-            )
+            params: dict[str, Any] = {
+                "Bucket": bucket,
+                "Key": key,
+                "CopySource": {"Bucket": src_bucket, "Key": src_key},
+            }
+            if create_only:
+                params["IfNoneMatch"] = "*"
+            reply = self.client.copy_object(**params)
             return str(reply.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
 
         fast = self._fast_path()
-        if fast is not None:
-            return _guard(
-                lambda: fast_or(lambda: fast.copy(src_bucket, src_key, bucket, key), call),
-                bucket=src_bucket,
-                key=src_key,
-            )
-        return _guard(call, bucket=src_bucket, key=src_key)
+        headers = {"If-None-Match": "*"} if create_only else {}
+        try:
+            with refused_as_created(create_only, bucket, key):
+                if fast is not None:
+                    return _guard(
+                        lambda: fast_or(
+                            lambda: fast.copy(src_bucket, src_key, bucket, key, headers), call
+                        ),
+                        bucket=src_bucket,
+                        key=src_key,
+                    )
+                return _guard(call, bucket=src_bucket, key=src_key)
+        except StorageError as error:
+            # A server that takes If-None-Match on PutObject may not on CopyObject (AWS
+            # added it later): NotSupported, so that the caller looks at the name instead.
+            if not create_only or error.code not in UNSUPPORTED_CODES:
+                raise
+            raise not_supported("CopyObject with If-None-Match", error) from error
 
     def copy_chunk(
         self,

@@ -369,10 +369,18 @@ class FastPath:
             raise Fallback  # a 200 with an <Error> (or anything) in it: botocore decides
         return str(response.headers.get("ETag", "")).strip('"')
 
-    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str) -> str:
-        """CopyObject on the server; returns the new ETag. Raises Fallback, ServerSaid."""
+    def copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        conditions: dict[str, str] | None = None,
+    ) -> str:
+        """CopyObject on the server, with the copy's ``conditions`` (If-None-Match);
+        returns the new ETag. Raises Fallback, ServerSaid."""
         source = quote(f"{src_bucket}/{src_key}", safe="-._~/")
-        headers = {"x-amz-copy-source": source}
+        headers = {**(conditions or {}), "x-amz-copy-source": source}
         attempt = 1
         while True:
             response = self._send("PUT", bucket, key, headers, b"", {})
