@@ -19,8 +19,16 @@ from typing import Any
 
 import pytest
 
+from cloudbrowser.core.backends.s3 import backend as s3_backend
 from cloudbrowser.core.backends.s3 import fast
-from cloudbrowser.core.errors import BucketNotFound, CloudBrowserError, KeyNotFound, ObjectChanged
+from cloudbrowser.core.errors import (
+    BucketNotFound,
+    CloudBrowserError,
+    CreatedMeanwhile,
+    KeyNotFound,
+    NotSupported,
+    ObjectChanged,
+)
 from tests.conftest import S3Server
 from tests.hostile import Forward, Reply, Request, error_reply
 
@@ -242,3 +250,39 @@ def test_an_error_reply_to_a_put_is_read_for_its_code(server: S3Server) -> None:
     _, b64 = _md5(b"x")
     with pytest.raises(BucketNotFound):
         backend.put_object("no-such-bucket-here", "k.txt", b"x", content_md5=b64)
+
+
+@pytest.mark.parametrize("path", ["fast", "botocore"])
+@pytest.mark.parametrize("server_says", [412, 501])
+def test_a_create_only_copy_sends_the_condition_and_reads_the_answer(
+    hostile_server: S3Server, monkeypatch: pytest.MonkeyPatch, path: str, server_says: int
+) -> None:
+    """CopyObject with If-None-Match: *, on both paths. A front answers as Amazon S3 does
+    where the name is taken (412: CreatedMeanwhile), or as a server that does not take the
+    condition on a copy (501: NotSupported, so that the engine looks at the name first)."""
+    if path == "botocore":
+        monkeypatch.setattr(s3_backend, "FAST_PATH_ON", False)
+    backend = hostile_server.backend(max_attempts=1)
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"s.txt": b"s", "taken.txt": b"someone else's"})
+    code = "PreconditionFailed" if server_says == 412 else "NotImplemented"
+
+    def checks(request: Request, _forward: Forward) -> Reply | None:
+        conditional = request.method == "PUT" and request.headers.get("if-none-match") == "*"
+        if conditional and (request.key == "taken.txt" or server_says == 501):
+            return error_reply(server_says, code)
+        return None
+
+    assert hostile_server.hostile is not None
+    hostile_server.hostile.rule(checks)
+    expected = CreatedMeanwhile if server_says == 412 else NotSupported
+    with pytest.raises(expected):
+        backend.copy_object(bucket, "s.txt", bucket, "taken.txt", create_only=True)
+    copies = hostile_server.hostile.requests_matching(
+        lambda r: r.key == "taken.txt" and "x-amz-copy-source" in r.headers
+    )
+    assert [r.headers.get("if-none-match") for r in copies] == ["*"]
+    if server_says == 412:
+        assert backend.copy_object(bucket, "s.txt", bucket, "free.txt", create_only=True)
+        with backend.get_object(bucket, "free.txt") as reader:
+            assert reader.read(-1) == b"s"
