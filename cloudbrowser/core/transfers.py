@@ -197,6 +197,10 @@ class Transfer:
     #: While it waits to be tried again by itself: when (``time.monotonic()``), and
     #: ``error`` says why it failed. 0: not waiting.
     retry_at: float = 0.0
+    #: Queued behind its connection's outage (:class:`_Outage`): it goes on once a
+    #: transfer of that connection gets an answer (``error``: why it failed meanwhile,
+    #: None if it was never tried).
+    held: bool = False
 
     @property
     def name(self) -> str:
@@ -1025,7 +1029,7 @@ class TransferQueue:
                     continue
                 outage = self._outages.get(t.connection)
                 if outage is not None and outage.probe != t.id:
-                    outage.held.append(t.id)  # its connection does not answer yet
+                    self._hold(t, outage)  # its connection does not answer yet
                     continue
                 return t
             while self._waiting and not self._still_waits(*self._waiting[0]):
@@ -1062,7 +1066,7 @@ class TransferQueue:
                 # Its connection failed already: it waits for the probe, no try spent.
                 t.error, t.retry_at = error, 0.0
                 t.stop_event, t.interrupts = _IDLE_STOP, _IDLE_INTERRUPTS
-                outage.held.append(t.id)
+                self._hold(t, outage)
                 self._set_state(t, State.QUEUED, journal=False)
                 return True
             if t.retries >= options.retries:
@@ -1081,12 +1085,23 @@ class TransferQueue:
         log.info("transfer %s failed (%s); trying again in %.1f s", t.id, error.message, wait)
         return True
 
+    def _hold(self, t: Transfer, outage: _Outage) -> None:
+        """``t`` waits for its connection's probe (lock held); its row says so."""
+        outage.held.append(t.id)
+        t.held = True
+        self._changed[t.id] = None
+
     def _end_outage(self, connection: str) -> None:
         """The connection answered, or its probe stopped waiting (lock held): what waited
         for it goes back to the front of the queue, in its order."""
         outage = self._outages.pop(connection, None)
         if outage is None:
             return
+        for transfer_id in outage.held:
+            t = self._transfers.get(transfer_id)
+            if t is not None and t.held:
+                t.held = False
+                self._changed[transfer_id] = None
         self._pending.extendleft(reversed(outage.held))
         self._start_workers()
 

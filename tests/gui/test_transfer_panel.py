@@ -226,19 +226,27 @@ def test_after_the_last_byte_the_row_says_the_stage_and_no_speed(qtbot: QtBot) -
 def test_a_file_waiting_behind_its_connections_retry_says_for_what(qtbot: QtBot) -> None:
     """One file of a connection waits to be tried again by itself; another that failed
     meanwhile waits for that connection to answer (core.transfers._Outage), and says so
-    rather than "Queued"; one never tried is just queued."""
+    rather than "Queued"; so does one held before it was tried; one of another connection
+    is just queued."""
     model = TransferListModel()
-    probe, held, queued = transfer("a.bin"), transfer("b.bin"), transfer("c.bin")
+    probe, failed, held = transfer("a.bin"), transfer("b.bin"), transfer("c.bin")
+    queued = transfer("d.bin")
     why = EndpointUnreachable("Nothing answered at the server's address.")
     probe.error, probe.retry_at = why, time.monotonic() + 60
-    held.error = why
-    model.add([probe, held, queued])
-    state = [text(model, model.index_of(t), Column.STATE) for t in (probe, held, queued)]
+    failed.error, failed.held = why, True
+    held.held = True
+    model.add([probe, failed, held, queued])
+    rows = (probe, failed, held, queued)
+    state = [text(model, model.index_of(t), Column.STATE) for t in rows]
     assert state[0].startswith("Trying again at "), state
     assert state[1:] == [
         "Waiting for “prod” to answer: Nothing answered at the server's address.",
+        "Queued: waiting for “prod” to answer",
         "Queued",
     ]
+    held.held = False  # its connection answered
+    model.refresh([held])
+    assert text(model, model.index_of(held), Column.STATE) == "Queued"
 
 
 class Clock:

@@ -283,10 +283,14 @@ def test_the_connections_other_files_wait_for_the_one_that_failed(
     assert queue.retrying() == [first], "one waits to be tried again, not five"
     assert queue.activity().queued == 5, "the batch has not ended"
     assert queue.activity().waiting_for == {"c"}
+    # The others are held (their rows say what they wait for), and a poll sees them.
+    assert [t.held for t in transfers] == [False, True, True, True, True]
+    assert set(rest) <= set(queue.changes())
     queue.retry([first.id])  # as its time comes
     assert queue.wait(transfers, timeout=10)
     assert [t.state for t in transfers] == [State.DONE] * 5
     assert [t.retries for t in rest] == [0, 0, 0, 0]
+    assert not any(t.held for t in transfers)
     assert queue.activity().waiting_for == frozenset()
     assert backend.calls == 6
     queue.shutdown()

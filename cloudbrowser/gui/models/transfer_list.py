@@ -916,6 +916,11 @@ def state_text(t: Transfer) -> str:
         return QCoreApplication.translate(
             "TransferListModel", "Waiting for “{connection}” to answer: {why}"
         ).format(connection=t.connection, why=t.error.message)
+    if t.state is State.QUEUED and t.held:
+        # Not tried yet: another file of its connection found it not answering.
+        return QCoreApplication.translate(
+            "TransferListModel", "Queued: waiting for “{connection}” to answer"
+        ).format(connection=t.connection)
     if t.state is State.PAUSED and t.interrupted:
         # Not paused by the user: it continues by itself once its connection is open.
         return QCoreApplication.translate("TransferListModel", "Waiting for “{connection}”").format(
