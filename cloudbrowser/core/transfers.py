@@ -136,6 +136,13 @@ _IDLE_STOP = threading.Event()
 _IDLE_INTERRUPTS = Interrupts()
 
 
+def _at_rest(t: Transfer) -> None:
+    """``t``'s run is over (done, failed, waiting): it lets go of the run's own stop
+    signal and interrupts and shares the idle ones, so that a queued or finished
+    transfer holds no event or lock of its own (a 100,000-file drop's collector work)."""
+    t.stop_event, t.interrupts = _IDLE_STOP, _IDLE_INTERRUPTS
+
+
 @dataclass(eq=False, slots=True)
 class Transfer:
     """One file going up or down: its journal record plus what is happening now.
@@ -1065,7 +1072,7 @@ class TransferQueue:
             if outage is not None and outage.probe != t.id:
                 # Its connection failed already: it waits for the probe, no try spent.
                 t.error, t.retry_at = error, 0.0
-                t.stop_event, t.interrupts = _IDLE_STOP, _IDLE_INTERRUPTS
+                _at_rest(t)
                 self._hold(t, outage)
                 self._set_state(t, State.QUEUED, journal=False)
                 return True
@@ -1077,7 +1084,7 @@ class TransferQueue:
             wait *= random.uniform(0.8, 1.2)  # a spread in time, not a secret
             t.retries += 1
             t.error = error
-            t.stop_event, t.interrupts = _IDLE_STOP, _IDLE_INTERRUPTS
+            _at_rest(t)
             t.retry_at = time.monotonic() + wait
             heapq.heappush(self._waiting, (t.retry_at, t.id))
             # Not journalled: the journal still says queued, which a next start resumes.
@@ -1170,7 +1177,7 @@ class TransferQueue:
         self.journal.finish(t.id, fields, clear_parts=done)
         with self._lock:
             t.error = error
-            t.stop_event, t.interrupts = _IDLE_STOP, _IDLE_INTERRUPTS
+            _at_rest(t)
             self._set_state(t, outcome, journal=False)
             self._settled(t, outcome, error)
 
