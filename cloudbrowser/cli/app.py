@@ -181,6 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("source", metavar=OBJECT)
         p.add_argument("destination", metavar=OBJECT)
         p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
+        policy = p.add_mutually_exclusive_group()
+        policy.add_argument(
+            "--overwrite",
+            action="store_const",
+            dest="policy",
+            const="overwrite",
+            help="replace what exists (the default)",
+        )
+        policy.add_argument(
+            "--skip",
+            action="store_const",
+            dest="policy",
+            const="skip",
+            help="leave what exists alone (also what is made there meanwhile); mv keeps "
+            "those sources",
+        )
         p.add_argument("--dry-run", action="store_true", help="show what would be copied")
 
     rm = command("rm", "cmd_rm", "delete objects (and with -r everything below a prefix)")

@@ -4,7 +4,9 @@ No bytes pass through this machine (CopyObject; UploadPartCopy above 5 GiB), so 
 between buckets or renaming a prefix costs requests, not bandwidth. ``mv`` deletes a source
 only after its copy was made (core/operations.py, shared with the window). Names follow
 ``put``/``get``: a prefix is copied as a folder into the destination prefix, an object to a
-key ending in "/" keeps its name.
+key ending in "/" keeps its name. ``--skip`` leaves what exists at a destination alone:
+the destination prefix is listed once (an object's name looked up), and every other copy
+may only create its object, so that one made there meanwhile is left alone too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, scheme_of
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.cli.wildcards import has_wildcard
-from cloudbrowser.core.errors import ConfigError, KeyNotFound
+from cloudbrowser.core.errors import ConfigError, CreatedMeanwhile, KeyNotFound
+from cloudbrowser.core.folders import exists_at
 from cloudbrowser.core.operations import (
     Operation,
     OpItem,
@@ -25,6 +28,7 @@ from cloudbrowser.core.operations import (
     check_items,
     iter_sources,
 )
+from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
 
 
@@ -56,29 +60,69 @@ def run(args: argparse.Namespace, out: Output) -> int:
     def report(source: SourceObject, what: str) -> None:
         _report(out, what, src.bucket, source.key, dest.bucket, source.target)
 
+    items: list[OpItem] = [item]
+    taken: list[SourceObject] = []
+    if args.policy == "skip":
+        items, taken = _free_only(backend, src.bucket, item, dest.bucket)
+        if not items and not taken:
+            raise _nothing_at(src)
     if args.dry_run:
         found = 0
-        for source in iter_sources(backend, src.bucket, [item]):
+        for source in taken:
+            report(source, "would skip (exists)")
+        for source in iter_sources(backend, src.bucket, items):
             report(source, f"would {'move' if moving else 'copy'}")
             found += 1
-        if not found:
+        if not found and not taken:
             raise _nothing_at(src)
         return Exit.OK
 
+    for source in taken:
+        report(source, "skipped (exists)")
+    if not items:
+        return Exit.OK
     operation = Operation(
         backend,
         OpKind.MOVE if moving else OpKind.COPY,
         src.bucket,
-        [item],
+        items,
         dest_bucket=dest.bucket,
         on_copied=lambda source: report(source, "moved" if moving else "copied"),
     )
     result = operation.run()
-    if operation.progress().found == 0 and not result.failed:
+    if operation.progress().found == 0 and not result.failed and not taken:
         raise _nothing_at(src)
+    failed = False
+    by_key = {i.source: i for i in items}
     for key, error in result.failed:
+        if isinstance(error, CreatedMeanwhile) and key in by_key:
+            # --skip: made there meanwhile, so it exists and is left alone, as asked.
+            target = by_key[key].target
+            _report(out, "skipped (exists)", src.bucket, key, dest.bucket, target)
+            continue
         out.failed(out.uri(src.bucket, key), error.message, error.hint)
-    return Exit.FAILED if result.failed else Exit.OK
+        failed = True
+    return Exit.FAILED if failed else Exit.OK
+
+
+def _free_only(
+    backend: Storage, bucket: str, item: OpItem, dest_bucket: str
+) -> tuple[list[OpItem], list[SourceObject]]:
+    """``--skip``: the objects of ``item`` whose destination is free, each one only to be
+    created, and those whose destination exists (left alone). A prefix's destination is
+    listed once; an object's is looked up."""
+    sources = list(iter_sources(backend, bucket, [item], look_up=True))
+    if item.is_prefix:
+        pages = iter_pages(backend, dest_bucket, item.target, recursive=True)
+        existing = {e.key for page in pages for e in page.objects}
+    else:
+        existing = {s.target for s in sources if exists_at(backend, dest_bucket, s.target)}
+    free = [
+        OpItem(s.key, s.target, s.size, s.etag, s.md5, create_only=True)
+        for s in sources
+        if s.target not in existing
+    ]
+    return free, [s for s in sources if s.target in existing]
 
 
 def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool, command: str) -> OpItem:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from cloudbrowser.cli import cmd_copy
 from tests.cli.helpers import Cli
 from tests.conftest import S3Server
 
@@ -82,3 +87,65 @@ def test_mv_or_cp_onto_itself_says_so(cli: Cli, server: S3Server) -> None:
     copied = cli("cp", f"s3://{bucket}/k.txt", f"s3://{bucket}/k.txt")
     assert copied.code == 2 and "onto itself" in copied.err, copied.err
     assert server.client.get_object(Bucket=bucket, Key="k.txt")["Body"].read() == b"kept"
+
+
+def test_cp_and_mv_with_skip_leave_what_exists_alone(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(
+        bucket,
+        {"new/a.txt": b"new a", "new/b.txt": b"new b", "old/new/a.txt": b"old a", "x.txt": b"x"},
+    )
+    dry = cli("cp", "-r", "--skip", "--dry-run", f"s3://{bucket}/new/", f"s3://{bucket}/old/")
+    assert dry.code == 0, dry.err
+    assert sorted((r["result"], r["destination"]) for r in dry.records()) == [
+        ("would copy", f"s3://{bucket}/old/new/b.txt"),
+        ("would skip (exists)", f"s3://{bucket}/old/new/a.txt"),
+    ]
+    copied = cli("cp", "-r", "--skip", f"s3://{bucket}/new/", f"s3://{bucket}/old/")
+    assert copied.code == 0, copied.err
+    assert sorted((r["result"], r["source"]) for r in copied.records()) == [
+        ("copied", f"s3://{bucket}/new/b.txt"),
+        ("skipped (exists)", f"s3://{bucket}/new/a.txt"),
+    ]
+    found = keys(server, bucket)
+    assert found["old/new/a.txt"] == b"old a" and found["old/new/b.txt"] == b"new b"
+
+    # mv --skip keeps the sources it did not move; --overwrite (the default) replaces.
+    moved = cli("mv", "--skip", f"s3://{bucket}/new/a.txt", f"s3://{bucket}/old/new/a.txt")
+    assert moved.code == 0, moved.err
+    assert [r["result"] for r in moved.records()] == ["skipped (exists)"]
+    assert keys(server, bucket)["new/a.txt"] == b"new a"
+    free = cli("mv", "--skip", f"s3://{bucket}/x.txt", f"s3://{bucket}/y.txt")
+    assert [r["result"] for r in free.records()] == ["moved"]
+    replaced = cli("mv", f"s3://{bucket}/new/a.txt", f"s3://{bucket}/old/new/a.txt")
+    assert replaced.code == 0, replaced.err
+    found = keys(server, bucket)
+    assert found["old/new/a.txt"] == b"new a" and "new/a.txt" not in found
+    assert "x.txt" not in found and found["y.txt"] == b"x"
+
+
+def test_skip_leaves_alone_what_is_made_meanwhile(
+    rclone_server: S3Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone makes a destination between the listing of the destination and the copy:
+    it is left alone and said skipped, not failed (rclone serve s3 takes no create-only
+    condition: the engine looks right before the copy; where the server checks, it
+    refuses the copy itself: tests/contract/test_create_only_copies.py)."""
+    cli = Cli(rclone_server, capsys, monkeypatch)
+    bucket = rclone_server.bucket()
+    rclone_server.put(bucket, {"src/a.txt": b"a", "src/b.txt": b"b"})
+    listed = cmd_copy._free_only
+
+    def then_someone_writes(*args: Any) -> Any:
+        found = listed(*args)
+        rclone_server.put(bucket, {"dst/src/b.txt": b"someone else's"})
+        return found
+
+    monkeypatch.setattr(cmd_copy, "_free_only", then_someone_writes)
+    result = cli("cp", "-r", "--skip", f"s3://{bucket}/src/", f"s3://{bucket}/dst/")
+    assert result.code == 0, result.err
+    assert sorted((r["result"], r["source"]) for r in result.records()) == [
+        ("copied", f"s3://{bucket}/src/a.txt"),
+        ("skipped (exists)", f"s3://{bucket}/src/b.txt"),
+    ]
+    assert keys(rclone_server, bucket)["dst/src/b.txt"] == b"someone else's"
