@@ -25,6 +25,8 @@ def test_counted_messages_have_english_singular_and_plural() -> None:
         "1 unfinished upload is aborted too."
     )
     assert translate("VersionsDialog", "%Ln version(s)", None, 2) == "2 versions"
+    # A finished copy of one object in the Transfers panel said "Done: 1 objects".
+    assert translate("TransferListModel", "Done: %Ln object(s)", None, 1) == "Done: 1 object"
 
 
 def test_no_count_in_the_window_is_written_with_s_in_brackets_outside_qt_plurals() -> None:

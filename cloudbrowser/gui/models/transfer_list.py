@@ -842,9 +842,8 @@ def operation_state_text(op: Operation, locale: QLocale) -> str:
             "TransferListModel", "{verb} {done} of {found} found so far…"
         ).format(verb=verb, done=done, found=found)
     if op.state is State.DONE:
-        return QCoreApplication.translate("TransferListModel", "Done: {done} objects").format(
-            done=done
-        )
+        objects = p.done
+        return QCoreApplication.translate("TransferListModel", "Done: %Ln object(s)", None, objects)
     if op.state is State.CANCELLED:
         return QCoreApplication.translate(
             "TransferListModel", "Cancelled after {done} of {found}"

@@ -422,6 +422,13 @@
             <numerusform>%Ln files from “{name}”</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Done: %Ln object(s)</source>
+        <translation>
+            <numerusform>Done: %Ln object</numerusform>
+            <numerusform>Done: %Ln objects</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>VersionActions</name>
