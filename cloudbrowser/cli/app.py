@@ -123,21 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="a folder or file name (default: here); - writes the object to stdout",
             )  # fmt: skip
         p.add_argument("-r", "--recursive", action="store_true", help="folders / prefixes too")
-        policy = p.add_mutually_exclusive_group()
-        policy.add_argument(
-            "--overwrite",
-            action="store_const",
-            dest="policy",
-            const="overwrite",
-            help="replace what exists (the default)",
-        )
-        policy.add_argument(
-            "--skip",
-            action="store_const",
-            dest="policy",
-            const="skip",
-            help="leave what exists alone",
-        )
+        policy = _what_exists(p, skip="leave what exists alone")
         policy.add_argument(
             "--newer",
             action="store_const",
@@ -181,20 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("source", metavar=OBJECT)
         p.add_argument("destination", metavar=OBJECT)
         p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
-        policy = p.add_mutually_exclusive_group()
-        policy.add_argument(
-            "--overwrite",
-            action="store_const",
-            dest="policy",
-            const="overwrite",
-            help="replace what exists (the default)",
-        )
-        policy.add_argument(
-            "--skip",
-            action="store_const",
-            dest="policy",
-            const="skip",
-            help="leave what exists alone (also what is made there meanwhile); mv keeps "
+        _what_exists(
+            p,
+            skip="leave what exists alone (also what is made there meanwhile); mv keeps "
             "those sources",
         )
         p.add_argument("--dry-run", action="store_true", help="show what would be copied")
@@ -270,6 +245,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("connections", "cmd_buckets", "list saved connections and AWS profiles")
     return parser
+
+
+def _what_exists(p: argparse.ArgumentParser, *, skip: str) -> argparse._MutuallyExclusiveGroup:
+    """``--overwrite`` (the default) or ``--skip`` (``args.policy``), for what exists at a
+    destination; the group, for a command's further choices."""
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument(
+        "--overwrite",
+        action="store_const",
+        dest="policy",
+        const="overwrite",
+        help="replace what exists (the default)",
+    )
+    policy.add_argument("--skip", action="store_const", dest="policy", const="skip", help=skip)
+    return policy
 
 
 def _transfer_options(p: argparse.ArgumentParser) -> None:

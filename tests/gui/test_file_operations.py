@@ -268,6 +268,14 @@ def test_pasting_a_copy_into_the_same_folder_keeps_both(
     }  # fmt: skip
 
 
+def record_operations(window: MainWindow) -> list[Operation]:
+    """The operations the window starts from now on, as they are started."""
+    started: list[Operation] = []
+    start = window.file_ops.start
+    window.file_ops.start = lambda op, *a, **k: (started.append(op), start(op, *a, **k))[1]
+    return started
+
+
 @pytest.mark.parametrize("choice", ["skip", "replace", "keep"])
 def test_names_that_exist_at_the_target_are_asked_about(
     qtbot: QtBot, window: MainWindow, server: S3Server, choice: str
@@ -280,9 +288,21 @@ def test_names_that_exist_at_the_target_are_asked_about(
     go(qtbot, window, bucket, "b/")
     asked: list[list[str]] = []
     window.file_ops.ask_conflict = lambda names, _where: asked.append(names) or choice
+    started = record_operations(window)
     window.paste_files_action.trigger()
     settle(qtbot, window)
     assert asked == [["x.txt"]]
+    # What the paste asks of the engine (which enforces it: tests/contract/
+    # test_create_only_copies.py): a "keep both" name is only created, on every server;
+    # a name nothing had, only where the server checks that for free; a name the user
+    # chose to replace is written over.
+    checks = window.service.storage(window.browsing.current.connection).features
+    free = ("b/y.txt", checks.conditional_puts)
+    assert [(i.target, i.create_only) for op in started for i in op.items] == {
+        "skip": [free],
+        "replace": [("b/x.txt", False), free],
+        "keep": [("b/x copy.txt", True), free],
+    }[choice]
     found = {k: v for k, v in bucket_contents(server, bucket).items() if k.startswith("b/")}
     expected = {
         "skip": {"b/x.txt": b"old", "b/y.txt": b"y"},
@@ -290,33 +310,6 @@ def test_names_that_exist_at_the_target_are_asked_about(
         "keep": {"b/x.txt": b"old", "b/x copy.txt": b"new", "b/y.txt": b"y"},
     }
     assert found == expected[choice]
-
-
-@pytest.mark.parametrize("choice", ["replace", "keep"])
-def test_a_paste_only_creates_the_names_it_found_free(
-    qtbot: QtBot, window: MainWindow, server: S3Server, choice: str
-) -> None:
-    """What the paste asks of the engine (core/operations.py enforces it, tested in
-    tests/contract/test_create_only_copies.py): a "keep both" name is only created on
-    every server; a name nothing had only where the server checks that for free; a name
-    the user chose to replace is written over."""
-    bucket = server.bucket()
-    server.put(bucket, {"a/x.txt": b"new", "a/y.txt": b"y", "b/x.txt": b"old"})
-    go(qtbot, window, bucket, "a/")
-    select(window, "x.txt", "y.txt")
-    window.file_ops.copy_action.trigger()
-    go(qtbot, window, bucket, "b/")
-    window.file_ops.ask_conflict = lambda _names, _where: choice
-    started: list[Operation] = []
-    start = window.file_ops.start
-    window.file_ops.start = lambda op, *a, **k: (started.append(op), start(op, *a, **k))[1]
-    window.paste_files_action.trigger()
-    settle(qtbot, window)
-    checks = window.service.storage(window.browsing.current.connection).features
-    assert [(i.target, i.create_only) for op in started for i in op.items] == [
-        ("b/x copy.txt" if choice == "keep" else "b/x.txt", choice == "keep"),
-        ("b/y.txt", checks.conditional_puts),
-    ]
 
 
 def test_a_rename_only_creates_its_new_name(
@@ -327,9 +320,7 @@ def test_a_rename_only_creates_its_new_name(
     go(qtbot, window, bucket)
     select(window, "a.txt")
     answer_text(window, "b.txt")
-    started: list[Operation] = []
-    start = window.file_ops.start
-    window.file_ops.start = lambda op, *a, **k: (started.append(op), start(op, *a, **k))[1]
+    started = record_operations(window)
     window.file_ops.rename_action.trigger()
     settle(qtbot, window)
     assert [(i.source, i.target, i.create_only) for i in started[0].items] == [
