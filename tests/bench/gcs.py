@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import limits
 from results import ERROR, Result, result
 
 from cloudbrowser.core.backends import open_storage
@@ -58,6 +59,11 @@ def run_gcs(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
             peers = {
                 "cloudbrowser": cloudbrowser_ops(storage, work),
                 "rclone": rclone_ops(url, work),
+                # Not a client: the downloads' bound on this disk (limits.py).
+                limits.LOCAL_LIMIT: {
+                    DOWN_MANY: lambda dst: limits.durable_copies(work / "small", dst),
+                    DOWN_ONE: lambda dst: limits.durable_copy(work / "big.bin", dst),
+                },
             }
             cases: list[tuple[str, str, float, Callable[[str, dict[str, Any], int], None]]] = [
                 (LIST, "keys/s", keys, lambda t, ops, r: ops[LIST](keys)),
@@ -88,7 +94,7 @@ def run_gcs(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
                 failed: dict[str, str] = {}
                 for r in range(runs):
                     for name, ops in peers.items():
-                        if name in failed:
+                        if name in failed or case not in ops:
                             continue
                         _progress(f"{case}: {name} run {r + 1}/{runs}")
                         try:
@@ -98,7 +104,9 @@ def run_gcs(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
                             cleanup(storage, work, case, name, r, files, big_mib)
                         except (ToolError, Exception) as exc:
                             failed[name] = f"{type(exc).__name__}: {exc}"
-                for name in peers:
+                for name, ops in peers.items():
+                    if case not in ops:
+                        continue  # a reference row for other cases
                     if name in failed:
                         rows.append(result(SUITE, case, name, failed[name], ERROR))
                         continue

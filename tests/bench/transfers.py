@@ -11,7 +11,6 @@ removed. A wrong count or size is an error row, never a figure.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -21,11 +20,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import limits
 from results import ERROR, Result, result
 from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
 
@@ -43,9 +42,6 @@ BOTO3_THREADS = 16
 BOTO3_PART = 16 * MiB
 
 UP_MANY, DOWN_MANY, UP_ONE, DOWN_ONE = "up_many", "down_many", "up_one", "down_one"
-#: Reference rows, not clients: what the local disk and one core allow a download here.
-LOCAL_LIMIT = "limit: disk (write, fsync, rename)"
-MD5_LIMIT = "limit: MD5 on one core"
 
 
 class ToolError(Exception):
@@ -324,53 +320,24 @@ def cli_peers(server: Server, home: Path) -> list[Peer]:
 
 
 def local_limit_peer(src: Path) -> Peer:
-    """Not a client: the local half of a durable download alone, as the reference the
-    download rows meet on this machine. It copies the seeded files that the server serves
-    (read from the page cache, no network) the way cloudbrowser finishes a download: into
-    a temporary name, fsync, rename, the folder's fsync; the small files on 8 threads, as
-    cloudbrowser's 8 transfers at once. No download that keeps its promise of "on the
-    disk when done" goes faster than this on the same disk (s5cmd and rclone do not fsync).
-    """
-
-    def durable_copy(source: Path, target: Path) -> None:
-        temporary = target.with_name(f".{target.name}.part")
-        with source.open("rb") as r, temporary.open("wb") as w:
-            shutil.copyfileobj(r, w, 8 * MiB)
-            w.flush()
-            os.fsync(w.fileno())
-        temporary.replace(target)
-        folder = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-    def down_many(prefix: Any, dst: Any) -> None:
-        with ThreadPoolExecutor(8) as pool:
-            done = pool.map(
-                lambda p: durable_copy(p, Path(dst) / p.name), sorted((src / "small").iterdir())
-            )
-            list(done)
-
-    def down_one(key: Any, dst: Any) -> None:
-        durable_copy(src / "big.bin", Path(dst))
-
-    return Peer(LOCAL_LIMIT, {DOWN_MANY: down_many, DOWN_ONE: down_one}, in_process=True)
+    """Not a client: the local half of a durable download alone (limits.py), the seeded
+    files the server serves copied from the page cache, no network."""
+    ops: dict[str, Callable[[Any, Any], None]] = {
+        DOWN_MANY: lambda _prefix, dst: limits.durable_copies(src / "small", Path(dst)),
+        DOWN_ONE: lambda _key, dst: limits.durable_copy(src / "big.bin", Path(dst)),
+    }
+    return Peer(limits.LOCAL_LIMIT, ops, in_process=True)
 
 
 def md5_limit_peer(src: Path) -> Peer:
-    """Not a client: the MD5 of the big file (from the page cache) on one core, the other
-    bound of a download verified by an MD5 ETag (MD5 cannot be split across cores); the
-    case's "download" is a hard link, so that the count after it holds."""
+    """Not a client: the big file's MD5 on one core (limits.py); the case's "download" is
+    then a hard link, so that the count after it holds."""
 
-    def down_one(key: Any, dst: Any) -> None:
-        digest = hashlib.md5()
-        with (src / "big.bin").open("rb") as f:
-            while chunk := f.read(8 * MiB):
-                digest.update(chunk)
+    def down_one(_key: Any, dst: Any) -> None:
+        limits.md5_of(src / "big.bin")
         os.link(src / "big.bin", dst)
 
-    return Peer(MD5_LIMIT, {DOWN_ONE: down_one}, in_process=True)
+    return Peer(limits.MD5_LIMIT, {DOWN_ONE: down_one}, in_process=True)
 
 
 # ── measuring ────────────────────────────────────────────────────────────────────────────
