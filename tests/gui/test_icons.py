@@ -14,7 +14,7 @@ from cloudbrowser.gui import icons
 
 #: How far a channel of a shipped pixel may stand from the painted one: Qt's rasterizer
 #: rounds some antialiased edge pixels one level differently from release to release
-#: (6.11.3 against the 6.11.2 that painted the files: at most 1 level, in 1-18 pixels of an
+#: (6.11.3 against the release that painted the files: at most 1 level, in 1-18 pixels of an
 #: icon). A changed drawing moves whole edges by tens of levels.
 ROUNDING = 1
 
