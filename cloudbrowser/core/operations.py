@@ -59,6 +59,7 @@ from cloudbrowser.core.transfers import MiB, choose_part_size, part_count
 from cloudbrowser.core.versions import iter_versions
 
 if TYPE_CHECKING:  # types only
+    from cloudbrowser.core.entries import ObjectInfo
     from cloudbrowser.core.storage import ObjectReader, Storage
 
 #: Part size for server-side copies of large objects (no bytes move here: big parts are fine).
@@ -683,9 +684,7 @@ class Operation:
         checks it, else the name is looked at right before."""
         copy = server_copy_of(self.backend).copy_object
         args = (self.bucket, source.key, self.dest_bucket, source.target)
-        if not source.create_only:
-            return self._request(copy, *args)
-        if self._checks_names:
+        if source.create_only and self._checks_names:
             try:
                 return self._request(copy, *args, create_only=True)
             except NotSupported:
@@ -693,8 +692,7 @@ class Operation:
                 # answered 501): looked at before each copy from now on, as where it
                 # takes none.
                 self._checks_names = False
-        self._still_free(source)
-        return self._request(copy, *args)
+        return self._request(copy, *args, create_only=self._create_only(source))
 
     def _create_only(self, source: SourceObject) -> bool:
         """The ``create_only`` to give the write that makes ``source``'s copy: True where
@@ -709,11 +707,16 @@ class Operation:
         return False
 
     def _still_free(self, source: SourceObject) -> None:
+        info = self._at_target(source)
+        if info is not None:
+            raise created_meanwhile(self.dest_bucket, source.target, f"it has {info.etag}")
+
+    def _at_target(self, source: SourceObject) -> ObjectInfo | None:
+        """What the destination holds at ``source``'s target now (None: nothing)."""
         try:
-            info = self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
+            return self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
         except NotFound:
-            return
-        raise created_meanwhile(self.dest_bucket, source.target, f"it has {info.etag}")
+            return None
 
     def _holds_copy(self, source: SourceObject) -> bool:
         """After a create-only copy was refused: whether the object at its name already
@@ -721,11 +724,8 @@ class Operation:
         and that the SDK sent again. Nothing then needs doing."""
         if not source.md5:
             return False
-        try:
-            info = self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
-        except NotFound:
-            return False
-        return bool(info.md5) and info.md5.lower() == source.md5.lower()
+        info = self._at_target(source)
+        return info is not None and bool(info.md5) and info.md5.lower() == source.md5.lower()
 
     def _copy_in_parts(self, source: SourceObject) -> None:
         """UploadPartCopy for objects above CopyObject's 5 GiB; the parts are copied by the

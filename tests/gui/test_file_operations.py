@@ -379,10 +379,12 @@ def test_a_move_that_partly_fails_names_each_failed_key_and_keeps_its_source(
     backend = window.service.storage(conn)
     copy_object = backend.copy_object
 
-    def refuse_b(src_bucket: str, src_key: str, bucket: str, key: str) -> str:
+    def refuse_b(
+        src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
+    ) -> str:
         if src_key == "p/b.txt":
             raise AccessDenied(f"Access to “{src_key}” was denied.")
-        return copy_object(src_bucket, src_key, bucket, key)
+        return copy_object(src_bucket, src_key, bucket, key, create_only=create_only)
 
     monkeypatch.setattr(backend, "copy_object", refuse_b)
     entries = (window.list_model.entry(row_of(window, "p").row()),)

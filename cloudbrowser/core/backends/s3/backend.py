@@ -445,8 +445,8 @@ class S3Backend:
                     )
                 return _guard(call, bucket=src_bucket, key=src_key)
         except StorageError as error:
-            # A server that takes If-None-Match on PutObject may not on CopyObject (AWS
-            # added it later): NotSupported, so that the caller looks at the name instead.
+            # A server that takes If-None-Match on PutObject may not on CopyObject:
+            # NotSupported, so that the caller looks at the name instead.
             if not create_only or error.code not in UNSUPPORTED_CODES:
                 raise
             raise not_supported("CopyObject with If-None-Match", error) from error
