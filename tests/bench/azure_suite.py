@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import limits
 from results import ERROR, Result, result
 
 from cloudbrowser.emulators import AZURITE_ACCOUNT, AZURITE_KEY
@@ -495,6 +496,24 @@ def _transfers(
                 big_mib,
             ),
         ]
+    # Not a client: the downloads' bound on this disk (limits.py); neither rclone's nor
+    # AzCopy's downloads fsync.
+    cases += [
+        (
+            down_case,
+            limits.LOCAL_LIMIT,
+            down_many(lambda d: limits.durable_copies(small, d)),
+            check_down_many,
+            mb_small,
+        ),
+        (
+            big_down,
+            limits.LOCAL_LIMIT,
+            down_one(lambda d: limits.durable_copy(big, d)),
+            check_down_one,
+            big_mib,
+        ),
+    ]
     # The table keeps a case's rows together, in the order the cases first appear. A
     # case's tools take turns run by run, so that what one leaves the server doing (an
     # emulator freeing a GiB of deleted uploads, the disk writing back) does not fall on
