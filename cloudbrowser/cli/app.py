@@ -123,16 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="a folder or file name (default: here); - writes the object to stdout",
             )  # fmt: skip
         p.add_argument("-r", "--recursive", action="store_true", help="folders / prefixes too")
-        policy = _what_exists(p, skip="leave what exists alone")
-        policy.add_argument(
-            "--newer",
-            action="store_const",
-            dest="policy",
-            const="newer",
-            help="replace only what is older than the source",
-        )
-        policy.add_argument("--rename", action="store_const", dest="policy", const="rename",
-                            help="keep both: the new one as “name (1).ext”")  # fmt: skip
+        _what_exists(p, skip="leave what exists alone")
         _transfer_options(p)
 
     sync = command("sync", "cmd_sync", "make a prefix hold what a folder holds, or back")
@@ -171,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
             p,
             skip="leave what exists alone (also what is made there meanwhile); mv keeps "
             "those sources",
+            newer="replace only what is older than its source (mv keeps the others)",
         )
         p.add_argument("--dry-run", action="store_true", help="show what would be copied")
 
@@ -247,9 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _what_exists(p: argparse.ArgumentParser, *, skip: str) -> argparse._MutuallyExclusiveGroup:
-    """``--overwrite`` (the default) or ``--skip`` (``args.policy``), for what exists at a
-    destination; the group, for a command's further choices."""
+def _what_exists(
+    p: argparse.ArgumentParser,
+    *,
+    skip: str,
+    newer: str = "replace only what is older than the source",
+) -> None:
+    """What to do with what exists at a destination (``args.policy``): ``--overwrite``
+    (the default), ``--skip``, ``--newer`` or ``--rename``."""
     policy = p.add_mutually_exclusive_group()
     policy.add_argument(
         "--overwrite",
@@ -259,7 +256,9 @@ def _what_exists(p: argparse.ArgumentParser, *, skip: str) -> argparse._Mutually
         help="replace what exists (the default)",
     )
     policy.add_argument("--skip", action="store_const", dest="policy", const="skip", help=skip)
-    return policy
+    policy.add_argument("--newer", action="store_const", dest="policy", const="newer", help=newer)
+    policy.add_argument("--rename", action="store_const", dest="policy", const="rename",
+                        help="keep both: the new one as “name (1).ext”")  # fmt: skip
 
 
 def _transfer_options(p: argparse.ArgumentParser) -> None:

@@ -4,9 +4,11 @@ No bytes pass through this machine (CopyObject; UploadPartCopy above 5 GiB), so 
 between buckets or renaming a prefix costs requests, not bandwidth. ``mv`` deletes a source
 only after its copy was made (core/operations.py, shared with the window). Names follow
 ``put``/``get``: a prefix is copied as a folder into the destination prefix, an object to a
-key ending in "/" keeps its name. ``--skip`` leaves what exists at a destination alone:
-the destination prefix is listed once (an object's name looked up), and every other copy
-may only create its object, so that one made there meanwhile is left alone too.
+key ending in "/" keeps its name. ``--skip``, ``--newer`` and ``--rename`` look at the
+destination first (a prefix listed once, an object's name looked up): ``--skip`` leaves
+what exists alone, ``--newer`` replaces only what is older than its source, ``--rename``
+copies to a free "name (1).ext" beside it. A copy to a name found free may only create
+its object, so that one made there meanwhile is left alone too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, scheme_o
 from cloudbrowser.cli.output import Exit, Output, UsageError
 from cloudbrowser.cli.wildcards import has_wildcard
 from cloudbrowser.core.errors import ConfigError, CreatedMeanwhile, KeyNotFound
-from cloudbrowser.core.folders import exists_at
 from cloudbrowser.core.operations import (
     Operation,
     OpItem,
@@ -30,6 +31,7 @@ from cloudbrowser.core.operations import (
 )
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
+from cloudbrowser.core.transfer_plan import renames
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -61,24 +63,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
         _report(out, what, src.bucket, source.key, dest.bucket, source.target)
 
     items: list[OpItem] = [item]
-    taken: list[SourceObject] = []
-    if args.policy == "skip":
-        items, taken = _free_only(backend, src.bucket, item, dest.bucket)
-        if not items and not taken:
+    left: list[tuple[SourceObject, str]] = []
+    if args.policy in ("skip", "newer", "rename"):
+        items, left = _against_destination(backend, src.bucket, item, dest.bucket, args.policy)
+        if not items and not left:
             raise _nothing_at(src)
     if args.dry_run:
         found = 0
-        for source in taken:
-            report(source, "would skip (exists)")
+        for source, why in left:
+            report(source, f"would skip ({why})")
         for source in iter_sources(backend, src.bucket, items):
             report(source, f"would {'move' if moving else 'copy'}")
             found += 1
-        if not found and not taken:
+        if not found and not left:
             raise _nothing_at(src)
         return Exit.OK
 
-    for source in taken:
-        report(source, "skipped (exists)")
+    for source, why in left:
+        report(source, f"skipped ({why})")
     if not items:
         return Exit.OK
     operation = Operation(
@@ -90,13 +92,13 @@ def run(args: argparse.Namespace, out: Output) -> int:
         on_copied=lambda source: report(source, "moved" if moving else "copied"),
     )
     result = operation.run()
-    if operation.progress().found == 0 and not result.failed and not taken:
+    if operation.progress().found == 0 and not result.failed and not left:
         raise _nothing_at(src)
     failed = False
     by_key = {i.source: i for i in items}
     for key, error in result.failed:
         if isinstance(error, CreatedMeanwhile) and key in by_key:
-            # --skip: made there meanwhile, so it exists and is left alone, as asked.
+            # Made there meanwhile, at a name found free: it exists and is left alone.
             target = by_key[key].target
             _report(out, "skipped (exists)", src.bucket, key, dest.bucket, target)
             continue
@@ -105,24 +107,56 @@ def run(args: argparse.Namespace, out: Output) -> int:
     return Exit.FAILED if failed else Exit.OK
 
 
-def _free_only(
-    backend: Storage, bucket: str, item: OpItem, dest_bucket: str
-) -> tuple[list[OpItem], list[SourceObject]]:
-    """``--skip``: the objects of ``item`` whose destination is free, each one only to be
-    created, and those whose destination exists (left alone). A prefix's destination is
-    listed once; an object's is looked up."""
+def _against_destination(
+    backend: Storage, bucket: str, item: OpItem, dest_bucket: str, policy: str
+) -> tuple[list[OpItem], list[tuple[SourceObject, str]]]:
+    """``--skip``, ``--newer`` or ``--rename``: what to copy of ``item``, one item per
+    object, and what to leave with the reason. A prefix's destination is listed once; an
+    object's is looked up (and for ``--rename`` each name tried). Every copy to a name
+    found free is create-only; ``--newer`` replaces an older object where it is."""
     sources = list(iter_sources(backend, bucket, [item], look_up=True))
     if item.is_prefix:
         pages = iter_pages(backend, dest_bucket, item.target, recursive=True)
-        existing = {e.key for page in pages for e in page.objects}
+        listed = {e.key: e.modified for page in pages for e in page.objects}
+
+        def modified_at(key: str) -> float | None:
+            return listed.get(key)
     else:
-        existing = {s.target for s in sources if exists_at(backend, dest_bucket, s.target)}
-    free = [
-        OpItem(s.key, s.target, s.size, s.etag, s.md5, create_only=True)
-        for s in sources
-        if s.target not in existing
-    ]
-    return free, [s for s in sources if s.target in existing]
+
+        def modified_at(key: str) -> float | None:
+            try:
+                return backend.head_object(dest_bucket, key).modified
+            except KeyNotFound:
+                return None
+
+    planned: set[str] = set()  # --rename: names given to earlier sources of this run
+    copies: list[OpItem] = []
+    left: list[tuple[SourceObject, str]] = []
+    for s in sources:
+        there = modified_at(s.target)
+        if there is None:
+            copies.append(_copy(s, s.target, create_only=True))
+        elif policy == "newer" and s.modified > there + 1:  # as put/get --newer compare
+            copies.append(_copy(s, s.target, create_only=False))
+        elif policy == "rename":
+            free = next(
+                (n for n in renames(s.target) if n not in planned and modified_at(n) is None),
+                None,
+            )
+            if free is None:
+                left.append((s, "no free name"))
+                continue
+            planned.add(free)
+            copies.append(_copy(s, free, create_only=True))
+        else:
+            left.append((s, "not newer" if policy == "newer" else "exists"))
+    return copies, left
+
+
+def _copy(source: SourceObject, target: str, *, create_only: bool) -> OpItem:
+    return OpItem(
+        source.key, target, source.size, source.etag, source.md5, create_only, source.modified
+    )
 
 
 def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool, command: str) -> OpItem:
@@ -142,7 +176,7 @@ def _item(backend: Storage, src: Remote, dest: Remote, recursive: bool, command:
         else:
             leaf = src.key.rpartition("/")[2]
             key = dest.key + leaf if dest.is_folder else dest.key
-            return OpItem(src.key, key, info.size, info.etag, info.md5)
+            return OpItem(src.key, key, info.size, info.etag, info.md5, modified=info.modified)
     prefix = src.key if src.is_folder else src.key + "/"
     # The prefix arrives as a folder of its name below the destination (the root: its keys).
     name = prefix[:-1].rpartition("/")[2]

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cloudbrowser.cli.connect import (
     Resolved,
@@ -60,6 +60,7 @@ from cloudbrowser.core.transfer_plan import (
     claim_target,
     plan_downloads,
     plan_uploads,
+    renames,
 )
 from cloudbrowser.core.transfers import (
     Transfer,
@@ -159,9 +160,10 @@ def _plan_put(args: argparse.Namespace, connection: Connection) -> Plan:
         renamed = None
         if existing is not None:
             free = next(
-                k for k in _renames(dest.key) if _remote_existing(storage, dest.bucket, k) is None
+                (k for k in renames(dest.key) if _remote_existing(storage, dest.bucket, k) is None),
+                None,
             )
-            renamed = replace(request, key=free)
+            renamed = replace(request, key=free) if free is not None else None
         guarded = storage.features.conditional_puts
         return Plan(items=[PlannedTransfer(request, existing, renamed, guarded)])
     # Into a folder: s3://b/inbox and s3://b/inbox/ both mean the folder inbox/.
@@ -207,8 +209,8 @@ def _plan_get(args: argparse.Namespace, connection: Connection) -> Plan:
     st = look_up(target)  # a name the disk cannot hold fails here, with what to do
     if st is not None:
         existing = Existing(st.st_size, st.st_mtime)
-        free = next(n for n in _renames(target.name) if not target.with_name(n).exists())
-        renamed = replace(request, local_path=target.with_name(free))
+        free = next((n for n in renames(target.name) if not target.with_name(n).exists()), None)
+        renamed = replace(request, local_path=target.with_name(free)) if free else None
     return Plan(items=[PlannedTransfer(request, existing, renamed)])
 
 
@@ -218,17 +220,6 @@ def _remote_existing(storage: Storage, bucket: str, key: str) -> Existing | None
     except KeyNotFound:
         return None
     return Existing(info.size, info.modified)
-
-
-def _renames(name: str) -> Iterator[str]:
-    """``dir/report.pdf`` → ``dir/report (1).pdf``, ``dir/report (2).pdf``, …"""
-    head, sep, leaf = name.rpartition("/")
-    pure = PurePosixPath(leaf)
-    stem, suffix = (pure.stem, pure.suffix) if pure.stem else (leaf, "")
-    n = 1
-    while True:
-        yield f"{head}{sep}{stem} ({n}){suffix}"
-        n += 1
 
 
 # ── running ─────────────────────────────────────────────────────────────────────────────

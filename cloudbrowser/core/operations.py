@@ -116,6 +116,8 @@ class OpItem:
     #: had): an object someone creates there meanwhile is never written over, and the
     #: item fails with CreatedMeanwhile instead. For a prefix, every key below its target.
     create_only: bool = False
+    #: Its last-modified time (POSIX seconds) when already known; 0.0 when not.
+    modified: float = 0.0
 
     @property
     def is_prefix(self) -> bool:
@@ -134,6 +136,9 @@ class SourceObject:
     md5: str = ""
     #: Its item's ``create_only``.
     create_only: bool = False
+    #: Last-modified time (POSIX seconds); 0.0 when its item did not say and it was not
+    #: looked up.
+    modified: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,17 +196,21 @@ def iter_sources(
     """
     for item in items:
         if not item.is_prefix:
-            size, etag, md5 = item.size, item.etag, item.md5
+            size, etag, md5, modified = item.size, item.etag, item.md5, item.modified
             if look_up and size < 0:
                 info = backend.head_object(bucket, item.source)
-                size, etag, md5 = info.size, info.etag, info.md5
-            yield SourceObject(item.source, max(size, 0), etag, item.target, md5, item.create_only)
+                size, etag, md5, modified = info.size, info.etag, info.md5, info.modified
+            yield SourceObject(
+                item.source, max(size, 0), etag, item.target, md5, item.create_only, modified
+            )
             continue
         start = len(item.source)
         for page in iter_pages(backend, bucket, item.source, cancel, recursive=True):
             for e in page.objects:
                 target = item.target + e.key[start:]
-                yield SourceObject(e.key, e.size, e.etag, target, e.md5, item.create_only)
+                yield SourceObject(
+                    e.key, e.size, e.etag, target, e.md5, item.create_only, e.modified
+                )
 
 
 def tally(

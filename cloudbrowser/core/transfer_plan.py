@@ -284,7 +284,7 @@ def _add_uploads(
             plan.items.append(PlannedTransfer(r, guard_free_name=guarded))
             continue
         renamed = None
-        for candidate in _renames(r.key):
+        for candidate in renames(r.key):
             _check(cancel)
             if candidate in taken:
                 continue
@@ -318,8 +318,9 @@ def _listed(
     return found
 
 
-def _renames(name: str) -> Iterable[str]:
-    """``a/report.pdf`` → ``a/report (1).pdf``, ``a/report (2).pdf``, …"""
+def renames(name: str) -> Iterable[str]:
+    """``a/report.pdf`` → ``a/report (1).pdf``, ``a/report (2).pdf``, … (a key or a file
+    name): the "keep both" names, up to 999."""
     head, sep, leaf = name.rpartition(DELIMITER)
     pure = PurePosixPath(leaf)
     stem, suffix = (pure.stem, pure.suffix) if pure.stem else (leaf, "")
@@ -387,7 +388,7 @@ def plan_downloads(
             why = f"the object has the same name as a folder (“{path.name}/”)"
             plan.refused.append((obj.key, why))
             clash = UnsafeKey(f"“{obj.key}” cannot be saved: {why}.")
-            free = path.with_name(next(iter(_renames(path.name))))  # "dir (1)"
+            free = path.with_name(next(iter(renames(path.name))))  # "dir (1)"
             plan.renamable.append((_download_request(connection, bucket, obj, free), clash))
             continue
         request = _download_request(connection, bucket, obj, path)
@@ -494,7 +495,7 @@ def _local_conflict(request: TransferRequest, planned: Container[str]) -> Planne
         return PlannedTransfer(request)
     existing = Existing(st.st_size, st.st_mtime)
     renamed = None
-    for candidate in _renames(path.name):
+    for candidate in renames(path.name):
         other = path.with_name(candidate)
         # look_up uses lstat: a dangling link is a name taken too (the rename would replace it).
         if _as_disk_compares(other) not in planned and not _taken(other):

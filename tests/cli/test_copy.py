@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from cloudbrowser.cli import cmd_copy
+from cloudbrowser.core.operations import OpItem
 from tests.cli.helpers import Cli
-from tests.conftest import S3Server
+from tests.conftest import MemoryServer, S3Server
 
 
 def keys(server: S3Server, bucket: str) -> dict[str, bytes]:
@@ -134,14 +135,14 @@ def test_skip_leaves_alone_what_is_made_meanwhile(
     cli = Cli(rclone_server, capsys, monkeypatch)
     bucket = rclone_server.bucket()
     rclone_server.put(bucket, {"src/a.txt": b"a", "src/b.txt": b"b"})
-    listed = cmd_copy._free_only
+    listed = cmd_copy._against_destination
 
     def then_someone_writes(*args: Any) -> Any:
         found = listed(*args)
         rclone_server.put(bucket, {"dst/src/b.txt": b"someone else's"})
         return found
 
-    monkeypatch.setattr(cmd_copy, "_free_only", then_someone_writes)
+    monkeypatch.setattr(cmd_copy, "_against_destination", then_someone_writes)
     result = cli("cp", "-r", "--skip", f"s3://{bucket}/src/", f"s3://{bucket}/dst/")
     assert result.code == 0, result.err
     assert sorted((r["result"], r["source"]) for r in result.records()) == [
@@ -149,3 +150,87 @@ def test_skip_leaves_alone_what_is_made_meanwhile(
         ("skipped (exists)", f"s3://{bucket}/src/b.txt"),
     ]
     assert keys(rclone_server, bucket)["dst/src/b.txt"] == b"someone else's"
+
+
+def test_cp_and_mv_with_rename_keep_both(cli: Cli, server: S3Server) -> None:
+    bucket = server.bucket()
+    server.put(
+        bucket,
+        {
+            "new/a.txt": b"new a",
+            "new/b.txt": b"new b",
+            "old/new/a.txt": b"old a",
+            "old/new/a (1).txt": b"old a1",
+            "x.txt": b"x",
+            "y.txt": b"y",
+        },
+    )
+    dry = cli("cp", "-r", "--rename", "--dry-run", f"s3://{bucket}/new/", f"s3://{bucket}/old/")
+    assert sorted((r["result"], r["destination"]) for r in dry.records()) == [
+        ("would copy", f"s3://{bucket}/old/new/a (2).txt"),
+        ("would copy", f"s3://{bucket}/old/new/b.txt"),
+    ]
+    copied = cli("cp", "-r", "--rename", f"s3://{bucket}/new/", f"s3://{bucket}/old/")
+    assert copied.code == 0, copied.err
+    moved = cli("mv", "--rename", f"s3://{bucket}/x.txt", f"s3://{bucket}/y.txt")
+    assert moved.code == 0, moved.err
+    assert [r["destination"] for r in moved.records()] == [f"s3://{bucket}/y (1).txt"]
+    assert keys(server, bucket) == {
+        "new/a.txt": b"new a",
+        "new/b.txt": b"new b",
+        "old/new/a.txt": b"old a",
+        "old/new/a (1).txt": b"old a1",
+        "old/new/a (2).txt": b"new a",
+        "old/new/b.txt": b"new b",
+        "y.txt": b"y",
+        "y (1).txt": b"x",
+    }
+
+
+def test_newer_leaves_what_is_as_new_as_its_source(cli: Cli, server: S3Server) -> None:
+    """The destinations were written after their sources: none is replaced, mv keeps its
+    source, a free name is copied to."""
+    bucket = server.bucket()
+    server.put(bucket, {"src/a.txt": b"source a", "src/b.txt": b"source b"})
+    server.put(bucket, {"dst/src/a.txt": b"later a", "one.txt": b"later one"})
+    copied = cli("cp", "-r", "--newer", f"s3://{bucket}/src/", f"s3://{bucket}/dst/")
+    assert copied.code == 0, copied.err
+    assert sorted((r["result"], r["source"]) for r in copied.records()) == [
+        ("copied", f"s3://{bucket}/src/b.txt"),
+        ("skipped (not newer)", f"s3://{bucket}/src/a.txt"),
+    ]
+    moved = cli("mv", "--newer", f"s3://{bucket}/src/a.txt", f"s3://{bucket}/one.txt")
+    assert [r["result"] for r in moved.records()] == ["skipped (not newer)"]
+    found = keys(server, bucket)
+    assert found["dst/src/a.txt"] == b"later a" and found["dst/src/b.txt"] == b"source b"
+    assert found["one.txt"] == b"later one" and found["src/a.txt"] == b"source a"
+
+
+def test_newer_replaces_what_is_older_and_only_creates_free_names(
+    memory_server: MemoryServer,
+) -> None:
+    """By the server's clock: an older destination is replaced where it is (no condition),
+    a newer one left, a free name only created."""
+    storage = memory_server.backend()
+    bucket = memory_server.bucket()
+    store = memory_server.store
+    store.clock = lambda: 1_000.0
+    memory_server.put(bucket, {"dst/src/old.txt": b"", "dst/src/same.txt": b""})
+    store.clock = lambda: 2_000.0
+    memory_server.put(bucket, {"src/old.txt": b"", "src/same.txt": b"", "src/free.txt": b""})
+    store.clock = lambda: 2_000.5
+    memory_server.put(bucket, {"dst/src/same.txt": b"rewritten"})
+    store.clock = lambda: 3_000.0
+    memory_server.put(bucket, {"dst/src/later.txt": b"", "src/later.txt": b""})  # as new
+
+    copies, left = cmd_copy._against_destination(
+        storage, bucket, OpItem("src/", "dst/src/"), bucket, "newer"
+    )
+    assert sorted((c.source, c.target, c.create_only) for c in copies) == [
+        ("src/free.txt", "dst/src/free.txt", True),
+        ("src/old.txt", "dst/src/old.txt", False),
+    ]
+    assert sorted((s.key, why) for s, why in left) == [
+        ("src/later.txt", "not newer"),
+        ("src/same.txt", "not newer"),
+    ]
