@@ -151,13 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     _transfer_options(resume)
 
     for name, help_text in (
-        ("cp", "copy objects on the server (-r: a prefix), within one connection"),
-        ("mv", "move objects on the server (-r: a prefix): copy, then delete the source"),
+        ("cp", "copy objects (-r: a prefix), also to another cloud or connection"),
+        ("mv", "move objects (-r: a prefix): copy as cp does, then delete the source"),
     ):
         p = command(name, "cmd_copy", help_text)
         p.add_argument("source", metavar=OBJECT)
         p.add_argument("destination", metavar=OBJECT)
         p.add_argument("-r", "--recursive", action="store_true", help="everything below a prefix")
+        p.add_argument(
+            "--to", metavar="NAME",
+            help="the destination's saved connection or AWS profile, when it is not the "
+            "source's (the connection options are the source's; without --to, a "
+            "destination in another cloud uses what its scheme finds by itself, as "
+            "without -c)",
+        )  # fmt: skip
         _what_exists(
             p,
             skip="leave what exists alone (also what is made there meanwhile); mv keeps "

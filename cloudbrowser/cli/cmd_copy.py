@@ -1,21 +1,31 @@
-"""``cp`` and ``mv`` between locations of one connection: copies made by the server.
+"""``cp`` and ``mv``: copies made by the server within one connection, and streamed
+through this machine between two.
 
-No bytes pass through this machine (CopyObject; UploadPartCopy above 5 GiB), so copying
-between buckets or renaming a prefix costs requests, not bandwidth. ``mv`` deletes a source
-only after its copy was made (core/operations.py, shared with the window). Names follow
-``put``/``get``: a prefix is copied as a folder into the destination prefix, an object to a
-key ending in "/" keeps its name. ``--skip``, ``--newer`` and ``--rename`` look at the
-destination first (a prefix listed once, an object's name looked up): ``--skip`` leaves
-what exists alone, ``--newer`` replaces only what is older than its source, ``--rename``
-copies to a free "name (1).ext" beside it. A copy to a name found free may only create
-its object, so that one made there meanwhile is left alone too.
+Within one connection no bytes pass through this machine (CopyObject; UploadPartCopy
+above 5 GiB), so copying between buckets or renaming a prefix costs requests, not
+bandwidth. Between connections (another cloud, or ``--to NAME``) each object is read from
+one and written to the other, verified, as the window's drag between connections does;
+the command line's connection options are the source's, and the destination's connection
+is ``--to NAME`` or what its scheme finds by itself (cli/connect.py). ``mv`` deletes a
+source only after its copy was made (core/operations.py, shared with the window). Names
+follow ``put``/``get``: a prefix is copied as a folder into the destination prefix, an
+object to a key ending in "/" keeps its name. ``--skip``, ``--newer`` and ``--rename``
+look at the destination first (a prefix listed once, an object's name looked up):
+``--skip`` leaves what exists alone, ``--newer`` replaces only what is older than its
+source, ``--rename`` copies to a free "name (1).ext" beside it. A copy to a name found
+free may only create its object, so that one made there meanwhile is left alone too.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from cloudbrowser.cli.connect import open_backend
+from cloudbrowser.cli.connect import (
+    new_connections,
+    open_connection,
+    open_destination,
+    open_source,
+)
 from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, scheme_of
 from cloudbrowser.cli.output import Exit, Output, UsageError
@@ -38,58 +48,73 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if not (is_remote(args.source) and is_remote(args.destination)):
         raise UsageError(
             f"{args.command} copies between {scheme_of(args.source, args.destination)}:// "
-            "locations on one connection.",
+            "locations.",
             hint="For local files use put (upload) or get (download).",
         )
     src = parse_remote(args.source)
     dest = parse_remote(args.destination)
     if src.is_folder and not args.recursive:
         raise UsageError(f"“{src}” is a folder.", hint=f"Use {args.command} -r to copy it.")
-    backend = open_backend(args, out)
+    if (args.to and args.to != args.connection) or src.scheme != dest.scheme:
+        connections = new_connections()
+        source = open_source(args, out, connections)
+        target = open_destination(args, args.to, out, connections)
+    else:
+        source = target = open_connection(args, out)
+    backend, dest_backend = source.storage, target.storage
     item = _item(backend, src, dest, args.recursive, args.command)
     kind = OpKind.MOVE if args.command == "mv" else OpKind.COPY
-    try:
-        check_items(kind, src.bucket, [item], dest.bucket)
-    except ConfigError as refused:  # the command line asks for it: a usage error, exit 2
-        raise UsageError(refused.message, hint=refused.hint) from None
     moving = args.command == "mv"
-    if (dest.bucket, item.target) == (src.bucket, item.source):
-        if moving:  # nothing to do, and said so (it printed nothing)
-            out.note(f"cloudbrowser: “{src}” is already there: nothing moved.")
-            return Exit.OK
-        raise UsageError(f"“{src}” would be copied onto itself.", hint="Name another destination.")
+    if target is source:
+        try:
+            check_items(kind, src.bucket, [item], dest.bucket)
+        except ConfigError as refused:  # the command line asks for it: a usage error, exit 2
+            raise UsageError(refused.message, hint=refused.hint) from None
+        if (dest.bucket, item.target) == (src.bucket, item.source):
+            if moving:  # nothing to do, and said so (it printed nothing)
+                out.note(f"cloudbrowser: “{src}” is already there: nothing moved.")
+                return Exit.OK
+            raise UsageError(
+                f"“{src}” would be copied onto itself.", hint="Name another destination."
+            )
 
-    def report(source: SourceObject, what: str) -> None:
-        _report(out, what, src.bucket, source.key, dest.bucket, source.target)
+    def report(object_: SourceObject, what: str) -> None:
+        _report(
+            out, what, out.uri(src.bucket, object_.key, source.id),
+            out.uri(dest.bucket, object_.target, target.id),
+        )  # fmt: skip
 
     items: list[OpItem] = [item]
     left: list[tuple[SourceObject, str]] = []
     if args.policy in ("skip", "newer", "rename"):
-        items, left = _against_destination(backend, src.bucket, item, dest.bucket, args.policy)
+        items, left = _against_destination(
+            backend, src.bucket, item, dest_backend, dest.bucket, args.policy
+        )
         if not items and not left:
             raise _nothing_at(src)
     if args.dry_run:
         found = 0
-        for source, why in left:
-            report(source, f"would skip ({why})")
-        for source in iter_sources(backend, src.bucket, items):
-            report(source, f"would {'move' if moving else 'copy'}")
+        for found_object, why in left:
+            report(found_object, f"would skip ({why})")
+        for found_object in iter_sources(backend, src.bucket, items):
+            report(found_object, f"would {'move' if moving else 'copy'}")
             found += 1
         if not found and not left:
             raise _nothing_at(src)
         return Exit.OK
 
-    for source, why in left:
-        report(source, f"skipped ({why})")
+    for found_object, why in left:
+        report(found_object, f"skipped ({why})")
     if not items:
         return Exit.OK
     operation = Operation(
         backend,
-        OpKind.MOVE if moving else OpKind.COPY,
+        kind,
         src.bucket,
         items,
+        dest_backend=dest_backend,
         dest_bucket=dest.bucket,
-        on_copied=lambda source: report(source, "moved" if moving else "copied"),
+        on_copied=lambda done: report(done, "moved" if moving else "copied"),
     )
     result = operation.run()
     if operation.progress().found == 0 and not result.failed and not left:
@@ -97,18 +122,24 @@ def run(args: argparse.Namespace, out: Output) -> int:
     failed = False
     by_key = {i.source: i for i in items}
     for key, error in result.failed:
+        where = out.uri(src.bucket, key, source.id)
         if isinstance(error, CreatedMeanwhile) and key in by_key:
             # Made there meanwhile, at a name found free: it exists and is left alone.
-            target = by_key[key].target
-            _report(out, "skipped (exists)", src.bucket, key, dest.bucket, target)
+            there = out.uri(dest.bucket, by_key[key].target, target.id)
+            _report(out, "skipped (exists)", where, there)
             continue
-        out.failed(out.uri(src.bucket, key), error.message, error.hint)
+        out.failed(where, error.message, error.hint)
         failed = True
     return Exit.FAILED if failed else Exit.OK
 
 
 def _against_destination(
-    backend: Storage, bucket: str, item: OpItem, dest_bucket: str, policy: str
+    backend: Storage,
+    bucket: str,
+    item: OpItem,
+    dest_backend: Storage,
+    dest_bucket: str,
+    policy: str,
 ) -> tuple[list[OpItem], list[tuple[SourceObject, str]]]:
     """``--skip``, ``--newer`` or ``--rename``: what to copy of ``item``, one item per
     object, and what to leave with the reason. A prefix's destination is listed once; an
@@ -116,7 +147,7 @@ def _against_destination(
     found free is create-only; ``--newer`` replaces an older object where it is."""
     sources = list(iter_sources(backend, bucket, [item], look_up=True))
     if item.is_prefix:
-        pages = iter_pages(backend, dest_bucket, item.target, recursive=True)
+        pages = iter_pages(dest_backend, dest_bucket, item.target, recursive=True)
         listed = {e.key: e.modified for page in pages for e in page.objects}
 
         def modified_at(key: str) -> float | None:
@@ -125,7 +156,7 @@ def _against_destination(
 
         def modified_at(key: str) -> float | None:
             try:
-                return backend.head_object(dest_bucket, key).modified
+                return dest_backend.head_object(dest_bucket, key).modified
             except KeyNotFound:
                 return None
 
@@ -188,8 +219,8 @@ def _nothing_at(src: Remote) -> KeyNotFound:
     return KeyNotFound(f"There is nothing at “{src}”.", hint="Check the name.")
 
 
-def _report(out: Output, what: str, sb: str, sk: str, db: str, dk: str) -> None:
+def _report(out: Output, what: str, source: str, destination: str) -> None:
     if out.json:
-        out.record(result=what, source=out.uri(sb, sk), destination=out.uri(db, dk))
+        out.record(result=what, source=source, destination=destination)
     elif not out.quiet:
-        out.line(f"{what}: {out.uri(sb, sk)} → {out.uri(db, dk)}")
+        out.line(f"{what}: {source} → {destination}")

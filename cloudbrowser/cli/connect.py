@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cloudbrowser.cli.connect_gcs import resolve_gcs, wants_gcs
-from cloudbrowser.cli.locations import schemes_named
+from cloudbrowser.cli.locations import LOCATION_ARGS, schemes_named
 from cloudbrowser.cli.output import Output, UsageError
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.errors import InvalidCredentials
@@ -299,6 +299,35 @@ def check_schemes(args: argparse.Namespace, scheme: str, name: str) -> None:
 def open_backend(args: argparse.Namespace, out: Output) -> Storage:
     """The storage of the connection the command line names."""
     return open_connection(args, out).storage
+
+
+def open_source(args: argparse.Namespace, out: Output, connections: Connections) -> Connection:
+    """The connection of a copy's source (``args.source``) when its destination is on
+    another one: the one the command line's connection options name, as for any command,
+    judged by the source's location alone."""
+    return open_connection(_at(args, "source", args.source), out, connections)
+
+
+def open_destination(
+    args: argparse.Namespace, name: str | None, out: Output, connections: Connections
+) -> Connection:
+    """The connection of a copy's destination (``args.destination``) when it is not the
+    source's: the saved connection or AWS profile ``name``, else what the destination's
+    scheme finds by itself (AWS's variables and config, Google's application default
+    credentials or ``STORAGE_EMULATOR_HOST``, the Azure CLI's variables). The command
+    line's connection options are the source's: none of them applies here."""
+    defaults = argparse.ArgumentParser(add_help=False)
+    add_connection_options(defaults)
+    at = _at(args, "destination", args.destination)
+    values = {**vars(at), **vars(defaults.parse_args([])), "connection": name}
+    return open_connection(argparse.Namespace(**values), out, connections)
+
+
+def _at(args: argparse.Namespace, attribute: str, location: str) -> argparse.Namespace:
+    """``args`` holding only the one location ``location`` (as ``attribute``)."""
+    values = {**vars(args), **dict.fromkeys(LOCATION_ARGS)}
+    values[attribute] = location
+    return argparse.Namespace(**values)
 
 
 def _ask_mfa(serial: str) -> str:
