@@ -58,8 +58,7 @@ def wants_gcs(args: argparse.Namespace) -> bool:
         others = ", ".join(f"{s}://" for s in sorted(schemes - {SCHEME}))
         raise UsageError(
             f"One command works on one connection: {others} and gs:// cannot be mixed.",
-            hint="Copy through a local folder (get, then put), or use the window, which "
-            "streams between connections.",
+            hint="Name the locations of one cloud at a time (cp and mv copy between clouds).",
         )
     project = bool(getattr(args, "project", None))
     if project and schemes and SCHEME not in schemes:

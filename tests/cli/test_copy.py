@@ -224,7 +224,7 @@ def test_newer_replaces_what_is_older_and_only_creates_free_names(
     memory_server.put(bucket, {"dst/src/later.txt": b"", "src/later.txt": b""})  # as new
 
     copies, left = cmd_copy._against_destination(
-        storage, bucket, OpItem("src/", "dst/src/"), bucket, "newer"
+        storage, bucket, OpItem("src/", "dst/src/"), storage, bucket, "newer"
     )
     assert sorted((c.source, c.target, c.create_only) for c in copies) == [
         ("src/free.txt", "dst/src/free.txt", True),

@@ -99,7 +99,7 @@ def test_an_explicit_endpoint_is_signed_unless_anonymous(monkeypatch: pytest.Mon
         (["ls", "gs://b", "--access-key-id", "AKIA"], "--access-key-id is for S3"),
         (["ls", "gs://b", "--region", "eu"], "--region is for S3"),
         (["ls", "gs://b", "--endpoint", "127.0.0.1:4443"], "must start with http"),
-        (["cp", "s3://a/x", "gs://b/x"], "s3:// and gs:// cannot be mixed"),
+        (["rm", "s3://a/x", "gs://b/x"], "s3:// and gs:// cannot be mixed"),
     ],
 )
 def test_what_gs_cannot_take_is_a_usage_error(argv: list[str], message: str) -> None:
