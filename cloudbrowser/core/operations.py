@@ -372,7 +372,8 @@ class Operation:
         """Do it; returns (and keeps in ``result``) how it ended. Raises only ConfigError
         for items that cannot work (see :func:`check_items`); every other failure is in
         the result."""
-        check_items(self.kind, self.bucket, self.items, self.dest_bucket)
+        if not self.streams:  # between two connections, one bucket name is two buckets
+            check_items(self.kind, self.bucket, self.items, self.dest_bucket)
         self.state = State.RUNNING
         try:
             if self.kind is OpKind.DELETE:

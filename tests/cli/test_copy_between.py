@@ -130,3 +130,22 @@ def test_a_location_of_the_wrong_cloud_for_to_is_said(
     from_moto.put(a, ["k.txt"])
     wrong = run("cp", "--to", "my-gcs", f"s3://{a}/k.txt", "s3://elsewhere/", *s3_flags(from_moto))
     assert wrong.code == 2 and "“my-gcs” holds gs:// locations" in wrong.err, wrong.err
+
+
+def test_a_folder_goes_to_the_bucket_of_the_same_name_in_another_cloud(
+    run: Run, from_moto: S3Server, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two connections, one bucket name: two buckets, so no copy "into itself" (within
+    one connection that is refused: tests/contract/test_operations.py)."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.endpoint_url)
+    name = from_moto.bucket("same")
+    gcs_server.backend().create_bucket(name)
+    gcs_server._buckets.append(name)  # removed after the test, as the fixture's own
+    from_moto.put(name, {"photos/a.jpg": b"a"})
+    copied = run("cp", "-r", f"s3://{name}/photos/", f"gs://{name}/", *s3_flags(from_moto))
+    assert copied.code == 0, copied.err
+    moved = run("mv", "-r", f"s3://{name}/photos/", f"gs://{name}/photos/old/",
+                *s3_flags(from_moto))  # fmt: skip
+    assert moved.code == 0, moved.err
+    assert contents(gcs_server, name) == {"photos/a.jpg": b"a", "photos/old/photos/a.jpg": b"a"}
+    assert contents(from_moto, name) == {}
