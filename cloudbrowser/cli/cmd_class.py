@@ -10,12 +10,11 @@ and says how many it passed over.
 from __future__ import annotations
 
 import argparse
-import threading
 
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import Remote, parse_remote, uri
 from cloudbrowser.cli.output import Exit, Output, UsageError
-from cloudbrowser.cli.progress import ProgressLine
+from cloudbrowser.cli.watch import run_watched
 from cloudbrowser.core.errors import KeyNotFound
 from cloudbrowser.core.operations import (
     Operation,
@@ -90,29 +89,7 @@ def _one_of(given: str, names: tuple[str, ...], what: str) -> str:
 def _run(operation: Operation, out: Output) -> OperationResult:
     """Run on a thread of its own, so that Ctrl+C cancels it (the requests already sent
     finish) and progress is drawn."""
-    line = ProgressLine(out.stderr, files=0) if out.progress else None
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            operation.run()
-        finally:
-            done.set()
-
-    runner = threading.Thread(target=work, name=operation.kind.value, daemon=True)
-    runner.start()
-    try:
-        while not done.wait(0.2):
-            if line is not None:
-                p = operation.progress()
-                line.draw(f"{p.done:,} of {p.found:,} objects …")
-    except KeyboardInterrupt:
-        operation.cancel()
-        runner.join()
-    finally:
-        if line is not None:
-            line.clear()
-    return operation.result
+    return run_watched(operation, out, lambda p, _rate: f"{p.done:,} of {p.found:,} objects …")
 
 
 def _summary(

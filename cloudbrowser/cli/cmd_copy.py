@@ -19,6 +19,8 @@ free may only create its object, so that one made there meanwhile is left alone 
 from __future__ import annotations
 
 import argparse
+import queue
+from functools import partial
 
 from cloudbrowser.cli.connect import (
     new_connections,
@@ -28,13 +30,16 @@ from cloudbrowser.cli.connect import (
 )
 from cloudbrowser.cli.folders import missing_object
 from cloudbrowser.cli.locations import Remote, is_remote, parse_remote, scheme_of
-from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
+from cloudbrowser.cli.progress import format_line
+from cloudbrowser.cli.watch import Reports, run_watched
 from cloudbrowser.cli.wildcards import has_wildcard
 from cloudbrowser.core.errors import ConfigError, CreatedMeanwhile, KeyNotFound
 from cloudbrowser.core.operations import (
     Operation,
     OpItem,
     OpKind,
+    OpProgress,
     SourceObject,
     check_items,
     iter_sources,
@@ -107,6 +112,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         report(found_object, f"skipped ({why})")
     if not items:
         return Exit.OK
+    reports: Reports = queue.SimpleQueue()
     operation = Operation(
         backend,
         kind,
@@ -114,10 +120,10 @@ def run(args: argparse.Namespace, out: Output) -> int:
         items,
         dest_backend=dest_backend,
         dest_bucket=dest.bucket,
-        on_copied=lambda done: report(done, "moved" if moving else "copied"),
+        on_copied=lambda done: reports.put(partial(report, done, "moved" if moving else "copied")),
     )
-    result = operation.run()
-    if operation.progress().found == 0 and not result.failed and not left:
+    result = run_watched(operation, out, _describe, reports)
+    if operation.progress().found == 0 and not result.failed and not (left or result.cancelled):
         raise _nothing_at(src)
     failed = False
     by_key = {i.source: i for i in items}
@@ -130,7 +136,20 @@ def run(args: argparse.Namespace, out: Output) -> int:
             continue
         out.failed(where, error.message, error.hint)
         failed = True
+    if result.cancelled:  # the copies sent were let finish: nothing is left half-done
+        return Exit.INTERRUPTED
     return Exit.FAILED if failed else Exit.OK
+
+
+def _describe(progress: OpProgress, rate: float) -> str:
+    """The progress line: bytes and objects, once counted, as put and get show files."""
+    if not progress.counted:
+        done, found = progress.done, progress.found
+        return f"{human_size(progress.done_bytes)}  {done:,} of {found:,}+ objects"
+    return format_line(
+        progress.done_bytes, progress.found_bytes, rate, progress.done, progress.found,
+        noun="objects",
+    )  # fmt: skip
 
 
 def _against_destination(

@@ -57,21 +57,29 @@ class ProgressLine:
 
 
 def format_line(
-    done: int, total: int, speed: float, files_done: int, files: int, *, finishing: bool = False
+    done: int,
+    total: int,
+    speed: float,
+    files_done: int,
+    files: int,
+    *,
+    finishing: bool = False,
+    noun: str = "files",
 ) -> str:
     """``12.0 MiB / 40.0 MiB  30%  8.0 MiB/s  ETA 0:04  3/10 files``; once every byte is
-    there and files still run: ``40.0 MiB / 40.0 MiB  100%  finishing…  9/10 files``."""
+    there and files still run: ``40.0 MiB / 40.0 MiB  100%  finishing…  9/10 files``
+    (``noun``: what is counted, "objects" for cp and mv)."""
     percent = f"{100 * done // total:3d}%" if total else "  -%"
     if finishing:
         return (
             f"{human_size(done)} / {human_size(total)}  {percent}  finishing…"
-            f"  {files_done}/{files} files"
+            f"  {files_done}/{files} {noun}"
         )
     rate = f"{human_size(int(speed))}/s" if speed > 0 else "-/s"
     eta = format_eta((total - done) / speed) if speed > 0 and total > done else "-:--"
     return (
         f"{human_size(done)} / {human_size(total)}  {percent}  {rate}  ETA {eta}"
-        f"  {files_done}/{files} files"
+        f"  {files_done}/{files} {noun}"
     )
 
 

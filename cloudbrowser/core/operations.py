@@ -629,8 +629,9 @@ class Operation:
         except Cancelled:
             self.result.cancelled = True
         finally:
-            # Copies already sent are let finish, so their sources are deleted (a move) and
-            # nothing is left half-done; then the deletes still queued are sent.
+            # Copies already sent are let finish, so their sources are deleted (a move:
+            # _making waits for them) and nothing is left half-done; then the deletes
+            # still queued are sent.
             if running:
                 settle(set(running))
             pool.shutdown(wait=True)
@@ -696,13 +697,13 @@ class Operation:
         args = (self.bucket, source.key, self.dest_bucket, source.target)
         if source.create_only and self._checks_names:
             try:
-                return self._request(copy, *args, create_only=True)
+                return self._making(copy, *args, create_only=True)
             except NotSupported:
                 # A server that takes the condition on a write but not on a copy (it
                 # answered 501): looked at before each copy from now on, as where it
                 # takes none.
                 self._checks_names = False
-        return self._request(copy, *args, create_only=self._create_only(source))
+        return self._making(copy, *args, create_only=self._create_only(source))
 
     def _create_only(self, source: SourceObject) -> bool:
         """The ``create_only`` to give the write that makes ``source``'s copy: True where
@@ -813,7 +814,7 @@ class Operation:
                 whole.update(data)
                 self._check_stream(source, reader, whole.hexdigest())
                 try:
-                    self._request(
+                    self._making(
                         self.dest_backend.put_object,
                         self.dest_bucket,
                         source.target,
@@ -865,6 +866,15 @@ class Operation:
             except BaseException:
                 self._abort(session, source.target)
                 raise
+
+    def _making(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """The one request that makes a copy (a server copy, a small object's PUT): a
+        move's is waited for to its end even after a cancel, since the server completes
+        it anyway and its source must then be deleted, or the object would be in both
+        places (as a chunked copy's commit is); a copy's is a :meth:`_request`."""
+        if self.kind is OpKind.MOVE:
+            return call(*args, **kwargs)
+        return self._request(call, *args, **kwargs)
 
     def _request(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call(*args, **kwargs)``, one request that a cancel stops waiting for at once

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
 from typing import Any
 
 import pytest
 
 from cloudbrowser.cli import cmd_copy
 from cloudbrowser.core.operations import OpItem
-from tests.cli.helpers import Cli
+from tests.cli.helpers import REPO, Cli, child_env, flags
 from tests.conftest import MemoryServer, S3Server
 
 
@@ -234,3 +239,62 @@ def test_newer_replaces_what_is_older_and_only_creates_free_names(
         ("src/later.txt", "not newer"),
         ("src/same.txt", "not newer"),
     ]
+
+
+def test_ctrl_c_stops_a_move_with_nothing_half_done(hostile_server: S3Server) -> None:
+    """Ctrl+C while copies are in flight: those finish and their sources are deleted,
+    nothing more is started, the command says so and ends with 130. Every key is then in
+    exactly one of the two places."""
+    bucket = hostile_server.bucket()
+    names = [f"src/k{i:03d}.txt" for i in range(200)]
+    hostile_server.put(bucket, names)
+    front = hostile_server.hostile
+    assert front is not None
+    held, release = threading.Event(), threading.Event()
+    copies = iter(range(1_000_000))
+
+    @front.rule
+    def hold_copies_after_the_tenth(request: Any, forward: Any) -> Any:
+        if "x-amz-copy-source" in request.headers and next(copies) >= 10:
+            held.set()
+            release.wait(30)
+        return None
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", "mv", "-r", "--text",
+         f"s3://{bucket}/src/", f"s3://{bucket}/dst/", *flags(hostile_server)],
+        cwd=REPO, env=child_env(hostile_server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert held.wait(60), "no copy reached the server"
+        os.kill(child.pid, signal.SIGINT)
+        # Released once the interrupt is in: the copies held are those already sent.
+        release.set()
+        out, err = child.communicate(timeout=60)
+    finally:
+        release.set()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err.decode(errors="replace")
+    assert "stopping" in err.decode() and "Traceback" not in err.decode()
+    front.clear_rules()
+    found = keys(hostile_server, bucket)
+    moved = {k.removeprefix("dst/src/") for k in found if k.startswith("dst/")}
+    left = {k.removeprefix("src/") for k in found if k.startswith("src/")}
+    assert moved and left, "stopped mid-way"
+    assert not moved & left, "a copy made had its source deleted"
+    assert moved | left == {n.removeprefix("src/") for n in names}, "nothing lost"
+    assert out.decode().count("moved: ") == len(moved)
+
+
+def test_the_progress_line_of_cp_counts_objects() -> None:
+    from cloudbrowser.core.operations import OpProgress
+
+    counting = OpProgress(found=1200, found_bytes=0, counted=False, done=3, done_bytes=2048,
+                          failed=0)  # fmt: skip
+    assert cmd_copy._describe(counting, 0.0) == "2.0 KiB  3 of 1,200+ objects"
+    counted = OpProgress(found=10, found_bytes=40 << 20, counted=True, done=3,
+                         done_bytes=12 << 20, failed=0)  # fmt: skip
+    assert cmd_copy._describe(counted, 8 << 20) == (
+        "12.0 MiB / 40.0 MiB   30%  8.0 MiB/s  ETA 0:04  3/10 objects"
+    )
