@@ -46,7 +46,7 @@ from cloudbrowser.core.operations import (
 )
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import Storage
-from cloudbrowser.core.transfer_plan import renames
+from cloudbrowser.core.transfer_plan import is_newer, renames
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -186,7 +186,7 @@ def _against_destination(
         there = modified_at(s.target)
         if there is None:
             copies.append(_copy(s, s.target, create_only=True))
-        elif policy == "newer" and s.modified > there + 1:  # as put/get --newer compare
+        elif policy == "newer" and is_newer(s.modified, there):
             copies.append(_copy(s, s.target, create_only=False))
         elif policy == "rename":
             free = next(

@@ -104,8 +104,15 @@ class PlannedTransfer:
         if policy is ConflictPolicy.RENAME:
             return None if self.renamed is None else _create_only(self.renamed)
         if policy is ConflictPolicy.NEWER:
-            return self.request if self.request.mtime > self.existing.mtime + 1 else None
+            return self.request if is_newer(self.request.mtime, self.existing.mtime) else None
         return None
+
+
+def is_newer(source: float, target: float) -> bool:
+    """Whether a source modified at ``source`` is newer than a target modified at
+    ``target`` (POSIX seconds), as ``--newer`` and the NEWER choice judge it: by more than
+    a second, as times are kept to the second in places (S3's HEAD, some file systems)."""
+    return source > target + 1
 
 
 def _create_only(request: TransferRequest) -> TransferRequest:
