@@ -5,8 +5,9 @@ botocore spends ~1–1.5 ms of CPU on every request (parameter validation, the e
 rule set, event hooks, its parsers) while holding the GIL the window needs; a small
 file's whole transfer is one such request. Here the same requests are signed (SigV4, with
 the credentials object botocore refreshes, or the connection's own keys) and sent through
-urllib3 (what botocore itself sends through): ~0.5 ms of CPU for a 4 KiB file instead of
-~1.2 (measured with tests/bench/run.py transfers).
+``backends/http_pool.py`` (the standard library's sockets; urllib3, what botocore sends
+through, costs ~0.5 ms more per request there): a 4 KiB file's GET costs ~0.2 ms of CPU in
+the HTTP client instead of ~1.2 in botocore.
 
 Only what botocore decided is reused, never guessed: with a botocore client, the URL of a
 bucket (endpoint rule set, addressing style) and the region it signs with come from one
@@ -39,10 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-import urllib3
-import urllib3.connection
-
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, whole_reply
+from cloudbrowser import __version__
+from cloudbrowser.core.backends import http_pool
+from cloudbrowser.core.backends.http_pool import Pools, Timeouts, whole_reply
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.entries import ListPage
@@ -96,6 +96,8 @@ FAST_PUT_LIMIT = 1024 * 1024
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 #: Characters SigV4 leaves unescaped in a canonical URI (S3: the key's "/" too).
 _SAFE = "-_.~/"
+#: What the requests of this path say they come from.
+USER_AGENT = f"cloudbrowser/{__version__}"
 
 
 _OPERATIONS = {
@@ -144,21 +146,20 @@ class _Retryable(Exception):
         self.final = final
 
 
-def _network_error(exc: Exception, url: str) -> Exception:
-    """botocore's exception for a urllib3 failure (as its HTTP session raises them)."""
+def _network_error(exc: http_pool.HTTPError, url: str) -> Exception:
+    """botocore's exception for a failure of the connection (as its HTTP session raises
+    them for urllib3's)."""
     import botocore.exceptions as bx
 
-    if isinstance(exc, urllib3.exceptions.SSLError):
+    if isinstance(exc, http_pool.TLSFailed):
         return bx.SSLError(endpoint_url=url, error=exc)
-    # Before ConnectTimeoutError, which urllib3 makes it a subclass of: a refused or
-    # unresolvable address is no timeout (botocore's own session checks in this order).
-    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+    if isinstance(exc, http_pool.ConnectFailed):
         return bx.EndpointConnectionError(endpoint_url=url, error=exc)
-    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+    if isinstance(exc, http_pool.ConnectTimedOut):
         return bx.ConnectTimeoutError(endpoint_url=url, error=exc)
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+    if isinstance(exc, http_pool.ReadTimedOut):
         return bx.ReadTimeoutError(endpoint_url=url, error=exc)
-    if isinstance(exc, urllib3.exceptions.ProtocolError):
+    if isinstance(exc, http_pool.ConnectionBroken):
         return bx.ConnectionClosedError(endpoint_url=url, request=None, error=exc)
     return bx.HTTPClientError(error=exc)
 
@@ -212,18 +213,11 @@ class FastPath:
         #: botocore's credentials object (refreshed by botocore when temporary), or _Static.
         self._credentials = credentials
         self._finder = finder
-        verify = settings.verify_tls
-        self._pool_options: dict[str, Any] = {
-            "maxsize": max(1, settings.max_pool_connections),
-            "timeout": urllib3.Timeout(
-                connect=settings.connect_timeout, read=settings.read_timeout
-            ),
-            "retries": False,
-            "block": False,
-        }
-        self._verify = verify
+        self._timeouts = Timeouts(settings.connect_timeout, settings.read_timeout)
+        self._maxsize = max(1, settings.max_pool_connections)
+        self._verify = settings.verify_tls
         self._ca_bundle = ca_bundle
-        self._pool: urllib3.PoolManager | None = None
+        self._pool: Pools | None = None
         #: bucket → (URL of the bucket without a trailing "/", signing region), or None when
         #: the bucket is botocore's (a proxy, a redirect seen, an unusual URL).
         self._places: dict[str, tuple[str, str] | None] = {}
@@ -284,22 +278,20 @@ class FastPath:
 
         return cls(settings, static, finder, ca_bundle)
 
-    def _connections(self) -> urllib3.PoolManager:
+    def _connections(self) -> Pools:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    options = dict(self._pool_options)
                     if self._verify is False:
-                        options["cert_reqs"] = "CERT_NONE"
+                        tls = http_pool.tls_context(False)
                     else:
-                        options["cert_reqs"] = "CERT_REQUIRED"
                         bundle = self._verify if isinstance(self._verify, str) else None
-                        options["ca_certs"] = bundle or self._ca_bundle()
-                    pool = urllib3.PoolManager(num_pools=16, **options)
-                    # Connections whose wait for a reply a stop breaks off (see
-                    # backends/breakable.py): a GET then needs no thread of its own.
-                    pool.pool_classes_by_scheme = BREAKABLE_POOLS
-                    self._pool = pool
+                        tls = http_pool.tls_context(True, bundle or self._ca_bundle())
+                    # Its connections' sending and wait for a reply a stop breaks off: a
+                    # GET then needs no thread of its own.
+                    self._pool = Pools(
+                        self._timeouts, tls=tls, maxsize=self._maxsize, user_agent=USER_AGENT
+                    )
         return self._pool
 
     # ── where a bucket is ──────────────────────────────────────────────────────────────
@@ -329,7 +321,7 @@ class FastPath:
         response = self._send("GET", bucket, key, headers, b"", query)
         length = response.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            response.release_conn()
+            response.close()
             raise Fallback  # chunked or odd: botocore's way of reading it
         return FastBody(response, int(length), f"{bucket}/{key}"), response.headers
 
@@ -455,20 +447,9 @@ class FastPath:
         try:
             # The pool of the host, given the path as it is: a PoolManager would parse the
             # whole URL and drop "." and ".." segments, which are a key's own characters.
-            pool = self._connections().connection_from_host(
-                parts.hostname or "", parts.port, parts.scheme
-            )
-            response = pool.urlopen(
-                method,
-                target,
-                body=body or None,
-                headers=headers,
-                redirect=False,
-                retries=False,
-                preload_content=False,  # an error's body is read by _refuse
-                decode_content=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
+            pool = self._connections().to(parts.scheme, parts.hostname or "", parts.port)
+            response = pool.request(method, target, headers, body)  # its body unread
+        except http_pool.HTTPError as exc:
             raise _Retryable(_network_error(exc, url)) from exc
         status = response.status
         if 200 <= status < 300:
@@ -481,11 +462,11 @@ class FastPath:
         retries, Fallback where it follows (a redirect, another region)."""
         status = response.status
         try:
-            body = response.read(_MAX_ERROR_BODY, decode_content=False) or b""
-        except urllib3.exceptions.HTTPError:
+            body = response.read(_MAX_ERROR_BODY)
+        except http_pool.HTTPError:
             body = b""
         finally:
-            response.release_conn()
+            response.release()
         code, message = _error_of(body)
         if status in (301, 302, 307) or code in _WRONG_PLACE or code == "PermanentRedirect":
             self._forget(bucket)  # botocore's region redirector knows what to do
@@ -547,10 +528,10 @@ class FastPath:
 
 class FastBody:
     """A GET's body, read as botocore's ``StreamingBody`` reads one (the same length check,
-    the same exceptions, imported only when raised); ``_raw_stream`` is the urllib3 reply,
-    which S3Reader.abort shuts down from another thread."""
+    the same exceptions, imported only when raised); ``_raw_stream`` is the reply
+    (http_pool's), which S3Reader.abort shuts down from another thread."""
 
-    def __init__(self, response: Any, length: int, where: str) -> None:
+    def __init__(self, response: http_pool.Reply, length: int, where: str) -> None:
         self._raw_stream = response
         self._content_length = length
         self._amount_read = 0
@@ -559,11 +540,11 @@ class FastBody:
     def read(self, amount: int | None = None) -> bytes:
         try:
             chunk: bytes = self._raw_stream.read(amount)
-        except urllib3.exceptions.ReadTimeoutError as exc:
+        except http_pool.ReadTimedOut as exc:
             from botocore.exceptions import ReadTimeoutError
 
-            raise ReadTimeoutError(endpoint_url=exc.url or "", error=exc) from exc
-        except urllib3.exceptions.ProtocolError as exc:
+            raise ReadTimeoutError(endpoint_url=self._where, error=exc) from exc
+        except http_pool.HTTPError as exc:
             from botocore.exceptions import ResponseStreamingError
 
             raise ResponseStreamingError(error=exc) from exc
@@ -602,16 +583,16 @@ def _read_bounded(response: Any, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.stream(64 * 1024, decode_content=False):
+        for chunk in response.stream(64 * 1024):
             size += len(chunk)
             if size > limit:
                 response.close()
                 raise too_large
             chunks.append(chunk)
-    except urllib3.exceptions.HTTPError as exc:
+    except http_pool.HTTPError as exc:
         response.close()
         raise Fallback from exc
-    response.release_conn()
+    response.release()
     return b"".join(chunks)
 
 
