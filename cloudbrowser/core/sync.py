@@ -328,6 +328,8 @@ class DownloadSync:
         self.bucket = bucket
         self.prefix = prefix
         self.root = root
+        #: Resolved once for every key's check (a realpath is a system call per folder).
+        self._resolved_root = root.resolve()
         self.checksum = checksum
         self.cancel = cancel
         self.claims = TargetClaims(root)
@@ -363,7 +365,9 @@ class DownloadSync:
 
     def _plan(self, obj: Entry, plan: SyncPlan) -> None:
         try:
-            target = local_path_for(obj.key, self.prefix, self.root)
+            target = local_path_for(
+                obj.key, self.prefix, self.root, resolved_root=self._resolved_root
+            )
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
             return

@@ -157,13 +157,14 @@ def cloudbrowser_peer(server: Server, journal: Path) -> Peer:
         run([upload(p, f"{prefix}{p.name}") for p in sorted(Path(src).iterdir())])
 
     def down_many(prefix: Any, dst: Any) -> None:
+        resolved = Path(dst).resolve()  # as the engine's plans resolve it: once
         requests = [
             TransferRequest(
                 Direction.DOWNLOAD,
                 "bench",
                 BUCKET,
                 e.key,
-                local_path_for(e.key, str(prefix), Path(dst)),
+                local_path_for(e.key, str(prefix), Path(dst), resolved_root=resolved),
                 e.size,
                 e.modified,
                 e.etag,
