@@ -22,11 +22,13 @@ in alternate 200 ms spans of the same run.
 from __future__ import annotations
 
 import argparse
+import atexit
 import collections
 import cProfile
 import gc
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -39,9 +41,12 @@ _HERE = Path(__file__).resolve().parent
 if str(_HERE.parents[1]) not in sys.path:
     sys.path.insert(0, str(_HERE.parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Its own journal and settings: never the user's.
+# Its own journal and settings: never the user's; removed when the run ends.
+_STATE = Path(tempfile.mkdtemp(prefix="cb-bench-gui-"))
+atexit.register(shutil.rmtree, _STATE, ignore_errors=True)
 for _name in ("CONFIG", "DATA", "CACHE"):
-    os.environ.setdefault(f"CLOUDBROWSER_{_name}_DIR", tempfile.mkdtemp(prefix="cb-bench-gui-"))
+    (_STATE / _name.lower()).mkdir()
+    os.environ.setdefault(f"CLOUDBROWSER_{_name}_DIR", str(_STATE / _name.lower()))
 
 from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QKeyEvent, QPaintEvent  # noqa: E402
