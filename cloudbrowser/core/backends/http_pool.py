@@ -186,7 +186,7 @@ class HostPool:
         default = 443 if tls is not None else 80
         #: Host as http.client sends it: the port only when not the scheme's own.
         self.host_header = shown if port == default else f"{shown}:{port}"
-        self._fixed = f"Host: {self.host_header}\r\nAccept-Encoding: identity\r\n"
+        self._fixed = f"Host: {self.host_header}\r\n"
         if user_agent:
             self._fixed += f"User-Agent: {user_agent}\r\n"
 
@@ -201,7 +201,12 @@ class HostPool:
         from the Reply. Raises HTTPError, Cancelled (a stop inside ``stoppable``)."""
         lines = [f"{method} {target} HTTP/1.1\r\n", self._fixed]
         lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
-        if body and not any(name.lower() == "content-length" for name in headers):
+        named = [name.lower() for name in headers]
+        # The caller's own (GCS asks for "gzip", to read a compressed object as stored):
+        # a second Accept-Encoding would leave it to the server which one counts.
+        if "accept-encoding" not in named:
+            lines.append("Accept-Encoding: identity\r\n")
+        if body and "content-length" not in named:
             lines.append(f"Content-Length: {len(body)}\r\n")
         lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
