@@ -1,12 +1,26 @@
-"""What a backend's own urllib3 path (``*/fast.py``) needs to behave as its SDK's
-transport does (botocore's, or the ``requests`` of Google's and Azure's): the same
-certificates and the same proxies."""
+"""What a backend's own HTTP path (``*/fast.py``, through ``backends/http_pool.py``) needs
+to behave as its SDK's transport does (botocore's, or the ``requests`` of Google's and
+Azure's): the same certificates and the same proxies."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+
+
+def ca_bundle(verify: bool | str) -> str:
+    """The certificates ``requests`` verifies with (a file or a folder of them): the
+    connection's own bundle, else the environment's, else certifi's."""
+    bundle = verify if isinstance(verify, str) else ""
+    bundle = (
+        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
+    )
+    if bundle:
+        return bundle
+    import certifi
+
+    return certifi.where()
 
 
 def ca_options(verify: bool | str) -> dict[str, str]:

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import requests
 
+from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.backends.gcs import auth, batch, fast
 from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, translate_exception
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
@@ -388,13 +389,19 @@ class GcsBackend:
                 code="InvalidRange",
             )
         return self._reader(
-            reply.raw, reply.status_code, reply.headers, bucket, key, if_match, ranged
+            RequestsBody(reply.raw),
+            reply.status_code,
+            reply.headers,
+            bucket,
+            key,
+            if_match,
+            ranged,
         )
 
     def _fast_get(
         self, path: str, params: dict[str, str], headers: dict[str, str], bucket: str, key: str
-    ) -> Any:
-        """The reply of fast.py's GET (urllib3's), or None: then ``requests`` sends it."""
+    ) -> http_pool.Reply | None:
+        """The reply of fast.py's GET (http_pool's), or None: then ``requests`` sends it."""
         if self.fast is None:
             return None
         try:
@@ -406,7 +413,7 @@ class GcsBackend:
 
     def _reader(
         self,
-        raw: Any,
+        raw: http_pool.Reply | RequestsBody,
         status: int,
         headers: Mapping[str, str],
         bucket: str,
@@ -414,14 +421,14 @@ class GcsBackend:
         if_match: str,
         ranged: bool,
     ) -> GcsReader:
-        """The reader of a successful reply (``raw``: urllib3's reply, unread), after
-        checking the MD5 the transfer expects."""
+        """The reader of a successful reply (``raw``: its body, unread), after checking the
+        MD5 the transfer expects."""
         hashes = _hashes(headers.get("x-goog-hash", ""))
         generation = headers.get("x-goog-generation", "")
         etag = revision_of(hashes.get("md5", ""), generation)
         md5_expected = bool(_MD5_HEX.fullmatch(if_match.lower()))
         if md5_expected and etag != if_match.lower():
-            _close(raw)
+            raw.release()
             raise ObjectChanged(
                 f"“{bucket}/{key}” changed on the server since the transfer began.",
                 hint="Retry to transfer the current version from the start.",
@@ -540,7 +547,7 @@ class GcsBackend:
         bucket: str,
         key: str,
     ) -> dict[str, Any] | None:
-        """The object resource fast.py's POST (urllib3's) got back, or None: then
+        """The object resource fast.py's POST (http_pool's) got back, or None: then
         ``requests`` sends the upload."""
         if self.fast is None:
             return None
@@ -1091,12 +1098,33 @@ class GcsBackend:
         raise _no_tags()
 
 
+class RequestsBody:
+    """The body of a reply of ``requests`` (urllib3's, ``Response.raw``) read as a reply of
+    fast.py's (http_pool's) is read: the reader knows the one way, the fast path's."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, amount: int | None = None) -> bytes:
+        data: bytes = self._raw.read(amount, decode_content=False)
+        return data
+
+    def shutdown(self) -> None:
+        self._raw.shutdown()
+
+    def release(self) -> None:
+        """As requests.Response.close: a body read to its end has given its connection
+        back to the pool already (urllib3 does), one left unread closes it."""
+        self._raw.close()
+        self._raw.release_conn()
+
+
 class GcsReader:
     """The body of a read, streamed from the reply as stored."""
 
     def __init__(
         self,
-        raw: Any,
+        raw: http_pool.Reply | RequestsBody,
         headers: Mapping[str, str],
         *,
         etag: str,
@@ -1104,7 +1132,6 @@ class GcsReader:
         md5: str,
         crc32c: str,
     ) -> None:
-        # ``raw``: urllib3's reply, from fast.py or inside a requests.Response.
         self._raw = raw
         #: The whole object's checksums (x-goog-hash names them even for a range).
         self.md5, self.crc32c = md5, crc32c
@@ -1119,7 +1146,7 @@ class GcsReader:
         if self._aborted:
             raise Cancelled("Reading was stopped.")
         try:
-            data: bytes = self._raw.read(None if amount < 0 else amount, decode_content=False)
+            data = self._raw.read(None if amount < 0 else amount)
         except Exception as exc:
             if self._aborted:
                 raise Cancelled("Reading was stopped.") from exc
@@ -1134,7 +1161,7 @@ class GcsReader:
             self._raw.shutdown()
 
     def close(self) -> None:
-        _close(self._raw)
+        self._raw.release()
 
     def __enter__(self) -> GcsReader:
         return self
@@ -1217,13 +1244,6 @@ def _http_date(value: str) -> float:
         return parsedate_to_datetime(value).timestamp() if value else 0.0
     except (TypeError, ValueError):
         return 0.0
-
-
-def _close(raw: Any) -> None:
-    """Done with a reply, as requests.Response.close: a body read to its end has given its
-    connection back to the pool already (urllib3 does), one left unread closes it."""
-    raw.close()
-    raw.release_conn()
 
 
 def _read_body(body: object) -> bytes:

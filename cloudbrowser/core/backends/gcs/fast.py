@@ -1,10 +1,10 @@
 """The hot path of GCS: an object's bytes (``alt=media``) read, and a small object's
-multipart upload sent, through urllib3 directly.
+multipart upload sent, through ``backends/http_pool.py`` (the standard library's sockets).
 
 ``requests`` spends ~0.6 ms of CPU on every request (merging the environment's proxy and
-CA settings, hooks, its own Response), urllib3 alone ~0.3: a small file's download is one
-such request, so this is half of the backend's cost per file (tests/bench/run.py gcs);
-a small file's upload likewise.
+CA settings, hooks, its own Response) and urllib3 under it ~0.3–0.5 more, http_pool ~0.2
+in all: a small file's download is one such request, so this is most of the backend's
+cost per file (tests/bench/run.py gcs); a small file's upload likewise.
 The request is the one the ``requests`` session would send — the same URL, headers,
 bearer token (google-auth's ``before_request``, which renews it) or none — and only its
 success is handled here, once (retries are the session's): any other answer (an error, a
@@ -21,10 +21,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-import urllib3
-
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS, whole_reply
-from cloudbrowser.core.backends.transport import ca_options, proxied
+from cloudbrowser import __version__
+from cloudbrowser.core.backends import http_pool
+from cloudbrowser.core.backends.http_pool import Pools, Timeouts, whole_reply
+from cloudbrowser.core.backends.transport import ca_bundle, proxied
 from cloudbrowser.core.interrupt import elsewhere
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 #: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through ``requests`` (to compare, or
 #: to rule this path out when something misbehaves); the S3 backend honours it too.
 FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
+#: What the requests of this path say they come from.
+USER_AGENT = f"cloudbrowser/{__version__}"
 
 
 #: An upload's reply is its object's resource (~1 KB of JSON); more is not GCS's answer.
@@ -55,37 +57,35 @@ class FastRequests:
     ) -> None:
         self._settings = settings
         self._credentials = credentials
-        self._timeout = urllib3.Timeout(
-            connect=settings.connect_timeout, read=settings.read_timeout
-        )
+        self._timeouts = Timeouts(settings.connect_timeout, settings.read_timeout)
         self._lock = threading.Lock()
-        self._pool: urllib3.PoolManager | None = None
+        self._pool: Pools | None = None
         self._auth_request: Any = None
 
     @staticmethod
     def usable(base: str) -> bool:
-        """Whether requests to ``base`` may skip ``requests``: no proxy from the environment
+        """Whether requests to ``base`` may skip ``requests``: an HTTP(S) URL with a host
+        (``requests`` says what is wrong with any other), and no proxy from the environment
         that ``requests`` would go through."""
-        return FAST_PATH_ON and not proxied(urlsplit(base).hostname or "")
+        parts = urlsplit(base)
+        if not FAST_PATH_ON or parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        return not proxied(parts.hostname)
 
-    def _connections(self) -> urllib3.PoolManager:
+    def _connections(self) -> Pools:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    options: dict[str, Any] = {
-                        "maxsize": max(4, self._settings.max_pool_connections)
-                    }
-                    if self._settings.verify_tls:
-                        options.update(
-                            cert_reqs="CERT_REQUIRED", **ca_options(self._settings.verify_tls)
-                        )
-                    else:
-                        options["cert_reqs"] = "CERT_NONE"
-                    pool = urllib3.PoolManager(num_pools=4, **options)
-                    # Connections whose wait for a reply a stop breaks off (see
-                    # backends/breakable.py): a transfer's GET needs no thread of its own.
-                    pool.pool_classes_by_scheme = BREAKABLE_POOLS
-                    self._pool = pool
+                    verify = self._settings.verify_tls
+                    tls = http_pool.tls_context(bool(verify), ca_bundle(verify) if verify else None)
+                    # Its connections' sending and wait for a reply a stop breaks off: a
+                    # transfer's GET needs no thread of its own.
+                    self._pool = Pools(
+                        self._timeouts,
+                        tls=tls,
+                        maxsize=max(4, self._settings.max_pool_connections),
+                        user_agent=USER_AGENT,
+                    )
         return self._pool
 
     def _authorize(self, method: str, url: str, headers: dict[str, str]) -> None:
@@ -111,11 +111,11 @@ class FastRequests:
 
     def get(
         self, base: str, path: str, params: dict[str, str], headers: dict[str, str]
-    ) -> urllib3.BaseHTTPResponse:
+    ) -> http_pool.Reply:
         """GET ``base`` + ``path`` (already quoted) with ``params``: the reply, unread, when
         the server answered 200 or 206 with a length. Raises Fallback, and google-auth's
         errors (renewing a token)."""
-        reply = self._send("GET", base, path, params, headers, None)
+        reply = self._send("GET", base, path, params, headers, b"")
         length = reply.headers.get("content-length", "")
         if reply.status not in (200, 206) or not length.isdigit():
             reply.close()  # its body unread (an error's, or one of unknown length)
@@ -145,8 +145,8 @@ class FastRequests:
         path: str,
         params: dict[str, str],
         headers: dict[str, str],
-        body: bytes | None,
-    ) -> urllib3.BaseHTTPResponse:
+        body: bytes,
+    ) -> http_pool.Reply:
         """The request, authorized; its reply, unread, whatever its status. Raises
         Fallback when it could not be sent or answered."""
         parts = urlsplit(base)
@@ -154,22 +154,8 @@ class FastRequests:
         headers = dict(headers)
         self._authorize(method, f"{base}{path}", headers)
         try:
-            # The pool of the host, given the path as it is: a PoolManager would parse the
-            # URL again and drop "." and ".." segments (already quoted here, but cheaper).
-            pool = self._connections().connection_from_host(
-                parts.hostname or "", parts.port, parts.scheme
-            )
-            return pool.urlopen(
-                method,
-                target,
-                body=body,
-                headers=headers,
-                redirect=False,
-                # Not retried here: a failure falls back to requests, which retries it.
-                retries=False,
-                timeout=self._timeout,
-                preload_content=False,
-                decode_content=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
+            pool = self._connections().to(parts.scheme, parts.hostname or "", parts.port)
+            # Not retried here: a failure falls back to requests, which retries it.
+            return pool.request(method, target, headers, body)
+        except http_pool.HTTPError as exc:
             raise Fallback from exc
