@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 
 def ca_bundle(verify: bool | str) -> str:
@@ -21,22 +20,6 @@ def ca_bundle(verify: bool | str) -> str:
     import certifi
 
     return certifi.where()
-
-
-def ca_options(verify: bool | str) -> dict[str, str]:
-    """The certificates ``requests`` verifies with: the environment's bundle (a file or a
-    folder), else certifi's; the connection's own bundle first."""
-    bundle = verify if isinstance(verify, str) else ""
-    bundle = (
-        bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
-    )
-    if bundle and Path(bundle).is_dir():
-        return {"ca_cert_dir": bundle}
-    if bundle:
-        return {"ca_certs": bundle}
-    import certifi
-
-    return {"ca_certs": certifi.where()}
 
 
 def proxied(host: str) -> bool:
