@@ -1,4 +1,4 @@
-"""backends/breakable.py: a request sent on the transfer's own thread (a small file's PUT,
+"""backends/http_pool.py: a request sent on the transfer's own thread (a small file's PUT,
 ``Features.stoppable_puts``) is broken off by a stop while its *body* is still being sent,
 not only while its reply is awaited: a server that accepts the connection and reads
 nothing holds the send until the socket's timeout otherwise."""
@@ -11,9 +11,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import urllib3
 
-from cloudbrowser.core.backends.breakable import BREAKABLE_POOLS
+from cloudbrowser.core.backends.http_pool import Pools, Timeouts
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import Interrupts, stoppable
 
@@ -24,7 +23,7 @@ TIMEOUT = 20.0
 
 
 @pytest.fixture
-def deaf_server() -> Iterator[tuple[str, threading.Event]]:
+def deaf_server() -> Iterator[tuple[tuple[str, int], threading.Event]]:
     """A server on 127.0.0.1 that accepts connections and never reads a byte; the event
     is set once a connection came."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -43,7 +42,7 @@ def deaf_server() -> Iterator[tuple[str, threading.Event]]:
     threading.Thread(target=accept, daemon=True).start()
     host, port = listener.getsockname()[:2]
     try:
-        yield f"http://{host}:{port}", came
+        yield (host, port), came
     finally:
         listener.close()
         for conn in accepted:
@@ -51,11 +50,10 @@ def deaf_server() -> Iterator[tuple[str, threading.Event]]:
 
 
 def test_a_stop_breaks_off_a_request_whose_body_the_server_does_not_read(
-    deaf_server: tuple[str, threading.Event],
+    deaf_server: tuple[tuple[str, int], threading.Event],
 ) -> None:
-    url, came = deaf_server
-    pool = urllib3.PoolManager(timeout=TIMEOUT, retries=False)
-    pool.pool_classes_by_scheme = BREAKABLE_POOLS
+    (host, port), came = deaf_server
+    pool = Pools(Timeouts(connect=TIMEOUT, read=TIMEOUT)).to("http", host, port)
     interrupts, stop = Interrupts(), threading.Event()
     outcome: list[BaseException] = []
     ended = threading.Event()
@@ -63,7 +61,7 @@ def test_a_stop_breaks_off_a_request_whose_body_the_server_does_not_read(
     def put() -> None:
         try:
             with stoppable(interrupts, stop):
-                pool.request("PUT", f"{url}/bucket/key", body=BODY)
+                pool.request("PUT", "/bucket/key", {}, BODY)
         except BaseException as exc:
             outcome.append(exc)
         finally:
