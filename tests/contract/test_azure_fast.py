@@ -1,4 +1,4 @@
-"""Get Blob and a small file's Put Blob through urllib3 directly
+"""Get Blob and a small file's Put Blob through http_pool
 (core/backends/azure/fast.py), on Azurite: signed with the account key as the SDK signs, or
 with a SAS; what the fast path does not handle (a changed ETag, a wrong key, a missing
 blob, damaged bytes, a read-only SAS) is asked again through the SDK and translated by its
@@ -113,7 +113,7 @@ def test_a_listings_first_page_asks_for_fewer_rows(
 def test_a_small_upload_is_one_put_signed_as_the_sdk_signs(
     azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Put Blob through urllib3, with the account key or a SAS, the SDK never called; an
+    """Put Blob through http_pool, with the account key or a SAS, the SDK never called; an
     empty file's signature (Content-Length signed empty) is accepted too."""
     from azure.storage.blob import BlobClient
 

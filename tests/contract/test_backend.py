@@ -97,8 +97,8 @@ def test_dead_endpoint_is_unreachable() -> None:
         backend.list_buckets()
     assert caught.value.retryable
     assert "some-secret-key-value" not in str(caught.value) + caught.value.detail
-    # A listing and a read go the fast path (urllib3): a refused connection is said as
-    # botocore says it, not as a timeout (urllib3 makes the one a subclass of the other).
+    # A listing and a read go the fast path (http_pool): a refused connection is said as
+    # botocore says it, not as a timeout (as urllib3's made the one a subclass of the other).
     for call in (
         lambda: backend.list_page("bucket", ""),
         lambda: backend.get_object("bucket", "key"),

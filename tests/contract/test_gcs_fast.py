@@ -1,4 +1,4 @@
-"""GCS object reads and small uploads through urllib3 directly (core/backends/gcs/fast.py),
+"""GCS object reads and small uploads through http_pool (core/backends/gcs/fast.py),
 against a small stub that answers as GCS's download and upload endpoints do: the bearer
 token goes with every request,
 an answer the fast path does not handle is asked again through ``requests`` (and
@@ -126,7 +126,7 @@ def test_a_read_skips_requests_and_carries_the_bearer_token(stub: tuple[Stub, st
     # The key's "/" and "." arrive quoted, as one object name.
     assert path == "/download/storage/v1/b/b/o/dir%2F..%2Fk.txt?alt=media"
     assert authorization == "Bearer tok-123"
-    assert "python-requests" not in agent  # urllib3's own request, not requests'
+    assert "python-requests" not in agent  # http_pool's own request, not requests'
     assert backend.fast is not None
 
 
