@@ -19,7 +19,7 @@ from google.oauth2.credentials import Credentials as UserCredentials
 from cloudbrowser.core.backends.gcs import auth
 from cloudbrowser.core.backends.gcs import backend as gcs
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.errors import KeyNotFound
+from cloudbrowser.core.errors import EndpointUnreachable, KeyNotFound
 
 BODY = b"stored bytes" * 100
 MD5_B64 = base64.b64encode(hashlib.md5(BODY).digest()).decode()
@@ -31,6 +31,8 @@ class Stub:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str]] = []  # (path, Authorization, User-Agent)
         self.fail_next: list[int] = []
+        #: The next reads' bodies stop after this many bytes (the server dies mid-body).
+        self.cut_next: list[int] = []
 
 
 @pytest.fixture
@@ -60,6 +62,10 @@ def stub() -> Iterator[tuple[Stub, str]]:
             self.send_header("x-goog-hash", f"crc32c=AAAAAA==,md5={MD5_B64}")
             self.send_header("x-goog-generation", "7")
             self.end_headers()
+            if state.cut_next:
+                self.wfile.write(BODY[: state.cut_next.pop(0)])
+                self.close_connection = True
+                return
             self.wfile.write(BODY)
 
         def do_POST(self) -> None:
@@ -141,6 +147,22 @@ def test_an_error_is_asked_again_through_requests_and_translated(
     assert len(agents) == 2 and "python-requests" in agents[1]
     # A transient failure on the fast path: requests' retry gets the bytes.
     state.fail_next = [503]
+    with backend.get_object("b", "k") as reader:
+        assert reader.read(-1) == BODY
+
+
+def test_a_body_that_breaks_off_is_a_passing_failure_the_transfer_retries(
+    stub: tuple[Stub, str],
+) -> None:
+    state, url = stub
+    backend = backend_at(url)
+    state.cut_next = [100]
+    with backend.get_object("b", "k") as reader, pytest.raises(EndpointUnreachable) as caught:
+        while reader.read(64):
+            pass
+    assert caught.value.retryable
+    assert "broke off" in caught.value.message
+    # The next read is whole: the broken connection was not used again.
     with backend.get_object("b", "k") as reader:
         assert reader.read(-1) == BODY
 

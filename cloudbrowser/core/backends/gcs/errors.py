@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 
 import requests
+import urllib3.exceptions
 from google.auth import exceptions as gauth
 
+from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.errors import (
     AccessDenied,
     AlreadyExists,
@@ -263,6 +265,27 @@ def translate_exception(
         return EndpointUnreachable(
             "Nothing answered at the server's address, or the connection broke off.",
             hint="Check the endpoint URL, that the server is running, and your network.",
+            detail=str(exc),
+        )
+    # A body's read that broke off: fast.py's replies raise http_pool's errors, a reply of
+    # ``requests`` read as it came (``Response.raw``) urllib3's. Passing failures both, so
+    # the transfer is tried again by itself rather than failed as "unexpected".
+    if isinstance(exc, http_pool.TLSFailed):
+        return TLSError(
+            "The secure (TLS) connection to the server failed.",
+            hint="Check the endpoint URL (http vs https) and the server's certificate.",
+            detail=str(exc),
+        )
+    if isinstance(exc, http_pool.ReadTimedOut | urllib3.exceptions.ReadTimeoutError):
+        return RequestTimeout(
+            "The server stopped sending in the middle of a reply.",
+            hint="Try again; if it keeps happening, the server may be overloaded.",
+            detail=str(exc),
+        )
+    if isinstance(exc, http_pool.HTTPError | urllib3.exceptions.HTTPError):
+        return EndpointUnreachable(
+            "The connection to the server broke off.",
+            hint="Check that the server is running, and your network.",
             detail=str(exc),
         )
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
