@@ -223,6 +223,25 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_again(
     assert script.connections == 2
 
 
+def test_a_kept_connection_closed_unanswered_is_asked_once_more_on_a_new_one(
+    server: tuple[Script, int],
+) -> None:
+    script, port = server
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    # The second request's connection closes with no reply, as a server's idle timeout
+    # closes one just as it is taken.
+    script.replies = [ok, b"", ok, ok, b""]
+    pool = _pool(port)
+    assert pool.request("GET", "/", {}).read() == b"ok"
+    assert pool.request("PUT", "/", {}, b"x").read() == b"ok"
+    assert script.connections == 2
+    # Not a request that must not be sent twice.
+    assert pool.request("GET", "/", {}).read() == b"ok"
+    with pytest.raises(http_pool.ConnectionBroken):
+        pool.request("POST", "/", {}, b"x")
+    assert script.connections == 2
+
+
 def test_a_reply_left_unread_is_not_reused(server: tuple[Script, int]) -> None:
     script, port = server
     script.replies = [

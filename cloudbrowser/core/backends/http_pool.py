@@ -38,6 +38,8 @@ _MAX_LINE = 65536
 _MAX_HEADERS = 100
 #: What a reader's buffer holds: one read of a socket, most of a small file's reply.
 _BUFFER = 64 * 1024
+#: Methods a server may be sent twice with the same outcome (RFC 9110 §9.2.2).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: A body this small goes out in the same send as the request's head.
 _SMALL_BODY = 16 * 1024
 
@@ -67,6 +69,10 @@ class ReadTimedOut(HTTPError):
 
 class ConnectionBroken(HTTPError):
     """The connection closed, reset or sent what is not HTTP before the reply ended."""
+
+
+class ClosedUnanswered(ConnectionBroken):
+    """The connection closed before a byte of the reply came."""
 
 
 class BodyCutShort(ConnectionBroken):
@@ -211,27 +217,36 @@ class HostPool:
         lines.append("\r\n")
         head = "".join(lines).encode("latin-1")
         connection = self._take()
-        with breaking_off(connection.shut_down) as watch:
-            try:
-                if not body:
-                    connection.send(head)
-                elif len(body) <= _SMALL_BODY:
-                    connection.send(head + body)
-                else:
-                    connection.send(head)
-                    connection.send(body)
-                return connection.read_head(head_only=method == "HEAD")
-            except BaseException as exc:
-                connection.close()
-                if watch.fired:
-                    raise Cancelled("Stopped.") from None
-                if isinstance(exc, HTTPError):
+        while True:
+            with breaking_off(connection.shut_down) as watch:
+                try:
+                    if not body:
+                        connection.send(head)
+                    elif len(body) <= _SMALL_BODY:
+                        connection.send(head + body)
+                    else:
+                        connection.send(head)
+                        connection.send(body)
+                    reply = connection.read_head(head_only=method == "HEAD")
+                    connection.used = True
+                    return reply
+                except BaseException as exc:
+                    connection.close()
+                    if watch.fired:
+                        raise Cancelled("Stopped.") from None
+                    # A kept connection the server closed just as it was taken (its idle
+                    # timeout): nothing was answered, so a request that may be sent twice
+                    # goes once more, on a new connection, as browsers do.
+                    if connection.used and method in _IDEMPOTENT and _closed_unanswered(exc):
+                        connection = Connection(self)
+                        continue
+                    if isinstance(exc, HTTPError):
+                        raise
+                    if isinstance(exc, TimeoutError):
+                        raise ReadTimedOut(f"no reply from {self.host_header} in time") from exc
+                    if isinstance(exc, OSError):
+                        raise ConnectionBroken(f"{self.host_header}: {exc}") from exc
                     raise
-                if isinstance(exc, TimeoutError):
-                    raise ReadTimedOut(f"no reply from {self.host_header} in time") from exc
-                if isinstance(exc, OSError):
-                    raise ConnectionBroken(f"{self.host_header}: {exc}") from exc
-                raise
 
     def _take(self) -> Connection:
         while True:
@@ -281,6 +296,14 @@ class HostPool:
         return sock
 
 
+def _closed_unanswered(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection was closed or reset before any reply (not a
+    timeout: a server that is slow to answer has the request)."""
+    if isinstance(exc, ClosedUnanswered):
+        return True
+    return isinstance(exc, ConnectionResetError | BrokenPipeError)
+
+
 def _close_all(idle: deque[Connection]) -> None:
     while idle:
         idle.pop().close()
@@ -294,6 +317,9 @@ class Connection:
 
     def __init__(self, pool: HostPool) -> None:
         self.pool = pool
+        #: Whether a reply came on it already: a kept connection, which the server may
+        #: have closed meanwhile.
+        self.used = False
         self.sock: socket.socket | None = pool.connect()
         self._file = self.sock.makefile("rb", buffering=_BUFFER)
 
@@ -321,7 +347,7 @@ class Connection:
         while True:
             line = fp.readline(_MAX_LINE + 1)
             if not line:
-                raise ConnectionBroken(f"{self.pool.host_header} closed the connection")
+                raise ClosedUnanswered(f"{self.pool.host_header} closed the connection")
             parts = line.split(None, 2)
             if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or len(line) > _MAX_LINE:
                 raise ConnectionBroken(f"not an HTTP reply: {line[:80]!r}")
