@@ -4,6 +4,7 @@ that is safe, and each failure raised as the error the backends translate."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -298,3 +299,16 @@ def test_an_ipv6_host_is_bracketed_in_the_host_header() -> None:
     pool = Pools(Timeouts(1, 1)).to("https", "::1", 8443)
     assert pool.host_header == "[::1]:8443"
     assert Pools(Timeouts(1, 1)).to("https", "example.test", 443).host_header == "example.test"
+
+
+def test_a_pool_no_one_holds_closes_its_idle_connections(server: tuple[Script, int]) -> None:
+    script, port = server
+    script.replies = [b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"]
+    pools = Pools(Timeouts(5.0, 5.0))
+    pool = pools.to("http", "127.0.0.1", port)
+    assert pool.request("GET", "/", {}).read() == b"a"
+    sock = pool._idle[-1].sock
+    assert sock is not None and sock.fileno() >= 0
+    del pools, pool
+    gc.collect()
+    assert sock.fileno() == -1

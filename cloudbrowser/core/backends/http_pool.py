@@ -316,12 +316,23 @@ class Connection:
     """One socket to the pool's host; its buffered reader is the replies'."""
 
     def __init__(self, pool: HostPool) -> None:
-        self.pool = pool
+        # Weakly: the pool holds its idle connections, and a pool no one uses any more
+        # must be collected (its finalizer closes them).
+        self._pool = weakref.ref(pool)
+        self.host_header = pool.host_header
         #: Whether a reply came on it already: a kept connection, which the server may
         #: have closed meanwhile.
         self.used = False
         self.sock: socket.socket | None = pool.connect()
         self._file = self.sock.makefile("rb", buffering=_BUFFER)
+
+    def give_back(self) -> None:
+        """Kept for the next request to its host, or closed where its pool is gone."""
+        pool = self._pool()
+        if pool is None:
+            self.close()
+        else:
+            pool.give_back(self)
 
     def send(self, data: bytes) -> None:
         assert self.sock is not None
@@ -347,7 +358,7 @@ class Connection:
         while True:
             line = fp.readline(_MAX_LINE + 1)
             if not line:
-                raise ClosedUnanswered(f"{self.pool.host_header} closed the connection")
+                raise ClosedUnanswered(f"{self.host_header} closed the connection")
             parts = line.split(None, 2)
             if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or len(line) > _MAX_LINE:
                 raise ConnectionBroken(f"not an HTTP reply: {line[:80]!r}")
@@ -531,7 +542,7 @@ class Reply:
         if connection is None:
             return
         if self._reusable:
-            connection.pool.give_back(connection)
+            connection.give_back()
         else:
             connection.close()
 
