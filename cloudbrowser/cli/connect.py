@@ -137,7 +137,25 @@ def resolve_flags(args: argparse.Namespace) -> Resolved:
             "The endpoint URL must start with http:// or https://.",
             hint="Write it like https://s3.example.com or http://127.0.0.1:9000.",
         )
-    return Resolved(*settings_from_args(args))
+    settings, credentials = settings_from_args(args)
+    if credentials is None and settings.endpoint_url and not settings.anonymous:
+        credentials = aws_keys_from_environment()
+    return Resolved(settings, credentials)
+
+
+def aws_keys_from_environment() -> Credentials | None:
+    """The keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, where they are what botocore's
+    chain would take (its first provider is the environment's; a profile named in
+    AWS_PROFILE is left to botocore). Given as the connection's keys, a command on an
+    S3-compatible endpoint then needs no botocore at all (backends/s3/lazy.py): ~0.2 s of
+    start-up less for a script that sets the usual variables."""
+    if os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE"):
+        return None
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        return None
+    token = os.environ.get("AWS_SESSION_TOKEN") or os.environ.get("AWS_SECURITY_TOKEN") or ""
+    return Credentials(key, secret, token)
 
 
 def resolve_name(name: str, out: Output) -> Resolved:
