@@ -32,6 +32,7 @@ from cloudbrowser.core.backends.s3.errors import (
     UNSUPPORTED_CODES,
     error_code,
     not_supported,
+    refused_keys,
     translate_error,
 )
 from cloudbrowser.core.backends.s3.errors import guard as _guard
@@ -392,22 +393,25 @@ class S3Backend:
     ) -> list[tuple[str, CloudBrowserError]]:
         """One quiet DeleteObjects request; the keys the server refused, with their errors."""
 
-        def call() -> list[tuple[str, CloudBrowserError]]:
+        def call() -> list[tuple[str, str, str]]:
             reply = self.client.delete_objects(
                 Bucket=bucket,
                 Delete={"Objects": objects, "Quiet": True},
             )
-            failed: list[tuple[str, CloudBrowserError]] = []
-            for item in reply.get("Errors", []):
-                key = str(item.get("Key", ""))
-                error = bx.ClientError(
-                    {"Error": {"Code": item.get("Code", ""), "Message": item.get("Message", "")}},
-                    "DeleteObjects",
-                )
-                failed.append((key, translate_error(error, bucket=bucket, key=key)))
-            return failed
+            return [
+                (str(item.get("Key", "")), item.get("Code", ""), item.get("Message", ""))
+                for item in reply.get("Errors", [])
+            ]
 
-        return _guard(call, bucket=bucket)
+        fast = self._fast_path()
+        if fast is not None:
+            pairs = [(o["Key"], o.get("VersionId", "")) for o in objects]
+            refused = _guard(
+                lambda: fast_or(lambda: fast.delete(bucket, pairs), call), bucket=bucket
+            )
+        else:
+            refused = _guard(call, bucket=bucket)
+        return refused_keys(refused, bucket)
 
     def copy_object(
         self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False

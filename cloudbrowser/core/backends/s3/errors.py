@@ -406,3 +406,21 @@ def _translate_client_error(
     if rule.config_error:
         return ConfigError(text, hint=hint, detail=detail)
     return rule.error(text, hint=hint, detail=detail, code=code)
+
+
+def refused_keys(
+    refused: list[tuple[str, str, str]], bucket: str
+) -> list[tuple[str, CloudBrowserError]]:
+    """The keys a DeleteObjects reply refused (``(key, code, message)``), each with the
+    error its code means."""
+    return [
+        (
+            key,
+            translate_error(
+                bx.ClientError({"Error": {"Code": code, "Message": message}}, "DeleteObjects"),
+                bucket=bucket,
+                key=key,
+            ),
+        )
+        for key, code, message in refused
+    ]

@@ -24,6 +24,7 @@ length check and exceptions), and ``abort()`` shuts its socket down the same way
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
 import hashlib
@@ -39,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 from cloudbrowser import __version__
 from cloudbrowser.core.backends import http_pool
@@ -104,7 +106,13 @@ _OPERATIONS = {
     ("GET", True): "GetObject",
     ("PUT", True): "PutObject",  # or CopyObject: botocore's table translates both alike
     ("GET", False): "ListObjectsV2",
+    ("POST", False): "DeleteObjects",
 }
+#: A key or version id an XML document carries as it is: no control character (XML
+#: refuses most, and turns a CR into a LF), no lone surrogate.
+_XML_SAFE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]*")
+#: The most bytes read of a DeleteObjects reply (1,000 refused keys of 1 KiB each).
+_MAX_DELETE_REPLY = 4 * 1024 * 1024
 
 
 class Fallback(Exception):
@@ -360,6 +368,45 @@ class FastPath:
         if data.strip():
             raise Fallback  # a 200 with an <Error> (or anything) in it: botocore decides
         return str(response.headers.get("ETag", "")).strip('"')
+
+    def delete(self, bucket: str, objects: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """One quiet DeleteObjects request for ``(key, version id)`` pairs (no version id:
+        the key's current object); returns ``(key, code, message)`` of each one refused.
+        botocore spends ~1 ms of CPU per key serialising and validating the request. Raises
+        Fallback (a key XML cannot carry as it is, a reply that is not a DeleteResult),
+        ServerSaid."""
+        parts = ["<Delete><Quiet>true</Quiet>"]
+        for key, version in objects:
+            if not (_XML_SAFE.fullmatch(key) and _XML_SAFE.fullmatch(version)):
+                raise Fallback  # botocore's serialiser decides what to do with it
+            parts.append(f"<Object><Key>{xml_escape(key)}</Key>")
+            if version:
+                parts.append(f"<VersionId>{xml_escape(version)}</VersionId>")
+            parts.append("</Object>")
+        parts.append("</Delete>")
+        body = "".join(parts).encode()
+        headers = {
+            "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode(),
+            "Content-Type": "application/xml",
+        }
+        response = self._send("POST", bucket, "", headers, body, {"delete": ""})
+        data = whole_reply(response, _MAX_DELETE_REPLY)
+        if data is None:
+            raise Fallback  # broke off: botocore asks again (a delete may be repeated)
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError:
+            raise Fallback from None  # cut at the limit, or not XML: botocore says what
+        if not root.tag.endswith("DeleteResult"):
+            raise Fallback  # S3's "200 with an <Error>": botocore retries it
+        refused: list[tuple[str, str, str]] = []
+        for item in root:
+            if item.tag.rpartition("}")[2] == "Error":
+                found = {child.tag.rpartition("}")[2]: child.text or "" for child in item}
+                refused.append(
+                    (found.get("Key", ""), found.get("Code", ""), found.get("Message", ""))
+                )
+        return refused
 
     def copy(
         self,

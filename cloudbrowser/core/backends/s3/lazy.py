@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudbrowser.core.backends.s3.fast import (
@@ -195,6 +195,38 @@ class LazyS3:
             return _fast_or_backend(
                 lambda: self._fast.put(bucket, key, body, headers), slow, bucket, key
             )
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[str]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        if not 0 < len(keys) <= LIMITS.max_delete_batch:
+            return self.backend().delete_objects(bucket, keys)  # says what is wrong
+        return self._delete(bucket, [(key, "") for key in keys])
+
+    def delete_versions(
+        self, bucket: str, versions: Sequence[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        if not 0 < len(versions) <= LIMITS.max_delete_batch:
+            return self.backend().delete_versions(bucket, versions)
+        return self._delete(bucket, list(versions))
+
+    def _delete(
+        self, bucket: str, objects: list[tuple[str, str]]
+    ) -> list[tuple[str, CloudBrowserError]]:
+        def fast() -> list[tuple[str, CloudBrowserError]]:
+            refused = self._fast.delete(bucket, objects)
+            if not refused:
+                return []
+            from cloudbrowser.core.backends.s3.errors import refused_keys  # loads botocore
+
+            return refused_keys(refused, bucket)
+
+        def slow() -> list[tuple[str, CloudBrowserError]]:
+            if all(not version for _key, version in objects):
+                return self.backend().delete_objects(bucket, [key for key, _ in objects])
+            return self.backend().delete_versions(bucket, objects)
+
+        return _fast_or_backend(fast, slow, bucket, "")
 
 
 def _fast_or_backend(fast: Callable[[], T], slow: Callable[[], T], bucket: str, key: str) -> T:
