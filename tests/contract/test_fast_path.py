@@ -48,11 +48,11 @@ def _md5(data: bytes) -> tuple[str, str]:
 @pytest.fixture
 def fast_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How many requests the fast path itself made, by method (botocore's are not counted)."""
-    counts = {"GET": 0, "PUT": 0, "POST": 0}
+    counts = {"GET": 0, "PUT": 0}
     send_once = fast.FastPath._send_once
 
     def counting(self: fast.FastPath, method: str, *args: Any, **kwargs: Any) -> Any:
-        counts[method] += 1
+        counts[method] = counts.get(method, 0) + 1
         return send_once(self, method, *args, **kwargs)
 
     monkeypatch.setattr(fast.FastPath, "_send_once", counting)
@@ -221,11 +221,11 @@ def test_a_batch_delete_carries_awkward_keys_and_hands_unwritable_ones_to_botoco
     awkward = ["a b+ü%.txt", "c&d<e>'\"f.txt", "ünï/cödé"]
     server.put(bucket, {key: b"x" for key in [*awkward, "kept.txt"]})
     assert backend.delete_objects(bucket, [*awkward, "never-there"]) == []
-    assert fast_calls["POST"] == 1
+    assert fast_calls.get("POST") == 1
     assert _keys(backend, bucket) == ["kept.txt"]
     # A control character XML cannot carry as it is: botocore's request, as before.
     assert backend.delete_objects(bucket, ["tab\there", "kept.txt"]) == []
-    assert fast_calls["POST"] == 1
+    assert fast_calls.get("POST") == 1
     assert _keys(backend, bucket) == []
 
 
