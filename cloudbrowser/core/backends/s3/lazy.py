@@ -199,20 +199,32 @@ class LazyS3:
     def delete_objects(
         self, bucket: str, keys: Sequence[str]
     ) -> list[tuple[str, CloudBrowserError]]:
+        def slow() -> list[tuple[str, CloudBrowserError]]:
+            return self.backend().delete_objects(bucket, keys)
+
         if not 0 < len(keys) <= LIMITS.max_delete_batch:
-            return self.backend().delete_objects(bucket, keys)  # says what is wrong
-        return self._delete(bucket, [(key, "") for key in keys])
+            return slow()  # says what is wrong
+        return self._delete(bucket, [(key, "") for key in keys], slow)
 
     def delete_versions(
         self, bucket: str, versions: Sequence[tuple[str, str]]
     ) -> list[tuple[str, CloudBrowserError]]:
-        if not 0 < len(versions) <= LIMITS.max_delete_batch:
+        def slow() -> list[tuple[str, CloudBrowserError]]:
             return self.backend().delete_versions(bucket, versions)
-        return self._delete(bucket, list(versions))
+
+        if not 0 < len(versions) <= LIMITS.max_delete_batch:
+            return slow()
+        return self._delete(bucket, list(versions), slow)
 
     def _delete(
-        self, bucket: str, objects: list[tuple[str, str]]
+        self,
+        bucket: str,
+        objects: list[tuple[str, str]],
+        slow: Callable[[], list[tuple[str, CloudBrowserError]]],
     ) -> list[tuple[str, CloudBrowserError]]:
+        """One quiet DeleteObjects of ``(key, version id)`` pairs through the fast path, or
+        ``slow()`` (the full backend's same call) where it hands the request back."""
+
         def fast() -> list[tuple[str, CloudBrowserError]]:
             refused = self._fast.delete(bucket, objects)
             if not refused:
@@ -220,11 +232,6 @@ class LazyS3:
             from cloudbrowser.core.backends.s3.errors import refused_keys  # loads botocore
 
             return refused_keys(refused, bucket)
-
-        def slow() -> list[tuple[str, CloudBrowserError]]:
-            if all(not version for _key, version in objects):
-                return self.backend().delete_objects(bucket, [key for key, _ in objects])
-            return self.backend().delete_versions(bucket, objects)
 
         return _fast_or_backend(fast, slow, bucket, "")
 
