@@ -373,6 +373,9 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert "1 file to move to the system trash, after the downloads." in summary
     assert group(dialog, "To move to the trash") == [(str(local / "mine.txt"), "")]
     synchronize(qtbot, window, dialog)
+    # The trash's job starts once the downloads have ended: settle() can see the moment
+    # between them as idle, so wait for the sync's own last word.
+    qtbot.waitUntil(lambda: "to the trash" in window.statusBar().currentMessage(), timeout=WAIT)
     assert local_tree(local) == {"a.txt": b"a", "sub/b.txt": b"changed"}
     assert (trash / "mine.txt").read_bytes() == b"only here"
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
