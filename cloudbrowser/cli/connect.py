@@ -9,7 +9,6 @@ when stdin is a terminal: a script gets the error and its hint, never a hung pro
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 import threading
@@ -223,6 +222,8 @@ def _resolve_saved(name: str, store: ProfileStore, out: Output) -> Resolved:
     if not sys.stdin.isatty():
         raise problem
     # As the window's session-only secret: used for this command, stored nowhere.
+    import getpass  # here: it loads termios, a few ms of every command's start-up
+
     secret = getpass.getpass(
         f"{problem.message}\nSecret access key for “{profile.name}” ({profile.access_key_id}): "
     )

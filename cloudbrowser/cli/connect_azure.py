@@ -16,7 +16,6 @@ script gets the error and its hint, never a hung prompt.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 import threading
@@ -192,6 +191,8 @@ def _secret(profile: Profile, store: ProfileStore) -> Credentials:
         raise problem
     # As the window's session-only secret: used for this command, stored nowhere.
     # label[0].upper(), not capitalize(): that writes "Sas token".
+    import getpass  # here: it loads termios, a few ms of every command's start-up
+
     typed = getpass.getpass(
         f"{problem.message}\n{label[0].upper()}{label[1:]} for “{profile.name}”: "
     )

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import select
 import socket
-import ssl
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import breaking_off
+
+if TYPE_CHECKING:
+    import ssl
 
 #: The longest status or header line read, and the most header lines (as http.client).
 _MAX_LINE = 65536
@@ -96,6 +98,10 @@ def tls_context(verify: bool, bundle: str | None = None) -> ssl.SSLContext:
     """The TLS context a pool wraps its sockets with: the SDK's certificates (``bundle``, a
     file or a folder of them; the system's where None), or none checked where the
     connection says not to verify (its choice, warned about by it)."""
+    # Imported here: ssl costs a command's start-up ~15 ms, and plain-HTTP endpoints (a
+    # local MinIO, the emulators) never need it.
+    import ssl
+
     if not verify:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -124,18 +130,23 @@ class Headers(dict[str, str]):
 
 
 class Pools:
-    """One :class:`HostPool` per scheme, host and port; shared by every thread."""
+    """One :class:`HostPool` per scheme, host and port; shared by every thread.
+
+    ``tls`` makes the TLS context of every HTTPS host (the system's certificates where
+    None); it is called once, when the first HTTPS host is asked for. Not before: loading
+    a certificate bundle costs ~10 ms, which a plain-HTTP endpoint never needs to pay."""
 
     def __init__(
         self,
         timeouts: Timeouts,
         *,
-        tls: Any = None,
+        tls: Callable[[], ssl.SSLContext] | None = None,
         maxsize: int = 10,
         user_agent: str = "",
     ) -> None:
         self._timeouts = timeouts
-        self._tls = tls
+        self._make_tls = tls
+        self._tls: ssl.SSLContext | None = None
         self._maxsize = maxsize
         self._user_agent = user_agent
         self._pools: dict[tuple[str, str, int], HostPool] = {}
@@ -153,7 +164,9 @@ class Pools:
                 if pool is None:
                     tls = None
                     if scheme == "https":
-                        tls = self._tls or tls_context(True)
+                        if self._tls is None:
+                            self._tls = self._make_tls() if self._make_tls else tls_context(True)
+                        tls = self._tls
                     pool = HostPool(
                         host, port, tls, self._timeouts, self._maxsize, self._user_agent
                     )
@@ -282,10 +295,7 @@ class HostPool:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._tls is not None:
-                sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-        except ssl.SSLError as exc:
-            sock.close()
-            raise TLSFailed(f"{self.host_header}: {exc}") from exc
+                sock = self._wrap(sock, self._tls)
         except TimeoutError as exc:
             sock.close()
             raise ConnectTimedOut(f"{self.host_header}: no TLS handshake in time") from exc
@@ -294,6 +304,17 @@ class HostPool:
             raise ConnectFailed(f"{self.host_header}: {exc}") from exc
         sock.settimeout(timeouts.read)
         return sock
+
+    def _wrap(self, sock: socket.socket, tls: ssl.SSLContext) -> socket.socket:
+        """The TLS handshake; an ssl module error is a TLSFailed (ssl is loaded by then:
+        the context came from it)."""
+        import ssl
+
+        try:
+            return tls.wrap_socket(sock, server_hostname=self.host)
+        except ssl.SSLError as exc:
+            sock.close()
+            raise TLSFailed(f"{self.host_header}: {exc}") from exc
 
 
 def _closed_unanswered(exc: BaseException) -> bool:

@@ -25,7 +25,7 @@ import hmac
 import os
 import threading
 from email.utils import formatdate, parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from cloudbrowser import __version__
@@ -35,6 +35,9 @@ from cloudbrowser.core.backends.azure.listing import md5_hex
 from cloudbrowser.core.backends.http_pool import Pools, Timeouts, whole_reply
 from cloudbrowser.core.backends.transport import ca_bundle, proxied
 from cloudbrowser.core.errors import Cancelled
+
+if TYPE_CHECKING:
+    import ssl
 
 #: ``CLOUDBROWSER_FAST_PATH=0`` sends every request through the SDK.
 FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
@@ -130,7 +133,11 @@ class FastRequests:
             with self._lock:
                 if self._pool is None:
                     verify = self._verify
-                    tls = http_pool.tls_context(bool(verify), ca_bundle(verify) if verify else None)
+
+                    def tls() -> ssl.SSLContext:
+                        bundle = ca_bundle(verify) if verify else None
+                        return http_pool.tls_context(bool(verify), bundle)
+
                     # Its connections' sending and wait for a reply a stop breaks off: a
                     # transfer's GET needs no thread of its own.
                     self._pool = Pools(

@@ -28,6 +28,8 @@ from cloudbrowser.core.backends.transport import ca_bundle, proxied
 from cloudbrowser.core.interrupt import elsewhere
 
 if TYPE_CHECKING:
+    import ssl
+
     from google.auth.credentials import Credentials as GoogleCredentials
 
     from cloudbrowser.core.connection import ConnectionSettings
@@ -77,7 +79,11 @@ class FastRequests:
             with self._lock:
                 if self._pool is None:
                     verify = self._settings.verify_tls
-                    tls = http_pool.tls_context(bool(verify), ca_bundle(verify) if verify else None)
+
+                    def tls() -> ssl.SSLContext:
+                        bundle = ca_bundle(verify) if verify else None
+                        return http_pool.tls_context(bool(verify), bundle)
+
                     # Its connections' sending and wait for a reply a stop breaks off: a
                     # transfer's GET needs no thread of its own.
                     self._pool = Pools(

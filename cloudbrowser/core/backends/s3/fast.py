@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import email.utils
 import hashlib
 import hmac
 import ipaddress
@@ -40,7 +39,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
 from cloudbrowser import __version__
 from cloudbrowser.core.backends import http_pool
@@ -52,6 +50,8 @@ from cloudbrowser.core.interrupt import pause
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
+    import ssl
+
     from mypy_boto3_s3 import S3Client
 
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -290,11 +290,14 @@ class FastPath:
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
-                    if self._verify is False:
-                        tls = http_pool.tls_context(False)
-                    else:
-                        bundle = self._verify if isinstance(self._verify, str) else None
-                        tls = http_pool.tls_context(True, bundle or self._ca_bundle())
+                    verify = self._verify
+                    bundle = verify if isinstance(verify, str) else None
+
+                    def tls() -> ssl.SSLContext:
+                        if verify is False:
+                            return http_pool.tls_context(False)
+                        return http_pool.tls_context(True, bundle or self._ca_bundle())
+
                     # Its connections' sending and wait for a reply a stop breaks off: a
                     # GET then needs no thread of its own.
                     self._pool = Pools(
@@ -760,13 +763,22 @@ def parse_content_range(header: str) -> tuple[int, int, int] | None:
     return int(match.group(1)), int(match.group(2)), total
 
 
+def xml_escape(text: str) -> str:
+    """``text`` as XML character data. Not xml.sax.saxutils.escape: importing it brings
+    urllib.request, http.client and the email package, ~30 ms of every command's start-up."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def last_modified(headers: Any) -> float:
     """A reply's Last-Modified as a POSIX timestamp (0 when absent or unreadable)."""
     value = headers.get("Last-Modified")
     if not value:
         return 0.0
+    # Imported here: email.utils costs a command's start-up ~10 ms and most never need it.
+    from email.utils import parsedate_to_datetime
+
     try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
+        return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):
         return 0.0
 
