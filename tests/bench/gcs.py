@@ -88,12 +88,16 @@ def run_gcs(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
                 ),
             ]
             for case, unit, amount, step in cases:
-                # The tools take turns run by run, so that what one leaves the server
-                # doing does not fall on the runs of whichever tool comes first.
+                # The tools take turns run by run, each run starting one tool later, so
+                # that what one leaves the server doing (the last case's clean-up) does
+                # not fall on the runs of whichever tool comes first.
                 seconds: dict[str, list[float]] = {name: [] for name in peers}
                 failed: dict[str, str] = {}
+                names = list(peers)
                 for r in range(runs):
-                    for name, ops in peers.items():
+                    shift = r % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        ops = peers[name]
                         if name in failed or case not in ops:
                             continue
                         _progress(f"{case}: {name} run {r + 1}/{runs}")
@@ -101,6 +105,7 @@ def run_gcs(keys: int, files: int, big_mib: int, runs: int) -> list[Result]:
                             start = time.perf_counter()
                             step(name, ops, r)
                             seconds[name].append(time.perf_counter() - start)
+                            _progress(f"{case}: {name} {seconds[name][-1]:.2f} s")
                             cleanup(storage, work, case, name, r, files, big_mib)
                         except (ToolError, Exception) as exc:
                             failed[name] = f"{type(exc).__name__}: {exc}"
