@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
+#: The spread of retry waits: a generator of its own, so that the engine's threads never
+#: move the global ``random`` state under code that seeds it (tests, Hypothesis).
+_JITTER = random.Random()
 #: How long finished transfers stay in the journal.
 FINISHED_KEPT_SECONDS = 7 * 24 * 3600
 #: The default part size, and the size above which a file goes in parts.
@@ -1081,7 +1084,7 @@ class TransferQueue:
             if outage is None:
                 self._outages[t.connection] = _Outage(t.id)
             wait = options.retry_waits[min(t.retries, len(options.retry_waits) - 1)]
-            wait *= random.uniform(0.8, 1.2)  # a spread in time, not a secret
+            wait *= _JITTER.uniform(0.8, 1.2)  # a spread in time, not a secret
             t.retries += 1
             t.error = error
             _at_rest(t)

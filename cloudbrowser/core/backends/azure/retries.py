@@ -19,6 +19,9 @@ from typing import Any
 
 from azure.storage.blob import ExponentialRetry
 
+#: The spread of retry waits: a generator of its own, so that the engine's threads never
+#: move the global ``random`` state under code that seeds it (tests, Hypothesis).
+_JITTER = random.Random()
 #: Answers that mean "busy, come back later" (not "your request is wrong").
 _BUSY = frozenset({429, 500, 503})
 #: The first wait after a busy answer without Retry-After, doubled at each retry.
@@ -52,7 +55,7 @@ class AccountRetry(ExponentialRetry):
             return min(asked, _RETRY_AFTER_LONGEST)
         # settings["count"] counts the retry about to be made (1 before the first).
         wait = min(_BUSY_FIRST * 2 ** max(0, settings.get("count", 1) - 1), _BUSY_LONGEST)
-        return random.uniform(wait * 0.75, wait)  # spread: many clients were refused at once
+        return _JITTER.uniform(wait * 0.75, wait)  # spread: many clients were refused at once
 
 
 def retry_after(value: str) -> float | None:

@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+#: The spread of retry waits: a generator of its own, so that the engine's threads never
+#: move the global ``random`` state under code that seeds it (tests, Hypothesis).
+_JITTER = random.Random()
 #: Statuses that are the server's last word on a request: raised, never sent again.
 _DEFINITE = frozenset({400, 403, 404, 405, 409, 411, 412, 416, 501})
 #: What botocore's "standard" retry mode retries: transient statuses, throttling codes.
@@ -439,7 +442,7 @@ class FastPath:
             if attempt >= self._max_attempts:
                 code, message = root.findtext("Code") or "", root.findtext("Message") or ""
                 raise ServerSaid("CopyObject", 500, code, message, response.headers)
-            pause(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
             attempt += 1
 
     def _send(
@@ -462,7 +465,7 @@ class FastPath:
                 if attempt >= self._max_attempts:
                     raise failure.final from None
                 log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
-                pause(random.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
                 attempt += 1
 
     def _send_once(
