@@ -118,9 +118,15 @@ def settle(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def synchronize(qtbot: QtBot, window: MainWindow, dialog: SyncDialog) -> None:
+    """Press Synchronize and wait for the synchronization's end (syncFinished): every
+    step ended, its deletes too. Never "nothing runs": between the transfers' end and the
+    deletes' start there is a moment when nothing does."""
     assert dialog.sync_button.isVisible() and dialog.sync_button.isEnabled()
-    dialog.sync_button.click()
-    settle(qtbot, window)
+    assert window.sync.current is not None and window.sync.current.dialog is dialog
+    location = window.sync.current.location
+    with qtbot.waitSignal(window.sync.syncFinished, timeout=WAIT) as ended:
+        dialog.sync_button.click()
+    assert ended.args == [location]
 
 
 def group(dialog: SyncDialog, title: str) -> list[tuple[str, str]]:
@@ -373,9 +379,6 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert "1 file to move to the system trash, after the downloads." in summary
     assert group(dialog, "To move to the trash") == [(str(local / "mine.txt"), "")]
     synchronize(qtbot, window, dialog)
-    # The trash's job starts once the downloads have ended: settle() can see the moment
-    # between them as idle, so wait for the sync's own last word.
-    qtbot.waitUntil(lambda: "to the trash" in window.statusBar().currentMessage(), timeout=WAIT)
     assert local_tree(local) == {"a.txt": b"a", "sub/b.txt": b"changed"}
     assert (trash / "mine.txt").read_bytes() == b"only here"
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
@@ -399,7 +402,7 @@ def test_download_sync_with_delete_removes_the_folders_gone_from_the_cloud(
     removed = [(str(local / "old" / "deeper"), ""), (str(local / "old"), "")]
     assert group(dialog, "Empty folders to remove") == removed, "deepest first"
     synchronize(qtbot, window, dialog)
-    qtbot.waitUntil(lambda: not (local / "old").exists(), timeout=5_000)
+    assert not (local / "old").exists()
     assert local_tree(local) == {"a.txt": b"a", "kept/b.txt": b"bb"}
     assert (trash / "x.txt").read_bytes() == b"x"
     said = window.statusBar().currentMessage()
@@ -412,7 +415,7 @@ def test_download_sync_with_delete_removes_the_folders_gone_from_the_cloud(
     assert "1 empty folder gone from the cloud to remove, after the downloads." in summary
     assert dialog.sync_button.isEnabled()
     synchronize(qtbot, window, dialog)
-    qtbot.waitUntil(lambda: not (local / "left").exists(), timeout=5_000)
+    assert not (local / "left").exists()
     assert "Removed 1 empty folder gone from the cloud." in window.statusBar().currentMessage()
 
 
