@@ -1055,10 +1055,12 @@ class FileOperations(QObject):
         *,
         then: Callable[[], object] | None = None,
         cursor_to: str = "",
+        finished: Callable[[], object] | None = None,
     ) -> None:
         """Run ``operation`` on a worker, shown in the Transfers panel; list ``changed``
         again when it ends, and call ``then`` if it succeeded; the key ``cursor_to`` then
-        gets the list's cursor, where its folder is shown (a renamed row)."""
+        gets the list's cursor, where its folder is shown (a renamed row). ``finished`` is
+        called last, once, however it ended (done, failed or cancelled)."""
         self._running[operation] = changed
         model = self.transfers.model
         model.add([operation])
@@ -1068,7 +1070,7 @@ class FileOperations(QObject):
         self.service.runner.start(
             job,
             failed=self.messages.major,
-            finished=lambda: self._ended(operation, then, cursor_to),
+            finished=lambda: self._ended(operation, then, cursor_to, finished),
         )
         self._timer.start()
 
@@ -1079,7 +1081,11 @@ class FileOperations(QObject):
             self._timer.stop()
 
     def _ended(
-        self, operation: Operation, then: Callable[[], object] | None, cursor_to: str
+        self,
+        operation: Operation,
+        then: Callable[[], object] | None,
+        cursor_to: str,
+        finished: Callable[[], object] | None,
     ) -> None:
         changed = self._running.pop(operation, [])
         self.transfers.model.refresh([operation])
@@ -1129,6 +1135,8 @@ class FileOperations(QObject):
         self._changed(changed, "")
         if cursor_to and operation.state.finished and not result.failed and not result.cancelled:
             self.browsing.list_model.want(cursor_to)
+        if finished is not None:
+            finished()
 
     def _changed(self, locations: list[Location], message: str) -> None:
         if message:

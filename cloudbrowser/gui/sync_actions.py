@@ -9,7 +9,9 @@ and only once every transfer of that batch is done are the files the source does
 deleted: objects through the engine's delete (``core/deletes.py``, batched where the
 provider can) as an operation of the panel, local files into the system trash
 (``QFile.moveToTrash``). A batch that failed or was cancelled deletes nothing, so a
-synchronization never leaves fewer copies than there were.
+synchronization never leaves fewer copies than there were. Once its last step has ended
+(the deletes and their message, or the transfers where nothing is deleted; done, failed or
+cancelled), ``syncFinished`` says so, once.
 
 The local folder is chosen with the platform's folder picker, and remembered per cloud
 folder (QSettings ``sync/``) for the next time. The picker is an attribute
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QFile, QObject
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QFile, QObject, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
@@ -86,7 +88,15 @@ class _Sync:
 
 
 class SyncActions(QObject):
-    """Synchronize… of a main window: its action, its menu items and its runs."""
+    """Synchronize… of a main window: its action, its menu items and its runs.
+
+    Signals:
+        syncFinished(object): the ``Location`` of a synchronization that ran (Synchronize
+            was pressed) and has ended, every step of it: emitted once per run, whether
+            it was done, failed or was cancelled.
+    """
+
+    syncFinished = Signal(object)
 
     def __init__(
         self,
@@ -313,20 +323,24 @@ class SyncActions(QObject):
     # ── running ─────────────────────────────────────────────────────────────────────────
 
     def _run(self, sync: _Sync) -> None:
+        """Synchronize: the transfers, then (_delete) the deletes, then (_finished) the end.
+        Each step hands on to the next whatever its outcome, so every run ends once."""
         plan = sync.plan
         if plan is None:
             return
         sync.dialog.accept()
         if not plan.transfers:
             # Empty folders of the prefix: made as a download makes them; empty local
-            # folders: made in the cloud as an upload makes them.
+            # folders: made in the cloud as an upload makes them; then the deletes.
             if plan.folders or plan.empty_folders:
                 self.transfers.queue_planned(
                     Plan(folders=plan.folders, empty_folders=plan.empty_folders),
                     batch="",
                     policy=ConflictPolicy.OVERWRITE,
+                    queued=partial(self._delete, sync),
                 )
-            self._delete(sync)
+            else:
+                self._delete(sync)
             return
         batch = uuid.uuid4().hex
         self._running[batch] = sync
@@ -339,17 +353,27 @@ class SyncActions(QObject):
             ),
             batch=batch,
             policy=ConflictPolicy.OVERWRITE,
+            queued=partial(self._queued, batch),
         )
+
+    def _queued(self, batch: str) -> None:
+        """A batch that could not be queued (its failure was said) never finishes: the
+        synchronization ends here instead."""
+        if batch in self._running and not self.transfers.queue.of_batch(batch):
+            self._finished(self._running.pop(batch))
 
     def _on_batch_finished(self, transfers: list[Transfer]) -> None:
         if not transfers:
             return
         sync = self._running.pop(transfers[0].batch, None)
-        if sync is None or sync.plan is None:
+        if sync is None:
             return
-        if not (sync.plan.delete_keys or sync.plan.delete_files or sync.plan.delete_folders):
+        plan = sync.plan
+        assert plan is not None  # only a compared synchronization runs
+        if not (plan.delete_keys or plan.delete_files or plan.delete_folders):
+            self._finished(sync)
             return
-        if len(transfers) < len(sync.plan.transfers) or any(
+        if len(transfers) < len(plan.transfers) or any(
             t.state is not State.DONE for t in transfers
         ):
             self.messages.info(
@@ -358,39 +382,51 @@ class SyncActions(QObject):
                     "synchronize again once the failed transfers are done."
                 )
             )
+            self._finished(sync)
             return
         self._delete(sync)
 
     def _delete(self, sync: _Sync) -> None:
-        """What the source does not have, once everything it has arrived."""
+        """What the source does not have, once everything it has arrived: an upload's
+        objects, then a download's local files (_trash: a plan deletes on one side)."""
         plan = sync.plan
         assert plan is not None
         location = sync.location
-        if plan.delete_keys:
-            try:
-                storage = self.service.storage(location.connection)
-            except CloudBrowserError as error:  # closed meanwhile: nothing deleted
-                self.messages.major(error)
-                return
-            n = len(plan.delete_keys)
-            operation = Operation(
-                storage,
-                OpKind.DELETE,
-                location.bucket,
-                [OpItem(key) for key in plan.delete_keys],
-                title=self.tr("Synchronize {cloud}: delete %Ln object(s)", None, n).format(
-                    cloud=sync.cloud
-                ),
-            )
-            self.file_ops.start(operation, [location])
-        if plan.delete_files or plan.delete_folders:
-            self._trash(plan.delete_files, plan.delete_folders)
+        if not plan.delete_keys:
+            self._trash(sync)
+            return
+        try:
+            storage = self.service.storage(location.connection)
+        except CloudBrowserError as error:  # closed meanwhile: nothing deleted
+            self.messages.major(error)
+            self._finished(sync)
+            return
+        n = len(plan.delete_keys)
+        operation = Operation(
+            storage,
+            OpKind.DELETE,
+            location.bucket,
+            [OpItem(key) for key in plan.delete_keys],
+            title=self.tr("Synchronize {cloud}: delete %Ln object(s)", None, n).format(
+                cloud=sync.cloud
+            ),
+        )
+        self.file_ops.start(operation, [location], finished=partial(self._trash, sync))
 
-    def _trash(self, paths: list[Path], folders: list[Path]) -> None:
+    def _finished(self, sync: _Sync) -> None:
+        """The one end of a synchronization that ran: every step of it has ended."""
+        self.syncFinished.emit(sync.location)
+
+    def _trash(self, sync: _Sync) -> None:
         """Move local files to the system trash, then remove the folders that left empty
         (an empty folder holds nothing to restore), on a worker (many files are disk
-        I/O)."""
-        files, emptied = list(paths), list(folders)
+        I/O); then the synchronization has ended."""
+        plan = sync.plan
+        assert plan is not None
+        if not (plan.delete_files or plan.delete_folders):
+            self._finished(sync)
+            return
+        files, emptied = list(plan.delete_files), list(plan.delete_folders)
         why_not = self.tr("The system trash refused it (or there is none here); it was kept.")
 
         def work(_job: Job) -> _Trashed:
@@ -443,7 +479,11 @@ class SyncActions(QObject):
                 self.messages.info(" ".join(said))
 
         self.service.run(
-            work, "Moving files to the trash", succeeded=done, failed=self.messages.major
+            work,
+            "Moving files to the trash",
+            succeeded=done,
+            failed=self.messages.major,
+            finished=partial(self._finished, sync),
         )
 
 

@@ -337,7 +337,8 @@ class TransferController(QObject):
         queued: Callable[[], object] | None = None,
     ) -> None:
         """Queue a plan made elsewhere (a synchronization's) as the batch ``batch``, what
-        exists settled by ``policy`` without asking."""
+        exists settled by ``policy`` without asking; ``queued`` is called once it is
+        queued (its empty folders made), or could not be."""
         self._queue_plan(plan, open_after=False, batch=batch, queued=queued, policy=policy)
 
     def _queue_plan(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +119,15 @@ def settle(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def synchronize(qtbot: QtBot, window: MainWindow, dialog: SyncDialog) -> None:
+    """Press Synchronize and wait for the synchronization's end (syncFinished): every
+    step ended, its deletes too. Never "nothing runs": between the transfers' end and the
+    deletes' start there is a moment when nothing does."""
     assert dialog.sync_button.isVisible() and dialog.sync_button.isEnabled()
-    dialog.sync_button.click()
-    settle(qtbot, window)
+    assert window.sync.current is not None and window.sync.current.dialog is dialog
+    location = window.sync.current.location
+    with qtbot.waitSignal(window.sync.syncFinished, timeout=WAIT) as ended:
+        dialog.sync_button.click()
+    assert ended.args == [location]
 
 
 def group(dialog: SyncDialog, title: str) -> list[tuple[str, str]]:
@@ -373,9 +380,6 @@ def test_download_sync_then_nothing_then_delete_moves_extras_to_the_trash(
     assert "1 file to move to the system trash, after the downloads." in summary
     assert group(dialog, "To move to the trash") == [(str(local / "mine.txt"), "")]
     synchronize(qtbot, window, dialog)
-    # The trash's job starts once the downloads have ended: settle() can see the moment
-    # between them as idle, so wait for the sync's own last word.
-    qtbot.waitUntil(lambda: "to the trash" in window.statusBar().currentMessage(), timeout=WAIT)
     assert local_tree(local) == {"a.txt": b"a", "sub/b.txt": b"changed"}
     assert (trash / "mine.txt").read_bytes() == b"only here"
     assert "Moved 1 file to the trash." in window.statusBar().currentMessage()
@@ -399,7 +403,7 @@ def test_download_sync_with_delete_removes_the_folders_gone_from_the_cloud(
     removed = [(str(local / "old" / "deeper"), ""), (str(local / "old"), "")]
     assert group(dialog, "Empty folders to remove") == removed, "deepest first"
     synchronize(qtbot, window, dialog)
-    qtbot.waitUntil(lambda: not (local / "old").exists(), timeout=5_000)
+    assert not (local / "old").exists()
     assert local_tree(local) == {"a.txt": b"a", "kept/b.txt": b"bb"}
     assert (trash / "x.txt").read_bytes() == b"x"
     said = window.statusBar().currentMessage()
@@ -412,7 +416,7 @@ def test_download_sync_with_delete_removes_the_folders_gone_from_the_cloud(
     assert "1 empty folder gone from the cloud to remove, after the downloads." in summary
     assert dialog.sync_button.isEnabled()
     synchronize(qtbot, window, dialog)
-    qtbot.waitUntil(lambda: not (local / "left").exists(), timeout=5_000)
+    assert not (local / "left").exists()
     assert "Removed 1 empty folder gone from the cloud." in window.statusBar().currentMessage()
 
 
@@ -483,6 +487,91 @@ def test_local_deletes_that_the_trash_refuses_are_kept_and_named(
     error = window.messages.last
     assert error is not None and "could not be moved to the trash" in error.message
     assert str(local / "mine.txt") in error.detail
+
+
+# ── the end ────────────────────────────────────────────────────────────────────────────
+
+
+def test_a_download_sync_ends_once_its_trash_and_its_message_are_done(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path, trash: Path
+) -> None:
+    """What is there the moment syncFinished comes, with no more waiting: the trash has the
+    files, the emptied folder is gone, the last message is said; it comes once."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a"})
+    local = tmp_path / "mirror"
+    write(local, {"mine.txt": b"only here", "old/x.txt": b"x"})
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, download=True, delete=True)
+
+    at_the_end: list[tuple[Location, dict[str, bytes], list[str], bool, str]] = []
+
+    def ended(location: Location) -> None:
+        in_the_trash = sorted(p.name for p in trash.iterdir()) if trash.exists() else []
+        old = (local / "old").exists()
+        at_the_end.append(
+            (location, local_tree(local), in_the_trash, old, window.statusBar().currentMessage())
+        )
+
+    window.sync.syncFinished.connect(ended)
+    synchronize(qtbot, window, dialog)
+    said = "Moved 2 files to the trash. Removed 1 empty folder gone from the cloud."
+    location = here(window, bucket, "p/")
+    assert at_the_end == [(location, {"a.txt": b"a"}, ["mine.txt", "x.txt"], False, said)]
+    settle(qtbot, window)
+    assert len(at_the_end) == 1, "one end per synchronization"
+
+
+def test_an_upload_sync_ends_once_its_objects_are_deleted(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/extra.txt": b"x", "p/gone/too.txt": b"y"})
+    local = tmp_path / "src"
+    write(local, {"a.txt": b"a"})
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, delete=True)
+
+    at_the_end: list[tuple[dict[str, bytes], str]] = []
+    window.sync.syncFinished.connect(
+        lambda _location: at_the_end.append(
+            (contents(any_server, bucket, "p/"), window.statusBar().currentMessage())
+        )
+    )
+    synchronize(qtbot, window, dialog)
+    [(there, said)] = at_the_end
+    assert there == {"a.txt": b"a"}
+    assert said.endswith(": done (2 objects)."), said
+    settle(qtbot, window)
+    assert len(at_the_end) == 1, "one end per synchronization"
+
+
+def test_a_sync_whose_transfer_is_cancelled_ends_too_and_deletes_nothing(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"big.bin": bytes(10 << 20)})
+    # Two parts of 5 MiB at 512 KiB/s: the limiter lets the first go at once and holds the
+    # second 10 s, time enough to cancel it before the upload can be committed. (A file
+    # sent whole goes at once, and a cancel can come once its object is there.)
+    slow = replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=512)
+    window.transfers.apply_settings(slow)
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, delete=True)
+    with qtbot.waitSignal(window.sync.syncFinished, timeout=WAIT) as ended:
+        dialog.sync_button.click()
+        qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
+        window.transfers.cancel([t.id for t in window.transfers.model.transfers()])
+    assert ended.args == [here(window, bucket, "p/")]
+    assert "Nothing was deleted" in window.statusBar().currentMessage()
+    [transfer] = window.transfers.model.transfers()
+    assert transfer.state is State.CANCELLED
+    assert contents(any_server, bucket, "p/") == {"extra.txt": b"x"}
 
 
 # ── the comparison ─────────────────────────────────────────────────────────────────────
