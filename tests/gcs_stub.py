@@ -16,16 +16,45 @@ than were sent); ``received`` counts the bytes of chunk bodies that arrived.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
 import re
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from tests.hostile import Forward, HostileS3, Reply, Request
+
 _IDS = itertools.count(1)
+
+
+@contextlib.contextmanager
+def gcs_front(upstream: str) -> Iterator[HostileS3]:
+    """fake-gcs-server (``upstream``) behind a recording front: every request a backend
+    on ``front.url`` sends is in ``front.requests``, and a test's rules may answer some
+    themselves. A resumable session's URI names the front, so its chunks pass it too."""
+    with HostileS3(upstream) as front:
+
+        def sessions_through_front(request: Request, forward: Forward) -> Reply | None:
+            if request.method != "POST" or request.query.get("uploadType") != "resumable":
+                return None
+            reply = forward()
+            session = reply.header("Location")
+            if session.startswith(upstream):
+                reply.set_header("Location", front.url + session.removeprefix(upstream))
+            return reply
+
+        front.rule(sessions_through_front)
+        yield front
+
+
+def json_reply(status: int, body: dict[str, Any]) -> Reply:
+    """A JSON API reply, as GCS sends one."""
+    return Reply(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
 
 class GcsStub:

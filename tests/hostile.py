@@ -19,7 +19,8 @@ a test can make this one do::
 
 Every request is recorded in ``requests`` (method, path, query, headers), so a test can
 count what the client sent. Rules run in the order installed; the first that returns a
-reply wins.
+reply wins. Nothing in the forwarding is S3's: it fronts fake-gcs-server too
+(``tests/gcs_stub.gcs_front``).
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ class HostileS3:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up: that is what a trickle test wants
 
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
 
         return Handler
 

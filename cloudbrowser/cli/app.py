@@ -180,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     mb = command("mb", "cmd_buckets", "create a bucket")
     mb.add_argument("bucket", metavar=BUCKET)
+    # -l as gsutil's mb; its -c is taken by --connection, so the class has only a long form.
+    # dest: "location" is a command's remote location (cli/locations.LOCATION_ARGS).
+    mb.add_argument(
+        "-l", "--location", dest="bucket_location", default="", metavar="LOCATION",
+        help="where the bucket keeps its data: a GCS location (US, EU, us-east1…), an S3 "
+        "region (default: GCS's US; the connection's region); not for Azure",
+    )  # fmt: skip
+    mb.add_argument(
+        "--storage-class", dest="bucket_class", default="", metavar="CLASS",
+        help="the bucket's default storage class (GCS: STANDARD, NEARLINE, COLDLINE, "
+        "ARCHIVE; default STANDARD)",
+    )  # fmt: skip
     rb = command("rb", "cmd_buckets", "delete an empty bucket (--force: and all it holds)")
     rb.add_argument("bucket", metavar=BUCKET)
     rb.add_argument(

@@ -16,6 +16,7 @@ from cloudbrowser.core.storage import share_links_of, versioning_switch_of, vers
 
 if TYPE_CHECKING:
     from cloudbrowser.core.profiles import Profile
+    from cloudbrowser.core.storage import Features
 
 #: S3's limit for a presigned URL signed with SigV4.
 MAX_EXPIRY = 7 * 24 * 3600
@@ -34,13 +35,73 @@ def run(args: argparse.Namespace, out: Output) -> int:
             hint=f"Write {where.scheme}://{where.bucket}.",
         )
     if args.command == "mb":
-        backend = open_backend(args, out)
-        backend.create_bucket(where.bucket)
-        _done(out, "created", where.bucket, backend.features.bucket_word)
-        return Exit.OK
+        return _make(args, out, where.bucket)
     if args.command == "versioning":
         return _versioning(args, out, where.bucket)
     return _remove(args, out, where.bucket)
+
+
+def _make(args: argparse.Namespace, out: Output, bucket: str) -> int:
+    """``mb``: ``--location`` and ``--storage-class`` reach ``create_bucket`` as the
+    window's New bucket sends them (``"LOCATION/CLASS"``), checked against what the
+    connection's features say a new bucket can be given."""
+    backend = open_backend(args, out)
+    features = backend.features
+    location = _bucket_location(args.bucket_location, features)
+    storage_class = _bucket_class(args.bucket_class, features)
+    backend.create_bucket(bucket, f"{location}/{storage_class}" if storage_class else location)
+    given = {"location": location, "storage_class": storage_class}
+    if out.json:
+        out.record(bucket=bucket, result="created", **{k: v for k, v in given.items() if v})
+        return Exit.OK
+    text = f"created {features.bucket_word} {out.uri(bucket, None)}"
+    if location:
+        text += f" in {location}"
+    if storage_class:
+        text += f", default {features.storage_class_word} {storage_class}"
+    out.line(text)
+    return Exit.OK
+
+
+def _bucket_location(text: str, features: Features) -> str:
+    """``--location`` as ``create_bucket`` takes it ("" where not given). Any location
+    may be named where the provider has them (the window's list is not all of them: one
+    newer can be typed there too); the server judges it. Raises UsageError."""
+    location = text.strip()
+    if not text:
+        return ""
+    word = features.bucket_word
+    if not features.bucket_locations:
+        raise UsageError(
+            f"A new {word} here cannot be given a location: the server decides where it is kept.",
+            hint="Leave --location out.",
+        )
+    if not location or "/" in location or any(c.isspace() for c in location):
+        raise UsageError(
+            f"“{text}” is not a location.",
+            hint="Name one like " + ", ".join(features.bucket_locations[:3]) + ".",
+        )
+    return location
+
+
+def _bucket_class(text: str, features: Features) -> str:
+    """``--storage-class`` as the provider spells it ("" where not given): one of
+    ``features.bucket_classes``, in any case. Raises UsageError."""
+    if not text:
+        return ""
+    word, what = features.bucket_word, features.storage_class_word
+    if not features.bucket_classes:
+        hint = "Leave --storage-class out"
+        if features.storage_classes:
+            hint += "; objects are given theirs with the storage-class command"
+        raise UsageError(f"A new {word} here cannot be given a default {what}.", hint=hint + ".")
+    for name in features.bucket_classes:
+        if name.lower() == text.strip().lower():
+            return name
+    raise UsageError(
+        f"“{text}” is not a {what} a new {word} can have here.",
+        hint="Choose one of " + ", ".join(features.bucket_classes) + ".",
+    )
 
 
 #: A bucket's versioning state (``Versions.bucket_versioning``) as a person says it.

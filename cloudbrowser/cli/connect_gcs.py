@@ -76,6 +76,11 @@ def resolve_gcs(args: argparse.Namespace, env: Mapping[str, str] | None = None) 
     env = os.environ if env is None else env
     for attr, flag in _S3_ONLY:
         if getattr(args, attr, None):
+            if attr == "region":  # where S3 sends requests; a GCS endpoint is global
+                raise UsageError(
+                    "--region is for S3: a gs:// connection has none.",
+                    hint="A new gs:// bucket's location is mb's -l/--location (US, EU, us-east1…).",
+                )
             raise UsageError(
                 f"{flag} is for S3; gs:// signs in with Google credentials.",
                 hint="gs:// uses application default credentials (“gcloud auth "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +30,8 @@ from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.paths import data_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore
 from tests.cli.helpers import REPO, Result, child_env
-from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, TestServer
+from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, S3Server, TestServer
+from tests.gcs_stub import gcs_front
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 MiB = 1024 * 1024
@@ -575,3 +578,105 @@ def test_project_with_an_s3_location_is_named_as_the_mistake(run: Run) -> None:
     refused = run("ls", "--project", "my-project", "s3://bucket/", "--text")
     assert refused.code == 2, refused.err
     assert "--project is for Google Cloud Storage" in refused.err
+
+
+# ── mb: a bucket's location and storage class ──────────────────────────────────────────
+
+
+def test_mb_gives_a_gs_bucket_its_location_and_storage_class(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As gsutil's ``mb -l EU -c NEARLINE`` (``-c`` is the connection here: the class is
+    ``--storage-class``), and as the window's New bucket asks for both. fake-gcs-server
+    keeps neither (every bucket is US-CENTRAL1, STANDARD): what reached it is read from a
+    recording front before it."""
+    with gcs_front(gcs_server.endpoint_url) as front:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", front.url)
+        placed, class_only, plain = (f"mb-{stem}-{uuid.uuid4().hex[:8]}" for stem in "abc")
+        gcs_server._buckets.extend([placed, class_only, plain])  # removed after the test
+        project = ["--project", GCS_PROJECT]
+        made = run("mb", "-l", "EU", "--storage-class", "nearline", f"gs://{placed}", *project)
+        assert made.code == 0, made.err
+        assert made.records() == [
+            {"bucket": placed, "result": "created", "location": "EU", "storage_class": "NEARLINE"}
+        ]
+        text = run("mb", "--text", "--storage-class", "ARCHIVE", f"gs://{class_only}", *project)
+        assert text.code == 0, text.err
+        assert text.out.strip() == (
+            f"created bucket gs://{class_only}, default storage class ARCHIVE"
+        )
+        bare = run("mb", f"gs://{plain}", *project)
+        assert bare.records() == [{"bucket": plain, "result": "created"}]
+        sent = [
+            json.loads(r.body)
+            for r in front.requests_matching(
+                lambda r: (r.method, r.path) == ("POST", "/storage/v1/b")
+            )
+        ]
+    assert sent == [
+        {"name": placed, "location": "EU", "storageClass": "NEARLINE"},
+        {"name": class_only, "storageClass": "ARCHIVE"},
+        {"name": plain},
+    ]
+    listed = {b.name for b in gcs_server.backend().list_buckets()}
+    assert {placed, class_only, plain} <= listed
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--storage-class", "GLACIER"], "“GLACIER” is not a storage class a new bucket"),
+        (["-l", "EU/NEARLINE"], "“EU/NEARLINE” is not a location"),
+        (["--region", "europe-west1"], "--region is for S3"),
+    ],
+    ids=["unknown class", "slash in location", "S3's --region"],
+)
+def test_mb_refuses_what_a_gs_bucket_cannot_be_given_before_any_request(
+    run: Run, gcs_server: GcsServer, monkeypatch: pytest.MonkeyPatch, argv: list[str], said: str
+) -> None:
+    with gcs_front(gcs_server.endpoint_url) as front:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", front.url)
+        refused = run("mb", "--text", *argv, "gs://never-made", "--project", GCS_PROJECT)
+        assert refused.code == 2, refused.err  # a usage error, as any other
+        assert said in refused.err
+        assert front.requests == [], "nothing was sent"
+    if "GLACIER" in argv:
+        assert "STANDARD, NEARLINE, COLDLINE, ARCHIVE" in refused.err
+    if "--region" in argv:
+        assert "-l/--location" in refused.err
+
+
+def test_mb_location_on_s3_is_the_buckets_region_and_a_class_is_refused(
+    run: Run, moto_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On AWS (no --endpoint: here botocore's AWS_ENDPOINT_URL leads to moto) the location
+    is the new bucket's region, as the window's New bucket region: made through that
+    region's endpoint, whatever the connection's own (--region, else the AWS config).
+    Where the server is of unknown kind (--endpoint), it decides, as in the window."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", moto_server.credentials.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto_server.credentials.secret_access_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = moto_server.client
+    made = run("mb", "-l", "eu-west-1", "s3://located-by-mb")
+    assert made.code == 0, made.err
+    assert made.records() == [
+        {"bucket": "located-by-mb", "result": "created", "location": "eu-west-1"}
+    ]
+    assert client.get_bucket_location(Bucket="located-by-mb")["LocationConstraint"] == "eu-west-1"
+    # Without it, as before: the connection's region.
+    plain = run("mb", "--region", "eu-central-1", "s3://region-by-mb")
+    assert plain.records() == [{"bucket": "region-by-mb", "result": "created"}]
+    assert client.get_bucket_location(Bucket="region-by-mb")["LocationConstraint"] == (
+        "eu-central-1"
+    )
+
+    no_class = run("mb", "--storage-class", "STANDARD_IA", "s3://never-made", "--text")
+    assert no_class.code == 2, no_class.err
+    assert "A new bucket here cannot be given a default storage class" in no_class.err
+    custom = ["--endpoint", moto_server.endpoint_url]
+    unknown = run("mb", "-l", "eu-west-1", "s3://never-made", "--text", *custom)
+    assert unknown.code == 2, unknown.err
+    assert "the server decides where it is kept" in unknown.err
+    names = [b["Name"] for b in client.list_buckets()["Buckets"]]
+    assert "never-made" not in names

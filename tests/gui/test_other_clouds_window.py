@@ -334,7 +334,8 @@ def test_new_bucket_on_gcs_asks_location_and_storage_class(
     assert region == "" and regions[:3] == ["US", "EU", "ASIA"] and "us-east1" in regions
     assert classes == ["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
     # fake-gcs-server keeps neither location nor class: what the backend was asked for,
-    # as the GCS backend's own tests check what it sends for it.
+    # as the GCS backend's own test checks what it sends for it
+    # (tests/contract/test_gcs_requests.py, through a recording front).
     assert sent == [(name, "EU/NEARLINE")]
 
 

@@ -1,0 +1,337 @@
+"""What the GCS backend sends, seen by a recording front before fake-gcs-server
+(``tests/gcs_stub.gcs_front``), where fake-gcs-server cannot tell: a new bucket's location
+and class (it keeps neither: every bucket is US-CENTRAL1, STANDARD), the rewrite's token
+loop (it finishes every rewrite in one call; the front answers the first rounds as GCS
+answers a large or cross-location copy), that no write asks for an ACL (a bucket with
+uniform bucket-level access refuses them), and deletes one by one where the server takes
+no JSON batch."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from urllib.parse import unquote
+
+import pytest
+
+from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
+from cloudbrowser.core.errors import AccessDenied, StorageError
+from cloudbrowser.core.paging import iter_pages
+from cloudbrowser.core.storage import (
+    BatchDelete,
+    Storage,
+    chunked_uploads_of,
+    properties_of,
+    server_copy_of,
+    storage_classes_of,
+    versioning_switch_of,
+)
+from tests.conftest import GCS_PROJECT, GcsServer
+from tests.gcs_stub import gcs_front, json_reply
+from tests.hostile import Forward, HostileS3, Reply, Request, Rule
+
+#: An object of three resumable chunks (the last one short); no "acl" in its bytes.
+DATA = b"z" * (2 * CHUNK_GRANULE + 1000)
+
+
+@pytest.fixture
+def front(gcs_server: GcsServer) -> Iterator[HostileS3]:
+    with gcs_front(gcs_server.endpoint_url) as running:
+        yield running
+
+
+def through(front: HostileS3, gcs_server: GcsServer) -> Storage:
+    """A connection to fake-gcs-server through the front."""
+    return gcs_server.backend(endpoint_url=front.url)
+
+
+def new_bucket_name(gcs_server: GcsServer, stem: str) -> str:
+    """A name for a bucket the test makes; removed after it."""
+    name = f"{stem}-{uuid.uuid4().hex[:10]}"
+    gcs_server._buckets.append(name)
+    return name
+
+
+def md5_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def keys_in(storage: Storage, bucket: str) -> list[str]:
+    return [e.key for page in iter_pages(storage, bucket, "", recursive=True) for e in page.objects]
+
+
+# ── a new bucket's location and storage class ──────────────────────────────────────────
+
+
+def test_a_new_bucket_is_sent_the_location_and_storage_class_it_is_given(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """As the window's New bucket and ``mb -l/--storage-class`` give them: "LOCATION/CLASS"."""
+    storage = through(front, gcs_server)
+    asked = {
+        new_bucket_name(gcs_server, "eu-nearline"): "EU/NEARLINE",
+        new_bucket_name(gcs_server, "typed-lower"): "us-east1/coldline",
+        new_bucket_name(gcs_server, "class-only"): "/ARCHIVE",
+        new_bucket_name(gcs_server, "plain"): "",
+    }
+    for name, region in asked.items():
+        storage.create_bucket(name, region)
+    sent = {
+        json.loads(r.body)["name"]: (r.query, json.loads(r.body))
+        for r in front.requests_matching(lambda r: (r.method, r.path) == ("POST", "/storage/v1/b"))
+    }
+    eu, lower, class_only, plain = asked
+    assert sent == {
+        eu: ({"project": GCS_PROJECT}, {"name": eu, "location": "EU", "storageClass": "NEARLINE"}),
+        lower: (
+            {"project": GCS_PROJECT},
+            {"name": lower, "location": "US-EAST1", "storageClass": "COLDLINE"},
+        ),
+        class_only: ({"project": GCS_PROJECT}, {"name": class_only, "storageClass": "ARCHIVE"}),
+        # Neither: GCS's defaults (US, STANDARD).
+        plain: ({"project": GCS_PROJECT}, {"name": plain}),
+    }
+    assert set(asked) <= {b.name for b in storage.list_buckets()}
+
+
+# ── the rewrite's token loop ───────────────────────────────────────────────────────────
+
+
+def unfinished_rounds(tokens: list[str]) -> Rule:
+    """A rewrite answered as GCS answers a large or cross-location one: not done, with a
+    token, once per token in ``tokens`` (each round must send back the one before); the
+    round that sends the last token goes on to fake-gcs-server, which finishes it."""
+    rounds = ["", *tokens]
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if request.method != "POST" or "/rewriteTo/" not in request.path:
+            return None
+        sent = request.query.get("rewriteToken", "")
+        if sent == tokens[-1]:
+            return forward()
+        if sent not in rounds:
+            return json_reply(400, {"error": {"code": 400, "message": "Invalid rewrite token."}})
+        return json_reply(
+            200,
+            {
+                "kind": "storage#rewriteResponse",
+                "totalBytesRewritten": str(len(DATA) * (rounds.index(sent) + 1) // 3),
+                "objectSize": str(len(DATA)),
+                "done": False,
+                "rewriteToken": tokens[rounds.index(sent)],
+            },
+        )
+
+    return rule
+
+
+def test_a_copy_sends_each_rewrite_token_back_until_done(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"big.bin": DATA})
+    front.rule(unfinished_rounds(["token-1", "token-2"]))
+    storage = through(front, gcs_server)
+
+    copied = server_copy_of(storage).copy_object(
+        source, "big.bin", target, "copied.bin", create_only=True
+    )
+
+    rounds = front.requests_matching(lambda r: "/rewriteTo/" in r.path)
+    assert [r.query.get("rewriteToken") for r in rounds] == [None, "token-1", "token-2"]
+    first = rounds[0]
+    assert first.query == {"ifGenerationMatch": "0"}, "the create-only precondition"
+    for later in rounds[1:]:
+        assert later.path == first.path
+        assert {k: v for k, v in later.query.items() if k != "rewriteToken"} == first.query
+        assert json.loads(later.body) == json.loads(first.body) == {}
+    # The result is the last round's resource: the copy's MD5, the copy there.
+    assert copied == hashlib.md5(DATA).hexdigest()
+    with storage.get_object(target, "copied.bin") as reader:
+        assert reader.read(-1) == DATA
+
+
+def test_a_storage_class_change_keeps_its_body_and_precondition_every_round(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"cold.bin": DATA})
+    front.rule(unfinished_rounds(["token-a", "token-b", "token-c"]))
+    storage = through(front, gcs_server)
+
+    storage_classes_of(storage).set_storage_class(bucket, "cold.bin", "nearline")
+
+    rounds = front.requests_matching(lambda r: "/rewriteTo/" in r.path)
+    assert [r.query.get("rewriteToken") for r in rounds] == [
+        None,
+        "token-a",
+        "token-b",
+        "token-c",
+    ]
+    # Pinned to the generation it looked at, in every round; the same new class.
+    generation = rounds[0].query["ifSourceGenerationMatch"]
+    assert generation.isdigit()
+    for r in rounds:
+        assert {k: v for k, v in r.query.items() if k != "rewriteToken"} == {
+            "ifSourceGenerationMatch": generation
+        }
+        assert json.loads(r.body) == {"storageClass": "NEARLINE"}
+
+
+def test_a_rewrite_reply_neither_done_nor_continued_is_an_error_not_a_loop(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"a.bin": b"a"})
+
+    def tokenless(request: Request, forward: Forward) -> Reply | None:
+        if "/rewriteTo/" not in request.path:
+            return None
+        return json_reply(200, {"kind": "storage#rewriteResponse", "done": False})
+
+    front.rule(tokenless)
+    with pytest.raises(StorageError) as raised:
+        server_copy_of(through(front, gcs_server)).copy_object(bucket, "a.bin", bucket, "b.bin")
+    assert raised.value.code == "UnreadableReply"
+    assert len(front.requests_matching(lambda r: "/rewriteTo/" in r.path)) == 1
+
+
+# ── uniform bucket-level access: no ACL is ever asked for ──────────────────────────────
+
+
+def _kind(r: Request) -> str:
+    """What a request is, by its method and path."""
+    path = unquote(r.path)
+    if r.path.startswith("/upload/storage/v1/b/") and r.method == "POST":
+        return f"upload {r.query.get('uploadType')}"
+    if r.path.startswith("/upload/") and r.method == "PUT":
+        return "chunk"
+    if "/rewriteTo/" in path:
+        return "rewrite"
+    if r.method == "PATCH":
+        return "patch object" if "/o/" in path else "patch bucket"
+    if (r.method, r.path) == ("POST", "/storage/v1/b"):
+        return "create bucket"
+    return f"{r.method} other"
+
+
+def _acl_in(r: Request) -> list[str]:
+    """Where ``r`` asks for an ACL: predefinedAcl, predefinedDefaultObjectAcl (query),
+    ``acl``/``defaultObjectAcl`` (JSON bodies, an upload's metadata part), x-goog-acl."""
+    found = [f"query {k}" for k in r.query if "acl" in k.lower()]
+    found += [f"header {k}" for k in r.headers if "acl" in k.lower()]
+    if b"acl" in r.body.lower():
+        found.append("body")
+    return found
+
+
+def test_no_write_asks_for_an_acl(gcs_server: GcsServer, front: HostileS3) -> None:
+    """A bucket with uniform bucket-level access (GCS's default for new buckets, and what
+    organisations enforce) answers 400 to any request that names an ACL: no upload (small
+    by either path, resumable), copy, metadata patch, class change or bucket creation
+    may name one."""
+    bucket = gcs_server.bucket()
+    storage = through(front, gcs_server)
+    storage.create_bucket(new_bucket_name(gcs_server, "ubla"), "EU/NEARLINE")
+    small = DATA[:1000]
+    storage.put_object(
+        bucket, "small.bin", small, content_md5=md5_b64(small), content_type="text/plain"
+    )
+    by_requests = through(front, gcs_server)
+    by_requests.__dict__["fast"] = None  # the upload goes by requests, as behind a proxy
+    by_requests.put_object(bucket, "slow.bin", small, content_md5=md5_b64(small), create_only=True)
+
+    chunked = chunked_uploads_of(storage)
+    session = chunked.begin_upload(bucket, "big.bin", content_type="application/octet-stream")
+    chunks = [
+        DATA[:CHUNK_GRANULE],
+        DATA[CHUNK_GRANULE : 2 * CHUNK_GRANULE],
+        DATA[2 * CHUNK_GRANULE :],
+    ]
+    tokens = []
+    for number, chunk in enumerate(chunks, 1):
+        offset = (number - 1) * CHUNK_GRANULE
+        token = chunked.upload_chunk(
+            bucket, "big.bin", session, number, chunk, content_md5=md5_b64(chunk), offset=offset
+        )
+        tokens.append((number, token))
+    chunked.commit_upload(bucket, "big.bin", session, tokens, content_md5=md5_b64(DATA))
+
+    server_copy_of(storage).copy_object(bucket, "big.bin", bucket, "copy.bin", create_only=True)
+    props = properties_of(storage)
+    details = props.object_details(bucket, "small.bin")
+    props.replace_metadata(replace(details, metadata={"team": "z"}, storage_class="NEARLINE"))
+    storage_classes_of(storage).set_storage_class(bucket, "copy.bin", "COLDLINE")
+    versioning_switch_of(storage).set_bucket_versioning(bucket, True)
+    assert keys_in(storage, bucket) == ["big.bin", "copy.bin", "slow.bin", "small.bin"]
+
+    sent = {_kind(r) for r in front.requests}
+    assert {
+        "create bucket",
+        "upload multipart",
+        "upload resumable",
+        "chunk",
+        "rewrite",
+        "patch object",
+        "patch bucket",
+    } <= sent, "every kind of write passed the front"
+    assert [(r.method, r.path, _acl_in(r)) for r in front.requests if _acl_in(r)] == []
+
+
+# ── a server that takes no JSON batch ──────────────────────────────────────────────────
+
+
+def test_where_the_server_takes_no_batch_keys_are_deleted_one_by_one(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """A server (an emulator, a proxy) that refuses the JSON batch: each key gets a DELETE
+    of its own, a key already gone is deleted, one the server refuses is reported with
+    why — and the batch is not tried again on this connection."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["a.txt", "dir/b c.txt", "locked.txt", "kept.txt"])
+
+    def no_batch(request: Request, forward: Forward) -> Reply | None:
+        if request.path != "/batch/storage/v1":
+            return None
+        # fake-gcs-server's own refusal of a batch it cannot read (400, plain text).
+        request.headers["content-type"] = "application/json"
+        return forward()
+
+    def locked(request: Request, forward: Forward) -> Reply | None:
+        if request.method == "DELETE" and request.path.endswith("/o/locked.txt"):
+            return json_reply(
+                403,
+                {
+                    "error": {
+                        "code": 403,
+                        "message": "tester does not have storage.objects.delete access to "
+                        "the Google Cloud Storage object.",
+                        "errors": [{"reason": "forbidden"}],
+                    }
+                },
+            )
+        return None
+
+    front.rule(no_batch)
+    front.rule(locked)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    refused = storage.delete_objects(
+        bucket, ["a.txt", "dir/b c.txt", "never-was.txt", "locked.txt"]
+    )
+
+    assert [(key, type(error)) for key, error in refused] == [("locked.txt", AccessDenied)]
+    assert keys_in(storage, bucket) == ["kept.txt", "locked.txt"]
+    batches = front.requests_matching(lambda r: r.path == "/batch/storage/v1")
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert len(batches) == 1
+    assert deletes == ["a.txt", "dir/b c.txt", "never-was.txt", "locked.txt"]
+
+    assert storage.delete_objects(bucket, ["kept.txt"]) == []
+    assert keys_in(storage, bucket) == ["locked.txt"]
+    assert len(front.requests_matching(lambda r: r.path == "/batch/storage/v1")) == 1
