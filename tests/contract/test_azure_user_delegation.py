@@ -1,0 +1,159 @@
+"""What an Entra ID connection signs with its user delegation key: share links, each a
+read-only user-delegation SAS whose signature verifies with the key, never outliving it.
+
+Every test runs against a stub (tests/azure_entra_stub.py) because Azurite lacks Entra ID:
+it takes no bearer token and gives no user delegation key. The stub verifies each SAS as
+Azure does; the tests also compute its signature themselves, from Azure's documented
+string to sign, and with azure-storage-blob's own ``generate_blob_sas``.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.storage.blob import UserDelegationKey, generate_blob_sas
+
+from cloudbrowser.core.backends import open_storage
+from cloudbrowser.core.backends.azure import entra
+from cloudbrowser.core.storage import Storage, share_links_of
+from tests.azure_entra_stub import (
+    ACCOUNT,
+    CONTAINER,
+    OID,
+    TID,
+    TOKEN,
+    Account,
+    Key,
+    Served,
+    serving,
+    signature,
+    string_to_sign,
+    when,
+)
+from tests.contract.test_tls import self_signed
+
+DAY = 24 * 3600
+REPORT = "docs/report #1.txt"  # a name that is quoted in the URL, not in what is signed
+BIG = bytes(range(256)) * 64
+
+
+class StandInEntra:
+    """azure-identity's credential stood in for (no sign-in): a fixed token."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **_kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(TOKEN, int(time.time()) + 3600)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("entra-stub-tls"))
+
+
+@pytest.fixture
+def account() -> Account:
+    return Account(
+        blobs={f"{CONTAINER}/{REPORT}": b"quarterly figures", f"{CONTAINER}/big.bin": BIG}
+    )
+
+
+@pytest.fixture
+def stub(account: Account, certificate: tuple[Path, Path]) -> Iterator[Served]:
+    with serving(account, *certificate) as served:
+        yield served
+
+
+@pytest.fixture
+def storage(stub: Served, monkeypatch: pytest.MonkeyPatch) -> Storage:
+    """A connection signed in with Entra ID ("entra_default"), its credential the
+    stand-in, as a sign-in earlier in this run would have left it."""
+    settings = stub.settings()
+    monkeypatch.setattr(entra, "_signed_in", {entra.record_path(settings): StandInEntra()})
+    return open_storage(settings, None)
+
+
+def sas_fields(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def key_of(account: Account, fields: dict[str, str]) -> Key:
+    return next(k for k in account.keys if k.named_by(fields))
+
+
+def assert_user_delegation_sas(
+    fields: dict[str, str], key: Key, blob: str, lifetime: float, asked: float
+) -> None:
+    """A read-only blob SAS signed by ``key``, ending ``lifetime`` seconds after it was
+    asked for (``se`` has whole seconds) and not after its key."""
+    for name in ("skoid", "sktid", "skt", "ske", "sks", "skv", "sv", "se", "sig"):
+        assert fields.get(name), f"no {name} in the SAS"
+    assert (fields["skoid"], fields["sktid"], fields["sks"]) == (OID, TID, "b")
+    assert (fields["sp"], fields["sr"]) == ("r", "b"), "read-only, one blob"
+    assert fields["skv"] == key.version and fields["ske"] == key.expiry
+    ends = when(fields["se"]).timestamp()
+    assert asked + lifetime - 1 <= ends <= time.time() + lifetime, (asked, ends)
+    assert when(fields["se"]) <= when(fields["ske"]), "never beyond the delegation key"
+    if "st" in fields:
+        assert when(fields["skt"]) <= when(fields["st"])
+    # The signature, computed here from Azure's string to sign for this SAS version…
+    canonical = f"/blob/{ACCOUNT}/{CONTAINER}/{blob}"
+    assert fields["sig"] == signature(key.value, string_to_sign(fields, canonical))
+    # …and by azure-storage-blob with the same key and times.
+    sdk_key = UserDelegationKey()
+    sdk_key.signed_oid, sdk_key.signed_tid = key.oid, key.tid
+    sdk_key.signed_start, sdk_key.signed_expiry = key.start, key.expiry
+    sdk_key.signed_service, sdk_key.signed_version = key.service, key.version
+    sdk_key.value = key.value
+    again = generate_blob_sas(
+        ACCOUNT,
+        CONTAINER,
+        blob,
+        user_delegation_key=sdk_key,
+        permission="r",
+        start=fields.get("st"),
+        expiry=fields["se"],
+    )
+    assert parse_qs(again)["sig"] == [fields["sig"]]
+
+
+@pytest.mark.parametrize("lifetime", [3600, 7 * DAY], ids=["1 h", "7 days"])
+def test_an_entra_share_link_is_a_read_only_user_delegation_sas(
+    stub: Served, account: Account, storage: Storage, lifetime: int
+) -> None:
+    """A stub, because Azurite lacks Entra ID. The link of an Entra ID connection is a
+    user-delegation SAS: the key is asked for with the connection's token, the SAS
+    grants reading one blob for the lifetime chosen (1 hour to 7 days), no longer than
+    its key, and is signed with the key's value; the stub, verifying it as Azure does,
+    serves the blob through it and refuses a write."""
+    assert storage.features.share_links
+    asked = time.time()
+    url = share_links_of(storage).share_link(CONTAINER, REPORT, lifetime)
+    assert url.startswith(f"https://127.0.0.1:{stub.port}/{ACCOUNT}/{CONTAINER}/")
+    assert urlsplit(url).path.endswith(quote(REPORT))
+    fields = sas_fields(url)
+    [key] = account.keys
+    assert_user_delegation_sas(fields, key, REPORT, lifetime, asked)
+    [asked_with] = account.key_requests()
+    assert asked_with["authorization"] == f"Bearer {TOKEN}"
+
+    with urllib.request.urlopen(url, timeout=10, context=stub.ssl_context()) as reply:
+        assert reply.read() == b"quarterly figures"
+    put = urllib.request.Request(
+        url, data=b"overwritten", method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(put, timeout=10, context=stub.ssl_context())
+    assert refused.value.code == 403
+    refused.value.close()
+    assert account.blobs[f"{CONTAINER}/{REPORT}"] == b"quarterly figures"
