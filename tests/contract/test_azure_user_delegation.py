@@ -1,5 +1,6 @@
-"""What an Entra ID connection signs with its user delegation key: share links, each a
-read-only user-delegation SAS whose signature verifies with the key, never outliving it.
+"""What an Entra ID connection signs with its user delegation key: share links and the
+source URLs of server-side copies (Copy Blob, Put Block From URL), each a read-only
+user-delegation SAS whose signature verifies with the key, never outliving it.
 
 Every test runs against a stub (tests/azure_entra_stub.py) because Azurite lacks Entra ID:
 it takes no bearer token and gives no user delegation key. The stub verifies each SAS as
@@ -9,6 +10,7 @@ string to sign, and with azure-storage-blob's own ``generate_blob_sas``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +25,13 @@ from azure.storage.blob import UserDelegationKey, generate_blob_sas
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.azure import entra
-from cloudbrowser.core.storage import Storage, share_links_of
+from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.storage import (
+    Storage,
+    chunked_uploads_of,
+    server_copy_of,
+    share_links_of,
+)
 from tests.azure_entra_stub import (
     ACCOUNT,
     CONTAINER,
@@ -157,3 +165,60 @@ def test_an_entra_share_link_is_a_read_only_user_delegation_sas(
     assert refused.value.code == 403
     refused.value.close()
     assert account.blobs[f"{CONTAINER}/{REPORT}"] == b"quarterly figures"
+
+
+def test_a_link_never_outlives_its_delegation_key(account: Account, storage: Storage) -> None:
+    """A stub, because Azurite lacks Entra ID. One key signs the links it covers; a link
+    that would end after it gets a key of its own, so that no SAS ends after its key
+    (Azure would refuse it from then on). Beyond 7 days nothing is asked for."""
+    links = share_links_of(storage)
+    short = sas_fields(links.share_link(CONTAINER, REPORT, 3600))
+    again = sas_fields(links.share_link(CONTAINER, REPORT, 2 * 3600))
+    week = sas_fields(links.share_link(CONTAINER, REPORT, 7 * DAY))
+    for fields in (short, again, week):
+        key = key_of(account, fields)
+        assert when(fields["se"]) <= when(key.expiry)
+        assert fields["sig"] == signature(
+            key.value, string_to_sign(fields, f"/blob/{ACCOUNT}/{CONTAINER}/{REPORT}")
+        )
+    assert short["ske"] == again["ske"], "a key that covers the link signs it"
+    assert len(account.keys) == 2, "the week's link needed a key of its own"
+    assert when(week["ske"]) >= when(week["se"])
+    requests = len(account.requests)
+    for wrong in (7 * DAY + 1, 0):
+        with pytest.raises(ConfigError):
+            links.share_link(CONTAINER, REPORT, wrong)
+    assert len(account.requests) == requests
+
+
+def test_a_copy_under_entra_signs_its_source_with_the_user_delegation_key(
+    account: Account, storage: Storage
+) -> None:
+    """A stub, because Azurite lacks Entra ID. Copy Blob and Put Block From URL read
+    their source through a URL the service is given: under Entra ID (no account key) a
+    read-only user-delegation SAS of an hour, which the stub verifies before it copies.
+    One key signs them all: a folder of a thousand blobs is not a thousand more
+    requests."""
+    copy = server_copy_of(storage)
+    asked = time.time()
+    copy.copy_object(CONTAINER, REPORT, CONTAINER, "copies/report.txt")
+    assert account.blobs[f"{CONTAINER}/copies/report.txt"] == b"quarterly figures"
+    session = chunked_uploads_of(storage).begin_upload(CONTAINER, "copies/big.bin")
+    token = copy.copy_chunk(CONTAINER, "big.bin", CONTAINER, "copies/big.bin", session, 1, 0, 4095)
+    assert token == hashlib.md5(BIG[:4096]).hexdigest()
+    copy.copy_object(CONTAINER, "big.bin", CONTAINER, "copies/whole.bin")
+
+    targets = [target for target, _source in account.copies]
+    # Put Block From URL stages each block twice (under a provisional id, then its MD5's).
+    assert targets == [
+        f"{CONTAINER}/copies/report.txt",
+        f"{CONTAINER}/copies/big.bin",
+        f"{CONTAINER}/copies/big.bin",
+        f"{CONTAINER}/copies/whole.bin",
+    ]
+    [key] = account.keys
+    for (_target, source), blob in zip(
+        account.copies, [REPORT, "big.bin", "big.bin", "big.bin"], strict=True
+    ):
+        assert urlsplit(source).path.endswith(quote(blob))
+        assert_user_delegation_sas(sas_fields(source), key, blob, 3600, asked)
