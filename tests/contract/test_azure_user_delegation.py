@@ -1,6 +1,7 @@
 """What an Entra ID connection signs with its user delegation key: share links and the
 source URLs of server-side copies (Copy Blob, Put Block From URL), each a read-only
-user-delegation SAS whose signature verifies with the key, never outliving it.
+user-delegation SAS whose signature verifies with the key, never outliving it; and what a
+user is told when Azure refuses them the key.
 
 Every test runs against a stub (tests/azure_entra_stub.py) because Azurite lacks Entra ID:
 it takes no bearer token and gives no user delegation key. The stub verifies each SAS as
@@ -25,7 +26,7 @@ from azure.storage.blob import UserDelegationKey, generate_blob_sas
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.azure import entra
-from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.errors import AccessDenied, ConfigError
 from cloudbrowser.core.storage import (
     Storage,
     chunked_uploads_of,
@@ -222,3 +223,24 @@ def test_a_copy_under_entra_signs_its_source_with_the_user_delegation_key(
     ):
         assert urlsplit(source).path.endswith(quote(blob))
         assert_user_delegation_sas(sas_fields(source), key, blob, 3600, asked)
+
+
+def test_a_user_without_a_role_that_may_delegate_is_told_which_role(
+    account: Account, storage: Storage
+) -> None:
+    """A stub, because Azurite lacks Entra ID. Azure answers a user delegation key
+    request from an account without a role that may get one (Storage Blob Delegator, or
+    a data role) with 403 AuthorizationPermissionMismatch: a link and a copy say so and
+    name the roles, instead of "Not allowed to do this with the storage account"."""
+    account.refuse_key = "AuthorizationPermissionMismatch"
+    with pytest.raises(AccessDenied) as refused:
+        share_links_of(storage).share_link(CONTAINER, REPORT, 3600)
+    assert refused.value.code == "AuthorizationPermissionMismatch"
+    assert "user delegation key" in refused.value.message
+    assert "Storage Blob Delegator" in refused.value.hint
+    assert "Storage Blob Data Reader" in refused.value.hint
+    with pytest.raises(AccessDenied) as copy_refused:
+        server_copy_of(storage).copy_object(CONTAINER, REPORT, CONTAINER, "copy.txt")
+    assert copy_refused.value.message == refused.value.message
+    assert "Storage Blob Delegator" in copy_refused.value.hint
+    assert account.copies == [] and account.keys == []

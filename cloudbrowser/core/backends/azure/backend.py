@@ -42,7 +42,12 @@ from azure.storage.blob import (
 )
 
 from cloudbrowser.core.backends.azure import addresses, fast
-from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
+from cloudbrowser.core.backends.azure.errors import (
+    DELEGATION_KEY,
+    Where,
+    guard,
+    translate_error,
+)
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
@@ -674,9 +679,8 @@ class AzureBackend:
             ):
                 until = max(expiry, now + timedelta(seconds=_DELEGATION_KEY_SECONDS))
                 until = min(until, now + timedelta(seconds=LIMITS.max_link_seconds))
-                key = guard(
-                    lambda: self._service.get_user_delegation_key(start, until), self._where()
-                )
+                where = replace(self._where(), request=DELEGATION_KEY)
+                key = guard(lambda: self._service.get_user_delegation_key(start, until), where)
                 self._delegation = key
             return key
 
