@@ -42,7 +42,12 @@ from azure.storage.blob import (
 )
 
 from cloudbrowser.core.backends.azure import addresses, fast
-from cloudbrowser.core.backends.azure.errors import Where, guard, translate_error
+from cloudbrowser.core.backends.azure.errors import (
+    DELEGATION_KEY,
+    Where,
+    guard,
+    translate_error,
+)
 from cloudbrowser.core.backends.azure.features import LIMITS, features
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
@@ -147,6 +152,9 @@ _SESSION_DIGITS = 16
 _NUMBER_DIGITS = 5
 #: How long a copy's source link (a SAS signed here) lives: long enough for one request.
 _SOURCE_LINK_SECONDS = 3600
+#: How long a user delegation key is asked for (Entra ID; Azure allows up to 7 days): it
+#: signs the copy sources and links of a day, each no longer than the key lives.
+_DELEGATION_KEY_SECONDS = 24 * 3600
 #: The MD5 part of a copied block's id before its MD5 is known (not hex: never a chunk).
 _PROVISIONAL = "-" * 32
 #: What a blob index tag's name and value may hold (Azure: letters, digits, space and
@@ -186,6 +194,10 @@ class AzureBackend:
             )
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
+        #: The user delegation key links and copy sources are signed with (Entra ID),
+        #: kept while it covers them: ``_delegation_key``.
+        self._delegation: Any = None
+        self._delegation_lock = threading.Lock()
         self._fast = fast.FastRequests.of(
             self._service,
             verify_tls=settings.verify_tls,
@@ -636,9 +648,7 @@ class AzureBackend:
                 start=start,
             )
         if self._auth in ENTRA_AUTHS:
-            delegation = guard(
-                lambda: self._service.get_user_delegation_key(start, expiry), self._where()
-            )
+            delegation = self._delegation_key(now, start, expiry)
             return generate_blob_sas(
                 self.account,
                 bucket,
@@ -653,6 +663,26 @@ class AzureBackend:
             hint="Connect with the account key or Entra ID to share links.",
             code="NotImplemented",
         )
+
+    def _delegation_key(self, now: datetime, start: datetime, expiry: datetime) -> Any:
+        """A user delegation key valid from ``start`` until ``expiry`` at least, for a SAS
+        that must not outlive it: the last one while it covers that, else a new one (Get
+        User Delegation Key), asked for a day or until ``expiry`` where that is later (at
+        most the 7 days Azure allows). One key signs the sources of a folder's copies,
+        not one request more per blob."""
+        with self._delegation_lock:
+            key = self._delegation
+            if (
+                key is None
+                or _utc(key.signed_start) > start
+                or _utc(key.signed_expiry) < expiry.replace(microsecond=0)
+            ):
+                until = max(expiry, now + timedelta(seconds=_DELEGATION_KEY_SECONDS))
+                until = min(until, now + timedelta(seconds=LIMITS.max_link_seconds))
+                where = replace(self._where(), request=DELEGATION_KEY)
+                key = guard(lambda: self._service.get_user_delegation_key(start, until), where)
+                self._delegation = key
+            return key
 
     def _account_key(self) -> str:
         credential = getattr(self._service, "credential", None)
@@ -1344,6 +1374,12 @@ def _condition(if_match: str, create_only: bool = False) -> dict[str, Any]:
 
 def _quoted(etag: str) -> str:
     return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _utc(text: object) -> datetime:
+    """A time the SDK gives as text ("2024-06-01T10:00:00Z"), as a UTC datetime."""
+    when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _seconds(value: object) -> float:

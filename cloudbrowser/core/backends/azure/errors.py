@@ -38,6 +38,9 @@ from cloudbrowser.core.errors import (
 T = TypeVar("T")
 
 _ENTRA = frozenset({"azure_cli", "entra_default", "entra_device", "entra_browser"})
+#: ``Where.request`` of Get User Delegation Key: what an Entra ID connection signs its
+#: share links and copy sources with, which a data role alone does not grant everywhere.
+DELEGATION_KEY = "user delegation key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,8 @@ class Where:
     sas_resource: str = ""
     #: The SAS's ``sp``: what it grants (r, a, c, w, d, l, t…).
     sas_permissions: str = ""
+    #: The request, where its refusal means something of its own (:data:`DELEGATION_KEY`).
+    request: str = ""
 
     @property
     def thing(self) -> str:
@@ -193,6 +198,16 @@ def _authentication_failed(where: Where, detail: str, message: str) -> CloudBrow
 
 def _permission_mismatch(where: Where, detail: str, _message: str) -> CloudBrowserError:
     """403 AuthorizationPermissionMismatch: signed in, but not allowed this operation."""
+    if where.request == DELEGATION_KEY:
+        return AccessDenied(
+            "The storage account refused a user delegation key, which an Entra ID "
+            "connection signs its share links and server-side copies with.",
+            hint="Your Entra ID account needs a role on the storage account that may get "
+            "one: “Storage Blob Delegator”, or a data role such as “Storage Blob Data "
+            "Reader” or “Storage Blob Data Contributor”.",
+            detail=detail,
+            code="AuthorizationPermissionMismatch",
+        )
     if where.auth in _ENTRA:
         hint = (
             "Your Entra ID account needs a role on the storage account, such as “Storage "
