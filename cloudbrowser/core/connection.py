@@ -70,6 +70,10 @@ class ConnectionSettings:
     project: str = ""
     #: The Azure storage account name.
     account: str = ""
+    #: GCS: the service account whose email signs share links through IAM's signBlob where
+    #: the credentials have no key of their own (a user's sign-in); "" = the credentials'
+    #: own account (an impersonated one's, a metadata server's). A key signs as itself.
+    sign_links_as: str = ""
 
     @property
     def display_endpoint(self) -> str:

@@ -71,6 +71,8 @@ class Profile:
     project: str = ""
     #: The Azure storage account name.
     account: str = ""
+    #: GCS: "Sign links as", the service account's email (``ConnectionSettings.sign_links_as``).
+    sign_links_as: str = ""
     #: Stable key of the secret in the keyring.
     id: str = field(default_factory=_new_id)
 
@@ -124,6 +126,12 @@ class Profile:
                 "The connection needs your OAuth client ID and a browser sign-in.",
                 hint="Create a desktop OAuth client (Google Cloud console → APIs & Services → "
                 "Credentials), type its ID and secret, then sign in.",
+            )
+        email = self.sign_links_as.strip()
+        if email and not _looks_like_email(email):
+            raise ConfigError(
+                f"“{email}” is not a service account's email (to sign links as).",
+                hint="Write it as NAME@PROJECT.iam.gserviceaccount.com, or leave it empty.",
             )
 
     def _validate_endpoint_url(self) -> None:
@@ -248,6 +256,7 @@ class Profile:
             auth=auth,
             project=self.project.strip(),
             account=self.account.strip(),
+            sign_links_as=self.sign_links_as.strip() if self.kind == "gcs" else "",
         )
 
     def _verify(self) -> bool | str:
@@ -276,6 +285,12 @@ class Profile:
         if values.get("addressing_style", "path") not in _ADDRESSING:
             raise ValueError(f"“{values['name']}”: unknown addressing style")
         return cls(**values)
+
+
+def _looks_like_email(text: str) -> bool:
+    """NAME@DOMAIN, one "@", no spaces: a service account's email, roughly (IAM says the rest)."""
+    name, at, domain = text.partition("@")
+    return bool(name and at and domain) and "@" not in domain and not any(c.isspace() for c in text)
 
 
 def _shown(value: object) -> str:
