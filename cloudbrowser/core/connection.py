@@ -78,3 +78,10 @@ class ConnectionSettings:
     @property
     def display_endpoint(self) -> str:
         return self.endpoint_url or "Amazon S3"
+
+
+def looks_like_email(text: str) -> bool:
+    """NAME@DOMAIN, one "@", no spaces: a service account's email, roughly (Google's IAM
+    says the rest)."""
+    name, at, domain = text.partition("@")
+    return bool(name and at and domain) and "@" not in domain and not any(c.isspace() for c in text)

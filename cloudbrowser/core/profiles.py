@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from cloudbrowser.core.backends.s3.presets import preset
-from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
+from cloudbrowser.core.connection import (
+    AddressingStyle,
+    ConnectionSettings,
+    Credentials,
+    looks_like_email,
+)
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import config_dir
@@ -128,7 +133,7 @@ class Profile:
                 "Credentials), type its ID and secret, then sign in.",
             )
         email = self.sign_links_as.strip()
-        if email and not _looks_like_email(email):
+        if email and not looks_like_email(email):
             raise ConfigError(
                 f"“{email}” is not a service account's email (to sign links as).",
                 hint="Write it as NAME@PROJECT.iam.gserviceaccount.com, or leave it empty.",
@@ -285,12 +290,6 @@ class Profile:
         if values.get("addressing_style", "path") not in _ADDRESSING:
             raise ValueError(f"“{values['name']}”: unknown addressing style")
         return cls(**values)
-
-
-def _looks_like_email(text: str) -> bool:
-    """NAME@DOMAIN, one "@", no spaces: a service account's email, roughly (IAM says the rest)."""
-    name, at, domain = text.partition("@")
-    return bool(name and at and domain) and "@" not in domain and not any(c.isspace() for c in text)
 
 
 def _shown(value: object) -> str:
