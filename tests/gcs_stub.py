@@ -30,6 +30,9 @@ from urllib.parse import parse_qs, unquote, urlparse
 from tests.hostile import Forward, HostileS3, Reply, Request
 
 _IDS = itertools.count(1)
+#: The scopes IAM takes a token with.
+_CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+_IAM = "https://www.googleapis.com/auth/iam"
 
 
 @contextlib.contextmanager
@@ -194,7 +197,11 @@ class SoftDeleteGcs:
 
         Also IAM Credentials' ``signBlob`` (``POST /v1/projects/-/serviceAccounts/SA:signBlob``,
         JSON ``{"payload": base64}`` → ``{"keyId", "signedBlob"}``): it signs with ``sign_key``
-        (an RSA key the test made) and records each request in ``signed``.
+        (an RSA key the test made) and records each request in ``signed``; 403 without a
+        key (as IAM answers a caller without the permission), 404 for an account not in
+        ``accounts`` (where that is not None), 403 for a token it gave without an IAM scope.
+        And an OAuth token endpoint (``POST /token``, a refresh token or a JWT grant): each
+        request in ``token_requests``, each token it gives with its scope in ``issued``.
 
         Objects are seeded with :meth:`write` (the server's side: what an upload does).
     """
@@ -207,6 +214,9 @@ class SoftDeleteGcs:
         self.requests: list[tuple[str, str]] = []
         self.signed: list[dict[str, Any]] = []
         self.sign_key: Any = None
+        self.accounts: set[str] | None = None
+        self.token_requests: list[dict[str, str]] = []
+        self.issued: dict[str, str] = {}
         self.lock = threading.Lock()
         self._generation = itertools.count(1_700_000_000_000_001)
         self.clock = 1_750_000_000.0
@@ -304,6 +314,9 @@ class SoftDeleteGcs:
             self.requests.append((method, h.path))
             if url.path.endswith(":signBlob") and method == "POST":
                 self._sign_blob(h, parts, body)
+                return
+            if url.path == "/token" and method == "POST":
+                self._token(h, body)
                 return
             if parts[1:4] != ["storage", "v1", "b"] or parts[4] not in self.buckets:
                 self._error(h, 404, "The specified bucket does not exist.")
@@ -438,14 +451,44 @@ class SoftDeleteGcs:
         from cryptography.hazmat.primitives.asymmetric import padding
 
         account = parts[-1].removesuffix(":signBlob")
-        payload = base64.b64decode(json.loads(body)["payload"])
+        request = json.loads(body)
+        payload = base64.b64decode(request["payload"])
         self.signed.append(
             {
                 "account": account,
                 "payload": payload,
                 "authorization": h.headers.get("Authorization", ""),
+                "delegates": request.get("delegates"),
             }
         )
+        bearer = h.headers.get("Authorization", "").removeprefix("Bearer ")
+        scope = self.issued.get(bearer)
+        if scope is not None and not {_CLOUD_PLATFORM, _IAM} & set(scope.split()):
+            self._json(
+                h,
+                403,
+                {
+                    "error": {
+                        "code": 403,
+                        "message": "Request had insufficient authentication scopes.",
+                        "status": "PERMISSION_DENIED",
+                    }
+                },
+            )
+            return
+        if self.accounts is not None and account not in self.accounts:
+            self._json(
+                h,
+                404,
+                {
+                    "error": {
+                        "code": 404,
+                        "message": f"Not found; Gaia id not found for email {account}",
+                        "status": "NOT_FOUND",
+                    }
+                },
+            )
+            return
         if self.sign_key is None:  # as IAM answers a caller without the permission
             self._json(
                 h,
@@ -463,6 +506,24 @@ class SoftDeleteGcs:
         signature = self.sign_key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
         self._json(
             h, 200, {"keyId": "stub-key", "signedBlob": base64.b64encode(signature).decode()}
+        )
+
+    def _token(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
+        """An OAuth token endpoint: a token for whatever grant, with the scope asked
+        (none asked: the consented ones, here cloud-platform)."""
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        self.token_requests.append(form)
+        token = f"ya29.stub-{len(self.token_requests)}"
+        self.issued[token] = form.get("scope", _CLOUD_PLATFORM)
+        self._json(
+            h,
+            200,
+            {
+                "access_token": token,
+                "expires_in": 3600,
+                "token_type": "Bearer",
+                "scope": self.issued[token],
+            },
         )
 
     def _json(self, h: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:

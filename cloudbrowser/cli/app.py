@@ -231,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--expires", default="1h", metavar="TIME",
         help="how long the link works: 3600, 90m, 12h, 7d, 1w (default 1h, at most 7d)",
     )  # fmt: skip
+    presign.add_argument(
+        "--sign-as", metavar="EMAIL",
+        help="gs:// with credentials that have no key (a user's sign-in): the service "
+        "account Google's IAM signs the link as (you need its Service Account Token Creator "
+        "role); default: the saved connection's “Sign links as”, else the impersonated "
+        "account of the credentials",
+    )  # fmt: skip
 
     storage_class = command(
         "storage-class", "cmd_class", "give objects (-r: a prefix) a storage class or access tier"

@@ -256,6 +256,7 @@ def _gcs_connection(out: Output, p: Profile) -> None:
             endpoint=p.endpoint_url,
             account=p.access_key_id,
             default_bucket=p.default_bucket,
+            sign_links_as=p.sign_links_as,
         )
     else:
         where = p.endpoint_url or "Google Cloud Storage"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from cloudbrowser.cli.connect_gcs import resolve_gcs, wants_gcs
 from cloudbrowser.cli.locations import LOCATION_ARGS, schemes_named
 from cloudbrowser.cli.output import Output, UsageError
-from cloudbrowser.core.connection import ConnectionSettings, Credentials
+from cloudbrowser.core.connection import ConnectionSettings, Credentials, looks_like_email
 from cloudbrowser.core.errors import InvalidCredentials
 from cloudbrowser.flags import SECRET_ENV, SESSION_TOKEN_ENV, settings_from_args
 
@@ -75,6 +75,11 @@ def _explicit(args: argparse.Namespace) -> bool:
 def resolve(args: argparse.Namespace, out: Output) -> Resolved:
     """The settings and credentials the command line names. Raises ConfigError,
     UsageError, InvalidCredentials, KeyringUnavailable."""
+    _check_sign_as(args)
+    return _with_sign_as(_resolve(args, out), args)
+
+
+def _resolve(args: argparse.Namespace, out: Output) -> Resolved:
     if args.connection:
         if _explicit(args):
             raise UsageError(
@@ -118,6 +123,38 @@ def _with_project(resolved: Resolved, args: argparse.Namespace) -> Resolved:
     if resolved.settings.kind != "gcs":
         raise UsageError("--project is for Google Cloud Storage connections.")
     return Resolved(replace(resolved.settings, project=project), resolved.credentials)
+
+
+def _check_sign_as(args: argparse.Namespace) -> None:
+    """``presign --sign-as EMAIL``: for ``gs://`` links, an email; said before any secret
+    is asked for."""
+    email = getattr(args, "sign_as", None)
+    if email is None:
+        return
+    schemes = schemes_named(args)
+    if schemes and "gs" not in schemes:
+        others = ", ".join(f"{s}://" for s in sorted(schemes))
+        raise UsageError(
+            f"--sign-as is for Google Cloud Storage (gs://) links, not {others}.",
+            hint="Leave --sign-as out: those links are signed with the connection's own "
+            "credentials.",
+        )
+    if not looks_like_email(email.strip()):
+        raise UsageError(
+            f"--sign-as takes a service account's email, not “{email}”.",
+            hint="Write it as NAME@PROJECT.iam.gserviceaccount.com.",
+        )
+
+
+def _with_sign_as(resolved: Resolved, args: argparse.Namespace) -> Resolved:
+    """``--sign-as EMAIL``: the service account a GCS link is signed as through IAM (in
+    place of a saved connection's “Sign links as”)."""
+    email = (getattr(args, "sign_as", None) or "").strip()
+    if not email:
+        return resolved
+    if resolved.settings.kind != "gcs":
+        raise UsageError("--sign-as is for Google Cloud Storage (gs://) links.")
+    return Resolved(replace(resolved.settings, sign_links_as=email), resolved.credentials)
 
 
 def names_azure(args: argparse.Namespace) -> bool:

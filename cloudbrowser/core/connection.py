@@ -70,7 +70,18 @@ class ConnectionSettings:
     project: str = ""
     #: The Azure storage account name.
     account: str = ""
+    #: GCS: the service account whose email signs share links through IAM's signBlob where
+    #: the credentials have no key of their own (a user's sign-in); "" = the credentials'
+    #: own account (an impersonated one's, a metadata server's). A key signs as itself.
+    sign_links_as: str = ""
 
     @property
     def display_endpoint(self) -> str:
         return self.endpoint_url or "Amazon S3"
+
+
+def looks_like_email(text: str) -> bool:
+    """NAME@DOMAIN, one "@", no spaces: a service account's email, roughly (Google's IAM
+    says the rest)."""
+    name, at, domain = text.partition("@")
+    return bool(name and at and domain) and "@" not in domain and not any(c.isspace() for c in text)

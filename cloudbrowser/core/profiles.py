@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from cloudbrowser.core.backends.s3.presets import preset
-from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings, Credentials
+from cloudbrowser.core.connection import (
+    AddressingStyle,
+    ConnectionSettings,
+    Credentials,
+    looks_like_email,
+)
 from cloudbrowser.core.errors import ConfigError
 from cloudbrowser.core.local_state import DamagedFile, move_aside, report
 from cloudbrowser.core.paths import config_dir
@@ -71,6 +76,8 @@ class Profile:
     project: str = ""
     #: The Azure storage account name.
     account: str = ""
+    #: GCS: "Sign links as", the service account's email (``ConnectionSettings.sign_links_as``).
+    sign_links_as: str = ""
     #: Stable key of the secret in the keyring.
     id: str = field(default_factory=_new_id)
 
@@ -124,6 +131,12 @@ class Profile:
                 "The connection needs your OAuth client ID and a browser sign-in.",
                 hint="Create a desktop OAuth client (Google Cloud console → APIs & Services → "
                 "Credentials), type its ID and secret, then sign in.",
+            )
+        email = self.sign_links_as.strip()
+        if email and not looks_like_email(email):
+            raise ConfigError(
+                f"“{email}” is not a service account's email (to sign links as).",
+                hint="Write it as NAME@PROJECT.iam.gserviceaccount.com, or leave it empty.",
             )
 
     def _validate_endpoint_url(self) -> None:
@@ -248,6 +261,7 @@ class Profile:
             auth=auth,
             project=self.project.strip(),
             account=self.account.strip(),
+            sign_links_as=self.sign_links_as.strip() if self.kind == "gcs" else "",
         )
 
     def _verify(self) -> bool | str:

@@ -26,6 +26,14 @@ from cloudbrowser.gui.service import StorageService
 from tests.conftest import MemoryKeyring, service_account_json
 
 DialogFactory = Callable[[], ConnectionsDialog]
+#: A person's application default credentials, as gcloud writes them.
+USER_ADC = {
+    "type": "authorized_user",
+    "client_id": "id",
+    "client_secret": "s",
+    "refresh_token": "r",
+    "quota_project_id": "adc-project",
+}
 EMAIL = "robot@key-project.iam.gserviceaccount.com"
 #: A real key (made here): a damaged one is refused when the file is picked.
 PEM = json.loads(service_account_json())["private_key"]
@@ -132,6 +140,67 @@ def test_application_default_credentials_are_shown_and_name_the_project(
     assert (profile.kind, profile.auth, profile.project) == ("gcs", "adc", "adc-project")
     assert profile.endpoint_url == "" and profile.access_key_id == ""
     assert isolated_environment.store == {}  # nothing of ours to keep: gcloud keeps it
+
+
+def test_sign_links_as_is_saved_with_a_persons_sign_in_and_shown_again(
+    qtbot: QtBot, open_dialog: DialogFactory, gcloud_dir: Path, isolated_environment: MemoryKeyring
+) -> None:
+    (gcloud_dir / "application_default_credentials.json").write_text(json.dumps(USER_ADC))
+    links = "links@adc-project.iam.gserviceaccount.com"
+    dialog = open_dialog()
+    choose_native(dialog)
+    gcs = dialog.gcs
+    qtbot.waitUntil(lambda: "Found" in gcs.adc_label.text(), timeout=10_000)
+    # Beside the credentials, with what it is for.
+    assert dialog.form.isRowVisible(gcs.sign_as_edit)
+    assert dialog.form.labelForField(gcs.sign_as_edit).text() == "Sign &links as:"
+    assert "Service Account Token Creator" in gcs.sign_as_note.text()
+    gcs.sign_as_edit.setText("not an email")
+    assert not dialog.save()
+    assert "not a service account's email" in dialog.result_label.text()
+    gcs.sign_as_edit.setText(f" {links} ")
+    assert dialog.save()
+    profile = saved_profile()
+    assert (profile.auth, profile.sign_links_as) == ("adc", links)
+    assert profile.settings().sign_links_as == links
+    assert isolated_environment.store == {}  # not a secret: in connections.json
+    assert links in (config_dir() / "connections.json").read_text("utf-8")
+
+    # Shown again in a dialog opened later.
+    again = open_dialog()
+    again.reload(select="saved:My GCS")
+    assert again.gcs.sign_as_edit.text() == links
+    assert again.form.isRowVisible(again.gcs.sign_as_edit)
+    # A key signs as itself: the field is not shown, and not kept.
+    choose_auth(again, "service_account")
+    assert not again.form.isRowVisible(again.gcs.sign_as_edit)
+    assert not again.form.isRowVisible(again.gcs.sign_as_note)
+    assert again.form_profile().sign_links_as == ""
+    choose_auth(again, "oauth")
+    assert again.form.isRowVisible(again.gcs.sign_as_edit)
+    assert again.form_profile().sign_links_as == links
+
+
+def test_impersonated_credentials_show_whom_links_are_signed_as(
+    qtbot: QtBot, open_dialog: DialogFactory, gcloud_dir: Path
+) -> None:
+    impersonated = "runner@adc-project.iam.gserviceaccount.com"
+    (gcloud_dir / "application_default_credentials.json").write_text(
+        json.dumps(
+            {
+                "type": "impersonated_service_account",
+                "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/"
+                f"projects/-/serviceAccounts/{impersonated}:generateAccessToken",
+                "source_credentials": USER_ADC,
+            }
+        )
+    )
+    dialog = open_dialog()
+    choose_native(dialog)
+    qtbot.waitUntil(lambda: "Found" in dialog.gcs.adc_label.text(), timeout=10_000)
+    assert dialog.gcs.sign_as_edit.placeholderText() == (
+        f"{impersonated} (the impersonated account)"
+    )
 
 
 def test_without_adc_the_dialog_says_how_to_create_them(

@@ -128,6 +128,21 @@ def test_a_saved_gcs_connection_by_name() -> None:
         resolved("ls", "-c", "s3-conn", "--project", "p")
 
 
+def test_presign_sign_as_names_the_account_a_gcs_link_is_signed_as() -> None:
+    links = "links@p.iam.gserviceaccount.com"
+    r = resolved("presign", "gs://b/k", "--sign-as", links)
+    assert (r.settings.kind, r.settings.auth, r.settings.sign_links_as) == ("gcs", "adc", links)
+    store = ProfileStore()
+    store.add(Profile("adc-conn", kind="gcs", sign_links_as=links))
+    store.set_secret(store.add(Profile("s3-conn", preset="aws", access_key_id="AKIA")), "s")
+    assert resolved("presign", "-c", "adc-conn", "gs://b/k").settings.sign_links_as == links
+    other = "other@p.iam.gserviceaccount.com"
+    r = resolved("presign", "-c", "adc-conn", "b/k", "--sign-as", other)
+    assert r.settings.sign_links_as == other
+    with pytest.raises(UsageError, match="--sign-as is for Google Cloud Storage"):
+        resolved("presign", "-c", "s3-conn", "b/k", "--sign-as", links)
+
+
 def test_a_saved_key_missing_from_the_keyring_says_what_works_instead() -> None:
     ProfileStore().add(
         Profile("key-conn", kind="gcs", auth="service_account", access_key_id="robot@p.iam")
@@ -204,12 +219,17 @@ def test_connections_lists_gcs_connections_as_such(capsys: pytest.CaptureFixture
             "key-conn", kind="gcs", auth="service_account", access_key_id="robot@p.iam", project="p"
         )
     )
+    ProfileStore().add(
+        Profile("user-conn", kind="gcs", sign_links_as="links@p.iam.gserviceaccount.com")
+    )
     assert run(["connections", "--text"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "key-conn\tGoogle Cloud Storage (service account)\tGoogle Cloud Storage"
+        "key-conn\tGoogle Cloud Storage (service account)\tGoogle Cloud Storage",
+        "user-conn\tGoogle Cloud Storage (adc)\tGoogle Cloud Storage",
     ]
     assert run(["connections", "--json"]) == 0
-    record = json.loads(capsys.readouterr().out)
+    record, user = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (user["auth"], user["sign_links_as"]) == ("adc", "links@p.iam.gserviceaccount.com")
     assert (record["kind"], record["auth"], record["project"], record["account"]) == (
         "gcs",
         "service_account",

@@ -78,6 +78,19 @@ def test_an_emulator_endpoint_and_anonymous_sign_in() -> None:
         gcs(endpoint_url="127.0.0.1:4443").validate()
 
 
+def test_sign_links_as_is_saved_in_the_file_and_reaches_the_settings() -> None:
+    """Not a secret (an email): it goes to connections.json like the project."""
+    email = "links@my-project.iam.gserviceaccount.com"
+    saved = ProfileStore().add(gcs(project="my-project", sign_links_as=email))
+    on_disk = json.loads((config_dir() / PROFILES_FILE).read_text("utf-8"))
+    assert on_disk["connections"][0]["sign_links_as"] == email
+    assert ProfileStore().load() == [saved]
+    assert saved.settings().sign_links_as == email
+    with pytest.raises(ConfigError, match="not a service account's email"):
+        gcs(sign_links_as="links-at-my-project").validate()
+    gcs(sign_links_as="").validate()  # optional
+
+
 @pytest.mark.parametrize(
     ("auth", "message"),
     [

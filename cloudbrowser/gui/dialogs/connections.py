@@ -450,6 +450,7 @@ class ConnectionsDialog(QDialog):
             auth="",
             project="",
             account="",
+            sign_links_as="",
         )
 
     def form_profile(self) -> Profile:

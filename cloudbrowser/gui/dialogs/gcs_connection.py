@@ -11,6 +11,10 @@ How the user signs in, and what each way needs:
   ``authorized_user`` record it produces goes to the keyring the same way.
 * **Anonymous**: public buckets, or an emulator.
 
+A person's sign-in (application default credentials of a user, the browser sign-in) has no
+key to sign share links with: **Sign links as** names the service account Google's IAM
+signs them as (kept in ``connections.json``, like the project).
+
 The project is filled from the credentials where they name one. The endpoint is only for an
 emulator or a custom endpoint, behind a check box. Files are read on workers.
 """
@@ -69,6 +73,7 @@ _AUTH_LABELS = {
     "anonymous": QT_TRANSLATE_NOOP("GcsFields", "Anonymous (public buckets, emulator)"),
 }
 FileChooser = Callable[..., tuple[str, str]]
+_SIGN_AS_PLACEHOLDER = QT_TRANSLATE_NOOP("GcsFields", "service account's email (optional)")
 
 
 def _tr(text: str) -> str:
@@ -156,6 +161,17 @@ class GcsFields(QObject):
         self.sign_in_label = self._note()
         sign_in_row = _row(self.sign_in_button, self.sign_in_label)
 
+        self.sign_as_edit = QLineEdit()
+        self.sign_as_edit.setPlaceholderText(_tr(str(_SIGN_AS_PLACEHOLDER)))
+        self.sign_as_note = self._note()
+        self.sign_as_note.setText(
+            self.tr(
+                "For share links: your sign-in has no key to sign them, so Google's IAM signs "
+                "them as this service account. You need its Service Account Token Creator "
+                "role."
+            )
+        )
+
         self.project_edit = QLineEdit()
         self.project_edit.setPlaceholderText(self.tr("to list and create buckets"))
         self.custom_endpoint_check = QCheckBox(self.tr("Emulator or custom endpoint"))
@@ -171,15 +187,19 @@ class GcsFields(QObject):
             (self.tr("OAuth client ID:"), client_row),
             (self.tr("Client secret:"), self.client_secret_edit),
             ("", sign_in_row),
+            (self.tr("Sign &links as:"), self.sign_as_edit),
+            ("", self.sign_as_note),
             (self.tr("Pro&ject:"), self.project_edit),
             ("", self.custom_endpoint_check),
             (self.tr("Endpoint:"), self.endpoint_edit),
         ]
-        #: The rows only one way of signing in shows.
+        #: The rows only some ways of signing in show ("Sign links as": those of a person,
+        #: who has no key).
+        sign_as = [self.sign_as_edit, self.sign_as_note]
         self._rows: dict[str, list[QWidget]] = {
-            "adc": [adc_row],
+            "adc": [adc_row, *sign_as],
             "service_account": [key_row],
-            "oauth": [client_row, self.client_secret_edit, sign_in_row],
+            "oauth": [client_row, self.client_secret_edit, sign_in_row, *sign_as],
         }
         self.form: QFormLayout | None = None
         self._shown = False
@@ -225,6 +245,7 @@ class GcsFields(QObject):
         self.custom_endpoint_check.setChecked(bool(endpoint))
         self.client_id_edit.setText(self._saved_key_id if auth == "oauth" else "")
         self.client_secret_edit.clear()
+        self.sign_as_edit.setText(profile.sign_links_as if gcs else "")
         self._update()
 
     def auth(self) -> str:
@@ -241,6 +262,8 @@ class GcsFields(QObject):
             access_key_id=self._key_id(auth),
             anonymous=auth == "anonymous",
             project=self.project_edit.text().strip(),
+            # Only a person's sign-in needs it (a key signs as itself): not kept elsewhere.
+            sign_links_as=self.sign_as_edit.text().strip() if auth in ("adc", "oauth") else "",
             endpoint_url=endpoint if self.custom_endpoint_check.isChecked() else "",
             # The S3 fields mean nothing here: not kept, so that they cannot mislead.
             preset="other",
@@ -292,6 +315,7 @@ class GcsFields(QObject):
     @Slot(object)
     def _on_adc(self, found: GoogleCredentials | None) -> None:
         self.adc = found
+        self._show_sign_as_default(found)
         if found is None:
             self._set_note(
                 self.adc_label,
@@ -315,6 +339,16 @@ class GcsFields(QObject):
         self._set_note(self.adc_label, True, text)
         self.adc_label.setToolTip("")
         self._found_project(found.project)
+
+    def _show_sign_as_default(self, found: GoogleCredentials | None) -> None:
+        """What links are signed as when "Sign links as" is left empty."""
+        if found is not None and found.type == "impersonated_service_account" and found.account:
+            text = self.tr("{account} (the impersonated account)").format(account=found.account)
+        elif found is not None and found.type == "service_account":
+            text = self.tr("not needed: the key signs links")
+        else:
+            text = _tr(str(_SIGN_AS_PLACEHOLDER))
+        self.sign_as_edit.setPlaceholderText(text)
 
     @Slot(object)
     def _on_adc_failed(self, error: CloudBrowserError) -> None:
@@ -432,12 +466,10 @@ class GcsFields(QObject):
             return
         auth = self.auth()
         only = {id(row) for rows in self._rows.values() for row in rows}
+        mine = {id(row) for row in self._rows.get(auth, [])}
         for _label, field in self._form_rows:
-            if id(field) not in only:
-                self.form.setRowVisible(field, self._shown)
-        for name, rows in self._rows.items():
-            for row in rows:
-                self.form.setRowVisible(row, self._shown and name == auth)
+            shown = id(field) in mine if id(field) in only else True
+            self.form.setRowVisible(field, self._shown and shown)
         endpoint = self._shown and self.custom_endpoint_check.isChecked()
         self.form.setRowVisible(self.endpoint_edit, endpoint)
         self._show_key_state(auth)

@@ -62,6 +62,8 @@ from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import Features, StorageClassOffer
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Signing
+
     from cloudbrowser.core.storage import (
         BatchDelete,
         ChunkedUploads,
@@ -168,6 +170,14 @@ class GcsBackend:
             return None
         return fast.FastRequests(self.settings, self.identity.credentials)
 
+    @functools.cached_property
+    def link_signer(self) -> Signing:
+        """What signs share links (links.py), decided at the first link: one IAM session
+        (and token) for all the links of a connection. Raises NotSupported."""
+        from cloudbrowser.core.backends.gcs.links import signer_of
+
+        return signer_of(self)
+
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.settings.connect_timeout, self.settings.read_timeout)
@@ -181,11 +191,14 @@ class GcsBackend:
         key: str = "",
         ok: Iterable[int] = (200,),
         listing_buckets: bool = False,
+        via: requests.Session | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """One request; a reply outside ``ok`` and every exception raise our errors."""
+        """One request; a reply outside ``ok`` and every exception raise our errors.
+        ``via``: a session of other credentials than the connection's (links.py)."""
         try:
-            reply = self.http.request(method, url, timeout=self.timeout, **kwargs)
+            http = self.http if via is None else via
+            reply = http.request(method, url, timeout=self.timeout, **kwargs)
         except CloudBrowserError:
             raise
         except Exception as exc:
@@ -995,7 +1008,8 @@ class GcsBackend:
 
     def share_link(self, bucket: str, key: str, expires_in: int) -> str:
         """A V4 signed URL, signed with the service-account key (no request), or by IAM's
-        signBlob for other credentials that have a service account; else NotSupported."""
+        signBlob as the service account ``settings.sign_links_as`` names, else as the
+        credentials' own (impersonated) service account; else NotSupported."""
         if not 0 < expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
                 f"A share link can last from 1 second to {LIMITS.max_link_seconds} seconds "
