@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from results import ERROR, Result, result
-from servers import Server, compile_cloudbrowser, isolated_env, rclone_s3
+from servers import Server, isolated_env, rclone_s3
 from transfers import BUCKET, ToolError, _local, _remote, boto3_client, cli, make_data
 
 from tests.local_servers import tool
@@ -114,7 +114,6 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def run_cli(files: int, runs: int, startup_runs: int) -> list[Result]:
-    compile_cloudbrowser()
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-cli-"))
     rows: list[Result] = []
     try:

@@ -6,7 +6,6 @@ Only 127.0.0.1 servers started here, stopped by their own pid in a ``finally``.
 
 from __future__ import annotations
 
-import compileall
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -88,14 +87,3 @@ def children_cpu() -> float:
     """CPU seconds of the child processes waited for so far (the CLI tools)."""
     t = os.times()
     return t.children_user + t.children_system
-
-
-def compile_cloudbrowser() -> None:
-    """Write the bytecode of cloudbrowser's modules, as installing a wheel does.
-
-    A checkout run with PYTHONDONTWRITEBYTECODE set (this machine's default) otherwise
-    compiles every module changed since its last .pyc at each start: ~10–15 ms a module,
-    which a start-up measurement would count and no installed copy pays."""
-    import cloudbrowser
-
-    compileall.compile_dir(Path(cloudbrowser.__file__).parent, quiet=1)

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 from results import Result, result
-from servers import compile_cloudbrowser
 
 SUITE = "startup"
 CASE = "start to first painted window"
@@ -99,7 +98,6 @@ def one_run(command: list[str], home: Path) -> tuple[float, bool]:
 
 
 def run_startup(runs: int) -> list[Result]:
-    compile_cloudbrowser()
     cases = commands()
     times: dict[str, list[float]] = {name: [] for name in cases}
     boto3_first: dict[str, bool] = {}
