@@ -24,7 +24,6 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +82,10 @@ def scan_prefix(
     Raises what :meth:`Storage.list_page` raises (BucketNotFound, AccessDenied, …) for
     the first listing that fails; the others are stopped.
     """
+    # Imported here: concurrent.futures costs every command's start-up ~4 ms (the CLI's
+    # ls imports this module for its tag search).
+    from concurrent.futures import ThreadPoolExecutor
+
     stop = threading.Event()  # tells the pool's listings to stop at their next page
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
     pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="scan")
@@ -322,6 +325,8 @@ def search_tagged(
             md5=info.md5,
             crc32c=info.crc32c,
         )
+
+    from concurrent.futures import ThreadPoolExecutor  # (as scan_prefix)
 
     token = ""
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="tag-rows") as pool:

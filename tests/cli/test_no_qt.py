@@ -60,12 +60,12 @@ def test_ls_of_one_object_loads_no_sdk_demo_or_log_file_machinery(server: S3Serv
     service model, the demo, and the log file's directories and rotating handler (opened
     only when something is logged), nor the standard library's heavier corners: TLS on a
     plain-HTTP endpoint, urllib.request and http.client (brought by xml.sax.saxutils), the
-    terminal's password prompt."""
+    terminal's password prompt, a thread pool."""
     bucket = server.bucket()
     server.put(bucket, {"a.txt": b"alpha"})
     modules = imported_modules(["ls", f"s3://{bucket}/a.txt", *flags(server)], server)
     assert "cloudbrowser.cli.app" in modules
     for unwanted in ("botocore", "boto3", "cloudbrowser.demo", "platformdirs", "logging.handlers"):
         assert unwanted not in modules, unwanted
-    for unwanted in ("ssl", "urllib.request", "http.client", "xml.sax", "getpass"):
+    for unwanted in ("ssl", "urllib.request", "http.client", "xml.sax", "getpass", "concurrent"):
         assert unwanted not in modules, unwanted
