@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.helpers import Cli
+from tests.cli.helpers import Cli, Run
 from tests.conftest import S3Server
 
 
@@ -12,3 +12,9 @@ def cli(
 ) -> Cli:
     """``cloudbrowser COMMAND ... --endpoint <server>`` in process, on moto and on rclone."""
     return Cli(server, capsys, monkeypatch)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``cloudbrowser ...`` in process, connected as its arguments and environment say."""
+    return Run(capsys)

@@ -53,6 +53,20 @@ class Cli:
         return Result(code, captured.out, captured.err)
 
 
+class Run:
+    """``cloudbrowser ...`` in this process, connection from the environment or ``-c``
+    (the ``run`` fixture)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+
+    def __call__(self, *argv: str) -> Result:
+        self._capsys.readouterr()
+        code = main(list(argv))
+        captured = self._capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+
 def run_process(
     argv: list[str], server: S3Server | None = None, **kwargs: Any
 ) -> subprocess.CompletedProcess[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.test_other_clouds import Run, azure_connection_string, run  # noqa: F401
+from tests.cli.helpers import Run
+from tests.cli.test_other_clouds import azure_connection_string
 from tests.conftest import AzuriteServer
 
 
 def test_mb_and_rb_speak_of_containers(
-    run: Run,  # noqa: F811
+    run: Run,
     azurite_server: AzuriteServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from cloudbrowser.core.profiles import Profile, ProfileStore
-from tests.cli.helpers import SECRET_ENV
-from tests.cli.test_other_clouds import Run, azure_connection_string
+from tests.cli.helpers import SECRET_ENV, Run
+from tests.cli.test_other_clouds import azure_connection_string
 from tests.conftest import AzuriteServer, GcsServer, S3Server, TestServer
 
 
@@ -24,11 +24,6 @@ def contents(server: TestServer, bucket: str) -> dict[str, bytes]:
 
 def s3_flags(server: S3Server) -> list[str]:
     return ["--endpoint", server.endpoint_url, "--access-key-id", server.credentials.access_key_id]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(capsys)
 
 
 @pytest.fixture

@@ -19,10 +19,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import credentials as user_credentials
 
-from cloudbrowser.__main__ import main
 from cloudbrowser.core.backends.gcs import links
 from cloudbrowser.core.profiles import Profile, ProfileStore
-from tests.cli.helpers import Result
+from tests.cli.helpers import Run
 from tests.conftest import GCS_PROJECT, GcsServer, service_account_json
 from tests.gcs_stub import SoftDeleteGcs
 
@@ -33,24 +32,6 @@ USER = {
     "client_secret": "client-secret",
     "refresh_token": "1//user-refresh",
 }
-
-
-class Run:
-    """``cloudbrowser ...`` in this process."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def __call__(self, *argv: str) -> Result:
-        self._capsys.readouterr()
-        code = main(list(argv))
-        captured = self._capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(capsys)
 
 
 @pytest.fixture

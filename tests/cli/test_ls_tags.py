@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from cloudbrowser.core.storage import properties_of
-from tests.cli.helpers import Cli
-from tests.cli.test_other_clouds import Run, azure_connection_string, run  # noqa: F401
+from tests.cli.helpers import Cli, Run
+from tests.cli.test_other_clouds import azure_connection_string
 from tests.conftest import AzuriteServer, S3Server
 
 
 def test_ls_tag_lists_the_tagged_blobs_below_the_location(
-    run: Run,  # noqa: F811
+    run: Run,
     azurite_server: AzuriteServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

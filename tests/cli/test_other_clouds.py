@@ -22,37 +22,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from cloudbrowser.__main__ import main
 from cloudbrowser.core.backends.gcs.backend import GcsBackend
 from cloudbrowser.core.backends.gcs.errors import reply_error
 from cloudbrowser.core.entries import Bucket
 from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.paths import data_dir
 from cloudbrowser.core.profiles import Profile, ProfileStore
-from tests.cli.helpers import REPO, Result, child_env
+from tests.cli.helpers import REPO, Run, child_env
 from tests.conftest import GCS_PROJECT, AzuriteServer, GcsServer, S3Server, TestServer
 from tests.gcs_stub import gcs_front
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
 MiB = 1024 * 1024
-
-
-class Run:
-    """``cloudbrowser ...`` in this process, connection from the environment or ``-c``."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self._capsys = capsys
-
-    def __call__(self, *argv: str) -> Result:
-        self._capsys.readouterr()
-        code = main(list(argv))
-        captured = self._capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(capsys)
 
 
 def azure_connection_string(server: AzuriteServer) -> str:
