@@ -296,6 +296,32 @@ def test_test_connection_on_azurite_and_with_a_wrong_key(
     assert text.startswith("✖ The storage account refused the account key."), text
 
 
+def test_only_the_latest_test_speaks(
+    qtbot: QtBot, dialog: ConnectionsDialog, azurite_server: AzuriteServer
+) -> None:
+    """A second Test pressed while the first still runs: the first's result, and its end
+    (which once said "Test cancelled." over the second's "Testing…"), are not shown."""
+    azure_form(dialog, azurite_server, AZURITE_KEY)
+    first = dialog.test_connection()
+    dialog.azure_fields.secret_edit.setText(base64.b64encode(b"k" * 64).decode())
+    shown: list[str] = []
+    original = dialog._show_result
+
+    def show(ok: bool | None, text: str, hint: str = "") -> None:
+        shown.append(text)
+        original(ok, text, hint)
+
+    dialog._show_result = show  # type: ignore[method-assign]
+    second = dialog.test_connection()
+    assert first is not None and second is not None
+    # Both jobs' results and ends delivered (the runner forgets a job after its handlers).
+    qtbot.waitUntil(lambda: dialog.service.runner.active == 0, timeout=WAIT)
+    assert dialog.result_label.text().startswith(
+        "✖ The storage account refused the account key."
+    ), shown
+    assert not any(t.startswith(("✔", "Test cancelled")) for t in shown), shown
+
+
 # ── New bucket ──────────────────────────────────────────────────────────────────────────
 
 

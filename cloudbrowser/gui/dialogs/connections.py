@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from functools import partial
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence
@@ -221,6 +222,9 @@ class ConnectionsDialog(QDialog):
         )
 
         self.result_label = QLabel()
+        #: Which Test the result label is for: a test's result, failure or end that
+        #: arrives after another test began is not shown (it would speak of other settings).
+        self._test_number = 0
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_button = QPushButton(self.tr("&Test connection"))
@@ -849,6 +853,11 @@ class ConnectionsDialog(QDialog):
     @Slot()
     def test_connection(self) -> Job | None:
         """Check the form's connection (unsaved edits included) on a worker."""
+        self._test_number += 1
+        number = self._test_number
+        checked = partial(self._on_checked, number)
+        check_failed = partial(self._on_check_failed, number)
+        check_finished = partial(self._on_check_finished, number)
         self._show_result(None, self.tr(str(_TESTING)))
         prompter = self.service.mfa_prompter
         if self.current_aws is not None:
@@ -858,8 +867,8 @@ class ConnectionsDialog(QDialog):
                 return check_connection(aws_profile(name).settings(), mfa_prompter=prompter)
 
             return self.service.run(
-                work_aws, "Testing the connection", succeeded=self._on_checked,
-                failed=self._on_check_failed, finished=self._on_check_finished,
+                work_aws, "Testing the connection", succeeded=checked,
+                failed=check_failed, finished=check_finished,
             )  # fmt: skip
         profile = self.form_profile()
         typed = self._typed_credentials(profile)
@@ -896,23 +905,24 @@ class ConnectionsDialog(QDialog):
             return check_connection(settings, creds)
 
         return self.service.run(
-            work, "Testing the connection", succeeded=self._on_checked,
-            failed=self._on_check_failed, finished=self._on_check_finished,
+            work, "Testing the connection", succeeded=checked,
+            failed=check_failed, finished=check_finished,
         )  # fmt: skip
 
-    @Slot(object)
-    def _on_checked(self, result: CheckResult) -> None:
-        self._show_result(result.ok, result.summary, result.hint)
+    def _on_checked(self, number: int, result: CheckResult) -> None:
+        if number == self._test_number:
+            self._show_result(result.ok, result.summary, result.hint)
 
-    @Slot()
-    def _on_check_finished(self) -> None:
-        if self.result_label.text() == self.tr(str(_TESTING)):
+    def _on_check_finished(self, number: int) -> None:
+        # A test's end comes after its result, in an event of its own: a second Test may
+        # have begun in between, and its "Testing…" is not this one's to replace.
+        if number == self._test_number and self.result_label.text() == self.tr(str(_TESTING)):
             # Neither result nor failure: the user cancelled (e.g. an MFA prompt).
             self._show_result(None, self.tr("Test cancelled."))
 
-    @Slot(object)
-    def _on_check_failed(self, error: CloudBrowserError) -> None:
-        self._show_result(False, error.message, error.hint)
+    def _on_check_failed(self, number: int, error: CloudBrowserError) -> None:
+        if number == self._test_number:
+            self._show_result(False, error.message, error.hint)
 
     @Slot()
     def connect_selected(self) -> None:
