@@ -27,8 +27,11 @@ an ETag is an error, not the file's contents.
 Verification: a plain-MD5 ETag is compared with the file's MD5. A multipart ETag is the MD5
 of the part MD5s, checkable only with the uploader's part size; the range size is chosen
 as the most likely one (:func:`guess_part_size`) so the check is free, and a few other
-likely sizes are tried before the download is reported as unverifiable. Before the rename,
-the path is checked to still be the file that was written.
+likely sizes are tried before the download is reported as unverifiable. An object with no
+checksum of its own, on a server that gives the MD5 of a range (``features.range_md5_max``:
+Azure), is read in ranges of that size, each checked against the server's MD5 of it
+(:func:`_by_range_md5`). Before the rename, the path is checked to still be the file that
+was written.
 """
 
 from __future__ import annotations
