@@ -302,6 +302,8 @@ def test_a_resumed_download_of_a_blob_without_md5_is_verified_by_its_journalled_
     assert queue.wait([t], timeout=120)
     assert t.state is State.FAILED, t.error
     assert t.part_size == RANGE_MD5_MAX
+    record = queue.journal.get(t.id)
+    assert record is not None and record.part_size == RANGE_MD5_MAX, "a restart reads so too"
     kept = queue.journal.parts(t.id)
     assert [p.number for p in kept] == [1, 2] and all(p.md5 for p in kept)
 
