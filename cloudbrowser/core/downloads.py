@@ -27,8 +27,11 @@ an ETag is an error, not the file's contents.
 Verification: a plain-MD5 ETag is compared with the file's MD5. A multipart ETag is the MD5
 of the part MD5s, checkable only with the uploader's part size; the range size is chosen
 as the most likely one (:func:`guess_part_size`) so the check is free, and a few other
-likely sizes are tried before the download is reported as unverifiable. Before the rename,
-the path is checked to still be the file that was written.
+likely sizes are tried before the download is reported as unverifiable. An object with no
+checksum of its own, on a server that gives the MD5 of a range (``features.range_md5_max``:
+Azure), is read in ranges of that size, each checked against the server's MD5 of it
+(:func:`_by_range_md5`). Before the rename, the path is checked to still be the file that
+was written.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ _TEMPORARY = re.compile(r"\..*\.cbpart-\d+(?:-\d+)?", re.IGNORECASE | re.DOTALL)
 _NAME_BYTES = 200
 #: Errors of a rename that say the target's name itself cannot be used here.
 _NAME_UNUSABLE = {errno.ENAMETOOLONG, errno.EINVAL, errno.EISDIR, errno.ENOTDIR}
+#: How a download checked range by range against the server's MD5s is reported.
+RANGE_MD5_NOTE = "Verified by the server's MD5 of each range (it keeps none of the whole object)."
 #: Bytes read from the network per write.
 CHUNK = 1 * MiB
 #: Part sizes other tools use by default (aws-cli/boto3 8 MiB, rclone 5 MiB, s5cmd 50 MiB).
@@ -148,14 +153,15 @@ def run_download(ctx: RunContext) -> None:
     except LocalFileError:
         make_folder(target.parent)  # says what is in the way, if that is why
         raise
-    fd, temp = _open_temporary(ctx)
     sums = _Sums()
+    by_range = _by_range_md5(ctx, sums)
+    fd, temp = _open_temporary(ctx)
     try:
         whole_crc = ""
         if t.multipart:
-            md5s, whole, whole_crc = _fetch_ranges(ctx, fd, temp, sums)
+            md5s, whole, whole_crc = _fetch_ranges(ctx, fd, temp, sums, by_range=by_range)
         else:
-            whole = _fetch_whole(ctx, fd, sums)
+            whole = _fetch_whole(ctx, fd, sums, by_range=by_range)
             md5s = [whole]
         ctx.set_stage(Stage.FINISHING)
         _fsync(fd, t)
@@ -334,6 +340,42 @@ def _write(fd: int, t: Transfer, data: bytes, offset: int) -> None:
         raise local_error(exc, t.local_path, writing=True, resumable=t.multipart) from exc
 
 
+def _by_range_md5(ctx: RunContext, sums: _Sums) -> bool:
+    """Whether every read asks for the server's MD5 of its range and is checked against it
+    (``features.range_md5_max``: Azure's Get Blob, for a blob without a Content-MD5).
+
+    Reads that fit the server's largest such range always ask (nothing to look up first:
+    an object that has a checksum of its own is still verified by it). A larger download
+    first looks at the object: one that has no checksum is then read in ranges of that
+    size (its part size and journalled ranges change), one that has keeps its path.
+    """
+    t = ctx.transfer
+    most = ctx.backend.features.range_md5_max
+    if not ctx.options.verify or not most or not t.size:
+        return False
+    if (t.part_size if t.multipart else t.size) <= most:
+        return True
+    checksums = ctx.backend.features.checksums
+    if etag_chunks(t.etag, checksums):
+        return False  # a composite ETag is checked from the ranges' MD5s
+    info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key, version_id=t.version_id))
+    if t.etag and info.etag != t.etag:
+        return False  # replaced meanwhile: the first read says so (ObjectChanged)
+    md5 = info.md5.lower() if MD5 in checksums else ""
+    crc32c = info.crc32c.lower() if CRC32C in checksums else ""
+    sums.md5, sums.crc32c, sums.seen = md5, crc32c, True
+    if md5 or crc32c:
+        return False
+    if not t.etag:
+        t.etag = info.etag  # every range pinned to the revision looked at
+        ctx.journal.update(t.id, etag=t.etag)
+    # Ranges of another size than an earlier attempt's are not continued from.
+    t.part_size = most
+    ctx.journal.update(t.id, part_size=most)
+    ctx.journal.clear_parts(t.id)
+    return True
+
+
 class _Sums:
     """The object's checksums as the replies carrying its bytes state them (every read is
     pinned to the transfer's revision, so each reply speaks of the same object)."""
@@ -342,6 +384,8 @@ class _Sums:
         self.md5 = ""
         self.crc32c = ""
         self.seen = False
+        #: Every byte was checked against the server's MD5 of its range.
+        self.ranges_checked = False
 
     def note(self, t: Transfer, body: ObjectReader) -> None:
         if t.etag and body.etag and body.etag.lower() != t.etag.lower():
@@ -369,8 +413,9 @@ class _Sums:
         self.seen = True
 
 
-def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
-    """GET the object in one request; returns the MD5 of what was written."""
+def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums, *, by_range: bool = False) -> str:
+    """GET the object in one request; returns the MD5 of what was written. ``by_range``:
+    asked as a range with its MD5, which the bytes are checked against."""
     t = ctx.transfer
     if t.size > CHUNK:
         # Fail before the first byte rather than part-way. A file written in one write
@@ -378,7 +423,11 @@ def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
         # download's temporary file is removed on failure.
         check_free_space(t.local_path.parent, t.name, t.size)
     with ctx.reading(
-        lambda: ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id)
+        lambda: (
+            _get_range(ctx, 0, t.size - 1, range_md5=True)
+            if by_range
+            else ctx.backend.get_object(t.bucket, t.key, if_match=t.etag, version_id=t.version_id)
+        )
     ) as body:
         if not t.etag:
             t.etag = body.etag
@@ -400,8 +449,23 @@ def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums) -> str:
             digest.update(data)
             offset += len(data)
             ctx.progress(len(data))
+        range_md5 = body.range_md5.lower() if by_range else ""
     _check_length(ctx, offset, t.size)
-    return digest.hexdigest()
+    whole = digest.hexdigest()
+    if range_md5:
+        _check_range(t, 0, t.size - 1, whole, range_md5)
+        sums.ranges_checked = True
+    return whole
+
+
+def _check_range(t: Transfer, first: int, last: int, local: str, server: str) -> None:
+    """The bytes ``first``..``last`` received must have the MD5 the server gave of them."""
+    if local != server:
+        raise IntegrityError(
+            f"The downloaded “{t.name}” does not match the object on the server.",
+            hint="Retry: the download starts again.",
+            detail=f"bytes {first}–{last}: local MD5 {local}, server MD5 {server}",
+        )
 
 
 def _check_reply(t: Transfer, body: ObjectReader, first: int, last: int) -> None:
@@ -456,20 +520,24 @@ def _refuse_error_document(t: Transfer, body: ObjectReader, first: bytes) -> Non
         )
 
 
-def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[list[str], str, str]:
+def _fetch_ranges(
+    ctx: RunContext, fd: int, temp: Path, sums: _Sums, *, by_range: bool = False
+) -> tuple[list[str], str, str]:
     """GET the object in ranges on the part pool.
 
-    Returns each range's MD5 (only computed when the ETag is a composite of part MD5s,
-    else ""), the whole file's MD5 and its CRC32C (else "": the CRC32C where the provider
-    keeps one for every object, else the MD5 where it keeps MD5s). Each checksum is
-    computed once, while the bytes arrive; written ranges are handed to the kernel for
-    writing back at once, so the final fsync has little left to do.
+    Returns each range's MD5 (computed when the ETag is a composite of part MD5s; with
+    ``by_range`` the server's MD5 of the range, which its bytes matched; else ""), the
+    whole file's MD5 and its CRC32C (else "": the CRC32C where the provider keeps one for
+    every object, else the MD5 where it keeps MD5s). Each checksum is computed once, while
+    the bytes arrive; written ranges are handed to the kernel for writing back at once, so
+    the final fsync has little left to do.
     """
     t = ctx.transfer
     count = part_count(t.size, t.part_size)
     verify = ctx.options.verify
     checksums = ctx.backend.features.checksums
     hash_ranges = verify and etag_chunks(t.etag, checksums) > 1
+    by_range = by_range and not hash_ranges
     kept = _ranges_kept(ctx, fd, temp, count)
     ctx.resumed(sum(p.size for p in kept.values()))
     abort = threading.Event()
@@ -479,6 +547,8 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[li
     # Google's own clients verify), else the MD5.
     whole_crc = verify and CRC32C in checksums and not hash_ranges and crc32c_is_fast()
     whole_md5 = verify and MD5 in checksums and not hash_ranges and not whole_crc
+    if by_range and sums.seen and not sums.md5:
+        whole_md5 = False  # none to compare with: each range is checked instead
     in_order = (
         _InOrderHasher(fd, t, set(kept), abort, crc32c=whole_crc)
         if whole_md5 or whole_crc
@@ -491,9 +561,9 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[li
         ctx.check()
         offset = (number - 1) * t.part_size
         end = min(offset + t.part_size, t.size) - 1
-        digest = md5_of(b"") if hash_ranges else None
+        digest = md5_of(b"") if hash_ranges or by_range else None
         position = offset
-        with ctx.reading(lambda: _get_range(ctx, offset, end)) as body:
+        with ctx.reading(lambda: _get_range(ctx, offset, end, range_md5=by_range)) as body:
             _check_reply(t, body, offset, end)
             sums.note(t, body)
             while position <= end:
@@ -511,8 +581,15 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[li
                     digest.update(data)
                 position += len(data)
                 ctx.progress(len(data))
+            server_md5 = body.range_md5.lower() if by_range else ""
         _check_length(ctx, position - offset, end + 1 - offset)
-        part = JournalPart(number, "", digest.hexdigest() if digest else "", end + 1 - offset)
+        md5 = digest.hexdigest() if digest else ""
+        if by_range:
+            if server_md5:
+                _check_range(t, offset, end, md5, server_md5)
+            else:
+                md5 = ""  # not given: this range is not checked
+        part = JournalPart(number, "", md5, end + 1 - offset)
         ctx.journal.add_part(t.id, part)
         if in_order is not None:
             in_order.written(number)  # it releases the range once hashed
@@ -532,14 +609,22 @@ def _fetch_ranges(ctx: RunContext, fd: int, temp: Path, sums: _Sums) -> tuple[li
         if in_order is not None:
             in_order.join()
     md5s = [kept[n].md5 for n in range(1, count + 1)]
+    # A range kept from an earlier attempt was journalled with its MD5 only once checked.
+    sums.ranges_checked = by_range and all(md5s)
     return (md5s, "", whole) if whole_crc else (md5s, whole, "")
 
 
-def _get_range(ctx: RunContext, first: int, last: int) -> ObjectReader:
+def _get_range(ctx: RunContext, first: int, last: int, *, range_md5: bool = False) -> ObjectReader:
     t = ctx.transfer
     try:
         return ctx.backend.get_object(
-            t.bucket, t.key, start=first, end=last, if_match=t.etag, version_id=t.version_id
+            t.bucket,
+            t.key,
+            start=first,
+            end=last,
+            if_match=t.etag,
+            version_id=t.version_id,
+            range_md5=range_md5,
         )
     except StorageError as error:
         if error.code == "InvalidRange":
@@ -719,6 +804,9 @@ def _verify(
     if crc:
         _compare_crc32c(t, whole_crc or _crc32c_of_file(ctx, fd, t.size), crc)
         t.verified = True
+        return
+    if sums.ranges_checked:
+        t.verified, t.note = True, RANGE_MD5_NOTE
         return
     t.verified = False
     t.note = "Not verified: the server gives no MD5 checksum for this object."

@@ -162,6 +162,11 @@ class Features:
     #: bucket through its storage API (:class:`VersioningSwitch`), as a hint says it
     #: (Azure: the storage account's data protection); "" where it does.
     versioning_elsewhere: str = ""
+    #: The largest range whose MD5 the server computes for a read that asks for it
+    #: (``get_object(range_md5=True)``: Azure's ``x-ms-range-get-content-md5``, ranges of
+    #: at most 4 MiB); 0: none. The engine reads an object the server keeps no checksum of
+    #: in ranges of this size and checks each one against the server's MD5.
+    range_md5_max: int = 0
 
 
 @runtime_checkable
@@ -181,6 +186,9 @@ class ObjectReader(Protocol):
     #: The whole object's checksums (also on a ranged read), "" where the server gave none.
     md5: str
     crc32c: str
+    #: The server's MD5 of the bytes of this reply (lower-case hex): only where the read
+    #: asked for it (``get_object(range_md5=True)``) and the server gave it, else "".
+    range_md5: str
 
     def read(self, amount: int) -> bytes: ...
 
@@ -232,9 +240,12 @@ class Storage(Protocol):
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,
     ) -> ObjectReader:
         """Open bytes ``start``..``end`` (inclusive) of the object. ``if_match`` is the
-        revision (ETag, generation) the caller expects: another one raises ObjectChanged."""
+        revision (ETag, generation) the caller expects: another one raises ObjectChanged.
+        ``range_md5`` asks the server for the MD5 of the bytes it sends (the reader's
+        ``range_md5``) where ``features.range_md5_max`` covers the range; else ignored."""
 
     def put_object(
         self,

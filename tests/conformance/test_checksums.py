@@ -86,3 +86,30 @@ def test_a_chunked_object_reports_the_md5_its_provider_keeps(target: Target) -> 
         assert part.read(-1) == b"aaaaa"
     if CRC32C in features.checksums:
         assert info.crc32c == crc32c_hex(first + last)
+
+
+def test_a_read_asked_for_its_ranges_md5_gets_it_where_the_provider_gives_one(
+    target: Target,
+) -> None:
+    """``get_object(range_md5=True)``: the MD5 of the bytes sent, where the provider gives
+    one (``features.range_md5_max``: Azure's x-ms-range-get-content-md5), else none; the
+    reply still names the whole object's checksums, and a read that did not ask gets none."""
+    bucket = target.bucket()
+    storage = target.storage()
+    storage.put_object(bucket, "r.bin", BODY, content_md5="")
+    info = storage.head_object(bucket, "r.bin")
+    gives = storage.features.range_md5_max > 0
+    for first, last in [(10, 99), (0, len(BODY) - 1)]:
+        expected = hashlib.md5(BODY[first : last + 1]).hexdigest() if gives else ""
+        with storage.get_object(
+            bucket, "r.bin", start=first, end=last, if_match=info.etag, range_md5=True
+        ) as part:
+            assert part.range_md5 == expected
+            assert part.md5 == info.md5
+            assert part.read(-1) == BODY[first : last + 1]
+    with storage.get_object(bucket, "r.bin", start=10, end=99) as unasked:
+        assert unasked.range_md5 == ""
+        assert unasked.read(-1) == BODY[10:100]
+    with storage.get_object(bucket, "r.bin", range_md5=True) as whole:
+        assert whole.range_md5 == "", "no range: nothing asked"
+        assert whole.read(-1) == BODY

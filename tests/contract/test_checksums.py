@@ -1,7 +1,8 @@
 """Checksums are data of their own, not read out of a revision (an ETag): a blob that
 cloudbrowser uploaded to Azure (whose ETag is opaque) carries its Content-MD5 and is
-verified when downloaded, in one GET or in ranges; a blob without one is said to be not
-verified; bytes corrupted on the way are caught by the MD5, whatever the ETag is.
+verified when downloaded, in one GET or in ranges; a blob without one is read in ranges of
+at most 4 MiB, each checked against the MD5 Azure gives of it; bytes corrupted on the way
+are caught by the MD5, whatever the ETag is.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import pytest
 
 from cloudbrowser.core import operations
 from cloudbrowser.core.backends import features_of
+from cloudbrowser.core.backends.azure import fast
 from cloudbrowser.core.backends.azure.backend import AzureBackend
+from cloudbrowser.core.backends.azure.features import RANGE_MD5_MAX
 from cloudbrowser.core.backends.gcs.backend import GcsBackend
 from cloudbrowser.core.backends.memory import forget_store, store_for
 from cloudbrowser.core.backends.memory.backend import MemoryStorage
 from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.downloads import RANGE_MD5_NOTE
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import IntegrityError, ObjectChanged
+from cloudbrowser.core.errors import IntegrityError, ObjectChanged, StorageError
 from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.storage import ObjectReader, Storage, chunked_uploads_of
@@ -37,8 +41,8 @@ from tests.conftest import AzuriteServer, GcsServer
 from tests.contract.test_transfers import make_file, temporaries
 
 PART = 5 * MiB
-OPTIONS = TransferOptions(part_size=PART, concurrency=2, part_concurrency=3)
 NO_MD5 = "Not verified: the server gives no MD5 checksum for this object."
+OPTIONS = TransferOptions(part_size=PART, concurrency=2, part_concurrency=3)
 
 
 class Corrupted:
@@ -48,7 +52,7 @@ class Corrupted:
         self._inner = inner
         self.size, self.etag, self.modified = inner.size, inner.etag, inner.modified
         self.content_type, self.content_range = inner.content_type, inner.content_range
-        self.md5, self.crc32c = inner.md5, inner.crc32c
+        self.md5, self.crc32c, self.range_md5 = inner.md5, inner.crc32c, inner.range_md5
         self._first = True
 
     def read(self, amount: int) -> bytes:
@@ -159,27 +163,100 @@ def test_a_blob_uploaded_here_carries_its_md5_and_downloads_verified(
         [download_request(backend, bucket, "f.bin", target)],
     )
     assert (down.state, down.error, down.multipart) == (State.DONE, None, size > PART)
-    assert down.verified, down.note
+    assert (down.verified, down.note) == (True, ""), "by the blob's own MD5"
+    assert down.part_size == (PART if size > PART else 0), "its ranges are not made smaller"
     assert target.read_bytes() == data
 
 
-@pytest.mark.server
-def test_a_blob_without_md5_downloads_but_is_said_not_verified(
-    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path
-) -> None:
-    """Blocks committed without a Content-MD5 (as other tools do): Azure keeps none."""
-    backend = azurite_server.backend()
-    bucket = azurite_server.bucket()
-    data = make_file(tmp_path / "src.bin", 2 * PART + 3)
+def put_without_md5(backend: Storage, bucket: str, key: str, data: bytes) -> None:
+    """Blocks committed without a Content-MD5 (as AzCopy without --put-md5 and many SDK
+    uploads leave a blob): Azure keeps none."""
     uploads = chunked_uploads_of(backend)
-    session = uploads.begin_upload(bucket, "bare.bin")
+    session = uploads.begin_upload(bucket, key)
+    chunks = [data[i : i + PART] for i in range(0, len(data), PART)]
     tokens = [
-        (n + 1, uploads.upload_chunk(bucket, "bare.bin", session, n + 1, chunk, content_md5=""))
-        for n, chunk in enumerate([data[:PART], data[PART : 2 * PART], data[2 * PART :]])
+        (n + 1, uploads.upload_chunk(bucket, key, session, n + 1, chunk, content_md5=""))
+        for n, chunk in enumerate(chunks)
     ]
-    uploads.commit_upload(bucket, "bare.bin", session, tokens)
-    assert backend.head_object(bucket, "bare.bin").md5 == ""
+    uploads.commit_upload(bucket, key, session, tokens)
+    assert backend.head_object(bucket, key).md5 == ""
 
+
+class CountingGets(AzureBackend):
+    """The real Azure backend, counting its reads and the reads that asked for an MD5."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads: list[tuple[int, int | None, bool]] = []
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        start, end = kwargs.get("start", 0), kwargs.get("end")
+        self.reads.append((start, end, bool(kwargs.get("range_md5"))))
+        return super().get_object(*args, **kwargs)
+
+
+#: In ranges (bigger than a part), in one read's size but too big for one range MD5, in
+#: one GET.
+NO_MD5_SIZES = [2 * PART + 3, RANGE_MD5_MAX + 100, 1000]
+NO_MD5_IDS = ["in ranges", "above 4 MiB", "in one get"]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("path", ["fast", "sdk"])
+@pytest.mark.parametrize("size", NO_MD5_SIZES, ids=NO_MD5_IDS)
+def test_a_blob_without_md5_is_verified_by_the_md5_of_each_range(
+    azurite_server: AzuriteServer,
+    queues: list[TransferQueue],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: int,
+    path: str,
+) -> None:
+    """Azure gives the MD5 of a range of at most 4 MiB (x-ms-range-get-content-md5): a
+    blob that has none of its own is read in such ranges, each checked."""
+    monkeypatch.setattr(fast, "FAST_PATH_ON", path == "fast")
+    bucket = azurite_server.bucket()
+    data = make_file(tmp_path / "src.bin", size)
+    backend = CountingGets(azurite_server.settings(), azurite_server.credentials, page_size=1000)
+    assert (backend._fast is not None) == (path == "fast")
+    put_without_md5(backend, bucket, "bare.bin", data)
+
+    target = tmp_path / "out" / "bare.bin"
+    [t] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [download_request(backend, bucket, "bare.bin", target)],
+    )
+    assert (t.state, t.error) == (State.DONE, None)
+    assert (t.verified, t.note) == (True, RANGE_MD5_NOTE)
+    assert target.read_bytes() == data
+    assert all(md5 for _start, _end, md5 in backend.reads), "every read asked for its MD5"
+    assert all(end is not None and end - start < RANGE_MD5_MAX for start, end, _ in backend.reads)
+    if size <= RANGE_MD5_MAX:
+        assert not t.multipart
+        assert backend.reads == [(0, size - 1, True)], "one GET"
+    else:
+        assert t.part_size == RANGE_MD5_MAX
+        assert len(backend.reads) == -(-size // RANGE_MD5_MAX)
+
+
+class NoRangeMd5(AzureBackend):
+    """A server that gives no MD5 of a range (never asked for it)."""
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        return super().get_object(*args, **{**kwargs, "range_md5": False})
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", [2 * PART + 3, 1000], ids=["in ranges", "in one get"])
+def test_a_blob_without_md5_whose_ranges_have_none_is_said_not_verified(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    bucket = azurite_server.bucket()
+    backend = NoRangeMd5(azurite_server.settings(), azurite_server.credentials, page_size=1000)
+    data = make_file(tmp_path / "src.bin", size)
+    put_without_md5(backend, bucket, "bare.bin", data)
     target = tmp_path / "out" / "bare.bin"
     [t] = run(
         queues,
@@ -190,6 +267,79 @@ def test_a_blob_without_md5_downloads_but_is_said_not_verified(
     assert (t.state, t.error) == (State.DONE, None)
     assert (t.verified, t.note) == (False, NO_MD5)
     assert target.read_bytes() == data
+
+
+class FailsOneRange(CountingGets):
+    """The real Azure backend, whose read of the third range fails once."""
+
+    failed = False
+
+    def get_object(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("start") == 2 * RANGE_MD5_MAX and not self.failed:
+            self.failed = True
+            raise StorageError("The connection broke.")
+        return super().get_object(*args, **kwargs)
+
+
+@pytest.mark.server
+def test_a_resumed_download_of_a_blob_without_md5_is_verified_by_its_journalled_ranges(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path
+) -> None:
+    """The ranges kept from the failed attempt were journalled with the MD5 they were
+    checked against: the retry reads only the rest and the whole file counts as checked."""
+    bucket = azurite_server.bucket()
+    backend = FailsOneRange(azurite_server.settings(), azurite_server.credentials, page_size=1000)
+    data = make_file(tmp_path / "src.bin", 4 * RANGE_MD5_MAX + 9)
+    put_without_md5(backend, bucket, "bare.bin", data)
+    target = tmp_path / "out" / "bare.bin"
+    queue = TransferQueue(
+        lambda _name: backend,
+        Journal(tmp_path / "j.sqlite3"),
+        TransferOptions(part_size=PART, concurrency=1, part_concurrency=1),
+    )
+    queues.append(queue)
+    [t] = queue.add([download_request(backend, bucket, "bare.bin", target)])
+    assert queue.wait([t], timeout=120)
+    assert t.state is State.FAILED, t.error
+    assert t.part_size == RANGE_MD5_MAX
+    record = queue.journal.get(t.id)
+    assert record is not None and record.part_size == RANGE_MD5_MAX, "a restart reads so too"
+    kept = queue.journal.parts(t.id)
+    assert [p.number for p in kept] == [1, 2] and all(p.md5 for p in kept)
+
+    backend.reads.clear()
+    queue.retry([t.id])
+    assert queue.wait([t], timeout=120)
+    assert (t.state, t.error) == (State.DONE, None)
+    assert (t.verified, t.note) == (True, RANGE_MD5_NOTE)
+    assert target.read_bytes() == data
+    assert sorted(start for start, _end, _md5 in backend.reads) == [
+        2 * RANGE_MD5_MAX,
+        3 * RANGE_MD5_MAX,
+        4 * RANGE_MD5_MAX,
+    ], "only the ranges not kept"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("size", NO_MD5_SIZES, ids=NO_MD5_IDS)
+def test_a_range_of_a_blob_without_md5_corrupted_on_the_way_is_refused(
+    azurite_server: AzuriteServer, queues: list[TransferQueue], tmp_path: Path, size: int
+) -> None:
+    bucket = azurite_server.bucket()
+    backend = CorruptingAzure(azurite_server.settings(), azurite_server.credentials, page_size=1000)
+    put_without_md5(backend, bucket, "bare.bin", make_file(tmp_path / "src.bin", size))
+    target = tmp_path / "out" / "bare.bin"
+    [t] = run(
+        queues,
+        backend,
+        tmp_path / "j.sqlite3",
+        [download_request(backend, bucket, "bare.bin", target)],
+    )
+    assert t.state is State.FAILED
+    assert isinstance(t.error, IntegrityError), t.error
+    assert "server MD5" in t.error.detail and "bytes " in t.error.detail
+    assert not target.exists()
+    assert temporaries(target) == [], "wrong bytes are not kept for a resume"
 
 
 @pytest.mark.server

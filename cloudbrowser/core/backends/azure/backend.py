@@ -48,7 +48,7 @@ from cloudbrowser.core.backends.azure.errors import (
     guard,
     translate_error,
 )
-from cloudbrowser.core.backends.azure.features import LIMITS, features
+from cloudbrowser.core.backends.azure.features import LIMITS, RANGE_MD5_MAX, features
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
     SoftDeletedBlob,
@@ -308,8 +308,13 @@ class AzureBackend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,
     ) -> AzureReader | fast.FastReader:
         where = self._where(bucket, key)
+        ranged = bool(start) or end is not None
+        # x-ms-range-get-content-md5: the service answers the MD5 of a range (at most
+        # RANGE_MD5_MAX; it refuses a longer one), never of a read without a range.
+        range_md5 = range_md5 and end is not None and end - start < RANGE_MD5_MAX
         # Inside core/interrupt.stoppable (a transfer's read): the fast GET runs right here
         # (a stop breaks off its wait), the SDK's (which cannot be broken off) on a runner.
         if self._fast is not None:
@@ -323,9 +328,22 @@ class AzureBackend:
                     if_match=_quoted(if_match) if if_match else "",
                     version_id=version_id,
                     where=where,
+                    range_md5=range_md5,
                 )
         blob = self._blob(bucket, key)
         options: dict[str, Any] = {"max_concurrency": 1}
+        # The range's MD5 is the Content-MD5 of the first (for a range of at most 4 MiB
+        # the only) reply: the SDK keeps the blob's own in its properties.
+        first_md5: list[str] = []
+        if range_md5:
+            options["headers"] = {"x-ms-range-get-content-md5": "true"}
+
+            def keep_md5(response: Any) -> None:
+                reply = response.http_response
+                if not first_md5 and reply.status_code == 206:
+                    first_md5.append(md5_hex(reply.headers.get("Content-MD5", "")))
+
+            options["raw_response_hook"] = keep_md5
         if version_id:
             options["version_id"] = version_id
         if if_match:
@@ -335,7 +353,9 @@ class AzureBackend:
         downloader = elsewhere(
             lambda: guard(lambda: blob.download_blob(offset=start, length=length, **options), where)
         )
-        return AzureReader(downloader, where, ranged=bool(start) or end is not None)
+        reader = AzureReader(downloader, where, ranged=ranged)
+        reader.range_md5 = first_md5[0] if first_md5 else ""
+        return reader
 
     def put_object(
         self,
@@ -1133,6 +1153,8 @@ class AzureReader:
         # there); Azure keeps no CRC of a blob.
         self.md5 = md5_hex(props.content_settings.content_md5)
         self.crc32c = ""
+        #: The range's MD5 where get_object asked for it (set there).
+        self.range_md5 = ""
         self._chunks: Iterator[bytes] = iter(downloader.chunks())
         self._buffer = b""
         self._offset = 0

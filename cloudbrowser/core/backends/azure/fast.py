@@ -158,11 +158,15 @@ class FastRequests:
         if_match: str,
         version_id: str,
         where: Where,
+        range_md5: bool = False,
     ) -> FastReader:
-        """Get Blob (bytes ``start``..``end``). Raises Fallback."""
+        """Get Blob (bytes ``start``..``end``; with ``range_md5``, and a range, the MD5 of
+        those bytes). Raises Fallback."""
         headers: dict[str, str] = {}
         if start or end is not None:
             headers["x-ms-range"] = f"bytes={start}-{'' if end is None else end}"
+            if range_md5:
+                headers["x-ms-range-get-content-md5"] = "true"
         if if_match:
             headers["If-Match"] = if_match
         query: list[tuple[str, str]] = [("versionid", version_id)] if version_id else []
@@ -171,7 +175,8 @@ class FastRequests:
         if reply.status not in (200, 206) or not length.isdigit():
             reply.close()
             raise Fallback
-        return FastReader(reply, int(length), where, ranged=reply.status == 206)
+        ranged = reply.status == 206
+        return FastReader(reply, int(length), where, ranged=ranged, range_md5=ranged and range_md5)
 
     def put(
         self,
@@ -258,7 +263,15 @@ class FastRequests:
 class FastReader:
     """A Get Blob reply's body, streamed; the same attributes as AzureReader's."""
 
-    def __init__(self, reply: http_pool.Reply, length: int, where: Where, *, ranged: bool) -> None:
+    def __init__(
+        self,
+        reply: http_pool.Reply,
+        length: int,
+        where: Where,
+        *,
+        ranged: bool,
+        range_md5: bool = False,
+    ) -> None:
         self._reply = reply
         self._where = where
         self._aborted = False
@@ -275,6 +288,8 @@ class FastReader:
         )
         self.md5 = md5_hex(stored)
         self.crc32c = ""
+        # A ranged reply's Content-MD5 is its range's, and only when asked for.
+        self.range_md5 = md5_hex(headers.get("content-md5", "")) if range_md5 else ""
 
     def read(self, amount: int) -> bytes:
         """Up to ``amount`` bytes (the rest for a negative one); b"" at the end. Raises

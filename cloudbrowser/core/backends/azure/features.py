@@ -13,6 +13,8 @@ from cloudbrowser.core.storage import MD5, Features, Limits, MiB
 #: The largest block (Put Block) and the most blocks one blob may have.
 MAX_BLOCK = 4000 * MiB
 MAX_BLOCKS = 50_000
+#: The largest range whose MD5 Get Blob computes when asked (x-ms-range-get-content-md5).
+RANGE_MD5_MAX = 4 * MiB
 
 LIMITS = Limits(
     # Azure has no smallest block; 1 MiB keeps a part count sane and ``--part-size`` in MiB.
@@ -83,4 +85,8 @@ def features(settings: ConnectionSettings) -> Features:
         stoppable_puts=True,
         # If-Match on Put Blob and Put Block List.
         conditional_puts=True,
+        # Get Blob with x-ms-range-get-content-md5 answers the MD5 of a range of at most
+        # 4 MiB: a blob without a Content-MD5 (blocks committed without one) is checked
+        # range by range.
+        range_md5_max=RANGE_MD5_MAX,
     )

@@ -360,6 +360,7 @@ class GcsBackend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,  # never offered (features.range_md5_max): ignored
     ) -> GcsReader:
         """Bytes ``start``..``end`` as stored (no decompressive transcoding).
 
@@ -1149,6 +1150,7 @@ class GcsReader:
         self._raw = raw
         #: The whole object's checksums (x-goog-hash names them even for a range).
         self.md5, self.crc32c = md5, crc32c
+        self.range_md5 = ""
         self._aborted = False
         self.size = int(headers.get("content-length", 0) or 0)
         self.etag = etag

@@ -228,6 +228,7 @@ class MemoryStorage:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,  # never offered (features.range_md5_max): ignored
     ) -> MemoryReader:
         """Bytes ``start``..``end`` (inclusive; an ``end`` past the object is its end).
 
@@ -1013,6 +1014,7 @@ class MemoryReader:
         self._body = memoryview(body)
         self.md5 = md5
         self.crc32c = ""
+        self.range_md5 = ""
         self._at = 0
         self.size = len(body)
         self.etag = etag

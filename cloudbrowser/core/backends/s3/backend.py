@@ -1161,6 +1161,7 @@ class S3Backend:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,  # never offered (features.range_md5_max): ignored
     ) -> S3Reader:
         """Open the object (bytes ``start``..``end`` inclusive when ``end`` is given); one
         of its versions when ``version_id`` is given (else the current one).
@@ -1255,6 +1256,7 @@ class S3Reader:
         self.md5 = md5
         #: S3 sends its CRC checksums only when asked (ChecksumMode), which is not done.
         self.crc32c = ""
+        self.range_md5 = ""
         #: The reply's Content-Length: what the server says it is sending.
         self.size = size
         self.content_type = content_type

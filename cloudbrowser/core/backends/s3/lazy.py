@@ -137,6 +137,7 @@ class LazyS3:
         end: int | None = None,
         if_match: str = "",
         version_id: str = "",
+        range_md5: bool = False,  # never offered (features.range_md5_max): ignored
     ) -> ObjectReader:
         headers: dict[str, str] = {}
         if start or end is not None:
@@ -302,6 +303,7 @@ class LiteReader:
             self.etag, str(reply.get("x-amz-server-side-encryption", ""))
         )
         self.crc32c = ""  # sent only when asked (ChecksumMode), which is not done
+        self.range_md5 = ""
         self._where = (bucket, key)
         self._aborted = False
 
