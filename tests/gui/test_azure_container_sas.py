@@ -11,24 +11,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import BlobServiceClient
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.core.profiles import Profile, ProfileStore
 from cloudbrowser.core.storage import MiB
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferFailures
 from cloudbrowser.gui.widgets.main_window import MainWindow
 from tests.conftest import AzuriteServer
 from tests.gui.test_browsing import names, row_of, wait_loaded
+from tests.gui.test_other_clouds_window import save_container_sas
 from tests.gui.test_transfers import drop
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
@@ -51,32 +50,6 @@ def window(qtbot: QtBot, service: StorageService, tmp_path: Path) -> Iterator[Ma
     win.show()
     yield win
     win.transfers.shutdown()
-
-
-def save_container_sas(server: AzuriteServer, bucket: str, name: str, permission: str) -> str:
-    """A saved connection whose secret is a SAS of ``bucket`` granting ``permission``."""
-    now = datetime.now(UTC)
-    token = generate_container_sas(
-        AZURITE_ACCOUNT,
-        bucket,
-        account_key=AZURITE_KEY,
-        permission=ContainerSasPermissions.from_string(permission),
-        start=now - timedelta(hours=1),
-        expiry=now + timedelta(days=30),
-    )
-    store = ProfileStore()
-    profile = store.add(
-        Profile(
-            name=name,
-            kind="azure",
-            endpoint_url=server.endpoint_url,
-            auth="sas",
-            account=AZURITE_ACCOUNT,
-            default_bucket=bucket,
-        )
-    )
-    store.set_secret(profile, token)
-    return name
 
 
 def open_at_its_container(qtbot: QtBot, window: MainWindow, name: str, bucket: str) -> None:
@@ -121,7 +94,7 @@ def test_a_read_write_container_sas_uploads_a_dropped_folder_and_downloads(
     bucket = azurite_server.bucket("sas")
     report = hashlib.shake_256(b"report").digest(300_000)
     azurite_server.put(bucket, {"shared/report.bin": report})
-    name = save_container_sas(azurite_server, bucket, "Team share", "rwdl")
+    name = save_container_sas(azurite_server, bucket, "Team share", permission="rwdl")
     open_at_its_container(qtbot, window, name, bucket)
     assert names(window) == ["shared"]
 
@@ -175,7 +148,7 @@ def test_a_read_only_container_sas_refuses_an_upload_and_says_why(
 ) -> None:
     bucket = azurite_server.bucket("sas")
     azurite_server.put(bucket, {"shared/report.bin": b"report"})
-    name = save_container_sas(azurite_server, bucket, "Read only", "rl")
+    name = save_container_sas(azurite_server, bucket, "Read only", permission="rl")
     open_at_its_container(qtbot, window, name, bucket)
     assert names(window) == ["shared"]
     note = tmp_path / "note.txt"

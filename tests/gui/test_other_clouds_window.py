@@ -169,13 +169,17 @@ def test_a_saved_azure_connection_in_the_window(
     assert window.cleanup_action.isVisible()  # Azure lists uncommitted blocks
 
 
-def save_container_sas(server: AzuriteServer, bucket: str, name: str, days: float) -> str:
+def save_container_sas(
+    server: AzuriteServer, bucket: str, name: str, *, days: float = 30, permission: str = "racwdl"
+) -> str:
+    """A saved connection whose only secret is a SAS of ``bucket`` granting ``permission``
+    for ``days``."""
     now = datetime.now(UTC)
     token = generate_container_sas(
         AZURITE_ACCOUNT,
         bucket,
         account_key=AZURITE_KEY,
-        permission="racwdl",
+        permission=permission,
         start=now - timedelta(hours=1),
         expiry=now + timedelta(days=days),
     )
