@@ -11,15 +11,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
-from cloudbrowser.core.errors import AccessDenied, StorageError
+from cloudbrowser.core.backends.gcs.rewrite import MAX_STALLED_ROUNDS
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    BucketNotFound,
+    Cancelled,
+    KeyNotFound,
+    StorageError,
+)
+from cloudbrowser.core.interrupt import stoppable
+from cloudbrowser.core.journal import State
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import (
     BatchDelete,
@@ -198,6 +210,248 @@ def test_a_rewrite_reply_neither_done_nor_continued_is_an_error_not_a_loop(
         server_copy_of(through(front, gcs_server)).copy_object(bucket, "a.bin", bucket, "b.bin")
     assert raised.value.code == "UnreadableReply"
     assert len(front.requests_matching(lambda r: "/rewriteTo/" in r.path)) == 1
+
+
+def endless_rounds(
+    reply: Callable[[int], dict[str, Any]],
+    *,
+    until: int,
+    on_round: Callable[[int], None] | None = None,
+) -> Rule:
+    """A rewrite answered not done by ``reply(n)`` for its round n (1, 2…), whatever token
+    comes back; from round ``until`` on it goes to fake-gcs-server, which finishes it (so
+    that a client that does not stop meets a finished copy, not an endless test).
+    ``on_round(n)`` is called before round n is answered."""
+    lock = threading.Lock()
+    rounds = [0]
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if request.method != "POST" or "/rewriteTo/" not in request.path:
+            return None
+        with lock:
+            rounds[0] += 1
+            n = rounds[0]
+        if on_round is not None:
+            on_round(n)
+        if n >= until:
+            request.query.pop("rewriteToken", None)
+            return forward()
+        return json_reply(200, {"kind": "storage#rewriteResponse", "done": False, **reply(n)})
+
+    return rule
+
+
+def progressing(n: int) -> dict[str, Any]:
+    """Round n of a copy that moves on: a new token, more bytes, not yet all."""
+    return {
+        "rewriteToken": f"token-{n}",
+        "totalBytesRewritten": str(n * 1000),
+        "objectSize": str(10**9),
+    }
+
+
+def rewrite_rounds(front: HostileS3, key: str = "") -> list[Request]:
+    return front.requests_matching(
+        lambda r: "/rewriteTo/" in r.path and (not key or f"/o/{key}/" in r.path)
+    )
+
+
+def test_a_stop_between_rewrite_rounds_ends_the_copy_with_nothing_written(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """Inside core/interrupt.stoppable (where an operation runs its copies) a stop is
+    seen after the round in flight, which is not abandoned: no further round is sent, and
+    the destination, which GCS writes only in the last round, never exists."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"big.bin": DATA})
+    stop = threading.Event()
+    front.rule(endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and stop.set()))
+    storage = through(front, gcs_server)
+
+    with pytest.raises(Cancelled), stoppable(None, stop):
+        server_copy_of(storage).copy_object(source, "big.bin", target, "copied.bin")
+
+    assert [r.query.get("rewriteToken") for r in rewrite_rounds(front)] == [None, "token-1"]
+    assert keys_in(storage, target) == []
+
+
+def test_cancelling_a_move_stops_its_rewrite_between_rounds_and_keeps_the_source(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """A move's copy is never abandoned (its source must go once it is made), but a
+    rewrite in rounds stops between them: what was moved is reported done, the object
+    stopped between rounds stays where it was, only there, and nothing is reported
+    failed."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"a-small.txt": b"small", "big.bin": DATA})
+    storage = through(front, gcs_server)
+    operation = Operation(
+        storage,
+        OpKind.MOVE,
+        source,
+        [OpItem("a-small.txt", "a-small.txt"), OpItem("big.bin", "big.bin")],
+        dest_bucket=target,
+        workers=1,  # one copy at a time: the small one is moved before the big one starts
+    )
+
+    def big_rounds(request: Request, forward: Forward) -> Reply | None:
+        if "/o/big.bin/" not in request.path:
+            return None
+        return endless(request, forward)
+
+    endless = endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and operation.cancel())
+    front.rule(big_rounds)
+
+    result = operation.run()
+
+    assert result.cancelled and operation.state is State.CANCELLED
+    assert (result.done, result.failed) == (1, [])
+    assert operation.progress().done == 1
+    assert keys_in(storage, source) == ["big.bin"]
+    assert keys_in(storage, target) == ["a-small.txt"]
+    assert len(rewrite_rounds(front, "big.bin")) == 2
+
+
+def test_cancelling_a_class_change_stops_its_rewrite_between_rounds(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"cold.bin": DATA})
+    storage = through(front, gcs_server)
+    operation = Operation(
+        storage, OpKind.STORAGE_CLASS, bucket, [OpItem("cold.bin")], storage_class="NEARLINE"
+    )
+    front.rule(
+        endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and operation.cancel())
+    )
+
+    result = operation.run()
+
+    assert result.cancelled and (result.done, result.failed) == (0, [])
+    assert len(rewrite_rounds(front)) == 2
+    assert storage.head_object(bucket, "cold.bin").storage_class == "STANDARD"
+
+
+@pytest.mark.parametrize(
+    ("reply", "rounds"),
+    [
+        # The first round moves on (its token is new, its bytes the first): the stalls
+        # are the rounds after it.
+        pytest.param(
+            lambda n: {"rewriteToken": "same", "totalBytesRewritten": "1000", "objectSize": "9000"},
+            MAX_STALLED_ROUNDS + 1,
+            id="one-token-forever",
+        ),
+        pytest.param(
+            lambda n: {"rewriteToken": f"t{n}", "totalBytesRewritten": "0", "objectSize": "9000"},
+            MAX_STALLED_ROUNDS + 1,
+            id="fresh-tokens-no-bytes",
+        ),
+        pytest.param(
+            lambda n: {
+                "rewriteToken": f"t{n}",
+                "totalBytesRewritten": str(9000 + n),
+                "objectSize": "9000",
+            },
+            MAX_STALLED_ROUNDS,
+            id="more-bytes-than-the-object",
+        ),
+        pytest.param(lambda n: {"rewriteToken": f"t{n}"}, MAX_STALLED_ROUNDS, id="never-says"),
+    ],
+)
+def test_a_rewrite_that_gets_no_further_is_given_up_with_a_clear_error(
+    gcs_server: GcsServer,
+    front: HostileS3,
+    reply: Callable[[int], dict[str, Any]],
+    rounds: int,
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"a.bin": b"a"})
+    front.rule(endless_rounds(reply, until=MAX_STALLED_ROUNDS * 5))
+    storage = through(front, gcs_server)
+
+    with pytest.raises(StorageError) as raised:
+        server_copy_of(storage).copy_object(bucket, "a.bin", bucket, "b.bin")
+
+    error = raised.value
+    assert error.code == "RewriteStopped"
+    assert f"“{bucket}/a.bin” to “{bucket}/b.bin”" in error.message
+    assert "Nothing was written at the destination" in error.message
+    assert "misbehaving" in error.hint
+    assert len(rewrite_rounds(front)) == rounds
+    assert keys_in(storage, bucket) == ["a.bin"]
+
+
+def test_a_slow_rewrite_that_keeps_moving_on_is_not_given_up(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """Many rounds are fine as long as each gets further (a large cross-location copy)."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"a.bin": b"a"})
+    front.rule(endless_rounds(progressing, until=MAX_STALLED_ROUNDS * 3))
+    storage = through(front, gcs_server)
+
+    server_copy_of(storage).copy_object(bucket, "a.bin", bucket, "b.bin")
+
+    assert len(rewrite_rounds(front)) == MAX_STALLED_ROUNDS * 3
+    assert keys_in(storage, bucket) == ["a.bin", "b.bin"]
+
+
+# ── a rewrite's refusal names the side it is about ─────────────────────────────────────
+
+
+def test_a_copy_to_a_missing_bucket_names_that_bucket_not_the_source(
+    gcs_server: GcsServer,
+) -> None:
+    """fake-gcs-server answers a bare "Not Found" whichever side is missing (GCS's words
+    differ by side): the source is looked at to tell."""
+    source = gcs_server.bucket()
+    gcs_server.put(source, {"a.txt": b"a"})
+    copy = server_copy_of(gcs_server.backend()).copy_object
+    missing = f"gone-{uuid.uuid4().hex[:10]}"
+
+    with pytest.raises(BucketNotFound) as to_missing:
+        copy(source, "a.txt", missing, "a.txt")
+    assert f"“{missing}”" in to_missing.value.message and source not in to_missing.value.message
+
+    with pytest.raises(BucketNotFound) as from_missing:
+        copy(missing, "a.txt", source, "b.txt")
+    assert f"“{missing}”" in from_missing.value.message
+
+    with pytest.raises(KeyNotFound) as no_object:
+        copy(source, "never-was.txt", missing, "b.txt")
+    assert f"“{source}/never-was.txt”" in no_object.value.message
+
+
+def test_a_copy_refused_where_it_writes_names_the_destination(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """GCS's 403 names a permission (storage.objects.create on the destination, or .get
+    on the source), not which object: readable source, so the destination is named."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("locked")
+    gcs_server.put(source, {"a.txt": b"a"})
+
+    def no_writes(request: Request, forward: Forward) -> Reply | None:
+        if "/rewriteTo/" not in request.path:
+            return None
+        return json_reply(
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "tester does not have storage.objects.create access to the "
+                    "Google Cloud Storage object.",
+                    "errors": [{"reason": "forbidden"}],
+                }
+            },
+        )
+
+    front.rule(no_writes)
+    with pytest.raises(AccessDenied) as raised:
+        server_copy_of(through(front, gcs_server)).copy_object(source, "a.txt", target, "b.txt")
+    assert f"“{target}/b.txt”" in raised.value.message
+    assert source not in raised.value.message
+    assert "storage.objects.create" in raised.value.detail
 
 
 # ── uniform bucket-level access: no ACL is ever asked for ──────────────────────────────

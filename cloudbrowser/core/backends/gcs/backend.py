@@ -36,8 +36,14 @@ import requests
 
 from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.backends.gcs import auth, batch, fast
-from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, translate_exception
+from cloudbrowser.core.backends.gcs.errors import (
+    denied,
+    no_bucket,
+    reply_error,
+    translate_exception,
+)
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
+from cloudbrowser.core.backends.gcs.rewrite import RewriteGuard
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.details import ObjectDetails, Version, VersionPage
@@ -45,6 +51,7 @@ from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     AccessDenied,
     AlreadyExists,
+    BucketNotFound,
     Cancelled,
     CloudBrowserError,
     ConfigError,
@@ -52,12 +59,13 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NoProject,
+    NotFound,
     NotSupported,
     ObjectChanged,
     StorageError,
     refused_as_created,
 )
-from cloudbrowser.core.interrupt import elsewhere
+from cloudbrowser.core.interrupt import elsewhere, stop_point
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import Features, StorageClassOffer
 
@@ -756,17 +764,29 @@ class GcsBackend:
         resource: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """``objects.rewrite``, sent again with each ``rewriteToken`` until done; returns
+        the new object's resource. GCS writes the destination only in the round that says
+        done, so inside ``core/interrupt.stoppable`` a stop ends the loop between rounds
+        (Cancelled) with nothing written; a round in flight is never abandoned here (it
+        may be the last). A server that stops progressing is given up (RewriteStopped).
+        Raises what a round raises, naming the side (source or destination) it is about."""
         path = f"{object_path(src_bucket, src_key)}/rewriteTo{object_path(bucket, key)}"
         query: dict[str, str] = dict(params or {})
+        guard = RewriteGuard(f"“{src_bucket}/{src_key}” to “{bucket}/{key}”")
         while True:
-            body = self.call(
-                "POST",
-                path,
-                params=query,
-                json=dict(resource or {}),
-                bucket=src_bucket,
-                key=src_key,
-            )
+            try:
+                body = self.call(
+                    "POST",
+                    path,
+                    params=query,
+                    json=dict(resource or {}),
+                    bucket=src_bucket,
+                    key=src_key,
+                )
+            except (NotFound, AccessDenied) as error:
+                raise self._rewrite_refusal(
+                    error, src_bucket, src_key, bucket, key, query
+                ) from error
             if body.get("done") in (True, "true"):
                 result = body.get("resource")
                 return result if isinstance(result, dict) else {}
@@ -778,7 +798,48 @@ class GcsBackend:
                     detail=json.dumps(body)[:200],
                     code="UnreadableReply",
                 )
+            guard.round(body, token)
+            stop_point()  # nothing is written at the destination before the last round
             query["rewriteToken"] = token
+
+    def _rewrite_refusal(
+        self,
+        error: StorageError,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        query: Mapping[str, str],
+    ) -> StorageError:
+        """A rewrite's 404 or 403 is about its source or its destination, and the reply
+        does not always say which (fake-gcs-server: "Not Found" for either; GCS's denial
+        names a permission): the source is looked at to tell. The source's own error
+        where it cannot be read, else the destination's (its bucket missing, or no
+        permission to write there). The refusal as it came where the look cannot tell."""
+        try:
+            self._resource(src_bucket, src_key, query.get("sourceGeneration", ""))
+        except (NotFound, AccessDenied) as about_source:
+            if isinstance(about_source, KeyNotFound) and self._bucket_missing(src_bucket):
+                return no_bucket(src_bucket, about_source)
+            return about_source
+        except CloudBrowserError:
+            return error
+        if isinstance(error, NotFound):
+            return no_bucket(bucket, error)  # a rewrite's destination is missing only so
+        return denied(bucket, key, error)
+
+    def _bucket_missing(self, bucket: str) -> bool:
+        """Whether the server says ``bucket`` does not exist (an object's 404 may not say
+        which is missing); False where it cannot tell (no permission to look)."""
+        try:
+            self.call(
+                "GET", f"/b/{quote(bucket, safe='')}", params={"fields": "name"}, bucket=bucket
+            )
+        except BucketNotFound:
+            return True
+        except CloudBrowserError:
+            return False
+        return False
 
     def copy_chunk(
         self,

@@ -305,3 +305,15 @@ def no_bucket(bucket: str, error: StorageError) -> BucketNotFound:
         detail=error.detail,
         code="NoSuchBucket",
     )
+
+
+def denied(bucket: str, key: str, error: StorageError) -> AccessDenied:
+    """A refusal found to be about ``bucket/key`` (a rewrite's destination), where the
+    reply named another place."""
+    where = f"“{bucket}/{key}”"
+    return AccessDenied(
+        _DENIED.message.format(where=where, bucket=bucket),
+        hint=_DENIED.hint,
+        detail=error.detail,
+        code=error.code,
+    )
