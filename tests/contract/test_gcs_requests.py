@@ -589,3 +589,142 @@ def test_where_the_server_takes_no_batch_keys_are_deleted_one_by_one(
     assert storage.delete_objects(bucket, ["kept.txt"]) == []
     assert keys_in(storage, bucket) == ["locked.txt"]
     assert len(front.requests_matching(lambda r: r.path == "/batch/storage/v1")) == 1
+
+
+def batch_answer(parts: list[tuple[int, dict[str, Any] | None]]) -> Reply:
+    """A JSON batch's multipart answer, as GCS sends one: one part per sub-request, in
+    order, each an HTTP reply (a status and, where given, a JSON body)."""
+    boundary = "batch_answer_boundary"
+    body = b""
+    for n, (status, content) in enumerate(parts):
+        text = json.dumps(content) if content is not None else ""
+        body += (
+            f"--{boundary}\r\nContent-Type: application/http\r\n"
+            f"Content-ID: <response-{n}>\r\n\r\n"
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\r\n{text}\r\n"
+        ).encode()
+    body += f"--{boundary}--\r\n".encode()
+    return Reply(200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, body)
+
+
+def api_error(status: int, message: str, reason: str = "") -> dict[str, Any]:
+    error: dict[str, Any] = {"code": status, "message": message}
+    if reason:
+        error["errors"] = [{"reason": reason, "message": message}]
+    return {"error": error}
+
+
+def is_batch(request: Request) -> bool:
+    return request.method == "POST" and request.path == "/batch/storage/v1"
+
+
+#: A server or proxy without the batch endpoint, as each answers a POST to it.
+NO_BATCH_ENDPOINT = {
+    "proxy-404-page": Reply(404, {"Content-Type": "text/html"}, b"<h1>404 Not Found</h1>"),
+    "plain-404": Reply(404, {"Content-Type": "text/plain"}, b"Not Found\n"),
+    "405": Reply(405, {"Content-Type": "text/plain"}, b"Method Not Allowed"),
+    "501": json_reply(501, api_error(501, "Not implemented", "notImplemented")),
+    "not-multi-part": Reply(400, {"Content-Type": "text/plain"}, b"request is not multi-part\n"),
+    "proxy-200-page": Reply(200, {"Content-Type": "text/html"}, b"<html>Sign in to the Wi-Fi"),
+}
+
+
+@pytest.mark.parametrize("answer", NO_BATCH_ENDPOINT.values(), ids=NO_BATCH_ENDPOINT.keys())
+def test_a_server_without_the_batch_endpoint_is_not_asked_for_batches_again(
+    gcs_server: GcsServer, front: HostileS3, answer: Reply
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["a.txt", "b.txt", "kept.txt"])
+    front.rule(lambda request, _forward: answer if is_batch(request) else None)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    assert storage.delete_objects(bucket, ["a.txt", "gone.txt"]) == []
+    assert storage.delete_objects(bucket, ["b.txt"]) == []
+
+    assert keys_in(storage, bucket) == ["kept.txt"]
+    assert len(front.requests_matching(is_batch)) == 1
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["a.txt", "gone.txt", "b.txt"]
+
+
+#: A batch that failed as a whole for a reason of its own: the server does take batches.
+ONE_BATCH_FAILED = {
+    # A server that answered a batch of one with its item's own reply.
+    "an-items-404": json_reply(404, api_error(404, "No such object: bkt/gone.txt", "notFound")),
+    "invalid": json_reply(400, api_error(400, "Invalid argument.", "invalid")),
+    "too-large": Reply(413, {"Content-Type": "text/plain"}, b"Request Entity Too Large"),
+    "answers-missing": batch_answer([]),
+}
+
+
+@pytest.mark.parametrize("answer", ONE_BATCH_FAILED.values(), ids=ONE_BATCH_FAILED.keys())
+def test_one_failed_batch_is_deleted_one_by_one_and_batching_stays_on(
+    gcs_server: GcsServer, front: HostileS3, answer: Reply
+) -> None:
+    """Its keys each get an answer of their own (a key already gone is deleted: no
+    failure), and the next batch is a batch again."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["a.txt", "b.txt", "kept.txt"])
+    answered: list[Request] = []
+
+    def first_batch(request: Request, _forward: Forward) -> Reply | None:
+        if not is_batch(request) or answered:
+            return None
+        answered.append(request)
+        return answer
+
+    front.rule(first_batch)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    assert storage.delete_objects(bucket, ["gone.txt"]) == []
+    assert storage.delete_objects(bucket, ["a.txt", "b.txt"]) == []
+
+    assert keys_in(storage, bucket) == ["kept.txt"]
+    assert len(front.requests_matching(is_batch)) == 2
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["gone.txt"], "the second batch deleted its keys itself"
+
+
+def test_each_items_error_in_a_batch_is_reported_for_that_item(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """As S3's DeleteObjects and Azure's blob batch are read (core/deletes.py): a key
+    already gone (404) is deleted, a refused one fails with its own error, the others
+    are deleted; batching stays on."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["kept.txt"])
+    answered: list[Request] = []
+
+    def mixed(request: Request, _forward: Forward) -> Reply | None:
+        if not is_batch(request) or answered:
+            return None
+        answered.append(request)
+        return batch_answer(
+            [
+                (204, None),
+                (404, api_error(404, f"No such object: {bucket}/gone.txt", "notFound")),
+                (
+                    403,
+                    api_error(
+                        403, "tester does not have storage.objects.delete access.", "forbidden"
+                    ),
+                ),
+            ]
+        )
+
+    front.rule(mixed)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    refused = storage.delete_objects(bucket, ["a.txt", "gone.txt", "locked.txt"])
+
+    assert [(key, type(error)) for key, error in refused] == [("locked.txt", AccessDenied)]
+    assert f"“{bucket}/locked.txt”" in refused[0][1].message
+    # The 404 is confirmed by a delete of its own (fake-gcs-server answers 404 for a
+    # batched key with a "/" it did not delete: batch.py), which finds it gone.
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["gone.txt"]
+    assert storage.delete_objects(bucket, ["kept.txt"]) == []
+    assert len(front.requests_matching(is_batch)) == 2

@@ -23,6 +23,7 @@ import binascii
 import contextlib
 import functools
 import json
+import logging
 import re
 import threading
 import uuid
@@ -83,6 +84,8 @@ if TYPE_CHECKING:
         StorageClasses,
         Versions,
     )
+
+log = logging.getLogger(__name__)
 
 #: GCS's storage classes. ARCHIVE objects are read like any other (no restore: reads cost
 #: a retrieval fee and there is a 365-day minimum storage duration), so none is "archive".
@@ -644,23 +647,35 @@ class GcsBackend:
         return refused + self._delete_each(bucket, again)
 
     def _batch_delete(self, bucket: str, keys: Sequence[str]) -> list[tuple[int, bytes]] | None:
-        """The sub-requests' answers, or None where the server takes no batch (then it is
-        never asked again on this connection)."""
+        """The sub-requests' answers, or None: then the keys are deleted one by one. Only
+        a server that has no batch endpoint (batch.endpoint_refused) is never asked again
+        on this connection; any other failed batch is this batch's alone (each key then
+        gets its own answer). Raises a passing failure, or a refusal of the credentials,
+        as the singles would meet it too."""
         body, content_type = batch.request_body(bucket, keys)
-        try:
-            reply = self.send(
-                "POST",
-                f"{self.base}/batch/storage/v1",
-                data=body,
-                headers={"Content-Type": content_type},
-                bucket=bucket,
-            )
-            return batch.statuses(reply, len(keys))
-        except StorageError as error:
-            if error.retryable or isinstance(error, AccessDenied | InvalidCredentials):
-                raise
+        reply = self.send(
+            "POST",
+            f"{self.base}/batch/storage/v1",
+            data=body,
+            headers={"Content-Type": content_type},
+            bucket=bucket,
+            ok=range(200, 600),
+        )
+        if batch.endpoint_refused(reply):
+            log.info("The server takes no JSON batch: deleting one by one from now on")
             self._no_batch = True
             return None
+        if reply.status_code < 300:
+            try:
+                return batch.statuses(reply, len(keys))
+            except StorageError as unreadable:  # some answers missing: this batch only
+                log.warning("A batch delete in %s was not understood: %s", bucket, unreadable)
+                return None
+        error = reply_error(reply, bucket=bucket)
+        if error.retryable or isinstance(error, AccessDenied | InvalidCredentials):
+            raise error
+        log.warning("A batch delete in %s was refused: %s", bucket, error.detail)
+        return None
 
     def _delete_each(self, bucket: str, keys: Sequence[str]) -> list[tuple[str, CloudBrowserError]]:
         refused: list[tuple[str, CloudBrowserError]] = []
