@@ -213,12 +213,17 @@ class GcsBackend:
         except CloudBrowserError:
             raise
         except Exception as exc:
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
         if reply.status_code not in tuple(ok):
             error = reply_error(reply, bucket=bucket, key=key, listing_buckets=listing_buckets)
             reply.close()
             raise error
         return reply
+
+    def translated(self, exc: BaseException, bucket: str = "", key: str = "") -> CloudBrowserError:
+        """An exception raised before any reply as our error; a refused renewal of the
+        token says what renews these credentials."""
+        return translate_exception(exc, bucket=bucket, key=key, renew_hint=self.identity.renew_hint)
 
     def api(self, path: str) -> str:
         return f"{self.base}/storage/v1{path}"
@@ -434,7 +439,7 @@ class GcsBackend:
         except fast.Fallback:
             return None
         except Exception as exc:  # renewing the token
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
 
     def _reader(
         self,
@@ -583,7 +588,7 @@ class GcsBackend:
         except CloudBrowserError:
             raise  # Cancelled
         except Exception as exc:  # renewing the token
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
         return _object_resource(data, bucket, key)
 
     def generation_matching(self, bucket: str, key: str, if_match: str) -> str:
