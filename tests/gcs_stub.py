@@ -201,7 +201,8 @@ class SoftDeleteGcs:
         key (as IAM answers a caller without the permission), 404 for an account not in
         ``accounts`` (where that is not None), 403 for a token it gave without an IAM scope.
         And an OAuth token endpoint (``POST /token``, a refresh token or a JWT grant): each
-        request in ``token_requests``, each token it gives with its scope in ``issued``.
+        request in ``token_requests``, each token it gives with its scope in ``issued``;
+        every grant refused (``invalid_grant``) while ``refuse_grants`` is set.
 
         Objects are seeded with :meth:`write` (the server's side: what an upload does).
     """
@@ -217,6 +218,10 @@ class SoftDeleteGcs:
         self.accounts: set[str] | None = None
         self.token_requests: list[dict[str, str]] = []
         self.issued: dict[str, str] = {}
+        #: Set: the token endpoint refuses every grant with this ``error_description``
+        #: (``invalid_grant``, as Google answers a revoked or expired sign-in, or a
+        #: deleted service-account key).
+        self.refuse_grants = ""
         self.lock = threading.Lock()
         self._generation = itertools.count(1_700_000_000_000_001)
         self.clock = 1_750_000_000.0
@@ -513,6 +518,9 @@ class SoftDeleteGcs:
         (none asked: the consented ones, here cloud-platform)."""
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         self.token_requests.append(form)
+        if self.refuse_grants:
+            self._json(h, 400, {"error": "invalid_grant", "error_description": self.refuse_grants})
+            return
         token = f"ya29.stub-{len(self.token_requests)}"
         self.issued[token] = form.get("scope", _CLOUD_PLATFORM)
         self._json(

@@ -24,6 +24,12 @@ waits in with :func:`breaking_off` (S3: shut down the socket the reply is awaite
 sends what it cannot break off through :func:`elsewhere` (a runner, as before). A small
 file's PUT is sent the same way where ``Features.stoppable_puts`` says so (measured on S3:
 713–856 → 805–898 files/s for 2,000 × 4 KiB), and a retry's backoff is a :func:`pause`.
+
+A request that must not be abandoned (the one that makes a move's copy: the server
+completes it anyway, docs/architecture.md §2) runs inside ``stoppable(None, stop)``: nothing
+is broken off, handed away or cut short, but a backend that makes it of several requests
+whose last one alone writes (GCS's rewrite rounds) stops between them at
+:func:`stop_point`, where nothing has been written yet.
 """
 
 from __future__ import annotations
@@ -197,17 +203,20 @@ def interruptible(
     return value  # type: ignore[return-value]
 
 
-#: The stop of the request this thread is running inside :func:`stoppable`, if any.
-_STOPPABLE: contextvars.ContextVar[tuple[Interrupts, threading.Event] | None]
+#: The stop of the request this thread is running inside :func:`stoppable`, if any; its
+#: interrupts are None where nothing may be broken off (only :func:`stop_point` stops).
+_STOPPABLE: contextvars.ContextVar[tuple[Interrupts | None, threading.Event] | None]
 _STOPPABLE = contextvars.ContextVar("cloudbrowser_stoppable", default=None)
 
 
 @contextmanager
-def stoppable(interrupts: Interrupts, stop: threading.Event) -> Iterator[None]:
+def stoppable(interrupts: Interrupts | None, stop: threading.Event) -> Iterator[None]:
     """Run a request on this thread, broken off when ``stop`` is set (``interrupts``
     fired): only for a backend whose ``Features.stoppable_reads`` says it registers what
     it waits in (:func:`breaking_off`) or hands it to a runner (:func:`elsewhere`).
-    Raises Cancelled at once when already stopped."""
+    ``interrupts`` None: a request never broken off nor abandoned, which only stops at
+    its :func:`stop_point` (a move's copy). Raises Cancelled at once when already
+    stopped."""
     if stop.is_set():
         raise Cancelled("Stopped.")
     token = _STOPPABLE.set((interrupts, stop))
@@ -248,10 +257,10 @@ def breaking_off(call: Callable[[], None]) -> Iterator[Watch]:
     after the block ends. Outside it: nothing to break off, ``call`` is never made."""
     watch = Watch(call)
     current = _STOPPABLE.get()
-    if current is None:
+    interrupts = None if current is None else current[0]
+    if interrupts is None:
         yield watch
         return
-    interrupts = current[0]
     token = interrupts.add(watch.break_off)
     try:
         yield watch
@@ -264,7 +273,7 @@ def pause(seconds: float) -> None:
     """Sleep ``seconds`` (a retry's backoff); inside :func:`stoppable` a stop ends the
     sleep at once and raises Cancelled."""
     current = _STOPPABLE.get()
-    if current is None:
+    if current is None or current[0] is None:
         time.sleep(seconds)
     elif current[1].wait(seconds):
         raise Cancelled("Stopped.")
@@ -274,6 +283,15 @@ def elsewhere(call: Callable[[], T], *, discard: Callable[[T], object] | None = 
     """``call()``: on a runner (:func:`interruptible`) inside :func:`stoppable`, for a
     request whose wait cannot be broken off; outside it, on this thread."""
     current = _STOPPABLE.get()
-    if current is None:
+    if current is None or current[0] is None:
         return call()
     return interruptible(call, current[1], discard=discard)
+
+
+def stop_point() -> None:
+    """Between two requests of one that is made of several (GCS's rewrite rounds), where
+    stopping leaves nothing written: inside :func:`stoppable` (either form), raises
+    Cancelled once the stop is set; outside it, nothing."""
+    current = _STOPPABLE.get()
+    if current is not None and current[1].is_set():
+        raise Cancelled("Stopped.")

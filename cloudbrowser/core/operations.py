@@ -44,7 +44,7 @@ from cloudbrowser.core.errors import (
     created_meanwhile,
 )
 from cloudbrowser.core.give_way import give_way
-from cloudbrowser.core.interrupt import interruptible
+from cloudbrowser.core.interrupt import interruptible, stoppable
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
@@ -536,7 +536,10 @@ class Operation:
             if self._cancel.is_set():
                 raise Cancelled("Cancelled.")
             if self.kind is OpKind.STORAGE_CLASS:
-                classes.set_storage_class(self.bucket, source.key, self.storage_class)
+                # A class change the server makes in rounds (GCS's rewrite onto itself)
+                # stops between them: the object keeps its class.
+                with stoppable(None, self._cancel):
+                    classes.set_storage_class(self.bucket, source.key, self.storage_class)
                 return True
             r = self.restore
             return classes.restore_archived(
@@ -693,7 +696,7 @@ class Operation:
     def _server_copy(self, source: SourceObject) -> str:
         """One server-side copy; a create-only one carries the condition where the server
         checks it, else the name is looked at right before."""
-        copy = server_copy_of(self.backend).copy_object
+        copy = self._copy_object
         args = (self.bucket, source.key, self.dest_bucket, source.target)
         if source.create_only and self._checks_names:
             try:
@@ -704,6 +707,17 @@ class Operation:
                 # takes none.
                 self._checks_names = False
         return self._making(copy, *args, create_only=self._create_only(source))
+
+    def _copy_object(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool
+    ) -> str:
+        """``ServerCopy.copy_object``, told of the cancel on whichever thread it runs: a
+        copy the server makes in rounds (GCS's rewrite) stops between them, where nothing
+        is written yet; the round in flight is not abandoned (core/interrupt.py)."""
+        with stoppable(None, self._cancel):
+            return server_copy_of(self.backend).copy_object(
+                src_bucket, src_key, bucket, key, create_only=create_only
+            )
 
     def _create_only(self, source: SourceObject) -> bool:
         """The ``create_only`` to give the write that makes ``source``'s copy: True where

@@ -175,3 +175,22 @@ def test_iam_refusing_is_a_credentials_failure_naming_the_role(
 def test_what_sign_as_cannot_take_is_a_usage_error(run: Run, argv: list[str], message: str) -> None:
     wrong = run("presign", *argv)
     assert wrong.code == 2 and message in wrong.err
+
+
+def test_a_sign_in_google_refuses_to_renew_says_to_sign_in_again_not_a_traceback(
+    run: Run, iam: SoftDeleteGcs, user_adc: Path
+) -> None:
+    """Application default credentials gcloud wrote for a person, revoked since (or
+    expired: Google answers ``invalid_grant``): a credentials failure that names the
+    command that signs in again (tests/contract/test_gcs_renewal_refused.py: the rest)."""
+    iam.refuse_grants = "Token has been expired or revoked."
+    iam.bucket("bkt")
+
+    result = run("ls", "--endpoint", iam.url, "gs://bkt/")
+
+    assert result.code == 3  # credentials (cli/output.Exit.AUTH)
+    assert result.out == ""
+    assert "expired or revoked" in result.err
+    assert "Sign in again: run “gcloud auth application-default login”." in result.err
+    assert "Traceback" not in result.err and "RefreshError" not in result.err
+    assert [path for _method, path in iam.requests] == ["/token"]

@@ -11,15 +11,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
 from cloudbrowser.core.backends.gcs.features import CHUNK_GRANULE
-from cloudbrowser.core.errors import AccessDenied, StorageError
+from cloudbrowser.core.backends.gcs.rewrite import MAX_STALLED_ROUNDS
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    BucketNotFound,
+    Cancelled,
+    KeyNotFound,
+    StorageError,
+)
+from cloudbrowser.core.interrupt import stoppable
+from cloudbrowser.core.journal import State
+from cloudbrowser.core.operations import Operation, OpItem, OpKind
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.storage import (
     BatchDelete,
@@ -200,6 +212,248 @@ def test_a_rewrite_reply_neither_done_nor_continued_is_an_error_not_a_loop(
     assert len(front.requests_matching(lambda r: "/rewriteTo/" in r.path)) == 1
 
 
+def endless_rounds(
+    reply: Callable[[int], dict[str, Any]],
+    *,
+    until: int,
+    on_round: Callable[[int], None] | None = None,
+) -> Rule:
+    """A rewrite answered not done by ``reply(n)`` for its round n (1, 2…), whatever token
+    comes back; from round ``until`` on it goes to fake-gcs-server, which finishes it (so
+    that a client that does not stop meets a finished copy, not an endless test).
+    ``on_round(n)`` is called before round n is answered."""
+    lock = threading.Lock()
+    rounds = [0]
+
+    def rule(request: Request, forward: Forward) -> Reply | None:
+        if request.method != "POST" or "/rewriteTo/" not in request.path:
+            return None
+        with lock:
+            rounds[0] += 1
+            n = rounds[0]
+        if on_round is not None:
+            on_round(n)
+        if n >= until:
+            request.query.pop("rewriteToken", None)
+            return forward()
+        return json_reply(200, {"kind": "storage#rewriteResponse", "done": False, **reply(n)})
+
+    return rule
+
+
+def progressing(n: int) -> dict[str, Any]:
+    """Round n of a copy that moves on: a new token, more bytes, not yet all."""
+    return {
+        "rewriteToken": f"token-{n}",
+        "totalBytesRewritten": str(n * 1000),
+        "objectSize": str(10**9),
+    }
+
+
+def rewrite_rounds(front: HostileS3, key: str = "") -> list[Request]:
+    return front.requests_matching(
+        lambda r: "/rewriteTo/" in r.path and (not key or f"/o/{key}/" in r.path)
+    )
+
+
+def test_a_stop_between_rewrite_rounds_ends_the_copy_with_nothing_written(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """Inside core/interrupt.stoppable (where an operation runs its copies) a stop is
+    seen after the round in flight, which is not abandoned: no further round is sent, and
+    the destination, which GCS writes only in the last round, never exists."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"big.bin": DATA})
+    stop = threading.Event()
+    front.rule(endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and stop.set()))
+    storage = through(front, gcs_server)
+
+    with pytest.raises(Cancelled), stoppable(None, stop):
+        server_copy_of(storage).copy_object(source, "big.bin", target, "copied.bin")
+
+    assert [r.query.get("rewriteToken") for r in rewrite_rounds(front)] == [None, "token-1"]
+    assert keys_in(storage, target) == []
+
+
+def test_cancelling_a_move_stops_its_rewrite_between_rounds_and_keeps_the_source(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """A move's copy is never abandoned (its source must go once it is made), but a
+    rewrite in rounds stops between them: what was moved is reported done, the object
+    stopped between rounds stays where it was, only there, and nothing is reported
+    failed."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"a-small.txt": b"small", "big.bin": DATA})
+    storage = through(front, gcs_server)
+    operation = Operation(
+        storage,
+        OpKind.MOVE,
+        source,
+        [OpItem("a-small.txt", "a-small.txt"), OpItem("big.bin", "big.bin")],
+        dest_bucket=target,
+        workers=1,  # one copy at a time: the small one is moved before the big one starts
+    )
+
+    def big_rounds(request: Request, forward: Forward) -> Reply | None:
+        if "/o/big.bin/" not in request.path:
+            return None
+        return endless(request, forward)
+
+    endless = endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and operation.cancel())
+    front.rule(big_rounds)
+
+    result = operation.run()
+
+    assert result.cancelled and operation.state is State.CANCELLED
+    assert (result.done, result.failed) == (1, [])
+    assert operation.progress().done == 1
+    assert keys_in(storage, source) == ["big.bin"]
+    assert keys_in(storage, target) == ["a-small.txt"]
+    assert len(rewrite_rounds(front, "big.bin")) == 2
+
+
+def test_cancelling_a_class_change_stops_its_rewrite_between_rounds(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"cold.bin": DATA})
+    storage = through(front, gcs_server)
+    operation = Operation(
+        storage, OpKind.STORAGE_CLASS, bucket, [OpItem("cold.bin")], storage_class="NEARLINE"
+    )
+    front.rule(
+        endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and operation.cancel())
+    )
+
+    result = operation.run()
+
+    assert result.cancelled and (result.done, result.failed) == (0, [])
+    assert len(rewrite_rounds(front)) == 2
+    assert storage.head_object(bucket, "cold.bin").storage_class == "STANDARD"
+
+
+@pytest.mark.parametrize(
+    ("reply", "rounds"),
+    [
+        # The first round moves on (its token is new, its bytes the first): the stalls
+        # are the rounds after it.
+        pytest.param(
+            lambda n: {"rewriteToken": "same", "totalBytesRewritten": "1000", "objectSize": "9000"},
+            MAX_STALLED_ROUNDS + 1,
+            id="one-token-forever",
+        ),
+        pytest.param(
+            lambda n: {"rewriteToken": f"t{n}", "totalBytesRewritten": "0", "objectSize": "9000"},
+            MAX_STALLED_ROUNDS + 1,
+            id="fresh-tokens-no-bytes",
+        ),
+        pytest.param(
+            lambda n: {
+                "rewriteToken": f"t{n}",
+                "totalBytesRewritten": str(9000 + n),
+                "objectSize": "9000",
+            },
+            MAX_STALLED_ROUNDS,
+            id="more-bytes-than-the-object",
+        ),
+        pytest.param(lambda n: {"rewriteToken": f"t{n}"}, MAX_STALLED_ROUNDS, id="never-says"),
+    ],
+)
+def test_a_rewrite_that_gets_no_further_is_given_up_with_a_clear_error(
+    gcs_server: GcsServer,
+    front: HostileS3,
+    reply: Callable[[int], dict[str, Any]],
+    rounds: int,
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"a.bin": b"a"})
+    front.rule(endless_rounds(reply, until=MAX_STALLED_ROUNDS * 5))
+    storage = through(front, gcs_server)
+
+    with pytest.raises(StorageError) as raised:
+        server_copy_of(storage).copy_object(bucket, "a.bin", bucket, "b.bin")
+
+    error = raised.value
+    assert error.code == "RewriteStopped"
+    assert f"“{bucket}/a.bin” to “{bucket}/b.bin”" in error.message
+    assert "Nothing was written at the destination" in error.message
+    assert "misbehaving" in error.hint
+    assert len(rewrite_rounds(front)) == rounds
+    assert keys_in(storage, bucket) == ["a.bin"]
+
+
+def test_a_slow_rewrite_that_keeps_moving_on_is_not_given_up(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """Many rounds are fine as long as each gets further (a large cross-location copy)."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, {"a.bin": b"a"})
+    front.rule(endless_rounds(progressing, until=MAX_STALLED_ROUNDS * 3))
+    storage = through(front, gcs_server)
+
+    server_copy_of(storage).copy_object(bucket, "a.bin", bucket, "b.bin")
+
+    assert len(rewrite_rounds(front)) == MAX_STALLED_ROUNDS * 3
+    assert keys_in(storage, bucket) == ["a.bin", "b.bin"]
+
+
+# ── a rewrite's refusal names the side it is about ─────────────────────────────────────
+
+
+def test_a_copy_to_a_missing_bucket_names_that_bucket_not_the_source(
+    gcs_server: GcsServer,
+) -> None:
+    """fake-gcs-server answers a bare "Not Found" whichever side is missing (GCS's words
+    differ by side): the source is looked at to tell."""
+    source = gcs_server.bucket()
+    gcs_server.put(source, {"a.txt": b"a"})
+    copy = server_copy_of(gcs_server.backend()).copy_object
+    missing = f"gone-{uuid.uuid4().hex[:10]}"
+
+    with pytest.raises(BucketNotFound) as to_missing:
+        copy(source, "a.txt", missing, "a.txt")
+    assert f"“{missing}”" in to_missing.value.message and source not in to_missing.value.message
+
+    with pytest.raises(BucketNotFound) as from_missing:
+        copy(missing, "a.txt", source, "b.txt")
+    assert f"“{missing}”" in from_missing.value.message
+
+    with pytest.raises(KeyNotFound) as no_object:
+        copy(source, "never-was.txt", missing, "b.txt")
+    assert f"“{source}/never-was.txt”" in no_object.value.message
+
+
+def test_a_copy_refused_where_it_writes_names_the_destination(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """GCS's 403 names a permission (storage.objects.create on the destination, or .get
+    on the source), not which object: readable source, so the destination is named."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("locked")
+    gcs_server.put(source, {"a.txt": b"a"})
+
+    def no_writes(request: Request, forward: Forward) -> Reply | None:
+        if "/rewriteTo/" not in request.path:
+            return None
+        return json_reply(
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "tester does not have storage.objects.create access to the "
+                    "Google Cloud Storage object.",
+                    "errors": [{"reason": "forbidden"}],
+                }
+            },
+        )
+
+    front.rule(no_writes)
+    with pytest.raises(AccessDenied) as raised:
+        server_copy_of(through(front, gcs_server)).copy_object(source, "a.txt", target, "b.txt")
+    assert f"“{target}/b.txt”" in raised.value.message
+    assert source not in raised.value.message
+    assert "storage.objects.create" in raised.value.detail
+
+
 # ── uniform bucket-level access: no ACL is ever asked for ──────────────────────────────
 
 
@@ -335,3 +589,142 @@ def test_where_the_server_takes_no_batch_keys_are_deleted_one_by_one(
     assert storage.delete_objects(bucket, ["kept.txt"]) == []
     assert keys_in(storage, bucket) == ["locked.txt"]
     assert len(front.requests_matching(lambda r: r.path == "/batch/storage/v1")) == 1
+
+
+def batch_answer(parts: list[tuple[int, dict[str, Any] | None]]) -> Reply:
+    """A JSON batch's multipart answer, as GCS sends one: one part per sub-request, in
+    order, each an HTTP reply (a status and, where given, a JSON body)."""
+    boundary = "batch_answer_boundary"
+    body = b""
+    for n, (status, content) in enumerate(parts):
+        text = json.dumps(content) if content is not None else ""
+        body += (
+            f"--{boundary}\r\nContent-Type: application/http\r\n"
+            f"Content-ID: <response-{n}>\r\n\r\n"
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\r\n{text}\r\n"
+        ).encode()
+    body += f"--{boundary}--\r\n".encode()
+    return Reply(200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, body)
+
+
+def api_error(status: int, message: str, reason: str = "") -> dict[str, Any]:
+    error: dict[str, Any] = {"code": status, "message": message}
+    if reason:
+        error["errors"] = [{"reason": reason, "message": message}]
+    return {"error": error}
+
+
+def is_batch(request: Request) -> bool:
+    return request.method == "POST" and request.path == "/batch/storage/v1"
+
+
+#: A server or proxy without the batch endpoint, as each answers a POST to it.
+NO_BATCH_ENDPOINT = {
+    "proxy-404-page": Reply(404, {"Content-Type": "text/html"}, b"<h1>404 Not Found</h1>"),
+    "plain-404": Reply(404, {"Content-Type": "text/plain"}, b"Not Found\n"),
+    "405": Reply(405, {"Content-Type": "text/plain"}, b"Method Not Allowed"),
+    "501": json_reply(501, api_error(501, "Not implemented", "notImplemented")),
+    "not-multi-part": Reply(400, {"Content-Type": "text/plain"}, b"request is not multi-part\n"),
+    "proxy-200-page": Reply(200, {"Content-Type": "text/html"}, b"<html>Sign in to the Wi-Fi"),
+}
+
+
+@pytest.mark.parametrize("answer", NO_BATCH_ENDPOINT.values(), ids=NO_BATCH_ENDPOINT.keys())
+def test_a_server_without_the_batch_endpoint_is_not_asked_for_batches_again(
+    gcs_server: GcsServer, front: HostileS3, answer: Reply
+) -> None:
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["a.txt", "b.txt", "kept.txt"])
+    front.rule(lambda request, _forward: answer if is_batch(request) else None)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    assert storage.delete_objects(bucket, ["a.txt", "gone.txt"]) == []
+    assert storage.delete_objects(bucket, ["b.txt"]) == []
+
+    assert keys_in(storage, bucket) == ["kept.txt"]
+    assert len(front.requests_matching(is_batch)) == 1
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["a.txt", "gone.txt", "b.txt"]
+
+
+#: A batch that failed as a whole for a reason of its own: the server does take batches.
+ONE_BATCH_FAILED = {
+    # A server that answered a batch of one with its item's own reply.
+    "an-items-404": json_reply(404, api_error(404, "No such object: bkt/gone.txt", "notFound")),
+    "invalid": json_reply(400, api_error(400, "Invalid argument.", "invalid")),
+    "too-large": Reply(413, {"Content-Type": "text/plain"}, b"Request Entity Too Large"),
+    "answers-missing": batch_answer([]),
+}
+
+
+@pytest.mark.parametrize("answer", ONE_BATCH_FAILED.values(), ids=ONE_BATCH_FAILED.keys())
+def test_one_failed_batch_is_deleted_one_by_one_and_batching_stays_on(
+    gcs_server: GcsServer, front: HostileS3, answer: Reply
+) -> None:
+    """Its keys each get an answer of their own (a key already gone is deleted: no
+    failure), and the next batch is a batch again."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["a.txt", "b.txt", "kept.txt"])
+    answered: list[Request] = []
+
+    def first_batch(request: Request, _forward: Forward) -> Reply | None:
+        if not is_batch(request) or answered:
+            return None
+        answered.append(request)
+        return answer
+
+    front.rule(first_batch)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    assert storage.delete_objects(bucket, ["gone.txt"]) == []
+    assert storage.delete_objects(bucket, ["a.txt", "b.txt"]) == []
+
+    assert keys_in(storage, bucket) == ["kept.txt"]
+    assert len(front.requests_matching(is_batch)) == 2
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["gone.txt"], "the second batch deleted its keys itself"
+
+
+def test_each_items_error_in_a_batch_is_reported_for_that_item(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """As S3's DeleteObjects and Azure's blob batch are read (core/deletes.py): a key
+    already gone (404) is deleted, a refused one fails with its own error, the others
+    are deleted; batching stays on."""
+    bucket = gcs_server.bucket()
+    gcs_server.put(bucket, ["kept.txt"])
+    answered: list[Request] = []
+
+    def mixed(request: Request, _forward: Forward) -> Reply | None:
+        if not is_batch(request) or answered:
+            return None
+        answered.append(request)
+        return batch_answer(
+            [
+                (204, None),
+                (404, api_error(404, f"No such object: {bucket}/gone.txt", "notFound")),
+                (
+                    403,
+                    api_error(
+                        403, "tester does not have storage.objects.delete access.", "forbidden"
+                    ),
+                ),
+            ]
+        )
+
+    front.rule(mixed)
+    storage = through(front, gcs_server)
+    assert isinstance(storage, BatchDelete)
+
+    refused = storage.delete_objects(bucket, ["a.txt", "gone.txt", "locked.txt"])
+
+    assert [(key, type(error)) for key, error in refused] == [("locked.txt", AccessDenied)]
+    assert f"“{bucket}/locked.txt”" in refused[0][1].message
+    # The 404 is confirmed by a delete of its own (fake-gcs-server answers 404 for a
+    # batched key with a "/" it did not delete: batch.py), which finds it gone.
+    deletes = [unquote(r.path.rpartition("/o/")[2]) for r in front.requests if r.method == "DELETE"]
+    assert deletes == ["gone.txt"]
+    assert storage.delete_objects(bucket, ["kept.txt"]) == []
+    assert len(front.requests_matching(is_batch)) == 2

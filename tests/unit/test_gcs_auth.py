@@ -9,13 +9,19 @@ from pathlib import Path
 
 import pytest
 import requests
+from google.auth import exceptions as gauth
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
 from cloudbrowser.core.backends.gcs import auth
-from cloudbrowser.core.backends.gcs.errors import reply_error
+from cloudbrowser.core.backends.gcs.errors import reply_error, translate_exception
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
-from cloudbrowser.core.errors import AccessDenied, CloudBrowserError, InvalidCredentials
+from cloudbrowser.core.errors import (
+    AccessDenied,
+    CloudBrowserError,
+    InvalidCredentials,
+    Throttled,
+)
 from tests.conftest import GCS_PROJECT, service_account_json
 
 AUTHORIZED_USER = {
@@ -153,3 +159,16 @@ def test_an_anonymous_request_refused_says_so_rather_than_blame_credentials() ->
     assert "expired" not in error.message
     listing = reply_error(refused, listing_buckets=True)
     assert "a project's buckets" in listing.message
+
+
+def test_a_token_endpoint_that_is_down_is_a_passing_failure_not_a_revoked_sign_in() -> None:
+    """google-auth marks a renewal that met a 5xx (after its own tries) retryable: the
+    sign-in is fine, and the transfer is tried again by itself."""
+    down = gauth.RefreshError("Internal error", {"error": "internal_failure"}, retryable=True)
+    error = translate_exception(down, renew_hint=auth.RENEW_ADC)
+    assert isinstance(error, Throttled) and error.retryable
+    assert "expired" not in error.message and "Sign in" not in error.hint
+    refused = gauth.RefreshError("invalid_grant: Token has been expired or revoked.")
+    error = translate_exception(refused, renew_hint=auth.RENEW_ADC)
+    assert isinstance(error, InvalidCredentials) and not error.retryable
+    assert error.hint == auth.RENEW_ADC

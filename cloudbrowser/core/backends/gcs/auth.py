@@ -45,6 +45,24 @@ class Identity:
     #: A service-account key's signer (share links): the credentials themselves, or a key
     #: given beside unsigned requests (an emulator).
     signer: service_account.Credentials | None
+    #: What to do when Google refuses to renew the access token (``invalid_grant``: a
+    #: sign-in revoked or expired, a key deleted), for these credentials.
+    renew_hint: str = ""
+
+
+#: What to do when a token's renewal is refused, by who the credentials are.
+RENEW_ADC = f"Sign in again: run “{ADC_COMMAND}”."
+RENEW_BROWSER = (
+    "Sign in again: edit the connection in the window and choose “Sign in in the browser…”."
+)
+RENEW_KEY = (
+    "The key may have been deleted or disabled: choose a current service-account key file "
+    "(Google Cloud console → IAM → Service accounts → Keys)."
+)
+RENEW_OTHER = (
+    f"Sign in again (“{ADC_COMMAND}”), or check the credentials "
+    "GOOGLE_APPLICATION_CREDENTIALS names."
+)
 
 
 def endpoint(settings: ConnectionSettings) -> tuple[str, bool]:
@@ -80,7 +98,7 @@ def identity(
         except Exception as exc:
             raise _adc_problem(exc) from exc
         signer = found if isinstance(found, service_account.Credentials) else None
-        return Identity(found, settings.project or project or "", signer)
+        return Identity(found, settings.project or project or "", signer, _renew_hint(found))
     if info is None:
         raise InvalidCredentials(
             "This connection has no Google credentials (key file or sign-in) stored.",
@@ -89,7 +107,7 @@ def identity(
         )
     if auth == "service_account":
         sa = _service_account(info)
-        return Identity(sa, settings.project or str(info.get("project_id", "")), sa)
+        return Identity(sa, settings.project or str(info.get("project_id", "")), sa, RENEW_KEY)
     if auth == "oauth":
         try:
             user = user_credentials.Credentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
@@ -97,11 +115,21 @@ def identity(
             )
         except (ValueError, KeyError) as exc:
             raise _bad_file("sign-in record", exc) from exc
-        return Identity(user, settings.project or str(info.get("quota_project_id", "")), None)
+        project = settings.project or str(info.get("quota_project_id", ""))
+        return Identity(user, project, None, RENEW_BROWSER)
     raise ConfigError(
         f"This version of cloudbrowser does not know the Google sign-in “{auth}”.",
         hint="Edit the connection and choose how to sign in.",
     )
+
+
+def _renew_hint(found: GoogleCredentials) -> str:
+    """What renews application default credentials of ``found``'s kind."""
+    if isinstance(found, service_account.Credentials):
+        return RENEW_KEY
+    if isinstance(found, user_credentials.Credentials):
+        return RENEW_ADC
+    return RENEW_OTHER
 
 
 class _Retry(Retry):

@@ -23,6 +23,7 @@ import binascii
 import contextlib
 import functools
 import json
+import logging
 import re
 import threading
 import uuid
@@ -36,8 +37,14 @@ import requests
 
 from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.backends.gcs import auth, batch, fast
-from cloudbrowser.core.backends.gcs.errors import no_bucket, reply_error, translate_exception
+from cloudbrowser.core.backends.gcs.errors import (
+    denied,
+    no_bucket,
+    reply_error,
+    translate_exception,
+)
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
+from cloudbrowser.core.backends.gcs.rewrite import RewriteGuard
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.details import ObjectDetails, Version, VersionPage
@@ -45,6 +52,7 @@ from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
 from cloudbrowser.core.errors import (
     AccessDenied,
     AlreadyExists,
+    BucketNotFound,
     Cancelled,
     CloudBrowserError,
     ConfigError,
@@ -52,12 +60,13 @@ from cloudbrowser.core.errors import (
     InvalidCredentials,
     KeyNotFound,
     NoProject,
+    NotFound,
     NotSupported,
     ObjectChanged,
     StorageError,
     refused_as_created,
 )
-from cloudbrowser.core.interrupt import elsewhere
+from cloudbrowser.core.interrupt import elsewhere, stop_point
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import Features, StorageClassOffer
 
@@ -75,6 +84,8 @@ if TYPE_CHECKING:
         StorageClasses,
         Versions,
     )
+
+log = logging.getLogger(__name__)
 
 #: GCS's storage classes. ARCHIVE objects are read like any other (no restore: reads cost
 #: a retrieval fee and there is a 365-day minimum storage duration), so none is "archive".
@@ -202,12 +213,17 @@ class GcsBackend:
         except CloudBrowserError:
             raise
         except Exception as exc:
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
         if reply.status_code not in tuple(ok):
             error = reply_error(reply, bucket=bucket, key=key, listing_buckets=listing_buckets)
             reply.close()
             raise error
         return reply
+
+    def translated(self, exc: BaseException, bucket: str = "", key: str = "") -> CloudBrowserError:
+        """An exception raised before any reply as our error; a refused renewal of the
+        token says what renews these credentials."""
+        return translate_exception(exc, bucket=bucket, key=key, renew_hint=self.identity.renew_hint)
 
     def api(self, path: str) -> str:
         return f"{self.base}/storage/v1{path}"
@@ -423,7 +439,7 @@ class GcsBackend:
         except fast.Fallback:
             return None
         except Exception as exc:  # renewing the token
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
 
     def _reader(
         self,
@@ -572,7 +588,7 @@ class GcsBackend:
         except CloudBrowserError:
             raise  # Cancelled
         except Exception as exc:  # renewing the token
-            raise translate_exception(exc, bucket=bucket, key=key) from exc
+            raise self.translated(exc, bucket, key) from exc
         return _object_resource(data, bucket, key)
 
     def generation_matching(self, bucket: str, key: str, if_match: str) -> str:
@@ -636,23 +652,35 @@ class GcsBackend:
         return refused + self._delete_each(bucket, again)
 
     def _batch_delete(self, bucket: str, keys: Sequence[str]) -> list[tuple[int, bytes]] | None:
-        """The sub-requests' answers, or None where the server takes no batch (then it is
-        never asked again on this connection)."""
+        """The sub-requests' answers, or None: then the keys are deleted one by one. Only
+        a server that has no batch endpoint (batch.endpoint_refused) is never asked again
+        on this connection; any other failed batch is this batch's alone (each key then
+        gets its own answer). Raises a passing failure, or a refusal of the credentials,
+        as the singles would meet it too."""
         body, content_type = batch.request_body(bucket, keys)
-        try:
-            reply = self.send(
-                "POST",
-                f"{self.base}/batch/storage/v1",
-                data=body,
-                headers={"Content-Type": content_type},
-                bucket=bucket,
-            )
-            return batch.statuses(reply, len(keys))
-        except StorageError as error:
-            if error.retryable or isinstance(error, AccessDenied | InvalidCredentials):
-                raise
+        reply = self.send(
+            "POST",
+            f"{self.base}/batch/storage/v1",
+            data=body,
+            headers={"Content-Type": content_type},
+            bucket=bucket,
+            ok=range(200, 600),
+        )
+        if batch.endpoint_refused(reply):
+            log.info("The server takes no JSON batch: deleting one by one from now on")
             self._no_batch = True
             return None
+        if reply.status_code < 300:
+            try:
+                return batch.statuses(reply, len(keys))
+            except StorageError as unreadable:  # some answers missing: this batch only
+                log.warning("A batch delete in %s was not understood: %s", bucket, unreadable)
+                return None
+        error = reply_error(reply, bucket=bucket)
+        if error.retryable or isinstance(error, AccessDenied | InvalidCredentials):
+            raise error
+        log.warning("A batch delete in %s was refused: %s", bucket, error.detail)
+        return None
 
     def _delete_each(self, bucket: str, keys: Sequence[str]) -> list[tuple[str, CloudBrowserError]]:
         refused: list[tuple[str, CloudBrowserError]] = []
@@ -756,17 +784,29 @@ class GcsBackend:
         resource: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """``objects.rewrite``, sent again with each ``rewriteToken`` until done; returns
+        the new object's resource. GCS writes the destination only in the round that says
+        done, so inside ``core/interrupt.stoppable`` a stop ends the loop between rounds
+        (Cancelled) with nothing written; a round in flight is never abandoned here (it
+        may be the last). A server that stops progressing is given up (RewriteStopped).
+        Raises what a round raises, naming the side (source or destination) it is about."""
         path = f"{object_path(src_bucket, src_key)}/rewriteTo{object_path(bucket, key)}"
         query: dict[str, str] = dict(params or {})
+        guard = RewriteGuard(f"“{src_bucket}/{src_key}” to “{bucket}/{key}”")
         while True:
-            body = self.call(
-                "POST",
-                path,
-                params=query,
-                json=dict(resource or {}),
-                bucket=src_bucket,
-                key=src_key,
-            )
+            try:
+                body = self.call(
+                    "POST",
+                    path,
+                    params=query,
+                    json=dict(resource or {}),
+                    bucket=src_bucket,
+                    key=src_key,
+                )
+            except (NotFound, AccessDenied) as error:
+                raise self._rewrite_refusal(
+                    error, src_bucket, src_key, bucket, key, query
+                ) from error
             if body.get("done") in (True, "true"):
                 result = body.get("resource")
                 return result if isinstance(result, dict) else {}
@@ -778,7 +818,48 @@ class GcsBackend:
                     detail=json.dumps(body)[:200],
                     code="UnreadableReply",
                 )
+            guard.round(body, token)
+            stop_point()  # nothing is written at the destination before the last round
             query["rewriteToken"] = token
+
+    def _rewrite_refusal(
+        self,
+        error: StorageError,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        query: Mapping[str, str],
+    ) -> StorageError:
+        """A rewrite's 404 or 403 is about its source or its destination, and the reply
+        does not always say which (fake-gcs-server: "Not Found" for either; GCS's denial
+        names a permission): the source is looked at to tell. The source's own error
+        where it cannot be read, else the destination's (its bucket missing, or no
+        permission to write there). The refusal as it came where the look cannot tell."""
+        try:
+            self._resource(src_bucket, src_key, query.get("sourceGeneration", ""))
+        except (NotFound, AccessDenied) as about_source:
+            if isinstance(about_source, KeyNotFound) and self._bucket_missing(src_bucket):
+                return no_bucket(src_bucket, about_source)
+            return about_source
+        except CloudBrowserError:
+            return error
+        if isinstance(error, NotFound):
+            return no_bucket(bucket, error)  # a rewrite's destination is missing only so
+        return denied(bucket, key, error)
+
+    def _bucket_missing(self, bucket: str) -> bool:
+        """Whether the server says ``bucket`` does not exist (an object's 404 may not say
+        which is missing); False where it cannot tell (no permission to look)."""
+        try:
+            self.call(
+                "GET", f"/b/{quote(bucket, safe='')}", params={"fields": "name"}, bucket=bucket
+            )
+        except BucketNotFound:
+            return True
+        except CloudBrowserError:
+            return False
+        return False
 
     def copy_chunk(
         self,

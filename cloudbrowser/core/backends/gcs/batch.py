@@ -1,5 +1,8 @@
 """GCS's JSON batch: up to 100 deletes in one ``multipart/mixed`` request.
 
+Only a server without the batch endpoint (:func:`endpoint_refused`) turns batching off
+for its connection; an item's error is that item's (a 404 is a key already gone).
+
 Each part of the reply is one sub-request's HTTP reply, named by ``Content-ID:
 <response-N>``. A 404 in a batch is confirmed by a delete of its own: fake-gcs-server does
 not decode a sub-request's ``%2F`` (it answers 404 for a key with a "/", and deletes
@@ -8,6 +11,7 @@ nothing), and a 404 must never pass for "deleted" when the key is still there.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -53,6 +57,33 @@ def statuses(reply: requests.Response, count: int) -> list[tuple[int, bytes]]:
     if sorted(found) != list(range(count)):
         raise _unreadable(reply, f"{len(found)} answers to {count} deletes")
     return [found[i] for i in range(count)]
+
+
+def endpoint_refused(reply: requests.Response) -> bool:
+    """Whether ``reply`` says the server has no JSON batch at all: a 404, 405 or 501 that
+    is not a JSON API error (a proxy's or a router's page: the API's own 404 is about a
+    resource, as an item's answer would be), a 400 or 415 about the multipart body itself
+    (fake-gcs-server: "invalid Content-Type header"; "not multi-part"), or a success that
+    is no multipart answer (a page of a proxy in the way)."""
+    if 200 <= reply.status_code < 300:
+        return "multipart/" not in reply.headers.get("content-type", "").lower()
+    text = reply.text[:4000].lower() if reply.content else ""
+    if reply.status_code in (405, 501):
+        return True
+    if reply.status_code == 404:
+        return not _api_error(text)
+    if reply.status_code in (400, 415):
+        return any(word in text for word in ("content-type", "multipart", "multi-part"))
+    return False
+
+
+def _api_error(text: str) -> bool:
+    """A JSON API error body (``{"error": {…}}``)."""
+    try:
+        body = json.loads(text) if text.lstrip().startswith("{") else None
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 def sub_error(bucket: str, key: str, status: int, body: bytes) -> StorageError:

@@ -203,16 +203,27 @@ def session_gone(bucket: str, key: str, detail: str) -> UploadNotFound:
 
 
 def translate_exception(
-    exc: BaseException, *, bucket: str = "", key: str = ""
+    exc: BaseException, *, bucket: str = "", key: str = "", renew_hint: str = ""
 ) -> CloudBrowserError:
-    """An exception raised before any reply (network, sign-in) as our error."""
+    """An exception raised before any reply (network, sign-in) as our error.
+    ``renew_hint``: what renews the connection's credentials (auth.Identity's), said where
+    Google refuses to renew its token."""
     where = f"“{bucket}/{key}”" if key else (f"bucket “{bucket}”" if bucket else "the server")
     if isinstance(exc, CloudBrowserError):
         return exc
+    if isinstance(exc, gauth.RefreshError) and exc.retryable:
+        # The token endpoint answered 5xx (google-auth tried again already): passing.
+        return Throttled(
+            "Google's sign-in service did not renew the access token: it is busy or down.",
+            hint="Try again in a moment.",
+            detail=str(exc),
+            code="RefreshUnavailable",
+        )
     if isinstance(exc, gauth.RefreshError):
         return InvalidCredentials(
             "Google refused to renew the sign-in: the credentials are expired or revoked.",
-            hint="Sign in again (gcloud auth application-default login) or choose a current "
+            hint=renew_hint
+            or "Sign in again (gcloud auth application-default login) or choose a current "
             "service-account key file.",
             detail=str(exc),
             code="RefreshError",
@@ -304,4 +315,16 @@ def no_bucket(bucket: str, error: StorageError) -> BucketNotFound:
         hint=_NO_BUCKET.hint,
         detail=error.detail,
         code="NoSuchBucket",
+    )
+
+
+def denied(bucket: str, key: str, error: StorageError) -> AccessDenied:
+    """A refusal found to be about ``bucket/key`` (a rewrite's destination), where the
+    reply named another place."""
+    where = f"“{bucket}/{key}”"
+    return AccessDenied(
+        _DENIED.message.format(where=where, bucket=bucket),
+        hint=_DENIED.hint,
+        detail=error.detail,
+        code=error.code,
     )

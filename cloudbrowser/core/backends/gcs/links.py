@@ -44,7 +44,6 @@ from google.cloud.storage._signing import generate_signed_url_v4
 from google.oauth2 import credentials as user_credentials
 
 from cloudbrowser.core.backends.gcs import auth
-from cloudbrowser.core.backends.gcs.errors import translate_exception
 from cloudbrowser.core.errors import (
     AccessDenied,
     CloudBrowserError,
@@ -87,7 +86,7 @@ def signed_url(backend: GcsBackend, bucket: str, key: str, expires_in: int) -> s
     except CloudBrowserError:
         raise
     except Exception as exc:
-        raise translate_exception(exc, bucket=bucket, key=key) from exc
+        raise backend.translated(exc, bucket, key) from exc
 
 
 def signer_of(backend: GcsBackend) -> Signing:
