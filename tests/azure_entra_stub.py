@@ -14,7 +14,9 @@ for 127.0.0.1. What it answers, as Azure documents it:
   ``SignedService`` b, ``SignedVersion``, and a ``Value`` derived from those, as Azure
   derives it: the same fields give the same key); or 403 with
   ``Account.refuse_key`` as its error code, as Azure answers a user without a role that
-  may get one. A key asked for beyond 7 days is refused (400), as Azure refuses it.
+  may get one. A key ending beyond 7 days after the stub's now (``Account.clock_behind``:
+  Azure's clock behind the machine's), or lasting longer than 7 days, is refused (400),
+  as Azure refuses it.
 * Get Blob with a SAS, Copy Blob and Put Block From URL (``x-ms-copy-source``, whose SAS
   is the source's): the user-delegation SAS is verified as Azure verifies one (its key
   fields name a key given out here, it is within its times and its key's, it grants
@@ -128,7 +130,13 @@ class Account:
     )
     #: (the copy's target "container/blob", its x-ms-copy-source) of every copy made.
     copies: list[tuple[str, str]] = field(default_factory=list)
+    #: How far Azure's clock is behind the machine's (a machine clock ahead of Azure's).
+    clock_behind: timedelta = timedelta(0)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        """Azure's time, by which it judges keys and SAS."""
+        return datetime.now(UTC) - self.clock_behind
 
     def key_requests(self) -> list[dict[str, str]]:
         return [h for m, _p, q, h in self.requests if q.get("comp") == ["userdelegationkey"]]
@@ -145,7 +153,7 @@ class Account:
             key = next((k for k in self.keys if k.named_by(fields)), None)
         if key is None:
             return "its key fields name no key given out"
-        now = datetime.now(UTC)
+        now = self.now()
         expiry = when(fields["se"])
         if "st" in fields and now < when(fields["st"]):
             return "not valid yet"
@@ -229,7 +237,9 @@ class _Stub(BaseHTTPRequestHandler):
             re.search(f"<{tag}>([^<]*)</{tag}>", text).group(1)  # type: ignore[union-attr]
             for tag in ("Start", "Expiry")
         )
-        if when(expiry) > datetime.now(UTC) + timedelta(days=7, minutes=1):
+        # Azure: a key ends within 7 days of its own now, and lasts at most 7 days.
+        week = timedelta(days=7)
+        if when(expiry) > self.account.now() + week or when(expiry) - when(start) > week:
             self._error(
                 400,
                 "InvalidXmlNodeValue",
