@@ -14,7 +14,9 @@ for 127.0.0.1. What it answers, as Azure documents it:
   ``SignedService`` b, ``SignedVersion``, and a ``Value`` derived from those, as Azure
   derives it: the same fields give the same key); or 403 with
   ``Account.refuse_key`` as its error code, as Azure answers a user without a role that
-  may get one. A key asked for beyond 7 days is refused (400), as Azure refuses it.
+  may get one. A key ending beyond 7 days after the stub's now (``Account.clock_behind``:
+  Azure's clock behind the machine's), or lasting longer than 7 days, is refused (400),
+  as Azure refuses it.
 * Get Blob with a SAS, Copy Blob and Put Block From URL (``x-ms-copy-source``, whose SAS
   is the source's): the user-delegation SAS is verified as Azure verifies one (its key
   fields name a key given out here, it is within its times and its key's, it grants
@@ -23,6 +25,12 @@ for 127.0.0.1. What it answers, as Azure documents it:
   copy, ``CannotVerifyCopySource``). A Put Blob through a SAS without ``w`` is 403
   ``AuthorizationPermissionMismatch``.
 * HEAD: a blob's properties.
+* Entra ID's device-code sign-in, at ``https://127.0.0.1:PORT/`` :data:`TID` as its
+  authority: the OpenID configuration MSAL reads first, the device code
+  (``oauth2/v2.0/devicecode``: a code that lasts 15 minutes, polled every
+  ``Account.poll_interval`` seconds), and the token endpoint, which answers
+  ``authorization_pending`` to every poll (nobody approves): a sign-in polls it until it
+  is stopped or the code expires. ``Account.token_polls`` counts the polls.
 
 ``Account.requests`` records what was sent, ``Account.keys`` each key given out and
 ``Account.copies`` each copy's source URL, for the tests to read.
@@ -33,6 +41,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import ssl
@@ -59,6 +68,8 @@ TID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 #: fields (skdutid, sduoid); the SDK signs with a later one.
 SIGNED_FIELDS_SINCE = "2025-07-05"
 _WHEN = "%Y-%m-%dT%H:%M:%SZ"
+#: Entra ID's token endpoint, below the tenant.
+_TOKEN = "oauth2/v2.0/token"
 #: What the stub's keys are derived from (the account's secret, in Azure).
 _SECRET = os.urandom(32)
 
@@ -128,7 +139,20 @@ class Account:
     )
     #: (the copy's target "container/blob", its x-ms-copy-source) of every copy made.
     copies: list[tuple[str, str]] = field(default_factory=list)
+    #: How far Azure's clock is behind the machine's (a machine clock ahead of Azure's).
+    clock_behind: timedelta = timedelta(0)
+    #: Seconds between a device-code sign-in's polls for its token, as Entra ID says.
+    poll_interval: int = 1
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        """Azure's time, by which it judges keys and SAS."""
+        return datetime.now(UTC) - self.clock_behind
+
+    def token_polls(self) -> int:
+        """How many times a device-code sign-in has asked for its token."""
+        with self.lock:
+            return sum(1 for m, p, _q, _h in self.requests if m == "POST" and p.endswith(_TOKEN))
 
     def key_requests(self) -> list[dict[str, str]]:
         return [h for m, _p, q, h in self.requests if q.get("comp") == ["userdelegationkey"]]
@@ -145,7 +169,7 @@ class Account:
             key = next((k for k in self.keys if k.named_by(fields)), None)
         if key is None:
             return "its key fields name no key given out"
-        now = datetime.now(UTC)
+        now = self.now()
         expiry = when(fields["se"])
         if "st" in fields and now < when(fields["st"]):
             return "not valid yet"
@@ -210,8 +234,41 @@ class _Stub(BaseHTTPRequestHandler):
         self._error(401, "InvalidAuthenticationInfo", "Authentication information is not given.")
         return False
 
+    def _entra(self, path: str) -> bool:
+        """Entra ID's answers to a device-code sign-in (True), or not Entra's path."""
+        if not path.startswith(f"{TID}/"):
+            return False
+        base = f"https://127.0.0.1:{self.server.server_port}/{TID}"
+        if path.endswith("/.well-known/openid-configuration"):
+            reply = {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/{_TOKEN}",
+                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            }
+        elif path.endswith("/oauth2/v2.0/devicecode"):
+            reply = {
+                "device_code": "stub-device-code",
+                "user_code": "STUB-CODE",
+                "verification_uri": f"{base}/devicelogin",
+                "expires_in": 900,
+                "interval": self.account.poll_interval,
+                "message": "Enter STUB-CODE.",
+            }
+        elif path.endswith(_TOKEN):
+            body = {"error": "authorization_pending", "error_description": "Not approved yet."}
+            self._reply(400, json.dumps(body).encode(), Content_Type="application/json")
+            return True
+        else:
+            self._error(404, "UnsupportedByStub", "Not answered by the stub.")
+            return True
+        self._reply(200, json.dumps(reply).encode(), Content_Type="application/json")
+        return True
+
     def do_POST(self) -> None:
-        _path, query, body = self._record()
+        path, query, body = self._record()
+        if self._entra(path):
+            return
         if not self._signed_in(query):
             return
         if query.get("comp") != ["userdelegationkey"] or query.get("restype") != ["service"]:
@@ -229,7 +286,9 @@ class _Stub(BaseHTTPRequestHandler):
             re.search(f"<{tag}>([^<]*)</{tag}>", text).group(1)  # type: ignore[union-attr]
             for tag in ("Start", "Expiry")
         )
-        if when(expiry) > datetime.now(UTC) + timedelta(days=7, minutes=1):
+        # Azure: a key ends within 7 days of its own now, and lasts at most 7 days.
+        week = timedelta(days=7)
+        if when(expiry) > self.account.now() + week or when(expiry) - when(start) > week:
             self._error(
                 400,
                 "InvalidXmlNodeValue",
@@ -256,6 +315,8 @@ class _Stub(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path, query, _body = self._record()
+        if self._entra(path):
+            return
         if not self._signed_in(query):
             return
         if "sig" in query:

@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
         "role); default: the saved connection's “Sign links as”, else the impersonated "
         "account of the credentials",
     )  # fmt: skip
+    presign.add_argument(
+        "--with-connection-sas", action="store_true",
+        help="az:// with only a SAS that grants more than reading (a SAS cannot sign "
+        "another): print the blob's URL with that SAS all the same; whoever has it may do "
+        "all the SAS grants until it ends, whatever --expires says (said on stderr)",
+    )  # fmt: skip
 
     storage_class = command(
         "storage-class", "cmd_class", "give objects (-r: a prefix) a storage class or access tier"

@@ -16,7 +16,7 @@ from cloudbrowser.core.storage import share_links_of, versioning_switch_of, vers
 
 if TYPE_CHECKING:
     from cloudbrowser.core.profiles import Profile
-    from cloudbrowser.core.storage import Features
+    from cloudbrowser.core.storage import Features, LinkGrant
 
 #: S3's limit for a presigned URL signed with SigV4.
 MAX_EXPIRY = 7 * 24 * 3600
@@ -208,10 +208,25 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
             hint="Choose --expires between 1 and 7d.",
         )
     backend = open_backend(args, out)
+    features = backend.features
+    grant = features.link_grant
+    # A link that can only carry the connection's own credential, granting more than
+    # reading, is handed out only when asked for by name, knowing what it grants.
+    broader = grant is not None and grant.reads and not grant.read_only
+    if broader and not args.with_connection_sas:
+        assert grant is not None
+        raise UsageError(
+            f"This connection's SAS grants more than reading ({grant.spelled}), and a SAS "
+            "cannot sign another: a link would carry it, and whoever has the link could "
+            f"{grant_text(grant, features.bucket_word)}.",
+            hint="Add --with-connection-sas to print that link anyway, or connect with the "
+            "account key or Entra ID for a read-only link that ends when --expires says.",
+        )
     # The link is signed offline and would be made for a typo too: check it exists.
     info = backend.head_object(where.bucket, where.key)
-    url = share_links_of(backend).share_link(where.bucket, where.key, seconds)
-    features = backend.features
+    url = share_links_of(backend).share_link(
+        where.bucket, where.key, seconds, accepted=grant if broader else None
+    )
     if info.storage_class in features.archive_tiers:
         # Signed all the same (a restore may be under way), but whoever opens the link
         # would get an error instead of the bytes: the one who shares it is told now.
@@ -221,19 +236,20 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
             "(cloudbrowser restore)."
         )
     expires_in: int | None = seconds
-    if features.links_end:
-        # The link carries the connection's read-only SAS: it ends when the SAS does.
-        when = "when the connection's SAS does (the SAS names no end)"
-        expires_in = None
-        if features.links_end > 0:
-            end = datetime.fromtimestamp(features.links_end, UTC)
-            when = f"on {end:%Y-%m-%d %H:%M} UTC"
-            expires_in = max(0, round(features.links_end - time.time()))
-        out.note(
-            "note: the link carries the connection's SAS, which grants only reading: it "
-            f"expires {when}, not after --expires, and reads all that the SAS covers, not "
-            "only this object."
-        )
+    if grant is not None:
+        # The link carries the connection's SAS: it ends when the SAS does.
+        expires_in = max(0, round(grant.ends - time.time())) if grant.ends else None
+        if broader:
+            out.note(
+                "warning: the link carries the connection's SAS: whoever has it may "
+                f"{grant_text(grant, features.bucket_word)}, not after --expires."
+            )
+        else:
+            out.note(
+                "note: the link carries the connection's SAS, which grants only reading: "
+                f"it expires {_grant_end(grant)}, not after --expires, and reads all that "
+                "the SAS covers, not only this object."
+            )
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:
         out.record(
@@ -242,6 +258,38 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
     else:
         out.line(url)
     return Exit.OK
+
+
+def grant_text(grant: LinkGrant, bucket_word: str) -> str:
+    """What whoever holds a link carrying ``grant`` may do, where and until when, as the
+    end of a sentence: "read, write and list the whole container “c” until …"."""
+    words = list(grant.permissions)
+    if words:
+        what = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    else:
+        what = f"do what the stored access policy “{grant.policy}” grants"
+    name = f" “{grant.scope_name}”" if grant.scope_name else ""
+    scope = {
+        "account": f"in every {bucket_word} of the account",
+        "bucket": f"in the whole {bucket_word}{name} (every object, and those added later)",
+        "folder": f"in everything under{name or ' its folder'}",
+    }.get(grant.scope, "on the one object it is for")
+    limits = "".join(
+        (
+            f", only from {grant.addresses}" if grant.addresses else "",
+            f", only over {grant.protocols}" if grant.protocols else "",
+        )
+    )
+    return f"{what} ({grant.spelled}) {scope}{limits}, {_grant_end(grant, until=True)}"
+
+
+def _grant_end(grant: LinkGrant, *, until: bool = False) -> str:
+    if grant.ends:
+        end = datetime.fromtimestamp(grant.ends, UTC)
+        return f"{'until' if until else 'on'} {end:%Y-%m-%d %H:%M} UTC"
+    if grant.policy:
+        return f"when its stored access policy “{grant.policy}” says (kept on the server)"
+    return "with no expiry stated" if until else "when the connection's SAS does (it names no end)"
 
 
 def _gcs_connection(out: Output, p: Profile) -> None:

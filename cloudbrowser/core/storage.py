@@ -38,6 +38,66 @@ TiB = 1024 * GiB
 
 
 @dataclass(frozen=True, slots=True)
+class LinkGrant:
+    """What a share link grants whoever holds it when it carries the connection's own
+    credential (``Features.link_grant``), in words every provider's can be said in: the
+    window and the CLI show it before such a link is handed out."""
+
+    #: What it allows, from :data:`GRANT_WORDS`, in that order ("read", "write", …).
+    permissions: tuple[str, ...]
+    #: What it covers: "account" (every bucket the account has), "bucket" (a whole
+    #: bucket, its objects to come too), "folder" (a prefix), "object" (one object).
+    scope: str
+    #: The bucket, folder or object it covers, as the credential names it ("" for an
+    #: account, or where it does not say).
+    scope_name: str = ""
+    #: When it ends, POSIX seconds; 0.0: the credential names no end (``policy`` may).
+    ends: float = 0.0
+    #: A policy kept on the server that may set its end and permissions (an Azure stored
+    #: access policy, ``si``); "" for none.
+    policy: str = ""
+    #: The addresses it may be used from (``168.1.5.60-168.1.5.70``); "" for any.
+    addresses: str = ""
+    #: The protocols it may be used over ("https", "https,http"); "" for any.
+    protocols: str = ""
+    #: The grant as the provider writes it ("sp=racwdl sr=c"), shown beside the words.
+    spelled: str = ""
+
+    @property
+    def reads(self) -> bool:
+        """It may let the link's holder read: it says so, or leaves what it grants to its
+        server-side ``policy``, which is not known here."""
+        return "read" in self.permissions or bool(self.policy and not self.permissions)
+
+    @property
+    def read_only(self) -> bool:
+        """It lets the link's holder read (and list), nothing else."""
+        return "read" in self.permissions and set(self.permissions) <= {"read", "list"}
+
+
+#: The words a LinkGrant's permissions are said in, in the order they are listed.
+GRANT_WORDS = (
+    "read",
+    "add",
+    "create",
+    "write",
+    "update",
+    "delete",
+    "delete versions",
+    "delete permanently",
+    "list",
+    "read and write tags",
+    "find by tags",
+    "move",
+    "execute",
+    "change owner",
+    "change permissions",
+    "set immutability policy",
+    "process messages",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """The provider's documented limits, in one place (the engine sizes chunks, refuses a
     server-side copy and bounds a share link's lifetime by these)."""
@@ -107,11 +167,13 @@ class Features:
     storage_class_word: str = "storage class"
     #: Share links (presigned URLs, signed URLs, SAS) work.
     share_links: bool = True
-    #: A link carries the connection's own read-only credential (an Azure SAS that grants
-    #: only reading) and ends when it does, at this POSIX time, whatever lifetime is asked
-    #: for; 0.0: a link is signed for the lifetime asked (-1.0: it ends with the
-    #: credential, whose end is not known).
-    links_end: float = 0.0
+    #: Set where a link can only carry the connection's own credential (an Azure SAS: a
+    #: SAS cannot sign another): what whoever holds the link may do, and until when,
+    #: whatever lifetime is asked for. None: a link is signed for itself, read-only, for
+    #: the lifetime asked. A grant of more than reading (``LinkGrant.read_only`` False) is
+    #: handed out only when the caller passes it back to ``share_link(accepted=)``, after
+    #: the user was shown it.
+    link_grant: LinkGrant | None = None
     #: Per-object ACL grants that a metadata rewrite must carry over.
     object_acls: bool = False
     #: The chunks of one upload must be sent one after another, in number order (a GCS
@@ -432,8 +494,14 @@ class SoftDeletes(Protocol):
 
 @runtime_checkable
 class ShareLinks(Protocol):
-    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
-        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds."""
+    def share_link(
+        self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
+    ) -> str:
+        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
+
+        Where ``features.link_grant`` grants more than reading, the link is that
+        credential as it is: made only when ``accepted`` is that grant (the user was shown
+        it and agreed), else NotSupported; backends that sign their own links ignore it."""
 
 
 @runtime_checkable

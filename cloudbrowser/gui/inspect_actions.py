@@ -30,6 +30,10 @@ from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+    from cloudbrowser.core.storage import LinkGrant
+
     # The dialogs are imported where first opened: not before the window's first paint.
     from cloudbrowser.gui.dialogs.preview import PreviewDialog
     from cloudbrowser.gui.dialogs.properties import PropertiesDialog
@@ -76,6 +80,9 @@ class InspectActions(QObject):
         self.restore_entries: Callable[[Location, list[Entry]], object] | None = None
         #: The dialogs open now (non-modal: several may be open at once).
         self.dialogs: list[QWidget] = []
+        #: The warning asked before a link that carries the connection's SAS granting
+        #: more than reading is made, while it is open.
+        self.grant_warning: QMessageBox | None = None
 
         edit = menus.edit
         edit.addSeparator()
@@ -228,6 +235,9 @@ class InspectActions(QObject):
 
     @Slot()
     def share(self) -> ShareDialog | None:
+        """The Share dialog for the selected objects; None where there is none, or where a
+        warning comes first (``grant_warning``: the link would carry the connection's
+        credential and grant more than reading), which opens it only if confirmed."""
         where = self._where()
         objects = [e for e in where[1] if not e.is_prefix] if where else []
         if where is None or where[0].is_connection_root or not objects:
@@ -235,21 +245,19 @@ class InspectActions(QObject):
             return None
         current = where[0]
         connection = self.service.connection(current.connection)
-        if not connection.storage.features.share_links and connection.settings.auth in (
-            "sas",
-            "connection_string",  # one that carries a SAS: a key signs links
-        ):
-            # Azure has links; a SAS cannot sign another, and one that grants more than
-            # reading is not handed out (a link would share all it grants).
+        features = connection.storage.features
+        grant = features.link_grant
+        if not features.share_links and grant is not None:
+            # A SAS cannot sign another, and a link carrying one that cannot read is no
+            # download link.
             self.messages.info(
                 self.tr(
-                    "This connection's SAS grants more than reading, and a SAS cannot sign "
-                    "another: connect with the account key or Entra ID to share links, or "
-                    "with a read-only SAS, which links can carry."
+                    "This connection's SAS does not grant reading, and a SAS cannot sign "
+                    "another: connect with the account key or Entra ID to share links."
                 )
             )
             return None
-        if not connection.storage.features.share_links:
+        if not features.share_links:
             self.messages.info(self.tr("This connection's provider has no presigned links."))
             return None
         if connection.settings.anonymous:
@@ -259,8 +267,54 @@ class InspectActions(QObject):
                 )
             )
             return None
+        if grant is not None and not grant.read_only:
+            self._warn_of_grant(current, objects, grant)
+            return None
+        return self._open_share(current, objects, accepted=None)
+
+    def _warn_of_grant(self, current: Location, objects: list[Entry], grant: LinkGrant) -> None:
+        """Say exactly what a link carrying the connection's SAS would grant, Cancel the
+        default; the links are made only once the user agrees to that very grant. The box
+        is window-modal and answers through ``finished`` (no nested event loop)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from cloudbrowser.gui.link_grant import warning_text
+        from cloudbrowser.gui.message_icons import message_icon
+
+        box = QMessageBox(
+            message_icon(QMessageBox.Icon.Warning),
+            self.tr("Share this connection's SAS?"),
+            warning_text(
+                grant,
+                self.service.connection(current.connection).storage.features.bucket_word,
+                len(objects),
+            ),
+            parent=self.parent_widget,
+        )
+        box.setObjectName("grantWarning")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        share = box.addButton(self.tr("Share the SAS"), QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        self.grant_warning = box
+
+        def answered(_result: int) -> None:
+            confirmed = box.clickedButton() is share
+            self.grant_warning = None
+            box.deleteLater()
+            if confirmed:
+                self._open_share(current, objects, accepted=grant)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _open_share(
+        self, current: Location, objects: list[Entry], *, accepted: LinkGrant | None
+    ) -> ShareDialog:
         from cloudbrowser.gui.dialogs.share import ShareDialog
 
+        connection = self.service.connection(current.connection)
         tiers = connection.storage.features.archive_tiers
         dialog = ShareDialog(
             self.service,
@@ -270,6 +324,7 @@ class InspectActions(QObject):
             [e.key for e in objects],
             parent=self.parent_widget,
             archived=[e.key for e in objects if e.storage_class in tiers],
+            accepted=accepted,
         )
         dialog.finished.connect(dialog.deleteLater)
         self._keep(dialog)

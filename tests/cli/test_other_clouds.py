@@ -234,7 +234,8 @@ def test_az_presign_with_a_read_only_sas_gives_a_link_that_carries_it(
 ) -> None:
     """With only a read-only SAS ($AZURE_STORAGE_SAS_TOKEN), presign gives the blob's URL
     with that SAS and says that it ends when the SAS does, not after --expires; with a
-    SAS that also writes, it says why there is no link."""
+    SAS that also writes, it says what the link would grant and gives it only with
+    --with-connection-sas."""
     from datetime import UTC, datetime, timedelta
 
     from azure.storage.blob import generate_container_sas
@@ -260,10 +261,22 @@ def test_az_presign_with_a_read_only_sas_gives_a_link_that_carries_it(
     assert "carries the connection's SAS, which grants only reading" in link.err
     assert f"expires on {expiry:%Y-%m-%d %H:%M} UTC, not after --expires" in link.err
     assert "reads all that the SAS covers, not only this object" in link.err
-    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas("rwl"))
+    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", sas("racwdl"))
     refused = run("presign", "--text", f"az://{bucket}/note.txt")
-    assert refused.code != 0 and refused.out == ""
-    assert "grants more than reading (sp=rwl)" in refused.err, refused.err
+    assert refused.code == 2 and refused.out == "", refused.err
+    # What it would hand out, in words, and the flag that hands it out all the same.
+    assert "grants more than reading (sp=racwdl sr=c)" in refused.err, refused.err
+    assert "read, add, create, write, delete and list" in refused.err
+    assert f"until {expiry:%Y-%m-%d %H:%M} UTC" in refused.err
+    assert "--with-connection-sas" in refused.err
+    given = run("presign", "--text", "--with-connection-sas", f"az://{bucket}/note.txt")
+    assert given.code == 0, given.err
+    with urllib.request.urlopen(given.out.strip(), timeout=10) as reply:
+        assert reply.read() == b"read me"
+    assert "warning: the link carries the connection's SAS: whoever has it may read, add" in (
+        given.err
+    )
+    assert "not after --expires" in given.err
 
 
 def test_az_restore_refuses_days_which_rehydration_has_not(

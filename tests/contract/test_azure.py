@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -167,7 +168,8 @@ def test_a_connection_string_with_a_sas_signs_as_that_sas(azurite_server: Azurit
         return open_storage(settings, Credentials(AZURITE_ACCOUNT, text))
 
     storage = with_sas("racwdl")
-    assert not storage.features.share_links  # a SAS signs no other link
+    grant = storage.features.link_grant  # a SAS signs no other link: links carry it
+    assert grant is not None and not grant.read_only
     assert isinstance(storage, ServerCopy)
     storage.copy_object(bucket, "a.txt", bucket, "b.txt")
     with storage.get_object(bucket, "b.txt") as reader:
@@ -176,7 +178,8 @@ def test_a_connection_string_with_a_sas_signs_as_that_sas(azurite_server: Azurit
         storage.list_buckets()
     assert "for one container" in refused.value.message
     read_only = with_sas("rl")
-    assert read_only.features.share_links  # links carry that read-only SAS
+    grant = read_only.features.link_grant
+    assert read_only.features.share_links and grant is not None and grant.read_only
     with pytest.raises(AccessDenied) as denied:
         read_only.put_object(bucket, "c.txt", b"x", content_md5="")
     assert "grants only read and list (sp=rl)" in denied.value.hint
@@ -239,9 +242,17 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
     bucket = azurite_server.bucket()
     azurite_server.put(bucket, {"r.txt": b"report"})
     storage = azurite_server.backend()
+    asked = time.time()
     url = share_links_of(storage).share_link(bucket, "r.txt", 7 * 24 * 3600)
     with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.read() == b"report"
+    # Signed to start 15 minutes back (a service whose clock is behind ours accepts it at
+    # once), to end the 7 days asked for after now, reading one blob.
+    fields = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    signed = {name: datetime.fromisoformat(fields[name]).timestamp() for name in ("st", "se")}
+    assert asked - 15 * 60 - 1 <= signed["st"] <= asked - 15 * 60 + 1
+    assert asked + 7 * 24 * 3600 - 1 <= signed["se"] <= time.time() + 7 * 24 * 3600
+    assert (fields["sp"], fields["sr"]) == ("r", "b")
     put = urllib.request.Request(
         url, data=b"overwritten", method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
     )
@@ -250,12 +261,15 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
     assert refused.value.code == 403
     refused.value.close()
     # A SAS connection has no key to sign with. One whose SAS only reads gives links that
-    # carry it, ending when it does; one that grants more gives none (a link would share
-    # its writes too).
+    # carry it, ending when it does; one that grants more gives none unless asked
+    # knowingly (a link would share its writes too: test_a_broader_sas_is_shared_…).
     token = container_sas(bucket, "rl", hours=5)
-    reader = sas_storage(azurite_server, token)
-    assert reader.features.share_links
-    assert abs(reader.features.links_end - (time.time() + 5 * 3600)) < 120
+    reader = sas_storage(azurite_server, token, default_bucket=bucket)
+    grant = reader.features.link_grant
+    assert reader.features.share_links and grant is not None
+    assert grant.read_only and grant.permissions == ("read", "list")
+    assert (grant.scope, grant.scope_name) == ("bucket", bucket)
+    assert abs(grant.ends - (time.time() + 5 * 3600)) < 120
     carried = share_links_of(reader).share_link(bucket, "r.txt", 3600)
     assert carried.endswith("?" + token)
     with urllib.request.urlopen(carried, timeout=10) as reply:
@@ -268,9 +282,89 @@ def test_a_share_link_is_read_only_and_bounded(azurite_server: AzuriteServer) ->
     assert refused.value.code == 403
     refused.value.close()
     writer = sas_storage(azurite_server, container_sas(bucket, "rwl"))
-    assert not writer.features.share_links and writer.features.links_end == 0.0
-    with pytest.raises(NotSupported):
+    grant = writer.features.link_grant
+    assert grant is not None and grant.permissions == ("read", "write", "list")
+    with pytest.raises(NotSupported) as refused:
         share_links_of(writer).share_link(bucket, "r.txt", 3600)
+    assert "grants more than reading (sp=rwl sr=c)" in refused.value.message
+    # A SAS that does not read cannot be a download link at all, accepted or not.
+    blind = sas_storage(azurite_server, container_sas(bucket, "wl"))
+    assert not blind.features.share_links
+    with pytest.raises(NotSupported) as refused:
+        share_links_of(blind).share_link(bucket, "r.txt", 3600, accepted=blind.features.link_grant)
+    assert "does not grant reading (sp=wl sr=c)" in refused.value.message
+
+
+def test_a_broader_sas_is_shared_only_when_its_grant_is_accepted(
+    azurite_server: AzuriteServer,
+) -> None:
+    """A container SAS granting sp=racwdl cannot sign a read-only link. The link is that
+    SAS on the blob's URL, and it is made only when the caller hands back the very grant
+    the user was shown (the window's warning, presign --with-connection-sas): what it
+    grants, in words, container-wide, until the SAS's end. Without it: refused."""
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"r.txt": b"report"})
+    token = container_sas(bucket, "racwdl", hours=30)
+    storage = sas_storage(azurite_server, token, default_bucket=bucket)
+    grant = storage.features.link_grant
+    assert storage.features.share_links and grant is not None and not grant.read_only
+    assert grant.permissions == ("read", "add", "create", "write", "delete", "list")
+    assert (grant.scope, grant.scope_name, grant.spelled) == ("bucket", bucket, "sp=racwdl sr=c")
+    assert abs(grant.ends - (time.time() + 30 * 3600)) < 120
+    assert (grant.policy, grant.addresses, grant.protocols) == ("", "", "")
+    links = share_links_of(storage)
+    with pytest.raises(NotSupported) as refused:
+        links.share_link(bucket, "r.txt", 3600)
+    assert "a link would hand out all it grants" in refused.value.message
+    # A grant other than the connection's (another SAS's, seen before a reconnect) is not
+    # an acceptance of this one.
+    with pytest.raises(NotSupported):
+        links.share_link(bucket, "r.txt", 3600, accepted=replace(grant, permissions=("read",)))
+
+    url = links.share_link(bucket, "r.txt", 3600, accepted=grant)
+    assert url.endswith("?" + token)
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.read() == b"report"
+    # …and it grants what it was said to: whoever holds it may write the blob.
+    put = urllib.request.Request(
+        url, data=b"overwritten", method="PUT", headers={"x-ms-blob-type": "BlockBlob"}
+    )
+    with urllib.request.urlopen(put, timeout=10) as reply:
+        assert reply.status == 201
+
+
+def test_a_sas_grant_is_read_in_words_with_its_limits() -> None:
+    """Every field of a SAS that limits or widens what a link carrying it grants: an
+    account SAS (its "p" is processing queue messages), a stored access policy with no
+    end in the token, addresses and protocols, and a letter nobody knows (never taken for
+    reading)."""
+    from cloudbrowser.core.backends.azure.addresses import link_grant
+
+    account = link_grant(
+        "sv=2024-11-04&ss=b&srt=sco&sp=rwdlacupx&sip=10.0.0.1-10.0.0.9&spr=https&se=2030-01-02T03:04:05Z&sig=x"
+    )
+    assert account.scope == "account" and account.spelled == "sp=rwdlacupx ss=b srt=sco"
+    assert account.permissions == (
+        "read", "add", "create", "write", "update", "delete", "delete versions", "list",
+        "process messages",
+    )  # fmt: skip
+    assert (account.addresses, account.protocols) == ("10.0.0.1-10.0.0.9", "https")
+    assert account.ends == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    policy = link_grant("sv=2024-11-04&sr=b&si=readers&sig=x", bucket="c", prefix="a/")
+    assert (policy.scope, policy.scope_name, policy.policy, policy.ends) == (
+        "object",
+        "",  # a blob's: the token does not name it
+        "readers",
+        0.0,
+    )
+    assert policy.permissions == () and policy.spelled == "sr=b si=readers"
+    folder = link_grant("sv=2024-11-04&sr=d&sdd=1&sp=rl&sig=x", bucket="c", prefix="a/")
+    assert (folder.scope, folder.scope_name, folder.read_only) == ("folder", "c/a/", True)
+    # What the policy grants is kept on the server: it may read, and only knowingly.
+    assert policy.reads and not policy.read_only
+    odd = link_grant("sv=2024-11-04&sr=c&sp=rz&se=not-a-date&sig=x")
+    assert odd.permissions == ("read", "“z” (unknown to cloudbrowser)") and not odd.read_only
+    assert odd.ends == 0.0
 
 
 def test_a_copy_of_an_archived_blob_says_it_is_archived(azurite_server: AzuriteServer) -> None:

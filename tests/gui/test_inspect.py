@@ -341,6 +341,28 @@ def test_properties_of_a_blob_speak_of_its_access_tier(
     assert not [text for text in labels if "SSE-S3" in text]
 
 
+def open_with_sas(
+    qtbot: QtBot,
+    window: MainWindow,
+    server: AzuriteServer,
+    service: StorageService,
+    bucket: str,
+    permission: str,
+    expiry: datetime,
+    name: str,
+) -> None:
+    """Connect with a SAS of ``bucket`` granting ``permission``, and select a.txt."""
+    token = generate_container_sas(
+        AZURITE_ACCOUNT, bucket, account_key=AZURITE_KEY, permission=permission, expiry=expiry
+    )
+    settings = server.settings(auth="sas", default_bucket=bucket, name=name)
+    shared = service.add_connection(settings, Credentials("sas", token))
+    window.add_connection(shared.id)
+    window.navigate(Location(shared.id, bucket, ""))
+    wait_loaded(qtbot, window)
+    select(window, "a.txt")
+
+
 def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
     qtbot: QtBot,
     open_window: Callable[[S3Server], MainWindow],
@@ -348,8 +370,8 @@ def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
     service: StorageService,
 ) -> None:
     """A SAS cannot sign another link. A connection whose SAS only reads shares links that
-    carry it, ending when it does (no lifetime to choose); one whose SAS grants more says
-    why it has none (it said that the provider, Azure, has no links)."""
+    carry it, ending when it does (no lifetime to choose); one whose SAS cannot even read
+    says why it has none (it said that the provider, Azure, has no links)."""
     from PySide6.QtWidgets import QRadioButton
 
     window = open_window(azurite_server)  # type: ignore[arg-type]
@@ -358,15 +380,7 @@ def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
     expiry = datetime.now(UTC) + timedelta(hours=3)
 
     def open_with(permission: str, name: str) -> None:
-        token = generate_container_sas(
-            AZURITE_ACCOUNT, bucket, account_key=AZURITE_KEY, permission=permission, expiry=expiry
-        )
-        settings = azurite_server.settings(auth="sas", default_bucket=bucket, name=name)
-        shared = service.add_connection(settings, Credentials("sas", token))
-        window.add_connection(shared.id)
-        window.navigate(Location(shared.id, bucket, ""))
-        wait_loaded(qtbot, window)
-        select(window, "a.txt")
+        open_with_sas(qtbot, window, azurite_server, service, bucket, permission, expiry, name)
 
     open_with("rl", "Read only")
     dialog = window.inspect.share()
@@ -382,10 +396,80 @@ def test_share_link_of_a_sas_connection_carries_a_read_only_sas_or_says_why_not(
     assert abs(dialog.expires_at - expiry.timestamp()) < 2
     dialog.reject()
 
-    open_with("rwl", "Read and write")
-    assert window.inspect.share() is None
+    open_with("wl", "Write only")
+    assert window.inspect.share() is None and window.inspect.grant_warning is None
     message = window.statusBar().currentMessage()
-    assert message.startswith("This connection's SAS grants more than reading"), message
+    assert message.startswith("This connection's SAS does not grant reading"), message
+
+
+def test_sharing_a_broader_sas_asks_first_naming_all_it_grants(
+    qtbot: QtBot,
+    open_window: Callable[[S3Server], MainWindow],
+    azurite_server: AzuriteServer,
+    service: StorageService,
+) -> None:
+    """A container SAS granting sp=racwdl cannot sign a read-only link, and a link that
+    carries it hands all of it out. Share (Ctrl+Shift+C) says so first: the permissions
+    in words, the whole container, the SAS's own end in the user's format, that no
+    lifetime shortens it; Cancel is the default and makes nothing. Agreeing makes links
+    that work, in a Share dialog offering no lifetime, showing the SAS's end."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from cloudbrowser.gui.dates import format_time
+
+    window = open_window(azurite_server)  # type: ignore[arg-type]
+    bucket = azurite_server.bucket()
+    azurite_server.put(bucket, {"a.txt": b"shared bytes"})
+    expiry = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    open_with_sas(
+        qtbot, window, azurite_server, service, bucket, "racwdl", expiry, "Read and write"
+    )
+    QApplication.clipboard().setText("nothing shared")
+
+    def warning() -> QMessageBox:
+        window.view.setFocus()
+        QTest.keyClick(
+            window.view,
+            Qt.Key.Key_C,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        box = window.inspect.grant_warning
+        assert box is not None and box.isVisible()
+        return box
+
+    box = warning()
+    text = box.text()
+    assert box.windowTitle() == "Share this connection's SAS?"
+    assert "• May: read, add, create, write, delete and list (sp=racwdl sr=c)" in text, text
+    assert f"• On: the whole container “{bucket}”: every blob in it" in text, text
+    assert f"until {format_time(expiry.timestamp())}, when the SAS expires" in text, text
+    assert "The lifetime chosen for the link cannot shorten this" in text
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    QTest.keyClick(box, Qt.Key.Key_Return)  # the default: Cancel
+    qtbot.waitUntil(lambda: window.inspect.grant_warning is None, timeout=WAIT)
+    assert window.inspect.dialogs == []
+    assert QApplication.clipboard().text() == "nothing shared"
+
+    box = warning()
+    [share] = [b for b in box.buttons() if b.text() == "Share the SAS"]
+    share.click()
+    qtbot.waitUntil(lambda: bool(window.inspect.dialogs), timeout=WAIT)
+    [dialog] = window.inspect.dialogs
+    assert isinstance(dialog, ShareDialog)
+    qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)
+    [url] = dialog.urls
+    assert QApplication.clipboard().text() == url
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        assert reply.read() == b"shared bytes"
+    # No lifetime pretends to apply: the SAS's own end is shown.
+    assert not dialog.lifetime.isVisibleTo(dialog)
+    carried = dialog.findChild(QLabel, "linksEnd")
+    assert carried is not None
+    assert "may read, add, create, write, delete and list" in carried.text(), carried.text()
+    assert format_time(expiry.timestamp()) in carried.text()
+    assert dialog.expires_at == expiry.timestamp()
+    assert f"It expires {format_time(expiry.timestamp())}." in dialog.status.text()
+    dialog.reject()
 
 
 def test_copy_s3_uri_and_url_from_the_context_menu(

@@ -69,8 +69,15 @@ class FakeSignIn:
 
 
 def builder(made: list[FakeSignIn]) -> Callable[..., FakeSignIn]:
-    def build(_settings: ConnectionSettings, *, record: object, prompt: Any = None) -> FakeSignIn:
+    def build(
+        _settings: ConnectionSettings,
+        *,
+        record: object,
+        prompt: Any = None,
+        stop: threading.Event | None = None,
+    ) -> FakeSignIn:
         assert record is None  # a sign-in starts afresh
+        assert stop is not None and not stop.is_set()  # its transport's, set when given up
         made.append(FakeSignIn(prompt))
         return made[-1]
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import ExpiryUnit, expiry_seconds
-from cloudbrowser.core.storage import share_links_of
+from cloudbrowser.core.storage import LinkGrant, share_links_of
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
@@ -60,6 +60,7 @@ class ShareDialog(QDialog):
         parent: QWidget | None = None,
         *,
         archived: list[str] | None = None,
+        accepted: LinkGrant | None = None,
     ) -> None:
         super().__init__(parent)
         self.service, self.messages = service, messages
@@ -68,9 +69,11 @@ class ShareDialog(QDialog):
         self.settings = connection.settings
         #: The longest lifetime of a link on this connection, seconds.
         self.longest = self.storage.features.limits.max_link_seconds
-        #: Links that carry the connection's read-only SAS end with it (Features.links_end):
-        #: no lifetime to choose.
-        self.links_end = self.storage.features.links_end
+        #: Links that carry the connection's SAS grant what it grants until it ends
+        #: (Features.link_grant): no lifetime to choose. One granting more than reading
+        #: is made only with ``accepted``, the grant the user agreed to (Share's warning).
+        self.grant = self.storage.features.link_grant
+        self.accepted_grant = accepted
         self.job: Job | None = None
         self.urls: list[str] = []
         #: When the links expire, POSIX seconds.
@@ -97,25 +100,17 @@ class ShareDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        if self.links_end:
-            ends = (
-                self.tr("until it expires, {when}").format(when=format_time(self.links_end))
-                if self.links_end > 0
-                else self.tr("for as long as it is valid")
-            )
-            carried = QLabel(
-                self.tr(
-                    "The link carries this connection's SAS, which grants only reading: it "
-                    "works {ends}, and it reads all that the SAS covers (a container's SAS: "
-                    "every blob of the container), not only this object."
-                ).format(ends=ends)
-            )
+        if self.grant is not None:
+            carried = QLabel(self._carried_text(self.grant))
             carried.setObjectName("linksEnd")
             carried.setWordWrap(True)
             layout.addWidget(carried)
 
         self.choices = QButtonGroup(self)
-        row = QHBoxLayout()
+        #: The lifetime choices, hidden where the SAS a link carries decides.
+        self.lifetime = QWidget()
+        row = QHBoxLayout(self.lifetime)
+        row.setContentsMargins(0, 0, 0, 0)
         for i, (label, _seconds) in enumerate(PRESETS):
             button = QRadioButton(self.tr(label))
             self.choices.addButton(button, i)
@@ -134,7 +129,7 @@ class ShareDialog(QDialog):
         row.addWidget(self.amount)
         row.addWidget(self.unit)
         row.addStretch(1)
-        layout.addLayout(row)
+        layout.addWidget(self.lifetime)
         self.cap_note = QLabel()
         self.cap_note.setWordWrap(True)
         self.cap_note.setStyleSheet(f"color: {status_colour(False)};")
@@ -194,12 +189,38 @@ class ShareDialog(QDialog):
         self.amount.valueChanged.connect(self._custom_changed)
         self.unit.currentIndexChanged.connect(self._custom_changed)
         self._update_custom_enabled()
-        if self.links_end:  # the SAS the link carries decides
+        if self.grant is not None:  # the SAS the link carries decides: nothing to choose
             for choice in self.choices.buttons():
                 choice.setEnabled(False)
             self.amount.setEnabled(False)
             self.unit.setEnabled(False)
+            self.lifetime.hide()
         self.generate()
+
+    def _carried_text(self, grant: LinkGrant) -> str:
+        """What a link carrying the connection's SAS gives, and until when: the SAS's own
+        end, since no lifetime chosen here applies."""
+        from cloudbrowser.gui.link_grant import end_text, permissions_text, scope_text
+
+        if grant.read_only:
+            ends = (
+                self.tr("until it expires, {when}").format(when=format_time(grant.ends))
+                if grant.ends > 0
+                else self.tr("for as long as it is valid")
+            )
+            return self.tr(
+                "The link carries this connection's SAS, which grants only reading: it "
+                "works {ends}, and it reads all that the SAS covers (a container's SAS: "
+                "every blob of the container), not only this object."
+            ).format(ends=ends)
+        return self.tr(
+            "The link carries this connection's SAS, not a signature of its own: whoever "
+            "has it may {what} on {where}, {end}. No lifetime chosen here can shorten that."
+        ).format(
+            what=permissions_text(grant),
+            where=scope_text(grant, self.storage.features.bucket_word),
+            end=end_text(grant),
+        )
 
     def seconds(self) -> tuple[int, bool]:
         """The chosen expiry in seconds, and whether it was capped at the longest."""
@@ -209,7 +230,7 @@ class ShareDialog(QDialog):
         return expiry_seconds(self.amount.value(), self.unit.currentData(), self.longest)
 
     def _update_custom_enabled(self) -> None:
-        custom = PRESETS[max(0, self.choices.checkedId())][1] is None and not self.links_end
+        custom = PRESETS[max(0, self.choices.checkedId())][1] is None and self.grant is None
         self.amount.setEnabled(custom)
         self.unit.setEnabled(custom)
 
@@ -241,12 +262,14 @@ class ShareDialog(QDialog):
         storage = self.storage
         bucket, keys = self.bucket, list(self.keys)
 
-        links_end = self.links_end
+        grant, accepted = self.grant, self.accepted_grant
 
         def work(_job: Job) -> tuple[list[str], float]:
-            expires_at = links_end if links_end else time.time() + seconds
+            # A link carrying the SAS ends when it does (-1: it names no end).
+            expires_at = (grant.ends or -1.0) if grant else time.time() + seconds
+            links = share_links_of(storage)
             return [
-                share_links_of(storage).share_link(bucket, key, seconds) for key in keys
+                links.share_link(bucket, key, seconds, accepted=accepted) for key in keys
             ], expires_at
 
         self.job = self.service.run(

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cloudbrowser.core.errors import ConfigError
+from cloudbrowser.core.storage import GRANT_WORDS, LinkGrant
 
 #: Azure's public cloud; other clouds (China, US Government) have their own suffix.
 DEFAULT_SUFFIX = "core.windows.net"
@@ -237,6 +238,69 @@ def sas_warnings(sas: Sas, *, now: datetime | None = None, expiry: bool = True) 
             "shown."
         )
     return tuple(found)
+
+
+#: What each letter of a SAS's ``sp`` lets its holder do, in the engine's words
+#: (``core/storage.GRANT_WORDS``), as Microsoft's "Create a service SAS" and "Create an
+#: account SAS" list them. "p" is "permissions" in a service SAS, "process" (queue
+#: messages) in an account SAS: :data:`_ACCOUNT_LETTERS` overrides.
+_PERMISSION_LETTERS = {
+    "r": "read",
+    "a": "add",
+    "c": "create",
+    "w": "write",
+    "u": "update",
+    "d": "delete",
+    "x": "delete versions",
+    "y": "delete permanently",
+    "l": "list",
+    "t": "read and write tags",
+    "f": "find by tags",
+    "m": "move",
+    "e": "execute",
+    "o": "change owner",
+    "p": "change permissions",
+    "i": "set immutability policy",
+}
+_ACCOUNT_LETTERS = {"p": "process messages"}
+#: What a service SAS's ``sr`` covers, in LinkGrant's words.
+_GRANT_SCOPES = {"c": "bucket", "d": "folder", "b": "object", "bs": "object", "bv": "object"}
+
+
+def link_grant(token: str, *, bucket: str = "", prefix: str = "") -> LinkGrant:
+    """What a link carrying the SAS ``token`` grants whoever holds it: its ``sp`` in
+    words (a letter this table does not know is named as it is, so that it is never
+    taken for reading), its ``sr`` (none: an account SAS), ``se``, ``si``, ``sip`` and
+    ``spr``. Lenient: a token the service would refuse still says what it claims.
+    ``bucket`` and ``prefix`` are where the connection opens (a SAS URL says what it is
+    for, the token does not): the container of a container SAS, the folder of a
+    directory SAS."""
+    query = parse_qs(token.strip().removeprefix("?"), keep_blank_values=True)
+    letters, resource = _one(query, "sp"), _one(query, "sr")
+    table = _PERMISSION_LETTERS if resource else {**_PERMISSION_LETTERS, **_ACCOUNT_LETTERS}
+    words = {table[c] for c in letters if c in table}
+    unknown = [f"“{c}” (unknown to cloudbrowser)" for c in dict.fromkeys(letters) if c not in table]
+    try:
+        ends = _sas_time(query, "se")
+    except ConfigError:
+        ends = None
+    spelled = " ".join(
+        f"{name}={_one(query, name)}"
+        for name in ("sp", "sr", "ss", "srt", "si")
+        if _one(query, name)
+    )
+    scope = _GRANT_SCOPES.get(resource, "object") if resource else "account"
+    scope_name = {"bucket": bucket, "folder": f"{bucket}/{prefix}" if bucket else ""}
+    return LinkGrant(
+        permissions=(*(w for w in GRANT_WORDS if w in words), *unknown),
+        scope=scope,
+        scope_name=scope_name.get(scope, ""),
+        ends=ends.timestamp() if ends is not None else 0.0,
+        policy=_one(query, "si"),
+        addresses=_one(query, "sip"),
+        protocols=_one(query, "spr"),
+        spelled=spelled,
+    )
 
 
 def read_sas(text: str, *, account: str = "", now: datetime | None = None) -> AzureAddress:

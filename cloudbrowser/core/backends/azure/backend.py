@@ -87,6 +87,7 @@ from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
     TAG_OPERATORS,
     Features,
+    LinkGrant,
     MiB,
     StorageClassOffer,
     TagCondition,
@@ -155,6 +156,13 @@ _SOURCE_LINK_SECONDS = 3600
 #: How long a user delegation key is asked for (Entra ID; Azure allows up to 7 days): it
 #: signs the copy sources and links of a day, each no longer than the key lives.
 _DELEGATION_KEY_SECONDS = 24 * 3600
+#: How far the service's clock may be from ours. A SAS and a user delegation key start
+#: this long before our now: one starting at our now is refused while the service's
+#: clock is behind it (Microsoft advises 15 minutes in the past). Azure refuses a key
+#: ending more than 7 days after *its* now: a key ends at most 7 days after its start,
+#: so a clock up to this much ahead of Azure's is not refused either (a 7-day
+#: user-delegation link, which cannot outlive its key, ends that much short of 7 days).
+_CLOCK_SKEW = timedelta(minutes=15)
 #: The MD5 part of a copied block's id before its MD5 is known (not hex: never a chunk).
 _PROVISIONAL = "-" * 32
 #: What a blob index tag's name and value may hold (Azure: letters, digits, space and
@@ -183,15 +191,14 @@ class AzureBackend:
         self._sas_expiry = _sas_expiry(self._sas)
         self._sas_fields = _sas_fields(self._sas)
         if self._sas:
-            # A SAS cannot sign another. One that only reads can be handed out as it is: a
-            # link that carries it grants no more than the link is for (reading), until
-            # the SAS ends. One that grants more would hand all of it out: no links.
-            read_only = set(self._sas_fields[1]) <= _READ_ONLY and "r" in self._sas_fields[1]
-            self._features = replace(
-                self._features,
-                share_links=read_only,
-                links_end=(self._sas_expiry or -1.0) if read_only else 0.0,
+            # A SAS cannot sign another: a link can only carry the connection's own, and
+            # grants all it grants until it ends, whatever lifetime is asked for. One that
+            # only reads is handed out so; one that grants more only when the caller
+            # passes back what it grants (share_link(accepted=)), after the user saw it.
+            grant = addresses.link_grant(
+                self._sas, bucket=settings.default_bucket, prefix=settings.default_prefix
             )
+            self._features = replace(self._features, share_links=grant.reads, link_grant=grant)
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         #: The user delegation key links and copy sources are signed with (Entra ID),
@@ -655,7 +662,7 @@ class AzureBackend:
         user-delegation SAS under Entra ID."""
         now = datetime.now(UTC)
         expiry = now + timedelta(seconds=seconds)
-        start = now - timedelta(minutes=5)  # the service's clock may run behind ours
+        start = now - _CLOCK_SKEW  # the service's clock may run behind ours
         account_key = self._account_key()
         if account_key:
             return generate_blob_sas(
@@ -675,7 +682,8 @@ class AzureBackend:
                 key,
                 user_delegation_key=delegation,
                 permission=BlobSasPermissions(read=True),
-                expiry=expiry,
+                # Never after its key (Azure would refuse it from then on).
+                expiry=min(expiry, _utc(delegation.signed_expiry)),
                 start=start,
             )
         raise NotSupported(
@@ -685,20 +693,19 @@ class AzureBackend:
         )
 
     def _delegation_key(self, now: datetime, start: datetime, expiry: datetime) -> Any:
-        """A user delegation key valid from ``start`` until ``expiry`` at least, for a SAS
-        that must not outlive it: the last one while it covers that, else a new one (Get
-        User Delegation Key), asked for a day or until ``expiry`` where that is later (at
-        most the 7 days Azure allows). One key signs the sources of a folder's copies,
-        not one request more per blob."""
+        """A user delegation key valid from ``start`` until ``expiry`` at least (or the
+        longest a key may last, from ``start``), for a SAS that must not outlive it: the
+        last one while it covers that, else a new one (Get User Delegation Key), asked
+        for a day or until ``expiry`` where that is later, at most the 7 days Azure allows
+        counted from ``start`` (:data:`_CLOCK_SKEW`). One key signs the sources of a
+        folder's copies, not one request more per blob."""
+        longest = start + timedelta(seconds=LIMITS.max_link_seconds)
+        wanted = min(expiry, longest).replace(microsecond=0)
         with self._delegation_lock:
             key = self._delegation
-            if (
-                key is None
-                or _utc(key.signed_start) > start
-                or _utc(key.signed_expiry) < expiry.replace(microsecond=0)
-            ):
+            if key is None or _utc(key.signed_start) > start or _utc(key.signed_expiry) < wanted:
                 until = max(expiry, now + timedelta(seconds=_DELEGATION_KEY_SECONDS))
-                until = min(until, now + timedelta(seconds=LIMITS.max_link_seconds))
+                until = min(until, longest)
                 where = replace(self._where(), request=DELEGATION_KEY)
                 key = guard(lambda: self._service.get_user_delegation_key(start, until), where)
                 self._delegation = key
@@ -920,29 +927,43 @@ class AzureBackend:
 
     # ── share links ─────────────────────────────────────────────────────────────────────
 
-    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+    def share_link(
+        self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
+    ) -> str:
         """A read-only SAS URL for one blob, valid ``expires_in`` seconds (1 h … 7 days):
-        a service SAS signed with the account key, or a user-delegation SAS (Entra ID). A
-        connection made with a read-only SAS gives the blob's URL with that SAS, valid as
-        long as it is (``features.links_end``)."""
+        a service SAS signed with the account key, or a user-delegation SAS (Entra ID).
+
+        A connection made with a SAS has nothing to sign with: the link is the blob's URL
+        with that SAS, valid as long as it is, granting all it grants
+        (``features.link_grant``). A SAS that only reads is handed out so; one that grants
+        more only when ``accepted`` is that grant (the user was shown it), else
+        NotSupported, as for a SAS that does not even read."""
         if not 1 <= expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
                 "A share link may last at most 7 days.", hint="Choose a shorter lifetime."
             )
         url = self._blob(bucket, key).url.split("?", 1)[0]
-        if self._sas and self._features.share_links:
-            # Read-only (features): the connection's own SAS, for as long as it lasts.
-            return f"{url}?{self._sas.lstrip('?')}"
-        if self._sas:
+        grant = self._features.link_grant
+        if grant is None:
+            return f"{url}?{self._read_sas(bucket, key, expires_in)}"
+        if not grant.reads:
             raise NotSupported(
-                "This connection's SAS grants more than reading (sp="
-                f"{self._sas_fields[1]}), and a SAS cannot sign another: a link would hand "
-                "out all it grants.",
+                f"This connection's SAS does not grant reading ({grant.spelled}), and a SAS "
+                "cannot sign another: no link can carry it.",
                 hint="Connect with the account key or Entra ID to share links, or with a "
-                "read-only SAS, which links can carry.",
+                "SAS that grants reading.",
                 code="NotImplemented",
             )
-        return f"{url}?{self._read_sas(bucket, key, expires_in)}"
+        if not grant.read_only and accepted != grant:
+            raise NotSupported(
+                f"This connection's SAS grants more than reading ({grant.spelled}), and a "
+                "SAS cannot sign another: a link would hand out all it grants.",
+                hint="Connect with the account key or Entra ID to share links, or with a "
+                "read-only SAS, which links can carry; or share this SAS knowingly, as it "
+                "is, where you are asked to.",
+                code="NotImplemented",
+            )
+        return f"{url}?{self._sas}"
 
     # ── versions ────────────────────────────────────────────────────────────────────────
     #
@@ -1355,10 +1376,6 @@ def _encryption(props: BlobProperties) -> str:
     if props.encryption_scope:
         return f"AES-256, encryption scope “{props.encryption_scope}”"
     return "AES-256, Azure Storage encryption"
-
-
-#: What a SAS may grant for a link carrying it to give no more than reading: read, list.
-_READ_ONLY = frozenset("rl")
 
 
 def _sas_fields(token: str) -> tuple[str, str]:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloudbrowser.core.connection import ConnectionSettings
-from cloudbrowser.core.errors import ConfigError, InvalidCredentials
+from cloudbrowser.core.errors import Cancelled, ConfigError, InvalidCredentials
 from cloudbrowser.core.interrupt import interruptible
 from cloudbrowser.core.paths import data_dir
 
@@ -208,7 +208,10 @@ def _build(
     *,
     record: AuthenticationRecord | None,
     prompt: Callable[[str, str, datetime], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Any:
+    """The credential for ``settings.auth``; ``stop`` (a sign-in's) makes it send nothing
+    more once set (:func:`stoppable_transport`)."""
     import azure.identity as identity
 
     auth = settings.auth
@@ -225,9 +228,41 @@ def _build(
     if record is not None:
         options["authentication_record"] = record
         options["tenant_id"] = record.tenant_id
+    if stop is not None:
+        options["transport"] = stoppable_transport(stop)
     if auth == "entra_device":
         return identity.DeviceCodeCredential(prompt_callback=prompt, **options)
     return identity.InteractiveBrowserCredential(**options)
+
+
+class SignInAbandoned(Exception):
+    """Raised instead of sending a request of a sign-in the user cancelled. Not an
+    azure-core error, so that no retry policy tries the request again."""
+
+
+def stoppable_transport(stop: threading.Event, **options: Any) -> Any:
+    """azure-core's requests transport (``options`` are its own: ``connection_verify``…),
+    refusing to send anything once ``stop`` is set.
+
+    Why: azure-identity's DeviceCodeCredential polls Entra ID for the token (MSAL's
+    ``acquire_token_by_device_flow``, a request every few seconds) until the user approves
+    or the code expires, 15 minutes later, and offers no way to stop it: MSAL ends its
+    poll when the flow's ``expires_at`` is set to 0, but the credential keeps the flow to
+    itself, and its ``timeout`` is fixed when it is made. So a cancelled sign-in's
+    credential is given a transport that sends nothing more: the poll's next request fails
+    here, without reaching the network, and ends the poll and its thread (within the
+    poll's interval: MSAL sleeps a second at a time between requests, and a sleep cannot
+    be broken off). A browser sign-in's token request after a late redirect is refused
+    the same way."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    class Stoppable(RequestsTransport):  # type: ignore[misc]  # azure-core: untyped here
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            if stop.is_set():
+                raise SignInAbandoned("The sign-in was cancelled: nothing more is sent.")
+            return super().send(request, **kwargs)
+
+    return Stoppable(**options)
 
 
 class _Translated:
@@ -311,8 +346,10 @@ def sign_in(
 
     ``show_code`` is called on the sign-in's own thread with the code to show and the
     page to open (device code only; the browser flow opens the browser itself). ``cancel``
-    stops waiting at once: the sign-in is left to expire in the background and no record of
-    it is kept. Tests pass ``build`` to put a fake credential in azure-identity's place.
+    stops waiting at once and no record of the sign-in is kept; its credential sends
+    nothing more, so its poll for the token ends at its next request instead of asking
+    until the code expires (:func:`stoppable_transport`). Tests pass ``build`` to put
+    another credential in azure-identity's place.
 
     Raises Cancelled, InvalidCredentials (refused, timed out), ConfigError.
     """
@@ -325,11 +362,16 @@ def sign_in(
         if not cancel.is_set():
             show_code(DeviceCode(code, uri, expires_on))
 
-    cred = build(settings, record=None, prompt=prompt)
+    #: Set once the sign-in is given up: its credential's transport then sends nothing.
+    abandoned = threading.Event()
+    cred = build(settings, record=None, prompt=prompt, stop=abandoned)
     try:
         record: AuthenticationRecord = interruptible(
             lambda: cred.authenticate(scopes=[STORAGE_SCOPE]), cancel
         )
+    except Cancelled:
+        abandoned.set()  # the poll, left on its runner, ends at its next request
+        raise
     except ClientAuthenticationError as exc:
         raise InvalidCredentials(
             "The Entra ID sign-in did not complete.",

@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from cloudbrowser.core.storage import (
         BatchDelete,
         ChunkedUploads,
+        LinkGrant,
         ObjectProperties,
         ServerCopy,
         ShareLinks,
@@ -1088,10 +1089,13 @@ class GcsBackend:
 
     # ── share links ─────────────────────────────────────────────────────────────────────
 
-    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+    def share_link(
+        self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
+    ) -> str:
         """A V4 signed URL, signed with the service-account key (no request), or by IAM's
         signBlob as the service account ``settings.sign_links_as`` names, else as the
         credentials' own (impersonated) service account; else NotSupported."""
+        del accepted  # signed for itself: it never carries the connection's credential
         if not 0 < expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
                 f"A share link can last from 1 second to {LIMITS.max_link_seconds} seconds "

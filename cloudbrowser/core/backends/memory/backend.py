@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from cloudbrowser.core.storage import (
         BatchDelete,
         ChunkedUploads,
+        LinkGrant,
         ObjectProperties,
         ServerCopy,
         ShareLinks,
@@ -750,12 +751,15 @@ class MemoryStorage:
 
     # ── share links ─────────────────────────────────────────────────────────────────────
 
-    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+    def share_link(
+        self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
+    ) -> str:
         """A URL on 127.0.0.1 that serves the key's current bytes for ``expires_in``
         seconds (by the store's clock). Like a presigned URL, nothing is checked now.
 
         Raises: ConfigError (a lifetime of 0 or more than ``limits.max_link_seconds``).
         """
+        del accepted  # signed for itself: it never carries the connection's credential
         if not 0 < expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
                 f"A share link can last from 1 second to {LIMITS.max_link_seconds} seconds.",

@@ -76,6 +76,7 @@ from cloudbrowser.core.storage import (
     BatchDelete,
     ChunkedUploads,
     Features,
+    LinkGrant,
     ObjectProperties,
     ServerCopy,
     ShareLinks,
@@ -501,12 +502,15 @@ class S3Backend:
 
         return _guard(call, bucket=src_bucket, key=src_key)
 
-    def share_link(self, bucket: str, key: str, expires_in: int) -> str:
+    def share_link(
+        self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
+    ) -> str:
         """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
 
         No request is sent: the URL is signed locally (it may name a key that does not
         exist). Raises: InvalidCredentials (nothing to sign with), ConfigError.
         """
+        del accepted  # signed for itself: it never carries the connection's credential
 
         def call() -> str:
             return str(
