@@ -68,6 +68,68 @@ class Resolved:
     credentials: Credentials | None
 
 
+#: Flags that describe a connection of their own: beside ``-c NAME`` they would replace
+#: what the saved connection (or AWS profile) is, so they are refused, each with why.
+_OTHER_CONNECTION = (
+    ("endpoint", "--endpoint", "its own endpoint"),
+    ("profile", "--profile", "its own credentials"),
+    ("access_key_id", "--access-key-id", "its own credentials"),
+    ("anonymous", "--anonymous", "its own way of signing requests"),
+)
+#: Flags that change how an S3 connection reaches its server, meaningful for one command
+#: (``-c NAME --region X``: the saved connection's requests go to another region). Other
+#: clouds have no such setting: given for one of theirs, they are refused.
+_S3_SETTINGS = (
+    ("region", "--region", "its requests go where the service says"),
+    ("addressing_style", "--addressing-style", "its addresses are the service's own"),
+)
+_KIND_NAMES = {"gcs": "Google Cloud Storage", "azure": "Azure Blob Storage"}
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What the command line changes of a named connection (``-c NAME``, or one made from
+    the environment), for this command only: nothing is saved."""
+
+    region: str = ""
+    addressing_style: str = ""
+    ca_bundle: str = ""
+    no_verify_tls: bool = False
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Overrides:
+        return cls(
+            region=args.region or "",
+            addressing_style=args.addressing_style or "",
+            ca_bundle=args.ca_bundle or "",
+            no_verify_tls=bool(args.no_verify_tls),
+        )
+
+    def profile(self, profile: Profile) -> Profile:
+        """``profile`` as this command uses it (a preset's endpoint follows the region)."""
+        changes: dict[str, object] = {}
+        if self.region:
+            changes["region"] = self.region
+        if self.addressing_style:
+            changes["addressing_style"] = self.addressing_style
+        if self.ca_bundle:  # as the flags read alone: a CA bundle is a verification
+            changes.update(verify_tls=True, ca_bundle=self.ca_bundle)
+        elif self.no_verify_tls:
+            changes["verify_tls"] = False
+        return replace(profile, **changes) if changes else profile  # type: ignore[arg-type]
+
+    def settings(self, settings: ConnectionSettings) -> ConnectionSettings:
+        """``settings`` as this command uses them."""
+        changes: dict[str, object] = {}
+        if self.region:
+            changes["region"] = self.region
+        if self.addressing_style:
+            changes["addressing_style"] = self.addressing_style
+        if self.ca_bundle or self.no_verify_tls:
+            changes["verify_tls"] = self.ca_bundle or False
+        return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+
+
 def _explicit(args: argparse.Namespace) -> bool:
     return bool(args.endpoint or args.profile or args.access_key_id or args.anonymous)
 
@@ -81,38 +143,58 @@ def resolve(args: argparse.Namespace, out: Output) -> Resolved:
 
 def _resolve(args: argparse.Namespace, out: Output) -> Resolved:
     if args.connection:
-        if _explicit(args):
-            raise UsageError(
-                "--connection names a saved connection: leave out --endpoint, --profile, "
-                "--access-key-id and --anonymous."
-            )
-        _check_saved_scheme(args)
-        return _with_project(resolve_name(args.connection, out), args)
+        _check_saved(args)
+        resolved = resolve_name(args.connection, out, Overrides.of(args))
+        return _with_project(resolved, args)
     if wants_gcs(args):
         return Resolved(*resolve_gcs(args))
     if names_azure(args):  # az:// without -c: the Azure CLI's variables
         from cloudbrowser.cli import connect_azure
 
         connect_azure.check_no_s3_flags(args)
-        return Resolved(*connect_azure.from_environment())
+        settings, credentials = connect_azure.from_environment()
+        return Resolved(Overrides.of(args).settings(settings), credentials)
     return resolve_flags(args)
 
 
-def _check_saved_scheme(args: argparse.Namespace) -> None:
-    """``-c NAME`` of a saved connection with a location of another cloud: said before its
-    secret is asked for (the keyring, a terminal prompt, a sign-in)."""
+def _check_saved(args: argparse.Namespace) -> None:
+    """``-c NAME`` with flags it cannot take (another connection's, another cloud's
+    setting) or a location of another cloud: said before its secret is asked for (the
+    keyring, a terminal prompt, a sign-in). The flags it takes apply to this command."""
     from cloudbrowser.core.backends import features_of
     from cloudbrowser.core.errors import ConfigError
     from cloudbrowser.core.profiles import ProfileStore
 
-    for profile in ProfileStore().load():
-        if profile.name == args.connection:
-            try:
-                scheme = features_of(profile.settings()).uri_scheme
-            except ConfigError:  # a kind of a newer version: resolving it says so
-                return
-            check_schemes(args, scheme, profile.name)
-            return
+    name = args.connection
+    for attr, flag, why in _OTHER_CONNECTION:
+        if getattr(args, attr, None):
+            raise UsageError(
+                f"-c {name} names a connection, which has {why}: leave out {flag}.",
+                hint=f"Or leave out -c {name} to connect with the flags alone.",
+            )
+    profile = next((p for p in ProfileStore().load() if p.name == name), None)
+    # Not saved: an AWS profile (S3), or a name resolving says is unknown.
+    kind = profile.kind if profile is not None else "s3"
+    if kind != "s3":
+        for attr, flag, why in _S3_SETTINGS:
+            if getattr(args, attr, None):
+                raise UsageError(
+                    f"{flag} is for S3 connections, and “{name}” is a "
+                    f"{_KIND_NAMES.get(kind, kind)} connection: {why}.",
+                    hint=f"Leave out {flag}."
+                    + (
+                        " A new bucket's location is mb's -l/--location."
+                        if attr == "region" and kind == "gcs"
+                        else ""
+                    ),
+                )
+    if profile is None:
+        return
+    try:
+        scheme = features_of(profile.settings()).uri_scheme
+    except ConfigError:  # a kind of a newer version: resolving it says so
+        return
+    check_schemes(args, scheme, profile.name)
 
 
 def _with_project(resolved: Resolved, args: argparse.Namespace) -> Resolved:
@@ -194,8 +276,9 @@ def aws_keys_from_environment() -> Credentials | None:
     return Credentials(key, secret, token)
 
 
-def resolve_name(name: str, out: Output) -> Resolved:
-    """A saved connection or an AWS profile named ``name`` (saved ones win)."""
+def resolve_name(name: str, out: Output, overrides: Overrides | None = None) -> Resolved:
+    """A saved connection or an AWS profile named ``name`` (saved ones win), changed by
+    ``overrides`` for this command."""
     from cloudbrowser.core.profiles import ProfileStore
     from cloudbrowser.core.sources import AWS, UnknownConnection, find_source
 
@@ -210,8 +293,8 @@ def resolve_name(name: str, out: Output) -> Resolved:
         )
         raise
     if source.startswith(AWS):
-        return _resolve_aws(source.removeprefix(AWS), out)
-    return _resolve_saved(name, store, out)
+        return _resolve_aws(source.removeprefix(AWS), out, overrides)
+    return _resolve_saved(name, store, out, overrides)
 
 
 def resolve_source(source: str, out: Output) -> Resolved:
@@ -224,10 +307,14 @@ def resolve_source(source: str, out: Output) -> Resolved:
     return _resolve_saved(source.removeprefix(SAVED), ProfileStore(), out)
 
 
-def _resolve_saved(name: str, store: ProfileStore, out: Output) -> Resolved:
+def _resolve_saved(
+    name: str, store: ProfileStore, out: Output, overrides: Overrides | None = None
+) -> Resolved:
     from cloudbrowser.core.secrets import KeyringUnavailable
 
     profile = store.get(name)
+    if overrides is not None:
+        profile = overrides.profile(profile)  # the same id: the same secret
     if profile.kind == "azure":
         from cloudbrowser.cli import connect_azure
 
@@ -284,7 +371,7 @@ def _resolve_saved_gcs(profile: Profile, store: ProfileStore) -> Resolved:
     )
 
 
-def _resolve_aws(name: str, out: Output) -> Resolved:
+def _resolve_aws(name: str, out: Output, overrides: Overrides | None = None) -> Resolved:
     from cloudbrowser.core.backends.s3.aws_auth import (
         DeviceCode,
         aws_profile,
@@ -294,6 +381,8 @@ def _resolve_aws(name: str, out: Output) -> Resolved:
     )
 
     settings = aws_profile(name).settings()
+    if overrides is not None:
+        settings = overrides.settings(settings)
     sso = sso_session(name)
     if sso is None or sso_token_valid(sso):
         return Resolved(settings, None)

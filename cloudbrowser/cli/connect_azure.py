@@ -145,12 +145,20 @@ def resolve_implicit(
 
 
 def check_no_s3_flags(args: argparse.Namespace) -> None:
-    """``--endpoint``, ``--profile``, ``--access-key-id`` and ``--anonymous`` are S3's."""
+    """``--endpoint``, ``--profile``, ``--access-key-id``, ``--anonymous``, ``--region``
+    and ``--addressing-style`` are S3's (the TLS flags apply to az:// too)."""
     if args.endpoint or args.profile or args.access_key_id or args.anonymous:
         raise UsageError(
             "--endpoint, --profile, --access-key-id and --anonymous are for s3:// locations.",
             hint=f"For az://, set ${CONNECTION_STRING_ENV} or ${ACCOUNT_ENV}, or give -c NAME.",
         )
+    for flag, given in (("--region", args.region), ("--addressing-style", args.addressing_style)):
+        if given:
+            raise UsageError(
+                f"{flag} is for s3:// locations: an az:// connection's storage account "
+                "decides where its data is and how it is addressed.",
+                hint=f"Leave out {flag}.",
+            )
 
 
 # ── saved Azure connections ────────────────────────────────────────────────────────────

@@ -468,7 +468,7 @@ class EditFiles(QObject):
     # ── transfers ending ────────────────────────────────────────────────────────────────
 
     @Slot(object)
-    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
+    def _on_batch_finished(self, _batch: str, transfers: list[Transfer]) -> None:
         for t in transfers:
             found = self._by_batch.get(t.batch)
             if found is None:

@@ -325,7 +325,11 @@ class SmokeTest:
         """Start a transfer batch and wait for its ``batchFinished``; its transfers."""
         finished: list[list[Any]] = []
         controller = self.window.transfers
-        controller.batchFinished.connect(finished.append)
+
+        def ended(_batch: str, members: list[Any]) -> None:
+            finished.append(members)
+
+        controller.batchFinished.connect(ended)
         last_error = self.window.messages.last
         try:
             start()
@@ -334,7 +338,7 @@ class SmokeTest:
                 what,
             )
         finally:
-            controller.batchFinished.disconnect(finished.append)
+            controller.batchFinished.disconnect(ended)
         if not finished:
             error = self.window.messages.last
             raise StepFailed(f"{what} failed: {error and error.message} {error and error.detail}")

@@ -11,7 +11,9 @@ provider can) as an operation of the panel, local files into the system trash
 (``QFile.moveToTrash``). A batch that failed or was cancelled deletes nothing, so a
 synchronization never leaves fewer copies than there were. Once its last step has ended
 (the deletes and their message, or the transfers where nothing is deleted; done, failed or
-cancelled), ``syncFinished`` says so, once.
+cancelled), ``syncFinished`` says so, once; a run whose queueing failed ends then, and one
+still running when the window closes ends there (``stop``), each saying what was
+transferred and what was not deleted.
 
 The local folder is chosen with the platform's folder picker, and remembered per cloud
 folder (QSettings ``sync/``) for the next time. The picker is an attribute
@@ -34,7 +36,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
-from cloudbrowser.core.errors import CloudBrowserError, LocalFileError
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, LocalFileError
 from cloudbrowser.core.folders import remove_emptied_folders
 from cloudbrowser.core.journal import Direction, State
 from cloudbrowser.core.keys import remote_uri
@@ -73,7 +75,7 @@ class LocalDeleteFailures(CloudBrowserError):
     title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "Some files were not moved to the trash"))
 
 
-@dataclass
+@dataclass(eq=False)
 class _Sync:
     """One synchronization: its two sides, its choices and, once compared, its plan."""
 
@@ -85,6 +87,11 @@ class _Sync:
     delete: bool = False
     plan: SyncPlan | None = None
     job: Job | None = None
+    #: Once Synchronize was pressed: the batch of its transfers ("" where none is
+    #: queued), whether its deletes have begun, and whether it has ended (syncFinished).
+    batch: str = ""
+    deleting: bool = False
+    ended: bool = False
 
 
 class SyncActions(QObject):
@@ -126,6 +133,9 @@ class SyncActions(QObject):
         self.ask_folder: Callable[[str, Path | None], Path | None] = self._ask_folder
         #: The synchronization whose dialog is open (for tests), and those whose batch runs.
         self.current: _Sync | None = None
+        #: Synchronizations that run (Synchronize was pressed) and have not ended, and
+        #: those among them whose batch is queued or being queued, by batch.
+        self._runs: list[_Sync] = []
         self._running: dict[str, _Sync] = {}
         transfers.batchFinished.connect(self._on_batch_finished)
 
@@ -324,17 +334,28 @@ class SyncActions(QObject):
 
     def _run(self, sync: _Sync) -> None:
         """Synchronize: the transfers, then (_delete) the deletes, then (_finished) the end.
-        Each step hands on to the next whatever its outcome, so every run ends once."""
+        Each step hands on to the next whatever its outcome, and the window's close ends
+        what still runs (stop), so every run ends once."""
         plan = sync.plan
-        if plan is None:
+        if plan is None or sync in self._runs:
             return
         sync.dialog.accept()
-        if not plan.transfers:
-            # Empty folders of the prefix: made as a download makes them; empty local
-            # folders: made in the cloud as an upload makes them; then the deletes.
-            if plan.folders or plan.empty_folders:
+        self._runs.append(sync)
+        try:
+            self._transfer(sync, plan)
+        except CloudBrowserError as error:  # the journal could not be opened, …
+            self.messages.major(error)
+            self._finished(sync, self._not_queued_text(sync))
+        except Exception:
+            self._finished(sync, self._not_queued_text(sync))
+            raise  # a bug: the excepthook reports it
+
+    def _transfer(self, sync: _Sync, plan: SyncPlan) -> None:
+        if not plan.transfers and not plan.empty_folders:
+            # A download's empty folders alone, made here and now; then the deletes.
+            if plan.folders:
                 self.transfers.queue_planned(
-                    Plan(folders=plan.folders, empty_folders=plan.empty_folders),
+                    Plan(folders=plan.folders),
                     batch="",
                     policy=ConflictPolicy.OVERWRITE,
                     queued=partial(self._delete, sync),
@@ -342,7 +363,10 @@ class SyncActions(QObject):
             else:
                 self._delete(sync)
             return
+        # Files, or empty local folders made in the cloud as an upload makes them: a batch
+        # (one of empty folders alone ends with none of its transfers), then the deletes.
         batch = uuid.uuid4().hex
+        sync.batch = batch
         self._running[batch] = sync
         # The comparison decided what to replace: nothing is asked, nothing skipped.
         self.transfers.queue_planned(
@@ -353,42 +377,37 @@ class SyncActions(QObject):
             ),
             batch=batch,
             policy=ConflictPolicy.OVERWRITE,
-            queued=partial(self._queued, batch),
+            queued=partial(self._queued, sync),
         )
 
-    def _queued(self, batch: str) -> None:
-        """A batch that could not be queued (its failure was said) never finishes: the
-        synchronization ends here instead."""
-        if batch in self._running and not self.transfers.queue.of_batch(batch):
-            self._finished(self._running.pop(batch))
+    def _queued(self, sync: _Sync) -> None:
+        """Its queueing ended. A batch that is not watched now was not queued (the failure
+        was said): it never finishes, so the synchronization ends here. (One that ended
+        already, or whose queueing failed after a part of it was queued, is watched.)"""
+        if sync.ended or sync.batch not in self._running:
+            return  # its batch ended already
+        if not self.transfers.watches(sync.batch):
+            self._finished(sync, self._not_queued_text(sync))
 
-    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
-        if not transfers:
-            return
-        sync = self._running.pop(transfers[0].batch, None)
-        if sync is None:
+    def _on_batch_finished(self, batch: str, transfers: list[Transfer]) -> None:
+        sync = self._running.pop(batch, None)
+        if sync is None or sync.ended:
             return
         plan = sync.plan
         assert plan is not None  # only a compared synchronization runs
-        if not (plan.delete_keys or plan.delete_files or plan.delete_folders):
-            self._finished(sync)
-            return
-        if len(transfers) < len(plan.transfers) or any(
-            t.state is not State.DONE for t in transfers
-        ):
-            self.messages.info(
-                self.tr(
-                    "Nothing was deleted, because not every file was transferred: "
-                    "synchronize again once the failed transfers are done."
-                )
-            )
-            self._finished(sync)
+        # The batch is the plan's transfers: fewer were queued where a part of its queueing
+        # failed (or were cleared from the panel once finished: not counted as done here).
+        done = sum(t.state is State.DONE for t in transfers)
+        if done < len(plan.transfers):
+            self._finished(sync, self._incomplete_text(sync, done))
             return
         self._delete(sync)
 
     def _delete(self, sync: _Sync) -> None:
         """What the source does not have, once everything it has arrived: an upload's
         objects, then a download's local files (_trash: a plan deletes on one side)."""
+        if sync.ended:
+            return  # the window closed meanwhile
         plan = sync.plan
         assert plan is not None
         location = sync.location
@@ -399,7 +418,11 @@ class SyncActions(QObject):
             storage = self.service.storage(location.connection)
         except CloudBrowserError as error:  # closed meanwhile: nothing deleted
             self.messages.major(error)
-            self._finished(sync)
+            self._finished(
+                sync,
+                self.tr("Synchronize {cloud}: every file was transferred; nothing was deleted.")
+                .format(cloud=sync.cloud),
+            )  # fmt: skip
             return
         n = len(plan.delete_keys)
         operation = Operation(
@@ -411,27 +434,98 @@ class SyncActions(QObject):
                 cloud=sync.cloud
             ),
         )
+        sync.deleting = True
         self.file_ops.start(operation, [location], finished=partial(self._trash, sync))
 
-    def _finished(self, sync: _Sync) -> None:
-        """The one end of a synchronization that ran: every step of it has ended."""
+    def _finished(self, sync: _Sync, said: str = "") -> None:
+        """The one end of a synchronization that ran: every step of it has ended (or the
+        window closed). ``said``: what happened, where no step before said it."""
+        if sync.ended:
+            return
+        sync.ended = True
+        if sync in self._runs:
+            self._runs.remove(sync)
+        self._running.pop(sync.batch, None)
+        if said:
+            log.info("%s", said)
+            self.messages.info(said)
         self.syncFinished.emit(sync.location)
+
+    def stop(self) -> None:
+        """The window closes: each synchronization still running ends now, saying where it
+        stopped. Its queued transfers continue at the next start (journalled); its deletes
+        never run (a later synchronization compares again)."""
+        for sync in list(self._runs):
+            self._finished(sync, self._stopped_text(sync))
+
+    # ── what a run that did not complete says ───────────────────────────────────────────
+
+    def _done_of_batch(self, sync: _Sync) -> int:
+        if not sync.batch:
+            return 0
+        return sum(t.state is State.DONE for t in self.transfers.queue.of_batch(sync.batch))
+
+    def _not_queued_text(self, sync: _Sync) -> str:
+        return self.tr(
+            "Synchronize {cloud}: its transfers could not be queued; nothing was transferred "
+            "or deleted."
+        ).format(cloud=sync.cloud)
+
+    def _incomplete_text(self, sync: _Sync, done: int) -> str:
+        plan = sync.plan
+        assert plan is not None
+        said = self.tr(
+            "Synchronize {cloud}: {done} of %Ln file(s) transferred.", None, len(plan.transfers)
+        ).format(cloud=sync.cloud, done=done)
+        if _deletes(plan):
+            said += " " + self.tr(
+                "Nothing was deleted, because not every file was transferred: "
+                "synchronize again once the failed transfers are done."
+            )
+        return said
+
+    def _stopped_text(self, sync: _Sync) -> str:
+        plan = sync.plan
+        assert plan is not None
+        if sync.deleting:
+            return self.tr(
+                "Synchronize {cloud} stopped when the window closed, while deleting: what "
+                "was not deleted yet is still there."
+            ).format(cloud=sync.cloud)
+        said = self.tr("Synchronize {cloud} stopped when the window closed.").format(
+            cloud=sync.cloud
+        )
+        if plan.transfers:
+            said += " " + self.tr(
+                "{done} of %Ln file(s) transferred; the rest continue the next time "
+                "cloudbrowser starts.",
+                None,
+                len(plan.transfers),
+            ).format(done=self._done_of_batch(sync))
+        if _deletes(plan):
+            said += " " + self.tr("Nothing was deleted.")
+        return said
 
     def _trash(self, sync: _Sync) -> None:
         """Move local files to the system trash, then remove the folders that left empty
         (an empty folder holds nothing to restore), on a worker (many files are disk
         I/O); then the synchronization has ended."""
+        if sync.ended:
+            return  # the window closed while its objects were deleted
         plan = sync.plan
         assert plan is not None
         if not (plan.delete_files or plan.delete_folders):
             self._finished(sync)
             return
+        sync.deleting = True
         files, emptied = list(plan.delete_files), list(plan.delete_folders)
         why_not = self.tr("The system trash refused it (or there is none here); it was kept.")
 
-        def work(_job: Job) -> _Trashed:
+        def work(job: Job) -> _Trashed:
             trashed = _Trashed()
             for path in files:
+                if job.cancelled:  # the window closes: the rest is kept
+                    raise Cancelled("The window closed.")
                 if not path.exists() and not path.is_symlink():
                     continue  # gone meanwhile: what a delete wanted
                 if QFile(str(path)).moveToTrash():
@@ -526,6 +620,11 @@ def _compare_down(
         plan.delete_files = sync.orphans(plan.refused)
         plan.delete_folders = sync.emptied_folders(plan.delete_files)
     return plan, found
+
+
+def _deletes(plan: SyncPlan) -> bool:
+    """Whether ``plan`` deletes anything once its transfers are done."""
+    return bool(plan.delete_keys or plan.delete_files or plan.delete_folders)
 
 
 def _settings_key(location: Location, what: str = "folder") -> str:

@@ -8,7 +8,9 @@ A 10 Hz timer pulls what changed and runs only while something is queued or runn
 
 Signals:
     activityChanged(object): an ``Activity`` snapshot after each poll (overall progress).
-    batchFinished(object): the list of ``Transfer`` of a batch that has ended.
+    batchFinished(str, object): a batch that has ended: its id and its list of ``Transfer``
+        (empty for a batch of empty folders alone, or whose finished transfers were
+        cleared before it was seen to end).
     foldersMade(object): the list of ``EmptyFolder`` an upload made in the cloud.
 """
 
@@ -120,7 +122,7 @@ _DONE = {
 
 class TransferController(QObject):
     activityChanged = Signal(object)
-    batchFinished = Signal(object)
+    batchFinished = Signal(str, object)
     foldersMade = Signal(object)
 
     def __init__(
@@ -427,7 +429,11 @@ class TransferController(QObject):
             # Sorted here: thousands of collation keys are a stall on the GUI thread.
             return sorted(transfers, key=lambda t: name_key(t.key)), made
 
+        #: Whether ``added`` ran (the job's ``finished`` comes after it, if at all).
+        delivered: list[bool] = []
+
         def added(result: tuple[list[Transfer], MadeFolders]) -> None:
+            delivered.append(True)
             transfers, made = result
             self._batches.add(batch)
             self._add_rows(transfers, 0)
@@ -445,12 +451,36 @@ class TransferController(QObject):
             QTimer.singleShot(0, self, self.poll)
 
         def done() -> None:
+            if not delivered:
+                # Failed (said) or cancelled after some of the batch was queued (a later
+                # step's journal write failed, the window closed): what is queued runs, so
+                # it is shown and watched like any batch, and its end is reported.
+                self._watch_partial(batch)
             if queued is not None:
                 queued()
 
         self.service.run(
             add, "Queueing transfers", succeeded=added, failed=self.messages.major, finished=done
         )
+
+    def _watch_partial(self, batch: str) -> None:
+        """Show and watch what of ``batch`` the queue holds although its queueing did not
+        end (nothing, usually: the queue journals a request list all or nothing)."""
+        members = self.queue.of_batch(batch)
+        if not members:
+            return
+        log.warning(
+            "batch %s: queueing failed after %d of its transfers were queued", batch, len(members)
+        )
+        self._batches.add(batch)
+        self._add_rows(members, 0)  # in the queue's order: no sorting on this thread
+        self._timer.start()
+        QTimer.singleShot(0, self, self.poll)
+
+    def watches(self, batch: str) -> bool:
+        """Whether ``batch`` is queued and watched: its ``batchFinished`` is still to
+        come."""
+        return batch in self._batches
 
     def _add_rows(self, transfers: list[Transfer], start: int) -> None:
         """Put a batch's rows in the model ``ROWS_PER_TURN`` at a time, each turn in an
@@ -699,7 +729,7 @@ class TransferController(QObject):
             self._batches.discard(batch)
             members = self.queue.of_batch(batch)
             self._report(self.queue.summary(batch, members), members)
-            self.batchFinished.emit(members)
+            self.batchFinished.emit(batch, members)
         self.activityChanged.emit(activity)
         if not activity.busy:
             self._timer.stop()

@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         window.upload_paths([Path(args.folder)], Location("bench", args.bucket, prefix))
 
     ended = [False]
-    window.transfers.batchFinished.connect(lambda _batch: ended.__setitem__(0, True))
+    window.transfers.batchFinished.connect(lambda _batch, _members: ended.__setitem__(0, True))
 
     def check() -> None:
         # Cheap until the batch has ended: a pass over the queue every 50 ms would be the

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.gui.dialogs.sync import PREVIEW_HEIGHT, SyncDialog
@@ -572,6 +573,174 @@ def test_a_sync_whose_transfer_is_cancelled_ends_too_and_deletes_nothing(
     [transfer] = window.transfers.model.transfers()
     assert transfer.state is State.CANCELLED
     assert contents(any_server, bucket, "p/") == {"extra.txt": b"x"}
+
+
+# ── every run ends, once, saying what happened ────────────────────────────────────────
+
+ONLY_MEMORY = pytest.mark.parametrize("any_server", ["memory"], indirect=True)
+
+
+def queue_fails(window: MainWindow, monkeypatch: pytest.MonkeyPatch, *, queued: int) -> None:
+    """The transfer queue's ``add`` queues the first ``queued`` requests, then fails, as a
+    journal write failing part-way through queueing."""
+    queue = window.transfers.queue
+    real_add = queue.add
+
+    def add(requests: Any, *, batch: str = "") -> Any:
+        real_add(list(requests)[:queued], batch=batch)
+        raise CloudBrowserError("The transfer journal could not be written.")
+
+    monkeypatch.setattr(queue, "add", add)
+
+
+@ONLY_MEMORY
+def test_a_sync_whose_queueing_fails_part_way_ends_and_deletes_nothing(
+    qtbot: QtBot,
+    window: MainWindow,
+    any_server: TestServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What was queued before the failure runs and is shown; the synchronization ends when
+    it has, saying how many of its files went, and deletes nothing."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"a.txt": b"a", "b.txt": b"b", "c.txt": b"c"})
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, delete=True)
+    queue_fails(window, monkeypatch, queued=1)
+    synchronize(qtbot, window, dialog)
+    said = window.statusBar().currentMessage()
+    assert ": 1 of 3 files transferred. Nothing was deleted" in said, said
+    error = window.messages.last
+    assert error is not None and error.message == "The transfer journal could not be written."
+    [transfer] = window.transfers.model.transfers()
+    assert transfer.state is State.DONE
+    there = contents(any_server, bucket, "p/")
+    assert there["extra.txt"] == b"x" and len(there) == 2
+
+
+@ONLY_MEMORY
+def test_a_sync_whose_queueing_fails_ends_saying_nothing_was_done(
+    qtbot: QtBot,
+    window: MainWindow,
+    any_server: TestServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"a.txt": b"a"})
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, delete=True)
+    queue_fails(window, monkeypatch, queued=0)
+    synchronize(qtbot, window, dialog)
+    said = window.statusBar().currentMessage()
+    assert said.endswith(": its transfers could not be queued; nothing was transferred or deleted.")
+    assert window.transfers.model.transfers() == []
+    assert contents(any_server, bucket, "p/") == {"extra.txt": b"x"}
+
+
+@ONLY_MEMORY
+def test_an_empty_folder_that_could_not_be_queued_deletes_nothing(
+    qtbot: QtBot,
+    window: MainWindow,
+    any_server: TestServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A synchronization of an empty folder alone is a batch too: its failure is the
+    synchronization's, whose deletes then never run."""
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a", "p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"a.txt": b"a"})
+    (local / "empty").mkdir()
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    summary = compare(qtbot, dialog, delete=True)
+    assert "1 empty folder to make in the cloud." in summary and "1 object to delete" in summary
+    queue_fails(window, monkeypatch, queued=0)
+    synchronize(qtbot, window, dialog)
+    assert "nothing was transferred or deleted" in window.statusBar().currentMessage()
+    assert contents(any_server, bucket, "p/")["extra.txt"] == b"x"
+
+
+@ONLY_MEMORY
+def test_closing_the_window_ends_a_sync_whose_transfers_run(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"big.bin": bytes(10 << 20)})
+    # The second 5 MiB part waits 10 s at 512 KiB/s: the window closes meanwhile.
+    slow = replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=512)
+    window.transfers.apply_settings(slow)
+    go(qtbot, window, bucket)
+    dialog = open_dialog(window, here(window, bucket, "p/"), local)
+    compare(qtbot, dialog, delete=True)
+    ends: list[tuple[Location, str]] = []
+    window.sync.syncFinished.connect(
+        lambda location: ends.append((location, window.statusBar().currentMessage()))
+    )
+    dialog.sync_button.click()
+    qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
+    assert ends == []
+    assert window.close()
+    [(location, said)] = ends
+    assert location == here(window, bucket, "p/")
+    assert said.endswith(
+        " stopped when the window closed. 0 of 1 file transferred; the rest continue the "
+        "next time cloudbrowser starts. Nothing was deleted."
+    ), said
+    window.transfers.cancel([t.id for t in window.transfers.model.transfers()])
+    settle(qtbot, window)
+    assert len(ends) == 1, "one end per synchronization"
+    assert contents(any_server, bucket, "p/") == {"extra.txt": b"x"}
+
+
+@ONLY_MEMORY
+def test_closing_the_window_ends_a_sync_whose_deletes_run(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket = any_server.bucket()
+    any_server.put(bucket, {"p/a.txt": b"a", "p/extra.txt": b"x"})
+    local = tmp_path / "src"
+    write(local, {"a.txt": b"a"})
+    go(qtbot, window, bucket)
+    storage = window.service.storage(window.history.current.connection)
+    release, held = threading.Event(), threading.Event()
+    real_delete = storage.delete_objects  # type: ignore[attr-defined]
+
+    def slow_delete(*args: Any, **kwargs: Any) -> Any:
+        held.set()
+        release.wait(WAIT / 1000)
+        return real_delete(*args, **kwargs)
+
+    storage.delete_objects = slow_delete  # type: ignore[attr-defined]
+    ends: list[str] = []
+    window.sync.syncFinished.connect(
+        lambda _location: ends.append(window.statusBar().currentMessage())
+    )
+    try:
+        dialog = open_dialog(window, here(window, bucket, "p/"), local)
+        compare(qtbot, dialog, delete=True)
+        dialog.sync_button.click()
+        qtbot.waitUntil(held.is_set, timeout=WAIT)
+        assert window.close()
+        assert len(ends) == 1 and ends[0].endswith(
+            " stopped when the window closed, while deleting: what was not deleted yet is "
+            "still there."
+        ), ends
+    finally:
+        release.set()
+    settle(qtbot, window)
+    assert len(ends) == 1, "one end per synchronization"
 
 
 # ── the comparison ─────────────────────────────────────────────────────────────────────

@@ -1279,7 +1279,7 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     @Slot(object)
-    def _on_batch_finished(self, transfers: list[Transfer]) -> None:
+    def _on_batch_finished(self, _batch: str, transfers: list[Transfer]) -> None:
         """Uploads into the folder shown (or below it) appear without pressing F5."""
         from cloudbrowser.core.journal import Direction, State
 
@@ -1468,6 +1468,8 @@ class MainWindow(QMainWindow):
                 return
             self.file_ops.cancel_all()
         self.edits.stop()
+        # A synchronization still running ends now, saying where it stopped.
+        self.sync.stop()
         self.save_state()
         # Release a worker waiting for an MFA code, then cancel, don't wait: the bounded
         # wait for the workers happens once, at exit (app.py).

@@ -231,6 +231,20 @@
             <numerusform>Synchronize {cloud}: delete %Ln objects</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Synchronize {cloud}: {done} of %Ln file(s) transferred.</source>
+        <translation>
+            <numerusform>Synchronize {cloud}: {done} of %Ln file transferred.</numerusform>
+            <numerusform>Synchronize {cloud}: {done} of %Ln files transferred.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} of %Ln file(s) transferred; the rest continue the next time cloudbrowser starts.</source>
+        <translation>
+            <numerusform>{done} of %Ln file transferred; the rest continue the next time cloudbrowser starts.</numerusform>
+            <numerusform>{done} of %Ln files transferred; the rest continue the next time cloudbrowser starts.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>SyncDialog</name>
