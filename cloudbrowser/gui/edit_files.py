@@ -467,7 +467,7 @@ class EditFiles(QObject):
 
     # ── transfers ending ────────────────────────────────────────────────────────────────
 
-    @Slot(object)
+    @Slot(str, object)
     def _on_batch_finished(self, _batch: str, transfers: list[Transfer]) -> None:
         for t in transfers:
             found = self._by_batch.get(t.batch)

@@ -1278,7 +1278,7 @@ class MainWindow(QMainWindow):
             self._transfer_percent = -1
         self._update_title()
 
-    @Slot(object)
+    @Slot(str, object)
     def _on_batch_finished(self, _batch: str, transfers: list[Transfer]) -> None:
         """Uploads into the folder shown (or below it) appear without pressing F5."""
         from cloudbrowser.core.journal import Direction, State
