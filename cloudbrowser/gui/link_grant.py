@@ -13,7 +13,9 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from cloudbrowser.core.storage import LinkGrant
 from cloudbrowser.gui.dates import format_time
 
-#: The engine's permission words (``core/storage.GRANT_WORDS``), marked for translation.
+#: The engine's permission words (``core/storage.GRANT_WORDS``), marked for translation:
+#: written out, as lupdate reads only literals (tests/gui/test_translations.py keeps the
+#: two lists one).
 _WORDS = {
     word: str(QT_TRANSLATE_NOOP("LinkGrant", word))
     for word in (

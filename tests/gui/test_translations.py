@@ -149,3 +149,12 @@ def test_lupdate_finds_the_window_messages_under_their_contexts(tmp_path: Path) 
     assert "Cancelled after {done} of {found}" in contexts["TransferListModel"]
     assert "Settings" in contexts["SettingsDialog"]
     assert sum(len(m) for m in contexts.values()) > 500
+
+
+def test_every_permission_word_of_a_link_grant_is_marked_for_translation() -> None:
+    """gui/link_grant.py repeats the engine's GRANT_WORDS as literals, for lupdate to find:
+    a word added to one list only would be shown untranslated, or not at all."""
+    from cloudbrowser.core.storage import GRANT_WORDS
+    from cloudbrowser.gui.link_grant import _WORDS
+
+    assert tuple(_WORDS) == GRANT_WORDS
