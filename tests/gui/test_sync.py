@@ -549,21 +549,30 @@ def test_an_upload_sync_ends_once_its_objects_are_deleted(
     assert len(at_the_end) == 1, "one end per synchronization"
 
 
-def test_a_sync_whose_transfer_is_cancelled_ends_too_and_deletes_nothing(
+def slow_upload_sync(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
-) -> None:
+) -> tuple[str, SyncDialog]:
+    """A compared upload sync of one 10 MiB file, with one object to delete, whose
+    transfer runs long enough to be cancelled or cut short: two parts of 5 MiB at 512 KiB/s,
+    the limiter lets the first go at once and holds the second 10 s, before the upload can
+    be committed. (A file sent whole goes at once, and a cancel can come once its object is
+    there.)"""
     bucket = any_server.bucket()
     any_server.put(bucket, {"p/extra.txt": b"x"})
     local = tmp_path / "src"
     write(local, {"big.bin": bytes(10 << 20)})
-    # Two parts of 5 MiB at 512 KiB/s: the limiter lets the first go at once and holds the
-    # second 10 s, time enough to cancel it before the upload can be committed. (A file
-    # sent whole goes at once, and a cancel can come once its object is there.)
     slow = replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=512)
     window.transfers.apply_settings(slow)
     go(qtbot, window, bucket)
     dialog = open_dialog(window, here(window, bucket, "p/"), local)
     compare(qtbot, dialog, delete=True)
+    return bucket, dialog
+
+
+def test_a_sync_whose_transfer_is_cancelled_ends_too_and_deletes_nothing(
+    qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
+) -> None:
+    bucket, dialog = slow_upload_sync(qtbot, window, any_server, tmp_path)
     with qtbot.waitSignal(window.sync.syncFinished, timeout=WAIT) as ended:
         dialog.sync_button.click()
         qtbot.waitUntil(lambda: window.transfers.model.rowCount() == 1, timeout=WAIT)
@@ -674,16 +683,7 @@ def test_an_empty_folder_that_could_not_be_queued_deletes_nothing(
 def test_closing_the_window_ends_a_sync_whose_transfers_run(
     qtbot: QtBot, window: MainWindow, any_server: TestServer, tmp_path: Path
 ) -> None:
-    bucket = any_server.bucket()
-    any_server.put(bucket, {"p/extra.txt": b"x"})
-    local = tmp_path / "src"
-    write(local, {"big.bin": bytes(10 << 20)})
-    # The second 5 MiB part waits 10 s at 512 KiB/s: the window closes meanwhile.
-    slow = replace(window.transfers.settings, part_size_mib=5, bandwidth_kib=512)
-    window.transfers.apply_settings(slow)
-    go(qtbot, window, bucket)
-    dialog = open_dialog(window, here(window, bucket, "p/"), local)
-    compare(qtbot, dialog, delete=True)
+    bucket, dialog = slow_upload_sync(qtbot, window, any_server, tmp_path)
     ends: list[tuple[Location, str]] = []
     window.sync.syncFinished.connect(
         lambda location: ends.append((location, window.statusBar().currentMessage()))
