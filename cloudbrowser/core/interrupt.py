@@ -315,5 +315,6 @@ def stop_point(wait: float = 0.0) -> None:
         if wait > 0:
             time.sleep(wait)
         return
-    if current[1].wait(wait) if wait > 0 else current[1].is_set():
+    stopped = current[1].wait(wait) if wait > 0 else current[1].is_set()
+    if stopped:
         raise Cancelled("Stopped.")

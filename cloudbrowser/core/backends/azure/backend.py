@@ -654,7 +654,7 @@ class AzureBackend:
         if stalled is not None:
             raise StorageError(
                 f"The server did not finish copying to {thing}: the copy got no further "
-                f"for {stalled.stalled_for / 60:.0f} minutes, and was aborted.{left}",
+                f"for {pending.duration(stalled.stalled_for)}, and was aborted.{left}",
                 hint="Try again later; if it stays so, tell whoever runs the storage account.",
                 detail=f"{stalled.polls} polls; the last progress said “{stalled.last}”",
                 code="CopyStopped",
@@ -676,7 +676,8 @@ class AzureBackend:
         except KeyNotFound:
             return ""
         began = reply.get("last_modified")
-        created = props.creation_time
+        # The SDK types it as always there; a server that does not send it gives None.
+        created: datetime | None = props.creation_time
         if not create_only and (created is None or began is None or created < began):
             # Written over, or it cannot be told: left, as the user may have versions of it.
             return (

@@ -30,6 +30,13 @@ def next_poll(wait: float) -> float:
     return min(wait * POLL_GROWTH, LONGEST_POLL)
 
 
+def duration(seconds: float) -> str:
+    """``seconds`` as the message says it: minutes, or seconds below two."""
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{seconds / 60:.0f} minutes"
+
+
 def progress_of(text: str) -> tuple[int, int] | None:
     """``x-ms-copy-progress`` ("COPIED/TOTAL") as numbers; None where it is missing or
     says nothing sensible (more copied than there is, negative counts)."""
