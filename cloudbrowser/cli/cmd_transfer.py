@@ -1032,8 +1032,7 @@ def _refuse_ignored_flags(
         raise UsageError(
             f"{flag} without -c changes nothing here: resume continues each transfer on "
             "the connection it was started on.",
-            hint=f"Leave out {flag}, or name the connection to continue them on: "
-            f"-c NAME {flag} ….",
+            hint=f"Leave out {flag}, or name the connection to continue them on: -c NAME {flag} ….",
         )
 
 

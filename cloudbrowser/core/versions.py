@@ -326,9 +326,7 @@ def iter_deleted(
         )
 
 
-def undelete(
-    storage: Storage, bucket: str, key: str, cancel: threading.Event | None = None
-) -> int:
+def undelete(storage: Storage, bucket: str, key: str, cancel: threading.Event | None = None) -> int:
     """Bring a deleted object back: remove the delete markers on top of its history
     (usually one), so that its newest real version is current again; where its history
     holds no real version but the bucket keeps soft-deleted ones, restore the one deleted

@@ -208,8 +208,9 @@ def test_cancelling_an_upload_whose_reply_does_not_come_is_prompt(
 def whole_put_of(name: str) -> Callable[[Request], bool]:
     """A small file's one write: S3's PUT and Azure's Put Blob of the key; GCS's upload
     POST names the object in its body only."""
-    return lambda r: (r.method, r.path.endswith(name)) == ("PUT", True) or (
-        r.method == "POST" and "/upload/" in r.path
+    return lambda r: (
+        (r.method, r.path.endswith(name)) == ("PUT", True)
+        or (r.method == "POST" and "/upload/" in r.path)
     )
 
 

@@ -43,7 +43,6 @@ from cloudbrowser.core.backends.s3.presets import preset
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.details import ObjectDetails
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
-from cloudbrowser.core.interrupt import stoppable
 from cloudbrowser.core.inspection import (
     MAX_TAGS,
     PropertyEdits,
@@ -54,6 +53,7 @@ from cloudbrowser.core.inspection import (
     storage_classes,
     validate,
 )
+from cloudbrowser.core.interrupt import stoppable
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import StorageClasses, properties_of
 from cloudbrowser.gui import message_icons

@@ -49,7 +49,6 @@ from cloudbrowser.core.backends.azure.errors import (
     translate_error,
 )
 from cloudbrowser.core.backends.azure.features import LIMITS, RANGE_MD5_MAX, features
-from cloudbrowser.core.backends.azure.pending import CopyWatch
 from cloudbrowser.core.backends.azure.listing import (
     BlobVersion,
     SoftDeletedBlob,
@@ -59,6 +58,7 @@ from cloudbrowser.core.backends.azure.listing import (
     parse_soft_deleted,
     parse_versions,
 )
+from cloudbrowser.core.backends.azure.pending import CopyWatch
 from cloudbrowser.core.backends.azure.retries import AccountRetry
 from cloudbrowser.core.checksums import md5_of
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -643,8 +643,7 @@ class AzureBackend:
         except StorageError as error:
             if error.code != "NoPendingCopyOperation":
                 raise StorageError(
-                    f"The copy to {thing} could not be stopped: the server may still "
-                    "complete it.",
+                    f"The copy to {thing} could not be stopped: the server may still complete it.",
                     hint="Look at the copy later; delete it if it is not wanted.",
                     detail=error.message,
                     code=error.code,
