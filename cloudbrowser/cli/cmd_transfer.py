@@ -864,6 +864,7 @@ def _resume(args: argparse.Namespace, out: Output, options: TransferOptions) -> 
             "--cancel --all.",
         )
     if not args.ids and not args.all:
+        _refuse_ignored_flags(args, None)  # a listing opens no connection
         _list_unfinished(records, out)
         journal.close()
         return Exit.OK
@@ -961,8 +962,10 @@ def _connections_for(
     from cloudbrowser.core.sources import source_of_connection_name
 
     explicit: Resolved | None = None
-    if args.connection or args.endpoint or args.profile or args.access_key_id or args.anonymous:
+    if _names_a_connection(args):
         explicit = resolve(args, out)
+    else:
+        _refuse_ignored_flags(args, records)
     store = ProfileStore()
     connections = new_connections()
     unresolved: dict[str, str] = {}
@@ -991,6 +994,46 @@ def _connections_for(
             resolved = resolve_source(source, out)
         _open_for(connections, out, resolved.settings, resolved.credentials, connection_id)
     return connections, unresolved
+
+
+def _names_a_connection(args: argparse.Namespace) -> bool:
+    """Whether the command line names the connection: ``-c NAME``, or the flags that
+    make one (then it serves every chosen transfer)."""
+    return bool(
+        args.connection or args.endpoint or args.profile or args.access_key_id or args.anonymous
+    )
+
+
+#: Flags that change a connection for one command: beside -c NAME (or the flags that
+#: make a connection) they change that one; the S3 settings of them are taken by no
+#: connection ``resume`` opens by its journal name (a saved connection, an AWS profile,
+#: ``az://`` from the environment), the others only by ``gs://`` from the environment.
+_S3_SETTINGS = (("region", "--region"), ("addressing_style", "--addressing-style"))
+_GS_SETTINGS = (
+    ("project", "--project"),
+    ("ca_bundle", "--ca-bundle"),
+    ("no_verify_tls", "--no-verify-tls"),
+)
+
+
+def _refuse_ignored_flags(
+    args: argparse.Namespace, records: Sequence[JournalRecord] | None
+) -> None:
+    """``resume`` without -c continues each transfer on the connection it was started
+    on, opened by its journal name: a connection flag given that no such connection
+    would take is a usage error naming it, never ignored. ``records``: the transfers
+    whose connections open (None: none opens, a listing)."""
+    gs_only = records is not None and all(
+        r.connection == GCS_NAME or r.connection.startswith(f"{GCS_NAME} (") for r in records
+    )
+    for attr, flag in _S3_SETTINGS + _GS_SETTINGS:
+        if not getattr(args, attr, None) or (gs_only and (attr, flag) in _GS_SETTINGS):
+            continue
+        raise UsageError(
+            f"{flag} without -c changes nothing here: resume continues each transfer on "
+            "the connection it was started on.",
+            hint=f"Leave out {flag}, or name the connection to continue them on: -c NAME {flag} ….",
+        )
 
 
 def _implicit(connection_id: str, args: argparse.Namespace) -> GcsResolved | None:

@@ -10,7 +10,9 @@ two kinds of request:
   another thread (:func:`interruptible`), and the caller stops waiting for it. The SDK
   offers no way to break it off, so it ends in the background, within the read timeout;
   the transfer's journal never records what it might still do (a part it sends is not
-  kept, so a resume sends it again).
+  kept, so a resume sends it again). It raises :class:`Abandoned`, whose ``ended`` says
+  when the request has ended: a whole object's PUT may be stored all the same, and the
+  upload looks (core/uploads.py).
 
 The other threads are kept and reused (:class:`_Runners`): starting a thread per request
 cost a small-file download a quarter of its time (the new thread's start handshake waits
@@ -148,20 +150,34 @@ class _Runners:
 _RUNNERS = _Runners()
 
 
+class Abandoned(Cancelled):
+    """Stopped while the request went on: it ends in the background, and ``ended`` is set
+    once it has (its outcome is then known to the server, e.g. a PUT that was stored all
+    the same: core/uploads.py looks)."""
+
+    def __init__(self, ended: threading.Event) -> None:
+        super().__init__("Stopped.")
+        self.ended = ended
+
+
 def interruptible(
     call: Callable[[], T],
     stop: threading.Event,
     *,
     discard: Callable[[T], object] | None = None,
+    within: float | None = None,
 ) -> T:
     """``call()``, on a runner thread, unless ``stop`` is set first: then Cancelled is
-    raised at once and the call is left to end in the background (``discard`` is given its
-    result if it brings one, e.g. to close a response nobody will read).
+    raised at once, or Abandoned where the call had begun, which is left to end in the
+    background (``discard`` is given its result if it brings one, e.g. to close a response
+    nobody will read). ``within``: the caller stops waiting after that many seconds too,
+    as at a stop.
 
-    Raises what ``call`` raises, or Cancelled.
+    Raises what ``call`` raises, or Cancelled (Abandoned).
     """
     if stop.is_set():
         raise Cancelled("Stopped.")
+    deadline = None if within is None else time.monotonic() + within
     done = threading.Event()
     lock = threading.Lock()
     outcome: list[tuple[bool, object]] = []
@@ -190,11 +206,11 @@ def interruptible(
 
     _RUNNERS.run(run, hand_over)
     while not done.wait(POLL_SECONDS):
-        if stop.is_set():
+        if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
             with lock:
                 if not handed:
                     abandoned = True
-                    raise Cancelled("Stopped.")
+                    raise Abandoned(done)
             break
     ok, value = outcome[0]
     if not ok:
@@ -288,10 +304,17 @@ def elsewhere(call: Callable[[], T], *, discard: Callable[[T], object] | None = 
     return interruptible(call, current[1], discard=discard)
 
 
-def stop_point() -> None:
-    """Between two requests of one that is made of several (GCS's rewrite rounds), where
-    stopping leaves nothing written: inside :func:`stoppable` (either form), raises
-    Cancelled once the stop is set; outside it, nothing."""
+def stop_point(wait: float = 0.0) -> None:
+    """Between two requests of one that is made of several (GCS's rewrite rounds, the
+    polls of Azure's Copy Blob), where stopping leaves nothing written or what is
+    written can be taken back: inside :func:`stoppable` (either form), raises Cancelled
+    once the stop is set; outside it, nothing. ``wait``: seconds to wait first (a poll's
+    interval), ended at once by the stop."""
     current = _STOPPABLE.get()
-    if current is not None and current[1].is_set():
+    if current is None:
+        if wait > 0:
+            time.sleep(wait)
+        return
+    stopped = current[1].wait(wait) if wait > 0 else current[1].is_set()
+    if stopped:
         raise Cancelled("Stopped.")

@@ -19,6 +19,10 @@ Called by :class:`~cloudbrowser.core.transfers.TransferQueue` on a transfer work
   ``features.conditional_puts`` (If-None-Match: *, ifGenerationMatch=0). An object there
   raises CreatedMeanwhile, unless it holds exactly the file's bytes: a write of this
   upload whose answer was lost (the SDK's retry, the user's) made it, so it is done.
+* A whole-object PUT stopped (paused, cancelled) after it was sent may be stored all the
+  same (the server had it; a PUT dropped on a runner ends in the background): once it
+  has ended (a bounded wait) the object is looked at, and where it holds exactly the
+  file's bytes the upload is done and verified, never reported stopped.
 * Where a session is one stream of bytes (``features.chunks_in_order``: GCS resumable
   sessions) parts go one after another, the resume keeps the journalled parts that end
   within the bytes the server holds, and the object's MD5 is checked against the file's.
@@ -42,7 +46,9 @@ from cloudbrowser.core.checksums import (
     md5_of,
 )
 from cloudbrowser.core.details import UploadedPart
+from cloudbrowser.core.entries import ObjectInfo
 from cloudbrowser.core.errors import (
+    CloudBrowserError,
     ConfigError,
     CreatedMeanwhile,
     IntegrityError,
@@ -52,7 +58,8 @@ from cloudbrowser.core.errors import (
     ObjectChanged,
     UploadNotFound,
 )
-from cloudbrowser.core.journal import JournalPart
+from cloudbrowser.core.interrupt import Abandoned, interruptible
+from cloudbrowser.core.journal import JournalPart, State
 from cloudbrowser.core.localfs import local_error
 from cloudbrowser.core.storage import TiB, chunked_uploads_of
 from cloudbrowser.core.transfers import (
@@ -63,6 +70,10 @@ from cloudbrowser.core.transfers import (
     part_count,
     upload_part_size,
 )
+
+#: How long a stopped whole-object PUT is waited for, and then the look at what the
+#: server holds, each at most (seconds): a stop is still prompt where the server hangs.
+STOPPED_PUT_WAIT = 5.0
 
 
 def run_upload(ctx: RunContext) -> None:
@@ -129,23 +140,33 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     ctx.check()
     ctx.throttle(len(data))
     digest = md5_of(data) if ctx.options.verify else None
+    sent = False  # the PUT was handed to the backend: the server may have it
+
+    def put(if_match: str, create_only: bool) -> str:
+        nonlocal sent
+        sent = True
+        return ctx.backend.put_object(
+            t.bucket,
+            t.key,
+            data,
+            content_md5=content_md5(digest.digest()) if digest else "",
+            content_type=content_type,
+            if_match=if_match,
+            create_only=create_only,
+        )
+
     try:
         if_match, create_only = _write_condition(ctx, commit=False)
         with _refused_as_changed(t):
-            t.etag = ctx.putting(
-                lambda: ctx.backend.put_object(
-                    t.bucket,
-                    t.key,
-                    data,
-                    content_md5=content_md5(digest.digest()) if digest else "",
-                    content_type=content_type,
-                    if_match=if_match,
-                    create_only=create_only,
-                )
-            )
+            t.etag = ctx.putting(lambda: put(if_match, create_only))
     except CreatedMeanwhile:
         whole = (digest or md5_of(data)).hexdigest()
         if not _ours_already(ctx, whole, ""):
+            raise
+        ctx.progress(len(data))
+        return
+    except CloudBrowserError as error:
+        if not (sent and _stored_despite_the_stop(ctx, error, digest or md5_of(data))):
             raise
         ctx.progress(len(data))
         return
@@ -161,6 +182,38 @@ def _upload_whole(ctx: RunContext, fd: int, content_type: str) -> None:
     else:
         # A non-MD5 ETag (KMS encryption...) still passed the server's Content-MD5 check.
         t.verified = True
+
+
+def _stored_despite_the_stop(
+    ctx: RunContext, stopped: CloudBrowserError, digest: hashlib._Hash
+) -> bool:
+    """After a whole object's PUT was stopped (``stopped``: a pause or cancel broke off
+    the wait for its reply, or dropped it on a runner, core/interrupt.py): whether the
+    server stored it all the same, which it does where the request had reached it. The
+    object is looked at once the dropped PUT has ended (a bounded wait): where it holds
+    exactly the file's bytes the upload is done and verified, and says so; else the stop
+    stands. Not at a shutdown (the journal keeps it queued: it runs again)."""
+    t = ctx.transfer
+    if not t.stop_event.is_set() or t.stop_as not in (State.CANCELLED, State.PAUSED):
+        return False
+    ctx.set_stage(Stage.VERIFYING)  # the row says what happens meanwhile
+    if isinstance(stopped, Abandoned) and not stopped.ended.wait(STOPPED_PUT_WAIT):
+        t.note = "Stopped while its upload was still on its way: the server may store it yet."
+        return False
+    try:
+        # The transfer's stop is set: a look of its own, bounded in time instead.
+        info = interruptible(
+            lambda: ctx.backend.head_object(t.bucket, t.key),
+            threading.Event(),
+            within=STOPPED_PUT_WAIT,
+        )
+    except CloudBrowserError:  # not there (never stored), or no answer in time
+        return False
+    if not _holds_the_file(ctx, info, digest.hexdigest(), ""):
+        return False
+    t.etag, t.verified = info.etag, True
+    t.note = "Uploaded before the stop took effect: the server had stored the whole file."
+    return True
 
 
 def _write_condition(ctx: RunContext, *, commit: bool) -> tuple[str, bool]:
@@ -243,16 +296,21 @@ def _ours_already(ctx: RunContext, whole_md5: str, composite: str) -> bool:
         info = ctx.request(lambda: ctx.backend.head_object(t.bucket, t.key))
     except KeyNotFound:
         return False  # gone again: not ours to claim; the refusal stands
-    checksums = ctx.backend.features.checksums
-    stored = info.md5 or etag_md5(info.etag, checksums)
-    same = info.size == t.size and (
-        (bool(stored) and stored == whole_md5)
-        or (bool(composite) and info.etag.strip('"').lower() == composite)
-    )
+    same = _holds_the_file(ctx, info, whole_md5, composite)
     if same:
         t.etag, t.verified = info.etag, True
         t.note = "Already on the server: an earlier attempt's write of these bytes."
     return same
+
+
+def _holds_the_file(ctx: RunContext, info: ObjectInfo, whole_md5: str, composite: str) -> bool:
+    """Whether the object ``info`` describes holds exactly the transfer's file: its size,
+    and its MD5 is ``whole_md5`` (or its S3 ETag the ``composite`` of the chunks')."""
+    stored = info.md5 or etag_md5(info.etag, ctx.backend.features.checksums)
+    return info.size == ctx.transfer.size and (
+        (bool(stored) and stored == whole_md5)
+        or (bool(composite) and info.etag.strip('"').lower() == composite)
+    )
 
 
 @dataclass(frozen=True, slots=True)

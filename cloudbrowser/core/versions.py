@@ -16,15 +16,18 @@ delete marker to remove are decided here, the same for every provider. On demand
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.details import Version, VersionPage
 from cloudbrowser.core.entries import Entry, ListPage
 from cloudbrowser.core.errors import AccessDenied, Cancelled, CloudBrowserError, KeyNotFound
+from cloudbrowser.core.interrupt import stoppable
 from cloudbrowser.core.paging import PageGuard, stopping
 from cloudbrowser.core.storage import SoftDeletes, soft_deletes_of, versions_of
 
@@ -236,18 +239,28 @@ def soft_deleted_pages(
             return
 
 
-def restore(storage: Storage, bucket: str, version: Version) -> str:
+def restore(
+    storage: Storage, bucket: str, version: Version, cancel: threading.Event | None = None
+) -> str:
     """Make ``version`` the current version of its key again: a copy of an old version
     over the current one, or the restore of a soft-deleted one. Returns the new
-    version's id.
+    version's id. ``cancel``: a copy the server makes in rounds (GCS's rewrite) stops
+    between them, with nothing written (:func:`~cloudbrowser.core.interrupt.stoppable`).
 
-    Raises: KeyNotFound, NotSupported, AccessDenied, StorageError.
+    Raises: KeyNotFound, NotSupported, AccessDenied, StorageError, Cancelled.
     """
-    if version.soft_deleted:
-        return soft_deletes_of(storage).restore_soft_deleted(
-            bucket, version.key, version.version_id
-        )
-    return versions_of(storage).restore_version(bucket, version.key, version.version_id)
+    with _stopping_copies(cancel):
+        if version.soft_deleted:
+            return soft_deletes_of(storage).restore_soft_deleted(
+                bucket, version.key, version.version_id
+            )
+        return versions_of(storage).restore_version(bucket, version.key, version.version_id)
+
+
+def _stopping_copies(cancel: threading.Event | None) -> AbstractContextManager[None]:
+    """Where a ``cancel`` is given, the server's copies inside the block stop between
+    their rounds when it is set; the request in flight is never abandoned."""
+    return contextlib.nullcontext() if cancel is None else stoppable(None, cancel)
 
 
 def iter_deleted(
@@ -313,16 +326,24 @@ def iter_deleted(
         )
 
 
-def undelete(storage: Storage, bucket: str, key: str) -> int:
+def undelete(storage: Storage, bucket: str, key: str, cancel: threading.Event | None = None) -> int:
     """Bring a deleted object back: remove the delete markers on top of its history
     (usually one), so that its newest real version is current again; where its history
     holds no real version but the bucket keeps soft-deleted ones, restore the one deleted
     last. Returns how many changes were made (markers removed, a restore; 0: it was not
     deleted).
 
+    ``cancel``: as :func:`restore`'s (GCS brings a version back by a rewrite).
+
     Raises: KeyNotFound (only delete markers: nothing to bring back), NotSupported,
-    NoVersioning, AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError.
+    NoVersioning, AccessDenied, InvalidCredentials, EndpointUnreachable, StorageError,
+    Cancelled.
     """
+    with _stopping_copies(cancel):
+        return _undelete(storage, bucket, key)
+
+
+def _undelete(storage: Storage, bucket: str, key: str) -> int:
     removed = 0
     retention = soft_delete_retention(storage, bucket)
     # The server's "latest" says what is on top (times of versions and markers stored in

@@ -187,7 +187,7 @@ class VersionActions(QObject):
                 if job.cancelled:
                     break
                 try:
-                    undelete(storage, bucket, key)
+                    undelete(storage, bucket, key, job.cancel_event)
                     done += 1
                 except StorageError as error:
                     failed.append((key, error))

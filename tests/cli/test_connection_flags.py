@@ -1,6 +1,8 @@
 """Connection flags beside ``-c NAME``: each one either changes the named connection for
 this command (what a saved S3 connection or AWS profile may take: a region, an addressing
-style, TLS checks) or is refused as a usage error naming the flag and why, never ignored."""
+style, TLS checks) or is refused as a usage error naming the flag and why, never ignored.
+So are they without -c where nothing would take them (``resume``, which continues each
+transfer on its own connection)."""
 
 from __future__ import annotations
 
@@ -114,3 +116,60 @@ def test_region_with_az_from_the_environment_is_a_usage_error(
     result = run("ls", "--region", "westeurope", "az://bucket")
     assert result.code == 2, result.err
     assert "--region is for s3:// locations" in result.err
+
+
+def unfinished_upload(connection: str, tmp_path: Path) -> int:
+    """An unfinished upload of ``connection`` in the journal; its id."""
+    from cloudbrowser.core.journal import Direction, Journal, JournalRecord, State
+
+    journal = Journal()
+    record = JournalRecord(
+        0, Direction.UPLOAD, connection, "b", "k", tmp_path / "x", 1, 0.0, "", 0, "",
+        State.PAUSED, "", "",
+    )  # fmt: skip
+    [tid] = journal.add([record])
+    journal.close()
+    return tid
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--region", ELSEWHERE),
+        ("--addressing-style", "path"),
+        ("--no-verify-tls", None),
+        ("--ca-bundle", "/etc/ssl/certs/ca.pem"),
+        ("--project", "p"),
+    ],
+)
+@pytest.mark.parametrize("listing", [True, False], ids=["listing", "continuing"])
+def test_a_connection_flag_resume_would_ignore_is_a_usage_error(
+    run: Run, tmp_path: Path, flag: str, value: str | None, listing: bool
+) -> None:
+    """Without -c, resume continues each transfer on its own connection (here a saved
+    S3 one), which the flag would not change: named, not ignored."""
+    ProfileStore().add(
+        Profile(name="local", endpoint_url="http://127.0.0.1:9", access_key_id="AKIAEXAMPLE")
+    )
+    tid = unfinished_upload("local", tmp_path)
+    given = [flag] if value is None else [flag, value]
+    result = run("resume", *given) if listing else run("resume", str(tid), *given)
+    assert result.code == 2, result.err
+    assert f"{flag} without -c changes nothing here" in result.err
+    assert f"-c NAME {flag}" in result.err
+
+
+def test_resume_of_gs_from_the_environment_takes_its_project(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gs:// connection made from the environment is made again from the command line
+    and the environment: --project is its, not a flag resume ignores."""
+    from cloudbrowser.cli.connect_gcs import NAME
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")
+    tid = unfinished_upload(f"{NAME} (emulator http://127.0.0.1:9)", tmp_path)
+    result = run("resume", str(tid), "--project", "p", "--region", ELSEWHERE)
+    assert result.code == 2 and "--region without -c" in result.err
+    result = run("resume", str(tid), "--project", "p")
+    assert "without -c" not in result.err
+    assert result.code != 2, result.err

@@ -42,6 +42,7 @@ from cloudbrowser.core.storage import (
     storage_classes_of,
     versioning_switch_of,
 )
+from cloudbrowser.core.versions import object_versions, restore, undelete
 from tests.conftest import GCS_PROJECT, GcsServer
 from tests.gcs_stub import gcs_front, json_reply
 from tests.hostile import Forward, HostileS3, Reply, Request, Rule
@@ -330,6 +331,66 @@ def test_cancelling_a_class_change_stops_its_rewrite_between_rounds(
     assert result.cancelled and (result.done, result.failed) == (0, [])
     assert len(rewrite_rounds(front)) == 2
     assert storage.head_object(bucket, "cold.bin").storage_class == "STANDARD"
+
+
+def versioned_with_history(gcs_server: GcsServer, storage: Storage) -> str:
+    """A versioned bucket where "doc.txt" had two generations and is deleted now."""
+    bucket = gcs_server.bucket()
+    versioning_switch_of(storage).set_bucket_versioning(bucket, True)
+    storage.put_object(bucket, "doc.txt", b"one", content_md5="")
+    storage.put_object(bucket, "doc.txt", b"second", content_md5="")
+    storage.delete_object(bucket, "doc.txt")
+    return bucket
+
+
+def test_a_cancelled_undelete_stops_its_rewrite_between_rounds(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """GCS brings a deleted object back by a rewrite of its newest generation: the
+    undelete's cancel (the window's job) stops it between rounds, and the object stays
+    deleted."""
+    storage = through(front, gcs_server)
+    bucket = versioned_with_history(gcs_server, storage)
+    stop = threading.Event()
+    front.rule(endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and stop.set()))
+
+    with pytest.raises(Cancelled):
+        undelete(storage, bucket, "doc.txt", stop)
+
+    assert len(rewrite_rounds(front)) == 2
+    assert keys_in(storage, bucket) == []
+
+
+def test_a_cancelled_restore_of_a_version_stops_its_rewrite_between_rounds(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    storage = through(front, gcs_server)
+    bucket = versioned_with_history(gcs_server, storage)
+    storage.put_object(bucket, "doc.txt", b"the third", content_md5="")
+    [oldest] = [v for v in object_versions(storage, bucket, "doc.txt") if v.size == 3]
+    stop = threading.Event()
+    front.rule(endless_rounds(progressing, until=4, on_round=lambda n: n == 2 and stop.set()))
+
+    with pytest.raises(Cancelled):
+        restore(storage, bucket, oldest, stop)
+
+    assert len(rewrite_rounds(front)) == 2
+    with storage.get_object(bucket, "doc.txt") as reader:
+        assert reader.read(-1) == b"the third"
+
+
+def test_an_uncancelled_undelete_finishes_its_rounds(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    storage = through(front, gcs_server)
+    bucket = versioned_with_history(gcs_server, storage)
+    front.rule(endless_rounds(progressing, until=3))
+
+    assert undelete(storage, bucket, "doc.txt", threading.Event()) == 1
+
+    assert len(rewrite_rounds(front)) == 3
+    with storage.get_object(bucket, "doc.txt") as reader:
+        assert reader.read(-1) == b"second"
 
 
 @pytest.mark.parametrize(

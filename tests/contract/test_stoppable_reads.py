@@ -27,7 +27,7 @@ from cloudbrowser.core.journal import Direction, Journal, State
 from cloudbrowser.core.storage import Storage
 from cloudbrowser.core.transfers import Transfer, TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import TestServer
-from tests.hostile import HostileS3, Request
+from tests.hostile import Forward, HostileS3, Reply, Request
 
 pytestmark = pytest.mark.server
 
@@ -199,16 +199,64 @@ def test_cancelling_an_upload_whose_reply_does_not_come_is_prompt(
     source = tmp_path / "late.bin"
     source.write_bytes(b"y" * 3000)
 
-    def put_of_late(r: Request) -> bool:
-        # S3's PUT of the key; GCS's upload POST names the object in its body only.
-        return (r.method, r.path.endswith("late.bin")) == ("PUT", True) or (
-            r.method == "POST" and "/upload/" in r.path
-        )
-
     request = upload(backend, bucket, "up/late.bin", source)
-    t, took = cancel_while_held(front, queue, request, put_of_late)
+    t, took = cancel_while_held(front, queue, request, whole_put_of("late.bin"))
     assert took < PROMPT, f"the cancel took {took:.1f} s"
     assert (t.state, t.error) == (State.CANCELLED, None)
+
+
+def whole_put_of(name: str) -> Callable[[Request], bool]:
+    """A small file's one write: S3's PUT and Azure's Put Blob of the key; GCS's upload
+    POST names the object in its body only."""
+    return lambda r: (
+        (r.method, r.path.endswith(name)) == ("PUT", True)
+        or (r.method == "POST" and "/upload/" in r.path)
+    )
+
+
+@STOPPABLE_PUTS
+def test_an_upload_cancelled_once_the_server_stored_it_is_done_and_verified(
+    server: TestServer, front: HostileS3, backend: Storage, queue: TransferQueue,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The server stores the PUT, its reply is held back, the cancel cuts the connection:
+    the object is there with the file's bytes, so the transfer says done and verified
+    (in the journal too), not cancelled."""
+    bucket = server.bucket()
+    source = tmp_path / "stored.bin"
+    body = hashlib.shake_256(b"stored").digest(3000)
+    source.write_bytes(body)
+    is_put = whole_put_of("stored.bin")
+    stored, answer = threading.Event(), threading.Event()
+
+    def stored_then_late(r: Request, forward: Forward) -> Reply | None:
+        if not is_put(r):
+            return None
+        reply = forward()  # the server has the object now
+        stored.set()
+        answer.wait(30)  # its reply waits until the test ends
+        return reply
+
+    front.rule(stored_then_late)
+    try:
+        [t] = queue.add([upload(backend, bucket, "up/stored.bin", source)])
+        assert stored.wait(20), "the PUT never came"
+        started = time.monotonic()
+        queue.cancel([t.id])
+        assert queue.wait([t], timeout=PROMPT + 5)
+        took = time.monotonic() - started
+    finally:
+        answer.set()
+    assert took < PROMPT, f"the cancel took {took:.1f} s"
+    assert (t.state, t.verified, t.error) == (State.DONE, True, None)
+    queue.journal.flush()
+    record = queue.journal.get(t.id)
+    assert record is not None and record.state is State.DONE
+    reader = backend.get_object(bucket, "up/stored.bin")
+    try:
+        assert reader.read(1 << 20) == body
+    finally:
+        reader.close()
 
 
 @STOPPABLE_PUTS

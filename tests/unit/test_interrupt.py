@@ -1,4 +1,5 @@
-"""interruptible(): a request on a reused runner thread that a stop stops waiting for."""
+"""interruptible(): a request on a reused runner thread that a stop stops waiting for;
+stop_point(): where a request made of several stops."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import pytest
 
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import (
+    Abandoned,
     Interrupts,
     breaking_off,
     elsewhere,
     interruptible,
     pause,
+    stop_point,
     stoppable,
 )
 
@@ -144,3 +147,49 @@ def test_a_retrys_pause_inside_a_stoppable_request_ends_with_the_stop() -> None:
     with pytest.raises(Cancelled), stoppable(Interrupts(), stop):
         pause(30)  # the test's own timeout is what fails if the stop is not seen
     timer.join()
+
+
+def test_a_dropped_request_says_when_it_has_ended() -> None:
+    """Abandoned carries the end of the call left running, which an upload waits for
+    before it looks whether its PUT was stored all the same (core/uploads.py); a call
+    never started (stopped first) is a plain Cancelled."""
+    stop, release, started = threading.Event(), threading.Event(), threading.Event()
+
+    def blocked() -> str:
+        started.set()
+        release.wait(10)
+        return "late"
+
+    stopper = threading.Thread(target=lambda: started.wait(10) and stop.set())
+    stopper.start()
+    with pytest.raises(Abandoned) as raised:
+        interruptible(blocked, stop)
+    stopper.join()
+    assert not raised.value.ended.is_set(), "the call still runs"
+    release.set()
+    assert raised.value.ended.wait(10)
+    with pytest.raises(Cancelled) as early:
+        interruptible(blocked, stop)
+    assert not isinstance(early.value, Abandoned)
+
+
+def test_a_wait_within_a_time_gives_up_as_a_stop_does() -> None:
+    release = threading.Event()
+    with pytest.raises(Abandoned):
+        interruptible(lambda: release.wait(10), threading.Event(), within=0.05)
+    release.set()
+    assert interruptible(lambda: 7, threading.Event(), within=5) == 7
+
+
+def test_a_poll_wait_at_a_stop_point_ends_with_the_stop() -> None:
+    """Azure's pending copy waits between polls at stop_point(wait): inside either form of
+    stoppable the stop ends the wait at once; outside, it is a plain wait."""
+    stop = threading.Event()
+    timer = threading.Timer(0.05, stop.set)
+    timer.start()
+    with pytest.raises(Cancelled), stoppable(None, stop):
+        stop_point(30)  # the test's own timeout is what fails if the stop is not seen
+    timer.join()
+    stop_point(0.01)  # outside: nothing to stop it, nothing raised
+    with stoppable(None, threading.Event()):
+        stop_point(0.01)

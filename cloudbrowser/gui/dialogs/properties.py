@@ -53,6 +53,7 @@ from cloudbrowser.core.inspection import (
     storage_classes,
     validate,
 )
+from cloudbrowser.core.interrupt import stoppable
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import StorageClasses, properties_of
 from cloudbrowser.gui import message_icons
@@ -626,13 +627,16 @@ class PropertiesDialog(QDialog):
         tags_after = plan.tags if plan.tags is not None else (loaded.tags if loaded else None)
         note = loaded.tags_note if loaded else ""
 
-        def work(_job: Job) -> Loaded:
+        def work(job: Job) -> Loaded:
             # Tags first: they do not change the object, so if the copy then fails, saving
             # again repeats the same tag write and retries the copy from the same ETag.
             if plan.tags is not None:
                 properties_of(storage).put_tags(bucket, key, plan.tags)
             if plan.copy_target is not None:
-                properties_of(storage).replace_metadata(plan.copy_target)
+                # Closing the dialog lets a save finish, closing the window does not: a
+                # class change GCS makes in rewrite rounds stops between them then.
+                with stoppable(None, job.cancel_event):
+                    properties_of(storage).replace_metadata(plan.copy_target)
             return Loaded(properties_of(storage).object_details(bucket, key), tags_after, note)
 
         self.saving = True

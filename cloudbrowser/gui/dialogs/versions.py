@@ -422,7 +422,7 @@ class VersionsDialog(QDialog):
             return
         bucket, key = self.bucket, v.key
         self._run(
-            lambda _job: restore(storage, bucket, v),
+            lambda job: restore(storage, bucket, v, job.cancel_event),
             self.tr("Restoring the version…"),
             self.tr("Restored the version of {when} of “{name}”.").format(
                 when=self._when(v), name=leaf_name(key)

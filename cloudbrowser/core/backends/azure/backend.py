@@ -41,7 +41,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from cloudbrowser.core.backends.azure import addresses, fast
+from cloudbrowser.core.backends.azure import addresses, fast, pending
 from cloudbrowser.core.backends.azure.errors import (
     DELEGATION_KEY,
     Where,
@@ -58,6 +58,7 @@ from cloudbrowser.core.backends.azure.listing import (
     parse_soft_deleted,
     parse_versions,
 )
+from cloudbrowser.core.backends.azure.pending import CopyWatch
 from cloudbrowser.core.backends.azure.retries import AccountRetry
 from cloudbrowser.core.checksums import md5_of
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -82,7 +83,7 @@ from cloudbrowser.core.errors import (
     StorageError,
     refused_as_created,
 )
-from cloudbrowser.core.interrupt import elsewhere
+from cloudbrowser.core.interrupt import elsewhere, stop_point
 from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
     TAG_OPERATORS,
@@ -575,9 +576,10 @@ class AzureBackend:
         self, src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
     ) -> str:
         """Copy Blob within the account (content type and metadata come along); the
-        service answers at once for a copy in one account, else it is waited for.
-        ``create_only`` is the destination's If-None-Match: * (409 BlobAlreadyExists, or
-        412, where the name is taken)."""
+        service answers at once for most copies in one account, else the copy is pending
+        and its status is polled (:meth:`_await_copy`): inside ``core/interrupt.stoppable``
+        a stop aborts it between polls. ``create_only`` is the destination's
+        If-None-Match: * (409 BlobAlreadyExists, or 412, where the name is taken)."""
         source = self._source_url(src_bucket, src_key)
         target = self._blob(bucket, key)
         where = self._where(bucket, key)
@@ -587,10 +589,8 @@ class AzureBackend:
                 where,
             )
         status = str(reply.get("copy_status") or "")
-        while status == "pending":
-            time.sleep(0.2)  # the service copies on its own: poll its status
-            props = guard(lambda: target.get_blob_properties(), where)
-            status = str(props.copy.status or "")
+        if status == "pending":
+            status = self._await_copy(target, reply, where, create_only=create_only)
         if status not in ("success", ""):
             raise StorageError(
                 f"The server-side copy to “{key}” ended as “{status}”.",
@@ -598,6 +598,107 @@ class AzureBackend:
                 code="CopyFailed",
             )
         return _etag(guard(lambda: target.get_blob_properties(), where).etag)
+
+    def _await_copy(
+        self, target: BlobClient, reply: Mapping[str, Any], where: Where, *, create_only: bool
+    ) -> str:
+        """The status a pending copy ends with, polled at growing intervals. A stop
+        (``core/interrupt.stop_point``) or a copy that gets no further for
+        ``pending.STALLED_SECONDS`` aborts it (:meth:`_abort_copy`)."""
+        watch = CopyWatch(where.thing)
+        wait = pending.FIRST_POLL
+        while True:
+            try:
+                stop_point(wait)
+            except Cancelled:
+                return self._abort_copy(target, reply, where, create_only=create_only)
+            props = guard(lambda: target.get_blob_properties(), where)
+            status = str(props.copy.status or "")
+            if status != "pending":
+                return status
+            if not watch.moved(str(props.copy.progress or "")):
+                return self._abort_copy(
+                    target, reply, where, create_only=create_only, stalled=watch
+                )
+            wait = pending.next_poll(wait)
+
+    def _abort_copy(
+        self,
+        target: BlobClient,
+        reply: Mapping[str, Any],
+        where: Where,
+        *,
+        create_only: bool,
+        stalled: CopyWatch | None = None,
+    ) -> str:
+        """Abort Copy Blob of the pending copy ``reply`` began; returns "success" where
+        it completed meanwhile (Azure answers that no copy is pending: then it is done,
+        and a move deletes its source). Azure leaves an empty blob where it aborts a
+        copy: removed where the copy created it (:meth:`_remove_aborted`). Raises
+        Cancelled (a stop), StorageError (``stalled``: given up; an overwritten blob,
+        whose old content is gone; an abort refused: the copy may still complete)."""
+        thing = where.thing
+        try:
+            guard(lambda: target.abort_copy(str(reply.get("copy_id") or "")), where)
+        except StorageError as error:
+            if error.code != "NoPendingCopyOperation":
+                raise StorageError(
+                    f"The copy to {thing} could not be stopped: the server may still complete it.",
+                    hint="Look at the copy later; delete it if it is not wanted.",
+                    detail=error.message,
+                    code=error.code,
+                ) from error
+            return str(guard(lambda: target.get_blob_properties(), where).copy.status or "")
+        left = self._remove_aborted(target, reply, where, create_only=create_only)
+        if stalled is not None:
+            raise StorageError(
+                f"The server did not finish copying to {thing}: the copy got no further "
+                f"for {pending.duration(stalled.stalled_for)}, and was aborted.{left}",
+                hint="Try again later; if it stays so, tell whoever runs the storage account.",
+                detail=f"{stalled.polls} polls; the last progress said “{stalled.last}”",
+                code="CopyStopped",
+            )
+        if left:
+            raise StorageError(f"The copy to {thing} was stopped.{left}", code="CopyAborted")
+        raise Cancelled(f"The copy to {thing} was stopped.")
+
+    def _remove_aborted(
+        self, target: BlobClient, reply: Mapping[str, Any], where: Where, *, create_only: bool
+    ) -> str:
+        """Delete the empty blob an aborted copy leaves, where the copy created it: a
+        create-only copy did, else where the blob's creation time is the copy's own
+        (Azure keeps a blob's creation time when it is overwritten). Returns what is
+        left to say ("" where nothing): an overwritten blob's old content is gone."""
+        thing = where.thing
+        try:
+            props = guard(lambda: target.get_blob_properties(), where)
+        except KeyNotFound:
+            return ""
+        began = reply.get("last_modified")
+        # The SDK types it as always there; a server that does not send it gives None.
+        created: datetime | None = props.creation_time
+        if not create_only and (created is None or began is None or created < began):
+            # Written over, or it cannot be told: left, as the user may have versions of it.
+            return (
+                f" It had already replaced the blob there, whose old content is gone: Azure "
+                f"leaves {thing} empty."
+                if created is not None and began is not None
+                else f" Azure leaves {thing} empty; it may have replaced a blob there."
+            )
+        try:
+            guard(
+                lambda: target.delete_blob(
+                    etag=_quoted(_etag(props.etag)),
+                    match_condition=MatchConditions.IfNotModified,
+                ),
+                where,
+            )
+        except KeyNotFound:
+            return ""
+        except CloudBrowserError as error:
+            # Written meanwhile (412), or not ours to delete: said, never hidden.
+            return f" The empty blob Azure leaves at {thing} could not be removed: {error.message}"
+        return ""
 
     def copy_chunk(
         self,
