@@ -1,16 +1,20 @@
-"""The GUI half of the ``listing`` suite, run in its own process by ``listing.gui_listing_cases``.
+"""The window listing one large flat folder, run in its own process by the ``listing`` suite
+(``listing.gui_listing_cases``, S3) and the ``azure`` suite (Azure Blob on Azurite).
 
     QT_QPA_PLATFORM=offscreen python tests/bench/gui_listing.py --url URL --key K --secret S \
-        --bucket B --flat-keys N [--server-pid PID] [--trace]
+        --bucket B --flat-keys N [--kind azure] [--server-pid PID] [--trace]
 
-Opens the real ``MainWindow`` (offscreen) on a server seeded by ``listing.seed_gui`` and
-prints one JSON object on stdout (progress goes to stderr). A process of its own keeps the
-RSS figures and Qt's state apart from the bench process. What it measures:
+Opens the real ``MainWindow`` (offscreen) on a server seeded by ``listing.seed_gui`` (or the
+azure suite's seeding) and prints one JSON object on stdout (progress goes to stderr). A
+process of its own keeps the RSS figures and Qt's state apart from the bench process.
+``--kind azure``: an Azure connection with an account key, ``--key`` the account name,
+``--secret`` its key, ``--url`` the account's blob endpoint. What it measures:
 
 * **first rows painted** — ms from ``window.navigate(location)`` to the first paint event of
   the list's viewport while the view's model has rows, for the flat folder and for a
-  one-page folder; beside it the same first page fetched with ``S3Backend.list_page`` and no
-  GUI (the server's and botocore's share of that time);
+  one-page folder (``--small-keys 0``: none); beside it the same first page fetched with the
+  backend's ``list_page`` and no GUI (the server's and the client library's share of that
+  time);
 * **event-loop stall** — a 5 ms heartbeat ``QTimer`` records the gap between its ticks from
   the navigation until ``list_model.loadingChanged(False)`` while all N rows stream in;
 * **RSS growth** — psutil RSS with the window idle at the connection root (bucket list shown)
@@ -265,16 +269,25 @@ def _rounded(values: list[float]) -> list[int]:
     return [round(v) for v in values]
 
 
+def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
+    """The connection as a user would save it: S3 on a path-style endpoint, or an Azure
+    storage account signed with its key (``--key`` the account name)."""
+    if args.kind == "azure":
+        return ConnectionSettings(
+            name="bench", kind="azure", endpoint_url=args.url, auth="key", account=args.key
+        )
+    return ConnectionSettings(
+        name="bench", endpoint_url=args.url, region="us-east-1", addressing_style="path"
+    )
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.app = (TracingApplication if args.trace else QApplication)(sys.argv[:1])
         self.service = StorageService()
         self.connection = self.service.add_connection(
-            ConnectionSettings(
-                name="bench", endpoint_url=args.url, region="us-east-1", addressing_style="path"
-            ),
-            Credentials(args.key, args.secret),
+            connection_settings(args), Credentials(args.key, args.secret)
         )
         self.window = MainWindow(self.service)
         self.watch = PaintWatch(self.window)
@@ -328,7 +341,7 @@ class Bench:
         return self.watch.painted_at - start
 
     def first_page(self, location: Location) -> float:
-        """Seconds for the same first page without the GUI: ``S3Backend.list_page``."""
+        """Seconds for the same first page without the GUI: the backend's ``list_page``."""
         start = time.perf_counter()
         self.connection.storage.list_page(location.bucket, location.prefix)
         return time.perf_counter() - start
@@ -341,32 +354,25 @@ class Bench:
 
         # As the app does (gui/app.py): freeze start-up objects after the first listing.
         freeze_startup_objects_after_first_listing(window)
-        # The connection root lists the buckets: this creates and warms the botocore client.
+        # The connection root lists the buckets: this creates and warms the client.
         window.add_connection(self.connection.id)
         window.show()
         self.wait_idle("listing the connection root")
         if model.error is not None:
             raise RuntimeError(f"listing the buckets failed: {model.error}")
-        # rclone reads a folder from disk on its first listing: warm both, untimed.
-        for location in (self.small, self.flat):
+        folders = (self.small, self.flat) if a.small_keys else (self.flat,)
+        # rclone reads a folder from disk on its first listing: warm them, untimed.
+        for location in folders:
             self.first_page(location)
 
         # Reference: the first page with no GUI.
-        out["small_first_page_ms"] = [ms(self.first_page(self.small)) for _ in range(a.runs)]
+        if a.small_keys:
+            out["small_first_page_ms"] = [ms(self.first_page(self.small)) for _ in range(a.runs)]
         out["flat_first_page_ms"] = [ms(self.first_page(self.flat)) for _ in range(a.runs)]
 
         # First rows of a one-page folder.
-        out["small_first_rows_ms"] = []
-        for _ in range(a.runs):
-            self.go_root()
-            out["small_first_rows_ms"].append(ms(self.first_rows(self.small)))
-            self.wait_idle("listing the small folder")
-            if model.rowCount() != a.small_keys:
-                raise RuntimeError(f"small folder: {model.rowCount():,} rows, not {a.small_keys:,}")
-        out["small_first_rows_gc_ms"], self.first_rows_gc_ms = self.first_rows_gc_ms, []
-        progress(
-            f"first rows, {a.small_keys:,}-key folder: {_rounded(out['small_first_rows_ms'])} ms"
-        )
+        if a.small_keys:
+            out.update(self.small_first_rows())
 
         # All rows of the flat folder; its first paint is the first of its first-rows tries.
         self.go_root()
@@ -396,6 +402,20 @@ class Bench:
                 for name, (worst, count, t) in slowest
             ]
         return out
+
+    def small_first_rows(self) -> dict[str, Any]:
+        """First rows of the one-page folder, from the root each time, loaded whole."""
+        a, model = self.args, self.window.list_model
+        first_rows = []
+        for _ in range(a.runs):
+            self.go_root()
+            first_rows.append(ms(self.first_rows(self.small)))
+            self.wait_idle("listing the small folder")
+            if model.rowCount() != a.small_keys:
+                raise RuntimeError(f"small folder: {model.rowCount():,} rows, not {a.small_keys:,}")
+        progress(f"first rows, {a.small_keys:,}-key folder: {_rounded(first_rows)} ms")
+        gc_ms, self.first_rows_gc_ms = self.first_rows_gc_ms, []
+        return {"small_first_rows_ms": first_rows, "small_first_rows_gc_ms": gc_ms}
 
     def full_load(self) -> dict[str, Any]:
         """Navigate to the flat folder from the idle root and load every row, with the
@@ -491,14 +511,17 @@ class Bench:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--url", required=True)
-    p.add_argument("--key", required=True)
-    p.add_argument("--secret", required=True)
+    p.add_argument("--kind", choices=("s3", "azure"), default="s3", help="the connection's kind")
+    p.add_argument("--url", required=True, help="the endpoint (Azure: the account's blob URL)")
+    p.add_argument("--key", required=True, help="the access key id (Azure: the account name)")
+    p.add_argument("--secret", required=True, help="the secret key (Azure: the account key)")
     p.add_argument("--bucket", required=True)
     p.add_argument("--flat-prefix", default="flat/")
     p.add_argument("--flat-keys", type=int, required=True, help="keys in the flat folder")
     p.add_argument("--small-prefix", default="small/")
-    p.add_argument("--small-keys", type=int, default=1000, help="keys in the small folder")
+    p.add_argument(
+        "--small-keys", type=int, default=1000, help="keys in the small folder (0: none)"
+    )
     p.add_argument("--runs", type=int, default=3, help="first-rows tries (median)")
     p.add_argument("--server-pid", type=int, default=0, help="for the server's CPU time")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per wait")

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from results import ERROR, Result, result
 from servers import REGION, Server, children_cpu, isolated_env, rclone_s3, server_cpu_meter
@@ -351,47 +352,26 @@ def gui_listing_cases(
     """
     flat_case = f"GUI: flat folder of {keys:,} keys, all rows loaded"
     small_case = f"GUI: first rows, folder of {small_keys:,} keys"
-    argv = [
-        sys.executable,
-        str(GUI_SCRIPT),
-        f"--url={url}",
-        f"--key={key}",
-        f"--secret={secret}",
-        f"--bucket={bucket}",
-        f"--flat-prefix={FLAT_PREFIX}",
-        f"--flat-keys={keys}",
-        f"--small-prefix={SMALL_PREFIX}",
-        f"--small-keys={small_keys}",
-        f"--runs={runs}",
-        f"--server-pid={server_pid}",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "QT_"))}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    if home is not None:  # keep anything the window saves away from the user's settings
-        home.mkdir(parents=True, exist_ok=True)
-        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
-        env.update(XDG_CACHE_HOME=str(home / ".cache"), XDG_DATA_HOME=str(home / ".local"))
     _progress(f"GUI: listing a flat folder of {keys:,} keys in the window (offscreen)")
     try:
-        proc = subprocess.run(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,  # the JSON; progress and Qt's messages go to our stderr
-            timeout=_gui_timeout(keys),
-            check=False,
+        g = run_gui_listing(
+            [
+                f"--url={url}",
+                f"--key={key}",
+                f"--secret={secret}",
+                f"--bucket={bucket}",
+                f"--flat-prefix={FLAT_PREFIX}",
+                f"--flat-keys={keys}",
+                f"--small-prefix={SMALL_PREFIX}",
+                f"--small-keys={small_keys}",
+                f"--runs={runs}",
+                f"--server-pid={server_pid}",
+            ],
+            timeout=gui_timeout(keys),
+            home=home,
         )
-    except subprocess.TimeoutExpired:
-        message = f"gui_listing.py gave no answer after {_gui_timeout(keys):.0f} s"
-        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
-    if proc.returncode != 0:
-        message = f"gui_listing.py exited with code {proc.returncode} (its stderr is above)"
-        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
-    try:
-        g = json.loads(proc.stdout.decode().strip().splitlines()[-1])
-    except (IndexError, ValueError) as exc:
-        message = f"gui_listing.py printed no JSON: {exc!r}"
-        return [result(SUITE, flat_case, GUI_TOOL, message, ERROR)]
+    except GuiListingError as exc:
+        return [result(SUITE, flat_case, GUI_TOOL, str(exc), ERROR)]
     _progress(f"GUI figures: {json.dumps(g)}")
     median = statistics.median
     return [
@@ -411,9 +391,47 @@ def gui_listing_cases(
     ]
 
 
-def _gui_timeout(keys: int) -> float:
-    """rclone serves every page of a flat folder in time proportional to the folder (about
-    4.5 ms per 1,000 keys here), so loading it all grows with the square of ``keys``."""
+class GuiListingError(Exception):
+    """gui_listing.py failed, hung or printed no figures: the message says which."""
+
+
+def run_gui_listing(args: list[str], *, timeout: float, home: Path | None) -> dict[str, Any]:
+    """``gui_listing.py args`` in a child Python (offscreen Qt, its own RSS; ``home``: a
+    folder of its own for HOME and the XDG folders): the JSON object it prints."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "QT_"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    if home is not None:  # keep anything the window saves away from the user's settings
+        home.mkdir(parents=True, exist_ok=True)
+        env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+        env.update(XDG_CACHE_HOME=str(home / ".cache"), XDG_DATA_HOME=str(home / ".local"))
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(GUI_SCRIPT), *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,  # the JSON; progress and Qt's messages go to our stderr
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GuiListingError(f"gui_listing.py gave no answer after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        raise GuiListingError(
+            f"gui_listing.py exited with code {proc.returncode} (its stderr is above)"
+        )
+    try:
+        figures = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError) as exc:
+        raise GuiListingError(f"gui_listing.py printed no JSON: {exc!r}") from None
+    if not isinstance(figures, dict):
+        raise GuiListingError(f"gui_listing.py printed {type(figures).__name__}, not an object")
+    return figures
+
+
+def gui_timeout(keys: int) -> float:
+    """Seconds gui_listing.py may take. rclone serves every page of a flat folder in time
+    proportional to the folder (about 4.5 ms per 1,000 keys here), so loading it all grows
+    with the square of ``keys``; Azurite's pages are quicker, and this bound holds them too."""
     return 600.0 + 2e-8 * keys * keys
 
 
