@@ -520,12 +520,13 @@ class SyncActions(QObject):
         sync.deleting = True
         files, emptied = list(plan.delete_files), list(plan.delete_folders)
         why_not = self.tr("The system trash refused it (or there is none here); it was kept.")
+        closed = self.tr("The window closed.")
 
         def work(job: Job) -> _Trashed:
             trashed = _Trashed()
             for path in files:
                 if job.cancelled:  # the window closes: the rest is kept
-                    raise Cancelled("The window closed.")
+                    raise Cancelled(closed)
                 if not path.exists() and not path.is_symlink():
                     continue  # gone meanwhile: what a delete wanted
                 if QFile(str(path)).moveToTrash():
