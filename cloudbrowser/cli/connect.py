@@ -130,10 +130,6 @@ class Overrides:
         return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 
-def _explicit(args: argparse.Namespace) -> bool:
-    return bool(args.endpoint or args.profile or args.access_key_id or args.anonymous)
-
-
 def resolve(args: argparse.Namespace, out: Output) -> Resolved:
     """The settings and credentials the command line names. Raises ConfigError,
     UsageError, InvalidCredentials, KeyringUnavailable."""
