@@ -58,6 +58,16 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def _dirty_mib() -> str:
+    """The machine's dirty and under-write-out page cache, MiB (/proc/meminfo)."""
+    found = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Dirty", "Writeback"):
+            found[name] = int(value.split()[0]) >> 10
+    return f"{found.get('Dirty', 0)}+{found.get('Writeback', 0)}"
+
+
 def _disk_reads() -> int:
     """Bytes this process had read from the disk (not the page cache)."""
     for line in Path("/proc/self/io").read_text().splitlines():
@@ -91,6 +101,7 @@ class _Stages:
         ]:
             setattr(module, name, self._timed(getattr(module, name), label))
         self.first = self.last = 0.0
+        self.dirty_at_last = ""
         get_range, written = downloads._get_range, downloads._InOrderHasher.written
 
         def timed_get(*args: Any, **kwargs: Any) -> Any:
@@ -99,6 +110,7 @@ class _Stages:
 
         def timed_written(hasher: Any, number: int) -> None:
             self.last = time.perf_counter()
+            self.dirty_at_last = _dirty_mib()
             written(hasher, number)
 
         downloads._get_range = timed_get  # type: ignore[assignment]
@@ -118,6 +130,7 @@ class _Stages:
         said = " ".join(f"{k} {v:.2f}" for k, v in self.spent.items())
         if self.first and self.last:
             said = f"bytes in {self.last - self.first:.2f} " + said
+            said += f" dirty+writeback MiB at last byte {self.dirty_at_last}"
         self.spent.clear()
         self.first = self.last = 0.0
         return said
