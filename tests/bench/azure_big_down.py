@@ -7,7 +7,8 @@ with the file's MD5), then downloaded by each variant in turn, ``--pairs`` round
 Variants (default: ``engine rclone``):
 
 * ``engine``: TransferQueue with default options, as the window and the CLI; options as
-  ``engine:ps=MIB:pc=N:verify=0`` (part size, part concurrency, verification).
+  ``engine:ps=MIB:pc=N:verify=0`` (part size, part concurrency, verification);
+  ``engine:late=1`` starts a range's write-out only once it is hashed (as before).
 * ``rclone``: ``rclone copyto`` with its defaults.
 * ``curl``: one GET of the whole blob (SAS) to /dev/null: Azurite's serving alone.
 * ``raw:ps=MIB:pc=N``: the fast path's GETs (``storage.get_object``) of ranges, read in
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -165,7 +167,17 @@ class _Probe:
         )
         info = self.storage.head_object(azure_suite.CONTAINER, KEY)
 
+        from cloudbrowser.core import downloads
+
+        write_back = downloads._write_back
+
+        def hasher_only(fd: int, offset: int, length: int) -> None:
+            if threading.current_thread().name == "download-checksum":
+                write_back(fd, offset, length)
+
         def run() -> str:
+            # late=1: a range's write-out starts only once hashed, as before 90090c3.
+            downloads._write_back = hasher_only if opts.get("late") == "1" else write_back
             dst = self.target()
             reads = _disk_reads()
             faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
