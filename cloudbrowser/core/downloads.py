@@ -591,10 +591,13 @@ def _fetch_ranges(
                 md5 = ""  # not given: this range is not checked
         part = JournalPart(number, "", md5, end + 1 - offset)
         ctx.journal.add_part(t.id, part)
+        # Its write-out starts now, not once the hasher reaches it: the hasher lags the
+        # last byte by a few ranges, and the disk would sit idle until then and the
+        # final fsync wait for all of them (256 MiB from Azurite: 0.25-0.3 s of fsync
+        # after the hash). Pages being written out stay cached for the hasher.
+        _write_back(fd, offset, end + 1 - offset)
         if in_order is not None:
-            in_order.written(number)  # it releases the range once hashed
-        else:
-            _write_back(fd, offset, end + 1 - offset)
+            in_order.written(number)  # it drops the range from the cache once hashed
         return part
 
     if in_order is not None:
@@ -704,7 +707,12 @@ class _InOrderHasher(threading.Thread):
 
 def _write_back(fd: int, offset: int, length: int) -> None:
     """Start writing a finished range to disk now (Linux: POSIX_FADV_DONTNEED starts the
-    write-back of dirty pages), so the fsync at the end does not wait for a whole GiB."""
+    write-back of dirty pages), so the fsync at the end does not wait for a whole GiB.
+
+    It drops the range's clean pages from the cache, not those it has just sent to the
+    disk: a range written out before it is hashed is still read from the cache (measured
+    with 256 MiB downloads: nothing read back from the disk), and dropped by the
+    hasher's call."""
     advise = getattr(os, "posix_fadvise", None)
     if advise is not None:
         with contextlib.suppress(OSError):  # only a hint
