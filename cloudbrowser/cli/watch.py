@@ -25,8 +25,10 @@ Describe = Callable[[OpProgress, float], str]
 def run_watched(
     operation: Operation, out: Output, describe: Describe, reports: Reports | None = None
 ) -> OperationResult:
-    """Run ``operation`` to its end, or to its cancel by Ctrl+C (``result.cancelled``); a
-    second Ctrl+C leaves at once. Raises what the operation raised."""
+    """Run ``operation`` to its end, or to its cancel by Ctrl+C (``result.cancelled``),
+    then wait for the copies the cancel left running to end, so that what they end with
+    is reported too (``Operation.on_late``); a second Ctrl+C leaves at once. Raises what
+    the operation raised."""
     line = ProgressLine(out.stderr, files=0) if out.progress else None
     meter = SpeedMeter()
     done = threading.Event()
@@ -62,7 +64,7 @@ def run_watched(
         if line is not None:
             line.clear()
         out.note("cloudbrowser: stopping (what was sent finishes first)…")
-        while not done.wait(0.1):
+        while not (done.wait(0.1) and operation.wait_settled(0.1)):
             print_reports()
     finally:
         if line is not None:
