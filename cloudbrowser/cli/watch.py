@@ -64,8 +64,18 @@ def run_watched(
         if line is not None:
             line.clear()
         out.note("cloudbrowser: stopping (what was sent finishes first)…")
-        while not (done.wait(0.1) and operation.wait_settled(0.1)):
+        while not done.wait(0.1):
             print_reports()
+        left = operation.left_running
+        if left and not operation.wait_settled(0):
+            # Copies the cancel stopped waiting for, which the server may still make.
+            them = "the copy under way" if left == 1 else f"the {left} copies under way"
+            out.note(
+                f"cloudbrowser: the server may still make {them}: waiting to say how "
+                "(Ctrl+C again leaves now)…"
+            )
+            while not operation.wait_settled(0.1):
+                print_reports()
     finally:
         if line is not None:
             line.clear()
