@@ -11,7 +11,8 @@
   :meth:`CopyStub.complete` (or ``complete_after`` polls); **Abort Copy Blob** (``PUT
   ?comp=copy&copyid=…``, ``x-ms-copy-action: abort``) leaves the empty blob, or answers
   409 ``NoPendingCopyOperation`` where the copy completed (``complete_on_abort``: it
-  completes just before the abort comes). A destination's ``x-ms-creation-time`` is
+  completes just before the abort comes; ``abort_after``: answered only once that event
+  is set). A destination's ``x-ms-creation-time`` is
   Azure's: the blob's own where the copy wrote over one, the copy's where it made it.
 
 Every other request goes to Azurite unchanged (its SharedKey signature still verifies).
@@ -76,6 +77,9 @@ class CopyStub:
         self.complete_after = 0
         #: Complete a copy right before its abort is answered (the abort is too late).
         self.complete_on_abort = False
+        #: Where set, an abort is answered only once this is set (a slow service): what
+        #: the client does meanwhile is seen.
+        self.abort_after: threading.Event | None = None
         self._lock = threading.Lock()
         stub = self
 
@@ -256,6 +260,8 @@ class CopyStub:
         if length:
             handler.rfile.read(length)
         self.aborts.append(path)
+        if self.abort_after is not None:
+            self.abort_after.wait(30)
         copy = self.copies.get(path)
         if copy is not None and copy.status == "pending" and self.complete_on_abort:
             self.complete(path)

@@ -46,6 +46,7 @@ import os
 import re
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,8 +54,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
+from azure.core.credentials import AccessToken
+
+from cloudbrowser.core.backends.azure import entra
 from cloudbrowser.core.connection import ConnectionSettings
 
 ACCOUNT = "stubaccount"
@@ -398,6 +404,23 @@ class _Stub(BaseHTTPRequestHandler):
 
 def _modified() -> str:
     return "Sat, 01 Jun 2024 10:00:00 GMT"
+
+
+class StandInEntra:
+    """azure-identity's credential stood in for (no sign-in): a fixed token."""
+
+    def __init__(self) -> None:
+        self.scopes: list[tuple[str, ...]] = []
+
+    def get_token(self, *scopes: str, **_kwargs: Any) -> AccessToken:
+        self.scopes.append(scopes)
+        return AccessToken(TOKEN, int(time.time()) + 3600)
+
+
+def stand_in_signed(monkeypatch: pytest.MonkeyPatch, settings: ConnectionSettings) -> None:
+    """The connection of ``settings`` signed in, its credential the stand-in, as a
+    sign-in earlier in this run would have left it."""
+    monkeypatch.setattr(entra, "_signed_in", {entra.record_path(settings): StandInEntra()})
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import time
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from cloudbrowser.cli.confirm import confirm, confirm_by_name
 from cloudbrowser.cli.connect import open_backend
 from cloudbrowser.cli.locations import parse_remote
-from cloudbrowser.cli.output import Exit, Output, UsageError
+from cloudbrowser.cli.output import Exit, Output, UsageError, iso_time
 from cloudbrowser.core.storage import share_links_of, versioning_switch_of, versions_of
 
 if TYPE_CHECKING:
@@ -224,7 +225,8 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
         )
     # The link is signed offline and would be made for a typo too: check it exists.
     info = backend.head_object(where.bucket, where.key)
-    url = share_links_of(backend).share_link(
+    asked = time.time()
+    link = share_links_of(backend).share_link(
         where.bucket, where.key, seconds, accepted=grant if broader else None
     )
     if info.storage_class in features.archive_tiers:
@@ -235,10 +237,22 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
             "the link gives an error instead of its bytes until it is restored "
             "(cloudbrowser restore)."
         )
-    expires_in: int | None = seconds
+    # The end the link names (None: none), never asked + --expires: a link may end
+    # sooner (an Azure user delegation key ends first), and one carrying the connection's
+    # SAS ends when the SAS does. A signature's time is a whole second, up to one before
+    # ``asked``: rounded up, and a link signed here never counts more than --expires.
+    expires_in: int | None = None
+    if link.expires:
+        expires_in = max(0, math.ceil(link.expires - asked))
+        if grant is None:
+            expires_in = min(expires_in, seconds)
+            if expires_in < seconds - 60:
+                out.note(
+                    f"note: the link expires on {_utc(link.expires)}, "
+                    f"{_duration(seconds - expires_in)} before --expires: the key that "
+                    "signs it ends then."
+                )
     if grant is not None:
-        # The link carries the connection's SAS: it ends when the SAS does.
-        expires_in = max(0, round(grant.ends - time.time())) if grant.ends else None
         if broader:
             out.note(
                 "warning: the link carries the connection's SAS: whoever has it may "
@@ -253,10 +267,15 @@ def _presign(args: argparse.Namespace, out: Output) -> int:
     # A bare URL even when piped (URL=$(cloudbrowser presign ...)); --json asks for more.
     if args.json:
         out.record(
-            url=url, bucket=where.bucket, key=where.key, expires_in=expires_in, size=info.size
+            url=link.url,
+            bucket=where.bucket,
+            key=where.key,
+            expires_in=expires_in,
+            expires=iso_time(link.expires) or None,
+            size=info.size,
         )
     else:
-        out.line(url)
+        out.line(link.url)
     return Exit.OK
 
 
@@ -283,10 +302,22 @@ def grant_text(grant: LinkGrant, bucket_word: str) -> str:
     return f"{what} ({grant.spelled}) {scope}{limits}, {_grant_end(grant, until=True)}"
 
 
+def _utc(posix: float) -> str:
+    return f"{datetime.fromtimestamp(posix, UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def _duration(seconds: int) -> str:
+    """A shortfall in words: "15 minutes", "2 hours", "90 seconds"."""
+    if seconds >= 7200:
+        return f"{seconds // 3600} hours"
+    if seconds >= 120:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
 def _grant_end(grant: LinkGrant, *, until: bool = False) -> str:
     if grant.ends:
-        end = datetime.fromtimestamp(grant.ends, UTC)
-        return f"{'until' if until else 'on'} {end:%Y-%m-%d %H:%M} UTC"
+        return f"{'until' if until else 'on'} {_utc(grant.ends)}"
     if grant.policy:
         return f"when its stored access policy “{grant.policy}” says (kept on the server)"
     return "with no expiry stated" if until else "when the connection's SAS does (it names no end)"

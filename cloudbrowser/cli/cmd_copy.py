@@ -34,7 +34,12 @@ from cloudbrowser.cli.output import Exit, Output, UsageError, human_size
 from cloudbrowser.cli.progress import format_line
 from cloudbrowser.cli.watch import Reports, run_watched
 from cloudbrowser.cli.wildcards import has_wildcard
-from cloudbrowser.core.errors import ConfigError, CreatedMeanwhile, KeyNotFound
+from cloudbrowser.core.errors import (
+    CloudBrowserError,
+    ConfigError,
+    CreatedMeanwhile,
+    KeyNotFound,
+)
 from cloudbrowser.core.operations import (
     Operation,
     OpItem,
@@ -113,6 +118,14 @@ def run(args: argparse.Namespace, out: Output) -> int:
     if not items:
         return Exit.OK
     reports: Reports = queue.SimpleQueue()
+
+    def failed_late(late: SourceObject, error: CloudBrowserError | None) -> None:
+        """A copy under way at Ctrl+C that failed after the operation returned (one made
+        after all is reported copied, by on_copied)."""
+        if error is not None:
+            where = out.uri(src.bucket, late.key, source.id)
+            reports.put(partial(out.failed, where, error.message, error.hint))
+
     operation = Operation(
         backend,
         kind,
@@ -121,6 +134,7 @@ def run(args: argparse.Namespace, out: Output) -> int:
         dest_backend=dest_backend,
         dest_bucket=dest.bucket,
         on_copied=lambda done: reports.put(partial(report, done, "moved" if moving else "copied")),
+        on_late=failed_late,
     )
     result = run_watched(operation, out, _describe, reports)
     if operation.progress().found == 0 and not result.failed and not (left or result.cancelled):

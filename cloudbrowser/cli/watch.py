@@ -25,8 +25,10 @@ Describe = Callable[[OpProgress, float], str]
 def run_watched(
     operation: Operation, out: Output, describe: Describe, reports: Reports | None = None
 ) -> OperationResult:
-    """Run ``operation`` to its end, or to its cancel by Ctrl+C (``result.cancelled``); a
-    second Ctrl+C leaves at once. Raises what the operation raised."""
+    """Run ``operation`` to its end, or to its cancel by Ctrl+C (``result.cancelled``),
+    then wait for the copies the cancel left running to end, so that what they end with
+    is reported too (``Operation.on_late``); a second Ctrl+C leaves at once. Raises what
+    the operation raised."""
     line = ProgressLine(out.stderr, files=0) if out.progress else None
     meter = SpeedMeter()
     done = threading.Event()
@@ -64,6 +66,16 @@ def run_watched(
         out.note("cloudbrowser: stopping (what was sent finishes first)…")
         while not done.wait(0.1):
             print_reports()
+        left = operation.left_running
+        if left and not operation.wait_settled(0):
+            # Copies the cancel stopped waiting for, which the server may still make.
+            them = "the copy under way" if left == 1 else f"the {left} copies under way"
+            out.note(
+                f"cloudbrowser: the server may still make {them}: waiting to say how "
+                "(Ctrl+C again leaves now)…"
+            )
+            while not operation.wait_settled(0.1):
+                print_reports()
     finally:
         if line is not None:
             line.clear()

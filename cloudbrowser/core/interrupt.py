@@ -150,14 +150,49 @@ class _Runners:
 _RUNNERS = _Runners()
 
 
+#: Told what a request left running ended with: its return value and None, or None and
+#: what it raised.
+Ending = Callable[[object, BaseException | None], None]
+
+
 class Abandoned(Cancelled):
     """Stopped while the request went on: it ends in the background, and ``ended`` is set
     once it has (its outcome is then known to the server, e.g. a PUT that was stored all
-    the same: core/uploads.py looks)."""
+    the same: core/uploads.py looks). :meth:`when_ended` hands on what it ended with, for
+    a caller that must still report it (a copy the server made all the same:
+    core/operations.py)."""
 
     def __init__(self, ended: threading.Event) -> None:
         super().__init__("Stopped.")
         self.ended = ended
+        self._lock = threading.Lock()
+        self._outcome: tuple[object, BaseException | None] | None = None
+        self._told: list[Ending] = []
+
+    def when_ended(self, tell: Ending) -> None:
+        """Have ``tell(value, error)`` called with what the request returned or raised,
+        on the thread that ends it (before ``ended`` is set), or at once on this one
+        where it has ended. ``tell`` must not raise (what it raises is logged)."""
+        with self._lock:
+            outcome = self._outcome
+            if outcome is None:
+                self._told.append(tell)
+                return
+        _tell(tell, *outcome)
+
+    def _end(self, value: object, error: BaseException | None) -> None:
+        with self._lock:
+            self._outcome = (value, error)
+            told, self._told = self._told, []
+        for tell in told:
+            _tell(tell, value, error)
+
+
+def _tell(tell: Ending, value: object, error: BaseException | None) -> None:
+    try:
+        tell(value, error)
+    except Exception:  # on a runner, which must live on
+        log.exception("reporting the end of a request left running failed")
 
 
 def interruptible(
@@ -181,7 +216,8 @@ def interruptible(
     done = threading.Event()
     lock = threading.Lock()
     outcome: list[tuple[bool, object]] = []
-    abandoned = False  # the caller gave up (stopped) before the outcome was handed over
+    #: Raised where the caller gave up (stopped) before the outcome was handed over.
+    abandoned: Abandoned | None = None
     handed = False  # the outcome was handed over: the caller takes it
 
     def run() -> None:
@@ -197,20 +233,27 @@ def interruptible(
             result = outcome[0]
             late = abandoned
             handed = True
+        if late is not None:  # told first: ``ended`` says it has been
+            ok, value = result
+            if ok and discard is not None:
+                try:
+                    discard(value)  # type: ignore[arg-type]
+                except Exception:  # the runner must live on: it already counts as idle
+                    log.debug("discarding a late reply failed", exc_info=True)
+            if ok:
+                late._end(value, None)
+            else:
+                assert isinstance(value, BaseException)
+                late._end(None, value)
         done.set()
-        if late and result[0] and discard is not None:
-            try:
-                discard(result[1])  # type: ignore[arg-type]
-            except Exception:  # the runner must live on: it already counts as idle
-                log.debug("discarding a late reply failed", exc_info=True)
 
     _RUNNERS.run(run, hand_over)
     while not done.wait(POLL_SECONDS):
         if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
             with lock:
                 if not handed:
-                    abandoned = True
-                    raise Abandoned(done)
+                    abandoned = Abandoned(done)
+                    raise abandoned
             break
     ok, value = outcome[0]
     if not ok:

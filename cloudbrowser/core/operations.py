@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -41,10 +42,11 @@ from cloudbrowser.core.errors import (
     IntegrityError,
     NotFound,
     NotSupported,
+    StorageError,
     created_meanwhile,
 )
 from cloudbrowser.core.give_way import give_way
-from cloudbrowser.core.interrupt import interruptible, stoppable
+from cloudbrowser.core.interrupt import Abandoned, interruptible, stoppable
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
@@ -75,6 +77,7 @@ LIST_AHEAD = 200_000
 _ids = itertools.count(1)
 T = TypeVar("T")
 P = ParamSpec("P")
+log = logging.getLogger(__name__)
 
 
 class OpKind(StrEnum):
@@ -170,6 +173,16 @@ class OperationResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.cancelled
+
+
+class CopyLeftRunning(Cancelled):
+    """A copy's making request that a cancel stopped waiting for (a plain copy's, never
+    a move's): the server may still make the copy, or its thread still fail; ``left``
+    says when, and what it ended with (:meth:`Operation.wait_settled`, ``on_late``)."""
+
+    def __init__(self, left: Abandoned) -> None:
+        super().__init__("Cancelled while the copy was under way.")
+        self.left = left
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +300,7 @@ class Operation:
         workers: int = COPIES_AT_ONCE,
         max_copy: int = 0,
         on_copied: Callable[[SourceObject], None] | None = None,
+        on_late: Callable[[SourceObject, CloudBrowserError | None], None] | None = None,
         cancel: threading.Event | None = None,
         all_versions: bool = False,
         expected: Tally | None = None,
@@ -318,6 +332,16 @@ class Operation:
         self.restore = restore or RestoreRequest()
         #: Called (on a request thread) as each copy is made, for a per-object report.
         self.on_copied = on_copied
+        #: Called (on a request thread) with how a copy left running by a cancel ended,
+        #: where it ended after :meth:`run` returned (before, it is in the result): None
+        #: where the copy was made (``on_copied`` is called too), else the error. A copy
+        #: that stopped with nothing written is not told: the cancel said so.
+        self.on_late = on_late
+        #: Copies a cancel left running whose end is not known yet (CopyLeftRunning).
+        self._left_running = 0
+        #: Set once run() has ended and every copy it left running has been accounted.
+        self._settled = threading.Event()
+        self._ran = False
         #: QUEUED until run, RUNNING, then DONE, FAILED (some keys failed) or CANCELLED.
         self.state = State.QUEUED
         self.result = OperationResult()
@@ -351,6 +375,18 @@ class Operation:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def left_running(self) -> int:
+        """Copies a cancel stopped waiting for whose end is not known yet."""
+        with self._lock:
+            return self._left_running
+
+    def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait until :meth:`run` has ended and every copy it left running (a cancel
+        stopped waiting for: a plain copy's request, which the server completes anyway)
+        has ended and been told (``on_late``); False where ``timeout`` came first."""
+        return self._settled.wait(timeout)
+
     def progress(self) -> OpProgress:
         with self._lock:
             found, found_bytes = self._found, self._found_bytes
@@ -372,27 +408,34 @@ class Operation:
         """Do it; returns (and keeps in ``result``) how it ended. Raises only ConfigError
         for items that cannot work (see :func:`check_items`); every other failure is in
         the result."""
-        if not self.streams:  # between two connections, one bucket name is two buckets
-            check_items(self.kind, self.bucket, self.items, self.dest_bucket)
-        self.state = State.RUNNING
         try:
-            if self.kind is OpKind.DELETE:
-                self._delete()
-            elif self.kind in (OpKind.STORAGE_CLASS, OpKind.RESTORE):
-                self._each_object()
+            if not self.streams:  # between two connections, one bucket name is two buckets
+                check_items(self.kind, self.bucket, self.items, self.dest_bucket)
+            self.state = State.RUNNING
+            try:
+                if self.kind is OpKind.DELETE:
+                    self._delete()
+                elif self.kind in (OpKind.STORAGE_CLASS, OpKind.RESTORE):
+                    self._each_object()
+                else:
+                    self._copy_or_move()
+            except Cancelled:
+                self.result.cancelled = True
+            if self._cancel.is_set():
+                self.result.cancelled = True
+            if self.result.cancelled:
+                self.state = State.CANCELLED
+            elif self.result.failed:
+                self.state = State.FAILED
             else:
-                self._copy_or_move()
-        except Cancelled:
-            self.result.cancelled = True
-        if self._cancel.is_set():
-            self.result.cancelled = True
-        if self.result.cancelled:
-            self.state = State.CANCELLED
-        elif self.result.failed:
-            self.state = State.FAILED
-        else:
-            self.state = State.DONE
-        return self.result
+                self.state = State.DONE
+            return self.result
+        finally:
+            with self._lock:
+                self._ran = True
+                settled = self._left_running == 0
+            if settled:
+                self._settled.set()
 
     def _found_one(self, source: SourceObject) -> SourceObject:
         with self._lock:
@@ -634,7 +677,8 @@ class Operation:
         finally:
             # Copies already sent are let finish, so their sources are deleted (a move:
             # _making waits for them) and nothing is left half-done; then the deletes
-            # still queued are sent.
+            # still queued are sent. A plain copy's request a cancel stopped waiting for
+            # is accounted when it ends (_await_late), maybe after run() returns.
             if running:
                 settle(set(running))
             pool.shutdown(wait=True)
@@ -650,7 +694,8 @@ class Operation:
             with self._lock:
                 self._done = self.result.done
         else:
-            self.result.done = copies_ok
+            with self._lock:  # with the copies a cancel left running that ended already
+                self.result.done += copies_ok
 
     def _delete_copied(
         self,
@@ -687,11 +732,77 @@ class Operation:
                 if self._holds_copy(source):
                     return  # a copy whose answer was lost, sent again: it was made
                 raise
-            # The copy has the source's MD5: checked where the copy's answer tells its MD5
-            # (S3's ETag of a single-request object, GCS's revision).
-            copied = etag_md5(etag, self.backend.features.checksums)
-            if source.md5 and copied and copied != source.md5.lower():
-                raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
+            except CopyLeftRunning as left:
+                self._await_late(source, left, functools.partial(self._check_copy, source))
+                raise
+            self._check_copy(source, etag)
+
+    def _check_copy(self, source: SourceObject, etag: object) -> None:
+        """The copy has the source's MD5: checked where the copy's answer tells its MD5
+        (S3's ETag of a single-request object, GCS's revision). Raises IntegrityError."""
+        copied = etag_md5(str(etag), self.backend.features.checksums)
+        if source.md5 and copied and copied != source.md5.lower():
+            raise IntegrityError(f"The copy of “{source.key}” does not match the original.")
+
+    def _await_late(
+        self, source: SourceObject, left: CopyLeftRunning, check: Callable[[object], None]
+    ) -> None:
+        """Account for ``source``'s copy when the request a cancel left running ends
+        (:meth:`_late`); ``check`` is given what it returned (raises where the copy is
+        not right)."""
+        with self._lock:
+            self._left_running += 1
+
+        def ended(value: object, error: BaseException | None) -> None:
+            if error is None:
+                try:
+                    check(value)
+                except CloudBrowserError as wrong:
+                    error = wrong
+            elif isinstance(error, CreatedMeanwhile) and self._holds_copy(source, now=True):
+                error = None  # a copy whose answer was lost, sent again: it was made
+            self._late(source, error)
+
+        left.left.when_ended(ended)
+
+    def _late(self, source: SourceObject, error: BaseException | None) -> None:
+        """How a copy left running by a cancel ended: made (``on_copied``), stopped with
+        nothing written (Cancelled: as the cancel said), or failed (an aborted pending
+        Copy Blob that emptied the blob it wrote over…). Before :meth:`run` returns it
+        is part of the result (done, or ``failed``); after, the result stays as it was
+        returned and ``on_late`` says it instead: never both, never neither. The
+        operation is settled once it was the last."""
+        failure: CloudBrowserError | None = None
+        if isinstance(error, Cancelled):
+            pass
+        elif isinstance(error, CloudBrowserError):
+            failure = error
+        elif error is not None:  # a bug: said, not lost on a thread nobody waits for
+            log.error("copy of %s left running failed", source.key, exc_info=error)
+            failure = StorageError(
+                f"The copy of “{source.key}” failed unexpectedly after the cancel.",
+                detail=f"{type(error).__name__}: {error}",
+            )
+        made = error is None
+        with self._lock:
+            told = self._ran
+            if made:
+                self._done += 1
+                self._done_bytes += source.size
+            if not told:
+                if made:
+                    self.result.done += 1
+                if failure is not None:
+                    self.result.failed.append((source.key, failure))
+        if made and self.on_copied is not None:
+            self.on_copied(source)
+        if told and (made or failure is not None) and self.on_late is not None:
+            self.on_late(source, failure)
+        with self._lock:
+            self._left_running -= 1
+            settled = self._ran and self._left_running == 0
+        if settled:
+            self._settled.set()
 
     def _server_copy(self, source: SourceObject) -> str:
         """One server-side copy; a create-only one carries the condition where the server
@@ -736,20 +847,30 @@ class Operation:
         if info is not None:
             raise created_meanwhile(self.dest_bucket, source.target, f"it has {info.etag}")
 
-    def _at_target(self, source: SourceObject) -> ObjectInfo | None:
-        """What the destination holds at ``source``'s target now (None: nothing)."""
+    def _at_target(self, source: SourceObject, *, now: bool = False) -> ObjectInfo | None:
+        """What the destination holds at ``source``'s target now (None: nothing);
+        ``now``: asked even after a cancel (for a copy it left running)."""
+        head = self.dest_backend.head_object
         try:
-            return self._request(self.dest_backend.head_object, self.dest_bucket, source.target)
+            if now:
+                return head(self.dest_bucket, source.target)
+            return self._request(head, self.dest_bucket, source.target)
         except NotFound:
             return None
 
-    def _holds_copy(self, source: SourceObject) -> bool:
+    def _holds_copy(self, source: SourceObject, *, now: bool = False) -> bool:
         """After a create-only copy was refused: whether the object at its name already
         holds the source's bytes (the same MD5), as after a copy whose answer was lost
-        and that the SDK sent again. Nothing then needs doing."""
+        and that the SDK sent again. Nothing then needs doing. ``now``: as
+        :meth:`_at_target`'s (a look that fails says no)."""
         if not source.md5:
             return False
-        info = self._at_target(source)
+        try:
+            info = self._at_target(source, now=now)
+        except CloudBrowserError:
+            if not now:
+                raise
+            return False
         return info is not None and bool(info.md5) and info.md5.lower() == source.md5.lower()
 
     def _copy_in_parts(self, source: SourceObject) -> None:
@@ -840,6 +961,10 @@ class Operation:
                 except CreatedMeanwhile:
                     if not self._holds_copy(source):
                         raise
+                except CopyLeftRunning as left:
+                    # Its bytes were checked before they were sent: made is copied.
+                    self._await_late(source, left, lambda _etag: None)
+                    raise
                 return
             create_only = self._create_only(source)
             session = chunked_uploads_of(self.dest_backend).begin_upload(
@@ -885,10 +1010,16 @@ class Operation:
         """The one request that makes a copy (a server copy, a small object's PUT): a
         move's is waited for to its end even after a cancel, since the server completes
         it anyway and its source must then be deleted, or the object would be in both
-        places (as a chunked copy's commit is); a copy's is a :meth:`_request`."""
+        places (as a chunked copy's commit is). A copy's is a :meth:`_request`, which a
+        cancel stops waiting for at once (a CopyObject whose reply trickles for
+        minutes); the request goes on, and how it ends is still the copy's outcome:
+        CopyLeftRunning, which the caller hands to :meth:`_await_late`."""
         if self.kind is OpKind.MOVE:
             return call(*args, **kwargs)
-        return self._request(call, *args, **kwargs)
+        try:
+            return self._request(call, *args, **kwargs)
+        except Abandoned as left:
+            raise CopyLeftRunning(left) from None
 
     def _request(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``call(*args, **kwargs)``, one request that a cancel stops waiting for at once

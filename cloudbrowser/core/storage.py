@@ -492,12 +492,27 @@ class SoftDeletes(Protocol):
         version's id. Raises KeyNotFound (no such soft-deleted version)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ShareLink:
+    """A URL that downloads one object without credentials, and when it stops working."""
+
+    url: str
+    #: The end the link itself names, POSIX seconds (the signature's: S3's and GCS's
+    #: signing date plus lifetime, a SAS's ``se``, in whole seconds): it may come before
+    #: the lifetime asked (an Azure user delegation key ends first; a link that carries
+    #: the connection's SAS ends with it). 0.0: the link names no end (a SAS that leaves
+    #: it to a stored access policy).
+    expires: float
+
+
 @runtime_checkable
 class ShareLinks(Protocol):
     def share_link(
         self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
-    ) -> str:
-        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
+    ) -> ShareLink:
+        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds at
+        most, with the end it names (which the window and the CLI show: never their own
+        sum of now and ``expires_in``).
 
         Where ``features.link_grant`` grants more than reading, the link is that
         credential as it is: made only when ``accepted`` is that grant (the user was shown

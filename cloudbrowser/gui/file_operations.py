@@ -29,6 +29,7 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -57,7 +58,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.folders import FolderNotKept, exists_at, make_folder
 from cloudbrowser.core.keys import leaf_name, parent_prefix
-from cloudbrowser.core.operations import Operation, OpItem, OpKind, Tally, tally
+from cloudbrowser.core.operations import Operation, OpItem, OpKind, SourceObject, Tally, tally
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import versions_of
 from cloudbrowser.core.versions import DeletedKept, deleted_kept
@@ -87,6 +88,10 @@ class OperationFailures(CloudBrowserError):
 class FileOperations(QObject):
     """The object operations of a main window (its actions, menus and context section)."""
 
+    #: (operation, its changed locations, source, None or the error): how a copy that a
+    #: cancel left running ended (Operation.on_late), from the thread it ended on.
+    _copy_ended_late = Signal(object, object, object, object)
+
     def __init__(
         self,
         service: StorageService,
@@ -111,6 +116,7 @@ class FileOperations(QObject):
         self._timer.timeout.connect(self.poll)
         #: Open "counting…" progress dialog, kept so tests can cancel it.
         self.counting: QProgressDialog | None = None
+        self._copy_ended_late.connect(self._on_copy_ended_late)
 
         #: (title, label, text, how many of its first characters to select) → the text
         #: typed, or None to cancel.
@@ -1062,6 +1068,9 @@ class FileOperations(QObject):
         gets the list's cursor, where its folder is shown (a renamed row). ``finished`` is
         called last, once, however it ended (done, failed or cancelled)."""
         self._running[operation] = changed
+        # A plain copy's request that a cancel stopped waiting for still ends, maybe
+        # after the operation: how is said then, never lost on its thread.
+        operation.on_late = partial(self._copy_ended_late.emit, operation, changed)
         model = self.transfers.model
         model.add([operation])
         job = Job(lambda _job: operation.run(), description=operation.title)
@@ -1115,6 +1124,16 @@ class FileOperations(QObject):
                     detail=detail,
                 )
             )
+        elif result.cancelled and (left := operation.left_running):
+            self.messages.info(
+                QCoreApplication.translate(
+                    "FileOperations",
+                    "{title}: cancelled ({done} done). The server may still copy "
+                    "%Ln object(s) already under way: each is reported when it ends.",
+                    None,
+                    left,
+                ).format(title=operation.title, done=locale.toString(done))
+            )
         elif result.cancelled:
             self.messages.info(
                 QCoreApplication.translate(
@@ -1137,6 +1156,40 @@ class FileOperations(QObject):
             self.browsing.list_model.want(cursor_to)
         if finished is not None:
             finished()
+
+    def _on_copy_ended_late(
+        self,
+        operation: Operation,
+        changed: list[Location],
+        source: SourceObject,
+        error: CloudBrowserError | None,
+    ) -> None:
+        """A copy under way when its operation was cancelled has ended: made after all
+        (its destination is listed again) or failed (said, as any failure is)."""
+        self.transfers.model.refresh([operation])
+        name = printable(source.key)
+        if error is None:
+            self.messages.info(
+                QCoreApplication.translate(
+                    "FileOperations",
+                    "{title}: “{name}” was copied all the same: the server completed the "
+                    "copy that was under way when the operation was cancelled.",
+                ).format(title=operation.title, name=name)
+            )
+            self._changed(changed, "")
+            return
+        self.messages.major(
+            OperationFailures(
+                QCoreApplication.translate(
+                    "FileOperations",
+                    "{title}: the copy of “{name}”, under way when the operation was "
+                    "cancelled, failed: {error}",
+                ).format(title=operation.title, name=name, error=error.message),
+                hint=error.hint,
+                detail=error.detail,
+            )
+        )
+        self._changed(changed, "")
 
     def _changed(self, locations: list[Location], message: str) -> None:
         if message:

@@ -131,12 +131,11 @@ class SyncActions(QObject):
         menus.tree_sections.append(self._tree_section)
         #: (title, folder to start in) → the local folder chosen, or None.
         self.ask_folder: Callable[[str, Path | None], Path | None] = self._ask_folder
-        #: The synchronization whose dialog is open (for tests), and those whose batch runs.
+        #: The synchronization whose dialog is open (for tests).
         self.current: _Sync | None = None
-        #: Synchronizations that run (Synchronize was pressed) and have not ended, and
-        #: those among them whose batch is queued or being queued, by batch.
+        #: Synchronizations that run (Synchronize was pressed) and have not ended. One
+        #: whose batch runs has that ``batch`` and is not ``deleting`` yet.
         self._runs: list[_Sync] = []
-        self._running: dict[str, _Sync] = {}
         transfers.batchFinished.connect(self._on_batch_finished)
 
     def _place_in_file_menu(self, menus: WindowMenus) -> None:
@@ -367,7 +366,6 @@ class SyncActions(QObject):
         # (one of empty folders alone ends with none of its transfers), then the deletes.
         batch = uuid.uuid4().hex
         sync.batch = batch
-        self._running[batch] = sync
         # The comparison decided what to replace: nothing is asked, nothing skipped.
         self.transfers.queue_planned(
             Plan(
@@ -384,14 +382,20 @@ class SyncActions(QObject):
         """Its queueing ended. A batch that is not watched now was not queued (the failure
         was said): it never finishes, so the synchronization ends here. (One that ended
         already, or whose queueing failed after a part of it was queued, is watched.)"""
-        if sync.ended or sync.batch not in self._running:
-            return  # its batch ended already
+        if sync.ended or sync.deleting:
+            return  # its batch ended already (the run went on to its deletes, or ended)
         if not self.transfers.watches(sync.batch):
             self._finished(sync, self._not_queued_text(sync))
 
+    def _batch_of(self, batch: str) -> _Sync | None:
+        """The synchronization whose ``batch`` runs: it has not ended (it is among the
+        runs) and has not gone on to its deletes (the batch's end starts them or ends
+        the run, at once)."""
+        return next((s for s in self._runs if s.batch == batch and not s.deleting), None)
+
     def _on_batch_finished(self, batch: str, transfers: list[Transfer]) -> None:
-        sync = self._running.pop(batch, None)
-        if sync is None or sync.ended:
+        sync = self._batch_of(batch) if batch else None
+        if sync is None:
             return
         plan = sync.plan
         assert plan is not None  # only a compared synchronization runs
@@ -445,7 +449,6 @@ class SyncActions(QObject):
         sync.ended = True
         if sync in self._runs:
             self._runs.remove(sync)
-        self._running.pop(sync.batch, None)
         if said:
             log.info("%s", said)
             self.messages.info(said)

@@ -287,6 +287,57 @@ def test_ctrl_c_stops_a_move_with_nothing_half_done(hostile_server: S3Server) ->
     assert out.decode().count("moved: ") == len(moved)
 
 
+def test_ctrl_c_during_a_copy_reports_the_copy_the_server_still_makes(
+    hostile_server: S3Server,
+) -> None:
+    """Ctrl+C stops waiting for a plain copy's request at once (its reply may trickle for
+    minutes), but the server makes the copy all the same: the command waits for that
+    request to end and says the object was copied, then ends with 130. (It left without
+    a word, the copy made.)"""
+    bucket = hostile_server.bucket()
+    hostile_server.put(bucket, {"src/report.txt": b"figures"})
+    front = hostile_server.hostile
+    assert front is not None
+    held, release = threading.Event(), threading.Event()
+
+    @front.rule
+    def hold_the_copy(request: Any, forward: Any) -> Any:
+        if "x-amz-copy-source" in request.headers:
+            held.set()
+            release.wait(30)
+        return None
+
+    source, target = f"s3://{bucket}/src/report.txt", f"s3://{bucket}/dst/report.txt"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cloudbrowser", "cp", "--text", source, target,
+         *flags(hostile_server)],
+        cwd=REPO, env=child_env(hostile_server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert held.wait(60), "the copy never reached the server"
+        os.kill(child.pid, signal.SIGINT)
+        assert child.stderr is not None
+        said = b""
+        while b"waiting to say how" not in said:  # the lines it writes, up to that note
+            said = child.stderr.readline()
+            assert said, "the command never said it waits for the copy under way"
+        assert said.decode().startswith("cloudbrowser: the server may still make the copy")
+        # Answered only now: the command stopped waiting for the request itself before.
+        release.set()
+        out, err = child.communicate(timeout=60)
+    finally:
+        release.set()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err.decode(errors="replace")
+    assert out.decode().splitlines() == [f"copied: {source} → {target}"]
+    front.clear_rules()
+    assert keys(hostile_server, bucket) == {
+        "src/report.txt": b"figures",
+        "dst/report.txt": b"figures",
+    }
+
+
 def test_the_progress_line_of_cp_counts_objects() -> None:
     from cloudbrowser.core.operations import OpProgress
 

@@ -229,6 +229,45 @@ def test_az_presign_of_an_archived_blob_says_the_link_will_not_work_yet(
     assert readable.code == 0 and readable.err == ""
 
 
+def test_az_presign_under_entra_says_the_end_its_sas_names(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stub, because Azurite lacks Entra ID. A 7-day link of an Entra ID connection ends
+    with its user delegation key, 15 minutes short of a week: --json's ``expires`` is the
+    URL's ``se`` and ``expires_in`` counts to it, and stderr says it ends before --expires."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.azure_entra_stub import ACCOUNT, CONTAINER, Account, serving, stand_in_signed
+    from tests.contract.test_tls import self_signed
+
+    cert, key = self_signed(tmp_path)
+    with serving(Account(blobs={f"{CONTAINER}/r.txt": b"shared"}), cert, key) as stub:
+        profile = Profile(
+            "stub entra",
+            kind="azure",
+            auth="entra_default",
+            endpoint_url=f"https://127.0.0.1:{stub.port}/{ACCOUNT}",
+            account=ACCOUNT,
+            ca_bundle=str(cert),
+        )
+        ProfileStore().add(profile)
+        stand_in_signed(monkeypatch, profile.settings())
+        asked = time.time()
+        link = run(
+            "presign", "--json", "-c", "stub entra", f"az://{CONTAINER}/r.txt", "--expires", "7d"
+        )
+    assert link.code == 0, link.err
+    [record] = link.records()
+    [se] = parse_qs(urlsplit(record["url"]).query)["se"]
+    assert record["expires"] == se
+    ends = datetime.strptime(se, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    assert ends <= asked + 7 * 24 * 3600 - 14 * 60, "a week's link ends with its key"
+    assert abs(record["expires_in"] - (ends - asked)) <= 2
+    assert f"expires on {datetime.fromtimestamp(ends, UTC):%Y-%m-%d %H:%M} UTC" in link.err
+    assert "15 minutes before --expires" in link.err, link.err
+
+
 def test_az_presign_with_a_read_only_sas_gives_a_link_that_carries_it(
     run: Run, azurite_server: AzuriteServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

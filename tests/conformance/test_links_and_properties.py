@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -22,8 +23,12 @@ def test_a_share_link_downloads_without_credentials(target: Target) -> None:
     storage = target.storage()
     assert storage.features.share_links
     lifetime = min(3600, storage.features.limits.max_link_seconds)
-    url = share_links_of(storage).share_link(bucket, "docs/report.txt", lifetime)
-    with urllib.request.urlopen(url, timeout=10) as reply:
+    asked = time.time()
+    link = share_links_of(storage).share_link(bucket, "docs/report.txt", lifetime)
+    # Its end, as the link names it: the lifetime from when it was signed (a signature's
+    # time is a whole second, so up to one before it was asked for).
+    assert asked + lifetime - 1 <= link.expires <= time.time() + lifetime
+    with urllib.request.urlopen(link.url, timeout=10) as reply:
         assert reply.read() == BODY
 
 
@@ -34,7 +39,10 @@ def test_a_memory_share_link_expires_and_follows_the_object(memory_server: Memor
     memory_server.put(bucket, {"k.txt": b"first"})
     storage = memory_server.backend()
     links = share_links_of(storage)
-    url = links.share_link(bucket, "k.txt", 60)
+    asked = memory_server.store.clock()
+    link = links.share_link(bucket, "k.txt", 60)
+    assert asked + 60 <= link.expires <= memory_server.store.clock() + 60
+    url = link.url
     memory_server.put(bucket, {"k.txt": b"second"})
     with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.read() == b"second"

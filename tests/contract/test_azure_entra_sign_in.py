@@ -1,12 +1,16 @@
 """A device-code sign-in (core/backends/azure/entra.py) with azure-identity's own
 DeviceCodeCredential and MSAL's poll, against the Entra ID stand-in of
 tests/azure_entra_stub.py (no request leaves the machine): Cancel ends the poll for the
-token, which went on asking until the code expired, 15 minutes later.
+token, which went on asking until the code expired, 15 minutes later. A browser sign-in
+with azure-identity's own InteractiveBrowserCredential, its browser a stand-in that never
+comes back: Cancel ends its wait for the redirect, which went on for 5 minutes.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
+import webbrowser
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -148,3 +152,119 @@ def test_the_sign_in_gives_its_credential_a_stoppable_transport(monkeypatch: Mon
     stop.set()
     with pytest.raises(entra.SignInAbandoned):
         transport.send(object())
+
+
+class Browser:
+    """What became of a sign-in's InteractiveBrowserCredential, built as entra._build
+    builds it (the sign-in's ``stop`` in its redirect server and its transport) but aimed
+    at the stub's authority, its redirect on 127.0.0.1; the browser a stand-in that
+    opens nothing and never comes back (``webbrowser.open`` recorded)."""
+
+    def __init__(self, stub: Served, monkeypatch: MonkeyPatch) -> None:
+        self.stub = stub
+        self.ended = threading.Event()
+        self.opened = threading.Event()
+        self.pages: list[str] = []
+        with socket.socket() as probe:  # a free port for the redirect
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+
+        def open_page(url: str, *_args: Any, **_kwargs: Any) -> bool:
+            self.pages.append(url)
+            self.opened.set()
+            return True
+
+        monkeypatch.setattr(webbrowser, "open", open_page)
+
+    def build(
+        self,
+        _settings: ConnectionSettings,
+        *,
+        record: object,
+        prompt: Any = None,
+        stop: threading.Event | None = None,
+    ) -> Any:
+        assert record is None and stop is not None
+        credential = azure.identity.InteractiveBrowserCredential(
+            authority=f"127.0.0.1:{self.stub.port}",
+            tenant_id=TID,
+            disable_instance_discovery=True,
+            disable_automatic_authentication=True,
+            redirect_uri=f"http://127.0.0.1:{self.port}",
+            transport=entra.stoppable_transport(stop, connection_verify=str(self.stub.cert)),
+            _server_class=entra.stoppable_redirect_server(stop),
+        )
+        authenticate = credential.authenticate
+
+        def watched(**kwargs: Any) -> Any:
+            try:
+                return authenticate(**kwargs)
+            finally:
+                self.ended.set()  # the wait for the redirect is over: its thread ends
+
+        credential.authenticate = watched  # type: ignore[method-assign]
+        return credential
+
+
+def test_cancel_ends_the_browser_sign_ins_wait_for_its_redirect(
+    stub: Served, monkeypatch: MonkeyPatch
+) -> None:
+    """azure-identity waits for the browser's redirect on a local port for 5 minutes, in
+    a wait nothing could break off: Cancel stopped waiting for the sign-in, but its
+    thread waited on. Now the wait ends with the Cancel, and the port is closed."""
+    settings = ConnectionSettings(
+        name="browser", kind="azure", auth="entra_browser", account=ACCOUNT
+    )
+    browser = Browser(stub, monkeypatch)
+    cancel = threading.Event()
+    outcome: list[BaseException] = []
+
+    def sign_in() -> None:
+        try:
+            entra.sign_in(settings, lambda _code: None, cancel, build=browser.build)
+        except BaseException as exc:  # handed to the test
+            outcome.append(exc)
+
+    worker = threading.Thread(target=sign_in)
+    worker.start()
+    assert browser.opened.wait(WAIT), "the sign-in never opened its page"
+    [page] = browser.pages
+    assert page.startswith(f"https://127.0.0.1:{stub.port}/{TID}/")
+    assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{browser.port}" in page
+    with socket.create_connection(("127.0.0.1", browser.port), timeout=WAIT):
+        pass  # the redirect is awaited there
+
+    cancel.set()  # the user pressed Cancel; the browser never comes back
+    worker.join(WAIT)
+    assert not worker.is_alive() and len(outcome) == 1
+    assert isinstance(outcome[0], Cancelled)
+    assert browser.ended.wait(WAIT), "the wait for the redirect went on after Cancel"
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", browser.port), timeout=WAIT).close()
+    assert entra.load_record(settings) is None
+
+
+def test_the_sign_in_gives_its_browser_credential_a_stoppable_redirect_server(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    """entra._build hands the sign-in's stop to the server azure-identity waits for the
+    redirect with, so the wait the test above ends is the real one's."""
+    made: list[dict[str, Any]] = []
+
+    def record(**kwargs: Any) -> object:
+        made.append(kwargs)
+        return object()
+
+    monkeypatch.setattr(azure.identity, "InteractiveBrowserCredential", record)
+    stop = threading.Event()
+    settings = ConnectionSettings(name="b", kind="azure", auth="entra_browser", account="a")
+    entra._build(settings, record=None, stop=stop)
+    server = made[0]["_server_class"]("127.0.0.1", 0, timeout=300)
+    waited: list[object] = []
+    waiting = threading.Thread(target=lambda: waited.append(server.wait_for_redirect()))
+    waiting.start()
+    stop.set()
+    waiting.join(WAIT)
+    assert not waiting.is_alive(), "the wait for the redirect went on after the stop"
+    assert waited == [{}]
+    assert "transport" in made[0]

@@ -14,10 +14,16 @@ from collections.abc import Iterator
 import pytest
 
 from cloudbrowser.core.backends.azure import pending
-from cloudbrowser.core.errors import Cancelled, StorageError
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.interrupt import stoppable
 from cloudbrowser.core.journal import State
-from cloudbrowser.core.operations import Operation, OperationResult, OpItem, OpKind
+from cloudbrowser.core.operations import (
+    Operation,
+    OperationResult,
+    OpItem,
+    OpKind,
+    SourceObject,
+)
 from cloudbrowser.core.storage import Storage, server_copy_of
 from tests.azure_copy_stub import CopyStub
 from tests.conftest import AzuriteServer
@@ -203,3 +209,80 @@ def test_a_move_whose_copy_completed_before_the_abort_deletes_its_source(
 
     assert keys(storage, bucket) == ["moved.bin"]
     assert content(storage, bucket, "moved.bin") == DATA
+
+
+class CancelledCopy:
+    """A plain copy (not a move) of big.bin run on a thread of its own and cancelled once
+    its Copy Blob is pending, while the stub holds the abort's answer: what the operation
+    returned, and what it told afterwards (``on_late``, ``on_copied``)."""
+
+    def __init__(self, storage: Storage, bucket: str, target: str, stub: CopyStub) -> None:
+        self.told: list[tuple[str, CloudBrowserError | None]] = []
+        self.copied: list[str] = []
+        self.operation = Operation(
+            storage,
+            OpKind.COPY,
+            bucket,
+            [OpItem("big.bin", target)],
+            on_late=self._late,
+            on_copied=lambda source: self.copied.append(source.key),
+        )
+        stub.abort_after = threading.Event()
+        result: list[OperationResult] = []
+        thread = threading.Thread(target=lambda: result.append(self.operation.run()), daemon=True)
+        thread.start()
+        assert stub.polled.wait(20), "the copy was never polled"
+        self.operation.cancel()
+        # The cancel stops waiting at once: the abort it sent is still unanswered.
+        thread.join(20)
+        assert not thread.is_alive(), "the cancel waited for the abort"
+        [self.result] = result
+        assert self.operation.left_running == 1
+        stub.abort_after.set()
+        assert self.operation.wait_settled(20), "the copy left running never ended"
+
+    def _late(self, source: SourceObject, error: CloudBrowserError | None) -> None:
+        self.told.append((source.key, error))
+
+
+def test_a_cancelled_copy_over_a_blob_says_its_old_content_is_gone_when_its_abort_ends(
+    azurite_server: AzuriteServer, bucket: str, stub: CopyStub, storage: Storage
+) -> None:
+    """A plain copy's cancel stops waiting at once, but its thread goes on and aborts
+    the pending Copy Blob, which had already emptied the blob it wrote over: that is
+    told (once: not also in the result returned before), never lost on that thread."""
+    azurite_server.put(bucket, {"old.bin": b"the old content"})
+    cancelled = CancelledCopy(storage, bucket, "old.bin", stub)
+
+    assert cancelled.result.cancelled
+    assert (cancelled.result.done, cancelled.result.failed) == (0, [])
+    [(key, error)] = cancelled.told
+    assert key == "big.bin" and isinstance(error, StorageError)
+    assert not isinstance(error, Cancelled) and "old content is gone" in error.message
+    assert cancelled.copied == []
+    assert stub.aborts == [f"{bucket}/old.bin"]
+
+
+def test_a_cancelled_copy_complete_when_its_abort_came_is_reported_copied(
+    bucket: str, stub: CopyStub, storage: Storage
+) -> None:
+    """The abort came too late: Azure made the copy, which is told as copied."""
+    stub.complete_on_abort = True
+    cancelled = CancelledCopy(storage, bucket, "copy.bin", stub)
+
+    assert (cancelled.result.done, cancelled.result.failed) == (0, [])
+    assert cancelled.told == [("big.bin", None)]
+    assert cancelled.copied == ["big.bin"]
+    assert content(storage, bucket, "copy.bin") == DATA
+    assert cancelled.operation.progress().done == 1
+
+
+def test_a_cancelled_copy_stopped_cleanly_tells_nothing_more(
+    bucket: str, stub: CopyStub, storage: Storage
+) -> None:
+    """The abort stopped the copy and removed the empty blob it made: nothing was
+    written, as the cancel said; nothing more is told."""
+    cancelled = CancelledCopy(storage, bucket, "copy.bin", stub)
+
+    assert cancelled.result.cancelled and cancelled.told == [] and cancelled.copied == []
+    assert keys(storage, bucket) == ["big.bin"]

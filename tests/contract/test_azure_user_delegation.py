@@ -18,15 +18,12 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from azure.core.credentials import AccessToken
 from azure.storage.blob import UserDelegationKey, generate_blob_sas
 
 from cloudbrowser.core.backends import open_storage
-from cloudbrowser.core.backends.azure import entra
 from cloudbrowser.core.errors import AccessDenied, ConfigError
 from cloudbrowser.core.storage import (
     Storage,
@@ -45,6 +42,7 @@ from tests.azure_entra_stub import (
     Served,
     serving,
     signature,
+    stand_in_signed,
     string_to_sign,
     when,
 )
@@ -55,17 +53,6 @@ DAY = 24 * 3600
 SKEW = 15 * 60
 REPORT = "docs/report #1.txt"  # a name that is quoted in the URL, not in what is signed
 BIG = bytes(range(256)) * 64
-
-
-class StandInEntra:
-    """azure-identity's credential stood in for (no sign-in): a fixed token."""
-
-    def __init__(self) -> None:
-        self.scopes: list[tuple[str, ...]] = []
-
-    def get_token(self, *scopes: str, **_kwargs: Any) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(TOKEN, int(time.time()) + 3600)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +78,7 @@ def storage(stub: Served, monkeypatch: pytest.MonkeyPatch) -> Storage:
     """A connection signed in with Entra ID ("entra_default"), its credential the
     stand-in, as a sign-in earlier in this run would have left it."""
     settings = stub.settings()
-    monkeypatch.setattr(entra, "_signed_in", {entra.record_path(settings): StandInEntra()})
+    stand_in_signed(monkeypatch, settings)
     return open_storage(settings, None)
 
 
@@ -153,12 +140,15 @@ def test_an_entra_share_link_is_a_read_only_user_delegation_sas(
     serves the blob through it and refuses a write."""
     assert storage.features.share_links
     asked = time.time()
-    url = share_links_of(storage).share_link(CONTAINER, REPORT, lifetime)
+    link = share_links_of(storage).share_link(CONTAINER, REPORT, lifetime)
+    url = link.url
     assert url.startswith(f"https://127.0.0.1:{stub.port}/{ACCOUNT}/{CONTAINER}/")
     assert urlsplit(url).path.endswith(quote(REPORT))
     fields = sas_fields(url)
     [key] = account.keys
     assert_user_delegation_sas(fields, key, REPORT, lifetime, asked)
+    # The end it comes with is the one it names (a week's: its key's, 15 minutes short).
+    assert link.expires == when(fields["se"]).timestamp()
     [asked_with] = account.key_requests()
     assert asked_with["authorization"] == f"Bearer {TOKEN}"
 
@@ -179,9 +169,9 @@ def test_a_link_never_outlives_its_delegation_key(account: Account, storage: Sto
     that would end after it gets a key of its own, so that no SAS ends after its key
     (Azure would refuse it from then on). Beyond 7 days nothing is asked for."""
     links = share_links_of(storage)
-    short = sas_fields(links.share_link(CONTAINER, REPORT, 3600))
-    again = sas_fields(links.share_link(CONTAINER, REPORT, 2 * 3600))
-    week = sas_fields(links.share_link(CONTAINER, REPORT, 7 * DAY))
+    short = sas_fields(links.share_link(CONTAINER, REPORT, 3600).url)
+    again = sas_fields(links.share_link(CONTAINER, REPORT, 2 * 3600).url)
+    week = sas_fields(links.share_link(CONTAINER, REPORT, 7 * DAY).url)
     for fields in (short, again, week):
         key = key_of(account, fields)
         assert when(fields["se"]) <= when(key.expiry)
@@ -208,7 +198,7 @@ def test_a_week_long_link_is_given_a_key_by_a_service_whose_clock_is_behind(
     at most 7 days from its start; the link ends with it, 15 minutes short of a week."""
     account.clock_behind = timedelta(minutes=10)
     asked = time.time()
-    url = share_links_of(storage).share_link(CONTAINER, REPORT, 7 * DAY)
+    url = share_links_of(storage).share_link(CONTAINER, REPORT, 7 * DAY).url
     fields = sas_fields(url)
     [key] = account.keys
     assert when(key.expiry) - when(key.start) <= timedelta(days=7)

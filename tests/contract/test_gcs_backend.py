@@ -53,7 +53,7 @@ def test_a_batch_deletes_keys_with_slashes_and_reports_none_missing(gcs_server: 
 def test_a_signed_link_is_v4_and_downloads_with_plain_urllib(gcs_server: GcsServer) -> None:
     bucket = gcs_server.bucket()
     gcs_server.put(bucket, {"docs/r é.txt": b"shared bytes"})
-    url = share_links_of(gcs_server.backend()).share_link(bucket, "docs/r é.txt", 3600)
+    url = share_links_of(gcs_server.backend()).share_link(bucket, "docs/r é.txt", 3600).url
     query = parse_qs(urlparse(url).query)
     assert query["X-Goog-Algorithm"] == ["GOOG4-RSA-SHA256"]
     assert query["X-Goog-Expires"] == ["3600"]

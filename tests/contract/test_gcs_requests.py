@@ -26,6 +26,7 @@ from cloudbrowser.core.errors import (
     AccessDenied,
     BucketNotFound,
     Cancelled,
+    CloudBrowserError,
     KeyNotFound,
     StorageError,
 )
@@ -311,6 +312,46 @@ def test_cancelling_a_move_stops_its_rewrite_between_rounds_and_keeps_the_source
     assert keys_in(storage, source) == ["big.bin"]
     assert keys_in(storage, target) == ["a-small.txt"]
     assert len(rewrite_rounds(front, "big.bin")) == 2
+
+
+def test_a_cancelled_copy_whose_last_rewrite_round_was_under_way_is_reported_copied(
+    gcs_server: GcsServer, front: HostileS3
+) -> None:
+    """A plain copy's cancel stops waiting at once (a copy's reply may take minutes), but
+    the rewrite round under way goes on; where it was the last, GCS made the copy, which
+    is then told as copied (``on_late``, ``on_copied``), not lost as "not copied"."""
+    source, target = gcs_server.bucket(), gcs_server.bucket("dest")
+    gcs_server.put(source, {"big.bin": DATA})
+    storage = through(front, gcs_server)
+    told: list[tuple[str, CloudBrowserError | None]] = []
+    copied: list[str] = []
+    operation = Operation(
+        storage,
+        OpKind.COPY,
+        source,
+        [OpItem("big.bin", "big.bin")],
+        dest_bucket=target,
+        on_late=lambda late, error: told.append((late.key, error)),
+        on_copied=lambda made: copied.append(made.key),
+    )
+    returned = threading.Event()
+
+    def last_round(n: int) -> None:
+        if n == 2:  # cancelled while the last round is under way, answered once run() ended
+            operation.cancel()
+            returned.wait(20)
+
+    front.rule(endless_rounds(progressing, until=2, on_round=last_round))
+    result = operation.run()
+    returned.set()
+
+    assert result.cancelled and (result.done, result.failed) == (0, [])
+    assert operation.wait_settled(20), "the round under way never ended"
+    assert told == [("big.bin", None)]
+    assert copied == ["big.bin"]
+    assert operation.progress().done == 1
+    assert keys_in(storage, target) == ["big.bin"]
+    assert len(rewrite_rounds(front)) == 2
 
 
 def test_cancelling_a_class_change_stops_its_rewrite_between_rounds(

@@ -119,7 +119,7 @@ def check_signed(url: str, call: dict[str, Any], iam: SoftDeleteGcs, account: st
 def test_a_link_without_a_key_is_signed_by_iam_sign_blob(iam: SoftDeleteGcs) -> None:
     iam.sign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     storage = storage_with(iam, KeylessServiceAccount())
-    url = share_links_of(storage).share_link("my-bucket", "docs/r é.txt", 900)
+    url = share_links_of(storage).share_link("my-bucket", "docs/r é.txt", 900).url
 
     [call] = iam.signed
     assert call["account"] == ACCOUNT
@@ -200,7 +200,7 @@ def test_a_users_sign_in_signs_as_the_service_account_it_is_set_to(
     iam.sign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     storage = adc_storage(iam, USER, tmp_path, monkeypatch, sign_links_as=LINKS)
     links = share_links_of(storage)
-    url = links.share_link("my-bucket", "docs/r é.txt", 900)
+    url = links.share_link("my-bucket", "docs/r é.txt", 900).url
 
     [call] = iam.signed
     assert call["account"] == LINKS
@@ -232,8 +232,10 @@ def test_the_browser_sign_in_signs_as_the_service_account_it_is_set_to(
         sign_links_as=LINKS,
     )
     record = Credentials("cid.apps.googleusercontent.com", json.dumps(USER))
-    url = share_links_of(open_storage(settings, record, page_size=1000)).share_link(
-        "my-bucket", "k.txt", 900
+    url = (
+        share_links_of(open_storage(settings, record, page_size=1000))
+        .share_link("my-bucket", "k.txt", 900)
+        .url
     )
     [call] = iam.signed
     assert call["account"] == LINKS
@@ -261,7 +263,7 @@ def test_impersonated_credentials_sign_as_the_account_they_impersonate(
     iam.sign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     chain = [f"projects/-/serviceAccounts/middle@{ACCOUNT.split('@')[1]}"]
     storage = adc_storage(iam, impersonation(chain), tmp_path, monkeypatch)
-    url = share_links_of(storage).share_link("my-bucket", "docs/r é.txt", 900)
+    url = share_links_of(storage).share_link("my-bucket", "docs/r é.txt", 900).url
 
     [call] = iam.signed
     assert call["account"] == ACCOUNT  # from the file's service_account_impersonation_url
@@ -278,7 +280,7 @@ def test_impersonated_credentials_sign_as_another_account_when_set_to(
 ) -> None:
     iam.sign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     storage = adc_storage(iam, impersonation(), tmp_path, monkeypatch, sign_links_as=LINKS)
-    url = share_links_of(storage).share_link("my-bucket", "k.txt", 900)
+    url = share_links_of(storage).share_link("my-bucket", "k.txt", 900).url
     [call] = iam.signed
     assert (call["account"], call["delegates"]) == (LINKS, None)
     check_signed(url, call, iam, LINKS)

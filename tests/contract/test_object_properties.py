@@ -183,7 +183,7 @@ def test_tag_calls_are_refused_where_the_provider_has_no_tagging(server: S3Serve
 
 def test_a_presigned_url_fetches_the_object_without_credentials(server: S3Server) -> None:
     bucket = arrange(server)
-    url = server.backend().share_link(bucket, KEY, 3600)
+    url = server.backend().share_link(bucket, KEY, 3600).url
     assert "X-Amz-Expires=3600" in url
     with urllib.request.urlopen(url, timeout=10) as reply:
         assert reply.read() == BODY
@@ -197,13 +197,13 @@ def test_an_expired_presigned_url_is_refused(
     server = rclone_server
     bucket = arrange(server)
     backend = server.backend()
-    fresh = backend.share_link(bucket, KEY, 3600)
+    fresh = backend.share_link(bucket, KEY, 3600).url
     with urllib.request.urlopen(fresh, timeout=10) as reply:
         assert reply.read() == BODY
 
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: past)
-    expired = backend.share_link(bucket, KEY, 3600)
+    expired = backend.share_link(bucket, KEY, 3600).url
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(expired, timeout=10)
     refused.value.close()

@@ -8,18 +8,21 @@ tests/contract/test_object_properties.py).
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from azure.storage.blob import generate_container_sas
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMenu, QStatusBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from cloudbrowser.core.backends.s3.features import LIMITS
@@ -29,10 +32,13 @@ from cloudbrowser.core.inspection import TEXT_PREVIEW_BYTES
 from cloudbrowser.gui.dialogs.preview import PreviewDialog
 from cloudbrowser.gui.dialogs.properties import PropertiesDialog
 from cloudbrowser.gui.dialogs.share import ShareDialog
+from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.widgets.main_window import MainWindow
+from tests.azure_entra_stub import CONTAINER, Account, serving, stand_in_signed, when
 from tests.conftest import AzuriteServer, S3Server
+from tests.contract.test_tls import self_signed
 from tests.gui.test_browsing import row_of, wait_loaded
 from tests.local_servers import AZURITE_ACCOUNT, AZURITE_KEY
 
@@ -496,6 +502,41 @@ def test_copy_s3_uri_and_url_from_the_context_menu(
     )
     assert len(QApplication.clipboard().text().splitlines()) == 2
     assert QApplication.clipboard().text().startswith("s3://")
+
+
+def test_an_entra_weeks_link_shows_the_end_its_sas_names(
+    qtbot: QtBot, service: StorageService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stub, because Azurite lacks Entra ID. Under Entra ID a 7-day link is a user
+    delegation SAS that ends with its key, 15 minutes short of a week (the key starts 15
+    minutes back, for clock skew, and lasts at most 7 days). The dialog shows the end the
+    URL's ``se`` names, not now + 7 days."""
+    from cloudbrowser.gui.dates import format_time
+
+    account = Account(blobs={f"{CONTAINER}/r.txt": b"shared"})
+    with serving(account, *self_signed(tmp_path)) as stub:
+        settings = stub.settings()
+        stand_in_signed(monkeypatch, settings)
+        connection = service.add_connection(settings)
+        owner = QWidget()
+        qtbot.addWidget(owner)
+        messages = MessageSink(owner, QStatusBar(owner))
+        dialog = ShareDialog(service, messages, connection, CONTAINER, ["r.txt"], owner)
+        qtbot.waitUntil(lambda: bool(dialog.urls), timeout=WAIT)  # the first: 24 hours
+        asked = time.time()
+        dialog.choices.button(2).setChecked(True)  # 7 days, the longest
+
+        def ends() -> float:
+            [url] = dialog.urls
+            [se] = parse_qs(urlsplit(url).query)["se"]
+            return when(se).timestamp()
+
+        qtbot.waitUntil(lambda: ends() > asked + 6 * 24 * 3600, timeout=WAIT)
+        assert ends() <= asked + 7 * 24 * 3600 - 14 * 60, "a week's link ends with its key"
+        assert dialog.expires_at == ends()
+        assert f"It expires {format_time(ends())}." in dialog.status.text()
+        assert format_time(ends()) != format_time(asked + 7 * 24 * 3600)
+        dialog.done(0)
 
 
 def test_share_link_is_copied_works_and_custom_expiry_is_capped(

@@ -111,7 +111,7 @@ def test_the_demo_checks_credentials_like_a_real_server(demo: DemoServer) -> Non
 
     backend = S3Backend(demo.settings(), DEMO_CREDENTIALS)
     link = backend.share_link("demo-documents", "README.txt", 300)
-    with urlopen(link) as reply:
+    with urlopen(link.url) as reply:
         assert reply.read().startswith(b"Welcome to the cloudbrowser demo.")
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.errors import Cancelled, StorageError
 from cloudbrowser.core.interrupt import (
     Abandoned,
     Interrupts,
@@ -171,6 +171,42 @@ def test_a_dropped_request_says_when_it_has_ended() -> None:
     with pytest.raises(Cancelled) as early:
         interruptible(blocked, stop)
     assert not isinstance(early.value, Abandoned)
+
+
+def test_a_dropped_request_hands_on_what_it_ended_with() -> None:
+    """What a request left running returns or raises still reaches whoever must report
+    it (a copy the server made after all: core/operations.py): told on the thread that
+    ends it before ``ended`` is set, or at once where it has ended."""
+
+    def dropped(call: object) -> tuple[Abandoned, list[tuple[object, BaseException | None]]]:
+        stop, started, release = threading.Event(), threading.Event(), threading.Event()
+        told: list[tuple[object, BaseException | None]] = []
+
+        def running() -> object:
+            started.set()
+            release.wait(10)
+            if isinstance(call, BaseException):
+                raise call
+            return call
+
+        stopper = threading.Thread(target=lambda: started.wait(10) and stop.set())
+        stopper.start()
+        with pytest.raises(Abandoned) as raised:
+            interruptible(running, stop)
+        stopper.join()
+        raised.value.when_ended(lambda value, error: told.append((value, error)))
+        assert told == [], "told before it ended"
+        release.set()
+        assert raised.value.ended.wait(10)
+        return raised.value, told
+
+    made, told = dropped("the copy's revision")
+    assert told == [("the copy's revision", None)]
+    failure = StorageError("The old content is gone.")
+    assert dropped(failure)[1] == [(None, failure)]
+    late: list[tuple[object, BaseException | None]] = []
+    made.when_ended(lambda value, error: late.append((value, error)))
+    assert late == [("the copy's revision", None)], "asked after its end: told at once"
 
 
 def test_a_wait_within_a_time_gives_up_as_a_stop_does() -> None:

@@ -8,8 +8,6 @@ a longer custom expiry is capped, and the dialog says so. The dialog makes and c
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.errors import CloudBrowserError
 from cloudbrowser.core.inspection import ExpiryUnit, expiry_seconds
-from cloudbrowser.core.storage import LinkGrant, share_links_of
+from cloudbrowser.core.storage import LinkGrant, ShareLink, share_links_of
 from cloudbrowser.gui.dates import format_time
 from cloudbrowser.gui.messages import MessageSink
 from cloudbrowser.gui.palette import status_colour
@@ -76,7 +74,8 @@ class ShareDialog(QDialog):
         self.accepted_grant = accepted
         self.job: Job | None = None
         self.urls: list[str] = []
-        #: When the links expire, POSIX seconds.
+        #: When the links expire, POSIX seconds, as they say themselves (the soonest of
+        #: them): 0.0 while none is made, or where they name no end.
         self.expires_at = 0.0
         name = keys[0].rsplit("/", 1)[-1] if len(keys) == 1 else None
         self.setWindowTitle(
@@ -262,15 +261,11 @@ class ShareDialog(QDialog):
         storage = self.storage
         bucket, keys = self.bucket, list(self.keys)
 
-        grant, accepted = self.grant, self.accepted_grant
+        accepted = self.accepted_grant
 
-        def work(_job: Job) -> tuple[list[str], float]:
-            # A link carrying the SAS ends when it does (-1: it names no end).
-            expires_at = (grant.ends or -1.0) if grant else time.time() + seconds
+        def work(_job: Job) -> list[ShareLink]:
             links = share_links_of(storage)
-            return [
-                links.share_link(bucket, key, seconds, accepted=accepted) for key in keys
-            ], expires_at
+            return [links.share_link(bucket, key, seconds, accepted=accepted) for key in keys]
 
         self.job = self.service.run(
             work,
@@ -280,8 +275,11 @@ class ShareDialog(QDialog):
         )
 
     @Slot(object)
-    def _on_signed(self, result: tuple[list[str], float]) -> None:
-        self.urls, self.expires_at = result
+    def _on_signed(self, links: list[ShareLink]) -> None:
+        # The end each link names, not now plus the lifetime chosen: a link may end sooner
+        # (an Azure user delegation key's end; a SAS it carries).
+        self.urls = [link.url for link in links]
+        self.expires_at = min((link.expires for link in links if link.expires), default=0.0)
         self.url_view.setPlainText("\n".join(self.urls))
         self.copy_button.setEnabled(True)
         self.copy()
@@ -292,9 +290,12 @@ class ShareDialog(QDialog):
         self.messages.major(error)
 
     def expiry_text(self) -> str:
-        if self.expires_at < 0:  # the SAS it carries names no end
+        if self.expires_at > 0:
+            return format_time(self.expires_at)
+        if self.grant is not None:  # the SAS it carries names no end
             return self.tr("when the connection's SAS does")
-        return format_time(self.expires_at)
+        # An unsigned URL (an anonymous connection's): it works while the object is public.
+        return self.tr("only when the object stops being public (the link is not signed)")
 
     @Slot()
     def copy(self) -> None:

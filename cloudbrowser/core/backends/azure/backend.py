@@ -90,6 +90,7 @@ from cloudbrowser.core.storage import (
     Features,
     LinkGrant,
     MiB,
+    ShareLink,
     StorageClassOffer,
     TagCondition,
     TaggedPage,
@@ -1030,9 +1031,11 @@ class AzureBackend:
 
     def share_link(
         self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
-    ) -> str:
+    ) -> ShareLink:
         """A read-only SAS URL for one blob, valid ``expires_in`` seconds (1 h … 7 days):
-        a service SAS signed with the account key, or a user-delegation SAS (Entra ID).
+        a service SAS signed with the account key, or a user-delegation SAS (Entra ID),
+        which ends with its key where that is sooner (a 7-day link: 15 minutes short, as
+        the key starts back for clock skew). Its end is what its ``se`` says.
 
         A connection made with a SAS has nothing to sign with: the link is the blob's URL
         with that SAS, valid as long as it is, granting all it grants
@@ -1046,7 +1049,8 @@ class AzureBackend:
         url = self._blob(bucket, key).url.split("?", 1)[0]
         grant = self._features.link_grant
         if grant is None:
-            return f"{url}?{self._read_sas(bucket, key, expires_in)}"
+            signed = self._read_sas(bucket, key, expires_in)
+            return ShareLink(f"{url}?{signed}", _sas_expiry(signed))
         if not grant.reads:
             raise NotSupported(
                 f"This connection's SAS does not grant reading ({grant.spelled}), and a SAS "
@@ -1064,7 +1068,7 @@ class AzureBackend:
                 "is, where you are asked to.",
                 code="NotImplemented",
             )
-        return f"{url}?{self._sas}"
+        return ShareLink(f"{url}?{self._sas}", self._sas_expiry)
 
     # ── versions ────────────────────────────────────────────────────────────────────────
     #

@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,9 @@ RECORDS_DIR = "azure-sign-in"
 #: The ways of signing in this module serves (``ConnectionSettings.auth``).
 INTERACTIVE = ("entra_device", "entra_browser")
 AUTHS = ("azure_cli", "entra_default", *INTERACTIVE)
+#: How long a browser sign-in's wait for its redirect waits at a time before it looks
+#: whether the sign-in was cancelled (seconds).
+REDIRECT_TURN = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +236,10 @@ def _build(
         options["transport"] = stoppable_transport(stop)
     if auth == "entra_device":
         return identity.DeviceCodeCredential(prompt_callback=prompt, **options)
+    if stop is not None:
+        # azure-identity's own seam for the server that awaits the redirect (its tests
+        # use it): the only way to end that wait before its 5 minutes.
+        options["_server_class"] = stoppable_redirect_server(stop)
     return identity.InteractiveBrowserCredential(**options)
 
 
@@ -263,6 +271,44 @@ def stoppable_transport(stop: threading.Event, **options: Any) -> Any:
             return super().send(request, **kwargs)
 
     return Stoppable(**options)
+
+
+def stoppable_redirect_server(stop: threading.Event) -> type:
+    """azure-identity's server for a browser sign-in's redirect (``AuthCodeRedirectServer``,
+    made by ``InteractiveBrowserCredential`` on a local port), ending its wait once
+    ``stop`` is set.
+
+    Why: the credential blocks in the server's ``wait_for_redirect`` until the browser
+    comes back or its ``timeout`` (5 minutes) passes, in one ``handle_request`` whose
+    wait nothing can break off (closing the socket from another thread does not wake a
+    ``select`` on it). So this server waits :data:`REDIRECT_TURN` at a time and looks at
+    ``stop`` between turns, within the same ``timeout`` in all: a cancelled sign-in's
+    wait ends within a turn, its port is closed, and the credential ends as at a
+    timeout (its token request, were it to come, is refused: :func:`stoppable_transport`).
+    """
+    from azure.identity._internal import AuthCodeRedirectServer
+
+    class StoppableRedirectServer(AuthCodeRedirectServer):
+        def __init__(self, hostname: str, port: int, timeout: int) -> None:
+            super().__init__(hostname, port, timeout)
+            self.ends = time.monotonic() + timeout
+            self.timeout = REDIRECT_TURN  # each handle_request's wait
+
+        def handle_timeout(self) -> None:
+            """A turn passed with no request: the loop looks at the stop (azure-identity's
+            closes the server here, its one turn being the whole wait)."""
+
+        def wait_for_redirect(self) -> Any:
+            try:
+                while not (self.auth_response or stop.is_set() or time.monotonic() >= self.ends):
+                    self.handle_request()
+            except (OSError, ValueError):
+                pass  # the socket is closed: nothing more can come
+            finally:
+                self.server_close()
+            return {} if stop.is_set() else self.auth_response
+
+    return StoppableRedirectServer
 
 
 class _Translated:
@@ -348,8 +394,9 @@ def sign_in(
     page to open (device code only; the browser flow opens the browser itself). ``cancel``
     stops waiting at once and no record of the sign-in is kept; its credential sends
     nothing more, so its poll for the token ends at its next request instead of asking
-    until the code expires (:func:`stoppable_transport`). Tests pass ``build`` to put
-    another credential in azure-identity's place.
+    until the code expires (:func:`stoppable_transport`), and a browser sign-in's wait
+    for its redirect ends within a turn (:func:`stoppable_redirect_server`). Tests pass
+    ``build`` to put another credential in azure-identity's place.
 
     Raises Cancelled, InvalidCredentials (refused, timed out), ConfigError.
     """
@@ -370,7 +417,9 @@ def sign_in(
             lambda: cred.authenticate(scopes=[STORAGE_SCOPE]), cancel
         )
     except Cancelled:
-        abandoned.set()  # the poll, left on its runner, ends at its next request
+        # The device code's poll, left on its runner, ends at its next request; the
+        # browser's wait for its redirect within a turn.
+        abandoned.set()
         raise
     except ClientAuthenticationError as exc:
         raise InvalidCredentials(

@@ -46,6 +46,7 @@ from cloudbrowser.core.backends.gcs.errors import (
 from cloudbrowser.core.backends.gcs.features import FEATURES, LIMITS
 from cloudbrowser.core.backends.gcs.rewrite import RewriteGuard
 from cloudbrowser.core.backends.gcs.uploads import ResumableUploads
+from cloudbrowser.core.backends.link_ends import v4_end
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.details import ObjectDetails, Version, VersionPage
 from cloudbrowser.core.entries import Bucket, Entry, ListPage, ObjectInfo
@@ -68,7 +69,7 @@ from cloudbrowser.core.errors import (
 )
 from cloudbrowser.core.interrupt import elsewhere, stop_point
 from cloudbrowser.core.keys import DELIMITER
-from cloudbrowser.core.storage import Features, StorageClassOffer
+from cloudbrowser.core.storage import Features, ShareLink, StorageClassOffer
 
 if TYPE_CHECKING:
     from google.auth.credentials import Signing
@@ -1091,10 +1092,11 @@ class GcsBackend:
 
     def share_link(
         self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
-    ) -> str:
+    ) -> ShareLink:
         """A V4 signed URL, signed with the service-account key (no request), or by IAM's
         signBlob as the service account ``settings.sign_links_as`` names, else as the
-        credentials' own (impersonated) service account; else NotSupported."""
+        credentials' own (impersonated) service account; else NotSupported. It ends when
+        its signature says (signing date plus lifetime)."""
         del accepted  # signed for itself: it never carries the connection's credential
         if not 0 < expires_in <= LIMITS.max_link_seconds:
             raise ConfigError(
@@ -1104,7 +1106,8 @@ class GcsBackend:
             )
         from cloudbrowser.core.backends.gcs.links import signed_url
 
-        return signed_url(self, bucket, key, expires_in)
+        url = signed_url(self, bucket, key, expires_in)
+        return ShareLink(url, v4_end(url, "Goog"))
 
     # ── properties ──────────────────────────────────────────────────────────────────────
 

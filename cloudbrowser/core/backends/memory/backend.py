@@ -59,6 +59,7 @@ from cloudbrowser.core.keys import DELIMITER
 from cloudbrowser.core.storage import (
     TAG_OPERATORS,
     Features,
+    ShareLink,
     StorageClassOffer,
     TagCondition,
     TaggedPage,
@@ -753,9 +754,10 @@ class MemoryStorage:
 
     def share_link(
         self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
-    ) -> str:
+    ) -> ShareLink:
         """A URL on 127.0.0.1 that serves the key's current bytes for ``expires_in``
-        seconds (by the store's clock). Like a presigned URL, nothing is checked now.
+        seconds (by the store's clock, which its end is in). Like a presigned URL, nothing
+        is checked now.
 
         Raises: ConfigError (a lifetime of 0 or more than ``limits.max_link_seconds``).
         """
@@ -765,7 +767,8 @@ class MemoryStorage:
                 f"A share link can last from 1 second to {LIMITS.max_link_seconds} seconds.",
                 hint="Choose a shorter lifetime.",
             )
-        return links.make_link(self.store, bucket, key, self.store.clock() + expires_in)
+        expires = self.store.clock() + expires_in
+        return ShareLink(links.make_link(self.store, bucket, key, expires), expires)
 
     # ── properties ──────────────────────────────────────────────────────────────────────
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import botocore.exceptions as bx
 
+from cloudbrowser.core.backends.link_ends import v4_end
 from cloudbrowser.core.backends.s3 import classes
 from cloudbrowser.core.backends.s3.client import FAST_PAGE, make_client
 from cloudbrowser.core.backends.s3.errors import (
@@ -79,6 +80,7 @@ from cloudbrowser.core.storage import (
     LinkGrant,
     ObjectProperties,
     ServerCopy,
+    ShareLink,
     ShareLinks,
     Storage,
     StorageClasses,
@@ -504,8 +506,9 @@ class S3Backend:
 
     def share_link(
         self, bucket: str, key: str, expires_in: int, *, accepted: LinkGrant | None = None
-    ) -> str:
-        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds.
+    ) -> ShareLink:
+        """A URL that downloads ``key`` without credentials for ``expires_in`` seconds,
+        ending when its signature says (botocore signs with its own clock's second).
 
         No request is sent: the URL is signed locally (it may name a key that does not
         exist). Raises: InvalidCredentials (nothing to sign with), ConfigError.
@@ -519,7 +522,8 @@ class S3Backend:
                 )
             )
 
-        return _guard(call, bucket=bucket, key=key)
+        url = _guard(call, bucket=bucket, key=key)
+        return ShareLink(url, v4_end(url, "Amz"))
 
     # ── versions ────────────────────────────────────────────────────────────────────────
     #

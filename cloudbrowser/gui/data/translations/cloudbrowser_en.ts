@@ -66,6 +66,13 @@
         </translation>
     </message>
     <message numerus="yes">
+        <source>{title}: cancelled ({done} done). The server may still copy %Ln object(s) already under way: each is reported when it ends.</source>
+        <translation>
+            <numerusform>{title}: cancelled ({done} done). The server may still copy %Ln object already under way: each is reported when it ends.</numerusform>
+            <numerusform>{title}: cancelled ({done} done). The server may still copy %Ln objects already under way: each is reported when it ends.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>{title}: cancelled after %Ln object(s); the rest is unchanged.</source>
         <translation>
             <numerusform>{title}: cancelled after %Ln object; the rest is unchanged.</numerusform>
