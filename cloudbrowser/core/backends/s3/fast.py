@@ -24,14 +24,13 @@ length check and exceptions), and ``abort()`` shuts its socket down the same way
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
 import logging
 import os
-import random
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -45,11 +44,13 @@ from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.backends.http_pool import Pools, Timeouts, whole_reply
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
+from cloudbrowser.core.checksums import content_md5, md5_of
 from cloudbrowser.core.entries import ListPage
 from cloudbrowser.core.interrupt import pause
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
+    import random
     import ssl
 
     from mypy_boto3_s3 import S3Client
@@ -59,9 +60,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-#: The spread of retry waits: a generator of its own, so that the engine's threads never
-#: move the global ``random`` state under code that seeds it (tests, Hypothesis).
-_JITTER = random.Random()
+
+@functools.cache
+def _jitter() -> random.Random:
+    """The spread of retry waits: a generator of its own, so that the engine's threads never
+    move the global ``random`` state under code that seeds it (tests, Hypothesis). Made at
+    the first retry: importing ``random`` costs every command ~2 ms of its start-up."""
+    import random
+
+    return random.Random()
+
+
 #: Statuses that are the server's last word on a request: raised, never sent again.
 _DEFINITE = frozenset({400, 403, 404, 405, 409, 411, 412, 416, 501})
 #: What botocore's "standard" retry mode retries: transient statuses, throttling codes.
@@ -111,9 +120,16 @@ _OPERATIONS = {
     ("GET", False): "ListObjectsV2",
     ("POST", False): "DeleteObjects",
 }
-#: A key or version id an XML document carries as it is: no control character (XML
-#: refuses most, and turns a CR into a LF), no lone surrogate.
-_XML_SAFE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]*")
+
+
+@functools.cache
+def _xml_safe() -> re.Pattern[str]:
+    """A key or version id an XML document carries as it is: no control character (XML
+    refuses most, and turns a CR into a LF), no lone surrogate. Compiled at the first
+    DeleteObjects, not at every command's start."""
+    return re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]*")
+
+
 #: The most bytes read of a DeleteObjects reply (1,000 refused keys of 1 KiB each).
 _MAX_DELETE_REPLY = 4 * 1024 * 1024
 
@@ -383,7 +399,7 @@ class FastPath:
         ServerSaid."""
         parts = ["<Delete><Quiet>true</Quiet>"]
         for key, version in objects:
-            if not (_XML_SAFE.fullmatch(key) and _XML_SAFE.fullmatch(version)):
+            if not (_xml_safe().fullmatch(key) and _xml_safe().fullmatch(version)):
                 raise Fallback  # botocore's serialiser decides what to do with it
             parts.append(f"<Object><Key>{xml_escape(key)}</Key>")
             if version:
@@ -392,7 +408,7 @@ class FastPath:
         parts.append("</Delete>")
         body = "".join(parts).encode()
         headers = {
-            "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode(),
+            "Content-MD5": content_md5(md5_of(body).digest()),
             "Content-Type": "application/xml",
         }
         response = self._send("POST", bucket, "", headers, body, {"delete": ""})
@@ -442,7 +458,7 @@ class FastPath:
             if attempt >= self._max_attempts:
                 code, message = root.findtext("Code") or "", root.findtext("Message") or ""
                 raise ServerSaid("CopyObject", 500, code, message, response.headers)
-            pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            pause(_jitter().random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
             attempt += 1
 
     def _send(
@@ -465,7 +481,7 @@ class FastPath:
                 if attempt >= self._max_attempts:
                     raise failure.final from None
                 log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
-                pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                pause(_jitter().random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
                 attempt += 1
 
     def _send_once(
@@ -754,12 +770,15 @@ def _botocore_ca_bundle(client: Any) -> str | None:
     return path if isinstance(path, str) else None
 
 
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+@functools.cache
+def _content_range() -> re.Pattern[str]:
+    """Compiled at the first ranged read, not at every command's start."""
+    return re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
 
 
 def parse_content_range(header: str) -> tuple[int, int, int] | None:
     """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
-    match = _CONTENT_RANGE.fullmatch(header) if header else None
+    match = _content_range().fullmatch(header) if header else None
     if match is None:
         return None
     total = -1 if match.group(3) == "*" else int(match.group(3))
