@@ -2,7 +2,7 @@
 
 ``ConnectionSettings`` holds nothing secret and may be written to disk. ``Credentials``
 holds the secret and never shows it: its ``repr`` masks it, so it cannot leak into logs or
-tracebacks by accident, and it registers the secret with the log redactor (``core/logs.py``)
+tracebacks by accident, and it registers the secret with the log redactor (``core/redaction.py``)
 so that no log line can carry it, whatever path it took there.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cloudbrowser.core.logs import register_secret
+from cloudbrowser.core.redaction import register_secret
 
 AddressingStyle = Literal["auto", "path", "virtual"]
 
