@@ -25,9 +25,8 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import breaking_off
@@ -88,8 +87,9 @@ class BodyCutShort(ConnectionBroken):
 # ── options ─────────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
+    """Seconds to wait for a connection, and for each read of a reply (None: for ever)."""
+
     connect: float | None
     read: float | None
 
