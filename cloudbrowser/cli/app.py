@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from cloudbrowser import __version__
 from cloudbrowser.cli import COMMANDS
@@ -22,6 +22,7 @@ from cloudbrowser.cli.connect_gcs import PROJECT_HINT
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core import local_state
 from cloudbrowser.core.errors import CloudBrowserError, NoProject
+from cloudbrowser.core.loggers import after_import
 from cloudbrowser.flags import SECRET_ENV
 
 Command = Callable[[argparse.Namespace, Output], int]
@@ -429,48 +430,77 @@ def run(argv: list[str]) -> int:
 def _logging(verbosity: int) -> Iterator[None]:
     """The window's redacted, rotating log file (warnings, more with ``-v``/``-vv``); on
     stderr too with ``-v``. Undone afterwards, so that a caller running many commands in
-    one process (the tests) does not stack handlers."""
-    root, ours = logging.getLogger(), logging.getLogger("cloudbrowser")
-    saved = root.level, ours.level
-    opener: _OpenLogOnFirstRecord | None = None
-    if verbosity:
-        from cloudbrowser.core.logs import setup_logging
+    one process (the tests) does not stack handlers.
 
-        setup_logging(verbosity, stderr=True)
+    Without ``-v`` the log is set up when ``logging`` is imported, by whatever first logs
+    or imports it: a command that logs nothing does not import it (``core/loggers.py``)."""
+    saved: list[int] = []  # the levels of the root logger and cloudbrowser's, to restore
+    opener: list[Any] = []
+
+    def configure() -> None:
+        import logging
+
+        root, ours = logging.getLogger(), logging.getLogger("cloudbrowser")
+        saved[:] = [root.level, ours.level]
+        if verbosity:
+            from cloudbrowser.core.logs import setup_logging
+
+            setup_logging(verbosity, stderr=True)
+        else:
+            opener.append(_open_log_on_first_record())
+            root.addHandler(opener[0])
+
+    undo: Callable[[], None] = _nothing
+    if verbosity:
+        configure()
     else:
-        opener = _OpenLogOnFirstRecord()
-        root.addHandler(opener)
+        undo = after_import(configure)
     try:
         yield
     finally:
-        if opener is not None:
-            root.removeHandler(opener)
-        logs = sys.modules.get("cloudbrowser.core.logs")
-        if logs is not None:
-            logs.remove_handlers()
-        root.setLevel(saved[0])
-        ours.setLevel(saved[1])
+        undo()
+        if saved:
+            import logging
+
+            root = logging.getLogger()
+            for handler in opener:
+                root.removeHandler(handler)
+            logs = sys.modules.get("cloudbrowser.core.logs")
+            if logs is not None:
+                logs.remove_handlers()
+            root.setLevel(saved[0])
+            logging.getLogger("cloudbrowser").setLevel(saved[1])
 
 
-class _OpenLogOnFirstRecord(logging.Handler):
-    """Opens the log file when the first warning arrives, and hands it that warning.
+def _nothing() -> None:
+    return None
+
+
+def _open_log_on_first_record() -> Any:
+    """A handler that opens the log file when the first warning arrives, and hands it that
+    warning.
 
     Most commands log nothing at the default level, and opening the log (platform dirs,
-    a rotating handler) would cost every command ~10 ms of start-up for nothing.
+    a rotating handler) would cost every command ~10 ms of start-up for nothing. Its class
+    is made here, once ``logging`` is imported.
     """
+    import logging
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+    class _OpenLogOnFirstRecord(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
 
-    def emit(self, record: logging.LogRecord) -> None:
-        from cloudbrowser.core.logs import RedactingFormatter, setup_logging
+        def emit(self, record: logging.LogRecord) -> None:
+            from cloudbrowser.core.logs import RedactingFormatter, setup_logging
 
-        root = logging.getLogger()
-        root.removeHandler(self)
-        setup_logging(0, stderr=False)
-        for handler in root.handlers:
-            if isinstance(handler.formatter, RedactingFormatter):
-                handler.handle(record)
+            root = logging.getLogger()
+            root.removeHandler(self)
+            setup_logging(0, stderr=False)
+            for handler in root.handlers:
+                if isinstance(handler.formatter, RedactingFormatter):
+                    handler.handle(record)
+
+    return _OpenLogOnFirstRecord()
 
 
 def _run_command(command: Command, args: argparse.Namespace, out: Output) -> int:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,13 +45,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.loggers import logger
 
 if TYPE_CHECKING:
     import queue
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 #: How often a caller waiting for a request looks at its stop event.
 POLL_SECONDS = 0.05

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import hmac
 import ipaddress
-import logging
 import os
 import re
 import threading
@@ -47,6 +46,7 @@ from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.checksums import content_md5, md5_of
 from cloudbrowser.core.entries import ListPage
 from cloudbrowser.core.interrupt import pause
+from cloudbrowser.core.loggers import DEBUG, logger
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 
 @functools.cache
@@ -504,7 +504,7 @@ class FastPath:
         target = parts.path
         if query:
             target += "?" + _query_string(query)
-        if log.isEnabledFor(logging.DEBUG):  # as botocore logs what it sends (redacted)
+        if log.isEnabledFor(DEBUG):  # as botocore logs what it sends (redacted)
             log.debug(
                 "Sending %s %s://%s%s headers=%r",
                 method,
