@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import hmac
+import importlib
 import ipaddress
 import os
 import re
@@ -107,7 +106,8 @@ FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
 #: Bodies from this size on go through botocore, which asks the server for
 #: "100 Continue" before sending them (see backend._expect_continue_only_for_large_bodies).
 FAST_PUT_LIMIT = 1024 * 1024
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: SHA-256 of no bytes, the payload hash of a request without a body.
+_EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #: Characters SigV4 leaves unescaped in a canonical URI (S3: the key's "/" too).
 _SAFE = "-_.~/"
 #: What the requests of this path say they come from.
@@ -564,7 +564,7 @@ class FastPath:
         if parts.scheme == "https":
             payload = "UNSIGNED-PAYLOAD"
         else:
-            payload = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+            payload = _body_sha256(body) if body else _EMPTY_SHA256
         headers["x-amz-date"] = stamp
         headers["x-amz-content-sha256"] = payload
         if frozen.token:
@@ -585,10 +585,10 @@ class FastPath:
         )
         scope = f"{day}/{region}/s3/aws4_request"
         to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+            ["AWS4-HMAC-SHA256", stamp, scope, _sha256()(canonical.encode()).hexdigest()]
         )
         key = _signing_key(frozen.secret_key, day, region)
-        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = _hmac_sha256(key, to_sign.encode()).hex()
         headers["Authorization"] = (
             f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, "
             f"SignedHeaders={';'.join(names)}, Signature={signature}"
@@ -686,13 +686,53 @@ def _signing_key(secret: str, day: str, region: str) -> bytes:
     """SigV4's derived key, the same for a day: four HMACs saved per request."""
     cached = _KEYS.get((secret, day, region))
     if cached is None:
-        k = hmac.new(f"AWS4{secret}".encode(), day.encode(), hashlib.sha256).digest()
+        k = _hmac_sha256(f"AWS4{secret}".encode(), day.encode())
         for part in (region, "s3", "aws4_request"):
-            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+            k = _hmac_sha256(k, part.encode())
         if len(_KEYS) > 64:
             _KEYS.clear()
         _KEYS[(secret, day, region)] = cached = k
     return cached
+
+
+@functools.cache
+def _sha256() -> Any:
+    """SHA-256 for the signature's short strings: CPython's own (``_sha2``; ``_sha256``
+    before 3.12), imported in ~0.2 ms, where hashlib loads OpenSSL (``_hashlib``: ~5 ms
+    of every command's start-up, for an ls of one object). hashlib's where a build has
+    neither."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256
+
+
+#: HMAC's inner and outer pads (RFC 2104), as ``hmac`` makes them.
+_INNER = bytes(b ^ 0x36 for b in range(256))
+_OUTER = bytes(b ^ 0x5C for b in range(256))
+
+
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """``hmac.new(key, message, hashlib.sha256).digest()``, over :func:`_sha256`."""
+    sha256 = _sha256()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = sha256(key.translate(_INNER) + message).digest()
+    digest: bytes = sha256(key.translate(_OUTER) + inner).digest()
+    return digest
+
+
+def _body_sha256(body: bytes) -> str:
+    """A body's SHA-256 (a plain-HTTP PUT's payload hash): OpenSSL's, several times
+    CPython's own on a large body."""
+    import hashlib
+
+    return hashlib.sha256(body).hexdigest()
 
 
 def _error_of(body: bytes) -> tuple[str, str]:
