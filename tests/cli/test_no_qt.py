@@ -76,12 +76,12 @@ def test_ls_of_one_object_loads_no_sdk_demo_or_log_file_machinery(server: S3Serv
     # ast and dis; every value type on the path is a NamedTuple), logging (with traceback,
     # linecache, tokenize; core/loggers.py imports it at the first wanted record), shutil
     # (argparse's terminal width), the idna codec (a str host), the tag search, the log
-    # file's module and its regexes, random, base64, queue, and OpenSSL's hashes (the
-    # signature's are CPython's own).
+    # file's module and its regexes, random, base64, queue, OpenSSL's hashes (the
+    # signature's are CPython's own), the Unicode database (for text that needs escapes).
     for unwanted in (
         *("dataclasses", "inspect", "logging", "traceback", "shutil", "encodings.idna"),
         *("cloudbrowser.core.prefix_scan", "cloudbrowser.core.logs", "faulthandler"),
-        *("random", "base64", "queue", "hashlib", "_hashlib", "hmac"),
+        *("random", "base64", "queue", "hashlib", "_hashlib", "hmac", "unicodedata"),
     ):
         assert unwanted not in modules, unwanted
 
