@@ -12,7 +12,6 @@ from cloudbrowser.cli.wildcards import has_wildcard, is_pattern, matching, no_ma
 from cloudbrowser.core.entries import Bucket, Entry
 from cloudbrowser.core.errors import AccessDenied, ConfigError, KeyNotFound
 from cloudbrowser.core.paging import iter_pages
-from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
 from cloudbrowser.core.storage import Storage
 
 _TAG_HINT = (
@@ -140,6 +139,10 @@ def _list_recursive(backend: Storage, where: Remote, out: Output) -> None:
 def _list_tagged(args: argparse.Namespace, where: Remote, out: Output) -> int:
     """``ls --tag NAME=VALUE``: every object below the location whose tags match, found by
     the server's tag index (no listing of the bucket), a page of its answer at a time."""
+    # Here: the search's module (its dataclasses, regexes, a queue) is no cost to the
+    # listings, of one object above all (the start-up bar, docs/architecture.md §7).
+    from cloudbrowser.core.prefix_scan import SearchQuery, parse_tag_condition, search_tagged
+
     try:
         conditions = tuple(parse_tag_condition(t, shown=f"--tag {t}") for t in args.tag)
     except ConfigError as error:  # the engine's hint is the search box's (tag:NAME=VALUE)

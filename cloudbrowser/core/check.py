@@ -11,7 +11,7 @@ botocore's retries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
@@ -44,8 +44,7 @@ def check_connection(
 ) -> CheckResult:
     """Send one request with these settings and say what happened. Never raises except
     Cancelled (e.g. the user dismissed an MFA prompt). ``backend_args`` go to Storage."""
-    quick = replace(
-        settings,
+    quick = settings._replace(
         max_attempts=1,
         connect_timeout=min(settings.connect_timeout, CHECK_CONNECT_TIMEOUT),
         read_timeout=min(settings.read_timeout, CHECK_READ_TIMEOUT),

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.errors import ConfigError
@@ -30,8 +29,7 @@ if TYPE_CHECKING:
 MfaPrompter = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(NamedTuple):
     """An open connection: the id everything is keyed by, its settings and its storage."""
 
     id: str

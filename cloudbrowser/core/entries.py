@@ -3,17 +3,19 @@
 They are what the storage layer returns and what the GUI models and the CLI hold, so they
 stay small: a listing of a million keys is a million ``Entry`` rows (times as POSIX floats,
 storage classes interned).
+
+NamedTuples, not dataclasses: they are built at every command's start, where a dataclass
+costs ~1 ms to build and ``dataclasses`` itself (with ``inspect``) ~10 ms to import. Where
+a field's default is a fresh list or dict, the class's ``__new__`` makes it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Bucket:
+class Bucket(NamedTuple):
     """A bucket as ``ListBuckets`` reports it."""
 
     name: str
@@ -64,8 +66,14 @@ class Entry(NamedTuple):
         return datetime.fromtimestamp(self.modified, UTC) if self.modified else None
 
 
-@dataclass(frozen=True, slots=True)
-class ListPage:
+class _ListPageFields(NamedTuple):
+    prefixes: list[Entry]
+    objects: list[Entry]
+    next_token: str
+    refused: list[str]
+
+
+class ListPage(_ListPageFields):
     """One page of a delimited listing, in the server's order (UTF-8 byte order of keys).
 
     ``prefixes`` and ``objects`` are kept apart because a file manager shows folders first;
@@ -74,29 +82,73 @@ class ListPage:
     would write them where nobody asked), kept here so that callers can name them.
     """
 
-    prefixes: list[Entry] = field(default_factory=list)
-    objects: list[Entry] = field(default_factory=list)
-    next_token: str = ""
-    refused: list[str] = field(default_factory=list)
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        prefixes: list[Entry] | None = None,
+        objects: list[Entry] | None = None,
+        next_token: str = "",
+        refused: list[str] | None = None,
+    ) -> ListPage:
+        return super().__new__(
+            cls,
+            [] if prefixes is None else prefixes,
+            [] if objects is None else objects,
+            next_token,
+            [] if refused is None else refused,
+        )
 
     @property
     def is_last(self) -> bool:
         return not self.next_token
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    """What ``HeadObject`` says about one object."""
-
+class _ObjectInfoFields(NamedTuple):
     bucket: str
     key: str
     size: int
     modified: float
     etag: str
-    content_type: str = ""
-    storage_class: str = ""
-    version_id: str = ""
-    metadata: dict[str, str] = field(default_factory=dict)
+    content_type: str
+    storage_class: str
+    version_id: str
+    metadata: dict[str, str]
     #: The whole object's MD5 and CRC32C, lower-case hex; "" when the provider keeps none.
-    md5: str = ""
-    crc32c: str = ""
+    md5: str
+    crc32c: str
+
+
+class ObjectInfo(_ObjectInfoFields):
+    """What ``HeadObject`` says about one object."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        bucket: str,
+        key: str,
+        size: int,
+        modified: float,
+        etag: str,
+        content_type: str = "",
+        storage_class: str = "",
+        version_id: str = "",
+        metadata: dict[str, str] | None = None,
+        md5: str = "",
+        crc32c: str = "",
+    ) -> ObjectInfo:
+        return super().__new__(
+            cls,
+            bucket,
+            key,
+            size,
+            modified,
+            etag,
+            content_type,
+            storage_class,
+            version_id,
+            {} if metadata is None else metadata,
+            md5,
+            crc32c,
+        )

@@ -37,19 +37,22 @@ whose last one alone writes (GCS's rewrite rounds) stops between them at
 from __future__ import annotations
 
 import contextvars
-import logging
-import queue
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.loggers import logger
+
+if TYPE_CHECKING:
+    import queue
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 #: How often a caller waiting for a request looks at its stop event.
 POLL_SECONDS = 0.05
@@ -106,6 +109,8 @@ class _Runners:
     """
 
     def __init__(self) -> None:
+        import queue  # here: made at the first request handed over, not at every start
+
         self._jobs: queue.SimpleQueue[_Job]
         self._jobs = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -136,6 +141,8 @@ class _Runners:
 
     def _next_job(self) -> _Job | None:
         """The next job, or None when none came for IDLE_SECONDS (the runner ends)."""
+        import queue
+
         while True:
             try:
                 return self._jobs.get(timeout=IDLE_SECONDS)
@@ -147,7 +154,10 @@ class _Runners:
                 # A job was promised just as the wait ended: it is on its way.
 
 
-_RUNNERS = _Runners()
+@functools.cache
+def _runners() -> _Runners:
+    """The process's runners, made at the first request handed over to one."""
+    return _Runners()
 
 
 #: Told what a request left running ended with: its return value and None, or None and
@@ -247,7 +257,7 @@ def interruptible(
                 late._end(None, value)
         done.set()
 
-    _RUNNERS.run(run, hand_over)
+    _runners().run(run, hand_over)
     while not done.wait(POLL_SECONDS):
         if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
             with lock:

@@ -1,30 +1,23 @@
 """The log file: rotating, in the platform log dir, and never holding a secret.
 
-Secrets must not reach files, logs, exceptions or crash reports (docs/architecture.md §5).
-Two lines of defence, both applied by :class:`RedactingFormatter` to the *final* text of every
-record (message, arguments and formatted traceback alike):
-
-* every secret the process holds is registered at run time (``Credentials`` registers its
-  secret key and session token when it is made, see ``core/connection.py``) and replaced
-  wherever it appears, however it got into the text;
-* patterns catch what was never registered: the values of ``Authorization:`` headers,
-  ``X-Amz-Security-Token``, ``X-Amz-Signature`` / ``Signature=`` (presigned URLs), and
-  ``aws_secret_access_key`` / ``SecretAccessKey`` / ``SessionToken`` fields in any of the
-  spellings botocore, the AWS config files and JSON use.
+Secrets must not reach files, logs, exceptions or crash reports (docs/architecture.md §5):
+:class:`RedactingFormatter` applies ``core/redaction.py`` (the secrets the process holds,
+registered when they are made, and patterns of secret-looking values) to the *final* text
+of every record (message, arguments and formatted traceback alike).
 
 Qt-free, so the CLI can log the same way.
 """
 
 from __future__ import annotations
 
-import faulthandler
 import logging
-import re
 import sys
-import threading
 from pathlib import Path
 
 from cloudbrowser.core.printable import printable
+from cloudbrowser.core.redaction import REDACTED, redact, register_secret
+
+__all__ = ["REDACTED", "RedactingFormatter", "redact", "register_secret", "setup_logging"]
 
 LOG_FILE = "cloudbrowser.log"
 #: Where a crash of Python itself (a segfault in a Qt binding, say) leaves its traceback.
@@ -32,57 +25,7 @@ NATIVE_CRASH_FILE = "native-crash.log"
 #: One file of 1 MiB plus 3 old ones: enough for a bug report, never a disk hog.
 MAX_BYTES = 1024 * 1024
 BACKUPS = 3
-REDACTED = "[redacted]"
 FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
-
-#: Shorter strings are not registered: replacing every "ab" in a log would make it
-#: unreadable, and no real secret is that short.
-_MIN_SECRET = 6
-_secrets: set[str] = set()
-_secrets_lock = threading.Lock()
-_secret_pattern: re.Pattern[str] | None = None
-
-# Group 1 is what stays (the name); the value after it is replaced.
-_PATTERNS: list[re.Pattern[str]] = [
-    # Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=… (headers
-    # printed as text, or as a dict repr by botocore's debug logging: 'Authorization': b'…').
-    re.compile(r"""(Authorization['"]?\s*[:=]\s*(?:b?['"])?)[^'"\r\n]+""", re.IGNORECASE),
-    re.compile(
-        r"""((?:X-Amz-Security-Token|X-Amz-Signature|X-Amz-Credential|Signature|"""
-        r"""aws_secret_access_key|aws_session_token|aws_security_token|"""
-        r"""secret_access_key|session_token|SecretAccessKey|SessionToken|"""
-        r"""secret_key|SecretKey|password)['"]?\s*[:=]\s*(?:b?['"])?)[^'"&\s,;)}]+""",
-        re.IGNORECASE,
-    ),
-]
-
-
-def register_secret(secret: str) -> None:
-    """Never write ``secret`` to a log from now on (call it for every secret you hold)."""
-    global _secret_pattern
-    if len(secret) < _MIN_SECRET:
-        return
-    with _secrets_lock:
-        if secret in _secrets:
-            return
-        _secrets.add(secret)
-        # Longest first, so a secret that contains another is replaced whole.
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
-
-
-def redact(text: str) -> str:
-    """``text`` with every registered secret and every secret-looking value replaced."""
-    pattern = _secret_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
-    for regex in _PATTERNS:
-        text = regex.sub(_keep_name, text)
-    return text
-
-
-def _keep_name(match: re.Match[str]) -> str:
-    return match.group(1) + REDACTED
 
 
 class RedactingFormatter(logging.Formatter):
@@ -180,6 +123,8 @@ def enable_native_crash_log() -> Path | None:
     """Dump every thread's traceback to ``native-crash.log`` if the interpreter itself
     crashes: no excepthook runs then, and without this the app would vanish without a trace.
     The file stays open for the life of the process (faulthandler writes to its fd)."""
+    import faulthandler
+
     from cloudbrowser.core.paths import log_dir
 
     path = log_dir() / NATIVE_CRASH_FILE

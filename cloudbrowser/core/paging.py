@@ -9,13 +9,13 @@ a paged listing (objects, versions, multipart uploads, parts) feeds each page to
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cloudbrowser.core.errors import Cancelled, StorageError
 from cloudbrowser.core.give_way import give_way
+from cloudbrowser.core.loggers import logger
 
 if TYPE_CHECKING:
     from cloudbrowser.core.entries import ListPage
@@ -30,7 +30,7 @@ class _Keyed(Protocol):
 
 
 K = TypeVar("K", bound=_Keyed)
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 #: Consecutive pages with no row after which a listing is stopped. Real servers do send
 #: empty pages that are not the last (S3 may, while it skips keys a listing cannot show;

@@ -19,8 +19,6 @@ as an action.
 
 from __future__ import annotations
 
-import unicodedata
-
 #: Categories whose characters are escaped (see the module docstring).
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 #: Format characters that shape text without hiding or reordering it.
@@ -31,6 +29,10 @@ _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 def is_unsafe(char: str) -> bool:
     """True when ``char`` (one character) is shown escaped by :func:`printable`."""
+    # Here: asked only of text that is not all printable, and importing the Unicode
+    # database costs every command ~1 ms of its start-up.
+    import unicodedata
+
     return char not in _KEPT and unicodedata.category(char) in _ESCAPED_CATEGORIES
 
 

@@ -13,7 +13,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from cloudbrowser.core.errors import CloudBrowserError
-from cloudbrowser.core.logs import register_secret
+from cloudbrowser.core.redaction import register_secret
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

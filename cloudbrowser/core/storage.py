@@ -22,8 +22,7 @@ raise NotSupported) without naming a provider; whether the *server* does it too 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from cloudbrowser.core.connection import ConnectionSettings
@@ -37,8 +36,7 @@ GiB = 1024 * MiB
 TiB = 1024 * GiB
 
 
-@dataclass(frozen=True, slots=True)
-class LinkGrant:
+class LinkGrant(NamedTuple):
     """What a share link grants whoever holds it when it carries the connection's own
     credential (``Features.link_grant``), in words every provider's can be said in: the
     window and the CLI show it before such a link is handed out."""
@@ -97,8 +95,7 @@ GRANT_WORDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
     """The provider's documented limits, in one place (the engine sizes chunks, refuses a
     server-side copy and bounds a share link's lifetime by these)."""
 
@@ -142,8 +139,7 @@ CRC64NVME = "crc64nvme"
 COMPOSITE = "composite"
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
+class Features(NamedTuple):
     """What one connection's backend and server offer; consulted before relying on a
     capability (rclone's ``Features``). Flags are what the provider documents: where it is
     vague they are False and the engine takes the safe path."""
@@ -532,8 +528,7 @@ class ObjectProperties(Protocol):
     def put_tags(self, bucket: str, key: str, tags: Mapping[str, str]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StorageClassOffer:
+class StorageClassOffer(NamedTuple):
     """The storage classes (tiers) a connection offers, and how an archived object comes
     back (:class:`StorageClasses`)."""
 
@@ -583,8 +578,7 @@ class StorageClasses(Protocol):
 TAG_OPERATORS = ("=", ">", ">=", "<", "<=")
 
 
-@dataclass(frozen=True, slots=True)
-class TagCondition:
+class TagCondition(NamedTuple):
     """One condition of a tag search: the object's tag ``name`` compared by ``op`` (one of
     :data:`TAG_OPERATORS`) with ``value``, as text. An object without the tag does not
     meet it."""
@@ -597,8 +591,7 @@ class TagCondition:
         return f"{self.name}{self.op}{self.value}"
 
 
-@dataclass(frozen=True, slots=True)
-class TaggedPage:
+class TaggedPage(NamedTuple):
     """One page of a tag search: the keys found, and the token of the next page ("" on
     the last). A page may hold no key and still have a next one."""
 

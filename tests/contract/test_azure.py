@@ -319,7 +319,7 @@ def test_a_broader_sas_is_shared_only_when_its_grant_is_accepted(
     # A grant other than the connection's (another SAS's, seen before a reconnect) is not
     # an acceptance of this one.
     with pytest.raises(NotSupported):
-        links.share_link(bucket, "r.txt", 3600, accepted=replace(grant, permissions=("read",)))
+        links.share_link(bucket, "r.txt", 3600, accepted=grant._replace(permissions=("read",)))
 
     url = links.share_link(bucket, "r.txt", 3600, accepted=grant).url
     assert url.endswith("?" + token)

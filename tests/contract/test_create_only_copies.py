@@ -8,7 +8,6 @@ bytes and counted as made."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 import pytest
@@ -44,7 +43,7 @@ class Watched(MemoryStorage):
 
     @property
     def features(self) -> Features:
-        return dataclasses.replace(super().features, conditional_puts=self._checks)
+        return super().features._replace(conditional_puts=self._checks)
 
     def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo:
         self.calls.append(("head", key))

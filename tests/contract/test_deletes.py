@@ -3,7 +3,6 @@ provider has none (or the server says so), and every refused key reported."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from cloudbrowser.core import deletes
@@ -26,7 +25,8 @@ class Counting(S3Backend):
         features = super().features
         if not self.max_batch:
             return features
-        return replace(features, limits=replace(features.limits, max_delete_batch=self.max_batch))
+        limits = features.limits._replace(max_delete_batch=self.max_batch)
+        return features._replace(limits=limits)
 
     def delete_objects(self, bucket: str, keys: Any) -> list[tuple[str, CloudBrowserError]]:
         self.batches.append(len(keys))

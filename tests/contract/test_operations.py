@@ -4,7 +4,6 @@ named per key, copies in parts and copies between two connections."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import Any
 
@@ -149,8 +148,8 @@ def test_cancel_mid_delete_reports_what_was_deleted(
     bucket = server.bucket()
     seed(server, bucket, "big/", 60)
     backend = CancelAfter(server.settings(), server.credentials, page_size=10, after=2)
-    limits = dataclasses.replace(backend.features.limits, max_delete_batch=10)
-    small = dataclasses.replace(backend.features, limits=limits)
+    limits = backend.features.limits._replace(max_delete_batch=10)
+    small = backend.features._replace(limits=limits)
     monkeypatch.setattr(CancelAfter, "features", property(lambda _self: small))
     op = Operation(backend, OpKind.DELETE, bucket, [OpItem("big/")])
     backend.operation = op

@@ -3,7 +3,6 @@ changed by a multipart copy onto itself, keeping metadata and bytes."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 import pytest
@@ -29,8 +28,8 @@ def test_above_the_copy_limit_a_class_change_is_a_multipart_copy(
     )  # fmt: skip
     # A 5 MiB copy limit and 5 MiB parts: 11 MiB goes as three copied parts.
     small = features(backend.settings)
-    limits = dataclasses.replace(small.limits, max_server_copy=5 * MiB)
-    smaller: Features = dataclasses.replace(small, limits=limits)
+    limits = small.limits._replace(max_server_copy=5 * MiB)
+    smaller: Features = small._replace(limits=limits)
     monkeypatch.setattr(S3Backend, "features", property(lambda _self: smaller))
     monkeypatch.setattr(classes, "_COPY_PART", 5 * MiB)
     sent: list[str] = []

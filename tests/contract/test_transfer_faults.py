@@ -104,7 +104,7 @@ class Children:
         """Run the engine in a child: add ``requests``, or resume the journal when None."""
         spec_path = self.tmp_path / f"child-{len(self.procs)}.json"
         spec: dict[str, Any] = {
-            "settings": asdict(server.settings()),
+            "settings": server.settings()._asdict(),
             "credentials": [server.credentials.access_key_id, server.credentials.secret_access_key],
             "journal": str(journal),
             "options": asdict(options),

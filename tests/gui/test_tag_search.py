@@ -5,8 +5,6 @@ rows, and a term that is no condition is refused before anything is sent."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -102,7 +100,7 @@ def test_without_tag_search_the_text_is_a_name(
 ) -> None:
     """A connection without a tag index (S3, GCS) shows no tag syntax and searches
     "tag:" as part of a name, as before."""
-    plain = dataclasses.replace(FEATURES, tag_search=False)
+    plain = FEATURES._replace(tag_search=False)
     monkeypatch.setattr(MemoryStorage, "features", property(lambda _self: plain))
     go(qtbot, window, bucket)
     assert "tag:" not in prompt(window)

@@ -5,7 +5,6 @@ its own bytes there (done, not refused forever)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,7 @@ def test_a_free_name_is_guarded_only_where_the_server_checks_it_but_keep_both_al
     storage.put_object(BUCKET, "in/taken.txt", b"theirs", content_md5="")
     for name in ("free.txt", "taken.txt"):
         (tmp_path / name).write_bytes(b"mine")
-    unchecked = replace(storage.features, conditional_puts=False)
+    unchecked = storage.features._replace(conditional_puts=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(type(storage), "features", property(lambda _self: unchecked))
         plan = plan_uploads(

@@ -200,7 +200,7 @@ class AzureBackend:
             grant = addresses.link_grant(
                 self._sas, bucket=settings.default_bucket, prefix=settings.default_prefix
             )
-            self._features = replace(self._features, share_links=grant.reads, link_grant=grant)
+            self._features = self._features._replace(share_links=grant.reads, link_grant=grant)
         #: The account's soft delete retention as last read (None: not read yet).
         self._retention: int | None = None
         #: The user delegation key links and copy sources are signed with (Entra ID),

@@ -15,7 +15,6 @@ raise are listed in each docstring. botocore exceptions never escape this packag
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import sys
@@ -323,7 +322,7 @@ class S3Backend:
             where = region or own
             if where != own and self.settings.endpoint_url is None:
                 regional = S3Backend(
-                    dataclasses.replace(self.settings, region=where),
+                    self.settings._replace(region=where),
                     self._credentials,
                     mfa_prompter=self._mfa_prompter,
                 )

@@ -24,14 +24,11 @@ length check and exceptions), and ``abort()`` shuts its socket down the same way
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
+import functools
+import importlib
 import ipaddress
-import logging
 import os
-import random
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -45,11 +42,14 @@ from cloudbrowser.core.backends import http_pool
 from cloudbrowser.core.backends.http_pool import Pools, Timeouts, whole_reply
 from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, parse_list_objects_v2
 from cloudbrowser.core.backends.transport import proxied
+from cloudbrowser.core.checksums import content_md5, md5_of
 from cloudbrowser.core.entries import ListPage
 from cloudbrowser.core.interrupt import pause
+from cloudbrowser.core.loggers import DEBUG, logger
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
 
 if TYPE_CHECKING:
+    import random
     import ssl
 
     from mypy_boto3_s3 import S3Client
@@ -57,11 +57,19 @@ if TYPE_CHECKING:
     from cloudbrowser.core.connection import ConnectionSettings, Credentials
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
-#: The spread of retry waits: a generator of its own, so that the engine's threads never
-#: move the global ``random`` state under code that seeds it (tests, Hypothesis).
-_JITTER = random.Random()
+
+@functools.cache
+def _jitter() -> random.Random:
+    """The spread of retry waits: a generator of its own, so that the engine's threads never
+    move the global ``random`` state under code that seeds it (tests, Hypothesis). Made at
+    the first retry: importing ``random`` costs every command ~2 ms of its start-up."""
+    import random
+
+    return random.Random()
+
+
 #: Statuses that are the server's last word on a request: raised, never sent again.
 _DEFINITE = frozenset({400, 403, 404, 405, 409, 411, 412, 416, 501})
 #: What botocore's "standard" retry mode retries: transient statuses, throttling codes.
@@ -98,7 +106,8 @@ FAST_PATH_ON = os.environ.get("CLOUDBROWSER_FAST_PATH", "1") != "0"
 #: Bodies from this size on go through botocore, which asks the server for
 #: "100 Continue" before sending them (see backend._expect_continue_only_for_large_bodies).
 FAST_PUT_LIMIT = 1024 * 1024
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+#: SHA-256 of no bytes, the payload hash of a request without a body.
+_EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #: Characters SigV4 leaves unescaped in a canonical URI (S3: the key's "/" too).
 _SAFE = "-_.~/"
 #: What the requests of this path say they come from.
@@ -111,9 +120,16 @@ _OPERATIONS = {
     ("GET", False): "ListObjectsV2",
     ("POST", False): "DeleteObjects",
 }
-#: A key or version id an XML document carries as it is: no control character (XML
-#: refuses most, and turns a CR into a LF), no lone surrogate.
-_XML_SAFE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]*")
+
+
+@functools.cache
+def _xml_safe() -> re.Pattern[str]:
+    """A key or version id an XML document carries as it is: no control character (XML
+    refuses most, and turns a CR into a LF), no lone surrogate. Compiled at the first
+    DeleteObjects, not at every command's start."""
+    return re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]*")
+
+
 #: The most bytes read of a DeleteObjects reply (1,000 refused keys of 1 KiB each).
 _MAX_DELETE_REPLY = 4 * 1024 * 1024
 
@@ -383,7 +399,7 @@ class FastPath:
         ServerSaid."""
         parts = ["<Delete><Quiet>true</Quiet>"]
         for key, version in objects:
-            if not (_XML_SAFE.fullmatch(key) and _XML_SAFE.fullmatch(version)):
+            if not (_xml_safe().fullmatch(key) and _xml_safe().fullmatch(version)):
                 raise Fallback  # botocore's serialiser decides what to do with it
             parts.append(f"<Object><Key>{xml_escape(key)}</Key>")
             if version:
@@ -392,7 +408,7 @@ class FastPath:
         parts.append("</Delete>")
         body = "".join(parts).encode()
         headers = {
-            "Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode(),
+            "Content-MD5": content_md5(md5_of(body).digest()),
             "Content-Type": "application/xml",
         }
         response = self._send("POST", bucket, "", headers, body, {"delete": ""})
@@ -442,7 +458,7 @@ class FastPath:
             if attempt >= self._max_attempts:
                 code, message = root.findtext("Code") or "", root.findtext("Message") or ""
                 raise ServerSaid("CopyObject", 500, code, message, response.headers)
-            pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+            pause(_jitter().random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
             attempt += 1
 
     def _send(
@@ -465,7 +481,7 @@ class FastPath:
                 if attempt >= self._max_attempts:
                     raise failure.final from None
                 log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
-                pause(_JITTER.random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
+                pause(_jitter().random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
                 attempt += 1
 
     def _send_once(
@@ -488,7 +504,7 @@ class FastPath:
         target = parts.path
         if query:
             target += "?" + _query_string(query)
-        if log.isEnabledFor(logging.DEBUG):  # as botocore logs what it sends (redacted)
+        if log.isEnabledFor(DEBUG):  # as botocore logs what it sends (redacted)
             log.debug(
                 "Sending %s %s://%s%s headers=%r",
                 method,
@@ -548,7 +564,7 @@ class FastPath:
         if parts.scheme == "https":
             payload = "UNSIGNED-PAYLOAD"
         else:
-            payload = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+            payload = _body_sha256(body) if body else _EMPTY_SHA256
         headers["x-amz-date"] = stamp
         headers["x-amz-content-sha256"] = payload
         if frozen.token:
@@ -569,10 +585,10 @@ class FastPath:
         )
         scope = f"{day}/{region}/s3/aws4_request"
         to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+            ["AWS4-HMAC-SHA256", stamp, scope, _sha256()(canonical.encode()).hexdigest()]
         )
         key = _signing_key(frozen.secret_key, day, region)
-        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = _hmac_sha256(key, to_sign.encode()).hex()
         headers["Authorization"] = (
             f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, "
             f"SignedHeaders={';'.join(names)}, Signature={signature}"
@@ -670,13 +686,53 @@ def _signing_key(secret: str, day: str, region: str) -> bytes:
     """SigV4's derived key, the same for a day: four HMACs saved per request."""
     cached = _KEYS.get((secret, day, region))
     if cached is None:
-        k = hmac.new(f"AWS4{secret}".encode(), day.encode(), hashlib.sha256).digest()
+        k = _hmac_sha256(f"AWS4{secret}".encode(), day.encode())
         for part in (region, "s3", "aws4_request"):
-            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+            k = _hmac_sha256(k, part.encode())
         if len(_KEYS) > 64:
             _KEYS.clear()
         _KEYS[(secret, day, region)] = cached = k
     return cached
+
+
+@functools.cache
+def _sha256() -> Any:
+    """SHA-256 for the signature's short strings: CPython's own (``_sha2``; ``_sha256``
+    before 3.12), imported in ~0.2 ms, where hashlib loads OpenSSL (``_hashlib``: ~5 ms
+    of every command's start-up, for an ls of one object). hashlib's where a build has
+    neither."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256
+
+
+#: HMAC's inner and outer pads (RFC 2104), as ``hmac`` makes them.
+_INNER = bytes(b ^ 0x36 for b in range(256))
+_OUTER = bytes(b ^ 0x5C for b in range(256))
+
+
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """``hmac.new(key, message, hashlib.sha256).digest()``, over :func:`_sha256`."""
+    sha256 = _sha256()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = sha256(key.translate(_INNER) + message).digest()
+    digest: bytes = sha256(key.translate(_OUTER) + inner).digest()
+    return digest
+
+
+def _body_sha256(body: bytes) -> str:
+    """A body's SHA-256 (a plain-HTTP PUT's payload hash): OpenSSL's, several times
+    CPython's own on a large body."""
+    import hashlib
+
+    return hashlib.sha256(body).hexdigest()
 
 
 def _error_of(body: bytes) -> tuple[str, str]:
@@ -754,12 +810,15 @@ def _botocore_ca_bundle(client: Any) -> str | None:
     return path if isinstance(path, str) else None
 
 
-_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
+@functools.cache
+def _content_range() -> re.Pattern[str]:
+    """Compiled at the first ranged read, not at every command's start."""
+    return re.compile(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", re.IGNORECASE)
 
 
 def parse_content_range(header: str) -> tuple[int, int, int] | None:
     """``"bytes 0-999/5000"`` → ``(0, 999, 5000)``; None when absent or not of that form."""
-    match = _CONTENT_RANGE.fullmatch(header) if header else None
+    match = _content_range().fullmatch(header) if header else None
     if match is None:
         return None
     total = -1 if match.group(3) == "*" else int(match.group(3))

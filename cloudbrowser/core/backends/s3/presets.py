@@ -9,14 +9,13 @@ DeleteObjects) rather than failing a batch halfway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cloudbrowser.core.connection import AddressingStyle, ConnectionSettings
 from cloudbrowser.core.errors import ConfigError
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """Optional S3 features a provider supports."""
 
     #: DeleteObjects (up to 1,000 keys per request); else parallel DeleteObject calls.
@@ -39,8 +38,7 @@ class Capabilities:
     conditional_writes: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Preset:
+class Preset(NamedTuple):
     """How to reach one kind of service.
 
     ``endpoint_pattern`` may contain ``{region}`` and ``{account}``; "" means botocore's own
@@ -53,7 +51,7 @@ class Preset:
     endpoint_pattern: str
     region: str
     addressing_style: AddressingStyle
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    capabilities: Capabilities = Capabilities()
     needs_endpoint: bool = False
     #: Cloudflare R2: the endpoint is built from the account id.
     needs_account: bool = False
