@@ -488,8 +488,7 @@ class SoftDeletes(Protocol):
         version's id. Raises KeyNotFound (no such soft-deleted version)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ShareLink:
+class ShareLink(NamedTuple):
     """A URL that downloads one object without credentials, and when it stops working."""
 
     url: str
