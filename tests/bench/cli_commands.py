@@ -4,7 +4,10 @@ Every tool runs as a whole process (start-up included) against one ``rclone serv
 127.0.0.1, with its default settings:
 
 * **start-up**: ``ls`` of one object, ``--startup-runs`` times per tool (what a script that
-  calls the tool in a loop pays per call);
+  calls the tool in a loop pays per call), the tools taking turns; cloudbrowser twice: as
+  this checkout's ``cloudbrowser`` command (an editable install, whose import finder runs
+  at every interpreter start: ~30 ms here) and as it is laid out once installed from a
+  wheel (``INSTALLED``: :func:`installed_layout`);
 * ``ls -r`` of the seeded prefix (``--files`` keys);
 * ``put -r`` of ``--files`` × 4 KiB into a prefix of the tool's own, then ``rm -r`` of it
   (so every tool deletes the same number of keys it uploaded), and ``get -r`` of the seed.
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +36,8 @@ from transfers import BUCKET, ToolError, _local, _remote, boto3_client, cli, mak
 from tests.local_servers import tool
 
 SUITE = "cli"
+#: cloudbrowser's start-up as a wheel's install lays it out (start-up case only).
+INSTALLED = "cloudbrowser (installed)"
 STARTUP, LIST, PUT, RM, GET = "startup", "ls -r", "put -r", "rm -r", "get -r"
 ONE_KEY = "seed/small/one-object.txt"
 
@@ -107,6 +114,36 @@ def _tools(server: Server, home: Path) -> list[Tool]:
     ]  # fmt: skip
 
 
+def installed_layout(where: Path) -> Path:
+    """A virtual environment in ``where`` that finds this checkout's package and the test
+    environment's libraries as plain ``sys.path`` entries, as an installed wheel is found,
+    not through the editable install's import finder; returns its ``cloudbrowser`` script,
+    written as pip writes a console script."""
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    python = where / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    checkout = Path(__file__).resolve().parents[2]
+    # Lines of a .pth that name folders put them on sys.path; the .pth files inside them
+    # (the editable finder's) are not run, as they are not for an installed wheel.
+    (Path(site) / "cloudbrowser-bench.pth").write_text(
+        f"{checkout}\n{sysconfig.get_path('purelib')}\n", encoding="utf-8"
+    )
+    script = where / "bin" / "cloudbrowser"
+    script.write_text(
+        f"#!{python}\n"
+        "import re\nimport sys\nfrom cloudbrowser.__main__ import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(main())\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return script
+
+
 def _timed(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     cli(argv, env)
@@ -125,8 +162,17 @@ def run_cli(files: int, runs: int, startup_runs: int) -> list[Result]:
             if len(_remote(client, "seed/small/")) != files + 1:
                 raise RuntimeError("the server does not list the seeded files")
             tools = _tools(server, workdir / "home")
-            for t in tools:
-                for _ in range(startup_runs):
+            installed = str(installed_layout(workdir / "installed"))
+            cb = tools[0]
+            starting = [
+                *tools,
+                Tool(INSTALLED, cb.env, {
+                    STARTUP: lambda p, d: [installed, *cb.commands[STARTUP](p, d)[1:]],
+                }),
+            ]  # fmt: skip
+            for run_no in range(startup_runs):
+                shift = run_no % len(starting)
+                for t in starting[shift:] + starting[:shift]:
                     _run(t, STARTUP, "", workdir, lambda: None)
             for round_no in range(runs):
                 shift = round_no % len(tools)
@@ -134,6 +180,7 @@ def run_cli(files: int, runs: int, startup_runs: int) -> list[Result]:
                     _round(t, round_no, src, workdir, client, files)
             for t in tools:
                 rows.extend(_rows(t, files))
+            rows.extend(_rows(starting[-1], files))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
@@ -191,6 +238,8 @@ def _rows(t: Tool, files: int) -> list[Result]:
         GET: f"get -r {files:,} × 4 KiB",
     }
     for case, name in names.items():
+        if case not in t.commands:
+            continue  # INSTALLED: start-up only
         if case in t.errors:
             rows.append(result(SUITE, name, t.name, t.errors[case], ERROR))
             continue
@@ -210,6 +259,8 @@ def describe(files: int, runs: int, startup_runs: int) -> str:
             f"cli: every tool as a process on `rclone serve s3` at 127.0.0.1; start-up = `ls` "
             f"of one object, median of {startup_runs}; ls -r / put -r / rm -r / get -r of "
             f"{files:,} × 4 KiB keys, median of {runs}.",
+            f"  {INSTALLED} = the same command as a wheel's install lays it out (no "
+            "editable install's import finder at start-up).",
             "  cloudbrowser = the `cloudbrowser` command (journalled, verified transfers; "
             "DeleteObjects in 1,000-key batches); peers with their defaults.",
         ]
