@@ -39,7 +39,7 @@ from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, 
 from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
-from cloudbrowser.core.localfs import local_error
+from cloudbrowser.core.localfs import FolderSyncs, local_error
 from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.core.thread_priority import yield_to_the_window
 
@@ -457,6 +457,9 @@ class RunContext:
     limiter: RateLimiter
     memory: MemoryBudget
     _progress_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set by a download whose file has its name: the folder whose fsync makes that
+    #: rename durable. The queue finishes the transfer once it has been synced.
+    folder_to_sync: Path | None = None
 
     def check(self) -> None:
         """Raise Stopped when the user paused or cancelled this transfer; else wait while
@@ -602,6 +605,8 @@ class TransferQueue:
         self._shares: dict[int, _Share] = {}
         self._workers = 0
         self._closed = False
+        #: Downloads whose renames wait for their folder's fsync (done once it ended).
+        self._folder_syncs = FolderSyncs(yield_to_the_window if self._options.background else None)
         #: The most transfers held at once: a streamed download bounds it (tests read it).
         self.most_held = 0
         self._parts = ThreadPoolExecutor(
@@ -955,8 +960,10 @@ class TransferQueue:
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
         self._parts.shutdown(wait=stopped, cancel_futures=True)
+        # Renamed downloads are done once their folders are synced (journalled then).
+        synced = self._folder_syncs.close(timeout if stopped else 0.0)
         self.journal.flush()
-        return stopped
+        return stopped and synced
 
     # ── workers ─────────────────────────────────────────────────────────────────────────
 
@@ -1137,6 +1144,7 @@ class TransferQueue:
         outcome = State.DONE
         error: CloudBrowserError | None = None
         t.bytes_moved, t.stage = 0, Stage.TRANSFERRING
+        ctx: RunContext | None = None
         try:
             backend = self._backends(t.connection)
             ctx = RunContext(
@@ -1172,6 +1180,25 @@ class TransferQueue:
             _drop_frames(error)
         if outcome is State.FAILED and error is not None and self._retry_later(t, error):
             return
+        folder = ctx.folder_to_sync if ctx is not None and outcome is State.DONE else None
+        if folder is not None:
+            # The file has its name; the download is done once the name is on the disk
+            # too. This worker takes the next file meanwhile.
+            self._folder_syncs.after_sync(folder, lambda failure: self._synced(t, failure))
+            return
+        self._finish(t, outcome, error)
+
+    def _synced(self, t: Transfer, failure: OSError | None) -> None:
+        """The fsync of the folder ``t``'s file was renamed into has ended (on the
+        folder-sync thread): the download is done, or failed where the disk refused."""
+        if failure is None:
+            self._finish(t, State.DONE, None)
+        else:
+            error = local_error(failure, t.local_path, writing=True, resumable=False)
+            self._finish(t, State.FAILED, error)
+
+    def _finish(self, t: Transfer, outcome: State, error: CloudBrowserError | None) -> None:
+        """``t``'s attempt ended with ``outcome``: journalled (deferred) and shown."""
         # One commit, outside the queue's lock so that other workers never wait for it.
         done = outcome is State.DONE
         fields: dict[str, object] = {"state": outcome, **error_fields(error)}
