@@ -367,6 +367,19 @@ _NO_SHARE: _Share = (0, 0, 0, 0, 0)
 
 
 @dataclass(slots=True)
+class _Waiter:
+    """A thread in :meth:`TransferQueue.wait` (the ids it waits for that are still
+    queued or running, counted down as they end) or in ``wait_active`` (``remaining``
+    None: at most ``at_most`` transfers active)."""
+
+    remaining: set[int] | None
+    at_most: int
+    #: Its own condition, under the queue's lock: only a waiter whose condition may hold
+    #: is woken.
+    wake: threading.Condition
+
+
+@dataclass(slots=True)
 class _Outage:
     """A connection whose transfer failed for a passing reason (nothing answered, no
     answer in time, a busy server): that transfer, the **probe**, waits to be tried again
@@ -585,7 +598,12 @@ class TransferQueue:
         self._backends = backends
         self.journal = journal
         self._options = options or TransferOptions()
-        self._lock = threading.Condition()
+        self._mutex = threading.RLock()
+        self._lock = threading.Condition(self._mutex)
+        #: The threads in wait() and wait_active(), each woken when its condition may
+        #: hold, not at every state change (a CLI waiting for a batch woke twice per
+        #: file, each time taking the interpreter lock and this one from the workers).
+        self._waiters: list[_Waiter] = []
         self._transfers: dict[int, Transfer] = {}
         self._pending: deque[int] = deque()
         #: Transfers waiting to be tried again by themselves: (``retry_at``, id), soonest
@@ -802,19 +820,53 @@ class TransferQueue:
         For the CLI and tests; the GUI never calls it. Returns False on timeout.
         """
         wanted = None if transfers is None else {t.id for t in transfers}
+        if wanted is None:
+            return self.wait_active(0, timeout)
 
-        def settled() -> bool:
-            # O(1) for "all"; a set intersection otherwise: this runs on every state change.
-            return not self._active if wanted is None else wanted.isdisjoint(self._active)
+        def waiter() -> _Waiter | None:
+            remaining = wanted & self._active
+            return _Waiter(remaining, 0, threading.Condition(self._mutex)) if remaining else None
 
-        with self._lock:
-            return self._lock.wait_for(settled, timeout)
+        return self._wait_for(waiter, timeout)
 
     def wait_active(self, at_most: int, timeout: float | None = None) -> bool:
         """Block until at most ``at_most`` transfers are queued or running (a streamed
         download reads its listing further then). Returns False on timeout."""
+
+        def waiter() -> _Waiter | None:
+            if len(self._active) <= at_most:
+                return None
+            return _Waiter(None, at_most, threading.Condition(self._mutex))
+
+        return self._wait_for(waiter, timeout)
+
+    def _wait_for(self, waiter: Callable[[], _Waiter | None], timeout: float | None) -> bool:
+        """Sleep until ``waiter()`` (made under the lock, None once its condition holds) is
+        woken by :meth:`_left_active`; made again after each wake, as a transfer may have
+        been queued again meanwhile. False on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            return self._lock.wait_for(lambda: len(self._active) <= at_most, timeout)
+            while (w := waiter()) is not None:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._waiters.append(w)
+                try:
+                    w.wake.wait(left)
+                finally:
+                    self._waiters.remove(w)
+            return True
+
+    def _left_active(self, transfer_id: int) -> None:
+        """``transfer_id`` is neither queued nor running any more (lock held): wake the
+        waiters whose condition may hold now."""
+        for w in self._waiters:
+            if w.remaining is not None:
+                w.remaining.discard(transfer_id)
+                if not w.remaining:
+                    w.wake.notify()
+            elif len(self._active) <= w.at_most:
+                w.wake.notify()
 
     # ── control ─────────────────────────────────────────────────────────────────────────
 
@@ -976,8 +1028,10 @@ class TransferQueue:
         self._changed[t.id] = None
         if state in (State.QUEUED, State.RUNNING):
             self._active.add(t.id)
-        else:
+        elif t.id in self._active:
             self._active.discard(t.id)
+            if self._waiters:
+                self._left_active(t.id)
         if state is State.RUNNING:
             self._running.add(t.id)
         else:
