@@ -201,6 +201,9 @@ class FolderSyncs:
 
     #: The least time between two fsyncs of the queue's folders, while renames keep coming.
     GATHER = 0.05
+    #: Seconds without a rename after which the thread ends (the next rename starts
+    #: another): a queue that is not used holds no thread.
+    IDLE = 5.0
 
     def __init__(self, initializer: Callable[[], None] | None = None) -> None:
         """``initializer``: called first on the syncing thread (the window's queue makes
@@ -251,7 +254,9 @@ class FolderSyncs:
         while True:
             with self._changed:
                 while not self._pending and not self._closed:
-                    self._changed.wait()
+                    if not self._changed.wait(self.IDLE) and not self._pending:
+                        self._thread = None  # idle: the next rename starts another
+                        return
                 if not self._pending:
                     return  # closed, nothing left
                 # Renames made until GATHER after the last round join this one.

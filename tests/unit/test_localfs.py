@@ -126,3 +126,24 @@ def test_a_failed_folder_fsync_is_reported_and_the_next_rename_syncs_again(
     # A rename that outlives the close is synced on its own thread, at once.
     syncs.after_sync(tmp_path, done)
     assert heard[2] is None and calls == [tmp_path] * 3
+
+
+def test_the_folder_sync_thread_ends_when_idle_and_the_next_rename_starts_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from cloudbrowser.core import localfs
+
+    monkeypatch.setattr(localfs.FolderSyncs, "IDLE", 0.05)
+    syncs = localfs.FolderSyncs()
+    heard = threading.Semaphore(0)
+    for _ in range(2):
+        syncs.after_sync(tmp_path, lambda _error: heard.release())
+        assert heard.acquire(timeout=10)
+        thread = syncs._thread  # None already if it ended before this line ran
+        if thread is not None:
+            thread.join(10)
+            assert not thread.is_alive()
+        assert syncs._thread is None
+    assert syncs.close(10)
