@@ -67,7 +67,7 @@ from cloudbrowser.core.localfs import (
     local_error,
     look_up,
     make_folder,
-    replace_durably,
+    rename,
 )
 from cloudbrowser.core.storage import CRC32C, MD5
 from cloudbrowser.core.transfers import (
@@ -143,19 +143,26 @@ def part_size_candidates(size: int, count: int, limits: Limits) -> Iterator[int]
 
 
 def run_download(ctx: RunContext) -> None:
+    """Download ``ctx.transfer``; on return its file has its name and its bytes are on the
+    disk, and ``ctx.folder_to_sync`` names the folder whose fsync makes the rename
+    durable (the queue finishes the transfer once it has: see ``FolderSyncs``)."""
     t = ctx.transfer
     t.bytes_done = 0
     target = t.local_path
-    # A target name the disk cannot hold (too long, invalid) fails now, before a byte moves,
-    # rather than at the rename after the whole download.
-    try:
-        look_up(target)
-    except LocalFileError:
-        make_folder(target.parent)  # says what is in the way, if that is why
-        raise
+    if t.multipart:
+        # A target name the disk cannot hold (too long, invalid) fails now, before a byte
+        # moves, rather than at the rename after the whole download. A file fetched in
+        # one GET is not looked at first: its temporary file's creation or its rename
+        # says the same (local_error), one small request later, and a lookup per file
+        # was one more system call (and hand-over of the interpreter lock) of thousands.
+        try:
+            look_up(target)
+        except LocalFileError:
+            make_folder(target.parent)  # says what is in the way, if that is why
+            raise
     sums = _Sums()
     by_range = _by_range_md5(ctx, sums)
-    fd, temp = _open_temporary(ctx)
+    fd, temp, identity = _open_temporary(ctx)
     try:
         whole_crc = ""
         if t.multipart:
@@ -164,11 +171,12 @@ def run_download(ctx: RunContext) -> None:
             whole = _fetch_whole(ctx, fd, sums, by_range=by_range)
             md5s = [whole]
         ctx.set_stage(Stage.FINISHING)
+        stamped = _stamp(fd, t)
         _fsync(fd, t)
         ctx.set_stage(Stage.VERIFYING)
         _verify(ctx, fd, md5s, whole, sums, whole_crc)
         ctx.set_stage(Stage.FINISHING)
-        _check_still_written_file(fd, temp, t)
+        _check_still_written_file(identity, temp, t)
     except (IntegrityError, WrongReply):
         os.close(fd)
         # Wrong bytes must not be continued from: the next attempt starts clean.
@@ -185,7 +193,7 @@ def run_download(ctx: RunContext) -> None:
     # Closed before the rename: Windows cannot rename a file that is open.
     os.close(fd)
     try:
-        replace_durably(temp, target)
+        ctx.folder_to_sync = rename(temp, target)
     except OSError as exc:
         if not t.multipart or exc.errno in _NAME_UNUSABLE:
             # Nothing to continue from (one GET), or a retry at this name fails the same way:
@@ -195,44 +203,62 @@ def run_download(ctx: RunContext) -> None:
     # The journal's row of the temporary file goes with the transfer's final state (one
     # deferred commit for many files). Until then it names a path that no longer exists,
     # which a retry or a cleanup sees and leaves alone (identity checked).
-    try:
-        if t.mtime:
+    if not stamped:
+        try:
             os.utime(target, (t.mtime, t.mtime))
+        except OSError as exc:
+            raise local_error(exc, target, writing=True) from exc
+
+
+def _stamp(fd: int, t: Transfer) -> bool:
+    """Give the file the object's time before its fsync, so that the time is on the disk
+    with its bytes (the file's own descriptor: no path looked up). False where the time
+    is still to be set after the rename, by the path (Windows' ``os.utime`` takes no
+    descriptor); True also when there is none to set."""
+    if not t.mtime:
+        return True
+    if os.utime not in os.supports_fd:
+        return False
+    try:
+        os.utime(fd, (t.mtime, t.mtime))
     except OSError as exc:
-        raise local_error(exc, target, writing=True) from exc
+        raise local_error(exc, t.local_path, writing=True, resumable=t.multipart) from exc
+    return True
 
 
 # ── the temporary file ──────────────────────────────────────────────────────────────────
 
 
-def _open_temporary(ctx: RunContext) -> tuple[int, Path]:
-    """The open temporary file of this download: the journalled one when a ranged download
-    resumes and the file at its path is still exactly the one created, else a new one."""
+def _open_temporary(ctx: RunContext) -> tuple[int, Path, tuple[int, int]]:
+    """The open temporary file of this download and its identity (device, inode): the
+    journalled one when a ranged download resumes and the file at its path is still
+    exactly the one created, else a new one."""
     t = ctx.transfer
     journalled = ctx.journal.partial(t.id)
     if journalled is not None:
         if t.multipart:
             fd = _reopen(journalled, t.size)
             if fd is not None:
-                return fd, journalled.path
+                return fd, journalled.path, (journalled.device, journalled.inode)
         _remove_own(ctx.journal, t.id)
     fd, temp = _create_temporary(t)
     try:
         st = os.fstat(fd)
         # A new file holds none of the ranges an older one may have had: its parts are
-        # forgotten in the same commit that records it. Committed before a byte is asked
-        # for, also for a file fetched in one GET: deferred to the next group commit, a
-        # process killed in between left a hidden ``.cbpart-`` file in the user's folder
-        # that no later run knew to be its own (tests/cli/test_streamed_get.py), for no
-        # measured gain (591-676 vs 659-747 files/s).
+        # forgotten in the same commit that records it (a file fetched in one GET never
+        # has any). Committed before a byte is asked for, also for a file fetched in one
+        # GET: deferred to the next group commit, a process killed in between left a
+        # hidden ``.cbpart-`` file in the user's folder that no later run knew to be its
+        # own (tests/cli/test_streamed_get.py), for no measured gain (591-676 vs 659-747
+        # files/s).
         partial = PartialFile(temp, st.st_dev, st.st_ino, 0)
-        ctx.journal.set_partial(t.id, partial, clear_parts=True)
+        ctx.journal.set_partial(t.id, partial, clear_parts=t.multipart)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    return fd, temp
+    return fd, temp, (st.st_dev, st.st_ino)
 
 
 def _create_temporary(t: Transfer) -> tuple[int, Path]:
@@ -305,17 +331,15 @@ def discard_partial(journal: Journal, transfer_id: int) -> None:
     _remove_own(journal, transfer_id)
 
 
-def _check_still_written_file(fd: int, temp: Path, t: Transfer) -> None:
-    """The file about to be renamed must be the one written and verified through ``fd``:
-    a file or link swapped in at its path meanwhile is never given the target's name."""
+def _check_still_written_file(identity: tuple[int, int], temp: Path, t: Transfer) -> None:
+    """The file about to be renamed must be the one written and verified (its
+    ``identity``, device and inode, as opened): a file or link swapped in at its path
+    meanwhile is never given the target's name."""
     try:
-        written, there = os.fstat(fd), os.lstat(temp)
+        there = os.lstat(temp)
     except OSError as exc:
         raise local_error(exc, t.local_path, writing=True, resumable=False) from exc
-    if not (
-        stat.S_ISREG(there.st_mode)
-        and (written.st_dev, written.st_ino) == (there.st_dev, there.st_ino)
-    ):
+    if not (stat.S_ISREG(there.st_mode) and identity == (there.st_dev, there.st_ino)):
         raise LocalFileError(
             f"The temporary file of “{t.name}” was replaced by something else while it was"
             " downloaded; it was not saved.",

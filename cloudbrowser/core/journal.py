@@ -237,6 +237,10 @@ class Journal:
         #: query for them. Another process can only run one after claim(), which drops it.
         self._no_partial: set[int] = set()
         self._deferred_lock = threading.Lock()
+        #: Held while deferred states are written: a flush() returns only once what was
+        #: deferred before it is in the database, while finish() (``_deferred_lock``
+        #: alone) never waits for a write.
+        self._flush_lock = threading.Lock()
         #: Set when something was deferred; the flusher thread writes it FLUSH_DELAY later.
         self._flush_wanted = threading.Event()
         #: Set when the journal is closed or collected: the flusher thread ends.
@@ -348,14 +352,19 @@ class Journal:
 
     def flush(self) -> None:
         """Write the final states :meth:`finish` deferred; every other access calls this
-        first, so the journal reads and changes in the order things happened."""
-        with self._deferred_lock:
-            if not self._deferred:
-                return
-            items, self._deferred = self._deferred, []
+        first, so the journal reads and changes in the order things happened.
+
+        The rows are taken from the list and the list let go before the write: a worker
+        finishing a file meanwhile adds its own without waiting for this commit (it
+        waited for every group commit, its thread's turn at the interpreter lock behind
+        the flusher's)."""
+        with self._flush_lock:
+            with self._deferred_lock:
+                if not self._deferred:
+                    return
+                items, self._deferred = self._deferred, []
             with self._write() as db:
-                for transfer_id, fields, clear_parts in items:
-                    _update_in(db, transfer_id, fields, clear_parts=clear_parts)
+                _update_many(db, items)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -376,6 +385,15 @@ class Journal:
                 self._db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 self._db.execute("ROLLBACK")
+                raise self._busy_or(exc) from None
+
+    def _write_one(self, sql: str, parameters: tuple[object, ...]) -> None:
+        """One statement, committed by itself (SQLite's autocommit: atomic, and a busy
+        journal waits up to the busy timeout as in :meth:`_write`)."""
+        with self._lock:
+            try:
+                self._db.execute(sql, parameters)
+            except sqlite3.OperationalError as exc:
                 raise self._busy_or(exc) from None
 
     # ── transfers ───────────────────────────────────────────────────────────────────────
@@ -444,7 +462,7 @@ class Journal:
         """Set columns of one transfer (``state``, ``error``, ``session``, ``etag``...)."""
         self.flush()
         with self._write() as db:
-            _update_in(db, transfer_id, fields, clear_parts=False)
+            _update_in(db, transfer_id, fields)
 
     def finish(self, transfer_id: int, fields: dict[str, object], *, clear_parts: bool) -> None:
         """Record a transfer's final columns (and, when done, forget its parts) within
@@ -593,7 +611,7 @@ class Journal:
     # These three do not flush(): what finish() defers never touches this table, and a
     # flush per call turned the deferred, batched final states back into one commit per
     # file (the rows here are written for every download). A done transfer's row goes
-    # with its final state (_update_in).
+    # with its final state (_update_many).
 
     def set_partial(
         self,
@@ -608,6 +626,12 @@ class Journal:
         its parts in the same commit (a new file holds none)."""
         with self._deferred_lock:
             self._no_partial.discard(transfer_id)
+        if not clear_parts:
+            # One statement is a transaction of its own (autocommit): no BEGIN and COMMIT
+            # around it, two steps less (each a hand-over of the interpreter lock) for
+            # every small file.
+            self._write_one(*_partial_row(transfer_id, partial))
+            return
         with self._write() as db:
             _set_partial_in(db, transfer_id, partial, clear_parts=clear_parts)
 
@@ -638,7 +662,11 @@ def _set_partial_in(
 ) -> None:
     if clear_parts:
         db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
-    db.execute(
+    db.execute(*_partial_row(transfer_id, partial))
+
+
+def _partial_row(transfer_id: int, partial: PartialFile) -> tuple[str, tuple[object, ...]]:
+    return (
         "INSERT OR REPLACE INTO partials (transfer_id, path, device, inode, size)"
         " VALUES (?,?,?,?,?)",
         (transfer_id, str(partial.path), str(partial.device), str(partial.inode), partial.size),
@@ -733,24 +761,48 @@ def _flush_at_exit(ref: weakref.ref[Journal]) -> None:
             journal.flush()
 
 
-def _update_in(
-    db: sqlite3.Connection, transfer_id: int, fields: dict[str, object], *, clear_parts: bool
-) -> None:
-    columns = [c for c in fields if c in _UPDATABLE]
-    if len(columns) != len(fields):
-        raise ValueError(f"not updatable: {sorted(set(fields) - _UPDATABLE)}")
-    values = [_sql_value(fields[c]) for c in columns]
-    if "state" in fields:  # queued: this process's to run; stopped or finished: nobody's
-        columns.append("owner")
+def _update_in(db: sqlite3.Connection, transfer_id: int, fields: dict[str, object]) -> None:
+    sql, owned = _update_sql(tuple(fields))
+    db.execute(sql, _update_values(transfer_id, fields, owned))
+
+
+def _update_many(db: sqlite3.Connection, items: list[tuple[int, dict[str, object], bool]]) -> None:
+    """The final states :meth:`Journal.finish` deferred, in order; a done transfer
+    (``clear_parts``) forgets its parts and its temporary file, as nothing is left to
+    resume from. One statement for each run of rows that set the same columns, and one
+    per table for all the done transfers: each statement's step lets go of the
+    interpreter lock, and three of them per file were most of a group commit's."""
+    for columns, run in itertools.groupby(items, key=lambda item: tuple(item[1])):
+        sql, owned = _update_sql(columns)
+        db.executemany(sql, (_update_values(tid, fields, owned) for tid, fields, _c in run))
+    cleared = [tid for tid, _fields, clear_parts in items if clear_parts]
+    for start in range(0, len(cleared), _IN_CHUNK):
+        ids = cleared[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(ids))
+        db.execute(f"DELETE FROM parts WHERE transfer_id IN ({marks})", ids)
+        db.execute(f"DELETE FROM partials WHERE transfer_id IN ({marks})", ids)
+
+
+#: Ids per ``IN (...)`` list, below SQLite's smallest limit of bound values (999).
+_IN_CHUNK = 500
+
+
+def _update_sql(columns: tuple[str, ...]) -> tuple[str, bool]:
+    """The UPDATE of ``columns`` (and ``updated``; ``owner`` where the state is set) and
+    whether it sets the owner."""
+    if not set(columns) <= _UPDATABLE:
+        raise ValueError(f"not updatable: {sorted(set(columns) - _UPDATABLE)}")
+    owned = "state" in columns
+    assignments = "".join(f"{c} = ?, " for c in (*columns, *(("owner",) if owned else ())))
+    return f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?", owned
+
+
+def _update_values(transfer_id: int, fields: dict[str, object], owned: bool) -> list[object]:
+    values = [_sql_value(value) for value in fields.values()]
+    if owned:  # queued: this process's to run; stopped or finished: nobody's
         values.append(_owner_for(State(str(_sql_value(fields["state"])))))
-    assignments = "".join(f"{c} = ?, " for c in columns)
-    db.execute(
-        f"UPDATE transfers SET {assignments}updated = ? WHERE id = ?",
-        (*values, time.time(), transfer_id),
-    )
-    if clear_parts:  # done: nothing left to resume from, neither parts nor a temporary file
-        db.execute("DELETE FROM parts WHERE transfer_id = ?", (transfer_id,))
-        db.execute("DELETE FROM partials WHERE transfer_id = ?", (transfer_id,))
+    values.extend((time.time(), transfer_id))
+    return values
 
 
 _COLUMNS = (

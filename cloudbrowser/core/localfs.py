@@ -6,8 +6,10 @@ import errno
 import os
 import shutil
 import stat
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cloudbrowser.core.errors import LocalFileError
@@ -175,57 +177,109 @@ def make_folder(folder: Path) -> None:
         raise local_error(exc, folder, writing=True) from exc
 
 
-def replace_durably(source: Path, target: Path) -> None:
-    """Rename ``source`` over ``target`` atomically and make the rename survive a power cut."""
+def rename(source: Path, target: Path) -> Path | None:
+    """Rename ``source`` over ``target`` atomically. Returns the folder whose fsync makes
+    the rename survive a power cut (:class:`FolderSyncs`), or None where a folder is not
+    synced (Windows: no descriptor of a folder to sync)."""
     source.replace(target)
-    if hasattr(os, "O_DIRECTORY"):  # POSIX: the directory entry itself must reach the disk
-        _sync_folder(target.parent)
+    return target.parent if _SYNCS_FOLDERS else None
 
 
-class _FolderSync:
-    """Group commit of one folder's fsync: a sync that *starts* after a rename covers it,
-    so renames made while one sync runs share the next one. Eight workers finishing small
-    files into one folder then wait for a few fsyncs instead of one each (each is a disk
-    journal commit, ~1–5 ms): measured, half the wall time of a 4 KiB file's download."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Condition()
-        self.asked = 0  # tickets handed out (one per rename)
-        self.done = 0  # every ticket up to this one is durable
-        self.running = False
-        self.users = 0
+#: POSIX: a directory entry reaches the disk with its folder's fsync.
+_SYNCS_FOLDERS = hasattr(os, "O_DIRECTORY")
 
 
-_FOLDER_SYNCS: dict[Path, _FolderSync] = {}
-_FOLDER_SYNCS_LOCK = threading.Lock()
+class FolderSyncs:
+    """Renames made durable in batches, on one thread: each folder's fsync covers every
+    rename into it made before the fsync began, and says so to each (``after_sync``).
 
+    A rename's caller goes on without waiting for the disk. The fsync of a folder holds
+    its lock in the kernel until the disk has the folder (ext4 without a journal), so
+    every file created or renamed there meanwhile waits, and a folder synced after each
+    small file's rename was most of such a wait: here, a folder is synced at most every
+    ``GATHER`` seconds while renames keep coming (a lone rename at once)."""
 
-def _sync_folder(folder: Path) -> None:
-    with _FOLDER_SYNCS_LOCK:
-        sync = _FOLDER_SYNCS.setdefault(folder, _FolderSync())
-        sync.users += 1
-    try:
-        with sync.lock:
-            sync.asked += 1
-            ticket = sync.asked
-            while sync.done < ticket:
-                if sync.running:
-                    sync.lock.wait()
-                    continue
-                sync.running, covered = True, sync.asked
-                sync.lock.release()
+    #: The least time between two fsyncs of the queue's folders, while renames keep coming.
+    GATHER = 0.05
+    #: Seconds without a rename after which the thread ends (the next rename starts
+    #: another): a queue that is not used holds no thread.
+    IDLE = 5.0
+
+    def __init__(self, initializer: Callable[[], None] | None = None) -> None:
+        """``initializer``: called first on the syncing thread (the window's queue makes
+        its threads yield to the window's: ``core/thread_priority.py``)."""
+        self._initializer = initializer
+        self._changed = threading.Condition()
+        self._pending: dict[Path, list[Callable[[OSError | None], None]]] = {}
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._last = 0.0  # when the last round of fsyncs ended (time.monotonic)
+
+    def after_sync(self, folder: Path, done: Callable[[OSError | None], None]) -> None:
+        """Call ``done`` (on the syncing thread) once an fsync of ``folder`` that began
+        after this call has ended: with None, or with the error that fsync raised. Once
+        closed, on the caller's thread, at once (a rename that outlived the close)."""
+        with self._changed:
+            if not self._closed:
+                self._pending.setdefault(folder, []).append(done)
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="folder-sync", daemon=True
+                    )
+                    self._thread.start()
+                self._changed.notify()
+                return
+        try:
+            _fsync_folder(folder)
+        except OSError as exc:
+            done(exc)
+            return
+        done(None)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Sync what is pending, then end the thread; False if it had not ended within
+        ``timeout`` (a disk that does not answer)."""
+        with self._changed:
+            self._closed = True
+            thread = self._thread
+            self._changed.notify()
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def _run(self) -> None:
+        if self._initializer is not None:
+            self._initializer()
+        while True:
+            with self._changed:
+                while not self._pending and not self._closed:
+                    if not self._changed.wait(self.IDLE) and not self._pending:
+                        self._thread = None  # idle: the next rename starts another
+                        return
+                if not self._pending:
+                    return  # closed, nothing left
+                # Renames made until GATHER after the last round join this one.
+                deadline = self._last + self.GATHER
+                while not self._closed and (rest := deadline - time.monotonic()) > 0:
+                    self._changed.wait(rest)
+                batch, self._pending = self._pending, {}
+            for folder, waiting in batch.items():
+                error: OSError | None = None
                 try:
                     _fsync_folder(folder)
-                finally:
-                    sync.lock.acquire()
-                    sync.running = False
-                    sync.lock.notify_all()
-                sync.done = max(sync.done, covered)  # reached only when the fsync succeeded
-    finally:
-        with _FOLDER_SYNCS_LOCK:
-            sync.users -= 1
-            if not sync.users:
-                del _FOLDER_SYNCS[folder]
+                except OSError as exc:
+                    error = exc
+                for done in waiting:
+                    try:
+                        done(error)
+                    except Exception:
+                        # Reported as a thread's failure is (the app's error report); the
+                        # other renames still hear of their fsync.
+                        threading.excepthook(
+                            threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread()))
+                        )
+            self._last = time.monotonic()
 
 
 def _fsync_folder(folder: Path) -> None:

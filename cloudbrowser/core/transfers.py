@@ -39,7 +39,7 @@ from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, 
 from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
 from cloudbrowser.core.journal import Direction, Journal, JournalPart, JournalRecord, State
-from cloudbrowser.core.localfs import local_error
+from cloudbrowser.core.localfs import FolderSyncs, local_error
 from cloudbrowser.core.storage import chunked_uploads_of
 from cloudbrowser.core.thread_priority import yield_to_the_window
 
@@ -367,6 +367,19 @@ _NO_SHARE: _Share = (0, 0, 0, 0, 0)
 
 
 @dataclass(slots=True)
+class _Waiter:
+    """A thread in :meth:`TransferQueue.wait` (the ids it waits for that are still
+    queued or running, counted down as they end) or in ``wait_active`` (``remaining``
+    None: at most ``at_most`` transfers active)."""
+
+    remaining: set[int] | None
+    at_most: int
+    #: Its own condition, under the queue's lock: only a waiter whose condition may hold
+    #: is woken.
+    wake: threading.Condition
+
+
+@dataclass(slots=True)
 class _Outage:
     """A connection whose transfer failed for a passing reason (nothing answered, no
     answer in time, a busy server): that transfer, the **probe**, waits to be tried again
@@ -457,6 +470,9 @@ class RunContext:
     limiter: RateLimiter
     memory: MemoryBudget
     _progress_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set by a download whose file has its name: the folder whose fsync makes that
+    #: rename durable. The queue finishes the transfer once it has been synced.
+    folder_to_sync: Path | None = None
 
     def check(self) -> None:
         """Raise Stopped when the user paused or cancelled this transfer; else wait while
@@ -582,7 +598,12 @@ class TransferQueue:
         self._backends = backends
         self.journal = journal
         self._options = options or TransferOptions()
-        self._lock = threading.Condition()
+        self._mutex = threading.RLock()
+        self._lock = threading.Condition(self._mutex)
+        #: The threads in wait() and wait_active(), each woken when its condition may
+        #: hold, not at every state change (a CLI waiting for a batch woke twice per
+        #: file, each time taking the interpreter lock and this one from the workers).
+        self._waiters: list[_Waiter] = []
         self._transfers: dict[int, Transfer] = {}
         self._pending: deque[int] = deque()
         #: Transfers waiting to be tried again by themselves: (``retry_at``, id), soonest
@@ -602,6 +623,8 @@ class TransferQueue:
         self._shares: dict[int, _Share] = {}
         self._workers = 0
         self._closed = False
+        #: Downloads whose renames wait for their folder's fsync (done once it ended).
+        self._folder_syncs = FolderSyncs(yield_to_the_window if self._options.background else None)
         #: The most transfers held at once: a streamed download bounds it (tests read it).
         self.most_held = 0
         self._parts = ThreadPoolExecutor(
@@ -797,19 +820,53 @@ class TransferQueue:
         For the CLI and tests; the GUI never calls it. Returns False on timeout.
         """
         wanted = None if transfers is None else {t.id for t in transfers}
+        if wanted is None:
+            return self.wait_active(0, timeout)
 
-        def settled() -> bool:
-            # O(1) for "all"; a set intersection otherwise: this runs on every state change.
-            return not self._active if wanted is None else wanted.isdisjoint(self._active)
+        def waiter() -> _Waiter | None:
+            remaining = wanted & self._active
+            return _Waiter(remaining, 0, threading.Condition(self._mutex)) if remaining else None
 
-        with self._lock:
-            return self._lock.wait_for(settled, timeout)
+        return self._wait_for(waiter, timeout)
 
     def wait_active(self, at_most: int, timeout: float | None = None) -> bool:
         """Block until at most ``at_most`` transfers are queued or running (a streamed
         download reads its listing further then). Returns False on timeout."""
+
+        def waiter() -> _Waiter | None:
+            if len(self._active) <= at_most:
+                return None
+            return _Waiter(None, at_most, threading.Condition(self._mutex))
+
+        return self._wait_for(waiter, timeout)
+
+    def _wait_for(self, waiter: Callable[[], _Waiter | None], timeout: float | None) -> bool:
+        """Sleep until ``waiter()`` (made under the lock, None once its condition holds) is
+        woken by :meth:`_left_active`; made again after each wake, as a transfer may have
+        been queued again meanwhile. False on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            return self._lock.wait_for(lambda: len(self._active) <= at_most, timeout)
+            while (w := waiter()) is not None:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._waiters.append(w)
+                try:
+                    w.wake.wait(left)
+                finally:
+                    self._waiters.remove(w)
+            return True
+
+    def _left_active(self, transfer_id: int) -> None:
+        """``transfer_id`` is neither queued nor running any more (lock held): wake the
+        waiters whose condition may hold now."""
+        for w in self._waiters:
+            if w.remaining is not None:
+                w.remaining.discard(transfer_id)
+                if not w.remaining:
+                    w.wake.notify()
+            elif len(self._active) <= w.at_most:
+                w.wake.notify()
 
     # ── control ─────────────────────────────────────────────────────────────────────────
 
@@ -955,8 +1012,10 @@ class TransferQueue:
             self._lock.notify_all()
             stopped = self._lock.wait_for(lambda: self._workers == 0, timeout)
         self._parts.shutdown(wait=stopped, cancel_futures=True)
+        # Renamed downloads are done once their folders are synced (journalled then).
+        synced = self._folder_syncs.close(timeout if stopped else 0.0)
         self.journal.flush()
-        return stopped
+        return stopped and synced
 
     # ── workers ─────────────────────────────────────────────────────────────────────────
 
@@ -969,8 +1028,10 @@ class TransferQueue:
         self._changed[t.id] = None
         if state in (State.QUEUED, State.RUNNING):
             self._active.add(t.id)
-        else:
+        elif t.id in self._active:
             self._active.discard(t.id)
+            if self._waiters:
+                self._left_active(t.id)
         if state is State.RUNNING:
             self._running.add(t.id)
         else:
@@ -1137,6 +1198,7 @@ class TransferQueue:
         outcome = State.DONE
         error: CloudBrowserError | None = None
         t.bytes_moved, t.stage = 0, Stage.TRANSFERRING
+        ctx: RunContext | None = None
         try:
             backend = self._backends(t.connection)
             ctx = RunContext(
@@ -1172,6 +1234,25 @@ class TransferQueue:
             _drop_frames(error)
         if outcome is State.FAILED and error is not None and self._retry_later(t, error):
             return
+        folder = ctx.folder_to_sync if ctx is not None and outcome is State.DONE else None
+        if folder is not None:
+            # The file has its name; the download is done once the name is on the disk
+            # too. This worker takes the next file meanwhile.
+            self._folder_syncs.after_sync(folder, lambda failure: self._synced(t, failure))
+            return
+        self._finish(t, outcome, error)
+
+    def _synced(self, t: Transfer, failure: OSError | None) -> None:
+        """The fsync of the folder ``t``'s file was renamed into has ended (on the
+        folder-sync thread): the download is done, or failed where the disk refused."""
+        if failure is None:
+            self._finish(t, State.DONE, None)
+        else:
+            error = local_error(failure, t.local_path, writing=True, resumable=False)
+            self._finish(t, State.FAILED, error)
+
+    def _finish(self, t: Transfer, outcome: State, error: CloudBrowserError | None) -> None:
+        """``t``'s attempt ended with ``outcome``: journalled (deferred) and shown."""
         # One commit, outside the queue's lock so that other workers never wait for it.
         done = outcome is State.DONE
         fields: dict[str, object] = {"state": outcome, **error_fields(error)}

@@ -1,19 +1,26 @@
-"""Downloads do no per-file work they need not: a small one makes no folder and asks no free
-space; a big one's disk write-out does not wait for its hash."""
+"""Downloads do no per-file work they need not: a small one makes no folder, asks no free
+space and its worker does not wait for its folder's fsync; a big one's disk write-out does
+not wait for its hash."""
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 import threading
 from pathlib import Path
 from unittest import mock
 
-from cloudbrowser.core import downloads
+import pytest
+
+from cloudbrowser.core import downloads, localfs
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.memory import forget_store
 from cloudbrowser.core.connection import ConnectionSettings
+from cloudbrowser.core.errors import LocalFileError
 from cloudbrowser.core.journal import Direction, Journal, State
-from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
+from cloudbrowser.core.storage import Storage
+from cloudbrowser.core.transfers import Stage, TransferOptions, TransferQueue, TransferRequest
 
 FILES = 100
 
@@ -110,3 +117,89 @@ def test_a_range_starts_its_write_out_before_it_is_hashed(tmp_path: Path) -> Non
     assert t.part_size == part
     assert hashed_after_write_out == [True]
     assert target.read_bytes() == data
+
+
+def _small_objects(name: str, count: int) -> tuple[Storage, list[TransferRequest], Path]:
+    storage = open_storage(ConnectionSettings(kind="memory", endpoint_url=f"memory://{name}"))
+    forget_store(storage.settings)
+    storage.create_bucket("bkt")
+    for i in range(count):
+        storage.put_object("bkt", f"f{i}", b"z" * 40 + bytes([i]), content_md5="")
+    folder = Path(tempfile.mkdtemp(prefix="cb-syncs-"))
+    requests = [
+        TransferRequest(Direction.DOWNLOAD, "c", "bkt", o.key, folder / o.key, o.size, 0, o.etag)
+        for o in storage.list_page("bkt", "", "").objects
+    ]
+    return storage, requests, folder
+
+
+def test_a_download_is_done_once_its_folder_is_synced_and_its_worker_goes_on_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each small download waited for a fsync of its folder after its rename (on this
+    disk, as long as the file's own), holding the folder's lock in the kernel for every
+    other file created there. Now its worker takes the next file, the folder is synced
+    for many renames at once, and only then is the download done (and journalled so)."""
+    storage, requests, folder = _small_objects("syncs", 5)
+    gate, first_sync, all_renamed = threading.Event(), threading.Event(), threading.Event()
+    synced: list[set[str]] = []
+    renamed: list[Path] = []
+
+    def held_fsync(where: Path) -> None:
+        first_sync.set()
+        seen = {p.name for p in where.iterdir()}
+        assert gate.wait(10)
+        synced.append(seen)
+
+    def counting_rename(source: Path, target: Path) -> Path | None:
+        where = localfs.rename(source, target)
+        renamed.append(target)
+        if len(renamed) == len(requests):
+            all_renamed.set()
+        return where
+
+    monkeypatch.setattr(localfs, "_fsync_folder", held_fsync)
+    monkeypatch.setattr(downloads, "rename", counting_rename)
+    path = tmp_path / "j.sqlite3"
+    queue = TransferQueue(lambda _name: storage, Journal(path), TransferOptions(concurrency=1))
+    try:
+        transfers = queue.add(requests)
+        assert first_sync.wait(10)
+        assert all_renamed.wait(10), "one worker went on while the first folder sync waited"
+        assert sorted(p.name for p in folder.iterdir()) == [r.key for r in requests]
+        assert all(t.state is State.RUNNING and t.stage is Stage.FINISHING for t in transfers)
+        queue.journal.flush()
+        assert {r.state for r in Journal(path).unfinished()} == {State.QUEUED}
+        gate.set()
+        assert queue.wait(transfers, timeout=10)
+    finally:
+        gate.set()
+        queue.shutdown()
+    assert all(t.state is State.DONE and t.verified for t in transfers)
+    assert {Journal(path).get(t.id).state for t in transfers} == {State.DONE}  # type: ignore[union-attr]
+    # The first sync covered what was renamed before it began; the files renamed while
+    # it waited shared one more, which saw them all.
+    assert len(synced) == 2
+    assert {r.key for r in requests} <= synced[-1]
+
+
+def test_a_folder_the_disk_cannot_sync_fails_its_downloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, requests, _folder = _small_objects("sync-fails", 3)
+
+    def failing(_where: Path) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(localfs, "_fsync_folder", failing)
+    path = tmp_path / "j.sqlite3"
+    queue = TransferQueue(lambda _name: storage, Journal(path))
+    try:
+        transfers = queue.add(requests)
+        assert queue.wait(transfers, timeout=10)
+    finally:
+        queue.shutdown()
+    for t in transfers:
+        assert t.state is State.FAILED and isinstance(t.error, LocalFileError), t
+        assert "Input/output error" in t.error.hint
+        assert Journal(path).get(t.id).state is State.FAILED  # type: ignore[union-attr]

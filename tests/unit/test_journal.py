@@ -353,3 +353,75 @@ def test_group_commits_are_written_by_one_flusher_thread(tmp_path: Path) -> None
     journal.close()
     flusher.join(5)
     assert not flusher.is_alive(), "closing the journal ends its flusher"
+
+
+def test_finishing_a_transfer_never_waits_for_a_group_commit_being_written(
+    tmp_path: Path,
+) -> None:
+    """The flusher held the list of deferred states for its whole write, so every worker
+    finishing a file meanwhile waited for that commit; now only another flush waits."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    first, second = journal.add([_queued_download(tmp_path, f"k{n}") for n in range(2)])
+    writing, go_on = threading.Event(), threading.Event()
+
+    def held(statement: str) -> None:
+        if statement.startswith("UPDATE transfers"):
+            writing.set()
+            assert go_on.wait(10)
+
+    journal._db.set_trace_callback(held)
+    journal.finish(first, {"state": State.DONE}, clear_parts=True)
+    flushing = threading.Thread(target=journal.flush)
+    flushing.start()
+    try:
+        assert writing.wait(10)
+        finished = threading.Thread(
+            target=journal.finish,
+            args=(second, {"state": State.FAILED}),
+            kwargs={"clear_parts": False},
+        )
+        finished.start()
+        finished.join(5)
+        assert not finished.is_alive(), "finish() waited for the commit being written"
+        assert flushing.is_alive()
+    finally:
+        go_on.set()
+        flushing.join(10)
+    journal._db.set_trace_callback(None)
+    journal.flush()
+    reader = Journal(path)
+    assert reader.get(first).state is State.DONE  # type: ignore[union-attr]
+    assert reader.get(second).state is State.FAILED  # type: ignore[union-attr]
+
+
+def test_a_group_commit_writes_each_transfer_s_last_state_and_clears_the_done(
+    tmp_path: Path,
+) -> None:
+    """Deferred states are written with one statement per run of rows that set the same
+    columns: still in the order they came, and every done transfer forgets its parts and
+    its temporary file (only those)."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    ids = journal.add([_queued_download(tmp_path, f"k{n}") for n in range(4)])
+    for tid in ids:
+        journal.add_part(tid, JournalPart(1, "", "md5", 1))
+        journal.set_partial(tid, PartialFile(tmp_path / f".k{tid}.cbpart-{tid}", 1, tid, 0))
+    a, b, c, d = ids
+    journal.finish(a, {"state": State.FAILED, "error": "first try"}, clear_parts=False)
+    journal.finish(b, {"state": State.DONE, "etag": "e-b"}, clear_parts=True)
+    journal.finish(a, {"state": State.DONE, "etag": "e-a"}, clear_parts=True)  # retried
+    journal.finish(c, {"state": State.PAUSED}, clear_parts=False)
+    journal.finish(d, {"state": State.DONE, "etag": "e-d"}, clear_parts=True)
+    journal.flush()
+    reader = Journal(path)
+    states = {tid: reader.get(tid) for tid in ids}
+    assert {tid: (r.state, r.etag) for tid, r in states.items() if r} == {
+        a: (State.DONE, "e-a"),
+        b: (State.DONE, "e-b"),
+        c: (State.PAUSED, ""),
+        d: (State.DONE, "e-d"),
+    }
+    assert states[a] is not None and states[a].error == "first try"  # not set again
+    assert [tid for tid in ids if reader.parts(tid)] == [c]
+    assert [tid for tid in ids if reader.partial(tid) is not None] == [c]

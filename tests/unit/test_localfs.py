@@ -37,11 +37,11 @@ def test_free_space_is_checked_before_writing(tmp_path: Path) -> None:
         check_free_space(tmp_path, "huge.bin", 2**60)
 
 
-def test_renames_into_one_folder_share_fsyncs_and_each_waits_for_one_after_it(
+def test_renames_into_one_folder_share_fsyncs_and_each_hears_of_one_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """replace_durably returns only once a folder fsync that *began after its rename* has
-    ended (so the rename is durable), while renames made during one fsync share the next."""
+    """Each rename hears that it is durable only once a folder fsync that *began after
+    it* has ended, while renames made during one fsync (or soon after) share the next."""
     import threading
     import time
 
@@ -57,32 +57,46 @@ def test_renames_into_one_folder_share_fsyncs_and_each_waits_for_one_after_it(
         synced.append(seen)
 
     monkeypatch.setattr(localfs, "_fsync_folder", slow_fsync)
-    tmp_path = tmp_path / "folder"
-    tmp_path.mkdir()
+    folder = tmp_path / "folder"
+    folder.mkdir()
     names = [f"f{i:03d}" for i in range(48)]
     for name in names:
-        (tmp_path / f".{name}.tmp").write_bytes(b"x")
+        (folder / f".{name}.tmp").write_bytes(b"x")
+    syncs = localfs.FolderSyncs()
+    heard: dict[str, OSError | None] = {}
     uncovered: list[str] = []
+    all_heard = threading.Event()
 
-    def finish(name: str) -> None:
-        localfs.replace_durably(tmp_path / f".{name}.tmp", tmp_path / name)
+    def done(name: str, error: OSError | None) -> None:
+        heard[name] = error
         if not any(name in seen for seen in list(synced)):
             uncovered.append(name)
+        if len(heard) == len(names):
+            all_heard.set()
+
+    def finish(name: str) -> None:
+        renamed = localfs.rename(folder / f".{name}.tmp", folder / name)
+        assert renamed == folder
+        syncs.after_sync(folder, lambda error: done(name, error))
 
     threads = [threading.Thread(target=finish, args=(n,)) for n in names]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
+    assert all_heard.wait(10)
+    assert syncs.close(10)
+    assert heard == dict.fromkeys(names)  # each once, none failed
     assert not uncovered
-    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert sorted(p.name for p in folder.iterdir()) == names
     assert len(synced) < len(names)  # shared: fewer fsyncs than renames
-    assert not localfs._FOLDER_SYNCS  # nothing kept once no rename waits
 
 
-def test_a_failed_folder_fsync_is_raised_and_the_next_rename_syncs_again(
+def test_a_failed_folder_fsync_is_reported_and_the_next_rename_syncs_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import threading
+
     from cloudbrowser.core import localfs
 
     calls: list[Path] = []
@@ -92,10 +106,44 @@ def test_a_failed_folder_fsync_is_raised_and_the_next_rename_syncs_again(
         raise OSError(errno.EIO, "I/O error")
 
     monkeypatch.setattr(localfs, "_fsync_folder", failing)
-    (tmp_path / "a.tmp").write_bytes(b"a")
-    with pytest.raises(OSError):
-        localfs.replace_durably(tmp_path / "a.tmp", tmp_path / "a")
+    syncs = localfs.FolderSyncs()
+    heard: list[OSError | None] = []
+    each = threading.Semaphore(0)
+
+    def done(error: OSError | None) -> None:
+        heard.append(error)
+        each.release()
+
+    syncs.after_sync(tmp_path, done)
+    assert each.acquire(timeout=10)
+    assert isinstance(heard[0], OSError) and heard[0].errno == errno.EIO
     monkeypatch.setattr(localfs, "_fsync_folder", calls.append)
-    (tmp_path / "b.tmp").write_bytes(b"b")
-    localfs.replace_durably(tmp_path / "b.tmp", tmp_path / "b")
+    syncs.after_sync(tmp_path, done)
+    assert each.acquire(timeout=10)
+    assert heard[1] is None
     assert calls == [tmp_path, tmp_path]
+    assert syncs.close(10)
+    # A rename that outlives the close is synced on its own thread, at once.
+    syncs.after_sync(tmp_path, done)
+    assert heard[2] is None and calls == [tmp_path] * 3
+
+
+def test_the_folder_sync_thread_ends_when_idle_and_the_next_rename_starts_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from cloudbrowser.core import localfs
+
+    monkeypatch.setattr(localfs.FolderSyncs, "IDLE", 0.05)
+    syncs = localfs.FolderSyncs()
+    heard = threading.Semaphore(0)
+    for _ in range(2):
+        syncs.after_sync(tmp_path, lambda _error: heard.release())
+        assert heard.acquire(timeout=10)
+        thread = syncs._thread  # None already if it ended before this line ran
+        if thread is not None:
+            thread.join(10)
+            assert not thread.is_alive()
+        assert syncs._thread is None
+    assert syncs.close(10)

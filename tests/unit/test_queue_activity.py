@@ -4,7 +4,10 @@ every kind of change its answer is the one a full pass over the transfers gives.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 from cloudbrowser.core.backends import open_storage
 from cloudbrowser.core.backends.memory import forget_store
@@ -114,3 +117,52 @@ def test_changes_name_each_running_transfer_once(tmp_path: Path) -> None:
     added = queue.add(downloads[:3], batch="b")
     assert {t.id for t in queue.changes()} == {t.id for t in added}
     assert queue.changes() == [], "nothing changed, nothing runs"
+
+
+def test_a_waiter_is_woken_once_what_it_waits_for_has_ended(tmp_path: Path) -> None:
+    """wait() slept on the queue's own condition, woken at every state change of every
+    transfer (twice per file: a CLI waiting for 2,000 files woke 4,000 times, each time
+    taking the interpreter lock and the queue's from the workers). Now a waiter is woken
+    when what it waits for may have ended, and only then."""
+    import threading
+
+    queue, downloads, _uploads = make(tmp_path)
+    a, b, c, _d = queue.add(downloads[:4])
+    woken: list[str] = []
+    asleep = threading.Event()
+    results: dict[str, bool] = {}
+
+    def wait_for(name: str, call: Callable[[], bool]) -> None:
+        asleep.set()
+        results[name] = call()
+
+    real_notify = threading.Condition.notify
+
+    def counted(condition: threading.Condition, n: int = 1) -> None:
+        for w in queue._waiters:
+            if w.wake is condition:
+                woken.append("pair" if w.remaining is not None else "one left")
+        real_notify(condition, n)
+
+    pair = threading.Thread(target=wait_for, args=("pair", lambda: queue.wait([a, b], 10)))
+    few = threading.Thread(target=wait_for, args=("one left", lambda: queue.wait_active(1, 10)))
+    with mock.patch.object(threading.Condition, "notify", counted):
+        for thread in (pair, few):
+            asleep.clear()
+            thread.start()
+            assert asleep.wait(10)
+        deadline = time.monotonic() + 10
+        while len(queue._waiters) < 2:  # both asleep in wait()
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        queue.cancel([c.id])  # neither waits for it; three still queued
+        queue.pause([a.id])  # one of the pair; two still queued
+        assert woken == []
+        queue.cancel([b.id])  # the pair has ended, and one is left queued
+        pair.join(10)
+        few.join(10)
+    assert results == {"pair": True, "one left": True}
+    assert sorted(woken) == ["one left", "pair"]  # each once
+    queue.resume([a.id])
+    assert not queue.wait([a, b], timeout=0.05), "queued again: waited for again"
+    queue.shutdown()
