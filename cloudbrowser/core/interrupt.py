@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from cloudbrowser.core.errors import Cancelled
+from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.loggers import logger
 
 if TYPE_CHECKING:
@@ -196,6 +196,61 @@ class Abandoned(Cancelled):
             told, self._told = self._told, []
         for tell in told:
             _tell(tell, value, error)
+
+
+#: Told how a request left running ended, as the user is to hear it: its return value and
+#: None where it did what it was sent for, else None and the failure.
+Outcome = Callable[[object, CloudBrowserError | None], None]
+
+
+def late_failure(error: BaseException | None, what: str) -> CloudBrowserError | None:
+    """``error``, what a request left running ended with (None: it did what it was sent
+    for), as the failure to report: a CloudBrowserError as it is; a bug is logged and
+    becomes a StorageError saying ``what`` ("The copy of “a.txt”") failed unexpectedly,
+    never lost on a thread nobody waits for."""
+    if error is None or isinstance(error, CloudBrowserError):
+        return error
+    log.error("%s, left running by a cancel, failed", what, exc_info=error)
+    return StorageError(
+        f"{what} failed unexpectedly after the cancel.",
+        detail=f"{type(error).__name__}: {error}",
+    )
+
+
+def report_late(left: Abandoned, tell: Outcome, what: str) -> None:
+    """Have ``tell`` called (on the thread the request ends on) with how the request
+    ``left`` running ended: done, or failed (:func:`late_failure`). One that stopped
+    with nothing done (Cancelled) is not told: the cancel said so."""
+
+    def ended(value: object, error: BaseException | None) -> None:
+        if not isinstance(error, Cancelled):
+            tell(value, late_failure(error, what))
+
+    left.when_ended(ended)
+
+
+def interruptible_late(call: Callable[[], T], stop: threading.Event, tell: Outcome, what: str) -> T:
+    """``call()`` as :func:`interruptible`, for a caller that delivers nothing once
+    ``stop`` is set (a window's job, whose result is dropped after its cancel): how the
+    request ends after the stop is told instead, done or failed, whether it was left
+    running (:func:`report_late`) or ended just as the stop came, and Cancelled raised.
+    Raises what ``call`` raises before the stop."""
+    try:
+        value = interruptible(call, stop)
+    except Abandoned as left:
+        report_late(left, tell, what)
+        raise
+    except Cancelled:
+        raise
+    except Exception as error:
+        if not stop.is_set():
+            raise
+        tell(None, late_failure(error, what))
+        raise Cancelled("Stopped.") from error
+    if stop.is_set():
+        tell(value, None)
+        raise Cancelled("Stopped.")
+    return value
 
 
 def _tell(tell: Ending, value: object, error: BaseException | None) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -42,11 +41,10 @@ from cloudbrowser.core.errors import (
     IntegrityError,
     NotFound,
     NotSupported,
-    StorageError,
     created_meanwhile,
 )
 from cloudbrowser.core.give_way import give_way
-from cloudbrowser.core.interrupt import Abandoned, interruptible, stoppable
+from cloudbrowser.core.interrupt import Abandoned, interruptible, late_failure, stoppable
 from cloudbrowser.core.journal import State
 from cloudbrowser.core.paging import iter_pages
 from cloudbrowser.core.prefix_scan import PrefixTotals, scan_prefix
@@ -77,7 +75,6 @@ LIST_AHEAD = 200_000
 _ids = itertools.count(1)
 T = TypeVar("T")
 P = ParamSpec("P")
-log = logging.getLogger(__name__)
 
 
 class OpKind(StrEnum):
@@ -772,17 +769,9 @@ class Operation:
         is part of the result (done, or ``failed``); after, the result stays as it was
         returned and ``on_late`` says it instead: never both, never neither. The
         operation is settled once it was the last."""
-        failure: CloudBrowserError | None = None
-        if isinstance(error, Cancelled):
-            pass
-        elif isinstance(error, CloudBrowserError):
-            failure = error
-        elif error is not None:  # a bug: said, not lost on a thread nobody waits for
-            log.error("copy of %s left running failed", source.key, exc_info=error)
-            failure = StorageError(
-                f"The copy of “{source.key}” failed unexpectedly after the cancel.",
-                detail=f"{type(error).__name__}: {error}",
-            )
+        failure = None
+        if not isinstance(error, Cancelled):
+            failure = late_failure(error, f"The copy of “{source.key}”")
         made = error is None
         with self._lock:
             told = self._ran

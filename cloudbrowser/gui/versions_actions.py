@@ -11,22 +11,29 @@ All on demand (docs/architecture.md §3): nothing here lists versions until the 
   "Deleted".
 * **Undelete** (context menu and Edit menu, for selected deleted objects) removes their
   delete markers, so the version before comes back, or restores the soft-deleted version
-  deleted last; the list is then listed again.
+  deleted last; the list is then listed again. **Cancel undelete** (Edit menu) stops
+  waiting at once; the server may still finish the object under way, and how it ends is
+  said then (core/interrupt.interruptible_late), as for a cancelled copy. What
+  was done or failed before the cancel is said too.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from cloudbrowser.core.entries import Entry
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
-from cloudbrowser.core.keys import parent_prefix
+from cloudbrowser.core.interrupt import Abandoned, interruptible_late
+from cloudbrowser.core.keys import leaf_name, parent_prefix
+from cloudbrowser.core.printable import printable
 from cloudbrowser.core.versions import undelete
 from cloudbrowser.gui.messages import MessageSink
+from cloudbrowser.gui.navigation import Location
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.transfer_controller import TransferController
 from cloudbrowser.gui.window_parts import Browsing, WindowMenus
@@ -42,6 +49,10 @@ class UndeleteFailures(CloudBrowserError):
 
 class VersionActions(QObject):
     """Creates the version actions and puts them in the window's menus."""
+
+    #: (folder, key, None or the error): how an undelete that a cancel left running
+    #: ended, from the thread it ended on.
+    _undeleted_late = Signal(object, object, object)
 
     def __init__(
         self,
@@ -65,6 +76,10 @@ class VersionActions(QObject):
         self.undelete_action = menus.new_action(
             self.tr("Undelete"), None, [], self.undelete_selection
         )
+        self.cancel_undelete_action = menus.new_action(
+            self.tr("Cancel undelete"), None, [], self.cancel_undelete
+        )
+        self.cancel_undelete_action.setEnabled(False)
         self.show_deleted_action = menus.new_action(
             self.tr("Show deleted"), None, [k("Ctrl+Alt+H")], self._on_show_deleted
         )
@@ -75,6 +90,7 @@ class VersionActions(QObject):
         menus.edit.addSeparator()
         menus.edit.addAction(self.versions_action)
         menus.edit.addAction(self.undelete_action)
+        menus.edit.addAction(self.cancel_undelete_action)
         menus.view.addAction(self.show_deleted_action)
         menus.context_sections.append(self._context_section)
         browsing.list_model.loadingChanged.connect(self._on_loading)
@@ -82,6 +98,7 @@ class VersionActions(QObject):
         #: report to it after it is closed.
         self._dialog: VersionsDialog | None = None
         self._undelete_job: Job | None = None
+        self._undeleted_late.connect(self._on_undeleted_late)
 
     # ── context menu ────────────────────────────────────────────────────────────────────
 
@@ -179,43 +196,75 @@ class VersionActions(QObject):
         storage = self.service.storage(current.connection)
         bucket = current.bucket
         keys = [e.key for e in deleted]
+        #: Undeleted so far, what failed, and the key whose undelete a cancel left
+        #: running (""): a cancelled job's result is not delivered, so ``finished`` says.
+        done: list[int] = [0]
+        failed: list[tuple[str, CloudBrowserError]] = []
+        left: list[str] = [""]
 
-        def work(job: Job) -> tuple[int, list[tuple[str, CloudBrowserError]]]:
-            done = 0
-            failed: list[tuple[str, CloudBrowserError]] = []
+        def late(key: str, _value: object, error: CloudBrowserError | None) -> None:
+            self._undeleted_late.emit(current, key, error)
+
+        def work(job: Job) -> None:
+            stop = job.cancel_event
             for n, key in enumerate(keys, 1):
                 if job.cancelled:
                     break
                 try:
-                    undelete(storage, bucket, key, job.cancel_event)
-                    done += 1
+                    # A cancel stops waiting at once; the request goes on, and how it
+                    # ends is still said (_on_undeleted_late).
+                    interruptible_late(
+                        partial(undelete, storage, bucket, key, stop),
+                        stop,
+                        partial(late, key),
+                        f"The undelete of “{key}”",
+                    )
+                    done[0] += 1
+                except Abandoned:
+                    left[0] = key
+                    raise
                 except StorageError as error:
                     failed.append((key, error))
                 job.report(n)
-            return done, failed
 
         def progress(n: int) -> None:
             messages.info(self.tr("Undeleting… {n} of {total}").format(n=n, total=len(keys)))
 
-        def succeeded(result: tuple[int, list[tuple[str, CloudBrowserError]]]) -> None:
-            done, failed = result
-            if failed:
-                messages.major(
-                    UndeleteFailures(
-                        self.tr(
-                            "{failed} of %Ln object(s) could not be undeleted.", None, len(keys)
-                        ).format(failed=len(failed)),
-                        hint=self.tr("The details say which and why; the others are back."),
-                        detail="\n".join(f"{key}: {error.message}" for key, error in failed),
-                    )
+        def say_failed(hint: str) -> None:
+            messages.major(
+                UndeleteFailures(
+                    self.tr(
+                        "{failed} of %Ln object(s) could not be undeleted.", None, len(keys)
+                    ).format(failed=len(failed)),
+                    hint=hint,
+                    detail="\n".join(f"{key}: {error.message}" for key, error in failed),
                 )
+            )
+
+        def succeeded(_result: None) -> None:
+            if failed:
+                say_failed(self.tr("The details say which and why; the others are back."))
             else:
-                messages.info(self.tr("Undeleted %Ln object(s).", None, done))
+                messages.info(self.tr("Undeleted %Ln object(s).", None, done[0]))
             if browsing.current == current:
                 browsing.refresh()
 
         def finished() -> None:
+            job = self._undelete_job
             self._undelete_job = None
+            self.cancel_undelete_action.setEnabled(False)
+            if job is None or not job.cancelled:
+                return
+            text = self.tr("Undelete cancelled: %Ln object(s) undeleted.", None, done[0])
+            if left[0]:
+                text += " " + self.tr(
+                    "The server may still undelete “{name}”, under way: it is said when it ends."
+                ).format(name=printable(leaf_name(left[0])))
+            messages.info(text)
+            if failed:
+                say_failed(self.tr("The details say which and why."))
+            if (done[0] or failed) and browsing.current == current:
+                browsing.refresh()
 
         self._undelete_job = self.service.run(
             work,
@@ -225,4 +274,39 @@ class VersionActions(QObject):
             failed=messages.major,
             finished=finished,
         )
+        self.cancel_undelete_action.setEnabled(True)
         return self._undelete_job
+
+    @Slot()
+    def cancel_undelete(self) -> None:
+        """Stop the undelete running: at once, and the objects not started stay deleted;
+        the one under way is said when it ends."""
+        if self._undelete_job is not None:
+            self._undelete_job.cancel()
+
+    def _on_undeleted_late(
+        self, current: Location, key: str, error: CloudBrowserError | None
+    ) -> None:
+        """An undelete under way at the cancel has ended: done after all, or failed
+        (said as any failure is). Its folder is listed again either way: a failure may
+        have removed some of its delete markers."""
+        name = printable(leaf_name(key))
+        if error is None:
+            self.messages.info(
+                self.tr(
+                    "“{name}” was undeleted all the same: the server completed the "
+                    "undelete under way when it was cancelled."
+                ).format(name=name)
+            )
+        else:
+            self.messages.major(
+                UndeleteFailures(
+                    self.tr(
+                        "The undelete of “{name}”, under way when it was cancelled, failed: {error}"
+                    ).format(name=name, error=error.message),
+                    hint=error.hint,
+                    detail=error.detail,
+                )
+            )
+        if self.browsing.current == current:
+            self.browsing.refresh()

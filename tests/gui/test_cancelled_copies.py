@@ -32,29 +32,27 @@ def window_server(memory_server: MemoryServer) -> MemoryServer:
     return memory_server
 
 
-class HeldCopy:
-    """The connection's server-side copy held until :attr:`release` is set: then made,
-    or failing with :attr:`error`."""
+class Held:
+    """The connection's ``name`` request (a method of its Storage) held until
+    :attr:`release` is set: then sent, or failing with :attr:`error`."""
 
-    def __init__(self, storage: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, storage: Storage, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         self.started = threading.Event()
         self.release = threading.Event()
         self.error: StorageError | None = None
-        copy_object = storage.copy_object  # type: ignore[attr-defined]
+        call = getattr(storage, name)
 
-        def held(
-            src_bucket: str, src_key: str, bucket: str, key: str, *, create_only: bool = False
-        ) -> str:
+        def held(*args: object, **kwargs: object) -> object:
             self.started.set()
             self.release.wait(WAIT / 1000)
             if self.error is not None:
                 raise self.error
-            return str(copy_object(src_bucket, src_key, bucket, key, create_only=create_only))
+            return call(*args, **kwargs)
 
-        monkeypatch.setattr(storage, "copy_object", held)
+        monkeypatch.setattr(storage, name, held)
 
 
-def paste_and_cancel(qtbot: QtBot, window: MainWindow, bucket: str, held: HeldCopy) -> Operation:
+def paste_and_cancel(qtbot: QtBot, window: MainWindow, bucket: str, held: Held) -> Operation:
     """Copy report.txt into copies/ and cancel while its copy is under way: the operation
     ends at once, saying the copy under way is reported when it ends."""
     conn = window.history.current.connection
@@ -80,7 +78,9 @@ def test_a_cancelled_copy_that_fails_afterwards_is_said(
 ) -> None:
     bucket = memory_server.bucket()
     memory_server.put(bucket, {"report.txt": b"figures"})
-    held = HeldCopy(window.service.storage(window.history.current.connection), monkeypatch)
+    held = Held(
+        window.service.storage(window.history.current.connection), "copy_object", monkeypatch
+    )
     operation = paste_and_cancel(qtbot, window, bucket, held)
     assert window.messages.last is None
 
@@ -107,7 +107,9 @@ def test_a_cancelled_copy_the_server_completes_is_said_copied_and_listed(
 ) -> None:
     bucket = memory_server.bucket()
     memory_server.put(bucket, {"report.txt": b"figures"})
-    held = HeldCopy(window.service.storage(window.history.current.connection), monkeypatch)
+    held = Held(
+        window.service.storage(window.history.current.connection), "copy_object", monkeypatch
+    )
     operation = paste_and_cancel(qtbot, window, bucket, held)
     qtbot.waitUntil(lambda: names(window) == ["report.txt"], timeout=WAIT)  # no copies/ yet
 

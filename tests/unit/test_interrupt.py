@@ -4,6 +4,7 @@ stop_point(): where a request made of several stops."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -14,6 +15,7 @@ from cloudbrowser.core.interrupt import (
     breaking_off,
     elsewhere,
     interruptible,
+    interruptible_late,
     pause,
     stop_point,
     stoppable,
@@ -207,6 +209,54 @@ def test_a_dropped_request_hands_on_what_it_ended_with() -> None:
     late: list[tuple[object, BaseException | None]] = []
     made.when_ended(lambda value, error: late.append((value, error)))
     assert late == [("the copy's revision", None)], "asked after its end: told at once"
+
+
+def test_a_request_whose_caller_delivers_nothing_after_a_stop_tells_how_it_ended() -> None:
+    """interruptible_late: once stopped, the caller gets Cancelled and what the request
+    ends with is told, once: left running or ending just as the stop came (here the
+    request sets the stop itself, so either happens); before the stop, as usual."""
+
+    def stopped_then(outcome: object) -> tuple[object, BaseException | None]:
+        stop = threading.Event()
+        told: list[tuple[object, BaseException | None]] = []
+        ended = threading.Event()
+
+        def request() -> object:
+            stop.set()
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        def tell(value: object, error: BaseException | None) -> None:
+            told.append((value, error))
+            ended.set()
+
+        with pytest.raises(Cancelled):
+            interruptible_late(request, stop, tell, "The undelete of “a.txt”")
+        assert ended.wait(10)
+        [(value, error)] = told
+        return value, error
+
+    assert stopped_then("v2") == ("v2", None)
+    failure = StorageError("Refused.")
+    assert stopped_then(failure) == (None, failure)
+    value, error = stopped_then(ValueError("a bug"))
+    assert value is None and isinstance(error, StorageError)
+    assert error.message == "The undelete of “a.txt” failed unexpectedly after the cancel."
+
+    told: list[object] = []
+    stop = threading.Event()
+    assert interruptible_late(lambda: 7, stop, lambda *a: told.append(a), "x") == 7
+    with pytest.raises(StorageError):
+        interruptible_late(_raise(StorageError("No.")), stop, lambda *a: told.append(a), "x")
+    assert told == [], "not stopped: the caller has the outcome"
+
+
+def _raise(error: BaseException) -> Callable[[], object]:
+    def call() -> object:
+        raise error
+
+    return call
 
 
 def test_a_wait_within_a_time_gives_up_as_a_stop_does() -> None:

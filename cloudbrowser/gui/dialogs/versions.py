@@ -9,7 +9,9 @@ downloaded or deleted), and the status says how long the bucket keeps them. Rest
 copies the chosen version over the current one on the server (a soft-deleted one is
 restored by the server's own call); deleting a version is permanent; both ask first.
 Downloads go through the window's transfer queue, so they are journalled, resumable and
-verified like any other.
+verified like any other. A change that Refresh (or showing another object) cancels stops
+being waited for at once; the server may still make it, and how it ends is said then
+(core/interrupt.interruptible_late), as for a cancelled copy.
 
 Signals:
     changed(str, str, str): (connection, bucket, key) was changed on the server (a version
@@ -18,10 +20,12 @@ Signals:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLocale, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +47,7 @@ from cloudbrowser.core.connections import Connection
 from cloudbrowser.core.details import Version
 from cloudbrowser.core.errors import CloudBrowserError, StorageError
 from cloudbrowser.core.inspection import object_uri
+from cloudbrowser.core.interrupt import interruptible_late
 from cloudbrowser.core.keys import leaf_name
 from cloudbrowser.core.printable import printable
 from cloudbrowser.core.storage import Storage, versions_of
@@ -70,8 +75,15 @@ class Col:
 Confirm = Callable[[str, str], bool]
 
 
+class VersionChangeFailed(CloudBrowserError):
+    title = str(QT_TRANSLATE_NOOP("CloudBrowserError", "A version change failed"))
+
+
 class VersionsDialog(QDialog):
     changed = Signal(str, str, str)
+    #: ((connection, bucket, key), what it said done, None or the error): how a change
+    #: that a cancel left running ended, from the thread it ended on.
+    _changed_late = Signal(object, object, object)
 
     def __init__(
         self,
@@ -96,6 +108,7 @@ class VersionsDialog(QDialog):
         self.retention = 0
         self.confirm: Confirm = self._ask
         self._locale = QLocale()
+        self._changed_late.connect(self._on_changed_late)
 
         self.title = QLabel()
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -422,7 +435,7 @@ class VersionsDialog(QDialog):
             return
         bucket, key = self.bucket, v.key
         self._run(
-            lambda job: restore(storage, bucket, v, job.cancel_event),
+            lambda stop: restore(storage, bucket, v, stop),
             self.tr("Restoring the version…"),
             self.tr("Restored the version of {when} of “{name}”.").format(
                 when=self._when(v), name=leaf_name(key)
@@ -454,16 +467,28 @@ class VersionsDialog(QDialog):
             return
         bucket, key, version_id = self.bucket, v.key, v.version_id
         self._run(
-            lambda _job: versions_of(storage).delete_version(bucket, key, version_id),
+            lambda _stop: versions_of(storage).delete_version(bucket, key, version_id),
             self.tr("Deleting the version…"),
             self.tr("Deleted {what} of “{name}” permanently.").format(
                 what=what, name=leaf_name(key)
             ),
         )
 
-    def _run(self, work: Callable[[Job], object], doing: str, done: str) -> None:
-        """Run a change on a worker; then say so, list again and tell the window."""
+    def _run(self, change: Callable[[threading.Event], object], doing: str, done: str) -> None:
+        """Make a change on the server (``change(stop)``, one request, or rounds that
+        ``stop`` ends between); then say so, list again and tell the window. A cancel
+        (Refresh, another object) stops waiting for it at once; how the request left
+        running ends is said then (:meth:`_on_changed_late`)."""
         where = (self.connection_id, self.bucket, self.key)
+
+        def work(job: Job) -> object:
+            stop = job.cancel_event
+            return interruptible_late(
+                partial(change, stop),
+                stop,
+                lambda _value, error: self._changed_late.emit(where, done, error),
+                f"“{where[2]}”: {doing}",
+            )
 
         def succeeded(_result: object) -> None:
             self.messages.info(done)
@@ -473,13 +498,44 @@ class VersionsDialog(QDialog):
             self.messages.major(error)
 
         def finished() -> None:
-            if (self.connection_id, self.bucket, self.key) == where:
+            if self._job is job:
+                self._job = None
+            # Not over a change started since (a cancelled one ends after Refresh).
+            if (self.connection_id, self.bucket, self.key) == where and not self.changing:
                 self.reload()
 
         self._set_busy(doing)
-        self._job = self.service.run(
+        self._job = job = self.service.run(
             work, doing, succeeded=succeeded, failed=failed, finished=finished
         )
+
+    @property
+    def changing(self) -> bool:
+        """A change (a restore, a delete) is running: a listing's job is not."""
+        return self._job is not None and self.versioning is not None
+
+    def _on_changed_late(
+        self, where: tuple[str, str, str], done: str, error: CloudBrowserError | None
+    ) -> None:
+        """A change under way at a cancel has ended: made after all (said, and the
+        lists showing the object are listed again) or failed (said as any failure is)."""
+        if error is None:
+            self.messages.info(
+                self.tr("{done} The server completed it after it was cancelled.").format(done=done)
+            )
+        else:
+            self.messages.major(
+                VersionChangeFailed(
+                    self.tr(
+                        "“{name}”: the change under way when it was cancelled failed: {error}"
+                    ).format(name=printable(leaf_name(where[2])), error=error.message),
+                    hint=error.hint,
+                    detail=error.detail,
+                )
+            )
+        self.changed.emit(*where)
+        if (self.connection_id, self.bucket, self.key) == where and not self.changing:
+            self.reload()
 
     def _when(self, v: Version) -> str:
         return format_time(v.modified, self._locale, seconds=True)

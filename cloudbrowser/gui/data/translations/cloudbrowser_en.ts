@@ -454,6 +454,13 @@
 <context>
     <name>VersionActions</name>
     <message numerus="yes">
+        <source>Undelete cancelled: %Ln object(s) undeleted.</source>
+        <translation>
+            <numerusform>Undelete cancelled: %Ln object undeleted.</numerusform>
+            <numerusform>Undelete cancelled: %Ln objects undeleted.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>Undeleted %Ln object(s).</source>
         <translation>
             <numerusform>Undeleted %Ln object.</numerusform>
