@@ -97,7 +97,7 @@ class _Stages:
         self.spent: dict[str, float] = {}
         for module, name, label in [
             (downloads, "_fsync", "fsync"),
-            (downloads, "replace_durably", "rename"),
+            (downloads, "rename", "rename"),
             (downloads._InOrderHasher, "result", "hash wait"),
             (downloads, "_verify", "verify"),
         ]:
