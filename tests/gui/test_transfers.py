@@ -186,6 +186,43 @@ def test_a_polls_changes_are_refreshed_a_turn_at_a_time_and_none_is_lost(
     assert states == {"Done, verified"}
 
 
+def test_rows_cleared_while_their_refresh_waits_for_its_turn_stay_cleared(
+    qtbot: QtBot,
+    window: MainWindow,
+    server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Clear finished between two turns of a poll's refresh: the rows still to be
+    refreshed are not put back."""
+    from cloudbrowser.core.transfers import TransferOptions
+    from cloudbrowser.gui import transfer_controller
+
+    monkeypatch.setattr(transfer_controller, "CHANGES_PER_TURN", 1)
+    controller = window.transfers
+    model = controller.model
+    controller.queue.set_options(TransferOptions(concurrency=0))  # queued, not started
+    ended: list[list[Transfer]] = []
+    controller.batchFinished.connect(lambda _batch, members: ended.append(members))
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"f{i}.txt").write_bytes(b"x")
+    window.upload_paths([folder], window.history.current)
+    qtbot.waitUntil(lambda: len(model.transfers()) == 3, timeout=WAIT)
+
+    controller.queue.set_options(TransferOptions(concurrency=2))
+    assert controller.queue.wait(timeout=30)  # no event is handled: no poll meanwhile
+    controller.poll()  # three changed: one refreshed now, two in the turns after
+    controller.clear_finished()
+    qtbot.waitUntil(lambda: bool(ended), timeout=WAIT)
+    assert ended == [[]], "cleared before its end was seen"
+    assert model.rowCount() == 0 and model.transfers() == []
+    assert set(bucket_contents(server, bucket)) == {f"three/f{i}.txt" for i in range(3)}
+
+
 def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:
