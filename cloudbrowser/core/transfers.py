@@ -622,6 +622,8 @@ class TransferQueue:
         self._tallies: dict[str, list[int]] = {}
         self._shares: dict[int, _Share] = {}
         self._workers = 0
+        #: Of them, threads still to be started, once the lock is let go (_spawn_workers).
+        self._unstarted = 0
         self._closed = False
         #: Downloads whose renames wait for their folder's fsync (done once it ended).
         self._folder_syncs = FolderSyncs(yield_to_the_window if self._options.background else None)
@@ -647,6 +649,7 @@ class TransferQueue:
             self._options = options
             self._limiter.rate = options.bandwidth_limit
             self._start_workers()
+        self._spawn_workers()
 
     # ── adding and restoring ────────────────────────────────────────────────────────────
 
@@ -664,6 +667,7 @@ class TransferQueue:
                 self._count(t)
             self.most_held = max(self.most_held, len(self._transfers))
             self._start_workers()
+        self._spawn_workers()
         return transfers
 
     def _new_transfer(self, r: TransferRequest, batch: str) -> Transfer:
@@ -898,6 +902,7 @@ class TransferQueue:
                     if as_state is State.CANCELLED:
                         cleanups.append(t)
             self._lock.notify_all()
+        self._spawn_workers()  # for what waited for a probe that ended here
         for interrupts in running:
             interrupts.fire()  # reads blocked in a slow server's reply return now
         for t in cleanups:
@@ -932,6 +937,7 @@ class TransferQueue:
                 self._set_state(t, State.QUEUED)
                 self._pending.append(transfer_id)
             self._start_workers()
+        self._spawn_workers()
 
     #: Retrying is resuming: a failed transfer continues from what the server has.
     retry = resume
@@ -1060,7 +1066,8 @@ class TransferQueue:
             del self._tallies[t.batch]
 
     def _start_workers(self) -> None:
-        """Start worker threads up to ``concurrency`` while work is waiting (lock held).
+        """Count worker threads up to ``concurrency`` while work is waiting (lock held);
+        the caller starts them once it has let go of the lock (:meth:`_spawn_workers`).
         Workers that wait for a transfer's time to be tried again are woken for it too."""
         if self._pending:
             self._lock.notify_all()
@@ -1068,6 +1075,18 @@ class TransferQueue:
             self._options.concurrency, len(self._pending)
         ):
             self._workers += 1
+            self._unstarted += 1
+
+    def _spawn_workers(self) -> None:
+        """Start the worker threads :meth:`_start_workers` counted (lock not held). A
+        thread's start waits until it runs, on a busy machine until it gets a core: eight
+        of them held the lock up to 40 ms after a drop (measured), and the window's poll,
+        which asks the queue ten times a second, waited for it (issue 14)."""
+        if not self._unstarted:  # read without the lock: who counted one starts it
+            return
+        with self._lock:
+            count, self._unstarted = self._unstarted, 0
+        for _ in range(count):
             threading.Thread(target=self._work, name="transfer", daemon=True).start()
 
     def _work(self) -> None:
@@ -1080,12 +1099,15 @@ class TransferQueue:
                 if t is None:
                     self._workers -= 1
                     self._lock.notify_all()
-                    return
-                t.stop_event, t.interrupts = threading.Event(), Interrupts()  # this run's
-                t.error = None  # of the attempt before, if it waited to be tried again
-                # Not journalled: QUEUED and RUNNING both mean "interrupted" after a crash,
-                # and a commit per file start is a cost with thousands of small files.
-                self._set_state(t, State.RUNNING, journal=False)
+                else:
+                    t.stop_event, t.interrupts = threading.Event(), Interrupts()  # this run's
+                    t.error = None  # of the attempt before, if it waited to be tried again
+                    # Not journalled: QUEUED and RUNNING both mean "interrupted" after a
+                    # crash, and a commit per file start is a cost with thousands of files.
+                    self._set_state(t, State.RUNNING, journal=False)
+            self._spawn_workers()  # others due to be tried again at once (_next_transfer)
+            if t is None:
+                return
             self._run(t)
 
     def _next_transfer(self) -> Transfer | None:
@@ -1264,6 +1286,7 @@ class TransferQueue:
             _at_rest(t)
             self._set_state(t, outcome, journal=False)
             self._settled(t, outcome, error)
+        self._spawn_workers()  # for what waited for this connection to answer
 
     def _discard_partial(self, t: Transfer) -> None:
         """After a cancel: abort the multipart upload or delete the download's temporary file."""

@@ -425,6 +425,60 @@ def test_a_group_fed_page_by_page_says_what_one_fed_at_once_says() -> None:
     assert (whole.source, whole.destination) == ("bkt/photos/ on c", "/home/ann/photos")
 
 
+def test_a_collapsed_batchs_files_cost_no_calls_into_the_model_when_they_change(
+    qtbot: QtBot,
+) -> None:
+    """Qt works out each changed cell's rectangle with calls into Python (about three a
+    cell, each waiting for the GIL the transfer threads hold): a collapsed batch's files are
+    not shown, so a poll in which they changed costs fewer calls than cells; expanded,
+    the row of a file that changed is painted again."""
+    from cloudbrowser.gui.widgets.transfer_panel import TransferTree
+
+    class Counting(TransferListModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+            self.painted: set[int] = set()
+
+        def index(self, row: int, column: int, parent: object = QModelIndex()) -> QModelIndex:
+            self.calls += 1
+            return super().index(row, column, parent)  # type: ignore[arg-type]
+
+        def parent(self, index: object = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+            self.calls += 1
+            return super().parent(index)  # type: ignore[arg-type]
+
+        def multiData(self, index: object, span: object) -> None:
+            if index.parent().isValid():  # type: ignore[attr-defined]
+                self.painted.add(index.row())  # type: ignore[attr-defined]
+            super().multiData(index, span)  # type: ignore[arg-type]
+
+    model = Counting()
+    files = [transfer(f"f{i:02}.bin", batch="b") for i in range(20)]
+    model.add(files)
+    view = TransferTree()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    for t in files:
+        t.state = State.RUNNING
+    model.calls = 0
+    model.refresh(files)
+    assert model.calls < len(files) * len(Column), model.calls
+    assert "Uploading: 0 of 20 done" in str(model.index(0, Column.STATE).data())
+
+    group = model.index(0, 0)
+    view.expand(group)
+    qtbot.waitUntil(lambda: 7 in model.painted)
+    model.painted.clear()
+    files[7].state = State.DONE
+    model.refresh([files[7]])
+    qtbot.waitUntil(lambda: 7 in model.painted)
+    assert str(model.index(7, Column.STATE, group).data()) == "Done, NOT verified"
+
+
 def test_a_painted_cell_is_one_call_into_the_model(qtbot: QtBot) -> None:
     """Each call from Qt into Python takes the GIL, which transfer threads hold much of the
     time: the delegates' seven roles of a cell come in one multiData call (issue 14), and

@@ -137,6 +137,93 @@ def test_a_big_drops_rows_go_in_a_turn_at_a_time_in_their_order(
     assert str(group.siblingAtColumn(Column.PROGRESS).data()) == "100 %"
 
 
+def test_a_polls_changes_are_refreshed_a_turn_at_a_time_and_none_is_lost(
+    qtbot: QtBot,
+    window: MainWindow,
+    server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The poll after a drop sees every file of it changed: their rows are refreshed a few
+    per turn of the event loop (thousands at once held the window), each as its transfer is
+    by then; the batch's end is said once every row says it."""
+    from cloudbrowser.gui import transfer_controller
+
+    monkeypatch.setattr(transfer_controller, "CHANGES_PER_TURN", 3)
+    controller = window.transfers
+    model = controller.model
+    turns: list[int] = []
+    refresh = model.refresh
+
+    def counted(changed: list[Transfer]) -> None:
+        turns.append(len(changed))
+        refresh(changed)
+
+    monkeypatch.setattr(model, "refresh", counted)
+    said_at_the_end: list[tuple[str, str]] = []
+
+    def ended(_batch: str, _members: list[Transfer]) -> None:
+        group = model.index(0, 0)
+        state = str(group.siblingAtColumn(Column.STATE).data())
+        said_at_the_end.append((state, str(group.siblingAtColumn(Column.PROGRESS).data())))
+
+    controller.batchFinished.connect(ended)
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1, 11):
+        (folder / f"file-{i}.txt").write_bytes(b"x" * i)
+    window.upload_paths([folder], window.history.current)
+    qtbot.waitUntil(lambda: bool(said_at_the_end), timeout=WAIT)
+
+    assert turns and max(turns) <= 3, turns
+    assert sum(turns) >= 10, "the first poll's ten changes, and those after"
+    assert said_at_the_end == [("Done, all verified", "100 %")]
+    group = model.index(0, 0)
+    assert model.rowCount(group) == 10
+    assert {t.state for t in model.transfers()} == {State.DONE}
+    states = {str(model.index(r, Column.STATE, group).data()) for r in range(10)}
+    assert states == {"Done, verified"}
+
+
+def test_rows_cleared_while_their_refresh_waits_for_its_turn_stay_cleared(
+    qtbot: QtBot,
+    window: MainWindow,
+    server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Clear finished between two turns of a poll's refresh: the rows still to be
+    refreshed are not put back."""
+    from cloudbrowser.core.transfers import TransferOptions
+    from cloudbrowser.gui import transfer_controller
+
+    monkeypatch.setattr(transfer_controller, "CHANGES_PER_TURN", 1)
+    controller = window.transfers
+    model = controller.model
+    controller.queue.set_options(TransferOptions(concurrency=0))  # queued, not started
+    ended: list[list[Transfer]] = []
+    controller.batchFinished.connect(lambda _batch, members: ended.append(members))
+    bucket = server.bucket()
+    go(qtbot, window, bucket)
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"f{i}.txt").write_bytes(b"x")
+    window.upload_paths([folder], window.history.current)
+    qtbot.waitUntil(lambda: len(model.transfers()) == 3, timeout=WAIT)
+
+    controller.queue.set_options(TransferOptions(concurrency=2))
+    assert controller.queue.wait(timeout=30)  # no event is handled: no poll meanwhile
+    controller.poll()  # three changed: one refreshed now, two in the turns after
+    controller.clear_finished()
+    qtbot.waitUntil(lambda: bool(ended), timeout=WAIT)
+    assert ended == [[]], "cleared before its end was seen"
+    assert model.rowCount() == 0 and model.transfers() == []
+    assert set(bucket_contents(server, bucket)) == {f"three/f{i}.txt" for i in range(3)}
+
+
 def test_dropping_on_a_folder_row_or_a_tree_node_uploads_there(
     qtbot: QtBot, window: MainWindow, server: S3Server, tmp_path: Path
 ) -> None:
