@@ -10,7 +10,8 @@ Variants (default: ``engine rclone``):
 
 * ``engine``: the ``gcs`` suite's download (``TransferQueue`` with default options,
   every file DONE and verified); ``engine:c=N`` with N files at once; ``engine:mem=1``
-  from the in-memory backend holding the same objects: the engine's own cost, no HTTP.
+  from the in-memory backend holding the same objects: the engine's own cost, no HTTP;
+  ``engine:rr=0`` resolves the folder for every key, as the suite did before 2026-12-07.
 * ``rclone``: the suite's ``rclone copy`` with its defaults; ``rclone:t=N`` with
   ``--transfers N``.
 * ``raw:c=N``: the backend's GETs alone (``storage.get_object``, read whole, dropped; N
@@ -193,10 +194,11 @@ class _Probe:
         concurrency = int(opts.get("c", 0))
         options = TransferOptions(concurrency=concurrency) if concurrency else None
         storage = self.in_memory() if opts.get("mem") == "1" else self.storage
+        once = opts.get("rr") != "0"
 
         def down(dst: Path) -> None:
             """The ``gcs`` suite's download (its ``cloudbrowser_ops``), with ``options``."""
-            resolved = dst.resolve()
+            resolved = dst.resolve() if once else None
             requests = [
                 TransferRequest(
                     Direction.DOWNLOAD,
