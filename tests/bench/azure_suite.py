@@ -633,10 +633,15 @@ class _Engine:
         from cloudbrowser.core.keys import local_path_for
         from cloudbrowser.core.paging import iter_pages
 
+        resolved = dst.resolve()  # as the engine's plans resolve it: once, not per key
         self._run(
             [
                 self._download(
-                    e.key, local_path_for(e.key, prefix, dst), e.size, e.modified, e.etag
+                    e.key,
+                    local_path_for(e.key, prefix, dst, resolved_root=resolved),
+                    e.size,
+                    e.modified,
+                    e.etag,
                 )
                 for page in iter_pages(self.storage, CONTAINER, prefix, recursive=True)
                 for e in page.objects

@@ -178,6 +178,7 @@ def cloudbrowser_ops(storage: Storage, work: Path) -> dict[str, Any]:
         )
 
     def down(prefix: str, dst: Path) -> None:
+        resolved = dst.resolve()  # as the engine's plans resolve it: once, not per key
         run(
             [
                 TransferRequest(
@@ -185,7 +186,7 @@ def cloudbrowser_ops(storage: Storage, work: Path) -> dict[str, Any]:
                     "bench",
                     BUCKET,
                     e.key,
-                    local_path_for(e.key, prefix, dst),
+                    local_path_for(e.key, prefix, dst, resolved_root=resolved),
                     e.size,
                     e.modified,
                     e.etag,
