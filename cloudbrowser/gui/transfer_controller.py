@@ -16,11 +16,11 @@ Signals:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import tempfile
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -160,10 +160,9 @@ class TransferController(QObject):
         self._batches: set[str] = set()
         #: Ids of transfers whose rows are still to be put in the list, a turn at a time.
         self._unshown: set[int] = set()
-        #: Changed transfers whose rows are still to be refreshed, a turn at a time, in the
-        #: order they changed; their ids (each is refreshed once, as it is by then).
-        self._unrefreshed: deque[Transfer] = deque()
-        self._unrefreshed_ids: set[int] = set()
+        #: Changed transfers whose rows are still to be refreshed, a turn at a time, by id
+        #: in the order they changed (each is refreshed once, as it is by then).
+        self._unrefreshed: dict[int, Transfer] = {}
         #: Whether a turn of them is posted (one at a time).
         self._refresh_posted = False
         #: Files each batch left out on purpose (downloads in progress), said at its end.
@@ -675,9 +674,8 @@ class TransferController(QObject):
         """Keep only the rows of the transfers in ``keep``: one forgotten is not refreshed
         (which would put its row back) either."""
         self.model.remove_where(keep)
-        if self._unrefreshed_ids - keep:
-            self._unrefreshed = deque(t for t in self._unrefreshed if t.id in keep)
-            self._unrefreshed_ids &= keep
+        for transfer_id in self._unrefreshed.keys() - keep:
+            del self._unrefreshed[transfer_id]
 
     def _open_journal(self) -> Journal:
         """The user's journal; if a newer cloudbrowser wrote it, one of this window's own
@@ -731,11 +729,9 @@ class TransferController(QObject):
         activity = self.queue.activity()
         self._hold_engine(activity)
         changed = self.queue.changes()
-        pending, pending_ids = self._unrefreshed, self._unrefreshed_ids
+        pending = self._unrefreshed
         for t in changed:
-            if t.id not in pending_ids:
-                pending_ids.add(t.id)
-                pending.append(t)
+            pending.setdefault(t.id, t)  # one waiting keeps its place
         self._refresh_turn()
         if self._open_batches:
             for t in changed:
@@ -765,9 +761,8 @@ class TransferController(QObject):
         after a drop of 2,000 files held it ~10 ms, and one of 100,000 would hold it for
         half a second. A row is refreshed as its transfer is by then, so a transfer that
         changes again meanwhile loses nothing."""
-        pending, pending_ids = self._unrefreshed, self._unrefreshed_ids
-        turn = [pending.popleft() for _ in range(min(CHANGES_PER_TURN, len(pending)))]
-        pending_ids.difference_update(t.id for t in turn)
+        pending = self._unrefreshed
+        turn = [pending.pop(i) for i in list(itertools.islice(pending, CHANGES_PER_TURN))]
         if self._unshown:
             # Rows still to come in their own turns (_add_rows): refresh() would add them
             # all at once, out of their order. They are shown as they are when they come.
