@@ -88,6 +88,15 @@ def test_dropping_files_and_a_folder_uploads_them_into_the_current_folder(
     assert "Uploaded 3 files" in window.statusBar().currentMessage()
 
 
+def ten_files(tmp_path: Path) -> Path:
+    """A folder of file-1.txt … file-10.txt, of 1 … 10 bytes (file-2 sorts before file-10)."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1, 11):
+        (folder / f"file-{i}.txt").write_bytes(b"x" * i)
+    return folder
+
+
 def test_a_big_drops_rows_go_in_a_turn_at_a_time_in_their_order(
     qtbot: QtBot,
     window: MainWindow,
@@ -114,10 +123,7 @@ def test_a_big_drops_rows_go_in_a_turn_at_a_time_in_their_order(
     monkeypatch.setattr(controller, "_add_rows", finish_the_shown_first)
     bucket = server.bucket()
     go(qtbot, window, bucket)
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(1, 11):
-        (folder / f"file-{i}.txt").write_bytes(b"x" * i)
+    folder = ten_files(tmp_path)
     model = window.transfers.model
     seen: list[int] = []
     model.rowsInserted.connect(lambda parent, first, last: seen.append(last - first + 1))
@@ -170,10 +176,7 @@ def test_a_polls_changes_are_refreshed_a_turn_at_a_time_and_none_is_lost(
     controller.batchFinished.connect(ended)
     bucket = server.bucket()
     go(qtbot, window, bucket)
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(1, 11):
-        (folder / f"file-{i}.txt").write_bytes(b"x" * i)
+    folder = ten_files(tmp_path)
     window.upload_paths([folder], window.history.current)
     qtbot.waitUntil(lambda: bool(said_at_the_end), timeout=WAIT)
 
