@@ -272,6 +272,15 @@ class _Probe:
 
         return run
 
+    def _read_all(self, one: Callable[[str], int], concurrency: int) -> str:
+        """Every file read by ``one`` (its byte count) from ``concurrency`` threads; the
+        total checked."""
+        with ThreadPoolExecutor(concurrency) as pool:
+            total = sum(pool.map(one, self.keys))
+        if total != self.files * gcs.SMALL_SIZE:
+            raise RuntimeError(f"{total} bytes")
+        return ""
+
     def raw(self, spec: str) -> Callable[[], str]:
         concurrency = int(_options(spec).get("c", 8))
 
@@ -279,14 +288,7 @@ class _Probe:
             with self.storage.get_object(gcs.BUCKET, key) as body:
                 return len(body.read(-1))
 
-        def run() -> str:
-            with ThreadPoolExecutor(concurrency) as pool:
-                total = sum(pool.map(one, self.keys))
-            if total != self.files * gcs.SMALL_SIZE:
-                raise RuntimeError(f"{total} bytes")
-            return ""
-
-        return run
+        return lambda: self._read_all(one, concurrency)
 
     def listing(self, spec: str) -> Callable[[], str]:
         """The engine's listing of the files (recursive, as the suite's download lists)."""
@@ -321,14 +323,7 @@ class _Probe:
                 raise RuntimeError(f"{reply.status} for {key}")
             return len(data)
 
-        def run() -> str:
-            with ThreadPoolExecutor(concurrency) as pool:
-                total = sum(pool.map(one, self.keys))
-            if total != self.files * gcs.SMALL_SIZE:
-                raise RuntimeError(f"{total} bytes")
-            return ""
-
-        return run
+        return lambda: self._read_all(one, concurrency)
 
 
 def _rclone_env(url: str) -> dict[str, str]:
