@@ -172,7 +172,8 @@ def run_download(ctx: RunContext) -> None:
             md5s = [whole]
         ctx.set_stage(Stage.FINISHING)
         stamped = _stamp(fd, t)
-        _fsync(fd, t)
+        with ctx.off_turn():  # a wait for the disk (core/cpu_turns.py)
+            _fsync(fd, t)
         ctx.set_stage(Stage.VERIFYING)
         _verify(ctx, fd, md5s, whole, sums, whole_crc)
         ctx.set_stage(Stage.FINISHING)
@@ -460,10 +461,14 @@ def _fetch_whole(ctx: RunContext, fd: int, sums: _Sums, *, by_range: bool = Fals
         sums.note(t, body)
         digest = md5_of(b"")
         offset = 0
+        # A small object's body came with its reply; a larger one's may come slowly, a
+        # wait for the server like the reply's (core/cpu_turns.py).
+        waits = ctx.off_turn if t.size > CHUNK else contextlib.nullcontext
         # Never more than the object's size is read, whatever the server goes on sending.
         while offset < t.size:
             ctx.check()
-            data = body.read(min(CHUNK, t.size - offset))
+            with waits():
+                data = body.read(min(CHUNK, t.size - offset))
             if not data:
                 break
             if offset == 0:

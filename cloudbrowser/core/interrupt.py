@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+from cloudbrowser.core import cpu_turns
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, StorageError
 from cloudbrowser.core.loggers import logger
 
@@ -313,13 +314,14 @@ def interruptible(
         done.set()
 
     _runners().run(run, hand_over)
-    while not done.wait(POLL_SECONDS):
-        if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
-            with lock:
-                if not handed:
-                    abandoned = Abandoned(done)
-                    raise abandoned
-            break
+    with cpu_turns.waiting():  # for the runner: a transfer worker's turn is free meanwhile
+        while not done.wait(POLL_SECONDS):
+            if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+                with lock:
+                    if not handed:
+                        abandoned = Abandoned(done)
+                        raise abandoned
+                break
     ok, value = outcome[0]
     if not ok:
         assert isinstance(value, BaseException)
@@ -378,16 +380,20 @@ class Watch:
 def breaking_off(call: Callable[[], None]) -> Iterator[Watch]:
     """Inside :func:`stoppable`: a stop calls ``call`` (from the stopping thread) to break
     off the wait this block is in, e.g. by shutting down its socket; ``call`` is never made
-    after the block ends. Outside it: nothing to break off, ``call`` is never made."""
+    after the block ends. Outside it: nothing to break off, ``call`` is never made. Either
+    way the block is a wait for a server: a transfer worker's turn is free meanwhile
+    (core/cpu_turns.py)."""
     watch = Watch(call)
     current = _STOPPABLE.get()
     interrupts = None if current is None else current[0]
     if interrupts is None:
-        yield watch
+        with cpu_turns.waiting():
+            yield watch
         return
     token = interrupts.add(watch.break_off)
     try:
-        yield watch
+        with cpu_turns.waiting():
+            yield watch
     finally:
         watch.end()
         interrupts.remove(token)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
+from cloudbrowser.core.cpu_turns import CpuTurns
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, StorageError
 from cloudbrowser.core.give_way import give_way
 from cloudbrowser.core.interrupt import Interrupts, interruptible, stoppable
@@ -108,6 +109,10 @@ class TransferOptions:
     #: The queue's threads yield the CPU to the window's (core/thread_priority.py): set by
     #: the window, not by the CLI.
     background: bool = False
+    #: Workers that run the engine's own code at once, the others waiting for the server
+    #: or for their turn (core/cpu_turns.py); 0: all of them. Set by the window, whose
+    #: thread waits behind every worker that wants the interpreter lock.
+    cpu_turns: int = 0
     #: A transfer that fails for a passing reason (nothing answered, no answer in time, a
     #: busy server: ``CloudBrowserError.retryable``) is tried again by itself this many
     #: times, continuing from what was kept, before it fails (as rclone's ``--retries``).
@@ -469,6 +474,9 @@ class RunContext:
     parts: ThreadPoolExecutor
     limiter: RateLimiter
     memory: MemoryBudget
+    #: The queue's turns (core/cpu_turns.py): the worker running this transfer holds one,
+    #: and gives it up while it waits for the server.
+    turns: CpuTurns = field(default_factory=CpuTurns)
     _progress_lock: threading.Lock = field(default_factory=threading.Lock)
     #: Set by a download whose file has its name: the folder whose fsync makes that
     #: rename durable. The queue finishes the transfer once it has been synced.
@@ -482,7 +490,14 @@ class RunContext:
         give_way()
 
     def throttle(self, amount: int) -> None:
-        self.limiter.consume(amount, self.transfer.stop_event)
+        if self.limiter.rate:
+            with self.turns.off_turn():  # a wait of its own: others may run meanwhile
+                self.limiter.consume(amount, self.transfer.stop_event)
+
+    def off_turn(self) -> AbstractContextManager[None]:
+        """This worker's turn given up for the block: a wait for the server
+        (core/cpu_turns.py). Nothing on a part thread, which holds none."""
+        return self.turns.off_turn()
 
     def holding(self, amount: int) -> AbstractContextManager[None]:
         """Hold ``amount`` bytes of the queue's :data:`MEMORY_BUDGET` for the block (waits
@@ -533,10 +548,11 @@ class RunContext:
         more bytes, and that failure is raised (a pause or a cancel raises Stopped).
         """
         futures = [self.parts.submit(work, n) for n in numbers]
-        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        if pending:
-            abort.set()
-            wait(pending)
+        with self.turns.off_turn():
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            if pending:
+                abort.set()
+                wait(pending)
         for future in futures:
             error = future.exception()
             if error is not None and not isinstance(error, Stopped):
@@ -636,6 +652,7 @@ class TransferQueue:
         )
         self._limiter = RateLimiter(self._options.bandwidth_limit)
         self._memory = MemoryBudget(MEMORY_BUDGET)
+        self._turns = CpuTurns(self._options.cpu_turns)
 
     # ── options ─────────────────────────────────────────────────────────────────────────
 
@@ -648,6 +665,7 @@ class TransferQueue:
         with self._lock:
             self._options = options
             self._limiter.rate = options.bandwidth_limit
+            self._turns.set_count(options.cpu_turns)
             self._start_workers()
         self._spawn_workers()
 
@@ -1108,7 +1126,8 @@ class TransferQueue:
             self._spawn_workers()  # others due to be tried again at once (_next_transfer)
             if t is None:
                 return
-            self._run(t)
+            with self._turns.turn():
+                self._run(t)
 
     def _next_transfer(self) -> Transfer | None:
         """The next queued transfer (lock held); while only transfers waiting to be tried
@@ -1224,7 +1243,14 @@ class TransferQueue:
         try:
             backend = self._backends(t.connection)
             ctx = RunContext(
-                t, backend, self.journal, self._options, self._parts, self._limiter, self._memory
+                t,
+                backend,
+                self.journal,
+                self._options,
+                self._parts,
+                self._limiter,
+                self._memory,
+                self._turns,
             )
             if t.direction is Direction.UPLOAD:
                 run_upload(ctx)

@@ -54,6 +54,9 @@ class TransferSettings:
             verify=self.verify,
             retries=self.retries,
             background=True,  # the window's thread comes first (core/thread_priority.py)
+            # One worker at a time runs the engine's code, the others wait for the server
+            # (core/cpu_turns.py): the window's thread is never behind more than one.
+            cpu_turns=1,
         )
 
     @classmethod

@@ -287,3 +287,75 @@ def test_small_uploads_start_no_request_threads(
             reader.close()
     assert "request" not in started, started
     assert handed == [], "no PUT was handed to a runner"
+
+
+# ── one turn, every request under way (core/cpu_turns.py) ─────────────────────────────
+
+
+def all_at_once(front: HostileS3, picks: Callable[[Request], bool], count: int) -> list[str]:
+    """A rule that holds back each request ``picks`` until ``count`` of them are under way
+    together (then forwards them); what it returns is the list of the requests it let go
+    only because that did not happen in time."""
+    arrived: list[str] = []
+    lock, together = threading.Lock(), threading.Event()
+    let_go: list[str] = []
+
+    def rule(r: Request, _forward: Forward) -> Reply | None:
+        if picks(r):
+            with lock:
+                arrived.append(r.path)
+                if len(arrived) >= count:
+                    together.set()
+            if not together.wait(10):
+                let_go.append(r.path)
+        return None
+
+    front.rule(rule)
+    return let_go
+
+
+@pytest.mark.parametrize("direction", [Direction.DOWNLOAD, Direction.UPLOAD])
+def test_with_one_turn_every_worker_has_a_request_under_way(
+    server: TestServer, front: HostileS3, backend: Storage, tmp_path: Path,
+    direction: Direction,
+) -> None:  # fmt: skip
+    """The window's queue lets one worker at a time run the engine's code; each gives its
+    turn up while it waits for the server, so four workers have four requests under way:
+    the front answers none of them until all four came. A worker that kept its turn while
+    waiting would leave the other three waiting for it, and the front for them."""
+    bucket = server.bucket()
+    # No "/" in the keys: GCS has it quoted in the path the front sees.
+    files = {f"turn-{n}.bin": hashlib.shake_256(str(n).encode()).digest(3000 + n) for n in range(4)}
+    if direction is Direction.DOWNLOAD:
+        server.put(bucket, files)
+        requests = [download(backend, bucket, key, tmp_path / "d" / key) for key in files]
+        picks = lambda r: any(object_get_of(key)(r) for key in files)  # noqa: E731
+    else:
+        requests = []
+        for key, data in files.items():
+            source = tmp_path / "u" / key
+            source.parent.mkdir(parents=True, exist_ok=True)
+            source.write_bytes(data)
+            requests.append(upload(backend, bucket, key, source))
+        picks = lambda r: any(whole_put_of(key)(r) for key in files)  # noqa: E731
+    options = TransferOptions(concurrency=4, part_concurrency=2, cpu_turns=1)
+    queue = TransferQueue(lambda _name: backend, Journal(tmp_path / "journal.sqlite3"), options)
+    try:
+        let_go = all_at_once(front, picks, len(files))
+        transfers = queue.add(requests)
+        assert queue.wait(transfers, timeout=60)
+    finally:
+        queue.shutdown()
+    assert let_go == [], "the requests were not under way at once"
+    assert all((t.state, t.verified) == (State.DONE, True) for t in transfers), [
+        (t.state, t.error) for t in transfers
+    ]
+    for key, data in files.items():
+        if direction is Direction.DOWNLOAD:
+            assert (tmp_path / "d" / key).read_bytes() == data
+        else:
+            reader = backend.get_object(bucket, key)
+            try:
+                assert reader.read(1 << 20) == data
+            finally:
+                reader.close()
