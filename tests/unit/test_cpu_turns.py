@@ -23,17 +23,22 @@ def in_thread(work: Callable[[], None]) -> threading.Thread:
     return thread
 
 
-def test_a_second_thread_waits_for_the_only_turn() -> None:
-    turns = CpuTurns(1)
+def taking_a_turn(turns: CpuTurns) -> tuple[threading.Thread, threading.Event]:
+    """A thread that takes a turn, sets the event once it has it, and gives it back."""
     got = threading.Event()
 
-    def second() -> None:
+    def take() -> None:
         with turns.turn():
             got.set()
 
+    return in_thread(take), got
+
+
+def test_a_second_thread_waits_for_the_only_turn() -> None:
+    turns = CpuTurns(1)
     with turns.turn():
         assert turns.holds()
-        thread = in_thread(second)
+        thread, got = taking_a_turn(turns)
         assert not got.wait(BLOCKED), "two threads held the only turn"
     assert got.wait(THROUGH), "the turn given up never reached the waiting thread"
     thread.join(THROUGH)
@@ -79,14 +84,7 @@ def test_waiting_gives_up_the_turn_this_thread_holds_and_nothing_otherwise() -> 
     with turns.turn():
         with cpu_turns.waiting():
             assert not turns.holds()
-            # Free for another thread meanwhile.
-            taken = threading.Event()
-
-            def other() -> None:
-                with turns.turn():
-                    taken.set()
-
-            in_thread(other)
+            _, taken = taking_a_turn(turns)  # free for another thread meanwhile
             assert taken.wait(THROUGH)
         assert turns.holds()
 
@@ -129,14 +127,8 @@ def test_no_limit_lets_every_thread_hold_a_turn_at_once() -> None:
 
 def test_more_turns_wake_the_threads_waiting_for_one() -> None:
     turns = CpuTurns(1)
-    got = threading.Event()
-
-    def second() -> None:
-        with turns.turn():
-            got.set()
-
     with turns.turn():
-        in_thread(second)
+        _, got = taking_a_turn(turns)
         assert not got.wait(BLOCKED)
         turns.set_count(2)
         assert got.wait(THROUGH), "a second turn did not reach the waiting thread"
