@@ -16,7 +16,9 @@ gap over 30 ms was made of (see ``StallTracer``); ``--profile FILE`` writes a cP
 the GUI thread from the drop to the end. ``--acts`` (see ``Acts``) acts on the file list
 every 20 ms during the drop and adds ``act_to_paint_ms`` to the JSON: how soon the list
 painted after each act, with the engine giving way to it (``core/give_way.py``) and not,
-in alternate 200 ms spans of the same run.
+in alternate 200 ms spans of the same run. ``--cpu-turns N`` and ``--concurrency N`` run
+the window's queue with other options (``core/cpu_turns.py``); ``--reply-delay-ms MS``
+reads every reply's head that late, as over a network with that round trip.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import argparse
 import atexit
 import collections
 import cProfile
+import dataclasses
 import gc
 import json
 import os
@@ -235,6 +238,21 @@ class Acts:
         return out
 
 
+def _delay_replies(seconds: float) -> None:
+    """Every reply's head is read ``seconds`` late, in a wait that lets the interpreter
+    lock go, as a server across a network would keep it: what a round trip does to the
+    window's rate with turns and without, on this machine's loopback."""
+    from cloudbrowser.core.backends import http_pool
+
+    read_head = http_pool.Connection.read_head
+
+    def late(connection: http_pool.Connection, *, head_only: bool) -> http_pool.Reply:
+        time.sleep(seconds)
+        return read_head(connection, head_only=head_only)
+
+    http_pool.Connection.read_head = late  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     for flag in ("--url", "--key", "--secret", "--bucket", "--folder"):
@@ -244,7 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--acts", action="store_true", help="time the list's paints after acts (see Acts)"
     )
+    parser.add_argument(
+        "--cpu-turns", type=int, help="the queue's turns (core/cpu_turns.py), not the window's"
+    )
+    parser.add_argument("--concurrency", type=int, help="workers instead of the window's")
+    parser.add_argument(
+        "--reply-delay-ms",
+        type=float,
+        default=0.0,
+        help="wait this long before reading each reply's head, as a round trip would",
+    )
     args = parser.parse_args(argv)
+    if args.reply_delay_ms:
+        _delay_replies(args.reply_delay_ms / 1000)
 
     app = QApplication(sys.argv[:1])
     clock = QElapsedTimer()
@@ -267,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     # a previous run left is listed, before any drop; else the first drop opened it, on
     # the GUI thread (a 65 ms stall no user meets).
     window.transfers.restore()
+    queue = window.transfers.queue
+    if args.cpu_turns is not None:
+        queue.set_options(dataclasses.replace(queue.options, cpu_turns=args.cpu_turns))
+    if args.concurrency is not None:
+        queue.set_options(dataclasses.replace(queue.options, concurrency=args.concurrency))
     prefix = f"gui-drop-{time.time_ns()}/"
     gaps: list[int] = []
     last = [0]
