@@ -18,7 +18,7 @@ handed to a runner thread: every backend's requests), for a reply's body that ar
 slowly, for its parts, for the disk's fsync, for the bandwidth limit
 (``RunContext.off_turn``). Threads that wait for a turn wait on a lock, not for the GIL,
 so they are not in the window's way. The window uses turns (``TransferOptions.cpu_turns``);
-the CLI, with no window to keep responsive, does not (one turn cost it ~10 % of its small
+the CLI, with no window to keep responsive, does not (one turn cost it ~7 % of its small
 downloads' rate on the same machine).
 
 Part threads never take a turn: they move large buffers, most of it in C with the GIL let
