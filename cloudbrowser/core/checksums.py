@@ -59,9 +59,13 @@ def composite_etag(part_md5s: Iterable[str]) -> str:
 
 def md5_in_etag(etag: str) -> str:
     """The MD5 (lower-case hex) an S3-style ETag is, "" when it is none (a multipart
-    ETag): how S3 and the memory backend fill an object's ``md5``."""
-    etag = etag.lower()
-    return etag if is_plain_md5(etag) else ""
+    ETag): how S3 and the memory backend fill an object's ``md5``. The ``etag`` string
+    itself where it is in lower case already (S3's are): a listed row then keeps one copy
+    of the 32 digits, not two (~80 bytes a row, 8 MB of each 100,000 rows, measured)."""
+    lowered = etag.lower()
+    if not is_plain_md5(lowered):
+        return ""
+    return etag if lowered == etag else lowered
 
 
 def etag_md5_unless_kms(etag: str, encryption: str) -> str:

@@ -1319,23 +1319,25 @@ class S3Reader:
 # ── helpers ─────────────────────────────────────────────────────────────────────────────
 
 
+def _object_from_botocore(o: Any) -> Entry:
+    etag = o.get("ETag", "").strip('"')
+    return Entry(
+        key=o["Key"],
+        size=int(o.get("Size", 0)),
+        modified=_timestamp(o.get("LastModified")),
+        etag=etag,
+        storage_class=sys.intern(str(o.get("StorageClass", ""))),
+        md5=md5_in_etag(etag),  # the same string where the ETag is an MD5
+    )
+
+
 def _page_from_botocore(reply: Any) -> ListPage:
     prefixes = [
         Entry(key=p["Prefix"], is_prefix=True)
         for p in reply.get("CommonPrefixes", [])
         if p.get("Prefix")
     ]
-    objects = [
-        Entry(
-            key=o["Key"],
-            size=int(o.get("Size", 0)),
-            modified=_timestamp(o.get("LastModified")),
-            etag=o.get("ETag", "").strip('"'),
-            storage_class=sys.intern(str(o.get("StorageClass", ""))),
-            md5=md5_in_etag(o.get("ETag", "").strip('"')),
-        )
-        for o in reply.get("Contents", [])
-    ]
+    objects = [_object_from_botocore(o) for o in reply.get("Contents", [])]
     next_token = reply.get("NextContinuationToken", "") if reply.get("IsTruncated") else ""
     return ListPage(prefixes=prefixes, objects=objects, next_token=next_token)
 

@@ -140,14 +140,15 @@ class _PageReader:
             if stamp is None:
                 stamp = _timestamp(modified)
                 self.times[modified] = stamp
+            etag = etag.strip('"')
             self.objects.append(
                 Entry(
                     key=unquote_plus(key) if self.url_encoded else key,
                     size=_size(size),
                     modified=stamp,
-                    etag=etag.strip('"'),
+                    etag=etag,
                     storage_class=sys.intern(storage_class),
-                    md5=md5_in_etag(etag.strip('"')),
+                    md5=md5_in_etag(etag),  # the same string where the ETag is an MD5
                 )
             )
         elif t == self.common:
