@@ -273,9 +273,14 @@ class Google:
         self.browser_threads.append(thread)
         return True
 
-    def close(self) -> None:
+    def browser_done(self) -> None:
+        """Wait until the browser has read every answer it was sent: the sign-in ends as
+        soon as the redirect came, before the browser has read the page sent back."""
         for thread in self.browser_threads:
             thread.join(10)
+
+    def close(self) -> None:
+        self.browser_done()
         self.server.shutdown()
         self.server.server_close()
 
@@ -328,6 +333,7 @@ def test_browser_sign_in_with_pkce_gives_an_authorized_user_record(google: Googl
     assert "https://www.googleapis.com/auth/cloud-platform" in consent["scope"].split()
     assert consent["redirect_uri"].startswith("http://127.0.0.1:")
     # The stray and the forged requests were refused; the real redirect was answered.
+    google.browser_done()
     assert google.redirect_status == [404, 404, 200]
     (exchange,) = google.exchanges
     assert exchange["grant_type"] == "authorization_code"
