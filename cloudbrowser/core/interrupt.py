@@ -386,17 +386,14 @@ def breaking_off(call: Callable[[], None]) -> Iterator[Watch]:
     watch = Watch(call)
     current = _STOPPABLE.get()
     interrupts = None if current is None else current[0]
-    if interrupts is None:
-        with cpu_turns.waiting():
-            yield watch
-        return
-    token = interrupts.add(watch.break_off)
+    token = None if interrupts is None else interrupts.add(watch.break_off)
     try:
         with cpu_turns.waiting():
             yield watch
     finally:
-        watch.end()
-        interrupts.remove(token)
+        if interrupts is not None and token is not None:
+            watch.end()
+            interrupts.remove(token)
 
 
 def pause(seconds: float) -> None:

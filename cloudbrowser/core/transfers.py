@@ -491,7 +491,7 @@ class RunContext:
 
     def throttle(self, amount: int) -> None:
         if self.limiter.rate:
-            with self.turns.off_turn():  # a wait of its own: others may run meanwhile
+            with self.off_turn():  # a wait of its own: others may run meanwhile
                 self.limiter.consume(amount, self.transfer.stop_event)
 
     def off_turn(self) -> AbstractContextManager[None]:
@@ -548,7 +548,7 @@ class RunContext:
         more bytes, and that failure is raised (a pause or a cancel raises Stopped).
         """
         futures = [self.parts.submit(work, n) for n in numbers]
-        with self.turns.off_turn():
+        with self.off_turn():
             _, pending = wait(futures, return_when=FIRST_EXCEPTION)
             if pending:
                 abort.set()
