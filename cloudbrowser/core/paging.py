@@ -134,7 +134,8 @@ def iter_pages(
     *,
     recursive: bool = False,
 ) -> Iterator[ListPage]:
-    """All pages of ``storage`` under ``prefix``, one request at a time.
+    """All pages of ``storage`` under ``prefix``, in order (each page's request sent as
+    the page before it arrives, where the backend can: ``Storage.list_page(ahead=True)``).
 
     Checks ``cancel`` before every request and raises Cancelled when it is set. A listing
     that cannot be progressing (a token seen before, too many empty pages, a page too
@@ -147,7 +148,9 @@ def iter_pages(
         if cancel is not None and cancel.is_set():
             raise Cancelled("Listing cancelled.")
         give_way()  # between pages: parsing one holds the GIL the window's paint needs
-        page = stopping(guard, storage.list_page, bucket, prefix, token, recursive=recursive)
+        page = stopping(
+            guard, storage.list_page, bucket, prefix, token, recursive=recursive, ahead=True
+        )
         guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
         if page.refused:
             # Left out of the page; a download or sync names them to the user.

@@ -281,11 +281,19 @@ class Storage(Protocol):
         """Delete an empty bucket (StorageError code ``BucketNotEmpty`` otherwise)."""
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         """One page directly under ``prefix`` (every key below it with ``recursive``);
         ``token`` is the previous page's ``next_token``. Keys outside ``prefix`` are left
-        out into ``ListPage.refused``."""
+        out into ``ListPage.refused``. ``ahead``: the caller will ask for the next page as
+        well, so a backend may ask the server for it now (the server then makes it while
+        this one is parsed and used); a backend may ignore it."""
 
     def head_object(self, bucket: str, key: str, *, version_id: str = "") -> ObjectInfo: ...
 

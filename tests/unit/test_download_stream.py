@@ -31,7 +31,13 @@ class Pages:
         self.requests = 0
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         keys = [k for k in self.keys if k.startswith(prefix)]
         starts = range(0, max(len(keys), 1), self.size)

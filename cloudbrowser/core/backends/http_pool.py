@@ -218,6 +218,23 @@ class HostPool:
     ) -> Reply:
         """Send one request and read the head of its reply (any status); the body is read
         from the Reply. Raises HTTPError, Cancelled (a stop inside ``stoppable``)."""
+        return Sent(self, method, self._head(method, target, headers, body), body).reply()
+
+    def send(
+        self,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes = b"",
+    ) -> Sent:
+        """Send one request and leave its reply unread: the server works on it while the
+        caller does something else, and :meth:`Sent.reply` reads it (or :meth:`Sent.drop`
+        drops it). Raises HTTPError, Cancelled."""
+        sent = Sent(self, method, self._head(method, target, headers, body), body)
+        sent.deliver()
+        return sent
+
+    def _head(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
         lines = [f"{method} {target} HTTP/1.1\r\n", self._fixed]
         lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
         named = [name.lower() for name in headers]
@@ -228,38 +245,7 @@ class HostPool:
         if body and "content-length" not in named:
             lines.append(f"Content-Length: {len(body)}\r\n")
         lines.append("\r\n")
-        head = "".join(lines).encode("latin-1")
-        connection = self._take()
-        while True:
-            with breaking_off(connection.shut_down) as watch:
-                try:
-                    if not body:
-                        connection.send(head)
-                    elif len(body) <= _SMALL_BODY:
-                        connection.send(head + body)
-                    else:
-                        connection.send(head)
-                        connection.send(body)
-                    reply = connection.read_head(head_only=method == "HEAD")
-                    connection.used = True
-                    return reply
-                except BaseException as exc:
-                    connection.close()
-                    if watch.fired:
-                        raise Cancelled("Stopped.") from None
-                    # A kept connection the server closed just as it was taken (its idle
-                    # timeout): nothing was answered, so a request that may be sent twice
-                    # goes once more, on a new connection, as browsers do.
-                    if connection.used and method in _IDEMPOTENT and _closed_unanswered(exc):
-                        connection = Connection(self)
-                        continue
-                    if isinstance(exc, HTTPError):
-                        raise
-                    if isinstance(exc, TimeoutError):
-                        raise ReadTimedOut(f"no reply from {self.host_header} in time") from exc
-                    if isinstance(exc, OSError):
-                        raise ConnectionBroken(f"{self.host_header}: {exc}") from exc
-                    raise
+        return "".join(lines).encode("latin-1")
 
     def _take(self) -> Connection:
         while True:
@@ -342,6 +328,76 @@ def _close_all(idle: deque[Connection]) -> None:
 
 
 # ── one connection and its replies ─────────────────────────────────────────────────
+
+
+class Sent:
+    """One request on a connection of its own: sent (or about to be), its reply's head
+    not read yet."""
+
+    def __init__(self, pool: HostPool, method: str, head: bytes, body: bytes) -> None:
+        self._pool = pool
+        self._method = method
+        self._head = head
+        self._body = body
+        self._connection = pool._take()
+        self._delivered = False
+
+    def deliver(self) -> None:
+        """Send the request now. Raises HTTPError, Cancelled."""
+        self._go(read=False)
+
+    def reply(self) -> Reply:
+        """The reply's head (any status), the request sent first where it was not yet.
+        Raises HTTPError, Cancelled."""
+        reply = self._go(read=True)
+        assert reply is not None
+        return reply
+
+    def drop(self) -> None:
+        """Never read: its connection is closed (the server may still be writing to it)."""
+        self._connection.close()
+
+    def _go(self, *, read: bool) -> Reply | None:
+        # Sending and the wait for the head in one block where both happen now: entering
+        # breaking_off gives the transfer's turn up (core/cpu_turns), once per request.
+        while True:
+            connection = self._connection
+            with breaking_off(connection.shut_down) as watch:
+                try:
+                    if not self._delivered:
+                        body = self._body
+                        if not body:
+                            connection.send(self._head)
+                        elif len(body) <= _SMALL_BODY:
+                            connection.send(self._head + body)
+                        else:
+                            connection.send(self._head)
+                            connection.send(body)
+                        self._delivered = True
+                    if not read:
+                        return None
+                    reply = connection.read_head(head_only=self._method == "HEAD")
+                    connection.used = True
+                    return reply
+                except BaseException as exc:
+                    connection.close()
+                    if watch.fired:
+                        raise Cancelled("Stopped.") from None
+                    # A kept connection the server closed just as it was taken (its idle
+                    # timeout): nothing was answered, so a request that may be sent twice
+                    # goes once more, on a new connection, as browsers do.
+                    if connection.used and self._method in _IDEMPOTENT and _closed_unanswered(exc):
+                        self._connection = Connection(self._pool)
+                        self._delivered = False
+                        continue
+                    host = self._pool.host_header
+                    if isinstance(exc, HTTPError):
+                        raise
+                    if isinstance(exc, TimeoutError):
+                        raise ReadTimedOut(f"no reply from {host} in time") from exc
+                    if isinstance(exc, OSError):
+                        raise ConnectionBroken(f"{host}: {exc}") from exc
+                    raise
 
 
 class Connection:

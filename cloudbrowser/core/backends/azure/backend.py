@@ -263,7 +263,13 @@ class AzureBackend:
     # ── listing ─────────────────────────────────────────────────────────────────────────
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         # A folder's first page is what the window shows at once: Azurite (and the
         # service) take time in proportion to the rows asked for, so the first asks for

@@ -311,7 +311,13 @@ class GcsBackend:
     # ── listing ─────────────────────────────────────────────────────────────────────────
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         """One page: ``maxResults`` is always sent (the server pages only then)."""
         params: dict[str, Any] = {

@@ -158,11 +158,18 @@ class MemoryStorage:
     # ── listing ─────────────────────────────────────────────────────────────────────────
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         """One page of at most ``page_size`` rows (objects and common prefixes together)
         directly under ``prefix`` (every key below it with ``recursive``), in UTF-8 byte
         order. Delete markers are not listed, nor a prefix that holds only deleted keys.
+        ``ahead`` is not used: there is no server to ask before the caller asks.
 
         Raises: BucketNotFound, StorageError (code ``InvalidArgument``: a token that is
         not one of this backend's).

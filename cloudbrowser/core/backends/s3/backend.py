@@ -216,14 +216,21 @@ class S3Backend:
         return _guard(call)
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         """One page of the objects and common prefixes directly under ``prefix``.
 
         ``token`` is the ``next_token`` of the previous page ("" for the first page). Keys
         come in the server's order. With ``recursive`` no delimiter is sent: every key below
         ``prefix`` comes back as an object and there are no prefixes. Never sends a HEAD per
-        object.
+        object. ``ahead`` is not used here: botocore sends one request at a time (the fast
+        path of ``lazy.LazyS3`` asks for the next page ahead).
 
         Raises: BucketNotFound, AccessDenied, InvalidCredentials, EndpointUnreachable,
         RequestTimeout, TLSError, StorageError.

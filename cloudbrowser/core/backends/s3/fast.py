@@ -31,10 +31,11 @@ import ipaddress
 import os
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from cloudbrowser import __version__
@@ -112,6 +113,16 @@ _EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85
 _SAFE = "-_.~/"
 #: What the requests of this path say they come from.
 USER_AGENT = f"cloudbrowser/{__version__}"
+#: Listing pages asked for before their caller asks (see FastPath.list_page): at most this
+#: many wait at once, each on a connection of its own; the oldest is dropped first.
+_AHEAD_MAX = 16
+#: A page asked for ahead and not taken within this many seconds is dropped unread (its
+#: caller stopped listing; the server may have closed the connection meanwhile).
+_AHEAD_FOR = 30.0
+#: What a truncated page's body says, and where its continuation token is, read before the
+#: body is parsed (the parsed page has the last word).
+_TRUNCATED = b"<IsTruncated>true</IsTruncated>"
+_TOKEN_OPEN, _TOKEN_CLOSE = b"<NextContinuationToken>", b"</NextContinuationToken>"
 
 
 _OPERATIONS = {
@@ -249,6 +260,9 @@ class FastPath:
         #: the bucket is botocore's (a proxy, a redirect seen, an unusual URL).
         self._places: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.Lock()
+        #: (bucket, listing query) → (when it was sent, the request, its URL): the listing
+        #: pages asked for ahead, oldest first.
+        self._ahead: dict[tuple[str, tuple[tuple[str, str], ...]], _Ahead] = {}
 
     @classmethod
     def with_client(cls, settings: ConnectionSettings, client: S3Client) -> FastPath | None:
@@ -356,20 +370,45 @@ class FastPath:
         return FastBody(response, int(length), f"{bucket}/{key}"), response.headers
 
     def list_page(
-        self, bucket: str, prefix: str, token: str, *, recursive: bool, page_size: int
+        self,
+        bucket: str,
+        prefix: str,
+        token: str,
+        *,
+        recursive: bool,
+        page_size: int,
+        ahead: bool = False,
     ) -> ListPage:
         """One ListObjectsV2 page, as the S3 backend asks for it (keys URL-encoded, as
         botocore asks too), read up to MAX_LISTING_BYTES and parsed by the fast parser; the
         caller drops what is not below ``prefix``. Raises Fallback, ServerSaid,
-        PageTooLarge."""
-        query = {"list-type": "2", "encoding-type": "url", "prefix": prefix}
-        query["max-keys"] = str(page_size)
-        if not recursive:
-            query["delimiter"] = "/"
-        if token:
-            query["continuation-token"] = token
-        response = self._send("GET", bucket, "", {}, b"", query)
+        PageTooLarge.
+
+        With ``ahead`` (the caller will ask for the next page too) the next page is asked
+        for as soon as this one's body is here, before it is parsed: the server makes the
+        next page while this one is parsed and used, instead of after (a listing of 100k
+        keys spent as much time in the server as in the parser, one after the other). The
+        continuation token is read from the raw body; where the parsed page says another
+        one, the page asked for ahead is dropped unread."""
+        query = _listing_query(prefix, token, recursive, page_size)
+        sent = self._take_ahead(bucket, query)
+        response = self._send("GET", bucket, "", {}, b"", query, ahead=sent)
         body = _read_bounded(response, MAX_LISTING_BYTES)
+        guess = _next_token_in(body) if ahead else ""
+        next_query = _listing_query(prefix, guess, recursive, page_size)
+        if guess:
+            self._ask_ahead(bucket, next_query)
+        try:
+            page = self._parse_page(response, body)
+        except BaseException:
+            if guess:
+                self._drop_ahead(bucket, next_query)
+            raise
+        if guess and page.next_token != guess:
+            self._drop_ahead(bucket, next_query)
+        return page
+
+    def _parse_page(self, response: Any, body: bytes) -> ListPage:
         try:
             return parse_list_objects_v2(body, max_rows=MAX_PAGE_ROWS)
         except TooManyRows as error:
@@ -382,6 +421,36 @@ class FastPath:
             if exc.args and exc.args[0] == "Error":
                 raise Fallback from None  # S3's "200 with an <Error>": botocore retries it
             raise Unreadable(f"it is a <{exc}>, not a listing", body) from exc
+
+    def _ask_ahead(self, bucket: str, query: dict[str, str]) -> None:
+        """Send the listing request ``query`` now and keep it for the caller's next call;
+        a request that cannot be sent is left to that call."""
+        try:
+            pool, target, headers, url = self._prepared("GET", bucket, "", {}, b"", query)
+            sent = pool.send("GET", target, headers)
+        except (http_pool.HTTPError, Fallback):
+            return
+        dropped: list[_Ahead] = []
+        with self._lock:
+            self._ahead[bucket, tuple(query.items())] = _Ahead(time.monotonic(), sent, url)
+            while len(self._ahead) > _AHEAD_MAX:
+                dropped.append(self._ahead.pop(next(iter(self._ahead))))
+        for ahead in dropped:
+            ahead.sent.drop()
+
+    def _take_ahead(self, bucket: str, query: dict[str, str]) -> _Ahead | None:
+        with self._lock:
+            ahead = self._ahead.pop((bucket, tuple(query.items())), None)
+        if ahead is not None and time.monotonic() - ahead.when > _AHEAD_FOR:
+            ahead.sent.drop()
+            return None
+        return ahead
+
+    def _drop_ahead(self, bucket: str, query: dict[str, str]) -> None:
+        with self._lock:
+            ahead = self._ahead.pop((bucket, tuple(query.items())), None)
+        if ahead is not None:
+            ahead.sent.drop()
 
     def put(self, bucket: str, key: str, body: bytes, headers: dict[str, str]) -> str:
         """PUT an object; returns its ETag without quotes. Raises Fallback, ServerSaid."""
@@ -469,13 +538,18 @@ class FastPath:
         headers: dict[str, str],
         body: bytes,
         query: dict[str, str],
+        *,
+        ahead: _Ahead | None = None,
     ) -> Any:
         """One request, tried up to the connection's ``max_attempts`` times as botocore's
         "standard" retry mode does (the same failures, the same jittered backoff), so that
-        a request is never sent more often than the setting says."""
+        a request is never sent more often than the setting says. ``ahead``: the same
+        request, sent already (its reply is the first attempt's)."""
         attempt = 1
         while True:
             try:
+                if ahead is not None:
+                    return self._reply_of(ahead, bucket, method, bool(key))
                 return self._send_once(method, bucket, key, headers, body, query)
             except _Retryable as failure:
                 if attempt >= self._max_attempts:
@@ -483,6 +557,7 @@ class FastPath:
                 log.debug("fast %s %s/%s, attempt %d: %r", method, bucket, key, attempt, failure)
                 pause(_jitter().random() * min(_MAX_BACKOFF, 2 ** (attempt - 1)))
                 attempt += 1
+                ahead = None
 
     def _send_once(
         self,
@@ -493,6 +568,38 @@ class FastPath:
         body: bytes,
         query: dict[str, str],
     ) -> Any:
+        pool, target, headers, url = self._prepared(method, bucket, key, headers, body, query)
+        try:
+            response = pool.request(method, target, headers, body)  # its body unread
+        except http_pool.HTTPError as exc:
+            raise _Retryable(_network_error(exc, url)) from exc
+        return self._accepted(response, bucket, method, bool(key))
+
+    def _reply_of(self, ahead: _Ahead, bucket: str, method: str, has_key: bool) -> Any:
+        """The reply of a request sent ahead, as :meth:`_send_once` takes a reply."""
+        try:
+            response = ahead.sent.reply()
+        except http_pool.HTTPError as exc:
+            raise _Retryable(_network_error(exc, ahead.url)) from exc
+        return self._accepted(response, bucket, method, has_key)
+
+    def _accepted(self, response: Any, bucket: str, method: str, has_key: bool) -> Any:
+        if 200 <= response.status < 300:
+            return response
+        self._refuse(response, bucket, _OPERATIONS[method, has_key])
+        raise AssertionError("unreachable")
+
+    def _prepared(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str],
+    ) -> tuple[http_pool.HostPool, str, dict[str, str], str]:
+        """A request ready to send: its host's pool, its target, its signed headers and its
+        URL (for messages). Raises Fallback (the bucket is botocore's)."""
         base, region = self._place(bucket)
         url = f"{base}/{quote(key, safe=_SAFE)}" if key else f"{base}/"
         parts = urlsplit(url)
@@ -513,18 +620,10 @@ class FastPath:
                 target,
                 headers,
             )
-        try:
-            # The pool of the host, given the path as it is: a PoolManager would parse the
-            # whole URL and drop "." and ".." segments, which are a key's own characters.
-            pool = self._connections().to(parts.scheme, parts.hostname or "", parts.port)
-            response = pool.request(method, target, headers, body)  # its body unread
-        except http_pool.HTTPError as exc:
-            raise _Retryable(_network_error(exc, url)) from exc
-        status = response.status
-        if 200 <= status < 300:
-            return response
-        self._refuse(response, bucket, _OPERATIONS[method, bool(key)])
-        raise AssertionError("unreachable")
+        # The pool of the host, given the path as it is: a PoolManager would parse the
+        # whole URL and drop "." and ".." segments, which are a key's own characters.
+        pool = self._connections().to(parts.scheme, parts.hostname or "", parts.port)
+        return pool, target, headers, url
 
     def _refuse(self, response: Any, bucket: str, operation: str) -> None:
         """Raise what botocore would for an error reply: ServerSaid, _Retryable where it
@@ -636,6 +735,42 @@ class FastBody:
 
 #: The most bytes read of one ListObjectsV2 reply (as backend.MAX_LISTING_BYTES).
 MAX_LISTING_BYTES = 32 * 1024 * 1024
+
+
+class _Ahead(NamedTuple):
+    """A listing request sent before its caller asked for it."""
+
+    when: float
+    sent: http_pool.Sent
+    url: str
+
+
+def _listing_query(prefix: str, token: str, recursive: bool, page_size: int) -> dict[str, str]:
+    query = {"list-type": "2", "encoding-type": "url", "prefix": prefix}
+    query["max-keys"] = str(page_size)
+    if not recursive:
+        query["delimiter"] = "/"
+    if token:
+        query["continuation-token"] = token
+    return query
+
+
+def _next_token_in(body: bytes) -> str:
+    """The continuation token a listing body holds where it says it is truncated, read
+    without parsing it; "" where it cannot be read so (the token is then the parser's)."""
+    if _TRUNCATED not in body:
+        return ""
+    start = body.find(_TOKEN_OPEN)
+    end = body.find(_TOKEN_CLOSE, start)
+    if start < 0 or end < 0:
+        return ""
+    token = body[start + len(_TOKEN_OPEN) : end]
+    if b"&" in token or b"<" in token:
+        return ""  # an escaped character: the parser reads it
+    try:
+        return token.decode().strip()
+    except UnicodeDecodeError:
+        return ""
 
 
 def _read_bounded(response: Any, limit: int) -> bytes:

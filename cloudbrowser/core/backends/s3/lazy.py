@@ -113,12 +113,23 @@ class LazyS3:
     # ── the fast path ──────────────────────────────────────────────────────────────────
 
     def list_page(
-        self, bucket: str, prefix: str = "", token: str = "", *, recursive: bool = False
+        self,
+        bucket: str,
+        prefix: str = "",
+        token: str = "",
+        *,
+        recursive: bool = False,
+        ahead: bool = False,
     ) -> ListPage:
         def fast() -> ListPage:
             return below(
                 self._fast.list_page(
-                    bucket, prefix, token, recursive=recursive, page_size=self.page_size
+                    bucket,
+                    prefix,
+                    token,
+                    recursive=recursive,
+                    page_size=self.page_size,
+                    ahead=ahead,
                 ),
                 prefix,
             )
