@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from cloudbrowser.core.entries import Entry
+from cloudbrowser.gui.models import object_list
 from cloudbrowser.gui.models.bucket_tree import BucketTreeModel, State
 from cloudbrowser.gui.models.object_list import Column, ObjectListModel
 from cloudbrowser.gui.navigation import Location
@@ -103,3 +107,49 @@ def test_filter_applies_to_pages_still_arriving(
         "f10.txt",
     ]
     assert model.counts()[:2] == (2, 11)
+
+
+def test_listed_rows_come_back_as_the_entries_the_listing_gave(
+    qtbot: QtBot, seeded: tuple[TestServer, str], service: StorageService
+) -> None:
+    """The model keeps an MD5 ETag as 16 bytes; what it hands out is the listing's Entry."""
+    server, bucket = seeded
+    conn = service.add_connection(server.settings(), server.credentials)
+    listed = server.backend(page_size=1000).list_page(bucket, "p/")
+    model = ObjectListModel(service)
+    model.show(Location(conn.id, bucket, "p/"))
+    qtbot.waitUntil(lambda: not model.loading, timeout=15_000)
+    shown = {model.entry(row).key: model.entry(row) for row in range(model.rowCount())}
+    for entry in listed.prefixes + listed.objects:
+        assert shown[entry.key] == entry
+
+
+@pytest.mark.parametrize(
+    "etag, md5, packed",
+    [
+        ("9e107d9d372bb6826bd81d3542a419d6", "same", True),  # S3: one string for both
+        ("9E107D9D372BB6826BD81D3542A419D6", "9e107d9d372bb6826bd81d3542a419d6", True),
+        ("9e107d9d372bb6826bd81d3542a419d6-12", "", False),  # multipart: no MD5
+        ("0x8DC9E1B0F0A1B2C", "9e107d9d372bb6826bd81d3542a419d6", True),  # Azure's revision
+        ("CKih16GjycICEAE=", "", False),  # GCS's revision, a composite object
+        ("zz107d9d372bb6826bd81d3542a419d6", "zz107d9d372bb6826bd81d3542a419d6", False),
+        ("", "", False),
+    ],
+)
+def test_a_row_keeps_an_md5_in_less_memory_and_gives_the_entry_back(
+    etag: str, md5: str, packed: bool
+) -> None:
+    md5 = etag if md5 == "same" else md5
+    entry = Entry("a/b.txt", 5, 1.5, etag, "STANDARD", md5=md5, crc32c="abcd", restore="")
+    row = object_list._row_of(entry)
+    assert object_list._entry_of(row) == entry
+    gc.collect()  # a tuple of untracked values is untracked by its first collection
+    assert type(row) is tuple and not gc.is_tracked(row)  # then never walked again
+
+    def memory(values: tuple[object, ...]) -> int:
+        return sum(sys.getsizeof(v) for v in {id(v): v for v in values}.values())
+
+    if packed:
+        assert memory(row) < memory(tuple(entry))
+    else:
+        assert row == tuple(entry)

@@ -78,14 +78,56 @@ EntryRole = USER_ROLE + 1
 #: Role returning True for folders (and buckets in the bucket list).
 IsFolderRole = USER_ROLE + 2
 
-#: A stored row: the fields of Entry in a plain tuple.
-Row = tuple[str, int, float, str, str, bool, str, str]
+#: A stored row: the fields of Entry in a plain tuple (see :func:`_row_of`), its ETag and
+#: MD5 as 16 bytes where they are an MD5.
+Row = tuple[str, int, float, str | bytes, str, bool, str | bytes, str, str]
 #: Positions of Entry's fields in a Row (checked against Entry below).
 _KEY: Final = 0
 _SIZE: Final = 1
 _MODIFIED: Final = 2
+_ETAG: Final = 3
 _STORAGE_CLASS: Final = 4
-assert Entry._fields[:5] == ("key", "size", "modified", "etag", "storage_class")
+_MD5: Final = 6
+assert Entry._fields[:7] == (
+    "key", "size", "modified", "etag", "storage_class", "is_prefix", "md5"
+)  # fmt: skip
+
+
+def _row_of(entry: Entry) -> Row:
+    """An entry as the model keeps it: a plain tuple (untracked by the garbage collector,
+    see ``Entry``), with an ETag or MD5 that is 32 lower-case hex digits kept as its 16
+    bytes. A listed row's largest field is that string, 96 bytes of memory against 64 for
+    the bytes: a 100k-row folder keeps 3.2 MB less (S3's row has one, shared by its
+    ``etag`` and ``md5``)."""
+    etag, md5 = entry.etag, entry.md5
+    packed_etag = _packed(etag)
+    packed_md5 = packed_etag if md5 is etag else _packed(md5)
+    if packed_etag is etag and packed_md5 is md5:
+        return tuple(entry)  # type: ignore[return-value]
+    key, size, modified, _, storage_class, is_prefix, _, crc32c, restore = entry
+    return (key, size, modified, packed_etag, storage_class, is_prefix, packed_md5, crc32c, restore)
+
+
+def _entry_of(row: Row) -> Entry:
+    """The Entry a row was made of (:func:`_row_of`)."""
+    etag, md5 = row[_ETAG], row[_MD5]
+    if isinstance(etag, str) and isinstance(md5, str):
+        return Entry._make(row)
+    etag_text = etag.hex() if isinstance(etag, bytes) else etag
+    md5_text = etag_text if md5 is etag else md5.hex() if isinstance(md5, bytes) else md5
+    return Entry._make(row)._replace(etag=etag_text, md5=md5_text)
+
+
+def _packed(text: str) -> str | bytes:
+    """``text`` as 16 bytes where it is an MD5 in lower-case hex (it unpacks to the same
+    text), else ``text`` itself."""
+    if len(text) != 32:
+        return text
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        return text
+    return digest if digest.hex() == text else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +242,7 @@ class ObjectListModel(QAbstractTableModel):
 
     def listed_folders(self) -> list[Entry]:
         """The folders (buckets) listed so far, in the list's order; deleted ones left out."""
-        return [Entry._make(r) for r in self._all_folders if r[_KEY] not in self._deleted]
+        return [_entry_of(r) for r in self._all_folders if r[_KEY] not in self._deleted]
 
     def is_deleted(self, key: str) -> bool:
         """The row of ``key`` is a deleted object (or a folder of only deleted ones)."""
@@ -317,7 +359,7 @@ class ObjectListModel(QAbstractTableModel):
         return sum(row[_SIZE] for row in self._files[start:stop]) if stop > start else 0
 
     def entry(self, row: int) -> Entry:
-        return Entry._make(self._row(row))
+        return _entry_of(self._row(row))
 
     def _row(self, row: int) -> Row:
         nf = len(self._folders)
@@ -418,7 +460,7 @@ class ObjectListModel(QAbstractTableModel):
             return _SORT_KEYS[Column.NAME]
 
         def by_size(row: Row) -> tuple[int, str]:
-            size = self.folder_size(Entry._make(row))
+            size = self.folder_size(_entry_of(row))
             return (size.bytes if size is not None and not size.counting else -1, row[_KEY])
 
         return by_size
@@ -509,8 +551,8 @@ class ObjectListModel(QAbstractTableModel):
         self._deleted_counts[0] += len(folders)
         self._deleted_counts[1] += len(files)
         rows: tuple[list[Row], list[Row]] = (
-            [tuple(e) for e in folders],  # type: ignore[misc]
-            [tuple(e) for e in files],  # type: ignore[misc]
+            [_row_of(e) for e in folders],
+            [_row_of(e) for e in files],
         )
         self._relayout(lambda: self._extend(*rows))
         self.countsChanged.emit()
