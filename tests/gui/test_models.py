@@ -122,6 +122,12 @@ def test_listed_rows_come_back_as_the_entries_the_listing_gave(
     shown = {model.entry(row).key: model.entry(row) for row in range(model.rowCount())}
     for entry in listed.prefixes + listed.objects:
         assert shown[entry.key] == entry
+    # What the model keeps: an MD5 ETag as its bytes (S3's, the memory backend's).
+    kept = {row[0]: row for row in model._all_files}
+    packed = [e for e in listed.objects if object_list._packed(e.etag) != e.etag]
+    assert packed, "the servers' ETags of single puts are MD5s"
+    for entry in packed:
+        assert kept[entry.key][object_list._ETAG] == bytes.fromhex(entry.etag)
 
 
 @pytest.mark.parametrize(

@@ -573,8 +573,8 @@ class ObjectListModel(QAbstractTableModel):
         if not entries_folders and not entries_files:
             return
         self._total_bytes += sum(e.size for e in entries_files)
-        folders: list[Row] = [tuple(e) for e in entries_folders]  # type: ignore[misc]
-        files: list[Row] = [tuple(e) for e in entries_files]  # type: ignore[misc]
+        folders = [_row_of(e) for e in entries_folders]
+        files = [_row_of(e) for e in entries_files]
         if self._sort_column == Column.NAME and not self._descending:
             _put_in_order(folders)
             _put_in_order(files)
