@@ -133,9 +133,11 @@ def iter_pages(
     cancel: threading.Event | None = None,
     *,
     recursive: bool = False,
+    ahead: bool = True,
 ) -> Iterator[ListPage]:
-    """All pages of ``storage`` under ``prefix``, in order (each page's request sent as
-    the page before it arrives, where the backend can: ``Storage.list_page(ahead=True)``).
+    """All pages of ``storage`` under ``prefix``, in order. With ``ahead`` each page's
+    request is sent as the page before it arrives, where the backend can
+    (``Storage.list_page(ahead=True)``): the server makes it while the caller works.
 
     Checks ``cancel`` before every request and raises Cancelled when it is set. A listing
     that cannot be progressing (a token seen before, too many empty pages, a page too
@@ -149,7 +151,7 @@ def iter_pages(
             raise Cancelled("Listing cancelled.")
         give_way()  # between pages: parsing one holds the GIL the window's paint needs
         page = stopping(
-            guard, storage.list_page, bucket, prefix, token, recursive=recursive, ahead=True
+            guard, storage.list_page, bucket, prefix, token, recursive=recursive, ahead=ahead
         )
         guard.page(len(page.objects) + len(page.prefixes), page.next_token or None)
         if page.refused:

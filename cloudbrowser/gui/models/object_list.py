@@ -77,6 +77,17 @@ _ACCESS_TIER = QT_TRANSLATE_NOOP("ObjectListModel", "Access tier")
 EntryRole = USER_ROLE + 1
 #: Role returning True for folders (and buckets in the bucket list).
 IsFolderRole = USER_ROLE + 2
+#: The roles :meth:`ObjectListModel.data` answers for a row that is not deleted.
+_ROLES = frozenset(
+    {
+        QtCore.Qt.ItemDataRole.DisplayRole,
+        QtCore.Qt.ItemDataRole.DecorationRole,
+        QtCore.Qt.ItemDataRole.ToolTipRole,
+        QtCore.Qt.ItemDataRole.TextAlignmentRole,
+        EntryRole,
+        IsFolderRole,
+    }
+)
 
 #: A stored row: the fields of Entry in a plain tuple (see :func:`_row_of`), its ETag and
 #: MD5 as 16 bytes where they are an MD5.
@@ -698,6 +709,10 @@ class ObjectListModel(QAbstractTableModel):
         return None
 
     def data(self, index: AnyIndex, role: int = DISPLAY_ROLE) -> Any:
+        # A paint asks every cell for seven roles; most are none of ours (a deleted row's
+        # font and colour are): answered before the row is looked up.
+        if role not in _ROLES and not self._deleted:
+            return None
         if not index.isValid() or index.row() >= self.rowCount():
             return None
         entry = self.entry(index.row())
