@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject
 
 #: ``Qt.ItemDataRole``'s values.
 DISPLAY_ROLE = 0x0000
+DECORATION_ROLE = 0x0001
+TOOL_TIP_ROLE = 0x0003
 TEXT_ALIGNMENT_ROLE = 0x0007
 USER_ROLE = 0x0100
 #: ``Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter``.

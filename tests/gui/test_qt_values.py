@@ -13,6 +13,8 @@ from cloudbrowser.gui import qt_values
 
 def test_the_values_are_qts() -> None:
     assert Qt.ItemDataRole.DisplayRole.value == qt_values.DISPLAY_ROLE
+    assert Qt.ItemDataRole.DecorationRole.value == qt_values.DECORATION_ROLE
+    assert Qt.ItemDataRole.ToolTipRole.value == qt_values.TOOL_TIP_ROLE
     assert Qt.ItemDataRole.TextAlignmentRole.value == qt_values.TEXT_ALIGNMENT_ROLE
     assert Qt.ItemDataRole.UserRole.value == qt_values.USER_ROLE
     right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -48,7 +48,13 @@ from cloudbrowser.gui.addresses import storage_class_word, uri_scheme
 from cloudbrowser.gui.dates import time_formatter
 from cloudbrowser.gui.natural_sort import collator, name_key
 from cloudbrowser.gui.navigation import Location, SearchLocation
-from cloudbrowser.gui.qt_values import DISPLAY_ROLE, USER_ROLE
+from cloudbrowser.gui.qt_values import (
+    DECORATION_ROLE,
+    DISPLAY_ROLE,
+    TEXT_ALIGNMENT_ROLE,
+    TOOL_TIP_ROLE,
+    USER_ROLE,
+)
 from cloudbrowser.gui.service import StorageService
 from cloudbrowser.gui.sizes import data_size
 from cloudbrowser.gui.workers import Handlers, Job
@@ -77,16 +83,10 @@ _ACCESS_TIER = QT_TRANSLATE_NOOP("ObjectListModel", "Access tier")
 EntryRole = USER_ROLE + 1
 #: Role returning True for folders (and buckets in the bucket list).
 IsFolderRole = USER_ROLE + 2
-#: The roles :meth:`ObjectListModel.data` answers for a row that is not deleted.
+#: The roles :meth:`ObjectListModel.data` answers for a row that is not deleted (as
+#: values: naming ``Qt`` here would build its enums before the first paint).
 _ROLES = frozenset(
-    {
-        QtCore.Qt.ItemDataRole.DisplayRole,
-        QtCore.Qt.ItemDataRole.DecorationRole,
-        QtCore.Qt.ItemDataRole.ToolTipRole,
-        QtCore.Qt.ItemDataRole.TextAlignmentRole,
-        EntryRole,
-        IsFolderRole,
-    }
+    {DISPLAY_ROLE, DECORATION_ROLE, TOOL_TIP_ROLE, TEXT_ALIGNMENT_ROLE, EntryRole, IsFolderRole}
 )
 
 #: A stored row: the fields of Entry in a plain tuple (see :func:`_row_of`), its ETag and

@@ -395,6 +395,8 @@ class FastPath:
         response = self._send("GET", bucket, "", {}, b"", query, ahead=sent)
         body = _read_bounded(response, MAX_LISTING_BYTES)
         guess = _next_token_in(body) if ahead else ""
+        if guess == token:
+            guess = ""  # the token it was sent: a listing the caller's PageGuard stops
         next_query = _listing_query(prefix, guess, recursive, page_size)
         if guess:
             self._ask_ahead(bucket, next_query)
