@@ -184,13 +184,14 @@ def _page_plan(
     """The plan of one listing page; ``held`` carries objects over to the next one."""
     destination = claims.destination
     resolved = destination.resolve()  # once a page, not once a key
+    folders: dict[Path, Path] = {}  # likewise each folder below it
     plan = Plan()
     plan.refused.extend((key, outside_prefix(prefix)) for key in page.refused)
     #: This page's files by disk-compared path: names the other key of a collision.
     named: dict[str, str] = {}
     for obj in page.objects:
         _check(cancel)
-        path = _target(obj, base_prefix, destination, resolved, plan)
+        path = _target(obj, base_prefix, destination, (resolved, folders), plan)
         # Held objects whose folder can no longer come are planned now.
         while held and not obj.key.startswith(held[-1].obj.key):
             _release(held.pop(), connection, bucket, claims, plan)
@@ -232,12 +233,17 @@ def _page_plan(
 
 
 def _target(
-    obj: Entry, base_prefix: str, destination: Path, resolved: Path, plan: Plan
+    obj: Entry,
+    base_prefix: str,
+    destination: Path,
+    resolved: tuple[Path, dict[Path, Path]],
+    plan: Plan,
 ) -> Path | None:
     """Where the object (or folder placeholder) goes, or None (refused on ``plan``)."""
     key = obj.key.rstrip(DELIMITER) if obj.key.endswith(DELIMITER) else obj.key
     try:
-        return local_path_for(key, base_prefix, destination, resolved_root=resolved)
+        root, folders = resolved
+        return local_path_for(key, base_prefix, destination, resolved_root=root, folders=folders)
     except UnsafeKey as error:
         plan.refused.append((obj.key, error.message))
         return None

@@ -109,6 +109,7 @@ def local_path_for(
     root: Path,
     *,
     resolved_root: Path | None = None,
+    folders: dict[Path, Path] | None = None,
     windows: bool = WINDOWS_NAMES,
 ) -> Path:
     """Where ``key`` (listed under ``prefix``) is written below the local folder ``root``.
@@ -118,7 +119,10 @@ def local_path_for(
     ``windows`` (:data:`WINDOWS_NAMES`) not either the characters or names that Windows
     forbids, or segments ending in a dot or space. Such keys raise UnsafeKey with a message
     naming the key, rather than being silently rewritten onto another file.
-    ``resolved_root``: ``root.resolve()``, when the caller maps many keys below one root.
+    ``resolved_root``: ``root.resolve()``, when the caller maps many keys below one root;
+    ``folders``: the folders resolved so far, kept by such a caller for one plan, so that
+    each folder is resolved once (resolving a key's path looks up each of its folders: an
+    lstat each, thousands of keys in a plan).
     """
     rel = key[len(prefix) :] if key.startswith(prefix) else key
     problem = _unsafe_reason(rel, windows)
@@ -128,10 +132,23 @@ def local_path_for(
             hint="Rename the object in the bucket, or download it on its own under a new name.",
         )
     target = root.joinpath(*PurePosixPath(rel).parts)
-    # Belt and braces: the checks above should make this impossible.
-    if not target.resolve().is_relative_to(resolved_root or root.resolve()):
+    # Belt and braces: the checks above leave only a link in a folder of ``root`` (or the
+    # name itself, a link) to lead the file elsewhere.
+    if not _real(target, folders).is_relative_to(resolved_root or root.resolve()):
         raise UnsafeKey(f"The object “{key}” would be written outside {root}.")
     return target
+
+
+def _real(target: Path, folders: dict[Path, Path] | None) -> Path:
+    """``target.resolve()``, its folder looked up in (and added to) ``folders``."""
+    if folders is None:
+        return target.resolve()
+    parent = target.parent
+    real_parent = folders.get(parent)
+    if real_parent is None:
+        real_parent = folders[parent] = parent.resolve()
+    real = real_parent / target.name
+    return real.resolve() if target.is_symlink() else real
 
 
 def _unsafe_reason(rel: str, windows: bool) -> str:

@@ -330,6 +330,7 @@ class DownloadSync:
         self.root = root
         #: Resolved once for every key's check (a realpath is a system call per folder).
         self._resolved_root = root.resolve()
+        self._real_folders: dict[Path, Path] = {}  # and each folder below it, once
         self.checksum = checksum
         self.cancel = cancel
         self.claims = TargetClaims(root)
@@ -366,7 +367,11 @@ class DownloadSync:
     def _plan(self, obj: Entry, plan: SyncPlan) -> None:
         try:
             target = local_path_for(
-                obj.key, self.prefix, self.root, resolved_root=self._resolved_root
+                obj.key,
+                self.prefix,
+                self.root,
+                resolved_root=self._resolved_root,
+                folders=self._real_folders,
             )
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))

@@ -370,12 +370,15 @@ def plan_downloads(
     claimed: dict[str, str] = {}
     # Resolved once, not once per key (a realpath: a system call per folder of the path).
     resolved = destination.resolve()
+    real_folders: dict[Path, Path] = {}  # and each folder below it, once
     for obj in _objects(backend, bucket, entries, plan, cancel):
         if obj.key.endswith(DELIMITER):
             add_placeholder_folder(obj.key, base_prefix, destination, plan.folders, plan.refused)
             continue
         try:
-            path = local_path_for(obj.key, base_prefix, destination, resolved_root=resolved)
+            path = local_path_for(
+                obj.key, base_prefix, destination, resolved_root=resolved, folders=real_folders
+            )
         except UnsafeKey as error:
             plan.refused.append((obj.key, error.message))
             cleaned = _cleaned_path(obj.key, base_prefix, destination)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,3 +141,39 @@ def test_the_cli_keeps_the_scheme_a_location_was_written_with() -> None:
     assert (where.bucket, where.key, where.scheme) == ("bucket", "a/b.txt", "s3")
     assert str(where) == "s3://bucket/a/b.txt" == uri("bucket", "a/b.txt")
     assert is_remote("s3://b") and not is_remote("http://b") and not is_remote("b/k")
+
+
+@pytest.mark.parametrize("plan", [False, True], ids=["one key", "a plan's folders"])
+def test_a_link_below_the_root_never_leads_a_file_outside(tmp_path: Path, plan: bool) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "real").mkdir(parents=True)
+    outside.mkdir()
+    (root / "away").symlink_to(outside)
+    (root / "real" / "named").symlink_to(outside / "x")
+    folders: dict[Path, Path] | None = {} if plan else None
+    inside = local_path_for("real/a.txt", "", root, folders=folders)
+    assert inside == root / "real" / "a.txt"
+    for key in ["away/a.txt", "away/deeper/b.txt", "real/named", "away/c"]:
+        with pytest.raises(UnsafeKey, match="outside"):
+            local_path_for(key, "", root, folders=folders)
+
+
+def test_a_plan_resolves_each_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolving a key's path looks up every folder of it (an lstat each): a plan of many
+    keys in one folder looks the folder's path up once, and each key's own name."""
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    resolved = root.resolve()
+    looked_up: list[object] = []
+    lstat = os.lstat
+
+    def counting(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        looked_up.append(path)
+        return lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    folders: dict[Path, Path] = {}
+    for i in range(100):
+        target = local_path_for(f"a/b/f{i}.txt", "", root, resolved_root=resolved, folders=folders)
+        assert target == root / "a" / "b" / f"f{i}.txt"
+    assert len(looked_up) <= 100 + len((root / "a" / "b").parts)
