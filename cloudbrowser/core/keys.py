@@ -148,7 +148,11 @@ def _real(target: Path, folders: dict[Path, Path] | None) -> Path:
     if real_parent is None:
         real_parent = folders[parent] = parent.resolve()
     real = real_parent / target.name
-    return real.resolve() if target.is_symlink() else real
+    try:
+        is_link = target.is_symlink()
+    except OSError:
+        is_link = False  # nothing the disk could hold (a name too long): the download says so
+    return real.resolve() if is_link else real
 
 
 def _unsafe_reason(rel: str, windows: bool) -> str:

@@ -156,6 +156,9 @@ def test_a_link_below_the_root_never_leads_a_file_outside(tmp_path: Path, plan: 
     for key in ["away/a.txt", "away/deeper/b.txt", "real/named", "away/c"]:
         with pytest.raises(UnsafeKey, match="outside"):
             local_path_for(key, "", root, folders=folders)
+    # A name no disk holds is mapped all the same: its download fails alone, saying why.
+    long = "n" * 300
+    assert local_path_for(f"real/{long}", "", root, folders=folders) == root / "real" / long
 
 
 def test_a_plan_resolves_each_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
