@@ -45,6 +45,7 @@ from cloudbrowser.core.backends.s3.listing import NotAListing, TooManyRows, pars
 from cloudbrowser.core.backends.transport import proxied
 from cloudbrowser.core.checksums import content_md5, md5_of
 from cloudbrowser.core.entries import ListPage
+from cloudbrowser.core.errors import Cancelled
 from cloudbrowser.core.interrupt import pause
 from cloudbrowser.core.loggers import DEBUG, logger
 from cloudbrowser.core.paging import MAX_PAGE_ROWS, PageTooLarge
@@ -426,11 +427,15 @@ class FastPath:
 
     def _ask_ahead(self, bucket: str, query: dict[str, str]) -> None:
         """Send the listing request ``query`` now and keep it for the caller's next call;
-        a request that cannot be sent is left to that call."""
+        a request that cannot be sent (no connection, keys that cannot be refreshed) is
+        left to that call, which says why: this page is the caller's all the same."""
         try:
             pool, target, headers, url = self._prepared("GET", bucket, "", {}, b"", query)
             sent = pool.send("GET", target, headers)
-        except (http_pool.HTTPError, Fallback):
+        except Cancelled:
+            raise
+        except Exception as exc:
+            log.debug("the next page of %s is asked for by its own call: %r", bucket, exc)
             return
         dropped: list[_Ahead] = []
         with self._lock:
