@@ -191,7 +191,7 @@ def _page_plan(
     named: dict[str, str] = {}
     for obj in page.objects:
         _check(cancel)
-        path = _target(obj, base_prefix, destination, (resolved, folders), plan)
+        path = _target(obj, base_prefix, destination, resolved, folders, plan)
         # Held objects whose folder can no longer come are planned now.
         while held and not obj.key.startswith(held[-1].obj.key):
             _release(held.pop(), connection, bucket, claims, plan)
@@ -236,14 +236,16 @@ def _target(
     obj: Entry,
     base_prefix: str,
     destination: Path,
-    resolved: tuple[Path, dict[Path, Path]],
+    resolved: Path,
+    folders: dict[Path, Path],
     plan: Plan,
 ) -> Path | None:
     """Where the object (or folder placeholder) goes, or None (refused on ``plan``)."""
     key = obj.key.rstrip(DELIMITER) if obj.key.endswith(DELIMITER) else obj.key
     try:
-        root, folders = resolved
-        return local_path_for(key, base_prefix, destination, resolved_root=root, folders=folders)
+        return local_path_for(
+            key, base_prefix, destination, resolved_root=resolved, folders=folders
+        )
     except UnsafeKey as error:
         plan.refused.append((obj.key, error.message))
         return None

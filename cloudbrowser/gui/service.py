@@ -123,8 +123,7 @@ class StorageService(QObject):
             # page while the window adds and draws this one, the two sharing the cores.
             # Measured on 2 cores, rclone serve s3, a 100k-key folder (~760 ms a page
             # either way): longest stall 35 and 47 ms so, 54 and 159 ms asking ahead.
-            pages_of = iter_pages(storage, bucket, prefix, job.cancel_event, ahead=False)
-            for page in pages_of:
+            for page in iter_pages(storage, bucket, prefix, job.cancel_event, ahead=False):
                 job.report(page)
                 pages += 1
             return pages

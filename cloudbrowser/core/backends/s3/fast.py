@@ -396,18 +396,16 @@ class FastPath:
         response = self._send("GET", bucket, "", {}, b"", query, ahead=sent)
         body = _read_bounded(response, MAX_LISTING_BYTES)
         guess = _next_token_in(body) if ahead else ""
-        if guess == token:
-            guess = ""  # the token it was sent: a listing the caller's PageGuard stops
+        if not guess or guess == token:  # (the token it was sent: PageGuard stops that)
+            return self._parse_page(response, body)
         next_query = _listing_query(prefix, guess, recursive, page_size)
-        if guess:
-            self._ask_ahead(bucket, next_query)
+        self._ask_ahead(bucket, next_query)
         try:
             page = self._parse_page(response, body)
         except BaseException:
-            if guess:
-                self._drop_ahead(bucket, next_query)
+            self._drop_ahead(bucket, next_query)
             raise
-        if guess and page.next_token != guess:
+        if page.next_token != guess:
             self._drop_ahead(bucket, next_query)
         return page
 
