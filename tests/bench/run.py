@@ -34,6 +34,7 @@ for _path in (str(_HERE), str(_HERE.parents[1])):
 import azure_suite  # noqa: E402
 import cli_commands  # noqa: E402
 import gcs  # noqa: E402
+import latency  # noqa: E402
 import listing  # noqa: E402
 import operations  # noqa: E402
 import pages  # noqa: E402
@@ -64,6 +65,10 @@ SUITES: dict[str, Suite] = {
     "gcs": Suite(
         run=lambda a: gcs.run_gcs(a.keys, a.files, a.big_mib, a.runs),
         describe=lambda a: gcs.describe(a.keys, a.files, a.big_mib, a.runs),
+    ),
+    "latency": Suite(
+        run=lambda a: latency.run_latency(a.files, a.runs, a.rtt_ms),
+        describe=lambda a: latency.describe(a.files, a.runs, a.rtt_ms),
     ),
     "listing": Suite(
         run=lambda a: listing.run_listing(a.keys, a.runs, a.gui_keys),
@@ -120,10 +125,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"keys in the flat folder the GUI lists (default {listing.GUI_KEYS}; 0 skips it)",
     )
     parser.add_argument(
-        "--files", type=int, default=2000, help="transfers, cli, stream: 4 KiB files (default 2000)"
+        "--files",
+        type=int,
+        default=2000,
+        help="transfers, cli, latency, stream: 4 KiB files (default 2000)",
     )
     parser.add_argument(
         "--big-mib", type=int, default=1024, help="transfers: the big file in MiB (default 1024)"
+    )
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=50.0,
+        help="latency: the round trip the proxy adds, in ms (default 50)",
     )
     parser.add_argument(
         "--startup-runs", type=int, default=10, help="cli: one-object ls runs per tool (10)"
