@@ -21,6 +21,7 @@ from cloudbrowser.cli.connect import add_connection_options
 from cloudbrowser.cli.connect_gcs import PROJECT_HINT
 from cloudbrowser.cli.output import Exit, Output, UsageError, exit_code
 from cloudbrowser.core import local_state
+from cloudbrowser.core.at_once import FILES_AT_ONCE, SMALL_FILES_AT_ONCE
 from cloudbrowser.core.errors import CloudBrowserError, NoProject
 from cloudbrowser.core.loggers import after_import
 from cloudbrowser.flags import SECRET_ENV
@@ -366,8 +367,10 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("transfers")
     g.add_argument("--dry-run", action="store_true", help="show what would be transferred")
     g.add_argument(
-        "-j", "--concurrency", type=int, default=8, metavar="N", help="files at once (default 8)"
-    )
+        "-j", "--concurrency", type=int, default=None, metavar="N",
+        help=f"files at once (default {FILES_AT_ONCE}, and {SMALL_FILES_AT_ONCE} while they "
+        "are of at most 1 MiB)",
+    )  # fmt: skip
     g.add_argument(
         "--part-size",
         default="",

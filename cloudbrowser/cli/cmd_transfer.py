@@ -43,6 +43,7 @@ from cloudbrowser.cli.wildcards import (
     matching,
     no_match,
 )
+from cloudbrowser.core.at_once import FILES_AT_ONCE, SMALL_FILES_AT_ONCE
 from cloudbrowser.core.connection import ConnectionSettings, Credentials
 from cloudbrowser.core.connections import Connection, Connections
 from cloudbrowser.core.download_stream import TargetClaims, stream_downloads
@@ -104,17 +105,20 @@ def parse_size(text: str, what: str) -> int:
 
 
 def transfer_options(args: argparse.Namespace) -> TransferOptions:
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     retries = TransferOptions().retries if args.retries is None else args.retries
     if retries < 0:
         raise UsageError("--retries must be 0 or more.")
     part_size = parse_size(args.part_size, "--part-size") if args.part_size else 0
     rate = parse_size(args.limit_rate, "--limit-rate") if args.limit_rate else 0
-    # -j bounds requests too, not just files: -j 1 moves one part at a time.
+    # -j bounds requests too, not just files: -j 1 moves one part at a time, and one
+    # small file. Without it, small files go more at once (TransferOptions).
+    concurrency = FILES_AT_ONCE if args.concurrency is None else args.concurrency
     return TransferOptions(
-        concurrency=args.concurrency,
-        part_concurrency=args.concurrency,
+        concurrency=concurrency,
+        small_concurrency=SMALL_FILES_AT_ONCE if args.concurrency is None else concurrency,
+        part_concurrency=concurrency,
         part_size=part_size,
         bandwidth_limit=rate,
         retries=retries,

@@ -71,8 +71,10 @@ class ConnectionSettings(NamedTuple):
     read_timeout: float = 60.0
     #: Attempts per request including the first (botocore "standard" retry mode).
     max_attempts: int = 3
-    #: HTTP connections kept in the pool; at least the number of worker threads.
-    max_pool_connections: int = 16
+    #: HTTP connections kept in the pool; at least the number of worker threads (32
+    #: small files at once: fewer kept would open a new connection, a TLS handshake and
+    #: its round trips, for every file beyond them).
+    max_pool_connections: int = 40
     #: Provider preset id (``core/backends/s3/presets.py``) whose capability flags apply;
     #: "" unknown.
     provider: str = ""

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from cloudbrowser.core import errors
+from cloudbrowser.core.at_once import FILES_AT_ONCE
 from cloudbrowser.core.cpu_turns import CpuTurns
 from cloudbrowser.core.errors import Cancelled, CloudBrowserError, ConfigError, StorageError
 from cloudbrowser.core.give_way import give_way
@@ -92,12 +93,33 @@ def part_count(size: int, part_size: int) -> int:
     return max(1, math.ceil(size / part_size))
 
 
+#: The largest file a transfer counts as small (:attr:`TransferOptions.small_concurrency`).
+SMALL_TRANSFER = 1 * MiB
+#: The round trip from which small files go ``small_concurrency`` at once. Below it,
+#: ``concurrency`` files keep the engine busy already (~2 ms of CPU a small file, so 8 at
+#: once cover round trips up to ~14 ms), and more threads only wait for the interpreter
+#: lock, the window's thread among them (a drop of 2,000 small files beside the server,
+#: 32 at once: its longest stall 53-66 ms, against 26-44 with 8).
+FAR = 0.010
+
+
+def is_small(t: Transfer) -> bool:
+    """A transfer of one request for at most :data:`SMALL_TRANSFER` bytes."""
+    return t.size <= SMALL_TRANSFER and not t.part_size
+
+
 @dataclass(frozen=True, slots=True)
 class TransferOptions:
     """How transfers run; the GUI's settings and the CLI's flags fill it."""
 
     #: Files transferred at once.
-    concurrency: int = 8
+    concurrency: int = FILES_AT_ONCE
+    #: Files transferred at once while they are small (:func:`is_small`) and the server is
+    #: :data:`FAR` or farther; 0, or fewer than ``concurrency``: ``concurrency``. A small
+    #: file's time is its request's round trip, not its bytes: with a round trip of 50
+    #: ms, 8 at once moved 134 files a second and 32 at once 347 (tests/bench/README.md,
+    #: ``latency``). The window and the CLI ask for ``at_once.SMALL_FILES_AT_ONCE``.
+    small_concurrency: int = 0
     #: Part requests at once, across all files (each holds one part in memory).
     part_concurrency: int = 8
     #: 0: automatic (:func:`choose_part_size`).
@@ -126,6 +148,11 @@ class TransferOptions:
     @property
     def multipart_threshold(self) -> int:
         return self.part_size or DEFAULT_PART_SIZE
+
+    @property
+    def most_at_once(self) -> int:
+        """Files transferred at once at most: small ones, or ``concurrency``."""
+        return max(self.concurrency, self.small_concurrency)
 
 
 class Stage(StrEnum):
@@ -463,6 +490,27 @@ class MemoryBudget:
                 self._changed.notify_all()
 
 
+class RoundTrips:
+    """How far the server is: the shortest of the last requests' round trips (a GET until
+    its reply's head, a small file's PUT until its answer). The shortest, as a wait for
+    the interpreter lock or for a busy server only ever lengthens one."""
+
+    KEPT = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._recent: deque[float] = deque(maxlen=self.KEPT)
+
+    def note(self, seconds: float) -> None:
+        with self._lock:
+            self._recent.append(seconds)
+
+    def shortest(self) -> float:
+        """Seconds; 0 before any request ended."""
+        with self._lock:
+            return min(self._recent, default=0.0)
+
+
 @dataclass(slots=True)
 class RunContext:
     """What an upload or download algorithm gets from the queue."""
@@ -481,6 +529,8 @@ class RunContext:
     #: Set by a download whose file has its name: the folder whose fsync makes that
     #: rename durable. The queue finishes the transfer once it has been synced.
     folder_to_sync: Path | None = None
+    #: Where this run's requests' round trips go (the queue's).
+    round_trips: RoundTrips = field(default_factory=RoundTrips)
 
     def check(self) -> None:
         """Raise Stopped when the user paused or cancelled this transfer; else wait while
@@ -515,23 +565,29 @@ class RunContext:
         thread where the backend breaks off its own wait (``Features.stoppable_puts``),
         which saves a small file's hand-over to a runner thread and back."""
         t = self.transfer
+        started = time.monotonic()
         if self.backend.features.stoppable_puts:
             with stoppable(t.interrupts, t.stop_event):
                 result = call()
             give_way()
-            return result
-        return self.request(call)
+        else:
+            result = self.request(call)
+        if is_small(t):  # a larger one's time is its bytes'
+            self.round_trips.note(time.monotonic() - started)
+        return result
 
     @contextmanager
     def reading(self, opener: Callable[[], ObjectReader]) -> Iterator[ObjectReader]:
         """The response body ``opener`` opens (a GET), broken off when the transfer is
         stopped: its blocked read then raises Cancelled, within a moment."""
         t = self.transfer
+        started = time.monotonic()
         if self.backend.features.stoppable_reads:
             with stoppable(t.interrupts, t.stop_event):
                 reader = opener()
         else:
             reader = interruptible(opener, t.stop_event, discard=_close)
+        self.round_trips.note(time.monotonic() - started)
         token = self.transfer.interrupts.add(reader.abort)
         try:
             yield reader
@@ -630,8 +686,11 @@ class TransferQueue:
         self._changed: dict[int, None] = {}
         #: Ids of queued and running transfers: what wait() looks at.
         self._active: set[int] = set()
-        #: Ids of running transfers (at most ``concurrency``).
+        #: Ids of running transfers (at most ``most_at_once``).
         self._running: set[int] = set()
+        #: Of them, those that were not small when they began (at most ``concurrency``;
+        #: ids, as a transfer's size may change while it runs: a file that grew).
+        self._running_large: set[int] = set()
         #: Per batch, the sum of its transfers' shares, and each transfer's counted share:
         #: the window asks for activity() ten times a second, which must not go over every
         #: file of a 100,000-file drop each time (~60 ms of the GUI thread).
@@ -653,6 +712,7 @@ class TransferQueue:
         self._limiter = RateLimiter(self._options.bandwidth_limit)
         self._memory = MemoryBudget(MEMORY_BUDGET)
         self._turns = CpuTurns(self._options.cpu_turns)
+        self._round_trips = RoundTrips()
 
     # ── options ─────────────────────────────────────────────────────────────────────────
 
@@ -1057,9 +1117,12 @@ class TransferQueue:
             if self._waiters:
                 self._left_active(t.id)
         if state is State.RUNNING:
+            if t.id not in self._running and not is_small(t):
+                self._running_large.add(t.id)
             self._running.add(t.id)
         else:
             self._running.discard(t.id)
+            self._running_large.discard(t.id)
         if journal:
             self.journal.update(t.id, state=state, **error_fields(t.error))
         self._lock.notify_all()
@@ -1084,16 +1147,31 @@ class TransferQueue:
             del self._tallies[t.batch]
 
     def _start_workers(self) -> None:
-        """Count worker threads up to ``concurrency`` while work is waiting (lock held);
-        the caller starts them once it has let go of the lock (:meth:`_spawn_workers`).
-        Workers that wait for a transfer's time to be tried again are woken for it too."""
+        """Count worker threads up to ``concurrency`` while work is waiting, and up to
+        ``small_concurrency`` while the next transfer is small (lock held); the caller
+        starts them once it has let go of the lock (:meth:`_spawn_workers`). Workers
+        that wait for a transfer's time to be tried again are woken for it too."""
         if self._pending:
             self._lock.notify_all()
-        while not self._closed and self._workers < min(
-            self._options.concurrency, len(self._pending)
-        ):
+        while not self._closed and self._workers < min(self._wanted_workers(), len(self._pending)):
             self._workers += 1
             self._unstarted += 1
+
+    def _wanted_workers(self) -> int:
+        """Workers for what is queued (lock held): ``concurrency``, more while the next
+        transfer is small and the server far (:data:`FAR`). A worker beyond
+        ``concurrency`` that finds a large one next ends (:meth:`_next_transfer`), so the
+        queue never runs more large ones than that."""
+        options = self._options
+        if (
+            options.small_concurrency > options.concurrency
+            and self._pending
+            and self._round_trips.shortest() >= FAR
+        ):
+            head = self._transfers.get(self._pending[0])
+            if head is not None and is_small(head):
+                return options.most_at_once
+        return options.concurrency
 
     def _spawn_workers(self) -> None:
         """Start the worker threads :meth:`_start_workers` counted (lock not held). A
@@ -1132,17 +1210,27 @@ class TransferQueue:
     def _next_transfer(self) -> Transfer | None:
         """The next queued transfer (lock held); while only transfers waiting to be tried
         again are left, the worker waits for the first of them. None: the worker ends."""
-        while not (self._closed or self._workers > self._options.concurrency):
+        while not (self._closed or self._workers > self._options.most_at_once):
             if self._wake_due():
                 self._start_workers()  # several may be due at once: a worker for each
             while self._pending:
-                t = self._transfers.get(self._pending.popleft())
+                t = self._transfers.get(self._pending[0])
                 if t is None or t.state is not State.QUEUED or t.retry_at:
+                    self._pending.popleft()
                     continue
                 outage = self._outages.get(t.connection)
                 if outage is not None and outage.probe != t.id:
+                    self._pending.popleft()
                     self._hold(t, outage)  # its connection does not answer yet
                     continue
+                if not is_small(t) and len(self._running_large) >= self._options.concurrency:
+                    # Large ones run ``concurrency`` at once: this worker, one of those
+                    # started for small files, ends; the transfer waits at the front
+                    # for a worker of a large one that ends.
+                    return None
+                self._pending.popleft()
+                if self._workers < self._options.most_at_once:
+                    self._start_workers()  # small ones next (behind a large one): more
                 return t
             while self._waiting and not self._still_waits(*self._waiting[0]):
                 heapq.heappop(self._waiting)  # stale: paused, cancelled, retried by the user
@@ -1251,6 +1339,7 @@ class TransferQueue:
                 self._limiter,
                 self._memory,
                 self._turns,
+                round_trips=self._round_trips,
             )
             if t.direction is Direction.UPLOAD:
                 run_upload(ctx)
@@ -1312,7 +1401,10 @@ class TransferQueue:
             _at_rest(t)
             self._set_state(t, outcome, journal=False)
             self._settled(t, outcome, error)
-        self._spawn_workers()  # for what waited for this connection to answer
+            # A large transfer's end lets the next large one begin, whose worker may have
+            # ended (one for small files that found it next: _next_transfer).
+            self._start_workers()
+        self._spawn_workers()  # for those, and what waited for this connection to answer
 
     def _discard_partial(self, t: Transfer) -> None:
         """After a cancel: abort the multipart upload or delete the download's temporary file."""

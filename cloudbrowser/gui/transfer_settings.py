@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+from cloudbrowser.core.at_once import FILES_AT_ONCE, SMALL_FILES_AT_ONCE
 from cloudbrowser.core.transfer_plan import ConflictPolicy
 from cloudbrowser.core.transfers import KiB, TransferOptions
 from cloudbrowser.gui.settings import open_settings
@@ -28,7 +29,9 @@ class TransferSettings:
     download_folder: str = ""
     #: Open a file with the system's application after a double-click downloaded it.
     open_after_download: bool = True
-    concurrency: int = 8
+    concurrency: int = FILES_AT_ONCE
+    #: Files of at most 1 MiB at once (``TransferOptions.small_concurrency``).
+    small_concurrency: int = SMALL_FILES_AT_ONCE
     #: MiB; 0 chooses automatically.
     part_size_mib: int = 0
     #: KiB/s for all transfers together; 0 is unlimited.
@@ -48,6 +51,7 @@ class TransferSettings:
     def options(self) -> TransferOptions:
         return TransferOptions(
             concurrency=self.concurrency,
+            small_concurrency=self.small_concurrency,
             part_concurrency=max(4, self.concurrency),
             part_size=self.part_size_mib * 1024 * KiB,
             bandwidth_limit=self.bandwidth_kib * KiB,

@@ -16,9 +16,10 @@ gap over 30 ms was made of (see ``StallTracer``); ``--profile FILE`` writes a cP
 the GUI thread from the drop to the end. ``--acts`` (see ``Acts``) acts on the file list
 every 20 ms during the drop and adds ``act_to_paint_ms`` to the JSON: how soon the list
 painted after each act, with the engine giving way to it (``core/give_way.py``) and not,
-in alternate 200 ms spans of the same run. ``--cpu-turns N`` and ``--concurrency N`` run
-the window's queue with other options (``core/cpu_turns.py``); ``--reply-delay-ms MS``
-reads every reply's head that late, as over a network with that round trip.
+in alternate 200 ms spans of the same run. ``--cpu-turns N``, ``--concurrency N`` and
+``--small-concurrency N`` run the window's queue with other options
+(``core/cpu_turns.py``); ``--reply-delay-ms MS`` reads every reply's head that late, as
+over a network with that round trip.
 """
 
 from __future__ import annotations
@@ -267,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, help="workers instead of the window's")
     parser.add_argument(
+        "--small-concurrency", type=int, help="small files at once instead of the window's"
+    )
+    parser.add_argument(
         "--reply-delay-ms",
         type=float,
         default=0.0,
@@ -302,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         queue.set_options(dataclasses.replace(queue.options, cpu_turns=args.cpu_turns))
     if args.concurrency is not None:
         queue.set_options(dataclasses.replace(queue.options, concurrency=args.concurrency))
+    if args.small_concurrency is not None:
+        small = args.small_concurrency
+        queue.set_options(dataclasses.replace(queue.options, small_concurrency=small))
     prefix = f"gui-drop-{time.time_ns()}/"
     gaps: list[int] = []
     last = [0]

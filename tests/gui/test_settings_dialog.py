@@ -35,6 +35,7 @@ def test_the_dialog_shows_the_settings_it_was_given(qtbot: QtBot, tmp_path: Path
         download_folder=str(tmp_path),
         open_after_download=False,
         concurrency=5,
+        small_concurrency=20,
         part_size_mib=32,
         bandwidth_kib=1024,
         verify=False,
@@ -46,6 +47,7 @@ def test_the_dialog_shows_the_settings_it_was_given(qtbot: QtBot, tmp_path: Path
     assert dialog.settings() == given  # nothing edited: nothing changes
     assert dialog.folder.text() == str(tmp_path)
     assert (dialog.concurrency.value(), dialog.part_size.value()) == (5, 32)
+    assert dialog.small_concurrency.value() == 20
     assert not dialog.confirm_quit.isChecked()
 
 
@@ -68,6 +70,7 @@ def test_edits_are_saved_to_the_settings_file_and_applied(
         dialog.folder.setText(str(tmp_path / "dl"))
         dialog.open_after.setChecked(False)
         dialog.concurrency.setValue(3)
+        dialog.small_concurrency.setValue(12)
         dialog.part_size.setValue(16)
         dialog.bandwidth.setText("512 KiB/s")
         dialog.bandwidth.textEdited.emit("512 KiB/s")
@@ -83,6 +86,7 @@ def test_edits_are_saved_to_the_settings_file_and_applied(
         download_folder=str(tmp_path / "dl"),
         open_after_download=False,
         concurrency=3,
+        small_concurrency=12,
         part_size_mib=16,
         bandwidth_kib=512,
         verify=False,
@@ -98,6 +102,7 @@ def test_edits_are_saved_to_the_settings_file_and_applied(
         512 * 1024,
     )
     assert options.verify is False
+    assert (options.small_concurrency, options.most_at_once) == (12, 12)
     # A readable INI file in the config dir (CLOUDBROWSER_CONFIG_DIR), nothing secret in it.
     ini = QSettings(str(config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
     assert ini.value("transfers/confirm_quit") in (False, "false")

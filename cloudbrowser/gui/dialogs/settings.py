@@ -77,6 +77,17 @@ class SettingsDialog(QDialog):
         self.concurrency.setRange(1, 64)
         self.concurrency.setValue(settings.concurrency)
         transfers.addRow(self.tr("Files at once:"), self.concurrency)
+        self.small_concurrency = QSpinBox()
+        self.small_concurrency.setRange(1, 128)
+        self.small_concurrency.setValue(settings.small_concurrency)
+        self.small_concurrency.setToolTip(
+            self.tr(
+                "Files of up to 1 MiB move in one request each, and take the time of the "
+                "server's round trip rather than of their bytes: more at once keep a "
+                "distant server busy. Never fewer than files at once."
+            )
+        )
+        transfers.addRow(self.tr("Small files at once:"), self.small_concurrency)
         self.part_size = QSpinBox()
         self.part_size.setRange(0, 5 * 1024)
         self.part_size.setSuffix(self.tr(" MiB"))
@@ -163,6 +174,7 @@ class SettingsDialog(QDialog):
             open_after_download=self.open_after.isChecked(),
             conflict_policy=ConflictPolicy(self.conflicts.currentData()),
             concurrency=self.concurrency.value(),
+            small_concurrency=self.small_concurrency.value(),
             part_size_mib=self.part_size.value(),
             bandwidth_kib=self._bandwidth_kib(),
             verify=self.verify.isChecked(),
