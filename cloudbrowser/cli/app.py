@@ -368,8 +368,8 @@ def _transfer_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dry-run", action="store_true", help="show what would be transferred")
     g.add_argument(
         "-j", "--concurrency", type=int, default=None, metavar="N",
-        help=f"files at once (default {FILES_AT_ONCE}, and {SMALL_FILES_AT_ONCE} while they "
-        "are of at most 1 MiB)",
+        help=f"files at once, small or not (default {FILES_AT_ONCE}; {SMALL_FILES_AT_ONCE} files "
+        "of at most 1 MiB from a server 10 ms or more away)",
     )  # fmt: skip
     g.add_argument(
         "--part-size",

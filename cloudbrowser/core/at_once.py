@@ -1,8 +1,8 @@
 """How many transfers run at once unless the user says otherwise.
 
-A module of its own: the CLI's parser shows these in its help without importing the engine
-(start-up: ``tests/gui/test_startup.py``); the engine's options and the window's settings read them
-too.
+A module of its own: the CLI's parser shows these in its help without importing the
+engine (start-up: ``tests/gui/test_startup.py``); the engine's options and the window's
+settings read them too.
 """
 
 #: Files transferred at once (``TransferOptions.concurrency``).

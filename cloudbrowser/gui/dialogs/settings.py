@@ -82,9 +82,10 @@ class SettingsDialog(QDialog):
         self.small_concurrency.setValue(settings.small_concurrency)
         self.small_concurrency.setToolTip(
             self.tr(
-                "Files of up to 1 MiB move in one request each, and take the time of the "
-                "server's round trip rather than of their bytes: more at once keep a "
-                "distant server busy. Never fewer than files at once."
+                "Files of up to 1 MiB move in one request each, and from a server 10 ms "
+                "or more away take the time of its round trip rather than of their "
+                "bytes: more at once keep it busy. Beside the server, and never fewer: "
+                "files at once."
             )
         )
         transfers.addRow(self.tr("Small files at once:"), self.small_concurrency)
