@@ -28,6 +28,7 @@ from cloudbrowser.core.storage import MiB, Storage
 from cloudbrowser.core.transfers import (
     FAR,
     SMALL_TRANSFER,
+    Transfer,
     TransferOptions,
     TransferQueue,
     TransferRequest,
@@ -111,6 +112,14 @@ def downloads(gate: Gate, tmp_path: Path, names: list[str]) -> list[TransferRequ
     return requests
 
 
+def open_and_finish(gate: Gate, queue: TransferQueue, added: list[Transfer]) -> None:
+    """Let every GET through; every transfer ends done."""
+    gate.opened.set()
+    assert queue.wait(added, timeout=60)
+    assert {t.state for t in added} == {State.DONE}
+    queue.shutdown()
+
+
 def test_small_files_go_small_concurrency_at_once_from_a_far_server(
     gate: Gate, tmp_path: Path
 ) -> None:
@@ -118,11 +127,8 @@ def test_small_files_go_small_concurrency_at_once_from_a_far_server(
     added = queue.add(downloads(gate, tmp_path, [f"s{i:02d}" for i in range(20)]))
     assert gate.wait_inside(6), "fewer than small_concurrency small files went at once"
     assert not gate.wait_inside(7, timeout=0.5), "more than small_concurrency went at once"
-    gate.opened.set()
-    assert queue.wait(added, timeout=30)
-    assert {t.state for t in added} == {State.DONE}
+    open_and_finish(gate, queue, added)
     assert gate.most == 6
-    queue.shutdown()
 
 
 def test_small_files_from_a_near_server_keep_to_concurrency(gate: Gate, tmp_path: Path) -> None:
@@ -132,11 +138,8 @@ def test_small_files_from_a_near_server_keep_to_concurrency(gate: Gate, tmp_path
     added = queue.add(downloads(gate, tmp_path, [f"s{i:02d}" for i in range(20)]))
     assert gate.wait_inside(2)
     assert not gate.wait_inside(3, timeout=0.5), "more than concurrency went at once"
-    gate.opened.set()
-    assert queue.wait(added, timeout=30)
-    assert {t.state for t in added} == {State.DONE}
+    open_and_finish(gate, queue, added)
     assert gate.most == 2
-    queue.shutdown()
 
 
 def test_large_files_keep_to_concurrency(gate: Gate, tmp_path: Path) -> None:
@@ -144,11 +147,8 @@ def test_large_files_keep_to_concurrency(gate: Gate, tmp_path: Path) -> None:
     added = queue.add(downloads(gate, tmp_path, [f"L{i}" for i in range(5)]))
     assert gate.wait_inside(2)
     assert not gate.wait_inside(3, timeout=0.5), "more large files than concurrency at once"
-    gate.opened.set()
-    assert queue.wait(added, timeout=60)
-    assert {t.state for t in added} == {State.DONE}
+    open_and_finish(gate, queue, added)
     assert gate.most == 2
-    queue.shutdown()
 
 
 def test_workers_started_for_small_files_keep_large_ones_to_concurrency(
@@ -161,11 +161,8 @@ def test_workers_started_for_small_files_keep_large_ones_to_concurrency(
     added = queue.add(downloads(gate, tmp_path, [*(f"s{i}" for i in range(12)), "L1", "L2", "L3"]))
     assert gate.wait_inside(2)
     assert not gate.wait_inside(3, timeout=0.5), "more large files than concurrency at once"
-    gate.opened.set()
-    assert queue.wait(added, timeout=60)
-    assert {t.state for t in added} == {State.DONE}
+    open_and_finish(gate, queue, added)
     assert gate.most_large == 2
-    queue.shutdown()
 
 
 def test_small_files_queued_behind_a_waiting_large_one_wait_for_it(
@@ -178,12 +175,9 @@ def test_small_files_queued_behind_a_waiting_large_one_wait_for_it(
     added = queue.add(downloads(gate, tmp_path, names))
     assert gate.wait_inside(2)
     assert not gate.wait_inside(3, timeout=0.5), "something overtook the third large file"
-    gate.opened.set()
-    assert queue.wait(added, timeout=60)
-    assert {t.state for t in added} == {State.DONE}
+    open_and_finish(gate, queue, added)
     assert set(gate.entered[:2]) == {"L1", "L2"}  # the first held
     assert gate.most_large == 2
-    queue.shutdown()
 
 
 def test_small_files_behind_a_large_one_get_their_workers(gate: Gate, tmp_path: Path) -> None:
@@ -194,10 +188,7 @@ def test_small_files_behind_a_large_one_get_their_workers(gate: Gate, tmp_path: 
     added = queue.add(downloads(gate, tmp_path, ["L1", *(f"s{i}" for i in range(10))]))
     assert gate.wait_inside(5), "the small files waited for the large one to end"
     assert "L1" in gate.inside
-    gate.opened.set()
-    assert queue.wait(added, timeout=60)
-    assert {t.state for t in added} == {State.DONE}
-    queue.shutdown()
+    open_and_finish(gate, queue, added)
 
 
 def test_without_small_concurrency_everything_keeps_to_concurrency(
@@ -207,14 +198,12 @@ def test_without_small_concurrency_everything_keeps_to_concurrency(
     added = queue.add(downloads(gate, tmp_path, [f"s{i}" for i in range(10)]))
     assert gate.wait_inside(3)
     assert not gate.wait_inside(4, timeout=0.5)
-    gate.opened.set()
-    assert queue.wait(added, timeout=30)
+    open_and_finish(gate, queue, added)
     assert gate.most == 3
-    queue.shutdown()
 
 
 def test_small_means_one_request_of_at_most_a_mebibyte() -> None:
-    from cloudbrowser.core.transfers import Transfer, is_small
+    from cloudbrowser.core.transfers import is_small
 
     def transfer(size: int, part_size: int = 0) -> Transfer:
         return Transfer(
