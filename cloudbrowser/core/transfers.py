@@ -1164,14 +1164,12 @@ class TransferQueue:
         ``concurrency`` that finds a large one next ends (:meth:`_next_transfer`), so the
         queue never runs more large ones than that."""
         options = self._options
-        if (
-            options.small_concurrency > options.concurrency
-            and self._pending
-            and self._round_trips.shortest() >= FAR
-        ):
-            head = self._transfers.get(self._pending[0])
-            if head is not None and is_small(head):
-                return options.most_at_once
+        if options.small_concurrency <= options.concurrency or not self._pending:
+            return options.concurrency
+        head = self._transfers.get(self._pending[0])
+        # Called at each transfer a worker takes: the round trips' lock is taken last.
+        if head is not None and is_small(head) and self._round_trips.shortest() >= FAR:
+            return options.most_at_once
         return options.concurrency
 
     def _spawn_workers(self) -> None:

@@ -65,7 +65,7 @@ def run_latency(files: int, runs: int, rtt_ms: float) -> list[Result]:
             client = boto3_client(near)  # the checks go straight to the server
             if len(_remote(client, "seed/small/")) != files:
                 raise RuntimeError("the server does not list the seeded files")
-            tools = [t for t in _tools(server, workdir / "home") if GET in t.commands]
+            tools = _tools(server, workdir / "home")
             cb = tools[0]
             eight = Tool(EIGHT_AT_ONCE, cb.env, {
                 case: (lambda p, d, c=case: [*cb.commands[c](p, d), "-j", "8"])
