@@ -6,6 +6,15 @@ is fsynced and atomically renamed over the target once its MD5 matches the ETag.
 disk, a dead server or a kill leaves a ranged download's temporary file for the next
 attempt; a file fetched in one GET starts over, so a failure removes its temporary file.
 
+Linux writes a file fetched in one GET as an *unnamed* file in the target's folder
+(``O_TMPFILE``) and gives it its name with a hard link once it is verified and fsynced
+(:func:`_create_unnamed`, :func:`_publish_unnamed`): no name exists to journal, check or
+clean up, and a crash leaves nothing behind (the kernel frees an unnamed file with its last
+descriptor). Where the target's name is taken (an overwrite), the file is linked to a
+temporary name, journalled first, and renamed over it. Elsewhere (other systems, a file
+system without ``O_TMPFILE``, a ranged download that must survive a restart) the bytes go
+to a named temporary file.
+
 The temporary file belongs to one transfer and nothing else (:func:`temporary_name`):
 hidden, named after the target *and the transfer's id* (``.report.pdf.cbpart-42``), a
 pattern planning refuses as an object's name, created with ``O_CREAT | O_EXCL |
@@ -162,10 +171,11 @@ def run_download(ctx: RunContext) -> None:
             raise
     sums = _Sums()
     by_range = _by_range_md5(ctx, sums)
-    fd, temp, identity = _open_temporary(ctx)
+    fd, temp, identity = _open_temporary(ctx)  # temp None: an unnamed file
     try:
         whole_crc = ""
         if t.multipart:
+            assert temp is not None  # a ranged download's file has a name: it is resumed
             md5s, whole, whole_crc = _fetch_ranges(ctx, fd, temp, sums, by_range=by_range)
         else:
             whole = _fetch_whole(ctx, fd, sums, by_range=by_range)
@@ -177,7 +187,8 @@ def run_download(ctx: RunContext) -> None:
         ctx.set_stage(Stage.VERIFYING)
         _verify(ctx, fd, md5s, whole, sums, whole_crc)
         ctx.set_stage(Stage.FINISHING)
-        _check_still_written_file(identity, temp, t)
+        if temp is not None:
+            _check_still_written_file(identity, temp, t)
     except (IntegrityError, WrongReply):
         os.close(fd)
         # Wrong bytes must not be continued from: the next attempt starts clean.
@@ -191,16 +202,15 @@ def run_download(ctx: RunContext) -> None:
             # file): free its space now, which matters most when the disk is full.
             _remove_own(ctx.journal, t.id)
         raise
-    # Closed before the rename: Windows cannot rename a file that is open.
-    os.close(fd)
-    try:
-        ctx.folder_to_sync = rename(temp, target)
-    except OSError as exc:
-        if not t.multipart or exc.errno in _NAME_UNUSABLE:
-            # Nothing to continue from (one GET), or a retry at this name fails the same way:
-            # the temporary file must not stay behind in the user's folder.
-            _remove_own(ctx.journal, t.id)
-        raise local_error(exc, target, writing=True, resumable=t.multipart) from exc
+    if temp is None:
+        try:
+            _publish_unnamed(ctx, fd)
+        finally:
+            os.close(fd)  # an unnamed file not linked is freed with it
+    else:
+        # Closed before the rename: Windows cannot rename a file that is open.
+        os.close(fd)
+        _rename_over(ctx, temp)
     # The journal's row of the temporary file goes with the transfer's final state (one
     # deferred commit for many files). Until then it names a path that no longer exists,
     # which a retry or a cleanup sees and leaves alone (identity checked).
@@ -209,6 +219,20 @@ def run_download(ctx: RunContext) -> None:
             os.utime(target, (t.mtime, t.mtime))
         except OSError as exc:
             raise local_error(exc, target, writing=True) from exc
+
+
+def _rename_over(ctx: RunContext, temp: Path) -> None:
+    """Give the verified temporary file the target's name, atomically."""
+    t = ctx.transfer
+    target = t.local_path
+    try:
+        ctx.folder_to_sync = rename(temp, target)
+    except OSError as exc:
+        if not t.multipart or exc.errno in _NAME_UNUSABLE:
+            # Nothing to continue from (one GET), or a retry at this name fails the same way:
+            # the temporary file must not stay behind in the user's folder.
+            _remove_own(ctx.journal, t.id)
+        raise local_error(exc, target, writing=True, resumable=t.multipart) from exc
 
 
 def _stamp(fd: int, t: Transfer) -> bool:
@@ -230,10 +254,11 @@ def _stamp(fd: int, t: Transfer) -> bool:
 # ── the temporary file ──────────────────────────────────────────────────────────────────
 
 
-def _open_temporary(ctx: RunContext) -> tuple[int, Path, tuple[int, int]]:
-    """The open temporary file of this download and its identity (device, inode): the
-    journalled one when a ranged download resumes and the file at its path is still
-    exactly the one created, else a new one."""
+def _open_temporary(ctx: RunContext) -> tuple[int, Path | None, tuple[int, int]]:
+    """The open temporary file of this download, its path and its identity (device,
+    inode): the journalled one when a ranged download resumes and the file at its path is
+    still exactly the one created, else a new one; for a file fetched in one GET, an
+    unnamed one where the system makes them (no path, nothing to journal)."""
     t = ctx.transfer
     journalled = ctx.journal.partial(t.id)
     if journalled is not None:
@@ -242,6 +267,10 @@ def _open_temporary(ctx: RunContext) -> tuple[int, Path, tuple[int, int]]:
             if fd is not None:
                 return fd, journalled.path, (journalled.device, journalled.inode)
         _remove_own(ctx.journal, t.id)
+    if not t.multipart:
+        unnamed = _create_unnamed(t)
+        if unnamed is not None:
+            return unnamed, None, (0, 0)
     fd, temp = _create_temporary(t)
     try:
         st = os.fstat(fd)
@@ -282,6 +311,98 @@ def _create_temporary(t: Transfer) -> tuple[int, Path]:
             made_folder = True
         except OSError as exc:
             raise local_error(exc, target, writing=True, resumable=False) from exc
+    raise LocalFileError(
+        f"Could not create a temporary file for “{target.name}” in {target.parent}.",
+        hint="Remove stray hidden “.cbpart-” files from that folder and retry.",
+    )
+
+
+#: ``O_TMPFILE`` (Linux): a file created in a folder without a name. 0 elsewhere.
+_UNNAMED_FLAG = getattr(os, "O_TMPFILE", 0)
+#: How a file system says it makes no unnamed files: EOPNOTSUPP; EISDIR from a kernel
+#: older than ``O_TMPFILE`` (which then sees only its ``O_DIRECTORY`` bit); EINVAL.
+_NO_UNNAMED_FILES = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL}
+#: Folders whose file system said so: a download there goes straight to a named file.
+_folders_without_unnamed: set[Path] = set()
+#: Where an open descriptor's file can be linked from: ``/proc/self/fd/N`` (None until
+#: looked at, then whether it exists: a container may have no /proc).
+_proc_fds: bool | None = None
+
+
+def _create_unnamed(t: Transfer) -> int | None:
+    """An unnamed file in the target's folder, open for writing, or None where the
+    system makes none (the caller then creates a named temporary file, which also says
+    what is wrong when the folder cannot be written)."""
+    global _proc_fds
+    folder = t.local_path.parent
+    if not _UNNAMED_FLAG or folder in _folders_without_unnamed:
+        return None
+    if _proc_fds is None:
+        _proc_fds = Path("/proc/self/fd").is_dir()
+    if not _proc_fds:
+        return None
+    flags = _UNNAMED_FLAG | os.O_RDWR | os.O_CLOEXEC
+    for made_folder in (False, True):
+        try:
+            return os.open(folder, flags, 0o666)
+        except FileNotFoundError:
+            if made_folder:
+                return None
+            # Made when missing rather than looked for before every file (see
+            # _create_temporary); a folder in the way is for the named path to report.
+            try:
+                make_folder(folder)
+            except LocalFileError:
+                return None
+        except OSError as exc:
+            if exc.errno in _NO_UNNAMED_FILES:
+                _folders_without_unnamed.add(folder)
+            return None
+    return None
+
+
+def _link(fd: int, path: Path) -> None:
+    """Give the open file ``fd`` the name ``path`` (a hard link; fails if the name exists).
+
+    ``linkat`` follows ``/proc/self/fd/N`` to the file itself, which needs no privilege
+    (``AT_EMPTY_PATH`` would). ``os.link`` calls ``linkat`` only when given a folder
+    descriptor, and plain ``link``, which would link the /proc entry, otherwise: the
+    descriptor passed is ignored for an absolute path."""
+    os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=fd, follow_symlinks=True)
+
+
+def _publish_unnamed(ctx: RunContext, fd: int) -> None:
+    """Give the verified, fsynced unnamed file its target's name.
+
+    Where the name is taken (an overwrite, or something in the way), the file gets a
+    temporary name of its own, journalled before it exists, which is then renamed over
+    the target, atomically as a named temporary file is."""
+    t = ctx.transfer
+    target = t.local_path
+    try:
+        _link(fd, target)
+        ctx.folder_to_sync = target.parent  # the new name is durable with its folder
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise local_error(exc, target, writing=True, resumable=False) from exc
+    st = os.fstat(fd)
+    for attempt in range(100):
+        temp = target.with_name(temporary_name(target.name, t.id, attempt))
+        # Journalled before it exists: a crash between the link and the rename leaves a
+        # file a later run knows to be its own (removed only if still this very file).
+        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, 0))
+        try:
+            _link(fd, temp)
+        except FileExistsError:
+            continue  # not ours: never touched
+        except OSError as exc:
+            ctx.journal.forget_partial(t.id)
+            raise local_error(exc, target, writing=True, resumable=False) from exc
+        _rename_over(ctx, temp)
+        return
+    ctx.journal.forget_partial(t.id)
     raise LocalFileError(
         f"Could not create a temporary file for “{target.name}” in {target.parent}.",
         hint="Remove stray hidden “.cbpart-” files from that folder and retry.",

@@ -71,6 +71,21 @@ def make_queue(tmp_path: Path) -> Iterator[QueueFactory]:
         queue.shutdown()
 
 
+@pytest.fixture
+def named_temporaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads fetched in one GET write a named temporary file, as they do where the
+    system makes no unnamed files (Windows, macOS, some file systems); on Linux they are
+    unnamed until whole (``test_unnamed_downloads.py``), so there is no name to attack."""
+    monkeypatch.setattr(downloads, "_UNNAMED_FLAG", 0)
+
+
+@pytest.fixture(params=["unnamed", "named"])
+def either_temporary(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads in one GET run once as on Linux and once as with named temporary files."""
+    if request.param == "named":
+        monkeypatch.setattr(downloads, "_UNNAMED_FLAG", 0)
+
+
 def planned_requests(server: S3Server, bucket: str, prefix: str, dest: Path) -> Any:
     plan = plan_downloads(
         server.backend(), server.settings().name, bucket, [Entry(prefix, is_prefix=True)], "", dest
@@ -103,6 +118,7 @@ def test_objects_doc_and_doc_part_both_arrive_byte_identical(
     assert sorted(p.name for p in (dest / "c").iterdir()) == ["doc", "doc.part"]
 
 
+@pytest.mark.usefixtures("either_temporary")
 def test_a_planted_link_at_a_temporary_name_is_never_followed(
     server: S3Server, make_queue: QueueFactory, tmp_path: Path
 ) -> None:
@@ -174,6 +190,7 @@ def test_resume_reopens_only_the_file_it_created(
     assert temp.is_symlink(), "what is not ours is not deleted either"
 
 
+@pytest.mark.usefixtures("named_temporaries")
 def test_a_file_swapped_in_before_the_rename_is_never_given_the_real_name(
     server: S3Server, make_queue: QueueFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
