@@ -211,8 +211,9 @@ def test_a_body_cut_short_says_how_much_came_and_drops_the_connection(
     assert script.connections == 2
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_connection_the_server_closed_while_idle_is_not_used_again(
-    server: tuple[Script, int],
+    server: tuple[Script, int], method: str
 ) -> None:
     script, port = server
     script.replies = [b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"] * 2
@@ -220,8 +221,11 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_again(
     pool = _pool(port)
     assert pool.request("GET", "/", {}).read() == b"a"
     assert script.closed.wait(5)  # the first connection, back in the pool meanwhile
-    assert pool.request("GET", "/", {}).read() == b"a"
+    # Looked at before it is used again: found closed, never sent on (a POST must not
+    # be sent twice, so it could not be asked again on a new connection).
+    assert pool.request(method, "/", {}, b"x" if method == "POST" else b"").read() == b"a"
     assert script.connections == 2
+    assert len(script.requests) == 2, "the closed connection was never answered"
 
 
 def test_a_kept_connection_closed_unanswered_is_asked_once_more_on_a_new_one(
@@ -285,6 +289,14 @@ def test_no_reply_in_time_is_a_read_timeout(server: tuple[Script, int]) -> None:
     reply = _pool(port, read=0.3).request("GET", "/", {})
     with pytest.raises(http_pool.ReadTimedOut):
         reply.read()
+
+
+def test_a_reply_whose_head_never_ends_is_a_read_timeout(server: tuple[Script, int]) -> None:
+    script, port = server
+    script.replies = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"]  # and then nothing
+    with pytest.raises(http_pool.ReadTimedOut):
+        _pool(port, read=0.3).request("GET", "/", {})
+    assert len(script.requests) == 1, "a timeout is not a closed connection: never resent"
 
 
 def test_a_refused_address_is_no_connection_not_a_timeout() -> None:
