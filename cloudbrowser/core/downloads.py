@@ -322,7 +322,9 @@ _UNNAMED_FLAG = getattr(os, "O_TMPFILE", 0)
 #: How a file system says it makes no unnamed files: EOPNOTSUPP; EISDIR from a kernel
 #: older than ``O_TMPFILE`` (which then sees only its ``O_DIRECTORY`` bit); EINVAL.
 _NO_UNNAMED_FILES = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL}
-#: Folders whose file system said so: a download there goes straight to a named file.
+#: How a file system says it gives an unnamed file no name (it makes no hard links).
+_LINKS_REFUSED = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
+#: Folders whose file system said either: a download there goes straight to a named file.
 _folders_without_unnamed: set[Path] = set()
 #: Where an open descriptor's file can be linked from: ``/proc/self/fd/N`` (None until
 #: looked at, then whether it exists: a container may have no /proc).
@@ -376,17 +378,33 @@ def _publish_unnamed(ctx: RunContext, fd: int) -> None:
 
     Where the name is taken (an overwrite, or something in the way), the file gets a
     temporary name of its own, journalled before it exists, which is then renamed over
-    the target, atomically as a named temporary file is."""
+    the target, atomically as a named temporary file is. Where the folder makes unnamed
+    files but refuses them a name (no hard links: some FUSE file systems), the bytes are
+    copied into a named temporary file, and that folder gets named ones from then on."""
     t = ctx.transfer
     target = t.local_path
     try:
         _link(fd, target)
+    except FileExistsError:
+        temp = _link_temporary(ctx, fd)
+    except OSError as exc:
+        if exc.errno not in _LINKS_REFUSED:
+            raise local_error(exc, target, writing=True, resumable=False) from exc
+        temp = None
+    else:
         ctx.folder_to_sync = target.parent  # the new name is durable with its folder
         return
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise local_error(exc, target, writing=True, resumable=False) from exc
+    if temp is None:
+        _folders_without_unnamed.add(target.parent)
+        temp = _copy_to_temporary(ctx, fd)
+    _rename_over(ctx, temp)
+
+
+def _link_temporary(ctx: RunContext, fd: int) -> Path | None:
+    """Link the unnamed file to a temporary name of its own beside the target (journalled
+    before it exists); None where the folder refuses hard links."""
+    t = ctx.transfer
+    target = t.local_path
     st = os.fstat(fd)
     for attempt in range(100):
         temp = target.with_name(temporary_name(target.name, t.id, attempt))
@@ -399,14 +417,44 @@ def _publish_unnamed(ctx: RunContext, fd: int) -> None:
             continue  # not ours: never touched
         except OSError as exc:
             ctx.journal.forget_partial(t.id)
+            if exc.errno in _LINKS_REFUSED:
+                return None
             raise local_error(exc, target, writing=True, resumable=False) from exc
-        _rename_over(ctx, temp)
-        return
+        return temp
     ctx.journal.forget_partial(t.id)
     raise LocalFileError(
         f"Could not create a temporary file for “{target.name}” in {target.parent}.",
         hint="Remove stray hidden “.cbpart-” files from that folder and retry.",
     )
+
+
+def _copy_to_temporary(ctx: RunContext, fd: int) -> Path:
+    """Copy the verified unnamed file into a new named temporary file (journalled, given
+    the object's time, fsynced) and return its path."""
+    t = ctx.transfer
+    copy, temp = _create_temporary(t)
+    try:
+        st = os.fstat(copy)
+        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, 0))
+        offset = 0
+        while offset < t.size:
+            data = os.pread(fd, min(CHUNK, t.size - offset), offset)
+            if not data:
+                raise LocalFileError(
+                    f"“{t.name}” was cut short on the disk while it was saved.",
+                    hint="Retry: the download starts again.",
+                )
+            _write(copy, t, data, offset)
+            offset += len(data)
+        _stamp(copy, t)  # by its descriptor: unnamed files are Linux's, where that works
+        with ctx.off_turn():
+            _fsync(copy, t)
+    except BaseException:
+        os.close(copy)
+        _remove_own(ctx.journal, t.id)
+        raise
+    os.close(copy)
+    return temp
 
 
 def _same_file(st: os.stat_result, partial: PartialFile) -> bool:

@@ -161,3 +161,43 @@ def test_a_file_system_without_unnamed_files_gets_named_ones(
     # Asked at most once a worker (two run at once), then remembered for that folder.
     assert set(refused) == {str(folder)} and len(refused) <= 2, refused
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == data
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new name", "taken name"])
+def test_a_folder_that_refuses_hard_links_gets_a_copy_and_named_files_after(
+    any_server: TestServer,
+    queue: TransferQueue,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    existing: bool,
+) -> None:
+    links: list[Path] = []
+
+    def no_links(fd: int, path: Path) -> None:
+        links.append(path)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(path))
+        raise OSError(errno.EPERM, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(downloads, "_link", no_links)
+    monkeypatch.setattr(downloads, "_folders_without_unnamed", set())
+    data = {"a.bin": os.urandom(7000), "b.bin": os.urandom(100)}
+    bucket = seeded(any_server, data)
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    if existing:
+        (folder / "a.bin").write_bytes(b"the old contents")
+    [first] = queue.add([request(any_server, bucket, "a.bin", folder / "a.bin")])
+    assert queue.wait([first], timeout=60)
+    assert (first.state, first.verified, first.error) == (State.DONE, True, None)
+    assert (folder / "a.bin").read_bytes() == data["a.bin"]
+    assert (folder / "a.bin").stat().st_mtime == pytest.approx(first.mtime, abs=1e-3)
+    # The target's name (taken, or refused), a temporary name where it was taken; copied.
+    assert len(links) == (2 if existing else 1), links
+    assert [p.name for p in folder.iterdir()] == ["a.bin"], "no temporary name left"
+    assert downloads._folders_without_unnamed == {folder}
+    [second] = queue.add([request(any_server, bucket, "b.bin", folder / "b.bin")])
+    assert queue.wait([second], timeout=60)
+    assert (second.state, second.verified) == (State.DONE, True)
+    assert len(links) == (2 if existing else 1), "the folder's next file went to a named one"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == data
