@@ -325,7 +325,10 @@ _NO_UNNAMED_FILES = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL}
 #: How a file system says it gives an unnamed file no name (it makes no hard links).
 _LINKS_REFUSED = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV, errno.EMLINK}
 #: Folders whose file system said either: a download there goes straight to a named file.
+#: Forgotten past ``_MOST_REMEMBERED`` (a sync to a share of many folders): each is then
+#: asked once more, one refused system call.
 _folders_without_unnamed: set[Path] = set()
+_MOST_REMEMBERED = 4096
 #: Where an open descriptor's file can be linked from: ``/proc/self/fd/N`` (None until
 #: looked at, then whether it exists: a container may have no /proc).
 _proc_fds: bool | None = None
@@ -358,9 +361,15 @@ def _create_unnamed(t: Transfer) -> int | None:
                 return None
         except OSError as exc:
             if exc.errno in _NO_UNNAMED_FILES:
-                _folders_without_unnamed.add(folder)
+                _remember_without_unnamed(folder)
             return None
     return None
+
+
+def _remember_without_unnamed(folder: Path) -> None:
+    if len(_folders_without_unnamed) >= _MOST_REMEMBERED:
+        _folders_without_unnamed.clear()
+    _folders_without_unnamed.add(folder)
 
 
 def _link(fd: int, path: Path) -> None:
@@ -395,7 +404,7 @@ def _publish_unnamed(ctx: RunContext, fd: int) -> None:
         ctx.folder_to_sync = target.parent  # the new name is durable with its folder
         return
     if temp is None:
-        _folders_without_unnamed.add(target.parent)
+        _remember_without_unnamed(target.parent)
         temp = _copy_to_temporary(ctx, fd)
     _rename_over(ctx, temp)
 
