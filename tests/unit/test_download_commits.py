@@ -133,14 +133,21 @@ def _small_objects(name: str, count: int) -> tuple[Storage, list[TransferRequest
     return storage, requests, folder
 
 
+@pytest.mark.parametrize("naming", ["unnamed", "named"])
 def test_a_download_is_done_once_its_folder_is_synced_and_its_worker_goes_on_meanwhile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, naming: str
 ) -> None:
     """Each small download waited for a fsync of its folder after its rename (on this
     disk, as long as the file's own), holding the folder's lock in the kernel for every
     other file created there. Now its worker takes the next file, the folder is synced
-    for many renames at once, and only then is the download done (and journalled so)."""
-    storage, requests, folder = _small_objects("syncs", 5)
+    for many renames at once, and only then is the download done (and journalled so).
+    The same where a file is written unnamed and linked to its name (Linux), and where
+    it is written to a named temporary file and renamed (elsewhere)."""
+    if naming == "named":
+        monkeypatch.setattr(downloads, "_UNNAMED_FLAG", 0)
+    elif not downloads._UNNAMED_FLAG:
+        pytest.skip("unnamed files are Linux's (O_TMPFILE)")
+    storage, requests, folder = _small_objects(f"syncs-{naming}", 5)
     gate, first_sync, all_renamed = threading.Event(), threading.Event(), threading.Event()
     synced: list[set[str]] = []
     renamed: list[Path] = []
@@ -151,15 +158,25 @@ def test_a_download_is_done_once_its_folder_is_synced_and_its_worker_goes_on_mea
         assert gate.wait(10)
         synced.append(seen)
 
-    def counting_rename(source: Path, target: Path) -> Path | None:
-        where = localfs.rename(source, target)
+    def named(target: Path) -> None:
         renamed.append(target)
         if len(renamed) == len(requests):
             all_renamed.set()
+
+    def counting_rename(source: Path, target: Path) -> Path | None:
+        where = localfs.rename(source, target)
+        named(target)
         return where
+
+    link = downloads._link
+
+    def counting_link(fd: int, target: Path) -> None:
+        link(fd, target)
+        named(target)
 
     monkeypatch.setattr(localfs, "_fsync_folder", held_fsync)
     monkeypatch.setattr(downloads, "rename", counting_rename)
+    monkeypatch.setattr(downloads, "_link", counting_link)
     path = tmp_path / "j.sqlite3"
     queue = TransferQueue(lambda _name: storage, Journal(path), TransferOptions(concurrency=1))
     try:
