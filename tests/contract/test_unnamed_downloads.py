@@ -19,9 +19,10 @@ import pytest
 
 from cloudbrowser.core import downloads
 from cloudbrowser.core.errors import LocalFileError
-from cloudbrowser.core.journal import Direction, Journal, State
+from cloudbrowser.core.journal import Journal, State
 from cloudbrowser.core.transfers import TransferOptions, TransferQueue, TransferRequest
 from tests.conftest import TestServer
+from tests.contract.test_checksums import download_request
 from tests.contract.test_transfers import temporaries
 
 pytestmark = pytest.mark.skipif(
@@ -40,17 +41,7 @@ def queue(any_server: TestServer, tmp_path: Path) -> Iterator[TransferQueue]:
 
 
 def request(server: TestServer, bucket: str, key: str, path: Path) -> TransferRequest:
-    info = server.backend().head_object(bucket, key)
-    return TransferRequest(
-        Direction.DOWNLOAD,
-        server.settings().name,
-        bucket,
-        key,
-        path,
-        info.size,
-        info.modified,
-        info.etag,
-    )
+    return download_request(server.backend(), bucket, key, path)
 
 
 def seeded(server: TestServer, objects: dict[str, bytes]) -> str:
