@@ -271,6 +271,13 @@ def _open_temporary(ctx: RunContext) -> tuple[int, Path | None, tuple[int, int]]
         unnamed = _create_unnamed(t)
         if unnamed is not None:
             return unnamed, None, (0, 0)
+    return _new_named_temporary(ctx)
+
+
+def _new_named_temporary(ctx: RunContext) -> tuple[int, Path, tuple[int, int]]:
+    """A new named temporary file, journalled before anything is written to it: its
+    descriptor, path and identity (device, inode)."""
+    t = ctx.transfer
     fd, temp = _create_temporary(t)
     try:
         st = os.fstat(fd)
@@ -311,7 +318,12 @@ def _create_temporary(t: Transfer) -> tuple[int, Path]:
             made_folder = True
         except OSError as exc:
             raise local_error(exc, target, writing=True, resumable=False) from exc
-    raise LocalFileError(
+    raise _no_temporary_name(target)
+
+
+def _no_temporary_name(target: Path) -> LocalFileError:
+    """Every temporary name tried beside ``target`` was taken by files not ours."""
+    return LocalFileError(
         f"Could not create a temporary file for “{target.name}” in {target.parent}.",
         hint="Remove stray hidden “.cbpart-” files from that folder and retry.",
     )
@@ -431,20 +443,15 @@ def _link_temporary(ctx: RunContext, fd: int) -> Path | None:
             raise local_error(exc, target, writing=True, resumable=False) from exc
         return temp
     ctx.journal.forget_partial(t.id)
-    raise LocalFileError(
-        f"Could not create a temporary file for “{target.name}” in {target.parent}.",
-        hint="Remove stray hidden “.cbpart-” files from that folder and retry.",
-    )
+    raise _no_temporary_name(target)
 
 
 def _copy_to_temporary(ctx: RunContext, fd: int) -> Path:
     """Copy the verified unnamed file into a new named temporary file (journalled, given
     the object's time, fsynced) and return its path."""
     t = ctx.transfer
-    copy, temp = _create_temporary(t)
+    copy, temp, _identity = _new_named_temporary(ctx)
     try:
-        st = os.fstat(copy)
-        ctx.journal.set_partial(t.id, PartialFile(temp, st.st_dev, st.st_ino, 0))
         offset = 0
         while offset < t.size:
             data = os.pread(fd, min(CHUNK, t.size - offset), offset)
